@@ -1,0 +1,2 @@
+# Written by generateFleet (src/demo/generate-fleet.ts).
+{ }

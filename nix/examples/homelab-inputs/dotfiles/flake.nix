@@ -1,0 +1,14 @@
+{
+  description = "Alice's dotfiles as a Home Manager module";
+
+  inputs.secrets = {
+    url = "git+file:///flakeflow-example-inputs/secrets";
+    flake = false;
+  };
+
+  outputs =
+    { self, secrets }:
+    {
+      homeModules.alice = import ./home.nix { inherit secrets; };
+    };
+}

@@ -1,0 +1,13 @@
+import { defineInputs, secret, text, words } from '../core/inputs.js';
+
+/** Which of `host`, `attr` or `drv-path` names the build is checked by the capability, not here. */
+export const buildInputs = defineInputs({
+  path: text({ rawDefault: '.' }),
+  host: text(),
+  attr: text(),
+  'drv-path': text(),
+  'compare-to': text(),
+  'push-to': text(),
+  'signing-key': secret(),
+  'nix-options': words(),
+});

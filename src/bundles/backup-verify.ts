@@ -1,0 +1,4 @@
+import { backupVerifyAction } from '../actions/backup-verify.js';
+import { runAction } from '../core/runtime.js';
+
+void runAction(backupVerifyAction);

@@ -1,0 +1,4 @@
+import { gateAction } from '../actions/gate.js';
+import { runAction } from '../core/runtime.js';
+
+void runAction(gateAction);

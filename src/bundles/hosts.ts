@@ -1,0 +1,4 @@
+import { hostsAction } from '../actions/hosts.js';
+import { runAction } from '../core/runtime.js';
+
+void runAction(hostsAction);

@@ -1,0 +1,3 @@
+import { runPostStep } from '../core/runtime.js';
+
+void runPostStep();

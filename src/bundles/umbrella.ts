@@ -1,0 +1,3 @@
+import { runUmbrella } from '../actions/umbrella.js';
+
+void runUmbrella();

@@ -1,0 +1,66 @@
+import {
+  bool,
+  choice,
+  defineInputs,
+  githubToken,
+  integer,
+  list,
+  secret,
+  structured,
+  text,
+  words,
+} from '../core/inputs.js';
+import { healthChecksShape } from './health-checks.js';
+import { deployTagsShape, wavesShape } from './selectors.js';
+
+export const STRATEGIES = ['canary', 'waves', 'all-at-once', 'one-by-one'] as const;
+export const DEPLOY_FAILURE_POLICIES = ['halt', 'continue'] as const;
+
+export const deployInputs = defineInputs({
+  path: text({ rawDefault: '.' }),
+  targets: list({ rawDefault: 'all', what: 'node names, @tags or all' }),
+  tags: structured(deployTagsShape, 'a YAML map from tag to a list of node names'),
+  strategy: choice(STRATEGIES, { rawDefault: 'canary' }),
+  waves: structured(wavesShape, 'a YAML list of waves, each a node name, @tag or list of them'),
+  parallel: integer({ rawDefault: '4', min: 1 }),
+  'on-failure': choice(DEPLOY_FAILURE_POLICIES, { rawDefault: 'halt' }),
+  'dry-activate': bool({ rawDefault: 'false' }),
+  boot: bool({ rawDefault: 'false' }),
+  'skip-checks': bool({ rawDefault: 'false' }),
+  'magic-rollback': bool({ rawDefault: 'true' }),
+  'auto-rollback': bool({ rawDefault: 'true' }),
+  'confirm-timeout': integer({ min: 1 }),
+  'activation-timeout': integer({ min: 1 }),
+  'remote-build': bool({ rawDefault: 'false' }),
+  'ssh-user': text(),
+  'ssh-opts': words(),
+  'ssh-private-key': secret(),
+  'known-hosts': text(),
+  'strict-host-key-checking': bool({ rawDefault: 'true' }),
+  'health-checks': structured(healthChecksShape, 'a YAML map of health checks (defaults, nodes)'),
+  'deploy-command': words({ rawDefault: 'deploy' }),
+  'allow-pull-request': bool({ rawDefault: 'false' }),
+  'github-deployments': bool({ rawDefault: 'false' }),
+  'environment-prefix': text({ rawDefault: 'nixos/' }),
+  token: githubToken(),
+}).superRefine((settings, ctx) => {
+  if (settings['dry-activate'] && settings.boot) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['boot'],
+      message:
+        "cannot be true together with 'dry-activate': dry-activate only shows what would change, " +
+        'boot installs the new generation for the next reboot; set one of them',
+    });
+  }
+  if (settings.strategy === 'waves' && settings.waves === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['waves'], message: "is required when 'strategy' is waves" });
+  }
+  if (settings.strategy !== 'waves' && settings.waves !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['waves'],
+      message: `is only used with 'strategy' waves, but 'strategy' is ${settings.strategy}`,
+    });
+  }
+});

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { choice, defineInputs, integer, list, structured, text, words } from '../core/inputs.js';
+
+export const HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'] as const;
+export const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'] as const;
+
+const runnerLabels = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+export const hostsInputs = defineInputs({
+  path: text({ rawDefault: '.' }),
+  kinds: list({ rawDefault: 'nixos,darwin,home', of: HOST_KINDS }),
+  runners: structured(
+    z.record(z.string().min(1), runnerLabels),
+    'a YAML map from Nix system to a runner label or list of labels',
+  ),
+  unmapped: choice(UNMAPPED_POLICIES, { rawDefault: 'eval-only' }),
+  include: list({ what: 'host-name globs' }),
+  exclude: list({ what: 'host-name globs' }),
+  'changed-since': text(),
+  'skip-cached': words(),
+  'max-jobs': integer({ rawDefault: '256', min: 1, max: 256 }),
+  'nix-options': words(),
+});
