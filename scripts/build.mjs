@@ -30,7 +30,12 @@ async function acquireLock() {
       return;
     } catch (error) {
       if (error.code !== 'EEXIST') throw error;
-      const age = Date.now() - (await stat(lock).then((s) => s.mtimeMs, () => Date.now()));
+      const age =
+        Date.now() -
+        (await stat(lock).then(
+          (s) => s.mtimeMs,
+          () => Date.now(),
+        ));
       if (age > STALE_LOCK_MS) await rm(lock, { recursive: true, force: true });
       else await sleep(500);
     }
@@ -46,7 +51,9 @@ function bundle(entry) {
           stdio: ['ignore', 'inherit', 'inherit'],
         });
         child.on('error', reject);
-        child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`ncc failed for ${entry}`))));
+        child.on('close', (code) =>
+          code === 0 ? resolve(out) : reject(new Error(`ncc failed for ${entry}`)),
+        );
       }),
   );
 }
@@ -60,14 +67,21 @@ async function buildOne(file) {
     await cp(join(out, 'package.json'), join(staging, target, '..', 'package.json'));
   }
   await rm(out, { recursive: true, force: true });
-  console.log(`built ${destinations(name).map((target) => join('dist', target)).join(', ')}`);
+  console.log(
+    `built ${destinations(name)
+      .map((target) => join('dist', target))
+      .join(', ')}`,
+  );
 }
 
 await acquireLock();
 try {
   await rm(compiled, { recursive: true, force: true });
   await rm(staging, { recursive: true, force: true });
-  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   const entries = (await readdir(join(root, 'src', 'bundles'))).filter((file) => file.endsWith('.ts')).sort();
   const queue = [...entries];
   const workers = Array.from({ length: 3 }, async () => {

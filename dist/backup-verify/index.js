@@ -46729,7 +46729,10 @@ function preprocess(fn, schema) {
  * It is reported as one line naming what to fix, without a stack trace.
  */
 class UserError extends Error {
-    name = 'UserError';
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
+    }
 }
 /** Raised by a capability whose implementation has not landed yet. */
 class NotImplementedError extends UserError {
@@ -46957,19 +46960,28 @@ function parseInputs(schema, read, onSecret = () => { }) {
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
     throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
+/** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
+function durationValue(example = '26h') {
+    return union([schemas_string(), schemas_number()]).transform((raw, ctx) => {
+        const milliseconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
+        if (milliseconds !== undefined)
+            return milliseconds;
+        ctx.addIssue({ code: 'custom', message: `must be a duration like ${example}, got '${raw}'` });
+        return NEVER;
+    });
+}
+/** The runner expands this to the job's token; `action.yml` and the schemas write it literally. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: this is the expression itself, not a template
+const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
+/** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
+function githubToken() {
+    return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
+}
 
 ;// CONCATENATED MODULE: ./.build/backup/config.js
 
 
 const PASSWORD_SOURCES = ['password-file', 'password-env', 'password-command'];
-/** A duration inside YAML (`26h`, `7d`), in milliseconds; a bare number is refused as ambiguous. */
-const durationValue = union([schemas_string(), schemas_number()]).transform((raw, ctx) => {
-    const milliseconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
-    if (milliseconds !== undefined)
-        return milliseconds;
-    ctx.addIssue({ code: 'custom', message: `must be a duration like 26h, got '${raw}'` });
-    return NEVER;
-});
 const variableName = schemas_string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 const names = array(schemas_string().min(1)).min(1);
 /** The snapshots one backup job writes, matched like restic's `--host`, `--tag` and `--path`. */
@@ -46977,7 +46989,7 @@ const snapshotGroupShape = strictObject({
     host: schemas_string().min(1).optional(),
     tags: names.optional(),
     paths: names.optional(),
-    'max-age': durationValue.optional(),
+    'max-age': durationValue().optional(),
 });
 /** The `forget` policy the repository is expected to follow, as restic's `--keep-*` counts. */
 const retentionPolicyShape = strictObject({
@@ -47011,7 +47023,7 @@ const integrityCheckShape = schemas_string().transform((raw, ctx) => {
 const restoreShape = strictObject({
     sample: schemas_int().min(0).optional(),
     canary: schemas_string().min(1).optional(),
-    'canary-max-age': durationValue.optional(),
+    'canary-max-age': durationValue().optional(),
 });
 const repositoryShape = strictObject({
     name: schemas_string().min(1),
@@ -47020,7 +47032,7 @@ const repositoryShape = strictObject({
     'password-env': variableName.optional(),
     'password-command': schemas_string().min(1).optional(),
     env: array(variableName).optional(),
-    'max-age': durationValue.optional(),
+    'max-age': durationValue().optional(),
     groups: array(snapshotGroupShape).optional(),
     policy: retentionPolicyShape.optional(),
     check: integrityCheckShape.optional(),
@@ -47065,8 +47077,7 @@ const backupVerifyInputs = defineInputs({
     concurrency: inputs_integer({ rawDefault: '2', min: 1 }),
     'restic-command': words({ rawDefault: 'restic' }),
     'alert-issue': bool({ rawDefault: 'false' }),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the runner expands this default, as action.yml writes it
-    token: secret({ rawDefault: '${{ github.token }}' }),
+    token: githubToken(),
 }).superRefine((settings, ctx) => {
     if (settings.config !== undefined && settings.repositories !== undefined) {
         ctx.addIssue({

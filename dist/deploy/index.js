@@ -37198,7 +37198,10 @@ function defineAction(definition) {
  * It is reported as one line naming what to fix, without a stack trace.
  */
 class UserError extends Error {
-    name = 'UserError';
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
+    }
 }
 /** Raised by a capability whose implementation has not landed yet. */
 class NotImplementedError extends UserError {
@@ -46963,20 +46966,29 @@ function parseInputs(schema, read, onSecret = () => { }) {
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
     throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
+/** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
+function durationValue(example = '26h') {
+    return union([schemas_string(), schemas_number()]).transform((raw, ctx) => {
+        const milliseconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
+        if (milliseconds !== undefined)
+            return milliseconds;
+        ctx.addIssue({ code: 'custom', message: `must be a duration like ${example}, got '${raw}'` });
+        return NEVER;
+    });
+}
+/** The runner expands this to the job's token; `action.yml` and the schemas write it literally. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: this is the expression itself, not a template
+const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
+/** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
+function githubToken() {
+    return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
+}
 
 ;// CONCATENATED MODULE: ./.build/deploy/health-checks.js
 
 
 /** How long a node may take to pass its health check when `timeout` is not given. */
 const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 120_000;
-/** A duration inside YAML (`120s`, `2m`), in milliseconds; a bare number is refused as ambiguous. */
-const durationValue = union([schemas_string(), schemas_number()]).transform((raw, ctx) => {
-    const milliseconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
-    if (milliseconds !== undefined)
-        return milliseconds;
-    ctx.addIssue({ code: 'custom', message: `must be a duration like 120s, got '${raw}'` });
-    return NEVER;
-});
 const health_checks_httpUrl = url({ protocol: /^https?$/ });
 /** One node's check: an SSH command that must exit 0 and/or URLs that must answer 2xx. */
 const healthCheckShape = strictObject({
@@ -46984,7 +46996,7 @@ const healthCheckShape = strictObject({
     http: union([health_checks_httpUrl, array(health_checks_httpUrl).min(1)])
         .transform((urls) => (typeof urls === 'string' ? [urls] : urls))
         .optional(),
-    timeout: durationValue.optional(),
+    timeout: durationValue('120s').optional(),
     retries: schemas_int().min(0).optional(),
 });
 /** `health-checks`: `defaults` for every node, and `nodes` overriding them field by field. */
@@ -47046,8 +47058,7 @@ const deployInputs = defineInputs({
     'allow-pull-request': bool({ rawDefault: 'false' }),
     'github-deployments': bool({ rawDefault: 'false' }),
     'environment-prefix': inputs_text({ rawDefault: 'nixos/' }),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the runner expands this default, as action.yml writes it
-    token: secret({ rawDefault: '${{ github.token }}' }),
+    token: githubToken(),
 }).superRefine((settings, ctx) => {
     if (settings['dry-activate'] && settings.boot) {
         ctx.addIssue({

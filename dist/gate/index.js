@@ -37198,7 +37198,10 @@ function defineAction(definition) {
  * It is reported as one line naming what to fix, without a stack trace.
  */
 class UserError extends Error {
-    name = 'UserError';
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
+    }
 }
 /** Raised by a capability whose implementation has not landed yet. */
 class NotImplementedError extends UserError {
@@ -46963,6 +46966,23 @@ function parseInputs(schema, read, onSecret = () => { }) {
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
     throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
+/** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
+function durationValue(example = '26h') {
+    return z.union([z.string(), z.number()]).transform((raw, ctx) => {
+        const milliseconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
+        if (milliseconds !== undefined)
+            return milliseconds;
+        ctx.addIssue({ code: 'custom', message: `must be a duration like ${example}, got '${raw}'` });
+        return z.NEVER;
+    });
+}
+/** The runner expands this to the job's token; `action.yml` and the schemas write it literally. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: this is the expression itself, not a template
+const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
+/** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
+function githubToken() {
+    return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
+}
 
 ;// CONCATENATED MODULE: ./.build/gate/inputs.js
 
@@ -46984,8 +47004,7 @@ const gateInputs = defineInputs({
     'fail-on': choice(FAIL_LEVELS, { rawDefault: 'warning' }),
     annotations: bool({ rawDefault: 'true' }),
     'check-run': bool({ rawDefault: 'false' }),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the runner expands this default, as action.yml writes it
-    token: secret({ rawDefault: '${{ github.token }}' }),
+    token: githubToken(),
     suggestions: bool({ rawDefault: 'false' }),
 });
 

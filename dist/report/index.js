@@ -37198,7 +37198,10 @@ function defineAction(definition) {
  * It is reported as one line naming what to fix, without a stack trace.
  */
 class UserError extends Error {
-    name = 'UserError';
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
+    }
 }
 /** Raised by a capability whose implementation has not landed yet. */
 class NotImplementedError extends UserError {
@@ -46963,6 +46966,23 @@ function parseInputs(schema, read, onSecret = () => { }) {
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
     throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
+/** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
+function durationValue(example = '26h') {
+    return z.union([z.string(), z.number()]).transform((raw, ctx) => {
+        const milliseconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
+        if (milliseconds !== undefined)
+            return milliseconds;
+        ctx.addIssue({ code: 'custom', message: `must be a duration like ${example}, got '${raw}'` });
+        return z.NEVER;
+    });
+}
+/** The runner expands this to the job's token; `action.yml` and the schemas write it literally. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: this is the expression itself, not a template
+const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
+/** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
+function githubToken() {
+    return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
+}
 
 ;// CONCATENATED MODULE: ./.build/report/inputs.js
 
@@ -46972,8 +46992,7 @@ const reportInputs = defineInputs({
     results: inputs_text({ rawDefault: 'flakeflow-results' }),
     hosts: inputs_text(),
     comment: bool({ rawDefault: 'true' }),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the runner expands this default, as action.yml writes it
-    token: secret({ rawDefault: '${{ github.token }}' }),
+    token: githubToken(),
     'fail-on': choice(REPORT_FAIL_LEVELS, { rawDefault: 'failure' }),
 });
 

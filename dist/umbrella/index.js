@@ -37192,7 +37192,10 @@ var __webpack_exports__ = {};
  * It is reported as one line naming what to fix, without a stack trace.
  */
 class UserError extends Error {
-    name = 'UserError';
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
+    }
 }
 /** Raised by a capability whose implementation has not landed yet. */
 class NotImplementedError extends UserError {
@@ -46957,6 +46960,23 @@ function parseInputs(schema, read, onSecret = () => { }) {
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
     throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
+/** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
+function durationValue(example = '26h') {
+    return union([schemas_string(), schemas_number()]).transform((raw, ctx) => {
+        const milliseconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
+        if (milliseconds !== undefined)
+            return milliseconds;
+        ctx.addIssue({ code: 'custom', message: `must be a duration like ${example}, got '${raw}'` });
+        return NEVER;
+    });
+}
+/** The runner expands this to the job's token; `action.yml` and the schemas write it literally. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: this is the expression itself, not a template
+const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
+/** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
+function githubToken() {
+    return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
+}
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
@@ -50204,14 +50224,6 @@ async function runPostStep() {
 
 
 const PASSWORD_SOURCES = ['password-file', 'password-env', 'password-command'];
-/** A duration inside YAML (`26h`, `7d`), in milliseconds; a bare number is refused as ambiguous. */
-const durationValue = union([schemas_string(), schemas_number()]).transform((raw, ctx) => {
-    const milliseconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
-    if (milliseconds !== undefined)
-        return milliseconds;
-    ctx.addIssue({ code: 'custom', message: `must be a duration like 26h, got '${raw}'` });
-    return NEVER;
-});
 const variableName = schemas_string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 const names = array(schemas_string().min(1)).min(1);
 /** The snapshots one backup job writes, matched like restic's `--host`, `--tag` and `--path`. */
@@ -50219,7 +50231,7 @@ const snapshotGroupShape = strictObject({
     host: schemas_string().min(1).optional(),
     tags: names.optional(),
     paths: names.optional(),
-    'max-age': durationValue.optional(),
+    'max-age': durationValue().optional(),
 });
 /** The `forget` policy the repository is expected to follow, as restic's `--keep-*` counts. */
 const retentionPolicyShape = strictObject({
@@ -50253,7 +50265,7 @@ const integrityCheckShape = schemas_string().transform((raw, ctx) => {
 const restoreShape = strictObject({
     sample: schemas_int().min(0).optional(),
     canary: schemas_string().min(1).optional(),
-    'canary-max-age': durationValue.optional(),
+    'canary-max-age': durationValue().optional(),
 });
 const repositoryShape = strictObject({
     name: schemas_string().min(1),
@@ -50262,7 +50274,7 @@ const repositoryShape = strictObject({
     'password-env': variableName.optional(),
     'password-command': schemas_string().min(1).optional(),
     env: array(variableName).optional(),
-    'max-age': durationValue.optional(),
+    'max-age': durationValue().optional(),
     groups: array(snapshotGroupShape).optional(),
     policy: retentionPolicyShape.optional(),
     check: integrityCheckShape.optional(),
@@ -50307,8 +50319,7 @@ const backupVerifyInputs = defineInputs({
     concurrency: inputs_integer({ rawDefault: '2', min: 1 }),
     'restic-command': words({ rawDefault: 'restic' }),
     'alert-issue': bool({ rawDefault: 'false' }),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the runner expands this default, as action.yml writes it
-    token: secret({ rawDefault: '${{ github.token }}' }),
+    token: githubToken(),
 }).superRefine((settings, ctx) => {
     if (settings.config !== undefined && settings.repositories !== undefined) {
         ctx.addIssue({
@@ -50379,14 +50390,6 @@ const buildAction = defineAction({
 
 /** How long a node may take to pass its health check when `timeout` is not given. */
 const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 120_000;
-/** A duration inside YAML (`120s`, `2m`), in milliseconds; a bare number is refused as ambiguous. */
-const health_checks_durationValue = union([schemas_string(), schemas_number()]).transform((raw, ctx) => {
-    const milliseconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
-    if (milliseconds !== undefined)
-        return milliseconds;
-    ctx.addIssue({ code: 'custom', message: `must be a duration like 120s, got '${raw}'` });
-    return NEVER;
-});
 const health_checks_httpUrl = url({ protocol: /^https?$/ });
 /** One node's check: an SSH command that must exit 0 and/or URLs that must answer 2xx. */
 const healthCheckShape = strictObject({
@@ -50394,7 +50397,7 @@ const healthCheckShape = strictObject({
     http: union([health_checks_httpUrl, array(health_checks_httpUrl).min(1)])
         .transform((urls) => (typeof urls === 'string' ? [urls] : urls))
         .optional(),
-    timeout: health_checks_durationValue.optional(),
+    timeout: durationValue('120s').optional(),
     retries: schemas_int().min(0).optional(),
 });
 /** `health-checks`: `defaults` for every node, and `nodes` overriding them field by field. */
@@ -50456,8 +50459,7 @@ const deployInputs = defineInputs({
     'allow-pull-request': bool({ rawDefault: 'false' }),
     'github-deployments': bool({ rawDefault: 'false' }),
     'environment-prefix': inputs_text({ rawDefault: 'nixos/' }),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the runner expands this default, as action.yml writes it
-    token: secret({ rawDefault: '${{ github.token }}' }),
+    token: githubToken(),
 }).superRefine((settings, ctx) => {
     if (settings['dry-activate'] && settings.boot) {
         ctx.addIssue({
@@ -50512,8 +50514,7 @@ const gateInputs = defineInputs({
     'fail-on': choice(FAIL_LEVELS, { rawDefault: 'warning' }),
     annotations: bool({ rawDefault: 'true' }),
     'check-run': bool({ rawDefault: 'false' }),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the runner expands this default, as action.yml writes it
-    token: secret({ rawDefault: '${{ github.token }}' }),
+    token: githubToken(),
     suggestions: bool({ rawDefault: 'false' }),
 });
 
@@ -50590,8 +50591,7 @@ const lockUpdateInputs = defineInputs({
     path: inputs_text({ rawDefault: '.' }),
     inputs: list({ what: 'flake input names' }),
     groups: structured(updateGroupsShape, 'a YAML map from group name to a list of flake input names or globs'),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the runner expands this default, as action.yml writes it
-    token: secret({ rawDefault: '${{ github.token }}' }),
+    token: githubToken(),
     base: inputs_text(),
     branch: inputs_text({ rawDefault: 'flakeflow/lock-update' }),
     'commit-message': inputs_text({ rawDefault: 'flake.lock: update' }),
@@ -50639,8 +50639,7 @@ const reportInputs = defineInputs({
     results: inputs_text({ rawDefault: 'flakeflow-results' }),
     hosts: inputs_text(),
     comment: bool({ rawDefault: 'true' }),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the runner expands this default, as action.yml writes it
-    token: secret({ rawDefault: '${{ github.token }}' }),
+    token: githubToken(),
     'fail-on': choice(REPORT_FAIL_LEVELS, { rawDefault: 'failure' }),
 });
 

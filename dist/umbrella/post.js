@@ -40190,7 +40190,10 @@ async function removeRegisteredPaths(state, logger) {
  * It is reported as one line naming what to fix, without a stack trace.
  */
 class errors_UserError extends Error {
-    name = 'UserError';
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
+    }
 }
 /** Raised by a capability whose implementation has not landed yet. */
 class NotImplementedError extends errors_UserError {
@@ -40473,6 +40476,23 @@ function inputs_parseInputs(schema, read, onSecret = () => { }) {
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
     throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+}
+/** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
+function durationValue(example = '26h') {
+    return z.union([z.string(), z.number()]).transform((raw, ctx) => {
+        const milliseconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
+        if (milliseconds !== undefined)
+            return milliseconds;
+        ctx.addIssue({ code: 'custom', message: `must be a duration like ${example}, got '${raw}'` });
+        return z.NEVER;
+    });
+}
+/** The runner expands this to the job's token; `action.yml` and the schemas write it literally. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: this is the expression itself, not a template
+const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
+/** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
+function githubToken() {
+    return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
 }
 
 ;// CONCATENATED MODULE: ./.build/core/logger.js

@@ -95,7 +95,10 @@ export class NixCli {
     return JSON.parse(result.stdout) as T;
   }
 
-  /** Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. */
+  /**
+   * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
+   * results are not in the order of `installables`: match them by `drvPath`.
+   */
   async build(installables: readonly string[], options: NixRunOptions = {}): Promise<NixBuildResult[]> {
     if (installables.length === 0) return [];
     const result = await this.exec(

@@ -20,11 +20,19 @@ describe('annotation commands', () => {
   });
 
   it('renders a bare message', () => {
-    expect(annotationCommand({ level: 'error', message: 'no flake.nix in ./fleet' })).toBe('::error::no flake.nix in ./fleet');
+    expect(annotationCommand({ level: 'error', message: 'no flake.nix in ./fleet' })).toBe(
+      '::error::no flake.nix in ./fleet',
+    );
   });
 
   it('round-trips through the parser', () => {
-    const annotation = { level: 'notice', message: 'a: b, c %', title: 'x:y', file: 'f.nix', line: 1 } as const;
+    const annotation = {
+      level: 'notice',
+      message: 'a: b, c %',
+      title: 'x:y',
+      file: 'f.nix',
+      line: 1,
+    } as const;
     expect(parseWorkflowCommand(annotationCommand(annotation))).toEqual({
       command: 'notice',
       properties: { file: 'f.nix', line: '1', title: 'x:y' },

@@ -245,7 +245,6 @@ const mistakes: [ActionName, Record<string, string>, string][] = [
     { 'dry-activate': 'true', boot: 'true' },
     "Input 'boot' cannot be true together with 'dry-activate': dry-activate only shows what would change, boot installs the new generation for the next reboot; set one of them",
   ],
-  ['deploy', { strategy: 'waves' }, "Input 'waves' is required when 'strategy' is waves"],
   [
     'deploy',
     { waves: '[web-1]' },

@@ -27,7 +27,10 @@ const schema = defineInputs({
   strategy: choice(['canary', 'waves'] as const, { rawDefault: 'canary' }),
   checks: list({ rawDefault: 'format,deadnix', of: ['format', 'deadnix', 'statix'] }),
   'skip-cached': words(),
-  runners: structured(z.record(z.string(), z.union([z.string(), z.array(z.string())])), 'a YAML map from system to labels'),
+  runners: structured(
+    z.record(z.string(), z.union([z.string(), z.array(z.string())])),
+    'a YAML map from system to labels',
+  ),
   token: secret(),
   command: text({ required: true }),
 });
@@ -79,7 +82,10 @@ describe('parseInputs', () => {
     expect(settings.strategy).toBe('waves');
     expect(settings.checks).toEqual(['statix', 'format']);
     expect(settings['skip-cached']).toEqual(['https://cache.nixos.org', 'file:///tmp/cache']);
-    expect(settings.runners).toEqual({ 'x86_64-linux': ['self-hosted', 'nix'], 'aarch64-darwin': 'macos-latest' });
+    expect(settings.runners).toEqual({
+      'x86_64-linux': ['self-hosted', 'nix'],
+      'aarch64-darwin': 'macos-latest',
+    });
   });
 
   it.each([
@@ -88,10 +94,19 @@ describe('parseInputs', () => {
     [{ parallel: '0' }, "Input 'parallel' must be a whole number from 1 to 64, got '0'"],
     [{ parallel: '2.5' }, "Input 'parallel' must be a whole number from 1 to 64, got '2.5'"],
     [{ strategy: 'fast' }, "Input 'strategy' must be one of canary, waves, got 'fast'"],
-    [{ checks: 'format,lint' }, "Input 'checks' must be a comma- or newline-separated list of format, deadnix, statix, got 'format,lint'"],
+    [
+      { checks: 'format,lint' },
+      "Input 'checks' must be a comma- or newline-separated list of format, deadnix, statix, got 'format,lint'",
+    ],
     [{ checks: ' , ,' }, "Input 'checks' must be a non-empty list of format, deadnix, statix, got ' , ,'"],
-    [{ runners: '{a: [' }, /^Input 'runners' must be a YAML map from system to labels \(YAML or JSON; it does not parse: .+\), got '\{a: \['$/],
-    [{ runners: '[1, 2]' }, /^Input 'runners' must be a YAML map from system to labels \(.+\), got '\[1, 2\]'$/],
+    [
+      { runners: '{a: [' },
+      /^Input 'runners' must be a YAML map from system to labels \(YAML or JSON; it does not parse: .+\), got '\{a: \['$/,
+    ],
+    [
+      { runners: '[1, 2]' },
+      /^Input 'runners' must be a YAML map from system to labels \(.+\), got '\[1, 2\]'$/,
+    ],
     [{ command: '' }, "Input 'command' is required but was not given"],
   ])('rejects %j with one line', (raw, expected) => {
     const message = errorOf({ command: 'go', ...raw });
@@ -104,13 +119,19 @@ describe('parseInputs', () => {
     const masked: string[] = [];
     const secretSchema = defineInputs({ token: secret(), parallel: integer({ min: 1 }) });
     expect(() =>
-      parseInputs(secretSchema, (name) => ({ token: 'ghp_abc', parallel: 'x' })[name], (value) => masked.push(value)),
+      parseInputs(
+        secretSchema,
+        (name) => ({ token: 'ghp_abc', parallel: 'x' })[name],
+        (value) => masked.push(value),
+      ),
     ).toThrow("Input 'parallel' must be a whole number of at least 1, got 'x'");
     expect(masked).toEqual(['ghp_abc']);
     const badSecret = defineInputs({
       key: field({ secret: true }, (raw, fail) => (raw.startsWith('-----BEGIN') ? raw : fail('a PEM key'))),
     });
-    expect(() => parseInputs(badSecret, () => 'hunter2-secret')).toThrow("Input 'key' must be a PEM key, got (secret value hidden)");
+    expect(() => parseInputs(badSecret, () => 'hunter2-secret')).toThrow(
+      "Input 'key' must be a PEM key, got (secret value hidden)",
+    );
   });
 
   it('exposes declarations for the action.yml contract test', () => {

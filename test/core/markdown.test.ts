@@ -1,11 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { blocks, cell, codeBlock, details, formatBytes, formatDuration, table } from '../../src/core/markdown.js';
+import {
+  blocks,
+  cell,
+  codeBlock,
+  details,
+  formatBytes,
+  formatDuration,
+  table,
+} from '../../src/core/markdown.js';
 
 describe('markdown', () => {
   it('builds tables whose cells cannot break the row', () => {
-    expect(table(['host', 'size'], [['home|server', 1024], ['pi\nzero', undefined]], ['left', 'right'])).toBe(
-      ['| host | size |', '| --- | ---: |', '| home\\|server | 1024 |', '| pi<br>zero |  |'].join('\n'),
-    );
+    expect(
+      table(
+        ['host', 'size'],
+        [
+          ['home|server', 1024],
+          ['pi\nzero', undefined],
+        ],
+        ['left', 'right'],
+      ),
+    ).toBe(['| host | size |', '| --- | ---: |', '| home\\|server | 1024 |', '| pi<br>zero |  |'].join('\n'));
   });
 
   it('escapes backslashes before pipes', () => {

@@ -6,7 +6,12 @@ import { describeExit, SpawnProcessRunner, succeeded } from '../../src/core/proc
 describe('SpawnProcessRunner', () => {
   it('captures stdout and stderr separately and passes arguments without a shell', async () => {
     const runner = new SpawnProcessRunner(new RecordingLogger());
-    const result = await runner.run('sh', ['-c', 'printf "%s" "$1"; printf err >&2; exit 3', 'sh', '$HOME; rm -rf /']);
+    const result = await runner.run('sh', [
+      '-c',
+      'printf "%s" "$1"; printf err >&2; exit 3',
+      'sh',
+      '$HOME; rm -rf /',
+    ]);
     expect(result.stdout).toBe('$HOME; rm -rf /');
     expect(result.stderr).toBe('err');
     expect(result.exitCode).toBe(3);
@@ -18,7 +23,9 @@ describe('SpawnProcessRunner', () => {
     const runner = new SpawnProcessRunner(new RecordingLogger());
     process.env.FLAKEFLOW_TEST_INHERITED = 'inherited';
     try {
-      const added = await runner.run('sh', ['-c', 'echo "$A:$FLAKEFLOW_TEST_INHERITED"'], { env: { A: 'a' } });
+      const added = await runner.run('sh', ['-c', 'echo "$A:$FLAKEFLOW_TEST_INHERITED"'], {
+        env: { A: 'a' },
+      });
       expect(added.stdout).toBe('a:inherited\n');
       const removed = await runner.run('sh', ['-c', 'echo "[$FLAKEFLOW_TEST_INHERITED]"'], {
         env: { FLAKEFLOW_TEST_INHERITED: undefined },

@@ -19,7 +19,8 @@ export function parseKeyValueFile(content: string): Record<string, string> {
         body.push((lines[index] as string).replace(/\r$/, ''));
         index += 1;
       }
-      if (index >= lines.length) throw new Error(`Unterminated heredoc for '${name}' (delimiter ${delimiter})`);
+      if (index >= lines.length)
+        throw new Error(`Unterminated heredoc for '${name}' (delimiter ${delimiter})`);
       values[name] = body.join('\n');
       continue;
     }

@@ -50,7 +50,7 @@ describe('runner-exact harness on a probe written with @actions/core', () => {
   });
 
   it('applies action.yml defaults, passes hyphenated names through and warns about unexpected inputs', async () => {
-    const run = await runAction({ action: probe, inputs: { greeting: 'x', 'max-age': '8h', 'max_age': '1h' } });
+    const run = await runAction({ action: probe, inputs: { greeting: 'x', 'max-age': '8h', max_age: '1h' } });
     expect(run.outputs.message).toBe('x (max-age 8h)');
     expect(run.runnerWarnings).toEqual([
       "Unexpected input(s) 'max_age', valid inputs are ['greeting', 'max-age', 'password']",
@@ -77,7 +77,9 @@ describe('runner-exact harness on the built bundles', () => {
     requireBundle('hosts');
     const run = await runAction({ action: 'hosts' });
     expect(run.exitCode).toBe(1);
-    expect(errorLines(run)).toEqual(['flakeflow hosts is not implemented yet (tracked in issue #3); nothing was done']);
+    expect(errorLines(run)).toEqual([
+      'flakeflow hosts is not implemented yet (tracked in issue #3); nothing was done',
+    ]);
     expect(run.outputs).toEqual({});
   });
 
@@ -101,7 +103,10 @@ describe('runner-exact harness on the built bundles', () => {
 
 describe('file-command parsing', () => {
   it('reads heredoc and legacy single-line entries', () => {
-    expect(parseKeyValueFile('a<<ghadelimiter_1\nx\ny\nghadelimiter_1\nb=2\n')).toEqual({ a: 'x\ny', b: '2' });
+    expect(parseKeyValueFile('a<<ghadelimiter_1\nx\ny\nghadelimiter_1\nb=2\n')).toEqual({
+      a: 'x\ny',
+      b: '2',
+    });
   });
 
   it('rejects an unterminated heredoc instead of guessing', () => {

@@ -66,7 +66,11 @@ export function inputVariable(name: string): string {
 
 export async function loadManifest(action: string): Promise<{ manifest: ActionManifest; directory: string }> {
   const directory =
-    action === 'umbrella' ? repositoryRoot : action.includes('/') ? action : join(repositoryRoot, 'actions', action);
+    action === 'umbrella'
+      ? repositoryRoot
+      : action.includes('/')
+        ? action
+        : join(repositoryRoot, 'actions', action);
   const manifest = parseYaml(await readFile(join(directory, 'action.yml'), 'utf8')) as ActionManifest;
   return { manifest, directory };
 }
@@ -86,7 +90,12 @@ function baseEnvironment(): Record<string, string> {
   return env;
 }
 
-function collectStep(stdout: string, stderr: string, exitCode: number | null, signal: NodeJS.Signals | null): StepRun {
+function collectStep(
+  stdout: string,
+  stderr: string,
+  exitCode: number | null,
+  signal: NodeJS.Signals | null,
+): StepRun {
   const commands: WorkflowCommand[] = [];
   const masks: string[] = [];
   const visible: string[] = [];
@@ -105,7 +114,9 @@ function collectStep(stdout: string, stderr: string, exitCode: number | null, si
     .map((value) => value.trim())
     .filter((value) => value.length > 0)
     .sort((a, b) => b.length - a.length);
-  const visibleLog = visible.map((line) => secretValues.reduce((text, value) => text.split(value).join('***'), line));
+  const visibleLog = visible.map((line) =>
+    secretValues.reduce((text, value) => text.split(value).join('***'), line),
+  );
   return {
     exitCode,
     signal,
@@ -140,7 +151,12 @@ function runNode(
     child.on('close', (code, signal) => {
       for (const timer of timers) clearTimeout(timer);
       resolvePromise(
-        collectStep(Buffer.concat(stdout).toString('utf8'), Buffer.concat(stderr).toString('utf8'), code, signal),
+        collectStep(
+          Buffer.concat(stdout).toString('utf8'),
+          Buffer.concat(stderr).toString('utf8'),
+          code,
+          signal,
+        ),
       );
     });
   });
@@ -183,14 +199,20 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
   const given = options.inputs ?? {};
   const inputEnv: Record<string, string> = {};
   for (const [name, declaration] of Object.entries(declared)) {
-    const value = given[name] ?? (declaration.default !== undefined ? expandDefault(String(declaration.default), githubToken) : undefined);
+    const value =
+      given[name] ??
+      (declaration.default !== undefined
+        ? expandDefault(String(declaration.default), githubToken)
+        : undefined);
     if (value !== undefined) inputEnv[inputVariable(name)] = value;
   }
   const unexpected = Object.keys(given).filter((name) => !(name in declared));
   for (const name of unexpected) inputEnv[inputVariable(name)] = given[name] as string;
   const runnerWarnings =
     unexpected.length > 0
-      ? [`Unexpected input(s) '${unexpected.join("', '")}', valid inputs are ['${Object.keys(declared).join("', '")}']`]
+      ? [
+          `Unexpected input(s) '${unexpected.join("', '")}', valid inputs are ['${Object.keys(declared).join("', '")}']`,
+        ]
       : [];
 
   const env: Record<string, string> = {
@@ -238,7 +260,8 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
   if (manifest.runs.post && shouldRunPost(manifest.runs['post-if'], main.exitCode === 0)) {
     const stateEnv: Record<string, string> = {};
     for (const [name, value] of Object.entries(state)) stateEnv[`STATE_${name}`] = value;
-    for (const file of [files.GITHUB_OUTPUT, files.GITHUB_STATE, files.GITHUB_STEP_SUMMARY]) await writeFile(file, '');
+    for (const file of [files.GITHUB_OUTPUT, files.GITHUB_STATE, files.GITHUB_STEP_SUMMARY])
+      await writeFile(file, '');
     run.post = await runNode(resolve(directory, manifest.runs.post), { ...env, ...stateEnv }, workspace, {
       timeoutMs: options.timeoutMs,
     });
