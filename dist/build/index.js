@@ -37186,60 +37186,765 @@ exports.visitAsync = visitAsync;
 /************************************************************************/
 var __webpack_exports__ = {};
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
-var _a;
-const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
-const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
-class $ZodRegistry {
-    constructor() {
-        this._map = new WeakMap();
-        this._idmap = new Map();
-    }
-    add(schema, ..._meta) {
-        const meta = _meta[0];
-        this._map.set(schema, meta);
-        if (meta && typeof meta === "object" && "id" in meta) {
-            this._idmap.set(meta.id, schema);
-        }
-        return this;
-    }
-    clear() {
-        this._map = new WeakMap();
-        this._idmap = new Map();
-        return this;
-    }
-    remove(schema) {
-        const meta = this._map.get(schema);
-        if (meta && typeof meta === "object" && "id" in meta) {
-            this._idmap.delete(meta.id);
-        }
-        this._map.delete(schema);
-        return this;
-    }
-    get(schema) {
-        // return this._map.get(schema) as any;
-        // inherit metadata
-        const p = schema._zod.parent;
-        if (p) {
-            const pm = { ...(this.get(p) ?? {}) };
-            delete pm.id; // do not inherit id
-            const f = { ...pm, ...this._map.get(schema) };
-            return Object.keys(f).length ? f : undefined;
-        }
-        return this._map.get(schema);
-    }
-    has(schema) {
-        return this._map.has(schema);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./.build/core/errors.js
+/**
+ * A mistake the user can fix: bad input, a missing tool, a wrong password.
+ * It is reported as one line naming what to fix, without a stack trace.
+ */
+class errors_UserError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
     }
 }
-// registries
-function registry() {
-    return new $ZodRegistry();
+/** Raised by a capability whose implementation has not landed yet. */
+class NotImplementedError extends errors_UserError {
+    constructor(capability, issue) {
+        super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
+    }
 }
-(_a = globalThis).__zod_globalRegistry ?? (_a.__zod_globalRegistry = registry());
-const globalRegistry = globalThis.__zod_globalRegistry;
+function errors_stringifyError(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** Collapses a message to the single line a `::error::` command can show. */
+function oneLine(message) {
+    return message
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line.length > 0)
+        .join(' ');
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./.build/core/logger.js
+/** A Logger that keeps every line, for tests and for building reports. */
+class RecordingLogger {
+    lines = [];
+    secrets = new SecretMasker();
+    debug(message) {
+        this.record('debug', message);
+    }
+    info(message) {
+        this.record('info', message);
+    }
+    warning(message) {
+        this.record('warning', message);
+    }
+    error(message) {
+        this.record('error', message);
+    }
+    async group(title, body) {
+        this.record('group-start', title);
+        try {
+            return await body();
+        }
+        finally {
+            this.record('group-end', title);
+        }
+    }
+    mask(secret) {
+        this.secrets.add(secret);
+    }
+    text() {
+        return this.lines.map((line) => line.message).join('\n');
+    }
+    record(level, message) {
+        this.lines.push({ level, message: this.secrets.redact(message) });
+    }
+}
+/** Replaces every registered secret, and each of its lines, with `***`. */
+class SecretMasker {
+    values = new Set();
+    add(secret) {
+        for (const value of [secret, ...secret.split(/\r?\n/)]) {
+            const trimmed = value.trim();
+            if (trimmed.length >= 3)
+                this.values.add(trimmed);
+        }
+    }
+    redact(text) {
+        let result = text;
+        // Longest first, so a secret that contains another is replaced whole.
+        for (const value of [...this.values].sort((a, b) => b.length - a.length)) {
+            result = result.split(value).join('***');
+        }
+        return result;
+    }
+    get size() {
+        return this.values.size;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/process.js
+
+
+
+function succeeded(result) {
+    return result.exitCode === 0 && !result.timedOut;
+}
+/** A short, secret-free description of how a process ended, for error messages. */
+function describeExit(result) {
+    if (result.timedOut)
+        return `timed out after ${Math.round(result.durationMs / 1000)}s`;
+    if (result.signal)
+        return `was killed by ${result.signal}`;
+    return `exited with code ${result.exitCode}`;
+}
+const KILL_GRACE_MS = 5_000;
+/**
+ * The real runner. Output is captured whole and streamed line by line to the logger, with every
+ * registered secret masked. A timeout sends SIGTERM to the process group, then SIGKILL.
+ */
+class SpawnProcessRunner {
+    logger;
+    secrets;
+    constructor(logger, secrets = new SecretMasker()) {
+        this.logger = logger;
+        this.secrets = secrets;
+    }
+    async run(command, args, options = {}) {
+        const stream = options.stream ?? options.group !== undefined;
+        const execute = () => this.spawnAndCollect(command, args, options, stream);
+        return options.group ? this.logger.group(options.group, execute) : execute();
+    }
+    spawnAndCollect(command, args, options, stream) {
+        const started = Date.now();
+        const env = {};
+        for (const [name, value] of Object.entries(options.cleanEnv ? {} : process.env)) {
+            if (value !== undefined)
+                env[name] = value;
+        }
+        for (const [name, value] of Object.entries(options.env ?? {})) {
+            if (value === undefined)
+                delete env[name];
+            else
+                env[name] = value;
+        }
+        this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
+        return new Promise((resolve, reject) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+                cwd: options.cwd,
+                env,
+                stdio: ['pipe', 'pipe', 'pipe'],
+                detached: true,
+            });
+            const stdout = [];
+            const stderr = [];
+            const lineBuffers = { stdout: '', stderr: '' };
+            let timedOut = false;
+            let killTimer;
+            const emit = (which, chunk, flush = false) => {
+                if (!stream)
+                    return;
+                const text = lineBuffers[which] + chunk.toString('utf8');
+                const lines = text.split('\n');
+                lineBuffers[which] = flush ? '' : (lines.pop() ?? '');
+                for (const line of flush ? lines.filter((l) => l.length > 0) : lines) {
+                    this.logger.info(this.secrets.redact(line));
+                }
+            };
+            const terminate = () => {
+                if (child.pid === undefined || child.exitCode !== null)
+                    return;
+                try {
+                    process.kill(-child.pid, 'SIGTERM');
+                }
+                catch {
+                    child.kill('SIGTERM');
+                }
+                killTimer = setTimeout(() => {
+                    try {
+                        if (child.pid !== undefined)
+                            process.kill(-child.pid, 'SIGKILL');
+                    }
+                    catch {
+                        child.kill('SIGKILL');
+                    }
+                }, KILL_GRACE_MS);
+                killTimer.unref();
+            };
+            const timeout = options.timeoutMs !== undefined
+                ? setTimeout(() => {
+                    timedOut = true;
+                    terminate();
+                }, options.timeoutMs)
+                : undefined;
+            const onAbort = () => terminate();
+            options.signal?.addEventListener('abort', onAbort, { once: true });
+            child.stdout.on('data', (chunk) => {
+                stdout.push(chunk);
+                emit('stdout', chunk);
+            });
+            child.stderr.on('data', (chunk) => {
+                stderr.push(chunk);
+                emit('stderr', chunk);
+            });
+            child.on('error', (error) => {
+                if (timeout)
+                    clearTimeout(timeout);
+                options.signal?.removeEventListener('abort', onAbort);
+                if (error.code === 'ENOENT') {
+                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                }
+                else {
+                    reject(error);
+                }
+            });
+            child.on('close', (exitCode, signal) => {
+                if (timeout)
+                    clearTimeout(timeout);
+                if (killTimer)
+                    clearTimeout(killTimer);
+                options.signal?.removeEventListener('abort', onAbort);
+                emit('stdout', Buffer.alloc(0), true);
+                emit('stderr', Buffer.alloc(0), true);
+                resolve({
+                    command,
+                    args,
+                    exitCode,
+                    signal,
+                    stdout: Buffer.concat(stdout).toString('utf8'),
+                    stderr: Buffer.concat(stderr).toString('utf8'),
+                    timedOut,
+                    durationMs: Date.now() - started,
+                });
+            });
+            child.stdin.on('error', () => {
+                // A program that exits without reading its input closes the pipe early: not our failure.
+            });
+            child.stdin.end(options.input ?? '');
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/errors.js
+
+
+const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
+    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
+    'https://nixos.org/download) or put it on PATH';
+/**
+ * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
+ * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
+ * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
+ */
+class errors_NixError extends errors_UserError {
+    args;
+    nixMessage;
+    exitCode;
+    subcommand;
+    constructor(args, nixMessage, exitCode) {
+        const subcommand = `nix ${subcommandOf(args)}`;
+        super(`${subcommand} failed:\n${nixMessage}`);
+        this.args = args;
+        this.nixMessage = nixMessage;
+        this.exitCode = exitCode;
+        this.subcommand = subcommand;
+    }
+    static fromResult(result) {
+        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
+        return new errors_NixError(result.args, text, result.exitCode);
+    }
+}
+function subcommandOf(args) {
+    const words = [];
+    for (const arg of args) {
+        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
+            break;
+        words.push(arg);
+    }
+    return words.join(' ');
+}
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Lines Nix prints while working, which say nothing about why it failed. */
+const PROGRESS = [
+    /^warning: /,
+    /^building '/,
+    /^copying (path|\d+ paths)/,
+    /^fetching /,
+    /^unpacking /,
+    /^evaluating /,
+    /^querying /,
+    /^these \d+ (derivations|paths) will be/,
+    /^this (derivation|path) will be/,
+    /^ {2}\/nix\/store\//,
+    /^\[\d+\/\d+\/\d+ built/,
+    /^\(use '--show-trace' to show detailed location information\)$/,
+];
+/**
+ * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
+ * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
+ * the last lines that are not progress.
+ */
+function nixErrorText(stderr) {
+    const lines = stderr
+        .replace(ANSI_ESCAPE, '')
+        .split('\n')
+        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
+    const first = lines.findIndex((line) => line.startsWith('error:'));
+    const kept = (first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line)));
+    while (kept.length > 0 && kept[kept.length - 1] === '')
+        kept.pop();
+    while (kept.length > 0 && kept[0] === '')
+        kept.shift();
+    return (first === -1 ? kept.slice(-20) : kept).join('\n');
+}
+
+;// CONCATENATED MODULE: ./.build/nix/version.js
+const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
+function parseNixVersion(output) {
+    const match = VERSION_LINE.exec(output.trim());
+    if (!match)
+        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
+    const [text, flavor, major, minor, patch] = match;
+    return {
+        major: Number(major),
+        minor: Number(minor),
+        patch: Number(patch ?? 0),
+        flavor: flavor ?? 'Nix',
+        text: text.trim(),
+    };
+}
+function isAtLeast(version, major, minor) {
+    return version.major > major || (version.major === major && version.minor >= minor);
+}
+/**
+ * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
+ * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
+ * version says nothing about this; it kept `--update-input`.
+ */
+function updatesNamedInputs(version) {
+    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cli.js
+
+
+
+
+
+const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
+/**
+ * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
+ * where the command line differs between versions it asks `version()` which to use.
+ */
+class cli_NixCli {
+    runner;
+    options;
+    versionQuery;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    version() {
+        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
+            this.versionQuery = undefined;
+            throw error;
+        });
+        return this.versionQuery;
+    }
+    async evalJson(target, options = {}) {
+        const { apply, impure, ...run } = options;
+        const result = await this.exec(this.withOptions(['eval'], [
+            '--json',
+            ...(impure ? ['--impure'] : []),
+            ...(apply === undefined ? [] : ['--apply', apply]),
+            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
+        ]), run);
+        return JSON.parse(result.stdout);
+    }
+    /**
+     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
+     * results are not in the order of `installables`: match them by `drvPath`.
+     */
+    async build(installables, options = {}) {
+        if (installables.length === 0)
+            return [];
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
+        const built = JSON.parse(result.stdout);
+        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
+    }
+    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
+    async lock(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
+    async updateLock(flakeDir, inputs = [], options = {}) {
+        for (const input of inputs) {
+            if (!INPUT_NAME.test(input))
+                throw new errors_UserError(`"${input}" is not a flake input name`);
+        }
+        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
+        await this.exec(this.withOptions(subcommand, args), options);
+    }
+    async flakeMetadata(flakeDir, options = {}) {
+        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+        return JSON.parse(result.stdout);
+    }
+    withOptions(subcommand, args) {
+        return [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...args];
+    }
+    async exec(args, options = {}) {
+        let result;
+        try {
+            result = await this.runner.run(this.options.command ?? 'nix', args, options);
+        }
+        catch (error) {
+            // The runner raises a UserError only when the program is missing.
+            if (error instanceof errors_UserError)
+                throw new errors_UserError(NIX_NOT_FOUND);
+            throw error;
+        }
+        if (!succeeded(result))
+            throw errors_NixError.fromResult(result);
+        return result;
+    }
+}
+/** The subcommand and arguments that update a flake's lock on this Nix. */
+function updateLockArgs(version, flakeDir, inputs) {
+    if (updatesNamedInputs(version))
+        return [
+            ['flake', 'update'],
+            [...inputs, '--flake', flakeDir],
+        ];
+    if (inputs.length === 0)
+        return [['flake', 'update'], [flakeDir]];
+    return [
+        ['flake', 'lock'],
+        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
+    ];
+}
+/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
+function installable(flakeRef, attrPath) {
+    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
+    return `${flakeRef}#${quoted.join('.')}`;
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./.build/hosts/fleet-expression.js
+
+
+
+const FLEET_EXPRESSION_FILE = 'fleet-hosts.nix';
+/**
+ * `nix/fleet-hosts.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/hosts) and bundled (dist/hosts), and a GitHub action is checked out whole.
+ */
+function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
+    let dir = (0,external_node_path_namespaceObject.dirname)(from);
+    for (;;) {
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
+        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
+            return candidate;
+        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
+        if (parent === dir)
+            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
+        dir = parent;
+    }
+}
+/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
+function nixString(text) {
+    const escaped = text
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\$\{/g, '\\${')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replace(/\t/g, '\\t');
+    return `"${escaped}"`;
+}
+function nixList(items) {
+    return `[ ${items.map(nixString).join(' ')} ]`;
+}
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet-hosts.nix once. */
+function fleet_expression_fleetExpression(call) {
+    const args = [
+        `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};`,
+        `kinds = ${nixList(call.kinds)};`,
+        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
+        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
+        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
+        call.only ? `only = ${nixList(call.only)};` : '',
+        `format = ${nixString(call.format ?? 'list')};`,
+    ].filter((arg) => arg.length > 0);
+    const file = call.expressionFile ?? fleetExpressionPath();
+    return `import ${nixString(file)} { ${args.join(' ')} }`;
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/host.js
+const KIND_TITLES = {
+    nixos: 'NixOS',
+    darwin: 'nix-darwin',
+    home: 'Home Manager',
+    checks: 'check',
+};
+function host_hostKey(host) {
+    return `${host.kind}/${host.name}`;
+}
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
+}
+/** Parses `a."b.c".d` back into its names. */
+function parseAttrPath(text) {
+    const names = [];
+    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
+    for (const match of text.matchAll(pattern)) {
+        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
+    }
+    return names;
+}
+/** The store path's hash part, which names its narinfo in a binary cache. */
+function storePathHash(storePath) {
+    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
+}
+/** What is built for a host, as nix/fleet-hosts.nix chooses it (nix-darwin's `system` where it exists). */
+function defaultAttrPath(host) {
+    switch (host.kind) {
+        case 'nixos':
+            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
+        case 'darwin':
+            return ['darwinConfigurations', host.name, 'system'];
+        case 'home':
+            return ['homeConfigurations', host.name, 'activationPackage'];
+        case 'checks':
+            return host.name.split('.');
+    }
+}
+const HOST_KIND_LIST = ['nixos', 'darwin', 'home', 'checks'];
+
+;// CONCATENATED MODULE: ./.build/hosts/evaluate.js
+
+
+
+
+
+
+function hostFromRecord(record) {
+    if (!('drvPath' in record))
+        return undefined;
+    return {
+        kind: record.kind,
+        name: record.name,
+        attrPath: record.attr,
+        system: record.system,
+        buildSystem: record.buildSystem,
+        drvPath: record.drvPath,
+        outPath: record.output,
+    };
+}
+/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet-hosts.nix leaves. */
+class StderrTap {
+    runner;
+    stderr = '';
+    constructor(runner) {
+        this.runner = runner;
+    }
+    async run(command, args, options) {
+        const result = await this.runner.run(command, args, options);
+        this.stderr = result.stderr;
+        return result;
+    }
+}
+/** Reads `trace: flakeflow-host-start …` and `…-done {json}` lines, quoted or not (Nix versions differ). */
+function readFleetTraces(stderr) {
+    const done = [];
+    let started;
+    for (const line of stderr.split('\n')) {
+        const match = /^trace: (.*)$/.exec(line.trimEnd());
+        if (!match)
+            continue;
+        let text = match[1];
+        if (text.startsWith('"')) {
+            try {
+                text = JSON.parse(text);
+            }
+            catch {
+                continue;
+            }
+        }
+        const start = /^flakeflow-host-start ([a-z]+)\/(.*)$/.exec(text);
+        if (start) {
+            started = { kind: start[1], name: start[2] };
+            continue;
+        }
+        if (text.startsWith('flakeflow-host-done ')) {
+            done.push(JSON.parse(text.slice('flakeflow-host-done '.length)));
+            started = undefined;
+        }
+    }
+    return { done, ...(started ? { unfinished: started } : {}) };
+}
+/**
+ * Evaluates every host in one `nix eval --json` of nix/fleet-hosts.nix. A host whose error aborts
+ * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
+ * error tryEval caught is evaluated once more alone, for Nix's message.
+ */
+class NixEvalFleetEvaluator {
+    runner;
+    options;
+    constructor(runner, options) {
+        this.runner = runner;
+        this.options = options;
+    }
+    async evaluate(request) {
+        const done = new Map();
+        const failed = [];
+        const caught = [];
+        const listed = new Map();
+        let processes = 0;
+        const absorb = (record) => {
+            const ref = { kind: record.kind, name: record.name };
+            listed.set(hostKey(ref), ref);
+            const host = hostFromRecord(record);
+            if (host)
+                done.set(hostKey(host), host);
+            else if ('failed' in record)
+                caught.push(ref);
+        };
+        const settled = () => [...done.keys(), ...failed.map(hostKey), ...caught.map(hostKey)];
+        for (;;) {
+            processes += 1;
+            const tap = new StderrTap(this.runner);
+            try {
+                const records = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
+                for (const record of records)
+                    absorb(record);
+                break;
+            }
+            catch (error) {
+                if (!(error instanceof NixError))
+                    throw error;
+                const traces = readFleetTraces(tap.stderr);
+                for (const record of traces.done)
+                    absorb(record);
+                const broken = traces.unfinished;
+                if (!broken || settled().includes(hostKey(broken))) {
+                    throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+                }
+                listed.set(hostKey(broken), broken);
+                failed.push({ ...broken, error: error.nixMessage });
+                this.options.logger.warning(`${broken.name} (${broken.kind}) failed to evaluate in ${request.label}; evaluating the remaining hosts without it`);
+            }
+        }
+        const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
+            processes += 1;
+            try {
+                const records = await this.nix(this.runner).evalJson({ expr: this.expression(request, { only: [hostKey(host)] }) }, { impure: true, signal: request.signal });
+                const record = records.find((candidate) => hostKey(candidate) === hostKey(host));
+                const evaluated = record && hostFromRecord(record);
+                if (evaluated)
+                    return evaluated;
+                return { ...host, error: 'the host failed to evaluate, and then evaluated alone without an error' };
+            }
+            catch (error) {
+                if (!(error instanceof NixError))
+                    throw error;
+                return { ...host, error: error.nixMessage };
+            }
+        });
+        for (const outcome of explained) {
+            if ('error' in outcome)
+                failed.push(outcome);
+            else
+                done.set(hostKey(outcome), outcome);
+        }
+        const evaluatedKeys = new Set([...done.keys(), ...failed.map(hostKey)]);
+        return {
+            hosts: [...done.values()],
+            failed,
+            unselected: [...listed.entries()].filter(([key]) => !evaluatedKeys.has(key)).map(([, host]) => host),
+            evaluator: 'nix eval',
+            processes,
+        };
+    }
+    nix(runner) {
+        return new NixCli(runner, { nixOptions: this.options.nixOptions ?? [] });
+    }
+    expression(request, extra) {
+        return fleetExpression({
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+            ...extra,
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/git-worktree.js
+
+
+
+
+async function git(runner, cwd, args, signal) {
+    return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
+}
+/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
+async function resolveCommit(runner, dir, revision, input) {
+    const result = await git(runner, dir, [
+        'rev-parse',
+        '--verify',
+        '--quiet',
+        '--end-of-options',
+        `${revision}^{commit}`,
+    ]);
+    if (!succeeded(result)) {
+        throw new errors_UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+            '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
+    }
+    return result.stdout.trim();
+}
+/**
+ * Checks `revision` out in a detached `git worktree` under `tempRoot`, runs `body` on the flake
+ * directory there and removes the worktree whatever happens.
+ */
+async function withWorktree(options, body) {
+    const { runner, flakeDir, revision } = options;
+    const commit = await resolveCommit(runner, flakeDir, revision, options.input);
+    const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
+    if (!succeeded(top))
+        throw new errors_UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+    const repoDir = top.stdout.trim();
+    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
+    const worktree = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
+    try {
+        const added = await git(runner, repoDir, ['worktree', 'add', '--detach', '--quiet', worktree, commit]);
+        if (!succeeded(added))
+            throw new Error(`git worktree add failed: ${added.stderr.trim()}`);
+        const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
+        return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(worktree, inside) });
+    }
+    finally {
+        const removed = await git(runner, repoDir, ['worktree', 'remove', '--force', worktree]);
+        if (!succeeded(removed)) {
+            options.logger.debug(`git worktree remove: ${removed.stderr.trim()}`);
+            await git(runner, repoDir, ['worktree', 'prune']);
+        }
+        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+    }
+}
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
@@ -38117,7 +38822,7 @@ function constantCatch(value) {
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/core.js
-var core_a;
+var _a;
 
 /** A special constant with type `never` */
 const NEVER = /*@__PURE__*/ Object.freeze({
@@ -38251,7 +38956,7 @@ class $ZodEncodeError extends Error {
         this.name = "ZodEncodeError";
     }
 }
-(core_a = globalThis).__zod_globalConfig ?? (core_a.__zod_globalConfig = {});
+(_a = globalThis).__zod_globalConfig ?? (_a.__zod_globalConfig = {});
 const globalConfig = globalThis.__zod_globalConfig;
 function config(newConfig) {
     if (newConfig)
@@ -41326,16 +42031,16 @@ const $ZodEnum = /*@__PURE__*/ $constructor("$ZodEnum", (inst, def) => {
         return payload;
     };
 });
-const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodLiteral", (inst, def) => {
+const $ZodLiteral = /*@__PURE__*/ $constructor("$ZodLiteral", (inst, def) => {
     $ZodType.init(inst, def);
     const values = new Set(def.values);
     inst._zod.values = values;
-    util.defineLazyInternal(inst, "pattern", (zod) => {
+    defineLazyInternal(inst, "pattern", (zod) => {
         const vals = zod.def.values;
         // unmatchable fallback, RE2-safe: an empty alternation would compile to /^()$/, which matches ""
         return new RegExp(vals.length
             ? `^(${vals
-                .map((o) => typeof o === "string" ? util.escapeRegex(o) : o ? util.escapeRegex(o.toString()) : String(o))
+                .map((o) => typeof o === "string" ? escapeRegex(o) : o ? escapeRegex(o.toString()) : String(o))
                 .join("|")})$`
             : "^[^\\s\\S]$");
     });
@@ -41352,7 +42057,7 @@ const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodFile", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.parse = (payload, _ctx) => {
@@ -41933,6 +42638,59 @@ function handleRefineResult(result, payload, input, inst) {
     }
 }
 
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
+var registries_a;
+const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
+const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
+class $ZodRegistry {
+    constructor() {
+        this._map = new WeakMap();
+        this._idmap = new Map();
+    }
+    add(schema, ..._meta) {
+        const meta = _meta[0];
+        this._map.set(schema, meta);
+        if (meta && typeof meta === "object" && "id" in meta) {
+            this._idmap.set(meta.id, schema);
+        }
+        return this;
+    }
+    clear() {
+        this._map = new WeakMap();
+        this._idmap = new Map();
+        return this;
+    }
+    remove(schema) {
+        const meta = this._map.get(schema);
+        if (meta && typeof meta === "object" && "id" in meta) {
+            this._idmap.delete(meta.id);
+        }
+        this._map.delete(schema);
+        return this;
+    }
+    get(schema) {
+        // return this._map.get(schema) as any;
+        // inherit metadata
+        const p = schema._zod.parent;
+        if (p) {
+            const pm = { ...(this.get(p) ?? {}) };
+            delete pm.id; // do not inherit id
+            const f = { ...pm, ...this._map.get(schema) };
+            return Object.keys(f).length ? f : undefined;
+        }
+        return this._map.get(schema);
+    }
+    has(schema) {
+        return this._map.has(schema);
+    }
+}
+// registries
+function registry() {
+    return new $ZodRegistry();
+}
+(registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registry());
+const globalRegistry = globalThis.__zod_globalRegistry;
+
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/api.js
 
 
@@ -42258,7 +43016,7 @@ function _isoDuration(Class, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _number(Class, params) {
-    return new Class(snapshotChecks({ type: "number", checks: [], ...util.normalizeParams(params) }));
+    return new Class(snapshotChecks({ type: "number", checks: [], ...normalizeParams(params) }));
 }
 // @__NO_SIDE_EFFECTS__
 function _coercedNumber(Class, params) {
@@ -45839,7 +46597,7 @@ const ZodNumber = /*@__PURE__*/ $constructor("ZodNumber", (inst, def) => {
     },
 }));
 function schemas_number(params) {
-    return core._number(ZodNumber, params);
+    return _number(ZodNumber, params);
 }
 const ZodNumberFormat = /*@__PURE__*/ $constructor("ZodNumberFormat", (inst, def) => {
     $ZodNumberFormat.init(inst, def);
@@ -46346,10 +47104,10 @@ function nativeEnum(entries, params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodLiteral", (inst, def) => {
-    core.$ZodLiteral.init(inst, def);
+const ZodLiteral = /*@__PURE__*/ $constructor("ZodLiteral", (inst, def) => {
+    $ZodLiteral.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.literalProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => literalProcessor(inst, ctx, json, params);
     inst.values = new Set(def.values);
     Object.defineProperty(inst, "value", {
         get() {
@@ -46359,12 +47117,12 @@ const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && 
             return def.values[0];
         },
     });
-})));
+});
 function literal(value, params) {
     return new ZodLiteral({
         type: "literal",
         values: Array.isArray(value) ? value : [value],
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodFile", (inst, def) => {
@@ -46723,44 +47481,547 @@ function preprocess(fn, schema) {
     });
 }
 
-;// CONCATENATED MODULE: ./.build/core/errors.js
-/**
- * A mistake the user can fix: bad input, a missing tool, a wrong password.
- * It is reported as one line naming what to fix, without a stack trace.
- */
-class UserError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = new.target.name;
-    }
+;// CONCATENATED MODULE: ./.build/build/build-result.js
+
+/** A package whose versions or size differ between two closures, from `nix store diff-closures`. */
+const packageChange = object({
+    name: schemas_string(),
+    /** Versions before and after; empty when the package is added or removed. */
+    before: array(schemas_string()),
+    after: array(schemas_string()),
+    /** Bytes; Nix only reports changes above 8 KiB. */
+    sizeDelta: schemas_number().optional(),
+});
+const COMPARISON_STATUSES = ['compared', 'new', 'unavailable'];
+const closureComparison = object({
+    revision: schemas_string(),
+    status: schemas_enum(COMPARISON_STATUSES),
+    /** Why there is no diff, when there is none. */
+    reason: schemas_string().optional(),
+    baseOutPath: schemas_string().optional(),
+    baseClosureSize: schemas_number().optional(),
+    /** Closure size now minus at the revision, in bytes. */
+    delta: schemas_number().optional(),
+    changes: array(packageChange).default([]),
+    /** `nix store diff-closures` as Nix printed it. */
+    diff: schemas_string().default(''),
+});
+const BUILD_STATUSES = ['built', 'failed', 'eval-only'];
+const hostBuild = object({
+    host: schemas_string(),
+    kind: schemas_string().optional(),
+    system: schemas_string().optional(),
+    attr: schemas_string().optional(),
+    status: schemas_enum(BUILD_STATUSES),
+    drvPath: schemas_string().optional(),
+    outPath: schemas_string().optional(),
+    closureSize: schemas_number().optional(),
+    durationMs: schemas_number().optional(),
+    /** Nix's error text for a failed build, or why it was only evaluated. */
+    error: schemas_string().optional(),
+    comparison: closureComparison.optional(),
+    /** The store URI the closure was copied to. */
+    pushedTo: schemas_string().optional(),
+});
+/** What the build action writes for the report action: one file per matrix entry, one result per host. */
+const resultFile = object({
+    flakeflow: literal('build-result'),
+    version: literal(1),
+    results: array(hostBuild),
+});
+function resultFileOf(results) {
+    return { flakeflow: 'build-result', version: 1, results: [...results] };
 }
-/** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends UserError {
-    constructor(capability, issue) {
-        super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
-    }
-}
-function errors_stringifyError(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-/** Collapses a message to the single line a `::error::` command can show. */
-function oneLine(message) {
-    return message
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line.length > 0)
-        .join(' ');
+/** A file name for a matrix entry's results: its first host, safe on every file system. */
+function resultFileName(hosts) {
+    const first = (hosts[0] ?? 'build').replace(/[^A-Za-z0-9._@+-]/g, '_');
+    return `flakeflow-result-${first}${hosts.length > 1 ? `+${hosts.length - 1}` : ''}.json`;
 }
 
+;// CONCATENATED MODULE: ./.build/build/diff-closures.js
+const ANSI = /\u001b\[[0-9;]*m/g;
+const SIZE = /, ([+-]\d+(?:\.\d+)?) KiB$/;
+const ONLY_SIZE = /^([+-]\d+(?:\.\d+)?) KiB$/;
+function versions(text) {
+    if (text === '∅')
+        return [];
+    return text.split(', ').map((version) => (version === 'ε' ? '' : version));
+}
+/**
+ * Reads `nix store diff-closures` lines: `name: 1.0 → 1.1, +12.3 KiB`, `name: ∅ → 2.0`,
+ * `name: +9.1 KiB`. `∅` is an absent package, `ε` a version-less one.
+ */
+function parseDiffClosures(output) {
+    const changes = [];
+    for (const raw of output.replace(ANSI, '').split('\n')) {
+        const line = raw.trim();
+        const colon = line.indexOf(': ');
+        if (colon <= 0)
+            continue;
+        const name = line.slice(0, colon);
+        let rest = line.slice(colon + 2);
+        let sizeDelta;
+        const onlySize = ONLY_SIZE.exec(rest);
+        if (onlySize) {
+            changes.push({ name, before: [], after: [], sizeDelta: Math.round(Number(onlySize[1]) * 1024) });
+            continue;
+        }
+        const size = SIZE.exec(rest);
+        if (size) {
+            sizeDelta = Math.round(Number(size[1]) * 1024);
+            rest = rest.slice(0, size.index);
+        }
+        const arrow = rest.indexOf(' → ');
+        if (arrow === -1)
+            continue;
+        changes.push({
+            name,
+            before: versions(rest.slice(0, arrow)),
+            after: versions(rest.slice(arrow + 3)),
+            ...(sizeDelta !== undefined ? { sizeDelta } : {}),
+        });
+    }
+    return changes;
+}
+
+;// CONCATENATED MODULE: ./.build/build/compare.js
+
+
+
+
+
+const MISSING_ATTRIBUTE = /does not provide attribute|attribute '[^']+' missing/;
+/**
+ * The closure diff against the same attribute at `revision`, when its output can be had without
+ * building it: from this store or a substituter. Otherwise says why there is none.
+ */
+async function compareClosures(request) {
+    const { revision, nix, store, signal } = request;
+    const unavailable = (reason) => ({
+        revision,
+        status: 'unavailable',
+        reason,
+        changes: [],
+        diff: '',
+    });
+    if (!request.attrPath)
+        return unavailable(`no host or attribute to look up at ${revision}`);
+    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(request.baseFlakeDir, 'flake.nix')))
+        return unavailable(`${revision} has no flake.nix here`);
+    let baseOutPath;
+    try {
+        baseOutPath = await nix.evalJson(`${installable(request.baseFlakeDir, request.attrPath)}.outPath`, { signal });
+    }
+    catch (error) {
+        if (!(error instanceof errors_NixError))
+            throw error;
+        if (MISSING_ATTRIBUTE.test(error.nixMessage)) {
+            return { revision, status: 'new', reason: `not in ${revision}`, changes: [], diff: '' };
+        }
+        return unavailable(`it does not evaluate at ${revision}: ${error.nixMessage.split('\n')[0]}`);
+    }
+    const local = (await store.validPaths([baseOutPath], undefined, { signal })).includes(baseOutPath);
+    if (!local && !(await store.substitute(baseOutPath, { signal }))) {
+        return {
+            ...unavailable(`its output at ${revision} (${baseOutPath}) is neither in this store nor in a substituter: ` +
+                `build ${revision} with push-to set so the next comparison has it`),
+            baseOutPath,
+        };
+    }
+    const [baseClosureSize, diff] = await Promise.all([
+        store.closureSize(baseOutPath, { signal }),
+        baseOutPath === request.outPath
+            ? Promise.resolve('')
+            : store.diffClosures(baseOutPath, request.outPath, { signal }),
+    ]);
+    return {
+        revision,
+        status: 'compared',
+        baseOutPath,
+        baseClosureSize,
+        ...(request.closureSize !== undefined ? { delta: request.closureSize - baseClosureSize } : {}),
+        changes: parseDiffClosures(diff),
+        diff: diff.trim(),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/build/nix-store.js
+
+
+
+
+const nix_store_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+/** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
+function validPathsOf(json) {
+    if (Array.isArray(json)) {
+        return json
+            .filter((entry) => typeof entry?.path === 'string')
+            .filter((entry) => entry.valid !== false)
+            .map((entry) => entry.path);
+    }
+    if (json && typeof json === 'object') {
+        return Object.entries(json)
+            .filter(([, info]) => info !== null)
+            .map(([path]) => path);
+    }
+    return [];
+}
+/** `closureSize` per path from `nix path-info -S --json`, in either shape. */
+function closureSizesOf(json) {
+    const sizes = new Map();
+    const entries = Array.isArray(json)
+        ? json.map((entry) => [entry?.path ?? '', entry])
+        : Object.entries((json ?? {}));
+    for (const [path, info] of entries) {
+        const size = info?.closureSize;
+        if (path && typeof size === 'number')
+            sizes.set(path, size);
+    }
+    return sizes;
+}
+/**
+ * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
+ * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
+ */
+function derivationInstallable(version, drvPath) {
+    return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
+}
+/**
+ * The store commands the build action needs besides `NixCli`: path-info, diff-closures, copy and
+ * sign. Their command lines are the same from Nix 2.8 to 2.31; only path-info's JSON changed shape.
+ */
+class NixStore {
+    runner;
+    options;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    /** Which of `paths` are valid in `store` (the local store by default). Never substitutes. */
+    async validPaths(paths, store, options = {}) {
+        if (paths.length === 0)
+            return [];
+        const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
+        const result = await this.run(args, options, false);
+        if (succeeded(result))
+            return validPathsOf(JSON.parse(result.stdout));
+        // Some Nix versions fail the whole call when one path is missing: ask one by one.
+        if (paths.length === 1) {
+            const error = errors_NixError.fromResult(result);
+            if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
+                return [];
+            throw error;
+        }
+        const each = await Promise.all(paths.map((path) => this.validPaths([path], store, options)));
+        return each.flat();
+    }
+    async closureSize(path, options = {}) {
+        const result = await this.run(['path-info', '--json', '--closure-size', path], options);
+        const size = closureSizesOf(JSON.parse(result.stdout)).get(path);
+        if (size === undefined)
+            throw new Error(`nix path-info reported no closure size for ${path}`);
+        return size;
+    }
+    /** Fetches a store path from the substituters, building nothing; false when none has it. */
+    async substitute(path, options = {}) {
+        const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
+        return succeeded(result);
+    }
+    /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
+    async derivationSystem(version, drvPath, options = {}) {
+        const command = isAtLeast(version, 2, 15)
+            ? ['derivation', 'show', drvPath]
+            : ['show-derivation', drvPath];
+        const result = await this.run(command, options);
+        const shown = JSON.parse(result.stdout);
+        const derivation = Object.values(shown)[0];
+        return derivation?.system ?? derivation?.platform;
+    }
+    async diffClosures(before, after, options = {}) {
+        const result = await this.run(['store', 'diff-closures', before, after], options);
+        return result.stdout;
+    }
+    async copy(paths, to, options = {}) {
+        await this.run(['copy', '--to', to, ...paths], options);
+    }
+    /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
+    async sign(paths, keyFile, options = {}) {
+        await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
+    }
+    async run(args, options, check = true) {
+        const [first, second] = args;
+        const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
+        const rest = args.slice(subcommand.length);
+        let result;
+        try {
+            result = await this.runner.run(this.options.command ?? 'nix', [...subcommand, ...nix_store_FEATURES, ...(this.options.nixOptions ?? []), ...rest], options);
+        }
+        catch (error) {
+            if (error instanceof errors_UserError)
+                throw new errors_UserError(NIX_NOT_FOUND);
+            throw error;
+        }
+        if (check && !succeeded(result))
+            throw errors_NixError.fromResult(result);
+        return result;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/build/targets.js
+
+function items(value) {
+    return (value ?? '').split(/\s+/).filter((item) => item.length > 0);
+}
+/**
+ * `host`, `attr` and `drv-path` as the matrix gives them: one value each, or space-separated lists
+ * of the same length for a packed entry.
+ */
+function buildTargets(settings) {
+    const hosts = items(settings.host);
+    const attrs = items(settings.attr);
+    const drvs = items(settings['drv-path']);
+    const count = Math.max(hosts.length, attrs.length, drvs.length);
+    if (count === 0) {
+        throw new errors_UserError("Input 'host' must name what to build (or give 'attr' or 'drv-path'), got nothing");
+    }
+    for (const [input, list] of [
+        ['host', hosts],
+        ['attr', attrs],
+        ['drv-path', drvs],
+    ]) {
+        if (list.length > 0 && list.length !== count) {
+            throw new errors_UserError(`Input '${input}' must list ${count} values like the other inputs, got ${list.length}`);
+        }
+    }
+    for (const drv of drvs) {
+        if (!/^\/nix\/store\/[0-9a-z]{32}-.+\.drv$/.test(drv)) {
+            throw new errors_UserError(`Input 'drv-path' must be store paths of derivations (/nix/store/….drv), got '${drv}'`);
+        }
+    }
+    return Array.from({ length: count }, (_, index) => {
+        const host = hosts[index];
+        const attr = attrs[index];
+        const drvPath = drvs[index];
+        return {
+            name: host ?? attr ?? drvPath,
+            ...(host ? { host } : {}),
+            ...(attr ? { attr } : {}),
+            ...(drvPath ? { drvPath } : {}),
+        };
+    });
+}
+const KIND_OF_OUTPUT = {
+    nixosConfigurations: 'nixos',
+    darwinConfigurations: 'darwin',
+    homeConfigurations: 'home',
+    checks: 'checks',
+};
+function kindOfAttr(attrPath) {
+    return KIND_OF_OUTPUT[attrPath[0] ?? ''];
+}
+
+;// CONCATENATED MODULE: ./.build/build/build-hosts.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Nix refuses a derivation for a system this machine cannot build (and no remote builder can). */
+const WRONG_SYSTEM = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
+/** Builds the matrix entry's hosts one after the other, compares and pushes them, and writes the result-file. */
+async function buildHosts(settings, dependencies) {
+    const targets = buildTargets(settings);
+    const { runner, logger, signal } = dependencies;
+    const now = dependencies.now ?? Date.now;
+    const nixOptions = settings['nix-options'] ?? [];
+    const nix = new cli_NixCli(runner, { nixOptions });
+    const store = new NixStore(runner, { nixOptions });
+    const version = await nix.version();
+    const flakeDir = (0,external_node_path_namespaceObject.resolve)(dependencies.workspace, settings.path);
+    const needsFlake = Boolean(settings['compare-to']) ||
+        targets.some((target) => !target.drvPath || !(0,external_node_fs_namespaceObject.existsSync)(target.drvPath));
+    if (needsFlake && !(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
+        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+    }
+    // compare-to looks the host up at the other revision by its attribute, so it needs it even when the drv is here.
+    const needAttr = Boolean(settings['compare-to']);
+    const resolved = await Promise.all(targets.map((target) => resolveTarget(target, nix, flakeDir, needAttr, signal)));
+    const results = [];
+    for (const item of resolved) {
+        results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
+    }
+    const revision = settings['compare-to'];
+    if (revision && results.some((result) => result.status === 'built')) {
+        await withWorktree({ runner, logger, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir }, async (checkout) => {
+            for (const [index, result] of results.entries()) {
+                if (result.status !== 'built' || !result.outPath)
+                    continue;
+                result.comparison = await compareClosures({
+                    revision,
+                    baseFlakeDir: checkout.flakeDir,
+                    attrPath: resolved[index]?.attrPath,
+                    outPath: result.outPath,
+                    closureSize: result.closureSize,
+                    nix,
+                    store,
+                    signal,
+                });
+            }
+        });
+    }
+    let pushError;
+    const pushTo = settings['push-to'];
+    const built = results.filter((result) => result.status === 'built' && result.outPath);
+    if (pushTo && built.length > 0) {
+        try {
+            await push(built.map((result) => result.outPath), pushTo, settings['signing-key'], {
+                store,
+                logger,
+                tempDir: dependencies.tempDir,
+                signal,
+            });
+            for (const result of built)
+                result.pushedTo = pushTo;
+        }
+        catch (error) {
+            pushError = error instanceof errors_NixError ? error.nixMessage : errors_stringifyError(error);
+        }
+    }
+    await (0,promises_namespaceObject.mkdir)(dependencies.resultDir, { recursive: true });
+    const resultFile = (0,external_node_path_namespaceObject.join)(dependencies.resultDir, resultFileName(targets.map((target) => target.name)));
+    await (0,promises_namespaceObject.writeFile)(resultFile, `${JSON.stringify(resultFileOf(results), null, 2)}\n`);
+    return { results, resultFile, ...(pushError ? { pushError } : {}) };
+}
+async function resolveTarget(target, nix, flakeDir, needAttr, signal) {
+    if (target.attr) {
+        const attrPath = parseAttrPath(target.attr);
+        return { target, attrPath, kind: kindOfAttr(attrPath) };
+    }
+    if (!target.host)
+        return { target };
+    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr)
+        return { target };
+    // Only the host's name: find it under every kind, as the hosts action would list it.
+    try {
+        const records = await nix.evalJson({
+            expr: fleet_expression_fleetExpression({
+                flakeDir,
+                kinds: HOST_KIND_LIST,
+                only: HOST_KIND_LIST.map((kind) => `${kind}/${target.host}`),
+            }),
+        }, { impure: true, signal });
+        const found = records.map(hostFromRecord).find((host) => host !== undefined);
+        if (found)
+            return { target, attrPath: found.attrPath, kind: found.kind };
+        return {
+            target,
+            error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
+        };
+    }
+    catch (error) {
+        if (error instanceof errors_NixError)
+            return { target, error: error.nixMessage };
+        throw error;
+    }
+}
+async function buildOne(item, context) {
+    const { target } = item;
+    const started = context.now();
+    const base = {
+        host: target.name,
+        status: 'failed',
+        ...(item.kind ? { kind: item.kind } : {}),
+        ...(item.attrPath ? { attr: attrPathText(item.attrPath) } : {}),
+        ...(target.drvPath ? { drvPath: target.drvPath } : {}),
+    };
+    if (item.error)
+        return { ...base, error: item.error };
+    let what;
+    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath)) {
+        what = derivationInstallable(context.version, target.drvPath);
+    }
+    else if (item.attrPath) {
+        if (target.drvPath) {
+            context.logger.info(`${target.drvPath} is not in this store (the hosts job ran elsewhere): evaluating ${attrPathText(item.attrPath)}`);
+        }
+        what = installable(context.flakeDir, item.attrPath);
+    }
+    else {
+        return {
+            ...base,
+            error: `${target.drvPath} is not in this store and neither 'host' nor 'attr' says what to evaluate instead`,
+        };
+    }
+    try {
+        const [built] = await context.nix.build([what], {
+            group: `Building ${target.name}`,
+            signal: context.signal,
+        });
+        if (!built)
+            throw new Error(`nix build reported nothing for ${what}`);
+        const outPath = built.outputs.out ?? Object.values(built.outputs)[0];
+        if (target.drvPath && built.drvPath !== target.drvPath) {
+            context.logger.warning(`${target.name} evaluates to ${built.drvPath} here, not to ${target.drvPath} as in the hosts job: the flake changed between the jobs`);
+        }
+        const [system, closureSize] = await Promise.all([
+            context.store.derivationSystem(context.version, built.drvPath, { signal: context.signal }),
+            context.store.closureSize(outPath, { signal: context.signal }),
+        ]);
+        return {
+            ...base,
+            status: 'built',
+            drvPath: built.drvPath,
+            outPath,
+            closureSize,
+            ...(system ? { system } : {}),
+            durationMs: context.now() - started,
+        };
+    }
+    catch (error) {
+        if (!(error instanceof errors_NixError))
+            throw error;
+        const wrongSystem = WRONG_SYSTEM.exec(error.nixMessage);
+        if (wrongSystem) {
+            return {
+                ...base,
+                status: 'eval-only',
+                system: wrongSystem[1],
+                error: `this runner (${wrongSystem[2]}) cannot build ${wrongSystem[1]}: evaluated only`,
+                durationMs: context.now() - started,
+            };
+        }
+        return { ...base, error: error.nixMessage, durationMs: context.now() - started };
+    }
+}
+/** Signs (when a key is given) and copies the closures; the key lives in a 0600 file only meanwhile. */
+async function push(paths, to, signingKey, context) {
+    if (signingKey) {
+        context.logger.mask(signingKey);
+        const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-signing-'));
+        const keyFile = (0,external_node_path_namespaceObject.join)(dir, 'key');
+        try {
+            await (0,promises_namespaceObject.writeFile)(keyFile, `${signingKey.trim()}\n`, { mode: 0o600 });
+            await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
+            await context.store.sign(paths, keyFile, { signal: context.signal });
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        }
+    }
+    await context.store.copy(paths, to, { group: `Pushing to ${to}`, signal: context.signal });
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
 
 
@@ -46958,7 +48219,7 @@ function parseInputs(schema, read, onSecret = () => { }) {
         return result.data;
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
 /** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
 function durationValue(example = '26h') {
@@ -46992,6 +48253,147 @@ const buildInputs = defineInputs({
     'nix-options': words(),
 });
 
+;// CONCATENATED MODULE: ./.build/core/markdown.js
+/** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
+/** Escapes a value for a table cell: pipes and line breaks would break the row. */
+function cell(value) {
+    if (value === undefined || value === null)
+        return '';
+    return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+function table(header, rows, align = []) {
+    const rule = header.map((_, index) => {
+        const side = align[index] ?? 'left';
+        return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
+    });
+    const lines = [
+        `| ${header.map(cell).join(' | ')} |`,
+        `| ${rule.join(' | ')} |`,
+        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+    ];
+    return lines.join('\n');
+}
+function details(summary, body, open = false) {
+    return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
+}
+function codeBlock(body, language = '') {
+    const longestFence = Math.max(2, ...[...body.matchAll(/`+/g)].map((match) => match[0].length));
+    const fence = '`'.repeat(longestFence + 1);
+    return `${fence}${language}\n${body}\n${fence}`;
+}
+function heading(level, text) {
+    return `${'#'.repeat(level)} ${text}`;
+}
+/** Joins markdown blocks with blank lines, skipping empty ones. */
+function blocks(...parts) {
+    return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
+}
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+function formatBytes(bytes) {
+    let value = Math.abs(bytes);
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    const sign = bytes < 0 ? '-' : '';
+    return `${sign}${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
+}
+function formatDuration(milliseconds) {
+    if (milliseconds < 1_000)
+        return `${Math.round(milliseconds)} ms`;
+    const seconds = milliseconds / 1_000;
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60)
+        return `${minutes} min ${Math.round(seconds % 60)} s`;
+    const hours = Math.floor(minutes / 60);
+    if (hours < 48)
+        return `${hours} h ${minutes % 60} min`;
+    return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+/** GitHub refuses bodies and comments over 65,536 characters. */
+const GITHUB_BODY_LIMIT = 65_536;
+
+;// CONCATENATED MODULE: ./.build/build/summary.js
+
+const BUILD_ICONS = {
+    built: '✅',
+    failed: '❌',
+    'eval-only': '🔍',
+};
+function formatDelta(bytes) {
+    if (bytes === undefined)
+        return '';
+    if (bytes === 0)
+        return '±0';
+    return `${bytes > 0 ? '+' : ''}${formatBytes(bytes)}`;
+}
+function summary_versions(list) {
+    if (list.length === 0)
+        return '∅';
+    return list.map((version) => version || 'ε').join(', ');
+}
+function changesTable(changes) {
+    return table(['Package', 'Before', 'After', 'Size'], changes.map((change) => {
+        const sizeOnly = change.before.length === 0 && change.after.length === 0;
+        return [
+            change.name,
+            sizeOnly ? '' : summary_versions(change.before),
+            sizeOnly ? '' : summary_versions(change.after),
+            formatDelta(change.sizeDelta),
+        ];
+    }), ['left', 'left', 'left', 'right']);
+}
+/** One line on how the closure compares with the revision, for tables. */
+function comparisonNote(comparison) {
+    if (!comparison)
+        return '';
+    if (comparison.status === 'new')
+        return `new since ${comparison.revision}`;
+    if (comparison.status === 'unavailable')
+        return `no diff with ${comparison.revision}`;
+    const count = comparison.changes.length;
+    return count === 0 ? 'no package changes' : `${count} package${count === 1 ? '' : 's'} changed`;
+}
+function hostSection(result) {
+    const comparison = result.comparison;
+    if (result.status === 'failed') {
+        return details(`❌ <code>${result.host}</code> failed`, codeBlock(result.error ?? 'no message'), true);
+    }
+    if (!comparison)
+        return undefined;
+    if (comparison.status === 'unavailable')
+        return `**${result.host}**: no closure diff with \`${comparison.revision}\`: ${comparison.reason}`;
+    if (comparison.status === 'new')
+        return `**${result.host}** is new: it is not in \`${comparison.revision}\`.`;
+    if (comparison.changes.length === 0)
+        return `**${result.host}**: no package changed since \`${comparison.revision}\`.`;
+    return details(`<code>${result.host}</code>: ${comparisonNote(comparison)} since <code>${comparison.revision}</code>`, changesTable(comparison.changes), comparison.changes.length <= 15);
+}
+function buildSummary(outcome) {
+    const rows = outcome.results.map((result) => [
+        result.host,
+        result.system ?? '',
+        `${BUILD_ICONS[result.status]} ${result.status}`,
+        result.closureSize !== undefined ? formatBytes(result.closureSize) : '',
+        formatDelta(result.comparison?.delta),
+        result.durationMs !== undefined ? formatDuration(result.durationMs) : '',
+    ]);
+    const pushed = outcome.results.find((result) => result.pushedTo)?.pushedTo;
+    return blocks(heading(3, 'Build'), table(['Host', 'System', 'Result', 'Closure', 'Δ', 'Time'], rows, [
+        'left',
+        'left',
+        'left',
+        'right',
+        'right',
+        'right',
+    ]), ...outcome.results.map(hostSection), ...outcome.results
+        .filter((result) => result.status === 'eval-only')
+        .map((result) => `🔍 **${result.host}**: ${result.error}.`), pushed ? `📤 Pushed to \`${pushed}\`.` : undefined, outcome.pushError ? details('❌ Pushing failed', codeBlock(outcome.pushError), true) : undefined);
+}
+
 ;// CONCATENATED MODULE: ./.build/core/action.js
 const DEFAULT_API_URL = 'https://api.github.com';
 function defineAction(definition) {
@@ -47002,17 +48404,52 @@ function defineAction(definition) {
 
 
 
+
+
+
+const BUILD_OUTPUTS = ['out-path', 'drv-path', 'closure-size', 'result-file'];
 const buildAction = defineAction({
     name: 'build',
     inputs: buildInputs,
-    outputs: ['out-path', 'drv-path', 'closure-size', 'result-file'],
-    async run() {
-        throw new NotImplementedError('build', 3);
+    outputs: BUILD_OUTPUTS,
+    async run(settings, { context, logger, signal }) {
+        const outcome = await buildHosts(settings, {
+            runner: new SpawnProcessRunner(logger),
+            logger,
+            workspace: context.workspace,
+            tempDir: context.runnerTemp,
+            resultDir: (0,external_node_path_namespaceObject.join)(context.runnerTemp, 'flakeflow-results'),
+            signal,
+        });
+        const built = outcome.results.filter((result) => result.status === 'built');
+        const failed = outcome.results.filter((result) => result.status === 'failed');
+        const problems = [
+            ...failed.map((result) => `${result.host} failed: ${(result.error ?? '').split('\n')[0]}`),
+            ...(outcome.pushError
+                ? [`pushing to ${settings['push-to']} failed: ${outcome.pushError.split('\n')[0]}`]
+                : []),
+        ];
+        return {
+            outputs: {
+                'out-path': built.map((result) => result.outPath).join(' '),
+                'drv-path': outcome.results
+                    .map((result) => result.drvPath ?? '')
+                    .join(' ')
+                    .trim(),
+                'closure-size': built.map((result) => String(result.closureSize ?? '')).join(' '),
+                'result-file': outcome.resultFile,
+            },
+            summary: buildSummary(outcome),
+            annotations: failed.map((result) => ({
+                level: 'error',
+                title: `${result.host} failed to build`,
+                message: result.error ?? 'no message',
+            })),
+            ...(problems.length > 0 ? { failure: problems.join('; ') } : {}),
+        };
     },
 });
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -50001,8 +51438,6 @@ function parseWorkflowCommand(line) {
     return { command: match[1], properties, message: unescapeData(match[3] ?? '') };
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./.build/core/cleanup.js
 
 const CLEANUP_STATE = 'cleanup-paths';
@@ -50050,65 +51485,6 @@ async function cleanup_removeRegisteredPaths(state, logger) {
         }
     }
     return removed;
-}
-
-;// CONCATENATED MODULE: ./.build/core/logger.js
-/** A Logger that keeps every line, for tests and for building reports. */
-class RecordingLogger {
-    lines = [];
-    secrets = new SecretMasker();
-    debug(message) {
-        this.record('debug', message);
-    }
-    info(message) {
-        this.record('info', message);
-    }
-    warning(message) {
-        this.record('warning', message);
-    }
-    error(message) {
-        this.record('error', message);
-    }
-    async group(title, body) {
-        this.record('group-start', title);
-        try {
-            return await body();
-        }
-        finally {
-            this.record('group-end', title);
-        }
-    }
-    mask(secret) {
-        this.secrets.add(secret);
-    }
-    text() {
-        return this.lines.map((line) => line.message).join('\n');
-    }
-    record(level, message) {
-        this.lines.push({ level, message: this.secrets.redact(message) });
-    }
-}
-/** Replaces every registered secret, and each of its lines, with `***`. */
-class SecretMasker {
-    values = new Set();
-    add(secret) {
-        for (const value of [secret, ...secret.split(/\r?\n/)]) {
-            const trimmed = value.trim();
-            if (trimmed.length >= 3)
-                this.values.add(trimmed);
-        }
-    }
-    redact(text) {
-        let result = text;
-        // Longest first, so a secret that contains another is replaced whole.
-        for (const value of [...this.values].sort((a, b) => b.length - a.length)) {
-            result = result.split(value).join('***');
-        }
-        return result;
-    }
-    get size() {
-        return this.values.size;
-    }
 }
 
 ;// CONCATENATED MODULE: ./.build/core/runtime.js
@@ -50196,10 +51572,10 @@ function cancellationSignal(logger) {
 }
 /** Fails the step with one line; a bug also leaves its stack in the debug log. */
 function failStep(error, logger = new RunnerLogger()) {
-    if (!(error instanceof UserError) && error instanceof Error && error.stack)
+    if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
     const message = logger.secrets.redact(oneLine(errors_stringifyError(error))) || 'failed without a message';
-    setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
+    setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
 }
 /**
  * Runs one action as the runner starts it: inputs → settings → capability → outputs, job summary

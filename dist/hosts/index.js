@@ -37192,6 +37192,8 @@ function defineAction(definition) {
     return definition;
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./.build/core/errors.js
 /**
  * A mistake the user can fix: bad input, a missing tool, a wrong password.
@@ -37228,6 +37230,926 @@ function oneLine(message) {
         .map((line) => line.trim())
         .filter((line) => line.length > 0)
         .join(' ');
+}
+
+;// CONCATENATED MODULE: ./.build/core/logger.js
+/** A Logger that keeps every line, for tests and for building reports. */
+class RecordingLogger {
+    lines = [];
+    secrets = new SecretMasker();
+    debug(message) {
+        this.record('debug', message);
+    }
+    info(message) {
+        this.record('info', message);
+    }
+    warning(message) {
+        this.record('warning', message);
+    }
+    error(message) {
+        this.record('error', message);
+    }
+    async group(title, body) {
+        this.record('group-start', title);
+        try {
+            return await body();
+        }
+        finally {
+            this.record('group-end', title);
+        }
+    }
+    mask(secret) {
+        this.secrets.add(secret);
+    }
+    text() {
+        return this.lines.map((line) => line.message).join('\n');
+    }
+    record(level, message) {
+        this.lines.push({ level, message: this.secrets.redact(message) });
+    }
+}
+/** Replaces every registered secret, and each of its lines, with `***`. */
+class SecretMasker {
+    values = new Set();
+    add(secret) {
+        for (const value of [secret, ...secret.split(/\r?\n/)]) {
+            const trimmed = value.trim();
+            if (trimmed.length >= 3)
+                this.values.add(trimmed);
+        }
+    }
+    redact(text) {
+        let result = text;
+        // Longest first, so a secret that contains another is replaced whole.
+        for (const value of [...this.values].sort((a, b) => b.length - a.length)) {
+            result = result.split(value).join('***');
+        }
+        return result;
+    }
+    get size() {
+        return this.values.size;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/process.js
+
+
+
+function succeeded(result) {
+    return result.exitCode === 0 && !result.timedOut;
+}
+/** A short, secret-free description of how a process ended, for error messages. */
+function describeExit(result) {
+    if (result.timedOut)
+        return `timed out after ${Math.round(result.durationMs / 1000)}s`;
+    if (result.signal)
+        return `was killed by ${result.signal}`;
+    return `exited with code ${result.exitCode}`;
+}
+const KILL_GRACE_MS = 5_000;
+/**
+ * The real runner. Output is captured whole and streamed line by line to the logger, with every
+ * registered secret masked. A timeout sends SIGTERM to the process group, then SIGKILL.
+ */
+class SpawnProcessRunner {
+    logger;
+    secrets;
+    constructor(logger, secrets = new SecretMasker()) {
+        this.logger = logger;
+        this.secrets = secrets;
+    }
+    async run(command, args, options = {}) {
+        const stream = options.stream ?? options.group !== undefined;
+        const execute = () => this.spawnAndCollect(command, args, options, stream);
+        return options.group ? this.logger.group(options.group, execute) : execute();
+    }
+    spawnAndCollect(command, args, options, stream) {
+        const started = Date.now();
+        const env = {};
+        for (const [name, value] of Object.entries(options.cleanEnv ? {} : process.env)) {
+            if (value !== undefined)
+                env[name] = value;
+        }
+        for (const [name, value] of Object.entries(options.env ?? {})) {
+            if (value === undefined)
+                delete env[name];
+            else
+                env[name] = value;
+        }
+        this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
+        return new Promise((resolve, reject) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+                cwd: options.cwd,
+                env,
+                stdio: ['pipe', 'pipe', 'pipe'],
+                detached: true,
+            });
+            const stdout = [];
+            const stderr = [];
+            const lineBuffers = { stdout: '', stderr: '' };
+            let timedOut = false;
+            let killTimer;
+            const emit = (which, chunk, flush = false) => {
+                if (!stream)
+                    return;
+                const text = lineBuffers[which] + chunk.toString('utf8');
+                const lines = text.split('\n');
+                lineBuffers[which] = flush ? '' : (lines.pop() ?? '');
+                for (const line of flush ? lines.filter((l) => l.length > 0) : lines) {
+                    this.logger.info(this.secrets.redact(line));
+                }
+            };
+            const terminate = () => {
+                if (child.pid === undefined || child.exitCode !== null)
+                    return;
+                try {
+                    process.kill(-child.pid, 'SIGTERM');
+                }
+                catch {
+                    child.kill('SIGTERM');
+                }
+                killTimer = setTimeout(() => {
+                    try {
+                        if (child.pid !== undefined)
+                            process.kill(-child.pid, 'SIGKILL');
+                    }
+                    catch {
+                        child.kill('SIGKILL');
+                    }
+                }, KILL_GRACE_MS);
+                killTimer.unref();
+            };
+            const timeout = options.timeoutMs !== undefined
+                ? setTimeout(() => {
+                    timedOut = true;
+                    terminate();
+                }, options.timeoutMs)
+                : undefined;
+            const onAbort = () => terminate();
+            options.signal?.addEventListener('abort', onAbort, { once: true });
+            child.stdout.on('data', (chunk) => {
+                stdout.push(chunk);
+                emit('stdout', chunk);
+            });
+            child.stderr.on('data', (chunk) => {
+                stderr.push(chunk);
+                emit('stderr', chunk);
+            });
+            child.on('error', (error) => {
+                if (timeout)
+                    clearTimeout(timeout);
+                options.signal?.removeEventListener('abort', onAbort);
+                if (error.code === 'ENOENT') {
+                    reject(new UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                }
+                else {
+                    reject(error);
+                }
+            });
+            child.on('close', (exitCode, signal) => {
+                if (timeout)
+                    clearTimeout(timeout);
+                if (killTimer)
+                    clearTimeout(killTimer);
+                options.signal?.removeEventListener('abort', onAbort);
+                emit('stdout', Buffer.alloc(0), true);
+                emit('stderr', Buffer.alloc(0), true);
+                resolve({
+                    command,
+                    args,
+                    exitCode,
+                    signal,
+                    stdout: Buffer.concat(stdout).toString('utf8'),
+                    stderr: Buffer.concat(stderr).toString('utf8'),
+                    timedOut,
+                    durationMs: Date.now() - started,
+                });
+            });
+            child.stdin.on('error', () => {
+                // A program that exits without reading its input closes the pipe early: not our failure.
+            });
+            child.stdin.end(options.input ?? '');
+        });
+    }
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./.build/hosts/host.js
+const KIND_TITLES = {
+    nixos: 'NixOS',
+    darwin: 'nix-darwin',
+    home: 'Home Manager',
+    checks: 'check',
+};
+function hostKey(host) {
+    return `${host.kind}/${host.name}`;
+}
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
+}
+/** Parses `a."b.c".d` back into its names. */
+function parseAttrPath(text) {
+    const names = [];
+    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
+    for (const match of text.matchAll(pattern)) {
+        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
+    }
+    return names;
+}
+/** The store path's hash part, which names its narinfo in a binary cache. */
+function storePathHash(storePath) {
+    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
+}
+/** What is built for a host, as nix/fleet-hosts.nix chooses it (nix-darwin's `system` where it exists). */
+function defaultAttrPath(host) {
+    switch (host.kind) {
+        case 'nixos':
+            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
+        case 'darwin':
+            return ['darwinConfigurations', host.name, 'system'];
+        case 'home':
+            return ['homeConfigurations', host.name, 'activationPackage'];
+        case 'checks':
+            return host.name.split('.');
+    }
+}
+const HOST_KIND_LIST = (/* unused pure expression or super */ null && (['nixos', 'darwin', 'home', 'checks']));
+
+;// CONCATENATED MODULE: ./.build/hosts/annotations.js
+
+
+
+/** `at /nix/store/<hash>-source/hosts/pi/default.nix:9:25`: where Nix's error points inside the flake. */
+const SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:]+):(\d+):(\d+)/;
+/** One error annotation per host that failed, pinned to the file Nix blames when it is in the flake. */
+function failureAnnotations(hosts, flakeDir, workspace) {
+    return hosts
+        .filter((host) => host.status === 'failed')
+        .map((host) => {
+        const annotation = {
+            level: 'error',
+            title: `${host.host} (${KIND_TITLES[host.kind]}): ${host.reason}`,
+            message: host.error ?? host.reason,
+        };
+        const position = SOURCE_POSITION.exec(host.error ?? '');
+        if (position && (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, position[1]))) {
+            annotation.file = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.join)(flakeDir, position[1]))
+                .split('\\')
+                .join('/');
+            annotation.line = Number(position[2]);
+            annotation.column = Number(position[3]);
+        }
+        return annotation;
+    });
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./.build/nix/errors.js
+
+
+const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
+    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
+    'https://nixos.org/download) or put it on PATH';
+/**
+ * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
+ * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
+ * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
+ */
+class NixError extends UserError {
+    args;
+    nixMessage;
+    exitCode;
+    subcommand;
+    constructor(args, nixMessage, exitCode) {
+        const subcommand = `nix ${subcommandOf(args)}`;
+        super(`${subcommand} failed:\n${nixMessage}`);
+        this.args = args;
+        this.nixMessage = nixMessage;
+        this.exitCode = exitCode;
+        this.subcommand = subcommand;
+    }
+    static fromResult(result) {
+        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
+        return new NixError(result.args, text, result.exitCode);
+    }
+}
+function subcommandOf(args) {
+    const words = [];
+    for (const arg of args) {
+        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
+            break;
+        words.push(arg);
+    }
+    return words.join(' ');
+}
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Lines Nix prints while working, which say nothing about why it failed. */
+const PROGRESS = [
+    /^warning: /,
+    /^building '/,
+    /^copying (path|\d+ paths)/,
+    /^fetching /,
+    /^unpacking /,
+    /^evaluating /,
+    /^querying /,
+    /^these \d+ (derivations|paths) will be/,
+    /^this (derivation|path) will be/,
+    /^ {2}\/nix\/store\//,
+    /^\[\d+\/\d+\/\d+ built/,
+    /^\(use '--show-trace' to show detailed location information\)$/,
+];
+/**
+ * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
+ * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
+ * the last lines that are not progress.
+ */
+function nixErrorText(stderr) {
+    const lines = stderr
+        .replace(ANSI_ESCAPE, '')
+        .split('\n')
+        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
+    const first = lines.findIndex((line) => line.startsWith('error:'));
+    const kept = (first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line)));
+    while (kept.length > 0 && kept[kept.length - 1] === '')
+        kept.pop();
+    while (kept.length > 0 && kept[0] === '')
+        kept.shift();
+    return (first === -1 ? kept.slice(-20) : kept).join('\n');
+}
+
+;// CONCATENATED MODULE: ./.build/nix/version.js
+const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
+function parseNixVersion(output) {
+    const match = VERSION_LINE.exec(output.trim());
+    if (!match)
+        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
+    const [text, flavor, major, minor, patch] = match;
+    return {
+        major: Number(major),
+        minor: Number(minor),
+        patch: Number(patch ?? 0),
+        flavor: flavor ?? 'Nix',
+        text: text.trim(),
+    };
+}
+function version_isAtLeast(version, major, minor) {
+    return version.major > major || (version.major === major && version.minor >= minor);
+}
+/**
+ * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
+ * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
+ * version says nothing about this; it kept `--update-input`.
+ */
+function updatesNamedInputs(version) {
+    return !version.flavor.startsWith('Lix') && version_isAtLeast(version, 2, 19);
+}
+
+;// CONCATENATED MODULE: ./.build/build/nix-store.js
+
+
+
+
+const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+/** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
+function validPathsOf(json) {
+    if (Array.isArray(json)) {
+        return json
+            .filter((entry) => typeof entry?.path === 'string')
+            .filter((entry) => entry.valid !== false)
+            .map((entry) => entry.path);
+    }
+    if (json && typeof json === 'object') {
+        return Object.entries(json)
+            .filter(([, info]) => info !== null)
+            .map(([path]) => path);
+    }
+    return [];
+}
+/** `closureSize` per path from `nix path-info -S --json`, in either shape. */
+function closureSizesOf(json) {
+    const sizes = new Map();
+    const entries = Array.isArray(json)
+        ? json.map((entry) => [entry?.path ?? '', entry])
+        : Object.entries((json ?? {}));
+    for (const [path, info] of entries) {
+        const size = info?.closureSize;
+        if (path && typeof size === 'number')
+            sizes.set(path, size);
+    }
+    return sizes;
+}
+/**
+ * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
+ * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
+ */
+function derivationInstallable(version, drvPath) {
+    return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
+}
+/**
+ * The store commands the build action needs besides `NixCli`: path-info, diff-closures, copy and
+ * sign. Their command lines are the same from Nix 2.8 to 2.31; only path-info's JSON changed shape.
+ */
+class NixStore {
+    runner;
+    options;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    /** Which of `paths` are valid in `store` (the local store by default). Never substitutes. */
+    async validPaths(paths, store, options = {}) {
+        if (paths.length === 0)
+            return [];
+        const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
+        const result = await this.run(args, options, false);
+        if (succeeded(result))
+            return validPathsOf(JSON.parse(result.stdout));
+        // Some Nix versions fail the whole call when one path is missing: ask one by one.
+        if (paths.length === 1) {
+            const error = NixError.fromResult(result);
+            if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
+                return [];
+            throw error;
+        }
+        const each = await Promise.all(paths.map((path) => this.validPaths([path], store, options)));
+        return each.flat();
+    }
+    async closureSize(path, options = {}) {
+        const result = await this.run(['path-info', '--json', '--closure-size', path], options);
+        const size = closureSizesOf(JSON.parse(result.stdout)).get(path);
+        if (size === undefined)
+            throw new Error(`nix path-info reported no closure size for ${path}`);
+        return size;
+    }
+    /** Fetches a store path from the substituters, building nothing; false when none has it. */
+    async substitute(path, options = {}) {
+        const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
+        return succeeded(result);
+    }
+    /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
+    async derivationSystem(version, drvPath, options = {}) {
+        const command = version_isAtLeast(version, 2, 15)
+            ? ['derivation', 'show', drvPath]
+            : ['show-derivation', drvPath];
+        const result = await this.run(command, options);
+        const shown = JSON.parse(result.stdout);
+        const derivation = Object.values(shown)[0];
+        return derivation?.system ?? derivation?.platform;
+    }
+    async diffClosures(before, after, options = {}) {
+        const result = await this.run(['store', 'diff-closures', before, after], options);
+        return result.stdout;
+    }
+    async copy(paths, to, options = {}) {
+        await this.run(['copy', '--to', to, ...paths], options);
+    }
+    /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
+    async sign(paths, keyFile, options = {}) {
+        await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
+    }
+    async run(args, options, check = true) {
+        const [first, second] = args;
+        const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
+        const rest = args.slice(subcommand.length);
+        let result;
+        try {
+            result = await this.runner.run(this.options.command ?? 'nix', [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...rest], options);
+        }
+        catch (error) {
+            if (error instanceof UserError)
+                throw new UserError(NIX_NOT_FOUND);
+            throw error;
+        }
+        if (check && !succeeded(result))
+            throw NixError.fromResult(result);
+        return result;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/pool.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapConcurrently(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/binary-cache.js
+
+
+
+
+
+
+
+/** The runtime's `fetch`, with a timeout. */
+function fetchNarinfoProbe(timeoutMs = 15_000) {
+    return {
+        async head(url, signal) {
+            const timeout = AbortSignal.timeout(timeoutMs);
+            const response = await fetch(url, {
+                method: 'HEAD',
+                signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+            });
+            return response.status;
+        },
+    };
+}
+const ABSENT = new Set([404, 410]);
+/** The cache wants credentials we do not have, but Nix may (netrc, S3 keys): ask Nix instead. */
+const ASK_NIX = new Set([401, 403]);
+/** The cache URL without Nix's store parameters (`?priority=40`) and trailing slashes. */
+function cacheBase(url) {
+    return url.replace(/\?.*$/, '').replace(/\/+$/, '');
+}
+/**
+ * Which output paths are already in one of `caches`: `<cache>/<hash>.narinfo` over HTTP(S) or on
+ * disk for `file://`, and `nix path-info --store` for every other store (s3://, ssh://, …).
+ * Returns each cached path with the first cache that has it.
+ */
+async function findCachedPaths(caches, outPaths, options) {
+    const found = new Map();
+    for (const cache of caches) {
+        const missing = outPaths.filter((path) => !found.has(path));
+        if (missing.length === 0)
+            break;
+        const present = await pathsIn(cache, missing, options);
+        for (const path of present)
+            found.set(path, cache);
+    }
+    return found;
+}
+async function pathsIn(cache, paths, options) {
+    if (/^https?:\/\//.test(cache))
+        return httpPathsIn(cache, paths, options);
+    if (cache.startsWith('file://')) {
+        const dir = (0,external_node_url_.fileURLToPath)(cacheBase(cache));
+        const present = await mapConcurrently(paths, 32, async (path) => {
+            const hash = storePathHash(path);
+            if (!hash)
+                return false;
+            return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.join)(dir, `${hash}.narinfo`)).then(() => true, () => false);
+        });
+        return paths.filter((_, index) => present[index]);
+    }
+    return nixPathsIn(cache, paths, options);
+}
+async function httpPathsIn(cache, paths, options) {
+    const base = cacheBase(cache);
+    const refused = [];
+    const present = await mapConcurrently(paths, 16, async (path) => {
+        const hash = storePathHash(path);
+        if (!hash)
+            return false;
+        let status;
+        try {
+            status = await options.probe.head(`${base}/${hash}.narinfo`, options.signal);
+        }
+        catch (error) {
+            options.logger.warning(`Could not ask ${base} for ${path}: ${error.message}`);
+            return false;
+        }
+        if (status >= 200 && status < 300)
+            return true;
+        if (ASK_NIX.has(status))
+            refused.push(path);
+        else if (!ABSENT.has(status))
+            options.logger.warning(`${base} answered ${status} for ${hash}.narinfo`);
+        return false;
+    });
+    const cached = paths.filter((_, index) => present[index]);
+    if (refused.length > 0)
+        cached.push(...(await nixPathsIn(cache, refused, options)));
+    return cached;
+}
+async function nixPathsIn(cache, paths, options) {
+    const store = new NixStore(options.runner, { nixOptions: options.nixOptions ?? [] });
+    try {
+        return await store.validPaths(paths, cache, { signal: options.signal });
+    }
+    catch (error) {
+        options.logger.warning(`Could not ask ${cache} which outputs it has: ${errors_stringifyError(error).split('\n').slice(0, 2).join(' ')}`);
+        return [];
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cli.js
+
+
+
+
+
+const cli_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
+/**
+ * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
+ * where the command line differs between versions it asks `version()` which to use.
+ */
+class NixCli {
+    runner;
+    options;
+    versionQuery;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    version() {
+        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
+            this.versionQuery = undefined;
+            throw error;
+        });
+        return this.versionQuery;
+    }
+    async evalJson(target, options = {}) {
+        const { apply, impure, ...run } = options;
+        const result = await this.exec(this.withOptions(['eval'], [
+            '--json',
+            ...(impure ? ['--impure'] : []),
+            ...(apply === undefined ? [] : ['--apply', apply]),
+            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
+        ]), run);
+        return JSON.parse(result.stdout);
+    }
+    /**
+     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
+     * results are not in the order of `installables`: match them by `drvPath`.
+     */
+    async build(installables, options = {}) {
+        if (installables.length === 0)
+            return [];
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
+        const built = JSON.parse(result.stdout);
+        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
+    }
+    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
+    async lock(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
+    async updateLock(flakeDir, inputs = [], options = {}) {
+        for (const input of inputs) {
+            if (!INPUT_NAME.test(input))
+                throw new UserError(`"${input}" is not a flake input name`);
+        }
+        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
+        await this.exec(this.withOptions(subcommand, args), options);
+    }
+    async flakeMetadata(flakeDir, options = {}) {
+        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+        return JSON.parse(result.stdout);
+    }
+    withOptions(subcommand, args) {
+        return [...subcommand, ...cli_FEATURES, ...(this.options.nixOptions ?? []), ...args];
+    }
+    async exec(args, options = {}) {
+        let result;
+        try {
+            result = await this.runner.run(this.options.command ?? 'nix', args, options);
+        }
+        catch (error) {
+            // The runner raises a UserError only when the program is missing.
+            if (error instanceof UserError)
+                throw new UserError(NIX_NOT_FOUND);
+            throw error;
+        }
+        if (!succeeded(result))
+            throw NixError.fromResult(result);
+        return result;
+    }
+}
+/** The subcommand and arguments that update a flake's lock on this Nix. */
+function updateLockArgs(version, flakeDir, inputs) {
+    if (updatesNamedInputs(version))
+        return [
+            ['flake', 'update'],
+            [...inputs, '--flake', flakeDir],
+        ];
+    if (inputs.length === 0)
+        return [['flake', 'update'], [flakeDir]];
+    return [
+        ['flake', 'lock'],
+        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
+    ];
+}
+/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
+function installable(flakeRef, attrPath) {
+    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
+    return `${flakeRef}#${quoted.join('.')}`;
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/fleet-expression.js
+
+
+
+const FLEET_EXPRESSION_FILE = 'fleet-hosts.nix';
+/**
+ * `nix/fleet-hosts.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/hosts) and bundled (dist/hosts), and a GitHub action is checked out whole.
+ */
+function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
+    let dir = (0,external_node_path_namespaceObject.dirname)(from);
+    for (;;) {
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
+        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
+            return candidate;
+        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
+        if (parent === dir)
+            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
+        dir = parent;
+    }
+}
+/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
+function nixString(text) {
+    const escaped = text
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\$\{/g, '\\${')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replace(/\t/g, '\\t');
+    return `"${escaped}"`;
+}
+function nixList(items) {
+    return `[ ${items.map(nixString).join(' ')} ]`;
+}
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet-hosts.nix once. */
+function fleetExpression(call) {
+    const args = [
+        `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};`,
+        `kinds = ${nixList(call.kinds)};`,
+        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
+        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
+        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
+        call.only ? `only = ${nixList(call.only)};` : '',
+        `format = ${nixString(call.format ?? 'list')};`,
+    ].filter((arg) => arg.length > 0);
+    const file = call.expressionFile ?? fleetExpressionPath();
+    return `import ${nixString(file)} { ${args.join(' ')} }`;
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/eval-jobs.js
+
+
+
+
+
+
+
+
+
+/**
+ * Evaluates the hosts with nix-eval-jobs: parallel workers, and each host's error reported on its
+ * own line. A cheap `nix eval` of the names alone runs beside it, for the hosts include/exclude
+ * leave out, which nix-eval-jobs never sees.
+ */
+class NixEvalJobsFleetEvaluator {
+    runner;
+    options;
+    constructor(runner, options) {
+        this.runner = runner;
+        this.options = options;
+    }
+    async evaluate(request) {
+        const call = {
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+        };
+        const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
+        const namesQuery = nix
+            .evalJson({ expr: fleetExpression({ ...call, format: 'names' }) }, { impure: true, signal: request.signal })
+            .catch((error) => {
+            if (error instanceof NixError) {
+                throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+            }
+            throw error;
+        });
+        const gcRoots = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(this.options.tempRoot, 'flakeflow-gcroots-'));
+        try {
+            const [names, lines] = await Promise.all([
+                namesQuery,
+                this.runJobs(fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
+            ]);
+            return assemble(names, lines);
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(gcRoots, { recursive: true, force: true });
+        }
+    }
+    async runJobs(expr, gcRoots, request) {
+        const args = [
+            '--option',
+            'extra-experimental-features',
+            'nix-command flakes',
+            ...(this.options.nixOptions ?? []),
+            '--impure',
+            '--meta',
+            '--gc-roots-dir',
+            gcRoots,
+            ...(this.options.workers ? ['--workers', String(this.options.workers)] : []),
+            '--expr',
+            expr,
+        ];
+        const result = await this.runner.run(this.options.command, args, { signal: request.signal });
+        const lines = parseEvalJobsOutput(result.stdout);
+        if (!succeeded(result) && lines.length === 0) {
+            throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
+        }
+        return lines;
+    }
+}
+function parseEvalJobsOutput(stdout) {
+    const lines = [];
+    for (const line of stdout.split('\n')) {
+        if (!line.startsWith('{'))
+            continue;
+        try {
+            lines.push(JSON.parse(line));
+        }
+        catch {
+            // A line cut short by a killed worker is not a host.
+        }
+    }
+    return lines;
+}
+/** `[kind, name]` of a line, from attrPath or, on old versions, from the joined attr. */
+function refOf(line) {
+    const path = line.attrPath ?? parseAttrPath(line.attr);
+    if (path.length !== 2)
+        return undefined;
+    return { kind: path[0], name: path[1] };
+}
+function assemble(names, lines) {
+    const hosts = [];
+    const failed = [];
+    const seen = new Set();
+    for (const line of lines) {
+        const ref = refOf(line);
+        if (!ref)
+            continue;
+        seen.add(hostKey(ref));
+        const outPath = line.outputs?.out ?? Object.values(line.outputs ?? {}).find((path) => path);
+        if (line.error !== undefined || !line.drvPath || !outPath) {
+            failed.push({ ...ref, error: nixErrorText(line.error ?? 'nix-eval-jobs reported no derivation') });
+            continue;
+        }
+        const flakeflow = line.meta?.flakeflow;
+        hosts.push({
+            ...ref,
+            attrPath: flakeflow?.attr ?? defaultAttrPath(ref),
+            system: flakeflow?.system ?? line.system ?? '',
+            buildSystem: line.system ?? flakeflow?.system ?? '',
+            drvPath: line.drvPath,
+            outPath,
+        });
+    }
+    for (const host of names) {
+        if (host.selected && !seen.has(hostKey(host))) {
+            failed.push({ kind: host.kind, name: host.name, error: 'nix-eval-jobs printed nothing for this host' });
+        }
+    }
+    const order = new Map(names.map((host, index) => [hostKey(host), index]));
+    const byName = (a, b) => (order.get(hostKey(a)) ?? 0) - (order.get(hostKey(b)) ?? 0);
+    return {
+        hosts: hosts.sort(byName),
+        failed: failed.sort(byName),
+        unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
+        evaluator: 'nix-eval-jobs',
+        processes: 2,
+    };
+}
+/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
+function findProgram(name, pathVariable) {
+    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
@@ -47003,21 +47925,728 @@ const hostsInputs = defineInputs({
     'nix-options': words(),
 });
 
+;// CONCATENATED MODULE: ./.build/hosts/evaluate.js
+
+
+
+
+
+
+function hostFromRecord(record) {
+    if (!('drvPath' in record))
+        return undefined;
+    return {
+        kind: record.kind,
+        name: record.name,
+        attrPath: record.attr,
+        system: record.system,
+        buildSystem: record.buildSystem,
+        drvPath: record.drvPath,
+        outPath: record.output,
+    };
+}
+/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet-hosts.nix leaves. */
+class StderrTap {
+    runner;
+    stderr = '';
+    constructor(runner) {
+        this.runner = runner;
+    }
+    async run(command, args, options) {
+        const result = await this.runner.run(command, args, options);
+        this.stderr = result.stderr;
+        return result;
+    }
+}
+/** Reads `trace: flakeflow-host-start …` and `…-done {json}` lines, quoted or not (Nix versions differ). */
+function readFleetTraces(stderr) {
+    const done = [];
+    let started;
+    for (const line of stderr.split('\n')) {
+        const match = /^trace: (.*)$/.exec(line.trimEnd());
+        if (!match)
+            continue;
+        let text = match[1];
+        if (text.startsWith('"')) {
+            try {
+                text = JSON.parse(text);
+            }
+            catch {
+                continue;
+            }
+        }
+        const start = /^flakeflow-host-start ([a-z]+)\/(.*)$/.exec(text);
+        if (start) {
+            started = { kind: start[1], name: start[2] };
+            continue;
+        }
+        if (text.startsWith('flakeflow-host-done ')) {
+            done.push(JSON.parse(text.slice('flakeflow-host-done '.length)));
+            started = undefined;
+        }
+    }
+    return { done, ...(started ? { unfinished: started } : {}) };
+}
+/**
+ * Evaluates every host in one `nix eval --json` of nix/fleet-hosts.nix. A host whose error aborts
+ * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
+ * error tryEval caught is evaluated once more alone, for Nix's message.
+ */
+class NixEvalFleetEvaluator {
+    runner;
+    options;
+    constructor(runner, options) {
+        this.runner = runner;
+        this.options = options;
+    }
+    async evaluate(request) {
+        const done = new Map();
+        const failed = [];
+        const caught = [];
+        const listed = new Map();
+        let processes = 0;
+        const absorb = (record) => {
+            const ref = { kind: record.kind, name: record.name };
+            listed.set(hostKey(ref), ref);
+            const host = hostFromRecord(record);
+            if (host)
+                done.set(hostKey(host), host);
+            else if ('failed' in record)
+                caught.push(ref);
+        };
+        const settled = () => [...done.keys(), ...failed.map(hostKey), ...caught.map(hostKey)];
+        for (;;) {
+            processes += 1;
+            const tap = new StderrTap(this.runner);
+            try {
+                const records = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
+                for (const record of records)
+                    absorb(record);
+                break;
+            }
+            catch (error) {
+                if (!(error instanceof NixError))
+                    throw error;
+                const traces = readFleetTraces(tap.stderr);
+                for (const record of traces.done)
+                    absorb(record);
+                const broken = traces.unfinished;
+                if (!broken || settled().includes(hostKey(broken))) {
+                    throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+                }
+                listed.set(hostKey(broken), broken);
+                failed.push({ ...broken, error: error.nixMessage });
+                this.options.logger.warning(`${broken.name} (${broken.kind}) failed to evaluate in ${request.label}; evaluating the remaining hosts without it`);
+            }
+        }
+        const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
+            processes += 1;
+            try {
+                const records = await this.nix(this.runner).evalJson({ expr: this.expression(request, { only: [hostKey(host)] }) }, { impure: true, signal: request.signal });
+                const record = records.find((candidate) => hostKey(candidate) === hostKey(host));
+                const evaluated = record && hostFromRecord(record);
+                if (evaluated)
+                    return evaluated;
+                return { ...host, error: 'the host failed to evaluate, and then evaluated alone without an error' };
+            }
+            catch (error) {
+                if (!(error instanceof NixError))
+                    throw error;
+                return { ...host, error: error.nixMessage };
+            }
+        });
+        for (const outcome of explained) {
+            if ('error' in outcome)
+                failed.push(outcome);
+            else
+                done.set(hostKey(outcome), outcome);
+        }
+        const evaluatedKeys = new Set([...done.keys(), ...failed.map(hostKey)]);
+        return {
+            hosts: [...done.values()],
+            failed,
+            unselected: [...listed.entries()].filter(([key]) => !evaluatedKeys.has(key)).map(([, host]) => host),
+            evaluator: 'nix eval',
+            processes,
+        };
+    }
+    nix(runner) {
+        return new NixCli(runner, { nixOptions: this.options.nixOptions ?? [] });
+    }
+    expression(request, extra) {
+        return fleetExpression({
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+            ...extra,
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/git-worktree.js
+
+
+
+
+async function git(runner, cwd, args, signal) {
+    return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
+}
+/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
+async function resolveCommit(runner, dir, revision, input) {
+    const result = await git(runner, dir, [
+        'rev-parse',
+        '--verify',
+        '--quiet',
+        '--end-of-options',
+        `${revision}^{commit}`,
+    ]);
+    if (!succeeded(result)) {
+        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+            '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
+    }
+    return result.stdout.trim();
+}
+/**
+ * Checks `revision` out in a detached `git worktree` under `tempRoot`, runs `body` on the flake
+ * directory there and removes the worktree whatever happens.
+ */
+async function withWorktree(options, body) {
+    const { runner, flakeDir, revision } = options;
+    const commit = await resolveCommit(runner, flakeDir, revision, options.input);
+    const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
+    if (!succeeded(top))
+        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+    const repoDir = top.stdout.trim();
+    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
+    const worktree = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
+    try {
+        const added = await git(runner, repoDir, ['worktree', 'add', '--detach', '--quiet', worktree, commit]);
+        if (!succeeded(added))
+            throw new Error(`git worktree add failed: ${added.stderr.trim()}`);
+        const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
+        return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(worktree, inside) });
+    }
+    finally {
+        const removed = await git(runner, repoDir, ['worktree', 'remove', '--force', worktree]);
+        if (!succeeded(removed)) {
+            options.logger.debug(`git worktree remove: ${removed.stderr.trim()}`);
+            await git(runner, repoDir, ['worktree', 'prune']);
+        }
+        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/globs.js
+
+const ERE_SPECIAL = /[.^$+(){}|\\]/;
+/**
+ * A host-name glob as a POSIX extended regular expression that matches whole names, for Nix's
+ * `builtins.match` and JavaScript alike: `*` any run of characters, `?` one, `[ab]`/`[!ab]` a class.
+ */
+function globToRegex(glob, input) {
+    let pattern = '';
+    for (let index = 0; index < glob.length; index += 1) {
+        const char = glob[index];
+        if (char === '*')
+            pattern += '.*';
+        else if (char === '?')
+            pattern += '.';
+        else if (char === '[') {
+            const end = glob.indexOf(']', index + 2);
+            if (end === -1)
+                throw new UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
+            let members = glob.slice(index + 1, end);
+            if (members.startsWith('!'))
+                members = `^${members.slice(1)}`;
+            pattern += `[${members.replace(/\\/g, '\\\\')}]`;
+            index = end;
+        }
+        else if (ERE_SPECIAL.test(char))
+            pattern += `\\${char}`;
+        else
+            pattern += char;
+    }
+    return pattern;
+}
+/** Whether `name` matches one of the regular expressions `globToRegex` made. */
+function matchesAny(patterns, name) {
+    return patterns.some((pattern) => new RegExp(`^(?:${pattern})$`).test(name));
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/runners.js
+const DEFAULT_RUNNERS = {
+    'x86_64-linux': 'ubuntu-latest',
+    'aarch64-linux': 'ubuntu-24.04-arm',
+    'aarch64-darwin': 'macos-latest',
+    'x86_64-darwin': 'macos-15-intel',
+};
+/** The user's `runners` map merged over the defaults: the user's entry wins for a system. */
+function runnerMap(given = {}) {
+    return { ...DEFAULT_RUNNERS, ...given };
+}
+function runnerFor(runners, system) {
+    return runners[system];
+}
+/**
+ * Where an eval-only host's job runs: on the x86_64-linux runner, the cheapest place to evaluate,
+ * else on the first runner the map has.
+ */
+function evalRunner(runners) {
+    return runners['x86_64-linux'] ?? Object.values(runners)[0];
+}
+function runnerText(runner) {
+    return Array.isArray(runner) ? runner.join(', ') : runner;
+}
+/** A key equal for equal label sets, whatever their order. */
+function runnerKey(runner) {
+    return JSON.stringify(Array.isArray(runner) ? [...runner].sort() : [runner]);
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/matrix.js
+
+
+const HOST_STATUSES = (/* unused pure expression or super */ null && (['build', 'unchanged', 'cached', 'eval-only', 'skipped', 'failed']));
+function matrixEntry(entry, runner, evalOnly) {
+    return {
+        host: entry.host,
+        kind: entry.kind,
+        system: entry.system ?? '',
+        runner,
+        attr: entry.attr ?? '',
+        drvPath: entry.drvPath ?? '',
+        evalOnly,
+    };
+}
+function distinct(values) {
+    return [...new Set(values)].join(',');
+}
+/** Several entries of one runner as one entry: space-separated lists the build action reads whole. */
+function packed(entries) {
+    const first = entries[0];
+    if (entries.length === 1)
+        return first;
+    return {
+        host: entries.map((entry) => entry.host).join(' '),
+        kind: distinct(entries.map((entry) => entry.kind)),
+        system: distinct(entries.map((entry) => entry.system)),
+        runner: first.runner,
+        attr: entries.map((entry) => entry.attr).join(' '),
+        drvPath: entries.map((entry) => entry.drvPath).join(' '),
+        evalOnly: first.evalOnly,
+        hosts: entries.map((entry) => entry.host),
+    };
+}
+/** Splits `items` into `parts` consecutive chunks whose sizes differ by one at most. */
+function balancedChunks(items, parts) {
+    const chunks = [];
+    let start = 0;
+    for (let part = 0; part < parts; part += 1) {
+        const size = Math.floor(items.length / parts) + (part < items.length % parts ? 1 : 0);
+        chunks.push(items.slice(start, start + size));
+        start += size;
+    }
+    return chunks.filter((chunk) => chunk.length > 0);
+}
+/**
+ * At most `maxJobs` entries: when there are more hosts, hosts of the same runner share entries.
+ * Each runner gets entries so that the most hosts any entry builds is as small as it can be.
+ */
+function packMatrix(entries, maxJobs) {
+    if (entries.length <= maxJobs)
+        return [...entries];
+    const groups = new Map();
+    for (const entry of entries) {
+        const key = `${runnerKey(entry.runner)}|${entry.evalOnly}`;
+        groups.set(key, [...(groups.get(key) ?? []), entry]);
+    }
+    const members = [...groups.values()];
+    if (members.length > maxJobs) {
+        const runners = [...new Set(members.map((group) => runnerText(group[0].runner)))];
+        throw new UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
+            `(${runners.join('; ')}), got ${maxJobs}`);
+    }
+    const slots = members.map(() => 1);
+    for (let spare = maxJobs - members.length; spare > 0; spare -= 1) {
+        let widest = -1;
+        let widestLoad = 1;
+        members.forEach((group, index) => {
+            const load = Math.ceil(group.length / slots[index]);
+            if (load > widestLoad) {
+                widest = index;
+                widestLoad = load;
+            }
+        });
+        if (widest === -1)
+            break;
+        slots[widest] = slots[widest] + 1;
+    }
+    return members.flatMap((group, index) => balancedChunks(group, slots[index]).map(packed));
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/list-hosts.js
+
+
+
+
+
+
+
+
+
+
+
+function flakeDirOf(settings, workspace) {
+    const flakeDir = (0,external_node_path_namespaceObject.resolve)(workspace, settings.path);
+    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+    }
+    return flakeDir;
+}
+function selectionReason(host, include, settings) {
+    if (include.length > 0 && !matchesAny(include, host.name)) {
+        return `not matched by include (${(settings.include ?? []).join(', ')})`;
+    }
+    return `excluded (${(settings.exclude ?? []).join(', ')})`;
+}
+/** Lists the fleet's hosts as a build matrix: one evaluation, changed-only and cache-aware. */
+async function listHosts(settings, dependencies) {
+    const { logger } = dependencies;
+    const now = dependencies.now ?? Date.now;
+    const started = now();
+    const flakeDir = flakeDirOf(settings, dependencies.workspace);
+    const include = (settings.include ?? []).map((glob) => globToRegex(glob, 'include'));
+    const exclude = (settings.exclude ?? []).map((glob) => globToRegex(glob, 'exclude'));
+    const evaluator = makeEvaluator(settings, dependencies);
+    const request = (dir, label) => ({
+        flakeDir: dir,
+        kinds: settings.kinds,
+        include: include.length > 0 ? include : undefined,
+        exclude,
+        label,
+        signal: dependencies.signal,
+    });
+    const revision = settings['changed-since'];
+    const [head, base] = await Promise.all([
+        evaluator.evaluate(request(flakeDir, 'the working tree')),
+        revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
+    ]);
+    const runners = runnerMap(settings.runners);
+    const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [hostKey(host), host.drvPath]));
+    const baseFailed = new Set(base?.evaluation?.failed.map(hostKey));
+    const entries = new Map();
+    for (const host of head.unselected) {
+        entries.set(hostKey(host), {
+            host: host.name,
+            kind: host.kind,
+            status: 'skipped',
+            reason: selectionReason(host, include, settings),
+        });
+    }
+    for (const host of head.failed) {
+        entries.set(hostKey(host), {
+            host: host.name,
+            kind: host.kind,
+            status: 'failed',
+            reason: 'failed to evaluate',
+            error: host.error,
+        });
+    }
+    for (const host of head.hosts) {
+        entries.set(hostKey(host), classify(host, settings, runners, base?.comparison, baseDrvs, baseFailed));
+    }
+    await markCached(entries, settings['skip-cached'] ?? [], dependencies, settings['nix-options']);
+    const kindOrder = settings.kinds;
+    // The order Nix lists them in: by kind as the input names them, then by name, byte by byte.
+    const hosts = [...entries.values()].sort((a, b) => kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) ||
+        (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+    const unpacked = hosts.flatMap((entry) => {
+        if (entry.status === 'build' && entry.runner)
+            return [matrixEntry(entry, entry.runner, false)];
+        if (entry.status === 'eval-only') {
+            const runner = evalRunner(runners);
+            return runner ? [matrixEntry(entry, runner, true)] : [];
+        }
+        return [];
+    });
+    const matrix = packMatrix(unpacked, settings['max-jobs']);
+    if (matrix.length < unpacked.length) {
+        logger.info(`Packed ${unpacked.length} hosts into ${matrix.length} matrix entries (max-jobs ${settings['max-jobs']})`);
+    }
+    return {
+        flakeDir,
+        hosts,
+        matrix,
+        count: unpacked.length,
+        evaluator: head.evaluator,
+        processes: head.processes + (base?.evaluation?.processes ?? 0),
+        durationMs: now() - started,
+        ...(base ? { base: base.comparison } : {}),
+        caches: settings['skip-cached'] ?? [],
+    };
+}
+function makeEvaluator(settings, dependencies) {
+    const nixOptions = settings['nix-options'] ?? [];
+    if (dependencies.evalJobsCommand) {
+        return new NixEvalJobsFleetEvaluator(dependencies.runner, {
+            nixOptions,
+            logger: dependencies.logger,
+            command: dependencies.evalJobsCommand,
+            tempRoot: dependencies.tempDir,
+        });
+    }
+    return new NixEvalFleetEvaluator(dependencies.runner, { nixOptions, logger: dependencies.logger });
+}
+async function evaluateBase(revision, flakeDir, evaluator, request, dependencies) {
+    return withWorktree({
+        runner: dependencies.runner,
+        logger: dependencies.logger,
+        flakeDir,
+        revision,
+        input: 'changed-since',
+        tempRoot: dependencies.tempDir,
+    }, async (checkout) => {
+        const comparison = { revision, commit: checkout.commit };
+        if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(checkout.flakeDir, 'flake.nix'))) {
+            return { comparison: { ...comparison, evaluated: false, error: `no flake.nix at ${revision}` } };
+        }
+        try {
+            const evaluation = await evaluator.evaluate(request(checkout.flakeDir, revision));
+            return { comparison: { ...comparison, evaluated: true }, evaluation };
+        }
+        catch (error) {
+            if (!(error instanceof UserError))
+                throw error;
+            dependencies.logger.warning(`${revision} does not evaluate, so every host counts as changed: ${error.message}`);
+            return { comparison: { ...comparison, evaluated: false, error: error.message } };
+        }
+    });
+}
+function classify(host, settings, runners, base, baseDrvs, baseFailed) {
+    const runner = runners[host.buildSystem] ?? runners[host.system];
+    const entry = {
+        host: host.name,
+        kind: host.kind,
+        status: 'build',
+        reason: '',
+        system: host.system,
+        ...(runner ? { runner } : {}),
+        attr: attrPathText(host.attrPath),
+        drvPath: host.drvPath,
+        outPath: host.outPath,
+    };
+    if (!runner) {
+        const system = host.buildSystem;
+        if (settings.unmapped === 'skip')
+            return { ...entry, status: 'skipped', reason: `no runner for ${system}` };
+        if (settings.unmapped === 'fail') {
+            return {
+                ...entry,
+                status: 'failed',
+                reason: `no runner for ${system}`,
+                error: `no runner for ${system}: map it in the runners input`,
+            };
+        }
+    }
+    const changed = changeReason(host, base, baseDrvs, baseFailed);
+    if (changed === undefined) {
+        return { ...entry, status: 'unchanged', reason: `same derivation as ${base?.revision}` };
+    }
+    if (!runner)
+        return {
+            ...entry,
+            status: 'eval-only',
+            reason: joinReasons(`no runner for ${host.buildSystem}`, changed),
+        };
+    return { ...entry, reason: changed || `builds on ${runnerText(runner)}` };
+}
+function joinReasons(first, second) {
+    return second ? `${first}; ${second}` : first;
+}
+/** Why a host counts as changed since the base; undefined when it did not change; '' without a base. */
+function changeReason(host, base, baseDrvs, baseFailed) {
+    if (!base)
+        return '';
+    if (!base.evaluated)
+        return `${base.revision} does not evaluate`;
+    const key = hostKey(host);
+    if (baseFailed.has(key))
+        return `did not evaluate at ${base.revision}`;
+    const before = baseDrvs.get(key);
+    if (before === undefined)
+        return `new since ${base.revision}`;
+    return before === host.drvPath ? undefined : `changed since ${base.revision}`;
+}
+async function markCached(entries, caches, dependencies, nixOptions) {
+    if (caches.length === 0)
+        return;
+    const candidates = [...entries.values()].filter((entry) => (entry.status === 'build' || entry.status === 'eval-only') && entry.outPath);
+    const cached = await findCachedPaths(caches, candidates.map((entry) => entry.outPath), {
+        probe: dependencies.probe,
+        runner: dependencies.runner,
+        logger: dependencies.logger,
+        nixOptions: nixOptions ?? [],
+        signal: dependencies.signal,
+    });
+    for (const entry of candidates) {
+        const cache = cached.get(entry.outPath);
+        if (cache)
+            Object.assign(entry, { status: 'cached', reason: `already in ${cache}` });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/markdown.js
+/** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
+/** Escapes a value for a table cell: pipes and line breaks would break the row. */
+function cell(value) {
+    if (value === undefined || value === null)
+        return '';
+    return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+function table(header, rows, align = []) {
+    const rule = header.map((_, index) => {
+        const side = align[index] ?? 'left';
+        return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
+    });
+    const lines = [
+        `| ${header.map(cell).join(' | ')} |`,
+        `| ${rule.join(' | ')} |`,
+        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+    ];
+    return lines.join('\n');
+}
+function details(summary, body, open = false) {
+    return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
+}
+function codeBlock(body, language = '') {
+    const longestFence = Math.max(2, ...[...body.matchAll(/`+/g)].map((match) => match[0].length));
+    const fence = '`'.repeat(longestFence + 1);
+    return `${fence}${language}\n${body}\n${fence}`;
+}
+function heading(level, text) {
+    return `${'#'.repeat(level)} ${text}`;
+}
+/** Joins markdown blocks with blank lines, skipping empty ones. */
+function blocks(...parts) {
+    return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
+}
+const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
+function formatBytes(bytes) {
+    let value = Math.abs(bytes);
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    const sign = bytes < 0 ? '-' : '';
+    return `${sign}${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
+}
+function formatDuration(milliseconds) {
+    if (milliseconds < 1_000)
+        return `${Math.round(milliseconds)} ms`;
+    const seconds = milliseconds / 1_000;
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60)
+        return `${minutes} min ${Math.round(seconds % 60)} s`;
+    const hours = Math.floor(minutes / 60);
+    if (hours < 48)
+        return `${hours} h ${minutes % 60} min`;
+    return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+/** GitHub refuses bodies and comments over 65,536 characters. */
+const GITHUB_BODY_LIMIT = 65_536;
+
+;// CONCATENATED MODULE: ./.build/hosts/summary.js
+
+
+
+const STATUS_ICONS = {
+    build: '🔨',
+    unchanged: '⚪',
+    cached: '📦',
+    'eval-only': '🔍',
+    skipped: '⏭️',
+    failed: '❌',
+};
+function counts(result) {
+    const order = ['build', 'eval-only', 'unchanged', 'cached', 'skipped', 'failed'];
+    const parts = order
+        .map((status) => [status, result.hosts.filter((host) => host.status === status).length])
+        .filter(([, count]) => count > 0)
+        .map(([status, count]) => `${STATUS_ICONS[status]} ${count} ${status === 'build' ? 'to build' : status}`);
+    return parts.join(' · ');
+}
+/** The hosts job summary: what the matrix holds, and why every other host is not in it. */
+function hostsSummary(result) {
+    const evaluatedCount = result.hosts.filter((host) => host.drvPath || host.error).length;
+    const evaluated = `${evaluatedCount} of ${result.hosts.length} hosts evaluated by \`${result.evaluator}\` in ${formatDuration(result.durationMs)}`;
+    const processes = result.processes === 1 ? 'one process' : `${result.processes} processes`;
+    const base = result.base
+        ? `Compared with \`${result.base.revision}\` (${result.base.commit.slice(0, 12)})${result.base.evaluated ? '' : `, which does not evaluate: every host counts as changed`}.`
+        : undefined;
+    const packed = result.matrix.length < result.count
+        ? `The ${result.count} hosts share ${result.matrix.length} matrix entries (\`max-jobs\`).`
+        : undefined;
+    const rows = result.hosts.map((host) => [
+        host.host,
+        KIND_TITLES[host.kind],
+        host.system ?? '',
+        host.runner ? runnerText(host.runner) : '',
+        `${STATUS_ICONS[host.status]} ${host.status}`,
+        host.reason,
+    ]);
+    const failures = result.hosts
+        .filter((host) => host.status === 'failed' && host.error)
+        .map((host) => details(`❌ <code>${host.host}</code> (${KIND_TITLES[host.kind]})`, codeBlock(host.error)));
+    return blocks(heading(3, 'Fleet hosts'), `**${counts(result) || 'no hosts'}**`, `${evaluated} (${processes}).`, base, packed, rows.length > 0 ? table(['Host', 'Kind', 'System', 'Runner', 'Status', 'Why'], rows) : undefined, failures.length > 0 ? blocks(heading(4, 'Evaluation errors'), ...failures) : undefined);
+}
+
 ;// CONCATENATED MODULE: ./.build/actions/hosts.js
 
 
 
+
+
+
+
+
+const HOSTS_OUTPUTS = ['matrix', 'hosts', 'count', 'empty'];
 const hostsAction = defineAction({
     name: 'hosts',
     inputs: hostsInputs,
-    outputs: ['matrix', 'hosts', 'count', 'empty'],
-    async run() {
-        throw new NotImplementedError('hosts', 3);
+    outputs: HOSTS_OUTPUTS,
+    async run(settings, { context, logger, signal }) {
+        const result = await listHosts(settings, {
+            runner: new SpawnProcessRunner(logger),
+            logger,
+            probe: fetchNarinfoProbe(),
+            workspace: context.workspace,
+            tempDir: context.runnerTemp,
+            evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
+            signal,
+        });
+        const failed = result.hosts.filter((host) => host.status === 'failed');
+        return {
+            outputs: {
+                matrix: JSON.stringify({ include: result.matrix }),
+                hosts: JSON.stringify(result.hosts),
+                count: String(result.count),
+                empty: String(result.count === 0),
+            },
+            summary: hostsSummary(result),
+            annotations: failureAnnotations(result.hosts, result.flakeDir, context.workspace),
+            ...(failed.length > 0
+                ? {
+                    failure: `${failed.length} host(s) failed: ${failed.map((host) => `${host.host} (${host.reason})`).join(', ')}`,
+                }
+                : {}),
+        };
     },
 });
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -50006,8 +51635,6 @@ function parseWorkflowCommand(line) {
     return { command: match[1], properties, message: unescapeData(match[3] ?? '') };
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./.build/core/cleanup.js
 
 const CLEANUP_STATE = 'cleanup-paths';
@@ -50055,65 +51682,6 @@ async function cleanup_removeRegisteredPaths(state, logger) {
         }
     }
     return removed;
-}
-
-;// CONCATENATED MODULE: ./.build/core/logger.js
-/** A Logger that keeps every line, for tests and for building reports. */
-class RecordingLogger {
-    lines = [];
-    secrets = new SecretMasker();
-    debug(message) {
-        this.record('debug', message);
-    }
-    info(message) {
-        this.record('info', message);
-    }
-    warning(message) {
-        this.record('warning', message);
-    }
-    error(message) {
-        this.record('error', message);
-    }
-    async group(title, body) {
-        this.record('group-start', title);
-        try {
-            return await body();
-        }
-        finally {
-            this.record('group-end', title);
-        }
-    }
-    mask(secret) {
-        this.secrets.add(secret);
-    }
-    text() {
-        return this.lines.map((line) => line.message).join('\n');
-    }
-    record(level, message) {
-        this.lines.push({ level, message: this.secrets.redact(message) });
-    }
-}
-/** Replaces every registered secret, and each of its lines, with `***`. */
-class SecretMasker {
-    values = new Set();
-    add(secret) {
-        for (const value of [secret, ...secret.split(/\r?\n/)]) {
-            const trimmed = value.trim();
-            if (trimmed.length >= 3)
-                this.values.add(trimmed);
-        }
-    }
-    redact(text) {
-        let result = text;
-        // Longest first, so a secret that contains another is replaced whole.
-        for (const value of [...this.values].sort((a, b) => b.length - a.length)) {
-            result = result.split(value).join('***');
-        }
-        return result;
-    }
-    get size() {
-        return this.values.size;
-    }
 }
 
 ;// CONCATENATED MODULE: ./.build/core/runtime.js

@@ -1,12 +1,50 @@
+import { join } from 'node:path';
+import { buildHosts } from '../build/build-hosts.js';
 import { buildInputs } from '../build/inputs.js';
+import { buildSummary } from '../build/summary.js';
 import { defineAction } from '../core/action.js';
-import { NotImplementedError } from '../core/errors.js';
+import { SpawnProcessRunner } from '../core/process.js';
+
+export const BUILD_OUTPUTS = ['out-path', 'drv-path', 'closure-size', 'result-file'] as const;
 
 export const buildAction = defineAction({
   name: 'build',
   inputs: buildInputs,
-  outputs: ['out-path', 'drv-path', 'closure-size', 'result-file'],
-  async run() {
-    throw new NotImplementedError('build', 3);
+  outputs: BUILD_OUTPUTS,
+  async run(settings, { context, logger, signal }) {
+    const outcome = await buildHosts(settings, {
+      runner: new SpawnProcessRunner(logger),
+      logger,
+      workspace: context.workspace,
+      tempDir: context.runnerTemp,
+      resultDir: join(context.runnerTemp, 'flakeflow-results'),
+      signal,
+    });
+    const built = outcome.results.filter((result) => result.status === 'built');
+    const failed = outcome.results.filter((result) => result.status === 'failed');
+    const problems = [
+      ...failed.map((result) => `${result.host} failed: ${(result.error ?? '').split('\n')[0]}`),
+      ...(outcome.pushError
+        ? [`pushing to ${settings['push-to']} failed: ${outcome.pushError.split('\n')[0]}`]
+        : []),
+    ];
+    return {
+      outputs: {
+        'out-path': built.map((result) => result.outPath).join(' '),
+        'drv-path': outcome.results
+          .map((result) => result.drvPath ?? '')
+          .join(' ')
+          .trim(),
+        'closure-size': built.map((result) => String(result.closureSize ?? '')).join(' '),
+        'result-file': outcome.resultFile,
+      },
+      summary: buildSummary(outcome),
+      annotations: failed.map((result) => ({
+        level: 'error' as const,
+        title: `${result.host} failed to build`,
+        message: result.error ?? 'no message',
+      })),
+      ...(problems.length > 0 ? { failure: problems.join('; ') } : {}),
+    };
   },
 });

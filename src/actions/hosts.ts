@@ -1,12 +1,43 @@
 import { defineAction } from '../core/action.js';
-import { NotImplementedError } from '../core/errors.js';
+import { SpawnProcessRunner } from '../core/process.js';
+import { failureAnnotations } from '../hosts/annotations.js';
+import { fetchNarinfoProbe } from '../hosts/binary-cache.js';
+import { findProgram } from '../hosts/eval-jobs.js';
 import { hostsInputs } from '../hosts/inputs.js';
+import { listHosts } from '../hosts/list-hosts.js';
+import { hostsSummary } from '../hosts/summary.js';
+
+export const HOSTS_OUTPUTS = ['matrix', 'hosts', 'count', 'empty'] as const;
 
 export const hostsAction = defineAction({
   name: 'hosts',
   inputs: hostsInputs,
-  outputs: ['matrix', 'hosts', 'count', 'empty'],
-  async run() {
-    throw new NotImplementedError('hosts', 3);
+  outputs: HOSTS_OUTPUTS,
+  async run(settings, { context, logger, signal }) {
+    const result = await listHosts(settings, {
+      runner: new SpawnProcessRunner(logger),
+      logger,
+      probe: fetchNarinfoProbe(),
+      workspace: context.workspace,
+      tempDir: context.runnerTemp,
+      evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
+      signal,
+    });
+    const failed = result.hosts.filter((host) => host.status === 'failed');
+    return {
+      outputs: {
+        matrix: JSON.stringify({ include: result.matrix }),
+        hosts: JSON.stringify(result.hosts),
+        count: String(result.count),
+        empty: String(result.count === 0),
+      },
+      summary: hostsSummary(result),
+      annotations: failureAnnotations(result.hosts, result.flakeDir, context.workspace),
+      ...(failed.length > 0
+        ? {
+            failure: `${failed.length} host(s) failed: ${failed.map((host) => `${host.host} (${host.reason})`).join(', ')}`,
+          }
+        : {}),
+    };
   },
 });

@@ -1,12 +1,38 @@
 import { defineAction } from '../core/action.js';
-import { NotImplementedError } from '../core/errors.js';
+import { createGitHubClient } from '../core/github.js';
 import { reportInputs } from '../report/inputs.js';
+import { buildReport } from '../report/report.js';
+
+export const REPORT_OUTPUTS = ['passed', 'failed', 'comment-url', 'summary'] as const;
 
 export const reportAction = defineAction({
   name: 'report',
   inputs: reportInputs,
-  outputs: ['passed', 'failed', 'comment-url', 'summary'],
-  async run() {
-    throw new NotImplementedError('report', 3);
+  outputs: REPORT_OUTPUTS,
+  async run(settings, { context, logger }) {
+    const outcome = await buildReport(settings, {
+      context,
+      logger,
+      github: () =>
+        createGitHubClient({
+          token: settings.token,
+          apiUrl: context.apiUrl,
+          graphqlUrl: context.graphqlUrl,
+          logger,
+        }),
+    });
+    const failing = settings['fail-on'] === 'failure' && outcome.failed.length > 0;
+    return {
+      outputs: {
+        passed: String(outcome.failed.length === 0),
+        failed: JSON.stringify(outcome.failed),
+        'comment-url': outcome.comment?.url ?? '',
+        summary: outcome.summary,
+      },
+      summary: outcome.summary,
+      ...(failing
+        ? { failure: `${outcome.failed.length} host(s) failed: ${outcome.failed.join(', ')}` }
+        : {}),
+    };
   },
 });

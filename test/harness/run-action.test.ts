@@ -73,12 +73,12 @@ describe('runner-exact harness on a probe written with @actions/core', () => {
 });
 
 describe('runner-exact harness on the built bundles', () => {
-  it('a capability that has not landed fails with one clear line and exit code 1', async () => {
+  it('a workspace without a flake fails with one line naming the input, and sets no outputs', async () => {
     requireBundle('hosts');
     const run = await runAction({ action: 'hosts' });
     expect(run.exitCode).toBe(1);
     expect(errorLines(run)).toEqual([
-      'flakeflow hosts is not implemented yet (tracked in issue #3); nothing was done',
+      `Input 'path' must be a directory holding a flake.nix, got '.' (${run.workspace})`,
     ]);
     expect(run.outputs).toEqual({});
   });

@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// Benchmark of the hosts action's evaluation (issue #3): on generated fleets of 10, 50 and 200 hosts,
+// listHosts (one evaluator process for every host) against the naive loop of one
+// `nix eval …drvPath` per host, measured in the same run; then changed-since after touching one
+// host. Writes its table between the bench:hosts markers of docs/BENCHMARKS.md.
+// Run: node bench/hosts.mjs   (compiles src/ with tsc into a temporary directory first)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = new URL('..', import.meta.url).pathname;
+const SIZES = [10, 50, 200];
+const REPEATS = 3;
+const NIX_CONFIG = [
+  'experimental-features = nix-command flakes',
+  'sandbox = false',
+  'substituters =',
+  'warn-dirty = false',
+  'flake-registry =',
+].join('\n');
+process.env.NIX_CONFIG = NIX_CONFIG;
+
+const work = await mkdtemp(join(tmpdir(), 'flakeflow-bench-hosts-'));
+try {
+  const compiled = join(work, 'compiled');
+  execFileSync(
+    join(root, 'node_modules', '.bin', 'tsc'),
+    ['-p', 'tsconfig.build.json', '--outDir', compiled],
+    {
+      cwd: root,
+      stdio: 'inherit',
+    },
+  );
+  // The compiled modules look for nix/ (fleet-hosts.nix, examples) upwards from themselves.
+  execFileSync('ln', ['-s', join(root, 'nix'), join(work, 'nix')]);
+  execFileSync('ln', ['-s', join(root, 'node_modules'), join(work, 'node_modules')]);
+  await writeFile(join(work, 'package.json'), '{ "type": "module" }\n');
+  const load = (path) => import(pathToFileURL(join(compiled, path)).href);
+  const { generateFleet } = await load('demo/generate-fleet.js');
+  const { commitAll } = await load('demo/git-repo.js');
+  const { listHosts } = await load('hosts/list-hosts.js');
+  const { hostsInputs } = await load('hosts/inputs.js');
+  const { parseInputs } = await load('core/inputs.js');
+  const { RecordingLogger } = await load('core/logger.js');
+  const { SpawnProcessRunner } = await load('core/process.js');
+  const { installable } = await load('nix/cli.js');
+
+  const hosts = async (flakeDir, raw = {}) => {
+    const logger = new RecordingLogger();
+    const settings = parseInputs(hostsInputs, (name) => raw[name]);
+    return listHosts(settings, {
+      runner: new SpawnProcessRunner(logger),
+      logger,
+      probe: { head: async () => 404 },
+      workspace: flakeDir,
+      tempDir: work,
+    });
+  };
+  const timed = async (body) => {
+    const started = performance.now();
+    const value = await body();
+    return { value, ms: performance.now() - started };
+  };
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+  const rows = [];
+  for (const size of SIZES) {
+    const fleet = await generateFleet(join(work, `fleet-${size}`), size);
+    await hosts(fleet.flakeDir); // copies the flake to the store once, for both contenders
+    const runs = [];
+    let result;
+    for (let repeat = 0; repeat < REPEATS; repeat += 1) {
+      const run = await timed(() => hosts(fleet.flakeDir));
+      runs.push(run.ms);
+      result = run.value;
+    }
+    const naive = await timed(async () => {
+      for (const host of fleet.hosts) {
+        const attr = installable(fleet.flakeDir, [...host.buildAttrPath, 'drvPath']);
+        const eval1 = spawnSync('nix', ['eval', '--raw', attr], { encoding: 'utf8' });
+        if (eval1.status !== 0) throw new Error(`nix eval ${attr} failed: ${eval1.stderr}`);
+      }
+    });
+    const hostDir = fleet.hosts[0].name;
+    const module = join(fleet.flakeDir, 'hosts', hostDir, 'default.nix');
+    await writeFile(module, (await readFile(module, 'utf8')).replace('fsType = "ext4";', 'fsType = "xfs";'));
+    await commitAll(new SpawnProcessRunner(new RecordingLogger()), fleet.flakeDir, `${hostDir}: xfs`);
+    const changed = await timed(() => hosts(fleet.flakeDir, { 'changed-since': 'HEAD~1' }));
+    rows.push({
+      size,
+      hostsMs: median(runs),
+      processes: result.processes,
+      naiveMs: naive.ms,
+      changedMs: changed.ms,
+      entries: changed.value.matrix.length,
+      entryHosts: changed.value.matrix.map((entry) => entry.host).join(' '),
+    });
+    console.log(JSON.stringify(rows.at(-1)));
+  }
+
+  const nixVersion = execFileSync('nix', ['--version'], { encoding: 'utf8' }).trim();
+  const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
+  const table = [
+    '| hosts | `hosts` (one evaluation) | evaluator processes | naive loop (`nix eval …drvPath` per host) | speed-up | `changed-since` after touching one host | matrix entries |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (row) =>
+        `| ${row.size} | ${seconds(row.hostsMs)} | ${row.processes} | ${seconds(row.naiveMs)} | ${(row.naiveMs / row.hostsMs).toFixed(1)}× | ${seconds(row.changedMs)} | ${row.entries} (${row.entryHosts}) |`,
+    ),
+  ].join('\n');
+  const section = [
+    '<!-- bench:hosts -->',
+    '## hosts: one evaluation against one `nix eval` per host',
+    '',
+    `\`node bench/hosts.mjs\` on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ${nixVersion}. Generated fleets`,
+    '(`generateFleet`: NixOS x86_64/aarch64, nix-darwin and Home Manager hosts sharing modules). `hosts` is',
+    `\`listHosts\` with default inputs, the median of ${REPEATS} runs after one warm-up that copies the flake to the store;`,
+    "the naive loop evaluates each host's `…drvPath` in its own `nix eval`, in the same run, after the same warm-up.",
+    "`changed-since` evaluates the working tree and `HEAD~1` (a git worktree) concurrently after one host's",
+    'module changed; the matrix must hold exactly that host.',
+    '',
+    table,
+    '<!-- /bench:hosts -->',
+  ].join('\n');
+
+  const docs = join(root, 'docs', 'BENCHMARKS.md');
+  let text = existsSync(docs) ? await readFile(docs, 'utf8') : '# Benchmarks\n';
+  const pattern = /<!-- bench:hosts -->[\s\S]*?<!-- \/bench:hosts -->/;
+  text = pattern.test(text) ? text.replace(pattern, () => section) : `${text.trimEnd()}\n\n${section}\n`;
+  await writeFile(docs, text);
+  console.log(`\n${table}\n\nwritten to docs/BENCHMARKS.md`);
+} finally {
+  await rm(work, { recursive: true, force: true });
+}

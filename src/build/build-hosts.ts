@@ -1,0 +1,272 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { stringifyError, UserError } from '../core/errors.js';
+import type { SettingsOf } from '../core/inputs.js';
+import type { Logger } from '../core/logger.js';
+import type { ProcessRunner } from '../core/process.js';
+import { type FleetRecord, hostFromRecord } from '../hosts/evaluate.js';
+import { fleetExpression } from '../hosts/fleet-expression.js';
+import { withWorktree } from '../hosts/git-worktree.js';
+import { attrPathText, HOST_KIND_LIST, parseAttrPath } from '../hosts/host.js';
+import { installable, NixCli } from '../nix/cli.js';
+import { NixError } from '../nix/errors.js';
+import type { NixVersion } from '../nix/version.js';
+import { type HostBuild, resultFileName, resultFileOf } from './build-result.js';
+import { compareClosures } from './compare.js';
+import type { buildInputs } from './inputs.js';
+import { derivationInstallable, NixStore } from './nix-store.js';
+import { type BuildTarget, buildTargets, kindOfAttr } from './targets.js';
+
+export type BuildSettings = SettingsOf<typeof buildInputs>;
+
+export interface BuildDependencies {
+  runner: ProcessRunner;
+  logger: Logger;
+  workspace: string;
+  /** Scratch space (RUNNER_TEMP): worktrees, the signing key while it is used. */
+  tempDir: string;
+  /** Where the result-file is written. */
+  resultDir: string;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+export interface BuildOutcome {
+  results: HostBuild[];
+  resultFile: string;
+  /** Why pushing to `push-to` failed, when it did. */
+  pushError?: string;
+}
+
+/** What is known about a target before it is built: its attribute and, for a host, its kind. */
+interface Resolved {
+  target: BuildTarget;
+  attrPath?: string[];
+  kind?: string;
+  error?: string;
+}
+
+/** Nix refuses a derivation for a system this machine cannot build (and no remote builder can). */
+const WRONG_SYSTEM = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
+
+/** Builds the matrix entry's hosts one after the other, compares and pushes them, and writes the result-file. */
+export async function buildHosts(
+  settings: BuildSettings,
+  dependencies: BuildDependencies,
+): Promise<BuildOutcome> {
+  const targets = buildTargets(settings);
+  const { runner, logger, signal } = dependencies;
+  const now = dependencies.now ?? Date.now;
+  const nixOptions = settings['nix-options'] ?? [];
+  const nix = new NixCli(runner, { nixOptions });
+  const store = new NixStore(runner, { nixOptions });
+  const version = await nix.version();
+  const flakeDir = resolve(dependencies.workspace, settings.path);
+  const needsFlake =
+    Boolean(settings['compare-to']) ||
+    targets.some((target) => !target.drvPath || !existsSync(target.drvPath));
+  if (needsFlake && !existsSync(join(flakeDir, 'flake.nix'))) {
+    throw new UserError(
+      `Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`,
+    );
+  }
+
+  // compare-to looks the host up at the other revision by its attribute, so it needs it even when the drv is here.
+  const needAttr = Boolean(settings['compare-to']);
+  const resolved = await Promise.all(
+    targets.map((target) => resolveTarget(target, nix, flakeDir, needAttr, signal)),
+  );
+  const results: HostBuild[] = [];
+  for (const item of resolved) {
+    results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
+  }
+
+  const revision = settings['compare-to'];
+  if (revision && results.some((result) => result.status === 'built')) {
+    await withWorktree(
+      { runner, logger, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir },
+      async (checkout) => {
+        for (const [index, result] of results.entries()) {
+          if (result.status !== 'built' || !result.outPath) continue;
+          result.comparison = await compareClosures({
+            revision,
+            baseFlakeDir: checkout.flakeDir,
+            attrPath: resolved[index]?.attrPath,
+            outPath: result.outPath,
+            closureSize: result.closureSize,
+            nix,
+            store,
+            signal,
+          });
+        }
+      },
+    );
+  }
+
+  let pushError: string | undefined;
+  const pushTo = settings['push-to'];
+  const built = results.filter((result) => result.status === 'built' && result.outPath);
+  if (pushTo && built.length > 0) {
+    try {
+      await push(
+        built.map((result) => result.outPath as string),
+        pushTo,
+        settings['signing-key'],
+        {
+          store,
+          logger,
+          tempDir: dependencies.tempDir,
+          signal,
+        },
+      );
+      for (const result of built) result.pushedTo = pushTo;
+    } catch (error) {
+      pushError = error instanceof NixError ? error.nixMessage : stringifyError(error);
+    }
+  }
+
+  await mkdir(dependencies.resultDir, { recursive: true });
+  const resultFile = join(dependencies.resultDir, resultFileName(targets.map((target) => target.name)));
+  await writeFile(resultFile, `${JSON.stringify(resultFileOf(results), null, 2)}\n`);
+  return { results, resultFile, ...(pushError ? { pushError } : {}) };
+}
+
+async function resolveTarget(
+  target: BuildTarget,
+  nix: NixCli,
+  flakeDir: string,
+  needAttr: boolean,
+  signal?: AbortSignal,
+): Promise<Resolved> {
+  if (target.attr) {
+    const attrPath = parseAttrPath(target.attr);
+    return { target, attrPath, kind: kindOfAttr(attrPath) };
+  }
+  if (!target.host) return { target };
+  if (target.drvPath && existsSync(target.drvPath) && !needAttr) return { target };
+  // Only the host's name: find it under every kind, as the hosts action would list it.
+  try {
+    const records = await nix.evalJson<FleetRecord[]>(
+      {
+        expr: fleetExpression({
+          flakeDir,
+          kinds: HOST_KIND_LIST,
+          only: HOST_KIND_LIST.map((kind) => `${kind}/${target.host}`),
+        }),
+      },
+      { impure: true, signal },
+    );
+    const found = records.map(hostFromRecord).find((host) => host !== undefined);
+    if (found) return { target, attrPath: found.attrPath, kind: found.kind };
+    return {
+      target,
+      error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
+    };
+  } catch (error) {
+    if (error instanceof NixError) return { target, error: error.nixMessage };
+    throw error;
+  }
+}
+
+interface BuildContext {
+  nix: NixCli;
+  store: NixStore;
+  version: NixVersion;
+  flakeDir: string;
+  logger: Logger;
+  signal?: AbortSignal;
+  now: () => number;
+}
+
+async function buildOne(item: Resolved, context: BuildContext): Promise<HostBuild> {
+  const { target } = item;
+  const started = context.now();
+  const base: HostBuild = {
+    host: target.name,
+    status: 'failed',
+    ...(item.kind ? { kind: item.kind } : {}),
+    ...(item.attrPath ? { attr: attrPathText(item.attrPath) } : {}),
+    ...(target.drvPath ? { drvPath: target.drvPath } : {}),
+  };
+  if (item.error) return { ...base, error: item.error };
+
+  let what: string;
+  if (target.drvPath && existsSync(target.drvPath)) {
+    what = derivationInstallable(context.version, target.drvPath);
+  } else if (item.attrPath) {
+    if (target.drvPath) {
+      context.logger.info(
+        `${target.drvPath} is not in this store (the hosts job ran elsewhere): evaluating ${attrPathText(item.attrPath)}`,
+      );
+    }
+    what = installable(context.flakeDir, item.attrPath);
+  } else {
+    return {
+      ...base,
+      error: `${target.drvPath} is not in this store and neither 'host' nor 'attr' says what to evaluate instead`,
+    };
+  }
+
+  try {
+    const [built] = await context.nix.build([what], {
+      group: `Building ${target.name}`,
+      signal: context.signal,
+    });
+    if (!built) throw new Error(`nix build reported nothing for ${what}`);
+    const outPath = built.outputs.out ?? (Object.values(built.outputs)[0] as string);
+    if (target.drvPath && built.drvPath !== target.drvPath) {
+      context.logger.warning(
+        `${target.name} evaluates to ${built.drvPath} here, not to ${target.drvPath} as in the hosts job: the flake changed between the jobs`,
+      );
+    }
+    const [system, closureSize] = await Promise.all([
+      context.store.derivationSystem(context.version, built.drvPath, { signal: context.signal }),
+      context.store.closureSize(outPath, { signal: context.signal }),
+    ]);
+    return {
+      ...base,
+      status: 'built',
+      drvPath: built.drvPath,
+      outPath,
+      closureSize,
+      ...(system ? { system } : {}),
+      durationMs: context.now() - started,
+    };
+  } catch (error) {
+    if (!(error instanceof NixError)) throw error;
+    const wrongSystem = WRONG_SYSTEM.exec(error.nixMessage);
+    if (wrongSystem) {
+      return {
+        ...base,
+        status: 'eval-only',
+        system: wrongSystem[1],
+        error: `this runner (${wrongSystem[2]}) cannot build ${wrongSystem[1]}: evaluated only`,
+        durationMs: context.now() - started,
+      };
+    }
+    return { ...base, error: error.nixMessage, durationMs: context.now() - started };
+  }
+}
+
+/** Signs (when a key is given) and copies the closures; the key lives in a 0600 file only meanwhile. */
+async function push(
+  paths: readonly string[],
+  to: string,
+  signingKey: string | undefined,
+  context: { store: NixStore; logger: Logger; tempDir: string; signal?: AbortSignal },
+): Promise<void> {
+  if (signingKey) {
+    context.logger.mask(signingKey);
+    const dir = await mkdtemp(join(context.tempDir, 'flakeflow-signing-'));
+    const keyFile = join(dir, 'key');
+    try {
+      await writeFile(keyFile, `${signingKey.trim()}\n`, { mode: 0o600 });
+      await chmod(keyFile, 0o600);
+      await context.store.sign(paths, keyFile, { signal: context.signal });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  await context.store.copy(paths, to, { group: `Pushing to ${to}`, signal: context.signal });
+}

@@ -1,0 +1,77 @@
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { UserError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { type ProcessRunner, succeeded } from '../core/process.js';
+
+export interface Checkout {
+  /** The commit the revision names. */
+  commit: string;
+  /** The flake directory inside the worktree. */
+  flakeDir: string;
+}
+
+async function git(runner: ProcessRunner, cwd: string, args: readonly string[], signal?: AbortSignal) {
+  return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
+}
+
+/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
+export async function resolveCommit(
+  runner: ProcessRunner,
+  dir: string,
+  revision: string,
+  input: string,
+): Promise<string> {
+  const result = await git(runner, dir, [
+    'rev-parse',
+    '--verify',
+    '--quiet',
+    '--end-of-options',
+    `${revision}^{commit}`,
+  ]);
+  if (!succeeded(result)) {
+    throw new UserError(
+      `Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+        '(fetch it first, e.g. actions/checkout with fetch-depth: 0)',
+    );
+  }
+  return result.stdout.trim();
+}
+
+/**
+ * Checks `revision` out in a detached `git worktree` under `tempRoot`, runs `body` on the flake
+ * directory there and removes the worktree whatever happens.
+ */
+export async function withWorktree<T>(
+  options: {
+    runner: ProcessRunner;
+    logger: Logger;
+    flakeDir: string;
+    revision: string;
+    input: string;
+    tempRoot: string;
+  },
+  body: (checkout: Checkout) => Promise<T>,
+): Promise<T> {
+  const { runner, flakeDir, revision } = options;
+  const commit = await resolveCommit(runner, flakeDir, revision, options.input);
+  const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
+  if (!succeeded(top))
+    throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+  const repoDir = top.stdout.trim();
+  const scratch = await mkdtemp(join(options.tempRoot, 'flakeflow-base-'));
+  const worktree = join(scratch, 'tree');
+  try {
+    const added = await git(runner, repoDir, ['worktree', 'add', '--detach', '--quiet', worktree, commit]);
+    if (!succeeded(added)) throw new Error(`git worktree add failed: ${added.stderr.trim()}`);
+    const inside = relative(await realpath(repoDir), await realpath(flakeDir));
+    return await body({ commit, flakeDir: join(worktree, inside) });
+  } finally {
+    const removed = await git(runner, repoDir, ['worktree', 'remove', '--force', worktree]);
+    if (!succeeded(removed)) {
+      options.logger.debug(`git worktree remove: ${removed.stderr.trim()}`);
+      await git(runner, repoDir, ['worktree', 'prune']);
+    }
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
