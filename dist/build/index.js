@@ -37350,13 +37350,15 @@ class SpawnProcessRunner {
             let timedOut = false;
             let killTimer;
             const emit = (which, chunk, flush = false) => {
-                if (!stream)
+                if (!stream && !options.onLine)
                     return;
                 const text = lineBuffers[which] + chunk.toString('utf8');
                 const lines = text.split('\n');
                 lineBuffers[which] = flush ? '' : (lines.pop() ?? '');
                 for (const line of flush ? lines.filter((l) => l.length > 0) : lines) {
-                    this.logger.info(this.secrets.redact(line));
+                    options.onLine?.(line, which);
+                    if (stream)
+                        this.logger.info(this.secrets.redact(line));
                 }
             };
             const terminate = () => {

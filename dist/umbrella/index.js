@@ -42370,9 +42370,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -42390,7 +42390,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -44727,7 +44727,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -48269,13 +48269,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -52792,13 +52792,15 @@ class SpawnProcessRunner {
             let timedOut = false;
             let killTimer;
             const emit = (which, chunk, flush = false) => {
-                if (!stream)
+                if (!stream && !options.onLine)
                     return;
                 const text = lineBuffers[which] + chunk.toString('utf8');
                 const lines = text.split('\n');
                 lineBuffers[which] = flush ? '' : (lines.pop() ?? '');
                 for (const line of flush ? lines.filter((l) => l.length > 0) : lines) {
-                    this.logger.info(this.secrets.redact(line));
+                    options.onLine?.(line, which);
+                    if (stream)
+                        this.logger.info(this.secrets.redact(line));
                 }
             };
             const terminate = () => {
@@ -54143,962 +54145,6 @@ const buildAction = defineAction({
             })),
             ...(problems.length > 0 ? { failure: problems.join('; ') } : {}),
         };
-    },
-});
-
-;// CONCATENATED MODULE: ./.build/deploy/health-checks.js
-
-
-/** How long a node may take to pass its health check when `timeout` is not given. */
-const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 120_000;
-const health_checks_httpUrl = url({ protocol: /^https?$/ });
-/** One node's check: an SSH command that must exit 0 and/or URLs that must answer 2xx. */
-const healthCheckShape = strictObject({
-    ssh: schemas_string().min(1).optional(),
-    http: union([health_checks_httpUrl, array(health_checks_httpUrl).min(1)])
-        .transform((urls) => (typeof urls === 'string' ? [urls] : urls))
-        .optional(),
-    timeout: durationValue('120s').optional(),
-    retries: schemas_int().min(0).optional(),
-});
-/** `health-checks`: `defaults` for every node, and `nodes` overriding them field by field. */
-const healthChecksShape = strictObject({
-    defaults: healthCheckShape.optional(),
-    nodes: record(schemas_string().min(1), healthCheckShape).optional(),
-});
-
-;// CONCATENATED MODULE: ./.build/deploy/selectors.js
-
-/** A node name, `@tag` (a key of `tags`), or `all`. */
-const selector = schemas_string().min(1);
-/** `tags`: a YAML map from tag (written without `@`) to the node names it stands for. */
-const deployTagsShape = record(schemas_string(), array(selector).min(1, 'lists no nodes'))
-    .superRefine((tags, ctx) => {
-    for (const tag of Object.keys(tags)) {
-        if (tag.startsWith('@')) {
-            ctx.addIssue({
-                code: 'custom',
-                message: `tag '${tag}' must be named without @ here (write ${tag.slice(1)}, and ${tag} in targets and waves)`,
-            });
-        }
-    }
-});
-/** `waves`: deployed in order; a wave is one selector or a list of them. */
-const wavesShape = array(union([selector, array(selector).min(1, 'is an empty wave')])
-    .transform((wave) => (typeof wave === 'string' ? [wave] : wave)))
-    .min(1, 'lists no waves');
-
-;// CONCATENATED MODULE: ./.build/deploy/inputs.js
-
-
-
-const STRATEGIES = ['canary', 'waves', 'all-at-once', 'one-by-one'];
-const DEPLOY_FAILURE_POLICIES = ['halt', 'continue'];
-const deployInputs = defineInputs({
-    path: inputs_text({ rawDefault: '.' }),
-    targets: list({ rawDefault: 'all', what: 'node names, @tags or all' }),
-    tags: structured(deployTagsShape, 'a YAML map from tag to a list of node names'),
-    strategy: choice(STRATEGIES, { rawDefault: 'canary' }),
-    waves: structured(wavesShape, 'a YAML list of waves, each a node name, @tag or list of them'),
-    parallel: inputs_integer({ rawDefault: '4', min: 1 }),
-    'on-failure': choice(DEPLOY_FAILURE_POLICIES, { rawDefault: 'halt' }),
-    'dry-activate': bool({ rawDefault: 'false' }),
-    boot: bool({ rawDefault: 'false' }),
-    'skip-checks': bool({ rawDefault: 'false' }),
-    'magic-rollback': bool({ rawDefault: 'true' }),
-    'auto-rollback': bool({ rawDefault: 'true' }),
-    'confirm-timeout': inputs_integer({ min: 1 }),
-    'activation-timeout': inputs_integer({ min: 1 }),
-    'remote-build': bool({ rawDefault: 'false' }),
-    'ssh-user': inputs_text(),
-    'ssh-opts': words(),
-    'ssh-private-key': secret(),
-    'known-hosts': inputs_text(),
-    'strict-host-key-checking': bool({ rawDefault: 'true' }),
-    'health-checks': structured(healthChecksShape, 'a YAML map of health checks (defaults, nodes)'),
-    'deploy-command': words({ rawDefault: 'deploy' }),
-    'allow-pull-request': bool({ rawDefault: 'false' }),
-    'github-deployments': bool({ rawDefault: 'false' }),
-    'environment-prefix': inputs_text({ rawDefault: 'nixos/' }),
-    token: githubToken(),
-}).superRefine((settings, ctx) => {
-    if (settings['dry-activate'] && settings.boot) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['boot'],
-            message: "cannot be true together with 'dry-activate': dry-activate only shows what would change, " +
-                'boot installs the new generation for the next reboot; set one of them',
-        });
-    }
-    if (settings.strategy === 'waves' && settings.waves === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['waves'], message: "is required when 'strategy' is waves" });
-    }
-    if (settings.strategy !== 'waves' && settings.waves !== undefined) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['waves'],
-            message: `is only used with 'strategy' waves, but 'strategy' is ${settings.strategy}`,
-        });
-    }
-});
-
-;// CONCATENATED MODULE: ./.build/actions/deploy.js
-
-
-
-const deployAction = defineAction({
-    name: 'deploy',
-    inputs: deployInputs,
-    outputs: ['result', 'deployed', 'failed', 'report'],
-    async run() {
-        throw new NotImplementedError('deploy', 6);
-    },
-});
-
-;// CONCATENATED MODULE: ./.build/gate/inputs.js
-
-const GATE_CHECKS = ['format', 'deadnix', 'statix', 'flake-check'];
-const FORMATTERS = ['auto', 'nix-fmt', 'treefmt', 'alejandra', 'nixfmt', 'none'];
-const FILE_SCOPES = ['auto', 'all', 'changed'];
-const TOOL_SOURCES = ['path-or-nix', 'path', 'nix'];
-const FAIL_LEVELS = ['error', 'warning', 'never'];
-const gateInputs = defineInputs({
-    path: inputs_text({ rawDefault: '.' }),
-    checks: list({ rawDefault: 'format,deadnix,statix', of: GATE_CHECKS }),
-    formatter: choice(FORMATTERS, { rawDefault: 'auto' }),
-    files: choice(FILE_SCOPES, { rawDefault: 'auto' }),
-    'base-ref': inputs_text(),
-    tools: choice(TOOL_SOURCES, { rawDefault: 'path-or-nix' }),
-    'deadnix-args': words(),
-    'statix-config': inputs_text(),
-    exclude: list({ what: 'path globs' }),
-    'fail-on': choice(FAIL_LEVELS, { rawDefault: 'warning' }),
-    annotations: bool({ rawDefault: 'true' }),
-    'check-run': bool({ rawDefault: 'false' }),
-    token: githubToken(),
-    suggestions: bool({ rawDefault: 'false' }),
-});
-
-;// CONCATENATED MODULE: ./.build/actions/gate.js
-
-
-
-const gateAction = defineAction({
-    name: 'gate',
-    inputs: gateInputs,
-    outputs: ['passed', 'findings', 'report', 'unformatted'],
-    async run() {
-        throw new NotImplementedError('gate', 4);
-    },
-});
-
-;// CONCATENATED MODULE: ./.build/hosts/annotations.js
-
-
-
-/** `at /nix/store/<hash>-source/hosts/pi/default.nix:9:25`: where Nix's error points inside the flake. */
-const SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:]+):(\d+):(\d+)/;
-/** One error annotation per host that failed, pinned to the file Nix blames when it is in the flake. */
-function failureAnnotations(hosts, flakeDir, workspace) {
-    return hosts
-        .filter((host) => host.status === 'failed')
-        .map((host) => {
-        const annotation = {
-            level: 'error',
-            title: `${host.host} (${KIND_TITLES[host.kind]}): ${host.reason}`,
-            message: host.error ?? host.reason,
-        };
-        const position = SOURCE_POSITION.exec(host.error ?? '');
-        if (position && (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, position[1]))) {
-            annotation.file = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.join)(flakeDir, position[1]))
-                .split('\\')
-                .join('/');
-            annotation.line = Number(position[2]);
-            annotation.column = Number(position[3]);
-        }
-        return annotation;
-    });
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/binary-cache.js
-
-
-
-
-
-
-
-/** The runtime's `fetch`, with a timeout. */
-function fetchNarinfoProbe(timeoutMs = 15_000) {
-    return {
-        async head(url, signal) {
-            const timeout = AbortSignal.timeout(timeoutMs);
-            const response = await fetch(url, {
-                method: 'HEAD',
-                signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-            });
-            return response.status;
-        },
-    };
-}
-const ABSENT = new Set([404, 410]);
-/** The cache wants credentials we do not have, but Nix may (netrc, S3 keys): ask Nix instead. */
-const ASK_NIX = new Set([401, 403]);
-/** The cache URL without Nix's store parameters (`?priority=40`) and trailing slashes. */
-function cacheBase(url) {
-    return url.replace(/\?.*$/, '').replace(/\/+$/, '');
-}
-/**
- * Which output paths are already in one of `caches`: `<cache>/<hash>.narinfo` over HTTP(S) or on
- * disk for `file://`, and `nix path-info --store` for every other store (s3://, ssh://, …).
- * Returns each cached path with the first cache that has it.
- */
-async function findCachedPaths(caches, outPaths, options) {
-    const found = new Map();
-    for (const cache of caches) {
-        const missing = outPaths.filter((path) => !found.has(path));
-        if (missing.length === 0)
-            break;
-        const present = await pathsIn(cache, missing, options);
-        for (const path of present)
-            found.set(path, cache);
-    }
-    return found;
-}
-async function pathsIn(cache, paths, options) {
-    if (/^https?:\/\//.test(cache))
-        return httpPathsIn(cache, paths, options);
-    if (cache.startsWith('file://')) {
-        const dir = (0,external_node_url_.fileURLToPath)(cacheBase(cache));
-        const present = await mapConcurrently(paths, 32, async (path) => {
-            const hash = storePathHash(path);
-            if (!hash)
-                return false;
-            return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.join)(dir, `${hash}.narinfo`)).then(() => true, () => false);
-        });
-        return paths.filter((_, index) => present[index]);
-    }
-    return nixPathsIn(cache, paths, options);
-}
-async function httpPathsIn(cache, paths, options) {
-    const base = cacheBase(cache);
-    const refused = [];
-    const present = await mapConcurrently(paths, 16, async (path) => {
-        const hash = storePathHash(path);
-        if (!hash)
-            return false;
-        let status;
-        try {
-            status = await options.probe.head(`${base}/${hash}.narinfo`, options.signal);
-        }
-        catch (error) {
-            options.logger.warning(`Could not ask ${base} for ${path}: ${error.message}`);
-            return false;
-        }
-        if (status >= 200 && status < 300)
-            return true;
-        if (ASK_NIX.has(status))
-            refused.push(path);
-        else if (!ABSENT.has(status))
-            options.logger.warning(`${base} answered ${status} for ${hash}.narinfo`);
-        return false;
-    });
-    const cached = paths.filter((_, index) => present[index]);
-    if (refused.length > 0)
-        cached.push(...(await nixPathsIn(cache, refused, options)));
-    return cached;
-}
-async function nixPathsIn(cache, paths, options) {
-    const store = new NixStore(options.runner, { nixOptions: options.nixOptions ?? [] });
-    try {
-        return await store.validPaths(paths, cache, { signal: options.signal });
-    }
-    catch (error) {
-        options.logger.warning(`Could not ask ${cache} which outputs it has: ${errors_stringifyError(error).split('\n').slice(0, 2).join(' ')}`);
-        return [];
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/eval-jobs.js
-
-
-
-
-
-
-
-
-
-/**
- * Evaluates the hosts with nix-eval-jobs: parallel workers, and each host's error reported on its
- * own line. A cheap `nix eval` of the names alone runs beside it, for the hosts include/exclude
- * leave out, which nix-eval-jobs never sees.
- */
-class NixEvalJobsFleetEvaluator {
-    runner;
-    options;
-    constructor(runner, options) {
-        this.runner = runner;
-        this.options = options;
-    }
-    async evaluate(request) {
-        const call = {
-            flakeDir: request.flakeDir,
-            kinds: request.kinds,
-            include: request.include,
-            exclude: request.exclude,
-            expressionFile: this.options.expressionFile,
-        };
-        const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
-        const namesQuery = nix
-            .evalJson({ expr: fleetExpression({ ...call, format: 'names' }) }, { impure: true, signal: request.signal })
-            .catch((error) => {
-            if (error instanceof NixError) {
-                throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
-            }
-            throw error;
-        });
-        const gcRoots = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(this.options.tempRoot, 'flakeflow-gcroots-'));
-        try {
-            const [names, lines] = await Promise.all([
-                namesQuery,
-                this.runJobs(fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
-            ]);
-            return assemble(names, lines);
-        }
-        finally {
-            await (0,promises_namespaceObject.rm)(gcRoots, { recursive: true, force: true });
-        }
-    }
-    async runJobs(expr, gcRoots, request) {
-        const args = [
-            '--option',
-            'extra-experimental-features',
-            'nix-command flakes',
-            ...(this.options.nixOptions ?? []),
-            '--impure',
-            '--meta',
-            '--gc-roots-dir',
-            gcRoots,
-            ...(this.options.workers ? ['--workers', String(this.options.workers)] : []),
-            '--expr',
-            expr,
-        ];
-        const result = await this.runner.run(this.options.command, args, { signal: request.signal });
-        const lines = parseEvalJobsOutput(result.stdout);
-        if (!succeeded(result) && lines.length === 0) {
-            throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
-        }
-        return lines;
-    }
-}
-function parseEvalJobsOutput(stdout) {
-    const lines = [];
-    for (const line of stdout.split('\n')) {
-        if (!line.startsWith('{'))
-            continue;
-        try {
-            lines.push(JSON.parse(line));
-        }
-        catch {
-            // A line cut short by a killed worker is not a host.
-        }
-    }
-    return lines;
-}
-/** `[kind, name]` of a line, from attrPath or, on old versions, from the joined attr. */
-function refOf(line) {
-    const path = line.attrPath ?? parseAttrPath(line.attr);
-    if (path.length !== 2)
-        return undefined;
-    return { kind: path[0], name: path[1] };
-}
-function assemble(names, lines) {
-    const hosts = [];
-    const failed = [];
-    const seen = new Set();
-    for (const line of lines) {
-        const ref = refOf(line);
-        if (!ref)
-            continue;
-        seen.add(hostKey(ref));
-        const outPath = line.outputs?.out ?? Object.values(line.outputs ?? {}).find((path) => path);
-        if (line.error !== undefined || !line.drvPath || !outPath) {
-            failed.push({ ...ref, error: nixErrorText(line.error ?? 'nix-eval-jobs reported no derivation') });
-            continue;
-        }
-        const flakeflow = line.meta?.flakeflow;
-        hosts.push({
-            ...ref,
-            attrPath: flakeflow?.attr ?? defaultAttrPath(ref),
-            system: flakeflow?.system ?? line.system ?? '',
-            buildSystem: line.system ?? flakeflow?.system ?? '',
-            drvPath: line.drvPath,
-            outPath,
-        });
-    }
-    for (const host of names) {
-        if (host.selected && !seen.has(hostKey(host))) {
-            failed.push({ kind: host.kind, name: host.name, error: 'nix-eval-jobs printed nothing for this host' });
-        }
-    }
-    const order = new Map(names.map((host, index) => [hostKey(host), index]));
-    const byName = (a, b) => (order.get(hostKey(a)) ?? 0) - (order.get(hostKey(b)) ?? 0);
-    return {
-        hosts: hosts.sort(byName),
-        failed: failed.sort(byName),
-        unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
-        evaluator: 'nix-eval-jobs',
-        processes: 2,
-    };
-}
-/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
-function findProgram(name, pathVariable) {
-    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
-        if (!dir)
-            continue;
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
-        try {
-            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
-            return candidate;
-        }
-        catch {
-            // not here
-        }
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/inputs.js
-
-
-const HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
-const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'];
-const runnerLabels = union([schemas_string().min(1), array(schemas_string().min(1)).min(1)]);
-const hostsInputs = defineInputs({
-    path: inputs_text({ rawDefault: '.' }),
-    kinds: list({ rawDefault: 'nixos,darwin,home', of: HOST_KINDS }),
-    runners: structured(record(schemas_string().min(1), runnerLabels), 'a YAML map from Nix system to a runner label or list of labels'),
-    unmapped: choice(UNMAPPED_POLICIES, { rawDefault: 'eval-only' }),
-    include: list({ what: 'host-name globs' }),
-    exclude: list({ what: 'host-name globs' }),
-    'changed-since': inputs_text(),
-    'skip-cached': words(),
-    'max-jobs': inputs_integer({ rawDefault: '256', min: 1, max: 256 }),
-    'nix-options': words(),
-});
-
-;// CONCATENATED MODULE: ./.build/hosts/globs.js
-
-const ERE_SPECIAL = /[.^$+(){}|\\]/;
-/**
- * A host-name glob as a POSIX extended regular expression that matches whole names, for Nix's
- * `builtins.match` and JavaScript alike: `*` any run of characters, `?` one, `[ab]`/`[!ab]` a class.
- */
-function globToRegex(glob, input) {
-    let pattern = '';
-    for (let index = 0; index < glob.length; index += 1) {
-        const char = glob[index];
-        if (char === '*')
-            pattern += '.*';
-        else if (char === '?')
-            pattern += '.';
-        else if (char === '[') {
-            const end = glob.indexOf(']', index + 2);
-            if (end === -1)
-                throw new UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
-            let members = glob.slice(index + 1, end);
-            if (members.startsWith('!'))
-                members = `^${members.slice(1)}`;
-            pattern += `[${members.replace(/\\/g, '\\\\')}]`;
-            index = end;
-        }
-        else if (ERE_SPECIAL.test(char))
-            pattern += `\\${char}`;
-        else
-            pattern += char;
-    }
-    return pattern;
-}
-/** Whether `name` matches one of the regular expressions `globToRegex` made. */
-function matchesAny(patterns, name) {
-    return patterns.some((pattern) => new RegExp(`^(?:${pattern})$`).test(name));
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/runners.js
-const DEFAULT_RUNNERS = {
-    'x86_64-linux': 'ubuntu-latest',
-    'aarch64-linux': 'ubuntu-24.04-arm',
-    'aarch64-darwin': 'macos-latest',
-    'x86_64-darwin': 'macos-15-intel',
-};
-/** The user's `runners` map merged over the defaults: the user's entry wins for a system. */
-function runnerMap(given = {}) {
-    return { ...DEFAULT_RUNNERS, ...given };
-}
-function runnerFor(runners, system) {
-    return runners[system];
-}
-/**
- * Where an eval-only host's job runs: on the x86_64-linux runner, the cheapest place to evaluate,
- * else on the first runner the map has.
- */
-function evalRunner(runners) {
-    return runners['x86_64-linux'] ?? Object.values(runners)[0];
-}
-function runnerText(runner) {
-    return Array.isArray(runner) ? runner.join(', ') : runner;
-}
-/** A key equal for equal label sets, whatever their order. */
-function runnerKey(runner) {
-    return JSON.stringify(Array.isArray(runner) ? [...runner].sort() : [runner]);
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/matrix.js
-
-
-const HOST_STATUSES = ['build', 'unchanged', 'cached', 'eval-only', 'skipped', 'failed'];
-function matrixEntry(entry, runner, evalOnly) {
-    return {
-        host: entry.host,
-        kind: entry.kind,
-        system: entry.system ?? '',
-        runner,
-        attr: entry.attr ?? '',
-        drvPath: entry.drvPath ?? '',
-        evalOnly,
-    };
-}
-function distinct(values) {
-    return [...new Set(values)].join(',');
-}
-/** Several entries of one runner as one entry: space-separated lists the build action reads whole. */
-function packed(entries) {
-    const first = entries[0];
-    if (entries.length === 1)
-        return first;
-    return {
-        host: entries.map((entry) => entry.host).join(' '),
-        kind: distinct(entries.map((entry) => entry.kind)),
-        system: distinct(entries.map((entry) => entry.system)),
-        runner: first.runner,
-        attr: entries.map((entry) => entry.attr).join(' '),
-        drvPath: entries.map((entry) => entry.drvPath).join(' '),
-        evalOnly: first.evalOnly,
-        hosts: entries.map((entry) => entry.host),
-    };
-}
-/** Splits `items` into `parts` consecutive chunks whose sizes differ by one at most. */
-function balancedChunks(items, parts) {
-    const chunks = [];
-    let start = 0;
-    for (let part = 0; part < parts; part += 1) {
-        const size = Math.floor(items.length / parts) + (part < items.length % parts ? 1 : 0);
-        chunks.push(items.slice(start, start + size));
-        start += size;
-    }
-    return chunks.filter((chunk) => chunk.length > 0);
-}
-/**
- * At most `maxJobs` entries: when there are more hosts, hosts of the same runner share entries.
- * Each runner gets entries so that the most hosts any entry builds is as small as it can be.
- */
-function packMatrix(entries, maxJobs) {
-    if (entries.length <= maxJobs)
-        return [...entries];
-    const groups = new Map();
-    for (const entry of entries) {
-        const key = `${runnerKey(entry.runner)}|${entry.evalOnly}`;
-        groups.set(key, [...(groups.get(key) ?? []), entry]);
-    }
-    const members = [...groups.values()];
-    if (members.length > maxJobs) {
-        const runners = [...new Set(members.map((group) => runnerText(group[0].runner)))];
-        throw new UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
-            `(${runners.join('; ')}), got ${maxJobs}`);
-    }
-    const slots = members.map(() => 1);
-    for (let spare = maxJobs - members.length; spare > 0; spare -= 1) {
-        let widest = -1;
-        let widestLoad = 1;
-        members.forEach((group, index) => {
-            const load = Math.ceil(group.length / slots[index]);
-            if (load > widestLoad) {
-                widest = index;
-                widestLoad = load;
-            }
-        });
-        if (widest === -1)
-            break;
-        slots[widest] = slots[widest] + 1;
-    }
-    return members.flatMap((group, index) => balancedChunks(group, slots[index]).map(packed));
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/list-hosts.js
-
-
-
-
-
-
-
-
-
-
-
-function flakeDirOf(settings, workspace) {
-    const flakeDir = (0,external_node_path_namespaceObject.resolve)(workspace, settings.path);
-    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
-    }
-    return flakeDir;
-}
-function selectionReason(host, include, settings) {
-    if (include.length > 0 && !matchesAny(include, host.name)) {
-        return `not matched by include (${(settings.include ?? []).join(', ')})`;
-    }
-    return `excluded (${(settings.exclude ?? []).join(', ')})`;
-}
-/** Lists the fleet's hosts as a build matrix: one evaluation, changed-only and cache-aware. */
-async function listHosts(settings, dependencies) {
-    const { logger } = dependencies;
-    const now = dependencies.now ?? Date.now;
-    const started = now();
-    const flakeDir = flakeDirOf(settings, dependencies.workspace);
-    const include = (settings.include ?? []).map((glob) => globToRegex(glob, 'include'));
-    const exclude = (settings.exclude ?? []).map((glob) => globToRegex(glob, 'exclude'));
-    const evaluator = makeEvaluator(settings, dependencies);
-    const request = (dir, label) => ({
-        flakeDir: dir,
-        kinds: settings.kinds,
-        include: include.length > 0 ? include : undefined,
-        exclude,
-        label,
-        signal: dependencies.signal,
-    });
-    const revision = settings['changed-since'];
-    const [head, base] = await Promise.all([
-        evaluator.evaluate(request(flakeDir, 'the working tree')),
-        revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
-    ]);
-    const runners = runnerMap(settings.runners);
-    const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [hostKey(host), host.drvPath]));
-    const baseFailed = new Set(base?.evaluation?.failed.map(hostKey));
-    const entries = new Map();
-    for (const host of head.unselected) {
-        entries.set(hostKey(host), {
-            host: host.name,
-            kind: host.kind,
-            status: 'skipped',
-            reason: selectionReason(host, include, settings),
-        });
-    }
-    for (const host of head.failed) {
-        entries.set(hostKey(host), {
-            host: host.name,
-            kind: host.kind,
-            status: 'failed',
-            reason: 'failed to evaluate',
-            error: host.error,
-        });
-    }
-    for (const host of head.hosts) {
-        entries.set(hostKey(host), classify(host, settings, runners, base?.comparison, baseDrvs, baseFailed));
-    }
-    await markCached(entries, settings['skip-cached'] ?? [], dependencies, settings['nix-options']);
-    const kindOrder = settings.kinds;
-    // The order Nix lists them in: by kind as the input names them, then by name, byte by byte.
-    const hosts = [...entries.values()].sort((a, b) => kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) ||
-        (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-    const unpacked = hosts.flatMap((entry) => {
-        if (entry.status === 'build' && entry.runner)
-            return [matrixEntry(entry, entry.runner, false)];
-        if (entry.status === 'eval-only') {
-            const runner = evalRunner(runners);
-            return runner ? [matrixEntry(entry, runner, true)] : [];
-        }
-        return [];
-    });
-    const matrix = packMatrix(unpacked, settings['max-jobs']);
-    if (matrix.length < unpacked.length) {
-        logger.info(`Packed ${unpacked.length} hosts into ${matrix.length} matrix entries (max-jobs ${settings['max-jobs']})`);
-    }
-    return {
-        flakeDir,
-        hosts,
-        matrix,
-        count: unpacked.length,
-        evaluator: head.evaluator,
-        processes: head.processes + (base?.evaluation?.processes ?? 0),
-        durationMs: now() - started,
-        ...(base ? { base: base.comparison } : {}),
-        caches: settings['skip-cached'] ?? [],
-    };
-}
-function makeEvaluator(settings, dependencies) {
-    const nixOptions = settings['nix-options'] ?? [];
-    if (dependencies.evalJobsCommand) {
-        return new NixEvalJobsFleetEvaluator(dependencies.runner, {
-            nixOptions,
-            logger: dependencies.logger,
-            command: dependencies.evalJobsCommand,
-            tempRoot: dependencies.tempDir,
-        });
-    }
-    return new NixEvalFleetEvaluator(dependencies.runner, { nixOptions, logger: dependencies.logger });
-}
-async function evaluateBase(revision, flakeDir, evaluator, request, dependencies) {
-    return withWorktree({
-        runner: dependencies.runner,
-        logger: dependencies.logger,
-        flakeDir,
-        revision,
-        input: 'changed-since',
-        tempRoot: dependencies.tempDir,
-    }, async (checkout) => {
-        const comparison = { revision, commit: checkout.commit };
-        if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(checkout.flakeDir, 'flake.nix'))) {
-            return { comparison: { ...comparison, evaluated: false, error: `no flake.nix at ${revision}` } };
-        }
-        try {
-            const evaluation = await evaluator.evaluate(request(checkout.flakeDir, revision));
-            return { comparison: { ...comparison, evaluated: true }, evaluation };
-        }
-        catch (error) {
-            if (!(error instanceof UserError))
-                throw error;
-            dependencies.logger.warning(`${revision} does not evaluate, so every host counts as changed: ${error.message}`);
-            return { comparison: { ...comparison, evaluated: false, error: error.message } };
-        }
-    });
-}
-function classify(host, settings, runners, base, baseDrvs, baseFailed) {
-    const runner = runners[host.buildSystem] ?? runners[host.system];
-    const entry = {
-        host: host.name,
-        kind: host.kind,
-        status: 'build',
-        reason: '',
-        system: host.system,
-        ...(runner ? { runner } : {}),
-        attr: attrPathText(host.attrPath),
-        drvPath: host.drvPath,
-        outPath: host.outPath,
-    };
-    if (!runner) {
-        const system = host.buildSystem;
-        if (settings.unmapped === 'skip')
-            return { ...entry, status: 'skipped', reason: `no runner for ${system}` };
-        if (settings.unmapped === 'fail') {
-            return {
-                ...entry,
-                status: 'failed',
-                reason: `no runner for ${system}`,
-                error: `no runner for ${system}: map it in the runners input`,
-            };
-        }
-    }
-    const changed = changeReason(host, base, baseDrvs, baseFailed);
-    if (changed === undefined) {
-        return { ...entry, status: 'unchanged', reason: `same derivation as ${base?.revision}` };
-    }
-    if (!runner)
-        return {
-            ...entry,
-            status: 'eval-only',
-            reason: joinReasons(`no runner for ${host.buildSystem}`, changed),
-        };
-    return { ...entry, reason: changed || `builds on ${runnerText(runner)}` };
-}
-function joinReasons(first, second) {
-    return second ? `${first}; ${second}` : first;
-}
-/** Why a host counts as changed since the base; undefined when it did not change; '' without a base. */
-function changeReason(host, base, baseDrvs, baseFailed) {
-    if (!base)
-        return '';
-    if (!base.evaluated)
-        return `${base.revision} does not evaluate`;
-    const key = hostKey(host);
-    if (baseFailed.has(key))
-        return `did not evaluate at ${base.revision}`;
-    const before = baseDrvs.get(key);
-    if (before === undefined)
-        return `new since ${base.revision}`;
-    return before === host.drvPath ? undefined : `changed since ${base.revision}`;
-}
-async function markCached(entries, caches, dependencies, nixOptions) {
-    if (caches.length === 0)
-        return;
-    const candidates = [...entries.values()].filter((entry) => (entry.status === 'build' || entry.status === 'eval-only') && entry.outPath);
-    const cached = await findCachedPaths(caches, candidates.map((entry) => entry.outPath), {
-        probe: dependencies.probe,
-        runner: dependencies.runner,
-        logger: dependencies.logger,
-        nixOptions: nixOptions ?? [],
-        signal: dependencies.signal,
-    });
-    for (const entry of candidates) {
-        const cache = cached.get(entry.outPath);
-        if (cache)
-            Object.assign(entry, { status: 'cached', reason: `already in ${cache}` });
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/summary.js
-
-
-
-const STATUS_ICONS = {
-    build: '🔨',
-    unchanged: '⚪',
-    cached: '📦',
-    'eval-only': '🔍',
-    skipped: '⏭️',
-    failed: '❌',
-};
-function counts(result) {
-    const order = ['build', 'eval-only', 'unchanged', 'cached', 'skipped', 'failed'];
-    const parts = order
-        .map((status) => [status, result.hosts.filter((host) => host.status === status).length])
-        .filter(([, count]) => count > 0)
-        .map(([status, count]) => `${STATUS_ICONS[status]} ${count} ${status === 'build' ? 'to build' : status}`);
-    return parts.join(' · ');
-}
-/** The hosts job summary: what the matrix holds, and why every other host is not in it. */
-function hostsSummary(result) {
-    const evaluatedCount = result.hosts.filter((host) => host.drvPath || host.error).length;
-    const evaluated = `${evaluatedCount} of ${result.hosts.length} hosts evaluated by \`${result.evaluator}\` in ${formatDuration(result.durationMs)}`;
-    const processes = result.processes === 1 ? 'one process' : `${result.processes} processes`;
-    const base = result.base
-        ? `Compared with \`${result.base.revision}\` (${result.base.commit.slice(0, 12)})${result.base.evaluated ? '' : `, which does not evaluate: every host counts as changed`}.`
-        : undefined;
-    const packed = result.matrix.length < result.count
-        ? `The ${result.count} hosts share ${result.matrix.length} matrix entries (\`max-jobs\`).`
-        : undefined;
-    const rows = result.hosts.map((host) => [
-        host.host,
-        KIND_TITLES[host.kind],
-        host.system ?? '',
-        host.runner ? runnerText(host.runner) : '',
-        `${STATUS_ICONS[host.status]} ${host.status}`,
-        host.reason,
-    ]);
-    const failures = result.hosts
-        .filter((host) => host.status === 'failed' && host.error)
-        .map((host) => details(`❌ <code>${host.host}</code> (${KIND_TITLES[host.kind]})`, codeBlock(host.error)));
-    return blocks(heading(3, 'Fleet hosts'), `**${counts(result) || 'no hosts'}**`, `${evaluated} (${processes}).`, base, packed, rows.length > 0 ? table(['Host', 'Kind', 'System', 'Runner', 'Status', 'Why'], rows) : undefined, failures.length > 0 ? blocks(heading(4, 'Evaluation errors'), ...failures) : undefined);
-}
-
-;// CONCATENATED MODULE: ./.build/actions/hosts.js
-
-
-
-
-
-
-
-
-const HOSTS_OUTPUTS = ['matrix', 'hosts', 'count', 'empty'];
-const hostsAction = defineAction({
-    name: 'hosts',
-    inputs: hostsInputs,
-    outputs: HOSTS_OUTPUTS,
-    async run(settings, { context, logger, signal }) {
-        const result = await listHosts(settings, {
-            runner: new SpawnProcessRunner(logger),
-            logger,
-            probe: fetchNarinfoProbe(),
-            workspace: context.workspace,
-            tempDir: context.runnerTemp,
-            evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
-            signal,
-        });
-        const failed = result.hosts.filter((host) => host.status === 'failed');
-        return {
-            outputs: {
-                matrix: JSON.stringify({ include: result.matrix }),
-                hosts: JSON.stringify(result.hosts),
-                count: String(result.count),
-                empty: String(result.count === 0),
-            },
-            summary: hostsSummary(result),
-            annotations: failureAnnotations(result.hosts, result.flakeDir, context.workspace),
-            ...(failed.length > 0
-                ? {
-                    failure: `${failed.length} host(s) failed: ${failed.map((host) => `${host.host} (${host.reason})`).join(', ')}`,
-                }
-                : {}),
-        };
-    },
-});
-
-;// CONCATENATED MODULE: ./.build/lock/groups.js
-
-/** Group names end up in branch names (`<branch>/<group>`), so they are kept to safe characters. */
-const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** `groups`: each group gets its own pull request updating the flake inputs it names (names or globs). */
-const updateGroupsShape = record(schemas_string(), array(schemas_string().min(1)).min(1, 'lists no flake inputs'))
-    .superRefine((groups, ctx) => {
-    for (const name of Object.keys(groups)) {
-        if (!GROUP_NAME.test(name)) {
-            ctx.addIssue({
-                code: 'custom',
-                message: `group name '${name}' may use only letters, digits, ., _ and -`,
-            });
-        }
-    }
-});
-
-;// CONCATENATED MODULE: ./.build/lock/inputs.js
-
-
-const MERGE_METHODS = ['merge', 'squash', 'rebase'];
-const COMMIT_MODES = ['api', 'git'];
-const VERIFY_LEVELS = ['none', 'eval', 'build'];
-const VERIFY_FAILURE_POLICIES = ['fail', 'draft'];
-const lockUpdateInputs = defineInputs({
-    path: inputs_text({ rawDefault: '.' }),
-    inputs: list({ what: 'flake input names' }),
-    groups: structured(updateGroupsShape, 'a YAML map from group name to a list of flake input names or globs'),
-    token: githubToken(),
-    base: inputs_text(),
-    branch: inputs_text({ rawDefault: 'flakeflow/lock-update' }),
-    'commit-message': inputs_text({ rawDefault: 'flake.lock: update' }),
-    'pr-title': inputs_text(),
-    'pr-labels': list({ what: 'label names' }),
-    'pr-reviewers': list({ what: 'user logins or org/team names' }),
-    'pr-assignees': list({ what: 'user logins' }),
-    'auto-merge': bool({ rawDefault: 'true' }),
-    'merge-method': choice(MERGE_METHODS, { rawDefault: 'squash' }),
-    'commit-mode': choice(COMMIT_MODES, { rawDefault: 'api' }),
-    verify: choice(VERIFY_LEVELS, { rawDefault: 'eval' }),
-    'on-verify-failure': choice(VERIFY_FAILURE_POLICIES, { rawDefault: 'fail' }),
-    'dispatch-workflow': inputs_text(),
-    'stale-days': inputs_integer({ rawDefault: '30', min: 0 }),
-    'nix-options': words(),
-    'dry-run': bool({ rawDefault: 'false' }),
-});
-
-;// CONCATENATED MODULE: ./.build/actions/lock-update.js
-
-
-
-const lockUpdateAction = defineAction({
-    name: 'lock-update',
-    inputs: lockUpdateInputs,
-    outputs: [
-        'changed',
-        'updated-inputs',
-        'pull-request-number',
-        'pull-request-url',
-        'pull-request-operation',
-        'pull-requests',
-        'body',
-    ],
-    async run() {
-        throw new NotImplementedError('lock-update', 5);
     },
 });
 
@@ -60465,6 +59511,3982 @@ function parseRepository(slug) {
     return match ? { owner: match[1], repo: match[2] } : undefined;
 }
 
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./.build/deploy/deploy-rs-log.js
+/**
+ * Reads deploy-rs's stderr, which is its only report: `<emoji> <level> [deploy|activate|wait|revoke]
+ * [LEVEL] message` lines mixed with raw `switch-to-configuration` output. One deploy-rs process
+ * deploys one node here, so messages that omit the node name (deploy-rs#273) are never ambiguous.
+ */
+const deploy_rs_log_ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+const LINE = /^\S+\s+\S+\s+\[(deploy|activate|wait|revoke)\]\s+\[(ERROR|WARN|INFO|DEBUG|TRACE)\]\s?(.*)$/;
+function stripAnsi(text) {
+    return text.replace(deploy_rs_log_ANSI_ESCAPE, '');
+}
+/** A deploy-rs log line, or undefined for raw output (activation scripts, nix, the TOML plan). */
+function parseLogLine(raw) {
+    const match = LINE.exec(stripAnsi(raw).trim());
+    if (!match)
+        return undefined;
+    return { source: match[1], level: match[2], message: (match[3] ?? '').trim() };
+}
+const PHASE_MESSAGES = [
+    [/^Running checks for flake/, 'checking'],
+    [/^Evaluating flake/, 'evaluating'],
+    [/^Building profile/, 'building'],
+    [/^Copying profile/, 'copying'],
+    [/^Activating profile/, 'activating'],
+    [/^Creating activation waiter/, 'activating'],
+    [/^Success activating, attempting to confirm/, 'confirming'],
+];
+/** How deploy-rs ended a successful run, by the message it prints last. */
+const SUCCESS_MESSAGES = {
+    confirmed: /^Deployment confirmed\.$/,
+    activated: /^Success activating, done!$/,
+    boot: /^Success activating for next boot, done!$/,
+    dryActivated: /^Completed dry-activate!$/,
+};
+/** What the host itself did to undo the activation: real evidence of a rollback. */
+const ROLLBACK_EVIDENCE = [
+    /^De-activating due to error/,
+    /^Removing generation by ID/,
+    /^Attempting to re-activate/,
+];
+const CONFIRMATION_TIMEOUT = /Timeout elapsed for confirmation/;
+/** What one deploy-rs run said, gathered line by line as it prints. */
+class DeployLog {
+    phase;
+    /** Set once activation started: from here on, activation-timeout bounds the run. */
+    activationStarted = false;
+    success;
+    rolledBack = false;
+    confirmationTimedOut = false;
+    errors = [];
+    /** Feeds one raw line; returns the new phase when the line moved the deployment on. */
+    feed(raw) {
+        const line = parseLogLine(raw);
+        if (!line)
+            return undefined;
+        if (line.source !== 'deploy')
+            this.activationStarted = true;
+        if (line.level === 'ERROR')
+            this.errors.push(line.message);
+        if (CONFIRMATION_TIMEOUT.test(line.message))
+            this.confirmationTimedOut = true;
+        if (ROLLBACK_EVIDENCE.some((pattern) => pattern.test(line.message)))
+            this.rolledBack = true;
+        for (const [outcome, pattern] of Object.entries(SUCCESS_MESSAGES)) {
+            if (pattern.test(line.message))
+                this.success = outcome;
+        }
+        if (line.source !== 'deploy')
+            return undefined;
+        const phase = PHASE_MESSAGES.find(([pattern]) => pattern.test(line.message))?.[1];
+        if (phase === 'activating' || phase === 'confirming')
+            this.activationStarted = true;
+        if (phase === undefined || phase === this.phase)
+            return undefined;
+        this.phase = phase;
+        return phase;
+    }
+    /** The last error deploy-rs printed that says more than "rolled back" (printed even when nothing was, #241). */
+    get lastError() {
+        const telling = this.errors.filter((error) => !/failed, rolled back to previous generation$/.test(error));
+        return telling.at(-1) ?? this.errors.at(-1);
+    }
+}
+/**
+ * Judges one node's run by its log first and its exit code second: deploy-rs can exit 0 after the
+ * host rolled itself back (#214), and old releases exit 0 after a failed activation.
+ */
+function judgeDeployRun(log, facts) {
+    const exitNote = facts.exitCode === 0 ? ' (deploy-rs exited 0 nonetheless)' : '';
+    if (facts.hungAfterMs !== undefined) {
+        return {
+            status: 'failed',
+            message: `timeout: no result ${Math.round(facts.hungAfterMs / 1000)} s after activation started, so flakeflow ` +
+                'stopped deploy-rs; without a confirmation, magic rollback returns the node to its previous generation',
+        };
+    }
+    if (log.confirmationTimedOut) {
+        return {
+            status: 'rolled-back',
+            message: `confirmation timed out: the node rolled back to its previous generation${exitNote}`,
+        };
+    }
+    if (log.rolledBack) {
+        const cause = log.lastError ? `: ${log.lastError}` : '';
+        return { status: 'rolled-back', message: `activation failed, the node rolled back${cause}${exitNote}` };
+    }
+    if (facts.exitCode !== 0) {
+        const where = log.phase ? ` while ${log.phase}` : '';
+        const how = facts.exitCode === null ? 'was killed' : `exited with code ${facts.exitCode}`;
+        return {
+            status: 'failed',
+            message: `deploy-rs ${how}${where}${log.lastError ? `: ${log.lastError}` : ''}`,
+        };
+    }
+    if (log.errors.length > 0) {
+        return { status: 'failed', message: `deploy-rs reported an error${exitNote}: ${log.lastError}` };
+    }
+    if (log.success === undefined || (facts.dryActivate && log.success !== 'dryActivated')) {
+        return { status: 'failed', message: 'deploy-rs exited 0 but never reported a successful activation' };
+    }
+    const done = {
+        confirmed: { status: 'deployed', message: 'activated and confirmed' },
+        activated: { status: 'deployed', message: 'activated (magic rollback off: not confirmed)' },
+        boot: { status: 'deployed', message: 'installed as the boot default; active after the next reboot' },
+        dryActivated: { status: 'dry-activated', message: 'dry activation showed what would change' },
+    };
+    return done[log.success];
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/deploy-rs.js
+
+
+
+/** deploy-rs's defaults, for bounding a run when the inputs leave them unset. */
+const DEFAULT_ACTIVATION_TIMEOUT_S = 240;
+const DEFAULT_CONFIRM_TIMEOUT_S = 30;
+/**
+ * `deploy --targets .#node …` for one node. Rollback flags are only passed when turned off, so a
+ * node's own `magicRollback`/`autoRollback` in the flake still applies when the input keeps the default.
+ * `--ssh-opts` replaces every sshOpts of the flake, so `sshOpts` must already hold the node's own.
+ */
+function deployRsArgs(node, flags, sshOpts) {
+    const spaced = sshOpts.find((option) => /\s/.test(option));
+    if (spaced !== undefined) {
+        throw new UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
+    }
+    return [
+        '--targets',
+        installable('.', [node]),
+        ...(flags.skipChecks ? ['--skip-checks'] : []),
+        ...(flags.dryActivate ? ['--dry-activate', '--rollback-succeeded', 'false'] : []),
+        ...(flags.boot ? ['--boot'] : []),
+        ...(flags.magicRollback ? [] : ['--magic-rollback', 'false']),
+        ...(flags.autoRollback ? [] : ['--auto-rollback', 'false']),
+        ...(flags.confirmTimeout === undefined ? [] : ['--confirm-timeout', String(flags.confirmTimeout)]),
+        ...(flags.activationTimeout === undefined
+            ? []
+            : ['--activation-timeout', String(flags.activationTimeout)]),
+        ...(flags.remoteBuild ? ['--remote-build'] : []),
+        ...(flags.sshUser === undefined ? [] : ['--ssh-user', flags.sshUser]),
+        // The `=` form: clap refuses a separate value that starts with '-'.
+        ...(sshOpts.length > 0 ? [`--ssh-opts=${sshOpts.join(' ')}`] : []),
+    ];
+}
+/**
+ * How long a run may go on once activation started: the activation, the confirmation window, and a
+ * margin for the SSH round trips. Building and copying before it are not bounded here: a large
+ * closure legitimately takes long, and the job's own timeout covers a stuck build.
+ */
+function activationBoundMs(flags, marginMs) {
+    const activation = (flags.activationTimeout ?? DEFAULT_ACTIVATION_TIMEOUT_S) * 1000;
+    const confirmation = flags.magicRollback ? (flags.confirmTimeout ?? DEFAULT_CONFIRM_TIMEOUT_S) * 1000 : 0;
+    return activation + confirmation + marginMs;
+}
+/**
+ * Runs deploy-rs once, reading its log as it prints. A run still going `boundMs` after activation
+ * started is stopped (SIGTERM, then SIGKILL): the host's magic rollback undoes an unconfirmed switch.
+ */
+async function runDeployRs(runner, options) {
+    const [program, ...leading] = options.command;
+    if (program === undefined)
+        throw new UserError("Input 'deploy-command' must name a program, got nothing");
+    const log = new DeployLog();
+    const watchdog = new AbortController();
+    let timer;
+    let armedAt;
+    let hungAfterMs;
+    const arm = () => {
+        if (armedAt !== undefined)
+            return;
+        armedAt = Date.now();
+        timer = setTimeout(() => {
+            hungAfterMs = Date.now() - armedAt;
+            watchdog.abort();
+        }, options.boundMs);
+    };
+    try {
+        const result = await runner.run(program, [...leading, ...options.args], {
+            cwd: options.flakeDir,
+            signal: watchdog.signal,
+            onLine: (line) => {
+                const phase = log.feed(line);
+                if (log.activationStarted)
+                    arm();
+                if (phase)
+                    options.onPhase?.(phase);
+            },
+        });
+        return { result, log, ...(hungAfterMs === undefined ? {} : { hungAfterMs }) };
+    }
+    finally {
+        if (timer)
+            clearTimeout(timer);
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/health-probe.js
+
+
+const fetchHttpProbe = {
+    async get(url, timeoutMs) {
+        const response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
+        await response.body?.cancel();
+        return response.status;
+    },
+};
+/** Runs the node's check up to `retries + 1` times; each probe is bounded by the check's timeout. */
+async function runHealthCheck(check, target, deps) {
+    const lines = [];
+    const attempts = check.retries + 1;
+    let failure = '';
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+        if (attempt > 1)
+            await deps.sleep(deps.retryDelayMs);
+        lines.push(`health check, attempt ${attempt} of ${attempts}:`);
+        failure = (await probeOnce(check, target, deps, lines)) ?? '';
+        if (failure === '') {
+            const passed = [
+                check.ssh === undefined ? '' : 'ssh',
+                check.http.length > 0 ? `${check.http.length} URL(s)` : '',
+            ]
+                .filter(Boolean)
+                .join(' and ');
+            return {
+                healthy: true,
+                message: `healthy (${passed}${attempt > 1 ? `, attempt ${attempt}` : ''})`,
+                lines,
+            };
+        }
+    }
+    return {
+        healthy: false,
+        message: `health check failed${attempts > 1 ? ` ${attempts} times` : ''}: ${failure}`,
+        lines,
+    };
+}
+/** One attempt: the ssh command, then every URL. Returns why it failed, or undefined when it passed. */
+async function probeOnce(check, target, deps, lines) {
+    if (check.ssh !== undefined) {
+        const { hostname } = target.node;
+        const destination = target.sshUser === undefined ? hostname : `${target.sshUser}@${hostname}`;
+        const connectTimeout = Math.max(1, Math.min(30, Math.ceil(check.timeoutMs / 1000)));
+        const result = await deps.runner.run('ssh', [...target.sshOptions, '-o', `ConnectTimeout=${connectTimeout}`, '--', destination, check.ssh], { timeoutMs: check.timeoutMs });
+        const output = `${result.stdout}${result.stderr}`.trim();
+        for (const line of output.split('\n').filter(Boolean))
+            lines.push(`  ${line}`);
+        if (!succeeded(result)) {
+            const last = output.split('\n').at(-1);
+            return `\`${check.ssh}\` on ${hostname} ${describeExit(result)}${last ? `: ${last}` : ''}`;
+        }
+        lines.push(`  ✓ ssh ${destination}: \`${check.ssh}\` exited 0`);
+    }
+    for (const url of check.http) {
+        let status;
+        try {
+            status = await deps.http.get(url, check.timeoutMs);
+        }
+        catch (error) {
+            const reason = describeFetchError(error);
+            lines.push(`  ✗ GET ${url}: ${reason}`);
+            return `GET ${url}: ${reason}`;
+        }
+        if (status < 200 || status > 299) {
+            lines.push(`  ✗ GET ${url} answered ${status}`);
+            return `GET ${url} answered ${status}`;
+        }
+        lines.push(`  ✓ GET ${url} answered ${status}`);
+    }
+    return undefined;
+}
+function describeFetchError(error) {
+    if (error instanceof Error && error.name === 'TimeoutError')
+        return 'timed out';
+    // fetch rejects with "fetch failed" and keeps the reason (ECONNREFUSED, a TLS error) as its cause.
+    if (error instanceof Error && error.cause instanceof Error)
+        return `${error.message} (${error.cause.message})`;
+    return errors_stringifyError(error);
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/deploy-node.js
+
+
+
+
+
+/** Phases deploy-rs reaches only after `nix flake check` passed. */
+const PAST_CHECKS = ['building', 'copying', 'activating', 'confirming'];
+const STATUS_ICONS = {
+    deployed: '✅',
+    'dry-activated': '✅',
+    failed: '❌',
+    'rolled-back': '↩️',
+    unhealthy: '🩺',
+    skipped: '⏭️',
+};
+/**
+ * Deploys one node: deploy-rs, then its health check, with the GitHub deployment following along.
+ * Its whole log is printed in one folded group when it ends, so parallel nodes never interleave.
+ */
+function createNodeDeployer(options) {
+    return async (node, wave) => {
+        const { logger } = options;
+        const started = options.now();
+        const recording = options.deployments?.start(node.name, wave.number);
+        logger.info(`▶ ${node.name}: deploying (wave ${wave.number})`);
+        let status;
+        let message;
+        let output = '';
+        let health;
+        try {
+            const flags = { ...options.flags, skipChecks: options.flags.skipChecks || options.flakeCheck.passed };
+            const run = await runDeployRs(options.runner, {
+                command: options.command,
+                args: deployRsArgs(node.name, flags, options.sshOptions(node)),
+                flakeDir: options.flakeDir,
+                boundMs: options.boundMs,
+                onPhase: (phase) => logger.info(`  ${node.name}: ${phase}`),
+            });
+            output = `${run.result.stdout}${run.result.stderr}`;
+            if (!flags.skipChecks && PAST_CHECKS.includes(run.log.phase))
+                options.flakeCheck.passed = true;
+            ({ status, message } = judgeDeployRun(run.log, {
+                exitCode: run.result.exitCode,
+                dryActivate: options.flags.dryActivate,
+                ...(run.hungAfterMs === undefined ? {} : { hungAfterMs: run.hungAfterMs }),
+            }));
+            const check = options.healthCheck(node);
+            // A dry activation or a boot install leaves the running system as it was: nothing new to check.
+            if (status === 'deployed' && check && !options.flags.boot) {
+                logger.info(`  ${node.name}: health check`);
+                health = await runHealthCheck(check, { node, sshOptions: options.sshOptions(node), sshUser: options.sshUser(node) }, options.health);
+                if (!health.healthy)
+                    status = 'unhealthy';
+                message = health.healthy ? `${message}; ${health.message}` : health.message;
+            }
+        }
+        catch (error) {
+            status = 'failed';
+            message = errors_stringifyError(error);
+        }
+        const finished = options.now();
+        const result = {
+            node: node.name,
+            wave: wave.number,
+            status,
+            startedAt: new Date(started).toISOString(),
+            finishedAt: new Date(finished).toISOString(),
+            durationMs: finished - started,
+            message,
+        };
+        if (recording) {
+            options.background(recording.then((id) => id === undefined ? undefined : options.deployments?.finish(id, node.name, status, message)));
+        }
+        await logger.group(`${STATUS_ICONS[status]} ${node.name}: ${status} in ${formatDuration(result.durationMs ?? 0)}`, async () => {
+            for (const line of output.split('\n'))
+                if (line.trim() !== '')
+                    logger.info(line);
+            for (const line of health?.lines ?? [])
+                logger.info(line);
+            logger.info(`→ ${status}: ${message}`);
+        });
+        return result;
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/health-checks.js
+
+
+/** How long a node may take to pass its health check when `timeout` is not given. */
+const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 120_000;
+const health_checks_httpUrl = url({ protocol: /^https?$/ });
+/** One node's check: an SSH command that must exit 0 and/or URLs that must answer 2xx. */
+const healthCheckShape = strictObject({
+    ssh: schemas_string().min(1).optional(),
+    http: union([health_checks_httpUrl, array(health_checks_httpUrl).min(1)])
+        .transform((urls) => (typeof urls === 'string' ? [urls] : urls))
+        .optional(),
+    timeout: durationValue('120s').optional(),
+    retries: schemas_int().min(0).optional(),
+});
+/** `health-checks`: `defaults` for every node, and `nodes` overriding them field by field. */
+const healthChecksShape = strictObject({
+    defaults: healthCheckShape.optional(),
+    nodes: record(schemas_string().min(1), healthCheckShape).optional(),
+});
+/** Merges `defaults` and the node's entry field by field, the node's winning. */
+function healthCheckFor(checks, node) {
+    if (checks === undefined)
+        return undefined;
+    const merged = { ...checks.defaults, ...checks.nodes?.[node] };
+    if (merged.ssh === undefined && (merged.http ?? []).length === 0)
+        return undefined;
+    return {
+        ...(merged.ssh === undefined ? {} : { ssh: merged.ssh }),
+        http: merged.http ?? [],
+        timeoutMs: merged.timeout ?? DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
+        retries: merged.retries ?? 0,
+    };
+}
+/** Node names `health-checks` configures that the flake does not define: most likely a typo. */
+function unknownHealthCheckNodes(checks, known) {
+    return Object.keys(checks?.nodes ?? {}).filter((name) => !known.includes(name));
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/nodes.js
+
+
+
+
+/**
+ * Picks out the few attributes flakeflow needs, so evaluation never touches a profile's `path`
+ * (which would evaluate every host's whole system).
+ */
+const PICK_NODES = `deploy: {
+  sshUser = deploy.sshUser or null;
+  sshOpts = deploy.sshOpts or [ ];
+  nodes =
+    if deploy ? nodes then
+      builtins.mapAttrs (name: node: {
+        hostname = node.hostname or null;
+        tags = node.tags or [ ];
+        wave = node.wave or null;
+        sshUser = node.sshUser or null;
+        sshOpts =
+          (node.sshOpts or [ ])
+          ++ builtins.concatLists (
+            map (profile: profile.sshOpts or [ ]) (builtins.attrValues (node.profiles or { }))
+          );
+      }) deploy.nodes
+    else null;
+}`;
+const optionalString = schemas_string({ error: 'must be a string' }).nullable();
+const stringList = array(schemas_string(), { error: 'must be a list of strings' });
+const picked = object({
+    sshUser: optionalString,
+    sshOpts: stringList,
+    nodes: record(schemas_string(), object({
+        hostname: schemas_string({ error: 'must be a string: deploy-rs needs it to reach the node' })
+            .min(1, 'must not be empty'),
+        tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
+            error: 'must be a list of strings',
+        }),
+        wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').nullable(),
+        sshUser: optionalString,
+        sshOpts: stringList,
+    }))
+        .nullable(),
+});
+/** Reads `deploy.nodes` of the flake in `flakeDir` with one evaluation. */
+async function readDeployNodes(nix, flakeDir, options = {}) {
+    let value;
+    try {
+        value = await nix.evalJson(`${(0,external_node_path_namespaceObject.resolve)(flakeDir)}#deploy`, { ...options, apply: PICK_NODES });
+    }
+    catch (error) {
+        if (error instanceof NixError && /does not provide attribute '[^']*deploy'/.test(error.nixMessage)) {
+            throw new UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
+        }
+        throw error;
+    }
+    const checked = picked.safeParse(value);
+    if (!checked.success) {
+        const issue = checked.error.issues[0];
+        const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
+        throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+    }
+    const { nodes, sshUser, sshOpts } = checked.data;
+    if (nodes === null || Object.keys(nodes).length === 0) {
+        throw new UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
+    }
+    return Object.entries(nodes).map(([name, node]) => ({
+        name,
+        hostname: node.hostname,
+        tags: node.tags,
+        ...(node.wave === null ? {} : { wave: node.wave }),
+        ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) }),
+        sshOpts: [...sshOpts, ...node.sshOpts],
+    }));
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/selectors.js
+
+
+/** A node name, `@tag` (a key of `tags`), or `all`. */
+const selector = schemas_string().min(1);
+/** `tags`: a YAML map from tag (written without `@`) to the node names it stands for. */
+const deployTagsShape = record(schemas_string(), array(selector).min(1, 'lists no nodes'))
+    .superRefine((tags, ctx) => {
+    for (const tag of Object.keys(tags)) {
+        if (tag.startsWith('@')) {
+            ctx.addIssue({
+                code: 'custom',
+                message: `tag '${tag}' must be named without @ here (write ${tag.slice(1)}, and ${tag} in targets and waves)`,
+            });
+        }
+    }
+});
+/** `waves`: deployed in order; a wave is one selector or a list of them. */
+const wavesShape = array(union([selector, array(selector).min(1, 'is an empty wave')])
+    .transform((wave) => (typeof wave === 'string' ? [wave] : wave)))
+    .min(1, 'lists no waves');
+/** Rollout order: by `wave` (nodes without one last), then as the flake lists them. */
+function inRolloutOrder(nodes) {
+    return nodes
+        .map((node, index) => ({ node, index }))
+        .sort((a, b) => (a.node.wave ?? Infinity) - (b.node.wave ?? Infinity) || a.index - b.index)
+        .map(({ node }) => node);
+}
+function buildTagIndex(nodes, tags) {
+    const known = new Set(nodes.map((node) => node.name));
+    const index = new Map();
+    const add = (tag, name) => {
+        const members = index.get(tag) ?? [];
+        if (!members.includes(name))
+            members.push(name);
+        index.set(tag, members);
+    };
+    for (const node of nodes)
+        for (const tag of node.tags)
+            add(tag, node.name);
+    for (const [tag, names] of Object.entries(tags ?? {})) {
+        for (const name of names) {
+            if (!known.has(name)) {
+                throw new UserError(`Input 'tags' lists unknown node '${name}' under '${tag}'; known nodes: ${knownNodes(nodes)}`);
+            }
+            add(tag, name);
+        }
+    }
+    return index;
+}
+/**
+ * The nodes that `selectors` (names, `@tag`, `all`) stand for, each once, in the order given; a tag
+ * or `all` expands in rollout order. `input` names the input the selectors came from, for errors.
+ */
+function resolveSelectors(selectors, input, nodes, tags) {
+    const byName = new Map(nodes.map((node) => [node.name, node]));
+    const ordered = inRolloutOrder(nodes);
+    const chosen = new Set();
+    for (const selector of selectors) {
+        if (selector === 'all') {
+            for (const node of ordered)
+                chosen.add(node);
+        }
+        else if (selector.startsWith('@')) {
+            const members = tags.get(selector.slice(1));
+            if (!members) {
+                throw new UserError(`Input '${input}' names unknown tag '${selector}'; known tags: ${knownTags(tags)}`);
+            }
+            for (const node of ordered)
+                if (members.includes(node.name))
+                    chosen.add(node);
+        }
+        else {
+            const node = byName.get(selector);
+            if (!node) {
+                throw new UserError(`Input '${input}' names unknown node '${selector}'; known nodes: ${knownNodes(nodes)}`);
+            }
+            chosen.add(node);
+        }
+    }
+    return [...chosen];
+}
+function knownNodes(nodes) {
+    return nodes.map((node) => node.name).join(', ');
+}
+function knownTags(tags) {
+    if (tags.size === 0)
+        return "none (give nodes `tags = [ … ]` in deploy.nodes or use the 'tags' input)";
+    return [...tags.keys()]
+        .sort()
+        .map((tag) => `@${tag}`)
+        .join(', ');
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/plan.js
+
+
+/** The tag a node carries to be chosen as the canary. */
+const CANARY_TAG = 'canary';
+/** Resolves the targets against `deploy.nodes` and orders them into waves by the strategy. */
+function planRollout(settings, nodes) {
+    const tags = buildTagIndex(nodes, settings.tags);
+    const targeted = resolveSelectors(settings.targets, 'targets', nodes, tags);
+    const groups = groupIntoWaves(settings, targeted, tags, nodes);
+    return {
+        strategy: settings.strategy,
+        parallel: settings.parallel,
+        onFailure: settings.onFailure,
+        waves: groups
+            .filter((group) => group.length > 0)
+            .map((group, index) => ({ number: index + 1, nodes: group })),
+    };
+}
+function groupIntoWaves(settings, targeted, tags, nodes) {
+    switch (settings.strategy) {
+        case 'canary': {
+            const canaryTagged = tags.get(CANARY_TAG) ?? [];
+            const canary = targeted.find((node) => canaryTagged.includes(node.name)) ?? targeted[0];
+            return [canary ? [canary] : [], targeted.filter((node) => node !== canary)];
+        }
+        case 'all-at-once':
+            return [targeted];
+        case 'one-by-one':
+            return targeted.map((node) => [node]);
+        case 'waves':
+            return settings.waves
+                ? wavesFromInput(settings.waves, targeted, tags, nodes)
+                : wavesFromNodes(targeted);
+    }
+}
+function wavesFromInput(waves, targeted, tags, nodes) {
+    const placed = new Set();
+    const groups = waves.map((selectors) => resolveSelectors(selectors, 'waves', nodes, tags).filter((node) => {
+        if (!targeted.includes(node) || placed.has(node))
+            return false;
+        placed.add(node);
+        return true;
+    }));
+    const unplaced = targeted.filter((node) => !placed.has(node));
+    if (unplaced.length > 0) {
+        throw new UserError(`Input 'waves' places no wave for targeted node(s) ${plan_names(unplaced)}; add them to a wave or narrow 'targets'`);
+    }
+    return groups;
+}
+function wavesFromNodes(targeted) {
+    const missing = targeted.filter((node) => node.wave === undefined);
+    if (missing.length > 0) {
+        throw new UserError(`Strategy waves needs a wave for every target: set \`wave = N;\` in deploy.nodes for ${plan_names(missing)}, or give the 'waves' input`);
+    }
+    const byWave = new Map();
+    for (const node of inRolloutOrder(targeted)) {
+        const wave = node.wave;
+        byWave.set(wave, [...(byWave.get(wave) ?? []), node]);
+    }
+    return [...byWave.values()];
+}
+function plan_names(nodes) {
+    return nodes.map((node) => node.name).join(', ');
+}
+/** The plan as the log prints it before anything starts. */
+function describePlan(plan) {
+    const count = plan.waves.reduce((sum, wave) => sum + wave.nodes.length, 0);
+    return [
+        `Rollout plan: ${count} node(s) in ${plan.waves.length} wave(s), strategy ${plan.strategy}, ` +
+            `up to ${plan.parallel} at once, on failure ${plan.onFailure}`,
+        ...plan.waves.map((wave) => `  wave ${wave.number}: ${plan_names(wave.nodes)}`),
+    ];
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/rollout.js
+const NODE_STATUSES = (/* unused pure expression or super */ null && ([
+    'deployed',
+    'dry-activated',
+    'failed',
+    'rolled-back',
+    'unhealthy',
+    'skipped',
+]));
+function succeededStatus(status) {
+    return status === 'deployed' || status === 'dry-activated';
+}
+function failedStatus(status) {
+    return status === 'failed' || status === 'rolled-back' || status === 'unhealthy';
+}
+/**
+ * Runs the plan wave by wave, at most `parallel` nodes at once. A failed node under `halt`, or
+ * cancellation, stops new nodes from starting; nodes already running finish (their magic rollback
+ * protects the hosts better than a killed deploy would) and the rest are reported as skipped.
+ */
+async function executeRollout(plan, deployOne, signal) {
+    const results = new Map();
+    let stoppedBecause;
+    const stop = (reason) => {
+        stoppedBecause ??= reason;
+    };
+    const cancelled = () => {
+        if (signal.aborted)
+            stop('the run was cancelled');
+        return signal.aborted;
+    };
+    for (const wave of plan.waves) {
+        if (stoppedBecause !== undefined || cancelled())
+            break;
+        const queue = [...wave.nodes];
+        const worker = async () => {
+            for (;;) {
+                if (stoppedBecause !== undefined || cancelled())
+                    return;
+                const node = queue.shift();
+                if (node === undefined)
+                    return;
+                const result = await deployOne(node, wave);
+                results.set(node.name, result);
+                if (failedStatus(result.status) && plan.onFailure === 'halt') {
+                    stop(`halted after ${node.name} ${result.status === 'unhealthy' ? 'was unhealthy' : 'failed'}`);
+                }
+            }
+        };
+        await Promise.all(Array.from({ length: Math.min(plan.parallel, wave.nodes.length) }, worker));
+    }
+    const ordered = plan.waves.flatMap((wave) => wave.nodes.map((node) => results.get(node.name) ?? {
+        node: node.name,
+        wave: wave.number,
+        status: 'skipped',
+        message: `not started: ${stoppedBecause ?? 'not reached'}`,
+    }));
+    return {
+        results: ordered,
+        ...(stoppedBecause === undefined ? {} : { stoppedBecause }),
+        cancelled: signal.aborted,
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/ssh.js
+
+
+
+/** Options a user might pass that would undo the host-key pinning or the rollback confirmation. */
+const GUARDED_OPTIONS = /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownHostsFile|ControlPath|ControlMaster)\b/i;
+/** Refuses settings that would deploy without pinned host keys; runs before anything else does. */
+function checkSshSettings(settings, logger) {
+    const guarded = settings.extraOptions.find((option) => GUARDED_OPTIONS.test(option.replace(/^-o/, '')));
+    if (guarded !== undefined) {
+        throw new UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
+            "from 'known-hosts' and turns multiplexing off so rollback confirmations are real");
+    }
+    if (settings.strictHostKeyChecking) {
+        if (settings.knownHosts !== undefined)
+            return;
+        throw new UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
+            "set 'strict-host-key-checking: false' to accept unknown keys on first use instead");
+    }
+    logger.warning(settings.knownHosts === undefined
+        ? "strict-host-key-checking is false and no known-hosts were given: the nodes' host keys are accepted " +
+            'on first use, not verified; pin them with the known-hosts input'
+        : 'strict-host-key-checking is false: nodes missing from known-hosts are accepted on first use, not ' +
+            'verified (a changed key is still refused)');
+}
+/**
+ * Writes the key (mode 0600) and known_hosts into a private directory under RUNNER_TEMP, registered
+ * for removal before anything is written, so a cancelled step still leaves the post step the path.
+ */
+async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runnerTemp, 'flakeflow-deploy-ssh-'));
+    cleanup.add(directory);
+    await (0,promises_namespaceObject.chmod)(directory, 0o700);
+    const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
+    await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
+    const options = [
+        '-o',
+        `UserKnownHostsFile=${knownHostsFile}`,
+        '-o',
+        `StrictHostKeyChecking=${settings.strictHostKeyChecking ? 'yes' : 'accept-new'}`,
+        '-o',
+        'ControlPath=none',
+        '-o',
+        'BatchMode=yes',
+    ];
+    let keyFile;
+    if (settings.privateKey !== undefined) {
+        logger.mask(settings.privateKey);
+        if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(settings.privateKey)) {
+            throw new UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
+        }
+        keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_deploy');
+        // OpenSSH refuses a key without its final newline, and one readable by others.
+        await (0,promises_namespaceObject.writeFile)(keyFile, withFinalNewline(settings.privateKey.replace(/\r\n/g, '\n').trim()), {
+            mode: 0o600,
+        });
+        await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
+        options.push('-i', keyFile, '-o', 'IdentitiesOnly=yes');
+    }
+    return {
+        options,
+        extraOptions: settings.extraOptions,
+        knownHostsFile,
+        ...(keyFile === undefined ? {} : { keyFile }),
+    };
+}
+/** Every ssh option for one node: flakeflow's first, then the flake's, then the `ssh-opts` input. */
+function nodeSshOptions(access, node) {
+    return [...access.options, ...node.sshOpts, ...access.extraOptions];
+}
+function withFinalNewline(text) {
+    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/deploy-fleet.js
+
+
+
+
+
+
+
+
+
+
+
+
+/** Events that run code from a pull request, which must not reach the fleet unreviewed. */
+const PULL_REQUEST_EVENTS = [
+    'pull_request',
+    'pull_request_target',
+    'pull_request_review',
+    'pull_request_review_comment',
+];
+/** Plans and runs a deploy-rs rollout of the flake's `deploy.nodes`, one deploy-rs process per node. */
+async function deployFleet(settings, env) {
+    const { logger } = env;
+    const now = env.now ?? Date.now;
+    refuseUnsafeEvent(settings, env.context.eventName);
+    const ssh = {
+        ...(settings['ssh-private-key'] === undefined ? {} : { privateKey: settings['ssh-private-key'] }),
+        ...(settings['known-hosts'] === undefined ? {} : { knownHosts: settings['known-hosts'] }),
+        strictHostKeyChecking: settings['strict-host-key-checking'],
+        extraOptions: settings['ssh-opts'] ?? [],
+    };
+    checkSshSettings(ssh, logger);
+    const flakeDir = (0,external_node_path_namespaceObject.resolve)(env.context.workspace, settings.path);
+    const nodes = await readDeployNodes(env.nix, flakeDir);
+    const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
+    if (unknownChecks.length > 0) {
+        throw new UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
+    }
+    const plan = planRollout({
+        targets: settings.targets,
+        ...(settings.tags === undefined ? {} : { tags: settings.tags }),
+        strategy: settings.strategy,
+        ...(settings.waves === undefined ? {} : { waves: settings.waves }),
+        parallel: settings.parallel,
+        onFailure: settings['on-failure'],
+    }, nodes);
+    for (const line of describePlan(plan))
+        logger.info(line);
+    const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
+    const flags = {
+        skipChecks: settings['skip-checks'],
+        dryActivate: settings['dry-activate'],
+        boot: settings.boot,
+        magicRollback: settings['magic-rollback'],
+        autoRollback: settings['auto-rollback'],
+        remoteBuild: settings['remote-build'],
+        ...(settings['confirm-timeout'] === undefined ? {} : { confirmTimeout: settings['confirm-timeout'] }),
+        ...(settings['activation-timeout'] === undefined
+            ? {}
+            : { activationTimeout: settings['activation-timeout'] }),
+        ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
+    };
+    let deployments = env.deployments;
+    if (deployments && flags.dryActivate) {
+        logger.info('dry-activate changes nothing on the nodes: no GitHub deployments are recorded');
+        deployments = undefined;
+    }
+    const deployOne = createNodeDeployer({
+        runner: env.runner,
+        logger,
+        command: settings['deploy-command'],
+        flakeDir,
+        flags,
+        flakeCheck: { passed: false },
+        sshOptions: (node) => nodeSshOptions(access, node),
+        sshUser: (node) => settings['ssh-user'] ?? node.sshUser,
+        healthCheck: (node) => healthCheckFor(settings['health-checks'], node.name),
+        health: {
+            runner: env.runner,
+            http: env.http ?? fetchHttpProbe,
+            retryDelayMs: env.healthRetryDelayMs ?? 5_000,
+            sleep: (ms) => (0,external_node_timers_promises_namespaceObject.setTimeout)(ms),
+        },
+        boundMs: activationBoundMs(flags, env.activationMarginMs ?? 30_000),
+        ...(deployments ? { deployments } : {}),
+        background: (work) => recordings.push(work),
+        now,
+    });
+    const recordings = [];
+    const startedAt = now();
+    const outcome = await executeRollout(plan, deployOne, env.signal);
+    const finishedAt = now();
+    if (recordings.length > 0) {
+        logger.info('Waiting for GitHub to record the deployment statuses');
+        await Promise.allSettled(recordings);
+    }
+    if (outcome.stoppedBecause)
+        logger.info(`Rollout stopped: ${outcome.stoppedBecause}`);
+    const reportFile = (0,external_node_path_namespaceObject.join)(env.context.runnerTemp, `flakeflow-deploy-report-${startedAt}.json`);
+    const result = {
+        plan,
+        results: outcome.results,
+        startedAt,
+        finishedAt,
+        cancelled: outcome.cancelled,
+        dryActivate: flags.dryActivate,
+        reportFile,
+        ...(outcome.stoppedBecause === undefined ? {} : { stoppedBecause: outcome.stoppedBecause }),
+    };
+    await (0,promises_namespaceObject.writeFile)(reportFile, `${JSON.stringify(reportJson(result), null, 2)}\n`);
+    return result;
+}
+function refuseUnsafeEvent(settings, eventName) {
+    if (!PULL_REQUEST_EVENTS.includes(eventName) || settings['allow-pull-request'])
+        return;
+    throw new UserError(`Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
+        "workflow_dispatch, or set 'allow-pull-request: true' if this is really wanted");
+}
+/** The report file: the `result` output with the plan and timing around it. */
+function reportJson(outcome) {
+    return {
+        strategy: outcome.plan.strategy,
+        parallel: outcome.plan.parallel,
+        onFailure: outcome.plan.onFailure,
+        dryActivate: outcome.dryActivate,
+        startedAt: new Date(outcome.startedAt).toISOString(),
+        finishedAt: new Date(outcome.finishedAt).toISOString(),
+        durationMs: outcome.finishedAt - outcome.startedAt,
+        cancelled: outcome.cancelled,
+        stoppedBecause: outcome.stoppedBecause ?? null,
+        waves: outcome.plan.waves.map((wave) => wave.nodes.map((node) => node.name)),
+        nodes: outcome.results,
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/github-deployments.js
+
+/** GitHub caps a status description at 140 characters. */
+const DESCRIPTION_LIMIT = 140;
+/**
+ * One GitHub Deployment per node, in the environment `<prefix><node>`. Recording is best effort: a
+ * GitHub outage or a missing `deployments: write` permission is a warning, never a failed rollout.
+ */
+class GitHubDeployments {
+    client;
+    options;
+    disabled = false;
+    constructor(client, options) {
+        this.client = client;
+        this.options = options;
+    }
+    environmentOf(node) {
+        return `${this.options.environmentPrefix}${node}`;
+    }
+    async start(node, wave) {
+        if (this.disabled)
+            return undefined;
+        const { owner, repo } = this.options.repository;
+        try {
+            const created = await this.client.rest.repos.createDeployment({
+                owner,
+                repo,
+                ref: this.options.ref,
+                environment: this.environmentOf(node),
+                task: 'deploy',
+                // The workflow decides when to deploy: no merging of the default branch, no status gate.
+                auto_merge: false,
+                required_contexts: [],
+                payload: { node, wave, tool: 'deploy-rs' },
+                description: limit(`flakeflow: deploy-rs rollout of ${node}, wave ${wave}`),
+                production_environment: true,
+                transient_environment: false,
+            });
+            if (!('id' in created.data)) {
+                this.options.logger.warning(`GitHub did not create a deployment for ${node}: ${created.data.message ?? ''}`);
+                return undefined;
+            }
+            await this.status(created.data.id, 'in_progress', `deploying ${node}`);
+            return created.data.id;
+        }
+        catch (error) {
+            this.fail(node, error);
+            return undefined;
+        }
+    }
+    async finish(deploymentId, node, status, message) {
+        if (this.disabled)
+            return;
+        try {
+            await this.status(deploymentId, status === 'deployed' ? 'success' : 'failure', `${status}: ${message}`);
+        }
+        catch (error) {
+            this.fail(node, error);
+        }
+    }
+    async status(deploymentId, state, description) {
+        const { owner, repo } = this.options.repository;
+        await this.client.rest.repos.createDeploymentStatus({
+            owner,
+            repo,
+            deployment_id: deploymentId,
+            state,
+            description: limit(description),
+            ...(this.options.logUrl ? { log_url: this.options.logUrl } : {}),
+            auto_inactive: true,
+        });
+    }
+    fail(node, error) {
+        if (this.disabled)
+            return;
+        const status = error.status;
+        if (status === 403 || status === 404) {
+            this.disabled = true;
+            this.options.logger.warning(`Could not record GitHub deployments (HTTP ${status}): give the job \`permissions: deployments: write\`; ` +
+                'the rollout goes on without them');
+            return;
+        }
+        this.options.logger.warning(`Could not record the GitHub deployment of ${node}: ${errors_stringifyError(error)}`);
+    }
+}
+function limit(text) {
+    return text.length <= DESCRIPTION_LIMIT ? text : `${text.slice(0, DESCRIPTION_LIMIT - 1)}…`;
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/inputs.js
+
+
+
+const STRATEGIES = ['canary', 'waves', 'all-at-once', 'one-by-one'];
+const DEPLOY_FAILURE_POLICIES = ['halt', 'continue'];
+const deployInputs = defineInputs({
+    path: inputs_text({ rawDefault: '.' }),
+    targets: list({ rawDefault: 'all', what: 'node names, @tags or all' }),
+    tags: structured(deployTagsShape, 'a YAML map from tag to a list of node names'),
+    strategy: choice(STRATEGIES, { rawDefault: 'canary' }),
+    waves: structured(wavesShape, 'a YAML list of waves, each a node name, @tag or list of them'),
+    parallel: inputs_integer({ rawDefault: '4', min: 1 }),
+    'on-failure': choice(DEPLOY_FAILURE_POLICIES, { rawDefault: 'halt' }),
+    'dry-activate': bool({ rawDefault: 'false' }),
+    boot: bool({ rawDefault: 'false' }),
+    'skip-checks': bool({ rawDefault: 'false' }),
+    'magic-rollback': bool({ rawDefault: 'true' }),
+    'auto-rollback': bool({ rawDefault: 'true' }),
+    'confirm-timeout': inputs_integer({ min: 1 }),
+    'activation-timeout': inputs_integer({ min: 1 }),
+    'remote-build': bool({ rawDefault: 'false' }),
+    'ssh-user': inputs_text(),
+    'ssh-opts': words(),
+    'ssh-private-key': secret(),
+    'known-hosts': inputs_text(),
+    'strict-host-key-checking': bool({ rawDefault: 'true' }),
+    'health-checks': structured(healthChecksShape, 'a YAML map of health checks (defaults, nodes)'),
+    'deploy-command': words({ rawDefault: 'deploy' }),
+    'allow-pull-request': bool({ rawDefault: 'false' }),
+    'github-deployments': bool({ rawDefault: 'false' }),
+    'environment-prefix': inputs_text({ rawDefault: 'nixos/' }),
+    token: githubToken(),
+}).superRefine((settings, ctx) => {
+    if (settings['dry-activate'] && settings.boot) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['boot'],
+            message: "cannot be true together with 'dry-activate': dry-activate only shows what would change, " +
+                'boot installs the new generation for the next reboot; set one of them',
+        });
+    }
+    if (settings.strategy !== 'waves' && settings.waves !== undefined) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['waves'],
+            message: `is only used with 'strategy' waves, but 'strategy' is ${settings.strategy}`,
+        });
+    }
+});
+
+;// CONCATENATED MODULE: ./.build/deploy/report.js
+
+
+
+/** The `result`, `deployed` and `failed` outputs. */
+function deployOutputs(outcome) {
+    const names = (keep) => outcome.results
+        .filter(keep)
+        .map((result) => result.node)
+        .join(',');
+    return {
+        result: JSON.stringify(outcome.results),
+        deployed: names((result) => succeededStatus(result.status)),
+        failed: names((result) => failedStatus(result.status)),
+    };
+}
+/** Why the step fails, in one line; undefined when every target deployed and passed its checks. */
+function deployFailure(outcome) {
+    const failed = outcome.results.filter((result) => failedStatus(result.status));
+    const skipped = outcome.results.filter((result) => result.status === 'skipped');
+    const parts = [
+        ...failed.map((result) => `${result.node} ${result.status}`),
+        ...(skipped.length > 0
+            ? [`${skipped.length} node(s) not deployed (${outcome.stoppedBecause ?? 'skipped'})`]
+            : []),
+    ];
+    if (outcome.cancelled && failed.length === 0 && skipped.length === 0)
+        parts.push('the run was cancelled');
+    return parts.length > 0 ? `Deploy failed: ${parts.join('; ')}` : undefined;
+}
+/** One error annotation per node that failed, titled with the node, so the run page names them. */
+function deployAnnotations(outcome) {
+    return outcome.results
+        .filter((result) => failedStatus(result.status))
+        .map((result) => ({
+        level: 'error',
+        title: `deploy ${result.node}: ${result.status}`,
+        message: result.message,
+    }));
+}
+function headline(outcome) {
+    const count = (keep) => outcome.results.filter(keep).length;
+    const ok = count((result) => succeededStatus(result.status));
+    const failed = count((result) => failedStatus(result.status));
+    const skipped = count((result) => result.status === 'skipped');
+    const verb = outcome.dryActivate ? 'dry-activated' : 'deployed';
+    const parts = [
+        `${ok} ${verb}`,
+        ...(failed > 0 ? [`${failed} failed`] : []),
+        ...(skipped > 0 ? [`${skipped} skipped`] : []),
+    ];
+    const icon = failed > 0 || skipped > 0 || outcome.cancelled ? '❌' : '✅';
+    return `${icon} Deploy: ${parts.join(', ')}`;
+}
+/** The job summary: a headline, one table per wave and the rollout's timeline as a Gantt chart. */
+function deploySummary(outcome) {
+    const { plan } = outcome;
+    const facts = [
+        `strategy **${plan.strategy}**`,
+        `up to ${plan.parallel} at once`,
+        `on failure ${plan.onFailure}`,
+        ...(outcome.dryActivate ? ['**dry-activate**'] : []),
+        formatDuration(outcome.finishedAt - outcome.startedAt),
+    ].join(' · ');
+    const stopped = outcome.stoppedBecause
+        ? `> [!WARNING]\n> Rollout stopped: ${outcome.stoppedBecause}.`
+        : undefined;
+    const waves = plan.waves.map((wave) => {
+        const rows = outcome.results
+            .filter((result) => result.wave === wave.number)
+            .map((result) => [
+            `\`${result.node}\``,
+            `${STATUS_ICONS[result.status]} ${result.status}`,
+            result.durationMs === undefined ? '' : formatDuration(result.durationMs),
+            result.message,
+        ]);
+        return blocks(heading(3, `Wave ${wave.number}`), table(['Node', 'Status', 'Duration', 'Message'], rows));
+    });
+    return `${blocks(heading(2, headline(outcome)), facts, stopped, ...waves, heading(3, 'Timeline'), gantt(outcome))}\n`;
+}
+/** Mermaid task names cannot hold `:`, `;` or `#`. */
+function taskName(text) {
+    return text.replace(/[:;#]/g, '_');
+}
+/** The rollout on a time axis relative to its start; skipped nodes never ran and are left out. */
+function gantt(outcome) {
+    const lines = ['gantt', '  dateFormat x', '  axisFormat %M:%S'];
+    for (const wave of outcome.plan.waves) {
+        const ran = outcome.results.filter((result) => result.wave === wave.number && result.startedAt !== undefined);
+        if (ran.length === 0)
+            continue;
+        lines.push(`  section Wave ${wave.number}`);
+        for (const result of ran) {
+            const start = Date.parse(result.startedAt) - outcome.startedAt;
+            const end = Math.max(start + 1, Date.parse(result.finishedAt) - outcome.startedAt);
+            const tag = succeededStatus(result.status) ? 'done' : 'crit';
+            lines.push(`  ${taskName(`${result.node} ${STATUS_ICONS[result.status]}`)} :${tag}, ${start}, ${end}`);
+        }
+    }
+    return codeBlock(lines.join('\n'), 'mermaid');
+}
+
+;// CONCATENATED MODULE: ./.build/actions/deploy.js
+
+
+
+
+
+
+
+
+
+
+const deployAction = defineAction({
+    name: 'deploy',
+    inputs: deployInputs,
+    outputs: ['result', 'deployed', 'failed', 'report'],
+    async run(settings, environment) {
+        const { context, logger } = environment;
+        const runner = new SpawnProcessRunner(logger);
+        const outcome = await deployFleet(settings, {
+            context,
+            logger,
+            runner,
+            nix: new NixCli(runner),
+            cleanup: new CleanupList(environment.state),
+            signal: environment.signal,
+            ...(settings['github-deployments']
+                ? { deployments: githubDeployments(settings, context, logger) }
+                : {}),
+        });
+        const failure = deployFailure(outcome);
+        return {
+            outputs: { ...deployOutputs(outcome), report: outcome.reportFile },
+            summary: deploySummary(outcome),
+            annotations: deployAnnotations(outcome),
+            ...(failure === undefined ? {} : { failure }),
+        };
+    },
+});
+function githubDeployments(settings, context, logger) {
+    const repository = parseRepository(context.repository ?? '');
+    const ref = context.sha ?? context.ref;
+    if (!repository || !ref) {
+        throw new UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
+    }
+    const client = createGitHubClient({
+        token: settings.token,
+        apiUrl: context.apiUrl,
+        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+        logger,
+    });
+    return new GitHubDeployments(client, {
+        repository,
+        ref,
+        environmentPrefix: settings['environment-prefix'],
+        ...(context.runId
+            ? {
+                logUrl: `${context.serverUrl}/${repository.owner}/${repository.repo}/actions/runs/${context.runId}`,
+            }
+            : {}),
+        logger,
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/gate/inputs.js
+
+const GATE_CHECKS = ['format', 'deadnix', 'statix', 'flake-check'];
+const FORMATTERS = ['auto', 'nix-fmt', 'treefmt', 'alejandra', 'nixfmt', 'none'];
+const FILE_SCOPES = ['auto', 'all', 'changed'];
+const TOOL_SOURCES = ['path-or-nix', 'path', 'nix'];
+const FAIL_LEVELS = ['error', 'warning', 'never'];
+const gateInputs = defineInputs({
+    path: inputs_text({ rawDefault: '.' }),
+    checks: list({ rawDefault: 'format,deadnix,statix', of: GATE_CHECKS }),
+    formatter: choice(FORMATTERS, { rawDefault: 'auto' }),
+    files: choice(FILE_SCOPES, { rawDefault: 'auto' }),
+    'base-ref': inputs_text(),
+    tools: choice(TOOL_SOURCES, { rawDefault: 'path-or-nix' }),
+    'deadnix-args': words(),
+    'statix-config': inputs_text(),
+    exclude: list({ what: 'path globs' }),
+    'fail-on': choice(FAIL_LEVELS, { rawDefault: 'warning' }),
+    annotations: bool({ rawDefault: 'true' }),
+    'check-run': bool({ rawDefault: 'false' }),
+    token: githubToken(),
+    suggestions: bool({ rawDefault: 'false' }),
+});
+
+;// CONCATENATED MODULE: ./.build/actions/gate.js
+
+
+
+const gateAction = defineAction({
+    name: 'gate',
+    inputs: gateInputs,
+    outputs: ['passed', 'findings', 'report', 'unformatted'],
+    async run() {
+        throw new NotImplementedError('gate', 4);
+    },
+});
+
+;// CONCATENATED MODULE: ./.build/hosts/annotations.js
+
+
+
+/** `at /nix/store/<hash>-source/hosts/pi/default.nix:9:25`: where Nix's error points inside the flake. */
+const SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:]+):(\d+):(\d+)/;
+/** One error annotation per host that failed, pinned to the file Nix blames when it is in the flake. */
+function failureAnnotations(hosts, flakeDir, workspace) {
+    return hosts
+        .filter((host) => host.status === 'failed')
+        .map((host) => {
+        const annotation = {
+            level: 'error',
+            title: `${host.host} (${KIND_TITLES[host.kind]}): ${host.reason}`,
+            message: host.error ?? host.reason,
+        };
+        const position = SOURCE_POSITION.exec(host.error ?? '');
+        if (position && (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, position[1]))) {
+            annotation.file = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.join)(flakeDir, position[1]))
+                .split('\\')
+                .join('/');
+            annotation.line = Number(position[2]);
+            annotation.column = Number(position[3]);
+        }
+        return annotation;
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/binary-cache.js
+
+
+
+
+
+
+
+/** The runtime's `fetch`, with a timeout. */
+function fetchNarinfoProbe(timeoutMs = 15_000) {
+    return {
+        async head(url, signal) {
+            const timeout = AbortSignal.timeout(timeoutMs);
+            const response = await fetch(url, {
+                method: 'HEAD',
+                signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+            });
+            return response.status;
+        },
+    };
+}
+const ABSENT = new Set([404, 410]);
+/** The cache wants credentials we do not have, but Nix may (netrc, S3 keys): ask Nix instead. */
+const ASK_NIX = new Set([401, 403]);
+/** The cache URL without Nix's store parameters (`?priority=40`) and trailing slashes. */
+function cacheBase(url) {
+    return url.replace(/\?.*$/, '').replace(/\/+$/, '');
+}
+/**
+ * Which output paths are already in one of `caches`: `<cache>/<hash>.narinfo` over HTTP(S) or on
+ * disk for `file://`, and `nix path-info --store` for every other store (s3://, ssh://, …).
+ * Returns each cached path with the first cache that has it.
+ */
+async function findCachedPaths(caches, outPaths, options) {
+    const found = new Map();
+    for (const cache of caches) {
+        const missing = outPaths.filter((path) => !found.has(path));
+        if (missing.length === 0)
+            break;
+        const present = await pathsIn(cache, missing, options);
+        for (const path of present)
+            found.set(path, cache);
+    }
+    return found;
+}
+async function pathsIn(cache, paths, options) {
+    if (/^https?:\/\//.test(cache))
+        return httpPathsIn(cache, paths, options);
+    if (cache.startsWith('file://')) {
+        const dir = (0,external_node_url_.fileURLToPath)(cacheBase(cache));
+        const present = await mapConcurrently(paths, 32, async (path) => {
+            const hash = storePathHash(path);
+            if (!hash)
+                return false;
+            return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.join)(dir, `${hash}.narinfo`)).then(() => true, () => false);
+        });
+        return paths.filter((_, index) => present[index]);
+    }
+    return nixPathsIn(cache, paths, options);
+}
+async function httpPathsIn(cache, paths, options) {
+    const base = cacheBase(cache);
+    const refused = [];
+    const present = await mapConcurrently(paths, 16, async (path) => {
+        const hash = storePathHash(path);
+        if (!hash)
+            return false;
+        let status;
+        try {
+            status = await options.probe.head(`${base}/${hash}.narinfo`, options.signal);
+        }
+        catch (error) {
+            options.logger.warning(`Could not ask ${base} for ${path}: ${error.message}`);
+            return false;
+        }
+        if (status >= 200 && status < 300)
+            return true;
+        if (ASK_NIX.has(status))
+            refused.push(path);
+        else if (!ABSENT.has(status))
+            options.logger.warning(`${base} answered ${status} for ${hash}.narinfo`);
+        return false;
+    });
+    const cached = paths.filter((_, index) => present[index]);
+    if (refused.length > 0)
+        cached.push(...(await nixPathsIn(cache, refused, options)));
+    return cached;
+}
+async function nixPathsIn(cache, paths, options) {
+    const store = new NixStore(options.runner, { nixOptions: options.nixOptions ?? [] });
+    try {
+        return await store.validPaths(paths, cache, { signal: options.signal });
+    }
+    catch (error) {
+        options.logger.warning(`Could not ask ${cache} which outputs it has: ${errors_stringifyError(error).split('\n').slice(0, 2).join(' ')}`);
+        return [];
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/eval-jobs.js
+
+
+
+
+
+
+
+
+
+/**
+ * Evaluates the hosts with nix-eval-jobs: parallel workers, and each host's error reported on its
+ * own line. A cheap `nix eval` of the names alone runs beside it, for the hosts include/exclude
+ * leave out, which nix-eval-jobs never sees.
+ */
+class NixEvalJobsFleetEvaluator {
+    runner;
+    options;
+    constructor(runner, options) {
+        this.runner = runner;
+        this.options = options;
+    }
+    async evaluate(request) {
+        const call = {
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+        };
+        const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
+        const namesQuery = nix
+            .evalJson({ expr: fleetExpression({ ...call, format: 'names' }) }, { impure: true, signal: request.signal })
+            .catch((error) => {
+            if (error instanceof NixError) {
+                throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+            }
+            throw error;
+        });
+        const gcRoots = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(this.options.tempRoot, 'flakeflow-gcroots-'));
+        try {
+            const [names, lines] = await Promise.all([
+                namesQuery,
+                this.runJobs(fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
+            ]);
+            return assemble(names, lines);
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(gcRoots, { recursive: true, force: true });
+        }
+    }
+    async runJobs(expr, gcRoots, request) {
+        const args = [
+            '--option',
+            'extra-experimental-features',
+            'nix-command flakes',
+            ...(this.options.nixOptions ?? []),
+            '--impure',
+            '--meta',
+            '--gc-roots-dir',
+            gcRoots,
+            ...(this.options.workers ? ['--workers', String(this.options.workers)] : []),
+            '--expr',
+            expr,
+        ];
+        const result = await this.runner.run(this.options.command, args, { signal: request.signal });
+        const lines = parseEvalJobsOutput(result.stdout);
+        if (!succeeded(result) && lines.length === 0) {
+            throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
+        }
+        return lines;
+    }
+}
+function parseEvalJobsOutput(stdout) {
+    const lines = [];
+    for (const line of stdout.split('\n')) {
+        if (!line.startsWith('{'))
+            continue;
+        try {
+            lines.push(JSON.parse(line));
+        }
+        catch {
+            // A line cut short by a killed worker is not a host.
+        }
+    }
+    return lines;
+}
+/** `[kind, name]` of a line, from attrPath or, on old versions, from the joined attr. */
+function refOf(line) {
+    const path = line.attrPath ?? parseAttrPath(line.attr);
+    if (path.length !== 2)
+        return undefined;
+    return { kind: path[0], name: path[1] };
+}
+function assemble(names, lines) {
+    const hosts = [];
+    const failed = [];
+    const seen = new Set();
+    for (const line of lines) {
+        const ref = refOf(line);
+        if (!ref)
+            continue;
+        seen.add(hostKey(ref));
+        const outPath = line.outputs?.out ?? Object.values(line.outputs ?? {}).find((path) => path);
+        if (line.error !== undefined || !line.drvPath || !outPath) {
+            failed.push({ ...ref, error: nixErrorText(line.error ?? 'nix-eval-jobs reported no derivation') });
+            continue;
+        }
+        const flakeflow = line.meta?.flakeflow;
+        hosts.push({
+            ...ref,
+            attrPath: flakeflow?.attr ?? defaultAttrPath(ref),
+            system: flakeflow?.system ?? line.system ?? '',
+            buildSystem: line.system ?? flakeflow?.system ?? '',
+            drvPath: line.drvPath,
+            outPath,
+        });
+    }
+    for (const host of names) {
+        if (host.selected && !seen.has(hostKey(host))) {
+            failed.push({ kind: host.kind, name: host.name, error: 'nix-eval-jobs printed nothing for this host' });
+        }
+    }
+    const order = new Map(names.map((host, index) => [hostKey(host), index]));
+    const byName = (a, b) => (order.get(hostKey(a)) ?? 0) - (order.get(hostKey(b)) ?? 0);
+    return {
+        hosts: hosts.sort(byName),
+        failed: failed.sort(byName),
+        unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
+        evaluator: 'nix-eval-jobs',
+        processes: 2,
+    };
+}
+/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
+function findProgram(name, pathVariable) {
+    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/inputs.js
+
+
+const HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
+const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'];
+const runnerLabels = union([schemas_string().min(1), array(schemas_string().min(1)).min(1)]);
+const hostsInputs = defineInputs({
+    path: inputs_text({ rawDefault: '.' }),
+    kinds: list({ rawDefault: 'nixos,darwin,home', of: HOST_KINDS }),
+    runners: structured(record(schemas_string().min(1), runnerLabels), 'a YAML map from Nix system to a runner label or list of labels'),
+    unmapped: choice(UNMAPPED_POLICIES, { rawDefault: 'eval-only' }),
+    include: list({ what: 'host-name globs' }),
+    exclude: list({ what: 'host-name globs' }),
+    'changed-since': inputs_text(),
+    'skip-cached': words(),
+    'max-jobs': inputs_integer({ rawDefault: '256', min: 1, max: 256 }),
+    'nix-options': words(),
+});
+
+;// CONCATENATED MODULE: ./.build/hosts/globs.js
+
+const ERE_SPECIAL = /[.^$+(){}|\\]/;
+/**
+ * A host-name glob as a POSIX extended regular expression that matches whole names, for Nix's
+ * `builtins.match` and JavaScript alike: `*` any run of characters, `?` one, `[ab]`/`[!ab]` a class.
+ */
+function globToRegex(glob, input) {
+    let pattern = '';
+    for (let index = 0; index < glob.length; index += 1) {
+        const char = glob[index];
+        if (char === '*')
+            pattern += '.*';
+        else if (char === '?')
+            pattern += '.';
+        else if (char === '[') {
+            const end = glob.indexOf(']', index + 2);
+            if (end === -1)
+                throw new UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
+            let members = glob.slice(index + 1, end);
+            if (members.startsWith('!'))
+                members = `^${members.slice(1)}`;
+            pattern += `[${members.replace(/\\/g, '\\\\')}]`;
+            index = end;
+        }
+        else if (ERE_SPECIAL.test(char))
+            pattern += `\\${char}`;
+        else
+            pattern += char;
+    }
+    return pattern;
+}
+/** Whether `name` matches one of the regular expressions `globToRegex` made. */
+function matchesAny(patterns, name) {
+    return patterns.some((pattern) => new RegExp(`^(?:${pattern})$`).test(name));
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/runners.js
+const DEFAULT_RUNNERS = {
+    'x86_64-linux': 'ubuntu-latest',
+    'aarch64-linux': 'ubuntu-24.04-arm',
+    'aarch64-darwin': 'macos-latest',
+    'x86_64-darwin': 'macos-15-intel',
+};
+/** The user's `runners` map merged over the defaults: the user's entry wins for a system. */
+function runnerMap(given = {}) {
+    return { ...DEFAULT_RUNNERS, ...given };
+}
+function runnerFor(runners, system) {
+    return runners[system];
+}
+/**
+ * Where an eval-only host's job runs: on the x86_64-linux runner, the cheapest place to evaluate,
+ * else on the first runner the map has.
+ */
+function evalRunner(runners) {
+    return runners['x86_64-linux'] ?? Object.values(runners)[0];
+}
+function runnerText(runner) {
+    return Array.isArray(runner) ? runner.join(', ') : runner;
+}
+/** A key equal for equal label sets, whatever their order. */
+function runnerKey(runner) {
+    return JSON.stringify(Array.isArray(runner) ? [...runner].sort() : [runner]);
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/matrix.js
+
+
+const HOST_STATUSES = ['build', 'unchanged', 'cached', 'eval-only', 'skipped', 'failed'];
+function matrixEntry(entry, runner, evalOnly) {
+    return {
+        host: entry.host,
+        kind: entry.kind,
+        system: entry.system ?? '',
+        runner,
+        attr: entry.attr ?? '',
+        drvPath: entry.drvPath ?? '',
+        evalOnly,
+    };
+}
+function distinct(values) {
+    return [...new Set(values)].join(',');
+}
+/** Several entries of one runner as one entry: space-separated lists the build action reads whole. */
+function packed(entries) {
+    const first = entries[0];
+    if (entries.length === 1)
+        return first;
+    return {
+        host: entries.map((entry) => entry.host).join(' '),
+        kind: distinct(entries.map((entry) => entry.kind)),
+        system: distinct(entries.map((entry) => entry.system)),
+        runner: first.runner,
+        attr: entries.map((entry) => entry.attr).join(' '),
+        drvPath: entries.map((entry) => entry.drvPath).join(' '),
+        evalOnly: first.evalOnly,
+        hosts: entries.map((entry) => entry.host),
+    };
+}
+/** Splits `items` into `parts` consecutive chunks whose sizes differ by one at most. */
+function balancedChunks(items, parts) {
+    const chunks = [];
+    let start = 0;
+    for (let part = 0; part < parts; part += 1) {
+        const size = Math.floor(items.length / parts) + (part < items.length % parts ? 1 : 0);
+        chunks.push(items.slice(start, start + size));
+        start += size;
+    }
+    return chunks.filter((chunk) => chunk.length > 0);
+}
+/**
+ * At most `maxJobs` entries: when there are more hosts, hosts of the same runner share entries.
+ * Each runner gets entries so that the most hosts any entry builds is as small as it can be.
+ */
+function packMatrix(entries, maxJobs) {
+    if (entries.length <= maxJobs)
+        return [...entries];
+    const groups = new Map();
+    for (const entry of entries) {
+        const key = `${runnerKey(entry.runner)}|${entry.evalOnly}`;
+        groups.set(key, [...(groups.get(key) ?? []), entry]);
+    }
+    const members = [...groups.values()];
+    if (members.length > maxJobs) {
+        const runners = [...new Set(members.map((group) => runnerText(group[0].runner)))];
+        throw new UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
+            `(${runners.join('; ')}), got ${maxJobs}`);
+    }
+    const slots = members.map(() => 1);
+    for (let spare = maxJobs - members.length; spare > 0; spare -= 1) {
+        let widest = -1;
+        let widestLoad = 1;
+        members.forEach((group, index) => {
+            const load = Math.ceil(group.length / slots[index]);
+            if (load > widestLoad) {
+                widest = index;
+                widestLoad = load;
+            }
+        });
+        if (widest === -1)
+            break;
+        slots[widest] = slots[widest] + 1;
+    }
+    return members.flatMap((group, index) => balancedChunks(group, slots[index]).map(packed));
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/list-hosts.js
+
+
+
+
+
+
+
+
+
+
+
+function flakeDirOf(settings, workspace) {
+    const flakeDir = (0,external_node_path_namespaceObject.resolve)(workspace, settings.path);
+    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+    }
+    return flakeDir;
+}
+function selectionReason(host, include, settings) {
+    if (include.length > 0 && !matchesAny(include, host.name)) {
+        return `not matched by include (${(settings.include ?? []).join(', ')})`;
+    }
+    return `excluded (${(settings.exclude ?? []).join(', ')})`;
+}
+/** Lists the fleet's hosts as a build matrix: one evaluation, changed-only and cache-aware. */
+async function listHosts(settings, dependencies) {
+    const { logger } = dependencies;
+    const now = dependencies.now ?? Date.now;
+    const started = now();
+    const flakeDir = flakeDirOf(settings, dependencies.workspace);
+    const include = (settings.include ?? []).map((glob) => globToRegex(glob, 'include'));
+    const exclude = (settings.exclude ?? []).map((glob) => globToRegex(glob, 'exclude'));
+    const evaluator = makeEvaluator(settings, dependencies);
+    const request = (dir, label) => ({
+        flakeDir: dir,
+        kinds: settings.kinds,
+        include: include.length > 0 ? include : undefined,
+        exclude,
+        label,
+        signal: dependencies.signal,
+    });
+    const revision = settings['changed-since'];
+    const [head, base] = await Promise.all([
+        evaluator.evaluate(request(flakeDir, 'the working tree')),
+        revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
+    ]);
+    const runners = runnerMap(settings.runners);
+    const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [hostKey(host), host.drvPath]));
+    const baseFailed = new Set(base?.evaluation?.failed.map(hostKey));
+    const entries = new Map();
+    for (const host of head.unselected) {
+        entries.set(hostKey(host), {
+            host: host.name,
+            kind: host.kind,
+            status: 'skipped',
+            reason: selectionReason(host, include, settings),
+        });
+    }
+    for (const host of head.failed) {
+        entries.set(hostKey(host), {
+            host: host.name,
+            kind: host.kind,
+            status: 'failed',
+            reason: 'failed to evaluate',
+            error: host.error,
+        });
+    }
+    for (const host of head.hosts) {
+        entries.set(hostKey(host), classify(host, settings, runners, base?.comparison, baseDrvs, baseFailed));
+    }
+    await markCached(entries, settings['skip-cached'] ?? [], dependencies, settings['nix-options']);
+    const kindOrder = settings.kinds;
+    // The order Nix lists them in: by kind as the input names them, then by name, byte by byte.
+    const hosts = [...entries.values()].sort((a, b) => kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) ||
+        (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+    const unpacked = hosts.flatMap((entry) => {
+        if (entry.status === 'build' && entry.runner)
+            return [matrixEntry(entry, entry.runner, false)];
+        if (entry.status === 'eval-only') {
+            const runner = evalRunner(runners);
+            return runner ? [matrixEntry(entry, runner, true)] : [];
+        }
+        return [];
+    });
+    const matrix = packMatrix(unpacked, settings['max-jobs']);
+    if (matrix.length < unpacked.length) {
+        logger.info(`Packed ${unpacked.length} hosts into ${matrix.length} matrix entries (max-jobs ${settings['max-jobs']})`);
+    }
+    return {
+        flakeDir,
+        hosts,
+        matrix,
+        count: unpacked.length,
+        evaluator: head.evaluator,
+        processes: head.processes + (base?.evaluation?.processes ?? 0),
+        durationMs: now() - started,
+        ...(base ? { base: base.comparison } : {}),
+        caches: settings['skip-cached'] ?? [],
+    };
+}
+function makeEvaluator(settings, dependencies) {
+    const nixOptions = settings['nix-options'] ?? [];
+    if (dependencies.evalJobsCommand) {
+        return new NixEvalJobsFleetEvaluator(dependencies.runner, {
+            nixOptions,
+            logger: dependencies.logger,
+            command: dependencies.evalJobsCommand,
+            tempRoot: dependencies.tempDir,
+        });
+    }
+    return new NixEvalFleetEvaluator(dependencies.runner, { nixOptions, logger: dependencies.logger });
+}
+async function evaluateBase(revision, flakeDir, evaluator, request, dependencies) {
+    return withWorktree({
+        runner: dependencies.runner,
+        logger: dependencies.logger,
+        flakeDir,
+        revision,
+        input: 'changed-since',
+        tempRoot: dependencies.tempDir,
+    }, async (checkout) => {
+        const comparison = { revision, commit: checkout.commit };
+        if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(checkout.flakeDir, 'flake.nix'))) {
+            return { comparison: { ...comparison, evaluated: false, error: `no flake.nix at ${revision}` } };
+        }
+        try {
+            const evaluation = await evaluator.evaluate(request(checkout.flakeDir, revision));
+            return { comparison: { ...comparison, evaluated: true }, evaluation };
+        }
+        catch (error) {
+            if (!(error instanceof UserError))
+                throw error;
+            dependencies.logger.warning(`${revision} does not evaluate, so every host counts as changed: ${error.message}`);
+            return { comparison: { ...comparison, evaluated: false, error: error.message } };
+        }
+    });
+}
+function classify(host, settings, runners, base, baseDrvs, baseFailed) {
+    const runner = runners[host.buildSystem] ?? runners[host.system];
+    const entry = {
+        host: host.name,
+        kind: host.kind,
+        status: 'build',
+        reason: '',
+        system: host.system,
+        ...(runner ? { runner } : {}),
+        attr: attrPathText(host.attrPath),
+        drvPath: host.drvPath,
+        outPath: host.outPath,
+    };
+    if (!runner) {
+        const system = host.buildSystem;
+        if (settings.unmapped === 'skip')
+            return { ...entry, status: 'skipped', reason: `no runner for ${system}` };
+        if (settings.unmapped === 'fail') {
+            return {
+                ...entry,
+                status: 'failed',
+                reason: `no runner for ${system}`,
+                error: `no runner for ${system}: map it in the runners input`,
+            };
+        }
+    }
+    const changed = changeReason(host, base, baseDrvs, baseFailed);
+    if (changed === undefined) {
+        return { ...entry, status: 'unchanged', reason: `same derivation as ${base?.revision}` };
+    }
+    if (!runner)
+        return {
+            ...entry,
+            status: 'eval-only',
+            reason: joinReasons(`no runner for ${host.buildSystem}`, changed),
+        };
+    return { ...entry, reason: changed || `builds on ${runnerText(runner)}` };
+}
+function joinReasons(first, second) {
+    return second ? `${first}; ${second}` : first;
+}
+/** Why a host counts as changed since the base; undefined when it did not change; '' without a base. */
+function changeReason(host, base, baseDrvs, baseFailed) {
+    if (!base)
+        return '';
+    if (!base.evaluated)
+        return `${base.revision} does not evaluate`;
+    const key = hostKey(host);
+    if (baseFailed.has(key))
+        return `did not evaluate at ${base.revision}`;
+    const before = baseDrvs.get(key);
+    if (before === undefined)
+        return `new since ${base.revision}`;
+    return before === host.drvPath ? undefined : `changed since ${base.revision}`;
+}
+async function markCached(entries, caches, dependencies, nixOptions) {
+    if (caches.length === 0)
+        return;
+    const candidates = [...entries.values()].filter((entry) => (entry.status === 'build' || entry.status === 'eval-only') && entry.outPath);
+    const cached = await findCachedPaths(caches, candidates.map((entry) => entry.outPath), {
+        probe: dependencies.probe,
+        runner: dependencies.runner,
+        logger: dependencies.logger,
+        nixOptions: nixOptions ?? [],
+        signal: dependencies.signal,
+    });
+    for (const entry of candidates) {
+        const cache = cached.get(entry.outPath);
+        if (cache)
+            Object.assign(entry, { status: 'cached', reason: `already in ${cache}` });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/summary.js
+
+
+
+const summary_STATUS_ICONS = {
+    build: '🔨',
+    unchanged: '⚪',
+    cached: '📦',
+    'eval-only': '🔍',
+    skipped: '⏭️',
+    failed: '❌',
+};
+function counts(result) {
+    const order = ['build', 'eval-only', 'unchanged', 'cached', 'skipped', 'failed'];
+    const parts = order
+        .map((status) => [status, result.hosts.filter((host) => host.status === status).length])
+        .filter(([, count]) => count > 0)
+        .map(([status, count]) => `${summary_STATUS_ICONS[status]} ${count} ${status === 'build' ? 'to build' : status}`);
+    return parts.join(' · ');
+}
+/** The hosts job summary: what the matrix holds, and why every other host is not in it. */
+function hostsSummary(result) {
+    const evaluatedCount = result.hosts.filter((host) => host.drvPath || host.error).length;
+    const evaluated = `${evaluatedCount} of ${result.hosts.length} hosts evaluated by \`${result.evaluator}\` in ${formatDuration(result.durationMs)}`;
+    const processes = result.processes === 1 ? 'one process' : `${result.processes} processes`;
+    const base = result.base
+        ? `Compared with \`${result.base.revision}\` (${result.base.commit.slice(0, 12)})${result.base.evaluated ? '' : `, which does not evaluate: every host counts as changed`}.`
+        : undefined;
+    const packed = result.matrix.length < result.count
+        ? `The ${result.count} hosts share ${result.matrix.length} matrix entries (\`max-jobs\`).`
+        : undefined;
+    const rows = result.hosts.map((host) => [
+        host.host,
+        KIND_TITLES[host.kind],
+        host.system ?? '',
+        host.runner ? runnerText(host.runner) : '',
+        `${summary_STATUS_ICONS[host.status]} ${host.status}`,
+        host.reason,
+    ]);
+    const failures = result.hosts
+        .filter((host) => host.status === 'failed' && host.error)
+        .map((host) => details(`❌ <code>${host.host}</code> (${KIND_TITLES[host.kind]})`, codeBlock(host.error)));
+    return blocks(heading(3, 'Fleet hosts'), `**${counts(result) || 'no hosts'}**`, `${evaluated} (${processes}).`, base, packed, rows.length > 0 ? table(['Host', 'Kind', 'System', 'Runner', 'Status', 'Why'], rows) : undefined, failures.length > 0 ? blocks(heading(4, 'Evaluation errors'), ...failures) : undefined);
+}
+
+;// CONCATENATED MODULE: ./.build/actions/hosts.js
+
+
+
+
+
+
+
+
+const HOSTS_OUTPUTS = ['matrix', 'hosts', 'count', 'empty'];
+const hostsAction = defineAction({
+    name: 'hosts',
+    inputs: hostsInputs,
+    outputs: HOSTS_OUTPUTS,
+    async run(settings, { context, logger, signal }) {
+        const result = await listHosts(settings, {
+            runner: new SpawnProcessRunner(logger),
+            logger,
+            probe: fetchNarinfoProbe(),
+            workspace: context.workspace,
+            tempDir: context.runnerTemp,
+            evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
+            signal,
+        });
+        const failed = result.hosts.filter((host) => host.status === 'failed');
+        return {
+            outputs: {
+                matrix: JSON.stringify({ include: result.matrix }),
+                hosts: JSON.stringify(result.hosts),
+                count: String(result.count),
+                empty: String(result.count === 0),
+            },
+            summary: hostsSummary(result),
+            annotations: failureAnnotations(result.hosts, result.flakeDir, context.workspace),
+            ...(failed.length > 0
+                ? {
+                    failure: `${failed.length} host(s) failed: ${failed.map((host) => `${host.host} (${host.reason})`).join(', ')}`,
+                }
+                : {}),
+        };
+    },
+});
+
+;// CONCATENATED MODULE: ./.build/lock/commit.js
+
+
+
+
+/**
+ * `commit-mode: api`: GraphQL `createCommitOnBranch`, which GitHub signs for the token's identity.
+ * It can only append to an existing branch, and an open pull request whose branch is reset to the
+ * base even for a moment counts as merged on GitHub (its head is then an ancestor of the base). So
+ * an existing branch gets its commit on a scratch branch made from the base, then moves to it in
+ * one forced ref update.
+ */
+class ApiCommitter {
+    github;
+    constructor(github) {
+        this.github = github;
+    }
+    async commit(change) {
+        const message = {
+            path: change.path,
+            contents: change.contents,
+            headline: change.headline,
+            body: change.body,
+        };
+        if (!change.branchExists) {
+            await this.github.createBranch(change.branch, change.baseSha);
+            return this.github.commitFile({ ...message, branch: change.branch, expectedHeadOid: change.baseSha });
+        }
+        const scratch = `${change.branch}.flakeflow-next`;
+        await this.startScratch(scratch, change.baseSha);
+        try {
+            const sha = await this.github.commitFile({
+                ...message,
+                branch: scratch,
+                expectedHeadOid: change.baseSha,
+            });
+            await this.github.moveBranch(change.branch, sha);
+            return sha;
+        }
+        finally {
+            await this.github.deleteBranch(scratch);
+        }
+    }
+    async startScratch(scratch, baseSha) {
+        try {
+            await this.github.createBranch(scratch, baseSha);
+        }
+        catch (error) {
+            // Left behind by a run that was cancelled half-way.
+            if (!/already exists/i.test(errors_stringifyError(error)))
+                throw error;
+            await this.github.moveBranch(scratch, baseSha);
+        }
+    }
+}
+const BOT = { name: 'github-actions[bot]', email: '41898282+github-actions[bot]@users.noreply.github.com' };
+/**
+ * `commit-mode: git`: a commit made with git plumbing (a private index, so the checkout's HEAD,
+ * index and work tree stay as they are) and force-pushed to the branch on `origin`.
+ */
+class GitCommitter {
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+    async commit(change) {
+        const env = await this.environment();
+        const git = (args, extra = {}) => this.git(args, env, extra);
+        await git(['fetch', '--quiet', '--no-tags', 'origin', change.baseSha]).catch(() => 
+        // Servers that refuse fetching by SHA still serve the branch itself.
+        git(['fetch', '--quiet', '--no-tags', 'origin']));
+        const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(this.options.tempDir, 'flakeflow-lock-index-'));
+        try {
+            const indexEnv = { GIT_INDEX_FILE: (0,external_node_path_namespaceObject.join)(scratch, 'index') };
+            const blob = await git(['hash-object', '-w', '--stdin'], { input: change.contents });
+            await git(['read-tree', change.baseSha], { env: indexEnv });
+            await git(['update-index', '--add', '--cacheinfo', `100644,${blob},${change.path}`], { env: indexEnv });
+            const tree = await git(['write-tree'], { env: indexEnv });
+            const commit = await git([
+                'commit-tree',
+                tree,
+                '-p',
+                change.baseSha,
+                '-m',
+                change.headline,
+                '-m',
+                change.body,
+            ]);
+            await git(['push', '--quiet', '--force', 'origin', `${commit}:refs/heads/${change.branch}`]);
+            return commit;
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+        }
+    }
+    /** The identity and, unless the checkout kept its own, the token as an HTTP header (never in argv). */
+    async environment() {
+        const env = {};
+        const name = await this.git(['config', 'user.name'], {}, {}, true);
+        if (!name) {
+            Object.assign(env, {
+                GIT_AUTHOR_NAME: BOT.name,
+                GIT_AUTHOR_EMAIL: BOT.email,
+                GIT_COMMITTER_NAME: BOT.name,
+                GIT_COMMITTER_EMAIL: BOT.email,
+            });
+        }
+        const server = this.options.serverUrl.replace(/\/+$/, '');
+        const header = `http.${server}/.extraheader`;
+        // actions/checkout leaves its own header; a second one makes GitHub refuse the duplicate.
+        const existing = await this.git(['config', '--get-all', header], {}, {}, true);
+        if (!existing && this.options.token) {
+            const basic = Buffer.from(`x-access-token:${this.options.token}`).toString('base64');
+            this.options.logger.mask(basic);
+            Object.assign(env, {
+                GIT_CONFIG_COUNT: '1',
+                GIT_CONFIG_KEY_0: header,
+                GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}`,
+            });
+        }
+        return env;
+    }
+    async git(args, env, extra = {}, optional = false) {
+        const result = await this.options.runner.run('git', args, {
+            cwd: this.options.workspace,
+            signal: this.options.signal,
+            ...extra,
+            env: { ...env, ...(extra.env ?? {}), GIT_TERMINAL_PROMPT: '0' },
+        });
+        if (succeeded(result))
+            return result.stdout.trim();
+        if (optional)
+            return '';
+        const reason = result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${result.exitCode}`;
+        throw new UserError(`git ${args[0]} failed in ${this.options.workspace}: ${reason}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/lock/github-errors.js
+
+function github_errors_record(value) {
+    return value && typeof value === 'object' ? value : undefined;
+}
+function githubErrorFacts(error) {
+    const fields = github_errors_record(error);
+    const status = typeof fields?.status === 'number' ? fields.status : undefined;
+    const data = github_errors_record(github_errors_record(fields?.response)?.data);
+    const graphqlErrors = Array.isArray(fields?.errors) ? fields.errors.map(github_errors_record) : [];
+    const messages = graphqlErrors
+        .map((entry) => entry?.message)
+        .filter((message) => typeof message === 'string');
+    const types = graphqlErrors
+        .map((entry) => entry?.type)
+        .filter((type) => typeof type === 'string');
+    // REST validation errors put the reason in `errors[].message` ("A pull request already exists…").
+    const details = (Array.isArray(data?.errors) ? data.errors : [])
+        .map((entry) => github_errors_record(entry)?.message)
+        .filter((text) => typeof text === 'string');
+    const message = messages.length > 0
+        ? messages.join('; ')
+        : typeof data?.message === 'string'
+            ? [data.message, ...details].join(': ')
+            : errors_stringifyError(error).replace(/ - https:\/\/docs\.github\.com\S*$/, '');
+    return { ...(status !== undefined ? { status } : {}), message, types };
+}
+/**
+ * Turns a GitHub refusal into a UserError saying what to change; `doing` says what flakeflow was
+ * doing, e.g. "creating the pull request". Errors that are not GitHub's own are returned unchanged.
+ */
+function explainGitHubError(error, doing, repository) {
+    const facts = githubErrorFacts(error);
+    const { status, message } = facts;
+    if (/not permitted to create or approve pull requests/i.test(message)) {
+        return new UserError('GitHub Actions is not permitted to create pull requests in this repository: enable it in Settings → ' +
+            'Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests", ' +
+            'or pass a GitHub App or personal access token as `token`');
+    }
+    if (status === 401) {
+        return new UserError(`GitHub refused the token while ${doing} (401 ${message}): check the \`token\` input`);
+    }
+    if (status === 403 && /rate limit/i.test(message)) {
+        return new UserError(`GitHub's rate limit stopped ${doing} after retries (${message}): run the workflow later`);
+    }
+    if (status === 403) {
+        return new UserError(`The token may not do this while ${doing} (403 ${message}): give the job \`permissions: contents: write\` ` +
+            'and `pull-requests: write` (and `actions: write` for `dispatch-workflow`)');
+    }
+    if (status === 404) {
+        return new UserError(`GitHub answered 404 while ${doing}: ${repository} does not exist or the token cannot see it (${message})`);
+    }
+    if (status !== undefined && status >= 500) {
+        return new UserError(`GitHub kept failing while ${doing} (${status} ${message}) after retries: run it again later`);
+    }
+    if (status !== undefined || facts.types.length > 0) {
+        return new UserError(`GitHub refused ${doing}: ${message}${status !== undefined ? ` (${status})` : ''}`);
+    }
+    return error instanceof Error ? error : new Error(errors_stringifyError(error));
+}
+
+;// CONCATENATED MODULE: ./.build/lock/github.js
+
+const LABEL_COLOR = '5277c3';
+function pullRequest(pull) {
+    return {
+        number: pull.number,
+        url: pull.html_url,
+        nodeId: pull.node_id,
+        headSha: pull.head.sha,
+        draft: pull.draft ?? false,
+        title: pull.title,
+        body: pull.body ?? '',
+        autoMergeEnabled: pull.auto_merge !== null && pull.auto_merge !== undefined,
+    };
+}
+function isNotFound(error) {
+    return githubErrorFacts(error).status === 404;
+}
+/**
+ * The GitHub side of a lock update: refs, file contents, pull requests, auto-merge and workflow
+ * dispatch, in the words of the task. Every refusal comes back as an error saying what to fix.
+ */
+class LockUpdateGitHub {
+    client;
+    repository;
+    logger;
+    slug;
+    constructor(client, repository, logger) {
+        this.client = client;
+        this.repository = repository;
+        this.logger = logger;
+        this.slug = `${repository.owner}/${repository.repo}`;
+    }
+    async call(doing, request) {
+        try {
+            return await request();
+        }
+        catch (error) {
+            throw explainGitHubError(error, doing, this.slug);
+        }
+    }
+    async defaultBranch() {
+        const { data } = await this.call('reading the repository', () => this.client.rest.repos.get({ ...this.repository }));
+        return data.default_branch;
+    }
+    async branchHead(branch) {
+        try {
+            const { data } = await this.client.rest.git.getRef({ ...this.repository, ref: `heads/${branch}` });
+            return data.object.sha;
+        }
+        catch (error) {
+            if (isNotFound(error))
+                return undefined;
+            throw explainGitHubError(error, `reading branch ${branch}`, this.slug);
+        }
+    }
+    /** A file's text at a commit or branch; undefined when it does not exist there. */
+    async fileAt(ref, path) {
+        try {
+            const { data } = await this.client.rest.repos.getContent({ ...this.repository, path, ref });
+            if (Array.isArray(data) || data.type !== 'file' || !('content' in data))
+                return undefined;
+            return Buffer.from(data.content, 'base64').toString('utf8');
+        }
+        catch (error) {
+            if (isNotFound(error))
+                return undefined;
+            throw explainGitHubError(error, `reading ${path} at ${ref}`, this.slug);
+        }
+    }
+    async commitParents(sha) {
+        const { data } = await this.call(`reading commit ${sha}`, () => this.client.rest.git.getCommit({ ...this.repository, commit_sha: sha }));
+        return data.parents.map((parent) => parent.sha);
+    }
+    async findOpenPull(branch, base) {
+        const { data } = await this.call(`looking for the open pull request from ${branch}`, () => this.client.rest.pulls.list({
+            ...this.repository,
+            head: `${this.repository.owner}:${branch}`,
+            base,
+            state: 'open',
+        }));
+        const [found] = data;
+        return found ? pullRequest(found) : undefined;
+    }
+    async createBranch(branch, sha) {
+        await this.call(`creating branch ${branch}`, () => this.client.rest.git.createRef({ ...this.repository, ref: `refs/heads/${branch}`, sha }));
+    }
+    async moveBranch(branch, sha) {
+        await this.call(`moving branch ${branch}`, () => this.client.rest.git.updateRef({ ...this.repository, ref: `heads/${branch}`, sha, force: true }));
+    }
+    async deleteBranch(branch) {
+        try {
+            await this.client.rest.git.deleteRef({ ...this.repository, ref: `heads/${branch}` });
+        }
+        catch (error) {
+            if (isNotFound(error) || githubErrorFacts(error).status === 422)
+                return;
+            throw explainGitHubError(error, `deleting branch ${branch}`, this.slug);
+        }
+    }
+    /** Appends one commit to `branch` with GraphQL `createCommitOnBranch`, which GitHub signs. */
+    async commitFile(options) {
+        const result = await this.call(`committing ${options.path} to ${options.branch}`, () => this.client.graphql(`mutation CreateLockCommit($input: CreateCommitOnBranchInput!) {
+          createCommitOnBranch(input: $input) { commit { oid } }
+        }`, {
+            input: {
+                branch: { repositoryNameWithOwner: this.slug, branchName: options.branch },
+                message: { headline: options.headline, body: options.body },
+                fileChanges: {
+                    additions: [{ path: options.path, contents: Buffer.from(options.contents).toString('base64') }],
+                },
+                expectedHeadOid: options.expectedHeadOid,
+            },
+        }));
+        return result.createCommitOnBranch.commit.oid;
+    }
+    async createPull(options) {
+        try {
+            const { data } = await this.client.rest.pulls.create({
+                ...this.repository,
+                head: options.branch,
+                base: options.base,
+                title: options.title,
+                body: options.body,
+                draft: options.draft,
+                maintainer_can_modify: false,
+            });
+            return pullRequest(data);
+        }
+        catch (error) {
+            // A retried create whose first attempt got through: use the pull request it made.
+            if (/already exists/i.test(githubErrorFacts(error).message)) {
+                const existing = await this.findOpenPull(options.branch, options.base);
+                if (existing)
+                    return existing;
+            }
+            throw explainGitHubError(error, 'creating the pull request', this.slug);
+        }
+    }
+    async updatePull(number, changes) {
+        await this.call(`updating pull request #${number}`, () => this.client.rest.pulls.update({ ...this.repository, pull_number: number, ...changes }));
+    }
+    async comment(number, body) {
+        await this.call(`commenting on #${number}`, () => this.client.rest.issues.createComment({ ...this.repository, issue_number: number, body }));
+    }
+    /** Adds labels, first creating those the repository does not have yet. */
+    async addLabels(number, labels) {
+        if (labels.length === 0)
+            return;
+        for (const name of labels) {
+            try {
+                await this.client.rest.issues.getLabel({ ...this.repository, name });
+            }
+            catch (error) {
+                if (!isNotFound(error))
+                    throw explainGitHubError(error, `reading label ${name}`, this.slug);
+                this.logger.info(`Creating the label '${name}', which ${this.slug} does not have yet`);
+                try {
+                    await this.client.rest.issues.createLabel({
+                        ...this.repository,
+                        name,
+                        color: LABEL_COLOR,
+                        description: 'flake.lock updates by flakeflow',
+                    });
+                }
+                catch (createError) {
+                    // Made meanwhile by another run: fine.
+                    if (githubErrorFacts(createError).status !== 422) {
+                        throw explainGitHubError(createError, `creating label ${name}`, this.slug);
+                    }
+                }
+            }
+        }
+        await this.call(`labelling #${number}`, () => this.client.rest.issues.addLabels({ ...this.repository, issue_number: number, labels: [...labels] }));
+    }
+    /** `org/team` entries are team reviewers (by slug), the rest users. */
+    async requestReviewers(number, reviewers) {
+        if (reviewers.length === 0)
+            return;
+        const teams = reviewers
+            .filter((reviewer) => reviewer.includes('/'))
+            .map((team) => team.split('/')[1]);
+        const users = reviewers.filter((reviewer) => !reviewer.includes('/'));
+        await this.call(`requesting reviews on #${number}`, () => this.client.rest.pulls.requestReviewers({
+            ...this.repository,
+            pull_number: number,
+            ...(users.length > 0 ? { reviewers: users } : {}),
+            ...(teams.length > 0 ? { team_reviewers: teams } : {}),
+        }));
+    }
+    async addAssignees(number, assignees) {
+        if (assignees.length === 0)
+            return;
+        await this.call(`assigning #${number}`, () => this.client.rest.issues.addAssignees({
+            ...this.repository,
+            issue_number: number,
+            assignees: [...assignees],
+        }));
+    }
+    async enableAutoMerge(pull, method, expectedHeadOid) {
+        try {
+            await this.client.graphql(`mutation EnableLockAutoMerge($input: EnablePullRequestAutoMergeInput!) {
+          enablePullRequestAutoMerge(input: $input) { pullRequest { number } }
+        }`, { input: { pullRequestId: pull.nodeId, mergeMethod: method.toUpperCase(), expectedHeadOid } });
+            return { outcome: 'enabled' };
+        }
+        catch (error) {
+            const { message, types, status } = githubErrorFacts(error);
+            if (types.length === 0 && status !== undefined)
+                throw explainGitHubError(error, 'enabling auto-merge', this.slug);
+            if (/clean status/i.test(message))
+                return { outcome: 'clean' };
+            if (/auto merge is not allowed/i.test(message))
+                return { outcome: 'not-allowed' };
+            return { outcome: 'refused', message };
+        }
+    }
+    async merge(pull, method, sha) {
+        await this.call(`merging #${pull.number}`, () => this.client.rest.pulls.merge({
+            ...this.repository,
+            pull_number: pull.number,
+            merge_method: method,
+            sha,
+        }));
+    }
+    async dispatchWorkflow(workflow, branch) {
+        await this.call(`dispatching workflow ${workflow} on ${branch}`, () => this.client.rest.actions.createWorkflowDispatch({
+            ...this.repository,
+            workflow_id: workflow,
+            ref: branch,
+        }));
+    }
+    async markDraft(pull, draft) {
+        const mutation = draft
+            ? 'mutation ConvertLockPullToDraft($id: ID!) { convertPullRequestToDraft(input: { pullRequestId: $id }) { clientMutationId } }'
+            : 'mutation MarkLockPullReady($id: ID!) { markPullRequestReadyForReview(input: { pullRequestId: $id }) { clientMutationId } }';
+        await this.call(draft ? 'turning the pull request into a draft' : 'marking the pull request ready', () => this.client.graphql(mutation, { id: pull.nodeId }));
+    }
+    async disableAutoMerge(pull) {
+        await this.call('disabling auto-merge', () => this.client.graphql('mutation DisableLockAutoMerge($id: ID!) { disablePullRequestAutoMerge(input: { pullRequestId: $id }) { clientMutationId } }', { id: pull.nodeId }));
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/lock/groups.js
+
+
+/** Group names end up in branch names (`<branch>-<group>`), so they are kept to safe characters. */
+const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** `groups`: each group gets its own pull request updating the flake inputs it names (names or globs). */
+const updateGroupsShape = record(schemas_string(), array(schemas_string().min(1)).min(1, 'lists no flake inputs'))
+    .superRefine((groups, ctx) => {
+    for (const name of Object.keys(groups)) {
+        if (!GROUP_NAME.test(name)) {
+            ctx.addIssue({
+                code: 'custom',
+                message: `group name '${name}' may use only letters, digits, ., _ and -`,
+            });
+        }
+    }
+});
+/** `*` matches any run of characters but `/`, `?` one character; everything else is literal. */
+function globPattern(glob) {
+    const source = glob
+        .split('')
+        .map((char) => char === '*' ? '[^/]*' : char === '?' ? '[^/]' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&'))
+        .join('');
+    return new RegExp(`^${source}$`);
+}
+function groups_matchesAny(input, globs) {
+    return globs.some((glob) => globPattern(glob).test(input));
+}
+/**
+ * Splits the update into one plan per group. An input belongs to the first group (in the order
+ * `groups` lists them) with a name or glob matching it; inputs no group matches are not updated.
+ */
+function planUpdates(options) {
+    const { directInputs, groups, branch } = options;
+    const requested = options.inputs ?? [];
+    for (const input of requested) {
+        const known = input.includes('/')
+            ? (options.hasInputPath?.(input) ?? false)
+            : directInputs.includes(input);
+        if (!known) {
+            throw new UserError(`Input 'inputs' names '${input}', which is not an input of this flake (its inputs: ${directInputs.join(', ') || 'none'})`);
+        }
+    }
+    if (!groups || Object.keys(groups).length === 0) {
+        return [{ branch, inputs: requested.length > 0 ? [...requested] : 'all' }];
+    }
+    const candidates = requested.length > 0 ? requested : directInputs;
+    const claimed = new Set();
+    const plans = [];
+    for (const [group, globs] of Object.entries(groups)) {
+        const inputs = candidates.filter((input) => !claimed.has(input) && groups_matchesAny(input, globs));
+        for (const input of inputs)
+            claimed.add(input);
+        plans.push({ group, branch: `${branch}-${group}`, inputs });
+    }
+    return plans;
+}
+
+;// CONCATENATED MODULE: ./.build/lock/inputs.js
+
+
+const MERGE_METHODS = ['merge', 'squash', 'rebase'];
+const COMMIT_MODES = ['api', 'git'];
+const VERIFY_LEVELS = ['none', 'eval', 'build'];
+const VERIFY_FAILURE_POLICIES = ['fail', 'draft'];
+const lockUpdateInputs = defineInputs({
+    path: inputs_text({ rawDefault: '.' }),
+    inputs: list({ what: 'flake input names' }),
+    groups: structured(updateGroupsShape, 'a YAML map from group name to a list of flake input names or globs'),
+    token: githubToken(),
+    base: inputs_text(),
+    branch: inputs_text({ rawDefault: 'flakeflow/lock-update' }),
+    'commit-message': inputs_text({ rawDefault: 'flake.lock: update' }),
+    'pr-title': inputs_text(),
+    'pr-labels': list({ what: 'label names' }),
+    'pr-reviewers': list({ what: 'user logins or org/team names' }),
+    'pr-assignees': list({ what: 'user logins' }),
+    'auto-merge': bool({ rawDefault: 'true' }),
+    'merge-method': choice(MERGE_METHODS, { rawDefault: 'squash' }),
+    'commit-mode': choice(COMMIT_MODES, { rawDefault: 'api' }),
+    verify: choice(VERIFY_LEVELS, { rawDefault: 'eval' }),
+    'on-verify-failure': choice(VERIFY_FAILURE_POLICIES, { rawDefault: 'fail' }),
+    'dispatch-workflow': inputs_text(),
+    'stale-days': inputs_integer({ rawDefault: '30', min: 0 }),
+    'nix-options': words(),
+    'dry-run': bool({ rawDefault: 'false' }),
+});
+
+;// CONCATENATED MODULE: ./.build/lock/outputs.js
+/** Output names, as action.yml declares them. */
+const LOCK_UPDATE_OUTPUTS = [
+    'changed',
+    'updated-inputs',
+    'pull-request-number',
+    'pull-request-url',
+    'pull-request-operation',
+    'pull-requests',
+    'body',
+];
+function updatedInput(change, group) {
+    return {
+        input: change.input,
+        type: change.type,
+        from: { rev: change.from?.rev ?? null, date: change.from?.date ?? null },
+        to: { rev: change.to?.rev ?? null, date: change.to?.date ?? null },
+        url: change.url ?? null,
+        direct: change.direct,
+        ...(group ? { group } : {}),
+    };
+}
+/** The pull request the single-valued outputs describe: the first one touched, else the first group's. */
+function leadingOutcome(groups) {
+    return groups.find((outcome) => outcome.publication.pullRequest !== undefined) ?? groups[0];
+}
+function lockUpdateOutputs(result) {
+    const changes = result.groups.flatMap((outcome) => {
+        const diff = outcome.proposal?.diff;
+        return diff
+            ? [...diff.direct, ...diff.transitive].map((change) => updatedInput(change, outcome.group))
+            : [];
+    });
+    const lead = leadingOutcome(result.groups);
+    const pull = lead?.publication.pullRequest;
+    const body = result.groups.find((outcome) => outcome.body !== '')?.body ?? '';
+    return {
+        changed: String(changes.length > 0),
+        'updated-inputs': JSON.stringify(changes),
+        'pull-request-number': pull ? String(pull.number) : '',
+        'pull-request-url': pull?.url ?? '',
+        'pull-request-operation': lead?.publication.operation ?? 'none',
+        'pull-requests': JSON.stringify(result.groups.map((outcome) => ({
+            group: outcome.group ?? null,
+            branch: outcome.branch,
+            number: outcome.publication.pullRequest?.number ?? null,
+            url: outcome.publication.pullRequest?.url ?? null,
+            operation: outcome.publication.operation,
+            draft: outcome.publication.pullRequest?.draft ?? false,
+            autoMerge: outcome.publication.autoMerge,
+            dispatched: outcome.publication.dispatched,
+        }))),
+        body,
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/lock/forges.js
+const DEFAULT_HOSTS = { github: 'github.com', gitlab: 'gitlab.com', sourcehut: 'git.sr.ht' };
+/** Hosts run on Gitea or Forgejo that give no hint of it in their name. */
+const GITEA_HOSTS = new Set(['codeberg.org', 'git.lix.systems', 'git.dgnum.eu', 'git.clan.lol']);
+function stringAttr(attrs, name) {
+    const value = attrs?.[name];
+    return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+function forgeOfHost(host) {
+    const name = host.toLowerCase();
+    if (name === 'github.com' || name.startsWith('github.'))
+        return 'github';
+    if (name === 'gitlab.com' || name.startsWith('gitlab.') || name.includes('.gitlab.'))
+        return 'gitlab';
+    if (name === 'git.sr.ht')
+        return 'sourcehut';
+    if (GITEA_HOSTS.has(name) || /(^|[.-])(gitea|forgejo)([.-]|$)/.test(name))
+        return 'gitea';
+    return undefined;
+}
+/** Owner and repository from a URL path: `/owner/repo.git`, `/group/sub/repo/archive/x.tar.gz`. */
+function repositoryFromPath(forge, pathname) {
+    let segments = pathname
+        .split('/')
+        .filter((segment) => segment.length > 0)
+        .map((segment) => decodeURIComponent(segment));
+    const cut = segments.findIndex((segment) => ['archive', '-', 'tarball', 'zipball', 'releases', 'commit', 'tree'].includes(segment));
+    if (cut >= 0)
+        segments = segments.slice(0, cut);
+    if (segments.length < 2)
+        return undefined;
+    // Only GitLab nests groups; elsewhere the first two segments name the repository.
+    const repoIndex = forge === 'gitlab' ? segments.length - 1 : 1;
+    const repo = segments[repoIndex].replace(/\.git$/, '');
+    const owner = segments.slice(0, repoIndex).join('/');
+    return repo && owner ? { owner, repo } : undefined;
+}
+function fromUrl(url) {
+    let parsed;
+    try {
+        // `git+https://…`, `git+ssh://git@host/…`, `tarball+https://…`
+        parsed = new URL(url.replace(/^[a-z]+\+/, ''));
+    }
+    catch {
+        return undefined;
+    }
+    if (!['https:', 'http:', 'ssh:', 'git:'].includes(parsed.protocol))
+        return undefined;
+    const forge = forgeOfHost(parsed.hostname);
+    if (!forge)
+        return undefined;
+    const repository = repositoryFromPath(forge, parsed.pathname);
+    return repository ? { forge, host: parsed.hostname.toLowerCase(), ...repository } : undefined;
+}
+/**
+ * The forge repository a locked input comes from: `github:`, `gitlab:` and `sourcehut:` inputs
+ * directly; `git+https://`, `https://…/archive/…` and similar URLs when their host is a known forge.
+ */
+function forgeRepository(locked, original) {
+    const { type } = locked;
+    if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
+        const owner = stringAttr(locked, 'owner') ?? stringAttr(original, 'owner');
+        const repo = stringAttr(locked, 'repo') ?? stringAttr(original, 'repo');
+        if (!owner || !repo)
+            return undefined;
+        const host = stringAttr(locked, 'host') ?? stringAttr(original, 'host') ?? DEFAULT_HOSTS[type];
+        return {
+            forge: type,
+            host: host.toLowerCase(),
+            owner: type === 'gitlab' ? decodeURIComponent(owner) : owner,
+            repo,
+        };
+    }
+    const url = stringAttr(locked, 'url') ?? stringAttr(original, 'url');
+    return url ? fromUrl(url) : undefined;
+}
+function base(repository) {
+    return `https://${repository.host}/${repository.owner}/${repository.repo}`;
+}
+function repositoryUrl(repository) {
+    return base(repository);
+}
+function commitUrl(repository, rev) {
+    if (repository.forge === 'gitlab')
+        return `${base(repository)}/-/commit/${rev}`;
+    return `${base(repository)}/commit/${rev}`;
+}
+/**
+ * The page showing the commits from `from` to `to`. sourcehut has no compare view, so its link is
+ * the log starting at the new revision, which lists the new commits first.
+ */
+function compareUrl(repository, from, to) {
+    switch (repository.forge) {
+        case 'github':
+        case 'gitea':
+            return `${base(repository)}/compare/${from}...${to}`;
+        case 'gitlab':
+            return `${base(repository)}/-/compare/${from}...${to}`;
+        case 'sourcehut':
+            return `${base(repository)}/log/${to}`;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/lock/lock-file.js
+
+
+/**
+ * flake.lock as Nix writes it (versions 5 to 7). Nodes are keyed by input name, made unique with
+ * `_2`, `_3`… (`nixpkgs_2`), so a key says nothing about where a node sits: only the edges from
+ * the root do. An edge is a node key, or a `follows` path of input names starting at the root.
+ */
+const SUPPORTED_LOCK_VERSIONS = [5, 6, 7];
+const attrs = record(schemas_string(), unknown());
+const lockNodeShape = object({
+    inputs: record(schemas_string(), union([schemas_string(), array(schemas_string())])).optional(),
+    locked: attrs.optional(),
+    original: attrs.optional(),
+    /** Version 5 kept `lastModified` and `narHash` here instead of in `locked`. */
+    info: attrs.optional(),
+    flake: schemas_boolean().optional(),
+    /** Version 7: the input a relative `path:` input is resolved against. */
+    parent: array(schemas_string()).optional(),
+});
+const lockFileShape = object({
+    version: schemas_number().int(),
+    root: schemas_string(),
+    nodes: record(schemas_string(), lockNodeShape),
+});
+function printInputPath(path) {
+    return path.join('/');
+}
+function sourceAttrs(value, info) {
+    if (!value)
+        return undefined;
+    const merged = { ...value, ...(info ?? {}) };
+    if (typeof merged.type !== 'string')
+        return undefined;
+    return merged;
+}
+class FlakeLock {
+    version;
+    rootKey;
+    nodes;
+    constructor(version, rootKey, nodes) {
+        this.version = version;
+        this.rootKey = rootKey;
+        this.nodes = nodes;
+    }
+    /** Parses flake.lock text; `file` names it in errors. */
+    static parse(text, file = 'flake.lock') {
+        let json;
+        try {
+            json = JSON.parse(text);
+        }
+        catch (error) {
+            throw new UserError(`${file} is not valid JSON (${error.message})`);
+        }
+        const version = json?.version;
+        if (typeof version === 'number' && !SUPPORTED_LOCK_VERSIONS.includes(version)) {
+            throw new UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
+                'relock it with a current Nix');
+        }
+        const checked = lockFileShape.safeParse(json);
+        if (!checked.success) {
+            const issue = checked.error.issues[0];
+            const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
+            throw new UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
+        }
+        const parsed = checked.data;
+        if (!parsed.nodes[parsed.root]) {
+            throw new UserError(`${file} names root node '${parsed.root}', which it does not contain`);
+        }
+        const nodes = new Map();
+        for (const [key, node] of Object.entries(parsed.nodes)) {
+            const locked = sourceAttrs(node.locked, node.info);
+            const original = sourceAttrs(node.original);
+            nodes.set(key, {
+                inputs: node.inputs ?? {},
+                ...(locked ? { locked } : {}),
+                ...(original ? { original } : {}),
+                flake: node.flake ?? true,
+            });
+        }
+        return new FlakeLock(parsed.version, parsed.root, nodes);
+    }
+    get root() {
+        return this.nodes.get(this.rootKey);
+    }
+    node(key) {
+        return this.nodes.get(key);
+    }
+    /** The flake's own inputs, in the order flake.lock lists them. */
+    directInputNames() {
+        return Object.keys(this.root.inputs);
+    }
+    /**
+     * The node an input path leads to, following `follows` as Nix does (each follows path starts at
+     * the root). Undefined when the path does not exist or a follows chain loops.
+     */
+    resolve(path) {
+        return this.resolveFrom(path, []);
+    }
+    resolveFrom(path, visited) {
+        const printed = printInputPath(path);
+        if (visited.includes(printed))
+            return undefined;
+        visited.push(printed);
+        let key = this.rootKey;
+        for (const name of path) {
+            const edge = this.nodes.get(key)?.inputs[name];
+            if (edge === undefined)
+                return undefined;
+            if (typeof edge === 'string') {
+                key = edge;
+            }
+            else {
+                const target = this.resolveFrom(edge, visited);
+                if (!target)
+                    return undefined;
+                key = target.key;
+            }
+        }
+        const node = this.nodes.get(key);
+        return node && key !== this.rootKey ? { key, node } : undefined;
+    }
+    /**
+     * Every input path below the root with its edge, like Nix's `getAllInputs`: each node is entered
+     * once (the first path reaching it, in sorted order), so a shared node is not listed twice.
+     */
+    allInputs() {
+        const edges = new Map();
+        const done = new Set();
+        const visit = (prefix, key) => {
+            if (done.has(key))
+                return;
+            done.add(key);
+            const inputs = this.nodes.get(key)?.inputs ?? {};
+            for (const name of Object.keys(inputs).sort()) {
+                const edge = inputs[name];
+                const path = [...prefix, name];
+                if (typeof edge === 'string') {
+                    edges.set(printInputPath(path), { key: edge });
+                    visit(path, edge);
+                }
+                else {
+                    edges.set(printInputPath(path), { follows: edge });
+                }
+            }
+        };
+        visit([], this.rootKey);
+        return edges;
+    }
+}
+/** Two locked sources are the same when every attribute is, whatever the key order. */
+function sameSource(a, b) {
+    if (!a || !b)
+        return a === b;
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const key of keys) {
+        if (JSON.stringify(a[key]) !== JSON.stringify(b[key]))
+            return false;
+    }
+    return true;
+}
+
+;// CONCATENATED MODULE: ./.build/lock/diff.js
+
+
+const DAY_SECONDS = 86_400;
+function isEmptyDiff(diff) {
+    return diff.direct.length === 0 && diff.transitive.length === 0;
+}
+function revisionOf(lock, edge) {
+    if ('follows' in edge)
+        return { revision: { follows: edge.follows.join('/') } };
+    const node = lock.node(edge.key);
+    const locked = node?.locked;
+    if (!locked)
+        return { revision: {} };
+    const ref = typeof node?.original?.ref === 'string' ? node.original.ref : locked.ref;
+    return {
+        revision: {
+            ...(locked.rev ? { rev: locked.rev } : {}),
+            ...(typeof locked.lastModified === 'number'
+                ? { date: new Date(locked.lastModified * 1000).toISOString().replace('.000Z', 'Z') }
+                : {}),
+            ...(typeof ref === 'string' ? { ref } : {}),
+            ...(typeof locked.narHash === 'string' ? { narHash: locked.narHash } : {}),
+        },
+        source: locked,
+    };
+}
+function originalOf(lock, edge) {
+    return edge && 'key' in edge ? lock.node(edge.key)?.original : undefined;
+}
+function sameEdge(oldLock, a, newLock, b) {
+    if ('follows' in a || 'follows' in b) {
+        return 'follows' in a && 'follows' in b && a.follows.join('/') === b.follows.join('/');
+    }
+    return sameSource(oldLock.node(a.key)?.locked, newLock.node(b.key)?.locked);
+}
+function linkFor(kind, from, to, original) {
+    const source = to?.source ?? from?.source;
+    if (!source)
+        return undefined;
+    const repository = forgeRepository(source, original);
+    if (!repository)
+        return undefined;
+    const fromRev = from?.revision.rev;
+    const toRev = to?.revision.rev;
+    if (kind === 'updated' && fromRev && toRev)
+        return compareUrl(repository, fromRev, toRev);
+    if (toRev)
+        return commitUrl(repository, toRev);
+    return repositoryUrl(repository);
+}
+function daysBetween(from, to) {
+    if (!from?.date || !to?.date)
+        return undefined;
+    return (Date.parse(to.date) - Date.parse(from.date)) / 1000 / DAY_SECONDS;
+}
+/**
+ * What changed from one lock to the next, input path by input path, as `nix flake update`
+ * reports it, but as data: direct inputs apart from the inputs of inputs.
+ */
+function diffLocks(oldLock, newLock) {
+    const before = oldLock.allInputs();
+    const after = newLock.allInputs();
+    const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
+    const diff = { direct: [], transitive: [] };
+    for (const input of paths) {
+        const oldEdge = before.get(input);
+        const newEdge = after.get(input);
+        if (oldEdge && newEdge && sameEdge(oldLock, oldEdge, newLock, newEdge))
+            continue;
+        const kind = !oldEdge ? 'added' : !newEdge ? 'removed' : 'updated';
+        const from = oldEdge ? revisionOf(oldLock, oldEdge) : undefined;
+        const to = newEdge ? revisionOf(newLock, newEdge) : undefined;
+        const type = to?.source?.type ?? from?.source?.type ?? 'follows';
+        const days = daysBetween(from?.revision, to?.revision);
+        const url = linkFor(kind, from, to, originalOf(newLock, newEdge) ?? originalOf(oldLock, oldEdge));
+        const change = {
+            input,
+            direct: !input.includes('/'),
+            kind,
+            type,
+            ...(from ? { from: from.revision } : {}),
+            ...(to ? { to: to.revision } : {}),
+            ...(days !== undefined ? { daysGained: days } : {}),
+            ...(url ? { url } : {}),
+        };
+        (change.direct ? diff.direct : diff.transitive).push(change);
+    }
+    return diff;
+}
+/**
+ * Direct inputs locked to a revision older than `staleDays`. Inputs pinned to a revision in
+ * flake.nix are left out: they are old on purpose.
+ */
+function staleInputs(lock, staleDays, now, only) {
+    if (staleDays <= 0)
+        return [];
+    const stale = [];
+    for (const input of lock.directInputNames()) {
+        if (only && !only.includes(input))
+            continue;
+        const edge = lock.root.inputs[input];
+        if (typeof edge !== 'string')
+            continue;
+        const node = lock.node(edge);
+        const locked = node?.locked;
+        if (!locked || typeof locked.lastModified !== 'number' || typeof node?.original?.rev === 'string')
+            continue;
+        const ageDays = (now.getTime() / 1000 - locked.lastModified) / DAY_SECONDS;
+        if (ageDays <= staleDays)
+            continue;
+        const repository = forgeRepository(locked, node?.original);
+        stale.push({
+            input,
+            ...(locked.rev ? { rev: locked.rev } : {}),
+            date: new Date(locked.lastModified * 1000).toISOString().replace('.000Z', 'Z'),
+            ageDays: Math.floor(ageDays),
+            ...(repository
+                ? { url: locked.rev ? commitUrl(repository, locked.rev) : repositoryUrl(repository) }
+                : {}),
+        });
+    }
+    return stale;
+}
+
+;// CONCATENATED MODULE: ./.build/lock/verify.js
+
+
+
+/** Where each kind of host lives in a fleet flake, and what is built for it. */
+const HOST_OUTPUTS = [
+    { kind: 'nixos', output: 'nixosConfigurations', toplevel: ['config', 'system', 'build', 'toplevel'] },
+    { kind: 'darwin', output: 'darwinConfigurations', toplevel: ['system'] },
+    { kind: 'home-manager', output: 'homeConfigurations', toplevel: ['activationPackage'] },
+];
+function isMissingOutput(error, output) {
+    return /does not provide attribute/.test(error.nixMessage) && error.nixMessage.includes(output);
+}
+/**
+ * Evaluates the derivation of every NixOS, nix-darwin and Home Manager host of the flake, in pure
+ * mode as `nix build` would. One `nix eval` per kind of host; when one fails, each host of that kind
+ * is evaluated alone so the failure names the host with Nix's own error.
+ */
+async function evaluateHosts(nix, flakeDir, options = {}) {
+    const flake = (0,external_node_path_namespaceObject.resolve)(flakeDir);
+    const hosts = [];
+    for (const { kind, output, toplevel } of HOST_OUTPUTS) {
+        const drvPath = ['c', ...toplevel, 'drvPath'].join('.');
+        try {
+            const drvPaths = await nix.evalJson(installable(flake, [output]), {
+                ...options,
+                apply: `builtins.mapAttrs (_: c: ${drvPath})`,
+            });
+            for (const [host, path] of Object.entries(drvPaths)) {
+                hosts.push({ host, kind, attrPath: [output, host, ...toplevel], drvPath: path });
+            }
+        }
+        catch (error) {
+            if (!(error instanceof NixError))
+                throw error;
+            if (isMissingOutput(error, output))
+                continue;
+            hosts.push(...(await evaluateOneByOne(nix, flake, kind, output, toplevel, error, options)));
+        }
+    }
+    return hosts;
+}
+async function evaluateOneByOne(nix, flake, kind, output, toplevel, outputError, options) {
+    let names;
+    try {
+        names = await nix.evalJson(installable(flake, [output]), {
+            ...options,
+            apply: 'builtins.attrNames',
+        });
+    }
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+        // The output itself does not evaluate: no host can be named, so the output stands for them.
+        return [{ host: output, kind, attrPath: [output], error: outputError.nixMessage }];
+    }
+    const hosts = [];
+    for (const host of names) {
+        const attrPath = [output, host, ...toplevel];
+        try {
+            const drvPath = await nix.evalJson(installable(flake, [...attrPath, 'drvPath']), options);
+            hosts.push({ host, kind, attrPath, drvPath });
+        }
+        catch (error) {
+            if (!(error instanceof NixError))
+                throw error;
+            hosts.push({ host, kind, attrPath, error: error.nixMessage });
+        }
+    }
+    return hosts;
+}
+/** Nix ≤ 2.18: "a 'aarch64-darwin' with features {} is required to build"; later: "Required system: 'x'". */
+const UNBUILDABLE_SYSTEM = [
+    /a '([^']+)' with features \{[^}]*\} is required to build/,
+    /Required system: '([^']+)'/,
+];
+function unbuildableSystem(message) {
+    for (const pattern of UNBUILDABLE_SYSTEM) {
+        const match = pattern.exec(message);
+        if (match)
+            return match[1];
+    }
+    return undefined;
+}
+/**
+ * Builds every host that evaluated. All at once first; when that fails, host by host, so each
+ * failure names its host. A host this machine cannot build (a darwin host on a Linux runner without
+ * a remote builder) is reported as skipped rather than failed.
+ */
+async function verify_buildHosts(nix, flakeDir, hosts, options = {}) {
+    const flake = (0,external_node_path_namespaceObject.resolve)(flakeDir);
+    const buildable = hosts.filter((host) => host.drvPath !== undefined);
+    if (buildable.length === 0)
+        return [];
+    try {
+        await nix.build(buildable.map((host) => installable(flake, host.attrPath)), options);
+        return buildable.map((host) => ({ host: host.host, kind: host.kind }));
+    }
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+    }
+    const results = [];
+    for (const host of buildable) {
+        try {
+            await nix.build([installable(flake, host.attrPath)], options);
+            results.push({ host: host.host, kind: host.kind });
+        }
+        catch (error) {
+            if (!(error instanceof NixError))
+                throw error;
+            const system = unbuildableSystem(error.nixMessage);
+            results.push(system
+                ? {
+                    host: host.host,
+                    kind: host.kind,
+                    skipped: `needs a ${system} builder, which this runner lacks`,
+                }
+                : { host: host.host, kind: host.kind, error: error.nixMessage });
+        }
+    }
+    return results;
+}
+
+;// CONCATENATED MODULE: ./.build/lock/update.js
+
+
+
+
+
+
+function verificationFailures(verification) {
+    return verification.hosts.filter((host) => host.status === 'failed');
+}
+const LOCK_FILE = 'flake.lock';
+async function readLockText(flakeDir, label) {
+    try {
+        return await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(flakeDir, LOCK_FILE), 'utf8');
+    }
+    catch (error) {
+        if (error.code === 'ENOENT') {
+            throw new UserError(`Input 'path' is '${label}', which has no flake.lock: run \`nix flake lock\` there and commit the lock file first`);
+        }
+        throw error;
+    }
+}
+/** The hosts' derivations with the lock as it is now, to tell later which hosts an update changes. */
+async function evaluateBaseline(context) {
+    if (context.verify === 'none')
+        return undefined;
+    return context.logger.group('Evaluating every host with the current flake.lock', () => evaluateHosts(context.nix, context.flakeDir, { signal: context.signal }));
+}
+/**
+ * Runs one plan: restores the old lock, lets Nix update the plan's inputs, diffs the two locks and,
+ * when something moved, evaluates (or builds) every host with the new lock.
+ */
+async function proposeUpdate(plan, oldLockText, baseline, context) {
+    const { nix, flakeDir, logger, signal } = context;
+    const lockPath = (0,external_node_path_namespaceObject.join)(flakeDir, LOCK_FILE);
+    await (0,promises_namespaceObject.writeFile)(lockPath, oldLockText);
+    const names = plan.inputs === 'all' ? [] : plan.inputs;
+    const what = plan.inputs === 'all' ? 'every input' : names.join(', ');
+    await nix.updateLock(flakeDir, names, {
+        signal,
+        group: `Updating ${what}${plan.group ? ` (group ${plan.group})` : ''}`,
+    });
+    const newLockText = await (0,promises_namespaceObject.readFile)(lockPath, 'utf8');
+    const oldLock = FlakeLock.parse(oldLockText);
+    const newLock = FlakeLock.parse(newLockText);
+    const diff = diffLocks(oldLock, newLock);
+    const proposal = { plan, oldLockText, newLockText, newLock, diff };
+    if (isEmptyDiff(diff) || context.verify === 'none') {
+        return { ...proposal, verification: { level: isEmptyDiff(diff) ? 'none' : context.verify, hosts: [] } };
+    }
+    const verification = await logger.group(`Verifying every host with the new lock (${context.verify})${plan.group ? ` for group ${plan.group}` : ''}`, () => verifyHosts(baseline ?? [], context));
+    return { ...proposal, verification };
+}
+async function verifyHosts(baseline, context) {
+    const { nix, flakeDir, signal } = context;
+    const evaluated = await evaluateHosts(nix, flakeDir, { signal });
+    const before = new Map(baseline.map((host) => [`${host.kind}:${host.host}`, host]));
+    const hosts = evaluated.map((host) => {
+        const old = before.get(`${host.kind}:${host.host}`);
+        const check = { host: host.host, kind: host.kind };
+        if (host.error !== undefined)
+            return { ...check, status: 'failed', error: host.error };
+        if (!old)
+            return { ...check, status: 'new' };
+        if (old.error !== undefined)
+            return { ...check, status: 'fixed' };
+        return { ...check, status: old.drvPath === host.drvPath ? 'unchanged' : 'changed' };
+    });
+    if (context.verify === 'build') {
+        const builds = await verify_buildHosts(nix, flakeDir, evaluated, { signal });
+        for (const build of builds) {
+            const check = hosts.find((host) => host.host === build.host && host.kind === build.kind && host.status !== 'failed');
+            if (!check)
+                continue;
+            if (build.error !== undefined)
+                Object.assign(check, { status: 'failed', error: build.error });
+            if (build.skipped !== undefined)
+                check.buildSkipped = build.skipped;
+        }
+    }
+    const baselineBroken = baseline.length > 0 && baseline.every((host) => host.error !== undefined);
+    return {
+        level: context.verify,
+        hosts,
+        ...(baselineBroken ? { baselineError: baseline[0]?.error } : {}),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/lock/body.js
+
+
+/** Marks the bodies flakeflow writes, so a person reading the source knows where they come from. */
+const BODY_MARKER = '<!-- flakeflow:lock-update -->';
+const KIND_NAMES = {
+    nixos: 'NixOS',
+    darwin: 'nix-darwin',
+    'home-manager': 'Home Manager',
+};
+const ERROR_CHARS = 4_000;
+const ERRORS_SHOWN = 5;
+function shortRev(rev) {
+    return rev.slice(0, 7);
+}
+function day(date) {
+    return date?.slice(0, 10);
+}
+function plural(count, one, many = `${one}s`) {
+    return `${count} ${count === 1 ? one : many}`;
+}
+function describeRevision(revision, kind, change) {
+    if (!revision)
+        return kind === 'from' ? '*(new input)*' : '*(removed)*';
+    if (revision.follows !== undefined)
+        return `follows \`${revision.follows || 'the flake itself'}\``;
+    const id = revision.rev
+        ? `\`${shortRev(revision.rev)}\``
+        : revision.narHash
+            ? `\`${revision.narHash.replace(/^sha256-/, '').slice(0, 8)}\``
+            : change.type;
+    const when = day(revision.date);
+    return when ? `${id} · ${when}` : id;
+}
+function formatDaysGained(days) {
+    if (days === undefined)
+        return '';
+    if (days < 0)
+        return `⚠️ ${Math.round(days)}`;
+    if (days > 0 && days < 1)
+        return '<1';
+    return `+${Math.round(days)}`;
+}
+function inputLabel(change, bold) {
+    const name = bold ? `**${change.input}**` : `\`${change.input}\``;
+    const ref = change.to?.ref ?? change.from?.ref;
+    return ref ? `${name} (${ref})` : name;
+}
+function changesLink(change) {
+    if (!change.url)
+        return '';
+    return change.kind === 'updated' && change.from?.rev && change.to?.rev
+        ? `[compare](${change.url})`
+        : `[source](${change.url})`;
+}
+function inputsTable(changes, options) {
+    const header = ['Input', 'From', 'To', 'Days gained', ...(options.links ? ['Changes'] : [])];
+    const rows = changes.map((change) => [
+        inputLabel(change, options.bold),
+        describeRevision(change.from, 'from', change),
+        describeRevision(change.to, 'to', change),
+        formatDaysGained(change.daysGained),
+        ...(options.links ? [changesLink(change)] : []),
+    ]);
+    return table(header, rows, ['left', 'left', 'left', 'right', 'left']);
+}
+function plainInputs(changes) {
+    return changes
+        .map((change) => {
+        const from = change.from?.rev ? shortRev(change.from.rev) : change.from ? '…' : 'new';
+        const to = change.to?.rev ? shortRev(change.to.rev) : change.to ? '…' : 'removed';
+        return `\`${change.input}\` ${from} → ${to}`;
+    })
+        .join(' · ');
+}
+function verb(verification) {
+    return verification.level === 'build' ? 'build' : 'evaluate';
+}
+function hostResult(host, verification) {
+    switch (host.status) {
+        case 'failed':
+            return `❌ does not ${verb(verification)}`;
+        case 'changed':
+            return '🔄 changes';
+        case 'new':
+            return '🆕 new host';
+        case 'fixed':
+            return '✅ fixed (failed before)';
+        case 'unchanged':
+            return 'unchanged';
+    }
+}
+function errorDetails(failures) {
+    return failures
+        .slice(0, ERRORS_SHOWN)
+        .map((host) => {
+        const text = host.error ?? '';
+        const shown = text.length > ERROR_CHARS ? `${text.slice(0, ERROR_CHARS)}\n… (cut; see the workflow log)` : text;
+        return details(`Nix's error for <code>${host.host}</code>`, codeBlock(shown), failures.length === 1);
+    })
+        .join('\n\n');
+}
+/** The hosts part: which hosts' derivations this lock changes, and which no longer work. */
+function hostsSection(verification, form = 'table') {
+    if (verification.level === 'none') {
+        return `${heading(3, 'Hosts')}\n\nNot evaluated (\`verify: none\`): this update was not checked against the fleet.`;
+    }
+    const hosts = verification.hosts;
+    const failures = verificationFailures(verification);
+    const changed = hosts.filter((host) => host.status !== 'unchanged' && host.status !== 'failed');
+    const unchanged = hosts.filter((host) => host.status === 'unchanged');
+    const headline = failures.length > 0
+        ? `❌ ${plural(failures.length, 'host')} of ${hosts.length} ${failures.length === 1 ? 'does' : 'do'} not ${verb(verification)} with this lock`
+        : `✅ All ${plural(hosts.length, 'host')} ${verb(verification)} with this lock`;
+    const summary = `${headline} · ${changed.length === 0 ? 'no derivation changes' : `${plural(changed.length, 'derivation')} ${changed.length === 1 ? 'changes' : 'change'}`}`;
+    const listed = [...failures, ...changed];
+    const body = form === 'table' && listed.length > 0
+        ? table(['Host', 'Kind', 'With this lock'], listed.map((host) => [`\`${host.host}\``, KIND_NAMES[host.kind], hostResult(host, verification)]))
+        : listed.length > 0
+            ? listed.map((host) => `\`${host.host}\``).join(', ')
+            : '';
+    const skipped = hosts.filter((host) => host.buildSkipped);
+    return blocks(heading(3, 'Hosts'), summary, body, unchanged.length > 0 &&
+        form === 'table' &&
+        `Unchanged: ${unchanged.map((host) => `\`${host.host}\``).join(', ')}`, skipped.length > 0 &&
+        `Evaluated but not built here: ${skipped.map((host) => `\`${host.host}\` (${host.buildSkipped})`).join(', ')}`, verification.baselineError !== undefined &&
+        '⚠️ The fleet did not evaluate with the old lock either, so every host that works now is listed as fixed.', failures.length > 0 && errorDetails(failures));
+}
+function staleSection(stale, staleDays) {
+    if (stale.length === 0)
+        return '';
+    const rows = stale.map((input) => [
+        `\`${input.input}\``,
+        input.rev
+            ? input.url
+                ? `[\`${shortRev(input.rev)}\`](${input.url})`
+                : `\`${shortRev(input.rev)}\``
+            : '',
+        day(input.date),
+        `${input.ageDays} days`,
+    ]);
+    const limit = staleDays ? `more than ${staleDays} days old` : 'old';
+    return blocks(heading(3, '⚠️ Stale inputs'), `Still locked to a revision ${limit} after this update: does the input follow a branch nobody maintains any more?`, table(['Input', 'Locked at', 'Date', 'Age'], rows));
+}
+function footer(context) {
+    const run = context.runUrl ? `[this workflow run](${context.runUrl})` : 'a scheduled workflow';
+    return [
+        '---',
+        `<sub>🤖 Made by flakeflow lock-update in ${run}. To pause these updates, disable that workflow ` +
+            '(Actions → the workflow → ··· → Disable workflow, or `gh workflow disable`). Closing this pull request ' +
+            'only skips this update: the next run proposes a new one.</sub>',
+        BODY_MARKER,
+    ].join('\n');
+}
+function intro(context) {
+    const { diff, plan } = context.proposal;
+    const where = context.flakePath === '.' || context.flakePath === '' ? '' : ` in \`${context.flakePath}\``;
+    const group = plan.group ? ` (group **${plan.group}**)` : '';
+    const direct = plural(diff.direct.length, 'input');
+    const transitive = diff.transitive.length > 0 ? ` and ${plural(diff.transitive.length, 'input')} of inputs` : '';
+    return `Updates ${direct}${transitive} of the flake${where}${group}.`;
+}
+function verificationAlert(context) {
+    const failures = verificationFailures(context.proposal.verification);
+    if (failures.length === 0)
+        return '';
+    const names = failures.map((host) => `\`${host.host}\``).join(', ');
+    return [
+        '> [!CAUTION]',
+        `> This lock breaks ${names}: Nix's error is below. The pull request stays a draft and is not merged;`,
+        '> the next run replaces it once the inputs are fixed upstream.',
+    ].join('\n');
+}
+function render(context, detail) {
+    const { diff, verification } = context.proposal;
+    const shownDirect = diff.direct.slice(0, detail.directRows);
+    const hiddenDirect = diff.direct.length - shownDirect.length;
+    const transitive = diff.transitive.length === 0
+        ? ''
+        : detail.transitive === 'count'
+            ? `${plural(diff.transitive.length, 'input')} of inputs also moved: too many to list here, see flake.lock under Files changed.`
+            : details(`${plural(diff.transitive.length, 'input')} of inputs updated`, detail.transitive === 'table'
+                ? inputsTable(diff.transitive, { links: true, bold: false })
+                : plainInputs(diff.transitive));
+    return blocks(intro(context), verificationAlert(context), shownDirect.length > 0 && inputsTable(shownDirect, { links: detail.directLinks, bold: true }), hiddenDirect > 0 && `…and ${plural(hiddenDirect, 'more input')}: see flake.lock under Files changed.`, transitive, hostsSection(verification, detail.hosts), staleSection(context.stale, context.staleDays), footer(context));
+}
+/**
+ * The pull request body: the direct inputs' table, inputs of inputs folded away, the hosts whose
+ * derivation changes, stale inputs and how to pause. Detail is dropped step by step until it fits
+ * GitHub's limit (65,536 characters), so a huge update still gets a body GitHub accepts.
+ */
+function renderPullRequestBody(context, limit = GITHUB_BODY_LIMIT) {
+    const all = context.proposal.diff.direct.length;
+    const steps = [
+        { transitive: 'table', directLinks: true, hosts: 'table', directRows: all },
+        { transitive: 'plain', directLinks: true, hosts: 'table', directRows: all },
+        { transitive: 'count', directLinks: true, hosts: 'table', directRows: all },
+        { transitive: 'count', directLinks: true, hosts: 'count', directRows: all },
+        { transitive: 'plain', directLinks: false, hosts: 'table', directRows: all },
+        { transitive: 'count', directLinks: false, hosts: 'table', directRows: all },
+        { transitive: 'count', directLinks: false, hosts: 'count', directRows: all },
+    ];
+    for (const detail of steps) {
+        const body = render(context, detail);
+        if (body.length <= limit)
+            return body;
+    }
+    let low = 0;
+    let high = all;
+    while (low < high) {
+        const middle = Math.ceil((low + high) / 2);
+        const fits = render(context, {
+            transitive: 'count',
+            directLinks: false,
+            hosts: 'count',
+            directRows: middle,
+        });
+        if (fits.length <= limit)
+            low = middle;
+        else
+            high = middle - 1;
+    }
+    const body = render(context, { transitive: 'count', directLinks: false, hosts: 'count', directRows: low });
+    if (body.length <= limit)
+        return body;
+    const note = '\n\n…(cut to fit GitHub’s limit; see the workflow run for the rest)';
+    return `${body.slice(0, limit - note.length)}${note}`;
+}
+
+;// CONCATENATED MODULE: ./.build/lock/message.js
+
+const MESSAGE_LINES = 100;
+function message_describe(revision) {
+    if (!revision)
+        return '(none)';
+    if (revision.follows !== undefined)
+        return `follows '${revision.follows}'`;
+    const id = revision.rev ? shortRev(revision.rev) : (revision.narHash ?? '?');
+    return revision.date ? `${id} (${revision.date.slice(0, 10)})` : id;
+}
+function line(change) {
+    if (change.kind === 'added')
+        return `• Added input '${change.input}': ${message_describe(change.to)}`;
+    if (change.kind === 'removed')
+        return `• Removed input '${change.input}'`;
+    return `• Updated input '${change.input}': ${message_describe(change.from)} → ${message_describe(change.to)}`;
+}
+/** `flake.lock: update`, plus the group when there are groups. */
+function withGroup(text, group) {
+    return group ? `${text} (${group})` : text;
+}
+/** The update commit's message: the headline, then one line per input, as `nix flake update` lists them. */
+function commitMessage(headline, group, diff) {
+    const changes = [...diff.direct, ...diff.transitive];
+    const lines = changes.slice(0, MESSAGE_LINES).map(line);
+    if (changes.length > MESSAGE_LINES)
+        lines.push(`…and ${changes.length - MESSAGE_LINES} more`);
+    return { headline: withGroup(headline, group), body: `Flake lock file updates:\n\n${lines.join('\n')}` };
+}
+
+;// CONCATENATED MODULE: ./.build/lock/publish.js
+
+
+
+
+/** Same inputs locked the same way, whatever the whitespace or key order of the file. */
+function sameLock(a, b) {
+    if (a === undefined || b === undefined)
+        return false;
+    try {
+        return JSON.stringify(sortKeys(JSON.parse(a))) === JSON.stringify(sortKeys(JSON.parse(b)));
+    }
+    catch {
+        return a === b;
+    }
+}
+function sortKeys(value) {
+    if (Array.isArray(value))
+        return value.map(sortKeys);
+    if (!value || typeof value !== 'object')
+        return value;
+    return Object.fromEntries(Object.keys(value)
+        .sort()
+        .map((key) => [key, sortKeys(value[key])]));
+}
+const CLOSING_COMMENT = 'Closing: the base branch already locks these inputs at these revisions, so this update is no longer needed. ' +
+    'flakeflow opens a new pull request when an input moves again.';
+/**
+ * Brings one group's pull request in line with its proposal: creates it, updates it with a new
+ * commit on top of the current base, leaves it alone when it already holds this lock, or closes it
+ * when the base already has the lock. Never opens a second pull request for the same branch.
+ */
+async function publishProposal(proposal, body, settings, context) {
+    const { github, logger } = context;
+    const { branch, group } = proposal.plan;
+    const open = await github.findOpenPull(branch, settings.base);
+    const nothingNew = isEmptyDiff(proposal.diff) || sameLock(proposal.newLockText, settings.baseLockText);
+    if (nothingNew) {
+        if (!open) {
+            return none('Nothing to update: every input is already at its newest revision');
+        }
+        await github.comment(open.number, CLOSING_COMMENT);
+        await github.updatePull(open.number, { state: 'closed' });
+        await github.deleteBranch(branch);
+        logger.info(`Closed #${open.number}: ${settings.base} already has this lock`);
+        return {
+            operation: 'closed',
+            pullRequest: { number: open.number, url: open.url, draft: open.draft },
+            autoMerge: 'off',
+            dispatched: false,
+            note: `Closed #${open.number}: ${settings.base} already has this lock`,
+        };
+    }
+    const broken = verificationFailures(proposal.verification).length > 0;
+    if (broken && !settings.draftOnFailure) {
+        return none(open
+            ? `Left #${open.number} as it was: the new lock breaks hosts (see above)`
+            : 'Opened no pull request: the new lock breaks hosts (see above)');
+    }
+    const title = withGroup(settings.prTitle || settings.commitMessage, group);
+    const message = commitMessage(settings.commitMessage, group, proposal.diff);
+    let pull;
+    let operation;
+    let headSha;
+    if (open && (await holdsProposal(open, proposal, settings, github))) {
+        pull = open;
+        headSha = open.headSha;
+        operation = 'unchanged';
+        if (open.body !== body || open.title !== title)
+            await github.updatePull(open.number, { title, body });
+        logger.info(`#${open.number} already proposes this lock on top of ${settings.base}: nothing to push`);
+    }
+    else {
+        const branchExists = open !== undefined || (await github.branchHead(branch)) !== undefined;
+        headSha = await context.committer.commit({
+            branch,
+            branchExists,
+            baseSha: settings.baseSha,
+            path: settings.lockPath,
+            contents: proposal.newLockText,
+            headline: message.headline,
+            body: message.body,
+        });
+        logger.info(`Pushed ${headSha.slice(0, 7)} to ${branch}`);
+        if (open) {
+            await github.updatePull(open.number, { title, body });
+            pull = { ...open, headSha, title, body };
+            operation = 'updated';
+        }
+        else {
+            pull = await github.createPull({ branch, base: settings.base, title, body, draft: broken });
+            operation = 'created';
+            await publish_decorate(pull, settings, context);
+        }
+    }
+    if (open && open.draft !== broken) {
+        await github.markDraft(pull, broken).catch((error) => {
+            context.warn(`Could not ${broken ? 'turn #' : 'mark #'}${pull.number}${broken ? ' into a draft' : ' ready for review'}: ${errors_stringifyError(error)}`, 'lock-update');
+        });
+        pull = { ...pull, draft: broken };
+    }
+    const dispatched = operation === 'unchanged' ? false : await dispatch(branch, settings, context);
+    const autoMerge = broken
+        ? await keepFromMerging(pull, context)
+        : await mergeWhenGreen(pull, headSha, settings, context);
+    const what = { created: 'Opened', updated: 'Updated', unchanged: 'Kept' }[operation];
+    return {
+        operation,
+        pullRequest: { number: pull.number, url: pull.url, draft: pull.draft },
+        autoMerge,
+        dispatched,
+        note: `${what} #${pull.number}${broken ? ' as a draft, since the lock breaks hosts' : ''}`,
+    };
+}
+function none(note) {
+    return { operation: 'none', autoMerge: 'off', dispatched: false, note };
+}
+/** The open pull request already holds this exact lock, on top of the current base. */
+async function holdsProposal(pull, proposal, settings, github) {
+    const parents = await github.commitParents(pull.headSha);
+    if (parents.length !== 1 || parents[0] !== settings.baseSha)
+        return false;
+    return sameLock(await github.fileAt(pull.headSha, settings.lockPath), proposal.newLockText);
+}
+/** Labels, reviewers and assignees, on a new pull request; a refusal here warns, it does not fail. */
+async function publish_decorate(pull, settings, context) {
+    const steps = [
+        ['label', () => context.github.addLabels(pull.number, settings.labels)],
+        ['request reviews on', () => context.github.requestReviewers(pull.number, settings.reviewers)],
+        ['assign', () => context.github.addAssignees(pull.number, settings.assignees)],
+    ];
+    for (const [doing, step] of steps) {
+        try {
+            await step();
+        }
+        catch (error) {
+            context.warn(`Could not ${doing} #${pull.number}: ${errors_stringifyError(error)}`, 'lock-update');
+        }
+    }
+}
+async function dispatch(branch, settings, context) {
+    if (!settings.dispatchWorkflow)
+        return false;
+    try {
+        await context.github.dispatchWorkflow(settings.dispatchWorkflow, branch);
+        context.logger.info(`Dispatched ${settings.dispatchWorkflow} on ${branch}`);
+        return true;
+    }
+    catch (error) {
+        context.warn(`Could not dispatch ${settings.dispatchWorkflow} on ${branch}, so its checks do not run: ${errors_stringifyError(error)} ` +
+            '(the workflow needs `on: workflow_dispatch`, the job `permissions: actions: write`)', 'lock-update: dispatch-workflow');
+        return false;
+    }
+}
+async function keepFromMerging(pull, context) {
+    if (pull.autoMergeEnabled) {
+        await context.github.disableAutoMerge(pull).catch((error) => {
+            context.warn(`Could not turn off auto-merge on #${pull.number}: ${errors_stringifyError(error)}`, 'lock-update');
+        });
+    }
+    return 'skipped-draft';
+}
+async function mergeWhenGreen(pull, headSha, settings, context) {
+    if (!settings.autoMerge)
+        return 'off';
+    if (pull.autoMergeEnabled && pull.headSha === headSha)
+        return 'already-enabled';
+    const answer = await context.github.enableAutoMerge(pull, settings.mergeMethod, headSha);
+    switch (answer.outcome) {
+        case 'enabled':
+            context.logger.info(`Auto-merge (${settings.mergeMethod}) enabled on #${pull.number}`);
+            return 'enabled';
+        case 'clean':
+            await context.github.merge(pull, settings.mergeMethod, headSha);
+            context.logger.info(`#${pull.number} could merge at once (no required checks pending): merged it`);
+            return 'merged';
+        case 'not-allowed':
+            context.warn(`Auto-merge is not allowed in ${context.github.slug}, so #${pull.number} stays open: turn on Settings → ` +
+                'General → Pull Requests → "Allow auto-merge", or set `auto-merge: false`', 'lock-update: auto-merge');
+            return 'not-allowed';
+        case 'refused':
+            context.warn(`GitHub did not enable auto-merge on #${pull.number}: ${answer.message}`, 'lock-update: auto-merge');
+            return 'refused';
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/lock/run.js
+
+
+
+
+
+
+
+
+
+function repositoryPath(flakePath) {
+    const parts = flakePath.split(/[\\/]+/).filter((part) => part !== '' && part !== '.');
+    return [...parts, LOCK_FILE].join('/');
+}
+function breakage(proposal) {
+    const failures = verificationFailures(proposal.verification);
+    if (failures.length === 0)
+        return undefined;
+    const doing = proposal.verification.level === 'build' ? 'build' : 'evaluate';
+    const group = proposal.plan.group ? ` (group ${proposal.plan.group})` : '';
+    const [first] = failures;
+    if (failures.length === 1 && first) {
+        return `Host ${first.host} does not ${doing} with the updated flake.lock${group}: ${first.error ?? ''}`;
+    }
+    const names = failures.map((host) => host.host).join(', ');
+    return `${failures.length} hosts do not ${doing} with the updated flake.lock${group} (${names}); ${first?.host}: ${first?.error ?? ''}`;
+}
+/**
+ * The whole lock update: plan the groups, update and verify each locally with Nix, then (unless
+ * this is a dry run) bring each group's pull request in line, and report.
+ */
+async function runLockUpdate(settings, dependencies) {
+    const { nix, logger, signal } = dependencies;
+    const lockPath = repositoryPath(settings.flakePath);
+    const oldLockText = await readLockText(settings.flakeDir, settings.flakePath);
+    const oldLock = FlakeLock.parse(oldLockText, lockPath);
+    const plans = planUpdates({
+        directInputs: oldLock.directInputNames(),
+        inputs: settings.inputs,
+        groups: settings.groups,
+        branch: settings.branch,
+        hasInputPath: (path) => oldLock.resolve(path.split('/')) !== undefined,
+    });
+    const local = { nix, flakeDir: settings.flakeDir, verify: settings.verify, logger, signal };
+    const needsBaseline = plans.some((plan) => plan.inputs === 'all' || plan.inputs.length > 0);
+    const baseline = needsBaseline ? await evaluateBaseline(local) : undefined;
+    const annotations = [];
+    // Published as annotations by whoever runs this (the runner prints them as warnings).
+    const warn = (message, title) => {
+        annotations.push({ level: 'warning', title, message });
+    };
+    const proposals = [];
+    for (const plan of plans) {
+        if (plan.inputs !== 'all' && plan.inputs.length === 0) {
+            logger.info(`Group ${plan.group}: no input of this flake matches it, nothing to update`);
+            proposals.push(undefined);
+            continue;
+        }
+        proposals.push(await proposeUpdate(plan, oldLockText, baseline, local));
+    }
+    // With one proposal the checkout keeps its lock for later steps; several differ, so none is kept.
+    const kept = proposals.filter((proposal) => proposal !== undefined);
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(settings.flakeDir, LOCK_FILE), kept.length === 1 ? (kept[0]?.newLockText ?? oldLockText) : oldLockText);
+    const stale = findStale(oldLock, proposals, settings, dependencies.now());
+    annotations.push(...stale.map((input) => staleAnnotation(input, lockPath)));
+    const failures = [];
+    const groups = [];
+    let remote;
+    for (const [index, plan] of plans.entries()) {
+        const proposal = proposals[index];
+        const outcome = {
+            ...(plan.group ? { group: plan.group } : {}),
+            branch: plan.branch,
+            body: '',
+            publication: {
+                operation: 'none',
+                autoMerge: 'off',
+                dispatched: false,
+                note: 'No input matches this group',
+            },
+        };
+        groups.push(outcome);
+        if (!proposal)
+            continue;
+        outcome.proposal = proposal;
+        const broken = breakage(proposal);
+        if (broken) {
+            annotations.push(...breakageAnnotations(proposal, settings.onVerifyFailure));
+            if (settings.onVerifyFailure === 'fail')
+                failures.push(broken);
+        }
+        if (!isEmptyDiff(proposal.diff)) {
+            outcome.body = renderPullRequestBody({
+                proposal,
+                stale: stale.filter((input) => planCovers(proposal, input.input)),
+                flakePath: settings.flakePath,
+                staleDays: settings.staleDays,
+                ...(settings.runUrl ? { runUrl: settings.runUrl } : {}),
+            });
+        }
+        if (settings.dryRun) {
+            outcome.publication.note = isEmptyDiff(proposal.diff)
+                ? 'Nothing to update: every input is already at its newest revision'
+                : 'Dry run: nothing pushed, no pull request touched';
+            continue;
+        }
+        remote ??= await connect(settings, lockPath, dependencies);
+        const connection = remote;
+        outcome.publication = await logger.group(`Pull request from ${plan.branch}`, () => publishProposal(proposal, outcome.body, {
+            base: connection.base,
+            baseSha: connection.baseSha,
+            baseLockText: connection.baseLock,
+            lockPath,
+            commitMessage: settings.commitMessage,
+            ...(settings.prTitle ? { prTitle: settings.prTitle } : {}),
+            labels: settings.labels,
+            reviewers: settings.reviewers,
+            assignees: settings.assignees,
+            autoMerge: settings.autoMerge,
+            mergeMethod: settings.mergeMethod,
+            draftOnFailure: settings.onVerifyFailure === 'draft',
+            ...(settings.dispatchWorkflow ? { dispatchWorkflow: settings.dispatchWorkflow } : {}),
+        }, { github: connection.api, committer: connection.committer, logger, warn }));
+        logger.info(outcome.publication.note);
+    }
+    return { groups, stale, annotations, ...(failures.length > 0 ? { failure: failures.join(' · ') } : {}) };
+}
+async function connect(settings, lockPath, dependencies) {
+    const { api, committer } = dependencies.github();
+    const base = settings.base || (await api.defaultBranch());
+    const baseSha = await api.branchHead(base);
+    if (!baseSha)
+        throw new UserError(`Input 'base' is '${base}', a branch ${api.slug} does not have`);
+    const baseLock = await api.fileAt(baseSha, lockPath);
+    return { api, committer, base, baseSha, ...(baseLock !== undefined ? { baseLock } : {}) };
+}
+function staleAnnotation(input, lockPath) {
+    return {
+        level: 'warning',
+        title: 'lock-update: stale input',
+        file: lockPath,
+        message: `Input '${input.input}' is still locked to a revision from ${input.date.slice(0, 10)} ` +
+            `(${input.ageDays} days old): does it follow a branch nobody maintains any more?`,
+    };
+}
+/** One annotation per broken host, with Nix's error: errors when the step fails, else warnings. */
+function breakageAnnotations(proposal, policy) {
+    const doing = proposal.verification.level === 'build' ? 'build' : 'evaluate';
+    return verificationFailures(proposal.verification).map((host) => ({
+        level: policy === 'draft' ? 'warning' : 'error',
+        title: `lock-update: ${host.host} breaks`,
+        message: `${host.host} does not ${doing} with the updated flake.lock:\n${host.error ?? ''}`,
+    }));
+}
+function planCovers(proposal, input) {
+    return proposal.plan.inputs === 'all' || proposal.plan.inputs.includes(input);
+}
+/** Inputs in scope whose lock, after the update, is still older than `stale-days`. */
+function findStale(oldLock, proposals, settings, now) {
+    const stale = new Map();
+    for (const proposal of proposals) {
+        if (!proposal)
+            continue;
+        const scope = proposal.plan.inputs === 'all' ? undefined : proposal.plan.inputs;
+        for (const input of staleInputs(proposal.newLock, settings.staleDays, now, scope))
+            stale.set(input.input, input);
+    }
+    if (proposals.every((proposal) => proposal === undefined))
+        return [];
+    return oldLock.directInputNames().flatMap((name) => {
+        const input = stale.get(name);
+        return input ? [input] : [];
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/lock/summary.js
+
+
+
+
+const AUTO_MERGE = {
+    enabled: '✅ enabled',
+    'already-enabled': '✅ enabled',
+    merged: '✅ merged',
+    'not-allowed': '⚠️ not allowed here',
+    refused: '⚠️ refused',
+    'skipped-draft': '— draft',
+    off: '—',
+};
+function inputsCell(outcome) {
+    const diff = outcome.proposal?.diff;
+    if (!diff || isEmptyDiff(diff))
+        return 'none';
+    const transitive = diff.transitive.length > 0 ? ` (+${diff.transitive.length} of inputs)` : '';
+    return `${diff.direct.length}${transitive}`;
+}
+function hostsCell(outcome) {
+    const verification = outcome.proposal?.verification;
+    if (!verification || verification.level === 'none')
+        return '—';
+    const failed = verificationFailures(verification).length;
+    const changed = verification.hosts.filter((host) => host.status !== 'unchanged' && host.status !== 'failed').length;
+    const verb = verification.level === 'build' ? 'build' : 'evaluate';
+    return failed > 0
+        ? `❌ ${failed} of ${verification.hosts.length} fail`
+        : `✅ ${verification.hosts.length} ${verb} · ${changed} change`;
+}
+function pullCell(outcome) {
+    const { operation, pullRequest } = outcome.publication;
+    if (!pullRequest)
+        return outcome.publication.note;
+    return `[#${pullRequest.number}](${pullRequest.url}) ${operation}${pullRequest.draft ? ' (draft)' : ''}`;
+}
+function groupDetails(outcome, open) {
+    const proposal = outcome.proposal;
+    if (!proposal || isEmptyDiff(proposal.diff))
+        return '';
+    const title = outcome.group ? `Group ${outcome.group}` : 'Inputs';
+    return details(`<b>${title}</b>: ${inputsCell(outcome)} updated`, blocks(proposal.diff.direct.length > 0 && inputsTable(proposal.diff.direct, { links: true, bold: true }), proposal.diff.transitive.length > 0 &&
+        details(`${proposal.diff.transitive.length} inputs of inputs`, inputsTable(proposal.diff.transitive, { links: true, bold: false })), hostsSection(proposal.verification)), open);
+}
+/** The job summary: one row per group, then each group's inputs and hosts, then stale inputs. */
+function renderSummary(result, options) {
+    const grouped = result.groups.some((outcome) => outcome.group !== undefined);
+    const rows = result.groups.map((outcome) => [
+        ...(grouped ? [outcome.group ?? ''] : []),
+        inputsCell(outcome),
+        hostsCell(outcome),
+        pullCell(outcome),
+        AUTO_MERGE[outcome.publication.autoMerge],
+    ]);
+    const header = [...(grouped ? ['Group'] : []), 'Inputs updated', 'Hosts', 'Pull request', 'Auto-merge'];
+    const changed = result.groups.filter((outcome) => outcome.proposal && !isEmptyDiff(outcome.proposal.diff));
+    return blocks(heading(2, `🔄 flake.lock update${options.dryRun ? ' (dry run: nothing pushed)' : ''}`), result.failure !== undefined && `❌ ${result.failure.split('\n')[0]}`, table(header, rows), changed.length === 0 && 'Nothing to update: every input is already at its newest revision.', ...changed.map((outcome, index) => groupDetails(outcome, index === 0 && changed.length === 1)), staleSection(result.stale, options.staleDays));
+}
+
+;// CONCATENATED MODULE: ./.build/actions/lock-update.js
+
+
+
+
+
+
+
+
+
+
+
+
+const lockUpdateAction = defineAction({
+    name: 'lock-update',
+    inputs: lockUpdateInputs,
+    outputs: LOCK_UPDATE_OUTPUTS,
+    async run(settings, { context, logger, signal }) {
+        const runner = new SpawnProcessRunner(logger);
+        const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
+        const repository = parseRepository(context.repository ?? '');
+        const runUrl = context.repository && context.runId
+            ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
+            : undefined;
+        const github = () => {
+            if (!repository) {
+                throw new UserError('GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`');
+            }
+            const client = createGitHubClient({
+                token: settings.token,
+                apiUrl: context.apiUrl,
+                ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+                logger,
+            });
+            const api = new LockUpdateGitHub(client, repository, logger);
+            const committer = settings['commit-mode'] === 'git'
+                ? new GitCommitter({
+                    runner,
+                    workspace: context.workspace,
+                    token: settings.token,
+                    serverUrl: context.serverUrl,
+                    logger,
+                    tempDir: context.runnerTemp,
+                    signal,
+                })
+                : new ApiCommitter(api);
+            return { api, committer };
+        };
+        const result = await runLockUpdate({
+            flakePath: settings.path,
+            flakeDir: (0,external_node_path_namespaceObject.resolve)(context.workspace, settings.path),
+            ...(settings.inputs ? { inputs: settings.inputs } : {}),
+            ...(settings.groups ? { groups: settings.groups } : {}),
+            ...(settings.base ? { base: settings.base } : {}),
+            branch: settings.branch,
+            commitMessage: settings['commit-message'],
+            ...(settings['pr-title'] ? { prTitle: settings['pr-title'] } : {}),
+            labels: settings['pr-labels'] ?? [],
+            reviewers: settings['pr-reviewers'] ?? [],
+            assignees: settings['pr-assignees'] ?? [],
+            autoMerge: settings['auto-merge'],
+            mergeMethod: settings['merge-method'],
+            verify: settings.verify,
+            onVerifyFailure: settings['on-verify-failure'],
+            ...(settings['dispatch-workflow'] ? { dispatchWorkflow: settings['dispatch-workflow'] } : {}),
+            staleDays: settings['stale-days'],
+            dryRun: settings['dry-run'],
+            ...(runUrl ? { runUrl } : {}),
+        }, { nix, logger, github, now: () => new Date(), signal });
+        return {
+            outputs: lockUpdateOutputs(result),
+            summary: renderSummary(result, { dryRun: settings['dry-run'], staleDays: settings['stale-days'] }),
+            annotations: result.annotations,
+            ...(result.failure ? { failure: result.failure } : {}),
+        };
+    },
+});
+
 ;// CONCATENATED MODULE: ./.build/report/inputs.js
 
 const REPORT_FAIL_LEVELS = ['failure', 'never'];
@@ -60789,7 +63811,7 @@ function pullRequestNumber(event) {
 
 /** A step summary may hold 1 MiB; this leaves room for the bytes emoji take. */
 const SUMMARY_LIMIT = 900_000;
-function footer(context) {
+function report_footer(context) {
     const parts = ['flakeflow report'];
     if (context.sha)
         parts.push(`for ${context.sha.slice(0, 7)}`);
@@ -60810,7 +63832,7 @@ async function buildReport(settings, dependencies) {
     }
     const rows = reportRows(hosts, results);
     const failed = rows.filter((row) => row.status === 'failed').map((row) => row.host);
-    const end = footer(context);
+    const end = report_footer(context);
     const summary = renderReport(rows, { limit: SUMMARY_LIMIT, footer: end });
     const outcome = { rows, failed, summary };
     if (!settings.comment)

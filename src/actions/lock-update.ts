@@ -1,20 +1,84 @@
+import { resolve } from 'node:path';
 import { defineAction } from '../core/action.js';
-import { NotImplementedError } from '../core/errors.js';
+import { UserError } from '../core/errors.js';
+import { createGitHubClient, parseRepository } from '../core/github.js';
+import { SpawnProcessRunner } from '../core/process.js';
+import { ApiCommitter, GitCommitter } from '../lock/commit.js';
+import { LockUpdateGitHub } from '../lock/github.js';
 import { lockUpdateInputs } from '../lock/inputs.js';
+import { LOCK_UPDATE_OUTPUTS, lockUpdateOutputs } from '../lock/outputs.js';
+import { runLockUpdate } from '../lock/run.js';
+import { renderSummary } from '../lock/summary.js';
+import { NixCli } from '../nix/cli.js';
 
 export const lockUpdateAction = defineAction({
   name: 'lock-update',
   inputs: lockUpdateInputs,
-  outputs: [
-    'changed',
-    'updated-inputs',
-    'pull-request-number',
-    'pull-request-url',
-    'pull-request-operation',
-    'pull-requests',
-    'body',
-  ],
-  async run() {
-    throw new NotImplementedError('lock-update', 5);
+  outputs: LOCK_UPDATE_OUTPUTS,
+  async run(settings, { context, logger, signal }) {
+    const runner = new SpawnProcessRunner(logger);
+    const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
+    const repository = parseRepository(context.repository ?? '');
+    const runUrl =
+      context.repository && context.runId
+        ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
+        : undefined;
+    const github = () => {
+      if (!repository) {
+        throw new UserError(
+          'GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`',
+        );
+      }
+      const client = createGitHubClient({
+        token: settings.token,
+        apiUrl: context.apiUrl,
+        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+        logger,
+      });
+      const api = new LockUpdateGitHub(client, repository, logger);
+      const committer =
+        settings['commit-mode'] === 'git'
+          ? new GitCommitter({
+              runner,
+              workspace: context.workspace,
+              token: settings.token,
+              serverUrl: context.serverUrl,
+              logger,
+              tempDir: context.runnerTemp,
+              signal,
+            })
+          : new ApiCommitter(api);
+      return { api, committer };
+    };
+    const result = await runLockUpdate(
+      {
+        flakePath: settings.path,
+        flakeDir: resolve(context.workspace, settings.path),
+        ...(settings.inputs ? { inputs: settings.inputs } : {}),
+        ...(settings.groups ? { groups: settings.groups } : {}),
+        ...(settings.base ? { base: settings.base } : {}),
+        branch: settings.branch,
+        commitMessage: settings['commit-message'],
+        ...(settings['pr-title'] ? { prTitle: settings['pr-title'] } : {}),
+        labels: settings['pr-labels'] ?? [],
+        reviewers: settings['pr-reviewers'] ?? [],
+        assignees: settings['pr-assignees'] ?? [],
+        autoMerge: settings['auto-merge'],
+        mergeMethod: settings['merge-method'],
+        verify: settings.verify,
+        onVerifyFailure: settings['on-verify-failure'],
+        ...(settings['dispatch-workflow'] ? { dispatchWorkflow: settings['dispatch-workflow'] } : {}),
+        staleDays: settings['stale-days'],
+        dryRun: settings['dry-run'],
+        ...(runUrl ? { runUrl } : {}),
+      },
+      { nix, logger, github, now: () => new Date(), signal },
+    );
+    return {
+      outputs: lockUpdateOutputs(result),
+      summary: renderSummary(result, { dryRun: settings['dry-run'], staleDays: settings['stale-days'] }),
+      annotations: result.annotations,
+      ...(result.failure ? { failure: result.failure } : {}),
+    };
   },
 });

@@ -16,6 +16,8 @@ export interface RunOptions {
   /** Stream each output line to the log as it arrives (default true when `group` is set). */
   stream?: boolean;
   signal?: AbortSignal;
+  /** Called with each complete output line as it arrives, whether or not it is streamed to the log. */
+  onLine?: (line: string, from: 'stdout' | 'stderr') => void;
 }
 
 export interface ProcessResult {
@@ -94,12 +96,13 @@ export class SpawnProcessRunner implements ProcessRunner {
       let killTimer: NodeJS.Timeout | undefined;
 
       const emit = (which: 'stdout' | 'stderr', chunk: Buffer, flush = false) => {
-        if (!stream) return;
+        if (!stream && !options.onLine) return;
         const text = lineBuffers[which] + chunk.toString('utf8');
         const lines = text.split('\n');
         lineBuffers[which] = flush ? '' : (lines.pop() ?? '');
         for (const line of flush ? lines.filter((l) => l.length > 0) : lines) {
-          this.logger.info(this.secrets.redact(line));
+          options.onLine?.(line, which);
+          if (stream) this.logger.info(this.secrets.redact(line));
         }
       };
 

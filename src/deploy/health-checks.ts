@@ -25,3 +25,32 @@ export const healthChecksShape = z.strictObject({
 
 export type HealthCheck = z.output<typeof healthCheckShape>;
 export type HealthChecks = z.output<typeof healthChecksShape>;
+
+/** One node's check with the defaults filled in; only nodes with an `ssh` command or URLs have one. */
+export interface NodeHealthCheck {
+  ssh?: string;
+  http: string[];
+  timeoutMs: number;
+  retries: number;
+}
+
+/** Merges `defaults` and the node's entry field by field, the node's winning. */
+export function healthCheckFor(checks: HealthChecks | undefined, node: string): NodeHealthCheck | undefined {
+  if (checks === undefined) return undefined;
+  const merged = { ...checks.defaults, ...checks.nodes?.[node] };
+  if (merged.ssh === undefined && (merged.http ?? []).length === 0) return undefined;
+  return {
+    ...(merged.ssh === undefined ? {} : { ssh: merged.ssh }),
+    http: merged.http ?? [],
+    timeoutMs: merged.timeout ?? DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
+    retries: merged.retries ?? 0,
+  };
+}
+
+/** Node names `health-checks` configures that the flake does not define: most likely a typo. */
+export function unknownHealthCheckNodes(
+  checks: HealthChecks | undefined,
+  known: readonly string[],
+): string[] {
+  return Object.keys(checks?.nodes ?? {}).filter((name) => !known.includes(name));
+}

@@ -53,9 +53,6 @@ export const deployInputs = defineInputs({
         'boot installs the new generation for the next reboot; set one of them',
     });
   }
-  if (settings.strategy === 'waves' && settings.waves === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['waves'], message: "is required when 'strategy' is waves" });
-  }
   if (settings.strategy !== 'waves' && settings.waves !== undefined) {
     ctx.addIssue({
       code: 'custom',

@@ -1,0 +1,193 @@
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunContext } from '../core/action.js';
+import { UserError } from '../core/errors.js';
+import type { SettingsOf } from '../core/inputs.js';
+import type { Logger } from '../core/logger.js';
+import type { ProcessRunner } from '../core/process.js';
+import type { NixCli } from '../nix/cli.js';
+import { createNodeDeployer } from './deploy-node.js';
+import { activationBoundMs, type DeployRsFlags } from './deploy-rs.js';
+import type { DeploymentRecorder } from './github-deployments.js';
+import { healthCheckFor, unknownHealthCheckNodes } from './health-checks.js';
+import { fetchHttpProbe, type HttpProbe } from './health-probe.js';
+import type { deployInputs } from './inputs.js';
+import { readDeployNodes } from './nodes.js';
+import { describePlan, planRollout, type RolloutPlan } from './plan.js';
+import { executeRollout, type NodeResult } from './rollout.js';
+import {
+  type CleanupRegistry,
+  checkSshSettings,
+  nodeSshOptions,
+  prepareSshAccess,
+  type SshSettings,
+} from './ssh.js';
+
+export type DeploySettings = SettingsOf<typeof deployInputs>;
+
+/** Events that run code from a pull request, which must not reach the fleet unreviewed. */
+export const PULL_REQUEST_EVENTS = [
+  'pull_request',
+  'pull_request_target',
+  'pull_request_review',
+  'pull_request_review_comment',
+];
+
+/** What a deploy needs from its surroundings; tests pass real processes and fakes of the rest. */
+export interface DeployEnvironment {
+  context: Pick<RunContext, 'workspace' | 'runnerTemp' | 'eventName'>;
+  logger: Logger;
+  runner: ProcessRunner;
+  nix: NixCli;
+  cleanup: CleanupRegistry;
+  /** Aborted on cancellation: no node starts after it. */
+  signal: AbortSignal;
+  deployments?: DeploymentRecorder;
+  http?: HttpProbe;
+  now?: () => number;
+  /** Added to activation-timeout and confirm-timeout before a run counts as hung (default 30 s). */
+  activationMarginMs?: number;
+  /** Pause between health-check attempts (default 5 s). */
+  healthRetryDelayMs?: number;
+}
+
+export interface DeployOutcome {
+  plan: RolloutPlan;
+  results: NodeResult[];
+  startedAt: number;
+  finishedAt: number;
+  stoppedBecause?: string;
+  cancelled: boolean;
+  dryActivate: boolean;
+  /** The JSON report written under RUNNER_TEMP. */
+  reportFile: string;
+}
+
+/** Plans and runs a deploy-rs rollout of the flake's `deploy.nodes`, one deploy-rs process per node. */
+export async function deployFleet(settings: DeploySettings, env: DeployEnvironment): Promise<DeployOutcome> {
+  const { logger } = env;
+  const now = env.now ?? Date.now;
+  refuseUnsafeEvent(settings, env.context.eventName);
+  const ssh: SshSettings = {
+    ...(settings['ssh-private-key'] === undefined ? {} : { privateKey: settings['ssh-private-key'] }),
+    ...(settings['known-hosts'] === undefined ? {} : { knownHosts: settings['known-hosts'] }),
+    strictHostKeyChecking: settings['strict-host-key-checking'],
+    extraOptions: settings['ssh-opts'] ?? [],
+  };
+  checkSshSettings(ssh, logger);
+
+  const flakeDir = resolve(env.context.workspace, settings.path);
+  const nodes = await readDeployNodes(env.nix, flakeDir);
+  const unknownChecks = unknownHealthCheckNodes(
+    settings['health-checks'],
+    nodes.map((node) => node.name),
+  );
+  if (unknownChecks.length > 0) {
+    throw new UserError(
+      `Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`,
+    );
+  }
+  const plan = planRollout(
+    {
+      targets: settings.targets,
+      ...(settings.tags === undefined ? {} : { tags: settings.tags }),
+      strategy: settings.strategy,
+      ...(settings.waves === undefined ? {} : { waves: settings.waves }),
+      parallel: settings.parallel,
+      onFailure: settings['on-failure'],
+    },
+    nodes,
+  );
+  for (const line of describePlan(plan)) logger.info(line);
+
+  const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
+  const flags: DeployRsFlags = {
+    skipChecks: settings['skip-checks'],
+    dryActivate: settings['dry-activate'],
+    boot: settings.boot,
+    magicRollback: settings['magic-rollback'],
+    autoRollback: settings['auto-rollback'],
+    remoteBuild: settings['remote-build'],
+    ...(settings['confirm-timeout'] === undefined ? {} : { confirmTimeout: settings['confirm-timeout'] }),
+    ...(settings['activation-timeout'] === undefined
+      ? {}
+      : { activationTimeout: settings['activation-timeout'] }),
+    ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
+  };
+  let deployments = env.deployments;
+  if (deployments && flags.dryActivate) {
+    logger.info('dry-activate changes nothing on the nodes: no GitHub deployments are recorded');
+    deployments = undefined;
+  }
+  const deployOne = createNodeDeployer({
+    runner: env.runner,
+    logger,
+    command: settings['deploy-command'],
+    flakeDir,
+    flags,
+    flakeCheck: { passed: false },
+    sshOptions: (node) => nodeSshOptions(access, node),
+    sshUser: (node) => settings['ssh-user'] ?? node.sshUser,
+    healthCheck: (node) => healthCheckFor(settings['health-checks'], node.name),
+    health: {
+      runner: env.runner,
+      http: env.http ?? fetchHttpProbe,
+      retryDelayMs: env.healthRetryDelayMs ?? 5_000,
+      sleep: (ms) => sleep(ms),
+    },
+    boundMs: activationBoundMs(flags, env.activationMarginMs ?? 30_000),
+    ...(deployments ? { deployments } : {}),
+    background: (work) => recordings.push(work),
+    now,
+  });
+
+  const recordings: Promise<unknown>[] = [];
+  const startedAt = now();
+  const outcome = await executeRollout(plan, deployOne, env.signal);
+  const finishedAt = now();
+  if (recordings.length > 0) {
+    logger.info('Waiting for GitHub to record the deployment statuses');
+    await Promise.allSettled(recordings);
+  }
+  if (outcome.stoppedBecause) logger.info(`Rollout stopped: ${outcome.stoppedBecause}`);
+
+  const reportFile = join(env.context.runnerTemp, `flakeflow-deploy-report-${startedAt}.json`);
+  const result: DeployOutcome = {
+    plan,
+    results: outcome.results,
+    startedAt,
+    finishedAt,
+    cancelled: outcome.cancelled,
+    dryActivate: flags.dryActivate,
+    reportFile,
+    ...(outcome.stoppedBecause === undefined ? {} : { stoppedBecause: outcome.stoppedBecause }),
+  };
+  await writeFile(reportFile, `${JSON.stringify(reportJson(result), null, 2)}\n`);
+  return result;
+}
+
+function refuseUnsafeEvent(settings: DeploySettings, eventName: string): void {
+  if (!PULL_REQUEST_EVENTS.includes(eventName) || settings['allow-pull-request']) return;
+  throw new UserError(
+    `Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
+      "workflow_dispatch, or set 'allow-pull-request: true' if this is really wanted",
+  );
+}
+
+/** The report file: the `result` output with the plan and timing around it. */
+export function reportJson(outcome: DeployOutcome) {
+  return {
+    strategy: outcome.plan.strategy,
+    parallel: outcome.plan.parallel,
+    onFailure: outcome.plan.onFailure,
+    dryActivate: outcome.dryActivate,
+    startedAt: new Date(outcome.startedAt).toISOString(),
+    finishedAt: new Date(outcome.finishedAt).toISOString(),
+    durationMs: outcome.finishedAt - outcome.startedAt,
+    cancelled: outcome.cancelled,
+    stoppedBecause: outcome.stoppedBecause ?? null,
+    waves: outcome.plan.waves.map((wave) => wave.nodes.map((node) => node.name)),
+    nodes: outcome.results,
+  };
+}

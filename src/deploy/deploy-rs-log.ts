@@ -1,0 +1,154 @@
+/**
+ * Reads deploy-rs's stderr, which is its only report: `<emoji> <level> [deploy|activate|wait|revoke]
+ * [LEVEL] message` lines mixed with raw `switch-to-configuration` output. One deploy-rs process
+ * deploys one node here, so messages that omit the node name (deploy-rs#273) are never ambiguous.
+ */
+
+export type LogSource = 'deploy' | 'activate' | 'wait' | 'revoke';
+export type LogLevel = 'ERROR' | 'WARN' | 'INFO' | 'DEBUG' | 'TRACE';
+
+export interface DeployLogLine {
+  source: LogSource;
+  level: LogLevel;
+  message: string;
+}
+
+/** Where a node's deployment got to, in the order deploy-rs goes. */
+export type DeployPhase = 'checking' | 'evaluating' | 'building' | 'copying' | 'activating' | 'confirming';
+
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+const LINE = /^\S+\s+\S+\s+\[(deploy|activate|wait|revoke)\]\s+\[(ERROR|WARN|INFO|DEBUG|TRACE)\]\s?(.*)$/;
+
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI_ESCAPE, '');
+}
+
+/** A deploy-rs log line, or undefined for raw output (activation scripts, nix, the TOML plan). */
+export function parseLogLine(raw: string): DeployLogLine | undefined {
+  const match = LINE.exec(stripAnsi(raw).trim());
+  if (!match) return undefined;
+  return { source: match[1] as LogSource, level: match[2] as LogLevel, message: (match[3] ?? '').trim() };
+}
+
+const PHASE_MESSAGES: readonly [RegExp, DeployPhase][] = [
+  [/^Running checks for flake/, 'checking'],
+  [/^Evaluating flake/, 'evaluating'],
+  [/^Building profile/, 'building'],
+  [/^Copying profile/, 'copying'],
+  [/^Activating profile/, 'activating'],
+  [/^Creating activation waiter/, 'activating'],
+  [/^Success activating, attempting to confirm/, 'confirming'],
+];
+
+/** How deploy-rs ended a successful run, by the message it prints last. */
+const SUCCESS_MESSAGES = {
+  confirmed: /^Deployment confirmed\.$/,
+  activated: /^Success activating, done!$/,
+  boot: /^Success activating for next boot, done!$/,
+  dryActivated: /^Completed dry-activate!$/,
+};
+
+/** What the host itself did to undo the activation: real evidence of a rollback. */
+const ROLLBACK_EVIDENCE = [
+  /^De-activating due to error/,
+  /^Removing generation by ID/,
+  /^Attempting to re-activate/,
+];
+const CONFIRMATION_TIMEOUT = /Timeout elapsed for confirmation/;
+
+/** What one deploy-rs run said, gathered line by line as it prints. */
+export class DeployLog {
+  phase: DeployPhase | undefined;
+  /** Set once activation started: from here on, activation-timeout bounds the run. */
+  activationStarted = false;
+  success: keyof typeof SUCCESS_MESSAGES | undefined;
+  rolledBack = false;
+  confirmationTimedOut = false;
+  readonly errors: string[] = [];
+
+  /** Feeds one raw line; returns the new phase when the line moved the deployment on. */
+  feed(raw: string): DeployPhase | undefined {
+    const line = parseLogLine(raw);
+    if (!line) return undefined;
+    if (line.source !== 'deploy') this.activationStarted = true;
+    if (line.level === 'ERROR') this.errors.push(line.message);
+    if (CONFIRMATION_TIMEOUT.test(line.message)) this.confirmationTimedOut = true;
+    if (ROLLBACK_EVIDENCE.some((pattern) => pattern.test(line.message))) this.rolledBack = true;
+    for (const [outcome, pattern] of Object.entries(SUCCESS_MESSAGES)) {
+      if (pattern.test(line.message)) this.success = outcome as keyof typeof SUCCESS_MESSAGES;
+    }
+    if (line.source !== 'deploy') return undefined;
+    const phase = PHASE_MESSAGES.find(([pattern]) => pattern.test(line.message))?.[1];
+    if (phase === 'activating' || phase === 'confirming') this.activationStarted = true;
+    if (phase === undefined || phase === this.phase) return undefined;
+    this.phase = phase;
+    return phase;
+  }
+
+  /** The last error deploy-rs printed that says more than "rolled back" (printed even when nothing was, #241). */
+  get lastError(): string | undefined {
+    const telling = this.errors.filter((error) => !/failed, rolled back to previous generation$/.test(error));
+    return telling.at(-1) ?? this.errors.at(-1);
+  }
+}
+
+export type NodeDeployStatus = 'deployed' | 'dry-activated' | 'failed' | 'rolled-back';
+
+export interface DeployVerdict {
+  status: NodeDeployStatus;
+  message: string;
+}
+
+export interface DeployRunFacts {
+  exitCode: number | null;
+  /** Set when flakeflow stopped a run that outlived its activation bound. */
+  hungAfterMs?: number;
+  dryActivate: boolean;
+}
+
+/**
+ * Judges one node's run by its log first and its exit code second: deploy-rs can exit 0 after the
+ * host rolled itself back (#214), and old releases exit 0 after a failed activation.
+ */
+export function judgeDeployRun(log: DeployLog, facts: DeployRunFacts): DeployVerdict {
+  const exitNote = facts.exitCode === 0 ? ' (deploy-rs exited 0 nonetheless)' : '';
+  if (facts.hungAfterMs !== undefined) {
+    return {
+      status: 'failed',
+      message:
+        `timeout: no result ${Math.round(facts.hungAfterMs / 1000)} s after activation started, so flakeflow ` +
+        'stopped deploy-rs; without a confirmation, magic rollback returns the node to its previous generation',
+    };
+  }
+  if (log.confirmationTimedOut) {
+    return {
+      status: 'rolled-back',
+      message: `confirmation timed out: the node rolled back to its previous generation${exitNote}`,
+    };
+  }
+  if (log.rolledBack) {
+    const cause = log.lastError ? `: ${log.lastError}` : '';
+    return { status: 'rolled-back', message: `activation failed, the node rolled back${cause}${exitNote}` };
+  }
+  if (facts.exitCode !== 0) {
+    const where = log.phase ? ` while ${log.phase}` : '';
+    const how = facts.exitCode === null ? 'was killed' : `exited with code ${facts.exitCode}`;
+    return {
+      status: 'failed',
+      message: `deploy-rs ${how}${where}${log.lastError ? `: ${log.lastError}` : ''}`,
+    };
+  }
+  if (log.errors.length > 0) {
+    return { status: 'failed', message: `deploy-rs reported an error${exitNote}: ${log.lastError}` };
+  }
+  if (log.success === undefined || (facts.dryActivate && log.success !== 'dryActivated')) {
+    return { status: 'failed', message: 'deploy-rs exited 0 but never reported a successful activation' };
+  }
+  const done: Record<typeof log.success, DeployVerdict> = {
+    confirmed: { status: 'deployed', message: 'activated and confirmed' },
+    activated: { status: 'deployed', message: 'activated (magic rollback off: not confirmed)' },
+    boot: { status: 'deployed', message: 'installed as the boot default; active after the next reboot' },
+    dryActivated: { status: 'dry-activated', message: 'dry activation showed what would change' },
+  };
+  return done[log.success];
+}

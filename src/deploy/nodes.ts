@@ -1,0 +1,106 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../core/errors.js';
+import type { NixCli, NixRunOptions } from '../nix/cli.js';
+import { NixError } from '../nix/errors.js';
+
+/** A node of the flake's `deploy.nodes`, with what flakeflow reads besides deploy-rs's own schema. */
+export interface DeployNode {
+  name: string;
+  hostname: string;
+  /** `tags = [ … ]` on the node: deploy-rs ignores it, flakeflow selects by it (`@tag`). */
+  tags: string[];
+  /** `wave = N` on the node: the order of `strategy: waves`. */
+  wave?: number;
+  /** The node's `sshUser`, or the deploy-level one. */
+  sshUser?: string;
+  /**
+   * `sshOpts` of the deploy level, the node and its profiles, appended as deploy-rs does. A `--ssh-opts`
+   * flag replaces them all, so flakeflow passes them again with its own.
+   */
+  sshOpts: string[];
+}
+
+/**
+ * Picks out the few attributes flakeflow needs, so evaluation never touches a profile's `path`
+ * (which would evaluate every host's whole system).
+ */
+const PICK_NODES = `deploy: {
+  sshUser = deploy.sshUser or null;
+  sshOpts = deploy.sshOpts or [ ];
+  nodes =
+    if deploy ? nodes then
+      builtins.mapAttrs (name: node: {
+        hostname = node.hostname or null;
+        tags = node.tags or [ ];
+        wave = node.wave or null;
+        sshUser = node.sshUser or null;
+        sshOpts =
+          (node.sshOpts or [ ])
+          ++ builtins.concatLists (
+            map (profile: profile.sshOpts or [ ]) (builtins.attrValues (node.profiles or { }))
+          );
+      }) deploy.nodes
+    else null;
+}`;
+
+const optionalString = z.string({ error: 'must be a string' }).nullable();
+const stringList = z.array(z.string(), { error: 'must be a list of strings' });
+
+const picked = z.object({
+  sshUser: optionalString,
+  sshOpts: stringList,
+  nodes: z
+    .record(
+      z.string(),
+      z.object({
+        hostname: z
+          .string({ error: 'must be a string: deploy-rs needs it to reach the node' })
+          .min(1, 'must not be empty'),
+        tags: z.array(z.string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
+          error: 'must be a list of strings',
+        }),
+        wave: z.int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').nullable(),
+        sshUser: optionalString,
+        sshOpts: stringList,
+      }),
+    )
+    .nullable(),
+});
+
+/** Reads `deploy.nodes` of the flake in `flakeDir` with one evaluation. */
+export async function readDeployNodes(
+  nix: NixCli,
+  flakeDir: string,
+  options: NixRunOptions = {},
+): Promise<DeployNode[]> {
+  let value: unknown;
+  try {
+    value = await nix.evalJson(`${resolve(flakeDir)}#deploy`, { ...options, apply: PICK_NODES });
+  } catch (error) {
+    if (error instanceof NixError && /does not provide attribute '[^']*deploy'/.test(error.nixMessage)) {
+      throw new UserError(
+        `The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`,
+      );
+    }
+    throw error;
+  }
+  const checked = picked.safeParse(value);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
+    throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+  }
+  const { nodes, sshUser, sshOpts } = checked.data;
+  if (nodes === null || Object.keys(nodes).length === 0) {
+    throw new UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
+  }
+  return Object.entries(nodes).map(([name, node]) => ({
+    name,
+    hostname: node.hostname,
+    tags: node.tags,
+    ...(node.wave === null ? {} : { wave: node.wave }),
+    ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) as string }),
+    sshOpts: [...sshOpts, ...node.sshOpts],
+  }));
+}

@@ -1,0 +1,35 @@
+import { shortRev } from './body.js';
+import type { InputChange, LockDiff, LockedRevision } from './diff.js';
+
+const MESSAGE_LINES = 100;
+
+export interface CommitMessage {
+  headline: string;
+  body: string;
+}
+
+function describe(revision: LockedRevision | undefined): string {
+  if (!revision) return '(none)';
+  if (revision.follows !== undefined) return `follows '${revision.follows}'`;
+  const id = revision.rev ? shortRev(revision.rev) : (revision.narHash ?? '?');
+  return revision.date ? `${id} (${revision.date.slice(0, 10)})` : id;
+}
+
+function line(change: InputChange): string {
+  if (change.kind === 'added') return `• Added input '${change.input}': ${describe(change.to)}`;
+  if (change.kind === 'removed') return `• Removed input '${change.input}'`;
+  return `• Updated input '${change.input}': ${describe(change.from)} → ${describe(change.to)}`;
+}
+
+/** `flake.lock: update`, plus the group when there are groups. */
+export function withGroup(text: string, group: string | undefined): string {
+  return group ? `${text} (${group})` : text;
+}
+
+/** The update commit's message: the headline, then one line per input, as `nix flake update` lists them. */
+export function commitMessage(headline: string, group: string | undefined, diff: LockDiff): CommitMessage {
+  const changes = [...diff.direct, ...diff.transitive];
+  const lines = changes.slice(0, MESSAGE_LINES).map(line);
+  if (changes.length > MESSAGE_LINES) lines.push(`…and ${changes.length - MESSAGE_LINES} more`);
+  return { headline: withGroup(headline, group), body: `Flake lock file updates:\n\n${lines.join('\n')}` };
+}
