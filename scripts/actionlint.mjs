@@ -13,10 +13,11 @@ for (const folder of folders) {
   for (const entry of entries) if (/\.ya?ml$/.test(entry)) files.push(join(root, folder, entry));
 }
 
-const lint = await createLinter();
 let problems = 0;
 for (const file of files.sort()) {
   const path = relative(root, file);
+  // One linter per file: the wasm build corrupts its memory across calls and can abort on a later file.
+  const lint = await createLinter();
   for (const result of lint(await readFile(file, 'utf8'), path)) {
     problems += 1;
     console.error(`${path}:${result.line}:${result.column}: ${result.message} [${result.kind}]`);

@@ -57645,6 +57645,2476 @@ function githubDeployments(settings, context, logger) {
     });
 }
 
+;// CONCATENATED MODULE: ./.build/gate/annotations.js
+/** `deadnix`, `statix W03 manual_inherit`, `format`, `flake-check`: what GitHub shows above the message. */
+function annotationTitle(finding) {
+    if (finding.check === 'statix')
+        return `statix ${finding.rule}`;
+    return finding.check;
+}
+/** The message, with statix's fix spelt out: a reader on a phone sees what to write instead. */
+function annotationMessage(finding) {
+    if (finding.check === 'statix' && finding.fix) {
+        const replacement = finding.fix.replacement.trim();
+        if (replacement)
+            return `${finding.message}\nSuggested: ${replacement}`;
+    }
+    return finding.message;
+}
+/**
+ * One workflow-command annotation per finding. Columns only when the span stays on one line: GitHub
+ * ignores them otherwise.
+ */
+function findingAnnotation(finding) {
+    const annotation = {
+        level: finding.severity,
+        message: annotationMessage(finding),
+        title: annotationTitle(finding),
+        file: finding.file,
+    };
+    if (finding.line === undefined)
+        return annotation;
+    annotation.line = finding.line;
+    const endLine = finding.endLine ?? finding.line;
+    if (endLine !== finding.line) {
+        annotation.endLine = endLine;
+        return annotation;
+    }
+    if (finding.column !== undefined) {
+        annotation.column = finding.column;
+        if (finding.endColumn !== undefined && finding.endColumn > finding.column) {
+            annotation.endColumn = finding.endColumn;
+        }
+    }
+    return annotation;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/findings.js
+const SEVERITIES = ['error', 'warning', 'notice'];
+function countBySeverity(findings) {
+    const counts = { error: 0, warning: 0, notice: 0 };
+    for (const finding of findings)
+        counts[finding.severity] += 1;
+    return counts;
+}
+const RANK = { error: 3, warning: 2, notice: 1 };
+/** Whether a finding of this severity fails the gate at `fail-on`. */
+function failsAt(severity, failOn) {
+    if (failOn === 'never')
+        return false;
+    return RANK[severity] >= RANK[failOn];
+}
+/** By file, then line and column, then check: the order of the summary and the annotations. */
+function compareFindings(a, b) {
+    if (a.file !== b.file)
+        return a.file < b.file ? -1 : 1;
+    const byLine = (a.line ?? 0) - (b.line ?? 0);
+    if (byLine !== 0)
+        return byLine;
+    const byColumn = (a.column ?? 0) - (b.column ?? 0);
+    if (byColumn !== 0)
+        return byColumn;
+    return a.check < b.check ? -1 : a.check > b.check ? 1 : 0;
+}
+/** `2 errors, 1 warning`, leaving out zero counts; `no findings` when all are zero. */
+function describeCounts(counts) {
+    const parts = SEVERITIES.filter((severity) => counts[severity] > 0).map((severity) => `${counts[severity]} ${severity}${counts[severity] === 1 ? '' : 's'}`);
+    return parts.length > 0 ? parts.join(', ') : 'no findings';
+}
+
+;// CONCATENATED MODULE: ./.build/gate/git.js
+
+
+/**
+ * The few git questions the gate asks about the checkout. It only reads: it never changes the index,
+ * HEAD or the work tree (fetching a missing base commit adds objects, nothing else).
+ */
+class CheckoutGit {
+    runner;
+    dir;
+    signal;
+    constructor(runner, dir, signal) {
+        this.runner = runner;
+        this.dir = dir;
+        this.signal = signal;
+    }
+    /** The work tree's root, or undefined when `dir` is not in a git repository (or git is missing). */
+    async topLevel() {
+        try {
+            const result = await this.git(['rev-parse', '--show-toplevel']);
+            return succeeded(result) ? result.stdout.trim() : undefined;
+        }
+        catch {
+            return undefined;
+        }
+    }
+    async resolveCommit(revision) {
+        const result = await this.git([
+            'rev-parse',
+            '--verify',
+            '--quiet',
+            '--end-of-options',
+            `${revision}^{commit}`,
+        ]);
+        return succeeded(result) ? result.stdout.trim() : undefined;
+    }
+    /** Fetches one commit from `origin` without its history, as a shallow CI checkout lacks the base. */
+    async fetchCommit(sha) {
+        return this.git(['fetch', '--no-tags', '--no-recurse-submodules', '--depth=1', 'origin', sha]);
+    }
+    async mergeBase(a, b) {
+        const result = await this.git(['merge-base', a, b]);
+        return succeeded(result) ? result.stdout.trim() : undefined;
+    }
+    /** Parents as the commit object names them, which a shallow clone's `HEAD^1` cannot show. */
+    async parents(revision) {
+        const result = await this.git(['cat-file', 'commit', revision]);
+        if (!succeeded(result))
+            return [];
+        const header = result.stdout.split('\n\n')[0] ?? '';
+        return [...header.matchAll(/^parent ([0-9a-f]{40,64})$/gm)].map((match) => match[1]);
+    }
+    /**
+     * Files that differ between `from` and the work tree under `pathspec`, relative to the repository
+     * root, renames as their new name and deletions left out.
+     */
+    async changedFiles(from, pathspec) {
+        const result = await this.git([
+            'diff',
+            '--name-only',
+            '-z',
+            '--no-ext-diff',
+            '--find-renames',
+            '--diff-filter=d',
+            '--no-relative',
+            from,
+            '--',
+            pathspec,
+        ]);
+        if (!succeeded(result))
+            throw new Error(`git diff against ${from} failed: ${oneLine(result.stderr)}`);
+        return splitNul(result.stdout);
+    }
+    /** The unified diff between `from` and the work tree, paths relative to the repository root. */
+    async diff(from, pathspec) {
+        const result = await this.git([
+            'diff',
+            '--no-color',
+            '--no-ext-diff',
+            '--find-renames',
+            '--no-relative',
+            '-U3',
+            from,
+            '--',
+            pathspec,
+        ]);
+        if (!succeeded(result))
+            throw new Error(`git diff against ${from} failed: ${oneLine(result.stderr)}`);
+        return result.stdout;
+    }
+    /** Tracked and untracked-but-not-ignored files under `dir`, relative to it. */
+    async listFiles(patterns = []) {
+        const result = await this.git([
+            'ls-files',
+            '-z',
+            '--cached',
+            '--others',
+            '--exclude-standard',
+            '--',
+            ...patterns,
+        ]);
+        return succeeded(result) ? [...new Set(splitNul(result.stdout))] : undefined;
+    }
+    git(args) {
+        return this.runner.run('git', ['-c', 'core.quotepath=off', ...args], {
+            cwd: this.dir,
+            env: { GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' },
+            ...(this.signal ? { signal: this.signal } : {}),
+        });
+    }
+}
+function splitNul(output) {
+    return output.split('\0').filter((entry) => entry.length > 0);
+}
+
+;// CONCATENATED MODULE: ./.build/gate/globs.js
+/**
+ * The `exclude` globs, matched the way .gitignore matches: against paths relative to the flake, a
+ * pattern without a slash matches a name at any depth, and a pattern that matches a directory leaves
+ * out everything under it. `*` and `?` stay within a path segment, `**` crosses them, `{a,b}` and
+ * `[...]` work as in a shell.
+ */
+class PathGlobs {
+    sources;
+    patterns;
+    constructor(sources) {
+        this.sources = sources;
+        this.patterns = sources.map(compileGlob);
+    }
+    get empty() {
+        return this.patterns.length === 0;
+    }
+    /** Whether `path` (relative, forward slashes) or one of its parent directories is excluded. */
+    matches(path) {
+        if (this.patterns.length === 0)
+            return false;
+        const segments = normalizePath(path).split('/');
+        for (let end = segments.length; end > 0; end -= 1) {
+            const candidate = segments.slice(0, end).join('/');
+            if (this.patterns.some((pattern) => pattern.test(candidate)))
+                return true;
+        }
+        return false;
+    }
+}
+/** `./a//b/` → `a/b`: the form tools and git print paths in differs. */
+function normalizePath(path) {
+    return path
+        .replace(/\\/g, '/')
+        .replace(/^(\.\/)+/, '')
+        .replace(/\/{2,}/g, '/')
+        .replace(/\/$/, '');
+}
+function compileGlob(source) {
+    let glob = source.trim().replace(/^(\.\/)+/, '');
+    const anchored = glob.startsWith('/') || glob.replace(/\/$/, '').includes('/');
+    glob = glob.replace(/^\/+/, '').replace(/\/+$/, '');
+    const body = translate(glob);
+    return new RegExp(anchored ? `^${body}$` : `^(?:.*/)?${body}$`);
+}
+function translate(glob) {
+    let out = '';
+    let braceDepth = 0;
+    for (let index = 0; index < glob.length; index += 1) {
+        const char = glob[index];
+        if (char === '*') {
+            if (glob[index + 1] === '*') {
+                const atSegmentStart = index === 0 || glob[index - 1] === '/';
+                const slashAfter = glob[index + 2] === '/';
+                index += 1;
+                if (atSegmentStart && slashAfter) {
+                    index += 1;
+                    out += '(?:.*/)?';
+                }
+                else {
+                    out += '.*';
+                }
+            }
+            else {
+                out += '[^/]*';
+            }
+        }
+        else if (char === '?') {
+            out += '[^/]';
+        }
+        else if (char === '[') {
+            const close = glob.indexOf(']', index + 2);
+            if (close === -1) {
+                out += '\\[';
+            }
+            else {
+                const inner = glob
+                    .slice(index + 1, close)
+                    .replace(/^!/, '^')
+                    .replace(/\\/g, '\\\\');
+                out += `[${inner}]`;
+                index = close;
+            }
+        }
+        else if (char === '{') {
+            braceDepth += 1;
+            out += '(?:';
+        }
+        else if (char === '}' && braceDepth > 0) {
+            braceDepth -= 1;
+            out += ')';
+        }
+        else if (char === ',' && braceDepth > 0) {
+            out += '|';
+        }
+        else {
+            out += char.replace(/[.+^$()|\\}\]]/g, '\\$&');
+        }
+    }
+    return out + ')'.repeat(braceDepth);
+}
+
+;// CONCATENATED MODULE: ./.build/gate/positions.js
+
+
+
+/** A file's lines as bytes, to turn the tools' byte columns into the character columns GitHub counts. */
+class SourceLines {
+    lines;
+    constructor(lines) {
+        this.lines = lines;
+    }
+    static fromText(text) {
+        const bytes = Buffer.from(text, 'utf8');
+        const lines = [];
+        let start = 0;
+        for (let index = 0; index < bytes.length; index += 1) {
+            if (bytes[index] === 0x0a) {
+                lines.push(bytes.subarray(start, index));
+                start = index + 1;
+            }
+        }
+        lines.push(bytes.subarray(start));
+        return new SourceLines(lines);
+    }
+    /** The line's text (1-based), without its line break. */
+    text(line) {
+        return this.lines[line - 1]?.toString('utf8').replace(/\r$/, '');
+    }
+    get lineCount() {
+        const last = this.lines[this.lines.length - 1];
+        return last && last.length === 0 ? this.lines.length - 1 : this.lines.length;
+    }
+    /** The 1-based character column of a 1-based byte column on `line`. */
+    charColumn(line, byteColumn) {
+        const bytes = this.lines[line - 1];
+        if (!bytes || byteColumn <= 1)
+            return byteColumn;
+        const prefix = bytes.subarray(0, Math.min(byteColumn - 1, bytes.length));
+        const beyond = byteColumn - 1 - prefix.length;
+        return prefix.toString('utf8').length + beyond + 1;
+    }
+    /** The 1-based line and byte column of a 0-based byte offset into the file. */
+    positionOf(offset) {
+        let remaining = offset;
+        for (let index = 0; index < this.lines.length; index += 1) {
+            const length = this.lines[index].length;
+            if (remaining <= length)
+                return { line: index + 1, column: remaining + 1 };
+            remaining -= length + 1;
+        }
+        const last = Math.max(1, this.lineCount);
+        return { line: last, column: (this.lines[last - 1]?.length ?? 0) + 1 };
+    }
+}
+/**
+ * Turns tool findings into gate findings: paths relative to the repository root (the flake may sit
+ * in a subdirectory), character columns instead of byte columns, byte offsets resolved to lines.
+ */
+async function locateFindings(found, flakeDir, 
+/** The flake directory relative to the repository root, `''` at the root. */
+prefix) {
+    const sources = new Map();
+    const source = (path) => {
+        let lines = sources.get(path);
+        if (!lines) {
+            lines = (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(flakeDir, path), 'utf8').then(SourceLines.fromText, () => undefined);
+            sources.set(path, lines);
+        }
+        return lines;
+    };
+    return Promise.all(found.map(async ({ path, offset, ...finding }) => {
+        const file = normalizePath(prefix ? external_node_path_namespaceObject.posix.join(prefix, path) : path);
+        const lines = await source(path);
+        if (!lines)
+            return { ...finding, file };
+        const located = { ...finding, file };
+        if (offset !== undefined && located.line === undefined) {
+            const start = offset === 'end' ? lines.positionOf(Number.MAX_SAFE_INTEGER) : lines.positionOf(offset.start);
+            located.line = start.line;
+            located.endLine = start.line;
+            located.column = start.column;
+            if (offset !== 'end') {
+                const end = lines.positionOf(offset.end);
+                if (end.line === start.line && end.column > start.column)
+                    located.endColumn = end.column;
+            }
+        }
+        return toCharacters(located, lines);
+    }));
+}
+function toCharacters(finding, lines) {
+    const result = { ...finding };
+    if (result.line !== undefined && result.column !== undefined) {
+        result.column = lines.charColumn(result.line, result.column);
+    }
+    if (result.endColumn !== undefined) {
+        result.endColumn = lines.charColumn(result.endLine ?? result.line ?? 1, result.endColumn);
+    }
+    if (result.fix)
+        result.fix = fixToCharacters(result.fix, lines);
+    // An empty span (statix's syntax errors) is a point: GitHub needs no end column for it.
+    const sameLine = (result.endLine ?? result.line) === result.line;
+    if (sameLine && result.endColumn !== undefined && result.endColumn <= (result.column ?? 0))
+        delete result.endColumn;
+    return result;
+}
+function fixToCharacters(fix, lines) {
+    return {
+        ...fix,
+        column: lines.charColumn(fix.line, fix.column),
+        endColumn: lines.charColumn(fix.endLine, fix.endColumn),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/gate/check-run.js
+
+
+
+
+const CHECK_RUN_NAME = 'flakeflow gate';
+/** The Checks API takes at most 50 annotations per request; later updates append. */
+const ANNOTATIONS_PER_REQUEST = 50;
+/** `output.summary` and `output.text` hold at most 65,535 characters each. */
+const OUTPUT_LIMIT = 65_535;
+const LEVEL = {
+    error: 'failure',
+    warning: 'warning',
+    notice: 'notice',
+};
+/** The Checks API wants a line on every annotation, and columns only within one line. */
+function checkRunAnnotation(finding) {
+    const line = finding.line ?? 1;
+    const endLine = Math.max(line, finding.endLine ?? line);
+    const annotation = {
+        path: finding.file,
+        start_line: line,
+        end_line: endLine,
+        annotation_level: LEVEL[finding.severity],
+        message: annotationMessage(finding).slice(0, OUTPUT_LIMIT),
+        title: annotationTitle(finding),
+    };
+    if (endLine === line && finding.column !== undefined) {
+        annotation.start_column = finding.column;
+        if (finding.endColumn !== undefined && finding.endColumn > finding.column)
+            annotation.end_column = finding.endColumn;
+    }
+    if (finding.fix)
+        annotation.raw_details = finding.fix.replacement;
+    return annotation;
+}
+/**
+ * Publishes every finding as one "flakeflow gate" check run: created with the first 50 annotations,
+ * then updated 50 at a time, completed by the last request.
+ */
+async function publishCheckRun(client, target, result, jobSummary) {
+    const annotations = result.findings.map(checkRunAnnotation);
+    const batches = [];
+    for (let start = 0; start < annotations.length; start += ANNOTATIONS_PER_REQUEST) {
+        batches.push(annotations.slice(start, start + ANNOTATIONS_PER_REQUEST));
+    }
+    if (batches.length === 0)
+        batches.push([]);
+    const output = (batch) => ({
+        title: checkRunTitle(result),
+        summary: truncate(checkRunSummary(result)),
+        text: truncate(jobSummary),
+        annotations: batch,
+    });
+    const completion = {
+        status: 'completed',
+        conclusion: conclusion(result),
+        completed_at: new Date().toISOString(),
+    };
+    const { owner, repo } = target.repository;
+    const created = await client.rest.checks.create({
+        owner,
+        repo,
+        name: CHECK_RUN_NAME,
+        head_sha: target.headSha,
+        ...(target.detailsUrl ? { details_url: target.detailsUrl } : {}),
+        ...(batches.length === 1 ? completion : { status: 'in_progress' }),
+        output: output(batches[0]),
+    });
+    const id = created.data.id;
+    for (let index = 1; index < batches.length; index += 1) {
+        const last = index === batches.length - 1;
+        await client.rest.checks.update({
+            owner,
+            repo,
+            check_run_id: id,
+            ...(last ? completion : {}),
+            output: output(batches[index]),
+        });
+    }
+    return { id, url: created.data.html_url ?? '', requests: batches.length };
+}
+function conclusion(result) {
+    if (!result.passed)
+        return 'failure';
+    return result.findings.length > 0 ? 'neutral' : 'success';
+}
+function checkRunTitle(result) {
+    const counts = describeCounts(countBySeverity(result.findings));
+    if (result.failures.length > 0)
+        return `❌ ${result.failures.length} check(s) did not run · ${counts}`;
+    return `${result.passed ? '✅' : '❌'} ${counts}`;
+}
+function checkRunSummary(result) {
+    const rows = result.checks.map((check) => [
+        check.check,
+        check.tool,
+        ...SEVERITIES.map((severity) => check.counts[severity]),
+        check.failures.length > 0 ? `❌ ${check.failures.join('; ')}` : (check.skipped ?? '✅'),
+    ]);
+    return table(['check', 'tool', '❌', '⚠️', 'ℹ️', ''], rows, [
+        'left',
+        'left',
+        'right',
+        'right',
+        'right',
+        'left',
+    ]);
+}
+function truncate(text) {
+    if (text.length <= OUTPUT_LIMIT)
+        return text;
+    const note = '\n\n… cut to fit the Checks API: every finding is in the annotations.';
+    return text.slice(0, OUTPUT_LIMIT - note.length) + note;
+}
+/** Publishing is a report, not the verdict: a token without `checks: write` gets a warning. */
+function describePublishError(what, permission, error) {
+    const status = error.status;
+    if (status === 403 || status === 404) {
+        return `${what}: the token may not do this (${status}); grant \`permissions: ${permission}\` to the job. The findings are still in the annotations and the job summary.`;
+    }
+    return `${what} failed: ${stringifyError(error)}`;
+}
+function warnPublishError(logger, what, permission, error) {
+    const message = describePublishError(what, permission, error);
+    logger.warning(message);
+    return message;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/scope.js
+
+
+
+
+const scope_PULL_REQUEST_EVENTS = new Set(['pull_request', 'pull_request_target', 'merge_group']);
+const SKIPPED_DIRECTORIES = new Set(['.git', '.direnv', 'node_modules']);
+async function resolveScope(request, git, logger) {
+    const mode = scopeMode(request);
+    const candidates = mode === 'all' ? await allNixFiles(request, git) : await changedNixFiles(request, git, logger);
+    const kept = candidates.files.filter((file) => !request.exclude.matches(file));
+    return {
+        mode,
+        files: [...new Set(kept)].sort(),
+        ...(candidates.base ? { base: candidates.base } : {}),
+        excluded: candidates.files.length - kept.length,
+    };
+}
+function scopeMode(request) {
+    if (request.setting !== 'auto')
+        return request.setting;
+    return scope_PULL_REQUEST_EVENTS.has(request.eventName) ? 'changed' : 'all';
+}
+/** The base a pull request (or merge queue entry) event names. */
+function eventBaseSha(event) {
+    const pull = event.pull_request;
+    if (typeof pull?.base?.sha === 'string')
+        return pull.base.sha;
+    const group = event.merge_group;
+    return typeof group?.base_sha === 'string' ? group.base_sha : undefined;
+}
+async function allNixFiles(request, git) {
+    const listed = request.repoRoot ? await git.listFiles(['*.nix']) : undefined;
+    if (listed) {
+        const present = await Promise.all(listed.map(async (file) => ((await isFile((0,external_node_path_namespaceObject.join)(request.flakeDir, file))) ? file : '')));
+        return { files: present.filter((file) => file.length > 0).map(normalizePath) };
+    }
+    return { files: await walkFiles(request.flakeDir, (name) => name.endsWith('.nix')) };
+}
+async function changedNixFiles(request, git, logger) {
+    if (!request.repoRoot) {
+        throw new errors_UserError(`Input 'files' is changed, but ${request.flakeDir} is not in a git checkout`);
+    }
+    const base = await diffBase(request, git, logger);
+    const prefix = (0,external_node_path_namespaceObject.relative)(request.repoRoot, request.flakeDir).split(external_node_path_namespaceObject.sep).join('/');
+    const changed = await git.changedFiles(base.commit, '.');
+    const files = [];
+    for (const path of changed) {
+        if (!path.endsWith('.nix'))
+            continue;
+        const inFlake = prefix === '' ? path : path.startsWith(`${prefix}/`) ? path.slice(prefix.length + 1) : undefined;
+        if (inFlake === undefined)
+            continue;
+        if (await isFile((0,external_node_path_namespaceObject.join)(request.flakeDir, inFlake)))
+            files.push(normalizePath(inFlake));
+    }
+    return { files, base };
+}
+/**
+ * The commit to diff against: where the branch left the base. A shallow CI checkout lacks the base,
+ * so it is fetched alone; GitHub's merge commit then names it as a parent, which is enough.
+ */
+async function diffBase(request, git, logger) {
+    const eventBase = eventBaseSha(request.event);
+    const revision = request.baseRef || eventBase;
+    const from = request.baseRef ? `base-ref ${request.baseRef}` : `the ${request.eventName} base`;
+    if (!revision) {
+        throw new errors_UserError(`Input 'files' is changed, but there is nothing to compare with: set base-ref (e.g. origin/main) or run on pull_request`);
+    }
+    let commit = await git.resolveCommit(revision);
+    if (!commit && /^[0-9a-f]{7,64}$/i.test(revision)) {
+        const fetched = await git.fetchCommit(revision);
+        if (fetched.exitCode !== 0)
+            logger.debug(`git fetch ${revision}: ${fetched.stderr.trim()}`);
+        commit = await git.resolveCommit(revision);
+    }
+    if (!commit) {
+        const what = request.baseRef
+            ? `Input 'base-ref' names ${revision}, which`
+            : `The base commit ${revision}`;
+        throw new errors_UserError(`${what} is not in the checkout and could not be fetched from origin: check out with fetch-depth: 0`);
+    }
+    const mergeBase = await git.mergeBase(commit, 'HEAD');
+    if (mergeBase)
+        return { commit: mergeBase, from };
+    if ((await git.parents('HEAD')).includes(commit))
+        return { commit, from };
+    logger.warning(`HEAD and ${commit.slice(0, 12)} share no history in this shallow checkout, so files changed on the base ` +
+        'since the branch left it are checked too; check out with fetch-depth: 0 to avoid that');
+    return { commit, from };
+}
+async function isFile(path) {
+    try {
+        return (await (0,promises_namespaceObject.lstat)(path)).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+/** Outside git: the files under `root` whose name `accept`s, not following symbolic links (`result`). */
+async function walkFiles(root, accept = () => true) {
+    const files = [];
+    const visit = async (dir) => {
+        const entries = await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(root, dir), { withFileTypes: true });
+        for (const entry of entries) {
+            const path = dir === '' ? entry.name : external_node_path_namespaceObject.posix.join(dir, entry.name);
+            if (entry.isDirectory() && !SKIPPED_DIRECTORIES.has(entry.name))
+                await visit(path);
+            else if (entry.isFile() && accept(entry.name))
+                files.push(path);
+        }
+    };
+    await visit('');
+    return files;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/suggestions.js
+
+
+/** Marks the review flakeflow posts, so the next run can find and replace it. */
+const REVIEW_MARKER = '<!-- flakeflow-gate-suggestions -->';
+const SUPERSEDED_MARKER = '<!-- flakeflow-gate-suggestions: superseded -->';
+/** GitHub renders reviews with hundreds of comments poorly; the rest stay in the annotations. */
+const MAX_SUGGESTIONS = 100;
+/** statix's own fix, widened to the whole lines it touches (GitHub suggestions replace lines). */
+function statixEdit(finding, lines) {
+    const fix = finding.fix;
+    if (!fix)
+        return undefined;
+    const first = lines(fix.line);
+    const last = lines(fix.endLine);
+    if (first === undefined || last === undefined)
+        return undefined;
+    const text = first.slice(0, fix.column - 1) + fix.replacement + last.slice(fix.endColumn - 1);
+    return { startLine: fix.line, line: fix.endLine, text };
+}
+const NAME_CHAR = /[A-Za-z0-9_'-]/;
+function balanced(text) {
+    let depth = 0;
+    for (const char of text) {
+        if ('([{'.includes(char))
+            depth += 1;
+        else if (')]}'.includes(char))
+            depth -= 1;
+        if (depth < 0)
+            return false;
+    }
+    return depth === 0 && (text.match(/"/g)?.length ?? 0) % 2 === 0 && !text.includes("''");
+}
+/**
+ * What removing a dead binding deadnix found means on its line, when that is unambiguous: a
+ * binding alone on its line, a name in an `inherit`, a pattern name, `args@`. Lambda arguments
+ * cannot be removed without changing the function, so they get no suggestion.
+ */
+function deadnixRemoval(finding, lines) {
+    const kind = /^Unused (let binding|lambda pattern): (.+)$/.exec(finding.message);
+    if (!kind || finding.line === undefined || finding.column === undefined)
+        return undefined;
+    const name = kind[2];
+    const text = lines(finding.line);
+    if (text === undefined)
+        return undefined;
+    const start = finding.column - 1;
+    if (text.slice(start, start + name.length) !== name)
+        return undefined;
+    const before = text.slice(0, start);
+    const after = text.slice(start + name.length);
+    if (NAME_CHAR.test(before.at(-1) ?? ' ') || NAME_CHAR.test(after[0] ?? ' '))
+        return undefined;
+    const deleteLine = { startLine: finding.line, line: finding.line, text: '' };
+    const replaceLine = (newText) => ({
+        startLine: finding.line,
+        line: finding.line,
+        text: newText,
+    });
+    if (kind[1] === 'let binding') {
+        if (/^\s*$/.test(before) && /^\s*=(?!=).*;\s*$/.test(after) && balanced(after))
+            return deleteLine;
+        const inherit = /^(\s*inherit\b(?:\s*\([^)]*\))?)(.*)$/.exec(before);
+        if (!inherit || !/^[^;]*;\s*$/.test(after))
+            return undefined;
+        const others = `${inherit[2]} ${after.replace(/;\s*$/, '')}`.trim();
+        if (others === '')
+            return /^\s*$/.test(after.replace(/^[^;]*;/, '')) ? deleteLine : undefined;
+        return replaceLine(before.replace(/\s+$/, '') + after);
+    }
+    if (/^\s*@/.test(after))
+        return replaceLine(before + after.replace(/^\s*@\s*/, ''));
+    if (/@\s*$/.test(before))
+        return replaceLine(before.replace(/\s*@\s*$/, '') + after);
+    const fallback = /^(\s*\?\s*[^,{}()[\]"]+?)?(?=\s*[,}])/.exec(after);
+    if (!fallback)
+        return undefined;
+    const rest = after.slice(fallback[0].length);
+    if (/^\s*$/.test(before) && /^\s*,\s*$/.test(rest))
+        return deleteLine;
+    if (/^\s*,/.test(rest))
+        return replaceLine(before + rest.replace(/^\s*,\s*/, ''));
+    if (/,\s*$/.test(before) && /^\s*}/.test(rest))
+        return replaceLine(before.replace(/\s*,\s*$/, ' ') + rest.trimStart());
+    return undefined;
+}
+function suggestionBody(finding, edit) {
+    const what = finding.check === 'deadnix' ? `${finding.message}: remove it.` : finding.message;
+    return `**${annotationTitle(finding)}** · ${what}\n\n${suggestionBlock(edit.text)}`;
+}
+/** A ```suggestion block; an empty one (no line at all inside) deletes the lines. */
+function suggestionBlock(text) {
+    if (text !== '')
+        return codeBlock(text, 'suggestion');
+    return '```suggestion\n```';
+}
+/**
+ * One suggestion per finding that has a safe edit, within lines the pull request's diff shows
+ * (GitHub refuses review comments elsewhere), at most one per line range.
+ */
+function buildSuggestions(findings, readLines, commentable) {
+    const suggestions = [];
+    const taken = new Set();
+    for (const finding of findings) {
+        const lines = readLines(finding.file);
+        if (!lines)
+            continue;
+        const edit = finding.check === 'statix'
+            ? statixEdit(finding, lines)
+            : finding.check === 'deadnix'
+                ? deadnixRemoval(finding, lines)
+                : undefined;
+        if (!edit)
+            continue;
+        const inDiff = (commentable.get(finding.file) ?? []).some(([start, end]) => edit.startLine >= start && edit.line <= end);
+        const key = `${finding.file}:${edit.startLine}-${edit.line}`;
+        if (!inDiff || taken.has(key))
+            continue;
+        taken.add(key);
+        suggestions.push({ ...edit, path: finding.file, body: suggestionBody(finding, edit) });
+    }
+    return suggestions.slice(0, MAX_SUGGESTIONS);
+}
+/** The right-hand line ranges of each file's hunks in a unified diff, context lines included. */
+function diffHunks(diff) {
+    const hunks = new Map();
+    let file;
+    for (const line of diff.split('\n')) {
+        const target = /^\+\+\+ (?:b\/(.*)|\/dev\/null)$/.exec(line);
+        if (target) {
+            file = target[1];
+            continue;
+        }
+        const hunk = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@/.exec(line);
+        if (hunk && file) {
+            const start = Number(hunk[1]);
+            const count = hunk[2] === undefined ? 1 : Number(hunk[2]);
+            if (count > 0)
+                hunks.set(file, [...(hunks.get(file) ?? []), [start, start + count - 1]]);
+        }
+    }
+    return hunks;
+}
+function reviewComments(suggestions) {
+    return suggestions.map((suggestion) => ({
+        path: suggestion.path,
+        line: suggestion.line,
+        side: 'RIGHT',
+        ...(suggestion.startLine < suggestion.line
+            ? { start_line: suggestion.startLine, start_side: 'RIGHT' }
+            : {}),
+        body: suggestion.body,
+    }));
+}
+function sameComments(posted, wanted) {
+    const key = (comment) => `${comment.path}:${comment.start_line ?? comment.line}-${comment.line}:${comment.body}`;
+    const left = posted.map(key).sort();
+    const right = wanted.map(key).sort();
+    return left.length === right.length && left.every((value, index) => value === right[index]);
+}
+/**
+ * Posts one review with the suggestions, replacing the previous flakeflow review: its comments are
+ * deleted and its body marked superseded (a submitted review itself cannot be deleted). When the
+ * suggestions have not changed, the previous review stays as it is.
+ */
+async function postSuggestions(client, target, suggestions, logger) {
+    const { owner, repo } = target.repository;
+    const pull = { owner, repo, pull_number: target.pullNumber };
+    const reviews = await client.paginate(client.rest.pulls.listReviews, { ...pull, per_page: 100 });
+    const previous = reviews.filter((review) => review.body?.includes(REVIEW_MARKER));
+    const wanted = reviewComments(suggestions);
+    const latest = previous.at(-1);
+    if (latest && previous.length === 1 && latest.commit_id === target.headSha) {
+        const posted = await client.paginate(client.rest.pulls.listCommentsForReview, {
+            ...pull,
+            review_id: latest.id,
+            per_page: 100,
+        });
+        if (sameComments(posted, wanted)) {
+            logger.info(`The flakeflow review already holds these ${wanted.length} suggestions; left as it is`);
+            return { posted: 0, replaced: 0, unchanged: true, url: latest.html_url };
+        }
+    }
+    for (const review of previous) {
+        const comments = await client.paginate(client.rest.pulls.listCommentsForReview, {
+            ...pull,
+            review_id: review.id,
+            per_page: 100,
+        });
+        for (const comment of comments) {
+            await client.rest.pulls.deleteReviewComment({ owner, repo, comment_id: comment.id });
+        }
+        await client.rest.pulls.updateReview({
+            ...pull,
+            review_id: review.id,
+            body: `${SUPERSEDED_MARKER}\nflakeflow gate: these suggestions were replaced by a newer review.`,
+        });
+    }
+    if (wanted.length === 0)
+        return { posted: 0, replaced: previous.length, unchanged: false };
+    const count = `${wanted.length} suggested fix${wanted.length === 1 ? '' : 'es'}`;
+    const created = await client.rest.pulls.createReview({
+        ...pull,
+        commit_id: target.headSha,
+        event: 'COMMENT',
+        body: `${REVIEW_MARKER}\n**flakeflow gate**: ${count} from statix and deadnix. Commit them one by one, or together from *Files changed* → *Add suggestion to batch*.`,
+        comments: wanted,
+    });
+    return { posted: wanted.length, replaced: previous.length, unchanged: false, url: created.data.html_url };
+}
+
+;// CONCATENATED MODULE: ./.build/gate/summary.js
+
+
+
+const ICON = { error: '❌', warning: '⚠️', notice: 'ℹ️' };
+/** A job summary may hold 1 MiB; findings beyond this budget are left to the JSON report. */
+const SUMMARY_BUDGET = 900_000;
+const MESSAGE_LIMIT = 500;
+function lineUrl(links, finding) {
+    if (!links.repository || !links.sha)
+        return undefined;
+    const path = finding.file.split('/').map(encodeURIComponent).join('/');
+    const base = `${links.serverUrl.replace(/\/+$/, '')}/${links.repository}/blob/${links.sha}/${path}`;
+    if (finding.line === undefined)
+        return base;
+    const end = finding.endLine !== undefined && finding.endLine > finding.line ? `-L${finding.endLine}` : '';
+    return `${base}#L${finding.line}${end}`;
+}
+function scopeText(result) {
+    const where = result.prefix ? ` in \`${result.prefix}/\`` : '';
+    const count = `${result.scope.files.length} .nix file${result.scope.files.length === 1 ? '' : 's'}`;
+    if (result.scope.mode === 'all')
+        return `${count}${where}`;
+    const base = result.scope.base ? ` against \`${result.scope.base.commit.slice(0, 7)}\`` : '';
+    return `${count}${where} changed${base}`;
+}
+function checksText(result) {
+    return result.checks
+        .map((check) => (check.check === check.tool ? check.check : `${check.check} (${check.tool})`))
+        .join(', ');
+}
+/**
+ * The job summary: a one-line verdict when clean; otherwise the counts per check and severity,
+ * why any check could not run, and every finding grouped by file with a link to its line.
+ */
+function renderSummary(result, links) {
+    const counts = countBySeverity(result.findings);
+    if (result.findings.length === 0 && result.failures.length === 0) {
+        const skippedAll = result.checks.length > 0 && result.checks.every((check) => check.skipped);
+        const what = skippedAll
+            ? `nothing to check in ${scopeText(result)}`
+            : `no findings in ${scopeText(result)}`;
+        return `✅ **flakeflow gate** passed: ${what} (${checksText(result)}).\n`;
+    }
+    const verdict = result.passed ? '✅ flakeflow gate passed' : '❌ flakeflow gate failed';
+    const headline = `### ${verdict} · ${describeCounts(counts)}`;
+    const context = `Checked ${scopeText(result)} · fail-on: \`${result.failOn}\``;
+    const failures = result.failures
+        .map((failure) => `❌ **${failure.check}** did not run: ${cell(failure.reason)}`)
+        .join('  \n');
+    const header = ['check', 'tool', ...SEVERITIES.map((severity) => ICON[severity]), 'time'];
+    const rows = result.checks.map((check) => [
+        check.check,
+        check.tool,
+        ...SEVERITIES.map((severity) => check.failures.length > 0 && check.counts[severity] === 0 ? '–' : check.counts[severity]),
+        check.failures.length > 0
+            ? '❌ failed'
+            : check.skipped
+                ? `skipped: ${check.skipped}`
+                : formatDuration(check.durationMs),
+    ]);
+    const countsTable = table(header, rows, ['left', 'left', 'right', 'right', 'right', 'right']);
+    return `${blocks(headline, context, failures, countsTable, publicationText(result), renderFindings(result.findings, links))}\n`;
+}
+function publicationText(result) {
+    const { checkRun, review } = result.publication;
+    const parts = [];
+    if (checkRun?.url)
+        parts.push(`🔎 Every finding is annotated in the [flakeflow gate check run](${checkRun.url})`);
+    if (review && review.posted > 0) {
+        const link = review.url ? `[review](${review.url})` : 'review';
+        parts.push(`💬 ${review.posted} suggested fix${review.posted === 1 ? '' : 'es'} posted as a ${link} on the pull request`);
+    }
+    return parts.join('  \n');
+}
+function renderFindings(findings, links) {
+    if (findings.length === 0)
+        return '';
+    const byFile = new Map();
+    for (const finding of findings)
+        byFile.set(finding.file, [...(byFile.get(finding.file) ?? []), finding]);
+    const sections = [`#### Findings in ${byFile.size} file${byFile.size === 1 ? '' : 's'}`];
+    let size = 0;
+    let shown = 0;
+    for (const [file, fileFindings] of byFile) {
+        const section = fileSection(file, fileFindings, links);
+        if (size + section.length > SUMMARY_BUDGET)
+            break;
+        sections.push(section);
+        size += section.length;
+        shown += fileFindings.length;
+    }
+    if (shown < findings.length) {
+        sections.push(`… and ${findings.length - shown} more findings: see the JSON report (the \`report\` output).`);
+    }
+    return sections.join('\n\n');
+}
+function fileSection(file, findings, links) {
+    const counts = countBySeverity(findings);
+    const tally = SEVERITIES.filter((severity) => counts[severity] > 0)
+        .map((severity) => `${ICON[severity]} ${counts[severity]}`)
+        .join(' · ');
+    const rows = findings.map((finding) => {
+        const position = finding.line === undefined ? '–' : `${finding.line}${finding.column ? `:${finding.column}` : ''}`;
+        const url = lineUrl(links, finding);
+        const message = annotationMessage(finding);
+        return [
+            ICON[finding.severity],
+            url ? `[${position}](${url})` : position,
+            annotationTitle(finding),
+            message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT)}…` : message,
+        ];
+    });
+    const body = table(['', 'line', 'check', 'finding'], rows, ['center', 'right', 'left', 'left']);
+    return `<details><summary><code>${escapeHtml(file)}</code> · ${tally}</summary>\n\n${body}\n\n</details>`;
+}
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+;// CONCATENATED MODULE: ./.build/gate/publish.js
+
+
+
+
+
+
+
+
+/** The pull request's head: a check run on GitHub's merge commit would not show on the pull request. */
+function headSha(context) {
+    const pull = context.event.pull_request;
+    return typeof pull?.head?.sha === 'string' ? pull.head.sha : context.sha;
+}
+function pullNumber(context) {
+    const pull = context.event.pull_request;
+    return typeof pull?.number === 'number' ? pull.number : undefined;
+}
+/** Publishes the check run and the suggestions review; failures become warnings, never the verdict. */
+async function publishResult(result, context, request) {
+    const publication = { warnings: [] };
+    const warn = (message) => {
+        request.logger.warning(message);
+        publication.warnings.push(message);
+    };
+    if (!request.checkRun && !request.suggestions)
+        return publication;
+    const repository = parseRepository(context.repository ?? '');
+    const sha = headSha(context);
+    if (!request.client || !repository || !sha) {
+        warn('check-run and suggestions need GITHUB_REPOSITORY, the commit and a token; nothing was published');
+        return publication;
+    }
+    if (request.checkRun) {
+        try {
+            publication.checkRun = await publishCheckRun(request.client, {
+                repository,
+                headSha: sha,
+                ...(context.runId
+                    ? { detailsUrl: `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}` }
+                    : {}),
+            }, result, renderSummary(result, context));
+        }
+        catch (error) {
+            publication.warnings.push(warnPublishError(request.logger, 'check-run', 'checks: write', error));
+        }
+    }
+    if (request.suggestions) {
+        const number = pullNumber(context);
+        if (number === undefined) {
+            request.logger.info('suggestions: not a pull request event, so no review was posted');
+            return publication;
+        }
+        const commentable = await pullRequestHunks(result, context, request);
+        if (!commentable) {
+            warn("suggestions: the pull request's base is not in the checkout, so no review was posted");
+            return publication;
+        }
+        const sources = await readSources(result, request.repoRoot);
+        const suggestions = buildSuggestions(result.findings, (file) => sources.get(file), commentable);
+        try {
+            publication.review = await postSuggestions(request.client, { repository, pullNumber: number, headSha: sha }, suggestions, request.logger);
+        }
+        catch (error) {
+            publication.warnings.push(warnPublishError(request.logger, 'suggestions', 'pull-requests: write', error));
+        }
+    }
+    return publication;
+}
+/** The lines the pull request's diff shows, where GitHub accepts review comments. */
+async function pullRequestHunks(result, context, request) {
+    let from = result.scope.base?.commit;
+    if (!from) {
+        const base = eventBaseSha(context.event);
+        const commit = base ? await request.git.resolveCommit(base) : undefined;
+        from = commit ? ((await request.git.mergeBase(commit, 'HEAD')) ?? commit) : undefined;
+    }
+    if (!from)
+        return undefined;
+    return diffHunks(await request.git.diff(from, '.'));
+}
+async function readSources(result, root) {
+    const sources = new Map();
+    for (const file of new Set(result.findings.filter((finding) => finding.check !== 'format').map((f) => f.file))) {
+        try {
+            const lines = SourceLines.fromText(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(root, file), 'utf8'));
+            sources.set(file, (line) => lines.text(line));
+        }
+        catch {
+            // Unreadable files get no suggestions.
+        }
+    }
+    return sources;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/report.js
+
+
+
+/** The JSON report every finding goes into, under RUNNER_TEMP (or the workspace when there is none). */
+async function writeReport(result, context) {
+    const report = {
+        version: 1,
+        passed: result.passed,
+        failOn: result.failOn,
+        files: {
+            mode: result.scope.mode,
+            count: result.scope.files.length,
+            ...(result.scope.base ? { base: result.scope.base.commit } : {}),
+        },
+        counts: countBySeverity(result.findings),
+        findings: result.findings.map((finding) => ({
+            tool: finding.tool,
+            check: finding.check,
+            file: finding.file,
+            line: finding.line ?? null,
+            column: finding.column ?? null,
+            endLine: finding.endLine ?? null,
+            endColumn: finding.endColumn ?? null,
+            severity: finding.severity,
+            rule: finding.rule,
+            message: finding.message,
+            ...(finding.fix ? { fix: finding.fix } : {}),
+        })),
+        failures: result.failures,
+        unformatted: result.unformatted,
+    };
+    let dir;
+    try {
+        await (0,promises_namespaceObject.mkdir)(context.runnerTemp, { recursive: true });
+        dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.runnerTemp, 'flakeflow-gate-'));
+    }
+    catch {
+        dir = (0,external_node_path_namespaceObject.join)(context.workspace, '.flakeflow');
+        await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    }
+    const path = (0,external_node_path_namespaceObject.join)(dir, 'gate-report.json');
+    await (0,promises_namespaceObject.writeFile)(path, `${JSON.stringify(report, null, 2)}\n`);
+    return path;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tool-source.js
+
+
+
+/**
+ * Finds each tool where `tools` says: on PATH, or from the user's own nixpkgs pinned in their
+ * flake.lock (`nix run --inputs-from <flake> nixpkgs#<tool> --`), or on PATH first.
+ */
+class ToolSource {
+    setting;
+    flakeDir;
+    searchPath;
+    lookups = new Map();
+    constructor(setting, flakeDir, 
+    /** The PATH the tools run with. */
+    searchPath) {
+        this.setting = setting;
+        this.flakeDir = flakeDir;
+        this.searchPath = searchPath;
+    }
+    async command(tool) {
+        if (this.setting !== 'nix') {
+            const found = await this.onPath(tool);
+            if (found)
+                return { tool, program: found, prefix: [], via: 'path' };
+            if (this.setting === 'path') {
+                throw new ToolUnavailable(`${tool} is not on PATH (tools: path): install it in the job, or use tools: path-or-nix`);
+            }
+        }
+        return { tool, program: 'nix', prefix: nixRunPrefix(this.flakeDir, tool), via: 'nix' };
+    }
+    /** The tool's absolute path when PATH has it. */
+    onPath(tool) {
+        let lookup = this.lookups.get(tool);
+        if (!lookup) {
+            lookup = findExecutable(tool, this.searchPath);
+            this.lookups.set(tool, lookup);
+        }
+        return lookup;
+    }
+}
+function nixRunPrefix(flakeDir, tool) {
+    return [
+        'run',
+        '--extra-experimental-features',
+        'nix-command flakes',
+        '--inputs-from',
+        flakeDir,
+        `nixpkgs#${tool}`,
+        '--',
+    ];
+}
+/** A tool the gate cannot start: its check fails with this one-line reason. */
+class ToolUnavailable extends Error {
+}
+async function findExecutable(name, searchPath) {
+    for (const dir of searchPath.split(external_node_path_namespaceObject.delimiter)) {
+        if (dir === '')
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
+        try {
+            if (!(await (0,promises_namespaceObject.stat)(candidate)).isFile())
+                continue;
+            await (0,promises_namespaceObject.access)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // Not in this directory.
+        }
+    }
+    return undefined;
+}
+/** How messages name a tool: `statix`, or `nix run nixpkgs#statix` when Nix provides it. */
+function commandLabel(command) {
+    return command.via === 'nix' && command.tool !== 'nix' ? `nix run nixpkgs#${command.tool}` : command.tool;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tool-run.js
+
+
+
+
+/** Collects a check's commands and output, printed in one log group once the check is done. */
+class Transcript {
+    lines = [];
+    command(program, args) {
+        const shown = args.length > 12 ? [...args.slice(0, 12), `… (${args.length - 12} more)`] : args;
+        this.lines.push(`$ ${[program, ...shown].map(quoteWord).join(' ')}`);
+    }
+    output(result) {
+        for (const stream of [result.stdout, result.stderr]) {
+            const text = stream.replace(/\n+$/, '');
+            if (text)
+                this.lines.push(...text.split('\n'));
+        }
+        if (result.exitCode !== 0)
+            this.lines.push(`(${describeExit(result)})`);
+    }
+    note(line) {
+        this.lines.push(line);
+    }
+}
+function quoteWord(word) {
+    return /^[\w@%+=:,./#-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/** Runs a tool in the flake directory with captured output: concurrent checks must not interleave logs. */
+async function runTool(context, transcript, command, args, options = {}) {
+    const argv = [...command.prefix, ...args];
+    transcript.command(command.program, argv);
+    let result;
+    try {
+        result = await context.runner.run(command.program, argv, {
+            cwd: context.flakeDir,
+            env: context.env,
+            stream: false,
+            ...(options.input !== undefined ? { input: options.input } : {}),
+            ...(context.signal ? { signal: context.signal } : {}),
+        });
+    }
+    catch (error) {
+        if (error instanceof errors_UserError) {
+            throw new ToolUnavailable(command.via === 'nix' && command.tool !== 'nix'
+                ? `${command.tool} is not on PATH, and nix, which would provide it, is not either`
+                : `${command.program} was not found on PATH`);
+        }
+        throw error;
+    }
+    transcript.output(result);
+    return result;
+}
+/** `statix exited with code 101: thread 'main' panicked at …`: one line for a tool that did not work. */
+function toolFailure(label, result) {
+    const detail = firstLine(nixErrorText(result.stderr)) || firstLine(result.stdout);
+    return `${label} ${describeExit(result)}${detail ? `: ${detail}` : ''}`;
+}
+function firstLine(text) {
+    return (text
+        .split('\n')
+        .map((line) => line.trim())
+        .find((line) => line.length > 0) ?? '');
+}
+/**
+ * Runs a check and turns a tool that cannot start into a failure of that check alone, so the other
+ * checks still report.
+ */
+async function settleCheck(check, tool, body) {
+    const started = Date.now();
+    const transcript = new Transcript();
+    try {
+        const outcome = await body(transcript);
+        return { check, ...outcome, durationMs: Date.now() - started, transcript: transcript.lines };
+    }
+    catch (error) {
+        if (!(error instanceof ToolUnavailable || error instanceof errors_UserError))
+            throw error;
+        const reason = stringifyError(error);
+        transcript.note(reason);
+        return {
+            check,
+            tool,
+            findings: [],
+            failures: [reason],
+            unformatted: [],
+            durationMs: Date.now() - started,
+            transcript: transcript.lines,
+        };
+    }
+}
+/** Splits a long file list so no command line comes near the kernel's limit. */
+function batches(files, maxChars = 100_000) {
+    const result = [];
+    let current = [];
+    let size = 0;
+    for (const file of files) {
+        if (current.length > 0 && size + file.length + 1 > maxChars) {
+            result.push(current);
+            current = [];
+            size = 0;
+        }
+        current.push(file);
+        size += file.length + 1;
+    }
+    if (current.length > 0)
+        result.push(current);
+    return result;
+}
+/** Runs `task` over `items` with at most `limit` at a time, keeping the order of results. */
+async function mapConcurrent(items, limit, task) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const index = next;
+            next += 1;
+            results[index] = await task(items[index]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    return results;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/format-diff.js
+
+
+/** The lines of `before` a formatter rewrote: from the first that differs to the last, by line. */
+function changedSpan(before, after) {
+    if (before === after)
+        return undefined;
+    const old = contentLines(before);
+    const formatted = contentLines(after);
+    let head = 0;
+    while (head < old.length && head < formatted.length && old[head] === formatted[head])
+        head += 1;
+    let tail = 0;
+    while (tail < old.length - head &&
+        tail < formatted.length - head &&
+        old[old.length - 1 - tail] === formatted[formatted.length - 1 - tail]) {
+        tail += 1;
+    }
+    const lastLine = Math.max(1, old.length);
+    const line = Math.min(head + 1, lastLine);
+    return { line, endLine: Math.min(Math.max(line, old.length - tail), lastLine) };
+}
+function contentLines(text) {
+    const lines = text.split('\n');
+    if (text.endsWith('\n'))
+        lines.pop();
+    return lines;
+}
+/** The finding for a file a formatter would change, pointing at the lines it would change when known. */
+function unformattedFinding(tool, path, span) {
+    const where = span
+        ? span.line === span.endLine
+            ? `line ${span.line}`
+            : `lines ${span.line}–${span.endLine}`
+        : 'this file';
+    return {
+        check: 'format',
+        tool,
+        path,
+        ...(span ? { line: span.line, endLine: span.endLine } : {}),
+        severity: 'error',
+        rule: 'unformatted',
+        message: `Not formatted: ${tool} would change ${where}. Run \`nix fmt\` (or ${tool}) and commit the result.`,
+    };
+}
+/** At most this many unformatted files get their formatted text computed, to point at the lines. */
+const SPAN_LOOKUPS = 25;
+/**
+ * Formats each file's content through the formatter's stdin mode (`alejandra`, `nixfmt` with no
+ * path) to find which lines it would change; the checkout is never written.
+ */
+async function spansFromStdin(context, paths, format) {
+    const spans = new Map();
+    for (const path of paths.slice(0, SPAN_LOOKUPS)) {
+        let content;
+        try {
+            content = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(context.flakeDir, path), 'utf8');
+        }
+        catch {
+            continue;
+        }
+        const formatted = await format(content);
+        const span = formatted === undefined ? undefined : changedSpan(content, formatted);
+        if (span)
+            spans.set(path, span);
+    }
+    return spans;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/alejandra.js
+
+
+
+
+
+/**
+ * stdout: `Requires formatting: ./x.nix` per file, in any order. stderr: progress lines, and after
+ * `Failed! N errors found at:` one `- path: message` line per file it could not parse.
+ */
+function parseAlejandra(stdout, stderr) {
+    const unformatted = [];
+    for (const line of stdout.split('\n')) {
+        const match = /^Requires formatting: (.+)$/.exec(line.trim());
+        if (match)
+            unformatted.push(normalizePath(match[1]));
+    }
+    const errors = [];
+    let inErrors = false;
+    for (const line of stderr.split('\n')) {
+        if (/^Failed! \d+ errors? found at:/.test(line.trim())) {
+            inErrors = true;
+            continue;
+        }
+        const match = inErrors ? /^- (.+?): (.+)$/.exec(line.trim()) : null;
+        if (match)
+            errors.push({ path: normalizePath(match[1]), message: match[2] });
+    }
+    return { unformatted, errors };
+}
+/** Exit 1 on any error (it wins over 2), 2 when `--check` finds unformatted files, 0 otherwise. */
+function runAlejandra(context) {
+    return settleCheck('format', 'alejandra', async (transcript) => {
+        const outcome = {
+            tool: 'alejandra',
+            findings: [],
+            failures: [],
+            unformatted: [],
+        };
+        if (context.scope.files.length === 0)
+            return { ...outcome, skipped: 'no .nix files to check' };
+        const command = await context.tools.command('alejandra');
+        const syntaxErrors = [];
+        for (const files of batches(context.scope.files)) {
+            // Always with paths: without one alejandra reads stdin and waits.
+            const result = await runTool(context, transcript, command, ['--check', '--', ...files]);
+            const report = parseAlejandra(result.stdout, result.stderr);
+            outcome.unformatted.push(...report.unformatted);
+            syntaxErrors.push(...report.errors);
+            const understood = result.exitCode === 0 ||
+                (result.exitCode === 2 && report.unformatted.length > 0) ||
+                (result.exitCode === 1 && report.errors.length > 0);
+            if (!understood || result.timedOut)
+                outcome.failures.push(toolFailure(commandLabel(command), result));
+        }
+        const spans = await spansFromStdin(context, outcome.unformatted, (content) => formatThroughStdin(context, command, content));
+        for (const path of outcome.unformatted)
+            outcome.findings.push(unformattedFinding('alejandra', path, spans.get(path)));
+        for (const error of syntaxErrors) {
+            outcome.findings.push({
+                check: 'format',
+                tool: 'alejandra',
+                path: error.path,
+                severity: 'error',
+                rule: 'syntax',
+                message: `alejandra cannot parse this file: ${error.message}`,
+                ...(/end of file/i.test(error.message) ? { offset: 'end' } : {}),
+            });
+        }
+        return outcome;
+    });
+}
+async function formatThroughStdin(context, command, content) {
+    const result = await context.runner.run(command.program, [...command.prefix, '--quiet'], {
+        cwd: context.flakeDir,
+        env: context.env,
+        input: content,
+        stream: false,
+        ...(context.signal ? { signal: context.signal } : {}),
+    });
+    return succeeded(result) ? result.stdout : undefined;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/deadnix.js
+
+
+
+
+const MESSAGE = /^(Unused|Used) (lambda pattern|lambda argument|let binding|rec attrset): (.+)$/;
+/** deadnix's parse errors name a byte range: `unexpected TOKEN_R_BRACE at 5..6, wanted any of […]`. */
+const PARSE_ERROR_RANGE = / at (\d+)\.\.(\d+)/;
+/**
+ * Refuses options that would break the gate: it reads deadnix's JSON, and must never edit files.
+ */
+function checkDeadnixArgs(args) {
+    for (const arg of args) {
+        const long = /^--(output-format|edit|quiet)(=|$)/.test(arg);
+        const short = /^-[^-]/.test(arg) && /[oeq]/.test(arg.slice(1).split('=')[0]);
+        if (long || short) {
+            throw new errors_UserError(`Input 'deadnix-args' must not set --output-format, --edit or --quiet (the gate reads deadnix's JSON ` +
+                `and never edits), got '${args.join(' ')}'`);
+        }
+    }
+}
+/** One compact JSON object per line, only for files with findings; parse errors have no position. */
+function parseDeadnixJson(stdout) {
+    const findings = [];
+    const unreadable = [];
+    for (const line of stdout.split('\n')) {
+        const text = line.trim();
+        if (!text)
+            continue;
+        let report;
+        try {
+            report = JSON.parse(text);
+        }
+        catch {
+            unreadable.push(text);
+            continue;
+        }
+        if (typeof report.file !== 'string' || !Array.isArray(report.results)) {
+            unreadable.push(text);
+            continue;
+        }
+        const path = normalizePath(report.file);
+        for (const result of report.results)
+            findings.push(deadnixFinding(path, result));
+    }
+    return { findings, unreadable };
+}
+function deadnixFinding(path, result) {
+    const message = String(result.message ?? 'deadnix reported a problem without a message');
+    if (typeof result.line !== 'number') {
+        const range = PARSE_ERROR_RANGE.exec(message);
+        return {
+            check: 'deadnix',
+            tool: 'deadnix',
+            path,
+            severity: 'error',
+            rule: 'syntax',
+            message: `Syntax error: ${message}`,
+            ...(range
+                ? { offset: { start: Number(range[1]), end: Number(range[2]) } }
+                : /end of file/i.test(message)
+                    ? { offset: 'end' }
+                    : {}),
+        };
+    }
+    const kind = MESSAGE.exec(message);
+    return {
+        check: 'deadnix',
+        tool: 'deadnix',
+        path,
+        line: result.line,
+        ...(typeof result.column === 'number' ? { column: result.column } : {}),
+        endLine: result.line,
+        ...(typeof result.endColumn === 'number' ? { endColumn: result.endColumn } : {}),
+        severity: 'warning',
+        rule: kind ? `${kind[1]} ${kind[2]}`.toLowerCase() : 'dead code',
+        message,
+    };
+}
+/** `deadnix -o json <deadnix-args> -- <files>`: `--` ends a user's `--exclude a b` before the paths. */
+function deadnixArgs(userArgs, files) {
+    return ['--output-format', 'json', ...userArgs, '--', ...files];
+}
+function runDeadnix(context, userArgs) {
+    return settleCheck('deadnix', 'deadnix', async (transcript) => {
+        const outcome = {
+            tool: 'deadnix',
+            findings: [],
+            failures: [],
+            unformatted: [],
+        };
+        if (context.scope.files.length === 0)
+            return { ...outcome, skipped: 'no .nix files to check' };
+        const command = await context.tools.command('deadnix');
+        const failOnFindings = userArgs.some((arg) => arg === '--fail' || /^-[^-]*f/.test(arg));
+        for (const files of batches(context.scope.files)) {
+            const result = await runTool(context, transcript, command, deadnixArgs(userArgs, files));
+            const parsed = parseDeadnixJson(result.stdout);
+            outcome.findings.push(...parsed.findings);
+            const expectedExit = result.exitCode === 0 || (result.exitCode === 1 && failOnFindings);
+            if (!expectedExit || result.timedOut)
+                outcome.failures.push(toolFailure(commandLabel(command), result));
+            else if (parsed.unreadable.length > 0) {
+                outcome.failures.push(`deadnix printed output that is not its JSON: ${parsed.unreadable[0]?.slice(0, 200)}`);
+            }
+        }
+        return outcome;
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/flake-check.js
+
+
+
+
+
+
+/** Where Nix's error text points into the flake's source: `/nix/store/<hash>-source/hosts/pi.nix:12:5`. */
+const SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:'"»]+):(\d+):(\d+)/g;
+const flake_check_MESSAGE_LIMIT = 4_000;
+/**
+ * `nix flake check`: evaluates every output and builds the checks. Its failure is one error finding,
+ * placed where Nix's error text points into the flake when it does, else on flake.nix.
+ */
+function runFlakeCheck(context, repoRoot) {
+    return settleCheck('flake-check', 'nix flake check', async (transcript) => {
+        const command = { tool: 'nix', program: 'nix', prefix: [], via: 'nix' };
+        const result = await runTool(context, transcript, command, [
+            'flake',
+            'check',
+            '--extra-experimental-features',
+            'nix-command flakes',
+            '--keep-going',
+            context.flakeDir,
+        ]);
+        const outcome = {
+            tool: 'nix flake check',
+            findings: [],
+            failures: [],
+            unformatted: [],
+        };
+        if (result.exitCode === 0 && !result.timedOut)
+            return outcome;
+        const text = ignoredErrors(result.stderr) ||
+            nixErrorText(result.stderr) ||
+            `nix flake check ${describeExit(result)}`;
+        const position = await sourcePosition(text, context.flakeDir, repoRoot);
+        outcome.findings.push({
+            check: 'flake-check',
+            tool: 'nix flake check',
+            path: position?.path ?? 'flake.nix',
+            ...(position ? { line: position.line, column: position.column, endLine: position.line } : {}),
+            severity: 'error',
+            rule: 'flake-check',
+            message: text.length > flake_check_MESSAGE_LIMIT ? `${text.slice(0, flake_check_MESSAGE_LIMIT)}…` : text,
+        });
+        return outcome;
+    });
+}
+/**
+ * With --keep-going Nix prints each failure as `error (ignored): error: …` and ends with a bare
+ * "some errors were encountered": the failures are what the reader needs.
+ */
+function ignoredErrors(stderr) {
+    const failures = [];
+    let open = false;
+    for (const line of stderr.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').split('\n')) {
+        const ignored = /^error \(ignored\): (?:error: )?(.*)$/.exec(line);
+        if (ignored)
+            failures.push([ignored[1]]);
+        else if (open && /^\s+\S/.test(line))
+            failures[failures.length - 1]?.push(line);
+        open = ignored !== null || (open && /^\s+\S/.test(line));
+    }
+    return failures.map((lines) => lines.join('\n')).join('\n');
+}
+/** Where Nix's error text first points at a file of the flake, relative to the flake directory. */
+async function sourcePosition(text, flakeDir, repoRoot) {
+    for (const match of text.matchAll(SOURCE_POSITION)) {
+        const inSource = match[1];
+        // A git flake's source is the whole repository; a path flake's is the flake directory.
+        for (const root of repoRoot ? [repoRoot, flakeDir] : [flakeDir]) {
+            const absolute = (0,external_node_path_namespaceObject.join)(root, inSource);
+            const path = normalizePath((0,external_node_path_namespaceObject.relative)(flakeDir, absolute));
+            if (path.startsWith('../'))
+                continue;
+            try {
+                await (0,promises_namespaceObject.access)(absolute);
+                return { path, line: Number(match[2]), column: Number(match[3]) };
+            }
+            catch {
+                // Not this root.
+            }
+        }
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/nixfmt.js
+
+
+
+
+
+const NOT_FORMATTED = /^(.+): not formatted$/;
+const ERROR_HEADER = /^(.+):(\d+):(\d+):$/;
+/** The excerpt megaparsec draws: `  |`, `1 | source`, `  | ^`. */
+const GUTTER = /^\s*\d*\s*\|/;
+/** `--check` prints `path.nix: not formatted` per file on stderr and exits 1, as it does on parse errors. */
+function parseNixfmt(stderr) {
+    const unformatted = [];
+    const errors = [];
+    let current;
+    const reasons = [];
+    const close = () => {
+        if (current)
+            errors.push({ ...current, message: reasons.join('; ') || 'cannot parse this file' });
+        current = undefined;
+        reasons.length = 0;
+    };
+    for (const raw of stderr.split('\n')) {
+        const line = raw.trimEnd();
+        const notFormatted = NOT_FORMATTED.exec(line);
+        const header = ERROR_HEADER.exec(line);
+        if (notFormatted) {
+            close();
+            unformatted.push(normalizePath(notFormatted[1]));
+        }
+        else if (header) {
+            close();
+            current = {
+                path: normalizePath(header[1]),
+                line: Number(header[2]),
+                column: Number(header[3]),
+                message: '',
+            };
+        }
+        else if (current && line.trim() && !GUTTER.test(line)) {
+            reasons.push(line.trim());
+        }
+    }
+    close();
+    return { unformatted, errors };
+}
+function runNixfmt(context) {
+    return settleCheck('format', 'nixfmt', async (transcript) => {
+        const outcome = {
+            tool: 'nixfmt',
+            findings: [],
+            failures: [],
+            unformatted: [],
+        };
+        if (context.scope.files.length === 0)
+            return { ...outcome, skipped: 'no .nix files to check' };
+        const command = await context.tools.command('nixfmt');
+        for (const files of batches(context.scope.files)) {
+            const result = await runTool(context, transcript, command, ['--check', '--', ...files]);
+            const report = parseNixfmt(result.stderr);
+            outcome.unformatted.push(...report.unformatted);
+            for (const error of report.errors) {
+                outcome.findings.push({
+                    check: 'format',
+                    tool: 'nixfmt',
+                    path: error.path,
+                    line: error.line,
+                    column: error.column,
+                    endLine: error.line,
+                    severity: 'error',
+                    rule: 'syntax',
+                    message: `nixfmt cannot parse this file: ${error.message}`,
+                });
+            }
+            const understood = result.exitCode === 0 ||
+                (result.exitCode === 1 && report.unformatted.length + report.errors.length > 0);
+            if (!understood || result.timedOut)
+                outcome.failures.push(toolFailure(commandLabel(command), result));
+        }
+        const spans = await spansFromStdin(context, outcome.unformatted, async (content) => {
+            const result = await context.runner.run(command.program, [...command.prefix], {
+                cwd: context.flakeDir,
+                env: context.env,
+                input: content,
+                stream: false,
+                ...(context.signal ? { signal: context.signal } : {}),
+            });
+            return succeeded(result) ? result.stdout : undefined;
+        });
+        for (const path of outcome.unformatted)
+            outcome.findings.unshift(unformattedFinding('nixfmt', path, spans.get(path)));
+        return outcome;
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/gate/snapshot.js
+
+
+/** Files larger than this are not saved: no formatter rewrites them, and memory stays bounded. */
+const LARGEST_SAVED_FILE = 16 * 1024 * 1024;
+/**
+ * The content, mode and times of a set of files, so a formatter that can only rewrite (treefmt,
+ * `nix fmt`) can run in the checkout and the checkout be put back exactly as it was.
+ */
+class TreeSnapshot {
+    root;
+    files;
+    constructor(root, files) {
+        this.root = root;
+        this.files = files;
+    }
+    /** `paths` are relative to `root`; missing files, symbolic links and huge files are skipped. */
+    static async take(root, paths) {
+        const files = new Map();
+        await Promise.all(paths.map(async (path) => {
+            try {
+                const stats = await (0,promises_namespaceObject.lstat)((0,external_node_path_namespaceObject.join)(root, path));
+                if (!stats.isFile() || stats.size > LARGEST_SAVED_FILE)
+                    return;
+                const content = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(root, path));
+                files.set(path, {
+                    content,
+                    mode: stats.mode & 0o7777,
+                    atime: stats.atimeMs / 1000,
+                    mtime: stats.mtimeMs / 1000,
+                });
+            }
+            catch {
+                // Gone between listing and reading: nothing to restore.
+            }
+        }));
+        return new TreeSnapshot(root, files);
+    }
+    get size() {
+        return this.files.size;
+    }
+    /** Writes back every file that changed or vanished and returns what the formatter had made of each. */
+    async restore() {
+        const rewritten = [];
+        for (const [path, saved] of this.files) {
+            const absolute = (0,external_node_path_namespaceObject.join)(this.root, path);
+            let current;
+            let mode;
+            try {
+                mode = (await (0,promises_namespaceObject.lstat)(absolute)).mode & 0o7777;
+                current = await (0,promises_namespaceObject.readFile)(absolute);
+            }
+            catch {
+                current = undefined;
+            }
+            if (current?.equals(saved.content) && mode === saved.mode)
+                continue;
+            await (0,promises_namespaceObject.writeFile)(absolute, saved.content);
+            await (0,promises_namespaceObject.chmod)(absolute, saved.mode);
+            await (0,promises_namespaceObject.utimes)(absolute, saved.atime, saved.mtime);
+            if (current?.equals(saved.content))
+                continue;
+            rewritten.push({ path, before: saved.content.toString('utf8'), after: current?.toString('utf8') });
+        }
+        return rewritten.sort((a, b) => (a.path < b.path ? -1 : 1));
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/treefmt.js
+
+
+
+
+/** `ERRO file has changed path=…` (2.x) or `ERRO format: file has changed path=…` (2.0.x). */
+const FILE_CHANGED = /file has changed path=(?:"((?:[^"\\]|\\.)*)"|(\S+))/;
+function parseTreefmt(stderr) {
+    const changed = [];
+    const errors = [];
+    for (const line of stderr.split('\n')) {
+        const match = FILE_CHANGED.exec(line);
+        if (match)
+            changed.push(normalizePath(match[1] ?? match[2]));
+        else if (/^\s*ERRO\b/.test(line))
+            errors.push(line.trim().replace(/^ERRO\s+/, ''));
+    }
+    return { changed, formatterFailed: /formatting failures detected/.test(stderr), errors };
+}
+/**
+ * treefmt has no check mode: with `--ci` it rewrites, reports and exits 1. It runs in the checkout
+ * on a snapshot that is put back afterwards, so the job's tree is left exactly as it was.
+ */
+function runTreefmt(context) {
+    return settleCheck('format', 'treefmt', async (transcript) => {
+        const command = await context.tools.command('treefmt');
+        if (context.scope.mode === 'changed' && context.scope.files.length === 0) {
+            return {
+                tool: 'treefmt',
+                findings: [],
+                failures: [],
+                unformatted: [],
+                skipped: 'no .nix files to check',
+            };
+        }
+        return rewriteAndRestore(context, 'treefmt', (paths) => runTool(context, transcript, command, ['--ci', ...paths]));
+    });
+}
+/** Runs a rewriting formatter under a snapshot and turns what it changed into findings. */
+async function rewriteAndRestore(context, tool, format) {
+    // In changed mode only the given paths are formatted; otherwise the formatter may touch any file.
+    const paths = context.scope.mode === 'changed' ? context.scope.files : [];
+    const saved = context.scope.mode === 'changed' ? context.scope.files : await context.listTree();
+    const snapshot = await TreeSnapshot.take(context.flakeDir, saved);
+    const run = await format(paths).then((result) => ({ result }), (error) => ({ error }));
+    const rewritten = await snapshot.restore();
+    if ('error' in run)
+        throw run.error;
+    const { result } = run;
+    const report = parseTreefmt(result.stderr);
+    const findings = [];
+    const unformatted = [];
+    for (const file of rewritten) {
+        if (context.exclude.matches(file.path))
+            continue;
+        unformatted.push(file.path);
+        findings.push(unformattedFinding(tool, file.path, file.after === undefined ? undefined : changedSpan(file.before, file.after)));
+    }
+    for (const path of report.changed) {
+        if (unformatted.includes(path) || context.exclude.matches(path))
+            continue;
+        unformatted.push(path);
+        findings.push(unformattedFinding(tool, path, undefined));
+    }
+    const failures = [];
+    if (report.formatterFailed) {
+        failures.push(`${tool}: a formatter failed${report.errors[0] ? `: ${report.errors[0]}` : ''}`);
+    }
+    else if (result.timedOut || (result.exitCode !== 0 && unformatted.length === 0)) {
+        const detail = firstLine(result.stderr
+            .split('\n')
+            .filter((line) => !/^(traversed|emitted|formatted) /.test(line))
+            .reverse()
+            .join('\n'));
+        failures.push(`${tool} exited with code ${result.exitCode}${detail ? `: ${detail}` : ''}`);
+    }
+    return { tool, findings, failures, unformatted };
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/nix-fmt.js
+
+
+
+
+
+
+
+
+const DESCRIBE_FORMATTER = 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Nix expression, interpolated by Nix
+'f: let d = f.${builtins.currentSystem} or null; in ' +
+    'if d == null then null else { name = d.name or ""; mainProgram = d.meta.mainProgram or ""; }';
+/** The flake's formatter for this machine's system, or undefined when it declares none. */
+async function flakeFormatter(context, options = {}) {
+    let described;
+    try {
+        described = await context.nix.evalJson(`${context.flakeDir}#formatter`, {
+            apply: DESCRIBE_FORMATTER,
+            impure: true,
+            cwd: context.flakeDir,
+            env: context.env,
+            ...(context.signal ? { signal: context.signal } : {}),
+        });
+    }
+    catch (error) {
+        if (error instanceof NixError && /does not provide attribute/.test(error.nixMessage))
+            return undefined;
+        // Without Nix there is no `nix fmt` to use: `auto` goes on to the formatters on PATH.
+        const nixMissing = !(error instanceof NixError) && error instanceof errors_UserError && error.message === NIX_NOT_FOUND;
+        if (nixMissing && options.withoutNix === 'none')
+            return undefined;
+        if (error instanceof errors_UserError) {
+            const reason = error instanceof NixError ? error.nixMessage : error.message;
+            throw new ToolUnavailable(`nix fmt: the flake's formatter does not evaluate: ${firstLine(reason)}`);
+        }
+        throw error;
+    }
+    if (!described)
+        return undefined;
+    const text = `${described.mainProgram} ${described.name}`;
+    const kind = /treefmt/i.test(text)
+        ? 'treefmt'
+        : /alejandra/i.test(text)
+            ? 'alejandra'
+            : /nixfmt/i.test(text)
+                ? 'nixfmt'
+                : 'other';
+    return { ...described, kind };
+}
+const NIX_FMT = ['fmt', '--extra-experimental-features', 'nix-command flakes'];
+/**
+ * `nix fmt` runs the flake's own formatter. Since Nix 2.25 it passes no path by default, so paths are
+ * always given. alejandra and nixfmt wrappers check with `--check`; treefmt wrappers and unknown
+ * formatters can only rewrite, so they run on a snapshot of the tree that is put back afterwards.
+ */
+function runNixFmt(context, known) {
+    return settleCheck('format', 'nix fmt', async (transcript) => {
+        const formatter = known ?? (await flakeFormatter(context));
+        if (!formatter) {
+            throw new ToolUnavailable('nix fmt: the flake has no formatter output for this system (formatter: nix-fmt)');
+        }
+        const tool = `nix fmt (${formatter.mainProgram || formatter.name})`;
+        const nix = { tool: 'nix', program: 'nix', prefix: NIX_FMT, via: 'nix' };
+        if (context.scope.files.length === 0 &&
+            (context.scope.mode === 'changed' || formatter.kind !== 'treefmt')) {
+            return { tool, findings: [], failures: [], unformatted: [], skipped: 'no .nix files to check' };
+        }
+        if (formatter.kind === 'treefmt' || formatter.kind === 'other') {
+            const extra = formatter.kind === 'treefmt' ? ['--ci'] : [];
+            return rewriteAndRestore(context, tool, (paths) => runTool(context, transcript, nix, ['--', ...extra, ...(paths.length > 0 ? paths : ['.'])]));
+        }
+        const findings = [];
+        const failures = [];
+        const unformatted = [];
+        for (const files of batches(context.scope.files)) {
+            const result = await runTool(context, transcript, nix, ['--', '--check', ...files]);
+            const alejandra = formatter.kind === 'alejandra' ? parseAlejandra(result.stdout, result.stderr) : undefined;
+            const nixfmt = alejandra ? undefined : parseNixfmt(result.stderr);
+            const report = alejandra ?? nixfmt;
+            unformatted.push(...report.unformatted);
+            for (const error of alejandra?.errors ?? []) {
+                findings.push(syntaxFinding(tool, error.path, `alejandra cannot parse this file: ${error.message}`));
+            }
+            for (const error of nixfmt?.errors ?? []) {
+                findings.push({
+                    ...syntaxFinding(tool, error.path, `nixfmt cannot parse this file: ${error.message}`),
+                    line: error.line,
+                    column: error.column,
+                    endLine: error.line,
+                });
+            }
+            const complained = report.unformatted.length + report.errors.length > 0;
+            if (result.timedOut || (result.exitCode !== 0 && !complained))
+                failures.push(toolFailure('nix fmt', result));
+        }
+        for (const path of unformatted)
+            findings.unshift(unformattedFinding(tool, path, undefined));
+        return { tool, findings, failures, unformatted };
+    });
+}
+function syntaxFinding(tool, path, message) {
+    return { check: 'format', tool, path, severity: 'error', rule: 'syntax', message };
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/statix.js
+
+
+
+
+/** Rule names by code, for statix 0.5.8, whose JSON and errfmt carry only the number. */
+const STATIX_LINTS = {
+    0: 'syntax_error',
+    1: 'bool_comparison',
+    2: 'empty_let_in',
+    3: 'manual_inherit',
+    4: 'manual_inherit_from',
+    5: 'legacy_let_syntax',
+    6: 'collapsible_let_in',
+    7: 'eta_reduction',
+    8: 'useless_parens',
+    10: 'empty_pattern',
+    11: 'redundant_pattern_bind',
+    12: 'unquoted_uri',
+    13: 'deprecated_is_null',
+    14: 'empty_inherit',
+    15: 'faster_groupby',
+    16: 'faster_zipattrswith',
+    17: 'deprecated_to_path',
+    18: 'bool_simplification',
+    19: 'useless_has_attr',
+    20: 'repeated_keys',
+    23: 'empty_list_concat',
+};
+const SEVERITY = { Error: 'error', Warn: 'warning', Hint: 'notice' };
+const LETTER = { Error: 'E', Warn: 'W', Hint: 'I' };
+const SEVERITY_OF_LETTER = { E: 'error', W: 'warning', I: 'notice' };
+/** Changed-mode statix runs, one per file since statix takes one target, at most this many at once. */
+const PER_FILE_CONCURRENCY = 4;
+/** `W03 manual_inherit`: severity letter, two-digit code and rule name, as statix's docs write lints. */
+function statixRule(letter, code, name) {
+    return `${letter}${String(code).padStart(2, '0')} ${name ?? STATIX_LINTS[code] ?? 'lint'}`;
+}
+/**
+ * Splits statix's JSON: pretty-printed objects, one per file, concatenated without separators
+ * (neither an array nor one object per line).
+ */
+function splitConcatenatedJson(text) {
+    const values = [];
+    let depth = 0;
+    let start = -1;
+    let inString = false;
+    let escaped = false;
+    let consumed = 0;
+    for (let index = 0; index < text.length; index += 1) {
+        const char = text[index];
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (char === '\\')
+                escaped = true;
+            else if (char === '"')
+                inString = false;
+            continue;
+        }
+        if (char === '"')
+            inString = true;
+        else if (char === '{' || char === '[') {
+            if (depth === 0)
+                start = index;
+            depth += 1;
+        }
+        else if (char === '}' || char === ']') {
+            depth -= 1;
+            if (depth === 0 && start !== -1) {
+                values.push(JSON.parse(text.slice(start, index + 1)));
+                start = -1;
+                consumed = index + 1;
+            }
+        }
+    }
+    return { values, rest: text.slice(consumed).trim() };
+}
+function parseStatixJson(stdout) {
+    const { values, rest } = splitConcatenatedJson(stdout);
+    if (rest)
+        throw new Error(`statix printed output that is not its JSON: ${firstLine(rest).slice(0, 200)}`);
+    const findings = [];
+    for (const value of values) {
+        const files = Array.isArray(value) ? value : [value];
+        for (const entry of files) {
+            if (typeof entry?.file !== 'string' || !Array.isArray(entry.report)) {
+                throw new Error('statix printed JSON without `file` and `report`');
+            }
+            const path = normalizePath(entry.file);
+            for (const report of entry.report) {
+                for (const diagnostic of report.diagnostics ?? [])
+                    findings.push(statixFinding(path, report, diagnostic));
+            }
+        }
+    }
+    return findings;
+}
+function statixFinding(path, report, diagnostic) {
+    const { from, to } = diagnostic.at;
+    const fix = diagnostic.suggestion
+        ? {
+            line: diagnostic.suggestion.at.from.line,
+            column: diagnostic.suggestion.at.from.column,
+            endLine: diagnostic.suggestion.at.to.line,
+            endColumn: diagnostic.suggestion.at.to.column,
+            replacement: diagnostic.suggestion.fix,
+        }
+        : undefined;
+    return {
+        check: 'statix',
+        tool: 'statix',
+        path,
+        line: from.line,
+        column: from.column,
+        endLine: to.line,
+        endColumn: to.column,
+        severity: SEVERITY[report.severity] ?? 'warning',
+        rule: statixRule(LETTER[report.severity] ?? 'W', report.code, report.name),
+        message: diagnostic.message || report.note || 'statix finding',
+        ...(fix ? { fix } : {}),
+    };
+}
+const ERRFMT = /^(.+)>(\d+):(\d+):([WEI]):(\d+):(.*)$/;
+/** `-o errfmt`: `./a.nix>1:17:W:3:message`, the fork prefixing the message with `[rule_name] `. */
+function parseStatixErrfmt(stdout) {
+    const findings = [];
+    for (const line of stdout.split('\n')) {
+        const match = ERRFMT.exec(line.trimEnd());
+        if (!match)
+            continue;
+        const [, file, lineNumber, column, letter, code, text] = match;
+        const named = /^\[([a-z_]+)\] (.*)$/.exec(text);
+        findings.push({
+            check: 'statix',
+            tool: 'statix',
+            path: normalizePath(file),
+            line: Number(lineNumber),
+            column: Number(column),
+            severity: SEVERITY_OF_LETTER[letter] ?? 'warning',
+            rule: statixRule(letter, Number(code), named?.[1]),
+            message: named ? named[2] : text,
+        });
+    }
+    return findings;
+}
+function statixArgs(config, ignores, target) {
+    return [
+        'check',
+        '-o',
+        'json',
+        ...(config ? ['-c', config] : []),
+        ...ignores.flatMap((glob) => ['-i', glob]),
+        target,
+    ];
+}
+function runStatix(context, config) {
+    return settleCheck('statix', 'statix', async (transcript) => {
+        const outcome = {
+            tool: 'statix',
+            findings: [],
+            failures: [],
+            unformatted: [],
+        };
+        if (context.scope.files.length === 0)
+            return { ...outcome, skipped: 'no .nix files to check' };
+        const command = await context.tools.command('statix');
+        const targets = context.scope.mode === 'all' ? ['.'] : context.scope.files;
+        const ignores = context.scope.mode === 'all' ? context.exclude.sources : [];
+        const results = await mapConcurrent(targets, PER_FILE_CONCURRENCY, (target) => runTool(context, transcript, command, statixArgs(config, ignores, target)));
+        for (const result of results) {
+            const verdict = readStatixResult(command, result);
+            outcome.findings.push(...verdict.findings);
+            if (verdict.failure && !outcome.failures.includes(verdict.failure))
+                outcome.failures.push(verdict.failure);
+        }
+        return outcome;
+    });
+}
+/**
+ * statix exits 1 when it reports anything and 0 otherwise, even after a config or path error,
+ * which it only prints on stderr: that must fail the gate, never pass it.
+ */
+function readStatixResult(command, result) {
+    if (result.timedOut || (result.exitCode !== 0 && result.exitCode !== 1)) {
+        return { findings: [], failure: toolFailure(commandLabel(command), result) };
+    }
+    const complaint = firstLine(nixErrorText(result.stderr));
+    if (result.exitCode === 0 && complaint) {
+        return { findings: [], failure: `statix reported an error and checked nothing: ${complaint}` };
+    }
+    let findings;
+    try {
+        findings = result.stdout.trimStart().startsWith('{')
+            ? parseStatixJson(result.stdout)
+            : parseStatixErrfmt(result.stdout);
+    }
+    catch (error) {
+        return { findings: [], failure: error.message };
+    }
+    if (result.exitCode === 1 && findings.length === 0) {
+        return { findings, failure: toolFailure(commandLabel(command), result) };
+    }
+    return { findings };
+}
+
+;// CONCATENATED MODULE: ./.build/gate/gate.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const CHECK_ORDER = ['format', 'deadnix', 'statix', 'flake-check'];
+const TREEFMT_CONFIGS = ['treefmt.toml', '.treefmt.toml'];
+/** Runs the selected checks concurrently over the selected files and decides the verdict. */
+async function runGate(settings, context, dependencies) {
+    const { runner, logger, signal } = dependencies;
+    checkDeadnixArgs(settings['deadnix-args'] ?? []);
+    const flakeDir = await flakeDirectory(context.workspace, settings.path);
+    const git = new CheckoutGit(runner, flakeDir, signal);
+    const repoRoot = await git.topLevel().then((root) => (root ? (0,promises_namespaceObject.realpath)(root) : undefined));
+    // Annotation paths start at the repository root, or at the workspace outside git.
+    const candidateRoot = repoRoot ?? (await (0,promises_namespaceObject.realpath)(context.workspace).catch(() => context.workspace));
+    const root = (0,external_node_path_namespaceObject.relative)(candidateRoot, flakeDir).startsWith('..') ? flakeDir : candidateRoot;
+    const prefix = pathPrefix(root, flakeDir);
+    const exclude = new PathGlobs(settings.exclude ?? []);
+    const scope = await resolveScope({
+        setting: settings.files,
+        ...(settings['base-ref'] ? { baseRef: settings['base-ref'] } : {}),
+        eventName: context.eventName,
+        event: context.event,
+        flakeDir,
+        ...(repoRoot ? { repoRoot } : {}),
+        exclude,
+    }, git, logger);
+    logger.info(describeScope(scope, prefix));
+    const checkContext = {
+        flakeDir,
+        scope,
+        exclude,
+        runner,
+        env: dependencies.env,
+        ...(signal ? { signal } : {}),
+        tools: new ToolSource(settings.tools, flakeDir, dependencies.env.PATH ?? ''),
+        nix: new NixCli(runner),
+        listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
+    };
+    const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
+    const outcomes = await Promise.all(selected.map((check) => runCheck(check, settings, checkContext, repoRoot)));
+    for (const outcome of outcomes)
+        await logOutcome(logger, outcome);
+    const inScope = new Set(scope.files);
+    const kept = outcomes.flatMap((outcome) => outcome.findings.filter((finding) => {
+        if (exclude.matches(finding.path))
+            return false;
+        // Rewriting formatters may report other files they format (Markdown, YAML); linters only .nix.
+        if (finding.check === 'flake-check' || (finding.check === 'format' && !finding.path.endsWith('.nix')))
+            return true;
+        return inScope.has(finding.path) || (scope.mode === 'all' && finding.check === 'format');
+    }));
+    const findings = oneSyntaxErrorPerFile(await locateFindings(kept, flakeDir, prefix)).sort(compareFindings);
+    const failures = outcomes.flatMap((outcome) => outcome.failures.map((reason) => ({ check: outcome.check, tool: outcome.tool, reason })));
+    const unformatted = [
+        ...new Set(outcomes.flatMap((outcome) => outcome.unformatted.filter((path) => !exclude.matches(path)))),
+    ]
+        .map((path) => normalizePath(prefix ? `${prefix}/${path}` : path))
+        .sort();
+    const checks = outcomes.map((outcome) => ({
+        check: outcome.check,
+        tool: outcome.tool,
+        counts: countBySeverity(findings.filter((finding) => finding.check === outcome.check)),
+        failures: outcome.failures,
+        ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
+        durationMs: outcome.durationMs,
+    }));
+    const failing = findings.filter((finding) => failsAt(finding.severity, settings['fail-on']));
+    const passed = failures.length === 0 && failing.length === 0;
+    const result = {
+        passed,
+        failOn: settings['fail-on'],
+        findings,
+        failures,
+        unformatted,
+        checks,
+        scope,
+        prefix,
+        reportPath: '',
+        ...(passed ? {} : { failure: failureLine(failures, failing, settings['fail-on']) }),
+        publication: { warnings: [] },
+    };
+    result.reportPath = await writeReport(result, context);
+    result.publication = await publishResult(result, context, {
+        checkRun: settings['check-run'],
+        suggestions: settings.suggestions,
+        client: dependencies.github,
+        git,
+        repoRoot: root,
+        logger,
+    });
+    return result;
+}
+/**
+ * A file that does not parse makes every tool complain; one annotation says it, preferring the
+ * report that pins a line and column.
+ */
+function oneSyntaxErrorPerFile(findings) {
+    // statix names the very token; the others say "end of file" at best.
+    const precision = (finding) => (finding.line === undefined ? 0 : 2) +
+        (finding.column === undefined ? 0 : 2) +
+        (finding.check === 'statix' ? 1 : 0);
+    const syntax = (finding) => finding.rule === 'syntax' || finding.rule.endsWith('syntax_error');
+    const best = new Map();
+    for (const finding of findings.filter(syntax)) {
+        const current = best.get(finding.file);
+        if (!current || precision(finding) > precision(current))
+            best.set(finding.file, finding);
+    }
+    return findings.filter((finding) => !syntax(finding) || best.get(finding.file) === finding);
+}
+async function flakeDirectory(workspace, path) {
+    const dir = (0,external_node_path_namespaceObject.resolve)(workspace, path);
+    try {
+        if ((await (0,promises_namespaceObject.stat)(dir)).isDirectory())
+            return await (0,promises_namespaceObject.realpath)(dir);
+    }
+    catch {
+        // Reported below.
+    }
+    throw new errors_UserError(`Input 'path' must be a directory in the checkout, got '${path}' (${dir} does not exist)`);
+}
+function pathPrefix(root, flakeDir) {
+    return (0,external_node_path_namespaceObject.relative)(root, flakeDir).split(external_node_path_namespaceObject.sep).join('/');
+}
+function describeScope(scope, prefix) {
+    const where = prefix ? ` in ${prefix}/` : '';
+    const excluded = scope.excluded > 0 ? `, ${scope.excluded} excluded` : '';
+    if (scope.mode === 'all')
+        return `Checking all ${scope.files.length} .nix files${where}${excluded}`;
+    return (`Checking ${scope.files.length} .nix files${where} changed against ${scope.base?.commit.slice(0, 12)} ` +
+        `(${scope.base?.from})${excluded}`);
+}
+function runCheck(check, settings, context, repoRoot) {
+    switch (check) {
+        case 'format':
+            return runFormatCheck(settings, context);
+        case 'deadnix':
+            return runDeadnix(context, settings['deadnix-args'] ?? []);
+        case 'statix':
+            return runStatix(context, settings['statix-config'] || undefined);
+        case 'flake-check':
+            return runFlakeCheck(context, repoRoot);
+    }
+}
+/**
+ * `auto` picks the flake's own `formatter` output (`nix fmt`), then treefmt when the tree has a
+ * treefmt.toml and treefmt is installed, then alejandra when installed, else nixfmt.
+ */
+async function runFormatCheck(settings, context) {
+    switch (settings.formatter) {
+        case 'none':
+            return settleCheck('format', 'none', async () => ({
+                tool: 'none',
+                findings: [],
+                failures: [],
+                unformatted: [],
+                skipped: 'formatter: none',
+            }));
+        case 'nix-fmt':
+            return runNixFmt(context);
+        case 'treefmt':
+            return runTreefmt(context);
+        case 'alejandra':
+            return runAlejandra(context);
+        case 'nixfmt':
+            return runNixfmt(context);
+        case 'auto':
+            break;
+    }
+    if (await exists((0,external_node_path_namespaceObject.join)(context.flakeDir, 'flake.nix'))) {
+        try {
+            // Without Nix, `auto` goes on to the formatters on PATH.
+            const formatter = await flakeFormatter(context, { withoutNix: 'none' });
+            if (formatter)
+                return runNixFmt(context, formatter);
+        }
+        catch (error) {
+            if (!(error instanceof ToolUnavailable))
+                throw error;
+            return settleCheck('format', 'nix fmt', () => Promise.reject(error));
+        }
+    }
+    const installed = (tool) => context.tools.setting === 'nix' ? Promise.resolve(undefined) : context.tools.onPath(tool);
+    const treefmtConfig = await Promise.all(TREEFMT_CONFIGS.map((name) => exists((0,external_node_path_namespaceObject.join)(context.flakeDir, name))));
+    if (treefmtConfig.some(Boolean) && (await installed('treefmt')))
+        return runTreefmt(context);
+    if (await installed('alejandra'))
+        return runAlejandra(context);
+    return runNixfmt(context);
+}
+async function exists(path) {
+    try {
+        await (0,promises_namespaceObject.access)(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+async function logOutcome(logger, outcome) {
+    const counts = describeCounts(countBySeverity(outcome.findings));
+    const verdict = outcome.failures.length > 0
+        ? 'did not run properly'
+        : outcome.skipped
+            ? `skipped (${outcome.skipped})`
+            : counts;
+    const seconds = (outcome.durationMs / 1000).toFixed(1);
+    await logger.group(`${outcome.check} · ${outcome.tool}: ${verdict} (${seconds}s)`, async () => {
+        // Tool output is the checkout's text: a line that looks like a workflow command must stay text.
+        for (const line of outcome.transcript)
+            logger.info(line.startsWith('::') ? ` ${line}` : line);
+    });
+}
+function failureLine(failures, failing, failOn) {
+    const parts = [];
+    if (failures.length > 0)
+        parts.push(failures.map((failure) => failure.reason).join('; '));
+    if (failing.length > 0) {
+        const files = new Set(failing.map((finding) => finding.file)).size;
+        parts.push(`${describeCounts(countBySeverity(failing))} in ${files} file${files === 1 ? '' : 's'} (fail-on: ${failOn})`);
+    }
+    return `flakeflow gate failed: ${parts.join('; ')}`;
+}
+
 ;// CONCATENATED MODULE: ./.build/gate/inputs.js
 
 const GATE_CHECKS = ['format', 'deadnix', 'statix', 'flake-check'];
@@ -57673,12 +60143,43 @@ const gateInputs = defineInputs({
 
 
 
+
+
+
+
 const gateAction = defineAction({
     name: 'gate',
     inputs: gateInputs,
     outputs: ['passed', 'findings', 'report', 'unformatted'],
-    async run() {
-        throw new NotImplementedError('gate', 4);
+    async run(settings, { context, logger, signal }) {
+        const publishes = settings['check-run'] || settings.suggestions;
+        const result = await runGate(settings, context, {
+            runner: new SpawnProcessRunner(logger),
+            logger,
+            env: { PATH: process.env.PATH },
+            signal,
+            ...(publishes
+                ? {
+                    github: createGitHubClient({
+                        token: settings.token,
+                        apiUrl: context.apiUrl,
+                        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+                        logger,
+                    }),
+                }
+                : {}),
+        });
+        return {
+            outputs: {
+                passed: String(result.passed),
+                findings: String(result.findings.length),
+                report: result.reportPath,
+                unformatted: JSON.stringify(result.unformatted),
+            },
+            summary: renderSummary(result, context),
+            annotations: settings.annotations ? result.findings.map(findingAnnotation) : [],
+            ...(result.failure ? { failure: result.failure } : {}),
+        };
     },
 });
 
@@ -57687,7 +60188,7 @@ const gateAction = defineAction({
 
 
 /** `at /nix/store/<hash>-source/hosts/pi/default.nix:9:25`: where Nix's error points inside the flake. */
-const SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:]+):(\d+):(\d+)/;
+const annotations_SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:]+):(\d+):(\d+)/;
 /** One error annotation per host that failed, pinned to the file Nix blames when it is in the flake. */
 function failureAnnotations(hosts, flakeDir, workspace) {
     return hosts
@@ -57698,7 +60199,7 @@ function failureAnnotations(hosts, flakeDir, workspace) {
             title: `${host.host} (${KIND_TITLES[host.kind]}): ${host.reason}`,
             message: host.error ?? host.reason,
         };
-        const position = SOURCE_POSITION.exec(host.error ?? '');
+        const position = annotations_SOURCE_POSITION.exec(host.error ?? '');
         if (position && (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, position[1]))) {
             annotation.file = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.join)(flakeDir, position[1]))
                 .split('\\')
@@ -60280,7 +62781,7 @@ function groupDetails(outcome, open) {
         details(`${proposal.diff.transitive.length} inputs of inputs`, inputsTable(proposal.diff.transitive, { links: true, bold: false })), hostsSection(proposal.verification)), open);
 }
 /** The job summary: one row per group, then each group's inputs and hosts, then stale inputs. */
-function renderSummary(result, options) {
+function summary_renderSummary(result, options) {
     const grouped = result.groups.some((outcome) => outcome.group !== undefined);
     const rows = result.groups.map((outcome) => [
         ...(grouped ? [outcome.group ?? ''] : []),
@@ -60365,7 +62866,7 @@ const lockUpdateAction = defineAction({
         }, { nix, logger, github, now: () => new Date(), signal });
         return {
             outputs: lockUpdateOutputs(result),
-            summary: renderSummary(result, { dryRun: settings['dry-run'], staleDays: settings['stale-days'] }),
+            summary: summary_renderSummary(result, { dryRun: settings['dry-run'], staleDays: settings['stale-days'] }),
             annotations: result.annotations,
             ...(result.failure ? { failure: result.failure } : {}),
         };

@@ -1,0 +1,341 @@
+import { access, realpath, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { UserError } from '../core/errors.js';
+import type { GitHubClient } from '../core/github.js';
+import type { SettingsOf } from '../core/inputs.js';
+import type { Logger } from '../core/logger.js';
+import type { ProcessRunner } from '../core/process.js';
+import { NixCli } from '../nix/cli.js';
+import {
+  type CheckFailure,
+  compareFindings,
+  countBySeverity,
+  describeCounts,
+  type FailLevel,
+  type Finding,
+  failsAt,
+  type GateCheck,
+  type SeverityCounts,
+} from './findings.js';
+import { CheckoutGit } from './git.js';
+import { normalizePath, PathGlobs } from './globs.js';
+import type { gateInputs } from './inputs.js';
+import { locateFindings } from './positions.js';
+import { type Publication, publishResult } from './publish.js';
+import { writeReport } from './report.js';
+import { type FileScope, resolveScope, walkFiles } from './scope.js';
+import { type CheckContext, type CheckOutcome, settleCheck } from './tool-run.js';
+import { ToolSource, ToolUnavailable } from './tool-source.js';
+import { runAlejandra } from './tools/alejandra.js';
+import { checkDeadnixArgs, runDeadnix } from './tools/deadnix.js';
+import { runFlakeCheck } from './tools/flake-check.js';
+import { flakeFormatter, runNixFmt } from './tools/nix-fmt.js';
+import { runNixfmt } from './tools/nixfmt.js';
+import { runStatix } from './tools/statix.js';
+import { runTreefmt } from './tools/treefmt.js';
+
+export type GateSettings = SettingsOf<typeof gateInputs>;
+
+/** The run facts the gate needs, as the runner (or a terminal) gives them. */
+export interface GateRunContext {
+  workspace: string;
+  runnerTemp: string;
+  eventName: string;
+  event: Record<string, unknown>;
+  repository?: string;
+  sha?: string;
+  serverUrl: string;
+  runId?: string;
+}
+
+export interface GateDependencies {
+  runner: ProcessRunner;
+  logger: Logger;
+  /** Variables the tools run with; PATH decides which tools are found. */
+  env: Record<string, string | undefined>;
+  signal?: AbortSignal;
+  /** Needed only when `check-run` or `suggestions` is on. */
+  github?: GitHubClient;
+}
+
+export interface CheckSummary {
+  check: GateCheck;
+  tool: string;
+  counts: SeverityCounts;
+  failures: string[];
+  skipped?: string;
+  durationMs: number;
+}
+
+export interface GateResult {
+  passed: boolean;
+  failOn: FailLevel;
+  /** Sorted by file, line and column; paths relative to the repository root. */
+  findings: Finding[];
+  failures: CheckFailure[];
+  /** Files the formatter would change, relative to the repository root. */
+  unformatted: string[];
+  checks: CheckSummary[];
+  scope: FileScope;
+  /** The flake directory relative to the repository root, `''` at the root. */
+  prefix: string;
+  /** The JSON report's path. */
+  reportPath: string;
+  /** Set when the step must fail: one line saying why. */
+  failure?: string;
+  publication: Publication;
+}
+
+const CHECK_ORDER: readonly GateCheck[] = ['format', 'deadnix', 'statix', 'flake-check'];
+const TREEFMT_CONFIGS = ['treefmt.toml', '.treefmt.toml'];
+
+/** Runs the selected checks concurrently over the selected files and decides the verdict. */
+export async function runGate(
+  settings: GateSettings,
+  context: GateRunContext,
+  dependencies: GateDependencies,
+): Promise<GateResult> {
+  const { runner, logger, signal } = dependencies;
+  checkDeadnixArgs(settings['deadnix-args'] ?? []);
+  const flakeDir = await flakeDirectory(context.workspace, settings.path);
+  const git = new CheckoutGit(runner, flakeDir, signal);
+  const repoRoot = await git.topLevel().then((root) => (root ? realpath(root) : undefined));
+  // Annotation paths start at the repository root, or at the workspace outside git.
+  const candidateRoot = repoRoot ?? (await realpath(context.workspace).catch(() => context.workspace));
+  const root = relative(candidateRoot, flakeDir).startsWith('..') ? flakeDir : candidateRoot;
+  const prefix = pathPrefix(root, flakeDir);
+  const exclude = new PathGlobs(settings.exclude ?? []);
+  const scope = await resolveScope(
+    {
+      setting: settings.files,
+      ...(settings['base-ref'] ? { baseRef: settings['base-ref'] } : {}),
+      eventName: context.eventName,
+      event: context.event,
+      flakeDir,
+      ...(repoRoot ? { repoRoot } : {}),
+      exclude,
+    },
+    git,
+    logger,
+  );
+  logger.info(describeScope(scope, prefix));
+
+  const checkContext: CheckContext = {
+    flakeDir,
+    scope,
+    exclude,
+    runner,
+    env: dependencies.env,
+    ...(signal ? { signal } : {}),
+    tools: new ToolSource(settings.tools, flakeDir, dependencies.env.PATH ?? ''),
+    nix: new NixCli(runner),
+    listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
+  };
+  const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
+  const outcomes = await Promise.all(
+    selected.map((check) => runCheck(check, settings, checkContext, repoRoot)),
+  );
+  for (const outcome of outcomes) await logOutcome(logger, outcome);
+
+  const inScope = new Set(scope.files);
+  const kept = outcomes.flatMap((outcome) =>
+    outcome.findings.filter((finding) => {
+      if (exclude.matches(finding.path)) return false;
+      // Rewriting formatters may report other files they format (Markdown, YAML); linters only .nix.
+      if (finding.check === 'flake-check' || (finding.check === 'format' && !finding.path.endsWith('.nix')))
+        return true;
+      return inScope.has(finding.path) || (scope.mode === 'all' && finding.check === 'format');
+    }),
+  );
+  const findings = oneSyntaxErrorPerFile(await locateFindings(kept, flakeDir, prefix)).sort(compareFindings);
+  const failures: CheckFailure[] = outcomes.flatMap((outcome) =>
+    outcome.failures.map((reason) => ({ check: outcome.check, tool: outcome.tool, reason })),
+  );
+  const unformatted = [
+    ...new Set(outcomes.flatMap((outcome) => outcome.unformatted.filter((path) => !exclude.matches(path)))),
+  ]
+    .map((path) => normalizePath(prefix ? `${prefix}/${path}` : path))
+    .sort();
+  const checks = outcomes.map((outcome) => ({
+    check: outcome.check,
+    tool: outcome.tool,
+    counts: countBySeverity(findings.filter((finding) => finding.check === outcome.check)),
+    failures: outcome.failures,
+    ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
+    durationMs: outcome.durationMs,
+  }));
+
+  const failing = findings.filter((finding) => failsAt(finding.severity, settings['fail-on']));
+  const passed = failures.length === 0 && failing.length === 0;
+  const result: GateResult = {
+    passed,
+    failOn: settings['fail-on'],
+    findings,
+    failures,
+    unformatted,
+    checks,
+    scope,
+    prefix,
+    reportPath: '',
+    ...(passed ? {} : { failure: failureLine(failures, failing, settings['fail-on']) }),
+    publication: { warnings: [] },
+  };
+  result.reportPath = await writeReport(result, context);
+  result.publication = await publishResult(result, context, {
+    checkRun: settings['check-run'],
+    suggestions: settings.suggestions,
+    client: dependencies.github,
+    git,
+    repoRoot: root,
+    logger,
+  });
+  return result;
+}
+
+/**
+ * A file that does not parse makes every tool complain; one annotation says it, preferring the
+ * report that pins a line and column.
+ */
+function oneSyntaxErrorPerFile(findings: readonly Finding[]): Finding[] {
+  // statix names the very token; the others say "end of file" at best.
+  const precision = (finding: Finding) =>
+    (finding.line === undefined ? 0 : 2) +
+    (finding.column === undefined ? 0 : 2) +
+    (finding.check === 'statix' ? 1 : 0);
+  const syntax = (finding: Finding) => finding.rule === 'syntax' || finding.rule.endsWith('syntax_error');
+  const best = new Map<string, Finding>();
+  for (const finding of findings.filter(syntax)) {
+    const current = best.get(finding.file);
+    if (!current || precision(finding) > precision(current)) best.set(finding.file, finding);
+  }
+  return findings.filter((finding) => !syntax(finding) || best.get(finding.file) === finding);
+}
+
+async function flakeDirectory(workspace: string, path: string): Promise<string> {
+  const dir = resolve(workspace, path);
+  try {
+    if ((await stat(dir)).isDirectory()) return await realpath(dir);
+  } catch {
+    // Reported below.
+  }
+  throw new UserError(
+    `Input 'path' must be a directory in the checkout, got '${path}' (${dir} does not exist)`,
+  );
+}
+
+function pathPrefix(root: string, flakeDir: string): string {
+  return relative(root, flakeDir).split(sep).join('/');
+}
+
+function describeScope(scope: FileScope, prefix: string): string {
+  const where = prefix ? ` in ${prefix}/` : '';
+  const excluded = scope.excluded > 0 ? `, ${scope.excluded} excluded` : '';
+  if (scope.mode === 'all') return `Checking all ${scope.files.length} .nix files${where}${excluded}`;
+  return (
+    `Checking ${scope.files.length} .nix files${where} changed against ${scope.base?.commit.slice(0, 12)} ` +
+    `(${scope.base?.from})${excluded}`
+  );
+}
+
+function runCheck(
+  check: GateCheck,
+  settings: GateSettings,
+  context: CheckContext,
+  repoRoot: string | undefined,
+): Promise<CheckOutcome> {
+  switch (check) {
+    case 'format':
+      return runFormatCheck(settings, context);
+    case 'deadnix':
+      return runDeadnix(context, settings['deadnix-args'] ?? []);
+    case 'statix':
+      return runStatix(context, settings['statix-config'] || undefined);
+    case 'flake-check':
+      return runFlakeCheck(context, repoRoot);
+  }
+}
+
+/**
+ * `auto` picks the flake's own `formatter` output (`nix fmt`), then treefmt when the tree has a
+ * treefmt.toml and treefmt is installed, then alejandra when installed, else nixfmt.
+ */
+async function runFormatCheck(settings: GateSettings, context: CheckContext): Promise<CheckOutcome> {
+  switch (settings.formatter) {
+    case 'none':
+      return settleCheck('format', 'none', async () => ({
+        tool: 'none',
+        findings: [],
+        failures: [],
+        unformatted: [],
+        skipped: 'formatter: none',
+      }));
+    case 'nix-fmt':
+      return runNixFmt(context);
+    case 'treefmt':
+      return runTreefmt(context);
+    case 'alejandra':
+      return runAlejandra(context);
+    case 'nixfmt':
+      return runNixfmt(context);
+    case 'auto':
+      break;
+  }
+  if (await exists(join(context.flakeDir, 'flake.nix'))) {
+    try {
+      // Without Nix, `auto` goes on to the formatters on PATH.
+      const formatter = await flakeFormatter(context, { withoutNix: 'none' });
+      if (formatter) return runNixFmt(context, formatter);
+    } catch (error) {
+      if (!(error instanceof ToolUnavailable)) throw error;
+      return settleCheck('format', 'nix fmt', () => Promise.reject(error));
+    }
+  }
+  const installed = (tool: 'treefmt' | 'alejandra') =>
+    context.tools.setting === 'nix' ? Promise.resolve(undefined) : context.tools.onPath(tool);
+  const treefmtConfig = await Promise.all(
+    TREEFMT_CONFIGS.map((name) => exists(join(context.flakeDir, name))),
+  );
+  if (treefmtConfig.some(Boolean) && (await installed('treefmt'))) return runTreefmt(context);
+  if (await installed('alejandra')) return runAlejandra(context);
+  return runNixfmt(context);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function logOutcome(logger: Logger, outcome: CheckOutcome): Promise<void> {
+  const counts = describeCounts(countBySeverity(outcome.findings));
+  const verdict =
+    outcome.failures.length > 0
+      ? 'did not run properly'
+      : outcome.skipped
+        ? `skipped (${outcome.skipped})`
+        : counts;
+  const seconds = (outcome.durationMs / 1000).toFixed(1);
+  await logger.group(`${outcome.check} · ${outcome.tool}: ${verdict} (${seconds}s)`, async () => {
+    // Tool output is the checkout's text: a line that looks like a workflow command must stay text.
+    for (const line of outcome.transcript) logger.info(line.startsWith('::') ? ` ${line}` : line);
+  });
+}
+
+function failureLine(
+  failures: readonly CheckFailure[],
+  failing: readonly Finding[],
+  failOn: FailLevel,
+): string {
+  const parts: string[] = [];
+  if (failures.length > 0) parts.push(failures.map((failure) => failure.reason).join('; '));
+  if (failing.length > 0) {
+    const files = new Set(failing.map((finding) => finding.file)).size;
+    parts.push(
+      `${describeCounts(countBySeverity(failing))} in ${files} file${files === 1 ? '' : 's'} (fail-on: ${failOn})`,
+    );
+  }
+  return `flakeflow gate failed: ${parts.join('; ')}`;
+}

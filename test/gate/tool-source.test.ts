@@ -1,0 +1,117 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireNix } from '../support/nix.js';
+import {
+  cleanUp,
+  copyFakes,
+  fakeBin,
+  fakePackage,
+  gate,
+  git,
+  pathWith,
+  repository,
+  tempDir,
+  writeTree,
+} from './support.js';
+
+afterAll(cleanUp);
+
+const TOOLS = ['deadnix', 'statix', 'alejandra', 'nixfmt', 'treefmt'];
+const FILES = {
+  'hosts/media.nix': '{ config, lib, ... }:\n{\n  enable = config.media.enable == true;\n}\n',
+  'hosts/gateway.nix': '{ }   \n',
+};
+
+let nixpkgs = '';
+let nixConfig = '';
+beforeAll(async () => {
+  await requireNix();
+  nixpkgs = await tempDir('nixpkgs');
+  await copyFakes(nixpkgs);
+  const { currentSystem } = await import('./support.js');
+  const packages = TOOLS.map((tool) => `      ${tool} = ${fakePackage(tool)};`).join('\n');
+  await writeTree(nixpkgs, {
+    'flake.nix': `{\n  outputs = { self }: {\n    legacyPackages.${currentSystem()} = {\n${packages}\n    };\n  };\n}\n`,
+  });
+  await git(nixpkgs, 'init', '--quiet');
+  await git(nixpkgs, 'add', '--all');
+  await git(nixpkgs, 'commit', '--quiet', '--message', 'nixpkgs');
+  // Nix 2.8 reads the global registry before --inputs-from overrides it; the tests turn that off,
+  // so it gets an empty one instead.
+  const registry = join(await tempDir('registry'), 'registry.json');
+  await writeFile(registry, '{"flakes":[],"version":2}\n');
+  nixConfig = `${process.env.NIX_CONFIG ?? ''}\nflake-registry = ${registry}\n`;
+});
+
+async function fleetWithNixpkgs(): Promise<string> {
+  const dir = await repository({
+    'flake.nix': `{\n  inputs.nixpkgs.url = "git+file://${nixpkgs}";\n  outputs = { self, nixpkgs }: { inherit self; };\n}\n`,
+    ...FILES,
+  });
+  const { nix } = await requireNix();
+  await nix.lock(dir, { env: { NIX_CONFIG: nixConfig } });
+  await git(dir, 'add', '--all');
+  await git(dir, 'commit', '--quiet', '--message', 'lock');
+  return dir;
+}
+
+async function toolCalls(log: string): Promise<string[]> {
+  return (await readFile(log, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line).tool)
+    .sort();
+}
+
+describe('tools from the flake’s own nixpkgs', () => {
+  it('tools: nix runs every tool with nix run --inputs-from, and finds what PATH tools find', async () => {
+    const dir = await fleetWithNixpkgs();
+    const log = join(await tempDir('log'), 'calls.jsonl');
+    const { result, logger } = await gate(
+      dir,
+      { tools: 'nix', formatter: 'alejandra' },
+      { env: { PATH: process.env.PATH ?? '', NIX_CONFIG: nixConfig, FAKE_GATE_LOG: log } },
+    );
+    expect(result.failures).toEqual([]);
+    expect(result.findings.map((f) => `${f.file}:${f.line} ${f.check}`)).toEqual([
+      'hosts/gateway.nix:1 format',
+      'hosts/media.nix:1 deadnix',
+      'hosts/media.nix:3 statix',
+    ]);
+    expect(logger.text()).toContain(
+      `$ nix run --extra-experimental-features 'nix-command flakes' --inputs-from ${dir} nixpkgs#deadnix -- --output-format json --`,
+    );
+    expect(await toolCalls(log)).toEqual(['alejandra', 'alejandra', 'deadnix', 'statix']);
+  });
+
+  it('tools: path-or-nix takes what PATH has and the rest from nixpkgs', async () => {
+    const dir = await fleetWithNixpkgs();
+    const log = join(await tempDir('log'), 'calls.jsonl');
+    const { result, logger } = await gate(
+      dir,
+      { tools: 'path-or-nix' },
+      { env: { PATH: pathWith(await fakeBin(['statix'])), NIX_CONFIG: nixConfig, FAKE_GATE_LOG: log } },
+    );
+    expect(result.failures).toEqual([]);
+    expect(result.checks.map((check) => check.tool)).toEqual(['nixfmt', 'deadnix', 'statix']);
+    expect(logger.text()).toMatch(/\$ \S+\/statix check -o json \./);
+    expect(logger.text()).toContain('nixpkgs#nixfmt -- --check --');
+    expect(await toolCalls(log)).toEqual(['deadnix', 'nixfmt', 'nixfmt', 'statix']);
+  });
+
+  it('fails with Nix’s own reason when the flake has no nixpkgs to take a tool from', async () => {
+    const dir = await repository({
+      'flake.nix': '{\n  outputs = { self }: { inherit self; };\n}\n',
+      ...FILES,
+    });
+    const { result } = await gate(
+      dir,
+      { tools: 'path-or-nix', checks: 'deadnix' },
+      { env: { PATH: process.env.PATH ?? '', NIX_CONFIG: nixConfig } },
+    );
+    expect(result.failures).toHaveLength(1);
+    expect(result.failures[0]?.reason).toMatch(/^nix run nixpkgs#deadnix exited with code 1: error: /);
+    expect(result.passed).toBe(false);
+  });
+});
