@@ -52716,21 +52716,226 @@ const backupVerifyInputs = defineInputs({
     }
 });
 
-;// CONCATENATED MODULE: ./.build/actions/backup-verify.js
-
-
-
-const backupVerifyAction = defineAction({
-    name: 'backup-verify',
-    inputs: backupVerifyInputs,
-    outputs: ['healthy', 'report', 'failures'],
-    async run() {
-        throw new NotImplementedError('backup-verify', 7);
-    },
-});
-
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./.build/core/markdown.js
+/** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
+/** Escapes a value for a table cell: pipes and line breaks would break the row. */
+function cell(value) {
+    if (value === undefined || value === null)
+        return '';
+    return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+function table(header, rows, align = []) {
+    const rule = header.map((_, index) => {
+        const side = align[index] ?? 'left';
+        return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
+    });
+    const lines = [
+        `| ${header.map(cell).join(' | ')} |`,
+        `| ${rule.join(' | ')} |`,
+        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+    ];
+    return lines.join('\n');
+}
+function details(summary, body, open = false) {
+    return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
+}
+function codeBlock(body, language = '') {
+    const longestFence = Math.max(2, ...[...body.matchAll(/`+/g)].map((match) => match[0].length));
+    const fence = '`'.repeat(longestFence + 1);
+    return `${fence}${language}\n${body}\n${fence}`;
+}
+function heading(level, text) {
+    return `${'#'.repeat(level)} ${text}`;
+}
+/** Joins markdown blocks with blank lines, skipping empty ones. */
+function blocks(...parts) {
+    return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
+}
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+function formatBytes(bytes) {
+    let value = Math.abs(bytes);
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    const sign = bytes < 0 ? '-' : '';
+    return `${sign}${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
+}
+function formatDuration(milliseconds) {
+    if (milliseconds < 1_000)
+        return `${Math.round(milliseconds)} ms`;
+    const seconds = milliseconds / 1_000;
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60)
+        return `${minutes} min ${Math.round(seconds % 60)} s`;
+    const hours = Math.floor(minutes / 60);
+    if (hours < 48)
+        return `${hours} h ${minutes % 60} min`;
+    return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+/** GitHub refuses bodies and comments over 65,536 characters. */
+const GITHUB_BODY_LIMIT = 65_536;
+
+;// CONCATENATED MODULE: ./.build/backup/summary.js
+
+const ICONS = {
+    passed: '✅',
+    failed: '❌',
+    skipped: '⏭️',
+    'not-run': '➖',
+    cancelled: '⏹️',
+};
+const GROUP_ICONS = {
+    fresh: '✅',
+    stale: '❌ stale',
+    missing: '❌ missing',
+    drifted: '❌ paths drifted',
+};
+const TABLE_CHECKS = ['open', 'freshness', 'retention', 'integrity', 'restore'];
+/** Failures listed in the summary; the JSON report and the `failures` output hold every one. */
+const SHOWN_FAILURES = 50;
+function title(report) {
+    const count = report.repositories.length;
+    if (report.cancelled)
+        return `⏹️ Backup verification cancelled: ${report.failures.length} failure(s) so far`;
+    if (report.healthy)
+        return `✅ Backups restorable: ${count} ${count === 1 ? 'repository' : 'repositories'} verified`;
+    const broken = new Set(report.failures.map((failure) => failure.repository)).size;
+    return `❌ Backups need attention: ${report.failures.length} failure(s) in ${broken} of ${count} ${count === 1 ? 'repository' : 'repositories'}`;
+}
+function failureTable(failures) {
+    const rows = failures
+        .slice(0, SHOWN_FAILURES)
+        .map((failure) => [
+        failure.repository,
+        failure.group ?? '',
+        failure.check,
+        `\`${failure.kind}\``,
+        failure.message,
+    ]);
+    const more = failures.length > SHOWN_FAILURES
+        ? `\n\n…and ${failures.length - SHOWN_FAILURES} more in the JSON report.`
+        : '';
+    return `${table(['repository', 'group', 'check', 'kind', 'message'], rows)}${more}`;
+}
+function groupTable(report) {
+    const rows = report.repositories.flatMap((repository) => repository.groups.map((group) => [
+        repository.name,
+        group.label,
+        group.latestSnapshot ? `\`${group.latestSnapshot}\`` : '—',
+        group.ageMs !== undefined ? formatDuration(group.ageMs) : '—',
+        formatDuration(group.maxAgeMs),
+        group.snapshots,
+        GROUP_ICONS[group.status],
+    ]));
+    if (rows.length === 0)
+        return undefined;
+    return table(['repository', 'group', 'latest', 'age', 'allowed', 'snapshots', ''], rows, [
+        'left',
+        'left',
+        'left',
+        'right',
+        'right',
+        'right',
+        'left',
+    ]);
+}
+function notesBlock(report) {
+    const lines = report.repositories.flatMap((repository) => repository.checks.flatMap((check) => (check.notes ?? []).map((note) => `- **${repository.name}** · ${check.check}: ${note.replace(/\r?\n/g, ' ')}`)));
+    return lines.length > 0 ? details('Details per check', lines.join('\n')) : undefined;
+}
+/** The job summary: repositories × checks with ✅/❌, the failures, then the age of every group's latest snapshot. */
+function renderSummary(report) {
+    const matrix = table(['repository', ...TABLE_CHECKS], report.repositories.map((repository) => [
+        `**${repository.name}**`,
+        ...TABLE_CHECKS.map((name) => {
+            const check = repository.checks.find((candidate) => candidate.check === name);
+            if (!check)
+                return '';
+            return check.status === 'not-run' ? ICONS['not-run'] : `${ICONS[check.status]} ${check.detail}`;
+        }),
+    ]), ['left', 'center', 'center', 'center', 'center', 'center']);
+    const groups = groupTable(report);
+    const footer = `restic: ${report.restic ?? 'unknown'} · started ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
+    return blocks(heading(3, title(report)), matrix, report.failures.length > 0 && blocks(heading(4, 'Failures'), failureTable(report.failures)), groups && blocks(heading(4, 'Latest snapshot per group'), groups), notesBlock(report), `<sub>${footer}</sub>`);
+}
+
+;// CONCATENATED MODULE: ./.build/backup/alert.js
+
+
+const ALERT_LABEL = 'backup-alert';
+const ALERT_TITLE = '❌ Backups need attention';
+function alertBody(report, runUrl) {
+    const link = runUrl ? `Found by [this run](${runUrl}). ` : '';
+    const intro = `${link}flakeflow backup-verify keeps this issue up to date and closes it once every repository ` +
+        'passes again.\n\n';
+    const body = intro + renderSummary(report);
+    if (body.length <= GITHUB_BODY_LIMIT)
+        return body;
+    const cut = '\n\n…cut to fit GitHub; the run summary and the JSON report hold everything.';
+    return body.slice(0, GITHUB_BODY_LIMIT - cut.length) + cut;
+}
+/**
+ * Keeps one open issue labelled `backup-alert` while verification fails: opened on the first failing
+ * run, its body replaced on later ones, closed with a comment on the first healthy run. A cancelled
+ * run leaves it as it is: it proves nothing either way.
+ */
+async function syncAlertIssue(report, target, logger) {
+    if (report.cancelled)
+        return { action: 'none' };
+    const { client, repository } = target;
+    const open = await client.rest.issues.listForRepo({
+        ...repository,
+        state: 'open',
+        labels: ALERT_LABEL,
+        per_page: 100,
+    });
+    const existing = open.data.filter((issue) => !issue.pull_request).sort((a, b) => a.number - b.number)[0];
+    if (report.healthy) {
+        if (!existing)
+            return { action: 'none' };
+        const when = report.finishedAt.slice(0, 16).replace('T', ' ');
+        const link = target.runUrl ? ` ([run](${target.runUrl}))` : '';
+        await client.rest.issues.createComment({
+            ...repository,
+            issue_number: existing.number,
+            body: `✅ Every repository passed verification again at ${when} UTC${link}. Closing.`,
+        });
+        await client.rest.issues.update({
+            ...repository,
+            issue_number: existing.number,
+            state: 'closed',
+            state_reason: 'completed',
+        });
+        logger.info(`Closed backup alert #${existing.number}: healthy again`);
+        return { action: 'closed', number: existing.number, url: existing.html_url };
+    }
+    const body = alertBody(report, target.runUrl);
+    if (existing) {
+        await client.rest.issues.update({
+            ...repository,
+            issue_number: existing.number,
+            title: ALERT_TITLE,
+            body,
+        });
+        logger.info(`Updated backup alert #${existing.number}`);
+        return { action: 'updated', number: existing.number, url: existing.html_url };
+    }
+    const created = await client.rest.issues.create({
+        ...repository,
+        title: ALERT_TITLE,
+        body,
+        labels: [ALERT_LABEL],
+    });
+    logger.info(`Opened backup alert #${created.data.number}`);
+    return { action: 'opened', number: created.data.number, url: created.data.html_url };
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./.build/core/process.js
@@ -53081,1072 +53286,1849 @@ function installable(flakeRef, attrPath) {
     return `${flakeRef}#${quoted.join('.')}`;
 }
 
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./.build/hosts/fleet-expression.js
+;// CONCATENATED MODULE: ./.build/backup/plan.js
+const DEFAULT_MAX_AGE_MS = 26 * 3_600_000;
+const DEFAULT_SAMPLE = 3;
+function passwordSource(repository) {
+    if (repository['password-file'] !== undefined)
+        return { file: repository['password-file'] };
+    if (repository['password-env'] !== undefined)
+        return { env: repository['password-env'] };
+    return { command: repository['password-command'] };
+}
+function configGroup(group, maxAgeMs) {
+    return {
+        ...(group.host !== undefined ? { host: group.host } : {}),
+        ...(group.tags !== undefined ? { tags: group.tags } : {}),
+        ...(group.paths !== undefined ? { paths: group.paths } : {}),
+        pathRole: 'select',
+        maxAgeMs: group['max-age'] ?? maxAgeMs,
+        source: 'config',
+    };
+}
+/** A repository from `config`/`repositories` as it will be verified. */
+function planRepository(repository) {
+    const maxAgeMs = repository['max-age'] ?? DEFAULT_MAX_AGE_MS;
+    return {
+        name: repository.name,
+        location: repository.repository,
+        password: passwordSource(repository),
+        env: repository.env ?? [],
+        maxAgeMs,
+        groups: (repository.groups ?? []).map((group) => configGroup(group, maxAgeMs)),
+        ...(repository.policy !== undefined ? { policy: repository.policy } : {}),
+        check: repository.check ?? { mode: 'rotate' },
+        restore: {
+            sample: repository.restore?.sample ?? DEFAULT_SAMPLE,
+            ...(repository.restore?.canary !== undefined ? { canary: repository.restore.canary } : {}),
+            canaryMaxAgeMs: repository.restore?.['canary-max-age'] ?? maxAgeMs,
+        },
+    };
+}
+/** `homeserver [immich] /srv/photos`: how a group is named in the report. */
+function groupLabel(group) {
+    const parts = [
+        group.host ?? 'any host',
+        ...(group.tags && group.tags.length > 0 ? [`[${group.tags.join(', ')}]`] : []),
+        ...(group.paths && group.paths.length > 0 && !(group.tags && group.tags.length > 0)
+            ? [group.paths.join(', ')]
+            : []),
+    ];
+    return parts.join(' ');
+}
+/** A location fit for a report: a URL's password (rest:https://user:pass@host/) is replaced by ***. */
+function displayLocation(location) {
+    return location.replace(/(\/\/[^/:@\s]+:)[^/@\s]+@/, '$1***@');
+}
+/** The password in a location URL, which the logger must mask. */
+function locationSecret(location) {
+    return /\/\/[^/:@\s]+:([^/@\s]+)@/.exec(location)?.[1];
+}
 
+;// CONCATENATED MODULE: ./.build/backup/jobs.js
 
-
-const FLEET_EXPRESSION_FILE = 'fleet-hosts.nix';
+const KEEP_OPTION = /--keep-(last|hourly|daily|weekly|monthly|yearly)(?:=|\s+)(\d+)/g;
+/** `pruneOpts = [ "--keep-daily 7" "--keep-weekly=4" ]` (or split words) as a policy. */
+function policyFromPruneOpts(options) {
+    const policy = {};
+    for (const match of options.join(' ').matchAll(KEEP_OPTION)) {
+        policy[match[1]] = Number(match[2]);
+    }
+    return Object.keys(policy).length > 0 ? policy : undefined;
+}
+/** `extraBackupArgs = [ "--tag" "immich" ]` (or `--tag=a,b`): the tags the job's snapshots get. */
+function tagsFromBackupArgs(args) {
+    const words = args.flatMap((arg) => arg.trim().split(/\s+/));
+    const tags = [];
+    for (let index = 0; index < words.length; index += 1) {
+        const word = words[index];
+        if (word === '--tag')
+            tags.push(...(words[index + 1] ?? '').split(','));
+        else if (word.startsWith('--tag='))
+            tags.push(...word.slice(6).split(','));
+    }
+    return tags.filter((tag) => tag.length > 0);
+}
+const HOUR = 3_600_000;
 /**
- * `nix/fleet-hosts.nix` of this checkout, found upwards from this module: it sits two levels below the
- * repository both as source (src/hosts) and bundled (dist/hosts), and a GitHub action is checked out whole.
+ * How old the newest snapshot may be for a systemd `OnCalendar` schedule: the period plus the
+ * timer's randomized delay and some slack. Unknown schedules keep the repository's `max-age`.
  */
-function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
-    let dir = (0,external_node_path_namespaceObject.dirname)(from);
-    for (;;) {
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
-        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
-            return candidate;
-        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
-        if (parent === dir)
-            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
-        dir = parent;
-    }
-}
-/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
-function nixString(text) {
-    const escaped = text
-        .replace(/\\/g, '\\\\')
-        .replace(/"/g, '\\"')
-        .replace(/\$\{/g, '\\${')
-        .replace(/\n/g, '\\n')
-        .replace(/\r/g, '\\r')
-        .replace(/\t/g, '\\t');
-    return `"${escaped}"`;
-}
-function nixList(items) {
-    return `[ ${items.map(nixString).join(' ')} ]`;
-}
-/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet-hosts.nix once. */
-function fleetExpression(call) {
-    const args = [
-        `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};`,
-        `kinds = ${nixList(call.kinds)};`,
-        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
-        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
-        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
-        call.only ? `only = ${nixList(call.only)};` : '',
-        `format = ${nixString(call.format ?? 'list')};`,
-    ].filter((arg) => arg.length > 0);
-    const file = call.expressionFile ?? fleetExpressionPath();
-    return `import ${nixString(file)} { ${args.join(' ')} }`;
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/host.js
-const KIND_TITLES = {
-    nixos: 'NixOS',
-    darwin: 'nix-darwin',
-    home: 'Home Manager',
-    checks: 'check',
-};
-function hostKey(host) {
-    return `${host.kind}/${host.name}`;
-}
-/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
-function attrPathText(attrPath) {
-    return attrPath
-        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
-        .join('.');
-}
-/** Parses `a."b.c".d` back into its names. */
-function parseAttrPath(text) {
-    const names = [];
-    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
-    for (const match of text.matchAll(pattern)) {
-        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
-    }
-    return names;
-}
-/** The store path's hash part, which names its narinfo in a binary cache. */
-function storePathHash(storePath) {
-    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
-}
-/** What is built for a host, as nix/fleet-hosts.nix chooses it (nix-darwin's `system` where it exists). */
-function defaultAttrPath(host) {
-    switch (host.kind) {
-        case 'nixos':
-            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
-        case 'darwin':
-            return ['darwinConfigurations', host.name, 'system'];
-        case 'home':
-            return ['homeConfigurations', host.name, 'activationPackage'];
-        case 'checks':
-            return host.name.split('.');
-    }
-}
-const HOST_KIND_LIST = ['nixos', 'darwin', 'home', 'checks'];
-
-;// CONCATENATED MODULE: ./.build/hosts/pool.js
-/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
-async function mapConcurrently(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-        for (let index = next++; index < items.length; index = next++) {
-            results[index] = await work(items[index], index);
-        }
-    });
-    await Promise.all(workers);
-    return results;
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/evaluate.js
-
-
-
-
-
-
-function hostFromRecord(record) {
-    if (!('drvPath' in record))
+function maxAgeForSchedule(onCalendar) {
+    if (!onCalendar)
         return undefined;
+    const schedule = onCalendar.trim();
+    if (schedule === 'hourly' || /^\*-\*-\* \*:\d{2}(?::\d{2})?$/.test(schedule))
+        return 2 * HOUR;
+    if (schedule === 'daily' || /^\*-\*-\* \d{1,2}:\d{2}(?::\d{2})?$/.test(schedule))
+        return 26 * HOUR;
+    if (schedule === 'weekly' || /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\w*\s/.test(schedule))
+        return 8 * 24 * HOUR;
+    if (schedule === 'monthly')
+        return 32 * 24 * HOUR;
+    return undefined;
+}
+function expectation(job, plan) {
     return {
-        kind: record.kind,
-        name: record.name,
-        attrPath: record.attr,
-        system: record.system,
-        buildSystem: record.buildSystem,
-        drvPath: record.drvPath,
-        outPath: record.output,
+        ...(job.host !== undefined ? { host: job.host } : {}),
+        tags: job.tags,
+        ...(job.paths !== undefined ? { paths: job.paths } : {}),
+        // With tags to find the job's snapshots, paths are what they must hold; without, what selects them.
+        pathRole: job.tags.length > 0 ? 'expect' : 'select',
+        maxAgeMs: job.maxAgeMs ?? plan.maxAgeMs,
+        ...(job.policy ? { policy: job.policy } : {}),
+        source: job.source,
     };
 }
-/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet-hosts.nix leaves. */
-class StderrTap {
-    runner;
-    stderr = '';
-    constructor(runner) {
-        this.runner = runner;
-    }
-    async run(command, args, options) {
-        const result = await this.runner.run(command, args, options);
-        this.stderr = result.stderr;
-        return result;
-    }
+function sameGroup(a, b) {
+    const key = (group) => JSON.stringify([group.host ?? '', [...(group.tags ?? [])].sort()]);
+    return key(a) === key(b);
 }
-/** Reads `trace: flakeflow-host-start …` and `…-done {json}` lines, quoted or not (Nix versions differ). */
-function readFleetTraces(stderr) {
-    const done = [];
-    let started;
-    for (const line of stderr.split('\n')) {
-        const match = /^trace: (.*)$/.exec(line.trimEnd());
-        if (!match)
-            continue;
-        let text = match[1];
-        if (text.startsWith('"')) {
-            try {
-                text = JSON.parse(text);
-            }
-            catch {
-                continue;
-            }
-        }
-        const start = /^flakeflow-host-start ([a-z]+)\/(.*)$/.exec(text);
-        if (start) {
-            started = { kind: start[1], name: start[2] };
-            continue;
-        }
-        if (text.startsWith('flakeflow-host-done ')) {
-            done.push(JSON.parse(text.slice('flakeflow-host-done '.length)));
-            started = undefined;
-        }
-    }
-    return { done, ...(started ? { unfinished: started } : {}) };
+function planForJob(job) {
+    return {
+        name: job.name,
+        location: job.repository,
+        password: { file: job.passwordFile },
+        env: [],
+        maxAgeMs: job.maxAgeMs ?? 26 * HOUR,
+        groups: [],
+        check: { mode: 'rotate' },
+        restore: { sample: DEFAULT_SAMPLE, canaryMaxAgeMs: job.maxAgeMs ?? 26 * HOUR },
+    };
 }
 /**
- * Evaluates every host in one `nix eval --json` of nix/fleet-hosts.nix. A host whose error aborts
- * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
- * error tryEval caught is evaluated once more alone, for Nix's message.
+ * Adds each job as a group expectation to the repositories that should hold it: a configured
+ * repository named like the job or at the job's location, else (a job naming no repository) every
+ * configured one. A job whose repository is not configured becomes a repository of its own when Nix
+ * gives its location and password file, so the configuration alone can say what to verify.
  */
-class NixEvalFleetEvaluator {
-    runner;
-    options;
-    constructor(runner, options) {
-        this.runner = runner;
-        this.options = options;
-    }
-    async evaluate(request) {
-        const done = new Map();
-        const failed = [];
-        const caught = [];
-        const listed = new Map();
-        let processes = 0;
-        const absorb = (record) => {
-            const ref = { kind: record.kind, name: record.name };
-            listed.set(hostKey(ref), ref);
-            const host = hostFromRecord(record);
-            if (host)
-                done.set(hostKey(host), host);
-            else if ('failed' in record)
-                caught.push(ref);
-        };
-        const settled = () => [...done.keys(), ...failed.map(hostKey), ...caught.map(hostKey)];
-        for (;;) {
-            processes += 1;
-            const tap = new StderrTap(this.runner);
-            try {
-                const records = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
-                for (const record of records)
-                    absorb(record);
-                break;
-            }
-            catch (error) {
-                if (!(error instanceof NixError))
-                    throw error;
-                const traces = readFleetTraces(tap.stderr);
-                for (const record of traces.done)
-                    absorb(record);
-                const broken = traces.unfinished;
-                if (!broken || settled().includes(hostKey(broken))) {
-                    throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
-                }
-                listed.set(hostKey(broken), broken);
-                failed.push({ ...broken, error: error.nixMessage });
-                this.options.logger.warning(`${broken.name} (${broken.kind}) failed to evaluate in ${request.label}; evaluating the remaining hosts without it`);
-            }
+function mergeJobs(plans, jobs, logger) {
+    const merged = plans.map((plan) => ({ ...plan, groups: [...plan.groups] }));
+    const add = (plan, job) => {
+        const group = expectation(job, plan);
+        if (!plan.groups.some((existing) => sameGroup(existing, group)))
+            plan.groups.push(group);
+    };
+    for (const job of jobs) {
+        const named = merged.filter((plan) => plan.name === job.name ||
+            (job.repository !== undefined && (plan.name === job.repository || plan.location === job.repository)));
+        if (named.length > 0) {
+            for (const plan of named)
+                add(plan, job);
         }
-        const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
-            processes += 1;
-            try {
-                const records = await this.nix(this.runner).evalJson({ expr: this.expression(request, { only: [hostKey(host)] }) }, { impure: true, signal: request.signal });
-                const record = records.find((candidate) => hostKey(candidate) === hostKey(host));
-                const evaluated = record && hostFromRecord(record);
-                if (evaluated)
-                    return evaluated;
-                return { ...host, error: 'the host failed to evaluate, and then evaluated alone without an error' };
-            }
-            catch (error) {
-                if (!(error instanceof NixError))
-                    throw error;
-                return { ...host, error: error.nixMessage };
-            }
-        });
-        for (const outcome of explained) {
-            if ('error' in outcome)
-                failed.push(outcome);
-            else
-                done.set(hostKey(outcome), outcome);
+        else if (job.repository === undefined) {
+            if (merged.length === 0)
+                logger.warning(`Backup job ${job.name} names no repository and none is configured; it is not verified`);
+            for (const plan of merged)
+                add(plan, job);
         }
-        const evaluatedKeys = new Set([...done.keys(), ...failed.map(hostKey)]);
-        return {
-            hosts: [...done.values()],
-            failed,
-            unselected: [...listed.entries()].filter(([key]) => !evaluatedKeys.has(key)).map(([, host]) => host),
-            evaluator: 'nix eval',
-            processes,
-        };
-    }
-    nix(runner) {
-        return new NixCli(runner, { nixOptions: this.options.nixOptions ?? [] });
-    }
-    expression(request, extra) {
-        return fleetExpression({
-            flakeDir: request.flakeDir,
-            kinds: request.kinds,
-            include: request.include,
-            exclude: request.exclude,
-            expressionFile: this.options.expressionFile,
-            ...extra,
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/git-worktree.js
-
-
-
-
-async function git(runner, cwd, args, signal) {
-    return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
-}
-/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
-async function resolveCommit(runner, dir, revision, input) {
-    const result = await git(runner, dir, [
-        'rev-parse',
-        '--verify',
-        '--quiet',
-        '--end-of-options',
-        `${revision}^{commit}`,
-    ]);
-    if (!succeeded(result)) {
-        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
-            '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
-    }
-    return result.stdout.trim();
-}
-/**
- * Checks `revision` out in a detached `git worktree` under `tempRoot`, runs `body` on the flake
- * directory there and removes the worktree whatever happens.
- */
-async function withWorktree(options, body) {
-    const { runner, flakeDir, revision } = options;
-    const commit = await resolveCommit(runner, flakeDir, revision, options.input);
-    const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
-    if (!succeeded(top))
-        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
-    const repoDir = top.stdout.trim();
-    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
-    const worktree = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
-    try {
-        const added = await git(runner, repoDir, ['worktree', 'add', '--detach', '--quiet', worktree, commit]);
-        if (!succeeded(added))
-            throw new Error(`git worktree add failed: ${added.stderr.trim()}`);
-        const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
-        return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(worktree, inside) });
-    }
-    finally {
-        const removed = await git(runner, repoDir, ['worktree', 'remove', '--force', worktree]);
-        if (!succeeded(removed)) {
-            options.logger.debug(`git worktree remove: ${removed.stderr.trim()}`);
-            await git(runner, repoDir, ['worktree', 'prune']);
+        else if (job.passwordFile !== undefined) {
+            const existing = merged.find((plan) => plan.location === job.repository);
+            const plan = existing ?? planForJob(job);
+            if (!existing)
+                merged.push(plan);
+            add(plan, job);
         }
-        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+        else {
+            logger.warning(`Backup job ${job.name} writes to ${job.repository}, which is not configured and has no password file; it is not verified`);
+        }
     }
+    return merged;
 }
 
-;// CONCATENATED MODULE: ./.build/build/build-result.js
+;// CONCATENATED MODULE: ./.build/backup/services.js
 
-/** A package whose versions or size differ between two closures, from `nix store diff-closures`. */
-const packageChange = object({
-    name: schemas_string(),
-    /** Versions before and after; empty when the package is added or removed. */
-    before: array(schemas_string()),
-    after: array(schemas_string()),
-    /** Bytes; Nix only reports changes above 8 KiB. */
-    sizeDelta: schemas_number().optional(),
-});
-const COMPARISON_STATUSES = ['compared', 'new', 'unavailable'];
-const closureComparison = object({
-    revision: schemas_string(),
-    status: schemas_enum(COMPARISON_STATUSES),
-    /** Why there is no diff, when there is none. */
-    reason: schemas_string().optional(),
-    baseOutPath: schemas_string().optional(),
-    baseClosureSize: schemas_number().optional(),
-    /** Closure size now minus at the revision, in bytes. */
-    delta: schemas_number().optional(),
-    changes: array(packageChange).default([]),
-    /** `nix store diff-closures` as Nix printed it. */
-    diff: schemas_string().default(''),
-});
-const BUILD_STATUSES = ['built', 'failed', 'eval-only'];
-const hostBuild = object({
-    host: schemas_string(),
-    kind: schemas_string().optional(),
-    system: schemas_string().optional(),
-    attr: schemas_string().optional(),
-    status: schemas_enum(BUILD_STATUSES),
-    drvPath: schemas_string().optional(),
-    outPath: schemas_string().optional(),
-    closureSize: schemas_number().optional(),
-    durationMs: schemas_number().optional(),
-    /** Nix's error text for a failed build, or why it was only evaluated. */
-    error: schemas_string().optional(),
-    comparison: closureComparison.optional(),
-    /** The store URI the closure was copied to. */
-    pushedTo: schemas_string().optional(),
-});
-/** What the build action writes for the report action: one file per matrix entry, one result per host. */
-const resultFile = object({
-    flakeflow: literal('build-result'),
-    version: literal(1),
-    results: array(hostBuild),
-});
-function resultFileOf(results) {
-    return { flakeflow: 'build-result', version: 1, results: [...results] };
-}
-/** A file name for a matrix entry's results: its first host, safe on every file system. */
-function resultFileName(hosts) {
-    const first = (hosts[0] ?? 'build').replace(/[^A-Za-z0-9._@+-]/g, '_');
-    return `flakeflow-result-${first}${hosts.length > 1 ? `+${hosts.length - 1}` : ''}.json`;
-}
 
-;// CONCATENATED MODULE: ./.build/build/diff-closures.js
-const ANSI = /\u001b\[[0-9;]*m/g;
-const SIZE = /, ([+-]\d+(?:\.\d+)?) KiB$/;
-const ONLY_SIZE = /^([+-]\d+(?:\.\d+)?) KiB$/;
-function versions(text) {
-    if (text === '∅')
-        return [];
-    return text.split(', ').map((version) => (version === 'ε' ? '' : version));
+
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-/**
- * Reads `nix store diff-closures` lines: `name: 1.0 → 1.1, +12.3 KiB`, `name: ∅ → 2.0`,
- * `name: +9.1 KiB`. `∅` is an absent package, `ε` a version-less one.
- */
-function parseDiffClosures(output) {
-    const changes = [];
-    for (const raw of output.replace(ANSI, '').split('\n')) {
-        const line = raw.trim();
-        const colon = line.indexOf(': ');
-        if (colon <= 0)
+function fail(entry, message) {
+    throw new UserError(`Input 'services-json' entry '${entry}' ${message}`);
+}
+function strings(entry, field, value) {
+    if (value === undefined || value === null)
+        return undefined;
+    if (typeof value === 'string')
+        return [value];
+    if (Array.isArray(value) && value.every((item) => typeof item === 'string'))
+        return value;
+    return fail(entry, `has ${field} that is not a list of strings`);
+}
+function services_text(entry, field, value) {
+    if (value === undefined || value === null)
+        return undefined;
+    if (typeof value === 'string' && value.length > 0)
+        return value;
+    return fail(entry, `has ${field} that is not a string`);
+}
+const POLICY_KEYS = ['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly'];
+/** `{daily: 7}`, `{keep-daily: 7}`, `{keepDaily: 7}` or restic's `--keep-*` options. */
+function policy(entry, value) {
+    if (value === undefined || value === null)
+        return undefined;
+    if (Array.isArray(value))
+        return policyFromPruneOpts(strings(entry, 'backup.policy', value) ?? []);
+    if (!isObject(value))
+        return fail(entry, 'has a backup.policy that is neither a map nor a list of --keep-* options');
+    const found = {};
+    for (const key of POLICY_KEYS) {
+        const count = value[key] ?? value[`keep-${key}`] ?? value[`keep${key[0]?.toUpperCase()}${key.slice(1)}`];
+        if (count === undefined)
             continue;
-        const name = line.slice(0, colon);
-        let rest = line.slice(colon + 2);
-        let sizeDelta;
-        const onlySize = ONLY_SIZE.exec(rest);
-        if (onlySize) {
-            changes.push({ name, before: [], after: [], sizeDelta: Math.round(Number(onlySize[1]) * 1024) });
-            continue;
+        if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+            return fail(entry, `has backup.policy.${key} that is not a whole number`);
         }
-        const size = SIZE.exec(rest);
-        if (size) {
-            sizeDelta = Math.round(Number(size[1]) * 1024);
-            rest = rest.slice(0, size.index);
-        }
-        const arrow = rest.indexOf(' → ');
-        if (arrow === -1)
-            continue;
-        changes.push({
-            name,
-            before: versions(rest.slice(0, arrow)),
-            after: versions(rest.slice(arrow + 3)),
-            ...(sizeDelta !== undefined ? { sizeDelta } : {}),
-        });
+        found[key] = count;
     }
-    return changes;
+    return found;
 }
-
-;// CONCATENATED MODULE: ./.build/build/compare.js
-
-
-
-
-
-const MISSING_ATTRIBUTE = /does not provide attribute|attribute '[^']+' missing/;
-/**
- * The closure diff against the same attribute at `revision`, when its output can be had without
- * building it: from this store or a substituter. Otherwise says why there is none.
- */
-async function compareClosures(request) {
-    const { revision, nix, store, signal } = request;
-    const unavailable = (reason) => ({
-        revision,
-        status: 'unavailable',
-        reason,
-        changes: [],
-        diff: '',
+function maxAge(entry, backup) {
+    const raw = backup['max-age'] ?? backup.maxAge;
+    if (raw === undefined)
+        return maxAgeForSchedule(services_text(entry, 'backup.schedule', backup.schedule));
+    const parsed = typeof raw === 'string' ? parseDuration(raw) : undefined;
+    return parsed ?? fail(entry, `has backup.max-age '${String(raw)}', expected a duration like 26h`);
+}
+/** A job without its absent fields, so reports and comparisons see only what Nix said. */
+function backupJob(fields) {
+    return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+/** A services.json entry: `{ host?, backup: { enable, tags?, paths?, policy?, repository?, max-age?, schedule? } }`. */
+function serviceJob(name, service, host) {
+    const backup = service.backup;
+    if (!isObject(backup))
+        return fail(name, 'has a backup that is not a map');
+    if (backup.enable === false)
+        return undefined;
+    return backupJob({
+        name: services_text(name, 'name', service.name) ?? name,
+        host: services_text(name, 'host', service.host ?? service.hostname) ?? host,
+        tags: strings(name, 'backup.tags', backup.tags) ?? [name],
+        paths: strings(name, 'backup.paths', backup.paths),
+        policy: policy(name, backup.policy),
+        repository: services_text(name, 'backup.repository', backup.repository),
+        passwordFile: services_text(name, 'backup.passwordFile', backup.passwordFile ?? backup['password-file']),
+        maxAgeMs: maxAge(name, backup),
+        source: 'services-json',
     });
-    if (!request.attrPath)
-        return unavailable(`no host or attribute to look up at ${revision}`);
-    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(request.baseFlakeDir, 'flake.nix')))
-        return unavailable(`${revision} has no flake.nix here`);
-    let baseOutPath;
-    try {
-        baseOutPath = await nix.evalJson(`${installable(request.baseFlakeDir, request.attrPath)}.outPath`, { signal });
-    }
-    catch (error) {
-        if (!(error instanceof NixError))
-            throw error;
-        if (MISSING_ATTRIBUTE.test(error.nixMessage)) {
-            return { revision, status: 'new', reason: `not in ${revision}`, changes: [], diff: '' };
-        }
-        return unavailable(`it does not evaluate at ${revision}: ${error.nixMessage.split('\n')[0]}`);
-    }
-    const local = (await store.validPaths([baseOutPath], undefined, { signal })).includes(baseOutPath);
-    if (!local && !(await store.substitute(baseOutPath, { signal }))) {
-        return {
-            ...unavailable(`its output at ${revision} (${baseOutPath}) is neither in this store nor in a substituter: ` +
-                `build ${revision} with push-to set so the next comparison has it`),
-            baseOutPath,
-        };
-    }
-    const [baseClosureSize, diff] = await Promise.all([
-        store.closureSize(baseOutPath, { signal }),
-        baseOutPath === request.outPath
-            ? Promise.resolve('')
-            : store.diffClosures(baseOutPath, request.outPath, { signal }),
-    ]);
-    return {
-        revision,
-        status: 'compared',
-        baseOutPath,
-        baseClosureSize,
-        ...(request.closureSize !== undefined ? { delta: request.closureSize - baseClosureSize } : {}),
-        changes: parseDiffClosures(diff),
-        diff: diff.trim(),
-    };
 }
-
-;// CONCATENATED MODULE: ./.build/build/nix-store.js
-
-
-
-
-const nix_store_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
-/** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
-function validPathsOf(json) {
-    if (Array.isArray(json)) {
-        return json
-            .filter((entry) => typeof entry?.path === 'string')
-            .filter((entry) => entry.valid !== false)
-            .map((entry) => entry.path);
+/** An export of NixOS `services.restic.backups.<name>`: `{ repository, paths, pruneOpts, extraBackupArgs, timerConfig, passwordFile }`. */
+function resticBackupJob(name, job, host, source) {
+    const timer = isObject(job.timerConfig) ? job.timerConfig : {};
+    return backupJob({
+        name,
+        host,
+        tags: tagsFromBackupArgs(strings(name, 'extraBackupArgs', job.extraBackupArgs) ?? []),
+        paths: strings(name, 'paths', job.paths),
+        policy: policyFromPruneOpts(strings(name, 'pruneOpts', job.pruneOpts) ?? []),
+        repository: services_text(name, 'repository', job.repository),
+        passwordFile: services_text(name, 'passwordFile', job.passwordFile),
+        maxAgeMs: maxAgeForSchedule(typeof timer.OnCalendar === 'string' ? timer.OnCalendar : undefined),
+        source,
+    });
+}
+const JOB_FIELDS = ['repository', 'paths', 'pruneOpts', 'extraBackupArgs', 'timerConfig', 'passwordFile'];
+function entryJobs(name, value, host) {
+    if (!isObject(value))
+        return fail(name, 'is not a map');
+    if ('backup' in value) {
+        const job = serviceJob(name, value, host);
+        return job ? [job] : [];
     }
-    if (json && typeof json === 'object') {
-        return Object.entries(json)
-            .filter(([, info]) => info !== null)
-            .map(([path]) => path);
+    if (JOB_FIELDS.some((field) => field in value))
+        return [resticBackupJob(name, value, host, 'services-json')];
+    // A map of services under a host name: { homeserver: { immich: { backup: … } } }.
+    if (host === undefined && Object.values(value).some((inner) => isObject(inner) && 'backup' in inner)) {
+        return Object.entries(value).flatMap(([service, inner]) => entryJobs(service, inner, name));
     }
     return [];
 }
-/** `closureSize` per path from `nix path-info -S --json`, in either shape. */
-function closureSizesOf(json) {
-    const sizes = new Map();
-    const entries = Array.isArray(json)
-        ? json.map((entry) => [entry?.path ?? '', entry])
-        : Object.entries((json ?? {}));
-    for (const [path, info] of entries) {
-        const size = info?.closureSize;
-        if (path && typeof size === 'number')
-            sizes.set(path, size);
-    }
-    return sizes;
-}
 /**
- * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
- * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
+ * The enabled backup jobs of a services.json: a list of entries with `name`, a map from service name
+ * to entry (optionally under `services`, or per host), or an export of `services.restic.backups`.
  */
-function derivationInstallable(version, drvPath) {
-    return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
-}
-/**
- * The store commands the build action needs besides `NixCli`: path-info, diff-closures, copy and
- * sign. Their command lines are the same from Nix 2.8 to 2.31; only path-info's JSON changed shape.
- */
-class NixStore {
-    runner;
-    options;
-    constructor(runner, options = {}) {
-        this.runner = runner;
-        this.options = options;
+function servicesJobs(document) {
+    const root = isObject(document) && 'services' in document ? document.services : document;
+    if (Array.isArray(root)) {
+        return root.flatMap((entry, index) => {
+            const name = isObject(entry) && typeof entry.name === 'string' ? entry.name : `#${index}`;
+            return entryJobs(name, entry, undefined);
+        });
     }
-    /** Which of `paths` are valid in `store` (the local store by default). Never substitutes. */
-    async validPaths(paths, store, options = {}) {
-        if (paths.length === 0)
-            return [];
-        const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
-        const result = await this.run(args, options, false);
-        if (succeeded(result))
-            return validPathsOf(JSON.parse(result.stdout));
-        // Some Nix versions fail the whole call when one path is missing: ask one by one.
-        if (paths.length === 1) {
-            const error = NixError.fromResult(result);
-            if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
-                return [];
+    if (isObject(root))
+        return Object.entries(root).flatMap(([name, entry]) => entryJobs(name, entry, undefined));
+    throw new UserError("Input 'services-json' must name a JSON list or map of services");
+}
+function applyServices(plans, document, logger) {
+    const jobs = servicesJobs(document);
+    if (jobs.length === 0)
+        logger.warning('services-json enables no backup: no group expectation was added');
+    return mergeJobs(plans, jobs, logger);
+}
+
+;// CONCATENATED MODULE: ./.build/backup/flake-host.js
+
+
+
+
+/**
+ * Only the options verification needs, so options holding functions or packages (`backupPrepareCommand`,
+ * `package`) are never forced into JSON.
+ */
+const SELECT_BACKUPS = `config: {
+  hostName = config.networking.hostName or null;
+  backups = builtins.mapAttrs (name: job: {
+    repository = job.repository or null;
+    passwordFile = job.passwordFile or null;
+    paths = job.paths or null;
+    pruneOpts = job.pruneOpts or [ ];
+    extraBackupArgs = job.extraBackupArgs or [ ];
+    timerConfig = job.timerConfig or null;
+  }) (config.services.restic.backups or { });
+}`;
+/**
+ * Reads `nixosConfigurations.<host>.config.services.restic.backups` and adds each job as an
+ * expectation (its host, tag, paths, pruning policy and schedule) to the repository that holds it.
+ * Snapshots that lack the job's group, or hold other paths than the job now backs up, then fail.
+ */
+async function flakeHostPlans(plans, source) {
+    const target = installable(source.flake, ['nixosConfigurations', source.host, 'config']);
+    let found;
+    try {
+        found = await source.nix.evalJson(target, {
+            apply: SELECT_BACKUPS,
+            ...(source.signal ? { signal: source.signal } : {}),
+        });
+    }
+    catch (error) {
+        if (!(error instanceof UserError))
             throw error;
+        throw new UserError(`Input 'flake-host' '${source.host}' could not be read from the flake at ${source.flake}: ${error.message}`);
+    }
+    const host = found.hostName ?? source.host;
+    const jobs = Object.entries(found.backups).map(([name, job]) => resticBackupJob(name, job, host, 'flake'));
+    if (jobs.length === 0) {
+        source.logger.warning(`nixosConfigurations.${source.host} configures no services.restic.backups`);
+    }
+    return mergeJobs(plans, jobs, source.logger);
+}
+
+;// CONCATENATED MODULE: ./.build/backup/settings.js
+
+
+
+
+
+
+
+
+function inWorkspace(workspace, path) {
+    return (0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.join)(workspace, path);
+}
+async function readInputFile(input, path) {
+    try {
+        return await (0,promises_namespaceObject.readFile)(path, 'utf8');
+    }
+    catch (error) {
+        const reason = error.code === 'ENOENT' ? 'it does not exist' : String(error);
+        throw new UserError(`Input '${input}' names ${path}, which cannot be read: ${reason}`);
+    }
+}
+/** The `config` file: `repositories: [...]` as in the inline input, or the list alone; YAML or JSON. */
+async function readConfigFile(workspace, path) {
+    const file = inWorkspace(workspace, path);
+    let value;
+    try {
+        value = (0,dist/* parse */.qg)(await readInputFile('config', file));
+    }
+    catch (error) {
+        if (error instanceof UserError)
+            throw error;
+        throw new UserError(`Input 'config' file ${path} is neither YAML nor JSON: ${String(error).split('\n')[0]}`);
+    }
+    const list = value && typeof value === 'object' && !Array.isArray(value)
+        ? value.repositories
+        : value;
+    const checked = repositoriesShape.safeParse(list);
+    if (!checked.success) {
+        const issue = checked.error.issues[0];
+        const where = issue && issue.path.length > 0 ? ` at repositories.${issue.path.join('.')}` : '';
+        throw new UserError(`Input 'config' file ${path} must list repositories: ${issue?.message ?? 'invalid'}${where}`);
+    }
+    return checked.data;
+}
+/** Reads a JSON file named by an input, as a UserError naming the input when it is not JSON. */
+async function readJsonInput(input, workspace, path) {
+    const text = await readInputFile(input, inWorkspace(workspace, path));
+    try {
+        return JSON.parse(text);
+    }
+    catch (error) {
+        throw new UserError(`Input '${input}' file ${path} is not JSON: ${error instanceof Error ? error.message : error}`);
+    }
+}
+/**
+ * Every repository to verify, with what each must hold: from `config`/`repositories`, then the backup
+ * jobs of `services-json` or of the flake's `flake-host` merged in as group expectations.
+ */
+async function planRepositories(inputs, sources) {
+    const configured = inputs.config !== undefined
+        ? await readConfigFile(sources.workspace, inputs.config)
+        : (inputs.repositories ?? []);
+    let plans = configured.map(planRepository);
+    if (inputs['services-json'] !== undefined) {
+        const services = await readJsonInput('services-json', sources.workspace, inputs['services-json']);
+        plans = applyServices(plans, services, sources.logger);
+    }
+    if (inputs['flake-host'] !== undefined) {
+        plans = await flakeHostPlans(plans, {
+            host: inputs['flake-host'],
+            flake: inWorkspace(sources.workspace, inputs.path ?? '.'),
+            nix: sources.nix,
+            logger: sources.logger,
+            ...(sources.signal ? { signal: sources.signal } : {}),
+        });
+    }
+    if (plans.length === 0) {
+        throw new UserError("Input 'repositories' names no repository to verify (nor do 'config', 'services-json' or 'flake-host')");
+    }
+    return plans;
+}
+
+;// CONCATENATED MODULE: ./.build/backup/verification.js
+
+function isBackupCheck(name) {
+    return BACKUP_CHECKS.includes(name);
+}
+const FAILURE_KINDS = (/* unused pure expression or super */ null && ([
+    'wrong-password',
+    'missing-repository',
+    'locked',
+    'stale',
+    'missing-group',
+    'retention',
+    'integrity',
+    'restore',
+    'unreachable',
+]));
+
+;// CONCATENATED MODULE: ./.build/backup/freshness.js
+
+
+function snapshotTime(snapshot) {
+    return Date.parse(snapshot.time);
+}
+/** Like restic's `--host`, `--tag a,b` (all of them) and `--path` (all of them) filters together. */
+function matchesGroup(snapshot, group) {
+    if (group.host !== undefined && snapshot.hostname !== group.host)
+        return false;
+    if (group.tags && !group.tags.every((tag) => snapshot.tags?.includes(tag)))
+        return false;
+    if (group.pathRole === 'select' &&
+        group.paths &&
+        !group.paths.every((path) => snapshot.paths.includes(path))) {
+        return false;
+    }
+    return true;
+}
+function newest(snapshots) {
+    let found;
+    for (const snapshot of snapshots) {
+        if (!found || snapshotTime(snapshot) > snapshotTime(found))
+            found = snapshot;
+    }
+    return found;
+}
+function observedKey(snapshot) {
+    return JSON.stringify([snapshot.hostname, [...(snapshot.tags ?? [])].sort(), [...snapshot.paths].sort()]);
+}
+/** Every (host, tags, paths) combination the repository holds, for plans that name no groups. */
+function observedGroups(snapshots, maxAgeMs) {
+    const groups = new Map();
+    for (const snapshot of snapshots) {
+        const key = observedKey(snapshot);
+        const known = groups.get(key);
+        if (known) {
+            known.matching.push(snapshot);
+            continue;
         }
-        const each = await Promise.all(paths.map((path) => this.validPaths([path], store, options)));
-        return each.flat();
+        const tags = [...(snapshot.tags ?? [])].sort();
+        const group = {
+            host: snapshot.hostname,
+            ...(tags.length > 0 ? { tags } : {}),
+            paths: [...snapshot.paths].sort(),
+            pathRole: 'select',
+            maxAgeMs,
+            source: 'config',
+        };
+        groups.set(key, { group, matching: [snapshot] });
     }
-    async closureSize(path, options = {}) {
-        const result = await this.run(['path-info', '--json', '--closure-size', path], options);
-        const size = closureSizesOf(JSON.parse(result.stdout)).get(path);
-        if (size === undefined)
-            throw new Error(`nix path-info reported no closure size for ${path}`);
-        return size;
+    return [...groups.values()];
+}
+function sameSet(a, b) {
+    return a.length === b.length && a.every((item) => b.includes(item));
+}
+/**
+ * Judges the LATEST snapshot of every expected group (an old snapshot of a group says nothing about
+ * whether its backups still run). Without expectations, every (host, tags, paths) combination found
+ * in the repository is judged against the repository's `max-age`.
+ */
+function judgeFreshness(snapshots, plan, now) {
+    const observed = plan.groups.length === 0;
+    const groups = observed
+        ? observedGroups(snapshots, plan.maxAgeMs)
+        : plan.groups.map((group) => ({ group, matching: snapshots.filter((s) => matchesGroup(s, group)) }));
+    return groups.map(({ group, matching }) => {
+        const latest = newest(matching);
+        const ageMs = latest ? Math.max(0, now - snapshotTime(latest)) : undefined;
+        const judged = {
+            label: groupLabel(group),
+            ...(observed ? {} : { expectation: group }),
+            ...(latest ? { latest, ageMs } : {}),
+            maxAgeMs: group.maxAgeMs,
+            snapshotCount: matching.length,
+            stale: ageMs !== undefined && ageMs > group.maxAgeMs,
+        };
+        if (latest && group.pathRole === 'expect' && group.paths && !sameSet(latest.paths, group.paths)) {
+            judged.drift = {
+                missing: group.paths.filter((path) => !latest.paths.includes(path)),
+                unexpected: latest.paths.filter((path) => !group.paths?.includes(path)),
+            };
+        }
+        return judged;
+    });
+}
+function groupReport(judged) {
+    const status = !judged.latest ? 'missing' : judged.drift ? 'drifted' : judged.stale ? 'stale' : 'fresh';
+    return {
+        label: judged.label,
+        ...(judged.latest
+            ? { latestSnapshot: shortId(judged.latest), latestTime: judged.latest.time, ageMs: judged.ageMs }
+            : {}),
+        maxAgeMs: judged.maxAgeMs,
+        snapshots: judged.snapshotCount,
+        status,
+    };
+}
+function shortId(snapshot) {
+    return snapshot.short_id ?? snapshot.id.slice(0, 8);
+}
+/** The freshness check: a missing group, a drifted one and a stale one each fail it. */
+function freshnessCheck(judged, observed) {
+    const failures = [];
+    if (judged.length === 0 && observed) {
+        failures.push({
+            check: 'freshness',
+            kind: 'missing-group',
+            message: 'the repository holds no snapshot at all',
+        });
     }
-    /** Fetches a store path from the substituters, building nothing; false when none has it. */
-    async substitute(path, options = {}) {
-        const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
-        return succeeded(result);
+    for (const group of judged) {
+        const { latest } = group;
+        if (!latest) {
+            failures.push({
+                group: group.label,
+                check: 'freshness',
+                kind: 'missing-group',
+                message: `no snapshot of ${group.label} in the repository${sourceNote(group)}`,
+            });
+            continue;
+        }
+        if (group.drift) {
+            const { missing, unexpected } = group.drift;
+            const differences = [
+                ...(missing.length > 0 ? [`lacks ${missing.join(', ')}`] : []),
+                ...(unexpected.length > 0 ? [`holds ${unexpected.join(', ')} instead`] : []),
+            ];
+            failures.push({
+                group: group.label,
+                check: 'freshness',
+                kind: 'missing-group',
+                message: `paths drifted: the latest snapshot ${shortId(latest)} of ${group.label} ${differences.join(' and ')}` +
+                    `; the Nix configuration backs up ${group.expectation?.paths?.join(', ')}`,
+            });
+        }
+        if (group.stale && group.ageMs !== undefined) {
+            failures.push({
+                group: group.label,
+                check: 'freshness',
+                kind: 'stale',
+                message: `the latest snapshot ${shortId(latest)} of ${group.label} is ${formatDuration(group.ageMs)} old ` +
+                    `(${latest.time.slice(0, 16).replace('T', ' ')}); at most ${formatDuration(group.maxAgeMs)} is allowed`,
+            });
+        }
     }
-    /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
-    async derivationSystem(version, drvPath, options = {}) {
-        const command = isAtLeast(version, 2, 15)
-            ? ['derivation', 'show', drvPath]
-            : ['show-derivation', drvPath];
-        const result = await this.run(command, options);
-        const shown = JSON.parse(result.stdout);
-        const derivation = Object.values(shown)[0];
-        return derivation?.system ?? derivation?.platform;
+    const fresh = judged.filter((group) => group.latest && !group.stale && !group.drift).length;
+    return {
+        report: {
+            check: 'freshness',
+            status: failures.length > 0 ? 'failed' : 'passed',
+            detail: `${fresh}/${judged.length} groups fresh`,
+        },
+        failures,
+    };
+}
+function sourceNote(group) {
+    const source = group.expectation?.source;
+    if (source === 'flake')
+        return ' although the flake configures this backup';
+    if (source === 'services-json')
+        return ' although services-json enables this backup';
+    return '';
+}
+
+;// CONCATENATED MODULE: ./.build/backup/integrity.js
+const DAY_MS = 86_400_000;
+const ROTATE_PARTS = 7;
+/**
+ * `rotate` reads slice n/7 with n from the UTC day (days since the epoch, mod 7), so seven daily runs
+ * read every pack once: restic picks the packs whose first ID byte is n-1 mod 7.
+ */
+function rotateSlice(now) {
+    return (Math.floor(now / DAY_MS) % ROTATE_PARTS) + 1;
+}
+/** Undefined for `none`. */
+function integrityScope(check, now) {
+    switch (check.mode) {
+        case 'none':
+            return undefined;
+        case 'structure':
+            return { readData: undefined, description: 'structure only (no pack data read)' };
+        case 'all':
+            return { readData: true, description: 'all pack data read' };
+        case 'rotate': {
+            const slice = `${rotateSlice(now)}/${ROTATE_PARTS}`;
+            return {
+                readData: slice,
+                description: `pack slice ${slice} read (rotates daily: all packs within 7 days)`,
+            };
+        }
+        case 'subset':
+            return {
+                readData: `${check.part}/${check.parts}`,
+                description: `pack slice ${check.part}/${check.parts} read (the same slice every run)`,
+            };
+        case 'percent':
+            return { readData: `${check.percent}%`, description: `a random ${check.percent}% of pack data read` };
     }
-    async diffClosures(before, after, options = {}) {
-        const result = await this.run(['store', 'diff-closures', before, after], options);
+}
+/** The slice's short form for the summary table cell. */
+function scopeCell(check, now) {
+    switch (check.mode) {
+        case 'rotate':
+            return `slice ${rotateSlice(now)}/${ROTATE_PARTS}`;
+        case 'subset':
+            return `slice ${check.part}/${check.parts}`;
+        case 'percent':
+            return `${check.percent}%`;
+        default:
+            return check.mode;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/backup/integrity-check.js
+
+
+/**
+ * `restic check`, reading as much pack data as the repository's `check` says. It is the one command
+ * that locks: it waits for the backup timer's lock where restic can (`--retry-lock`, 0.16+), and a lock
+ * it cannot get is reported as `locked` by the caller.
+ */
+async function integrityCheck(context) {
+    const { plan, now } = context;
+    const scope = integrityScope(plan.check, now);
+    if (!scope) {
+        return { report: { check: 'integrity', status: 'not-run', detail: 'check: none' }, failures: [] };
+    }
+    const outcome = await context.restic.check(scope.readData, context.lockWait);
+    const cell = scopeCell(plan.check, now);
+    if (outcome.ok) {
+        return {
+            report: { check: 'integrity', status: 'passed', detail: cell, notes: [scope.description] },
+            failures: [],
+        };
+    }
+    const shown = outcome.errors.slice(0, 5).map((line) => oneLine(line));
+    const more = outcome.errors.length > 5 ? ` (and ${outcome.errors.length - 5} more)` : '';
+    return {
+        report: {
+            check: 'integrity',
+            status: 'failed',
+            detail: cell,
+            notes: [scope.description, ...outcome.errors],
+        },
+        failures: [
+            {
+                check: 'integrity',
+                kind: 'integrity',
+                message: `restic check (${scope.description}) found errors: ${shown.join('; ')}${more}`,
+            },
+        ],
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/backup/restic-version.js
+const restic_version_VERSION_LINE = /^restic (\d+)\.(\d+)(?:\.(\d+))?\S*/m;
+function parseResticVersion(output) {
+    const match = restic_version_VERSION_LINE.exec(output.trim());
+    if (!match)
+        throw new Error(`cannot read a restic version from \`restic version\` output: ${output.trim()}`);
+    return {
+        major: Number(match[1]),
+        minor: Number(match[2]),
+        patch: Number(match[3] ?? 0),
+        text: match[0],
+    };
+}
+function resticAtLeast(version, minor, patch = 0) {
+    if (version.major !== 0)
+        return version.major > 0;
+    return version.minor > minor || (version.minor === minor && version.patch >= patch);
+}
+function resticFeatures(version) {
+    return {
+        retryLock: resticAtLeast(version, 16),
+        checkJson: resticAtLeast(version, 18),
+        repositoryExitCodes: resticAtLeast(version, 17),
+        passwordExitCode: resticAtLeast(version, 17, 1),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/backup/restic-output.js
+
+
+const WRONG_PASSWORD = [
+    /wrong password or no key found/i,
+    /Resolving password failed/i,
+    /an empty password is not (?:a password|allowed)/i,
+    /reading password from stdin/i,
+];
+const MISSING_REPOSITORY = [
+    /Is there a repository at the following location\?/i,
+    /repository does not exist/i,
+    /unable to open config file/i,
+];
+const LOCKED = [/repository is already locked/i, /unable to create lock in backend/i, /failed to lock/i];
+const UNREACHABLE = [
+    /dial tcp/i,
+    /connection refused/i,
+    /no such host/i,
+    /network is unreachable/i,
+    /i\/o timeout/i,
+    /ssh: (?:connect|Could not resolve)/i,
+    /subprocess ssh/i,
+    /unable to start the sftp session/i,
+    /Client\.Timeout/i,
+    /TLS handshake/i,
+    /unable to open repository/i,
+    /server response unexpected/i,
+    /Access ?Denied|InvalidAccessKeyId|SignatureDoesNotMatch/i,
+];
+/** Lines restic prints while working, which say nothing about why it failed. */
+const restic_output_PROGRESS = [
+    /^\[\d+:\d+(?::\d+)?\]/,
+    /^using temporary cache in /,
+    /^create(?: exclusive)? lock for repository/,
+    /^repository [0-9a-f]+ opened/,
+    /^(?:load indexes|check all packs|check snapshots, trees and blobs|read all data|read group #|read \d+\/\d+ )/,
+    /^(?:restoring <Snapshot|verifying files in|finished verifying)/,
+    /^(?:no errors were found|created restic repository|\d+ additional files were found|duration: )/,
+    /^found \d+ old cache directories/,
+];
+/** restic's own lines of `text`: trimmed, without blank, JSON and progress lines. */
+function resticLines(text) {
+    return text
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line.length > 0 && !line.startsWith('{') && !restic_output_PROGRESS.some((pattern) => pattern.test(line)));
+}
+function exitError(stderr) {
+    for (const line of stderr.split('\n').reverse()) {
+        const text = line.trim();
+        if (!text.startsWith('{') || !text.includes('exit_error'))
+            continue;
+        try {
+            const parsed = JSON.parse(text);
+            if (parsed.message_type === 'exit_error' && typeof parsed.code === 'number') {
+                return { code: parsed.code, message: parsed.message ?? '' };
+            }
+        }
+        catch {
+            // Not JSON after all: the text patterns below still apply.
+        }
+    }
+    return undefined;
+}
+/**
+ * restic's own reason, without progress lines: from the first `Fatal:` line on when there is one,
+ * otherwise the last few lines of stderr (0.14 prints a lock conflict without `Fatal:`).
+ */
+function resticMessage(result) {
+    const fromJson = exitError(result.stderr);
+    if (fromJson?.message)
+        return oneLine(fromJson.message);
+    const lines = resticLines(result.stderr);
+    const fatal = lines.findIndex((line) => line.startsWith('Fatal: '));
+    const chosen = fatal >= 0 ? lines.slice(fatal, fatal + 4) : lines.slice(-4);
+    const text = oneLine(chosen.map((line) => line.replace(/^Fatal: /, '')).join('\n'));
+    return text || `restic exited with code ${result.exitCode} without a message`;
+}
+function classifyResticFailure(result, version) {
+    if (result.timedOut)
+        return 'unreachable';
+    const code = exitError(result.stderr)?.code ?? result.exitCode;
+    const codes = version ? resticFeatures(version) : { repositoryExitCodes: true, passwordExitCode: true };
+    if (code === 10 && codes.repositoryExitCodes)
+        return 'missing-repository';
+    if (code === 11 && codes.repositoryExitCodes)
+        return 'locked';
+    if (code === 12 && codes.passwordExitCode)
+        return 'wrong-password';
+    const text = result.stderr;
+    if (WRONG_PASSWORD.some((pattern) => pattern.test(text)))
+        return 'wrong-password';
+    if (MISSING_REPOSITORY.some((pattern) => pattern.test(text)))
+        return 'missing-repository';
+    if (LOCKED.some((pattern) => pattern.test(text)))
+        return 'locked';
+    if (UNREACHABLE.some((pattern) => pattern.test(text)))
+        return 'unreachable';
+    return 'failed';
+}
+/**
+ * The JSON document restic printed. 0.19.0 writes a progress line before the JSON of some commands
+ * (fixed in 0.19.1), so when the whole output does not parse, the last line that does is taken.
+ */
+function parseResticJson(stdout, what) {
+    const text = stdout.trim();
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        for (const line of text.split('\n').reverse()) {
+            const candidate = line.trim();
+            if (!candidate.startsWith('[') && !candidate.startsWith('{'))
+                continue;
+            try {
+                return JSON.parse(candidate);
+            }
+            catch {
+                // Keep looking further up.
+            }
+        }
+    }
+    throw new Error(`restic ${what} printed no JSON: ${oneLine(text).slice(0, 200)}`);
+}
+/** One JSON value per line (`ls --json`, `check --json` on 0.18+); other lines are skipped. */
+function parseJsonLines(stdout) {
+    const values = [];
+    for (const line of stdout.split('\n')) {
+        const text = line.trim();
+        if (!text.startsWith('{') && !text.startsWith('['))
+            continue;
+        try {
+            values.push(JSON.parse(text));
+        }
+        catch {
+            // A progress line or a truncated write: nothing to read from it.
+        }
+    }
+    return values;
+}
+
+;// CONCATENATED MODULE: ./.build/backup/restic.js
+
+
+
+/** A restic command that failed for a reason other than what it was checking. */
+class ResticError extends Error {
+    kind;
+    subcommand;
+    resticText;
+    exitCode;
+    constructor(kind, subcommand, resticText, exitCode) {
+        super(`restic ${subcommand} failed: ${resticText}`);
+        this.kind = kind;
+        this.subcommand = subcommand;
+        this.resticText = resticText;
+        this.exitCode = exitCode;
+        this.name = 'ResticError';
+    }
+}
+/** The run was cancelled (the runner's SIGINT/SIGTERM) while restic was working. */
+class VerificationCancelled extends Error {
+    constructor() {
+        super('cancelled before it finished');
+        this.name = 'VerificationCancelled';
+    }
+}
+/** Variables restic (and its ssh or rclone subprocesses, or a Nix-provided restic) need from the step. */
+const BASE_VARIABLES = [
+    'PATH',
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'TMPDIR',
+    'LANG',
+    'LC_ALL',
+    'TZ',
+    'SSH_AUTH_SOCK',
+    'SSL_CERT_FILE',
+    'NIX_SSL_CERT_FILE',
+    'NIX_CONFIG',
+    'NIX_PATH',
+    'NIX_REMOTE',
+    'XDG_CACHE_HOME',
+    'XDG_RUNTIME_DIR',
+];
+const NOT_FOUND = (program) => `restic-command '${program}' was not found on PATH: install restic (0.14 or later) before this step, ` +
+    `or set restic-command, e.g. 'nix run nixpkgs#restic --'`;
+async function detectResticVersion(runner, options) {
+    const [program, ...leading] = options.command;
+    if (!program)
+        throw new UserError("Input 'restic-command' must name a program");
+    let result;
+    try {
+        result = await runner.run(program, [...leading, 'version'], {
+            cleanEnv: true,
+            env: baseEnvironment(options.baseEnv),
+            timeoutMs: 120_000,
+            signal: options.signal,
+        });
+    }
+    catch (error) {
+        if (error instanceof UserError)
+            throw new UserError(NOT_FOUND(program));
+        throw error;
+    }
+    if (options.signal?.aborted)
+        throw new VerificationCancelled();
+    if (result.exitCode !== 0) {
+        throw new UserError(`restic-command '${options.command.join(' ')}' failed: ${resticMessage(result)}`);
+    }
+    return parseResticVersion(result.stdout);
+}
+function baseEnvironment(from) {
+    const env = {};
+    for (const name of BASE_VARIABLES) {
+        const value = from[name];
+        if (value !== undefined)
+            env[name] = value;
+    }
+    return env;
+}
+/**
+ * One repository through one restic. Read-only commands pass `--no-lock`, so verifying never waits
+ * for (nor blocks) the backup timer; `check` alone locks, as restic requires.
+ */
+class Restic {
+    runner;
+    access;
+    options;
+    version;
+    features;
+    constructor(runner, access, options, version) {
+        this.runner = runner;
+        this.access = access;
+        this.options = options;
+        this.version = version;
+        this.features = resticFeatures(version);
+    }
+    async catConfig() {
+        const result = await this.exec('cat', ['config', '--no-lock'], { timeoutMs: 300_000 });
+        return parseResticJson(result.stdout, 'cat config');
+    }
+    async snapshots() {
+        const result = await this.exec('snapshots', ['--json', '--no-lock']);
+        return parseResticJson(result.stdout, 'snapshots') ?? [];
+    }
+    async forgetDryRun(keep, filter = {}) {
+        const result = await this.exec('forget', [
+            '--dry-run',
+            '--json',
+            '--no-lock',
+            ...keep,
+            ...filterArgs(filter),
+        ]);
+        // With filters that select no snapshot, restic prints nothing at all.
+        if (result.stdout.trim() === '')
+            return [];
+        return parseResticJson(result.stdout, 'forget') ?? [];
+    }
+    /** `readData`: undefined for structure only, `true` for every pack, or a `--read-data-subset` value. */
+    async check(readData, lockWait) {
+        const args = [
+            ...(readData === true ? ['--read-data'] : readData ? [`--read-data-subset=${readData}`] : []),
+            ...(this.features.checkJson ? ['--json'] : []),
+            ...(lockWait && this.features.retryLock ? ['--retry-lock', lockWait] : []),
+        ];
+        const result = await this.exec('check', args, { allowFailure: true });
+        if (result.exitCode === 0)
+            return { ok: true, errors: [] };
+        return { ok: false, errors: checkErrors(result) };
+    }
+    async ls(snapshotId) {
+        const result = await this.exec('ls', ['--json', '--no-lock', snapshotId]);
+        return parseJsonLines(result.stdout).filter(
+        // 0.14 marks nodes with struct_type; later versions add message_type.
+        (value) => {
+            const marked = value;
+            return marked?.struct_type === 'node' || marked?.message_type === 'node';
+        });
+    }
+    async tree(id) {
+        const result = await this.exec('cat', ['blob', id, '--no-lock']);
+        return parseResticJson(result.stdout, 'cat blob');
+    }
+    async indexIds() {
+        const result = await this.exec('list', ['index', '--no-lock']);
+        return result.stdout.split('\n').filter((line) => /^[0-9a-f]{64}$/.test(line.trim()));
+    }
+    async index(id) {
+        const result = await this.exec('cat', ['index', id, '--no-lock']);
+        return parseResticJson(result.stdout, 'cat index');
+    }
+    /** Restores `includes` of one snapshot, then has restic re-read every restored file (`--verify`). */
+    async restore(snapshotId, target, includes) {
+        const args = [
+            snapshotId,
+            '--no-lock',
+            '--verify',
+            '--target',
+            target,
+            ...includes.flatMap((p) => ['--include', p]),
+        ];
+        const result = await this.exec('restore', args, { allowFailure: true });
+        if (result.exitCode === 0)
+            return { ok: true, errors: [] };
+        return { ok: false, errors: restoreErrors(result) };
+    }
+    /** `restic dump latest <file>` among the snapshots `filter` selects. */
+    async dumpLatest(file, filter) {
+        const result = await this.exec('dump', ['--no-lock', ...filterArgs(filter), 'latest', file]);
         return result.stdout;
     }
-    async copy(paths, to, options = {}) {
-        await this.run(['copy', '--to', to, ...paths], options);
-    }
-    /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
-    async sign(paths, keyFile, options = {}) {
-        await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
-    }
-    async run(args, options, check = true) {
-        const [first, second] = args;
-        const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
-        const rest = args.slice(subcommand.length);
+    async exec(subcommand, args, options = {}) {
+        const [program, ...leading] = this.options.command;
+        if (this.options.signal?.aborted)
+            throw new VerificationCancelled();
         let result;
         try {
-            result = await this.runner.run(this.options.command ?? 'nix', [...subcommand, ...nix_store_FEATURES, ...(this.options.nixOptions ?? []), ...rest], options);
+            result = await this.runner.run(program, [...leading, subcommand, ...args], {
+                cleanEnv: true,
+                env: this.environment(),
+                signal: this.options.signal,
+                ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+            });
         }
         catch (error) {
             if (error instanceof UserError)
-                throw new UserError(NIX_NOT_FOUND);
+                throw new UserError(NOT_FOUND(program));
             throw error;
         }
-        if (check && !succeeded(result))
-            throw NixError.fromResult(result);
-        return result;
+        if (this.options.signal?.aborted)
+            throw new VerificationCancelled();
+        if (result.exitCode === 0 && !result.timedOut)
+            return result;
+        const kind = classifyResticFailure(result, this.version);
+        if (options.allowFailure && kind === 'failed')
+            return result;
+        throw new ResticError(kind, subcommand, resticMessage(result), result.exitCode);
+    }
+    environment() {
+        const { password } = this.access;
+        return {
+            ...baseEnvironment(this.options.baseEnv),
+            ...this.access.env,
+            RESTIC_REPOSITORY: this.access.repository,
+            ...('file' in password ? { RESTIC_PASSWORD_FILE: password.file } : {}),
+            ...('command' in password ? { RESTIC_PASSWORD_COMMAND: password.command } : {}),
+            ...('value' in password ? { RESTIC_PASSWORD: password.value } : {}),
+            ...(this.access.cacheDir ? { RESTIC_CACHE_DIR: this.access.cacheDir } : {}),
+        };
     }
 }
-
-;// CONCATENATED MODULE: ./.build/build/targets.js
-
-function items(value) {
-    return (value ?? '').split(/\s+/).filter((item) => item.length > 0);
+function filterArgs(filter) {
+    return [
+        ...(filter.host ? ['--host', filter.host] : []),
+        ...(filter.tags && filter.tags.length > 0 ? ['--tag', filter.tags.join(',')] : []),
+        ...(filter.paths ?? []).flatMap((path) => ['--path', path]),
+    ];
 }
+/** What a failed `check` found: JSON messages on 0.18+, error lines of both streams before that. */
+function checkErrors(result) {
+    const errors = [];
+    for (const value of [...parseJsonLines(result.stdout), ...parseJsonLines(result.stderr)]) {
+        const message = value;
+        if (message.message_type === 'error' && message.message)
+            errors.push(message.message);
+    }
+    if (errors.length > 0)
+        return errors.slice(0, 20);
+    const lines = resticLines(`${result.stdout}\n${result.stderr}`).filter((line) => !/^(?:Fatal: repository contains errors|The repository contains errors)/.test(line));
+    return (lines.length > 0 ? lines : [resticMessage(result)]).slice(0, 20);
+}
+function restoreErrors(result) {
+    const lines = resticLines(result.stderr).map((line) => line.replace(/^ignoring error for /, ''));
+    return lines.length > 0 ? lines.slice(0, 20) : [resticMessage(result)];
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./.build/backup/content.js
+
+
 /**
- * `host`, `attr` and `drv-path` as the matrix gives them: one value each, or space-separated lists
- * of the same length for a packed entry.
+ * Reads file nodes through snapshot trees (`cat blob`), with each tree read once. A file node
+ * lists its data blobs, whose IDs are the SHA-256 of their plaintext: the repository's own record of
+ * what a restored file must hold.
  */
-function buildTargets(settings) {
-    const hosts = items(settings.host);
-    const attrs = items(settings.attr);
-    const drvs = items(settings['drv-path']);
-    const count = Math.max(hosts.length, attrs.length, drvs.length);
-    if (count === 0) {
-        throw new UserError("Input 'host' must name what to build (or give 'attr' or 'drv-path'), got nothing");
+class SnapshotTrees {
+    restic;
+    trees = new Map();
+    blobLengths = new Map();
+    unreadIndexes;
+    constructor(restic) {
+        this.restic = restic;
     }
-    for (const [input, list] of [
-        ['host', hosts],
-        ['attr', attrs],
-        ['drv-path', drvs],
-    ]) {
-        if (list.length > 0 && list.length !== count) {
-            throw new UserError(`Input '${input}' must list ${count} values like the other inputs, got ${list.length}`);
+    async node(rootTree, path) {
+        let tree = rootTree;
+        const names = path.split('/').filter((name) => name.length > 0);
+        for (const [index, name] of names.entries()) {
+            const node = (await this.tree(tree)).nodes.find((candidate) => candidate.name === name);
+            if (!node)
+                return undefined;
+            if (index === names.length - 1)
+                return node;
+            if (!node.subtree)
+                return undefined;
+            tree = node.subtree;
         }
+        return undefined;
     }
-    for (const drv of drvs) {
-        if (!/^\/nix\/store\/[0-9a-z]{32}-.+\.drv$/.test(drv)) {
-            throw new UserError(`Input 'drv-path' must be store paths of derivations (/nix/store/….drv), got '${drv}'`);
-        }
-    }
-    return Array.from({ length: count }, (_, index) => {
-        const host = hosts[index];
-        const attr = attrs[index];
-        const drvPath = drvs[index];
-        return {
-            name: host ?? attr ?? drvPath,
-            ...(host ? { host } : {}),
-            ...(attr ? { attr } : {}),
-            ...(drvPath ? { drvPath } : {}),
-        };
-    });
-}
-const KIND_OF_OUTPUT = {
-    nixosConfigurations: 'nixos',
-    darwinConfigurations: 'darwin',
-    homeConfigurations: 'home',
-    checks: 'checks',
-};
-function kindOfAttr(attrPath) {
-    return KIND_OF_OUTPUT[attrPath[0] ?? ''];
-}
-
-;// CONCATENATED MODULE: ./.build/build/build-hosts.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Nix refuses a derivation for a system this machine cannot build (and no remote builder can). */
-const WRONG_SYSTEM = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
-/** Builds the matrix entry's hosts one after the other, compares and pushes them, and writes the result-file. */
-async function buildHosts(settings, dependencies) {
-    const targets = buildTargets(settings);
-    const { runner, logger, signal } = dependencies;
-    const now = dependencies.now ?? Date.now;
-    const nixOptions = settings['nix-options'] ?? [];
-    const nix = new NixCli(runner, { nixOptions });
-    const store = new NixStore(runner, { nixOptions });
-    const version = await nix.version();
-    const flakeDir = (0,external_node_path_namespaceObject.resolve)(dependencies.workspace, settings.path);
-    const needsFlake = Boolean(settings['compare-to']) ||
-        targets.some((target) => !target.drvPath || !(0,external_node_fs_namespaceObject.existsSync)(target.drvPath));
-    if (needsFlake && !(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
-    }
-    // compare-to looks the host up at the other revision by its attribute, so it needs it even when the drv is here.
-    const needAttr = Boolean(settings['compare-to']);
-    const resolved = await Promise.all(targets.map((target) => resolveTarget(target, nix, flakeDir, needAttr, signal)));
-    const results = [];
-    for (const item of resolved) {
-        results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
-    }
-    const revision = settings['compare-to'];
-    if (revision && results.some((result) => result.status === 'built')) {
-        await withWorktree({ runner, logger, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir }, async (checkout) => {
-            for (const [index, result] of results.entries()) {
-                if (result.status !== 'built' || !result.outPath)
-                    continue;
-                result.comparison = await compareClosures({
-                    revision,
-                    baseFlakeDir: checkout.flakeDir,
-                    attrPath: resolved[index]?.attrPath,
-                    outPath: result.outPath,
-                    closureSize: result.closureSize,
-                    nix,
-                    store,
-                    signal,
-                });
+    /**
+     * Plaintext lengths of data blobs, from the index files. Only files of several blobs need them, so
+     * index files are read only then, and only until every wanted blob is found.
+     */
+    async lengths(ids) {
+        const missing = () => ids.some((id) => !this.blobLengths.has(id));
+        if (!missing())
+            return this.blobLengths;
+        this.unreadIndexes ??= await this.restic.indexIds();
+        for (let indexId = this.unreadIndexes.shift(); indexId !== undefined; indexId = this.unreadIndexes.shift()) {
+            for (const pack of (await this.restic.index(indexId)).packs ?? []) {
+                for (const blob of pack.blobs ?? []) {
+                    // An uncompressed blob carries a 16-byte nonce and a 16-byte MAC around its plaintext.
+                    if (blob.type === 'data')
+                        this.blobLengths.set(blob.id, blob.uncompressed_length ?? blob.length - 32);
+                }
             }
-        });
-    }
-    let pushError;
-    const pushTo = settings['push-to'];
-    const built = results.filter((result) => result.status === 'built' && result.outPath);
-    if (pushTo && built.length > 0) {
-        try {
-            await push(built.map((result) => result.outPath), pushTo, settings['signing-key'], {
-                store,
-                logger,
-                tempDir: dependencies.tempDir,
-                signal,
-            });
-            for (const result of built)
-                result.pushedTo = pushTo;
+            if (!missing())
+                break;
         }
-        catch (error) {
-            pushError = error instanceof NixError ? error.nixMessage : errors_stringifyError(error);
+        return this.blobLengths;
+    }
+    tree(id) {
+        let tree = this.trees.get(id);
+        if (!tree) {
+            tree = this.restic.tree(id);
+            this.trees.set(id, tree);
         }
-    }
-    await (0,promises_namespaceObject.mkdir)(dependencies.resultDir, { recursive: true });
-    const resultFile = (0,external_node_path_namespaceObject.join)(dependencies.resultDir, resultFileName(targets.map((target) => target.name)));
-    await (0,promises_namespaceObject.writeFile)(resultFile, `${JSON.stringify(resultFileOf(results), null, 2)}\n`);
-    return { results, resultFile, ...(pushError ? { pushError } : {}) };
-}
-async function resolveTarget(target, nix, flakeDir, needAttr, signal) {
-    if (target.attr) {
-        const attrPath = parseAttrPath(target.attr);
-        return { target, attrPath, kind: kindOfAttr(attrPath) };
-    }
-    if (!target.host)
-        return { target };
-    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr)
-        return { target };
-    // Only the host's name: find it under every kind, as the hosts action would list it.
-    try {
-        const records = await nix.evalJson({
-            expr: fleetExpression({
-                flakeDir,
-                kinds: HOST_KIND_LIST,
-                only: HOST_KIND_LIST.map((kind) => `${kind}/${target.host}`),
-            }),
-        }, { impure: true, signal });
-        const found = records.map(hostFromRecord).find((host) => host !== undefined);
-        if (found)
-            return { target, attrPath: found.attrPath, kind: found.kind };
-        return {
-            target,
-            error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
-        };
-    }
-    catch (error) {
-        if (error instanceof NixError)
-            return { target, error: error.nixMessage };
-        throw error;
+        return tree;
     }
 }
-async function buildOne(item, context) {
-    const { target } = item;
-    const started = context.now();
-    const base = {
-        host: target.name,
-        status: 'failed',
-        ...(item.kind ? { kind: item.kind } : {}),
-        ...(item.attrPath ? { attr: attrPathText(item.attrPath) } : {}),
-        ...(target.drvPath ? { drvPath: target.drvPath } : {}),
-    };
-    if (item.error)
-        return { ...base, error: item.error };
-    let what;
-    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath)) {
-        what = derivationInstallable(context.version, target.drvPath);
-    }
-    else if (item.attrPath) {
-        if (target.drvPath) {
-            context.logger.info(`${target.drvPath} is not in this store (the hosts job ran elsewhere): evaluating ${attrPathText(item.attrPath)}`);
-        }
-        what = installable(context.flakeDir, item.attrPath);
+/** Hashes the restored file blob by blob and compares each piece with the blob ID the tree records. */
+async function compareContent(file, content, trees) {
+    let lengths;
+    if (content.length === 1) {
+        lengths = [Number.POSITIVE_INFINITY];
     }
     else {
+        const known = await trees.lengths(content);
+        const found = content.map((id) => known.get(id));
+        if (found.some((length) => length === undefined))
+            return { verdict: 'unknown', reason: 'blob lengths not in the index' };
+        lengths = found;
+    }
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        let position = 0;
+        for (const [index, length] of lengths.entries()) {
+            const hash = (0,external_node_crypto_.createHash)('sha256');
+            let remaining = length;
+            const buffer = Buffer.alloc(1 << 20);
+            while (remaining > 0) {
+                const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, remaining), position);
+                if (bytesRead === 0)
+                    break;
+                hash.update(buffer.subarray(0, bytesRead));
+                position += bytesRead;
+                remaining -= bytesRead;
+            }
+            if (hash.digest('hex') !== content[index])
+                return { verdict: 'mismatch', blob: index + 1, blobs: content.length };
+        }
+        const { bytesRead } = await handle.read(Buffer.alloc(1), 0, 1, position);
+        if (bytesRead > 0)
+            return { verdict: 'mismatch', blob: content.length, blobs: content.length };
+        return { verdict: 'match', blobs: content.length };
+    }
+    finally {
+        await handle.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/backup/restore.js
+
+
+
+
+
+
+
+/** restic's `--include` takes glob patterns; a path with glob characters could match other files. */
+const GLOB = /[*?[\]\\]/;
+/**
+ * Picks `count` files to restore: a different sample each UTC day (ordered by a hash of day and
+ * path), so repeated runs cover more of the snapshot. Empty files prove nothing and come last.
+ */
+function pickSample(nodes, count, day) {
+    const rank = (node) => `${(node.size ?? 0) > 0 ? 0 : 1}${(0,external_node_crypto_.createHash)('sha256').update(`${day}\n${node.path}`).digest('hex')}`;
+    return nodes
+        .filter((node) => node.type === 'file' && !GLOB.test(node.path))
+        .map((node) => ({ node, key: rank(node) }))
+        .sort((a, b) => a.key.localeCompare(b.key))
+        .slice(0, count)
+        .map(({ node }) => node);
+}
+/** When the canary says it was written: epoch seconds or milliseconds, or a date `Date` can read. */
+function canaryTime(content) {
+    const text = content.trim();
+    if (/^\d{9,11}$/.test(text))
+        return Number(text) * 1000;
+    if (/^\d{12,14}$/.test(text))
+        return Number(text);
+    const parsed = Date.parse(text);
+    return Number.isNaN(parsed) ? undefined : parsed;
+}
+async function restoreSample(context, trees, label, snapshot, failures, notes, tally) {
+    const { restic, plan } = context;
+    const files = pickSample(await restic.ls(snapshot.id), plan.restore.sample, new Date(context.now).toISOString().slice(0, 10));
+    if (files.length === 0) {
+        notes.push(`${label}: snapshot ${shortId(snapshot)} holds no file to restore`);
+        return;
+    }
+    const fail = (message) => failures.push({ group: label, check: 'restore', kind: 'restore', message });
+    const target = (0,external_node_path_namespaceObject.join)(context.scratchDir, `restore-${snapshot.id.slice(0, 12)}`);
+    try {
+        const outcome = await restic.restore(snapshot.id, target, files.map((file) => file.path));
+        if (!outcome.ok) {
+            fail(`restoring ${files.length} file(s) of ${label} from ${shortId(snapshot)} failed: ${outcome.errors.slice(0, 3).map(oneLine).join('; ')}`);
+            return;
+        }
+        for (const file of files) {
+            const restored = (0,external_node_path_namespaceObject.join)(target, file.path);
+            const size = await (0,promises_namespaceObject.stat)(restored).then((info) => info.size, () => undefined);
+            if (size === undefined) {
+                fail(`${file.path} from ${shortId(snapshot)} (${label}) was not restored`);
+                continue;
+            }
+            if (file.size !== undefined && size !== file.size) {
+                fail(`${file.path} from ${shortId(snapshot)} (${label}) restored with ${size} bytes; the snapshot records ${file.size}`);
+                continue;
+            }
+            tally.files += 1;
+            const node = await trees.node(snapshot.tree, file.path);
+            const content = node?.content ?? [];
+            if (content.length === 0)
+                continue;
+            const verdict = await compareContent(restored, content, trees);
+            if (verdict.verdict === 'match')
+                tally.hashed += 1;
+            else if (verdict.verdict === 'mismatch') {
+                fail(`${file.path} from ${shortId(snapshot)} (${label}) restored with content that does not hash to blob ${verdict.blob} of ${verdict.blobs} the snapshot records`);
+            }
+            else
+                notes.push(`${file.path}: sizes compared, no hash (${verdict.reason})`);
+        }
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(target, { recursive: true, force: true });
+    }
+}
+/** The newest snapshot that backs up the canary, and the backed-up path that holds it. */
+function canaryHolder(snapshots, canary) {
+    const holds = (root) => canary === root || canary.startsWith(root.endsWith('/') ? root : `${root}/`);
+    return newest(snapshots.filter((snapshot) => snapshot.paths.some(holds)));
+}
+async function checkCanary(context, trees, canary, failures) {
+    const { restic, plan } = context;
+    const holder = canaryHolder(context.snapshots, canary);
+    if (!holder) {
+        failures.push({
+            check: 'restore',
+            kind: 'restore',
+            message: `no snapshot backs up the canary ${canary}`,
+        });
+        return 'canary missing';
+    }
+    const content = await restic.dumpLatest(canary, { host: holder.hostname, paths: holder.paths });
+    let written = canaryTime(content);
+    let basis = 'its content';
+    if (written === undefined) {
+        const node = await trees.node(holder.tree, canary);
+        written = node?.mtime ? Date.parse(node.mtime) : undefined;
+        basis = 'its modification time';
+    }
+    if (written === undefined) {
+        failures.push({
+            check: 'restore',
+            kind: 'restore',
+            message: `the canary ${canary} in ${shortId(holder)} carries no time`,
+        });
+        return 'canary without time';
+    }
+    const age = Math.max(0, context.now - written);
+    if (age > plan.restore.canaryMaxAgeMs) {
+        failures.push({
+            check: 'restore',
+            kind: 'stale',
+            message: `the canary ${canary} read back from ${shortId(holder)} was written ${formatDuration(age)} ago (by ${basis}); ` +
+                `at most ${formatDuration(plan.restore.canaryMaxAgeMs)} is allowed: the backup runs but saves stale data`,
+        });
+    }
+    return `canary ${formatDuration(age)} old`;
+}
+/**
+ * Restores `sample` files of every group's latest snapshot with `--verify`, compares each file's size
+ * and (blob by blob) its SHA-256 with the snapshot's records, then reads the canary back with
+ * `dump latest`. Restored files are removed as soon as they are compared.
+ */
+async function restoreCheck(context) {
+    const failures = [];
+    const notes = [];
+    const tally = { files: 0, hashed: 0 };
+    const seen = new Set();
+    // Snapshots of one repository share most trees and the index: each is read once per run.
+    const trees = new SnapshotTrees(context.restic);
+    if (context.plan.restore.sample > 0) {
+        for (const group of context.freshness) {
+            if (!group.latest || seen.has(group.latest.id))
+                continue;
+            seen.add(group.latest.id);
+            await restoreSample(context, trees, group.label, group.latest, failures, notes, tally);
+        }
+    }
+    const canary = context.plan.restore.canary;
+    const canaryCell = canary ? await checkCanary(context, trees, canary, failures) : undefined;
+    const parts = [
+        ...(context.plan.restore.sample > 0 ? [`${tally.files} files, ${tally.hashed} hashed`] : []),
+        ...(canaryCell ? [canaryCell] : []),
+    ];
+    if (parts.length === 0) {
+        return { report: { check: 'restore', status: 'not-run', detail: 'sample 0, no canary' }, failures };
+    }
+    return {
+        report: {
+            check: 'restore',
+            status: failures.length > 0 ? 'failed' : 'passed',
+            detail: parts.join(', '),
+            ...(notes.length > 0 ? { notes } : {}),
+        },
+        failures,
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/backup/retention.js
+
+
+const KEEP_FLAGS = [
+    ['last', '--keep-last'],
+    ['hourly', '--keep-hourly'],
+    ['daily', '--keep-daily'],
+    ['weekly', '--keep-weekly'],
+    ['monthly', '--keep-monthly'],
+    ['yearly', '--keep-yearly'],
+];
+/** restic's `--keep-*` arguments for a policy; a zero count keeps nothing of its kind, so it is left out. */
+function keepArgs(policy) {
+    return KEEP_FLAGS.flatMap(([name, flag]) => {
+        const count = policy[name];
+        return count !== undefined && count > 0 ? [flag, String(count)] : [];
+    });
+}
+function describePolicy(policy) {
+    return KEEP_FLAGS.filter(([name]) => (policy[name] ?? 0) > 0)
+        .map(([name]) => `${policy[name]} ${name}`)
+        .join(', ');
+}
+function isoWeek(date) {
+    const thursday = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+    thursday.setUTCDate(thursday.getUTCDate() + 4 - (thursday.getUTCDay() || 7));
+    const yearStart = Date.UTC(thursday.getUTCFullYear(), 0, 1);
+    const week = Math.ceil(((thursday.getTime() - yearStart) / 86_400_000 + 1) / 7);
+    return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
+}
+const BUCKETS = [
+    {
+        name: 'daily',
+        key: (date) => date.toISOString().slice(0, 10),
+        back: (from, n) => new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate() - n)),
+    },
+    {
+        name: 'weekly',
+        key: isoWeek,
+        back: (from, n) => new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate() - 7 * n)),
+    },
+    {
+        name: 'monthly',
+        key: (date) => date.toISOString().slice(0, 7),
+        back: (from, n) => new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() - n, 1)),
+    },
+    {
+        name: 'yearly',
+        key: (date) => date.toISOString().slice(0, 4),
+        back: (from, n) => new Date(Date.UTC(from.getUTCFullYear() - n, 0, 1)),
+    },
+];
+/** The calendar date a snapshot was taken on, in the offset restic recorded it with (as `forget` counts). */
+function snapshotDate(snapshot) {
+    return new Date(`${snapshot.time.slice(0, 10)}T00:00:00Z`);
+}
+/**
+ * Periods inside the policy's window without any snapshot, e.g. `daily: no snapshot on 2026-03-04`.
+ * The window ends at the newest snapshot (freshness judges the time since) and never reaches back
+ * before the oldest, so a young repository has no gaps.
+ */
+function missingBuckets(snapshots, policy) {
+    if (snapshots.length === 0)
+        return [];
+    const dates = snapshots.map(snapshotDate).sort((a, b) => a.getTime() - b.getTime());
+    const oldest = dates[0];
+    const newestDate = dates[dates.length - 1];
+    const notes = [];
+    for (const bucket of BUCKETS) {
+        const count = policy[bucket.name] ?? 0;
+        const held = new Set(dates.map((date) => bucket.key(date)));
+        const gaps = [];
+        for (let period = 0; period < count; period += 1) {
+            const key = bucket.key(bucket.back(newestDate, period));
+            if (key < bucket.key(oldest))
+                break;
+            if (!held.has(key))
+                gaps.push(key);
+        }
+        if (gaps.length > 0)
+            notes.push(`${bucket.name}: no snapshot in ${gaps.reverse().join(', ')}`);
+    }
+    return notes;
+}
+function retentionTargets(context) {
+    const { plan, snapshots } = context;
+    if (plan.groups.length === 0) {
+        return plan.policy ? [{ policy: plan.policy, filter: {}, snapshots }] : [];
+    }
+    return plan.groups.flatMap((group) => {
+        const policy = group.policy ?? plan.policy;
+        if (!policy)
+            return [];
+        const filter = {
+            ...(group.host !== undefined ? { host: group.host } : {}),
+            ...(group.tags !== undefined ? { tags: group.tags } : {}),
+            ...(group.pathRole === 'select' && group.paths !== undefined ? { paths: group.paths } : {}),
+        };
+        return [
+            {
+                label: groupLabel(group),
+                policy,
+                filter,
+                snapshots: snapshots.filter((s) => matchesGroup(s, group)),
+            },
+        ];
+    });
+}
+function forgetGroupLabel(group) {
+    return groupLabel({
+        ...(group.host ? { host: group.host } : {}),
+        ...(group.tags ? { tags: group.tags } : {}),
+        ...(group.paths ? { paths: group.paths } : {}),
+    });
+}
+/**
+ * `forget --dry-run` with the expected policy: any snapshot it would remove means pruning is not
+ * running (or runs another policy). Periods without a snapshot are reported as notes.
+ */
+async function retentionCheck(context) {
+    const targets = retentionTargets(context);
+    if (targets.length === 0) {
+        return { report: { check: 'retention', status: 'not-run', detail: 'no policy' }, failures: [] };
+    }
+    const failures = [];
+    const notes = [];
+    let extra = 0;
+    for (const target of targets) {
+        const groups = await context.restic.forgetDryRun(keepArgs(target.policy), target.filter);
+        for (const group of groups) {
+            const remove = group.remove ?? [];
+            if (remove.length === 0)
+                continue;
+            extra += remove.length;
+            const label = target.label ?? forgetGroupLabel(group);
+            const oldest = [...remove].sort((a, b) => a.time.localeCompare(b.time))[0];
+            failures.push({
+                group: label,
+                check: 'retention',
+                kind: 'retention',
+                message: `${remove.length} snapshot(s) of ${label} are outside the policy (${describePolicy(target.policy)}) ` +
+                    `and should have been removed: pruning is not running. Oldest: ${shortId(oldest)} from ${oldest.time.slice(0, 10)}`,
+            });
+        }
+        for (const note of missingBuckets(target.snapshots, target.policy)) {
+            notes.push(target.label ? `${target.label}: ${note}` : note);
+        }
+    }
+    return {
+        report: {
+            check: 'retention',
+            status: failures.length > 0 ? 'failed' : 'passed',
+            detail: extra > 0 ? `${extra} beyond policy` : notes.length > 0 ? `${notes.length} gap(s)` : 'as policy',
+            ...(notes.length > 0 ? { notes } : {}),
+        },
+        failures,
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/backup/scratch.js
+
+
+async function createScratchSpace(parent) {
+    await (0,promises_namespaceObject.mkdir)(parent, { recursive: true });
+    const root = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(parent, 'flakeflow-backup-scratch-'));
+    return {
+        root,
+        async directory(name) {
+            const dir = (0,external_node_path_namespaceObject.join)(root, name.replace(/[^A-Za-z0-9._-]/g, '_'));
+            await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+            return dir;
+        },
+        remove: () => (0,promises_namespaceObject.rm)(root, { recursive: true, force: true, maxRetries: 3 }),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/backup/verify.js
+
+
+
+
+
+
+
+
+
+const DEFAULT_LOCK_WAIT = '5m';
+const FOLLOWING_CHECKS = ['freshness', 'retention', 'integrity', 'restore'];
+const CHECKS = {
+    retention: retentionCheck,
+    integrity: integrityCheck,
+    restore: restoreCheck,
+};
+/**
+ * Verifies every repository, `concurrency` at a time, and never throws for what it finds: each
+ * problem becomes a failure of its repository. A cancelled run still returns what was verified.
+ */
+async function verifyBackups(options, deps) {
+    const startedAt = new Date(deps.clock()).toISOString();
+    const resticOptions = {
+        command: options.resticCommand,
+        baseEnv: deps.environment,
+        ...(deps.signal ? { signal: deps.signal } : {}),
+    };
+    let version;
+    try {
+        version = await detectResticVersion(deps.runner, resticOptions);
+    }
+    catch (error) {
+        if (!(error instanceof VerificationCancelled))
+            throw error;
+        const repositories = options.repositories.map((plan) => cancelledReport(plan, options.checks));
+        const finishedAt = new Date(deps.clock()).toISOString();
         return {
-            ...base,
-            error: `${target.drvPath} is not in this store and neither 'host' nor 'attr' says what to evaluate instead`,
+            healthy: false,
+            cancelled: true,
+            startedAt,
+            finishedAt,
+            checks: options.checks,
+            repositories,
+            failures: [],
         };
     }
+    deps.logger.info(`Verifying ${options.repositories.length} repositories with ${version.text}`);
+    const scratch = await createScratchSpace(options.scratchParent);
+    const reports = new Array(options.repositories.length);
     try {
-        const [built] = await context.nix.build([what], {
-            group: `Building ${target.name}`,
-            signal: context.signal,
-        });
-        if (!built)
-            throw new Error(`nix build reported nothing for ${what}`);
-        const outPath = built.outputs.out ?? Object.values(built.outputs)[0];
-        if (target.drvPath && built.drvPath !== target.drvPath) {
-            context.logger.warning(`${target.name} evaluates to ${built.drvPath} here, not to ${target.drvPath} as in the hosts job: the flake changed between the jobs`);
+        let next = 0;
+        const worker = async () => {
+            for (let index = next++; index < options.repositories.length; index = next++) {
+                const plan = options.repositories[index];
+                if (deps.signal?.aborted) {
+                    reports[index] = cancelledReport(plan, options.checks);
+                    continue;
+                }
+                // Repositories run side by side, so each is logged as one line when done rather than in a group.
+                const report = await verifyRepository(plan, version, options, deps, scratch);
+                reports[index] = report;
+                deps.logger.info(`${plan.name}: ${report.checks.map((check) => `${check.check} ${check.status}`).join(', ')}`);
+            }
+        };
+        await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+    }
+    finally {
+        await scratch.remove();
+    }
+    const repositories = reports.filter((report) => report !== undefined);
+    const failures = repositories.flatMap((report) => report.failures);
+    const cancelled = deps.signal?.aborted ?? false;
+    return {
+        healthy: failures.length === 0 && !cancelled,
+        cancelled,
+        startedAt,
+        finishedAt: new Date(deps.clock()).toISOString(),
+        restic: version.text,
+        checks: options.checks,
+        repositories,
+        failures,
+    };
+}
+function cancelledReport(plan, checks) {
+    return {
+        name: plan.name,
+        location: displayLocation(plan.location),
+        checks: ['open', ...FOLLOWING_CHECKS].map((check) => ({
+            check,
+            status: check === 'open' || checks.includes(check) ? 'cancelled' : 'not-run',
+            detail: check === 'open' || checks.includes(check) ? 'cancelled' : 'not asked for',
+        })),
+        groups: [],
+        failures: [],
+        durationMs: 0,
+    };
+}
+/** The kind of failure a restic error means for `check`: its own kind unless restic only said "failed". */
+function failureKind(error, check) {
+    if (error.kind !== 'failed')
+        return error.kind;
+    if (check === 'open' || check === 'freshness')
+        return 'unreachable';
+    return check;
+}
+async function verifyRepository(plan, version, options, deps, scratch) {
+    const started = deps.clock();
+    const report = {
+        name: plan.name,
+        location: displayLocation(plan.location),
+        checks: [],
+        groups: [],
+        failures: [],
+        durationMs: 0,
+    };
+    const fail = (failure) => report.failures.push({ repository: plan.name, ...failure });
+    const finish = (status, detail, from) => {
+        for (const check of FOLLOWING_CHECKS.slice(from)) {
+            const asked = options.checks.includes(check);
+            report.checks.push({
+                check,
+                status: asked ? status : 'not-run',
+                detail: asked ? detail : 'not asked for',
+            });
         }
-        const [system, closureSize] = await Promise.all([
-            context.store.derivationSystem(context.version, built.drvPath, { signal: context.signal }),
-            context.store.closureSize(outPath, { signal: context.signal }),
-        ]);
-        return {
-            ...base,
-            status: 'built',
-            drvPath: built.drvPath,
-            outPath,
-            closureSize,
-            ...(system ? { system } : {}),
-            durationMs: context.now() - started,
+        report.durationMs = deps.clock() - started;
+        return report;
+    };
+    const access = await resolveAccess(plan, options, deps, scratch);
+    if ('message' in access) {
+        fail({ check: 'open', kind: 'wrong-password', message: access.message });
+        report.checks.push({ check: 'open', status: 'failed', detail: 'no password' });
+        return finish('skipped', 'not opened', 0);
+    }
+    const restic = new Restic(deps.runner, access, {
+        command: options.resticCommand,
+        baseEnv: deps.environment,
+        ...(deps.signal ? { signal: deps.signal } : {}),
+    }, version);
+    let context;
+    try {
+        const config = await restic.catConfig();
+        report.repositoryId = config.id;
+        const snapshots = await restic.snapshots();
+        const now = deps.clock();
+        const freshness = judgeFreshness(snapshots, plan, now);
+        report.groups = freshness.map(groupReport);
+        report.checks.push({
+            check: 'open',
+            status: 'passed',
+            detail: `format v${config.version}, ${snapshots.length} snapshots`,
+        });
+        context = {
+            plan,
+            restic,
+            snapshots,
+            freshness,
+            now,
+            scratchDir: await scratch.directory(plan.name),
+            lockWait: options.lockWait ?? DEFAULT_LOCK_WAIT,
+            logger: deps.logger,
         };
     }
     catch (error) {
-        if (!(error instanceof NixError))
+        if (error instanceof VerificationCancelled) {
+            report.checks.push({ check: 'open', status: 'cancelled', detail: 'cancelled' });
+            return finish('cancelled', 'cancelled', 0);
+        }
+        if (!(error instanceof ResticError))
             throw error;
-        const wrongSystem = WRONG_SYSTEM.exec(error.nixMessage);
-        if (wrongSystem) {
-            return {
-                ...base,
-                status: 'eval-only',
-                system: wrongSystem[1],
-                error: `this runner (${wrongSystem[2]}) cannot build ${wrongSystem[1]}: evaluated only`,
-                durationMs: context.now() - started,
-            };
-        }
-        return { ...base, error: error.nixMessage, durationMs: context.now() - started };
+        fail({ check: 'open', kind: failureKind(error, 'open'), message: error.resticText });
+        report.checks.push({ check: 'open', status: 'failed', detail: failureKind(error, 'open') });
+        return finish('skipped', 'not opened', 0);
     }
-}
-/** Signs (when a key is given) and copies the closures; the key lives in a 0600 file only meanwhile. */
-async function push(paths, to, signingKey, context) {
-    if (signingKey) {
-        context.logger.mask(signingKey);
-        const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-signing-'));
-        const keyFile = (0,external_node_path_namespaceObject.join)(dir, 'key');
+    for (const [index, check] of FOLLOWING_CHECKS.entries()) {
+        if (!options.checks.includes(check)) {
+            report.checks.push({ check, status: 'not-run', detail: 'not asked for' });
+            continue;
+        }
         try {
-            await (0,promises_namespaceObject.writeFile)(keyFile, `${signingKey.trim()}\n`, { mode: 0o600 });
-            await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
-            await context.store.sign(paths, keyFile, { signal: context.signal });
+            const run = check === 'freshness'
+                ? freshnessCheck(context.freshness, plan.groups.length === 0)
+                : await CHECKS[check](context);
+            report.checks.push(run.report);
+            run.failures.forEach(fail);
         }
-        finally {
-            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        catch (error) {
+            if (error instanceof VerificationCancelled) {
+                report.checks.push({ check, status: 'cancelled', detail: 'cancelled' });
+                return finish('cancelled', 'cancelled', index + 1);
+            }
+            if (!(error instanceof ResticError))
+                throw error;
+            fail({ check, kind: failureKind(error, check), message: error.resticText });
+            report.checks.push({ check, status: 'failed', detail: failureKind(error, check) });
         }
     }
-    await context.store.copy(paths, to, { group: `Pushing to ${to}`, signal: context.signal });
+    report.durationMs = deps.clock() - started;
+    return report;
 }
-
-;// CONCATENATED MODULE: ./.build/build/inputs.js
-
-/** Which of `host`, `attr` or `drv-path` names the build is checked by the capability, not here. */
-const buildInputs = defineInputs({
-    path: inputs_text({ rawDefault: '.' }),
-    host: inputs_text(),
-    attr: inputs_text(),
-    'drv-path': inputs_text(),
-    'compare-to': inputs_text(),
-    'push-to': inputs_text(),
-    'signing-key': secret(),
-    'nix-options': words(),
-});
-
-;// CONCATENATED MODULE: ./.build/core/markdown.js
-/** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
-/** Escapes a value for a table cell: pipes and line breaks would break the row. */
-function cell(value) {
-    if (value === undefined || value === null)
-        return '';
-    return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
-}
-function table(header, rows, align = []) {
-    const rule = header.map((_, index) => {
-        const side = align[index] ?? 'left';
-        return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
-    });
-    const lines = [
-        `| ${header.map(cell).join(' | ')} |`,
-        `| ${rule.join(' | ')} |`,
-        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
-    ];
-    return lines.join('\n');
-}
-function details(summary, body, open = false) {
-    return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
-}
-function codeBlock(body, language = '') {
-    const longestFence = Math.max(2, ...[...body.matchAll(/`+/g)].map((match) => match[0].length));
-    const fence = '`'.repeat(longestFence + 1);
-    return `${fence}${language}\n${body}\n${fence}`;
-}
-function heading(level, text) {
-    return `${'#'.repeat(level)} ${text}`;
-}
-/** Joins markdown blocks with blank lines, skipping empty ones. */
-function blocks(...parts) {
-    return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
-}
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-function formatBytes(bytes) {
-    let value = Math.abs(bytes);
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit += 1;
+/**
+ * The password reaches restic through its environment only: a file or command restic reads itself,
+ * or a variable's value. Every value that could show it is masked first.
+ */
+async function resolveAccess(plan, options, deps, scratch) {
+    const urlSecret = locationSecret(plan.location);
+    if (urlSecret)
+        deps.logger.mask(urlSecret);
+    const env = {};
+    for (const name of plan.env) {
+        const value = deps.environment[name];
+        if (value !== undefined)
+            env[name] = value;
+        else
+            deps.logger.warning(`${plan.name}: env names ${name}, which is not set in the step's environment`);
     }
-    const sign = bytes < 0 ? '-' : '';
-    return `${sign}${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
-}
-function formatDuration(milliseconds) {
-    if (milliseconds < 1_000)
-        return `${Math.round(milliseconds)} ms`;
-    const seconds = milliseconds / 1_000;
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    if (minutes < 60)
-        return `${minutes} min ${Math.round(seconds % 60)} s`;
-    const hours = Math.floor(minutes / 60);
-    if (hours < 48)
-        return `${hours} h ${minutes % 60} min`;
-    return `${Math.floor(hours / 24)} d ${hours % 24} h`;
-}
-/** GitHub refuses bodies and comments over 65,536 characters. */
-const GITHUB_BODY_LIMIT = 65_536;
-
-;// CONCATENATED MODULE: ./.build/build/summary.js
-
-const BUILD_ICONS = {
-    built: '✅',
-    failed: '❌',
-    'eval-only': '🔍',
-};
-function formatDelta(bytes) {
-    if (bytes === undefined)
-        return '';
-    if (bytes === 0)
-        return '±0';
-    return `${bytes > 0 ? '+' : ''}${formatBytes(bytes)}`;
-}
-function summary_versions(list) {
-    if (list.length === 0)
-        return '∅';
-    return list.map((version) => version || 'ε').join(', ');
-}
-function changesTable(changes) {
-    return table(['Package', 'Before', 'After', 'Size'], changes.map((change) => {
-        const sizeOnly = change.before.length === 0 && change.after.length === 0;
-        return [
-            change.name,
-            sizeOnly ? '' : summary_versions(change.before),
-            sizeOnly ? '' : summary_versions(change.after),
-            formatDelta(change.sizeDelta),
-        ];
-    }), ['left', 'left', 'left', 'right']);
-}
-/** One line on how the closure compares with the revision, for tables. */
-function comparisonNote(comparison) {
-    if (!comparison)
-        return '';
-    if (comparison.status === 'new')
-        return `new since ${comparison.revision}`;
-    if (comparison.status === 'unavailable')
-        return `no diff with ${comparison.revision}`;
-    const count = comparison.changes.length;
-    return count === 0 ? 'no package changes' : `${count} package${count === 1 ? '' : 's'} changed`;
-}
-function hostSection(result) {
-    const comparison = result.comparison;
-    if (result.status === 'failed') {
-        return details(`❌ <code>${result.host}</code> failed`, codeBlock(result.error ?? 'no message'), true);
+    const base = { repository: plan.location, env, cacheDir: await scratch.directory('cache') };
+    const { password } = plan;
+    if ('env' in password) {
+        const value = deps.environment[password.env];
+        if (value === undefined || value === '') {
+            return { message: `password-env names ${password.env}, which is not set in the step's environment` };
+        }
+        deps.logger.mask(value);
+        return { ...base, password: { value } };
     }
-    if (!comparison)
-        return undefined;
-    if (comparison.status === 'unavailable')
-        return `**${result.host}**: no closure diff with \`${comparison.revision}\`: ${comparison.reason}`;
-    if (comparison.status === 'new')
-        return `**${result.host}** is new: it is not in \`${comparison.revision}\`.`;
-    if (comparison.changes.length === 0)
-        return `**${result.host}**: no package changed since \`${comparison.revision}\`.`;
-    return details(`<code>${result.host}</code>: ${comparisonNote(comparison)} since <code>${comparison.revision}</code>`, changesTable(comparison.changes), comparison.changes.length <= 15);
-}
-function buildSummary(outcome) {
-    const rows = outcome.results.map((result) => [
-        result.host,
-        result.system ?? '',
-        `${BUILD_ICONS[result.status]} ${result.status}`,
-        result.closureSize !== undefined ? formatBytes(result.closureSize) : '',
-        formatDelta(result.comparison?.delta),
-        result.durationMs !== undefined ? formatDuration(result.durationMs) : '',
-    ]);
-    const pushed = outcome.results.find((result) => result.pushedTo)?.pushedTo;
-    return blocks(heading(3, 'Build'), table(['Host', 'System', 'Result', 'Closure', 'Δ', 'Time'], rows, [
-        'left',
-        'left',
-        'left',
-        'right',
-        'right',
-        'right',
-    ]), ...outcome.results.map(hostSection), ...outcome.results
-        .filter((result) => result.status === 'eval-only')
-        .map((result) => `🔍 **${result.host}**: ${result.error}.`), pushed ? `📤 Pushed to \`${pushed}\`.` : undefined, outcome.pushError ? details('❌ Pushing failed', codeBlock(outcome.pushError), true) : undefined);
+    if ('file' in password) {
+        const file = (0,external_node_path_namespaceObject.isAbsolute)(password.file) ? password.file : (0,external_node_path_namespaceObject.join)(options.workspace, password.file);
+        try {
+            deps.logger.mask((await (0,promises_namespaceObject.readFile)(file, 'utf8')).trim());
+        }
+        catch {
+            // restic reports an unreadable password file itself, as the wrong-password failure it is.
+        }
+        return { ...base, password: { file } };
+    }
+    return { ...base, password: { command: password.command } };
 }
 
-;// CONCATENATED MODULE: ./.build/actions/build.js
+;// CONCATENATED MODULE: ./.build/backup/run.js
 
 
 
 
 
 
-const BUILD_OUTPUTS = ['out-path', 'drv-path', 'closure-size', 'result-file'];
-const buildAction = defineAction({
-    name: 'build',
-    inputs: buildInputs,
-    outputs: BUILD_OUTPUTS,
-    async run(settings, { context, logger, signal }) {
-        const outcome = await buildHosts(settings, {
-            runner: new SpawnProcessRunner(logger),
-            logger,
-            workspace: context.workspace,
-            tempDir: context.runnerTemp,
-            resultDir: (0,external_node_path_namespaceObject.join)(context.runnerTemp, 'flakeflow-results'),
-            signal,
-        });
-        const built = outcome.results.filter((result) => result.status === 'built');
-        const failed = outcome.results.filter((result) => result.status === 'failed');
-        const problems = [
-            ...failed.map((result) => `${result.host} failed: ${(result.error ?? '').split('\n')[0]}`),
-            ...(outcome.pushError
-                ? [`pushing to ${settings['push-to']} failed: ${outcome.pushError.split('\n')[0]}`]
-                : []),
-        ];
-        return {
-            outputs: {
-                'out-path': built.map((result) => result.outPath).join(' '),
-                'drv-path': outcome.results
-                    .map((result) => result.drvPath ?? '')
-                    .join(' ')
-                    .trim(),
-                'closure-size': built.map((result) => String(result.closureSize ?? '')).join(' '),
-                'result-file': outcome.resultFile,
-            },
-            summary: buildSummary(outcome),
-            annotations: failed.map((result) => ({
-                level: 'error',
-                title: `${result.host} failed to build`,
-                message: result.error ?? 'no message',
-            })),
-            ...(problems.length > 0 ? { failure: problems.join('; ') } : {}),
-        };
-    },
-});
+
+
+/** The runner shows ten error annotations per step; the summary and the report hold the rest. */
+const ANNOTATED_FAILURES = 10;
+function reportPath(runnerTemp) {
+    return (0,external_node_path_namespaceObject.join)(runnerTemp, 'flakeflow-backup-verify', 'report.json');
+}
+function annotation(failure) {
+    const where = failure.group ? `${failure.repository} · ${failure.group}` : failure.repository;
+    return { level: 'error', title: `backup ${failure.kind}: ${where}`, message: failure.message };
+}
+/** Settings → verified repositories → the JSON report, the job summary, the annotations and the alert issue. */
+async function runBackupVerify(inputs, environment) {
+    const repositories = await planRepositories(inputs, environment);
+    const report = await verifyBackups({
+        repositories,
+        checks: inputs.checks.filter(isBackupCheck),
+        concurrency: inputs.concurrency,
+        resticCommand: inputs['restic-command'],
+        scratchParent: environment.runnerTemp,
+        workspace: environment.workspace,
+    }, environment);
+    const path = reportPath(environment.runnerTemp);
+    await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)(path), { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(path, `${JSON.stringify(report, null, 2)}\n`);
+    const annotations = report.failures.slice(0, ANNOTATED_FAILURES).map(annotation);
+    let alert;
+    if (environment.alert) {
+        try {
+            alert = await syncAlertIssue(report, environment.alert, environment.logger);
+        }
+        catch (error) {
+            // The verification stands on its own: a GitHub outage must not hide its result.
+            const message = `Could not update the ${ALERT_LABEL} issue: ${errors_stringifyError(error)}`;
+            environment.logger.debug(error instanceof Error && error.stack ? error.stack : message);
+            annotations.push({ level: 'warning', title: 'backup alert issue', message });
+        }
+    }
+    return {
+        report,
+        reportPath: path,
+        summary: renderSummary(report),
+        annotations,
+        ...(alert ? { alert } : {}),
+    };
+}
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
@@ -59511,6 +60493,1071 @@ function parseRepository(slug) {
     return match ? { owner: match[1], repo: match[2] } : undefined;
 }
 
+;// CONCATENATED MODULE: ./.build/actions/backup-verify.js
+
+
+
+
+
+
+
+const backupVerifyAction = defineAction({
+    name: 'backup-verify',
+    inputs: backupVerifyInputs,
+    outputs: ['healthy', 'report', 'failures'],
+    async run(settings, { context, logger, signal }) {
+        const runner = new SpawnProcessRunner(logger);
+        let alert;
+        if (settings['alert-issue']) {
+            const repository = parseRepository(context.repository ?? '');
+            if (!repository)
+                throw new UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
+            const client = createGitHubClient({
+                token: settings.token,
+                apiUrl: context.apiUrl,
+                ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+                logger,
+            });
+            const runUrl = context.runId
+                ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
+                : undefined;
+            alert = { client, repository, ...(runUrl ? { runUrl } : {}) };
+        }
+        const outcome = await runBackupVerify(settings, {
+            runner,
+            logger,
+            clock: Date.now,
+            environment: process.env,
+            signal,
+            workspace: context.workspace,
+            runnerTemp: context.runnerTemp,
+            nix: new NixCli(runner),
+            ...(alert ? { alert } : {}),
+        });
+        const { report } = outcome;
+        const first = report.failures[0];
+        const failure = report.cancelled
+            ? `Backup verification was cancelled; the partial report is at ${outcome.reportPath}`
+            : first
+                ? `${report.failures.length} backup check(s) failed, first: ${first.repository}: ${first.message}`
+                : undefined;
+        return {
+            outputs: {
+                healthy: String(report.healthy),
+                report: outcome.reportPath,
+                failures: JSON.stringify(report.failures),
+            },
+            summary: outcome.summary,
+            annotations: outcome.annotations,
+            ...(failure ? { failure } : {}),
+        };
+    },
+});
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./.build/hosts/fleet-expression.js
+
+
+
+const FLEET_EXPRESSION_FILE = 'fleet-hosts.nix';
+/**
+ * `nix/fleet-hosts.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/hosts) and bundled (dist/hosts), and a GitHub action is checked out whole.
+ */
+function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
+    let dir = (0,external_node_path_namespaceObject.dirname)(from);
+    for (;;) {
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
+        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
+            return candidate;
+        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
+        if (parent === dir)
+            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
+        dir = parent;
+    }
+}
+/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
+function nixString(text) {
+    const escaped = text
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\$\{/g, '\\${')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replace(/\t/g, '\\t');
+    return `"${escaped}"`;
+}
+function nixList(items) {
+    return `[ ${items.map(nixString).join(' ')} ]`;
+}
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet-hosts.nix once. */
+function fleetExpression(call) {
+    const args = [
+        `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};`,
+        `kinds = ${nixList(call.kinds)};`,
+        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
+        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
+        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
+        call.only ? `only = ${nixList(call.only)};` : '',
+        `format = ${nixString(call.format ?? 'list')};`,
+    ].filter((arg) => arg.length > 0);
+    const file = call.expressionFile ?? fleetExpressionPath();
+    return `import ${nixString(file)} { ${args.join(' ')} }`;
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/host.js
+const KIND_TITLES = {
+    nixos: 'NixOS',
+    darwin: 'nix-darwin',
+    home: 'Home Manager',
+    checks: 'check',
+};
+function hostKey(host) {
+    return `${host.kind}/${host.name}`;
+}
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
+}
+/** Parses `a."b.c".d` back into its names. */
+function parseAttrPath(text) {
+    const names = [];
+    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
+    for (const match of text.matchAll(pattern)) {
+        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
+    }
+    return names;
+}
+/** The store path's hash part, which names its narinfo in a binary cache. */
+function storePathHash(storePath) {
+    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
+}
+/** What is built for a host, as nix/fleet-hosts.nix chooses it (nix-darwin's `system` where it exists). */
+function defaultAttrPath(host) {
+    switch (host.kind) {
+        case 'nixos':
+            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
+        case 'darwin':
+            return ['darwinConfigurations', host.name, 'system'];
+        case 'home':
+            return ['homeConfigurations', host.name, 'activationPackage'];
+        case 'checks':
+            return host.name.split('.');
+    }
+}
+const HOST_KIND_LIST = ['nixos', 'darwin', 'home', 'checks'];
+
+;// CONCATENATED MODULE: ./.build/hosts/pool.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapConcurrently(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/evaluate.js
+
+
+
+
+
+
+function hostFromRecord(record) {
+    if (!('drvPath' in record))
+        return undefined;
+    return {
+        kind: record.kind,
+        name: record.name,
+        attrPath: record.attr,
+        system: record.system,
+        buildSystem: record.buildSystem,
+        drvPath: record.drvPath,
+        outPath: record.output,
+    };
+}
+/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet-hosts.nix leaves. */
+class StderrTap {
+    runner;
+    stderr = '';
+    constructor(runner) {
+        this.runner = runner;
+    }
+    async run(command, args, options) {
+        const result = await this.runner.run(command, args, options);
+        this.stderr = result.stderr;
+        return result;
+    }
+}
+/** Reads `trace: flakeflow-host-start …` and `…-done {json}` lines, quoted or not (Nix versions differ). */
+function readFleetTraces(stderr) {
+    const done = [];
+    let started;
+    for (const line of stderr.split('\n')) {
+        const match = /^trace: (.*)$/.exec(line.trimEnd());
+        if (!match)
+            continue;
+        let text = match[1];
+        if (text.startsWith('"')) {
+            try {
+                text = JSON.parse(text);
+            }
+            catch {
+                continue;
+            }
+        }
+        const start = /^flakeflow-host-start ([a-z]+)\/(.*)$/.exec(text);
+        if (start) {
+            started = { kind: start[1], name: start[2] };
+            continue;
+        }
+        if (text.startsWith('flakeflow-host-done ')) {
+            done.push(JSON.parse(text.slice('flakeflow-host-done '.length)));
+            started = undefined;
+        }
+    }
+    return { done, ...(started ? { unfinished: started } : {}) };
+}
+/**
+ * Evaluates every host in one `nix eval --json` of nix/fleet-hosts.nix. A host whose error aborts
+ * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
+ * error tryEval caught is evaluated once more alone, for Nix's message.
+ */
+class NixEvalFleetEvaluator {
+    runner;
+    options;
+    constructor(runner, options) {
+        this.runner = runner;
+        this.options = options;
+    }
+    async evaluate(request) {
+        const done = new Map();
+        const failed = [];
+        const caught = [];
+        const listed = new Map();
+        let processes = 0;
+        const absorb = (record) => {
+            const ref = { kind: record.kind, name: record.name };
+            listed.set(hostKey(ref), ref);
+            const host = hostFromRecord(record);
+            if (host)
+                done.set(hostKey(host), host);
+            else if ('failed' in record)
+                caught.push(ref);
+        };
+        const settled = () => [...done.keys(), ...failed.map(hostKey), ...caught.map(hostKey)];
+        for (;;) {
+            processes += 1;
+            const tap = new StderrTap(this.runner);
+            try {
+                const records = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
+                for (const record of records)
+                    absorb(record);
+                break;
+            }
+            catch (error) {
+                if (!(error instanceof NixError))
+                    throw error;
+                const traces = readFleetTraces(tap.stderr);
+                for (const record of traces.done)
+                    absorb(record);
+                const broken = traces.unfinished;
+                if (!broken || settled().includes(hostKey(broken))) {
+                    throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+                }
+                listed.set(hostKey(broken), broken);
+                failed.push({ ...broken, error: error.nixMessage });
+                this.options.logger.warning(`${broken.name} (${broken.kind}) failed to evaluate in ${request.label}; evaluating the remaining hosts without it`);
+            }
+        }
+        const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
+            processes += 1;
+            try {
+                const records = await this.nix(this.runner).evalJson({ expr: this.expression(request, { only: [hostKey(host)] }) }, { impure: true, signal: request.signal });
+                const record = records.find((candidate) => hostKey(candidate) === hostKey(host));
+                const evaluated = record && hostFromRecord(record);
+                if (evaluated)
+                    return evaluated;
+                return { ...host, error: 'the host failed to evaluate, and then evaluated alone without an error' };
+            }
+            catch (error) {
+                if (!(error instanceof NixError))
+                    throw error;
+                return { ...host, error: error.nixMessage };
+            }
+        });
+        for (const outcome of explained) {
+            if ('error' in outcome)
+                failed.push(outcome);
+            else
+                done.set(hostKey(outcome), outcome);
+        }
+        const evaluatedKeys = new Set([...done.keys(), ...failed.map(hostKey)]);
+        return {
+            hosts: [...done.values()],
+            failed,
+            unselected: [...listed.entries()].filter(([key]) => !evaluatedKeys.has(key)).map(([, host]) => host),
+            evaluator: 'nix eval',
+            processes,
+        };
+    }
+    nix(runner) {
+        return new NixCli(runner, { nixOptions: this.options.nixOptions ?? [] });
+    }
+    expression(request, extra) {
+        return fleetExpression({
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+            ...extra,
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/git-worktree.js
+
+
+
+
+async function git(runner, cwd, args, signal) {
+    return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
+}
+/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
+async function resolveCommit(runner, dir, revision, input) {
+    const result = await git(runner, dir, [
+        'rev-parse',
+        '--verify',
+        '--quiet',
+        '--end-of-options',
+        `${revision}^{commit}`,
+    ]);
+    if (!succeeded(result)) {
+        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+            '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
+    }
+    return result.stdout.trim();
+}
+/**
+ * Checks `revision` out in a detached `git worktree` under `tempRoot`, runs `body` on the flake
+ * directory there and removes the worktree whatever happens.
+ */
+async function withWorktree(options, body) {
+    const { runner, flakeDir, revision } = options;
+    const commit = await resolveCommit(runner, flakeDir, revision, options.input);
+    const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
+    if (!succeeded(top))
+        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+    const repoDir = top.stdout.trim();
+    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
+    const worktree = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
+    try {
+        const added = await git(runner, repoDir, ['worktree', 'add', '--detach', '--quiet', worktree, commit]);
+        if (!succeeded(added))
+            throw new Error(`git worktree add failed: ${added.stderr.trim()}`);
+        const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
+        return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(worktree, inside) });
+    }
+    finally {
+        const removed = await git(runner, repoDir, ['worktree', 'remove', '--force', worktree]);
+        if (!succeeded(removed)) {
+            options.logger.debug(`git worktree remove: ${removed.stderr.trim()}`);
+            await git(runner, repoDir, ['worktree', 'prune']);
+        }
+        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/build/build-result.js
+
+/** A package whose versions or size differ between two closures, from `nix store diff-closures`. */
+const packageChange = object({
+    name: schemas_string(),
+    /** Versions before and after; empty when the package is added or removed. */
+    before: array(schemas_string()),
+    after: array(schemas_string()),
+    /** Bytes; Nix only reports changes above 8 KiB. */
+    sizeDelta: schemas_number().optional(),
+});
+const COMPARISON_STATUSES = ['compared', 'new', 'unavailable'];
+const closureComparison = object({
+    revision: schemas_string(),
+    status: schemas_enum(COMPARISON_STATUSES),
+    /** Why there is no diff, when there is none. */
+    reason: schemas_string().optional(),
+    baseOutPath: schemas_string().optional(),
+    baseClosureSize: schemas_number().optional(),
+    /** Closure size now minus at the revision, in bytes. */
+    delta: schemas_number().optional(),
+    changes: array(packageChange).default([]),
+    /** `nix store diff-closures` as Nix printed it. */
+    diff: schemas_string().default(''),
+});
+const BUILD_STATUSES = ['built', 'failed', 'eval-only'];
+const hostBuild = object({
+    host: schemas_string(),
+    kind: schemas_string().optional(),
+    system: schemas_string().optional(),
+    attr: schemas_string().optional(),
+    status: schemas_enum(BUILD_STATUSES),
+    drvPath: schemas_string().optional(),
+    outPath: schemas_string().optional(),
+    closureSize: schemas_number().optional(),
+    durationMs: schemas_number().optional(),
+    /** Nix's error text for a failed build, or why it was only evaluated. */
+    error: schemas_string().optional(),
+    comparison: closureComparison.optional(),
+    /** The store URI the closure was copied to. */
+    pushedTo: schemas_string().optional(),
+});
+/** What the build action writes for the report action: one file per matrix entry, one result per host. */
+const resultFile = object({
+    flakeflow: literal('build-result'),
+    version: literal(1),
+    results: array(hostBuild),
+});
+function resultFileOf(results) {
+    return { flakeflow: 'build-result', version: 1, results: [...results] };
+}
+/** A file name for a matrix entry's results: its first host, safe on every file system. */
+function resultFileName(hosts) {
+    const first = (hosts[0] ?? 'build').replace(/[^A-Za-z0-9._@+-]/g, '_');
+    return `flakeflow-result-${first}${hosts.length > 1 ? `+${hosts.length - 1}` : ''}.json`;
+}
+
+;// CONCATENATED MODULE: ./.build/build/diff-closures.js
+const ANSI = /\u001b\[[0-9;]*m/g;
+const SIZE = /, ([+-]\d+(?:\.\d+)?) KiB$/;
+const ONLY_SIZE = /^([+-]\d+(?:\.\d+)?) KiB$/;
+function versions(text) {
+    if (text === '∅')
+        return [];
+    return text.split(', ').map((version) => (version === 'ε' ? '' : version));
+}
+/**
+ * Reads `nix store diff-closures` lines: `name: 1.0 → 1.1, +12.3 KiB`, `name: ∅ → 2.0`,
+ * `name: +9.1 KiB`. `∅` is an absent package, `ε` a version-less one.
+ */
+function parseDiffClosures(output) {
+    const changes = [];
+    for (const raw of output.replace(ANSI, '').split('\n')) {
+        const line = raw.trim();
+        const colon = line.indexOf(': ');
+        if (colon <= 0)
+            continue;
+        const name = line.slice(0, colon);
+        let rest = line.slice(colon + 2);
+        let sizeDelta;
+        const onlySize = ONLY_SIZE.exec(rest);
+        if (onlySize) {
+            changes.push({ name, before: [], after: [], sizeDelta: Math.round(Number(onlySize[1]) * 1024) });
+            continue;
+        }
+        const size = SIZE.exec(rest);
+        if (size) {
+            sizeDelta = Math.round(Number(size[1]) * 1024);
+            rest = rest.slice(0, size.index);
+        }
+        const arrow = rest.indexOf(' → ');
+        if (arrow === -1)
+            continue;
+        changes.push({
+            name,
+            before: versions(rest.slice(0, arrow)),
+            after: versions(rest.slice(arrow + 3)),
+            ...(sizeDelta !== undefined ? { sizeDelta } : {}),
+        });
+    }
+    return changes;
+}
+
+;// CONCATENATED MODULE: ./.build/build/compare.js
+
+
+
+
+
+const MISSING_ATTRIBUTE = /does not provide attribute|attribute '[^']+' missing/;
+/**
+ * The closure diff against the same attribute at `revision`, when its output can be had without
+ * building it: from this store or a substituter. Otherwise says why there is none.
+ */
+async function compareClosures(request) {
+    const { revision, nix, store, signal } = request;
+    const unavailable = (reason) => ({
+        revision,
+        status: 'unavailable',
+        reason,
+        changes: [],
+        diff: '',
+    });
+    if (!request.attrPath)
+        return unavailable(`no host or attribute to look up at ${revision}`);
+    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(request.baseFlakeDir, 'flake.nix')))
+        return unavailable(`${revision} has no flake.nix here`);
+    let baseOutPath;
+    try {
+        baseOutPath = await nix.evalJson(`${installable(request.baseFlakeDir, request.attrPath)}.outPath`, { signal });
+    }
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+        if (MISSING_ATTRIBUTE.test(error.nixMessage)) {
+            return { revision, status: 'new', reason: `not in ${revision}`, changes: [], diff: '' };
+        }
+        return unavailable(`it does not evaluate at ${revision}: ${error.nixMessage.split('\n')[0]}`);
+    }
+    const local = (await store.validPaths([baseOutPath], undefined, { signal })).includes(baseOutPath);
+    if (!local && !(await store.substitute(baseOutPath, { signal }))) {
+        return {
+            ...unavailable(`its output at ${revision} (${baseOutPath}) is neither in this store nor in a substituter: ` +
+                `build ${revision} with push-to set so the next comparison has it`),
+            baseOutPath,
+        };
+    }
+    const [baseClosureSize, diff] = await Promise.all([
+        store.closureSize(baseOutPath, { signal }),
+        baseOutPath === request.outPath
+            ? Promise.resolve('')
+            : store.diffClosures(baseOutPath, request.outPath, { signal }),
+    ]);
+    return {
+        revision,
+        status: 'compared',
+        baseOutPath,
+        baseClosureSize,
+        ...(request.closureSize !== undefined ? { delta: request.closureSize - baseClosureSize } : {}),
+        changes: parseDiffClosures(diff),
+        diff: diff.trim(),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/build/nix-store.js
+
+
+
+
+const nix_store_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+/** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
+function validPathsOf(json) {
+    if (Array.isArray(json)) {
+        return json
+            .filter((entry) => typeof entry?.path === 'string')
+            .filter((entry) => entry.valid !== false)
+            .map((entry) => entry.path);
+    }
+    if (json && typeof json === 'object') {
+        return Object.entries(json)
+            .filter(([, info]) => info !== null)
+            .map(([path]) => path);
+    }
+    return [];
+}
+/** `closureSize` per path from `nix path-info -S --json`, in either shape. */
+function closureSizesOf(json) {
+    const sizes = new Map();
+    const entries = Array.isArray(json)
+        ? json.map((entry) => [entry?.path ?? '', entry])
+        : Object.entries((json ?? {}));
+    for (const [path, info] of entries) {
+        const size = info?.closureSize;
+        if (path && typeof size === 'number')
+            sizes.set(path, size);
+    }
+    return sizes;
+}
+/**
+ * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
+ * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
+ */
+function derivationInstallable(version, drvPath) {
+    return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
+}
+/**
+ * The store commands the build action needs besides `NixCli`: path-info, diff-closures, copy and
+ * sign. Their command lines are the same from Nix 2.8 to 2.31; only path-info's JSON changed shape.
+ */
+class NixStore {
+    runner;
+    options;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    /** Which of `paths` are valid in `store` (the local store by default). Never substitutes. */
+    async validPaths(paths, store, options = {}) {
+        if (paths.length === 0)
+            return [];
+        const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
+        const result = await this.run(args, options, false);
+        if (succeeded(result))
+            return validPathsOf(JSON.parse(result.stdout));
+        // Some Nix versions fail the whole call when one path is missing: ask one by one.
+        if (paths.length === 1) {
+            const error = NixError.fromResult(result);
+            if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
+                return [];
+            throw error;
+        }
+        const each = await Promise.all(paths.map((path) => this.validPaths([path], store, options)));
+        return each.flat();
+    }
+    async closureSize(path, options = {}) {
+        const result = await this.run(['path-info', '--json', '--closure-size', path], options);
+        const size = closureSizesOf(JSON.parse(result.stdout)).get(path);
+        if (size === undefined)
+            throw new Error(`nix path-info reported no closure size for ${path}`);
+        return size;
+    }
+    /** Fetches a store path from the substituters, building nothing; false when none has it. */
+    async substitute(path, options = {}) {
+        const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
+        return succeeded(result);
+    }
+    /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
+    async derivationSystem(version, drvPath, options = {}) {
+        const command = isAtLeast(version, 2, 15)
+            ? ['derivation', 'show', drvPath]
+            : ['show-derivation', drvPath];
+        const result = await this.run(command, options);
+        const shown = JSON.parse(result.stdout);
+        const derivation = Object.values(shown)[0];
+        return derivation?.system ?? derivation?.platform;
+    }
+    async diffClosures(before, after, options = {}) {
+        const result = await this.run(['store', 'diff-closures', before, after], options);
+        return result.stdout;
+    }
+    async copy(paths, to, options = {}) {
+        await this.run(['copy', '--to', to, ...paths], options);
+    }
+    /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
+    async sign(paths, keyFile, options = {}) {
+        await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
+    }
+    async run(args, options, check = true) {
+        const [first, second] = args;
+        const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
+        const rest = args.slice(subcommand.length);
+        let result;
+        try {
+            result = await this.runner.run(this.options.command ?? 'nix', [...subcommand, ...nix_store_FEATURES, ...(this.options.nixOptions ?? []), ...rest], options);
+        }
+        catch (error) {
+            if (error instanceof UserError)
+                throw new UserError(NIX_NOT_FOUND);
+            throw error;
+        }
+        if (check && !succeeded(result))
+            throw NixError.fromResult(result);
+        return result;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/build/targets.js
+
+function items(value) {
+    return (value ?? '').split(/\s+/).filter((item) => item.length > 0);
+}
+/**
+ * `host`, `attr` and `drv-path` as the matrix gives them: one value each, or space-separated lists
+ * of the same length for a packed entry.
+ */
+function buildTargets(settings) {
+    const hosts = items(settings.host);
+    const attrs = items(settings.attr);
+    const drvs = items(settings['drv-path']);
+    const count = Math.max(hosts.length, attrs.length, drvs.length);
+    if (count === 0) {
+        throw new UserError("Input 'host' must name what to build (or give 'attr' or 'drv-path'), got nothing");
+    }
+    for (const [input, list] of [
+        ['host', hosts],
+        ['attr', attrs],
+        ['drv-path', drvs],
+    ]) {
+        if (list.length > 0 && list.length !== count) {
+            throw new UserError(`Input '${input}' must list ${count} values like the other inputs, got ${list.length}`);
+        }
+    }
+    for (const drv of drvs) {
+        if (!/^\/nix\/store\/[0-9a-z]{32}-.+\.drv$/.test(drv)) {
+            throw new UserError(`Input 'drv-path' must be store paths of derivations (/nix/store/….drv), got '${drv}'`);
+        }
+    }
+    return Array.from({ length: count }, (_, index) => {
+        const host = hosts[index];
+        const attr = attrs[index];
+        const drvPath = drvs[index];
+        return {
+            name: host ?? attr ?? drvPath,
+            ...(host ? { host } : {}),
+            ...(attr ? { attr } : {}),
+            ...(drvPath ? { drvPath } : {}),
+        };
+    });
+}
+const KIND_OF_OUTPUT = {
+    nixosConfigurations: 'nixos',
+    darwinConfigurations: 'darwin',
+    homeConfigurations: 'home',
+    checks: 'checks',
+};
+function kindOfAttr(attrPath) {
+    return KIND_OF_OUTPUT[attrPath[0] ?? ''];
+}
+
+;// CONCATENATED MODULE: ./.build/build/build-hosts.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Nix refuses a derivation for a system this machine cannot build (and no remote builder can). */
+const WRONG_SYSTEM = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
+/** Builds the matrix entry's hosts one after the other, compares and pushes them, and writes the result-file. */
+async function buildHosts(settings, dependencies) {
+    const targets = buildTargets(settings);
+    const { runner, logger, signal } = dependencies;
+    const now = dependencies.now ?? Date.now;
+    const nixOptions = settings['nix-options'] ?? [];
+    const nix = new NixCli(runner, { nixOptions });
+    const store = new NixStore(runner, { nixOptions });
+    const version = await nix.version();
+    const flakeDir = (0,external_node_path_namespaceObject.resolve)(dependencies.workspace, settings.path);
+    const needsFlake = Boolean(settings['compare-to']) ||
+        targets.some((target) => !target.drvPath || !(0,external_node_fs_namespaceObject.existsSync)(target.drvPath));
+    if (needsFlake && !(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+    }
+    // compare-to looks the host up at the other revision by its attribute, so it needs it even when the drv is here.
+    const needAttr = Boolean(settings['compare-to']);
+    const resolved = await Promise.all(targets.map((target) => resolveTarget(target, nix, flakeDir, needAttr, signal)));
+    const results = [];
+    for (const item of resolved) {
+        results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
+    }
+    const revision = settings['compare-to'];
+    if (revision && results.some((result) => result.status === 'built')) {
+        await withWorktree({ runner, logger, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir }, async (checkout) => {
+            for (const [index, result] of results.entries()) {
+                if (result.status !== 'built' || !result.outPath)
+                    continue;
+                result.comparison = await compareClosures({
+                    revision,
+                    baseFlakeDir: checkout.flakeDir,
+                    attrPath: resolved[index]?.attrPath,
+                    outPath: result.outPath,
+                    closureSize: result.closureSize,
+                    nix,
+                    store,
+                    signal,
+                });
+            }
+        });
+    }
+    let pushError;
+    const pushTo = settings['push-to'];
+    const built = results.filter((result) => result.status === 'built' && result.outPath);
+    if (pushTo && built.length > 0) {
+        try {
+            await push(built.map((result) => result.outPath), pushTo, settings['signing-key'], {
+                store,
+                logger,
+                tempDir: dependencies.tempDir,
+                signal,
+            });
+            for (const result of built)
+                result.pushedTo = pushTo;
+        }
+        catch (error) {
+            pushError = error instanceof NixError ? error.nixMessage : errors_stringifyError(error);
+        }
+    }
+    await (0,promises_namespaceObject.mkdir)(dependencies.resultDir, { recursive: true });
+    const resultFile = (0,external_node_path_namespaceObject.join)(dependencies.resultDir, resultFileName(targets.map((target) => target.name)));
+    await (0,promises_namespaceObject.writeFile)(resultFile, `${JSON.stringify(resultFileOf(results), null, 2)}\n`);
+    return { results, resultFile, ...(pushError ? { pushError } : {}) };
+}
+async function resolveTarget(target, nix, flakeDir, needAttr, signal) {
+    if (target.attr) {
+        const attrPath = parseAttrPath(target.attr);
+        return { target, attrPath, kind: kindOfAttr(attrPath) };
+    }
+    if (!target.host)
+        return { target };
+    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr)
+        return { target };
+    // Only the host's name: find it under every kind, as the hosts action would list it.
+    try {
+        const records = await nix.evalJson({
+            expr: fleetExpression({
+                flakeDir,
+                kinds: HOST_KIND_LIST,
+                only: HOST_KIND_LIST.map((kind) => `${kind}/${target.host}`),
+            }),
+        }, { impure: true, signal });
+        const found = records.map(hostFromRecord).find((host) => host !== undefined);
+        if (found)
+            return { target, attrPath: found.attrPath, kind: found.kind };
+        return {
+            target,
+            error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
+        };
+    }
+    catch (error) {
+        if (error instanceof NixError)
+            return { target, error: error.nixMessage };
+        throw error;
+    }
+}
+async function buildOne(item, context) {
+    const { target } = item;
+    const started = context.now();
+    const base = {
+        host: target.name,
+        status: 'failed',
+        ...(item.kind ? { kind: item.kind } : {}),
+        ...(item.attrPath ? { attr: attrPathText(item.attrPath) } : {}),
+        ...(target.drvPath ? { drvPath: target.drvPath } : {}),
+    };
+    if (item.error)
+        return { ...base, error: item.error };
+    let what;
+    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath)) {
+        what = derivationInstallable(context.version, target.drvPath);
+    }
+    else if (item.attrPath) {
+        if (target.drvPath) {
+            context.logger.info(`${target.drvPath} is not in this store (the hosts job ran elsewhere): evaluating ${attrPathText(item.attrPath)}`);
+        }
+        what = installable(context.flakeDir, item.attrPath);
+    }
+    else {
+        return {
+            ...base,
+            error: `${target.drvPath} is not in this store and neither 'host' nor 'attr' says what to evaluate instead`,
+        };
+    }
+    try {
+        const [built] = await context.nix.build([what], {
+            group: `Building ${target.name}`,
+            signal: context.signal,
+        });
+        if (!built)
+            throw new Error(`nix build reported nothing for ${what}`);
+        const outPath = built.outputs.out ?? Object.values(built.outputs)[0];
+        if (target.drvPath && built.drvPath !== target.drvPath) {
+            context.logger.warning(`${target.name} evaluates to ${built.drvPath} here, not to ${target.drvPath} as in the hosts job: the flake changed between the jobs`);
+        }
+        const [system, closureSize] = await Promise.all([
+            context.store.derivationSystem(context.version, built.drvPath, { signal: context.signal }),
+            context.store.closureSize(outPath, { signal: context.signal }),
+        ]);
+        return {
+            ...base,
+            status: 'built',
+            drvPath: built.drvPath,
+            outPath,
+            closureSize,
+            ...(system ? { system } : {}),
+            durationMs: context.now() - started,
+        };
+    }
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+        const wrongSystem = WRONG_SYSTEM.exec(error.nixMessage);
+        if (wrongSystem) {
+            return {
+                ...base,
+                status: 'eval-only',
+                system: wrongSystem[1],
+                error: `this runner (${wrongSystem[2]}) cannot build ${wrongSystem[1]}: evaluated only`,
+                durationMs: context.now() - started,
+            };
+        }
+        return { ...base, error: error.nixMessage, durationMs: context.now() - started };
+    }
+}
+/** Signs (when a key is given) and copies the closures; the key lives in a 0600 file only meanwhile. */
+async function push(paths, to, signingKey, context) {
+    if (signingKey) {
+        context.logger.mask(signingKey);
+        const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-signing-'));
+        const keyFile = (0,external_node_path_namespaceObject.join)(dir, 'key');
+        try {
+            await (0,promises_namespaceObject.writeFile)(keyFile, `${signingKey.trim()}\n`, { mode: 0o600 });
+            await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
+            await context.store.sign(paths, keyFile, { signal: context.signal });
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        }
+    }
+    await context.store.copy(paths, to, { group: `Pushing to ${to}`, signal: context.signal });
+}
+
+;// CONCATENATED MODULE: ./.build/build/inputs.js
+
+/** Which of `host`, `attr` or `drv-path` names the build is checked by the capability, not here. */
+const buildInputs = defineInputs({
+    path: inputs_text({ rawDefault: '.' }),
+    host: inputs_text(),
+    attr: inputs_text(),
+    'drv-path': inputs_text(),
+    'compare-to': inputs_text(),
+    'push-to': inputs_text(),
+    'signing-key': secret(),
+    'nix-options': words(),
+});
+
+;// CONCATENATED MODULE: ./.build/build/summary.js
+
+const BUILD_ICONS = {
+    built: '✅',
+    failed: '❌',
+    'eval-only': '🔍',
+};
+function formatDelta(bytes) {
+    if (bytes === undefined)
+        return '';
+    if (bytes === 0)
+        return '±0';
+    return `${bytes > 0 ? '+' : ''}${formatBytes(bytes)}`;
+}
+function summary_versions(list) {
+    if (list.length === 0)
+        return '∅';
+    return list.map((version) => version || 'ε').join(', ');
+}
+function changesTable(changes) {
+    return table(['Package', 'Before', 'After', 'Size'], changes.map((change) => {
+        const sizeOnly = change.before.length === 0 && change.after.length === 0;
+        return [
+            change.name,
+            sizeOnly ? '' : summary_versions(change.before),
+            sizeOnly ? '' : summary_versions(change.after),
+            formatDelta(change.sizeDelta),
+        ];
+    }), ['left', 'left', 'left', 'right']);
+}
+/** One line on how the closure compares with the revision, for tables. */
+function comparisonNote(comparison) {
+    if (!comparison)
+        return '';
+    if (comparison.status === 'new')
+        return `new since ${comparison.revision}`;
+    if (comparison.status === 'unavailable')
+        return `no diff with ${comparison.revision}`;
+    const count = comparison.changes.length;
+    return count === 0 ? 'no package changes' : `${count} package${count === 1 ? '' : 's'} changed`;
+}
+function hostSection(result) {
+    const comparison = result.comparison;
+    if (result.status === 'failed') {
+        return details(`❌ <code>${result.host}</code> failed`, codeBlock(result.error ?? 'no message'), true);
+    }
+    if (!comparison)
+        return undefined;
+    if (comparison.status === 'unavailable')
+        return `**${result.host}**: no closure diff with \`${comparison.revision}\`: ${comparison.reason}`;
+    if (comparison.status === 'new')
+        return `**${result.host}** is new: it is not in \`${comparison.revision}\`.`;
+    if (comparison.changes.length === 0)
+        return `**${result.host}**: no package changed since \`${comparison.revision}\`.`;
+    return details(`<code>${result.host}</code>: ${comparisonNote(comparison)} since <code>${comparison.revision}</code>`, changesTable(comparison.changes), comparison.changes.length <= 15);
+}
+function buildSummary(outcome) {
+    const rows = outcome.results.map((result) => [
+        result.host,
+        result.system ?? '',
+        `${BUILD_ICONS[result.status]} ${result.status}`,
+        result.closureSize !== undefined ? formatBytes(result.closureSize) : '',
+        formatDelta(result.comparison?.delta),
+        result.durationMs !== undefined ? formatDuration(result.durationMs) : '',
+    ]);
+    const pushed = outcome.results.find((result) => result.pushedTo)?.pushedTo;
+    return blocks(heading(3, 'Build'), table(['Host', 'System', 'Result', 'Closure', 'Δ', 'Time'], rows, [
+        'left',
+        'left',
+        'left',
+        'right',
+        'right',
+        'right',
+    ]), ...outcome.results.map(hostSection), ...outcome.results
+        .filter((result) => result.status === 'eval-only')
+        .map((result) => `🔍 **${result.host}**: ${result.error}.`), pushed ? `📤 Pushed to \`${pushed}\`.` : undefined, outcome.pushError ? details('❌ Pushing failed', codeBlock(outcome.pushError), true) : undefined);
+}
+
+;// CONCATENATED MODULE: ./.build/actions/build.js
+
+
+
+
+
+
+const BUILD_OUTPUTS = ['out-path', 'drv-path', 'closure-size', 'result-file'];
+const buildAction = defineAction({
+    name: 'build',
+    inputs: buildInputs,
+    outputs: BUILD_OUTPUTS,
+    async run(settings, { context, logger, signal }) {
+        const outcome = await buildHosts(settings, {
+            runner: new SpawnProcessRunner(logger),
+            logger,
+            workspace: context.workspace,
+            tempDir: context.runnerTemp,
+            resultDir: (0,external_node_path_namespaceObject.join)(context.runnerTemp, 'flakeflow-results'),
+            signal,
+        });
+        const built = outcome.results.filter((result) => result.status === 'built');
+        const failed = outcome.results.filter((result) => result.status === 'failed');
+        const problems = [
+            ...failed.map((result) => `${result.host} failed: ${(result.error ?? '').split('\n')[0]}`),
+            ...(outcome.pushError
+                ? [`pushing to ${settings['push-to']} failed: ${outcome.pushError.split('\n')[0]}`]
+                : []),
+        ];
+        return {
+            outputs: {
+                'out-path': built.map((result) => result.outPath).join(' '),
+                'drv-path': outcome.results
+                    .map((result) => result.drvPath ?? '')
+                    .join(' ')
+                    .trim(),
+                'closure-size': built.map((result) => String(result.closureSize ?? '')).join(' '),
+                'result-file': outcome.resultFile,
+            },
+            summary: buildSummary(outcome),
+            annotations: failed.map((result) => ({
+                level: 'error',
+                title: `${result.host} failed to build`,
+                message: result.error ?? 'no message',
+            })),
+            ...(problems.length > 0 ? { failure: problems.join('; ') } : {}),
+        };
+    },
+});
+
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
 ;// CONCATENATED MODULE: ./.build/deploy/deploy-rs-log.js
@@ -61658,7 +63705,7 @@ function checksText(result) {
  * The job summary: a one-line verdict when clean; otherwise the counts per check and severity,
  * why any check could not run, and every finding grouped by file with a link to its line.
  */
-function renderSummary(result, links) {
+function summary_renderSummary(result, links) {
     const counts = countBySeverity(result.findings);
     if (result.findings.length === 0 && result.failures.length === 0) {
         const skippedAll = result.checks.length > 0 && result.checks.every((check) => check.skipped);
@@ -61784,7 +63831,7 @@ async function publishResult(result, context, request) {
                 ...(context.runId
                     ? { detailsUrl: `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}` }
                     : {}),
-            }, result, renderSummary(result, context));
+            }, result, summary_renderSummary(result, context));
         }
         catch (error) {
             publication.warnings.push(warnPublishError(request.logger, 'check-run', 'checks: write', error));
@@ -63291,7 +65338,7 @@ const gateAction = defineAction({
                 report: result.reportPath,
                 unformatted: JSON.stringify(result.unformatted),
             },
-            summary: renderSummary(result, context),
+            summary: summary_renderSummary(result, context),
             annotations: settings.annotations ? result.findings.map(findingAnnotation) : [],
             ...(result.failure ? { failure: result.failure } : {}),
         };
@@ -65896,7 +67943,7 @@ function groupDetails(outcome, open) {
         details(`${proposal.diff.transitive.length} inputs of inputs`, inputsTable(proposal.diff.transitive, { links: true, bold: false })), hostsSection(proposal.verification)), open);
 }
 /** The job summary: one row per group, then each group's inputs and hosts, then stale inputs. */
-function summary_renderSummary(result, options) {
+function lock_summary_renderSummary(result, options) {
     const grouped = result.groups.some((outcome) => outcome.group !== undefined);
     const rows = result.groups.map((outcome) => [
         ...(grouped ? [outcome.group ?? ''] : []),
@@ -65981,7 +68028,7 @@ const lockUpdateAction = defineAction({
         }, { nix, logger, github, now: () => new Date(), signal });
         return {
             outputs: lockUpdateOutputs(result),
-            summary: summary_renderSummary(result, { dryRun: settings['dry-run'], staleDays: settings['stale-days'] }),
+            summary: lock_summary_renderSummary(result, { dryRun: settings['dry-run'], staleDays: settings['stale-days'] }),
             annotations: result.annotations,
             ...(result.failure ? { failure: result.failure } : {}),
         };

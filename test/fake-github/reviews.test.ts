@@ -43,6 +43,38 @@ describe('pull request reviews', () => {
     expect(reviews.map((r) => r.id)).toEqual([review.id]);
   });
 
+  it('rewrites a review body and deletes one of its comments, as a tool replacing its old review does', async () => {
+    const pull = openHumanPullRequest();
+    const { data: review } = await github.client.rest.pulls.createReview({
+      ...target,
+      pull_number: pull.number,
+      event: 'COMMENT',
+      body: 'flakeflow gate: 2 suggestions',
+      comments: [
+        { path: 'hosts/web.nix', line: 1, body: 'first' },
+        { path: 'hosts/web.nix', line: 2, body: 'second' },
+      ],
+    });
+    const { data: comments } = await github.client.rest.pulls.listCommentsForReview({
+      ...target,
+      pull_number: pull.number,
+      review_id: review.id,
+    });
+    await github.client.rest.pulls.deleteReviewComment({ ...target, comment_id: comments[0]?.id as number });
+    const { data: updated } = await github.client.rest.pulls.updateReview({
+      ...target,
+      pull_number: pull.number,
+      review_id: review.id,
+      body: 'Superseded by a newer flakeflow gate review.',
+    });
+    expect(updated.body).toBe('Superseded by a newer flakeflow gate review.');
+    const stored = github.server.repo('fleet/infra').reviewsOn(pull.number)[0];
+    expect(stored?.comments.map((comment) => comment.body)).toEqual(['second']);
+    await expect(
+      github.client.rest.pulls.deleteReviewComment({ ...target, comment_id: comments[0]?.id as number }),
+    ).rejects.toMatchObject({ status: 404 });
+  });
+
   it('rejects comments outside the pull request, and dismisses an approval', async () => {
     const pull = openHumanPullRequest();
     await expect(

@@ -2,7 +2,7 @@ import { GitHubError, notFound } from '../state/errors.js';
 import type { PullRequestRecord, ReviewCommentRecord, ReviewRecord, ReviewState } from '../state/records.js';
 import type { FakeRepository } from '../state/repository.js';
 import { encodeNodeId, GITHUB_ACTIONS_BOT } from '../state/state.js';
-import { numberParam, ok, paginate, pullParam, type RestCall, type RestHandlers } from './call.js';
+import { noContent, numberParam, ok, paginate, pullParam, type RestCall, type RestHandlers } from './call.js';
 import { authorAssociation } from './issues.js';
 import { iso, type Links, renderUser } from './render.js';
 
@@ -102,6 +102,22 @@ export const reviewHandlers: RestHandlers = {
       throw unprocessableEntity('Can not delete a non-pending pull request review');
     call.repo.reviews.splice(call.repo.reviews.indexOf(review), 1);
     return ok(renderReview(call.links, call.repo, review));
+  },
+
+  'pulls/update-review': (call) => {
+    const review = reviewParam(call);
+    review.body = (call.body as { body: string }).body;
+    return ok(renderReview(call.links, call.repo, review));
+  },
+
+  'pulls/delete-review-comment': (call) => {
+    const id = numberParam(call, 'comment_id');
+    const review = call.repo.reviews.find((candidate) =>
+      candidate.comments.some((comment) => comment.id === id),
+    );
+    if (!review) throw notFound();
+    review.comments = review.comments.filter((comment) => comment.id !== id);
+    return noContent();
   },
 
   'pulls/list-comments-for-review': (call) => {
