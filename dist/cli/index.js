@@ -33588,13 +33588,13 @@ __webpack_unused_export__ = Alias.Alias;
 __webpack_unused_export__ = identity.isAlias;
 __webpack_unused_export__ = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
-__webpack_unused_export__ = identity.isMap;
+exports.jh = identity.isMap;
 __webpack_unused_export__ = identity.isNode;
 __webpack_unused_export__ = identity.isPair;
-__webpack_unused_export__ = identity.isScalar;
+exports.jn = identity.isScalar;
 __webpack_unused_export__ = identity.isSeq;
 __webpack_unused_export__ = Pair.Pair;
-__webpack_unused_export__ = Scalar.Scalar;
+exports.X5 = Scalar.Scalar;
 __webpack_unused_export__ = YAMLMap.YAMLMap;
 __webpack_unused_export__ = YAMLSeq.YAMLSeq;
 __webpack_unused_export__ = cst;
@@ -33603,8 +33603,8 @@ __webpack_unused_export__ = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
 exports.qg = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
-__webpack_unused_export__ = publicApi.parseDocument;
-__webpack_unused_export__ = publicApi.stringify;
+exports.Tp = publicApi.parseDocument;
+exports.As = publicApi.stringify;
 __webpack_unused_export__ = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
@@ -39517,6 +39517,5403 @@ exports.visit = visit;
 exports.visitAsync = visitAsync;
 
 
+/***/ }),
+
+/***/ 8256:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ defineAction),
+/* harmony export */   r: () => (/* binding */ DEFAULT_API_URL)
+/* harmony export */ });
+const DEFAULT_API_URL = 'https://api.github.com';
+function defineAction(definition) {
+    return definition;
+}
+
+
+/***/ }),
+
+/***/ 9121:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  createGitHubClient: () => (/* binding */ createGitHubClient)
+});
+
+// UNUSED EXPORTS: parseRepository
+
+;// CONCATENATED MODULE: external "fs"
+const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+;// CONCATENATED MODULE: external "os"
+const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
+
+
+class Context {
+    /**
+     * Hydrate the context from the environment
+     */
+    constructor() {
+        var _a, _b, _c;
+        this.payload = {};
+        if (process.env.GITHUB_EVENT_PATH) {
+            if ((0,external_fs_namespaceObject.existsSync)(process.env.GITHUB_EVENT_PATH)) {
+                this.payload = JSON.parse((0,external_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
+            }
+            else {
+                const path = process.env.GITHUB_EVENT_PATH;
+                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_namespaceObject.EOL}`);
+            }
+        }
+        this.eventName = process.env.GITHUB_EVENT_NAME;
+        this.sha = process.env.GITHUB_SHA;
+        this.ref = process.env.GITHUB_REF;
+        this.workflow = process.env.GITHUB_WORKFLOW;
+        this.action = process.env.GITHUB_ACTION;
+        this.actor = process.env.GITHUB_ACTOR;
+        this.job = process.env.GITHUB_JOB;
+        this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
+        this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
+        this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
+        this.apiUrl = (_a = process.env.GITHUB_API_URL) !== null && _a !== void 0 ? _a : `https://api.github.com`;
+        this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
+        this.graphqlUrl =
+            (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
+    }
+    get issue() {
+        const payload = this.payload;
+        return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
+    }
+    get repo() {
+        if (process.env.GITHUB_REPOSITORY) {
+            const [owner, repo] = process.env.GITHUB_REPOSITORY.split('/');
+            return { owner, repo };
+        }
+        if (this.payload.repository) {
+            return {
+                owner: this.payload.repository.owner.login,
+                repo: this.payload.repository.name
+            };
+        }
+        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
+    }
+}
+//# sourceMappingURL=context.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __nccwpck_require__(9659);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(4371);
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+function getAuthString(token, options) {
+    if (!token && !options.auth) {
+        throw new Error('Parameter token or opts.auth is required');
+    }
+    else if (token && options.auth) {
+        throw new Error('Parameters token and opts.auth may not both be specified');
+    }
+    return typeof options.auth === 'string' ? options.auth : `token ${token}`;
+}
+function getProxyAgent(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgent(destinationUrl);
+}
+function getProxyAgentDispatcher(destinationUrl) {
+    const hc = new lib.HttpClient();
+    return hc.getAgentDispatcher(destinationUrl);
+}
+function getProxyFetch(destinationUrl) {
+    const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
+    const proxyFetch = (url, opts) => __awaiter(this, void 0, void 0, function* () {
+        return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
+    });
+    return proxyFetch;
+}
+function getApiBaseUrl() {
+    return process.env['GITHUB_API_URL'] || 'https://api.github.com';
+}
+function getUserAgentWithOrchestrationId(baseUserAgent) {
+    var _a;
+    const orchId = (_a = process.env['ACTIONS_ORCHESTRATION_ID']) === null || _a === void 0 ? void 0 : _a.trim();
+    if (orchId) {
+        const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+        const tag = `actions_orchestration_id/${sanitizedId}`;
+        if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
+            return baseUserAgent;
+        const ua = baseUserAgent ? `${baseUserAgent} ` : '';
+        return `${ua}${tag}`;
+    }
+    return baseUserAgent;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
+function getUserAgent() {
+  if (typeof navigator === "object" && "userAgent" in navigator) {
+    return navigator.userAgent;
+  }
+
+  if (typeof process === "object" && process.version !== undefined) {
+    return `Node.js/${process.version.substr(1)} (${process.platform}; ${
+      process.arch
+    })`;
+  }
+
+  return "<environment undetectable>";
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
+// @ts-check
+
+function register(state, name, method, options) {
+  if (typeof method !== "function") {
+    throw new Error("method for before hook must be a function");
+  }
+
+  if (!options) {
+    options = {};
+  }
+
+  if (Array.isArray(name)) {
+    return name.reverse().reduce((callback, name) => {
+      return register.bind(null, state, name, callback, options);
+    }, method)();
+  }
+
+  return Promise.resolve().then(() => {
+    if (!state.registry[name]) {
+      return method(options);
+    }
+
+    return state.registry[name].reduce((method, registered) => {
+      return registered.hook.bind(null, method, options);
+    }, method)();
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
+// @ts-check
+
+function addHook(state, kind, name, hook) {
+  const orig = hook;
+  if (!state.registry[name]) {
+    state.registry[name] = [];
+  }
+
+  if (kind === "before") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(orig.bind(null, options))
+        .then(method.bind(null, options));
+    };
+  }
+
+  if (kind === "after") {
+    hook = (method, options) => {
+      let result;
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .then((result_) => {
+          result = result_;
+          return orig(result, options);
+        })
+        .then(() => {
+          return result;
+        });
+    };
+  }
+
+  if (kind === "error") {
+    hook = (method, options) => {
+      return Promise.resolve()
+        .then(method.bind(null, options))
+        .catch((error) => {
+          return orig(error, options);
+        });
+    };
+  }
+
+  state.registry[name].push({
+    hook: hook,
+    orig: orig,
+  });
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
+// @ts-check
+
+function removeHook(state, name, method) {
+  if (!state.registry[name]) {
+    return;
+  }
+
+  const index = state.registry[name]
+    .map((registered) => {
+      return registered.orig;
+    })
+    .indexOf(method);
+
+  if (index === -1) {
+    return;
+  }
+
+  state.registry[name].splice(index, 1);
+}
+
+;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
+// @ts-check
+
+
+
+
+
+// bind with array of arguments: https://stackoverflow.com/a/21792913
+const bind = Function.bind;
+const bindable = bind.bind(bind);
+
+function bindApi(hook, state, name) {
+  const removeHookRef = bindable(removeHook, null).apply(
+    null,
+    name ? [state, name] : [state]
+  );
+  hook.api = { remove: removeHookRef };
+  hook.remove = removeHookRef;
+  ["before", "error", "after", "wrap"].forEach((kind) => {
+    const args = name ? [state, kind, name] : [state, kind];
+    hook[kind] = hook.api[kind] = bindable(addHook, null).apply(null, args);
+  });
+}
+
+function Singular() {
+  const singularHookName = Symbol("Singular");
+  const singularHookState = {
+    registry: {},
+  };
+  const singularHook = register.bind(null, singularHookState, singularHookName);
+  bindApi(singularHook, singularHookState, singularHookName);
+  return singularHook;
+}
+
+function Collection() {
+  const state = {
+    registry: {},
+  };
+
+  const hook = register.bind(null, state);
+  bindApi(hook, state);
+
+  return hook;
+}
+
+/* harmony default export */ const before_after_hook = ({ Singular, Collection });
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var VERSION = "0.0.0-development";
+
+// pkg/dist-src/defaults.js
+var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
+var DEFAULTS = {
+  method: "GET",
+  baseUrl: "https://api.github.com",
+  headers: {
+    accept: "application/vnd.github.v3+json",
+    "user-agent": userAgent
+  },
+  mediaType: {
+    format: ""
+  }
+};
+
+// pkg/dist-src/util/lowercase-keys.js
+function lowercaseKeys(object) {
+  if (!object) {
+    return {};
+  }
+  return Object.keys(object).reduce((newObj, key) => {
+    newObj[key.toLowerCase()] = object[key];
+    return newObj;
+  }, {});
+}
+
+// pkg/dist-src/util/is-plain-object.js
+function isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/util/merge-deep.js
+function mergeDeep(defaults, options) {
+  const result = Object.assign({}, defaults);
+  Object.keys(options).forEach((key) => {
+    if (isPlainObject(options[key])) {
+      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
+      else result[key] = mergeDeep(defaults[key], options[key]);
+    } else {
+      Object.assign(result, { [key]: options[key] });
+    }
+  });
+  return result;
+}
+
+// pkg/dist-src/util/remove-undefined-properties.js
+function removeUndefinedProperties(obj) {
+  for (const key in obj) {
+    if (obj[key] === void 0) {
+      delete obj[key];
+    }
+  }
+  return obj;
+}
+
+// pkg/dist-src/merge.js
+function merge(defaults, route, options) {
+  if (typeof route === "string") {
+    let [method, url] = route.split(" ");
+    options = Object.assign(url ? { method, url } : { url: method }, options);
+  } else {
+    options = Object.assign({}, route);
+  }
+  options.headers = lowercaseKeys(options.headers);
+  removeUndefinedProperties(options);
+  removeUndefinedProperties(options.headers);
+  const mergedOptions = mergeDeep(defaults || {}, options);
+  if (options.url === "/graphql") {
+    if (defaults && defaults.mediaType.previews?.length) {
+      mergedOptions.mediaType.previews = defaults.mediaType.previews.filter(
+        (preview) => !mergedOptions.mediaType.previews.includes(preview)
+      ).concat(mergedOptions.mediaType.previews);
+    }
+    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
+  }
+  return mergedOptions;
+}
+
+// pkg/dist-src/util/add-query-parameters.js
+function addQueryParameters(url, parameters) {
+  const separator = /\?/.test(url) ? "&" : "?";
+  const names = Object.keys(parameters);
+  if (names.length === 0) {
+    return url;
+  }
+  return url + separator + names.map((name) => {
+    if (name === "q") {
+      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
+    }
+    return `${name}=${encodeURIComponent(parameters[name])}`;
+  }).join("&");
+}
+
+// pkg/dist-src/util/extract-url-variable-names.js
+var urlVariableRegex = /\{[^{}}]+\}/g;
+function removeNonChars(variableName) {
+  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
+}
+function extractUrlVariableNames(url) {
+  const matches = url.match(urlVariableRegex);
+  if (!matches) {
+    return [];
+  }
+  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
+}
+
+// pkg/dist-src/util/omit.js
+function omit(object, keysToOmit) {
+  const result = { __proto__: null };
+  for (const key of Object.keys(object)) {
+    if (keysToOmit.indexOf(key) === -1) {
+      result[key] = object[key];
+    }
+  }
+  return result;
+}
+
+// pkg/dist-src/util/url-template.js
+function encodeReserved(str) {
+  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+    if (!/%[0-9A-Fa-f]/.test(part)) {
+      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
+    }
+    return part;
+  }).join("");
+}
+function encodeUnreserved(str) {
+  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
+    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+  });
+}
+function encodeValue(operator, value, key) {
+  value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
+  if (key) {
+    return encodeUnreserved(key) + "=" + value;
+  } else {
+    return value;
+  }
+}
+function isDefined(value) {
+  return value !== void 0 && value !== null;
+}
+function isKeyOperator(operator) {
+  return operator === ";" || operator === "&" || operator === "?";
+}
+function getValues(context, operator, key, modifier) {
+  var value = context[key], result = [];
+  if (isDefined(value) && value !== "") {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
+      value = value.toString();
+      if (modifier && modifier !== "*") {
+        value = value.substring(0, parseInt(modifier, 10));
+      }
+      result.push(
+        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
+      );
+    } else {
+      if (modifier === "*") {
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            result.push(
+              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
+            );
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              result.push(encodeValue(operator, value[k], k));
+            }
+          });
+        }
+      } else {
+        const tmp = [];
+        if (Array.isArray(value)) {
+          value.filter(isDefined).forEach(function(value2) {
+            tmp.push(encodeValue(operator, value2));
+          });
+        } else {
+          Object.keys(value).forEach(function(k) {
+            if (isDefined(value[k])) {
+              tmp.push(encodeUnreserved(k));
+              tmp.push(encodeValue(operator, value[k].toString()));
+            }
+          });
+        }
+        if (isKeyOperator(operator)) {
+          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
+        } else if (tmp.length !== 0) {
+          result.push(tmp.join(","));
+        }
+      }
+    }
+  } else {
+    if (operator === ";") {
+      if (isDefined(value)) {
+        result.push(encodeUnreserved(key));
+      }
+    } else if (value === "" && (operator === "&" || operator === "?")) {
+      result.push(encodeUnreserved(key) + "=");
+    } else if (value === "") {
+      result.push("");
+    }
+  }
+  return result;
+}
+function parseUrl(template) {
+  return {
+    expand: expand.bind(null, template)
+  };
+}
+function expand(template, context) {
+  var operators = ["+", "#", ".", "/", ";", "?", "&"];
+  template = template.replace(
+    /\{([^\{\}]+)\}|([^\{\}]+)/g,
+    function(_, expression, literal) {
+      if (expression) {
+        let operator = "";
+        const values = [];
+        if (operators.indexOf(expression.charAt(0)) !== -1) {
+          operator = expression.charAt(0);
+          expression = expression.substr(1);
+        }
+        expression.split(/,/g).forEach(function(variable) {
+          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
+          values.push(getValues(context, operator, tmp[1], tmp[2] || tmp[3]));
+        });
+        if (operator && operator !== "+") {
+          var separator = ",";
+          if (operator === "?") {
+            separator = "&";
+          } else if (operator !== "#") {
+            separator = operator;
+          }
+          return (values.length !== 0 ? operator : "") + values.join(separator);
+        } else {
+          return values.join(",");
+        }
+      } else {
+        return encodeReserved(literal);
+      }
+    }
+  );
+  if (template === "/") {
+    return template;
+  } else {
+    return template.replace(/\/$/, "");
+  }
+}
+
+// pkg/dist-src/parse.js
+function parse(options) {
+  let method = options.method.toUpperCase();
+  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
+  let headers = Object.assign({}, options.headers);
+  let body;
+  let parameters = omit(options, [
+    "method",
+    "baseUrl",
+    "url",
+    "headers",
+    "request",
+    "mediaType"
+  ]);
+  const urlVariableNames = extractUrlVariableNames(url);
+  url = parseUrl(url).expand(parameters);
+  if (!/^http/.test(url)) {
+    url = options.baseUrl + url;
+  }
+  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
+  const remainingParameters = omit(parameters, omittedParameters);
+  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
+  if (!isBinaryRequest) {
+    if (options.mediaType.format) {
+      headers.accept = headers.accept.split(/,/).map(
+        (format) => format.replace(
+          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
+          `application/vnd$1$2.${options.mediaType.format}`
+        )
+      ).join(",");
+    }
+    if (url.endsWith("/graphql")) {
+      if (options.mediaType.previews?.length) {
+        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
+        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
+          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
+          return `application/vnd.github.${preview}-preview${format}`;
+        }).join(",");
+      }
+    }
+  }
+  if (["GET", "HEAD"].includes(method)) {
+    url = addQueryParameters(url, remainingParameters);
+  } else {
+    if ("data" in remainingParameters) {
+      body = remainingParameters.data;
+    } else {
+      if (Object.keys(remainingParameters).length) {
+        body = remainingParameters;
+      }
+    }
+  }
+  if (!headers["content-type"] && typeof body !== "undefined") {
+    headers["content-type"] = "application/json; charset=utf-8";
+  }
+  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
+    body = "";
+  }
+  return Object.assign(
+    { method, url, headers },
+    typeof body !== "undefined" ? { body } : null,
+    options.request ? { request: options.request } : null
+  );
+}
+
+// pkg/dist-src/endpoint-with-defaults.js
+function endpointWithDefaults(defaults, route, options) {
+  return parse(merge(defaults, route, options));
+}
+
+// pkg/dist-src/with-defaults.js
+function withDefaults(oldDefaults, newDefaults) {
+  const DEFAULTS2 = merge(oldDefaults, newDefaults);
+  const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
+  return Object.assign(endpoint2, {
+    DEFAULTS: DEFAULTS2,
+    defaults: withDefaults.bind(null, DEFAULTS2),
+    merge: merge.bind(null, DEFAULTS2),
+    parse
+  });
+}
+
+// pkg/dist-src/index.js
+var endpoint = withDefaults(null, DEFAULTS);
+
+
+;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
+/*!
+ * content-type
+ * Copyright(c) 2015 Douglas Christopher Wilson
+ * MIT Licensed
+ */
+const SP = 32; // " "
+const HTAB = 9; // "\t"
+const SEMI = 59; // ";"
+const EQ = 61; // "="
+const DQUOTE = 34; // '"'
+const BSLASH = 92; // "\\"
+const COMMA = 44; // ","
+const LOWER_CASE = 1;
+const OWS = 2;
+const SEMI_FLAG = 4;
+const COMMA_FLAG = 8;
+const TOKEN_FLAG = 16;
+const NON_ASCII = 0xff00;
+const CASE_FLAGS = LOWER_CASE | NON_ASCII;
+/**
+ * Character flags used to normalize HTTP field values while scanning.
+ * Out-of-range reads intentionally coerce to zero in bitwise expressions.
+ */
+const CHAR_MAP = new Uint8Array(0x100);
+CHAR_MAP[HTAB] |= OWS;
+CHAR_MAP[SP] |= OWS;
+CHAR_MAP[SEMI] |= SEMI_FLAG;
+CHAR_MAP[COMMA] |= COMMA_FLAG;
+for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
+    CHAR_MAP[code] |= LOWER_CASE;
+}
+for (const char of "!#$%&'*+-.^_`|~") {
+    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
+}
+for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
+    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
+}
+for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
+    CHAR_MAP[code] |= TOKEN_FLAG;
+}
+/**
+ * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
+ */
+const NullObject = /* @__PURE__ */ (() => {
+    const C = function () { };
+    C.prototype = Object.create(null);
+    return C;
+})();
+/**
+ * Validate a type string against RFC 9110.
+ */
+function isTypeValid(type, start = 0, end = type.length) {
+    let hasSlash = false;
+    for (let index = start; index < end; index++) {
+        const code = type.charCodeAt(index);
+        if (code === 47 /* / */) {
+            if (hasSlash || index === start || index >= end - 1)
+                return false;
+            hasSlash = true;
+        }
+        else if (!isTokenCode(code)) {
+            return false;
+        }
+    }
+    return hasSlash;
+}
+/**
+ * Validate a token against RFC 9110.
+ */
+function isTokenValid(token, start = 0, end = token.length) {
+    if (start >= end)
+        return false;
+    for (let index = start; index < end; index++) {
+        if (!isTokenCode(token.charCodeAt(index)))
+            return false;
+    }
+    return true;
+}
+/**
+ * Check whether a character code belongs to the token production in RFC 9110.
+ */
+function isTokenCode(code) {
+    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
+}
+/**
+ * Serialize a parameter value.
+ */
+function parameterValue(str) {
+    const len = str.length;
+    if (len === 0)
+        return '""';
+    let index = 0;
+    while (index < len && isTokenCode(str.charCodeAt(index)))
+        index++;
+    if (index === len)
+        return str;
+    let result = '"';
+    let start = 0;
+    while (index < len) {
+        const code = str.charCodeAt(index);
+        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
+            throw new TypeError(`Invalid parameter value: ${str}`);
+        }
+        if (code === 34 /* " */ || code === 92 /* \\ */) {
+            result += `${str.slice(start, index)}\\`;
+            start = index;
+        }
+        index++;
+    }
+    return `${result}${str.slice(start)}"`;
+}
+/**
+ * Format an object into a `Content-Type` header.
+ */
+function format(obj) {
+    const { type, parameters } = obj;
+    if (!type || !isTypeValid(type)) {
+        throw new TypeError(`Invalid type: ${type}`);
+    }
+    let result = type;
+    if (parameters) {
+        for (const param of Object.keys(parameters)) {
+            if (!isTokenValid(param)) {
+                throw new TypeError(`Invalid parameter name: ${param}`);
+            }
+            result += `; ${param}=${parameterValue(parameters[param])}`;
+        }
+    }
+    return result;
+}
+/**
+ * Parse a `Content-Type` header.
+ */
+function dist_parse(header, options) {
+    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
+    const len = header.length;
+    let valueStart = options?.start ?? 0;
+    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
+        valueStart++;
+    }
+    let index = valueStart;
+    let typeFlags = 0;
+    let whitespace = -1;
+    let stop = options?.parameters === false ? COMMA_FLAG : 0;
+    while (index < len) {
+        const code = header.charCodeAt(index);
+        const flags = CHAR_MAP[code];
+        if ((flags & stopFlags) !== 0) {
+            stop |= flags & COMMA_FLAG;
+            break;
+        }
+        if ((flags & OWS) !== 0) {
+            if (whitespace === -1)
+                whitespace = index;
+        }
+        else {
+            whitespace = -1;
+        }
+        typeFlags |= (code & NON_ASCII) | flags;
+        index++;
+    }
+    const valueEnd = whitespace === -1 ? index : whitespace;
+    const value = header.slice(valueStart, valueEnd);
+    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+    if (index === len || stop !== 0) {
+        return { type, index, parameters: new NullObject() };
+    }
+    return parseParameters(header, type, index, len, stopFlags);
+}
+/**
+ * Parses the parameters of a `Content-Type` header starting at the given index.
+ */
+function parseParameters(header, type, index, len, stopFlags) {
+    const parameters = new NullObject();
+    parameter: while (index < len) {
+        index++; // Skip over ;
+        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+            index++;
+        }
+        const keyStart = index;
+        let keyFlags = 0;
+        let keyWhitespace = -1;
+        while (index < len) {
+            const code = header.charCodeAt(index);
+            const flags = CHAR_MAP[code];
+            if ((flags & stopFlags) !== 0) {
+                if ((flags & COMMA_FLAG) !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if (code === EQ) {
+                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
+                const value = header.slice(keyStart, keyEnd);
+                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
+                index++;
+                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
+                    index++;
+                }
+                if (index < len && header.charCodeAt(index) === DQUOTE) {
+                    const quotedStart = ++index;
+                    let escaped = false;
+                    while (index < len) {
+                        const code = header.charCodeAt(index);
+                        if (code === DQUOTE) {
+                            if (parameters[key] === undefined) {
+                                parameters[key] = escaped
+                                    ? unescapeQuotedPairs(header, quotedStart, index)
+                                    : header.slice(quotedStart, index);
+                            }
+                            index++;
+                            let stop = 0;
+                            // Discard characters between quote and delimiter.
+                            while (index < len) {
+                                const code = header.charCodeAt(index);
+                                const flags = CHAR_MAP[code];
+                                if ((flags & stopFlags) !== 0) {
+                                    stop = flags & COMMA_FLAG;
+                                    break;
+                                }
+                                index++;
+                            }
+                            if (stop !== 0)
+                                break parameter;
+                            continue parameter;
+                        }
+                        if (code === BSLASH && index + 1 < len) {
+                            escaped = true;
+                            index += 2;
+                            continue;
+                        }
+                        index++;
+                    }
+                    continue parameter;
+                }
+                const valueStart = index;
+                let stop = 0;
+                let valueWhitespace = -1;
+                while (index < len) {
+                    const code = header.charCodeAt(index);
+                    const flags = CHAR_MAP[code];
+                    if ((flags & stopFlags) !== 0) {
+                        stop = flags & COMMA_FLAG;
+                        break;
+                    }
+                    if ((flags & OWS) !== 0) {
+                        if (valueWhitespace === -1)
+                            valueWhitespace = index;
+                    }
+                    else {
+                        valueWhitespace = -1;
+                    }
+                    index++;
+                }
+                if (parameters[key] === undefined) {
+                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
+                    parameters[key] = header.slice(valueStart, valueEnd);
+                }
+                if (stop !== 0)
+                    break parameter;
+                continue parameter;
+            }
+            if ((flags & OWS) !== 0) {
+                if (keyWhitespace === -1)
+                    keyWhitespace = index;
+            }
+            else {
+                keyWhitespace = -1;
+            }
+            keyFlags |= (code & NON_ASCII) | flags;
+            index++;
+        }
+    }
+    return { type, index, parameters };
+}
+/**
+ * Remove backslashes from quoted pairs in a known-terminated quoted string body.
+ */
+function unescapeQuotedPairs(str, start, end) {
+    let result = "";
+    for (let index = start; index < end; index++) {
+        if (str.charCodeAt(index) === BSLASH) {
+            result += str.slice(start, index);
+            start = ++index;
+        }
+    }
+    return result + str.slice(start, end);
+}
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
+const intRegex = /^-?\d+$/;
+const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
+const originalStringify = JSON.stringify;
+const originalParse = JSON.parse;
+const customFormat = /^-?\d+n$/;
+
+const bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
+const noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
+
+/**
+ * @typedef {(this: any, key: string | number | undefined, value: any) => any} Replacer
+ * @typedef {(key: string | number | undefined, value: any, context?: { source: string }) => any} Reviver
+ */
+
+/**
+ * Checks if a value is unstringifiable according to native JSON.stringify rules.
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is undefined, a function, or a symbol.
+ */
+const isUnstringifiable = (val) =>
+  val === undefined || typeof val === "function" || typeof val === "symbol";
+
+/**
+ * Checks if a value is a native JSON.rawJSON object (Node.js 22+).
+ *
+ * @param {any} val The value to check.
+ * @returns {boolean} True if the value is a RawJSON instance.
+ */
+const isRawJSON = (val) =>
+  val !== null &&
+  typeof val === "object" &&
+  val.constructor &&
+  val.constructor.name === "RawJSON";
+
+/**
+ * Iteratively converts a JS value to a JSON string.
+ * Used as a fallback when the native JSON.stringify hits the Maximum Call Stack size.
+ * Fully compliant with JSON formatting (space), replacers, and toJSON behaviors.
+ *
+ * @param {any} rootValue The value to stringify.
+ * @param {Replacer | Array<string | number> | null} [replacer] User's custom replacer function.
+ * @param {string | number} [spaceParam] Indentation for pretty-printing.
+ * @returns {string | undefined} The generated JSON string.
+ */
+const stringifyIteratively = (rootValue, replacer, spaceParam) => {
+  let space = "";
+
+  if (typeof spaceParam === "number") {
+    space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
+  } else if (typeof spaceParam === "string") {
+    space = spaceParam.slice(0, 10);
+  }
+
+  const isFunctionReplacer = typeof replacer === "function";
+  const propertyList = Array.isArray(replacer)
+    ? new Set(replacer.map(String))
+    : null;
+
+  /**
+   * Prepares a value for stringification by resolving toJSON, handling BigInts,
+   * applying custom replacers, and unwrapping primitive objects.
+   *
+   * @param {object|Array} parent The parent object or array holding the value.
+   * @param {string} key The key associated with the value.
+   * @param {any} val The raw value to process.
+   * @returns {any} The processed value ready for stringification.
+   */
+  const prepareVal = (parent, key, val) => {
+    const isObject = val !== null && typeof val === "object";
+    const hasToJSON = isObject && typeof val.toJSON === "function";
+
+    if (hasToJSON) {
+      val = val.toJSON(key);
+    }
+
+    const isNoise = typeof val === "string" && noiseValue.test(val);
+
+    if (isNoise) return val + "n";
+
+    const isBigInt = typeof val === "bigint";
+
+    if (isBigInt) {
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return JSON.rawJSON(val.toString());
+
+      return val.toString() + "n";
+    }
+
+    if (isFunctionReplacer) {
+      val = replacer.call(parent, key, val);
+    }
+
+    const isPostReplacerObject = val !== null && typeof val === "object";
+
+    if (isPostReplacerObject) {
+      const isPrimitiveWrapper =
+        val instanceof Number ||
+        val instanceof String ||
+        val instanceof Boolean;
+
+      if (isPrimitiveWrapper) {
+        val = val.valueOf();
+      }
+    }
+
+    return val;
+  };
+
+  const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
+
+  if (isUnstringifiable(rootProcessed)) {
+    return undefined;
+  }
+
+  const isRootPrimitive =
+    rootProcessed === null || typeof rootProcessed !== "object";
+  const isRootNativeRawJSON = isRawJSON(rootProcessed);
+
+  if (isRootPrimitive || isRootNativeRawJSON) {
+    return originalStringify(rootProcessed);
+  }
+
+  const chunks = [];
+  let level = 0;
+
+  const stack = [
+    {
+      parent: { "": rootProcessed },
+      key: "",
+      val: rootProcessed,
+      isArray: Array.isArray(rootProcessed),
+      keys: Array.isArray(rootProcessed) ? null : Object.keys(rootProcessed),
+      index: 0,
+      first: true,
+    },
+  ];
+
+  const visited = new WeakSet([rootProcessed]);
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (node.index === 0) {
+      chunks.push(node.isArray ? "[" : "{");
+      level++;
+    }
+
+    let isDone = false;
+
+    if (node.isArray) {
+      if (node.index < node.val.length) {
+        if (!node.first) chunks.push(",");
+
+        if (space) chunks.push("\n" + space.repeat(level));
+
+        const childRaw = node.val[node.index];
+        const childVal = prepareVal(node.val, String(node.index), childRaw);
+
+        if (isUnstringifiable(childVal)) {
+          chunks.push("null");
+          node.first = false;
+          node.index++;
+        } else {
+          const isComplexObject =
+            childVal !== null && typeof childVal === "object";
+          const isNativeRaw = isRawJSON(childVal);
+
+          if (isComplexObject && !isNativeRaw) {
+            if (visited.has(childVal)) {
+              throw new TypeError("Converting circular structure to JSON");
+            }
+
+            visited.add(childVal);
+
+            stack.push({
+              parent: node.val,
+              key: String(node.index),
+              val: childVal,
+              isArray: Array.isArray(childVal),
+              keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+              index: 0,
+              first: true,
+            });
+
+            node.first = false;
+            node.index++;
+          } else {
+            chunks.push(originalStringify(childVal));
+            node.first = false;
+            node.index++;
+          }
+        }
+      } else {
+        isDone = true;
+      }
+    } else {
+      while (node.index < node.keys.length) {
+        const k = node.keys[node.index++];
+
+        const isFilteredOutByArray = propertyList && !propertyList.has(k);
+
+        if (isFilteredOutByArray) continue;
+
+        const childRaw = node.val[k];
+        const childVal = prepareVal(node.val, k, childRaw);
+
+        if (isUnstringifiable(childVal)) continue;
+
+        if (!node.first) chunks.push(",");
+
+        if (space) {
+          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
+        } else {
+          chunks.push(originalStringify(k) + ":");
+        }
+
+        const isComplexObject =
+          childVal !== null && typeof childVal === "object";
+        const isNativeRaw = isRawJSON(childVal);
+
+        if (isComplexObject && !isNativeRaw) {
+          if (visited.has(childVal)) {
+            throw new TypeError("Converting circular structure to JSON");
+          }
+
+          visited.add(childVal);
+
+          stack.push({
+            parent: node.val,
+            key: k,
+            val: childVal,
+            isArray: Array.isArray(childVal),
+            keys: Array.isArray(childVal) ? null : Object.keys(childVal),
+            index: 0,
+            first: true,
+          });
+
+          node.first = false;
+
+          break; // Stop current loop level to process the newly pushed stack node
+        } else {
+          chunks.push(originalStringify(childVal));
+          node.first = false;
+        }
+      }
+
+      const isNodeFullyProcessed =
+        node.index >= node.keys.length && stack[stack.length - 1] === node;
+
+      if (isNodeFullyProcessed) {
+        isDone = true;
+      }
+    }
+
+    if (isDone) {
+      level--;
+
+      if (!node.first && space) chunks.push("\n" + space.repeat(level));
+
+      chunks.push(node.isArray ? "]" : "}");
+      visited.delete(node.val);
+      stack.pop();
+    }
+  }
+
+  return chunks.join("");
+};
+
+/**
+ * Converts a JavaScript value to a JSON string.
+ *
+ * Supports serialization of BigInt values using two strategies:
+ * 1. Custom format "123n" → "123" (universal fallback)
+ * 2. Native JSON.rawJSON() (Node.js 22+, fastest) when available
+ *
+ * All other values are serialized exactly like native JSON.stringify().
+ *
+ * @param {*} value The value to convert to a JSON string.
+ * @param {Replacer | Array<string | number> | null} [replacer]
+ * A function that alters the behavior of the stringification process,
+ * or an array of strings/numbers to indicate properties to exclude.
+ * @param {string | number} [space]
+ * A string or number to specify indentation or pretty-printing.
+ * @returns {string} The JSON string representation.
+ */
+const JSONStringify = (value, replacer, space) => {
+  try {
+    const supportsRawJSON = "rawJSON" in JSON;
+
+    if (supportsRawJSON) {
+      return originalStringify(
+        value,
+        (key, val) => {
+          if (typeof val === "bigint") return JSON.rawJSON(val.toString());
+
+          const hasFunctionReplacer = typeof replacer === "function";
+
+          if (hasFunctionReplacer) return replacer(key, val);
+
+          const isKeyInArrayReplacer =
+            Array.isArray(replacer) && replacer.includes(key);
+
+          if (isKeyInArrayReplacer) return val;
+
+          return val;
+        },
+        space,
+      );
+    }
+
+    if (!value) return originalStringify(value, replacer, space);
+
+    const convertedToCustomJSON = originalStringify(
+      value,
+      (key, val) => {
+        const isNoise = typeof val === "string" && noiseValue.test(val);
+
+        if (isNoise) return val.toString() + "n"; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+        if (typeof val === "bigint") return val.toString() + "n";
+
+        const hasFunctionReplacer = typeof replacer === "function";
+
+        if (hasFunctionReplacer) return replacer(key, val);
+
+        const isKeyInArrayReplacer =
+          Array.isArray(replacer) && replacer.includes(key);
+
+        if (isKeyInArrayReplacer) return val;
+
+        return val;
+      },
+      space,
+    );
+
+    const processedJSON = convertedToCustomJSON.replace(
+      bigIntsStringify,
+      "$1$2$3",
+    ); // Delete one "n" off the end of every BigInt value
+
+    const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3"); // Remove one "n" off the end of every noisy string
+
+    return denoisedJSON;
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const convertedJSON = stringifyIteratively(value, replacer, space);
+
+      if (convertedJSON === undefined) return undefined;
+
+      const supportsRawJSON = "rawJSON" in JSON;
+
+      if (supportsRawJSON) return convertedJSON;
+
+      const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
+
+      return processedJSON.replace(noiseStringify, "$1$2$3");
+    }
+
+    throw error;
+  }
+};
+
+const featureCache = new Map();
+
+/**
+ * Detects if the current JSON.parse implementation supports the context.source feature.
+ *
+ * Uses toString() fingerprinting to cache results and automatically detect runtime
+ * replacements of JSON.parse (polyfills, mocks, etc.).
+ *
+ * @returns {boolean} true if context.source is supported, false otherwise.
+ */
+const isContextSourceSupported = () => {
+  const parseFingerprint = JSON.parse.toString();
+
+  if (featureCache.has(parseFingerprint)) {
+    return featureCache.get(parseFingerprint);
+  }
+
+  try {
+    const result = JSON.parse(
+      "1",
+      (_, __, context) => !!context?.source && context.source === "1",
+    );
+    featureCache.set(parseFingerprint, result);
+
+    return result;
+  } catch {
+    featureCache.set(parseFingerprint, false);
+
+    return false;
+  }
+};
+
+/**
+ * Reviver function that converts custom-format BigInt strings back to BigInt values.
+ * Also handles "noise" strings that accidentally match the BigInt format.
+ *
+ * @param {string | number | undefined} key The object key.
+ * @param {*} value The value being parsed.
+ * @param {object} [context] Parse context (if supported by JSON.parse).
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The transformed value.
+ */
+const convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
+  const isCustomFormatBigInt =
+    typeof value === "string" && customFormat.test(value);
+
+  if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
+
+  const isNoiseValue = typeof value === "string" && noiseValue.test(value);
+  if (isNoiseValue) return value.slice(0, -1);
+
+  const hasUserReviver = typeof userReviver === "function";
+
+  if (!hasUserReviver) return value;
+
+  return userReviver(key, value, context);
+};
+
+/**
+ * Fast JSON.parse implementation (~2x faster than classic fallback).
+ * Uses JSON.parse's context.source feature to detect integers and convert
+ * large numbers directly to BigInt without string manipulation.
+ *
+ * Does not support legacy custom format from v1 of this library.
+ *
+ * @param {string} text JSON string to parse.
+ * @param {Reviver} [reviver] Transform function to apply to each value.
+ * @returns {any} Parsed JavaScript value.
+ */
+const JSONParseV2 = (text, reviver) => {
+  return JSON.parse(text, (key, value, context) => {
+    const isNumber = typeof value === "number";
+    const isOutOfBounds =
+      value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
+    const isBigNumber = isNumber && isOutOfBounds;
+    const isInt = context && intRegex.test(context.source);
+    const isBigInt = isBigNumber && isInt;
+
+    if (isBigInt) return BigInt(context.source);
+
+    const hasCustomReviver = typeof reviver === "function";
+
+    if (!hasCustomReviver) return value;
+
+    return reviver(key, value, context);
+  });
+};
+
+const MAX_INT = Number.MAX_SAFE_INTEGER.toString();
+const MAX_DIGITS = MAX_INT.length;
+const stringsOrLargeNumbers =
+  /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
+const noiseValueWithQuotes = /^"-?\d+n+"$/; // Noise - strings that match the custom format before being converted to it
+
+/**
+ * Iteratively traverses the parsed object bottom-up (post-order),
+ * emulating the native JSON.parse reviver behavior.
+ * This avoids Call Stack overflows (RangeError) on deeply nested structures.
+ *
+ * @param {any} parsed The natively parsed JSON object.
+ * @param {Reviver} [userReviver] User's custom reviver function.
+ * @returns {any} The fully processed object.
+ */
+const applyReviverIteratively = (parsed, userReviver) => {
+  const rootHolder = { "": parsed };
+  const stack = [{ parent: rootHolder, key: "", visited: false }];
+
+  while (stack.length > 0) {
+    const node = stack[stack.length - 1];
+
+    if (!node.visited) {
+      node.visited = true;
+
+      const value = node.parent[node.key];
+      const isComplexObject = value !== null && typeof value === "object";
+
+      if (isComplexObject) {
+        const keys = Object.keys(value);
+
+        for (let i = keys.length - 1; i >= 0; i--) {
+          stack.push({ parent: value, key: keys[i], visited: false });
+        }
+      }
+    } else {
+      const { parent, key } = node;
+      let value = parent[key];
+
+      if (typeof value === "string") {
+        const isCustomFormatBigInt = customFormat.test(value);
+
+        if (isCustomFormatBigInt) {
+          value = BigInt(value.slice(0, -1));
+        } else {
+          const isNoise = noiseValue.test(value);
+
+          if (isNoise) value = value.slice(0, -1);
+        }
+      }
+
+      const hasUserReviver = typeof userReviver === "function";
+
+      if (hasUserReviver) {
+        value = userReviver.call(parent, key, value);
+      }
+
+      const isDeleted = value === undefined;
+
+      if (isDeleted) {
+        delete parent[key];
+      } else {
+        parent[key] = value;
+      }
+
+      stack.pop();
+    }
+  }
+
+  return rootHolder[""];
+};
+
+/**
+ * Pre-processes the JSON string to mark large numbers with an 'n' suffix.
+ *
+ * @param {string} text The raw JSON string.
+ * @returns {string} The serialized string with marked BigInts.
+ */
+const serializeBigInts = (text) => {
+  return text.replace(
+    stringsOrLargeNumbers,
+    (match, digits, fractional, exponential) => {
+      const isString = match[0] === '"';
+      const isNoise = isString && noiseValueWithQuotes.test(match);
+
+      if (isNoise) return match.substring(0, match.length - 1) + 'n"'; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
+
+      const hasFractionalOrExponential = fractional || exponential;
+
+      // With a fixed number of digits, we can correctly use lexicographical comparison to do a numeric comparison
+      const isLessThanMaxSafeInt =
+        digits &&
+        (digits.length < MAX_DIGITS ||
+          (digits.length === MAX_DIGITS && digits <= MAX_INT));
+
+      const isStandardValue =
+        isString || hasFractionalOrExponential || isLessThanMaxSafeInt;
+
+      if (isStandardValue) return match;
+
+      return '"' + match + 'n"';
+    },
+  );
+};
+
+/**
+ * Converts a JSON string into a JavaScript value.
+ *
+ * Supports parsing of large integers using two strategies:
+ * 1. Classic fallback: Marks large numbers with "123n" format, then converts to BigInt
+ * 2. Fast path (JSONParseV2): Uses context.source feature (~2x faster) when available
+ *
+ * All other JSON values are parsed exactly like native JSON.parse().
+ *
+ * @param {string} text A valid JSON string.
+ * @param {Reviver} [reviver]
+ * A function that transforms the results. This function is called for each member
+ * of the object. If a member contains nested objects, the nested objects are
+ * transformed before the parent object is.
+ * @returns {any} The parsed JavaScript value.
+ * @throws {SyntaxError} If text is not valid JSON.
+ */
+const JSONParse = (text, reviver) => {
+  if (!text) return originalParse(text, reviver);
+
+  try {
+    if (isContextSourceSupported()) return JSONParseV2(text, reviver); // Shortcut to a faster (2x) and simpler version
+
+    // Find and mark big numbers with "n"
+    const serializedData = serializeBigInts(text);
+
+    return originalParse(serializedData, (key, value, context) =>
+      convertMarkedBigIntsReviver(key, value, context, reviver),
+    );
+  } catch (error) {
+    if (error instanceof RangeError) {
+      const serializedData = serializeBigInts(text);
+      const parsed = originalParse(serializedData);
+
+      return applyReviverIteratively(parsed, reviver);
+    }
+
+    throw error;
+  }
+};
+
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
+class RequestError extends Error {
+  name;
+  /**
+   * http status code
+   */
+  status;
+  /**
+   * Request options that lead to the error.
+   */
+  request;
+  /**
+   * Response object if a response was received
+   */
+  response;
+  constructor(message, statusCode, options) {
+    super(message, { cause: options.cause });
+    this.name = "HttpError";
+    this.status = Number.parseInt(statusCode);
+    if (Number.isNaN(this.status)) {
+      this.status = 0;
+    }
+    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
+    if ("response" in options) {
+      this.response = options.response;
+    }
+    const requestCopy = Object.assign({}, options.request);
+    if (options.request.headers.authorization) {
+      requestCopy.headers = Object.assign({}, options.request.headers, {
+        authorization: options.request.headers.authorization.replace(
+          /(?<! ) .*$/,
+          " [REDACTED]"
+        )
+      });
+    }
+    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
+    this.request = requestCopy;
+  }
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/defaults.js
+
+
+// pkg/dist-src/version.js
+var dist_bundle_VERSION = "10.0.16";
+
+// pkg/dist-src/defaults.js
+var defaults_default = {
+  headers: {
+    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
+  }
+};
+
+// pkg/dist-src/fetch-wrapper.js
+
+
+
+// pkg/dist-src/is-plain-object.js
+function dist_bundle_isPlainObject(value) {
+  if (typeof value !== "object" || value === null) return false;
+  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null) return true;
+  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
+  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
+}
+
+// pkg/dist-src/fetch-wrapper.js
+
+var noop = () => "";
+async function fetchWrapper(requestOptions) {
+  const fetch = requestOptions.request?.fetch || globalThis.fetch;
+  if (!fetch) {
+    throw new Error(
+      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
+    );
+  }
+  const log = requestOptions.request?.log || console;
+  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
+  const body = dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
+  const requestHeaders = Object.fromEntries(
+    Object.entries(requestOptions.headers).map(([name, value]) => [
+      name,
+      String(value)
+    ])
+  );
+  let fetchResponse;
+  try {
+    fetchResponse = await fetch(requestOptions.url, {
+      method: requestOptions.method,
+      body,
+      redirect: requestOptions.request?.redirect,
+      headers: requestHeaders,
+      signal: requestOptions.request?.signal,
+      // duplex must be set if request.body is ReadableStream or Async Iterables.
+      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
+      ...requestOptions.body && { duplex: "half" }
+    });
+  } catch (error) {
+    let message = "Unknown Error";
+    if (error instanceof Error) {
+      if (error.name === "AbortError") {
+        error.status = 500;
+        throw error;
+      }
+      message = error.message;
+      if (error.name === "TypeError" && "cause" in error) {
+        if (error.cause instanceof Error) {
+          message = error.cause.message;
+        } else if (typeof error.cause === "string") {
+          message = error.cause;
+        }
+      }
+    }
+    const requestError = new RequestError(message, 500, {
+      request: requestOptions
+    });
+    requestError.cause = error;
+    throw requestError;
+  }
+  const status = fetchResponse.status;
+  const url = fetchResponse.url;
+  const responseHeaders = {};
+  for (const [key, value] of fetchResponse.headers) {
+    responseHeaders[key] = value;
+  }
+  const octokitResponse = {
+    url,
+    status,
+    headers: responseHeaders,
+    data: ""
+  };
+  if ("deprecation" in responseHeaders) {
+    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
+    const deprecationLink = matches && matches.pop();
+    log.warn(
+      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
+    );
+  }
+  if (status === 204 || status === 205) {
+    return octokitResponse;
+  }
+  if (requestOptions.method === "HEAD") {
+    if (status < 400) {
+      return octokitResponse;
+    }
+    throw new RequestError(fetchResponse.statusText, status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status === 304) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError("Not modified", status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  if (status >= 400) {
+    octokitResponse.data = await getResponseData(fetchResponse);
+    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
+      response: octokitResponse,
+      request: requestOptions
+    });
+  }
+  octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
+  return octokitResponse;
+}
+async function getResponseData(response) {
+  const contentType = response.headers.get("content-type");
+  if (!contentType) {
+    return response.text().catch(noop);
+  }
+  const mimetype = dist_parse(contentType);
+  if (isJSONResponse(mimetype)) {
+    let text = "";
+    try {
+      text = await response.text();
+      return JSONParse(text);
+    } catch (err) {
+      return text;
+    }
+  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
+  // (RFC 2046) and must never be decoded as text, even when the response
+  // carries a (misleading) `charset=utf-8` parameter — see #751.
+  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
+    return response.text().catch(noop);
+  } else {
+    return response.arrayBuffer().catch(
+      /* v8 ignore next -- @preserve */
+      () => new ArrayBuffer(0)
+    );
+  }
+}
+function isJSONResponse(mimetype) {
+  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
+}
+function toErrorMessage(data) {
+  if (typeof data === "string") {
+    return data;
+  }
+  if (data instanceof ArrayBuffer) {
+    return "Unknown error";
+  }
+  if (typeof data === "object" && data !== null && "message" in data) {
+    const objectData = data;
+    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
+    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
+  }
+  return `Unknown error: ${JSON.stringify(data)}`;
+}
+
+// pkg/dist-src/with-defaults.js
+function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
+  const endpoint2 = oldEndpoint.defaults(newDefaults);
+  const newApi = function(route, parameters) {
+    const endpointOptions = endpoint2.merge(route, parameters);
+    if (!endpointOptions.request || !endpointOptions.request.hook) {
+      return fetchWrapper(endpoint2.parse(endpointOptions));
+    }
+    const request2 = (route2, parameters2) => {
+      return fetchWrapper(
+        endpoint2.parse(endpoint2.merge(route2, parameters2))
+      );
+    };
+    Object.assign(request2, {
+      endpoint: endpoint2,
+      defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+    });
+    return endpointOptions.request.hook(request2, endpointOptions);
+  };
+  return Object.assign(newApi, {
+    endpoint: endpoint2,
+    defaults: dist_bundle_withDefaults.bind(null, endpoint2)
+  });
+}
+
+// pkg/dist-src/index.js
+var request = dist_bundle_withDefaults(endpoint, defaults_default);
+
+/* v8 ignore next -- @preserve */
+/* v8 ignore else -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+
+// pkg/dist-src/version.js
+var graphql_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/with-defaults.js
+
+
+// pkg/dist-src/graphql.js
+
+
+// pkg/dist-src/error.js
+function _buildMessageForResponseErrors(data) {
+  return `Request failed due to following response errors:
+` + data.errors.map((e) => ` - ${e.message}`).join("\n");
+}
+var GraphqlResponseError = class extends Error {
+  constructor(request2, headers, response) {
+    super(_buildMessageForResponseErrors(response));
+    this.request = request2;
+    this.headers = headers;
+    this.response = response;
+    this.errors = response.errors;
+    this.data = response.data;
+    if (Error.captureStackTrace) {
+      Error.captureStackTrace(this, this.constructor);
+    }
+  }
+  request;
+  headers;
+  response;
+  name = "GraphqlResponseError";
+  errors;
+  data;
+};
+
+// pkg/dist-src/graphql.js
+var NON_VARIABLE_OPTIONS = [
+  "method",
+  "baseUrl",
+  "url",
+  "headers",
+  "request",
+  "query",
+  "mediaType",
+  "operationName"
+];
+var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
+var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
+function graphql(request2, query, options) {
+  if (options) {
+    if (typeof query === "string" && "query" in options) {
+      return Promise.reject(
+        new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
+      );
+    }
+    for (const key in options) {
+      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
+      return Promise.reject(
+        new Error(
+          `[@octokit/graphql] "${key}" cannot be used as variable name`
+        )
+      );
+    }
+  }
+  const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
+  const requestOptions = Object.keys(
+    parsedOptions
+  ).reduce((result, key) => {
+    if (NON_VARIABLE_OPTIONS.includes(key)) {
+      result[key] = parsedOptions[key];
+      return result;
+    }
+    if (!result.variables) {
+      result.variables = {};
+    }
+    result.variables[key] = parsedOptions[key];
+    return result;
+  }, {});
+  const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
+  if (GHES_V3_SUFFIX_REGEX.test(baseUrl)) {
+    requestOptions.url = baseUrl.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
+  }
+  return request2(requestOptions).then((response) => {
+    if (response.data.errors) {
+      const headers = {};
+      for (const key of Object.keys(response.headers)) {
+        headers[key] = response.headers[key];
+      }
+      throw new GraphqlResponseError(
+        requestOptions,
+        headers,
+        response.data
+      );
+    }
+    return response.data.data;
+  });
+}
+
+// pkg/dist-src/with-defaults.js
+function graphql_dist_bundle_withDefaults(request2, newDefaults) {
+  const newRequest = request2.defaults(newDefaults);
+  const newApi = (query, options) => {
+    return graphql(newRequest, query, options);
+  };
+  return Object.assign(newApi, {
+    defaults: graphql_dist_bundle_withDefaults.bind(null, newRequest),
+    endpoint: newRequest.endpoint
+  });
+}
+
+// pkg/dist-src/index.js
+var graphql2 = graphql_dist_bundle_withDefaults(request, {
+  headers: {
+    "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
+  },
+  method: "POST",
+  url: "/graphql"
+});
+function withCustomRequest(customRequest) {
+  return graphql_dist_bundle_withDefaults(customRequest, {
+    method: "POST",
+    url: "/graphql"
+  });
+}
+
+/* v8 ignore if -- @preserve */
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
+// pkg/dist-src/is-jwt.js
+var b64url = "(?:[a-zA-Z0-9_-]+)";
+var sep = "\\.";
+var jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
+var isJWT = jwtRE.test.bind(jwtRE);
+
+// pkg/dist-src/auth.js
+async function auth(token) {
+  const isApp = isJWT(token);
+  const isInstallation = token.startsWith("v1.") || token.startsWith("ghs_");
+  const isUserToServer = token.startsWith("ghu_");
+  const tokenType = isApp ? "app" : isInstallation ? "installation" : isUserToServer ? "user-to-server" : "oauth";
+  return {
+    type: "token",
+    token,
+    tokenType
+  };
+}
+
+// pkg/dist-src/with-authorization-prefix.js
+function withAuthorizationPrefix(token) {
+  if (token.split(/\./).length === 3) {
+    return `bearer ${token}`;
+  }
+  return `token ${token}`;
+}
+
+// pkg/dist-src/hook.js
+async function hook(token, request, route, parameters) {
+  const endpoint = request.endpoint.merge(
+    route,
+    parameters
+  );
+  endpoint.headers.authorization = withAuthorizationPrefix(token);
+  return request(endpoint);
+}
+
+// pkg/dist-src/index.js
+var createTokenAuth = function createTokenAuth2(token) {
+  if (!token) {
+    throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
+  }
+  if (typeof token !== "string") {
+    throw new Error(
+      "[@octokit/auth-token] Token passed to createTokenAuth is not a string"
+    );
+  }
+  token = token.replace(/^(token|bearer) +/i, "");
+  return Object.assign(auth.bind(null, token), {
+    hook: hook.bind(null, token)
+  });
+};
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
+const version_VERSION = "7.0.8";
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
+
+
+
+
+
+
+const dist_src_noop = () => {
+};
+const consoleWarn = console.warn.bind(console);
+const consoleError = console.error.bind(console);
+function createLogger(logger = {}) {
+  if (typeof logger.debug !== "function") {
+    logger.debug = dist_src_noop;
+  }
+  if (typeof logger.info !== "function") {
+    logger.info = dist_src_noop;
+  }
+  if (typeof logger.warn !== "function") {
+    logger.warn = consoleWarn;
+  }
+  if (typeof logger.error !== "function") {
+    logger.error = consoleError;
+  }
+  return logger;
+}
+const userAgentTrail = `octokit-core.js/${version_VERSION} ${getUserAgent()}`;
+class Octokit {
+  static VERSION = version_VERSION;
+  static defaults(defaults) {
+    const OctokitWithDefaults = class extends this {
+      constructor(...args) {
+        const options = args[0] || {};
+        if (typeof defaults === "function") {
+          super(defaults(options));
+          return;
+        }
+        super(
+          Object.assign(
+            {},
+            defaults,
+            options,
+            options.userAgent && defaults.userAgent ? {
+              userAgent: `${options.userAgent} ${defaults.userAgent}`
+            } : null
+          )
+        );
+      }
+    };
+    return OctokitWithDefaults;
+  }
+  static plugins = [];
+  /**
+   * Attach a plugin (or many) to your Octokit instance.
+   *
+   * @example
+   * const API = Octokit.plugin(plugin1, plugin2, plugin3, ...)
+   */
+  static plugin(...newPlugins) {
+    const currentPlugins = this.plugins;
+    const NewOctokit = class extends this {
+      static plugins = currentPlugins.concat(
+        newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
+      );
+    };
+    return NewOctokit;
+  }
+  constructor(options = {}) {
+    const hook = new before_after_hook.Collection();
+    const requestDefaults = {
+      baseUrl: request.endpoint.DEFAULTS.baseUrl,
+      headers: {},
+      request: Object.assign({}, options.request, {
+        // @ts-ignore internal usage only, no need to type
+        hook: hook.bind(null, "request")
+      }),
+      mediaType: {
+        previews: [],
+        format: ""
+      }
+    };
+    requestDefaults.headers["user-agent"] = options.userAgent ? `${options.userAgent} ${userAgentTrail}` : userAgentTrail;
+    if (options.baseUrl) {
+      requestDefaults.baseUrl = options.baseUrl;
+    }
+    if (options.previews) {
+      requestDefaults.mediaType.previews = options.previews;
+    }
+    if (options.timeZone) {
+      requestDefaults.headers["time-zone"] = options.timeZone;
+    }
+    this.request = request.defaults(requestDefaults);
+    this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
+    this.log = createLogger(options.log);
+    this.hook = hook;
+    if (!options.authStrategy) {
+      if (!options.auth) {
+        this.auth = async () => ({
+          type: "unauthenticated"
+        });
+      } else {
+        const auth = createTokenAuth(options.auth);
+        hook.wrap("request", auth.hook);
+        this.auth = auth;
+      }
+    } else {
+      const { authStrategy, ...otherOptions } = options;
+      const auth = authStrategy(
+        Object.assign(
+          {
+            request: this.request,
+            log: this.log,
+            // we pass the current octokit instance as well as its constructor options
+            // to allow for authentication strategies that return a new octokit instance
+            // that shares the same internal state as the current one. The original
+            // requirement for this was the "event-octokit" authentication strategy
+            // of https://github.com/probot/octokit-auth-probot.
+            octokit: this,
+            octokitOptions: otherOptions
+          },
+          options.auth
+        )
+      );
+      hook.wrap("request", auth.hook);
+      this.auth = auth;
+    }
+    const classConstructor = this.constructor;
+    for (let i = 0; i < classConstructor.plugins.length; ++i) {
+      Object.assign(this, classConstructor.plugins[i](this, options));
+    }
+  }
+  // assigned during constructor
+  request;
+  graphql;
+  log;
+  hook;
+  // TODO: type `octokit.auth` based on passed options.authStrategy
+  auth;
+}
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+const dist_src_version_VERSION = "17.0.0";
+
+//# sourceMappingURL=version.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+const Endpoints = {
+  actions: {
+    addCustomLabelsToSelfHostedRunnerForOrg: [
+      "POST /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    addCustomLabelsToSelfHostedRunnerForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    addRepoAccessToSelfHostedRunnerGroupInOrg: [
+      "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    approveWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
+    ],
+    cancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
+    ],
+    createEnvironmentVariable: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    createHostedRunnerForOrg: ["POST /orgs/{org}/actions/hosted-runners"],
+    createOrUpdateEnvironmentSecret: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    createOrgVariable: ["POST /orgs/{org}/actions/variables"],
+    createRegistrationTokenForOrg: [
+      "POST /orgs/{org}/actions/runners/registration-token"
+    ],
+    createRegistrationTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/registration-token"
+    ],
+    createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
+    createRemoveTokenForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/remove-token"
+    ],
+    createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
+    createWorkflowDispatch: [
+      "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
+    ],
+    deleteActionsCacheById: [
+      "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
+    ],
+    deleteActionsCacheByKey: [
+      "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
+    ],
+    deleteArtifact: [
+      "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
+    ],
+    deleteCustomImageFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    deleteCustomImageVersionFromOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    deleteEnvironmentSecret: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    deleteEnvironmentVariable: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    deleteHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
+    deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
+    ],
+    deleteRepoVariable: [
+      "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
+    ],
+    deleteSelfHostedRunnerFromOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}"
+    ],
+    deleteSelfHostedRunnerFromRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    deleteWorkflowRunLogs: [
+      "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    disableSelectedRepositoryGithubActionsOrganization: [
+      "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    disableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
+    ],
+    downloadArtifact: [
+      "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
+    ],
+    downloadJobLogsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
+    ],
+    downloadWorkflowRunAttemptLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
+    ],
+    downloadWorkflowRunLogs: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
+    ],
+    enableSelectedRepositoryGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
+    ],
+    enableWorkflow: [
+      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
+    ],
+    forceCancelWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
+    ],
+    generateRunnerJitconfigForOrg: [
+      "POST /orgs/{org}/actions/runners/generate-jitconfig"
+    ],
+    generateRunnerJitconfigForRepo: [
+      "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
+    ],
+    getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
+    getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
+    getActionsCacheUsageByRepoForOrg: [
+      "GET /orgs/{org}/actions/cache/usage-by-repository"
+    ],
+    getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
+    getAllowedActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    getAllowedActionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
+    getCustomImageForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
+    ],
+    getCustomImageVersionForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
+    ],
+    getCustomOidcSubClaimForRepo: [
+      "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    getEnvironmentPublicKey: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
+    ],
+    getEnvironmentSecret: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
+    ],
+    getEnvironmentVariable: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/workflow"
+    ],
+    getGithubActionsDefaultWorkflowPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    getGithubActionsPermissionsOrganization: [
+      "GET /orgs/{org}/actions/permissions"
+    ],
+    getGithubActionsPermissionsRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions"
+    ],
+    getHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    getHostedRunnersGithubOwnedImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/github-owned"
+    ],
+    getHostedRunnersLimitsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/limits"
+    ],
+    getHostedRunnersMachineSpecsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/machine-sizes"
+    ],
+    getHostedRunnersPartnerImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/partner"
+    ],
+    getHostedRunnersPlatformsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/platforms"
+    ],
+    getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
+    getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
+    getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
+    getPendingDeploymentsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    getRepoPermissions: [
+      "GET /repos/{owner}/{repo}/actions/permissions",
+      {},
+      { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
+    ],
+    getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
+    getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
+    getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
+    getReviewsForRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
+    ],
+    getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
+    getSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
+    ],
+    getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
+    getWorkflowAccessToRepository: [
+      "GET /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
+    getWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
+    ],
+    getWorkflowRunUsage: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
+    ],
+    getWorkflowUsage: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
+    ],
+    listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
+    listCustomImageVersionsForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions"
+    ],
+    listCustomImagesForOrg: [
+      "GET /orgs/{org}/actions/hosted-runners/images/custom"
+    ],
+    listEnvironmentSecrets: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
+    ],
+    listEnvironmentVariables: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
+    ],
+    listGithubHostedRunnersInGroupForOrg: [
+      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners"
+    ],
+    listHostedRunnersForOrg: ["GET /orgs/{org}/actions/hosted-runners"],
+    listJobsForWorkflowRun: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
+    ],
+    listJobsForWorkflowRunAttempt: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
+    ],
+    listLabelsForSelfHostedRunnerForOrg: [
+      "GET /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    listLabelsForSelfHostedRunnerForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
+    listOrgVariables: ["GET /orgs/{org}/actions/variables"],
+    listRepoOrganizationSecrets: [
+      "GET /repos/{owner}/{repo}/actions/organization-secrets"
+    ],
+    listRepoOrganizationVariables: [
+      "GET /repos/{owner}/{repo}/actions/organization-variables"
+    ],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
+    listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
+    listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
+    listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
+    listRunnerApplicationsForRepo: [
+      "GET /repos/{owner}/{repo}/actions/runners/downloads"
+    ],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    listSelectedReposForOrgVariable: [
+      "GET /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    listSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "GET /orgs/{org}/actions/permissions/repositories"
+    ],
+    listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
+    listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
+    listWorkflowRunArtifacts: [
+      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
+    ],
+    listWorkflowRuns: [
+      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
+    ],
+    listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
+    reRunJobForWorkflowRun: [
+      "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
+    ],
+    reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
+    reRunWorkflowFailedJobs: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForOrg: [
+      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeCustomLabelFromSelfHostedRunnerForRepo: [
+      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgVariable: [
+      "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
+    ],
+    reviewCustomGatesForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
+    ],
+    reviewPendingDeploymentsForRun: [
+      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
+    ],
+    setAllowedActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/selected-actions"
+    ],
+    setAllowedActionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
+    ],
+    setCustomLabelsForSelfHostedRunnerForOrg: [
+      "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomLabelsForSelfHostedRunnerForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
+    ],
+    setCustomOidcSubClaimForRepo: [
+      "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/workflow"
+    ],
+    setGithubActionsDefaultWorkflowPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
+    ],
+    setGithubActionsPermissionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions"
+    ],
+    setGithubActionsPermissionsRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgVariable: [
+      "PUT /orgs/{org}/actions/variables/{name}/repositories"
+    ],
+    setSelectedRepositoriesEnabledGithubActionsOrganization: [
+      "PUT /orgs/{org}/actions/permissions/repositories"
+    ],
+    setWorkflowAccessToRepository: [
+      "PUT /repos/{owner}/{repo}/actions/permissions/access"
+    ],
+    updateEnvironmentVariable: [
+      "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
+    ],
+    updateHostedRunnerForOrg: [
+      "PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
+    ],
+    updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
+    updateRepoVariable: [
+      "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
+    ]
+  },
+  activity: {
+    checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
+    deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
+    deleteThreadSubscription: [
+      "DELETE /notifications/threads/{thread_id}/subscription"
+    ],
+    getFeeds: ["GET /feeds"],
+    getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
+    getThread: ["GET /notifications/threads/{thread_id}"],
+    getThreadSubscriptionForAuthenticatedUser: [
+      "GET /notifications/threads/{thread_id}/subscription"
+    ],
+    listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
+    listNotificationsForAuthenticatedUser: ["GET /notifications"],
+    listOrgEventsForAuthenticatedUser: [
+      "GET /users/{username}/events/orgs/{org}"
+    ],
+    listPublicEvents: ["GET /events"],
+    listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
+    listPublicEventsForUser: ["GET /users/{username}/events/public"],
+    listPublicOrgEvents: ["GET /orgs/{org}/events"],
+    listReceivedEventsForUser: ["GET /users/{username}/received_events"],
+    listReceivedPublicEventsForUser: [
+      "GET /users/{username}/received_events/public"
+    ],
+    listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
+    listRepoNotificationsForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/notifications"
+    ],
+    listReposStarredByAuthenticatedUser: ["GET /user/starred"],
+    listReposStarredByUser: ["GET /users/{username}/starred"],
+    listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
+    listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
+    listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
+    listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
+    markNotificationsAsRead: ["PUT /notifications"],
+    markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
+    markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
+    markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
+    setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
+    setThreadSubscription: [
+      "PUT /notifications/threads/{thread_id}/subscription"
+    ],
+    starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
+    unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
+  },
+  apps: {
+    addRepoToInstallation: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
+    ],
+    addRepoToInstallationForAuthenticatedUser: [
+      "PUT /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    checkToken: ["POST /applications/{client_id}/token"],
+    createFromManifest: ["POST /app-manifests/{code}/conversions"],
+    createInstallationAccessToken: [
+      "POST /app/installations/{installation_id}/access_tokens"
+    ],
+    deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
+    deleteInstallation: ["DELETE /app/installations/{installation_id}"],
+    deleteToken: ["DELETE /applications/{client_id}/token"],
+    getAuthenticated: ["GET /app"],
+    getBySlug: ["GET /apps/{app_slug}"],
+    getInstallation: ["GET /app/installations/{installation_id}"],
+    getOrgInstallation: ["GET /orgs/{org}/installation"],
+    getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
+    getSubscriptionPlanForAccount: [
+      "GET /marketplace_listing/accounts/{account_id}"
+    ],
+    getSubscriptionPlanForAccountStubbed: [
+      "GET /marketplace_listing/stubbed/accounts/{account_id}"
+    ],
+    getUserInstallation: ["GET /users/{username}/installation"],
+    getWebhookConfigForApp: ["GET /app/hook/config"],
+    getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
+    listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
+    listAccountsForPlanStubbed: [
+      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
+    ],
+    listInstallationReposForAuthenticatedUser: [
+      "GET /user/installations/{installation_id}/repositories"
+    ],
+    listInstallationRequestsForAuthenticatedApp: [
+      "GET /app/installation-requests"
+    ],
+    listInstallations: ["GET /app/installations"],
+    listInstallationsForAuthenticatedUser: ["GET /user/installations"],
+    listPlans: ["GET /marketplace_listing/plans"],
+    listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
+    listReposAccessibleToInstallation: ["GET /installation/repositories"],
+    listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
+    listSubscriptionsForAuthenticatedUserStubbed: [
+      "GET /user/marketplace_purchases/stubbed"
+    ],
+    listWebhookDeliveries: ["GET /app/hook/deliveries"],
+    redeliverWebhookDelivery: [
+      "POST /app/hook/deliveries/{delivery_id}/attempts"
+    ],
+    removeRepoFromInstallation: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
+      {},
+      { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
+    ],
+    removeRepoFromInstallationForAuthenticatedUser: [
+      "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
+    ],
+    resetToken: ["PATCH /applications/{client_id}/token"],
+    revokeInstallationAccessToken: ["DELETE /installation/token"],
+    scopeToken: ["POST /applications/{client_id}/token/scoped"],
+    suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
+    unsuspendInstallation: [
+      "DELETE /app/installations/{installation_id}/suspended"
+    ],
+    updateWebhookConfigForApp: ["PATCH /app/hook/config"]
+  },
+  billing: {
+    getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
+    getGithubActionsBillingUser: [
+      "GET /users/{username}/settings/billing/actions"
+    ],
+    getGithubBillingPremiumRequestUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingPremiumRequestUsageReportUser: [
+      "GET /users/{username}/settings/billing/premium_request/usage"
+    ],
+    getGithubBillingUsageReportOrg: [
+      "GET /organizations/{org}/settings/billing/usage"
+    ],
+    getGithubBillingUsageReportUser: [
+      "GET /users/{username}/settings/billing/usage"
+    ],
+    getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
+    getGithubPackagesBillingUser: [
+      "GET /users/{username}/settings/billing/packages"
+    ],
+    getSharedStorageBillingOrg: [
+      "GET /orgs/{org}/settings/billing/shared-storage"
+    ],
+    getSharedStorageBillingUser: [
+      "GET /users/{username}/settings/billing/shared-storage"
+    ]
+  },
+  campaigns: {
+    createCampaign: ["POST /orgs/{org}/campaigns"],
+    deleteCampaign: ["DELETE /orgs/{org}/campaigns/{campaign_number}"],
+    getCampaignSummary: ["GET /orgs/{org}/campaigns/{campaign_number}"],
+    listOrgCampaigns: ["GET /orgs/{org}/campaigns"],
+    updateCampaign: ["PATCH /orgs/{org}/campaigns/{campaign_number}"]
+  },
+  checks: {
+    create: ["POST /repos/{owner}/{repo}/check-runs"],
+    createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
+    get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
+    getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
+    listAnnotations: [
+      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
+    ],
+    listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
+    listForSuite: [
+      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
+    ],
+    listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
+    rerequestRun: [
+      "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
+    ],
+    rerequestSuite: [
+      "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
+    ],
+    setSuitesPreferences: [
+      "PATCH /repos/{owner}/{repo}/check-suites/preferences"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
+  },
+  codeScanning: {
+    commitAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
+    ],
+    createAutofix: [
+      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    createVariantAnalysis: [
+      "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
+    ],
+    deleteAnalysis: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
+    ],
+    deleteCodeqlDatabase: [
+      "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
+      {},
+      { renamedParameters: { alert_id: "alert_number" } }
+    ],
+    getAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
+    ],
+    getAutofix: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
+    ],
+    getCodeqlDatabase: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
+    ],
+    getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
+    getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
+    getVariantAnalysis: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
+    ],
+    getVariantAnalysisRepoTask: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
+    ],
+    listAlertInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
+    listAlertsInstances: [
+      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+      {},
+      { renamed: ["codeScanning", "listAlertInstances"] }
+    ],
+    listCodeqlDatabases: [
+      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
+    ],
+    listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
+    ],
+    updateDefaultSetup: [
+      "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
+    ],
+    uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
+  },
+  codeSecurity: {
+    attachConfiguration: [
+      "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
+    ],
+    attachEnterpriseConfiguration: [
+      "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
+    ],
+    createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
+    createConfigurationForEnterprise: [
+      "POST /enterprises/{enterprise}/code-security/configurations"
+    ],
+    deleteConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    deleteConfigurationForEnterprise: [
+      "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    detachConfiguration: [
+      "DELETE /orgs/{org}/code-security/configurations/detach"
+    ],
+    getConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    getConfigurationForRepository: [
+      "GET /repos/{owner}/{repo}/code-security-configuration"
+    ],
+    getConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations"
+    ],
+    getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
+    getDefaultConfigurations: [
+      "GET /orgs/{org}/code-security/configurations/defaults"
+    ],
+    getDefaultConfigurationsForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/defaults"
+    ],
+    getRepositoriesForConfiguration: [
+      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getRepositoriesForEnterpriseConfiguration: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
+    ],
+    getSingleConfigurationForEnterprise: [
+      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ],
+    setConfigurationAsDefault: [
+      "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    setConfigurationAsDefaultForEnterprise: [
+      "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
+    ],
+    updateConfiguration: [
+      "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
+    ],
+    updateEnterpriseConfiguration: [
+      "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
+    ]
+  },
+  codesOfConduct: {
+    getAllCodesOfConduct: ["GET /codes_of_conduct"],
+    getConductCode: ["GET /codes_of_conduct/{key}"]
+  },
+  codespaces: {
+    addRepositoryForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    checkPermissionsForDevcontainer: [
+      "GET /repos/{owner}/{repo}/codespaces/permissions_check"
+    ],
+    codespaceMachinesForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/machines"
+    ],
+    createForAuthenticatedUser: ["POST /user/codespaces"],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    createOrUpdateSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}"
+    ],
+    createWithPrForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
+    ],
+    createWithRepoForAuthenticatedUser: [
+      "POST /repos/{owner}/{repo}/codespaces"
+    ],
+    deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
+    deleteFromOrganization: [
+      "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    deleteSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}"
+    ],
+    exportForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/exports"
+    ],
+    getCodespacesForUserInOrg: [
+      "GET /orgs/{org}/members/{username}/codespaces"
+    ],
+    getExportDetailsForAuthenticatedUser: [
+      "GET /user/codespaces/{codespace_name}/exports/{export_id}"
+    ],
+    getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
+    getPublicKeyForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/public-key"
+    ],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
+    ],
+    getSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}"
+    ],
+    listDevcontainersInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/devcontainers"
+    ],
+    listForAuthenticatedUser: ["GET /user/codespaces"],
+    listInOrganization: [
+      "GET /orgs/{org}/codespaces",
+      {},
+      { renamedParameters: { org_id: "org" } }
+    ],
+    listInRepositoryForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces"
+    ],
+    listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
+    listRepositoriesForSecretForAuthenticatedUser: [
+      "GET /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    preFlightWithRepoForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/new"
+    ],
+    publishForAuthenticatedUser: [
+      "POST /user/codespaces/{codespace_name}/publish"
+    ],
+    removeRepositoryForSecretForAuthenticatedUser: [
+      "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repoMachinesForAuthenticatedUser: [
+      "GET /repos/{owner}/{repo}/codespaces/machines"
+    ],
+    setRepositoriesForSecretForAuthenticatedUser: [
+      "PUT /user/codespaces/secrets/{secret_name}/repositories"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
+    ],
+    startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
+    stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
+    stopInOrganization: [
+      "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
+    ],
+    updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
+  },
+  copilot: {
+    addCopilotSeatsForTeams: [
+      "POST /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    addCopilotSeatsForUsers: [
+      "POST /orgs/{org}/copilot/billing/selected_users"
+    ],
+    cancelCopilotSeatAssignmentForTeams: [
+      "DELETE /orgs/{org}/copilot/billing/selected_teams"
+    ],
+    cancelCopilotSeatAssignmentForUsers: [
+      "DELETE /orgs/{org}/copilot/billing/selected_users"
+    ],
+    copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
+    copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
+    getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
+    getCopilotSeatDetailsForUser: [
+      "GET /orgs/{org}/members/{username}/copilot"
+    ],
+    listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"]
+  },
+  credentials: { revoke: ["POST /credentials/revoke"] },
+  dependabot: {
+    addSelectedRepoToOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    createOrUpdateOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
+    ],
+    createOrUpdateRepoSecret: [
+      "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
+    deleteRepoSecret: [
+      "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
+    getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
+    getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
+    getRepoPublicKey: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
+    ],
+    getRepoSecret: [
+      "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
+    ],
+    listAlertsForEnterprise: [
+      "GET /enterprises/{enterprise}/dependabot/alerts"
+    ],
+    listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
+    listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
+    listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
+    listSelectedReposForOrgSecret: [
+      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    removeSelectedRepoFromOrgSecret: [
+      "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
+    ],
+    repositoryAccessForOrg: [
+      "GET /organizations/{org}/dependabot/repository-access"
+    ],
+    setRepositoryAccessDefaultLevel: [
+      "PUT /organizations/{org}/dependabot/repository-access/default-level"
+    ],
+    setSelectedReposForOrgSecret: [
+      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
+    ],
+    updateRepositoryAccessForOrg: [
+      "PATCH /organizations/{org}/dependabot/repository-access"
+    ]
+  },
+  dependencyGraph: {
+    createRepositorySnapshot: [
+      "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
+    ],
+    diffRange: [
+      "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
+    ],
+    exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
+  },
+  emojis: { get: ["GET /emojis"] },
+  enterpriseTeamMemberships: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove"
+    ],
+    get: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ],
+    list: ["GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships"],
+    remove: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
+    ]
+  },
+  enterpriseTeamOrganizations: {
+    add: [
+      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    bulkAdd: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add"
+    ],
+    bulkRemove: [
+      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove"
+    ],
+    delete: [
+      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignment: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
+    ],
+    getAssignments: [
+      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations"
+    ]
+  },
+  enterpriseTeams: {
+    create: ["POST /enterprises/{enterprise}/teams"],
+    delete: ["DELETE /enterprises/{enterprise}/teams/{team_slug}"],
+    get: ["GET /enterprises/{enterprise}/teams/{team_slug}"],
+    list: ["GET /enterprises/{enterprise}/teams"],
+    update: ["PATCH /enterprises/{enterprise}/teams/{team_slug}"]
+  },
+  gists: {
+    checkIsStarred: ["GET /gists/{gist_id}/star"],
+    create: ["POST /gists"],
+    createComment: ["POST /gists/{gist_id}/comments"],
+    delete: ["DELETE /gists/{gist_id}"],
+    deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
+    fork: ["POST /gists/{gist_id}/forks"],
+    get: ["GET /gists/{gist_id}"],
+    getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
+    getRevision: ["GET /gists/{gist_id}/{sha}"],
+    list: ["GET /gists"],
+    listComments: ["GET /gists/{gist_id}/comments"],
+    listCommits: ["GET /gists/{gist_id}/commits"],
+    listForUser: ["GET /users/{username}/gists"],
+    listForks: ["GET /gists/{gist_id}/forks"],
+    listPublic: ["GET /gists/public"],
+    listStarred: ["GET /gists/starred"],
+    star: ["PUT /gists/{gist_id}/star"],
+    unstar: ["DELETE /gists/{gist_id}/star"],
+    update: ["PATCH /gists/{gist_id}"],
+    updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
+  },
+  git: {
+    createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
+    createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
+    createRef: ["POST /repos/{owner}/{repo}/git/refs"],
+    createTag: ["POST /repos/{owner}/{repo}/git/tags"],
+    createTree: ["POST /repos/{owner}/{repo}/git/trees"],
+    deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
+    getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
+    getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
+    getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
+    getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
+    getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
+    listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
+    updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
+  },
+  gitignore: {
+    getAllTemplates: ["GET /gitignore/templates"],
+    getTemplate: ["GET /gitignore/templates/{name}"]
+  },
+  hostedCompute: {
+    createNetworkConfigurationForOrg: [
+      "POST /orgs/{org}/settings/network-configurations"
+    ],
+    deleteNetworkConfigurationFromOrg: [
+      "DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkConfigurationForOrg: [
+      "GET /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ],
+    getNetworkSettingsForOrg: [
+      "GET /orgs/{org}/settings/network-settings/{network_settings_id}"
+    ],
+    listNetworkConfigurationsForOrg: [
+      "GET /orgs/{org}/settings/network-configurations"
+    ],
+    updateNetworkConfigurationForOrg: [
+      "PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}"
+    ]
+  },
+  interactions: {
+    getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
+    getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
+    getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
+    getRestrictionsForYourPublicRepos: [
+      "GET /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
+    ],
+    removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
+    removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
+    removeRestrictionsForRepo: [
+      "DELETE /repos/{owner}/{repo}/interaction-limits"
+    ],
+    removeRestrictionsForYourPublicRepos: [
+      "DELETE /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
+    ],
+    setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
+    setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
+    setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
+    setRestrictionsForYourPublicRepos: [
+      "PUT /user/interaction-limits",
+      {},
+      { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
+    ]
+  },
+  issues: {
+    addAssignees: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    addBlockedByDependency: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    addSubIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
+    checkUserCanBeAssignedToIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
+    ],
+    create: ["POST /repos/{owner}/{repo}/issues"],
+    createComment: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
+    ],
+    createLabel: ["POST /repos/{owner}/{repo}/labels"],
+    createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
+    deleteComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
+    ],
+    deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
+    deleteMilestone: [
+      "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ],
+    get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
+    getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
+    getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
+    getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
+    getParent: ["GET /repos/{owner}/{repo}/issues/{issue_number}/parent"],
+    list: ["GET /issues"],
+    listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
+    listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
+    listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
+    listDependenciesBlockedBy: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
+    ],
+    listDependenciesBlocking: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking"
+    ],
+    listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
+    listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
+    listEventsForTimeline: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
+    ],
+    listForAuthenticatedUser: ["GET /user/issues"],
+    listForOrg: ["GET /orgs/{org}/issues"],
+    listForRepo: ["GET /repos/{owner}/{repo}/issues"],
+    listLabelsForMilestone: [
+      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
+    ],
+    listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
+    listLabelsOnIssue: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
+    listSubIssues: [
+      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
+    ],
+    lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    removeAllLabels: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
+    ],
+    removeAssignees: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
+    ],
+    removeDependencyBlockedBy: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}"
+    ],
+    removeLabel: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
+    ],
+    removeSubIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
+    ],
+    reprioritizeSubIssue: [
+      "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
+    ],
+    setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
+    unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
+    update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
+    updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
+    updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
+    updateMilestone: [
+      "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
+    ]
+  },
+  licenses: {
+    get: ["GET /licenses/{license}"],
+    getAllCommonlyUsed: ["GET /licenses"],
+    getForRepo: ["GET /repos/{owner}/{repo}/license"]
+  },
+  markdown: {
+    render: ["POST /markdown"],
+    renderRaw: [
+      "POST /markdown/raw",
+      { headers: { "content-type": "text/plain; charset=utf-8" } }
+    ]
+  },
+  meta: {
+    get: ["GET /meta"],
+    getAllVersions: ["GET /versions"],
+    getOctocat: ["GET /octocat"],
+    getZen: ["GET /zen"],
+    root: ["GET /"]
+  },
+  migrations: {
+    deleteArchiveForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/archive"
+    ],
+    deleteArchiveForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    downloadArchiveForOrg: [
+      "GET /orgs/{org}/migrations/{migration_id}/archive"
+    ],
+    getArchiveForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/archive"
+    ],
+    getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
+    getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
+    listForAuthenticatedUser: ["GET /user/migrations"],
+    listForOrg: ["GET /orgs/{org}/migrations"],
+    listReposForAuthenticatedUser: [
+      "GET /user/migrations/{migration_id}/repositories"
+    ],
+    listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
+    listReposForUser: [
+      "GET /user/migrations/{migration_id}/repositories",
+      {},
+      { renamed: ["migrations", "listReposForAuthenticatedUser"] }
+    ],
+    startForAuthenticatedUser: ["POST /user/migrations"],
+    startForOrg: ["POST /orgs/{org}/migrations"],
+    unlockRepoForAuthenticatedUser: [
+      "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
+    ],
+    unlockRepoForOrg: [
+      "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
+    ]
+  },
+  oidc: {
+    getOidcCustomSubTemplateForOrg: [
+      "GET /orgs/{org}/actions/oidc/customization/sub"
+    ],
+    updateOidcCustomSubTemplateForOrg: [
+      "PUT /orgs/{org}/actions/oidc/customization/sub"
+    ]
+  },
+  orgs: {
+    addSecurityManagerTeam: [
+      "PUT /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
+      }
+    ],
+    assignTeamToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    assignUserToOrgRole: [
+      "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    blockUser: ["PUT /orgs/{org}/blocks/{username}"],
+    cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
+    checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
+    checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
+    checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
+    convertMemberToOutsideCollaborator: [
+      "PUT /orgs/{org}/outside_collaborators/{username}"
+    ],
+    createArtifactStorageRecord: [
+      "POST /orgs/{org}/artifacts/metadata/storage-record"
+    ],
+    createInvitation: ["POST /orgs/{org}/invitations"],
+    createIssueType: ["POST /orgs/{org}/issue-types"],
+    createWebhook: ["POST /orgs/{org}/hooks"],
+    customPropertiesForOrgsCreateOrUpdateOrganizationValues: [
+      "PATCH /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForOrgsGetOrganizationValues: [
+      "GET /organizations/{org}/org-properties/values"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinition: [
+      "PUT /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationDefinitions: [
+      "PATCH /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposCreateOrUpdateOrganizationValues: [
+      "PATCH /orgs/{org}/properties/values"
+    ],
+    customPropertiesForReposDeleteOrganizationDefinition: [
+      "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinition: [
+      "GET /orgs/{org}/properties/schema/{custom_property_name}"
+    ],
+    customPropertiesForReposGetOrganizationDefinitions: [
+      "GET /orgs/{org}/properties/schema"
+    ],
+    customPropertiesForReposGetOrganizationValues: [
+      "GET /orgs/{org}/properties/values"
+    ],
+    delete: ["DELETE /orgs/{org}"],
+    deleteAttestationsBulk: ["POST /orgs/{org}/attestations/delete-request"],
+    deleteAttestationsById: [
+      "DELETE /orgs/{org}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /orgs/{org}/attestations/digest/{subject_digest}"
+    ],
+    deleteIssueType: ["DELETE /orgs/{org}/issue-types/{issue_type_id}"],
+    deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
+    disableSelectedRepositoryImmutableReleasesOrganization: [
+      "DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    enableSelectedRepositoryImmutableReleasesOrganization: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
+    ],
+    get: ["GET /orgs/{org}"],
+    getImmutableReleasesSettings: [
+      "GET /orgs/{org}/settings/immutable-releases"
+    ],
+    getImmutableReleasesSettingsRepositories: [
+      "GET /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
+    getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
+    getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
+    getOrgRulesetHistory: ["GET /orgs/{org}/rulesets/{ruleset_id}/history"],
+    getOrgRulesetVersion: [
+      "GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
+    getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
+    getWebhookDelivery: [
+      "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    list: ["GET /organizations"],
+    listAppInstallations: ["GET /orgs/{org}/installations"],
+    listArtifactStorageRecords: [
+      "GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records"
+    ],
+    listAttestationRepositories: ["GET /orgs/{org}/attestations/repositories"],
+    listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /orgs/{org}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedUsers: ["GET /orgs/{org}/blocks"],
+    listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
+    listForAuthenticatedUser: ["GET /user/orgs"],
+    listForUser: ["GET /users/{username}/orgs"],
+    listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
+    listIssueTypes: ["GET /orgs/{org}/issue-types"],
+    listMembers: ["GET /orgs/{org}/members"],
+    listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
+    listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
+    listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
+    listOrgRoles: ["GET /orgs/{org}/organization-roles"],
+    listOrganizationFineGrainedPermissions: [
+      "GET /orgs/{org}/organization-fine-grained-permissions"
+    ],
+    listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
+    listPatGrantRepositories: [
+      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
+    ],
+    listPatGrantRequestRepositories: [
+      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
+    ],
+    listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
+    listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
+    listPendingInvitations: ["GET /orgs/{org}/invitations"],
+    listPublicMembers: ["GET /orgs/{org}/public_members"],
+    listSecurityManagerTeams: [
+      "GET /orgs/{org}/security-managers",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
+      }
+    ],
+    listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
+    listWebhooks: ["GET /orgs/{org}/hooks"],
+    pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeMember: ["DELETE /orgs/{org}/members/{username}"],
+    removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
+    removeOutsideCollaborator: [
+      "DELETE /orgs/{org}/outside_collaborators/{username}"
+    ],
+    removePublicMembershipForAuthenticatedUser: [
+      "DELETE /orgs/{org}/public_members/{username}"
+    ],
+    removeSecurityManagerTeam: [
+      "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
+      {},
+      {
+        deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
+      }
+    ],
+    reviewPatGrantRequest: [
+      "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
+    ],
+    reviewPatGrantRequestsInBulk: [
+      "POST /orgs/{org}/personal-access-token-requests"
+    ],
+    revokeAllOrgRolesTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
+    ],
+    revokeAllOrgRolesUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}"
+    ],
+    revokeOrgRoleTeam: [
+      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
+    ],
+    revokeOrgRoleUser: [
+      "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
+    ],
+    setImmutableReleasesSettings: [
+      "PUT /orgs/{org}/settings/immutable-releases"
+    ],
+    setImmutableReleasesSettingsRepositories: [
+      "PUT /orgs/{org}/settings/immutable-releases/repositories"
+    ],
+    setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
+    setPublicMembershipForAuthenticatedUser: [
+      "PUT /orgs/{org}/public_members/{username}"
+    ],
+    unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
+    update: ["PATCH /orgs/{org}"],
+    updateIssueType: ["PUT /orgs/{org}/issue-types/{issue_type_id}"],
+    updateMembershipForAuthenticatedUser: [
+      "PATCH /user/memberships/orgs/{org}"
+    ],
+    updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
+    updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
+    updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
+    updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
+  },
+  packages: {
+    deletePackageForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    deletePackageVersionForAuthenticatedUser: [
+      "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForOrg: [
+      "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    deletePackageVersionForUser: [
+      "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getAllPackageVersionsForAPackageOwnedByAnOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+      {},
+      { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
+    ],
+    getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions",
+      {},
+      {
+        renamed: [
+          "packages",
+          "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
+        ]
+      }
+    ],
+    getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByOrg: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
+    ],
+    getAllPackageVersionsForPackageOwnedByUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions"
+    ],
+    getPackageForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}"
+    ],
+    getPackageForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}"
+    ],
+    getPackageForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}"
+    ],
+    getPackageVersionForAuthenticatedUser: [
+      "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForOrganization: [
+      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    getPackageVersionForUser: [
+      "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
+    ],
+    listDockerMigrationConflictingPackagesForAuthenticatedUser: [
+      "GET /user/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForOrganization: [
+      "GET /orgs/{org}/docker/conflicts"
+    ],
+    listDockerMigrationConflictingPackagesForUser: [
+      "GET /users/{username}/docker/conflicts"
+    ],
+    listPackagesForAuthenticatedUser: ["GET /user/packages"],
+    listPackagesForOrganization: ["GET /orgs/{org}/packages"],
+    listPackagesForUser: ["GET /users/{username}/packages"],
+    restorePackageForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
+    ],
+    restorePackageVersionForAuthenticatedUser: [
+      "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForOrg: [
+      "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ],
+    restorePackageVersionForUser: [
+      "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
+    ]
+  },
+  privateRegistries: {
+    createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
+    deleteOrgPrivateRegistry: [
+      "DELETE /orgs/{org}/private-registries/{secret_name}"
+    ],
+    getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
+    getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
+    listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
+    updateOrgPrivateRegistry: [
+      "PATCH /orgs/{org}/private-registries/{secret_name}"
+    ]
+  },
+  projects: {
+    addItemForOrg: ["POST /orgs/{org}/projectsV2/{project_number}/items"],
+    addItemForUser: [
+      "POST /users/{username}/projectsV2/{project_number}/items"
+    ],
+    deleteItemForOrg: [
+      "DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    deleteItemForUser: [
+      "DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    getFieldForOrg: [
+      "GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getFieldForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields/{field_id}"
+    ],
+    getForOrg: ["GET /orgs/{org}/projectsV2/{project_number}"],
+    getForUser: ["GET /users/{username}/projectsV2/{project_number}"],
+    getOrgItem: ["GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}"],
+    getUserItem: [
+      "GET /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    listFieldsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/fields"],
+    listFieldsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/fields"
+    ],
+    listForOrg: ["GET /orgs/{org}/projectsV2"],
+    listForUser: ["GET /users/{username}/projectsV2"],
+    listItemsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/items"],
+    listItemsForUser: [
+      "GET /users/{username}/projectsV2/{project_number}/items"
+    ],
+    updateItemForOrg: [
+      "PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
+    ],
+    updateItemForUser: [
+      "PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}"
+    ]
+  },
+  pulls: {
+    checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    create: ["POST /repos/{owner}/{repo}/pulls"],
+    createReplyForReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
+    ],
+    createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    createReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    deletePendingReview: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    deleteReviewComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ],
+    dismissReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
+    ],
+    get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
+    getReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
+    list: ["GET /repos/{owner}/{repo}/pulls"],
+    listCommentsForReview: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
+    listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
+    listRequestedReviewers: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    listReviewComments: [
+      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
+    ],
+    listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
+    listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
+    merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
+    removeRequestedReviewers: [
+      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    requestReviewers: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+    ],
+    submitReview: [
+      "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
+    ],
+    update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
+    updateBranch: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
+    ],
+    updateReview: [
+      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
+    ],
+    updateReviewComment: [
+      "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
+    ]
+  },
+  rateLimit: { get: ["GET /rate_limit"] },
+  reactions: {
+    createForCommitComment: [
+      "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    createForIssue: [
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
+    ],
+    createForIssueComment: [
+      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    createForPullRequestReviewComment: [
+      "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    createForRelease: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    createForTeamDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    createForTeamDiscussionInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ],
+    deleteForCommitComment: [
+      "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForIssue: [
+      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
+    ],
+    deleteForIssueComment: [
+      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForPullRequestComment: [
+      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
+    ],
+    deleteForRelease: [
+      "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussion: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
+    ],
+    deleteForTeamDiscussionComment: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
+    ],
+    listForCommitComment: [
+      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
+    ],
+    listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
+    listForIssueComment: [
+      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+    ],
+    listForPullRequestReviewComment: [
+      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
+    ],
+    listForRelease: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
+    ],
+    listForTeamDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
+    ],
+    listForTeamDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
+    ]
+  },
+  repos: {
+    acceptInvitation: [
+      "PATCH /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
+    ],
+    acceptInvitationForAuthenticatedUser: [
+      "PATCH /user/repository_invitations/{invitation_id}"
+    ],
+    addAppAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
+    addStatusCheckContexts: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    addTeamAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    addUserAccessRestrictions: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    cancelPagesDeployment: [
+      "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
+    ],
+    checkAutomatedSecurityFixes: [
+      "GET /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
+    checkImmutableReleases: ["GET /repos/{owner}/{repo}/immutable-releases"],
+    checkPrivateVulnerabilityReporting: [
+      "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    checkVulnerabilityAlerts: [
+      "GET /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
+    compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
+    compareCommitsWithBasehead: [
+      "GET /repos/{owner}/{repo}/compare/{basehead}"
+    ],
+    createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
+    createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
+    createCommitComment: [
+      "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    createCommitSignatureProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
+    createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
+    createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
+    createDeploymentBranchPolicy: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    createDeploymentProtectionRule: [
+      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    createDeploymentStatus: [
+      "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
+    createForAuthenticatedUser: ["POST /user/repos"],
+    createFork: ["POST /repos/{owner}/{repo}/forks"],
+    createInOrg: ["POST /orgs/{org}/repos"],
+    createOrUpdateEnvironment: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
+    createOrgRuleset: ["POST /orgs/{org}/rulesets"],
+    createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
+    createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
+    createRelease: ["POST /repos/{owner}/{repo}/releases"],
+    createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
+    createUsingTemplate: [
+      "POST /repos/{template_owner}/{template_repo}/generate"
+    ],
+    createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
+    customPropertiesForReposCreateOrUpdateRepositoryValues: [
+      "PATCH /repos/{owner}/{repo}/properties/values"
+    ],
+    customPropertiesForReposGetRepositoryValues: [
+      "GET /repos/{owner}/{repo}/properties/values"
+    ],
+    declineInvitation: [
+      "DELETE /user/repository_invitations/{invitation_id}",
+      {},
+      { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
+    ],
+    declineInvitationForAuthenticatedUser: [
+      "DELETE /user/repository_invitations/{invitation_id}"
+    ],
+    delete: ["DELETE /repos/{owner}/{repo}"],
+    deleteAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    deleteAdminBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    deleteAnEnvironment: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    deleteBranchProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
+    deleteCommitSignatureProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
+    deleteDeployment: [
+      "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
+    ],
+    deleteDeploymentBranchPolicy: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
+    deleteInvitation: [
+      "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
+    deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
+    deletePullRequestReviewProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
+    deleteReleaseAsset: [
+      "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
+    disableAutomatedSecurityFixes: [
+      "DELETE /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    disableDeploymentProtectionRule: [
+      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    disableImmutableReleases: [
+      "DELETE /repos/{owner}/{repo}/immutable-releases"
+    ],
+    disablePrivateVulnerabilityReporting: [
+      "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    disableVulnerabilityAlerts: [
+      "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    downloadArchive: [
+      "GET /repos/{owner}/{repo}/zipball/{ref}",
+      {},
+      { renamed: ["repos", "downloadZipballArchive"] }
+    ],
+    downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
+    downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
+    enableAutomatedSecurityFixes: [
+      "PUT /repos/{owner}/{repo}/automated-security-fixes"
+    ],
+    enableImmutableReleases: ["PUT /repos/{owner}/{repo}/immutable-releases"],
+    enablePrivateVulnerabilityReporting: [
+      "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
+    ],
+    enableVulnerabilityAlerts: [
+      "PUT /repos/{owner}/{repo}/vulnerability-alerts"
+    ],
+    generateReleaseNotes: [
+      "POST /repos/{owner}/{repo}/releases/generate-notes"
+    ],
+    get: ["GET /repos/{owner}/{repo}"],
+    getAccessRestrictions: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
+    ],
+    getAdminBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    getAllDeploymentProtectionRules: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
+    ],
+    getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
+    getAllStatusCheckContexts: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
+    ],
+    getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
+    getAppsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
+    ],
+    getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
+    getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
+    getBranchProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
+    getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
+    getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
+    getCollaboratorPermissionLevel: [
+      "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
+    ],
+    getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
+    getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
+    getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
+    getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
+    getCommitSignatureProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
+    ],
+    getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
+    getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
+    getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
+    getCustomDeploymentProtectionRule: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
+    ],
+    getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
+    getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
+    getDeploymentBranchPolicy: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    getDeploymentStatus: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
+    ],
+    getEnvironment: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}"
+    ],
+    getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
+    getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
+    getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
+    getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
+    getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
+    getOrgRulesets: ["GET /orgs/{org}/rulesets"],
+    getPages: ["GET /repos/{owner}/{repo}/pages"],
+    getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
+    getPagesDeployment: [
+      "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
+    ],
+    getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
+    getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
+    getPullRequestReviewProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
+    getReadme: ["GET /repos/{owner}/{repo}/readme"],
+    getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
+    getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
+    getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
+    getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
+    getRepoRuleSuite: [
+      "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
+    ],
+    getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
+    getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    getRepoRulesetHistory: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history"
+    ],
+    getRepoRulesetVersion: [
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}"
+    ],
+    getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
+    getStatusChecksProtection: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    getTeamsWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
+    ],
+    getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
+    getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
+    getUsersWithAccessToProtectedBranch: [
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
+    ],
+    getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
+    getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
+    getWebhookConfigForRepo: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    getWebhookDelivery: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
+    ],
+    listActivities: ["GET /repos/{owner}/{repo}/activity"],
+    listAttestations: [
+      "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
+    ],
+    listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
+    listBranches: ["GET /repos/{owner}/{repo}/branches"],
+    listBranchesForHeadCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
+    ],
+    listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
+    listCommentsForCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
+    ],
+    listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
+    listCommitStatusesForRef: [
+      "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
+    ],
+    listCommits: ["GET /repos/{owner}/{repo}/commits"],
+    listContributors: ["GET /repos/{owner}/{repo}/contributors"],
+    listCustomDeploymentRuleIntegrations: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
+    ],
+    listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
+    listDeploymentBranchPolicies: [
+      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
+    ],
+    listDeploymentStatuses: [
+      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
+    ],
+    listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
+    listForAuthenticatedUser: ["GET /user/repos"],
+    listForOrg: ["GET /orgs/{org}/repos"],
+    listForUser: ["GET /users/{username}/repos"],
+    listForks: ["GET /repos/{owner}/{repo}/forks"],
+    listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
+    listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
+    listLanguages: ["GET /repos/{owner}/{repo}/languages"],
+    listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
+    listPublic: ["GET /repositories"],
+    listPullRequestsAssociatedWithCommit: [
+      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
+    ],
+    listReleaseAssets: [
+      "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
+    ],
+    listReleases: ["GET /repos/{owner}/{repo}/releases"],
+    listTags: ["GET /repos/{owner}/{repo}/tags"],
+    listTeams: ["GET /repos/{owner}/{repo}/teams"],
+    listWebhookDeliveries: [
+      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
+    ],
+    listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
+    merge: ["POST /repos/{owner}/{repo}/merges"],
+    mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
+    pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
+    redeliverWebhookDelivery: [
+      "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
+    ],
+    removeAppAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    removeCollaborator: [
+      "DELETE /repos/{owner}/{repo}/collaborators/{username}"
+    ],
+    removeStatusCheckContexts: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    removeStatusCheckProtection: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    removeTeamAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    removeUserAccessRestrictions: [
+      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
+    replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
+    requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
+    setAdminBranchProtection: [
+      "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
+    ],
+    setAppAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
+      {},
+      { mapToData: "apps" }
+    ],
+    setStatusCheckContexts: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
+      {},
+      { mapToData: "contexts" }
+    ],
+    setTeamAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
+      {},
+      { mapToData: "teams" }
+    ],
+    setUserAccessRestrictions: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
+      {},
+      { mapToData: "users" }
+    ],
+    testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
+    transfer: ["POST /repos/{owner}/{repo}/transfer"],
+    update: ["PATCH /repos/{owner}/{repo}"],
+    updateBranchProtection: [
+      "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
+    ],
+    updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
+    updateDeploymentBranchPolicy: [
+      "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
+    ],
+    updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
+    updateInvitation: [
+      "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
+    ],
+    updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
+    updatePullRequestReviewProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
+    ],
+    updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
+    updateReleaseAsset: [
+      "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
+    ],
+    updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
+    updateStatusCheckPotection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
+      {},
+      { renamed: ["repos", "updateStatusCheckProtection"] }
+    ],
+    updateStatusCheckProtection: [
+      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
+    ],
+    updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
+    updateWebhookConfigForRepo: [
+      "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
+    ],
+    uploadReleaseAsset: [
+      "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
+      { baseUrl: "https://uploads.github.com" }
+    ]
+  },
+  search: {
+    code: ["GET /search/code"],
+    commits: ["GET /search/commits"],
+    issuesAndPullRequests: ["GET /search/issues"],
+    labels: ["GET /search/labels"],
+    repos: ["GET /search/repositories"],
+    topics: ["GET /search/topics"],
+    users: ["GET /search/users"]
+  },
+  secretScanning: {
+    createPushProtectionBypass: [
+      "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
+    ],
+    getAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
+    listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
+    listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
+    listLocationsForAlert: [
+      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
+    ],
+    listOrgPatternConfigs: [
+      "GET /orgs/{org}/secret-scanning/pattern-configurations"
+    ],
+    updateAlert: [
+      "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
+    ],
+    updateOrgPatternConfigs: [
+      "PATCH /orgs/{org}/secret-scanning/pattern-configurations"
+    ]
+  },
+  securityAdvisories: {
+    createFork: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
+    ],
+    createPrivateVulnerabilityReport: [
+      "POST /repos/{owner}/{repo}/security-advisories/reports"
+    ],
+    createRepositoryAdvisory: [
+      "POST /repos/{owner}/{repo}/security-advisories"
+    ],
+    createRepositoryAdvisoryCveRequest: [
+      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
+    ],
+    getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
+    getRepositoryAdvisory: [
+      "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ],
+    listGlobalAdvisories: ["GET /advisories"],
+    listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
+    listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
+    updateRepositoryAdvisory: [
+      "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
+    ]
+  },
+  teams: {
+    addOrUpdateMembershipForUserInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    addOrUpdateRepoPermissionsInOrg: [
+      "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    checkPermissionsForRepoInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    create: ["POST /orgs/{org}/teams"],
+    createDiscussionCommentInOrg: [
+      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
+    deleteDiscussionCommentInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    deleteDiscussionInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
+    getByName: ["GET /orgs/{org}/teams/{team_slug}"],
+    getDiscussionCommentInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    getDiscussionInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    getMembershipForUserInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    list: ["GET /orgs/{org}/teams"],
+    listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
+    listDiscussionCommentsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
+    ],
+    listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
+    listForAuthenticatedUser: ["GET /user/teams"],
+    listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
+    listPendingInvitationsInOrg: [
+      "GET /orgs/{org}/teams/{team_slug}/invitations"
+    ],
+    listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
+    removeMembershipForUserInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
+    ],
+    removeRepoInOrg: [
+      "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
+    ],
+    updateDiscussionCommentInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
+    ],
+    updateDiscussionInOrg: [
+      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
+    ],
+    updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
+  },
+  users: {
+    addEmailForAuthenticated: [
+      "POST /user/emails",
+      {},
+      { renamed: ["users", "addEmailForAuthenticatedUser"] }
+    ],
+    addEmailForAuthenticatedUser: ["POST /user/emails"],
+    addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
+    block: ["PUT /user/blocks/{username}"],
+    checkBlocked: ["GET /user/blocks/{username}"],
+    checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
+    checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
+    createGpgKeyForAuthenticated: [
+      "POST /user/gpg_keys",
+      {},
+      { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
+    ],
+    createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
+    createPublicSshKeyForAuthenticated: [
+      "POST /user/keys",
+      {},
+      { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
+    ],
+    createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
+    createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
+    deleteAttestationsBulk: [
+      "POST /users/{username}/attestations/delete-request"
+    ],
+    deleteAttestationsById: [
+      "DELETE /users/{username}/attestations/{attestation_id}"
+    ],
+    deleteAttestationsBySubjectDigest: [
+      "DELETE /users/{username}/attestations/digest/{subject_digest}"
+    ],
+    deleteEmailForAuthenticated: [
+      "DELETE /user/emails",
+      {},
+      { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
+    ],
+    deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
+    deleteGpgKeyForAuthenticated: [
+      "DELETE /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
+    ],
+    deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
+    deletePublicSshKeyForAuthenticated: [
+      "DELETE /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
+    ],
+    deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
+    deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
+    deleteSshSigningKeyForAuthenticatedUser: [
+      "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    follow: ["PUT /user/following/{username}"],
+    getAuthenticated: ["GET /user"],
+    getById: ["GET /user/{account_id}"],
+    getByUsername: ["GET /users/{username}"],
+    getContextForUser: ["GET /users/{username}/hovercard"],
+    getGpgKeyForAuthenticated: [
+      "GET /user/gpg_keys/{gpg_key_id}",
+      {},
+      { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
+    ],
+    getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
+    getPublicSshKeyForAuthenticated: [
+      "GET /user/keys/{key_id}",
+      {},
+      { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
+    ],
+    getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
+    getSshSigningKeyForAuthenticatedUser: [
+      "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
+    ],
+    list: ["GET /users"],
+    listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
+    listAttestationsBulk: [
+      "POST /users/{username}/attestations/bulk-list{?per_page,before,after}"
+    ],
+    listBlockedByAuthenticated: [
+      "GET /user/blocks",
+      {},
+      { renamed: ["users", "listBlockedByAuthenticatedUser"] }
+    ],
+    listBlockedByAuthenticatedUser: ["GET /user/blocks"],
+    listEmailsForAuthenticated: [
+      "GET /user/emails",
+      {},
+      { renamed: ["users", "listEmailsForAuthenticatedUser"] }
+    ],
+    listEmailsForAuthenticatedUser: ["GET /user/emails"],
+    listFollowedByAuthenticated: [
+      "GET /user/following",
+      {},
+      { renamed: ["users", "listFollowedByAuthenticatedUser"] }
+    ],
+    listFollowedByAuthenticatedUser: ["GET /user/following"],
+    listFollowersForAuthenticatedUser: ["GET /user/followers"],
+    listFollowersForUser: ["GET /users/{username}/followers"],
+    listFollowingForUser: ["GET /users/{username}/following"],
+    listGpgKeysForAuthenticated: [
+      "GET /user/gpg_keys",
+      {},
+      { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
+    ],
+    listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
+    listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
+    listPublicEmailsForAuthenticated: [
+      "GET /user/public_emails",
+      {},
+      { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
+    ],
+    listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
+    listPublicKeysForUser: ["GET /users/{username}/keys"],
+    listPublicSshKeysForAuthenticated: [
+      "GET /user/keys",
+      {},
+      { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
+    ],
+    listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
+    listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
+    listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
+    listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
+    listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
+    setPrimaryEmailVisibilityForAuthenticated: [
+      "PATCH /user/email/visibility",
+      {},
+      { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
+    ],
+    setPrimaryEmailVisibilityForAuthenticatedUser: [
+      "PATCH /user/email/visibility"
+    ],
+    unblock: ["DELETE /user/blocks/{username}"],
+    unfollow: ["DELETE /user/following/{username}"],
+    updateAuthenticated: ["PATCH /user"]
+  }
+};
+var endpoints_default = Endpoints;
+
+//# sourceMappingURL=endpoints.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+
+const endpointMethodsMap = /* @__PURE__ */ new Map();
+for (const [scope, endpoints] of Object.entries(endpoints_default)) {
+  for (const [methodName, endpoint] of Object.entries(endpoints)) {
+    const [route, defaults, decorations] = endpoint;
+    const [method, url] = route.split(/ /);
+    const endpointDefaults = Object.assign(
+      {
+        method,
+        url
+      },
+      defaults
+    );
+    if (!endpointMethodsMap.has(scope)) {
+      endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
+    }
+    endpointMethodsMap.get(scope).set(methodName, {
+      scope,
+      methodName,
+      endpointDefaults,
+      decorations
+    });
+  }
+}
+const handler = {
+  has({ scope }, methodName) {
+    return endpointMethodsMap.get(scope).has(methodName);
+  },
+  getOwnPropertyDescriptor(target, methodName) {
+    return {
+      value: this.get(target, methodName),
+      // ensures method is in the cache
+      configurable: true,
+      writable: true,
+      enumerable: true
+    };
+  },
+  defineProperty(target, methodName, descriptor) {
+    Object.defineProperty(target.cache, methodName, descriptor);
+    return true;
+  },
+  deleteProperty(target, methodName) {
+    delete target.cache[methodName];
+    return true;
+  },
+  ownKeys({ scope }) {
+    return [...endpointMethodsMap.get(scope).keys()];
+  },
+  set(target, methodName, value) {
+    return target.cache[methodName] = value;
+  },
+  get({ octokit, scope, cache }, methodName) {
+    if (cache[methodName]) {
+      return cache[methodName];
+    }
+    const method = endpointMethodsMap.get(scope).get(methodName);
+    if (!method) {
+      return void 0;
+    }
+    const { endpointDefaults, decorations } = method;
+    if (decorations) {
+      cache[methodName] = decorate(
+        octokit,
+        scope,
+        methodName,
+        endpointDefaults,
+        decorations
+      );
+    } else {
+      cache[methodName] = octokit.request.defaults(endpointDefaults);
+    }
+    return cache[methodName];
+  }
+};
+function endpointsToMethods(octokit) {
+  const newMethods = {};
+  for (const scope of endpointMethodsMap.keys()) {
+    newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler);
+  }
+  return newMethods;
+}
+function decorate(octokit, scope, methodName, defaults, decorations) {
+  const requestWithDefaults = octokit.request.defaults(defaults);
+  function withDecorations(...args) {
+    let options = requestWithDefaults.endpoint.merge(...args);
+    if (decorations.mapToData) {
+      options = Object.assign({}, options, {
+        data: options[decorations.mapToData],
+        [decorations.mapToData]: void 0
+      });
+      return requestWithDefaults(options);
+    }
+    if (decorations.renamed) {
+      const [newScope, newMethodName] = decorations.renamed;
+      octokit.log.warn(
+        `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
+      );
+    }
+    if (decorations.deprecated) {
+      octokit.log.warn(decorations.deprecated);
+    }
+    if (decorations.renamedParameters) {
+      const options2 = requestWithDefaults.endpoint.merge(...args);
+      for (const [name, alias] of Object.entries(
+        decorations.renamedParameters
+      )) {
+        if (name in options2) {
+          octokit.log.warn(
+            `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
+          );
+          if (!(alias in options2)) {
+            options2[alias] = options2[name];
+          }
+          delete options2[name];
+        }
+      }
+      return requestWithDefaults(options2);
+    }
+    return requestWithDefaults(...args);
+  }
+  return Object.assign(withDecorations, requestWithDefaults);
+}
+
+//# sourceMappingURL=endpoints-to-methods.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+
+
+function restEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    rest: api
+  };
+}
+restEndpointMethods.VERSION = dist_src_version_VERSION;
+function legacyRestEndpointMethods(octokit) {
+  const api = endpointsToMethods(octokit);
+  return {
+    ...api,
+    rest: api
+  };
+}
+legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
+
+//# sourceMappingURL=index.js.map
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+// pkg/dist-src/version.js
+var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/normalize-paginated-list-response.js
+function normalizePaginatedListResponse(response) {
+  if (!response.data) {
+    return {
+      ...response,
+      data: []
+    };
+  }
+  const responseNeedsNormalization = ("total_count" in response.data || "total_commits" in response.data) && !("url" in response.data);
+  if (!responseNeedsNormalization) return response;
+  const incompleteResults = response.data.incomplete_results;
+  const repositorySelection = response.data.repository_selection;
+  const totalCount = response.data.total_count;
+  const totalCommits = response.data.total_commits;
+  delete response.data.incomplete_results;
+  delete response.data.repository_selection;
+  delete response.data.total_count;
+  delete response.data.total_commits;
+  const namespaceKey = Object.keys(response.data)[0];
+  const data = response.data[namespaceKey];
+  response.data = data;
+  if (typeof incompleteResults !== "undefined") {
+    response.data.incomplete_results = incompleteResults;
+  }
+  if (typeof repositorySelection !== "undefined") {
+    response.data.repository_selection = repositorySelection;
+  }
+  response.data.total_count = totalCount;
+  response.data.total_commits = totalCommits;
+  return response;
+}
+
+// pkg/dist-src/iterator.js
+function iterator(octokit, route, parameters) {
+  const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
+  const requestMethod = typeof route === "function" ? route : octokit.request;
+  const method = options.method;
+  const headers = options.headers;
+  let url = options.url;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      async next() {
+        if (!url) return { done: true };
+        try {
+          const response = await requestMethod({ method, url, headers });
+          const normalizedResponse = normalizePaginatedListResponse(response);
+          url = ((normalizedResponse.headers.link || "").match(
+            /<([^<>]+)>;\s*rel="next"/
+          ) || [])[1];
+          if (!url && "total_commits" in normalizedResponse.data) {
+            const parsedUrl = new URL(normalizedResponse.url);
+            const params = parsedUrl.searchParams;
+            const page = parseInt(params.get("page") || "1", 10);
+            const per_page = parseInt(params.get("per_page") || "250", 10);
+            if (page * per_page < normalizedResponse.data.total_commits) {
+              params.set("page", String(page + 1));
+              url = parsedUrl.toString();
+            }
+          }
+          return { value: normalizedResponse };
+        } catch (error) {
+          if (error.status !== 409) throw error;
+          url = "";
+          return {
+            value: {
+              status: 200,
+              headers: {},
+              data: []
+            }
+          };
+        }
+      }
+    })
+  };
+}
+
+// pkg/dist-src/paginate.js
+function paginate(octokit, route, parameters, mapFn) {
+  if (typeof parameters === "function") {
+    mapFn = parameters;
+    parameters = void 0;
+  }
+  return gather(
+    octokit,
+    [],
+    iterator(octokit, route, parameters)[Symbol.asyncIterator](),
+    mapFn
+  );
+}
+function gather(octokit, results, iterator2, mapFn) {
+  return iterator2.next().then((result) => {
+    if (result.done) {
+      return results;
+    }
+    let earlyExit = false;
+    function done() {
+      earlyExit = true;
+    }
+    results = results.concat(
+      mapFn ? mapFn(result.value, done) : result.value.data
+    );
+    if (earlyExit) {
+      return results;
+    }
+    return gather(octokit, results, iterator2, mapFn);
+  });
+}
+
+// pkg/dist-src/compose-paginate.js
+var composePaginateRest = Object.assign(paginate, {
+  iterator
+});
+
+// pkg/dist-src/generated/paginating-endpoints.js
+var paginatingEndpoints = (/* unused pure expression or super */ null && ([
+  "GET /advisories",
+  "GET /app/hook/deliveries",
+  "GET /app/installation-requests",
+  "GET /app/installations",
+  "GET /assignments/{assignment_id}/accepted_assignments",
+  "GET /classrooms",
+  "GET /classrooms/{classroom_id}/assignments",
+  "GET /enterprises/{enterprise}/code-security/configurations",
+  "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories",
+  "GET /enterprises/{enterprise}/dependabot/alerts",
+  "GET /enterprises/{enterprise}/teams",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships",
+  "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations",
+  "GET /events",
+  "GET /gists",
+  "GET /gists/public",
+  "GET /gists/starred",
+  "GET /gists/{gist_id}/comments",
+  "GET /gists/{gist_id}/commits",
+  "GET /gists/{gist_id}/forks",
+  "GET /installation/repositories",
+  "GET /issues",
+  "GET /licenses",
+  "GET /marketplace_listing/plans",
+  "GET /marketplace_listing/plans/{plan_id}/accounts",
+  "GET /marketplace_listing/stubbed/plans",
+  "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts",
+  "GET /networks/{owner}/{repo}/events",
+  "GET /notifications",
+  "GET /organizations",
+  "GET /organizations/{org}/dependabot/repository-access",
+  "GET /orgs/{org}/actions/cache/usage-by-repository",
+  "GET /orgs/{org}/actions/hosted-runners",
+  "GET /orgs/{org}/actions/permissions/repositories",
+  "GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories",
+  "GET /orgs/{org}/actions/runner-groups",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories",
+  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners",
+  "GET /orgs/{org}/actions/runners",
+  "GET /orgs/{org}/actions/secrets",
+  "GET /orgs/{org}/actions/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/actions/variables",
+  "GET /orgs/{org}/actions/variables/{name}/repositories",
+  "GET /orgs/{org}/attestations/repositories",
+  "GET /orgs/{org}/attestations/{subject_digest}",
+  "GET /orgs/{org}/blocks",
+  "GET /orgs/{org}/campaigns",
+  "GET /orgs/{org}/code-scanning/alerts",
+  "GET /orgs/{org}/code-security/configurations",
+  "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories",
+  "GET /orgs/{org}/codespaces",
+  "GET /orgs/{org}/codespaces/secrets",
+  "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/copilot/billing/seats",
+  "GET /orgs/{org}/copilot/metrics",
+  "GET /orgs/{org}/dependabot/alerts",
+  "GET /orgs/{org}/dependabot/secrets",
+  "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories",
+  "GET /orgs/{org}/events",
+  "GET /orgs/{org}/failed_invitations",
+  "GET /orgs/{org}/hooks",
+  "GET /orgs/{org}/hooks/{hook_id}/deliveries",
+  "GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}",
+  "GET /orgs/{org}/insights/api/subject-stats",
+  "GET /orgs/{org}/insights/api/user-stats/{user_id}",
+  "GET /orgs/{org}/installations",
+  "GET /orgs/{org}/invitations",
+  "GET /orgs/{org}/invitations/{invitation_id}/teams",
+  "GET /orgs/{org}/issues",
+  "GET /orgs/{org}/members",
+  "GET /orgs/{org}/members/{username}/codespaces",
+  "GET /orgs/{org}/migrations",
+  "GET /orgs/{org}/migrations/{migration_id}/repositories",
+  "GET /orgs/{org}/organization-roles/{role_id}/teams",
+  "GET /orgs/{org}/organization-roles/{role_id}/users",
+  "GET /orgs/{org}/outside_collaborators",
+  "GET /orgs/{org}/packages",
+  "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
+  "GET /orgs/{org}/personal-access-token-requests",
+  "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories",
+  "GET /orgs/{org}/personal-access-tokens",
+  "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories",
+  "GET /orgs/{org}/private-registries",
+  "GET /orgs/{org}/projects",
+  "GET /orgs/{org}/projectsV2",
+  "GET /orgs/{org}/projectsV2/{project_number}/fields",
+  "GET /orgs/{org}/projectsV2/{project_number}/items",
+  "GET /orgs/{org}/properties/values",
+  "GET /orgs/{org}/public_members",
+  "GET /orgs/{org}/repos",
+  "GET /orgs/{org}/rulesets",
+  "GET /orgs/{org}/rulesets/rule-suites",
+  "GET /orgs/{org}/rulesets/{ruleset_id}/history",
+  "GET /orgs/{org}/secret-scanning/alerts",
+  "GET /orgs/{org}/security-advisories",
+  "GET /orgs/{org}/settings/immutable-releases/repositories",
+  "GET /orgs/{org}/settings/network-configurations",
+  "GET /orgs/{org}/team/{team_slug}/copilot/metrics",
+  "GET /orgs/{org}/teams",
+  "GET /orgs/{org}/teams/{team_slug}/discussions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions",
+  "GET /orgs/{org}/teams/{team_slug}/invitations",
+  "GET /orgs/{org}/teams/{team_slug}/members",
+  "GET /orgs/{org}/teams/{team_slug}/projects",
+  "GET /orgs/{org}/teams/{team_slug}/repos",
+  "GET /orgs/{org}/teams/{team_slug}/teams",
+  "GET /projects/{project_id}/collaborators",
+  "GET /repos/{owner}/{repo}/actions/artifacts",
+  "GET /repos/{owner}/{repo}/actions/caches",
+  "GET /repos/{owner}/{repo}/actions/organization-secrets",
+  "GET /repos/{owner}/{repo}/actions/organization-variables",
+  "GET /repos/{owner}/{repo}/actions/runners",
+  "GET /repos/{owner}/{repo}/actions/runs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs",
+  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
+  "GET /repos/{owner}/{repo}/actions/secrets",
+  "GET /repos/{owner}/{repo}/actions/variables",
+  "GET /repos/{owner}/{repo}/actions/workflows",
+  "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+  "GET /repos/{owner}/{repo}/activity",
+  "GET /repos/{owner}/{repo}/assignees",
+  "GET /repos/{owner}/{repo}/attestations/{subject_digest}",
+  "GET /repos/{owner}/{repo}/branches",
+  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
+  "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts",
+  "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
+  "GET /repos/{owner}/{repo}/code-scanning/analyses",
+  "GET /repos/{owner}/{repo}/codespaces",
+  "GET /repos/{owner}/{repo}/codespaces/devcontainers",
+  "GET /repos/{owner}/{repo}/codespaces/secrets",
+  "GET /repos/{owner}/{repo}/collaborators",
+  "GET /repos/{owner}/{repo}/comments",
+  "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/commits",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
+  "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
+  "GET /repos/{owner}/{repo}/commits/{ref}/status",
+  "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
+  "GET /repos/{owner}/{repo}/compare/{basehead}",
+  "GET /repos/{owner}/{repo}/compare/{base}...{head}",
+  "GET /repos/{owner}/{repo}/contributors",
+  "GET /repos/{owner}/{repo}/dependabot/alerts",
+  "GET /repos/{owner}/{repo}/dependabot/secrets",
+  "GET /repos/{owner}/{repo}/deployments",
+  "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+  "GET /repos/{owner}/{repo}/environments",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
+  "GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
+  "GET /repos/{owner}/{repo}/events",
+  "GET /repos/{owner}/{repo}/forks",
+  "GET /repos/{owner}/{repo}/hooks",
+  "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
+  "GET /repos/{owner}/{repo}/invitations",
+  "GET /repos/{owner}/{repo}/issues",
+  "GET /repos/{owner}/{repo}/issues/comments",
+  "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/issues/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline",
+  "GET /repos/{owner}/{repo}/keys",
+  "GET /repos/{owner}/{repo}/labels",
+  "GET /repos/{owner}/{repo}/milestones",
+  "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels",
+  "GET /repos/{owner}/{repo}/notifications",
+  "GET /repos/{owner}/{repo}/pages/builds",
+  "GET /repos/{owner}/{repo}/projects",
+  "GET /repos/{owner}/{repo}/pulls",
+  "GET /repos/{owner}/{repo}/pulls/comments",
+  "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
+  "GET /repos/{owner}/{repo}/releases",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/assets",
+  "GET /repos/{owner}/{repo}/releases/{release_id}/reactions",
+  "GET /repos/{owner}/{repo}/rules/branches/{branch}",
+  "GET /repos/{owner}/{repo}/rulesets",
+  "GET /repos/{owner}/{repo}/rulesets/rule-suites",
+  "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts",
+  "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations",
+  "GET /repos/{owner}/{repo}/security-advisories",
+  "GET /repos/{owner}/{repo}/stargazers",
+  "GET /repos/{owner}/{repo}/subscribers",
+  "GET /repos/{owner}/{repo}/tags",
+  "GET /repos/{owner}/{repo}/teams",
+  "GET /repos/{owner}/{repo}/topics",
+  "GET /repositories",
+  "GET /search/code",
+  "GET /search/commits",
+  "GET /search/issues",
+  "GET /search/labels",
+  "GET /search/repositories",
+  "GET /search/topics",
+  "GET /search/users",
+  "GET /teams/{team_id}/discussions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments",
+  "GET /teams/{team_id}/discussions/{discussion_number}/comments/{comment_number}/reactions",
+  "GET /teams/{team_id}/discussions/{discussion_number}/reactions",
+  "GET /teams/{team_id}/invitations",
+  "GET /teams/{team_id}/members",
+  "GET /teams/{team_id}/projects",
+  "GET /teams/{team_id}/repos",
+  "GET /teams/{team_id}/teams",
+  "GET /user/blocks",
+  "GET /user/codespaces",
+  "GET /user/codespaces/secrets",
+  "GET /user/emails",
+  "GET /user/followers",
+  "GET /user/following",
+  "GET /user/gpg_keys",
+  "GET /user/installations",
+  "GET /user/installations/{installation_id}/repositories",
+  "GET /user/issues",
+  "GET /user/keys",
+  "GET /user/marketplace_purchases",
+  "GET /user/marketplace_purchases/stubbed",
+  "GET /user/memberships/orgs",
+  "GET /user/migrations",
+  "GET /user/migrations/{migration_id}/repositories",
+  "GET /user/orgs",
+  "GET /user/packages",
+  "GET /user/packages/{package_type}/{package_name}/versions",
+  "GET /user/public_emails",
+  "GET /user/repos",
+  "GET /user/repository_invitations",
+  "GET /user/social_accounts",
+  "GET /user/ssh_signing_keys",
+  "GET /user/starred",
+  "GET /user/subscriptions",
+  "GET /user/teams",
+  "GET /users",
+  "GET /users/{username}/attestations/{subject_digest}",
+  "GET /users/{username}/events",
+  "GET /users/{username}/events/orgs/{org}",
+  "GET /users/{username}/events/public",
+  "GET /users/{username}/followers",
+  "GET /users/{username}/following",
+  "GET /users/{username}/gists",
+  "GET /users/{username}/gpg_keys",
+  "GET /users/{username}/keys",
+  "GET /users/{username}/orgs",
+  "GET /users/{username}/packages",
+  "GET /users/{username}/projects",
+  "GET /users/{username}/projectsV2",
+  "GET /users/{username}/projectsV2/{project_number}/fields",
+  "GET /users/{username}/projectsV2/{project_number}/items",
+  "GET /users/{username}/received_events",
+  "GET /users/{username}/received_events/public",
+  "GET /users/{username}/repos",
+  "GET /users/{username}/social_accounts",
+  "GET /users/{username}/ssh_signing_keys",
+  "GET /users/{username}/starred",
+  "GET /users/{username}/subscriptions"
+]));
+
+// pkg/dist-src/paginating-endpoints.js
+function isPaginatingEndpoint(arg) {
+  if (typeof arg === "string") {
+    return paginatingEndpoints.includes(arg);
+  } else {
+    return false;
+  }
+}
+
+// pkg/dist-src/index.js
+function paginateRest(octokit) {
+  return {
+    paginate: Object.assign(paginate.bind(null, octokit), {
+      iterator: iterator.bind(null, octokit)
+    })
+  };
+}
+paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
+
+
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
+
+
+// octokit + plugins
+
+
+
+const context = new Context();
+const baseUrl = getApiBaseUrl();
+const defaults = {
+    baseUrl,
+    request: {
+        agent: getProxyAgent(baseUrl),
+        fetch: getProxyFetch(baseUrl)
+    }
+};
+const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
+
+/**
+ * Convience function to correctly format Octokit Options to pass into the constructor.
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokitOptions(token, options) {
+    const opts = Object.assign({}, options || {}); // Shallow clone - don't mutate the object provided by the caller
+    // Auth
+    const auth = getAuthString(token, opts);
+    if (auth) {
+        opts.auth = auth;
+    }
+    // Orchestration ID
+    const userAgent = getUserAgentWithOrchestrationId(opts.userAgent);
+    if (userAgent) {
+        opts.userAgent = userAgent;
+    }
+    return opts;
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
+
+
+const github_context = new Context();
+/**
+ * Returns a hydrated octokit ready to use for GitHub Actions
+ *
+ * @param     token    the repo PAT or GITHUB_TOKEN
+ * @param     options  other options to set
+ */
+function getOctokit(token, options, ...additionalPlugins) {
+    const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
+    return new GitHubWithPlugins(getOctokitOptions(token, options));
+}
+//# sourceMappingURL=github.js.map
+// EXTERNAL MODULE: ./node_modules/bottleneck/light.js
+var light = __nccwpck_require__(3251);
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-retry/dist-bundle/index.js
+// pkg/dist-src/version.js
+var plugin_retry_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/error-request.js
+function isRequestError(error) {
+  return error.request !== void 0;
+}
+async function errorRequest(state, octokit, error, options) {
+  if (!isRequestError(error) || !error?.request.request) {
+    throw error;
+  }
+  if (error.status >= 400 && !state.doNotRetry.includes(error.status)) {
+    const retries = options.request.retries != null ? options.request.retries : state.retries;
+    const retryAfter = Math.pow((options.request.retryCount || 0) + 1, 2);
+    throw octokit.retry.retryRequest(error, retries, retryAfter);
+  }
+  throw error;
+}
+
+// pkg/dist-src/wrap-request.js
+
+
+async function wrapRequest(state, octokit, request, options) {
+  const limiter = new light();
+  limiter.on("failed", function(error, info) {
+    const maxRetries = ~~error.request.request?.retries;
+    const after = ~~error.request.request?.retryAfter;
+    options.request.retryCount = info.retryCount + 1;
+    if (maxRetries > info.retryCount) {
+      return after * state.retryAfterBaseValue;
+    }
+  });
+  return limiter.schedule(
+    requestWithGraphqlErrorHandling.bind(null, state, octokit, request),
+    options
+  );
+}
+async function requestWithGraphqlErrorHandling(state, octokit, request, options) {
+  const response = await request(options);
+  if (response.data && response.data.errors && response.data.errors.length > 0 && /Something went wrong while executing your query/.test(
+    response.data.errors[0].message
+  )) {
+    const error = new RequestError(response.data.errors[0].message, 500, {
+      request: options,
+      response
+    });
+    return errorRequest(state, octokit, error, options);
+  }
+  return response;
+}
+
+// pkg/dist-src/index.js
+function retry(octokit, octokitOptions) {
+  const state = Object.assign(
+    {
+      enabled: true,
+      retryAfterBaseValue: 1e3,
+      doNotRetry: [400, 401, 403, 404, 410, 422, 451],
+      retries: 3
+    },
+    octokitOptions.retry
+  );
+  const retryPlugin = {
+    retry: {
+      retryRequest: (error, retries, retryAfter) => {
+        error.request.request = Object.assign({}, error.request.request, {
+          retries,
+          retryAfter
+        });
+        return error;
+      }
+    }
+  };
+  if (state.enabled) {
+    octokit.hook.error("request", errorRequest.bind(null, state, retryPlugin));
+    octokit.hook.wrap("request", wrapRequest.bind(null, state, retryPlugin));
+  }
+  return retryPlugin;
+}
+retry.VERSION = plugin_retry_dist_bundle_VERSION;
+
+
+;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-throttling/dist-bundle/index.js
+// pkg/dist-src/index.js
+
+
+// pkg/dist-src/version.js
+var plugin_throttling_dist_bundle_VERSION = "0.0.0-development";
+
+// pkg/dist-src/wrap-request.js
+var dist_bundle_noop = () => Promise.resolve();
+function dist_bundle_wrapRequest(state, request, options) {
+  return state.retryLimiter.schedule(doRequest, state, request, options);
+}
+async function doRequest(state, request, options) {
+  const { pathname } = new URL(options.url, "http://github.test");
+  const isAuth = isAuthRequest(options.method, pathname);
+  const isWrite = !isAuth && options.method !== "GET" && options.method !== "HEAD";
+  const isSearch = options.method === "GET" && pathname.startsWith("/search/");
+  const isGraphQL = pathname.startsWith("/graphql");
+  const retryCount = ~~request.retryCount;
+  const jobOptions = retryCount > 0 ? { priority: 0, weight: 0 } : {};
+  if (state.clustering) {
+    jobOptions.expiration = 1e3 * 60;
+  }
+  if (isWrite || isGraphQL) {
+    await state.write.key(state.id).schedule(jobOptions, dist_bundle_noop);
+  }
+  if (isWrite && state.triggersNotification(pathname)) {
+    await state.notifications.key(state.id).schedule(jobOptions, dist_bundle_noop);
+  }
+  if (isSearch) {
+    await state.search.key(state.id).schedule(jobOptions, dist_bundle_noop);
+  }
+  const req = (isAuth ? state.auth : state.global).key(state.id).schedule(jobOptions, request, options);
+  if (isGraphQL) {
+    const res = await req;
+    if (res.data.errors != null && res.data.errors.some((error) => error.type === "RATE_LIMITED")) {
+      const error = Object.assign(new Error("GraphQL Rate Limit Exceeded"), {
+        response: res,
+        data: res.data
+      });
+      throw error;
+    }
+  }
+  return req;
+}
+function isAuthRequest(method, pathname) {
+  return method === "PATCH" && // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-a-scoped-access-token
+  /^\/applications\/[^/]+\/token\/scoped$/.test(pathname) || method === "POST" && // https://docs.github.com/en/rest/apps/oauth-applications?apiVersion=2022-11-28#reset-a-token
+  (/^\/applications\/[^/]+\/token$/.test(pathname) || // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-an-installation-access-token-for-an-app
+  /^\/app\/installations\/[^/]+\/access_tokens$/.test(pathname) || // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
+  pathname === "/login/oauth/access_token");
+}
+
+// pkg/dist-src/generated/triggers-notification-paths.js
+var triggers_notification_paths_default = [
+  "/orgs/{org}/invitations",
+  "/orgs/{org}/invitations/{invitation_id}",
+  "/orgs/{org}/teams/{team_slug}/discussions",
+  "/orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
+  "/repos/{owner}/{repo}/collaborators/{username}",
+  "/repos/{owner}/{repo}/commits/{commit_sha}/comments",
+  "/repos/{owner}/{repo}/issues",
+  "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue",
+  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority",
+  "/repos/{owner}/{repo}/pulls",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
+  "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+  "/repos/{owner}/{repo}/releases",
+  "/teams/{team_id}/discussions",
+  "/teams/{team_id}/discussions/{discussion_number}/comments"
+];
+
+// pkg/dist-src/route-matcher.js
+function routeMatcher(paths) {
+  const regexes = paths.map(
+    (path) => path.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+  );
+  const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
+  return new RegExp(regex2, "i");
+}
+
+// pkg/dist-src/index.js
+var regex = routeMatcher(triggers_notification_paths_default);
+var triggersNotification = regex.test.bind(regex);
+var groups = {};
+var createGroups = function(Bottleneck, common) {
+  groups.global = new Bottleneck.Group({
+    id: "octokit-global",
+    maxConcurrent: 10,
+    ...common
+  });
+  groups.auth = new Bottleneck.Group({
+    id: "octokit-auth",
+    maxConcurrent: 1,
+    ...common
+  });
+  groups.search = new Bottleneck.Group({
+    id: "octokit-search",
+    maxConcurrent: 1,
+    minTime: 2e3,
+    ...common
+  });
+  groups.write = new Bottleneck.Group({
+    id: "octokit-write",
+    maxConcurrent: 1,
+    minTime: 1e3,
+    ...common
+  });
+  groups.notifications = new Bottleneck.Group({
+    id: "octokit-notifications",
+    maxConcurrent: 1,
+    minTime: 3e3,
+    ...common
+  });
+};
+function throttling(octokit, octokitOptions) {
+  const {
+    enabled = true,
+    Bottleneck = light,
+    id = "no-id",
+    timeout = 1e3 * 60 * 2,
+    // Redis TTL: 2 minutes
+    connection
+  } = octokitOptions.throttle || {};
+  if (!enabled) {
+    return {};
+  }
+  const common = { timeout };
+  if (typeof connection !== "undefined") {
+    common.connection = connection;
+  }
+  const state = Object.assign(
+    {
+      clustering: connection != null,
+      triggersNotification,
+      fallbackSecondaryRateRetryAfter: 60,
+      retryAfterBaseValue: 1e3,
+      id
+    },
+    octokitOptions.throttle
+  );
+  if (typeof state.onSecondaryRateLimit !== "function" || typeof state.onRateLimit !== "function") {
+    throw new Error(`octokit/plugin-throttling error:
+        You must pass the onSecondaryRateLimit and onRateLimit error handlers.
+        See https://octokit.github.io/rest.js/#throttling
+
+        const octokit = new Octokit({
+          throttle: {
+            onSecondaryRateLimit: (retryAfter, options) => {/* ... */},
+            onRateLimit: (retryAfter, options) => {/* ... */}
+          }
+        })
+    `);
+  }
+  let initialized = false;
+  const initializeBottleneck = () => {
+    if (initialized) {
+      return;
+    }
+    initialized = true;
+    if (groups.global == null) {
+      createGroups(Bottleneck, common);
+    }
+    state.global = state.global ?? groups.global;
+    state.auth = state.auth ?? groups.auth;
+    state.search = state.search ?? groups.search;
+    state.write = state.write ?? groups.write;
+    state.notifications = state.notifications ?? groups.notifications;
+    state.retryLimiter = state.retryLimiter ?? new Bottleneck();
+    const events = {};
+    const emitter = new Bottleneck.Events(events);
+    events.on("secondary-limit", state.onSecondaryRateLimit);
+    events.on("rate-limit", state.onRateLimit);
+    events.on(
+      "error",
+      (e) => octokit.log.warn("Error in throttling-plugin limit handler", e)
+    );
+    state.retryLimiter.on("failed", async function(error, info) {
+      const [state2, request, options] = info.args;
+      const { pathname } = new URL(options.url, "http://github.test");
+      const shouldRetryGraphQL = pathname.startsWith("/graphql") && error.status !== 401;
+      if (!(shouldRetryGraphQL || error.status === 403 || error.status === 429)) {
+        return;
+      }
+      const retryCount = ~~request.retryCount;
+      request.retryCount = retryCount;
+      options.request.retryCount = retryCount;
+      const { wantRetry, retryAfter = 0 } = await (async function() {
+        if (/\bsecondary rate\b/i.test(error.message)) {
+          const retryAfter2 = Number(error.response.headers["retry-after"]) || state2.fallbackSecondaryRateRetryAfter;
+          const wantRetry2 = await emitter.trigger(
+            "secondary-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        if (error.response.headers != null && error.response.headers["x-ratelimit-remaining"] === "0" || (error.response.data?.errors ?? []).some(
+          (error2) => error2.type === "RATE_LIMITED"
+        )) {
+          const rateLimitReset = new Date(
+            ~~error.response.headers["x-ratelimit-reset"] * 1e3
+          ).getTime();
+          const retryAfter2 = Math.max(
+            // Add one second so we retry _after_ the reset time
+            // https://docs.github.com/en/rest/overview/resources-in-the-rest-api?apiVersion=2022-11-28#exceeding-the-rate-limit
+            Math.ceil((rateLimitReset - Date.now()) / 1e3) + 1,
+            0
+          );
+          const wantRetry2 = await emitter.trigger(
+            "rate-limit",
+            retryAfter2,
+            options,
+            octokit,
+            retryCount
+          );
+          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
+        }
+        return {};
+      })();
+      if (wantRetry) {
+        request.retryCount++;
+        return retryAfter * state2.retryAfterBaseValue;
+      }
+    });
+  };
+  octokit.hook.wrap("request", (request, options) => {
+    initializeBottleneck();
+    return dist_bundle_wrapRequest(state, request, options);
+  });
+  return {};
+}
+throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
+throttling.triggersNotification = triggersNotification;
+
+
+// EXTERNAL MODULE: ./.build/core/action.js
+var action = __nccwpck_require__(8256);
+;// CONCATENATED MODULE: ./.build/core/github.js
+
+
+
+
+/**
+ * Octokit with retries (5xx, network faults) and throttling (primary and secondary rate limits,
+ * honouring `retry-after`), pointed at the runner's API and GraphQL endpoints.
+ */
+function createGitHubClient(options) {
+    const retries = options.retries ?? 3;
+    const retryBaseMs = options.retryBaseMs ?? 1_000;
+    const { logger } = options;
+    const client = getOctokit(options.token, {
+        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.r).replace(/\/+$/, ''),
+        retry: { retries, retryAfterBaseValue: retryBaseMs },
+        throttle: {
+            retryAfterBaseValue: retryBaseMs,
+            onRateLimit: (retryAfter, request, _octokit, retryCount) => {
+                logger.warning(`GitHub rate limit reached for ${request.method} ${request.url}; retrying in ${retryAfter}s`);
+                return retryCount < retries;
+            },
+            onSecondaryRateLimit: (retryAfter, request, _octokit, retryCount) => {
+                logger.warning(`GitHub secondary rate limit for ${request.method} ${request.url}; retrying in ${retryAfter}s`);
+                return retryCount < retries;
+            },
+        },
+    }, retry, throttling);
+    if (options.graphqlUrl) {
+        client.graphql = client.graphql.defaults({ url: options.graphqlUrl });
+    }
+    return client;
+}
+
+
+
 /***/ })
 
 /******/ });
@@ -39555,11 +44952,275 @@ exports.visitAsync = visitAsync;
 /******/ /* webpack/runtime/asset-relocator-loader */
 /******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
 /******/ 
+/******/ /* webpack/runtime/define property getters */
+/******/ (() => {
+/******/ 	// define getter functions for harmony exports
+/******/ 	__nccwpck_require__.d = (exports, definition) => {
+/******/ 		for(var key in definition) {
+/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 			}
+/******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/hasOwnProperty shorthand */
+/******/ (() => {
+/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
 /************************************************************************/
 var __webpack_exports__ = {};
 
-// EXTERNAL MODULE: external "node:util"
-var external_node_util_ = __nccwpck_require__(7975);
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./.build/core/errors.js
+/**
+ * A mistake the user can fix: bad input, a missing tool, a wrong password.
+ * It is reported as one line naming what to fix, without a stack trace.
+ */
+class UserError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
+    }
+}
+/** Raised by a capability whose implementation has not landed yet. */
+class NotImplementedError extends UserError {
+    constructor(capability, issue) {
+        super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
+    }
+}
+function stringifyError(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** Collapses a message to the single line a `::error::` command can show. */
+function oneLine(message) {
+    return message
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line.length > 0)
+        .join(' ');
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./.build/core/logger.js
+/** A Logger that keeps every line, for tests and for building reports. */
+class RecordingLogger {
+    lines = [];
+    secrets = new SecretMasker();
+    debug(message) {
+        this.record('debug', message);
+    }
+    info(message) {
+        this.record('info', message);
+    }
+    warning(message) {
+        this.record('warning', message);
+    }
+    error(message) {
+        this.record('error', message);
+    }
+    async group(title, body) {
+        this.record('group-start', title);
+        try {
+            return await body();
+        }
+        finally {
+            this.record('group-end', title);
+        }
+    }
+    mask(secret) {
+        this.secrets.add(secret);
+    }
+    text() {
+        return this.lines.map((line) => line.message).join('\n');
+    }
+    record(level, message) {
+        this.lines.push({ level, message: this.secrets.redact(message) });
+    }
+}
+/** Replaces every registered secret, and each of its lines, with `***`. */
+class SecretMasker {
+    values = new Set();
+    add(secret) {
+        for (const value of [secret, ...secret.split(/\r?\n/)]) {
+            const trimmed = value.trim();
+            if (trimmed.length >= 3)
+                this.values.add(trimmed);
+        }
+    }
+    redact(text) {
+        let result = text;
+        // Longest first, so a secret that contains another is replaced whole.
+        for (const value of [...this.values].sort((a, b) => b.length - a.length)) {
+            result = result.split(value).join('***');
+        }
+        return result;
+    }
+    get size() {
+        return this.values.size;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/process.js
+
+
+
+function succeeded(result) {
+    return result.exitCode === 0 && !result.timedOut;
+}
+/** A short, secret-free description of how a process ended, for error messages. */
+function describeExit(result) {
+    if (result.timedOut)
+        return `timed out after ${Math.round(result.durationMs / 1000)}s`;
+    if (result.signal)
+        return `was killed by ${result.signal}`;
+    return `exited with code ${result.exitCode}`;
+}
+const KILL_GRACE_MS = 5_000;
+/**
+ * The real runner. Output is captured whole and streamed line by line to the logger, with every
+ * registered secret masked. A timeout sends SIGTERM to the process group, then SIGKILL.
+ */
+class SpawnProcessRunner {
+    logger;
+    secrets;
+    constructor(logger, secrets = new SecretMasker()) {
+        this.logger = logger;
+        this.secrets = secrets;
+    }
+    async run(command, args, options = {}) {
+        const stream = options.stream ?? options.group !== undefined;
+        const execute = () => this.spawnAndCollect(command, args, options, stream);
+        return options.group ? this.logger.group(options.group, execute) : execute();
+    }
+    spawnAndCollect(command, args, options, stream) {
+        const started = Date.now();
+        const env = {};
+        for (const [name, value] of Object.entries(options.cleanEnv ? {} : process.env)) {
+            if (value !== undefined)
+                env[name] = value;
+        }
+        for (const [name, value] of Object.entries(options.env ?? {})) {
+            if (value === undefined)
+                delete env[name];
+            else
+                env[name] = value;
+        }
+        this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
+        return new Promise((resolve, reject) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+                cwd: options.cwd,
+                env,
+                stdio: ['pipe', 'pipe', 'pipe'],
+                detached: true,
+            });
+            const stdout = [];
+            const stderr = [];
+            const lineBuffers = { stdout: '', stderr: '' };
+            let timedOut = false;
+            let killTimer;
+            const emit = (which, chunk, flush = false) => {
+                if (!stream && !options.onLine)
+                    return;
+                const text = lineBuffers[which] + chunk.toString('utf8');
+                const lines = text.split('\n');
+                lineBuffers[which] = flush ? '' : (lines.pop() ?? '');
+                for (const line of flush ? lines.filter((l) => l.length > 0) : lines) {
+                    options.onLine?.(line, which);
+                    if (stream)
+                        this.logger.info(this.secrets.redact(line));
+                }
+            };
+            const terminate = () => {
+                if (child.pid === undefined || child.exitCode !== null)
+                    return;
+                try {
+                    process.kill(-child.pid, 'SIGTERM');
+                }
+                catch {
+                    child.kill('SIGTERM');
+                }
+                killTimer = setTimeout(() => {
+                    try {
+                        if (child.pid !== undefined)
+                            process.kill(-child.pid, 'SIGKILL');
+                    }
+                    catch {
+                        child.kill('SIGKILL');
+                    }
+                }, KILL_GRACE_MS);
+                killTimer.unref();
+            };
+            const timeout = options.timeoutMs !== undefined
+                ? setTimeout(() => {
+                    timedOut = true;
+                    terminate();
+                }, options.timeoutMs)
+                : undefined;
+            const onAbort = () => terminate();
+            options.signal?.addEventListener('abort', onAbort, { once: true });
+            child.stdout.on('data', (chunk) => {
+                stdout.push(chunk);
+                emit('stdout', chunk);
+            });
+            child.stderr.on('data', (chunk) => {
+                stderr.push(chunk);
+                emit('stderr', chunk);
+            });
+            child.on('error', (error) => {
+                if (timeout)
+                    clearTimeout(timeout);
+                options.signal?.removeEventListener('abort', onAbort);
+                if (error.code === 'ENOENT') {
+                    reject(new UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                }
+                else {
+                    reject(error);
+                }
+            });
+            child.on('close', (exitCode, signal) => {
+                if (timeout)
+                    clearTimeout(timeout);
+                if (killTimer)
+                    clearTimeout(killTimer);
+                options.signal?.removeEventListener('abort', onAbort);
+                emit('stdout', Buffer.alloc(0), true);
+                emit('stderr', Buffer.alloc(0), true);
+                resolve({
+                    command,
+                    args,
+                    exitCode,
+                    signal,
+                    stdout: Buffer.concat(stdout).toString('utf8'),
+                    stderr: Buffer.concat(stderr).toString('utf8'),
+                    timedOut,
+                    durationMs: Date.now() - started,
+                });
+            });
+            child.stdin.on('error', () => {
+                // A program that exits without reading its input closes the pipe early: not our failure.
+            });
+            child.stdin.end(options.input ?? '');
+        });
+    }
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
@@ -49097,44 +54758,6 @@ function preprocess(fn, schema) {
     });
 }
 
-;// CONCATENATED MODULE: ./.build/core/errors.js
-/**
- * A mistake the user can fix: bad input, a missing tool, a wrong password.
- * It is reported as one line naming what to fix, without a stack trace.
- */
-class errors_UserError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = new.target.name;
-    }
-}
-/** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends errors_UserError {
-    constructor(capability, issue) {
-        super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
-    }
-}
-function stringifyError(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-/** Collapses a message to the single line a `::error::` command can show. */
-function oneLine(message) {
-    return message
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line.length > 0)
-        .join(' ');
-}
-
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
 
 
@@ -49352,6 +54975,3012 @@ function githubToken() {
     return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
 }
 
+;// CONCATENATED MODULE: ./.build/cli/argv.js
+
+/** Edit distance, for suggesting the option a typo meant. */
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+    for (let i = 1; i <= a.length; i += 1) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j += 1) {
+            const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+/** Names close to `wanted`: a small edit away, or sharing a word with it. */
+function closeMatches(wanted, names, limit = 3) {
+    const words = new Set(wanted.split('-').filter((word) => word.length >= 3));
+    const scored = names
+        .map((name) => {
+        const distance = editDistance(wanted, name);
+        const sharesWord = name.split('-').some((word) => words.has(word));
+        const prefix = name.startsWith(wanted) || wanted.startsWith(name);
+        const close = distance <= Math.max(2, Math.floor(name.length / 3)) || sharesWord || prefix;
+        return { name, distance: sharesWord || prefix ? distance - 1 : distance, close };
+    })
+        .filter((entry) => entry.close)
+        .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name));
+    return scored.slice(0, limit).map((entry) => entry.name);
+}
+function unknownOption(name, command, specs) {
+    const matches = closeMatches(name, specs.map((spec) => spec.name));
+    const hint = matches.length > 0
+        ? `; did you mean ${matches.map((match) => `--${match}`).join(', ')}?`
+        : `; run flakeflow ${command} --help for its options`;
+    return new UserError(`unknown option --${name} for flakeflow ${command}${hint}`);
+}
+/**
+ * Reads `--name value`, `--name=value`, boolean `--name` / `--no-name` and positionals. A value-taking
+ * option always takes the next word, even one starting with `-`, so `--ssh-opts "-p 2222"` works.
+ */
+function parseCommandLine(argv, command, specs) {
+    const byName = new Map(specs.map((spec) => [spec.name, spec]));
+    const positionals = [];
+    const values = new Map();
+    const set = (name, value) => {
+        if (values.has(name)) {
+            throw new UserError(`option --${name} is given twice; give a list as one comma-separated value`);
+        }
+        values.set(name, value);
+    };
+    for (let index = 0; index < argv.length; index += 1) {
+        const word = argv[index];
+        if (word === '--') {
+            positionals.push(...argv.slice(index + 1));
+            break;
+        }
+        if (!word.startsWith('--') || word === '--') {
+            if (word.startsWith('-') && word.length > 1) {
+                throw new UserError(`unknown option ${word} for flakeflow ${command}; options are spelt --name`);
+            }
+            positionals.push(word);
+            continue;
+        }
+        const equals = word.indexOf('=');
+        const name = equals === -1 ? word.slice(2) : word.slice(2, equals);
+        const inline = equals === -1 ? undefined : word.slice(equals + 1);
+        const spec = byName.get(name);
+        if (spec?.boolean) {
+            // `--dry-run false` reads as the workflow's `dry-run: false` would.
+            const next = argv[index + 1];
+            if (inline === undefined && (next === 'true' || next === 'false')) {
+                set(name, next);
+                index += 1;
+            }
+            else {
+                set(name, inline ?? 'true');
+            }
+            continue;
+        }
+        if (spec) {
+            if (inline !== undefined) {
+                set(name, inline);
+                continue;
+            }
+            const next = argv[index + 1];
+            if (next === undefined)
+                throw new UserError(`option --${name} needs a value`);
+            set(name, next);
+            index += 1;
+            continue;
+        }
+        const negated = name.startsWith('no-') ? byName.get(name.slice(3)) : undefined;
+        if (negated?.boolean && inline === undefined) {
+            set(negated.name, 'false');
+            continue;
+        }
+        throw unknownOption(name, command, specs);
+    }
+    return { positionals, values };
+}
+
+// EXTERNAL MODULE: ./.build/core/action.js
+var action = __nccwpck_require__(8256);
+;// CONCATENATED MODULE: ./.build/cli/context.js
+
+/** The event name actions see when the CLI runs them: not a pull request, not a push. */
+const LOCAL_EVENT = 'local';
+/**
+ * `owner/name` of a GitHub remote URL: `https://github.com/o/r(.git)`, `git@github.com:o/r.git`,
+ * `ssh://git@github.com/o/r`; undefined for any other host.
+ */
+function githubRepositoryOf(remoteUrl, serverUrl = 'https://github.com') {
+    const host = new URL(serverUrl).host.replace(/\./g, '\\.');
+    const patterns = [
+        new RegExp(`^(?:https?|git)://(?:[^@/]+@)?${host}/([^/]+)/([^/]+?)(?:\\.git)?/?$`),
+        new RegExp(`^ssh://(?:[^@/]+@)?${host}(?::\\d+)?/([^/]+)/([^/]+?)(?:\\.git)?/?$`),
+        new RegExp(`^(?:[^@/]+@)?${host}:([^/]+)/([^/]+?)(?:\\.git)?/?$`),
+    ];
+    for (const pattern of patterns) {
+        const match = pattern.exec(remoteUrl.trim());
+        if (match)
+            return `${match[1]}/${match[2]}`;
+    }
+    return undefined;
+}
+async function gitLine(runner, cwd, args) {
+    try {
+        const result = await runner.run('git', args, { cwd, timeoutMs: 10_000 });
+        const line = result.stdout.trim();
+        return result.exitCode === 0 && line ? line : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * What the runner would tell an action, read from the working directory: the checkout is the
+ * current directory, the repository its `origin` on GitHub, the commit its HEAD.
+ */
+async function localRunContext(options) {
+    const { workspace, runner } = options;
+    const env = options.env ?? process.env;
+    const serverUrl = env.GITHUB_SERVER_URL || 'https://github.com';
+    const [remote, sha, ref] = await Promise.all([
+        gitLine(runner, workspace, ['remote', 'get-url', 'origin']),
+        gitLine(runner, workspace, ['rev-parse', '--verify', 'HEAD']),
+        gitLine(runner, workspace, ['symbolic-ref', '--quiet', 'HEAD']),
+    ]);
+    const repository = remote ? githubRepositoryOf(remote, serverUrl) : undefined;
+    return {
+        workspace,
+        runnerTemp: options.runnerTemp,
+        eventName: LOCAL_EVENT,
+        event: {},
+        serverUrl,
+        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.r,
+        ...(env.GITHUB_GRAPHQL_URL ? { graphqlUrl: env.GITHUB_GRAPHQL_URL } : {}),
+        ...(repository ? { repository } : {}),
+        ...(sha ? { sha } : {}),
+        ...(ref ? { ref } : {}),
+    };
+}
+/** The post step's state, kept in memory: the CLI runs the post step itself, in the same process. */
+class MemoryState {
+    values = new Map();
+    save(name, value) {
+        this.values.set(name, value);
+    }
+    read(name) {
+        return this.values.get(name);
+    }
+}
+/** Aborts on the first SIGINT or SIGTERM, as the runner cancels a job; a second one exits at once. */
+function interruptSignal(onInterrupt) {
+    const controller = new AbortController();
+    const handle = (name) => {
+        if (controller.signal.aborted)
+            process.exit(130);
+        onInterrupt(name);
+        controller.abort(new Error(`cancelled by ${name}`));
+    };
+    const onInt = () => handle('SIGINT');
+    const onTerm = () => handle('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    return {
+        signal: controller.signal,
+        dispose: () => {
+            process.off('SIGINT', onInt);
+            process.off('SIGTERM', onTerm);
+        },
+    };
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./.build/cli/checkout.js
+
+
+
+/**
+ * A file of the flakeflow checkout (action.yml files, the callers in workflows/, test fixtures),
+ * found upwards from this module: it sits two levels down both as source (src/cli) and bundled
+ * (dist/cli).
+ */
+function findCheckoutFile(relativePath, accept = () => true) {
+    let dir = (0,external_node_path_namespaceObject.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url));
+    for (;;) {
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, relativePath);
+        if ((0,external_node_fs_namespaceObject.existsSync)(candidate) && accept(candidate))
+            return candidate;
+        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
+        if (parent === dir)
+            return undefined;
+        dir = parent;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/cli/help.js
+
+
+
+
+
+/** The CLI's own options, accepted by every action command. */
+const COMMON_FLAGS = [
+    { name: 'json', boolean: true, describe: 'print the outputs as JSON on stdout (progress goes to stderr)' },
+    { name: 'summary', boolean: false, describe: 'write the markdown job summary to FILE' },
+    { name: 'verbose', boolean: true, describe: 'show every line the tools print' },
+    {
+        name: 'keep-temp',
+        boolean: true,
+        describe: "keep the run's temporary directory (RUNNER_TEMP) and print it",
+    },
+    { name: 'help', boolean: true, describe: 'show this help' },
+];
+/**
+ * Whether an input is a boolean, asked of its own parser: it takes `true` and `false` and refuses
+ * anything else. Booleans take no value on the command line.
+ */
+function isBooleanInput(schema, name) {
+    const field = schema.shape[name];
+    if (!field)
+        return false;
+    return (field.safeParse('true').success && field.safeParse('false').success && !field.safeParse('maybe').success);
+}
+function optionSpecs(command) {
+    const schema = command.definition.inputs;
+    return [
+        ...inputNames(schema).map((name) => ({ name, boolean: isBooleanInput(schema, name) })),
+        ...command.flags,
+        ...COMMON_FLAGS,
+    ];
+}
+/** `FLAKEFLOW_SSH_PRIVATE_KEY`: where a secret input is read from when no option gives it. */
+function secretVariable(input) {
+    return `FLAKEFLOW_${input.toUpperCase().replace(/-/g, '_')}`;
+}
+function inputDescriptions(name) {
+    const path = findCheckoutFile((0,external_node_path_namespaceObject.join)('actions', name, 'action.yml'));
+    if (!path)
+        return {};
+    try {
+        const manifest = (0,dist/* parse */.qg)((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+        return Object.fromEntries(Object.entries(manifest.inputs ?? {}).map(([input, declared]) => [
+            input,
+            (declared.description ?? '').replace(/\s+/g, ' ').trim(),
+        ]));
+    }
+    catch {
+        return {};
+    }
+}
+const OPTION_COLUMN = 30;
+/** Words wrapped to `width` columns. */
+function wrap(text, width) {
+    const lines = [];
+    let line = '';
+    for (const word of text.split(/\s+/).filter(Boolean)) {
+        if (line && line.length + 1 + word.length > width) {
+            lines.push(line);
+            line = word;
+        }
+        else {
+            line = line ? `${line} ${word}` : word;
+        }
+    }
+    if (line)
+        lines.push(line);
+    return lines;
+}
+function optionLine(name, value, describe, width) {
+    const left = `  --${name}${value}`;
+    const text = wrap(describe, Math.max(30, width - OPTION_COLUMN));
+    const pad = ' '.repeat(OPTION_COLUMN);
+    const [first = '', ...rest] = text;
+    const head = left.length >= OPTION_COLUMN - 1 ? [left, `${pad}${first}`] : [`${left.padEnd(OPTION_COLUMN)}${first}`];
+    return [...head, ...rest.map((line) => `${pad}${line}`)].join('\n').trimEnd();
+}
+/** `flakeflow <command> --help`: every input as an option with its default, then the CLI's flags. */
+function commandHelp(command, width = 100) {
+    const schema = command.definition.inputs;
+    const descriptions = inputDescriptions(command.name);
+    const lines = [
+        `Usage: flakeflow ${command.name} [options]`,
+        '',
+        `${command.summary[0]?.toUpperCase()}${command.summary.slice(1)}.`,
+        '',
+        `Inputs of the ${command.name} action (same names and defaults as in a workflow's with:):`,
+    ];
+    for (const name of inputNames(schema)) {
+        const declared = declarationOf(schema, name);
+        const boolean = isBooleanInput(schema, name);
+        const facts = [
+            declared.rawDefault !== undefined && !declared.secret ? `default: ${declared.rawDefault}` : '',
+            declared.secret ? `secret: or set ${secretVariable(name)}` : '',
+        ].filter(Boolean);
+        const describe = [descriptions[name] ?? '', facts.length > 0 ? `(${facts.join('; ')})` : '']
+            .filter(Boolean)
+            .join(' ');
+        lines.push(optionLine(name, boolean ? '' : ' VALUE', describe, width));
+    }
+    lines.push('', 'Options of the command line:');
+    for (const flag of [...command.flags, ...COMMON_FLAGS]) {
+        lines.push(optionLine(flag.name, flag.boolean ? '' : ' FILE', flag.describe, width));
+    }
+    lines.push('', 'A boolean input is on with --name and off with --no-name. Lists are comma-separated. The token', 'defaults to GITHUB_TOKEN or GH_TOKEN. Exit status: 0 when the action passes, 1 when it fails.');
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./.build/core/cleanup.js
+
+const CLEANUP_STATE = 'cleanup-paths';
+/**
+ * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
+ * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
+ * main step killed half-way still leaves its post step the full list.
+ */
+class CleanupList {
+    state;
+    paths;
+    constructor(state) {
+        this.state = state;
+        this.paths = readCleanupPaths(state);
+    }
+    add(path) {
+        if (this.paths.includes(path))
+            return;
+        this.paths.push(path);
+        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
+    }
+}
+function readCleanupPaths(state) {
+    const raw = state.read(CLEANUP_STATE);
+    if (!raw)
+        return [];
+    try {
+        const parsed = JSON.parse(raw);
+        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
+    }
+    catch {
+        return [];
+    }
+}
+/** Removes every registered path; a failure is a warning, never a failed step. */
+async function removeRegisteredPaths(state, logger) {
+    let removed = 0;
+    for (const path of readCleanupPaths(state)) {
+        try {
+            await (0,promises_namespaceObject.rm)(path, { recursive: true, force: true });
+            removed += 1;
+        }
+        catch (error) {
+            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+    }
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./.build/cli/local-action.js
+
+
+
+
+
+
+
+/**
+ * An empty token, or the `${{ github.token }}` default the runner would expand, means "no token"
+ * locally: then GITHUB_TOKEN or GH_TOKEN (what `gh auth token` prints) stands in.
+ */
+function localTokenReader(read, env = process.env) {
+    return (name) => {
+        const value = read(name);
+        if (name !== 'token')
+            return value;
+        const given = value?.trim();
+        if (given && given !== GITHUB_TOKEN_DEFAULT)
+            return value;
+        return env.GITHUB_TOKEN || env.GH_TOKEN || undefined;
+    };
+}
+/** True when the token setting is still the runner's default, i.e. no token was found. */
+function lacksToken(settings) {
+    return (typeof settings.token !== 'string' || settings.token === GITHUB_TOKEN_DEFAULT || settings.token === '');
+}
+/**
+ * Runs one action as the runner would, on this machine: inputs → settings (the same zod schema) →
+ * run → result, with RUNNER_TEMP a fresh directory and the post step's clean-up run at the end.
+ */
+async function runActionLocally(options) {
+    const { definition, logger } = options;
+    const settings = parseInputs(definition.inputs, options.read, (value) => logger.mask(value));
+    options.check?.(settings);
+    const runnerTemp = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)((0,external_node_os_namespaceObject.tmpdir)(), 'flakeflow-cli-'));
+    const state = new MemoryState();
+    const started = Date.now();
+    try {
+        const context = await localRunContext({
+            workspace: options.workspace,
+            runnerTemp,
+            runner: options.runner,
+        });
+        const environment = { context, logger, state, signal: options.signal };
+        const run = options.run ?? ((given, env) => definition.run(given, env));
+        const result = await run(settings, environment);
+        return {
+            settings,
+            result,
+            durationMs: Date.now() - started,
+            runnerTemp,
+        };
+    }
+    finally {
+        try {
+            await removeRegisteredPaths(state, logger);
+        }
+        catch (error) {
+            logger.warning(`Clean-up failed: ${stringifyError(error)}`);
+        }
+        if (!options.keepTemp)
+            await (0,promises_namespaceObject.rm)(runnerTemp, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/markdown.js
+/** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
+/** Escapes a value for a table cell: pipes and line breaks would break the row. */
+function cell(value) {
+    if (value === undefined || value === null)
+        return '';
+    return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+function table(header, rows, align = []) {
+    const rule = header.map((_, index) => {
+        const side = align[index] ?? 'left';
+        return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
+    });
+    const lines = [
+        `| ${header.map(cell).join(' | ')} |`,
+        `| ${rule.join(' | ')} |`,
+        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+    ];
+    return lines.join('\n');
+}
+function details(summary, body, open = false) {
+    return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
+}
+function codeBlock(body, language = '') {
+    const longestFence = Math.max(2, ...[...body.matchAll(/`+/g)].map((match) => match[0].length));
+    const fence = '`'.repeat(longestFence + 1);
+    return `${fence}${language}\n${body}\n${fence}`;
+}
+function heading(level, text) {
+    return `${'#'.repeat(level)} ${text}`;
+}
+/** Joins markdown blocks with blank lines, skipping empty ones. */
+function blocks(...parts) {
+    return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
+}
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+function formatBytes(bytes) {
+    let value = Math.abs(bytes);
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    const sign = bytes < 0 ? '-' : '';
+    return `${sign}${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
+}
+function formatDuration(milliseconds) {
+    if (milliseconds < 1_000)
+        return `${Math.round(milliseconds)} ms`;
+    const seconds = milliseconds / 1_000;
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60)
+        return `${minutes} min ${Math.round(seconds % 60)} s`;
+    const hours = Math.floor(minutes / 60);
+    if (hours < 48)
+        return `${hours} h ${minutes % 60} min`;
+    return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+/** GitHub refuses bodies and comments over 65,536 characters. */
+const GITHUB_BODY_LIMIT = 65_536;
+
+;// CONCATENATED MODULE: ./.build/cli/terminal.js
+
+/** Colour only for a terminal, never when NO_COLOR is set (https://no-color.org) or TERM is dumb. */
+function colourFor(stream, env = process.env) {
+    if (env.NO_COLOR)
+        return false;
+    if (env.FORCE_COLOR && env.FORCE_COLOR !== '0')
+        return true;
+    return stream.isTTY === true && env.TERM !== 'dumb';
+}
+function palette(colour) {
+    const paint = (code) => (text) => colour && text ? `\u001b[${code}m${text}\u001b[0m` : text;
+    return {
+        bold: paint('1'),
+        dim: paint('2'),
+        green: paint('32'),
+        red: paint('31'),
+        yellow: paint('33'),
+        cyan: paint('36'),
+    };
+}
+const ANSI = /\u001b\[[0-9;]*m/g;
+/** Columns a string takes in a terminal: emoji are two wide, escapes and combining marks none. */
+function displayWidth(text) {
+    let width = 0;
+    const chars = [...text.replace(ANSI, '')];
+    for (const [index, char] of chars.entries()) {
+        if (/\p{Mn}|\p{Me}|\u200d|\ufe0e|\ufe0f/u.test(char))
+            continue;
+        // A text-style symbol followed by VS16 (⚠️, ℹ️) is drawn as an emoji, two columns wide.
+        const wide = chars[index + 1] === '\ufe0f' ||
+            /\p{Emoji_Presentation}|[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60]/u.test(char);
+        width += wide ? 2 : 1;
+    }
+    return width;
+}
+/** Cuts `text` to `width` columns, ending in `…` when it had to cut. */
+function truncate(text, width) {
+    if (displayWidth(text) <= width)
+        return text;
+    let result = '';
+    for (const char of text.replace(ANSI, '')) {
+        if (displayWidth(`${result}${char}`) > width - 1)
+            break;
+        result += char;
+    }
+    return `${result}…`;
+}
+function padEnd(text, width) {
+    return text + ' '.repeat(Math.max(0, width - displayWidth(text)));
+}
+/** The width tables and summaries are laid out for. */
+function terminalWidth(stream) {
+    return stream.isTTY && stream.columns ? Math.max(40, stream.columns) : 120;
+}
+/**
+ * A table as aligned columns, its header bold. When it is wider than `width`, the widest columns
+ * are cut first, so short columns like a status stay whole.
+ */
+function renderColumns(columns, width, colours) {
+    const count = Math.max(columns.header.length, ...columns.rows.map((row) => row.length));
+    const cells = [columns.header, ...columns.rows].map((row) => Array.from({ length: count }, (_, index) => row[index] ?? ''));
+    const widths = Array.from({ length: count }, (_, index) => Math.max(...cells.map((row) => displayWidth(row[index]))));
+    const gap = 2;
+    const indent = 2;
+    const available = width - indent - gap * (count - 1);
+    while (widths.reduce((sum, value) => sum + value, 0) > available) {
+        const widest = widths.indexOf(Math.max(...widths));
+        if (widths[widest] <= 8)
+            break;
+        widths[widest] = widths[widest] - 1;
+    }
+    const paint = columns.paintCell ?? ((text) => text);
+    return cells.map((row, rowIndex) => {
+        const line = row
+            .map((text, index) => {
+            const cut = truncate(text, widths[index]);
+            const padded = index === count - 1 ? cut : padEnd(cut, widths[index]);
+            if (rowIndex === 0)
+                return colours.bold(padded);
+            return padded.replace(cut, paint(cut, index));
+        })
+            .join(' '.repeat(gap));
+        return `${' '.repeat(indent)}${line.trimEnd()}`;
+    });
+}
+/** Colours a status cell: what passed green, what failed red, what was skipped or is a warning yellow. */
+function paintStatus(colours) {
+    return (text) => {
+        if (/✅|✓|\bpassed\b|\bbuilt\b|\bdeployed\b|\bhealthy\b/.test(text))
+            return colours.green(text);
+        if (/❌|✗|\bfailed\b|\bunhealthy\b|\berror\b/.test(text))
+            return colours.red(text);
+        if (/⚠️|⏭|\bskipped\b|\bwarning\b/.test(text))
+            return colours.yellow(text);
+        return text;
+    };
+}
+/**
+ * The CLI's logger. Each group (evaluation, a build, a node's deploy, a repository's checks) is a
+ * heading; the lines logged inside it are the tools' own output, shown with --verbose, or on a
+ * terminal as one transient line under the heading so a long step visibly moves. Lines logged
+ * outside a group, warnings and errors are always shown.
+ */
+class TerminalLogger {
+    secrets = new SecretMasker();
+    verbose;
+    colours;
+    stream;
+    live;
+    depth = 0;
+    transient = false;
+    constructor(options = {}) {
+        this.verbose = options.verbose ?? false;
+        this.stream = options.stream ?? process.stderr;
+        this.colours = palette(options.colour ?? colourFor(this.stream));
+        this.live = this.stream.isTTY === true && !this.verbose;
+    }
+    debug(message) {
+        if (this.verbose)
+            this.line(this.colours.dim(this.secrets.redact(message)));
+    }
+    info(message) {
+        const text = this.secrets.redact(message);
+        if (this.verbose || this.depth === 0) {
+            this.line(`${this.indent()}${this.depth > 0 ? this.colours.dim(text) : text}`);
+        }
+        else if (this.live && text.trim()) {
+            this.clearTransient();
+            const width = terminalWidth(this.stream) - this.indent().length - 2;
+            this.stream.write(`${this.indent()}${this.colours.dim(truncate(text.trim(), width))}`);
+            this.transient = true;
+        }
+    }
+    warning(message) {
+        this.line(`${this.indent()}${this.colours.yellow('warning:')} ${this.secrets.redact(message)}`);
+    }
+    error(message) {
+        this.line(`${this.indent()}${this.colours.red('error:')} ${this.secrets.redact(message)}`);
+    }
+    async group(title, body) {
+        const started = Date.now();
+        this.line(`${this.indent()}${this.colours.cyan('▸')} ${this.secrets.redact(title)}`);
+        this.depth += 1;
+        try {
+            const value = await body();
+            this.depth -= 1;
+            this.clearTransient();
+            if (this.verbose)
+                this.line(this.colours.dim(`${this.indent()}  done in ${seconds(started)}`));
+            return value;
+        }
+        catch (error) {
+            this.depth -= 1;
+            this.clearTransient();
+            this.line(`${this.indent()}  ${this.colours.red('✗')} ${this.colours.dim(`after ${seconds(started)}`)}`);
+            throw error;
+        }
+    }
+    mask(secret) {
+        this.secrets.add(secret);
+    }
+    indent() {
+        return '  '.repeat(this.depth);
+    }
+    line(text) {
+        this.clearTransient();
+        this.stream.write(`${text}\n`);
+    }
+    clearTransient() {
+        if (!this.transient)
+            return;
+        this.stream.write('\r\u001b[2K');
+        this.transient = false;
+    }
+}
+function seconds(started) {
+    return `${((Date.now() - started) / 1000).toFixed(1)}s`;
+}
+
+;// CONCATENATED MODULE: ./.build/cli/markdown-text.js
+
+/**
+ * The job summaries and PR bodies the actions write, as terminal text: headings bold, tables as
+ * aligned columns, collapsed details shortened, alerts marked, Mermaid charts left out. It reads
+ * the markdown flakeflow itself writes, not every markdown there is.
+ */
+const ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", nbsp: ' ' };
+function decodeEntities(text) {
+    return text.replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (_, name) => ENTITIES[name] ?? '');
+}
+/** Inline markdown to plain text; `colours` styles bold and code when given. */
+function inlineText(text, colours) {
+    const bold = colours?.bold ?? ((value) => value);
+    const code = colours?.cyan ?? ((value) => value);
+    const dim = colours?.dim ?? ((value) => value);
+    const rendered = text
+        .replace(/<br\s*\/?>/gi, ' ')
+        .replace(/<sub>([\s\S]*?)<\/sub>/gi, (_, inner) => dim(inner))
+        .replace(/<[^>]+>/g, '')
+        .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
+        .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
+        .replace(/`([^`]+)`/g, (_, inner) => code(inner))
+        .replace(/\*\*([^*]+)\*\*/g, (_, inner) => bold(inner))
+        .replace(/(^|[\s(])_([^_]+)_(?=$|[\s).,])/g, '$1$2')
+        .replace(/\\([\\|*_`[\]])/g, '$1');
+    return decodeEntities(rendered);
+}
+/** A table row's cells, with `\|` kept inside a cell. */
+function tableCells(line) {
+    const inner = line.trim().replace(/^\|/, '').replace(/\|$/, '');
+    const cells = [];
+    let current = '';
+    for (let index = 0; index < inner.length; index += 1) {
+        const char = inner[index];
+        if (char === '\\' && inner[index + 1] === '|') {
+            current += '\\|';
+            index += 1;
+        }
+        else if (char === '|') {
+            cells.push(current.trim());
+            current = '';
+        }
+        else {
+            current += char;
+        }
+    }
+    cells.push(current.trim());
+    return cells;
+}
+const ALERTS = {
+    NOTE: 'ℹ',
+    TIP: 'ℹ',
+    IMPORTANT: '!',
+    WARNING: '⚠',
+    CAUTION: '!',
+};
+function markdownToText(markdown, options) {
+    const { colours, width } = options;
+    const detailsLines = options.detailsLines ?? 6;
+    const source = markdown.replace(/<!--[\s\S]*?-->/g, '').split(/\r?\n/);
+    const out = [];
+    /** Open `<details>`: where its lines start in `out`, and whether it was open. */
+    const openDetails = [];
+    const indent = () => '  '.repeat(openDetails.length);
+    const push = (line) => out.push(line === '' ? '' : `${indent()}${line}`);
+    let alert;
+    for (let index = 0; index < source.length; index += 1) {
+        const raw = source[index];
+        const line = raw.trim();
+        const fence = /^(`{3,}|~{3,})\s*([\w-]*)/.exec(line);
+        if (fence) {
+            const closing = fence[1];
+            const body = [];
+            index += 1;
+            while (index < source.length && !source[index].trim().startsWith(closing)) {
+                body.push(source[index]);
+                index += 1;
+            }
+            if (fence[2] !== 'mermaid')
+                for (const text of body)
+                    push(colours.dim(`    ${text}`));
+            continue;
+        }
+        if (line.startsWith('|') && /^\|?\s*:?-{3,}/.test((source[index + 1] ?? '').trim())) {
+            const header = tableCells(line).map((cell) => inlineText(cell));
+            const rows = [];
+            index += 2;
+            while (index < source.length && source[index].trim().startsWith('|')) {
+                rows.push(tableCells(source[index]).map((cell) => inlineText(cell)));
+                index += 1;
+            }
+            index -= 1;
+            const paint = paintStatus(colours);
+            for (const text of renderColumns({ header, rows, paintCell: (text) => paint(text) }, width - indent().length, colours)) {
+                push(text);
+            }
+            continue;
+        }
+        const detailsOpen = /^<details(\s+open)?\s*>/i.exec(line);
+        if (detailsOpen) {
+            const summary = /<summary>([\s\S]*?)<\/summary>/i.exec(line);
+            push(`${colours.cyan('▸')} ${inlineText(summary?.[1] ?? 'Details', colours)}`);
+            openDetails.push({ start: out.length, open: detailsOpen[1] !== undefined });
+            continue;
+        }
+        const summaryOnly = /^<summary>([\s\S]*?)<\/summary>$/i.exec(line);
+        if (summaryOnly && openDetails.length > 0) {
+            out[out.length - 1] =
+                `${'  '.repeat(openDetails.length - 1)}${colours.cyan('▸')} ${inlineText(summaryOnly[1], colours)}`;
+            continue;
+        }
+        if (/^<\/details>/i.test(line)) {
+            const details = openDetails.pop();
+            if (details && !details.open) {
+                const body = out.slice(details.start).filter((text, at, all) => text !== '' || all[at - 1] !== '');
+                const kept = body.slice(0, detailsLines);
+                const hidden = body.filter((text) => text.trim() !== '').length - kept.filter((t) => t.trim()).length;
+                out.splice(details.start, out.length - details.start, ...kept);
+                if (hidden > 0)
+                    push(`  ${colours.dim(`… ${hidden} more line${hidden === 1 ? '' : 's'}`)}`);
+            }
+            continue;
+        }
+        const quote = /^>\s?(.*)$/.exec(line);
+        if (quote) {
+            const content = quote[1];
+            const kind = /^\[!(\w+)\]$/.exec(content.trim());
+            if (kind) {
+                alert = kind[1]?.toUpperCase();
+                continue;
+            }
+            const mark = alert ? (ALERTS[alert] ?? '!') : '│';
+            const paint = alert === 'WARNING' ? colours.yellow : alert ? colours.red : colours.dim;
+            if (alert === 'NOTE' || alert === 'TIP')
+                push(`${mark} ${inlineText(content, colours)}`);
+            else
+                push(`${paint(mark)} ${inlineText(content, colours)}`);
+            continue;
+        }
+        alert = undefined;
+        if (/^(-{3,}|\*{3,}|_{3,})$/.test(line)) {
+            push(colours.dim('─'.repeat(Math.min(40, width))));
+            continue;
+        }
+        const heading = /^(#{1,6})\s+(.*)$/.exec(line);
+        if (heading) {
+            if (out.length > 0 && out[out.length - 1] !== '')
+                push('');
+            const text = inlineText(heading[2]);
+            push(colours.bold(text));
+            continue;
+        }
+        const item = /^(\s*)(?:[-*+]|\d+\.)\s+(.*)$/.exec(raw);
+        if (item) {
+            const depth = Math.floor(item[1].length / 2);
+            push(`${'  '.repeat(depth)}• ${inlineText(item[2], colours)}`);
+            continue;
+        }
+        if (line === '') {
+            if (out.length > 0 && out[out.length - 1] !== '')
+                out.push('');
+            continue;
+        }
+        push(inlineText(line, colours));
+    }
+    while (out.length > 0 && out[out.length - 1] === '')
+        out.pop();
+    return out;
+}
+
+;// CONCATENATED MODULE: ./.build/cli/present.js
+
+
+
+/** Outputs as `--json` prints them: values that are JSON objects or lists are embedded, the rest stay strings. */
+function outputsJson(outputs, names) {
+    const json = {};
+    for (const name of names) {
+        const value = outputs[name];
+        if (value === undefined)
+            continue;
+        const trimmed = value.trim();
+        if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+            try {
+                json[name] = JSON.parse(trimmed);
+                continue;
+            }
+            catch {
+                // Text that merely starts with a bracket.
+            }
+        }
+        json[name] = value;
+    }
+    return json;
+}
+/** `file:line:col: level: title: message`, as compilers print it, so editors and terminals link it. */
+function annotationLine(annotation, colours) {
+    const where = annotation.file
+        ? `${annotation.file}${annotation.line ? `:${annotation.line}${annotation.column ? `:${annotation.column}` : ''}` : ''}: `
+        : '';
+    const level = annotation.level === 'error'
+        ? colours.red('error')
+        : annotation.level === 'warning'
+            ? colours.yellow('warning')
+            : colours.cyan('notice');
+    const message = annotation.message.split('\n')[0] ?? '';
+    return `${where}${level}: ${annotation.title ? `${annotation.title}: ` : ''}${message}`;
+}
+const MAX_ANNOTATIONS = 8;
+/**
+ * The one screen after a run: the summary as terminal text, the annotations, the outputs in one
+ * line each and the verdict. What does not fit says where the rest is.
+ */
+function presentResult(presentation) {
+    const { result, colours } = presentation;
+    const width = terminalWidth(presentation.stream);
+    const maxLines = presentation.maxLines ?? 60;
+    const annotations = result.annotations ?? [];
+    const annotationLines = annotations
+        .slice(0, MAX_ANNOTATIONS)
+        .map((annotation) => truncate(`  ${annotationLine(annotation, colours)}`, width));
+    if (annotations.length > MAX_ANNOTATIONS) {
+        annotationLines.push(colours.dim(`  … ${annotations.length - MAX_ANNOTATIONS} more in the summary`));
+    }
+    const outputRows = presentation.outputNames
+        .filter((name) => result.outputs[name] !== undefined)
+        .map((name) => {
+        const value = result.outputs[name].replace(/\s*\n\s*/g, ' ⏎ ');
+        if (value === '')
+            return [name, colours.dim('(empty)')];
+        if (presentation.removedDir && value.startsWith(presentation.removedDir)) {
+            return [name, colours.dim(`(removed, --keep-temp keeps it) ${value}`)];
+        }
+        return [name, value];
+    });
+    const outputLines = outputRows.length > 0
+        ? renderColumns({ header: ['output', 'value'], rows: outputRows }, width, colours)
+        : [];
+    const verdict = result.failure
+        ? `${colours.red('✗')} flakeflow ${presentation.command} failed after ${formatDuration(presentation.durationMs)}`
+        : `${colours.green('✓')} flakeflow ${presentation.command} passed in ${formatDuration(presentation.durationMs)}`;
+    const fixed = annotationLines.length + outputLines.length + 4;
+    const summary = markdownToText(result.summary ?? '', { width, colours });
+    const room = Math.max(8, maxLines - fixed);
+    const shown = summary.length > room ? summary.slice(0, room - 1) : summary;
+    if (summary.length > room) {
+        shown.push(colours.dim(`… ${summary.length - shown.length} more lines${presentation.moreHint ?? ''}`));
+    }
+    return [
+        '',
+        ...shown,
+        ...(annotationLines.length > 0 ? ['', ...annotationLines] : []),
+        ...(outputLines.length > 0 ? ['', ...outputLines] : []),
+        '',
+        verdict,
+    ];
+}
+
+;// CONCATENATED MODULE: ./.build/cli/action-command.js
+
+
+
+
+
+
+
+
+
+
+
+/** Runs one action command: the same inputs and schema as the action, a terminal for a face. */
+async function runActionCommand(command, argv) {
+    const parsed = parseCommandLine(argv, command.name, optionSpecs(command));
+    if (parsed.positionals.length > 0) {
+        throw new UserError(`flakeflow ${command.name} takes options only, got '${parsed.positionals[0]}'; write --name value`);
+    }
+    const ownFlags = new Set([...command.flags, ...COMMON_FLAGS].map((flag) => flag.name));
+    const flags = new Map([...parsed.values].filter(([name]) => ownFlags.has(name)));
+    const inputs = new Map([...parsed.values].filter(([name]) => !ownFlags.has(name)));
+    if (flags.get('help') === 'true') {
+        process.stdout.write(`${commandHelp(command, terminalWidth(process.stdout))}\n`);
+        return 0;
+    }
+    const json = flags.get('json') === 'true';
+    const logger = new TerminalLogger({ verbose: flags.get('verbose') === 'true', stream: process.stderr });
+    const schema = command.definition.inputs;
+    for (const name of inputNames(schema)) {
+        if (!declarationOf(schema, name).secret)
+            continue;
+        const given = inputs.get(name);
+        if (given !== undefined && given.trim() !== '') {
+            logger.mask(given);
+            logger.warning(`--${name} on the command line is visible to other users (ps, shell history); set ${secretVariable(name)} instead`);
+        }
+        else if (process.env[secretVariable(name)]) {
+            inputs.set(name, process.env[secretVariable(name)]);
+        }
+    }
+    const call = { flags, read: (name) => inputs.get(name) };
+    command.adjust?.(inputs, call);
+    const runner = new SpawnProcessRunner(logger, logger.secrets);
+    const keepTemp = flags.get('keep-temp') === 'true';
+    const interrupt = interruptSignal((signal) => logger.warning(`${signal}: stopping what has not started yet, then reporting (again to quit at once)`));
+    const localRun = command.run;
+    let outcome;
+    try {
+        outcome = await runActionLocally({
+            definition: command.definition,
+            read: localTokenReader(call.read),
+            workspace: process.cwd(),
+            logger,
+            runner,
+            signal: interrupt.signal,
+            check: (settings) => {
+                command.check?.(settings, call);
+                const { bold, dim } = logger.colours;
+                logger.info(`${bold(`flakeflow ${command.name}`)} ${dim(`in ${process.cwd()}`)}`);
+            },
+            ...(localRun ? { run: (settings, environment) => localRun(settings, environment, call) } : {}),
+            keepTemp,
+        });
+    }
+    finally {
+        interrupt.dispose();
+    }
+    const redact = (text) => logger.secrets.redact(text);
+    const result = {
+        ...outcome.result,
+        outputs: Object.fromEntries(Object.entries(outcome.result.outputs).map(([name, value]) => [name, redact(value)])),
+        ...(outcome.result.summary === undefined ? {} : { summary: redact(outcome.result.summary) }),
+        annotations: (outcome.result.annotations ?? []).map((annotation) => ({
+            ...annotation,
+            message: redact(annotation.message),
+        })),
+    };
+    const summaryFile = flags.get('summary');
+    if (summaryFile !== undefined)
+        await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.resolve)(summaryFile), result.summary ?? '');
+    if (json) {
+        process.stdout.write(`${JSON.stringify(outputsJson(result.outputs, command.definition.outputs), null, 2)}\n`);
+    }
+    else {
+        const lines = presentResult({
+            command: command.name,
+            result,
+            outputNames: command.definition.outputs,
+            removedDir: keepTemp ? undefined : outcome.runnerTemp,
+            durationMs: outcome.durationMs,
+            colours: palette(colourFor(process.stdout)),
+            stream: process.stdout,
+            maxLines: process.stdout.isTTY && process.stdout.rows ? process.stdout.rows - 2 : 60,
+            moreHint: summaryFile ? ` in ${summaryFile}` : ': --summary FILE writes all of it',
+        });
+        process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    if (keepTemp)
+        logger.info(`Kept the temporary directory ${outcome.runnerTemp}`);
+    if (result.failure) {
+        process.stderr.write(`error: ${redact(oneLine(result.failure))}\n`);
+        return 1;
+    }
+    return 0;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/errors.js
+
+
+const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
+    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
+    'https://nixos.org/download) or put it on PATH';
+/**
+ * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
+ * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
+ * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
+ */
+class NixError extends UserError {
+    args;
+    nixMessage;
+    exitCode;
+    subcommand;
+    constructor(args, nixMessage, exitCode) {
+        const subcommand = `nix ${subcommandOf(args)}`;
+        super(`${subcommand} failed:\n${nixMessage}`);
+        this.args = args;
+        this.nixMessage = nixMessage;
+        this.exitCode = exitCode;
+        this.subcommand = subcommand;
+    }
+    static fromResult(result) {
+        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
+        return new NixError(result.args, text, result.exitCode);
+    }
+}
+function subcommandOf(args) {
+    const words = [];
+    for (const arg of args) {
+        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
+            break;
+        words.push(arg);
+    }
+    return words.join(' ');
+}
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Lines Nix prints while working, which say nothing about why it failed. */
+const PROGRESS = [
+    /^warning: /,
+    /^building '/,
+    /^copying (path|\d+ paths)/,
+    /^fetching /,
+    /^unpacking /,
+    /^evaluating /,
+    /^querying /,
+    /^these \d+ (derivations|paths) will be/,
+    /^this (derivation|path) will be/,
+    /^ {2}\/nix\/store\//,
+    /^\[\d+\/\d+\/\d+ built/,
+    /^\(use '--show-trace' to show detailed location information\)$/,
+];
+/**
+ * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
+ * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
+ * the last lines that are not progress.
+ */
+function nixErrorText(stderr) {
+    const lines = stderr
+        .replace(ANSI_ESCAPE, '')
+        .split('\n')
+        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
+    const first = lines.findIndex((line) => line.startsWith('error:'));
+    const kept = (first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line)));
+    while (kept.length > 0 && kept[kept.length - 1] === '')
+        kept.pop();
+    while (kept.length > 0 && kept[0] === '')
+        kept.shift();
+    return (first === -1 ? kept.slice(-20) : kept).join('\n');
+}
+
+;// CONCATENATED MODULE: ./.build/nix/version.js
+const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
+function parseNixVersion(output) {
+    const match = VERSION_LINE.exec(output.trim());
+    if (!match)
+        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
+    const [text, flavor, major, minor, patch] = match;
+    return {
+        major: Number(major),
+        minor: Number(minor),
+        patch: Number(patch ?? 0),
+        flavor: flavor ?? 'Nix',
+        text: text.trim(),
+    };
+}
+function isAtLeast(version, major, minor) {
+    return version.major > major || (version.major === major && version.minor >= minor);
+}
+/**
+ * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
+ * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
+ * version says nothing about this; it kept `--update-input`.
+ */
+function updatesNamedInputs(version) {
+    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cli.js
+
+
+
+
+
+const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
+/**
+ * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
+ * where the command line differs between versions it asks `version()` which to use.
+ */
+class NixCli {
+    runner;
+    options;
+    versionQuery;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    version() {
+        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
+            this.versionQuery = undefined;
+            throw error;
+        });
+        return this.versionQuery;
+    }
+    async evalJson(target, options = {}) {
+        const { apply, impure, ...run } = options;
+        const result = await this.exec(this.withOptions(['eval'], [
+            '--json',
+            ...(impure ? ['--impure'] : []),
+            ...(apply === undefined ? [] : ['--apply', apply]),
+            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
+        ]), run);
+        return JSON.parse(result.stdout);
+    }
+    /**
+     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
+     * results are not in the order of `installables`: match them by `drvPath`.
+     */
+    async build(installables, options = {}) {
+        if (installables.length === 0)
+            return [];
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
+        const built = JSON.parse(result.stdout);
+        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
+    }
+    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
+    async lock(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
+    async updateLock(flakeDir, inputs = [], options = {}) {
+        for (const input of inputs) {
+            if (!INPUT_NAME.test(input))
+                throw new UserError(`"${input}" is not a flake input name`);
+        }
+        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
+        await this.exec(this.withOptions(subcommand, args), options);
+    }
+    async flakeMetadata(flakeDir, options = {}) {
+        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+        return JSON.parse(result.stdout);
+    }
+    withOptions(subcommand, args) {
+        return [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...args];
+    }
+    async exec(args, options = {}) {
+        let result;
+        try {
+            result = await this.runner.run(this.options.command ?? 'nix', args, options);
+        }
+        catch (error) {
+            // The runner raises a UserError only when the program is missing.
+            if (error instanceof UserError)
+                throw new UserError(NIX_NOT_FOUND);
+            throw error;
+        }
+        if (!succeeded(result))
+            throw NixError.fromResult(result);
+        return result;
+    }
+}
+/** The subcommand and arguments that update a flake's lock on this Nix. */
+function updateLockArgs(version, flakeDir, inputs) {
+    if (updatesNamedInputs(version))
+        return [
+            ['flake', 'update'],
+            [...inputs, '--flake', flakeDir],
+        ];
+    if (inputs.length === 0)
+        return [['flake', 'update'], [flakeDir]];
+    return [
+        ['flake', 'lock'],
+        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
+    ];
+}
+/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
+function installable(flakeRef, attrPath) {
+    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
+    return `${flakeRef}#${quoted.join('.')}`;
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/fleet-expression.js
+
+
+
+const FLEET_EXPRESSION_FILE = 'fleet-hosts.nix';
+/**
+ * `nix/fleet-hosts.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/hosts) and bundled (dist/hosts), and a GitHub action is checked out whole.
+ */
+function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
+    let dir = (0,external_node_path_namespaceObject.dirname)(from);
+    for (;;) {
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
+        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
+            return candidate;
+        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
+        if (parent === dir)
+            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
+        dir = parent;
+    }
+}
+/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
+function nixString(text) {
+    const escaped = text
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\$\{/g, '\\${')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replace(/\t/g, '\\t');
+    return `"${escaped}"`;
+}
+function nixList(items) {
+    return `[ ${items.map(nixString).join(' ')} ]`;
+}
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet-hosts.nix once. */
+function fleetExpression(call) {
+    const args = [
+        `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};`,
+        `kinds = ${nixList(call.kinds)};`,
+        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
+        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
+        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
+        call.only ? `only = ${nixList(call.only)};` : '',
+        `format = ${nixString(call.format ?? 'list')};`,
+    ].filter((arg) => arg.length > 0);
+    const file = call.expressionFile ?? fleetExpressionPath();
+    return `import ${nixString(file)} { ${args.join(' ')} }`;
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/host.js
+const KIND_TITLES = {
+    nixos: 'NixOS',
+    darwin: 'nix-darwin',
+    home: 'Home Manager',
+    checks: 'check',
+};
+function hostKey(host) {
+    return `${host.kind}/${host.name}`;
+}
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
+}
+/** Parses `a."b.c".d` back into its names. */
+function parseAttrPath(text) {
+    const names = [];
+    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
+    for (const match of text.matchAll(pattern)) {
+        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
+    }
+    return names;
+}
+/** The store path's hash part, which names its narinfo in a binary cache. */
+function storePathHash(storePath) {
+    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
+}
+/** What is built for a host, as nix/fleet-hosts.nix chooses it (nix-darwin's `system` where it exists). */
+function defaultAttrPath(host) {
+    switch (host.kind) {
+        case 'nixos':
+            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
+        case 'darwin':
+            return ['darwinConfigurations', host.name, 'system'];
+        case 'home':
+            return ['homeConfigurations', host.name, 'activationPackage'];
+        case 'checks':
+            return host.name.split('.');
+    }
+}
+const HOST_KIND_LIST = ['nixos', 'darwin', 'home', 'checks'];
+
+;// CONCATENATED MODULE: ./.build/hosts/pool.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapConcurrently(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/evaluate.js
+
+
+
+
+
+
+function hostFromRecord(record) {
+    if (!('drvPath' in record))
+        return undefined;
+    return {
+        kind: record.kind,
+        name: record.name,
+        attrPath: record.attr,
+        system: record.system,
+        buildSystem: record.buildSystem,
+        drvPath: record.drvPath,
+        outPath: record.output,
+    };
+}
+/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet-hosts.nix leaves. */
+class StderrTap {
+    runner;
+    stderr = '';
+    constructor(runner) {
+        this.runner = runner;
+    }
+    async run(command, args, options) {
+        const result = await this.runner.run(command, args, options);
+        this.stderr = result.stderr;
+        return result;
+    }
+}
+/** Reads `trace: flakeflow-host-start …` and `…-done {json}` lines, quoted or not (Nix versions differ). */
+function readFleetTraces(stderr) {
+    const done = [];
+    let started;
+    for (const line of stderr.split('\n')) {
+        const match = /^trace: (.*)$/.exec(line.trimEnd());
+        if (!match)
+            continue;
+        let text = match[1];
+        if (text.startsWith('"')) {
+            try {
+                text = JSON.parse(text);
+            }
+            catch {
+                continue;
+            }
+        }
+        const start = /^flakeflow-host-start ([a-z]+)\/(.*)$/.exec(text);
+        if (start) {
+            started = { kind: start[1], name: start[2] };
+            continue;
+        }
+        if (text.startsWith('flakeflow-host-done ')) {
+            done.push(JSON.parse(text.slice('flakeflow-host-done '.length)));
+            started = undefined;
+        }
+    }
+    return { done, ...(started ? { unfinished: started } : {}) };
+}
+/**
+ * Evaluates every host in one `nix eval --json` of nix/fleet-hosts.nix. A host whose error aborts
+ * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
+ * error tryEval caught is evaluated once more alone, for Nix's message.
+ */
+class NixEvalFleetEvaluator {
+    runner;
+    options;
+    constructor(runner, options) {
+        this.runner = runner;
+        this.options = options;
+    }
+    async evaluate(request) {
+        const done = new Map();
+        const failed = [];
+        const caught = [];
+        const listed = new Map();
+        let processes = 0;
+        const absorb = (record) => {
+            const ref = { kind: record.kind, name: record.name };
+            listed.set(hostKey(ref), ref);
+            const host = hostFromRecord(record);
+            if (host)
+                done.set(hostKey(host), host);
+            else if ('failed' in record)
+                caught.push(ref);
+        };
+        const settled = () => [...done.keys(), ...failed.map(hostKey), ...caught.map(hostKey)];
+        for (;;) {
+            processes += 1;
+            const tap = new StderrTap(this.runner);
+            try {
+                const records = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
+                for (const record of records)
+                    absorb(record);
+                break;
+            }
+            catch (error) {
+                if (!(error instanceof NixError))
+                    throw error;
+                const traces = readFleetTraces(tap.stderr);
+                for (const record of traces.done)
+                    absorb(record);
+                const broken = traces.unfinished;
+                if (!broken || settled().includes(hostKey(broken))) {
+                    throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+                }
+                listed.set(hostKey(broken), broken);
+                failed.push({ ...broken, error: error.nixMessage });
+                this.options.logger.warning(`${broken.name} (${broken.kind}) failed to evaluate in ${request.label}; evaluating the remaining hosts without it`);
+            }
+        }
+        const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
+            processes += 1;
+            try {
+                const records = await this.nix(this.runner).evalJson({ expr: this.expression(request, { only: [hostKey(host)] }) }, { impure: true, signal: request.signal });
+                const record = records.find((candidate) => hostKey(candidate) === hostKey(host));
+                const evaluated = record && hostFromRecord(record);
+                if (evaluated)
+                    return evaluated;
+                return { ...host, error: 'the host failed to evaluate, and then evaluated alone without an error' };
+            }
+            catch (error) {
+                if (!(error instanceof NixError))
+                    throw error;
+                return { ...host, error: error.nixMessage };
+            }
+        });
+        for (const outcome of explained) {
+            if ('error' in outcome)
+                failed.push(outcome);
+            else
+                done.set(hostKey(outcome), outcome);
+        }
+        const evaluatedKeys = new Set([...done.keys(), ...failed.map(hostKey)]);
+        return {
+            hosts: [...done.values()],
+            failed,
+            unselected: [...listed.entries()].filter(([key]) => !evaluatedKeys.has(key)).map(([, host]) => host),
+            evaluator: 'nix eval',
+            processes,
+        };
+    }
+    nix(runner) {
+        return new NixCli(runner, { nixOptions: this.options.nixOptions ?? [] });
+    }
+    expression(request, extra) {
+        return fleetExpression({
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+            ...extra,
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/git-worktree.js
+
+
+
+
+async function git(runner, cwd, args, signal) {
+    return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
+}
+/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
+async function resolveCommit(runner, dir, revision, input) {
+    const result = await git(runner, dir, [
+        'rev-parse',
+        '--verify',
+        '--quiet',
+        '--end-of-options',
+        `${revision}^{commit}`,
+    ]);
+    if (!succeeded(result)) {
+        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+            '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
+    }
+    return result.stdout.trim();
+}
+/**
+ * Checks `revision` out in a detached `git worktree` under `tempRoot`, runs `body` on the flake
+ * directory there and removes the worktree whatever happens.
+ */
+async function withWorktree(options, body) {
+    const { runner, flakeDir, revision } = options;
+    const commit = await resolveCommit(runner, flakeDir, revision, options.input);
+    const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
+    if (!succeeded(top))
+        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+    const repoDir = top.stdout.trim();
+    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
+    const worktree = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
+    try {
+        const added = await git(runner, repoDir, ['worktree', 'add', '--detach', '--quiet', worktree, commit]);
+        if (!succeeded(added))
+            throw new Error(`git worktree add failed: ${added.stderr.trim()}`);
+        const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
+        return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(worktree, inside) });
+    }
+    finally {
+        const removed = await git(runner, repoDir, ['worktree', 'remove', '--force', worktree]);
+        if (!succeeded(removed)) {
+            options.logger.debug(`git worktree remove: ${removed.stderr.trim()}`);
+            await git(runner, repoDir, ['worktree', 'prune']);
+        }
+        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/build/build-result.js
+
+/** A package whose versions or size differ between two closures, from `nix store diff-closures`. */
+const packageChange = object({
+    name: schemas_string(),
+    /** Versions before and after; empty when the package is added or removed. */
+    before: array(schemas_string()),
+    after: array(schemas_string()),
+    /** Bytes; Nix only reports changes above 8 KiB. */
+    sizeDelta: schemas_number().optional(),
+});
+const COMPARISON_STATUSES = ['compared', 'new', 'unavailable'];
+const closureComparison = object({
+    revision: schemas_string(),
+    status: schemas_enum(COMPARISON_STATUSES),
+    /** Why there is no diff, when there is none. */
+    reason: schemas_string().optional(),
+    baseOutPath: schemas_string().optional(),
+    baseClosureSize: schemas_number().optional(),
+    /** Closure size now minus at the revision, in bytes. */
+    delta: schemas_number().optional(),
+    changes: array(packageChange).default([]),
+    /** `nix store diff-closures` as Nix printed it. */
+    diff: schemas_string().default(''),
+});
+const BUILD_STATUSES = ['built', 'failed', 'eval-only'];
+const hostBuild = object({
+    host: schemas_string(),
+    kind: schemas_string().optional(),
+    system: schemas_string().optional(),
+    attr: schemas_string().optional(),
+    status: schemas_enum(BUILD_STATUSES),
+    drvPath: schemas_string().optional(),
+    outPath: schemas_string().optional(),
+    closureSize: schemas_number().optional(),
+    durationMs: schemas_number().optional(),
+    /** Nix's error text for a failed build, or why it was only evaluated. */
+    error: schemas_string().optional(),
+    comparison: closureComparison.optional(),
+    /** The store URI the closure was copied to. */
+    pushedTo: schemas_string().optional(),
+});
+/** What the build action writes for the report action: one file per matrix entry, one result per host. */
+const resultFile = object({
+    flakeflow: literal('build-result'),
+    version: literal(1),
+    results: array(hostBuild),
+});
+function resultFileOf(results) {
+    return { flakeflow: 'build-result', version: 1, results: [...results] };
+}
+/** A file name for a matrix entry's results: its first host, safe on every file system. */
+function resultFileName(hosts) {
+    const first = (hosts[0] ?? 'build').replace(/[^A-Za-z0-9._@+-]/g, '_');
+    return `flakeflow-result-${first}${hosts.length > 1 ? `+${hosts.length - 1}` : ''}.json`;
+}
+
+;// CONCATENATED MODULE: ./.build/build/diff-closures.js
+const diff_closures_ANSI = /\u001b\[[0-9;]*m/g;
+const SIZE = /, ([+-]\d+(?:\.\d+)?) KiB$/;
+const ONLY_SIZE = /^([+-]\d+(?:\.\d+)?) KiB$/;
+function versions(text) {
+    if (text === '∅')
+        return [];
+    return text.split(', ').map((version) => (version === 'ε' ? '' : version));
+}
+/**
+ * Reads `nix store diff-closures` lines: `name: 1.0 → 1.1, +12.3 KiB`, `name: ∅ → 2.0`,
+ * `name: +9.1 KiB`. `∅` is an absent package, `ε` a version-less one.
+ */
+function parseDiffClosures(output) {
+    const changes = [];
+    for (const raw of output.replace(diff_closures_ANSI, '').split('\n')) {
+        const line = raw.trim();
+        const colon = line.indexOf(': ');
+        if (colon <= 0)
+            continue;
+        const name = line.slice(0, colon);
+        let rest = line.slice(colon + 2);
+        let sizeDelta;
+        const onlySize = ONLY_SIZE.exec(rest);
+        if (onlySize) {
+            changes.push({ name, before: [], after: [], sizeDelta: Math.round(Number(onlySize[1]) * 1024) });
+            continue;
+        }
+        const size = SIZE.exec(rest);
+        if (size) {
+            sizeDelta = Math.round(Number(size[1]) * 1024);
+            rest = rest.slice(0, size.index);
+        }
+        const arrow = rest.indexOf(' → ');
+        if (arrow === -1)
+            continue;
+        changes.push({
+            name,
+            before: versions(rest.slice(0, arrow)),
+            after: versions(rest.slice(arrow + 3)),
+            ...(sizeDelta !== undefined ? { sizeDelta } : {}),
+        });
+    }
+    return changes;
+}
+
+;// CONCATENATED MODULE: ./.build/build/compare.js
+
+
+
+
+
+const MISSING_ATTRIBUTE = /does not provide attribute|attribute '[^']+' missing/;
+/**
+ * The closure diff against the same attribute at `revision`, when its output can be had without
+ * building it: from this store or a substituter. Otherwise says why there is none.
+ */
+async function compareClosures(request) {
+    const { revision, nix, store, signal } = request;
+    const unavailable = (reason) => ({
+        revision,
+        status: 'unavailable',
+        reason,
+        changes: [],
+        diff: '',
+    });
+    if (!request.attrPath)
+        return unavailable(`no host or attribute to look up at ${revision}`);
+    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(request.baseFlakeDir, 'flake.nix')))
+        return unavailable(`${revision} has no flake.nix here`);
+    let baseOutPath;
+    try {
+        baseOutPath = await nix.evalJson(`${installable(request.baseFlakeDir, request.attrPath)}.outPath`, { signal });
+    }
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+        if (MISSING_ATTRIBUTE.test(error.nixMessage)) {
+            return { revision, status: 'new', reason: `not in ${revision}`, changes: [], diff: '' };
+        }
+        return unavailable(`it does not evaluate at ${revision}: ${error.nixMessage.split('\n')[0]}`);
+    }
+    const local = (await store.validPaths([baseOutPath], undefined, { signal })).includes(baseOutPath);
+    if (!local && !(await store.substitute(baseOutPath, { signal }))) {
+        return {
+            ...unavailable(`its output at ${revision} (${baseOutPath}) is neither in this store nor in a substituter: ` +
+                `build ${revision} with push-to set so the next comparison has it`),
+            baseOutPath,
+        };
+    }
+    const [baseClosureSize, diff] = await Promise.all([
+        store.closureSize(baseOutPath, { signal }),
+        baseOutPath === request.outPath
+            ? Promise.resolve('')
+            : store.diffClosures(baseOutPath, request.outPath, { signal }),
+    ]);
+    return {
+        revision,
+        status: 'compared',
+        baseOutPath,
+        baseClosureSize,
+        ...(request.closureSize !== undefined ? { delta: request.closureSize - baseClosureSize } : {}),
+        changes: parseDiffClosures(diff),
+        diff: diff.trim(),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/build/nix-store.js
+
+
+
+
+const nix_store_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+/** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
+function validPathsOf(json) {
+    if (Array.isArray(json)) {
+        return json
+            .filter((entry) => typeof entry?.path === 'string')
+            .filter((entry) => entry.valid !== false)
+            .map((entry) => entry.path);
+    }
+    if (json && typeof json === 'object') {
+        return Object.entries(json)
+            .filter(([, info]) => info !== null)
+            .map(([path]) => path);
+    }
+    return [];
+}
+/** `closureSize` per path from `nix path-info -S --json`, in either shape. */
+function closureSizesOf(json) {
+    const sizes = new Map();
+    const entries = Array.isArray(json)
+        ? json.map((entry) => [entry?.path ?? '', entry])
+        : Object.entries((json ?? {}));
+    for (const [path, info] of entries) {
+        const size = info?.closureSize;
+        if (path && typeof size === 'number')
+            sizes.set(path, size);
+    }
+    return sizes;
+}
+/**
+ * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
+ * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
+ */
+function derivationInstallable(version, drvPath) {
+    return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
+}
+/**
+ * The store commands the build action needs besides `NixCli`: path-info, diff-closures, copy and
+ * sign. Their command lines are the same from Nix 2.8 to 2.31; only path-info's JSON changed shape.
+ */
+class NixStore {
+    runner;
+    options;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    /** Which of `paths` are valid in `store` (the local store by default). Never substitutes. */
+    async validPaths(paths, store, options = {}) {
+        if (paths.length === 0)
+            return [];
+        const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
+        const result = await this.run(args, options, false);
+        if (succeeded(result))
+            return validPathsOf(JSON.parse(result.stdout));
+        // Some Nix versions fail the whole call when one path is missing: ask one by one.
+        if (paths.length === 1) {
+            const error = NixError.fromResult(result);
+            if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
+                return [];
+            throw error;
+        }
+        const each = await Promise.all(paths.map((path) => this.validPaths([path], store, options)));
+        return each.flat();
+    }
+    async closureSize(path, options = {}) {
+        const result = await this.run(['path-info', '--json', '--closure-size', path], options);
+        const size = closureSizesOf(JSON.parse(result.stdout)).get(path);
+        if (size === undefined)
+            throw new Error(`nix path-info reported no closure size for ${path}`);
+        return size;
+    }
+    /** Fetches a store path from the substituters, building nothing; false when none has it. */
+    async substitute(path, options = {}) {
+        const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
+        return succeeded(result);
+    }
+    /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
+    async derivationSystem(version, drvPath, options = {}) {
+        const command = isAtLeast(version, 2, 15)
+            ? ['derivation', 'show', drvPath]
+            : ['show-derivation', drvPath];
+        const result = await this.run(command, options);
+        const shown = JSON.parse(result.stdout);
+        const derivation = Object.values(shown)[0];
+        return derivation?.system ?? derivation?.platform;
+    }
+    async diffClosures(before, after, options = {}) {
+        const result = await this.run(['store', 'diff-closures', before, after], options);
+        return result.stdout;
+    }
+    async copy(paths, to, options = {}) {
+        await this.run(['copy', '--to', to, ...paths], options);
+    }
+    /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
+    async sign(paths, keyFile, options = {}) {
+        await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
+    }
+    async run(args, options, check = true) {
+        const [first, second] = args;
+        const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
+        const rest = args.slice(subcommand.length);
+        let result;
+        try {
+            result = await this.runner.run(this.options.command ?? 'nix', [...subcommand, ...nix_store_FEATURES, ...(this.options.nixOptions ?? []), ...rest], options);
+        }
+        catch (error) {
+            if (error instanceof UserError)
+                throw new UserError(NIX_NOT_FOUND);
+            throw error;
+        }
+        if (check && !succeeded(result))
+            throw NixError.fromResult(result);
+        return result;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/build/targets.js
+
+function items(value) {
+    return (value ?? '').split(/\s+/).filter((item) => item.length > 0);
+}
+/**
+ * `host`, `attr` and `drv-path` as the matrix gives them: one value each, or space-separated lists
+ * of the same length for a packed entry.
+ */
+function buildTargets(settings) {
+    const hosts = items(settings.host);
+    const attrs = items(settings.attr);
+    const drvs = items(settings['drv-path']);
+    const count = Math.max(hosts.length, attrs.length, drvs.length);
+    if (count === 0) {
+        throw new UserError("Input 'host' must name what to build (or give 'attr' or 'drv-path'), got nothing");
+    }
+    for (const [input, list] of [
+        ['host', hosts],
+        ['attr', attrs],
+        ['drv-path', drvs],
+    ]) {
+        if (list.length > 0 && list.length !== count) {
+            throw new UserError(`Input '${input}' must list ${count} values like the other inputs, got ${list.length}`);
+        }
+    }
+    for (const drv of drvs) {
+        if (!/^\/nix\/store\/[0-9a-z]{32}-.+\.drv$/.test(drv)) {
+            throw new UserError(`Input 'drv-path' must be store paths of derivations (/nix/store/….drv), got '${drv}'`);
+        }
+    }
+    return Array.from({ length: count }, (_, index) => {
+        const host = hosts[index];
+        const attr = attrs[index];
+        const drvPath = drvs[index];
+        return {
+            name: host ?? attr ?? drvPath,
+            ...(host ? { host } : {}),
+            ...(attr ? { attr } : {}),
+            ...(drvPath ? { drvPath } : {}),
+        };
+    });
+}
+const KIND_OF_OUTPUT = {
+    nixosConfigurations: 'nixos',
+    darwinConfigurations: 'darwin',
+    homeConfigurations: 'home',
+    checks: 'checks',
+};
+function kindOfAttr(attrPath) {
+    return KIND_OF_OUTPUT[attrPath[0] ?? ''];
+}
+
+;// CONCATENATED MODULE: ./.build/build/build-hosts.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Nix refuses a derivation for a system this machine cannot build (and no remote builder can). */
+const WRONG_SYSTEM = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
+/** Builds the matrix entry's hosts one after the other, compares and pushes them, and writes the result-file. */
+async function buildHosts(settings, dependencies) {
+    const targets = buildTargets(settings);
+    const { runner, logger, signal } = dependencies;
+    const now = dependencies.now ?? Date.now;
+    const nixOptions = settings['nix-options'] ?? [];
+    const nix = new NixCli(runner, { nixOptions });
+    const store = new NixStore(runner, { nixOptions });
+    const version = await nix.version();
+    const flakeDir = (0,external_node_path_namespaceObject.resolve)(dependencies.workspace, settings.path);
+    const needsFlake = Boolean(settings['compare-to']) ||
+        targets.some((target) => !target.drvPath || !(0,external_node_fs_namespaceObject.existsSync)(target.drvPath));
+    if (needsFlake && !(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+    }
+    // compare-to looks the host up at the other revision by its attribute, so it needs it even when the drv is here.
+    const needAttr = Boolean(settings['compare-to']);
+    const resolved = await Promise.all(targets.map((target) => resolveTarget(target, nix, flakeDir, needAttr, signal)));
+    const results = [];
+    for (const item of resolved) {
+        results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
+    }
+    const revision = settings['compare-to'];
+    if (revision && results.some((result) => result.status === 'built')) {
+        await withWorktree({ runner, logger, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir }, async (checkout) => {
+            for (const [index, result] of results.entries()) {
+                if (result.status !== 'built' || !result.outPath)
+                    continue;
+                result.comparison = await compareClosures({
+                    revision,
+                    baseFlakeDir: checkout.flakeDir,
+                    attrPath: resolved[index]?.attrPath,
+                    outPath: result.outPath,
+                    closureSize: result.closureSize,
+                    nix,
+                    store,
+                    signal,
+                });
+            }
+        });
+    }
+    let pushError;
+    const pushTo = settings['push-to'];
+    const built = results.filter((result) => result.status === 'built' && result.outPath);
+    if (pushTo && built.length > 0) {
+        try {
+            await push(built.map((result) => result.outPath), pushTo, settings['signing-key'], {
+                store,
+                logger,
+                tempDir: dependencies.tempDir,
+                signal,
+            });
+            for (const result of built)
+                result.pushedTo = pushTo;
+        }
+        catch (error) {
+            pushError = error instanceof NixError ? error.nixMessage : stringifyError(error);
+        }
+    }
+    await (0,promises_namespaceObject.mkdir)(dependencies.resultDir, { recursive: true });
+    const resultFile = (0,external_node_path_namespaceObject.join)(dependencies.resultDir, resultFileName(targets.map((target) => target.name)));
+    await (0,promises_namespaceObject.writeFile)(resultFile, `${JSON.stringify(resultFileOf(results), null, 2)}\n`);
+    return { results, resultFile, ...(pushError ? { pushError } : {}) };
+}
+async function resolveTarget(target, nix, flakeDir, needAttr, signal) {
+    if (target.attr) {
+        const attrPath = parseAttrPath(target.attr);
+        return { target, attrPath, kind: kindOfAttr(attrPath) };
+    }
+    if (!target.host)
+        return { target };
+    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr)
+        return { target };
+    // Only the host's name: find it under every kind, as the hosts action would list it.
+    try {
+        const records = await nix.evalJson({
+            expr: fleetExpression({
+                flakeDir,
+                kinds: HOST_KIND_LIST,
+                only: HOST_KIND_LIST.map((kind) => `${kind}/${target.host}`),
+            }),
+        }, { impure: true, signal });
+        const found = records.map(hostFromRecord).find((host) => host !== undefined);
+        if (found)
+            return { target, attrPath: found.attrPath, kind: found.kind };
+        return {
+            target,
+            error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
+        };
+    }
+    catch (error) {
+        if (error instanceof NixError)
+            return { target, error: error.nixMessage };
+        throw error;
+    }
+}
+async function buildOne(item, context) {
+    const { target } = item;
+    const started = context.now();
+    const base = {
+        host: target.name,
+        status: 'failed',
+        ...(item.kind ? { kind: item.kind } : {}),
+        ...(item.attrPath ? { attr: attrPathText(item.attrPath) } : {}),
+        ...(target.drvPath ? { drvPath: target.drvPath } : {}),
+    };
+    if (item.error)
+        return { ...base, error: item.error };
+    let what;
+    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath)) {
+        what = derivationInstallable(context.version, target.drvPath);
+    }
+    else if (item.attrPath) {
+        if (target.drvPath) {
+            context.logger.info(`${target.drvPath} is not in this store (the hosts job ran elsewhere): evaluating ${attrPathText(item.attrPath)}`);
+        }
+        what = installable(context.flakeDir, item.attrPath);
+    }
+    else {
+        return {
+            ...base,
+            error: `${target.drvPath} is not in this store and neither 'host' nor 'attr' says what to evaluate instead`,
+        };
+    }
+    try {
+        const [built] = await context.nix.build([what], {
+            group: `Building ${target.name}`,
+            signal: context.signal,
+        });
+        if (!built)
+            throw new Error(`nix build reported nothing for ${what}`);
+        const outPath = built.outputs.out ?? Object.values(built.outputs)[0];
+        if (target.drvPath && built.drvPath !== target.drvPath) {
+            context.logger.warning(`${target.name} evaluates to ${built.drvPath} here, not to ${target.drvPath} as in the hosts job: the flake changed between the jobs`);
+        }
+        const [system, closureSize] = await Promise.all([
+            context.store.derivationSystem(context.version, built.drvPath, { signal: context.signal }),
+            context.store.closureSize(outPath, { signal: context.signal }),
+        ]);
+        return {
+            ...base,
+            status: 'built',
+            drvPath: built.drvPath,
+            outPath,
+            closureSize,
+            ...(system ? { system } : {}),
+            durationMs: context.now() - started,
+        };
+    }
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+        const wrongSystem = WRONG_SYSTEM.exec(error.nixMessage);
+        if (wrongSystem) {
+            return {
+                ...base,
+                status: 'eval-only',
+                system: wrongSystem[1],
+                error: `this runner (${wrongSystem[2]}) cannot build ${wrongSystem[1]}: evaluated only`,
+                durationMs: context.now() - started,
+            };
+        }
+        return { ...base, error: error.nixMessage, durationMs: context.now() - started };
+    }
+}
+/** Signs (when a key is given) and copies the closures; the key lives in a 0600 file only meanwhile. */
+async function push(paths, to, signingKey, context) {
+    if (signingKey) {
+        context.logger.mask(signingKey);
+        const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-signing-'));
+        const keyFile = (0,external_node_path_namespaceObject.join)(dir, 'key');
+        try {
+            await (0,promises_namespaceObject.writeFile)(keyFile, `${signingKey.trim()}\n`, { mode: 0o600 });
+            await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
+            await context.store.sign(paths, keyFile, { signal: context.signal });
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+        }
+    }
+    await context.store.copy(paths, to, { group: `Pushing to ${to}`, signal: context.signal });
+}
+
+;// CONCATENATED MODULE: ./.build/build/inputs.js
+
+/** Which of `host`, `attr` or `drv-path` names the build is checked by the capability, not here. */
+const buildInputs = defineInputs({
+    path: inputs_text({ rawDefault: '.' }),
+    host: inputs_text(),
+    attr: inputs_text(),
+    'drv-path': inputs_text(),
+    'compare-to': inputs_text(),
+    'push-to': inputs_text(),
+    'signing-key': secret(),
+    'nix-options': words(),
+});
+
+;// CONCATENATED MODULE: ./.build/build/summary.js
+
+const BUILD_ICONS = {
+    built: '✅',
+    failed: '❌',
+    'eval-only': '🔍',
+};
+function formatDelta(bytes) {
+    if (bytes === undefined)
+        return '';
+    if (bytes === 0)
+        return '±0';
+    return `${bytes > 0 ? '+' : ''}${formatBytes(bytes)}`;
+}
+function summary_versions(list) {
+    if (list.length === 0)
+        return '∅';
+    return list.map((version) => version || 'ε').join(', ');
+}
+function changesTable(changes) {
+    return table(['Package', 'Before', 'After', 'Size'], changes.map((change) => {
+        const sizeOnly = change.before.length === 0 && change.after.length === 0;
+        return [
+            change.name,
+            sizeOnly ? '' : summary_versions(change.before),
+            sizeOnly ? '' : summary_versions(change.after),
+            formatDelta(change.sizeDelta),
+        ];
+    }), ['left', 'left', 'left', 'right']);
+}
+/** One line on how the closure compares with the revision, for tables. */
+function comparisonNote(comparison) {
+    if (!comparison)
+        return '';
+    if (comparison.status === 'new')
+        return `new since ${comparison.revision}`;
+    if (comparison.status === 'unavailable')
+        return `no diff with ${comparison.revision}`;
+    const count = comparison.changes.length;
+    return count === 0 ? 'no package changes' : `${count} package${count === 1 ? '' : 's'} changed`;
+}
+function hostSection(result) {
+    const comparison = result.comparison;
+    if (result.status === 'failed') {
+        return details(`❌ <code>${result.host}</code> failed`, codeBlock(result.error ?? 'no message'), true);
+    }
+    if (!comparison)
+        return undefined;
+    if (comparison.status === 'unavailable')
+        return `**${result.host}**: no closure diff with \`${comparison.revision}\`: ${comparison.reason}`;
+    if (comparison.status === 'new')
+        return `**${result.host}** is new: it is not in \`${comparison.revision}\`.`;
+    if (comparison.changes.length === 0)
+        return `**${result.host}**: no package changed since \`${comparison.revision}\`.`;
+    return details(`<code>${result.host}</code>: ${comparisonNote(comparison)} since <code>${comparison.revision}</code>`, changesTable(comparison.changes), comparison.changes.length <= 15);
+}
+function buildSummary(outcome) {
+    const rows = outcome.results.map((result) => [
+        result.host,
+        result.system ?? '',
+        `${BUILD_ICONS[result.status]} ${result.status}`,
+        result.closureSize !== undefined ? formatBytes(result.closureSize) : '',
+        formatDelta(result.comparison?.delta),
+        result.durationMs !== undefined ? formatDuration(result.durationMs) : '',
+    ]);
+    const pushed = outcome.results.find((result) => result.pushedTo)?.pushedTo;
+    return blocks(heading(3, 'Build'), table(['Host', 'System', 'Result', 'Closure', 'Δ', 'Time'], rows, [
+        'left',
+        'left',
+        'left',
+        'right',
+        'right',
+        'right',
+    ]), ...outcome.results.map(hostSection), ...outcome.results
+        .filter((result) => result.status === 'eval-only')
+        .map((result) => `🔍 **${result.host}**: ${result.error}.`), pushed ? `📤 Pushed to \`${pushed}\`.` : undefined, outcome.pushError ? details('❌ Pushing failed', codeBlock(outcome.pushError), true) : undefined);
+}
+
+;// CONCATENATED MODULE: ./.build/actions/build.js
+
+
+
+
+
+
+const BUILD_OUTPUTS = ['out-path', 'drv-path', 'closure-size', 'result-file'];
+const buildAction = (0,action/* defineAction */.Q)({
+    name: 'build',
+    inputs: buildInputs,
+    outputs: BUILD_OUTPUTS,
+    workspacePaths: ['path'],
+    async run(settings, { context, logger, signal }) {
+        const outcome = await buildHosts(settings, {
+            runner: new SpawnProcessRunner(logger),
+            logger,
+            workspace: context.workspace,
+            tempDir: context.runnerTemp,
+            resultDir: (0,external_node_path_namespaceObject.join)(context.runnerTemp, 'flakeflow-results'),
+            signal,
+        });
+        const built = outcome.results.filter((result) => result.status === 'built');
+        const failed = outcome.results.filter((result) => result.status === 'failed');
+        const problems = [
+            ...failed.map((result) => `${result.host} failed: ${(result.error ?? '').split('\n')[0]}`),
+            ...(outcome.pushError
+                ? [`pushing to ${settings['push-to']} failed: ${outcome.pushError.split('\n')[0]}`]
+                : []),
+        ];
+        return {
+            outputs: {
+                'out-path': built.map((result) => result.outPath).join(' '),
+                'drv-path': outcome.results
+                    .map((result) => result.drvPath ?? '')
+                    .join(' ')
+                    .trim(),
+                'closure-size': built.map((result) => String(result.closureSize ?? '')).join(' '),
+                'result-file': outcome.resultFile,
+            },
+            summary: buildSummary(outcome),
+            annotations: failed.map((result) => ({
+                level: 'error',
+                title: `${result.host} failed to build`,
+                message: result.error ?? 'no message',
+            })),
+            ...(problems.length > 0 ? { failure: problems.join('; ') } : {}),
+        };
+    },
+});
+
+;// CONCATENATED MODULE: ./.build/hosts/annotations.js
+
+
+
+/** `at /nix/store/<hash>-source/hosts/pi/default.nix:9:25`: where Nix's error points inside the flake. */
+const SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:]+):(\d+):(\d+)/;
+/** One error annotation per host that failed, pinned to the file Nix blames when it is in the flake. */
+function failureAnnotations(hosts, flakeDir, workspace) {
+    return hosts
+        .filter((host) => host.status === 'failed')
+        .map((host) => {
+        const annotation = {
+            level: 'error',
+            title: `${host.host} (${KIND_TITLES[host.kind]}): ${host.reason}`,
+            message: host.error ?? host.reason,
+        };
+        const position = SOURCE_POSITION.exec(host.error ?? '');
+        if (position && (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, position[1]))) {
+            annotation.file = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.join)(flakeDir, position[1]))
+                .split('\\')
+                .join('/');
+            annotation.line = Number(position[2]);
+            annotation.column = Number(position[3]);
+        }
+        return annotation;
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/binary-cache.js
+
+
+
+
+
+
+
+/** The runtime's `fetch`, with a timeout. */
+function fetchNarinfoProbe(timeoutMs = 15_000) {
+    return {
+        async head(url, signal) {
+            const timeout = AbortSignal.timeout(timeoutMs);
+            const response = await fetch(url, {
+                method: 'HEAD',
+                signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+            });
+            return response.status;
+        },
+    };
+}
+const ABSENT = new Set([404, 410]);
+/** The cache wants credentials we do not have, but Nix may (netrc, S3 keys): ask Nix instead. */
+const ASK_NIX = new Set([401, 403]);
+/** The cache URL without Nix's store parameters (`?priority=40`) and trailing slashes. */
+function cacheBase(url) {
+    return url.replace(/\?.*$/, '').replace(/\/+$/, '');
+}
+/**
+ * Which output paths are already in one of `caches`: `<cache>/<hash>.narinfo` over HTTP(S) or on
+ * disk for `file://`, and `nix path-info --store` for every other store (s3://, ssh://, …).
+ * Returns each cached path with the first cache that has it.
+ */
+async function findCachedPaths(caches, outPaths, options) {
+    const found = new Map();
+    for (const cache of caches) {
+        const missing = outPaths.filter((path) => !found.has(path));
+        if (missing.length === 0)
+            break;
+        const present = await pathsIn(cache, missing, options);
+        for (const path of present)
+            found.set(path, cache);
+    }
+    return found;
+}
+async function pathsIn(cache, paths, options) {
+    if (/^https?:\/\//.test(cache))
+        return httpPathsIn(cache, paths, options);
+    if (cache.startsWith('file://')) {
+        const dir = (0,external_node_url_.fileURLToPath)(cacheBase(cache));
+        const present = await mapConcurrently(paths, 32, async (path) => {
+            const hash = storePathHash(path);
+            if (!hash)
+                return false;
+            return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.join)(dir, `${hash}.narinfo`)).then(() => true, () => false);
+        });
+        return paths.filter((_, index) => present[index]);
+    }
+    return nixPathsIn(cache, paths, options);
+}
+async function httpPathsIn(cache, paths, options) {
+    const base = cacheBase(cache);
+    const refused = [];
+    const present = await mapConcurrently(paths, 16, async (path) => {
+        const hash = storePathHash(path);
+        if (!hash)
+            return false;
+        let status;
+        try {
+            status = await options.probe.head(`${base}/${hash}.narinfo`, options.signal);
+        }
+        catch (error) {
+            options.logger.warning(`Could not ask ${base} for ${path}: ${error.message}`);
+            return false;
+        }
+        if (status >= 200 && status < 300)
+            return true;
+        if (ASK_NIX.has(status))
+            refused.push(path);
+        else if (!ABSENT.has(status))
+            options.logger.warning(`${base} answered ${status} for ${hash}.narinfo`);
+        return false;
+    });
+    const cached = paths.filter((_, index) => present[index]);
+    if (refused.length > 0)
+        cached.push(...(await nixPathsIn(cache, refused, options)));
+    return cached;
+}
+async function nixPathsIn(cache, paths, options) {
+    const store = new NixStore(options.runner, { nixOptions: options.nixOptions ?? [] });
+    try {
+        return await store.validPaths(paths, cache, { signal: options.signal });
+    }
+    catch (error) {
+        options.logger.warning(`Could not ask ${cache} which outputs it has: ${stringifyError(error).split('\n').slice(0, 2).join(' ')}`);
+        return [];
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/eval-jobs.js
+
+
+
+
+
+
+
+
+
+/**
+ * Evaluates the hosts with nix-eval-jobs: parallel workers, and each host's error reported on its
+ * own line. A cheap `nix eval` of the names alone runs beside it, for the hosts include/exclude
+ * leave out, which nix-eval-jobs never sees.
+ */
+class NixEvalJobsFleetEvaluator {
+    runner;
+    options;
+    constructor(runner, options) {
+        this.runner = runner;
+        this.options = options;
+    }
+    async evaluate(request) {
+        const call = {
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+        };
+        const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
+        const namesQuery = nix
+            .evalJson({ expr: fleetExpression({ ...call, format: 'names' }) }, { impure: true, signal: request.signal })
+            .catch((error) => {
+            if (error instanceof NixError) {
+                throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+            }
+            throw error;
+        });
+        const gcRoots = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(this.options.tempRoot, 'flakeflow-gcroots-'));
+        try {
+            const [names, lines] = await Promise.all([
+                namesQuery,
+                this.runJobs(fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
+            ]);
+            return assemble(names, lines);
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(gcRoots, { recursive: true, force: true });
+        }
+    }
+    async runJobs(expr, gcRoots, request) {
+        const args = [
+            '--option',
+            'extra-experimental-features',
+            'nix-command flakes',
+            ...(this.options.nixOptions ?? []),
+            '--impure',
+            '--meta',
+            '--gc-roots-dir',
+            gcRoots,
+            ...(this.options.workers ? ['--workers', String(this.options.workers)] : []),
+            '--expr',
+            expr,
+        ];
+        const result = await this.runner.run(this.options.command, args, { signal: request.signal });
+        const lines = parseEvalJobsOutput(result.stdout);
+        if (!succeeded(result) && lines.length === 0) {
+            throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
+        }
+        return lines;
+    }
+}
+function parseEvalJobsOutput(stdout) {
+    const lines = [];
+    for (const line of stdout.split('\n')) {
+        if (!line.startsWith('{'))
+            continue;
+        try {
+            lines.push(JSON.parse(line));
+        }
+        catch {
+            // A line cut short by a killed worker is not a host.
+        }
+    }
+    return lines;
+}
+/** `[kind, name]` of a line, from attrPath or, on old versions, from the joined attr. */
+function refOf(line) {
+    const path = line.attrPath ?? parseAttrPath(line.attr);
+    if (path.length !== 2)
+        return undefined;
+    return { kind: path[0], name: path[1] };
+}
+function assemble(names, lines) {
+    const hosts = [];
+    const failed = [];
+    const seen = new Set();
+    for (const line of lines) {
+        const ref = refOf(line);
+        if (!ref)
+            continue;
+        seen.add(hostKey(ref));
+        const outPath = line.outputs?.out ?? Object.values(line.outputs ?? {}).find((path) => path);
+        if (line.error !== undefined || !line.drvPath || !outPath) {
+            failed.push({ ...ref, error: nixErrorText(line.error ?? 'nix-eval-jobs reported no derivation') });
+            continue;
+        }
+        const flakeflow = line.meta?.flakeflow;
+        hosts.push({
+            ...ref,
+            attrPath: flakeflow?.attr ?? defaultAttrPath(ref),
+            system: flakeflow?.system ?? line.system ?? '',
+            buildSystem: line.system ?? flakeflow?.system ?? '',
+            drvPath: line.drvPath,
+            outPath,
+        });
+    }
+    for (const host of names) {
+        if (host.selected && !seen.has(hostKey(host))) {
+            failed.push({ kind: host.kind, name: host.name, error: 'nix-eval-jobs printed nothing for this host' });
+        }
+    }
+    const order = new Map(names.map((host, index) => [hostKey(host), index]));
+    const byName = (a, b) => (order.get(hostKey(a)) ?? 0) - (order.get(hostKey(b)) ?? 0);
+    return {
+        hosts: hosts.sort(byName),
+        failed: failed.sort(byName),
+        unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
+        evaluator: 'nix-eval-jobs',
+        processes: 2,
+    };
+}
+/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
+function findProgram(name, pathVariable) {
+    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/inputs.js
+
+
+const HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
+const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'];
+const runnerLabels = union([schemas_string().min(1), array(schemas_string().min(1)).min(1)]);
+const hostsInputs = defineInputs({
+    path: inputs_text({ rawDefault: '.' }),
+    kinds: list({ rawDefault: 'nixos,darwin,home', of: HOST_KINDS }),
+    runners: structured(record(schemas_string().min(1), runnerLabels), 'a YAML map from Nix system to a runner label or list of labels'),
+    unmapped: choice(UNMAPPED_POLICIES, { rawDefault: 'eval-only' }),
+    include: list({ what: 'host-name globs' }),
+    exclude: list({ what: 'host-name globs' }),
+    'changed-since': inputs_text(),
+    'skip-cached': words(),
+    'max-jobs': inputs_integer({ rawDefault: '256', min: 1, max: 256 }),
+    'nix-options': words(),
+});
+
+;// CONCATENATED MODULE: ./.build/hosts/globs.js
+
+const ERE_SPECIAL = /[.^$+(){}|\\]/;
+/**
+ * A host-name glob as a POSIX extended regular expression that matches whole names, for Nix's
+ * `builtins.match` and JavaScript alike: `*` any run of characters, `?` one, `[ab]`/`[!ab]` a class.
+ */
+function globToRegex(glob, input) {
+    let pattern = '';
+    for (let index = 0; index < glob.length; index += 1) {
+        const char = glob[index];
+        if (char === '*')
+            pattern += '.*';
+        else if (char === '?')
+            pattern += '.';
+        else if (char === '[') {
+            const end = glob.indexOf(']', index + 2);
+            if (end === -1)
+                throw new UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
+            let members = glob.slice(index + 1, end);
+            if (members.startsWith('!'))
+                members = `^${members.slice(1)}`;
+            pattern += `[${members.replace(/\\/g, '\\\\')}]`;
+            index = end;
+        }
+        else if (ERE_SPECIAL.test(char))
+            pattern += `\\${char}`;
+        else
+            pattern += char;
+    }
+    return pattern;
+}
+/** Whether `name` matches one of the regular expressions `globToRegex` made. */
+function matchesAny(patterns, name) {
+    return patterns.some((pattern) => new RegExp(`^(?:${pattern})$`).test(name));
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/runners.js
+const DEFAULT_RUNNERS = {
+    'x86_64-linux': 'ubuntu-latest',
+    'aarch64-linux': 'ubuntu-24.04-arm',
+    'aarch64-darwin': 'macos-latest',
+    'x86_64-darwin': 'macos-15-intel',
+};
+/** The user's `runners` map merged over the defaults: the user's entry wins for a system. */
+function runnerMap(given = {}) {
+    return { ...DEFAULT_RUNNERS, ...given };
+}
+function runnerFor(runners, system) {
+    return runners[system];
+}
+/**
+ * Where an eval-only host's job runs: on the x86_64-linux runner, the cheapest place to evaluate,
+ * else on the first runner the map has.
+ */
+function evalRunner(runners) {
+    return runners['x86_64-linux'] ?? Object.values(runners)[0];
+}
+function runnerText(runner) {
+    return Array.isArray(runner) ? runner.join(', ') : runner;
+}
+/** A key equal for equal label sets, whatever their order. */
+function runnerKey(runner) {
+    return JSON.stringify(Array.isArray(runner) ? [...runner].sort() : [runner]);
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/matrix.js
+
+
+const HOST_STATUSES = ['build', 'unchanged', 'cached', 'eval-only', 'skipped', 'failed'];
+function matrixEntry(entry, runner, evalOnly) {
+    return {
+        host: entry.host,
+        kind: entry.kind,
+        system: entry.system ?? '',
+        runner,
+        attr: entry.attr ?? '',
+        drvPath: entry.drvPath ?? '',
+        evalOnly,
+    };
+}
+function distinct(values) {
+    return [...new Set(values)].join(',');
+}
+/** Several entries of one runner as one entry: space-separated lists the build action reads whole. */
+function packed(entries) {
+    const first = entries[0];
+    if (entries.length === 1)
+        return first;
+    return {
+        host: entries.map((entry) => entry.host).join(' '),
+        kind: distinct(entries.map((entry) => entry.kind)),
+        system: distinct(entries.map((entry) => entry.system)),
+        runner: first.runner,
+        attr: entries.map((entry) => entry.attr).join(' '),
+        drvPath: entries.map((entry) => entry.drvPath).join(' '),
+        evalOnly: first.evalOnly,
+        hosts: entries.map((entry) => entry.host),
+    };
+}
+/** Splits `items` into `parts` consecutive chunks whose sizes differ by one at most. */
+function balancedChunks(items, parts) {
+    const chunks = [];
+    let start = 0;
+    for (let part = 0; part < parts; part += 1) {
+        const size = Math.floor(items.length / parts) + (part < items.length % parts ? 1 : 0);
+        chunks.push(items.slice(start, start + size));
+        start += size;
+    }
+    return chunks.filter((chunk) => chunk.length > 0);
+}
+/**
+ * At most `maxJobs` entries: when there are more hosts, hosts of the same runner share entries.
+ * Each runner gets entries so that the most hosts any entry builds is as small as it can be.
+ */
+function packMatrix(entries, maxJobs) {
+    if (entries.length <= maxJobs)
+        return [...entries];
+    const groups = new Map();
+    for (const entry of entries) {
+        const key = `${runnerKey(entry.runner)}|${entry.evalOnly}`;
+        groups.set(key, [...(groups.get(key) ?? []), entry]);
+    }
+    const members = [...groups.values()];
+    if (members.length > maxJobs) {
+        const runners = [...new Set(members.map((group) => runnerText(group[0].runner)))];
+        throw new UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
+            `(${runners.join('; ')}), got ${maxJobs}`);
+    }
+    const slots = members.map(() => 1);
+    for (let spare = maxJobs - members.length; spare > 0; spare -= 1) {
+        let widest = -1;
+        let widestLoad = 1;
+        members.forEach((group, index) => {
+            const load = Math.ceil(group.length / slots[index]);
+            if (load > widestLoad) {
+                widest = index;
+                widestLoad = load;
+            }
+        });
+        if (widest === -1)
+            break;
+        slots[widest] = slots[widest] + 1;
+    }
+    return members.flatMap((group, index) => balancedChunks(group, slots[index]).map(packed));
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/list-hosts.js
+
+
+
+
+
+
+
+
+
+
+
+function flakeDirOf(settings, workspace) {
+    const flakeDir = (0,external_node_path_namespaceObject.resolve)(workspace, settings.path);
+    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+    }
+    return flakeDir;
+}
+function selectionReason(host, include, settings) {
+    if (include.length > 0 && !matchesAny(include, host.name)) {
+        return `not matched by include (${(settings.include ?? []).join(', ')})`;
+    }
+    return `excluded (${(settings.exclude ?? []).join(', ')})`;
+}
+/** Lists the fleet's hosts as a build matrix: one evaluation, changed-only and cache-aware. */
+async function listHosts(settings, dependencies) {
+    const { logger } = dependencies;
+    const now = dependencies.now ?? Date.now;
+    const started = now();
+    const flakeDir = flakeDirOf(settings, dependencies.workspace);
+    const include = (settings.include ?? []).map((glob) => globToRegex(glob, 'include'));
+    const exclude = (settings.exclude ?? []).map((glob) => globToRegex(glob, 'exclude'));
+    const evaluator = makeEvaluator(settings, dependencies);
+    const request = (dir, label) => ({
+        flakeDir: dir,
+        kinds: settings.kinds,
+        include: include.length > 0 ? include : undefined,
+        exclude,
+        label,
+        signal: dependencies.signal,
+    });
+    const revision = settings['changed-since'];
+    const [head, base] = await Promise.all([
+        evaluator.evaluate(request(flakeDir, 'the working tree')),
+        revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
+    ]);
+    const runners = runnerMap(settings.runners);
+    const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [hostKey(host), host.drvPath]));
+    const baseFailed = new Set(base?.evaluation?.failed.map(hostKey));
+    const entries = new Map();
+    for (const host of head.unselected) {
+        entries.set(hostKey(host), {
+            host: host.name,
+            kind: host.kind,
+            status: 'skipped',
+            reason: selectionReason(host, include, settings),
+        });
+    }
+    for (const host of head.failed) {
+        entries.set(hostKey(host), {
+            host: host.name,
+            kind: host.kind,
+            status: 'failed',
+            reason: 'failed to evaluate',
+            error: host.error,
+        });
+    }
+    for (const host of head.hosts) {
+        entries.set(hostKey(host), classify(host, settings, runners, base?.comparison, baseDrvs, baseFailed));
+    }
+    await markCached(entries, settings['skip-cached'] ?? [], dependencies, settings['nix-options']);
+    const kindOrder = settings.kinds;
+    // The order Nix lists them in: by kind as the input names them, then by name, byte by byte.
+    const hosts = [...entries.values()].sort((a, b) => kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) ||
+        (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+    const unpacked = hosts.flatMap((entry) => {
+        if (entry.status === 'build' && entry.runner)
+            return [matrixEntry(entry, entry.runner, false)];
+        if (entry.status === 'eval-only') {
+            const runner = evalRunner(runners);
+            return runner ? [matrixEntry(entry, runner, true)] : [];
+        }
+        return [];
+    });
+    const matrix = packMatrix(unpacked, settings['max-jobs']);
+    if (matrix.length < unpacked.length) {
+        logger.info(`Packed ${unpacked.length} hosts into ${matrix.length} matrix entries (max-jobs ${settings['max-jobs']})`);
+    }
+    return {
+        flakeDir,
+        hosts,
+        matrix,
+        count: unpacked.length,
+        evaluator: head.evaluator,
+        processes: head.processes + (base?.evaluation?.processes ?? 0),
+        durationMs: now() - started,
+        ...(base ? { base: base.comparison } : {}),
+        caches: settings['skip-cached'] ?? [],
+    };
+}
+function makeEvaluator(settings, dependencies) {
+    const nixOptions = settings['nix-options'] ?? [];
+    if (dependencies.evalJobsCommand) {
+        return new NixEvalJobsFleetEvaluator(dependencies.runner, {
+            nixOptions,
+            logger: dependencies.logger,
+            command: dependencies.evalJobsCommand,
+            tempRoot: dependencies.tempDir,
+        });
+    }
+    return new NixEvalFleetEvaluator(dependencies.runner, { nixOptions, logger: dependencies.logger });
+}
+async function evaluateBase(revision, flakeDir, evaluator, request, dependencies) {
+    return withWorktree({
+        runner: dependencies.runner,
+        logger: dependencies.logger,
+        flakeDir,
+        revision,
+        input: 'changed-since',
+        tempRoot: dependencies.tempDir,
+    }, async (checkout) => {
+        const comparison = { revision, commit: checkout.commit };
+        if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(checkout.flakeDir, 'flake.nix'))) {
+            return { comparison: { ...comparison, evaluated: false, error: `no flake.nix at ${revision}` } };
+        }
+        try {
+            const evaluation = await evaluator.evaluate(request(checkout.flakeDir, revision));
+            return { comparison: { ...comparison, evaluated: true }, evaluation };
+        }
+        catch (error) {
+            if (!(error instanceof UserError))
+                throw error;
+            dependencies.logger.warning(`${revision} does not evaluate, so every host counts as changed: ${error.message}`);
+            return { comparison: { ...comparison, evaluated: false, error: error.message } };
+        }
+    });
+}
+function classify(host, settings, runners, base, baseDrvs, baseFailed) {
+    const runner = runners[host.buildSystem] ?? runners[host.system];
+    const entry = {
+        host: host.name,
+        kind: host.kind,
+        status: 'build',
+        reason: '',
+        system: host.system,
+        ...(runner ? { runner } : {}),
+        attr: attrPathText(host.attrPath),
+        drvPath: host.drvPath,
+        outPath: host.outPath,
+    };
+    if (!runner) {
+        const system = host.buildSystem;
+        if (settings.unmapped === 'skip')
+            return { ...entry, status: 'skipped', reason: `no runner for ${system}` };
+        if (settings.unmapped === 'fail') {
+            return {
+                ...entry,
+                status: 'failed',
+                reason: `no runner for ${system}`,
+                error: `no runner for ${system}: map it in the runners input`,
+            };
+        }
+    }
+    const changed = changeReason(host, base, baseDrvs, baseFailed);
+    if (changed === undefined) {
+        return { ...entry, status: 'unchanged', reason: `same derivation as ${base?.revision}` };
+    }
+    if (!runner)
+        return {
+            ...entry,
+            status: 'eval-only',
+            reason: joinReasons(`no runner for ${host.buildSystem}`, changed),
+        };
+    return { ...entry, reason: changed || `builds on ${runnerText(runner)}` };
+}
+function joinReasons(first, second) {
+    return second ? `${first}; ${second}` : first;
+}
+/** Why a host counts as changed since the base; undefined when it did not change; '' without a base. */
+function changeReason(host, base, baseDrvs, baseFailed) {
+    if (!base)
+        return '';
+    if (!base.evaluated)
+        return `${base.revision} does not evaluate`;
+    const key = hostKey(host);
+    if (baseFailed.has(key))
+        return `did not evaluate at ${base.revision}`;
+    const before = baseDrvs.get(key);
+    if (before === undefined)
+        return `new since ${base.revision}`;
+    return before === host.drvPath ? undefined : `changed since ${base.revision}`;
+}
+async function markCached(entries, caches, dependencies, nixOptions) {
+    if (caches.length === 0)
+        return;
+    const candidates = [...entries.values()].filter((entry) => (entry.status === 'build' || entry.status === 'eval-only') && entry.outPath);
+    const cached = await findCachedPaths(caches, candidates.map((entry) => entry.outPath), {
+        probe: dependencies.probe,
+        runner: dependencies.runner,
+        logger: dependencies.logger,
+        nixOptions: nixOptions ?? [],
+        signal: dependencies.signal,
+    });
+    for (const entry of candidates) {
+        const cache = cached.get(entry.outPath);
+        if (cache)
+            Object.assign(entry, { status: 'cached', reason: `already in ${cache}` });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/summary.js
+
+
+
+const STATUS_ICONS = {
+    build: '🔨',
+    unchanged: '⚪',
+    cached: '📦',
+    'eval-only': '🔍',
+    skipped: '⏭️',
+    failed: '❌',
+};
+function counts(result) {
+    const order = ['build', 'eval-only', 'unchanged', 'cached', 'skipped', 'failed'];
+    const parts = order
+        .map((status) => [status, result.hosts.filter((host) => host.status === status).length])
+        .filter(([, count]) => count > 0)
+        .map(([status, count]) => `${STATUS_ICONS[status]} ${count} ${status === 'build' ? 'to build' : status}`);
+    return parts.join(' · ');
+}
+/** The hosts job summary: what the matrix holds, and why every other host is not in it. */
+function hostsSummary(result) {
+    const evaluatedCount = result.hosts.filter((host) => host.drvPath || host.error).length;
+    const evaluated = `${evaluatedCount} of ${result.hosts.length} hosts evaluated by \`${result.evaluator}\` in ${formatDuration(result.durationMs)}`;
+    const processes = result.processes === 1 ? 'one process' : `${result.processes} processes`;
+    const base = result.base
+        ? `Compared with \`${result.base.revision}\` (${result.base.commit.slice(0, 12)})${result.base.evaluated ? '' : `, which does not evaluate: every host counts as changed`}.`
+        : undefined;
+    const packed = result.matrix.length < result.count
+        ? `The ${result.count} hosts share ${result.matrix.length} matrix entries (\`max-jobs\`).`
+        : undefined;
+    const rows = result.hosts.map((host) => [
+        host.host,
+        KIND_TITLES[host.kind],
+        host.system ?? '',
+        host.runner ? runnerText(host.runner) : '',
+        `${STATUS_ICONS[host.status]} ${host.status}`,
+        host.reason,
+    ]);
+    const failures = result.hosts
+        .filter((host) => host.status === 'failed' && host.error)
+        .map((host) => details(`❌ <code>${host.host}</code> (${KIND_TITLES[host.kind]})`, codeBlock(host.error)));
+    return blocks(heading(3, 'Fleet hosts'), `**${counts(result) || 'no hosts'}**`, `${evaluated} (${processes}).`, base, packed, rows.length > 0 ? table(['Host', 'Kind', 'System', 'Runner', 'Status', 'Why'], rows) : undefined, failures.length > 0 ? blocks(heading(4, 'Evaluation errors'), ...failures) : undefined);
+}
+
+;// CONCATENATED MODULE: ./.build/actions/hosts.js
+
+
+
+
+
+
+
+
+const HOSTS_OUTPUTS = ['matrix', 'hosts', 'count', 'empty'];
+const hostsAction = (0,action/* defineAction */.Q)({
+    name: 'hosts',
+    inputs: hostsInputs,
+    outputs: HOSTS_OUTPUTS,
+    workspacePaths: ['path'],
+    async run(settings, { context, logger, signal }) {
+        const result = await listHosts(settings, {
+            runner: new SpawnProcessRunner(logger),
+            logger,
+            probe: fetchNarinfoProbe(),
+            workspace: context.workspace,
+            tempDir: context.runnerTemp,
+            evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
+            signal,
+        });
+        const failed = result.hosts.filter((host) => host.status === 'failed');
+        return {
+            outputs: {
+                matrix: JSON.stringify({ include: result.matrix }),
+                hosts: JSON.stringify(result.hosts),
+                count: String(result.count),
+                empty: String(result.count === 0),
+            },
+            summary: hostsSummary(result),
+            annotations: failureAnnotations(result.hosts, result.flakeDir, context.workspace),
+            ...(failed.length > 0
+                ? {
+                    failure: `${failed.length} host(s) failed: ${failed.map((host) => `${host.host} (${host.reason})`).join(', ')}`,
+                }
+                : {}),
+        };
+    },
+});
+
 ;// CONCATENATED MODULE: ./.build/backup/config.js
 
 
@@ -49476,73 +58105,6 @@ const backupVerifyInputs = defineInputs({
         });
     }
 });
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./.build/core/markdown.js
-/** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
-/** Escapes a value for a table cell: pipes and line breaks would break the row. */
-function cell(value) {
-    if (value === undefined || value === null)
-        return '';
-    return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
-}
-function table(header, rows, align = []) {
-    const rule = header.map((_, index) => {
-        const side = align[index] ?? 'left';
-        return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
-    });
-    const lines = [
-        `| ${header.map(cell).join(' | ')} |`,
-        `| ${rule.join(' | ')} |`,
-        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
-    ];
-    return lines.join('\n');
-}
-function details(summary, body, open = false) {
-    return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
-}
-function codeBlock(body, language = '') {
-    const longestFence = Math.max(2, ...[...body.matchAll(/`+/g)].map((match) => match[0].length));
-    const fence = '`'.repeat(longestFence + 1);
-    return `${fence}${language}\n${body}\n${fence}`;
-}
-function heading(level, text) {
-    return `${'#'.repeat(level)} ${text}`;
-}
-/** Joins markdown blocks with blank lines, skipping empty ones. */
-function blocks(...parts) {
-    return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
-}
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-function formatBytes(bytes) {
-    let value = Math.abs(bytes);
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    const sign = bytes < 0 ? '-' : '';
-    return `${sign}${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
-}
-function formatDuration(milliseconds) {
-    if (milliseconds < 1_000)
-        return `${Math.round(milliseconds)} ms`;
-    const seconds = milliseconds / 1_000;
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    if (minutes < 60)
-        return `${minutes} min ${Math.round(seconds % 60)} s`;
-    const hours = Math.floor(minutes / 60);
-    if (hours < 48)
-        return `${hours} h ${minutes % 60} min`;
-    return `${Math.floor(hours / 24)} d ${hours % 24} h`;
-}
-/** GitHub refuses bodies and comments over 65,536 characters. */
-const GITHUB_BODY_LIMIT = 65_536;
 
 ;// CONCATENATED MODULE: ./.build/backup/summary.js
 
@@ -49697,415 +58259,6 @@ async function syncAlertIssue(report, target, logger) {
     });
     logger.info(`Opened backup alert #${created.data.number}`);
     return { action: 'opened', number: created.data.number, url: created.data.html_url };
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./.build/core/logger.js
-/** A Logger that keeps every line, for tests and for building reports. */
-class RecordingLogger {
-    lines = [];
-    secrets = new SecretMasker();
-    debug(message) {
-        this.record('debug', message);
-    }
-    info(message) {
-        this.record('info', message);
-    }
-    warning(message) {
-        this.record('warning', message);
-    }
-    error(message) {
-        this.record('error', message);
-    }
-    async group(title, body) {
-        this.record('group-start', title);
-        try {
-            return await body();
-        }
-        finally {
-            this.record('group-end', title);
-        }
-    }
-    mask(secret) {
-        this.secrets.add(secret);
-    }
-    text() {
-        return this.lines.map((line) => line.message).join('\n');
-    }
-    record(level, message) {
-        this.lines.push({ level, message: this.secrets.redact(message) });
-    }
-}
-/** Replaces every registered secret, and each of its lines, with `***`. */
-class SecretMasker {
-    values = new Set();
-    add(secret) {
-        for (const value of [secret, ...secret.split(/\r?\n/)]) {
-            const trimmed = value.trim();
-            if (trimmed.length >= 3)
-                this.values.add(trimmed);
-        }
-    }
-    redact(text) {
-        let result = text;
-        // Longest first, so a secret that contains another is replaced whole.
-        for (const value of [...this.values].sort((a, b) => b.length - a.length)) {
-            result = result.split(value).join('***');
-        }
-        return result;
-    }
-    get size() {
-        return this.values.size;
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/process.js
-
-
-
-function succeeded(result) {
-    return result.exitCode === 0 && !result.timedOut;
-}
-/** A short, secret-free description of how a process ended, for error messages. */
-function describeExit(result) {
-    if (result.timedOut)
-        return `timed out after ${Math.round(result.durationMs / 1000)}s`;
-    if (result.signal)
-        return `was killed by ${result.signal}`;
-    return `exited with code ${result.exitCode}`;
-}
-const KILL_GRACE_MS = 5_000;
-/**
- * The real runner. Output is captured whole and streamed line by line to the logger, with every
- * registered secret masked. A timeout sends SIGTERM to the process group, then SIGKILL.
- */
-class SpawnProcessRunner {
-    logger;
-    secrets;
-    constructor(logger, secrets = new SecretMasker()) {
-        this.logger = logger;
-        this.secrets = secrets;
-    }
-    async run(command, args, options = {}) {
-        const stream = options.stream ?? options.group !== undefined;
-        const execute = () => this.spawnAndCollect(command, args, options, stream);
-        return options.group ? this.logger.group(options.group, execute) : execute();
-    }
-    spawnAndCollect(command, args, options, stream) {
-        const started = Date.now();
-        const env = {};
-        for (const [name, value] of Object.entries(options.cleanEnv ? {} : process.env)) {
-            if (value !== undefined)
-                env[name] = value;
-        }
-        for (const [name, value] of Object.entries(options.env ?? {})) {
-            if (value === undefined)
-                delete env[name];
-            else
-                env[name] = value;
-        }
-        this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
-        return new Promise((resolve, reject) => {
-            const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
-                cwd: options.cwd,
-                env,
-                stdio: ['pipe', 'pipe', 'pipe'],
-                detached: true,
-            });
-            const stdout = [];
-            const stderr = [];
-            const lineBuffers = { stdout: '', stderr: '' };
-            let timedOut = false;
-            let killTimer;
-            const emit = (which, chunk, flush = false) => {
-                if (!stream && !options.onLine)
-                    return;
-                const text = lineBuffers[which] + chunk.toString('utf8');
-                const lines = text.split('\n');
-                lineBuffers[which] = flush ? '' : (lines.pop() ?? '');
-                for (const line of flush ? lines.filter((l) => l.length > 0) : lines) {
-                    options.onLine?.(line, which);
-                    if (stream)
-                        this.logger.info(this.secrets.redact(line));
-                }
-            };
-            const terminate = () => {
-                if (child.pid === undefined || child.exitCode !== null)
-                    return;
-                try {
-                    process.kill(-child.pid, 'SIGTERM');
-                }
-                catch {
-                    child.kill('SIGTERM');
-                }
-                killTimer = setTimeout(() => {
-                    try {
-                        if (child.pid !== undefined)
-                            process.kill(-child.pid, 'SIGKILL');
-                    }
-                    catch {
-                        child.kill('SIGKILL');
-                    }
-                }, KILL_GRACE_MS);
-                killTimer.unref();
-            };
-            const timeout = options.timeoutMs !== undefined
-                ? setTimeout(() => {
-                    timedOut = true;
-                    terminate();
-                }, options.timeoutMs)
-                : undefined;
-            const onAbort = () => terminate();
-            options.signal?.addEventListener('abort', onAbort, { once: true });
-            child.stdout.on('data', (chunk) => {
-                stdout.push(chunk);
-                emit('stdout', chunk);
-            });
-            child.stderr.on('data', (chunk) => {
-                stderr.push(chunk);
-                emit('stderr', chunk);
-            });
-            child.on('error', (error) => {
-                if (timeout)
-                    clearTimeout(timeout);
-                options.signal?.removeEventListener('abort', onAbort);
-                if (error.code === 'ENOENT') {
-                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
-                }
-                else {
-                    reject(error);
-                }
-            });
-            child.on('close', (exitCode, signal) => {
-                if (timeout)
-                    clearTimeout(timeout);
-                if (killTimer)
-                    clearTimeout(killTimer);
-                options.signal?.removeEventListener('abort', onAbort);
-                emit('stdout', Buffer.alloc(0), true);
-                emit('stderr', Buffer.alloc(0), true);
-                resolve({
-                    command,
-                    args,
-                    exitCode,
-                    signal,
-                    stdout: Buffer.concat(stdout).toString('utf8'),
-                    stderr: Buffer.concat(stderr).toString('utf8'),
-                    timedOut,
-                    durationMs: Date.now() - started,
-                });
-            });
-            child.stdin.on('error', () => {
-                // A program that exits without reading its input closes the pipe early: not our failure.
-            });
-            child.stdin.end(options.input ?? '');
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/nix/errors.js
-
-
-const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
-    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
-    'https://nixos.org/download) or put it on PATH';
-/**
- * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
- * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
- * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
- */
-class NixError extends errors_UserError {
-    args;
-    nixMessage;
-    exitCode;
-    subcommand;
-    constructor(args, nixMessage, exitCode) {
-        const subcommand = `nix ${subcommandOf(args)}`;
-        super(`${subcommand} failed:\n${nixMessage}`);
-        this.args = args;
-        this.nixMessage = nixMessage;
-        this.exitCode = exitCode;
-        this.subcommand = subcommand;
-    }
-    static fromResult(result) {
-        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
-        return new NixError(result.args, text, result.exitCode);
-    }
-}
-function subcommandOf(args) {
-    const words = [];
-    for (const arg of args) {
-        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
-            break;
-        words.push(arg);
-    }
-    return words.join(' ');
-}
-const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
-/** Lines Nix prints while working, which say nothing about why it failed. */
-const PROGRESS = [
-    /^warning: /,
-    /^building '/,
-    /^copying (path|\d+ paths)/,
-    /^fetching /,
-    /^unpacking /,
-    /^evaluating /,
-    /^querying /,
-    /^these \d+ (derivations|paths) will be/,
-    /^this (derivation|path) will be/,
-    /^ {2}\/nix\/store\//,
-    /^\[\d+\/\d+\/\d+ built/,
-    /^\(use '--show-trace' to show detailed location information\)$/,
-];
-/**
- * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
- * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
- * the last lines that are not progress.
- */
-function nixErrorText(stderr) {
-    const lines = stderr
-        .replace(ANSI_ESCAPE, '')
-        .split('\n')
-        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
-    const first = lines.findIndex((line) => line.startsWith('error:'));
-    const kept = (first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line)));
-    while (kept.length > 0 && kept[kept.length - 1] === '')
-        kept.pop();
-    while (kept.length > 0 && kept[0] === '')
-        kept.shift();
-    return (first === -1 ? kept.slice(-20) : kept).join('\n');
-}
-
-;// CONCATENATED MODULE: ./.build/nix/version.js
-const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
-function parseNixVersion(output) {
-    const match = VERSION_LINE.exec(output.trim());
-    if (!match)
-        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
-    const [text, flavor, major, minor, patch] = match;
-    return {
-        major: Number(major),
-        minor: Number(minor),
-        patch: Number(patch ?? 0),
-        flavor: flavor ?? 'Nix',
-        text: text.trim(),
-    };
-}
-function isAtLeast(version, major, minor) {
-    return version.major > major || (version.major === major && version.minor >= minor);
-}
-/**
- * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
- * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
- * version says nothing about this; it kept `--update-input`.
- */
-function updatesNamedInputs(version) {
-    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
-}
-
-;// CONCATENATED MODULE: ./.build/nix/cli.js
-
-
-
-
-
-const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
-const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
-/**
- * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
- * where the command line differs between versions it asks `version()` which to use.
- */
-class NixCli {
-    runner;
-    options;
-    versionQuery;
-    constructor(runner, options = {}) {
-        this.runner = runner;
-        this.options = options;
-    }
-    version() {
-        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
-            this.versionQuery = undefined;
-            throw error;
-        });
-        return this.versionQuery;
-    }
-    async evalJson(target, options = {}) {
-        const { apply, impure, ...run } = options;
-        const result = await this.exec(this.withOptions(['eval'], [
-            '--json',
-            ...(impure ? ['--impure'] : []),
-            ...(apply === undefined ? [] : ['--apply', apply]),
-            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
-        ]), run);
-        return JSON.parse(result.stdout);
-    }
-    /**
-     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-     * results are not in the order of `installables`: match them by `drvPath`.
-     */
-    async build(installables, options = {}) {
-        if (installables.length === 0)
-            return [];
-        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
-        const built = JSON.parse(result.stdout);
-        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
-    }
-    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
-    async lock(flakeDir, options = {}) {
-        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-    }
-    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
-    async updateLock(flakeDir, inputs = [], options = {}) {
-        for (const input of inputs) {
-            if (!INPUT_NAME.test(input))
-                throw new errors_UserError(`"${input}" is not a flake input name`);
-        }
-        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
-        await this.exec(this.withOptions(subcommand, args), options);
-    }
-    async flakeMetadata(flakeDir, options = {}) {
-        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-        return JSON.parse(result.stdout);
-    }
-    withOptions(subcommand, args) {
-        return [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...args];
-    }
-    async exec(args, options = {}) {
-        let result;
-        try {
-            result = await this.runner.run(this.options.command ?? 'nix', args, options);
-        }
-        catch (error) {
-            // The runner raises a UserError only when the program is missing.
-            if (error instanceof errors_UserError)
-                throw new errors_UserError(NIX_NOT_FOUND);
-            throw error;
-        }
-        if (!succeeded(result))
-            throw NixError.fromResult(result);
-        return result;
-    }
-}
-/** The subcommand and arguments that update a flake's lock on this Nix. */
-function updateLockArgs(version, flakeDir, inputs) {
-    if (updatesNamedInputs(version))
-        return [
-            ['flake', 'update'],
-            [...inputs, '--flake', flakeDir],
-        ];
-    if (inputs.length === 0)
-        return [['flake', 'update'], [flakeDir]];
-    return [
-        ['flake', 'lock'],
-        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
-    ];
-}
-/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function installable(flakeRef, attrPath) {
-    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
-    return `${flakeRef}#${quoted.join('.')}`;
 }
 
 ;// CONCATENATED MODULE: ./.build/backup/plan.js
@@ -50286,7 +58439,7 @@ function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 function fail(entry, message) {
-    throw new errors_UserError(`Input 'services-json' entry '${entry}' ${message}`);
+    throw new UserError(`Input 'services-json' entry '${entry}' ${message}`);
 }
 function strings(entry, field, value) {
     if (value === undefined || value === null)
@@ -50400,7 +58553,7 @@ function servicesJobs(document) {
     }
     if (isObject(root))
         return Object.entries(root).flatMap(([name, entry]) => entryJobs(name, entry, undefined));
-    throw new errors_UserError("Input 'services-json' must name a JSON list or map of services");
+    throw new UserError("Input 'services-json' must name a JSON list or map of services");
 }
 function applyServices(plans, document, logger) {
     const jobs = servicesJobs(document);
@@ -50444,9 +58597,9 @@ async function flakeHostPlans(plans, source) {
         });
     }
     catch (error) {
-        if (!(error instanceof errors_UserError))
+        if (!(error instanceof UserError))
             throw error;
-        throw new errors_UserError(`Input 'flake-host' '${source.host}' could not be read from the flake at ${source.flake}: ${error.message}`);
+        throw new UserError(`Input 'flake-host' '${source.host}' could not be read from the flake at ${source.flake}: ${error.message}`);
     }
     const host = found.hostName ?? source.host;
     const jobs = Object.entries(found.backups).map(([name, job]) => resticBackupJob(name, job, host, 'flake'));
@@ -50474,7 +58627,7 @@ async function readInputFile(input, path) {
     }
     catch (error) {
         const reason = error.code === 'ENOENT' ? 'it does not exist' : String(error);
-        throw new errors_UserError(`Input '${input}' names ${path}, which cannot be read: ${reason}`);
+        throw new UserError(`Input '${input}' names ${path}, which cannot be read: ${reason}`);
     }
 }
 /** The `config` file: `repositories: [...]` as in the inline input, or the list alone; YAML or JSON. */
@@ -50485,9 +58638,9 @@ async function readConfigFile(workspace, path) {
         value = (0,dist/* parse */.qg)(await readInputFile('config', file));
     }
     catch (error) {
-        if (error instanceof errors_UserError)
+        if (error instanceof UserError)
             throw error;
-        throw new errors_UserError(`Input 'config' file ${path} is neither YAML nor JSON: ${String(error).split('\n')[0]}`);
+        throw new UserError(`Input 'config' file ${path} is neither YAML nor JSON: ${String(error).split('\n')[0]}`);
     }
     const list = value && typeof value === 'object' && !Array.isArray(value)
         ? value.repositories
@@ -50496,7 +58649,7 @@ async function readConfigFile(workspace, path) {
     if (!checked.success) {
         const issue = checked.error.issues[0];
         const where = issue && issue.path.length > 0 ? ` at repositories.${issue.path.join('.')}` : '';
-        throw new errors_UserError(`Input 'config' file ${path} must list repositories: ${issue?.message ?? 'invalid'}${where}`);
+        throw new UserError(`Input 'config' file ${path} must list repositories: ${issue?.message ?? 'invalid'}${where}`);
     }
     return checked.data;
 }
@@ -50507,7 +58660,7 @@ async function readJsonInput(input, workspace, path) {
         return JSON.parse(text);
     }
     catch (error) {
-        throw new errors_UserError(`Input '${input}' file ${path} is not JSON: ${error instanceof Error ? error.message : error}`);
+        throw new UserError(`Input '${input}' file ${path} is not JSON: ${error instanceof Error ? error.message : error}`);
     }
 }
 /**
@@ -50533,7 +58686,7 @@ async function planRepositories(inputs, sources) {
         });
     }
     if (plans.length === 0) {
-        throw new errors_UserError("Input 'repositories' names no repository to verify (nor do 'config', 'services-json' or 'flake-host')");
+        throw new UserError("Input 'repositories' names no repository to verify (nor do 'config', 'services-json' or 'flake-host')");
     }
     return plans;
 }
@@ -51029,7 +59182,7 @@ const NOT_FOUND = (program) => `restic-command '${program}' was not found on PAT
 async function detectResticVersion(runner, options) {
     const [program, ...leading] = options.command;
     if (!program)
-        throw new errors_UserError("Input 'restic-command' must name a program");
+        throw new UserError("Input 'restic-command' must name a program");
     let result;
     try {
         result = await runner.run(program, [...leading, 'version'], {
@@ -51040,14 +59193,14 @@ async function detectResticVersion(runner, options) {
         });
     }
     catch (error) {
-        if (error instanceof errors_UserError)
-            throw new errors_UserError(NOT_FOUND(program));
+        if (error instanceof UserError)
+            throw new UserError(NOT_FOUND(program));
         throw error;
     }
     if (options.signal?.aborted)
         throw new VerificationCancelled();
     if (result.exitCode !== 0) {
-        throw new errors_UserError(`restic-command '${options.command.join(' ')}' failed: ${resticMessage(result)}`);
+        throw new UserError(`restic-command '${options.command.join(' ')}' failed: ${resticMessage(result)}`);
     }
     return parseResticVersion(result.stdout);
 }
@@ -51165,8 +59318,8 @@ class Restic {
             });
         }
         catch (error) {
-            if (error instanceof errors_UserError)
-                throw new errors_UserError(NOT_FOUND(program));
+            if (error instanceof UserError)
+                throw new UserError(NOT_FOUND(program));
             throw error;
         }
         if (this.options.signal?.aborted)
@@ -51952,5376 +60105,18 @@ async function runBackupVerify(inputs, environment) {
     };
 }
 
-;// CONCATENATED MODULE: ./.build/core/action.js
-const DEFAULT_API_URL = 'https://api.github.com';
-function defineAction(definition) {
-    return definition;
-}
-
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
-
-
-class Context {
-    /**
-     * Hydrate the context from the environment
-     */
-    constructor() {
-        var _a, _b, _c;
-        this.payload = {};
-        if (process.env.GITHUB_EVENT_PATH) {
-            if ((0,external_fs_namespaceObject.existsSync)(process.env.GITHUB_EVENT_PATH)) {
-                this.payload = JSON.parse((0,external_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
-            }
-            else {
-                const path = process.env.GITHUB_EVENT_PATH;
-                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_namespaceObject.EOL}`);
-            }
-        }
-        this.eventName = process.env.GITHUB_EVENT_NAME;
-        this.sha = process.env.GITHUB_SHA;
-        this.ref = process.env.GITHUB_REF;
-        this.workflow = process.env.GITHUB_WORKFLOW;
-        this.action = process.env.GITHUB_ACTION;
-        this.actor = process.env.GITHUB_ACTOR;
-        this.job = process.env.GITHUB_JOB;
-        this.runAttempt = parseInt(process.env.GITHUB_RUN_ATTEMPT, 10);
-        this.runNumber = parseInt(process.env.GITHUB_RUN_NUMBER, 10);
-        this.runId = parseInt(process.env.GITHUB_RUN_ID, 10);
-        this.apiUrl = (_a = process.env.GITHUB_API_URL) !== null && _a !== void 0 ? _a : `https://api.github.com`;
-        this.serverUrl = (_b = process.env.GITHUB_SERVER_URL) !== null && _b !== void 0 ? _b : `https://github.com`;
-        this.graphqlUrl =
-            (_c = process.env.GITHUB_GRAPHQL_URL) !== null && _c !== void 0 ? _c : `https://api.github.com/graphql`;
-    }
-    get issue() {
-        const payload = this.payload;
-        return Object.assign(Object.assign({}, this.repo), { number: (payload.issue || payload.pull_request || payload).number });
-    }
-    get repo() {
-        if (process.env.GITHUB_REPOSITORY) {
-            const [owner, repo] = process.env.GITHUB_REPOSITORY.split('/');
-            return { owner, repo };
-        }
-        if (this.payload.repository) {
-            return {
-                owner: this.payload.repository.owner.login,
-                repo: this.payload.repository.name
-            };
-        }
-        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'");
-    }
-}
-//# sourceMappingURL=context.js.map
-// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var lib = __nccwpck_require__(9659);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(4371);
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-function getAuthString(token, options) {
-    if (!token && !options.auth) {
-        throw new Error('Parameter token or opts.auth is required');
-    }
-    else if (token && options.auth) {
-        throw new Error('Parameters token and opts.auth may not both be specified');
-    }
-    return typeof options.auth === 'string' ? options.auth : `token ${token}`;
-}
-function getProxyAgent(destinationUrl) {
-    const hc = new lib.HttpClient();
-    return hc.getAgent(destinationUrl);
-}
-function getProxyAgentDispatcher(destinationUrl) {
-    const hc = new lib.HttpClient();
-    return hc.getAgentDispatcher(destinationUrl);
-}
-function getProxyFetch(destinationUrl) {
-    const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-    const proxyFetch = (url, opts) => __awaiter(this, void 0, void 0, function* () {
-        return (0,undici.fetch)(url, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
-    });
-    return proxyFetch;
-}
-function getApiBaseUrl() {
-    return process.env['GITHUB_API_URL'] || 'https://api.github.com';
-}
-function getUserAgentWithOrchestrationId(baseUserAgent) {
-    var _a;
-    const orchId = (_a = process.env['ACTIONS_ORCHESTRATION_ID']) === null || _a === void 0 ? void 0 : _a.trim();
-    if (orchId) {
-        const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-        const tag = `actions_orchestration_id/${sanitizedId}`;
-        if (baseUserAgent === null || baseUserAgent === void 0 ? void 0 : baseUserAgent.includes(tag))
-            return baseUserAgent;
-        const ua = baseUserAgent ? `${baseUserAgent} ` : '';
-        return `${ua}${tag}`;
-    }
-    return baseUserAgent;
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
-function getUserAgent() {
-  if (typeof navigator === "object" && "userAgent" in navigator) {
-    return navigator.userAgent;
-  }
-
-  if (typeof process === "object" && process.version !== undefined) {
-    return `Node.js/${process.version.substr(1)} (${process.platform}; ${
-      process.arch
-    })`;
-  }
-
-  return "<environment undetectable>";
-}
-
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
-// @ts-check
-
-function register(state, name, method, options) {
-  if (typeof method !== "function") {
-    throw new Error("method for before hook must be a function");
-  }
-
-  if (!options) {
-    options = {};
-  }
-
-  if (Array.isArray(name)) {
-    return name.reverse().reduce((callback, name) => {
-      return register.bind(null, state, name, callback, options);
-    }, method)();
-  }
-
-  return Promise.resolve().then(() => {
-    if (!state.registry[name]) {
-      return method(options);
-    }
-
-    return state.registry[name].reduce((method, registered) => {
-      return registered.hook.bind(null, method, options);
-    }, method)();
-  });
-}
-
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
-// @ts-check
-
-function addHook(state, kind, name, hook) {
-  const orig = hook;
-  if (!state.registry[name]) {
-    state.registry[name] = [];
-  }
-
-  if (kind === "before") {
-    hook = (method, options) => {
-      return Promise.resolve()
-        .then(orig.bind(null, options))
-        .then(method.bind(null, options));
-    };
-  }
-
-  if (kind === "after") {
-    hook = (method, options) => {
-      let result;
-      return Promise.resolve()
-        .then(method.bind(null, options))
-        .then((result_) => {
-          result = result_;
-          return orig(result, options);
-        })
-        .then(() => {
-          return result;
-        });
-    };
-  }
-
-  if (kind === "error") {
-    hook = (method, options) => {
-      return Promise.resolve()
-        .then(method.bind(null, options))
-        .catch((error) => {
-          return orig(error, options);
-        });
-    };
-  }
-
-  state.registry[name].push({
-    hook: hook,
-    orig: orig,
-  });
-}
-
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
-// @ts-check
-
-function removeHook(state, name, method) {
-  if (!state.registry[name]) {
-    return;
-  }
-
-  const index = state.registry[name]
-    .map((registered) => {
-      return registered.orig;
-    })
-    .indexOf(method);
-
-  if (index === -1) {
-    return;
-  }
-
-  state.registry[name].splice(index, 1);
-}
-
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
-// @ts-check
-
-
-
-
-
-// bind with array of arguments: https://stackoverflow.com/a/21792913
-const bind = Function.bind;
-const bindable = bind.bind(bind);
-
-function bindApi(hook, state, name) {
-  const removeHookRef = bindable(removeHook, null).apply(
-    null,
-    name ? [state, name] : [state]
-  );
-  hook.api = { remove: removeHookRef };
-  hook.remove = removeHookRef;
-  ["before", "error", "after", "wrap"].forEach((kind) => {
-    const args = name ? [state, kind, name] : [state, kind];
-    hook[kind] = hook.api[kind] = bindable(addHook, null).apply(null, args);
-  });
-}
-
-function Singular() {
-  const singularHookName = Symbol("Singular");
-  const singularHookState = {
-    registry: {},
-  };
-  const singularHook = register.bind(null, singularHookState, singularHookName);
-  bindApi(singularHook, singularHookState, singularHookName);
-  return singularHook;
-}
-
-function Collection() {
-  const state = {
-    registry: {},
-  };
-
-  const hook = register.bind(null, state);
-  bindApi(hook, state);
-
-  return hook;
-}
-
-/* harmony default export */ const before_after_hook = ({ Singular, Collection });
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
-// pkg/dist-src/defaults.js
-
-
-// pkg/dist-src/version.js
-var VERSION = "0.0.0-development";
-
-// pkg/dist-src/defaults.js
-var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
-var DEFAULTS = {
-  method: "GET",
-  baseUrl: "https://api.github.com",
-  headers: {
-    accept: "application/vnd.github.v3+json",
-    "user-agent": userAgent
-  },
-  mediaType: {
-    format: ""
-  }
-};
-
-// pkg/dist-src/util/lowercase-keys.js
-function lowercaseKeys(object) {
-  if (!object) {
-    return {};
-  }
-  return Object.keys(object).reduce((newObj, key) => {
-    newObj[key.toLowerCase()] = object[key];
-    return newObj;
-  }, {});
-}
-
-// pkg/dist-src/util/is-plain-object.js
-function dist_bundle_isPlainObject(value) {
-  if (typeof value !== "object" || value === null) return false;
-  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
-  const proto = Object.getPrototypeOf(value);
-  if (proto === null) return true;
-  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
-  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
-}
-
-// pkg/dist-src/util/merge-deep.js
-function mergeDeep(defaults, options) {
-  const result = Object.assign({}, defaults);
-  Object.keys(options).forEach((key) => {
-    if (dist_bundle_isPlainObject(options[key])) {
-      if (!(key in defaults)) Object.assign(result, { [key]: options[key] });
-      else result[key] = mergeDeep(defaults[key], options[key]);
-    } else {
-      Object.assign(result, { [key]: options[key] });
-    }
-  });
-  return result;
-}
-
-// pkg/dist-src/util/remove-undefined-properties.js
-function removeUndefinedProperties(obj) {
-  for (const key in obj) {
-    if (obj[key] === void 0) {
-      delete obj[key];
-    }
-  }
-  return obj;
-}
-
-// pkg/dist-src/merge.js
-function dist_bundle_merge(defaults, route, options) {
-  if (typeof route === "string") {
-    let [method, url] = route.split(" ");
-    options = Object.assign(url ? { method, url } : { url: method }, options);
-  } else {
-    options = Object.assign({}, route);
-  }
-  options.headers = lowercaseKeys(options.headers);
-  removeUndefinedProperties(options);
-  removeUndefinedProperties(options.headers);
-  const mergedOptions = mergeDeep(defaults || {}, options);
-  if (options.url === "/graphql") {
-    if (defaults && defaults.mediaType.previews?.length) {
-      mergedOptions.mediaType.previews = defaults.mediaType.previews.filter(
-        (preview) => !mergedOptions.mediaType.previews.includes(preview)
-      ).concat(mergedOptions.mediaType.previews);
-    }
-    mergedOptions.mediaType.previews = (mergedOptions.mediaType.previews || []).map((preview) => preview.replace(/-preview/, ""));
-  }
-  return mergedOptions;
-}
-
-// pkg/dist-src/util/add-query-parameters.js
-function addQueryParameters(url, parameters) {
-  const separator = /\?/.test(url) ? "&" : "?";
-  const names = Object.keys(parameters);
-  if (names.length === 0) {
-    return url;
-  }
-  return url + separator + names.map((name) => {
-    if (name === "q") {
-      return "q=" + parameters.q.split("+").map(encodeURIComponent).join("+");
-    }
-    return `${name}=${encodeURIComponent(parameters[name])}`;
-  }).join("&");
-}
-
-// pkg/dist-src/util/extract-url-variable-names.js
-var urlVariableRegex = /\{[^{}}]+\}/g;
-function removeNonChars(variableName) {
-  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
-}
-function extractUrlVariableNames(url) {
-  const matches = url.match(urlVariableRegex);
-  if (!matches) {
-    return [];
-  }
-  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
-}
-
-// pkg/dist-src/util/omit.js
-function dist_bundle_omit(object, keysToOmit) {
-  const result = { __proto__: null };
-  for (const key of Object.keys(object)) {
-    if (keysToOmit.indexOf(key) === -1) {
-      result[key] = object[key];
-    }
-  }
-  return result;
-}
-
-// pkg/dist-src/util/url-template.js
-function encodeReserved(str) {
-  return str.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
-    if (!/%[0-9A-Fa-f]/.test(part)) {
-      part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
-    }
-    return part;
-  }).join("");
-}
-function encodeUnreserved(str) {
-  return encodeURIComponent(str).replace(/[!'()*]/g, function(c) {
-    return "%" + c.charCodeAt(0).toString(16).toUpperCase();
-  });
-}
-function encodeValue(operator, value, key) {
-  value = operator === "+" || operator === "#" ? encodeReserved(value) : encodeUnreserved(value);
-  if (key) {
-    return encodeUnreserved(key) + "=" + value;
-  } else {
-    return value;
-  }
-}
-function isDefined(value) {
-  return value !== void 0 && value !== null;
-}
-function isKeyOperator(operator) {
-  return operator === ";" || operator === "&" || operator === "?";
-}
-function getValues(context, operator, key, modifier) {
-  var value = context[key], result = [];
-  if (isDefined(value) && value !== "") {
-    if (typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") {
-      value = value.toString();
-      if (modifier && modifier !== "*") {
-        value = value.substring(0, parseInt(modifier, 10));
-      }
-      result.push(
-        encodeValue(operator, value, isKeyOperator(operator) ? key : "")
-      );
-    } else {
-      if (modifier === "*") {
-        if (Array.isArray(value)) {
-          value.filter(isDefined).forEach(function(value2) {
-            result.push(
-              encodeValue(operator, value2, isKeyOperator(operator) ? key : "")
-            );
-          });
-        } else {
-          Object.keys(value).forEach(function(k) {
-            if (isDefined(value[k])) {
-              result.push(encodeValue(operator, value[k], k));
-            }
-          });
-        }
-      } else {
-        const tmp = [];
-        if (Array.isArray(value)) {
-          value.filter(isDefined).forEach(function(value2) {
-            tmp.push(encodeValue(operator, value2));
-          });
-        } else {
-          Object.keys(value).forEach(function(k) {
-            if (isDefined(value[k])) {
-              tmp.push(encodeUnreserved(k));
-              tmp.push(encodeValue(operator, value[k].toString()));
-            }
-          });
-        }
-        if (isKeyOperator(operator)) {
-          result.push(encodeUnreserved(key) + "=" + tmp.join(","));
-        } else if (tmp.length !== 0) {
-          result.push(tmp.join(","));
-        }
-      }
-    }
-  } else {
-    if (operator === ";") {
-      if (isDefined(value)) {
-        result.push(encodeUnreserved(key));
-      }
-    } else if (value === "" && (operator === "&" || operator === "?")) {
-      result.push(encodeUnreserved(key) + "=");
-    } else if (value === "") {
-      result.push("");
-    }
-  }
-  return result;
-}
-function parseUrl(template) {
-  return {
-    expand: expand.bind(null, template)
-  };
-}
-function expand(template, context) {
-  var operators = ["+", "#", ".", "/", ";", "?", "&"];
-  template = template.replace(
-    /\{([^\{\}]+)\}|([^\{\}]+)/g,
-    function(_, expression, literal) {
-      if (expression) {
-        let operator = "";
-        const values = [];
-        if (operators.indexOf(expression.charAt(0)) !== -1) {
-          operator = expression.charAt(0);
-          expression = expression.substr(1);
-        }
-        expression.split(/,/g).forEach(function(variable) {
-          var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
-          values.push(getValues(context, operator, tmp[1], tmp[2] || tmp[3]));
-        });
-        if (operator && operator !== "+") {
-          var separator = ",";
-          if (operator === "?") {
-            separator = "&";
-          } else if (operator !== "#") {
-            separator = operator;
-          }
-          return (values.length !== 0 ? operator : "") + values.join(separator);
-        } else {
-          return values.join(",");
-        }
-      } else {
-        return encodeReserved(literal);
-      }
-    }
-  );
-  if (template === "/") {
-    return template;
-  } else {
-    return template.replace(/\/$/, "");
-  }
-}
-
-// pkg/dist-src/parse.js
-function dist_bundle_parse(options) {
-  let method = options.method.toUpperCase();
-  let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
-  let headers = Object.assign({}, options.headers);
-  let body;
-  let parameters = dist_bundle_omit(options, [
-    "method",
-    "baseUrl",
-    "url",
-    "headers",
-    "request",
-    "mediaType"
-  ]);
-  const urlVariableNames = extractUrlVariableNames(url);
-  url = parseUrl(url).expand(parameters);
-  if (!/^http/.test(url)) {
-    url = options.baseUrl + url;
-  }
-  const omittedParameters = Object.keys(options).filter((option) => urlVariableNames.includes(option)).concat("baseUrl");
-  const remainingParameters = dist_bundle_omit(parameters, omittedParameters);
-  const isBinaryRequest = /application\/octet-stream/i.test(headers.accept);
-  if (!isBinaryRequest) {
-    if (options.mediaType.format) {
-      headers.accept = headers.accept.split(/,/).map(
-        (format) => format.replace(
-          /application\/vnd(\.\w+)(\.v3)?(\.\w+)?(\+json)?$/,
-          `application/vnd$1$2.${options.mediaType.format}`
-        )
-      ).join(",");
-    }
-    if (url.endsWith("/graphql")) {
-      if (options.mediaType.previews?.length) {
-        const previewsFromAcceptHeader = headers.accept.match(/(?<![\w-])[\w-]+(?=-preview)/g) || [];
-        headers.accept = previewsFromAcceptHeader.concat(options.mediaType.previews).map((preview) => {
-          const format = options.mediaType.format ? `.${options.mediaType.format}` : "+json";
-          return `application/vnd.github.${preview}-preview${format}`;
-        }).join(",");
-      }
-    }
-  }
-  if (["GET", "HEAD"].includes(method)) {
-    url = addQueryParameters(url, remainingParameters);
-  } else {
-    if ("data" in remainingParameters) {
-      body = remainingParameters.data;
-    } else {
-      if (Object.keys(remainingParameters).length) {
-        body = remainingParameters;
-      }
-    }
-  }
-  if (!headers["content-type"] && typeof body !== "undefined") {
-    headers["content-type"] = "application/json; charset=utf-8";
-  }
-  if (["PATCH", "PUT"].includes(method) && typeof body === "undefined") {
-    body = "";
-  }
-  return Object.assign(
-    { method, url, headers },
-    typeof body !== "undefined" ? { body } : null,
-    options.request ? { request: options.request } : null
-  );
-}
-
-// pkg/dist-src/endpoint-with-defaults.js
-function endpointWithDefaults(defaults, route, options) {
-  return dist_bundle_parse(dist_bundle_merge(defaults, route, options));
-}
-
-// pkg/dist-src/with-defaults.js
-function withDefaults(oldDefaults, newDefaults) {
-  const DEFAULTS2 = dist_bundle_merge(oldDefaults, newDefaults);
-  const endpoint2 = endpointWithDefaults.bind(null, DEFAULTS2);
-  return Object.assign(endpoint2, {
-    DEFAULTS: DEFAULTS2,
-    defaults: withDefaults.bind(null, DEFAULTS2),
-    merge: dist_bundle_merge.bind(null, DEFAULTS2),
-    parse: dist_bundle_parse
-  });
-}
-
-// pkg/dist-src/index.js
-var endpoint = withDefaults(null, DEFAULTS);
-
-
-;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
-/*!
- * content-type
- * Copyright(c) 2015 Douglas Christopher Wilson
- * MIT Licensed
- */
-const SP = 32; // " "
-const HTAB = 9; // "\t"
-const SEMI = 59; // ";"
-const EQ = 61; // "="
-const DQUOTE = 34; // '"'
-const BSLASH = 92; // "\\"
-const COMMA = 44; // ","
-const LOWER_CASE = 1;
-const OWS = 2;
-const SEMI_FLAG = 4;
-const COMMA_FLAG = 8;
-const TOKEN_FLAG = 16;
-const NON_ASCII = 0xff00;
-const CASE_FLAGS = LOWER_CASE | NON_ASCII;
+;// CONCATENATED MODULE: ./.build/core/github-loader.js
 /**
- * Character flags used to normalize HTTP field values while scanning.
- * Out-of-range reads intentionally coerce to zero in bitwise expressions.
+ * A GitHub client, with octokit loaded only now: most runs of most actions never talk to GitHub, and
+ * evaluating octokit and its plugins is a good part of an action's start-up. The webpack comment keeps
+ * the module inside the one bundle file (no chunk beside it), evaluated on first use.
  */
-const CHAR_MAP = new Uint8Array(0x100);
-CHAR_MAP[HTAB] |= OWS;
-CHAR_MAP[SP] |= OWS;
-CHAR_MAP[SEMI] |= SEMI_FLAG;
-CHAR_MAP[COMMA] |= COMMA_FLAG;
-for (let code = 0x80 /* non-ASCII */; code <= 0xff; code++) {
-    CHAR_MAP[code] |= LOWER_CASE;
-}
-for (const char of "!#$%&'*+-.^_`|~") {
-    CHAR_MAP[char.charCodeAt(0)] |= TOKEN_FLAG;
-}
-for (let code = 0x30 /* 0 */; code <= 0x39 /* 9 */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-for (let code = 0x41 /* A */; code <= 0x5a /* Z */; code++) {
-    CHAR_MAP[code] |= LOWER_CASE | TOKEN_FLAG;
-}
-for (let code = 0x61 /* a */; code <= 0x7a /* z */; code++) {
-    CHAR_MAP[code] |= TOKEN_FLAG;
-}
-/**
- * Null object perf optimization. Faster than `Object.create(null)` and `{ __proto__: null }`.
- */
-const NullObject = /* @__PURE__ */ (() => {
-    const C = function () { };
-    C.prototype = Object.create(null);
-    return C;
-})();
-/**
- * Validate a type string against RFC 9110.
- */
-function isTypeValid(type, start = 0, end = type.length) {
-    let hasSlash = false;
-    for (let index = start; index < end; index++) {
-        const code = type.charCodeAt(index);
-        if (code === 47 /* / */) {
-            if (hasSlash || index === start || index >= end - 1)
-                return false;
-            hasSlash = true;
-        }
-        else if (!isTokenCode(code)) {
-            return false;
-        }
-    }
-    return hasSlash;
-}
-/**
- * Validate a token against RFC 9110.
- */
-function isTokenValid(token, start = 0, end = token.length) {
-    if (start >= end)
-        return false;
-    for (let index = start; index < end; index++) {
-        if (!isTokenCode(token.charCodeAt(index)))
-            return false;
-    }
-    return true;
-}
-/**
- * Check whether a character code belongs to the token production in RFC 9110.
- */
-function isTokenCode(code) {
-    return (CHAR_MAP[code] & TOKEN_FLAG) !== 0;
-}
-/**
- * Serialize a parameter value.
- */
-function parameterValue(str) {
-    const len = str.length;
-    if (len === 0)
-        return '""';
-    let index = 0;
-    while (index < len && isTokenCode(str.charCodeAt(index)))
-        index++;
-    if (index === len)
-        return str;
-    let result = '"';
-    let start = 0;
-    while (index < len) {
-        const code = str.charCodeAt(index);
-        if (code !== HTAB && (code < SP || code === 127 || code > 255)) {
-            throw new TypeError(`Invalid parameter value: ${str}`);
-        }
-        if (code === 34 /* " */ || code === 92 /* \\ */) {
-            result += `${str.slice(start, index)}\\`;
-            start = index;
-        }
-        index++;
-    }
-    return `${result}${str.slice(start)}"`;
-}
-/**
- * Format an object into a `Content-Type` header.
- */
-function format(obj) {
-    const { type, parameters } = obj;
-    if (!type || !isTypeValid(type)) {
-        throw new TypeError(`Invalid type: ${type}`);
-    }
-    let result = type;
-    if (parameters) {
-        for (const param of Object.keys(parameters)) {
-            if (!isTokenValid(param)) {
-                throw new TypeError(`Invalid parameter name: ${param}`);
-            }
-            result += `; ${param}=${parameterValue(parameters[param])}`;
-        }
-    }
-    return result;
-}
-/**
- * Parse a `Content-Type` header.
- */
-function dist_parse(header, options) {
-    const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
-    const len = header.length;
-    let valueStart = options?.start ?? 0;
-    while ((CHAR_MAP[header.charCodeAt(valueStart)] & OWS) !== 0) {
-        valueStart++;
-    }
-    let index = valueStart;
-    let typeFlags = 0;
-    let whitespace = -1;
-    let stop = options?.parameters === false ? COMMA_FLAG : 0;
-    while (index < len) {
-        const code = header.charCodeAt(index);
-        const flags = CHAR_MAP[code];
-        if ((flags & stopFlags) !== 0) {
-            stop |= flags & COMMA_FLAG;
-            break;
-        }
-        if ((flags & OWS) !== 0) {
-            if (whitespace === -1)
-                whitespace = index;
-        }
-        else {
-            whitespace = -1;
-        }
-        typeFlags |= (code & NON_ASCII) | flags;
-        index++;
-    }
-    const valueEnd = whitespace === -1 ? index : whitespace;
-    const value = header.slice(valueStart, valueEnd);
-    const type = (typeFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-    if (index === len || stop !== 0) {
-        return { type, index, parameters: new NullObject() };
-    }
-    return parseParameters(header, type, index, len, stopFlags);
-}
-/**
- * Parses the parameters of a `Content-Type` header starting at the given index.
- */
-function parseParameters(header, type, index, len, stopFlags) {
-    const parameters = new NullObject();
-    parameter: while (index < len) {
-        index++; // Skip over ;
-        while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-            index++;
-        }
-        const keyStart = index;
-        let keyFlags = 0;
-        let keyWhitespace = -1;
-        while (index < len) {
-            const code = header.charCodeAt(index);
-            const flags = CHAR_MAP[code];
-            if ((flags & stopFlags) !== 0) {
-                if ((flags & COMMA_FLAG) !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if (code === EQ) {
-                const keyEnd = keyWhitespace === -1 ? index : keyWhitespace;
-                const value = header.slice(keyStart, keyEnd);
-                const key = (keyFlags & CASE_FLAGS) === 0 ? value : value.toLowerCase();
-                index++;
-                while ((CHAR_MAP[header.charCodeAt(index)] & OWS) !== 0) {
-                    index++;
-                }
-                if (index < len && header.charCodeAt(index) === DQUOTE) {
-                    const quotedStart = ++index;
-                    let escaped = false;
-                    while (index < len) {
-                        const code = header.charCodeAt(index);
-                        if (code === DQUOTE) {
-                            if (parameters[key] === undefined) {
-                                parameters[key] = escaped
-                                    ? unescapeQuotedPairs(header, quotedStart, index)
-                                    : header.slice(quotedStart, index);
-                            }
-                            index++;
-                            let stop = 0;
-                            // Discard characters between quote and delimiter.
-                            while (index < len) {
-                                const code = header.charCodeAt(index);
-                                const flags = CHAR_MAP[code];
-                                if ((flags & stopFlags) !== 0) {
-                                    stop = flags & COMMA_FLAG;
-                                    break;
-                                }
-                                index++;
-                            }
-                            if (stop !== 0)
-                                break parameter;
-                            continue parameter;
-                        }
-                        if (code === BSLASH && index + 1 < len) {
-                            escaped = true;
-                            index += 2;
-                            continue;
-                        }
-                        index++;
-                    }
-                    continue parameter;
-                }
-                const valueStart = index;
-                let stop = 0;
-                let valueWhitespace = -1;
-                while (index < len) {
-                    const code = header.charCodeAt(index);
-                    const flags = CHAR_MAP[code];
-                    if ((flags & stopFlags) !== 0) {
-                        stop = flags & COMMA_FLAG;
-                        break;
-                    }
-                    if ((flags & OWS) !== 0) {
-                        if (valueWhitespace === -1)
-                            valueWhitespace = index;
-                    }
-                    else {
-                        valueWhitespace = -1;
-                    }
-                    index++;
-                }
-                if (parameters[key] === undefined) {
-                    const valueEnd = valueWhitespace === -1 ? index : valueWhitespace;
-                    parameters[key] = header.slice(valueStart, valueEnd);
-                }
-                if (stop !== 0)
-                    break parameter;
-                continue parameter;
-            }
-            if ((flags & OWS) !== 0) {
-                if (keyWhitespace === -1)
-                    keyWhitespace = index;
-            }
-            else {
-                keyWhitespace = -1;
-            }
-            keyFlags |= (code & NON_ASCII) | flags;
-            index++;
-        }
-    }
-    return { type, index, parameters };
-}
-/**
- * Remove backslashes from quoted pairs in a known-terminated quoted string body.
- */
-function unescapeQuotedPairs(str, start, end) {
-    let result = "";
-    for (let index = start; index < end; index++) {
-        if (str.charCodeAt(index) === BSLASH) {
-            result += str.slice(start, index);
-            start = ++index;
-        }
-    }
-    return result + str.slice(start, end);
-}
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
-const intRegex = /^-?\d+$/;
-const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
-const originalStringify = JSON.stringify;
-const originalParse = JSON.parse;
-const customFormat = /^-?\d+n$/;
-
-const bigIntsStringify = /([\[:])?"(-?\d+)n"($|\s*[,\}\]])/g;
-const noiseStringify = /([\[:])?("-?\d+n+)n("$|"\s*[,\}\]])/g;
-
-/**
- * @typedef {(this: any, key: string | number | undefined, value: any) => any} Replacer
- * @typedef {(key: string | number | undefined, value: any, context?: { source: string }) => any} Reviver
- */
-
-/**
- * Checks if a value is unstringifiable according to native JSON.stringify rules.
- *
- * @param {any} val The value to check.
- * @returns {boolean} True if the value is undefined, a function, or a symbol.
- */
-const isUnstringifiable = (val) =>
-  val === undefined || typeof val === "function" || typeof val === "symbol";
-
-/**
- * Checks if a value is a native JSON.rawJSON object (Node.js 22+).
- *
- * @param {any} val The value to check.
- * @returns {boolean} True if the value is a RawJSON instance.
- */
-const isRawJSON = (val) =>
-  val !== null &&
-  typeof val === "object" &&
-  val.constructor &&
-  val.constructor.name === "RawJSON";
-
-/**
- * Iteratively converts a JS value to a JSON string.
- * Used as a fallback when the native JSON.stringify hits the Maximum Call Stack size.
- * Fully compliant with JSON formatting (space), replacers, and toJSON behaviors.
- *
- * @param {any} rootValue The value to stringify.
- * @param {Replacer | Array<string | number> | null} [replacer] User's custom replacer function.
- * @param {string | number} [spaceParam] Indentation for pretty-printing.
- * @returns {string | undefined} The generated JSON string.
- */
-const stringifyIteratively = (rootValue, replacer, spaceParam) => {
-  let space = "";
-
-  if (typeof spaceParam === "number") {
-    space = " ".repeat(Math.min(10, Math.max(0, Math.floor(spaceParam))));
-  } else if (typeof spaceParam === "string") {
-    space = spaceParam.slice(0, 10);
-  }
-
-  const isFunctionReplacer = typeof replacer === "function";
-  const propertyList = Array.isArray(replacer)
-    ? new Set(replacer.map(String))
-    : null;
-
-  /**
-   * Prepares a value for stringification by resolving toJSON, handling BigInts,
-   * applying custom replacers, and unwrapping primitive objects.
-   *
-   * @param {object|Array} parent The parent object or array holding the value.
-   * @param {string} key The key associated with the value.
-   * @param {any} val The raw value to process.
-   * @returns {any} The processed value ready for stringification.
-   */
-  const prepareVal = (parent, key, val) => {
-    const isObject = val !== null && typeof val === "object";
-    const hasToJSON = isObject && typeof val.toJSON === "function";
-
-    if (hasToJSON) {
-      val = val.toJSON(key);
-    }
-
-    const isNoise = typeof val === "string" && noiseValue.test(val);
-
-    if (isNoise) return val + "n";
-
-    const isBigInt = typeof val === "bigint";
-
-    if (isBigInt) {
-      const supportsRawJSON = "rawJSON" in JSON;
-
-      if (supportsRawJSON) return JSON.rawJSON(val.toString());
-
-      return val.toString() + "n";
-    }
-
-    if (isFunctionReplacer) {
-      val = replacer.call(parent, key, val);
-    }
-
-    const isPostReplacerObject = val !== null && typeof val === "object";
-
-    if (isPostReplacerObject) {
-      const isPrimitiveWrapper =
-        val instanceof Number ||
-        val instanceof String ||
-        val instanceof Boolean;
-
-      if (isPrimitiveWrapper) {
-        val = val.valueOf();
-      }
-    }
-
-    return val;
-  };
-
-  const rootProcessed = prepareVal({ "": rootValue }, "", rootValue);
-
-  if (isUnstringifiable(rootProcessed)) {
-    return undefined;
-  }
-
-  const isRootPrimitive =
-    rootProcessed === null || typeof rootProcessed !== "object";
-  const isRootNativeRawJSON = isRawJSON(rootProcessed);
-
-  if (isRootPrimitive || isRootNativeRawJSON) {
-    return originalStringify(rootProcessed);
-  }
-
-  const chunks = [];
-  let level = 0;
-
-  const stack = [
-    {
-      parent: { "": rootProcessed },
-      key: "",
-      val: rootProcessed,
-      isArray: Array.isArray(rootProcessed),
-      keys: Array.isArray(rootProcessed) ? null : Object.keys(rootProcessed),
-      index: 0,
-      first: true,
-    },
-  ];
-
-  const visited = new WeakSet([rootProcessed]);
-
-  while (stack.length > 0) {
-    const node = stack[stack.length - 1];
-
-    if (node.index === 0) {
-      chunks.push(node.isArray ? "[" : "{");
-      level++;
-    }
-
-    let isDone = false;
-
-    if (node.isArray) {
-      if (node.index < node.val.length) {
-        if (!node.first) chunks.push(",");
-
-        if (space) chunks.push("\n" + space.repeat(level));
-
-        const childRaw = node.val[node.index];
-        const childVal = prepareVal(node.val, String(node.index), childRaw);
-
-        if (isUnstringifiable(childVal)) {
-          chunks.push("null");
-          node.first = false;
-          node.index++;
-        } else {
-          const isComplexObject =
-            childVal !== null && typeof childVal === "object";
-          const isNativeRaw = isRawJSON(childVal);
-
-          if (isComplexObject && !isNativeRaw) {
-            if (visited.has(childVal)) {
-              throw new TypeError("Converting circular structure to JSON");
-            }
-
-            visited.add(childVal);
-
-            stack.push({
-              parent: node.val,
-              key: String(node.index),
-              val: childVal,
-              isArray: Array.isArray(childVal),
-              keys: Array.isArray(childVal) ? null : Object.keys(childVal),
-              index: 0,
-              first: true,
-            });
-
-            node.first = false;
-            node.index++;
-          } else {
-            chunks.push(originalStringify(childVal));
-            node.first = false;
-            node.index++;
-          }
-        }
-      } else {
-        isDone = true;
-      }
-    } else {
-      while (node.index < node.keys.length) {
-        const k = node.keys[node.index++];
-
-        const isFilteredOutByArray = propertyList && !propertyList.has(k);
-
-        if (isFilteredOutByArray) continue;
-
-        const childRaw = node.val[k];
-        const childVal = prepareVal(node.val, k, childRaw);
-
-        if (isUnstringifiable(childVal)) continue;
-
-        if (!node.first) chunks.push(",");
-
-        if (space) {
-          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
-        } else {
-          chunks.push(originalStringify(k) + ":");
-        }
-
-        const isComplexObject =
-          childVal !== null && typeof childVal === "object";
-        const isNativeRaw = isRawJSON(childVal);
-
-        if (isComplexObject && !isNativeRaw) {
-          if (visited.has(childVal)) {
-            throw new TypeError("Converting circular structure to JSON");
-          }
-
-          visited.add(childVal);
-
-          stack.push({
-            parent: node.val,
-            key: k,
-            val: childVal,
-            isArray: Array.isArray(childVal),
-            keys: Array.isArray(childVal) ? null : Object.keys(childVal),
-            index: 0,
-            first: true,
-          });
-
-          node.first = false;
-
-          break; // Stop current loop level to process the newly pushed stack node
-        } else {
-          chunks.push(originalStringify(childVal));
-          node.first = false;
-        }
-      }
-
-      const isNodeFullyProcessed =
-        node.index >= node.keys.length && stack[stack.length - 1] === node;
-
-      if (isNodeFullyProcessed) {
-        isDone = true;
-      }
-    }
-
-    if (isDone) {
-      level--;
-
-      if (!node.first && space) chunks.push("\n" + space.repeat(level));
-
-      chunks.push(node.isArray ? "]" : "}");
-      visited.delete(node.val);
-      stack.pop();
-    }
-  }
-
-  return chunks.join("");
-};
-
-/**
- * Converts a JavaScript value to a JSON string.
- *
- * Supports serialization of BigInt values using two strategies:
- * 1. Custom format "123n" → "123" (universal fallback)
- * 2. Native JSON.rawJSON() (Node.js 22+, fastest) when available
- *
- * All other values are serialized exactly like native JSON.stringify().
- *
- * @param {*} value The value to convert to a JSON string.
- * @param {Replacer | Array<string | number> | null} [replacer]
- * A function that alters the behavior of the stringification process,
- * or an array of strings/numbers to indicate properties to exclude.
- * @param {string | number} [space]
- * A string or number to specify indentation or pretty-printing.
- * @returns {string} The JSON string representation.
- */
-const JSONStringify = (value, replacer, space) => {
-  try {
-    const supportsRawJSON = "rawJSON" in JSON;
-
-    if (supportsRawJSON) {
-      return originalStringify(
-        value,
-        (key, val) => {
-          if (typeof val === "bigint") return JSON.rawJSON(val.toString());
-
-          const hasFunctionReplacer = typeof replacer === "function";
-
-          if (hasFunctionReplacer) return replacer(key, val);
-
-          const isKeyInArrayReplacer =
-            Array.isArray(replacer) && replacer.includes(key);
-
-          if (isKeyInArrayReplacer) return val;
-
-          return val;
-        },
-        space,
-      );
-    }
-
-    if (!value) return originalStringify(value, replacer, space);
-
-    const convertedToCustomJSON = originalStringify(
-      value,
-      (key, val) => {
-        const isNoise = typeof val === "string" && noiseValue.test(val);
-
-        if (isNoise) return val.toString() + "n"; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
-
-        if (typeof val === "bigint") return val.toString() + "n";
-
-        const hasFunctionReplacer = typeof replacer === "function";
-
-        if (hasFunctionReplacer) return replacer(key, val);
-
-        const isKeyInArrayReplacer =
-          Array.isArray(replacer) && replacer.includes(key);
-
-        if (isKeyInArrayReplacer) return val;
-
-        return val;
-      },
-      space,
-    );
-
-    const processedJSON = convertedToCustomJSON.replace(
-      bigIntsStringify,
-      "$1$2$3",
-    ); // Delete one "n" off the end of every BigInt value
-
-    const denoisedJSON = processedJSON.replace(noiseStringify, "$1$2$3"); // Remove one "n" off the end of every noisy string
-
-    return denoisedJSON;
-  } catch (error) {
-    if (error instanceof RangeError) {
-      const convertedJSON = stringifyIteratively(value, replacer, space);
-
-      if (convertedJSON === undefined) return undefined;
-
-      const supportsRawJSON = "rawJSON" in JSON;
-
-      if (supportsRawJSON) return convertedJSON;
-
-      const processedJSON = convertedJSON.replace(bigIntsStringify, "$1$2$3");
-
-      return processedJSON.replace(noiseStringify, "$1$2$3");
-    }
-
-    throw error;
-  }
-};
-
-const featureCache = new Map();
-
-/**
- * Detects if the current JSON.parse implementation supports the context.source feature.
- *
- * Uses toString() fingerprinting to cache results and automatically detect runtime
- * replacements of JSON.parse (polyfills, mocks, etc.).
- *
- * @returns {boolean} true if context.source is supported, false otherwise.
- */
-const isContextSourceSupported = () => {
-  const parseFingerprint = JSON.parse.toString();
-
-  if (featureCache.has(parseFingerprint)) {
-    return featureCache.get(parseFingerprint);
-  }
-
-  try {
-    const result = JSON.parse(
-      "1",
-      (_, __, context) => !!context?.source && context.source === "1",
-    );
-    featureCache.set(parseFingerprint, result);
-
-    return result;
-  } catch {
-    featureCache.set(parseFingerprint, false);
-
-    return false;
-  }
-};
-
-/**
- * Reviver function that converts custom-format BigInt strings back to BigInt values.
- * Also handles "noise" strings that accidentally match the BigInt format.
- *
- * @param {string | number | undefined} key The object key.
- * @param {*} value The value being parsed.
- * @param {object} [context] Parse context (if supported by JSON.parse).
- * @param {Reviver} [userReviver] User's custom reviver function.
- * @returns {any} The transformed value.
- */
-const convertMarkedBigIntsReviver = (key, value, context, userReviver) => {
-  const isCustomFormatBigInt =
-    typeof value === "string" && customFormat.test(value);
-
-  if (isCustomFormatBigInt) return BigInt(value.slice(0, -1));
-
-  const isNoiseValue = typeof value === "string" && noiseValue.test(value);
-  if (isNoiseValue) return value.slice(0, -1);
-
-  const hasUserReviver = typeof userReviver === "function";
-
-  if (!hasUserReviver) return value;
-
-  return userReviver(key, value, context);
-};
-
-/**
- * Fast JSON.parse implementation (~2x faster than classic fallback).
- * Uses JSON.parse's context.source feature to detect integers and convert
- * large numbers directly to BigInt without string manipulation.
- *
- * Does not support legacy custom format from v1 of this library.
- *
- * @param {string} text JSON string to parse.
- * @param {Reviver} [reviver] Transform function to apply to each value.
- * @returns {any} Parsed JavaScript value.
- */
-const JSONParseV2 = (text, reviver) => {
-  return JSON.parse(text, (key, value, context) => {
-    const isNumber = typeof value === "number";
-    const isOutOfBounds =
-      value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
-    const isBigNumber = isNumber && isOutOfBounds;
-    const isInt = context && intRegex.test(context.source);
-    const isBigInt = isBigNumber && isInt;
-
-    if (isBigInt) return BigInt(context.source);
-
-    const hasCustomReviver = typeof reviver === "function";
-
-    if (!hasCustomReviver) return value;
-
-    return reviver(key, value, context);
-  });
-};
-
-const MAX_INT = Number.MAX_SAFE_INTEGER.toString();
-const MAX_DIGITS = MAX_INT.length;
-const stringsOrLargeNumbers =
-  /"(?:[^"\\]|\\.)*"|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/g;
-const noiseValueWithQuotes = /^"-?\d+n+"$/; // Noise - strings that match the custom format before being converted to it
-
-/**
- * Iteratively traverses the parsed object bottom-up (post-order),
- * emulating the native JSON.parse reviver behavior.
- * This avoids Call Stack overflows (RangeError) on deeply nested structures.
- *
- * @param {any} parsed The natively parsed JSON object.
- * @param {Reviver} [userReviver] User's custom reviver function.
- * @returns {any} The fully processed object.
- */
-const applyReviverIteratively = (parsed, userReviver) => {
-  const rootHolder = { "": parsed };
-  const stack = [{ parent: rootHolder, key: "", visited: false }];
-
-  while (stack.length > 0) {
-    const node = stack[stack.length - 1];
-
-    if (!node.visited) {
-      node.visited = true;
-
-      const value = node.parent[node.key];
-      const isComplexObject = value !== null && typeof value === "object";
-
-      if (isComplexObject) {
-        const keys = Object.keys(value);
-
-        for (let i = keys.length - 1; i >= 0; i--) {
-          stack.push({ parent: value, key: keys[i], visited: false });
-        }
-      }
-    } else {
-      const { parent, key } = node;
-      let value = parent[key];
-
-      if (typeof value === "string") {
-        const isCustomFormatBigInt = customFormat.test(value);
-
-        if (isCustomFormatBigInt) {
-          value = BigInt(value.slice(0, -1));
-        } else {
-          const isNoise = noiseValue.test(value);
-
-          if (isNoise) value = value.slice(0, -1);
-        }
-      }
-
-      const hasUserReviver = typeof userReviver === "function";
-
-      if (hasUserReviver) {
-        value = userReviver.call(parent, key, value);
-      }
-
-      const isDeleted = value === undefined;
-
-      if (isDeleted) {
-        delete parent[key];
-      } else {
-        parent[key] = value;
-      }
-
-      stack.pop();
-    }
-  }
-
-  return rootHolder[""];
-};
-
-/**
- * Pre-processes the JSON string to mark large numbers with an 'n' suffix.
- *
- * @param {string} text The raw JSON string.
- * @returns {string} The serialized string with marked BigInts.
- */
-const serializeBigInts = (text) => {
-  return text.replace(
-    stringsOrLargeNumbers,
-    (match, digits, fractional, exponential) => {
-      const isString = match[0] === '"';
-      const isNoise = isString && noiseValueWithQuotes.test(match);
-
-      if (isNoise) return match.substring(0, match.length - 1) + 'n"'; // Mark noise values with additional "n" to offset the deletion of one "n" during the processing
-
-      const hasFractionalOrExponential = fractional || exponential;
-
-      // With a fixed number of digits, we can correctly use lexicographical comparison to do a numeric comparison
-      const isLessThanMaxSafeInt =
-        digits &&
-        (digits.length < MAX_DIGITS ||
-          (digits.length === MAX_DIGITS && digits <= MAX_INT));
-
-      const isStandardValue =
-        isString || hasFractionalOrExponential || isLessThanMaxSafeInt;
-
-      if (isStandardValue) return match;
-
-      return '"' + match + 'n"';
-    },
-  );
-};
-
-/**
- * Converts a JSON string into a JavaScript value.
- *
- * Supports parsing of large integers using two strategies:
- * 1. Classic fallback: Marks large numbers with "123n" format, then converts to BigInt
- * 2. Fast path (JSONParseV2): Uses context.source feature (~2x faster) when available
- *
- * All other JSON values are parsed exactly like native JSON.parse().
- *
- * @param {string} text A valid JSON string.
- * @param {Reviver} [reviver]
- * A function that transforms the results. This function is called for each member
- * of the object. If a member contains nested objects, the nested objects are
- * transformed before the parent object is.
- * @returns {any} The parsed JavaScript value.
- * @throws {SyntaxError} If text is not valid JSON.
- */
-const JSONParse = (text, reviver) => {
-  if (!text) return originalParse(text, reviver);
-
-  try {
-    if (isContextSourceSupported()) return JSONParseV2(text, reviver); // Shortcut to a faster (2x) and simpler version
-
-    // Find and mark big numbers with "n"
-    const serializedData = serializeBigInts(text);
-
-    return originalParse(serializedData, (key, value, context) =>
-      convertMarkedBigIntsReviver(key, value, context, reviver),
-    );
-  } catch (error) {
-    if (error instanceof RangeError) {
-      const serializedData = serializeBigInts(text);
-      const parsed = originalParse(serializedData);
-
-      return applyReviverIteratively(parsed, reviver);
-    }
-
-    throw error;
-  }
-};
-
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
-class RequestError extends Error {
-  name;
-  /**
-   * http status code
-   */
-  status;
-  /**
-   * Request options that lead to the error.
-   */
-  request;
-  /**
-   * Response object if a response was received
-   */
-  response;
-  constructor(message, statusCode, options) {
-    super(message, { cause: options.cause });
-    this.name = "HttpError";
-    this.status = Number.parseInt(statusCode);
-    if (Number.isNaN(this.status)) {
-      this.status = 0;
-    }
-    /* v8 ignore else -- @preserve -- Bug with vitest coverage where it sees an else branch that doesn't exist */
-    if ("response" in options) {
-      this.response = options.response;
-    }
-    const requestCopy = Object.assign({}, options.request);
-    if (options.request.headers.authorization) {
-      requestCopy.headers = Object.assign({}, options.request.headers, {
-        authorization: options.request.headers.authorization.replace(
-          /(?<! ) .*$/,
-          " [REDACTED]"
-        )
-      });
-    }
-    requestCopy.url = requestCopy.url.replace(/\bclient_secret=\w+/g, "client_secret=[REDACTED]").replace(/\baccess_token=\w+/g, "access_token=[REDACTED]");
-    this.request = requestCopy;
-  }
+async function loadGitHubClient(options) {
+    const { createGitHubClient } = await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 9121));
+    return createGitHubClient(options);
 }
 
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
-// pkg/dist-src/index.js
-
-
-// pkg/dist-src/defaults.js
-
-
-// pkg/dist-src/version.js
-var dist_bundle_VERSION = "10.0.16";
-
-// pkg/dist-src/defaults.js
-var defaults_default = {
-  headers: {
-    "user-agent": `octokit-request.js/${dist_bundle_VERSION} ${getUserAgent()}`
-  }
-};
-
-// pkg/dist-src/fetch-wrapper.js
-
-
-
-// pkg/dist-src/is-plain-object.js
-function request_dist_bundle_isPlainObject(value) {
-  if (typeof value !== "object" || value === null) return false;
-  if (Object.prototype.toString.call(value) !== "[object Object]") return false;
-  const proto = Object.getPrototypeOf(value);
-  if (proto === null) return true;
-  const Ctor = Object.prototype.hasOwnProperty.call(proto, "constructor") && proto.constructor;
-  return typeof Ctor === "function" && Ctor instanceof Ctor && Function.prototype.call(Ctor) === Function.prototype.call(value);
-}
-
-// pkg/dist-src/fetch-wrapper.js
-
-var noop = () => "";
-async function fetchWrapper(requestOptions) {
-  const fetch = requestOptions.request?.fetch || globalThis.fetch;
-  if (!fetch) {
-    throw new Error(
-      "fetch is not set. Please pass a fetch implementation as new Octokit({ request: { fetch }}). Learn more at https://github.com/octokit/octokit.js/#fetch-missing"
-    );
-  }
-  const log = requestOptions.request?.log || console;
-  const parseSuccessResponseBody = requestOptions.request?.parseSuccessResponseBody !== false;
-  const body = request_dist_bundle_isPlainObject(requestOptions.body) || Array.isArray(requestOptions.body) ? JSONStringify(requestOptions.body) : requestOptions.body;
-  const requestHeaders = Object.fromEntries(
-    Object.entries(requestOptions.headers).map(([name, value]) => [
-      name,
-      String(value)
-    ])
-  );
-  let fetchResponse;
-  try {
-    fetchResponse = await fetch(requestOptions.url, {
-      method: requestOptions.method,
-      body,
-      redirect: requestOptions.request?.redirect,
-      headers: requestHeaders,
-      signal: requestOptions.request?.signal,
-      // duplex must be set if request.body is ReadableStream or Async Iterables.
-      // See https://fetch.spec.whatwg.org/#dom-requestinit-duplex.
-      ...requestOptions.body && { duplex: "half" }
-    });
-  } catch (error) {
-    let message = "Unknown Error";
-    if (error instanceof Error) {
-      if (error.name === "AbortError") {
-        error.status = 500;
-        throw error;
-      }
-      message = error.message;
-      if (error.name === "TypeError" && "cause" in error) {
-        if (error.cause instanceof Error) {
-          message = error.cause.message;
-        } else if (typeof error.cause === "string") {
-          message = error.cause;
-        }
-      }
-    }
-    const requestError = new RequestError(message, 500, {
-      request: requestOptions
-    });
-    requestError.cause = error;
-    throw requestError;
-  }
-  const status = fetchResponse.status;
-  const url = fetchResponse.url;
-  const responseHeaders = {};
-  for (const [key, value] of fetchResponse.headers) {
-    responseHeaders[key] = value;
-  }
-  const octokitResponse = {
-    url,
-    status,
-    headers: responseHeaders,
-    data: ""
-  };
-  if ("deprecation" in responseHeaders) {
-    const matches = responseHeaders.link && responseHeaders.link.match(/<([^<>]+)>; rel="deprecation"/);
-    const deprecationLink = matches && matches.pop();
-    log.warn(
-      `[@octokit/request] "${requestOptions.method} ${requestOptions.url}" is deprecated. It is scheduled to be removed on ${responseHeaders.sunset}${deprecationLink ? `. See ${deprecationLink}` : ""}`
-    );
-  }
-  if (status === 204 || status === 205) {
-    return octokitResponse;
-  }
-  if (requestOptions.method === "HEAD") {
-    if (status < 400) {
-      return octokitResponse;
-    }
-    throw new RequestError(fetchResponse.statusText, status, {
-      response: octokitResponse,
-      request: requestOptions
-    });
-  }
-  if (status === 304) {
-    octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError("Not modified", status, {
-      response: octokitResponse,
-      request: requestOptions
-    });
-  }
-  if (status >= 400) {
-    octokitResponse.data = await getResponseData(fetchResponse);
-    throw new RequestError(toErrorMessage(octokitResponse.data), status, {
-      response: octokitResponse,
-      request: requestOptions
-    });
-  }
-  octokitResponse.data = parseSuccessResponseBody ? await getResponseData(fetchResponse) : fetchResponse.body;
-  return octokitResponse;
-}
-async function getResponseData(response) {
-  const contentType = response.headers.get("content-type");
-  if (!contentType) {
-    return response.text().catch(noop);
-  }
-  const mimetype = dist_parse(contentType);
-  if (isJSONResponse(mimetype)) {
-    let text = "";
-    try {
-      text = await response.text();
-      return JSONParse(text);
-    } catch (err) {
-      return text;
-    }
-  } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
-  // (RFC 2046) and must never be decoded as text, even when the response
-  // carries a (misleading) `charset=utf-8` parameter — see #751.
-  mimetype.parameters.charset?.toLowerCase() === "utf-8" && mimetype.type !== "application/octet-stream") {
-    return response.text().catch(noop);
-  } else {
-    return response.arrayBuffer().catch(
-      /* v8 ignore next -- @preserve */
-      () => new ArrayBuffer(0)
-    );
-  }
-}
-function isJSONResponse(mimetype) {
-  return mimetype.type === "application/json" || mimetype.type === "application/scim+json";
-}
-function toErrorMessage(data) {
-  if (typeof data === "string") {
-    return data;
-  }
-  if (data instanceof ArrayBuffer) {
-    return "Unknown error";
-  }
-  if (typeof data === "object" && data !== null && "message" in data) {
-    const objectData = data;
-    const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
-    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
-  }
-  return `Unknown error: ${JSON.stringify(data)}`;
-}
-
-// pkg/dist-src/with-defaults.js
-function dist_bundle_withDefaults(oldEndpoint, newDefaults) {
-  const endpoint2 = oldEndpoint.defaults(newDefaults);
-  const newApi = function(route, parameters) {
-    const endpointOptions = endpoint2.merge(route, parameters);
-    if (!endpointOptions.request || !endpointOptions.request.hook) {
-      return fetchWrapper(endpoint2.parse(endpointOptions));
-    }
-    const request2 = (route2, parameters2) => {
-      return fetchWrapper(
-        endpoint2.parse(endpoint2.merge(route2, parameters2))
-      );
-    };
-    Object.assign(request2, {
-      endpoint: endpoint2,
-      defaults: dist_bundle_withDefaults.bind(null, endpoint2)
-    });
-    return endpointOptions.request.hook(request2, endpointOptions);
-  };
-  return Object.assign(newApi, {
-    endpoint: endpoint2,
-    defaults: dist_bundle_withDefaults.bind(null, endpoint2)
-  });
-}
-
-// pkg/dist-src/index.js
-var request = dist_bundle_withDefaults(endpoint, defaults_default);
-
-/* v8 ignore next -- @preserve */
-/* v8 ignore else -- @preserve */
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
-// pkg/dist-src/index.js
-
-
-
-// pkg/dist-src/version.js
-var graphql_dist_bundle_VERSION = "0.0.0-development";
-
-// pkg/dist-src/with-defaults.js
-
-
-// pkg/dist-src/graphql.js
-
-
-// pkg/dist-src/error.js
-function _buildMessageForResponseErrors(data) {
-  return `Request failed due to following response errors:
-` + data.errors.map((e) => ` - ${e.message}`).join("\n");
-}
-var GraphqlResponseError = class extends Error {
-  constructor(request2, headers, response) {
-    super(_buildMessageForResponseErrors(response));
-    this.request = request2;
-    this.headers = headers;
-    this.response = response;
-    this.errors = response.errors;
-    this.data = response.data;
-    if (Error.captureStackTrace) {
-      Error.captureStackTrace(this, this.constructor);
-    }
-  }
-  request;
-  headers;
-  response;
-  name = "GraphqlResponseError";
-  errors;
-  data;
-};
-
-// pkg/dist-src/graphql.js
-var NON_VARIABLE_OPTIONS = [
-  "method",
-  "baseUrl",
-  "url",
-  "headers",
-  "request",
-  "query",
-  "mediaType",
-  "operationName"
-];
-var FORBIDDEN_VARIABLE_OPTIONS = ["query", "method", "url"];
-var GHES_V3_SUFFIX_REGEX = /\/api\/v3\/?$/;
-function graphql(request2, query, options) {
-  if (options) {
-    if (typeof query === "string" && "query" in options) {
-      return Promise.reject(
-        new Error(`[@octokit/graphql] "query" cannot be used as variable name`)
-      );
-    }
-    for (const key in options) {
-      if (!FORBIDDEN_VARIABLE_OPTIONS.includes(key)) continue;
-      return Promise.reject(
-        new Error(
-          `[@octokit/graphql] "${key}" cannot be used as variable name`
-        )
-      );
-    }
-  }
-  const parsedOptions = typeof query === "string" ? Object.assign({ query }, options) : query;
-  const requestOptions = Object.keys(
-    parsedOptions
-  ).reduce((result, key) => {
-    if (NON_VARIABLE_OPTIONS.includes(key)) {
-      result[key] = parsedOptions[key];
-      return result;
-    }
-    if (!result.variables) {
-      result.variables = {};
-    }
-    result.variables[key] = parsedOptions[key];
-    return result;
-  }, {});
-  const baseUrl = parsedOptions.baseUrl || request2.endpoint.DEFAULTS.baseUrl;
-  if (GHES_V3_SUFFIX_REGEX.test(baseUrl)) {
-    requestOptions.url = baseUrl.replace(GHES_V3_SUFFIX_REGEX, "/api/graphql");
-  }
-  return request2(requestOptions).then((response) => {
-    if (response.data.errors) {
-      const headers = {};
-      for (const key of Object.keys(response.headers)) {
-        headers[key] = response.headers[key];
-      }
-      throw new GraphqlResponseError(
-        requestOptions,
-        headers,
-        response.data
-      );
-    }
-    return response.data.data;
-  });
-}
-
-// pkg/dist-src/with-defaults.js
-function graphql_dist_bundle_withDefaults(request2, newDefaults) {
-  const newRequest = request2.defaults(newDefaults);
-  const newApi = (query, options) => {
-    return graphql(newRequest, query, options);
-  };
-  return Object.assign(newApi, {
-    defaults: graphql_dist_bundle_withDefaults.bind(null, newRequest),
-    endpoint: newRequest.endpoint
-  });
-}
-
-// pkg/dist-src/index.js
-var graphql2 = graphql_dist_bundle_withDefaults(request, {
-  headers: {
-    "user-agent": `octokit-graphql.js/${graphql_dist_bundle_VERSION} ${getUserAgent()}`
-  },
-  method: "POST",
-  url: "/graphql"
-});
-function withCustomRequest(customRequest) {
-  return graphql_dist_bundle_withDefaults(customRequest, {
-    method: "POST",
-    url: "/graphql"
-  });
-}
-
-/* v8 ignore if -- @preserve */
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
-// pkg/dist-src/is-jwt.js
-var b64url = "(?:[a-zA-Z0-9_-]+)";
-var sep = "\\.";
-var jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
-var isJWT = jwtRE.test.bind(jwtRE);
-
-// pkg/dist-src/auth.js
-async function auth(token) {
-  const isApp = isJWT(token);
-  const isInstallation = token.startsWith("v1.") || token.startsWith("ghs_");
-  const isUserToServer = token.startsWith("ghu_");
-  const tokenType = isApp ? "app" : isInstallation ? "installation" : isUserToServer ? "user-to-server" : "oauth";
-  return {
-    type: "token",
-    token,
-    tokenType
-  };
-}
-
-// pkg/dist-src/with-authorization-prefix.js
-function withAuthorizationPrefix(token) {
-  if (token.split(/\./).length === 3) {
-    return `bearer ${token}`;
-  }
-  return `token ${token}`;
-}
-
-// pkg/dist-src/hook.js
-async function hook(token, request, route, parameters) {
-  const endpoint = request.endpoint.merge(
-    route,
-    parameters
-  );
-  endpoint.headers.authorization = withAuthorizationPrefix(token);
-  return request(endpoint);
-}
-
-// pkg/dist-src/index.js
-var createTokenAuth = function createTokenAuth2(token) {
-  if (!token) {
-    throw new Error("[@octokit/auth-token] No token passed to createTokenAuth");
-  }
-  if (typeof token !== "string") {
-    throw new Error(
-      "[@octokit/auth-token] Token passed to createTokenAuth is not a string"
-    );
-  }
-  token = token.replace(/^(token|bearer) +/i, "");
-  return Object.assign(auth.bind(null, token), {
-    hook: hook.bind(null, token)
-  });
-};
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
-const version_VERSION = "7.0.8";
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
-
-
-
-
-
-
-const dist_src_noop = () => {
-};
-const consoleWarn = console.warn.bind(console);
-const consoleError = console.error.bind(console);
-function createLogger(logger = {}) {
-  if (typeof logger.debug !== "function") {
-    logger.debug = dist_src_noop;
-  }
-  if (typeof logger.info !== "function") {
-    logger.info = dist_src_noop;
-  }
-  if (typeof logger.warn !== "function") {
-    logger.warn = consoleWarn;
-  }
-  if (typeof logger.error !== "function") {
-    logger.error = consoleError;
-  }
-  return logger;
-}
-const userAgentTrail = `octokit-core.js/${version_VERSION} ${getUserAgent()}`;
-class Octokit {
-  static VERSION = version_VERSION;
-  static defaults(defaults) {
-    const OctokitWithDefaults = class extends this {
-      constructor(...args) {
-        const options = args[0] || {};
-        if (typeof defaults === "function") {
-          super(defaults(options));
-          return;
-        }
-        super(
-          Object.assign(
-            {},
-            defaults,
-            options,
-            options.userAgent && defaults.userAgent ? {
-              userAgent: `${options.userAgent} ${defaults.userAgent}`
-            } : null
-          )
-        );
-      }
-    };
-    return OctokitWithDefaults;
-  }
-  static plugins = [];
-  /**
-   * Attach a plugin (or many) to your Octokit instance.
-   *
-   * @example
-   * const API = Octokit.plugin(plugin1, plugin2, plugin3, ...)
-   */
-  static plugin(...newPlugins) {
-    const currentPlugins = this.plugins;
-    const NewOctokit = class extends this {
-      static plugins = currentPlugins.concat(
-        newPlugins.filter((plugin) => !currentPlugins.includes(plugin))
-      );
-    };
-    return NewOctokit;
-  }
-  constructor(options = {}) {
-    const hook = new before_after_hook.Collection();
-    const requestDefaults = {
-      baseUrl: request.endpoint.DEFAULTS.baseUrl,
-      headers: {},
-      request: Object.assign({}, options.request, {
-        // @ts-ignore internal usage only, no need to type
-        hook: hook.bind(null, "request")
-      }),
-      mediaType: {
-        previews: [],
-        format: ""
-      }
-    };
-    requestDefaults.headers["user-agent"] = options.userAgent ? `${options.userAgent} ${userAgentTrail}` : userAgentTrail;
-    if (options.baseUrl) {
-      requestDefaults.baseUrl = options.baseUrl;
-    }
-    if (options.previews) {
-      requestDefaults.mediaType.previews = options.previews;
-    }
-    if (options.timeZone) {
-      requestDefaults.headers["time-zone"] = options.timeZone;
-    }
-    this.request = request.defaults(requestDefaults);
-    this.graphql = withCustomRequest(this.request).defaults(requestDefaults);
-    this.log = createLogger(options.log);
-    this.hook = hook;
-    if (!options.authStrategy) {
-      if (!options.auth) {
-        this.auth = async () => ({
-          type: "unauthenticated"
-        });
-      } else {
-        const auth = createTokenAuth(options.auth);
-        hook.wrap("request", auth.hook);
-        this.auth = auth;
-      }
-    } else {
-      const { authStrategy, ...otherOptions } = options;
-      const auth = authStrategy(
-        Object.assign(
-          {
-            request: this.request,
-            log: this.log,
-            // we pass the current octokit instance as well as its constructor options
-            // to allow for authentication strategies that return a new octokit instance
-            // that shares the same internal state as the current one. The original
-            // requirement for this was the "event-octokit" authentication strategy
-            // of https://github.com/probot/octokit-auth-probot.
-            octokit: this,
-            octokitOptions: otherOptions
-          },
-          options.auth
-        )
-      );
-      hook.wrap("request", auth.hook);
-      this.auth = auth;
-    }
-    const classConstructor = this.constructor;
-    for (let i = 0; i < classConstructor.plugins.length; ++i) {
-      Object.assign(this, classConstructor.plugins[i](this, options));
-    }
-  }
-  // assigned during constructor
-  request;
-  graphql;
-  log;
-  hook;
-  // TODO: type `octokit.auth` based on passed options.authStrategy
-  auth;
-}
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
-const dist_src_version_VERSION = "17.0.0";
-
-//# sourceMappingURL=version.js.map
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
-const Endpoints = {
-  actions: {
-    addCustomLabelsToSelfHostedRunnerForOrg: [
-      "POST /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    addCustomLabelsToSelfHostedRunnerForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    addRepoAccessToSelfHostedRunnerGroupInOrg: [
-      "PUT /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories/{repository_id}"
-    ],
-    addSelectedRepoToOrgSecret: [
-      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    addSelectedRepoToOrgVariable: [
-      "PUT /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
-    ],
-    approveWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/approve"
-    ],
-    cancelWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/cancel"
-    ],
-    createEnvironmentVariable: [
-      "POST /repos/{owner}/{repo}/environments/{environment_name}/variables"
-    ],
-    createHostedRunnerForOrg: ["POST /orgs/{org}/actions/hosted-runners"],
-    createOrUpdateEnvironmentSecret: [
-      "PUT /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-    ],
-    createOrUpdateOrgSecret: ["PUT /orgs/{org}/actions/secrets/{secret_name}"],
-    createOrUpdateRepoSecret: [
-      "PUT /repos/{owner}/{repo}/actions/secrets/{secret_name}"
-    ],
-    createOrgVariable: ["POST /orgs/{org}/actions/variables"],
-    createRegistrationTokenForOrg: [
-      "POST /orgs/{org}/actions/runners/registration-token"
-    ],
-    createRegistrationTokenForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/registration-token"
-    ],
-    createRemoveTokenForOrg: ["POST /orgs/{org}/actions/runners/remove-token"],
-    createRemoveTokenForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/remove-token"
-    ],
-    createRepoVariable: ["POST /repos/{owner}/{repo}/actions/variables"],
-    createWorkflowDispatch: [
-      "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
-    ],
-    deleteActionsCacheById: [
-      "DELETE /repos/{owner}/{repo}/actions/caches/{cache_id}"
-    ],
-    deleteActionsCacheByKey: [
-      "DELETE /repos/{owner}/{repo}/actions/caches{?key,ref}"
-    ],
-    deleteArtifact: [
-      "DELETE /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"
-    ],
-    deleteCustomImageFromOrg: [
-      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
-    ],
-    deleteCustomImageVersionFromOrg: [
-      "DELETE /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
-    ],
-    deleteEnvironmentSecret: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-    ],
-    deleteEnvironmentVariable: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-    ],
-    deleteHostedRunnerForOrg: [
-      "DELETE /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
-    ],
-    deleteOrgSecret: ["DELETE /orgs/{org}/actions/secrets/{secret_name}"],
-    deleteOrgVariable: ["DELETE /orgs/{org}/actions/variables/{name}"],
-    deleteRepoSecret: [
-      "DELETE /repos/{owner}/{repo}/actions/secrets/{secret_name}"
-    ],
-    deleteRepoVariable: [
-      "DELETE /repos/{owner}/{repo}/actions/variables/{name}"
-    ],
-    deleteSelfHostedRunnerFromOrg: [
-      "DELETE /orgs/{org}/actions/runners/{runner_id}"
-    ],
-    deleteSelfHostedRunnerFromRepo: [
-      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}"
-    ],
-    deleteWorkflowRun: ["DELETE /repos/{owner}/{repo}/actions/runs/{run_id}"],
-    deleteWorkflowRunLogs: [
-      "DELETE /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
-    ],
-    disableSelectedRepositoryGithubActionsOrganization: [
-      "DELETE /orgs/{org}/actions/permissions/repositories/{repository_id}"
-    ],
-    disableWorkflow: [
-      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/disable"
-    ],
-    downloadArtifact: [
-      "GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}"
-    ],
-    downloadJobLogsForWorkflowRun: [
-      "GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
-    ],
-    downloadWorkflowRunAttemptLogs: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/logs"
-    ],
-    downloadWorkflowRunLogs: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/logs"
-    ],
-    enableSelectedRepositoryGithubActionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/repositories/{repository_id}"
-    ],
-    enableWorkflow: [
-      "PUT /repos/{owner}/{repo}/actions/workflows/{workflow_id}/enable"
-    ],
-    forceCancelWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/force-cancel"
-    ],
-    generateRunnerJitconfigForOrg: [
-      "POST /orgs/{org}/actions/runners/generate-jitconfig"
-    ],
-    generateRunnerJitconfigForRepo: [
-      "POST /repos/{owner}/{repo}/actions/runners/generate-jitconfig"
-    ],
-    getActionsCacheList: ["GET /repos/{owner}/{repo}/actions/caches"],
-    getActionsCacheUsage: ["GET /repos/{owner}/{repo}/actions/cache/usage"],
-    getActionsCacheUsageByRepoForOrg: [
-      "GET /orgs/{org}/actions/cache/usage-by-repository"
-    ],
-    getActionsCacheUsageForOrg: ["GET /orgs/{org}/actions/cache/usage"],
-    getAllowedActionsOrganization: [
-      "GET /orgs/{org}/actions/permissions/selected-actions"
-    ],
-    getAllowedActionsRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions/selected-actions"
-    ],
-    getArtifact: ["GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}"],
-    getCustomImageForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}"
-    ],
-    getCustomImageVersionForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions/{version}"
-    ],
-    getCustomOidcSubClaimForRepo: [
-      "GET /repos/{owner}/{repo}/actions/oidc/customization/sub"
-    ],
-    getEnvironmentPublicKey: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/public-key"
-    ],
-    getEnvironmentSecret: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets/{secret_name}"
-    ],
-    getEnvironmentVariable: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-    ],
-    getGithubActionsDefaultWorkflowPermissionsOrganization: [
-      "GET /orgs/{org}/actions/permissions/workflow"
-    ],
-    getGithubActionsDefaultWorkflowPermissionsRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions/workflow"
-    ],
-    getGithubActionsPermissionsOrganization: [
-      "GET /orgs/{org}/actions/permissions"
-    ],
-    getGithubActionsPermissionsRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions"
-    ],
-    getHostedRunnerForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
-    ],
-    getHostedRunnersGithubOwnedImagesForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/github-owned"
-    ],
-    getHostedRunnersLimitsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/limits"
-    ],
-    getHostedRunnersMachineSpecsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/machine-sizes"
-    ],
-    getHostedRunnersPartnerImagesForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/partner"
-    ],
-    getHostedRunnersPlatformsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/platforms"
-    ],
-    getJobForWorkflowRun: ["GET /repos/{owner}/{repo}/actions/jobs/{job_id}"],
-    getOrgPublicKey: ["GET /orgs/{org}/actions/secrets/public-key"],
-    getOrgSecret: ["GET /orgs/{org}/actions/secrets/{secret_name}"],
-    getOrgVariable: ["GET /orgs/{org}/actions/variables/{name}"],
-    getPendingDeploymentsForRun: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
-    ],
-    getRepoPermissions: [
-      "GET /repos/{owner}/{repo}/actions/permissions",
-      {},
-      { renamed: ["actions", "getGithubActionsPermissionsRepository"] }
-    ],
-    getRepoPublicKey: ["GET /repos/{owner}/{repo}/actions/secrets/public-key"],
-    getRepoSecret: ["GET /repos/{owner}/{repo}/actions/secrets/{secret_name}"],
-    getRepoVariable: ["GET /repos/{owner}/{repo}/actions/variables/{name}"],
-    getReviewsForRun: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals"
-    ],
-    getSelfHostedRunnerForOrg: ["GET /orgs/{org}/actions/runners/{runner_id}"],
-    getSelfHostedRunnerForRepo: [
-      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}"
-    ],
-    getWorkflow: ["GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}"],
-    getWorkflowAccessToRepository: [
-      "GET /repos/{owner}/{repo}/actions/permissions/access"
-    ],
-    getWorkflowRun: ["GET /repos/{owner}/{repo}/actions/runs/{run_id}"],
-    getWorkflowRunAttempt: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}"
-    ],
-    getWorkflowRunUsage: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/timing"
-    ],
-    getWorkflowUsage: [
-      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/timing"
-    ],
-    listArtifactsForRepo: ["GET /repos/{owner}/{repo}/actions/artifacts"],
-    listCustomImageVersionsForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom/{image_definition_id}/versions"
-    ],
-    listCustomImagesForOrg: [
-      "GET /orgs/{org}/actions/hosted-runners/images/custom"
-    ],
-    listEnvironmentSecrets: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets"
-    ],
-    listEnvironmentVariables: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/variables"
-    ],
-    listGithubHostedRunnersInGroupForOrg: [
-      "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners"
-    ],
-    listHostedRunnersForOrg: ["GET /orgs/{org}/actions/hosted-runners"],
-    listJobsForWorkflowRun: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs"
-    ],
-    listJobsForWorkflowRunAttempt: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs"
-    ],
-    listLabelsForSelfHostedRunnerForOrg: [
-      "GET /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    listLabelsForSelfHostedRunnerForRepo: [
-      "GET /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    listOrgSecrets: ["GET /orgs/{org}/actions/secrets"],
-    listOrgVariables: ["GET /orgs/{org}/actions/variables"],
-    listRepoOrganizationSecrets: [
-      "GET /repos/{owner}/{repo}/actions/organization-secrets"
-    ],
-    listRepoOrganizationVariables: [
-      "GET /repos/{owner}/{repo}/actions/organization-variables"
-    ],
-    listRepoSecrets: ["GET /repos/{owner}/{repo}/actions/secrets"],
-    listRepoVariables: ["GET /repos/{owner}/{repo}/actions/variables"],
-    listRepoWorkflows: ["GET /repos/{owner}/{repo}/actions/workflows"],
-    listRunnerApplicationsForOrg: ["GET /orgs/{org}/actions/runners/downloads"],
-    listRunnerApplicationsForRepo: [
-      "GET /repos/{owner}/{repo}/actions/runners/downloads"
-    ],
-    listSelectedReposForOrgSecret: [
-      "GET /orgs/{org}/actions/secrets/{secret_name}/repositories"
-    ],
-    listSelectedReposForOrgVariable: [
-      "GET /orgs/{org}/actions/variables/{name}/repositories"
-    ],
-    listSelectedRepositoriesEnabledGithubActionsOrganization: [
-      "GET /orgs/{org}/actions/permissions/repositories"
-    ],
-    listSelfHostedRunnersForOrg: ["GET /orgs/{org}/actions/runners"],
-    listSelfHostedRunnersForRepo: ["GET /repos/{owner}/{repo}/actions/runners"],
-    listWorkflowRunArtifacts: [
-      "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts"
-    ],
-    listWorkflowRuns: [
-      "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs"
-    ],
-    listWorkflowRunsForRepo: ["GET /repos/{owner}/{repo}/actions/runs"],
-    reRunJobForWorkflowRun: [
-      "POST /repos/{owner}/{repo}/actions/jobs/{job_id}/rerun"
-    ],
-    reRunWorkflow: ["POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun"],
-    reRunWorkflowFailedJobs: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs"
-    ],
-    removeAllCustomLabelsFromSelfHostedRunnerForOrg: [
-      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    removeAllCustomLabelsFromSelfHostedRunnerForRepo: [
-      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    removeCustomLabelFromSelfHostedRunnerForOrg: [
-      "DELETE /orgs/{org}/actions/runners/{runner_id}/labels/{name}"
-    ],
-    removeCustomLabelFromSelfHostedRunnerForRepo: [
-      "DELETE /repos/{owner}/{repo}/actions/runners/{runner_id}/labels/{name}"
-    ],
-    removeSelectedRepoFromOrgSecret: [
-      "DELETE /orgs/{org}/actions/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    removeSelectedRepoFromOrgVariable: [
-      "DELETE /orgs/{org}/actions/variables/{name}/repositories/{repository_id}"
-    ],
-    reviewCustomGatesForRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"
-    ],
-    reviewPendingDeploymentsForRun: [
-      "POST /repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments"
-    ],
-    setAllowedActionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/selected-actions"
-    ],
-    setAllowedActionsRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions/selected-actions"
-    ],
-    setCustomLabelsForSelfHostedRunnerForOrg: [
-      "PUT /orgs/{org}/actions/runners/{runner_id}/labels"
-    ],
-    setCustomLabelsForSelfHostedRunnerForRepo: [
-      "PUT /repos/{owner}/{repo}/actions/runners/{runner_id}/labels"
-    ],
-    setCustomOidcSubClaimForRepo: [
-      "PUT /repos/{owner}/{repo}/actions/oidc/customization/sub"
-    ],
-    setGithubActionsDefaultWorkflowPermissionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/workflow"
-    ],
-    setGithubActionsDefaultWorkflowPermissionsRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions/workflow"
-    ],
-    setGithubActionsPermissionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions"
-    ],
-    setGithubActionsPermissionsRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions"
-    ],
-    setSelectedReposForOrgSecret: [
-      "PUT /orgs/{org}/actions/secrets/{secret_name}/repositories"
-    ],
-    setSelectedReposForOrgVariable: [
-      "PUT /orgs/{org}/actions/variables/{name}/repositories"
-    ],
-    setSelectedRepositoriesEnabledGithubActionsOrganization: [
-      "PUT /orgs/{org}/actions/permissions/repositories"
-    ],
-    setWorkflowAccessToRepository: [
-      "PUT /repos/{owner}/{repo}/actions/permissions/access"
-    ],
-    updateEnvironmentVariable: [
-      "PATCH /repos/{owner}/{repo}/environments/{environment_name}/variables/{name}"
-    ],
-    updateHostedRunnerForOrg: [
-      "PATCH /orgs/{org}/actions/hosted-runners/{hosted_runner_id}"
-    ],
-    updateOrgVariable: ["PATCH /orgs/{org}/actions/variables/{name}"],
-    updateRepoVariable: [
-      "PATCH /repos/{owner}/{repo}/actions/variables/{name}"
-    ]
-  },
-  activity: {
-    checkRepoIsStarredByAuthenticatedUser: ["GET /user/starred/{owner}/{repo}"],
-    deleteRepoSubscription: ["DELETE /repos/{owner}/{repo}/subscription"],
-    deleteThreadSubscription: [
-      "DELETE /notifications/threads/{thread_id}/subscription"
-    ],
-    getFeeds: ["GET /feeds"],
-    getRepoSubscription: ["GET /repos/{owner}/{repo}/subscription"],
-    getThread: ["GET /notifications/threads/{thread_id}"],
-    getThreadSubscriptionForAuthenticatedUser: [
-      "GET /notifications/threads/{thread_id}/subscription"
-    ],
-    listEventsForAuthenticatedUser: ["GET /users/{username}/events"],
-    listNotificationsForAuthenticatedUser: ["GET /notifications"],
-    listOrgEventsForAuthenticatedUser: [
-      "GET /users/{username}/events/orgs/{org}"
-    ],
-    listPublicEvents: ["GET /events"],
-    listPublicEventsForRepoNetwork: ["GET /networks/{owner}/{repo}/events"],
-    listPublicEventsForUser: ["GET /users/{username}/events/public"],
-    listPublicOrgEvents: ["GET /orgs/{org}/events"],
-    listReceivedEventsForUser: ["GET /users/{username}/received_events"],
-    listReceivedPublicEventsForUser: [
-      "GET /users/{username}/received_events/public"
-    ],
-    listRepoEvents: ["GET /repos/{owner}/{repo}/events"],
-    listRepoNotificationsForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/notifications"
-    ],
-    listReposStarredByAuthenticatedUser: ["GET /user/starred"],
-    listReposStarredByUser: ["GET /users/{username}/starred"],
-    listReposWatchedByUser: ["GET /users/{username}/subscriptions"],
-    listStargazersForRepo: ["GET /repos/{owner}/{repo}/stargazers"],
-    listWatchedReposForAuthenticatedUser: ["GET /user/subscriptions"],
-    listWatchersForRepo: ["GET /repos/{owner}/{repo}/subscribers"],
-    markNotificationsAsRead: ["PUT /notifications"],
-    markRepoNotificationsAsRead: ["PUT /repos/{owner}/{repo}/notifications"],
-    markThreadAsDone: ["DELETE /notifications/threads/{thread_id}"],
-    markThreadAsRead: ["PATCH /notifications/threads/{thread_id}"],
-    setRepoSubscription: ["PUT /repos/{owner}/{repo}/subscription"],
-    setThreadSubscription: [
-      "PUT /notifications/threads/{thread_id}/subscription"
-    ],
-    starRepoForAuthenticatedUser: ["PUT /user/starred/{owner}/{repo}"],
-    unstarRepoForAuthenticatedUser: ["DELETE /user/starred/{owner}/{repo}"]
-  },
-  apps: {
-    addRepoToInstallation: [
-      "PUT /user/installations/{installation_id}/repositories/{repository_id}",
-      {},
-      { renamed: ["apps", "addRepoToInstallationForAuthenticatedUser"] }
-    ],
-    addRepoToInstallationForAuthenticatedUser: [
-      "PUT /user/installations/{installation_id}/repositories/{repository_id}"
-    ],
-    checkToken: ["POST /applications/{client_id}/token"],
-    createFromManifest: ["POST /app-manifests/{code}/conversions"],
-    createInstallationAccessToken: [
-      "POST /app/installations/{installation_id}/access_tokens"
-    ],
-    deleteAuthorization: ["DELETE /applications/{client_id}/grant"],
-    deleteInstallation: ["DELETE /app/installations/{installation_id}"],
-    deleteToken: ["DELETE /applications/{client_id}/token"],
-    getAuthenticated: ["GET /app"],
-    getBySlug: ["GET /apps/{app_slug}"],
-    getInstallation: ["GET /app/installations/{installation_id}"],
-    getOrgInstallation: ["GET /orgs/{org}/installation"],
-    getRepoInstallation: ["GET /repos/{owner}/{repo}/installation"],
-    getSubscriptionPlanForAccount: [
-      "GET /marketplace_listing/accounts/{account_id}"
-    ],
-    getSubscriptionPlanForAccountStubbed: [
-      "GET /marketplace_listing/stubbed/accounts/{account_id}"
-    ],
-    getUserInstallation: ["GET /users/{username}/installation"],
-    getWebhookConfigForApp: ["GET /app/hook/config"],
-    getWebhookDelivery: ["GET /app/hook/deliveries/{delivery_id}"],
-    listAccountsForPlan: ["GET /marketplace_listing/plans/{plan_id}/accounts"],
-    listAccountsForPlanStubbed: [
-      "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts"
-    ],
-    listInstallationReposForAuthenticatedUser: [
-      "GET /user/installations/{installation_id}/repositories"
-    ],
-    listInstallationRequestsForAuthenticatedApp: [
-      "GET /app/installation-requests"
-    ],
-    listInstallations: ["GET /app/installations"],
-    listInstallationsForAuthenticatedUser: ["GET /user/installations"],
-    listPlans: ["GET /marketplace_listing/plans"],
-    listPlansStubbed: ["GET /marketplace_listing/stubbed/plans"],
-    listReposAccessibleToInstallation: ["GET /installation/repositories"],
-    listSubscriptionsForAuthenticatedUser: ["GET /user/marketplace_purchases"],
-    listSubscriptionsForAuthenticatedUserStubbed: [
-      "GET /user/marketplace_purchases/stubbed"
-    ],
-    listWebhookDeliveries: ["GET /app/hook/deliveries"],
-    redeliverWebhookDelivery: [
-      "POST /app/hook/deliveries/{delivery_id}/attempts"
-    ],
-    removeRepoFromInstallation: [
-      "DELETE /user/installations/{installation_id}/repositories/{repository_id}",
-      {},
-      { renamed: ["apps", "removeRepoFromInstallationForAuthenticatedUser"] }
-    ],
-    removeRepoFromInstallationForAuthenticatedUser: [
-      "DELETE /user/installations/{installation_id}/repositories/{repository_id}"
-    ],
-    resetToken: ["PATCH /applications/{client_id}/token"],
-    revokeInstallationAccessToken: ["DELETE /installation/token"],
-    scopeToken: ["POST /applications/{client_id}/token/scoped"],
-    suspendInstallation: ["PUT /app/installations/{installation_id}/suspended"],
-    unsuspendInstallation: [
-      "DELETE /app/installations/{installation_id}/suspended"
-    ],
-    updateWebhookConfigForApp: ["PATCH /app/hook/config"]
-  },
-  billing: {
-    getGithubActionsBillingOrg: ["GET /orgs/{org}/settings/billing/actions"],
-    getGithubActionsBillingUser: [
-      "GET /users/{username}/settings/billing/actions"
-    ],
-    getGithubBillingPremiumRequestUsageReportOrg: [
-      "GET /organizations/{org}/settings/billing/premium_request/usage"
-    ],
-    getGithubBillingPremiumRequestUsageReportUser: [
-      "GET /users/{username}/settings/billing/premium_request/usage"
-    ],
-    getGithubBillingUsageReportOrg: [
-      "GET /organizations/{org}/settings/billing/usage"
-    ],
-    getGithubBillingUsageReportUser: [
-      "GET /users/{username}/settings/billing/usage"
-    ],
-    getGithubPackagesBillingOrg: ["GET /orgs/{org}/settings/billing/packages"],
-    getGithubPackagesBillingUser: [
-      "GET /users/{username}/settings/billing/packages"
-    ],
-    getSharedStorageBillingOrg: [
-      "GET /orgs/{org}/settings/billing/shared-storage"
-    ],
-    getSharedStorageBillingUser: [
-      "GET /users/{username}/settings/billing/shared-storage"
-    ]
-  },
-  campaigns: {
-    createCampaign: ["POST /orgs/{org}/campaigns"],
-    deleteCampaign: ["DELETE /orgs/{org}/campaigns/{campaign_number}"],
-    getCampaignSummary: ["GET /orgs/{org}/campaigns/{campaign_number}"],
-    listOrgCampaigns: ["GET /orgs/{org}/campaigns"],
-    updateCampaign: ["PATCH /orgs/{org}/campaigns/{campaign_number}"]
-  },
-  checks: {
-    create: ["POST /repos/{owner}/{repo}/check-runs"],
-    createSuite: ["POST /repos/{owner}/{repo}/check-suites"],
-    get: ["GET /repos/{owner}/{repo}/check-runs/{check_run_id}"],
-    getSuite: ["GET /repos/{owner}/{repo}/check-suites/{check_suite_id}"],
-    listAnnotations: [
-      "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations"
-    ],
-    listForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-runs"],
-    listForSuite: [
-      "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs"
-    ],
-    listSuitesForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/check-suites"],
-    rerequestRun: [
-      "POST /repos/{owner}/{repo}/check-runs/{check_run_id}/rerequest"
-    ],
-    rerequestSuite: [
-      "POST /repos/{owner}/{repo}/check-suites/{check_suite_id}/rerequest"
-    ],
-    setSuitesPreferences: [
-      "PATCH /repos/{owner}/{repo}/check-suites/preferences"
-    ],
-    update: ["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]
-  },
-  codeScanning: {
-    commitAutofix: [
-      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix/commits"
-    ],
-    createAutofix: [
-      "POST /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
-    ],
-    createVariantAnalysis: [
-      "POST /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses"
-    ],
-    deleteAnalysis: [
-      "DELETE /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}{?confirm_delete}"
-    ],
-    deleteCodeqlDatabase: [
-      "DELETE /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
-    ],
-    getAlert: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}",
-      {},
-      { renamedParameters: { alert_id: "alert_number" } }
-    ],
-    getAnalysis: [
-      "GET /repos/{owner}/{repo}/code-scanning/analyses/{analysis_id}"
-    ],
-    getAutofix: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/autofix"
-    ],
-    getCodeqlDatabase: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases/{language}"
-    ],
-    getDefaultSetup: ["GET /repos/{owner}/{repo}/code-scanning/default-setup"],
-    getSarif: ["GET /repos/{owner}/{repo}/code-scanning/sarifs/{sarif_id}"],
-    getVariantAnalysis: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}"
-    ],
-    getVariantAnalysisRepoTask: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/variant-analyses/{codeql_variant_analysis_id}/repos/{repo_owner}/{repo_name}"
-    ],
-    listAlertInstances: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances"
-    ],
-    listAlertsForOrg: ["GET /orgs/{org}/code-scanning/alerts"],
-    listAlertsForRepo: ["GET /repos/{owner}/{repo}/code-scanning/alerts"],
-    listAlertsInstances: [
-      "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
-      {},
-      { renamed: ["codeScanning", "listAlertInstances"] }
-    ],
-    listCodeqlDatabases: [
-      "GET /repos/{owner}/{repo}/code-scanning/codeql/databases"
-    ],
-    listRecentAnalyses: ["GET /repos/{owner}/{repo}/code-scanning/analyses"],
-    updateAlert: [
-      "PATCH /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}"
-    ],
-    updateDefaultSetup: [
-      "PATCH /repos/{owner}/{repo}/code-scanning/default-setup"
-    ],
-    uploadSarif: ["POST /repos/{owner}/{repo}/code-scanning/sarifs"]
-  },
-  codeSecurity: {
-    attachConfiguration: [
-      "POST /orgs/{org}/code-security/configurations/{configuration_id}/attach"
-    ],
-    attachEnterpriseConfiguration: [
-      "POST /enterprises/{enterprise}/code-security/configurations/{configuration_id}/attach"
-    ],
-    createConfiguration: ["POST /orgs/{org}/code-security/configurations"],
-    createConfigurationForEnterprise: [
-      "POST /enterprises/{enterprise}/code-security/configurations"
-    ],
-    deleteConfiguration: [
-      "DELETE /orgs/{org}/code-security/configurations/{configuration_id}"
-    ],
-    deleteConfigurationForEnterprise: [
-      "DELETE /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-    ],
-    detachConfiguration: [
-      "DELETE /orgs/{org}/code-security/configurations/detach"
-    ],
-    getConfiguration: [
-      "GET /orgs/{org}/code-security/configurations/{configuration_id}"
-    ],
-    getConfigurationForRepository: [
-      "GET /repos/{owner}/{repo}/code-security-configuration"
-    ],
-    getConfigurationsForEnterprise: [
-      "GET /enterprises/{enterprise}/code-security/configurations"
-    ],
-    getConfigurationsForOrg: ["GET /orgs/{org}/code-security/configurations"],
-    getDefaultConfigurations: [
-      "GET /orgs/{org}/code-security/configurations/defaults"
-    ],
-    getDefaultConfigurationsForEnterprise: [
-      "GET /enterprises/{enterprise}/code-security/configurations/defaults"
-    ],
-    getRepositoriesForConfiguration: [
-      "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories"
-    ],
-    getRepositoriesForEnterpriseConfiguration: [
-      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories"
-    ],
-    getSingleConfigurationForEnterprise: [
-      "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-    ],
-    setConfigurationAsDefault: [
-      "PUT /orgs/{org}/code-security/configurations/{configuration_id}/defaults"
-    ],
-    setConfigurationAsDefaultForEnterprise: [
-      "PUT /enterprises/{enterprise}/code-security/configurations/{configuration_id}/defaults"
-    ],
-    updateConfiguration: [
-      "PATCH /orgs/{org}/code-security/configurations/{configuration_id}"
-    ],
-    updateEnterpriseConfiguration: [
-      "PATCH /enterprises/{enterprise}/code-security/configurations/{configuration_id}"
-    ]
-  },
-  codesOfConduct: {
-    getAllCodesOfConduct: ["GET /codes_of_conduct"],
-    getConductCode: ["GET /codes_of_conduct/{key}"]
-  },
-  codespaces: {
-    addRepositoryForSecretForAuthenticatedUser: [
-      "PUT /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    addSelectedRepoToOrgSecret: [
-      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    checkPermissionsForDevcontainer: [
-      "GET /repos/{owner}/{repo}/codespaces/permissions_check"
-    ],
-    codespaceMachinesForAuthenticatedUser: [
-      "GET /user/codespaces/{codespace_name}/machines"
-    ],
-    createForAuthenticatedUser: ["POST /user/codespaces"],
-    createOrUpdateOrgSecret: [
-      "PUT /orgs/{org}/codespaces/secrets/{secret_name}"
-    ],
-    createOrUpdateRepoSecret: [
-      "PUT /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-    ],
-    createOrUpdateSecretForAuthenticatedUser: [
-      "PUT /user/codespaces/secrets/{secret_name}"
-    ],
-    createWithPrForAuthenticatedUser: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/codespaces"
-    ],
-    createWithRepoForAuthenticatedUser: [
-      "POST /repos/{owner}/{repo}/codespaces"
-    ],
-    deleteForAuthenticatedUser: ["DELETE /user/codespaces/{codespace_name}"],
-    deleteFromOrganization: [
-      "DELETE /orgs/{org}/members/{username}/codespaces/{codespace_name}"
-    ],
-    deleteOrgSecret: ["DELETE /orgs/{org}/codespaces/secrets/{secret_name}"],
-    deleteRepoSecret: [
-      "DELETE /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-    ],
-    deleteSecretForAuthenticatedUser: [
-      "DELETE /user/codespaces/secrets/{secret_name}"
-    ],
-    exportForAuthenticatedUser: [
-      "POST /user/codespaces/{codespace_name}/exports"
-    ],
-    getCodespacesForUserInOrg: [
-      "GET /orgs/{org}/members/{username}/codespaces"
-    ],
-    getExportDetailsForAuthenticatedUser: [
-      "GET /user/codespaces/{codespace_name}/exports/{export_id}"
-    ],
-    getForAuthenticatedUser: ["GET /user/codespaces/{codespace_name}"],
-    getOrgPublicKey: ["GET /orgs/{org}/codespaces/secrets/public-key"],
-    getOrgSecret: ["GET /orgs/{org}/codespaces/secrets/{secret_name}"],
-    getPublicKeyForAuthenticatedUser: [
-      "GET /user/codespaces/secrets/public-key"
-    ],
-    getRepoPublicKey: [
-      "GET /repos/{owner}/{repo}/codespaces/secrets/public-key"
-    ],
-    getRepoSecret: [
-      "GET /repos/{owner}/{repo}/codespaces/secrets/{secret_name}"
-    ],
-    getSecretForAuthenticatedUser: [
-      "GET /user/codespaces/secrets/{secret_name}"
-    ],
-    listDevcontainersInRepositoryForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces/devcontainers"
-    ],
-    listForAuthenticatedUser: ["GET /user/codespaces"],
-    listInOrganization: [
-      "GET /orgs/{org}/codespaces",
-      {},
-      { renamedParameters: { org_id: "org" } }
-    ],
-    listInRepositoryForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces"
-    ],
-    listOrgSecrets: ["GET /orgs/{org}/codespaces/secrets"],
-    listRepoSecrets: ["GET /repos/{owner}/{repo}/codespaces/secrets"],
-    listRepositoriesForSecretForAuthenticatedUser: [
-      "GET /user/codespaces/secrets/{secret_name}/repositories"
-    ],
-    listSecretsForAuthenticatedUser: ["GET /user/codespaces/secrets"],
-    listSelectedReposForOrgSecret: [
-      "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
-    ],
-    preFlightWithRepoForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces/new"
-    ],
-    publishForAuthenticatedUser: [
-      "POST /user/codespaces/{codespace_name}/publish"
-    ],
-    removeRepositoryForSecretForAuthenticatedUser: [
-      "DELETE /user/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    removeSelectedRepoFromOrgSecret: [
-      "DELETE /orgs/{org}/codespaces/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    repoMachinesForAuthenticatedUser: [
-      "GET /repos/{owner}/{repo}/codespaces/machines"
-    ],
-    setRepositoriesForSecretForAuthenticatedUser: [
-      "PUT /user/codespaces/secrets/{secret_name}/repositories"
-    ],
-    setSelectedReposForOrgSecret: [
-      "PUT /orgs/{org}/codespaces/secrets/{secret_name}/repositories"
-    ],
-    startForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/start"],
-    stopForAuthenticatedUser: ["POST /user/codespaces/{codespace_name}/stop"],
-    stopInOrganization: [
-      "POST /orgs/{org}/members/{username}/codespaces/{codespace_name}/stop"
-    ],
-    updateForAuthenticatedUser: ["PATCH /user/codespaces/{codespace_name}"]
-  },
-  copilot: {
-    addCopilotSeatsForTeams: [
-      "POST /orgs/{org}/copilot/billing/selected_teams"
-    ],
-    addCopilotSeatsForUsers: [
-      "POST /orgs/{org}/copilot/billing/selected_users"
-    ],
-    cancelCopilotSeatAssignmentForTeams: [
-      "DELETE /orgs/{org}/copilot/billing/selected_teams"
-    ],
-    cancelCopilotSeatAssignmentForUsers: [
-      "DELETE /orgs/{org}/copilot/billing/selected_users"
-    ],
-    copilotMetricsForOrganization: ["GET /orgs/{org}/copilot/metrics"],
-    copilotMetricsForTeam: ["GET /orgs/{org}/team/{team_slug}/copilot/metrics"],
-    getCopilotOrganizationDetails: ["GET /orgs/{org}/copilot/billing"],
-    getCopilotSeatDetailsForUser: [
-      "GET /orgs/{org}/members/{username}/copilot"
-    ],
-    listCopilotSeats: ["GET /orgs/{org}/copilot/billing/seats"]
-  },
-  credentials: { revoke: ["POST /credentials/revoke"] },
-  dependabot: {
-    addSelectedRepoToOrgSecret: [
-      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    createOrUpdateOrgSecret: [
-      "PUT /orgs/{org}/dependabot/secrets/{secret_name}"
-    ],
-    createOrUpdateRepoSecret: [
-      "PUT /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-    ],
-    deleteOrgSecret: ["DELETE /orgs/{org}/dependabot/secrets/{secret_name}"],
-    deleteRepoSecret: [
-      "DELETE /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-    ],
-    getAlert: ["GET /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"],
-    getOrgPublicKey: ["GET /orgs/{org}/dependabot/secrets/public-key"],
-    getOrgSecret: ["GET /orgs/{org}/dependabot/secrets/{secret_name}"],
-    getRepoPublicKey: [
-      "GET /repos/{owner}/{repo}/dependabot/secrets/public-key"
-    ],
-    getRepoSecret: [
-      "GET /repos/{owner}/{repo}/dependabot/secrets/{secret_name}"
-    ],
-    listAlertsForEnterprise: [
-      "GET /enterprises/{enterprise}/dependabot/alerts"
-    ],
-    listAlertsForOrg: ["GET /orgs/{org}/dependabot/alerts"],
-    listAlertsForRepo: ["GET /repos/{owner}/{repo}/dependabot/alerts"],
-    listOrgSecrets: ["GET /orgs/{org}/dependabot/secrets"],
-    listRepoSecrets: ["GET /repos/{owner}/{repo}/dependabot/secrets"],
-    listSelectedReposForOrgSecret: [
-      "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
-    ],
-    removeSelectedRepoFromOrgSecret: [
-      "DELETE /orgs/{org}/dependabot/secrets/{secret_name}/repositories/{repository_id}"
-    ],
-    repositoryAccessForOrg: [
-      "GET /organizations/{org}/dependabot/repository-access"
-    ],
-    setRepositoryAccessDefaultLevel: [
-      "PUT /organizations/{org}/dependabot/repository-access/default-level"
-    ],
-    setSelectedReposForOrgSecret: [
-      "PUT /orgs/{org}/dependabot/secrets/{secret_name}/repositories"
-    ],
-    updateAlert: [
-      "PATCH /repos/{owner}/{repo}/dependabot/alerts/{alert_number}"
-    ],
-    updateRepositoryAccessForOrg: [
-      "PATCH /organizations/{org}/dependabot/repository-access"
-    ]
-  },
-  dependencyGraph: {
-    createRepositorySnapshot: [
-      "POST /repos/{owner}/{repo}/dependency-graph/snapshots"
-    ],
-    diffRange: [
-      "GET /repos/{owner}/{repo}/dependency-graph/compare/{basehead}"
-    ],
-    exportSbom: ["GET /repos/{owner}/{repo}/dependency-graph/sbom"]
-  },
-  emojis: { get: ["GET /emojis"] },
-  enterpriseTeamMemberships: {
-    add: [
-      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
-    ],
-    bulkAdd: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/add"
-    ],
-    bulkRemove: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/memberships/remove"
-    ],
-    get: [
-      "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
-    ],
-    list: ["GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships"],
-    remove: [
-      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/memberships/{username}"
-    ]
-  },
-  enterpriseTeamOrganizations: {
-    add: [
-      "PUT /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
-    ],
-    bulkAdd: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/add"
-    ],
-    bulkRemove: [
-      "POST /enterprises/{enterprise}/teams/{enterprise-team}/organizations/remove"
-    ],
-    delete: [
-      "DELETE /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
-    ],
-    getAssignment: [
-      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations/{org}"
-    ],
-    getAssignments: [
-      "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations"
-    ]
-  },
-  enterpriseTeams: {
-    create: ["POST /enterprises/{enterprise}/teams"],
-    delete: ["DELETE /enterprises/{enterprise}/teams/{team_slug}"],
-    get: ["GET /enterprises/{enterprise}/teams/{team_slug}"],
-    list: ["GET /enterprises/{enterprise}/teams"],
-    update: ["PATCH /enterprises/{enterprise}/teams/{team_slug}"]
-  },
-  gists: {
-    checkIsStarred: ["GET /gists/{gist_id}/star"],
-    create: ["POST /gists"],
-    createComment: ["POST /gists/{gist_id}/comments"],
-    delete: ["DELETE /gists/{gist_id}"],
-    deleteComment: ["DELETE /gists/{gist_id}/comments/{comment_id}"],
-    fork: ["POST /gists/{gist_id}/forks"],
-    get: ["GET /gists/{gist_id}"],
-    getComment: ["GET /gists/{gist_id}/comments/{comment_id}"],
-    getRevision: ["GET /gists/{gist_id}/{sha}"],
-    list: ["GET /gists"],
-    listComments: ["GET /gists/{gist_id}/comments"],
-    listCommits: ["GET /gists/{gist_id}/commits"],
-    listForUser: ["GET /users/{username}/gists"],
-    listForks: ["GET /gists/{gist_id}/forks"],
-    listPublic: ["GET /gists/public"],
-    listStarred: ["GET /gists/starred"],
-    star: ["PUT /gists/{gist_id}/star"],
-    unstar: ["DELETE /gists/{gist_id}/star"],
-    update: ["PATCH /gists/{gist_id}"],
-    updateComment: ["PATCH /gists/{gist_id}/comments/{comment_id}"]
-  },
-  git: {
-    createBlob: ["POST /repos/{owner}/{repo}/git/blobs"],
-    createCommit: ["POST /repos/{owner}/{repo}/git/commits"],
-    createRef: ["POST /repos/{owner}/{repo}/git/refs"],
-    createTag: ["POST /repos/{owner}/{repo}/git/tags"],
-    createTree: ["POST /repos/{owner}/{repo}/git/trees"],
-    deleteRef: ["DELETE /repos/{owner}/{repo}/git/refs/{ref}"],
-    getBlob: ["GET /repos/{owner}/{repo}/git/blobs/{file_sha}"],
-    getCommit: ["GET /repos/{owner}/{repo}/git/commits/{commit_sha}"],
-    getRef: ["GET /repos/{owner}/{repo}/git/ref/{ref}"],
-    getTag: ["GET /repos/{owner}/{repo}/git/tags/{tag_sha}"],
-    getTree: ["GET /repos/{owner}/{repo}/git/trees/{tree_sha}"],
-    listMatchingRefs: ["GET /repos/{owner}/{repo}/git/matching-refs/{ref}"],
-    updateRef: ["PATCH /repos/{owner}/{repo}/git/refs/{ref}"]
-  },
-  gitignore: {
-    getAllTemplates: ["GET /gitignore/templates"],
-    getTemplate: ["GET /gitignore/templates/{name}"]
-  },
-  hostedCompute: {
-    createNetworkConfigurationForOrg: [
-      "POST /orgs/{org}/settings/network-configurations"
-    ],
-    deleteNetworkConfigurationFromOrg: [
-      "DELETE /orgs/{org}/settings/network-configurations/{network_configuration_id}"
-    ],
-    getNetworkConfigurationForOrg: [
-      "GET /orgs/{org}/settings/network-configurations/{network_configuration_id}"
-    ],
-    getNetworkSettingsForOrg: [
-      "GET /orgs/{org}/settings/network-settings/{network_settings_id}"
-    ],
-    listNetworkConfigurationsForOrg: [
-      "GET /orgs/{org}/settings/network-configurations"
-    ],
-    updateNetworkConfigurationForOrg: [
-      "PATCH /orgs/{org}/settings/network-configurations/{network_configuration_id}"
-    ]
-  },
-  interactions: {
-    getRestrictionsForAuthenticatedUser: ["GET /user/interaction-limits"],
-    getRestrictionsForOrg: ["GET /orgs/{org}/interaction-limits"],
-    getRestrictionsForRepo: ["GET /repos/{owner}/{repo}/interaction-limits"],
-    getRestrictionsForYourPublicRepos: [
-      "GET /user/interaction-limits",
-      {},
-      { renamed: ["interactions", "getRestrictionsForAuthenticatedUser"] }
-    ],
-    removeRestrictionsForAuthenticatedUser: ["DELETE /user/interaction-limits"],
-    removeRestrictionsForOrg: ["DELETE /orgs/{org}/interaction-limits"],
-    removeRestrictionsForRepo: [
-      "DELETE /repos/{owner}/{repo}/interaction-limits"
-    ],
-    removeRestrictionsForYourPublicRepos: [
-      "DELETE /user/interaction-limits",
-      {},
-      { renamed: ["interactions", "removeRestrictionsForAuthenticatedUser"] }
-    ],
-    setRestrictionsForAuthenticatedUser: ["PUT /user/interaction-limits"],
-    setRestrictionsForOrg: ["PUT /orgs/{org}/interaction-limits"],
-    setRestrictionsForRepo: ["PUT /repos/{owner}/{repo}/interaction-limits"],
-    setRestrictionsForYourPublicRepos: [
-      "PUT /user/interaction-limits",
-      {},
-      { renamed: ["interactions", "setRestrictionsForAuthenticatedUser"] }
-    ]
-  },
-  issues: {
-    addAssignees: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees"
-    ],
-    addBlockedByDependency: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
-    ],
-    addLabels: ["POST /repos/{owner}/{repo}/issues/{issue_number}/labels"],
-    addSubIssue: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
-    ],
-    checkUserCanBeAssigned: ["GET /repos/{owner}/{repo}/assignees/{assignee}"],
-    checkUserCanBeAssignedToIssue: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/assignees/{assignee}"
-    ],
-    create: ["POST /repos/{owner}/{repo}/issues"],
-    createComment: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"
-    ],
-    createLabel: ["POST /repos/{owner}/{repo}/labels"],
-    createMilestone: ["POST /repos/{owner}/{repo}/milestones"],
-    deleteComment: [
-      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}"
-    ],
-    deleteLabel: ["DELETE /repos/{owner}/{repo}/labels/{name}"],
-    deleteMilestone: [
-      "DELETE /repos/{owner}/{repo}/milestones/{milestone_number}"
-    ],
-    get: ["GET /repos/{owner}/{repo}/issues/{issue_number}"],
-    getComment: ["GET /repos/{owner}/{repo}/issues/comments/{comment_id}"],
-    getEvent: ["GET /repos/{owner}/{repo}/issues/events/{event_id}"],
-    getLabel: ["GET /repos/{owner}/{repo}/labels/{name}"],
-    getMilestone: ["GET /repos/{owner}/{repo}/milestones/{milestone_number}"],
-    getParent: ["GET /repos/{owner}/{repo}/issues/{issue_number}/parent"],
-    list: ["GET /issues"],
-    listAssignees: ["GET /repos/{owner}/{repo}/assignees"],
-    listComments: ["GET /repos/{owner}/{repo}/issues/{issue_number}/comments"],
-    listCommentsForRepo: ["GET /repos/{owner}/{repo}/issues/comments"],
-    listDependenciesBlockedBy: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by"
-    ],
-    listDependenciesBlocking: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking"
-    ],
-    listEvents: ["GET /repos/{owner}/{repo}/issues/{issue_number}/events"],
-    listEventsForRepo: ["GET /repos/{owner}/{repo}/issues/events"],
-    listEventsForTimeline: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline"
-    ],
-    listForAuthenticatedUser: ["GET /user/issues"],
-    listForOrg: ["GET /orgs/{org}/issues"],
-    listForRepo: ["GET /repos/{owner}/{repo}/issues"],
-    listLabelsForMilestone: [
-      "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels"
-    ],
-    listLabelsForRepo: ["GET /repos/{owner}/{repo}/labels"],
-    listLabelsOnIssue: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/labels"
-    ],
-    listMilestones: ["GET /repos/{owner}/{repo}/milestones"],
-    listSubIssues: [
-      "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues"
-    ],
-    lock: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/lock"],
-    removeAllLabels: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels"
-    ],
-    removeAssignees: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/assignees"
-    ],
-    removeDependencyBlockedBy: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by/{issue_id}"
-    ],
-    removeLabel: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/labels/{name}"
-    ],
-    removeSubIssue: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/sub_issue"
-    ],
-    reprioritizeSubIssue: [
-      "PATCH /repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority"
-    ],
-    setLabels: ["PUT /repos/{owner}/{repo}/issues/{issue_number}/labels"],
-    unlock: ["DELETE /repos/{owner}/{repo}/issues/{issue_number}/lock"],
-    update: ["PATCH /repos/{owner}/{repo}/issues/{issue_number}"],
-    updateComment: ["PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}"],
-    updateLabel: ["PATCH /repos/{owner}/{repo}/labels/{name}"],
-    updateMilestone: [
-      "PATCH /repos/{owner}/{repo}/milestones/{milestone_number}"
-    ]
-  },
-  licenses: {
-    get: ["GET /licenses/{license}"],
-    getAllCommonlyUsed: ["GET /licenses"],
-    getForRepo: ["GET /repos/{owner}/{repo}/license"]
-  },
-  markdown: {
-    render: ["POST /markdown"],
-    renderRaw: [
-      "POST /markdown/raw",
-      { headers: { "content-type": "text/plain; charset=utf-8" } }
-    ]
-  },
-  meta: {
-    get: ["GET /meta"],
-    getAllVersions: ["GET /versions"],
-    getOctocat: ["GET /octocat"],
-    getZen: ["GET /zen"],
-    root: ["GET /"]
-  },
-  migrations: {
-    deleteArchiveForAuthenticatedUser: [
-      "DELETE /user/migrations/{migration_id}/archive"
-    ],
-    deleteArchiveForOrg: [
-      "DELETE /orgs/{org}/migrations/{migration_id}/archive"
-    ],
-    downloadArchiveForOrg: [
-      "GET /orgs/{org}/migrations/{migration_id}/archive"
-    ],
-    getArchiveForAuthenticatedUser: [
-      "GET /user/migrations/{migration_id}/archive"
-    ],
-    getStatusForAuthenticatedUser: ["GET /user/migrations/{migration_id}"],
-    getStatusForOrg: ["GET /orgs/{org}/migrations/{migration_id}"],
-    listForAuthenticatedUser: ["GET /user/migrations"],
-    listForOrg: ["GET /orgs/{org}/migrations"],
-    listReposForAuthenticatedUser: [
-      "GET /user/migrations/{migration_id}/repositories"
-    ],
-    listReposForOrg: ["GET /orgs/{org}/migrations/{migration_id}/repositories"],
-    listReposForUser: [
-      "GET /user/migrations/{migration_id}/repositories",
-      {},
-      { renamed: ["migrations", "listReposForAuthenticatedUser"] }
-    ],
-    startForAuthenticatedUser: ["POST /user/migrations"],
-    startForOrg: ["POST /orgs/{org}/migrations"],
-    unlockRepoForAuthenticatedUser: [
-      "DELETE /user/migrations/{migration_id}/repos/{repo_name}/lock"
-    ],
-    unlockRepoForOrg: [
-      "DELETE /orgs/{org}/migrations/{migration_id}/repos/{repo_name}/lock"
-    ]
-  },
-  oidc: {
-    getOidcCustomSubTemplateForOrg: [
-      "GET /orgs/{org}/actions/oidc/customization/sub"
-    ],
-    updateOidcCustomSubTemplateForOrg: [
-      "PUT /orgs/{org}/actions/oidc/customization/sub"
-    ]
-  },
-  orgs: {
-    addSecurityManagerTeam: [
-      "PUT /orgs/{org}/security-managers/teams/{team_slug}",
-      {},
-      {
-        deprecated: "octokit.rest.orgs.addSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#add-a-security-manager-team"
-      }
-    ],
-    assignTeamToOrgRole: [
-      "PUT /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
-    ],
-    assignUserToOrgRole: [
-      "PUT /orgs/{org}/organization-roles/users/{username}/{role_id}"
-    ],
-    blockUser: ["PUT /orgs/{org}/blocks/{username}"],
-    cancelInvitation: ["DELETE /orgs/{org}/invitations/{invitation_id}"],
-    checkBlockedUser: ["GET /orgs/{org}/blocks/{username}"],
-    checkMembershipForUser: ["GET /orgs/{org}/members/{username}"],
-    checkPublicMembershipForUser: ["GET /orgs/{org}/public_members/{username}"],
-    convertMemberToOutsideCollaborator: [
-      "PUT /orgs/{org}/outside_collaborators/{username}"
-    ],
-    createArtifactStorageRecord: [
-      "POST /orgs/{org}/artifacts/metadata/storage-record"
-    ],
-    createInvitation: ["POST /orgs/{org}/invitations"],
-    createIssueType: ["POST /orgs/{org}/issue-types"],
-    createWebhook: ["POST /orgs/{org}/hooks"],
-    customPropertiesForOrgsCreateOrUpdateOrganizationValues: [
-      "PATCH /organizations/{org}/org-properties/values"
-    ],
-    customPropertiesForOrgsGetOrganizationValues: [
-      "GET /organizations/{org}/org-properties/values"
-    ],
-    customPropertiesForReposCreateOrUpdateOrganizationDefinition: [
-      "PUT /orgs/{org}/properties/schema/{custom_property_name}"
-    ],
-    customPropertiesForReposCreateOrUpdateOrganizationDefinitions: [
-      "PATCH /orgs/{org}/properties/schema"
-    ],
-    customPropertiesForReposCreateOrUpdateOrganizationValues: [
-      "PATCH /orgs/{org}/properties/values"
-    ],
-    customPropertiesForReposDeleteOrganizationDefinition: [
-      "DELETE /orgs/{org}/properties/schema/{custom_property_name}"
-    ],
-    customPropertiesForReposGetOrganizationDefinition: [
-      "GET /orgs/{org}/properties/schema/{custom_property_name}"
-    ],
-    customPropertiesForReposGetOrganizationDefinitions: [
-      "GET /orgs/{org}/properties/schema"
-    ],
-    customPropertiesForReposGetOrganizationValues: [
-      "GET /orgs/{org}/properties/values"
-    ],
-    delete: ["DELETE /orgs/{org}"],
-    deleteAttestationsBulk: ["POST /orgs/{org}/attestations/delete-request"],
-    deleteAttestationsById: [
-      "DELETE /orgs/{org}/attestations/{attestation_id}"
-    ],
-    deleteAttestationsBySubjectDigest: [
-      "DELETE /orgs/{org}/attestations/digest/{subject_digest}"
-    ],
-    deleteIssueType: ["DELETE /orgs/{org}/issue-types/{issue_type_id}"],
-    deleteWebhook: ["DELETE /orgs/{org}/hooks/{hook_id}"],
-    disableSelectedRepositoryImmutableReleasesOrganization: [
-      "DELETE /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
-    ],
-    enableSelectedRepositoryImmutableReleasesOrganization: [
-      "PUT /orgs/{org}/settings/immutable-releases/repositories/{repository_id}"
-    ],
-    get: ["GET /orgs/{org}"],
-    getImmutableReleasesSettings: [
-      "GET /orgs/{org}/settings/immutable-releases"
-    ],
-    getImmutableReleasesSettingsRepositories: [
-      "GET /orgs/{org}/settings/immutable-releases/repositories"
-    ],
-    getMembershipForAuthenticatedUser: ["GET /user/memberships/orgs/{org}"],
-    getMembershipForUser: ["GET /orgs/{org}/memberships/{username}"],
-    getOrgRole: ["GET /orgs/{org}/organization-roles/{role_id}"],
-    getOrgRulesetHistory: ["GET /orgs/{org}/rulesets/{ruleset_id}/history"],
-    getOrgRulesetVersion: [
-      "GET /orgs/{org}/rulesets/{ruleset_id}/history/{version_id}"
-    ],
-    getWebhook: ["GET /orgs/{org}/hooks/{hook_id}"],
-    getWebhookConfigForOrg: ["GET /orgs/{org}/hooks/{hook_id}/config"],
-    getWebhookDelivery: [
-      "GET /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}"
-    ],
-    list: ["GET /organizations"],
-    listAppInstallations: ["GET /orgs/{org}/installations"],
-    listArtifactStorageRecords: [
-      "GET /orgs/{org}/artifacts/{subject_digest}/metadata/storage-records"
-    ],
-    listAttestationRepositories: ["GET /orgs/{org}/attestations/repositories"],
-    listAttestations: ["GET /orgs/{org}/attestations/{subject_digest}"],
-    listAttestationsBulk: [
-      "POST /orgs/{org}/attestations/bulk-list{?per_page,before,after}"
-    ],
-    listBlockedUsers: ["GET /orgs/{org}/blocks"],
-    listFailedInvitations: ["GET /orgs/{org}/failed_invitations"],
-    listForAuthenticatedUser: ["GET /user/orgs"],
-    listForUser: ["GET /users/{username}/orgs"],
-    listInvitationTeams: ["GET /orgs/{org}/invitations/{invitation_id}/teams"],
-    listIssueTypes: ["GET /orgs/{org}/issue-types"],
-    listMembers: ["GET /orgs/{org}/members"],
-    listMembershipsForAuthenticatedUser: ["GET /user/memberships/orgs"],
-    listOrgRoleTeams: ["GET /orgs/{org}/organization-roles/{role_id}/teams"],
-    listOrgRoleUsers: ["GET /orgs/{org}/organization-roles/{role_id}/users"],
-    listOrgRoles: ["GET /orgs/{org}/organization-roles"],
-    listOrganizationFineGrainedPermissions: [
-      "GET /orgs/{org}/organization-fine-grained-permissions"
-    ],
-    listOutsideCollaborators: ["GET /orgs/{org}/outside_collaborators"],
-    listPatGrantRepositories: [
-      "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories"
-    ],
-    listPatGrantRequestRepositories: [
-      "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories"
-    ],
-    listPatGrantRequests: ["GET /orgs/{org}/personal-access-token-requests"],
-    listPatGrants: ["GET /orgs/{org}/personal-access-tokens"],
-    listPendingInvitations: ["GET /orgs/{org}/invitations"],
-    listPublicMembers: ["GET /orgs/{org}/public_members"],
-    listSecurityManagerTeams: [
-      "GET /orgs/{org}/security-managers",
-      {},
-      {
-        deprecated: "octokit.rest.orgs.listSecurityManagerTeams() is deprecated, see https://docs.github.com/rest/orgs/security-managers#list-security-manager-teams"
-      }
-    ],
-    listWebhookDeliveries: ["GET /orgs/{org}/hooks/{hook_id}/deliveries"],
-    listWebhooks: ["GET /orgs/{org}/hooks"],
-    pingWebhook: ["POST /orgs/{org}/hooks/{hook_id}/pings"],
-    redeliverWebhookDelivery: [
-      "POST /orgs/{org}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
-    ],
-    removeMember: ["DELETE /orgs/{org}/members/{username}"],
-    removeMembershipForUser: ["DELETE /orgs/{org}/memberships/{username}"],
-    removeOutsideCollaborator: [
-      "DELETE /orgs/{org}/outside_collaborators/{username}"
-    ],
-    removePublicMembershipForAuthenticatedUser: [
-      "DELETE /orgs/{org}/public_members/{username}"
-    ],
-    removeSecurityManagerTeam: [
-      "DELETE /orgs/{org}/security-managers/teams/{team_slug}",
-      {},
-      {
-        deprecated: "octokit.rest.orgs.removeSecurityManagerTeam() is deprecated, see https://docs.github.com/rest/orgs/security-managers#remove-a-security-manager-team"
-      }
-    ],
-    reviewPatGrantRequest: [
-      "POST /orgs/{org}/personal-access-token-requests/{pat_request_id}"
-    ],
-    reviewPatGrantRequestsInBulk: [
-      "POST /orgs/{org}/personal-access-token-requests"
-    ],
-    revokeAllOrgRolesTeam: [
-      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}"
-    ],
-    revokeAllOrgRolesUser: [
-      "DELETE /orgs/{org}/organization-roles/users/{username}"
-    ],
-    revokeOrgRoleTeam: [
-      "DELETE /orgs/{org}/organization-roles/teams/{team_slug}/{role_id}"
-    ],
-    revokeOrgRoleUser: [
-      "DELETE /orgs/{org}/organization-roles/users/{username}/{role_id}"
-    ],
-    setImmutableReleasesSettings: [
-      "PUT /orgs/{org}/settings/immutable-releases"
-    ],
-    setImmutableReleasesSettingsRepositories: [
-      "PUT /orgs/{org}/settings/immutable-releases/repositories"
-    ],
-    setMembershipForUser: ["PUT /orgs/{org}/memberships/{username}"],
-    setPublicMembershipForAuthenticatedUser: [
-      "PUT /orgs/{org}/public_members/{username}"
-    ],
-    unblockUser: ["DELETE /orgs/{org}/blocks/{username}"],
-    update: ["PATCH /orgs/{org}"],
-    updateIssueType: ["PUT /orgs/{org}/issue-types/{issue_type_id}"],
-    updateMembershipForAuthenticatedUser: [
-      "PATCH /user/memberships/orgs/{org}"
-    ],
-    updatePatAccess: ["POST /orgs/{org}/personal-access-tokens/{pat_id}"],
-    updatePatAccesses: ["POST /orgs/{org}/personal-access-tokens"],
-    updateWebhook: ["PATCH /orgs/{org}/hooks/{hook_id}"],
-    updateWebhookConfigForOrg: ["PATCH /orgs/{org}/hooks/{hook_id}/config"]
-  },
-  packages: {
-    deletePackageForAuthenticatedUser: [
-      "DELETE /user/packages/{package_type}/{package_name}"
-    ],
-    deletePackageForOrg: [
-      "DELETE /orgs/{org}/packages/{package_type}/{package_name}"
-    ],
-    deletePackageForUser: [
-      "DELETE /users/{username}/packages/{package_type}/{package_name}"
-    ],
-    deletePackageVersionForAuthenticatedUser: [
-      "DELETE /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    deletePackageVersionForOrg: [
-      "DELETE /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    deletePackageVersionForUser: [
-      "DELETE /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    getAllPackageVersionsForAPackageOwnedByAnOrg: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
-      {},
-      { renamed: ["packages", "getAllPackageVersionsForPackageOwnedByOrg"] }
-    ],
-    getAllPackageVersionsForAPackageOwnedByTheAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}/versions",
-      {},
-      {
-        renamed: [
-          "packages",
-          "getAllPackageVersionsForPackageOwnedByAuthenticatedUser"
-        ]
-      }
-    ],
-    getAllPackageVersionsForPackageOwnedByAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}/versions"
-    ],
-    getAllPackageVersionsForPackageOwnedByOrg: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions"
-    ],
-    getAllPackageVersionsForPackageOwnedByUser: [
-      "GET /users/{username}/packages/{package_type}/{package_name}/versions"
-    ],
-    getPackageForAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}"
-    ],
-    getPackageForOrganization: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}"
-    ],
-    getPackageForUser: [
-      "GET /users/{username}/packages/{package_type}/{package_name}"
-    ],
-    getPackageVersionForAuthenticatedUser: [
-      "GET /user/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    getPackageVersionForOrganization: [
-      "GET /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    getPackageVersionForUser: [
-      "GET /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}"
-    ],
-    listDockerMigrationConflictingPackagesForAuthenticatedUser: [
-      "GET /user/docker/conflicts"
-    ],
-    listDockerMigrationConflictingPackagesForOrganization: [
-      "GET /orgs/{org}/docker/conflicts"
-    ],
-    listDockerMigrationConflictingPackagesForUser: [
-      "GET /users/{username}/docker/conflicts"
-    ],
-    listPackagesForAuthenticatedUser: ["GET /user/packages"],
-    listPackagesForOrganization: ["GET /orgs/{org}/packages"],
-    listPackagesForUser: ["GET /users/{username}/packages"],
-    restorePackageForAuthenticatedUser: [
-      "POST /user/packages/{package_type}/{package_name}/restore{?token}"
-    ],
-    restorePackageForOrg: [
-      "POST /orgs/{org}/packages/{package_type}/{package_name}/restore{?token}"
-    ],
-    restorePackageForUser: [
-      "POST /users/{username}/packages/{package_type}/{package_name}/restore{?token}"
-    ],
-    restorePackageVersionForAuthenticatedUser: [
-      "POST /user/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-    ],
-    restorePackageVersionForOrg: [
-      "POST /orgs/{org}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-    ],
-    restorePackageVersionForUser: [
-      "POST /users/{username}/packages/{package_type}/{package_name}/versions/{package_version_id}/restore"
-    ]
-  },
-  privateRegistries: {
-    createOrgPrivateRegistry: ["POST /orgs/{org}/private-registries"],
-    deleteOrgPrivateRegistry: [
-      "DELETE /orgs/{org}/private-registries/{secret_name}"
-    ],
-    getOrgPrivateRegistry: ["GET /orgs/{org}/private-registries/{secret_name}"],
-    getOrgPublicKey: ["GET /orgs/{org}/private-registries/public-key"],
-    listOrgPrivateRegistries: ["GET /orgs/{org}/private-registries"],
-    updateOrgPrivateRegistry: [
-      "PATCH /orgs/{org}/private-registries/{secret_name}"
-    ]
-  },
-  projects: {
-    addItemForOrg: ["POST /orgs/{org}/projectsV2/{project_number}/items"],
-    addItemForUser: [
-      "POST /users/{username}/projectsV2/{project_number}/items"
-    ],
-    deleteItemForOrg: [
-      "DELETE /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    deleteItemForUser: [
-      "DELETE /users/{username}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    getFieldForOrg: [
-      "GET /orgs/{org}/projectsV2/{project_number}/fields/{field_id}"
-    ],
-    getFieldForUser: [
-      "GET /users/{username}/projectsV2/{project_number}/fields/{field_id}"
-    ],
-    getForOrg: ["GET /orgs/{org}/projectsV2/{project_number}"],
-    getForUser: ["GET /users/{username}/projectsV2/{project_number}"],
-    getOrgItem: ["GET /orgs/{org}/projectsV2/{project_number}/items/{item_id}"],
-    getUserItem: [
-      "GET /users/{username}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    listFieldsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/fields"],
-    listFieldsForUser: [
-      "GET /users/{username}/projectsV2/{project_number}/fields"
-    ],
-    listForOrg: ["GET /orgs/{org}/projectsV2"],
-    listForUser: ["GET /users/{username}/projectsV2"],
-    listItemsForOrg: ["GET /orgs/{org}/projectsV2/{project_number}/items"],
-    listItemsForUser: [
-      "GET /users/{username}/projectsV2/{project_number}/items"
-    ],
-    updateItemForOrg: [
-      "PATCH /orgs/{org}/projectsV2/{project_number}/items/{item_id}"
-    ],
-    updateItemForUser: [
-      "PATCH /users/{username}/projectsV2/{project_number}/items/{item_id}"
-    ]
-  },
-  pulls: {
-    checkIfMerged: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
-    create: ["POST /repos/{owner}/{repo}/pulls"],
-    createReplyForReviewComment: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies"
-    ],
-    createReview: ["POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
-    createReviewComment: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/comments"
-    ],
-    deletePendingReview: [
-      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-    ],
-    deleteReviewComment: [
-      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}"
-    ],
-    dismissReview: [
-      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals"
-    ],
-    get: ["GET /repos/{owner}/{repo}/pulls/{pull_number}"],
-    getReview: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-    ],
-    getReviewComment: ["GET /repos/{owner}/{repo}/pulls/comments/{comment_id}"],
-    list: ["GET /repos/{owner}/{repo}/pulls"],
-    listCommentsForReview: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments"
-    ],
-    listCommits: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/commits"],
-    listFiles: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/files"],
-    listRequestedReviewers: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-    ],
-    listReviewComments: [
-      "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments"
-    ],
-    listReviewCommentsForRepo: ["GET /repos/{owner}/{repo}/pulls/comments"],
-    listReviews: ["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"],
-    merge: ["PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge"],
-    removeRequestedReviewers: [
-      "DELETE /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-    ],
-    requestReviewers: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
-    ],
-    submitReview: [
-      "POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/events"
-    ],
-    update: ["PATCH /repos/{owner}/{repo}/pulls/{pull_number}"],
-    updateBranch: [
-      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/update-branch"
-    ],
-    updateReview: [
-      "PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}"
-    ],
-    updateReviewComment: [
-      "PATCH /repos/{owner}/{repo}/pulls/comments/{comment_id}"
-    ]
-  },
-  rateLimit: { get: ["GET /rate_limit"] },
-  reactions: {
-    createForCommitComment: [
-      "POST /repos/{owner}/{repo}/comments/{comment_id}/reactions"
-    ],
-    createForIssue: [
-      "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions"
-    ],
-    createForIssueComment: [
-      "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
-    ],
-    createForPullRequestReviewComment: [
-      "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
-    ],
-    createForRelease: [
-      "POST /repos/{owner}/{repo}/releases/{release_id}/reactions"
-    ],
-    createForTeamDiscussionCommentInOrg: [
-      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
-    ],
-    createForTeamDiscussionInOrg: [
-      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
-    ],
-    deleteForCommitComment: [
-      "DELETE /repos/{owner}/{repo}/comments/{comment_id}/reactions/{reaction_id}"
-    ],
-    deleteForIssue: [
-      "DELETE /repos/{owner}/{repo}/issues/{issue_number}/reactions/{reaction_id}"
-    ],
-    deleteForIssueComment: [
-      "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions/{reaction_id}"
-    ],
-    deleteForPullRequestComment: [
-      "DELETE /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions/{reaction_id}"
-    ],
-    deleteForRelease: [
-      "DELETE /repos/{owner}/{repo}/releases/{release_id}/reactions/{reaction_id}"
-    ],
-    deleteForTeamDiscussion: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions/{reaction_id}"
-    ],
-    deleteForTeamDiscussionComment: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions/{reaction_id}"
-    ],
-    listForCommitComment: [
-      "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions"
-    ],
-    listForIssue: ["GET /repos/{owner}/{repo}/issues/{issue_number}/reactions"],
-    listForIssueComment: [
-      "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
-    ],
-    listForPullRequestReviewComment: [
-      "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions"
-    ],
-    listForRelease: [
-      "GET /repos/{owner}/{repo}/releases/{release_id}/reactions"
-    ],
-    listForTeamDiscussionCommentInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions"
-    ],
-    listForTeamDiscussionInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions"
-    ]
-  },
-  repos: {
-    acceptInvitation: [
-      "PATCH /user/repository_invitations/{invitation_id}",
-      {},
-      { renamed: ["repos", "acceptInvitationForAuthenticatedUser"] }
-    ],
-    acceptInvitationForAuthenticatedUser: [
-      "PATCH /user/repository_invitations/{invitation_id}"
-    ],
-    addAppAccessRestrictions: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-      {},
-      { mapToData: "apps" }
-    ],
-    addCollaborator: ["PUT /repos/{owner}/{repo}/collaborators/{username}"],
-    addStatusCheckContexts: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-      {},
-      { mapToData: "contexts" }
-    ],
-    addTeamAccessRestrictions: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-      {},
-      { mapToData: "teams" }
-    ],
-    addUserAccessRestrictions: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-      {},
-      { mapToData: "users" }
-    ],
-    cancelPagesDeployment: [
-      "POST /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}/cancel"
-    ],
-    checkAutomatedSecurityFixes: [
-      "GET /repos/{owner}/{repo}/automated-security-fixes"
-    ],
-    checkCollaborator: ["GET /repos/{owner}/{repo}/collaborators/{username}"],
-    checkImmutableReleases: ["GET /repos/{owner}/{repo}/immutable-releases"],
-    checkPrivateVulnerabilityReporting: [
-      "GET /repos/{owner}/{repo}/private-vulnerability-reporting"
-    ],
-    checkVulnerabilityAlerts: [
-      "GET /repos/{owner}/{repo}/vulnerability-alerts"
-    ],
-    codeownersErrors: ["GET /repos/{owner}/{repo}/codeowners/errors"],
-    compareCommits: ["GET /repos/{owner}/{repo}/compare/{base}...{head}"],
-    compareCommitsWithBasehead: [
-      "GET /repos/{owner}/{repo}/compare/{basehead}"
-    ],
-    createAttestation: ["POST /repos/{owner}/{repo}/attestations"],
-    createAutolink: ["POST /repos/{owner}/{repo}/autolinks"],
-    createCommitComment: [
-      "POST /repos/{owner}/{repo}/commits/{commit_sha}/comments"
-    ],
-    createCommitSignatureProtection: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-    ],
-    createCommitStatus: ["POST /repos/{owner}/{repo}/statuses/{sha}"],
-    createDeployKey: ["POST /repos/{owner}/{repo}/keys"],
-    createDeployment: ["POST /repos/{owner}/{repo}/deployments"],
-    createDeploymentBranchPolicy: [
-      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
-    ],
-    createDeploymentProtectionRule: [
-      "POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
-    ],
-    createDeploymentStatus: [
-      "POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
-    ],
-    createDispatchEvent: ["POST /repos/{owner}/{repo}/dispatches"],
-    createForAuthenticatedUser: ["POST /user/repos"],
-    createFork: ["POST /repos/{owner}/{repo}/forks"],
-    createInOrg: ["POST /orgs/{org}/repos"],
-    createOrUpdateEnvironment: [
-      "PUT /repos/{owner}/{repo}/environments/{environment_name}"
-    ],
-    createOrUpdateFileContents: ["PUT /repos/{owner}/{repo}/contents/{path}"],
-    createOrgRuleset: ["POST /orgs/{org}/rulesets"],
-    createPagesDeployment: ["POST /repos/{owner}/{repo}/pages/deployments"],
-    createPagesSite: ["POST /repos/{owner}/{repo}/pages"],
-    createRelease: ["POST /repos/{owner}/{repo}/releases"],
-    createRepoRuleset: ["POST /repos/{owner}/{repo}/rulesets"],
-    createUsingTemplate: [
-      "POST /repos/{template_owner}/{template_repo}/generate"
-    ],
-    createWebhook: ["POST /repos/{owner}/{repo}/hooks"],
-    customPropertiesForReposCreateOrUpdateRepositoryValues: [
-      "PATCH /repos/{owner}/{repo}/properties/values"
-    ],
-    customPropertiesForReposGetRepositoryValues: [
-      "GET /repos/{owner}/{repo}/properties/values"
-    ],
-    declineInvitation: [
-      "DELETE /user/repository_invitations/{invitation_id}",
-      {},
-      { renamed: ["repos", "declineInvitationForAuthenticatedUser"] }
-    ],
-    declineInvitationForAuthenticatedUser: [
-      "DELETE /user/repository_invitations/{invitation_id}"
-    ],
-    delete: ["DELETE /repos/{owner}/{repo}"],
-    deleteAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
-    ],
-    deleteAdminBranchProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-    ],
-    deleteAnEnvironment: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}"
-    ],
-    deleteAutolink: ["DELETE /repos/{owner}/{repo}/autolinks/{autolink_id}"],
-    deleteBranchProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection"
-    ],
-    deleteCommitComment: ["DELETE /repos/{owner}/{repo}/comments/{comment_id}"],
-    deleteCommitSignatureProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-    ],
-    deleteDeployKey: ["DELETE /repos/{owner}/{repo}/keys/{key_id}"],
-    deleteDeployment: [
-      "DELETE /repos/{owner}/{repo}/deployments/{deployment_id}"
-    ],
-    deleteDeploymentBranchPolicy: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-    ],
-    deleteFile: ["DELETE /repos/{owner}/{repo}/contents/{path}"],
-    deleteInvitation: [
-      "DELETE /repos/{owner}/{repo}/invitations/{invitation_id}"
-    ],
-    deleteOrgRuleset: ["DELETE /orgs/{org}/rulesets/{ruleset_id}"],
-    deletePagesSite: ["DELETE /repos/{owner}/{repo}/pages"],
-    deletePullRequestReviewProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-    ],
-    deleteRelease: ["DELETE /repos/{owner}/{repo}/releases/{release_id}"],
-    deleteReleaseAsset: [
-      "DELETE /repos/{owner}/{repo}/releases/assets/{asset_id}"
-    ],
-    deleteRepoRuleset: ["DELETE /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-    deleteWebhook: ["DELETE /repos/{owner}/{repo}/hooks/{hook_id}"],
-    disableAutomatedSecurityFixes: [
-      "DELETE /repos/{owner}/{repo}/automated-security-fixes"
-    ],
-    disableDeploymentProtectionRule: [
-      "DELETE /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
-    ],
-    disableImmutableReleases: [
-      "DELETE /repos/{owner}/{repo}/immutable-releases"
-    ],
-    disablePrivateVulnerabilityReporting: [
-      "DELETE /repos/{owner}/{repo}/private-vulnerability-reporting"
-    ],
-    disableVulnerabilityAlerts: [
-      "DELETE /repos/{owner}/{repo}/vulnerability-alerts"
-    ],
-    downloadArchive: [
-      "GET /repos/{owner}/{repo}/zipball/{ref}",
-      {},
-      { renamed: ["repos", "downloadZipballArchive"] }
-    ],
-    downloadTarballArchive: ["GET /repos/{owner}/{repo}/tarball/{ref}"],
-    downloadZipballArchive: ["GET /repos/{owner}/{repo}/zipball/{ref}"],
-    enableAutomatedSecurityFixes: [
-      "PUT /repos/{owner}/{repo}/automated-security-fixes"
-    ],
-    enableImmutableReleases: ["PUT /repos/{owner}/{repo}/immutable-releases"],
-    enablePrivateVulnerabilityReporting: [
-      "PUT /repos/{owner}/{repo}/private-vulnerability-reporting"
-    ],
-    enableVulnerabilityAlerts: [
-      "PUT /repos/{owner}/{repo}/vulnerability-alerts"
-    ],
-    generateReleaseNotes: [
-      "POST /repos/{owner}/{repo}/releases/generate-notes"
-    ],
-    get: ["GET /repos/{owner}/{repo}"],
-    getAccessRestrictions: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions"
-    ],
-    getAdminBranchProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-    ],
-    getAllDeploymentProtectionRules: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules"
-    ],
-    getAllEnvironments: ["GET /repos/{owner}/{repo}/environments"],
-    getAllStatusCheckContexts: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts"
-    ],
-    getAllTopics: ["GET /repos/{owner}/{repo}/topics"],
-    getAppsWithAccessToProtectedBranch: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps"
-    ],
-    getAutolink: ["GET /repos/{owner}/{repo}/autolinks/{autolink_id}"],
-    getBranch: ["GET /repos/{owner}/{repo}/branches/{branch}"],
-    getBranchProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection"
-    ],
-    getBranchRules: ["GET /repos/{owner}/{repo}/rules/branches/{branch}"],
-    getClones: ["GET /repos/{owner}/{repo}/traffic/clones"],
-    getCodeFrequencyStats: ["GET /repos/{owner}/{repo}/stats/code_frequency"],
-    getCollaboratorPermissionLevel: [
-      "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
-    ],
-    getCombinedStatusForRef: ["GET /repos/{owner}/{repo}/commits/{ref}/status"],
-    getCommit: ["GET /repos/{owner}/{repo}/commits/{ref}"],
-    getCommitActivityStats: ["GET /repos/{owner}/{repo}/stats/commit_activity"],
-    getCommitComment: ["GET /repos/{owner}/{repo}/comments/{comment_id}"],
-    getCommitSignatureProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures"
-    ],
-    getCommunityProfileMetrics: ["GET /repos/{owner}/{repo}/community/profile"],
-    getContent: ["GET /repos/{owner}/{repo}/contents/{path}"],
-    getContributorsStats: ["GET /repos/{owner}/{repo}/stats/contributors"],
-    getCustomDeploymentProtectionRule: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}"
-    ],
-    getDeployKey: ["GET /repos/{owner}/{repo}/keys/{key_id}"],
-    getDeployment: ["GET /repos/{owner}/{repo}/deployments/{deployment_id}"],
-    getDeploymentBranchPolicy: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-    ],
-    getDeploymentStatus: [
-      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses/{status_id}"
-    ],
-    getEnvironment: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}"
-    ],
-    getLatestPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/latest"],
-    getLatestRelease: ["GET /repos/{owner}/{repo}/releases/latest"],
-    getOrgRuleSuite: ["GET /orgs/{org}/rulesets/rule-suites/{rule_suite_id}"],
-    getOrgRuleSuites: ["GET /orgs/{org}/rulesets/rule-suites"],
-    getOrgRuleset: ["GET /orgs/{org}/rulesets/{ruleset_id}"],
-    getOrgRulesets: ["GET /orgs/{org}/rulesets"],
-    getPages: ["GET /repos/{owner}/{repo}/pages"],
-    getPagesBuild: ["GET /repos/{owner}/{repo}/pages/builds/{build_id}"],
-    getPagesDeployment: [
-      "GET /repos/{owner}/{repo}/pages/deployments/{pages_deployment_id}"
-    ],
-    getPagesHealthCheck: ["GET /repos/{owner}/{repo}/pages/health"],
-    getParticipationStats: ["GET /repos/{owner}/{repo}/stats/participation"],
-    getPullRequestReviewProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-    ],
-    getPunchCardStats: ["GET /repos/{owner}/{repo}/stats/punch_card"],
-    getReadme: ["GET /repos/{owner}/{repo}/readme"],
-    getReadmeInDirectory: ["GET /repos/{owner}/{repo}/readme/{dir}"],
-    getRelease: ["GET /repos/{owner}/{repo}/releases/{release_id}"],
-    getReleaseAsset: ["GET /repos/{owner}/{repo}/releases/assets/{asset_id}"],
-    getReleaseByTag: ["GET /repos/{owner}/{repo}/releases/tags/{tag}"],
-    getRepoRuleSuite: [
-      "GET /repos/{owner}/{repo}/rulesets/rule-suites/{rule_suite_id}"
-    ],
-    getRepoRuleSuites: ["GET /repos/{owner}/{repo}/rulesets/rule-suites"],
-    getRepoRuleset: ["GET /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-    getRepoRulesetHistory: [
-      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history"
-    ],
-    getRepoRulesetVersion: [
-      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history/{version_id}"
-    ],
-    getRepoRulesets: ["GET /repos/{owner}/{repo}/rulesets"],
-    getStatusChecksProtection: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-    ],
-    getTeamsWithAccessToProtectedBranch: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams"
-    ],
-    getTopPaths: ["GET /repos/{owner}/{repo}/traffic/popular/paths"],
-    getTopReferrers: ["GET /repos/{owner}/{repo}/traffic/popular/referrers"],
-    getUsersWithAccessToProtectedBranch: [
-      "GET /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users"
-    ],
-    getViews: ["GET /repos/{owner}/{repo}/traffic/views"],
-    getWebhook: ["GET /repos/{owner}/{repo}/hooks/{hook_id}"],
-    getWebhookConfigForRepo: [
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/config"
-    ],
-    getWebhookDelivery: [
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}"
-    ],
-    listActivities: ["GET /repos/{owner}/{repo}/activity"],
-    listAttestations: [
-      "GET /repos/{owner}/{repo}/attestations/{subject_digest}"
-    ],
-    listAutolinks: ["GET /repos/{owner}/{repo}/autolinks"],
-    listBranches: ["GET /repos/{owner}/{repo}/branches"],
-    listBranchesForHeadCommit: [
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/branches-where-head"
-    ],
-    listCollaborators: ["GET /repos/{owner}/{repo}/collaborators"],
-    listCommentsForCommit: [
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments"
-    ],
-    listCommitCommentsForRepo: ["GET /repos/{owner}/{repo}/comments"],
-    listCommitStatusesForRef: [
-      "GET /repos/{owner}/{repo}/commits/{ref}/statuses"
-    ],
-    listCommits: ["GET /repos/{owner}/{repo}/commits"],
-    listContributors: ["GET /repos/{owner}/{repo}/contributors"],
-    listCustomDeploymentRuleIntegrations: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps"
-    ],
-    listDeployKeys: ["GET /repos/{owner}/{repo}/keys"],
-    listDeploymentBranchPolicies: [
-      "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"
-    ],
-    listDeploymentStatuses: [
-      "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses"
-    ],
-    listDeployments: ["GET /repos/{owner}/{repo}/deployments"],
-    listForAuthenticatedUser: ["GET /user/repos"],
-    listForOrg: ["GET /orgs/{org}/repos"],
-    listForUser: ["GET /users/{username}/repos"],
-    listForks: ["GET /repos/{owner}/{repo}/forks"],
-    listInvitations: ["GET /repos/{owner}/{repo}/invitations"],
-    listInvitationsForAuthenticatedUser: ["GET /user/repository_invitations"],
-    listLanguages: ["GET /repos/{owner}/{repo}/languages"],
-    listPagesBuilds: ["GET /repos/{owner}/{repo}/pages/builds"],
-    listPublic: ["GET /repositories"],
-    listPullRequestsAssociatedWithCommit: [
-      "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"
-    ],
-    listReleaseAssets: [
-      "GET /repos/{owner}/{repo}/releases/{release_id}/assets"
-    ],
-    listReleases: ["GET /repos/{owner}/{repo}/releases"],
-    listTags: ["GET /repos/{owner}/{repo}/tags"],
-    listTeams: ["GET /repos/{owner}/{repo}/teams"],
-    listWebhookDeliveries: [
-      "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries"
-    ],
-    listWebhooks: ["GET /repos/{owner}/{repo}/hooks"],
-    merge: ["POST /repos/{owner}/{repo}/merges"],
-    mergeUpstream: ["POST /repos/{owner}/{repo}/merge-upstream"],
-    pingWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/pings"],
-    redeliverWebhookDelivery: [
-      "POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts"
-    ],
-    removeAppAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-      {},
-      { mapToData: "apps" }
-    ],
-    removeCollaborator: [
-      "DELETE /repos/{owner}/{repo}/collaborators/{username}"
-    ],
-    removeStatusCheckContexts: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-      {},
-      { mapToData: "contexts" }
-    ],
-    removeStatusCheckProtection: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-    ],
-    removeTeamAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-      {},
-      { mapToData: "teams" }
-    ],
-    removeUserAccessRestrictions: [
-      "DELETE /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-      {},
-      { mapToData: "users" }
-    ],
-    renameBranch: ["POST /repos/{owner}/{repo}/branches/{branch}/rename"],
-    replaceAllTopics: ["PUT /repos/{owner}/{repo}/topics"],
-    requestPagesBuild: ["POST /repos/{owner}/{repo}/pages/builds"],
-    setAdminBranchProtection: [
-      "POST /repos/{owner}/{repo}/branches/{branch}/protection/enforce_admins"
-    ],
-    setAppAccessRestrictions: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/apps",
-      {},
-      { mapToData: "apps" }
-    ],
-    setStatusCheckContexts: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks/contexts",
-      {},
-      { mapToData: "contexts" }
-    ],
-    setTeamAccessRestrictions: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/teams",
-      {},
-      { mapToData: "teams" }
-    ],
-    setUserAccessRestrictions: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection/restrictions/users",
-      {},
-      { mapToData: "users" }
-    ],
-    testPushWebhook: ["POST /repos/{owner}/{repo}/hooks/{hook_id}/tests"],
-    transfer: ["POST /repos/{owner}/{repo}/transfer"],
-    update: ["PATCH /repos/{owner}/{repo}"],
-    updateBranchProtection: [
-      "PUT /repos/{owner}/{repo}/branches/{branch}/protection"
-    ],
-    updateCommitComment: ["PATCH /repos/{owner}/{repo}/comments/{comment_id}"],
-    updateDeploymentBranchPolicy: [
-      "PUT /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/{branch_policy_id}"
-    ],
-    updateInformationAboutPagesSite: ["PUT /repos/{owner}/{repo}/pages"],
-    updateInvitation: [
-      "PATCH /repos/{owner}/{repo}/invitations/{invitation_id}"
-    ],
-    updateOrgRuleset: ["PUT /orgs/{org}/rulesets/{ruleset_id}"],
-    updatePullRequestReviewProtection: [
-      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_pull_request_reviews"
-    ],
-    updateRelease: ["PATCH /repos/{owner}/{repo}/releases/{release_id}"],
-    updateReleaseAsset: [
-      "PATCH /repos/{owner}/{repo}/releases/assets/{asset_id}"
-    ],
-    updateRepoRuleset: ["PUT /repos/{owner}/{repo}/rulesets/{ruleset_id}"],
-    updateStatusCheckPotection: [
-      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks",
-      {},
-      { renamed: ["repos", "updateStatusCheckProtection"] }
-    ],
-    updateStatusCheckProtection: [
-      "PATCH /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks"
-    ],
-    updateWebhook: ["PATCH /repos/{owner}/{repo}/hooks/{hook_id}"],
-    updateWebhookConfigForRepo: [
-      "PATCH /repos/{owner}/{repo}/hooks/{hook_id}/config"
-    ],
-    uploadReleaseAsset: [
-      "POST /repos/{owner}/{repo}/releases/{release_id}/assets{?name,label}",
-      { baseUrl: "https://uploads.github.com" }
-    ]
-  },
-  search: {
-    code: ["GET /search/code"],
-    commits: ["GET /search/commits"],
-    issuesAndPullRequests: ["GET /search/issues"],
-    labels: ["GET /search/labels"],
-    repos: ["GET /search/repositories"],
-    topics: ["GET /search/topics"],
-    users: ["GET /search/users"]
-  },
-  secretScanning: {
-    createPushProtectionBypass: [
-      "POST /repos/{owner}/{repo}/secret-scanning/push-protection-bypasses"
-    ],
-    getAlert: [
-      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
-    ],
-    getScanHistory: ["GET /repos/{owner}/{repo}/secret-scanning/scan-history"],
-    listAlertsForOrg: ["GET /orgs/{org}/secret-scanning/alerts"],
-    listAlertsForRepo: ["GET /repos/{owner}/{repo}/secret-scanning/alerts"],
-    listLocationsForAlert: [
-      "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations"
-    ],
-    listOrgPatternConfigs: [
-      "GET /orgs/{org}/secret-scanning/pattern-configurations"
-    ],
-    updateAlert: [
-      "PATCH /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}"
-    ],
-    updateOrgPatternConfigs: [
-      "PATCH /orgs/{org}/secret-scanning/pattern-configurations"
-    ]
-  },
-  securityAdvisories: {
-    createFork: [
-      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/forks"
-    ],
-    createPrivateVulnerabilityReport: [
-      "POST /repos/{owner}/{repo}/security-advisories/reports"
-    ],
-    createRepositoryAdvisory: [
-      "POST /repos/{owner}/{repo}/security-advisories"
-    ],
-    createRepositoryAdvisoryCveRequest: [
-      "POST /repos/{owner}/{repo}/security-advisories/{ghsa_id}/cve"
-    ],
-    getGlobalAdvisory: ["GET /advisories/{ghsa_id}"],
-    getRepositoryAdvisory: [
-      "GET /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
-    ],
-    listGlobalAdvisories: ["GET /advisories"],
-    listOrgRepositoryAdvisories: ["GET /orgs/{org}/security-advisories"],
-    listRepositoryAdvisories: ["GET /repos/{owner}/{repo}/security-advisories"],
-    updateRepositoryAdvisory: [
-      "PATCH /repos/{owner}/{repo}/security-advisories/{ghsa_id}"
-    ]
-  },
-  teams: {
-    addOrUpdateMembershipForUserInOrg: [
-      "PUT /orgs/{org}/teams/{team_slug}/memberships/{username}"
-    ],
-    addOrUpdateRepoPermissionsInOrg: [
-      "PUT /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-    ],
-    checkPermissionsForRepoInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-    ],
-    create: ["POST /orgs/{org}/teams"],
-    createDiscussionCommentInOrg: [
-      "POST /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
-    ],
-    createDiscussionInOrg: ["POST /orgs/{org}/teams/{team_slug}/discussions"],
-    deleteDiscussionCommentInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-    ],
-    deleteDiscussionInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-    ],
-    deleteInOrg: ["DELETE /orgs/{org}/teams/{team_slug}"],
-    getByName: ["GET /orgs/{org}/teams/{team_slug}"],
-    getDiscussionCommentInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-    ],
-    getDiscussionInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-    ],
-    getMembershipForUserInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/memberships/{username}"
-    ],
-    list: ["GET /orgs/{org}/teams"],
-    listChildInOrg: ["GET /orgs/{org}/teams/{team_slug}/teams"],
-    listDiscussionCommentsInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments"
-    ],
-    listDiscussionsInOrg: ["GET /orgs/{org}/teams/{team_slug}/discussions"],
-    listForAuthenticatedUser: ["GET /user/teams"],
-    listMembersInOrg: ["GET /orgs/{org}/teams/{team_slug}/members"],
-    listPendingInvitationsInOrg: [
-      "GET /orgs/{org}/teams/{team_slug}/invitations"
-    ],
-    listReposInOrg: ["GET /orgs/{org}/teams/{team_slug}/repos"],
-    removeMembershipForUserInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/memberships/{username}"
-    ],
-    removeRepoInOrg: [
-      "DELETE /orgs/{org}/teams/{team_slug}/repos/{owner}/{repo}"
-    ],
-    updateDiscussionCommentInOrg: [
-      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}"
-    ],
-    updateDiscussionInOrg: [
-      "PATCH /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}"
-    ],
-    updateInOrg: ["PATCH /orgs/{org}/teams/{team_slug}"]
-  },
-  users: {
-    addEmailForAuthenticated: [
-      "POST /user/emails",
-      {},
-      { renamed: ["users", "addEmailForAuthenticatedUser"] }
-    ],
-    addEmailForAuthenticatedUser: ["POST /user/emails"],
-    addSocialAccountForAuthenticatedUser: ["POST /user/social_accounts"],
-    block: ["PUT /user/blocks/{username}"],
-    checkBlocked: ["GET /user/blocks/{username}"],
-    checkFollowingForUser: ["GET /users/{username}/following/{target_user}"],
-    checkPersonIsFollowedByAuthenticated: ["GET /user/following/{username}"],
-    createGpgKeyForAuthenticated: [
-      "POST /user/gpg_keys",
-      {},
-      { renamed: ["users", "createGpgKeyForAuthenticatedUser"] }
-    ],
-    createGpgKeyForAuthenticatedUser: ["POST /user/gpg_keys"],
-    createPublicSshKeyForAuthenticated: [
-      "POST /user/keys",
-      {},
-      { renamed: ["users", "createPublicSshKeyForAuthenticatedUser"] }
-    ],
-    createPublicSshKeyForAuthenticatedUser: ["POST /user/keys"],
-    createSshSigningKeyForAuthenticatedUser: ["POST /user/ssh_signing_keys"],
-    deleteAttestationsBulk: [
-      "POST /users/{username}/attestations/delete-request"
-    ],
-    deleteAttestationsById: [
-      "DELETE /users/{username}/attestations/{attestation_id}"
-    ],
-    deleteAttestationsBySubjectDigest: [
-      "DELETE /users/{username}/attestations/digest/{subject_digest}"
-    ],
-    deleteEmailForAuthenticated: [
-      "DELETE /user/emails",
-      {},
-      { renamed: ["users", "deleteEmailForAuthenticatedUser"] }
-    ],
-    deleteEmailForAuthenticatedUser: ["DELETE /user/emails"],
-    deleteGpgKeyForAuthenticated: [
-      "DELETE /user/gpg_keys/{gpg_key_id}",
-      {},
-      { renamed: ["users", "deleteGpgKeyForAuthenticatedUser"] }
-    ],
-    deleteGpgKeyForAuthenticatedUser: ["DELETE /user/gpg_keys/{gpg_key_id}"],
-    deletePublicSshKeyForAuthenticated: [
-      "DELETE /user/keys/{key_id}",
-      {},
-      { renamed: ["users", "deletePublicSshKeyForAuthenticatedUser"] }
-    ],
-    deletePublicSshKeyForAuthenticatedUser: ["DELETE /user/keys/{key_id}"],
-    deleteSocialAccountForAuthenticatedUser: ["DELETE /user/social_accounts"],
-    deleteSshSigningKeyForAuthenticatedUser: [
-      "DELETE /user/ssh_signing_keys/{ssh_signing_key_id}"
-    ],
-    follow: ["PUT /user/following/{username}"],
-    getAuthenticated: ["GET /user"],
-    getById: ["GET /user/{account_id}"],
-    getByUsername: ["GET /users/{username}"],
-    getContextForUser: ["GET /users/{username}/hovercard"],
-    getGpgKeyForAuthenticated: [
-      "GET /user/gpg_keys/{gpg_key_id}",
-      {},
-      { renamed: ["users", "getGpgKeyForAuthenticatedUser"] }
-    ],
-    getGpgKeyForAuthenticatedUser: ["GET /user/gpg_keys/{gpg_key_id}"],
-    getPublicSshKeyForAuthenticated: [
-      "GET /user/keys/{key_id}",
-      {},
-      { renamed: ["users", "getPublicSshKeyForAuthenticatedUser"] }
-    ],
-    getPublicSshKeyForAuthenticatedUser: ["GET /user/keys/{key_id}"],
-    getSshSigningKeyForAuthenticatedUser: [
-      "GET /user/ssh_signing_keys/{ssh_signing_key_id}"
-    ],
-    list: ["GET /users"],
-    listAttestations: ["GET /users/{username}/attestations/{subject_digest}"],
-    listAttestationsBulk: [
-      "POST /users/{username}/attestations/bulk-list{?per_page,before,after}"
-    ],
-    listBlockedByAuthenticated: [
-      "GET /user/blocks",
-      {},
-      { renamed: ["users", "listBlockedByAuthenticatedUser"] }
-    ],
-    listBlockedByAuthenticatedUser: ["GET /user/blocks"],
-    listEmailsForAuthenticated: [
-      "GET /user/emails",
-      {},
-      { renamed: ["users", "listEmailsForAuthenticatedUser"] }
-    ],
-    listEmailsForAuthenticatedUser: ["GET /user/emails"],
-    listFollowedByAuthenticated: [
-      "GET /user/following",
-      {},
-      { renamed: ["users", "listFollowedByAuthenticatedUser"] }
-    ],
-    listFollowedByAuthenticatedUser: ["GET /user/following"],
-    listFollowersForAuthenticatedUser: ["GET /user/followers"],
-    listFollowersForUser: ["GET /users/{username}/followers"],
-    listFollowingForUser: ["GET /users/{username}/following"],
-    listGpgKeysForAuthenticated: [
-      "GET /user/gpg_keys",
-      {},
-      { renamed: ["users", "listGpgKeysForAuthenticatedUser"] }
-    ],
-    listGpgKeysForAuthenticatedUser: ["GET /user/gpg_keys"],
-    listGpgKeysForUser: ["GET /users/{username}/gpg_keys"],
-    listPublicEmailsForAuthenticated: [
-      "GET /user/public_emails",
-      {},
-      { renamed: ["users", "listPublicEmailsForAuthenticatedUser"] }
-    ],
-    listPublicEmailsForAuthenticatedUser: ["GET /user/public_emails"],
-    listPublicKeysForUser: ["GET /users/{username}/keys"],
-    listPublicSshKeysForAuthenticated: [
-      "GET /user/keys",
-      {},
-      { renamed: ["users", "listPublicSshKeysForAuthenticatedUser"] }
-    ],
-    listPublicSshKeysForAuthenticatedUser: ["GET /user/keys"],
-    listSocialAccountsForAuthenticatedUser: ["GET /user/social_accounts"],
-    listSocialAccountsForUser: ["GET /users/{username}/social_accounts"],
-    listSshSigningKeysForAuthenticatedUser: ["GET /user/ssh_signing_keys"],
-    listSshSigningKeysForUser: ["GET /users/{username}/ssh_signing_keys"],
-    setPrimaryEmailVisibilityForAuthenticated: [
-      "PATCH /user/email/visibility",
-      {},
-      { renamed: ["users", "setPrimaryEmailVisibilityForAuthenticatedUser"] }
-    ],
-    setPrimaryEmailVisibilityForAuthenticatedUser: [
-      "PATCH /user/email/visibility"
-    ],
-    unblock: ["DELETE /user/blocks/{username}"],
-    unfollow: ["DELETE /user/following/{username}"],
-    updateAuthenticated: ["PATCH /user"]
-  }
-};
-var endpoints_default = Endpoints;
-
-//# sourceMappingURL=endpoints.js.map
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
-
-const endpointMethodsMap = /* @__PURE__ */ new Map();
-for (const [scope, endpoints] of Object.entries(endpoints_default)) {
-  for (const [methodName, endpoint] of Object.entries(endpoints)) {
-    const [route, defaults, decorations] = endpoint;
-    const [method, url] = route.split(/ /);
-    const endpointDefaults = Object.assign(
-      {
-        method,
-        url
-      },
-      defaults
-    );
-    if (!endpointMethodsMap.has(scope)) {
-      endpointMethodsMap.set(scope, /* @__PURE__ */ new Map());
-    }
-    endpointMethodsMap.get(scope).set(methodName, {
-      scope,
-      methodName,
-      endpointDefaults,
-      decorations
-    });
-  }
-}
-const handler = {
-  has({ scope }, methodName) {
-    return endpointMethodsMap.get(scope).has(methodName);
-  },
-  getOwnPropertyDescriptor(target, methodName) {
-    return {
-      value: this.get(target, methodName),
-      // ensures method is in the cache
-      configurable: true,
-      writable: true,
-      enumerable: true
-    };
-  },
-  defineProperty(target, methodName, descriptor) {
-    Object.defineProperty(target.cache, methodName, descriptor);
-    return true;
-  },
-  deleteProperty(target, methodName) {
-    delete target.cache[methodName];
-    return true;
-  },
-  ownKeys({ scope }) {
-    return [...endpointMethodsMap.get(scope).keys()];
-  },
-  set(target, methodName, value) {
-    return target.cache[methodName] = value;
-  },
-  get({ octokit, scope, cache }, methodName) {
-    if (cache[methodName]) {
-      return cache[methodName];
-    }
-    const method = endpointMethodsMap.get(scope).get(methodName);
-    if (!method) {
-      return void 0;
-    }
-    const { endpointDefaults, decorations } = method;
-    if (decorations) {
-      cache[methodName] = decorate(
-        octokit,
-        scope,
-        methodName,
-        endpointDefaults,
-        decorations
-      );
-    } else {
-      cache[methodName] = octokit.request.defaults(endpointDefaults);
-    }
-    return cache[methodName];
-  }
-};
-function endpointsToMethods(octokit) {
-  const newMethods = {};
-  for (const scope of endpointMethodsMap.keys()) {
-    newMethods[scope] = new Proxy({ octokit, scope, cache: {} }, handler);
-  }
-  return newMethods;
-}
-function decorate(octokit, scope, methodName, defaults, decorations) {
-  const requestWithDefaults = octokit.request.defaults(defaults);
-  function withDecorations(...args) {
-    let options = requestWithDefaults.endpoint.merge(...args);
-    if (decorations.mapToData) {
-      options = Object.assign({}, options, {
-        data: options[decorations.mapToData],
-        [decorations.mapToData]: void 0
-      });
-      return requestWithDefaults(options);
-    }
-    if (decorations.renamed) {
-      const [newScope, newMethodName] = decorations.renamed;
-      octokit.log.warn(
-        `octokit.${scope}.${methodName}() has been renamed to octokit.${newScope}.${newMethodName}()`
-      );
-    }
-    if (decorations.deprecated) {
-      octokit.log.warn(decorations.deprecated);
-    }
-    if (decorations.renamedParameters) {
-      const options2 = requestWithDefaults.endpoint.merge(...args);
-      for (const [name, alias] of Object.entries(
-        decorations.renamedParameters
-      )) {
-        if (name in options2) {
-          octokit.log.warn(
-            `"${name}" parameter is deprecated for "octokit.${scope}.${methodName}()". Use "${alias}" instead`
-          );
-          if (!(alias in options2)) {
-            options2[alias] = options2[name];
-          }
-          delete options2[name];
-        }
-      }
-      return requestWithDefaults(options2);
-    }
-    return requestWithDefaults(...args);
-  }
-  return Object.assign(withDecorations, requestWithDefaults);
-}
-
-//# sourceMappingURL=endpoints-to-methods.js.map
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
-
-
-function restEndpointMethods(octokit) {
-  const api = endpointsToMethods(octokit);
-  return {
-    rest: api
-  };
-}
-restEndpointMethods.VERSION = dist_src_version_VERSION;
-function legacyRestEndpointMethods(octokit) {
-  const api = endpointsToMethods(octokit);
-  return {
-    ...api,
-    rest: api
-  };
-}
-legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
-
-//# sourceMappingURL=index.js.map
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
-// pkg/dist-src/version.js
-var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
-
-// pkg/dist-src/normalize-paginated-list-response.js
-function normalizePaginatedListResponse(response) {
-  if (!response.data) {
-    return {
-      ...response,
-      data: []
-    };
-  }
-  const responseNeedsNormalization = ("total_count" in response.data || "total_commits" in response.data) && !("url" in response.data);
-  if (!responseNeedsNormalization) return response;
-  const incompleteResults = response.data.incomplete_results;
-  const repositorySelection = response.data.repository_selection;
-  const totalCount = response.data.total_count;
-  const totalCommits = response.data.total_commits;
-  delete response.data.incomplete_results;
-  delete response.data.repository_selection;
-  delete response.data.total_count;
-  delete response.data.total_commits;
-  const namespaceKey = Object.keys(response.data)[0];
-  const data = response.data[namespaceKey];
-  response.data = data;
-  if (typeof incompleteResults !== "undefined") {
-    response.data.incomplete_results = incompleteResults;
-  }
-  if (typeof repositorySelection !== "undefined") {
-    response.data.repository_selection = repositorySelection;
-  }
-  response.data.total_count = totalCount;
-  response.data.total_commits = totalCommits;
-  return response;
-}
-
-// pkg/dist-src/iterator.js
-function iterator(octokit, route, parameters) {
-  const options = typeof route === "function" ? route.endpoint(parameters) : octokit.request.endpoint(route, parameters);
-  const requestMethod = typeof route === "function" ? route : octokit.request;
-  const method = options.method;
-  const headers = options.headers;
-  let url = options.url;
-  return {
-    [Symbol.asyncIterator]: () => ({
-      async next() {
-        if (!url) return { done: true };
-        try {
-          const response = await requestMethod({ method, url, headers });
-          const normalizedResponse = normalizePaginatedListResponse(response);
-          url = ((normalizedResponse.headers.link || "").match(
-            /<([^<>]+)>;\s*rel="next"/
-          ) || [])[1];
-          if (!url && "total_commits" in normalizedResponse.data) {
-            const parsedUrl = new URL(normalizedResponse.url);
-            const params = parsedUrl.searchParams;
-            const page = parseInt(params.get("page") || "1", 10);
-            const per_page = parseInt(params.get("per_page") || "250", 10);
-            if (page * per_page < normalizedResponse.data.total_commits) {
-              params.set("page", String(page + 1));
-              url = parsedUrl.toString();
-            }
-          }
-          return { value: normalizedResponse };
-        } catch (error) {
-          if (error.status !== 409) throw error;
-          url = "";
-          return {
-            value: {
-              status: 200,
-              headers: {},
-              data: []
-            }
-          };
-        }
-      }
-    })
-  };
-}
-
-// pkg/dist-src/paginate.js
-function paginate(octokit, route, parameters, mapFn) {
-  if (typeof parameters === "function") {
-    mapFn = parameters;
-    parameters = void 0;
-  }
-  return gather(
-    octokit,
-    [],
-    iterator(octokit, route, parameters)[Symbol.asyncIterator](),
-    mapFn
-  );
-}
-function gather(octokit, results, iterator2, mapFn) {
-  return iterator2.next().then((result) => {
-    if (result.done) {
-      return results;
-    }
-    let earlyExit = false;
-    function done() {
-      earlyExit = true;
-    }
-    results = results.concat(
-      mapFn ? mapFn(result.value, done) : result.value.data
-    );
-    if (earlyExit) {
-      return results;
-    }
-    return gather(octokit, results, iterator2, mapFn);
-  });
-}
-
-// pkg/dist-src/compose-paginate.js
-var composePaginateRest = Object.assign(paginate, {
-  iterator
-});
-
-// pkg/dist-src/generated/paginating-endpoints.js
-var paginatingEndpoints = (/* unused pure expression or super */ null && ([
-  "GET /advisories",
-  "GET /app/hook/deliveries",
-  "GET /app/installation-requests",
-  "GET /app/installations",
-  "GET /assignments/{assignment_id}/accepted_assignments",
-  "GET /classrooms",
-  "GET /classrooms/{classroom_id}/assignments",
-  "GET /enterprises/{enterprise}/code-security/configurations",
-  "GET /enterprises/{enterprise}/code-security/configurations/{configuration_id}/repositories",
-  "GET /enterprises/{enterprise}/dependabot/alerts",
-  "GET /enterprises/{enterprise}/teams",
-  "GET /enterprises/{enterprise}/teams/{enterprise-team}/memberships",
-  "GET /enterprises/{enterprise}/teams/{enterprise-team}/organizations",
-  "GET /events",
-  "GET /gists",
-  "GET /gists/public",
-  "GET /gists/starred",
-  "GET /gists/{gist_id}/comments",
-  "GET /gists/{gist_id}/commits",
-  "GET /gists/{gist_id}/forks",
-  "GET /installation/repositories",
-  "GET /issues",
-  "GET /licenses",
-  "GET /marketplace_listing/plans",
-  "GET /marketplace_listing/plans/{plan_id}/accounts",
-  "GET /marketplace_listing/stubbed/plans",
-  "GET /marketplace_listing/stubbed/plans/{plan_id}/accounts",
-  "GET /networks/{owner}/{repo}/events",
-  "GET /notifications",
-  "GET /organizations",
-  "GET /organizations/{org}/dependabot/repository-access",
-  "GET /orgs/{org}/actions/cache/usage-by-repository",
-  "GET /orgs/{org}/actions/hosted-runners",
-  "GET /orgs/{org}/actions/permissions/repositories",
-  "GET /orgs/{org}/actions/permissions/self-hosted-runners/repositories",
-  "GET /orgs/{org}/actions/runner-groups",
-  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/hosted-runners",
-  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/repositories",
-  "GET /orgs/{org}/actions/runner-groups/{runner_group_id}/runners",
-  "GET /orgs/{org}/actions/runners",
-  "GET /orgs/{org}/actions/secrets",
-  "GET /orgs/{org}/actions/secrets/{secret_name}/repositories",
-  "GET /orgs/{org}/actions/variables",
-  "GET /orgs/{org}/actions/variables/{name}/repositories",
-  "GET /orgs/{org}/attestations/repositories",
-  "GET /orgs/{org}/attestations/{subject_digest}",
-  "GET /orgs/{org}/blocks",
-  "GET /orgs/{org}/campaigns",
-  "GET /orgs/{org}/code-scanning/alerts",
-  "GET /orgs/{org}/code-security/configurations",
-  "GET /orgs/{org}/code-security/configurations/{configuration_id}/repositories",
-  "GET /orgs/{org}/codespaces",
-  "GET /orgs/{org}/codespaces/secrets",
-  "GET /orgs/{org}/codespaces/secrets/{secret_name}/repositories",
-  "GET /orgs/{org}/copilot/billing/seats",
-  "GET /orgs/{org}/copilot/metrics",
-  "GET /orgs/{org}/dependabot/alerts",
-  "GET /orgs/{org}/dependabot/secrets",
-  "GET /orgs/{org}/dependabot/secrets/{secret_name}/repositories",
-  "GET /orgs/{org}/events",
-  "GET /orgs/{org}/failed_invitations",
-  "GET /orgs/{org}/hooks",
-  "GET /orgs/{org}/hooks/{hook_id}/deliveries",
-  "GET /orgs/{org}/insights/api/route-stats/{actor_type}/{actor_id}",
-  "GET /orgs/{org}/insights/api/subject-stats",
-  "GET /orgs/{org}/insights/api/user-stats/{user_id}",
-  "GET /orgs/{org}/installations",
-  "GET /orgs/{org}/invitations",
-  "GET /orgs/{org}/invitations/{invitation_id}/teams",
-  "GET /orgs/{org}/issues",
-  "GET /orgs/{org}/members",
-  "GET /orgs/{org}/members/{username}/codespaces",
-  "GET /orgs/{org}/migrations",
-  "GET /orgs/{org}/migrations/{migration_id}/repositories",
-  "GET /orgs/{org}/organization-roles/{role_id}/teams",
-  "GET /orgs/{org}/organization-roles/{role_id}/users",
-  "GET /orgs/{org}/outside_collaborators",
-  "GET /orgs/{org}/packages",
-  "GET /orgs/{org}/packages/{package_type}/{package_name}/versions",
-  "GET /orgs/{org}/personal-access-token-requests",
-  "GET /orgs/{org}/personal-access-token-requests/{pat_request_id}/repositories",
-  "GET /orgs/{org}/personal-access-tokens",
-  "GET /orgs/{org}/personal-access-tokens/{pat_id}/repositories",
-  "GET /orgs/{org}/private-registries",
-  "GET /orgs/{org}/projects",
-  "GET /orgs/{org}/projectsV2",
-  "GET /orgs/{org}/projectsV2/{project_number}/fields",
-  "GET /orgs/{org}/projectsV2/{project_number}/items",
-  "GET /orgs/{org}/properties/values",
-  "GET /orgs/{org}/public_members",
-  "GET /orgs/{org}/repos",
-  "GET /orgs/{org}/rulesets",
-  "GET /orgs/{org}/rulesets/rule-suites",
-  "GET /orgs/{org}/rulesets/{ruleset_id}/history",
-  "GET /orgs/{org}/secret-scanning/alerts",
-  "GET /orgs/{org}/security-advisories",
-  "GET /orgs/{org}/settings/immutable-releases/repositories",
-  "GET /orgs/{org}/settings/network-configurations",
-  "GET /orgs/{org}/team/{team_slug}/copilot/metrics",
-  "GET /orgs/{org}/teams",
-  "GET /orgs/{org}/teams/{team_slug}/discussions",
-  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
-  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments/{comment_number}/reactions",
-  "GET /orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/reactions",
-  "GET /orgs/{org}/teams/{team_slug}/invitations",
-  "GET /orgs/{org}/teams/{team_slug}/members",
-  "GET /orgs/{org}/teams/{team_slug}/projects",
-  "GET /orgs/{org}/teams/{team_slug}/repos",
-  "GET /orgs/{org}/teams/{team_slug}/teams",
-  "GET /projects/{project_id}/collaborators",
-  "GET /repos/{owner}/{repo}/actions/artifacts",
-  "GET /repos/{owner}/{repo}/actions/caches",
-  "GET /repos/{owner}/{repo}/actions/organization-secrets",
-  "GET /repos/{owner}/{repo}/actions/organization-variables",
-  "GET /repos/{owner}/{repo}/actions/runners",
-  "GET /repos/{owner}/{repo}/actions/runs",
-  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts",
-  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}/jobs",
-  "GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs",
-  "GET /repos/{owner}/{repo}/actions/secrets",
-  "GET /repos/{owner}/{repo}/actions/variables",
-  "GET /repos/{owner}/{repo}/actions/workflows",
-  "GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
-  "GET /repos/{owner}/{repo}/activity",
-  "GET /repos/{owner}/{repo}/assignees",
-  "GET /repos/{owner}/{repo}/attestations/{subject_digest}",
-  "GET /repos/{owner}/{repo}/branches",
-  "GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations",
-  "GET /repos/{owner}/{repo}/check-suites/{check_suite_id}/check-runs",
-  "GET /repos/{owner}/{repo}/code-scanning/alerts",
-  "GET /repos/{owner}/{repo}/code-scanning/alerts/{alert_number}/instances",
-  "GET /repos/{owner}/{repo}/code-scanning/analyses",
-  "GET /repos/{owner}/{repo}/codespaces",
-  "GET /repos/{owner}/{repo}/codespaces/devcontainers",
-  "GET /repos/{owner}/{repo}/codespaces/secrets",
-  "GET /repos/{owner}/{repo}/collaborators",
-  "GET /repos/{owner}/{repo}/comments",
-  "GET /repos/{owner}/{repo}/comments/{comment_id}/reactions",
-  "GET /repos/{owner}/{repo}/commits",
-  "GET /repos/{owner}/{repo}/commits/{commit_sha}/comments",
-  "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls",
-  "GET /repos/{owner}/{repo}/commits/{ref}/check-runs",
-  "GET /repos/{owner}/{repo}/commits/{ref}/check-suites",
-  "GET /repos/{owner}/{repo}/commits/{ref}/status",
-  "GET /repos/{owner}/{repo}/commits/{ref}/statuses",
-  "GET /repos/{owner}/{repo}/compare/{basehead}",
-  "GET /repos/{owner}/{repo}/compare/{base}...{head}",
-  "GET /repos/{owner}/{repo}/contributors",
-  "GET /repos/{owner}/{repo}/dependabot/alerts",
-  "GET /repos/{owner}/{repo}/dependabot/secrets",
-  "GET /repos/{owner}/{repo}/deployments",
-  "GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
-  "GET /repos/{owner}/{repo}/environments",
-  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies",
-  "GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps",
-  "GET /repos/{owner}/{repo}/environments/{environment_name}/secrets",
-  "GET /repos/{owner}/{repo}/environments/{environment_name}/variables",
-  "GET /repos/{owner}/{repo}/events",
-  "GET /repos/{owner}/{repo}/forks",
-  "GET /repos/{owner}/{repo}/hooks",
-  "GET /repos/{owner}/{repo}/hooks/{hook_id}/deliveries",
-  "GET /repos/{owner}/{repo}/invitations",
-  "GET /repos/{owner}/{repo}/issues",
-  "GET /repos/{owner}/{repo}/issues/comments",
-  "GET /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
-  "GET /repos/{owner}/{repo}/issues/events",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocking",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/events",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/labels",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/reactions",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/sub_issues",
-  "GET /repos/{owner}/{repo}/issues/{issue_number}/timeline",
-  "GET /repos/{owner}/{repo}/keys",
-  "GET /repos/{owner}/{repo}/labels",
-  "GET /repos/{owner}/{repo}/milestones",
-  "GET /repos/{owner}/{repo}/milestones/{milestone_number}/labels",
-  "GET /repos/{owner}/{repo}/notifications",
-  "GET /repos/{owner}/{repo}/pages/builds",
-  "GET /repos/{owner}/{repo}/projects",
-  "GET /repos/{owner}/{repo}/pulls",
-  "GET /repos/{owner}/{repo}/pulls/comments",
-  "GET /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/comments",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/commits",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/files",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews",
-  "GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/comments",
-  "GET /repos/{owner}/{repo}/releases",
-  "GET /repos/{owner}/{repo}/releases/{release_id}/assets",
-  "GET /repos/{owner}/{repo}/releases/{release_id}/reactions",
-  "GET /repos/{owner}/{repo}/rules/branches/{branch}",
-  "GET /repos/{owner}/{repo}/rulesets",
-  "GET /repos/{owner}/{repo}/rulesets/rule-suites",
-  "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}/history",
-  "GET /repos/{owner}/{repo}/secret-scanning/alerts",
-  "GET /repos/{owner}/{repo}/secret-scanning/alerts/{alert_number}/locations",
-  "GET /repos/{owner}/{repo}/security-advisories",
-  "GET /repos/{owner}/{repo}/stargazers",
-  "GET /repos/{owner}/{repo}/subscribers",
-  "GET /repos/{owner}/{repo}/tags",
-  "GET /repos/{owner}/{repo}/teams",
-  "GET /repos/{owner}/{repo}/topics",
-  "GET /repositories",
-  "GET /search/code",
-  "GET /search/commits",
-  "GET /search/issues",
-  "GET /search/labels",
-  "GET /search/repositories",
-  "GET /search/topics",
-  "GET /search/users",
-  "GET /teams/{team_id}/discussions",
-  "GET /teams/{team_id}/discussions/{discussion_number}/comments",
-  "GET /teams/{team_id}/discussions/{discussion_number}/comments/{comment_number}/reactions",
-  "GET /teams/{team_id}/discussions/{discussion_number}/reactions",
-  "GET /teams/{team_id}/invitations",
-  "GET /teams/{team_id}/members",
-  "GET /teams/{team_id}/projects",
-  "GET /teams/{team_id}/repos",
-  "GET /teams/{team_id}/teams",
-  "GET /user/blocks",
-  "GET /user/codespaces",
-  "GET /user/codespaces/secrets",
-  "GET /user/emails",
-  "GET /user/followers",
-  "GET /user/following",
-  "GET /user/gpg_keys",
-  "GET /user/installations",
-  "GET /user/installations/{installation_id}/repositories",
-  "GET /user/issues",
-  "GET /user/keys",
-  "GET /user/marketplace_purchases",
-  "GET /user/marketplace_purchases/stubbed",
-  "GET /user/memberships/orgs",
-  "GET /user/migrations",
-  "GET /user/migrations/{migration_id}/repositories",
-  "GET /user/orgs",
-  "GET /user/packages",
-  "GET /user/packages/{package_type}/{package_name}/versions",
-  "GET /user/public_emails",
-  "GET /user/repos",
-  "GET /user/repository_invitations",
-  "GET /user/social_accounts",
-  "GET /user/ssh_signing_keys",
-  "GET /user/starred",
-  "GET /user/subscriptions",
-  "GET /user/teams",
-  "GET /users",
-  "GET /users/{username}/attestations/{subject_digest}",
-  "GET /users/{username}/events",
-  "GET /users/{username}/events/orgs/{org}",
-  "GET /users/{username}/events/public",
-  "GET /users/{username}/followers",
-  "GET /users/{username}/following",
-  "GET /users/{username}/gists",
-  "GET /users/{username}/gpg_keys",
-  "GET /users/{username}/keys",
-  "GET /users/{username}/orgs",
-  "GET /users/{username}/packages",
-  "GET /users/{username}/projects",
-  "GET /users/{username}/projectsV2",
-  "GET /users/{username}/projectsV2/{project_number}/fields",
-  "GET /users/{username}/projectsV2/{project_number}/items",
-  "GET /users/{username}/received_events",
-  "GET /users/{username}/received_events/public",
-  "GET /users/{username}/repos",
-  "GET /users/{username}/social_accounts",
-  "GET /users/{username}/ssh_signing_keys",
-  "GET /users/{username}/starred",
-  "GET /users/{username}/subscriptions"
-]));
-
-// pkg/dist-src/paginating-endpoints.js
-function isPaginatingEndpoint(arg) {
-  if (typeof arg === "string") {
-    return paginatingEndpoints.includes(arg);
-  } else {
-    return false;
-  }
-}
-
-// pkg/dist-src/index.js
-function paginateRest(octokit) {
-  return {
-    paginate: Object.assign(paginate.bind(null, octokit), {
-      iterator: iterator.bind(null, octokit)
-    })
-  };
-}
-paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
-
-
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
-
-
-// octokit + plugins
-
-
-
-const context = new Context();
-const baseUrl = getApiBaseUrl();
-const defaults = {
-    baseUrl,
-    request: {
-        agent: getProxyAgent(baseUrl),
-        fetch: getProxyFetch(baseUrl)
-    }
-};
-const GitHub = Octokit.plugin(restEndpointMethods, paginateRest).defaults(defaults);
-
-/**
- * Convience function to correctly format Octokit Options to pass into the constructor.
- *
- * @param     token    the repo PAT or GITHUB_TOKEN
- * @param     options  other options to set
- */
-function getOctokitOptions(token, options) {
-    const opts = Object.assign({}, options || {}); // Shallow clone - don't mutate the object provided by the caller
-    // Auth
-    const auth = getAuthString(token, opts);
-    if (auth) {
-        opts.auth = auth;
-    }
-    // Orchestration ID
-    const userAgent = getUserAgentWithOrchestrationId(opts.userAgent);
-    if (userAgent) {
-        opts.userAgent = userAgent;
-    }
-    return opts;
-}
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/github.js
-
-
-const github_context = new Context();
-/**
- * Returns a hydrated octokit ready to use for GitHub Actions
- *
- * @param     token    the repo PAT or GITHUB_TOKEN
- * @param     options  other options to set
- */
-function getOctokit(token, options, ...additionalPlugins) {
-    const GitHubWithPlugins = GitHub.plugin(...additionalPlugins);
-    return new GitHubWithPlugins(getOctokitOptions(token, options));
-}
-//# sourceMappingURL=github.js.map
-// EXTERNAL MODULE: ./node_modules/bottleneck/light.js
-var light = __nccwpck_require__(3251);
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-retry/dist-bundle/index.js
-// pkg/dist-src/version.js
-var plugin_retry_dist_bundle_VERSION = "0.0.0-development";
-
-// pkg/dist-src/error-request.js
-function isRequestError(error) {
-  return error.request !== void 0;
-}
-async function errorRequest(state, octokit, error, options) {
-  if (!isRequestError(error) || !error?.request.request) {
-    throw error;
-  }
-  if (error.status >= 400 && !state.doNotRetry.includes(error.status)) {
-    const retries = options.request.retries != null ? options.request.retries : state.retries;
-    const retryAfter = Math.pow((options.request.retryCount || 0) + 1, 2);
-    throw octokit.retry.retryRequest(error, retries, retryAfter);
-  }
-  throw error;
-}
-
-// pkg/dist-src/wrap-request.js
-
-
-async function wrapRequest(state, octokit, request, options) {
-  const limiter = new light();
-  limiter.on("failed", function(error, info) {
-    const maxRetries = ~~error.request.request?.retries;
-    const after = ~~error.request.request?.retryAfter;
-    options.request.retryCount = info.retryCount + 1;
-    if (maxRetries > info.retryCount) {
-      return after * state.retryAfterBaseValue;
-    }
-  });
-  return limiter.schedule(
-    requestWithGraphqlErrorHandling.bind(null, state, octokit, request),
-    options
-  );
-}
-async function requestWithGraphqlErrorHandling(state, octokit, request, options) {
-  const response = await request(options);
-  if (response.data && response.data.errors && response.data.errors.length > 0 && /Something went wrong while executing your query/.test(
-    response.data.errors[0].message
-  )) {
-    const error = new RequestError(response.data.errors[0].message, 500, {
-      request: options,
-      response
-    });
-    return errorRequest(state, octokit, error, options);
-  }
-  return response;
-}
-
-// pkg/dist-src/index.js
-function retry(octokit, octokitOptions) {
-  const state = Object.assign(
-    {
-      enabled: true,
-      retryAfterBaseValue: 1e3,
-      doNotRetry: [400, 401, 403, 404, 410, 422, 451],
-      retries: 3
-    },
-    octokitOptions.retry
-  );
-  const retryPlugin = {
-    retry: {
-      retryRequest: (error, retries, retryAfter) => {
-        error.request.request = Object.assign({}, error.request.request, {
-          retries,
-          retryAfter
-        });
-        return error;
-      }
-    }
-  };
-  if (state.enabled) {
-    octokit.hook.error("request", errorRequest.bind(null, state, retryPlugin));
-    octokit.hook.wrap("request", wrapRequest.bind(null, state, retryPlugin));
-  }
-  return retryPlugin;
-}
-retry.VERSION = plugin_retry_dist_bundle_VERSION;
-
-
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-throttling/dist-bundle/index.js
-// pkg/dist-src/index.js
-
-
-// pkg/dist-src/version.js
-var plugin_throttling_dist_bundle_VERSION = "0.0.0-development";
-
-// pkg/dist-src/wrap-request.js
-var dist_bundle_noop = () => Promise.resolve();
-function dist_bundle_wrapRequest(state, request, options) {
-  return state.retryLimiter.schedule(doRequest, state, request, options);
-}
-async function doRequest(state, request, options) {
-  const { pathname } = new URL(options.url, "http://github.test");
-  const isAuth = isAuthRequest(options.method, pathname);
-  const isWrite = !isAuth && options.method !== "GET" && options.method !== "HEAD";
-  const isSearch = options.method === "GET" && pathname.startsWith("/search/");
-  const isGraphQL = pathname.startsWith("/graphql");
-  const retryCount = ~~request.retryCount;
-  const jobOptions = retryCount > 0 ? { priority: 0, weight: 0 } : {};
-  if (state.clustering) {
-    jobOptions.expiration = 1e3 * 60;
-  }
-  if (isWrite || isGraphQL) {
-    await state.write.key(state.id).schedule(jobOptions, dist_bundle_noop);
-  }
-  if (isWrite && state.triggersNotification(pathname)) {
-    await state.notifications.key(state.id).schedule(jobOptions, dist_bundle_noop);
-  }
-  if (isSearch) {
-    await state.search.key(state.id).schedule(jobOptions, dist_bundle_noop);
-  }
-  const req = (isAuth ? state.auth : state.global).key(state.id).schedule(jobOptions, request, options);
-  if (isGraphQL) {
-    const res = await req;
-    if (res.data.errors != null && res.data.errors.some((error) => error.type === "RATE_LIMITED")) {
-      const error = Object.assign(new Error("GraphQL Rate Limit Exceeded"), {
-        response: res,
-        data: res.data
-      });
-      throw error;
-    }
-  }
-  return req;
-}
-function isAuthRequest(method, pathname) {
-  return method === "PATCH" && // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-a-scoped-access-token
-  /^\/applications\/[^/]+\/token\/scoped$/.test(pathname) || method === "POST" && // https://docs.github.com/en/rest/apps/oauth-applications?apiVersion=2022-11-28#reset-a-token
-  (/^\/applications\/[^/]+\/token$/.test(pathname) || // https://docs.github.com/en/rest/apps/apps?apiVersion=2022-11-28#create-an-installation-access-token-for-an-app
-  /^\/app\/installations\/[^/]+\/access_tokens$/.test(pathname) || // https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps
-  pathname === "/login/oauth/access_token");
-}
-
-// pkg/dist-src/generated/triggers-notification-paths.js
-var triggers_notification_paths_default = [
-  "/orgs/{org}/invitations",
-  "/orgs/{org}/invitations/{invitation_id}",
-  "/orgs/{org}/teams/{team_slug}/discussions",
-  "/orgs/{org}/teams/{team_slug}/discussions/{discussion_number}/comments",
-  "/repos/{owner}/{repo}/collaborators/{username}",
-  "/repos/{owner}/{repo}/commits/{commit_sha}/comments",
-  "/repos/{owner}/{repo}/issues",
-  "/repos/{owner}/{repo}/issues/{issue_number}/comments",
-  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issue",
-  "/repos/{owner}/{repo}/issues/{issue_number}/sub_issues/priority",
-  "/repos/{owner}/{repo}/pulls",
-  "/repos/{owner}/{repo}/pulls/{pull_number}/comments",
-  "/repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies",
-  "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
-  "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
-  "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
-  "/repos/{owner}/{repo}/releases",
-  "/teams/{team_id}/discussions",
-  "/teams/{team_id}/discussions/{discussion_number}/comments"
-];
-
-// pkg/dist-src/route-matcher.js
-function routeMatcher(paths) {
-  const regexes = paths.map(
-    (path) => path.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
-  );
-  const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
-  return new RegExp(regex2, "i");
-}
-
-// pkg/dist-src/index.js
-var regex = routeMatcher(triggers_notification_paths_default);
-var triggersNotification = regex.test.bind(regex);
-var groups = {};
-var createGroups = function(Bottleneck, common) {
-  groups.global = new Bottleneck.Group({
-    id: "octokit-global",
-    maxConcurrent: 10,
-    ...common
-  });
-  groups.auth = new Bottleneck.Group({
-    id: "octokit-auth",
-    maxConcurrent: 1,
-    ...common
-  });
-  groups.search = new Bottleneck.Group({
-    id: "octokit-search",
-    maxConcurrent: 1,
-    minTime: 2e3,
-    ...common
-  });
-  groups.write = new Bottleneck.Group({
-    id: "octokit-write",
-    maxConcurrent: 1,
-    minTime: 1e3,
-    ...common
-  });
-  groups.notifications = new Bottleneck.Group({
-    id: "octokit-notifications",
-    maxConcurrent: 1,
-    minTime: 3e3,
-    ...common
-  });
-};
-function throttling(octokit, octokitOptions) {
-  const {
-    enabled = true,
-    Bottleneck = light,
-    id = "no-id",
-    timeout = 1e3 * 60 * 2,
-    // Redis TTL: 2 minutes
-    connection
-  } = octokitOptions.throttle || {};
-  if (!enabled) {
-    return {};
-  }
-  const common = { timeout };
-  if (typeof connection !== "undefined") {
-    common.connection = connection;
-  }
-  const state = Object.assign(
-    {
-      clustering: connection != null,
-      triggersNotification,
-      fallbackSecondaryRateRetryAfter: 60,
-      retryAfterBaseValue: 1e3,
-      id
-    },
-    octokitOptions.throttle
-  );
-  if (typeof state.onSecondaryRateLimit !== "function" || typeof state.onRateLimit !== "function") {
-    throw new Error(`octokit/plugin-throttling error:
-        You must pass the onSecondaryRateLimit and onRateLimit error handlers.
-        See https://octokit.github.io/rest.js/#throttling
-
-        const octokit = new Octokit({
-          throttle: {
-            onSecondaryRateLimit: (retryAfter, options) => {/* ... */},
-            onRateLimit: (retryAfter, options) => {/* ... */}
-          }
-        })
-    `);
-  }
-  let initialized = false;
-  const initializeBottleneck = () => {
-    if (initialized) {
-      return;
-    }
-    initialized = true;
-    if (groups.global == null) {
-      createGroups(Bottleneck, common);
-    }
-    state.global = state.global ?? groups.global;
-    state.auth = state.auth ?? groups.auth;
-    state.search = state.search ?? groups.search;
-    state.write = state.write ?? groups.write;
-    state.notifications = state.notifications ?? groups.notifications;
-    state.retryLimiter = state.retryLimiter ?? new Bottleneck();
-    const events = {};
-    const emitter = new Bottleneck.Events(events);
-    events.on("secondary-limit", state.onSecondaryRateLimit);
-    events.on("rate-limit", state.onRateLimit);
-    events.on(
-      "error",
-      (e) => octokit.log.warn("Error in throttling-plugin limit handler", e)
-    );
-    state.retryLimiter.on("failed", async function(error, info) {
-      const [state2, request, options] = info.args;
-      const { pathname } = new URL(options.url, "http://github.test");
-      const shouldRetryGraphQL = pathname.startsWith("/graphql") && error.status !== 401;
-      if (!(shouldRetryGraphQL || error.status === 403 || error.status === 429)) {
-        return;
-      }
-      const retryCount = ~~request.retryCount;
-      request.retryCount = retryCount;
-      options.request.retryCount = retryCount;
-      const { wantRetry, retryAfter = 0 } = await (async function() {
-        if (/\bsecondary rate\b/i.test(error.message)) {
-          const retryAfter2 = Number(error.response.headers["retry-after"]) || state2.fallbackSecondaryRateRetryAfter;
-          const wantRetry2 = await emitter.trigger(
-            "secondary-limit",
-            retryAfter2,
-            options,
-            octokit,
-            retryCount
-          );
-          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
-        }
-        if (error.response.headers != null && error.response.headers["x-ratelimit-remaining"] === "0" || (error.response.data?.errors ?? []).some(
-          (error2) => error2.type === "RATE_LIMITED"
-        )) {
-          const rateLimitReset = new Date(
-            ~~error.response.headers["x-ratelimit-reset"] * 1e3
-          ).getTime();
-          const retryAfter2 = Math.max(
-            // Add one second so we retry _after_ the reset time
-            // https://docs.github.com/en/rest/overview/resources-in-the-rest-api?apiVersion=2022-11-28#exceeding-the-rate-limit
-            Math.ceil((rateLimitReset - Date.now()) / 1e3) + 1,
-            0
-          );
-          const wantRetry2 = await emitter.trigger(
-            "rate-limit",
-            retryAfter2,
-            options,
-            octokit,
-            retryCount
-          );
-          return { wantRetry: wantRetry2, retryAfter: retryAfter2 };
-        }
-        return {};
-      })();
-      if (wantRetry) {
-        request.retryCount++;
-        return retryAfter * state2.retryAfterBaseValue;
-      }
-    });
-  };
-  octokit.hook.wrap("request", (request, options) => {
-    initializeBottleneck();
-    return dist_bundle_wrapRequest(state, request, options);
-  });
-  return {};
-}
-throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
-throttling.triggersNotification = triggersNotification;
-
-
-;// CONCATENATED MODULE: ./.build/core/github.js
-
-
-
-
-/**
- * Octokit with retries (5xx, network faults) and throttling (primary and secondary rate limits,
- * honouring `retry-after`), pointed at the runner's API and GraphQL endpoints.
- */
-function createGitHubClient(options) {
-    const retries = options.retries ?? 3;
-    const retryBaseMs = options.retryBaseMs ?? 1_000;
-    const { logger } = options;
-    const client = getOctokit(options.token, {
-        baseUrl: (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, ''),
-        retry: { retries, retryAfterBaseValue: retryBaseMs },
-        throttle: {
-            retryAfterBaseValue: retryBaseMs,
-            onRateLimit: (retryAfter, request, _octokit, retryCount) => {
-                logger.warning(`GitHub rate limit reached for ${request.method} ${request.url}; retrying in ${retryAfter}s`);
-                return retryCount < retries;
-            },
-            onSecondaryRateLimit: (retryAfter, request, _octokit, retryCount) => {
-                logger.warning(`GitHub secondary rate limit for ${request.method} ${request.url}; retrying in ${retryAfter}s`);
-                return retryCount < retries;
-            },
-        },
-    }, retry, throttling);
-    if (options.graphqlUrl) {
-        client.graphql = client.graphql.defaults({ url: options.graphqlUrl });
-    }
-    return client;
-}
+;// CONCATENATED MODULE: ./.build/core/repository.js
 function parseRepository(slug) {
     const match = /^([^/\s]+)\/([^/\s]+)$/.exec(slug.trim());
     return match ? { owner: match[1], repo: match[2] } : undefined;
@@ -57335,18 +60130,21 @@ function parseRepository(slug) {
 
 
 
-const backupVerifyAction = defineAction({
+
+const backupVerifyAction = (0,action/* defineAction */.Q)({
     name: 'backup-verify',
     inputs: backupVerifyInputs,
     outputs: ['healthy', 'report', 'failures'],
+    workspacePaths: ['path', 'config', 'services-json'],
+    refusesForks: true,
     async run(settings, { context, logger, signal }) {
         const runner = new SpawnProcessRunner(logger);
         let alert;
         if (settings['alert-issue']) {
             const repository = parseRepository(context.repository ?? '');
             if (!repository)
-                throw new errors_UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
-            const client = createGitHubClient({
+                throw new UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
+            const client = await loadGitHubClient({
                 token: settings.token,
                 apiUrl: context.apiUrl,
                 ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
@@ -57387,1061 +60185,6 @@ const backupVerifyAction = defineAction({
         };
     },
 });
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./.build/hosts/fleet-expression.js
-
-
-
-const FLEET_EXPRESSION_FILE = 'fleet-hosts.nix';
-/**
- * `nix/fleet-hosts.nix` of this checkout, found upwards from this module: it sits two levels below the
- * repository both as source (src/hosts) and bundled (dist/hosts), and a GitHub action is checked out whole.
- */
-function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
-    let dir = (0,external_node_path_namespaceObject.dirname)(from);
-    for (;;) {
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
-        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
-            return candidate;
-        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
-        if (parent === dir)
-            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
-        dir = parent;
-    }
-}
-/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
-function nixString(text) {
-    const escaped = text
-        .replace(/\\/g, '\\\\')
-        .replace(/"/g, '\\"')
-        .replace(/\$\{/g, '\\${')
-        .replace(/\n/g, '\\n')
-        .replace(/\r/g, '\\r')
-        .replace(/\t/g, '\\t');
-    return `"${escaped}"`;
-}
-function nixList(items) {
-    return `[ ${items.map(nixString).join(' ')} ]`;
-}
-/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet-hosts.nix once. */
-function fleetExpression(call) {
-    const args = [
-        `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};`,
-        `kinds = ${nixList(call.kinds)};`,
-        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
-        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
-        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
-        call.only ? `only = ${nixList(call.only)};` : '',
-        `format = ${nixString(call.format ?? 'list')};`,
-    ].filter((arg) => arg.length > 0);
-    const file = call.expressionFile ?? fleetExpressionPath();
-    return `import ${nixString(file)} { ${args.join(' ')} }`;
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/host.js
-const KIND_TITLES = {
-    nixos: 'NixOS',
-    darwin: 'nix-darwin',
-    home: 'Home Manager',
-    checks: 'check',
-};
-function hostKey(host) {
-    return `${host.kind}/${host.name}`;
-}
-/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
-function attrPathText(attrPath) {
-    return attrPath
-        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
-        .join('.');
-}
-/** Parses `a."b.c".d` back into its names. */
-function parseAttrPath(text) {
-    const names = [];
-    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
-    for (const match of text.matchAll(pattern)) {
-        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
-    }
-    return names;
-}
-/** The store path's hash part, which names its narinfo in a binary cache. */
-function storePathHash(storePath) {
-    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
-}
-/** What is built for a host, as nix/fleet-hosts.nix chooses it (nix-darwin's `system` where it exists). */
-function defaultAttrPath(host) {
-    switch (host.kind) {
-        case 'nixos':
-            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
-        case 'darwin':
-            return ['darwinConfigurations', host.name, 'system'];
-        case 'home':
-            return ['homeConfigurations', host.name, 'activationPackage'];
-        case 'checks':
-            return host.name.split('.');
-    }
-}
-const HOST_KIND_LIST = ['nixos', 'darwin', 'home', 'checks'];
-
-;// CONCATENATED MODULE: ./.build/hosts/pool.js
-/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
-async function mapConcurrently(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-        for (let index = next++; index < items.length; index = next++) {
-            results[index] = await work(items[index], index);
-        }
-    });
-    await Promise.all(workers);
-    return results;
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/evaluate.js
-
-
-
-
-
-
-function hostFromRecord(record) {
-    if (!('drvPath' in record))
-        return undefined;
-    return {
-        kind: record.kind,
-        name: record.name,
-        attrPath: record.attr,
-        system: record.system,
-        buildSystem: record.buildSystem,
-        drvPath: record.drvPath,
-        outPath: record.output,
-    };
-}
-/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet-hosts.nix leaves. */
-class StderrTap {
-    runner;
-    stderr = '';
-    constructor(runner) {
-        this.runner = runner;
-    }
-    async run(command, args, options) {
-        const result = await this.runner.run(command, args, options);
-        this.stderr = result.stderr;
-        return result;
-    }
-}
-/** Reads `trace: flakeflow-host-start …` and `…-done {json}` lines, quoted or not (Nix versions differ). */
-function readFleetTraces(stderr) {
-    const done = [];
-    let started;
-    for (const line of stderr.split('\n')) {
-        const match = /^trace: (.*)$/.exec(line.trimEnd());
-        if (!match)
-            continue;
-        let text = match[1];
-        if (text.startsWith('"')) {
-            try {
-                text = JSON.parse(text);
-            }
-            catch {
-                continue;
-            }
-        }
-        const start = /^flakeflow-host-start ([a-z]+)\/(.*)$/.exec(text);
-        if (start) {
-            started = { kind: start[1], name: start[2] };
-            continue;
-        }
-        if (text.startsWith('flakeflow-host-done ')) {
-            done.push(JSON.parse(text.slice('flakeflow-host-done '.length)));
-            started = undefined;
-        }
-    }
-    return { done, ...(started ? { unfinished: started } : {}) };
-}
-/**
- * Evaluates every host in one `nix eval --json` of nix/fleet-hosts.nix. A host whose error aborts
- * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
- * error tryEval caught is evaluated once more alone, for Nix's message.
- */
-class NixEvalFleetEvaluator {
-    runner;
-    options;
-    constructor(runner, options) {
-        this.runner = runner;
-        this.options = options;
-    }
-    async evaluate(request) {
-        const done = new Map();
-        const failed = [];
-        const caught = [];
-        const listed = new Map();
-        let processes = 0;
-        const absorb = (record) => {
-            const ref = { kind: record.kind, name: record.name };
-            listed.set(hostKey(ref), ref);
-            const host = hostFromRecord(record);
-            if (host)
-                done.set(hostKey(host), host);
-            else if ('failed' in record)
-                caught.push(ref);
-        };
-        const settled = () => [...done.keys(), ...failed.map(hostKey), ...caught.map(hostKey)];
-        for (;;) {
-            processes += 1;
-            const tap = new StderrTap(this.runner);
-            try {
-                const records = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
-                for (const record of records)
-                    absorb(record);
-                break;
-            }
-            catch (error) {
-                if (!(error instanceof NixError))
-                    throw error;
-                const traces = readFleetTraces(tap.stderr);
-                for (const record of traces.done)
-                    absorb(record);
-                const broken = traces.unfinished;
-                if (!broken || settled().includes(hostKey(broken))) {
-                    throw new errors_UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
-                }
-                listed.set(hostKey(broken), broken);
-                failed.push({ ...broken, error: error.nixMessage });
-                this.options.logger.warning(`${broken.name} (${broken.kind}) failed to evaluate in ${request.label}; evaluating the remaining hosts without it`);
-            }
-        }
-        const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
-            processes += 1;
-            try {
-                const records = await this.nix(this.runner).evalJson({ expr: this.expression(request, { only: [hostKey(host)] }) }, { impure: true, signal: request.signal });
-                const record = records.find((candidate) => hostKey(candidate) === hostKey(host));
-                const evaluated = record && hostFromRecord(record);
-                if (evaluated)
-                    return evaluated;
-                return { ...host, error: 'the host failed to evaluate, and then evaluated alone without an error' };
-            }
-            catch (error) {
-                if (!(error instanceof NixError))
-                    throw error;
-                return { ...host, error: error.nixMessage };
-            }
-        });
-        for (const outcome of explained) {
-            if ('error' in outcome)
-                failed.push(outcome);
-            else
-                done.set(hostKey(outcome), outcome);
-        }
-        const evaluatedKeys = new Set([...done.keys(), ...failed.map(hostKey)]);
-        return {
-            hosts: [...done.values()],
-            failed,
-            unselected: [...listed.entries()].filter(([key]) => !evaluatedKeys.has(key)).map(([, host]) => host),
-            evaluator: 'nix eval',
-            processes,
-        };
-    }
-    nix(runner) {
-        return new NixCli(runner, { nixOptions: this.options.nixOptions ?? [] });
-    }
-    expression(request, extra) {
-        return fleetExpression({
-            flakeDir: request.flakeDir,
-            kinds: request.kinds,
-            include: request.include,
-            exclude: request.exclude,
-            expressionFile: this.options.expressionFile,
-            ...extra,
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/git-worktree.js
-
-
-
-
-async function git(runner, cwd, args, signal) {
-    return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
-}
-/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
-async function resolveCommit(runner, dir, revision, input) {
-    const result = await git(runner, dir, [
-        'rev-parse',
-        '--verify',
-        '--quiet',
-        '--end-of-options',
-        `${revision}^{commit}`,
-    ]);
-    if (!succeeded(result)) {
-        throw new errors_UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
-            '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
-    }
-    return result.stdout.trim();
-}
-/**
- * Checks `revision` out in a detached `git worktree` under `tempRoot`, runs `body` on the flake
- * directory there and removes the worktree whatever happens.
- */
-async function withWorktree(options, body) {
-    const { runner, flakeDir, revision } = options;
-    const commit = await resolveCommit(runner, flakeDir, revision, options.input);
-    const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
-    if (!succeeded(top))
-        throw new errors_UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
-    const repoDir = top.stdout.trim();
-    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
-    const worktree = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
-    try {
-        const added = await git(runner, repoDir, ['worktree', 'add', '--detach', '--quiet', worktree, commit]);
-        if (!succeeded(added))
-            throw new Error(`git worktree add failed: ${added.stderr.trim()}`);
-        const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
-        return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(worktree, inside) });
-    }
-    finally {
-        const removed = await git(runner, repoDir, ['worktree', 'remove', '--force', worktree]);
-        if (!succeeded(removed)) {
-            options.logger.debug(`git worktree remove: ${removed.stderr.trim()}`);
-            await git(runner, repoDir, ['worktree', 'prune']);
-        }
-        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/build/build-result.js
-
-/** A package whose versions or size differ between two closures, from `nix store diff-closures`. */
-const packageChange = object({
-    name: schemas_string(),
-    /** Versions before and after; empty when the package is added or removed. */
-    before: array(schemas_string()),
-    after: array(schemas_string()),
-    /** Bytes; Nix only reports changes above 8 KiB. */
-    sizeDelta: schemas_number().optional(),
-});
-const COMPARISON_STATUSES = ['compared', 'new', 'unavailable'];
-const closureComparison = object({
-    revision: schemas_string(),
-    status: schemas_enum(COMPARISON_STATUSES),
-    /** Why there is no diff, when there is none. */
-    reason: schemas_string().optional(),
-    baseOutPath: schemas_string().optional(),
-    baseClosureSize: schemas_number().optional(),
-    /** Closure size now minus at the revision, in bytes. */
-    delta: schemas_number().optional(),
-    changes: array(packageChange).default([]),
-    /** `nix store diff-closures` as Nix printed it. */
-    diff: schemas_string().default(''),
-});
-const BUILD_STATUSES = ['built', 'failed', 'eval-only'];
-const hostBuild = object({
-    host: schemas_string(),
-    kind: schemas_string().optional(),
-    system: schemas_string().optional(),
-    attr: schemas_string().optional(),
-    status: schemas_enum(BUILD_STATUSES),
-    drvPath: schemas_string().optional(),
-    outPath: schemas_string().optional(),
-    closureSize: schemas_number().optional(),
-    durationMs: schemas_number().optional(),
-    /** Nix's error text for a failed build, or why it was only evaluated. */
-    error: schemas_string().optional(),
-    comparison: closureComparison.optional(),
-    /** The store URI the closure was copied to. */
-    pushedTo: schemas_string().optional(),
-});
-/** What the build action writes for the report action: one file per matrix entry, one result per host. */
-const resultFile = object({
-    flakeflow: literal('build-result'),
-    version: literal(1),
-    results: array(hostBuild),
-});
-function resultFileOf(results) {
-    return { flakeflow: 'build-result', version: 1, results: [...results] };
-}
-/** A file name for a matrix entry's results: its first host, safe on every file system. */
-function resultFileName(hosts) {
-    const first = (hosts[0] ?? 'build').replace(/[^A-Za-z0-9._@+-]/g, '_');
-    return `flakeflow-result-${first}${hosts.length > 1 ? `+${hosts.length - 1}` : ''}.json`;
-}
-
-;// CONCATENATED MODULE: ./.build/build/diff-closures.js
-const ANSI = /\u001b\[[0-9;]*m/g;
-const SIZE = /, ([+-]\d+(?:\.\d+)?) KiB$/;
-const ONLY_SIZE = /^([+-]\d+(?:\.\d+)?) KiB$/;
-function versions(text) {
-    if (text === '∅')
-        return [];
-    return text.split(', ').map((version) => (version === 'ε' ? '' : version));
-}
-/**
- * Reads `nix store diff-closures` lines: `name: 1.0 → 1.1, +12.3 KiB`, `name: ∅ → 2.0`,
- * `name: +9.1 KiB`. `∅` is an absent package, `ε` a version-less one.
- */
-function parseDiffClosures(output) {
-    const changes = [];
-    for (const raw of output.replace(ANSI, '').split('\n')) {
-        const line = raw.trim();
-        const colon = line.indexOf(': ');
-        if (colon <= 0)
-            continue;
-        const name = line.slice(0, colon);
-        let rest = line.slice(colon + 2);
-        let sizeDelta;
-        const onlySize = ONLY_SIZE.exec(rest);
-        if (onlySize) {
-            changes.push({ name, before: [], after: [], sizeDelta: Math.round(Number(onlySize[1]) * 1024) });
-            continue;
-        }
-        const size = SIZE.exec(rest);
-        if (size) {
-            sizeDelta = Math.round(Number(size[1]) * 1024);
-            rest = rest.slice(0, size.index);
-        }
-        const arrow = rest.indexOf(' → ');
-        if (arrow === -1)
-            continue;
-        changes.push({
-            name,
-            before: versions(rest.slice(0, arrow)),
-            after: versions(rest.slice(arrow + 3)),
-            ...(sizeDelta !== undefined ? { sizeDelta } : {}),
-        });
-    }
-    return changes;
-}
-
-;// CONCATENATED MODULE: ./.build/build/compare.js
-
-
-
-
-
-const MISSING_ATTRIBUTE = /does not provide attribute|attribute '[^']+' missing/;
-/**
- * The closure diff against the same attribute at `revision`, when its output can be had without
- * building it: from this store or a substituter. Otherwise says why there is none.
- */
-async function compareClosures(request) {
-    const { revision, nix, store, signal } = request;
-    const unavailable = (reason) => ({
-        revision,
-        status: 'unavailable',
-        reason,
-        changes: [],
-        diff: '',
-    });
-    if (!request.attrPath)
-        return unavailable(`no host or attribute to look up at ${revision}`);
-    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(request.baseFlakeDir, 'flake.nix')))
-        return unavailable(`${revision} has no flake.nix here`);
-    let baseOutPath;
-    try {
-        baseOutPath = await nix.evalJson(`${installable(request.baseFlakeDir, request.attrPath)}.outPath`, { signal });
-    }
-    catch (error) {
-        if (!(error instanceof NixError))
-            throw error;
-        if (MISSING_ATTRIBUTE.test(error.nixMessage)) {
-            return { revision, status: 'new', reason: `not in ${revision}`, changes: [], diff: '' };
-        }
-        return unavailable(`it does not evaluate at ${revision}: ${error.nixMessage.split('\n')[0]}`);
-    }
-    const local = (await store.validPaths([baseOutPath], undefined, { signal })).includes(baseOutPath);
-    if (!local && !(await store.substitute(baseOutPath, { signal }))) {
-        return {
-            ...unavailable(`its output at ${revision} (${baseOutPath}) is neither in this store nor in a substituter: ` +
-                `build ${revision} with push-to set so the next comparison has it`),
-            baseOutPath,
-        };
-    }
-    const [baseClosureSize, diff] = await Promise.all([
-        store.closureSize(baseOutPath, { signal }),
-        baseOutPath === request.outPath
-            ? Promise.resolve('')
-            : store.diffClosures(baseOutPath, request.outPath, { signal }),
-    ]);
-    return {
-        revision,
-        status: 'compared',
-        baseOutPath,
-        baseClosureSize,
-        ...(request.closureSize !== undefined ? { delta: request.closureSize - baseClosureSize } : {}),
-        changes: parseDiffClosures(diff),
-        diff: diff.trim(),
-    };
-}
-
-;// CONCATENATED MODULE: ./.build/build/nix-store.js
-
-
-
-
-const nix_store_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
-/** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
-function validPathsOf(json) {
-    if (Array.isArray(json)) {
-        return json
-            .filter((entry) => typeof entry?.path === 'string')
-            .filter((entry) => entry.valid !== false)
-            .map((entry) => entry.path);
-    }
-    if (json && typeof json === 'object') {
-        return Object.entries(json)
-            .filter(([, info]) => info !== null)
-            .map(([path]) => path);
-    }
-    return [];
-}
-/** `closureSize` per path from `nix path-info -S --json`, in either shape. */
-function closureSizesOf(json) {
-    const sizes = new Map();
-    const entries = Array.isArray(json)
-        ? json.map((entry) => [entry?.path ?? '', entry])
-        : Object.entries((json ?? {}));
-    for (const [path, info] of entries) {
-        const size = info?.closureSize;
-        if (path && typeof size === 'number')
-            sizes.set(path, size);
-    }
-    return sizes;
-}
-/**
- * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
- * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
- */
-function derivationInstallable(version, drvPath) {
-    return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
-}
-/**
- * The store commands the build action needs besides `NixCli`: path-info, diff-closures, copy and
- * sign. Their command lines are the same from Nix 2.8 to 2.31; only path-info's JSON changed shape.
- */
-class NixStore {
-    runner;
-    options;
-    constructor(runner, options = {}) {
-        this.runner = runner;
-        this.options = options;
-    }
-    /** Which of `paths` are valid in `store` (the local store by default). Never substitutes. */
-    async validPaths(paths, store, options = {}) {
-        if (paths.length === 0)
-            return [];
-        const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
-        const result = await this.run(args, options, false);
-        if (succeeded(result))
-            return validPathsOf(JSON.parse(result.stdout));
-        // Some Nix versions fail the whole call when one path is missing: ask one by one.
-        if (paths.length === 1) {
-            const error = NixError.fromResult(result);
-            if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
-                return [];
-            throw error;
-        }
-        const each = await Promise.all(paths.map((path) => this.validPaths([path], store, options)));
-        return each.flat();
-    }
-    async closureSize(path, options = {}) {
-        const result = await this.run(['path-info', '--json', '--closure-size', path], options);
-        const size = closureSizesOf(JSON.parse(result.stdout)).get(path);
-        if (size === undefined)
-            throw new Error(`nix path-info reported no closure size for ${path}`);
-        return size;
-    }
-    /** Fetches a store path from the substituters, building nothing; false when none has it. */
-    async substitute(path, options = {}) {
-        const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
-        return succeeded(result);
-    }
-    /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
-    async derivationSystem(version, drvPath, options = {}) {
-        const command = isAtLeast(version, 2, 15)
-            ? ['derivation', 'show', drvPath]
-            : ['show-derivation', drvPath];
-        const result = await this.run(command, options);
-        const shown = JSON.parse(result.stdout);
-        const derivation = Object.values(shown)[0];
-        return derivation?.system ?? derivation?.platform;
-    }
-    async diffClosures(before, after, options = {}) {
-        const result = await this.run(['store', 'diff-closures', before, after], options);
-        return result.stdout;
-    }
-    async copy(paths, to, options = {}) {
-        await this.run(['copy', '--to', to, ...paths], options);
-    }
-    /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
-    async sign(paths, keyFile, options = {}) {
-        await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
-    }
-    async run(args, options, check = true) {
-        const [first, second] = args;
-        const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
-        const rest = args.slice(subcommand.length);
-        let result;
-        try {
-            result = await this.runner.run(this.options.command ?? 'nix', [...subcommand, ...nix_store_FEATURES, ...(this.options.nixOptions ?? []), ...rest], options);
-        }
-        catch (error) {
-            if (error instanceof errors_UserError)
-                throw new errors_UserError(NIX_NOT_FOUND);
-            throw error;
-        }
-        if (check && !succeeded(result))
-            throw NixError.fromResult(result);
-        return result;
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/build/targets.js
-
-function items(value) {
-    return (value ?? '').split(/\s+/).filter((item) => item.length > 0);
-}
-/**
- * `host`, `attr` and `drv-path` as the matrix gives them: one value each, or space-separated lists
- * of the same length for a packed entry.
- */
-function buildTargets(settings) {
-    const hosts = items(settings.host);
-    const attrs = items(settings.attr);
-    const drvs = items(settings['drv-path']);
-    const count = Math.max(hosts.length, attrs.length, drvs.length);
-    if (count === 0) {
-        throw new errors_UserError("Input 'host' must name what to build (or give 'attr' or 'drv-path'), got nothing");
-    }
-    for (const [input, list] of [
-        ['host', hosts],
-        ['attr', attrs],
-        ['drv-path', drvs],
-    ]) {
-        if (list.length > 0 && list.length !== count) {
-            throw new errors_UserError(`Input '${input}' must list ${count} values like the other inputs, got ${list.length}`);
-        }
-    }
-    for (const drv of drvs) {
-        if (!/^\/nix\/store\/[0-9a-z]{32}-.+\.drv$/.test(drv)) {
-            throw new errors_UserError(`Input 'drv-path' must be store paths of derivations (/nix/store/….drv), got '${drv}'`);
-        }
-    }
-    return Array.from({ length: count }, (_, index) => {
-        const host = hosts[index];
-        const attr = attrs[index];
-        const drvPath = drvs[index];
-        return {
-            name: host ?? attr ?? drvPath,
-            ...(host ? { host } : {}),
-            ...(attr ? { attr } : {}),
-            ...(drvPath ? { drvPath } : {}),
-        };
-    });
-}
-const KIND_OF_OUTPUT = {
-    nixosConfigurations: 'nixos',
-    darwinConfigurations: 'darwin',
-    homeConfigurations: 'home',
-    checks: 'checks',
-};
-function kindOfAttr(attrPath) {
-    return KIND_OF_OUTPUT[attrPath[0] ?? ''];
-}
-
-;// CONCATENATED MODULE: ./.build/build/build-hosts.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Nix refuses a derivation for a system this machine cannot build (and no remote builder can). */
-const WRONG_SYSTEM = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
-/** Builds the matrix entry's hosts one after the other, compares and pushes them, and writes the result-file. */
-async function buildHosts(settings, dependencies) {
-    const targets = buildTargets(settings);
-    const { runner, logger, signal } = dependencies;
-    const now = dependencies.now ?? Date.now;
-    const nixOptions = settings['nix-options'] ?? [];
-    const nix = new NixCli(runner, { nixOptions });
-    const store = new NixStore(runner, { nixOptions });
-    const version = await nix.version();
-    const flakeDir = (0,external_node_path_namespaceObject.resolve)(dependencies.workspace, settings.path);
-    const needsFlake = Boolean(settings['compare-to']) ||
-        targets.some((target) => !target.drvPath || !(0,external_node_fs_namespaceObject.existsSync)(target.drvPath));
-    if (needsFlake && !(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
-    }
-    // compare-to looks the host up at the other revision by its attribute, so it needs it even when the drv is here.
-    const needAttr = Boolean(settings['compare-to']);
-    const resolved = await Promise.all(targets.map((target) => resolveTarget(target, nix, flakeDir, needAttr, signal)));
-    const results = [];
-    for (const item of resolved) {
-        results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
-    }
-    const revision = settings['compare-to'];
-    if (revision && results.some((result) => result.status === 'built')) {
-        await withWorktree({ runner, logger, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir }, async (checkout) => {
-            for (const [index, result] of results.entries()) {
-                if (result.status !== 'built' || !result.outPath)
-                    continue;
-                result.comparison = await compareClosures({
-                    revision,
-                    baseFlakeDir: checkout.flakeDir,
-                    attrPath: resolved[index]?.attrPath,
-                    outPath: result.outPath,
-                    closureSize: result.closureSize,
-                    nix,
-                    store,
-                    signal,
-                });
-            }
-        });
-    }
-    let pushError;
-    const pushTo = settings['push-to'];
-    const built = results.filter((result) => result.status === 'built' && result.outPath);
-    if (pushTo && built.length > 0) {
-        try {
-            await push(built.map((result) => result.outPath), pushTo, settings['signing-key'], {
-                store,
-                logger,
-                tempDir: dependencies.tempDir,
-                signal,
-            });
-            for (const result of built)
-                result.pushedTo = pushTo;
-        }
-        catch (error) {
-            pushError = error instanceof NixError ? error.nixMessage : stringifyError(error);
-        }
-    }
-    await (0,promises_namespaceObject.mkdir)(dependencies.resultDir, { recursive: true });
-    const resultFile = (0,external_node_path_namespaceObject.join)(dependencies.resultDir, resultFileName(targets.map((target) => target.name)));
-    await (0,promises_namespaceObject.writeFile)(resultFile, `${JSON.stringify(resultFileOf(results), null, 2)}\n`);
-    return { results, resultFile, ...(pushError ? { pushError } : {}) };
-}
-async function resolveTarget(target, nix, flakeDir, needAttr, signal) {
-    if (target.attr) {
-        const attrPath = parseAttrPath(target.attr);
-        return { target, attrPath, kind: kindOfAttr(attrPath) };
-    }
-    if (!target.host)
-        return { target };
-    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr)
-        return { target };
-    // Only the host's name: find it under every kind, as the hosts action would list it.
-    try {
-        const records = await nix.evalJson({
-            expr: fleetExpression({
-                flakeDir,
-                kinds: HOST_KIND_LIST,
-                only: HOST_KIND_LIST.map((kind) => `${kind}/${target.host}`),
-            }),
-        }, { impure: true, signal });
-        const found = records.map(hostFromRecord).find((host) => host !== undefined);
-        if (found)
-            return { target, attrPath: found.attrPath, kind: found.kind };
-        return {
-            target,
-            error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
-        };
-    }
-    catch (error) {
-        if (error instanceof NixError)
-            return { target, error: error.nixMessage };
-        throw error;
-    }
-}
-async function buildOne(item, context) {
-    const { target } = item;
-    const started = context.now();
-    const base = {
-        host: target.name,
-        status: 'failed',
-        ...(item.kind ? { kind: item.kind } : {}),
-        ...(item.attrPath ? { attr: attrPathText(item.attrPath) } : {}),
-        ...(target.drvPath ? { drvPath: target.drvPath } : {}),
-    };
-    if (item.error)
-        return { ...base, error: item.error };
-    let what;
-    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath)) {
-        what = derivationInstallable(context.version, target.drvPath);
-    }
-    else if (item.attrPath) {
-        if (target.drvPath) {
-            context.logger.info(`${target.drvPath} is not in this store (the hosts job ran elsewhere): evaluating ${attrPathText(item.attrPath)}`);
-        }
-        what = installable(context.flakeDir, item.attrPath);
-    }
-    else {
-        return {
-            ...base,
-            error: `${target.drvPath} is not in this store and neither 'host' nor 'attr' says what to evaluate instead`,
-        };
-    }
-    try {
-        const [built] = await context.nix.build([what], {
-            group: `Building ${target.name}`,
-            signal: context.signal,
-        });
-        if (!built)
-            throw new Error(`nix build reported nothing for ${what}`);
-        const outPath = built.outputs.out ?? Object.values(built.outputs)[0];
-        if (target.drvPath && built.drvPath !== target.drvPath) {
-            context.logger.warning(`${target.name} evaluates to ${built.drvPath} here, not to ${target.drvPath} as in the hosts job: the flake changed between the jobs`);
-        }
-        const [system, closureSize] = await Promise.all([
-            context.store.derivationSystem(context.version, built.drvPath, { signal: context.signal }),
-            context.store.closureSize(outPath, { signal: context.signal }),
-        ]);
-        return {
-            ...base,
-            status: 'built',
-            drvPath: built.drvPath,
-            outPath,
-            closureSize,
-            ...(system ? { system } : {}),
-            durationMs: context.now() - started,
-        };
-    }
-    catch (error) {
-        if (!(error instanceof NixError))
-            throw error;
-        const wrongSystem = WRONG_SYSTEM.exec(error.nixMessage);
-        if (wrongSystem) {
-            return {
-                ...base,
-                status: 'eval-only',
-                system: wrongSystem[1],
-                error: `this runner (${wrongSystem[2]}) cannot build ${wrongSystem[1]}: evaluated only`,
-                durationMs: context.now() - started,
-            };
-        }
-        return { ...base, error: error.nixMessage, durationMs: context.now() - started };
-    }
-}
-/** Signs (when a key is given) and copies the closures; the key lives in a 0600 file only meanwhile. */
-async function push(paths, to, signingKey, context) {
-    if (signingKey) {
-        context.logger.mask(signingKey);
-        const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-signing-'));
-        const keyFile = (0,external_node_path_namespaceObject.join)(dir, 'key');
-        try {
-            await (0,promises_namespaceObject.writeFile)(keyFile, `${signingKey.trim()}\n`, { mode: 0o600 });
-            await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
-            await context.store.sign(paths, keyFile, { signal: context.signal });
-        }
-        finally {
-            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-        }
-    }
-    await context.store.copy(paths, to, { group: `Pushing to ${to}`, signal: context.signal });
-}
-
-;// CONCATENATED MODULE: ./.build/build/inputs.js
-
-/** Which of `host`, `attr` or `drv-path` names the build is checked by the capability, not here. */
-const buildInputs = defineInputs({
-    path: inputs_text({ rawDefault: '.' }),
-    host: inputs_text(),
-    attr: inputs_text(),
-    'drv-path': inputs_text(),
-    'compare-to': inputs_text(),
-    'push-to': inputs_text(),
-    'signing-key': secret(),
-    'nix-options': words(),
-});
-
-;// CONCATENATED MODULE: ./.build/build/summary.js
-
-const BUILD_ICONS = {
-    built: '✅',
-    failed: '❌',
-    'eval-only': '🔍',
-};
-function formatDelta(bytes) {
-    if (bytes === undefined)
-        return '';
-    if (bytes === 0)
-        return '±0';
-    return `${bytes > 0 ? '+' : ''}${formatBytes(bytes)}`;
-}
-function summary_versions(list) {
-    if (list.length === 0)
-        return '∅';
-    return list.map((version) => version || 'ε').join(', ');
-}
-function changesTable(changes) {
-    return table(['Package', 'Before', 'After', 'Size'], changes.map((change) => {
-        const sizeOnly = change.before.length === 0 && change.after.length === 0;
-        return [
-            change.name,
-            sizeOnly ? '' : summary_versions(change.before),
-            sizeOnly ? '' : summary_versions(change.after),
-            formatDelta(change.sizeDelta),
-        ];
-    }), ['left', 'left', 'left', 'right']);
-}
-/** One line on how the closure compares with the revision, for tables. */
-function comparisonNote(comparison) {
-    if (!comparison)
-        return '';
-    if (comparison.status === 'new')
-        return `new since ${comparison.revision}`;
-    if (comparison.status === 'unavailable')
-        return `no diff with ${comparison.revision}`;
-    const count = comparison.changes.length;
-    return count === 0 ? 'no package changes' : `${count} package${count === 1 ? '' : 's'} changed`;
-}
-function hostSection(result) {
-    const comparison = result.comparison;
-    if (result.status === 'failed') {
-        return details(`❌ <code>${result.host}</code> failed`, codeBlock(result.error ?? 'no message'), true);
-    }
-    if (!comparison)
-        return undefined;
-    if (comparison.status === 'unavailable')
-        return `**${result.host}**: no closure diff with \`${comparison.revision}\`: ${comparison.reason}`;
-    if (comparison.status === 'new')
-        return `**${result.host}** is new: it is not in \`${comparison.revision}\`.`;
-    if (comparison.changes.length === 0)
-        return `**${result.host}**: no package changed since \`${comparison.revision}\`.`;
-    return details(`<code>${result.host}</code>: ${comparisonNote(comparison)} since <code>${comparison.revision}</code>`, changesTable(comparison.changes), comparison.changes.length <= 15);
-}
-function buildSummary(outcome) {
-    const rows = outcome.results.map((result) => [
-        result.host,
-        result.system ?? '',
-        `${BUILD_ICONS[result.status]} ${result.status}`,
-        result.closureSize !== undefined ? formatBytes(result.closureSize) : '',
-        formatDelta(result.comparison?.delta),
-        result.durationMs !== undefined ? formatDuration(result.durationMs) : '',
-    ]);
-    const pushed = outcome.results.find((result) => result.pushedTo)?.pushedTo;
-    return blocks(heading(3, 'Build'), table(['Host', 'System', 'Result', 'Closure', 'Δ', 'Time'], rows, [
-        'left',
-        'left',
-        'left',
-        'right',
-        'right',
-        'right',
-    ]), ...outcome.results.map(hostSection), ...outcome.results
-        .filter((result) => result.status === 'eval-only')
-        .map((result) => `🔍 **${result.host}**: ${result.error}.`), pushed ? `📤 Pushed to \`${pushed}\`.` : undefined, outcome.pushError ? details('❌ Pushing failed', codeBlock(outcome.pushError), true) : undefined);
-}
-
-;// CONCATENATED MODULE: ./.build/actions/build.js
-
-
-
-
-
-
-const BUILD_OUTPUTS = ['out-path', 'drv-path', 'closure-size', 'result-file'];
-const buildAction = defineAction({
-    name: 'build',
-    inputs: buildInputs,
-    outputs: BUILD_OUTPUTS,
-    async run(settings, { context, logger, signal }) {
-        const outcome = await buildHosts(settings, {
-            runner: new SpawnProcessRunner(logger),
-            logger,
-            workspace: context.workspace,
-            tempDir: context.runnerTemp,
-            resultDir: (0,external_node_path_namespaceObject.join)(context.runnerTemp, 'flakeflow-results'),
-            signal,
-        });
-        const built = outcome.results.filter((result) => result.status === 'built');
-        const failed = outcome.results.filter((result) => result.status === 'failed');
-        const problems = [
-            ...failed.map((result) => `${result.host} failed: ${(result.error ?? '').split('\n')[0]}`),
-            ...(outcome.pushError
-                ? [`pushing to ${settings['push-to']} failed: ${outcome.pushError.split('\n')[0]}`]
-                : []),
-        ];
-        return {
-            outputs: {
-                'out-path': built.map((result) => result.outPath).join(' '),
-                'drv-path': outcome.results
-                    .map((result) => result.drvPath ?? '')
-                    .join(' ')
-                    .trim(),
-                'closure-size': built.map((result) => String(result.closureSize ?? '')).join(' '),
-                'result-file': outcome.resultFile,
-            },
-            summary: buildSummary(outcome),
-            annotations: failed.map((result) => ({
-                level: 'error',
-                title: `${result.host} failed to build`,
-                message: result.error ?? 'no message',
-            })),
-            ...(problems.length > 0 ? { failure: problems.join('; ') } : {}),
-        };
-    },
-});
-
-;// CONCATENATED MODULE: ./.build/core/cleanup.js
-
-const CLEANUP_STATE = 'cleanup-paths';
-/**
- * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
- * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
- * main step killed half-way still leaves its post step the full list.
- */
-class CleanupList {
-    state;
-    paths;
-    constructor(state) {
-        this.state = state;
-        this.paths = readCleanupPaths(state);
-    }
-    add(path) {
-        if (this.paths.includes(path))
-            return;
-        this.paths.push(path);
-        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
-    }
-}
-function readCleanupPaths(state) {
-    const raw = state.read(CLEANUP_STATE);
-    if (!raw)
-        return [];
-    try {
-        const parsed = JSON.parse(raw);
-        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
-    }
-    catch {
-        return [];
-    }
-}
-/** Removes every registered path; a failure is a warning, never a failed step. */
-async function removeRegisteredPaths(state, logger) {
-    let removed = 0;
-    for (const path of readCleanupPaths(state)) {
-        try {
-            await rm(path, { recursive: true, force: true });
-            removed += 1;
-        }
-        catch (error) {
-            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-    }
-    return removed;
-}
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
@@ -58589,7 +60332,7 @@ const DEFAULT_CONFIRM_TIMEOUT_S = 30;
 function deployRsArgs(node, flags, sshOpts) {
     const spaced = sshOpts.find((option) => /\s/.test(option));
     if (spaced !== undefined) {
-        throw new errors_UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
+        throw new UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
     }
     return [
         '--targets',
@@ -58626,7 +60369,7 @@ function activationBoundMs(flags, marginMs) {
 async function runDeployRs(runner, options) {
     const [program, ...leading] = options.command;
     if (program === undefined)
-        throw new errors_UserError("Input 'deploy-command' must name a program, got nothing");
+        throw new UserError("Input 'deploy-command' must name a program, got nothing");
     const log = new DeployLog();
     const watchdog = new AbortController();
     let timer;
@@ -58752,7 +60495,7 @@ function describeFetchError(error) {
 
 /** Phases deploy-rs reaches only after `nix flake check` passed. */
 const PAST_CHECKS = ['building', 'copying', 'activating', 'confirming'];
-const STATUS_ICONS = {
+const deploy_node_STATUS_ICONS = {
     deployed: '✅',
     'dry-activated': '✅',
     failed: '❌',
@@ -58818,7 +60561,7 @@ function createNodeDeployer(options) {
         if (recording) {
             options.background(recording.then((id) => id === undefined ? undefined : options.deployments?.finish(id, node.name, status, message)));
         }
-        await logger.group(`${STATUS_ICONS[status]} ${node.name}: ${status} in ${formatDuration(result.durationMs ?? 0)}`, async () => {
+        await logger.group(`${deploy_node_STATUS_ICONS[status]} ${node.name}: ${status} in ${formatDuration(result.durationMs ?? 0)}`, async () => {
             for (const line of output.split('\n'))
                 if (line.trim() !== '')
                     logger.info(line);
@@ -58921,7 +60664,7 @@ async function readDeployNodes(nix, flakeDir, options = {}) {
     }
     catch (error) {
         if (error instanceof NixError && /does not provide attribute '[^']*deploy'/.test(error.nixMessage)) {
-            throw new errors_UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
+            throw new UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
         }
         throw error;
     }
@@ -58929,11 +60672,11 @@ async function readDeployNodes(nix, flakeDir, options = {}) {
     if (!checked.success) {
         const issue = checked.error.issues[0];
         const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
-        throw new errors_UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+        throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
     }
     const { nodes, sshUser, sshOpts } = checked.data;
     if (nodes === null || Object.keys(nodes).length === 0) {
-        throw new errors_UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
+        throw new UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
     }
     return Object.entries(nodes).map(([name, node]) => ({
         name,
@@ -58988,7 +60731,7 @@ function buildTagIndex(nodes, tags) {
     for (const [tag, names] of Object.entries(tags ?? {})) {
         for (const name of names) {
             if (!known.has(name)) {
-                throw new errors_UserError(`Input 'tags' lists unknown node '${name}' under '${tag}'; known nodes: ${knownNodes(nodes)}`);
+                throw new UserError(`Input 'tags' lists unknown node '${name}' under '${tag}'; known nodes: ${knownNodes(nodes)}`);
             }
             add(tag, name);
         }
@@ -59011,7 +60754,7 @@ function resolveSelectors(selectors, input, nodes, tags) {
         else if (selector.startsWith('@')) {
             const members = tags.get(selector.slice(1));
             if (!members) {
-                throw new errors_UserError(`Input '${input}' names unknown tag '${selector}'; known tags: ${knownTags(tags)}`);
+                throw new UserError(`Input '${input}' names unknown tag '${selector}'; known tags: ${knownTags(tags)}`);
             }
             for (const node of ordered)
                 if (members.includes(node.name))
@@ -59020,7 +60763,7 @@ function resolveSelectors(selectors, input, nodes, tags) {
         else {
             const node = byName.get(selector);
             if (!node) {
-                throw new errors_UserError(`Input '${input}' names unknown node '${selector}'; known nodes: ${knownNodes(nodes)}`);
+                throw new UserError(`Input '${input}' names unknown node '${selector}'; known nodes: ${knownNodes(nodes)}`);
             }
             chosen.add(node);
         }
@@ -59085,14 +60828,14 @@ function wavesFromInput(waves, targeted, tags, nodes) {
     }));
     const unplaced = targeted.filter((node) => !placed.has(node));
     if (unplaced.length > 0) {
-        throw new errors_UserError(`Input 'waves' places no wave for targeted node(s) ${plan_names(unplaced)}; add them to a wave or narrow 'targets'`);
+        throw new UserError(`Input 'waves' places no wave for targeted node(s) ${plan_names(unplaced)}; add them to a wave or narrow 'targets'`);
     }
     return groups;
 }
 function wavesFromNodes(targeted) {
     const missing = targeted.filter((node) => node.wave === undefined);
     if (missing.length > 0) {
-        throw new errors_UserError(`Strategy waves needs a wave for every target: set \`wave = N;\` in deploy.nodes for ${plan_names(missing)}, or give the 'waves' input`);
+        throw new UserError(`Strategy waves needs a wave for every target: set \`wave = N;\` in deploy.nodes for ${plan_names(missing)}, or give the 'waves' input`);
     }
     const byWave = new Map();
     for (const node of inRolloutOrder(targeted)) {
@@ -59188,13 +60931,13 @@ const GUARDED_OPTIONS = /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownH
 function checkSshSettings(settings, logger) {
     const guarded = settings.extraOptions.find((option) => GUARDED_OPTIONS.test(option.replace(/^-o/, '')));
     if (guarded !== undefined) {
-        throw new errors_UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
+        throw new UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
             "from 'known-hosts' and turns multiplexing off so rollback confirmations are real");
     }
     if (settings.strictHostKeyChecking) {
         if (settings.knownHosts !== undefined)
             return;
-        throw new errors_UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
+        throw new UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
             "set 'strict-host-key-checking: false' to accept unknown keys on first use instead");
     }
     logger.warning(settings.knownHosts === undefined
@@ -59227,7 +60970,7 @@ async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
     if (settings.privateKey !== undefined) {
         logger.mask(settings.privateKey);
         if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(settings.privateKey)) {
-            throw new errors_UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
+            throw new UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
         }
         keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_deploy');
         // OpenSSH refuses a key without its final newline, and one readable by others.
@@ -59265,6 +61008,8 @@ function withFinalNewline(text) {
 
 
 
+
+
 /** Events that run code from a pull request, which must not reach the fleet unreviewed. */
 const PULL_REQUEST_EVENTS = [
     'pull_request',
@@ -59272,6 +61017,16 @@ const PULL_REQUEST_EVENTS = [
     'pull_request_review',
     'pull_request_review_comment',
 ];
+/** A program given by name must be on PATH; one given by path is left to fail when it runs. */
+function checkDeployCommand(command, searchPath) {
+    const program = command[0];
+    if (program === undefined || searchPath === undefined || program.includes('/'))
+        return;
+    if (findProgram(program, searchPath) !== undefined)
+        return;
+    throw new UserError(`Input 'deploy-command' runs '${program}', which is not on PATH: install deploy-rs on the runner, ` +
+        "or run it from the flake's inputs, e.g. 'nix run .#deploy-rs --'");
+}
 /** Plans and runs a deploy-rs rollout of the flake's `deploy.nodes`, one deploy-rs process per node. */
 async function deployFleet(settings, env) {
     const { logger } = env;
@@ -59284,11 +61039,15 @@ async function deployFleet(settings, env) {
         extraOptions: settings['ssh-opts'] ?? [],
     };
     checkSshSettings(ssh, logger);
+    checkDeployCommand(settings['deploy-command'], env.searchPath);
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(env.context.workspace, settings.path);
+    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+    }
     const nodes = await readDeployNodes(env.nix, flakeDir);
     const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
     if (unknownChecks.length > 0) {
-        throw new errors_UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
+        throw new UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
     }
     const plan = planRollout({
         targets: settings.targets,
@@ -59367,7 +61126,7 @@ async function deployFleet(settings, env) {
 function refuseUnsafeEvent(settings, eventName) {
     if (!PULL_REQUEST_EVENTS.includes(eventName) || settings['allow-pull-request'])
         return;
-    throw new errors_UserError(`Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
+    throw new UserError(`Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
         "workflow_dispatch, or set 'allow-pull-request: true' if this is really wanted");
 }
 /** The report file: the `result` output with the plan and timing around it. */
@@ -59599,7 +61358,7 @@ function deploySummary(outcome) {
             .filter((result) => result.wave === wave.number)
             .map((result) => [
             `\`${result.node}\``,
-            `${STATUS_ICONS[result.status]} ${result.status}`,
+            `${deploy_node_STATUS_ICONS[result.status]} ${result.status}`,
             result.durationMs === undefined ? '' : formatDuration(result.durationMs),
             result.message,
         ]);
@@ -59623,7 +61382,7 @@ function gantt(outcome) {
             const start = Date.parse(result.startedAt) - outcome.startedAt;
             const end = Math.max(start + 1, Date.parse(result.finishedAt) - outcome.startedAt);
             const tag = succeededStatus(result.status) ? 'done' : 'crit';
-            lines.push(`  ${taskName(`${result.node} ${STATUS_ICONS[result.status]}`)} :${tag}, ${start}, ${end}`);
+            lines.push(`  ${taskName(`${result.node} ${deploy_node_STATUS_ICONS[result.status]}`)} :${tag}, ${start}, ${end}`);
         }
     }
     return codeBlock(lines.join('\n'), 'mermaid');
@@ -59640,10 +61399,13 @@ function gantt(outcome) {
 
 
 
-const deployAction = defineAction({
+
+const deployAction = (0,action/* defineAction */.Q)({
     name: 'deploy',
     inputs: deployInputs,
     outputs: ['result', 'deployed', 'failed', 'report'],
+    workspacePaths: ['path'],
+    refusesForks: true,
     async run(settings, environment) {
         const { context, logger } = environment;
         const runner = new SpawnProcessRunner(logger);
@@ -59654,8 +61416,9 @@ const deployAction = defineAction({
             nix: new NixCli(runner),
             cleanup: new CleanupList(environment.state),
             signal: environment.signal,
+            searchPath: process.env.PATH ?? '',
             ...(settings['github-deployments']
-                ? { deployments: githubDeployments(settings, context, logger) }
+                ? { deployments: await githubDeployments(settings, context, logger) }
                 : {}),
         });
         const failure = deployFailure(outcome);
@@ -59667,13 +61430,13 @@ const deployAction = defineAction({
         };
     },
 });
-function githubDeployments(settings, context, logger) {
+async function githubDeployments(settings, context, logger) {
     const repository = parseRepository(context.repository ?? '');
     const ref = context.sha ?? context.ref;
     if (!repository || !ref) {
-        throw new errors_UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
+        throw new UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
     }
-    const client = createGitHubClient({
+    const client = await loadGitHubClient({
         token: settings.token,
         apiUrl: context.apiUrl,
         ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
@@ -60149,8 +61912,8 @@ async function publishCheckRun(client, target, result, jobSummary) {
         batches.push([]);
     const output = (batch) => ({
         title: checkRunTitle(result),
-        summary: truncate(checkRunSummary(result)),
-        text: truncate(jobSummary),
+        summary: check_run_truncate(checkRunSummary(result)),
+        text: check_run_truncate(jobSummary),
         annotations: batch,
     });
     const completion = {
@@ -60208,7 +61971,7 @@ function checkRunSummary(result) {
         'left',
     ]);
 }
-function truncate(text) {
+function check_run_truncate(text) {
     if (text.length <= OUTPUT_LIMIT)
         return text;
     const note = '\n\n… cut to fit the Checks API: every finding is in the annotations.';
@@ -60269,7 +62032,7 @@ async function allNixFiles(request, git) {
 }
 async function changedNixFiles(request, git, logger) {
     if (!request.repoRoot) {
-        throw new errors_UserError(`Input 'files' is changed, but ${request.flakeDir} is not in a git checkout`);
+        throw new UserError(`Input 'files' is changed, but ${request.flakeDir} is not in a git checkout`);
     }
     const base = await diffBase(request, git, logger);
     const prefix = (0,external_node_path_namespaceObject.relative)(request.repoRoot, request.flakeDir).split(external_node_path_namespaceObject.sep).join('/');
@@ -60295,7 +62058,7 @@ async function diffBase(request, git, logger) {
     const revision = request.baseRef || eventBase;
     const from = request.baseRef ? `base-ref ${request.baseRef}` : `the ${request.eventName} base`;
     if (!revision) {
-        throw new errors_UserError(`Input 'files' is changed, but there is nothing to compare with: set base-ref (e.g. origin/main) or run on pull_request`);
+        throw new UserError(`Input 'files' is changed, but there is nothing to compare with: set base-ref (e.g. origin/main) or run on pull_request`);
     }
     let commit = await git.resolveCommit(revision);
     if (!commit && /^[0-9a-f]{7,64}$/i.test(revision)) {
@@ -60308,7 +62071,7 @@ async function diffBase(request, git, logger) {
         const what = request.baseRef
             ? `Input 'base-ref' names ${revision}, which`
             : `The base commit ${revision}`;
-        throw new errors_UserError(`${what} is not in the checkout and could not be fetched from origin: check out with fetch-depth: 0`);
+        throw new UserError(`${what} is not in the checkout and could not be fetched from origin: check out with fetch-depth: 0`);
     }
     const mergeBase = await git.mergeBase(commit, 'HEAD');
     if (mergeBase)
@@ -60936,7 +62699,7 @@ async function runTool(context, transcript, command, args, options = {}) {
         });
     }
     catch (error) {
-        if (error instanceof errors_UserError) {
+        if (error instanceof UserError) {
             throw new ToolUnavailable(command.via === 'nix' && command.tool !== 'nix'
                 ? `${command.tool} is not on PATH, and nix, which would provide it, is not either`
                 : `${command.program} was not found on PATH`);
@@ -60969,7 +62732,7 @@ async function settleCheck(check, tool, body) {
         return { check, ...outcome, durationMs: Date.now() - started, transcript: transcript.lines };
     }
     catch (error) {
-        if (!(error instanceof ToolUnavailable || error instanceof errors_UserError))
+        if (!(error instanceof ToolUnavailable || error instanceof UserError))
             throw error;
         const reason = stringifyError(error);
         transcript.note(reason);
@@ -61185,7 +62948,7 @@ function checkDeadnixArgs(args) {
         const long = /^--(output-format|edit|quiet)(=|$)/.test(arg);
         const short = /^-[^-]/.test(arg) && /[oeq]/.test(arg.slice(1).split('=')[0]);
         if (long || short) {
-            throw new errors_UserError(`Input 'deadnix-args' must not set --output-format, --edit or --quiet (the gate reads deadnix's JSON ` +
+            throw new UserError(`Input 'deadnix-args' must not set --output-format, --edit or --quiet (the gate reads deadnix's JSON ` +
                 `and never edits), got '${args.join(' ')}'`);
         }
     }
@@ -61287,7 +63050,7 @@ function runDeadnix(context, userArgs) {
 
 
 /** Where Nix's error text points into the flake's source: `/nix/store/<hash>-source/hosts/pi.nix:12:5`. */
-const SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:'"»]+):(\d+):(\d+)/g;
+const flake_check_SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:'"»]+):(\d+):(\d+)/g;
 const flake_check_MESSAGE_LIMIT = 4_000;
 /**
  * `nix flake check`: evaluates every output and builds the checks. Its failure is one error finding,
@@ -61347,7 +63110,7 @@ function ignoredErrors(stderr) {
 }
 /** Where Nix's error text first points at a file of the flake, relative to the flake directory. */
 async function sourcePosition(text, flakeDir, repoRoot) {
-    for (const match of text.matchAll(SOURCE_POSITION)) {
+    for (const match of text.matchAll(flake_check_SOURCE_POSITION)) {
         const inSource = match[1];
         // A git flake's source is the whole repository; a path flake's is the flake directory.
         for (const root of repoRoot ? [repoRoot, flakeDir] : [flakeDir]) {
@@ -61638,10 +63401,10 @@ async function flakeFormatter(context, options = {}) {
         if (error instanceof NixError && /does not provide attribute/.test(error.nixMessage))
             return undefined;
         // Without Nix there is no `nix fmt` to use: `auto` goes on to the formatters on PATH.
-        const nixMissing = !(error instanceof NixError) && error instanceof errors_UserError && error.message === NIX_NOT_FOUND;
+        const nixMissing = !(error instanceof NixError) && error instanceof UserError && error.message === NIX_NOT_FOUND;
         if (nixMissing && options.withoutNix === 'none')
             return undefined;
-        if (error instanceof errors_UserError) {
+        if (error instanceof UserError) {
             const reason = error instanceof NixError ? error.nixMessage : error.message;
             throw new ToolUnavailable(`nix fmt: the flake's formatter does not evaluate: ${firstLine(reason)}`);
         }
@@ -62057,7 +63820,7 @@ async function flakeDirectory(workspace, path) {
     catch {
         // Reported below.
     }
-    throw new errors_UserError(`Input 'path' must be a directory in the checkout, got '${path}' (${dir} does not exist)`);
+    throw new UserError(`Input 'path' must be a directory in the checkout, got '${path}' (${dir} does not exist)`);
 }
 function pathPrefix(root, flakeDir) {
     return (0,external_node_path_namespaceObject.relative)(root, flakeDir).split(external_node_path_namespaceObject.sep).join('/');
@@ -62194,10 +63957,11 @@ const gateInputs = defineInputs({
 
 
 
-const gateAction = defineAction({
+const gateAction = (0,action/* defineAction */.Q)({
     name: 'gate',
     inputs: gateInputs,
     outputs: ['passed', 'findings', 'report', 'unformatted'],
+    workspacePaths: ['path'],
     async run(settings, { context, logger, signal }) {
         const publishes = settings['check-run'] || settings.suggestions;
         const result = await runGate(settings, context, {
@@ -62207,7 +63971,7 @@ const gateAction = defineAction({
             signal,
             ...(publishes
                 ? {
-                    github: createGitHubClient({
+                    github: await loadGitHubClient({
                         token: settings.token,
                         apiUrl: context.apiUrl,
                         ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
@@ -62226,748 +63990,6 @@ const gateAction = defineAction({
             summary: summary_renderSummary(result, context),
             annotations: settings.annotations ? result.findings.map(findingAnnotation) : [],
             ...(result.failure ? { failure: result.failure } : {}),
-        };
-    },
-});
-
-;// CONCATENATED MODULE: ./.build/hosts/annotations.js
-
-
-
-/** `at /nix/store/<hash>-source/hosts/pi/default.nix:9:25`: where Nix's error points inside the flake. */
-const annotations_SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:]+):(\d+):(\d+)/;
-/** One error annotation per host that failed, pinned to the file Nix blames when it is in the flake. */
-function failureAnnotations(hosts, flakeDir, workspace) {
-    return hosts
-        .filter((host) => host.status === 'failed')
-        .map((host) => {
-        const annotation = {
-            level: 'error',
-            title: `${host.host} (${KIND_TITLES[host.kind]}): ${host.reason}`,
-            message: host.error ?? host.reason,
-        };
-        const position = annotations_SOURCE_POSITION.exec(host.error ?? '');
-        if (position && (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, position[1]))) {
-            annotation.file = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.join)(flakeDir, position[1]))
-                .split('\\')
-                .join('/');
-            annotation.line = Number(position[2]);
-            annotation.column = Number(position[3]);
-        }
-        return annotation;
-    });
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/binary-cache.js
-
-
-
-
-
-
-
-/** The runtime's `fetch`, with a timeout. */
-function fetchNarinfoProbe(timeoutMs = 15_000) {
-    return {
-        async head(url, signal) {
-            const timeout = AbortSignal.timeout(timeoutMs);
-            const response = await fetch(url, {
-                method: 'HEAD',
-                signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-            });
-            return response.status;
-        },
-    };
-}
-const ABSENT = new Set([404, 410]);
-/** The cache wants credentials we do not have, but Nix may (netrc, S3 keys): ask Nix instead. */
-const ASK_NIX = new Set([401, 403]);
-/** The cache URL without Nix's store parameters (`?priority=40`) and trailing slashes. */
-function cacheBase(url) {
-    return url.replace(/\?.*$/, '').replace(/\/+$/, '');
-}
-/**
- * Which output paths are already in one of `caches`: `<cache>/<hash>.narinfo` over HTTP(S) or on
- * disk for `file://`, and `nix path-info --store` for every other store (s3://, ssh://, …).
- * Returns each cached path with the first cache that has it.
- */
-async function findCachedPaths(caches, outPaths, options) {
-    const found = new Map();
-    for (const cache of caches) {
-        const missing = outPaths.filter((path) => !found.has(path));
-        if (missing.length === 0)
-            break;
-        const present = await pathsIn(cache, missing, options);
-        for (const path of present)
-            found.set(path, cache);
-    }
-    return found;
-}
-async function pathsIn(cache, paths, options) {
-    if (/^https?:\/\//.test(cache))
-        return httpPathsIn(cache, paths, options);
-    if (cache.startsWith('file://')) {
-        const dir = (0,external_node_url_.fileURLToPath)(cacheBase(cache));
-        const present = await mapConcurrently(paths, 32, async (path) => {
-            const hash = storePathHash(path);
-            if (!hash)
-                return false;
-            return (0,promises_namespaceObject.access)((0,external_node_path_namespaceObject.join)(dir, `${hash}.narinfo`)).then(() => true, () => false);
-        });
-        return paths.filter((_, index) => present[index]);
-    }
-    return nixPathsIn(cache, paths, options);
-}
-async function httpPathsIn(cache, paths, options) {
-    const base = cacheBase(cache);
-    const refused = [];
-    const present = await mapConcurrently(paths, 16, async (path) => {
-        const hash = storePathHash(path);
-        if (!hash)
-            return false;
-        let status;
-        try {
-            status = await options.probe.head(`${base}/${hash}.narinfo`, options.signal);
-        }
-        catch (error) {
-            options.logger.warning(`Could not ask ${base} for ${path}: ${error.message}`);
-            return false;
-        }
-        if (status >= 200 && status < 300)
-            return true;
-        if (ASK_NIX.has(status))
-            refused.push(path);
-        else if (!ABSENT.has(status))
-            options.logger.warning(`${base} answered ${status} for ${hash}.narinfo`);
-        return false;
-    });
-    const cached = paths.filter((_, index) => present[index]);
-    if (refused.length > 0)
-        cached.push(...(await nixPathsIn(cache, refused, options)));
-    return cached;
-}
-async function nixPathsIn(cache, paths, options) {
-    const store = new NixStore(options.runner, { nixOptions: options.nixOptions ?? [] });
-    try {
-        return await store.validPaths(paths, cache, { signal: options.signal });
-    }
-    catch (error) {
-        options.logger.warning(`Could not ask ${cache} which outputs it has: ${stringifyError(error).split('\n').slice(0, 2).join(' ')}`);
-        return [];
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/eval-jobs.js
-
-
-
-
-
-
-
-
-
-/**
- * Evaluates the hosts with nix-eval-jobs: parallel workers, and each host's error reported on its
- * own line. A cheap `nix eval` of the names alone runs beside it, for the hosts include/exclude
- * leave out, which nix-eval-jobs never sees.
- */
-class NixEvalJobsFleetEvaluator {
-    runner;
-    options;
-    constructor(runner, options) {
-        this.runner = runner;
-        this.options = options;
-    }
-    async evaluate(request) {
-        const call = {
-            flakeDir: request.flakeDir,
-            kinds: request.kinds,
-            include: request.include,
-            exclude: request.exclude,
-            expressionFile: this.options.expressionFile,
-        };
-        const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
-        const namesQuery = nix
-            .evalJson({ expr: fleetExpression({ ...call, format: 'names' }) }, { impure: true, signal: request.signal })
-            .catch((error) => {
-            if (error instanceof NixError) {
-                throw new errors_UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
-            }
-            throw error;
-        });
-        const gcRoots = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(this.options.tempRoot, 'flakeflow-gcroots-'));
-        try {
-            const [names, lines] = await Promise.all([
-                namesQuery,
-                this.runJobs(fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
-            ]);
-            return assemble(names, lines);
-        }
-        finally {
-            await (0,promises_namespaceObject.rm)(gcRoots, { recursive: true, force: true });
-        }
-    }
-    async runJobs(expr, gcRoots, request) {
-        const args = [
-            '--option',
-            'extra-experimental-features',
-            'nix-command flakes',
-            ...(this.options.nixOptions ?? []),
-            '--impure',
-            '--meta',
-            '--gc-roots-dir',
-            gcRoots,
-            ...(this.options.workers ? ['--workers', String(this.options.workers)] : []),
-            '--expr',
-            expr,
-        ];
-        const result = await this.runner.run(this.options.command, args, { signal: request.signal });
-        const lines = parseEvalJobsOutput(result.stdout);
-        if (!succeeded(result) && lines.length === 0) {
-            throw new errors_UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
-        }
-        return lines;
-    }
-}
-function parseEvalJobsOutput(stdout) {
-    const lines = [];
-    for (const line of stdout.split('\n')) {
-        if (!line.startsWith('{'))
-            continue;
-        try {
-            lines.push(JSON.parse(line));
-        }
-        catch {
-            // A line cut short by a killed worker is not a host.
-        }
-    }
-    return lines;
-}
-/** `[kind, name]` of a line, from attrPath or, on old versions, from the joined attr. */
-function refOf(line) {
-    const path = line.attrPath ?? parseAttrPath(line.attr);
-    if (path.length !== 2)
-        return undefined;
-    return { kind: path[0], name: path[1] };
-}
-function assemble(names, lines) {
-    const hosts = [];
-    const failed = [];
-    const seen = new Set();
-    for (const line of lines) {
-        const ref = refOf(line);
-        if (!ref)
-            continue;
-        seen.add(hostKey(ref));
-        const outPath = line.outputs?.out ?? Object.values(line.outputs ?? {}).find((path) => path);
-        if (line.error !== undefined || !line.drvPath || !outPath) {
-            failed.push({ ...ref, error: nixErrorText(line.error ?? 'nix-eval-jobs reported no derivation') });
-            continue;
-        }
-        const flakeflow = line.meta?.flakeflow;
-        hosts.push({
-            ...ref,
-            attrPath: flakeflow?.attr ?? defaultAttrPath(ref),
-            system: flakeflow?.system ?? line.system ?? '',
-            buildSystem: line.system ?? flakeflow?.system ?? '',
-            drvPath: line.drvPath,
-            outPath,
-        });
-    }
-    for (const host of names) {
-        if (host.selected && !seen.has(hostKey(host))) {
-            failed.push({ kind: host.kind, name: host.name, error: 'nix-eval-jobs printed nothing for this host' });
-        }
-    }
-    const order = new Map(names.map((host, index) => [hostKey(host), index]));
-    const byName = (a, b) => (order.get(hostKey(a)) ?? 0) - (order.get(hostKey(b)) ?? 0);
-    return {
-        hosts: hosts.sort(byName),
-        failed: failed.sort(byName),
-        unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
-        evaluator: 'nix-eval-jobs',
-        processes: 2,
-    };
-}
-/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
-function findProgram(name, pathVariable) {
-    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
-        if (!dir)
-            continue;
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
-        try {
-            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
-            return candidate;
-        }
-        catch {
-            // not here
-        }
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/inputs.js
-
-
-const HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
-const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'];
-const runnerLabels = union([schemas_string().min(1), array(schemas_string().min(1)).min(1)]);
-const hostsInputs = defineInputs({
-    path: inputs_text({ rawDefault: '.' }),
-    kinds: list({ rawDefault: 'nixos,darwin,home', of: HOST_KINDS }),
-    runners: structured(record(schemas_string().min(1), runnerLabels), 'a YAML map from Nix system to a runner label or list of labels'),
-    unmapped: choice(UNMAPPED_POLICIES, { rawDefault: 'eval-only' }),
-    include: list({ what: 'host-name globs' }),
-    exclude: list({ what: 'host-name globs' }),
-    'changed-since': inputs_text(),
-    'skip-cached': words(),
-    'max-jobs': inputs_integer({ rawDefault: '256', min: 1, max: 256 }),
-    'nix-options': words(),
-});
-
-;// CONCATENATED MODULE: ./.build/hosts/globs.js
-
-const ERE_SPECIAL = /[.^$+(){}|\\]/;
-/**
- * A host-name glob as a POSIX extended regular expression that matches whole names, for Nix's
- * `builtins.match` and JavaScript alike: `*` any run of characters, `?` one, `[ab]`/`[!ab]` a class.
- */
-function globToRegex(glob, input) {
-    let pattern = '';
-    for (let index = 0; index < glob.length; index += 1) {
-        const char = glob[index];
-        if (char === '*')
-            pattern += '.*';
-        else if (char === '?')
-            pattern += '.';
-        else if (char === '[') {
-            const end = glob.indexOf(']', index + 2);
-            if (end === -1)
-                throw new errors_UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
-            let members = glob.slice(index + 1, end);
-            if (members.startsWith('!'))
-                members = `^${members.slice(1)}`;
-            pattern += `[${members.replace(/\\/g, '\\\\')}]`;
-            index = end;
-        }
-        else if (ERE_SPECIAL.test(char))
-            pattern += `\\${char}`;
-        else
-            pattern += char;
-    }
-    return pattern;
-}
-/** Whether `name` matches one of the regular expressions `globToRegex` made. */
-function matchesAny(patterns, name) {
-    return patterns.some((pattern) => new RegExp(`^(?:${pattern})$`).test(name));
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/runners.js
-const DEFAULT_RUNNERS = {
-    'x86_64-linux': 'ubuntu-latest',
-    'aarch64-linux': 'ubuntu-24.04-arm',
-    'aarch64-darwin': 'macos-latest',
-    'x86_64-darwin': 'macos-15-intel',
-};
-/** The user's `runners` map merged over the defaults: the user's entry wins for a system. */
-function runnerMap(given = {}) {
-    return { ...DEFAULT_RUNNERS, ...given };
-}
-function runnerFor(runners, system) {
-    return runners[system];
-}
-/**
- * Where an eval-only host's job runs: on the x86_64-linux runner, the cheapest place to evaluate,
- * else on the first runner the map has.
- */
-function evalRunner(runners) {
-    return runners['x86_64-linux'] ?? Object.values(runners)[0];
-}
-function runnerText(runner) {
-    return Array.isArray(runner) ? runner.join(', ') : runner;
-}
-/** A key equal for equal label sets, whatever their order. */
-function runnerKey(runner) {
-    return JSON.stringify(Array.isArray(runner) ? [...runner].sort() : [runner]);
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/matrix.js
-
-
-const HOST_STATUSES = ['build', 'unchanged', 'cached', 'eval-only', 'skipped', 'failed'];
-function matrixEntry(entry, runner, evalOnly) {
-    return {
-        host: entry.host,
-        kind: entry.kind,
-        system: entry.system ?? '',
-        runner,
-        attr: entry.attr ?? '',
-        drvPath: entry.drvPath ?? '',
-        evalOnly,
-    };
-}
-function distinct(values) {
-    return [...new Set(values)].join(',');
-}
-/** Several entries of one runner as one entry: space-separated lists the build action reads whole. */
-function packed(entries) {
-    const first = entries[0];
-    if (entries.length === 1)
-        return first;
-    return {
-        host: entries.map((entry) => entry.host).join(' '),
-        kind: distinct(entries.map((entry) => entry.kind)),
-        system: distinct(entries.map((entry) => entry.system)),
-        runner: first.runner,
-        attr: entries.map((entry) => entry.attr).join(' '),
-        drvPath: entries.map((entry) => entry.drvPath).join(' '),
-        evalOnly: first.evalOnly,
-        hosts: entries.map((entry) => entry.host),
-    };
-}
-/** Splits `items` into `parts` consecutive chunks whose sizes differ by one at most. */
-function balancedChunks(items, parts) {
-    const chunks = [];
-    let start = 0;
-    for (let part = 0; part < parts; part += 1) {
-        const size = Math.floor(items.length / parts) + (part < items.length % parts ? 1 : 0);
-        chunks.push(items.slice(start, start + size));
-        start += size;
-    }
-    return chunks.filter((chunk) => chunk.length > 0);
-}
-/**
- * At most `maxJobs` entries: when there are more hosts, hosts of the same runner share entries.
- * Each runner gets entries so that the most hosts any entry builds is as small as it can be.
- */
-function packMatrix(entries, maxJobs) {
-    if (entries.length <= maxJobs)
-        return [...entries];
-    const groups = new Map();
-    for (const entry of entries) {
-        const key = `${runnerKey(entry.runner)}|${entry.evalOnly}`;
-        groups.set(key, [...(groups.get(key) ?? []), entry]);
-    }
-    const members = [...groups.values()];
-    if (members.length > maxJobs) {
-        const runners = [...new Set(members.map((group) => runnerText(group[0].runner)))];
-        throw new errors_UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
-            `(${runners.join('; ')}), got ${maxJobs}`);
-    }
-    const slots = members.map(() => 1);
-    for (let spare = maxJobs - members.length; spare > 0; spare -= 1) {
-        let widest = -1;
-        let widestLoad = 1;
-        members.forEach((group, index) => {
-            const load = Math.ceil(group.length / slots[index]);
-            if (load > widestLoad) {
-                widest = index;
-                widestLoad = load;
-            }
-        });
-        if (widest === -1)
-            break;
-        slots[widest] = slots[widest] + 1;
-    }
-    return members.flatMap((group, index) => balancedChunks(group, slots[index]).map(packed));
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/list-hosts.js
-
-
-
-
-
-
-
-
-
-
-
-function flakeDirOf(settings, workspace) {
-    const flakeDir = (0,external_node_path_namespaceObject.resolve)(workspace, settings.path);
-    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
-    }
-    return flakeDir;
-}
-function selectionReason(host, include, settings) {
-    if (include.length > 0 && !matchesAny(include, host.name)) {
-        return `not matched by include (${(settings.include ?? []).join(', ')})`;
-    }
-    return `excluded (${(settings.exclude ?? []).join(', ')})`;
-}
-/** Lists the fleet's hosts as a build matrix: one evaluation, changed-only and cache-aware. */
-async function listHosts(settings, dependencies) {
-    const { logger } = dependencies;
-    const now = dependencies.now ?? Date.now;
-    const started = now();
-    const flakeDir = flakeDirOf(settings, dependencies.workspace);
-    const include = (settings.include ?? []).map((glob) => globToRegex(glob, 'include'));
-    const exclude = (settings.exclude ?? []).map((glob) => globToRegex(glob, 'exclude'));
-    const evaluator = makeEvaluator(settings, dependencies);
-    const request = (dir, label) => ({
-        flakeDir: dir,
-        kinds: settings.kinds,
-        include: include.length > 0 ? include : undefined,
-        exclude,
-        label,
-        signal: dependencies.signal,
-    });
-    const revision = settings['changed-since'];
-    const [head, base] = await Promise.all([
-        evaluator.evaluate(request(flakeDir, 'the working tree')),
-        revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
-    ]);
-    const runners = runnerMap(settings.runners);
-    const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [hostKey(host), host.drvPath]));
-    const baseFailed = new Set(base?.evaluation?.failed.map(hostKey));
-    const entries = new Map();
-    for (const host of head.unselected) {
-        entries.set(hostKey(host), {
-            host: host.name,
-            kind: host.kind,
-            status: 'skipped',
-            reason: selectionReason(host, include, settings),
-        });
-    }
-    for (const host of head.failed) {
-        entries.set(hostKey(host), {
-            host: host.name,
-            kind: host.kind,
-            status: 'failed',
-            reason: 'failed to evaluate',
-            error: host.error,
-        });
-    }
-    for (const host of head.hosts) {
-        entries.set(hostKey(host), classify(host, settings, runners, base?.comparison, baseDrvs, baseFailed));
-    }
-    await markCached(entries, settings['skip-cached'] ?? [], dependencies, settings['nix-options']);
-    const kindOrder = settings.kinds;
-    // The order Nix lists them in: by kind as the input names them, then by name, byte by byte.
-    const hosts = [...entries.values()].sort((a, b) => kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) ||
-        (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-    const unpacked = hosts.flatMap((entry) => {
-        if (entry.status === 'build' && entry.runner)
-            return [matrixEntry(entry, entry.runner, false)];
-        if (entry.status === 'eval-only') {
-            const runner = evalRunner(runners);
-            return runner ? [matrixEntry(entry, runner, true)] : [];
-        }
-        return [];
-    });
-    const matrix = packMatrix(unpacked, settings['max-jobs']);
-    if (matrix.length < unpacked.length) {
-        logger.info(`Packed ${unpacked.length} hosts into ${matrix.length} matrix entries (max-jobs ${settings['max-jobs']})`);
-    }
-    return {
-        flakeDir,
-        hosts,
-        matrix,
-        count: unpacked.length,
-        evaluator: head.evaluator,
-        processes: head.processes + (base?.evaluation?.processes ?? 0),
-        durationMs: now() - started,
-        ...(base ? { base: base.comparison } : {}),
-        caches: settings['skip-cached'] ?? [],
-    };
-}
-function makeEvaluator(settings, dependencies) {
-    const nixOptions = settings['nix-options'] ?? [];
-    if (dependencies.evalJobsCommand) {
-        return new NixEvalJobsFleetEvaluator(dependencies.runner, {
-            nixOptions,
-            logger: dependencies.logger,
-            command: dependencies.evalJobsCommand,
-            tempRoot: dependencies.tempDir,
-        });
-    }
-    return new NixEvalFleetEvaluator(dependencies.runner, { nixOptions, logger: dependencies.logger });
-}
-async function evaluateBase(revision, flakeDir, evaluator, request, dependencies) {
-    return withWorktree({
-        runner: dependencies.runner,
-        logger: dependencies.logger,
-        flakeDir,
-        revision,
-        input: 'changed-since',
-        tempRoot: dependencies.tempDir,
-    }, async (checkout) => {
-        const comparison = { revision, commit: checkout.commit };
-        if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(checkout.flakeDir, 'flake.nix'))) {
-            return { comparison: { ...comparison, evaluated: false, error: `no flake.nix at ${revision}` } };
-        }
-        try {
-            const evaluation = await evaluator.evaluate(request(checkout.flakeDir, revision));
-            return { comparison: { ...comparison, evaluated: true }, evaluation };
-        }
-        catch (error) {
-            if (!(error instanceof errors_UserError))
-                throw error;
-            dependencies.logger.warning(`${revision} does not evaluate, so every host counts as changed: ${error.message}`);
-            return { comparison: { ...comparison, evaluated: false, error: error.message } };
-        }
-    });
-}
-function classify(host, settings, runners, base, baseDrvs, baseFailed) {
-    const runner = runners[host.buildSystem] ?? runners[host.system];
-    const entry = {
-        host: host.name,
-        kind: host.kind,
-        status: 'build',
-        reason: '',
-        system: host.system,
-        ...(runner ? { runner } : {}),
-        attr: attrPathText(host.attrPath),
-        drvPath: host.drvPath,
-        outPath: host.outPath,
-    };
-    if (!runner) {
-        const system = host.buildSystem;
-        if (settings.unmapped === 'skip')
-            return { ...entry, status: 'skipped', reason: `no runner for ${system}` };
-        if (settings.unmapped === 'fail') {
-            return {
-                ...entry,
-                status: 'failed',
-                reason: `no runner for ${system}`,
-                error: `no runner for ${system}: map it in the runners input`,
-            };
-        }
-    }
-    const changed = changeReason(host, base, baseDrvs, baseFailed);
-    if (changed === undefined) {
-        return { ...entry, status: 'unchanged', reason: `same derivation as ${base?.revision}` };
-    }
-    if (!runner)
-        return {
-            ...entry,
-            status: 'eval-only',
-            reason: joinReasons(`no runner for ${host.buildSystem}`, changed),
-        };
-    return { ...entry, reason: changed || `builds on ${runnerText(runner)}` };
-}
-function joinReasons(first, second) {
-    return second ? `${first}; ${second}` : first;
-}
-/** Why a host counts as changed since the base; undefined when it did not change; '' without a base. */
-function changeReason(host, base, baseDrvs, baseFailed) {
-    if (!base)
-        return '';
-    if (!base.evaluated)
-        return `${base.revision} does not evaluate`;
-    const key = hostKey(host);
-    if (baseFailed.has(key))
-        return `did not evaluate at ${base.revision}`;
-    const before = baseDrvs.get(key);
-    if (before === undefined)
-        return `new since ${base.revision}`;
-    return before === host.drvPath ? undefined : `changed since ${base.revision}`;
-}
-async function markCached(entries, caches, dependencies, nixOptions) {
-    if (caches.length === 0)
-        return;
-    const candidates = [...entries.values()].filter((entry) => (entry.status === 'build' || entry.status === 'eval-only') && entry.outPath);
-    const cached = await findCachedPaths(caches, candidates.map((entry) => entry.outPath), {
-        probe: dependencies.probe,
-        runner: dependencies.runner,
-        logger: dependencies.logger,
-        nixOptions: nixOptions ?? [],
-        signal: dependencies.signal,
-    });
-    for (const entry of candidates) {
-        const cache = cached.get(entry.outPath);
-        if (cache)
-            Object.assign(entry, { status: 'cached', reason: `already in ${cache}` });
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/summary.js
-
-
-
-const summary_STATUS_ICONS = {
-    build: '🔨',
-    unchanged: '⚪',
-    cached: '📦',
-    'eval-only': '🔍',
-    skipped: '⏭️',
-    failed: '❌',
-};
-function counts(result) {
-    const order = ['build', 'eval-only', 'unchanged', 'cached', 'skipped', 'failed'];
-    const parts = order
-        .map((status) => [status, result.hosts.filter((host) => host.status === status).length])
-        .filter(([, count]) => count > 0)
-        .map(([status, count]) => `${summary_STATUS_ICONS[status]} ${count} ${status === 'build' ? 'to build' : status}`);
-    return parts.join(' · ');
-}
-/** The hosts job summary: what the matrix holds, and why every other host is not in it. */
-function hostsSummary(result) {
-    const evaluatedCount = result.hosts.filter((host) => host.drvPath || host.error).length;
-    const evaluated = `${evaluatedCount} of ${result.hosts.length} hosts evaluated by \`${result.evaluator}\` in ${formatDuration(result.durationMs)}`;
-    const processes = result.processes === 1 ? 'one process' : `${result.processes} processes`;
-    const base = result.base
-        ? `Compared with \`${result.base.revision}\` (${result.base.commit.slice(0, 12)})${result.base.evaluated ? '' : `, which does not evaluate: every host counts as changed`}.`
-        : undefined;
-    const packed = result.matrix.length < result.count
-        ? `The ${result.count} hosts share ${result.matrix.length} matrix entries (\`max-jobs\`).`
-        : undefined;
-    const rows = result.hosts.map((host) => [
-        host.host,
-        KIND_TITLES[host.kind],
-        host.system ?? '',
-        host.runner ? runnerText(host.runner) : '',
-        `${summary_STATUS_ICONS[host.status]} ${host.status}`,
-        host.reason,
-    ]);
-    const failures = result.hosts
-        .filter((host) => host.status === 'failed' && host.error)
-        .map((host) => details(`❌ <code>${host.host}</code> (${KIND_TITLES[host.kind]})`, codeBlock(host.error)));
-    return blocks(heading(3, 'Fleet hosts'), `**${counts(result) || 'no hosts'}**`, `${evaluated} (${processes}).`, base, packed, rows.length > 0 ? table(['Host', 'Kind', 'System', 'Runner', 'Status', 'Why'], rows) : undefined, failures.length > 0 ? blocks(heading(4, 'Evaluation errors'), ...failures) : undefined);
-}
-
-;// CONCATENATED MODULE: ./.build/actions/hosts.js
-
-
-
-
-
-
-
-
-const HOSTS_OUTPUTS = ['matrix', 'hosts', 'count', 'empty'];
-const hostsAction = defineAction({
-    name: 'hosts',
-    inputs: hostsInputs,
-    outputs: HOSTS_OUTPUTS,
-    async run(settings, { context, logger, signal }) {
-        const result = await listHosts(settings, {
-            runner: new SpawnProcessRunner(logger),
-            logger,
-            probe: fetchNarinfoProbe(),
-            workspace: context.workspace,
-            tempDir: context.runnerTemp,
-            evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
-            signal,
-        });
-        const failed = result.hosts.filter((host) => host.status === 'failed');
-        return {
-            outputs: {
-                matrix: JSON.stringify({ include: result.matrix }),
-                hosts: JSON.stringify(result.hosts),
-                count: String(result.count),
-                empty: String(result.count === 0),
-            },
-            summary: hostsSummary(result),
-            annotations: failureAnnotations(result.hosts, result.flakeDir, context.workspace),
-            ...(failed.length > 0
-                ? {
-                    failure: `${failed.length} host(s) failed: ${failed.map((host) => `${host.host} (${host.reason})`).join(', ')}`,
-                }
-                : {}),
         };
     },
 });
@@ -63106,7 +64128,7 @@ class GitCommitter {
         if (optional)
             return '';
         const reason = result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${result.exitCode}`;
-        throw new errors_UserError(`git ${args[0]} failed in ${this.options.workspace}: ${reason}`);
+        throw new UserError(`git ${args[0]} failed in ${this.options.workspace}: ${reason}`);
     }
 }
 
@@ -63145,28 +64167,28 @@ function explainGitHubError(error, doing, repository) {
     const facts = githubErrorFacts(error);
     const { status, message } = facts;
     if (/not permitted to create or approve pull requests/i.test(message)) {
-        return new errors_UserError('GitHub Actions is not permitted to create pull requests in this repository: enable it in Settings → ' +
+        return new UserError('GitHub Actions is not permitted to create pull requests in this repository: enable it in Settings → ' +
             'Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests", ' +
             'or pass a GitHub App or personal access token as `token`');
     }
     if (status === 401) {
-        return new errors_UserError(`GitHub refused the token while ${doing} (401 ${message}): check the \`token\` input`);
+        return new UserError(`GitHub refused the token while ${doing} (401 ${message}): check the \`token\` input`);
     }
     if (status === 403 && /rate limit/i.test(message)) {
-        return new errors_UserError(`GitHub's rate limit stopped ${doing} after retries (${message}): run the workflow later`);
+        return new UserError(`GitHub's rate limit stopped ${doing} after retries (${message}): run the workflow later`);
     }
     if (status === 403) {
-        return new errors_UserError(`The token may not do this while ${doing} (403 ${message}): give the job \`permissions: contents: write\` ` +
+        return new UserError(`The token may not do this while ${doing} (403 ${message}): give the job \`permissions: contents: write\` ` +
             'and `pull-requests: write` (and `actions: write` for `dispatch-workflow`)');
     }
     if (status === 404) {
-        return new errors_UserError(`GitHub answered 404 while ${doing}: ${repository} does not exist or the token cannot see it (${message})`);
+        return new UserError(`GitHub answered 404 while ${doing}: ${repository} does not exist or the token cannot see it (${message})`);
     }
     if (status !== undefined && status >= 500) {
-        return new errors_UserError(`GitHub kept failing while ${doing} (${status} ${message}) after retries: run it again later`);
+        return new UserError(`GitHub kept failing while ${doing} (${status} ${message}) after retries: run it again later`);
     }
     if (status !== undefined || facts.types.length > 0) {
-        return new errors_UserError(`GitHub refused ${doing}: ${message}${status !== undefined ? ` (${status})` : ''}`);
+        return new UserError(`GitHub refused ${doing}: ${message}${status !== undefined ? ` (${status})` : ''}`);
     }
     return error instanceof Error ? error : new Error(stringifyError(error));
 }
@@ -63454,7 +64476,7 @@ function planUpdates(options) {
             ? (options.hasInputPath?.(input) ?? false)
             : directInputs.includes(input);
         if (!known) {
-            throw new errors_UserError(`Input 'inputs' names '${input}', which is not an input of this flake (its inputs: ${directInputs.join(', ') || 'none'})`);
+            throw new UserError(`Input 'inputs' names '${input}', which is not an input of this flake (its inputs: ${directInputs.join(', ') || 'none'})`);
         }
     }
     if (!groups || Object.keys(groups).length === 0) {
@@ -63713,22 +64735,22 @@ class FlakeLock {
             json = JSON.parse(text);
         }
         catch (error) {
-            throw new errors_UserError(`${file} is not valid JSON (${error.message})`);
+            throw new UserError(`${file} is not valid JSON (${error.message})`);
         }
         const version = json?.version;
         if (typeof version === 'number' && !SUPPORTED_LOCK_VERSIONS.includes(version)) {
-            throw new errors_UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
+            throw new UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
                 'relock it with a current Nix');
         }
         const checked = lockFileShape.safeParse(json);
         if (!checked.success) {
             const issue = checked.error.issues[0];
             const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
-            throw new errors_UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
+            throw new UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
         }
         const parsed = checked.data;
         if (!parsed.nodes[parsed.root]) {
-            throw new errors_UserError(`${file} names root node '${parsed.root}', which it does not contain`);
+            throw new UserError(`${file} names root node '${parsed.root}', which it does not contain`);
         }
         const nodes = new Map();
         for (const [key, node] of Object.entries(parsed.nodes)) {
@@ -64089,7 +65111,7 @@ async function readLockText(flakeDir, label) {
     }
     catch (error) {
         if (error.code === 'ENOENT') {
-            throw new errors_UserError(`Input 'path' is '${label}', which has no flake.lock: run \`nix flake lock\` there and commit the lock file first`);
+            throw new UserError(`Input 'path' is '${label}', which has no flake.lock: run \`nix flake lock\` there and commit the lock file first`);
         }
         throw error;
     }
@@ -64512,7 +65534,7 @@ async function publishProposal(proposal, body, settings, context) {
         else {
             pull = await github.createPull({ branch, base: settings.base, title, body, draft: broken });
             operation = 'created';
-            await publish_decorate(pull, settings, context);
+            await decorate(pull, settings, context);
         }
     }
     if (open && open.draft !== broken) {
@@ -64545,7 +65567,7 @@ async function holdsProposal(pull, proposal, settings, github) {
     return sameLock(await github.fileAt(pull.headSha, settings.lockPath), proposal.newLockText);
 }
 /** Labels, reviewers and assignees, on a new pull request; a refusal here warns, it does not fail. */
-async function publish_decorate(pull, settings, context) {
+async function decorate(pull, settings, context) {
     const steps = [
         ['label', () => context.github.addLabels(pull.number, settings.labels)],
         ['request reviews on', () => context.github.requestReviewers(pull.number, settings.reviewers)],
@@ -64738,7 +65760,7 @@ async function connect(settings, lockPath, dependencies) {
     const base = settings.base || (await api.defaultBranch());
     const baseSha = await api.branchHead(base);
     if (!baseSha)
-        throw new errors_UserError(`Input 'base' is '${base}', a branch ${api.slug} does not have`);
+        throw new UserError(`Input 'base' is '${base}', a branch ${api.slug} does not have`);
     const baseLock = await api.fileAt(baseSha, lockPath);
     return { api, committer, base, baseSha, ...(baseLock !== undefined ? { baseLock } : {}) };
 }
@@ -64855,10 +65877,12 @@ function lock_summary_renderSummary(result, options) {
 
 
 
-const lockUpdateAction = defineAction({
+
+const lockUpdateAction = (0,action/* defineAction */.Q)({
     name: 'lock-update',
     inputs: lockUpdateInputs,
     outputs: LOCK_UPDATE_OUTPUTS,
+    workspacePaths: ['path'],
     async run(settings, { context, logger, signal }) {
         const runner = new SpawnProcessRunner(logger);
         const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
@@ -64866,16 +65890,20 @@ const lockUpdateAction = defineAction({
         const runUrl = context.repository && context.runId
             ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
             : undefined;
-        const github = () => {
-            if (!repository) {
-                throw new errors_UserError('GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`');
-            }
-            const client = createGitHubClient({
+        const client = repository && !settings['dry-run']
+            ? await loadGitHubClient({
                 token: settings.token,
                 apiUrl: context.apiUrl,
                 ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
                 logger,
-            });
+            })
+            : undefined;
+        const github = () => {
+            if (!repository) {
+                throw new UserError('GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`');
+            }
+            if (!client)
+                throw new Error('the GitHub client is only loaded when this is no dry run');
             const api = new LockUpdateGitHub(client, repository, logger);
             const committer = settings['commit-mode'] === 'git'
                 ? new GitCommitter({
@@ -65004,12 +66032,12 @@ function parseHostsOutput(text) {
         value = JSON.parse(text);
     }
     catch {
-        throw new errors_UserError("Input 'hosts' must be the hosts action's `hosts` output (a JSON list), got text that is not JSON");
+        throw new UserError("Input 'hosts' must be the hosts action's `hosts` output (a JSON list), got text that is not JSON");
     }
     const checked = array(hostEntryShape).safeParse(value);
     if (!checked.success) {
         const issue = checked.error.issues[0];
-        throw new errors_UserError(`Input 'hosts' must be the hosts action's \`hosts\` output (a JSON list of hosts), got ${issue ? `${issue.message} at ${issue.path.join('.')}` : 'something else'}`);
+        throw new UserError(`Input 'hosts' must be the hosts action's \`hosts\` output (a JSON list of hosts), got ${issue ? `${issue.message}${issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''}` : 'something else'}`);
     }
     return checked.data;
 }
@@ -65300,20 +66328,28 @@ async function buildReport(settings, dependencies) {
 
 
 const REPORT_OUTPUTS = ['passed', 'failed', 'comment-url', 'summary'];
-const reportAction = defineAction({
+const reportAction = (0,action/* defineAction */.Q)({
     name: 'report',
     inputs: reportInputs,
     outputs: REPORT_OUTPUTS,
+    workspacePaths: ['results'],
     async run(settings, { context, logger }) {
-        const outcome = await buildReport(settings, {
-            context,
-            logger,
-            github: () => createGitHubClient({
+        const client = settings.comment
+            ? await loadGitHubClient({
                 token: settings.token,
                 apiUrl: context.apiUrl,
                 graphqlUrl: context.graphqlUrl,
                 logger,
-            }),
+            })
+            : undefined;
+        const outcome = await buildReport(settings, {
+            context,
+            logger,
+            github: () => {
+                if (!client)
+                    throw new Error('the GitHub client is only loaded with comment: true');
+                return client;
+            },
         });
         const failing = settings['fail-on'] === 'failure' && outcome.failed.length > 0;
         return {
@@ -65353,6 +66389,229 @@ const actions = {
 const ACTION_NAMES = Object.keys(actions);
 function isActionName(name) {
     return Object.hasOwn(actions, name);
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/plan-deploy.js
+
+
+
+
+
+
+/**
+ * The rollout a deploy would run, resolved from the flake's `deploy.nodes` and the settings, without
+ * SSH and without touching a node: what `flakeflow deploy` shows before `--apply`.
+ */
+async function planDeploy(settings, env) {
+    const flakeDir = (0,external_node_path_namespaceObject.resolve)(env.workspace, settings.path);
+    const nodes = await readDeployNodes(env.nix, flakeDir, env.signal ? { signal: env.signal } : {});
+    const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
+    if (unknownChecks.length > 0) {
+        throw new UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
+    }
+    return planRollout({
+        targets: settings.targets,
+        ...(settings.tags === undefined ? {} : { tags: settings.tags }),
+        strategy: settings.strategy,
+        ...(settings.waves === undefined ? {} : { waves: settings.waves }),
+        parallel: settings.parallel,
+        onFailure: settings['on-failure'],
+    }, nodes);
+}
+/** The plan as a summary: one table per wave, with what each node's deploy would do. */
+function planSummary(plan, settings) {
+    const count = plan.waves.reduce((sum, wave) => sum + wave.nodes.length, 0);
+    const activation = settings['dry-activate'] ? 'dry-activate' : settings.boot ? 'boot' : 'switch';
+    const facts = [
+        `strategy **${plan.strategy}**`,
+        `up to ${plan.parallel} at once`,
+        `on failure ${plan.onFailure}`,
+        `activation ${activation}`,
+    ].join(' · ');
+    const checks = (name) => {
+        const check = healthCheckFor(settings['health-checks'], name);
+        return check ? [check.ssh ? 'ssh' : '', ...check.http].filter(Boolean).join(', ') : '';
+    };
+    const withChecks = plan.waves.some((wave) => wave.nodes.some((node) => checks(node.name) !== ''));
+    const waves = plan.waves.map((wave) => blocks(heading(3, `Wave ${wave.number}`), table(['Node', 'Hostname', 'Tags', ...(withChecks ? ['Health check'] : [])], wave.nodes.map((node) => [
+        `\`${node.name}\``,
+        node.hostname,
+        node.tags.join(', '),
+        ...(withChecks ? [checks(node.name)] : []),
+    ]))));
+    return `${blocks(heading(2, `🗺️ Deploy plan: ${count} node${count === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`), facts, ...waves)}\n`;
+}
+
+;// CONCATENATED MODULE: ./.build/cli/commands.js
+
+
+
+
+
+
+
+
+
+
+
+
+function command(spec) {
+    return spec;
+}
+const TOKEN_HINT = 'set GITHUB_TOKEN or GH_TOKEN (GH_TOKEN=$(gh auth token) with the GitHub CLI)';
+function requireToken(settings, why) {
+    if (lacksToken(settings))
+        throw new UserError(`${why} needs a GitHub token: ${TOKEN_HINT}`);
+}
+function flagOn(call, name) {
+    return call.flags.get(name) === 'true';
+}
+/** `flakeflow deploy` without --apply: the plan's nodes as the `result` output would list them. */
+function planResult(plan, settings) {
+    const nodes = plan.waves.flatMap((wave) => wave.nodes.map((node) => ({
+        node: node.name,
+        wave: wave.number,
+        hostname: node.hostname,
+        tags: node.tags,
+        status: 'planned',
+        message: 'not deployed: run with --apply to deploy',
+    })));
+    return {
+        outputs: { result: JSON.stringify(nodes), deployed: '', failed: '', report: '' },
+        summary: `${blocks(planSummary(plan, settings).trimEnd(), '_Nothing was deployed: run again with `--apply` to deploy this plan._')}\n`,
+    };
+}
+/** Every evaluated host of the `hosts` output as one packed build: host, attr and drv-path lists. */
+function buildTargetsOf(entries) {
+    const buildable = entries.filter((entry) => entry.drvPath && entry.attr);
+    if (buildable.length === 0)
+        return undefined;
+    return {
+        host: buildable.map((entry) => entry.host).join(' '),
+        attr: buildable.map((entry) => entry.attr).join(' '),
+        'drv-path': buildable.map((entry) => entry.drvPath).join(' '),
+    };
+}
+/**
+ * `flakeflow build` without host, attr or drv-path builds every host the hosts action lists, as
+ * the matrix would, one after the other on this machine.
+ */
+async function buildEveryHost(settings, environment, call) {
+    if (settings.host || settings.attr || settings['drv-path'])
+        return buildAction.run(settings, environment);
+    const hostsSettings = parseInputs(hostsAction.inputs, (name) => name === 'path' || name === 'nix-options' ? call.read(name) : undefined);
+    const listed = await environment.logger.group('Evaluating the hosts of the flake', () => hostsAction.run(hostsSettings, environment));
+    const targets = buildTargetsOf(JSON.parse(listed.outputs.hosts ?? '[]'));
+    if (!targets) {
+        return { ...listed, failure: listed.failure ?? 'No host of the flake evaluated: nothing to build' };
+    }
+    const built = await buildAction.run({ ...settings, ...targets }, environment);
+    const failure = [listed.failure, built.failure].filter(Boolean).join('; ');
+    return {
+        ...built,
+        annotations: [...(listed.annotations ?? []), ...(built.annotations ?? [])],
+        ...(failure ? { failure } : {}),
+    };
+}
+/** Reads `flake.lock` before a dry run and puts it back after, so a dry run changes nothing. */
+async function keepingLock(lockPath, keep, work, environment) {
+    const before = keep ? await (0,promises_namespaceObject.readFile)(lockPath, 'utf8').catch(() => undefined) : undefined;
+    try {
+        return await work();
+    }
+    finally {
+        if (before !== undefined && (await (0,promises_namespaceObject.readFile)(lockPath, 'utf8').catch(() => undefined)) !== before) {
+            await (0,promises_namespaceObject.writeFile)(lockPath, before);
+            environment.logger.info('flake.lock left as it was (dry run); --push opens the pull request instead');
+        }
+    }
+}
+const ACTION_COMMANDS = [
+    command({
+        name: 'gate',
+        summary: 'check formatting, deadnix and statix on the flake',
+        definition: actions.gate,
+        flags: [],
+        check(settings) {
+            if (settings['check-run'] || settings.suggestions) {
+                requireToken(settings, settings['check-run'] ? "Input 'check-run'" : "Input 'suggestions'");
+            }
+        },
+    }),
+    command({
+        name: 'hosts',
+        summary: "list the fleet's hosts and the build matrix, from one evaluation",
+        definition: actions.hosts,
+        flags: [],
+        run: (settings, environment) => environment.logger.group('Evaluating the hosts of the flake', () => actions.hosts.run(settings, environment)),
+    }),
+    command({
+        name: 'build',
+        summary: 'build hosts (every host when no --host, --attr or --drv-path is given)',
+        definition: actions.build,
+        flags: [],
+        run: buildEveryHost,
+    }),
+    command({
+        name: 'report',
+        summary: 'gather build result files into one report',
+        definition: actions.report,
+        flags: [],
+    }),
+    command({
+        name: 'lock-update',
+        summary: 'update flake.lock and show the pull request it would open (a dry run unless --push)',
+        definition: actions['lock-update'],
+        flags: [{ name: 'push', boolean: true, describe: 'push the update and open the pull request' }],
+        adjust(values, call) {
+            if (flagOn(call, 'push'))
+                return;
+            if (values.get('dry-run')?.trim() === 'false') {
+                throw new UserError('option --dry-run false would publish: use --push to push and open the pull request');
+            }
+            values.set('dry-run', 'true');
+        },
+        check(settings) {
+            if (!settings['dry-run'])
+                requireToken(settings, 'flakeflow lock-update --push');
+        },
+        run: (settings, environment) => keepingLock((0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.resolve)(environment.context.workspace, settings.path), 'flake.lock'), settings['dry-run'], () => actions['lock-update'].run(settings, environment), environment),
+    }),
+    command({
+        name: 'deploy',
+        summary: 'plan a deploy-rs rollout of deploy.nodes (and run it with --apply)',
+        definition: actions.deploy,
+        flags: [{ name: 'apply', boolean: true, describe: 'deploy the plan instead of only showing it' }],
+        check(settings, call) {
+            if (flagOn(call, 'apply') && settings['github-deployments']) {
+                requireToken(settings, "Input 'github-deployments'");
+            }
+        },
+        async run(settings, environment, call) {
+            if (flagOn(call, 'apply'))
+                return actions.deploy.run(settings, environment);
+            const runner = new SpawnProcessRunner(environment.logger);
+            const plan = await environment.logger.group('Reading deploy.nodes and planning the rollout', () => planDeploy(settings, {
+                workspace: environment.context.workspace,
+                nix: new NixCli(runner),
+                signal: environment.signal,
+            }));
+            return planResult(plan, settings);
+        },
+    }),
+    command({
+        name: 'backup-verify',
+        summary: 'verify restic repositories: open, fresh, retained, intact, restorable',
+        definition: actions['backup-verify'],
+        flags: [],
+        check(settings) {
+            if (settings['alert-issue'])
+                requireToken(settings, "Input 'alert-issue'");
+        },
+    }),
+];
+function findActionCommand(name) {
+    return ACTION_COMMANDS.find((candidate) => candidate.name === name);
 }
 
 ;// CONCATENATED MODULE: ./.build/demo/fleet.js
@@ -65466,7 +66725,7 @@ async function materializeExampleFleet(targetDir, options = {}) {
     const rootDir = (0,external_node_path_namespaceObject.resolve)(targetDir);
     await (0,promises_namespaceObject.mkdir)(rootDir, { recursive: true });
     if ((await (0,promises_namespaceObject.readdir)(rootDir)).length > 0) {
-        throw new errors_UserError(`${rootDir} is not empty; the example fleet needs an empty directory`);
+        throw new UserError(`${rootDir} is not empty; the example fleet needs an empty directory`);
     }
     const inputsDir = (0,external_node_path_namespaceObject.join)(rootDir, 'inputs');
     const inputs = {};
@@ -65559,61 +66818,373 @@ async function advanceInput(fleet, inputName, change = { kind: 'update' }, optio
     return { input: inputName, rev: await commitAll(runner, dir, message), message };
 }
 
-;// CONCATENATED MODULE: ./.build/cli/terminal.js
+;// CONCATENATED MODULE: ./.build/cli/demo-backups.js
 
-const useColour = process.stdout.isTTY === true && !process.env.NO_COLOR;
-function paint(code, text) {
-    return useColour ? `\u001b[${code}m${text}\u001b[0m` : text;
+
+
+
+
+
+
+const demo_backups_SELECT_BACKUPS = `configurations: builtins.mapAttrs (name: configuration: {
+  hostName = configuration.config.networking.hostName or name;
+  backups = builtins.mapAttrs (service: job: {
+    paths = job.paths or [ ];
+    pruneOpts = job.pruneOpts or [ ];
+    extraBackupArgs = job.extraBackupArgs or [ ];
+  }) (configuration.config.services.restic.backups or { });
+}) configurations`;
+/** Every restic backup job of the flake's NixOS hosts, from one evaluation. */
+async function readServiceBackups(nix, flakeDir) {
+    const hosts = await nix.evalJson(`${flakeDir}#nixosConfigurations`, {
+        apply: demo_backups_SELECT_BACKUPS,
+    });
+    return Object.entries(hosts).flatMap(([host, found]) => Object.entries(found.backups).map(([service, job]) => ({
+        host,
+        hostName: found.hostName,
+        service,
+        tags: tagsFromBackupArgs(job.extraBackupArgs),
+        paths: job.paths,
+        pruneOpts: job.pruneOpts,
+    })));
 }
-const style = {
-    bold: (text) => paint('1', text),
-    dim: (text) => paint('2', text),
-    green: (text) => paint('32', text),
-    red: (text) => paint('31', text),
-    yellow: (text) => paint('33', text),
-};
+/** restic's `--time` format, `2024-06-01 09:00:00`, in UTC (restic runs with TZ=UTC here). */
+function resticTime(ms) {
+    return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+/** The jobs of the host backing up the most services: one repository's worth, as a host writes it. */
+function busiestHost(jobs) {
+    const counts = new Map();
+    for (const job of jobs)
+        counts.set(job.host, (counts.get(job.host) ?? 0) + 1);
+    const [host] = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0] ?? [];
+    return jobs.filter((job) => job.host === host);
+}
 /**
- * The CLI's logger: step headings and results on stdout, tool output only with --verbose, warnings
- * and errors on stderr. Groups become a heading with the time they took.
+ * A restic repository on this machine holding what the fleet's backup jobs would write: for each
+ * job, sample files under its paths, backed up twice with the job's host and tags. The password
+ * lives in a 0600 file next to it, never on a command line.
  */
-class TerminalLogger {
-    verbose;
-    secrets = new SecretMasker();
-    constructor(verbose = false) {
-        this.verbose = verbose;
-    }
-    debug(message) {
-        if (this.verbose)
-            process.stderr.write(`${style.dim(this.secrets.redact(message))}\n`);
-    }
-    info(message) {
-        if (this.verbose)
-            process.stdout.write(`  ${this.secrets.redact(message)}\n`);
-    }
-    warning(message) {
-        process.stderr.write(`${style.yellow('warning:')} ${this.secrets.redact(message)}\n`);
-    }
-    error(message) {
-        process.stderr.write(`${style.red('error:')} ${this.secrets.redact(message)}\n`);
-    }
-    async group(title, body) {
-        const started = Date.now();
-        process.stdout.write(`${style.bold('▸')} ${this.secrets.redact(title)}\n`);
-        try {
-            return await body();
+async function createDemoRepository(dir, jobs, tools) {
+    const { runner, logger } = tools;
+    const location = (0,external_node_path_namespaceObject.join)(dir, 'restic-local');
+    const passwordFile = (0,external_node_path_namespaceObject.join)(dir, 'restic-password');
+    const password = (0,external_node_crypto_.randomBytes)(24).toString('base64url');
+    logger.mask(password);
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(passwordFile, `${password}\n`, { mode: 0o600 });
+    const env = {
+        RESTIC_REPOSITORY: location,
+        RESTIC_PASSWORD_FILE: passwordFile,
+        RESTIC_CACHE_DIR: (0,external_node_path_namespaceObject.join)(dir, 'cache'),
+    };
+    const restic = async (args, cwd) => {
+        const result = await runner.run('restic', args, {
+            env,
+            ...(cwd ? { cwd } : {}),
+            ...(tools.signal ? { signal: tools.signal } : {}),
+        });
+        if (!succeeded(result)) {
+            throw new UserError(`restic ${args[0]} ${describeExit(result)}: ${result.stderr.trim().split('\n').at(-1)}`);
         }
-        finally {
-            if (this.verbose)
-                process.stdout.write(style.dim(`  (${Date.now() - started} ms)\n`));
+    };
+    await restic(['init']);
+    let snapshots = 0;
+    // Yesterday's run and today's, as the daily timers leave them: two runs on one day would rightly
+    // fail the retention check, since `--keep-daily` keeps one snapshot per day.
+    const now = tools.now?.() ?? Date.now();
+    for (const [day, at] of [
+        ['yesterday', now - 86_400_000],
+        ['today', now],
+    ]) {
+        for (const job of jobs) {
+            // Relative to a stand-in for the host's root, so the snapshot holds /var/lib/… as the host's would.
+            const root = (0,external_node_path_namespaceObject.join)(dir, 'data', job.host);
+            const paths = job.paths.map((path) => path.replace(/^\/+/, ''));
+            for (const path of paths) {
+                await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.join)(root, path), { recursive: true });
+                await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(root, path, `${job.service}.db`), `${job.service} on ${job.hostName}, ${day}\n`);
+            }
+            await restic([
+                'backup',
+                '--host',
+                job.hostName,
+                '--time',
+                resticTime(at),
+                ...job.tags.flatMap((tag) => ['--tag', tag]),
+                ...paths,
+            ], root);
+            snapshots += 1;
         }
     }
-    mask(secret) {
-        this.secrets.add(secret);
+    const policy = policyFromPruneOpts(jobs[0]?.pruneOpts ?? []);
+    const repositories = [
+        {
+            name: 'local',
+            repository: location,
+            'password-file': passwordFile,
+            'max-age': '26h',
+            groups: jobs.map((job) => ({ host: job.hostName, tags: job.tags })),
+            ...(policy ? { policy } : {}),
+        },
+    ];
+    return { repositoriesYaml: (0,dist/* stringify */.As)(repositories), location, snapshots, jobs };
+}
+
+;// CONCATENATED MODULE: ./.build/cli/report-html.js
+/**
+ * The demo report as one self-contained HTML page: the markdown flakeflow writes for GitHub (tables,
+ * details, alerts, code) turned into HTML with inline CSS and no external assets. Raw HTML is escaped
+ * except the few tags summaries use (details, summary, sub, br, code, b, strong, em).
+ */
+const ALLOWED_TAG = /<\/?(?:details|summary|sub|sup|br|b|strong|em|code|kbd)(?:\s+open)?\s*\/?>/gi;
+function report_html_escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+function safeUrl(url) {
+    return /^(https?:\/\/|#|\.{0,2}\/)/.test(url) ? url : undefined;
+}
+/** Escapes text but the allowed tags, then renders inline markdown. */
+function inlineHtml(text) {
+    const parts = [];
+    let last = 0;
+    for (const match of text.matchAll(ALLOWED_TAG)) {
+        parts.push(inlineMarkdown(text.slice(last, match.index)), match[0].toLowerCase());
+        last = (match.index ?? 0) + match[0].length;
     }
-    /** A line that is part of the result, shown whatever the verbosity. */
-    result(message) {
-        process.stdout.write(`${this.secrets.redact(message)}\n`);
+    parts.push(inlineMarkdown(text.slice(last)));
+    return parts.join('');
+}
+function inlineMarkdown(text) {
+    // Code spans first, so their content is never read as markdown.
+    const codes = [];
+    const withoutCode = text.replace(/`([^`]+)`/g, (_, code) => {
+        codes.push(`<code>${report_html_escapeHtml(code)}</code>`);
+        return `\u0000${codes.length - 1}\u0000`;
+    });
+    return report_html_escapeHtml(withoutCode.replace(/\\([\\|*_`[\]])/g, '$1'))
+        .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, '$1')
+        .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (whole, label, url) => {
+        const href = safeUrl(url.replace(/&amp;/g, '&'));
+        return href ? `<a href="${report_html_escapeHtml(href)}">${label}</a>` : whole;
+    })
+        .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>')
+        .replace(/(^|[\s(])_([^_]+)_(?=$|[\s).,])/g, '$1<em>$2</em>')
+        .replace(/\u0000(\d+)\u0000/g, (_, index) => codes[Number(index)] ?? '');
+}
+function cells(line) {
+    const inner = line.trim().replace(/^\|/, '').replace(/\|$/, '');
+    return inner.split(/(?<!\\)\|/).map((cell) => cell.trim());
+}
+function alignments(rule) {
+    return cells(rule).map((cell) => cell.startsWith(':') && cell.endsWith(':') ? 'center' : cell.endsWith(':') ? 'right' : 'left');
+}
+function slug(text) {
+    return text
+        .toLowerCase()
+        .replace(/<[^>]+>/g, '')
+        .replace(/[^\p{L}\p{N}\s-]/gu, '')
+        .trim()
+        .replace(/\s+/g, '-');
+}
+const ALERT_TITLES = {
+    NOTE: 'Note',
+    TIP: 'Tip',
+    IMPORTANT: 'Important',
+    WARNING: 'Warning',
+    CAUTION: 'Caution',
+};
+/** The markdown as HTML body content. */
+function markdownToHtml(markdown) {
+    const lines = markdown.replace(/<!--[\s\S]*?-->/g, '').split(/\r?\n/);
+    const out = [];
+    let paragraph = [];
+    const flush = () => {
+        if (paragraph.length > 0)
+            out.push(`<p>${paragraph.map(inlineHtml).join('\n')}</p>`);
+        paragraph = [];
+    };
+    for (let index = 0; index < lines.length; index += 1) {
+        const raw = lines[index];
+        const line = raw.trim();
+        const fence = /^(`{3,}|~{3,})\s*([\w-]*)/.exec(line);
+        if (fence) {
+            flush();
+            const body = [];
+            index += 1;
+            while (index < lines.length && !lines[index].trim().startsWith(fence[1])) {
+                body.push(lines[index]);
+                index += 1;
+            }
+            const code = `<pre><code>${report_html_escapeHtml(body.join('\n'))}</code></pre>`;
+            out.push(fence[2] === 'mermaid' ? `<details><summary>Chart (Mermaid source)</summary>${code}</details>` : code);
+            continue;
+        }
+        if (line.startsWith('|') && /^\|?\s*:?-{3,}/.test((lines[index + 1] ?? '').trim())) {
+            flush();
+            const header = cells(line);
+            const align = alignments(lines[index + 1]);
+            const style = (column) => align[column] && align[column] !== 'left' ? ` style="text-align:${align[column]}"` : '';
+            const rows = [];
+            index += 2;
+            while (index < lines.length && lines[index].trim().startsWith('|')) {
+                const row = cells(lines[index]);
+                rows.push(`<tr>${row.map((cell, column) => `<td${style(column)}>${inlineHtml(cell)}</td>`).join('')}</tr>`);
+                index += 1;
+            }
+            index -= 1;
+            out.push(`<table><thead><tr>${header.map((cell, column) => `<th${style(column)}>${inlineHtml(cell)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`);
+            continue;
+        }
+        if (/^(<\/?(details|summary)(\s+open)?\s*>|<summary>.*<\/summary>)+$/i.test(line)) {
+            flush();
+            out.push(inlineHtml(line));
+            continue;
+        }
+        if (/^(-{3,}|\*{3,}|_{3,})$/.test(line)) {
+            flush();
+            out.push('<hr>');
+            continue;
+        }
+        const heading = /^(#{1,6})\s+(.*)$/.exec(line);
+        if (heading) {
+            flush();
+            const level = heading[1].length;
+            const text = heading[2];
+            out.push(`<h${level} id="${report_html_escapeHtml(slug(text))}">${inlineHtml(text)}</h${level}>`);
+            continue;
+        }
+        if (line.startsWith('>')) {
+            flush();
+            const quoted = [];
+            while (index < lines.length && lines[index].trim().startsWith('>')) {
+                quoted.push(lines[index].trim().replace(/^>\s?/, ''));
+                index += 1;
+            }
+            index -= 1;
+            const kind = /^\[!(\w+)\]$/.exec(quoted[0] ?? '')?.[1]?.toUpperCase();
+            const body = (kind ? quoted.slice(1) : quoted).map(inlineHtml).join('<br>\n');
+            out.push(kind
+                ? `<div class="alert alert-${kind.toLowerCase()}"><p class="alert-title">${ALERT_TITLES[kind] ?? kind}</p><p>${body}</p></div>`
+                : `<blockquote><p>${body}</p></blockquote>`);
+            continue;
+        }
+        const item = /^(?:[-*+]|(\d+)\.)\s+(.*)$/.exec(line);
+        if (item) {
+            flush();
+            const ordered = item[1] !== undefined;
+            const items = [];
+            while (index < lines.length) {
+                const next = /^(?:[-*+]|\d+\.)\s+(.*)$/.exec(lines[index].trim());
+                if (!next)
+                    break;
+                items.push(`<li>${inlineHtml(next[1])}</li>`);
+                index += 1;
+            }
+            index -= 1;
+            out.push(ordered ? `<ol>${items.join('')}</ol>` : `<ul>${items.join('')}</ul>`);
+            continue;
+        }
+        if (line === '') {
+            flush();
+            continue;
+        }
+        paragraph.push(line);
     }
+    flush();
+    return out.join('\n');
+}
+const STYLE = `
+:root { color-scheme: light dark; --fg: #1f2328; --bg: #ffffff; --muted: #59636e; --border: #d1d9e0;
+  --soft: #f6f8fa; --accent: #0969da; --warn: #9a6700; --bad: #d1242f; --good: #1a7f37; }
+@media (prefers-color-scheme: dark) { :root { --fg: #f0f6fc; --bg: #0d1117; --muted: #9198a1;
+  --border: #3d444d; --soft: #151b23; --accent: #4493f8; --warn: #d29922; --bad: #f85149; --good: #3fb950; } }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--fg);
+  font: 15px/1.55 -apple-system, BlinkMacSystemFont, "Segoe UI", "Noto Sans", Helvetica, Arial, sans-serif; }
+main { max-width: 1012px; margin: 0 auto; padding: 24px 16px 64px; }
+h1 { font-size: 1.9em; border-bottom: 1px solid var(--border); padding-bottom: .3em; }
+h2 { font-size: 1.45em; border-bottom: 1px solid var(--border); padding-bottom: .3em; margin-top: 2em; }
+h3 { font-size: 1.2em; margin-top: 1.5em; } h4 { font-size: 1em; }
+a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
+table { border-collapse: collapse; display: block; overflow-x: auto; max-width: 100%; margin: 12px 0; }
+th, td { border: 1px solid var(--border); padding: 6px 12px; vertical-align: top; }
+th { background: var(--soft); font-weight: 600; text-align: left; }
+tr:nth-child(2n) td { background: var(--soft); }
+code { font: 85% ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--soft);
+  padding: .15em .35em; border-radius: 6px; }
+pre { background: var(--soft); padding: 12px 16px; border-radius: 6px; overflow-x: auto; }
+pre code { background: none; padding: 0; }
+details { margin: 8px 0; } summary { cursor: pointer; font-weight: 600; }
+details > :not(summary) { margin-left: 1em; }
+blockquote { margin: 0; padding: 0 1em; color: var(--muted); border-left: .25em solid var(--border); }
+.alert { padding: 8px 16px; margin: 12px 0; border-left: .25em solid var(--accent); }
+.alert-title { font-weight: 600; margin: 0 0 4px; color: var(--accent); }
+.alert-warning { border-color: var(--warn); } .alert-warning .alert-title { color: var(--warn); }
+.alert-caution, .alert-important { border-color: var(--bad); }
+.alert-caution .alert-title, .alert-important .alert-title { color: var(--bad); }
+sub { color: var(--muted); }
+hr { border: 0; border-top: 1px solid var(--border); margin: 24px 0; }
+footer { margin-top: 48px; color: var(--muted); font-size: 13px; }
+`;
+/** A complete page: title, inline CSS, the markdown rendered. */
+function htmlPage(title, markdown, footer) {
+    return [
+        '<!doctype html>',
+        '<html lang="en">',
+        '<head>',
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        `<title>${report_html_escapeHtml(title)}</title>`,
+        `<style>${STYLE}</style>`,
+        '</head>',
+        '<body>',
+        '<main>',
+        markdownToHtml(markdown),
+        `<footer>${report_html_escapeHtml(footer)}</footer>`,
+        '</main>',
+        '</body>',
+        '</html>',
+        '',
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./.build/cli/demo-report.js
+
+
+const STATUS_LABELS = {
+    passed: '✅ passed',
+    failed: '❌ failed',
+    skipped: '⏭️ skipped',
+    planned: '🗺️ planned',
+};
+/** The pipeline at a glance: one row per step. */
+function stepsTable(steps) {
+    return table(['Step', 'Result', 'Time', 'What came of it'], steps.map((step) => [
+        step.title.split(':')[0] ?? step.title,
+        STATUS_LABELS[step.status],
+        formatDuration(step.durationMs),
+        step.headline,
+    ]));
+}
+/** The actions' summaries start at `##`: one level down, they sit under the step's own heading. */
+function nested(markdown) {
+    let fenced = false;
+    return markdown
+        .split('\n')
+        .map((line) => {
+        if (/^\s*(`{3,}|~{3,})/.test(line))
+            fenced = !fenced;
+        return !fenced && /^#{1,5} /.test(line) ? `#${line}` : line;
+    })
+        .join('\n');
+}
+/** The report: markdown as GitHub would show it, and the same as a self-contained HTML page. */
+function demoReport(facts) {
+    const title = 'flakeflow demo: the example homelab fleet';
+    const markdown = `${blocks(heading(1, title), `${facts.nixVersion} · ${facts.hostCount} hosts · ${formatDuration(facts.durationMs)} · in \`${facts.dir}\``, stepsTable(facts.steps), ...facts.steps.map((step) => blocks(heading(2, `${STATUS_LABELS[step.status].split(' ')[0]} ${step.title}`), step.headline, step.summary ? nested(step.summary.trim()) : undefined)))}\n`;
+    const html = htmlPage(title, markdown, `Written by flakeflow demo on ${new Date().toISOString()}`);
+    return { markdown, html };
 }
 
 ;// CONCATENATED MODULE: ./.build/cli/demo.js
@@ -65623,75 +67194,722 @@ class TerminalLogger {
 
 
 
-async function readLockedInputs(flakeDir) {
-    const lock = JSON.parse(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.lock'), 'utf8'));
-    const locked = {};
-    for (const [name, node] of Object.entries(lock.nodes)) {
-        if (node.locked?.rev)
-            locked[name] = { rev: node.locked.rev, lastModified: node.locked.lastModified ?? 0 };
+
+
+
+
+
+
+
+
+
+
+
+/** The runners the generated pr-checks.yml proposes, so the matrix reads as it would on GitHub. */
+const DEMO_RUNNERS = '{x86_64-linux: ubuntu-latest, aarch64-linux: ubuntu-24.04-arm, aarch64-darwin: macos-latest}';
+const GATE_TOOLS = ['deadnix', 'statix'];
+const MARKER = '.flakeflow-demo';
+/** What a demo leaves in its directory, this one's and the earlier ones' (before the marker existed). */
+const DEMO_ENTRIES = new Set([MARKER, 'fleet', 'backups', 'report.md', 'report.html', 'homelab', 'inputs']);
+/** Empties `dir` when an earlier demo made it; refuses anything else, so a typo never wipes a home. */
+async function prepareDirectory(dir) {
+    const entries = await (0,promises_namespaceObject.readdir)(dir).catch(() => undefined);
+    if (entries && entries.length > 0) {
+        if (!entries.includes(MARKER) && !entries.every((entry) => DEMO_ENTRIES.has(entry))) {
+            throw new UserError(`${dir} is not empty and was not made by flakeflow demo: give --dir a new directory`);
+        }
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
     }
-    return locked;
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, MARKER), 'Made by flakeflow demo; the next run empties it.\n');
 }
 /**
- * The pipeline that exists so far, on the example fleet: materialise it with its two input
- * repositories, evaluate and build every host, then advance an input and run a real lock update.
- * Each capability adds its step here as it lands.
+ * The whole pipeline on the example fleet, each step the very action a workflow runs: the gate with
+ * the tools found here, the hosts matrix, a build of every host, the PR report, a lock update's pull
+ * request (dry run), a canary deploy plan, and a verification of a restic repository made with fresh
+ * snapshots. A step that cannot run here is reported as skipped with the reason, never faked.
  */
 async function runDemo(options) {
-    const { logger, runner } = options;
+    const { logger, runner, signal } = options;
     const started = Date.now();
     const dir = (0,external_node_path_namespaceObject.resolve)(options.dir);
+    await prepareDirectory(dir);
     const nix = new NixCli(runner);
     const version = await nix.version();
-    logger.result(`${style.bold('flakeflow demo')} on ${version.text} in ${dir}`);
-    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-    const fleet = await logger.group('Materialise the example fleet and its input repositories', () => materializeExampleFleet(dir, { runner, nix }));
-    const installables = fleet.hosts.map((host) => installable(fleet.flakeDir, host.buildAttrPath));
-    const evaluateDrvPaths = () => Promise.all(fleet.hosts.map((host) => nix.evalJson(installable(fleet.flakeDir, [...host.buildAttrPath, 'drvPath']))));
-    const drvPaths = await logger.group(`Evaluate ${fleet.hosts.length} hosts`, evaluateDrvPaths);
-    const built = await logger.group(`Build ${fleet.hosts.length} hosts`, () => nix.build(installables));
-    const outPathByDrv = new Map(built.map((result) => [result.drvPath, result.outputs.out ?? '']));
-    const outcomes = fleet.hosts.map((host, index) => {
-        const drvPath = drvPaths[index];
-        return { host, drvPath, outPath: outPathByDrv.get(drvPath) ?? '' };
+    logger.info(`flakeflow demo on ${version.text}, in ${dir}`);
+    const fleet = await logger.group('Materialise the example fleet and its input repositories', () => materializeExampleFleet((0,external_node_path_namespaceObject.join)(dir, 'fleet'), { runner, nix }));
+    const steps = [];
+    const step = async (title, work) => {
+        const begun = Date.now();
+        let done;
+        if (signal.aborted) {
+            done = { title, status: 'skipped', headline: 'not started: the demo was interrupted', durationMs: 0 };
+            steps.push(done);
+            return done;
+        }
+        try {
+            done = { title, ...(await logger.group(title, work)), durationMs: Date.now() - begun };
+        }
+        catch (error) {
+            const status = error instanceof NotImplementedError ? 'skipped' : 'failed';
+            if (!(error instanceof UserError) && error instanceof Error)
+                logger.debug(error.stack ?? error.message);
+            const message = error instanceof UserError ? error.message : `Unexpected error: ${stringifyError(error)}`;
+            done = { title, status, headline: message.split('\n')[0] ?? '', durationMs: Date.now() - begun };
+        }
+        steps.push(done);
+        return done;
+    };
+    const run = async (definition, inputs, keepTemp = false) => {
+        const outcome = await runActionLocally({
+            definition,
+            read: (name) => inputs[name],
+            workspace: fleet.flakeDir,
+            logger,
+            runner,
+            signal,
+            keepTemp,
+        });
+        return { ...outcome.result, runnerTemp: outcome.runnerTemp };
+    };
+    const verdict = (result) => (result.failure ? 'failed' : 'passed');
+    await step('Gate: formatting and lints', async () => {
+        const found = await Promise.all(GATE_TOOLS.map((tool) => findExecutable(tool, process.env.PATH ?? '')));
+        const present = GATE_TOOLS.filter((_, index) => found[index]);
+        const missing = GATE_TOOLS.filter((_, index) => !found[index]);
+        const result = await run(actions.gate, {
+            checks: ['format', ...present].join(','),
+            tools: 'path',
+            files: 'all',
+        });
+        const skipped = missing.map((tool) => `${tool} (not installed: \`nix profile install nixpkgs#${tool}\`)`);
+        const note = missing.length > 0
+            ? `> [!NOTE]\n> Skipped here: ${skipped.join(', ')}. The gate action itself fails when a check's tool is missing.`
+            : undefined;
+        const findings = Number(result.outputs.findings ?? 0);
+        return {
+            status: verdict(result),
+            headline: [
+                `${findings} finding${findings === 1 ? '' : 's'} from ${['format', ...present].join(', ')}`,
+                missing.length > 0 ? `${missing.join(', ')} skipped: not installed` : '',
+            ]
+                .filter(Boolean)
+                .join(' · '),
+            summary: [note, result.summary].filter(Boolean).join('\n\n'),
+            ...(missing.length > 0
+                ? { notes: missing.map((tool) => `${tool}: install with \`nix profile install nixpkgs#${tool}\``) }
+                : {}),
+        };
     });
-    const before = await readLockedInputs(fleet.flakeDir);
-    const advanced = await logger.group('Advance the `secrets` input by one commit and update flake.lock', async () => {
+    let hosts = [];
+    let hostsJson = '';
+    await step('Hosts: the build matrix from one evaluation', async () => {
+        const result = await run(actions.hosts, { runners: DEMO_RUNNERS });
+        hostsJson = result.outputs.hosts ?? '[]';
+        hosts = JSON.parse(hostsJson);
+        const matrix = JSON.parse(result.outputs.matrix ?? '{"include":[]}')
+            .include;
+        const runners = new Set(matrix.map((entry) => JSON.stringify(entry.runner)));
+        return {
+            status: verdict(result),
+            headline: `${hosts.length} hosts · ${matrix.length} matrix jobs on ${runners.size} runners`,
+            ...(result.summary ? { summary: result.summary } : {}),
+        };
+    });
+    let resultsDir;
+    let buildTemp;
+    await step('Build: every host', async () => {
+        const targets = buildTargetsOf(hosts);
+        if (!targets)
+            throw new UserError('no host evaluated, so there is nothing to build');
+        const result = await run(actions.build, targets, true);
+        buildTemp = result.runnerTemp;
+        resultsDir = (0,external_node_path_namespaceObject.dirname)(result.outputs['result-file'] ?? '');
+        const sizes = (result.outputs['closure-size'] ?? '').split(' ').filter(Boolean).map(Number);
+        const built = (result.outputs['out-path'] ?? '').split(' ').filter(Boolean).length;
+        return {
+            status: verdict(result),
+            headline: `${built} of ${targets.host.split(' ').length} hosts built · closures ${formatBytes(sizes.reduce((sum, size) => sum + size, 0))}`,
+            ...(result.summary ? { summary: result.summary } : {}),
+        };
+    });
+    await step('Report: the sticky pull-request comment', async () => {
+        if (!resultsDir)
+            throw new UserError('the build left no result files to report on');
+        try {
+            const result = await run(actions.report, { results: resultsDir, hosts: hostsJson, comment: 'false' });
+            const failed = JSON.parse(result.outputs.failed ?? '[]');
+            return {
+                status: verdict(result),
+                headline: failed.length > 0 ? `failed: ${failed.join(', ')}` : 'every host evaluated and built',
+                ...(result.summary ? { summary: result.summary } : {}),
+            };
+        }
+        finally {
+            if (buildTemp)
+                await (0,promises_namespaceObject.rm)(buildTemp, { recursive: true, force: true });
+        }
+    });
+    await step('Lock update: the pull request it would open (dry run)', async () => {
         const commit = await advanceInput(fleet, 'secrets', { kind: 'update' }, { runner });
-        await nix.updateLock(fleet.flakeDir, ['secrets']);
-        return commit;
+        const result = await run(actions['lock-update'], { 'dry-run': 'true' });
+        const updated = JSON.parse(result.outputs['updated-inputs'] ?? '[]');
+        return {
+            status: verdict(result),
+            headline: `input secrets advanced to ${commit.rev.slice(0, 7)}: ${updated.length} input${updated.length === 1 ? '' : 's'} updated, PR body rendered`,
+            summary: `The body of the pull request \`flakeflow lock-update\` would open:\n\n${result.outputs.body ?? ''}`,
+        };
     });
-    const after = await readLockedInputs(fleet.flakeDir);
-    const lockChanges = Object.keys(after)
-        .filter((name) => before[name]?.rev !== after[name]?.rev)
-        .map((name) => [name, before[name]?.rev.slice(0, 7) ?? 'new', after[name]?.rev.slice(0, 7) ?? 'removed']);
-    const newDrvPaths = await logger.group('Re-evaluate the hosts with the new lock', evaluateDrvPaths);
-    const changedHosts = outcomes
-        .filter((outcome, index) => newDrvPaths[index] !== outcome.drvPath)
-        .map((outcome) => outcome.host.name);
-    const report = blocks(heading(2, 'flakeflow demo: the example homelab fleet'), `${version.text} · ${fleet.hosts.length} hosts · finished in ${formatDuration(Date.now() - started)}`, heading(3, 'Hosts'), table(['host', 'kind', 'system', 'deploy tags', 'wave', 'output'], outcomes.map(({ host, outPath }) => [
-        host.name,
-        host.kind,
-        host.system,
-        host.deploy?.tags.join(', ') ?? '',
-        host.deploy?.wave ?? '',
-        `\`${outPath.replace(/^\/nix\/store\//, '').slice(0, 40)}\``,
-    ])), heading(3, 'Lock update'), `Input \`${advanced.input}\` advanced to \`${advanced.rev.slice(0, 7)}\` (${advanced.message}).`, table(['input', 'from', 'to'], lockChanges), `Hosts whose derivation changed: ${changedHosts.length > 0 ? changedHosts.join(', ') : 'none'}.`, heading(3, 'Not yet part of the pipeline'), 'gate (#4), hosts matrix (#3), lock-update PRs (#5), deploy plan (#6) and backup verification (#7) join this demo as they land.');
-    const reportPath = (0,external_node_path_namespaceObject.join)(dir, 'report.md');
-    await (0,promises_namespaceObject.writeFile)(reportPath, `${report}\n`);
-    logger.result('');
-    logger.result(style.bold('Hosts built'));
-    for (const { host, outPath } of outcomes) {
-        logger.result(`  ${style.green('✓')} ${host.name.padEnd(20)} ${host.kind.padEnd(13)} ${host.system.padEnd(15)} ${outPath}`);
+    await step(`Deploy: a canary rollout${options.applyFakeDeploy ? ', applied with the fake deploy-rs' : ' plan'}`, () => deployStep(fleet, { nix, signal, applyFakeDeploy: options.applyFakeDeploy === true, run }));
+    await step('Backups: verify a restic repository with fresh snapshots', async () => {
+        if (!(await findExecutable('restic', process.env.PATH ?? ''))) {
+            return {
+                status: 'skipped',
+                headline: 'restic is not installed (apt install restic, or nix profile install nixpkgs#restic)',
+            };
+        }
+        const jobs = busiestHost(await readServiceBackups(nix, fleet.flakeDir));
+        if (jobs.length === 0) {
+            return { status: 'skipped', headline: 'no NixOS host of the fleet configures services.restic.backups' };
+        }
+        const host = jobs[0]?.host ?? '';
+        const repository = await logger.group(`Backing up ${host}'s services yesterday and today`, () => createDemoRepository((0,external_node_path_namespaceObject.join)(dir, 'backups'), jobs, { runner, logger, signal }));
+        const result = await run(actions['backup-verify'], { repositories: repository.repositoriesYaml });
+        const services = `${host}'s ${jobs.map((job) => job.service).join(' and ')}`;
+        return {
+            status: result.outputs.healthy === 'true' ? 'passed' : 'failed',
+            headline: `${result.outputs.healthy === 'true' ? 'healthy' : 'unhealthy'}: ${repository.snapshots} snapshots of ${services}`,
+            ...(result.summary ? { summary: result.summary } : {}),
+        };
+    });
+    const durationMs = Date.now() - started;
+    const report = demoReport({ steps, nixVersion: version.text, hostCount: hosts.length, durationMs, dir });
+    const markdownPath = (0,external_node_path_namespaceObject.join)(dir, 'report.md');
+    const htmlPath = (0,external_node_path_namespaceObject.join)(dir, 'report.html');
+    await (0,promises_namespaceObject.writeFile)(markdownPath, report.markdown);
+    await (0,promises_namespaceObject.writeFile)(htmlPath, report.html);
+    const outcome = { steps, markdownPath, htmlPath, failed: steps.some((done) => done.status === 'failed') };
+    printScreen(outcome, { ...options, durationMs, nixVersion: version.text, hostCount: hosts.length });
+    return outcome;
+}
+async function deployStep(fleet, tools) {
+    const inputs = { strategy: 'canary', targets: 'all' };
+    const settings = parseInputs(actions.deploy.inputs, (name) => inputs[name]);
+    const plan = await planDeploy(settings, {
+        workspace: fleet.flakeDir,
+        nix: tools.nix,
+        signal: tools.signal,
+    });
+    const [canary] = plan.waves[0]?.nodes ?? [];
+    const count = plan.waves.reduce((sum, wave) => sum + wave.nodes.length, 0);
+    const planned = `${count} nodes in ${plan.waves.length} waves, ${canary?.name ?? 'none'} first`;
+    if (!tools.applyFakeDeploy) {
+        return {
+            status: 'planned',
+            headline: `${planned} · deploy it: --apply-fake-deploy`,
+            summary: planSummary(plan, settings),
+        };
     }
-    logger.result('');
-    logger.result(style.bold('Lock update'));
-    for (const [name, from, to] of lockChanges)
-        logger.result(`  ${name}: ${from} → ${to}`);
-    logger.result(`  hosts whose derivation changed: ${changedHosts.join(', ') || 'none'}`);
-    logger.result('');
-    logger.result(`Report: ${reportPath}`);
-    return reportPath;
+    const fake = findCheckoutFile((0,external_node_path_namespaceObject.join)('test', 'deploy', 'fakes', 'fake-deploy.mjs'));
+    if (!fake) {
+        throw new UserError('--apply-fake-deploy needs the fake deploy-rs of a flakeflow checkout (test/deploy/fakes)');
+    }
+    // The fake never connects anywhere, so there are no host keys to pin.
+    const result = await tools.run(actions.deploy, {
+        ...inputs,
+        'deploy-command': `${process.execPath} ${fake}`,
+        'strict-host-key-checking': 'false',
+    });
+    return {
+        status: result.failure ? 'failed' : 'passed',
+        headline: `${planned} · deployed: ${result.outputs.deployed || 'none'} (fake deploy-rs)`,
+        ...(result.summary ? { summary: result.summary } : {}),
+    };
+}
+function printScreen(outcome, context) {
+    const { colours, out } = context;
+    const width = terminalWidth(out);
+    const lines = [
+        '',
+        colours.bold(`flakeflow demo · the example homelab fleet · ${context.hostCount} hosts · ${context.nixVersion} · ${formatDuration(context.durationMs)}`),
+        '',
+        ...markdownToText(stepsTable(outcome.steps), { width, colours }),
+    ];
+    const notes = outcome.steps.flatMap((done) => done.notes ?? []);
+    if (notes.length > 0)
+        lines.push('', ...notes.map((note) => `  ${colours.dim('•')} ${note.replace(/`/g, '')}`));
+    lines.push('', `Report: ${outcome.markdownPath}`, `        ${outcome.htmlPath}`);
+    lines.push(outcome.failed
+        ? `${colours.red('✗')} a step failed: the report says why`
+        : `${colours.green('✓')} the whole pipeline ran on this machine`);
+    out.write(`${lines.join('\n')}\n`);
+}
+
+;// CONCATENATED MODULE: ./.build/cli/init/callers.js
+
+
+
+
+
+/**
+ * The four callers of `workflows/`, filled with what `flakeflow init` found in the flake. They are
+ * read from the very files flakeflow ships, and only the values a fleet decides are changed, so the
+ * generated callers stay wired exactly like the shipped ones.
+ */
+const CALLER_FILES = ['pr-checks.yml', 'lock-update.yml', 'deploy.yml', 'backup-verify.yml'];
+/** GitHub-hosted runners by Nix system; other systems need a runner of the user's own. */
+const HOSTED_RUNNERS = {
+    'x86_64-linux': 'ubuntu-latest',
+    'aarch64-linux': 'ubuntu-24.04-arm',
+    'aarch64-darwin': 'macos-latest',
+    'x86_64-darwin': 'macos-15-intel',
+};
+function readTemplate(file) {
+    const path = findCheckoutFile((0,external_node_path_namespaceObject.join)('workflows', file));
+    if (!path)
+        throw new Error(`cannot find workflows/${file} above the flakeflow module`);
+    return (0,dist/* parseDocument */.Tp)((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+}
+function mapAt(doc, path) {
+    const node = doc.getIn(path, true);
+    if (!(0,dist/* isMap */.jh)(node))
+        throw new Error(`workflows template: ${path.join('.')} is not a map`);
+    return node;
+}
+/** The job that calls our reusable `workflow`, whatever the template names it. */
+function callingJob(doc, workflow) {
+    const jobs = mapAt(doc, ['jobs']);
+    for (const pair of jobs.items) {
+        if ((0,dist/* isMap */.jh)(pair.value) &&
+            String(pair.value.get('uses') ?? '').includes(`/.github/workflows/${workflow}@`)) {
+            return pair.value;
+        }
+    }
+    throw new Error(`workflows template: no job calls ${workflow}`);
+}
+function blockLiteral(text) {
+    const node = new dist/* Scalar */.X5(text.endsWith('\n') ? text : `${text}\n`);
+    node.type = 'BLOCK_LITERAL';
+    return node;
+}
+/**
+ * Comment lines as the yaml library stores them: each line after its `#`, a lone `#` as one space
+ * (an empty string would be a blank line, ending the comment block).
+ */
+function commentLines(lines) {
+    return lines.map((line) => ` ${line}`).join('\n');
+}
+const PARAGRAPH_BREAK = '\n \n';
+/** Adds comment lines before the entry `key` of `map`, above any comment it has. */
+function commentBefore(map, key, lines) {
+    const pair = map.items.find((item) => (0,dist/* isScalar */.jn)(item.key) && item.key.value === key);
+    if (!pair || !(0,dist/* isScalar */.jn)(pair.key))
+        return;
+    pair.key.commentBefore = [commentLines(lines), pair.key.commentBefore].filter(Boolean).join('\n');
+}
+/** The template's header without its "Copy to .github/workflows/…" instruction, which init has done. */
+function header(doc, intro, keepParagraphs = Number.POSITIVE_INFINITY) {
+    const first = doc.contents.items[0];
+    if (!first || !(0,dist/* isScalar */.jn)(first.key))
+        return;
+    const paragraphs = (first.key.commentBefore ?? '').split(PARAGRAPH_BREAK).slice(0, keepParagraphs);
+    const cleaned = paragraphs.map((paragraph) => paragraph
+        .replace(/^ Copy to \.github\/workflows\/[\w.-]+\.yml\.\s*(Then, )?/, ' ')
+        .replace(/^ (\w)/, (_, letter) => ` ${letter.toUpperCase()}`));
+    first.key.commentBefore = [commentLines([intro]), ...cleaned].join(PARAGRAPH_BREAK);
+}
+/** Words wrapped to comment lines of at most `width` characters. */
+function callers_wrap(text, width = 100) {
+    const lines = [];
+    let line = '';
+    for (const word of text.split(/\s+/).filter(Boolean)) {
+        if (line && line.length + 1 + word.length > width) {
+            lines.push(line);
+            line = word;
+        }
+        else {
+            line = line ? `${line} ${word}` : word;
+        }
+    }
+    return line ? [...lines, line] : lines;
+}
+function callers_render(doc) {
+    return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+function callers_plural(count, word) {
+    return `${count} ${word}${count === 1 ? '' : 's'}`;
+}
+/** `runners:` for the systems the fleet has, each with the hosts it builds. */
+function runnersFor(facts) {
+    const bySystem = new Map();
+    for (const host of facts.hosts) {
+        if (!host.system)
+            continue;
+        bySystem.set(host.system, [...(bySystem.get(host.system) ?? []), host.name]);
+    }
+    const lines = [...bySystem].map(([system, hosts]) => {
+        const runner = HOSTED_RUNNERS[system];
+        return runner
+            ? `${system}: ${runner} # ${hosts.join(', ')}`
+            : `# ${system}: [self-hosted, …] # no GitHub-hosted runner: ${hosts.join(', ')} are evaluated only`;
+    });
+    const unknown = facts.hosts.filter((host) => !host.system).map((host) => host.name);
+    if (unknown.length > 0)
+        lines.push(`# ${unknown.join(', ')}: the system did not evaluate`);
+    return lines.length > 0 ? lines.join('\n') : '# the flake has no hosts yet';
+}
+function prChecks(facts, options, intro) {
+    const doc = readTemplate('pr-checks.yml');
+    header(doc, intro);
+    const push = doc.getIn(['on', 'push'], true);
+    if ((0,dist/* isMap */.jh)(push) && push.has('branches')) {
+        const branches = doc.createNode([options.defaultBranch]);
+        branches.flow = true;
+        push.set('branches', branches);
+    }
+    const inputs = mapAt(callingJob(doc, 'flake-checks.yml'), ['with']);
+    inputs.set('runners', blockLiteral(runnersFor(facts)));
+    if (facts.formatterSystems.length === 0) {
+        commentBefore(inputs, 'runners', [
+            'The flake has no `formatter` output: the format check uses treefmt, alejandra or nixfmt, whichever',
+            'it finds. Add `formatter.<system>` (e.g. treefmt-nix) so CI and `nix fmt` agree.',
+        ]);
+    }
+    return callers_render(doc);
+}
+const NIXPKGS_INPUT = /^nixpkgs(?:$|[-_])/;
+function lockUpdate(facts, intro) {
+    const doc = readTemplate('lock-update.yml');
+    header(doc, intro);
+    const inputs = mapAt(callingJob(doc, 'lock-update.yml'), ['with']);
+    const nixpkgs = facts.inputs.filter((input) => NIXPKGS_INPUT.test(input));
+    const others = facts.inputs.filter((input) => !NIXPKGS_INPUT.test(input));
+    if (nixpkgs.length > 0 && others.length > 0) {
+        inputs.set('groups', blockLiteral(`nixpkgs: [nixpkgs, nixpkgs-*]\nothers: ['*'] # ${others.join(', ')}`));
+        return callers_render(doc);
+    }
+    // The comment above the first entry of a map is the map's own: it explained `groups`.
+    if ((0,dist/* isScalar */.jn)(inputs.items[0]?.key) && inputs.items[0].key.value === 'groups')
+        inputs.commentBefore = null;
+    inputs.delete('groups');
+    const next = inputs.items[0];
+    if (next && (0,dist/* isScalar */.jn)(next.key)) {
+        commentBefore(inputs, String(next.key.value), [
+            facts.inputs.length > 0
+                ? `One pull request updates every input (${facts.inputs.join(', ')}). To update nixpkgs apart from the`
+                : 'The flake locks no inputs yet. To update nixpkgs apart from the others once it has some, add e.g.',
+            ...(facts.inputs.length > 0 ? ['rest, add e.g.'] : []),
+            '  groups: |',
+            '    nixpkgs: [nixpkgs, nixpkgs-*]',
+            "    others: ['*']",
+        ]);
+    }
+    return callers_render(doc);
+}
+/** `all`, then `@tag` for each tag, then each node: the choices of the deploy's `targets`. */
+function targetChoices(facts) {
+    const nodes = facts.deployNodes ?? [];
+    const tags = [...new Set(nodes.flatMap((node) => node.tags))];
+    return ['all', ...tags.map((tag) => `@${tag}`), ...nodes.map((node) => node.name)];
+}
+function deploy(facts, intro) {
+    const doc = readTemplate('deploy.yml');
+    header(doc, intro);
+    const targets = doc.getIn(['on', 'workflow_dispatch', 'inputs', 'targets'], true);
+    const dispatch = mapAt(doc, ['on', 'workflow_dispatch', 'inputs']);
+    if (!facts.deployNodes || facts.deployNodes.length === 0) {
+        commentBefore(dispatch, 'targets', [
+            'The flake has no deploy.nodes yet: define them for deploy-rs (with `tags` and `wave` for flakeflow),',
+            'then run `flakeflow init --force` to list them here.',
+        ]);
+        return callers_render(doc);
+    }
+    if ((0,dist/* isMap */.jh)(targets)) {
+        targets.set('description', 'Nodes to deploy: all, a @tag, or one node');
+        targets.set('type', 'choice');
+        const options = doc.createNode(targetChoices(facts));
+        options.flow = true;
+        targets.set('options', options);
+        targets.set('default', 'all');
+    }
+    return callers_render(doc);
+}
+/** A repository entry of `.github/backups.yml` for the jobs that write to one repository. */
+function repositoryEntry(name, repository, jobs) {
+    const maxAge = Math.max(...jobs.map((job) => maxAgeForSchedule(job.onCalendar) ?? 26 * 3_600_000));
+    const groups = jobs.map((job) => job.tags.length > 0
+        ? `{host: ${job.hostName}, tags: [${job.tags.join(', ')}]}`
+        : `{host: ${job.hostName}}`);
+    const policy = jobs.find((job) => job.policy)?.policy;
+    return [
+        `  - name: ${name}`,
+        `    repository: ${repository}`,
+        `    password-env: ${passwordVariable(name)}`,
+        `    max-age: ${Math.round(maxAge / 3_600_000)}h`,
+        `    groups: [${groups.join(', ')}]`,
+        ...(policy
+            ? [
+                `    policy: {${Object.entries(policy)
+                    .map(([keep, count]) => `${keep}: ${count}`)
+                    .join(', ')}}`,
+            ]
+            : []),
+    ];
+}
+function passwordVariable(name) {
+    return `RESTIC_PASSWORD_${name.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+}
+/** One entry per repository the fleet's backup jobs write to, named after the service where it is one. */
+function backupSkeleton(backups) {
+    const byRepository = new Map();
+    for (const backup of backups) {
+        const key = backup.repository ?? `REPLACE-with-the-repository-of-${backup.hostName}-${backup.service}`;
+        byRepository.set(key, [...(byRepository.get(key) ?? []), backup]);
+    }
+    const names = [];
+    const lines = [];
+    for (const [repository, jobs] of byRepository) {
+        const first = jobs[0];
+        const base = (jobs.length === 1 ? first.service : first.hostName).replace(/[^A-Za-z0-9._-]+/g, '-');
+        let name = base;
+        if (names.includes(name))
+            name = `${first.hostName}-${base}`;
+        for (let suffix = 2; names.includes(name); suffix += 1)
+            name = `${base}-${suffix}`;
+        names.push(name);
+        lines.push(...repositoryEntry(name, repository, jobs));
+    }
+    return { lines, names };
+}
+function backupVerify(facts, intro) {
+    const doc = readTemplate('backup-verify.yml');
+    header(doc, intro, 1);
+    const first = doc.contents.items[0];
+    if (!first || !(0,dist/* isScalar */.jn)(first.key))
+        return callers_render(doc);
+    const services = facts.backups.map((backup) => `${backup.hostName}/${backup.service}`);
+    const described = facts.backups.length > 0
+        ? (() => {
+            const { lines, names } = backupSkeleton(facts.backups);
+            return [
+                ...callers_wrap(`Describe the repositories in .github/backups.yml. The flake backs up ${callers_plural(services.length, 'service')} ` +
+                    `(${services.join(', ')}) to these; give each the location this runner reaches it at (a path ` +
+                    'on the host itself means nothing here: sftp:, s3:, rest: or b2:) and how it is unlocked:'),
+                ...lines,
+                'and put the passwords, one NAME=value per line, in the repository secret RESTIC_ENV:',
+                ...names.map((name) => `  ${passwordVariable(name)}=…`),
+            ];
+        })()
+        : [
+            'The flake configures no services.restic.backups on its NixOS hosts. Describe the repositories to',
+            'verify in .github/backups.yml, e.g.',
+            '  - name: nas',
+            '    repository: sftp:backup@nas.lan:/srv/restic',
+            '    password-env: RESTIC_PASSWORD_NAS',
+            '    max-age: 26h',
+            'and put the passwords, one NAME=value per line, in the repository secret RESTIC_ENV.',
+        ];
+    first.key.commentBefore = [first.key.commentBefore, commentLines(described)].join(PARAGRAPH_BREAK);
+    return callers_render(doc);
+}
+/** The four callers' text, by file name. */
+function generateCallers(facts, options) {
+    const systems = new Set(facts.hosts.map((host) => host.system).filter(Boolean));
+    const intro = `Written by \`flakeflow init\` for a fleet of ${callers_plural(facts.hosts.length, 'host')} on ${callers_plural(systems.size, 'system')}` +
+        `${facts.deployNodes ? ` and ${callers_plural(facts.deployNodes.length, 'deploy node')}` : ''}; edit it freely.`;
+    return {
+        'pr-checks.yml': prChecks(facts, options, intro),
+        'lock-update.yml': lockUpdate(facts, intro),
+        'deploy.yml': deploy(facts, intro),
+        'backup-verify.yml': backupVerify(facts, intro),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/cli/init/inspect.js
+
+
+
+
+
+
+
+/** The direct inputs flake.lock records; none when there is no lock yet. */
+async function lockedInputs(flakeDir) {
+    let text;
+    try {
+        text = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.lock'), 'utf8');
+    }
+    catch {
+        return [];
+    }
+    const lock = JSON.parse(text);
+    return Object.keys(lock.nodes?.[lock.root ?? 'root']?.inputs ?? {}).sort();
+}
+/** Inspects the flake in `flakeDir` with one `nix eval` of nix/cli-inspect.nix. */
+async function inspectFlake(nix, flakeDir, signal) {
+    const dir = (0,external_node_path_namespaceObject.resolve)(flakeDir);
+    const expression = findCheckoutFile((0,external_node_path_namespaceObject.join)('nix', 'cli-inspect.nix'));
+    if (!expression)
+        throw new Error('cannot find nix/cli-inspect.nix above the flakeflow module');
+    let raw;
+    try {
+        raw = await nix.evalJson({
+            expr: `import ${nixString(expression)} { flake = builtins.getFlake ${nixString(dir)}; fleetHosts = ${nixString(fleetExpressionPath())}; }`,
+        }, { impure: true, ...(signal ? { signal } : {}) });
+    }
+    catch (error) {
+        if (error instanceof NixError) {
+            throw new UserError(`Could not evaluate the flake in ${dir}: ${error.nixMessage.split('\n')[0]}`);
+        }
+        throw error;
+    }
+    const backups = Object.entries(raw.backups).flatMap(([host, found]) => Object.entries(found.jobs).map(([service, job]) => {
+        const policy = policyFromPruneOpts(job.pruneOpts);
+        return {
+            host,
+            hostName: found.hostName ?? host,
+            service,
+            ...(job.repository ? { repository: job.repository } : {}),
+            tags: tagsFromBackupArgs(job.extraBackupArgs),
+            ...(policy ? { policy } : {}),
+            ...(job.onCalendar ? { onCalendar: job.onCalendar } : {}),
+        };
+    }));
+    return {
+        hosts: raw.hosts.map((host) => ({
+            kind: host.kind,
+            name: host.name,
+            ...(host.system ? { system: host.system } : {}),
+        })),
+        ...(raw.deployNodes
+            ? {
+                deployNodes: Object.entries(raw.deployNodes).map(([name, node]) => ({
+                    name,
+                    ...(node?.hostname ? { hostname: node.hostname } : {}),
+                    tags: node?.tags ?? [],
+                })),
+            }
+            : {}),
+        formatterSystems: raw.formatterSystems,
+        backups,
+        inputs: await lockedInputs(dir),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/cli/init/init.js
+
+
+
+
+
+
+
+
+
+
+async function init_gitLine(runner, cwd, args) {
+    try {
+        const result = await runner.run('git', args, { cwd, timeoutMs: 10_000 });
+        return result.exitCode === 0 ? result.stdout.trim() || undefined : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The branch `origin/HEAD` names, else the current branch when it is main or master, else main. */
+async function defaultBranch(runner, dir) {
+    const remote = await init_gitLine(runner, dir, ['symbolic-ref', '--short', 'refs/remotes/origin/HEAD']);
+    if (remote?.startsWith('origin/'))
+        return remote.slice('origin/'.length);
+    const current = await init_gitLine(runner, dir, ['symbolic-ref', '--short', 'HEAD']);
+    return current === 'master' || current === 'main' ? current : 'main';
+}
+/** What each written caller holds, in a few words. */
+function describeCaller(file, facts) {
+    const systems = [
+        ...new Set(facts.hosts.map((host) => host.system).filter((system) => system !== undefined)),
+    ];
+    switch (file) {
+        case 'pr-checks.yml': {
+            const hosted = systems.filter((system) => HOSTED_RUNNERS[system]);
+            const own = systems.filter((system) => !HOSTED_RUNNERS[system]);
+            return [
+                `runners for ${hosted.join(', ') || 'no system'}`,
+                own.length > 0 ? `${own.join(', ')} need a runner of yours` : '',
+            ]
+                .filter(Boolean)
+                .join('; ');
+        }
+        case 'lock-update.yml':
+            return facts.inputs.length > 0 ? `updates ${facts.inputs.join(', ')}` : 'no inputs locked yet';
+        case 'deploy.yml':
+            return facts.deployNodes
+                ? `targets: ${targetChoices(facts).join(', ')}`
+                : 'no deploy.nodes yet: targets is free text';
+        case 'backup-verify.yml':
+            return facts.backups.length > 0
+                ? `config skeleton for ${facts.backups.map((backup) => `${backup.hostName}/${backup.service}`).join(', ')}`
+                : 'no restic backups in the flake: a generic config example';
+    }
+}
+/**
+ * `flakeflow init [dir]`: inspects the flake in `dir` with one evaluation and writes the four
+ * callers into `dir/.github/workflows`, leaving files that exist alone unless `force`.
+ */
+async function runInit(options) {
+    const { logger, runner } = options;
+    const dir = (0,external_node_path_namespaceObject.resolve)(options.dir);
+    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(dir, 'flake.nix'))) {
+        throw new UserError(`${dir} has no flake.nix: run flakeflow init in the repository of your fleet's flake`);
+    }
+    const nix = new NixCli(runner);
+    const facts = await logger.group('Inspecting the flake (one evaluation)', () => inspectFlake(nix, dir, options.signal));
+    const callers = generateCallers(facts, { defaultBranch: await defaultBranch(runner, dir) });
+    const workflowsDir = (0,external_node_path_namespaceObject.join)(dir, '.github', 'workflows');
+    await (0,promises_namespaceObject.mkdir)(workflowsDir, { recursive: true });
+    const written = [];
+    const skipped = [];
+    for (const file of CALLER_FILES) {
+        const path = (0,external_node_path_namespaceObject.join)(workflowsDir, file);
+        if ((0,external_node_fs_namespaceObject.existsSync)(path) && !options.force) {
+            skipped.push(file);
+            continue;
+        }
+        await (0,promises_namespaceObject.writeFile)(path, callers[file]);
+        written.push(file);
+    }
+    printOutcome({ facts, written, skipped, workflowsDir }, options, dir);
+    return { facts, written, skipped, workflowsDir };
+}
+function printOutcome(outcome, options, dir) {
+    const { facts } = outcome;
+    const { colours } = options;
+    const kinds = ['nixos', 'darwin', 'home'];
+    const found = kinds
+        .map((kind) => [kind, facts.hosts.filter((host) => host.kind === kind)])
+        .filter(([, hosts]) => hosts.length > 0)
+        .map(([kind, hosts]) => `${hosts.length} ${kind}`);
+    const where = (0,external_node_path_namespaceObject.relative)(process.cwd(), outcome.workflowsDir) || outcome.workflowsDir;
+    const rows = CALLER_FILES.map((file) => [
+        `${where}/${file}`,
+        outcome.written.includes(file) ? '✅ written' : '⏭️ skipped: exists (--force overwrites)',
+        outcome.written.includes(file) ? describeCaller(file, facts) : '',
+    ]);
+    const lines = [
+        '',
+        colours.bold(`flakeflow init · ${dir}`),
+        `Found ${found.join(', ') || 'no hosts'}; ${facts.deployNodes ? `${facts.deployNodes.length} deploy nodes` : 'no deploy.nodes'}; ` +
+            `${facts.formatterSystems.length > 0 ? 'a formatter' : 'no formatter'}; ${facts.backups.length} restic backup jobs.`,
+        '',
+        ...markdownToText(table(['file', 'result', 'holds'], rows), {
+            width: terminalWidth(options.out),
+            colours,
+        }),
+        '',
+        "Next: read each file's header for the secrets and settings it needs, commit them, and require the",
+        'status check "flake-checks / flake-checks" on your default branch.',
+    ];
+    options.out.write(`${lines.join('\n')}\n`);
 }
 
 ;// CONCATENATED MODULE: ./.build/cli/main.js
@@ -65701,58 +67919,162 @@ async function runDemo(options) {
 
 
 
-const USAGE = `Usage: flakeflow <command> [options]
 
-Commands:
-  demo [--dir DIR]   run the pipeline on the example fleet (default DIR: .flakeflow/demo)
-  ${ACTION_NAMES.join(', ')}
-                     the actions, run locally (coming with issue #8)
 
-Options:
-  --verbose          show the output of every tool
-  --help             show this help`;
-/** `flakeflow <command>`: the terminal face over the same capabilities the actions run. */
-function parseCommandLine(argv) {
-    try {
-        return (0,external_node_util_.parseArgs)({
-            args: [...argv],
-            allowPositionals: true,
-            strict: true,
-            options: {
-                dir: { type: 'string' },
-                verbose: { type: 'boolean', default: false },
-                help: { type: 'boolean', default: false },
-            },
-        });
-    }
-    catch (error) {
-        throw new errors_UserError(`${stringifyError(error)}; run flakeflow --help`);
-    }
+
+
+
+
+
+const OWN_COMMANDS = [
+    [
+        'init [DIR]',
+        'write the four workflow callers for the flake in DIR (default: .) to DIR/.github/workflows',
+    ],
+    ['demo', 'run the whole pipeline on the example fleet and write a report'],
+];
+function usage() {
+    const width = 16;
+    return [
+        'Usage: flakeflow <command> [--option value ...]',
+        '',
+        'The flakeflow actions, run on this machine with the same inputs and checks as in a workflow:',
+        ...ACTION_COMMANDS.map((command) => `  ${command.name.padEnd(width)}${command.summary}`),
+        '',
+        ...OWN_COMMANDS.map(([name, summary]) => `  ${name.padEnd(width)}${summary}`),
+        '',
+        'Run flakeflow <command> --help for its options. Every action command takes --json (outputs as',
+        'JSON), --summary FILE (the markdown job summary) and --verbose.',
+    ].join('\n');
 }
-async function main(argv) {
-    const { values, positionals } = parseCommandLine(argv);
-    const [command] = positionals;
-    if (values.help || command === undefined) {
-        process.stdout.write(`${USAGE}\n`);
-        return command === undefined && !values.help ? 1 : 0;
+const COMMAND_NAMES = [...ACTION_COMMANDS.map((command) => command.name), 'init', 'demo', 'help'];
+function unknownCommand(name) {
+    const matches = closeMatches(name, COMMAND_NAMES);
+    const hint = matches.length > 0 ? `did you mean ${matches.join(', ')}?` : 'run flakeflow --help';
+    return new UserError(`unknown command '${name}'; ${hint}`);
+}
+const DEMO_HELP = `Usage: flakeflow demo [--dir DIR] [--apply-fake-deploy] [--verbose]
+
+Runs the whole pipeline on the example fleet of this checkout: the gate with the tools installed here,
+the hosts matrix, a build of every host, the pull-request report, the pull request a lock update would
+open after an input moved (dry run), a canary deploy plan, and the verification of a restic repository
+made with fresh snapshots. Writes report.md and report.html in DIR and prints where.
+
+  --dir DIR             where the fleet, the repository and the report go (default: .flakeflow/demo);
+                        emptied first if an earlier demo made it
+  --apply-fake-deploy   run the planned deploy against the fake deploy-rs of test/deploy/fakes
+  --verbose             show every line the tools print`;
+async function runDemoCommand(argv) {
+    const parsed = parseCommandLine(argv, 'demo', [
+        { name: 'dir', boolean: false },
+        { name: 'apply-fake-deploy', boolean: true },
+        { name: 'verbose', boolean: true },
+        { name: 'help', boolean: true },
+    ]);
+    if (parsed.positionals.length > 0) {
+        throw new UserError(`flakeflow demo takes options only, got '${parsed.positionals[0]}'; write --dir DIR`);
     }
-    const logger = new TerminalLogger(values.verbose);
-    const runner = new SpawnProcessRunner(logger, logger.secrets);
-    if (command === 'demo') {
-        await runDemo({ dir: values.dir ?? '.flakeflow/demo', runner, logger });
+    if (parsed.values.get('help') === 'true') {
+        process.stdout.write(`${DEMO_HELP}\n`);
         return 0;
     }
-    if (ACTION_NAMES.includes(command)) {
-        throw new errors_UserError(`flakeflow ${command} is not available from the command line yet (tracked in issue #8)`);
+    const logger = new TerminalLogger({
+        verbose: parsed.values.get('verbose') === 'true',
+        stream: process.stderr,
+    });
+    const runner = new SpawnProcessRunner(logger, logger.secrets);
+    const interrupt = interruptSignal((signal) => logger.warning(`${signal}: stopping after the current step (again to quit at once)`));
+    try {
+        const outcome = await runDemo({
+            dir: parsed.values.get('dir') ?? (0,external_node_path_namespaceObject.join)('.flakeflow', 'demo'),
+            runner,
+            logger,
+            signal: interrupt.signal,
+            applyFakeDeploy: parsed.values.get('apply-fake-deploy') === 'true',
+            out: process.stdout,
+            colours: palette(colourFor(process.stdout)),
+        });
+        return outcome.failed ? 1 : 0;
     }
-    throw new errors_UserError(`unknown command '${command}'; run flakeflow --help`);
+    finally {
+        interrupt.dispose();
+    }
+}
+const INIT_HELP = `Usage: flakeflow init [DIR] [--force] [--verbose]
+
+Inspects the flake in DIR (default: .) with one evaluation (its hosts and their systems, deploy.nodes,
+formatter and restic backups) and writes the four workflow callers into DIR/.github/workflows:
+pr-checks.yml, lock-update.yml, deploy.yml and backup-verify.yml, filled with what it found.
+
+  --force     overwrite callers that exist (without it they are left alone and listed as skipped)
+  --verbose   show every line the tools print`;
+async function runInitCommand(argv) {
+    const parsed = parseCommandLine(argv, 'init', [
+        { name: 'force', boolean: true },
+        { name: 'verbose', boolean: true },
+        { name: 'help', boolean: true },
+    ]);
+    if (parsed.values.get('help') === 'true') {
+        process.stdout.write(`${INIT_HELP}\n`);
+        return 0;
+    }
+    if (parsed.positionals.length > 1) {
+        throw new UserError(`flakeflow init takes one directory, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}`);
+    }
+    const logger = new TerminalLogger({
+        verbose: parsed.values.get('verbose') === 'true',
+        stream: process.stderr,
+    });
+    const runner = new SpawnProcessRunner(logger, logger.secrets);
+    const interrupt = interruptSignal((signal) => logger.warning(`${signal}: stopping`));
+    try {
+        await runInit({
+            dir: parsed.positionals[0] ?? '.',
+            force: parsed.values.get('force') === 'true',
+            runner,
+            logger,
+            signal: interrupt.signal,
+            out: process.stdout,
+            colours: palette(colourFor(process.stdout)),
+        });
+        return 0;
+    }
+    finally {
+        interrupt.dispose();
+    }
+}
+/** The version of flakeflow's own package.json (a bundle's folder has a package.json of its own). */
+function packageVersion() {
+    const read = (path) => JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
+    const path = findCheckoutFile('package.json', (candidate) => read(candidate).name === 'flakeflow');
+    return (path && read(path).version) || 'unknown';
+}
+async function main(argv) {
+    const [first, ...rest] = argv;
+    if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+        const about = first === 'help' && rest[0] ? findActionCommand(rest[0]) : undefined;
+        process.stdout.write(`${about ? commandHelp(about, terminalWidth(process.stdout)) : usage()}\n`);
+        return first === undefined ? 1 : 0;
+    }
+    if (first === '--version' || first === '-V') {
+        process.stdout.write(`flakeflow ${packageVersion()}\n`);
+        return 0;
+    }
+    if (first === 'demo')
+        return runDemoCommand(rest);
+    if (first === 'init')
+        return runInitCommand(rest);
+    const command = findActionCommand(first);
+    if (!command)
+        throw unknownCommand(first);
+    return runActionCommand(command, rest);
 }
 async function runCli(argv) {
     try {
         process.exitCode = await main(argv);
     }
     catch (error) {
-        if (!(error instanceof errors_UserError) && error instanceof Error && error.stack) {
+        if (!(error instanceof UserError) && error instanceof Error && error.stack) {
             process.stderr.write(`${error.stack}\n`);
         }
         process.stderr.write(`error: ${oneLine(stringifyError(error))}\n`);

@@ -30762,6 +30762,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
 
 /***/ }),
 
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
 /***/ 8611:
 /***/ ((module) => {
 
@@ -30920,6 +30927,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 
 /***/ }),
 
@@ -39516,146 +39530,38 @@ exports.visit = visit;
 exports.visitAsync = visitAsync;
 
 
-/***/ })
+/***/ }),
 
-/******/ });
-/************************************************************************/
-/******/ // The module cache
-/******/ var __webpack_module_cache__ = {};
-/******/ 
-/******/ // The require function
-/******/ function __nccwpck_require__(moduleId) {
-/******/ 	// Check if module is in cache
-/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
-/******/ 	if (cachedModule !== undefined) {
-/******/ 		return cachedModule.exports;
-/******/ 	}
-/******/ 	// Create a new module (and put it into the cache)
-/******/ 	var module = __webpack_module_cache__[moduleId] = {
-/******/ 		// no module.id needed
-/******/ 		// no module.loaded needed
-/******/ 		exports: {}
-/******/ 	};
-/******/ 
-/******/ 	// Execute the module function
-/******/ 	var threw = true;
-/******/ 	try {
-/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
-/******/ 		threw = false;
-/******/ 	} finally {
-/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
-/******/ 	}
-/******/ 
-/******/ 	// Return the exports of the module
-/******/ 	return module.exports;
-/******/ }
-/******/ 
-/************************************************************************/
-/******/ /* webpack/runtime/asset-relocator-loader */
-/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
-/******/ 
-/************************************************************************/
-var __webpack_exports__ = {};
+/***/ 8256:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-;// CONCATENATED MODULE: ./.build/core/action.js
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ defineAction),
+/* harmony export */   r: () => (/* binding */ DEFAULT_API_URL)
+/* harmony export */ });
 const DEFAULT_API_URL = 'https://api.github.com';
 function defineAction(definition) {
     return definition;
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./.build/core/cleanup.js
 
-const CLEANUP_STATE = 'cleanup-paths';
-/**
- * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
- * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
- * main step killed half-way still leaves its post step the full list.
- */
-class CleanupList {
-    state;
-    paths;
-    constructor(state) {
-        this.state = state;
-        this.paths = readCleanupPaths(state);
-    }
-    add(path) {
-        if (this.paths.includes(path))
-            return;
-        this.paths.push(path);
-        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
-    }
-}
-function readCleanupPaths(state) {
-    const raw = state.read(CLEANUP_STATE);
-    if (!raw)
-        return [];
-    try {
-        const parsed = JSON.parse(raw);
-        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
-    }
-    catch {
-        return [];
-    }
-}
-/** Removes every registered path; a failure is a warning, never a failed step. */
-async function cleanup_removeRegisteredPaths(state, logger) {
-    let removed = 0;
-    for (const path of readCleanupPaths(state)) {
-        try {
-            await rm(path, { recursive: true, force: true });
-            removed += 1;
-        }
-        catch (error) {
-            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-    }
-    return removed;
-}
+/***/ }),
 
-;// CONCATENATED MODULE: ./.build/core/errors.js
-/**
- * A mistake the user can fix: bad input, a missing tool, a wrong password.
- * It is reported as one line naming what to fix, without a stack trace.
- */
-class UserError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = new.target.name;
-    }
-}
-/** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends UserError {
-    constructor(capability, issue) {
-        super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
-    }
-}
-function errors_stringifyError(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-/** Collapses a message to the single line a `::error::` command can show. */
-function oneLine(message) {
-    return message
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line.length > 0)
-        .join(' ');
-}
+/***/ 1815:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  createGitHubClient: () => (/* binding */ createGitHubClient)
+});
+
+// UNUSED EXPORTS: parseRepository
+
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -39667,12 +39573,12 @@ class Context {
         var _a, _b, _c;
         this.payload = {};
         if (process.env.GITHUB_EVENT_PATH) {
-            if ((0,external_fs_namespaceObject.existsSync)(process.env.GITHUB_EVENT_PATH)) {
-                this.payload = JSON.parse((0,external_fs_namespaceObject.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
+            if ((0,external_fs_.existsSync)(process.env.GITHUB_EVENT_PATH)) {
+                this.payload = JSON.parse((0,external_fs_.readFileSync)(process.env.GITHUB_EVENT_PATH, { encoding: 'utf8' }));
             }
             else {
                 const path = process.env.GITHUB_EVENT_PATH;
-                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_namespaceObject.EOL}`);
+                process.stdout.write(`GITHUB_EVENT_PATH ${path} does not exist${external_os_.EOL}`);
             }
         }
         this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -40187,7 +40093,7 @@ function expand(template, context) {
 }
 
 // pkg/dist-src/parse.js
-function dist_bundle_parse(options) {
+function parse(options) {
   let method = options.method.toUpperCase();
   let url = (options.url || "/").replace(/:([a-z]\w+)/g, "{$1}");
   let headers = Object.assign({}, options.headers);
@@ -40253,7 +40159,7 @@ function dist_bundle_parse(options) {
 
 // pkg/dist-src/endpoint-with-defaults.js
 function endpointWithDefaults(defaults, route, options) {
-  return dist_bundle_parse(merge(defaults, route, options));
+  return parse(merge(defaults, route, options));
 }
 
 // pkg/dist-src/with-defaults.js
@@ -40264,7 +40170,7 @@ function withDefaults(oldDefaults, newDefaults) {
     DEFAULTS: DEFAULTS2,
     defaults: withDefaults.bind(null, DEFAULTS2),
     merge: merge.bind(null, DEFAULTS2),
-    parse: dist_bundle_parse
+    parse
   });
 }
 
@@ -44983,6 +44889,8 @@ throttling.VERSION = plugin_throttling_dist_bundle_VERSION;
 throttling.triggersNotification = triggersNotification;
 
 
+// EXTERNAL MODULE: ./.build/core/action.js
+var action = __nccwpck_require__(8256);
 ;// CONCATENATED MODULE: ./.build/core/github.js
 
 
@@ -44997,7 +44905,7 @@ function createGitHubClient(options) {
     const retryBaseMs = options.retryBaseMs ?? 1_000;
     const { logger } = options;
     const client = getOctokit(options.token, {
-        baseUrl: (options.apiUrl ?? DEFAULT_API_URL).replace(/\/+$/, ''),
+        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.r).replace(/\/+$/, ''),
         retry: { retries, retryAfterBaseValue: retryBaseMs },
         throttle: {
             retryAfterBaseValue: retryBaseMs,
@@ -45016,9 +44924,167 @@ function createGitHubClient(options) {
     }
     return client;
 }
-function parseRepository(slug) {
-    const match = /^([^/\s]+)\/([^/\s]+)$/.exec(slug.trim());
-    return match ? { owner: match[1], repo: match[2] } : undefined;
+
+
+
+/***/ })
+
+/******/ });
+/************************************************************************/
+/******/ // The module cache
+/******/ var __webpack_module_cache__ = {};
+/******/ 
+/******/ // The require function
+/******/ function __nccwpck_require__(moduleId) {
+/******/ 	// Check if module is in cache
+/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
+/******/ 	if (cachedModule !== undefined) {
+/******/ 		return cachedModule.exports;
+/******/ 	}
+/******/ 	// Create a new module (and put it into the cache)
+/******/ 	var module = __webpack_module_cache__[moduleId] = {
+/******/ 		// no module.id needed
+/******/ 		// no module.loaded needed
+/******/ 		exports: {}
+/******/ 	};
+/******/ 
+/******/ 	// Execute the module function
+/******/ 	var threw = true;
+/******/ 	try {
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
+/******/ 		threw = false;
+/******/ 	} finally {
+/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
+/******/ 	}
+/******/ 
+/******/ 	// Return the exports of the module
+/******/ 	return module.exports;
+/******/ }
+/******/ 
+/************************************************************************/
+/******/ /* webpack/runtime/asset-relocator-loader */
+/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = decodeURIComponent(new URL('.', import.meta.url).pathname).slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
+/******/ 
+/******/ /* webpack/runtime/define property getters */
+/******/ (() => {
+/******/ 	// define getter functions for harmony exports
+/******/ 	__nccwpck_require__.d = (exports, definition) => {
+/******/ 		for(var key in definition) {
+/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 			}
+/******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/hasOwnProperty shorthand */
+/******/ (() => {
+/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/************************************************************************/
+var __webpack_exports__ = {};
+
+// EXTERNAL MODULE: ./.build/core/action.js
+var action = __nccwpck_require__(8256);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: ./.build/core/cleanup.js
+
+const CLEANUP_STATE = 'cleanup-paths';
+/**
+ * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
+ * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
+ * main step killed half-way still leaves its post step the full list.
+ */
+class CleanupList {
+    state;
+    paths;
+    constructor(state) {
+        this.state = state;
+        this.paths = readCleanupPaths(state);
+    }
+    add(path) {
+        if (this.paths.includes(path))
+            return;
+        this.paths.push(path);
+        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
+    }
+}
+function readCleanupPaths(state) {
+    const raw = state.read(CLEANUP_STATE);
+    if (!raw)
+        return [];
+    try {
+        const parsed = JSON.parse(raw);
+        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
+    }
+    catch {
+        return [];
+    }
+}
+/** Removes every registered path; a failure is a warning, never a failed step. */
+async function cleanup_removeRegisteredPaths(state, logger) {
+    let removed = 0;
+    for (const path of readCleanupPaths(state)) {
+        try {
+            await rm(path, { recursive: true, force: true });
+            removed += 1;
+        }
+        catch (error) {
+            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+    }
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./.build/core/errors.js
+/**
+ * A mistake the user can fix: bad input, a missing tool, a wrong password.
+ * It is reported as one line naming what to fix, without a stack trace.
+ */
+class errors_UserError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
+    }
+}
+/** Raised by a capability whose implementation has not landed yet. */
+class NotImplementedError extends errors_UserError {
+    constructor(capability, issue) {
+        super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
+    }
+}
+function errors_stringifyError(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** Collapses a message to the single line a `::error::` command can show. */
+function oneLine(message) {
+    return message
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line.length > 0)
+        .join(' ');
+}
+
+;// CONCATENATED MODULE: ./.build/core/github-loader.js
+/**
+ * A GitHub client, with octokit loaded only now: most runs of most actions never talk to GitHub, and
+ * evaluating octokit and its plugins is a good part of an action's start-up. The webpack comment keeps
+ * the module inside the one bundle file (no chunk beside it), evaluated on first use.
+ */
+async function loadGitHubClient(options) {
+    const { createGitHubClient } = await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 1815));
+    return createGitHubClient(options);
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -45086,7 +45152,7 @@ class SecretMasker {
 
 
 
-function succeeded(result) {
+function process_succeeded(result) {
     return result.exitCode === 0 && !result.timedOut;
 }
 /** A short, secret-free description of how a process ended, for error messages. */
@@ -45193,7 +45259,7 @@ class SpawnProcessRunner {
                     clearTimeout(timeout);
                 options.signal?.removeEventListener('abort', onAbort);
                 if (error.code === 'ENOENT') {
-                    reject(new UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
                 }
                 else {
                     reject(error);
@@ -45226,10 +45292,468 @@ class SpawnProcessRunner {
     }
 }
 
+;// CONCATENATED MODULE: ./.build/core/repository.js
+function parseRepository(slug) {
+    const match = /^([^/\s]+)\/([^/\s]+)$/.exec(slug.trim());
+    return match ? { owner: match[1], repo: match[2] } : undefined;
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./.build/nix/errors.js
+
+
+const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
+    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
+    'https://nixos.org/download) or put it on PATH';
+/**
+ * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
+ * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
+ * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
+ */
+class errors_NixError extends errors_UserError {
+    args;
+    nixMessage;
+    exitCode;
+    subcommand;
+    constructor(args, nixMessage, exitCode) {
+        const subcommand = `nix ${subcommandOf(args)}`;
+        super(`${subcommand} failed:\n${nixMessage}`);
+        this.args = args;
+        this.nixMessage = nixMessage;
+        this.exitCode = exitCode;
+        this.subcommand = subcommand;
+    }
+    static fromResult(result) {
+        const text = errors_nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
+        return new errors_NixError(result.args, text, result.exitCode);
+    }
+}
+function subcommandOf(args) {
+    const words = [];
+    for (const arg of args) {
+        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
+            break;
+        words.push(arg);
+    }
+    return words.join(' ');
+}
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Lines Nix prints while working, which say nothing about why it failed. */
+const PROGRESS = [
+    /^warning: /,
+    /^building '/,
+    /^copying (path|\d+ paths)/,
+    /^fetching /,
+    /^unpacking /,
+    /^evaluating /,
+    /^querying /,
+    /^these \d+ (derivations|paths) will be/,
+    /^this (derivation|path) will be/,
+    /^ {2}\/nix\/store\//,
+    /^\[\d+\/\d+\/\d+ built/,
+    /^\(use '--show-trace' to show detailed location information\)$/,
+];
+/**
+ * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
+ * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
+ * the last lines that are not progress.
+ */
+function errors_nixErrorText(stderr) {
+    const lines = stderr
+        .replace(ANSI_ESCAPE, '')
+        .split('\n')
+        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
+    const first = lines.findIndex((line) => line.startsWith('error:'));
+    const kept = (first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line)));
+    while (kept.length > 0 && kept[kept.length - 1] === '')
+        kept.pop();
+    while (kept.length > 0 && kept[0] === '')
+        kept.shift();
+    return (first === -1 ? kept.slice(-20) : kept).join('\n');
+}
+
+;// CONCATENATED MODULE: ./.build/nix/version.js
+const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
+function parseNixVersion(output) {
+    const match = VERSION_LINE.exec(output.trim());
+    if (!match)
+        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
+    const [text, flavor, major, minor, patch] = match;
+    return {
+        major: Number(major),
+        minor: Number(minor),
+        patch: Number(patch ?? 0),
+        flavor: flavor ?? 'Nix',
+        text: text.trim(),
+    };
+}
+function isAtLeast(version, major, minor) {
+    return version.major > major || (version.major === major && version.minor >= minor);
+}
+/**
+ * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
+ * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
+ * version says nothing about this; it kept `--update-input`.
+ */
+function updatesNamedInputs(version) {
+    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cli.js
+
+
+
+
+
+const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
+/**
+ * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
+ * where the command line differs between versions it asks `version()` which to use.
+ */
+class cli_NixCli {
+    runner;
+    options;
+    versionQuery;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    version() {
+        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
+            this.versionQuery = undefined;
+            throw error;
+        });
+        return this.versionQuery;
+    }
+    async evalJson(target, options = {}) {
+        const { apply, impure, ...run } = options;
+        const result = await this.exec(this.withOptions(['eval'], [
+            '--json',
+            ...(impure ? ['--impure'] : []),
+            ...(apply === undefined ? [] : ['--apply', apply]),
+            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
+        ]), run);
+        return JSON.parse(result.stdout);
+    }
+    /**
+     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
+     * results are not in the order of `installables`: match them by `drvPath`.
+     */
+    async build(installables, options = {}) {
+        if (installables.length === 0)
+            return [];
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
+        const built = JSON.parse(result.stdout);
+        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
+    }
+    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
+    async lock(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
+    async updateLock(flakeDir, inputs = [], options = {}) {
+        for (const input of inputs) {
+            if (!INPUT_NAME.test(input))
+                throw new errors_UserError(`"${input}" is not a flake input name`);
+        }
+        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
+        await this.exec(this.withOptions(subcommand, args), options);
+    }
+    async flakeMetadata(flakeDir, options = {}) {
+        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+        return JSON.parse(result.stdout);
+    }
+    withOptions(subcommand, args) {
+        return [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...args];
+    }
+    async exec(args, options = {}) {
+        let result;
+        try {
+            result = await this.runner.run(this.options.command ?? 'nix', args, options);
+        }
+        catch (error) {
+            // The runner raises a UserError only when the program is missing.
+            if (error instanceof errors_UserError)
+                throw new errors_UserError(NIX_NOT_FOUND);
+            throw error;
+        }
+        if (!process_succeeded(result))
+            throw errors_NixError.fromResult(result);
+        return result;
+    }
+}
+/** The subcommand and arguments that update a flake's lock on this Nix. */
+function updateLockArgs(version, flakeDir, inputs) {
+    if (updatesNamedInputs(version))
+        return [
+            ['flake', 'update'],
+            [...inputs, '--flake', flakeDir],
+        ];
+    if (inputs.length === 0)
+        return [['flake', 'update'], [flakeDir]];
+    return [
+        ['flake', 'lock'],
+        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
+    ];
+}
+/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
+function installable(flakeRef, attrPath) {
+    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
+    return `${flakeRef}#${quoted.join('.')}`;
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./.build/hosts/fleet-expression.js
+
+
+
+const FLEET_EXPRESSION_FILE = 'fleet-hosts.nix';
+/**
+ * `nix/fleet-hosts.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/hosts) and bundled (dist/hosts), and a GitHub action is checked out whole.
+ */
+function fleetExpressionPath(from = fileURLToPath(import.meta.url)) {
+    let dir = dirname(from);
+    for (;;) {
+        const candidate = join(dir, 'nix', FLEET_EXPRESSION_FILE);
+        if (existsSync(candidate))
+            return candidate;
+        const parent = dirname(dir);
+        if (parent === dir)
+            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
+        dir = parent;
+    }
+}
+/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
+function nixString(text) {
+    const escaped = text
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\$\{/g, '\\${')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replace(/\t/g, '\\t');
+    return `"${escaped}"`;
+}
+function nixList(items) {
+    return `[ ${items.map(nixString).join(' ')} ]`;
+}
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet-hosts.nix once. */
+function fleet_expression_fleetExpression(call) {
+    const args = [
+        `flake = builtins.getFlake ${nixString(resolve(call.flakeDir))};`,
+        `kinds = ${nixList(call.kinds)};`,
+        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
+        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
+        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
+        call.only ? `only = ${nixList(call.only)};` : '',
+        `format = ${nixString(call.format ?? 'list')};`,
+    ].filter((arg) => arg.length > 0);
+    const file = call.expressionFile ?? fleetExpressionPath();
+    return `import ${nixString(file)} { ${args.join(' ')} }`;
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/host.js
+const KIND_TITLES = {
+    nixos: 'NixOS',
+    darwin: 'nix-darwin',
+    home: 'Home Manager',
+    checks: 'check',
+};
+function host_hostKey(host) {
+    return `${host.kind}/${host.name}`;
+}
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
+}
+/** Parses `a."b.c".d` back into its names. */
+function host_parseAttrPath(text) {
+    const names = [];
+    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
+    for (const match of text.matchAll(pattern)) {
+        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
+    }
+    return names;
+}
+/** The store path's hash part, which names its narinfo in a binary cache. */
+function storePathHash(storePath) {
+    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
+}
+/** What is built for a host, as nix/fleet-hosts.nix chooses it (nix-darwin's `system` where it exists). */
+function host_defaultAttrPath(host) {
+    switch (host.kind) {
+        case 'nixos':
+            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
+        case 'darwin':
+            return ['darwinConfigurations', host.name, 'system'];
+        case 'home':
+            return ['homeConfigurations', host.name, 'activationPackage'];
+        case 'checks':
+            return host.name.split('.');
+    }
+}
+const HOST_KIND_LIST = (/* unused pure expression or super */ null && (['nixos', 'darwin', 'home', 'checks']));
+
+;// CONCATENATED MODULE: ./.build/hosts/eval-jobs.js
+
+
+
+
+
+
+
+
+
+/**
+ * Evaluates the hosts with nix-eval-jobs: parallel workers, and each host's error reported on its
+ * own line. A cheap `nix eval` of the names alone runs beside it, for the hosts include/exclude
+ * leave out, which nix-eval-jobs never sees.
+ */
+class NixEvalJobsFleetEvaluator {
+    runner;
+    options;
+    constructor(runner, options) {
+        this.runner = runner;
+        this.options = options;
+    }
+    async evaluate(request) {
+        const call = {
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+        };
+        const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
+        const namesQuery = nix
+            .evalJson({ expr: fleetExpression({ ...call, format: 'names' }) }, { impure: true, signal: request.signal })
+            .catch((error) => {
+            if (error instanceof NixError) {
+                throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+            }
+            throw error;
+        });
+        const gcRoots = await mkdtemp(join(this.options.tempRoot, 'flakeflow-gcroots-'));
+        try {
+            const [names, lines] = await Promise.all([
+                namesQuery,
+                this.runJobs(fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
+            ]);
+            return assemble(names, lines);
+        }
+        finally {
+            await rm(gcRoots, { recursive: true, force: true });
+        }
+    }
+    async runJobs(expr, gcRoots, request) {
+        const args = [
+            '--option',
+            'extra-experimental-features',
+            'nix-command flakes',
+            ...(this.options.nixOptions ?? []),
+            '--impure',
+            '--meta',
+            '--gc-roots-dir',
+            gcRoots,
+            ...(this.options.workers ? ['--workers', String(this.options.workers)] : []),
+            '--expr',
+            expr,
+        ];
+        const result = await this.runner.run(this.options.command, args, { signal: request.signal });
+        const lines = parseEvalJobsOutput(result.stdout);
+        if (!succeeded(result) && lines.length === 0) {
+            throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
+        }
+        return lines;
+    }
+}
+function parseEvalJobsOutput(stdout) {
+    const lines = [];
+    for (const line of stdout.split('\n')) {
+        if (!line.startsWith('{'))
+            continue;
+        try {
+            lines.push(JSON.parse(line));
+        }
+        catch {
+            // A line cut short by a killed worker is not a host.
+        }
+    }
+    return lines;
+}
+/** `[kind, name]` of a line, from attrPath or, on old versions, from the joined attr. */
+function refOf(line) {
+    const path = line.attrPath ?? parseAttrPath(line.attr);
+    if (path.length !== 2)
+        return undefined;
+    return { kind: path[0], name: path[1] };
+}
+function assemble(names, lines) {
+    const hosts = [];
+    const failed = [];
+    const seen = new Set();
+    for (const line of lines) {
+        const ref = refOf(line);
+        if (!ref)
+            continue;
+        seen.add(hostKey(ref));
+        const outPath = line.outputs?.out ?? Object.values(line.outputs ?? {}).find((path) => path);
+        if (line.error !== undefined || !line.drvPath || !outPath) {
+            failed.push({ ...ref, error: nixErrorText(line.error ?? 'nix-eval-jobs reported no derivation') });
+            continue;
+        }
+        const flakeflow = line.meta?.flakeflow;
+        hosts.push({
+            ...ref,
+            attrPath: flakeflow?.attr ?? defaultAttrPath(ref),
+            system: flakeflow?.system ?? line.system ?? '',
+            buildSystem: line.system ?? flakeflow?.system ?? '',
+            drvPath: line.drvPath,
+            outPath,
+        });
+    }
+    for (const host of names) {
+        if (host.selected && !seen.has(hostKey(host))) {
+            failed.push({ kind: host.kind, name: host.name, error: 'nix-eval-jobs printed nothing for this host' });
+        }
+    }
+    const order = new Map(names.map((host, index) => [hostKey(host), index]));
+    const byName = (a, b) => (order.get(hostKey(a)) ?? 0) - (order.get(hostKey(b)) ?? 0);
+    return {
+        hosts: hosts.sort(byName),
+        failed: failed.sort(byName),
+        unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
+        evaluator: 'nix-eval-jobs',
+        processes: 2,
+    };
+}
+/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
+function findProgram(name, pathVariable) {
+    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./.build/core/markdown.js
 /** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
 /** Escapes a value for a table cell: pipes and line breaks would break the row. */
@@ -45292,210 +45816,6 @@ function formatDuration(milliseconds) {
 }
 /** GitHub refuses bodies and comments over 65,536 characters. */
 const GITHUB_BODY_LIMIT = 65_536;
-
-;// CONCATENATED MODULE: ./.build/nix/errors.js
-
-
-const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
-    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
-    'https://nixos.org/download) or put it on PATH';
-/**
- * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
- * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
- * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
- */
-class NixError extends UserError {
-    args;
-    nixMessage;
-    exitCode;
-    subcommand;
-    constructor(args, nixMessage, exitCode) {
-        const subcommand = `nix ${subcommandOf(args)}`;
-        super(`${subcommand} failed:\n${nixMessage}`);
-        this.args = args;
-        this.nixMessage = nixMessage;
-        this.exitCode = exitCode;
-        this.subcommand = subcommand;
-    }
-    static fromResult(result) {
-        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
-        return new NixError(result.args, text, result.exitCode);
-    }
-}
-function subcommandOf(args) {
-    const words = [];
-    for (const arg of args) {
-        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
-            break;
-        words.push(arg);
-    }
-    return words.join(' ');
-}
-const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
-/** Lines Nix prints while working, which say nothing about why it failed. */
-const PROGRESS = [
-    /^warning: /,
-    /^building '/,
-    /^copying (path|\d+ paths)/,
-    /^fetching /,
-    /^unpacking /,
-    /^evaluating /,
-    /^querying /,
-    /^these \d+ (derivations|paths) will be/,
-    /^this (derivation|path) will be/,
-    /^ {2}\/nix\/store\//,
-    /^\[\d+\/\d+\/\d+ built/,
-    /^\(use '--show-trace' to show detailed location information\)$/,
-];
-/**
- * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
- * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
- * the last lines that are not progress.
- */
-function nixErrorText(stderr) {
-    const lines = stderr
-        .replace(ANSI_ESCAPE, '')
-        .split('\n')
-        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
-    const first = lines.findIndex((line) => line.startsWith('error:'));
-    const kept = (first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line)));
-    while (kept.length > 0 && kept[kept.length - 1] === '')
-        kept.pop();
-    while (kept.length > 0 && kept[0] === '')
-        kept.shift();
-    return (first === -1 ? kept.slice(-20) : kept).join('\n');
-}
-
-;// CONCATENATED MODULE: ./.build/nix/version.js
-const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
-function parseNixVersion(output) {
-    const match = VERSION_LINE.exec(output.trim());
-    if (!match)
-        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
-    const [text, flavor, major, minor, patch] = match;
-    return {
-        major: Number(major),
-        minor: Number(minor),
-        patch: Number(patch ?? 0),
-        flavor: flavor ?? 'Nix',
-        text: text.trim(),
-    };
-}
-function isAtLeast(version, major, minor) {
-    return version.major > major || (version.major === major && version.minor >= minor);
-}
-/**
- * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
- * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
- * version says nothing about this; it kept `--update-input`.
- */
-function updatesNamedInputs(version) {
-    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
-}
-
-;// CONCATENATED MODULE: ./.build/nix/cli.js
-
-
-
-
-
-const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
-const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
-/**
- * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
- * where the command line differs between versions it asks `version()` which to use.
- */
-class NixCli {
-    runner;
-    options;
-    versionQuery;
-    constructor(runner, options = {}) {
-        this.runner = runner;
-        this.options = options;
-    }
-    version() {
-        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
-            this.versionQuery = undefined;
-            throw error;
-        });
-        return this.versionQuery;
-    }
-    async evalJson(target, options = {}) {
-        const { apply, impure, ...run } = options;
-        const result = await this.exec(this.withOptions(['eval'], [
-            '--json',
-            ...(impure ? ['--impure'] : []),
-            ...(apply === undefined ? [] : ['--apply', apply]),
-            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
-        ]), run);
-        return JSON.parse(result.stdout);
-    }
-    /**
-     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-     * results are not in the order of `installables`: match them by `drvPath`.
-     */
-    async build(installables, options = {}) {
-        if (installables.length === 0)
-            return [];
-        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
-        const built = JSON.parse(result.stdout);
-        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
-    }
-    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
-    async lock(flakeDir, options = {}) {
-        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-    }
-    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
-    async updateLock(flakeDir, inputs = [], options = {}) {
-        for (const input of inputs) {
-            if (!INPUT_NAME.test(input))
-                throw new UserError(`"${input}" is not a flake input name`);
-        }
-        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
-        await this.exec(this.withOptions(subcommand, args), options);
-    }
-    async flakeMetadata(flakeDir, options = {}) {
-        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-        return JSON.parse(result.stdout);
-    }
-    withOptions(subcommand, args) {
-        return [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...args];
-    }
-    async exec(args, options = {}) {
-        let result;
-        try {
-            result = await this.runner.run(this.options.command ?? 'nix', args, options);
-        }
-        catch (error) {
-            // The runner raises a UserError only when the program is missing.
-            if (error instanceof UserError)
-                throw new UserError(NIX_NOT_FOUND);
-            throw error;
-        }
-        if (!succeeded(result))
-            throw NixError.fromResult(result);
-        return result;
-    }
-}
-/** The subcommand and arguments that update a flake's lock on this Nix. */
-function updateLockArgs(version, flakeDir, inputs) {
-    if (updatesNamedInputs(version))
-        return [
-            ['flake', 'update'],
-            [...inputs, '--flake', flakeDir],
-        ];
-    if (inputs.length === 0)
-        return [['flake', 'update'], [flakeDir]];
-    return [
-        ['flake', 'lock'],
-        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
-    ];
-}
-/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function installable(flakeRef, attrPath) {
-    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
-    return `${flakeRef}#${quoted.join('.')}`;
-}
 
 ;// CONCATENATED MODULE: ./.build/deploy/deploy-rs-log.js
 /**
@@ -45641,7 +45961,7 @@ const DEFAULT_CONFIRM_TIMEOUT_S = 30;
 function deployRsArgs(node, flags, sshOpts) {
     const spaced = sshOpts.find((option) => /\s/.test(option));
     if (spaced !== undefined) {
-        throw new UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
+        throw new errors_UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
     }
     return [
         '--targets',
@@ -45678,7 +45998,7 @@ function activationBoundMs(flags, marginMs) {
 async function runDeployRs(runner, options) {
     const [program, ...leading] = options.command;
     if (program === undefined)
-        throw new UserError("Input 'deploy-command' must name a program, got nothing");
+        throw new errors_UserError("Input 'deploy-command' must name a program, got nothing");
     const log = new DeployLog();
     const watchdog = new AbortController();
     let timer;
@@ -45763,7 +46083,7 @@ async function probeOnce(check, target, deps, lines) {
         const output = `${result.stdout}${result.stderr}`.trim();
         for (const line of output.split('\n').filter(Boolean))
             lines.push(`  ${line}`);
-        if (!succeeded(result)) {
+        if (!process_succeeded(result)) {
             const last = output.split('\n').at(-1);
             return `\`${check.ssh}\` on ${hostname} ${describeExit(result)}${last ? `: ${last}` : ''}`;
         }
@@ -46118,7 +46438,7 @@ const util_allowsEval = /* @__PURE__*/ cached(() => {
         return false;
     }
 });
-function util_isPlainObject(o) {
+function isPlainObject(o) {
     if (util_isObject(o) === false)
         return false;
     // modified constructor
@@ -46138,7 +46458,7 @@ function util_isPlainObject(o) {
     return true;
 }
 function shallowClone(o) {
-    if (util_isPlainObject(o))
+    if (isPlainObject(o))
         return { ...o };
     if (Array.isArray(o))
         return [...o];
@@ -46319,7 +46639,7 @@ function maskedKeys(schema, mask) {
     }
     return keys;
 }
-function util_omit(schema, mask) {
+function omit(schema, mask) {
     const currDef = schema._zod.def;
     const checks = currDef.checks;
     const hasChecks = checks && checks.length > 0;
@@ -46332,7 +46652,7 @@ function util_omit(schema, mask) {
     return clone(schema, mergeDefs(currDef, { shape: newShape, checks: [] }));
 }
 function extend(schema, shape) {
-    if (!util_isPlainObject(shape)) {
+    if (!isPlainObject(shape)) {
         throw new Error("Invalid input to extend: expected a plain object");
     }
     const checks = schema._zod.def.checks;
@@ -46356,12 +46676,12 @@ function extended(schema, shape) {
     return newShape;
 }
 function safeExtend(schema, shape) {
-    if (!util_isPlainObject(shape)) {
+    if (!isPlainObject(shape)) {
         throw new Error("Invalid input to safeExtend: expected a plain object");
     }
     return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
 }
-function util_merge(a, b) {
+function merge(a, b) {
     if (!b?._zod?.def) {
         throw new Error("Invalid input to merge: expected an object schema. To merge a plain shape, use `.extend()`.");
     }
@@ -49421,7 +49741,7 @@ function mergeValues(a, b) {
     if (a instanceof Date && b instanceof Date && +a === +b) {
         return { valid: true, data: a };
     }
-    if (util_isPlainObject(a) && util_isPlainObject(b)) {
+    if (isPlainObject(a) && isPlainObject(b)) {
         const bKeys = Object.keys(b);
         const sharedKeys = Object.keys(a).filter((key) => bKeys.indexOf(key) !== -1);
         const newObj = { ...a, ...b };
@@ -49661,7 +49981,7 @@ const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
     memo?.attach(inst);
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!util_isPlainObject(input)) {
+        if (!isPlainObject(input)) {
             payload.issues.push({
                 expected: "record",
                 code: "invalid_type",
@@ -54762,13 +55082,13 @@ const ZodObject = /*@__PURE__*/ $constructor("ZodObject", (inst, def) => {
         return safeExtend(this, incoming);
     },
     merge(other) {
-        return util_merge(this, other);
+        return merge(this, other);
     },
     pick(mask) {
         return pick(this, mask);
     },
     omit(mask) {
-        return util_omit(this, mask);
+        return omit(this, mask);
     },
     partial(...args) {
         return partial(ZodOptional, this, args[0]);
@@ -55616,7 +55936,7 @@ function parseInputs(schema, read, onSecret = () => { }) {
         return result.data;
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
 /** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
 function durationValue(example = '26h') {
@@ -55726,8 +56046,8 @@ async function readDeployNodes(nix, flakeDir, options = {}) {
         value = await nix.evalJson(`${(0,external_node_path_namespaceObject.resolve)(flakeDir)}#deploy`, { ...options, apply: PICK_NODES });
     }
     catch (error) {
-        if (error instanceof NixError && /does not provide attribute '[^']*deploy'/.test(error.nixMessage)) {
-            throw new UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
+        if (error instanceof errors_NixError && /does not provide attribute '[^']*deploy'/.test(error.nixMessage)) {
+            throw new errors_UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
         }
         throw error;
     }
@@ -55735,11 +56055,11 @@ async function readDeployNodes(nix, flakeDir, options = {}) {
     if (!checked.success) {
         const issue = checked.error.issues[0];
         const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
-        throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+        throw new errors_UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
     }
     const { nodes, sshUser, sshOpts } = checked.data;
     if (nodes === null || Object.keys(nodes).length === 0) {
-        throw new UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
+        throw new errors_UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
     }
     return Object.entries(nodes).map(([name, node]) => ({
         name,
@@ -55794,7 +56114,7 @@ function buildTagIndex(nodes, tags) {
     for (const [tag, names] of Object.entries(tags ?? {})) {
         for (const name of names) {
             if (!known.has(name)) {
-                throw new UserError(`Input 'tags' lists unknown node '${name}' under '${tag}'; known nodes: ${knownNodes(nodes)}`);
+                throw new errors_UserError(`Input 'tags' lists unknown node '${name}' under '${tag}'; known nodes: ${knownNodes(nodes)}`);
             }
             add(tag, name);
         }
@@ -55817,7 +56137,7 @@ function resolveSelectors(selectors, input, nodes, tags) {
         else if (selector.startsWith('@')) {
             const members = tags.get(selector.slice(1));
             if (!members) {
-                throw new UserError(`Input '${input}' names unknown tag '${selector}'; known tags: ${knownTags(tags)}`);
+                throw new errors_UserError(`Input '${input}' names unknown tag '${selector}'; known tags: ${knownTags(tags)}`);
             }
             for (const node of ordered)
                 if (members.includes(node.name))
@@ -55826,7 +56146,7 @@ function resolveSelectors(selectors, input, nodes, tags) {
         else {
             const node = byName.get(selector);
             if (!node) {
-                throw new UserError(`Input '${input}' names unknown node '${selector}'; known nodes: ${knownNodes(nodes)}`);
+                throw new errors_UserError(`Input '${input}' names unknown node '${selector}'; known nodes: ${knownNodes(nodes)}`);
             }
             chosen.add(node);
         }
@@ -55891,14 +56211,14 @@ function wavesFromInput(waves, targeted, tags, nodes) {
     }));
     const unplaced = targeted.filter((node) => !placed.has(node));
     if (unplaced.length > 0) {
-        throw new UserError(`Input 'waves' places no wave for targeted node(s) ${names(unplaced)}; add them to a wave or narrow 'targets'`);
+        throw new errors_UserError(`Input 'waves' places no wave for targeted node(s) ${names(unplaced)}; add them to a wave or narrow 'targets'`);
     }
     return groups;
 }
 function wavesFromNodes(targeted) {
     const missing = targeted.filter((node) => node.wave === undefined);
     if (missing.length > 0) {
-        throw new UserError(`Strategy waves needs a wave for every target: set \`wave = N;\` in deploy.nodes for ${names(missing)}, or give the 'waves' input`);
+        throw new errors_UserError(`Strategy waves needs a wave for every target: set \`wave = N;\` in deploy.nodes for ${names(missing)}, or give the 'waves' input`);
     }
     const byWave = new Map();
     for (const node of inRolloutOrder(targeted)) {
@@ -55994,13 +56314,13 @@ const GUARDED_OPTIONS = /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownH
 function checkSshSettings(settings, logger) {
     const guarded = settings.extraOptions.find((option) => GUARDED_OPTIONS.test(option.replace(/^-o/, '')));
     if (guarded !== undefined) {
-        throw new UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
+        throw new errors_UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
             "from 'known-hosts' and turns multiplexing off so rollback confirmations are real");
     }
     if (settings.strictHostKeyChecking) {
         if (settings.knownHosts !== undefined)
             return;
-        throw new UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
+        throw new errors_UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
             "set 'strict-host-key-checking: false' to accept unknown keys on first use instead");
     }
     logger.warning(settings.knownHosts === undefined
@@ -56033,7 +56353,7 @@ async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
     if (settings.privateKey !== undefined) {
         logger.mask(settings.privateKey);
         if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(settings.privateKey)) {
-            throw new UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
+            throw new errors_UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
         }
         keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_deploy');
         // OpenSSH refuses a key without its final newline, and one readable by others.
@@ -56071,6 +56391,8 @@ function withFinalNewline(text) {
 
 
 
+
+
 /** Events that run code from a pull request, which must not reach the fleet unreviewed. */
 const PULL_REQUEST_EVENTS = [
     'pull_request',
@@ -56078,6 +56400,16 @@ const PULL_REQUEST_EVENTS = [
     'pull_request_review',
     'pull_request_review_comment',
 ];
+/** A program given by name must be on PATH; one given by path is left to fail when it runs. */
+function checkDeployCommand(command, searchPath) {
+    const program = command[0];
+    if (program === undefined || searchPath === undefined || program.includes('/'))
+        return;
+    if (findProgram(program, searchPath) !== undefined)
+        return;
+    throw new errors_UserError(`Input 'deploy-command' runs '${program}', which is not on PATH: install deploy-rs on the runner, ` +
+        "or run it from the flake's inputs, e.g. 'nix run .#deploy-rs --'");
+}
 /** Plans and runs a deploy-rs rollout of the flake's `deploy.nodes`, one deploy-rs process per node. */
 async function deployFleet(settings, env) {
     const { logger } = env;
@@ -56090,11 +56422,15 @@ async function deployFleet(settings, env) {
         extraOptions: settings['ssh-opts'] ?? [],
     };
     checkSshSettings(ssh, logger);
+    checkDeployCommand(settings['deploy-command'], env.searchPath);
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(env.context.workspace, settings.path);
+    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
+        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+    }
     const nodes = await readDeployNodes(env.nix, flakeDir);
     const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
     if (unknownChecks.length > 0) {
-        throw new UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
+        throw new errors_UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
     }
     const plan = planRollout({
         targets: settings.targets,
@@ -56173,7 +56509,7 @@ async function deployFleet(settings, env) {
 function refuseUnsafeEvent(settings, eventName) {
     if (!PULL_REQUEST_EVENTS.includes(eventName) || settings['allow-pull-request'])
         return;
-    throw new UserError(`Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
+    throw new errors_UserError(`Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
         "workflow_dispatch, or set 'allow-pull-request: true' if this is really wanted");
 }
 /** The report file: the `result` output with the plan and timing around it. */
@@ -56446,10 +56782,13 @@ function gantt(outcome) {
 
 
 
-const deployAction = defineAction({
+
+const deployAction = (0,action/* defineAction */.Q)({
     name: 'deploy',
     inputs: deployInputs,
     outputs: ['result', 'deployed', 'failed', 'report'],
+    workspacePaths: ['path'],
+    refusesForks: true,
     async run(settings, environment) {
         const { context, logger } = environment;
         const runner = new SpawnProcessRunner(logger);
@@ -56457,11 +56796,12 @@ const deployAction = defineAction({
             context,
             logger,
             runner,
-            nix: new NixCli(runner),
+            nix: new cli_NixCli(runner),
             cleanup: new CleanupList(environment.state),
             signal: environment.signal,
+            searchPath: process.env.PATH ?? '',
             ...(settings['github-deployments']
-                ? { deployments: githubDeployments(settings, context, logger) }
+                ? { deployments: await githubDeployments(settings, context, logger) }
                 : {}),
         });
         const failure = deployFailure(outcome);
@@ -56473,13 +56813,13 @@ const deployAction = defineAction({
         };
     },
 });
-function githubDeployments(settings, context, logger) {
+async function githubDeployments(settings, context, logger) {
     const repository = parseRepository(context.repository ?? '');
     const ref = context.sha ?? context.ref;
     if (!repository || !ref) {
-        throw new UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
+        throw new errors_UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
     }
-    const client = createGitHubClient({
+    const client = await loadGitHubClient({
         token: settings.token,
         apiUrl: context.apiUrl,
         ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
@@ -56498,8 +56838,8 @@ function githubDeployments(settings, context, logger) {
     });
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -56574,7 +56914,7 @@ function utils_toCommandProperties(annotationProperties) {
  */
 function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
 }
 function command_issue(name, message = '') {
     command_issueCommand(name, {}, message);
@@ -56630,6 +56970,8 @@ function escapeProperty(s) {
 //# sourceMappingURL=command.js.map
 ;// CONCATENATED MODULE: external "crypto"
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -56643,10 +56985,10 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!external_fs_namespaceObject.existsSync(filePath)) {
+    if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
@@ -56662,7 +57004,7 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
 ;// CONCATENATED MODULE: external "path"
@@ -56764,9 +57106,11 @@ class DecodedURL extends URL {
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var node_modules_tunnel = __nccwpck_require__(770);
+// EXTERNAL MODULE: ./node_modules/undici/index.js
+var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
-var lib_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -56855,8 +57199,8 @@ class HttpClientResponse {
         this.message = message;
     }
     readBody() {
-        return lib_awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
                 let output = Buffer.alloc(0);
                 this.message.on('data', (chunk) => {
                     output = Buffer.concat([output, chunk]);
@@ -56868,8 +57212,8 @@ class HttpClientResponse {
         });
     }
     readBodyBuffer() {
-        return lib_awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
                 const chunks = [];
                 this.message.on('data', (chunk) => {
                     chunks.push(chunk);
@@ -56924,42 +57268,42 @@ class lib_HttpClient {
         }
     }
     options(requestUrl, additionalHeaders) {
-        return lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
         });
     }
     get(requestUrl, additionalHeaders) {
-        return lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             return this.request('GET', requestUrl, null, additionalHeaders || {});
         });
     }
     del(requestUrl, additionalHeaders) {
-        return lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             return this.request('DELETE', requestUrl, null, additionalHeaders || {});
         });
     }
     post(requestUrl, data, additionalHeaders) {
-        return lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             return this.request('POST', requestUrl, data, additionalHeaders || {});
         });
     }
     patch(requestUrl, data, additionalHeaders) {
-        return lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             return this.request('PATCH', requestUrl, data, additionalHeaders || {});
         });
     }
     put(requestUrl, data, additionalHeaders) {
-        return lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             return this.request('PUT', requestUrl, data, additionalHeaders || {});
         });
     }
     head(requestUrl, additionalHeaders) {
-        return lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             return this.request('HEAD', requestUrl, null, additionalHeaders || {});
         });
     }
     sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             return this.request(verb, requestUrl, stream, additionalHeaders);
         });
     }
@@ -56968,14 +57312,14 @@ class lib_HttpClient {
      * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
      */
     getJson(requestUrl_1) {
-        return lib_awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
             additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
             const res = yield this.get(requestUrl, additionalHeaders);
             return this._processResponse(res, this.requestOptions);
         });
     }
     postJson(requestUrl_1, obj_1) {
-        return lib_awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
             const data = JSON.stringify(obj, null, 2);
             additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
             additionalHeaders[Headers.ContentType] =
@@ -56985,7 +57329,7 @@ class lib_HttpClient {
         });
     }
     putJson(requestUrl_1, obj_1) {
-        return lib_awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
             const data = JSON.stringify(obj, null, 2);
             additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
             additionalHeaders[Headers.ContentType] =
@@ -56995,7 +57339,7 @@ class lib_HttpClient {
         });
     }
     patchJson(requestUrl_1, obj_1) {
-        return lib_awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
             const data = JSON.stringify(obj, null, 2);
             additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
             additionalHeaders[Headers.ContentType] =
@@ -57010,7 +57354,7 @@ class lib_HttpClient {
      * Prefer get, del, post and patch
      */
     request(verb, requestUrl, data, headers) {
-        return lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             if (this._disposed) {
                 throw new Error('Client has already been disposed.');
             }
@@ -57106,7 +57450,7 @@ class lib_HttpClient {
      * @param data
      */
     requestRaw(info, data) {
-        return lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             return new Promise((resolve, reject) => {
                 function callbackForResult(err, res) {
                     if (err) {
@@ -57224,9 +57568,9 @@ class lib_HttpClient {
     }
     _mergeHeaders(headers) {
         if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lib_lowercaseKeys(this.requestOptions.headers), lib_lowercaseKeys(headers || {}));
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
         }
-        return lib_lowercaseKeys(headers || {});
+        return lowercaseKeys(headers || {});
     }
     /**
      * Gets an existing header value or returns a default.
@@ -57238,7 +57582,7 @@ class lib_HttpClient {
     _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
         let clientHeader;
         if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lib_lowercaseKeys(this.requestOptions.headers)[header];
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
             if (headerValue) {
                 clientHeader =
                     typeof headerValue === 'number' ? headerValue.toString() : headerValue;
@@ -57265,7 +57609,7 @@ class lib_HttpClient {
     _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
         let clientHeader;
         if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lib_lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
             if (headerValue) {
                 if (typeof headerValue === 'number') {
                     clientHeader = String(headerValue);
@@ -57387,15 +57731,15 @@ class lib_HttpClient {
         return baseUserAgent;
     }
     _performExponentialBackoff(retryNumber) {
-        return lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
             const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
             return new Promise(resolve => setTimeout(() => resolve(), ms));
         });
     }
     _processResponse(res, options) {
-        return lib_awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => lib_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
                 const statusCode = res.message.statusCode || 0;
                 const response = {
                     statusCode,
@@ -57459,7 +57803,7 @@ class lib_HttpClient {
         });
     }
 }
-const lib_lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
 //# sourceMappingURL=index.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
 var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -57623,7 +57967,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile } = external_fs_.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -57646,7 +57990,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -57742,7 +58086,7 @@ class Summary {
      * @returns {Summary} summary instance
      */
     addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
+        return this.addRaw(external_os_.EOL);
     }
     /**
      * Adds an HTML codeblock to the summary buffer
@@ -57946,7 +58290,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -57973,7 +58317,7 @@ function readlink(fsPath) {
 }
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
+const READONLY = external_fs_.constants.O_RDONLY;
 function exists(fsPath) {
     return io_util_awaiter(this, void 0, void 0, function* () {
         try {
@@ -58466,13 +58810,13 @@ class ToolRunner extends external_events_.EventEmitter {
     _processLineBuffer(data, strBuffer, onLine) {
         try {
             let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
+            let n = s.indexOf(external_os_.EOL);
             while (n > -1) {
                 const line = s.substring(0, n);
                 onLine(line);
                 // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
             }
             return s;
         }
@@ -58763,7 +59107,7 @@ class ToolRunner extends external_events_.EventEmitter {
                 }
                 const optionsNonNull = this._cloneExecOptions(this.options);
                 if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
                 }
                 const state = new ExecState(optionsNonNull, this.toolPath);
                 state.on('debug', (message) => {
@@ -59102,8 +59446,8 @@ const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
         version
     };
 });
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
+const platform = external_os_.platform();
+const arch = external_os_.arch();
 const isWindows = platform === 'win32';
 const isMacOS = platform === 'darwin';
 const isLinux = platform === 'linux';
@@ -59284,7 +59628,7 @@ function setOutput(name, value) {
     if (filePath) {
         return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
     }
-    process.stdout.write(external_os_namespaceObject.EOL);
+    process.stdout.write(external_os_.EOL);
     command_issueCommand('set-output', { name }, utils_toCommandValue(value));
 }
 /**
@@ -59352,7 +59696,7 @@ function notice(message, properties = {}) {
  * @param message info message
  */
 function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
+    process.stdout.write(message + external_os_.EOL);
 }
 /**
  * Begin an output group.
@@ -59482,7 +59826,88 @@ function parseWorkflowCommand(line) {
     return { command: match[1], properties, message: unescapeData(match[3] ?? '') };
 }
 
+;// CONCATENATED MODULE: ./.build/core/forks.js
+
+function repositoryIn(value) {
+    return value && typeof value === 'object' ? value : undefined;
+}
+/**
+ * The fork a run acts for, from its event payload: the repository itself, or the head of the pull
+ * request the run is for (a head repository that is gone counts as a fork: nothing says otherwise).
+ */
+function forkOf(event) {
+    const repository = repositoryIn(event.repository);
+    if (repository?.fork === true)
+        return `${String(repository.full_name ?? 'this repository')}, a fork`;
+    const pull = event.pull_request;
+    if (!pull || typeof pull !== 'object')
+        return undefined;
+    const head = repositoryIn(pull.head?.repo);
+    const from = `a pull request (#${String(pull.number ?? '?')}) from`;
+    if (!head)
+        return `${from} a deleted fork`;
+    const foreign = head.fork === true ||
+        (typeof head.full_name === 'string' &&
+            typeof repository?.full_name === 'string' &&
+            head.full_name !== repository.full_name);
+    return foreign ? `${from} ${String(head.full_name)}, a fork` : undefined;
+}
+/**
+ * Refuses to run an action that reaches the fleet with its secrets (deploying, reading backups on a
+ * runner inside the network) for a fork or a pull request from one: that code is nobody's to trust.
+ */
+function refuseForks(action, event) {
+    const fork = forkOf(event);
+    if (fork) {
+        throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/workspace.js
+
+
+
+function isInside(root, path) {
+    const rest = (0,external_node_path_namespaceObject.relative)(root, path);
+    return rest === '' || (rest !== '..' && !rest.startsWith(`..${external_node_path_namespaceObject.sep}`) && !(0,external_node_path_namespaceObject.isAbsolute)(rest));
+}
+/** The real path of what `path` names, through its nearest existing ancestor when it does not exist yet. */
+function realPathOf(path) {
+    const missing = [];
+    let existing = path;
+    while (!(0,external_node_fs_namespaceObject.existsSync)(existing) && (0,external_node_path_namespaceObject.dirname)(existing) !== existing) {
+        missing.unshift((0,external_node_path_namespaceObject.basename)(existing));
+        existing = (0,external_node_path_namespaceObject.dirname)(existing);
+    }
+    return (0,external_node_path_namespaceObject.join)((0,external_node_fs_namespaceObject.realpathSync)(existing), ...missing);
+}
+/**
+ * Resolves an input that names a file or directory of the checkout, refusing one outside it: a `..`
+ * too many is nearly always a mistake, and on a self-hosted runner what lies beside the checkout
+ * (other jobs' checkouts, the runner's own credentials) must never be read into a report. A symlink
+ * in the checkout is followed, so it cannot lead outside either.
+ */
+function workspacePath(workspace, input, value) {
+    const root = (0,external_node_path_namespaceObject.resolve)(workspace);
+    const path = (0,external_node_path_namespaceObject.resolve)(root, value);
+    const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
+    if (!inside) {
+        throw new errors_UserError(`Input '${input}' must be a path inside the workspace (${root}), got '${value}'`);
+    }
+    return path;
+}
+/** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
+function checkWorkspacePaths(settings, names, workspace) {
+    for (const name of names) {
+        const value = settings[name];
+        if (typeof value === 'string' && value !== '')
+            workspacePath(workspace, name, value);
+    }
+}
+
 ;// CONCATENATED MODULE: ./.build/core/runtime.js
+
+
 
 
 
@@ -59542,7 +59967,7 @@ function readRunContext(env = process.env) {
         sha: env.GITHUB_SHA || undefined,
         ref: env.GITHUB_REF || undefined,
         serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
-        apiUrl: env.GITHUB_API_URL || DEFAULT_API_URL,
+        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.r,
         graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
         runId: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined,
@@ -59567,10 +59992,10 @@ function cancellationSignal(logger) {
 }
 /** Fails the step with one line; a bug also leaves its stack in the debug log. */
 function failStep(error, logger = new RunnerLogger()) {
-    if (!(error instanceof UserError) && error instanceof Error && error.stack)
+    if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
     const message = logger.secrets.redact(oneLine(errors_stringifyError(error))) || 'failed without a message';
-    setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
+    setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
 }
 /**
  * Runs one action as the runner starts it: inputs → settings → capability → outputs, job summary
@@ -59580,8 +60005,12 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
     const logger = new RunnerLogger();
     try {
         const settings = parseInputs(definition.inputs, read, (value) => logger.mask(value));
+        const context = readRunContext();
+        checkWorkspacePaths(settings, definition.workspacePaths ?? [], context.workspace);
+        if (definition.refusesForks)
+            refuseForks(definition.name, context.event);
         const environment = {
-            context: readRunContext(),
+            context,
             logger,
             state: runnerState,
             signal: cancellationSignal(logger),

@@ -40222,6 +40222,43 @@ function errors_oneLine(message) {
         .join(' ');
 }
 
+;// CONCATENATED MODULE: ./.build/core/forks.js
+
+function repositoryIn(value) {
+    return value && typeof value === 'object' ? value : undefined;
+}
+/**
+ * The fork a run acts for, from its event payload: the repository itself, or the head of the pull
+ * request the run is for (a head repository that is gone counts as a fork: nothing says otherwise).
+ */
+function forkOf(event) {
+    const repository = repositoryIn(event.repository);
+    if (repository?.fork === true)
+        return `${String(repository.full_name ?? 'this repository')}, a fork`;
+    const pull = event.pull_request;
+    if (!pull || typeof pull !== 'object')
+        return undefined;
+    const head = repositoryIn(pull.head?.repo);
+    const from = `a pull request (#${String(pull.number ?? '?')}) from`;
+    if (!head)
+        return `${from} a deleted fork`;
+    const foreign = head.fork === true ||
+        (typeof head.full_name === 'string' &&
+            typeof repository?.full_name === 'string' &&
+            head.full_name !== repository.full_name);
+    return foreign ? `${from} ${String(head.full_name)}, a fork` : undefined;
+}
+/**
+ * Refuses to run an action that reaches the fleet with its secrets (deploying, reading backups on a
+ * runner inside the network) for a fork or a pull request from one: that code is nobody's to trust.
+ */
+function forks_refuseForks(action, event) {
+    const fork = forkOf(event);
+    if (fork) {
+        throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
+    }
+}
+
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
@@ -40554,7 +40591,53 @@ class SecretMasker {
     }
 }
 
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./.build/core/workspace.js
+
+
+
+function isInside(root, path) {
+    const rest = relative(root, path);
+    return rest === '' || (rest !== '..' && !rest.startsWith(`..${sep}`) && !isAbsolute(rest));
+}
+/** The real path of what `path` names, through its nearest existing ancestor when it does not exist yet. */
+function realPathOf(path) {
+    const missing = [];
+    let existing = path;
+    while (!existsSync(existing) && dirname(existing) !== existing) {
+        missing.unshift(basename(existing));
+        existing = dirname(existing);
+    }
+    return join(realpathSync(existing), ...missing);
+}
+/**
+ * Resolves an input that names a file or directory of the checkout, refusing one outside it: a `..`
+ * too many is nearly always a mistake, and on a self-hosted runner what lies beside the checkout
+ * (other jobs' checkouts, the runner's own credentials) must never be read into a report. A symlink
+ * in the checkout is followed, so it cannot lead outside either.
+ */
+function workspacePath(workspace, input, value) {
+    const root = resolve(workspace);
+    const path = resolve(root, value);
+    const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
+    if (!inside) {
+        throw new UserError(`Input '${input}' must be a path inside the workspace (${root}), got '${value}'`);
+    }
+    return path;
+}
+/** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
+function workspace_checkWorkspacePaths(settings, names, workspace) {
+    for (const name of names) {
+        const value = settings[name];
+        if (typeof value === 'string' && value !== '')
+            workspacePath(workspace, name, value);
+    }
+}
+
 ;// CONCATENATED MODULE: ./.build/core/runtime.js
+
+
 
 
 
@@ -40652,8 +40735,12 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
     const logger = new RunnerLogger();
     try {
         const settings = parseInputs(definition.inputs, read, (value) => logger.mask(value));
+        const context = readRunContext();
+        checkWorkspacePaths(settings, definition.workspacePaths ?? [], context.workspace);
+        if (definition.refusesForks)
+            refuseForks(definition.name, context.event);
         const environment = {
-            context: readRunContext(),
+            context,
             logger,
             state: runnerState,
             signal: cancellationSignal(logger),

@@ -3,14 +3,17 @@ import { backupVerifyInputs } from '../backup/inputs.js';
 import { runBackupVerify } from '../backup/run.js';
 import { defineAction } from '../core/action.js';
 import { UserError } from '../core/errors.js';
-import { createGitHubClient, parseRepository } from '../core/github.js';
+import { loadGitHubClient } from '../core/github-loader.js';
 import { SpawnProcessRunner } from '../core/process.js';
+import { parseRepository } from '../core/repository.js';
 import { NixCli } from '../nix/cli.js';
 
 export const backupVerifyAction = defineAction({
   name: 'backup-verify',
   inputs: backupVerifyInputs,
   outputs: ['healthy', 'report', 'failures'],
+  workspacePaths: ['path', 'config', 'services-json'],
+  refusesForks: true,
   async run(settings, { context, logger, signal }) {
     const runner = new SpawnProcessRunner(logger);
     let alert: AlertTarget | undefined;
@@ -18,7 +21,7 @@ export const backupVerifyAction = defineAction({
       const repository = parseRepository(context.repository ?? '');
       if (!repository)
         throw new UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
-      const client = createGitHubClient({
+      const client = await loadGitHubClient({
         token: settings.token,
         apiUrl: context.apiUrl,
         ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),

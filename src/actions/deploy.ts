@@ -1,9 +1,10 @@
 import { defineAction, type RunContext } from '../core/action.js';
 import { CleanupList } from '../core/cleanup.js';
 import { UserError } from '../core/errors.js';
-import { createGitHubClient, parseRepository } from '../core/github.js';
+import { loadGitHubClient } from '../core/github-loader.js';
 import type { Logger } from '../core/logger.js';
 import { SpawnProcessRunner } from '../core/process.js';
+import { parseRepository } from '../core/repository.js';
 import { type DeploySettings, deployFleet } from '../deploy/deploy-fleet.js';
 import { GitHubDeployments } from '../deploy/github-deployments.js';
 import { deployInputs } from '../deploy/inputs.js';
@@ -14,6 +15,8 @@ export const deployAction = defineAction({
   name: 'deploy',
   inputs: deployInputs,
   outputs: ['result', 'deployed', 'failed', 'report'],
+  workspacePaths: ['path'],
+  refusesForks: true,
   async run(settings, environment) {
     const { context, logger } = environment;
     const runner = new SpawnProcessRunner(logger);
@@ -24,8 +27,9 @@ export const deployAction = defineAction({
       nix: new NixCli(runner),
       cleanup: new CleanupList(environment.state),
       signal: environment.signal,
+      searchPath: process.env.PATH ?? '',
       ...(settings['github-deployments']
-        ? { deployments: githubDeployments(settings, context, logger) }
+        ? { deployments: await githubDeployments(settings, context, logger) }
         : {}),
     });
     const failure = deployFailure(outcome);
@@ -38,7 +42,11 @@ export const deployAction = defineAction({
   },
 });
 
-function githubDeployments(settings: DeploySettings, context: RunContext, logger: Logger): GitHubDeployments {
+async function githubDeployments(
+  settings: DeploySettings,
+  context: RunContext,
+  logger: Logger,
+): Promise<GitHubDeployments> {
   const repository = parseRepository(context.repository ?? '');
   const ref = context.sha ?? context.ref;
   if (!repository || !ref) {
@@ -46,7 +54,7 @@ function githubDeployments(settings: DeploySettings, context: RunContext, logger
       "Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here",
     );
   }
-  const client = createGitHubClient({
+  const client = await loadGitHubClient({
     token: settings.token,
     apiUrl: context.apiUrl,
     ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),

@@ -1,5 +1,5 @@
 import { defineAction } from '../core/action.js';
-import { createGitHubClient } from '../core/github.js';
+import { loadGitHubClient } from '../core/github-loader.js';
 import { SpawnProcessRunner } from '../core/process.js';
 import { findingAnnotation } from '../gate/annotations.js';
 import { runGate } from '../gate/gate.js';
@@ -10,6 +10,7 @@ export const gateAction = defineAction({
   name: 'gate',
   inputs: gateInputs,
   outputs: ['passed', 'findings', 'report', 'unformatted'],
+  workspacePaths: ['path'],
   async run(settings, { context, logger, signal }) {
     const publishes = settings['check-run'] || settings.suggestions;
     const result = await runGate(settings, context, {
@@ -19,7 +20,7 @@ export const gateAction = defineAction({
       signal,
       ...(publishes
         ? {
-            github: createGitHubClient({
+            github: await loadGitHubClient({
               token: settings.token,
               apiUrl: context.apiUrl,
               ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),

@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { defineAction } from '../core/action.js';
 import { UserError } from '../core/errors.js';
-import { createGitHubClient, parseRepository } from '../core/github.js';
+import { loadGitHubClient } from '../core/github-loader.js';
 import { SpawnProcessRunner } from '../core/process.js';
+import { parseRepository } from '../core/repository.js';
 import { ApiCommitter, GitCommitter } from '../lock/commit.js';
 import { LockUpdateGitHub } from '../lock/github.js';
 import { lockUpdateInputs } from '../lock/inputs.js';
@@ -15,6 +16,7 @@ export const lockUpdateAction = defineAction({
   name: 'lock-update',
   inputs: lockUpdateInputs,
   outputs: LOCK_UPDATE_OUTPUTS,
+  workspacePaths: ['path'],
   async run(settings, { context, logger, signal }) {
     const runner = new SpawnProcessRunner(logger);
     const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
@@ -23,18 +25,22 @@ export const lockUpdateAction = defineAction({
       context.repository && context.runId
         ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
         : undefined;
+    const client =
+      repository && !settings['dry-run']
+        ? await loadGitHubClient({
+            token: settings.token,
+            apiUrl: context.apiUrl,
+            ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+            logger,
+          })
+        : undefined;
     const github = () => {
       if (!repository) {
         throw new UserError(
           'GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`',
         );
       }
-      const client = createGitHubClient({
-        token: settings.token,
-        apiUrl: context.apiUrl,
-        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-        logger,
-      });
+      if (!client) throw new Error('the GitHub client is only loaded when this is no dry run');
       const api = new LockUpdateGitHub(client, repository, logger);
       const committer =
         settings['commit-mode'] === 'git'

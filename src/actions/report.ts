@@ -1,5 +1,5 @@
 import { defineAction } from '../core/action.js';
-import { createGitHubClient } from '../core/github.js';
+import { loadGitHubClient } from '../core/github-loader.js';
 import { reportInputs } from '../report/inputs.js';
 import { buildReport } from '../report/report.js';
 
@@ -9,17 +9,23 @@ export const reportAction = defineAction({
   name: 'report',
   inputs: reportInputs,
   outputs: REPORT_OUTPUTS,
+  workspacePaths: ['results'],
   async run(settings, { context, logger }) {
-    const outcome = await buildReport(settings, {
-      context,
-      logger,
-      github: () =>
-        createGitHubClient({
+    const client = settings.comment
+      ? await loadGitHubClient({
           token: settings.token,
           apiUrl: context.apiUrl,
           graphqlUrl: context.graphqlUrl,
           logger,
-        }),
+        })
+      : undefined;
+    const outcome = await buildReport(settings, {
+      context,
+      logger,
+      github: () => {
+        if (!client) throw new Error('the GitHub client is only loaded with comment: true');
+        return client;
+      },
     });
     const failing = settings['fail-on'] === 'failure' && outcome.failed.length > 0;
     return {

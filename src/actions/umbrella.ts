@@ -1,7 +1,7 @@
 import type { ActionDefinition } from '../core/action.js';
 import { UserError } from '../core/errors.js';
 import { inputNames } from '../core/inputs.js';
-import { failStep, readRunnerInput, runAction } from '../core/runtime.js';
+import { failStep, inputVariable, readRunnerInput, runAction } from '../core/runtime.js';
 import { ACTION_NAMES, actions, isActionName } from './index.js';
 
 /** The umbrella's own input, naming which action to run. */
@@ -22,12 +22,39 @@ export function umbrellaOutputNames(): string[] {
   return [...new Set(ACTION_NAMES.flatMap((name) => actions[name].outputs))];
 }
 
+/** Edit distance, to name the input a typo meant. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] as number;
+}
+
+function notAnInput(name: string, command: string, accepted: readonly string[]): UserError {
+  const [closest] = accepted
+    .map((candidate) => ({ candidate, distance: editDistance(name, candidate) }))
+    .filter(({ distance }) => distance <= 2)
+    .sort((a, b) => a.distance - b.distance);
+  const hint = closest ? `; did you mean '${closest.candidate}'?` : '';
+  return new UserError(`Input '${name}' is not an input of command '${command}'${hint}`);
+}
+
 /**
  * Picks the action `command` names, refusing any non-empty input the chosen action does not read:
  * with one `action.yml` for everything, a typo or an input meant for another command would
- * otherwise be silently ignored.
+ * otherwise be silently ignored. `given` names the runner's INPUT_* variables: the runner passes
+ * inputs no `action.yml` declares too, with only a warning, so a typo shows there.
  */
-export function chooseCommand(read: (name: string) => string | undefined): ActionDefinition {
+export function chooseCommand(
+  read: (name: string) => string | undefined,
+  given: readonly string[] = [],
+): ActionDefinition {
   const command = read(COMMAND_INPUT)?.trim() ?? '';
   if (!isActionName(command)) {
     throw new UserError(
@@ -35,10 +62,17 @@ export function chooseCommand(read: (name: string) => string | undefined): Actio
     );
   }
   const definition: ActionDefinition = actions[command];
-  const accepted = new Set(inputNames(definition.inputs));
-  for (const name of umbrellaInputNames()) {
-    if (SHARED_INPUTS.has(name) || accepted.has(name)) continue;
-    if (read(name)?.trim()) throw new UserError(`Input '${name}' is not an input of command '${command}'`);
+  const accepted = inputNames(definition.inputs);
+  const declared = umbrellaInputNames();
+  for (const name of declared) {
+    if (SHARED_INPUTS.has(name) || accepted.includes(name)) continue;
+    if (read(name)?.trim()) throw notAnInput(name, command, accepted);
+  }
+  const variables = new Set(declared.map(inputVariable));
+  for (const variable of given) {
+    if (variables.has(variable)) continue;
+    const name = variable.slice('INPUT_'.length).toLowerCase();
+    if (read(name)?.trim()) throw notAnInput(name, command, accepted);
   }
   return definition;
 }
@@ -46,10 +80,11 @@ export function chooseCommand(read: (name: string) => string | undefined): Actio
 /** The umbrella entry: the chosen action runs exactly as its own `action.yml` would run it. */
 export async function runUmbrella(
   read: (name: string) => string | undefined = (name) => readRunnerInput(name),
+  given: readonly string[] = Object.keys(process.env).filter((name) => name.startsWith('INPUT_')),
 ): Promise<void> {
   let definition: ActionDefinition;
   try {
-    definition = chooseCommand(read);
+    definition = chooseCommand(read, given);
   } catch (error) {
     failStep(error);
     return;

@@ -1,58 +1,168 @@
-import { parseArgs } from 'node:util';
-import { ACTION_NAMES } from '../actions/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { oneLine, stringifyError, UserError } from '../core/errors.js';
 import { SpawnProcessRunner } from '../core/process.js';
+import { runActionCommand } from './action-command.js';
+import { closeMatches, parseCommandLine } from './argv.js';
+import { findCheckoutFile } from './checkout.js';
+import { ACTION_COMMANDS, findActionCommand } from './commands.js';
+import { interruptSignal } from './context.js';
 import { runDemo } from './demo.js';
-import { TerminalLogger } from './terminal.js';
+import { commandHelp } from './help.js';
+import { runInit } from './init/init.js';
+import { colourFor, palette, TerminalLogger, terminalWidth } from './terminal.js';
 
-const USAGE = `Usage: flakeflow <command> [options]
+const OWN_COMMANDS = [
+  [
+    'init [DIR]',
+    'write the four workflow callers for the flake in DIR (default: .) to DIR/.github/workflows',
+  ],
+  ['demo', 'run the whole pipeline on the example fleet and write a report'],
+] as const;
 
-Commands:
-  demo [--dir DIR]   run the pipeline on the example fleet (default DIR: .flakeflow/demo)
-  ${ACTION_NAMES.join(', ')}
-                     the actions, run locally (coming with issue #8)
+function usage(): string {
+  const width = 16;
+  return [
+    'Usage: flakeflow <command> [--option value ...]',
+    '',
+    'The flakeflow actions, run on this machine with the same inputs and checks as in a workflow:',
+    ...ACTION_COMMANDS.map((command) => `  ${command.name.padEnd(width)}${command.summary}`),
+    '',
+    ...OWN_COMMANDS.map(([name, summary]) => `  ${name.padEnd(width)}${summary}`),
+    '',
+    'Run flakeflow <command> --help for its options. Every action command takes --json (outputs as',
+    'JSON), --summary FILE (the markdown job summary) and --verbose.',
+  ].join('\n');
+}
 
-Options:
-  --verbose          show the output of every tool
-  --help             show this help`;
+const COMMAND_NAMES = [...ACTION_COMMANDS.map((command) => command.name), 'init', 'demo', 'help'];
 
-/** `flakeflow <command>`: the terminal face over the same capabilities the actions run. */
-function parseCommandLine(argv: readonly string[]) {
+function unknownCommand(name: string): UserError {
+  const matches = closeMatches(name, COMMAND_NAMES);
+  const hint = matches.length > 0 ? `did you mean ${matches.join(', ')}?` : 'run flakeflow --help';
+  return new UserError(`unknown command '${name}'; ${hint}`);
+}
+
+const DEMO_HELP = `Usage: flakeflow demo [--dir DIR] [--apply-fake-deploy] [--verbose]
+
+Runs the whole pipeline on the example fleet of this checkout: the gate with the tools installed here,
+the hosts matrix, a build of every host, the pull-request report, the pull request a lock update would
+open after an input moved (dry run), a canary deploy plan, and the verification of a restic repository
+made with fresh snapshots. Writes report.md and report.html in DIR and prints where.
+
+  --dir DIR             where the fleet, the repository and the report go (default: .flakeflow/demo);
+                        emptied first if an earlier demo made it
+  --apply-fake-deploy   run the planned deploy against the fake deploy-rs of test/deploy/fakes
+  --verbose             show every line the tools print`;
+
+async function runDemoCommand(argv: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine(argv, 'demo', [
+    { name: 'dir', boolean: false },
+    { name: 'apply-fake-deploy', boolean: true },
+    { name: 'verbose', boolean: true },
+    { name: 'help', boolean: true },
+  ]);
+  if (parsed.positionals.length > 0) {
+    throw new UserError(`flakeflow demo takes options only, got '${parsed.positionals[0]}'; write --dir DIR`);
+  }
+  if (parsed.values.get('help') === 'true') {
+    process.stdout.write(`${DEMO_HELP}\n`);
+    return 0;
+  }
+  const logger = new TerminalLogger({
+    verbose: parsed.values.get('verbose') === 'true',
+    stream: process.stderr,
+  });
+  const runner = new SpawnProcessRunner(logger, logger.secrets);
+  const interrupt = interruptSignal((signal) =>
+    logger.warning(`${signal}: stopping after the current step (again to quit at once)`),
+  );
   try {
-    return parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        dir: { type: 'string' },
-        verbose: { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
+    const outcome = await runDemo({
+      dir: parsed.values.get('dir') ?? join('.flakeflow', 'demo'),
+      runner,
+      logger,
+      signal: interrupt.signal,
+      applyFakeDeploy: parsed.values.get('apply-fake-deploy') === 'true',
+      out: process.stdout,
+      colours: palette(colourFor(process.stdout)),
     });
-  } catch (error) {
-    throw new UserError(`${stringifyError(error)}; run flakeflow --help`);
+    return outcome.failed ? 1 : 0;
+  } finally {
+    interrupt.dispose();
   }
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommandLine(argv);
-  const [command] = positionals;
-  if (values.help || command === undefined) {
-    process.stdout.write(`${USAGE}\n`);
-    return command === undefined && !values.help ? 1 : 0;
-  }
-  const logger = new TerminalLogger(values.verbose);
-  const runner = new SpawnProcessRunner(logger, logger.secrets);
-  if (command === 'demo') {
-    await runDemo({ dir: values.dir ?? '.flakeflow/demo', runner, logger });
+const INIT_HELP = `Usage: flakeflow init [DIR] [--force] [--verbose]
+
+Inspects the flake in DIR (default: .) with one evaluation (its hosts and their systems, deploy.nodes,
+formatter and restic backups) and writes the four workflow callers into DIR/.github/workflows:
+pr-checks.yml, lock-update.yml, deploy.yml and backup-verify.yml, filled with what it found.
+
+  --force     overwrite callers that exist (without it they are left alone and listed as skipped)
+  --verbose   show every line the tools print`;
+
+async function runInitCommand(argv: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine(argv, 'init', [
+    { name: 'force', boolean: true },
+    { name: 'verbose', boolean: true },
+    { name: 'help', boolean: true },
+  ]);
+  if (parsed.values.get('help') === 'true') {
+    process.stdout.write(`${INIT_HELP}\n`);
     return 0;
   }
-  if ((ACTION_NAMES as readonly string[]).includes(command)) {
+  if (parsed.positionals.length > 1) {
     throw new UserError(
-      `flakeflow ${command} is not available from the command line yet (tracked in issue #8)`,
+      `flakeflow init takes one directory, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}`,
     );
   }
-  throw new UserError(`unknown command '${command}'; run flakeflow --help`);
+  const logger = new TerminalLogger({
+    verbose: parsed.values.get('verbose') === 'true',
+    stream: process.stderr,
+  });
+  const runner = new SpawnProcessRunner(logger, logger.secrets);
+  const interrupt = interruptSignal((signal) => logger.warning(`${signal}: stopping`));
+  try {
+    await runInit({
+      dir: parsed.positionals[0] ?? '.',
+      force: parsed.values.get('force') === 'true',
+      runner,
+      logger,
+      signal: interrupt.signal,
+      out: process.stdout,
+      colours: palette(colourFor(process.stdout)),
+    });
+    return 0;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+/** The version of flakeflow's own package.json (a bundle's folder has a package.json of its own). */
+function packageVersion(): string {
+  const read = (path: string) =>
+    JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
+  const path = findCheckoutFile('package.json', (candidate) => read(candidate).name === 'flakeflow');
+  return (path && read(path).version) || 'unknown';
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    const about = first === 'help' && rest[0] ? findActionCommand(rest[0]) : undefined;
+    process.stdout.write(`${about ? commandHelp(about, terminalWidth(process.stdout)) : usage()}\n`);
+    return first === undefined ? 1 : 0;
+  }
+  if (first === '--version' || first === '-V') {
+    process.stdout.write(`flakeflow ${packageVersion()}\n`);
+    return 0;
+  }
+  if (first === 'demo') return runDemoCommand(rest);
+  if (first === 'init') return runInitCommand(rest);
+  const command = findActionCommand(first);
+  if (!command) throw unknownCommand(first);
+  return runActionCommand(command, rest);
 }
 
 export async function runCli(argv: readonly string[]): Promise<void> {

@@ -10,10 +10,12 @@ import {
 import { annotationCommand } from './annotations.js';
 import { removeRegisteredPaths } from './cleanup.js';
 import { oneLine, stringifyError, UserError } from './errors.js';
+import { refuseForks } from './forks.js';
 import type { InputSchema } from './inputs.js';
 import { parseInputs } from './inputs.js';
 import type { Logger } from './logger.js';
 import { SecretMasker } from './logger.js';
+import { checkWorkspacePaths } from './workspace.js';
 
 /** The runner's environment variable for an input: upper-cased, spaces to `_`, hyphens kept. */
 export function inputVariable(name: string): string {
@@ -112,8 +114,11 @@ export async function runAction<S extends InputSchema>(
   const logger = new RunnerLogger();
   try {
     const settings = parseInputs(definition.inputs, read, (value) => logger.mask(value));
+    const context = readRunContext();
+    checkWorkspacePaths(settings, definition.workspacePaths ?? [], context.workspace);
+    if (definition.refusesForks) refuseForks(definition.name, context.event);
     const environment: ActionEnvironment = {
-      context: readRunContext(),
+      context,
       logger,
       state: runnerState,
       signal: cancellationSignal(logger),

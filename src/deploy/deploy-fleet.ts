@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,6 +7,7 @@ import { UserError } from '../core/errors.js';
 import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
+import { findProgram } from '../hosts/eval-jobs.js';
 import type { NixCli } from '../nix/cli.js';
 import { createNodeDeployer } from './deploy-node.js';
 import { activationBoundMs, type DeployRsFlags } from './deploy-rs.js';
@@ -50,6 +52,8 @@ export interface DeployEnvironment {
   activationMarginMs?: number;
   /** Pause between health-check attempts (default 5 s). */
   healthRetryDelayMs?: number;
+  /** The PATH `deploy-command` is found on; when given, a missing command is refused before anything starts. */
+  searchPath?: string;
 }
 
 export interface DeployOutcome {
@@ -64,6 +68,17 @@ export interface DeployOutcome {
   reportFile: string;
 }
 
+/** A program given by name must be on PATH; one given by path is left to fail when it runs. */
+function checkDeployCommand(command: readonly string[], searchPath: string | undefined): void {
+  const program = command[0];
+  if (program === undefined || searchPath === undefined || program.includes('/')) return;
+  if (findProgram(program, searchPath) !== undefined) return;
+  throw new UserError(
+    `Input 'deploy-command' runs '${program}', which is not on PATH: install deploy-rs on the runner, ` +
+      "or run it from the flake's inputs, e.g. 'nix run .#deploy-rs --'",
+  );
+}
+
 /** Plans and runs a deploy-rs rollout of the flake's `deploy.nodes`, one deploy-rs process per node. */
 export async function deployFleet(settings: DeploySettings, env: DeployEnvironment): Promise<DeployOutcome> {
   const { logger } = env;
@@ -76,8 +91,14 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
     extraOptions: settings['ssh-opts'] ?? [],
   };
   checkSshSettings(ssh, logger);
+  checkDeployCommand(settings['deploy-command'], env.searchPath);
 
   const flakeDir = resolve(env.context.workspace, settings.path);
+  if (!existsSync(join(flakeDir, 'flake.nix'))) {
+    throw new UserError(
+      `Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`,
+    );
+  }
   const nodes = await readDeployNodes(env.nix, flakeDir);
   const unknownChecks = unknownHealthCheckNodes(
     settings['health-checks'],

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GitHubClient } from '../core/github.js';
-import { parseRepository } from '../core/github.js';
 import type { Logger } from '../core/logger.js';
+import { parseRepository } from '../core/repository.js';
 import { type PublishedCheckRun, publishCheckRun, warnPublishError } from './check-run.js';
 import type { GateResult, GateRunContext } from './gate.js';
 import type { CheckoutGit } from './git.js';

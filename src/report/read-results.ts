@@ -81,7 +81,7 @@ export function parseHostsOutput(text: string | undefined): HostEntry[] | undefi
   if (!checked.success) {
     const issue = checked.error.issues[0];
     throw new UserError(
-      `Input 'hosts' must be the hosts action's \`hosts\` output (a JSON list of hosts), got ${issue ? `${issue.message} at ${issue.path.join('.')}` : 'something else'}`,
+      `Input 'hosts' must be the hosts action's \`hosts\` output (a JSON list of hosts), got ${issue ? `${issue.message}${issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''}` : 'something else'}`,
     );
   }
   return checked.data;

@@ -59,13 +59,10 @@ async function uniqueFleet(hosts = 4) {
     `{ ... }: { environment.etc.marker.text = "${marker}"; }\n`,
   );
   const common = join(fleet.flakeDir, 'modules', 'common.nix');
-  await writeFile(
-    common,
-    (await readFile(common, 'utf8')).replace(
-      '{ config, ... }:\n{\n',
-      '{ config, ... }:\n{\n  imports = [ ./marker.nix ];\n',
-    ),
-  );
+  const text = await readFile(common, 'utf8');
+  const marked = text.replace(/^(\{[^\n]*\}:\n\{\n)/m, '$1  imports = [ ./marker.nix ];\n');
+  if (marked === text) throw new Error(`cannot find the module header of ${common} to import the marker`);
+  await writeFile(common, marked);
   await commitAll(runner, fleet.flakeDir, 'Mark this fleet');
   return fleet;
 }

@@ -206,6 +206,48 @@ describe('suggestions', () => {
     ).toHaveLength(1);
   });
 
+  it('replaces its previous review when a push drops one of the suggested fixes', async () => {
+    const { repo, pull, dir, base, context } = await pullRequestWorkspace();
+    const inputs = {
+      tools: 'path',
+      checks: 'deadnix,statix',
+      suggestions: 'true',
+      'base-ref': base,
+      'fail-on': 'never',
+    };
+    await gate(dir, inputs, { github: github.client, context });
+    const fixed = {
+      'hosts/media.nix': (PR_FILES['hosts/media.nix'] as string).replace('  unused = "x";\n', ''),
+    };
+    const newHead = repo.commitFiles('tidy-media', { files: fixed, message: 'drop unused' });
+    await writeTree(dir, fixed);
+    await git(dir, 'commit', '--quiet', '--all', '--message', 'drop unused');
+    const pushed = {
+      ...context,
+      sha: newHead,
+      event: eventPayload('pull_request', {
+        repository: SLUG,
+        number: pull.number,
+        headSha: newHead,
+        baseSha: repo.branch('main'),
+      }),
+    };
+    const { result } = await gate(dir, inputs, { github: github.client, context: pushed });
+    expect(result.publication.review).toMatchObject({ posted: 3, replaced: 1, unchanged: false });
+    expect(repo.reviews).toHaveLength(2);
+    const [old, current] = repo.reviews;
+    expect(old?.comments).toEqual([]);
+    expect(old?.body).not.toContain(REVIEW_MARKER);
+    expect(old?.body).toContain('replaced by a newer review');
+    expect(current).toMatchObject({ commitId: newHead });
+    expect(current?.body).toContain(REVIEW_MARKER);
+    expect(current?.comments.map((c) => [c.path, c.line])).toEqual([
+      ['hosts/media.nix', 1],
+      ['hosts/media.nix', 7],
+      ['modules/common.nix', 3],
+    ]);
+  });
+
   it('posts nothing outside pull requests', async () => {
     const dir = await repository({ 'a.nix': 'let\n  unused = 1;\nin { }\n' });
     const { result } = await gate(

@@ -7,7 +7,7 @@
   };
 
   outputs =
-    { self, secrets }:
+    { secrets, ... }:
     {
       homeModules.alice = import ./home.nix { inherit secrets; };
     };

@@ -6,15 +6,18 @@
 let
   # The definitions several modules give one option: attribute sets merge, lists concatenate, and
   # otherwise the module listed last wins. Imports come before the module importing them, so a
-  # host overrides the shared modules' defaults, as lib.mkDefault would let it.
+  # host overrides the shared modules' defaults, as lib.mkDefault would let it. Mixing a set or a
+  # list with another kind of value is an error naming the option, as in the real module system.
   merge =
-    definitions:
+    option: definitions:
     if builtins.length definitions == 1 then
       builtins.head definitions
     else if builtins.all builtins.isAttrs definitions then
-      builtins.zipAttrsWith (_: merge) definitions
+      builtins.zipAttrsWith (name: merge "${option}.${name}") definitions
     else if builtins.all builtins.isList definitions then
       builtins.concatLists definitions
+    else if builtins.any (value: builtins.isAttrs value || builtins.isList value) definitions then
+      throw "The option `${option}' has conflicting definitions: sets or lists mixed with other values."
     else
       builtins.elemAt definitions (builtins.length definitions - 1);
 
@@ -41,7 +44,7 @@ let
           value = apply module;
         in
         builtins.concatMap collect (value.imports or [ ]) ++ [ (builtins.removeAttrs value [ "imports" ]) ];
-      config = finish (merge (builtins.concatMap collect modules));
+      config = finish (merge "config" (builtins.concatMap collect modules));
     in
     config;
 

@@ -1,5 +1,5 @@
 # What every NixOS host in the homelab shares.
-{ config, ... }:
+{ ... }:
 {
   time.timeZone = "Europe/Berlin";
   i18n.defaultLocale = "en_US.UTF-8";

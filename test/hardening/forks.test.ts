@@ -1,0 +1,129 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: workflow expressions are what these tests read
+/**
+ * deploy and backup-verify reach the fleet with its secrets, from a runner inside its network: they
+ * never run for a fork, nor for a pull request from one — neither their reusable workflows nor the
+ * actions themselves, should someone call them from a workflow of their own. (deploy.yml's guard is
+ * proven by test/workflows/deploy.test.ts; actionlint, `run:` interpolation, job permissions and
+ * pull_request_target by test/workflows/actionlint.test.ts and wiring.test.ts.)
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forkOf } from '../../src/core/forks.js';
+import { fakeDeploy, KNOWN_HOSTS } from '../deploy/support.js';
+import { errorLines, runAction } from '../harness/run-action.js';
+import { makeTempDir, removeTempDir } from '../support/nix.js';
+import { type Contexts, condition } from '../workflows/expression.js';
+import { readWorkflow } from '../workflows/support.js';
+import { FleetTemplate, requireBundles } from './support.js';
+
+const HOME = { full_name: 'alice/homelab', fork: false };
+const FORK = { full_name: 'mallory/homelab', fork: true };
+
+/** Event payloads, as GitHub sends them, for the cases that matter. */
+const EVENTS: Array<{ name: string; event: string; payload: Record<string, unknown>; fork?: string }> = [
+  { name: 'a schedule in the repository', event: 'schedule', payload: { repository: HOME } },
+  { name: 'a dispatch in the repository', event: 'workflow_dispatch', payload: { repository: HOME } },
+  {
+    name: 'a dispatch in a fork',
+    event: 'workflow_dispatch',
+    payload: { repository: FORK },
+    fork: 'mallory/homelab, a fork',
+  },
+  {
+    name: 'a pull request from a branch of the repository',
+    event: 'pull_request',
+    payload: { repository: HOME, pull_request: { number: 7, head: { repo: HOME } } },
+  },
+  {
+    name: 'a pull request from a fork',
+    event: 'pull_request',
+    payload: { repository: HOME, pull_request: { number: 8, head: { repo: FORK } } },
+    fork: 'a pull request (#8) from mallory/homelab, a fork',
+  },
+  {
+    name: 'a pull request from a fork that was deleted since',
+    event: 'pull_request',
+    payload: { repository: HOME, pull_request: { number: 9, head: { repo: null } } },
+    fork: 'a pull request (#9) from a deleted fork',
+  },
+];
+
+function contexts(event: string, payload: Record<string, unknown>): Contexts {
+  return {
+    github: { event_name: event, repository: HOME.full_name, event: payload as Contexts },
+    inputs: {},
+  };
+}
+
+describe('backup-verify.yml runs its job only for the repository itself', () => {
+  const verify = readWorkflow('.github/workflows/backup-verify.yml').jobs.verify;
+
+  it.each(EVENTS)('$name', ({ event, payload, fork }) => {
+    expect(condition(verify.if, contexts(event, payload))).toBe(fork === undefined);
+  });
+});
+
+describe('forkOf reads the event payload', () => {
+  it.each(EVENTS)('$name', ({ payload, fork }) => {
+    expect(forkOf(payload)).toBe(fork);
+  });
+});
+
+describe('the deploy and backup-verify actions refuse forks themselves', () => {
+  let dir: string;
+  let template: FleetTemplate;
+
+  beforeAll(async () => {
+    requireBundles(['deploy', 'backup-verify']);
+    dir = await makeTempDir('hardening-forks');
+    template = await FleetTemplate.create(dir);
+  });
+  afterAll(() => removeTempDir(dir));
+
+  const refused = EVENTS.filter((entry) => entry.fork !== undefined);
+
+  it.each(refused)('deploy, even with allow-pull-request: $name', async ({ event, payload, fork }) => {
+    const checkout = await template.checkout();
+    const fake = await fakeDeploy(join(checkout.rootDir, 'fake-deploy'), {});
+    const run = await runAction({
+      action: 'deploy',
+      workspace: checkout.workspace,
+      env: fake.env,
+      event: { name: event, payload },
+      inputs: { 'known-hosts': KNOWN_HOSTS, 'allow-pull-request': 'true' },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(errorLines(run)).toEqual([
+      `Refusing to run deploy for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`,
+    ]);
+    expect(await fake.invocations()).toEqual([]);
+  });
+
+  it('deploy still runs for a pull request from the repository when allow-pull-request is true', async () => {
+    const checkout = await template.checkout();
+    const fake = await fakeDeploy(join(checkout.rootDir, 'fake-deploy'), { latencyMs: 20 });
+    const [sameRepository] = EVENTS.filter((entry) => entry.event === 'pull_request');
+    const run = await runAction({
+      action: 'deploy',
+      workspace: checkout.workspace,
+      env: fake.env,
+      event: { name: 'pull_request', payload: sameRepository?.payload ?? {} },
+      inputs: { 'known-hosts': KNOWN_HOSTS, 'allow-pull-request': 'true', targets: 'media' },
+    });
+    expect(errorLines(run)).toEqual([]);
+    expect((await fake.invocations()).map((call) => call.nodes.join())).toEqual(['media']);
+  });
+
+  it.each(refused)('backup-verify: $name', async ({ event, payload, fork }) => {
+    const run = await runAction({
+      action: 'backup-verify',
+      event: { name: event, payload },
+      inputs: { repositories: '- name: nas\n  repository: /srv/restic\n  password-env: NAS_PASSWORD' },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(errorLines(run)).toEqual([
+      `Refusing to run backup-verify for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`,
+    ]);
+    expect(run.outputs).toEqual({});
+  });
+});
