@@ -2660,7 +2660,7 @@ exports.debug = debug; // for test
 
 
 const Client = __nccwpck_require__(3701)
-const Dispatcher = __nccwpck_require__(883)
+const Dispatcher = __nccwpck_require__(3264)
 const Pool = __nccwpck_require__(628)
 const BalancedPool = __nccwpck_require__(837)
 const Agent = __nccwpck_require__(7405)
@@ -10109,7 +10109,7 @@ module.exports = Client
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(883)
+const Dispatcher = __nccwpck_require__(3264)
 const {
   ClientDestroyedError,
   ClientClosedError,
@@ -10318,7 +10318,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 883:
+/***/ 3264:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11323,7 +11323,7 @@ module.exports = ProxyAgent
 
 
 
-const Dispatcher = __nccwpck_require__(883)
+const Dispatcher = __nccwpck_require__(3264)
 const RetryHandler = __nccwpck_require__(7816)
 
 class RetryAgent extends Dispatcher {
@@ -13081,7 +13081,7 @@ const MockClient = __nccwpck_require__(7365)
 const MockPool = __nccwpck_require__(4004)
 const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
 const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const Dispatcher = __nccwpck_require__(883)
+const Dispatcher = __nccwpck_require__(3264)
 const Pluralizer = __nccwpck_require__(1529)
 const PendingInterceptorsFormatter = __nccwpck_require__(6142)
 
@@ -28165,7 +28165,7 @@ const { makeRequest } = __nccwpck_require__(9967)
 const { fetching } = __nccwpck_require__(4398)
 const { Headers, getHeadersList } = __nccwpck_require__(660)
 const { getDecodeSplit } = __nccwpck_require__(3168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { WebsocketFrameSend } = __nccwpck_require__(8502)
 
 /** @type {import('crypto')} */
 let crypto
@@ -28932,7 +28932,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 8502:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -29167,7 +29167,7 @@ const {
   isTextBinaryFrame,
   isContinuationFrame
 } = __nccwpck_require__(8625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { WebsocketFrameSend } = __nccwpck_require__(8502)
 const { closeWebSocketConnection } = __nccwpck_require__(6897)
 const { PerMessageDeflate } = __nccwpck_require__(9469)
 const { MessageSizeExceededError } = __nccwpck_require__(8707)
@@ -29686,7 +29686,7 @@ module.exports = {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+const { WebsocketFrameSend } = __nccwpck_require__(8502)
 const { opcodes, sendHints } = __nccwpck_require__(736)
 const FixedQueue = __nccwpck_require__(4660)
 
@@ -45219,6 +45219,37 @@ class SpawnProcessRunner {
     }
 }
 
+;// CONCATENATED MODULE: ./.build/core/suggest.js
+/** Suggestions for a mistyped name: an input, an option, a command. */
+/** Levenshtein distance between two names. */
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+    for (let i = 1; i <= a.length; i += 1) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j += 1) {
+            const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+/** Names close to `wanted`: a small edit away, or sharing a word with it. */
+function closeMatches(wanted, names, limit = 3) {
+    const words = new Set(wanted.split('-').filter((word) => word.length >= 3));
+    const scored = names
+        .map((name) => {
+        const distance = editDistance(wanted, name);
+        const sharesWord = name.split('-').some((word) => words.has(word));
+        const prefix = name.startsWith(wanted) || wanted.startsWith(name);
+        const close = distance <= Math.max(2, Math.floor(name.length / 3)) || sharesWord || prefix;
+        return { name, distance: sharesWord || prefix ? distance - 1 : distance, close };
+    })
+        .filter((entry) => entry.close)
+        .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name));
+    return scored.slice(0, limit).map((entry) => entry.name);
+}
+
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -54977,34 +55008,7 @@ function githubToken() {
 
 ;// CONCATENATED MODULE: ./.build/cli/argv.js
 
-/** Edit distance, for suggesting the option a typo meant. */
-function editDistance(a, b) {
-    let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-    for (let i = 1; i <= a.length; i += 1) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j += 1) {
-            const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
-            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
-        }
-        previous = current;
-    }
-    return previous[b.length];
-}
-/** Names close to `wanted`: a small edit away, or sharing a word with it. */
-function closeMatches(wanted, names, limit = 3) {
-    const words = new Set(wanted.split('-').filter((word) => word.length >= 3));
-    const scored = names
-        .map((name) => {
-        const distance = editDistance(wanted, name);
-        const sharesWord = name.split('-').some((word) => words.has(word));
-        const prefix = name.startsWith(wanted) || wanted.startsWith(name);
-        const close = distance <= Math.max(2, Math.floor(name.length / 3)) || sharesWord || prefix;
-        return { name, distance: sharesWord || prefix ? distance - 1 : distance, close };
-    })
-        .filter((entry) => entry.close)
-        .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name));
-    return scored.slice(0, limit).map((entry) => entry.name);
-}
+
 function unknownOption(name, command, specs) {
     const matches = closeMatches(name, specs.map((spec) => spec.name));
     const hint = matches.length > 0
@@ -60857,6 +60861,61 @@ function describePlan(plan) {
     ];
 }
 
+;// CONCATENATED MODULE: ./.build/deploy/plan-deploy.js
+
+
+
+
+
+
+/**
+ * The rollout a deploy would run, resolved from the flake's `deploy.nodes` and the settings, without
+ * SSH and without touching a node: what `flakeflow deploy` shows before `--apply`.
+ */
+async function planDeploy(settings, env) {
+    const flakeDir = (0,external_node_path_namespaceObject.resolve)(env.workspace, settings.path);
+    const nodes = await readDeployNodes(env.nix, flakeDir, env.signal ? { signal: env.signal } : {});
+    return planForNodes(settings, nodes);
+}
+/** The rollout of `nodes` the settings ask for; health checks naming no node are refused. */
+function planForNodes(settings, nodes) {
+    const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
+    if (unknownChecks.length > 0) {
+        throw new UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
+    }
+    return planRollout({
+        targets: settings.targets,
+        ...(settings.tags === undefined ? {} : { tags: settings.tags }),
+        strategy: settings.strategy,
+        ...(settings.waves === undefined ? {} : { waves: settings.waves }),
+        parallel: settings.parallel,
+        onFailure: settings['on-failure'],
+    }, nodes);
+}
+/** The plan as a summary: one table per wave, with what each node's deploy would do. */
+function planSummary(plan, settings) {
+    const count = plan.waves.reduce((sum, wave) => sum + wave.nodes.length, 0);
+    const activation = settings['dry-activate'] ? 'dry-activate' : settings.boot ? 'boot' : 'switch';
+    const facts = [
+        `strategy **${plan.strategy}**`,
+        `up to ${plan.parallel} at once`,
+        `on failure ${plan.onFailure}`,
+        `activation ${activation}`,
+    ].join(' · ');
+    const checks = (name) => {
+        const check = healthCheckFor(settings['health-checks'], name);
+        return check ? [check.ssh ? 'ssh' : '', ...check.http].filter(Boolean).join(', ') : '';
+    };
+    const withChecks = plan.waves.some((wave) => wave.nodes.some((node) => checks(node.name) !== ''));
+    const waves = plan.waves.map((wave) => blocks(heading(3, `Wave ${wave.number}`), table(['Node', 'Hostname', 'Tags', ...(withChecks ? ['Health check'] : [])], wave.nodes.map((node) => [
+        `\`${node.name}\``,
+        node.hostname,
+        node.tags.join(', '),
+        ...(withChecks ? [checks(node.name)] : []),
+    ]))));
+    return `${blocks(heading(2, `🗺️ Deploy plan: ${count} node${count === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`), facts, ...waves)}\n`;
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/rollout.js
 const NODE_STATUSES = (/* unused pure expression or super */ null && ([
     'deployed',
@@ -61010,6 +61069,7 @@ function withFinalNewline(text) {
 
 
 
+
 /** Events that run code from a pull request, which must not reach the fleet unreviewed. */
 const PULL_REQUEST_EVENTS = [
     'pull_request',
@@ -61045,18 +61105,7 @@ async function deployFleet(settings, env) {
         throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
     const nodes = await readDeployNodes(env.nix, flakeDir);
-    const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
-    if (unknownChecks.length > 0) {
-        throw new UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
-    }
-    const plan = planRollout({
-        targets: settings.targets,
-        ...(settings.tags === undefined ? {} : { tags: settings.tags }),
-        strategy: settings.strategy,
-        ...(settings.waves === undefined ? {} : { waves: settings.waves }),
-        parallel: settings.parallel,
-        onFailure: settings['on-failure'],
-    }, nodes);
+    const plan = planForNodes(settings, nodes);
     for (const line of describePlan(plan))
         logger.info(line);
     const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
@@ -66391,57 +66440,6 @@ function isActionName(name) {
     return Object.hasOwn(actions, name);
 }
 
-;// CONCATENATED MODULE: ./.build/deploy/plan-deploy.js
-
-
-
-
-
-
-/**
- * The rollout a deploy would run, resolved from the flake's `deploy.nodes` and the settings, without
- * SSH and without touching a node: what `flakeflow deploy` shows before `--apply`.
- */
-async function planDeploy(settings, env) {
-    const flakeDir = (0,external_node_path_namespaceObject.resolve)(env.workspace, settings.path);
-    const nodes = await readDeployNodes(env.nix, flakeDir, env.signal ? { signal: env.signal } : {});
-    const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
-    if (unknownChecks.length > 0) {
-        throw new UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
-    }
-    return planRollout({
-        targets: settings.targets,
-        ...(settings.tags === undefined ? {} : { tags: settings.tags }),
-        strategy: settings.strategy,
-        ...(settings.waves === undefined ? {} : { waves: settings.waves }),
-        parallel: settings.parallel,
-        onFailure: settings['on-failure'],
-    }, nodes);
-}
-/** The plan as a summary: one table per wave, with what each node's deploy would do. */
-function planSummary(plan, settings) {
-    const count = plan.waves.reduce((sum, wave) => sum + wave.nodes.length, 0);
-    const activation = settings['dry-activate'] ? 'dry-activate' : settings.boot ? 'boot' : 'switch';
-    const facts = [
-        `strategy **${plan.strategy}**`,
-        `up to ${plan.parallel} at once`,
-        `on failure ${plan.onFailure}`,
-        `activation ${activation}`,
-    ].join(' · ');
-    const checks = (name) => {
-        const check = healthCheckFor(settings['health-checks'], name);
-        return check ? [check.ssh ? 'ssh' : '', ...check.http].filter(Boolean).join(', ') : '';
-    };
-    const withChecks = plan.waves.some((wave) => wave.nodes.some((node) => checks(node.name) !== ''));
-    const waves = plan.waves.map((wave) => blocks(heading(3, `Wave ${wave.number}`), table(['Node', 'Hostname', 'Tags', ...(withChecks ? ['Health check'] : [])], wave.nodes.map((node) => [
-        `\`${node.name}\``,
-        node.hostname,
-        node.tags.join(', '),
-        ...(withChecks ? [checks(node.name)] : []),
-    ]))));
-    return `${blocks(heading(2, `🗺️ Deploy plan: ${count} node${count === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`), facts, ...waves)}\n`;
-}
-
 ;// CONCATENATED MODULE: ./.build/cli/commands.js
 
 
@@ -67913,6 +67911,7 @@ function printOutcome(outcome, options, dir) {
 }
 
 ;// CONCATENATED MODULE: ./.build/cli/main.js
+
 
 
 

@@ -45762,7 +45762,7 @@ function cell(value) {
         return '';
     return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }
-function table(header, rows, align = []) {
+function markdown_table(header, rows, align = []) {
     const rule = header.map((_, index) => {
         const side = align[index] ?? 'left';
         return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
@@ -45782,11 +45782,11 @@ function codeBlock(body, language = '') {
     const fence = '`'.repeat(longestFence + 1);
     return `${fence}${language}\n${body}\n${fence}`;
 }
-function heading(level, text) {
+function markdown_heading(level, text) {
     return `${'#'.repeat(level)} ${text}`;
 }
 /** Joins markdown blocks with blank lines, skipping empty ones. */
-function blocks(...parts) {
+function markdown_blocks(...parts) {
     return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
 }
 const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
@@ -55977,7 +55977,7 @@ const healthChecksShape = strictObject({
     nodes: record(schemas_string().min(1), healthCheckShape).optional(),
 });
 /** Merges `defaults` and the node's entry field by field, the node's winning. */
-function healthCheckFor(checks, node) {
+function health_checks_healthCheckFor(checks, node) {
     if (checks === undefined)
         return undefined;
     const merged = { ...checks.defaults, ...checks.nodes?.[node] };
@@ -56040,7 +56040,7 @@ const picked = object({
         .nullable(),
 });
 /** Reads `deploy.nodes` of the flake in `flakeDir` with one evaluation. */
-async function readDeployNodes(nix, flakeDir, options = {}) {
+async function nodes_readDeployNodes(nix, flakeDir, options = {}) {
     let value;
     try {
         value = await nix.evalJson(`${(0,external_node_path_namespaceObject.resolve)(flakeDir)}#deploy`, { ...options, apply: PICK_NODES });
@@ -56240,6 +56240,61 @@ function describePlan(plan) {
     ];
 }
 
+;// CONCATENATED MODULE: ./.build/deploy/plan-deploy.js
+
+
+
+
+
+
+/**
+ * The rollout a deploy would run, resolved from the flake's `deploy.nodes` and the settings, without
+ * SSH and without touching a node: what `flakeflow deploy` shows before `--apply`.
+ */
+async function planDeploy(settings, env) {
+    const flakeDir = resolve(env.workspace, settings.path);
+    const nodes = await readDeployNodes(env.nix, flakeDir, env.signal ? { signal: env.signal } : {});
+    return planForNodes(settings, nodes);
+}
+/** The rollout of `nodes` the settings ask for; health checks naming no node are refused. */
+function planForNodes(settings, nodes) {
+    const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
+    if (unknownChecks.length > 0) {
+        throw new errors_UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
+    }
+    return planRollout({
+        targets: settings.targets,
+        ...(settings.tags === undefined ? {} : { tags: settings.tags }),
+        strategy: settings.strategy,
+        ...(settings.waves === undefined ? {} : { waves: settings.waves }),
+        parallel: settings.parallel,
+        onFailure: settings['on-failure'],
+    }, nodes);
+}
+/** The plan as a summary: one table per wave, with what each node's deploy would do. */
+function planSummary(plan, settings) {
+    const count = plan.waves.reduce((sum, wave) => sum + wave.nodes.length, 0);
+    const activation = settings['dry-activate'] ? 'dry-activate' : settings.boot ? 'boot' : 'switch';
+    const facts = [
+        `strategy **${plan.strategy}**`,
+        `up to ${plan.parallel} at once`,
+        `on failure ${plan.onFailure}`,
+        `activation ${activation}`,
+    ].join(' · ');
+    const checks = (name) => {
+        const check = healthCheckFor(settings['health-checks'], name);
+        return check ? [check.ssh ? 'ssh' : '', ...check.http].filter(Boolean).join(', ') : '';
+    };
+    const withChecks = plan.waves.some((wave) => wave.nodes.some((node) => checks(node.name) !== ''));
+    const waves = plan.waves.map((wave) => blocks(heading(3, `Wave ${wave.number}`), table(['Node', 'Hostname', 'Tags', ...(withChecks ? ['Health check'] : [])], wave.nodes.map((node) => [
+        `\`${node.name}\``,
+        node.hostname,
+        node.tags.join(', '),
+        ...(withChecks ? [checks(node.name)] : []),
+    ]))));
+    return `${blocks(heading(2, `🗺️ Deploy plan: ${count} node${count === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`), facts, ...waves)}\n`;
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/rollout.js
 const NODE_STATUSES = (/* unused pure expression or super */ null && ([
     'deployed',
@@ -56393,6 +56448,7 @@ function withFinalNewline(text) {
 
 
 
+
 /** Events that run code from a pull request, which must not reach the fleet unreviewed. */
 const PULL_REQUEST_EVENTS = [
     'pull_request',
@@ -56427,19 +56483,8 @@ async function deployFleet(settings, env) {
     if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
         throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
-    const nodes = await readDeployNodes(env.nix, flakeDir);
-    const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
-    if (unknownChecks.length > 0) {
-        throw new errors_UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
-    }
-    const plan = planRollout({
-        targets: settings.targets,
-        ...(settings.tags === undefined ? {} : { tags: settings.tags }),
-        strategy: settings.strategy,
-        ...(settings.waves === undefined ? {} : { waves: settings.waves }),
-        parallel: settings.parallel,
-        onFailure: settings['on-failure'],
-    }, nodes);
+    const nodes = await nodes_readDeployNodes(env.nix, flakeDir);
+    const plan = planForNodes(settings, nodes);
     for (const line of describePlan(plan))
         logger.info(line);
     const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
@@ -56470,7 +56515,7 @@ async function deployFleet(settings, env) {
         flakeCheck: { passed: false },
         sshOptions: (node) => nodeSshOptions(access, node),
         sshUser: (node) => settings['ssh-user'] ?? node.sshUser,
-        healthCheck: (node) => healthCheckFor(settings['health-checks'], node.name),
+        healthCheck: (node) => health_checks_healthCheckFor(settings['health-checks'], node.name),
         health: {
             runner: env.runner,
             http: env.http ?? fetchHttpProbe,
@@ -56745,9 +56790,9 @@ function deploySummary(outcome) {
             result.durationMs === undefined ? '' : formatDuration(result.durationMs),
             result.message,
         ]);
-        return blocks(heading(3, `Wave ${wave.number}`), table(['Node', 'Status', 'Duration', 'Message'], rows));
+        return markdown_blocks(markdown_heading(3, `Wave ${wave.number}`), markdown_table(['Node', 'Status', 'Duration', 'Message'], rows));
     });
-    return `${blocks(heading(2, headline(outcome)), facts, stopped, ...waves, heading(3, 'Timeline'), gantt(outcome))}\n`;
+    return `${markdown_blocks(markdown_heading(2, headline(outcome)), facts, stopped, ...waves, markdown_heading(3, 'Timeline'), gantt(outcome))}\n`;
 }
 /** Mermaid task names cannot hold `:`, `;` or `#`. */
 function taskName(text) {

@@ -58102,6 +58102,37 @@ async function runPostStep() {
     }
 }
 
+;// CONCATENATED MODULE: ./.build/core/suggest.js
+/** Suggestions for a mistyped name: an input, an option, a command. */
+/** Levenshtein distance between two names. */
+function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+    for (let i = 1; i <= a.length; i += 1) {
+        const current = [i];
+        for (let j = 1; j <= b.length; j += 1) {
+            const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
+        }
+        previous = current;
+    }
+    return previous[b.length];
+}
+/** Names close to `wanted`: a small edit away, or sharing a word with it. */
+function closeMatches(wanted, names, limit = 3) {
+    const words = new Set(wanted.split('-').filter((word) => word.length >= 3));
+    const scored = names
+        .map((name) => {
+        const distance = editDistance(wanted, name);
+        const sharesWord = name.split('-').some((word) => words.has(word));
+        const prefix = name.startsWith(wanted) || wanted.startsWith(name);
+        const close = distance <= Math.max(2, Math.floor(name.length / 3)) || sharesWord || prefix;
+        return { name, distance: sharesWord || prefix ? distance - 1 : distance, close };
+    })
+        .filter((entry) => entry.close)
+        .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name));
+    return scored.slice(0, limit).map((entry) => entry.name);
+}
+
 ;// CONCATENATED MODULE: ./.build/backup/config.js
 
 
@@ -58235,7 +58266,7 @@ function cell(value) {
         return '';
     return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }
-function table(header, rows, align = []) {
+function markdown_table(header, rows, align = []) {
     const rule = header.map((_, index) => {
         const side = align[index] ?? 'left';
         return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
@@ -58255,11 +58286,11 @@ function codeBlock(body, language = '') {
     const fence = '`'.repeat(longestFence + 1);
     return `${fence}${language}\n${body}\n${fence}`;
 }
-function heading(level, text) {
+function markdown_heading(level, text) {
     return `${'#'.repeat(level)} ${text}`;
 }
 /** Joins markdown blocks with blank lines, skipping empty ones. */
-function blocks(...parts) {
+function markdown_blocks(...parts) {
     return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
 }
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -58330,7 +58361,7 @@ function failureTable(failures) {
     const more = failures.length > SHOWN_FAILURES
         ? `\n\n…and ${failures.length - SHOWN_FAILURES} more in the JSON report.`
         : '';
-    return `${table(['repository', 'group', 'check', 'kind', 'message'], rows)}${more}`;
+    return `${markdown_table(['repository', 'group', 'check', 'kind', 'message'], rows)}${more}`;
 }
 function groupTable(report) {
     const rows = report.repositories.flatMap((repository) => repository.groups.map((group) => [
@@ -58344,7 +58375,7 @@ function groupTable(report) {
     ]));
     if (rows.length === 0)
         return undefined;
-    return table(['repository', 'group', 'latest', 'age', 'allowed', 'snapshots', ''], rows, [
+    return markdown_table(['repository', 'group', 'latest', 'age', 'allowed', 'snapshots', ''], rows, [
         'left',
         'left',
         'left',
@@ -58360,7 +58391,7 @@ function notesBlock(report) {
 }
 /** The job summary: repositories × checks with ✅/❌, the failures, then the age of every group's latest snapshot. */
 function renderSummary(report) {
-    const matrix = table(['repository', ...TABLE_CHECKS], report.repositories.map((repository) => [
+    const matrix = markdown_table(['repository', ...TABLE_CHECKS], report.repositories.map((repository) => [
         `**${repository.name}**`,
         ...TABLE_CHECKS.map((name) => {
             const check = repository.checks.find((candidate) => candidate.check === name);
@@ -58371,7 +58402,7 @@ function renderSummary(report) {
     ]), ['left', 'center', 'center', 'center', 'center', 'center']);
     const groups = groupTable(report);
     const footer = `restic: ${report.restic ?? 'unknown'} · started ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
-    return blocks(heading(3, title(report)), matrix, report.failures.length > 0 && blocks(heading(4, 'Failures'), failureTable(report.failures)), groups && blocks(heading(4, 'Latest snapshot per group'), groups), notesBlock(report), `<sub>${footer}</sub>`);
+    return markdown_blocks(markdown_heading(3, title(report)), matrix, report.failures.length > 0 && markdown_blocks(markdown_heading(4, 'Failures'), failureTable(report.failures)), groups && markdown_blocks(markdown_heading(4, 'Latest snapshot per group'), groups), notesBlock(report), `<sub>${footer}</sub>`);
 }
 
 ;// CONCATENATED MODULE: ./.build/backup/alert.js
@@ -61616,7 +61647,7 @@ function summary_versions(list) {
     return list.map((version) => version || 'ε').join(', ');
 }
 function changesTable(changes) {
-    return table(['Package', 'Before', 'After', 'Size'], changes.map((change) => {
+    return markdown_table(['Package', 'Before', 'After', 'Size'], changes.map((change) => {
         const sizeOnly = change.before.length === 0 && change.after.length === 0;
         return [
             change.name,
@@ -61662,7 +61693,7 @@ function buildSummary(outcome) {
         result.durationMs !== undefined ? formatDuration(result.durationMs) : '',
     ]);
     const pushed = outcome.results.find((result) => result.pushedTo)?.pushedTo;
-    return blocks(heading(3, 'Build'), table(['Host', 'System', 'Result', 'Closure', 'Δ', 'Time'], rows, [
+    return markdown_blocks(markdown_heading(3, 'Build'), markdown_table(['Host', 'System', 'Result', 'Closure', 'Δ', 'Time'], rows, [
         'left',
         'left',
         'left',
@@ -62283,7 +62314,7 @@ const healthChecksShape = strictObject({
     nodes: record(schemas_string().min(1), healthCheckShape).optional(),
 });
 /** Merges `defaults` and the node's entry field by field, the node's winning. */
-function healthCheckFor(checks, node) {
+function health_checks_healthCheckFor(checks, node) {
     if (checks === undefined)
         return undefined;
     const merged = { ...checks.defaults, ...checks.nodes?.[node] };
@@ -62346,7 +62377,7 @@ const picked = object({
         .nullable(),
 });
 /** Reads `deploy.nodes` of the flake in `flakeDir` with one evaluation. */
-async function readDeployNodes(nix, flakeDir, options = {}) {
+async function nodes_readDeployNodes(nix, flakeDir, options = {}) {
     let value;
     try {
         value = await nix.evalJson(`${(0,external_node_path_namespaceObject.resolve)(flakeDir)}#deploy`, { ...options, apply: PICK_NODES });
@@ -62546,6 +62577,61 @@ function describePlan(plan) {
     ];
 }
 
+;// CONCATENATED MODULE: ./.build/deploy/plan-deploy.js
+
+
+
+
+
+
+/**
+ * The rollout a deploy would run, resolved from the flake's `deploy.nodes` and the settings, without
+ * SSH and without touching a node: what `flakeflow deploy` shows before `--apply`.
+ */
+async function planDeploy(settings, env) {
+    const flakeDir = resolve(env.workspace, settings.path);
+    const nodes = await readDeployNodes(env.nix, flakeDir, env.signal ? { signal: env.signal } : {});
+    return planForNodes(settings, nodes);
+}
+/** The rollout of `nodes` the settings ask for; health checks naming no node are refused. */
+function planForNodes(settings, nodes) {
+    const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
+    if (unknownChecks.length > 0) {
+        throw new UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
+    }
+    return planRollout({
+        targets: settings.targets,
+        ...(settings.tags === undefined ? {} : { tags: settings.tags }),
+        strategy: settings.strategy,
+        ...(settings.waves === undefined ? {} : { waves: settings.waves }),
+        parallel: settings.parallel,
+        onFailure: settings['on-failure'],
+    }, nodes);
+}
+/** The plan as a summary: one table per wave, with what each node's deploy would do. */
+function planSummary(plan, settings) {
+    const count = plan.waves.reduce((sum, wave) => sum + wave.nodes.length, 0);
+    const activation = settings['dry-activate'] ? 'dry-activate' : settings.boot ? 'boot' : 'switch';
+    const facts = [
+        `strategy **${plan.strategy}**`,
+        `up to ${plan.parallel} at once`,
+        `on failure ${plan.onFailure}`,
+        `activation ${activation}`,
+    ].join(' · ');
+    const checks = (name) => {
+        const check = healthCheckFor(settings['health-checks'], name);
+        return check ? [check.ssh ? 'ssh' : '', ...check.http].filter(Boolean).join(', ') : '';
+    };
+    const withChecks = plan.waves.some((wave) => wave.nodes.some((node) => checks(node.name) !== ''));
+    const waves = plan.waves.map((wave) => blocks(heading(3, `Wave ${wave.number}`), table(['Node', 'Hostname', 'Tags', ...(withChecks ? ['Health check'] : [])], wave.nodes.map((node) => [
+        `\`${node.name}\``,
+        node.hostname,
+        node.tags.join(', '),
+        ...(withChecks ? [checks(node.name)] : []),
+    ]))));
+    return `${blocks(heading(2, `🗺️ Deploy plan: ${count} node${count === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`), facts, ...waves)}\n`;
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/rollout.js
 const NODE_STATUSES = (/* unused pure expression or super */ null && ([
     'deployed',
@@ -62699,6 +62785,7 @@ function withFinalNewline(text) {
 
 
 
+
 /** Events that run code from a pull request, which must not reach the fleet unreviewed. */
 const PULL_REQUEST_EVENTS = [
     'pull_request',
@@ -62733,19 +62820,8 @@ async function deployFleet(settings, env) {
     if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
         throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
-    const nodes = await readDeployNodes(env.nix, flakeDir);
-    const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
-    if (unknownChecks.length > 0) {
-        throw new UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
-    }
-    const plan = planRollout({
-        targets: settings.targets,
-        ...(settings.tags === undefined ? {} : { tags: settings.tags }),
-        strategy: settings.strategy,
-        ...(settings.waves === undefined ? {} : { waves: settings.waves }),
-        parallel: settings.parallel,
-        onFailure: settings['on-failure'],
-    }, nodes);
+    const nodes = await nodes_readDeployNodes(env.nix, flakeDir);
+    const plan = planForNodes(settings, nodes);
     for (const line of describePlan(plan))
         logger.info(line);
     const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
@@ -62776,7 +62852,7 @@ async function deployFleet(settings, env) {
         flakeCheck: { passed: false },
         sshOptions: (node) => nodeSshOptions(access, node),
         sshUser: (node) => settings['ssh-user'] ?? node.sshUser,
-        healthCheck: (node) => healthCheckFor(settings['health-checks'], node.name),
+        healthCheck: (node) => health_checks_healthCheckFor(settings['health-checks'], node.name),
         health: {
             runner: env.runner,
             http: env.http ?? fetchHttpProbe,
@@ -63051,9 +63127,9 @@ function deploySummary(outcome) {
             result.durationMs === undefined ? '' : formatDuration(result.durationMs),
             result.message,
         ]);
-        return blocks(heading(3, `Wave ${wave.number}`), table(['Node', 'Status', 'Duration', 'Message'], rows));
+        return markdown_blocks(markdown_heading(3, `Wave ${wave.number}`), markdown_table(['Node', 'Status', 'Duration', 'Message'], rows));
     });
-    return `${blocks(heading(2, headline(outcome)), facts, stopped, ...waves, heading(3, 'Timeline'), gantt(outcome))}\n`;
+    return `${markdown_blocks(markdown_heading(2, headline(outcome)), facts, stopped, ...waves, markdown_heading(3, 'Timeline'), gantt(outcome))}\n`;
 }
 /** Mermaid task names cannot hold `:`, `;` or `#`. */
 function taskName(text) {
@@ -63651,7 +63727,7 @@ function checkRunSummary(result) {
         ...SEVERITIES.map((severity) => check.counts[severity]),
         check.failures.length > 0 ? `❌ ${check.failures.join('; ')}` : (check.skipped ?? '✅'),
     ]);
-    return table(['check', 'tool', '❌', '⚠️', 'ℹ️', ''], rows, [
+    return markdown_table(['check', 'tool', '❌', '⚠️', 'ℹ️', ''], rows, [
         'left',
         'left',
         'right',
@@ -64068,8 +64144,8 @@ function summary_renderSummary(result, links) {
                 ? `skipped: ${check.skipped}`
                 : formatDuration(check.durationMs),
     ]);
-    const countsTable = table(header, rows, ['left', 'left', 'right', 'right', 'right', 'right']);
-    return `${blocks(headline, context, failures, countsTable, publicationText(result), renderFindings(result.findings, links))}\n`;
+    const countsTable = markdown_table(header, rows, ['left', 'left', 'right', 'right', 'right', 'right']);
+    return `${markdown_blocks(headline, context, failures, countsTable, publicationText(result), renderFindings(result.findings, links))}\n`;
 }
 function publicationText(result) {
     const { checkRun, review } = result.publication;
@@ -64120,7 +64196,7 @@ function fileSection(file, findings, links) {
             message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT)}…` : message,
         ];
     });
-    const body = table(['', 'line', 'check', 'finding'], rows, ['center', 'right', 'left', 'left']);
+    const body = markdown_table(['', 'line', 'check', 'finding'], rows, ['center', 'right', 'left', 'left']);
     return `<details><summary><code>${escapeHtml(file)}</code> · ${tally}</summary>\n\n${body}\n\n</details>`;
 }
 function escapeHtml(text) {
@@ -66229,7 +66305,7 @@ function hostsSummary(result) {
     const failures = result.hosts
         .filter((host) => host.status === 'failed' && host.error)
         .map((host) => details(`❌ <code>${host.host}</code> (${KIND_TITLES[host.kind]})`, codeBlock(host.error)));
-    return blocks(heading(3, 'Fleet hosts'), `**${counts(result) || 'no hosts'}**`, `${evaluated} (${processes}).`, base, packed, rows.length > 0 ? table(['Host', 'Kind', 'System', 'Runner', 'Status', 'Why'], rows) : undefined, failures.length > 0 ? blocks(heading(4, 'Evaluation errors'), ...failures) : undefined);
+    return markdown_blocks(markdown_heading(3, 'Fleet hosts'), `**${counts(result) || 'no hosts'}**`, `${evaluated} (${processes}).`, base, packed, rows.length > 0 ? markdown_table(['Host', 'Kind', 'System', 'Runner', 'Status', 'Why'], rows) : undefined, failures.length > 0 ? markdown_blocks(markdown_heading(4, 'Evaluation errors'), ...failures) : undefined);
 }
 
 ;// CONCATENATED MODULE: ./.build/actions/hosts.js
@@ -67528,7 +67604,7 @@ function inputsTable(changes, options) {
         formatDaysGained(change.daysGained),
         ...(options.links ? [changesLink(change)] : []),
     ]);
-    return table(header, rows, ['left', 'left', 'left', 'right', 'left']);
+    return markdown_table(header, rows, ['left', 'left', 'left', 'right', 'left']);
 }
 function plainInputs(changes) {
     return changes
@@ -67569,7 +67645,7 @@ function errorDetails(failures) {
 /** The hosts part: which hosts' derivations this lock changes, and which no longer work. */
 function hostsSection(verification, form = 'table') {
     if (verification.level === 'none') {
-        return `${heading(3, 'Hosts')}\n\nNot evaluated (\`verify: none\`): this update was not checked against the fleet.`;
+        return `${markdown_heading(3, 'Hosts')}\n\nNot evaluated (\`verify: none\`): this update was not checked against the fleet.`;
     }
     const hosts = verification.hosts;
     const failures = verificationFailures(verification);
@@ -67581,12 +67657,12 @@ function hostsSection(verification, form = 'table') {
     const summary = `${headline} · ${changed.length === 0 ? 'no derivation changes' : `${plural(changed.length, 'derivation')} ${changed.length === 1 ? 'changes' : 'change'}`}`;
     const listed = [...failures, ...changed];
     const body = form === 'table' && listed.length > 0
-        ? table(['Host', 'Kind', 'With this lock'], listed.map((host) => [`\`${host.host}\``, KIND_NAMES[host.kind], hostResult(host, verification)]))
+        ? markdown_table(['Host', 'Kind', 'With this lock'], listed.map((host) => [`\`${host.host}\``, KIND_NAMES[host.kind], hostResult(host, verification)]))
         : listed.length > 0
             ? listed.map((host) => `\`${host.host}\``).join(', ')
             : '';
     const skipped = hosts.filter((host) => host.buildSkipped);
-    return blocks(heading(3, 'Hosts'), summary, body, unchanged.length > 0 &&
+    return markdown_blocks(markdown_heading(3, 'Hosts'), summary, body, unchanged.length > 0 &&
         form === 'table' &&
         `Unchanged: ${unchanged.map((host) => `\`${host.host}\``).join(', ')}`, skipped.length > 0 &&
         `Evaluated but not built here: ${skipped.map((host) => `\`${host.host}\` (${host.buildSkipped})`).join(', ')}`, verification.baselineError !== undefined &&
@@ -67606,7 +67682,7 @@ function staleSection(stale, staleDays) {
         `${input.ageDays} days`,
     ]);
     const limit = staleDays ? `more than ${staleDays} days old` : 'old';
-    return blocks(heading(3, '⚠️ Stale inputs'), `Still locked to a revision ${limit} after this update: does the input follow a branch nobody maintains any more?`, table(['Input', 'Locked at', 'Date', 'Age'], rows));
+    return markdown_blocks(markdown_heading(3, '⚠️ Stale inputs'), `Still locked to a revision ${limit} after this update: does the input follow a branch nobody maintains any more?`, markdown_table(['Input', 'Locked at', 'Date', 'Age'], rows));
 }
 function footer(context) {
     const run = context.runUrl ? `[this workflow run](${context.runUrl})` : 'a scheduled workflow';
@@ -67648,7 +67724,7 @@ function render(context, detail) {
             : details(`${plural(diff.transitive.length, 'input')} of inputs updated`, detail.transitive === 'table'
                 ? inputsTable(diff.transitive, { links: true, bold: false })
                 : plainInputs(diff.transitive));
-    return blocks(intro(context), verificationAlert(context), shownDirect.length > 0 && inputsTable(shownDirect, { links: detail.directLinks, bold: true }), hiddenDirect > 0 && `…and ${plural(hiddenDirect, 'more input')}: see flake.lock under Files changed.`, transitive, hostsSection(verification, detail.hosts), staleSection(context.stale, context.staleDays), footer(context));
+    return markdown_blocks(intro(context), verificationAlert(context), shownDirect.length > 0 && inputsTable(shownDirect, { links: detail.directLinks, bold: true }), hiddenDirect > 0 && `…and ${plural(hiddenDirect, 'more input')}: see flake.lock under Files changed.`, transitive, hostsSection(verification, detail.hosts), staleSection(context.stale, context.staleDays), footer(context));
 }
 /**
  * The pull request body: the direct inputs' table, inputs of inputs folded away, the hosts whose
@@ -68128,7 +68204,7 @@ function groupDetails(outcome, open) {
     if (!proposal || isEmptyDiff(proposal.diff))
         return '';
     const title = outcome.group ? `Group ${outcome.group}` : 'Inputs';
-    return details(`<b>${title}</b>: ${inputsCell(outcome)} updated`, blocks(proposal.diff.direct.length > 0 && inputsTable(proposal.diff.direct, { links: true, bold: true }), proposal.diff.transitive.length > 0 &&
+    return details(`<b>${title}</b>: ${inputsCell(outcome)} updated`, markdown_blocks(proposal.diff.direct.length > 0 && inputsTable(proposal.diff.direct, { links: true, bold: true }), proposal.diff.transitive.length > 0 &&
         details(`${proposal.diff.transitive.length} inputs of inputs`, inputsTable(proposal.diff.transitive, { links: true, bold: false })), hostsSection(proposal.verification)), open);
 }
 /** The job summary: one row per group, then each group's inputs and hosts, then stale inputs. */
@@ -68143,7 +68219,7 @@ function lock_summary_renderSummary(result, options) {
     ]);
     const header = [...(grouped ? ['Group'] : []), 'Inputs updated', 'Hosts', 'Pull request', 'Auto-merge'];
     const changed = result.groups.filter((outcome) => outcome.proposal && !isEmptyDiff(outcome.proposal.diff));
-    return blocks(heading(2, `🔄 flake.lock update${options.dryRun ? ' (dry run: nothing pushed)' : ''}`), result.failure !== undefined && `❌ ${result.failure.split('\n')[0]}`, table(header, rows), changed.length === 0 && 'Nothing to update: every input is already at its newest revision.', ...changed.map((outcome, index) => groupDetails(outcome, index === 0 && changed.length === 1)), staleSection(result.stale, options.staleDays));
+    return markdown_blocks(markdown_heading(2, `🔄 flake.lock update${options.dryRun ? ' (dry run: nothing pushed)' : ''}`), result.failure !== undefined && `❌ ${result.failure.split('\n')[0]}`, markdown_table(header, rows), changed.length === 0 && 'Nothing to update: every input is already at its newest revision.', ...changed.map((outcome, index) => groupDetails(outcome, index === 0 && changed.length === 1)), staleSection(result.stale, options.staleDays));
 }
 
 ;// CONCATENATED MODULE: ./.build/actions/lock-update.js
@@ -68364,7 +68440,7 @@ function sectionsOf(rows) {
         }
         const comparison = row.comparison;
         if (comparison?.status === 'compared' && comparison.changes.length > 0) {
-            const rendered = table(['Package', 'Before', 'After', 'Size'], comparison.changes.map((change) => {
+            const rendered = markdown_table(['Package', 'Before', 'After', 'Size'], comparison.changes.map((change) => {
                 const sizeOnly = change.before.length === 0 && change.after.length === 0;
                 const versions = (list) => list.length === 0 ? '∅' : list.map((v) => v || 'ε').join(', ');
                 return [
@@ -68395,7 +68471,7 @@ function renderSection(section) {
     return `<details><summary>${section.summary}</summary>\n\n${body.join('\n')}\n\n</details>`;
 }
 function hostTable(rows) {
-    return table(['Host', 'System', 'Status', 'Closure', 'Δ', 'Notes'], rows.map((row) => [
+    return markdown_table(['Host', 'System', 'Status', 'Closure', 'Δ', 'Notes'], rows.map((row) => [
         `\`${row.host}\``,
         row.system ?? '',
         `${REPORT_ICONS[row.status]} ${row.status}`,
@@ -68678,6 +68754,7 @@ function isActionName(name) {
 
 
 
+
 /** The umbrella's own input, naming which action to run. */
 const COMMAND_INPUT = 'command';
 /** Inputs any command may receive: `command` itself, and `token`, which the umbrella always defaults. */
@@ -68693,19 +68770,6 @@ function umbrellaInputNames() {
 /** Every output any action sets, in registry order. */
 function umbrellaOutputNames() {
     return [...new Set(ACTION_NAMES.flatMap((name) => actions[name].outputs))];
-}
-/** Edit distance, to name the input a typo meant. */
-function editDistance(a, b) {
-    let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-    for (let i = 1; i <= a.length; i += 1) {
-        const current = [i];
-        for (let j = 1; j <= b.length; j += 1) {
-            const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
-            current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
-        }
-        previous = current;
-    }
-    return previous[b.length];
 }
 function notAnInput(name, command, accepted) {
     const [closest] = accepted

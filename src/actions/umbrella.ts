@@ -2,6 +2,7 @@ import type { ActionDefinition } from '../core/action.js';
 import { UserError } from '../core/errors.js';
 import { inputNames } from '../core/inputs.js';
 import { failStep, inputVariable, readRunnerInput, runAction } from '../core/runtime.js';
+import { editDistance } from '../core/suggest.js';
 import { ACTION_NAMES, actions, isActionName } from './index.js';
 
 /** The umbrella's own input, naming which action to run. */
@@ -20,20 +21,6 @@ export function umbrellaInputNames(): string[] {
 /** Every output any action sets, in registry order. */
 export function umbrellaOutputNames(): string[] {
   return [...new Set(ACTION_NAMES.flatMap((name) => actions[name].outputs))];
-}
-
-/** Edit distance, to name the input a typo meant. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
 }
 
 function notAnInput(name: string, command: string, accepted: readonly string[]): UserError {

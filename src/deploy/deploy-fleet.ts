@@ -12,11 +12,12 @@ import type { NixCli } from '../nix/cli.js';
 import { createNodeDeployer } from './deploy-node.js';
 import { activationBoundMs, type DeployRsFlags } from './deploy-rs.js';
 import type { DeploymentRecorder } from './github-deployments.js';
-import { healthCheckFor, unknownHealthCheckNodes } from './health-checks.js';
+import { healthCheckFor } from './health-checks.js';
 import { fetchHttpProbe, type HttpProbe } from './health-probe.js';
 import type { deployInputs } from './inputs.js';
 import { readDeployNodes } from './nodes.js';
-import { describePlan, planRollout, type RolloutPlan } from './plan.js';
+import { describePlan, type RolloutPlan } from './plan.js';
+import { planForNodes } from './plan-deploy.js';
 import { executeRollout, type NodeResult } from './rollout.js';
 import {
   type CleanupRegistry,
@@ -100,26 +101,7 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
     );
   }
   const nodes = await readDeployNodes(env.nix, flakeDir);
-  const unknownChecks = unknownHealthCheckNodes(
-    settings['health-checks'],
-    nodes.map((node) => node.name),
-  );
-  if (unknownChecks.length > 0) {
-    throw new UserError(
-      `Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`,
-    );
-  }
-  const plan = planRollout(
-    {
-      targets: settings.targets,
-      ...(settings.tags === undefined ? {} : { tags: settings.tags }),
-      strategy: settings.strategy,
-      ...(settings.waves === undefined ? {} : { waves: settings.waves }),
-      parallel: settings.parallel,
-      onFailure: settings['on-failure'],
-    },
-    nodes,
-  );
+  const plan = planForNodes(settings, nodes);
   for (const line of describePlan(plan)) logger.info(line);
 
   const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);

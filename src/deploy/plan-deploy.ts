@@ -4,7 +4,7 @@ import { blocks, heading, table } from '../core/markdown.js';
 import type { NixCli } from '../nix/cli.js';
 import type { DeploySettings } from './deploy-fleet.js';
 import { healthCheckFor, unknownHealthCheckNodes } from './health-checks.js';
-import { readDeployNodes } from './nodes.js';
+import { type DeployNode, readDeployNodes } from './nodes.js';
 import { planRollout, type RolloutPlan } from './plan.js';
 
 export interface PlanDeployEnvironment {
@@ -20,6 +20,11 @@ export interface PlanDeployEnvironment {
 export async function planDeploy(settings: DeploySettings, env: PlanDeployEnvironment): Promise<RolloutPlan> {
   const flakeDir = resolve(env.workspace, settings.path);
   const nodes = await readDeployNodes(env.nix, flakeDir, env.signal ? { signal: env.signal } : {});
+  return planForNodes(settings, nodes);
+}
+
+/** The rollout of `nodes` the settings ask for; health checks naming no node are refused. */
+export function planForNodes(settings: DeploySettings, nodes: readonly DeployNode[]): RolloutPlan {
   const unknownChecks = unknownHealthCheckNodes(
     settings['health-checks'],
     nodes.map((node) => node.name),

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { actions } from '../../src/actions/index.js';
-import { closeMatches, type OptionSpec, parseCommandLine } from '../../src/cli/argv.js';
+import { type OptionSpec, parseCommandLine } from '../../src/cli/argv.js';
 import { ACTION_COMMANDS } from '../../src/cli/commands.js';
 import { githubRepositoryOf } from '../../src/cli/context.js';
 import { isBooleanInput, optionSpecs } from '../../src/cli/help.js';
 import { lacksToken, localTokenReader } from '../../src/cli/local-action.js';
 import { GITHUB_TOKEN_DEFAULT, inputNames } from '../../src/core/inputs.js';
+import { closeMatches } from '../../src/core/suggest.js';
 
 const SPECS: OptionSpec[] = [
   { name: 'targets', boolean: false },
