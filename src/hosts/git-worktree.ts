@@ -62,16 +62,23 @@ export async function withWorktree<T>(
   const scratch = await mkdtemp(join(options.tempRoot, 'flakeflow-base-'));
   const worktree = join(scratch, 'tree');
   try {
-    const added = await git(runner, repoDir, ['worktree', 'add', '--detach', '--quiet', worktree, commit]);
-    if (!succeeded(added)) throw new Error(`git worktree add failed: ${added.stderr.trim()}`);
+    // A shared clone, not `git worktree add`: a worktree writes lock files into the repository's own
+    // .git while the working tree's flake is being copied into the store concurrently, and Nix then
+    // fails on a file that vanished. The clone borrows the objects and writes only under scratch.
+    const cloned = await git(runner, scratch, [
+      'clone',
+      '--quiet',
+      '--shared',
+      '--no-checkout',
+      repoDir,
+      worktree,
+    ]);
+    if (!succeeded(cloned)) throw new Error(`git clone --shared failed: ${cloned.stderr.trim()}`);
+    const checkedOut = await git(runner, worktree, ['checkout', '--quiet', '--detach', commit]);
+    if (!succeeded(checkedOut)) throw new Error(`git checkout ${commit} failed: ${checkedOut.stderr.trim()}`);
     const inside = relative(await realpath(repoDir), await realpath(flakeDir));
     return await body({ commit, flakeDir: join(worktree, inside) });
   } finally {
-    const removed = await git(runner, repoDir, ['worktree', 'remove', '--force', worktree]);
-    if (!succeeded(removed)) {
-      options.logger.debug(`git worktree remove: ${removed.stderr.trim()}`);
-      await git(runner, repoDir, ['worktree', 'prune']);
-    }
     await rm(scratch, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterAll } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { parseWorkflowCommand, type WorkflowCommand } from '../../src/core/annotations.js';
 import { readKeyValueFile, readPathFile } from './file-commands.js';
@@ -74,6 +75,12 @@ export async function loadManifest(action: string): Promise<{ manifest: ActionMa
   const manifest = parseYaml(await readFile(join(directory, 'action.yml'), 'utf8')) as ActionManifest;
   return { manifest, directory };
 }
+
+/** Every runner directory a test file made; removed once all its tests have looked at them. */
+const runnerRoots: string[] = [];
+afterAll(async () => {
+  await Promise.all(runnerRoots.splice(0).map((root) => rm(root, { recursive: true, force: true })));
+});
 
 function expandDefault(value: string, githubToken: string): string {
   return value.replace(/\$\{\{\s*github\.token\s*\}\}/g, githubToken);
@@ -177,6 +184,7 @@ function shouldRunPost(condition: string | undefined, mainSucceeded: boolean): b
 export async function runAction(options: RunActionOptions): Promise<ActionRun> {
   const { manifest, directory } = await loadManifest(options.action);
   const root = await mkdtemp(join(tmpdir(), 'flakeflow-runner-'));
+  runnerRoots.push(root);
   const runnerTemp = join(root, 'temp');
   const commandsDir = join(runnerTemp, '_runner_file_commands');
   const workspace = options.workspace ?? join(root, 'workspace');
