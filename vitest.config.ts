@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { flakeflowNixConfig } from './scripts/nix-settings.mjs';
 
 export default defineConfig({
   test: {
@@ -8,14 +9,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     env: {
-      NIX_CONFIG: [
-        'experimental-features = nix-command flakes',
-        'sandbox = false',
-        'substituters =',
-        'extra-platforms = aarch64-linux x86_64-darwin aarch64-darwin',
-        'warn-dirty = false',
-        'flake-registry =',
-      ].join('\n'),
+      NIX_CONFIG: flakeflowNixConfig(),
       GIT_AUTHOR_NAME: 'flakeflow tests',
       GIT_AUTHOR_EMAIL: 'tests@flakeflow.invalid',
       GIT_COMMITTER_NAME: 'flakeflow tests',

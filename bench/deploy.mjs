@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { flakeflowNixConfig } from '../scripts/nix-settings.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const bundle = join(root, 'dist', 'deploy', 'index.js');
@@ -21,13 +22,7 @@ const PARALLEL = 4;
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg === -1 ? 3 : Number(process.argv[runsArg + 1]);
 
-const NIX_CONFIG = [
-  'experimental-features = nix-command flakes',
-  'sandbox = false',
-  'substituters =',
-  'warn-dirty = false',
-  'flake-registry =',
-].join('\n');
+const NIX_CONFIG = flakeflowNixConfig();
 
 /** A fleet flake with only deploy.nodes; the first node is the canary. */
 async function writeFleet(dir) {

@@ -10,17 +10,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { flakeflowNixConfig } from '../scripts/nix-settings.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const SIZES = [10, 50, 200];
 const REPEATS = 3;
-const NIX_CONFIG = [
-  'experimental-features = nix-command flakes',
-  'sandbox = false',
-  'substituters =',
-  'warn-dirty = false',
-  'flake-registry =',
-].join('\n');
+const NIX_CONFIG = flakeflowNixConfig();
 process.env.NIX_CONFIG = NIX_CONFIG;
 
 const work = await mkdtemp(join(tmpdir(), 'flakeflow-bench-hosts-'));

@@ -10,18 +10,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { flakeflowNixConfig } from '../scripts/nix-settings.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const SIZES = [30, 300, 3000];
 const REPEATS = 3;
-process.env.NIX_CONFIG = [
-  'experimental-features = nix-command flakes',
-  'sandbox = false',
-  'substituters =',
-  'extra-platforms = aarch64-linux x86_64-darwin aarch64-darwin',
-  'warn-dirty = false',
-  'flake-registry =',
-].join('\n');
+process.env.NIX_CONFIG = flakeflowNixConfig();
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const timed = async (body) => {

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: the main job, `flakeflow demo` on the example fleet, with Nix set up as the tests use it
-// (flakes on, no sandbox, no substituters, extra platforms for the aarch64 and darwin example hosts).
+// (scripts/nix-settings.mjs).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { flakeflowNixConfig } from './nix-settings.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const cli = join(root, 'dist', 'cli', 'index.js');
@@ -11,17 +12,9 @@ if (!existsSync(cli)) {
   console.error('dist/cli/index.js is missing: run `npm run build` first');
   process.exit(1);
 }
-const demoNixConfig = [
-  'experimental-features = nix-command flakes',
-  'sandbox = false',
-  'substituters =',
-  'extra-platforms = aarch64-linux x86_64-darwin aarch64-darwin',
-  'warn-dirty = false',
-  'flake-registry =',
-].join('\n');
 const env = {
   ...process.env,
-  NIX_CONFIG: [process.env.NIX_CONFIG, demoNixConfig].filter(Boolean).join('\n'),
+  NIX_CONFIG: flakeflowNixConfig(),
   GIT_AUTHOR_NAME: process.env.GIT_AUTHOR_NAME ?? 'flakeflow demo',
   GIT_AUTHOR_EMAIL: process.env.GIT_AUTHOR_EMAIL ?? 'demo@flakeflow.invalid',
   GIT_COMMITTER_NAME: process.env.GIT_COMMITTER_NAME ?? 'flakeflow demo',
