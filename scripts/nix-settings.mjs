@@ -29,7 +29,10 @@ export function groupExists(name, groupFile = '/etc/group') {
  * `build-users-group` (default `nixbld`); a single-user install from Debian's nix-bin without its
  * Recommends has no such group, so every build would fail: there, and only there, build as root.
  */
-export function flakeflowNixSettings({ uid = process.getuid?.() ?? -1, hasBuildGroup = groupExists('nixbld') } = {}) {
+export function flakeflowNixSettings({
+  uid = process.getuid?.() ?? -1,
+  hasBuildGroup = groupExists('nixbld'),
+} = {}) {
   const settings = [...BASE_SETTINGS];
   if (uid === 0 && !hasBuildGroup) settings.push('build-users-group =');
   return settings.join('\n');

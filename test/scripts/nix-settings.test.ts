@@ -14,7 +14,11 @@ describe('flakeflow’s own Nix settings', () => {
   it('keeps flakes on, the sandbox off and every substituter away', () => {
     const lines = flakeflowNixSettings({ uid: 1000, hasBuildGroup: true }).split('\n');
     expect(lines).toEqual(
-      expect.arrayContaining(['experimental-features = nix-command flakes', 'sandbox = false', 'substituters =']),
+      expect.arrayContaining([
+        'experimental-features = nix-command flakes',
+        'sandbox = false',
+        'substituters =',
+      ]),
     );
   });
 
