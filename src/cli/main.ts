@@ -11,6 +11,7 @@ import { interruptSignal } from './context.js';
 import { runDemo } from './demo.js';
 import { commandHelp } from './help.js';
 import { runInit } from './init/init.js';
+import { LOCK_DIFF_HELP, lockDiffOutput } from './lock-diff.js';
 import { colourFor, palette, TerminalLogger, terminalWidth } from './terminal.js';
 
 const OWN_COMMANDS = [
@@ -18,11 +19,12 @@ const OWN_COMMANDS = [
     'init [DIR]',
     'write the four workflow callers for the flake in DIR (default: .) to DIR/.github/workflows',
   ],
+  ['lock-diff [OLD] [NEW]', 'what changed between two flake.locks (default: HEAD and ./flake.lock)'],
   ['demo', 'run the whole pipeline on the example fleet and write a report'],
 ] as const;
 
 function usage(): string {
-  const width = 16;
+  const width = 23;
   return [
     'Usage: flakeflow <command> [--option value ...]',
     '',
@@ -36,7 +38,13 @@ function usage(): string {
   ].join('\n');
 }
 
-const COMMAND_NAMES = [...ACTION_COMMANDS.map((command) => command.name), 'init', 'demo', 'help'];
+const COMMAND_NAMES = [
+  ...ACTION_COMMANDS.map((command) => command.name),
+  'init',
+  'lock-diff',
+  'demo',
+  'help',
+];
 
 function unknownCommand(name: string): UserError {
   const matches = closeMatches(name, COMMAND_NAMES);
@@ -140,6 +148,33 @@ async function runInitCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
+async function runLockDiffCommand(argv: readonly string[]): Promise<number> {
+  const parsed = parseCommandLine(argv, 'lock-diff', [
+    { name: 'markdown', boolean: true },
+    { name: 'json', boolean: true },
+    { name: 'help', boolean: true },
+  ]);
+  if (parsed.values.get('help') === 'true') {
+    process.stdout.write(`${LOCK_DIFF_HELP}\n`);
+    return 0;
+  }
+  const markdown = parsed.values.get('markdown') === 'true';
+  const json = parsed.values.get('json') === 'true';
+  if (markdown && json) throw new UserError('flakeflow lock-diff takes --markdown or --json, not both');
+  const logger = new TerminalLogger({ stream: process.stderr });
+  process.stdout.write(
+    await lockDiffOutput({
+      positionals: parsed.positionals,
+      format: json ? 'json' : markdown ? 'markdown' : 'terminal',
+      cwd: process.cwd(),
+      runner: new SpawnProcessRunner(logger, logger.secrets),
+      width: terminalWidth(process.stdout),
+      colours: palette(colourFor(process.stdout)),
+    }),
+  );
+  return 0;
+}
+
 /** The version of flakeflow's own package.json (a bundle's folder has a package.json of its own). */
 function packageVersion(): string {
   const read = (path: string) =>
@@ -161,6 +196,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (first === 'demo') return runDemoCommand(rest);
   if (first === 'init') return runInitCommand(rest);
+  if (first === 'lock-diff') return runLockDiffCommand(rest);
   const command = findActionCommand(first);
   if (!command) throw unknownCommand(first);
   return runActionCommand(command, rest);

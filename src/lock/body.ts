@@ -1,5 +1,6 @@
 import { blocks, codeBlock, details, GITHUB_BODY_LIMIT, heading, table } from '../core/markdown.js';
-import type { InputChange, LockedRevision, StaleInput } from './diff.js';
+import type { FollowsChange, InputChange, LockedRevision, StaleInput } from './diff.js';
+import type { SourceSwitchKind } from './sources.js';
 import type { HostCheck, LockProposal, Verification } from './update.js';
 import { verificationFailures } from './update.js';
 import type { HostKind } from './verify.js';
@@ -45,7 +46,6 @@ function describeRevision(
   change: InputChange,
 ): string {
   if (!revision) return kind === 'from' ? '*(new input)*' : '*(removed)*';
-  if (revision.follows !== undefined) return `follows \`${revision.follows || 'the flake itself'}\``;
   const id = revision.rev
     ? `\`${shortRev(revision.rev)}\``
     : revision.narHash
@@ -55,20 +55,69 @@ function describeRevision(
   return when ? `${id} · ${when}` : id;
 }
 
+/** Calendar days between the two dates shown, so a reader can check it against them. */
 export function formatDaysGained(days: number | undefined): string {
   if (days === undefined) return '';
-  if (days < 0) return `⚠️ ${Math.round(days)}`;
-  if (days > 0 && days < 1) return '<1';
-  return `+${Math.round(days)}`;
+  const whole = Math.round(days);
+  return whole < 0 ? `⚠️ ${whole}` : `+${whole}`;
 }
 
-function inputLabel(change: InputChange, bold: boolean): string {
+/** Other paths and notes of a row are named up to this many; the rest are counted. */
+const NAMED_IN_ROW = 4;
+
+function namedList(items: readonly string[]): string {
+  const shown = items.slice(0, NAMED_IN_ROW).join(', ');
+  return items.length > NAMED_IN_ROW ? `${shown} and ${items.length - NAMED_IN_ROW} more` : shown;
+}
+
+function followed(path: string): string {
+  return path === '' ? 'the flake itself' : `\`${path}\``;
+}
+
+export function followsNote(change: FollowsChange): string {
+  if (change.from !== undefined && change.to !== undefined) {
+    return `\`${change.path}\` now follows ${followed(change.to)}, was ${followed(change.from)}`;
+  }
+  if (change.to !== undefined) return `\`${change.path}\` now follows ${followed(change.to)}`;
+  return `\`${change.path}\` no longer follows ${followed(change.from ?? '')}`;
+}
+
+const SWITCH_KINDS: Record<SourceSwitchKind, string> = {
+  spelling: ' (the same repository, spelt differently)',
+  fetcher: ' (the same repository, fetched another way)',
+  fork: ' (another owner’s repository of that name)',
+  repository: '',
+};
+
+export function sourceNote(change: InputChange): string | undefined {
+  if (!change.source) return undefined;
+  const { from, to, kind } = change.source;
+  return `source changed from \`${from}\` to \`${to}\`${SWITCH_KINDS[kind]}`;
+}
+
+/** The lines under a row's name: the other paths reaching the node, a source change, follows changes. */
+export function rowNotes(change: InputChange): string[] {
+  const others = change.paths.slice(1).map((path) => `\`${path}\``);
+  const follows = (change.follows ?? []).map(followsNote);
+  return [
+    ...(others.length > 0 ? [`also ${namedList(others)}`] : []),
+    ...(change.source ? [sourceNote(change) as string] : []),
+    ...(follows.length > 0 ? [namedList(follows)] : []),
+  ];
+}
+
+function inputLabel(change: InputChange, bold: boolean, notes: boolean): string {
   const name = bold ? `**${change.input}**` : `\`${change.input}\``;
   const ref = change.to?.ref ?? change.from?.ref;
-  return ref ? `${name} (${ref})` : name;
+  const label = ref ? `${name} (${ref})` : name;
+  return notes ? [label, ...rowNotes(change)].join('\n') : label;
 }
 
 function changesLink(change: InputChange): string {
+  if (change.kind === 'source-changed' && change.commits) {
+    const { from, to } = change.commits;
+    return [from && `[before](${from})`, to && `[after](${to})`].filter(Boolean).join(' · ');
+  }
   if (!change.url) return '';
   return change.kind === 'updated' && change.from?.rev && change.to?.rev
     ? `[compare](${change.url})`
@@ -81,7 +130,7 @@ export function inputsTable(
 ): string {
   const header = ['Input', 'From', 'To', 'Days gained', ...(options.links ? ['Changes'] : [])];
   const rows = changes.map((change) => [
-    inputLabel(change, options.bold),
+    inputLabel(change, options.bold, options.links),
     describeRevision(change.from, 'from', change),
     describeRevision(change.to, 'to', change),
     formatDaysGained(change.daysGained),
@@ -95,7 +144,8 @@ function plainInputs(changes: readonly InputChange[]): string {
     .map((change) => {
       const from = change.from?.rev ? shortRev(change.from.rev) : change.from ? '…' : 'new';
       const to = change.to?.rev ? shortRev(change.to.rev) : change.to ? '…' : 'removed';
-      return `\`${change.input}\` ${from} → ${to}`;
+      const others = change.paths.length > 1 ? ` (+${change.paths.length - 1} paths)` : '';
+      return `\`${change.input}\`${others} ${from} → ${to}`;
     })
     .join(' · ');
 }
@@ -231,21 +281,28 @@ function verificationAlert(context: BodyContext): string {
   ].join('\n');
 }
 
+/** The inputs of inputs, folded away: as a table, a line, or only counted when even that is too long. */
+export function transitiveSection(
+  changes: readonly InputChange[],
+  form: Detail['transitive'],
+  open = false,
+): string {
+  if (changes.length === 0) return '';
+  if (form === 'count') {
+    return `${plural(changes.length, 'input')} of inputs also moved: too many to list here, see flake.lock under Files changed.`;
+  }
+  return details(
+    `${plural(changes.length, 'input')} of inputs updated`,
+    form === 'table' ? inputsTable(changes, { links: true, bold: false }) : plainInputs(changes),
+    open,
+  );
+}
+
 function render(context: BodyContext, detail: Detail): string {
   const { diff, verification } = context.proposal;
   const shownDirect = diff.direct.slice(0, detail.directRows);
   const hiddenDirect = diff.direct.length - shownDirect.length;
-  const transitive =
-    diff.transitive.length === 0
-      ? ''
-      : detail.transitive === 'count'
-        ? `${plural(diff.transitive.length, 'input')} of inputs also moved: too many to list here, see flake.lock under Files changed.`
-        : details(
-            `${plural(diff.transitive.length, 'input')} of inputs updated`,
-            detail.transitive === 'table'
-              ? inputsTable(diff.transitive, { links: true, bold: false })
-              : plainInputs(diff.transitive),
-          );
+  const transitive = transitiveSection(diff.transitive, detail.transitive);
   return blocks(
     intro(context),
     verificationAlert(context),

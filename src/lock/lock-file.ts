@@ -56,6 +56,9 @@ export type LockEdge = { key: string } | { follows: string[] };
 /** An input path, as Nix prints it: `nixpkgs`, `home-manager/nixpkgs`. */
 export type InputPath = string;
 
+/** Far above any real fleet; a lock whose shared nodes multiply beyond it is listed this far. */
+const MAX_INPUT_PATHS = 100_000;
+
 export function printInputPath(path: readonly string[]): InputPath {
   return path.join('/');
 }
@@ -157,39 +160,37 @@ export class FlakeLock {
     return node && key !== this.rootKey ? { key, node } : undefined;
   }
 
+  /** The edge an input path ends with, in the node its parent path resolves to. */
+  edge(path: readonly string[]): LockEdge | undefined {
+    const parentKey = path.length > 1 ? this.resolve(path.slice(0, -1))?.key : this.rootKey;
+    const edge = parentKey ? this.nodes.get(parentKey)?.inputs[path[path.length - 1] as string] : undefined;
+    if (edge === undefined) return undefined;
+    return typeof edge === 'string' ? { key: edge } : { follows: edge };
+  }
+
   /**
-   * Every input path below the root with its edge, like Nix's `getAllInputs`: each node is entered
-   * once (the first path reaching it, in sorted order), so a shared node is not listed twice.
+   * Every input path below the root with its edge. Unlike Nix's own walk, which enters each node
+   * once, a node shared by several inputs is listed under each path reaching it, so a path stays
+   * visible when another path to the same node changes. A `follows` edge is listed, not entered:
+   * what lies behind it is listed under the path it follows.
    */
-  allInputs(): Map<InputPath, LockEdge> {
+  inputPaths(): Map<InputPath, LockEdge> {
     const edges = new Map<InputPath, LockEdge>();
-    const done = new Set<string>();
-    const visit = (prefix: string[], key: string) => {
-      if (done.has(key)) return;
-      done.add(key);
+    const visit = (prefix: string[], key: string, entered: readonly string[]) => {
+      if (entered.includes(key) || edges.size >= MAX_INPUT_PATHS) return;
       const inputs = this.nodes.get(key)?.inputs ?? {};
       for (const name of Object.keys(inputs).sort()) {
         const edge = inputs[name] as string | string[];
         const path = [...prefix, name];
         if (typeof edge === 'string') {
           edges.set(printInputPath(path), { key: edge });
-          visit(path, edge);
+          visit(path, edge, [...entered, key]);
         } else {
           edges.set(printInputPath(path), { follows: edge });
         }
       }
     };
-    visit([], this.rootKey);
+    visit([], this.rootKey, []);
     return edges;
   }
-}
-
-/** Two locked sources are the same when every attribute is, whatever the key order. */
-export function sameSource(a: SourceAttrs | undefined, b: SourceAttrs | undefined): boolean {
-  if (!a || !b) return a === b;
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const key of keys) {
-    if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return false;
-  }
-  return true;
 }

@@ -10,15 +10,19 @@ export interface CommitMessage {
 
 function describe(revision: LockedRevision | undefined): string {
   if (!revision) return '(none)';
-  if (revision.follows !== undefined) return `follows '${revision.follows}'`;
   const id = revision.rev ? shortRev(revision.rev) : (revision.narHash ?? '?');
   return revision.date ? `${id} (${revision.date.slice(0, 10)})` : id;
 }
 
 function line(change: InputChange): string {
-  if (change.kind === 'added') return `• Added input '${change.input}': ${describe(change.to)}`;
-  if (change.kind === 'removed') return `• Removed input '${change.input}'`;
-  return `• Updated input '${change.input}': ${describe(change.from)} → ${describe(change.to)}`;
+  const others = change.paths.length > 1 ? ` (and ${change.paths.length - 1} more paths)` : '';
+  const input = `'${change.input}'${others}`;
+  if (change.kind === 'added') return `• Added input ${input}: ${describe(change.to)}`;
+  if (change.kind === 'removed') return `• Removed input ${input}`;
+  if (change.kind === 'source-changed' && change.source) {
+    return `• Changed source of input ${input}: ${change.source.from} → ${change.source.to} (${describe(change.from)} → ${describe(change.to)})`;
+  }
+  return `• Updated input ${input}: ${describe(change.from)} → ${describe(change.to)}`;
 }
 
 /** `flake.lock: update`, plus the group when there are groups. */

@@ -178,9 +178,9 @@ describe('formatDaysGained', () => {
   it.each([
     [undefined, ''],
     [0, '+0'],
-    [0.2, '<1'],
-    [11.6, '+12'],
-    [-3.2, '⚠️ -3'],
+    [1, '+1'],
+    [12, '+12'],
+    [-3, '⚠️ -3'],
   ])('%s → %s', (days, text) => {
     expect(formatDaysGained(days)).toBe(text);
   });

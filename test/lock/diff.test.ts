@@ -66,6 +66,7 @@ describe('diffLocks', () => {
     expect(diff.direct).toEqual([
       {
         input: 'agenix',
+        paths: ['agenix'],
         direct: true,
         kind: 'added',
         type: 'github',
@@ -74,6 +75,7 @@ describe('diffLocks', () => {
       },
       {
         input: 'home-manager',
+        paths: ['home-manager'],
         direct: true,
         kind: 'updated',
         type: 'github',
@@ -84,6 +86,7 @@ describe('diffLocks', () => {
       },
       {
         input: 'nixpkgs',
+        paths: ['nixpkgs'],
         direct: true,
         kind: 'updated',
         type: 'github',
@@ -94,26 +97,32 @@ describe('diffLocks', () => {
       },
       {
         input: 'secrets',
+        paths: ['secrets'],
         direct: true,
         kind: 'updated',
         type: 'git',
-        from: { rev: rev('1'), date: '2024-06-01T00:00:00Z', ref: 'main' },
-        to: { rev: rev('2'), date: '2024-06-01T01:00:00Z', ref: 'main' },
-        daysGained: 1 / 24,
+        from: { rev: rev('1'), date: '2024-06-01T00:00:00Z', ref: 'main', source: 'git+file:///srv/secrets' },
+        to: { rev: rev('2'), date: '2024-06-01T01:00:00Z', ref: 'main', source: 'git+file:///srv/secrets' },
+        // Both dates read 2024-06-01: the same calendar day.
+        daysGained: 0,
       },
     ]);
   });
 
   it('matches inputs of inputs by path, not by node key, and reports a switch to follows', () => {
+    // home-manager/nixpkgs had its own node (b, 05-29); it now follows nixpkgs, which is at f (06-12).
     expect(diff.transitive).toEqual([
       {
         input: 'home-manager/nixpkgs',
+        paths: ['home-manager/nixpkgs'],
         direct: false,
         kind: 'updated',
         type: 'github',
-        from: expect.objectContaining({ rev: rev('b') }),
-        to: { follows: 'nixpkgs' },
-        url: 'https://github.com/NixOS/nixpkgs',
+        from: expect.objectContaining({ rev: rev('b'), date: '2024-05-29T00:00:00Z' }),
+        to: expect.objectContaining({ rev: rev('f'), follows: 'nixpkgs' }),
+        follows: [{ path: 'home-manager/nixpkgs', to: 'nixpkgs' }],
+        daysGained: 14,
+        url: `https://github.com/NixOS/nixpkgs/compare/${rev('b')}...${rev('f')}`,
       },
     ]);
   });

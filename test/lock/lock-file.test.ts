@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
-import { FlakeLock, sameSource } from '../../src/lock/lock-file.js';
+import { FlakeLock } from '../../src/lock/lock-file.js';
 import { github, lockText, rev } from './lock-fixtures.js';
 
 /** home-manager has its own nixpkgs (nixpkgs_2); deploy-rs follows the flake's nixpkgs. */
@@ -110,27 +110,35 @@ describe('FlakeLock.resolve', () => {
   });
 });
 
-describe('FlakeLock.allInputs', () => {
-  it('lists every input path once, with follows kept as follows, like nix', () => {
-    const edges = FlakeLock.parse(fleetLock()).allInputs();
-    expect(Object.fromEntries(edges)).toEqual({
-      'deploy-rs': { key: 'deploy-rs' },
-      'deploy-rs/nixpkgs': { follows: ['nixpkgs'] },
-      'deploy-rs/utils': { key: 'utils' },
-      'deploy-rs/utils/systems': { follows: ['home-manager', 'nixpkgs'] },
-      'home-manager': { key: 'home-manager' },
-      'home-manager/nixpkgs': { key: 'nixpkgs_2' },
+describe('FlakeLock.inputPaths', () => {
+  it('lists every path, a shared node under each path reaching it, follows kept as follows', () => {
+    const shared = lockText(
+      { a: 'a', b: 'b', nixpkgs: 'nixpkgs' },
+      {
+        a: github('o', 'a', rev('1'), 0, { inputs: { utils: 'utils', nixpkgs: ['nixpkgs'] } }),
+        b: github('o', 'b', rev('2'), 0, { inputs: { utils: 'utils' } }),
+        utils: github('numtide', 'flake-utils', rev('3'), 0, { inputs: { systems: 'systems' } }),
+        systems: github('nix-systems', 'default', rev('4'), 0),
+        nixpkgs: github('NixOS', 'nixpkgs', rev('5'), 0),
+      },
+    );
+    expect(Object.fromEntries(FlakeLock.parse(shared).inputPaths())).toEqual({
+      a: { key: 'a' },
+      'a/nixpkgs': { follows: ['nixpkgs'] },
+      'a/utils': { key: 'utils' },
+      'a/utils/systems': { key: 'systems' },
+      b: { key: 'b' },
+      'b/utils': { key: 'utils' },
+      'b/utils/systems': { key: 'systems' },
       nixpkgs: { key: 'nixpkgs' },
     });
   });
-});
 
-describe('sameSource', () => {
-  it('compares every attribute regardless of order', () => {
-    expect(
-      sameSource({ type: 'github', rev: 'a', owner: 'o' }, { owner: 'o', rev: 'a', type: 'github' }),
-    ).toBe(true);
-    expect(sameSource({ type: 'github', rev: 'a' }, { type: 'github', rev: 'b' })).toBe(false);
-    expect(sameSource({ type: 'github', rev: 'a' }, { type: 'github', rev: 'a', narHash: 'x' })).toBe(false);
+  it('gives the edge a path ends with, also below a follows', () => {
+    const lock = FlakeLock.parse(fleetLock());
+    expect(lock.edge(['deploy-rs', 'nixpkgs'])).toEqual({ follows: ['nixpkgs'] });
+    expect(lock.edge(['deploy-rs', 'utils', 'systems'])).toEqual({ follows: ['home-manager', 'nixpkgs'] });
+    expect(lock.edge(['home-manager'])).toEqual({ key: 'home-manager' });
+    expect(lock.edge(['nowhere', 'nixpkgs'])).toBeUndefined();
   });
 });

@@ -82,8 +82,9 @@ export function hugeUpdate(count: number, verification: Verification): LockPropo
       nodes[name] = github('some-organisation', name, rev(seed), day, {
         inputs: { nixpkgs: `nixpkgs_${index}`, utils: `utils_${index}` },
       });
-      nodes[`nixpkgs_${index}`] = github('NixOS', 'nixpkgs', rev(seed), day);
-      nodes[`utils_${index}`] = github('numtide', 'flake-utils', rev(seed), day);
+      // Each input's own nixpkgs at its own revision: one row each, as a real fleet's would be.
+      nodes[`nixpkgs_${index}`] = github('NixOS', 'nixpkgs', rev(`${seed}${index}`), day);
+      nodes[`utils_${index}`] = github('numtide', 'flake-utils', rev(`${seed}${index}`), day);
     }
     return lockText(root, nodes);
   };
