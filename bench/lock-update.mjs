@@ -26,8 +26,9 @@ const timed = async (body) => {
 
 /** A lock of `count` GitHub inputs, each with its own nixpkgs and flake-utils, a year apart per seed. */
 function lockText(count, seed, day) {
-  const rev = seed.repeat(40);
-  const github = (owner, repo, inputs) => ({
+  // Each input's own nixpkgs and flake-utils at a revision of their own, so the diff has one row per
+  // node (nodes locked alike are one row since issue #17).
+  const github = (owner, repo, inputs, rev = seed.repeat(40)) => ({
     ...(inputs ? { inputs } : {}),
     locked: {
       lastModified: 1_717_200_000 + day * 86_400,
@@ -44,8 +45,9 @@ function lockText(count, seed, day) {
     const name = `input-${index}`;
     nodes.root.inputs[name] = name;
     nodes[name] = github('some-organisation', name, { nixpkgs: `nixpkgs_${index}`, utils: `utils_${index}` });
-    nodes[`nixpkgs_${index}`] = github('NixOS', 'nixpkgs');
-    nodes[`utils_${index}`] = github('numtide', 'flake-utils');
+    const own = `${seed}${index.toString(16).padStart(39, '0')}`;
+    nodes[`nixpkgs_${index}`] = github('NixOS', 'nixpkgs', undefined, own);
+    nodes[`utils_${index}`] = github('numtide', 'flake-utils', undefined, own);
   }
   return JSON.stringify({ nodes, root: 'root', version: 7 }, null, 2);
 }

@@ -75,10 +75,18 @@ function revisionText(revision: LockedRevision | undefined, kind: 'from' | 'to',
   return revision.date ? `${id} · ${revision.date.slice(0, 10)}` : id;
 }
 
+/** Paths named under a row before the rest are counted. */
+const PATHS_NAMED = 10;
+
+function alsoList(paths: readonly string[]): string {
+  const named = paths.slice(0, PATHS_NAMED).join(', ');
+  return paths.length > PATHS_NAMED ? `${named} and ${paths.length - PATHS_NAMED} more` : named;
+}
+
 function changeLines(changes: readonly InputChange[], width: number, colours: Palette): string[] {
   if (changes.length === 0) return [];
   const rows = changes.map((change) => {
-    const ref = change.to?.ref ?? change.from?.ref;
+    const ref = change.to ? change.to.ref : change.from?.ref;
     return [
       `${change.input}${ref ? ` (${ref})` : ''}`,
       revisionText(change.from, 'from', change.type),
@@ -96,7 +104,7 @@ function changeLines(changes: readonly InputChange[], width: number, colours: Pa
   changes.forEach((change, index) => {
     out.push(lines[index] as string);
     const notes = [
-      ...(change.paths.length > 1 ? [`also ${change.paths.slice(1).join(', ')}`] : []),
+      ...(change.paths.length > 1 ? [`also ${alsoList(change.paths.slice(1))}`] : []),
       ...(change.source ? [sourceNote(change) as string] : []),
       ...(change.follows ?? []).map(followsNote),
       ...(change.commits
@@ -121,7 +129,7 @@ export function lockDiffText(
   const headline =
     count === 0
       ? `No input moved from ${names.old} to ${names.now}.`
-      : `${diff.direct.length} of the flake's inputs and ${diff.transitive.length} inputs of inputs changed from ${names.old} to ${names.now}.`;
+      : `${diff.direct.length} of the flake's inputs${diff.transitive.length > 0 ? ` and ${diff.transitive.length} inputs of inputs` : ''} changed from ${names.old} to ${names.now}.`;
   return [
     colours.bold(headline),
     ...(diff.direct.length > 0 ? ['', ...changeLines(diff.direct, width, colours)] : []),

@@ -108,7 +108,7 @@ export function rowNotes(change: InputChange): string[] {
 
 function inputLabel(change: InputChange, bold: boolean, notes: boolean): string {
   const name = bold ? `**${change.input}**` : `\`${change.input}\``;
-  const ref = change.to?.ref ?? change.from?.ref;
+  const ref = change.to ? change.to.ref : change.from?.ref;
   const label = ref ? `${name} (${ref})` : name;
   return notes ? [label, ...rowNotes(change)].join('\n') : label;
 }

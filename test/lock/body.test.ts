@@ -201,3 +201,39 @@ describe('commitMessage', () => {
     });
   });
 });
+
+describe('rows of shared nodes, follows and source switches', () => {
+  /** Before: nixpkgs at a, systems on x86_64-linux; after: nixpkgs at f, systems on default-linux. */
+  const shared = (nixpkgs: string, hooks: string) =>
+    lockText(
+      { nixpkgs: 'nixpkgs', hooks: 'hooks', systems: 'systems' },
+      {
+        nixpkgs: github('NixOS', 'nixpkgs', rev(nixpkgs), 0),
+        hooks: github('cachix', 'git-hooks.nix', rev('c'), 0, { inputs: { nixpkgs: [hooks] } }),
+        systems:
+          nixpkgs === 'a'
+            ? github('nix-systems', 'x86_64-linux', rev('1'), 0)
+            : github('nix-systems', 'default-linux', rev('2'), 0),
+      },
+    );
+  const text = renderPullRequestBody(
+    context({ proposal: proposal(shared('a', 'nixpkgs'), shared('f', 'systems'), evaluated) }),
+  );
+
+  it('names the other paths of a moved node in its row, and says where a follows path now leads', () => {
+    expect(text).toContain('Updates 2 inputs and 1 input of inputs of the flake.');
+    expect(text).toContain(
+      `| **nixpkgs** (nixos-unstable) | \`aaaaaaa\` · 2024-06-01 | \`fffffff\` · 2024-06-01 | +0 | [compare](https://github.com/NixOS/nixpkgs/compare/${rev('a')}...${rev('f')}) |`,
+    );
+    expect(text).toContain('`hooks/nixpkgs` now follows `systems`, was `nixpkgs`');
+  });
+
+  it('says a source changed and links each side instead of a compare view', () => {
+    expect(text).toContain(
+      '**systems** (nixos-unstable)<br>source changed from `github:nix-systems/x86_64-linux` to `github:nix-systems/default-linux`',
+    );
+    expect(text).toContain(
+      `[before](https://github.com/nix-systems/x86_64-linux/commit/${rev('1')}) · [after](https://github.com/nix-systems/default-linux/commit/${rev('2')})`,
+    );
+  });
+});
