@@ -91,10 +91,18 @@ export function sameLockedNode(a: LockNode, b: LockNode): boolean {
 
 /** What makes two nodes (under different keys, or in two locks) the same locked node. */
 function nodeIdentity(node: LockNode): string {
-  if (!node.locked) return JSON.stringify(node);
+  const known = identities.get(node);
+  if (known !== undefined) return known;
   const moving = MOVING_ATTRIBUTES.map((name) => node.locked?.[name]);
-  return JSON.stringify([sourceLabel(node.locked, node.original), ...moving]);
+  const identity = node.locked
+    ? JSON.stringify([sourceLabel(node.locked, node.original), ...moving])
+    : JSON.stringify(node);
+  identities.set(node, identity);
+  return identity;
 }
+
+/** A node is reached by many paths; its identity is worked out once. */
+const identities = new WeakMap<LockNode, string>();
 
 function isoDate(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');

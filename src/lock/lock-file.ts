@@ -134,8 +134,15 @@ export class FlakeLock {
    * the root). Undefined when the path does not exist or a follows chain loops.
    */
   resolve(path: readonly string[]): { key: string; node: LockNode } | undefined {
-    return this.resolveFrom(path, []);
+    const printed = printInputPath(path);
+    if (this.resolved.has(printed)) return this.resolved.get(printed);
+    const target = this.resolveFrom(path, []);
+    this.resolved.set(printed, target);
+    return target;
   }
+
+  /** Resolved paths: a diff resolves every path, and each path's parent, of both locks. */
+  private readonly resolved = new Map<InputPath, { key: string; node: LockNode } | undefined>();
 
   private resolveFrom(
     path: readonly string[],
