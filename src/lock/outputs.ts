@@ -17,6 +17,8 @@ export type LockUpdateOutputs = Record<(typeof LOCK_UPDATE_OUTPUTS)[number], str
 function updatedInput(change: InputChange, group: string | undefined) {
   return {
     input: change.input,
+    paths: change.paths,
+    change: change.kind,
     type: change.type,
     from: { rev: change.from?.rev ?? null, date: change.from?.date ?? null },
     to: { rev: change.to?.rev ?? null, date: change.to?.date ?? null },

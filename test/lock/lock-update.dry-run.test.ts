@@ -37,6 +37,8 @@ describe.concurrent('lock-update dry-run', () => {
       expect(JSON.parse(run.outputs['updated-inputs'] as string)).toEqual([
         {
           input: 'dotfiles',
+          paths: ['dotfiles'],
+          change: 'updated',
           type: 'git',
           from: { rev: fixture.fleet.inputs.dotfiles.initialRev, date: '2024-06-01T09:00:00Z' },
           to: { rev: commit.rev, date: '2024-06-01T10:00:00Z' },
