@@ -53,7 +53,7 @@ function revisionOf(lock: FlakeLock, edge: LockEdge): { revision: LockedRevision
       ...(typeof locked.lastModified === 'number'
         ? { date: new Date(locked.lastModified * 1000).toISOString().replace('.000Z', 'Z') }
         : {}),
-      ...(typeof ref === 'string' ? { ref } : {}),
+      ...(typeof ref === 'string' ? { ref: shortRef(ref) } : {}),
       ...(typeof locked.narHash === 'string' ? { narHash: locked.narHash } : {}),
     },
     source: locked,
@@ -68,7 +68,23 @@ function sameEdge(oldLock: FlakeLock, a: LockEdge, newLock: FlakeLock, b: LockEd
   if ('follows' in a || 'follows' in b) {
     return 'follows' in a && 'follows' in b && a.follows.join('/') === b.follows.join('/');
   }
-  return sameSource(oldLock.node(a.key)?.locked, newLock.node(b.key)?.locked);
+  return sameLockedRevision(oldLock.node(a.key)?.locked, newLock.node(b.key)?.locked);
+}
+
+const MOVING_ATTRIBUTES = ['rev', 'narHash', 'lastModified'] as const;
+
+/**
+ * An input moved only when its revision, content hash or date did: Nix ≥ 2.2x rewrites the rest of
+ * an older Nix's lock (git `ref: main` becomes `refs/heads/main`) without moving anything.
+ */
+function sameLockedRevision(a: SourceAttrs | undefined, b: SourceAttrs | undefined): boolean {
+  if (!a || !b || !MOVING_ATTRIBUTES.some((key) => key in a || key in b)) return sameSource(a, b);
+  return MOVING_ATTRIBUTES.every((key) => JSON.stringify(a[key]) === JSON.stringify(b[key]));
+}
+
+/** A branch or tag as people name it: `main`, not Nix ≥ 2.2x's `refs/heads/main`. */
+function shortRef(ref: string): string {
+  return ref.replace(/^refs\/(heads|tags)\//, '');
 }
 
 function linkFor(
