@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { NixCli } from '../../src/nix/cli.js';
 import { NixError } from '../../src/nix/errors.js';
 import { requireNix } from '../support/nix.js';
