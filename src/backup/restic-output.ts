@@ -1,4 +1,5 @@
 import { oneLine } from '../core/errors.js';
+import { formatDuration } from '../core/markdown.js';
 import type { ProcessResult } from '../core/process.js';
 import { type ResticVersion, resticFeatures } from './restic-version.js';
 
@@ -144,4 +145,45 @@ export function parseJsonLines(stdout: string): unknown[] {
     }
   }
   return values;
+}
+
+/**
+ * restic's error messages as sentences. 0.18 splits one error over two JSON messages
+ * (`error for tree a63fc1df:` then `  decrypting blob …`): a message ending in a colon and the
+ * indented one after it are one error, joined with a space.
+ */
+export function joinSplitMessages(messages: readonly string[]): string[] {
+  const joined: string[] = [];
+  let open = false;
+  for (const raw of messages) {
+    const text = raw.trim();
+    if (text === '') continue;
+    const continues = open && /^\s/.test(raw);
+    if (continues) joined[joined.length - 1] = `${joined[joined.length - 1]} ${text}`;
+    else joined.push(text);
+    open = text.endsWith(':');
+  }
+  return joined;
+}
+
+/** Who holds a lock, from restic's `repository is already locked …` text (0.14 and 0.18 alike). */
+export function lockHolder(message: string): string | undefined {
+  const holder = message.match(/already locked (exclusively )?by (PID \d+ on \S+ by \S+)/);
+  if (!holder) return undefined;
+  const created = message.match(/lock was created at ([0-9-]+ [0-9:]+)/)?.[1];
+  const storage = message.match(/storage ID ([0-9a-f]+)/)?.[1];
+  const details = [created && `created ${created}`, storage && `storage ID ${storage}`].filter(Boolean);
+  return `the ${holder[1] ? 'exclusive ' : ''}lock of ${holder[2]}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
+}
+
+/**
+ * A lock `check --retry-lock` could not get. restic 0.18 waits the whole time even for a lock whose
+ * process is dead, so the report says how long it waited and for which lock.
+ */
+export function lockWaitMessage(message: string, waitedMs: number, retryLock: string): string {
+  const lock = lockHolder(message) ?? 'a lock held by another restic';
+  return (
+    `waited ${formatDuration(waitedMs)} (--retry-lock ${retryLock}) for ${lock}; if that process is gone, ` +
+    `remove the stale lock with \`restic unlock\`. restic: ${message}`
+  );
 }

@@ -2,6 +2,8 @@ import { UserError } from '../core/errors.js';
 import type { ProcessResult, ProcessRunner } from '../core/process.js';
 import {
   classifyResticFailure,
+  joinSplitMessages,
+  lockWaitMessage,
   parseJsonLines,
   parseResticJson,
   type ResticFailureKind,
@@ -234,7 +236,10 @@ export class Restic {
       ...(this.features.checkJson ? ['--json'] : []),
       ...(lockWait && this.features.retryLock ? ['--retry-lock', lockWait] : []),
     ];
-    const result = await this.exec('check', args, { allowFailure: true });
+    const result = await this.exec('check', args, {
+      allowFailure: true,
+      ...(args.includes('--retry-lock') && lockWait ? { retryLock: lockWait } : {}),
+    });
     if (result.exitCode === 0) return { ok: true, errors: [] };
     return { ok: false, errors: checkErrors(result) };
   }
@@ -289,7 +294,7 @@ export class Restic {
   private async exec(
     subcommand: string,
     args: readonly string[],
-    options: { allowFailure?: boolean; timeoutMs?: number } = {},
+    options: { allowFailure?: boolean; timeoutMs?: number; retryLock?: string } = {},
   ): Promise<ProcessResult> {
     const [program, ...leading] = this.options.command;
     if (this.options.signal?.aborted) throw new VerificationCancelled();
@@ -309,7 +314,12 @@ export class Restic {
     if (result.exitCode === 0 && !result.timedOut) return result;
     const kind = classifyResticFailure(result, this.version);
     if (options.allowFailure && kind === 'failed') return result;
-    throw new ResticError(kind, subcommand, resticMessage(result), result.exitCode);
+    const message = resticMessage(result);
+    const told =
+      kind === 'locked' && options.retryLock
+        ? lockWaitMessage(message, result.durationMs, options.retryLock)
+        : message;
+    throw new ResticError(kind, subcommand, told, result.exitCode);
   }
 
   private environment(): Record<string, string> {
@@ -341,7 +351,7 @@ function checkErrors(result: ProcessResult): string[] {
     const message = value as { message_type?: string; message?: string };
     if (message.message_type === 'error' && message.message) errors.push(message.message);
   }
-  if (errors.length > 0) return errors.slice(0, 20);
+  if (errors.length > 0) return joinSplitMessages(errors).slice(0, 20);
   const lines = resticLines(`${result.stdout}\n${result.stderr}`).filter(
     (line) => !/^(?:Fatal: repository contains errors|The repository contains errors)/.test(line),
   );

@@ -60,6 +60,12 @@ function groupDetails(outcome: GroupOutcome, open: boolean): string {
   );
 }
 
+function nothingToUpdate(groups: readonly GroupOutcome[]): string {
+  return groups.some((outcome) => outcome.proposal?.rewrittenOnly)
+    ? 'Nothing to update: Nix rewrote flake.lock in its newer format (such as git refs `main` → `refs/heads/main`) but no input moved.'
+    : 'Nothing to update: every input is already at its newest revision.';
+}
+
 /** The job summary: one row per group, then each group's inputs and hosts, then stale inputs. */
 export function renderSummary(
   result: LockUpdateResult,
@@ -79,7 +85,7 @@ export function renderSummary(
     heading(2, `🔄 flake.lock update${options.dryRun ? ' (dry run: nothing pushed)' : ''}`),
     result.failure !== undefined && `❌ ${result.failure.split('\n')[0]}`,
     table(header, rows),
-    changed.length === 0 && 'Nothing to update: every input is already at its newest revision.',
+    changed.length === 0 && nothingToUpdate(result.groups),
     ...changed.map((outcome, index) => groupDetails(outcome, index === 0 && changed.length === 1)),
     staleSection(result.stale, options.staleDays),
   );

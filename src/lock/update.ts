@@ -42,6 +42,8 @@ export interface LockProposal {
   newLock: FlakeLock;
   diff: LockDiff;
   verification: Verification;
+  /** Nix rewrote the lock (a newer Nix's format) but moved no input: no update, the old lock stays. */
+  rewrittenOnly?: boolean;
 }
 
 export interface LocalUpdateContext {
@@ -94,11 +96,24 @@ export async function proposeUpdate(
     signal,
     group: `Updating ${what}${plan.group ? ` (group ${plan.group})` : ''}`,
   });
-  const newLockText = await readFile(lockPath, 'utf8');
+  const writtenLockText = await readFile(lockPath, 'utf8');
   const oldLock = FlakeLock.parse(oldLockText);
-  const newLock = FlakeLock.parse(newLockText);
-  const diff = diffLocks(oldLock, newLock);
-  const proposal = { plan, oldLockText, newLockText, newLock, diff };
+  const diff = diffLocks(oldLock, FlakeLock.parse(writtenLockText));
+  const rewrittenOnly = isEmptyDiff(diff) && writtenLockText !== oldLockText;
+  if (rewrittenOnly) {
+    logger.info(`Nix rewrote ${LOCK_FILE} without moving any input: keeping the lock as it was`);
+    await writeFile(lockPath, oldLockText);
+  }
+  const newLockText = rewrittenOnly ? oldLockText : writtenLockText;
+  const newLock = rewrittenOnly ? oldLock : FlakeLock.parse(writtenLockText);
+  const proposal = {
+    plan,
+    oldLockText,
+    newLockText,
+    newLock,
+    diff,
+    ...(rewrittenOnly ? { rewrittenOnly } : {}),
+  };
   if (isEmptyDiff(diff) || context.verify === 'none') {
     return { ...proposal, verification: { level: isEmptyDiff(diff) ? 'none' : context.verify, hosts: [] } };
   }

@@ -55,7 +55,25 @@ const PROGRESS = [
   /^ {2}\/nix\/store\//,
   /^\[\d+\/\d+\/\d+ built/,
   /^\(use '--show-trace' to show detailed location information\)$/,
+  /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
 ];
+
+/**
+ * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
+ * Nix printed the message first. Both read as the older did: the message, then where it happened.
+ */
+function messageFirst(lines: string[]): string[] {
+  if (lines[0] !== 'error:') return lines;
+  const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+  if (at === -1) return lines;
+  const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
+  const message = lines
+    .slice(at)
+    .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
+  const trace = lines.slice(1, at);
+  for (const part of [message, trace]) while (part.length > 0 && part[part.length - 1] === '') part.pop();
+  return [...message, '', ...trace];
+}
 
 /**
  * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
@@ -68,8 +86,10 @@ export function nixErrorText(stderr: string): string {
     .split('\n')
     .map((line) => (line.split('\r').pop() ?? '').trimEnd());
   const first = lines.findIndex((line) => line.startsWith('error:'));
-  const kept = (first === -1 ? lines : lines.slice(first)).filter(
-    (line) => !PROGRESS.some((pattern) => pattern.test(line)),
+  const kept = messageFirst(
+    (first === -1 ? lines : lines.slice(first)).filter(
+      (line) => !PROGRESS.some((pattern) => pattern.test(line)),
+    ),
   );
   while (kept.length > 0 && kept[kept.length - 1] === '') kept.pop();
   while (kept.length > 0 && kept[0] === '') kept.shift();

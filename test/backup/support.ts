@@ -36,6 +36,7 @@ export async function verify(
     runner?: (logger: RecordingLogger) => ProcessRunner;
     signal?: AbortSignal;
     resticCommand?: string[];
+    lockWait?: string;
   } = {},
 ): Promise<VerifyRun> {
   const logger = new RecordingLogger();
@@ -47,6 +48,7 @@ export async function verify(
       resticCommand: options.resticCommand ?? ['restic'],
       scratchParent: lab.path('runner-temp'),
       workspace: lab.root,
+      ...(options.lockWait ? { lockWait: options.lockWait } : {}),
     },
     {
       runner: options.runner ? options.runner(logger) : new SpawnProcessRunner(logger),

@@ -7,63 +7,72 @@ import type { SpawnProcessRunner } from '../../src/core/process.js';
 import { type ExampleFleet, materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import { errorLines, repositoryRoot, runAction } from '../harness/run-action.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 
-let runner: SpawnProcessRunner;
-let tempDir: string;
-let example: ExampleFleet;
+describeEachVersion(NIX_VERSIONS, 'the built build action on real Nix', () => {
+  let runner: SpawnProcessRunner;
+  let tempDir: string;
+  let example: ExampleFleet;
 
-beforeAll(async () => {
-  ({ runner } = await requireNix());
-  const bundle = join(repositoryRoot, 'dist', 'build', 'index.js');
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
-  tempDir = await makeTempDir('build-harness');
-  example = await materializeExampleFleet(join(tempDir, 'example'));
-});
-afterAll(() => removeTempDir(tempDir));
-
-describe('the built build action, run as the runner runs it', () => {
-  it('builds a host, pushes it signed with a masked key, and sets its outputs', async () => {
-    const key = await runner.run('nix', [
-      'key',
-      'generate-secret',
-      '--extra-experimental-features',
-      'nix-command',
-      '--key-name',
-      'harness-1',
-    ]);
-    const cache = join(tempDir, 'cache');
-    const run = await runAction({
-      action: 'build',
-      inputs: { path: 'homelab', host: 'gateway', 'push-to': `file://${cache}`, 'signing-key': key.stdout },
-      workspace: example.rootDir,
-    });
-    expect(errorLines(run)).toEqual([]);
-    expect(run.exitCode).toBe(0);
-    expect(run.masks).toContain(key.stdout);
-    expect(run.visibleLog).not.toContain(key.stdout.trim());
-    expect(run.outputs['out-path']).toMatch(/^\/nix\/store\/[0-9a-z]{32}-nixos-system-gateway-24\.11$/);
-    expect(run.outputs['drv-path']).toMatch(/^\/nix\/store\/[0-9a-z]{32}-nixos-system-gateway-24\.11\.drv$/);
-    expect(Number(run.outputs['closure-size'])).toBeGreaterThan(0);
-    expect(run.outputs['result-file']).toBe(
-      join(run.runnerTemp, 'flakeflow-results', 'flakeflow-result-gateway.json'),
-    );
-    const file = resultFile.parse(JSON.parse(await readFile(run.outputs['result-file'] as string, 'utf8')));
-    expect(file.results[0]).toMatchObject({ host: 'gateway', status: 'built', pushedTo: `file://${cache}` });
-    expect(run.summary).toContain('### Build');
-    expect(run.summary).toContain('| gateway | x86_64-linux | ✅ built |');
-    expect(run.summary).toContain(`📤 Pushed to \`file://${cache}\`.`);
+  beforeAll(async () => {
+    ({ runner } = await requireNix());
+    const bundle = join(repositoryRoot, 'dist', 'build', 'index.js');
+    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
+    tempDir = await makeTempDir('build-harness');
+    example = await materializeExampleFleet(join(tempDir, 'example'));
   });
+  afterAll(() => removeTempDir(tempDir));
 
-  it('fails with one line when a host does not exist, still writing the result-file', async () => {
-    const run = await runAction({
-      action: 'build',
-      inputs: { path: 'homelab', host: 'ghost' },
-      workspace: example.rootDir,
+  describe('the built build action, run as the runner runs it', () => {
+    it('builds a host, pushes it signed with a masked key, and sets its outputs', async () => {
+      const key = await runner.run('nix', [
+        'key',
+        'generate-secret',
+        '--extra-experimental-features',
+        'nix-command',
+        '--key-name',
+        'harness-1',
+      ]);
+      const cache = join(tempDir, 'cache');
+      const run = await runAction({
+        action: 'build',
+        inputs: { path: 'homelab', host: 'gateway', 'push-to': `file://${cache}`, 'signing-key': key.stdout },
+        workspace: example.rootDir,
+      });
+      expect(errorLines(run)).toEqual([]);
+      expect(run.exitCode).toBe(0);
+      expect(run.masks).toContain(key.stdout);
+      expect(run.visibleLog).not.toContain(key.stdout.trim());
+      expect(run.outputs['out-path']).toMatch(/^\/nix\/store\/[0-9a-z]{32}-nixos-system-gateway-24\.11$/);
+      expect(run.outputs['drv-path']).toMatch(
+        /^\/nix\/store\/[0-9a-z]{32}-nixos-system-gateway-24\.11\.drv$/,
+      );
+      expect(Number(run.outputs['closure-size'])).toBeGreaterThan(0);
+      expect(run.outputs['result-file']).toBe(
+        join(run.runnerTemp, 'flakeflow-results', 'flakeflow-result-gateway.json'),
+      );
+      const file = resultFile.parse(JSON.parse(await readFile(run.outputs['result-file'] as string, 'utf8')));
+      expect(file.results[0]).toMatchObject({
+        host: 'gateway',
+        status: 'built',
+        pushedTo: `file://${cache}`,
+      });
+      expect(run.summary).toContain('### Build');
+      expect(run.summary).toContain('| gateway | x86_64-linux | ✅ built |');
+      expect(run.summary).toContain(`📤 Pushed to \`file://${cache}\`.`);
     });
-    expect(run.exitCode).toBe(1);
-    expect(errorLines(run)).toContain(
-      "ghost failed: no host named 'ghost' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks",
-    );
-    expect(existsSync(run.outputs['result-file'] as string)).toBe(true);
+
+    it('fails with one line when a host does not exist, still writing the result-file', async () => {
+      const run = await runAction({
+        action: 'build',
+        inputs: { path: 'homelab', host: 'ghost' },
+        workspace: example.rootDir,
+      });
+      expect(run.exitCode).toBe(1);
+      expect(errorLines(run)).toContain(
+        "ghost failed: no host named 'ghost' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks",
+      );
+      expect(existsSync(run.outputs['result-file'] as string)).toBe(true);
+    });
   });
 });

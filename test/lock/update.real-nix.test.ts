@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RecordingLogger } from '../../src/core/logger.js';
 import { advanceInput, type ExampleFleet, materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import {
@@ -11,9 +11,10 @@ import {
   verificationFailures,
 } from '../../src/lock/update.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 
 /** Real Nix and git on the example fleet: one input advanced by a commit, then a local update. */
-describe('proposeUpdate on the example fleet', () => {
+describeEachVersion(NIX_VERSIONS, 'proposeUpdate on the example fleet', () => {
   let dir: string | undefined;
   let fleet: ExampleFleet;
   let context: LocalUpdateContext;

@@ -1,21 +1,22 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { NixCli } from '../../src/nix/cli.js';
 import { NixError } from '../../src/nix/errors.js';
 import { requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 
 const derivation = (script: string) =>
   `builtins.derivation { name = "probe"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" ${JSON.stringify(script)} ]; }`;
 
-describe('NixCli against the real nix', () => {
+describeEachVersion(NIX_VERSIONS, 'NixCli against the real nix', (version) => {
   let nix: NixCli;
   beforeAll(async () => {
     ({ nix } = await requireNix());
   });
 
   it('reads the installed version', async () => {
-    const version = await nix.version();
-    expect(version.major).toBeGreaterThanOrEqual(2);
-    expect(version.text).toMatch(/^nix \(.+\) \d+\.\d+/);
+    const found = await nix.version();
+    expect(found.text).toMatch(version.versionLine);
+    expect(`Nix ${found.major}.${found.minor}`).toBe(version.label);
   });
 
   it('evaluates an expression to JSON, with --apply', async () => {

@@ -168,6 +168,32 @@ describe('nixErrorText', () => {
     ]);
   });
 
+  it('puts the message of Nix ≥ 2.20 first, before its trace, as older Nix printed it', () => {
+    // What Nix 2.26.3 printed for `let f = x: builtins.readFile /nonexistent/authorized_keys/bob; in { a = f 1; }`.
+    const stderr = [
+      'error:',
+      "       … while evaluating attribute 'a'",
+      '         at «string»:1:69:',
+      '',
+      "       … while calling the 'readFile' builtin",
+      '         at «string»:1:12:',
+      '',
+      "       (stack trace truncated; use '--show-trace' to show the full, detailed trace)",
+      '',
+      "       error: access to absolute path '/nonexistent' is forbidden in pure evaluation mode (use '--impure' to override)",
+      '',
+    ].join('\n');
+    expect(nixErrorText(stderr).split('\n')).toEqual([
+      "error: access to absolute path '/nonexistent' is forbidden in pure evaluation mode (use '--impure' to override)",
+      '',
+      "       … while evaluating attribute 'a'",
+      '         at «string»:1:69:',
+      '',
+      "       … while calling the 'readFile' builtin",
+      '         at «string»:1:12:',
+    ]);
+  });
+
   it('falls back to the last lines that are not progress when there is no error: line', () => {
     expect(nixErrorText("warning: Git tree '/x' is dirty\nSegmentation fault\n")).toBe('Segmentation fault');
   });
