@@ -13,7 +13,7 @@ export const hostsAction = defineAction({
   name: 'hosts',
   inputs: hostsInputs,
   outputs: HOSTS_OUTPUTS,
-  workspacePaths: ['path'],
+  pathInputs: ['path'],
   async run(settings, { context, logger, signal }) {
     const result = await listHosts(settings, {
       runner: new SpawnProcessRunner(logger),

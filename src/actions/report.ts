@@ -9,7 +9,7 @@ export const reportAction = defineAction({
   name: 'report',
   inputs: reportInputs,
   outputs: REPORT_OUTPUTS,
-  workspacePaths: ['results'],
+  pathInputs: ['results'],
   async run(settings, { context, logger }) {
     const client = settings.comment
       ? await loadGitHubClient({

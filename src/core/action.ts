@@ -50,8 +50,8 @@ export interface ActionDefinition<S extends InputSchema = InputSchema> {
   inputs: S;
   /** Output names `action.yml` declares, in order. */
   outputs: readonly string[];
-  /** Inputs naming a file or directory of the checkout: on the runner, one outside it is refused. */
-  workspacePaths?: readonly (keyof SettingsOf<S> & string)[];
+  /** Inputs naming a file or directory: on the runner, a relative one leading out of the checkout is refused. */
+  pathInputs?: readonly (keyof SettingsOf<S> & string)[];
   /** Set when the action reaches the fleet with its secrets: on the runner, it never runs for a fork. */
   refusesForks?: boolean;
   run(settings: SettingsOf<S>, environment: ActionEnvironment): Promise<ActionResult>;

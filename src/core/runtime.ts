@@ -15,7 +15,7 @@ import type { InputSchema } from './inputs.js';
 import { parseInputs } from './inputs.js';
 import type { Logger } from './logger.js';
 import { SecretMasker } from './logger.js';
-import { checkWorkspacePaths } from './workspace.js';
+import { checkPathInputs } from './workspace.js';
 
 /** The runner's environment variable for an input: upper-cased, spaces to `_`, hyphens kept. */
 export function inputVariable(name: string): string {
@@ -115,7 +115,7 @@ export async function runAction<S extends InputSchema>(
   try {
     const settings = parseInputs(definition.inputs, read, (value) => logger.mask(value));
     const context = readRunContext();
-    checkWorkspacePaths(settings, definition.workspacePaths ?? [], context.workspace);
+    checkPathInputs(settings, definition.pathInputs ?? [], context.workspace);
     if (definition.refusesForks) refuseForks(definition.name, context.event);
     const environment: ActionEnvironment = {
       context,
