@@ -12,6 +12,7 @@ export const buildAction = defineAction({
   inputs: buildInputs,
   outputs: BUILD_OUTPUTS,
   pathInputs: ['path'],
+  keepsForksOffSelfHosted: true,
   async run(settings, { context, logger, signal }) {
     const outcome = await buildHosts(settings, {
       runner: new SpawnProcessRunner(logger),

@@ -11,6 +11,7 @@ export const gateAction = defineAction({
   inputs: gateInputs,
   outputs: ['passed', 'findings', 'report', 'unformatted'],
   pathInputs: ['path', 'statix-config'],
+  keepsForksOffSelfHosted: true,
   async run(settings, { context, logger, signal }) {
     const publishes = settings['check-run'] || settings.suggestions;
     const result = await runGate(settings, context, {

@@ -14,6 +14,7 @@ export const hostsAction = defineAction({
   inputs: hostsInputs,
   outputs: HOSTS_OUTPUTS,
   pathInputs: ['path'],
+  keepsForksOffSelfHosted: true,
   async run(settings, { context, logger, signal }) {
     const result = await listHosts(settings, {
       runner: new SpawnProcessRunner(logger),

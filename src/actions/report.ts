@@ -10,6 +10,7 @@ export const reportAction = defineAction({
   inputs: reportInputs,
   outputs: REPORT_OUTPUTS,
   pathInputs: ['results'],
+  keepsForksOffSelfHosted: true,
   async run(settings, { context, logger }) {
     const client = settings.comment
       ? await loadGitHubClient({

@@ -10,7 +10,7 @@ import {
 import { annotationCommand } from './annotations.js';
 import { removeRegisteredPaths } from './cleanup.js';
 import { oneLine, stringifyError, UserError } from './errors.js';
-import { refuseForks } from './forks.js';
+import { ALLOW_UNTRUSTED_INPUT, refuseForks, refuseUntrustedOnSelfHosted } from './forks.js';
 import type { InputSchema } from './inputs.js';
 import { parseInputs } from './inputs.js';
 import type { Logger } from './logger.js';
@@ -75,6 +75,7 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
     graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
     runId: env.GITHUB_RUN_ID || undefined,
     actor: env.GITHUB_ACTOR || undefined,
+    runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
   };
 }
 
@@ -117,6 +118,10 @@ export async function runAction<S extends InputSchema>(
     const context = readRunContext();
     checkPathInputs(settings, definition.pathInputs ?? [], context.workspace);
     if (definition.refusesForks) refuseForks(definition.name, context.event);
+    if (definition.keepsForksOffSelfHosted) {
+      const allowed = (settings as Record<string, unknown>)[ALLOW_UNTRUSTED_INPUT] === true;
+      refuseUntrustedOnSelfHosted(definition.name, context, allowed, (message) => logger.warning(message));
+    }
     const environment: ActionEnvironment = {
       context,
       logger,
