@@ -23,7 +23,7 @@ import { FAKES, repository } from '../gate/support.js';
 import { errorLines, type RunActionOptions, runAction } from '../harness/run-action.js';
 import { checkoutFiles } from '../lock/github-fixture.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
-import { FleetTemplate, requireBundles } from './support.js';
+import { FleetTemplate, nixSigningKey, requireBundles } from './support.js';
 
 const SLUG = 'octo-org/homelab';
 
@@ -52,12 +52,10 @@ beforeAll(async () => {
   lab = await ResticLab.create();
   nas = await lab.repository('nas', `nas-${randomBytes(12).toString('hex')}`);
   await nas.backup({ host: 'homeserver', tags: ['immich'], paths: [await lab.files('immich', { a: 'a' })] });
-  const signing = await runner.run('nix', ['key', 'generate-secret', '--key-name', 'cache.homelab-1']);
-  if (signing.exitCode !== 0) throw new Error(`nix key generate-secret: ${signing.stderr}`);
   secrets = {
     token: `ghs_${randomBytes(18).toString('hex')}`,
     'ssh key': (await generateKeyPair(runner, join(dir, 'id_deploy'))).privateKey,
-    'signing key': signing.stdout.trim(),
+    'signing key': await nixSigningKey(runner),
     'restic password': nas.password,
     'runtime token': `runtime-${randomBytes(16).toString('hex')}`,
     'id token request token': `oidc-${randomBytes(16).toString('hex')}`,

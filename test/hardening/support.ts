@@ -137,3 +137,10 @@ export async function recordingPrograms(
     started: async () => (await readFile(log, 'utf8')).split('\n').filter(Boolean),
   };
 }
+
+/** A fresh Nix binary-cache signing key, as `nix key generate-secret` prints it. */
+export async function nixSigningKey(runner: ProcessRunner): Promise<string> {
+  const signing = await runner.run('nix', ['key', 'generate-secret', '--key-name', 'cache.homelab-1']);
+  if (signing.exitCode !== 0) throw new Error(`nix key generate-secret: ${signing.stderr}`);
+  return signing.stdout.trim();
+}
