@@ -12,7 +12,7 @@ export const backupVerifyAction = defineAction({
   name: 'backup-verify',
   inputs: backupVerifyInputs,
   outputs: ['healthy', 'report', 'failures'],
-  workspacePaths: ['path', 'config', 'services-json'],
+  pathInputs: ['path', 'config', 'services-json'],
   refusesForks: true,
   async run(settings, { context, logger, signal }) {
     const runner = new SpawnProcessRunner(logger);

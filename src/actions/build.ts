@@ -11,7 +11,8 @@ export const buildAction = defineAction({
   name: 'build',
   inputs: buildInputs,
   outputs: BUILD_OUTPUTS,
-  workspacePaths: ['path'],
+  pathInputs: ['path'],
+  keepsForksOffSelfHosted: true,
   async run(settings, { context, logger, signal }) {
     const outcome = await buildHosts(settings, {
       runner: new SpawnProcessRunner(logger),

@@ -15,7 +15,7 @@ export const deployAction = defineAction({
   name: 'deploy',
   inputs: deployInputs,
   outputs: ['result', 'deployed', 'failed', 'report'],
-  workspacePaths: ['path'],
+  pathInputs: ['path'],
   refusesForks: true,
   async run(settings, environment) {
     const { context, logger } = environment;

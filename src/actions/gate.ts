@@ -10,7 +10,8 @@ export const gateAction = defineAction({
   name: 'gate',
   inputs: gateInputs,
   outputs: ['passed', 'findings', 'report', 'unformatted'],
-  workspacePaths: ['path'],
+  pathInputs: ['path', 'statix-config'],
+  keepsForksOffSelfHosted: true,
   async run(settings, { context, logger, signal }) {
     const publishes = settings['check-run'] || settings.suggestions;
     const result = await runGate(settings, context, {

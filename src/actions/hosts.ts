@@ -13,7 +13,8 @@ export const hostsAction = defineAction({
   name: 'hosts',
   inputs: hostsInputs,
   outputs: HOSTS_OUTPUTS,
-  workspacePaths: ['path'],
+  pathInputs: ['path'],
+  keepsForksOffSelfHosted: true,
   async run(settings, { context, logger, signal }) {
     const result = await listHosts(settings, {
       runner: new SpawnProcessRunner(logger),

@@ -16,7 +16,7 @@ export const lockUpdateAction = defineAction({
   name: 'lock-update',
   inputs: lockUpdateInputs,
   outputs: LOCK_UPDATE_OUTPUTS,
-  workspacePaths: ['path'],
+  pathInputs: ['path'],
   async run(settings, { context, logger, signal }) {
     const runner = new SpawnProcessRunner(logger);
     const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });

@@ -9,7 +9,8 @@ export const reportAction = defineAction({
   name: 'report',
   inputs: reportInputs,
   outputs: REPORT_OUTPUTS,
-  workspacePaths: ['results'],
+  pathInputs: ['results'],
+  keepsForksOffSelfHosted: true,
   async run(settings, { context, logger }) {
     const client = settings.comment
       ? await loadGitHubClient({

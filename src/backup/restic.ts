@@ -1,3 +1,4 @@
+import { inheritedEnvironment } from '../core/child-environment.js';
 import { UserError } from '../core/errors.js';
 import type { ProcessResult, ProcessRunner } from '../core/process.js';
 import {
@@ -17,8 +18,8 @@ import {
   resticFeatures,
 } from './restic-version.js';
 
-/** How restic finds the password: never on its command line, only through its environment. */
-export type ResticPassword = { file: string } | { command: string } | { value: string };
+/** How restic finds the password: never on its command line nor as a value in its environment. */
+export type ResticPassword = { file: string } | { command: string };
 
 /** Everything restic needs to open one repository. */
 export interface ResticAccess {
@@ -132,26 +133,6 @@ export class VerificationCancelled extends Error {
   }
 }
 
-/** Variables restic (and its ssh or rclone subprocesses, or a Nix-provided restic) need from the step. */
-const BASE_VARIABLES = [
-  'PATH',
-  'HOME',
-  'USER',
-  'LOGNAME',
-  'TMPDIR',
-  'LANG',
-  'LC_ALL',
-  'TZ',
-  'SSH_AUTH_SOCK',
-  'SSL_CERT_FILE',
-  'NIX_SSL_CERT_FILE',
-  'NIX_CONFIG',
-  'NIX_PATH',
-  'NIX_REMOTE',
-  'XDG_CACHE_HOME',
-  'XDG_RUNTIME_DIR',
-];
-
 const NOT_FOUND = (program: string) =>
   `restic-command '${program}' was not found on PATH: install restic (0.14 or later) before this step, ` +
   `or set restic-command, e.g. 'nix run nixpkgs#restic --'`;
@@ -166,7 +147,7 @@ export async function detectResticVersion(
   try {
     result = await runner.run(program, [...leading, 'version'], {
       cleanEnv: true,
-      env: baseEnvironment(options.baseEnv),
+      env: inheritedEnvironment(options.baseEnv),
       timeoutMs: 120_000,
       signal: options.signal,
     });
@@ -179,15 +160,6 @@ export async function detectResticVersion(
     throw new UserError(`restic-command '${options.command.join(' ')}' failed: ${resticMessage(result)}`);
   }
   return parseResticVersion(result.stdout);
-}
-
-function baseEnvironment(from: Record<string, string | undefined>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of BASE_VARIABLES) {
-    const value = from[name];
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
 }
 
 /**
@@ -325,12 +297,11 @@ export class Restic {
   private environment(): Record<string, string> {
     const { password } = this.access;
     return {
-      ...baseEnvironment(this.options.baseEnv),
+      ...inheritedEnvironment(this.options.baseEnv),
       ...this.access.env,
       RESTIC_REPOSITORY: this.access.repository,
       ...('file' in password ? { RESTIC_PASSWORD_FILE: password.file } : {}),
       ...('command' in password ? { RESTIC_PASSWORD_COMMAND: password.command } : {}),
-      ...('value' in password ? { RESTIC_PASSWORD: password.value } : {}),
       ...(this.access.cacheDir ? { RESTIC_CACHE_DIR: this.access.cacheDir } : {}),
     };
   }

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../core/errors.js';
 import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
+import { inputPath } from '../core/workspace.js';
 import type { NixCli } from '../nix/cli.js';
 import { type ResticRepository, repositoriesShape } from './config.js';
 import { flakeHostPlans } from './flake-host.js';
@@ -21,10 +21,6 @@ export interface PlanSources {
   signal?: AbortSignal;
 }
 
-function inWorkspace(workspace: string, path: string): string {
-  return isAbsolute(path) ? path : join(workspace, path);
-}
-
 async function readInputFile(input: string, path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
@@ -36,7 +32,7 @@ async function readInputFile(input: string, path: string): Promise<string> {
 
 /** The `config` file: `repositories: [...]` as in the inline input, or the list alone; YAML or JSON. */
 export async function readConfigFile(workspace: string, path: string): Promise<ResticRepository[]> {
-  const file = inWorkspace(workspace, path);
+  const file = inputPath(workspace, 'config', path);
   let value: unknown;
   try {
     value = parseYaml(await readInputFile('config', file));
@@ -63,7 +59,7 @@ export async function readConfigFile(workspace: string, path: string): Promise<R
 
 /** Reads a JSON file named by an input, as a UserError naming the input when it is not JSON. */
 export async function readJsonInput(input: string, workspace: string, path: string): Promise<unknown> {
-  const text = await readInputFile(input, inWorkspace(workspace, path));
+  const text = await readInputFile(input, inputPath(workspace, input, path));
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
@@ -93,7 +89,7 @@ export async function planRepositories(
   if (inputs['flake-host'] !== undefined) {
     plans = await flakeHostPlans(plans, {
       host: inputs['flake-host'],
-      flake: inWorkspace(sources.workspace, inputs.path ?? '.'),
+      flake: inputPath(sources.workspace, 'path', inputs.path ?? '.'),
       nix: sources.nix,
       logger: sources.logger,
       ...(sources.signal ? { signal: sources.signal } : {}),

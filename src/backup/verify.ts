@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
+import { inputPath } from '../core/workspace.js';
 import type { CheckContext, CheckFailure, CheckRun } from './check-run.js';
 import { freshnessCheck, groupReport, judgeFreshness } from './freshness.js';
 import { integrityCheck } from './integrity-check.js';
@@ -285,10 +286,14 @@ async function resolveAccess(
       return { message: `password-env names ${password.env}, which is not set in the step's environment` };
     }
     deps.logger.mask(value);
-    return { ...base, password: { value } };
+    // A file restic alone reads, not RESTIC_PASSWORD, which its ssh or rclone children would inherit.
+    const file = join(await scratch.directory('passwords'), plan.name.replace(/[^A-Za-z0-9._-]/g, '_'));
+    await writeFile(file, value, { mode: 0o600 });
+    await chmod(file, 0o600);
+    return { ...base, password: { file } };
   }
   if ('file' in password) {
-    const file = isAbsolute(password.file) ? password.file : join(options.workspace, password.file);
+    const file = inputPath(options.workspace, 'password-file', password.file);
     try {
       deps.logger.mask((await readFile(file, 'utf8')).trim());
     } catch {

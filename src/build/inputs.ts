@@ -1,4 +1,4 @@
-import { defineInputs, secret, text, words } from '../core/inputs.js';
+import { bool, defineInputs, secret, text, words } from '../core/inputs.js';
 
 /** Which of `host`, `attr` or `drv-path` names the build is checked by the capability, not here. */
 export const buildInputs = defineInputs({
@@ -10,4 +10,5 @@ export const buildInputs = defineInputs({
   'push-to': text(),
   'signing-key': secret(),
   'nix-options': words(),
+  'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
 });

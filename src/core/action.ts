@@ -19,6 +19,8 @@ export interface RunContext {
   graphqlUrl?: string;
   runId?: string;
   actor?: string;
+  /** `self-hosted` or `github-hosted`, as the runner says (RUNNER_ENVIRONMENT). */
+  runnerEnvironment?: string;
 }
 
 /** Saves values for the action's `post` step. */
@@ -50,10 +52,15 @@ export interface ActionDefinition<S extends InputSchema = InputSchema> {
   inputs: S;
   /** Output names `action.yml` declares, in order. */
   outputs: readonly string[];
-  /** Inputs naming a file or directory of the checkout: on the runner, one outside it is refused. */
-  workspacePaths?: readonly (keyof SettingsOf<S> & string)[];
+  /** Inputs naming a file or directory: on the runner, a relative one leading out of the checkout is refused. */
+  pathInputs?: readonly (keyof SettingsOf<S> & string)[];
   /** Set when the action reaches the fleet with its secrets: on the runner, it never runs for a fork. */
   refusesForks?: boolean;
+  /**
+   * Set when the action runs the flake's code: on a self-hosted runner it refuses a fork unless its
+   * `allow-untrusted-on-self-hosted` input is true.
+   */
+  keepsForksOffSelfHosted?: boolean;
   run(settings: SettingsOf<S>, environment: ActionEnvironment): Promise<ActionResult>;
 }
 

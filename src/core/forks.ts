@@ -41,3 +41,33 @@ export function refuseForks(action: string, event: Record<string, unknown>): voi
     );
   }
 }
+
+/** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
+export const ALLOW_UNTRUSTED_INPUT = 'allow-untrusted-on-self-hosted';
+
+/**
+ * Keeps a fork's code off a self-hosted runner (GitHub's own advice): gate, hosts, build and report
+ * run the flake, and a self-hosted runner sits inside the fleet's network with its credentials.
+ * Refused before anything starts, unless the workflow's author allowed it, which then warns.
+ */
+export function refuseUntrustedOnSelfHosted(
+  action: string,
+  run: { event: Record<string, unknown>; runnerEnvironment?: string },
+  allowed: boolean,
+  warn: (message: string) => void,
+): void {
+  if (run.runnerEnvironment !== 'self-hosted') return;
+  const fork = forkOf(run.event);
+  if (!fork) return;
+  if (allowed) {
+    warn(
+      `${action} runs for ${fork} on this self-hosted runner because ${ALLOW_UNTRUSTED_INPUT} is true: ` +
+        'that code runs on this machine, with whatever it can reach',
+    );
+    return;
+  }
+  throw new UserError(
+    `Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+      `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`,
+  );
+}

@@ -1,13 +1,17 @@
 import { spawn } from 'node:child_process';
+import { childEnvironment } from './child-environment.js';
 import { UserError } from './errors.js';
 import type { Logger } from './logger.js';
 import { SecretMasker } from './logger.js';
 
 export interface RunOptions {
   cwd?: string;
-  /** Variables added to (or, when undefined, removed from) the inherited environment. */
+  /**
+   * Variables this one call needs, added to (or, when undefined, removed from) what every child
+   * inherits: only the step's variables child-environment.ts lets pass, never an input or a token.
+   */
   env?: Record<string, string | undefined>;
-  /** Start from an empty environment instead of inheriting this process's. */
+  /** Start from an empty environment instead of the inherited variables. */
   cleanEnv?: boolean;
   input?: string;
   timeoutMs?: number;
@@ -57,6 +61,8 @@ export class SpawnProcessRunner implements ProcessRunner {
   constructor(
     private readonly logger: Logger,
     private readonly secrets: SecretMasker = new SecretMasker(),
+    /** The step's environment, which children inherit only a few variables of. */
+    private readonly stepEnvironment: Readonly<Record<string, string | undefined>> = process.env,
   ) {}
 
   async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<ProcessResult> {
@@ -72,14 +78,7 @@ export class SpawnProcessRunner implements ProcessRunner {
     stream: boolean,
   ): Promise<ProcessResult> {
     const started = Date.now();
-    const env: Record<string, string> = {};
-    for (const [name, value] of Object.entries(options.cleanEnv ? {} : process.env)) {
-      if (value !== undefined) env[name] = value;
-    }
-    for (const [name, value] of Object.entries(options.env ?? {})) {
-      if (value === undefined) delete env[name];
-      else env[name] = value;
-    }
+    const env = childEnvironment(this.stepEnvironment, options);
     this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
 
     return new Promise((resolve, reject) => {

@@ -10,12 +10,12 @@ import {
 import { annotationCommand } from './annotations.js';
 import { removeRegisteredPaths } from './cleanup.js';
 import { oneLine, stringifyError, UserError } from './errors.js';
-import { refuseForks } from './forks.js';
+import { ALLOW_UNTRUSTED_INPUT, refuseForks, refuseUntrustedOnSelfHosted } from './forks.js';
 import type { InputSchema } from './inputs.js';
 import { parseInputs } from './inputs.js';
 import type { Logger } from './logger.js';
 import { SecretMasker } from './logger.js';
-import { checkWorkspacePaths } from './workspace.js';
+import { checkPathInputs } from './workspace.js';
 
 /** The runner's environment variable for an input: upper-cased, spaces to `_`, hyphens kept. */
 export function inputVariable(name: string): string {
@@ -75,6 +75,7 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
     graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
     runId: env.GITHUB_RUN_ID || undefined,
     actor: env.GITHUB_ACTOR || undefined,
+    runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
   };
 }
 
@@ -115,8 +116,12 @@ export async function runAction<S extends InputSchema>(
   try {
     const settings = parseInputs(definition.inputs, read, (value) => logger.mask(value));
     const context = readRunContext();
-    checkWorkspacePaths(settings, definition.workspacePaths ?? [], context.workspace);
+    checkPathInputs(settings, definition.pathInputs ?? [], context.workspace);
     if (definition.refusesForks) refuseForks(definition.name, context.event);
+    if (definition.keepsForksOffSelfHosted) {
+      const allowed = (settings as Record<string, unknown>)[ALLOW_UNTRUSTED_INPUT] === true;
+      refuseUntrustedOnSelfHosted(definition.name, context, allowed, (message) => logger.warning(message));
+    }
     const environment: ActionEnvironment = {
       context,
       logger,

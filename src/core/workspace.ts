@@ -19,29 +19,32 @@ function realPathOf(path: string): string {
 }
 
 /**
- * Resolves an input that names a file or directory of the checkout, refusing one outside it: a `..`
- * too many is nearly always a mistake, and on a self-hosted runner what lies beside the checkout
- * (other jobs' checkouts, the runner's own credentials) must never be read into a report. A symlink
- * in the checkout is followed, so it cannot lead outside either.
+ * Where a path input leads. The workflow file is the trust boundary: an absolute path is read where
+ * the workflow's author wrote it (a self-hosted runner's `/etc/svc/services.json`, a password file
+ * under `/run/secrets`); a relative path is the checkout's, and the checkout is the pull request's to
+ * change, so it resolves in the workspace and may not lead out of it, by `..` or by a symlink.
  */
-export function workspacePath(workspace: string, input: string, value: string): string {
+export function inputPath(workspace: string, input: string, value: string): string {
+  if (isAbsolute(value)) return resolve(value);
   const root = resolve(workspace);
   const path = resolve(root, value);
   const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
   if (!inside) {
-    throw new UserError(`Input '${input}' must be a path inside the workspace (${root}), got '${value}'`);
+    throw new UserError(
+      `Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`,
+    );
   }
   return path;
 }
 
 /** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
-export function checkWorkspacePaths(
+export function checkPathInputs(
   settings: Readonly<Record<string, unknown>>,
   names: readonly string[],
   workspace: string,
 ): void {
   for (const name of names) {
     const value = settings[name];
-    if (typeof value === 'string' && value !== '') workspacePath(workspace, name, value);
+    if (typeof value === 'string' && value !== '') inputPath(workspace, name, value);
   }
 }

@@ -6,6 +6,7 @@ import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
 import { NixCli } from '../nix/cli.js';
+import { baseNixpkgsFlake } from './base-tools.js';
 import {
   type CheckFailure,
   compareFindings,
@@ -23,7 +24,7 @@ import type { gateInputs } from './inputs.js';
 import { locateFindings } from './positions.js';
 import { type Publication, publishResult } from './publish.js';
 import { writeReport } from './report.js';
-import { type FileScope, resolveScope, walkFiles } from './scope.js';
+import { eventBaseSha, type FileScope, PULL_REQUEST_EVENTS, resolveScope, walkFiles } from './scope.js';
 import { type CheckContext, type CheckOutcome, settleCheck } from './tool-run.js';
 import { ToolSource, ToolUnavailable } from './tool-source.js';
 import { runAlejandra } from './tools/alejandra.js';
@@ -127,7 +128,9 @@ export async function runGate(
     runner,
     env: dependencies.env,
     ...(signal ? { signal } : {}),
-    tools: new ToolSource(settings.tools, flakeDir, dependencies.env.PATH ?? ''),
+    tools: new ToolSource(settings.tools, flakeDir, dependencies.env.PATH ?? '', () =>
+      nixpkgsForTools(context, git, repoRoot, flakeDir),
+    ),
     nix: new NixCli(runner),
     listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
   };
@@ -209,6 +212,22 @@ function oneSyntaxErrorPerFile(findings: readonly Finding[]): Finding[] {
     if (!current || precision(finding) > precision(current)) best.set(finding.file, finding);
   }
   return findings.filter((finding) => !syntax(finding) || best.get(finding.file) === finding);
+}
+
+/**
+ * On a pull request, the base revision's nixpkgs (a pull request does not choose the programs that
+ * judge it); otherwise the checked-out flake's own.
+ */
+async function nixpkgsForTools(
+  context: GateRunContext,
+  git: CheckoutGit,
+  repoRoot: string | undefined,
+  flakeDir: string,
+): Promise<string | undefined> {
+  const baseSha = PULL_REQUEST_EVENTS.has(context.eventName) ? eventBaseSha(context.event) : undefined;
+  if (!baseSha || !repoRoot) return flakeDir;
+  const lockPath = relative(repoRoot, join(flakeDir, 'flake.lock')).split(sep).join('/');
+  return baseNixpkgsFlake(git, { sha: baseSha, lockPath, tempDir: context.runnerTemp });
 }
 
 async function flakeDirectory(workspace: string, path: string): Promise<string> {

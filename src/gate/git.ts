@@ -38,6 +38,12 @@ export class CheckoutGit {
     return this.git(['fetch', '--no-tags', '--no-recurse-submodules', '--depth=1', 'origin', sha]);
   }
 
+  /** A file's content at `revision`, or undefined when that commit has no such file. */
+  async fileAt(revision: string, path: string): Promise<string | undefined> {
+    const result = await this.git(['cat-file', 'blob', `${revision}:${path}`]);
+    return succeeded(result) ? result.stdout : undefined;
+  }
+
   async mergeBase(a: string, b: string): Promise<string | undefined> {
     const result = await this.git(['merge-base', a, b]);
     return succeeded(result) ? result.stdout.trim() : undefined;

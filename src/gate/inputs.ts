@@ -21,4 +21,5 @@ export const gateInputs = defineInputs({
   'check-run': bool({ rawDefault: 'false' }),
   token: githubToken(),
   suggestions: bool({ rawDefault: 'false' }),
+  'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
 });

@@ -30,7 +30,7 @@ export interface ScopeRequest {
   exclude: PathGlobs;
 }
 
-const PULL_REQUEST_EVENTS = new Set(['pull_request', 'pull_request_target', 'merge_group']);
+export const PULL_REQUEST_EVENTS = new Set(['pull_request', 'pull_request_target', 'merge_group']);
 const SKIPPED_DIRECTORIES = new Set(['.git', '.direnv', 'node_modules']);
 
 export async function resolveScope(

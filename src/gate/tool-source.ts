@@ -13,7 +13,7 @@ export interface ToolCommand {
   tool: GateTool | 'nix';
   program: string;
   prefix: readonly string[];
-  /** `deadnix` from PATH, or `nix run --inputs-from . nixpkgs#deadnix` when Nix provides it. */
+  /** `deadnix` from PATH, or `nix run --inputs-from <flake> nixpkgs#deadnix` when Nix provides it. */
   via: 'path' | 'nix';
 }
 
@@ -23,12 +23,18 @@ export interface ToolCommand {
  */
 export class ToolSource {
   private readonly lookups = new Map<GateTool, Promise<string | undefined>>();
+  private nixpkgsFlake?: Promise<string | undefined>;
 
   constructor(
     readonly setting: ToolSourceSetting,
-    private readonly flakeDir: string,
+    flakeDir: string,
     /** The PATH the tools run with. */
     private readonly searchPath: string,
+    /**
+     * The flake whose locked nixpkgs provides the tools: the checked-out flake, or on a pull request
+     * one naming its base revision's nixpkgs; undefined leaves nixpkgs to Nix's registry. Asked once.
+     */
+    private readonly nixpkgsFrom: () => Promise<string | undefined> = async () => flakeDir,
   ) {}
 
   async command(tool: GateTool): Promise<ToolCommand> {
@@ -41,7 +47,8 @@ export class ToolSource {
         );
       }
     }
-    return { tool, program: 'nix', prefix: nixRunPrefix(this.flakeDir, tool), via: 'nix' };
+    this.nixpkgsFlake ??= this.nixpkgsFrom();
+    return { tool, program: 'nix', prefix: nixRunPrefix(await this.nixpkgsFlake, tool), via: 'nix' };
   }
 
   /** The tool's absolute path when PATH has it. */
@@ -55,13 +62,12 @@ export class ToolSource {
   }
 }
 
-export function nixRunPrefix(flakeDir: string, tool: GateTool): string[] {
+export function nixRunPrefix(inputsFrom: string | undefined, tool: GateTool): string[] {
   return [
     'run',
     '--extra-experimental-features',
     'nix-command flakes',
-    '--inputs-from',
-    flakeDir,
+    ...(inputsFrom === undefined ? [] : ['--inputs-from', inputsFrom]),
     `nixpkgs#${tool}`,
     '--',
   ];

@@ -92,11 +92,14 @@ export class GitCommitter implements LockCommitter {
   constructor(private readonly options: GitCommitterOptions) {}
 
   async commit(change: LockCommit): Promise<string> {
-    const env = await this.environment();
-    const git = (args: readonly string[], extra: Partial<RunOptions> = {}) => this.git(args, env, extra);
-    await git(['fetch', '--quiet', '--no-tags', 'origin', change.baseSha]).catch(() =>
+    const identity = await this.identity();
+    const auth = await this.authorization();
+    const git = (args: readonly string[], extra: Partial<RunOptions> = {}) => this.git(args, identity, extra);
+    // Only the two commands that talk to the server see the token.
+    const remote = (args: readonly string[]) => this.git(args, auth);
+    await remote(['fetch', '--quiet', '--no-tags', 'origin', change.baseSha]).catch(() =>
       // Servers that refuse fetching by SHA still serve the branch itself.
-      git(['fetch', '--quiet', '--no-tags', 'origin']),
+      remote(['fetch', '--quiet', '--no-tags', 'origin']),
     );
     const scratch = await mkdtemp(join(this.options.tempDir, 'flakeflow-lock-index-'));
     try {
@@ -115,25 +118,28 @@ export class GitCommitter implements LockCommitter {
         '-m',
         change.body,
       ]);
-      await git(['push', '--quiet', '--force', 'origin', `${commit}:refs/heads/${change.branch}`]);
+      await remote(['push', '--quiet', '--force', 'origin', `${commit}:refs/heads/${change.branch}`]);
       return commit;
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
   }
 
-  /** The identity and, unless the checkout kept its own, the token as an HTTP header (never in argv). */
-  private async environment(): Promise<Record<string, string>> {
-    const env: Record<string, string> = {};
+  /** The bot's identity, unless the checkout has one of its own. */
+  private async identity(): Promise<Record<string, string>> {
     const name = await this.git(['config', 'user.name'], {}, {}, true);
-    if (!name) {
-      Object.assign(env, {
-        GIT_AUTHOR_NAME: BOT.name,
-        GIT_AUTHOR_EMAIL: BOT.email,
-        GIT_COMMITTER_NAME: BOT.name,
-        GIT_COMMITTER_EMAIL: BOT.email,
-      });
-    }
+    if (name) return {};
+    return {
+      GIT_AUTHOR_NAME: BOT.name,
+      GIT_AUTHOR_EMAIL: BOT.email,
+      GIT_COMMITTER_NAME: BOT.name,
+      GIT_COMMITTER_EMAIL: BOT.email,
+    };
+  }
+
+  /** Unless the checkout kept its own, the token as an HTTP header (never in argv). */
+  private async authorization(): Promise<Record<string, string>> {
+    const env: Record<string, string> = {};
     const server = this.options.serverUrl.replace(/\/+$/, '');
     const header = `http.${server}/.extraheader`;
     // actions/checkout leaves its own header; a second one makes GitHub refuse the duplicate.

@@ -9,4 +9,5 @@ export const reportInputs = defineInputs({
   comment: bool({ rawDefault: 'true' }),
   token: githubToken(),
   'fail-on': choice(REPORT_FAIL_LEVELS, { rawDefault: 'failure' }),
+  'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
 });

@@ -74,6 +74,15 @@ describe.each(ACTION_NAMES)('actions/%s/action.yml', (name) => {
     });
   });
 
+  it('declares allow-untrusted-on-self-hosted exactly when it keeps forks off self-hosted runners', () => {
+    expect('allow-untrusted-on-self-hosted' in manifest.inputs).toBe(
+      definition.keepsForksOffSelfHosted === true,
+    );
+    expect(definition.keepsForksOffSelfHosted === true).toBe(
+      ['gate', 'hosts', 'build', 'report'].includes(name),
+    );
+  });
+
   it('declares exactly the outputs the definition sets, in order', () => {
     expect(Object.keys(manifest.outputs)).toEqual([...definition.outputs]);
   });

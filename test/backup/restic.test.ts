@@ -169,7 +169,7 @@ describe('the Restic wrapper', () => {
   const ok = (stdout: string) => result(0, '', stdout);
   const access = {
     repository: '/r',
-    password: { value: 'hunter22-secret' },
+    password: { file: '/run/secrets/hunter22' },
     env: { AWS_ACCESS_KEY_ID: 'AK' },
   };
   const options = {
@@ -210,7 +210,7 @@ describe('the Restic wrapper', () => {
         HOME: '/h',
         AWS_ACCESS_KEY_ID: 'AK',
         RESTIC_REPOSITORY: '/r',
-        RESTIC_PASSWORD: 'hunter22-secret',
+        RESTIC_PASSWORD_FILE: '/run/secrets/hunter22',
       });
     }
   });

@@ -9,6 +9,7 @@ import {
   materializeExampleFleet,
 } from '../../src/demo/example-fleet.js';
 import { ResticLab as Lab, type ResticLab } from '../backup/restic-fixtures.js';
+import { fakeDeploy } from '../deploy/support.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { type CliRun, errorLines, jsonOutputs, REPO, runCli } from './support.js';
 
@@ -147,11 +148,15 @@ describe('flakeflow deploy --apply', () => {
   });
 
   it('exits 1 naming the node that failed, and skips the rest after the canary', async () => {
-    const script = join(tempDir, 'fake-deploy.json');
-    await writeFile(script, JSON.stringify({ nodes: { media: { mode: 'fail' } } }));
-    const run = await inFleet([...applying, '--strict-host-key-checking', 'false'], {
-      FAKE_DEPLOY_SCRIPT: script,
-    });
+    const failing = await fakeDeploy(join(tempDir, 'fake-deploy'), { nodes: { media: { mode: 'fail' } } });
+    const run = await inFleet([
+      'deploy',
+      '--apply',
+      '--deploy-command',
+      failing.command,
+      '--strict-host-key-checking',
+      'false',
+    ]);
     expect(run.exitCode).toBe(1);
     expect(errorLines(run)).toEqual([
       expect.stringMatching(/^error: Deploy failed: media failed; 3 node\(s\) not deployed/),

@@ -89,6 +89,13 @@ describe('flakeflow init on the example fleet', () => {
     expect(callers['pr-checks.yml']).toContain('aarch64-linux: ubuntu-24.04-arm # pi');
   });
 
+  it('keeps fork pull requests off runners of your own: flake-checks routes them, and the caller says so', () => {
+    const job = parse(callers['pr-checks.yml'] as string).jobs['flake-checks'];
+    expect(job.uses).toMatch(/\/\.github\/workflows\/flake-checks\.yml@/);
+    expect(job['runs-on']).toBeUndefined();
+    expect(callers['pr-checks.yml']).toContain('Pull requests from forks never reach a runner');
+  });
+
   it('offers every deploy node and tag as a choice of the deploy targets', () => {
     const targets = parse(callers['deploy.yml'] as string).on.workflow_dispatch.inputs.targets;
     expect(targets.type).toBe('choice');

@@ -19,25 +19,65 @@ describe('SpawnProcessRunner', () => {
     expect(describeExit(result)).toBe('exited with code 3');
   });
 
-  it('controls the environment: adds, removes, or starts clean', async () => {
-    const runner = new SpawnProcessRunner(new RecordingLogger());
-    process.env.FLAKEFLOW_TEST_INHERITED = 'inherited';
+  it('passes children only the allowed variables of the step, then what the call adds or removes', async () => {
+    const step = {
+      PATH: process.env.PATH,
+      HOME: '/home/runner',
+      NIX_CONFIG: 'sandbox = false',
+      LC_ALL: 'C.UTF-8',
+      SSH_AUTH_SOCK: '/tmp/agent.sock',
+      GIT_AUTHOR_NAME: 'octocat',
+      INPUT_TOKEN: 'ghs_input',
+      'INPUT_SSH-PRIVATE-KEY': 'key',
+      ACTIONS_RUNTIME_TOKEN: 'runtime',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc',
+      ACTIONS_RESULTS_URL: 'https://results',
+      GITHUB_TOKEN: 'ghs_env',
+      GH_TOKEN: 'ghs_gh',
+      NIX_SIGNING_KEY: 'cache-1:secret',
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'http.extraheader',
+      GIT_CONFIG_VALUE_0: 'AUTHORIZATION: basic c2VjcmV0',
+      RESTIC_PASSWORD: 'hunter2',
+      AWS_SECRET_ACCESS_KEY: 'aws',
+    };
+    const runner = new SpawnProcessRunner(new RecordingLogger(), undefined, step);
+    const names = async (options = {}) =>
+      (await runner.run('/usr/bin/env', [], options)).stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split('=')[0])
+        .sort();
+    expect(await names()).toEqual([
+      'GIT_AUTHOR_NAME',
+      'HOME',
+      'LC_ALL',
+      'NIX_CONFIG',
+      'PATH',
+      'SSH_AUTH_SOCK',
+    ]);
+    expect(await names({ env: { RESTIC_PASSWORD_FILE: '/run/pw', HOME: undefined } })).toEqual([
+      'GIT_AUTHOR_NAME',
+      'LC_ALL',
+      'NIX_CONFIG',
+      'PATH',
+      'RESTIC_PASSWORD_FILE',
+      'SSH_AUTH_SOCK',
+    ]);
+    expect(await names({ cleanEnv: true, env: { B: 'b' } })).toEqual(['B']);
+  });
+
+  it('inherits from the real process environment by default, through the same policy', async () => {
+    process.env.INPUT_FLAKEFLOW_TEST = 'input';
+    process.env.NO_COLOR = '1';
     try {
-      const added = await runner.run('sh', ['-c', 'echo "$A:$FLAKEFLOW_TEST_INHERITED"'], {
-        env: { A: 'a' },
-      });
-      expect(added.stdout).toBe('a:inherited\n');
-      const removed = await runner.run('sh', ['-c', 'echo "[$FLAKEFLOW_TEST_INHERITED]"'], {
-        env: { FLAKEFLOW_TEST_INHERITED: undefined },
-      });
-      expect(removed.stdout).toBe('[]\n');
-      const clean = await runner.run('/bin/sh', ['-c', 'echo "[$FLAKEFLOW_TEST_INHERITED][$B]"'], {
-        cleanEnv: true,
-        env: { B: 'b' },
-      });
-      expect(clean.stdout).toBe('[][b]\n');
+      const result = await new SpawnProcessRunner(new RecordingLogger()).run('sh', [
+        '-c',
+        'echo "[$INPUT_FLAKEFLOW_TEST][$NO_COLOR]"',
+      ]);
+      expect(result.stdout).toBe('[][1]\n');
     } finally {
-      delete process.env.FLAKEFLOW_TEST_INHERITED;
+      delete process.env.INPUT_FLAKEFLOW_TEST;
     }
   });
 

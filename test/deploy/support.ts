@@ -39,8 +39,10 @@ export interface Invocation {
 }
 
 export interface FakeDeploy {
-  /** Environment that puts the fake `deploy` first on PATH and hands it its script. */
+  /** Environment that puts the fake `deploy` first on PATH. */
   env: Record<string, string>;
+  /** The fake `deploy`, which knows its script without any variable (flakeflow passes none on). */
+  command: string;
   invocations(): Promise<Invocation[]>;
 }
 
@@ -50,8 +52,17 @@ export async function fakeDeploy(dir: string, script: FakeDeployScript): Promise
   const scriptFile = join(dir, 'script.json');
   await writeFile(scriptFile, JSON.stringify({ ...script, log }));
   await writeFile(log, '');
+  const bin = join(dir, 'bin');
+  const command = join(bin, 'deploy');
+  await mkdir(bin, { recursive: true });
+  await writeFile(
+    command,
+    `#!/bin/sh\nFAKE_DEPLOY_SCRIPT='${scriptFile}' exec '${process.execPath}' '${join(FAKES_DIR, 'fake-deploy.mjs')}' "$@"\n`,
+    { mode: 0o755 },
+  );
   return {
-    env: { PATH: `${FAKES_DIR}${delimiter}${process.env.PATH ?? ''}`, FAKE_DEPLOY_SCRIPT: scriptFile },
+    command,
+    env: { PATH: `${bin}${delimiter}${process.env.PATH ?? ''}` },
     invocations: () => readInvocations(log),
   };
 }

@@ -115,3 +115,48 @@ describe('tools from the flake’s own nixpkgs', () => {
     expect(result.passed).toBe(false);
   });
 });
+
+describe('tools for a pull request come from its base revision', () => {
+  it("runs the deadnix the base's flake.lock pins, not the one the pull request's lock chose", async () => {
+    // The pull request repins nixpkgs to one whose deadnix passes nothing (it could as well pass everything).
+    const chosen = await tempDir('nixpkgs-chosen');
+    const { currentSystem } = await import('./support.js');
+    await writeTree(chosen, {
+      'flake.nix': `{\n  outputs = { self }: {\n    legacyPackages.${currentSystem()}.deadnix = builtins.derivation {\n      name = "deadnix";\n      system = "${currentSystem()}";\n      builder = "/bin/sh";\n      args = [ "-c" "mkdir -p $out/bin; echo '#!/bin/sh' > $out/bin/deadnix; echo 'echo chosen by the pull request >&2; exit 3' >> $out/bin/deadnix; chmod +x $out/bin/deadnix" ];\n      PATH = "/usr/bin:/bin";\n    };\n  };\n}\n`,
+    });
+    await git(chosen, 'init', '--quiet');
+    await git(chosen, 'add', '--all');
+    await git(chosen, 'commit', '--quiet', '--message', 'chosen');
+    const dir = await fleetWithNixpkgs();
+    const base = (await git(dir, 'rev-parse', 'HEAD')).trim();
+    await writeTree(dir, {
+      'flake.nix': `{\n  inputs.nixpkgs.url = "git+file://${chosen}";\n  outputs = { self, nixpkgs }: { inherit self; };\n}\n`,
+    });
+    const { nix } = await requireNix();
+    await nix.lock(dir, { env: { NIX_CONFIG: nixConfig } });
+    await git(dir, 'commit', '--quiet', '--all', '--message', 'repin nixpkgs');
+
+    const run = (eventName: string) =>
+      gate(
+        dir,
+        { tools: 'nix', checks: 'deadnix', files: 'all' },
+        {
+          env: { PATH: process.env.PATH ?? '', NIX_CONFIG: nixConfig },
+          context: { eventName, event: { pull_request: { number: 5, base: { sha: base } } } },
+        },
+      );
+    const pullRequest = await run('pull_request');
+    expect(pullRequest.result.failures).toEqual([]);
+    expect(pullRequest.result.findings.map((f) => `${f.file}:${f.line} ${f.check}`)).toEqual([
+      'hosts/media.nix:1 deadnix',
+    ]);
+    expect(pullRequest.logger.text()).toMatch(
+      /--inputs-from \S+\/flakeflow-base-nixpkgs-\w+ nixpkgs#deadnix/,
+    );
+    // Outside a pull request the checked-out lock is the fleet's own, and its deadnix runs.
+    const push = await run('push');
+    expect(push.result.failures.map((failure) => failure.reason)).toEqual([
+      'nix run nixpkgs#deadnix exited with code 3: chosen by the pull request',
+    ]);
+  });
+});

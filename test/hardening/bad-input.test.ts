@@ -53,7 +53,7 @@ const CHECKOUT = '/[^)]+/homelab';
 
 const inside = (input: string, value: string) =>
   new RegExp(
-    `^Input '${input}' must be a path inside the workspace \\(${CHECKOUT}\\), got '${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'$`,
+    `^Input '${input}' must be an absolute path or a path inside the workspace \\(${CHECKOUT}\\), got '${value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'$`,
   );
 
 const ACTION_ROWS: ActionRow[] = [
@@ -175,9 +175,9 @@ const ACTION_ROWS: ActionRow[] = [
   },
   {
     action: 'gate',
-    inputs: { path: '/etc' },
-    wrong: 'an absolute path outside the workspace',
-    error: inside('path', '/etc'),
+    inputs: { path: 'hosts/../../..' },
+    wrong: 'a relative path that climbs out of the workspace',
+    error: inside('path', 'hosts/../../..'),
   },
   {
     action: 'gate',
@@ -396,9 +396,9 @@ const ACTION_ROWS: ActionRow[] = [
   },
   {
     action: 'deploy',
-    inputs: { path: '/tmp', 'strict-host-key-checking': 'false' },
+    inputs: { path: '../inputs', 'strict-host-key-checking': 'false' },
     wrong: 'a flake outside the workspace',
-    error: inside('path', '/tmp'),
+    error: inside('path', '../inputs'),
   },
   {
     action: 'deploy',
@@ -478,6 +478,13 @@ const ACTION_ROWS: ActionRow[] = [
     error: /^Input 'services-json' file services\.json is not JSON: .+$/,
   },
 
+  {
+    action: 'backup-verify',
+    inputs: { 'services-json': '/etc/svc/flakeflow-missing/services.json' },
+    wrong: 'an absolute services.json (read where the workflow says) that does not exist',
+    error:
+      "Input 'services-json' names /etc/svc/flakeflow-missing/services.json, which cannot be read: it does not exist",
+  },
   {
     action: 'backup-verify',
     inputs: { config: '../../backups.yml' },

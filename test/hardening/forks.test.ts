@@ -6,6 +6,7 @@
  * proven by test/workflows/deploy.test.ts; actionlint, `run:` interpolation, job permissions and
  * pull_request_target by test/workflows/actionlint.test.ts and wiring.test.ts.)
  */
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forkOf } from '../../src/core/forks.js';
@@ -14,7 +15,7 @@ import { errorLines, runAction } from '../harness/run-action.js';
 import { makeTempDir, removeTempDir } from '../support/nix.js';
 import { type Contexts, condition } from '../workflows/expression.js';
 import { readWorkflow } from '../workflows/support.js';
-import { FleetTemplate, requireBundles } from './support.js';
+import { FleetTemplate, recordingPrograms, requireBundles } from './support.js';
 
 const HOME = { full_name: 'alice/homelab', fork: false };
 const FORK = { full_name: 'mallory/homelab', fork: true };
@@ -126,4 +127,77 @@ describe('the deploy and backup-verify actions refuse forks themselves', () => {
     ]);
     expect(run.outputs).toEqual({});
   });
+});
+
+describe('gate, hosts, build and report keep a fork off a self-hosted runner', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    requireBundles(['gate', 'hosts', 'build', 'report']);
+    dir = await makeTempDir('hardening-self-hosted');
+  });
+  afterAll(() => removeTempDir(dir));
+
+  const ACTIONS: Array<{ action: string; inputs: Record<string, string> }> = [
+    { action: 'gate', inputs: {} },
+    { action: 'hosts', inputs: {} },
+    { action: 'build', inputs: { host: 'media' } },
+    { action: 'report', inputs: {} },
+  ];
+  const refused = EVENTS.filter((entry) => entry.fork !== undefined);
+  const rows = ACTIONS.flatMap((row) => refused.map((entry) => ({ ...row, ...entry })));
+  let runs = 0;
+
+  async function runOn(runner: 'self-hosted' | 'github-hosted', row: (typeof rows)[number], allow = false) {
+    const root = join(dir, `run-${++runs}`);
+    const programs = await recordingPrograms(root);
+    const workspace = join(root, 'checkout');
+    await mkdir(workspace, { recursive: true });
+    await writeFile(join(workspace, 'flake.nix'), '{ outputs = { self }: { }; }\n');
+    const run = await runAction({
+      action: row.action,
+      workspace,
+      event: { name: row.event, payload: row.payload },
+      inputs: { ...row.inputs, ...(allow ? { 'allow-untrusted-on-self-hosted': 'true' } : {}) },
+      env: { PATH: programs.path, RUNNER_ENVIRONMENT: runner },
+    });
+    return { run, started: await programs.started() };
+  }
+
+  it.each(rows)('$action refuses $name, starting nothing', async (row) => {
+    const { run, started } = await runOn('self-hosted', row);
+    expect(run.exitCode).toBe(1);
+    expect(errorLines(run)).toEqual([
+      `Refusing to run ${row.action} for ${row.fork} on a self-hosted runner: its code would run on this machine; ` +
+        'run it on a GitHub-hosted runner, or set allow-untrusted-on-self-hosted: true',
+    ]);
+    expect(started).toEqual([]);
+    expect(run.outputs).toEqual({});
+  });
+
+  const [fromFork] = refused.filter((entry) => entry.event === 'pull_request');
+  const forkRow = (action: string) => ({
+    ...(ACTIONS.find((row) => row.action === action) as (typeof ACTIONS)[number]),
+    ...(fromFork as (typeof EVENTS)[number]),
+  });
+
+  it.each(['gate', 'hosts'])('%s runs a fork on a GitHub-hosted runner as before', async (action) => {
+    const { run, started } = await runOn('github-hosted', forkRow(action));
+    expect(errorLines(run).join('\n')).not.toMatch(/^Refusing/);
+    expect(started).toContain(action === 'gate' ? 'git' : 'nix');
+  });
+
+  it.each(['gate', 'hosts'])(
+    '%s runs a fork on a self-hosted runner when allowed, and warns what that allows',
+    async (action) => {
+      const { run, started } = await runOn('self-hosted', forkRow(action), true);
+      const warnings = run.commands.filter((command) => command.command === 'warning').map((c) => c.message);
+      expect(warnings).toContain(
+        `${action} runs for ${fromFork?.fork} on this self-hosted runner because allow-untrusted-on-self-hosted is true: ` +
+          'that code runs on this machine, with whatever it can reach',
+      );
+      expect(errorLines(run).join('\n')).not.toMatch(/^Refusing/);
+      expect(started.length).toBeGreaterThan(0);
+    },
+  );
 });

@@ -20,7 +20,13 @@ import { fakeBin, pathWith, repository } from '../gate/support.js';
 import { type ActionRun, errorLines, type RunActionOptions, runAction } from '../harness/run-action.js';
 import { checkoutFiles } from '../lock/github-fixture.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
-import { ACTION_BUNDLES, FleetTemplate, printedOutsideMasks, requireBundles } from './support.js';
+import {
+  ACTION_BUNDLES,
+  FleetTemplate,
+  nixSigningKey,
+  printedOutsideMasks,
+  requireBundles,
+} from './support.js';
 
 const SLUG = 'octo-org/homelab';
 
@@ -59,12 +65,11 @@ beforeAll(async () => {
     paths: [photos],
     time: resticTime(Date.now(), 3 * DAY),
   });
-  const signing = await runner.run('nix', ['key', 'generate-secret', '--key-name', 'cache.homelab-1']);
-  if (signing.exitCode !== 0) throw new Error(`nix key generate-secret: ${signing.stderr}`);
+  const signingKey = await nixSigningKey(runner);
   secrets = {
     token: `ghs_${randomBytes(18).toString('hex')}`,
     sshKey: (await generateKeyPair(runner, join(dir, 'id_deploy'))).privateKey,
-    signingKey: signing.stdout.trim(),
+    signingKey,
     resticPasswords: [nas.password, offsitePassword],
   };
   github = await startFakeGitHub({

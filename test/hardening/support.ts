@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { cp } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProcessRunner } from '../../src/core/process.js';
 import { type ExampleFleet, materializeExampleFleet } from '../../src/demo/example-fleet.js';
@@ -104,4 +104,43 @@ export function printedOutsideMasks(run: ActionRun): string {
     .split('\n')
     .filter((line) => !line.startsWith('::add-mask::'))
     .join('\n');
+}
+
+/** Programs flakeflow may start; a recording stand-in for each shows whether anything was started. */
+export const STARTABLE_PROGRAMS = [
+  'nix',
+  'git',
+  'nix-eval-jobs',
+  'deadnix',
+  'statix',
+  'alejandra',
+  'nixfmt',
+  'treefmt',
+  'restic',
+  'deploy',
+  'ssh',
+] as const;
+
+/** A directory to put first on PATH whose programs only note that they were started, and fail. */
+export async function recordingPrograms(
+  dir: string,
+): Promise<{ path: string; started(): Promise<string[]> }> {
+  const bin = join(dir, 'recording-bin');
+  const log = join(dir, 'started.log');
+  await mkdir(bin, { recursive: true });
+  await writeFile(log, '');
+  for (const program of STARTABLE_PROGRAMS) {
+    await writeFile(join(bin, program), `#!/bin/sh\necho ${program} >> '${log}'\nexit 1\n`, { mode: 0o755 });
+  }
+  return {
+    path: `${bin}:${process.env.PATH ?? ''}`,
+    started: async () => (await readFile(log, 'utf8')).split('\n').filter(Boolean),
+  };
+}
+
+/** A fresh Nix binary-cache signing key, as `nix key generate-secret` prints it. */
+export async function nixSigningKey(runner: ProcessRunner): Promise<string> {
+  const signing = await runner.run('nix', ['key', 'generate-secret', '--key-name', 'cache.homelab-1']);
+  if (signing.exitCode !== 0) throw new Error(`nix key generate-secret: ${signing.stderr}`);
+  return signing.stdout.trim();
 }

@@ -2,7 +2,7 @@ import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
-import { workspacePath } from '../../src/core/workspace.js';
+import { inputPath } from '../../src/core/workspace.js';
 import { makeTempDir, removeTempDir } from '../support/nix.js';
 
 let root: string;
@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => removeTempDir(root));
 
-describe('workspacePath', () => {
+describe('inputPath: the workflow file is the trust boundary', () => {
   it.each([
     ['.', ''],
     ['fleet', 'fleet'],
@@ -27,19 +27,29 @@ describe('workspacePath', () => {
     ['..fleet', '..fleet'],
     ['alias', 'alias'],
     ['not-there-yet', 'not-there-yet'],
-  ])('accepts %s inside the checkout', (value, relative) => {
-    expect(workspacePath(workspace, 'path', value)).toBe(join(workspace, relative));
+  ])('resolves the relative %s in the checkout', (value, relative) => {
+    expect(inputPath(workspace, 'path', value)).toBe(join(workspace, relative));
   });
 
-  it('accepts an absolute path inside the checkout', () => {
-    expect(workspacePath(workspace, 'path', join(workspace, 'fleet'))).toBe(join(workspace, 'fleet'));
+  it.each([
+    ['/etc/svc/services.json', '/etc/svc/services.json'],
+    ['/run/secrets/backups/restic/password', '/run/secrets/backups/restic/password'],
+    ['/etc/../etc/flakeflow/backups.yml', '/etc/flakeflow/backups.yml'],
+  ])('reads the absolute %s where the workflow wrote it', (value, resolved) => {
+    expect(inputPath(workspace, 'services-json', value)).toBe(resolved);
   });
 
-  it.each(['..', '../elsewhere', 'fleet/../../elsewhere', '/etc', 'out', 'out/more'])(
-    'refuses %s, which leads outside',
+  it('reads an absolute path into the checkout as written, too', () => {
+    expect(inputPath(workspace, 'path', join(workspace, 'fleet'))).toBe(join(workspace, 'fleet'));
+  });
+
+  it.each(['..', '../elsewhere', 'fleet/../../elsewhere', 'out', 'out/more'])(
+    'refuses the relative %s, which leads out of the checkout',
     (value) => {
-      expect(() => workspacePath(workspace, 'path', value)).toThrow(
-        new UserError(`Input 'path' must be a path inside the workspace (${workspace}), got '${value}'`),
+      expect(() => inputPath(workspace, 'path', value)).toThrow(
+        new UserError(
+          `Input 'path' must be an absolute path or a path inside the workspace (${workspace}), got '${value}'`,
+        ),
       );
     },
   );

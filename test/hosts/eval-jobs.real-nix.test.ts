@@ -1,4 +1,4 @@
-import { chmod, readFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,14 +35,19 @@ describeEachVersion(NIX_VERSIONS, 'hosts with nix-eval-jobs on real Nix', () => 
       );
       const plain = (await runHosts(fleet.flakeDir, tempDir, { exclude: 'dev@*' })).result;
       const log = join(tempDir, 'eval-jobs.log');
-      process.env.FAKE_EVAL_JOBS_LOG = log;
+      // flakeflow passes no test variable on to what it starts: the fake learns its log from a wrapper.
+      const wrapper = join(tempDir, 'nix-eval-jobs');
+      await writeFile(
+        wrapper,
+        `#!/bin/sh\nFAKE_EVAL_JOBS_LOG='${log}' exec '${join(fakes, 'nix-eval-jobs')}' "$@"\n`,
+        { mode: 0o755 },
+      );
       const { result } = await runHosts(
         fleet.flakeDir,
         tempDir,
         { exclude: 'dev@*', 'nix-options': '--option eval-cache false' },
-        { evalJobsCommand: join(fakes, 'nix-eval-jobs') },
+        { evalJobsCommand: wrapper },
       );
-      delete process.env.FAKE_EVAL_JOBS_LOG;
       expect(result.evaluator).toBe('nix-eval-jobs');
       const strip = (hosts: typeof result.hosts) => hosts.map(({ error: _error, ...host }) => host);
       expect(strip(result.hosts)).toEqual(strip(plain.hosts));

@@ -158,6 +158,7 @@ describe('the aggregate job script', () => {
         BUILD: 'success',
         REPORT: 'success',
         NOTHING_TO_BUILD: String(nothingToBuild),
+        FROM_A_FORK: 'false',
         ...results,
       },
       encoding: 'utf8',
@@ -169,6 +170,15 @@ describe('the aggregate job script', () => {
     const result = verdict({});
     expect(result.exitCode).toBe(0);
     expect(result.summary).toContain('| gate | ✅ success |');
+    expect(result.summary).not.toContain('fork');
+  });
+
+  it('says in the summary when a fork run was kept off the runners of the caller', () => {
+    const result = verdict({ FROM_A_FORK: 'true' });
+    expect(result.exitCode).toBe(0);
+    expect(result.summary).toContain(
+      'This run is for a fork or a pull request from one: every job ran on GitHub-hosted runners',
+    );
   });
 
   it('passes a skipped build only when there was nothing to build', () => {
@@ -189,5 +199,62 @@ describe('the aggregate job script', () => {
       `::error title=flake-checks::Not passed: ${job.toLowerCase()} ${result}`,
     );
     expect(outcome.summary).toContain(`| ${job.toLowerCase()} | ❌ ${result} |`);
+  });
+});
+
+describe('a fork never reaches a self-hosted runner', () => {
+  const SELF_HOSTED = '["self-hosted", "nix"]';
+  const HOME = { full_name: 'alice/homelab', fork: false };
+  const FORK = { full_name: 'mallory/homelab', fork: true };
+  const runs: Array<{ name: string; event: string; payload: Record<string, unknown>; fork: boolean }> = [
+    { name: 'a push', event: 'push', payload: { repository: HOME }, fork: false },
+    {
+      name: 'a merge queue entry',
+      event: 'merge_group',
+      payload: { repository: HOME, merge_group: { base_sha: BASE } },
+      fork: false,
+    },
+    {
+      name: 'a pull request from a branch',
+      event: 'pull_request',
+      payload: { repository: HOME, pull_request: { base: { sha: BASE }, head: { repo: HOME } } },
+      fork: false,
+    },
+    {
+      name: 'a pull request from a fork',
+      event: 'pull_request',
+      payload: { repository: HOME, pull_request: { base: { sha: BASE }, head: { repo: FORK } } },
+      fork: true,
+    },
+    {
+      name: 'a pull request from a deleted fork',
+      event: 'pull_request',
+      payload: { repository: HOME, pull_request: { base: { sha: BASE }, head: { repo: null } } },
+      fork: true,
+    },
+    { name: 'a push in a fork', event: 'push', payload: { repository: FORK }, fork: true },
+  ];
+  const contexts = (run: (typeof runs)[number]): Contexts => ({
+    github: { event_name: run.event, repository: HOME.full_name, event: run.payload as Contexts },
+    inputs: { 'runs-on': SELF_HOSTED, runners: 'x86_64-linux: [self-hosted, nix]' },
+    needs: {},
+  });
+
+  it.each(runs)('gate, hosts, report and flake-checks: $name', (run) => {
+    for (const job of ['gate', 'hosts', 'report', 'flake-checks']) {
+      const runsOn = interpolate(jobs[job]['runs-on'], contexts(run));
+      expect({ job, runsOn }).toEqual({ job, runsOn: run.fork ? 'ubuntu-latest' : '["self-hosted","nix"]' });
+    }
+  });
+
+  it.each(runs)('the builds, through the runners the hosts job is given: $name', (run) => {
+    // The matrix names each host's runner from `runners`: empty means flakeflow's GitHub-hosted defaults.
+    const runners = interpolate(stepNamed(jobs.hosts, 'List the hosts').with.runners, contexts(run));
+    expect(runners).toBe(run.fork ? '' : 'x86_64-linux: [self-hosted, nix]');
+  });
+
+  it.each(runs)('the summary says so: $name', (run) => {
+    const env = jobs['flake-checks'].steps[0].env as Record<string, string>;
+    expect(interpolate(env.FROM_A_FORK as string, contexts(run))).toBe(String(run.fork));
   });
 });
