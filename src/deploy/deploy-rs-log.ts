@@ -3,6 +3,7 @@
  * [LEVEL] message` lines mixed with raw `switch-to-configuration` output. One deploy-rs process
  * deploys one node here, so messages that omit the node name (deploy-rs#273) are never ambiguous.
  */
+import { stripAnsi } from '../core/ansi.js';
 
 export type LogSource = 'deploy' | 'activate' | 'wait' | 'revoke';
 export type LogLevel = 'ERROR' | 'WARN' | 'INFO' | 'DEBUG' | 'TRACE';
@@ -16,12 +17,7 @@ export interface DeployLogLine {
 /** Where a node's deployment got to, in the order deploy-rs goes. */
 export type DeployPhase = 'checking' | 'evaluating' | 'building' | 'copying' | 'activating' | 'confirming';
 
-const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
 const LINE = /^\S+\s+\S+\s+\[(deploy|activate|wait|revoke)\]\s+\[(ERROR|WARN|INFO|DEBUG|TRACE)\]\s?(.*)$/;
-
-export function stripAnsi(text: string): string {
-  return text.replace(ANSI_ESCAPE, '');
-}
 
 /** A deploy-rs log line, or undefined for raw output (activation scripts, nix, the TOML plan). */
 export function parseLogLine(raw: string): DeployLogLine | undefined {
