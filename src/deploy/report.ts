@@ -84,7 +84,7 @@ export function deploySummary(outcome: DeployOutcome): string {
   });
   // deploy-rs prints `Completed dry-activate!` and exits 0 even when the dry activation script failed.
   const dryRun = outcome.dryActivate
-    ? '> [!NOTE]\n> Dry run: each node\'s configuration was built and copied, and nothing was switched. ' +
+    ? "> [!NOTE]\n> Dry run: each node's configuration was built and copied, and nothing was switched. " +
       'It does not prove the configuration activates: deploy-rs reports a dry activation as completed ' +
       'even when the dry activation script fails.'
     : undefined;

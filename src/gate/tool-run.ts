@@ -163,6 +163,11 @@ export async function settleCheck(
   }
 }
 
+/** The outcome of a check with no .nix file in scope. */
+export function nothingToCheck(tool: string): Omit<CheckOutcome, 'check' | 'durationMs' | 'transcript'> {
+  return { tool, findings: [], failures: [], unformatted: [], skipped: 'no .nix files to check' };
+}
+
 /** What a tool said about one batch of files. */
 export interface BatchReading {
   findings?: ToolFinding[];

@@ -1,16 +1,15 @@
-import { succeeded } from '../../core/process.js';
-import { spansFromStdin, unformattedFinding } from '../format-diff.js';
+import { formatterOutcome } from '../format-diff.js';
 import { normalizePath } from '../globs.js';
 import {
   type CheckContext,
   type CheckOutcome,
+  nothingToCheck,
   parseErrorOffset,
   runOverFiles,
   settleCheck,
   type ToolFinding,
   toolFailure,
 } from '../tool-run.js';
-import type { ToolCommand } from '../tool-source.js';
 import { commandLabel } from '../tool-source.js';
 
 export interface AlejandraReport {
@@ -63,14 +62,7 @@ function syntaxFinding(error: { path: string; message: string }): ToolFinding {
 /** Exit 1 on any error (it wins over 2), 2 when `--check` finds unformatted files, 0 otherwise. */
 export function runAlejandra(context: CheckContext): Promise<CheckOutcome> {
   return settleCheck('format', 'alejandra', async (transcript) => {
-    if (context.scope.files.length === 0)
-      return {
-        tool: 'alejandra',
-        findings: [],
-        failures: [],
-        unformatted: [],
-        skipped: 'no .nix files to check',
-      };
+    if (context.scope.files.length === 0) return nothingToCheck('alejandra');
     const command = await context.tools.command('alejandra');
     // Always with paths: without one alejandra reads stdin and waits.
     const gathered = await runOverFiles(
@@ -95,32 +87,7 @@ export function runAlejandra(context: CheckContext): Promise<CheckOutcome> {
         return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
       },
     );
-    const spans = await spansFromStdin(context, gathered.unformatted, (content) =>
-      formatThroughStdin(context, command, content),
-    );
-    const unformattedFindings = gathered.unformatted.map((path) =>
-      unformattedFinding('alejandra', path, spans.get(path)),
-    );
-    return {
-      tool: 'alejandra',
-      findings: [...unformattedFindings, ...gathered.findings],
-      failures: gathered.failures,
-      unformatted: gathered.unformatted,
-    };
+    // `--quiet` keeps alejandra's progress lines out of the formatted text.
+    return formatterOutcome(context, 'alejandra', command, ['--quiet'], gathered);
   });
-}
-
-async function formatThroughStdin(
-  context: CheckContext,
-  command: ToolCommand,
-  content: string,
-): Promise<string | undefined> {
-  const result = await context.runner.run(command.program, [...command.prefix, '--quiet'], {
-    cwd: context.flakeDir,
-    env: context.env,
-    input: content,
-    stream: false,
-    ...(context.signal ? { signal: context.signal } : {}),
-  });
-  return succeeded(result) ? result.stdout : undefined;
 }

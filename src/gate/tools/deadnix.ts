@@ -3,6 +3,7 @@ import { normalizePath } from '../globs.js';
 import {
   type CheckContext,
   type CheckOutcome,
+  nothingToCheck,
   parseErrorOffset,
   runOverFiles,
   settleCheck,
@@ -113,14 +114,7 @@ export function deadnixArgs(userArgs: readonly string[], files: readonly string[
 
 export function runDeadnix(context: CheckContext, userArgs: readonly string[]): Promise<CheckOutcome> {
   return settleCheck('deadnix', 'deadnix', async (transcript) => {
-    if (context.scope.files.length === 0)
-      return {
-        tool: 'deadnix',
-        findings: [],
-        failures: [],
-        unformatted: [],
-        skipped: 'no .nix files to check',
-      };
+    if (context.scope.files.length === 0) return nothingToCheck('deadnix');
     const command = await context.tools.command('deadnix');
     const failOnFindings = userArgs.some((arg) => arg === '--fail' || /^-[^-]*f/.test(arg));
     const gathered = await runOverFiles(

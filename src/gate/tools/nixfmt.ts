@@ -1,10 +1,10 @@
 import { stripAnsi } from '../../core/ansi.js';
-import { succeeded } from '../../core/process.js';
-import { spansFromStdin, unformattedFinding } from '../format-diff.js';
+import { formatterOutcome } from '../format-diff.js';
 import { normalizePath } from '../globs.js';
 import {
   type CheckContext,
   type CheckOutcome,
+  nothingToCheck,
   runOverFiles,
   settleCheck,
   type ToolFinding,
@@ -85,14 +85,7 @@ export function nixfmtCheckArgs(files: readonly string[]): string[] {
 
 export function runNixfmt(context: CheckContext): Promise<CheckOutcome> {
   return settleCheck('format', 'nixfmt', async (transcript) => {
-    if (context.scope.files.length === 0)
-      return {
-        tool: 'nixfmt',
-        findings: [],
-        failures: [],
-        unformatted: [],
-        skipped: 'no .nix files to check',
-      };
+    if (context.scope.files.length === 0) return nothingToCheck('nixfmt');
     const command = await context.tools.command('nixfmt');
     const gathered = await runOverFiles(context, transcript, command, nixfmtCheckArgs, (result) => {
       const report = parseNixfmt(result.stderr);
@@ -103,24 +96,6 @@ export function runNixfmt(context: CheckContext): Promise<CheckOutcome> {
       return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
     });
     // `nixfmt -` for stdin: a bare `nixfmt` is deprecated and warns.
-    const spans = await spansFromStdin(context, gathered.unformatted, async (content) => {
-      const result = await context.runner.run(command.program, [...command.prefix, '-'], {
-        cwd: context.flakeDir,
-        env: context.env,
-        input: content,
-        stream: false,
-        ...(context.signal ? { signal: context.signal } : {}),
-      });
-      return succeeded(result) ? result.stdout : undefined;
-    });
-    const unformattedFindings = gathered.unformatted.map((path) =>
-      unformattedFinding('nixfmt', path, spans.get(path)),
-    );
-    return {
-      tool: 'nixfmt',
-      findings: [...unformattedFindings, ...gathered.findings],
-      failures: gathered.failures,
-      unformatted: gathered.unformatted,
-    };
+    return formatterOutcome(context, 'nixfmt', command, ['-'], gathered);
   });
 }
