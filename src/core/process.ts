@@ -22,6 +22,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called with each complete output line as it arrives, whether or not it is streamed to the log. */
   onLine?: (line: string, from: 'stdout' | 'stderr') => void;
+  /**
+   * Finish when the program exits, then end its process group: a child it left behind holding the
+   * output pipes (deploy-rs's `activate-rs wait`) must not keep the run going.
+   */
+  endGroupOnExit?: boolean;
 }
 
 export interface ProcessResult {
@@ -149,6 +154,21 @@ export class SpawnProcessRunner implements ProcessRunner {
           reject(error);
         }
       });
+      if (options.endGroupOnExit) {
+        child.on('exit', () => {
+          const group = child.pid;
+          if (group === undefined) return;
+          const kill = (signal: NodeJS.Signals) => {
+            try {
+              process.kill(-group, signal);
+            } catch {
+              // The group is already gone.
+            }
+          };
+          kill('SIGTERM');
+          setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
+        });
+      }
       child.on('close', (exitCode, signal) => {
         if (timeout) clearTimeout(timeout);
         if (killTimer) clearTimeout(killTimer);

@@ -102,6 +102,9 @@ export async function runDeployRs(runner: ProcessRunner, options: DeployRsRunOpt
     const result = await runner.run(program, [...leading, ...options.args], {
       cwd: options.flakeDir,
       signal: watchdog.signal,
+      // deploy-rs exits ~1.5 s after a failed activation but leaves `activate-rs wait` holding its
+      // output open until the activation timeout: the run ends at deploy-rs's exit.
+      endGroupOnExit: true,
       onLine: (line) => {
         const phase = log.feed(line);
         if (log.activationStarted) arm();

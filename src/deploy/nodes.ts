@@ -15,8 +15,9 @@ export interface DeployNode {
   /** The node's `sshUser`, or the deploy-level one. */
   sshUser?: string;
   /**
-   * `sshOpts` of the deploy level, the node and its profiles, appended as deploy-rs does. A `--ssh-opts`
-   * flag replaces them all, so flakeflow passes them again with its own.
+   * `sshOpts` of the profiles, the node and the deploy level, in the order deploy-rs concatenates them
+   * (ssh keeps the first value of a repeated `-o`). A `--ssh-opts` flag replaces them all, so flakeflow
+   * passes them again with its own.
    */
   sshOpts: string[];
 }
@@ -36,10 +37,10 @@ const PICK_NODES = `deploy: {
         wave = node.wave or null;
         sshUser = node.sshUser or null;
         sshOpts =
-          (node.sshOpts or [ ])
-          ++ builtins.concatLists (
+          builtins.concatLists (
             map (profile: profile.sshOpts or [ ]) (builtins.attrValues (node.profiles or { }))
-          );
+          )
+          ++ (node.sshOpts or [ ]);
       }) deploy.nodes
     else null;
 }`;
@@ -101,6 +102,6 @@ export async function readDeployNodes(
     tags: node.tags,
     ...(node.wave === null ? {} : { wave: node.wave }),
     ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) as string }),
-    sshOpts: [...sshOpts, ...node.sshOpts],
+    sshOpts: [...node.sshOpts, ...sshOpts],
   }));
 }

@@ -82,7 +82,13 @@ export function deploySummary(outcome: DeployOutcome): string {
       ]);
     return blocks(heading(3, `Wave ${wave.number}`), table(['Node', 'Status', 'Duration', 'Message'], rows));
   });
-  return `${blocks(heading(2, headline(outcome)), facts, stopped, ...waves, heading(3, 'Timeline'), gantt(outcome))}\n`;
+  // deploy-rs prints `Completed dry-activate!` and exits 0 even when the dry activation script failed.
+  const dryRun = outcome.dryActivate
+    ? "> [!NOTE]\n> Dry run: each node's configuration was built and copied, and nothing was switched. " +
+      'It does not prove the configuration activates: deploy-rs reports a dry activation as completed ' +
+      'even when the dry activation script fails.'
+    : undefined;
+  return `${blocks(heading(2, headline(outcome)), facts, stopped, dryRun, ...waves, heading(3, 'Timeline'), gantt(outcome))}\n`;
 }
 
 /** Mermaid task names cannot hold `:`, `;` or `#`. */

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CheckContext, ToolFinding } from './tool-run.js';
+import { succeeded } from '../core/process.js';
+import type { CheckContext, CheckOutcome, ToolFinding } from './tool-run.js';
+import type { ToolCommand } from './tool-source.js';
 
 /** The lines of `before` a formatter rewrote: from the first that differs to the last, by line. */
 export function changedSpan(before: string, after: string): { line: number; endLine: number } | undefined {
@@ -75,4 +77,34 @@ export async function spansFromStdin(
     if (span) spans.set(path, span);
   }
   return spans;
+}
+
+/**
+ * A formatter's outcome: each unformatted file pointed at the lines that formatting it through
+ * stdin (`stdinArgs`) would change, then the other findings.
+ */
+export async function formatterOutcome(
+  context: CheckContext,
+  tool: string,
+  command: ToolCommand,
+  stdinArgs: readonly string[],
+  gathered: { findings: ToolFinding[]; unformatted: string[]; failures: string[] },
+): Promise<Omit<CheckOutcome, 'check' | 'durationMs' | 'transcript'>> {
+  const spans = await spansFromStdin(context, gathered.unformatted, async (content) => {
+    const result = await context.runner.run(command.program, [...command.prefix, ...stdinArgs], {
+      cwd: context.flakeDir,
+      env: context.env,
+      input: content,
+      stream: false,
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
+    return succeeded(result) ? result.stdout : undefined;
+  });
+  const unformatted = gathered.unformatted.map((path) => unformattedFinding(tool, path, spans.get(path)));
+  return {
+    tool,
+    findings: [...unformatted, ...gathered.findings],
+    failures: gathered.failures,
+    unformatted: gathered.unformatted,
+  };
 }

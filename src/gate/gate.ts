@@ -138,7 +138,6 @@ export async function runGate(
   const outcomes = await Promise.all(
     selected.map((check) => runCheck(check, settings, checkContext, repoRoot)),
   );
-  for (const outcome of outcomes) await logOutcome(logger, outcome);
 
   const inScope = new Set(scope.files);
   const kept = outcomes.flatMap((outcome) =>
@@ -150,7 +149,17 @@ export async function runGate(
       return inScope.has(finding.path) || (scope.mode === 'all' && finding.check === 'format');
     }),
   );
-  const findings = oneSyntaxErrorPerFile(await locateFindings(kept, flakeDir, prefix)).sort(compareFindings);
+  const located = await locateFindings(kept, flakeDir, prefix);
+  const findings = oneSyntaxErrorPerFile(located).sort(compareFindings);
+  for (const outcome of outcomes) {
+    const ofCheck = (list: readonly { check: GateCheck }[]) =>
+      list.filter((finding) => finding.check === outcome.check).length;
+    await logOutcome(logger, outcome, {
+      reported: countBySeverity(findings.filter((finding) => finding.check === outcome.check)),
+      folded: ofCheck(located) - ofCheck(findings),
+      leftOut: outcome.findings.length - ofCheck(kept),
+    });
+  }
   const failures: CheckFailure[] = outcomes.flatMap((outcome) =>
     outcome.failures.map((reason) => ({ check: outcome.check, tool: outcome.tool, reason })),
   );
@@ -200,7 +209,8 @@ export async function runGate(
  * report that pins a line and column.
  */
 function oneSyntaxErrorPerFile(findings: readonly Finding[]): Finding[] {
-  // statix names the very token; the others say "end of file" at best.
+  // statix names the very token; deadnix and alejandra give a byte range or "end of file", resolved
+  // to the file's end (statix's own end-of-file errors, always at 1:1, are placed there too).
   const precision = (finding: Finding) =>
     (finding.line === undefined ? 0 : 2) +
     (finding.column === undefined ? 0 : 2) +
@@ -328,8 +338,23 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function logOutcome(logger: Logger, outcome: CheckOutcome): Promise<void> {
-  const counts = describeCounts(countBySeverity(outcome.findings));
+/** How a check's findings became the summary's: counted after excluding and folding, as the table counts. */
+interface OutcomeTally {
+  reported: SeverityCounts;
+  /** Syntax errors dropped because another report of the same file's syntax error was kept. */
+  folded: number;
+  /** Findings in files outside the checked scope or excluded. */
+  leftOut: number;
+}
+
+async function logOutcome(logger: Logger, outcome: CheckOutcome, tally: OutcomeTally): Promise<void> {
+  const notes = [
+    ...(tally.folded > 0
+      ? [`${tally.folded} syntax error${tally.folded === 1 ? '' : 's'} folded into one per file`]
+      : []),
+    ...(tally.leftOut > 0 ? [`${tally.leftOut} outside the checked files left out`] : []),
+  ];
+  const counts = `${describeCounts(tally.reported)}${notes.length > 0 ? `; ${notes.join(', ')}` : ''}`;
   const verdict =
     outcome.failures.length > 0
       ? 'did not run properly'

@@ -41,6 +41,23 @@ export class SourceLines {
     return prefix.toString('utf8').length + beyond + 1;
   }
 
+  /**
+   * The 1-based character column of a 1-based column counted with tabs reaching the next multiple
+   * of 8 (megaparsec's, so nixfmt's), where a person counts a tab as one character.
+   */
+  charColumnFromTabStops(line: number, tabColumn: number): number {
+    const text = this.text(line);
+    if (text === undefined) return tabColumn;
+    let visual = 1;
+    let characters = 1;
+    for (const char of text) {
+      if (visual >= tabColumn) return characters;
+      visual = char === '\t' ? Math.floor((visual - 1) / 8) * 8 + 9 : visual + 1;
+      characters += 1;
+    }
+    return characters + Math.max(0, tabColumn - visual);
+  }
+
   /** The 1-based line and byte column of a 0-based byte offset into the file. */
   positionOf(offset: number): { line: number; column: number } {
     let remaining = offset;
@@ -74,7 +91,7 @@ export async function locateFindings(
     return lines;
   };
   return Promise.all(
-    found.map(async ({ path, offset, ...finding }) => {
+    found.map(async ({ path, offset, columns, ...finding }) => {
       const file = normalizePath(prefix ? posix.join(prefix, path) : path);
       const lines = await source(path);
       if (!lines) return { ...finding, file };
@@ -90,7 +107,13 @@ export async function locateFindings(
           if (end.line === start.line && end.column > start.column) located.endColumn = end.column;
         }
       }
-      return toCharacters(located, lines);
+      // nixfmt puts an end-of-file error on the empty line after the final newline: keep it on the last line.
+      if (located.line !== undefined && located.line > Math.max(1, lines.lineCount)) {
+        const end = lines.positionOf(Number.MAX_SAFE_INTEGER);
+        const { endColumn: _endColumn, ...rest } = located;
+        return toCharacters({ ...rest, line: end.line, endLine: end.line, column: end.column }, lines);
+      }
+      return columns === 'tab-stops' ? tabStopsToCharacters(located, lines) : toCharacters(located, lines);
     }),
   );
 }
@@ -108,6 +131,15 @@ function toCharacters(finding: Finding, lines: SourceLines): Finding {
   const sameLine = (result.endLine ?? result.line) === result.line;
   if (sameLine && result.endColumn !== undefined && result.endColumn <= (result.column ?? 0))
     delete result.endColumn;
+  return result;
+}
+
+function tabStopsToCharacters(finding: Finding, lines: SourceLines): Finding {
+  const result: Finding = { ...finding };
+  if (result.line !== undefined && result.column !== undefined)
+    result.column = lines.charColumnFromTabStops(result.line, result.column);
+  if (result.endColumn !== undefined)
+    result.endColumn = lines.charColumnFromTabStops(result.endLine ?? result.line ?? 1, result.endColumn);
   return result;
 }
 

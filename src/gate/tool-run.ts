@@ -1,3 +1,4 @@
+import { stripAnsi } from '../core/ansi.js';
 import { stringifyError, UserError } from '../core/errors.js';
 import { describeExit, type ProcessResult, type ProcessRunner } from '../core/process.js';
 import type { NixCli } from '../nix/cli.js';
@@ -5,13 +6,25 @@ import { nixErrorText } from '../nix/errors.js';
 import type { Finding, GateCheck } from './findings.js';
 import type { PathGlobs } from './globs.js';
 import type { FileScope } from './scope.js';
-import { type ToolCommand, type ToolSource, ToolUnavailable } from './tool-source.js';
+import { commandLabel, type ToolCommand, type ToolSource, ToolUnavailable } from './tool-source.js';
 
 /** A finding as a tool reports it: path relative to the flake directory, columns in bytes. */
 export interface ToolFinding extends Omit<Finding, 'file'> {
   path: string;
-  /** A position given as byte offsets into the file (deadnix parse errors), or its end. */
+  /** A position given as byte offsets into the file (deadnix and alejandra parse errors), or its end. */
   offset?: { start: number; end: number } | 'end';
+  /** How `column` counts: bytes (deadnix, statix; the default) or characters with a tab reaching the next multiple of 8 (nixfmt). */
+  columns?: 'bytes' | 'tab-stops';
+}
+
+/** deadnix's and alejandra's parse errors name a byte range: `unexpected TOKEN_R_BRACE at 5..6, wanted any of […]`. */
+const PARSE_ERROR_RANGE = / at (\d+)\.\.(\d+)/;
+
+/** Where a parse error without line and column sits: its byte range, or the end of the file. */
+export function parseErrorOffset(message: string): Pick<ToolFinding, 'offset'> {
+  const range = PARSE_ERROR_RANGE.exec(message);
+  if (range) return { offset: { start: Number(range[1]), end: Number(range[2]) } };
+  return /end of file/i.test(message) ? { offset: 'end' } : {};
 }
 
 /** What one check found, and what it printed, for its log group. */
@@ -56,7 +69,7 @@ export class Transcript {
 
   output(result: ProcessResult): void {
     for (const stream of [result.stdout, result.stderr]) {
-      const text = stream.replace(/\n+$/, '');
+      const text = stripAnsi(stream).replace(/\n+$/, '');
       if (text) this.lines.push(...text.split('\n'));
     }
     if (result.exitCode !== 0) this.lines.push(`(${describeExit(result)})`);
@@ -85,7 +98,8 @@ export async function runTool(
   try {
     result = await context.runner.run(command.program, argv, {
       cwd: context.flakeDir,
-      env: context.env,
+      // deadnix colours its output unless NO_COLOR is set (statix whatever it says): the gate reads text.
+      env: { ...context.env, NO_COLOR: '1' },
       stream: false,
       ...(options.input !== undefined ? { input: options.input } : {}),
       ...(context.signal ? { signal: context.signal } : {}),
@@ -106,7 +120,7 @@ export async function runTool(
 
 /** `statix exited with code 101: thread 'main' panicked at …`: one line for a tool that did not work. */
 export function toolFailure(label: string, result: ProcessResult): string {
-  const detail = firstLine(nixErrorText(result.stderr)) || firstLine(result.stdout);
+  const detail = firstLine(nixErrorText(result.stderr)) || firstLine(stripAnsi(result.stdout));
   return `${label} ${describeExit(result)}${detail ? `: ${detail}` : ''}`;
 }
 
@@ -147,6 +161,42 @@ export async function settleCheck(
       transcript: transcript.lines,
     };
   }
+}
+
+/** The outcome of a check with no .nix file in scope. */
+export function nothingToCheck(tool: string): Omit<CheckOutcome, 'check' | 'durationMs' | 'transcript'> {
+  return { tool, findings: [], failures: [], unformatted: [], skipped: 'no .nix files to check' };
+}
+
+/** What a tool said about one batch of files. */
+export interface BatchReading {
+  findings?: ToolFinding[];
+  unformatted?: string[];
+  /** Why this batch gave no verdict (an exit code the tool does not give for findings, a path it skipped). */
+  failure?: string;
+}
+
+/**
+ * Runs a tool over the scope's files, a batch at a time, and gathers what `read` makes of each run;
+ * a run that timed out fails the check whatever it printed.
+ */
+export async function runOverFiles(
+  context: CheckContext,
+  transcript: Transcript,
+  command: ToolCommand,
+  argsFor: (files: readonly string[]) => string[],
+  read: (result: ProcessResult, files: readonly string[]) => BatchReading,
+): Promise<Required<Omit<BatchReading, 'failure'>> & { failures: string[] }> {
+  const gathered = { findings: [] as ToolFinding[], unformatted: [] as string[], failures: [] as string[] };
+  for (const files of batches(context.scope.files)) {
+    const result = await runTool(context, transcript, command, argsFor(files));
+    const reading = read(result, files);
+    gathered.findings.push(...(reading.findings ?? []));
+    gathered.unformatted.push(...(reading.unformatted ?? []));
+    if (result.timedOut) gathered.failures.push(toolFailure(commandLabel(command), result));
+    else if (reading.failure) gathered.failures.push(reading.failure);
+  }
+  return gathered;
 }
 
 /** Splits a long file list so no command line comes near the kernel's limit. */

@@ -129,4 +129,23 @@ describe('SpawnProcessRunner', () => {
       'definitely-not-a-flakeflow-tool was not found on PATH',
     );
   });
+
+  it('with endGroupOnExit, finishes when the program exits and ends the child it left holding its output', async () => {
+    const runner = new SpawnProcessRunner(new RecordingLogger());
+    const marker = `flakeflow-orphan-${process.pid}-${Date.now()}`;
+    const started = Date.now();
+    // The orphan keeps stdout and stderr open for 30 s, as deploy-rs's `activate-rs wait` does.
+    const result = await runner.run(
+      'sh',
+      ['-c', `sh -c 'sleep 30; echo ${marker}' & echo activation failed >&2; exit 1`],
+      { endGroupOnExit: true },
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe('activation failed\n');
+    expect(result.stdout).not.toContain(marker);
+    const { execFileSync } = await import('node:child_process');
+    const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(left).not.toContain(marker);
+  });
 });

@@ -142,7 +142,7 @@ describe('actions/deploy on the runner', () => {
     });
     expect(run.exitCode).toBe(1);
     expect(errorLines(run)).toEqual([
-      'activation failed, the node rolled back: Activating over SSH resulted in a bad exit code: Some(1)',
+      'the activation script failed (exit 1); rolled back',
       'Deploy failed: homeserver rolled-back; 2 node(s) not deployed (halted after homeserver failed)',
     ]);
     expect(run.annotations[0]?.properties.title).toBe('deploy homeserver: rolled-back');

@@ -92,9 +92,7 @@ describe('GitHub deployments', () => {
       },
     ]);
     const failure = repo.deployments[1]?.statuses.at(-1);
-    expect(failure?.description).toBe(
-      'rolled-back: activation failed, the node rolled back: Activating over SSH resulted in a bad exit code: Some(1)',
-    );
+    expect(failure?.description).toBe('rolled-back: the activation script failed (exit 1); rolled back');
     expect(failure?.logUrl).toBe('https://github.com/octo-org/homelab/actions/runs/42');
   });
 

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DRY_RUN_PROVES } from '../../src/deploy/deploy-rs-log.js';
 import { healthCheckFor } from '../../src/deploy/health-checks.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { startSshd, type TestSshd } from './sshd.js';
@@ -169,7 +170,7 @@ describe('health checks after activation', () => {
     );
     expect(dry.results[0]).toMatchObject({
       status: 'dry-activated',
-      message: 'dry activation showed what would change',
+      message: DRY_RUN_PROVES,
     });
   });
 

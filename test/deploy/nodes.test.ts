@@ -78,7 +78,7 @@ describe('readDeployNodes', () => {
     expect(counting.commands.filter((args) => args[0] !== '--version')).toHaveLength(1);
   });
 
-  it('appends deploy-level sshOpts before the node ones and inherits the deploy-level sshUser', async () => {
+  it('orders sshOpts as deploy-rs does (profile, node, deploy: ssh keeps the first -o) and inherits the deploy-level sshUser', async () => {
     const dir = await flake(
       'levels',
       `{ deploy = { sshUser = "ops"; sshOpts = [ "-p" "2222" ]; nodes.a = { hostname = "a"; sshOpts = [ "-o" "ConnectTimeout=5" ]; profiles.system = { path = throw "never evaluated"; sshOpts = [ "-4" ]; }; }; nodes.b = { hostname = "b"; sshUser = "root"; }; }; }`,
@@ -90,7 +90,7 @@ describe('readDeployNodes', () => {
         hostname: 'a',
         tags: [],
         sshUser: 'ops',
-        sshOpts: ['-p', '2222', '-o', 'ConnectTimeout=5', '-4'],
+        sshOpts: ['-4', '-o', 'ConnectTimeout=5', '-p', '2222'],
       },
       { name: 'b', hostname: 'b', tags: [], sshUser: 'root', sshOpts: ['-p', '2222'] },
     ]);

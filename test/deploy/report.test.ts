@@ -107,6 +107,15 @@ describe('deploy report', () => {
     );
   });
 
+  it('says plainly what a dry run proved and what it did not', () => {
+    expect(deploySummary(OUTCOME)).not.toContain('Dry run');
+    expect(deploySummary({ ...OUTCOME, dryActivate: true })).toContain(
+      "> [!NOTE]\n> Dry run: each node's configuration was built and copied, and nothing was switched. " +
+        'It does not prove the configuration activates: deploy-rs reports a dry activation as completed ' +
+        'even when the dry activation script fails.',
+    );
+  });
+
   it('draws the timeline as a Mermaid Gantt chart relative to the start, leaving out skipped nodes', () => {
     expect(gantt(OUTCOME)).toBe(
       [

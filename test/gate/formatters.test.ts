@@ -103,9 +103,10 @@ describe('nixfmt', () => {
         'Not formatted: nixfmt would change line 2. Run `nix fmt` (or nixfmt) and commit the result.',
       ],
       [
+        // nixfmt says 2:1, past the final newline: the end of the last line, where a person sees it.
         'bad.nix',
-        2,
         1,
+        9,
         'syntax',
         'nixfmt cannot parse this file: unexpected end of input; expecting expression',
       ],

@@ -107,9 +107,24 @@ describe('the gate over a fleet, with every tool on PATH', () => {
 
   it('says a file that does not parse once, where a tool pins it', async () => {
     const dir = await repository({ 'ok.nix': '{ }\n', 'bad.nix': '{\n  a = 1;\n' });
-    const { result } = await gate(dir, { tools: 'path' });
+    const { result, logger } = await gate(dir, { tools: 'path' });
+    // The progress lines count what the summary table counts, and say what was folded.
+    const progress = [...new Set(logger.text().split('\n'))].filter((line) =>
+      / · \S+: .* \(\d+\.\ds\)$/.test(line),
+    );
+    expect(progress.map((line) => line.replace(/ \(\d+\.\ds\)$/, '').replace(/^.*?(\w+ · )/, '$1'))).toEqual([
+      'format · alejandra: no findings; 1 syntax error folded into one per file',
+      'deadnix · deadnix: no findings; 1 syntax error folded into one per file',
+      'statix · statix: 1 error',
+    ]);
+    expect(result.checks.map((check) => [check.tool, check.counts.error])).toEqual([
+      ['alejandra', 0],
+      ['deadnix', 0],
+      ['statix', 1],
+    ]);
     expect(rows(result.findings)).toEqual([
-      ['bad.nix', 3, 1, undefined, 'error', 'statix', 'E00 syntax_error'],
+      // The real statix says 1:1 for every end of file; deadnix and nixfmt agree on the end of line 2.
+      ['bad.nix', 2, 9, undefined, 'error', 'statix', 'E00 syntax_error'],
     ]);
   });
 });

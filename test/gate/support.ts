@@ -9,6 +9,7 @@ import { type GateResult, type GateRunContext, type GateSettings, runGate } from
 import { gateInputs } from '../../src/gate/inputs.js';
 
 export const FAKES = resolve(import.meta.dirname, 'fakes');
+export const RECORDED_LINTERS = resolve(import.meta.dirname, '../fixtures/recorded/linters');
 export const FAKE_TOOLS = ['deadnix', 'statix', 'alejandra', 'nixfmt', 'treefmt'] as const;
 export type FakeTool = (typeof FAKE_TOOLS)[number];
 
@@ -148,6 +149,9 @@ export function currentSystem(): string {
 export async function copyFakes(dir: string): Promise<void> {
   const { cp } = await import('node:fs/promises');
   await cp(FAKES, join(dir, 'fakes'), { recursive: true });
+  // The fakes print the real tools' recordings: a packaged copy is told where they are, so the
+  // corpus does not become part of the tree under test.
+  await writeFile(join(dir, 'fakes', 'recorded-linters.path'), RECORDED_LINTERS);
   await writeFile(join(dir, 'fakes', 'package.json'), '{ "type": "module" }\n');
 }
 

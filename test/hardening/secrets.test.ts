@@ -316,7 +316,7 @@ const CASES: SecretCase[] = [
     action: 'deploy',
     path: 'fails',
     options: () => deployCase('rollback'),
-    failure: /^activation failed, the node rolled back/,
+    failure: /^the activation script failed \(exit 1\); rolled back/,
   },
   {
     action: 'backup-verify',

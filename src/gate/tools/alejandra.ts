@@ -1,27 +1,29 @@
-import { succeeded } from '../../core/process.js';
-import { spansFromStdin, unformattedFinding } from '../format-diff.js';
+import { formatterOutcome } from '../format-diff.js';
 import { normalizePath } from '../globs.js';
 import {
-  batches,
   type CheckContext,
   type CheckOutcome,
-  runTool,
+  nothingToCheck,
+  parseErrorOffset,
+  runOverFiles,
   settleCheck,
   type ToolFinding,
   toolFailure,
 } from '../tool-run.js';
-import type { ToolCommand } from '../tool-source.js';
 import { commandLabel } from '../tool-source.js';
 
 export interface AlejandraReport {
   unformatted: string[];
   /** Files alejandra could not parse, with its message. */
   errors: { path: string; message: string }[];
+  /** The `N` of `Checking style in N files using …`: how many of the given paths it found. */
+  checked?: number;
 }
 
 /**
- * stdout: `Requires formatting: ./x.nix` per file, in any order. stderr: progress lines, and after
- * `Failed! N errors found at:` one `- path: message` line per file it could not parse.
+ * stdout: `Requires formatting: ./x.nix` per file, in any order. stderr: `Checking style in N files
+ * using T threads.`, and after `Failed! N errors found at:` one `- path: message` line per file it
+ * could not parse (`unexpected TOKEN_R_BRACE at 17..18, …`: a byte range, no line).
  */
 export function parseAlejandra(stdout: string, stderr: string): AlejandraReport {
   const unformatted: string[] = [];
@@ -31,7 +33,10 @@ export function parseAlejandra(stdout: string, stderr: string): AlejandraReport 
   }
   const errors: { path: string; message: string }[] = [];
   let inErrors = false;
+  let checked: number | undefined;
   for (const line of stderr.split('\n')) {
+    const count = /^Checking style in (\d+) files? using/.exec(line.trim());
+    if (count) checked = Number(count[1]);
     if (/^Failed! \d+ errors? found at:/.test(line.trim())) {
       inErrors = true;
       continue;
@@ -39,64 +44,50 @@ export function parseAlejandra(stdout: string, stderr: string): AlejandraReport 
     const match = inErrors ? /^- (.+?): (.+)$/.exec(line.trim()) : null;
     if (match) errors.push({ path: normalizePath(match[1] as string), message: match[2] as string });
   }
-  return { unformatted, errors };
+  return { unformatted, errors, ...(checked === undefined ? {} : { checked }) };
+}
+
+function syntaxFinding(error: { path: string; message: string }): ToolFinding {
+  return {
+    check: 'format',
+    tool: 'alejandra',
+    path: error.path,
+    severity: 'error',
+    rule: 'syntax',
+    message: `alejandra cannot parse this file: ${error.message}`,
+    ...parseErrorOffset(error.message),
+  };
 }
 
 /** Exit 1 on any error (it wins over 2), 2 when `--check` finds unformatted files, 0 otherwise. */
 export function runAlejandra(context: CheckContext): Promise<CheckOutcome> {
   return settleCheck('format', 'alejandra', async (transcript) => {
-    const outcome = {
-      tool: 'alejandra',
-      findings: [] as ToolFinding[],
-      failures: [] as string[],
-      unformatted: [] as string[],
-    };
-    if (context.scope.files.length === 0) return { ...outcome, skipped: 'no .nix files to check' };
+    if (context.scope.files.length === 0) return nothingToCheck('alejandra');
     const command = await context.tools.command('alejandra');
-    const syntaxErrors: { path: string; message: string }[] = [];
-    for (const files of batches(context.scope.files)) {
-      // Always with paths: without one alejandra reads stdin and waits.
-      const result = await runTool(context, transcript, command, ['--check', '--', ...files]);
-      const report = parseAlejandra(result.stdout, result.stderr);
-      outcome.unformatted.push(...report.unformatted);
-      syntaxErrors.push(...report.errors);
-      const understood =
-        result.exitCode === 0 ||
-        (result.exitCode === 2 && report.unformatted.length > 0) ||
-        (result.exitCode === 1 && report.errors.length > 0);
-      if (!understood || result.timedOut) outcome.failures.push(toolFailure(commandLabel(command), result));
-    }
-    const spans = await spansFromStdin(context, outcome.unformatted, (content) =>
-      formatThroughStdin(context, command, content),
+    // Always with paths: without one alejandra reads stdin and waits.
+    const gathered = await runOverFiles(
+      context,
+      transcript,
+      command,
+      (files) => ['--check', '--', ...files],
+      (result, files) => {
+        const report = parseAlejandra(result.stdout, result.stderr);
+        const reading = { findings: report.errors.map(syntaxFinding), unformatted: report.unformatted };
+        // A path that does not exist is silently skipped, down to "Congratulations!" and exit 0.
+        if (report.checked !== undefined && report.checked < files.length) {
+          return {
+            ...reading,
+            failure: `alejandra checked ${report.checked} of the ${files.length} files it was given: a path it was given does not exist`,
+          };
+        }
+        const understood =
+          result.exitCode === 0 ||
+          (result.exitCode === 2 && report.unformatted.length > 0) ||
+          (result.exitCode === 1 && report.errors.length > 0);
+        return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
+      },
     );
-    for (const path of outcome.unformatted)
-      outcome.findings.push(unformattedFinding('alejandra', path, spans.get(path)));
-    for (const error of syntaxErrors) {
-      outcome.findings.push({
-        check: 'format',
-        tool: 'alejandra',
-        path: error.path,
-        severity: 'error',
-        rule: 'syntax',
-        message: `alejandra cannot parse this file: ${error.message}`,
-        ...(/end of file/i.test(error.message) ? { offset: 'end' as const } : {}),
-      });
-    }
-    return outcome;
+    // `--quiet` keeps alejandra's progress lines out of the formatted text.
+    return formatterOutcome(context, 'alejandra', command, ['--quiet'], gathered);
   });
-}
-
-async function formatThroughStdin(
-  context: CheckContext,
-  command: ToolCommand,
-  content: string,
-): Promise<string | undefined> {
-  const result = await context.runner.run(command.program, [...command.prefix, '--quiet'], {
-    cwd: context.flakeDir,
-    env: context.env,
-    input: content,
-    stream: false,
-    ...(context.signal ? { signal: context.signal } : {}),
-  });
-  return succeeded(result) ? result.stdout : undefined;
 }

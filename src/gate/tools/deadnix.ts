@@ -1,10 +1,11 @@
 import { UserError } from '../../core/errors.js';
 import { normalizePath } from '../globs.js';
 import {
-  batches,
   type CheckContext,
   type CheckOutcome,
-  runTool,
+  nothingToCheck,
+  parseErrorOffset,
+  runOverFiles,
   settleCheck,
   type ToolFinding,
   toolFailure,
@@ -12,8 +13,8 @@ import {
 import { commandLabel } from '../tool-source.js';
 
 const MESSAGE = /^(Unused|Used) (lambda pattern|lambda argument|let binding|rec attrset): (.+)$/;
-/** deadnix's parse errors name a byte range: `unexpected TOKEN_R_BRACE at 5..6, wanted any of […]`. */
-const PARSE_ERROR_RANGE = / at (\d+)\.\.(\d+)/;
+/** A file deadnix could not read (missing, a directory): it says so in its JSON and exits 0. */
+const READ_ERROR = /\(os error \d+\)$/;
 
 interface DeadnixResult {
   line?: number;
@@ -38,10 +39,22 @@ export function checkDeadnixArgs(args: readonly string[]): void {
   }
 }
 
-/** One compact JSON object per line, only for files with findings; parse errors have no position. */
-export function parseDeadnixJson(stdout: string): { findings: ToolFinding[]; unreadable: string[] } {
+export interface DeadnixReport {
+  findings: ToolFinding[];
+  /** Lines that are not deadnix's JSON. */
+  unreadable: string[];
+  /** Files deadnix could not read, with its message: never a clean result. */
+  unread: { path: string; message: string }[];
+}
+
+/**
+ * One compact JSON object per line, only for files with findings. Parse errors have no position but
+ * a byte range (or none, at the end of the file); a missing file is a message too.
+ */
+export function parseDeadnixJson(stdout: string): DeadnixReport {
   const findings: ToolFinding[] = [];
   const unreadable: string[] = [];
+  const unread: DeadnixReport['unread'] = [];
   for (const line of stdout.split('\n')) {
     const text = line.trim();
     if (!text) continue;
@@ -57,15 +70,18 @@ export function parseDeadnixJson(stdout: string): { findings: ToolFinding[]; unr
       continue;
     }
     const path = normalizePath(report.file);
-    for (const result of report.results as DeadnixResult[]) findings.push(deadnixFinding(path, result));
+    for (const result of report.results as DeadnixResult[]) {
+      if (typeof result.line !== 'number' && READ_ERROR.test(String(result.message)))
+        unread.push({ path, message: String(result.message) });
+      else findings.push(deadnixFinding(path, result));
+    }
   }
-  return { findings, unreadable };
+  return { findings, unreadable, unread };
 }
 
 function deadnixFinding(path: string, result: DeadnixResult): ToolFinding {
   const message = String(result.message ?? 'deadnix reported a problem without a message');
   if (typeof result.line !== 'number') {
-    const range = PARSE_ERROR_RANGE.exec(message);
     return {
       check: 'deadnix',
       tool: 'deadnix',
@@ -73,11 +89,7 @@ function deadnixFinding(path: string, result: DeadnixResult): ToolFinding {
       severity: 'error',
       rule: 'syntax',
       message: `Syntax error: ${message}`,
-      ...(range
-        ? { offset: { start: Number(range[1]), end: Number(range[2]) } }
-        : /end of file/i.test(message)
-          ? { offset: 'end' as const }
-          : {}),
+      ...parseErrorOffset(message),
     };
   }
   const kind = MESSAGE.exec(message);
@@ -102,27 +114,27 @@ export function deadnixArgs(userArgs: readonly string[], files: readonly string[
 
 export function runDeadnix(context: CheckContext, userArgs: readonly string[]): Promise<CheckOutcome> {
   return settleCheck('deadnix', 'deadnix', async (transcript) => {
-    const outcome = {
-      tool: 'deadnix',
-      findings: [] as ToolFinding[],
-      failures: [] as string[],
-      unformatted: [],
-    };
-    if (context.scope.files.length === 0) return { ...outcome, skipped: 'no .nix files to check' };
+    if (context.scope.files.length === 0) return nothingToCheck('deadnix');
     const command = await context.tools.command('deadnix');
     const failOnFindings = userArgs.some((arg) => arg === '--fail' || /^-[^-]*f/.test(arg));
-    for (const files of batches(context.scope.files)) {
-      const result = await runTool(context, transcript, command, deadnixArgs(userArgs, files));
-      const parsed = parseDeadnixJson(result.stdout);
-      outcome.findings.push(...parsed.findings);
-      const expectedExit = result.exitCode === 0 || (result.exitCode === 1 && failOnFindings);
-      if (!expectedExit || result.timedOut) outcome.failures.push(toolFailure(commandLabel(command), result));
-      else if (parsed.unreadable.length > 0) {
-        outcome.failures.push(
-          `deadnix printed output that is not its JSON: ${parsed.unreadable[0]?.slice(0, 200)}`,
-        );
-      }
-    }
-    return outcome;
+    const gathered = await runOverFiles(
+      context,
+      transcript,
+      command,
+      (files) => deadnixArgs(userArgs, files),
+      (result) => {
+        const parsed = parseDeadnixJson(result.stdout);
+        const expectedExit = result.exitCode === 0 || (result.exitCode === 1 && failOnFindings);
+        const failure = !expectedExit
+          ? toolFailure(commandLabel(command), result)
+          : parsed.unreadable.length > 0
+            ? `deadnix printed output that is not its JSON: ${parsed.unreadable[0]?.slice(0, 200)}`
+            : parsed.unread.length > 0
+              ? `deadnix could not read ${parsed.unread.map((file) => `${file.path} (${file.message})`).join(', ')}`
+              : undefined;
+        return { findings: parsed.findings, ...(failure ? { failure } : {}) };
+      },
+    );
+    return { tool: 'deadnix', findings: gathered.findings, failures: gathered.failures, unformatted: [] };
   });
 }

@@ -2,18 +2,19 @@ import { UserError } from '../../core/errors.js';
 import { NIX_NOT_FOUND, NixError } from '../../nix/errors.js';
 import { unformattedFinding } from '../format-diff.js';
 import {
-  batches,
   type CheckContext,
   type CheckOutcome,
   firstLine,
+  parseErrorOffset,
+  runOverFiles,
   runTool,
   settleCheck,
   type ToolFinding,
   toolFailure,
 } from '../tool-run.js';
 import { ToolUnavailable } from '../tool-source.js';
-import { parseAlejandra } from './alejandra.js';
-import { type NixfmtReport, parseNixfmt } from './nixfmt.js';
+import { type AlejandraReport, parseAlejandra } from './alejandra.js';
+import { type NixfmtReport, nixfmtCheckArgs, parseNixfmt } from './nixfmt.js';
 import { rewriteAndRestore } from './treefmt.js';
 
 /** What the flake's `formatter.<system>` is, which decides how `nix fmt` can check without writing. */
@@ -100,34 +101,49 @@ export function runNixFmt(context: CheckContext, known?: FlakeFormatter): Promis
         runTool(context, transcript, nix, ['--', ...extra, ...(paths.length > 0 ? paths : ['.'])]),
       );
     }
-    const findings: ToolFinding[] = [];
-    const failures: string[] = [];
-    const unformatted: string[] = [];
-    for (const files of batches(context.scope.files)) {
-      const result = await runTool(context, transcript, nix, ['--', '--check', ...files]);
-      const alejandra =
-        formatter.kind === 'alejandra' ? parseAlejandra(result.stdout, result.stderr) : undefined;
-      const nixfmt = alejandra ? undefined : parseNixfmt(result.stderr);
-      const report = alejandra ?? (nixfmt as NixfmtReport);
-      unformatted.push(...report.unformatted);
-      for (const error of alejandra?.errors ?? []) {
-        findings.push(syntaxFinding(tool, error.path, `alejandra cannot parse this file: ${error.message}`));
-      }
-      for (const error of nixfmt?.errors ?? []) {
-        findings.push({
-          ...syntaxFinding(tool, error.path, `nixfmt cannot parse this file: ${error.message}`),
-          line: error.line,
-          column: error.column,
-          endLine: error.line,
-        });
-      }
-      const complained = report.unformatted.length + report.errors.length > 0;
-      if (result.timedOut || (result.exitCode !== 0 && !complained))
-        failures.push(toolFailure('nix fmt', result));
-    }
-    for (const path of unformatted) findings.unshift(unformattedFinding(tool, path, undefined));
-    return { tool, findings, failures, unformatted };
+    const gathered = await runOverFiles(
+      context,
+      transcript,
+      nix,
+      (files) => ['--', ...nixfmtCheckArgs(files)],
+      (result) => {
+        const report =
+          formatter.kind === 'alejandra'
+            ? alejandraReading(tool, parseAlejandra(result.stdout, result.stderr))
+            : nixfmtReading(tool, parseNixfmt(result.stderr));
+        const complained = report.unformatted.length + report.findings.length > 0;
+        return result.exitCode !== 0 && !complained
+          ? { ...report, failure: toolFailure('nix fmt', result) }
+          : report;
+      },
+    );
+    const unformattedFindings = gathered.unformatted.map((path) => unformattedFinding(tool, path, undefined));
+    return {
+      tool,
+      findings: [...unformattedFindings, ...gathered.findings],
+      failures: gathered.failures,
+      unformatted: gathered.unformatted,
+    };
   });
+}
+
+function alejandraReading(tool: string, report: AlejandraReport) {
+  const findings = report.errors.map((error) => ({
+    ...syntaxFinding(tool, error.path, `alejandra cannot parse this file: ${error.message}`),
+    ...parseErrorOffset(error.message),
+  }));
+  return { findings, unformatted: report.unformatted };
+}
+
+function nixfmtReading(tool: string, report: NixfmtReport) {
+  const findings = report.errors.map((error) => ({
+    ...syntaxFinding(tool, error.path, `nixfmt cannot parse this file: ${error.message}`),
+    line: error.line,
+    column: error.column,
+    columns: 'tab-stops' as const,
+    endLine: error.line,
+  }));
+  return { findings, unformatted: report.unformatted };
 }
 
 function syntaxFinding(tool: string, path: string, message: string): ToolFinding {

@@ -1,11 +1,11 @@
-import { succeeded } from '../../core/process.js';
-import { spansFromStdin, unformattedFinding } from '../format-diff.js';
+import { stripAnsi } from '../../core/ansi.js';
+import { formatterOutcome } from '../format-diff.js';
 import { normalizePath } from '../globs.js';
 import {
-  batches,
   type CheckContext,
   type CheckOutcome,
-  runTool,
+  nothingToCheck,
+  runOverFiles,
   settleCheck,
   type ToolFinding,
   toolFailure,
@@ -14,7 +14,10 @@ import { commandLabel } from '../tool-source.js';
 
 export interface NixfmtReport {
   unformatted: string[];
-  /** Parse errors, megaparsec style: `file:line:col:`, the source excerpt, then the reason. */
+  /**
+   * Parse errors, megaparsec style: `file:line:col:`, the source excerpt, then the reason. The column
+   * counts characters, a tab reaching the next multiple of 8.
+   */
   errors: { path: string; line: number; column: number; message: string }[];
 }
 
@@ -34,7 +37,7 @@ export function parseNixfmt(stderr: string): NixfmtReport {
     current = undefined;
     reasons.length = 0;
   };
-  for (const raw of stderr.split('\n')) {
+  for (const raw of stripAnsi(stderr).split('\n')) {
     const line = raw.trimEnd();
     const notFormatted = NOT_FORMATTED.exec(line);
     const header = ERROR_HEADER.exec(line);
@@ -57,50 +60,42 @@ export function parseNixfmt(stderr: string): NixfmtReport {
   return { unformatted, errors };
 }
 
+function syntaxFinding(error: NixfmtReport['errors'][number]): ToolFinding {
+  return {
+    check: 'format',
+    tool: 'nixfmt',
+    path: error.path,
+    line: error.line,
+    column: error.column,
+    columns: 'tab-stops',
+    endLine: error.line,
+    severity: 'error',
+    rule: 'syntax',
+    message: `nixfmt cannot parse this file: ${error.message}`,
+  };
+}
+
+/**
+ * Explicit files, never a directory (nixfmt 1.4 warns it is deprecated) and no `--` (nixfmt's
+ * recorded command lines have none): a path that looks like a flag is made relative instead.
+ */
+export function nixfmtCheckArgs(files: readonly string[]): string[] {
+  return ['--check', ...files.map((file) => (file.startsWith('-') ? `./${file}` : file))];
+}
+
 export function runNixfmt(context: CheckContext): Promise<CheckOutcome> {
   return settleCheck('format', 'nixfmt', async (transcript) => {
-    const outcome = {
-      tool: 'nixfmt',
-      findings: [] as ToolFinding[],
-      failures: [] as string[],
-      unformatted: [] as string[],
-    };
-    if (context.scope.files.length === 0) return { ...outcome, skipped: 'no .nix files to check' };
+    if (context.scope.files.length === 0) return nothingToCheck('nixfmt');
     const command = await context.tools.command('nixfmt');
-    for (const files of batches(context.scope.files)) {
-      const result = await runTool(context, transcript, command, ['--check', '--', ...files]);
+    const gathered = await runOverFiles(context, transcript, command, nixfmtCheckArgs, (result) => {
       const report = parseNixfmt(result.stderr);
-      outcome.unformatted.push(...report.unformatted);
-      for (const error of report.errors) {
-        outcome.findings.push({
-          check: 'format',
-          tool: 'nixfmt',
-          path: error.path,
-          line: error.line,
-          column: error.column,
-          endLine: error.line,
-          severity: 'error',
-          rule: 'syntax',
-          message: `nixfmt cannot parse this file: ${error.message}`,
-        });
-      }
+      const reading = { findings: report.errors.map(syntaxFinding), unformatted: report.unformatted };
       const understood =
         result.exitCode === 0 ||
         (result.exitCode === 1 && report.unformatted.length + report.errors.length > 0);
-      if (!understood || result.timedOut) outcome.failures.push(toolFailure(commandLabel(command), result));
-    }
-    const spans = await spansFromStdin(context, outcome.unformatted, async (content) => {
-      const result = await context.runner.run(command.program, [...command.prefix], {
-        cwd: context.flakeDir,
-        env: context.env,
-        input: content,
-        stream: false,
-        ...(context.signal ? { signal: context.signal } : {}),
-      });
-      return succeeded(result) ? result.stdout : undefined;
+      return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
     });
-    for (const path of outcome.unformatted)
-      outcome.findings.unshift(unformattedFinding('nixfmt', path, spans.get(path)));
-    return outcome;
+    // `nixfmt -` for stdin: a bare `nixfmt` is deprecated and warns.
+    return formatterOutcome(context, 'nixfmt', command, ['-'], gathered);
   });
 }

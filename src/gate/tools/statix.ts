@@ -1,3 +1,4 @@
+import { stripAnsi } from '../../core/ansi.js';
 import { nixErrorText } from '../../nix/errors.js';
 import type { Fix, Severity } from '../findings.js';
 import { normalizePath } from '../globs.js';
@@ -130,6 +131,17 @@ export function parseStatixJson(stdout: string): ToolFinding[] {
   return findings;
 }
 
+/**
+ * statix (0.5.8 and the fork) puts every "Unexpected end of file" at 1:1, whatever the line: the
+ * finding is placed at the file's end instead, where a person sees it.
+ */
+function atEndOfFile(finding: ToolFinding): ToolFinding {
+  if (finding.rule !== statixRule('E', 0, 'syntax_error') || !/^Unexpected end of file/.test(finding.message))
+    return finding;
+  const { line: _line, column: _column, endLine: _endLine, endColumn: _endColumn, ...rest } = finding;
+  return { ...rest, offset: 'end' };
+}
+
 function statixFinding(path: string, report: StatixReport, diagnostic: StatixDiagnostic): ToolFinding {
   const { from, to } = diagnostic.at;
   const fix: Fix | undefined = diagnostic.suggestion
@@ -141,7 +153,7 @@ function statixFinding(path: string, report: StatixReport, diagnostic: StatixDia
         replacement: diagnostic.suggestion.fix,
       }
     : undefined;
-  return {
+  return atEndOfFile({
     check: 'statix',
     tool: 'statix',
     path,
@@ -153,7 +165,7 @@ function statixFinding(path: string, report: StatixReport, diagnostic: StatixDia
     rule: statixRule(LETTER[report.severity] ?? 'W', report.code, report.name),
     message: diagnostic.message || report.note || 'statix finding',
     ...(fix ? { fix } : {}),
-  };
+  });
 }
 
 const ERRFMT = /^(.+)>(\d+):(\d+):([WEI]):(\d+):(.*)$/;
@@ -166,16 +178,18 @@ export function parseStatixErrfmt(stdout: string): ToolFinding[] {
     if (!match) continue;
     const [, file, lineNumber, column, letter, code, text] = match as unknown as string[];
     const named = /^\[([a-z_]+)\] (.*)$/.exec(text as string);
-    findings.push({
-      check: 'statix',
-      tool: 'statix',
-      path: normalizePath(file as string),
-      line: Number(lineNumber),
-      column: Number(column),
-      severity: SEVERITY_OF_LETTER[letter as string] ?? 'warning',
-      rule: statixRule(letter as string, Number(code), named?.[1]),
-      message: named ? (named[2] as string) : (text as string),
-    });
+    findings.push(
+      atEndOfFile({
+        check: 'statix',
+        tool: 'statix',
+        path: normalizePath(file as string),
+        line: Number(lineNumber),
+        column: Number(column),
+        severity: SEVERITY_OF_LETTER[letter as string] ?? 'warning',
+        rule: statixRule(letter as string, Number(code), named?.[1]),
+        message: named ? (named[2] as string) : (text as string),
+      }),
+    );
   }
   return findings;
 }
@@ -232,10 +246,10 @@ function readStatixResult(
     return { findings: [], failure: `statix reported an error and checked nothing: ${complaint}` };
   }
   let findings: ToolFinding[];
+  // statix colours its default output whatever NO_COLOR says.
+  const stdout = stripAnsi(result.stdout);
   try {
-    findings = result.stdout.trimStart().startsWith('{')
-      ? parseStatixJson(result.stdout)
-      : parseStatixErrfmt(result.stdout);
+    findings = stdout.trimStart().startsWith('{') ? parseStatixJson(stdout) : parseStatixErrfmt(stdout);
   } catch (error) {
     return { findings: [], failure: (error as Error).message };
   }

@@ -1,10 +1,21 @@
-// A stand-in for deploy-rs's `deploy`, which cannot be installed here. It parses deploy-rs's flags,
-// prints deploy-rs's own log lines on stderr (/work/shared/formats/deploy-rs.md) and exits 0 or 1 as
-// deploy-rs does. FAKE_DEPLOY_SCRIPT names a JSON file telling it, per node, how long to take and how
-// to end; each invocation is appended to the script's `log` file as JSON lines, to assert the flags
-// given and how many ran at once.
-import { appendFileSync, readFileSync, statSync } from 'node:fs';
+// A stand-in for deploy-rs's `deploy`, which cannot be installed here. It parses deploy-rs's flags and
+// prints what the real deploy-rs (master d5eff7f) printed over SSH, byte for byte, from the
+// recordings in test/fixtures/recorded/deploy-rs (README there): the node name and the plan put in,
+// nothing else changed. FAKE_DEPLOY_SCRIPT names a JSON file telling it, per node, how long to take
+// and which recorded run to replay; each invocation is appended to the script's `log` file as JSON
+// lines, to assert the flags given and how many ran at once.
+//
+// Modes: ok (good), rollback (bad: the activation script fails, and `activate-rs wait` is left behind
+// holding the output until the activation timeout, as the real one is), timeout (noconfirm), late,
+// fail (unreachable), boot and dry-activate by their flags. Beyond the recordings: hang (never ends),
+// rollback-exit-0 (deploy-rs#214, not reproduced with the real binary) and magic rollback off.
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+const RECORDED = resolve(import.meta.dirname, '../../fixtures/recorded/deploy-rs');
+if (!existsSync(RECORDED)) throw new Error(`the fake deploy needs the recordings in ${RECORDED}`);
 
 const VALUE_FLAGS = new Set([
   '-r',
@@ -128,125 +139,134 @@ function modeOf(path) {
   }
 }
 
-const style = script.style ?? 'plain';
-const INFO = style === 'old' ? 'ℹ' : 'ℹ️';
-const LEVELS = { ERROR: '❌', WARN: '⚠️', INFO };
-const EMOJI = { deploy: '🚀', activate: '⭐', wait: '👀', revoke: '↩️' };
-const paint = (code, text) => (style === 'ansi' ? `\u001b[${code}m${text}\u001b[0m` : text);
-const log = (tag, level, message) =>
-  process.stderr.write(
-    `${EMOJI[tag]} ${LEVELS[level]} ${paint('1;35', `[${tag}]`)} ${paint(level === 'ERROR' ? '1;31' : '1;32', `[${level}]`)} ${message}\n`,
-  );
-const raw = (text) => process.stderr.write(`${text}\n`);
-
+// The real deploy-rs always colours its level words; 'plain' and 'old' (ℹ without U+FE0F) are the
+// variants deploy-rs.md documents.
+const style = script.style ?? 'recorded';
+const restyle = (line) => {
+  let text = line;
+  if (style === 'plain') text = text.replace(/\u001b\[[0-9;]*m/g, '');
+  if (style === 'old') text = text.replace(/ℹ️/g, 'ℹ');
+  return text;
+};
 const behaviourOf = (name) => script.nodes?.[name] ?? {};
 const latencyOf = (name) => behaviourOf(name).latencyMs ?? script.latencyMs ?? 100;
+
+const RECORDING = { ok: 'good', rollback: 'bad', timeout: 'noconfirm', late: 'late', fail: 'unreachable' };
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A recorded run of one node, its lines split where deploy-rs moves on, the node's name put in. */
+function recordedRun(recording, node) {
+  const read = (part) => readFileSync(join(RECORDED, `${recording}.${part}`), 'utf8');
+  const name = escapeRegExp(recording.replace(/-(prep|r2)$/, ''));
+  const rename = (text) =>
+    text
+      .replace(new RegExp(`\`${name}\``, 'g'), `\`${node.name}\``)
+      .replace(new RegExp(`\\[${name}([. ])`, 'g'), `[${node.name}$1`)
+      .replace(new RegExp(`rd-${name}-`, 'g'), `rd-${node.name}-`)
+      .replace(new RegExp(`node ${name}: ${name}$`, 'g'), `node ${node.name}: ${node.name}`)
+      .replace(new RegExp(`node ${name}\\b`, 'g'), `node ${node.name}`);
+  const lines = read('err').replace(/\n$/, '').split('\n').map(rename);
+  const at = (pattern, from = 0) => {
+    const index = lines.findIndex((line, i) => i >= from && pattern.test(line));
+    return index === -1 ? lines.length : index;
+  };
+  const building = at(/\] Building profile/);
+  const copying = at(/\] Copying profile/);
+  const activating = Math.min(at(/\] Activating profile `/), at(/Completed dry-activate!/));
+  const planStart = at(/The following profiles are going to be deployed:/) + 1;
+  let activation = lines.slice(activating);
+  // What the `activate-rs wait` left behind prints once the activation timeout passes.
+  const orphan = activation.filter((line) => /\[wait\].*Error waiting for activation/.test(line));
+  activation = activation.filter((line) => !orphan.includes(line));
+  return {
+    header: lines.slice(0, planStart),
+    build: lines.slice(building, copying),
+    copy: lines.slice(copying, activating),
+    activation,
+    orphan,
+    stdout: read('out').split('\n').filter(Boolean).map(rename),
+    exit: Number(read('exit')),
+  };
+}
+
+function runFor(node) {
+  if (flags['--dry-activate']) return recordedRun('dry', node);
+  if (flags['--boot']) return recordedRun('boot', node);
+  const { mode = 'ok' } = behaviourOf(node.name);
+  return recordedRun(RECORDING[mode] ?? 'good', node);
+}
+
+const errLine = (line) => process.stderr.write(`${restyle(line)}\n`);
+const info = (message) => errLine(`🚀 ℹ️ [deploy] [\u001b[38;5;51mINFO\u001b[0m] ${message}`);
 
 async function finish(code) {
   record({ event: 'end', at: Date.now(), exitCode: code, nodes: nodes.map((node) => node.name) });
   process.exit(code);
 }
 
-if (!flags['--skip-checks']) log('deploy', 'INFO', `Running checks for flake in ${nodes[0].repo}`);
-log('deploy', 'INFO', `Evaluating flake in ${nodes[0].repo}`);
-const plan = nodes.map((node) =>
-  [
-    `[${node.name}.${node.profile}]`,
-    `user = "root"`,
-    `ssh_user = "${flags['--ssh-user'] ?? 'deploy'}"`,
-    `path = "/nix/store/${'0'.repeat(32)}-activatable-nixos-system-${node.name}-25.11"`,
-    `hostname = "${flags['--hostname'] ?? `${node.name}.home.arpa`}"`,
-    `ssh_opts = [${sshOpts.map((opt) => JSON.stringify(opt)).join(', ')}]`,
-    '',
-  ].join('\n'),
-);
-log('deploy', 'INFO', `The following profiles are going to be deployed:\n${plan.join('\n')}`);
-
-for (const node of nodes) {
-  const where = flags['--remote-build'] ? ' on remote host' : '';
-  log('deploy', 'INFO', `Building profile \`${node.profile}\` for node \`${node.name}\`${where}`);
-  await sleep(latencyOf(node.name) * 0.4);
-  if (behaviourOf(node.name).mode === 'fail') {
-    log(
-      'deploy',
-      'ERROR',
-      `Failed to push profile to node ${node.name}: Nix copy command resulted in a bad exit code: Some(1)`,
-    );
-    await finish(1);
-  }
-  log('deploy', 'INFO', `Copying profile \`${node.profile}\` to node \`${node.name}\``);
-  await sleep(latencyOf(node.name) * 0.2);
+const runs = nodes.map((node) => ({ node, run: runFor(node) }));
+if (!flags['--skip-checks']) info(`Running checks for flake in ${nodes[0].repo}`);
+for (const line of runs[0].run.header.slice(0, -1)) errLine(line);
+for (let i = 1; i < runs.length; i += 1) info(`Evaluating flake in ${nodes[0].repo}`);
+errLine(runs[0].run.header.at(-1));
+for (const { node } of runs) {
+  process.stderr.write(
+    `${[
+      `[${node.name}.${node.profile}]`,
+      `user = "root"`,
+      `ssh_user = "${flags['--ssh-user'] ?? 'deploy'}"`,
+      `path = "/nix/store/${'0'.repeat(32)}-activatable-nixos-system-${node.name}-25.11"`,
+      `hostname = "${flags['--hostname'] ?? `${node.name}.home.arpa`}"`,
+      `ssh_opts = [${sshOpts.map((opt) => JSON.stringify(opt)).join(', ')}]`,
+      '',
+    ].join('\n')}\n`,
+  );
 }
 
-for (const node of nodes) {
+for (const { node, run } of runs) {
+  for (const line of run.build) errLine(line);
+  await sleep(latencyOf(node.name) * 0.4);
+}
+for (const { node, run } of runs) {
+  for (const line of run.copy) errLine(line);
+  await sleep(latencyOf(node.name) * 0.2);
+  if (run.activation.length === 0 && run.exit !== 0) await finish(run.exit);
+}
+
+for (const { node, run } of runs) {
   const { mode = 'ok' } = behaviourOf(node.name);
   const latency = latencyOf(node.name) * 0.4;
-  if (flags['--dry-activate']) {
-    raw('would restart the following units: nginx.service');
-    await sleep(latency);
-    log('deploy', 'INFO', 'Completed dry-activate!');
-    continue;
+  const magic = flags['--magic-rollback'] !== 'false' && !flags['--boot'] && !flags['--dry-activate'];
+  // Without magic rollback: `Success activating, done!` (recorded with --magic-rollback false).
+  let activation =
+    !magic && mode === 'ok' && !flags['--boot'] && !flags['--dry-activate']
+      ? recordedRun('late-prep', node).activation
+      : run.activation;
+  if (mode === 'rollback-exit-0') {
+    // deploy-rs#214: the host rolled itself back, yet deploy-rs confirmed and exited 0.
+    activation = recordedRun('noconfirm', node).activation.filter(
+      (line) => !/\[deploy\] \[\S*ERROR|panicked|unwrap|backtrace|^\s+\d+:|^note:|^$|Revoking/.test(line),
+    );
+    activation.push('🚀 ℹ️ [deploy] [\u001b[38;5;51mINFO\u001b[0m] Deployment confirmed.');
   }
-  const magic = flags['--magic-rollback'] !== 'false' && !flags['--boot'];
-  const autoRollback = flags['--auto-rollback'] !== 'false';
-  log('deploy', 'INFO', `Activating profile \`${node.profile}\` for node \`${node.name}\``);
-  if (magic) log('deploy', 'INFO', 'Creating activation waiter');
-  log('activate', 'INFO', 'Activating profile');
+  const half = Math.max(1, Math.floor(activation.length / 2));
+  for (const line of activation.slice(0, half)) errLine(line);
+  for (const line of run.stdout) process.stdout.write(`${line}\n`);
   if (mode === 'hang') await sleep(3_600_000);
-  await sleep(latency / 2);
-  if (mode === 'rollback') {
-    raw('warning: the following units failed: immich-server.service');
-    if (autoRollback) {
-      log('activate', 'WARN', 'De-activating due to error');
-      raw('switching profile from version 45 to 44');
-      log('activate', 'WARN', 'Removing generation by ID 45');
-      log('activate', 'INFO', 'Attempting to re-activate the last generation');
-    }
-    log('activate', 'ERROR', 'The activation script resulted in a bad exit code: Some(4)');
-    log('deploy', 'ERROR', 'Activating over SSH resulted in a bad exit code: Some(1)');
-    log('deploy', 'INFO', 'Revoking previous deploys');
-    log('deploy', 'ERROR', `Deployment to node ${node.name} failed, rolled back to previous generation`);
-    await finish(1);
+  await sleep(latency);
+  for (const line of activation.slice(half)) errLine(line);
+  if (run.orphan.length > 0) {
+    // Left behind in deploy's process group, holding its stdout and stderr.
+    const timeoutS = Number(flags['--activation-timeout'] ?? 240);
+    const text = run.orphan.map((line) => `${restyle(line)}\n`).join('');
+    spawn(
+      process.execPath,
+      ['-e', `setTimeout(() => process.stderr.write(${JSON.stringify(text)}), ${timeoutS * 1000})`],
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    ).unref();
   }
-  log('activate', 'INFO', 'Activation succeeded!');
-  if (!magic) {
-    await sleep(latency / 2);
-    log(
-      'deploy',
-      'INFO',
-      flags['--boot'] ? 'Success activating for next boot, done!' : 'Success activating, done!',
-    );
-    continue;
-  }
-  log('activate', 'INFO', 'Magic rollback is enabled, setting up confirmation hook...');
-  log('wait', 'INFO', 'Waiting for confirmation event...');
-  await sleep(latency / 2);
-  if (mode === 'timeout' || mode === 'rollback-exit-0') {
-    log(
-      'activate',
-      'ERROR',
-      'Failed to get activation confirmation: Error waiting for confirmation event: Timeout elapsed for confirmation',
-    );
-    log('activate', 'WARN', 'De-activating due to error');
-    raw('switching profile from version 46 to 45');
-    log('activate', 'WARN', 'Removing generation by ID 46');
-    log('activate', 'INFO', 'Attempting to re-activate the last generation');
-    if (mode === 'rollback-exit-0') {
-      // deploy-rs#214: the confirmation raced the host's own rollback and deploy-rs reports success.
-      log('deploy', 'INFO', 'Success activating, attempting to confirm activation');
-      log('deploy', 'INFO', 'Deployment confirmed.');
-      continue;
-    }
-    log(
-      'deploy',
-      'ERROR',
-      'Confirming activation over SSH resulted in a bad exit code (the server should roll back): Some(1)',
-    );
-    log('deploy', 'INFO', 'Revoking previous deploys');
-    log('deploy', 'ERROR', `Deployment to node ${node.name} failed, rolled back to previous generation`);
-    await finish(1);
-  }
-  log('deploy', 'INFO', 'Success activating, attempting to confirm activation');
-  log('deploy', 'INFO', 'Deployment confirmed.');
+  if (mode !== 'rollback-exit-0' && run.exit !== 0) await finish(run.exit);
 }
 await finish(0);
