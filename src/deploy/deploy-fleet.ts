@@ -7,7 +7,7 @@ import { UserError } from '../core/errors.js';
 import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
-import { findProgram } from '../hosts/eval-jobs.js';
+import { findProgram } from '../core/programs.js';
 import type { NixCli } from '../nix/cli.js';
 import { createNodeDeployer } from './deploy-node.js';
 import { activationBoundMs, type DeployRsFlags } from './deploy-rs.js';

@@ -2,8 +2,8 @@ import { chmod, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findProgram } from '../../src/core/programs.js';
 import { generateFleet } from '../../src/demo/generate-fleet.js';
-import { findProgram } from '../../src/hosts/eval-jobs.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { editHostModule, runHosts } from './support.js';
 
