@@ -8,7 +8,7 @@ import type { CheckoutGit } from './git.js';
 import { SourceLines } from './positions.js';
 import type { GateResult, GateRunContext, Publication } from './result.js';
 import { eventBaseSha } from './scope.js';
-import { buildSuggestions, diffHunks, postSuggestions, type ReviewOutcome } from './suggestions.js';
+import { buildSuggestions, diffHunks, postSuggestions } from './suggestions.js';
 import { renderSummary } from './summary.js';
 
 export type { Publication } from './result.js';

@@ -13,7 +13,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Relative imports and re-exports of a file, type-only ones too, as absolute .ts paths. */
-export function importsOf(file: string, text: string): string[] {
+function importsOf(file: string, text: string): string[] {
   const specifiers = [
     ...text.matchAll(/^\s*(?:import|export)\b[^'";]*?\bfrom\s*['"](\.[^'"]+)['"]/gms),
     ...text.matchAll(/^\s*import\s*['"](\.[^'"]+)['"]/gm),
@@ -23,7 +23,7 @@ export function importsOf(file: string, text: string): string[] {
 }
 
 /** Every import circle, each as the files around it, starting from its first file in sorted order. */
-export function importCycles(graph: Map<string, string[]>): string[][] {
+function importCycles(graph: Map<string, string[]>): string[][] {
   const cycles = new Map<string, string[]>();
   const state = new Map<string, 'open' | 'done'>();
   const stack: string[] = [];
