@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { flakeflowNixConfig } from '../scripts/nix-settings.mjs';
+import { compileSrc } from './support/compile-src.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const SIZES = [10, 50, 200];
@@ -20,20 +20,7 @@ process.env.NIX_CONFIG = NIX_CONFIG;
 
 const work = await mkdtemp(join(tmpdir(), 'flakeflow-bench-hosts-'));
 try {
-  const compiled = join(work, 'compiled');
-  execFileSync(
-    join(root, 'node_modules', '.bin', 'tsc'),
-    ['-p', 'tsconfig.build.json', '--outDir', compiled],
-    {
-      cwd: root,
-      stdio: 'inherit',
-    },
-  );
-  // The compiled modules look for nix/ (fleet-hosts.nix, examples) upwards from themselves.
-  execFileSync('ln', ['-s', join(root, 'nix'), join(work, 'nix')]);
-  execFileSync('ln', ['-s', join(root, 'node_modules'), join(work, 'node_modules')]);
-  await writeFile(join(work, 'package.json'), '{ "type": "module" }\n');
-  const load = (path) => import(pathToFileURL(join(compiled, path)).href);
+  const load = await compileSrc(work);
   const { generateFleet } = await load('demo/generate-fleet.js');
   const { commitAll } = await load('demo/git-repo.js');
   const { listHosts } = await load('hosts/list-hosts.js');
