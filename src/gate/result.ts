@@ -1,3 +1,4 @@
+import type { RunContext } from '../core/action.js';
 import type { CheckFailure, FailLevel, Finding, GateCheck, SeverityCounts } from './findings.js';
 import type { FileScope } from './scope.js';
 import type { ReviewOutcome } from './suggestions.js';
@@ -6,16 +7,10 @@ import type { ReviewOutcome } from './suggestions.js';
 // result (publish, check-run, summary, report) import them without importing each other.
 
 /** The run facts the gate needs, as the runner (or a terminal) gives them. */
-export interface GateRunContext {
-  workspace: string;
-  runnerTemp: string;
-  eventName: string;
-  event: Record<string, unknown>;
-  repository?: string;
-  sha?: string;
-  serverUrl: string;
-  runId?: string;
-}
+export type GateRunContext = Pick<
+  RunContext,
+  'workspace' | 'runnerTemp' | 'eventName' | 'event' | 'repository' | 'sha' | 'serverUrl' | 'runId'
+>;
 
 export interface CheckSummary {
   check: GateCheck;

@@ -1,14 +1,6 @@
 import type { HostKind } from '../nix/fleet-types.js';
 
-export {
-  defaultAttrPath,
-  type EvaluatedHost,
-  type FailedHost,
-  type HostKind,
-  type HostRef,
-  hostKey,
-  parseAttrPath,
-} from '../nix/fleet-types.js';
+export * from '../nix/fleet-types.js';
 
 export const KIND_TITLES: Record<HostKind, string> = {
   nixos: 'NixOS',
