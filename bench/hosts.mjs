@@ -5,13 +5,13 @@
 // host. Once with the machine's Nix 2.8 and once with the Nix 2.26 scripts/setup puts in its prefix
 // (issue #12), side by side. Writes its table between the bench:hosts markers of docs/BENCHMARKS.md.
 // Run: node bench/hosts.mjs   (compiles src/ with tsc into a temporary directory first)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { flakeflowNixConfig } from '../scripts/nix-settings.mjs';
+import { compileSrc } from './support/compile-src.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const SIZES = [10, 50, 200];
@@ -27,20 +27,7 @@ process.env.NIX_CONFIG = NIX_CONFIG;
 
 const work = await mkdtemp(join(tmpdir(), 'flakeflow-bench-hosts-'));
 try {
-  const compiled = join(work, 'compiled');
-  execFileSync(
-    join(root, 'node_modules', '.bin', 'tsc'),
-    ['-p', 'tsconfig.build.json', '--outDir', compiled],
-    {
-      cwd: root,
-      stdio: 'inherit',
-    },
-  );
-  // The compiled modules look for nix/ (fleet-hosts.nix, examples) upwards from themselves.
-  execFileSync('ln', ['-s', join(root, 'nix'), join(work, 'nix')]);
-  execFileSync('ln', ['-s', join(root, 'node_modules'), join(work, 'node_modules')]);
-  await writeFile(join(work, 'package.json'), '{ "type": "module" }\n');
-  const load = (path) => import(pathToFileURL(join(compiled, path)).href);
+  const load = await compileSrc(work);
   const { generateFleet } = await load('demo/generate-fleet.js');
   const { commitAll } = await load('demo/git-repo.js');
   const { listHosts } = await load('hosts/list-hosts.js');

@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { flakeflowNixConfig } from '../scripts/nix-settings.mjs';
+import { compileSrc } from './support/compile-src.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const SIZES = [30, 300, 3000];
@@ -54,19 +54,7 @@ function lockText(count, seed, day) {
 
 const work = await mkdtemp(join(tmpdir(), 'flakeflow-bench-lock-update-'));
 try {
-  const compiled = join(work, 'compiled');
-  execFileSync(
-    join(root, 'node_modules', '.bin', 'tsc'),
-    ['-p', 'tsconfig.build.json', '--outDir', compiled],
-    {
-      cwd: root,
-      stdio: 'inherit',
-    },
-  );
-  // The compiled modules find nix/ (the examples) and their packages upwards from themselves.
-  execFileSync('ln', ['-s', join(root, 'nix'), join(work, 'nix')]);
-  execFileSync('ln', ['-s', join(root, 'node_modules'), join(work, 'node_modules')]);
-  const load = (path) => import(pathToFileURL(join(compiled, path)).href);
+  const load = await compileSrc(work);
   const { FlakeLock } = await load('lock/lock-file.js');
   const { diffLocks } = await load('lock/diff.js');
   const { renderPullRequestBody } = await load('lock/body.js');

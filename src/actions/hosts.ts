@@ -1,8 +1,8 @@
 import { defineAction } from '../core/action.js';
 import { SpawnProcessRunner } from '../core/process.js';
+import { findProgram } from '../core/programs.js';
 import { failureAnnotations } from '../hosts/annotations.js';
 import { fetchNarinfoProbe } from '../hosts/binary-cache.js';
-import { findProgram } from '../hosts/eval-jobs.js';
 import { hostsInputs } from '../hosts/inputs.js';
 import { listHosts } from '../hosts/list-hosts.js';
 import { hostsSummary } from '../hosts/summary.js';

@@ -2,7 +2,8 @@ import type { Logger } from '../core/logger.js';
 import type { GroupFreshness } from './freshness.js';
 import type { RepositoryPlan } from './plan.js';
 import type { Restic, Snapshot } from './restic.js';
-import type { CheckReport, Failure } from './verification.js';
+
+export type { CheckFailure, CheckRun } from './verification.js';
 
 /** What every check of one repository receives once the repository is open. */
 export interface CheckContext {
@@ -16,11 +17,4 @@ export interface CheckContext {
   /** How long `check` waits for the backup timer's lock where restic can wait (`--retry-lock`). */
   lockWait: string;
   logger: Logger;
-}
-
-export type CheckFailure = Omit<Failure, 'repository'>;
-
-export interface CheckRun {
-  report: CheckReport;
-  failures: CheckFailure[];
 }

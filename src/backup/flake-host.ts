@@ -1,6 +1,7 @@
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { installable, type NixCli } from '../nix/cli.js';
+import type { NixCli } from '../nix/cli.js';
+import { type HostBackupFacts, readHostBackups } from '../nix/fleet.js';
 import { mergeJobs } from './jobs.js';
 import type { RepositoryPlan } from './plan.js';
 import { resticBackupJob } from './services.js';
@@ -15,27 +16,6 @@ export interface FlakeHostSource {
 }
 
 /**
- * Only the options verification needs, so options holding functions or packages (`backupPrepareCommand`,
- * `package`) are never forced into JSON.
- */
-const SELECT_BACKUPS = `config: {
-  hostName = config.networking.hostName or null;
-  backups = builtins.mapAttrs (name: job: {
-    repository = job.repository or null;
-    passwordFile = job.passwordFile or null;
-    paths = job.paths or null;
-    pruneOpts = job.pruneOpts or [ ];
-    extraBackupArgs = job.extraBackupArgs or [ ];
-    timerConfig = job.timerConfig or null;
-  }) (config.services.restic.backups or { });
-}`;
-
-interface HostBackups {
-  hostName: string | null;
-  backups: Record<string, Record<string, unknown>>;
-}
-
-/**
  * Reads `nixosConfigurations.<host>.config.services.restic.backups` and adds each job as an
  * expectation (its host, tag, paths, pruning policy and schedule) to the repository that holds it.
  * Snapshots that lack the job's group, or hold other paths than the job now backs up, then fail.
@@ -44,11 +24,9 @@ export async function flakeHostPlans(
   plans: readonly RepositoryPlan[],
   source: FlakeHostSource,
 ): Promise<RepositoryPlan[]> {
-  const target = installable(source.flake, ['nixosConfigurations', source.host, 'config']);
-  let found: HostBackups;
+  let found: HostBackupFacts;
   try {
-    found = await source.nix.evalJson<HostBackups>(target, {
-      apply: SELECT_BACKUPS,
+    found = await readHostBackups(source.nix, source.flake, source.host, {
       ...(source.signal ? { signal: source.signal } : {}),
     });
   } catch (error) {
@@ -58,7 +36,9 @@ export async function flakeHostPlans(
     );
   }
   const host = found.hostName ?? source.host;
-  const jobs = Object.entries(found.backups).map(([name, job]) => resticBackupJob(name, job, host, 'flake'));
+  const jobs = Object.entries(found.jobs).map(([name, job]) =>
+    resticBackupJob(name, { ...job }, host, 'flake'),
+  );
   if (jobs.length === 0) {
     source.logger.warning(`nixosConfigurations.${source.host} configures no services.restic.backups`);
   }

@@ -1,9 +1,8 @@
 import { formatDuration } from '../core/markdown.js';
-import type { CheckFailure, CheckRun } from './check-run.js';
 import type { GroupExpectation, RepositoryPlan } from './plan.js';
 import { groupLabel } from './plan.js';
 import type { Snapshot } from './restic.js';
-import type { GroupReport } from './verification.js';
+import type { CheckFailure, CheckRun, GroupReport } from './verification.js';
 
 /** How the newest snapshot of one group compares with what is expected of it. */
 export interface GroupFreshness {

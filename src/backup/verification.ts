@@ -76,3 +76,11 @@ export interface VerificationReport {
   repositories: RepositoryReport[];
   failures: Failure[];
 }
+
+/** A failure found by one check of one repository, before the repository is named. */
+export type CheckFailure = Omit<Failure, 'repository'>;
+
+export interface CheckRun {
+  report: CheckReport;
+  failures: CheckFailure[];
+}

@@ -5,17 +5,16 @@ import { stringifyError, UserError } from '../core/errors.js';
 import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
-import { type FleetRecord, hostFromRecord } from '../hosts/evaluate.js';
-import { fleetExpression } from '../hosts/fleet-expression.js';
-import { withWorktree } from '../hosts/git-worktree.js';
+import { withRevisionCheckout } from '../core/revision-checkout.js';
 import { attrPathText, HOST_KIND_LIST, parseAttrPath } from '../hosts/host.js';
 import { installable, NixCli } from '../nix/cli.js';
 import { NixError } from '../nix/errors.js';
+import { evaluateHostList } from '../nix/fleet-hosts.js';
+import { derivationInstallable, NixStore } from '../nix/store.js';
 import type { NixVersion } from '../nix/version.js';
 import { type HostBuild, resultFileName, resultFileOf } from './build-result.js';
 import { compareClosures } from './compare.js';
 import type { buildInputs } from './inputs.js';
-import { derivationInstallable, NixStore } from './nix-store.js';
 import { type BuildTarget, buildTargets, kindOfAttr } from './targets.js';
 
 export type BuildSettings = SettingsOf<typeof buildInputs>;
@@ -24,7 +23,7 @@ export interface BuildDependencies {
   runner: ProcessRunner;
   logger: Logger;
   workspace: string;
-  /** Scratch space (RUNNER_TEMP): worktrees, the signing key while it is used. */
+  /** Scratch space (RUNNER_TEMP): base checkouts, the signing key while it is used. */
   tempDir: string;
   /** Where the result-file is written. */
   resultDir: string;
@@ -84,8 +83,8 @@ export async function buildHosts(
 
   const revision = settings['compare-to'];
   if (revision && results.some((result) => result.status === 'built')) {
-    await withWorktree(
-      { runner, logger, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir },
+    await withRevisionCheckout(
+      { runner, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir },
       async (checkout) => {
         for (const [index, result] of results.entries()) {
           if (result.status !== 'built' || !result.outPath) continue;
@@ -146,27 +145,14 @@ async function resolveTarget(
   if (!target.host) return { target };
   if (target.drvPath && existsSync(target.drvPath) && !needAttr) return { target };
   // Only the host's name: find it under every kind, as the hosts action would list it.
-  try {
-    const records = await nix.evalJson<FleetRecord[]>(
-      {
-        expr: fleetExpression({
-          flakeDir,
-          kinds: HOST_KIND_LIST,
-          only: HOST_KIND_LIST.map((kind) => `${kind}/${target.host}`),
-        }),
-      },
-      { impure: true, signal },
-    );
-    const found = records.map(hostFromRecord).find((host) => host !== undefined);
-    if (found) return { target, attrPath: found.attrPath, kind: found.kind };
-    return {
-      target,
-      error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
-    };
-  } catch (error) {
-    if (error instanceof NixError) return { target, error: error.nixMessage };
-    throw error;
-  }
+  const hosts = HOST_KIND_LIST.map((kind) => ({ kind, name: target.host as string }));
+  const [found] = await evaluateHostList(nix, { flakeDir, hosts, signal });
+  if (found && 'error' in found) return { target, error: found.error };
+  if (found) return { target, attrPath: found.attrPath, kind: found.kind };
+  return {
+    target,
+    error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
+  };
 }
 
 interface BuildContext {

@@ -1,14 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { installable, type NixCli } from '../nix/cli.js';
+import type { NixCli } from '../nix/cli.js';
 import { NixError } from '../nix/errors.js';
+import { readOutPath } from '../nix/fleet.js';
+import type { NixStore } from '../nix/store.js';
 import type { ClosureComparison } from './build-result.js';
 import { parseDiffClosures } from './diff-closures.js';
-import type { NixStore } from './nix-store.js';
 
 export interface CompareRequest {
   revision: string;
-  /** The flake directory in a worktree of `revision`. */
+  /** The flake directory in a checkout of `revision`. */
   baseFlakeDir: string;
   attrPath?: readonly string[];
   outPath: string;
@@ -39,10 +40,7 @@ export async function compareClosures(request: CompareRequest): Promise<ClosureC
 
   let baseOutPath: string;
   try {
-    baseOutPath = await nix.evalJson<string>(
-      `${installable(request.baseFlakeDir, request.attrPath)}.outPath`,
-      { signal },
-    );
+    baseOutPath = await readOutPath(nix, request.baseFlakeDir, request.attrPath, { signal });
   } catch (error) {
     if (!(error instanceof NixError)) throw error;
     if (MISSING_ATTRIBUTE.test(error.nixMessage)) {

@@ -7,6 +7,7 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { describeExit, type ProcessRunner, succeeded } from '../core/process.js';
 import type { NixCli } from '../nix/cli.js';
+import { readFleetFacts } from '../nix/fleet.js';
 
 /** One `services.restic.backups.<name>` job of a NixOS host, as far as the demo needs it. */
 export interface ServiceBackup {
@@ -19,32 +20,16 @@ export interface ServiceBackup {
   pruneOpts: string[];
 }
 
-const SELECT_BACKUPS = `configurations: builtins.mapAttrs (name: configuration: {
-  hostName = configuration.config.networking.hostName or name;
-  backups = builtins.mapAttrs (service: job: {
-    paths = job.paths or [ ];
-    pruneOpts = job.pruneOpts or [ ];
-    extraBackupArgs = job.extraBackupArgs or [ ];
-  }) (configuration.config.services.restic.backups or { });
-}) configurations`;
-
-interface HostBackups {
-  hostName: string;
-  backups: Record<string, { paths: string[]; pruneOpts: string[]; extraBackupArgs: string[] }>;
-}
-
-/** Every restic backup job of the flake's NixOS hosts, from one evaluation. */
+/** Every restic backup job of the flake's NixOS hosts, from one evaluation of the fleet model. */
 export async function readServiceBackups(nix: NixCli, flakeDir: string): Promise<ServiceBackup[]> {
-  const hosts = await nix.evalJson<Record<string, HostBackups>>(`${flakeDir}#nixosConfigurations`, {
-    apply: SELECT_BACKUPS,
-  });
-  return Object.entries(hosts).flatMap(([host, found]) =>
-    Object.entries(found.backups).map(([service, job]) => ({
+  const { backups = {} } = await readFleetFacts(nix, flakeDir, { backups: true });
+  return Object.entries(backups).flatMap(([host, found]) =>
+    Object.entries(found.jobs).map(([service, job]) => ({
       host,
-      hostName: found.hostName,
+      hostName: found.hostName ?? host,
       service,
       tags: tagsFromBackupArgs(job.extraBackupArgs),
-      paths: job.paths,
+      paths: job.paths ?? [],
       pruneOpts: job.pruneOpts,
     })),
   );

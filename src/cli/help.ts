@@ -5,6 +5,7 @@ import { declarationOf, type InputSchema, inputNames } from '../core/inputs.js';
 import type { OptionSpec } from './argv.js';
 import { findCheckoutFile } from './checkout.js';
 import type { ActionCommand, FlagSpec } from './commands.js';
+import { wrapWords } from './wrap-words.js';
 
 /** The CLI's own options, accepted by every action command. */
 export const COMMON_FLAGS: readonly FlagSpec[] = [
@@ -66,24 +67,9 @@ function inputDescriptions(name: string): Record<string, string> {
 const OPTION_COLUMN = 30;
 
 /** Words wrapped to `width` columns. */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  if (line) lines.push(line);
-  return lines;
-}
-
 function optionLine(name: string, value: string, describe: string, width: number): string {
   const left = `  --${name}${value}`;
-  const text = wrap(describe, Math.max(30, width - OPTION_COLUMN));
+  const text = wrapWords(describe, Math.max(30, width - OPTION_COLUMN));
   const pad = ' '.repeat(OPTION_COLUMN);
   const [first = '', ...rest] = text;
   const head =

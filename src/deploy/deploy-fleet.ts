@@ -4,17 +4,16 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunContext } from '../core/action.js';
 import { UserError } from '../core/errors.js';
-import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
-import { findProgram } from '../hosts/eval-jobs.js';
+import { findProgram } from '../core/programs.js';
 import type { NixCli } from '../nix/cli.js';
 import { createNodeDeployer } from './deploy-node.js';
 import { activationBoundMs, type DeployRsFlags } from './deploy-rs.js';
 import type { DeploymentRecorder } from './github-deployments.js';
 import { healthCheckFor } from './health-checks.js';
 import { fetchHttpProbe, type HttpProbe } from './health-probe.js';
-import type { deployInputs } from './inputs.js';
+import type { DeploySettings } from './inputs.js';
 import { readDeployNodes } from './nodes.js';
 import { describePlan, type RolloutPlan } from './plan.js';
 import { planForNodes } from './plan-deploy.js';
@@ -27,7 +26,7 @@ import {
   type SshSettings,
 } from './ssh.js';
 
-export type DeploySettings = SettingsOf<typeof deployInputs>;
+export type { DeploySettings } from './inputs.js';
 
 /** Events that run code from a pull request, which must not reach the fleet unreviewed. */
 export const PULL_REQUEST_EVENTS = [

@@ -5,6 +5,7 @@ import {
   githubToken,
   integer,
   list,
+  type SettingsOf,
   secret,
   structured,
   text,
@@ -61,3 +62,5 @@ export const deployInputs = defineInputs({
     });
   }
 });
+
+export type DeploySettings = SettingsOf<typeof deployInputs>;

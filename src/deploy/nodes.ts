@@ -1,8 +1,7 @@
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import type { NixCli, NixRunOptions } from '../nix/cli.js';
-import { NixError } from '../nix/errors.js';
+import { readFleetFacts } from '../nix/fleet.js';
 
 /** A node of the flake's `deploy.nodes`, with what flakeflow reads besides deploy-rs's own schema. */
 export interface DeployNode {
@@ -21,29 +20,6 @@ export interface DeployNode {
    */
   sshOpts: string[];
 }
-
-/**
- * Picks out the few attributes flakeflow needs, so evaluation never touches a profile's `path`
- * (which would evaluate every host's whole system).
- */
-const PICK_NODES = `deploy: {
-  sshUser = deploy.sshUser or null;
-  sshOpts = deploy.sshOpts or [ ];
-  nodes =
-    if deploy ? nodes then
-      builtins.mapAttrs (name: node: {
-        hostname = node.hostname or null;
-        tags = node.tags or [ ];
-        wave = node.wave or null;
-        sshUser = node.sshUser or null;
-        sshOpts =
-          builtins.concatLists (
-            map (profile: profile.sshOpts or [ ]) (builtins.attrValues (node.profiles or { }))
-          )
-          ++ (node.sshOpts or [ ]);
-      }) deploy.nodes
-    else null;
-}`;
 
 const optionalString = z.string({ error: 'must be a string' }).nullable();
 const stringList = z.array(z.string(), { error: 'must be a list of strings' });
@@ -69,22 +45,20 @@ const picked = z.object({
     .nullable(),
 });
 
-/** Reads `deploy.nodes` of the flake in `flakeDir` with one evaluation. */
+/**
+ * Reads `deploy.nodes` of the flake in `flakeDir` from the fleet model, in one evaluation that never
+ * touches a profile's `path` (which would evaluate every host's whole system).
+ */
 export async function readDeployNodes(
   nix: NixCli,
   flakeDir: string,
   options: NixRunOptions = {},
 ): Promise<DeployNode[]> {
-  let value: unknown;
-  try {
-    value = await nix.evalJson(`${resolve(flakeDir)}#deploy`, { ...options, apply: PICK_NODES });
-  } catch (error) {
-    if (error instanceof NixError && /does not provide attribute '[^']*deploy'/.test(error.nixMessage)) {
-      throw new UserError(
-        `The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`,
-      );
-    }
-    throw error;
+  const { deploy: value } = await readFleetFacts(nix, flakeDir, { deploy: true }, options);
+  if (value === null || value === undefined) {
+    throw new UserError(
+      `The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`,
+    );
   }
   const checked = picked.safeParse(value);
   if (!checked.success) {

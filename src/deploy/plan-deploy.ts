@@ -2,8 +2,8 @@ import { resolve } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { blocks, heading, table } from '../core/markdown.js';
 import type { NixCli } from '../nix/cli.js';
-import type { DeploySettings } from './deploy-fleet.js';
 import { healthCheckFor, unknownHealthCheckNodes } from './health-checks.js';
+import type { DeploySettings } from './inputs.js';
 import { type DeployNode, readDeployNodes } from './nodes.js';
 import { planRollout, type RolloutPlan } from './plan.js';
 

@@ -4,7 +4,9 @@ import type { Logger } from '../core/logger.js';
 import { table } from '../core/markdown.js';
 import { annotationMessage, annotationTitle } from './annotations.js';
 import { countBySeverity, describeCounts, type Finding, SEVERITIES, type Severity } from './findings.js';
-import type { GateResult } from './gate.js';
+import type { GateResult, PublishedCheckRun } from './result.js';
+
+export type { PublishedCheckRun } from './result.js';
 
 export const CHECK_RUN_NAME = 'flakeflow gate';
 /** The Checks API takes at most 50 annotations per request; later updates append. */
@@ -56,12 +58,6 @@ export interface CheckRunTarget {
   /** The pull request's head on pull requests (a check on GitHub's merge commit would not show there). */
   headSha: string;
   detailsUrl?: string;
-}
-
-export interface PublishedCheckRun {
-  id: number;
-  url: string;
-  requests: number;
 }
 
 /**

@@ -22,8 +22,9 @@ import { CheckoutGit } from './git.js';
 import { normalizePath, PathGlobs } from './globs.js';
 import type { gateInputs } from './inputs.js';
 import { locateFindings } from './positions.js';
-import { type Publication, publishResult } from './publish.js';
+import { publishResult } from './publish.js';
 import { writeReport } from './report.js';
+import type { GateResult, GateRunContext } from './result.js';
 import { eventBaseSha, type FileScope, PULL_REQUEST_EVENTS, resolveScope, walkFiles } from './scope.js';
 import { type CheckContext, type CheckOutcome, settleCheck } from './tool-run.js';
 import { ToolSource, ToolUnavailable } from './tool-source.js';
@@ -36,18 +37,7 @@ import { runStatix } from './tools/statix.js';
 import { runTreefmt } from './tools/treefmt.js';
 
 export type GateSettings = SettingsOf<typeof gateInputs>;
-
-/** The run facts the gate needs, as the runner (or a terminal) gives them. */
-export interface GateRunContext {
-  workspace: string;
-  runnerTemp: string;
-  eventName: string;
-  event: Record<string, unknown>;
-  repository?: string;
-  sha?: string;
-  serverUrl: string;
-  runId?: string;
-}
+export type { CheckSummary, GateResult, GateRunContext } from './result.js';
 
 export interface GateDependencies {
   runner: ProcessRunner;
@@ -57,34 +47,6 @@ export interface GateDependencies {
   signal?: AbortSignal;
   /** Needed only when `check-run` or `suggestions` is on. */
   github?: GitHubClient;
-}
-
-export interface CheckSummary {
-  check: GateCheck;
-  tool: string;
-  counts: SeverityCounts;
-  failures: string[];
-  skipped?: string;
-  durationMs: number;
-}
-
-export interface GateResult {
-  passed: boolean;
-  failOn: FailLevel;
-  /** Sorted by file, line and column; paths relative to the repository root. */
-  findings: Finding[];
-  failures: CheckFailure[];
-  /** Files the formatter would change, relative to the repository root. */
-  unformatted: string[];
-  checks: CheckSummary[];
-  scope: FileScope;
-  /** The flake directory relative to the repository root, `''` at the root. */
-  prefix: string;
-  /** The JSON report's path. */
-  reportPath: string;
-  /** Set when the step must fail: one line saying why. */
-  failure?: string;
-  publication: Publication;
 }
 
 const CHECK_ORDER: readonly GateCheck[] = ['format', 'deadnix', 'statix', 'flake-check'];

@@ -3,20 +3,15 @@ import { join } from 'node:path';
 import type { GitHubClient } from '../core/github.js';
 import type { Logger } from '../core/logger.js';
 import { parseRepository } from '../core/repository.js';
-import { type PublishedCheckRun, publishCheckRun, warnPublishError } from './check-run.js';
-import type { GateResult, GateRunContext } from './gate.js';
+import { publishCheckRun, warnPublishError } from './check-run.js';
 import type { CheckoutGit } from './git.js';
 import { SourceLines } from './positions.js';
+import type { GateResult, GateRunContext, Publication } from './result.js';
 import { eventBaseSha } from './scope.js';
-import { buildSuggestions, diffHunks, postSuggestions, type ReviewOutcome } from './suggestions.js';
+import { buildSuggestions, diffHunks, postSuggestions } from './suggestions.js';
 import { renderSummary } from './summary.js';
 
-export interface Publication {
-  checkRun?: PublishedCheckRun;
-  review?: ReviewOutcome;
-  /** Why something could not be published; each was also logged as a warning. */
-  warnings: string[];
-}
+export type { Publication } from './result.js';
 
 export interface PublishRequest {
   checkRun: boolean;

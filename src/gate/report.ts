@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { countBySeverity } from './findings.js';
-import type { GateResult, GateRunContext } from './gate.js';
+import type { GateResult, GateRunContext } from './result.js';
 
 /** The JSON report every finding goes into, under RUNNER_TEMP (or the workspace when there is none). */
 export async function writeReport(result: GateResult, context: GateRunContext): Promise<string> {

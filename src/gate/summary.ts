@@ -1,7 +1,7 @@
 import { blocks, cell, formatDuration, table } from '../core/markdown.js';
 import { annotationMessage, annotationTitle } from './annotations.js';
 import { countBySeverity, describeCounts, type Finding, SEVERITIES, type Severity } from './findings.js';
-import type { GateResult } from './gate.js';
+import type { GateResult } from './result.js';
 
 /** Where a finding's line can be opened: the repository at the commit that was checked. */
 export interface SourceLinks {

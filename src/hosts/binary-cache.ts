@@ -1,12 +1,12 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NixStore } from '../build/nix-store.js';
+import { mapConcurrently } from '../core/concurrency.js';
 import { stringifyError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
+import { NixStore } from '../nix/store.js';
 import { storePathHash } from './host.js';
-import { mapConcurrently } from './pool.js';
 
 /** Asks a binary cache over HTTP(S) whether it has a narinfo: the status of a HEAD request. */
 export interface NarinfoProbe {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { bool, choice, defineInputs, integer, list, structured, text, words } from '../core/inputs.js';
+import { FLEET_HOST_KINDS } from '../nix/fleet-types.js';
 
-export const HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'] as const;
+export const HOST_KINDS = FLEET_HOST_KINDS;
 export const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'] as const;
 
 const runnerLabels = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);

@@ -4,15 +4,15 @@ import { UserError } from '../core/errors.js';
 import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
-import { findCachedPaths, type NarinfoProbe } from './binary-cache.js';
-import { NixEvalJobsFleetEvaluator } from './eval-jobs.js';
+import { withRevisionCheckout } from '../core/revision-checkout.js';
+import { NixEvalJobsFleetEvaluator } from '../nix/fleet-eval-jobs.js';
 import {
   type EvaluationRequest,
   type FleetEvaluation,
   type FleetEvaluator,
   NixEvalFleetEvaluator,
-} from './evaluate.js';
-import { withWorktree } from './git-worktree.js';
+} from '../nix/fleet-hosts.js';
+import { findCachedPaths, type NarinfoProbe } from './binary-cache.js';
 import { globToRegex, matchesAny } from './globs.js';
 import { attrPathText, type EvaluatedHost, type HostKind, type HostRef, hostKey } from './host.js';
 import type { hostsInputs } from './inputs.js';
@@ -27,7 +27,7 @@ export interface HostsDependencies {
   probe: NarinfoProbe;
   /** The checkout `path` is relative to. */
   workspace: string;
-  /** Where worktrees and scratch files go (RUNNER_TEMP). */
+  /** Where base checkouts and scratch files go (RUNNER_TEMP). */
   tempDir: string;
   /** nix-eval-jobs when it is on PATH. */
   evalJobsCommand?: string;
@@ -183,10 +183,9 @@ async function evaluateBase(
   request: (dir: string, label: string) => EvaluationRequest,
   dependencies: HostsDependencies,
 ): Promise<{ comparison: BaseComparison; evaluation?: FleetEvaluation }> {
-  return withWorktree(
+  return withRevisionCheckout(
     {
       runner: dependencies.runner,
-      logger: dependencies.logger,
       flakeDir,
       revision,
       input: 'changed-since',

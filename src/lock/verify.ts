@@ -1,15 +1,15 @@
 import { resolve } from 'node:path';
 import { installable, type NixCli, type NixRunOptions } from '../nix/cli.js';
 import { NixError } from '../nix/errors.js';
+import { readFleetFacts } from '../nix/fleet.js';
+import { evaluateHostList } from '../nix/fleet-hosts.js';
+import { defaultAttrPath, type HostRef } from '../nix/fleet-types.js';
 
 export type HostKind = 'nixos' | 'darwin' | 'home-manager';
 
-/** Where each kind of host lives in a fleet flake, and what is built for it. */
-const HOST_OUTPUTS: readonly { kind: HostKind; output: string; toplevel: readonly string[] }[] = [
-  { kind: 'nixos', output: 'nixosConfigurations', toplevel: ['config', 'system', 'build', 'toplevel'] },
-  { kind: 'darwin', output: 'darwinConfigurations', toplevel: ['system'] },
-  { kind: 'home-manager', output: 'homeConfigurations', toplevel: ['activationPackage'] },
-];
+/** The fleet model's kinds of host a lock update verifies, and the names this capability gives them. */
+const VERIFIED_KINDS = { nixos: 'nixos', darwin: 'darwin', home: 'home-manager' } as const;
+const FLEET_KINDS = Object.keys(VERIFIED_KINDS) as (keyof typeof VERIFIED_KINDS)[];
 
 export interface HostEvaluation {
   host: string;
@@ -30,14 +30,10 @@ export interface HostBuild {
   skipped?: string;
 }
 
-function isMissingOutput(error: NixError, output: string): boolean {
-  return /does not provide attribute/.test(error.nixMessage) && error.nixMessage.includes(output);
-}
-
 /**
- * Evaluates the derivation of every NixOS, nix-darwin and Home Manager host of the flake, in pure
- * mode as `nix build` would. One `nix eval` per kind of host; when one fails, each host of that kind
- * is evaluated alone so the failure names the host with Nix's own error.
+ * Evaluates the derivation of every NixOS, nix-darwin and Home Manager host of the flake through
+ * the fleet model: all hosts in one evaluation; when that fails, each host alone so the failure
+ * names the host with Nix's own error.
  */
 export async function evaluateHosts(
   nix: NixCli,
@@ -45,58 +41,27 @@ export async function evaluateHosts(
   options: NixRunOptions = {},
 ): Promise<HostEvaluation[]> {
   const flake = resolve(flakeDir);
-  const hosts: HostEvaluation[] = [];
-  for (const { kind, output, toplevel } of HOST_OUTPUTS) {
-    const drvPath = ['c', ...toplevel, 'drvPath'].join('.');
-    try {
-      const drvPaths = await nix.evalJson<Record<string, string>>(installable(flake, [output]), {
-        ...options,
-        apply: `builtins.mapAttrs (_: c: ${drvPath})`,
-      });
-      for (const [host, path] of Object.entries(drvPaths)) {
-        hosts.push({ host, kind, attrPath: [output, host, ...toplevel], drvPath: path });
-      }
-    } catch (error) {
-      if (!(error instanceof NixError)) throw error;
-      if (isMissingOutput(error, output)) continue;
-      hosts.push(...(await evaluateOneByOne(nix, flake, kind, output, toplevel, error, options)));
-    }
-  }
-  return hosts;
-}
-
-async function evaluateOneByOne(
-  nix: NixCli,
-  flake: string,
-  kind: HostKind,
-  output: string,
-  toplevel: readonly string[],
-  outputError: NixError,
-  options: NixRunOptions,
-): Promise<HostEvaluation[]> {
-  let names: string[];
+  const request = { flakeDir: flake, ...(options.signal ? { signal: options.signal } : {}) };
+  let hosts: HostRef[];
   try {
-    names = await nix.evalJson<string[]>(installable(flake, [output]), {
-      ...options,
-      apply: 'builtins.attrNames',
-    });
+    const { names = [] } = await readFleetFacts(nix, flake, { names: true, kinds: FLEET_KINDS }, options);
+    hosts = names.map(({ kind, name }) => ({ kind, name }));
   } catch (error) {
     if (!(error instanceof NixError)) throw error;
-    // The output itself does not evaluate: no host can be named, so the output stands for them.
-    return [{ host: output, kind, attrPath: [output], error: outputError.nixMessage }];
+    // The outputs themselves do not evaluate: no host can be named, so the flake stands for them.
+    return [{ host: 'nixosConfigurations', kind: 'nixos', attrPath: [], error: error.nixMessage }];
   }
-  const hosts: HostEvaluation[] = [];
-  for (const host of names) {
-    const attrPath = [output, host, ...toplevel];
-    try {
-      const drvPath = await nix.evalJson<string>(installable(flake, [...attrPath, 'drvPath']), options);
-      hosts.push({ host, kind, attrPath, drvPath });
-    } catch (error) {
-      if (!(error instanceof NixError)) throw error;
-      hosts.push({ host, kind, attrPath, error: error.nixMessage });
-    }
+  let outcomes = await evaluateHostList(nix, { ...request, hosts });
+  if (outcomes.some((outcome) => 'error' in outcome)) {
+    outcomes = [];
+    for (const host of hosts) outcomes.push(...(await evaluateHostList(nix, { ...request, hosts: [host] })));
   }
-  return hosts;
+  return outcomes.map((outcome) => ({
+    host: outcome.name,
+    kind: VERIFIED_KINDS[outcome.kind as keyof typeof VERIFIED_KINDS],
+    attrPath: 'error' in outcome ? defaultAttrPath(outcome) : outcome.attrPath,
+    ...('error' in outcome ? { error: outcome.error } : { drvPath: outcome.drvPath }),
+  }));
 }
 
 /** Nix ≤ 2.18: "a 'aarch64-darwin' with features {} is required to build"; later: "Required system: 'x'". */

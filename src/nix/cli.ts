@@ -136,21 +136,44 @@ export class NixCli {
   }
 
   private withOptions(subcommand: readonly string[], args: readonly string[]): string[] {
-    return [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...args];
+    return nixArgs(subcommand, this.options, args);
   }
 
-  private async exec(args: readonly string[], options: NixRunOptions = {}): Promise<ProcessResult> {
-    let result: ProcessResult;
-    try {
-      result = await this.runner.run(this.options.command ?? 'nix', args, options);
-    } catch (error) {
-      // The runner raises a UserError only when the program is missing.
-      if (error instanceof UserError) throw new UserError(NIX_NOT_FOUND);
-      throw error;
-    }
-    if (!succeeded(result)) throw NixError.fromResult(result);
-    return result;
+  private exec(args: readonly string[], options: NixRunOptions = {}): Promise<ProcessResult> {
+    return runNix(this.runner, this.options, args, options);
   }
+}
+
+/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
+export function nixArgs(
+  subcommand: readonly string[],
+  options: NixCliOptions,
+  args: readonly string[],
+): string[] {
+  return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
+}
+
+/**
+ * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
+ * failure (unless `check` is false) is a NixError holding Nix's own message.
+ */
+export async function runNix(
+  runner: ProcessRunner,
+  options: NixCliOptions,
+  args: readonly string[],
+  runOptions: NixRunOptions = {},
+  check = true,
+): Promise<ProcessResult> {
+  let result: ProcessResult;
+  try {
+    result = await runner.run(options.command ?? 'nix', args, runOptions);
+  } catch (error) {
+    // The runner raises a UserError only when the program is missing.
+    if (error instanceof UserError) throw new UserError(NIX_NOT_FOUND);
+    throw error;
+  }
+  if (check && !succeeded(result)) throw NixError.fromResult(result);
+  return result;
 }
 
 /** The subcommand and arguments that update a flake's lock on this Nix. */

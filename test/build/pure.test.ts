@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { resultFileName } from '../../src/build/build-result.js';
 import { parseDiffClosures } from '../../src/build/diff-closures.js';
-import { derivationInstallable } from '../../src/build/nix-store.js';
 import { buildSummary, formatDelta } from '../../src/build/summary.js';
 import { buildTargets } from '../../src/build/targets.js';
+import { derivationInstallable } from '../../src/nix/store.js';
 import { parseNixVersion } from '../../src/nix/version.js';
 
 const DRV = '/nix/store/vay4zcbd1ss44cbphgp69d5qp1rw2f4k-nixos-system-pi-24.11.drv';

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { closureSizesOf, validPathsOf } from '../../src/build/nix-store.js';
-import { readFleetTraces } from '../../src/hosts/evaluate.js';
-import { nixString } from '../../src/hosts/fleet-expression.js';
 import { globToRegex, matchesAny } from '../../src/hosts/globs.js';
 import { attrPathText, parseAttrPath } from '../../src/hosts/host.js';
 import { balancedChunks, type MatrixEntry, packMatrix } from '../../src/hosts/matrix.js';
+import { nixString } from '../../src/nix/fleet-expression.js';
+import { readFleetTraces } from '../../src/nix/fleet-hosts.js';
+import { closureSizesOf, validPathsOf } from '../../src/nix/store.js';
 
 describe('globToRegex', () => {
   it.each([

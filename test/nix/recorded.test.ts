@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseDiffClosures } from '../../src/build/diff-closures.js';
-import { closureSizesOf, validPathsOf } from '../../src/build/nix-store.js';
 import { NixCli } from '../../src/nix/cli.js';
 import { NixError, nixErrorText } from '../../src/nix/errors.js';
+import { closureSizesOf, validPathsOf } from '../../src/nix/store.js';
 import { parseNixVersion } from '../../src/nix/version.js';
 import { RECORDED_DIR, ReplayRunner, readRecording } from '../support/recorded.js';
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type Document, isMap, isScalar, parseDocument, Scalar, type YAMLMap } from 'yaml';
 import { maxAgeForSchedule } from '../../backup/jobs.js';
 import { findCheckoutFile } from '../checkout.js';
+import { wrapWords } from '../wrap-words.js';
 import type { FleetFacts, InspectedBackup } from './inspect.js';
 
 /**
@@ -90,20 +91,6 @@ function header(doc: Document, intro: string, keepParagraphs = Number.POSITIVE_I
 }
 
 /** Words wrapped to comment lines of at most `width` characters. */
-function wrap(text: string, width = 100): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  return line ? [...lines, line] : lines;
-}
-
 function render(doc: Document): string {
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
@@ -271,10 +258,11 @@ function backupVerify(facts: FleetFacts, intro: string): string {
       ? (() => {
           const { lines, names } = backupSkeleton(facts.backups);
           return [
-            ...wrap(
+            ...wrapWords(
               `Describe the repositories in .github/backups.yml. The flake backs up ${plural(services.length, 'service')} ` +
                 `(${services.join(', ')}) to these; give each the location this runner reaches it at (a path ` +
                 'on the host itself means nothing here: sftp:, s3:, rest: or b2:) and how it is unlocked:',
+              100,
             ),
             ...lines,
             'and put the passwords, one NAME=value per line, in the repository secret RESTIC_ENV:',

@@ -3,10 +3,9 @@ import { join, resolve } from 'node:path';
 import type { RetentionPolicy } from '../../backup/config.js';
 import { policyFromPruneOpts, tagsFromBackupArgs } from '../../backup/jobs.js';
 import { UserError } from '../../core/errors.js';
-import { fleetExpressionPath, nixString } from '../../hosts/fleet-expression.js';
 import type { NixCli } from '../../nix/cli.js';
 import { NixError } from '../../nix/errors.js';
-import { findCheckoutFile } from '../checkout.js';
+import { type FleetFacts as FlakeFacts, readFleetFacts } from '../../nix/fleet.js';
 
 export interface InspectedHost {
   kind: 'nixos' | 'darwin' | 'home' | 'checks';
@@ -44,27 +43,6 @@ export interface FleetFacts {
   inputs: string[];
 }
 
-interface RawFacts {
-  hosts: { kind: InspectedHost['kind']; name: string; system: string | null }[];
-  deployNodes: Record<string, { hostname: string | null; tags: string[] } | null> | null;
-  formatterSystems: string[];
-  backups: Record<
-    string,
-    {
-      hostName: string | null;
-      jobs: Record<
-        string,
-        {
-          repository: string | null;
-          pruneOpts: string[];
-          extraBackupArgs: string[];
-          onCalendar: string | null;
-        }
-      >;
-    }
-  >;
-}
-
 /** The direct inputs flake.lock records; none when there is no lock yet. */
 async function lockedInputs(flakeDir: string): Promise<string[]> {
   let text: string;
@@ -80,19 +58,17 @@ async function lockedInputs(flakeDir: string): Promise<string[]> {
   return Object.keys(lock.nodes?.[lock.root ?? 'root']?.inputs ?? {}).sort();
 }
 
-/** Inspects the flake in `flakeDir` with one `nix eval` of nix/cli-inspect.nix. */
+/** Inspects the flake in `flakeDir` with one evaluation of the fleet model; a broken host or node is left out. */
 export async function inspectFlake(nix: NixCli, flakeDir: string, signal?: AbortSignal): Promise<FleetFacts> {
   const dir = resolve(flakeDir);
-  const expression = findCheckoutFile(join('nix', 'cli-inspect.nix'));
-  if (!expression) throw new Error('cannot find nix/cli-inspect.nix above the flakeflow module');
-  let raw: RawFacts;
+  let raw: Required<Pick<FlakeFacts, 'systems' | 'deploy' | 'formatter' | 'backups'>>;
   try {
-    raw = await nix.evalJson<RawFacts>(
-      {
-        expr: `import ${nixString(expression)} { flake = builtins.getFlake ${nixString(dir)}; fleetHosts = ${nixString(fleetExpressionPath())}; }`,
-      },
-      { impure: true, ...(signal ? { signal } : {}) },
-    );
+    raw = (await readFleetFacts(
+      nix,
+      dir,
+      { systems: true, deploy: true, formatter: true, backups: true, tolerant: true },
+      signal ? { signal } : {},
+    )) as typeof raw;
   } catch (error) {
     if (error instanceof NixError) {
       throw new UserError(`Could not evaluate the flake in ${dir}: ${error.nixMessage.split('\n')[0]}`);
@@ -102,6 +78,7 @@ export async function inspectFlake(nix: NixCli, flakeDir: string, signal?: Abort
   const backups = Object.entries(raw.backups).flatMap(([host, found]) =>
     Object.entries(found.jobs).map(([service, job]): InspectedBackup => {
       const policy = policyFromPruneOpts(job.pruneOpts);
+      const onCalendar = job.timerConfig?.OnCalendar;
       return {
         host,
         hostName: found.hostName ?? host,
@@ -109,26 +86,27 @@ export async function inspectFlake(nix: NixCli, flakeDir: string, signal?: Abort
         ...(job.repository ? { repository: job.repository } : {}),
         tags: tagsFromBackupArgs(job.extraBackupArgs),
         ...(policy ? { policy } : {}),
-        ...(job.onCalendar ? { onCalendar: job.onCalendar } : {}),
+        ...(typeof onCalendar === 'string' && onCalendar ? { onCalendar } : {}),
       };
     }),
   );
+  const deployNodes = raw.deploy?.nodes;
   return {
-    hosts: raw.hosts.map((host) => ({
+    hosts: raw.systems.map((host) => ({
       kind: host.kind,
       name: host.name,
       ...(host.system ? { system: host.system } : {}),
     })),
-    ...(raw.deployNodes
+    ...(deployNodes
       ? {
-          deployNodes: Object.entries(raw.deployNodes).map(([name, node]) => ({
+          deployNodes: Object.entries(deployNodes).map(([name, node]) => ({
             name,
             ...(node?.hostname ? { hostname: node.hostname } : {}),
             tags: node?.tags ?? [],
           })),
         }
       : {}),
-    formatterSystems: raw.formatterSystems,
+    formatterSystems: raw.formatter,
     backups,
     inputs: await lockedInputs(dir),
   };

@@ -1,6 +1,9 @@
-# The hosts of a fleet flake, for flakeflow's hosts and build actions (src/hosts/evaluate.ts).
+# The fleet model: everything flakeflow asks of a fleet flake, from one evaluation where it can
+# (src/nix/fleet.ts is its only caller). `facts` says what to compute, so a caller pays only for
+# what it asks: the hosts' derivations, their names or systems, the deploy-rs nodes, the
+# `flakeflow.nodes` map of the switch engine, the formatter's systems, the restic backups per host.
 #
-# Every host of every kind is evaluated by the one evaluator process that imports this file, so the
+# Hosts: every host of every kind is evaluated by the one evaluator process that imports this file, so the
 # flake, its inputs and the modules the hosts share are evaluated once, not once per host.
 #
 # Each host is announced on stderr before it is evaluated (`flakeflow-host-start`) and its record is
@@ -10,7 +13,19 @@
 # again with the rest (`skip`) and lose nothing.
 {
   # The flake, as `builtins.getFlake` returns it.
-  flake,
+  flake ? { },
+  # What to compute, any of: "hosts" (evaluated, one record each), "names" (listed, not evaluated),
+  # "systems" (each host's system, never its whole system), "deploy" (deploy-rs's deploy.nodes),
+  # "flakeflowNodes" (the flake's `flakeflow.nodes`), "formatter" (its systems), "backups"
+  # (services.restic.backups of the NixOS hosts).
+  facts ? [ "hosts" ],
+  # With "backups": only these NixOS hosts; all when null.
+  backupHosts ? null,
+  # With "backups": one host's `config`, evaluated by the caller (so that Nix itself names a
+  # missing host); the fact is then that host's backups alone.
+  hostConfig ? null,
+  # Report a node, a backup or a system that fails to evaluate as null instead of failing (init).
+  tolerant ? false,
   # Outputs that hold hosts: any of "nixos" "darwin" "home" "checks".
   kinds ? [
     "nixos"
@@ -25,9 +40,9 @@
   # When a list of "<kind>/<name>", evaluate only those and without tryEval, so that Nix reports
   # the error a caught failure hid.
   only ? null,
-  # "list": a JSON list of host records, for `nix eval --json`. "names": the hosts without evaluating
-  # them. "jobs": an attribute set of derivations per kind, for nix-eval-jobs.
-  format ? "list",
+  # "facts": an attribute set of the facts asked for, for `nix eval --json`. "jobs": an attribute set
+  # of the selected hosts' derivations per kind, for nix-eval-jobs.
+  format ? "facts",
 }:
 let
   inherit (builtins)
@@ -44,6 +59,9 @@ let
     tryEval
     deepSeq
     seq
+    mapAttrs
+    concatLists
+    attrValues
     ;
 
   matchesAny = patterns: name: any (pattern: match pattern name != null) patterns;
@@ -216,10 +234,137 @@ let
       );
     }) kinds
   );
+
+  attempt =
+    value:
+    let
+      caught = tryEval (deepSeq value value);
+    in
+    if caught.success then caught.value else null;
+  guarded = value: if tolerant then attempt value else value;
+
+  targetOf =
+    kind: configuration:
+    if kind == "home" then
+      configuration.activationPackage
+    else if kind == "darwin" && configuration ? system then
+      configuration.system
+    else
+      configuration.config.system.build.toplevel;
+
+  # A host's system without evaluating its whole system: what nixpkgs was instantiated for.
+  systemOf =
+    host:
+    if host.kind == "checks" then
+      host.system
+    else
+      let
+        configuration = (configurationsOf "${host.kind}Configurations").${host.name};
+      in
+      attempt (platformOf configuration (targetOf host.kind configuration));
+
+  systems = map (host: {
+    inherit (host) kind name;
+    system = systemOf host;
+  }) allHosts;
+
+  # Only what flakeflow reads of deploy-rs's `deploy`, so no profile's `path` (a whole system) is forced.
+  deploy =
+    if flake ? deploy then
+      let
+        inherit (flake) deploy;
+      in
+      {
+        sshUser = deploy.sshUser or null;
+        sshOpts = deploy.sshOpts or [ ];
+        nodes =
+          if deploy ? nodes then
+            mapAttrs (
+              _: node:
+              guarded {
+                hostname = node.hostname or null;
+                tags = node.tags or [ ];
+                wave = node.wave or null;
+                sshUser = node.sshUser or null;
+                # deploy-rs's order: the profiles', then the node's (ssh keeps the first `-o`).
+                sshOpts =
+                  concatLists (map (profile: profile.sshOpts or [ ]) (attrValues (node.profiles or { })))
+                  ++ (node.sshOpts or [ ]);
+              }
+            ) deploy.nodes
+          else
+            null;
+      }
+    else
+      null;
+
+  # The switch engine's node map: name -> { address, ssh-user, tags, wave, profile }.
+  flakeflowNodes =
+    if flake ? flakeflow && flake.flakeflow ? nodes then
+      mapAttrs (
+        _: node:
+        guarded {
+          address = node.address or null;
+          ssh-user = node.ssh-user or null;
+          tags = node.tags or [ ];
+          wave = node.wave or null;
+          profile = node.profile or null;
+        }
+      ) flake.flakeflow.nodes
+    else
+      null;
+
+  # Only the options flakeflow reads, so options holding functions or packages
+  # (`backupPrepareCommand`, `package`) are never forced into JSON.
+  backupsOfConfig =
+    name: config:
+    let
+      jobs = guarded (
+        mapAttrs (_: job: {
+          repository = job.repository or null;
+          passwordFile = job.passwordFile or null;
+          paths = job.paths or null;
+          pruneOpts = job.pruneOpts or [ ];
+          extraBackupArgs = job.extraBackupArgs or [ ];
+          timerConfig = job.timerConfig or null;
+        }) (config.services.restic.backups or { })
+      );
+    in
+    {
+      hostName = guarded (config.networking.hostName or null);
+      jobs = if jobs == null then { } else jobs;
+    };
+
+  nixosHosts = configurationsOf "nixosConfigurations";
+  backups =
+    if hostConfig != null then
+      backupsOfConfig null hostConfig
+    else
+      mapAttrs (name: configuration: backupsOfConfig name configuration.config) (
+        if backupHosts == null then
+          nixosHosts
+        else
+          listToAttrs (
+            map (name: {
+              inherit name;
+              value = nixosHosts.${name};
+            }) backupHosts
+          )
+      );
+
+  computed = {
+    hosts = list;
+    inherit
+      names
+      systems
+      deploy
+      flakeflowNodes
+      backups
+      ;
+    formatter = attrNames (flake.formatter or { });
+  };
 in
-if format == "names" then
-  names
-else if format == "jobs" then
-  jobs
-else
-  list
+if format == "jobs" then jobs else listToAttrs (map (fact: {
+  name = fact;
+  value = computed.${fact};
+}) facts)

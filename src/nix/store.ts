@@ -1,16 +1,11 @@
-import { UserError } from '../core/errors.js';
-import { type ProcessResult, type ProcessRunner, type RunOptions, succeeded } from '../core/process.js';
-import { NIX_NOT_FOUND, NixError } from '../nix/errors.js';
-import { isAtLeast, type NixVersion } from '../nix/version.js';
+import { type ProcessResult, type ProcessRunner, succeeded } from '../core/process.js';
+import { type NixCliOptions, type NixRunOptions, nixArgs, runNix } from './cli.js';
+import { NixError } from './errors.js';
+import { isAtLeast, type NixVersion } from './version.js';
 
-const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+export type NixStoreOptions = NixCliOptions;
 
-export interface NixStoreOptions {
-  nixOptions?: readonly string[];
-  command?: string;
-}
-
-type StoreRunOptions = Pick<RunOptions, 'signal' | 'group' | 'timeoutMs' | 'env'>;
+type StoreRunOptions = Pick<NixRunOptions, 'signal' | 'group' | 'timeoutMs' | 'env'>;
 
 /** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
 export function validPathsOf(json: unknown): string[] {
@@ -50,8 +45,9 @@ export function derivationInstallable(version: NixVersion, drvPath: string): str
 }
 
 /**
- * The store commands the build action needs besides `NixCli`: path-info, diff-closures, copy and
- * sign. Their command lines are the same from Nix 2.8 to 2.31; only path-info's JSON changed shape.
+ * The store commands besides `NixCli`'s: path-info, diff-closures, copy and sign, run with its
+ * process and error conventions (`runNix`). Their command lines are the same from Nix 2.8 to 2.31;
+ * only path-info's JSON changed shape.
  */
 export class NixStore {
   constructor(
@@ -122,23 +118,11 @@ export class NixStore {
     await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
   }
 
-  private async run(args: readonly string[], options: StoreRunOptions, check = true): Promise<ProcessResult> {
+  private run(args: readonly string[], options: StoreRunOptions, check = true): Promise<ProcessResult> {
     const [first, second] = args;
     const subcommand =
       first === 'store' || first === 'derivation' ? [first, second as string] : [first as string];
-    const rest = args.slice(subcommand.length);
-    let result: ProcessResult;
-    try {
-      result = await this.runner.run(
-        this.options.command ?? 'nix',
-        [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...rest],
-        options,
-      );
-    } catch (error) {
-      if (error instanceof UserError) throw new UserError(NIX_NOT_FOUND);
-      throw error;
-    }
-    if (check && !succeeded(result)) throw NixError.fromResult(result);
-    return result;
+    const commandLine = nixArgs(subcommand, this.options, args.slice(subcommand.length));
+    return runNix(this.runner, this.options, commandLine, options, check);
   }
 }

@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HostKind } from './host.js';
+import type { HostKind } from './fleet-types.js';
 
-export const FLEET_EXPRESSION_FILE = 'fleet-hosts.nix';
+export const FLEET_EXPRESSION_FILE = 'fleet.nix';
 
 /**
- * `nix/fleet-hosts.nix` of this checkout, found upwards from this module: it sits two levels below the
- * repository both as source (src/hosts) and bundled (dist/hosts), and a GitHub action is checked out whole.
+ * `nix/fleet.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/nix) and bundled (dist/hosts, …), and a GitHub action is checked out whole.
  */
 export function fleetExpressionPath(from: string = fileURLToPath(import.meta.url)): string {
   let dir = dirname(from);
@@ -36,12 +36,14 @@ function nixList(items: readonly string[]): string {
   return `[ ${items.map(nixString).join(' ')} ]`;
 }
 
-export type FleetFormat = 'list' | 'names' | 'jobs';
+/** What nix/fleet.nix can compute; see its header. */
+export type FleetFact = 'hosts' | 'names' | 'systems' | 'deploy' | 'flakeflowNodes' | 'formatter' | 'backups';
 
 export interface FleetCall {
-  /** The flake directory, absolute. */
-  flakeDir: string;
-  kinds: readonly HostKind[];
+  /** The flake directory, absolute; absent when the caller evaluates `hostConfig` itself. */
+  flakeDir?: string;
+  facts?: readonly FleetFact[];
+  kinds?: readonly HostKind[];
   /** Extended regular expressions over host names. */
   include?: readonly string[];
   exclude?: readonly string[];
@@ -49,21 +51,32 @@ export interface FleetCall {
   skip?: readonly string[];
   /** `<kind>/<name>` keys to evaluate alone, without catching their errors. */
   only?: readonly string[];
-  format?: FleetFormat;
+  /** With `backups`: only these NixOS hosts. */
+  backupHosts?: readonly string[];
+  /** With `backups`: the one host's `config` is the function's argument of this name (`--apply`). */
+  hostConfig?: string;
+  /** Facts that fail to evaluate come back null instead of failing the evaluation. */
+  tolerant?: boolean;
+  /** `jobs`: the selected hosts' derivations for nix-eval-jobs instead of the facts. */
+  format?: 'facts' | 'jobs';
   /** The expression file; the one of this checkout by default. */
   expressionFile?: string;
 }
 
-/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet-hosts.nix once. */
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
 export function fleetExpression(call: FleetCall): string {
   const args = [
-    `flake = builtins.getFlake ${nixString(resolve(call.flakeDir))};`,
-    `kinds = ${nixList(call.kinds)};`,
+    call.flakeDir ? `flake = builtins.getFlake ${nixString(resolve(call.flakeDir))};` : '',
+    call.facts ? `facts = ${nixList(call.facts)};` : '',
+    call.kinds ? `kinds = ${nixList(call.kinds)};` : '',
     call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
     call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
     call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
     call.only ? `only = ${nixList(call.only)};` : '',
-    `format = ${nixString(call.format ?? 'list')};`,
+    call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+    call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
+    call.tolerant ? 'tolerant = true;' : '',
+    call.format ? `format = ${nixString(call.format)};` : '',
   ].filter((arg) => arg.length > 0);
   const file = call.expressionFile ?? fleetExpressionPath();
   return `import ${nixString(file)} { ${args.join(' ')} }`;

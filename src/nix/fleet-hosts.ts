@@ -1,11 +1,11 @@
+import { mapConcurrently } from '../core/concurrency.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessResult, ProcessRunner, RunOptions } from '../core/process.js';
-import { NixCli } from '../nix/cli.js';
-import { NixError } from '../nix/errors.js';
+import { NixCli } from './cli.js';
+import { NixError } from './errors.js';
 import { type FleetCall, fleetExpression } from './fleet-expression.js';
-import { type EvaluatedHost, type FailedHost, type HostKind, type HostRef, hostKey } from './host.js';
-import { mapConcurrently } from './pool.js';
+import { type EvaluatedHost, type FailedHost, type HostKind, type HostRef, hostKey } from './fleet-types.js';
 
 export interface EvaluationRequest {
   /** The flake directory, absolute. */
@@ -35,7 +35,7 @@ export interface FleetEvaluator {
   evaluate(request: EvaluationRequest): Promise<FleetEvaluation>;
 }
 
-/** What nix/fleet-hosts.nix returns for one host. */
+/** What the `hosts` fact of nix/fleet.nix holds for one host. */
 export type FleetRecord =
   | (HostRef & { selected: false })
   | (HostRef & { failed: true })
@@ -54,7 +54,7 @@ export function hostFromRecord(record: FleetRecord): EvaluatedHost | undefined {
   };
 }
 
-/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet-hosts.nix leaves. */
+/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet.nix leaves. */
 class StderrTap implements ProcessRunner {
   stderr = '';
   constructor(private readonly runner: ProcessRunner) {}
@@ -108,7 +108,7 @@ export interface NixEvalFleetEvaluatorOptions {
 }
 
 /**
- * Evaluates every host in one `nix eval --json` of nix/fleet-hosts.nix. A host whose error aborts
+ * Evaluates every host in one `nix eval --json` of nix/fleet.nix. A host whose error aborts
  * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
  * error tryEval caught is evaluated once more alone, for Nix's message.
  */
@@ -138,7 +138,7 @@ export class NixEvalFleetEvaluator implements FleetEvaluator {
       processes += 1;
       const tap = new StderrTap(this.runner);
       try {
-        const records = await this.nix(tap).evalJson<FleetRecord[]>(
+        const { hosts: records } = await this.nix(tap).evalJson<{ hosts: FleetRecord[] }>(
           { expr: this.expression(request, { skip: settled() }) },
           { impure: true, signal: request.signal },
         );
@@ -162,19 +162,18 @@ export class NixEvalFleetEvaluator implements FleetEvaluator {
 
     const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
       processes += 1;
-      try {
-        const records = await this.nix(this.runner).evalJson<FleetRecord[]>(
-          { expr: this.expression(request, { only: [hostKey(host)] }) },
-          { impure: true, signal: request.signal },
-        );
-        const record = records.find((candidate) => hostKey(candidate) === hostKey(host));
-        const evaluated = record && hostFromRecord(record);
-        if (evaluated) return evaluated;
-        return { ...host, error: 'the host failed to evaluate, and then evaluated alone without an error' };
-      } catch (error) {
-        if (!(error instanceof NixError)) throw error;
-        return { ...host, error: error.nixMessage };
-      }
+      const [outcome] = await evaluateHostList(this.nix(this.runner), {
+        flakeDir: request.flakeDir,
+        hosts: [host],
+        expressionFile: this.options.expressionFile,
+        signal: request.signal,
+      });
+      return (
+        outcome ?? {
+          ...host,
+          error: 'the host failed to evaluate, and then evaluated alone without an error',
+        }
+      );
     });
     for (const outcome of explained) {
       if ('error' in outcome) failed.push(outcome);
@@ -195,7 +194,7 @@ export class NixEvalFleetEvaluator implements FleetEvaluator {
     return new NixCli(runner, { nixOptions: this.options.nixOptions ?? [] });
   }
 
-  private expression(request: EvaluationRequest, extra: Pick<FleetCall, 'skip' | 'only'>): string {
+  private expression(request: EvaluationRequest, extra: Pick<FleetCall, 'skip'>): string {
     return fleetExpression({
       flakeDir: request.flakeDir,
       kinds: request.kinds,
@@ -204,5 +203,44 @@ export class NixEvalFleetEvaluator implements FleetEvaluator {
       expressionFile: this.options.expressionFile,
       ...extra,
     });
+  }
+}
+
+export interface HostListRequest {
+  /** The flake directory, absolute. */
+  flakeDir: string;
+  /** The hosts to evaluate, by kind and name. */
+  hosts: readonly HostRef[];
+  expressionFile?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Evaluates the named hosts, without catching their errors, in one evaluator process: the unit a
+ * pool of evaluator workers can take over. A host the flake does not have is left out of the
+ * results; a host that fails fails them all, with Nix's own message.
+ */
+export async function evaluateHostList(
+  nix: NixCli,
+  request: HostListRequest,
+): Promise<(EvaluatedHost | FailedHost)[]> {
+  if (request.hosts.length === 0) return [];
+  const kinds = [...new Set(request.hosts.map((host) => host.kind))];
+  try {
+    const { hosts: records } = await nix.evalJson<{ hosts: FleetRecord[] }>(
+      {
+        expr: fleetExpression({
+          flakeDir: request.flakeDir,
+          kinds,
+          only: request.hosts.map(hostKey),
+          expressionFile: request.expressionFile,
+        }),
+      },
+      { impure: true, signal: request.signal },
+    );
+    return records.map(hostFromRecord).filter((host) => host !== undefined);
+  } catch (error) {
+    if (!(error instanceof NixError)) throw error;
+    return request.hosts.map((host) => ({ ...host, error: error.nixMessage }));
   }
 }

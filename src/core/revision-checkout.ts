@@ -1,13 +1,12 @@
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { UserError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
-import { type ProcessRunner, succeeded } from '../core/process.js';
+import { UserError } from './errors.js';
+import { type ProcessRunner, succeeded } from './process.js';
 
 export interface Checkout {
   /** The commit the revision names. */
   commit: string;
-  /** The flake directory inside the worktree. */
+  /** The flake directory inside the checkout. */
   flakeDir: string;
 }
 
@@ -39,13 +38,12 @@ export async function resolveCommit(
 }
 
 /**
- * Checks `revision` out in a detached `git worktree` under `tempRoot`, runs `body` on the flake
- * directory there and removes the worktree whatever happens.
+ * Checks `revision` out in a shared clone under `tempRoot`, runs `body` on the flake directory there
+ * and removes the clone whatever happens.
  */
-export async function withWorktree<T>(
+export async function withRevisionCheckout<T>(
   options: {
     runner: ProcessRunner;
-    logger: Logger;
     flakeDir: string;
     revision: string;
     input: string;
@@ -60,7 +58,7 @@ export async function withWorktree<T>(
     throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
   const repoDir = top.stdout.trim();
   const scratch = await mkdtemp(join(options.tempRoot, 'flakeflow-base-'));
-  const worktree = join(scratch, 'tree');
+  const checkoutDir = join(scratch, 'tree');
   try {
     // A shared clone, not `git worktree add`: a worktree writes lock files into the repository's own
     // .git while the working tree's flake is being copied into the store concurrently, and Nix then
@@ -71,13 +69,13 @@ export async function withWorktree<T>(
       '--shared',
       '--no-checkout',
       repoDir,
-      worktree,
+      checkoutDir,
     ]);
     if (!succeeded(cloned)) throw new Error(`git clone --shared failed: ${cloned.stderr.trim()}`);
-    const checkedOut = await git(runner, worktree, ['checkout', '--quiet', '--detach', commit]);
+    const checkedOut = await git(runner, checkoutDir, ['checkout', '--quiet', '--detach', commit]);
     if (!succeeded(checkedOut)) throw new Error(`git checkout ${commit} failed: ${checkedOut.stderr.trim()}`);
     const inside = relative(await realpath(repoDir), await realpath(flakeDir));
-    return await body({ commit, flakeDir: join(worktree, inside) });
+    return await body({ commit, flakeDir: join(checkoutDir, inside) });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -1,13 +1,12 @@
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { type ProcessRunner, succeeded } from '../core/process.js';
-import { NixCli } from '../nix/cli.js';
-import { NixError, nixErrorText } from '../nix/errors.js';
-import type { EvaluationRequest, FleetEvaluation, FleetEvaluator } from './evaluate.js';
+import { NixCli } from './cli.js';
+import { NixError, nixErrorText } from './errors.js';
 import { fleetExpression } from './fleet-expression.js';
+import type { EvaluationRequest, FleetEvaluation, FleetEvaluator } from './fleet-hosts.js';
 import {
   defaultAttrPath,
   type EvaluatedHost,
@@ -16,7 +15,7 @@ import {
   type HostRef,
   hostKey,
   parseAttrPath,
-} from './host.js';
+} from './fleet-types.js';
 
 /** One line nix-eval-jobs prints: a derivation, or the error of one attribute. */
 export interface EvalJobsLine {
@@ -63,10 +62,11 @@ export class NixEvalJobsFleetEvaluator implements FleetEvaluator {
     };
     const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
     const namesQuery = nix
-      .evalJson<(HostRef & { selected: boolean })[]>(
-        { expr: fleetExpression({ ...call, format: 'names' }) },
+      .evalJson<{ names: (HostRef & { selected: boolean })[] }>(
+        { expr: fleetExpression({ ...call, facts: ['names'] }) },
         { impure: true, signal: request.signal },
       )
+      .then((facts) => facts.names)
       .catch((error: unknown) => {
         if (error instanceof NixError) {
           throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
@@ -170,19 +170,4 @@ function assemble(
     evaluator: 'nix-eval-jobs',
     processes: 2,
   };
-}
-
-/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
-export function findProgram(name: string, pathVariable: string | undefined): string | undefined {
-  for (const dir of (pathVariable ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }

@@ -1,0 +1,54 @@
+import type { RunContext } from '../core/action.js';
+import type { CheckFailure, FailLevel, Finding, GateCheck, SeverityCounts } from './findings.js';
+import type { FileScope } from './scope.js';
+import type { ReviewOutcome } from './suggestions.js';
+
+// The gate's result and run facts, in a file of their own so the gate and what publishes its
+// result (publish, check-run, summary, report) import them without importing each other.
+
+/** The run facts the gate needs, as the runner (or a terminal) gives them. */
+export type GateRunContext = Pick<
+  RunContext,
+  'workspace' | 'runnerTemp' | 'eventName' | 'event' | 'repository' | 'sha' | 'serverUrl' | 'runId'
+>;
+
+export interface CheckSummary {
+  check: GateCheck;
+  tool: string;
+  counts: SeverityCounts;
+  failures: string[];
+  skipped?: string;
+  durationMs: number;
+}
+
+export interface GateResult {
+  passed: boolean;
+  failOn: FailLevel;
+  /** Sorted by file, line and column; paths relative to the repository root. */
+  findings: Finding[];
+  failures: CheckFailure[];
+  /** Files the formatter would change, relative to the repository root. */
+  unformatted: string[];
+  checks: CheckSummary[];
+  scope: FileScope;
+  /** The flake directory relative to the repository root, `''` at the root. */
+  prefix: string;
+  /** The JSON report's path. */
+  reportPath: string;
+  /** Set when the step must fail: one line saying why. */
+  failure?: string;
+  publication: Publication;
+}
+
+export interface Publication {
+  checkRun?: PublishedCheckRun;
+  review?: ReviewOutcome;
+  /** Why something could not be published; each was also logged as a warning. */
+  warnings: string[];
+}
+
+export interface PublishedCheckRun {
+  id: number;
+  url: string;
+  requests: number;
+}

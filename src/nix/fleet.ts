@@ -1,0 +1,163 @@
+import { resolve } from 'node:path';
+import { installable, type NixCli, type NixRunOptions } from './cli.js';
+import { type FleetFact, fleetExpression } from './fleet-expression.js';
+import type { HostKind, HostRef } from './fleet-types.js';
+
+/**
+ * The fleet model: what flakeflow knows about a fleet flake, all of it computed by nix/fleet.nix.
+ * The hosts' derivations come from `NixEvalFleetEvaluator` / `NixEvalJobsFleetEvaluator` and
+ * `evaluateHostList` (fleet-hosts.ts, fleet-eval-jobs.ts), which restart after a host aborts the
+ * evaluator; every other fact comes from `readFleetFacts`, one evaluation for all the facts asked.
+ */
+
+/** A host's system, read without evaluating its whole system; null when it does not evaluate. */
+export interface HostSystem {
+  kind: HostKind;
+  name: string;
+  system: string | null;
+}
+
+/** What flakeflow reads of one deploy-rs node (null for a node that fails, when tolerant). */
+export interface DeployRsNodeFacts {
+  hostname: string | null;
+  tags: string[];
+  wave: number | null;
+  sshUser: string | null;
+  /** The node's and its profiles' `sshOpts`, in that order. */
+  sshOpts: string[];
+}
+
+/** deploy-rs's `deploy` output, as far as flakeflow reads it. */
+export interface DeployRsFacts {
+  sshUser: string | null;
+  sshOpts: string[];
+  /** Null when `deploy` has no `nodes`. */
+  nodes: Record<string, DeployRsNodeFacts | null> | null;
+}
+
+/** One node of the flake's `flakeflow.nodes` (the switch engine's node map). */
+export interface FlakeflowNodeFacts {
+  address: string | null;
+  'ssh-user': string | null;
+  tags: string[];
+  wave: number | null;
+  profile: string | null;
+}
+
+/** One `services.restic.backups.<service>` job: only the options flakeflow reads. */
+export interface BackupJobFacts {
+  repository: string | null;
+  passwordFile: string | null;
+  paths: string[] | null;
+  pruneOpts: string[];
+  extraBackupArgs: string[];
+  timerConfig: Record<string, unknown> | null;
+}
+
+export interface HostBackupFacts {
+  /** networking.hostName; null when unset (or, tolerant, when it fails). */
+  hostName: string | null;
+  jobs: Record<string, BackupJobFacts>;
+}
+
+export interface FleetQuery {
+  /** The hosts (of the `kinds`) by kind and name, none of them evaluated. */
+  names?: boolean;
+  /** Each host's system (of the `kinds`, nixos, darwin and home by default). */
+  systems?: boolean;
+  kinds?: readonly HostKind[];
+  /** deploy-rs's nodes. */
+  deploy?: boolean;
+  /** The switch engine's `flakeflow.nodes`. */
+  flakeflowNodes?: boolean;
+  /** The systems the `formatter` output covers. */
+  formatter?: boolean;
+  /** The NixOS hosts' restic backups: all hosts, or those named. */
+  backups?: boolean | { hosts: readonly string[] };
+  /** Report a node, backup or system that fails to evaluate as null instead of failing. */
+  tolerant?: boolean;
+}
+
+/** The facts asked for; the others are absent. */
+export interface FleetFacts {
+  names?: (HostRef & { selected: boolean })[];
+  systems?: HostSystem[];
+  /** Null when the flake has no `deploy` output. */
+  deploy?: DeployRsFacts | null;
+  /** Null when the flake has no `flakeflow.nodes`. */
+  flakeflowNodes?: Record<string, FlakeflowNodeFacts | null> | null;
+  formatter?: string[];
+  backups?: Record<string, HostBackupFacts>;
+}
+
+export interface FleetReadOptions extends NixRunOptions {
+  /** The expression file; the one of this checkout by default. */
+  expressionFile?: string;
+}
+
+/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
+export async function readFleetFacts(
+  nix: NixCli,
+  flakeDir: string,
+  query: FleetQuery,
+  options: FleetReadOptions = {},
+): Promise<FleetFacts> {
+  const { expressionFile, ...run } = options;
+  const facts: FleetFact[] = [];
+  if (query.names) facts.push('names');
+  if (query.systems) facts.push('systems');
+  if (query.deploy) facts.push('deploy');
+  if (query.flakeflowNodes) facts.push('flakeflowNodes');
+  if (query.formatter) facts.push('formatter');
+  if (query.backups) facts.push('backups');
+  if (facts.length === 0) return {};
+  const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+  return nix.evalJson<FleetFacts>(
+    {
+      expr: fleetExpression({
+        flakeDir: resolve(flakeDir),
+        facts,
+        ...(query.kinds ? { kinds: query.kinds } : {}),
+        ...(backupHosts ? { backupHosts } : {}),
+        ...(query.tolerant ? { tolerant: true } : {}),
+        expressionFile,
+      }),
+    },
+    { ...run, impure: true },
+  );
+}
+
+/**
+ * One NixOS host's restic backups, its configuration evaluated through the flake's own installable,
+ * so a host the flake does not have fails with Nix's message naming the attribute.
+ */
+export async function readHostBackups(
+  nix: NixCli,
+  flakeDir: string,
+  host: string,
+  options: FleetReadOptions = {},
+): Promise<HostBackupFacts> {
+  const { expressionFile, ...run } = options;
+  const { backups } = await nix.evalJson<{ backups: HostBackupFacts }>(
+    installable(flakeDir, ['nixosConfigurations', host, 'config']),
+    {
+      ...run,
+      impure: true,
+      apply: `config: ${fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
+    },
+  );
+  return backups;
+}
+
+/**
+ * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
+ * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
+ */
+export function readOutPath(
+  nix: NixCli,
+  flakeDir: string,
+  attrPath: readonly string[],
+  options: NixRunOptions = {},
+): Promise<string> {
+  return nix.evalJson<string>(`${installable(flakeDir, attrPath)}.outPath`, options);
+}
