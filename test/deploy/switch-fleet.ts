@@ -74,7 +74,12 @@ function systemExpression(host: SwitchHost, fleet: Omit<SwitchFleet, 'dir'>): st
 export async function writeSwitchFleet(
   dir: string,
   hosts: readonly SwitchHost[],
-  options: { authorizedKeys: string; flakeNodes?: string; previous?: readonly SwitchHost[] },
+  options: {
+    authorizedKeys: string;
+    flakeNodes?: string;
+    previous?: readonly SwitchHost[];
+    extraOutputs?: string;
+  },
 ): Promise<SwitchFleet> {
   await mkdir(dir, { recursive: true });
   const fleet = { record: join(dir, 'switch-calls.log'), authorizedKeys: options.authorizedKeys };
@@ -98,6 +103,7 @@ export async function writeSwitchFleet(
       ...previous,
       '  };',
       ...(options.flakeNodes ? [`  flakeflow.nodes = ${options.flakeNodes};`] : []),
+      ...(options.extraOutputs ? [options.extraOutputs] : []),
       '  };',
       '}',
       '',

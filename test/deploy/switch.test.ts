@@ -7,7 +7,7 @@ import { deployFleet } from '../../src/deploy/deploy-fleet.js';
 import { deployOutputs } from '../../src/deploy/report.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { startSshd, type TestSshd } from './sshd.js';
-import { deploySettings, inProcessEnvironment } from './support.js';
+import { deploySettings, fakeDeploy, inProcessEnvironment } from './support.js';
 import {
   buildAttribute,
   profileState,
@@ -42,10 +42,13 @@ interface SwitchCase {
 }
 
 /** Hosts reached over the test sshd, each with its own profile, already running release 0. */
-async function setup(hosts: SwitchHost[], options: { nodesInput?: boolean } = {}): Promise<SwitchCase> {
+async function setup(
+  hosts: SwitchHost[],
+  options: { nodesInput?: boolean; waves?: Record<string, number> } = {},
+): Promise<SwitchCase> {
   const dir = join(root, `case-${++counter}`);
   const profiles: Record<string, string> = {};
-  const nodes: Record<string, Record<string, string>> = {};
+  const nodes: Record<string, Record<string, string | number>> = {};
   for (const host of hosts) {
     const nodeDir = join(dir, 'nodes', host.name);
     await mkdir(nodeDir, { recursive: true });
@@ -54,6 +57,7 @@ async function setup(hosts: SwitchHost[], options: { nodesInput?: boolean } = {}
       address: '127.0.0.1',
       profile: profiles[host.name] as string,
       'current-system': join(nodeDir, 'current-system'),
+      ...(options.waves?.[host.name] === undefined ? {} : { wave: options.waves[host.name] as number }),
     };
   }
   const nodesYaml = JSON.stringify(nodes);
@@ -91,8 +95,8 @@ async function setup(hosts: SwitchHost[], options: { nodesInput?: boolean } = {}
 }
 
 /** A JSON object as a Nix attribute set. */
-function toNix(value: Record<string, Record<string, string>>): string {
-  const attrs = (entries: Record<string, string>) =>
+function toNix(value: Record<string, Record<string, string | number>>): string {
+  const attrs = (entries: Record<string, string | number>) =>
     Object.entries(entries)
       .map(([name, text]) => `${JSON.stringify(name)} = ${JSON.stringify(text)};`)
       .join(' ');
@@ -204,5 +208,71 @@ describe('the switch engine against a real sshd', () => {
     for (const node of ['b', 'c', 'd']) expect(start(node)).toBeGreaterThanOrEqual(end('a'));
     // With parallel 2, d waits for b or c.
     expect(start('d')).toBeGreaterThanOrEqual(Math.min(end('b'), end('c')));
+  }, 120_000);
+
+  it('rolls out by the waves of flakeflow.nodes, and halts before the next wave when one fails', async () => {
+    const fleet = await setup([{ name: 'a' }, { name: 'b', mode: 'fail' }, { name: 'c' }], {
+      waves: { a: 1, b: 1, c: 2 },
+    });
+    const outcome = await fleet.deploy({ strategy: 'waves', parallel: '2' });
+    expect(outcome.plan.waves.map((wave) => wave.nodes.map((node) => node.name))).toEqual([
+      ['a', 'b'],
+      ['c'],
+    ]);
+    expect(statuses(outcome)).toEqual({ a: 'deployed', b: 'rolled-back', c: 'skipped' });
+    const first = outcome.results.slice(0, 2).map((result) => Date.parse(result.startedAt ?? ''));
+    const ends = outcome.results.slice(0, 2).map((result) => Date.parse(result.finishedAt ?? ''));
+    // Both nodes of wave 1 ran at the same time.
+    expect(Math.max(...first)).toBeLessThan(Math.min(...ends));
+  }, 120_000);
+});
+
+describe('skipping unchanged nodes with the deploy-rs engine', () => {
+  it('runs deploy-rs only for nodes whose profile is not the target yet, unless forced', async () => {
+    const dir = join(root, `case-${++counter}`);
+    const profiles = {
+      same: join(dir, 'nodes', 'same', 'system'),
+      moved: join(dir, 'nodes', 'moved', 'system'),
+    };
+    const deployNode = (name: 'same' | 'moved') =>
+      `${name} = { hostname = "127.0.0.1"; sshUser = "root"; profiles.system = { user = "root"; profilePath = ${JSON.stringify(profiles[name])}; path = self.nixosConfigurations.${name}.config.system.build.toplevel; }; };`;
+    const fleet = await writeSwitchFleet(join(dir, 'fleet'), [{ name: 'same' }, { name: 'moved' }], {
+      authorizedKeys: join(root, 'sshd', 'authorized_keys'),
+      extraOutputs: `  deploy.nodes = { ${deployNode('same')} ${deployNode('moved')} };`,
+    });
+    for (const name of ['same', 'moved'] as const) await mkdir(join(dir, 'nodes', name), { recursive: true });
+    await setProfile(
+      profiles.same,
+      await buildAttribute(fleet.dir, 'nixosConfigurations.same.config.system.build.toplevel'),
+    );
+    await setProfile(profiles.moved, await buildAttribute(fleet.dir, 'previous.moved'));
+    const fake = await fakeDeploy(join(dir, 'fake'), {});
+    const runnerTemp = join(dir, 'temp');
+    await mkdir(runnerTemp, { recursive: true });
+    const deploy = (inputs: Record<string, string> = {}) =>
+      deployFleet(
+        deploySettings({
+          path: 'fleet',
+          'known-hosts': sshd.knownHosts,
+          'ssh-private-key': sshd.userKey.privateKey,
+          'ssh-opts': `-p ${sshd.port}`,
+          strategy: 'all-at-once',
+          ...inputs,
+        }),
+        inProcessEnvironment(dir, runnerTemp, fake.env).environment,
+      );
+
+    const outcome = await deploy();
+    expect(outcome.engine).toBe('deploy-rs');
+    expect(statuses(outcome)).toEqual({ same: 'unchanged', moved: 'deployed' });
+    expect((await fake.invocations()).map((run) => run.nodes)).toEqual([['moved']]);
+
+    const forced = await deploy({ force: 'true' });
+    expect(statuses(forced)).toEqual({ same: 'deployed', moved: 'deployed' });
+    expect((await fake.invocations()).map((run) => run.nodes).sort()).toEqual([
+      ['moved'],
+      ['moved'],
+      ['same'],
+    ]);
   }, 120_000);
 });

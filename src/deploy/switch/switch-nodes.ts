@@ -13,10 +13,14 @@ const absolutePath = z.string().regex(/^\/\S*$/, 'must be an absolute path witho
 
 /** One entry of `nodes` (or of the flake's `flakeflow.nodes`); every field is optional. */
 export const switchNodeShape = z.strictObject({
-  address: z.string().min(1).optional(),
-  'ssh-user': z.string().min(1).optional(),
-  tags: z.array(z.string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces')).optional(),
-  wave: z.int().min(0).optional(),
+  address: z.string({ error: 'must be a host name or address' }).min(1).optional(),
+  'ssh-user': z.string({ error: 'must be a user name' }).min(1).optional(),
+  tags: z
+    .array(z.string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
+      error: 'must be a list of strings',
+    })
+    .optional(),
+  wave: z.int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').optional(),
   profile: absolutePath.optional(),
   /** Where the node's running system is linked; only tests and unusual hosts change it. */
   'current-system': absolutePath.optional(),
