@@ -89,11 +89,17 @@ function hostPath(node: SwitchNode): string[] {
   return [configurations[node.system.kind], node.name, ...node.system.attrPath];
 }
 
+/** Nix colours diff-closures even into a pipe on some versions. */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
 /** The closure diff, when the running system is in the runner's store too. */
 async function closureDiff(nix: NixCli, running: string | undefined, target: string) {
   if (running === undefined || running === target || !existsSync(running)) return undefined;
   try {
-    return (await nix.diffClosures(running, target)).trim() || 'no package versions changed';
+    return (
+      (await nix.diffClosures(running, target)).replace(ANSI_COLOUR, '').trim() ||
+      'no package versions changed'
+    );
   } catch {
     return undefined;
   }
