@@ -8,13 +8,19 @@
 // 240 s activation timeout): the halt must come within seconds. The table goes to docs/BENCHMARKS.md
 // between <!-- bench:deploy --> markers.
 //
-//   npm run build && node bench/deploy.mjs [--runs N]
+// The switch engine's part (measureSwitch, its own <!-- bench:deploy-switch --> markers): 12 NixOS
+// hosts of `builtins.derivation`s whose switch-to-configuration takes 1 s, deployed over a real sshd on
+// 127.0.0.1 with `parallel: 4` and strategy canary, compared with the ideal (1 + ceil(11/4)) × 1 s, then
+// a rerun where every node already runs its target.
+//
+//   npm run build && node bench/deploy.mjs [--runs N] [--only deploy-rs|switch]
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { flakeflowNixConfig } from '../scripts/nix-settings.mjs';
+import { mainSwitch } from './deploy-switch.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const bundle = join(root, 'dist', 'deploy', 'index.js');
@@ -230,15 +236,25 @@ async function main() {
 }
 
 /** Replaces this benchmark's section of docs/BENCHMARKS.md, leaving the others as they are. */
-async function writeSection(section) {
+async function writeSection(section, marker = 'bench:deploy') {
   const file = join(root, 'docs', 'BENCHMARKS.md');
   await mkdir(join(root, 'docs'), { recursive: true });
   const current = existsSync(file) ? await readFile(file, 'utf8') : '# Benchmarks\n';
-  const pattern = /<!-- bench:deploy -->[\s\S]*?<!-- \/bench:deploy -->/;
+  const pattern = new RegExp(`<!-- ${marker} -->[\\s\\S]*?<!-- /${marker} -->`);
   const next = pattern.test(current)
     ? current.replace(pattern, () => section)
     : `${current.trimEnd()}\n\n${section}\n`;
   await writeFile(file, next);
 }
 
-await main();
+const onlyArg = process.argv.indexOf('--only');
+const ONLY = onlyArg === -1 ? undefined : process.argv[onlyArg + 1];
+if (ONLY !== 'switch') await main();
+if (ONLY !== 'deploy-rs') {
+  const dir = await mkdtemp(join(tmpdir(), 'flakeflow-bench-deploy-switch-'));
+  try {
+    await mainSwitch({ runStep, writeSection, runs: RUNS, dir });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

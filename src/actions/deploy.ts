@@ -14,7 +14,7 @@ import { NixCli } from '../nix/cli.js';
 export const deployAction = defineAction({
   name: 'deploy',
   inputs: deployInputs,
-  outputs: ['result', 'deployed', 'failed', 'report'],
+  outputs: ['result', 'deployed', 'unchanged', 'failed', 'report'],
   pathInputs: ['path'],
   refusesForks: true,
   async run(settings, environment) {

@@ -8,23 +8,16 @@ import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
 import { findProgram } from '../core/programs.js';
 import type { NixCli } from '../nix/cli.js';
-import { createNodeDeployer } from './deploy-node.js';
-import { activationBoundMs, type DeployRsFlags } from './deploy-rs.js';
+import type { EngineName } from './engine.js';
+import { openEngine } from './engines.js';
 import type { DeploymentRecorder } from './github-deployments.js';
 import { healthCheckFor } from './health-checks.js';
 import { fetchHttpProbe, type HttpProbe } from './health-probe.js';
 import type { DeploySettings } from './inputs.js';
-import { readDeployNodes } from './nodes.js';
 import { describePlan, type RolloutPlan } from './plan.js';
 import { planForNodes } from './plan-deploy.js';
 import { executeRollout, type NodeResult } from './rollout.js';
-import {
-  type CleanupRegistry,
-  checkSshSettings,
-  nodeSshOptions,
-  prepareSshAccess,
-  type SshSettings,
-} from './ssh.js';
+import { type CleanupRegistry, checkSshSettings, prepareSshAccess, type SshSettings } from './ssh.js';
 
 export type { DeploySettings } from './inputs.js';
 
@@ -64,6 +57,8 @@ export interface DeployOutcome {
   stoppedBecause?: string;
   cancelled: boolean;
   dryActivate: boolean;
+  /** The engine that activated the nodes. */
+  engine?: EngineName;
   /** The JSON report written under RUNNER_TEMP. */
   reportFile: string;
 }
@@ -79,7 +74,10 @@ function checkDeployCommand(command: readonly string[], searchPath: string | und
   );
 }
 
-/** Plans and runs a deploy-rs rollout of the flake's `deploy.nodes`, one deploy-rs process per node. */
+/**
+ * Plans and runs a rollout: deploy-rs over the flake's `deploy.nodes`, one process per node, or the
+ * switch engine over its configurations.
+ */
 export async function deployFleet(settings: DeploySettings, env: DeployEnvironment): Promise<DeployOutcome> {
   const { logger } = env;
   const now = env.now ?? Date.now;
@@ -91,7 +89,7 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
     extraOptions: settings['ssh-opts'] ?? [],
   };
   checkSshSettings(ssh, logger);
-  checkDeployCommand(settings['deploy-command'], env.searchPath);
+  if (settings.engine === 'deploy-rs') checkDeployCommand(settings['deploy-command'], env.searchPath);
 
   const flakeDir = resolve(env.context.workspace, settings.path);
   if (!existsSync(join(flakeDir, 'flake.nix'))) {
@@ -99,50 +97,38 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
       `Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`,
     );
   }
-  const nodes = await readDeployNodes(env.nix, flakeDir);
-  const plan = planForNodes(settings, nodes);
+  const engine = await openEngine(settings, env.nix, flakeDir, logger);
+  if (engine.name === 'deploy-rs') checkDeployCommand(settings['deploy-command'], env.searchPath);
+  const plan = planForNodes(settings, engine.nodes);
   for (const line of describePlan(plan)) logger.info(line);
 
   const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
-  const flags: DeployRsFlags = {
-    skipChecks: settings['skip-checks'],
-    dryActivate: settings['dry-activate'],
-    boot: settings.boot,
-    magicRollback: settings['magic-rollback'],
-    autoRollback: settings['auto-rollback'],
-    remoteBuild: settings['remote-build'],
-    ...(settings['confirm-timeout'] === undefined ? {} : { confirmTimeout: settings['confirm-timeout'] }),
-    ...(settings['activation-timeout'] === undefined
-      ? {}
-      : { activationTimeout: settings['activation-timeout'] }),
-    ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
-  };
   let deployments = env.deployments;
-  if (deployments && flags.dryActivate) {
+  if (deployments && settings['dry-activate']) {
     logger.info('dry-activate changes nothing on the nodes: no GitHub deployments are recorded');
     deployments = undefined;
   }
-  const deployOne = createNodeDeployer({
-    runner: env.runner,
-    logger,
-    command: settings['deploy-command'],
-    flakeDir,
-    flags,
-    flakeCheck: { passed: false },
-    sshOptions: (node) => nodeSshOptions(access, node),
-    sshUser: (node) => settings['ssh-user'] ?? node.sshUser,
-    healthCheck: (node) => healthCheckFor(settings['health-checks'], node.name),
-    health: {
+  const deployOne = await engine.deployer(
+    {
       runner: env.runner,
-      http: env.http ?? fetchHttpProbe,
-      retryDelayMs: env.healthRetryDelayMs ?? 5_000,
-      sleep: (ms) => sleep(ms),
+      nix: env.nix,
+      logger,
+      flakeDir,
+      access,
+      healthCheck: (node) => healthCheckFor(settings['health-checks'], node.name),
+      health: {
+        runner: env.runner,
+        http: env.http ?? fetchHttpProbe,
+        retryDelayMs: env.healthRetryDelayMs ?? 5_000,
+        sleep: (ms) => sleep(ms),
+      },
+      marginMs: env.activationMarginMs ?? 30_000,
+      ...(deployments ? { deployments } : {}),
+      background: (work) => recordings.push(work),
+      now,
     },
-    boundMs: activationBoundMs(flags, env.activationMarginMs ?? 30_000),
-    ...(deployments ? { deployments } : {}),
-    background: (work) => recordings.push(work),
-    now,
-  });
+    plan.waves.flatMap((wave) => wave.nodes),
+  );
 
   const recordings: Promise<unknown>[] = [];
   const startedAt = now();
@@ -161,7 +147,8 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
     startedAt,
     finishedAt,
     cancelled: outcome.cancelled,
-    dryActivate: flags.dryActivate,
+    dryActivate: settings['dry-activate'],
+    engine: engine.name,
     reportFile,
     ...(outcome.stoppedBecause === undefined ? {} : { stoppedBecause: outcome.stoppedBecause }),
   };
@@ -184,6 +171,7 @@ export function reportJson(outcome: DeployOutcome) {
     parallel: outcome.plan.parallel,
     onFailure: outcome.plan.onFailure,
     dryActivate: outcome.dryActivate,
+    engine: outcome.engine ?? null,
     startedAt: new Date(outcome.startedAt).toISOString(),
     finishedAt: new Date(outcome.finishedAt).toISOString(),
     durationMs: outcome.finishedAt - outcome.startedAt,

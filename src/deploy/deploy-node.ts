@@ -47,6 +47,7 @@ export const STATUS_ICONS: Record<NodeStatus, string> = {
   'rolled-back': '↩️',
   unhealthy: '🩺',
   skipped: '⏭️',
+  unchanged: '⏸️',
 };
 
 /**

@@ -74,7 +74,11 @@ export class GitHubDeployments implements DeploymentRecorder {
   async finish(deploymentId: number, node: string, status: NodeStatus, message: string): Promise<void> {
     if (this.disabled) return;
     try {
-      await this.status(deploymentId, status === 'deployed' ? 'success' : 'failure', `${status}: ${message}`);
+      await this.status(
+        deploymentId,
+        status === 'deployed' || status === 'unchanged' ? 'success' : 'failure',
+        `${status}: ${message}`,
+      );
     } catch (error) {
       this.fail(node, error);
     }

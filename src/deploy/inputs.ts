@@ -13,12 +13,20 @@ import {
 } from '../core/inputs.js';
 import { healthChecksShape } from './health-checks.js';
 import { deployTagsShape, wavesShape } from './selectors.js';
+import { switchNodesShape } from './switch/switch-nodes.js';
 
 export const STRATEGIES = ['canary', 'waves', 'all-at-once', 'one-by-one'] as const;
 export const DEPLOY_FAILURE_POLICIES = ['halt', 'continue'] as const;
+export const DEPLOY_ENGINES = ['auto', 'deploy-rs', 'switch'] as const;
 
 export const deployInputs = defineInputs({
   path: text({ rawDefault: '.' }),
+  engine: choice(DEPLOY_ENGINES, { rawDefault: 'auto' }),
+  nodes: structured(
+    switchNodesShape,
+    'a YAML map from node name to {address, ssh-user, tags, wave, profile}',
+  ),
+  force: bool({ rawDefault: 'false' }),
   targets: list({ rawDefault: 'all', what: 'node names, @tags or all' }),
   tags: structured(deployTagsShape, 'a YAML map from tag to a list of node names'),
   strategy: choice(STRATEGIES, { rawDefault: 'canary' }),
@@ -52,6 +60,13 @@ export const deployInputs = defineInputs({
       message:
         "cannot be true together with 'dry-activate': dry-activate only shows what would change, " +
         'boot installs the new generation for the next reboot; set one of them',
+    });
+  }
+  if (settings.engine === 'deploy-rs' && settings.nodes !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['nodes'],
+      message: "is only read by the switch engine, but 'engine' is deploy-rs",
     });
   }
   if (settings.strategy !== 'waves' && settings.waves !== undefined) {

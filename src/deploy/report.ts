@@ -4,8 +4,13 @@ import type { DeployOutcome } from './deploy-fleet.js';
 import { STATUS_ICONS } from './deploy-node.js';
 import { failedStatus, type NodeResult, succeededStatus } from './rollout.js';
 
-/** The `result`, `deployed` and `failed` outputs. */
-export function deployOutputs(outcome: DeployOutcome): { result: string; deployed: string; failed: string } {
+/** The `result`, `deployed`, `unchanged` and `failed` outputs. */
+export function deployOutputs(outcome: DeployOutcome): {
+  result: string;
+  deployed: string;
+  unchanged: string;
+  failed: string;
+} {
   const names = (keep: (result: NodeResult) => boolean) =>
     outcome.results
       .filter(keep)
@@ -14,6 +19,7 @@ export function deployOutputs(outcome: DeployOutcome): { result: string; deploye
   return {
     result: JSON.stringify(outcome.results),
     deployed: names((result) => succeededStatus(result.status)),
+    unchanged: names((result) => result.status === 'unchanged'),
     failed: names((result) => failedStatus(result.status)),
   };
 }
@@ -48,9 +54,11 @@ function headline(outcome: DeployOutcome): string {
   const ok = count((result) => succeededStatus(result.status));
   const failed = count((result) => failedStatus(result.status));
   const skipped = count((result) => result.status === 'skipped');
+  const unchanged = count((result) => result.status === 'unchanged');
   const verb = outcome.dryActivate ? 'dry-activated' : 'deployed';
   const parts = [
     `${ok} ${verb}`,
+    ...(unchanged > 0 ? [`${unchanged} unchanged`] : []),
     ...(failed > 0 ? [`${failed} failed`] : []),
     ...(skipped > 0 ? [`${skipped} skipped`] : []),
   ];
@@ -82,13 +90,29 @@ export function deploySummary(outcome: DeployOutcome): string {
       ]);
     return blocks(heading(3, `Wave ${wave.number}`), table(['Node', 'Status', 'Duration', 'Message'], rows));
   });
-  // deploy-rs prints `Completed dry-activate!` and exits 0 even when the dry activation script failed.
+  // deploy-rs prints `Completed dry-activate!` and exits 0 even when the dry activation script failed;
+  // the switch engine fails the node on the script's exit code.
   const dryRun = outcome.dryActivate
-    ? "> [!NOTE]\n> Dry run: each node's configuration was built and copied, and nothing was switched. " +
-      'It does not prove the configuration activates: deploy-rs reports a dry activation as completed ' +
-      'even when the dry activation script fails.'
+    ? "> [!NOTE]\n> Dry run: each node's configuration was built and copied, and nothing was switched." +
+      (outcome.engine === 'switch'
+        ? ''
+        : ' It does not prove the configuration activates: deploy-rs reports a dry activation as ' +
+          'completed even when the dry activation script fails.')
     : undefined;
-  return `${blocks(heading(2, headline(outcome)), facts, stopped, dryRun, ...waves, heading(3, 'Timeline'), gantt(outcome))}\n`;
+  return `${blocks(heading(2, headline(outcome)), facts, stopped, dryRun, ...waves, changes(outcome), heading(3, 'Timeline'), gantt(outcome))}\n`;
+}
+
+/** Per node, what changed in its closure, as `nix store diff-closures` told it. */
+function changes(outcome: DeployOutcome): string | undefined {
+  const changed = outcome.results.filter((result) => result.changes !== undefined);
+  if (changed.length === 0) return undefined;
+  return blocks(
+    heading(3, 'What changed'),
+    ...changed.map(
+      (result) =>
+        `<details><summary><code>${result.node}</code></summary>\n\n${codeBlock(result.changes as string)}\n\n</details>`,
+    ),
+  );
 }
 
 /** Mermaid task names cannot hold `:`, `;` or `#`. */

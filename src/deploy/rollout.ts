@@ -8,6 +8,7 @@ export const NODE_STATUSES = [
   'rolled-back',
   'unhealthy',
   'skipped',
+  'unchanged',
 ] as const;
 export type NodeStatus = (typeof NODE_STATUSES)[number];
 
@@ -21,6 +22,8 @@ export interface NodeResult {
   finishedAt?: string;
   durationMs?: number;
   message: string;
+  /** What changed in the node's closure (`nix store diff-closures`), when it was known. */
+  changes?: string;
 }
 
 export function succeededStatus(status: NodeStatus): boolean {

@@ -201,6 +201,7 @@ describe('the callers for other fleets', () => {
     const targets = parse(callers['deploy.yml']).on.workflow_dispatch.inputs.targets;
     expect(targets.type).toBe('string');
     expect(callers['deploy.yml']).toContain('The flake has no deploy.nodes yet');
+    expect(callers['deploy.yml']).toMatch(/# +flakeflow\.nodes = \{ \S+ = \{ address = /);
   });
 });
 

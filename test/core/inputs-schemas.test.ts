@@ -78,6 +78,8 @@ const defaults: [ActionName, Record<string, string>, Record<string, unknown>][] 
     {},
     {
       path: '.',
+      engine: 'auto',
+      force: false,
       targets: ['all'],
       strategy: 'canary',
       parallel: 4,
@@ -251,6 +253,17 @@ const mistakes: [ActionName, Record<string, string>, string][] = [
     "Input 'strategy' must be one of canary, waves, all-at-once, one-by-one, got 'fast'",
   ],
   ['deploy', { parallel: '0' }, "Input 'parallel' must be a whole number of at least 1, got '0'"],
+  ['deploy', { engine: 'colmena' }, "Input 'engine' must be one of auto, deploy-rs, switch, got 'colmena'"],
+  [
+    'deploy',
+    { nodes: '{web: {adress: 10.0.0.5}}' },
+    "Input 'nodes' must be a YAML map from node name to {address, ssh-user, tags, wave, profile} (Unrecognized key: \"adress\" at web), got '{web: {adress: 10.0.0.5}}'",
+  ],
+  [
+    'deploy',
+    { engine: 'deploy-rs', nodes: '{web: {}}' },
+    "Input 'nodes' is only read by the switch engine, but 'engine' is deploy-rs",
+  ],
   [
     'deploy',
     { 'on-failure': 'rollback' },

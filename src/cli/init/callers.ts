@@ -167,6 +167,11 @@ function lockUpdate(facts: FleetFacts, intro: string): string {
   return render(doc);
 }
 
+/** A Nix attribute name, quoted when it is not a plain identifier. */
+function nixAttrName(name: string): string {
+  return /^[A-Za-z_][\w'-]*$/.test(name) ? name : JSON.stringify(name);
+}
+
 /** `all`, then `@tag` for each tag, then each node: the choices of the deploy's `targets`. */
 export function targetChoices(facts: FleetFacts): string[] {
   const nodes = facts.deployNodes ?? [];
@@ -180,9 +185,12 @@ function deploy(facts: FleetFacts, intro: string): string {
   const targets = doc.getIn(['on', 'workflow_dispatch', 'inputs', 'targets'], true);
   const dispatch = mapAt(doc, ['on', 'workflow_dispatch', 'inputs']);
   if (!facts.deployNodes || facts.deployNodes.length === 0) {
+    const example = facts.hosts.find((host) => host.kind === 'nixos')?.name ?? 'homeserver';
     commentBefore(dispatch, 'targets', [
-      'The flake has no deploy.nodes yet: define them for deploy-rs (with `tags` and `wave` for flakeflow),',
-      'then run `flakeflow init --force` to list them here.',
+      "The flake has no deploy.nodes yet: flakeflow's switch engine deploys its nixosConfigurations hosts",
+      '(engine: auto), each reached over SSH at its name. For addresses, tags and waves, add the output',
+      `  flakeflow.nodes = { ${nixAttrName(example)} = { address = "10.0.0.2"; tags = [ "canary" ]; wave = 1; }; };`,
+      "(the same map as the deploy action's `nodes` input), or define deploy.nodes for deploy-rs.",
     ]);
     return render(doc);
   }

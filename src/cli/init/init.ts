@@ -68,7 +68,7 @@ function describeCaller(file: CallerFile, facts: FleetFacts): string {
     case 'deploy.yml':
       return facts.deployNodes
         ? `targets: ${targetChoices(facts).join(', ')}`
-        : 'no deploy.nodes yet: targets is free text';
+        : 'no deploy.nodes: the switch engine deploys the nixosConfigurations hosts (see flakeflow.nodes in it)';
     case 'backup-verify.yml':
       return facts.backups.length > 0
         ? `config skeleton for ${facts.backups.map((backup) => `${backup.hostName}/${backup.service}`).join(', ')}`

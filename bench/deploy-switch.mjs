@@ -1,0 +1,203 @@
+// The switch engine's part of bench/deploy.mjs (run through it): 12 NixOS hosts made of
+// `builtins.derivation`s whose switch-to-configuration takes 1 s, deployed by the built bundle over a
+// real sshd on 127.0.0.1 (throwaway keys, pinned host key) with `parallel: 4` and strategy canary, each
+// node with its own profile in a temp dir. Compared with the ideal (1 + ceil(11/4)) × 1 s: the rest is
+// the engine's own work per node (read what runs, build, nix copy, the activating ssh, health-free
+// confirmation over a new ssh). Then a rerun where every node already runs its target.
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const NODES = 12;
+const SWITCH_MS = 1_000;
+const PARALLEL = 4;
+const SYSTEM = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux`;
+
+function run(command, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')}: ${stderr}`)),
+    );
+  });
+}
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const accepts = (port) =>
+  new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+/** sshd on 127.0.0.1 as test/deploy/sshd.ts starts it, for root with a throwaway key. */
+async function startSshd(dir) {
+  await mkdir(dir, { recursive: true });
+  const hostKey = join(dir, 'host_key');
+  const userKey = join(dir, 'id_user');
+  for (const file of [hostKey, userKey])
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
+  await writeFile(join(dir, 'authorized_keys'), await readFile(`${userKey}.pub`, 'utf8'));
+  const port = await freePort();
+  const config = join(dir, 'sshd_config');
+  await writeFile(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      'StrictModes no',
+      'PasswordAuthentication no',
+      'UsePAM no',
+      'PermitRootLogin prohibit-password',
+      'MaxStartups 100',
+      'MaxSessions 100',
+      '',
+    ].join('\n'),
+  );
+  await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: 'ignore' });
+  for (let attempt = 0; !(await accepts(port)); attempt += 1) {
+    if (attempt > 100) throw new Error('sshd did not start');
+    await sleep(50);
+  }
+  const hostPublic = (await readFile(`${hostKey}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ');
+  return {
+    port,
+    privateKey: await readFile(userKey, 'utf8'),
+    knownHosts: `[127.0.0.1]:${port} ${hostPublic}`,
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+function system(name, release) {
+  const script = `sleep ${SWITCH_MS / 1000}`;
+  const builder =
+    'mkdir -p $out/bin && { echo "#!/bin/sh"; printf "%s\\n" "$script"; } > $out/bin/switch-to-configuration && chmod +x $out/bin/switch-to-configuration';
+  return `builtins.derivation { name = "nixos-system-${name}-${release}"; system = "${SYSTEM}"; builder = "/bin/sh"; PATH = "/usr/bin:/bin"; args = [ "-c" ${JSON.stringify(builder)} ]; script = ${JSON.stringify(script)}; }`;
+}
+
+async function writeSwitchFleet(dir, names) {
+  await mkdir(dir, { recursive: true });
+  const nodes = names.map(
+    (name, index) =>
+      `${name} = { address = "127.0.0.1"; profile = "${join(dir, 'nodes', name)}"; current-system = "${join(dir, 'nodes', `${name}-current`)}";${index === 0 ? ' tags = [ "canary" ];' : ''} };`,
+  );
+  await writeFile(
+    join(dir, 'flake.nix'),
+    [
+      '{ outputs = { self }: {',
+      `  nixosConfigurations = { ${names.map((name) => `${name}.config.system.build.toplevel = ${system(name, 1)};`).join(' ')} };`,
+      `  previous = { ${names.map((name) => `${name} = ${system(name, 0)};`).join(' ')} };`,
+      `  flakeflow.nodes = { ${nodes.join(' ')} };`,
+      '}; }',
+      '',
+    ].join('\n'),
+  );
+  await mkdir(join(dir, 'nodes'), { recursive: true });
+}
+
+/** Puts every node back on its release 0, so the next deploy switches all of them. */
+async function resetNodes(dir, names) {
+  const built = JSON.parse(
+    await run('nix', ['build', '--no-link', '--json', ...names.map((name) => `${dir}#previous.${name}`)]),
+  );
+  for (const [index, name] of names.entries()) {
+    await run('nix-env', ['-p', join(dir, 'nodes', name), '--set', built[index].outputs.out]);
+  }
+}
+
+/**
+ * Measures the switch engine; `runStep` and `writeSection` are bench/deploy.mjs's. Returns the section
+ * written between <!-- bench:deploy-switch --> markers.
+ */
+export async function mainSwitch({ runStep, writeSection, runs, dir }) {
+  const sshd = await startSshd(join(dir, 'sshd'));
+  try {
+    const workspace = join(dir, 'switch-fleet');
+    const names = Array.from({ length: NODES }, (_, index) => `host-${String(index + 1).padStart(2, '0')}`);
+    await writeSwitchFleet(workspace, names);
+    const inputs = {
+      strategy: 'canary',
+      parallel: String(PARALLEL),
+      'known-hosts': sshd.knownHosts,
+      'ssh-private-key': sshd.privateKey,
+      'ssh-opts': `-p ${sshd.port}`,
+      'confirm-timeout': '10',
+    };
+    const samples = [];
+    let rerun;
+    for (let index = 0; index < runs; index += 1) {
+      await resetNodes(workspace, names);
+      const { stepMs, report } = await runStep(workspace, inputs, {});
+      const statuses = new Set(report.nodes.map((node) => node.status));
+      if (statuses.size !== 1 || !statuses.has('deployed'))
+        throw new Error(`not all deployed: ${[...statuses]}`);
+      const nodeMs = report.nodes.map((node) => node.durationMs).sort((a, b) => a - b);
+      samples.push({ stepMs, rolloutMs: report.durationMs, nodeMs: nodeMs[Math.floor(nodeMs.length / 2)] });
+      process.stderr.write(`switch run ${index + 1}: rollout ${(report.durationMs / 1000).toFixed(2)} s\n`);
+      const again = await runStep(workspace, inputs, {});
+      if (!again.report.nodes.every((node) => node.status === 'unchanged'))
+        throw new Error('rerun changed nodes');
+      rerun ??= [];
+      rerun.push({ stepMs: again.stepMs, rolloutMs: again.report.durationMs });
+    }
+    const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+    const rounds = 1 + Math.ceil((NODES - 1) / PARALLEL);
+    const ideal = rounds * SWITCH_MS;
+    const rolloutMs = median(samples.map((sample) => sample.rolloutMs));
+    const nodeMs = median(samples.map((sample) => sample.nodeMs));
+    const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
+    const section = [
+      '<!-- bench:deploy-switch -->',
+      '## deploy: the switch engine',
+      '',
+      `\`node bench/deploy.mjs --only switch\` on ${cpus().length} CPU(s) (load average ${loadavg()[0].toFixed(1)} at the end), ` +
+        `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}: ${NODES} NixOS hosts over a real sshd on 127.0.0.1, ` +
+        `switch-to-configuration taking ${SWITCH_MS / 1000} s, strategy canary, \`parallel: ${PARALLEL}\`, median of ${runs} runs of the built bundle. ` +
+        'Per node the engine reads what runs (ssh), builds the toplevel, `nix copy`s it (ssh-ng; a no-op here, same store), ' +
+        'activates under a watchdog (ssh) and confirms over a new connection (ssh).',
+      '',
+      '| run | ideal | rollout | overhead vs ideal | median node | whole step |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      `| all ${NODES} switched | ${seconds(ideal)} | ${seconds(rolloutMs)} | ${seconds(rolloutMs - ideal)} (${(((rolloutMs - ideal) / ideal) * 100).toFixed(0)} %) | ${seconds(nodeMs)} | ${seconds(median(samples.map((sample) => sample.stepMs)))} |`,
+      `| rerun, all ${NODES} unchanged | 0.00 s | ${seconds(median(rerun.map((sample) => sample.rolloutMs)))} | — | — | ${seconds(median(rerun.map((sample) => sample.stepMs)))} |`,
+      '',
+      `Ideal: (1 + ⌈11/4⌉) × ${SWITCH_MS / 1000} s = ${seconds(ideal)} of activation on the critical path; the overhead is ` +
+        `${rounds} nodes × the engine's fixed cost per node (${seconds(nodeMs - SWITCH_MS)} here: four ssh connections, a nix build ` +
+        'and a nix copy). The unchanged rerun costs one ssh read per node and the evaluation.',
+      '<!-- /bench:deploy-switch -->',
+    ].join('\n');
+    await writeSection(section, 'bench:deploy-switch');
+    process.stdout.write(`${section}\n`);
+  } finally {
+    sshd.stop();
+    await rm(join(dir, 'sshd'), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,154 @@
+import { stringifyError, UserError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { NixCli } from '../nix/cli.js';
+import { createNodeDeployer } from './deploy-node.js';
+import { activationBoundMs, type DeployRsFlags } from './deploy-rs.js';
+import { type DeployEngine, type EngineContext, timedDeployer, unchangedVerdict } from './engine.js';
+import type { DeploySettings } from './inputs.js';
+import type { DeployNode } from './nodes.js';
+import { readDeployNodes } from './nodes.js';
+import { type ProfileTarget, readProfileTargets } from './profile-targets.js';
+import type { DeployOneNode } from './rollout.js';
+import { nodeSshOptions } from './ssh.js';
+import { NodeShell } from './switch/node-ssh.js';
+import { openSwitchEngine } from './switch/switch-engine.js';
+import { flakeHasDeployNodes } from './switch/switch-nodes.js';
+
+/** Opens the engine `engine` names; `auto` is deploy-rs when the flake has `deploy.nodes`, else switch. */
+export async function openEngine(
+  settings: DeploySettings,
+  nix: NixCli,
+  flakeDir: string,
+  logger: Logger,
+): Promise<DeployEngine> {
+  let name = settings.engine;
+  if (name === 'auto') {
+    const hasDeployNodes = await flakeHasDeployNodes(nix, flakeDir);
+    name = hasDeployNodes ? 'deploy-rs' : 'switch';
+    logger.info(`Engine auto: ${name}, since the flake ${hasDeployNodes ? 'has' : 'has no'} deploy.nodes`);
+  }
+  if (name === 'switch') return openSwitchEngine(settings, nix, flakeDir);
+  if (settings.nodes !== undefined) {
+    throw new UserError(
+      "Input 'nodes' is only read by the switch engine, but this deploy runs deploy-rs over the flake's " +
+        "deploy.nodes; set 'engine: switch' or remove 'nodes'",
+    );
+  }
+  return openDeployRsEngine(settings, await readDeployNodes(nix, flakeDir));
+}
+
+function deployRsFlags(settings: DeploySettings): DeployRsFlags {
+  return {
+    skipChecks: settings['skip-checks'],
+    dryActivate: settings['dry-activate'],
+    boot: settings.boot,
+    magicRollback: settings['magic-rollback'],
+    autoRollback: settings['auto-rollback'],
+    remoteBuild: settings['remote-build'],
+    ...(settings['confirm-timeout'] === undefined ? {} : { confirmTimeout: settings['confirm-timeout'] }),
+    ...(settings['activation-timeout'] === undefined
+      ? {}
+      : { activationTimeout: settings['activation-timeout'] }),
+    ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
+  };
+}
+
+/** deploy-rs, one process per node, skipping the nodes that already run their profiles' paths. */
+function openDeployRsEngine(settings: DeploySettings, nodes: DeployNode[]): DeployEngine {
+  const flags = deployRsFlags(settings);
+  return {
+    name: 'deploy-rs',
+    nodes,
+    async deployer(context, planned) {
+      const deployOne = createNodeDeployer({
+        runner: context.runner,
+        logger: context.logger,
+        command: settings['deploy-command'],
+        flakeDir: context.flakeDir,
+        flags,
+        flakeCheck: { passed: false },
+        sshOptions: (node) => nodeSshOptions(context.access, node),
+        sshUser: (node) => settings['ssh-user'] ?? node.sshUser,
+        healthCheck: context.healthCheck,
+        health: context.health,
+        boundMs: activationBoundMs(flags, context.marginMs),
+        ...(context.deployments ? { deployments: context.deployments } : {}),
+        background: context.background,
+        now: context.now,
+      });
+      if (settings.force) return deployOne;
+      const targets = await profileTargets(context, planned);
+      return targets === undefined ? deployOne : skippingUnchanged(deployOne, targets, settings, context);
+    },
+  };
+}
+
+async function profileTargets(context: EngineContext, planned: readonly DeployNode[]) {
+  try {
+    return await readProfileTargets(
+      context.nix,
+      context.flakeDir,
+      planned.map((node) => node.name),
+    );
+  } catch (error) {
+    // deploy-rs evaluates the same paths and reports what is wrong with them.
+    context.logger.info(
+      `Cannot tell which nodes already run their target (${stringifyError(error).split('\n')[0]}): deploying every node`,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * Reads over SSH what each node runs before deploy-rs starts; a node whose every profile already
+ * holds its target path is `unchanged` and deploy-rs is not run for it. A node that cannot be read
+ * is left to deploy-rs, which reports why it cannot be reached.
+ */
+function skippingUnchanged(
+  deployOne: DeployOneNode,
+  targets: Map<string, ProfileTarget[]>,
+  settings: DeploySettings,
+  context: EngineContext,
+): DeployOneNode {
+  const unchanged = timedDeployer({ ...context, deployments: undefined }, async (node, lines) => {
+    const profiles = targets.get(node.name) ?? [];
+    lines.push(...profiles.map((target) => `${target.profile} runs ${target.path}`));
+    return unchangedVerdict(profiles.map((target) => target.path).join(', '), lines);
+  });
+  return async (node, wave) => {
+    const profiles = targets.get(node.name) ?? [];
+    if (profiles.length > 0 && (await runsAll(node, profiles, settings, context))) {
+      return unchanged(node, wave);
+    }
+    return deployOne(node, wave);
+  };
+}
+
+async function runsAll(
+  node: DeployNode,
+  profiles: readonly ProfileTarget[],
+  settings: DeploySettings,
+  context: EngineContext,
+): Promise<boolean> {
+  const sshUser = settings['ssh-user'] ?? node.sshUser;
+  for (const target of profiles) {
+    const shell = new NodeShell(
+      context.runner,
+      {
+        name: node.name,
+        hostname: node.hostname,
+        profile: target.profilePath,
+        currentSystem: target.currentSystem,
+        ...(sshUser === undefined ? {} : { sshUser }),
+      },
+      nodeSshOptions(context.access, node),
+    );
+    try {
+      if ((await shell.readRunning()) !== target.path) return false;
+    } catch (error) {
+      context.logger.info(`${node.name}: ${stringifyError(error)}; leaving it to deploy-rs`);
+      return false;
+    }
+  }
+  return true;
+}

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { stringifyError } from '../../core/errors.js';
+import { type ProcessResult, type ProcessRunner, succeeded } from '../../core/process.js';
+import { installable, type NixCli } from '../../nix/cli.js';
+import { type NodeVerdict, unchangedVerdict } from '../engine.js';
+import type { NodeHealthCheck } from '../health-checks.js';
+import { type HealthProbeDeps, runHealthCheck } from '../health-probe.js';
+import { failure, NodeShell } from './node-ssh.js';
+import { ACTIVATE, type ActivationAction, activateArgs, CONFIRM } from './remote-scripts.js';
+import type { SwitchNode } from './switch-nodes.js';
+
+export interface SwitchFlags {
+  action: ActivationAction;
+  magicRollback: boolean;
+  autoRollback: boolean;
+  confirmSeconds: number;
+  activationSeconds: number;
+  remoteBuild: boolean;
+  force: boolean;
+}
+
+export interface SwitchNodeOptions {
+  runner: ProcessRunner;
+  nix: NixCli;
+  flakeDir: string;
+  flags: SwitchFlags;
+  sshOptions: (node: SwitchNode) => string[];
+  healthCheck: (node: SwitchNode) => NodeHealthCheck | undefined;
+  health: HealthProbeDeps;
+  /** Added to the activation limit before the activating ssh counts as hung. */
+  marginMs: number;
+  /** Where the confirmation marker lives on the nodes (default /tmp). */
+  markerDir?: string;
+  /** Where a node booted with systemd has a directory; tests point it elsewhere. */
+  systemdDir?: string;
+}
+
+/** Exit codes of the ACTIVATE script. */
+const ROLLED_BACK = 92;
+const FAILED_IN_PLACE = 93;
+
+/**
+ * Deploys one node with the switch engine: skip it when it runs the target already, else build,
+ * copy, activate under a watchdog, check its health and confirm over a new connection.
+ */
+export async function switchNode(
+  node: SwitchNode,
+  options: SwitchNodeOptions,
+  lines: string[],
+): Promise<NodeVerdict> {
+  const { flags } = options;
+  const shell = new NodeShell(options.runner, node, options.sshOptions(node));
+  const target = node.system.path;
+  const running = await shell.readRunning();
+  lines.push(`runs ${running ?? 'no system yet'}; target ${target}`);
+  if (running === target && !flags.force) return unchangedVerdict(running, lines);
+
+  await build(node, shell, options, lines);
+  const changes = await closureDiff(options.nix, running, target);
+  if (!flags.remoteBuild) {
+    lines.push(`copying to ${shell.storeUrl}`);
+    await options.nix.copyTo(shell.storeUrl, [target], { env: shell.nixSshEnv() });
+  }
+  const verdict = await activate(node, shell, options, lines);
+  return { ...verdict, ...(changes === undefined ? {} : { changes }) };
+}
+
+async function build(node: SwitchNode, shell: NodeShell, options: SwitchNodeOptions, lines: string[]) {
+  const { system } = node;
+  if (!options.flags.remoteBuild) {
+    lines.push(`building ${system.path}`);
+    await options.nix.build([installable(options.flakeDir, hostPath(node))]);
+    return;
+  }
+  lines.push(`copying ${system.drvPath} to ${shell.storeUrl} to build it there`);
+  await options.nix.copyTo(shell.storeUrl, [system.drvPath], { env: shell.nixSshEnv(), derivation: true });
+  const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], 24 * 3600_000);
+  if (!succeeded(realised)) throw new Error(`building on ${node.name} ${failure(realised)}`);
+}
+
+/** The attribute path of the node's toplevel in the flake's outputs. */
+function hostPath(node: SwitchNode): string[] {
+  const configurations = {
+    nixos: 'nixosConfigurations',
+    darwin: 'darwinConfigurations',
+    home: 'homeConfigurations',
+  };
+  return [configurations[node.system.kind], node.name, ...node.system.attrPath];
+}
+
+/** Nix colours diff-closures even into a pipe on some versions. */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
+/** The closure diff, when the running system is in the runner's store too. */
+async function closureDiff(nix: NixCli, running: string | undefined, target: string) {
+  if (running === undefined || running === target || !existsSync(running)) return undefined;
+  try {
+    return (
+      (await nix.diffClosures(running, target)).replace(ANSI_COLOUR, '').trim() ||
+      'no package versions changed'
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+async function activate(
+  node: SwitchNode,
+  shell: NodeShell,
+  options: SwitchNodeOptions,
+  lines: string[],
+): Promise<NodeVerdict> {
+  const { flags } = options;
+  const marker = `${options.markerDir ?? '/tmp'}/flakeflow-confirm-${randomUUID()}`;
+  const armed = flags.magicRollback && flags.action === 'switch';
+  const result = await shell.run(
+    ACTIVATE,
+    activateArgs({
+      profile: node.profile,
+      path: node.system.path,
+      action: flags.action,
+      marker,
+      confirmSeconds: flags.confirmSeconds,
+      limitSeconds: flags.activationSeconds,
+      magicRollback: armed,
+      autoRollback: flags.autoRollback,
+      kind: node.system.kind,
+      ...(options.systemdDir === undefined ? {} : { systemdDir: options.systemdDir }),
+    }),
+    flags.activationSeconds * 1000 + options.marginMs,
+  );
+  lines.push(...`${result.stdout}${result.stderr}`.split('\n'));
+  const [previous, current] = generations(result);
+  const watchdog = armed && previous !== undefined;
+
+  if (result.exitCode === ROLLED_BACK) {
+    return {
+      status: 'rolled-back',
+      message: `activation failed; rolled back to generation ${previous}`,
+      lines,
+    };
+  }
+  if (result.exitCode === FAILED_IN_PLACE) {
+    return { status: 'failed', message: `activation (${flags.action}) ${failure(result)}`, lines };
+  }
+  if (!succeeded(result)) {
+    const why = `activation over ssh ${failure(result)}`;
+    return watchdog
+      ? {
+          status: 'rolled-back',
+          message: `${why}; unconfirmed, the node rolls itself back to generation ${previous}`,
+          lines,
+        }
+      : { status: 'failed', message: why, lines };
+  }
+  if (flags.action === 'dry-activate')
+    return { status: 'dry-activated', message: 'dry activation passed', lines };
+  if (flags.action === 'boot') {
+    return { status: 'deployed', message: `generation ${current} installed for the next boot`, lines };
+  }
+
+  let message = `switched to generation ${current}`;
+  const check = options.healthCheck(node);
+  if (check) {
+    const health = await runHealthCheck(
+      check,
+      { node, sshOptions: shell.sshOptions, sshUser: node.sshUser },
+      options.health,
+    );
+    lines.push(...health.lines);
+    if (!health.healthy) {
+      return watchdog
+        ? {
+            status: 'rolled-back',
+            message: `${health.message}; not confirmed, the node rolls itself back to generation ${previous} within ${flags.confirmSeconds}s`,
+            lines,
+          }
+        : { status: 'unhealthy', message: health.message, lines };
+    }
+    message = `${message}; ${health.message}`;
+  }
+  if (!watchdog) return { status: 'deployed', message, lines };
+  return confirm(shell, marker, message, previous as string, options, lines);
+}
+
+/** Confirms over a NEW connection: only a node still reachable after its switch keeps it. */
+async function confirm(
+  shell: NodeShell,
+  marker: string,
+  message: string,
+  previous: string,
+  options: SwitchNodeOptions,
+  lines: string[],
+): Promise<NodeVerdict> {
+  let result: ProcessResult | undefined;
+  let error = '';
+  try {
+    result = await shell.run(CONFIRM, [marker], options.flags.confirmSeconds * 1000);
+  } catch (thrown) {
+    error = stringifyError(thrown);
+  }
+  if (result !== undefined && succeeded(result)) {
+    lines.push('confirmed over a new SSH connection');
+    return { status: 'deployed', message: `${message}; confirmed`, lines };
+  }
+  const why = result === undefined ? error : failure(result);
+  return {
+    status: 'rolled-back',
+    message: `confirmation over a new SSH connection failed (${why}): the node rolls itself back to generation ${previous} after ${options.flags.confirmSeconds}s`,
+    lines,
+  };
+}
+
+/** The `flakeflow-generation: <previous> <new>` line of ACTIVATE; `-` stands for none. */
+function generations(result: ProcessResult): [string | undefined, string | undefined] {
+  const match = /^flakeflow-generation: (\S+) (\S+)$/m.exec(result.stdout);
+  const value = (text: string | undefined) => (text === undefined || text === '-' ? undefined : text);
+  return [value(match?.[1]), value(match?.[2])];
+}

@@ -1,0 +1,173 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../../core/errors.js';
+import type { NixCli, NixRunOptions } from '../../nix/cli.js';
+import type { DeployNode } from '../nodes.js';
+
+/** The flake output attribute that holds the same map as the `nodes` input. */
+export const FLAKE_NODES_ATTRIBUTE = 'flakeflow.nodes';
+export const DEFAULT_SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
+export const DEFAULT_CURRENT_SYSTEM = '/run/current-system';
+
+const absolutePath = z.string().regex(/^\/\S*$/, 'must be an absolute path without spaces');
+
+/** One entry of `nodes` (or of the flake's `flakeflow.nodes`); every field is optional. */
+export const switchNodeShape = z.strictObject({
+  address: z.string({ error: 'must be a host name or address' }).min(1).optional(),
+  'ssh-user': z.string({ error: 'must be a user name' }).min(1).optional(),
+  tags: z
+    .array(z.string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
+      error: 'must be a list of strings',
+    })
+    .optional(),
+  wave: z.int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').optional(),
+  profile: absolutePath.optional(),
+  /** Where the node's running system is linked; only tests and unusual hosts change it. */
+  'current-system': absolutePath.optional(),
+});
+
+export const switchNodesShape = z.record(z.string().min(1), switchNodeShape.nullable());
+export type SwitchNodeEntries = z.output<typeof switchNodesShape>;
+
+/** How a host's configuration is activated: NixOS, nix-darwin or Home Manager. */
+export type SystemKind = 'nixos' | 'darwin' | 'home';
+
+/** A configuration of the flake, evaluated but not built. */
+export interface FlakeSystem {
+  kind: SystemKind;
+  /** The attribute path of its toplevel (system, activation package) in the flake's outputs. */
+  attrPath: string[];
+  drvPath: string;
+  /** The toplevel's store path (named so that toJSON keeps the attribute set). */
+  path: string;
+}
+
+/** A node of the switch engine: where it is reached and which profile it runs. */
+export interface SwitchNode extends DeployNode {
+  /** `sshUser` of DeployNode, always set here. */
+  sshUser: string;
+  profile: string;
+  currentSystem: string;
+  system: FlakeSystem;
+}
+
+/** What the switch engine needs from the flake, in one evaluation. */
+export interface SwitchFleetFacts {
+  hasDeployNodes: boolean;
+  systems: Record<string, FlakeSystem>;
+  /** `flakeflow.nodes`, unchecked; null when the flake has none. */
+  flakeNodes: unknown;
+}
+
+const SYSTEMS = `outputs:
+  let
+    pick = kind: attrPath: host: let top = builtins.foldl' (value: name: value.\${name}) host attrPath; in {
+      inherit kind attrPath;
+      drvPath = top.drvPath;
+      path = top.outPath;
+    };
+    each = kind: attrPath: configurations:
+      builtins.mapAttrs (name: pick kind attrPath) configurations;
+  in {
+    hasDeployNodes = outputs ? deploy && builtins.isAttrs outputs.deploy && outputs.deploy ? nodes;
+    systems =
+      each "home" [ "activationPackage" ] (outputs.homeConfigurations or { })
+      // each "darwin" [ "system" ] (outputs.darwinConfigurations or { })
+      // each "nixos" [ "config" "system" "build" "toplevel" ] (outputs.nixosConfigurations or { });
+    flakeNodes = (outputs.flakeflow or { }).nodes or null;
+  }`;
+
+/** Only whether the flake has `deploy.nodes`, without evaluating any host: what `engine: auto` asks. */
+export async function flakeHasDeployNodes(
+  nix: NixCli,
+  flakeDir: string,
+  options: NixRunOptions = {},
+): Promise<boolean> {
+  return nix.evalJson<boolean>(
+    { expr: `let o = (builtins.getFlake ${JSON.stringify(resolve(flakeDir))}).outputs; in ${HAS_DEPLOY}` },
+    { ...options, impure: true },
+  );
+}
+
+const HAS_DEPLOY = 'o ? deploy && builtins.isAttrs o.deploy && o.deploy ? nodes';
+
+/**
+ * The single evaluation the switch engine makes: every NixOS, nix-darwin and Home Manager
+ * configuration's toplevel (drv and out path) and the flake's `flakeflow.nodes`. The fleet model of
+ * src/nix can replace it as long as it answers the same `SwitchFleetFacts`.
+ */
+export async function evaluateSwitchFleet(
+  nix: NixCli,
+  flakeDir: string,
+  options: NixRunOptions = {},
+): Promise<SwitchFleetFacts> {
+  return nix.evalJson<SwitchFleetFacts>(
+    { expr: `(${SYSTEMS}) (builtins.getFlake ${JSON.stringify(resolve(flakeDir))}).outputs` },
+    { ...options, impure: true },
+  );
+}
+
+export interface NodeDefaults {
+  /** The `ssh-user` input. */
+  sshUser?: string;
+}
+
+/**
+ * The switch engine's nodes: the `nodes` input when given, else the flake's `flakeflow.nodes`, else
+ * every configuration of the flake; each filled in with the defaults (address = name, ssh-user =
+ * input or root, the system profile).
+ */
+export function mergeSwitchNodes(
+  facts: SwitchFleetFacts,
+  input: SwitchNodeEntries | undefined,
+  defaults: NodeDefaults,
+): SwitchNode[] {
+  const entries = input ?? flakeEntries(facts.flakeNodes) ?? defaultEntries(facts.systems);
+  const source = input ? "Input 'nodes'" : `The flake's ${FLAKE_NODES_ATTRIBUTE}`;
+  const names = Object.keys(entries);
+  if (names.length === 0) {
+    throw new UserError(
+      'The flake has no nixosConfigurations, darwinConfigurations or homeConfigurations and no deploy.nodes: there is nothing to deploy',
+    );
+  }
+  return names.map((name) => {
+    const entry = entries[name] ?? {};
+    const system = facts.systems[name];
+    if (system === undefined) {
+      throw new UserError(
+        `${source} names node '${name}', which is not a configuration of the flake; known: ${Object.keys(facts.systems).join(', ') || 'none'}`,
+      );
+    }
+    // Home Manager names its configurations `user@host`.
+    const [homeUser, homeHost] = system.kind === 'home' && name.includes('@') ? name.split('@', 2) : [];
+    const sshUser = entry['ssh-user'] ?? homeUser ?? defaults.sshUser ?? 'root';
+    return {
+      name,
+      hostname: entry.address ?? homeHost ?? name,
+      tags: entry.tags ?? [],
+      ...(entry.wave === undefined ? {} : { wave: entry.wave }),
+      sshUser,
+      sshOpts: [],
+      profile: entry.profile ?? defaultProfile(system.kind, sshUser),
+      currentSystem: entry['current-system'] ?? DEFAULT_CURRENT_SYSTEM,
+      system,
+    };
+  });
+}
+
+function defaultProfile(kind: SystemKind, user: string): string {
+  return kind === 'home' ? `/nix/var/nix/profiles/per-user/${user}/home-manager` : DEFAULT_SYSTEM_PROFILE;
+}
+
+function flakeEntries(value: unknown): SwitchNodeEntries | undefined {
+  if (value === null || value === undefined) return undefined;
+  const checked = switchNodesShape.safeParse(value);
+  if (checked.success) return checked.data;
+  const issue = checked.error.issues[0];
+  const where = [FLAKE_NODES_ATTRIBUTE, ...(issue?.path ?? []).map(String)].join('.');
+  throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+}
+
+function defaultEntries(systems: Record<string, FlakeSystem>): SwitchNodeEntries {
+  return Object.fromEntries(Object.keys(systems).map((name) => [name, {}]));
+}
