@@ -1,7 +1,8 @@
 # The fleet model: everything flakeflow asks of a fleet flake, from one evaluation where it can
 # (src/nix/fleet.ts is its only caller). `facts` says what to compute, so a caller pays only for
-# what it asks: the hosts' derivations, their names or systems, the deploy-rs nodes, the
-# `flakeflow.nodes` map of the switch engine, the formatter's systems, the restic backups per host.
+# what it asks: the hosts' derivations, their names or systems, the deploy-rs nodes (whether there
+# are any, what flakeflow reads of them, their profiles' paths), the `flakeflow.nodes` map and the
+# configurations' toplevels of the switch engine, the formatter's systems, the restic backups per host.
 #
 # Hosts: every host of every kind is evaluated by the one evaluator process that imports this file, so the
 # flake, its inputs and the modules the hosts share are evaluated once, not once per host.
@@ -17,8 +18,15 @@
   # What to compute, any of: "hosts" (evaluated, one record each), "names" (listed, not evaluated),
   # "systems" (each host's system, never its whole system), "deploy" (deploy-rs's deploy.nodes),
   # "flakeflowNodes" (the flake's `flakeflow.nodes`), "formatter" (its systems), "backups"
-  # (services.restic.backups of the NixOS hosts).
+  # (services.restic.backups of the NixOS hosts), "hasDeployNodes" (whether deploy.nodes exists,
+  # no node evaluated), "toplevels" (each configuration's toplevel, drv and out path),
+  # "deployProfiles" (each deploy-rs node's profiles: path, profilePath, user).
   facts ? [ "hosts" ],
+  # With "toplevels": only these configurations; null: those `flakeflow.nodes` names when the
+  # flake has it, else all.
+  toplevelHosts ? null,
+  # With "deployProfiles": only these deploy-rs nodes; all when null.
+  profileNodes ? null,
   # With "backups": only these NixOS hosts; all when null.
   backupHosts ? null,
   # With "backups": one host's `config`, evaluated by the caller (so that Nix itself names a
@@ -298,21 +306,65 @@ let
     else
       null;
 
-  # The switch engine's node map: name -> { address, ssh-user, tags, wave, profile }.
+  hasFlakeflowNodes = flake ? flakeflow && flake.flakeflow ? nodes;
+
+  # The switch engine's node map: name -> { address, ssh-user, tags, wave, profile, current-system },
+  # as written, so that its schema can name a misspelt attribute. It holds only plain data.
   flakeflowNodes =
-    if flake ? flakeflow && flake.flakeflow ? nodes then
-      mapAttrs (
-        _: node:
-        guarded {
-          address = node.address or null;
-          ssh-user = node.ssh-user or null;
-          tags = node.tags or [ ];
-          wave = node.wave or null;
-          profile = node.profile or null;
-        }
-      ) flake.flakeflow.nodes
+    if hasFlakeflowNodes then mapAttrs (_: node: guarded node) flake.flakeflow.nodes else null;
+
+  hasDeployNodes = flake ? deploy && builtins.isAttrs flake.deploy && flake.deploy ? nodes;
+
+  # The switch engine's targets: each configuration's toplevel, evaluated (drv and out path), not built.
+  # A name held by two kinds is the NixOS one, then the nix-darwin one (listToAttrs keeps the first).
+  toplevelNames =
+    if toplevelHosts != null then
+      toplevelHosts
+    else if hasFlakeflowNodes then
+      attrNames flake.flakeflow.nodes
     else
       null;
+  toplevels = listToAttrs (
+    map
+      (host: {
+        inherit (host) name;
+        value = {
+          inherit (host) kind;
+          attrPath = host.attr;
+          drvPath = host.target.drvPath;
+          path = host.target.outPath;
+        };
+      })
+      (
+        filter (host: toplevelNames == null || elem host.name toplevelNames) (
+          concatMap (kind: hostsOfKind.${kind}) (filter (kind: kind != "checks") kinds)
+        )
+      )
+  );
+
+  # Each deploy-rs profile's path (which evaluates the node's system), and where deploy-rs puts it.
+  deployProfiles =
+    let
+      inherit (flake) deploy;
+      nodes =
+        if profileNodes == null then
+          deploy.nodes
+        else
+          builtins.intersectAttrs (listToAttrs (
+            map (name: {
+              inherit name;
+              value = null;
+            }) profileNodes
+          )) deploy.nodes;
+    in
+    mapAttrs (
+      _: node:
+      mapAttrs (_: profile: {
+        path = "${profile.path}";
+        profilePath = profile.profilePath or null;
+        user = profile.user or node.user or deploy.user or "root";
+      }) (node.profiles or { })
+    ) nodes;
 
   # Only the options flakeflow reads, so options holding functions or packages
   # (`backupPrepareCommand`, `package`) are never forced into JSON.
@@ -359,6 +411,9 @@ let
       systems
       deploy
       flakeflowNodes
+      hasDeployNodes
+      toplevels
+      deployProfiles
       backups
       ;
     formatter = attrNames (flake.formatter or { });

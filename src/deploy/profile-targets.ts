@@ -1,6 +1,5 @@
-import { resolve } from 'node:path';
-import { z } from 'zod';
 import type { NixCli } from '../nix/cli.js';
+import { readFleetFacts } from '../nix/fleet.js';
 import { DEFAULT_CURRENT_SYSTEM, DEFAULT_SYSTEM_PROFILE } from './switch/switch-nodes.js';
 
 /** One deploy-rs profile of a node: the store path it would activate and the profile it sets. */
@@ -12,30 +11,18 @@ export interface ProfileTarget {
   currentSystem: string;
 }
 
-const picked = z.record(
-  z.string(),
-  z.record(z.string(), z.object({ path: z.string(), profilePath: z.string().nullable(), user: z.string() })),
-);
-
 /**
- * The store paths `deploy.nodes.<node>.profiles.<p>.path` of the named nodes, in one evaluation.
- * This evaluates each node's system, which deploy-rs does anyway before it copies anything.
+ * The store paths `deploy.nodes.<node>.profiles.<p>.path` of the named nodes, from the fleet model in
+ * one evaluation. This evaluates each node's system, which deploy-rs does anyway before it copies anything.
  */
 export async function readProfileTargets(
   nix: NixCli,
   flakeDir: string,
   nodes: readonly string[],
 ): Promise<Map<string, ProfileTarget[]>> {
-  const names = `[ ${nodes.map((name) => JSON.stringify(name)).join(' ')} ]`;
-  const value = await nix.evalJson(`${resolve(flakeDir)}#deploy`, {
-    apply: `deploy: builtins.mapAttrs (name: node: builtins.mapAttrs (profileName: profile: {
-      path = "\${profile.path}";
-      profilePath = profile.profilePath or null;
-      user = profile.user or node.user or deploy.user or "root";
-    }) (node.profiles or { })) (builtins.intersectAttrs (builtins.listToAttrs (map (name: { inherit name; value = null; }) ${names})) deploy.nodes)`,
-  });
+  const { deployProfiles } = await readFleetFacts(nix, flakeDir, { deployProfiles: { nodes } });
   const targets = new Map<string, ProfileTarget[]>();
-  for (const [node, profiles] of Object.entries(picked.parse(value))) {
+  for (const [node, profiles] of Object.entries(deployProfiles ?? {})) {
     targets.set(
       node,
       Object.entries(profiles).map(([profile, { path, profilePath, user }]) => {

@@ -135,28 +135,6 @@ export class NixCli {
     return JSON.parse(result.stdout) as FlakeMetadata;
   }
 
-  /**
-   * Copies store paths (with their closures) to another store, e.g. `ssh-ng://root@web-1`; the ssh it
-   * starts takes its options from NIX_SSHOPTS in `options.env`.
-   */
-  async copyTo(
-    storeUrl: string,
-    paths: readonly string[],
-    options: NixRunOptions & { derivation?: boolean } = {},
-  ): Promise<void> {
-    const { derivation, ...run } = options;
-    await this.exec(
-      this.withOptions(['copy'], [...(derivation ? ['--derivation'] : []), '--to', storeUrl, ...paths]),
-      run,
-    );
-  }
-
-  /** `nix store diff-closures`: what changed between two closures, one line per package. */
-  async diffClosures(before: string, after: string, options: NixRunOptions = {}): Promise<string> {
-    const result = await this.exec(this.withOptions(['store', 'diff-closures'], [before, after]), options);
-    return result.stdout;
-  }
-
   private withOptions(subcommand: readonly string[], args: readonly string[]): string[] {
     return nixArgs(subcommand, this.options, args);
   }

@@ -37,7 +37,17 @@ function nixList(items: readonly string[]): string {
 }
 
 /** What nix/fleet.nix can compute; see its header. */
-export type FleetFact = 'hosts' | 'names' | 'systems' | 'deploy' | 'flakeflowNodes' | 'formatter' | 'backups';
+export type FleetFact =
+  | 'hosts'
+  | 'names'
+  | 'systems'
+  | 'deploy'
+  | 'flakeflowNodes'
+  | 'hasDeployNodes'
+  | 'toplevels'
+  | 'deployProfiles'
+  | 'formatter'
+  | 'backups';
 
 export interface FleetCall {
   /** The flake directory, absolute; absent when the caller evaluates `hostConfig` itself. */
@@ -53,6 +63,10 @@ export interface FleetCall {
   only?: readonly string[];
   /** With `backups`: only these NixOS hosts. */
   backupHosts?: readonly string[];
+  /** With `toplevels`: only these configurations (else those of `flakeflow.nodes`, else all). */
+  toplevelHosts?: readonly string[];
+  /** With `deployProfiles`: only these deploy-rs nodes. */
+  profileNodes?: readonly string[];
   /** With `backups`: the one host's `config` is the function's argument of this name (`--apply`). */
   hostConfig?: string;
   /** Facts that fail to evaluate come back null instead of failing the evaluation. */
@@ -74,6 +88,8 @@ export function fleetExpression(call: FleetCall): string {
     call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
     call.only ? `only = ${nixList(call.only)};` : '',
     call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+    call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
+    call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
     call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
     call.tolerant ? 'tolerant = true;' : '',
     call.format ? `format = ${nixString(call.format)};` : '',

@@ -35,13 +35,29 @@ export interface DeployRsFacts {
   nodes: Record<string, DeployRsNodeFacts | null> | null;
 }
 
-/** One node of the flake's `flakeflow.nodes` (the switch engine's node map). */
-export interface FlakeflowNodeFacts {
-  address: string | null;
-  'ssh-user': string | null;
-  tags: string[];
-  wave: number | null;
-  profile: string | null;
+/**
+ * One node of the flake's `flakeflow.nodes` (the switch engine's node map), as the flake wrote it:
+ * the switch engine's schema checks it (src/deploy/switch/switch-nodes.ts).
+ */
+export type FlakeflowNodeFacts = Record<string, unknown>;
+
+/** A configuration's toplevel (system, activation package), evaluated but not built. */
+export interface ToplevelFacts {
+  kind: Exclude<HostKind, 'checks'>;
+  /** Its attribute path in the flake's outputs. */
+  attrPath: string[];
+  drvPath: string;
+  /** The toplevel's store path (named so that toJSON keeps the attribute set). */
+  path: string;
+}
+
+/** One deploy-rs profile of a node: the store path it activates and where deploy-rs puts it. */
+export interface DeployProfileFacts {
+  path: string;
+  /** The profile's `profilePath`; null for deploy-rs's default. */
+  profilePath: string | null;
+  /** The profile's, node's or deploy's `user`, else root. */
+  user: string;
 }
 
 /** One `services.restic.backups.<service>` job: only the options flakeflow reads. */
@@ -70,6 +86,15 @@ export interface FleetQuery {
   deploy?: boolean;
   /** The switch engine's `flakeflow.nodes`. */
   flakeflowNodes?: boolean;
+  /** Whether the flake has deploy-rs's `deploy.nodes`, no node evaluated. */
+  hasDeployNodes?: boolean;
+  /**
+   * The configurations' toplevels (of the `kinds`): those named, or by default those the flake's
+   * `flakeflow.nodes` names when it has one, else all. Evaluates each one's whole system.
+   */
+  toplevels?: boolean | { hosts: readonly string[] };
+  /** deploy-rs's profiles' paths and places, of all nodes or those named; evaluates their systems. */
+  deployProfiles?: boolean | { nodes: readonly string[] };
   /** The systems the `formatter` output covers. */
   formatter?: boolean;
   /** The NixOS hosts' restic backups: all hosts, or those named. */
@@ -86,6 +111,10 @@ export interface FleetFacts {
   deploy?: DeployRsFacts | null;
   /** Null when the flake has no `flakeflow.nodes`. */
   flakeflowNodes?: Record<string, FlakeflowNodeFacts | null> | null;
+  hasDeployNodes?: boolean;
+  toplevels?: Record<string, ToplevelFacts>;
+  /** node -> profile -> facts. */
+  deployProfiles?: Record<string, Record<string, DeployProfileFacts>>;
   formatter?: string[];
   backups?: Record<string, HostBackupFacts>;
 }
@@ -108,10 +137,15 @@ export async function readFleetFacts(
   if (query.systems) facts.push('systems');
   if (query.deploy) facts.push('deploy');
   if (query.flakeflowNodes) facts.push('flakeflowNodes');
+  if (query.hasDeployNodes) facts.push('hasDeployNodes');
+  if (query.toplevels) facts.push('toplevels');
+  if (query.deployProfiles) facts.push('deployProfiles');
   if (query.formatter) facts.push('formatter');
   if (query.backups) facts.push('backups');
   if (facts.length === 0) return {};
   const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+  const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
+  const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
   return nix.evalJson<FleetFacts>(
     {
       expr: fleetExpression({
@@ -119,6 +153,8 @@ export async function readFleetFacts(
         facts,
         ...(query.kinds ? { kinds: query.kinds } : {}),
         ...(backupHosts ? { backupHosts } : {}),
+        ...(toplevelHosts ? { toplevelHosts } : {}),
+        ...(profileNodes ? { profileNodes } : {}),
         ...(query.tolerant ? { tolerant: true } : {}),
         expressionFile,
       }),

@@ -109,8 +109,17 @@ export class NixStore {
     return result.stdout;
   }
 
-  async copy(paths: readonly string[], to: string, options: StoreRunOptions = {}): Promise<void> {
-    await this.run(['copy', '--to', to, ...paths], options);
+  /**
+   * Copies `paths` with their closures to the store `to` (e.g. `ssh-ng://root@web-1`, whose ssh takes
+   * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves.
+   */
+  async copy(
+    paths: readonly string[],
+    to: string,
+    options: StoreRunOptions & { derivation?: boolean } = {},
+  ): Promise<void> {
+    const { derivation, ...run } = options;
+    await this.run(['copy', ...(derivation ? ['--derivation'] : []), '--to', to, ...paths], run);
   }
 
   /** Signs the closures of `paths` in the local store with the key in `keyFile`. */

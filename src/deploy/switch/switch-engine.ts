@@ -1,4 +1,5 @@
 import type { NixCli } from '../../nix/cli.js';
+import { NixStore } from '../../nix/store.js';
 import { DEFAULT_ACTIVATION_TIMEOUT_S, DEFAULT_CONFIRM_TIMEOUT_S } from '../deploy-rs.js';
 import { type DeployEngine, timedDeployer } from '../engine.js';
 import type { DeploySettings } from '../inputs.js';
@@ -30,7 +31,7 @@ export async function openSwitchEngine(
   nix: NixCli,
   flakeDir: string,
 ): Promise<DeployEngine> {
-  const facts = await evaluateSwitchFleet(nix, flakeDir);
+  const facts = await evaluateSwitchFleet(nix, flakeDir, settings.nodes);
   const nodes = mergeSwitchNodes(facts, settings.nodes, {
     ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
   });
@@ -40,12 +41,14 @@ export async function openSwitchEngine(
     name: 'switch',
     nodes,
     async deployer(context) {
+      const store = new NixStore(context.runner);
       return timedDeployer(context, (node, lines) =>
         switchNode(
           byName.get(node.name) as SwitchNode,
           {
             runner: context.runner,
             nix: context.nix,
+            store,
             flakeDir: context.flakeDir,
             flags,
             sshOptions: (switching) => nodeSshOptions(context.access, switching),

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { stringifyError } from '../../core/errors.js';
 import { type ProcessResult, type ProcessRunner, succeeded } from '../../core/process.js';
 import { installable, type NixCli } from '../../nix/cli.js';
+import type { NixStore } from '../../nix/store.js';
 import { type NodeVerdict, unchangedVerdict } from '../engine.js';
 import type { NodeHealthCheck } from '../health-checks.js';
 import { type HealthProbeDeps, runHealthCheck } from '../health-probe.js';
@@ -23,6 +24,7 @@ export interface SwitchFlags {
 export interface SwitchNodeOptions {
   runner: ProcessRunner;
   nix: NixCli;
+  store: NixStore;
   flakeDir: string;
   flags: SwitchFlags;
   sshOptions: (node: SwitchNode) => string[];
@@ -57,10 +59,10 @@ export async function switchNode(
   if (running === target && !flags.force) return unchangedVerdict(running, lines);
 
   await build(node, shell, options, lines);
-  const changes = await closureDiff(options.nix, running, target);
+  const changes = await closureDiff(options.store, running, target);
   if (!flags.remoteBuild) {
     lines.push(`copying to ${shell.storeUrl}`);
-    await options.nix.copyTo(shell.storeUrl, [target], { env: shell.nixSshEnv() });
+    await options.store.copy([target], shell.storeUrl, { env: shell.nixSshEnv() });
   }
   const verdict = await activate(node, shell, options, lines);
   return { ...verdict, ...(changes === undefined ? {} : { changes }) };
@@ -70,34 +72,24 @@ async function build(node: SwitchNode, shell: NodeShell, options: SwitchNodeOpti
   const { system } = node;
   if (!options.flags.remoteBuild) {
     lines.push(`building ${system.path}`);
-    await options.nix.build([installable(options.flakeDir, hostPath(node))]);
+    await options.nix.build([installable(options.flakeDir, system.attrPath)]);
     return;
   }
   lines.push(`copying ${system.drvPath} to ${shell.storeUrl} to build it there`);
-  await options.nix.copyTo(shell.storeUrl, [system.drvPath], { env: shell.nixSshEnv(), derivation: true });
+  await options.store.copy([system.drvPath], shell.storeUrl, { env: shell.nixSshEnv(), derivation: true });
   const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], 24 * 3600_000);
   if (!succeeded(realised)) throw new Error(`building on ${node.name} ${failure(realised)}`);
-}
-
-/** The attribute path of the node's toplevel in the flake's outputs. */
-function hostPath(node: SwitchNode): string[] {
-  const configurations = {
-    nixos: 'nixosConfigurations',
-    darwin: 'darwinConfigurations',
-    home: 'homeConfigurations',
-  };
-  return [configurations[node.system.kind], node.name, ...node.system.attrPath];
 }
 
 /** Nix colours diff-closures even into a pipe on some versions. */
 const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 /** The closure diff, when the running system is in the runner's store too. */
-async function closureDiff(nix: NixCli, running: string | undefined, target: string) {
+async function closureDiff(store: NixStore, running: string | undefined, target: string) {
   if (running === undefined || running === target || !existsSync(running)) return undefined;
   try {
     return (
-      (await nix.diffClosures(running, target)).replace(ANSI_COLOUR, '').trim() ||
+      (await store.diffClosures(running, target)).replace(ANSI_COLOUR, '').trim() ||
       'no package versions changed'
     );
   } catch {

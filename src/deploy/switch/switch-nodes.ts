@@ -1,7 +1,7 @@
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../../core/errors.js';
 import type { NixCli, NixRunOptions } from '../../nix/cli.js';
+import { readFleetFacts, type ToplevelFacts } from '../../nix/fleet.js';
 import type { DeployNode } from '../nodes.js';
 
 /** The flake output attribute that holds the same map as the `nodes` input. */
@@ -30,17 +30,10 @@ export const switchNodesShape = z.record(z.string().min(1), switchNodeShape.null
 export type SwitchNodeEntries = z.output<typeof switchNodesShape>;
 
 /** How a host's configuration is activated: NixOS, nix-darwin or Home Manager. */
-export type SystemKind = 'nixos' | 'darwin' | 'home';
+export type SystemKind = ToplevelFacts['kind'];
 
-/** A configuration of the flake, evaluated but not built. */
-export interface FlakeSystem {
-  kind: SystemKind;
-  /** The attribute path of its toplevel (system, activation package) in the flake's outputs. */
-  attrPath: string[];
-  drvPath: string;
-  /** The toplevel's store path (named so that toJSON keeps the attribute set). */
-  path: string;
-}
+/** A configuration of the flake, evaluated but not built (the fleet model's toplevel). */
+export type FlakeSystem = ToplevelFacts;
 
 /** A node of the switch engine: where it is reached and which profile it runs. */
 export interface SwitchNode extends DeployNode {
@@ -54,57 +47,52 @@ export interface SwitchNode extends DeployNode {
 /** What the switch engine needs from the flake, in one evaluation. */
 export interface SwitchFleetFacts {
   hasDeployNodes: boolean;
+  /** The toplevels of the configurations the engine may deploy. */
   systems: Record<string, FlakeSystem>;
+  /** Every configuration's name, none evaluated; the keys of `systems` when absent. */
+  configurations?: string[];
   /** `flakeflow.nodes`, unchecked; null when the flake has none. */
   flakeNodes: unknown;
 }
 
-const SYSTEMS = `outputs:
-  let
-    pick = kind: attrPath: host: let top = builtins.foldl' (value: name: value.\${name}) host attrPath; in {
-      inherit kind attrPath;
-      drvPath = top.drvPath;
-      path = top.outPath;
-    };
-    each = kind: attrPath: configurations:
-      builtins.mapAttrs (name: pick kind attrPath) configurations;
-  in {
-    hasDeployNodes = outputs ? deploy && builtins.isAttrs outputs.deploy && outputs.deploy ? nodes;
-    systems =
-      each "home" [ "activationPackage" ] (outputs.homeConfigurations or { })
-      // each "darwin" [ "system" ] (outputs.darwinConfigurations or { })
-      // each "nixos" [ "config" "system" "build" "toplevel" ] (outputs.nixosConfigurations or { });
-    flakeNodes = (outputs.flakeflow or { }).nodes or null;
-  }`;
-
-/** Only whether the flake has `deploy.nodes`, without evaluating any host: what `engine: auto` asks. */
+/** Only whether the flake has `deploy.nodes`, without evaluating any node: what `engine: auto` asks. */
 export async function flakeHasDeployNodes(
   nix: NixCli,
   flakeDir: string,
   options: NixRunOptions = {},
 ): Promise<boolean> {
-  return nix.evalJson<boolean>(
-    { expr: `let o = (builtins.getFlake ${JSON.stringify(resolve(flakeDir))}).outputs; in ${HAS_DEPLOY}` },
-    { ...options, impure: true },
-  );
+  const { hasDeployNodes } = await readFleetFacts(nix, flakeDir, { hasDeployNodes: true }, options);
+  return hasDeployNodes === true;
 }
 
-const HAS_DEPLOY = 'o ? deploy && builtins.isAttrs o.deploy && o.deploy ? nodes';
-
 /**
- * The single evaluation the switch engine makes: every NixOS, nix-darwin and Home Manager
- * configuration's toplevel (drv and out path) and the flake's `flakeflow.nodes`. The fleet model of
- * src/nix can replace it as long as it answers the same `SwitchFleetFacts`.
+ * The single evaluation the switch engine makes, from the fleet model: the toplevels (drv and out
+ * path) of the configurations it may deploy (those of the `nodes` input, else of the flake's
+ * `flakeflow.nodes`, else all) and the flake's `flakeflow.nodes`.
  */
 export async function evaluateSwitchFleet(
   nix: NixCli,
   flakeDir: string,
+  input: SwitchNodeEntries | undefined,
   options: NixRunOptions = {},
 ): Promise<SwitchFleetFacts> {
-  return nix.evalJson<SwitchFleetFacts>(
-    { expr: `(${SYSTEMS}) (builtins.getFlake ${JSON.stringify(resolve(flakeDir))}).outputs` },
-    { ...options, impure: true },
+  const facts = await readFleetFacts(
+    nix,
+    flakeDir,
+    {
+      names: true,
+      hasDeployNodes: true,
+      flakeflowNodes: true,
+      toplevels: input === undefined ? true : { hosts: Object.keys(input) },
+    },
+    options,
   );
+  return {
+    hasDeployNodes: facts.hasDeployNodes === true,
+    systems: facts.toplevels ?? {},
+    configurations: [...new Set((facts.names ?? []).map((host) => host.name))],
+    flakeNodes: facts.flakeflowNodes ?? null,
+  };
 }
 
 export interface NodeDefaults {
@@ -135,7 +123,7 @@ export function mergeSwitchNodes(
     const system = facts.systems[name];
     if (system === undefined) {
       throw new UserError(
-        `${source} names node '${name}', which is not a configuration of the flake; known: ${Object.keys(facts.systems).join(', ') || 'none'}`,
+        `${source} names node '${name}', which is not a configuration of the flake; known: ${(facts.configurations ?? Object.keys(facts.systems)).join(', ') || 'none'}`,
       );
     }
     // Home Manager names its configurations `user@host`.

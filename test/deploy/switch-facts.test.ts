@@ -1,0 +1,101 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readProfileTargets } from '../../src/deploy/profile-targets.js';
+import { evaluateSwitchFleet, flakeHasDeployNodes } from '../../src/deploy/switch/switch-nodes.js';
+import { NixCli } from '../../src/nix/cli.js';
+import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+
+let root: string;
+let nix: NixCli;
+
+beforeAll(async () => {
+  nix = new NixCli((await requireNix()).runner);
+  root = await makeTempDir('switch-facts');
+});
+
+afterAll(() => removeTempDir(root));
+
+/** A flake whose outputs are `body`; `top name` is a derivation that evaluates without building. */
+async function flake(dir: string, body: string): Promise<string> {
+  const path = join(root, dir);
+  await mkdir(path, { recursive: true });
+  await writeFile(
+    join(path, 'flake.nix'),
+    `{ outputs = { self }: let top = name: derivation { inherit name; system = "x86_64-linux"; builder = "/bin/sh"; }; in ${body}; }\n`,
+  );
+  return path;
+}
+
+describe('the switch engine asks the fleet model', () => {
+  it('tells whether deploy.nodes exists without evaluating a node', async () => {
+    const without = await flake('no-deploy', '{ }');
+    const withNodes = await flake('deploy', '{ deploy.nodes.web = throw "not evaluated"; }');
+    const deployOnly = await flake('deploy-only', '{ deploy.sshUser = "root"; }');
+    expect(await flakeHasDeployNodes(nix, without)).toBe(false);
+    expect(await flakeHasDeployNodes(nix, withNodes)).toBe(true);
+    expect(await flakeHasDeployNodes(nix, deployOnly)).toBe(false);
+  });
+
+  it('evaluates only the toplevels of flakeflow.nodes, or of the nodes input, and lists every configuration', async () => {
+    const dir = await flake(
+      'switch',
+      `{
+        nixosConfigurations.web.config.system.build.toplevel = top "web";
+        nixosConfigurations.broken.config.system.build.toplevel = throw "broken is not deployed";
+        homeConfigurations."alice@laptop".activationPackage = top "home";
+        flakeflow.nodes = { web = { address = "10.0.0.5"; wave = 1; }; "alice@laptop" = null; };
+      }`,
+    );
+    const facts = await evaluateSwitchFleet(nix, dir, undefined);
+    expect(facts.hasDeployNodes).toBe(false);
+    expect(facts.flakeNodes).toEqual({ web: { address: '10.0.0.5', wave: 1 }, 'alice@laptop': null });
+    expect(Object.keys(facts.systems).sort()).toEqual(['alice@laptop', 'web']);
+    expect(facts.systems.web).toMatchObject({
+      kind: 'nixos',
+      attrPath: ['nixosConfigurations', 'web', 'config', 'system', 'build', 'toplevel'],
+    });
+    expect(facts.systems.web?.drvPath).toMatch(/^\/nix\/store\/\w+-web\.drv$/);
+    expect(facts.systems.web?.path).toMatch(/^\/nix\/store\/\w+-web$/);
+    expect(facts.systems['alice@laptop']).toMatchObject({
+      kind: 'home',
+      attrPath: ['homeConfigurations', 'alice@laptop', 'activationPackage'],
+    });
+    expect(facts.configurations?.sort()).toEqual(['alice@laptop', 'broken', 'web']);
+
+    const named = await evaluateSwitchFleet(nix, dir, { 'alice@laptop': {} });
+    expect(Object.keys(named.systems)).toEqual(['alice@laptop']);
+    await expect(evaluateSwitchFleet(nix, dir, { broken: {} })).rejects.toThrow('broken is not deployed');
+  });
+
+  it("reads the named deploy-rs nodes' profile paths and where deploy-rs puts them", async () => {
+    const dir = await flake(
+      'profiles',
+      `{
+        deploy.user = "root";
+        deploy.nodes.web = {
+          hostname = "web";
+          profiles.system.path = top "web";
+          profiles.app = { user = "app"; path = top "app"; };
+          profiles.custom = { profilePath = "/var/custom"; path = top "custom"; };
+        };
+        deploy.nodes.other = { hostname = "other"; profiles.system.path = throw "other is not read"; };
+      }`,
+    );
+    const targets = await readProfileTargets(nix, dir, ['web']);
+    expect([...targets.keys()]).toEqual(['web']);
+    const byProfile = Object.fromEntries(
+      (targets.get('web') ?? []).map((target) => [target.profile, target]),
+    );
+    expect(byProfile.system).toMatchObject({
+      profilePath: '/nix/var/nix/profiles/system',
+      currentSystem: '/run/current-system',
+    });
+    expect(byProfile.system?.path).toMatch(/^\/nix\/store\/\w+-web$/);
+    expect(byProfile.app).toMatchObject({
+      profilePath: '/nix/var/nix/profiles/per-user/app/app',
+      currentSystem: '/nix/var/nix/profiles/per-user/app/app',
+    });
+    expect(byProfile.custom).toMatchObject({ profilePath: '/var/custom', currentSystem: '/var/custom' });
+  });
+});
