@@ -106,13 +106,28 @@ async function measureFailedActivation(dir) {
       'strict-host-key-checking': 'false',
       'skip-checks': 'true',
     },
-    { PATH: `${fakes}${delimiter}${process.env.PATH}`, FAKE_DEPLOY_SCRIPT: script },
+    { PATH: `${await fakeDeployBin(script)}${delimiter}${process.env.PATH}` },
     { mayFail: true },
   );
   const canary = report.nodes.find((node) => node.node === 'srv-001');
   const started = report.nodes.filter((node) => node.status !== 'skipped').length;
   process.stderr.write(`failed activation: halted after ${(report.durationMs / 1000).toFixed(2)} s\n`);
   return { stepMs, rolloutMs: report.durationMs, exitCode, canary, started };
+}
+
+/**
+ * A `deploy` that runs the fake with `script`: the action passes its children only an allow-list of
+ * the environment, so the script's path is written into the wrapper rather than passed as FAKE_*.
+ */
+async function fakeDeployBin(script) {
+  const bin = `${script}.bin`;
+  await mkdir(bin, { recursive: true });
+  await writeFile(
+    join(bin, 'deploy'),
+    `#!/bin/sh\nFAKE_DEPLOY_SCRIPT='${script}' exec '${process.execPath}' '${join(fakes, 'fake-deploy.mjs')}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  return bin;
 }
 
 /** How long each fake deploy-rs ran, from its first line of code to its exit. */
@@ -139,7 +154,7 @@ async function measure(strategy, dir) {
     const { stepMs, report } = await runStep(
       workspace,
       { strategy, parallel: String(PARALLEL), 'strict-host-key-checking': 'false', 'skip-checks': 'true' },
-      { PATH: `${fakes}${delimiter}${process.env.PATH}`, FAKE_DEPLOY_SCRIPT: script },
+      { PATH: `${await fakeDeployBin(script)}${delimiter}${process.env.PATH}` },
     );
     const mean = (values) => values.reduce((sum, ms) => sum + ms, 0) / values.length;
     const nodeMs = mean(report.nodes.map((node) => node.durationMs));
