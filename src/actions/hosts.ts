@@ -1,3 +1,4 @@
+import { cpus, totalmem } from 'node:os';
 import { defineAction } from '../core/action.js';
 import { SpawnProcessRunner } from '../core/process.js';
 import { failureAnnotations } from '../hosts/annotations.js';
@@ -22,6 +23,7 @@ export const hostsAction = defineAction({
       workspace: context.workspace,
       tempDir: context.runnerTemp,
       evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
+      machine: { cores: cpus().length, memoryKiB: Math.floor(totalmem() / 1024) },
       signal,
     });
     const failed = result.hosts.filter((host) => host.status === 'failed');

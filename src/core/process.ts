@@ -18,6 +18,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called with each complete output line as it arrives, whether or not it is streamed to the log. */
   onLine?: (line: string, from: 'stdout' | 'stderr') => void;
+  /** Called with the process id once the program started, e.g. to watch its memory in /proc. */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface ProcessResult {
@@ -89,6 +91,7 @@ export class SpawnProcessRunner implements ProcessRunner {
         stdio: ['pipe', 'pipe', 'pipe'],
         detached: true,
       });
+      if (child.pid !== undefined) options.onSpawn?.(child.pid);
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       const lineBuffers = { stdout: '', stderr: '' };

@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { ProcessResult, ProcessRunner, RunOptions } from '../core/process.js';
 import { NixCli } from '../nix/cli.js';
 import { NixError } from '../nix/errors.js';
+import type { WorkerPoolStats } from '../nix/eval-workers.js';
 import { type FleetCall, fleetExpression } from './fleet-expression.js';
 import { type EvaluatedHost, type FailedHost, type HostKind, type HostRef, hostKey } from './host.js';
 import { mapConcurrently } from './pool.js';
@@ -29,6 +30,8 @@ export interface FleetEvaluation {
   evaluator: EvaluatorName;
   /** Evaluator processes it took: one, plus one per host whose error had to be asked for. */
   processes: number;
+  /** How the pool of bounded evaluator processes went, when one evaluated the hosts. */
+  workers?: WorkerPoolStats;
 }
 
 export interface FleetEvaluator {

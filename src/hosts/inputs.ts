@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { choice, defineInputs, integer, list, structured, text, words } from '../core/inputs.js';
+import { choice, defineInputs, integer, list, size, structured, text, words } from '../core/inputs.js';
 
 export const HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'] as const;
 export const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'] as const;
@@ -20,4 +20,6 @@ export const hostsInputs = defineInputs({
   'skip-cached': words(),
   'max-jobs': integer({ rawDefault: '256', min: 1, max: 256 }),
   'nix-options': words(),
+  'eval-workers': integer({ min: 1, max: 256 }),
+  'eval-max-memory': size(),
 });

@@ -37,7 +37,12 @@ describe('hosts with nix-eval-jobs on PATH', () => {
     const { result } = await runHosts(
       fleet.flakeDir,
       tempDir,
-      { exclude: 'dev@*', 'nix-options': '--option eval-cache false' },
+      {
+        exclude: 'dev@*',
+        'nix-options': '--option eval-cache false',
+        'eval-workers': '3',
+        'eval-max-memory': '1.5GiB',
+      },
       { evalJobsCommand: join(fakes, 'nix-eval-jobs') },
     );
     delete process.env.FAKE_EVAL_JOBS_LOG;
@@ -67,5 +72,6 @@ describe('hosts with nix-eval-jobs on PATH', () => {
       '--meta',
     ]);
     expect(calls[0]?.at(-1)).toContain('format = "jobs";');
+    expect(calls[0]?.slice(10, 14)).toEqual(['--workers', '3', '--max-memory-size', '1536']);
   });
 });
