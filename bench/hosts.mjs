@@ -3,17 +3,21 @@
 // listHosts (one evaluator process for every host) against the naive loop of one
 // `nix eval …drvPath` per host, measured in the same run; then changed-since after touching one
 // host. Writes its table between the bench:hosts markers of docs/BENCHMARKS.md.
-// Run: node bench/hosts.mjs   (compiles src/ with tsc into a temporary directory first)
+// Then the bounded evaluators of issue #16 (bench/hosts-memory.mjs, its own bench:hosts-memory section).
+// Run: node bench/hosts.mjs   (compiles src/ with tsc into a temporary directory first);
+// `node bench/hosts.mjs --memory-only` runs only the bounded-evaluator part.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { flakeflowNixConfig } from '../scripts/nix-settings.mjs';
+import { benchBoundedEvaluation } from './hosts-memory.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const SIZES = [10, 50, 200];
+const MEMORY_ONLY = process.argv.includes('--memory-only');
+const SIZES = MEMORY_ONLY ? [] : [10, 50, 200];
 const REPEATS = 3;
 const NIX_CONFIG = flakeflowNixConfig();
 process.env.NIX_CONFIG = NIX_CONFIG;
@@ -52,6 +56,7 @@ try {
       probe: { head: async () => 404 },
       workspace: flakeDir,
       tempDir: work,
+      machine: { cores: cpus().length, memoryKiB: Math.floor(totalmem() / 1024) },
     });
   };
   const timed = async (body) => {
@@ -122,11 +127,29 @@ try {
   ].join('\n');
 
   const docs = join(root, 'docs', 'BENCHMARKS.md');
-  let text = existsSync(docs) ? await readFile(docs, 'utf8') : '# Benchmarks\n';
-  const pattern = /<!-- bench:hosts -->[\s\S]*?<!-- \/bench:hosts -->/;
-  text = pattern.test(text) ? text.replace(pattern, () => section) : `${text.trimEnd()}\n\n${section}\n`;
-  await writeFile(docs, text);
-  console.log(`\n${table}\n\nwritten to docs/BENCHMARKS.md`);
+  const writeSection = async (name, body) => {
+    let text = existsSync(docs) ? await readFile(docs, 'utf8') : '# Benchmarks\n';
+    const pattern = new RegExp(`<!-- bench:${name} -->[\\s\\S]*?<!-- /bench:${name} -->`);
+    text = pattern.test(text) ? text.replace(pattern, () => body) : `${text.trimEnd()}\n\n${body}\n`;
+    await writeFile(docs, text);
+  };
+  if (!MEMORY_ONLY) {
+    await writeSection('hosts', section);
+    console.log(`\n${table}\n\nwritten to docs/BENCHMARKS.md`);
+  }
+
+  const memorySection = await benchBoundedEvaluation({
+    load,
+    work,
+    hosts,
+    nixVersion,
+    // BENCH_MEMORY_SIZES=10,40 for a shorter run.
+    ...(process.env.BENCH_MEMORY_SIZES
+      ? { sizes: process.env.BENCH_MEMORY_SIZES.split(',').map(Number) }
+      : {}),
+  });
+  await writeSection('hosts-memory', memorySection);
+  console.log(`\n${memorySection}\n\nwritten to docs/BENCHMARKS.md`);
 } finally {
   await rm(work, { recursive: true, force: true });
 }
