@@ -1,4 +1,3 @@
-import { cpus, totalmem } from 'node:os';
 import { defineAction } from '../core/action.js';
 import { SpawnProcessRunner } from '../core/process.js';
 import { failureAnnotations } from '../hosts/annotations.js';
@@ -7,6 +6,7 @@ import { findProgram } from '../hosts/eval-jobs.js';
 import { hostsInputs } from '../hosts/inputs.js';
 import { listHosts } from '../hosts/list-hosts.js';
 import { hostsSummary } from '../hosts/summary.js';
+import { thisMachine } from '../nix/eval-workers.js';
 
 export const HOSTS_OUTPUTS = ['matrix', 'hosts', 'count', 'empty'] as const;
 
@@ -23,7 +23,7 @@ export const hostsAction = defineAction({
       workspace: context.workspace,
       tempDir: context.runnerTemp,
       evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
-      machine: { cores: cpus().length, memoryKiB: Math.floor(totalmem() / 1024) },
+      machine: thisMachine(),
       signal,
     });
     const failed = result.hosts.filter((host) => host.status === 'failed');

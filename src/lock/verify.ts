@@ -1,6 +1,12 @@
 import { resolve } from 'node:path';
 import { installable, type NixCli, type NixRunOptions } from '../nix/cli.js';
 import { NixError } from '../nix/errors.js';
+import {
+  type AttrPathRecord,
+  attrPathsExpression,
+  type EvalPool,
+  evaluateInWorkers,
+} from '../nix/eval-workers.js';
 
 export type HostKind = 'nixos' | 'darwin' | 'home-manager';
 
@@ -37,14 +43,17 @@ function isMissingOutput(error: NixError, output: string): boolean {
 /**
  * Evaluates the derivation of every NixOS, nix-darwin and Home Manager host of the flake, in pure
  * mode as `nix build` would. One `nix eval` per kind of host; when one fails, each host of that kind
- * is evaluated alone so the failure names the host with Nix's own error.
+ * is evaluated alone so the failure names the host with Nix's own error. With a pool, the hosts are
+ * listed and then evaluated by its bounded processes instead, each error on its own host.
  */
 export async function evaluateHosts(
   nix: NixCli,
   flakeDir: string,
   options: NixRunOptions = {},
+  pool?: EvalPool,
 ): Promise<HostEvaluation[]> {
   const flake = resolve(flakeDir);
+  if (pool) return evaluateInPool(nix, flake, options, pool);
   const hosts: HostEvaluation[] = [];
   for (const { kind, output, toplevel } of HOST_OUTPUTS) {
     const drvPath = ['c', ...toplevel, 'drvPath'].join('.');
@@ -63,6 +72,48 @@ export async function evaluateHosts(
     }
   }
   return hosts;
+}
+
+async function evaluateInPool(
+  nix: NixCli,
+  flake: string,
+  options: NixRunOptions,
+  pool: EvalPool,
+): Promise<HostEvaluation[]> {
+  const listed: HostEvaluation[] = [];
+  for (const { kind, output, toplevel } of HOST_OUTPUTS) {
+    try {
+      const names = await nix.evalJson<string[]>(installable(flake, [output]), {
+        ...options,
+        apply: 'builtins.attrNames',
+      });
+      for (const host of names) listed.push({ host, kind, attrPath: [output, host, ...toplevel] });
+    } catch (error) {
+      if (!(error instanceof NixError)) throw error;
+      if (isMissingOutput(error, output)) continue;
+      listed.push({ host: output, kind, attrPath: [output], error: error.nixMessage });
+    }
+  }
+  const hosts = listed
+    .filter((host) => host.error === undefined)
+    .map((host) => ({ key: `${host.kind}/${host.host}`, attrPath: host.attrPath }));
+  const { outcomes } = await evaluateInWorkers<AttrPathRecord>(
+    hosts.map((host) => host.key),
+    {
+      runner: pool.runner,
+      limits: pool.limits,
+      nixOptions: pool.nixOptions,
+      signal: options.signal,
+      expression: attrPathsExpression(flake, hosts),
+    },
+  );
+  const byKey = new Map(outcomes.map((outcome) => [outcome.key, outcome]));
+  return listed.map((host) => {
+    const outcome = byKey.get(`${host.kind}/${host.host}`);
+    if (!outcome) return host;
+    if ('error' in outcome) return { ...host, error: outcome.error };
+    return { ...host, drvPath: outcome.record.drvPath };
+  });
 }
 
 async function evaluateOneByOne(

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProcessRunner } from '../core/process.js';
@@ -48,13 +49,23 @@ export interface EvalWorkerLimits {
 
 export const MAX_DEFAULT_MEMORY_KIB = 4 * 1024 * 1024;
 
+export interface MachineResources {
+  cores: number;
+  memoryKiB: number;
+}
+
+/** The cores and memory of the machine this runs on, for the defaults of the limits. */
+export function thisMachine(): MachineResources {
+  return { cores: cpus().length, memoryKiB: Math.floor(totalmem() / 1024) };
+}
+
 /**
  * The limits in force: what the user gave, else one worker per core and the machine's memory shared
  * so that every worker at its limit plus one more host still fits (never more than 4 GiB each).
  */
 export function evalWorkerLimits(
   given: { workers?: number; maxMemoryKiB?: number },
-  machine: { cores: number; memoryKiB: number },
+  machine: MachineResources,
 ): EvalWorkerLimits & { defaulted: { workers: boolean; maxMemory: boolean } } {
   const workers = given.workers ?? Math.max(1, machine.cores);
   const shared = Math.floor(machine.memoryKiB / (workers + 1) / 1024) * 1024;
@@ -80,6 +91,13 @@ export interface WorkerPoolStats {
   peakKiB: number;
   /** Hosts that alone need more than the limit: a fresh process passed it, or the host grew one by more. */
   overLimitAlone: string[];
+}
+
+/** What a capability needs to evaluate many hosts in the pool. */
+export interface EvalPool {
+  runner: ProcessRunner;
+  limits: EvalWorkerLimits;
+  nixOptions?: readonly string[];
 }
 
 export interface EvalWorkersOptions {
