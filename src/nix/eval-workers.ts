@@ -174,6 +174,7 @@ export async function evaluateInWorkers<R>(
     let hostsDone = 0;
     let overLimit = false;
     let stopped = false;
+    let ended = false;
     let rssAtStart = 0;
     const sample = (): number => {
       const memory = pid === undefined ? undefined : probe(pid);
@@ -216,6 +217,7 @@ export async function evaluateInWorkers<R>(
           },
         },
       );
+      ended = true;
     } catch (error) {
       if (!(error instanceof NixError)) throw error;
       if (options.signal?.aborted) throw error;
@@ -228,7 +230,12 @@ export async function evaluateInWorkers<R>(
       options.signal?.removeEventListener('abort', onAbort);
     }
     if (stopped) stats.replaced += 1;
-    queue.unshift(...batch.filter((key) => !outcomes.has(key)));
+    const left = batch.filter((key) => !outcomes.has(key));
+    // A process that ended by itself evaluated all it could: what it left is not in the flake.
+    if (ended && !stopped) {
+      for (const key of left)
+        outcomes.set(key, { key, error: 'the evaluator ended without evaluating this host' });
+    } else queue.unshift(...left);
   };
 
   const slot = async () => {
@@ -245,9 +252,7 @@ export async function evaluateInWorkers<R>(
   if (fatal !== undefined) throw fatal;
 
   return {
-    outcomes: keys.map(
-      (key) => outcomes.get(key) ?? { key, error: 'the evaluator ended without evaluating this host' },
-    ),
+    outcomes: keys.map((key) => outcomes.get(key) as WorkerOutcome<R>),
     stats,
   };
 }

@@ -6,7 +6,8 @@ import { SpawnProcessRunner } from '../../src/core/process.js';
 import { type ExampleFleet, materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import { generateFleet } from '../../src/demo/generate-fleet.js';
 import { commitAll } from '../../src/demo/git-repo.js';
-import { type EvaluationRequest, NixEvalFleetEvaluator } from '../../src/hosts/evaluate.js';
+import { type EvaluationRequest, type FleetRecord, NixEvalFleetEvaluator } from '../../src/hosts/evaluate.js';
+import { fleetExpression } from '../../src/hosts/fleet-expression.js';
 import { hostKey } from '../../src/hosts/host.js';
 import { PooledFleetEvaluator } from '../../src/hosts/pooled-evaluation.js';
 import { hostsSummary } from '../../src/hosts/summary.js';
@@ -117,6 +118,20 @@ describe('hosts evaluated by a pool of bounded nix eval processes', () => {
     expect(hostsSummary(result)).toContain(
       'Over the limit alone, each in a process of its own: `nixos/srv-003`',
     );
+  });
+
+  it('answers for a host the flake does not have instead of asking again', async () => {
+    const { outcomes, stats } = await evaluateInWorkers<FleetRecord>(['nixos/gateway', 'nixos/nope'], {
+      runner,
+      limits: { workers: 1, maxMemoryKiB: 4096 * MiB },
+      expression: (keys) => fleetExpression({ flakeDir: example.flakeDir, kinds: ['nixos'], only: keys }),
+    });
+    expect(outcomes[0]).toMatchObject({ key: 'nixos/gateway', record: { name: 'gateway' } });
+    expect(outcomes[1]).toEqual({
+      key: 'nixos/nope',
+      error: 'the evaluator ended without evaluating this host',
+    });
+    expect(stats.processes).toBe(2);
   });
 
   it('evaluates attribute paths through nix/eval-workers.nix, in the order asked', async () => {
