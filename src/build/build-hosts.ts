@@ -11,6 +11,13 @@ import { withWorktree } from '../hosts/git-worktree.js';
 import { attrPathText, HOST_KIND_LIST, parseAttrPath } from '../hosts/host.js';
 import { installable, NixCli } from '../nix/cli.js';
 import { NixError } from '../nix/errors.js';
+import {
+  evaluateInWorkers,
+  evalWorkerLimits,
+  type MachineResources,
+  thisMachine,
+  type WorkerOutcome,
+} from '../nix/eval-workers.js';
 import type { NixVersion } from '../nix/version.js';
 import { type HostBuild, resultFileName, resultFileOf } from './build-result.js';
 import { compareClosures } from './compare.js';
@@ -28,6 +35,8 @@ export interface BuildDependencies {
   tempDir: string;
   /** Where the result-file is written. */
   resultDir: string;
+  /** The runner's cores and memory, for the defaults of eval-workers and eval-max-memory. */
+  machine?: MachineResources;
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -74,9 +83,9 @@ export async function buildHosts(
 
   // compare-to looks the host up at the other revision by its attribute, so it needs it even when the drv is here.
   const needAttr = Boolean(settings['compare-to']);
-  const resolved = await Promise.all(
-    targets.map((target) => resolveTarget(target, nix, flakeDir, needAttr, signal)),
-  );
+  const unresolved = targets.filter((target) => !target.attr && needsEvaluation(target, needAttr));
+  const evaluated = await evaluateTargetHosts(unresolved, flakeDir, settings, dependencies);
+  const resolved = targets.map((target) => resolveTarget(target, evaluated, needAttr));
   const results: HostBuild[] = [];
   for (const item of resolved) {
     results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
@@ -132,41 +141,63 @@ export async function buildHosts(
   return { results, resultFile, ...(pushError ? { pushError } : {}) };
 }
 
-async function resolveTarget(
-  target: BuildTarget,
-  nix: NixCli,
+function needsEvaluation(target: BuildTarget, needAttr: boolean): boolean {
+  return Boolean(target.host) && !(target.drvPath && existsSync(target.drvPath) && !needAttr);
+}
+
+/**
+ * The hosts named without a derivation in this store, looked up under every kind as the hosts action
+ * lists them, in the bounded evaluator pool: a packed entry's hosts are shared by its processes.
+ */
+async function evaluateTargetHosts(
+  targets: readonly BuildTarget[],
   flakeDir: string,
+  settings: BuildSettings,
+  dependencies: BuildDependencies,
+): Promise<Map<string, WorkerOutcome<FleetRecord>>> {
+  if (targets.length === 0) return new Map();
+  const candidates = targets.flatMap((target) => HOST_KIND_LIST.map((kind) => `${kind}/${target.host}`));
+  try {
+    const { outcomes } = await evaluateInWorkers<FleetRecord>(candidates, {
+      runner: dependencies.runner,
+      nixOptions: settings['nix-options'] ?? [],
+      limits: evalWorkerLimits(
+        { workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] },
+        dependencies.machine ?? thisMachine(),
+      ),
+      signal: dependencies.signal,
+      expression: (keys) => fleetExpression({ flakeDir, kinds: HOST_KIND_LIST, only: keys }),
+    });
+    return new Map(outcomes.map((outcome) => [outcome.key, outcome]));
+  } catch (error) {
+    if (!(error instanceof NixError)) throw error;
+    return new Map(candidates.map((key) => [key, { key, error: error.nixMessage }]));
+  }
+}
+
+function resolveTarget(
+  target: BuildTarget,
+  evaluated: ReadonlyMap<string, WorkerOutcome<FleetRecord>>,
   needAttr: boolean,
-  signal?: AbortSignal,
-): Promise<Resolved> {
+): Resolved {
   if (target.attr) {
     const attrPath = parseAttrPath(target.attr);
     return { target, attrPath, kind: kindOfAttr(attrPath) };
   }
-  if (!target.host) return { target };
-  if (target.drvPath && existsSync(target.drvPath) && !needAttr) return { target };
-  // Only the host's name: find it under every kind, as the hosts action would list it.
-  try {
-    const records = await nix.evalJson<FleetRecord[]>(
-      {
-        expr: fleetExpression({
-          flakeDir,
-          kinds: HOST_KIND_LIST,
-          only: HOST_KIND_LIST.map((kind) => `${kind}/${target.host}`),
-        }),
-      },
-      { impure: true, signal },
-    );
-    const found = records.map(hostFromRecord).find((host) => host !== undefined);
-    if (found) return { target, attrPath: found.attrPath, kind: found.kind };
-    return {
-      target,
-      error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
-    };
-  } catch (error) {
-    if (error instanceof NixError) return { target, error: error.nixMessage };
-    throw error;
-  }
+  if (!needsEvaluation(target, needAttr)) return { target };
+  const outcomes = HOST_KIND_LIST.map((kind) => evaluated.get(`${kind}/${target.host}`));
+  const found = outcomes
+    .map((outcome) => (outcome && 'record' in outcome ? hostFromRecord(outcome.record) : undefined))
+    .find((host) => host !== undefined);
+  if (found) return { target, attrPath: found.attrPath, kind: found.kind };
+  const failed = outcomes.find(
+    (outcome) => outcome && 'error' in outcome && outcome.error.startsWith('error:'),
+  );
+  if (failed && 'error' in failed) return { target, error: failed.error };
+  return {
+    target,
+    error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
+  };
 }
 
 interface BuildContext {

@@ -1,4 +1,4 @@
-import { defineInputs, secret, text, words } from '../core/inputs.js';
+import { defineInputs, integer, secret, size, text, words } from '../core/inputs.js';
 
 /** Which of `host`, `attr` or `drv-path` names the build is checked by the capability, not here. */
 export const buildInputs = defineInputs({
@@ -10,4 +10,6 @@ export const buildInputs = defineInputs({
   'push-to': text(),
   'signing-key': secret(),
   'nix-options': words(),
+  'eval-workers': integer({ min: 1, max: 256 }),
+  'eval-max-memory': size(),
 });
