@@ -4,17 +4,22 @@
 // `nix eval …drvPath` per host, measured in the same run; then changed-since after touching one
 // host. Once with the machine's Nix 2.8 and once with the Nix 2.26 scripts/setup puts in its prefix
 // (issue #12), side by side. Writes its table between the bench:hosts markers of docs/BENCHMARKS.md.
-// Run: node bench/hosts.mjs   (compiles src/ with tsc into a temporary directory first)
+// Then the bounded evaluators of issue #16 (bench/hosts-memory.mjs, its own bench:hosts-memory section),
+// with the machine's Nix.
+// Run: node bench/hosts.mjs   (compiles src/ with tsc into a temporary directory first);
+// `node bench/hosts.mjs --memory-only` runs only the bounded-evaluator part.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { flakeflowNixConfig } from '../scripts/nix-settings.mjs';
+import { benchBoundedEvaluation } from './hosts-memory.mjs';
 import { compileSrc } from './support/compile-src.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const SIZES = [10, 50, 200];
+const MEMORY_ONLY = process.argv.includes('--memory-only');
+const SIZES = MEMORY_ONLY ? [] : [10, 50, 200];
 const REPEATS = 3;
 // The Nix versions compared: the machine's own on PATH, and the one scripts/setup installs in its prefix.
 const NIX_VERSIONS = [
@@ -46,6 +51,7 @@ try {
       probe: { head: async () => 404 },
       workspace: flakeDir,
       tempDir: work,
+      machine: { cores: cpus().length, memoryKiB: Math.floor(totalmem() / 1024) },
     });
   };
   const timed = async (body) => {
@@ -142,11 +148,30 @@ try {
   ].join('\n');
 
   const docs = join(root, 'docs', 'BENCHMARKS.md');
-  let text = existsSync(docs) ? await readFile(docs, 'utf8') : '# Benchmarks\n';
-  const pattern = /<!-- bench:hosts -->[\s\S]*?<!-- \/bench:hosts -->/;
-  text = pattern.test(text) ? text.replace(pattern, () => section) : `${text.trimEnd()}\n\n${section}\n`;
-  await writeFile(docs, text);
-  console.log(`\n${table}\n\nwritten to docs/BENCHMARKS.md`);
+  const writeSection = async (name, body) => {
+    let text = existsSync(docs) ? await readFile(docs, 'utf8') : '# Benchmarks\n';
+    const pattern = new RegExp(`<!-- bench:${name} -->[\\s\\S]*?<!-- /bench:${name} -->`);
+    text = pattern.test(text) ? text.replace(pattern, () => body) : `${text.trimEnd()}\n\n${body}\n`;
+    await writeFile(docs, text);
+  };
+  if (!MEMORY_ONLY) {
+    await writeSection('hosts', section);
+    console.log(`\n${table}\n\nwritten to docs/BENCHMARKS.md`);
+  }
+
+  const memorySection = await benchBoundedEvaluation({
+    load,
+    work,
+    hosts,
+    // PATH is the machine's own again: its Nix, the first of NIX_VERSIONS.
+    nixVersion: nixVersions[0],
+    // BENCH_MEMORY_SIZES=10,40 for a shorter run.
+    ...(process.env.BENCH_MEMORY_SIZES
+      ? { sizes: process.env.BENCH_MEMORY_SIZES.split(',').map(Number) }
+      : {}),
+  });
+  await writeSection('hosts-memory', memorySection);
+  console.log(`\n${memorySection}\n\nwritten to docs/BENCHMARKS.md`);
 } finally {
   await rm(work, { recursive: true, force: true });
 }

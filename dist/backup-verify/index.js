@@ -55124,8 +55124,164 @@ async function syncAlertIssue(report, target, logger) {
     return { action: 'opened', number: created.data.number, url: created.data.html_url };
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./.build/core/workspace.js
+
+
+
+function isInside(root, path) {
+    const rest = (0,external_node_path_namespaceObject.relative)(root, path);
+    return rest === '' || (rest !== '..' && !rest.startsWith(`..${external_node_path_namespaceObject.sep}`) && !(0,external_node_path_namespaceObject.isAbsolute)(rest));
+}
+/** The real path of what `path` names, through its nearest existing ancestor when it does not exist yet. */
+function realPathOf(path) {
+    const missing = [];
+    let existing = path;
+    while (!(0,external_node_fs_namespaceObject.existsSync)(existing) && (0,external_node_path_namespaceObject.dirname)(existing) !== existing) {
+        missing.unshift((0,external_node_path_namespaceObject.basename)(existing));
+        existing = (0,external_node_path_namespaceObject.dirname)(existing);
+    }
+    return (0,external_node_path_namespaceObject.join)((0,external_node_fs_namespaceObject.realpathSync)(existing), ...missing);
+}
+/**
+ * Where a path input leads. The workflow file is the trust boundary: an absolute path is read where
+ * the workflow's author wrote it (a self-hosted runner's `/etc/svc/services.json`, a password file
+ * under `/run/secrets`); a relative path is the checkout's, and the checkout is the pull request's to
+ * change, so it resolves in the workspace and may not lead out of it, by `..` or by a symlink.
+ */
+function inputPath(workspace, input, value) {
+    if ((0,external_node_path_namespaceObject.isAbsolute)(value))
+        return (0,external_node_path_namespaceObject.resolve)(value);
+    const root = (0,external_node_path_namespaceObject.resolve)(workspace);
+    const path = (0,external_node_path_namespaceObject.resolve)(root, value);
+    const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
+    if (!inside) {
+        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
+    }
+    return path;
+}
+/** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
+function checkPathInputs(settings, names, workspace) {
+    for (const name of names) {
+        const value = settings[name];
+        if (typeof value === 'string' && value !== '')
+            inputPath(workspace, name, value);
+    }
+}
+
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./.build/core/child-environment.js
+/**
+ * What a process flakeflow starts may take from the step's environment. A step's environment holds
+ * what no child should see: the inputs (`INPUT_TOKEN`, `INPUT_SSH-PRIVATE-KEY`…), the runner's
+ * `ACTIONS_RUNTIME_TOKEN` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, and whatever secret a workflow's
+ * `env:` names. So nothing passes but what Nix, git, restic, ssh and deploy-rs read to work; a
+ * secret a process needs is given to that one call, by the narrowest means (a key file, a password
+ * file), through RunOptions.env.
+ */
+const INHERITED_NAMES = new Set([
+    // Who and where: every tool.
+    'PATH',
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'SHELL',
+    'TMPDIR',
+    'TZ',
+    'TZDIR',
+    'TERM',
+    'NO_COLOR',
+    'CI',
+    'LANG',
+    'LANGUAGE',
+    'LOCALE_ARCHIVE',
+    // TLS roots and proxies, for Nix's and restic's downloads.
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'CURL_CA_BUNDLE',
+    'http_proxy',
+    'https_proxy',
+    'all_proxy',
+    'no_proxy',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'ALL_PROXY',
+    'NO_PROXY',
+    // ssh (restic's sftp backend, deploy-rs, Nix's ssh stores) asks the agent, never a key in the environment.
+    'SSH_AUTH_SOCK',
+    // Nix: its configuration, store and daemon. NIX_CONFIG is the user's own Nix settings.
+    'NIX_PATH',
+    'NIX_CONFIG',
+    'NIX_CONF_DIR',
+    'NIX_USER_CONF_FILES',
+    'NIX_REMOTE',
+    'NIX_DAEMON_SOCKET_PATH',
+    'NIX_STORE_DIR',
+    'NIX_STATE_DIR',
+    'NIX_LOG_DIR',
+    'NIX_DATA_DIR',
+    'NIX_SSL_CERT_FILE',
+    'NIX_SSHOPTS',
+    'NIX_PROFILES',
+    'NIX_USER_PROFILE_DIR',
+    'NIX_REMOTE_SYSTEMS',
+    'NIX_BUILD_CORES',
+    'NIX_IGNORE_SYMLINK_STORE',
+    // deploy-rs signs what it pushes with the key file this names (a path, not the key).
+    'LOCAL_KEY',
+    // git: identity, configuration files, transports and prompts. GIT_CONFIG_COUNT/KEY_n/VALUE_n are
+    // left out: they can carry an Authorization header, which flakeflow gives only to the push that needs it.
+    'GIT_AUTHOR_NAME',
+    'GIT_AUTHOR_EMAIL',
+    'GIT_AUTHOR_DATE',
+    'GIT_COMMITTER_NAME',
+    'GIT_COMMITTER_EMAIL',
+    'GIT_COMMITTER_DATE',
+    'EMAIL',
+    'GIT_CONFIG_NOSYSTEM',
+    'GIT_CONFIG_GLOBAL',
+    'GIT_CONFIG_SYSTEM',
+    'GIT_EXEC_PATH',
+    'GIT_SSH',
+    'GIT_SSH_COMMAND',
+    'GIT_SSH_VARIANT',
+    'GIT_SSL_CAINFO',
+    'GIT_SSL_CAPATH',
+    'GIT_SSL_NO_VERIFY',
+    'GIT_TERMINAL_PROMPT',
+    'GIT_CEILING_DIRECTORIES',
+]);
+/** Locale categories and the XDG base directories (restic's cache, Nix's cache and config). */
+const INHERITED_PREFIXES = ['LC_', 'XDG_'];
+function isInherited(name) {
+    return INHERITED_NAMES.has(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+/** The part of `step` (the action's own environment) that every child process receives. */
+function inheritedEnvironment(step) {
+    const env = {};
+    for (const [name, value] of Object.entries(step)) {
+        if (value !== undefined && isInherited(name))
+            env[name] = value;
+    }
+    return env;
+}
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
+ * call's own variables, which may add anything and remove (undefined) anything.
+ */
+function childEnvironment(step, options) {
+    const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+        if (value === undefined)
+            delete env[name];
+        else
+            env[name] = value;
+    }
+    return env;
+}
+
 ;// CONCATENATED MODULE: ./.build/core/logger.js
 /** A Logger that keeps every line, for tests and for building reports. */
 class RecordingLogger {
@@ -55189,6 +55345,7 @@ class SecretMasker {
 
 
 
+
 function succeeded(result) {
     return result.exitCode === 0 && !result.timedOut;
 }
@@ -55208,9 +55365,13 @@ const KILL_GRACE_MS = 5_000;
 class SpawnProcessRunner {
     logger;
     secrets;
-    constructor(logger, secrets = new SecretMasker()) {
+    stepEnvironment;
+    constructor(logger, secrets = new SecretMasker(), 
+    /** The step's environment, which children inherit only a few variables of. */
+    stepEnvironment = process.env) {
         this.logger = logger;
         this.secrets = secrets;
+        this.stepEnvironment = stepEnvironment;
     }
     async run(command, args, options = {}) {
         const stream = options.stream ?? options.group !== undefined;
@@ -55219,17 +55380,7 @@ class SpawnProcessRunner {
     }
     spawnAndCollect(command, args, options, stream) {
         const started = Date.now();
-        const env = {};
-        for (const [name, value] of Object.entries(options.cleanEnv ? {} : process.env)) {
-            if (value !== undefined)
-                env[name] = value;
-        }
-        for (const [name, value] of Object.entries(options.env ?? {})) {
-            if (value === undefined)
-                delete env[name];
-            else
-                env[name] = value;
-        }
+        const env = childEnvironment(this.stepEnvironment, options);
         this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
         return new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
@@ -55302,6 +55453,23 @@ class SpawnProcessRunner {
                     reject(error);
                 }
             });
+            if (options.endGroupOnExit) {
+                child.on('exit', () => {
+                    const group = child.pid;
+                    if (group === undefined)
+                        return;
+                    const kill = (signal) => {
+                        try {
+                            process.kill(-group, signal);
+                        }
+                        catch {
+                            // The group is already gone.
+                        }
+                    };
+                    kill('SIGTERM');
+                    setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
+                });
+            }
             child.on('close', (exitCode, signal) => {
                 if (timeout)
                     clearTimeout(timeout);
@@ -55382,7 +55550,28 @@ const PROGRESS = [
     /^ {2}\/nix\/store\//,
     /^\[\d+\/\d+\/\d+ built/,
     /^\(use '--show-trace' to show detailed location information\)$/,
+    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
 ];
+/**
+ * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
+ * Nix printed the message first. Both read as the older did: the message, then where it happened.
+ */
+function messageFirst(lines) {
+    if (lines[0] !== 'error:')
+        return lines;
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+    if (at === -1)
+        return lines;
+    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
+    const message = lines
+        .slice(at)
+        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
+    const trace = lines.slice(1, at);
+    for (const part of [message, trace])
+        while (part.length > 0 && part[part.length - 1] === '')
+            part.pop();
+    return [...message, '', ...trace];
+}
 /**
  * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
  * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
@@ -55394,7 +55583,7 @@ function nixErrorText(stderr) {
         .split('\n')
         .map((line) => (line.split('\r').pop() ?? '').trimEnd());
     const first = lines.findIndex((line) => line.startsWith('error:'));
-    const kept = (first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line)));
+    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
     while (kept.length > 0 && kept[kept.length - 1] === '')
         kept.pop();
     while (kept.length > 0 && kept[0] === '')
@@ -55495,23 +55684,34 @@ class NixCli {
         return JSON.parse(result.stdout);
     }
     withOptions(subcommand, args) {
-        return [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...args];
+        return nixArgs(subcommand, this.options, args);
     }
-    async exec(args, options = {}) {
-        let result;
-        try {
-            result = await this.runner.run(this.options.command ?? 'nix', args, options);
-        }
-        catch (error) {
-            // The runner raises a UserError only when the program is missing.
-            if (error instanceof UserError)
-                throw new UserError(NIX_NOT_FOUND);
-            throw error;
-        }
-        if (!succeeded(result))
-            throw NixError.fromResult(result);
-        return result;
+    exec(args, options = {}) {
+        return runNix(this.runner, this.options, args, options);
     }
+}
+/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
+function nixArgs(subcommand, options, args) {
+    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
+}
+/**
+ * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
+ * failure (unless `check` is false) is a NixError holding Nix's own message.
+ */
+async function runNix(runner, options, args, runOptions = {}, check = true) {
+    let result;
+    try {
+        result = await runner.run(options.command ?? 'nix', args, runOptions);
+    }
+    catch (error) {
+        // The runner raises a UserError only when the program is missing.
+        if (error instanceof UserError)
+            throw new UserError(NIX_NOT_FOUND);
+        throw error;
+    }
+    if (check && !succeeded(result))
+        throw NixError.fromResult(result);
+    return result;
 }
 /** The subcommand and arguments that update a flake's lock on this Nix. */
 function updateLockArgs(version, flakeDir, inputs) {
@@ -55528,9 +55728,120 @@ function updateLockArgs(version, flakeDir, inputs) {
     ];
 }
 /** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function installable(flakeRef, attrPath) {
+function cli_installable(flakeRef, attrPath) {
     const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
     return `${flakeRef}#${quoted.join('.')}`;
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
+
+
+
+const FLEET_EXPRESSION_FILE = 'fleet.nix';
+/**
+ * `nix/fleet.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/nix) and bundled (dist/hosts, …), and a GitHub action is checked out whole.
+ */
+function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
+    let dir = (0,external_node_path_namespaceObject.dirname)(from);
+    for (;;) {
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
+        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
+            return candidate;
+        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
+        if (parent === dir)
+            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
+        dir = parent;
+    }
+}
+/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
+function nixString(text) {
+    const escaped = text
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\$\{/g, '\\${')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replace(/\t/g, '\\t');
+    return `"${escaped}"`;
+}
+function nixList(items) {
+    return `[ ${items.map(nixString).join(' ')} ]`;
+}
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
+function fleet_expression_fleetExpression(call) {
+    const args = [
+        call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
+        call.facts ? `facts = ${nixList(call.facts)};` : '',
+        call.kinds ? `kinds = ${nixList(call.kinds)};` : '',
+        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
+        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
+        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
+        call.only ? `only = ${nixList(call.only)};` : '',
+        call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+        call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
+        call.tolerant ? 'tolerant = true;' : '',
+        call.format ? `format = ${nixString(call.format)};` : '',
+    ].filter((arg) => arg.length > 0);
+    const file = call.expressionFile ?? fleetExpressionPath();
+    return `import ${nixString(file)} { ${args.join(' ')} }`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet.js
+
+
+
+/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
+async function readFleetFacts(nix, flakeDir, query, options = {}) {
+    const { expressionFile, ...run } = options;
+    const facts = [];
+    if (query.names)
+        facts.push('names');
+    if (query.systems)
+        facts.push('systems');
+    if (query.deploy)
+        facts.push('deploy');
+    if (query.flakeflowNodes)
+        facts.push('flakeflowNodes');
+    if (query.formatter)
+        facts.push('formatter');
+    if (query.backups)
+        facts.push('backups');
+    if (facts.length === 0)
+        return {};
+    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+    return nix.evalJson({
+        expr: fleetExpression({
+            flakeDir: resolve(flakeDir),
+            facts,
+            ...(query.kinds ? { kinds: query.kinds } : {}),
+            ...(backupHosts ? { backupHosts } : {}),
+            ...(query.tolerant ? { tolerant: true } : {}),
+            expressionFile,
+        }),
+    }, { ...run, impure: true });
+}
+/**
+ * One NixOS host's restic backups, its configuration evaluated through the flake's own installable,
+ * so a host the flake does not have fails with Nix's message naming the attribute.
+ */
+async function readHostBackups(nix, flakeDir, host, options = {}) {
+    const { expressionFile, ...run } = options;
+    const { backups } = await nix.evalJson(cli_installable(flakeDir, ['nixosConfigurations', host, 'config']), {
+        ...run,
+        impure: true,
+        apply: `config: ${fleet_expression_fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
+    });
+    return backups;
+}
+/**
+ * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
+ * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
+ */
+function readOutPath(nix, flakeDir, attrPath, options = {}) {
+    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
 }
 
 ;// CONCATENATED MODULE: ./.build/backup/plan.js
@@ -55840,31 +56151,14 @@ function applyServices(plans, document, logger) {
 
 
 /**
- * Only the options verification needs, so options holding functions or packages (`backupPrepareCommand`,
- * `package`) are never forced into JSON.
- */
-const SELECT_BACKUPS = `config: {
-  hostName = config.networking.hostName or null;
-  backups = builtins.mapAttrs (name: job: {
-    repository = job.repository or null;
-    passwordFile = job.passwordFile or null;
-    paths = job.paths or null;
-    pruneOpts = job.pruneOpts or [ ];
-    extraBackupArgs = job.extraBackupArgs or [ ];
-    timerConfig = job.timerConfig or null;
-  }) (config.services.restic.backups or { });
-}`;
-/**
  * Reads `nixosConfigurations.<host>.config.services.restic.backups` and adds each job as an
  * expectation (its host, tag, paths, pruning policy and schedule) to the repository that holds it.
  * Snapshots that lack the job's group, or hold other paths than the job now backs up, then fail.
  */
 async function flakeHostPlans(plans, source) {
-    const target = installable(source.flake, ['nixosConfigurations', source.host, 'config']);
     let found;
     try {
-        found = await source.nix.evalJson(target, {
-            apply: SELECT_BACKUPS,
+        found = await readHostBackups(source.nix, source.flake, source.host, {
             ...(source.signal ? { signal: source.signal } : {}),
         });
     }
@@ -55874,7 +56168,7 @@ async function flakeHostPlans(plans, source) {
         throw new UserError(`Input 'flake-host' '${source.host}' could not be read from the flake at ${source.flake}: ${error.message}`);
     }
     const host = found.hostName ?? source.host;
-    const jobs = Object.entries(found.backups).map(([name, job]) => resticBackupJob(name, job, host, 'flake'));
+    const jobs = Object.entries(found.jobs).map(([name, job]) => resticBackupJob(name, { ...job }, host, 'flake'));
     if (jobs.length === 0) {
         source.logger.warning(`nixosConfigurations.${source.host} configures no services.restic.backups`);
     }
@@ -55890,9 +56184,6 @@ async function flakeHostPlans(plans, source) {
 
 
 
-function inWorkspace(workspace, path) {
-    return (0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.join)(workspace, path);
-}
 async function readInputFile(input, path) {
     try {
         return await (0,promises_namespaceObject.readFile)(path, 'utf8');
@@ -55904,7 +56195,7 @@ async function readInputFile(input, path) {
 }
 /** The `config` file: `repositories: [...]` as in the inline input, or the list alone; YAML or JSON. */
 async function readConfigFile(workspace, path) {
-    const file = inWorkspace(workspace, path);
+    const file = inputPath(workspace, 'config', path);
     let value;
     try {
         value = (0,dist/* parse */.qg)(await readInputFile('config', file));
@@ -55927,7 +56218,7 @@ async function readConfigFile(workspace, path) {
 }
 /** Reads a JSON file named by an input, as a UserError naming the input when it is not JSON. */
 async function readJsonInput(input, workspace, path) {
-    const text = await readInputFile(input, inWorkspace(workspace, path));
+    const text = await readInputFile(input, inputPath(workspace, input, path));
     try {
         return JSON.parse(text);
     }
@@ -55951,7 +56242,7 @@ async function planRepositories(inputs, sources) {
     if (inputs['flake-host'] !== undefined) {
         plans = await flakeHostPlans(plans, {
             host: inputs['flake-host'],
-            flake: inWorkspace(sources.workspace, inputs.path ?? '.'),
+            flake: inputPath(sources.workspace, 'path', inputs.path ?? '.'),
             nix: sources.nix,
             logger: sources.logger,
             ...(sources.signal ? { signal: sources.signal } : {}),
@@ -56265,6 +56556,7 @@ function resticFeatures(version) {
 ;// CONCATENATED MODULE: ./.build/backup/restic-output.js
 
 
+
 const WRONG_PASSWORD = [
     /wrong password or no key found/i,
     /Resolving password failed/i,
@@ -56403,8 +56695,49 @@ function parseJsonLines(stdout) {
     }
     return values;
 }
+/**
+ * restic's error messages as sentences. 0.18 splits one error over two JSON messages
+ * (`error for tree a63fc1df:` then `  decrypting blob …`): a message ending in a colon and the
+ * indented one after it are one error, joined with a space.
+ */
+function joinSplitMessages(messages) {
+    const joined = [];
+    let open = false;
+    for (const raw of messages) {
+        const text = raw.trim();
+        if (text === '')
+            continue;
+        const continues = open && /^\s/.test(raw);
+        if (continues)
+            joined[joined.length - 1] = `${joined[joined.length - 1]} ${text}`;
+        else
+            joined.push(text);
+        open = text.endsWith(':');
+    }
+    return joined;
+}
+/** Who holds a lock, from restic's `repository is already locked …` text (0.14 and 0.18 alike). */
+function lockHolder(message) {
+    const holder = message.match(/already locked (exclusively )?by (PID \d+ on \S+ by \S+)/);
+    if (!holder)
+        return undefined;
+    const created = message.match(/lock was created at ([0-9-]+ [0-9:]+)/)?.[1];
+    const storage = message.match(/storage ID ([0-9a-f]+)/)?.[1];
+    const details = [created && `created ${created}`, storage && `storage ID ${storage}`].filter(Boolean);
+    return `the ${holder[1] ? 'exclusive ' : ''}lock of ${holder[2]}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
+}
+/**
+ * A lock `check --retry-lock` could not get. restic 0.18 waits the whole time even for a lock whose
+ * process is dead, so the report says how long it waited and for which lock.
+ */
+function lockWaitMessage(message, waitedMs, retryLock) {
+    const lock = lockHolder(message) ?? 'a lock held by another restic';
+    return (`waited ${formatDuration(waitedMs)} (--retry-lock ${retryLock}) for ${lock}; if that process is gone, ` +
+        `remove the stale lock with \`restic unlock\`. restic: ${message}`);
+}
 
 ;// CONCATENATED MODULE: ./.build/backup/restic.js
+
 
 
 
@@ -56430,25 +56763,6 @@ class VerificationCancelled extends Error {
         this.name = 'VerificationCancelled';
     }
 }
-/** Variables restic (and its ssh or rclone subprocesses, or a Nix-provided restic) need from the step. */
-const BASE_VARIABLES = [
-    'PATH',
-    'HOME',
-    'USER',
-    'LOGNAME',
-    'TMPDIR',
-    'LANG',
-    'LC_ALL',
-    'TZ',
-    'SSH_AUTH_SOCK',
-    'SSL_CERT_FILE',
-    'NIX_SSL_CERT_FILE',
-    'NIX_CONFIG',
-    'NIX_PATH',
-    'NIX_REMOTE',
-    'XDG_CACHE_HOME',
-    'XDG_RUNTIME_DIR',
-];
 const NOT_FOUND = (program) => `restic-command '${program}' was not found on PATH: install restic (0.14 or later) before this step, ` +
     `or set restic-command, e.g. 'nix run nixpkgs#restic --'`;
 async function detectResticVersion(runner, options) {
@@ -56459,7 +56773,7 @@ async function detectResticVersion(runner, options) {
     try {
         result = await runner.run(program, [...leading, 'version'], {
             cleanEnv: true,
-            env: baseEnvironment(options.baseEnv),
+            env: inheritedEnvironment(options.baseEnv),
             timeoutMs: 120_000,
             signal: options.signal,
         });
@@ -56475,15 +56789,6 @@ async function detectResticVersion(runner, options) {
         throw new UserError(`restic-command '${options.command.join(' ')}' failed: ${resticMessage(result)}`);
     }
     return parseResticVersion(result.stdout);
-}
-function baseEnvironment(from) {
-    const env = {};
-    for (const name of BASE_VARIABLES) {
-        const value = from[name];
-        if (value !== undefined)
-            env[name] = value;
-    }
-    return env;
 }
 /**
  * One repository through one restic. Read-only commands pass `--no-lock`, so verifying never waits
@@ -56530,7 +56835,10 @@ class Restic {
             ...(this.features.checkJson ? ['--json'] : []),
             ...(lockWait && this.features.retryLock ? ['--retry-lock', lockWait] : []),
         ];
-        const result = await this.exec('check', args, { allowFailure: true });
+        const result = await this.exec('check', args, {
+            allowFailure: true,
+            ...(args.includes('--retry-lock') && lockWait ? { retryLock: lockWait } : {}),
+        });
         if (result.exitCode === 0)
             return { ok: true, errors: [] };
         return { ok: false, errors: checkErrors(result) };
@@ -56601,17 +56909,20 @@ class Restic {
         const kind = classifyResticFailure(result, this.version);
         if (options.allowFailure && kind === 'failed')
             return result;
-        throw new ResticError(kind, subcommand, resticMessage(result), result.exitCode);
+        const message = resticMessage(result);
+        const told = kind === 'locked' && options.retryLock
+            ? lockWaitMessage(message, result.durationMs, options.retryLock)
+            : message;
+        throw new ResticError(kind, subcommand, told, result.exitCode);
     }
     environment() {
         const { password } = this.access;
         return {
-            ...baseEnvironment(this.options.baseEnv),
+            ...inheritedEnvironment(this.options.baseEnv),
             ...this.access.env,
             RESTIC_REPOSITORY: this.access.repository,
             ...('file' in password ? { RESTIC_PASSWORD_FILE: password.file } : {}),
             ...('command' in password ? { RESTIC_PASSWORD_COMMAND: password.command } : {}),
-            ...('value' in password ? { RESTIC_PASSWORD: password.value } : {}),
             ...(this.access.cacheDir ? { RESTIC_CACHE_DIR: this.access.cacheDir } : {}),
         };
     }
@@ -56632,7 +56943,7 @@ function checkErrors(result) {
             errors.push(message.message);
     }
     if (errors.length > 0)
-        return errors.slice(0, 20);
+        return joinSplitMessages(errors).slice(0, 20);
     const lines = resticLines(`${result.stdout}\n${result.stderr}`).filter((line) => !/^(?:Fatal: repository contains errors|The repository contains errors)/.test(line));
     return (lines.length > 0 ? lines : [resticMessage(result)]).slice(0, 20);
 }
@@ -57093,6 +57404,7 @@ async function createScratchSpace(parent) {
 
 
 
+
 const DEFAULT_LOCK_WAIT = '5m';
 const FOLLOWING_CHECKS = ['freshness', 'retention', 'integrity', 'restore'];
 const CHECKS = {
@@ -57308,10 +57620,14 @@ async function resolveAccess(plan, options, deps, scratch) {
             return { message: `password-env names ${password.env}, which is not set in the step's environment` };
         }
         deps.logger.mask(value);
-        return { ...base, password: { value } };
+        // A file restic alone reads, not RESTIC_PASSWORD, which its ssh or rclone children would inherit.
+        const file = (0,external_node_path_namespaceObject.join)(await scratch.directory('passwords'), plan.name.replace(/[^A-Za-z0-9._-]/g, '_'));
+        await (0,promises_namespaceObject.writeFile)(file, value, { mode: 0o600 });
+        await (0,promises_namespaceObject.chmod)(file, 0o600);
+        return { ...base, password: { file } };
     }
     if ('file' in password) {
-        const file = (0,external_node_path_namespaceObject.isAbsolute)(password.file) ? password.file : (0,external_node_path_namespaceObject.join)(options.workspace, password.file);
+        const file = inputPath(options.workspace, 'password-file', password.file);
         try {
             deps.logger.mask((await (0,promises_namespaceObject.readFile)(file, 'utf8')).trim());
         }
@@ -57409,7 +57725,7 @@ const backupVerifyAction = (0,action/* defineAction */.Q)({
     name: 'backup-verify',
     inputs: backupVerifyInputs,
     outputs: ['healthy', 'report', 'failures'],
-    workspacePaths: ['path', 'config', 'services-json'],
+    pathInputs: ['path', 'config', 'services-json'],
     refusesForks: true,
     async run(settings, { context, logger, signal }) {
         const runner = new SpawnProcessRunner(logger);
@@ -57460,8 +57776,6 @@ const backupVerifyAction = (0,action/* defineAction */.Q)({
     },
 });
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -60535,47 +60849,26 @@ function refuseForks(action, event) {
         throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
-
-;// CONCATENATED MODULE: ./.build/core/workspace.js
-
-
-
-function isInside(root, path) {
-    const rest = (0,external_node_path_namespaceObject.relative)(root, path);
-    return rest === '' || (rest !== '..' && !rest.startsWith(`..${external_node_path_namespaceObject.sep}`) && !(0,external_node_path_namespaceObject.isAbsolute)(rest));
-}
-/** The real path of what `path` names, through its nearest existing ancestor when it does not exist yet. */
-function realPathOf(path) {
-    const missing = [];
-    let existing = path;
-    while (!(0,external_node_fs_namespaceObject.existsSync)(existing) && (0,external_node_path_namespaceObject.dirname)(existing) !== existing) {
-        missing.unshift((0,external_node_path_namespaceObject.basename)(existing));
-        existing = (0,external_node_path_namespaceObject.dirname)(existing);
-    }
-    return (0,external_node_path_namespaceObject.join)((0,external_node_fs_namespaceObject.realpathSync)(existing), ...missing);
-}
+/** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
+const ALLOW_UNTRUSTED_INPUT = 'allow-untrusted-on-self-hosted';
 /**
- * Resolves an input that names a file or directory of the checkout, refusing one outside it: a `..`
- * too many is nearly always a mistake, and on a self-hosted runner what lies beside the checkout
- * (other jobs' checkouts, the runner's own credentials) must never be read into a report. A symlink
- * in the checkout is followed, so it cannot lead outside either.
+ * Keeps a fork's code off a self-hosted runner (GitHub's own advice): gate, hosts, build and report
+ * run the flake, and a self-hosted runner sits inside the fleet's network with its credentials.
+ * Refused before anything starts, unless the workflow's author allowed it, which then warns.
  */
-function workspacePath(workspace, input, value) {
-    const root = (0,external_node_path_namespaceObject.resolve)(workspace);
-    const path = (0,external_node_path_namespaceObject.resolve)(root, value);
-    const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
-    if (!inside) {
-        throw new UserError(`Input '${input}' must be a path inside the workspace (${root}), got '${value}'`);
+function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
+    if (run.runnerEnvironment !== 'self-hosted')
+        return;
+    const fork = forkOf(run.event);
+    if (!fork)
+        return;
+    if (allowed) {
+        warn(`${action} runs for ${fork} on this self-hosted runner because ${ALLOW_UNTRUSTED_INPUT} is true: ` +
+            'that code runs on this machine, with whatever it can reach');
+        return;
     }
-    return path;
-}
-/** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
-function checkWorkspacePaths(settings, names, workspace) {
-    for (const name of names) {
-        const value = settings[name];
-        if (typeof value === 'string' && value !== '')
-            workspacePath(workspace, name, value);
-    }
+    throw new UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+        `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
 ;// CONCATENATED MODULE: ./.build/core/runtime.js
@@ -60644,6 +60937,7 @@ function readRunContext(env = process.env) {
         graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
         runId: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined,
+        runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
     };
 }
 const runnerState = {
@@ -60679,9 +60973,13 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
     try {
         const settings = parseInputs(definition.inputs, read, (value) => logger.mask(value));
         const context = readRunContext();
-        checkWorkspacePaths(settings, definition.workspacePaths ?? [], context.workspace);
+        checkPathInputs(settings, definition.pathInputs ?? [], context.workspace);
         if (definition.refusesForks)
             refuseForks(definition.name, context.event);
+        if (definition.keepsForksOffSelfHosted) {
+            const allowed = settings[ALLOW_UNTRUSTED_INPUT] === true;
+            refuseUntrustedOnSelfHosted(definition.name, context, allowed, (message) => logger.warning(message));
+        }
         const environment = {
             context,
             logger,

@@ -37232,6 +37232,116 @@ function oneLine(message) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./.build/core/child-environment.js
+/**
+ * What a process flakeflow starts may take from the step's environment. A step's environment holds
+ * what no child should see: the inputs (`INPUT_TOKEN`, `INPUT_SSH-PRIVATE-KEY`…), the runner's
+ * `ACTIONS_RUNTIME_TOKEN` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, and whatever secret a workflow's
+ * `env:` names. So nothing passes but what Nix, git, restic, ssh and deploy-rs read to work; a
+ * secret a process needs is given to that one call, by the narrowest means (a key file, a password
+ * file), through RunOptions.env.
+ */
+const INHERITED_NAMES = new Set([
+    // Who and where: every tool.
+    'PATH',
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'SHELL',
+    'TMPDIR',
+    'TZ',
+    'TZDIR',
+    'TERM',
+    'NO_COLOR',
+    'CI',
+    'LANG',
+    'LANGUAGE',
+    'LOCALE_ARCHIVE',
+    // TLS roots and proxies, for Nix's and restic's downloads.
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'CURL_CA_BUNDLE',
+    'http_proxy',
+    'https_proxy',
+    'all_proxy',
+    'no_proxy',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'ALL_PROXY',
+    'NO_PROXY',
+    // ssh (restic's sftp backend, deploy-rs, Nix's ssh stores) asks the agent, never a key in the environment.
+    'SSH_AUTH_SOCK',
+    // Nix: its configuration, store and daemon. NIX_CONFIG is the user's own Nix settings.
+    'NIX_PATH',
+    'NIX_CONFIG',
+    'NIX_CONF_DIR',
+    'NIX_USER_CONF_FILES',
+    'NIX_REMOTE',
+    'NIX_DAEMON_SOCKET_PATH',
+    'NIX_STORE_DIR',
+    'NIX_STATE_DIR',
+    'NIX_LOG_DIR',
+    'NIX_DATA_DIR',
+    'NIX_SSL_CERT_FILE',
+    'NIX_SSHOPTS',
+    'NIX_PROFILES',
+    'NIX_USER_PROFILE_DIR',
+    'NIX_REMOTE_SYSTEMS',
+    'NIX_BUILD_CORES',
+    'NIX_IGNORE_SYMLINK_STORE',
+    // deploy-rs signs what it pushes with the key file this names (a path, not the key).
+    'LOCAL_KEY',
+    // git: identity, configuration files, transports and prompts. GIT_CONFIG_COUNT/KEY_n/VALUE_n are
+    // left out: they can carry an Authorization header, which flakeflow gives only to the push that needs it.
+    'GIT_AUTHOR_NAME',
+    'GIT_AUTHOR_EMAIL',
+    'GIT_AUTHOR_DATE',
+    'GIT_COMMITTER_NAME',
+    'GIT_COMMITTER_EMAIL',
+    'GIT_COMMITTER_DATE',
+    'EMAIL',
+    'GIT_CONFIG_NOSYSTEM',
+    'GIT_CONFIG_GLOBAL',
+    'GIT_CONFIG_SYSTEM',
+    'GIT_EXEC_PATH',
+    'GIT_SSH',
+    'GIT_SSH_COMMAND',
+    'GIT_SSH_VARIANT',
+    'GIT_SSL_CAINFO',
+    'GIT_SSL_CAPATH',
+    'GIT_SSL_NO_VERIFY',
+    'GIT_TERMINAL_PROMPT',
+    'GIT_CEILING_DIRECTORIES',
+]);
+/** Locale categories and the XDG base directories (restic's cache, Nix's cache and config). */
+const INHERITED_PREFIXES = ['LC_', 'XDG_'];
+function isInherited(name) {
+    return INHERITED_NAMES.has(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+/** The part of `step` (the action's own environment) that every child process receives. */
+function inheritedEnvironment(step) {
+    const env = {};
+    for (const [name, value] of Object.entries(step)) {
+        if (value !== undefined && isInherited(name))
+            env[name] = value;
+    }
+    return env;
+}
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
+ * call's own variables, which may add anything and remove (undefined) anything.
+ */
+function childEnvironment(step, options) {
+    const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+        if (value === undefined)
+            delete env[name];
+        else
+            env[name] = value;
+    }
+    return env;
+}
+
 ;// CONCATENATED MODULE: ./.build/core/logger.js
 /** A Logger that keeps every line, for tests and for building reports. */
 class RecordingLogger {
@@ -37295,6 +37405,7 @@ class SecretMasker {
 
 
 
+
 function succeeded(result) {
     return result.exitCode === 0 && !result.timedOut;
 }
@@ -37314,9 +37425,13 @@ const KILL_GRACE_MS = 5_000;
 class SpawnProcessRunner {
     logger;
     secrets;
-    constructor(logger, secrets = new SecretMasker()) {
+    stepEnvironment;
+    constructor(logger, secrets = new SecretMasker(), 
+    /** The step's environment, which children inherit only a few variables of. */
+    stepEnvironment = process.env) {
         this.logger = logger;
         this.secrets = secrets;
+        this.stepEnvironment = stepEnvironment;
     }
     async run(command, args, options = {}) {
         const stream = options.stream ?? options.group !== undefined;
@@ -37325,17 +37440,7 @@ class SpawnProcessRunner {
     }
     spawnAndCollect(command, args, options, stream) {
         const started = Date.now();
-        const env = {};
-        for (const [name, value] of Object.entries(options.cleanEnv ? {} : process.env)) {
-            if (value !== undefined)
-                env[name] = value;
-        }
-        for (const [name, value] of Object.entries(options.env ?? {})) {
-            if (value === undefined)
-                delete env[name];
-            else
-                env[name] = value;
-        }
+        const env = childEnvironment(this.stepEnvironment, options);
         this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
         return new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
@@ -37408,6 +37513,23 @@ class SpawnProcessRunner {
                     reject(error);
                 }
             });
+            if (options.endGroupOnExit) {
+                child.on('exit', () => {
+                    const group = child.pid;
+                    if (group === undefined)
+                        return;
+                    const kill = (signal) => {
+                        try {
+                            process.kill(-group, signal);
+                        }
+                        catch {
+                            // The group is already gone.
+                        }
+                    };
+                    kill('SIGTERM');
+                    setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
+                });
+            }
             child.on('close', (exitCode, signal) => {
                 if (timeout)
                     clearTimeout(timeout);
@@ -37434,6 +37556,116 @@ class SpawnProcessRunner {
         });
     }
 }
+
+;// CONCATENATED MODULE: ./.build/core/revision-checkout.js
+
+
+
+
+async function git(runner, cwd, args, signal) {
+    return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
+}
+/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
+async function resolveCommit(runner, dir, revision, input) {
+    const result = await git(runner, dir, [
+        'rev-parse',
+        '--verify',
+        '--quiet',
+        '--end-of-options',
+        `${revision}^{commit}`,
+    ]);
+    if (!succeeded(result)) {
+        throw new errors_UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+            '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
+    }
+    return result.stdout.trim();
+}
+/**
+ * Checks `revision` out in a shared clone under `tempRoot`, runs `body` on the flake directory there
+ * and removes the clone whatever happens.
+ */
+async function withRevisionCheckout(options, body) {
+    const { runner, flakeDir, revision } = options;
+    const commit = await resolveCommit(runner, flakeDir, revision, options.input);
+    const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
+    if (!succeeded(top))
+        throw new errors_UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+    const repoDir = top.stdout.trim();
+    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
+    const checkoutDir = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
+    try {
+        // A shared clone, not `git worktree add`: a worktree writes lock files into the repository's own
+        // .git while the working tree's flake is being copied into the store concurrently, and Nix then
+        // fails on a file that vanished. The clone borrows the objects and writes only under scratch.
+        const cloned = await git(runner, scratch, [
+            'clone',
+            '--quiet',
+            '--shared',
+            '--no-checkout',
+            repoDir,
+            checkoutDir,
+        ]);
+        if (!succeeded(cloned))
+            throw new Error(`git clone --shared failed: ${cloned.stderr.trim()}`);
+        const checkedOut = await git(runner, checkoutDir, ['checkout', '--quiet', '--detach', commit]);
+        if (!succeeded(checkedOut))
+            throw new Error(`git checkout ${commit} failed: ${checkedOut.stderr.trim()}`);
+        const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
+        return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(checkoutDir, inside) });
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
+/** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
+const FLEET_HOST_KINDS = (/* unused pure expression or super */ null && (['nixos', 'darwin', 'home', 'checks']));
+function fleet_types_hostKey(host) {
+    return `${host.kind}/${host.name}`;
+}
+/** Parses `a."b.c".d` back into its names. */
+function parseAttrPath(text) {
+    const names = [];
+    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
+    for (const match of text.matchAll(pattern)) {
+        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
+    }
+    return names;
+}
+/** What is built for a host, as nix/fleet.nix chooses it (nix-darwin's `system` where it exists). */
+function defaultAttrPath(host) {
+    switch (host.kind) {
+        case 'nixos':
+            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
+        case 'darwin':
+            return ['darwinConfigurations', host.name, 'system'];
+        case 'home':
+            return ['homeConfigurations', host.name, 'activationPackage'];
+        case 'checks':
+            return host.name.split('.');
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/host.js
+
+const KIND_TITLES = {
+    nixos: 'NixOS',
+    darwin: 'nix-darwin',
+    home: 'Home Manager',
+    checks: 'check',
+};
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
+}
+/** The store path's hash part, which names its narinfo in a binary cache. */
+function storePathHash(storePath) {
+    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
+}
+const HOST_KIND_LIST = ['nixos', 'darwin', 'home', 'checks'];
 
 ;// CONCATENATED MODULE: ./.build/nix/errors.js
 
@@ -37488,7 +37720,28 @@ const PROGRESS = [
     /^ {2}\/nix\/store\//,
     /^\[\d+\/\d+\/\d+ built/,
     /^\(use '--show-trace' to show detailed location information\)$/,
+    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
 ];
+/**
+ * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
+ * Nix printed the message first. Both read as the older did: the message, then where it happened.
+ */
+function messageFirst(lines) {
+    if (lines[0] !== 'error:')
+        return lines;
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+    if (at === -1)
+        return lines;
+    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
+    const message = lines
+        .slice(at)
+        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
+    const trace = lines.slice(1, at);
+    for (const part of [message, trace])
+        while (part.length > 0 && part[part.length - 1] === '')
+            part.pop();
+    return [...message, '', ...trace];
+}
 /**
  * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
  * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
@@ -37500,7 +37753,7 @@ function nixErrorText(stderr) {
         .split('\n')
         .map((line) => (line.split('\r').pop() ?? '').trimEnd());
     const first = lines.findIndex((line) => line.startsWith('error:'));
-    const kept = (first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line)));
+    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
     while (kept.length > 0 && kept[kept.length - 1] === '')
         kept.pop();
     while (kept.length > 0 && kept[0] === '')
@@ -37601,23 +37854,34 @@ class cli_NixCli {
         return JSON.parse(result.stdout);
     }
     withOptions(subcommand, args) {
-        return [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...args];
+        return nixArgs(subcommand, this.options, args);
     }
-    async exec(args, options = {}) {
-        let result;
-        try {
-            result = await this.runner.run(this.options.command ?? 'nix', args, options);
-        }
-        catch (error) {
-            // The runner raises a UserError only when the program is missing.
-            if (error instanceof errors_UserError)
-                throw new errors_UserError(NIX_NOT_FOUND);
-            throw error;
-        }
-        if (!succeeded(result))
-            throw errors_NixError.fromResult(result);
-        return result;
+    exec(args, options = {}) {
+        return runNix(this.runner, this.options, args, options);
     }
+}
+/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
+function nixArgs(subcommand, options, args) {
+    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
+}
+/**
+ * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
+ * failure (unless `check` is false) is a NixError holding Nix's own message.
+ */
+async function runNix(runner, options, args, runOptions = {}, check = true) {
+    let result;
+    try {
+        result = await runner.run(options.command ?? 'nix', args, runOptions);
+    }
+    catch (error) {
+        // The runner raises a UserError only when the program is missing.
+        if (error instanceof errors_UserError)
+            throw new errors_UserError(NIX_NOT_FOUND);
+        throw error;
+    }
+    if (check && !succeeded(result))
+        throw errors_NixError.fromResult(result);
+    return result;
 }
 /** The subcommand and arguments that update a flake's lock on this Nix. */
 function updateLockArgs(version, flakeDir, inputs) {
@@ -37634,21 +37898,21 @@ function updateLockArgs(version, flakeDir, inputs) {
     ];
 }
 /** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function installable(flakeRef, attrPath) {
+function cli_installable(flakeRef, attrPath) {
     const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
     return `${flakeRef}#${quoted.join('.')}`;
 }
 
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./.build/hosts/fleet-expression.js
+;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
 
 
 
-const FLEET_EXPRESSION_FILE = 'fleet-hosts.nix';
+const FLEET_EXPRESSION_FILE = 'fleet.nix';
 /**
- * `nix/fleet-hosts.nix` of this checkout, found upwards from this module: it sits two levels below the
- * repository both as source (src/hosts) and bundled (dist/hosts), and a GitHub action is checked out whole.
+ * `nix/fleet.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/nix) and bundled (dist/hosts, …), and a GitHub action is checked out whole.
  */
 function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
     let dir = (0,external_node_path_namespaceObject.dirname)(from);
@@ -37676,66 +37940,26 @@ function nixString(text) {
 function nixList(items) {
     return `[ ${items.map(nixString).join(' ')} ]`;
 }
-/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet-hosts.nix once. */
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
 function fleet_expression_fleetExpression(call) {
     const args = [
-        `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};`,
-        `kinds = ${nixList(call.kinds)};`,
+        call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
+        call.facts ? `facts = ${nixList(call.facts)};` : '',
+        call.kinds ? `kinds = ${nixList(call.kinds)};` : '',
         call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
         call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
         call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
         call.only ? `only = ${nixList(call.only)};` : '',
-        `format = ${nixString(call.format ?? 'list')};`,
+        call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+        call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
+        call.tolerant ? 'tolerant = true;' : '',
+        call.format ? `format = ${nixString(call.format)};` : '',
     ].filter((arg) => arg.length > 0);
     const file = call.expressionFile ?? fleetExpressionPath();
     return `import ${nixString(file)} { ${args.join(' ')} }`;
 }
 
-;// CONCATENATED MODULE: ./.build/hosts/host.js
-const KIND_TITLES = {
-    nixos: 'NixOS',
-    darwin: 'nix-darwin',
-    home: 'Home Manager',
-    checks: 'check',
-};
-function host_hostKey(host) {
-    return `${host.kind}/${host.name}`;
-}
-/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
-function attrPathText(attrPath) {
-    return attrPath
-        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
-        .join('.');
-}
-/** Parses `a."b.c".d` back into its names. */
-function parseAttrPath(text) {
-    const names = [];
-    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
-    for (const match of text.matchAll(pattern)) {
-        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
-    }
-    return names;
-}
-/** The store path's hash part, which names its narinfo in a binary cache. */
-function storePathHash(storePath) {
-    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
-}
-/** What is built for a host, as nix/fleet-hosts.nix chooses it (nix-darwin's `system` where it exists). */
-function defaultAttrPath(host) {
-    switch (host.kind) {
-        case 'nixos':
-            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
-        case 'darwin':
-            return ['darwinConfigurations', host.name, 'system'];
-        case 'home':
-            return ['homeConfigurations', host.name, 'activationPackage'];
-        case 'checks':
-            return host.name.split('.');
-    }
-}
-const HOST_KIND_LIST = ['nixos', 'darwin', 'home', 'checks'];
-
-;// CONCATENATED MODULE: ./.build/hosts/evaluate.js
+;// CONCATENATED MODULE: ./.build/nix/fleet-hosts.js
 
 
 
@@ -37755,7 +37979,7 @@ function hostFromRecord(record) {
         outPath: record.output,
     };
 }
-/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet-hosts.nix leaves. */
+/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet.nix leaves. */
 class StderrTap {
     runner;
     stderr = '';
@@ -37798,7 +38022,7 @@ function readFleetTraces(stderr) {
     return { done, ...(started ? { unfinished: started } : {}) };
 }
 /**
- * Evaluates every host in one `nix eval --json` of nix/fleet-hosts.nix. A host whose error aborts
+ * Evaluates every host in one `nix eval --json` of nix/fleet.nix. A host whose error aborts
  * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
  * error tryEval caught is evaluated once more alone, for Nix's message.
  */
@@ -37829,7 +38053,7 @@ class NixEvalFleetEvaluator {
             processes += 1;
             const tap = new StderrTap(this.runner);
             try {
-                const records = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
+                const { hosts: records } = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
                 for (const record of records)
                     absorb(record);
                 break;
@@ -37851,19 +38075,16 @@ class NixEvalFleetEvaluator {
         }
         const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
             processes += 1;
-            try {
-                const records = await this.nix(this.runner).evalJson({ expr: this.expression(request, { only: [hostKey(host)] }) }, { impure: true, signal: request.signal });
-                const record = records.find((candidate) => hostKey(candidate) === hostKey(host));
-                const evaluated = record && hostFromRecord(record);
-                if (evaluated)
-                    return evaluated;
-                return { ...host, error: 'the host failed to evaluate, and then evaluated alone without an error' };
-            }
-            catch (error) {
-                if (!(error instanceof NixError))
-                    throw error;
-                return { ...host, error: error.nixMessage };
-            }
+            const [outcome] = await evaluateHostList(this.nix(this.runner), {
+                flakeDir: request.flakeDir,
+                hosts: [host],
+                expressionFile: this.options.expressionFile,
+                signal: request.signal,
+            });
+            return (outcome ?? {
+                ...host,
+                error: 'the host failed to evaluate, and then evaluated alone without an error',
+            });
         });
         for (const outcome of explained) {
             if ('error' in outcome)
@@ -37894,65 +38115,141 @@ class NixEvalFleetEvaluator {
         });
     }
 }
-
-;// CONCATENATED MODULE: ./.build/hosts/git-worktree.js
-
-
-
-
-async function git(runner, cwd, args, signal) {
-    return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
-}
-/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
-async function resolveCommit(runner, dir, revision, input) {
-    const result = await git(runner, dir, [
-        'rev-parse',
-        '--verify',
-        '--quiet',
-        '--end-of-options',
-        `${revision}^{commit}`,
-    ]);
-    if (!succeeded(result)) {
-        throw new errors_UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
-            '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
+/**
+ * Evaluates the named hosts, without catching their errors, in one evaluator process: the unit a
+ * pool of evaluator workers can take over. A host the flake does not have is left out of the
+ * results; a host that fails fails them all, with Nix's own message.
+ */
+async function evaluateHostList(nix, request) {
+    if (request.hosts.length === 0)
+        return [];
+    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
+    try {
+        const { hosts: records } = await nix.evalJson({
+            expr: fleet_expression_fleetExpression({
+                flakeDir: request.flakeDir,
+                kinds,
+                only: request.hosts.map(fleet_types_hostKey),
+                expressionFile: request.expressionFile,
+            }),
+        }, { impure: true, signal: request.signal });
+        return records.map(hostFromRecord).filter((host) => host !== undefined);
     }
-    return result.stdout.trim();
+    catch (error) {
+        if (!(error instanceof errors_NixError))
+            throw error;
+        return request.hosts.map((host) => ({ ...host, error: error.nixMessage }));
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/store.js
+
+
+
+
+/** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
+function validPathsOf(json) {
+    if (Array.isArray(json)) {
+        return json
+            .filter((entry) => typeof entry?.path === 'string')
+            .filter((entry) => entry.valid !== false)
+            .map((entry) => entry.path);
+    }
+    if (json && typeof json === 'object') {
+        return Object.entries(json)
+            .filter(([, info]) => info !== null)
+            .map(([path]) => path);
+    }
+    return [];
+}
+/** `closureSize` per path from `nix path-info -S --json`, in either shape. */
+function closureSizesOf(json) {
+    const sizes = new Map();
+    const entries = Array.isArray(json)
+        ? json.map((entry) => [entry?.path ?? '', entry])
+        : Object.entries((json ?? {}));
+    for (const [path, info] of entries) {
+        const size = info?.closureSize;
+        if (path && typeof size === 'number')
+            sizes.set(path, size);
+    }
+    return sizes;
 }
 /**
- * Checks `revision` out in a detached `git worktree` under `tempRoot`, runs `body` on the flake
- * directory there and removes the worktree whatever happens.
+ * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
+ * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
  */
-async function withWorktree(options, body) {
-    const { runner, flakeDir, revision } = options;
-    const commit = await resolveCommit(runner, flakeDir, revision, options.input);
-    const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
-    if (!succeeded(top))
-        throw new errors_UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
-    const repoDir = top.stdout.trim();
-    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
-    const worktree = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
-    try {
-        // A shared clone, not `git worktree add`: a worktree writes lock files into the repository's own
-        // .git while the working tree's flake is being copied into the store concurrently, and Nix then
-        // fails on a file that vanished. The clone borrows the objects and writes only under scratch.
-        const cloned = await git(runner, scratch, [
-            'clone',
-            '--quiet',
-            '--shared',
-            '--no-checkout',
-            repoDir,
-            worktree,
-        ]);
-        if (!succeeded(cloned))
-            throw new Error(`git clone --shared failed: ${cloned.stderr.trim()}`);
-        const checkedOut = await git(runner, worktree, ['checkout', '--quiet', '--detach', commit]);
-        if (!succeeded(checkedOut))
-            throw new Error(`git checkout ${commit} failed: ${checkedOut.stderr.trim()}`);
-        const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
-        return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(worktree, inside) });
+function derivationInstallable(version, drvPath) {
+    return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
+}
+/**
+ * The store commands besides `NixCli`'s: path-info, diff-closures, copy and sign, run with its
+ * process and error conventions (`runNix`). Their command lines are the same from Nix 2.8 to 2.31;
+ * only path-info's JSON changed shape.
+ */
+class NixStore {
+    runner;
+    options;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
     }
-    finally {
-        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+    /** Which of `paths` are valid in `store` (the local store by default). Never substitutes. */
+    async validPaths(paths, store, options = {}) {
+        if (paths.length === 0)
+            return [];
+        const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
+        const result = await this.run(args, options, false);
+        if (succeeded(result))
+            return validPathsOf(JSON.parse(result.stdout));
+        // Some Nix versions fail the whole call when one path is missing: ask one by one.
+        if (paths.length === 1) {
+            const error = errors_NixError.fromResult(result);
+            if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
+                return [];
+            throw error;
+        }
+        const each = await Promise.all(paths.map((path) => this.validPaths([path], store, options)));
+        return each.flat();
+    }
+    async closureSize(path, options = {}) {
+        const result = await this.run(['path-info', '--json', '--closure-size', path], options);
+        const size = closureSizesOf(JSON.parse(result.stdout)).get(path);
+        if (size === undefined)
+            throw new Error(`nix path-info reported no closure size for ${path}`);
+        return size;
+    }
+    /** Fetches a store path from the substituters, building nothing; false when none has it. */
+    async substitute(path, options = {}) {
+        const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
+        return succeeded(result);
+    }
+    /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
+    async derivationSystem(version, drvPath, options = {}) {
+        const command = isAtLeast(version, 2, 15)
+            ? ['derivation', 'show', drvPath]
+            : ['show-derivation', drvPath];
+        const result = await this.run(command, options);
+        const shown = JSON.parse(result.stdout);
+        const derivation = Object.values(shown)[0];
+        return derivation?.system ?? derivation?.platform;
+    }
+    async diffClosures(before, after, options = {}) {
+        const result = await this.run(['store', 'diff-closures', before, after], options);
+        return result.stdout;
+    }
+    async copy(paths, to, options = {}) {
+        await this.run(['copy', '--to', to, ...paths], options);
+    }
+    /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
+    async sign(paths, keyFile, options = {}) {
+        await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
+    }
+    run(args, options, check = true) {
+        const [first, second] = args;
+        const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
+        const commandLine = nixArgs(subcommand, this.options, args.slice(subcommand.length));
+        return runNix(this.runner, this.options, commandLine, options, check);
     }
 }
 
@@ -47548,6 +47845,61 @@ function resultFileName(hosts) {
     return `flakeflow-result-${first}${hosts.length > 1 ? `+${hosts.length - 1}` : ''}.json`;
 }
 
+;// CONCATENATED MODULE: ./.build/nix/fleet.js
+
+
+
+/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
+async function readFleetFacts(nix, flakeDir, query, options = {}) {
+    const { expressionFile, ...run } = options;
+    const facts = [];
+    if (query.names)
+        facts.push('names');
+    if (query.systems)
+        facts.push('systems');
+    if (query.deploy)
+        facts.push('deploy');
+    if (query.flakeflowNodes)
+        facts.push('flakeflowNodes');
+    if (query.formatter)
+        facts.push('formatter');
+    if (query.backups)
+        facts.push('backups');
+    if (facts.length === 0)
+        return {};
+    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+    return nix.evalJson({
+        expr: fleetExpression({
+            flakeDir: resolve(flakeDir),
+            facts,
+            ...(query.kinds ? { kinds: query.kinds } : {}),
+            ...(backupHosts ? { backupHosts } : {}),
+            ...(query.tolerant ? { tolerant: true } : {}),
+            expressionFile,
+        }),
+    }, { ...run, impure: true });
+}
+/**
+ * One NixOS host's restic backups, its configuration evaluated through the flake's own installable,
+ * so a host the flake does not have fails with Nix's message naming the attribute.
+ */
+async function readHostBackups(nix, flakeDir, host, options = {}) {
+    const { expressionFile, ...run } = options;
+    const { backups } = await nix.evalJson(installable(flakeDir, ['nixosConfigurations', host, 'config']), {
+        ...run,
+        impure: true,
+        apply: `config: ${fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
+    });
+    return backups;
+}
+/**
+ * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
+ * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
+ */
+function readOutPath(nix, flakeDir, attrPath, options = {}) {
+    return nix.evalJson(`${cli_installable(flakeDir, attrPath)}.outPath`, options);
+}
+
 ;// CONCATENATED MODULE: ./.build/build/diff-closures.js
 const ANSI = /\u001b\[[0-9;]*m/g;
 const SIZE = /, ([+-]\d+(?:\.\d+)?) KiB$/;
@@ -47620,7 +47972,7 @@ async function compareClosures(request) {
         return unavailable(`${revision} has no flake.nix here`);
     let baseOutPath;
     try {
-        baseOutPath = await nix.evalJson(`${installable(request.baseFlakeDir, request.attrPath)}.outPath`, { signal });
+        baseOutPath = await readOutPath(nix, request.baseFlakeDir, request.attrPath, { signal });
     }
     catch (error) {
         if (!(error instanceof errors_NixError))
@@ -47653,128 +48005,6 @@ async function compareClosures(request) {
         changes: parseDiffClosures(diff),
         diff: diff.trim(),
     };
-}
-
-;// CONCATENATED MODULE: ./.build/build/nix-store.js
-
-
-
-
-const nix_store_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
-/** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
-function validPathsOf(json) {
-    if (Array.isArray(json)) {
-        return json
-            .filter((entry) => typeof entry?.path === 'string')
-            .filter((entry) => entry.valid !== false)
-            .map((entry) => entry.path);
-    }
-    if (json && typeof json === 'object') {
-        return Object.entries(json)
-            .filter(([, info]) => info !== null)
-            .map(([path]) => path);
-    }
-    return [];
-}
-/** `closureSize` per path from `nix path-info -S --json`, in either shape. */
-function closureSizesOf(json) {
-    const sizes = new Map();
-    const entries = Array.isArray(json)
-        ? json.map((entry) => [entry?.path ?? '', entry])
-        : Object.entries((json ?? {}));
-    for (const [path, info] of entries) {
-        const size = info?.closureSize;
-        if (path && typeof size === 'number')
-            sizes.set(path, size);
-    }
-    return sizes;
-}
-/**
- * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
- * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
- */
-function derivationInstallable(version, drvPath) {
-    return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
-}
-/**
- * The store commands the build action needs besides `NixCli`: path-info, diff-closures, copy and
- * sign. Their command lines are the same from Nix 2.8 to 2.31; only path-info's JSON changed shape.
- */
-class NixStore {
-    runner;
-    options;
-    constructor(runner, options = {}) {
-        this.runner = runner;
-        this.options = options;
-    }
-    /** Which of `paths` are valid in `store` (the local store by default). Never substitutes. */
-    async validPaths(paths, store, options = {}) {
-        if (paths.length === 0)
-            return [];
-        const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
-        const result = await this.run(args, options, false);
-        if (succeeded(result))
-            return validPathsOf(JSON.parse(result.stdout));
-        // Some Nix versions fail the whole call when one path is missing: ask one by one.
-        if (paths.length === 1) {
-            const error = errors_NixError.fromResult(result);
-            if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
-                return [];
-            throw error;
-        }
-        const each = await Promise.all(paths.map((path) => this.validPaths([path], store, options)));
-        return each.flat();
-    }
-    async closureSize(path, options = {}) {
-        const result = await this.run(['path-info', '--json', '--closure-size', path], options);
-        const size = closureSizesOf(JSON.parse(result.stdout)).get(path);
-        if (size === undefined)
-            throw new Error(`nix path-info reported no closure size for ${path}`);
-        return size;
-    }
-    /** Fetches a store path from the substituters, building nothing; false when none has it. */
-    async substitute(path, options = {}) {
-        const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
-        return succeeded(result);
-    }
-    /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
-    async derivationSystem(version, drvPath, options = {}) {
-        const command = isAtLeast(version, 2, 15)
-            ? ['derivation', 'show', drvPath]
-            : ['show-derivation', drvPath];
-        const result = await this.run(command, options);
-        const shown = JSON.parse(result.stdout);
-        const derivation = Object.values(shown)[0];
-        return derivation?.system ?? derivation?.platform;
-    }
-    async diffClosures(before, after, options = {}) {
-        const result = await this.run(['store', 'diff-closures', before, after], options);
-        return result.stdout;
-    }
-    async copy(paths, to, options = {}) {
-        await this.run(['copy', '--to', to, ...paths], options);
-    }
-    /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
-    async sign(paths, keyFile, options = {}) {
-        await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
-    }
-    async run(args, options, check = true) {
-        const [first, second] = args;
-        const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
-        const rest = args.slice(subcommand.length);
-        let result;
-        try {
-            result = await this.runner.run(this.options.command ?? 'nix', [...subcommand, ...nix_store_FEATURES, ...(this.options.nixOptions ?? []), ...rest], options);
-        }
-        catch (error) {
-            if (error instanceof errors_UserError)
-                throw new errors_UserError(NIX_NOT_FOUND);
-            throw error;
-        }
-        if (check && !succeeded(result))
-            throw errors_NixError.fromResult(result);
-        return result;
-    }
 }
 
 ;// CONCATENATED MODULE: ./.build/build/targets.js
@@ -47844,7 +48074,6 @@ function kindOfAttr(attrPath) {
 
 
 
-
 /** Nix refuses a derivation for a system this machine cannot build (and no remote builder can). */
 const WRONG_SYSTEM = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
 /** Builds the matrix entry's hosts one after the other, compares and pushes them, and writes the result-file. */
@@ -47871,7 +48100,7 @@ async function buildHosts(settings, dependencies) {
     }
     const revision = settings['compare-to'];
     if (revision && results.some((result) => result.status === 'built')) {
-        await withWorktree({ runner, logger, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir }, async (checkout) => {
+        await withRevisionCheckout({ runner, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir }, async (checkout) => {
             for (const [index, result] of results.entries()) {
                 if (result.status !== 'built' || !result.outPath)
                     continue;
@@ -47921,27 +48150,16 @@ async function resolveTarget(target, nix, flakeDir, needAttr, signal) {
     if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr)
         return { target };
     // Only the host's name: find it under every kind, as the hosts action would list it.
-    try {
-        const records = await nix.evalJson({
-            expr: fleet_expression_fleetExpression({
-                flakeDir,
-                kinds: HOST_KIND_LIST,
-                only: HOST_KIND_LIST.map((kind) => `${kind}/${target.host}`),
-            }),
-        }, { impure: true, signal });
-        const found = records.map(hostFromRecord).find((host) => host !== undefined);
-        if (found)
-            return { target, attrPath: found.attrPath, kind: found.kind };
-        return {
-            target,
-            error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
-        };
-    }
-    catch (error) {
-        if (error instanceof errors_NixError)
-            return { target, error: error.nixMessage };
-        throw error;
-    }
+    const hosts = HOST_KIND_LIST.map((kind) => ({ kind, name: target.host }));
+    const [found] = await evaluateHostList(nix, { flakeDir, hosts, signal });
+    if (found && 'error' in found)
+        return { target, error: found.error };
+    if (found)
+        return { target, attrPath: found.attrPath, kind: found.kind };
+    return {
+        target,
+        error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
+    };
 }
 async function buildOne(item, context) {
     const { target } = item;
@@ -47963,7 +48181,7 @@ async function buildOne(item, context) {
         if (target.drvPath) {
             context.logger.info(`${target.drvPath} is not in this store (the hosts job ran elsewhere): evaluating ${attrPathText(item.attrPath)}`);
         }
-        what = installable(context.flakeDir, item.attrPath);
+        what = cli_installable(context.flakeDir, item.attrPath);
     }
     else {
         return {
@@ -48261,6 +48479,7 @@ const buildInputs = defineInputs({
     'push-to': inputs_text(),
     'signing-key': secret(),
     'nix-options': words(),
+    'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
 });
 
 ;// CONCATENATED MODULE: ./.build/core/markdown.js
@@ -48422,7 +48641,8 @@ const buildAction = defineAction({
     name: 'build',
     inputs: buildInputs,
     outputs: BUILD_OUTPUTS,
-    workspacePaths: ['path'],
+    pathInputs: ['path'],
+    keepsForksOffSelfHosted: true,
     async run(settings, { context, logger, signal }) {
         const outcome = await buildHosts(settings, {
             runner: new SpawnProcessRunner(logger),
@@ -51534,6 +51754,27 @@ function refuseForks(action, event) {
         throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
+/** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
+const ALLOW_UNTRUSTED_INPUT = 'allow-untrusted-on-self-hosted';
+/**
+ * Keeps a fork's code off a self-hosted runner (GitHub's own advice): gate, hosts, build and report
+ * run the flake, and a self-hosted runner sits inside the fleet's network with its credentials.
+ * Refused before anything starts, unless the workflow's author allowed it, which then warns.
+ */
+function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
+    if (run.runnerEnvironment !== 'self-hosted')
+        return;
+    const fork = forkOf(run.event);
+    if (!fork)
+        return;
+    if (allowed) {
+        warn(`${action} runs for ${fork} on this self-hosted runner because ${ALLOW_UNTRUSTED_INPUT} is true: ` +
+            'that code runs on this machine, with whatever it can reach');
+        return;
+    }
+    throw new errors_UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+        `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
+}
 
 ;// CONCATENATED MODULE: ./.build/core/workspace.js
 
@@ -51554,26 +51795,28 @@ function realPathOf(path) {
     return (0,external_node_path_namespaceObject.join)((0,external_node_fs_namespaceObject.realpathSync)(existing), ...missing);
 }
 /**
- * Resolves an input that names a file or directory of the checkout, refusing one outside it: a `..`
- * too many is nearly always a mistake, and on a self-hosted runner what lies beside the checkout
- * (other jobs' checkouts, the runner's own credentials) must never be read into a report. A symlink
- * in the checkout is followed, so it cannot lead outside either.
+ * Where a path input leads. The workflow file is the trust boundary: an absolute path is read where
+ * the workflow's author wrote it (a self-hosted runner's `/etc/svc/services.json`, a password file
+ * under `/run/secrets`); a relative path is the checkout's, and the checkout is the pull request's to
+ * change, so it resolves in the workspace and may not lead out of it, by `..` or by a symlink.
  */
-function workspacePath(workspace, input, value) {
+function inputPath(workspace, input, value) {
+    if ((0,external_node_path_namespaceObject.isAbsolute)(value))
+        return (0,external_node_path_namespaceObject.resolve)(value);
     const root = (0,external_node_path_namespaceObject.resolve)(workspace);
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new errors_UserError(`Input '${input}' must be a path inside the workspace (${root}), got '${value}'`);
+        throw new errors_UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
 /** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
-function checkWorkspacePaths(settings, names, workspace) {
+function checkPathInputs(settings, names, workspace) {
     for (const name of names) {
         const value = settings[name];
         if (typeof value === 'string' && value !== '')
-            workspacePath(workspace, name, value);
+            inputPath(workspace, name, value);
     }
 }
 
@@ -51643,6 +51886,7 @@ function readRunContext(env = process.env) {
         graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
         runId: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined,
+        runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
     };
 }
 const runnerState = {
@@ -51678,9 +51922,13 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
     try {
         const settings = parseInputs(definition.inputs, read, (value) => logger.mask(value));
         const context = readRunContext();
-        checkWorkspacePaths(settings, definition.workspacePaths ?? [], context.workspace);
+        checkPathInputs(settings, definition.pathInputs ?? [], context.workspace);
         if (definition.refusesForks)
             refuseForks(definition.name, context.event);
+        if (definition.keepsForksOffSelfHosted) {
+            const allowed = settings[ALLOW_UNTRUSTED_INPUT] === true;
+            refuseUntrustedOnSelfHosted(definition.name, context, allowed, (message) => logger.warning(message));
+        }
         const environment = {
             context,
             logger,

@@ -2660,7 +2660,7 @@ exports.debug = debug; // for test
 
 
 const Client = __nccwpck_require__(3701)
-const Dispatcher = __nccwpck_require__(3264)
+const Dispatcher = __nccwpck_require__(883)
 const Pool = __nccwpck_require__(628)
 const BalancedPool = __nccwpck_require__(837)
 const Agent = __nccwpck_require__(7405)
@@ -10109,7 +10109,7 @@ module.exports = Client
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(3264)
+const Dispatcher = __nccwpck_require__(883)
 const {
   ClientDestroyedError,
   ClientClosedError,
@@ -10318,7 +10318,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 3264:
+/***/ 883:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11323,7 +11323,7 @@ module.exports = ProxyAgent
 
 
 
-const Dispatcher = __nccwpck_require__(3264)
+const Dispatcher = __nccwpck_require__(883)
 const RetryHandler = __nccwpck_require__(7816)
 
 class RetryAgent extends Dispatcher {
@@ -13081,7 +13081,7 @@ const MockClient = __nccwpck_require__(7365)
 const MockPool = __nccwpck_require__(4004)
 const { matchValue, buildMockOptions } = __nccwpck_require__(3397)
 const { InvalidArgumentError, UndiciError } = __nccwpck_require__(8707)
-const Dispatcher = __nccwpck_require__(3264)
+const Dispatcher = __nccwpck_require__(883)
 const Pluralizer = __nccwpck_require__(1529)
 const PendingInterceptorsFormatter = __nccwpck_require__(6142)
 
@@ -28165,7 +28165,7 @@ const { makeRequest } = __nccwpck_require__(9967)
 const { fetching } = __nccwpck_require__(4398)
 const { Headers, getHeadersList } = __nccwpck_require__(660)
 const { getDecodeSplit } = __nccwpck_require__(3168)
-const { WebsocketFrameSend } = __nccwpck_require__(8502)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
 
 /** @type {import('crypto')} */
 let crypto
@@ -28932,7 +28932,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 8502:
+/***/ 3264:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -29167,7 +29167,7 @@ const {
   isTextBinaryFrame,
   isContinuationFrame
 } = __nccwpck_require__(8625)
-const { WebsocketFrameSend } = __nccwpck_require__(8502)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
 const { closeWebSocketConnection } = __nccwpck_require__(6897)
 const { PerMessageDeflate } = __nccwpck_require__(9469)
 const { MessageSizeExceededError } = __nccwpck_require__(8707)
@@ -29686,7 +29686,7 @@ module.exports = {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(8502)
+const { WebsocketFrameSend } = __nccwpck_require__(3264)
 const { opcodes, sendHints } = __nccwpck_require__(736)
 const FixedQueue = __nccwpck_require__(4660)
 
@@ -45016,6 +45016,116 @@ function oneLine(message) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./.build/core/child-environment.js
+/**
+ * What a process flakeflow starts may take from the step's environment. A step's environment holds
+ * what no child should see: the inputs (`INPUT_TOKEN`, `INPUT_SSH-PRIVATE-KEY`…), the runner's
+ * `ACTIONS_RUNTIME_TOKEN` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, and whatever secret a workflow's
+ * `env:` names. So nothing passes but what Nix, git, restic, ssh and deploy-rs read to work; a
+ * secret a process needs is given to that one call, by the narrowest means (a key file, a password
+ * file), through RunOptions.env.
+ */
+const INHERITED_NAMES = new Set([
+    // Who and where: every tool.
+    'PATH',
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'SHELL',
+    'TMPDIR',
+    'TZ',
+    'TZDIR',
+    'TERM',
+    'NO_COLOR',
+    'CI',
+    'LANG',
+    'LANGUAGE',
+    'LOCALE_ARCHIVE',
+    // TLS roots and proxies, for Nix's and restic's downloads.
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'CURL_CA_BUNDLE',
+    'http_proxy',
+    'https_proxy',
+    'all_proxy',
+    'no_proxy',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'ALL_PROXY',
+    'NO_PROXY',
+    // ssh (restic's sftp backend, deploy-rs, Nix's ssh stores) asks the agent, never a key in the environment.
+    'SSH_AUTH_SOCK',
+    // Nix: its configuration, store and daemon. NIX_CONFIG is the user's own Nix settings.
+    'NIX_PATH',
+    'NIX_CONFIG',
+    'NIX_CONF_DIR',
+    'NIX_USER_CONF_FILES',
+    'NIX_REMOTE',
+    'NIX_DAEMON_SOCKET_PATH',
+    'NIX_STORE_DIR',
+    'NIX_STATE_DIR',
+    'NIX_LOG_DIR',
+    'NIX_DATA_DIR',
+    'NIX_SSL_CERT_FILE',
+    'NIX_SSHOPTS',
+    'NIX_PROFILES',
+    'NIX_USER_PROFILE_DIR',
+    'NIX_REMOTE_SYSTEMS',
+    'NIX_BUILD_CORES',
+    'NIX_IGNORE_SYMLINK_STORE',
+    // deploy-rs signs what it pushes with the key file this names (a path, not the key).
+    'LOCAL_KEY',
+    // git: identity, configuration files, transports and prompts. GIT_CONFIG_COUNT/KEY_n/VALUE_n are
+    // left out: they can carry an Authorization header, which flakeflow gives only to the push that needs it.
+    'GIT_AUTHOR_NAME',
+    'GIT_AUTHOR_EMAIL',
+    'GIT_AUTHOR_DATE',
+    'GIT_COMMITTER_NAME',
+    'GIT_COMMITTER_EMAIL',
+    'GIT_COMMITTER_DATE',
+    'EMAIL',
+    'GIT_CONFIG_NOSYSTEM',
+    'GIT_CONFIG_GLOBAL',
+    'GIT_CONFIG_SYSTEM',
+    'GIT_EXEC_PATH',
+    'GIT_SSH',
+    'GIT_SSH_COMMAND',
+    'GIT_SSH_VARIANT',
+    'GIT_SSL_CAINFO',
+    'GIT_SSL_CAPATH',
+    'GIT_SSL_NO_VERIFY',
+    'GIT_TERMINAL_PROMPT',
+    'GIT_CEILING_DIRECTORIES',
+]);
+/** Locale categories and the XDG base directories (restic's cache, Nix's cache and config). */
+const INHERITED_PREFIXES = ['LC_', 'XDG_'];
+function isInherited(name) {
+    return INHERITED_NAMES.has(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+/** The part of `step` (the action's own environment) that every child process receives. */
+function inheritedEnvironment(step) {
+    const env = {};
+    for (const [name, value] of Object.entries(step)) {
+        if (value !== undefined && isInherited(name))
+            env[name] = value;
+    }
+    return env;
+}
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
+ * call's own variables, which may add anything and remove (undefined) anything.
+ */
+function childEnvironment(step, options) {
+    const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+        if (value === undefined)
+            delete env[name];
+        else
+            env[name] = value;
+    }
+    return env;
+}
+
 ;// CONCATENATED MODULE: ./.build/core/logger.js
 /** A Logger that keeps every line, for tests and for building reports. */
 class RecordingLogger {
@@ -45079,6 +45189,7 @@ class SecretMasker {
 
 
 
+
 function succeeded(result) {
     return result.exitCode === 0 && !result.timedOut;
 }
@@ -45098,9 +45209,13 @@ const KILL_GRACE_MS = 5_000;
 class SpawnProcessRunner {
     logger;
     secrets;
-    constructor(logger, secrets = new SecretMasker()) {
+    stepEnvironment;
+    constructor(logger, secrets = new SecretMasker(), 
+    /** The step's environment, which children inherit only a few variables of. */
+    stepEnvironment = process.env) {
         this.logger = logger;
         this.secrets = secrets;
+        this.stepEnvironment = stepEnvironment;
     }
     async run(command, args, options = {}) {
         const stream = options.stream ?? options.group !== undefined;
@@ -45109,17 +45224,7 @@ class SpawnProcessRunner {
     }
     spawnAndCollect(command, args, options, stream) {
         const started = Date.now();
-        const env = {};
-        for (const [name, value] of Object.entries(options.cleanEnv ? {} : process.env)) {
-            if (value !== undefined)
-                env[name] = value;
-        }
-        for (const [name, value] of Object.entries(options.env ?? {})) {
-            if (value === undefined)
-                delete env[name];
-            else
-                env[name] = value;
-        }
+        const env = childEnvironment(this.stepEnvironment, options);
         this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
         return new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
@@ -45192,6 +45297,23 @@ class SpawnProcessRunner {
                     reject(error);
                 }
             });
+            if (options.endGroupOnExit) {
+                child.on('exit', () => {
+                    const group = child.pid;
+                    if (group === undefined)
+                        return;
+                    const kill = (signal) => {
+                        try {
+                            process.kill(-group, signal);
+                        }
+                        catch {
+                            // The group is already gone.
+                        }
+                    };
+                    kill('SIGTERM');
+                    setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
+                });
+            }
             child.on('close', (exitCode, signal) => {
                 if (timeout)
                     clearTimeout(timeout);
@@ -55198,7 +55320,25 @@ function findCheckoutFile(relativePath, accept = () => true) {
     }
 }
 
+;// CONCATENATED MODULE: ./.build/cli/wrap-words.js
+/** `text` as lines of at most `width` characters, broken between words (a longer word stands alone). */
+function wrapWords(text, width) {
+    const lines = [];
+    let line = '';
+    for (const word of text.split(/\s+/).filter(Boolean)) {
+        if (line && line.length + 1 + word.length > width) {
+            lines.push(line);
+            line = word;
+        }
+        else {
+            line = line ? `${line} ${word}` : word;
+        }
+    }
+    return line ? [...lines, line] : lines;
+}
+
 ;// CONCATENATED MODULE: ./.build/cli/help.js
+
 
 
 
@@ -55255,25 +55395,9 @@ function inputDescriptions(name) {
 }
 const OPTION_COLUMN = 30;
 /** Words wrapped to `width` columns. */
-function wrap(text, width) {
-    const lines = [];
-    let line = '';
-    for (const word of text.split(/\s+/).filter(Boolean)) {
-        if (line && line.length + 1 + word.length > width) {
-            lines.push(line);
-            line = word;
-        }
-        else {
-            line = line ? `${line} ${word}` : word;
-        }
-    }
-    if (line)
-        lines.push(line);
-    return lines;
-}
 function optionLine(name, value, describe, width) {
     const left = `  --${name}${value}`;
-    const text = wrap(describe, Math.max(30, width - OPTION_COLUMN));
+    const text = wrapWords(describe, Math.max(30, width - OPTION_COLUMN));
     const pad = ' '.repeat(OPTION_COLUMN);
     const [first = '', ...rest] = text;
     const head = left.length >= OPTION_COLUMN - 1 ? [left, `${pad}${first}`] : [`${left.padEnd(OPTION_COLUMN)}${first}`];
@@ -56035,6 +56159,116 @@ async function runActionCommand(command, argv) {
     return 0;
 }
 
+;// CONCATENATED MODULE: ./.build/core/revision-checkout.js
+
+
+
+
+async function git(runner, cwd, args, signal) {
+    return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
+}
+/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
+async function resolveCommit(runner, dir, revision, input) {
+    const result = await git(runner, dir, [
+        'rev-parse',
+        '--verify',
+        '--quiet',
+        '--end-of-options',
+        `${revision}^{commit}`,
+    ]);
+    if (!succeeded(result)) {
+        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+            '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
+    }
+    return result.stdout.trim();
+}
+/**
+ * Checks `revision` out in a shared clone under `tempRoot`, runs `body` on the flake directory there
+ * and removes the clone whatever happens.
+ */
+async function withRevisionCheckout(options, body) {
+    const { runner, flakeDir, revision } = options;
+    const commit = await resolveCommit(runner, flakeDir, revision, options.input);
+    const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
+    if (!succeeded(top))
+        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+    const repoDir = top.stdout.trim();
+    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
+    const checkoutDir = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
+    try {
+        // A shared clone, not `git worktree add`: a worktree writes lock files into the repository's own
+        // .git while the working tree's flake is being copied into the store concurrently, and Nix then
+        // fails on a file that vanished. The clone borrows the objects and writes only under scratch.
+        const cloned = await git(runner, scratch, [
+            'clone',
+            '--quiet',
+            '--shared',
+            '--no-checkout',
+            repoDir,
+            checkoutDir,
+        ]);
+        if (!succeeded(cloned))
+            throw new Error(`git clone --shared failed: ${cloned.stderr.trim()}`);
+        const checkedOut = await git(runner, checkoutDir, ['checkout', '--quiet', '--detach', commit]);
+        if (!succeeded(checkedOut))
+            throw new Error(`git checkout ${commit} failed: ${checkedOut.stderr.trim()}`);
+        const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
+        return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(checkoutDir, inside) });
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
+/** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
+const FLEET_HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
+function hostKey(host) {
+    return `${host.kind}/${host.name}`;
+}
+/** Parses `a."b.c".d` back into its names. */
+function parseAttrPath(text) {
+    const names = [];
+    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
+    for (const match of text.matchAll(pattern)) {
+        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
+    }
+    return names;
+}
+/** What is built for a host, as nix/fleet.nix chooses it (nix-darwin's `system` where it exists). */
+function defaultAttrPath(host) {
+    switch (host.kind) {
+        case 'nixos':
+            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
+        case 'darwin':
+            return ['darwinConfigurations', host.name, 'system'];
+        case 'home':
+            return ['homeConfigurations', host.name, 'activationPackage'];
+        case 'checks':
+            return host.name.split('.');
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/host.js
+
+const KIND_TITLES = {
+    nixos: 'NixOS',
+    darwin: 'nix-darwin',
+    home: 'Home Manager',
+    checks: 'check',
+};
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
+}
+/** The store path's hash part, which names its narinfo in a binary cache. */
+function storePathHash(storePath) {
+    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
+}
+const HOST_KIND_LIST = ['nixos', 'darwin', 'home', 'checks'];
+
 ;// CONCATENATED MODULE: ./.build/nix/errors.js
 
 
@@ -56088,7 +56322,28 @@ const PROGRESS = [
     /^ {2}\/nix\/store\//,
     /^\[\d+\/\d+\/\d+ built/,
     /^\(use '--show-trace' to show detailed location information\)$/,
+    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
 ];
+/**
+ * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
+ * Nix printed the message first. Both read as the older did: the message, then where it happened.
+ */
+function messageFirst(lines) {
+    if (lines[0] !== 'error:')
+        return lines;
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+    if (at === -1)
+        return lines;
+    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
+    const message = lines
+        .slice(at)
+        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
+    const trace = lines.slice(1, at);
+    for (const part of [message, trace])
+        while (part.length > 0 && part[part.length - 1] === '')
+            part.pop();
+    return [...message, '', ...trace];
+}
 /**
  * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
  * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
@@ -56100,7 +56355,7 @@ function nixErrorText(stderr) {
         .split('\n')
         .map((line) => (line.split('\r').pop() ?? '').trimEnd());
     const first = lines.findIndex((line) => line.startsWith('error:'));
-    const kept = (first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line)));
+    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
     while (kept.length > 0 && kept[kept.length - 1] === '')
         kept.pop();
     while (kept.length > 0 && kept[0] === '')
@@ -56201,23 +56456,34 @@ class NixCli {
         return JSON.parse(result.stdout);
     }
     withOptions(subcommand, args) {
-        return [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...args];
+        return nixArgs(subcommand, this.options, args);
     }
-    async exec(args, options = {}) {
-        let result;
-        try {
-            result = await this.runner.run(this.options.command ?? 'nix', args, options);
-        }
-        catch (error) {
-            // The runner raises a UserError only when the program is missing.
-            if (error instanceof UserError)
-                throw new UserError(NIX_NOT_FOUND);
-            throw error;
-        }
-        if (!succeeded(result))
-            throw NixError.fromResult(result);
-        return result;
+    exec(args, options = {}) {
+        return runNix(this.runner, this.options, args, options);
     }
+}
+/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
+function nixArgs(subcommand, options, args) {
+    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
+}
+/**
+ * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
+ * failure (unless `check` is false) is a NixError holding Nix's own message.
+ */
+async function runNix(runner, options, args, runOptions = {}, check = true) {
+    let result;
+    try {
+        result = await runner.run(options.command ?? 'nix', args, runOptions);
+    }
+    catch (error) {
+        // The runner raises a UserError only when the program is missing.
+        if (error instanceof UserError)
+            throw new UserError(NIX_NOT_FOUND);
+        throw error;
+    }
+    if (check && !succeeded(result))
+        throw NixError.fromResult(result);
+    return result;
 }
 /** The subcommand and arguments that update a flake's lock on this Nix. */
 function updateLockArgs(version, flakeDir, inputs) {
@@ -56239,14 +56505,28 @@ function installable(flakeRef, attrPath) {
     return `${flakeRef}#${quoted.join('.')}`;
 }
 
-;// CONCATENATED MODULE: ./.build/hosts/fleet-expression.js
+;// CONCATENATED MODULE: ./.build/core/concurrency.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapConcurrently(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
 
 
 
-const FLEET_EXPRESSION_FILE = 'fleet-hosts.nix';
+const FLEET_EXPRESSION_FILE = 'fleet.nix';
 /**
- * `nix/fleet-hosts.nix` of this checkout, found upwards from this module: it sits two levels below the
- * repository both as source (src/hosts) and bundled (dist/hosts), and a GitHub action is checked out whole.
+ * `nix/fleet.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/nix) and bundled (dist/hosts, …), and a GitHub action is checked out whole.
  */
 function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
     let dir = (0,external_node_path_namespaceObject.dirname)(from);
@@ -56274,80 +56554,26 @@ function nixString(text) {
 function nixList(items) {
     return `[ ${items.map(nixString).join(' ')} ]`;
 }
-/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet-hosts.nix once. */
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
 function fleetExpression(call) {
     const args = [
-        `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};`,
-        `kinds = ${nixList(call.kinds)};`,
+        call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
+        call.facts ? `facts = ${nixList(call.facts)};` : '',
+        call.kinds ? `kinds = ${nixList(call.kinds)};` : '',
         call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
         call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
         call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
         call.only ? `only = ${nixList(call.only)};` : '',
-        `format = ${nixString(call.format ?? 'list')};`,
+        call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+        call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
+        call.tolerant ? 'tolerant = true;' : '',
+        call.format ? `format = ${nixString(call.format)};` : '',
     ].filter((arg) => arg.length > 0);
     const file = call.expressionFile ?? fleetExpressionPath();
     return `import ${nixString(file)} { ${args.join(' ')} }`;
 }
 
-;// CONCATENATED MODULE: ./.build/hosts/host.js
-const KIND_TITLES = {
-    nixos: 'NixOS',
-    darwin: 'nix-darwin',
-    home: 'Home Manager',
-    checks: 'check',
-};
-function hostKey(host) {
-    return `${host.kind}/${host.name}`;
-}
-/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
-function attrPathText(attrPath) {
-    return attrPath
-        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
-        .join('.');
-}
-/** Parses `a."b.c".d` back into its names. */
-function parseAttrPath(text) {
-    const names = [];
-    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
-    for (const match of text.matchAll(pattern)) {
-        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
-    }
-    return names;
-}
-/** The store path's hash part, which names its narinfo in a binary cache. */
-function storePathHash(storePath) {
-    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
-}
-/** What is built for a host, as nix/fleet-hosts.nix chooses it (nix-darwin's `system` where it exists). */
-function defaultAttrPath(host) {
-    switch (host.kind) {
-        case 'nixos':
-            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
-        case 'darwin':
-            return ['darwinConfigurations', host.name, 'system'];
-        case 'home':
-            return ['homeConfigurations', host.name, 'activationPackage'];
-        case 'checks':
-            return host.name.split('.');
-    }
-}
-const HOST_KIND_LIST = ['nixos', 'darwin', 'home', 'checks'];
-
-;// CONCATENATED MODULE: ./.build/hosts/pool.js
-/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
-async function mapConcurrently(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-        for (let index = next++; index < items.length; index = next++) {
-            results[index] = await work(items[index], index);
-        }
-    });
-    await Promise.all(workers);
-    return results;
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/evaluate.js
+;// CONCATENATED MODULE: ./.build/nix/fleet-hosts.js
 
 
 
@@ -56367,7 +56593,7 @@ function hostFromRecord(record) {
         outPath: record.output,
     };
 }
-/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet-hosts.nix leaves. */
+/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet.nix leaves. */
 class StderrTap {
     runner;
     stderr = '';
@@ -56410,7 +56636,7 @@ function readFleetTraces(stderr) {
     return { done, ...(started ? { unfinished: started } : {}) };
 }
 /**
- * Evaluates every host in one `nix eval --json` of nix/fleet-hosts.nix. A host whose error aborts
+ * Evaluates every host in one `nix eval --json` of nix/fleet.nix. A host whose error aborts
  * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
  * error tryEval caught is evaluated once more alone, for Nix's message.
  */
@@ -56441,7 +56667,7 @@ class NixEvalFleetEvaluator {
             processes += 1;
             const tap = new StderrTap(this.runner);
             try {
-                const records = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
+                const { hosts: records } = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
                 for (const record of records)
                     absorb(record);
                 break;
@@ -56463,19 +56689,16 @@ class NixEvalFleetEvaluator {
         }
         const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
             processes += 1;
-            try {
-                const records = await this.nix(this.runner).evalJson({ expr: this.expression(request, { only: [hostKey(host)] }) }, { impure: true, signal: request.signal });
-                const record = records.find((candidate) => hostKey(candidate) === hostKey(host));
-                const evaluated = record && hostFromRecord(record);
-                if (evaluated)
-                    return evaluated;
-                return { ...host, error: 'the host failed to evaluate, and then evaluated alone without an error' };
-            }
-            catch (error) {
-                if (!(error instanceof NixError))
-                    throw error;
-                return { ...host, error: error.nixMessage };
-            }
+            const [outcome] = await evaluateHostList(this.nix(this.runner), {
+                flakeDir: request.flakeDir,
+                hosts: [host],
+                expressionFile: this.options.expressionFile,
+                signal: request.signal,
+            });
+            return (outcome ?? {
+                ...host,
+                error: 'the host failed to evaluate, and then evaluated alone without an error',
+            });
         });
         for (const outcome of explained) {
             if ('error' in outcome)
@@ -56506,65 +56729,141 @@ class NixEvalFleetEvaluator {
         });
     }
 }
-
-;// CONCATENATED MODULE: ./.build/hosts/git-worktree.js
-
-
-
-
-async function git(runner, cwd, args, signal) {
-    return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
-}
-/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
-async function resolveCommit(runner, dir, revision, input) {
-    const result = await git(runner, dir, [
-        'rev-parse',
-        '--verify',
-        '--quiet',
-        '--end-of-options',
-        `${revision}^{commit}`,
-    ]);
-    if (!succeeded(result)) {
-        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
-            '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
+/**
+ * Evaluates the named hosts, without catching their errors, in one evaluator process: the unit a
+ * pool of evaluator workers can take over. A host the flake does not have is left out of the
+ * results; a host that fails fails them all, with Nix's own message.
+ */
+async function evaluateHostList(nix, request) {
+    if (request.hosts.length === 0)
+        return [];
+    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
+    try {
+        const { hosts: records } = await nix.evalJson({
+            expr: fleetExpression({
+                flakeDir: request.flakeDir,
+                kinds,
+                only: request.hosts.map(hostKey),
+                expressionFile: request.expressionFile,
+            }),
+        }, { impure: true, signal: request.signal });
+        return records.map(hostFromRecord).filter((host) => host !== undefined);
     }
-    return result.stdout.trim();
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+        return request.hosts.map((host) => ({ ...host, error: error.nixMessage }));
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/store.js
+
+
+
+
+/** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
+function validPathsOf(json) {
+    if (Array.isArray(json)) {
+        return json
+            .filter((entry) => typeof entry?.path === 'string')
+            .filter((entry) => entry.valid !== false)
+            .map((entry) => entry.path);
+    }
+    if (json && typeof json === 'object') {
+        return Object.entries(json)
+            .filter(([, info]) => info !== null)
+            .map(([path]) => path);
+    }
+    return [];
+}
+/** `closureSize` per path from `nix path-info -S --json`, in either shape. */
+function closureSizesOf(json) {
+    const sizes = new Map();
+    const entries = Array.isArray(json)
+        ? json.map((entry) => [entry?.path ?? '', entry])
+        : Object.entries((json ?? {}));
+    for (const [path, info] of entries) {
+        const size = info?.closureSize;
+        if (path && typeof size === 'number')
+            sizes.set(path, size);
+    }
+    return sizes;
 }
 /**
- * Checks `revision` out in a detached `git worktree` under `tempRoot`, runs `body` on the flake
- * directory there and removes the worktree whatever happens.
+ * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
+ * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
  */
-async function withWorktree(options, body) {
-    const { runner, flakeDir, revision } = options;
-    const commit = await resolveCommit(runner, flakeDir, revision, options.input);
-    const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
-    if (!succeeded(top))
-        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
-    const repoDir = top.stdout.trim();
-    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
-    const worktree = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
-    try {
-        // A shared clone, not `git worktree add`: a worktree writes lock files into the repository's own
-        // .git while the working tree's flake is being copied into the store concurrently, and Nix then
-        // fails on a file that vanished. The clone borrows the objects and writes only under scratch.
-        const cloned = await git(runner, scratch, [
-            'clone',
-            '--quiet',
-            '--shared',
-            '--no-checkout',
-            repoDir,
-            worktree,
-        ]);
-        if (!succeeded(cloned))
-            throw new Error(`git clone --shared failed: ${cloned.stderr.trim()}`);
-        const checkedOut = await git(runner, worktree, ['checkout', '--quiet', '--detach', commit]);
-        if (!succeeded(checkedOut))
-            throw new Error(`git checkout ${commit} failed: ${checkedOut.stderr.trim()}`);
-        const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
-        return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(worktree, inside) });
+function derivationInstallable(version, drvPath) {
+    return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
+}
+/**
+ * The store commands besides `NixCli`'s: path-info, diff-closures, copy and sign, run with its
+ * process and error conventions (`runNix`). Their command lines are the same from Nix 2.8 to 2.31;
+ * only path-info's JSON changed shape.
+ */
+class NixStore {
+    runner;
+    options;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
     }
-    finally {
-        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+    /** Which of `paths` are valid in `store` (the local store by default). Never substitutes. */
+    async validPaths(paths, store, options = {}) {
+        if (paths.length === 0)
+            return [];
+        const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
+        const result = await this.run(args, options, false);
+        if (succeeded(result))
+            return validPathsOf(JSON.parse(result.stdout));
+        // Some Nix versions fail the whole call when one path is missing: ask one by one.
+        if (paths.length === 1) {
+            const error = NixError.fromResult(result);
+            if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
+                return [];
+            throw error;
+        }
+        const each = await Promise.all(paths.map((path) => this.validPaths([path], store, options)));
+        return each.flat();
+    }
+    async closureSize(path, options = {}) {
+        const result = await this.run(['path-info', '--json', '--closure-size', path], options);
+        const size = closureSizesOf(JSON.parse(result.stdout)).get(path);
+        if (size === undefined)
+            throw new Error(`nix path-info reported no closure size for ${path}`);
+        return size;
+    }
+    /** Fetches a store path from the substituters, building nothing; false when none has it. */
+    async substitute(path, options = {}) {
+        const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
+        return succeeded(result);
+    }
+    /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
+    async derivationSystem(version, drvPath, options = {}) {
+        const command = isAtLeast(version, 2, 15)
+            ? ['derivation', 'show', drvPath]
+            : ['show-derivation', drvPath];
+        const result = await this.run(command, options);
+        const shown = JSON.parse(result.stdout);
+        const derivation = Object.values(shown)[0];
+        return derivation?.system ?? derivation?.platform;
+    }
+    async diffClosures(before, after, options = {}) {
+        const result = await this.run(['store', 'diff-closures', before, after], options);
+        return result.stdout;
+    }
+    async copy(paths, to, options = {}) {
+        await this.run(['copy', '--to', to, ...paths], options);
+    }
+    /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
+    async sign(paths, keyFile, options = {}) {
+        await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
+    }
+    run(args, options, check = true) {
+        const [first, second] = args;
+        const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
+        const commandLine = nixArgs(subcommand, this.options, args.slice(subcommand.length));
+        return runNix(this.runner, this.options, commandLine, options, check);
     }
 }
 
@@ -56623,6 +56922,61 @@ function resultFileOf(results) {
 function resultFileName(hosts) {
     const first = (hosts[0] ?? 'build').replace(/[^A-Za-z0-9._@+-]/g, '_');
     return `flakeflow-result-${first}${hosts.length > 1 ? `+${hosts.length - 1}` : ''}.json`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet.js
+
+
+
+/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
+async function readFleetFacts(nix, flakeDir, query, options = {}) {
+    const { expressionFile, ...run } = options;
+    const facts = [];
+    if (query.names)
+        facts.push('names');
+    if (query.systems)
+        facts.push('systems');
+    if (query.deploy)
+        facts.push('deploy');
+    if (query.flakeflowNodes)
+        facts.push('flakeflowNodes');
+    if (query.formatter)
+        facts.push('formatter');
+    if (query.backups)
+        facts.push('backups');
+    if (facts.length === 0)
+        return {};
+    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+    return nix.evalJson({
+        expr: fleetExpression({
+            flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
+            facts,
+            ...(query.kinds ? { kinds: query.kinds } : {}),
+            ...(backupHosts ? { backupHosts } : {}),
+            ...(query.tolerant ? { tolerant: true } : {}),
+            expressionFile,
+        }),
+    }, { ...run, impure: true });
+}
+/**
+ * One NixOS host's restic backups, its configuration evaluated through the flake's own installable,
+ * so a host the flake does not have fails with Nix's message naming the attribute.
+ */
+async function readHostBackups(nix, flakeDir, host, options = {}) {
+    const { expressionFile, ...run } = options;
+    const { backups } = await nix.evalJson(installable(flakeDir, ['nixosConfigurations', host, 'config']), {
+        ...run,
+        impure: true,
+        apply: `config: ${fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
+    });
+    return backups;
+}
+/**
+ * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
+ * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
+ */
+function readOutPath(nix, flakeDir, attrPath, options = {}) {
+    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
 }
 
 ;// CONCATENATED MODULE: ./.build/build/diff-closures.js
@@ -56697,7 +57051,7 @@ async function compareClosures(request) {
         return unavailable(`${revision} has no flake.nix here`);
     let baseOutPath;
     try {
-        baseOutPath = await nix.evalJson(`${installable(request.baseFlakeDir, request.attrPath)}.outPath`, { signal });
+        baseOutPath = await readOutPath(nix, request.baseFlakeDir, request.attrPath, { signal });
     }
     catch (error) {
         if (!(error instanceof NixError))
@@ -56730,128 +57084,6 @@ async function compareClosures(request) {
         changes: parseDiffClosures(diff),
         diff: diff.trim(),
     };
-}
-
-;// CONCATENATED MODULE: ./.build/build/nix-store.js
-
-
-
-
-const nix_store_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
-/** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
-function validPathsOf(json) {
-    if (Array.isArray(json)) {
-        return json
-            .filter((entry) => typeof entry?.path === 'string')
-            .filter((entry) => entry.valid !== false)
-            .map((entry) => entry.path);
-    }
-    if (json && typeof json === 'object') {
-        return Object.entries(json)
-            .filter(([, info]) => info !== null)
-            .map(([path]) => path);
-    }
-    return [];
-}
-/** `closureSize` per path from `nix path-info -S --json`, in either shape. */
-function closureSizesOf(json) {
-    const sizes = new Map();
-    const entries = Array.isArray(json)
-        ? json.map((entry) => [entry?.path ?? '', entry])
-        : Object.entries((json ?? {}));
-    for (const [path, info] of entries) {
-        const size = info?.closureSize;
-        if (path && typeof size === 'number')
-            sizes.set(path, size);
-    }
-    return sizes;
-}
-/**
- * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
- * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
- */
-function derivationInstallable(version, drvPath) {
-    return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
-}
-/**
- * The store commands the build action needs besides `NixCli`: path-info, diff-closures, copy and
- * sign. Their command lines are the same from Nix 2.8 to 2.31; only path-info's JSON changed shape.
- */
-class NixStore {
-    runner;
-    options;
-    constructor(runner, options = {}) {
-        this.runner = runner;
-        this.options = options;
-    }
-    /** Which of `paths` are valid in `store` (the local store by default). Never substitutes. */
-    async validPaths(paths, store, options = {}) {
-        if (paths.length === 0)
-            return [];
-        const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
-        const result = await this.run(args, options, false);
-        if (succeeded(result))
-            return validPathsOf(JSON.parse(result.stdout));
-        // Some Nix versions fail the whole call when one path is missing: ask one by one.
-        if (paths.length === 1) {
-            const error = NixError.fromResult(result);
-            if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
-                return [];
-            throw error;
-        }
-        const each = await Promise.all(paths.map((path) => this.validPaths([path], store, options)));
-        return each.flat();
-    }
-    async closureSize(path, options = {}) {
-        const result = await this.run(['path-info', '--json', '--closure-size', path], options);
-        const size = closureSizesOf(JSON.parse(result.stdout)).get(path);
-        if (size === undefined)
-            throw new Error(`nix path-info reported no closure size for ${path}`);
-        return size;
-    }
-    /** Fetches a store path from the substituters, building nothing; false when none has it. */
-    async substitute(path, options = {}) {
-        const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
-        return succeeded(result);
-    }
-    /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
-    async derivationSystem(version, drvPath, options = {}) {
-        const command = isAtLeast(version, 2, 15)
-            ? ['derivation', 'show', drvPath]
-            : ['show-derivation', drvPath];
-        const result = await this.run(command, options);
-        const shown = JSON.parse(result.stdout);
-        const derivation = Object.values(shown)[0];
-        return derivation?.system ?? derivation?.platform;
-    }
-    async diffClosures(before, after, options = {}) {
-        const result = await this.run(['store', 'diff-closures', before, after], options);
-        return result.stdout;
-    }
-    async copy(paths, to, options = {}) {
-        await this.run(['copy', '--to', to, ...paths], options);
-    }
-    /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
-    async sign(paths, keyFile, options = {}) {
-        await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
-    }
-    async run(args, options, check = true) {
-        const [first, second] = args;
-        const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
-        const rest = args.slice(subcommand.length);
-        let result;
-        try {
-            result = await this.runner.run(this.options.command ?? 'nix', [...subcommand, ...nix_store_FEATURES, ...(this.options.nixOptions ?? []), ...rest], options);
-        }
-        catch (error) {
-            if (error instanceof UserError)
-                throw new UserError(NIX_NOT_FOUND);
-            throw error;
-        }
-        if (check && !succeeded(result))
-            throw NixError.fromResult(result);
-        return result;
-    }
 }
 
 ;// CONCATENATED MODULE: ./.build/build/targets.js
@@ -56921,7 +57153,6 @@ function kindOfAttr(attrPath) {
 
 
 
-
 /** Nix refuses a derivation for a system this machine cannot build (and no remote builder can). */
 const WRONG_SYSTEM = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
 /** Builds the matrix entry's hosts one after the other, compares and pushes them, and writes the result-file. */
@@ -56948,7 +57179,7 @@ async function buildHosts(settings, dependencies) {
     }
     const revision = settings['compare-to'];
     if (revision && results.some((result) => result.status === 'built')) {
-        await withWorktree({ runner, logger, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir }, async (checkout) => {
+        await withRevisionCheckout({ runner, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir }, async (checkout) => {
             for (const [index, result] of results.entries()) {
                 if (result.status !== 'built' || !result.outPath)
                     continue;
@@ -56998,27 +57229,16 @@ async function resolveTarget(target, nix, flakeDir, needAttr, signal) {
     if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr)
         return { target };
     // Only the host's name: find it under every kind, as the hosts action would list it.
-    try {
-        const records = await nix.evalJson({
-            expr: fleetExpression({
-                flakeDir,
-                kinds: HOST_KIND_LIST,
-                only: HOST_KIND_LIST.map((kind) => `${kind}/${target.host}`),
-            }),
-        }, { impure: true, signal });
-        const found = records.map(hostFromRecord).find((host) => host !== undefined);
-        if (found)
-            return { target, attrPath: found.attrPath, kind: found.kind };
-        return {
-            target,
-            error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
-        };
-    }
-    catch (error) {
-        if (error instanceof NixError)
-            return { target, error: error.nixMessage };
-        throw error;
-    }
+    const hosts = HOST_KIND_LIST.map((kind) => ({ kind, name: target.host }));
+    const [found] = await evaluateHostList(nix, { flakeDir, hosts, signal });
+    if (found && 'error' in found)
+        return { target, error: found.error };
+    if (found)
+        return { target, attrPath: found.attrPath, kind: found.kind };
+    return {
+        target,
+        error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
+    };
 }
 async function buildOne(item, context) {
     const { target } = item;
@@ -57119,6 +57339,7 @@ const buildInputs = defineInputs({
     'push-to': inputs_text(),
     'signing-key': secret(),
     'nix-options': words(),
+    'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
 });
 
 ;// CONCATENATED MODULE: ./.build/build/summary.js
@@ -57211,7 +57432,8 @@ const buildAction = (0,action/* defineAction */.Q)({
     name: 'build',
     inputs: buildInputs,
     outputs: BUILD_OUTPUTS,
-    workspacePaths: ['path'],
+    pathInputs: ['path'],
+    keepsForksOffSelfHosted: true,
     async run(settings, { context, logger, signal }) {
         const outcome = await buildHosts(settings, {
             runner: new SpawnProcessRunner(logger),
@@ -57249,6 +57471,26 @@ const buildAction = (0,action/* defineAction */.Q)({
         };
     },
 });
+
+;// CONCATENATED MODULE: ./.build/core/programs.js
+
+
+/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
+function findProgram(name, pathVariable) {
+    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
 
 ;// CONCATENATED MODULE: ./.build/hosts/annotations.js
 
@@ -57377,8 +57619,28 @@ async function nixPathsIn(cache, paths, options) {
     }
 }
 
-;// CONCATENATED MODULE: ./.build/hosts/eval-jobs.js
+;// CONCATENATED MODULE: ./.build/hosts/inputs.js
 
+
+
+const HOST_KINDS = FLEET_HOST_KINDS;
+const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'];
+const runnerLabels = union([schemas_string().min(1), array(schemas_string().min(1)).min(1)]);
+const hostsInputs = defineInputs({
+    path: inputs_text({ rawDefault: '.' }),
+    kinds: list({ rawDefault: 'nixos,darwin,home', of: HOST_KINDS }),
+    runners: structured(record(schemas_string().min(1), runnerLabels), 'a YAML map from Nix system to a runner label or list of labels'),
+    unmapped: choice(UNMAPPED_POLICIES, { rawDefault: 'eval-only' }),
+    include: list({ what: 'host-name globs' }),
+    exclude: list({ what: 'host-name globs' }),
+    'changed-since': inputs_text(),
+    'skip-cached': words(),
+    'max-jobs': inputs_integer({ rawDefault: '256', min: 1, max: 256 }),
+    'nix-options': words(),
+    'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
+});
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-eval-jobs.js
 
 
 
@@ -57409,7 +57671,8 @@ class NixEvalJobsFleetEvaluator {
         };
         const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
         const namesQuery = nix
-            .evalJson({ expr: fleetExpression({ ...call, format: 'names' }) }, { impure: true, signal: request.signal })
+            .evalJson({ expr: fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
+            .then((facts) => facts.names)
             .catch((error) => {
             if (error instanceof NixError) {
                 throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
@@ -57510,41 +57773,6 @@ function assemble(names, lines) {
         processes: 2,
     };
 }
-/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
-function findProgram(name, pathVariable) {
-    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
-        if (!dir)
-            continue;
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
-        try {
-            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
-            return candidate;
-        }
-        catch {
-            // not here
-        }
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/inputs.js
-
-
-const HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
-const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'];
-const runnerLabels = union([schemas_string().min(1), array(schemas_string().min(1)).min(1)]);
-const hostsInputs = defineInputs({
-    path: inputs_text({ rawDefault: '.' }),
-    kinds: list({ rawDefault: 'nixos,darwin,home', of: HOST_KINDS }),
-    runners: structured(record(schemas_string().min(1), runnerLabels), 'a YAML map from Nix system to a runner label or list of labels'),
-    unmapped: choice(UNMAPPED_POLICIES, { rawDefault: 'eval-only' }),
-    include: list({ what: 'host-name globs' }),
-    exclude: list({ what: 'host-name globs' }),
-    'changed-since': inputs_text(),
-    'skip-cached': words(),
-    'max-jobs': inputs_integer({ rawDefault: '256', min: 1, max: 256 }),
-    'nix-options': words(),
-});
 
 ;// CONCATENATED MODULE: ./.build/hosts/globs.js
 
@@ -57807,9 +58035,8 @@ function makeEvaluator(settings, dependencies) {
     return new NixEvalFleetEvaluator(dependencies.runner, { nixOptions, logger: dependencies.logger });
 }
 async function evaluateBase(revision, flakeDir, evaluator, request, dependencies) {
-    return withWorktree({
+    return withRevisionCheckout({
         runner: dependencies.runner,
-        logger: dependencies.logger,
         flakeDir,
         revision,
         input: 'changed-since',
@@ -57963,7 +58190,8 @@ const hostsAction = (0,action/* defineAction */.Q)({
     name: 'hosts',
     inputs: hostsInputs,
     outputs: HOSTS_OUTPUTS,
-    workspacePaths: ['path'],
+    pathInputs: ['path'],
+    keepsForksOffSelfHosted: true,
     async run(settings, { context, logger, signal }) {
         const result = await listHosts(settings, {
             runner: new SpawnProcessRunner(logger),
@@ -58273,6 +58501,50 @@ async function syncAlertIssue(report, target, logger) {
     return { action: 'opened', number: created.data.number, url: created.data.html_url };
 }
 
+;// CONCATENATED MODULE: ./.build/core/workspace.js
+
+
+
+function isInside(root, path) {
+    const rest = (0,external_node_path_namespaceObject.relative)(root, path);
+    return rest === '' || (rest !== '..' && !rest.startsWith(`..${external_node_path_namespaceObject.sep}`) && !(0,external_node_path_namespaceObject.isAbsolute)(rest));
+}
+/** The real path of what `path` names, through its nearest existing ancestor when it does not exist yet. */
+function realPathOf(path) {
+    const missing = [];
+    let existing = path;
+    while (!(0,external_node_fs_namespaceObject.existsSync)(existing) && (0,external_node_path_namespaceObject.dirname)(existing) !== existing) {
+        missing.unshift((0,external_node_path_namespaceObject.basename)(existing));
+        existing = (0,external_node_path_namespaceObject.dirname)(existing);
+    }
+    return (0,external_node_path_namespaceObject.join)((0,external_node_fs_namespaceObject.realpathSync)(existing), ...missing);
+}
+/**
+ * Where a path input leads. The workflow file is the trust boundary: an absolute path is read where
+ * the workflow's author wrote it (a self-hosted runner's `/etc/svc/services.json`, a password file
+ * under `/run/secrets`); a relative path is the checkout's, and the checkout is the pull request's to
+ * change, so it resolves in the workspace and may not lead out of it, by `..` or by a symlink.
+ */
+function inputPath(workspace, input, value) {
+    if ((0,external_node_path_namespaceObject.isAbsolute)(value))
+        return (0,external_node_path_namespaceObject.resolve)(value);
+    const root = (0,external_node_path_namespaceObject.resolve)(workspace);
+    const path = (0,external_node_path_namespaceObject.resolve)(root, value);
+    const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
+    if (!inside) {
+        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
+    }
+    return path;
+}
+/** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
+function checkPathInputs(settings, names, workspace) {
+    for (const name of names) {
+        const value = settings[name];
+        if (typeof value === 'string' && value !== '')
+            inputPath(workspace, name, value);
+    }
+}
+
 ;// CONCATENATED MODULE: ./.build/backup/plan.js
 const DEFAULT_MAX_AGE_MS = 26 * 3_600_000;
 const DEFAULT_SAMPLE = 3;
@@ -58580,31 +58852,14 @@ function applyServices(plans, document, logger) {
 
 
 /**
- * Only the options verification needs, so options holding functions or packages (`backupPrepareCommand`,
- * `package`) are never forced into JSON.
- */
-const SELECT_BACKUPS = `config: {
-  hostName = config.networking.hostName or null;
-  backups = builtins.mapAttrs (name: job: {
-    repository = job.repository or null;
-    passwordFile = job.passwordFile or null;
-    paths = job.paths or null;
-    pruneOpts = job.pruneOpts or [ ];
-    extraBackupArgs = job.extraBackupArgs or [ ];
-    timerConfig = job.timerConfig or null;
-  }) (config.services.restic.backups or { });
-}`;
-/**
  * Reads `nixosConfigurations.<host>.config.services.restic.backups` and adds each job as an
  * expectation (its host, tag, paths, pruning policy and schedule) to the repository that holds it.
  * Snapshots that lack the job's group, or hold other paths than the job now backs up, then fail.
  */
 async function flakeHostPlans(plans, source) {
-    const target = installable(source.flake, ['nixosConfigurations', source.host, 'config']);
     let found;
     try {
-        found = await source.nix.evalJson(target, {
-            apply: SELECT_BACKUPS,
+        found = await readHostBackups(source.nix, source.flake, source.host, {
             ...(source.signal ? { signal: source.signal } : {}),
         });
     }
@@ -58614,7 +58869,7 @@ async function flakeHostPlans(plans, source) {
         throw new UserError(`Input 'flake-host' '${source.host}' could not be read from the flake at ${source.flake}: ${error.message}`);
     }
     const host = found.hostName ?? source.host;
-    const jobs = Object.entries(found.backups).map(([name, job]) => resticBackupJob(name, job, host, 'flake'));
+    const jobs = Object.entries(found.jobs).map(([name, job]) => resticBackupJob(name, { ...job }, host, 'flake'));
     if (jobs.length === 0) {
         source.logger.warning(`nixosConfigurations.${source.host} configures no services.restic.backups`);
     }
@@ -58630,9 +58885,6 @@ async function flakeHostPlans(plans, source) {
 
 
 
-function inWorkspace(workspace, path) {
-    return (0,external_node_path_namespaceObject.isAbsolute)(path) ? path : (0,external_node_path_namespaceObject.join)(workspace, path);
-}
 async function readInputFile(input, path) {
     try {
         return await (0,promises_namespaceObject.readFile)(path, 'utf8');
@@ -58644,7 +58896,7 @@ async function readInputFile(input, path) {
 }
 /** The `config` file: `repositories: [...]` as in the inline input, or the list alone; YAML or JSON. */
 async function readConfigFile(workspace, path) {
-    const file = inWorkspace(workspace, path);
+    const file = inputPath(workspace, 'config', path);
     let value;
     try {
         value = (0,dist/* parse */.qg)(await readInputFile('config', file));
@@ -58667,7 +58919,7 @@ async function readConfigFile(workspace, path) {
 }
 /** Reads a JSON file named by an input, as a UserError naming the input when it is not JSON. */
 async function readJsonInput(input, workspace, path) {
-    const text = await readInputFile(input, inWorkspace(workspace, path));
+    const text = await readInputFile(input, inputPath(workspace, input, path));
     try {
         return JSON.parse(text);
     }
@@ -58691,7 +58943,7 @@ async function planRepositories(inputs, sources) {
     if (inputs['flake-host'] !== undefined) {
         plans = await flakeHostPlans(plans, {
             host: inputs['flake-host'],
-            flake: inWorkspace(sources.workspace, inputs.path ?? '.'),
+            flake: inputPath(sources.workspace, 'path', inputs.path ?? '.'),
             nix: sources.nix,
             logger: sources.logger,
             ...(sources.signal ? { signal: sources.signal } : {}),
@@ -59005,6 +59257,7 @@ function resticFeatures(version) {
 ;// CONCATENATED MODULE: ./.build/backup/restic-output.js
 
 
+
 const WRONG_PASSWORD = [
     /wrong password or no key found/i,
     /Resolving password failed/i,
@@ -59143,8 +59396,49 @@ function parseJsonLines(stdout) {
     }
     return values;
 }
+/**
+ * restic's error messages as sentences. 0.18 splits one error over two JSON messages
+ * (`error for tree a63fc1df:` then `  decrypting blob …`): a message ending in a colon and the
+ * indented one after it are one error, joined with a space.
+ */
+function joinSplitMessages(messages) {
+    const joined = [];
+    let open = false;
+    for (const raw of messages) {
+        const text = raw.trim();
+        if (text === '')
+            continue;
+        const continues = open && /^\s/.test(raw);
+        if (continues)
+            joined[joined.length - 1] = `${joined[joined.length - 1]} ${text}`;
+        else
+            joined.push(text);
+        open = text.endsWith(':');
+    }
+    return joined;
+}
+/** Who holds a lock, from restic's `repository is already locked …` text (0.14 and 0.18 alike). */
+function lockHolder(message) {
+    const holder = message.match(/already locked (exclusively )?by (PID \d+ on \S+ by \S+)/);
+    if (!holder)
+        return undefined;
+    const created = message.match(/lock was created at ([0-9-]+ [0-9:]+)/)?.[1];
+    const storage = message.match(/storage ID ([0-9a-f]+)/)?.[1];
+    const details = [created && `created ${created}`, storage && `storage ID ${storage}`].filter(Boolean);
+    return `the ${holder[1] ? 'exclusive ' : ''}lock of ${holder[2]}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
+}
+/**
+ * A lock `check --retry-lock` could not get. restic 0.18 waits the whole time even for a lock whose
+ * process is dead, so the report says how long it waited and for which lock.
+ */
+function lockWaitMessage(message, waitedMs, retryLock) {
+    const lock = lockHolder(message) ?? 'a lock held by another restic';
+    return (`waited ${formatDuration(waitedMs)} (--retry-lock ${retryLock}) for ${lock}; if that process is gone, ` +
+        `remove the stale lock with \`restic unlock\`. restic: ${message}`);
+}
 
 ;// CONCATENATED MODULE: ./.build/backup/restic.js
+
 
 
 
@@ -59170,25 +59464,6 @@ class VerificationCancelled extends Error {
         this.name = 'VerificationCancelled';
     }
 }
-/** Variables restic (and its ssh or rclone subprocesses, or a Nix-provided restic) need from the step. */
-const BASE_VARIABLES = [
-    'PATH',
-    'HOME',
-    'USER',
-    'LOGNAME',
-    'TMPDIR',
-    'LANG',
-    'LC_ALL',
-    'TZ',
-    'SSH_AUTH_SOCK',
-    'SSL_CERT_FILE',
-    'NIX_SSL_CERT_FILE',
-    'NIX_CONFIG',
-    'NIX_PATH',
-    'NIX_REMOTE',
-    'XDG_CACHE_HOME',
-    'XDG_RUNTIME_DIR',
-];
 const NOT_FOUND = (program) => `restic-command '${program}' was not found on PATH: install restic (0.14 or later) before this step, ` +
     `or set restic-command, e.g. 'nix run nixpkgs#restic --'`;
 async function detectResticVersion(runner, options) {
@@ -59199,7 +59474,7 @@ async function detectResticVersion(runner, options) {
     try {
         result = await runner.run(program, [...leading, 'version'], {
             cleanEnv: true,
-            env: baseEnvironment(options.baseEnv),
+            env: inheritedEnvironment(options.baseEnv),
             timeoutMs: 120_000,
             signal: options.signal,
         });
@@ -59215,15 +59490,6 @@ async function detectResticVersion(runner, options) {
         throw new UserError(`restic-command '${options.command.join(' ')}' failed: ${resticMessage(result)}`);
     }
     return parseResticVersion(result.stdout);
-}
-function baseEnvironment(from) {
-    const env = {};
-    for (const name of BASE_VARIABLES) {
-        const value = from[name];
-        if (value !== undefined)
-            env[name] = value;
-    }
-    return env;
 }
 /**
  * One repository through one restic. Read-only commands pass `--no-lock`, so verifying never waits
@@ -59270,7 +59536,10 @@ class Restic {
             ...(this.features.checkJson ? ['--json'] : []),
             ...(lockWait && this.features.retryLock ? ['--retry-lock', lockWait] : []),
         ];
-        const result = await this.exec('check', args, { allowFailure: true });
+        const result = await this.exec('check', args, {
+            allowFailure: true,
+            ...(args.includes('--retry-lock') && lockWait ? { retryLock: lockWait } : {}),
+        });
         if (result.exitCode === 0)
             return { ok: true, errors: [] };
         return { ok: false, errors: checkErrors(result) };
@@ -59341,17 +59610,20 @@ class Restic {
         const kind = classifyResticFailure(result, this.version);
         if (options.allowFailure && kind === 'failed')
             return result;
-        throw new ResticError(kind, subcommand, resticMessage(result), result.exitCode);
+        const message = resticMessage(result);
+        const told = kind === 'locked' && options.retryLock
+            ? lockWaitMessage(message, result.durationMs, options.retryLock)
+            : message;
+        throw new ResticError(kind, subcommand, told, result.exitCode);
     }
     environment() {
         const { password } = this.access;
         return {
-            ...baseEnvironment(this.options.baseEnv),
+            ...inheritedEnvironment(this.options.baseEnv),
             ...this.access.env,
             RESTIC_REPOSITORY: this.access.repository,
             ...('file' in password ? { RESTIC_PASSWORD_FILE: password.file } : {}),
             ...('command' in password ? { RESTIC_PASSWORD_COMMAND: password.command } : {}),
-            ...('value' in password ? { RESTIC_PASSWORD: password.value } : {}),
             ...(this.access.cacheDir ? { RESTIC_CACHE_DIR: this.access.cacheDir } : {}),
         };
     }
@@ -59372,7 +59644,7 @@ function checkErrors(result) {
             errors.push(message.message);
     }
     if (errors.length > 0)
-        return errors.slice(0, 20);
+        return joinSplitMessages(errors).slice(0, 20);
     const lines = resticLines(`${result.stdout}\n${result.stderr}`).filter((line) => !/^(?:Fatal: repository contains errors|The repository contains errors)/.test(line));
     return (lines.length > 0 ? lines : [resticMessage(result)]).slice(0, 20);
 }
@@ -59833,6 +60105,7 @@ async function createScratchSpace(parent) {
 
 
 
+
 const DEFAULT_LOCK_WAIT = '5m';
 const FOLLOWING_CHECKS = ['freshness', 'retention', 'integrity', 'restore'];
 const CHECKS = {
@@ -60048,10 +60321,14 @@ async function resolveAccess(plan, options, deps, scratch) {
             return { message: `password-env names ${password.env}, which is not set in the step's environment` };
         }
         deps.logger.mask(value);
-        return { ...base, password: { value } };
+        // A file restic alone reads, not RESTIC_PASSWORD, which its ssh or rclone children would inherit.
+        const file = (0,external_node_path_namespaceObject.join)(await scratch.directory('passwords'), plan.name.replace(/[^A-Za-z0-9._-]/g, '_'));
+        await (0,promises_namespaceObject.writeFile)(file, value, { mode: 0o600 });
+        await (0,promises_namespaceObject.chmod)(file, 0o600);
+        return { ...base, password: { file } };
     }
     if ('file' in password) {
-        const file = (0,external_node_path_namespaceObject.isAbsolute)(password.file) ? password.file : (0,external_node_path_namespaceObject.join)(options.workspace, password.file);
+        const file = inputPath(options.workspace, 'password-file', password.file);
         try {
             deps.logger.mask((await (0,promises_namespaceObject.readFile)(file, 'utf8')).trim());
         }
@@ -60147,7 +60424,7 @@ const backupVerifyAction = (0,action/* defineAction */.Q)({
     name: 'backup-verify',
     inputs: backupVerifyInputs,
     outputs: ['healthy', 'report', 'failures'],
-    workspacePaths: ['path', 'config', 'services-json'],
+    pathInputs: ['path', 'config', 'services-json'],
     refusesForks: true,
     async run(settings, { context, logger, signal }) {
         const runner = new SpawnProcessRunner(logger);
@@ -60200,17 +60477,21 @@ const backupVerifyAction = (0,action/* defineAction */.Q)({
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./.build/core/ansi.js
+const ansi_ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Tools colour their output even into a pipe (statix always, deadnix without NO_COLOR, deploy-rs's levels). */
+function stripAnsi(text) {
+    return text.replace(ansi_ANSI_ESCAPE, '');
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/deploy-rs-log.js
 /**
  * Reads deploy-rs's stderr, which is its only report: `<emoji> <level> [deploy|activate|wait|revoke]
  * [LEVEL] message` lines mixed with raw `switch-to-configuration` output. One deploy-rs process
  * deploys one node here, so messages that omit the node name (deploy-rs#273) are never ambiguous.
  */
-const deploy_rs_log_ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+
 const LINE = /^\S+\s+\S+\s+\[(deploy|activate|wait|revoke)\]\s+\[(ERROR|WARN|INFO|DEBUG|TRACE)\]\s?(.*)$/;
-function stripAnsi(text) {
-    return text.replace(deploy_rs_log_ANSI_ESCAPE, '');
-}
 /** A deploy-rs log line, or undefined for raw output (activation scripts, nix, the TOML plan). */
 function parseLogLine(raw) {
     const match = LINE.exec(stripAnsi(raw).trim());
@@ -60240,7 +60521,20 @@ const ROLLBACK_EVIDENCE = [
     /^Removing generation by ID/,
     /^Attempting to re-activate/,
 ];
-const CONFIRMATION_TIMEOUT = /Timeout elapsed for confirmation/;
+/** activate-rs's own report that the activation script failed: `… bad exit code: Some(1)`. */
+const ACTIVATION_SCRIPT_FAILED = /^The activation script resulted in a bad exit code: (?:Some\()?(-?\d+)\)?/;
+/** The host gave up waiting for deploy-rs's confirmation and rolled back. */
+const CONFIRMATION_TIMEOUT = /^Failed to get activation confirmation: .*Timeout elapsed for confirmation/;
+/** deploy-rs lost the activation's result: after a late `Deployment confirmed.` it means failure. */
+const LOST_RESULT = /RecvError/;
+/** The raw ssh lines deploy-rs hides behind `Failed to push profile to node X: X`. */
+const SSH_PROBLEM = [
+    /^ssh: .+/,
+    /^Host key verification failed\.$/,
+    /REMOTE HOST IDENTIFICATION HAS CHANGED/,
+    /^No (?:ED25519|RSA|ECDSA)? ?host key is known for .+/,
+    /^.+: Permission denied \(.+\)\.$/,
+];
 /** What one deploy-rs run said, gathered line by line as it prints. */
 class DeployLog {
     phase;
@@ -60249,19 +60543,38 @@ class DeployLog {
     success;
     rolledBack = false;
     confirmationTimedOut = false;
+    /** The activation script's exit code, when activate-rs reported it failed. */
+    activationExitCode;
+    /** deploy-rs printed `Deployment confirmed.` and then lost the activation's result (RecvError). */
+    confirmedThenLost = false;
+    /** The first raw ssh complaint (connection refused, host key mismatch, …). */
+    sshProblem;
     errors = [];
     /** Feeds one raw line; returns the new phase when the line moved the deployment on. */
     feed(raw) {
         const line = parseLogLine(raw);
-        if (!line)
+        if (!line) {
+            const text = stripAnsi(raw).trim();
+            if (this.sshProblem === undefined && SSH_PROBLEM.some((pattern) => pattern.test(text)))
+                this.sshProblem = text;
             return undefined;
+        }
         if (line.source !== 'deploy')
             this.activationStarted = true;
+        // The `[wait]` waiter deploy-rs leaves behind reports its own timeout long after the run ended:
+        // never the cause of anything.
+        if (line.source === 'wait')
+            return undefined;
         if (line.level === 'ERROR')
             this.errors.push(line.message);
+        const scriptFailed = ACTIVATION_SCRIPT_FAILED.exec(line.message);
+        if (scriptFailed && line.source === 'activate')
+            this.activationExitCode = Number(scriptFailed[1]);
         if (CONFIRMATION_TIMEOUT.test(line.message))
             this.confirmationTimedOut = true;
-        if (ROLLBACK_EVIDENCE.some((pattern) => pattern.test(line.message)))
+        if (line.level === 'ERROR' && LOST_RESULT.test(line.message) && this.success === 'confirmed')
+            this.confirmedThenLost = true;
+        if (line.source === 'activate' && ROLLBACK_EVIDENCE.some((pattern) => pattern.test(line.message)))
             this.rolledBack = true;
         for (const [outcome, pattern] of Object.entries(SUCCESS_MESSAGES)) {
             if (pattern.test(line.message))
@@ -60283,23 +60596,42 @@ class DeployLog {
         return telling.at(-1) ?? this.errors.at(-1);
     }
 }
+/** A dry run proves less than it seems: deploy-rs hides a failing dry activation script (exit 0). */
+const DRY_RUN_PROVES = 'dry activation: built and copied to the node, and deploy-rs reported `Completed dry-activate!`; ' +
+    'it says that even when the dry activation script fails, so whether this configuration activates ' +
+    'was not proven, and nothing was switched';
 /**
- * Judges one node's run by its log first and its exit code second: deploy-rs can exit 0 after the
- * host rolled itself back (#214), and old releases exit 0 after a failed activation.
+ * Judges one node's run by its log first and its exit code second, taking the evidence in order:
+ * the activation script's own exit code, then the host's confirmation timeout, then a confirmation
+ * deploy-rs reported and lost; deploy-rs can exit 0 after the host rolled itself back (#214).
  */
 function judgeDeployRun(log, facts) {
     const exitNote = facts.exitCode === 0 ? ' (deploy-rs exited 0 nonetheless)' : '';
+    const rolledBack = log.rolledBack ? '; rolled back' : '; nothing was rolled back';
+    if (log.activationExitCode !== undefined) {
+        return {
+            status: log.rolledBack ? 'rolled-back' : 'failed',
+            message: `the activation script failed (exit ${log.activationExitCode})${rolledBack}${exitNote}`,
+        };
+    }
+    if (log.confirmationTimedOut) {
+        const late = log.confirmedThenLost ? ' (deploy-rs confirmed too late)' : '';
+        return {
+            status: 'rolled-back',
+            message: `confirmation timed out${late}: the node rolled back to its previous generation${exitNote}`,
+        };
+    }
+    if (log.confirmedThenLost) {
+        return {
+            status: log.rolledBack ? 'rolled-back' : 'failed',
+            message: `deploy-rs printed "Deployment confirmed." and then lost the activation's result (RecvError)${rolledBack}`,
+        };
+    }
     if (facts.hungAfterMs !== undefined) {
         return {
             status: 'failed',
             message: `timeout: no result ${Math.round(facts.hungAfterMs / 1000)} s after activation started, so flakeflow ` +
                 'stopped deploy-rs; without a confirmation, magic rollback returns the node to its previous generation',
-        };
-    }
-    if (log.confirmationTimedOut) {
-        return {
-            status: 'rolled-back',
-            message: `confirmation timed out: the node rolled back to its previous generation${exitNote}`,
         };
     }
     if (log.rolledBack) {
@@ -60309,10 +60641,9 @@ function judgeDeployRun(log, facts) {
     if (facts.exitCode !== 0) {
         const where = log.phase ? ` while ${log.phase}` : '';
         const how = facts.exitCode === null ? 'was killed' : `exited with code ${facts.exitCode}`;
-        return {
-            status: 'failed',
-            message: `deploy-rs ${how}${where}${log.lastError ? `: ${log.lastError}` : ''}`,
-        };
+        // `Failed to push profile to node X: X`: the reason is in the raw ssh lines before it.
+        const cause = log.sshProblem ?? log.lastError;
+        return { status: 'failed', message: `deploy-rs ${how}${where}${cause ? `: ${cause}` : ''}` };
     }
     if (log.errors.length > 0) {
         return { status: 'failed', message: `deploy-rs reported an error${exitNote}: ${log.lastError}` };
@@ -60324,7 +60655,7 @@ function judgeDeployRun(log, facts) {
         confirmed: { status: 'deployed', message: 'activated and confirmed' },
         activated: { status: 'deployed', message: 'activated (magic rollback off: not confirmed)' },
         boot: { status: 'deployed', message: 'installed as the boot default; active after the next reboot' },
-        dryActivated: { status: 'dry-activated', message: 'dry activation showed what would change' },
+        dryActivated: { status: 'dry-activated', message: DRY_RUN_PROVES },
     };
     return done[log.success];
 }
@@ -60400,6 +60731,9 @@ async function runDeployRs(runner, options) {
         const result = await runner.run(program, [...leading, ...options.args], {
             cwd: options.flakeDir,
             signal: watchdog.signal,
+            // deploy-rs exits ~1.5 s after a failed activation but leaves `activate-rs wait` holding its
+            // output open until the activation timeout: the run ends at deploy-rs's exit.
+            endGroupOnExit: true,
             onLine: (line) => {
                 const phase = log.feed(line);
                 if (log.activationStarted)
@@ -60628,29 +60962,6 @@ function unknownHealthCheckNodes(checks, known) {
 
 
 
-
-/**
- * Picks out the few attributes flakeflow needs, so evaluation never touches a profile's `path`
- * (which would evaluate every host's whole system).
- */
-const PICK_NODES = `deploy: {
-  sshUser = deploy.sshUser or null;
-  sshOpts = deploy.sshOpts or [ ];
-  nodes =
-    if deploy ? nodes then
-      builtins.mapAttrs (name: node: {
-        hostname = node.hostname or null;
-        tags = node.tags or [ ];
-        wave = node.wave or null;
-        sshUser = node.sshUser or null;
-        sshOpts =
-          (node.sshOpts or [ ])
-          ++ builtins.concatLists (
-            map (profile: profile.sshOpts or [ ]) (builtins.attrValues (node.profiles or { }))
-          );
-      }) deploy.nodes
-    else null;
-}`;
 const optionalString = schemas_string({ error: 'must be a string' }).nullable();
 const stringList = array(schemas_string(), { error: 'must be a list of strings' });
 const picked = object({
@@ -60668,17 +60979,14 @@ const picked = object({
     }))
         .nullable(),
 });
-/** Reads `deploy.nodes` of the flake in `flakeDir` with one evaluation. */
+/**
+ * Reads `deploy.nodes` of the flake in `flakeDir` from the fleet model, in one evaluation that never
+ * touches a profile's `path` (which would evaluate every host's whole system).
+ */
 async function readDeployNodes(nix, flakeDir, options = {}) {
-    let value;
-    try {
-        value = await nix.evalJson(`${(0,external_node_path_namespaceObject.resolve)(flakeDir)}#deploy`, { ...options, apply: PICK_NODES });
-    }
-    catch (error) {
-        if (error instanceof NixError && /does not provide attribute '[^']*deploy'/.test(error.nixMessage)) {
-            throw new UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
-        }
-        throw error;
+    const { deploy: value } = await readFleetFacts(nix, flakeDir, { deploy: true }, options);
+    if (value === null || value === undefined) {
+        throw new UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
     }
     const checked = picked.safeParse(value);
     if (!checked.success) {
@@ -60696,7 +61004,7 @@ async function readDeployNodes(nix, flakeDir, options = {}) {
         tags: node.tags,
         ...(node.wave === null ? {} : { wave: node.wave }),
         ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) }),
-        sshOpts: [...sshOpts, ...node.sshOpts],
+        sshOpts: [...node.sshOpts, ...sshOpts],
     }));
 }
 
@@ -61421,7 +61729,13 @@ function deploySummary(outcome) {
         ]);
         return blocks(heading(3, `Wave ${wave.number}`), table(['Node', 'Status', 'Duration', 'Message'], rows));
     });
-    return `${blocks(heading(2, headline(outcome)), facts, stopped, ...waves, heading(3, 'Timeline'), gantt(outcome))}\n`;
+    // deploy-rs prints `Completed dry-activate!` and exits 0 even when the dry activation script failed.
+    const dryRun = outcome.dryActivate
+        ? "> [!NOTE]\n> Dry run: each node's configuration was built and copied, and nothing was switched. " +
+            'It does not prove the configuration activates: deploy-rs reports a dry activation as completed ' +
+            'even when the dry activation script fails.'
+        : undefined;
+    return `${blocks(heading(2, headline(outcome)), facts, stopped, dryRun, ...waves, heading(3, 'Timeline'), gantt(outcome))}\n`;
 }
 /** Mermaid task names cannot hold `:`, `;` or `#`. */
 function taskName(text) {
@@ -61461,7 +61775,7 @@ const deployAction = (0,action/* defineAction */.Q)({
     name: 'deploy',
     inputs: deployInputs,
     outputs: ['result', 'deployed', 'failed', 'report'],
-    workspacePaths: ['path'],
+    pathInputs: ['path'],
     refusesForks: true,
     async run(settings, environment) {
         const { context, logger } = environment;
@@ -61556,6 +61870,163 @@ function findingAnnotation(finding) {
     return annotation;
 }
 
+;// CONCATENATED MODULE: ./.build/gate/tool-source.js
+
+
+
+/**
+ * Finds each tool where `tools` says: on PATH, or from the user's own nixpkgs pinned in their
+ * flake.lock (`nix run --inputs-from <flake> nixpkgs#<tool> --`), or on PATH first.
+ */
+class ToolSource {
+    setting;
+    searchPath;
+    nixpkgsFrom;
+    lookups = new Map();
+    nixpkgsFlake;
+    constructor(setting, flakeDir, 
+    /** The PATH the tools run with. */
+    searchPath, 
+    /**
+     * The flake whose locked nixpkgs provides the tools: the checked-out flake, or on a pull request
+     * one naming its base revision's nixpkgs; undefined leaves nixpkgs to Nix's registry. Asked once.
+     */
+    nixpkgsFrom = async () => flakeDir) {
+        this.setting = setting;
+        this.searchPath = searchPath;
+        this.nixpkgsFrom = nixpkgsFrom;
+    }
+    async command(tool) {
+        if (this.setting !== 'nix') {
+            const found = await this.onPath(tool);
+            if (found)
+                return { tool, program: found, prefix: [], via: 'path' };
+            if (this.setting === 'path') {
+                throw new ToolUnavailable(`${tool} is not on PATH (tools: path): install it in the job, or use tools: path-or-nix`);
+            }
+        }
+        this.nixpkgsFlake ??= this.nixpkgsFrom();
+        return { tool, program: 'nix', prefix: nixRunPrefix(await this.nixpkgsFlake, tool), via: 'nix' };
+    }
+    /** The tool's absolute path when PATH has it. */
+    onPath(tool) {
+        let lookup = this.lookups.get(tool);
+        if (!lookup) {
+            lookup = findExecutable(tool, this.searchPath);
+            this.lookups.set(tool, lookup);
+        }
+        return lookup;
+    }
+}
+function nixRunPrefix(inputsFrom, tool) {
+    return [
+        'run',
+        '--extra-experimental-features',
+        'nix-command flakes',
+        ...(inputsFrom === undefined ? [] : ['--inputs-from', inputsFrom]),
+        `nixpkgs#${tool}`,
+        '--',
+    ];
+}
+/** A tool the gate cannot start: its check fails with this one-line reason. */
+class ToolUnavailable extends Error {
+}
+async function findExecutable(name, searchPath) {
+    for (const dir of searchPath.split(external_node_path_namespaceObject.delimiter)) {
+        if (dir === '')
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
+        try {
+            if (!(await (0,promises_namespaceObject.stat)(candidate)).isFile())
+                continue;
+            await (0,promises_namespaceObject.access)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // Not in this directory.
+        }
+    }
+    return undefined;
+}
+/** How messages name a tool: `statix`, or `nix run nixpkgs#statix` when Nix provides it. */
+function commandLabel(command) {
+    return command.via === 'nix' && command.tool !== 'nix' ? `nix run nixpkgs#${command.tool}` : command.tool;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/base-tools.js
+
+
+
+/**
+ * A pull request's own flake.lock could pin a nixpkgs whose deadnix passes everything (or reads what
+ * it should not): the tools that judge it come from the nixpkgs its base revision locks instead. This
+ * writes a flake of flakeflow's own whose one input is that nixpkgs, locked as the base locks it, for
+ * `nix run --inputs-from`. Undefined when the base has no nixpkgs input (Nix's registry then decides,
+ * as it does for such a flake anyway).
+ */
+async function baseNixpkgsFlake(git, base) {
+    let commit = await git.resolveCommit(base.sha);
+    if (!commit) {
+        await git.fetchCommit(base.sha);
+        commit = await git.resolveCommit(base.sha);
+    }
+    if (!commit) {
+        throw new ToolUnavailable(`the pull request's base ${base.sha.slice(0, 12)} is not in the checkout, so its flake.lock cannot name ` +
+            'the nixpkgs the tools come from: check out with fetch-depth: 0, or put the tools on PATH');
+    }
+    const text = await git.fileAt(commit, base.lockPath);
+    if (text === undefined)
+        return undefined;
+    const lock = JSON.parse(text);
+    const key = resolveInput(lock, ['nixpkgs']);
+    const node = key === undefined ? undefined : lock.nodes[key];
+    if (key === undefined || !node?.original || !node.locked)
+        return undefined;
+    const nodes = { root: { inputs: { nixpkgs: key } } };
+    const copy = (name) => {
+        if (nodes[name] || !lock.nodes[name])
+            return;
+        nodes[name] = lock.nodes[name];
+        for (const target of Object.values(lock.nodes[name]?.inputs ?? {})) {
+            if (typeof target === 'string')
+                copy(target);
+        }
+    };
+    copy(key);
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(base.tempDir, 'flakeflow-base-nixpkgs-'));
+    const flake = node.flake === false ? '{ flake = false; } // ' : '';
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'flake.nix'), `{\n  inputs.nixpkgs = ${flake}${nixAttrs(node.original)};\n  outputs = _: { };\n}\n`);
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'flake.lock'), `${JSON.stringify({ nodes, root: 'root', version: lock.version })}\n`);
+    return dir;
+}
+/** The node an input path names from the root, following `follows` (a path from the root). */
+function resolveInput(lock, path, depth = 0) {
+    if (depth > 32)
+        return undefined;
+    let current = lock.root;
+    for (const name of path) {
+        const target = lock.nodes[current]?.inputs?.[name];
+        if (target === undefined)
+            return undefined;
+        current = typeof target === 'string' ? target : (resolveInput(lock, target, depth + 1) ?? '');
+        if (current === '')
+            return undefined;
+    }
+    return current;
+}
+/** A flake reference's attributes as a Nix attribute set. */
+function nixAttrs(attrs) {
+    const entries = Object.entries(attrs).map(([name, value]) => {
+        const literal = typeof value === 'string'
+            ? JSON.stringify(value).replace(/\$\{/g, '\\${')
+            : typeof value === 'number' || typeof value === 'boolean'
+                ? String(value)
+                : JSON.stringify(String(value));
+        return `${JSON.stringify(name)} = ${literal};`;
+    });
+    return `{ ${entries.join(' ')} }`;
+}
+
 ;// CONCATENATED MODULE: ./.build/gate/findings.js
 const SEVERITIES = ['error', 'warning', 'notice'];
 function countBySeverity(findings) {
@@ -61628,6 +62099,11 @@ class CheckoutGit {
     /** Fetches one commit from `origin` without its history, as a shallow CI checkout lacks the base. */
     async fetchCommit(sha) {
         return this.git(['fetch', '--no-tags', '--no-recurse-submodules', '--depth=1', 'origin', sha]);
+    }
+    /** A file's content at `revision`, or undefined when that commit has no such file. */
+    async fileAt(revision, path) {
+        const result = await this.git(['cat-file', 'blob', `${revision}:${path}`]);
+        return succeeded(result) ? result.stdout : undefined;
     }
     async mergeBase(a, b) {
         const result = await this.git(['merge-base', a, b]);
@@ -61846,6 +62322,24 @@ class SourceLines {
         const beyond = byteColumn - 1 - prefix.length;
         return prefix.toString('utf8').length + beyond + 1;
     }
+    /**
+     * The 1-based character column of a 1-based column counted with tabs reaching the next multiple
+     * of 8 (megaparsec's, so nixfmt's), where a person counts a tab as one character.
+     */
+    charColumnFromTabStops(line, tabColumn) {
+        const text = this.text(line);
+        if (text === undefined)
+            return tabColumn;
+        let visual = 1;
+        let characters = 1;
+        for (const char of text) {
+            if (visual >= tabColumn)
+                return characters;
+            visual = char === '\t' ? Math.floor((visual - 1) / 8) * 8 + 9 : visual + 1;
+            characters += 1;
+        }
+        return characters + Math.max(0, tabColumn - visual);
+    }
     /** The 1-based line and byte column of a 0-based byte offset into the file. */
     positionOf(offset) {
         let remaining = offset;
@@ -61875,7 +62369,7 @@ prefix) {
         }
         return lines;
     };
-    return Promise.all(found.map(async ({ path, offset, ...finding }) => {
+    return Promise.all(found.map(async ({ path, offset, columns, ...finding }) => {
         const file = normalizePath(prefix ? external_node_path_namespaceObject.posix.join(prefix, path) : path);
         const lines = await source(path);
         if (!lines)
@@ -61892,7 +62386,13 @@ prefix) {
                     located.endColumn = end.column;
             }
         }
-        return toCharacters(located, lines);
+        // nixfmt puts an end-of-file error on the empty line after the final newline: keep it on the last line.
+        if (located.line !== undefined && located.line > Math.max(1, lines.lineCount)) {
+            const end = lines.positionOf(Number.MAX_SAFE_INTEGER);
+            const { endColumn: _endColumn, ...rest } = located;
+            return toCharacters({ ...rest, line: end.line, endLine: end.line, column: end.column }, lines);
+        }
+        return columns === 'tab-stops' ? tabStopsToCharacters(located, lines) : toCharacters(located, lines);
     }));
 }
 function toCharacters(finding, lines) {
@@ -61909,6 +62409,14 @@ function toCharacters(finding, lines) {
     const sameLine = (result.endLine ?? result.line) === result.line;
     if (sameLine && result.endColumn !== undefined && result.endColumn <= (result.column ?? 0))
         delete result.endColumn;
+    return result;
+}
+function tabStopsToCharacters(finding, lines) {
+    const result = { ...finding };
+    if (result.line !== undefined && result.column !== undefined)
+        result.column = lines.charColumnFromTabStops(result.line, result.column);
+    if (result.endColumn !== undefined)
+        result.endColumn = lines.charColumnFromTabStops(result.endLine ?? result.line ?? 1, result.endColumn);
     return result;
 }
 function fixToCharacters(fix, lines) {
@@ -62636,88 +63144,21 @@ async function writeReport(result, context) {
     return path;
 }
 
-;// CONCATENATED MODULE: ./.build/gate/tool-source.js
-
-
-
-/**
- * Finds each tool where `tools` says: on PATH, or from the user's own nixpkgs pinned in their
- * flake.lock (`nix run --inputs-from <flake> nixpkgs#<tool> --`), or on PATH first.
- */
-class ToolSource {
-    setting;
-    flakeDir;
-    searchPath;
-    lookups = new Map();
-    constructor(setting, flakeDir, 
-    /** The PATH the tools run with. */
-    searchPath) {
-        this.setting = setting;
-        this.flakeDir = flakeDir;
-        this.searchPath = searchPath;
-    }
-    async command(tool) {
-        if (this.setting !== 'nix') {
-            const found = await this.onPath(tool);
-            if (found)
-                return { tool, program: found, prefix: [], via: 'path' };
-            if (this.setting === 'path') {
-                throw new ToolUnavailable(`${tool} is not on PATH (tools: path): install it in the job, or use tools: path-or-nix`);
-            }
-        }
-        return { tool, program: 'nix', prefix: nixRunPrefix(this.flakeDir, tool), via: 'nix' };
-    }
-    /** The tool's absolute path when PATH has it. */
-    onPath(tool) {
-        let lookup = this.lookups.get(tool);
-        if (!lookup) {
-            lookup = findExecutable(tool, this.searchPath);
-            this.lookups.set(tool, lookup);
-        }
-        return lookup;
-    }
-}
-function nixRunPrefix(flakeDir, tool) {
-    return [
-        'run',
-        '--extra-experimental-features',
-        'nix-command flakes',
-        '--inputs-from',
-        flakeDir,
-        `nixpkgs#${tool}`,
-        '--',
-    ];
-}
-/** A tool the gate cannot start: its check fails with this one-line reason. */
-class ToolUnavailable extends Error {
-}
-async function findExecutable(name, searchPath) {
-    for (const dir of searchPath.split(external_node_path_namespaceObject.delimiter)) {
-        if (dir === '')
-            continue;
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
-        try {
-            if (!(await (0,promises_namespaceObject.stat)(candidate)).isFile())
-                continue;
-            await (0,promises_namespaceObject.access)(candidate, external_node_fs_namespaceObject.constants.X_OK);
-            return candidate;
-        }
-        catch {
-            // Not in this directory.
-        }
-    }
-    return undefined;
-}
-/** How messages name a tool: `statix`, or `nix run nixpkgs#statix` when Nix provides it. */
-function commandLabel(command) {
-    return command.via === 'nix' && command.tool !== 'nix' ? `nix run nixpkgs#${command.tool}` : command.tool;
-}
-
 ;// CONCATENATED MODULE: ./.build/gate/tool-run.js
 
 
 
 
+
+/** deadnix's and alejandra's parse errors name a byte range: `unexpected TOKEN_R_BRACE at 5..6, wanted any of […]`. */
+const PARSE_ERROR_RANGE = / at (\d+)\.\.(\d+)/;
+/** Where a parse error without line and column sits: its byte range, or the end of the file. */
+function parseErrorOffset(message) {
+    const range = PARSE_ERROR_RANGE.exec(message);
+    if (range)
+        return { offset: { start: Number(range[1]), end: Number(range[2]) } };
+    return /end of file/i.test(message) ? { offset: 'end' } : {};
+}
 /** Collects a check's commands and output, printed in one log group once the check is done. */
 class Transcript {
     lines = [];
@@ -62727,7 +63168,7 @@ class Transcript {
     }
     output(result) {
         for (const stream of [result.stdout, result.stderr]) {
-            const text = stream.replace(/\n+$/, '');
+            const text = stripAnsi(stream).replace(/\n+$/, '');
             if (text)
                 this.lines.push(...text.split('\n'));
         }
@@ -62749,7 +63190,8 @@ async function runTool(context, transcript, command, args, options = {}) {
     try {
         result = await context.runner.run(command.program, argv, {
             cwd: context.flakeDir,
-            env: context.env,
+            // deadnix colours its output unless NO_COLOR is set (statix whatever it says): the gate reads text.
+            env: { ...context.env, NO_COLOR: '1' },
             stream: false,
             ...(options.input !== undefined ? { input: options.input } : {}),
             ...(context.signal ? { signal: context.signal } : {}),
@@ -62768,7 +63210,7 @@ async function runTool(context, transcript, command, args, options = {}) {
 }
 /** `statix exited with code 101: thread 'main' panicked at …`: one line for a tool that did not work. */
 function toolFailure(label, result) {
-    const detail = firstLine(nixErrorText(result.stderr)) || firstLine(result.stdout);
+    const detail = firstLine(nixErrorText(result.stderr)) || firstLine(stripAnsi(result.stdout));
     return `${label} ${describeExit(result)}${detail ? `: ${detail}` : ''}`;
 }
 function firstLine(text) {
@@ -62804,6 +63246,28 @@ async function settleCheck(check, tool, body) {
         };
     }
 }
+/** The outcome of a check with no .nix file in scope. */
+function nothingToCheck(tool) {
+    return { tool, findings: [], failures: [], unformatted: [], skipped: 'no .nix files to check' };
+}
+/**
+ * Runs a tool over the scope's files, a batch at a time, and gathers what `read` makes of each run;
+ * a run that timed out fails the check whatever it printed.
+ */
+async function runOverFiles(context, transcript, command, argsFor, read) {
+    const gathered = { findings: [], unformatted: [], failures: [] };
+    for (const files of batches(context.scope.files)) {
+        const result = await runTool(context, transcript, command, argsFor(files));
+        const reading = read(result, files);
+        gathered.findings.push(...(reading.findings ?? []));
+        gathered.unformatted.push(...(reading.unformatted ?? []));
+        if (result.timedOut)
+            gathered.failures.push(toolFailure(commandLabel(command), result));
+        else if (reading.failure)
+            gathered.failures.push(reading.failure);
+    }
+    return gathered;
+}
 /** Splits a long file list so no command line comes near the kernel's limit. */
 function batches(files, maxChars = 100_000) {
     const result = [];
@@ -62838,6 +63302,7 @@ async function mapConcurrent(items, limit, task) {
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/format-diff.js
+
 
 
 /** The lines of `before` a formatter rewrote: from the first that differs to the last, by line. */
@@ -62905,16 +63370,39 @@ async function spansFromStdin(context, paths, format) {
     }
     return spans;
 }
+/**
+ * A formatter's outcome: each unformatted file pointed at the lines that formatting it through
+ * stdin (`stdinArgs`) would change, then the other findings.
+ */
+async function formatterOutcome(context, tool, command, stdinArgs, gathered) {
+    const spans = await spansFromStdin(context, gathered.unformatted, async (content) => {
+        const result = await context.runner.run(command.program, [...command.prefix, ...stdinArgs], {
+            cwd: context.flakeDir,
+            env: context.env,
+            input: content,
+            stream: false,
+            ...(context.signal ? { signal: context.signal } : {}),
+        });
+        return succeeded(result) ? result.stdout : undefined;
+    });
+    const unformatted = gathered.unformatted.map((path) => unformattedFinding(tool, path, spans.get(path)));
+    return {
+        tool,
+        findings: [...unformatted, ...gathered.findings],
+        failures: gathered.failures,
+        unformatted: gathered.unformatted,
+    };
+}
 
 ;// CONCATENATED MODULE: ./.build/gate/tools/alejandra.js
 
 
 
 
-
 /**
- * stdout: `Requires formatting: ./x.nix` per file, in any order. stderr: progress lines, and after
- * `Failed! N errors found at:` one `- path: message` line per file it could not parse.
+ * stdout: `Requires formatting: ./x.nix` per file, in any order. stderr: `Checking style in N files
+ * using T threads.`, and after `Failed! N errors found at:` one `- path: message` line per file it
+ * could not parse (`unexpected TOKEN_R_BRACE at 17..18, …`: a byte range, no line).
  */
 function parseAlejandra(stdout, stderr) {
     const unformatted = [];
@@ -62925,7 +63413,11 @@ function parseAlejandra(stdout, stderr) {
     }
     const errors = [];
     let inErrors = false;
+    let checked;
     for (const line of stderr.split('\n')) {
+        const count = /^Checking style in (\d+) files? using/.exec(line.trim());
+        if (count)
+            checked = Number(count[1]);
         if (/^Failed! \d+ errors? found at:/.test(line.trim())) {
             inErrors = true;
             continue;
@@ -62934,59 +63426,44 @@ function parseAlejandra(stdout, stderr) {
         if (match)
             errors.push({ path: normalizePath(match[1]), message: match[2] });
     }
-    return { unformatted, errors };
+    return { unformatted, errors, ...(checked === undefined ? {} : { checked }) };
+}
+function syntaxFinding(error) {
+    return {
+        check: 'format',
+        tool: 'alejandra',
+        path: error.path,
+        severity: 'error',
+        rule: 'syntax',
+        message: `alejandra cannot parse this file: ${error.message}`,
+        ...parseErrorOffset(error.message),
+    };
 }
 /** Exit 1 on any error (it wins over 2), 2 when `--check` finds unformatted files, 0 otherwise. */
 function runAlejandra(context) {
     return settleCheck('format', 'alejandra', async (transcript) => {
-        const outcome = {
-            tool: 'alejandra',
-            findings: [],
-            failures: [],
-            unformatted: [],
-        };
         if (context.scope.files.length === 0)
-            return { ...outcome, skipped: 'no .nix files to check' };
+            return nothingToCheck('alejandra');
         const command = await context.tools.command('alejandra');
-        const syntaxErrors = [];
-        for (const files of batches(context.scope.files)) {
-            // Always with paths: without one alejandra reads stdin and waits.
-            const result = await runTool(context, transcript, command, ['--check', '--', ...files]);
+        // Always with paths: without one alejandra reads stdin and waits.
+        const gathered = await runOverFiles(context, transcript, command, (files) => ['--check', '--', ...files], (result, files) => {
             const report = parseAlejandra(result.stdout, result.stderr);
-            outcome.unformatted.push(...report.unformatted);
-            syntaxErrors.push(...report.errors);
+            const reading = { findings: report.errors.map(syntaxFinding), unformatted: report.unformatted };
+            // A path that does not exist is silently skipped, down to "Congratulations!" and exit 0.
+            if (report.checked !== undefined && report.checked < files.length) {
+                return {
+                    ...reading,
+                    failure: `alejandra checked ${report.checked} of the ${files.length} files it was given: a path it was given does not exist`,
+                };
+            }
             const understood = result.exitCode === 0 ||
                 (result.exitCode === 2 && report.unformatted.length > 0) ||
                 (result.exitCode === 1 && report.errors.length > 0);
-            if (!understood || result.timedOut)
-                outcome.failures.push(toolFailure(commandLabel(command), result));
-        }
-        const spans = await spansFromStdin(context, outcome.unformatted, (content) => formatThroughStdin(context, command, content));
-        for (const path of outcome.unformatted)
-            outcome.findings.push(unformattedFinding('alejandra', path, spans.get(path)));
-        for (const error of syntaxErrors) {
-            outcome.findings.push({
-                check: 'format',
-                tool: 'alejandra',
-                path: error.path,
-                severity: 'error',
-                rule: 'syntax',
-                message: `alejandra cannot parse this file: ${error.message}`,
-                ...(/end of file/i.test(error.message) ? { offset: 'end' } : {}),
-            });
-        }
-        return outcome;
+            return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
+        });
+        // `--quiet` keeps alejandra's progress lines out of the formatted text.
+        return formatterOutcome(context, 'alejandra', command, ['--quiet'], gathered);
     });
-}
-async function formatThroughStdin(context, command, content) {
-    const result = await context.runner.run(command.program, [...command.prefix, '--quiet'], {
-        cwd: context.flakeDir,
-        env: context.env,
-        input: content,
-        stream: false,
-        ...(context.signal ? { signal: context.signal } : {}),
-    });
-    return succeeded(result) ? result.stdout : undefined;
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/tools/deadnix.js
@@ -62995,8 +63472,8 @@ async function formatThroughStdin(context, command, content) {
 
 
 const MESSAGE = /^(Unused|Used) (lambda pattern|lambda argument|let binding|rec attrset): (.+)$/;
-/** deadnix's parse errors name a byte range: `unexpected TOKEN_R_BRACE at 5..6, wanted any of […]`. */
-const PARSE_ERROR_RANGE = / at (\d+)\.\.(\d+)/;
+/** A file deadnix could not read (missing, a directory): it says so in its JSON and exits 0. */
+const READ_ERROR = /\(os error \d+\)$/;
 /**
  * Refuses options that would break the gate: it reads deadnix's JSON, and must never edit files.
  */
@@ -63010,10 +63487,14 @@ function checkDeadnixArgs(args) {
         }
     }
 }
-/** One compact JSON object per line, only for files with findings; parse errors have no position. */
+/**
+ * One compact JSON object per line, only for files with findings. Parse errors have no position but
+ * a byte range (or none, at the end of the file); a missing file is a message too.
+ */
 function parseDeadnixJson(stdout) {
     const findings = [];
     const unreadable = [];
+    const unread = [];
     for (const line of stdout.split('\n')) {
         const text = line.trim();
         if (!text)
@@ -63031,15 +63512,18 @@ function parseDeadnixJson(stdout) {
             continue;
         }
         const path = normalizePath(report.file);
-        for (const result of report.results)
-            findings.push(deadnixFinding(path, result));
+        for (const result of report.results) {
+            if (typeof result.line !== 'number' && READ_ERROR.test(String(result.message)))
+                unread.push({ path, message: String(result.message) });
+            else
+                findings.push(deadnixFinding(path, result));
+        }
     }
-    return { findings, unreadable };
+    return { findings, unreadable, unread };
 }
 function deadnixFinding(path, result) {
     const message = String(result.message ?? 'deadnix reported a problem without a message');
     if (typeof result.line !== 'number') {
-        const range = PARSE_ERROR_RANGE.exec(message);
         return {
             check: 'deadnix',
             tool: 'deadnix',
@@ -63047,11 +63531,7 @@ function deadnixFinding(path, result) {
             severity: 'error',
             rule: 'syntax',
             message: `Syntax error: ${message}`,
-            ...(range
-                ? { offset: { start: Number(range[1]), end: Number(range[2]) } }
-                : /end of file/i.test(message)
-                    ? { offset: 'end' }
-                    : {}),
+            ...parseErrorOffset(message),
         };
     }
     const kind = MESSAGE.exec(message);
@@ -63074,28 +63554,23 @@ function deadnixArgs(userArgs, files) {
 }
 function runDeadnix(context, userArgs) {
     return settleCheck('deadnix', 'deadnix', async (transcript) => {
-        const outcome = {
-            tool: 'deadnix',
-            findings: [],
-            failures: [],
-            unformatted: [],
-        };
         if (context.scope.files.length === 0)
-            return { ...outcome, skipped: 'no .nix files to check' };
+            return nothingToCheck('deadnix');
         const command = await context.tools.command('deadnix');
         const failOnFindings = userArgs.some((arg) => arg === '--fail' || /^-[^-]*f/.test(arg));
-        for (const files of batches(context.scope.files)) {
-            const result = await runTool(context, transcript, command, deadnixArgs(userArgs, files));
+        const gathered = await runOverFiles(context, transcript, command, (files) => deadnixArgs(userArgs, files), (result) => {
             const parsed = parseDeadnixJson(result.stdout);
-            outcome.findings.push(...parsed.findings);
             const expectedExit = result.exitCode === 0 || (result.exitCode === 1 && failOnFindings);
-            if (!expectedExit || result.timedOut)
-                outcome.failures.push(toolFailure(commandLabel(command), result));
-            else if (parsed.unreadable.length > 0) {
-                outcome.failures.push(`deadnix printed output that is not its JSON: ${parsed.unreadable[0]?.slice(0, 200)}`);
-            }
-        }
-        return outcome;
+            const failure = !expectedExit
+                ? toolFailure(commandLabel(command), result)
+                : parsed.unreadable.length > 0
+                    ? `deadnix printed output that is not its JSON: ${parsed.unreadable[0]?.slice(0, 200)}`
+                    : parsed.unread.length > 0
+                        ? `deadnix could not read ${parsed.unread.map((file) => `${file.path} (${file.message})`).join(', ')}`
+                        : undefined;
+            return { findings: parsed.findings, ...(failure ? { failure } : {}) };
+        });
+        return { tool: 'deadnix', findings: gathered.findings, failures: gathered.failures, unformatted: [] };
     });
 }
 
@@ -63209,7 +63684,7 @@ function parseNixfmt(stderr) {
         current = undefined;
         reasons.length = 0;
     };
-    for (const raw of stderr.split('\n')) {
+    for (const raw of stripAnsi(stderr).split('\n')) {
         const line = raw.trimEnd();
         const notFormatted = NOT_FORMATTED.exec(line);
         const header = ERROR_HEADER.exec(line);
@@ -63233,52 +63708,41 @@ function parseNixfmt(stderr) {
     close();
     return { unformatted, errors };
 }
+function nixfmt_syntaxFinding(error) {
+    return {
+        check: 'format',
+        tool: 'nixfmt',
+        path: error.path,
+        line: error.line,
+        column: error.column,
+        columns: 'tab-stops',
+        endLine: error.line,
+        severity: 'error',
+        rule: 'syntax',
+        message: `nixfmt cannot parse this file: ${error.message}`,
+    };
+}
+/**
+ * Explicit files, never a directory (nixfmt 1.4 warns it is deprecated) and no `--` (nixfmt's
+ * recorded command lines have none): a path that looks like a flag is made relative instead.
+ */
+function nixfmtCheckArgs(files) {
+    return ['--check', ...files.map((file) => (file.startsWith('-') ? `./${file}` : file))];
+}
 function runNixfmt(context) {
     return settleCheck('format', 'nixfmt', async (transcript) => {
-        const outcome = {
-            tool: 'nixfmt',
-            findings: [],
-            failures: [],
-            unformatted: [],
-        };
         if (context.scope.files.length === 0)
-            return { ...outcome, skipped: 'no .nix files to check' };
+            return nothingToCheck('nixfmt');
         const command = await context.tools.command('nixfmt');
-        for (const files of batches(context.scope.files)) {
-            const result = await runTool(context, transcript, command, ['--check', '--', ...files]);
+        const gathered = await runOverFiles(context, transcript, command, nixfmtCheckArgs, (result) => {
             const report = parseNixfmt(result.stderr);
-            outcome.unformatted.push(...report.unformatted);
-            for (const error of report.errors) {
-                outcome.findings.push({
-                    check: 'format',
-                    tool: 'nixfmt',
-                    path: error.path,
-                    line: error.line,
-                    column: error.column,
-                    endLine: error.line,
-                    severity: 'error',
-                    rule: 'syntax',
-                    message: `nixfmt cannot parse this file: ${error.message}`,
-                });
-            }
+            const reading = { findings: report.errors.map(nixfmt_syntaxFinding), unformatted: report.unformatted };
             const understood = result.exitCode === 0 ||
                 (result.exitCode === 1 && report.unformatted.length + report.errors.length > 0);
-            if (!understood || result.timedOut)
-                outcome.failures.push(toolFailure(commandLabel(command), result));
-        }
-        const spans = await spansFromStdin(context, outcome.unformatted, async (content) => {
-            const result = await context.runner.run(command.program, [...command.prefix], {
-                cwd: context.flakeDir,
-                env: context.env,
-                input: content,
-                stream: false,
-                ...(context.signal ? { signal: context.signal } : {}),
-            });
-            return succeeded(result) ? result.stdout : undefined;
+            return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
         });
-        for (const path of outcome.unformatted)
-            outcome.findings.unshift(unformattedFinding('nixfmt', path, spans.get(path)));
-        return outcome;
+        // `nixfmt -` for stdin: a bare `nixfmt` is deprecated and warns.
+        return formatterOutcome(context, 'nixfmt', command, ['-'], gathered);
     });
 }
 
@@ -63501,40 +63965,47 @@ function runNixFmt(context, known) {
             const extra = formatter.kind === 'treefmt' ? ['--ci'] : [];
             return rewriteAndRestore(context, tool, (paths) => runTool(context, transcript, nix, ['--', ...extra, ...(paths.length > 0 ? paths : ['.'])]));
         }
-        const findings = [];
-        const failures = [];
-        const unformatted = [];
-        for (const files of batches(context.scope.files)) {
-            const result = await runTool(context, transcript, nix, ['--', '--check', ...files]);
-            const alejandra = formatter.kind === 'alejandra' ? parseAlejandra(result.stdout, result.stderr) : undefined;
-            const nixfmt = alejandra ? undefined : parseNixfmt(result.stderr);
-            const report = alejandra ?? nixfmt;
-            unformatted.push(...report.unformatted);
-            for (const error of alejandra?.errors ?? []) {
-                findings.push(syntaxFinding(tool, error.path, `alejandra cannot parse this file: ${error.message}`));
-            }
-            for (const error of nixfmt?.errors ?? []) {
-                findings.push({
-                    ...syntaxFinding(tool, error.path, `nixfmt cannot parse this file: ${error.message}`),
-                    line: error.line,
-                    column: error.column,
-                    endLine: error.line,
-                });
-            }
-            const complained = report.unformatted.length + report.errors.length > 0;
-            if (result.timedOut || (result.exitCode !== 0 && !complained))
-                failures.push(toolFailure('nix fmt', result));
-        }
-        for (const path of unformatted)
-            findings.unshift(unformattedFinding(tool, path, undefined));
-        return { tool, findings, failures, unformatted };
+        const gathered = await runOverFiles(context, transcript, nix, (files) => ['--', ...nixfmtCheckArgs(files)], (result) => {
+            const report = formatter.kind === 'alejandra'
+                ? alejandraReading(tool, parseAlejandra(result.stdout, result.stderr))
+                : nixfmtReading(tool, parseNixfmt(result.stderr));
+            const complained = report.unformatted.length + report.findings.length > 0;
+            return result.exitCode !== 0 && !complained
+                ? { ...report, failure: toolFailure('nix fmt', result) }
+                : report;
+        });
+        const unformattedFindings = gathered.unformatted.map((path) => unformattedFinding(tool, path, undefined));
+        return {
+            tool,
+            findings: [...unformattedFindings, ...gathered.findings],
+            failures: gathered.failures,
+            unformatted: gathered.unformatted,
+        };
     });
 }
-function syntaxFinding(tool, path, message) {
+function alejandraReading(tool, report) {
+    const findings = report.errors.map((error) => ({
+        ...nix_fmt_syntaxFinding(tool, error.path, `alejandra cannot parse this file: ${error.message}`),
+        ...parseErrorOffset(error.message),
+    }));
+    return { findings, unformatted: report.unformatted };
+}
+function nixfmtReading(tool, report) {
+    const findings = report.errors.map((error) => ({
+        ...nix_fmt_syntaxFinding(tool, error.path, `nixfmt cannot parse this file: ${error.message}`),
+        line: error.line,
+        column: error.column,
+        columns: 'tab-stops',
+        endLine: error.line,
+    }));
+    return { findings, unformatted: report.unformatted };
+}
+function nix_fmt_syntaxFinding(tool, path, message) {
     return { check: 'format', tool, path, severity: 'error', rule: 'syntax', message };
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/tools/statix.js
+
 
 
 
@@ -63632,6 +64103,16 @@ function parseStatixJson(stdout) {
     }
     return findings;
 }
+/**
+ * statix (0.5.8 and the fork) puts every "Unexpected end of file" at 1:1, whatever the line: the
+ * finding is placed at the file's end instead, where a person sees it.
+ */
+function atEndOfFile(finding) {
+    if (finding.rule !== statixRule('E', 0, 'syntax_error') || !/^Unexpected end of file/.test(finding.message))
+        return finding;
+    const { line: _line, column: _column, endLine: _endLine, endColumn: _endColumn, ...rest } = finding;
+    return { ...rest, offset: 'end' };
+}
 function statixFinding(path, report, diagnostic) {
     const { from, to } = diagnostic.at;
     const fix = diagnostic.suggestion
@@ -63643,7 +64124,7 @@ function statixFinding(path, report, diagnostic) {
             replacement: diagnostic.suggestion.fix,
         }
         : undefined;
-    return {
+    return atEndOfFile({
         check: 'statix',
         tool: 'statix',
         path,
@@ -63655,7 +64136,7 @@ function statixFinding(path, report, diagnostic) {
         rule: statixRule(LETTER[report.severity] ?? 'W', report.code, report.name),
         message: diagnostic.message || report.note || 'statix finding',
         ...(fix ? { fix } : {}),
-    };
+    });
 }
 const ERRFMT = /^(.+)>(\d+):(\d+):([WEI]):(\d+):(.*)$/;
 /** `-o errfmt`: `./a.nix>1:17:W:3:message`, the fork prefixing the message with `[rule_name] `. */
@@ -63667,7 +64148,7 @@ function parseStatixErrfmt(stdout) {
             continue;
         const [, file, lineNumber, column, letter, code, text] = match;
         const named = /^\[([a-z_]+)\] (.*)$/.exec(text);
-        findings.push({
+        findings.push(atEndOfFile({
             check: 'statix',
             tool: 'statix',
             path: normalizePath(file),
@@ -63676,7 +64157,7 @@ function parseStatixErrfmt(stdout) {
             severity: SEVERITY_OF_LETTER[letter] ?? 'warning',
             rule: statixRule(letter, Number(code), named?.[1]),
             message: named ? named[2] : text,
-        });
+        }));
     }
     return findings;
 }
@@ -63726,10 +64207,10 @@ function readStatixResult(command, result) {
         return { findings: [], failure: `statix reported an error and checked nothing: ${complaint}` };
     }
     let findings;
+    // statix colours its default output whatever NO_COLOR says.
+    const stdout = stripAnsi(result.stdout);
     try {
-        findings = result.stdout.trimStart().startsWith('{')
-            ? parseStatixJson(result.stdout)
-            : parseStatixErrfmt(result.stdout);
+        findings = stdout.trimStart().startsWith('{') ? parseStatixJson(stdout) : parseStatixErrfmt(stdout);
     }
     catch (error) {
         return { findings: [], failure: error.message };
@@ -63741,6 +64222,7 @@ function readStatixResult(command, result) {
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/gate.js
+
 
 
 
@@ -63792,14 +64274,12 @@ async function runGate(settings, context, dependencies) {
         runner,
         env: dependencies.env,
         ...(signal ? { signal } : {}),
-        tools: new ToolSource(settings.tools, flakeDir, dependencies.env.PATH ?? ''),
+        tools: new ToolSource(settings.tools, flakeDir, dependencies.env.PATH ?? '', () => nixpkgsForTools(context, git, repoRoot, flakeDir)),
         nix: new NixCli(runner),
         listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
     };
     const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
     const outcomes = await Promise.all(selected.map((check) => runCheck(check, settings, checkContext, repoRoot)));
-    for (const outcome of outcomes)
-        await logOutcome(logger, outcome);
     const inScope = new Set(scope.files);
     const kept = outcomes.flatMap((outcome) => outcome.findings.filter((finding) => {
         if (exclude.matches(finding.path))
@@ -63809,7 +64289,16 @@ async function runGate(settings, context, dependencies) {
             return true;
         return inScope.has(finding.path) || (scope.mode === 'all' && finding.check === 'format');
     }));
-    const findings = oneSyntaxErrorPerFile(await locateFindings(kept, flakeDir, prefix)).sort(compareFindings);
+    const located = await locateFindings(kept, flakeDir, prefix);
+    const findings = oneSyntaxErrorPerFile(located).sort(compareFindings);
+    for (const outcome of outcomes) {
+        const ofCheck = (list) => list.filter((finding) => finding.check === outcome.check).length;
+        await logOutcome(logger, outcome, {
+            reported: countBySeverity(findings.filter((finding) => finding.check === outcome.check)),
+            folded: ofCheck(located) - ofCheck(findings),
+            leftOut: outcome.findings.length - ofCheck(kept),
+        });
+    }
     const failures = outcomes.flatMap((outcome) => outcome.failures.map((reason) => ({ check: outcome.check, tool: outcome.tool, reason })));
     const unformatted = [
         ...new Set(outcomes.flatMap((outcome) => outcome.unformatted.filter((path) => !exclude.matches(path)))),
@@ -63855,7 +64344,8 @@ async function runGate(settings, context, dependencies) {
  * report that pins a line and column.
  */
 function oneSyntaxErrorPerFile(findings) {
-    // statix names the very token; the others say "end of file" at best.
+    // statix names the very token; deadnix and alejandra give a byte range or "end of file", resolved
+    // to the file's end (statix's own end-of-file errors, always at 1:1, are placed there too).
     const precision = (finding) => (finding.line === undefined ? 0 : 2) +
         (finding.column === undefined ? 0 : 2) +
         (finding.check === 'statix' ? 1 : 0);
@@ -63867,6 +64357,17 @@ function oneSyntaxErrorPerFile(findings) {
             best.set(finding.file, finding);
     }
     return findings.filter((finding) => !syntax(finding) || best.get(finding.file) === finding);
+}
+/**
+ * On a pull request, the base revision's nixpkgs (a pull request does not choose the programs that
+ * judge it); otherwise the checked-out flake's own.
+ */
+async function nixpkgsForTools(context, git, repoRoot, flakeDir) {
+    const baseSha = scope_PULL_REQUEST_EVENTS.has(context.eventName) ? eventBaseSha(context.event) : undefined;
+    if (!baseSha || !repoRoot)
+        return flakeDir;
+    const lockPath = (0,external_node_path_namespaceObject.relative)(repoRoot, (0,external_node_path_namespaceObject.join)(flakeDir, 'flake.lock')).split(external_node_path_namespaceObject.sep).join('/');
+    return baseNixpkgsFlake(git, { sha: baseSha, lockPath, tempDir: context.runnerTemp });
 }
 async function flakeDirectory(workspace, path) {
     const dir = (0,external_node_path_namespaceObject.resolve)(workspace, path);
@@ -63957,8 +64458,14 @@ async function exists(path) {
         return false;
     }
 }
-async function logOutcome(logger, outcome) {
-    const counts = describeCounts(countBySeverity(outcome.findings));
+async function logOutcome(logger, outcome, tally) {
+    const notes = [
+        ...(tally.folded > 0
+            ? [`${tally.folded} syntax error${tally.folded === 1 ? '' : 's'} folded into one per file`]
+            : []),
+        ...(tally.leftOut > 0 ? [`${tally.leftOut} outside the checked files left out`] : []),
+    ];
+    const counts = `${describeCounts(tally.reported)}${notes.length > 0 ? `; ${notes.join(', ')}` : ''}`;
     const verdict = outcome.failures.length > 0
         ? 'did not run properly'
         : outcome.skipped
@@ -64004,6 +64511,7 @@ const gateInputs = defineInputs({
     'check-run': bool({ rawDefault: 'false' }),
     token: githubToken(),
     suggestions: bool({ rawDefault: 'false' }),
+    'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
 });
 
 ;// CONCATENATED MODULE: ./.build/actions/gate.js
@@ -64018,7 +64526,8 @@ const gateAction = (0,action/* defineAction */.Q)({
     name: 'gate',
     inputs: gateInputs,
     outputs: ['passed', 'findings', 'report', 'unformatted'],
-    workspacePaths: ['path'],
+    pathInputs: ['path', 'statix-config'],
+    keepsForksOffSelfHosted: true,
     async run(settings, { context, logger, signal }) {
         const publishes = settings['check-run'] || settings.suggestions;
         const result = await runGate(settings, context, {
@@ -64117,11 +64626,14 @@ class GitCommitter {
         this.options = options;
     }
     async commit(change) {
-        const env = await this.environment();
-        const git = (args, extra = {}) => this.git(args, env, extra);
-        await git(['fetch', '--quiet', '--no-tags', 'origin', change.baseSha]).catch(() => 
+        const identity = await this.identity();
+        const auth = await this.authorization();
+        const git = (args, extra = {}) => this.git(args, identity, extra);
+        // Only the two commands that talk to the server see the token.
+        const remote = (args) => this.git(args, auth);
+        await remote(['fetch', '--quiet', '--no-tags', 'origin', change.baseSha]).catch(() => 
         // Servers that refuse fetching by SHA still serve the branch itself.
-        git(['fetch', '--quiet', '--no-tags', 'origin']));
+        remote(['fetch', '--quiet', '--no-tags', 'origin']));
         const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(this.options.tempDir, 'flakeflow-lock-index-'));
         try {
             const indexEnv = { GIT_INDEX_FILE: (0,external_node_path_namespaceObject.join)(scratch, 'index') };
@@ -64139,25 +64651,28 @@ class GitCommitter {
                 '-m',
                 change.body,
             ]);
-            await git(['push', '--quiet', '--force', 'origin', `${commit}:refs/heads/${change.branch}`]);
+            await remote(['push', '--quiet', '--force', 'origin', `${commit}:refs/heads/${change.branch}`]);
             return commit;
         }
         finally {
             await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
         }
     }
-    /** The identity and, unless the checkout kept its own, the token as an HTTP header (never in argv). */
-    async environment() {
-        const env = {};
+    /** The bot's identity, unless the checkout has one of its own. */
+    async identity() {
         const name = await this.git(['config', 'user.name'], {}, {}, true);
-        if (!name) {
-            Object.assign(env, {
-                GIT_AUTHOR_NAME: BOT.name,
-                GIT_AUTHOR_EMAIL: BOT.email,
-                GIT_COMMITTER_NAME: BOT.name,
-                GIT_COMMITTER_EMAIL: BOT.email,
-            });
-        }
+        if (name)
+            return {};
+        return {
+            GIT_AUTHOR_NAME: BOT.name,
+            GIT_AUTHOR_EMAIL: BOT.email,
+            GIT_COMMITTER_NAME: BOT.name,
+            GIT_COMMITTER_EMAIL: BOT.email,
+        };
+    }
+    /** Unless the checkout kept its own, the token as an HTTP header (never in argv). */
+    async authorization() {
+        const env = {};
         const server = this.options.serverUrl.replace(/\/+$/, '');
         const header = `http.${server}/.extraheader`;
         // actions/checkout leaves its own header; a second one makes GitHub refuse the duplicate.
@@ -64595,6 +65110,8 @@ const LOCK_UPDATE_OUTPUTS = [
 function updatedInput(change, group) {
     return {
         input: change.input,
+        paths: change.paths,
+        change: change.kind,
         type: change.type,
         from: { rev: change.from?.rev ?? null, date: change.from?.date ?? null },
         to: { rev: change.to?.rev ?? null, date: change.to?.date ?? null },
@@ -64765,6 +65282,8 @@ const lockFileShape = object({
     root: schemas_string(),
     nodes: record(schemas_string(), lockNodeShape),
 });
+/** Far above any real fleet; a lock whose shared nodes multiply beyond it is listed this far. */
+const MAX_INPUT_PATHS = 100_000;
 function printInputPath(path) {
     return path.join('/');
 }
@@ -64837,8 +65356,15 @@ class FlakeLock {
      * the root). Undefined when the path does not exist or a follows chain loops.
      */
     resolve(path) {
-        return this.resolveFrom(path, []);
+        const printed = printInputPath(path);
+        if (this.resolved.has(printed))
+            return this.resolved.get(printed);
+        const target = this.resolveFrom(path, []);
+        this.resolved.set(printed, target);
+        return target;
     }
+    /** Resolved paths: a diff resolves every path, and each path's parent, of both locks. */
+    resolved = new Map();
     resolveFrom(path, visited) {
         const printed = printInputPath(path);
         if (visited.includes(printed))
@@ -64862,135 +65388,273 @@ class FlakeLock {
         const node = this.nodes.get(key);
         return node && key !== this.rootKey ? { key, node } : undefined;
     }
+    /** The edge an input path ends with, in the node its parent path resolves to. */
+    edge(path) {
+        const parentKey = path.length > 1 ? this.resolve(path.slice(0, -1))?.key : this.rootKey;
+        const edge = parentKey ? this.nodes.get(parentKey)?.inputs[path[path.length - 1]] : undefined;
+        if (edge === undefined)
+            return undefined;
+        return typeof edge === 'string' ? { key: edge } : { follows: edge };
+    }
     /**
-     * Every input path below the root with its edge, like Nix's `getAllInputs`: each node is entered
-     * once (the first path reaching it, in sorted order), so a shared node is not listed twice.
+     * Every input path below the root with its edge. Unlike Nix's own walk, which enters each node
+     * once, a node shared by several inputs is listed under each path reaching it, so a path stays
+     * visible when another path to the same node changes. A `follows` edge is listed, not entered:
+     * what lies behind it is listed under the path it follows.
      */
-    allInputs() {
+    inputPaths() {
         const edges = new Map();
-        const done = new Set();
-        const visit = (prefix, key) => {
-            if (done.has(key))
+        const visit = (prefix, key, entered) => {
+            if (entered.includes(key) || edges.size >= MAX_INPUT_PATHS)
                 return;
-            done.add(key);
             const inputs = this.nodes.get(key)?.inputs ?? {};
             for (const name of Object.keys(inputs).sort()) {
                 const edge = inputs[name];
                 const path = [...prefix, name];
                 if (typeof edge === 'string') {
                     edges.set(printInputPath(path), { key: edge });
-                    visit(path, edge);
+                    visit(path, edge, [...entered, key]);
                 }
                 else {
                     edges.set(printInputPath(path), { follows: edge });
                 }
             }
         };
-        visit([], this.rootKey);
+        visit([], this.rootKey, []);
         return edges;
     }
 }
-/** Two locked sources are the same when every attribute is, whatever the key order. */
-function sameSource(a, b) {
-    if (!a || !b)
-        return a === b;
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    for (const key of keys) {
-        if (JSON.stringify(a[key]) !== JSON.stringify(b[key]))
-            return false;
+
+;// CONCATENATED MODULE: ./.build/lock/sources.js
+
+/**
+ * Where a locked node comes from, apart from which revision: the fetcher and its location
+ * (`github:NixOS/nixpkgs`, `git+ssh://git@github.com/o/r`). The branch is left out: Nix 2.2x
+ * rewrites a git input's `ref` from `main` to `refs/heads/main` without moving it.
+ */
+function sourceLabel(locked, original) {
+    const text = (name) => {
+        const value = locked[name] ?? original?.[name];
+        return typeof value === 'string' && value.length > 0 ? value : undefined;
+    };
+    const dir = text('dir');
+    const inDir = dir ? `?dir=${dir}` : '';
+    const { type } = locked;
+    if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
+        const host = text('host');
+        return `${type}:${host ? `${host}/` : ''}${text('owner') ?? '?'}/${text('repo') ?? '?'}${inDir}`;
     }
-    return true;
+    if (type === 'path')
+        return `path:${text('path') ?? '?'}${inDir}`;
+    // A tarball's locked URL names the exact file (often the revision itself); the original names the source.
+    const url = (type === 'tarball' || type === 'file') && typeof original?.url === 'string' ? original.url : text('url');
+    const scheme = url && /^[a-z]+\+/.test(url) ? '' : `${type}+`;
+    return `${scheme}${url ?? '?'}${inDir}`;
+}
+/** Forges whose owner and repository names are not case-sensitive: `NixOS/nixpkgs` is `nixos/nixpkgs`. */
+const CASE_INSENSITIVE_FORGES = new Set(['github', 'gitlab', 'gitea']);
+/** One key per repository, whatever the fetcher and spelling used to reach it. */
+function repositoryKey(locked, original) {
+    const repository = forgeRepository(locked, original);
+    const dir = typeof locked.dir === 'string' && locked.dir ? `?dir=${locked.dir}` : '';
+    if (!repository)
+        return sourceLabel(locked, original);
+    const name = `${repository.host}/${repository.owner}/${repository.repo}`;
+    return `${CASE_INSENSITIVE_FORGES.has(repository.forge) ? name.toLowerCase() : name}${dir}`;
+}
+function sourceSwitch(from, to) {
+    const fromLabel = sourceLabel(from.locked, from.original);
+    const toLabel = sourceLabel(to.locked, to.original);
+    if (fromLabel === toLabel)
+        return undefined;
+    const sameRepository = repositoryKey(from.locked, from.original) === repositoryKey(to.locked, to.original);
+    const kind = sameRepository
+        ? fromLabel.toLowerCase() === toLabel.toLowerCase()
+            ? 'spelling'
+            : 'fetcher'
+        : sameNameElsewhere(from, to)
+            ? 'fork'
+            : 'repository';
+    return { from: fromLabel, to: toLabel, kind, sameRepository };
+}
+function sameNameElsewhere(from, to) {
+    const a = forgeRepository(from.locked, from.original);
+    const b = forgeRepository(to.locked, to.original);
+    return (a !== undefined &&
+        b !== undefined &&
+        a.host === b.host &&
+        a.repo.toLowerCase() === b.repo.toLowerCase() &&
+        a.owner.toLowerCase() !== b.owner.toLowerCase());
+}
+/** A branch as a reader names it: `main`, not `refs/heads/main`. */
+function branchLabel(ref) {
+    return ref.replace(/^refs\/(heads|tags)\//, '');
 }
 
 ;// CONCATENATED MODULE: ./.build/lock/diff.js
+
 
 
 const DAY_SECONDS = 86_400;
 function isEmptyDiff(diff) {
     return diff.direct.length === 0 && diff.transitive.length === 0;
 }
-function revisionOf(lock, edge) {
-    if ('follows' in edge)
-        return { revision: { follows: edge.follows.join('/') } };
-    const node = lock.node(edge.key);
-    const locked = node?.locked;
-    if (!locked)
-        return { revision: {} };
-    const ref = typeof node?.original?.ref === 'string' ? node.original.ref : locked.ref;
+const MOVING_ATTRIBUTES = ['rev', 'narHash', 'lastModified'];
+/**
+ * The one rule for "this input moved": its locked `rev`, `narHash` or `lastModified` changed. Other
+ * attributes may be rewritten without a move (Nix 2.2x turns `ref: main` into `refs/heads/main`).
+ */
+function lockedNodeMoved(a, b) {
+    return MOVING_ATTRIBUTES.some((name) => JSON.stringify(a[name]) !== JSON.stringify(b[name]));
+}
+/** Two nodes are the same locked node when neither moved nor changed source. */
+function sameLockedNode(a, b) {
+    return nodeIdentity(a) === nodeIdentity(b);
+}
+/** What makes two nodes (under different keys, or in two locks) the same locked node. */
+function nodeIdentity(node) {
+    const known = identities.get(node);
+    if (known !== undefined)
+        return known;
+    const moving = MOVING_ATTRIBUTES.map((name) => node.locked?.[name]);
+    const identity = node.locked
+        ? JSON.stringify([sourceLabel(node.locked, node.original), ...moving])
+        : JSON.stringify(node);
+    identities.set(node, identity);
+    return identity;
+}
+/** A node is reached by many paths; its identity is worked out once. */
+const identities = new WeakMap();
+function isoDate(seconds) {
+    return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+function revisionOf(node, follows) {
+    const locked = node.locked;
+    const ref = typeof node.original?.ref === 'string' ? node.original.ref : locked?.ref;
     return {
-        revision: {
-            ...(locked.rev ? { rev: locked.rev } : {}),
-            ...(typeof locked.lastModified === 'number'
-                ? { date: new Date(locked.lastModified * 1000).toISOString().replace('.000Z', 'Z') }
-                : {}),
-            ...(typeof ref === 'string' ? { ref } : {}),
-            ...(typeof locked.narHash === 'string' ? { narHash: locked.narHash } : {}),
-        },
-        source: locked,
+        ...(locked?.rev ? { rev: locked.rev } : {}),
+        ...(typeof locked?.lastModified === 'number' ? { date: isoDate(locked.lastModified) } : {}),
+        ...(typeof ref === 'string' ? { ref: branchLabel(ref) } : {}),
+        ...(typeof locked?.narHash === 'string' ? { narHash: locked.narHash } : {}),
+        ...(locked ? { source: sourceLabel(locked, node.original) } : {}),
+        ...(follows !== undefined ? { follows } : {}),
     };
 }
-function originalOf(lock, edge) {
-    return edge && 'key' in edge ? lock.node(edge.key)?.original : undefined;
-}
-function sameEdge(oldLock, a, newLock, b) {
-    if ('follows' in a || 'follows' in b) {
-        return 'follows' in a && 'follows' in b && a.follows.join('/') === b.follows.join('/');
-    }
-    return sameSource(oldLock.node(a.key)?.locked, newLock.node(b.key)?.locked);
-}
-function linkFor(kind, from, to, original) {
-    const source = to?.source ?? from?.source;
-    if (!source)
+/** Days between the dates a reader sees (UTC calendar days), so `08-19 → 08-22` reads +3. */
+function calendarDaysBetween(from, to) {
+    if (!from || !to)
         return undefined;
-    const repository = forgeRepository(source, original);
+    const day = (date) => Date.parse(`${date.slice(0, 10)}T00:00:00Z`) / 1000 / DAY_SECONDS;
+    return day(to) - day(from);
+}
+function pageOf(node) {
+    if (!node?.locked)
+        return undefined;
+    const repository = forgeRepository(node.locked, node.original);
     if (!repository)
         return undefined;
-    const fromRev = from?.revision.rev;
-    const toRev = to?.revision.rev;
-    if (kind === 'updated' && fromRev && toRev)
-        return compareUrl(repository, fromRev, toRev);
-    if (toRev)
-        return commitUrl(repository, toRev);
-    return repositoryUrl(repository);
+    return node.locked.rev ? commitUrl(repository, node.locked.rev) : repositoryUrl(repository);
 }
-function daysBetween(from, to) {
-    if (!from?.date || !to?.date)
-        return undefined;
-    return (Date.parse(to.date) - Date.parse(from.date)) / 1000 / DAY_SECONDS;
+function links(kind, old, now) {
+    if (kind === 'source-changed') {
+        const from = pageOf(old);
+        const to = pageOf(now);
+        const commits = { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+        return { ...(to ? { url: to } : {}), ...(from || to ? { commits } : {}) };
+    }
+    if (kind === 'updated' && old?.locked?.rev && now?.locked?.rev) {
+        const repository = forgeRepository(now.locked, now.original);
+        if (repository)
+            return { url: compareUrl(repository, old.locked.rev, now.locked.rev) };
+    }
+    const url = pageOf(now) ?? pageOf(old);
+    return url ? { url } : {};
+}
+function followsOf(lock, path) {
+    const edge = lock.edge(path);
+    return edge && 'follows' in edge ? printInputPath(edge.follows) : undefined;
+}
+/** Shallow paths first; at one depth a path that owns the node before one that follows it. */
+function pathOrder(a, b) {
+    const depth = a.path.split('/').length - b.path.split('/').length;
+    if (depth !== 0)
+        return depth;
+    const follows = Number((a.to ?? a.from) !== undefined) - Number((b.to ?? b.from) !== undefined);
+    if (follows !== 0)
+        return follows;
+    return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+function changeOf(row) {
+    const { old, now } = row;
+    const paths = [...row.paths].sort(pathOrder);
+    const first = paths[0];
+    const switched = old?.node.locked && now?.node.locked
+        ? sourceSwitch({ locked: old.node.locked, ...(old.node.original ? { original: old.node.original } : {}) }, { locked: now.node.locked, ...(now.node.original ? { original: now.node.original } : {}) })
+        : undefined;
+    const moved = old?.node.locked && now?.node.locked ? lockedNodeMoved(old.node.locked, now.node.locked) : true;
+    const kind = !old
+        ? 'added'
+        : !now
+            ? 'removed'
+            : switched && (!switched.sameRepository || !moved)
+                ? 'source-changed'
+                : 'updated';
+    const from = old ? revisionOf(old.node, first.from) : undefined;
+    const to = now ? revisionOf(now.node, first.to) : undefined;
+    const follows = paths
+        .filter((entry) => old && now && entry.from !== entry.to)
+        .map((entry) => ({
+        path: entry.path,
+        ...(entry.from !== undefined ? { from: entry.from } : {}),
+        ...(entry.to !== undefined ? { to: entry.to } : {}),
+    }));
+    const days = calendarDaysBetween(from?.date, to?.date);
+    return {
+        input: first.path,
+        paths: paths.map((entry) => entry.path),
+        direct: paths.some((entry) => !entry.path.includes('/')),
+        kind,
+        type: now?.node.locked?.type ?? old?.node.locked?.type ?? 'unknown',
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+        ...(follows.length > 0 ? { follows } : {}),
+        ...(switched ? { source: switched } : {}),
+        ...(days !== undefined ? { daysGained: days } : {}),
+        ...links(kind, old?.node, now?.node),
+    };
 }
 /**
- * What changed from one lock to the next, input path by input path, as `nix flake update`
- * reports it, but as data: direct inputs apart from the inputs of inputs.
+ * What changed from one lock to the next. Every input path is resolved on both sides (through
+ * `follows`); a path is listed only when the locked node it resolves to moved, changed source,
+ * appeared or disappeared. Paths reaching the same node on both sides share one row, so a node
+ * reached by five paths is one row naming five paths, and a path whose `follows` merely points
+ * elsewhere at an unchanged node is not listed at all.
  */
 function diffLocks(oldLock, newLock) {
-    const before = oldLock.allInputs();
-    const after = newLock.allInputs();
-    const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
-    const diff = { direct: [], transitive: [] };
-    for (const input of paths) {
-        const oldEdge = before.get(input);
-        const newEdge = after.get(input);
-        if (oldEdge && newEdge && sameEdge(oldLock, oldEdge, newLock, newEdge))
+    const paths = new Set([...oldLock.inputPaths().keys(), ...newLock.inputPaths().keys()]);
+    const rows = new Map();
+    for (const path of paths) {
+        const names = path.split('/');
+        const old = oldLock.resolve(names);
+        const now = newLock.resolve(names);
+        if (!old && !now)
             continue;
-        const kind = !oldEdge ? 'added' : !newEdge ? 'removed' : 'updated';
-        const from = oldEdge ? revisionOf(oldLock, oldEdge) : undefined;
-        const to = newEdge ? revisionOf(newLock, newEdge) : undefined;
-        const type = to?.source?.type ?? from?.source?.type ?? 'follows';
-        const days = daysBetween(from?.revision, to?.revision);
-        const url = linkFor(kind, from, to, originalOf(newLock, newEdge) ?? originalOf(oldLock, oldEdge));
-        const change = {
-            input,
-            direct: !input.includes('/'),
-            kind,
-            type,
-            ...(from ? { from: from.revision } : {}),
-            ...(to ? { to: to.revision } : {}),
-            ...(days !== undefined ? { daysGained: days } : {}),
-            ...(url ? { url } : {}),
-        };
-        (change.direct ? diff.direct : diff.transitive).push(change);
+        if (old && now && sameLockedNode(old.node, now.node))
+            continue;
+        const rowKey = `${old ? nodeIdentity(old.node) : ''}\u0000${now ? nodeIdentity(now.node) : ''}`;
+        const row = rows.get(rowKey) ?? { ...(old ? { old } : {}), ...(now ? { now } : {}), paths: [] };
+        rows.set(rowKey, row);
+        const from = old ? followsOf(oldLock, names) : undefined;
+        const to = now ? followsOf(newLock, names) : undefined;
+        row.paths.push({ path, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
     }
-    return diff;
+    const changes = [...rows.values()]
+        .map(changeOf)
+        .sort((a, b) => (a.input < b.input ? -1 : a.input > b.input ? 1 : 0));
+    return {
+        direct: changes.filter((change) => change.direct),
+        transitive: changes.filter((change) => !change.direct),
+    };
 }
 /**
  * Direct inputs locked to a revision older than `staleDays`. Inputs pinned to a revision in
@@ -65031,72 +65695,43 @@ function staleInputs(lock, staleDays, now, only) {
 
 
 
-/** Where each kind of host lives in a fleet flake, and what is built for it. */
-const HOST_OUTPUTS = [
-    { kind: 'nixos', output: 'nixosConfigurations', toplevel: ['config', 'system', 'build', 'toplevel'] },
-    { kind: 'darwin', output: 'darwinConfigurations', toplevel: ['system'] },
-    { kind: 'home-manager', output: 'homeConfigurations', toplevel: ['activationPackage'] },
-];
-function isMissingOutput(error, output) {
-    return /does not provide attribute/.test(error.nixMessage) && error.nixMessage.includes(output);
-}
+
+
+
+/** The fleet model's kinds of host a lock update verifies, and the names this capability gives them. */
+const VERIFIED_KINDS = { nixos: 'nixos', darwin: 'darwin', home: 'home-manager' };
+const FLEET_KINDS = Object.keys(VERIFIED_KINDS);
 /**
- * Evaluates the derivation of every NixOS, nix-darwin and Home Manager host of the flake, in pure
- * mode as `nix build` would. One `nix eval` per kind of host; when one fails, each host of that kind
- * is evaluated alone so the failure names the host with Nix's own error.
+ * Evaluates the derivation of every NixOS, nix-darwin and Home Manager host of the flake through
+ * the fleet model: all hosts in one evaluation; when that fails, each host alone so the failure
+ * names the host with Nix's own error.
  */
 async function evaluateHosts(nix, flakeDir, options = {}) {
     const flake = (0,external_node_path_namespaceObject.resolve)(flakeDir);
-    const hosts = [];
-    for (const { kind, output, toplevel } of HOST_OUTPUTS) {
-        const drvPath = ['c', ...toplevel, 'drvPath'].join('.');
-        try {
-            const drvPaths = await nix.evalJson(installable(flake, [output]), {
-                ...options,
-                apply: `builtins.mapAttrs (_: c: ${drvPath})`,
-            });
-            for (const [host, path] of Object.entries(drvPaths)) {
-                hosts.push({ host, kind, attrPath: [output, host, ...toplevel], drvPath: path });
-            }
-        }
-        catch (error) {
-            if (!(error instanceof NixError))
-                throw error;
-            if (isMissingOutput(error, output))
-                continue;
-            hosts.push(...(await evaluateOneByOne(nix, flake, kind, output, toplevel, error, options)));
-        }
-    }
-    return hosts;
-}
-async function evaluateOneByOne(nix, flake, kind, output, toplevel, outputError, options) {
-    let names;
+    const request = { flakeDir: flake, ...(options.signal ? { signal: options.signal } : {}) };
+    let hosts;
     try {
-        names = await nix.evalJson(installable(flake, [output]), {
-            ...options,
-            apply: 'builtins.attrNames',
-        });
+        const { names = [] } = await readFleetFacts(nix, flake, { names: true, kinds: FLEET_KINDS }, options);
+        hosts = names.map(({ kind, name }) => ({ kind, name }));
     }
     catch (error) {
         if (!(error instanceof NixError))
             throw error;
-        // The output itself does not evaluate: no host can be named, so the output stands for them.
-        return [{ host: output, kind, attrPath: [output], error: outputError.nixMessage }];
+        // The outputs themselves do not evaluate: no host can be named, so the flake stands for them.
+        return [{ host: 'nixosConfigurations', kind: 'nixos', attrPath: [], error: error.nixMessage }];
     }
-    const hosts = [];
-    for (const host of names) {
-        const attrPath = [output, host, ...toplevel];
-        try {
-            const drvPath = await nix.evalJson(installable(flake, [...attrPath, 'drvPath']), options);
-            hosts.push({ host, kind, attrPath, drvPath });
-        }
-        catch (error) {
-            if (!(error instanceof NixError))
-                throw error;
-            hosts.push({ host, kind, attrPath, error: error.nixMessage });
-        }
+    let outcomes = await evaluateHostList(nix, { ...request, hosts });
+    if (outcomes.some((outcome) => 'error' in outcome)) {
+        outcomes = [];
+        for (const host of hosts)
+            outcomes.push(...(await evaluateHostList(nix, { ...request, hosts: [host] })));
     }
-    return hosts;
+    return outcomes.map((outcome) => ({
+        host: outcome.name,
+        kind: VERIFIED_KINDS[outcome.kind],
+        attrPath: 'error' in outcome ? defaultAttrPath(outcome) : outcome.attrPath,
+        ...('error' in outcome ? { error: outcome.error } : { drvPath: outcome.drvPath }),
+    }));
 }
 /** Nix ≤ 2.18: "a 'aarch64-darwin' with features {} is required to build"; later: "Required system: 'x'". */
 const UNBUILDABLE_SYSTEM = [
@@ -65193,11 +65828,24 @@ async function proposeUpdate(plan, oldLockText, baseline, context) {
         signal,
         group: `Updating ${what}${plan.group ? ` (group ${plan.group})` : ''}`,
     });
-    const newLockText = await (0,promises_namespaceObject.readFile)(lockPath, 'utf8');
+    const writtenLockText = await (0,promises_namespaceObject.readFile)(lockPath, 'utf8');
     const oldLock = FlakeLock.parse(oldLockText);
-    const newLock = FlakeLock.parse(newLockText);
-    const diff = diffLocks(oldLock, newLock);
-    const proposal = { plan, oldLockText, newLockText, newLock, diff };
+    const diff = diffLocks(oldLock, FlakeLock.parse(writtenLockText));
+    const rewrittenOnly = isEmptyDiff(diff) && writtenLockText !== oldLockText;
+    if (rewrittenOnly) {
+        logger.info(`Nix rewrote ${LOCK_FILE} without moving any input: keeping the lock as it was`);
+        await (0,promises_namespaceObject.writeFile)(lockPath, oldLockText);
+    }
+    const newLockText = rewrittenOnly ? oldLockText : writtenLockText;
+    const newLock = rewrittenOnly ? oldLock : FlakeLock.parse(writtenLockText);
+    const proposal = {
+        plan,
+        oldLockText,
+        newLockText,
+        newLock,
+        diff,
+        ...(rewrittenOnly ? { rewrittenOnly } : {}),
+    };
     if (isEmptyDiff(diff) || context.verify === 'none') {
         return { ...proposal, verification: { level: isEmptyDiff(diff) ? 'none' : context.verify, hosts: [] } };
     }
@@ -65263,8 +65911,6 @@ function plural(count, one, many = `${one}s`) {
 function describeRevision(revision, kind, change) {
     if (!revision)
         return kind === 'from' ? '*(new input)*' : '*(removed)*';
-    if (revision.follows !== undefined)
-        return `follows \`${revision.follows || 'the flake itself'}\``;
     const id = revision.rev
         ? `\`${shortRev(revision.rev)}\``
         : revision.narHash
@@ -65273,21 +65919,63 @@ function describeRevision(revision, kind, change) {
     const when = day(revision.date);
     return when ? `${id} · ${when}` : id;
 }
+/** Calendar days between the two dates shown, so a reader can check it against them. */
 function formatDaysGained(days) {
     if (days === undefined)
         return '';
-    if (days < 0)
-        return `⚠️ ${Math.round(days)}`;
-    if (days > 0 && days < 1)
-        return '<1';
-    return `+${Math.round(days)}`;
+    const whole = Math.round(days);
+    return whole < 0 ? `⚠️ ${whole}` : `+${whole}`;
 }
-function inputLabel(change, bold) {
+/** Other paths and notes of a row are named up to this many; the rest are counted. */
+const NAMED_IN_ROW = 4;
+function namedList(items) {
+    const shown = items.slice(0, NAMED_IN_ROW).join(', ');
+    return items.length > NAMED_IN_ROW ? `${shown} and ${items.length - NAMED_IN_ROW} more` : shown;
+}
+function followed(path) {
+    return path === '' ? 'the flake itself' : `\`${path}\``;
+}
+function followsNote(change) {
+    if (change.from !== undefined && change.to !== undefined) {
+        return `\`${change.path}\` now follows ${followed(change.to)}, was ${followed(change.from)}`;
+    }
+    if (change.to !== undefined)
+        return `\`${change.path}\` now follows ${followed(change.to)}`;
+    return `\`${change.path}\` no longer follows ${followed(change.from ?? '')}`;
+}
+const SWITCH_KINDS = {
+    spelling: ' (the same repository, spelt differently)',
+    fetcher: ' (the same repository, fetched another way)',
+    fork: ' (another owner’s repository of that name)',
+    repository: '',
+};
+function body_sourceNote(change) {
+    if (!change.source)
+        return undefined;
+    const { from, to, kind } = change.source;
+    return `source changed from \`${from}\` to \`${to}\`${SWITCH_KINDS[kind]}`;
+}
+/** The lines under a row's name: the other paths reaching the node, a source change, follows changes. */
+function rowNotes(change) {
+    const others = change.paths.slice(1).map((path) => `\`${path}\``);
+    const follows = (change.follows ?? []).map(followsNote);
+    return [
+        ...(others.length > 0 ? [`also ${namedList(others)}`] : []),
+        ...(change.source ? [body_sourceNote(change)] : []),
+        ...(follows.length > 0 ? [namedList(follows)] : []),
+    ];
+}
+function inputLabel(change, bold, notes) {
     const name = bold ? `**${change.input}**` : `\`${change.input}\``;
-    const ref = change.to?.ref ?? change.from?.ref;
-    return ref ? `${name} (${ref})` : name;
+    const ref = change.to ? change.to.ref : change.from?.ref;
+    const label = ref ? `${name} (${ref})` : name;
+    return notes ? [label, ...rowNotes(change)].join('\n') : label;
 }
 function changesLink(change) {
+    if (change.kind === 'source-changed' && change.commits) {
+        const { from, to } = change.commits;
+        return [from && `[before](${from})`, to && `[after](${to})`].filter(Boolean).join(' · ');
+    }
     if (!change.url)
         return '';
     return change.kind === 'updated' && change.from?.rev && change.to?.rev
@@ -65297,7 +65985,7 @@ function changesLink(change) {
 function inputsTable(changes, options) {
     const header = ['Input', 'From', 'To', 'Days gained', ...(options.links ? ['Changes'] : [])];
     const rows = changes.map((change) => [
-        inputLabel(change, options.bold),
+        inputLabel(change, options.bold, options.links),
         describeRevision(change.from, 'from', change),
         describeRevision(change.to, 'to', change),
         formatDaysGained(change.daysGained),
@@ -65310,7 +65998,8 @@ function plainInputs(changes) {
         .map((change) => {
         const from = change.from?.rev ? shortRev(change.from.rev) : change.from ? '…' : 'new';
         const to = change.to?.rev ? shortRev(change.to.rev) : change.to ? '…' : 'removed';
-        return `\`${change.input}\` ${from} → ${to}`;
+        const others = change.paths.length > 1 ? ` (+${change.paths.length - 1} paths)` : '';
+        return `\`${change.input}\`${others} ${from} → ${to}`;
     })
         .join(' · ');
 }
@@ -65412,17 +66101,20 @@ function verificationAlert(context) {
         '> the next run replaces it once the inputs are fixed upstream.',
     ].join('\n');
 }
+/** The inputs of inputs, folded away: as a table, a line, or only counted when even that is too long. */
+function transitiveSection(changes, form, open = false) {
+    if (changes.length === 0)
+        return '';
+    if (form === 'count') {
+        return `${plural(changes.length, 'input')} of inputs also moved: too many to list here, see flake.lock under Files changed.`;
+    }
+    return details(`${plural(changes.length, 'input')} of inputs updated`, form === 'table' ? inputsTable(changes, { links: true, bold: false }) : plainInputs(changes), open);
+}
 function render(context, detail) {
     const { diff, verification } = context.proposal;
     const shownDirect = diff.direct.slice(0, detail.directRows);
     const hiddenDirect = diff.direct.length - shownDirect.length;
-    const transitive = diff.transitive.length === 0
-        ? ''
-        : detail.transitive === 'count'
-            ? `${plural(diff.transitive.length, 'input')} of inputs also moved: too many to list here, see flake.lock under Files changed.`
-            : details(`${plural(diff.transitive.length, 'input')} of inputs updated`, detail.transitive === 'table'
-                ? inputsTable(diff.transitive, { links: true, bold: false })
-                : plainInputs(diff.transitive));
+    const transitive = transitiveSection(diff.transitive, detail.transitive);
     return blocks(intro(context), verificationAlert(context), shownDirect.length > 0 && inputsTable(shownDirect, { links: detail.directLinks, bold: true }), hiddenDirect > 0 && `…and ${plural(hiddenDirect, 'more input')}: see flake.lock under Files changed.`, transitive, hostsSection(verification, detail.hosts), staleSection(context.stale, context.staleDays), footer(context));
 }
 /**
@@ -65474,17 +66166,20 @@ const MESSAGE_LINES = 100;
 function message_describe(revision) {
     if (!revision)
         return '(none)';
-    if (revision.follows !== undefined)
-        return `follows '${revision.follows}'`;
     const id = revision.rev ? shortRev(revision.rev) : (revision.narHash ?? '?');
     return revision.date ? `${id} (${revision.date.slice(0, 10)})` : id;
 }
 function line(change) {
+    const others = change.paths.length > 1 ? ` (and ${change.paths.length - 1} more paths)` : '';
+    const input = `'${change.input}'${others}`;
     if (change.kind === 'added')
-        return `• Added input '${change.input}': ${message_describe(change.to)}`;
+        return `• Added input ${input}: ${message_describe(change.to)}`;
     if (change.kind === 'removed')
-        return `• Removed input '${change.input}'`;
-    return `• Updated input '${change.input}': ${message_describe(change.from)} → ${message_describe(change.to)}`;
+        return `• Removed input ${input}`;
+    if (change.kind === 'source-changed' && change.source) {
+        return `• Changed source of input ${input}: ${change.source.from} → ${change.source.to} (${message_describe(change.from)} → ${message_describe(change.to)})`;
+    }
+    return `• Updated input ${input}: ${message_describe(change.from)} → ${message_describe(change.to)}`;
 }
 /** `flake.lock: update`, plus the group when there are groups. */
 function withGroup(text, group) {
@@ -65906,6 +66601,11 @@ function groupDetails(outcome, open) {
     return details(`<b>${title}</b>: ${inputsCell(outcome)} updated`, blocks(proposal.diff.direct.length > 0 && inputsTable(proposal.diff.direct, { links: true, bold: true }), proposal.diff.transitive.length > 0 &&
         details(`${proposal.diff.transitive.length} inputs of inputs`, inputsTable(proposal.diff.transitive, { links: true, bold: false })), hostsSection(proposal.verification)), open);
 }
+function nothingToUpdate(groups) {
+    return groups.some((outcome) => outcome.proposal?.rewrittenOnly)
+        ? 'Nothing to update: Nix rewrote flake.lock in its newer format (such as git refs `main` → `refs/heads/main`) but no input moved.'
+        : 'Nothing to update: every input is already at its newest revision.';
+}
 /** The job summary: one row per group, then each group's inputs and hosts, then stale inputs. */
 function lock_summary_renderSummary(result, options) {
     const grouped = result.groups.some((outcome) => outcome.group !== undefined);
@@ -65918,7 +66618,7 @@ function lock_summary_renderSummary(result, options) {
     ]);
     const header = [...(grouped ? ['Group'] : []), 'Inputs updated', 'Hosts', 'Pull request', 'Auto-merge'];
     const changed = result.groups.filter((outcome) => outcome.proposal && !isEmptyDiff(outcome.proposal.diff));
-    return blocks(heading(2, `🔄 flake.lock update${options.dryRun ? ' (dry run: nothing pushed)' : ''}`), result.failure !== undefined && `❌ ${result.failure.split('\n')[0]}`, table(header, rows), changed.length === 0 && 'Nothing to update: every input is already at its newest revision.', ...changed.map((outcome, index) => groupDetails(outcome, index === 0 && changed.length === 1)), staleSection(result.stale, options.staleDays));
+    return blocks(heading(2, `🔄 flake.lock update${options.dryRun ? ' (dry run: nothing pushed)' : ''}`), result.failure !== undefined && `❌ ${result.failure.split('\n')[0]}`, table(header, rows), changed.length === 0 && nothingToUpdate(result.groups), ...changed.map((outcome, index) => groupDetails(outcome, index === 0 && changed.length === 1)), staleSection(result.stale, options.staleDays));
 }
 
 ;// CONCATENATED MODULE: ./.build/actions/lock-update.js
@@ -65939,7 +66639,7 @@ const lockUpdateAction = (0,action/* defineAction */.Q)({
     name: 'lock-update',
     inputs: lockUpdateInputs,
     outputs: LOCK_UPDATE_OUTPUTS,
-    workspacePaths: ['path'],
+    pathInputs: ['path'],
     async run(settings, { context, logger, signal }) {
         const runner = new SpawnProcessRunner(logger);
         const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
@@ -66015,6 +66715,7 @@ const reportInputs = defineInputs({
     comment: bool({ rawDefault: 'true' }),
     token: githubToken(),
     'fail-on': choice(REPORT_FAIL_LEVELS, { rawDefault: 'failure' }),
+    'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
 });
 
 ;// CONCATENATED MODULE: ./.build/report/read-results.js
@@ -66389,7 +67090,8 @@ const reportAction = (0,action/* defineAction */.Q)({
     name: 'report',
     inputs: reportInputs,
     outputs: REPORT_OUTPUTS,
-    workspacePaths: ['results'],
+    pathInputs: ['results'],
+    keepsForksOffSelfHosted: true,
     async run(settings, { context, logger }) {
         const client = settings.comment
             ? await loadGitHubClient({
@@ -66832,25 +67534,16 @@ async function advanceInput(fleet, inputName, change = { kind: 'update' }, optio
 
 
 
-const demo_backups_SELECT_BACKUPS = `configurations: builtins.mapAttrs (name: configuration: {
-  hostName = configuration.config.networking.hostName or name;
-  backups = builtins.mapAttrs (service: job: {
-    paths = job.paths or [ ];
-    pruneOpts = job.pruneOpts or [ ];
-    extraBackupArgs = job.extraBackupArgs or [ ];
-  }) (configuration.config.services.restic.backups or { });
-}) configurations`;
-/** Every restic backup job of the flake's NixOS hosts, from one evaluation. */
+
+/** Every restic backup job of the flake's NixOS hosts, from one evaluation of the fleet model. */
 async function readServiceBackups(nix, flakeDir) {
-    const hosts = await nix.evalJson(`${flakeDir}#nixosConfigurations`, {
-        apply: demo_backups_SELECT_BACKUPS,
-    });
-    return Object.entries(hosts).flatMap(([host, found]) => Object.entries(found.backups).map(([service, job]) => ({
+    const { backups = {} } = await readFleetFacts(nix, flakeDir, { backups: true });
+    return Object.entries(backups).flatMap(([host, found]) => Object.entries(found.jobs).map(([service, job]) => ({
         host,
-        hostName: found.hostName,
+        hostName: found.hostName ?? host,
         service,
         tags: tagsFromBackupArgs(job.extraBackupArgs),
-        paths: job.paths,
+        paths: job.paths ?? [],
         pruneOpts: job.pruneOpts,
     })));
 }
@@ -67457,6 +68150,7 @@ function printScreen(outcome, context) {
 
 
 
+
 /**
  * The four callers of `workflows/`, filled with what `flakeflow init` found in the flake. They are
  * read from the very files flakeflow ships, and only the values a fleet decides are changed, so the
@@ -67525,20 +68219,6 @@ function header(doc, intro, keepParagraphs = Number.POSITIVE_INFINITY) {
     first.key.commentBefore = [commentLines([intro]), ...cleaned].join(PARAGRAPH_BREAK);
 }
 /** Words wrapped to comment lines of at most `width` characters. */
-function callers_wrap(text, width = 100) {
-    const lines = [];
-    let line = '';
-    for (const word of text.split(/\s+/).filter(Boolean)) {
-        if (line && line.length + 1 + word.length > width) {
-            lines.push(line);
-            line = word;
-        }
-        else {
-            line = line ? `${line} ${word}` : word;
-        }
-    }
-    return line ? [...lines, line] : lines;
-}
 function callers_render(doc) {
     return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
@@ -67698,9 +68378,9 @@ function backupVerify(facts, intro) {
         ? (() => {
             const { lines, names } = backupSkeleton(facts.backups);
             return [
-                ...callers_wrap(`Describe the repositories in .github/backups.yml. The flake backs up ${callers_plural(services.length, 'service')} ` +
+                ...wrapWords(`Describe the repositories in .github/backups.yml. The flake backs up ${callers_plural(services.length, 'service')} ` +
                     `(${services.join(', ')}) to these; give each the location this runner reaches it at (a path ` +
-                    'on the host itself means nothing here: sftp:, s3:, rest: or b2:) and how it is unlocked:'),
+                    'on the host itself means nothing here: sftp:, s3:, rest: or b2:) and how it is unlocked:', 100),
                 ...lines,
                 'and put the passwords, one NAME=value per line, in the repository secret RESTIC_ENV:',
                 ...names.map((name) => `  ${passwordVariable(name)}=…`),
@@ -67738,7 +68418,6 @@ function generateCallers(facts, options) {
 
 
 
-
 /** The direct inputs flake.lock records; none when there is no lock yet. */
 async function lockedInputs(flakeDir) {
     let text;
@@ -67751,17 +68430,12 @@ async function lockedInputs(flakeDir) {
     const lock = JSON.parse(text);
     return Object.keys(lock.nodes?.[lock.root ?? 'root']?.inputs ?? {}).sort();
 }
-/** Inspects the flake in `flakeDir` with one `nix eval` of nix/cli-inspect.nix. */
+/** Inspects the flake in `flakeDir` with one evaluation of the fleet model; a broken host or node is left out. */
 async function inspectFlake(nix, flakeDir, signal) {
     const dir = (0,external_node_path_namespaceObject.resolve)(flakeDir);
-    const expression = findCheckoutFile((0,external_node_path_namespaceObject.join)('nix', 'cli-inspect.nix'));
-    if (!expression)
-        throw new Error('cannot find nix/cli-inspect.nix above the flakeflow module');
     let raw;
     try {
-        raw = await nix.evalJson({
-            expr: `import ${nixString(expression)} { flake = builtins.getFlake ${nixString(dir)}; fleetHosts = ${nixString(fleetExpressionPath())}; }`,
-        }, { impure: true, ...(signal ? { signal } : {}) });
+        raw = (await readFleetFacts(nix, dir, { systems: true, deploy: true, formatter: true, backups: true, tolerant: true }, signal ? { signal } : {}));
     }
     catch (error) {
         if (error instanceof NixError) {
@@ -67771,6 +68445,7 @@ async function inspectFlake(nix, flakeDir, signal) {
     }
     const backups = Object.entries(raw.backups).flatMap(([host, found]) => Object.entries(found.jobs).map(([service, job]) => {
         const policy = policyFromPruneOpts(job.pruneOpts);
+        const onCalendar = job.timerConfig?.OnCalendar;
         return {
             host,
             hostName: found.hostName ?? host,
@@ -67778,25 +68453,26 @@ async function inspectFlake(nix, flakeDir, signal) {
             ...(job.repository ? { repository: job.repository } : {}),
             tags: tagsFromBackupArgs(job.extraBackupArgs),
             ...(policy ? { policy } : {}),
-            ...(job.onCalendar ? { onCalendar: job.onCalendar } : {}),
+            ...(typeof onCalendar === 'string' && onCalendar ? { onCalendar } : {}),
         };
     }));
+    const deployNodes = raw.deploy?.nodes;
     return {
-        hosts: raw.hosts.map((host) => ({
+        hosts: raw.systems.map((host) => ({
             kind: host.kind,
             name: host.name,
             ...(host.system ? { system: host.system } : {}),
         })),
-        ...(raw.deployNodes
+        ...(deployNodes
             ? {
-                deployNodes: Object.entries(raw.deployNodes).map(([name, node]) => ({
+                deployNodes: Object.entries(deployNodes).map(([name, node]) => ({
                     name,
                     ...(node?.hostname ? { hostname: node.hostname } : {}),
                     tags: node?.tags ?? [],
                 })),
             }
             : {}),
-        formatterSystems: raw.formatterSystems,
+        formatterSystems: raw.formatter,
         backups,
         inputs: await lockedInputs(dir),
     };
@@ -67918,7 +68594,176 @@ function printOutcome(outcome, options, dir) {
     options.out.write(`${lines.join('\n')}\n`);
 }
 
+;// CONCATENATED MODULE: ./.build/lock/lock-diff.js
+
+
+
+
+/** Two lock texts, parsed and diffed: what `flakeflow lock-diff` and lock-update both show. */
+function diffLockTexts(old, now) {
+    return diffLocks(FlakeLock.parse(old.text, old.name), FlakeLock.parse(now.text, now.name));
+}
+/** The changes as the pull request body tables them: direct inputs, then inputs of inputs. */
+function lockDiffMarkdown(diff, options = {}) {
+    return blocks(diff.direct.length > 0 && inputsTable(diff.direct, { links: true, bold: true }), transitiveSection(diff.transitive, 'table', options.openTransitive ?? false));
+}
+/** `--json`: one entry per row, direct inputs first, `path` as Nix writes it and `paths` all that reach it. */
+function lockDiffJson(diff) {
+    return {
+        inputs: [...diff.direct, ...diff.transitive].map((change) => ({
+            path: change.input,
+            paths: change.paths,
+            direct: change.direct,
+            change: change.kind,
+            type: change.type,
+            from: change.from ?? null,
+            to: change.to ?? null,
+            daysGained: change.daysGained ?? null,
+            url: change.url ?? null,
+            ...(change.source ? { source: change.source } : {}),
+            ...(change.follows ? { follows: change.follows } : {}),
+            ...(change.commits ? { commits: change.commits } : {}),
+        })),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/cli/lock-diff.js
+
+
+
+
+
+
+
+
+
+
+const LOCK_DIFF_HELP = `Usage: flakeflow lock-diff [OLD] [NEW] [--markdown | --json]
+
+Shows what changed between two flake.locks, as a lock-update pull request would list it: each locked
+node that moved, appeared, disappeared or changed source, once, with every input path reaching it.
+OLD and NEW are each a path to a flake.lock (or to a directory holding one) or a git revision of the
+repository here, read as its flake.lock at that revision. OLD defaults to HEAD, NEW to ./flake.lock.
+
+  --markdown   print the markdown the pull request body would hold
+  --json       print {"inputs": [{"path", "paths", "direct", "change", "from", "to", "url", …}]}
+
+Exit status: 0 when both locks were read (whether or not anything changed), 1 when one cannot be.`;
+/** A lock named on the command line: a file, a directory holding flake.lock, or a revision. */
+async function readNamedLock(argument, fallback, context) {
+    if (argument === undefined && fallback === 'work tree') {
+        return readLockFile((0,external_node_path_namespaceObject.join)(context.cwd, LOCK_FILE), LOCK_FILE);
+    }
+    const named = argument ?? 'HEAD';
+    const path = (0,external_node_path_namespaceObject.resolve)(context.cwd, named);
+    const found = await (0,promises_namespaceObject.stat)(path).catch(() => undefined);
+    if (found?.isDirectory())
+        return readLockFile((0,external_node_path_namespaceObject.join)(path, LOCK_FILE), (0,external_node_path_namespaceObject.join)(named, LOCK_FILE));
+    if (found)
+        return readLockFile(path, named);
+    return readLockAtRevision(named, context);
+}
+async function readLockFile(path, shown) {
+    try {
+        return { text: await (0,promises_namespaceObject.readFile)(path, 'utf8'), name: shown };
+    }
+    catch (error) {
+        const code = error.code;
+        const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code;
+        throw new UserError(`${shown} cannot be read (${why ?? error.message})`);
+    }
+}
+async function readLockAtRevision(revision, context) {
+    const git = new CheckoutGit(context.runner, context.cwd);
+    const top = await git.topLevel();
+    const commit = top ? await git.resolveCommit(revision) : undefined;
+    if (!top || !commit) {
+        throw new UserError(`'${revision}' is neither a file nor a git revision of ${top ? 'this repository' : `a repository (${context.cwd} is not in one)`}`);
+    }
+    const inRepository = (0,external_node_path_namespaceObject.relative)(top, (0,external_node_path_namespaceObject.join)(context.cwd, LOCK_FILE)).split('\\').join('/');
+    const name = `${inRepository} at ${revision}`;
+    const shown = await context.runner.run('git', ['show', `${commit}:${inRepository}`], { cwd: context.cwd });
+    if (!succeeded(shown))
+        throw new UserError(`${name} cannot be read (the commit has no such file)`);
+    return { text: shown.stdout, name };
+}
+function revisionText(revision, kind, type) {
+    if (!revision)
+        return kind === 'from' ? '(new input)' : '(removed)';
+    const id = revision.rev ? shortRev(revision.rev) : (revision.narHash?.slice(7, 15) ?? type);
+    return revision.date ? `${id} · ${revision.date.slice(0, 10)}` : id;
+}
+/** Paths named under a row before the rest are counted. */
+const PATHS_NAMED = 10;
+function alsoList(paths) {
+    const named = paths.slice(0, PATHS_NAMED).join(', ');
+    return paths.length > PATHS_NAMED ? `${named} and ${paths.length - PATHS_NAMED} more` : named;
+}
+function changeLines(changes, width, colours) {
+    if (changes.length === 0)
+        return [];
+    const rows = changes.map((change) => {
+        const ref = change.to ? change.to.ref : change.from?.ref;
+        return [
+            `${change.input}${ref ? ` (${ref})` : ''}`,
+            revisionText(change.from, 'from', change.type),
+            revisionText(change.to, 'to', change.type),
+            formatDaysGained(change.daysGained),
+            change.kind,
+        ];
+    });
+    const [header, ...lines] = renderColumns({ header: ['input', 'from', 'to', 'days', 'change'], rows }, width, colours);
+    const out = [header];
+    changes.forEach((change, index) => {
+        out.push(lines[index]);
+        const notes = [
+            ...(change.paths.length > 1 ? [`also ${alsoList(change.paths.slice(1))}`] : []),
+            ...(change.source ? [body_sourceNote(change)] : []),
+            ...(change.follows ?? []).map(followsNote),
+            ...(change.commits
+                ? [change.commits.from, change.commits.to].filter((url) => url !== undefined)
+                : change.url
+                    ? [change.url]
+                    : []),
+        ];
+        for (const note of notes)
+            out.push(colours.dim(`      ${inlineText(note)}`));
+    });
+    return out;
+}
+/** The diff as terminal text: a headline, the direct inputs, then the inputs of inputs. */
+function lockDiffText(diff, names, width, colours) {
+    const count = diff.direct.length + diff.transitive.length;
+    const headline = count === 0
+        ? `No input moved from ${names.old} to ${names.now}.`
+        : `${diff.direct.length} of the flake's inputs${diff.transitive.length > 0 ? ` and ${diff.transitive.length} inputs of inputs` : ''} changed from ${names.old} to ${names.now}.`;
+    return [
+        colours.bold(headline),
+        ...(diff.direct.length > 0 ? ['', ...changeLines(diff.direct, width, colours)] : []),
+        ...(diff.transitive.length > 0
+            ? ['', colours.bold('Inputs of inputs'), ...changeLines(diff.transitive, width, colours)]
+            : []),
+    ];
+}
+/** `flakeflow lock-diff [OLD] [NEW]`: the text to print. */
+async function lockDiffOutput(run) {
+    if (run.positionals.length > 2) {
+        throw new UserError(`flakeflow lock-diff takes at most two locks (OLD and NEW), got ${run.positionals.length}: ${run.positionals.join(' ')}`);
+    }
+    const [oldArgument, newArgument] = run.positionals;
+    const old = await readNamedLock(oldArgument, 'HEAD', run);
+    const now = await readNamedLock(newArgument, 'work tree', run);
+    const diff = diffLockTexts(old, now);
+    if (run.format === 'json')
+        return `${JSON.stringify(lockDiffJson(diff), null, 2)}\n`;
+    if (run.format === 'markdown') {
+        return `${lockDiffMarkdown(diff, { openTransitive: true }) || 'No input moved.'}\n`;
+    }
+    return `${lockDiffText(diff, { old: old.name, now: now.name }, run.width, run.colours).join('\n')}\n`;
+}
+
 ;// CONCATENATED MODULE: ./.build/cli/main.js
+
 
 
 
@@ -67938,10 +68783,11 @@ const OWN_COMMANDS = [
         'init [DIR]',
         'write the four workflow callers for the flake in DIR (default: .) to DIR/.github/workflows',
     ],
+    ['lock-diff [OLD] [NEW]', 'what changed between two flake.locks (default: HEAD and ./flake.lock)'],
     ['demo', 'run the whole pipeline on the example fleet and write a report'],
 ];
 function usage() {
-    const width = 16;
+    const width = 23;
     return [
         'Usage: flakeflow <command> [--option value ...]',
         '',
@@ -67954,7 +68800,13 @@ function usage() {
         'JSON), --summary FILE (the markdown job summary) and --verbose.',
     ].join('\n');
 }
-const COMMAND_NAMES = [...ACTION_COMMANDS.map((command) => command.name), 'init', 'demo', 'help'];
+const COMMAND_NAMES = [
+    ...ACTION_COMMANDS.map((command) => command.name),
+    'init',
+    'lock-diff',
+    'demo',
+    'help',
+];
 function unknownCommand(name) {
     const matches = closeMatches(name, COMMAND_NAMES);
     const hint = matches.length > 0 ? `did you mean ${matches.join(', ')}?` : 'run flakeflow --help';
@@ -68050,6 +68902,31 @@ async function runInitCommand(argv) {
         interrupt.dispose();
     }
 }
+async function runLockDiffCommand(argv) {
+    const parsed = parseCommandLine(argv, 'lock-diff', [
+        { name: 'markdown', boolean: true },
+        { name: 'json', boolean: true },
+        { name: 'help', boolean: true },
+    ]);
+    if (parsed.values.get('help') === 'true') {
+        process.stdout.write(`${LOCK_DIFF_HELP}\n`);
+        return 0;
+    }
+    const markdown = parsed.values.get('markdown') === 'true';
+    const json = parsed.values.get('json') === 'true';
+    if (markdown && json)
+        throw new UserError('flakeflow lock-diff takes --markdown or --json, not both');
+    const logger = new TerminalLogger({ stream: process.stderr });
+    process.stdout.write(await lockDiffOutput({
+        positionals: parsed.positionals,
+        format: json ? 'json' : markdown ? 'markdown' : 'terminal',
+        cwd: process.cwd(),
+        runner: new SpawnProcessRunner(logger, logger.secrets),
+        width: terminalWidth(process.stdout),
+        colours: palette(colourFor(process.stdout)),
+    }));
+    return 0;
+}
 /** The version of flakeflow's own package.json (a bundle's folder has a package.json of its own). */
 function packageVersion() {
     const read = (path) => JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8'));
@@ -68071,6 +68948,8 @@ async function main(argv) {
         return runDemoCommand(rest);
     if (first === 'init')
         return runInitCommand(rest);
+    if (first === 'lock-diff')
+        return runLockDiffCommand(rest);
     const command = findActionCommand(first);
     if (!command)
         throw unknownCommand(first);

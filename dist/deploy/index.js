@@ -45043,14 +45043,14 @@ async function cleanup_removeRegisteredPaths(state, logger) {
  * A mistake the user can fix: bad input, a missing tool, a wrong password.
  * It is reported as one line naming what to fix, without a stack trace.
  */
-class errors_UserError extends Error {
+class UserError extends Error {
     constructor(message) {
         super(message);
         this.name = new.target.name;
     }
 }
 /** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends errors_UserError {
+class NotImplementedError extends UserError {
     constructor(capability, issue) {
         super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
     }
@@ -45089,6 +45089,116 @@ async function loadGitHubClient(options) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./.build/core/child-environment.js
+/**
+ * What a process flakeflow starts may take from the step's environment. A step's environment holds
+ * what no child should see: the inputs (`INPUT_TOKEN`, `INPUT_SSH-PRIVATE-KEY`…), the runner's
+ * `ACTIONS_RUNTIME_TOKEN` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, and whatever secret a workflow's
+ * `env:` names. So nothing passes but what Nix, git, restic, ssh and deploy-rs read to work; a
+ * secret a process needs is given to that one call, by the narrowest means (a key file, a password
+ * file), through RunOptions.env.
+ */
+const INHERITED_NAMES = new Set([
+    // Who and where: every tool.
+    'PATH',
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'SHELL',
+    'TMPDIR',
+    'TZ',
+    'TZDIR',
+    'TERM',
+    'NO_COLOR',
+    'CI',
+    'LANG',
+    'LANGUAGE',
+    'LOCALE_ARCHIVE',
+    // TLS roots and proxies, for Nix's and restic's downloads.
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'CURL_CA_BUNDLE',
+    'http_proxy',
+    'https_proxy',
+    'all_proxy',
+    'no_proxy',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'ALL_PROXY',
+    'NO_PROXY',
+    // ssh (restic's sftp backend, deploy-rs, Nix's ssh stores) asks the agent, never a key in the environment.
+    'SSH_AUTH_SOCK',
+    // Nix: its configuration, store and daemon. NIX_CONFIG is the user's own Nix settings.
+    'NIX_PATH',
+    'NIX_CONFIG',
+    'NIX_CONF_DIR',
+    'NIX_USER_CONF_FILES',
+    'NIX_REMOTE',
+    'NIX_DAEMON_SOCKET_PATH',
+    'NIX_STORE_DIR',
+    'NIX_STATE_DIR',
+    'NIX_LOG_DIR',
+    'NIX_DATA_DIR',
+    'NIX_SSL_CERT_FILE',
+    'NIX_SSHOPTS',
+    'NIX_PROFILES',
+    'NIX_USER_PROFILE_DIR',
+    'NIX_REMOTE_SYSTEMS',
+    'NIX_BUILD_CORES',
+    'NIX_IGNORE_SYMLINK_STORE',
+    // deploy-rs signs what it pushes with the key file this names (a path, not the key).
+    'LOCAL_KEY',
+    // git: identity, configuration files, transports and prompts. GIT_CONFIG_COUNT/KEY_n/VALUE_n are
+    // left out: they can carry an Authorization header, which flakeflow gives only to the push that needs it.
+    'GIT_AUTHOR_NAME',
+    'GIT_AUTHOR_EMAIL',
+    'GIT_AUTHOR_DATE',
+    'GIT_COMMITTER_NAME',
+    'GIT_COMMITTER_EMAIL',
+    'GIT_COMMITTER_DATE',
+    'EMAIL',
+    'GIT_CONFIG_NOSYSTEM',
+    'GIT_CONFIG_GLOBAL',
+    'GIT_CONFIG_SYSTEM',
+    'GIT_EXEC_PATH',
+    'GIT_SSH',
+    'GIT_SSH_COMMAND',
+    'GIT_SSH_VARIANT',
+    'GIT_SSL_CAINFO',
+    'GIT_SSL_CAPATH',
+    'GIT_SSL_NO_VERIFY',
+    'GIT_TERMINAL_PROMPT',
+    'GIT_CEILING_DIRECTORIES',
+]);
+/** Locale categories and the XDG base directories (restic's cache, Nix's cache and config). */
+const INHERITED_PREFIXES = ['LC_', 'XDG_'];
+function isInherited(name) {
+    return INHERITED_NAMES.has(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+/** The part of `step` (the action's own environment) that every child process receives. */
+function inheritedEnvironment(step) {
+    const env = {};
+    for (const [name, value] of Object.entries(step)) {
+        if (value !== undefined && isInherited(name))
+            env[name] = value;
+    }
+    return env;
+}
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
+ * call's own variables, which may add anything and remove (undefined) anything.
+ */
+function childEnvironment(step, options) {
+    const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+        if (value === undefined)
+            delete env[name];
+        else
+            env[name] = value;
+    }
+    return env;
+}
+
 ;// CONCATENATED MODULE: ./.build/core/logger.js
 /** A Logger that keeps every line, for tests and for building reports. */
 class RecordingLogger {
@@ -45152,7 +45262,8 @@ class SecretMasker {
 
 
 
-function process_succeeded(result) {
+
+function succeeded(result) {
     return result.exitCode === 0 && !result.timedOut;
 }
 /** A short, secret-free description of how a process ended, for error messages. */
@@ -45171,9 +45282,13 @@ const KILL_GRACE_MS = 5_000;
 class SpawnProcessRunner {
     logger;
     secrets;
-    constructor(logger, secrets = new SecretMasker()) {
+    stepEnvironment;
+    constructor(logger, secrets = new SecretMasker(), 
+    /** The step's environment, which children inherit only a few variables of. */
+    stepEnvironment = process.env) {
         this.logger = logger;
         this.secrets = secrets;
+        this.stepEnvironment = stepEnvironment;
     }
     async run(command, args, options = {}) {
         const stream = options.stream ?? options.group !== undefined;
@@ -45182,17 +45297,7 @@ class SpawnProcessRunner {
     }
     spawnAndCollect(command, args, options, stream) {
         const started = Date.now();
-        const env = {};
-        for (const [name, value] of Object.entries(options.cleanEnv ? {} : process.env)) {
-            if (value !== undefined)
-                env[name] = value;
-        }
-        for (const [name, value] of Object.entries(options.env ?? {})) {
-            if (value === undefined)
-                delete env[name];
-            else
-                env[name] = value;
-        }
+        const env = childEnvironment(this.stepEnvironment, options);
         this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
         return new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
@@ -45259,12 +45364,29 @@ class SpawnProcessRunner {
                     clearTimeout(timeout);
                 options.signal?.removeEventListener('abort', onAbort);
                 if (error.code === 'ENOENT') {
-                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                    reject(new UserError(`${command} was not found on PATH; install it or put it on PATH`));
                 }
                 else {
                     reject(error);
                 }
             });
+            if (options.endGroupOnExit) {
+                child.on('exit', () => {
+                    const group = child.pid;
+                    if (group === undefined)
+                        return;
+                    const kill = (signal) => {
+                        try {
+                            process.kill(-group, signal);
+                        }
+                        catch {
+                            // The group is already gone.
+                        }
+                    };
+                    kill('SIGTERM');
+                    setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
+                });
+            }
             child.on('close', (exitCode, signal) => {
                 if (timeout)
                     clearTimeout(timeout);
@@ -45304,439 +45426,9 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./.build/nix/errors.js
+;// CONCATENATED MODULE: ./.build/core/programs.js
 
 
-const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
-    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
-    'https://nixos.org/download) or put it on PATH';
-/**
- * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
- * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
- * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
- */
-class errors_NixError extends errors_UserError {
-    args;
-    nixMessage;
-    exitCode;
-    subcommand;
-    constructor(args, nixMessage, exitCode) {
-        const subcommand = `nix ${subcommandOf(args)}`;
-        super(`${subcommand} failed:\n${nixMessage}`);
-        this.args = args;
-        this.nixMessage = nixMessage;
-        this.exitCode = exitCode;
-        this.subcommand = subcommand;
-    }
-    static fromResult(result) {
-        const text = errors_nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
-        return new errors_NixError(result.args, text, result.exitCode);
-    }
-}
-function subcommandOf(args) {
-    const words = [];
-    for (const arg of args) {
-        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
-            break;
-        words.push(arg);
-    }
-    return words.join(' ');
-}
-const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
-/** Lines Nix prints while working, which say nothing about why it failed. */
-const PROGRESS = [
-    /^warning: /,
-    /^building '/,
-    /^copying (path|\d+ paths)/,
-    /^fetching /,
-    /^unpacking /,
-    /^evaluating /,
-    /^querying /,
-    /^these \d+ (derivations|paths) will be/,
-    /^this (derivation|path) will be/,
-    /^ {2}\/nix\/store\//,
-    /^\[\d+\/\d+\/\d+ built/,
-    /^\(use '--show-trace' to show detailed location information\)$/,
-];
-/**
- * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
- * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
- * the last lines that are not progress.
- */
-function errors_nixErrorText(stderr) {
-    const lines = stderr
-        .replace(ANSI_ESCAPE, '')
-        .split('\n')
-        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
-    const first = lines.findIndex((line) => line.startsWith('error:'));
-    const kept = (first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line)));
-    while (kept.length > 0 && kept[kept.length - 1] === '')
-        kept.pop();
-    while (kept.length > 0 && kept[0] === '')
-        kept.shift();
-    return (first === -1 ? kept.slice(-20) : kept).join('\n');
-}
-
-;// CONCATENATED MODULE: ./.build/nix/version.js
-const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
-function parseNixVersion(output) {
-    const match = VERSION_LINE.exec(output.trim());
-    if (!match)
-        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
-    const [text, flavor, major, minor, patch] = match;
-    return {
-        major: Number(major),
-        minor: Number(minor),
-        patch: Number(patch ?? 0),
-        flavor: flavor ?? 'Nix',
-        text: text.trim(),
-    };
-}
-function isAtLeast(version, major, minor) {
-    return version.major > major || (version.major === major && version.minor >= minor);
-}
-/**
- * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
- * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
- * version says nothing about this; it kept `--update-input`.
- */
-function updatesNamedInputs(version) {
-    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
-}
-
-;// CONCATENATED MODULE: ./.build/nix/cli.js
-
-
-
-
-
-const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
-const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
-/**
- * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
- * where the command line differs between versions it asks `version()` which to use.
- */
-class cli_NixCli {
-    runner;
-    options;
-    versionQuery;
-    constructor(runner, options = {}) {
-        this.runner = runner;
-        this.options = options;
-    }
-    version() {
-        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
-            this.versionQuery = undefined;
-            throw error;
-        });
-        return this.versionQuery;
-    }
-    async evalJson(target, options = {}) {
-        const { apply, impure, ...run } = options;
-        const result = await this.exec(this.withOptions(['eval'], [
-            '--json',
-            ...(impure ? ['--impure'] : []),
-            ...(apply === undefined ? [] : ['--apply', apply]),
-            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
-        ]), run);
-        return JSON.parse(result.stdout);
-    }
-    /**
-     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-     * results are not in the order of `installables`: match them by `drvPath`.
-     */
-    async build(installables, options = {}) {
-        if (installables.length === 0)
-            return [];
-        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
-        const built = JSON.parse(result.stdout);
-        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
-    }
-    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
-    async lock(flakeDir, options = {}) {
-        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-    }
-    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
-    async updateLock(flakeDir, inputs = [], options = {}) {
-        for (const input of inputs) {
-            if (!INPUT_NAME.test(input))
-                throw new errors_UserError(`"${input}" is not a flake input name`);
-        }
-        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
-        await this.exec(this.withOptions(subcommand, args), options);
-    }
-    async flakeMetadata(flakeDir, options = {}) {
-        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-        return JSON.parse(result.stdout);
-    }
-    withOptions(subcommand, args) {
-        return [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...args];
-    }
-    async exec(args, options = {}) {
-        let result;
-        try {
-            result = await this.runner.run(this.options.command ?? 'nix', args, options);
-        }
-        catch (error) {
-            // The runner raises a UserError only when the program is missing.
-            if (error instanceof errors_UserError)
-                throw new errors_UserError(NIX_NOT_FOUND);
-            throw error;
-        }
-        if (!process_succeeded(result))
-            throw errors_NixError.fromResult(result);
-        return result;
-    }
-}
-/** The subcommand and arguments that update a flake's lock on this Nix. */
-function updateLockArgs(version, flakeDir, inputs) {
-    if (updatesNamedInputs(version))
-        return [
-            ['flake', 'update'],
-            [...inputs, '--flake', flakeDir],
-        ];
-    if (inputs.length === 0)
-        return [['flake', 'update'], [flakeDir]];
-    return [
-        ['flake', 'lock'],
-        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
-    ];
-}
-/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function installable(flakeRef, attrPath) {
-    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
-    return `${flakeRef}#${quoted.join('.')}`;
-}
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./.build/hosts/fleet-expression.js
-
-
-
-const FLEET_EXPRESSION_FILE = 'fleet-hosts.nix';
-/**
- * `nix/fleet-hosts.nix` of this checkout, found upwards from this module: it sits two levels below the
- * repository both as source (src/hosts) and bundled (dist/hosts), and a GitHub action is checked out whole.
- */
-function fleetExpressionPath(from = fileURLToPath(import.meta.url)) {
-    let dir = dirname(from);
-    for (;;) {
-        const candidate = join(dir, 'nix', FLEET_EXPRESSION_FILE);
-        if (existsSync(candidate))
-            return candidate;
-        const parent = dirname(dir);
-        if (parent === dir)
-            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
-        dir = parent;
-    }
-}
-/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
-function nixString(text) {
-    const escaped = text
-        .replace(/\\/g, '\\\\')
-        .replace(/"/g, '\\"')
-        .replace(/\$\{/g, '\\${')
-        .replace(/\n/g, '\\n')
-        .replace(/\r/g, '\\r')
-        .replace(/\t/g, '\\t');
-    return `"${escaped}"`;
-}
-function nixList(items) {
-    return `[ ${items.map(nixString).join(' ')} ]`;
-}
-/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet-hosts.nix once. */
-function fleet_expression_fleetExpression(call) {
-    const args = [
-        `flake = builtins.getFlake ${nixString(resolve(call.flakeDir))};`,
-        `kinds = ${nixList(call.kinds)};`,
-        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
-        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
-        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
-        call.only ? `only = ${nixList(call.only)};` : '',
-        `format = ${nixString(call.format ?? 'list')};`,
-    ].filter((arg) => arg.length > 0);
-    const file = call.expressionFile ?? fleetExpressionPath();
-    return `import ${nixString(file)} { ${args.join(' ')} }`;
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/host.js
-const KIND_TITLES = {
-    nixos: 'NixOS',
-    darwin: 'nix-darwin',
-    home: 'Home Manager',
-    checks: 'check',
-};
-function host_hostKey(host) {
-    return `${host.kind}/${host.name}`;
-}
-/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
-function attrPathText(attrPath) {
-    return attrPath
-        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
-        .join('.');
-}
-/** Parses `a."b.c".d` back into its names. */
-function host_parseAttrPath(text) {
-    const names = [];
-    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
-    for (const match of text.matchAll(pattern)) {
-        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
-    }
-    return names;
-}
-/** The store path's hash part, which names its narinfo in a binary cache. */
-function storePathHash(storePath) {
-    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
-}
-/** What is built for a host, as nix/fleet-hosts.nix chooses it (nix-darwin's `system` where it exists). */
-function host_defaultAttrPath(host) {
-    switch (host.kind) {
-        case 'nixos':
-            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
-        case 'darwin':
-            return ['darwinConfigurations', host.name, 'system'];
-        case 'home':
-            return ['homeConfigurations', host.name, 'activationPackage'];
-        case 'checks':
-            return host.name.split('.');
-    }
-}
-const HOST_KIND_LIST = (/* unused pure expression or super */ null && (['nixos', 'darwin', 'home', 'checks']));
-
-;// CONCATENATED MODULE: ./.build/hosts/eval-jobs.js
-
-
-
-
-
-
-
-
-
-/**
- * Evaluates the hosts with nix-eval-jobs: parallel workers, and each host's error reported on its
- * own line. A cheap `nix eval` of the names alone runs beside it, for the hosts include/exclude
- * leave out, which nix-eval-jobs never sees.
- */
-class NixEvalJobsFleetEvaluator {
-    runner;
-    options;
-    constructor(runner, options) {
-        this.runner = runner;
-        this.options = options;
-    }
-    async evaluate(request) {
-        const call = {
-            flakeDir: request.flakeDir,
-            kinds: request.kinds,
-            include: request.include,
-            exclude: request.exclude,
-            expressionFile: this.options.expressionFile,
-        };
-        const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
-        const namesQuery = nix
-            .evalJson({ expr: fleetExpression({ ...call, format: 'names' }) }, { impure: true, signal: request.signal })
-            .catch((error) => {
-            if (error instanceof NixError) {
-                throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
-            }
-            throw error;
-        });
-        const gcRoots = await mkdtemp(join(this.options.tempRoot, 'flakeflow-gcroots-'));
-        try {
-            const [names, lines] = await Promise.all([
-                namesQuery,
-                this.runJobs(fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
-            ]);
-            return assemble(names, lines);
-        }
-        finally {
-            await rm(gcRoots, { recursive: true, force: true });
-        }
-    }
-    async runJobs(expr, gcRoots, request) {
-        const args = [
-            '--option',
-            'extra-experimental-features',
-            'nix-command flakes',
-            ...(this.options.nixOptions ?? []),
-            '--impure',
-            '--meta',
-            '--gc-roots-dir',
-            gcRoots,
-            ...(this.options.workers ? ['--workers', String(this.options.workers)] : []),
-            '--expr',
-            expr,
-        ];
-        const result = await this.runner.run(this.options.command, args, { signal: request.signal });
-        const lines = parseEvalJobsOutput(result.stdout);
-        if (!succeeded(result) && lines.length === 0) {
-            throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
-        }
-        return lines;
-    }
-}
-function parseEvalJobsOutput(stdout) {
-    const lines = [];
-    for (const line of stdout.split('\n')) {
-        if (!line.startsWith('{'))
-            continue;
-        try {
-            lines.push(JSON.parse(line));
-        }
-        catch {
-            // A line cut short by a killed worker is not a host.
-        }
-    }
-    return lines;
-}
-/** `[kind, name]` of a line, from attrPath or, on old versions, from the joined attr. */
-function refOf(line) {
-    const path = line.attrPath ?? parseAttrPath(line.attr);
-    if (path.length !== 2)
-        return undefined;
-    return { kind: path[0], name: path[1] };
-}
-function assemble(names, lines) {
-    const hosts = [];
-    const failed = [];
-    const seen = new Set();
-    for (const line of lines) {
-        const ref = refOf(line);
-        if (!ref)
-            continue;
-        seen.add(hostKey(ref));
-        const outPath = line.outputs?.out ?? Object.values(line.outputs ?? {}).find((path) => path);
-        if (line.error !== undefined || !line.drvPath || !outPath) {
-            failed.push({ ...ref, error: nixErrorText(line.error ?? 'nix-eval-jobs reported no derivation') });
-            continue;
-        }
-        const flakeflow = line.meta?.flakeflow;
-        hosts.push({
-            ...ref,
-            attrPath: flakeflow?.attr ?? defaultAttrPath(ref),
-            system: flakeflow?.system ?? line.system ?? '',
-            buildSystem: line.system ?? flakeflow?.system ?? '',
-            drvPath: line.drvPath,
-            outPath,
-        });
-    }
-    for (const host of names) {
-        if (host.selected && !seen.has(hostKey(host))) {
-            failed.push({ kind: host.kind, name: host.name, error: 'nix-eval-jobs printed nothing for this host' });
-        }
-    }
-    const order = new Map(names.map((host, index) => [hostKey(host), index]));
-    const byName = (a, b) => (order.get(hostKey(a)) ?? 0) - (order.get(hostKey(b)) ?? 0);
-    return {
-        hosts: hosts.sort(byName),
-        failed: failed.sort(byName),
-        unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
-        evaluator: 'nix-eval-jobs',
-        processes: 2,
-    };
-}
 /** The program `name` on `pathVariable` (PATH), when it is there and executable. */
 function findProgram(name, pathVariable) {
     for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
@@ -45817,17 +45509,257 @@ function formatDuration(milliseconds) {
 /** GitHub refuses bodies and comments over 65,536 characters. */
 const GITHUB_BODY_LIMIT = 65_536;
 
+;// CONCATENATED MODULE: ./.build/nix/errors.js
+
+
+const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
+    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
+    'https://nixos.org/download) or put it on PATH';
+/**
+ * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
+ * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
+ * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
+ */
+class NixError extends UserError {
+    args;
+    nixMessage;
+    exitCode;
+    subcommand;
+    constructor(args, nixMessage, exitCode) {
+        const subcommand = `nix ${subcommandOf(args)}`;
+        super(`${subcommand} failed:\n${nixMessage}`);
+        this.args = args;
+        this.nixMessage = nixMessage;
+        this.exitCode = exitCode;
+        this.subcommand = subcommand;
+    }
+    static fromResult(result) {
+        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
+        return new NixError(result.args, text, result.exitCode);
+    }
+}
+function subcommandOf(args) {
+    const words = [];
+    for (const arg of args) {
+        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
+            break;
+        words.push(arg);
+    }
+    return words.join(' ');
+}
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Lines Nix prints while working, which say nothing about why it failed. */
+const PROGRESS = [
+    /^warning: /,
+    /^building '/,
+    /^copying (path|\d+ paths)/,
+    /^fetching /,
+    /^unpacking /,
+    /^evaluating /,
+    /^querying /,
+    /^these \d+ (derivations|paths) will be/,
+    /^this (derivation|path) will be/,
+    /^ {2}\/nix\/store\//,
+    /^\[\d+\/\d+\/\d+ built/,
+    /^\(use '--show-trace' to show detailed location information\)$/,
+    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
+];
+/**
+ * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
+ * Nix printed the message first. Both read as the older did: the message, then where it happened.
+ */
+function messageFirst(lines) {
+    if (lines[0] !== 'error:')
+        return lines;
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+    if (at === -1)
+        return lines;
+    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
+    const message = lines
+        .slice(at)
+        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
+    const trace = lines.slice(1, at);
+    for (const part of [message, trace])
+        while (part.length > 0 && part[part.length - 1] === '')
+            part.pop();
+    return [...message, '', ...trace];
+}
+/**
+ * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
+ * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
+ * the last lines that are not progress.
+ */
+function nixErrorText(stderr) {
+    const lines = stderr
+        .replace(ANSI_ESCAPE, '')
+        .split('\n')
+        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
+    const first = lines.findIndex((line) => line.startsWith('error:'));
+    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
+    while (kept.length > 0 && kept[kept.length - 1] === '')
+        kept.pop();
+    while (kept.length > 0 && kept[0] === '')
+        kept.shift();
+    return (first === -1 ? kept.slice(-20) : kept).join('\n');
+}
+
+;// CONCATENATED MODULE: ./.build/nix/version.js
+const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
+function parseNixVersion(output) {
+    const match = VERSION_LINE.exec(output.trim());
+    if (!match)
+        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
+    const [text, flavor, major, minor, patch] = match;
+    return {
+        major: Number(major),
+        minor: Number(minor),
+        patch: Number(patch ?? 0),
+        flavor: flavor ?? 'Nix',
+        text: text.trim(),
+    };
+}
+function isAtLeast(version, major, minor) {
+    return version.major > major || (version.major === major && version.minor >= minor);
+}
+/**
+ * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
+ * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
+ * version says nothing about this; it kept `--update-input`.
+ */
+function updatesNamedInputs(version) {
+    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cli.js
+
+
+
+
+
+const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
+/**
+ * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
+ * where the command line differs between versions it asks `version()` which to use.
+ */
+class NixCli {
+    runner;
+    options;
+    versionQuery;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    version() {
+        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
+            this.versionQuery = undefined;
+            throw error;
+        });
+        return this.versionQuery;
+    }
+    async evalJson(target, options = {}) {
+        const { apply, impure, ...run } = options;
+        const result = await this.exec(this.withOptions(['eval'], [
+            '--json',
+            ...(impure ? ['--impure'] : []),
+            ...(apply === undefined ? [] : ['--apply', apply]),
+            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
+        ]), run);
+        return JSON.parse(result.stdout);
+    }
+    /**
+     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
+     * results are not in the order of `installables`: match them by `drvPath`.
+     */
+    async build(installables, options = {}) {
+        if (installables.length === 0)
+            return [];
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
+        const built = JSON.parse(result.stdout);
+        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
+    }
+    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
+    async lock(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
+    async updateLock(flakeDir, inputs = [], options = {}) {
+        for (const input of inputs) {
+            if (!INPUT_NAME.test(input))
+                throw new UserError(`"${input}" is not a flake input name`);
+        }
+        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
+        await this.exec(this.withOptions(subcommand, args), options);
+    }
+    async flakeMetadata(flakeDir, options = {}) {
+        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+        return JSON.parse(result.stdout);
+    }
+    withOptions(subcommand, args) {
+        return nixArgs(subcommand, this.options, args);
+    }
+    exec(args, options = {}) {
+        return runNix(this.runner, this.options, args, options);
+    }
+}
+/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
+function nixArgs(subcommand, options, args) {
+    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
+}
+/**
+ * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
+ * failure (unless `check` is false) is a NixError holding Nix's own message.
+ */
+async function runNix(runner, options, args, runOptions = {}, check = true) {
+    let result;
+    try {
+        result = await runner.run(options.command ?? 'nix', args, runOptions);
+    }
+    catch (error) {
+        // The runner raises a UserError only when the program is missing.
+        if (error instanceof UserError)
+            throw new UserError(NIX_NOT_FOUND);
+        throw error;
+    }
+    if (check && !succeeded(result))
+        throw NixError.fromResult(result);
+    return result;
+}
+/** The subcommand and arguments that update a flake's lock on this Nix. */
+function updateLockArgs(version, flakeDir, inputs) {
+    if (updatesNamedInputs(version))
+        return [
+            ['flake', 'update'],
+            [...inputs, '--flake', flakeDir],
+        ];
+    if (inputs.length === 0)
+        return [['flake', 'update'], [flakeDir]];
+    return [
+        ['flake', 'lock'],
+        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
+    ];
+}
+/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
+function cli_installable(flakeRef, attrPath) {
+    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
+    return `${flakeRef}#${quoted.join('.')}`;
+}
+
+;// CONCATENATED MODULE: ./.build/core/ansi.js
+const ansi_ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Tools colour their output even into a pipe (statix always, deadnix without NO_COLOR, deploy-rs's levels). */
+function stripAnsi(text) {
+    return text.replace(ansi_ANSI_ESCAPE, '');
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/deploy-rs-log.js
 /**
  * Reads deploy-rs's stderr, which is its only report: `<emoji> <level> [deploy|activate|wait|revoke]
  * [LEVEL] message` lines mixed with raw `switch-to-configuration` output. One deploy-rs process
  * deploys one node here, so messages that omit the node name (deploy-rs#273) are never ambiguous.
  */
-const deploy_rs_log_ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+
 const LINE = /^\S+\s+\S+\s+\[(deploy|activate|wait|revoke)\]\s+\[(ERROR|WARN|INFO|DEBUG|TRACE)\]\s?(.*)$/;
-function stripAnsi(text) {
-    return text.replace(deploy_rs_log_ANSI_ESCAPE, '');
-}
 /** A deploy-rs log line, or undefined for raw output (activation scripts, nix, the TOML plan). */
 function parseLogLine(raw) {
     const match = LINE.exec(stripAnsi(raw).trim());
@@ -45857,7 +45789,20 @@ const ROLLBACK_EVIDENCE = [
     /^Removing generation by ID/,
     /^Attempting to re-activate/,
 ];
-const CONFIRMATION_TIMEOUT = /Timeout elapsed for confirmation/;
+/** activate-rs's own report that the activation script failed: `… bad exit code: Some(1)`. */
+const ACTIVATION_SCRIPT_FAILED = /^The activation script resulted in a bad exit code: (?:Some\()?(-?\d+)\)?/;
+/** The host gave up waiting for deploy-rs's confirmation and rolled back. */
+const CONFIRMATION_TIMEOUT = /^Failed to get activation confirmation: .*Timeout elapsed for confirmation/;
+/** deploy-rs lost the activation's result: after a late `Deployment confirmed.` it means failure. */
+const LOST_RESULT = /RecvError/;
+/** The raw ssh lines deploy-rs hides behind `Failed to push profile to node X: X`. */
+const SSH_PROBLEM = [
+    /^ssh: .+/,
+    /^Host key verification failed\.$/,
+    /REMOTE HOST IDENTIFICATION HAS CHANGED/,
+    /^No (?:ED25519|RSA|ECDSA)? ?host key is known for .+/,
+    /^.+: Permission denied \(.+\)\.$/,
+];
 /** What one deploy-rs run said, gathered line by line as it prints. */
 class DeployLog {
     phase;
@@ -45866,19 +45811,38 @@ class DeployLog {
     success;
     rolledBack = false;
     confirmationTimedOut = false;
+    /** The activation script's exit code, when activate-rs reported it failed. */
+    activationExitCode;
+    /** deploy-rs printed `Deployment confirmed.` and then lost the activation's result (RecvError). */
+    confirmedThenLost = false;
+    /** The first raw ssh complaint (connection refused, host key mismatch, …). */
+    sshProblem;
     errors = [];
     /** Feeds one raw line; returns the new phase when the line moved the deployment on. */
     feed(raw) {
         const line = parseLogLine(raw);
-        if (!line)
+        if (!line) {
+            const text = stripAnsi(raw).trim();
+            if (this.sshProblem === undefined && SSH_PROBLEM.some((pattern) => pattern.test(text)))
+                this.sshProblem = text;
             return undefined;
+        }
         if (line.source !== 'deploy')
             this.activationStarted = true;
+        // The `[wait]` waiter deploy-rs leaves behind reports its own timeout long after the run ended:
+        // never the cause of anything.
+        if (line.source === 'wait')
+            return undefined;
         if (line.level === 'ERROR')
             this.errors.push(line.message);
+        const scriptFailed = ACTIVATION_SCRIPT_FAILED.exec(line.message);
+        if (scriptFailed && line.source === 'activate')
+            this.activationExitCode = Number(scriptFailed[1]);
         if (CONFIRMATION_TIMEOUT.test(line.message))
             this.confirmationTimedOut = true;
-        if (ROLLBACK_EVIDENCE.some((pattern) => pattern.test(line.message)))
+        if (line.level === 'ERROR' && LOST_RESULT.test(line.message) && this.success === 'confirmed')
+            this.confirmedThenLost = true;
+        if (line.source === 'activate' && ROLLBACK_EVIDENCE.some((pattern) => pattern.test(line.message)))
             this.rolledBack = true;
         for (const [outcome, pattern] of Object.entries(SUCCESS_MESSAGES)) {
             if (pattern.test(line.message))
@@ -45900,23 +45864,42 @@ class DeployLog {
         return telling.at(-1) ?? this.errors.at(-1);
     }
 }
+/** A dry run proves less than it seems: deploy-rs hides a failing dry activation script (exit 0). */
+const DRY_RUN_PROVES = 'dry activation: built and copied to the node, and deploy-rs reported `Completed dry-activate!`; ' +
+    'it says that even when the dry activation script fails, so whether this configuration activates ' +
+    'was not proven, and nothing was switched';
 /**
- * Judges one node's run by its log first and its exit code second: deploy-rs can exit 0 after the
- * host rolled itself back (#214), and old releases exit 0 after a failed activation.
+ * Judges one node's run by its log first and its exit code second, taking the evidence in order:
+ * the activation script's own exit code, then the host's confirmation timeout, then a confirmation
+ * deploy-rs reported and lost; deploy-rs can exit 0 after the host rolled itself back (#214).
  */
 function judgeDeployRun(log, facts) {
     const exitNote = facts.exitCode === 0 ? ' (deploy-rs exited 0 nonetheless)' : '';
+    const rolledBack = log.rolledBack ? '; rolled back' : '; nothing was rolled back';
+    if (log.activationExitCode !== undefined) {
+        return {
+            status: log.rolledBack ? 'rolled-back' : 'failed',
+            message: `the activation script failed (exit ${log.activationExitCode})${rolledBack}${exitNote}`,
+        };
+    }
+    if (log.confirmationTimedOut) {
+        const late = log.confirmedThenLost ? ' (deploy-rs confirmed too late)' : '';
+        return {
+            status: 'rolled-back',
+            message: `confirmation timed out${late}: the node rolled back to its previous generation${exitNote}`,
+        };
+    }
+    if (log.confirmedThenLost) {
+        return {
+            status: log.rolledBack ? 'rolled-back' : 'failed',
+            message: `deploy-rs printed "Deployment confirmed." and then lost the activation's result (RecvError)${rolledBack}`,
+        };
+    }
     if (facts.hungAfterMs !== undefined) {
         return {
             status: 'failed',
             message: `timeout: no result ${Math.round(facts.hungAfterMs / 1000)} s after activation started, so flakeflow ` +
                 'stopped deploy-rs; without a confirmation, magic rollback returns the node to its previous generation',
-        };
-    }
-    if (log.confirmationTimedOut) {
-        return {
-            status: 'rolled-back',
-            message: `confirmation timed out: the node rolled back to its previous generation${exitNote}`,
         };
     }
     if (log.rolledBack) {
@@ -45926,10 +45909,9 @@ function judgeDeployRun(log, facts) {
     if (facts.exitCode !== 0) {
         const where = log.phase ? ` while ${log.phase}` : '';
         const how = facts.exitCode === null ? 'was killed' : `exited with code ${facts.exitCode}`;
-        return {
-            status: 'failed',
-            message: `deploy-rs ${how}${where}${log.lastError ? `: ${log.lastError}` : ''}`,
-        };
+        // `Failed to push profile to node X: X`: the reason is in the raw ssh lines before it.
+        const cause = log.sshProblem ?? log.lastError;
+        return { status: 'failed', message: `deploy-rs ${how}${where}${cause ? `: ${cause}` : ''}` };
     }
     if (log.errors.length > 0) {
         return { status: 'failed', message: `deploy-rs reported an error${exitNote}: ${log.lastError}` };
@@ -45941,7 +45923,7 @@ function judgeDeployRun(log, facts) {
         confirmed: { status: 'deployed', message: 'activated and confirmed' },
         activated: { status: 'deployed', message: 'activated (magic rollback off: not confirmed)' },
         boot: { status: 'deployed', message: 'installed as the boot default; active after the next reboot' },
-        dryActivated: { status: 'dry-activated', message: 'dry activation showed what would change' },
+        dryActivated: { status: 'dry-activated', message: DRY_RUN_PROVES },
     };
     return done[log.success];
 }
@@ -45961,11 +45943,11 @@ const DEFAULT_CONFIRM_TIMEOUT_S = 30;
 function deployRsArgs(node, flags, sshOpts) {
     const spaced = sshOpts.find((option) => /\s/.test(option));
     if (spaced !== undefined) {
-        throw new errors_UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
+        throw new UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
     }
     return [
         '--targets',
-        installable('.', [node]),
+        cli_installable('.', [node]),
         ...(flags.skipChecks ? ['--skip-checks'] : []),
         ...(flags.dryActivate ? ['--dry-activate', '--rollback-succeeded', 'false'] : []),
         ...(flags.boot ? ['--boot'] : []),
@@ -45998,7 +45980,7 @@ function activationBoundMs(flags, marginMs) {
 async function runDeployRs(runner, options) {
     const [program, ...leading] = options.command;
     if (program === undefined)
-        throw new errors_UserError("Input 'deploy-command' must name a program, got nothing");
+        throw new UserError("Input 'deploy-command' must name a program, got nothing");
     const log = new DeployLog();
     const watchdog = new AbortController();
     let timer;
@@ -46017,6 +45999,9 @@ async function runDeployRs(runner, options) {
         const result = await runner.run(program, [...leading, ...options.args], {
             cwd: options.flakeDir,
             signal: watchdog.signal,
+            // deploy-rs exits ~1.5 s after a failed activation but leaves `activate-rs wait` holding its
+            // output open until the activation timeout: the run ends at deploy-rs's exit.
+            endGroupOnExit: true,
             onLine: (line) => {
                 const phase = log.feed(line);
                 if (log.activationStarted)
@@ -46083,7 +46068,7 @@ async function probeOnce(check, target, deps, lines) {
         const output = `${result.stdout}${result.stderr}`.trim();
         for (const line of output.split('\n').filter(Boolean))
             lines.push(`  ${line}`);
-        if (!process_succeeded(result)) {
+        if (!succeeded(result)) {
             const last = output.split('\n').at(-1);
             return `\`${check.ssh}\` on ${hostname} ${describeExit(result)}${last ? `: ${last}` : ''}`;
         }
@@ -55936,7 +55921,7 @@ function parseInputs(schema, read, onSecret = () => { }) {
         return result.data;
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+    throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
 /** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
 function durationValue(example = '26h') {
@@ -55995,33 +55980,121 @@ function unknownHealthCheckNodes(checks, known) {
     return Object.keys(checks?.nodes ?? {}).filter((name) => !known.includes(name));
 }
 
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
+
+
+
+const FLEET_EXPRESSION_FILE = 'fleet.nix';
+/**
+ * `nix/fleet.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/nix) and bundled (dist/hosts, …), and a GitHub action is checked out whole.
+ */
+function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
+    let dir = (0,external_node_path_namespaceObject.dirname)(from);
+    for (;;) {
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
+        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
+            return candidate;
+        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
+        if (parent === dir)
+            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
+        dir = parent;
+    }
+}
+/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
+function nixString(text) {
+    const escaped = text
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\$\{/g, '\\${')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replace(/\t/g, '\\t');
+    return `"${escaped}"`;
+}
+function nixList(items) {
+    return `[ ${items.map(nixString).join(' ')} ]`;
+}
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
+function fleet_expression_fleetExpression(call) {
+    const args = [
+        call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
+        call.facts ? `facts = ${nixList(call.facts)};` : '',
+        call.kinds ? `kinds = ${nixList(call.kinds)};` : '',
+        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
+        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
+        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
+        call.only ? `only = ${nixList(call.only)};` : '',
+        call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+        call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
+        call.tolerant ? 'tolerant = true;' : '',
+        call.format ? `format = ${nixString(call.format)};` : '',
+    ].filter((arg) => arg.length > 0);
+    const file = call.expressionFile ?? fleetExpressionPath();
+    return `import ${nixString(file)} { ${args.join(' ')} }`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet.js
+
+
+
+/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
+async function readFleetFacts(nix, flakeDir, query, options = {}) {
+    const { expressionFile, ...run } = options;
+    const facts = [];
+    if (query.names)
+        facts.push('names');
+    if (query.systems)
+        facts.push('systems');
+    if (query.deploy)
+        facts.push('deploy');
+    if (query.flakeflowNodes)
+        facts.push('flakeflowNodes');
+    if (query.formatter)
+        facts.push('formatter');
+    if (query.backups)
+        facts.push('backups');
+    if (facts.length === 0)
+        return {};
+    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+    return nix.evalJson({
+        expr: fleet_expression_fleetExpression({
+            flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
+            facts,
+            ...(query.kinds ? { kinds: query.kinds } : {}),
+            ...(backupHosts ? { backupHosts } : {}),
+            ...(query.tolerant ? { tolerant: true } : {}),
+            expressionFile,
+        }),
+    }, { ...run, impure: true });
+}
+/**
+ * One NixOS host's restic backups, its configuration evaluated through the flake's own installable,
+ * so a host the flake does not have fails with Nix's message naming the attribute.
+ */
+async function readHostBackups(nix, flakeDir, host, options = {}) {
+    const { expressionFile, ...run } = options;
+    const { backups } = await nix.evalJson(installable(flakeDir, ['nixosConfigurations', host, 'config']), {
+        ...run,
+        impure: true,
+        apply: `config: ${fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
+    });
+    return backups;
+}
+/**
+ * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
+ * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
+ */
+function readOutPath(nix, flakeDir, attrPath, options = {}) {
+    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/nodes.js
 
 
 
-
-/**
- * Picks out the few attributes flakeflow needs, so evaluation never touches a profile's `path`
- * (which would evaluate every host's whole system).
- */
-const PICK_NODES = `deploy: {
-  sshUser = deploy.sshUser or null;
-  sshOpts = deploy.sshOpts or [ ];
-  nodes =
-    if deploy ? nodes then
-      builtins.mapAttrs (name: node: {
-        hostname = node.hostname or null;
-        tags = node.tags or [ ];
-        wave = node.wave or null;
-        sshUser = node.sshUser or null;
-        sshOpts =
-          (node.sshOpts or [ ])
-          ++ builtins.concatLists (
-            map (profile: profile.sshOpts or [ ]) (builtins.attrValues (node.profiles or { }))
-          );
-      }) deploy.nodes
-    else null;
-}`;
 const optionalString = schemas_string({ error: 'must be a string' }).nullable();
 const stringList = array(schemas_string(), { error: 'must be a list of strings' });
 const picked = object({
@@ -56039,27 +56112,24 @@ const picked = object({
     }))
         .nullable(),
 });
-/** Reads `deploy.nodes` of the flake in `flakeDir` with one evaluation. */
+/**
+ * Reads `deploy.nodes` of the flake in `flakeDir` from the fleet model, in one evaluation that never
+ * touches a profile's `path` (which would evaluate every host's whole system).
+ */
 async function nodes_readDeployNodes(nix, flakeDir, options = {}) {
-    let value;
-    try {
-        value = await nix.evalJson(`${(0,external_node_path_namespaceObject.resolve)(flakeDir)}#deploy`, { ...options, apply: PICK_NODES });
-    }
-    catch (error) {
-        if (error instanceof errors_NixError && /does not provide attribute '[^']*deploy'/.test(error.nixMessage)) {
-            throw new errors_UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
-        }
-        throw error;
+    const { deploy: value } = await readFleetFacts(nix, flakeDir, { deploy: true }, options);
+    if (value === null || value === undefined) {
+        throw new UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
     }
     const checked = picked.safeParse(value);
     if (!checked.success) {
         const issue = checked.error.issues[0];
         const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
-        throw new errors_UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+        throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
     }
     const { nodes, sshUser, sshOpts } = checked.data;
     if (nodes === null || Object.keys(nodes).length === 0) {
-        throw new errors_UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
+        throw new UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
     }
     return Object.entries(nodes).map(([name, node]) => ({
         name,
@@ -56067,7 +56137,7 @@ async function nodes_readDeployNodes(nix, flakeDir, options = {}) {
         tags: node.tags,
         ...(node.wave === null ? {} : { wave: node.wave }),
         ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) }),
-        sshOpts: [...sshOpts, ...node.sshOpts],
+        sshOpts: [...node.sshOpts, ...sshOpts],
     }));
 }
 
@@ -56114,7 +56184,7 @@ function buildTagIndex(nodes, tags) {
     for (const [tag, names] of Object.entries(tags ?? {})) {
         for (const name of names) {
             if (!known.has(name)) {
-                throw new errors_UserError(`Input 'tags' lists unknown node '${name}' under '${tag}'; known nodes: ${knownNodes(nodes)}`);
+                throw new UserError(`Input 'tags' lists unknown node '${name}' under '${tag}'; known nodes: ${knownNodes(nodes)}`);
             }
             add(tag, name);
         }
@@ -56137,7 +56207,7 @@ function resolveSelectors(selectors, input, nodes, tags) {
         else if (selector.startsWith('@')) {
             const members = tags.get(selector.slice(1));
             if (!members) {
-                throw new errors_UserError(`Input '${input}' names unknown tag '${selector}'; known tags: ${knownTags(tags)}`);
+                throw new UserError(`Input '${input}' names unknown tag '${selector}'; known tags: ${knownTags(tags)}`);
             }
             for (const node of ordered)
                 if (members.includes(node.name))
@@ -56146,7 +56216,7 @@ function resolveSelectors(selectors, input, nodes, tags) {
         else {
             const node = byName.get(selector);
             if (!node) {
-                throw new errors_UserError(`Input '${input}' names unknown node '${selector}'; known nodes: ${knownNodes(nodes)}`);
+                throw new UserError(`Input '${input}' names unknown node '${selector}'; known nodes: ${knownNodes(nodes)}`);
             }
             chosen.add(node);
         }
@@ -56211,14 +56281,14 @@ function wavesFromInput(waves, targeted, tags, nodes) {
     }));
     const unplaced = targeted.filter((node) => !placed.has(node));
     if (unplaced.length > 0) {
-        throw new errors_UserError(`Input 'waves' places no wave for targeted node(s) ${names(unplaced)}; add them to a wave or narrow 'targets'`);
+        throw new UserError(`Input 'waves' places no wave for targeted node(s) ${names(unplaced)}; add them to a wave or narrow 'targets'`);
     }
     return groups;
 }
 function wavesFromNodes(targeted) {
     const missing = targeted.filter((node) => node.wave === undefined);
     if (missing.length > 0) {
-        throw new errors_UserError(`Strategy waves needs a wave for every target: set \`wave = N;\` in deploy.nodes for ${names(missing)}, or give the 'waves' input`);
+        throw new UserError(`Strategy waves needs a wave for every target: set \`wave = N;\` in deploy.nodes for ${names(missing)}, or give the 'waves' input`);
     }
     const byWave = new Map();
     for (const node of inRolloutOrder(targeted)) {
@@ -56260,7 +56330,7 @@ async function planDeploy(settings, env) {
 function planForNodes(settings, nodes) {
     const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
     if (unknownChecks.length > 0) {
-        throw new errors_UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
+        throw new UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
     }
     return planRollout({
         targets: settings.targets,
@@ -56369,13 +56439,13 @@ const GUARDED_OPTIONS = /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownH
 function checkSshSettings(settings, logger) {
     const guarded = settings.extraOptions.find((option) => GUARDED_OPTIONS.test(option.replace(/^-o/, '')));
     if (guarded !== undefined) {
-        throw new errors_UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
+        throw new UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
             "from 'known-hosts' and turns multiplexing off so rollback confirmations are real");
     }
     if (settings.strictHostKeyChecking) {
         if (settings.knownHosts !== undefined)
             return;
-        throw new errors_UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
+        throw new UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
             "set 'strict-host-key-checking: false' to accept unknown keys on first use instead");
     }
     logger.warning(settings.knownHosts === undefined
@@ -56408,7 +56478,7 @@ async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
     if (settings.privateKey !== undefined) {
         logger.mask(settings.privateKey);
         if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(settings.privateKey)) {
-            throw new errors_UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
+            throw new UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
         }
         keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_deploy');
         // OpenSSH refuses a key without its final newline, and one readable by others.
@@ -56463,7 +56533,7 @@ function checkDeployCommand(command, searchPath) {
         return;
     if (findProgram(program, searchPath) !== undefined)
         return;
-    throw new errors_UserError(`Input 'deploy-command' runs '${program}', which is not on PATH: install deploy-rs on the runner, ` +
+    throw new UserError(`Input 'deploy-command' runs '${program}', which is not on PATH: install deploy-rs on the runner, ` +
         "or run it from the flake's inputs, e.g. 'nix run .#deploy-rs --'");
 }
 /** Plans and runs a deploy-rs rollout of the flake's `deploy.nodes`, one deploy-rs process per node. */
@@ -56481,7 +56551,7 @@ async function deployFleet(settings, env) {
     checkDeployCommand(settings['deploy-command'], env.searchPath);
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(env.context.workspace, settings.path);
     if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
     const nodes = await nodes_readDeployNodes(env.nix, flakeDir);
     const plan = planForNodes(settings, nodes);
@@ -56554,7 +56624,7 @@ async function deployFleet(settings, env) {
 function refuseUnsafeEvent(settings, eventName) {
     if (!PULL_REQUEST_EVENTS.includes(eventName) || settings['allow-pull-request'])
         return;
-    throw new errors_UserError(`Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
+    throw new UserError(`Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
         "workflow_dispatch, or set 'allow-pull-request: true' if this is really wanted");
 }
 /** The report file: the `result` output with the plan and timing around it. */
@@ -56792,7 +56862,13 @@ function deploySummary(outcome) {
         ]);
         return markdown_blocks(markdown_heading(3, `Wave ${wave.number}`), markdown_table(['Node', 'Status', 'Duration', 'Message'], rows));
     });
-    return `${markdown_blocks(markdown_heading(2, headline(outcome)), facts, stopped, ...waves, markdown_heading(3, 'Timeline'), gantt(outcome))}\n`;
+    // deploy-rs prints `Completed dry-activate!` and exits 0 even when the dry activation script failed.
+    const dryRun = outcome.dryActivate
+        ? "> [!NOTE]\n> Dry run: each node's configuration was built and copied, and nothing was switched. " +
+            'It does not prove the configuration activates: deploy-rs reports a dry activation as completed ' +
+            'even when the dry activation script fails.'
+        : undefined;
+    return `${markdown_blocks(markdown_heading(2, headline(outcome)), facts, stopped, dryRun, ...waves, markdown_heading(3, 'Timeline'), gantt(outcome))}\n`;
 }
 /** Mermaid task names cannot hold `:`, `;` or `#`. */
 function taskName(text) {
@@ -56832,7 +56908,7 @@ const deployAction = (0,action/* defineAction */.Q)({
     name: 'deploy',
     inputs: deployInputs,
     outputs: ['result', 'deployed', 'failed', 'report'],
-    workspacePaths: ['path'],
+    pathInputs: ['path'],
     refusesForks: true,
     async run(settings, environment) {
         const { context, logger } = environment;
@@ -56841,7 +56917,7 @@ const deployAction = (0,action/* defineAction */.Q)({
             context,
             logger,
             runner,
-            nix: new cli_NixCli(runner),
+            nix: new NixCli(runner),
             cleanup: new CleanupList(environment.state),
             signal: environment.signal,
             searchPath: process.env.PATH ?? '',
@@ -56862,7 +56938,7 @@ async function githubDeployments(settings, context, logger) {
     const repository = parseRepository(context.repository ?? '');
     const ref = context.sha ?? context.ref;
     if (!repository || !ref) {
-        throw new errors_UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
+        throw new UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
     }
     const client = await loadGitHubClient({
         token: settings.token,
@@ -59904,8 +59980,29 @@ function forkOf(event) {
 function refuseForks(action, event) {
     const fork = forkOf(event);
     if (fork) {
-        throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
+        throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
+}
+/** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
+const ALLOW_UNTRUSTED_INPUT = 'allow-untrusted-on-self-hosted';
+/**
+ * Keeps a fork's code off a self-hosted runner (GitHub's own advice): gate, hosts, build and report
+ * run the flake, and a self-hosted runner sits inside the fleet's network with its credentials.
+ * Refused before anything starts, unless the workflow's author allowed it, which then warns.
+ */
+function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
+    if (run.runnerEnvironment !== 'self-hosted')
+        return;
+    const fork = forkOf(run.event);
+    if (!fork)
+        return;
+    if (allowed) {
+        warn(`${action} runs for ${fork} on this self-hosted runner because ${ALLOW_UNTRUSTED_INPUT} is true: ` +
+            'that code runs on this machine, with whatever it can reach');
+        return;
+    }
+    throw new UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+        `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
 ;// CONCATENATED MODULE: ./.build/core/workspace.js
@@ -59927,26 +60024,28 @@ function realPathOf(path) {
     return (0,external_node_path_namespaceObject.join)((0,external_node_fs_namespaceObject.realpathSync)(existing), ...missing);
 }
 /**
- * Resolves an input that names a file or directory of the checkout, refusing one outside it: a `..`
- * too many is nearly always a mistake, and on a self-hosted runner what lies beside the checkout
- * (other jobs' checkouts, the runner's own credentials) must never be read into a report. A symlink
- * in the checkout is followed, so it cannot lead outside either.
+ * Where a path input leads. The workflow file is the trust boundary: an absolute path is read where
+ * the workflow's author wrote it (a self-hosted runner's `/etc/svc/services.json`, a password file
+ * under `/run/secrets`); a relative path is the checkout's, and the checkout is the pull request's to
+ * change, so it resolves in the workspace and may not lead out of it, by `..` or by a symlink.
  */
-function workspacePath(workspace, input, value) {
+function inputPath(workspace, input, value) {
+    if ((0,external_node_path_namespaceObject.isAbsolute)(value))
+        return (0,external_node_path_namespaceObject.resolve)(value);
     const root = (0,external_node_path_namespaceObject.resolve)(workspace);
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new errors_UserError(`Input '${input}' must be a path inside the workspace (${root}), got '${value}'`);
+        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
 /** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
-function checkWorkspacePaths(settings, names, workspace) {
+function checkPathInputs(settings, names, workspace) {
     for (const name of names) {
         const value = settings[name];
         if (typeof value === 'string' && value !== '')
-            workspacePath(workspace, name, value);
+            inputPath(workspace, name, value);
     }
 }
 
@@ -60016,6 +60115,7 @@ function readRunContext(env = process.env) {
         graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
         runId: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined,
+        runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
     };
 }
 const runnerState = {
@@ -60037,10 +60137,10 @@ function cancellationSignal(logger) {
 }
 /** Fails the step with one line; a bug also leaves its stack in the debug log. */
 function failStep(error, logger = new RunnerLogger()) {
-    if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
+    if (!(error instanceof UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
     const message = logger.secrets.redact(oneLine(errors_stringifyError(error))) || 'failed without a message';
-    setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
+    setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
 }
 /**
  * Runs one action as the runner starts it: inputs → settings → capability → outputs, job summary
@@ -60051,9 +60151,13 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
     try {
         const settings = parseInputs(definition.inputs, read, (value) => logger.mask(value));
         const context = readRunContext();
-        checkWorkspacePaths(settings, definition.workspacePaths ?? [], context.workspace);
+        checkPathInputs(settings, definition.pathInputs ?? [], context.workspace);
         if (definition.refusesForks)
             refuseForks(definition.name, context.event);
+        if (definition.keepsForksOffSelfHosted) {
+            const allowed = settings[ALLOW_UNTRUSTED_INPUT] === true;
+            refuseUntrustedOnSelfHosted(definition.name, context, allowed, (message) => logger.warning(message));
+        }
         const environment = {
             context,
             logger,

@@ -45000,6 +45000,116 @@ async function loadGitHubClient(options) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./.build/core/child-environment.js
+/**
+ * What a process flakeflow starts may take from the step's environment. A step's environment holds
+ * what no child should see: the inputs (`INPUT_TOKEN`, `INPUT_SSH-PRIVATE-KEY`…), the runner's
+ * `ACTIONS_RUNTIME_TOKEN` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, and whatever secret a workflow's
+ * `env:` names. So nothing passes but what Nix, git, restic, ssh and deploy-rs read to work; a
+ * secret a process needs is given to that one call, by the narrowest means (a key file, a password
+ * file), through RunOptions.env.
+ */
+const INHERITED_NAMES = new Set([
+    // Who and where: every tool.
+    'PATH',
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'SHELL',
+    'TMPDIR',
+    'TZ',
+    'TZDIR',
+    'TERM',
+    'NO_COLOR',
+    'CI',
+    'LANG',
+    'LANGUAGE',
+    'LOCALE_ARCHIVE',
+    // TLS roots and proxies, for Nix's and restic's downloads.
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'CURL_CA_BUNDLE',
+    'http_proxy',
+    'https_proxy',
+    'all_proxy',
+    'no_proxy',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'ALL_PROXY',
+    'NO_PROXY',
+    // ssh (restic's sftp backend, deploy-rs, Nix's ssh stores) asks the agent, never a key in the environment.
+    'SSH_AUTH_SOCK',
+    // Nix: its configuration, store and daemon. NIX_CONFIG is the user's own Nix settings.
+    'NIX_PATH',
+    'NIX_CONFIG',
+    'NIX_CONF_DIR',
+    'NIX_USER_CONF_FILES',
+    'NIX_REMOTE',
+    'NIX_DAEMON_SOCKET_PATH',
+    'NIX_STORE_DIR',
+    'NIX_STATE_DIR',
+    'NIX_LOG_DIR',
+    'NIX_DATA_DIR',
+    'NIX_SSL_CERT_FILE',
+    'NIX_SSHOPTS',
+    'NIX_PROFILES',
+    'NIX_USER_PROFILE_DIR',
+    'NIX_REMOTE_SYSTEMS',
+    'NIX_BUILD_CORES',
+    'NIX_IGNORE_SYMLINK_STORE',
+    // deploy-rs signs what it pushes with the key file this names (a path, not the key).
+    'LOCAL_KEY',
+    // git: identity, configuration files, transports and prompts. GIT_CONFIG_COUNT/KEY_n/VALUE_n are
+    // left out: they can carry an Authorization header, which flakeflow gives only to the push that needs it.
+    'GIT_AUTHOR_NAME',
+    'GIT_AUTHOR_EMAIL',
+    'GIT_AUTHOR_DATE',
+    'GIT_COMMITTER_NAME',
+    'GIT_COMMITTER_EMAIL',
+    'GIT_COMMITTER_DATE',
+    'EMAIL',
+    'GIT_CONFIG_NOSYSTEM',
+    'GIT_CONFIG_GLOBAL',
+    'GIT_CONFIG_SYSTEM',
+    'GIT_EXEC_PATH',
+    'GIT_SSH',
+    'GIT_SSH_COMMAND',
+    'GIT_SSH_VARIANT',
+    'GIT_SSL_CAINFO',
+    'GIT_SSL_CAPATH',
+    'GIT_SSL_NO_VERIFY',
+    'GIT_TERMINAL_PROMPT',
+    'GIT_CEILING_DIRECTORIES',
+]);
+/** Locale categories and the XDG base directories (restic's cache, Nix's cache and config). */
+const INHERITED_PREFIXES = ['LC_', 'XDG_'];
+function isInherited(name) {
+    return INHERITED_NAMES.has(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+/** The part of `step` (the action's own environment) that every child process receives. */
+function inheritedEnvironment(step) {
+    const env = {};
+    for (const [name, value] of Object.entries(step)) {
+        if (value !== undefined && isInherited(name))
+            env[name] = value;
+    }
+    return env;
+}
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
+ * call's own variables, which may add anything and remove (undefined) anything.
+ */
+function childEnvironment(step, options) {
+    const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+        if (value === undefined)
+            delete env[name];
+        else
+            env[name] = value;
+    }
+    return env;
+}
+
 ;// CONCATENATED MODULE: ./.build/core/errors.js
 /**
  * A mistake the user can fix: bad input, a missing tool, a wrong password.
@@ -45101,6 +45211,7 @@ class SecretMasker {
 
 
 
+
 function succeeded(result) {
     return result.exitCode === 0 && !result.timedOut;
 }
@@ -45120,9 +45231,13 @@ const KILL_GRACE_MS = 5_000;
 class SpawnProcessRunner {
     logger;
     secrets;
-    constructor(logger, secrets = new SecretMasker()) {
+    stepEnvironment;
+    constructor(logger, secrets = new SecretMasker(), 
+    /** The step's environment, which children inherit only a few variables of. */
+    stepEnvironment = process.env) {
         this.logger = logger;
         this.secrets = secrets;
+        this.stepEnvironment = stepEnvironment;
     }
     async run(command, args, options = {}) {
         const stream = options.stream ?? options.group !== undefined;
@@ -45131,17 +45246,7 @@ class SpawnProcessRunner {
     }
     spawnAndCollect(command, args, options, stream) {
         const started = Date.now();
-        const env = {};
-        for (const [name, value] of Object.entries(options.cleanEnv ? {} : process.env)) {
-            if (value !== undefined)
-                env[name] = value;
-        }
-        for (const [name, value] of Object.entries(options.env ?? {})) {
-            if (value === undefined)
-                delete env[name];
-            else
-                env[name] = value;
-        }
+        const env = childEnvironment(this.stepEnvironment, options);
         this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
         return new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
@@ -45214,6 +45319,23 @@ class SpawnProcessRunner {
                     reject(error);
                 }
             });
+            if (options.endGroupOnExit) {
+                child.on('exit', () => {
+                    const group = child.pid;
+                    if (group === undefined)
+                        return;
+                    const kill = (signal) => {
+                        try {
+                            process.kill(-group, signal);
+                        }
+                        catch {
+                            // The group is already gone.
+                        }
+                    };
+                    kill('SIGTERM');
+                    setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
+                });
+            }
             child.on('close', (exitCode, signal) => {
                 if (timeout)
                     clearTimeout(timeout);
@@ -45342,7 +45464,28 @@ const PROGRESS = [
     /^ {2}\/nix\/store\//,
     /^\[\d+\/\d+\/\d+ built/,
     /^\(use '--show-trace' to show detailed location information\)$/,
+    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
 ];
+/**
+ * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
+ * Nix printed the message first. Both read as the older did: the message, then where it happened.
+ */
+function messageFirst(lines) {
+    if (lines[0] !== 'error:')
+        return lines;
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+    if (at === -1)
+        return lines;
+    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
+    const message = lines
+        .slice(at)
+        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
+    const trace = lines.slice(1, at);
+    for (const part of [message, trace])
+        while (part.length > 0 && part[part.length - 1] === '')
+            part.pop();
+    return [...message, '', ...trace];
+}
 /**
  * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
  * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
@@ -45354,7 +45497,7 @@ function nixErrorText(stderr) {
         .split('\n')
         .map((line) => (line.split('\r').pop() ?? '').trimEnd());
     const first = lines.findIndex((line) => line.startsWith('error:'));
-    const kept = (first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line)));
+    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
     while (kept.length > 0 && kept[kept.length - 1] === '')
         kept.pop();
     while (kept.length > 0 && kept[0] === '')
@@ -45455,23 +45598,34 @@ class NixCli {
         return JSON.parse(result.stdout);
     }
     withOptions(subcommand, args) {
-        return [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...args];
+        return nixArgs(subcommand, this.options, args);
     }
-    async exec(args, options = {}) {
-        let result;
-        try {
-            result = await this.runner.run(this.options.command ?? 'nix', args, options);
-        }
-        catch (error) {
-            // The runner raises a UserError only when the program is missing.
-            if (error instanceof UserError)
-                throw new UserError(NIX_NOT_FOUND);
-            throw error;
-        }
-        if (!succeeded(result))
-            throw NixError.fromResult(result);
-        return result;
+    exec(args, options = {}) {
+        return runNix(this.runner, this.options, args, options);
     }
+}
+/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
+function nixArgs(subcommand, options, args) {
+    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
+}
+/**
+ * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
+ * failure (unless `check` is false) is a NixError holding Nix's own message.
+ */
+async function runNix(runner, options, args, runOptions = {}, check = true) {
+    let result;
+    try {
+        result = await runner.run(options.command ?? 'nix', args, runOptions);
+    }
+    catch (error) {
+        // The runner raises a UserError only when the program is missing.
+        if (error instanceof UserError)
+            throw new UserError(NIX_NOT_FOUND);
+        throw error;
+    }
+    if (check && !succeeded(result))
+        throw NixError.fromResult(result);
+    return result;
 }
 /** The subcommand and arguments that update a flake's lock on this Nix. */
 function updateLockArgs(version, flakeDir, inputs) {
@@ -45491,6 +45645,165 @@ function updateLockArgs(version, flakeDir, inputs) {
 function installable(flakeRef, attrPath) {
     const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
     return `${flakeRef}#${quoted.join('.')}`;
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./.build/gate/tool-source.js
+
+
+
+/**
+ * Finds each tool where `tools` says: on PATH, or from the user's own nixpkgs pinned in their
+ * flake.lock (`nix run --inputs-from <flake> nixpkgs#<tool> --`), or on PATH first.
+ */
+class ToolSource {
+    setting;
+    searchPath;
+    nixpkgsFrom;
+    lookups = new Map();
+    nixpkgsFlake;
+    constructor(setting, flakeDir, 
+    /** The PATH the tools run with. */
+    searchPath, 
+    /**
+     * The flake whose locked nixpkgs provides the tools: the checked-out flake, or on a pull request
+     * one naming its base revision's nixpkgs; undefined leaves nixpkgs to Nix's registry. Asked once.
+     */
+    nixpkgsFrom = async () => flakeDir) {
+        this.setting = setting;
+        this.searchPath = searchPath;
+        this.nixpkgsFrom = nixpkgsFrom;
+    }
+    async command(tool) {
+        if (this.setting !== 'nix') {
+            const found = await this.onPath(tool);
+            if (found)
+                return { tool, program: found, prefix: [], via: 'path' };
+            if (this.setting === 'path') {
+                throw new ToolUnavailable(`${tool} is not on PATH (tools: path): install it in the job, or use tools: path-or-nix`);
+            }
+        }
+        this.nixpkgsFlake ??= this.nixpkgsFrom();
+        return { tool, program: 'nix', prefix: nixRunPrefix(await this.nixpkgsFlake, tool), via: 'nix' };
+    }
+    /** The tool's absolute path when PATH has it. */
+    onPath(tool) {
+        let lookup = this.lookups.get(tool);
+        if (!lookup) {
+            lookup = findExecutable(tool, this.searchPath);
+            this.lookups.set(tool, lookup);
+        }
+        return lookup;
+    }
+}
+function nixRunPrefix(inputsFrom, tool) {
+    return [
+        'run',
+        '--extra-experimental-features',
+        'nix-command flakes',
+        ...(inputsFrom === undefined ? [] : ['--inputs-from', inputsFrom]),
+        `nixpkgs#${tool}`,
+        '--',
+    ];
+}
+/** A tool the gate cannot start: its check fails with this one-line reason. */
+class ToolUnavailable extends Error {
+}
+async function findExecutable(name, searchPath) {
+    for (const dir of searchPath.split(external_node_path_namespaceObject.delimiter)) {
+        if (dir === '')
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
+        try {
+            if (!(await (0,promises_namespaceObject.stat)(candidate)).isFile())
+                continue;
+            await (0,promises_namespaceObject.access)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // Not in this directory.
+        }
+    }
+    return undefined;
+}
+/** How messages name a tool: `statix`, or `nix run nixpkgs#statix` when Nix provides it. */
+function commandLabel(command) {
+    return command.via === 'nix' && command.tool !== 'nix' ? `nix run nixpkgs#${command.tool}` : command.tool;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/base-tools.js
+
+
+
+/**
+ * A pull request's own flake.lock could pin a nixpkgs whose deadnix passes everything (or reads what
+ * it should not): the tools that judge it come from the nixpkgs its base revision locks instead. This
+ * writes a flake of flakeflow's own whose one input is that nixpkgs, locked as the base locks it, for
+ * `nix run --inputs-from`. Undefined when the base has no nixpkgs input (Nix's registry then decides,
+ * as it does for such a flake anyway).
+ */
+async function baseNixpkgsFlake(git, base) {
+    let commit = await git.resolveCommit(base.sha);
+    if (!commit) {
+        await git.fetchCommit(base.sha);
+        commit = await git.resolveCommit(base.sha);
+    }
+    if (!commit) {
+        throw new ToolUnavailable(`the pull request's base ${base.sha.slice(0, 12)} is not in the checkout, so its flake.lock cannot name ` +
+            'the nixpkgs the tools come from: check out with fetch-depth: 0, or put the tools on PATH');
+    }
+    const text = await git.fileAt(commit, base.lockPath);
+    if (text === undefined)
+        return undefined;
+    const lock = JSON.parse(text);
+    const key = resolveInput(lock, ['nixpkgs']);
+    const node = key === undefined ? undefined : lock.nodes[key];
+    if (key === undefined || !node?.original || !node.locked)
+        return undefined;
+    const nodes = { root: { inputs: { nixpkgs: key } } };
+    const copy = (name) => {
+        if (nodes[name] || !lock.nodes[name])
+            return;
+        nodes[name] = lock.nodes[name];
+        for (const target of Object.values(lock.nodes[name]?.inputs ?? {})) {
+            if (typeof target === 'string')
+                copy(target);
+        }
+    };
+    copy(key);
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(base.tempDir, 'flakeflow-base-nixpkgs-'));
+    const flake = node.flake === false ? '{ flake = false; } // ' : '';
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'flake.nix'), `{\n  inputs.nixpkgs = ${flake}${nixAttrs(node.original)};\n  outputs = _: { };\n}\n`);
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'flake.lock'), `${JSON.stringify({ nodes, root: 'root', version: lock.version })}\n`);
+    return dir;
+}
+/** The node an input path names from the root, following `follows` (a path from the root). */
+function resolveInput(lock, path, depth = 0) {
+    if (depth > 32)
+        return undefined;
+    let current = lock.root;
+    for (const name of path) {
+        const target = lock.nodes[current]?.inputs?.[name];
+        if (target === undefined)
+            return undefined;
+        current = typeof target === 'string' ? target : (resolveInput(lock, target, depth + 1) ?? '');
+        if (current === '')
+            return undefined;
+    }
+    return current;
+}
+/** A flake reference's attributes as a Nix attribute set. */
+function nixAttrs(attrs) {
+    const entries = Object.entries(attrs).map(([name, value]) => {
+        const literal = typeof value === 'string'
+            ? JSON.stringify(value).replace(/\$\{/g, '\\${')
+            : typeof value === 'number' || typeof value === 'boolean'
+                ? String(value)
+                : JSON.stringify(String(value));
+        return `${JSON.stringify(name)} = ${literal};`;
+    });
+    return `{ ${entries.join(' ')} }`;
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/findings.js
@@ -45565,6 +45878,11 @@ class CheckoutGit {
     /** Fetches one commit from `origin` without its history, as a shallow CI checkout lacks the base. */
     async fetchCommit(sha) {
         return this.git(['fetch', '--no-tags', '--no-recurse-submodules', '--depth=1', 'origin', sha]);
+    }
+    /** A file's content at `revision`, or undefined when that commit has no such file. */
+    async fileAt(revision, path) {
+        const result = await this.git(['cat-file', 'blob', `${revision}:${path}`]);
+        return succeeded(result) ? result.stdout : undefined;
     }
     async mergeBase(a, b) {
         const result = await this.git(['merge-base', a, b]);
@@ -45783,6 +46101,24 @@ class SourceLines {
         const beyond = byteColumn - 1 - prefix.length;
         return prefix.toString('utf8').length + beyond + 1;
     }
+    /**
+     * The 1-based character column of a 1-based column counted with tabs reaching the next multiple
+     * of 8 (megaparsec's, so nixfmt's), where a person counts a tab as one character.
+     */
+    charColumnFromTabStops(line, tabColumn) {
+        const text = this.text(line);
+        if (text === undefined)
+            return tabColumn;
+        let visual = 1;
+        let characters = 1;
+        for (const char of text) {
+            if (visual >= tabColumn)
+                return characters;
+            visual = char === '\t' ? Math.floor((visual - 1) / 8) * 8 + 9 : visual + 1;
+            characters += 1;
+        }
+        return characters + Math.max(0, tabColumn - visual);
+    }
     /** The 1-based line and byte column of a 0-based byte offset into the file. */
     positionOf(offset) {
         let remaining = offset;
@@ -45812,7 +46148,7 @@ prefix) {
         }
         return lines;
     };
-    return Promise.all(found.map(async ({ path, offset, ...finding }) => {
+    return Promise.all(found.map(async ({ path, offset, columns, ...finding }) => {
         const file = normalizePath(prefix ? external_node_path_namespaceObject.posix.join(prefix, path) : path);
         const lines = await source(path);
         if (!lines)
@@ -45829,7 +46165,13 @@ prefix) {
                     located.endColumn = end.column;
             }
         }
-        return toCharacters(located, lines);
+        // nixfmt puts an end-of-file error on the empty line after the final newline: keep it on the last line.
+        if (located.line !== undefined && located.line > Math.max(1, lines.lineCount)) {
+            const end = lines.positionOf(Number.MAX_SAFE_INTEGER);
+            const { endColumn: _endColumn, ...rest } = located;
+            return toCharacters({ ...rest, line: end.line, endLine: end.line, column: end.column }, lines);
+        }
+        return columns === 'tab-stops' ? tabStopsToCharacters(located, lines) : toCharacters(located, lines);
     }));
 }
 function toCharacters(finding, lines) {
@@ -45846,6 +46188,14 @@ function toCharacters(finding, lines) {
     const sameLine = (result.endLine ?? result.line) === result.line;
     if (sameLine && result.endColumn !== undefined && result.endColumn <= (result.column ?? 0))
         delete result.endColumn;
+    return result;
+}
+function tabStopsToCharacters(finding, lines) {
+    const result = { ...finding };
+    if (result.line !== undefined && result.column !== undefined)
+        result.column = lines.charColumnFromTabStops(result.line, result.column);
+    if (result.endColumn !== undefined)
+        result.endColumn = lines.charColumnFromTabStops(result.endLine ?? result.line ?? 1, result.endColumn);
     return result;
 }
 function fixToCharacters(fix, lines) {
@@ -46642,83 +46992,11 @@ async function writeReport(result, context) {
     return path;
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./.build/gate/tool-source.js
-
-
-
-/**
- * Finds each tool where `tools` says: on PATH, or from the user's own nixpkgs pinned in their
- * flake.lock (`nix run --inputs-from <flake> nixpkgs#<tool> --`), or on PATH first.
- */
-class ToolSource {
-    setting;
-    flakeDir;
-    searchPath;
-    lookups = new Map();
-    constructor(setting, flakeDir, 
-    /** The PATH the tools run with. */
-    searchPath) {
-        this.setting = setting;
-        this.flakeDir = flakeDir;
-        this.searchPath = searchPath;
-    }
-    async command(tool) {
-        if (this.setting !== 'nix') {
-            const found = await this.onPath(tool);
-            if (found)
-                return { tool, program: found, prefix: [], via: 'path' };
-            if (this.setting === 'path') {
-                throw new ToolUnavailable(`${tool} is not on PATH (tools: path): install it in the job, or use tools: path-or-nix`);
-            }
-        }
-        return { tool, program: 'nix', prefix: nixRunPrefix(this.flakeDir, tool), via: 'nix' };
-    }
-    /** The tool's absolute path when PATH has it. */
-    onPath(tool) {
-        let lookup = this.lookups.get(tool);
-        if (!lookup) {
-            lookup = findExecutable(tool, this.searchPath);
-            this.lookups.set(tool, lookup);
-        }
-        return lookup;
-    }
-}
-function nixRunPrefix(flakeDir, tool) {
-    return [
-        'run',
-        '--extra-experimental-features',
-        'nix-command flakes',
-        '--inputs-from',
-        flakeDir,
-        `nixpkgs#${tool}`,
-        '--',
-    ];
-}
-/** A tool the gate cannot start: its check fails with this one-line reason. */
-class ToolUnavailable extends Error {
-}
-async function findExecutable(name, searchPath) {
-    for (const dir of searchPath.split(external_node_path_namespaceObject.delimiter)) {
-        if (dir === '')
-            continue;
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
-        try {
-            if (!(await (0,promises_namespaceObject.stat)(candidate)).isFile())
-                continue;
-            await (0,promises_namespaceObject.access)(candidate, external_node_fs_namespaceObject.constants.X_OK);
-            return candidate;
-        }
-        catch {
-            // Not in this directory.
-        }
-    }
-    return undefined;
-}
-/** How messages name a tool: `statix`, or `nix run nixpkgs#statix` when Nix provides it. */
-function commandLabel(command) {
-    return command.via === 'nix' && command.tool !== 'nix' ? `nix run nixpkgs#${command.tool}` : command.tool;
+;// CONCATENATED MODULE: ./.build/core/ansi.js
+const ansi_ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Tools colour their output even into a pipe (statix always, deadnix without NO_COLOR, deploy-rs's levels). */
+function stripAnsi(text) {
+    return text.replace(ansi_ANSI_ESCAPE, '');
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/tool-run.js
@@ -46726,6 +47004,16 @@ function commandLabel(command) {
 
 
 
+
+/** deadnix's and alejandra's parse errors name a byte range: `unexpected TOKEN_R_BRACE at 5..6, wanted any of […]`. */
+const PARSE_ERROR_RANGE = / at (\d+)\.\.(\d+)/;
+/** Where a parse error without line and column sits: its byte range, or the end of the file. */
+function parseErrorOffset(message) {
+    const range = PARSE_ERROR_RANGE.exec(message);
+    if (range)
+        return { offset: { start: Number(range[1]), end: Number(range[2]) } };
+    return /end of file/i.test(message) ? { offset: 'end' } : {};
+}
 /** Collects a check's commands and output, printed in one log group once the check is done. */
 class Transcript {
     lines = [];
@@ -46735,7 +47023,7 @@ class Transcript {
     }
     output(result) {
         for (const stream of [result.stdout, result.stderr]) {
-            const text = stream.replace(/\n+$/, '');
+            const text = stripAnsi(stream).replace(/\n+$/, '');
             if (text)
                 this.lines.push(...text.split('\n'));
         }
@@ -46757,7 +47045,8 @@ async function runTool(context, transcript, command, args, options = {}) {
     try {
         result = await context.runner.run(command.program, argv, {
             cwd: context.flakeDir,
-            env: context.env,
+            // deadnix colours its output unless NO_COLOR is set (statix whatever it says): the gate reads text.
+            env: { ...context.env, NO_COLOR: '1' },
             stream: false,
             ...(options.input !== undefined ? { input: options.input } : {}),
             ...(context.signal ? { signal: context.signal } : {}),
@@ -46776,7 +47065,7 @@ async function runTool(context, transcript, command, args, options = {}) {
 }
 /** `statix exited with code 101: thread 'main' panicked at …`: one line for a tool that did not work. */
 function toolFailure(label, result) {
-    const detail = firstLine(nixErrorText(result.stderr)) || firstLine(result.stdout);
+    const detail = firstLine(nixErrorText(result.stderr)) || firstLine(stripAnsi(result.stdout));
     return `${label} ${describeExit(result)}${detail ? `: ${detail}` : ''}`;
 }
 function firstLine(text) {
@@ -46812,6 +47101,28 @@ async function settleCheck(check, tool, body) {
         };
     }
 }
+/** The outcome of a check with no .nix file in scope. */
+function nothingToCheck(tool) {
+    return { tool, findings: [], failures: [], unformatted: [], skipped: 'no .nix files to check' };
+}
+/**
+ * Runs a tool over the scope's files, a batch at a time, and gathers what `read` makes of each run;
+ * a run that timed out fails the check whatever it printed.
+ */
+async function runOverFiles(context, transcript, command, argsFor, read) {
+    const gathered = { findings: [], unformatted: [], failures: [] };
+    for (const files of batches(context.scope.files)) {
+        const result = await runTool(context, transcript, command, argsFor(files));
+        const reading = read(result, files);
+        gathered.findings.push(...(reading.findings ?? []));
+        gathered.unformatted.push(...(reading.unformatted ?? []));
+        if (result.timedOut)
+            gathered.failures.push(toolFailure(commandLabel(command), result));
+        else if (reading.failure)
+            gathered.failures.push(reading.failure);
+    }
+    return gathered;
+}
 /** Splits a long file list so no command line comes near the kernel's limit. */
 function batches(files, maxChars = 100_000) {
     const result = [];
@@ -46846,6 +47157,7 @@ async function mapConcurrent(items, limit, task) {
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/format-diff.js
+
 
 
 /** The lines of `before` a formatter rewrote: from the first that differs to the last, by line. */
@@ -46913,16 +47225,39 @@ async function spansFromStdin(context, paths, format) {
     }
     return spans;
 }
+/**
+ * A formatter's outcome: each unformatted file pointed at the lines that formatting it through
+ * stdin (`stdinArgs`) would change, then the other findings.
+ */
+async function formatterOutcome(context, tool, command, stdinArgs, gathered) {
+    const spans = await spansFromStdin(context, gathered.unformatted, async (content) => {
+        const result = await context.runner.run(command.program, [...command.prefix, ...stdinArgs], {
+            cwd: context.flakeDir,
+            env: context.env,
+            input: content,
+            stream: false,
+            ...(context.signal ? { signal: context.signal } : {}),
+        });
+        return succeeded(result) ? result.stdout : undefined;
+    });
+    const unformatted = gathered.unformatted.map((path) => unformattedFinding(tool, path, spans.get(path)));
+    return {
+        tool,
+        findings: [...unformatted, ...gathered.findings],
+        failures: gathered.failures,
+        unformatted: gathered.unformatted,
+    };
+}
 
 ;// CONCATENATED MODULE: ./.build/gate/tools/alejandra.js
 
 
 
 
-
 /**
- * stdout: `Requires formatting: ./x.nix` per file, in any order. stderr: progress lines, and after
- * `Failed! N errors found at:` one `- path: message` line per file it could not parse.
+ * stdout: `Requires formatting: ./x.nix` per file, in any order. stderr: `Checking style in N files
+ * using T threads.`, and after `Failed! N errors found at:` one `- path: message` line per file it
+ * could not parse (`unexpected TOKEN_R_BRACE at 17..18, …`: a byte range, no line).
  */
 function parseAlejandra(stdout, stderr) {
     const unformatted = [];
@@ -46933,7 +47268,11 @@ function parseAlejandra(stdout, stderr) {
     }
     const errors = [];
     let inErrors = false;
+    let checked;
     for (const line of stderr.split('\n')) {
+        const count = /^Checking style in (\d+) files? using/.exec(line.trim());
+        if (count)
+            checked = Number(count[1]);
         if (/^Failed! \d+ errors? found at:/.test(line.trim())) {
             inErrors = true;
             continue;
@@ -46942,59 +47281,44 @@ function parseAlejandra(stdout, stderr) {
         if (match)
             errors.push({ path: normalizePath(match[1]), message: match[2] });
     }
-    return { unformatted, errors };
+    return { unformatted, errors, ...(checked === undefined ? {} : { checked }) };
+}
+function syntaxFinding(error) {
+    return {
+        check: 'format',
+        tool: 'alejandra',
+        path: error.path,
+        severity: 'error',
+        rule: 'syntax',
+        message: `alejandra cannot parse this file: ${error.message}`,
+        ...parseErrorOffset(error.message),
+    };
 }
 /** Exit 1 on any error (it wins over 2), 2 when `--check` finds unformatted files, 0 otherwise. */
 function runAlejandra(context) {
     return settleCheck('format', 'alejandra', async (transcript) => {
-        const outcome = {
-            tool: 'alejandra',
-            findings: [],
-            failures: [],
-            unformatted: [],
-        };
         if (context.scope.files.length === 0)
-            return { ...outcome, skipped: 'no .nix files to check' };
+            return nothingToCheck('alejandra');
         const command = await context.tools.command('alejandra');
-        const syntaxErrors = [];
-        for (const files of batches(context.scope.files)) {
-            // Always with paths: without one alejandra reads stdin and waits.
-            const result = await runTool(context, transcript, command, ['--check', '--', ...files]);
+        // Always with paths: without one alejandra reads stdin and waits.
+        const gathered = await runOverFiles(context, transcript, command, (files) => ['--check', '--', ...files], (result, files) => {
             const report = parseAlejandra(result.stdout, result.stderr);
-            outcome.unformatted.push(...report.unformatted);
-            syntaxErrors.push(...report.errors);
+            const reading = { findings: report.errors.map(syntaxFinding), unformatted: report.unformatted };
+            // A path that does not exist is silently skipped, down to "Congratulations!" and exit 0.
+            if (report.checked !== undefined && report.checked < files.length) {
+                return {
+                    ...reading,
+                    failure: `alejandra checked ${report.checked} of the ${files.length} files it was given: a path it was given does not exist`,
+                };
+            }
             const understood = result.exitCode === 0 ||
                 (result.exitCode === 2 && report.unformatted.length > 0) ||
                 (result.exitCode === 1 && report.errors.length > 0);
-            if (!understood || result.timedOut)
-                outcome.failures.push(toolFailure(commandLabel(command), result));
-        }
-        const spans = await spansFromStdin(context, outcome.unformatted, (content) => formatThroughStdin(context, command, content));
-        for (const path of outcome.unformatted)
-            outcome.findings.push(unformattedFinding('alejandra', path, spans.get(path)));
-        for (const error of syntaxErrors) {
-            outcome.findings.push({
-                check: 'format',
-                tool: 'alejandra',
-                path: error.path,
-                severity: 'error',
-                rule: 'syntax',
-                message: `alejandra cannot parse this file: ${error.message}`,
-                ...(/end of file/i.test(error.message) ? { offset: 'end' } : {}),
-            });
-        }
-        return outcome;
+            return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
+        });
+        // `--quiet` keeps alejandra's progress lines out of the formatted text.
+        return formatterOutcome(context, 'alejandra', command, ['--quiet'], gathered);
     });
-}
-async function formatThroughStdin(context, command, content) {
-    const result = await context.runner.run(command.program, [...command.prefix, '--quiet'], {
-        cwd: context.flakeDir,
-        env: context.env,
-        input: content,
-        stream: false,
-        ...(context.signal ? { signal: context.signal } : {}),
-    });
-    return succeeded(result) ? result.stdout : undefined;
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/tools/deadnix.js
@@ -47003,8 +47327,8 @@ async function formatThroughStdin(context, command, content) {
 
 
 const MESSAGE = /^(Unused|Used) (lambda pattern|lambda argument|let binding|rec attrset): (.+)$/;
-/** deadnix's parse errors name a byte range: `unexpected TOKEN_R_BRACE at 5..6, wanted any of […]`. */
-const PARSE_ERROR_RANGE = / at (\d+)\.\.(\d+)/;
+/** A file deadnix could not read (missing, a directory): it says so in its JSON and exits 0. */
+const READ_ERROR = /\(os error \d+\)$/;
 /**
  * Refuses options that would break the gate: it reads deadnix's JSON, and must never edit files.
  */
@@ -47018,10 +47342,14 @@ function checkDeadnixArgs(args) {
         }
     }
 }
-/** One compact JSON object per line, only for files with findings; parse errors have no position. */
+/**
+ * One compact JSON object per line, only for files with findings. Parse errors have no position but
+ * a byte range (or none, at the end of the file); a missing file is a message too.
+ */
 function parseDeadnixJson(stdout) {
     const findings = [];
     const unreadable = [];
+    const unread = [];
     for (const line of stdout.split('\n')) {
         const text = line.trim();
         if (!text)
@@ -47039,15 +47367,18 @@ function parseDeadnixJson(stdout) {
             continue;
         }
         const path = normalizePath(report.file);
-        for (const result of report.results)
-            findings.push(deadnixFinding(path, result));
+        for (const result of report.results) {
+            if (typeof result.line !== 'number' && READ_ERROR.test(String(result.message)))
+                unread.push({ path, message: String(result.message) });
+            else
+                findings.push(deadnixFinding(path, result));
+        }
     }
-    return { findings, unreadable };
+    return { findings, unreadable, unread };
 }
 function deadnixFinding(path, result) {
     const message = String(result.message ?? 'deadnix reported a problem without a message');
     if (typeof result.line !== 'number') {
-        const range = PARSE_ERROR_RANGE.exec(message);
         return {
             check: 'deadnix',
             tool: 'deadnix',
@@ -47055,11 +47386,7 @@ function deadnixFinding(path, result) {
             severity: 'error',
             rule: 'syntax',
             message: `Syntax error: ${message}`,
-            ...(range
-                ? { offset: { start: Number(range[1]), end: Number(range[2]) } }
-                : /end of file/i.test(message)
-                    ? { offset: 'end' }
-                    : {}),
+            ...parseErrorOffset(message),
         };
     }
     const kind = MESSAGE.exec(message);
@@ -47082,28 +47409,23 @@ function deadnixArgs(userArgs, files) {
 }
 function runDeadnix(context, userArgs) {
     return settleCheck('deadnix', 'deadnix', async (transcript) => {
-        const outcome = {
-            tool: 'deadnix',
-            findings: [],
-            failures: [],
-            unformatted: [],
-        };
         if (context.scope.files.length === 0)
-            return { ...outcome, skipped: 'no .nix files to check' };
+            return nothingToCheck('deadnix');
         const command = await context.tools.command('deadnix');
         const failOnFindings = userArgs.some((arg) => arg === '--fail' || /^-[^-]*f/.test(arg));
-        for (const files of batches(context.scope.files)) {
-            const result = await runTool(context, transcript, command, deadnixArgs(userArgs, files));
+        const gathered = await runOverFiles(context, transcript, command, (files) => deadnixArgs(userArgs, files), (result) => {
             const parsed = parseDeadnixJson(result.stdout);
-            outcome.findings.push(...parsed.findings);
             const expectedExit = result.exitCode === 0 || (result.exitCode === 1 && failOnFindings);
-            if (!expectedExit || result.timedOut)
-                outcome.failures.push(toolFailure(commandLabel(command), result));
-            else if (parsed.unreadable.length > 0) {
-                outcome.failures.push(`deadnix printed output that is not its JSON: ${parsed.unreadable[0]?.slice(0, 200)}`);
-            }
-        }
-        return outcome;
+            const failure = !expectedExit
+                ? toolFailure(commandLabel(command), result)
+                : parsed.unreadable.length > 0
+                    ? `deadnix printed output that is not its JSON: ${parsed.unreadable[0]?.slice(0, 200)}`
+                    : parsed.unread.length > 0
+                        ? `deadnix could not read ${parsed.unread.map((file) => `${file.path} (${file.message})`).join(', ')}`
+                        : undefined;
+            return { findings: parsed.findings, ...(failure ? { failure } : {}) };
+        });
+        return { tool: 'deadnix', findings: gathered.findings, failures: gathered.failures, unformatted: [] };
     });
 }
 
@@ -47217,7 +47539,7 @@ function parseNixfmt(stderr) {
         current = undefined;
         reasons.length = 0;
     };
-    for (const raw of stderr.split('\n')) {
+    for (const raw of stripAnsi(stderr).split('\n')) {
         const line = raw.trimEnd();
         const notFormatted = NOT_FORMATTED.exec(line);
         const header = ERROR_HEADER.exec(line);
@@ -47241,52 +47563,41 @@ function parseNixfmt(stderr) {
     close();
     return { unformatted, errors };
 }
+function nixfmt_syntaxFinding(error) {
+    return {
+        check: 'format',
+        tool: 'nixfmt',
+        path: error.path,
+        line: error.line,
+        column: error.column,
+        columns: 'tab-stops',
+        endLine: error.line,
+        severity: 'error',
+        rule: 'syntax',
+        message: `nixfmt cannot parse this file: ${error.message}`,
+    };
+}
+/**
+ * Explicit files, never a directory (nixfmt 1.4 warns it is deprecated) and no `--` (nixfmt's
+ * recorded command lines have none): a path that looks like a flag is made relative instead.
+ */
+function nixfmtCheckArgs(files) {
+    return ['--check', ...files.map((file) => (file.startsWith('-') ? `./${file}` : file))];
+}
 function runNixfmt(context) {
     return settleCheck('format', 'nixfmt', async (transcript) => {
-        const outcome = {
-            tool: 'nixfmt',
-            findings: [],
-            failures: [],
-            unformatted: [],
-        };
         if (context.scope.files.length === 0)
-            return { ...outcome, skipped: 'no .nix files to check' };
+            return nothingToCheck('nixfmt');
         const command = await context.tools.command('nixfmt');
-        for (const files of batches(context.scope.files)) {
-            const result = await runTool(context, transcript, command, ['--check', '--', ...files]);
+        const gathered = await runOverFiles(context, transcript, command, nixfmtCheckArgs, (result) => {
             const report = parseNixfmt(result.stderr);
-            outcome.unformatted.push(...report.unformatted);
-            for (const error of report.errors) {
-                outcome.findings.push({
-                    check: 'format',
-                    tool: 'nixfmt',
-                    path: error.path,
-                    line: error.line,
-                    column: error.column,
-                    endLine: error.line,
-                    severity: 'error',
-                    rule: 'syntax',
-                    message: `nixfmt cannot parse this file: ${error.message}`,
-                });
-            }
+            const reading = { findings: report.errors.map(nixfmt_syntaxFinding), unformatted: report.unformatted };
             const understood = result.exitCode === 0 ||
                 (result.exitCode === 1 && report.unformatted.length + report.errors.length > 0);
-            if (!understood || result.timedOut)
-                outcome.failures.push(toolFailure(commandLabel(command), result));
-        }
-        const spans = await spansFromStdin(context, outcome.unformatted, async (content) => {
-            const result = await context.runner.run(command.program, [...command.prefix], {
-                cwd: context.flakeDir,
-                env: context.env,
-                input: content,
-                stream: false,
-                ...(context.signal ? { signal: context.signal } : {}),
-            });
-            return succeeded(result) ? result.stdout : undefined;
+            return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
         });
-        for (const path of outcome.unformatted)
-            outcome.findings.unshift(unformattedFinding('nixfmt', path, spans.get(path)));
-        return outcome;
+        // `nixfmt -` for stdin: a bare `nixfmt` is deprecated and warns.
+        return formatterOutcome(context, 'nixfmt', command, ['-'], gathered);
     });
 }
 
@@ -47509,40 +47820,47 @@ function runNixFmt(context, known) {
             const extra = formatter.kind === 'treefmt' ? ['--ci'] : [];
             return rewriteAndRestore(context, tool, (paths) => runTool(context, transcript, nix, ['--', ...extra, ...(paths.length > 0 ? paths : ['.'])]));
         }
-        const findings = [];
-        const failures = [];
-        const unformatted = [];
-        for (const files of batches(context.scope.files)) {
-            const result = await runTool(context, transcript, nix, ['--', '--check', ...files]);
-            const alejandra = formatter.kind === 'alejandra' ? parseAlejandra(result.stdout, result.stderr) : undefined;
-            const nixfmt = alejandra ? undefined : parseNixfmt(result.stderr);
-            const report = alejandra ?? nixfmt;
-            unformatted.push(...report.unformatted);
-            for (const error of alejandra?.errors ?? []) {
-                findings.push(syntaxFinding(tool, error.path, `alejandra cannot parse this file: ${error.message}`));
-            }
-            for (const error of nixfmt?.errors ?? []) {
-                findings.push({
-                    ...syntaxFinding(tool, error.path, `nixfmt cannot parse this file: ${error.message}`),
-                    line: error.line,
-                    column: error.column,
-                    endLine: error.line,
-                });
-            }
-            const complained = report.unformatted.length + report.errors.length > 0;
-            if (result.timedOut || (result.exitCode !== 0 && !complained))
-                failures.push(toolFailure('nix fmt', result));
-        }
-        for (const path of unformatted)
-            findings.unshift(unformattedFinding(tool, path, undefined));
-        return { tool, findings, failures, unformatted };
+        const gathered = await runOverFiles(context, transcript, nix, (files) => ['--', ...nixfmtCheckArgs(files)], (result) => {
+            const report = formatter.kind === 'alejandra'
+                ? alejandraReading(tool, parseAlejandra(result.stdout, result.stderr))
+                : nixfmtReading(tool, parseNixfmt(result.stderr));
+            const complained = report.unformatted.length + report.findings.length > 0;
+            return result.exitCode !== 0 && !complained
+                ? { ...report, failure: toolFailure('nix fmt', result) }
+                : report;
+        });
+        const unformattedFindings = gathered.unformatted.map((path) => unformattedFinding(tool, path, undefined));
+        return {
+            tool,
+            findings: [...unformattedFindings, ...gathered.findings],
+            failures: gathered.failures,
+            unformatted: gathered.unformatted,
+        };
     });
 }
-function syntaxFinding(tool, path, message) {
+function alejandraReading(tool, report) {
+    const findings = report.errors.map((error) => ({
+        ...nix_fmt_syntaxFinding(tool, error.path, `alejandra cannot parse this file: ${error.message}`),
+        ...parseErrorOffset(error.message),
+    }));
+    return { findings, unformatted: report.unformatted };
+}
+function nixfmtReading(tool, report) {
+    const findings = report.errors.map((error) => ({
+        ...nix_fmt_syntaxFinding(tool, error.path, `nixfmt cannot parse this file: ${error.message}`),
+        line: error.line,
+        column: error.column,
+        columns: 'tab-stops',
+        endLine: error.line,
+    }));
+    return { findings, unformatted: report.unformatted };
+}
+function nix_fmt_syntaxFinding(tool, path, message) {
     return { check: 'format', tool, path, severity: 'error', rule: 'syntax', message };
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/tools/statix.js
+
 
 
 
@@ -47640,6 +47958,16 @@ function parseStatixJson(stdout) {
     }
     return findings;
 }
+/**
+ * statix (0.5.8 and the fork) puts every "Unexpected end of file" at 1:1, whatever the line: the
+ * finding is placed at the file's end instead, where a person sees it.
+ */
+function atEndOfFile(finding) {
+    if (finding.rule !== statixRule('E', 0, 'syntax_error') || !/^Unexpected end of file/.test(finding.message))
+        return finding;
+    const { line: _line, column: _column, endLine: _endLine, endColumn: _endColumn, ...rest } = finding;
+    return { ...rest, offset: 'end' };
+}
 function statixFinding(path, report, diagnostic) {
     const { from, to } = diagnostic.at;
     const fix = diagnostic.suggestion
@@ -47651,7 +47979,7 @@ function statixFinding(path, report, diagnostic) {
             replacement: diagnostic.suggestion.fix,
         }
         : undefined;
-    return {
+    return atEndOfFile({
         check: 'statix',
         tool: 'statix',
         path,
@@ -47663,7 +47991,7 @@ function statixFinding(path, report, diagnostic) {
         rule: statixRule(LETTER[report.severity] ?? 'W', report.code, report.name),
         message: diagnostic.message || report.note || 'statix finding',
         ...(fix ? { fix } : {}),
-    };
+    });
 }
 const ERRFMT = /^(.+)>(\d+):(\d+):([WEI]):(\d+):(.*)$/;
 /** `-o errfmt`: `./a.nix>1:17:W:3:message`, the fork prefixing the message with `[rule_name] `. */
@@ -47675,7 +48003,7 @@ function parseStatixErrfmt(stdout) {
             continue;
         const [, file, lineNumber, column, letter, code, text] = match;
         const named = /^\[([a-z_]+)\] (.*)$/.exec(text);
-        findings.push({
+        findings.push(atEndOfFile({
             check: 'statix',
             tool: 'statix',
             path: normalizePath(file),
@@ -47684,7 +48012,7 @@ function parseStatixErrfmt(stdout) {
             severity: SEVERITY_OF_LETTER[letter] ?? 'warning',
             rule: statixRule(letter, Number(code), named?.[1]),
             message: named ? named[2] : text,
-        });
+        }));
     }
     return findings;
 }
@@ -47734,10 +48062,10 @@ function readStatixResult(command, result) {
         return { findings: [], failure: `statix reported an error and checked nothing: ${complaint}` };
     }
     let findings;
+    // statix colours its default output whatever NO_COLOR says.
+    const stdout = stripAnsi(result.stdout);
     try {
-        findings = result.stdout.trimStart().startsWith('{')
-            ? parseStatixJson(result.stdout)
-            : parseStatixErrfmt(result.stdout);
+        findings = stdout.trimStart().startsWith('{') ? parseStatixJson(stdout) : parseStatixErrfmt(stdout);
     }
     catch (error) {
         return { findings: [], failure: error.message };
@@ -47749,6 +48077,7 @@ function readStatixResult(command, result) {
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/gate.js
+
 
 
 
@@ -47800,14 +48129,12 @@ async function runGate(settings, context, dependencies) {
         runner,
         env: dependencies.env,
         ...(signal ? { signal } : {}),
-        tools: new ToolSource(settings.tools, flakeDir, dependencies.env.PATH ?? ''),
+        tools: new ToolSource(settings.tools, flakeDir, dependencies.env.PATH ?? '', () => nixpkgsForTools(context, git, repoRoot, flakeDir)),
         nix: new NixCli(runner),
         listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
     };
     const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
     const outcomes = await Promise.all(selected.map((check) => runCheck(check, settings, checkContext, repoRoot)));
-    for (const outcome of outcomes)
-        await logOutcome(logger, outcome);
     const inScope = new Set(scope.files);
     const kept = outcomes.flatMap((outcome) => outcome.findings.filter((finding) => {
         if (exclude.matches(finding.path))
@@ -47817,7 +48144,16 @@ async function runGate(settings, context, dependencies) {
             return true;
         return inScope.has(finding.path) || (scope.mode === 'all' && finding.check === 'format');
     }));
-    const findings = oneSyntaxErrorPerFile(await locateFindings(kept, flakeDir, prefix)).sort(compareFindings);
+    const located = await locateFindings(kept, flakeDir, prefix);
+    const findings = oneSyntaxErrorPerFile(located).sort(compareFindings);
+    for (const outcome of outcomes) {
+        const ofCheck = (list) => list.filter((finding) => finding.check === outcome.check).length;
+        await logOutcome(logger, outcome, {
+            reported: countBySeverity(findings.filter((finding) => finding.check === outcome.check)),
+            folded: ofCheck(located) - ofCheck(findings),
+            leftOut: outcome.findings.length - ofCheck(kept),
+        });
+    }
     const failures = outcomes.flatMap((outcome) => outcome.failures.map((reason) => ({ check: outcome.check, tool: outcome.tool, reason })));
     const unformatted = [
         ...new Set(outcomes.flatMap((outcome) => outcome.unformatted.filter((path) => !exclude.matches(path)))),
@@ -47863,7 +48199,8 @@ async function runGate(settings, context, dependencies) {
  * report that pins a line and column.
  */
 function oneSyntaxErrorPerFile(findings) {
-    // statix names the very token; the others say "end of file" at best.
+    // statix names the very token; deadnix and alejandra give a byte range or "end of file", resolved
+    // to the file's end (statix's own end-of-file errors, always at 1:1, are placed there too).
     const precision = (finding) => (finding.line === undefined ? 0 : 2) +
         (finding.column === undefined ? 0 : 2) +
         (finding.check === 'statix' ? 1 : 0);
@@ -47875,6 +48212,17 @@ function oneSyntaxErrorPerFile(findings) {
             best.set(finding.file, finding);
     }
     return findings.filter((finding) => !syntax(finding) || best.get(finding.file) === finding);
+}
+/**
+ * On a pull request, the base revision's nixpkgs (a pull request does not choose the programs that
+ * judge it); otherwise the checked-out flake's own.
+ */
+async function nixpkgsForTools(context, git, repoRoot, flakeDir) {
+    const baseSha = PULL_REQUEST_EVENTS.has(context.eventName) ? eventBaseSha(context.event) : undefined;
+    if (!baseSha || !repoRoot)
+        return flakeDir;
+    const lockPath = (0,external_node_path_namespaceObject.relative)(repoRoot, (0,external_node_path_namespaceObject.join)(flakeDir, 'flake.lock')).split(external_node_path_namespaceObject.sep).join('/');
+    return baseNixpkgsFlake(git, { sha: baseSha, lockPath, tempDir: context.runnerTemp });
 }
 async function flakeDirectory(workspace, path) {
     const dir = (0,external_node_path_namespaceObject.resolve)(workspace, path);
@@ -47965,8 +48313,14 @@ async function exists(path) {
         return false;
     }
 }
-async function logOutcome(logger, outcome) {
-    const counts = describeCounts(countBySeverity(outcome.findings));
+async function logOutcome(logger, outcome, tally) {
+    const notes = [
+        ...(tally.folded > 0
+            ? [`${tally.folded} syntax error${tally.folded === 1 ? '' : 's'} folded into one per file`]
+            : []),
+        ...(tally.leftOut > 0 ? [`${tally.leftOut} outside the checked files left out`] : []),
+    ];
+    const counts = `${describeCounts(tally.reported)}${notes.length > 0 ? `; ${notes.join(', ')}` : ''}`;
     const verdict = outcome.failures.length > 0
         ? 'did not run properly'
         : outcome.skipped
@@ -57766,6 +58120,7 @@ const gateInputs = defineInputs({
     'check-run': bool({ rawDefault: 'false' }),
     token: githubToken(),
     suggestions: bool({ rawDefault: 'false' }),
+    'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
 });
 
 ;// CONCATENATED MODULE: ./.build/actions/gate.js
@@ -57780,7 +58135,8 @@ const gateAction = (0,action/* defineAction */.Q)({
     name: 'gate',
     inputs: gateInputs,
     outputs: ['passed', 'findings', 'report', 'unformatted'],
-    workspacePaths: ['path'],
+    pathInputs: ['path', 'statix-config'],
+    keepsForksOffSelfHosted: true,
     async run(settings, { context, logger, signal }) {
         const publishes = settings['check-run'] || settings.suggestions;
         const result = await runGate(settings, context, {
@@ -60886,6 +61242,27 @@ function refuseForks(action, event) {
         throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
+/** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
+const ALLOW_UNTRUSTED_INPUT = 'allow-untrusted-on-self-hosted';
+/**
+ * Keeps a fork's code off a self-hosted runner (GitHub's own advice): gate, hosts, build and report
+ * run the flake, and a self-hosted runner sits inside the fleet's network with its credentials.
+ * Refused before anything starts, unless the workflow's author allowed it, which then warns.
+ */
+function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
+    if (run.runnerEnvironment !== 'self-hosted')
+        return;
+    const fork = forkOf(run.event);
+    if (!fork)
+        return;
+    if (allowed) {
+        warn(`${action} runs for ${fork} on this self-hosted runner because ${ALLOW_UNTRUSTED_INPUT} is true: ` +
+            'that code runs on this machine, with whatever it can reach');
+        return;
+    }
+    throw new UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+        `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
+}
 
 ;// CONCATENATED MODULE: ./.build/core/workspace.js
 
@@ -60906,26 +61283,28 @@ function realPathOf(path) {
     return (0,external_node_path_namespaceObject.join)((0,external_node_fs_namespaceObject.realpathSync)(existing), ...missing);
 }
 /**
- * Resolves an input that names a file or directory of the checkout, refusing one outside it: a `..`
- * too many is nearly always a mistake, and on a self-hosted runner what lies beside the checkout
- * (other jobs' checkouts, the runner's own credentials) must never be read into a report. A symlink
- * in the checkout is followed, so it cannot lead outside either.
+ * Where a path input leads. The workflow file is the trust boundary: an absolute path is read where
+ * the workflow's author wrote it (a self-hosted runner's `/etc/svc/services.json`, a password file
+ * under `/run/secrets`); a relative path is the checkout's, and the checkout is the pull request's to
+ * change, so it resolves in the workspace and may not lead out of it, by `..` or by a symlink.
  */
-function workspacePath(workspace, input, value) {
+function inputPath(workspace, input, value) {
+    if ((0,external_node_path_namespaceObject.isAbsolute)(value))
+        return (0,external_node_path_namespaceObject.resolve)(value);
     const root = (0,external_node_path_namespaceObject.resolve)(workspace);
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new UserError(`Input '${input}' must be a path inside the workspace (${root}), got '${value}'`);
+        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
 /** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
-function checkWorkspacePaths(settings, names, workspace) {
+function checkPathInputs(settings, names, workspace) {
     for (const name of names) {
         const value = settings[name];
         if (typeof value === 'string' && value !== '')
-            workspacePath(workspace, name, value);
+            inputPath(workspace, name, value);
     }
 }
 
@@ -60995,6 +61374,7 @@ function readRunContext(env = process.env) {
         graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
         runId: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined,
+        runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
     };
 }
 const runnerState = {
@@ -61030,9 +61410,13 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
     try {
         const settings = parseInputs(definition.inputs, read, (value) => logger.mask(value));
         const context = readRunContext();
-        checkWorkspacePaths(settings, definition.workspacePaths ?? [], context.workspace);
+        checkPathInputs(settings, definition.pathInputs ?? [], context.workspace);
         if (definition.refusesForks)
             refuseForks(definition.name, context.event);
+        if (definition.keepsForksOffSelfHosted) {
+            const allowed = settings[ALLOW_UNTRUSTED_INPUT] === true;
+            refuseUntrustedOnSelfHosted(definition.name, context, allowed, (message) => logger.warning(message));
+        }
         const environment = {
             context,
             logger,

@@ -37194,6 +37194,116 @@ function defineAction(definition) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./.build/core/child-environment.js
+/**
+ * What a process flakeflow starts may take from the step's environment. A step's environment holds
+ * what no child should see: the inputs (`INPUT_TOKEN`, `INPUT_SSH-PRIVATE-KEY`…), the runner's
+ * `ACTIONS_RUNTIME_TOKEN` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, and whatever secret a workflow's
+ * `env:` names. So nothing passes but what Nix, git, restic, ssh and deploy-rs read to work; a
+ * secret a process needs is given to that one call, by the narrowest means (a key file, a password
+ * file), through RunOptions.env.
+ */
+const INHERITED_NAMES = new Set([
+    // Who and where: every tool.
+    'PATH',
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'SHELL',
+    'TMPDIR',
+    'TZ',
+    'TZDIR',
+    'TERM',
+    'NO_COLOR',
+    'CI',
+    'LANG',
+    'LANGUAGE',
+    'LOCALE_ARCHIVE',
+    // TLS roots and proxies, for Nix's and restic's downloads.
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'CURL_CA_BUNDLE',
+    'http_proxy',
+    'https_proxy',
+    'all_proxy',
+    'no_proxy',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'ALL_PROXY',
+    'NO_PROXY',
+    // ssh (restic's sftp backend, deploy-rs, Nix's ssh stores) asks the agent, never a key in the environment.
+    'SSH_AUTH_SOCK',
+    // Nix: its configuration, store and daemon. NIX_CONFIG is the user's own Nix settings.
+    'NIX_PATH',
+    'NIX_CONFIG',
+    'NIX_CONF_DIR',
+    'NIX_USER_CONF_FILES',
+    'NIX_REMOTE',
+    'NIX_DAEMON_SOCKET_PATH',
+    'NIX_STORE_DIR',
+    'NIX_STATE_DIR',
+    'NIX_LOG_DIR',
+    'NIX_DATA_DIR',
+    'NIX_SSL_CERT_FILE',
+    'NIX_SSHOPTS',
+    'NIX_PROFILES',
+    'NIX_USER_PROFILE_DIR',
+    'NIX_REMOTE_SYSTEMS',
+    'NIX_BUILD_CORES',
+    'NIX_IGNORE_SYMLINK_STORE',
+    // deploy-rs signs what it pushes with the key file this names (a path, not the key).
+    'LOCAL_KEY',
+    // git: identity, configuration files, transports and prompts. GIT_CONFIG_COUNT/KEY_n/VALUE_n are
+    // left out: they can carry an Authorization header, which flakeflow gives only to the push that needs it.
+    'GIT_AUTHOR_NAME',
+    'GIT_AUTHOR_EMAIL',
+    'GIT_AUTHOR_DATE',
+    'GIT_COMMITTER_NAME',
+    'GIT_COMMITTER_EMAIL',
+    'GIT_COMMITTER_DATE',
+    'EMAIL',
+    'GIT_CONFIG_NOSYSTEM',
+    'GIT_CONFIG_GLOBAL',
+    'GIT_CONFIG_SYSTEM',
+    'GIT_EXEC_PATH',
+    'GIT_SSH',
+    'GIT_SSH_COMMAND',
+    'GIT_SSH_VARIANT',
+    'GIT_SSL_CAINFO',
+    'GIT_SSL_CAPATH',
+    'GIT_SSL_NO_VERIFY',
+    'GIT_TERMINAL_PROMPT',
+    'GIT_CEILING_DIRECTORIES',
+]);
+/** Locale categories and the XDG base directories (restic's cache, Nix's cache and config). */
+const INHERITED_PREFIXES = ['LC_', 'XDG_'];
+function isInherited(name) {
+    return INHERITED_NAMES.has(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+/** The part of `step` (the action's own environment) that every child process receives. */
+function inheritedEnvironment(step) {
+    const env = {};
+    for (const [name, value] of Object.entries(step)) {
+        if (value !== undefined && isInherited(name))
+            env[name] = value;
+    }
+    return env;
+}
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
+ * call's own variables, which may add anything and remove (undefined) anything.
+ */
+function childEnvironment(step, options) {
+    const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+        if (value === undefined)
+            delete env[name];
+        else
+            env[name] = value;
+    }
+    return env;
+}
+
 ;// CONCATENATED MODULE: ./.build/core/errors.js
 /**
  * A mistake the user can fix: bad input, a missing tool, a wrong password.
@@ -37295,6 +37405,7 @@ class SecretMasker {
 
 
 
+
 function succeeded(result) {
     return result.exitCode === 0 && !result.timedOut;
 }
@@ -37314,9 +37425,13 @@ const KILL_GRACE_MS = 5_000;
 class SpawnProcessRunner {
     logger;
     secrets;
-    constructor(logger, secrets = new SecretMasker()) {
+    stepEnvironment;
+    constructor(logger, secrets = new SecretMasker(), 
+    /** The step's environment, which children inherit only a few variables of. */
+    stepEnvironment = process.env) {
         this.logger = logger;
         this.secrets = secrets;
+        this.stepEnvironment = stepEnvironment;
     }
     async run(command, args, options = {}) {
         const stream = options.stream ?? options.group !== undefined;
@@ -37325,17 +37440,7 @@ class SpawnProcessRunner {
     }
     spawnAndCollect(command, args, options, stream) {
         const started = Date.now();
-        const env = {};
-        for (const [name, value] of Object.entries(options.cleanEnv ? {} : process.env)) {
-            if (value !== undefined)
-                env[name] = value;
-        }
-        for (const [name, value] of Object.entries(options.env ?? {})) {
-            if (value === undefined)
-                delete env[name];
-            else
-                env[name] = value;
-        }
+        const env = childEnvironment(this.stepEnvironment, options);
         this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
         return new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
@@ -37408,6 +37513,23 @@ class SpawnProcessRunner {
                     reject(error);
                 }
             });
+            if (options.endGroupOnExit) {
+                child.on('exit', () => {
+                    const group = child.pid;
+                    if (group === undefined)
+                        return;
+                    const kill = (signal) => {
+                        try {
+                            process.kill(-group, signal);
+                        }
+                        catch {
+                            // The group is already gone.
+                        }
+                    };
+                    kill('SIGTERM');
+                    setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
+                });
+            }
             child.on('close', (exitCode, signal) => {
                 if (timeout)
                     clearTimeout(timeout);
@@ -37439,21 +37561,31 @@ class SpawnProcessRunner {
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./.build/hosts/host.js
-const KIND_TITLES = {
-    nixos: 'NixOS',
-    darwin: 'nix-darwin',
-    home: 'Home Manager',
-    checks: 'check',
-};
+;// CONCATENATED MODULE: ./.build/core/programs.js
+
+
+/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
+function findProgram(name, pathVariable) {
+    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
+/** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
+const FLEET_HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
 function hostKey(host) {
     return `${host.kind}/${host.name}`;
-}
-/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
-function attrPathText(attrPath) {
-    return attrPath
-        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
-        .join('.');
 }
 /** Parses `a."b.c".d` back into its names. */
 function parseAttrPath(text) {
@@ -37464,11 +37596,7 @@ function parseAttrPath(text) {
     }
     return names;
 }
-/** The store path's hash part, which names its narinfo in a binary cache. */
-function storePathHash(storePath) {
-    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
-}
-/** What is built for a host, as nix/fleet-hosts.nix chooses it (nix-darwin's `system` where it exists). */
+/** What is built for a host, as nix/fleet.nix chooses it (nix-darwin's `system` where it exists). */
 function defaultAttrPath(host) {
     switch (host.kind) {
         case 'nixos':
@@ -37480,6 +37608,25 @@ function defaultAttrPath(host) {
         case 'checks':
             return host.name.split('.');
     }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/host.js
+
+const KIND_TITLES = {
+    nixos: 'NixOS',
+    darwin: 'nix-darwin',
+    home: 'Home Manager',
+    checks: 'check',
+};
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
+}
+/** The store path's hash part, which names its narinfo in a binary cache. */
+function storePathHash(storePath) {
+    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
 }
 const HOST_KIND_LIST = (/* unused pure expression or super */ null && (['nixos', 'darwin', 'home', 'checks']));
 
@@ -37515,6 +37662,20 @@ function failureAnnotations(hosts, flakeDir, workspace) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./.build/core/concurrency.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapConcurrently(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+
 ;// CONCATENATED MODULE: ./.build/nix/errors.js
 
 
@@ -37568,7 +37729,28 @@ const PROGRESS = [
     /^ {2}\/nix\/store\//,
     /^\[\d+\/\d+\/\d+ built/,
     /^\(use '--show-trace' to show detailed location information\)$/,
+    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
 ];
+/**
+ * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
+ * Nix printed the message first. Both read as the older did: the message, then where it happened.
+ */
+function messageFirst(lines) {
+    if (lines[0] !== 'error:')
+        return lines;
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+    if (at === -1)
+        return lines;
+    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
+    const message = lines
+        .slice(at)
+        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
+    const trace = lines.slice(1, at);
+    for (const part of [message, trace])
+        while (part.length > 0 && part[part.length - 1] === '')
+            part.pop();
+    return [...message, '', ...trace];
+}
 /**
  * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
  * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
@@ -37580,7 +37762,7 @@ function nixErrorText(stderr) {
         .split('\n')
         .map((line) => (line.split('\r').pop() ?? '').trimEnd());
     const first = lines.findIndex((line) => line.startsWith('error:'));
-    const kept = (first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line)));
+    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
     while (kept.length > 0 && kept[kept.length - 1] === '')
         kept.pop();
     while (kept.length > 0 && kept[0] === '')
@@ -37615,12 +37797,126 @@ function updatesNamedInputs(version) {
     return !version.flavor.startsWith('Lix') && version_isAtLeast(version, 2, 19);
 }
 
-;// CONCATENATED MODULE: ./.build/build/nix-store.js
+;// CONCATENATED MODULE: ./.build/nix/cli.js
+
 
 
 
 
 const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
+/**
+ * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
+ * where the command line differs between versions it asks `version()` which to use.
+ */
+class NixCli {
+    runner;
+    options;
+    versionQuery;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    version() {
+        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
+            this.versionQuery = undefined;
+            throw error;
+        });
+        return this.versionQuery;
+    }
+    async evalJson(target, options = {}) {
+        const { apply, impure, ...run } = options;
+        const result = await this.exec(this.withOptions(['eval'], [
+            '--json',
+            ...(impure ? ['--impure'] : []),
+            ...(apply === undefined ? [] : ['--apply', apply]),
+            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
+        ]), run);
+        return JSON.parse(result.stdout);
+    }
+    /**
+     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
+     * results are not in the order of `installables`: match them by `drvPath`.
+     */
+    async build(installables, options = {}) {
+        if (installables.length === 0)
+            return [];
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
+        const built = JSON.parse(result.stdout);
+        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
+    }
+    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
+    async lock(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
+    async updateLock(flakeDir, inputs = [], options = {}) {
+        for (const input of inputs) {
+            if (!INPUT_NAME.test(input))
+                throw new UserError(`"${input}" is not a flake input name`);
+        }
+        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
+        await this.exec(this.withOptions(subcommand, args), options);
+    }
+    async flakeMetadata(flakeDir, options = {}) {
+        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+        return JSON.parse(result.stdout);
+    }
+    withOptions(subcommand, args) {
+        return nixArgs(subcommand, this.options, args);
+    }
+    exec(args, options = {}) {
+        return runNix(this.runner, this.options, args, options);
+    }
+}
+/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
+function nixArgs(subcommand, options, args) {
+    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
+}
+/**
+ * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
+ * failure (unless `check` is false) is a NixError holding Nix's own message.
+ */
+async function runNix(runner, options, args, runOptions = {}, check = true) {
+    let result;
+    try {
+        result = await runner.run(options.command ?? 'nix', args, runOptions);
+    }
+    catch (error) {
+        // The runner raises a UserError only when the program is missing.
+        if (error instanceof UserError)
+            throw new UserError(NIX_NOT_FOUND);
+        throw error;
+    }
+    if (check && !succeeded(result))
+        throw NixError.fromResult(result);
+    return result;
+}
+/** The subcommand and arguments that update a flake's lock on this Nix. */
+function updateLockArgs(version, flakeDir, inputs) {
+    if (updatesNamedInputs(version))
+        return [
+            ['flake', 'update'],
+            [...inputs, '--flake', flakeDir],
+        ];
+    if (inputs.length === 0)
+        return [['flake', 'update'], [flakeDir]];
+    return [
+        ['flake', 'lock'],
+        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
+    ];
+}
+/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
+function installable(flakeRef, attrPath) {
+    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
+    return `${flakeRef}#${quoted.join('.')}`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/store.js
+
+
+
+
 /** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
 function validPathsOf(json) {
     if (Array.isArray(json)) {
@@ -37657,8 +37953,9 @@ function derivationInstallable(version, drvPath) {
     return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
 }
 /**
- * The store commands the build action needs besides `NixCli`: path-info, diff-closures, copy and
- * sign. Their command lines are the same from Nix 2.8 to 2.31; only path-info's JSON changed shape.
+ * The store commands besides `NixCli`'s: path-info, diff-closures, copy and sign, run with its
+ * process and error conventions (`runNix`). Their command lines are the same from Nix 2.8 to 2.31;
+ * only path-info's JSON changed shape.
  */
 class NixStore {
     runner;
@@ -37718,37 +38015,12 @@ class NixStore {
     async sign(paths, keyFile, options = {}) {
         await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
     }
-    async run(args, options, check = true) {
+    run(args, options, check = true) {
         const [first, second] = args;
         const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
-        const rest = args.slice(subcommand.length);
-        let result;
-        try {
-            result = await this.runner.run(this.options.command ?? 'nix', [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...rest], options);
-        }
-        catch (error) {
-            if (error instanceof UserError)
-                throw new UserError(NIX_NOT_FOUND);
-            throw error;
-        }
-        if (check && !succeeded(result))
-            throw NixError.fromResult(result);
-        return result;
+        const commandLine = nixArgs(subcommand, this.options, args.slice(subcommand.length));
+        return runNix(this.runner, this.options, commandLine, options, check);
     }
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/pool.js
-/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
-async function mapConcurrently(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-        for (let index = next++; index < items.length; index = next++) {
-            results[index] = await work(items[index], index);
-        }
-    });
-    await Promise.all(workers);
-    return results;
 }
 
 ;// CONCATENATED MODULE: ./.build/hosts/binary-cache.js
@@ -37848,310 +38120,6 @@ async function nixPathsIn(cache, paths, options) {
         options.logger.warning(`Could not ask ${cache} which outputs it has: ${errors_stringifyError(error).split('\n').slice(0, 2).join(' ')}`);
         return [];
     }
-}
-
-;// CONCATENATED MODULE: ./.build/nix/cli.js
-
-
-
-
-
-const cli_FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
-const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
-/**
- * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
- * where the command line differs between versions it asks `version()` which to use.
- */
-class NixCli {
-    runner;
-    options;
-    versionQuery;
-    constructor(runner, options = {}) {
-        this.runner = runner;
-        this.options = options;
-    }
-    version() {
-        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
-            this.versionQuery = undefined;
-            throw error;
-        });
-        return this.versionQuery;
-    }
-    async evalJson(target, options = {}) {
-        const { apply, impure, ...run } = options;
-        const result = await this.exec(this.withOptions(['eval'], [
-            '--json',
-            ...(impure ? ['--impure'] : []),
-            ...(apply === undefined ? [] : ['--apply', apply]),
-            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
-        ]), run);
-        return JSON.parse(result.stdout);
-    }
-    /**
-     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-     * results are not in the order of `installables`: match them by `drvPath`.
-     */
-    async build(installables, options = {}) {
-        if (installables.length === 0)
-            return [];
-        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
-        const built = JSON.parse(result.stdout);
-        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
-    }
-    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
-    async lock(flakeDir, options = {}) {
-        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-    }
-    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
-    async updateLock(flakeDir, inputs = [], options = {}) {
-        for (const input of inputs) {
-            if (!INPUT_NAME.test(input))
-                throw new UserError(`"${input}" is not a flake input name`);
-        }
-        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
-        await this.exec(this.withOptions(subcommand, args), options);
-    }
-    async flakeMetadata(flakeDir, options = {}) {
-        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-        return JSON.parse(result.stdout);
-    }
-    withOptions(subcommand, args) {
-        return [...subcommand, ...cli_FEATURES, ...(this.options.nixOptions ?? []), ...args];
-    }
-    async exec(args, options = {}) {
-        let result;
-        try {
-            result = await this.runner.run(this.options.command ?? 'nix', args, options);
-        }
-        catch (error) {
-            // The runner raises a UserError only when the program is missing.
-            if (error instanceof UserError)
-                throw new UserError(NIX_NOT_FOUND);
-            throw error;
-        }
-        if (!succeeded(result))
-            throw NixError.fromResult(result);
-        return result;
-    }
-}
-/** The subcommand and arguments that update a flake's lock on this Nix. */
-function updateLockArgs(version, flakeDir, inputs) {
-    if (updatesNamedInputs(version))
-        return [
-            ['flake', 'update'],
-            [...inputs, '--flake', flakeDir],
-        ];
-    if (inputs.length === 0)
-        return [['flake', 'update'], [flakeDir]];
-    return [
-        ['flake', 'lock'],
-        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
-    ];
-}
-/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function installable(flakeRef, attrPath) {
-    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
-    return `${flakeRef}#${quoted.join('.')}`;
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/fleet-expression.js
-
-
-
-const FLEET_EXPRESSION_FILE = 'fleet-hosts.nix';
-/**
- * `nix/fleet-hosts.nix` of this checkout, found upwards from this module: it sits two levels below the
- * repository both as source (src/hosts) and bundled (dist/hosts), and a GitHub action is checked out whole.
- */
-function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
-    let dir = (0,external_node_path_namespaceObject.dirname)(from);
-    for (;;) {
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
-        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
-            return candidate;
-        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
-        if (parent === dir)
-            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
-        dir = parent;
-    }
-}
-/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
-function nixString(text) {
-    const escaped = text
-        .replace(/\\/g, '\\\\')
-        .replace(/"/g, '\\"')
-        .replace(/\$\{/g, '\\${')
-        .replace(/\n/g, '\\n')
-        .replace(/\r/g, '\\r')
-        .replace(/\t/g, '\\t');
-    return `"${escaped}"`;
-}
-function nixList(items) {
-    return `[ ${items.map(nixString).join(' ')} ]`;
-}
-/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet-hosts.nix once. */
-function fleetExpression(call) {
-    const args = [
-        `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};`,
-        `kinds = ${nixList(call.kinds)};`,
-        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
-        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
-        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
-        call.only ? `only = ${nixList(call.only)};` : '',
-        `format = ${nixString(call.format ?? 'list')};`,
-    ].filter((arg) => arg.length > 0);
-    const file = call.expressionFile ?? fleetExpressionPath();
-    return `import ${nixString(file)} { ${args.join(' ')} }`;
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/eval-jobs.js
-
-
-
-
-
-
-
-
-
-/**
- * Evaluates the hosts with nix-eval-jobs: parallel workers, and each host's error reported on its
- * own line. A cheap `nix eval` of the names alone runs beside it, for the hosts include/exclude
- * leave out, which nix-eval-jobs never sees.
- */
-class NixEvalJobsFleetEvaluator {
-    runner;
-    options;
-    constructor(runner, options) {
-        this.runner = runner;
-        this.options = options;
-    }
-    async evaluate(request) {
-        const call = {
-            flakeDir: request.flakeDir,
-            kinds: request.kinds,
-            include: request.include,
-            exclude: request.exclude,
-            expressionFile: this.options.expressionFile,
-        };
-        const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
-        const namesQuery = nix
-            .evalJson({ expr: fleetExpression({ ...call, format: 'names' }) }, { impure: true, signal: request.signal })
-            .catch((error) => {
-            if (error instanceof NixError) {
-                throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
-            }
-            throw error;
-        });
-        const gcRoots = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(this.options.tempRoot, 'flakeflow-gcroots-'));
-        try {
-            const [names, lines] = await Promise.all([
-                namesQuery,
-                this.runJobs(fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
-            ]);
-            return assemble(names, lines);
-        }
-        finally {
-            await (0,promises_namespaceObject.rm)(gcRoots, { recursive: true, force: true });
-        }
-    }
-    async runJobs(expr, gcRoots, request) {
-        const args = [
-            '--option',
-            'extra-experimental-features',
-            'nix-command flakes',
-            ...(this.options.nixOptions ?? []),
-            '--impure',
-            '--meta',
-            '--gc-roots-dir',
-            gcRoots,
-            ...(this.options.workers ? ['--workers', String(this.options.workers)] : []),
-            '--expr',
-            expr,
-        ];
-        const result = await this.runner.run(this.options.command, args, { signal: request.signal });
-        const lines = parseEvalJobsOutput(result.stdout);
-        if (!succeeded(result) && lines.length === 0) {
-            throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
-        }
-        return lines;
-    }
-}
-function parseEvalJobsOutput(stdout) {
-    const lines = [];
-    for (const line of stdout.split('\n')) {
-        if (!line.startsWith('{'))
-            continue;
-        try {
-            lines.push(JSON.parse(line));
-        }
-        catch {
-            // A line cut short by a killed worker is not a host.
-        }
-    }
-    return lines;
-}
-/** `[kind, name]` of a line, from attrPath or, on old versions, from the joined attr. */
-function refOf(line) {
-    const path = line.attrPath ?? parseAttrPath(line.attr);
-    if (path.length !== 2)
-        return undefined;
-    return { kind: path[0], name: path[1] };
-}
-function assemble(names, lines) {
-    const hosts = [];
-    const failed = [];
-    const seen = new Set();
-    for (const line of lines) {
-        const ref = refOf(line);
-        if (!ref)
-            continue;
-        seen.add(hostKey(ref));
-        const outPath = line.outputs?.out ?? Object.values(line.outputs ?? {}).find((path) => path);
-        if (line.error !== undefined || !line.drvPath || !outPath) {
-            failed.push({ ...ref, error: nixErrorText(line.error ?? 'nix-eval-jobs reported no derivation') });
-            continue;
-        }
-        const flakeflow = line.meta?.flakeflow;
-        hosts.push({
-            ...ref,
-            attrPath: flakeflow?.attr ?? defaultAttrPath(ref),
-            system: flakeflow?.system ?? line.system ?? '',
-            buildSystem: line.system ?? flakeflow?.system ?? '',
-            drvPath: line.drvPath,
-            outPath,
-        });
-    }
-    for (const host of names) {
-        if (host.selected && !seen.has(hostKey(host))) {
-            failed.push({ kind: host.kind, name: host.name, error: 'nix-eval-jobs printed nothing for this host' });
-        }
-    }
-    const order = new Map(names.map((host, index) => [hostKey(host), index]));
-    const byName = (a, b) => (order.get(hostKey(a)) ?? 0) - (order.get(hostKey(b)) ?? 0);
-    return {
-        hosts: hosts.sort(byName),
-        failed: failed.sort(byName),
-        unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
-        evaluator: 'nix-eval-jobs',
-        processes: 2,
-    };
-}
-/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
-function findProgram(name, pathVariable) {
-    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
-        if (!dir)
-            continue;
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
-        try {
-            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
-            return candidate;
-        }
-        catch {
-            // not here
-        }
-    }
-    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
@@ -47911,7 +47879,8 @@ function githubToken() {
 ;// CONCATENATED MODULE: ./.build/hosts/inputs.js
 
 
-const HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
+
+const HOST_KINDS = FLEET_HOST_KINDS;
 const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'];
 const runnerLabels = union([schemas_string().min(1), array(schemas_string().min(1)).min(1)]);
 const hostsInputs = defineInputs({
@@ -47925,9 +47894,259 @@ const hostsInputs = defineInputs({
     'skip-cached': words(),
     'max-jobs': inputs_integer({ rawDefault: '256', min: 1, max: 256 }),
     'nix-options': words(),
+    'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
 });
 
-;// CONCATENATED MODULE: ./.build/hosts/evaluate.js
+;// CONCATENATED MODULE: ./.build/core/revision-checkout.js
+
+
+
+
+async function git(runner, cwd, args, signal) {
+    return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
+}
+/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
+async function resolveCommit(runner, dir, revision, input) {
+    const result = await git(runner, dir, [
+        'rev-parse',
+        '--verify',
+        '--quiet',
+        '--end-of-options',
+        `${revision}^{commit}`,
+    ]);
+    if (!succeeded(result)) {
+        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+            '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
+    }
+    return result.stdout.trim();
+}
+/**
+ * Checks `revision` out in a shared clone under `tempRoot`, runs `body` on the flake directory there
+ * and removes the clone whatever happens.
+ */
+async function withRevisionCheckout(options, body) {
+    const { runner, flakeDir, revision } = options;
+    const commit = await resolveCommit(runner, flakeDir, revision, options.input);
+    const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
+    if (!succeeded(top))
+        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+    const repoDir = top.stdout.trim();
+    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
+    const checkoutDir = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
+    try {
+        // A shared clone, not `git worktree add`: a worktree writes lock files into the repository's own
+        // .git while the working tree's flake is being copied into the store concurrently, and Nix then
+        // fails on a file that vanished. The clone borrows the objects and writes only under scratch.
+        const cloned = await git(runner, scratch, [
+            'clone',
+            '--quiet',
+            '--shared',
+            '--no-checkout',
+            repoDir,
+            checkoutDir,
+        ]);
+        if (!succeeded(cloned))
+            throw new Error(`git clone --shared failed: ${cloned.stderr.trim()}`);
+        const checkedOut = await git(runner, checkoutDir, ['checkout', '--quiet', '--detach', commit]);
+        if (!succeeded(checkedOut))
+            throw new Error(`git checkout ${commit} failed: ${checkedOut.stderr.trim()}`);
+        const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
+        return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(checkoutDir, inside) });
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
+
+
+
+const FLEET_EXPRESSION_FILE = 'fleet.nix';
+/**
+ * `nix/fleet.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/nix) and bundled (dist/hosts, …), and a GitHub action is checked out whole.
+ */
+function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
+    let dir = (0,external_node_path_namespaceObject.dirname)(from);
+    for (;;) {
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
+        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
+            return candidate;
+        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
+        if (parent === dir)
+            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
+        dir = parent;
+    }
+}
+/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
+function nixString(text) {
+    const escaped = text
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\$\{/g, '\\${')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replace(/\t/g, '\\t');
+    return `"${escaped}"`;
+}
+function nixList(items) {
+    return `[ ${items.map(nixString).join(' ')} ]`;
+}
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
+function fleetExpression(call) {
+    const args = [
+        call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
+        call.facts ? `facts = ${nixList(call.facts)};` : '',
+        call.kinds ? `kinds = ${nixList(call.kinds)};` : '',
+        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
+        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
+        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
+        call.only ? `only = ${nixList(call.only)};` : '',
+        call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+        call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
+        call.tolerant ? 'tolerant = true;' : '',
+        call.format ? `format = ${nixString(call.format)};` : '',
+    ].filter((arg) => arg.length > 0);
+    const file = call.expressionFile ?? fleetExpressionPath();
+    return `import ${nixString(file)} { ${args.join(' ')} }`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-eval-jobs.js
+
+
+
+
+
+
+
+
+/**
+ * Evaluates the hosts with nix-eval-jobs: parallel workers, and each host's error reported on its
+ * own line. A cheap `nix eval` of the names alone runs beside it, for the hosts include/exclude
+ * leave out, which nix-eval-jobs never sees.
+ */
+class NixEvalJobsFleetEvaluator {
+    runner;
+    options;
+    constructor(runner, options) {
+        this.runner = runner;
+        this.options = options;
+    }
+    async evaluate(request) {
+        const call = {
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+        };
+        const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
+        const namesQuery = nix
+            .evalJson({ expr: fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
+            .then((facts) => facts.names)
+            .catch((error) => {
+            if (error instanceof NixError) {
+                throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+            }
+            throw error;
+        });
+        const gcRoots = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(this.options.tempRoot, 'flakeflow-gcroots-'));
+        try {
+            const [names, lines] = await Promise.all([
+                namesQuery,
+                this.runJobs(fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
+            ]);
+            return assemble(names, lines);
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(gcRoots, { recursive: true, force: true });
+        }
+    }
+    async runJobs(expr, gcRoots, request) {
+        const args = [
+            '--option',
+            'extra-experimental-features',
+            'nix-command flakes',
+            ...(this.options.nixOptions ?? []),
+            '--impure',
+            '--meta',
+            '--gc-roots-dir',
+            gcRoots,
+            ...(this.options.workers ? ['--workers', String(this.options.workers)] : []),
+            '--expr',
+            expr,
+        ];
+        const result = await this.runner.run(this.options.command, args, { signal: request.signal });
+        const lines = parseEvalJobsOutput(result.stdout);
+        if (!succeeded(result) && lines.length === 0) {
+            throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
+        }
+        return lines;
+    }
+}
+function parseEvalJobsOutput(stdout) {
+    const lines = [];
+    for (const line of stdout.split('\n')) {
+        if (!line.startsWith('{'))
+            continue;
+        try {
+            lines.push(JSON.parse(line));
+        }
+        catch {
+            // A line cut short by a killed worker is not a host.
+        }
+    }
+    return lines;
+}
+/** `[kind, name]` of a line, from attrPath or, on old versions, from the joined attr. */
+function refOf(line) {
+    const path = line.attrPath ?? parseAttrPath(line.attr);
+    if (path.length !== 2)
+        return undefined;
+    return { kind: path[0], name: path[1] };
+}
+function assemble(names, lines) {
+    const hosts = [];
+    const failed = [];
+    const seen = new Set();
+    for (const line of lines) {
+        const ref = refOf(line);
+        if (!ref)
+            continue;
+        seen.add(hostKey(ref));
+        const outPath = line.outputs?.out ?? Object.values(line.outputs ?? {}).find((path) => path);
+        if (line.error !== undefined || !line.drvPath || !outPath) {
+            failed.push({ ...ref, error: nixErrorText(line.error ?? 'nix-eval-jobs reported no derivation') });
+            continue;
+        }
+        const flakeflow = line.meta?.flakeflow;
+        hosts.push({
+            ...ref,
+            attrPath: flakeflow?.attr ?? defaultAttrPath(ref),
+            system: flakeflow?.system ?? line.system ?? '',
+            buildSystem: line.system ?? flakeflow?.system ?? '',
+            drvPath: line.drvPath,
+            outPath,
+        });
+    }
+    for (const host of names) {
+        if (host.selected && !seen.has(hostKey(host))) {
+            failed.push({ kind: host.kind, name: host.name, error: 'nix-eval-jobs printed nothing for this host' });
+        }
+    }
+    const order = new Map(names.map((host, index) => [hostKey(host), index]));
+    const byName = (a, b) => (order.get(hostKey(a)) ?? 0) - (order.get(hostKey(b)) ?? 0);
+    return {
+        hosts: hosts.sort(byName),
+        failed: failed.sort(byName),
+        unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
+        evaluator: 'nix-eval-jobs',
+        processes: 2,
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-hosts.js
 
 
 
@@ -47947,7 +48166,7 @@ function hostFromRecord(record) {
         outPath: record.output,
     };
 }
-/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet-hosts.nix leaves. */
+/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet.nix leaves. */
 class StderrTap {
     runner;
     stderr = '';
@@ -47990,7 +48209,7 @@ function readFleetTraces(stderr) {
     return { done, ...(started ? { unfinished: started } : {}) };
 }
 /**
- * Evaluates every host in one `nix eval --json` of nix/fleet-hosts.nix. A host whose error aborts
+ * Evaluates every host in one `nix eval --json` of nix/fleet.nix. A host whose error aborts
  * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
  * error tryEval caught is evaluated once more alone, for Nix's message.
  */
@@ -48021,7 +48240,7 @@ class NixEvalFleetEvaluator {
             processes += 1;
             const tap = new StderrTap(this.runner);
             try {
-                const records = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
+                const { hosts: records } = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
                 for (const record of records)
                     absorb(record);
                 break;
@@ -48043,19 +48262,16 @@ class NixEvalFleetEvaluator {
         }
         const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
             processes += 1;
-            try {
-                const records = await this.nix(this.runner).evalJson({ expr: this.expression(request, { only: [hostKey(host)] }) }, { impure: true, signal: request.signal });
-                const record = records.find((candidate) => hostKey(candidate) === hostKey(host));
-                const evaluated = record && hostFromRecord(record);
-                if (evaluated)
-                    return evaluated;
-                return { ...host, error: 'the host failed to evaluate, and then evaluated alone without an error' };
-            }
-            catch (error) {
-                if (!(error instanceof NixError))
-                    throw error;
-                return { ...host, error: error.nixMessage };
-            }
+            const [outcome] = await evaluateHostList(this.nix(this.runner), {
+                flakeDir: request.flakeDir,
+                hosts: [host],
+                expressionFile: this.options.expressionFile,
+                signal: request.signal,
+            });
+            return (outcome ?? {
+                ...host,
+                error: 'the host failed to evaluate, and then evaluated alone without an error',
+            });
         });
         for (const outcome of explained) {
             if ('error' in outcome)
@@ -48086,65 +48302,30 @@ class NixEvalFleetEvaluator {
         });
     }
 }
-
-;// CONCATENATED MODULE: ./.build/hosts/git-worktree.js
-
-
-
-
-async function git(runner, cwd, args, signal) {
-    return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
-}
-/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
-async function resolveCommit(runner, dir, revision, input) {
-    const result = await git(runner, dir, [
-        'rev-parse',
-        '--verify',
-        '--quiet',
-        '--end-of-options',
-        `${revision}^{commit}`,
-    ]);
-    if (!succeeded(result)) {
-        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
-            '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
-    }
-    return result.stdout.trim();
-}
 /**
- * Checks `revision` out in a detached `git worktree` under `tempRoot`, runs `body` on the flake
- * directory there and removes the worktree whatever happens.
+ * Evaluates the named hosts, without catching their errors, in one evaluator process: the unit a
+ * pool of evaluator workers can take over. A host the flake does not have is left out of the
+ * results; a host that fails fails them all, with Nix's own message.
  */
-async function withWorktree(options, body) {
-    const { runner, flakeDir, revision } = options;
-    const commit = await resolveCommit(runner, flakeDir, revision, options.input);
-    const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
-    if (!succeeded(top))
-        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
-    const repoDir = top.stdout.trim();
-    const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
-    const worktree = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
+async function evaluateHostList(nix, request) {
+    if (request.hosts.length === 0)
+        return [];
+    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
     try {
-        // A shared clone, not `git worktree add`: a worktree writes lock files into the repository's own
-        // .git while the working tree's flake is being copied into the store concurrently, and Nix then
-        // fails on a file that vanished. The clone borrows the objects and writes only under scratch.
-        const cloned = await git(runner, scratch, [
-            'clone',
-            '--quiet',
-            '--shared',
-            '--no-checkout',
-            repoDir,
-            worktree,
-        ]);
-        if (!succeeded(cloned))
-            throw new Error(`git clone --shared failed: ${cloned.stderr.trim()}`);
-        const checkedOut = await git(runner, worktree, ['checkout', '--quiet', '--detach', commit]);
-        if (!succeeded(checkedOut))
-            throw new Error(`git checkout ${commit} failed: ${checkedOut.stderr.trim()}`);
-        const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
-        return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(worktree, inside) });
+        const { hosts: records } = await nix.evalJson({
+            expr: fleetExpression({
+                flakeDir: request.flakeDir,
+                kinds,
+                only: request.hosts.map(hostKey),
+                expressionFile: request.expressionFile,
+            }),
+        }, { impure: true, signal: request.signal });
+        return records.map(hostFromRecord).filter((host) => host !== undefined);
     }
-    finally {
-        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+        return request.hosts.map((host) => ({ ...host, error: error.nixMessage }));
     }
 }
 
@@ -48409,9 +48590,8 @@ function makeEvaluator(settings, dependencies) {
     return new NixEvalFleetEvaluator(dependencies.runner, { nixOptions, logger: dependencies.logger });
 }
 async function evaluateBase(revision, flakeDir, evaluator, request, dependencies) {
-    return withWorktree({
+    return withRevisionCheckout({
         runner: dependencies.runner,
-        logger: dependencies.logger,
         flakeDir,
         revision,
         input: 'changed-since',
@@ -48628,7 +48808,8 @@ const hostsAction = defineAction({
     name: 'hosts',
     inputs: hostsInputs,
     outputs: HOSTS_OUTPUTS,
-    workspacePaths: ['path'],
+    pathInputs: ['path'],
+    keepsForksOffSelfHosted: true,
     async run(settings, { context, logger, signal }) {
         const result = await listHosts(settings, {
             runner: new SpawnProcessRunner(logger),
@@ -51731,6 +51912,27 @@ function refuseForks(action, event) {
         throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
+/** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
+const ALLOW_UNTRUSTED_INPUT = 'allow-untrusted-on-self-hosted';
+/**
+ * Keeps a fork's code off a self-hosted runner (GitHub's own advice): gate, hosts, build and report
+ * run the flake, and a self-hosted runner sits inside the fleet's network with its credentials.
+ * Refused before anything starts, unless the workflow's author allowed it, which then warns.
+ */
+function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
+    if (run.runnerEnvironment !== 'self-hosted')
+        return;
+    const fork = forkOf(run.event);
+    if (!fork)
+        return;
+    if (allowed) {
+        warn(`${action} runs for ${fork} on this self-hosted runner because ${ALLOW_UNTRUSTED_INPUT} is true: ` +
+            'that code runs on this machine, with whatever it can reach');
+        return;
+    }
+    throw new UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+        `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
+}
 
 ;// CONCATENATED MODULE: ./.build/core/workspace.js
 
@@ -51751,26 +51953,28 @@ function realPathOf(path) {
     return (0,external_node_path_namespaceObject.join)((0,external_node_fs_namespaceObject.realpathSync)(existing), ...missing);
 }
 /**
- * Resolves an input that names a file or directory of the checkout, refusing one outside it: a `..`
- * too many is nearly always a mistake, and on a self-hosted runner what lies beside the checkout
- * (other jobs' checkouts, the runner's own credentials) must never be read into a report. A symlink
- * in the checkout is followed, so it cannot lead outside either.
+ * Where a path input leads. The workflow file is the trust boundary: an absolute path is read where
+ * the workflow's author wrote it (a self-hosted runner's `/etc/svc/services.json`, a password file
+ * under `/run/secrets`); a relative path is the checkout's, and the checkout is the pull request's to
+ * change, so it resolves in the workspace and may not lead out of it, by `..` or by a symlink.
  */
-function workspacePath(workspace, input, value) {
+function inputPath(workspace, input, value) {
+    if ((0,external_node_path_namespaceObject.isAbsolute)(value))
+        return (0,external_node_path_namespaceObject.resolve)(value);
     const root = (0,external_node_path_namespaceObject.resolve)(workspace);
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new UserError(`Input '${input}' must be a path inside the workspace (${root}), got '${value}'`);
+        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
 /** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
-function checkWorkspacePaths(settings, names, workspace) {
+function checkPathInputs(settings, names, workspace) {
     for (const name of names) {
         const value = settings[name];
         if (typeof value === 'string' && value !== '')
-            workspacePath(workspace, name, value);
+            inputPath(workspace, name, value);
     }
 }
 
@@ -51840,6 +52044,7 @@ function readRunContext(env = process.env) {
         graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
         runId: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined,
+        runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
     };
 }
 const runnerState = {
@@ -51875,9 +52080,13 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
     try {
         const settings = parseInputs(definition.inputs, read, (value) => logger.mask(value));
         const context = readRunContext();
-        checkWorkspacePaths(settings, definition.workspacePaths ?? [], context.workspace);
+        checkPathInputs(settings, definition.pathInputs ?? [], context.workspace);
         if (definition.refusesForks)
             refuseForks(definition.name, context.event);
+        if (definition.keepsForksOffSelfHosted) {
+            const allowed = settings[ALLOW_UNTRUSTED_INPUT] === true;
+            refuseUntrustedOnSelfHosted(definition.name, context, allowed, (message) => logger.warning(message));
+        }
         const environment = {
             context,
             logger,

@@ -44994,14 +44994,14 @@ var action = __nccwpck_require__(8256);
  * A mistake the user can fix: bad input, a missing tool, a wrong password.
  * It is reported as one line naming what to fix, without a stack trace.
  */
-class UserError extends Error {
+class errors_UserError extends Error {
     constructor(message) {
         super(message);
         this.name = new.target.name;
     }
 }
 /** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends UserError {
+class NotImplementedError extends errors_UserError {
     constructor(capability, issue) {
         super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
     }
@@ -45040,6 +45040,116 @@ async function loadGitHubClient(options) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./.build/core/child-environment.js
+/**
+ * What a process flakeflow starts may take from the step's environment. A step's environment holds
+ * what no child should see: the inputs (`INPUT_TOKEN`, `INPUT_SSH-PRIVATE-KEY`…), the runner's
+ * `ACTIONS_RUNTIME_TOKEN` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, and whatever secret a workflow's
+ * `env:` names. So nothing passes but what Nix, git, restic, ssh and deploy-rs read to work; a
+ * secret a process needs is given to that one call, by the narrowest means (a key file, a password
+ * file), through RunOptions.env.
+ */
+const INHERITED_NAMES = new Set([
+    // Who and where: every tool.
+    'PATH',
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'SHELL',
+    'TMPDIR',
+    'TZ',
+    'TZDIR',
+    'TERM',
+    'NO_COLOR',
+    'CI',
+    'LANG',
+    'LANGUAGE',
+    'LOCALE_ARCHIVE',
+    // TLS roots and proxies, for Nix's and restic's downloads.
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'CURL_CA_BUNDLE',
+    'http_proxy',
+    'https_proxy',
+    'all_proxy',
+    'no_proxy',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'ALL_PROXY',
+    'NO_PROXY',
+    // ssh (restic's sftp backend, deploy-rs, Nix's ssh stores) asks the agent, never a key in the environment.
+    'SSH_AUTH_SOCK',
+    // Nix: its configuration, store and daemon. NIX_CONFIG is the user's own Nix settings.
+    'NIX_PATH',
+    'NIX_CONFIG',
+    'NIX_CONF_DIR',
+    'NIX_USER_CONF_FILES',
+    'NIX_REMOTE',
+    'NIX_DAEMON_SOCKET_PATH',
+    'NIX_STORE_DIR',
+    'NIX_STATE_DIR',
+    'NIX_LOG_DIR',
+    'NIX_DATA_DIR',
+    'NIX_SSL_CERT_FILE',
+    'NIX_SSHOPTS',
+    'NIX_PROFILES',
+    'NIX_USER_PROFILE_DIR',
+    'NIX_REMOTE_SYSTEMS',
+    'NIX_BUILD_CORES',
+    'NIX_IGNORE_SYMLINK_STORE',
+    // deploy-rs signs what it pushes with the key file this names (a path, not the key).
+    'LOCAL_KEY',
+    // git: identity, configuration files, transports and prompts. GIT_CONFIG_COUNT/KEY_n/VALUE_n are
+    // left out: they can carry an Authorization header, which flakeflow gives only to the push that needs it.
+    'GIT_AUTHOR_NAME',
+    'GIT_AUTHOR_EMAIL',
+    'GIT_AUTHOR_DATE',
+    'GIT_COMMITTER_NAME',
+    'GIT_COMMITTER_EMAIL',
+    'GIT_COMMITTER_DATE',
+    'EMAIL',
+    'GIT_CONFIG_NOSYSTEM',
+    'GIT_CONFIG_GLOBAL',
+    'GIT_CONFIG_SYSTEM',
+    'GIT_EXEC_PATH',
+    'GIT_SSH',
+    'GIT_SSH_COMMAND',
+    'GIT_SSH_VARIANT',
+    'GIT_SSL_CAINFO',
+    'GIT_SSL_CAPATH',
+    'GIT_SSL_NO_VERIFY',
+    'GIT_TERMINAL_PROMPT',
+    'GIT_CEILING_DIRECTORIES',
+]);
+/** Locale categories and the XDG base directories (restic's cache, Nix's cache and config). */
+const INHERITED_PREFIXES = ['LC_', 'XDG_'];
+function isInherited(name) {
+    return INHERITED_NAMES.has(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+/** The part of `step` (the action's own environment) that every child process receives. */
+function inheritedEnvironment(step) {
+    const env = {};
+    for (const [name, value] of Object.entries(step)) {
+        if (value !== undefined && isInherited(name))
+            env[name] = value;
+    }
+    return env;
+}
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
+ * call's own variables, which may add anything and remove (undefined) anything.
+ */
+function childEnvironment(step, options) {
+    const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+        if (value === undefined)
+            delete env[name];
+        else
+            env[name] = value;
+    }
+    return env;
+}
+
 ;// CONCATENATED MODULE: ./.build/core/logger.js
 /** A Logger that keeps every line, for tests and for building reports. */
 class RecordingLogger {
@@ -45103,6 +45213,7 @@ class SecretMasker {
 
 
 
+
 function succeeded(result) {
     return result.exitCode === 0 && !result.timedOut;
 }
@@ -45122,9 +45233,13 @@ const KILL_GRACE_MS = 5_000;
 class SpawnProcessRunner {
     logger;
     secrets;
-    constructor(logger, secrets = new SecretMasker()) {
+    stepEnvironment;
+    constructor(logger, secrets = new SecretMasker(), 
+    /** The step's environment, which children inherit only a few variables of. */
+    stepEnvironment = process.env) {
         this.logger = logger;
         this.secrets = secrets;
+        this.stepEnvironment = stepEnvironment;
     }
     async run(command, args, options = {}) {
         const stream = options.stream ?? options.group !== undefined;
@@ -45133,17 +45248,7 @@ class SpawnProcessRunner {
     }
     spawnAndCollect(command, args, options, stream) {
         const started = Date.now();
-        const env = {};
-        for (const [name, value] of Object.entries(options.cleanEnv ? {} : process.env)) {
-            if (value !== undefined)
-                env[name] = value;
-        }
-        for (const [name, value] of Object.entries(options.env ?? {})) {
-            if (value === undefined)
-                delete env[name];
-            else
-                env[name] = value;
-        }
+        const env = childEnvironment(this.stepEnvironment, options);
         this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
         return new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
@@ -45210,12 +45315,29 @@ class SpawnProcessRunner {
                     clearTimeout(timeout);
                 options.signal?.removeEventListener('abort', onAbort);
                 if (error.code === 'ENOENT') {
-                    reject(new UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
                 }
                 else {
                     reject(error);
                 }
             });
+            if (options.endGroupOnExit) {
+                child.on('exit', () => {
+                    const group = child.pid;
+                    if (group === undefined)
+                        return;
+                    const kill = (signal) => {
+                        try {
+                            process.kill(-group, signal);
+                        }
+                        catch {
+                            // The group is already gone.
+                        }
+                    };
+                    kill('SIGTERM');
+                    setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
+                });
+            }
             child.on('close', (exitCode, signal) => {
                 if (timeout)
                     clearTimeout(timeout);
@@ -45317,11 +45439,14 @@ class GitCommitter {
         this.options = options;
     }
     async commit(change) {
-        const env = await this.environment();
-        const git = (args, extra = {}) => this.git(args, env, extra);
-        await git(['fetch', '--quiet', '--no-tags', 'origin', change.baseSha]).catch(() => 
+        const identity = await this.identity();
+        const auth = await this.authorization();
+        const git = (args, extra = {}) => this.git(args, identity, extra);
+        // Only the two commands that talk to the server see the token.
+        const remote = (args) => this.git(args, auth);
+        await remote(['fetch', '--quiet', '--no-tags', 'origin', change.baseSha]).catch(() => 
         // Servers that refuse fetching by SHA still serve the branch itself.
-        git(['fetch', '--quiet', '--no-tags', 'origin']));
+        remote(['fetch', '--quiet', '--no-tags', 'origin']));
         const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(this.options.tempDir, 'flakeflow-lock-index-'));
         try {
             const indexEnv = { GIT_INDEX_FILE: (0,external_node_path_namespaceObject.join)(scratch, 'index') };
@@ -45339,25 +45464,28 @@ class GitCommitter {
                 '-m',
                 change.body,
             ]);
-            await git(['push', '--quiet', '--force', 'origin', `${commit}:refs/heads/${change.branch}`]);
+            await remote(['push', '--quiet', '--force', 'origin', `${commit}:refs/heads/${change.branch}`]);
             return commit;
         }
         finally {
             await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
         }
     }
-    /** The identity and, unless the checkout kept its own, the token as an HTTP header (never in argv). */
-    async environment() {
-        const env = {};
+    /** The bot's identity, unless the checkout has one of its own. */
+    async identity() {
         const name = await this.git(['config', 'user.name'], {}, {}, true);
-        if (!name) {
-            Object.assign(env, {
-                GIT_AUTHOR_NAME: BOT.name,
-                GIT_AUTHOR_EMAIL: BOT.email,
-                GIT_COMMITTER_NAME: BOT.name,
-                GIT_COMMITTER_EMAIL: BOT.email,
-            });
-        }
+        if (name)
+            return {};
+        return {
+            GIT_AUTHOR_NAME: BOT.name,
+            GIT_AUTHOR_EMAIL: BOT.email,
+            GIT_COMMITTER_NAME: BOT.name,
+            GIT_COMMITTER_EMAIL: BOT.email,
+        };
+    }
+    /** Unless the checkout kept its own, the token as an HTTP header (never in argv). */
+    async authorization() {
+        const env = {};
         const server = this.options.serverUrl.replace(/\/+$/, '');
         const header = `http.${server}/.extraheader`;
         // actions/checkout leaves its own header; a second one makes GitHub refuse the duplicate.
@@ -45385,7 +45513,7 @@ class GitCommitter {
         if (optional)
             return '';
         const reason = result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${result.exitCode}`;
-        throw new UserError(`git ${args[0]} failed in ${this.options.workspace}: ${reason}`);
+        throw new errors_UserError(`git ${args[0]} failed in ${this.options.workspace}: ${reason}`);
     }
 }
 
@@ -45424,28 +45552,28 @@ function explainGitHubError(error, doing, repository) {
     const facts = githubErrorFacts(error);
     const { status, message } = facts;
     if (/not permitted to create or approve pull requests/i.test(message)) {
-        return new UserError('GitHub Actions is not permitted to create pull requests in this repository: enable it in Settings → ' +
+        return new errors_UserError('GitHub Actions is not permitted to create pull requests in this repository: enable it in Settings → ' +
             'Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests", ' +
             'or pass a GitHub App or personal access token as `token`');
     }
     if (status === 401) {
-        return new UserError(`GitHub refused the token while ${doing} (401 ${message}): check the \`token\` input`);
+        return new errors_UserError(`GitHub refused the token while ${doing} (401 ${message}): check the \`token\` input`);
     }
     if (status === 403 && /rate limit/i.test(message)) {
-        return new UserError(`GitHub's rate limit stopped ${doing} after retries (${message}): run the workflow later`);
+        return new errors_UserError(`GitHub's rate limit stopped ${doing} after retries (${message}): run the workflow later`);
     }
     if (status === 403) {
-        return new UserError(`The token may not do this while ${doing} (403 ${message}): give the job \`permissions: contents: write\` ` +
+        return new errors_UserError(`The token may not do this while ${doing} (403 ${message}): give the job \`permissions: contents: write\` ` +
             'and `pull-requests: write` (and `actions: write` for `dispatch-workflow`)');
     }
     if (status === 404) {
-        return new UserError(`GitHub answered 404 while ${doing}: ${repository} does not exist or the token cannot see it (${message})`);
+        return new errors_UserError(`GitHub answered 404 while ${doing}: ${repository} does not exist or the token cannot see it (${message})`);
     }
     if (status !== undefined && status >= 500) {
-        return new UserError(`GitHub kept failing while ${doing} (${status} ${message}) after retries: run it again later`);
+        return new errors_UserError(`GitHub kept failing while ${doing} (${status} ${message}) after retries: run it again later`);
     }
     if (status !== undefined || facts.types.length > 0) {
-        return new UserError(`GitHub refused ${doing}: ${message}${status !== undefined ? ` (${status})` : ''}`);
+        return new errors_UserError(`GitHub refused ${doing}: ${message}${status !== undefined ? ` (${status})` : ''}`);
     }
     return error instanceof Error ? error : new Error(errors_stringifyError(error));
 }
@@ -55427,7 +55555,7 @@ function parseInputs(schema, read, onSecret = () => { }) {
         return result.data;
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
 /** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
 function durationValue(example = '26h') {
@@ -55487,7 +55615,7 @@ function planUpdates(options) {
             ? (options.hasInputPath?.(input) ?? false)
             : directInputs.includes(input);
         if (!known) {
-            throw new UserError(`Input 'inputs' names '${input}', which is not an input of this flake (its inputs: ${directInputs.join(', ') || 'none'})`);
+            throw new errors_UserError(`Input 'inputs' names '${input}', which is not an input of this flake (its inputs: ${directInputs.join(', ') || 'none'})`);
         }
     }
     if (!groups || Object.keys(groups).length === 0) {
@@ -55549,6 +55677,8 @@ const LOCK_UPDATE_OUTPUTS = [
 function updatedInput(change, group) {
     return {
         input: change.input,
+        paths: change.paths,
+        change: change.kind,
         type: change.type,
         from: { rev: change.from?.rev ?? null, date: change.from?.date ?? null },
         to: { rev: change.to?.rev ?? null, date: change.to?.date ?? null },
@@ -55782,6 +55912,8 @@ const lockFileShape = object({
     root: schemas_string(),
     nodes: schemas_record(schemas_string(), lockNodeShape),
 });
+/** Far above any real fleet; a lock whose shared nodes multiply beyond it is listed this far. */
+const MAX_INPUT_PATHS = 100_000;
 function printInputPath(path) {
     return path.join('/');
 }
@@ -55809,22 +55941,22 @@ class FlakeLock {
             json = JSON.parse(text);
         }
         catch (error) {
-            throw new UserError(`${file} is not valid JSON (${error.message})`);
+            throw new errors_UserError(`${file} is not valid JSON (${error.message})`);
         }
         const version = json?.version;
         if (typeof version === 'number' && !SUPPORTED_LOCK_VERSIONS.includes(version)) {
-            throw new UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
+            throw new errors_UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
                 'relock it with a current Nix');
         }
         const checked = lockFileShape.safeParse(json);
         if (!checked.success) {
             const issue = checked.error.issues[0];
             const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
-            throw new UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
+            throw new errors_UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
         }
         const parsed = checked.data;
         if (!parsed.nodes[parsed.root]) {
-            throw new UserError(`${file} names root node '${parsed.root}', which it does not contain`);
+            throw new errors_UserError(`${file} names root node '${parsed.root}', which it does not contain`);
         }
         const nodes = new Map();
         for (const [key, node] of Object.entries(parsed.nodes)) {
@@ -55854,8 +55986,15 @@ class FlakeLock {
      * the root). Undefined when the path does not exist or a follows chain loops.
      */
     resolve(path) {
-        return this.resolveFrom(path, []);
+        const printed = printInputPath(path);
+        if (this.resolved.has(printed))
+            return this.resolved.get(printed);
+        const target = this.resolveFrom(path, []);
+        this.resolved.set(printed, target);
+        return target;
     }
+    /** Resolved paths: a diff resolves every path, and each path's parent, of both locks. */
+    resolved = new Map();
     resolveFrom(path, visited) {
         const printed = printInputPath(path);
         if (visited.includes(printed))
@@ -55879,135 +56018,273 @@ class FlakeLock {
         const node = this.nodes.get(key);
         return node && key !== this.rootKey ? { key, node } : undefined;
     }
+    /** The edge an input path ends with, in the node its parent path resolves to. */
+    edge(path) {
+        const parentKey = path.length > 1 ? this.resolve(path.slice(0, -1))?.key : this.rootKey;
+        const edge = parentKey ? this.nodes.get(parentKey)?.inputs[path[path.length - 1]] : undefined;
+        if (edge === undefined)
+            return undefined;
+        return typeof edge === 'string' ? { key: edge } : { follows: edge };
+    }
     /**
-     * Every input path below the root with its edge, like Nix's `getAllInputs`: each node is entered
-     * once (the first path reaching it, in sorted order), so a shared node is not listed twice.
+     * Every input path below the root with its edge. Unlike Nix's own walk, which enters each node
+     * once, a node shared by several inputs is listed under each path reaching it, so a path stays
+     * visible when another path to the same node changes. A `follows` edge is listed, not entered:
+     * what lies behind it is listed under the path it follows.
      */
-    allInputs() {
+    inputPaths() {
         const edges = new Map();
-        const done = new Set();
-        const visit = (prefix, key) => {
-            if (done.has(key))
+        const visit = (prefix, key, entered) => {
+            if (entered.includes(key) || edges.size >= MAX_INPUT_PATHS)
                 return;
-            done.add(key);
             const inputs = this.nodes.get(key)?.inputs ?? {};
             for (const name of Object.keys(inputs).sort()) {
                 const edge = inputs[name];
                 const path = [...prefix, name];
                 if (typeof edge === 'string') {
                     edges.set(printInputPath(path), { key: edge });
-                    visit(path, edge);
+                    visit(path, edge, [...entered, key]);
                 }
                 else {
                     edges.set(printInputPath(path), { follows: edge });
                 }
             }
         };
-        visit([], this.rootKey);
+        visit([], this.rootKey, []);
         return edges;
     }
 }
-/** Two locked sources are the same when every attribute is, whatever the key order. */
-function sameSource(a, b) {
-    if (!a || !b)
-        return a === b;
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    for (const key of keys) {
-        if (JSON.stringify(a[key]) !== JSON.stringify(b[key]))
-            return false;
+
+;// CONCATENATED MODULE: ./.build/lock/sources.js
+
+/**
+ * Where a locked node comes from, apart from which revision: the fetcher and its location
+ * (`github:NixOS/nixpkgs`, `git+ssh://git@github.com/o/r`). The branch is left out: Nix 2.2x
+ * rewrites a git input's `ref` from `main` to `refs/heads/main` without moving it.
+ */
+function sourceLabel(locked, original) {
+    const text = (name) => {
+        const value = locked[name] ?? original?.[name];
+        return typeof value === 'string' && value.length > 0 ? value : undefined;
+    };
+    const dir = text('dir');
+    const inDir = dir ? `?dir=${dir}` : '';
+    const { type } = locked;
+    if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
+        const host = text('host');
+        return `${type}:${host ? `${host}/` : ''}${text('owner') ?? '?'}/${text('repo') ?? '?'}${inDir}`;
     }
-    return true;
+    if (type === 'path')
+        return `path:${text('path') ?? '?'}${inDir}`;
+    // A tarball's locked URL names the exact file (often the revision itself); the original names the source.
+    const url = (type === 'tarball' || type === 'file') && typeof original?.url === 'string' ? original.url : text('url');
+    const scheme = url && /^[a-z]+\+/.test(url) ? '' : `${type}+`;
+    return `${scheme}${url ?? '?'}${inDir}`;
+}
+/** Forges whose owner and repository names are not case-sensitive: `NixOS/nixpkgs` is `nixos/nixpkgs`. */
+const CASE_INSENSITIVE_FORGES = new Set(['github', 'gitlab', 'gitea']);
+/** One key per repository, whatever the fetcher and spelling used to reach it. */
+function repositoryKey(locked, original) {
+    const repository = forgeRepository(locked, original);
+    const dir = typeof locked.dir === 'string' && locked.dir ? `?dir=${locked.dir}` : '';
+    if (!repository)
+        return sourceLabel(locked, original);
+    const name = `${repository.host}/${repository.owner}/${repository.repo}`;
+    return `${CASE_INSENSITIVE_FORGES.has(repository.forge) ? name.toLowerCase() : name}${dir}`;
+}
+function sourceSwitch(from, to) {
+    const fromLabel = sourceLabel(from.locked, from.original);
+    const toLabel = sourceLabel(to.locked, to.original);
+    if (fromLabel === toLabel)
+        return undefined;
+    const sameRepository = repositoryKey(from.locked, from.original) === repositoryKey(to.locked, to.original);
+    const kind = sameRepository
+        ? fromLabel.toLowerCase() === toLabel.toLowerCase()
+            ? 'spelling'
+            : 'fetcher'
+        : sameNameElsewhere(from, to)
+            ? 'fork'
+            : 'repository';
+    return { from: fromLabel, to: toLabel, kind, sameRepository };
+}
+function sameNameElsewhere(from, to) {
+    const a = forgeRepository(from.locked, from.original);
+    const b = forgeRepository(to.locked, to.original);
+    return (a !== undefined &&
+        b !== undefined &&
+        a.host === b.host &&
+        a.repo.toLowerCase() === b.repo.toLowerCase() &&
+        a.owner.toLowerCase() !== b.owner.toLowerCase());
+}
+/** A branch as a reader names it: `main`, not `refs/heads/main`. */
+function branchLabel(ref) {
+    return ref.replace(/^refs\/(heads|tags)\//, '');
 }
 
 ;// CONCATENATED MODULE: ./.build/lock/diff.js
+
 
 
 const DAY_SECONDS = 86_400;
 function isEmptyDiff(diff) {
     return diff.direct.length === 0 && diff.transitive.length === 0;
 }
-function revisionOf(lock, edge) {
-    if ('follows' in edge)
-        return { revision: { follows: edge.follows.join('/') } };
-    const node = lock.node(edge.key);
-    const locked = node?.locked;
-    if (!locked)
-        return { revision: {} };
-    const ref = typeof node?.original?.ref === 'string' ? node.original.ref : locked.ref;
+const MOVING_ATTRIBUTES = ['rev', 'narHash', 'lastModified'];
+/**
+ * The one rule for "this input moved": its locked `rev`, `narHash` or `lastModified` changed. Other
+ * attributes may be rewritten without a move (Nix 2.2x turns `ref: main` into `refs/heads/main`).
+ */
+function lockedNodeMoved(a, b) {
+    return MOVING_ATTRIBUTES.some((name) => JSON.stringify(a[name]) !== JSON.stringify(b[name]));
+}
+/** Two nodes are the same locked node when neither moved nor changed source. */
+function sameLockedNode(a, b) {
+    return nodeIdentity(a) === nodeIdentity(b);
+}
+/** What makes two nodes (under different keys, or in two locks) the same locked node. */
+function nodeIdentity(node) {
+    const known = identities.get(node);
+    if (known !== undefined)
+        return known;
+    const moving = MOVING_ATTRIBUTES.map((name) => node.locked?.[name]);
+    const identity = node.locked
+        ? JSON.stringify([sourceLabel(node.locked, node.original), ...moving])
+        : JSON.stringify(node);
+    identities.set(node, identity);
+    return identity;
+}
+/** A node is reached by many paths; its identity is worked out once. */
+const identities = new WeakMap();
+function isoDate(seconds) {
+    return new Date(seconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+function revisionOf(node, follows) {
+    const locked = node.locked;
+    const ref = typeof node.original?.ref === 'string' ? node.original.ref : locked?.ref;
     return {
-        revision: {
-            ...(locked.rev ? { rev: locked.rev } : {}),
-            ...(typeof locked.lastModified === 'number'
-                ? { date: new Date(locked.lastModified * 1000).toISOString().replace('.000Z', 'Z') }
-                : {}),
-            ...(typeof ref === 'string' ? { ref } : {}),
-            ...(typeof locked.narHash === 'string' ? { narHash: locked.narHash } : {}),
-        },
-        source: locked,
+        ...(locked?.rev ? { rev: locked.rev } : {}),
+        ...(typeof locked?.lastModified === 'number' ? { date: isoDate(locked.lastModified) } : {}),
+        ...(typeof ref === 'string' ? { ref: branchLabel(ref) } : {}),
+        ...(typeof locked?.narHash === 'string' ? { narHash: locked.narHash } : {}),
+        ...(locked ? { source: sourceLabel(locked, node.original) } : {}),
+        ...(follows !== undefined ? { follows } : {}),
     };
 }
-function originalOf(lock, edge) {
-    return edge && 'key' in edge ? lock.node(edge.key)?.original : undefined;
-}
-function sameEdge(oldLock, a, newLock, b) {
-    if ('follows' in a || 'follows' in b) {
-        return 'follows' in a && 'follows' in b && a.follows.join('/') === b.follows.join('/');
-    }
-    return sameSource(oldLock.node(a.key)?.locked, newLock.node(b.key)?.locked);
-}
-function linkFor(kind, from, to, original) {
-    const source = to?.source ?? from?.source;
-    if (!source)
+/** Days between the dates a reader sees (UTC calendar days), so `08-19 → 08-22` reads +3. */
+function calendarDaysBetween(from, to) {
+    if (!from || !to)
         return undefined;
-    const repository = forgeRepository(source, original);
+    const day = (date) => Date.parse(`${date.slice(0, 10)}T00:00:00Z`) / 1000 / DAY_SECONDS;
+    return day(to) - day(from);
+}
+function pageOf(node) {
+    if (!node?.locked)
+        return undefined;
+    const repository = forgeRepository(node.locked, node.original);
     if (!repository)
         return undefined;
-    const fromRev = from?.revision.rev;
-    const toRev = to?.revision.rev;
-    if (kind === 'updated' && fromRev && toRev)
-        return compareUrl(repository, fromRev, toRev);
-    if (toRev)
-        return commitUrl(repository, toRev);
-    return repositoryUrl(repository);
+    return node.locked.rev ? commitUrl(repository, node.locked.rev) : repositoryUrl(repository);
 }
-function daysBetween(from, to) {
-    if (!from?.date || !to?.date)
-        return undefined;
-    return (Date.parse(to.date) - Date.parse(from.date)) / 1000 / DAY_SECONDS;
+function links(kind, old, now) {
+    if (kind === 'source-changed') {
+        const from = pageOf(old);
+        const to = pageOf(now);
+        const commits = { ...(from ? { from } : {}), ...(to ? { to } : {}) };
+        return { ...(to ? { url: to } : {}), ...(from || to ? { commits } : {}) };
+    }
+    if (kind === 'updated' && old?.locked?.rev && now?.locked?.rev) {
+        const repository = forgeRepository(now.locked, now.original);
+        if (repository)
+            return { url: compareUrl(repository, old.locked.rev, now.locked.rev) };
+    }
+    const url = pageOf(now) ?? pageOf(old);
+    return url ? { url } : {};
+}
+function followsOf(lock, path) {
+    const edge = lock.edge(path);
+    return edge && 'follows' in edge ? printInputPath(edge.follows) : undefined;
+}
+/** Shallow paths first; at one depth a path that owns the node before one that follows it. */
+function pathOrder(a, b) {
+    const depth = a.path.split('/').length - b.path.split('/').length;
+    if (depth !== 0)
+        return depth;
+    const follows = Number((a.to ?? a.from) !== undefined) - Number((b.to ?? b.from) !== undefined);
+    if (follows !== 0)
+        return follows;
+    return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+function changeOf(row) {
+    const { old, now } = row;
+    const paths = [...row.paths].sort(pathOrder);
+    const first = paths[0];
+    const switched = old?.node.locked && now?.node.locked
+        ? sourceSwitch({ locked: old.node.locked, ...(old.node.original ? { original: old.node.original } : {}) }, { locked: now.node.locked, ...(now.node.original ? { original: now.node.original } : {}) })
+        : undefined;
+    const moved = old?.node.locked && now?.node.locked ? lockedNodeMoved(old.node.locked, now.node.locked) : true;
+    const kind = !old
+        ? 'added'
+        : !now
+            ? 'removed'
+            : switched && (!switched.sameRepository || !moved)
+                ? 'source-changed'
+                : 'updated';
+    const from = old ? revisionOf(old.node, first.from) : undefined;
+    const to = now ? revisionOf(now.node, first.to) : undefined;
+    const follows = paths
+        .filter((entry) => old && now && entry.from !== entry.to)
+        .map((entry) => ({
+        path: entry.path,
+        ...(entry.from !== undefined ? { from: entry.from } : {}),
+        ...(entry.to !== undefined ? { to: entry.to } : {}),
+    }));
+    const days = calendarDaysBetween(from?.date, to?.date);
+    return {
+        input: first.path,
+        paths: paths.map((entry) => entry.path),
+        direct: paths.some((entry) => !entry.path.includes('/')),
+        kind,
+        type: now?.node.locked?.type ?? old?.node.locked?.type ?? 'unknown',
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+        ...(follows.length > 0 ? { follows } : {}),
+        ...(switched ? { source: switched } : {}),
+        ...(days !== undefined ? { daysGained: days } : {}),
+        ...links(kind, old?.node, now?.node),
+    };
 }
 /**
- * What changed from one lock to the next, input path by input path, as `nix flake update`
- * reports it, but as data: direct inputs apart from the inputs of inputs.
+ * What changed from one lock to the next. Every input path is resolved on both sides (through
+ * `follows`); a path is listed only when the locked node it resolves to moved, changed source,
+ * appeared or disappeared. Paths reaching the same node on both sides share one row, so a node
+ * reached by five paths is one row naming five paths, and a path whose `follows` merely points
+ * elsewhere at an unchanged node is not listed at all.
  */
 function diffLocks(oldLock, newLock) {
-    const before = oldLock.allInputs();
-    const after = newLock.allInputs();
-    const paths = [...new Set([...before.keys(), ...after.keys()])].sort();
-    const diff = { direct: [], transitive: [] };
-    for (const input of paths) {
-        const oldEdge = before.get(input);
-        const newEdge = after.get(input);
-        if (oldEdge && newEdge && sameEdge(oldLock, oldEdge, newLock, newEdge))
+    const paths = new Set([...oldLock.inputPaths().keys(), ...newLock.inputPaths().keys()]);
+    const rows = new Map();
+    for (const path of paths) {
+        const names = path.split('/');
+        const old = oldLock.resolve(names);
+        const now = newLock.resolve(names);
+        if (!old && !now)
             continue;
-        const kind = !oldEdge ? 'added' : !newEdge ? 'removed' : 'updated';
-        const from = oldEdge ? revisionOf(oldLock, oldEdge) : undefined;
-        const to = newEdge ? revisionOf(newLock, newEdge) : undefined;
-        const type = to?.source?.type ?? from?.source?.type ?? 'follows';
-        const days = daysBetween(from?.revision, to?.revision);
-        const url = linkFor(kind, from, to, originalOf(newLock, newEdge) ?? originalOf(oldLock, oldEdge));
-        const change = {
-            input,
-            direct: !input.includes('/'),
-            kind,
-            type,
-            ...(from ? { from: from.revision } : {}),
-            ...(to ? { to: to.revision } : {}),
-            ...(days !== undefined ? { daysGained: days } : {}),
-            ...(url ? { url } : {}),
-        };
-        (change.direct ? diff.direct : diff.transitive).push(change);
+        if (old && now && sameLockedNode(old.node, now.node))
+            continue;
+        const rowKey = `${old ? nodeIdentity(old.node) : ''}\u0000${now ? nodeIdentity(now.node) : ''}`;
+        const row = rows.get(rowKey) ?? { ...(old ? { old } : {}), ...(now ? { now } : {}), paths: [] };
+        rows.set(rowKey, row);
+        const from = old ? followsOf(oldLock, names) : undefined;
+        const to = now ? followsOf(newLock, names) : undefined;
+        row.paths.push({ path, ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) });
     }
-    return diff;
+    const changes = [...rows.values()]
+        .map(changeOf)
+        .sort((a, b) => (a.input < b.input ? -1 : a.input > b.input ? 1 : 0));
+    return {
+        direct: changes.filter((change) => change.direct),
+        transitive: changes.filter((change) => !change.direct),
+    };
 }
 /**
  * Direct inputs locked to a revision older than `staleDays`. Inputs pinned to a revision in
@@ -56055,7 +56332,7 @@ const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (
  * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
  * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
  */
-class NixError extends UserError {
+class errors_NixError extends errors_UserError {
     args;
     nixMessage;
     exitCode;
@@ -56070,7 +56347,7 @@ class NixError extends UserError {
     }
     static fromResult(result) {
         const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
-        return new NixError(result.args, text, result.exitCode);
+        return new errors_NixError(result.args, text, result.exitCode);
     }
 }
 function subcommandOf(args) {
@@ -56097,7 +56374,28 @@ const PROGRESS = [
     /^ {2}\/nix\/store\//,
     /^\[\d+\/\d+\/\d+ built/,
     /^\(use '--show-trace' to show detailed location information\)$/,
+    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
 ];
+/**
+ * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
+ * Nix printed the message first. Both read as the older did: the message, then where it happened.
+ */
+function messageFirst(lines) {
+    if (lines[0] !== 'error:')
+        return lines;
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+    if (at === -1)
+        return lines;
+    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
+    const message = lines
+        .slice(at)
+        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
+    const trace = lines.slice(1, at);
+    for (const part of [message, trace])
+        while (part.length > 0 && part[part.length - 1] === '')
+            part.pop();
+    return [...message, '', ...trace];
+}
 /**
  * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
  * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
@@ -56109,7 +56407,7 @@ function nixErrorText(stderr) {
         .split('\n')
         .map((line) => (line.split('\r').pop() ?? '').trimEnd());
     const first = lines.findIndex((line) => line.startsWith('error:'));
-    const kept = (first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line)));
+    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
     while (kept.length > 0 && kept[kept.length - 1] === '')
         kept.pop();
     while (kept.length > 0 && kept[0] === '')
@@ -56156,7 +56454,7 @@ const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*
  * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
  * where the command line differs between versions it asks `version()` which to use.
  */
-class NixCli {
+class cli_NixCli {
     runner;
     options;
     versionQuery;
@@ -56200,7 +56498,7 @@ class NixCli {
     async updateLock(flakeDir, inputs = [], options = {}) {
         for (const input of inputs) {
             if (!INPUT_NAME.test(input))
-                throw new UserError(`"${input}" is not a flake input name`);
+                throw new errors_UserError(`"${input}" is not a flake input name`);
         }
         const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
         await this.exec(this.withOptions(subcommand, args), options);
@@ -56210,23 +56508,34 @@ class NixCli {
         return JSON.parse(result.stdout);
     }
     withOptions(subcommand, args) {
-        return [...subcommand, ...FEATURES, ...(this.options.nixOptions ?? []), ...args];
+        return nixArgs(subcommand, this.options, args);
     }
-    async exec(args, options = {}) {
-        let result;
-        try {
-            result = await this.runner.run(this.options.command ?? 'nix', args, options);
-        }
-        catch (error) {
-            // The runner raises a UserError only when the program is missing.
-            if (error instanceof UserError)
-                throw new UserError(NIX_NOT_FOUND);
-            throw error;
-        }
-        if (!succeeded(result))
-            throw NixError.fromResult(result);
-        return result;
+    exec(args, options = {}) {
+        return runNix(this.runner, this.options, args, options);
     }
+}
+/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
+function nixArgs(subcommand, options, args) {
+    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
+}
+/**
+ * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
+ * failure (unless `check` is false) is a NixError holding Nix's own message.
+ */
+async function runNix(runner, options, args, runOptions = {}, check = true) {
+    let result;
+    try {
+        result = await runner.run(options.command ?? 'nix', args, runOptions);
+    }
+    catch (error) {
+        // The runner raises a UserError only when the program is missing.
+        if (error instanceof errors_UserError)
+            throw new errors_UserError(NIX_NOT_FOUND);
+        throw error;
+    }
+    if (check && !succeeded(result))
+        throw errors_NixError.fromResult(result);
+    return result;
 }
 /** The subcommand and arguments that update a flake's lock on this Nix. */
 function updateLockArgs(version, flakeDir, inputs) {
@@ -56243,81 +56552,377 @@ function updateLockArgs(version, flakeDir, inputs) {
     ];
 }
 /** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function installable(flakeRef, attrPath) {
+function cli_installable(flakeRef, attrPath) {
     const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
     return `${flakeRef}#${quoted.join('.')}`;
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
+
+
+
+const FLEET_EXPRESSION_FILE = 'fleet.nix';
+/**
+ * `nix/fleet.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/nix) and bundled (dist/hosts, …), and a GitHub action is checked out whole.
+ */
+function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
+    let dir = (0,external_node_path_namespaceObject.dirname)(from);
+    for (;;) {
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
+        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
+            return candidate;
+        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
+        if (parent === dir)
+            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
+        dir = parent;
+    }
+}
+/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
+function nixString(text) {
+    const escaped = text
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\$\{/g, '\\${')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replace(/\t/g, '\\t');
+    return `"${escaped}"`;
+}
+function nixList(items) {
+    return `[ ${items.map(nixString).join(' ')} ]`;
+}
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
+function fleet_expression_fleetExpression(call) {
+    const args = [
+        call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
+        call.facts ? `facts = ${nixList(call.facts)};` : '',
+        call.kinds ? `kinds = ${nixList(call.kinds)};` : '',
+        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
+        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
+        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
+        call.only ? `only = ${nixList(call.only)};` : '',
+        call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+        call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
+        call.tolerant ? 'tolerant = true;' : '',
+        call.format ? `format = ${nixString(call.format)};` : '',
+    ].filter((arg) => arg.length > 0);
+    const file = call.expressionFile ?? fleetExpressionPath();
+    return `import ${nixString(file)} { ${args.join(' ')} }`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet.js
+
+
+
+/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
+async function readFleetFacts(nix, flakeDir, query, options = {}) {
+    const { expressionFile, ...run } = options;
+    const facts = [];
+    if (query.names)
+        facts.push('names');
+    if (query.systems)
+        facts.push('systems');
+    if (query.deploy)
+        facts.push('deploy');
+    if (query.flakeflowNodes)
+        facts.push('flakeflowNodes');
+    if (query.formatter)
+        facts.push('formatter');
+    if (query.backups)
+        facts.push('backups');
+    if (facts.length === 0)
+        return {};
+    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+    return nix.evalJson({
+        expr: fleet_expression_fleetExpression({
+            flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
+            facts,
+            ...(query.kinds ? { kinds: query.kinds } : {}),
+            ...(backupHosts ? { backupHosts } : {}),
+            ...(query.tolerant ? { tolerant: true } : {}),
+            expressionFile,
+        }),
+    }, { ...run, impure: true });
+}
+/**
+ * One NixOS host's restic backups, its configuration evaluated through the flake's own installable,
+ * so a host the flake does not have fails with Nix's message naming the attribute.
+ */
+async function readHostBackups(nix, flakeDir, host, options = {}) {
+    const { expressionFile, ...run } = options;
+    const { backups } = await nix.evalJson(installable(flakeDir, ['nixosConfigurations', host, 'config']), {
+        ...run,
+        impure: true,
+        apply: `config: ${fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
+    });
+    return backups;
+}
+/**
+ * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
+ * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
+ */
+function readOutPath(nix, flakeDir, attrPath, options = {}) {
+    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
+/** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
+const FLEET_HOST_KINDS = (/* unused pure expression or super */ null && (['nixos', 'darwin', 'home', 'checks']));
+function fleet_types_hostKey(host) {
+    return `${host.kind}/${host.name}`;
+}
+/** Parses `a."b.c".d` back into its names. */
+function parseAttrPath(text) {
+    const names = [];
+    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
+    for (const match of text.matchAll(pattern)) {
+        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
+    }
+    return names;
+}
+/** What is built for a host, as nix/fleet.nix chooses it (nix-darwin's `system` where it exists). */
+function defaultAttrPath(host) {
+    switch (host.kind) {
+        case 'nixos':
+            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
+        case 'darwin':
+            return ['darwinConfigurations', host.name, 'system'];
+        case 'home':
+            return ['homeConfigurations', host.name, 'activationPackage'];
+        case 'checks':
+            return host.name.split('.');
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-hosts.js
+
+
+
+
+
+
+function hostFromRecord(record) {
+    if (!('drvPath' in record))
+        return undefined;
+    return {
+        kind: record.kind,
+        name: record.name,
+        attrPath: record.attr,
+        system: record.system,
+        buildSystem: record.buildSystem,
+        drvPath: record.drvPath,
+        outPath: record.output,
+    };
+}
+/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet.nix leaves. */
+class StderrTap {
+    runner;
+    stderr = '';
+    constructor(runner) {
+        this.runner = runner;
+    }
+    async run(command, args, options) {
+        const result = await this.runner.run(command, args, options);
+        this.stderr = result.stderr;
+        return result;
+    }
+}
+/** Reads `trace: flakeflow-host-start …` and `…-done {json}` lines, quoted or not (Nix versions differ). */
+function readFleetTraces(stderr) {
+    const done = [];
+    let started;
+    for (const line of stderr.split('\n')) {
+        const match = /^trace: (.*)$/.exec(line.trimEnd());
+        if (!match)
+            continue;
+        let text = match[1];
+        if (text.startsWith('"')) {
+            try {
+                text = JSON.parse(text);
+            }
+            catch {
+                continue;
+            }
+        }
+        const start = /^flakeflow-host-start ([a-z]+)\/(.*)$/.exec(text);
+        if (start) {
+            started = { kind: start[1], name: start[2] };
+            continue;
+        }
+        if (text.startsWith('flakeflow-host-done ')) {
+            done.push(JSON.parse(text.slice('flakeflow-host-done '.length)));
+            started = undefined;
+        }
+    }
+    return { done, ...(started ? { unfinished: started } : {}) };
+}
+/**
+ * Evaluates every host in one `nix eval --json` of nix/fleet.nix. A host whose error aborts
+ * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
+ * error tryEval caught is evaluated once more alone, for Nix's message.
+ */
+class NixEvalFleetEvaluator {
+    runner;
+    options;
+    constructor(runner, options) {
+        this.runner = runner;
+        this.options = options;
+    }
+    async evaluate(request) {
+        const done = new Map();
+        const failed = [];
+        const caught = [];
+        const listed = new Map();
+        let processes = 0;
+        const absorb = (record) => {
+            const ref = { kind: record.kind, name: record.name };
+            listed.set(hostKey(ref), ref);
+            const host = hostFromRecord(record);
+            if (host)
+                done.set(hostKey(host), host);
+            else if ('failed' in record)
+                caught.push(ref);
+        };
+        const settled = () => [...done.keys(), ...failed.map(hostKey), ...caught.map(hostKey)];
+        for (;;) {
+            processes += 1;
+            const tap = new StderrTap(this.runner);
+            try {
+                const { hosts: records } = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
+                for (const record of records)
+                    absorb(record);
+                break;
+            }
+            catch (error) {
+                if (!(error instanceof NixError))
+                    throw error;
+                const traces = readFleetTraces(tap.stderr);
+                for (const record of traces.done)
+                    absorb(record);
+                const broken = traces.unfinished;
+                if (!broken || settled().includes(hostKey(broken))) {
+                    throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+                }
+                listed.set(hostKey(broken), broken);
+                failed.push({ ...broken, error: error.nixMessage });
+                this.options.logger.warning(`${broken.name} (${broken.kind}) failed to evaluate in ${request.label}; evaluating the remaining hosts without it`);
+            }
+        }
+        const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
+            processes += 1;
+            const [outcome] = await evaluateHostList(this.nix(this.runner), {
+                flakeDir: request.flakeDir,
+                hosts: [host],
+                expressionFile: this.options.expressionFile,
+                signal: request.signal,
+            });
+            return (outcome ?? {
+                ...host,
+                error: 'the host failed to evaluate, and then evaluated alone without an error',
+            });
+        });
+        for (const outcome of explained) {
+            if ('error' in outcome)
+                failed.push(outcome);
+            else
+                done.set(hostKey(outcome), outcome);
+        }
+        const evaluatedKeys = new Set([...done.keys(), ...failed.map(hostKey)]);
+        return {
+            hosts: [...done.values()],
+            failed,
+            unselected: [...listed.entries()].filter(([key]) => !evaluatedKeys.has(key)).map(([, host]) => host),
+            evaluator: 'nix eval',
+            processes,
+        };
+    }
+    nix(runner) {
+        return new NixCli(runner, { nixOptions: this.options.nixOptions ?? [] });
+    }
+    expression(request, extra) {
+        return fleetExpression({
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+            ...extra,
+        });
+    }
+}
+/**
+ * Evaluates the named hosts, without catching their errors, in one evaluator process: the unit a
+ * pool of evaluator workers can take over. A host the flake does not have is left out of the
+ * results; a host that fails fails them all, with Nix's own message.
+ */
+async function evaluateHostList(nix, request) {
+    if (request.hosts.length === 0)
+        return [];
+    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
+    try {
+        const { hosts: records } = await nix.evalJson({
+            expr: fleet_expression_fleetExpression({
+                flakeDir: request.flakeDir,
+                kinds,
+                only: request.hosts.map(fleet_types_hostKey),
+                expressionFile: request.expressionFile,
+            }),
+        }, { impure: true, signal: request.signal });
+        return records.map(hostFromRecord).filter((host) => host !== undefined);
+    }
+    catch (error) {
+        if (!(error instanceof errors_NixError))
+            throw error;
+        return request.hosts.map((host) => ({ ...host, error: error.nixMessage }));
+    }
 }
 
 ;// CONCATENATED MODULE: ./.build/lock/verify.js
 
 
 
-/** Where each kind of host lives in a fleet flake, and what is built for it. */
-const HOST_OUTPUTS = [
-    { kind: 'nixos', output: 'nixosConfigurations', toplevel: ['config', 'system', 'build', 'toplevel'] },
-    { kind: 'darwin', output: 'darwinConfigurations', toplevel: ['system'] },
-    { kind: 'home-manager', output: 'homeConfigurations', toplevel: ['activationPackage'] },
-];
-function isMissingOutput(error, output) {
-    return /does not provide attribute/.test(error.nixMessage) && error.nixMessage.includes(output);
-}
+
+
+
+/** The fleet model's kinds of host a lock update verifies, and the names this capability gives them. */
+const VERIFIED_KINDS = { nixos: 'nixos', darwin: 'darwin', home: 'home-manager' };
+const FLEET_KINDS = Object.keys(VERIFIED_KINDS);
 /**
- * Evaluates the derivation of every NixOS, nix-darwin and Home Manager host of the flake, in pure
- * mode as `nix build` would. One `nix eval` per kind of host; when one fails, each host of that kind
- * is evaluated alone so the failure names the host with Nix's own error.
+ * Evaluates the derivation of every NixOS, nix-darwin and Home Manager host of the flake through
+ * the fleet model: all hosts in one evaluation; when that fails, each host alone so the failure
+ * names the host with Nix's own error.
  */
 async function evaluateHosts(nix, flakeDir, options = {}) {
     const flake = (0,external_node_path_namespaceObject.resolve)(flakeDir);
-    const hosts = [];
-    for (const { kind, output, toplevel } of HOST_OUTPUTS) {
-        const drvPath = ['c', ...toplevel, 'drvPath'].join('.');
-        try {
-            const drvPaths = await nix.evalJson(installable(flake, [output]), {
-                ...options,
-                apply: `builtins.mapAttrs (_: c: ${drvPath})`,
-            });
-            for (const [host, path] of Object.entries(drvPaths)) {
-                hosts.push({ host, kind, attrPath: [output, host, ...toplevel], drvPath: path });
-            }
-        }
-        catch (error) {
-            if (!(error instanceof NixError))
-                throw error;
-            if (isMissingOutput(error, output))
-                continue;
-            hosts.push(...(await evaluateOneByOne(nix, flake, kind, output, toplevel, error, options)));
-        }
-    }
-    return hosts;
-}
-async function evaluateOneByOne(nix, flake, kind, output, toplevel, outputError, options) {
-    let names;
+    const request = { flakeDir: flake, ...(options.signal ? { signal: options.signal } : {}) };
+    let hosts;
     try {
-        names = await nix.evalJson(installable(flake, [output]), {
-            ...options,
-            apply: 'builtins.attrNames',
-        });
+        const { names = [] } = await readFleetFacts(nix, flake, { names: true, kinds: FLEET_KINDS }, options);
+        hosts = names.map(({ kind, name }) => ({ kind, name }));
     }
     catch (error) {
-        if (!(error instanceof NixError))
+        if (!(error instanceof errors_NixError))
             throw error;
-        // The output itself does not evaluate: no host can be named, so the output stands for them.
-        return [{ host: output, kind, attrPath: [output], error: outputError.nixMessage }];
+        // The outputs themselves do not evaluate: no host can be named, so the flake stands for them.
+        return [{ host: 'nixosConfigurations', kind: 'nixos', attrPath: [], error: error.nixMessage }];
     }
-    const hosts = [];
-    for (const host of names) {
-        const attrPath = [output, host, ...toplevel];
-        try {
-            const drvPath = await nix.evalJson(installable(flake, [...attrPath, 'drvPath']), options);
-            hosts.push({ host, kind, attrPath, drvPath });
-        }
-        catch (error) {
-            if (!(error instanceof NixError))
-                throw error;
-            hosts.push({ host, kind, attrPath, error: error.nixMessage });
-        }
+    let outcomes = await evaluateHostList(nix, { ...request, hosts });
+    if (outcomes.some((outcome) => 'error' in outcome)) {
+        outcomes = [];
+        for (const host of hosts)
+            outcomes.push(...(await evaluateHostList(nix, { ...request, hosts: [host] })));
     }
-    return hosts;
+    return outcomes.map((outcome) => ({
+        host: outcome.name,
+        kind: VERIFIED_KINDS[outcome.kind],
+        attrPath: 'error' in outcome ? defaultAttrPath(outcome) : outcome.attrPath,
+        ...('error' in outcome ? { error: outcome.error } : { drvPath: outcome.drvPath }),
+    }));
 }
 /** Nix ≤ 2.18: "a 'aarch64-darwin' with features {} is required to build"; later: "Required system: 'x'". */
 const UNBUILDABLE_SYSTEM = [
@@ -56343,21 +56948,21 @@ async function buildHosts(nix, flakeDir, hosts, options = {}) {
     if (buildable.length === 0)
         return [];
     try {
-        await nix.build(buildable.map((host) => installable(flake, host.attrPath)), options);
+        await nix.build(buildable.map((host) => cli_installable(flake, host.attrPath)), options);
         return buildable.map((host) => ({ host: host.host, kind: host.kind }));
     }
     catch (error) {
-        if (!(error instanceof NixError))
+        if (!(error instanceof errors_NixError))
             throw error;
     }
     const results = [];
     for (const host of buildable) {
         try {
-            await nix.build([installable(flake, host.attrPath)], options);
+            await nix.build([cli_installable(flake, host.attrPath)], options);
             results.push({ host: host.host, kind: host.kind });
         }
         catch (error) {
-            if (!(error instanceof NixError))
+            if (!(error instanceof errors_NixError))
                 throw error;
             const system = unbuildableSystem(error.nixMessage);
             results.push(system
@@ -56389,7 +56994,7 @@ async function readLockText(flakeDir, label) {
     }
     catch (error) {
         if (error.code === 'ENOENT') {
-            throw new UserError(`Input 'path' is '${label}', which has no flake.lock: run \`nix flake lock\` there and commit the lock file first`);
+            throw new errors_UserError(`Input 'path' is '${label}', which has no flake.lock: run \`nix flake lock\` there and commit the lock file first`);
         }
         throw error;
     }
@@ -56414,11 +57019,24 @@ async function proposeUpdate(plan, oldLockText, baseline, context) {
         signal,
         group: `Updating ${what}${plan.group ? ` (group ${plan.group})` : ''}`,
     });
-    const newLockText = await (0,promises_namespaceObject.readFile)(lockPath, 'utf8');
+    const writtenLockText = await (0,promises_namespaceObject.readFile)(lockPath, 'utf8');
     const oldLock = FlakeLock.parse(oldLockText);
-    const newLock = FlakeLock.parse(newLockText);
-    const diff = diffLocks(oldLock, newLock);
-    const proposal = { plan, oldLockText, newLockText, newLock, diff };
+    const diff = diffLocks(oldLock, FlakeLock.parse(writtenLockText));
+    const rewrittenOnly = isEmptyDiff(diff) && writtenLockText !== oldLockText;
+    if (rewrittenOnly) {
+        logger.info(`Nix rewrote ${LOCK_FILE} without moving any input: keeping the lock as it was`);
+        await (0,promises_namespaceObject.writeFile)(lockPath, oldLockText);
+    }
+    const newLockText = rewrittenOnly ? oldLockText : writtenLockText;
+    const newLock = rewrittenOnly ? oldLock : FlakeLock.parse(writtenLockText);
+    const proposal = {
+        plan,
+        oldLockText,
+        newLockText,
+        newLock,
+        diff,
+        ...(rewrittenOnly ? { rewrittenOnly } : {}),
+    };
     if (isEmptyDiff(diff) || context.verify === 'none') {
         return { ...proposal, verification: { level: isEmptyDiff(diff) ? 'none' : context.verify, hosts: [] } };
     }
@@ -56484,8 +57102,6 @@ function plural(count, one, many = `${one}s`) {
 function describeRevision(revision, kind, change) {
     if (!revision)
         return kind === 'from' ? '*(new input)*' : '*(removed)*';
-    if (revision.follows !== undefined)
-        return `follows \`${revision.follows || 'the flake itself'}\``;
     const id = revision.rev
         ? `\`${shortRev(revision.rev)}\``
         : revision.narHash
@@ -56494,21 +57110,63 @@ function describeRevision(revision, kind, change) {
     const when = day(revision.date);
     return when ? `${id} · ${when}` : id;
 }
+/** Calendar days between the two dates shown, so a reader can check it against them. */
 function formatDaysGained(days) {
     if (days === undefined)
         return '';
-    if (days < 0)
-        return `⚠️ ${Math.round(days)}`;
-    if (days > 0 && days < 1)
-        return '<1';
-    return `+${Math.round(days)}`;
+    const whole = Math.round(days);
+    return whole < 0 ? `⚠️ ${whole}` : `+${whole}`;
 }
-function inputLabel(change, bold) {
+/** Other paths and notes of a row are named up to this many; the rest are counted. */
+const NAMED_IN_ROW = 4;
+function namedList(items) {
+    const shown = items.slice(0, NAMED_IN_ROW).join(', ');
+    return items.length > NAMED_IN_ROW ? `${shown} and ${items.length - NAMED_IN_ROW} more` : shown;
+}
+function followed(path) {
+    return path === '' ? 'the flake itself' : `\`${path}\``;
+}
+function followsNote(change) {
+    if (change.from !== undefined && change.to !== undefined) {
+        return `\`${change.path}\` now follows ${followed(change.to)}, was ${followed(change.from)}`;
+    }
+    if (change.to !== undefined)
+        return `\`${change.path}\` now follows ${followed(change.to)}`;
+    return `\`${change.path}\` no longer follows ${followed(change.from ?? '')}`;
+}
+const SWITCH_KINDS = {
+    spelling: ' (the same repository, spelt differently)',
+    fetcher: ' (the same repository, fetched another way)',
+    fork: ' (another owner’s repository of that name)',
+    repository: '',
+};
+function sourceNote(change) {
+    if (!change.source)
+        return undefined;
+    const { from, to, kind } = change.source;
+    return `source changed from \`${from}\` to \`${to}\`${SWITCH_KINDS[kind]}`;
+}
+/** The lines under a row's name: the other paths reaching the node, a source change, follows changes. */
+function rowNotes(change) {
+    const others = change.paths.slice(1).map((path) => `\`${path}\``);
+    const follows = (change.follows ?? []).map(followsNote);
+    return [
+        ...(others.length > 0 ? [`also ${namedList(others)}`] : []),
+        ...(change.source ? [sourceNote(change)] : []),
+        ...(follows.length > 0 ? [namedList(follows)] : []),
+    ];
+}
+function inputLabel(change, bold, notes) {
     const name = bold ? `**${change.input}**` : `\`${change.input}\``;
-    const ref = change.to?.ref ?? change.from?.ref;
-    return ref ? `${name} (${ref})` : name;
+    const ref = change.to ? change.to.ref : change.from?.ref;
+    const label = ref ? `${name} (${ref})` : name;
+    return notes ? [label, ...rowNotes(change)].join('\n') : label;
 }
 function changesLink(change) {
+    if (change.kind === 'source-changed' && change.commits) {
+        const { from, to } = change.commits;
+        return [from && `[before](${from})`, to && `[after](${to})`].filter(Boolean).join(' · ');
+    }
     if (!change.url)
         return '';
     return change.kind === 'updated' && change.from?.rev && change.to?.rev
@@ -56518,7 +57176,7 @@ function changesLink(change) {
 function inputsTable(changes, options) {
     const header = ['Input', 'From', 'To', 'Days gained', ...(options.links ? ['Changes'] : [])];
     const rows = changes.map((change) => [
-        inputLabel(change, options.bold),
+        inputLabel(change, options.bold, options.links),
         describeRevision(change.from, 'from', change),
         describeRevision(change.to, 'to', change),
         formatDaysGained(change.daysGained),
@@ -56531,7 +57189,8 @@ function plainInputs(changes) {
         .map((change) => {
         const from = change.from?.rev ? shortRev(change.from.rev) : change.from ? '…' : 'new';
         const to = change.to?.rev ? shortRev(change.to.rev) : change.to ? '…' : 'removed';
-        return `\`${change.input}\` ${from} → ${to}`;
+        const others = change.paths.length > 1 ? ` (+${change.paths.length - 1} paths)` : '';
+        return `\`${change.input}\`${others} ${from} → ${to}`;
     })
         .join(' · ');
 }
@@ -56633,17 +57292,20 @@ function verificationAlert(context) {
         '> the next run replaces it once the inputs are fixed upstream.',
     ].join('\n');
 }
+/** The inputs of inputs, folded away: as a table, a line, or only counted when even that is too long. */
+function transitiveSection(changes, form, open = false) {
+    if (changes.length === 0)
+        return '';
+    if (form === 'count') {
+        return `${plural(changes.length, 'input')} of inputs also moved: too many to list here, see flake.lock under Files changed.`;
+    }
+    return details(`${plural(changes.length, 'input')} of inputs updated`, form === 'table' ? inputsTable(changes, { links: true, bold: false }) : plainInputs(changes), open);
+}
 function render(context, detail) {
     const { diff, verification } = context.proposal;
     const shownDirect = diff.direct.slice(0, detail.directRows);
     const hiddenDirect = diff.direct.length - shownDirect.length;
-    const transitive = diff.transitive.length === 0
-        ? ''
-        : detail.transitive === 'count'
-            ? `${plural(diff.transitive.length, 'input')} of inputs also moved: too many to list here, see flake.lock under Files changed.`
-            : details(`${plural(diff.transitive.length, 'input')} of inputs updated`, detail.transitive === 'table'
-                ? inputsTable(diff.transitive, { links: true, bold: false })
-                : plainInputs(diff.transitive));
+    const transitive = transitiveSection(diff.transitive, detail.transitive);
     return blocks(intro(context), verificationAlert(context), shownDirect.length > 0 && inputsTable(shownDirect, { links: detail.directLinks, bold: true }), hiddenDirect > 0 && `…and ${plural(hiddenDirect, 'more input')}: see flake.lock under Files changed.`, transitive, hostsSection(verification, detail.hosts), staleSection(context.stale, context.staleDays), footer(context));
 }
 /**
@@ -56695,17 +57357,20 @@ const MESSAGE_LINES = 100;
 function message_describe(revision) {
     if (!revision)
         return '(none)';
-    if (revision.follows !== undefined)
-        return `follows '${revision.follows}'`;
     const id = revision.rev ? shortRev(revision.rev) : (revision.narHash ?? '?');
     return revision.date ? `${id} (${revision.date.slice(0, 10)})` : id;
 }
 function line(change) {
+    const others = change.paths.length > 1 ? ` (and ${change.paths.length - 1} more paths)` : '';
+    const input = `'${change.input}'${others}`;
     if (change.kind === 'added')
-        return `• Added input '${change.input}': ${message_describe(change.to)}`;
+        return `• Added input ${input}: ${message_describe(change.to)}`;
     if (change.kind === 'removed')
-        return `• Removed input '${change.input}'`;
-    return `• Updated input '${change.input}': ${message_describe(change.from)} → ${message_describe(change.to)}`;
+        return `• Removed input ${input}`;
+    if (change.kind === 'source-changed' && change.source) {
+        return `• Changed source of input ${input}: ${change.source.from} → ${change.source.to} (${message_describe(change.from)} → ${message_describe(change.to)})`;
+    }
+    return `• Updated input ${input}: ${message_describe(change.from)} → ${message_describe(change.to)}`;
 }
 /** `flake.lock: update`, plus the group when there are groups. */
 function withGroup(text, group) {
@@ -57038,7 +57703,7 @@ async function connect(settings, lockPath, dependencies) {
     const base = settings.base || (await api.defaultBranch());
     const baseSha = await api.branchHead(base);
     if (!baseSha)
-        throw new UserError(`Input 'base' is '${base}', a branch ${api.slug} does not have`);
+        throw new errors_UserError(`Input 'base' is '${base}', a branch ${api.slug} does not have`);
     const baseLock = await api.fileAt(baseSha, lockPath);
     return { api, committer, base, baseSha, ...(baseLock !== undefined ? { baseLock } : {}) };
 }
@@ -57127,6 +57792,11 @@ function groupDetails(outcome, open) {
     return details(`<b>${title}</b>: ${inputsCell(outcome)} updated`, blocks(proposal.diff.direct.length > 0 && inputsTable(proposal.diff.direct, { links: true, bold: true }), proposal.diff.transitive.length > 0 &&
         details(`${proposal.diff.transitive.length} inputs of inputs`, inputsTable(proposal.diff.transitive, { links: true, bold: false })), hostsSection(proposal.verification)), open);
 }
+function nothingToUpdate(groups) {
+    return groups.some((outcome) => outcome.proposal?.rewrittenOnly)
+        ? 'Nothing to update: Nix rewrote flake.lock in its newer format (such as git refs `main` → `refs/heads/main`) but no input moved.'
+        : 'Nothing to update: every input is already at its newest revision.';
+}
 /** The job summary: one row per group, then each group's inputs and hosts, then stale inputs. */
 function renderSummary(result, options) {
     const grouped = result.groups.some((outcome) => outcome.group !== undefined);
@@ -57139,7 +57809,7 @@ function renderSummary(result, options) {
     ]);
     const header = [...(grouped ? ['Group'] : []), 'Inputs updated', 'Hosts', 'Pull request', 'Auto-merge'];
     const changed = result.groups.filter((outcome) => outcome.proposal && !isEmptyDiff(outcome.proposal.diff));
-    return blocks(heading(2, `🔄 flake.lock update${options.dryRun ? ' (dry run: nothing pushed)' : ''}`), result.failure !== undefined && `❌ ${result.failure.split('\n')[0]}`, table(header, rows), changed.length === 0 && 'Nothing to update: every input is already at its newest revision.', ...changed.map((outcome, index) => groupDetails(outcome, index === 0 && changed.length === 1)), staleSection(result.stale, options.staleDays));
+    return blocks(heading(2, `🔄 flake.lock update${options.dryRun ? ' (dry run: nothing pushed)' : ''}`), result.failure !== undefined && `❌ ${result.failure.split('\n')[0]}`, table(header, rows), changed.length === 0 && nothingToUpdate(result.groups), ...changed.map((outcome, index) => groupDetails(outcome, index === 0 && changed.length === 1)), staleSection(result.stale, options.staleDays));
 }
 
 ;// CONCATENATED MODULE: ./.build/actions/lock-update.js
@@ -57160,10 +57830,10 @@ const lockUpdateAction = (0,action/* defineAction */.Q)({
     name: 'lock-update',
     inputs: lockUpdateInputs,
     outputs: LOCK_UPDATE_OUTPUTS,
-    workspacePaths: ['path'],
+    pathInputs: ['path'],
     async run(settings, { context, logger, signal }) {
         const runner = new SpawnProcessRunner(logger);
-        const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
+        const nix = new cli_NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
         const repository = parseRepository(context.repository ?? '');
         const runUrl = context.repository && context.runId
             ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
@@ -57178,7 +57848,7 @@ const lockUpdateAction = (0,action/* defineAction */.Q)({
             : undefined;
         const github = () => {
             if (!repository) {
-                throw new UserError('GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`');
+                throw new errors_UserError('GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`');
             }
             if (!client)
                 throw new Error('the GitHub client is only loaded when this is no dry run');
@@ -57226,8 +57896,6 @@ const lockUpdateAction = (0,action/* defineAction */.Q)({
     },
 });
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -60298,8 +60966,29 @@ function forkOf(event) {
 function refuseForks(action, event) {
     const fork = forkOf(event);
     if (fork) {
-        throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
+        throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
+}
+/** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
+const ALLOW_UNTRUSTED_INPUT = 'allow-untrusted-on-self-hosted';
+/**
+ * Keeps a fork's code off a self-hosted runner (GitHub's own advice): gate, hosts, build and report
+ * run the flake, and a self-hosted runner sits inside the fleet's network with its credentials.
+ * Refused before anything starts, unless the workflow's author allowed it, which then warns.
+ */
+function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
+    if (run.runnerEnvironment !== 'self-hosted')
+        return;
+    const fork = forkOf(run.event);
+    if (!fork)
+        return;
+    if (allowed) {
+        warn(`${action} runs for ${fork} on this self-hosted runner because ${ALLOW_UNTRUSTED_INPUT} is true: ` +
+            'that code runs on this machine, with whatever it can reach');
+        return;
+    }
+    throw new errors_UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+        `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
 ;// CONCATENATED MODULE: ./.build/core/workspace.js
@@ -60321,26 +61010,28 @@ function realPathOf(path) {
     return (0,external_node_path_namespaceObject.join)((0,external_node_fs_namespaceObject.realpathSync)(existing), ...missing);
 }
 /**
- * Resolves an input that names a file or directory of the checkout, refusing one outside it: a `..`
- * too many is nearly always a mistake, and on a self-hosted runner what lies beside the checkout
- * (other jobs' checkouts, the runner's own credentials) must never be read into a report. A symlink
- * in the checkout is followed, so it cannot lead outside either.
+ * Where a path input leads. The workflow file is the trust boundary: an absolute path is read where
+ * the workflow's author wrote it (a self-hosted runner's `/etc/svc/services.json`, a password file
+ * under `/run/secrets`); a relative path is the checkout's, and the checkout is the pull request's to
+ * change, so it resolves in the workspace and may not lead out of it, by `..` or by a symlink.
  */
-function workspacePath(workspace, input, value) {
+function inputPath(workspace, input, value) {
+    if ((0,external_node_path_namespaceObject.isAbsolute)(value))
+        return (0,external_node_path_namespaceObject.resolve)(value);
     const root = (0,external_node_path_namespaceObject.resolve)(workspace);
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new UserError(`Input '${input}' must be a path inside the workspace (${root}), got '${value}'`);
+        throw new errors_UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
 /** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
-function checkWorkspacePaths(settings, names, workspace) {
+function checkPathInputs(settings, names, workspace) {
     for (const name of names) {
         const value = settings[name];
         if (typeof value === 'string' && value !== '')
-            workspacePath(workspace, name, value);
+            inputPath(workspace, name, value);
     }
 }
 
@@ -60410,6 +61101,7 @@ function readRunContext(env = process.env) {
         graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
         runId: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined,
+        runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
     };
 }
 const runnerState = {
@@ -60431,10 +61123,10 @@ function cancellationSignal(logger) {
 }
 /** Fails the step with one line; a bug also leaves its stack in the debug log. */
 function failStep(error, logger = new RunnerLogger()) {
-    if (!(error instanceof UserError) && error instanceof Error && error.stack)
+    if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
     const message = logger.secrets.redact(oneLine(errors_stringifyError(error))) || 'failed without a message';
-    setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
+    setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
 }
 /**
  * Runs one action as the runner starts it: inputs → settings → capability → outputs, job summary
@@ -60445,9 +61137,13 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
     try {
         const settings = parseInputs(definition.inputs, read, (value) => logger.mask(value));
         const context = readRunContext();
-        checkWorkspacePaths(settings, definition.workspacePaths ?? [], context.workspace);
+        checkPathInputs(settings, definition.pathInputs ?? [], context.workspace);
         if (definition.refusesForks)
             refuseForks(definition.name, context.event);
+        if (definition.keepsForksOffSelfHosted) {
+            const allowed = settings[ALLOW_UNTRUSTED_INPUT] === true;
+            refuseUntrustedOnSelfHosted(definition.name, context, allowed, (message) => logger.warning(message));
+        }
         const environment = {
             context,
             logger,

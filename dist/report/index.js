@@ -54800,6 +54800,7 @@ const reportInputs = defineInputs({
     comment: bool({ rawDefault: 'true' }),
     token: githubToken(),
     'fail-on': choice(REPORT_FAIL_LEVELS, { rawDefault: 'failure' }),
+    'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
 });
 
 ;// CONCATENATED MODULE: external "node:path"
@@ -54932,10 +54933,40 @@ function resultFileName(hosts) {
     return `flakeflow-result-${first}${hosts.length > 1 ? `+${hosts.length - 1}` : ''}.json`;
 }
 
+;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
+/** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
+const FLEET_HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
+function hostKey(host) {
+    return `${host.kind}/${host.name}`;
+}
+/** Parses `a."b.c".d` back into its names. */
+function parseAttrPath(text) {
+    const names = [];
+    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
+    for (const match of text.matchAll(pattern)) {
+        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
+    }
+    return names;
+}
+/** What is built for a host, as nix/fleet.nix chooses it (nix-darwin's `system` where it exists). */
+function defaultAttrPath(host) {
+    switch (host.kind) {
+        case 'nixos':
+            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
+        case 'darwin':
+            return ['darwinConfigurations', host.name, 'system'];
+        case 'home':
+            return ['homeConfigurations', host.name, 'activationPackage'];
+        case 'checks':
+            return host.name.split('.');
+    }
+}
+
 ;// CONCATENATED MODULE: ./.build/hosts/inputs.js
 
 
-const HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
+
+const HOST_KINDS = FLEET_HOST_KINDS;
 const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'];
 const runnerLabels = union([schemas_string().min(1), array(schemas_string().min(1)).min(1)]);
 const hostsInputs = defineInputs({
@@ -54949,6 +54980,7 @@ const hostsInputs = defineInputs({
     'skip-cached': words(),
     'max-jobs': inputs_integer({ rawDefault: '256', min: 1, max: 256 }),
     'nix-options': words(),
+    'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
 });
 
 ;// CONCATENATED MODULE: ./.build/hosts/runners.js
@@ -55511,7 +55543,8 @@ const reportAction = (0,action/* defineAction */.Q)({
     name: 'report',
     inputs: reportInputs,
     outputs: REPORT_OUTPUTS,
-    workspacePaths: ['results'],
+    pathInputs: ['results'],
+    keepsForksOffSelfHosted: true,
     async run(settings, { context, logger }) {
         const client = settings.comment
             ? await loadGitHubClient({
@@ -58621,6 +58654,27 @@ function refuseForks(action, event) {
         throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
+/** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
+const ALLOW_UNTRUSTED_INPUT = 'allow-untrusted-on-self-hosted';
+/**
+ * Keeps a fork's code off a self-hosted runner (GitHub's own advice): gate, hosts, build and report
+ * run the flake, and a self-hosted runner sits inside the fleet's network with its credentials.
+ * Refused before anything starts, unless the workflow's author allowed it, which then warns.
+ */
+function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
+    if (run.runnerEnvironment !== 'self-hosted')
+        return;
+    const fork = forkOf(run.event);
+    if (!fork)
+        return;
+    if (allowed) {
+        warn(`${action} runs for ${fork} on this self-hosted runner because ${ALLOW_UNTRUSTED_INPUT} is true: ` +
+            'that code runs on this machine, with whatever it can reach');
+        return;
+    }
+    throw new errors_UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+        `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
+}
 
 ;// CONCATENATED MODULE: ./.build/core/logger.js
 /** A Logger that keeps every line, for tests and for building reports. */
@@ -58700,26 +58754,28 @@ function realPathOf(path) {
     return (0,external_node_path_namespaceObject.join)((0,external_node_fs_namespaceObject.realpathSync)(existing), ...missing);
 }
 /**
- * Resolves an input that names a file or directory of the checkout, refusing one outside it: a `..`
- * too many is nearly always a mistake, and on a self-hosted runner what lies beside the checkout
- * (other jobs' checkouts, the runner's own credentials) must never be read into a report. A symlink
- * in the checkout is followed, so it cannot lead outside either.
+ * Where a path input leads. The workflow file is the trust boundary: an absolute path is read where
+ * the workflow's author wrote it (a self-hosted runner's `/etc/svc/services.json`, a password file
+ * under `/run/secrets`); a relative path is the checkout's, and the checkout is the pull request's to
+ * change, so it resolves in the workspace and may not lead out of it, by `..` or by a symlink.
  */
-function workspacePath(workspace, input, value) {
+function inputPath(workspace, input, value) {
+    if ((0,external_node_path_namespaceObject.isAbsolute)(value))
+        return (0,external_node_path_namespaceObject.resolve)(value);
     const root = (0,external_node_path_namespaceObject.resolve)(workspace);
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new errors_UserError(`Input '${input}' must be a path inside the workspace (${root}), got '${value}'`);
+        throw new errors_UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
 /** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
-function checkWorkspacePaths(settings, names, workspace) {
+function checkPathInputs(settings, names, workspace) {
     for (const name of names) {
         const value = settings[name];
         if (typeof value === 'string' && value !== '')
-            workspacePath(workspace, name, value);
+            inputPath(workspace, name, value);
     }
 }
 
@@ -58789,6 +58845,7 @@ function readRunContext(env = process.env) {
         graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
         runId: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined,
+        runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
     };
 }
 const runnerState = {
@@ -58824,9 +58881,13 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
     try {
         const settings = parseInputs(definition.inputs, read, (value) => logger.mask(value));
         const context = readRunContext();
-        checkWorkspacePaths(settings, definition.workspacePaths ?? [], context.workspace);
+        checkPathInputs(settings, definition.pathInputs ?? [], context.workspace);
         if (definition.refusesForks)
             refuseForks(definition.name, context.event);
+        if (definition.keepsForksOffSelfHosted) {
+            const allowed = settings[ALLOW_UNTRUSTED_INPUT] === true;
+            refuseUntrustedOnSelfHosted(definition.name, context, allowed, (message) => logger.warning(message));
+        }
         const environment = {
             context,
             logger,

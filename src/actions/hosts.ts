@@ -6,6 +6,7 @@ import { fetchNarinfoProbe } from '../hosts/binary-cache.js';
 import { hostsInputs } from '../hosts/inputs.js';
 import { listHosts } from '../hosts/list-hosts.js';
 import { hostsSummary } from '../hosts/summary.js';
+import { thisMachine } from '../nix/eval-workers.js';
 
 export const HOSTS_OUTPUTS = ['matrix', 'hosts', 'count', 'empty'] as const;
 
@@ -23,6 +24,7 @@ export const hostsAction = defineAction({
       workspace: context.workspace,
       tempDir: context.runnerTemp,
       evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
+      machine: thisMachine(),
       signal,
     });
     const failed = result.hosts.filter((host) => host.status === 'failed');

@@ -11,6 +11,7 @@ import { LOCK_UPDATE_OUTPUTS, lockUpdateOutputs } from '../lock/outputs.js';
 import { runLockUpdate } from '../lock/run.js';
 import { renderSummary } from '../lock/summary.js';
 import { NixCli } from '../nix/cli.js';
+import { evalWorkerLimits, thisMachine } from '../nix/eval-workers.js';
 
 export const lockUpdateAction = defineAction({
   name: 'lock-update',
@@ -78,7 +79,21 @@ export const lockUpdateAction = defineAction({
         dryRun: settings['dry-run'],
         ...(runUrl ? { runUrl } : {}),
       },
-      { nix, logger, github, now: () => new Date(), signal },
+      {
+        nix,
+        logger,
+        github,
+        now: () => new Date(),
+        signal,
+        evalPool: {
+          runner,
+          nixOptions: settings['nix-options'] ?? [],
+          limits: evalWorkerLimits(
+            { workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] },
+            thisMachine(),
+          ),
+        },
+      },
     );
     return {
       outputs: lockUpdateOutputs(result),

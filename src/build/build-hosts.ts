@@ -9,7 +9,9 @@ import { withRevisionCheckout } from '../core/revision-checkout.js';
 import { attrPathText, HOST_KIND_LIST, parseAttrPath } from '../hosts/host.js';
 import { installable, NixCli } from '../nix/cli.js';
 import { NixError } from '../nix/errors.js';
-import { evaluateHostList } from '../nix/fleet-hosts.js';
+import { evalWorkerLimits, type MachineResources, thisMachine } from '../nix/eval-workers.js';
+import { evaluateHostListInPool } from '../nix/fleet-pool.js';
+import type { EvaluatedHost, FailedHost } from '../nix/fleet-types.js';
 import { derivationInstallable, NixStore } from '../nix/store.js';
 import type { NixVersion } from '../nix/version.js';
 import { type HostBuild, resultFileName, resultFileOf } from './build-result.js';
@@ -27,6 +29,8 @@ export interface BuildDependencies {
   tempDir: string;
   /** Where the result-file is written. */
   resultDir: string;
+  /** The runner's cores and memory, for the defaults of eval-workers and eval-max-memory. */
+  machine?: MachineResources;
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -73,9 +77,9 @@ export async function buildHosts(
 
   // compare-to looks the host up at the other revision by its attribute, so it needs it even when the drv is here.
   const needAttr = Boolean(settings['compare-to']);
-  const resolved = await Promise.all(
-    targets.map((target) => resolveTarget(target, nix, flakeDir, needAttr, signal)),
-  );
+  const unresolved = targets.filter((target) => !target.attr && needsEvaluation(target, needAttr));
+  const evaluated = await evaluateTargetHosts(unresolved, flakeDir, settings, dependencies);
+  const resolved = targets.map((target) => resolveTarget(target, evaluated, needAttr));
   const results: HostBuild[] = [];
   for (const item of resolved) {
     results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
@@ -131,24 +135,51 @@ export async function buildHosts(
   return { results, resultFile, ...(pushError ? { pushError } : {}) };
 }
 
-async function resolveTarget(
-  target: BuildTarget,
-  nix: NixCli,
+function needsEvaluation(target: BuildTarget, needAttr: boolean): boolean {
+  return Boolean(target.host) && !(target.drvPath && existsSync(target.drvPath) && !needAttr);
+}
+
+/**
+ * The hosts named without a derivation in this store, looked up under every kind as the hosts action
+ * lists them, in the bounded evaluator pool: a packed entry's hosts are shared by its processes.
+ */
+async function evaluateTargetHosts(
+  targets: readonly BuildTarget[],
   flakeDir: string,
+  settings: BuildSettings,
+  dependencies: BuildDependencies,
+): Promise<Map<string, EvaluatedHost | FailedHost>> {
+  if (targets.length === 0) return new Map();
+  const hosts = targets.flatMap((target) =>
+    HOST_KIND_LIST.map((kind) => ({ kind, name: target.host as string })),
+  );
+  const pool = {
+    runner: dependencies.runner,
+    nixOptions: settings['nix-options'] ?? [],
+    limits: evalWorkerLimits(
+      { workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] },
+      dependencies.machine ?? thisMachine(),
+    ),
+  };
+  const { outcomes } = await evaluateHostListInPool(pool, { flakeDir, hosts, signal: dependencies.signal });
+  return new Map(outcomes.map((outcome) => [`${outcome.kind}/${outcome.name}`, outcome]));
+}
+
+function resolveTarget(
+  target: BuildTarget,
+  evaluated: ReadonlyMap<string, EvaluatedHost | FailedHost>,
   needAttr: boolean,
-  signal?: AbortSignal,
-): Promise<Resolved> {
+): Resolved {
   if (target.attr) {
     const attrPath = parseAttrPath(target.attr);
     return { target, attrPath, kind: kindOfAttr(attrPath) };
   }
-  if (!target.host) return { target };
-  if (target.drvPath && existsSync(target.drvPath) && !needAttr) return { target };
-  // Only the host's name: find it under every kind, as the hosts action would list it.
-  const hosts = HOST_KIND_LIST.map((kind) => ({ kind, name: target.host as string }));
-  const [found] = await evaluateHostList(nix, { flakeDir, hosts, signal });
-  if (found && 'error' in found) return { target, error: found.error };
-  if (found) return { target, attrPath: found.attrPath, kind: found.kind };
+  if (!needsEvaluation(target, needAttr)) return { target };
+  const outcomes = HOST_KIND_LIST.map((kind) => evaluated.get(`${kind}/${target.host}`));
+  const found = outcomes.find((outcome) => outcome !== undefined && !('error' in outcome));
+  if (found && !('error' in found)) return { target, attrPath: found.attrPath, kind: found.kind };
+  const failed = outcomes.find((outcome) => outcome !== undefined && 'error' in outcome);
+  if (failed && 'error' in failed) return { target, error: failed.error };
   return {
     target,
     error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,

@@ -1,4 +1,4 @@
-import { bool, defineInputs, secret, text, words } from '../core/inputs.js';
+import { bool, defineInputs, integer, secret, size, text, words } from '../core/inputs.js';
 
 /** Which of `host`, `attr` or `drv-path` names the build is checked by the capability, not here. */
 export const buildInputs = defineInputs({
@@ -11,4 +11,6 @@ export const buildInputs = defineInputs({
   'signing-key': secret(),
   'nix-options': words(),
   'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
+  'eval-workers': integer({ min: 1, max: 256 }),
+  'eval-max-memory': size(),
 });

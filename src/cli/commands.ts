@@ -88,6 +88,9 @@ export function buildTargetsOf(
   };
 }
 
+/** The build inputs `flakeflow build` hands on to the hosts evaluation when it builds every host. */
+const EVERY_HOST_INPUTS = ['path', 'nix-options', 'eval-workers', 'eval-max-memory'];
+
 /**
  * `flakeflow build` without host, attr or drv-path builds every host the hosts action lists, as
  * the matrix would, one after the other on this machine.
@@ -99,7 +102,7 @@ async function buildEveryHost(
 ): Promise<ActionResult> {
   if (settings.host || settings.attr || settings['drv-path']) return buildAction.run(settings, environment);
   const hostsSettings = parseInputs(hostsAction.inputs, (name) =>
-    name === 'path' || name === 'nix-options' ? call.read(name) : undefined,
+    EVERY_HOST_INPUTS.includes(name) ? call.read(name) : undefined,
   );
   const listed = await environment.logger.group('Evaluating the hosts of the flake', () =>
     hostsAction.run(hostsSettings, environment),

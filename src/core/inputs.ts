@@ -175,6 +175,24 @@ export function duration<O extends FieldOptions>(options: O = {} as O) {
   return field(options, (raw, fail) => parseDuration(raw) ?? fail('a duration like 26h'));
 }
 
+const SIZE_UNITS: Record<string, number> = { KiB: 1, MiB: 1024, GiB: 1024 * 1024 };
+
+/** Parses `600MiB`, `3GiB` or `512KiB` into KiB; returns undefined if malformed or zero. */
+export function parseSizeKiB(raw: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB)$/.exec(raw.trim());
+  if (!match) return undefined;
+  const kib = Math.round(Number(match[1]) * (SIZE_UNITS[match[2] as string] as number));
+  return kib > 0 ? kib : undefined;
+}
+
+/** A memory size with its unit (KiB, MiB or GiB), in KiB. */
+export function size<O extends FieldOptions>(options: O = {} as O) {
+  return field(
+    options,
+    (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'),
+  );
+}
+
 function describeZodIssue(issue: z.core.$ZodIssue): string {
   const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
   return `${issue.message}${where}`;

@@ -27,6 +27,8 @@ export interface RunOptions {
    * output pipes (deploy-rs's `activate-rs wait`) must not keep the run going.
    */
   endGroupOnExit?: boolean;
+  /** Called with the process id once the program started, e.g. to watch its memory in /proc. */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface ProcessResult {
@@ -93,6 +95,7 @@ export class SpawnProcessRunner implements ProcessRunner {
         stdio: ['pipe', 'pipe', 'pipe'],
         detached: true,
       });
+      if (child.pid !== undefined) options.onSpawn?.(child.pid);
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       const lineBuffers = { stdout: '', stderr: '' };

@@ -10,6 +10,11 @@ export interface GenerateFleetOptions {
   runner?: ProcessRunner;
   /** Make the fleet a git repository with one commit, as real fleets are (default true). */
   git?: boolean;
+  /**
+   * Memory each host holds once evaluated, in MiB (default 0): a list kept reachable from the host's
+   * configuration, as a real NixOS evaluation keeps its own, so one evaluator grows with the fleet.
+   */
+  heldMiB?: number;
 }
 
 export interface GeneratedFleet {
@@ -49,7 +54,7 @@ export async function generateFleet(
     await mkdir(join(flakeDir, 'hosts', host.dirName), { recursive: true });
     await writeFile(join(flakeDir, 'hosts', host.dirName, 'default.nix'), host.module);
   }
-  await writeFile(join(flakeDir, 'hosts.nix'), hostsTable(hosts));
+  await writeFile(join(flakeDir, 'hosts.nix'), hostsTable(hosts, ballastItems(options.heldMiB ?? 0)));
 
   if (options.git ?? true) {
     const runner = options.runner ?? new SpawnProcessRunner(new RecordingLogger());
@@ -143,12 +148,21 @@ function homeModule(): string {
 `;
 }
 
-function hostsTable(hosts: readonly GeneratedHost[]): string {
+/** Blocks of 1024 list elements (8 bytes each) per MiB a host holds (see nix/examples/generated/flake.nix). */
+const BALLAST_BLOCKS_PER_MIB = 128;
+
+function ballastItems(heldMiB: number): number {
+  if (!(heldMiB >= 0)) throw new UserError('heldMiB must be a number of MiB, 0 or more');
+  return Math.round(heldMiB * BALLAST_BLOCKS_PER_MIB);
+}
+
+function hostsTable(hosts: readonly GeneratedHost[], ballast: number): string {
   const entries = hosts.map((host) => {
     const fields = [
       `kind = "${host.kind}";`,
       `system = "${host.system}";`,
       `module = ./hosts/${host.dirName};`,
+      ...(ballast > 0 ? [`ballast = ${ballast};`] : []),
     ];
     if (host.deploy) {
       fields.push(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, choice, defineInputs, integer, list, structured, text, words } from '../core/inputs.js';
+import { bool, choice, defineInputs, integer, list, size, structured, text, words } from '../core/inputs.js';
 import { FLEET_HOST_KINDS } from '../nix/fleet-types.js';
 
 export const HOST_KINDS = FLEET_HOST_KINDS;
@@ -22,4 +22,6 @@ export const hostsInputs = defineInputs({
   'max-jobs': integer({ rawDefault: '256', min: 1, max: 256 }),
   'nix-options': words(),
   'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
+  'eval-workers': integer({ min: 1, max: 256 }),
+  'eval-max-memory': size(),
 });

@@ -5,13 +5,10 @@ import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
 import { withRevisionCheckout } from '../core/revision-checkout.js';
+import { type EvalWorkerLimits, evalWorkerLimits, type MemoryProbe } from '../nix/eval-workers.js';
 import { NixEvalJobsFleetEvaluator } from '../nix/fleet-eval-jobs.js';
-import {
-  type EvaluationRequest,
-  type FleetEvaluation,
-  type FleetEvaluator,
-  NixEvalFleetEvaluator,
-} from '../nix/fleet-hosts.js';
+import type { EvaluationRequest, FleetEvaluation, FleetEvaluator } from '../nix/fleet-hosts.js';
+import { PooledFleetEvaluator } from '../nix/fleet-pool.js';
 import { findCachedPaths, type NarinfoProbe } from './binary-cache.js';
 import { globToRegex, matchesAny } from './globs.js';
 import { attrPathText, type EvaluatedHost, type HostKind, type HostRef, hostKey } from './host.js';
@@ -31,6 +28,10 @@ export interface HostsDependencies {
   tempDir: string;
   /** nix-eval-jobs when it is on PATH. */
   evalJobsCommand?: string;
+  /** The runner's cores and memory, for the defaults of eval-workers and eval-max-memory. */
+  machine: { cores: number; memoryKiB: number };
+  /** Reads an evaluator's memory; /proc/<pid>/status by default. */
+  memory?: MemoryProbe;
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -53,6 +54,10 @@ export interface HostsResult {
   count: number;
   evaluator: FleetEvaluation['evaluator'];
   processes: number;
+  /** eval-workers and eval-max-memory as they came to, and whether each was the default. */
+  limits: ReturnType<typeof evalWorkerLimits>;
+  /** The pool of bounded evaluators of the working tree, when it evaluated the hosts. */
+  workers?: FleetEvaluation['workers'];
   durationMs: number;
   base?: BaseComparison;
   caches: readonly string[];
@@ -86,7 +91,11 @@ export async function listHosts(
   const flakeDir = flakeDirOf(settings, dependencies.workspace);
   const include = (settings.include ?? []).map((glob) => globToRegex(glob, 'include'));
   const exclude = (settings.exclude ?? []).map((glob) => globToRegex(glob, 'exclude'));
-  const evaluator = makeEvaluator(settings, dependencies);
+  const limits = evalWorkerLimits(
+    { workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] },
+    dependencies.machine,
+  );
+  const evaluator = makeEvaluator(settings, limits, dependencies);
   const request = (dir: string, label: string): EvaluationRequest => ({
     flakeDir: dir,
     kinds: settings.kinds as HostKind[],
@@ -157,13 +166,19 @@ export async function listHosts(
     count: unpacked.length,
     evaluator: head.evaluator,
     processes: head.processes + (base?.evaluation?.processes ?? 0),
+    limits,
+    ...(head.workers ? { workers: head.workers } : {}),
     durationMs: now() - started,
     ...(base ? { base: base.comparison } : {}),
     caches: settings['skip-cached'] ?? [],
   };
 }
 
-function makeEvaluator(settings: HostsSettings, dependencies: HostsDependencies): FleetEvaluator {
+function makeEvaluator(
+  settings: HostsSettings,
+  limits: EvalWorkerLimits,
+  dependencies: HostsDependencies,
+): FleetEvaluator {
   const nixOptions = settings['nix-options'] ?? [];
   if (dependencies.evalJobsCommand) {
     return new NixEvalJobsFleetEvaluator(dependencies.runner, {
@@ -171,9 +186,17 @@ function makeEvaluator(settings: HostsSettings, dependencies: HostsDependencies)
       logger: dependencies.logger,
       command: dependencies.evalJobsCommand,
       tempRoot: dependencies.tempDir,
+      workers: limits.workers,
+      maxMemoryMiB: Math.max(1, Math.floor(limits.maxMemoryKiB / 1024)),
     });
   }
-  return new NixEvalFleetEvaluator(dependencies.runner, { nixOptions, logger: dependencies.logger });
+  return new PooledFleetEvaluator({
+    runner: dependencies.runner,
+    nixOptions,
+    logger: dependencies.logger,
+    limits,
+    memory: dependencies.memory,
+  });
 }
 
 async function evaluateBase(

@@ -1,4 +1,4 @@
-import { blocks, codeBlock, details, formatDuration, heading, table } from '../core/markdown.js';
+import { blocks, codeBlock, details, formatBytes, formatDuration, heading, table } from '../core/markdown.js';
 import { KIND_TITLES } from './host.js';
 import type { HostsResult } from './list-hosts.js';
 import type { HostStatus } from './matrix.js';
@@ -20,6 +20,21 @@ function counts(result: HostsResult): string {
     .filter(([, count]) => count > 0)
     .map(([status, count]) => `${STATUS_ICONS[status]} ${count} ${status === 'build' ? 'to build' : status}`);
   return parts.join(' · ');
+}
+
+/** How many evaluators ran, how many were replaced, the largest's peak, and what the limits came to. */
+export function evaluatorsLine(result: HostsResult): string {
+  const { limits, workers } = result;
+  const memory = `${formatBytes(limits.maxMemoryKiB * 1024)}${limits.defaulted.maxMemory ? ' (default: memory shared by the workers, at most 4 GiB)' : ''}`;
+  const slots = `${limits.workers}${limits.defaulted.workers ? ' (default: one per core)' : ''}`;
+  const settings = `\`eval-workers\` ${slots}, \`eval-max-memory\` ${memory}`;
+  if (!workers) return `${settings}.`;
+  const replaced = workers.replaced === 1 ? 'one replaced' : `${workers.replaced} replaced`;
+  const alone =
+    workers.overLimitAlone.length > 0
+      ? ` Over the limit alone, each in a process of its own: ${workers.overLimitAlone.map((key) => `\`${key}\``).join(', ')}.`
+      : '';
+  return `${settings}: ${workers.processes} evaluator processes ran, ${replaced} past the limit; the largest peaked at ${formatBytes(workers.peakKiB * 1024)}.${alone}`;
 }
 
 /** The hosts job summary: what the matrix holds, and why every other host is not in it. */
@@ -51,6 +66,7 @@ export function hostsSummary(result: HostsResult): string {
     heading(3, 'Fleet hosts'),
     `**${counts(result) || 'no hosts'}**`,
     `${evaluated} (${processes}).`,
+    evaluatorsLine(result),
     base,
     packed,
     rows.length > 0 ? table(['Host', 'Kind', 'System', 'Runner', 'Status', 'Why'], rows) : undefined,

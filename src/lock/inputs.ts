@@ -5,6 +5,7 @@ import {
   githubToken,
   integer,
   list,
+  size,
   structured,
   text,
   words,
@@ -36,5 +37,7 @@ export const lockUpdateInputs = defineInputs({
   'dispatch-workflow': text(),
   'stale-days': integer({ rawDefault: '30', min: 0 }),
   'nix-options': words(),
+  'eval-workers': integer({ min: 1, max: 256 }),
+  'eval-max-memory': size(),
   'dry-run': bool({ rawDefault: 'false' }),
 });

@@ -4,6 +4,7 @@ import type { Annotation } from '../core/annotations.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { NixCli } from '../nix/cli.js';
+import type { EvalPool } from '../nix/eval-workers.js';
 import { renderPullRequestBody } from './body.js';
 import type { LockCommitter } from './commit.js';
 import { isEmptyDiff, type StaleInput, staleInputs } from './diff.js';
@@ -48,6 +49,8 @@ export interface LockUpdateSettings {
 export interface LockUpdateDependencies {
   nix: NixCli;
   logger: Logger;
+  /** Bounded evaluator processes for verification (eval-workers, eval-max-memory). */
+  evalPool?: EvalPool;
   /** Made only when something is pushed, so a dry run needs no token. */
   github(): { api: LockUpdateGitHub; committer: LockCommitter };
   now(): Date;
@@ -97,7 +100,7 @@ export async function runLockUpdate(
   settings: LockUpdateSettings,
   dependencies: LockUpdateDependencies,
 ): Promise<LockUpdateResult> {
-  const { nix, logger, signal } = dependencies;
+  const { nix, logger, signal, evalPool } = dependencies;
   const lockPath = repositoryPath(settings.flakePath);
   const oldLockText = await readLockText(settings.flakeDir, settings.flakePath);
   const oldLock = FlakeLock.parse(oldLockText, lockPath);
@@ -108,7 +111,7 @@ export async function runLockUpdate(
     branch: settings.branch,
     hasInputPath: (path) => oldLock.resolve(path.split('/')) !== undefined,
   });
-  const local = { nix, flakeDir: settings.flakeDir, verify: settings.verify, logger, signal };
+  const local = { nix, flakeDir: settings.flakeDir, verify: settings.verify, logger, signal, evalPool };
   const needsBaseline = plans.some((plan) => plan.inputs === 'all' || plan.inputs.length > 0);
   const baseline = needsBaseline ? await evaluateBaseline(local) : undefined;
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { NixCli } from '../nix/cli.js';
+import type { EvalPool } from '../nix/eval-workers.js';
 import { diffLocks, isEmptyDiff, type LockDiff } from './diff.js';
 import type { UpdatePlan } from './groups.js';
 import type { VERIFY_LEVELS } from './inputs.js';
@@ -51,6 +52,8 @@ export interface LocalUpdateContext {
   flakeDir: string;
   verify: VerifyLevel;
   logger: Logger;
+  /** Bounded evaluator processes for the hosts (eval-workers, eval-max-memory). */
+  evalPool?: EvalPool;
   signal?: AbortSignal;
 }
 
@@ -73,7 +76,7 @@ export async function readLockText(flakeDir: string, label: string): Promise<str
 export async function evaluateBaseline(context: LocalUpdateContext): Promise<HostEvaluation[] | undefined> {
   if (context.verify === 'none') return undefined;
   return context.logger.group('Evaluating every host with the current flake.lock', () =>
-    evaluateHosts(context.nix, context.flakeDir, { signal: context.signal }),
+    evaluateHosts(context.nix, context.flakeDir, { signal: context.signal }, context.evalPool),
   );
 }
 
@@ -129,7 +132,7 @@ async function verifyHosts(
   context: LocalUpdateContext,
 ): Promise<Verification> {
   const { nix, flakeDir, signal } = context;
-  const evaluated = await evaluateHosts(nix, flakeDir, { signal });
+  const evaluated = await evaluateHosts(nix, flakeDir, { signal }, context.evalPool);
   const before = new Map(baseline.map((host) => [`${host.kind}:${host.host}`, host]));
   const hosts: HostCheck[] = evaluated.map((host) => {
     const old = before.get(`${host.kind}:${host.host}`);

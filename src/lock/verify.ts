@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import { installable, type NixCli, type NixRunOptions } from '../nix/cli.js';
 import { NixError } from '../nix/errors.js';
+import type { EvalPool } from '../nix/eval-workers.js';
 import { readFleetFacts } from '../nix/fleet.js';
 import { evaluateHostList } from '../nix/fleet-hosts.js';
+import { evaluateHostListInPool } from '../nix/fleet-pool.js';
 import { defaultAttrPath, type HostRef } from '../nix/fleet-types.js';
 
 export type HostKind = 'nixos' | 'darwin' | 'home-manager';
@@ -33,12 +35,14 @@ export interface HostBuild {
 /**
  * Evaluates the derivation of every NixOS, nix-darwin and Home Manager host of the flake through
  * the fleet model: all hosts in one evaluation; when that fails, each host alone so the failure
- * names the host with Nix's own error.
+ * names the host with Nix's own error. With a pool, its bounded processes evaluate the hosts
+ * instead, each error on its own host.
  */
 export async function evaluateHosts(
   nix: NixCli,
   flakeDir: string,
   options: NixRunOptions = {},
+  pool?: EvalPool,
 ): Promise<HostEvaluation[]> {
   const flake = resolve(flakeDir);
   const request = { flakeDir: flake, ...(options.signal ? { signal: options.signal } : {}) };
@@ -51,8 +55,10 @@ export async function evaluateHosts(
     // The outputs themselves do not evaluate: no host can be named, so the flake stands for them.
     return [{ host: 'nixosConfigurations', kind: 'nixos', attrPath: [], error: error.nixMessage }];
   }
-  let outcomes = await evaluateHostList(nix, { ...request, hosts });
-  if (outcomes.some((outcome) => 'error' in outcome)) {
+  let outcomes = pool
+    ? (await evaluateHostListInPool(pool, { ...request, hosts })).outcomes
+    : await evaluateHostList(nix, { ...request, hosts });
+  if (!pool && outcomes.some((outcome) => 'error' in outcome)) {
     outcomes = [];
     for (const host of hosts) outcomes.push(...(await evaluateHostList(nix, { ...request, hosts: [host] })));
   }

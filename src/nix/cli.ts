@@ -11,7 +11,10 @@ export interface NixCliOptions {
   command?: string;
 }
 
-export type NixRunOptions = Pick<RunOptions, 'cwd' | 'env' | 'group' | 'signal' | 'timeoutMs'>;
+export type NixRunOptions = Pick<
+  RunOptions,
+  'cwd' | 'env' | 'group' | 'signal' | 'timeoutMs' | 'onLine' | 'onSpawn'
+>;
 
 /** An installable (`/fleet#nixosConfigurations.pi.config.system.build.toplevel`) or an expression. */
 export type EvalTarget = string | { expr: string };

@@ -36,6 +36,8 @@ export interface NixEvalJobsFleetEvaluatorOptions {
   command: string;
   /** Evaluator workers; nix-eval-jobs picks one per core when unset. */
   workers?: number;
+  /** `--max-memory-size`: a worker past it is replaced once its job is done. */
+  maxMemoryMiB?: number;
   /** Where the derivations' GC roots live while the job runs. */
   tempRoot: string;
   expressionFile?: string;
@@ -96,6 +98,7 @@ export class NixEvalJobsFleetEvaluator implements FleetEvaluator {
       '--gc-roots-dir',
       gcRoots,
       ...(this.options.workers ? ['--workers', String(this.options.workers)] : []),
+      ...(this.options.maxMemoryMiB ? ['--max-memory-size', String(this.options.maxMemoryMiB)] : []),
       '--expr',
       expr,
     ];

@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { ProcessResult, ProcessRunner, RunOptions } from '../core/process.js';
 import { NixCli } from './cli.js';
 import { NixError } from './errors.js';
+import { parseTrace, type WorkerPoolStats } from './eval-workers.js';
 import { type FleetCall, fleetExpression } from './fleet-expression.js';
 import { type EvaluatedHost, type FailedHost, type HostKind, type HostRef, hostKey } from './fleet-types.js';
 
@@ -29,6 +30,8 @@ export interface FleetEvaluation {
   evaluator: EvaluatorName;
   /** Evaluator processes it took: one, plus one per host whose error had to be asked for. */
   processes: number;
+  /** How the pool of bounded evaluator processes went, when one evaluated the hosts. */
+  workers?: WorkerPoolStats;
 }
 
 export interface FleetEvaluator {
@@ -76,25 +79,15 @@ export function readFleetTraces(stderr: string): FleetTraces {
   const done: FleetRecord[] = [];
   let started: HostRef | undefined;
   for (const line of stderr.split('\n')) {
-    const match = /^trace: (.*)$/.exec(line.trimEnd());
-    if (!match) continue;
-    let text = match[1] as string;
-    if (text.startsWith('"')) {
-      try {
-        text = JSON.parse(text) as string;
-      } catch {
-        continue;
-      }
-    }
-    const start = /^flakeflow-host-start ([a-z]+)\/(.*)$/.exec(text);
-    if (start) {
-      started = { kind: start[1] as HostKind, name: start[2] as string };
+    const trace = parseTrace(line);
+    if (!trace) continue;
+    if ('start' in trace) {
+      const start = /^([a-z]+)\/(.*)$/.exec(trace.start);
+      if (start) started = { kind: start[1] as HostKind, name: start[2] as string };
       continue;
     }
-    if (text.startsWith('flakeflow-host-done ')) {
-      done.push(JSON.parse(text.slice('flakeflow-host-done '.length)) as FleetRecord);
-      started = undefined;
-    }
+    done.push(trace.done as FleetRecord);
+    started = undefined;
   }
   return { done, ...(started ? { unfinished: started } : {}) };
 }

@@ -145,7 +145,11 @@ describeEachVersion(NIX_VERSIONS, 'build on real Nix', () => {
 
     it('builds every host of a packed matrix entry into one result-file', async () => {
       const fleet = await uniqueFleet(10);
-      const { outcome, file } = await build(fleet.flakeDir, { host: 'srv-001 mac-009' });
+      const { outcome, file } = await build(fleet.flakeDir, {
+        host: 'srv-001 mac-009',
+        'eval-workers': '1',
+        'eval-max-memory': '1GiB',
+      });
       expect(
         outcome.results.map((result) => [result.host, result.kind, result.status, result.system]),
       ).toEqual([

@@ -532,7 +532,8 @@ const CLI_ROWS: CliRow[] = [
   {
     cli: ['hosts', '--max-jobz', '3'],
     wrong: 'an option name with a typo',
-    error: 'unknown option --max-jobz for flakeflow hosts; did you mean --max-jobs?',
+    // `eval-max-memory` (issue #16) shares the word `max`: suggested after the closest.
+    error: 'unknown option --max-jobz for flakeflow hosts; did you mean --max-jobs, --eval-max-memory?',
   },
   {
     cli: ['rollout'],

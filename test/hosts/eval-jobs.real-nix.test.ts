@@ -45,7 +45,12 @@ describeEachVersion(NIX_VERSIONS, 'hosts with nix-eval-jobs on real Nix', () => 
       const { result } = await runHosts(
         fleet.flakeDir,
         tempDir,
-        { exclude: 'dev@*', 'nix-options': '--option eval-cache false' },
+        {
+          exclude: 'dev@*',
+          'nix-options': '--option eval-cache false',
+          'eval-workers': '3',
+          'eval-max-memory': '1.5GiB',
+        },
         { evalJobsCommand: wrapper },
       );
       expect(result.evaluator).toBe('nix-eval-jobs');
@@ -74,6 +79,7 @@ describeEachVersion(NIX_VERSIONS, 'hosts with nix-eval-jobs on real Nix', () => 
         '--meta',
       ]);
       expect(calls[0]?.at(-1)).toContain('format = "jobs";');
+      expect(calls[0]?.slice(10, 14)).toEqual(['--workers', '3', '--max-memory-size', '1536']);
     });
   });
 });

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseInputs } from '../../src/core/inputs.js';
 import { RecordingLogger } from '../../src/core/logger.js';
@@ -31,6 +32,7 @@ export function hostsDependencies(
     probe: noHttp,
     workspace,
     tempDir,
+    machine: { cores: cpus().length, memoryKiB: Math.floor(totalmem() / 1024) },
     ...extra,
   };
   return { dependencies, logger };

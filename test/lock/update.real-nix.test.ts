@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RecordingLogger } from '../../src/core/logger.js';
@@ -10,6 +10,7 @@ import {
   readLockText,
   verificationFailures,
 } from '../../src/lock/update.js';
+import { evaluateHosts } from '../../src/lock/verify.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 
@@ -107,5 +108,23 @@ describeEachVersion(NIX_VERSIONS, 'proposeUpdate on the example fleet', () => {
     const proposal = await proposeUpdate({ branch: 'b', inputs: ['dotfiles'] }, current, undefined, context);
     expect(proposal.diff).toEqual({ direct: [], transitive: [] });
     expect(proposal.newLockText).toBe(current);
+  });
+
+  it('verifies in bounded evaluator processes as it does without them, errors included', async () => {
+    const { nix, runner } = await requireNix();
+    await advanceInput(fleet, 'secrets', { kind: 'break-evaluation' });
+    await writeFile(join(fleet.flakeDir, 'flake.lock'), oldLock);
+    await nix.updateLock(fleet.flakeDir, ['secrets']);
+    const pool = { runner, limits: { workers: 2, maxMemoryKiB: 1024 * 1024 } };
+    const alone = await evaluateHosts(nix, fleet.flakeDir);
+    const pooled = await evaluateHosts(nix, fleet.flakeDir, {}, pool);
+    expect(pooled.filter((host) => host.error).map((host) => host.host)).toEqual([
+      'gateway',
+      'homeserver',
+      'media',
+      'pi',
+    ]);
+    expect(pooled.find((host) => host.host === 'pi')?.error).toContain('authorized_keys/bob');
+    expect(pooled).toEqual(alone);
   });
 });

@@ -1,0 +1,147 @@
+import { UserError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { NixCli } from './cli.js';
+import { NixError } from './errors.js';
+import {
+  EVALUATOR_ENDED_EARLY,
+  type EvalPool,
+  evaluateInWorkers,
+  type WorkerPoolStats,
+} from './eval-workers.js';
+import { type FleetCall, fleetExpression } from './fleet-expression.js';
+import {
+  type EvaluationRequest,
+  type FleetEvaluation,
+  type FleetEvaluator,
+  type FleetRecord,
+  type HostListRequest,
+  hostFromRecord,
+} from './fleet-hosts.js';
+import { type EvaluatedHost, type FailedHost, type HostRef, hostKey } from './fleet-types.js';
+
+export interface PooledHostList {
+  /** In the order asked; a host the flake does not have is left out. */
+  outcomes: (EvaluatedHost | FailedHost)[];
+  stats: WorkerPoolStats;
+}
+
+/**
+ * evaluateHostList in the bounded evaluator pool (src/nix/eval-workers.ts): each batch is
+ * nix/fleet.nix with `only` its hosts, so a host that fails fails alone, with Nix's own message.
+ * When the flake itself does not evaluate, every host fails with its message, as evaluateHostList's do.
+ */
+export async function evaluateHostListInPool(
+  pool: EvalPool,
+  request: HostListRequest,
+): Promise<PooledHostList> {
+  try {
+    return await evaluateInPool(pool, request);
+  } catch (error) {
+    if (!(error instanceof NixError)) throw error;
+    const { workers, maxMemoryKiB } = pool.limits;
+    return {
+      outcomes: request.hosts.map((host) => ({ kind: host.kind, name: host.name, error: error.nixMessage })),
+      stats: { workers, maxMemoryKiB, processes: 0, replaced: 0, peakKiB: 0, overLimitAlone: [] },
+    };
+  }
+}
+
+/** The pool's outcomes; a failure before any host started is the flake's own, thrown as its NixError. */
+async function evaluateInPool(pool: EvalPool, request: HostListRequest): Promise<PooledHostList> {
+  const keys = request.hosts.map(hostKey);
+  const kinds = [...new Set(request.hosts.map((host) => host.kind))];
+  const byKey = new Map(request.hosts.map((host) => [hostKey(host), host]));
+  const { outcomes, stats } = await evaluateInWorkers<FleetRecord>(keys, {
+    runner: pool.runner,
+    nixOptions: pool.nixOptions,
+    limits: pool.limits,
+    memory: pool.memory,
+    signal: request.signal,
+    expression: (batch) =>
+      fleetExpression({
+        flakeDir: request.flakeDir,
+        facts: ['hosts'],
+        kinds,
+        only: batch,
+        expressionFile: request.expressionFile,
+      }),
+  });
+  const results: (EvaluatedHost | FailedHost)[] = [];
+  for (const outcome of outcomes) {
+    const ref = byKey.get(outcome.key) as HostRef;
+    if ('record' in outcome) {
+      results.push(
+        hostFromRecord(outcome.record) ?? { ...ref, error: 'the host evaluated to no derivation' },
+      );
+    } else if (outcome.error !== EVALUATOR_ENDED_EARLY) {
+      results.push({ kind: ref.kind, name: ref.name, error: outcome.error });
+    }
+  }
+  return { outcomes: results, stats };
+}
+
+export interface PooledFleetEvaluatorOptions extends EvalPool {
+  logger: Logger;
+  expressionFile?: string;
+}
+
+/**
+ * Evaluates the hosts in the bounded evaluator pool: one cheap evaluation of nix/fleet.nix lists
+ * the hosts, then evaluateHostListInPool evaluates the selected ones, whose records are the same
+ * as the one-process evaluation's.
+ */
+export class PooledFleetEvaluator implements FleetEvaluator {
+  constructor(private readonly options: PooledFleetEvaluatorOptions) {}
+
+  async evaluate(request: EvaluationRequest): Promise<FleetEvaluation> {
+    const call: FleetCall = {
+      flakeDir: request.flakeDir,
+      kinds: request.kinds,
+      include: request.include,
+      exclude: request.exclude,
+      expressionFile: this.options.expressionFile,
+    };
+    const doesNotEvaluate = (error: unknown): never => {
+      if (!(error instanceof NixError)) throw error;
+      throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+    };
+    const nix = new NixCli(this.options.runner, { nixOptions: this.options.nixOptions ?? [] });
+    const { names } = await nix
+      .evalJson<{ names: (HostRef & { selected: boolean })[] }>(
+        { expr: fleetExpression({ ...call, facts: ['names'] }) },
+        { impure: true, signal: request.signal },
+      )
+      .catch(doesNotEvaluate);
+    const selected = names.filter((host) => host.selected).map(({ kind, name }) => ({ kind, name }));
+    const { outcomes, stats } = await evaluateInPool(this.options, {
+      flakeDir: request.flakeDir,
+      hosts: selected,
+      expressionFile: this.options.expressionFile,
+      signal: request.signal,
+    }).catch(doesNotEvaluate);
+
+    const hosts: EvaluatedHost[] = [];
+    const failed: FailedHost[] = [];
+    for (const outcome of outcomes) {
+      if ('error' in outcome) {
+        failed.push(outcome);
+        this.options.logger.warning(
+          `${outcome.name} (${outcome.kind}) failed to evaluate in ${request.label}`,
+        );
+      } else hosts.push(outcome);
+    }
+    for (const key of stats.overLimitAlone) {
+      this.options.logger.warning(
+        `${key} alone took an evaluator past eval-max-memory; it was evaluated in a process of its own`,
+      );
+    }
+    return {
+      hosts,
+      failed,
+      unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
+      evaluator: 'nix eval',
+      processes: stats.processes + 1,
+      workers: stats,
+    };
+  }
+}
