@@ -54703,6 +54703,19 @@ function parseDuration(raw) {
 function inputs_duration(options = {}) {
     return field(options, (raw, fail) => parseDuration(raw) ?? fail('a duration like 26h'));
 }
+const SIZE_UNITS = { KiB: 1, MiB: 1024, GiB: 1024 * 1024 };
+/** Parses `600MiB`, `3GiB` or `512KiB` into KiB; returns undefined if malformed or zero. */
+function parseSizeKiB(raw) {
+    const match = /^(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB)$/.exec(raw.trim());
+    if (!match)
+        return undefined;
+    const kib = Math.round(Number(match[1]) * SIZE_UNITS[match[2]]);
+    return kib > 0 ? kib : undefined;
+}
+/** A memory size with its unit (KiB, MiB or GiB), in KiB. */
+function size(options = {}) {
+    return field(options, (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'));
+}
 function describeZodIssue(issue) {
     const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
     return `${issue.message}${where}`;
@@ -55389,6 +55402,8 @@ class SpawnProcessRunner {
                 stdio: ['pipe', 'pipe', 'pipe'],
                 detached: true,
             });
+            if (child.pid !== undefined)
+                options.onSpawn?.(child.pid);
             const stdout = [];
             const stderr = [];
             const lineBuffers = { stdout: '', stderr: '' };
@@ -55781,6 +55796,8 @@ function fleet_expression_fleetExpression(call) {
         call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
         call.only ? `only = ${nixList(call.only)};` : '',
         call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+        call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
+        call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
         call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
         call.tolerant ? 'tolerant = true;' : '',
         call.format ? `format = ${nixString(call.format)};` : '',
@@ -55805,6 +55822,12 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
         facts.push('deploy');
     if (query.flakeflowNodes)
         facts.push('flakeflowNodes');
+    if (query.hasDeployNodes)
+        facts.push('hasDeployNodes');
+    if (query.toplevels)
+        facts.push('toplevels');
+    if (query.deployProfiles)
+        facts.push('deployProfiles');
     if (query.formatter)
         facts.push('formatter');
     if (query.backups)
@@ -55812,12 +55835,16 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
     if (facts.length === 0)
         return {};
     const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+    const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
+    const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
     return nix.evalJson({
         expr: fleetExpression({
             flakeDir: resolve(flakeDir),
             facts,
             ...(query.kinds ? { kinds: query.kinds } : {}),
             ...(backupHosts ? { backupHosts } : {}),
+            ...(toplevelHosts ? { toplevelHosts } : {}),
+            ...(profileNodes ? { profileNodes } : {}),
             ...(query.tolerant ? { tolerant: true } : {}),
             expressionFile,
         }),

@@ -37449,6 +37449,8 @@ class SpawnProcessRunner {
                 stdio: ['pipe', 'pipe', 'pipe'],
                 detached: true,
             });
+            if (child.pid !== undefined)
+                options.onSpawn?.(child.pid);
             const stdout = [];
             const stderr = [];
             const lineBuffers = { stdout: '', stderr: '' };
@@ -37903,6 +37905,192 @@ function cli_installable(flakeRef, attrPath) {
     return `${flakeRef}#${quoted.join('.')}`;
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./.build/nix/eval-workers.js
+
+
+
+
+/** VmRSS and VmHWM of a live process; undefined once it is gone. */
+const procStatusMemory = (pid) => {
+    let status;
+    try {
+        status = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/status`, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+    const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    const rssKiB = kib('VmRSS');
+    return { rssKiB, peakKiB: Math.max(rssKiB, kib('VmHWM')) };
+};
+const MAX_DEFAULT_MEMORY_KIB = 4 * 1024 * 1024;
+/** The cores and memory of the machine this runs on, for the defaults of the limits. */
+function thisMachine() {
+    return { cores: (0,external_node_os_namespaceObject.cpus)().length, memoryKiB: Math.floor((0,external_node_os_namespaceObject.totalmem)() / 1024) };
+}
+/**
+ * The limits in force: what the user gave, else one worker per core and the machine's memory shared
+ * so that every worker at its limit plus one more host still fits (never more than 4 GiB each).
+ */
+function evalWorkerLimits(given, machine) {
+    const workers = given.workers ?? Math.max(1, machine.cores);
+    const shared = Math.floor(machine.memoryKiB / (workers + 1) / 1024) * 1024;
+    return {
+        workers,
+        maxMemoryKiB: given.maxMemoryKiB ?? Math.max(1024, Math.min(MAX_DEFAULT_MEMORY_KIB, shared)),
+        defaulted: { workers: given.workers === undefined, maxMemory: given.maxMemoryKiB === undefined },
+    };
+}
+/** The outcome of a host the batch process never reached though it ended by itself: not in the flake. */
+const EVALUATOR_ENDED_EARLY = 'the evaluator ended without evaluating this host';
+/** `trace: flakeflow-host-…` lines, quoted (newer Nix) or not (Nix 2.8). */
+function eval_workers_parseTrace(line) {
+    const match = /^trace: (.*)$/.exec(line.trimEnd());
+    if (!match)
+        return undefined;
+    let text = match[1];
+    if (text.startsWith('"')) {
+        try {
+            text = JSON.parse(text);
+        }
+        catch {
+            return undefined;
+        }
+    }
+    if (text.startsWith('flakeflow-host-start '))
+        return { start: text.slice('flakeflow-host-start '.length) };
+    if (text.startsWith('flakeflow-host-done ')) {
+        return { done: JSON.parse(text.slice('flakeflow-host-done '.length)) };
+    }
+    return undefined;
+}
+/**
+ * Evaluates every key in `options.limits.workers` processes at once, replacing a process once it
+ * passes `maxMemoryKiB`. A host whose evaluation fails is reported with Nix's message and the rest
+ * of its batch goes on in a fresh process. A failure before any host started is the flake's own,
+ * and is thrown as the NixError it is.
+ */
+async function evaluateInWorkers(keys, options) {
+    const { limits } = options;
+    const probe = options.memory ?? procStatusMemory;
+    const nix = new cli_NixCli(options.runner, { nixOptions: options.nixOptions ?? [] });
+    const queue = [...keys];
+    const outcomes = new Map();
+    const stats = {
+        workers: limits.workers,
+        maxMemoryKiB: limits.maxMemoryKiB,
+        processes: 0,
+        replaced: 0,
+        peakKiB: 0,
+        overLimitAlone: [],
+    };
+    let fatal;
+    const runProcess = async (batch) => {
+        stats.processes += 1;
+        const stop = new AbortController();
+        const onAbort = () => stop.abort();
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        let pid;
+        let current;
+        let hostsDone = 0;
+        let overLimit = false;
+        let stopped = false;
+        let ended = false;
+        let rssAtStart = 0;
+        const sample = () => {
+            const memory = pid === undefined ? undefined : probe(pid);
+            if (!memory)
+                return 0;
+            stats.peakKiB = Math.max(stats.peakKiB, memory.peakKiB);
+            if (memory.rssKiB > limits.maxMemoryKiB)
+                overLimit = true;
+            return memory.rssKiB;
+        };
+        const onTrace = (trace) => {
+            if ('start' in trace) {
+                current = trace.start;
+                rssAtStart = sample();
+                return;
+            }
+            if (current === undefined)
+                return;
+            const grown = sample() - rssAtStart;
+            outcomes.set(current, { key: current, record: trace.done });
+            hostsDone += 1;
+            if (overLimit && (hostsDone === 1 || grown > limits.maxMemoryKiB))
+                stats.overLimitAlone.push(current);
+            current = undefined;
+            if (overLimit && !stopped && batch.some((key) => !outcomes.has(key))) {
+                stopped = true;
+                stop.abort();
+            }
+        };
+        const ticker = setInterval(sample, options.sampleMs ?? 100);
+        try {
+            await nix.evalJson({ expr: options.expression(batch) }, {
+                impure: true,
+                signal: stop.signal,
+                onSpawn: (spawned) => {
+                    pid = spawned;
+                },
+                onLine: (line, from) => {
+                    if (from !== 'stderr')
+                        return;
+                    const trace = eval_workers_parseTrace(line);
+                    if (trace)
+                        onTrace(trace);
+                },
+            });
+            ended = true;
+        }
+        catch (error) {
+            if (!(error instanceof errors_NixError))
+                throw error;
+            if (options.signal?.aborted)
+                throw error;
+            if (!stopped) {
+                if (current === undefined)
+                    throw error;
+                outcomes.set(current, { key: current, error: error.nixMessage });
+            }
+        }
+        finally {
+            clearInterval(ticker);
+            options.signal?.removeEventListener('abort', onAbort);
+        }
+        if (stopped)
+            stats.replaced += 1;
+        const left = batch.filter((key) => !outcomes.has(key));
+        // A process that ended by itself evaluated all it could: what it left is not in the flake.
+        if (ended && !stopped) {
+            for (const key of left)
+                outcomes.set(key, { key, error: EVALUATOR_ENDED_EARLY });
+        }
+        else
+            queue.unshift(...left);
+    };
+    const slot = async () => {
+        while (queue.length > 0 && fatal === undefined) {
+            const size = Math.max(1, Math.ceil(queue.length / (2 * limits.workers)));
+            try {
+                await runProcess(queue.splice(0, size));
+            }
+            catch (error) {
+                fatal ??= error;
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limits.workers, keys.length)) }, slot));
+    if (fatal !== undefined)
+        throw fatal;
+    return {
+        outcomes: keys.map((key) => outcomes.get(key)),
+        stats,
+    };
+}
+
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
@@ -37951,6 +38139,8 @@ function fleet_expression_fleetExpression(call) {
         call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
         call.only ? `only = ${nixList(call.only)};` : '',
         call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+        call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
+        call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
         call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
         call.tolerant ? 'tolerant = true;' : '',
         call.format ? `format = ${nixString(call.format)};` : '',
@@ -37960,6 +38150,7 @@ function fleet_expression_fleetExpression(call) {
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/fleet-hosts.js
+
 
 
 
@@ -37997,27 +38188,17 @@ function readFleetTraces(stderr) {
     const done = [];
     let started;
     for (const line of stderr.split('\n')) {
-        const match = /^trace: (.*)$/.exec(line.trimEnd());
-        if (!match)
+        const trace = parseTrace(line);
+        if (!trace)
             continue;
-        let text = match[1];
-        if (text.startsWith('"')) {
-            try {
-                text = JSON.parse(text);
-            }
-            catch {
-                continue;
-            }
-        }
-        const start = /^flakeflow-host-start ([a-z]+)\/(.*)$/.exec(text);
-        if (start) {
-            started = { kind: start[1], name: start[2] };
+        if ('start' in trace) {
+            const start = /^([a-z]+)\/(.*)$/.exec(trace.start);
+            if (start)
+                started = { kind: start[1], name: start[2] };
             continue;
         }
-        if (text.startsWith('flakeflow-host-done ')) {
-            done.push(JSON.parse(text.slice('flakeflow-host-done '.length)));
-            started = undefined;
-        }
+        done.push(trace.done);
+        started = undefined;
     }
     return { done, ...(started ? { unfinished: started } : {}) };
 }
@@ -38126,19 +38307,135 @@ async function evaluateHostList(nix, request) {
     const kinds = [...new Set(request.hosts.map((host) => host.kind))];
     try {
         const { hosts: records } = await nix.evalJson({
-            expr: fleet_expression_fleetExpression({
+            expr: fleetExpression({
                 flakeDir: request.flakeDir,
                 kinds,
-                only: request.hosts.map(fleet_types_hostKey),
+                only: request.hosts.map(hostKey),
                 expressionFile: request.expressionFile,
             }),
         }, { impure: true, signal: request.signal });
         return records.map(hostFromRecord).filter((host) => host !== undefined);
     }
     catch (error) {
-        if (!(error instanceof errors_NixError))
+        if (!(error instanceof NixError))
             throw error;
         return request.hosts.map((host) => ({ ...host, error: error.nixMessage }));
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-pool.js
+
+
+
+
+
+
+
+/**
+ * evaluateHostList in the bounded evaluator pool (src/nix/eval-workers.ts): each batch is
+ * nix/fleet.nix with `only` its hosts, so a host that fails fails alone, with Nix's own message.
+ * When the flake itself does not evaluate, every host fails with its message, as evaluateHostList's do.
+ */
+async function evaluateHostListInPool(pool, request) {
+    try {
+        return await evaluateInPool(pool, request);
+    }
+    catch (error) {
+        if (!(error instanceof errors_NixError))
+            throw error;
+        const { workers, maxMemoryKiB } = pool.limits;
+        return {
+            outcomes: request.hosts.map((host) => ({ kind: host.kind, name: host.name, error: error.nixMessage })),
+            stats: { workers, maxMemoryKiB, processes: 0, replaced: 0, peakKiB: 0, overLimitAlone: [] },
+        };
+    }
+}
+/** The pool's outcomes; a failure before any host started is the flake's own, thrown as its NixError. */
+async function evaluateInPool(pool, request) {
+    const keys = request.hosts.map(fleet_types_hostKey);
+    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
+    const byKey = new Map(request.hosts.map((host) => [fleet_types_hostKey(host), host]));
+    const { outcomes, stats } = await evaluateInWorkers(keys, {
+        runner: pool.runner,
+        nixOptions: pool.nixOptions,
+        limits: pool.limits,
+        memory: pool.memory,
+        signal: request.signal,
+        expression: (batch) => fleet_expression_fleetExpression({
+            flakeDir: request.flakeDir,
+            facts: ['hosts'],
+            kinds,
+            only: batch,
+            expressionFile: request.expressionFile,
+        }),
+    });
+    const results = [];
+    for (const outcome of outcomes) {
+        const ref = byKey.get(outcome.key);
+        if ('record' in outcome) {
+            results.push(hostFromRecord(outcome.record) ?? { ...ref, error: 'the host evaluated to no derivation' });
+        }
+        else if (outcome.error !== EVALUATOR_ENDED_EARLY) {
+            results.push({ kind: ref.kind, name: ref.name, error: outcome.error });
+        }
+    }
+    return { outcomes: results, stats };
+}
+/**
+ * Evaluates the hosts in the bounded evaluator pool: one cheap evaluation of nix/fleet.nix lists
+ * the hosts, then evaluateHostListInPool evaluates the selected ones, whose records are the same
+ * as the one-process evaluation's.
+ */
+class PooledFleetEvaluator {
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+    async evaluate(request) {
+        const call = {
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+        };
+        const doesNotEvaluate = (error) => {
+            if (!(error instanceof NixError))
+                throw error;
+            throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+        };
+        const nix = new NixCli(this.options.runner, { nixOptions: this.options.nixOptions ?? [] });
+        const { names } = await nix
+            .evalJson({ expr: fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
+            .catch(doesNotEvaluate);
+        const selected = names.filter((host) => host.selected).map(({ kind, name }) => ({ kind, name }));
+        const { outcomes, stats } = await evaluateInPool(this.options, {
+            flakeDir: request.flakeDir,
+            hosts: selected,
+            expressionFile: this.options.expressionFile,
+            signal: request.signal,
+        }).catch(doesNotEvaluate);
+        const hosts = [];
+        const failed = [];
+        for (const outcome of outcomes) {
+            if ('error' in outcome) {
+                failed.push(outcome);
+                this.options.logger.warning(`${outcome.name} (${outcome.kind}) failed to evaluate in ${request.label}`);
+            }
+            else
+                hosts.push(outcome);
+        }
+        for (const key of stats.overLimitAlone) {
+            this.options.logger.warning(`${key} alone took an evaluator past eval-max-memory; it was evaluated in a process of its own`);
+        }
+        return {
+            hosts,
+            failed,
+            unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
+            evaluator: 'nix eval',
+            processes: stats.processes + 1,
+            workers: stats,
+        };
     }
 }
 
@@ -38238,8 +38535,13 @@ class NixStore {
         const result = await this.run(['store', 'diff-closures', before, after], options);
         return result.stdout;
     }
+    /**
+     * Copies `paths` with their closures to the store `to` (e.g. `ssh-ng://root@web-1`, whose ssh takes
+     * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves.
+     */
     async copy(paths, to, options = {}) {
-        await this.run(['copy', '--to', to, ...paths], options);
+        const { derivation, ...run } = options;
+        await this.run(['copy', ...(derivation ? ['--derivation'] : []), '--to', to, ...paths], run);
     }
     /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
     async sign(paths, keyFile, options = {}) {
@@ -47861,6 +48163,12 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
         facts.push('deploy');
     if (query.flakeflowNodes)
         facts.push('flakeflowNodes');
+    if (query.hasDeployNodes)
+        facts.push('hasDeployNodes');
+    if (query.toplevels)
+        facts.push('toplevels');
+    if (query.deployProfiles)
+        facts.push('deployProfiles');
     if (query.formatter)
         facts.push('formatter');
     if (query.backups)
@@ -47868,12 +48176,16 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
     if (facts.length === 0)
         return {};
     const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+    const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
+    const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
     return nix.evalJson({
         expr: fleetExpression({
             flakeDir: resolve(flakeDir),
             facts,
             ...(query.kinds ? { kinds: query.kinds } : {}),
             ...(backupHosts ? { backupHosts } : {}),
+            ...(toplevelHosts ? { toplevelHosts } : {}),
+            ...(profileNodes ? { profileNodes } : {}),
             ...(query.tolerant ? { tolerant: true } : {}),
             expressionFile,
         }),
@@ -48074,6 +48386,7 @@ function kindOfAttr(attrPath) {
 
 
 
+
 /** Nix refuses a derivation for a system this machine cannot build (and no remote builder can). */
 const WRONG_SYSTEM = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
 /** Builds the matrix entry's hosts one after the other, compares and pushes them, and writes the result-file. */
@@ -48093,7 +48406,9 @@ async function buildHosts(settings, dependencies) {
     }
     // compare-to looks the host up at the other revision by its attribute, so it needs it even when the drv is here.
     const needAttr = Boolean(settings['compare-to']);
-    const resolved = await Promise.all(targets.map((target) => resolveTarget(target, nix, flakeDir, needAttr, signal)));
+    const unresolved = targets.filter((target) => !target.attr && needsEvaluation(target, needAttr));
+    const evaluated = await evaluateTargetHosts(unresolved, flakeDir, settings, dependencies);
+    const resolved = targets.map((target) => resolveTarget(target, evaluated, needAttr));
     const results = [];
     for (const item of resolved) {
         results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
@@ -48140,22 +48455,39 @@ async function buildHosts(settings, dependencies) {
     await (0,promises_namespaceObject.writeFile)(resultFile, `${JSON.stringify(resultFileOf(results), null, 2)}\n`);
     return { results, resultFile, ...(pushError ? { pushError } : {}) };
 }
-async function resolveTarget(target, nix, flakeDir, needAttr, signal) {
+function needsEvaluation(target, needAttr) {
+    return Boolean(target.host) && !(target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr);
+}
+/**
+ * The hosts named without a derivation in this store, looked up under every kind as the hosts action
+ * lists them, in the bounded evaluator pool: a packed entry's hosts are shared by its processes.
+ */
+async function evaluateTargetHosts(targets, flakeDir, settings, dependencies) {
+    if (targets.length === 0)
+        return new Map();
+    const hosts = targets.flatMap((target) => HOST_KIND_LIST.map((kind) => ({ kind, name: target.host })));
+    const pool = {
+        runner: dependencies.runner,
+        nixOptions: settings['nix-options'] ?? [],
+        limits: evalWorkerLimits({ workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] }, dependencies.machine ?? thisMachine()),
+    };
+    const { outcomes } = await evaluateHostListInPool(pool, { flakeDir, hosts, signal: dependencies.signal });
+    return new Map(outcomes.map((outcome) => [`${outcome.kind}/${outcome.name}`, outcome]));
+}
+function resolveTarget(target, evaluated, needAttr) {
     if (target.attr) {
         const attrPath = parseAttrPath(target.attr);
         return { target, attrPath, kind: kindOfAttr(attrPath) };
     }
-    if (!target.host)
+    if (!needsEvaluation(target, needAttr))
         return { target };
-    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr)
-        return { target };
-    // Only the host's name: find it under every kind, as the hosts action would list it.
-    const hosts = HOST_KIND_LIST.map((kind) => ({ kind, name: target.host }));
-    const [found] = await evaluateHostList(nix, { flakeDir, hosts, signal });
-    if (found && 'error' in found)
-        return { target, error: found.error };
-    if (found)
+    const outcomes = HOST_KIND_LIST.map((kind) => evaluated.get(`${kind}/${target.host}`));
+    const found = outcomes.find((outcome) => outcome !== undefined && !('error' in outcome));
+    if (found && !('error' in found))
         return { target, attrPath: found.attrPath, kind: found.kind };
+    const failed = outcomes.find((outcome) => outcome !== undefined && 'error' in outcome);
+    if (failed && 'error' in failed)
+        return { target, error: failed.error };
     return {
         target,
         error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
@@ -48393,6 +48725,19 @@ function parseDuration(raw) {
 function inputs_duration(options = {}) {
     return field(options, (raw, fail) => parseDuration(raw) ?? fail('a duration like 26h'));
 }
+const SIZE_UNITS = { KiB: 1, MiB: 1024, GiB: 1024 * 1024 };
+/** Parses `600MiB`, `3GiB` or `512KiB` into KiB; returns undefined if malformed or zero. */
+function parseSizeKiB(raw) {
+    const match = /^(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB)$/.exec(raw.trim());
+    if (!match)
+        return undefined;
+    const kib = Math.round(Number(match[1]) * SIZE_UNITS[match[2]]);
+    return kib > 0 ? kib : undefined;
+}
+/** A memory size with its unit (KiB, MiB or GiB), in KiB. */
+function size(options = {}) {
+    return field(options, (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'));
+}
 function describeZodIssue(issue) {
     const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
     return `${issue.message}${where}`;
@@ -48480,6 +48825,8 @@ const buildInputs = defineInputs({
     'signing-key': secret(),
     'nix-options': words(),
     'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
+    'eval-workers': inputs_integer({ min: 1, max: 256 }),
+    'eval-max-memory': size(),
 });
 
 ;// CONCATENATED MODULE: ./.build/core/markdown.js

@@ -45306,6 +45306,8 @@ class SpawnProcessRunner {
                 stdio: ['pipe', 'pipe', 'pipe'],
                 detached: true,
             });
+            if (child.pid !== undefined)
+                options.onSpawn?.(child.pid);
             const stdout = [];
             const stderr = [];
             const lineBuffers = { stdout: '', stderr: '' };
@@ -45618,7 +45620,7 @@ function parseNixVersion(output) {
         text: text.trim(),
     };
 }
-function isAtLeast(version, major, minor) {
+function version_isAtLeast(version, major, minor) {
     return version.major > major || (version.major === major && version.minor >= minor);
 }
 /**
@@ -45627,7 +45629,7 @@ function isAtLeast(version, major, minor) {
  * version says nothing about this; it kept `--update-input`.
  */
 function updatesNamedInputs(version) {
-    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
+    return !version.flavor.startsWith('Lix') && version_isAtLeast(version, 2, 19);
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/cli.js
@@ -46116,6 +46118,7 @@ const STATUS_ICONS = {
     'rolled-back': '↩️',
     unhealthy: '🩺',
     skipped: '⏭️',
+    unchanged: '⏸️',
 };
 /**
  * Deploys one node: deploy-rs, then its health check, with the GitHub deployment following along.
@@ -46185,6 +46188,58 @@ function createNodeDeployer(options) {
         });
         return result;
     };
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/engine.js
+
+
+
+/**
+ * Turns an engine's work on one node into its `result` entry: timing, the GitHub deployment
+ * following along, and the node's log in one folded group so parallel nodes never interleave.
+ */
+function timedDeployer(options, work) {
+    return async (node, wave) => {
+        const { logger } = options;
+        const started = options.now();
+        const recording = options.deployments?.start(node.name, wave.number);
+        logger.info(`▶ ${node.name}: deploying (wave ${wave.number})`);
+        const lines = [];
+        let verdict;
+        try {
+            verdict = await work(node, lines);
+        }
+        catch (error) {
+            verdict = { status: 'failed', message: errors_stringifyError(error), lines };
+        }
+        const finished = options.now();
+        const result = {
+            node: node.name,
+            wave: wave.number,
+            status: verdict.status,
+            startedAt: new Date(started).toISOString(),
+            finishedAt: new Date(finished).toISOString(),
+            durationMs: finished - started,
+            message: verdict.message,
+            ...(verdict.changes === undefined ? {} : { changes: verdict.changes }),
+        };
+        if (recording) {
+            options.background(recording.then((id) => id === undefined
+                ? undefined
+                : options.deployments?.finish(id, node.name, verdict.status, verdict.message)));
+        }
+        await logger.group(`${STATUS_ICONS[verdict.status]} ${node.name}: ${verdict.status} in ${formatDuration(finished - started)}`, async () => {
+            for (const line of verdict.lines)
+                if (line.trim() !== '')
+                    logger.info(line);
+            logger.info(`→ ${verdict.status}: ${verdict.message}`);
+        });
+        return result;
+    };
+}
+/** The `unchanged` verdict: the node already runs the target, so nothing was copied or activated. */
+function unchangedVerdict(running, lines) {
+    return { status: 'unchanged', message: `already runs ${running}: nothing copied or activated`, lines };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
@@ -55722,6 +55777,1013 @@ function preprocess(fn, schema) {
     });
 }
 
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
+
+
+
+const FLEET_EXPRESSION_FILE = 'fleet.nix';
+/**
+ * `nix/fleet.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/nix) and bundled (dist/hosts, …), and a GitHub action is checked out whole.
+ */
+function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
+    let dir = (0,external_node_path_namespaceObject.dirname)(from);
+    for (;;) {
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
+        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
+            return candidate;
+        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
+        if (parent === dir)
+            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
+        dir = parent;
+    }
+}
+/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
+function nixString(text) {
+    const escaped = text
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\$\{/g, '\\${')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replace(/\t/g, '\\t');
+    return `"${escaped}"`;
+}
+function nixList(items) {
+    return `[ ${items.map(nixString).join(' ')} ]`;
+}
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
+function fleet_expression_fleetExpression(call) {
+    const args = [
+        call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
+        call.facts ? `facts = ${nixList(call.facts)};` : '',
+        call.kinds ? `kinds = ${nixList(call.kinds)};` : '',
+        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
+        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
+        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
+        call.only ? `only = ${nixList(call.only)};` : '',
+        call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+        call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
+        call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
+        call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
+        call.tolerant ? 'tolerant = true;' : '',
+        call.format ? `format = ${nixString(call.format)};` : '',
+    ].filter((arg) => arg.length > 0);
+    const file = call.expressionFile ?? fleetExpressionPath();
+    return `import ${nixString(file)} { ${args.join(' ')} }`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet.js
+
+
+
+/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
+async function readFleetFacts(nix, flakeDir, query, options = {}) {
+    const { expressionFile, ...run } = options;
+    const facts = [];
+    if (query.names)
+        facts.push('names');
+    if (query.systems)
+        facts.push('systems');
+    if (query.deploy)
+        facts.push('deploy');
+    if (query.flakeflowNodes)
+        facts.push('flakeflowNodes');
+    if (query.hasDeployNodes)
+        facts.push('hasDeployNodes');
+    if (query.toplevels)
+        facts.push('toplevels');
+    if (query.deployProfiles)
+        facts.push('deployProfiles');
+    if (query.formatter)
+        facts.push('formatter');
+    if (query.backups)
+        facts.push('backups');
+    if (facts.length === 0)
+        return {};
+    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+    const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
+    const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
+    return nix.evalJson({
+        expr: fleet_expression_fleetExpression({
+            flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
+            facts,
+            ...(query.kinds ? { kinds: query.kinds } : {}),
+            ...(backupHosts ? { backupHosts } : {}),
+            ...(toplevelHosts ? { toplevelHosts } : {}),
+            ...(profileNodes ? { profileNodes } : {}),
+            ...(query.tolerant ? { tolerant: true } : {}),
+            expressionFile,
+        }),
+    }, { ...run, impure: true });
+}
+/**
+ * One NixOS host's restic backups, its configuration evaluated through the flake's own installable,
+ * so a host the flake does not have fails with Nix's message naming the attribute.
+ */
+async function readHostBackups(nix, flakeDir, host, options = {}) {
+    const { expressionFile, ...run } = options;
+    const { backups } = await nix.evalJson(installable(flakeDir, ['nixosConfigurations', host, 'config']), {
+        ...run,
+        impure: true,
+        apply: `config: ${fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
+    });
+    return backups;
+}
+/**
+ * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
+ * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
+ */
+function readOutPath(nix, flakeDir, attrPath, options = {}) {
+    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/nodes.js
+
+
+
+const optionalString = schemas_string({ error: 'must be a string' }).nullable();
+const stringList = array(schemas_string(), { error: 'must be a list of strings' });
+const picked = object({
+    sshUser: optionalString,
+    sshOpts: stringList,
+    nodes: record(schemas_string(), object({
+        hostname: schemas_string({ error: 'must be a string: deploy-rs needs it to reach the node' })
+            .min(1, 'must not be empty'),
+        tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
+            error: 'must be a list of strings',
+        }),
+        wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').nullable(),
+        sshUser: optionalString,
+        sshOpts: stringList,
+    }))
+        .nullable(),
+});
+/**
+ * Reads `deploy.nodes` of the flake in `flakeDir` from the fleet model, in one evaluation that never
+ * touches a profile's `path` (which would evaluate every host's whole system).
+ */
+async function nodes_readDeployNodes(nix, flakeDir, options = {}) {
+    const { deploy: value } = await readFleetFacts(nix, flakeDir, { deploy: true }, options);
+    if (value === null || value === undefined) {
+        throw new UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
+    }
+    const checked = picked.safeParse(value);
+    if (!checked.success) {
+        const issue = checked.error.issues[0];
+        const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
+        throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+    }
+    const { nodes, sshUser, sshOpts } = checked.data;
+    if (nodes === null || Object.keys(nodes).length === 0) {
+        throw new UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
+    }
+    return Object.entries(nodes).map(([name, node]) => ({
+        name,
+        hostname: node.hostname,
+        tags: node.tags,
+        ...(node.wave === null ? {} : { wave: node.wave }),
+        ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) }),
+        sshOpts: [...node.sshOpts, ...sshOpts],
+    }));
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/switch/switch-nodes.js
+
+
+
+/** The flake output attribute that holds the same map as the `nodes` input. */
+const FLAKE_NODES_ATTRIBUTE = 'flakeflow.nodes';
+const DEFAULT_SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
+const DEFAULT_CURRENT_SYSTEM = '/run/current-system';
+const absolutePath = schemas_string().regex(/^\/\S*$/, 'must be an absolute path without spaces');
+/** One entry of `nodes` (or of the flake's `flakeflow.nodes`); every field is optional. */
+const switchNodeShape = strictObject({
+    address: schemas_string({ error: 'must be a host name or address' }).min(1).optional(),
+    'ssh-user': schemas_string({ error: 'must be a user name' }).min(1).optional(),
+    tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
+        error: 'must be a list of strings',
+    })
+        .optional(),
+    wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').optional(),
+    profile: absolutePath.optional(),
+    /** Where the node's running system is linked; only tests and unusual hosts change it. */
+    'current-system': absolutePath.optional(),
+});
+const switchNodesShape = record(schemas_string().min(1), switchNodeShape.nullable());
+/** Only whether the flake has `deploy.nodes`, without evaluating any node: what `engine: auto` asks. */
+async function flakeHasDeployNodes(nix, flakeDir, options = {}) {
+    const { hasDeployNodes } = await readFleetFacts(nix, flakeDir, { hasDeployNodes: true }, options);
+    return hasDeployNodes === true;
+}
+/**
+ * The single evaluation the switch engine makes, from the fleet model: the toplevels (drv and out
+ * path) of the configurations it may deploy (those of the `nodes` input, else of the flake's
+ * `flakeflow.nodes`, else all) and the flake's `flakeflow.nodes`.
+ */
+async function evaluateSwitchFleet(nix, flakeDir, input, options = {}) {
+    const facts = await readFleetFacts(nix, flakeDir, {
+        names: true,
+        hasDeployNodes: true,
+        flakeflowNodes: true,
+        toplevels: input === undefined ? true : { hosts: Object.keys(input) },
+    }, options);
+    return {
+        hasDeployNodes: facts.hasDeployNodes === true,
+        systems: facts.toplevels ?? {},
+        configurations: [...new Set((facts.names ?? []).map((host) => host.name))],
+        flakeNodes: facts.flakeflowNodes ?? null,
+    };
+}
+/**
+ * The switch engine's nodes: the `nodes` input when given, else the flake's `flakeflow.nodes`, else
+ * every configuration of the flake; each filled in with the defaults (address = name, ssh-user =
+ * input or root, the system profile).
+ */
+function mergeSwitchNodes(facts, input, defaults) {
+    const entries = input ?? flakeEntries(facts.flakeNodes) ?? defaultEntries(facts.systems);
+    const source = input ? "Input 'nodes'" : `The flake's ${FLAKE_NODES_ATTRIBUTE}`;
+    const names = Object.keys(entries);
+    if (names.length === 0) {
+        throw new UserError('The flake has no nixosConfigurations, darwinConfigurations or homeConfigurations and no deploy.nodes: there is nothing to deploy');
+    }
+    return names.map((name) => {
+        const entry = entries[name] ?? {};
+        const system = facts.systems[name];
+        if (system === undefined) {
+            throw new UserError(`${source} names node '${name}', which is not a configuration of the flake; known: ${(facts.configurations ?? Object.keys(facts.systems)).join(', ') || 'none'}`);
+        }
+        // Home Manager names its configurations `user@host`.
+        const [homeUser, homeHost] = system.kind === 'home' && name.includes('@') ? name.split('@', 2) : [];
+        const sshUser = entry['ssh-user'] ?? homeUser ?? defaults.sshUser ?? 'root';
+        return {
+            name,
+            hostname: entry.address ?? homeHost ?? name,
+            tags: entry.tags ?? [],
+            ...(entry.wave === undefined ? {} : { wave: entry.wave }),
+            sshUser,
+            sshOpts: [],
+            profile: entry.profile ?? defaultProfile(system.kind, sshUser),
+            currentSystem: entry['current-system'] ?? DEFAULT_CURRENT_SYSTEM,
+            system,
+        };
+    });
+}
+function defaultProfile(kind, user) {
+    return kind === 'home' ? `/nix/var/nix/profiles/per-user/${user}/home-manager` : DEFAULT_SYSTEM_PROFILE;
+}
+function flakeEntries(value) {
+    if (value === null || value === undefined)
+        return undefined;
+    const checked = switchNodesShape.safeParse(value);
+    if (checked.success)
+        return checked.data;
+    const issue = checked.error.issues[0];
+    const where = [FLAKE_NODES_ATTRIBUTE, ...(issue?.path ?? []).map(String)].join('.');
+    throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+}
+function defaultEntries(systems) {
+    return Object.fromEntries(Object.keys(systems).map((name) => [name, {}]));
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/profile-targets.js
+
+
+/**
+ * The store paths `deploy.nodes.<node>.profiles.<p>.path` of the named nodes, from the fleet model in
+ * one evaluation. This evaluates each node's system, which deploy-rs does anyway before it copies anything.
+ */
+async function readProfileTargets(nix, flakeDir, nodes) {
+    const { deployProfiles } = await readFleetFacts(nix, flakeDir, { deployProfiles: { nodes } });
+    const targets = new Map();
+    for (const [node, profiles] of Object.entries(deployProfiles ?? {})) {
+        targets.set(node, Object.entries(profiles).map(([profile, { path, profilePath, user }]) => {
+            const defaultPath = deployRsProfilePath(profile, user);
+            const where = profilePath ?? defaultPath;
+            return {
+                profile,
+                path,
+                profilePath: where,
+                currentSystem: where === DEFAULT_SYSTEM_PROFILE ? DEFAULT_CURRENT_SYSTEM : where,
+            };
+        }));
+    }
+    return targets;
+}
+/** Where deploy-rs puts a profile without `profilePath` (its data.rs). */
+function deployRsProfilePath(profile, user) {
+    if (user !== 'root')
+        return `/nix/var/nix/profiles/per-user/${user}/${profile}`;
+    return profile === 'system' ? DEFAULT_SYSTEM_PROFILE : `/nix/var/nix/profiles/${profile}`;
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/ssh.js
+
+
+
+/** Options a user might pass that would undo the host-key pinning or the rollback confirmation. */
+const GUARDED_OPTIONS = /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownHostsFile|ControlPath|ControlMaster)\b/i;
+/** Refuses settings that would deploy without pinned host keys; runs before anything else does. */
+function checkSshSettings(settings, logger) {
+    const guarded = settings.extraOptions.find((option) => GUARDED_OPTIONS.test(option.replace(/^-o/, '')));
+    if (guarded !== undefined) {
+        throw new UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
+            "from 'known-hosts' and turns multiplexing off so rollback confirmations are real");
+    }
+    if (settings.strictHostKeyChecking) {
+        if (settings.knownHosts !== undefined)
+            return;
+        throw new UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
+            "set 'strict-host-key-checking: false' to accept unknown keys on first use instead");
+    }
+    logger.warning(settings.knownHosts === undefined
+        ? "strict-host-key-checking is false and no known-hosts were given: the nodes' host keys are accepted " +
+            'on first use, not verified; pin them with the known-hosts input'
+        : 'strict-host-key-checking is false: nodes missing from known-hosts are accepted on first use, not ' +
+            'verified (a changed key is still refused)');
+}
+/**
+ * Writes the key (mode 0600) and known_hosts into a private directory under RUNNER_TEMP, registered
+ * for removal before anything is written, so a cancelled step still leaves the post step the path.
+ */
+async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runnerTemp, 'flakeflow-deploy-ssh-'));
+    cleanup.add(directory);
+    await (0,promises_namespaceObject.chmod)(directory, 0o700);
+    const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
+    await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
+    const options = [
+        '-o',
+        `UserKnownHostsFile=${knownHostsFile}`,
+        '-o',
+        `StrictHostKeyChecking=${settings.strictHostKeyChecking ? 'yes' : 'accept-new'}`,
+        '-o',
+        'ControlPath=none',
+        '-o',
+        'BatchMode=yes',
+    ];
+    let keyFile;
+    if (settings.privateKey !== undefined) {
+        logger.mask(settings.privateKey);
+        if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(settings.privateKey)) {
+            throw new UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
+        }
+        keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_deploy');
+        // OpenSSH refuses a key without its final newline, and one readable by others.
+        await (0,promises_namespaceObject.writeFile)(keyFile, withFinalNewline(settings.privateKey.replace(/\r\n/g, '\n').trim()), {
+            mode: 0o600,
+        });
+        await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
+        options.push('-i', keyFile, '-o', 'IdentitiesOnly=yes');
+    }
+    return {
+        options,
+        extraOptions: settings.extraOptions,
+        knownHostsFile,
+        ...(keyFile === undefined ? {} : { keyFile }),
+    };
+}
+/** Every ssh option for one node: flakeflow's first, then the flake's, then the `ssh-opts` input. */
+function nodeSshOptions(access, node) {
+    return [...access.options, ...node.sshOpts, ...access.extraOptions];
+}
+function withFinalNewline(text) {
+    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/switch/remote-scripts.js
+/** The program in a configuration's toplevel that activates it, and whether it takes the action. */
+function activationProgram(kind) {
+    return kind === 'nixos'
+        ? { path: 'bin/switch-to-configuration', takesAction: true }
+        : { path: 'activate', takesAction: false };
+}
+/** Prints what the node runs: the current-system link where it exists, else the profile; nothing on a fresh node. */
+const READ_RUNNING = 'if [ -e "$1" ]; then readlink -f "$1"; elif [ -e "$2" ]; then readlink -f "$2"; fi';
+/**
+ * The watchdog: waits for the activation to end (at most `limit` seconds), then `confirm` seconds
+ * more; unless the confirmation marker exists by then, it sets the profile back to the previous
+ * generation, drops the new one and activates the previous system.
+ * Arguments: nix-env, profile, previous generation, new generation, marker, confirm, limit,
+ * activation program, its action (empty for activate scripts).
+ */
+const WATCHDOG = `nixenv=$1 profile=$2 previous=$3 new=$4 marker=$5 confirm=$6 limit=$7 program=$8 action=$9
+waited=0
+while [ ! -e "$marker" ] && [ ! -e "$marker.activated" ] && [ "$waited" -lt "$limit" ]; do
+  sleep 1; waited=$((waited + 1))
+done
+[ -e "$marker" ] || sleep "$confirm"
+if [ -e "$marker" ]; then rm -f "$marker" "$marker.activated"; exit 0; fi
+echo "flakeflow: no confirmation within \${confirm}s: rolling back to generation $previous"
+"$nixenv" -p "$profile" --switch-generation "$previous"
+"$nixenv" -p "$profile" --delete-generations "$new"
+"$profile/$program" $action
+rm -f "$marker.activated"`;
+/**
+ * One activation on the node; `activateArgs` gives its arguments.
+ * Prints `flakeflow-generation: <previous> <new>` before activating and exits 0 when activation
+ * succeeded, 92 when it failed and the node is back on the previous generation, 93 when it failed
+ * and stays on the new one, 90/91 when nothing was activated.
+ */
+const ACTIVATE = `profile=$1 new=$2 action=$3 marker=$4 confirm=$5 limit=$6 magic=$7 auto=$8 program=$9
+shift 9; takes=$1 watchdog=$2 systemd=$3
+arg=; [ "$takes" = yes ] && arg=$action
+nixenv=$(command -v nix-env) || { echo "flakeflow: nix-env is not on PATH" >&2; exit 90; }
+bounded() { if command -v timeout >/dev/null 2>&1; then timeout "$limit" "$@"; else "$@"; fi; }
+generation() { link=$(readlink "$profile" 2>/dev/null) || return 0; link=\${link%-link}; link=\${link##*-}; case $link in ''|*[!0-9]*) ;; *) echo "$link" ;; esac; }
+if [ "$action" = dry-activate ]; then
+  echo "flakeflow-generation: $(generation) -"
+  bounded "$new/$program" $arg; status=$?
+  [ "$status" = 0 ] || exit 93
+  exit 0
+fi
+previous=$(generation)
+"$nixenv" -p "$profile" --set "$new" || exit 91
+current=$(generation)
+echo "flakeflow-generation: \${previous:--} \${current:--}"
+restore=; if [ "$takes" = yes ]; then restore=switch; [ "$action" = boot ] && restore=boot; fi
+if [ "$magic" = yes ] && [ -n "$previous" ] && [ "$action" != boot ]; then
+  rm -f "$marker" "$marker.activated"
+  if [ -d "$systemd" ] && command -v systemd-run >/dev/null 2>&1; then
+    systemd-run --quiet --collect --unit="flakeflow-watchdog-\${marker##*/}" --description="flakeflow rollback unless confirmed" \\
+      /bin/sh -c "$watchdog" flakeflow-watchdog "$nixenv" "$profile" "$previous" "$current" "$marker" "$confirm" "$limit" "$program" "$restore" || exit 91
+    echo "flakeflow: watchdog armed as systemd unit flakeflow-watchdog-\${marker##*/}"
+  else
+    setsid nohup /bin/sh -c "$watchdog" flakeflow-watchdog "$nixenv" "$profile" "$previous" "$current" "$marker" "$confirm" "$limit" "$program" "$restore" \\
+      >"$marker.log" 2>&1 </dev/null &
+    echo "flakeflow: watchdog armed as process $!"
+  fi
+fi
+echo "flakeflow: activating $new ($action)"
+bounded "$new/$program" $arg; status=$?
+if [ "$status" = 0 ]; then touch "$marker.activated"; exit 0; fi
+echo "flakeflow: activation exited with status $status" >&2
+if [ "$auto" = yes ] && [ -n "$previous" ]; then
+  "$nixenv" -p "$profile" --switch-generation "$previous" && "$nixenv" -p "$profile" --delete-generations "$current"
+  "$profile/$program" $restore
+  touch "$marker"
+  echo "flakeflow: rolled back to generation $previous" >&2
+  exit 92
+fi
+touch "$marker"
+exit 93`;
+/** The positional arguments of ACTIVATE, in its order. */
+function activateArgs(request) {
+    const program = activationProgram(request.kind);
+    const yes = (flag) => (flag ? 'yes' : 'no');
+    return [
+        request.profile,
+        request.path,
+        request.action,
+        request.marker,
+        String(request.confirmSeconds),
+        String(request.limitSeconds),
+        yes(request.magicRollback),
+        yes(request.autoRollback),
+        program.path,
+        yes(program.takesAction),
+        WATCHDOG,
+        request.systemdDir ?? '/run/systemd/system',
+    ];
+}
+/** Disarms the watchdog: only ever run over a NEW connection, after activation and health checks. */
+const CONFIRM = 'test -e "$1.activated" && touch "$1" && echo confirmed';
+/**
+ * The exact command a NixOS (systemd) node runs to arm its watchdog, for tests and the README: a
+ * transient unit outside the SSH session's scope, so neither the session ending nor the switch
+ * restarting units stops it.
+ */
+function systemdWatchdogArgv(marker, args) {
+    const unit = `flakeflow-watchdog-${marker.split('/').pop()}`;
+    return [
+        'systemd-run',
+        '--quiet',
+        '--collect',
+        `--unit=${unit}`,
+        '--description=flakeflow rollback unless confirmed',
+        '/bin/sh',
+        '-c',
+        WATCHDOG,
+        'flakeflow-watchdog',
+        ...args,
+    ];
+}
+/** `word` quoted for a POSIX shell: ssh joins its command arguments into one string. */
+function shellWord(word) {
+    return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/** The remote command line of `sh -c script` with its arguments, with sudo for a non-root user. */
+function remoteCommand(script, args, asRoot) {
+    const argv = [...(asRoot ? [] : ['sudo', '-n']), 'sh', '-c', script, 'flakeflow', ...args];
+    return argv.map(shellWord).join(' ');
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/switch/node-ssh.js
+
+
+
+/** How flakeflow reaches one node over SSH, and how `nix copy` does. */
+class NodeShell {
+    runner;
+    node;
+    sshOptions;
+    constructor(runner, node, 
+    /** Every ssh option of the node, host-key pinning first. */
+    sshOptions) {
+        this.runner = runner;
+        this.node = node;
+        this.sshOptions = sshOptions;
+    }
+    get destination() {
+        const { sshUser, hostname } = this.node;
+        return sshUser === undefined ? hostname : `${sshUser}@${hostname}`;
+    }
+    /** The store URL `nix copy` pushes to; its ssh reads the same options from NIX_SSHOPTS. */
+    get storeUrl() {
+        return `ssh-ng://${this.destination}`;
+    }
+    /** NIX_SSHOPTS is split on whitespace, so an option holding a space cannot be passed on. */
+    nixSshEnv() {
+        const spaced = this.sshOptions.find((option) => /\s/.test(option));
+        if (spaced !== undefined) {
+            throw new UserError(`SSH option '${spaced}' contains a space, which nix copy cannot pass on: NIX_SSHOPTS is split on spaces`);
+        }
+        return { NIX_SSHOPTS: this.sshOptions.join(' ') };
+    }
+    /** Runs a fixed script on the node as root (through `sudo -n` for another user); each call is a NEW connection. */
+    run(script, args, timeoutMs, asRoot = this.node.sshUser === 'root') {
+        return this.runner.run('ssh', [
+            ...this.sshOptions,
+            '-o',
+            'ConnectTimeout=30',
+            '--',
+            this.destination,
+            remoteCommand(script, args, asRoot),
+        ], { timeoutMs });
+    }
+    /** The store path the node runs now, or undefined on a node that has none yet. */
+    async readRunning() {
+        // Links are world-readable: no sudo needed.
+        const result = await this.run(READ_RUNNING, [this.node.currentSystem, this.node.profile], 60_000, true);
+        if (!succeeded(result)) {
+            throw new Error(`cannot read what ${this.node.name} runs: ssh ${this.destination} ${node_ssh_failure(result)}`);
+        }
+        const path = result.stdout.trim();
+        return path === '' ? undefined : path;
+    }
+}
+/** How a remote command failed, with its last line of output. */
+function node_ssh_failure(result) {
+    const last = `${result.stderr}${result.stdout}`.trim().split('\n').at(-1);
+    return `${describeExit(result)}${last ? `: ${last}` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/store.js
+
+
+
+
+/** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
+function validPathsOf(json) {
+    if (Array.isArray(json)) {
+        return json
+            .filter((entry) => typeof entry?.path === 'string')
+            .filter((entry) => entry.valid !== false)
+            .map((entry) => entry.path);
+    }
+    if (json && typeof json === 'object') {
+        return Object.entries(json)
+            .filter(([, info]) => info !== null)
+            .map(([path]) => path);
+    }
+    return [];
+}
+/** `closureSize` per path from `nix path-info -S --json`, in either shape. */
+function closureSizesOf(json) {
+    const sizes = new Map();
+    const entries = Array.isArray(json)
+        ? json.map((entry) => [entry?.path ?? '', entry])
+        : Object.entries((json ?? {}));
+    for (const [path, info] of entries) {
+        const size = info?.closureSize;
+        if (path && typeof size === 'number')
+            sizes.set(path, size);
+    }
+    return sizes;
+}
+/**
+ * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
+ * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
+ */
+function derivationInstallable(version, drvPath) {
+    return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
+}
+/**
+ * The store commands besides `NixCli`'s: path-info, diff-closures, copy and sign, run with its
+ * process and error conventions (`runNix`). Their command lines are the same from Nix 2.8 to 2.31;
+ * only path-info's JSON changed shape.
+ */
+class NixStore {
+    runner;
+    options;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    /** Which of `paths` are valid in `store` (the local store by default). Never substitutes. */
+    async validPaths(paths, store, options = {}) {
+        if (paths.length === 0)
+            return [];
+        const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
+        const result = await this.run(args, options, false);
+        if (succeeded(result))
+            return validPathsOf(JSON.parse(result.stdout));
+        // Some Nix versions fail the whole call when one path is missing: ask one by one.
+        if (paths.length === 1) {
+            const error = NixError.fromResult(result);
+            if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
+                return [];
+            throw error;
+        }
+        const each = await Promise.all(paths.map((path) => this.validPaths([path], store, options)));
+        return each.flat();
+    }
+    async closureSize(path, options = {}) {
+        const result = await this.run(['path-info', '--json', '--closure-size', path], options);
+        const size = closureSizesOf(JSON.parse(result.stdout)).get(path);
+        if (size === undefined)
+            throw new Error(`nix path-info reported no closure size for ${path}`);
+        return size;
+    }
+    /** Fetches a store path from the substituters, building nothing; false when none has it. */
+    async substitute(path, options = {}) {
+        const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
+        return succeeded(result);
+    }
+    /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
+    async derivationSystem(version, drvPath, options = {}) {
+        const command = version_isAtLeast(version, 2, 15)
+            ? ['derivation', 'show', drvPath]
+            : ['show-derivation', drvPath];
+        const result = await this.run(command, options);
+        const shown = JSON.parse(result.stdout);
+        const derivation = Object.values(shown)[0];
+        return derivation?.system ?? derivation?.platform;
+    }
+    async diffClosures(before, after, options = {}) {
+        const result = await this.run(['store', 'diff-closures', before, after], options);
+        return result.stdout;
+    }
+    /**
+     * Copies `paths` with their closures to the store `to` (e.g. `ssh-ng://root@web-1`, whose ssh takes
+     * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves.
+     */
+    async copy(paths, to, options = {}) {
+        const { derivation, ...run } = options;
+        await this.run(['copy', ...(derivation ? ['--derivation'] : []), '--to', to, ...paths], run);
+    }
+    /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
+    async sign(paths, keyFile, options = {}) {
+        await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
+    }
+    run(args, options, check = true) {
+        const [first, second] = args;
+        const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
+        const commandLine = nixArgs(subcommand, this.options, args.slice(subcommand.length));
+        return runNix(this.runner, this.options, commandLine, options, check);
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./.build/deploy/switch/switch-node.js
+
+
+
+
+
+
+
+
+
+/** Exit codes of the ACTIVATE script. */
+const ROLLED_BACK = 92;
+const FAILED_IN_PLACE = 93;
+/**
+ * Deploys one node with the switch engine: skip it when it runs the target already, else build,
+ * copy, activate under a watchdog, check its health and confirm over a new connection.
+ */
+async function switchNode(node, options, lines) {
+    const { flags } = options;
+    const shell = new NodeShell(options.runner, node, options.sshOptions(node));
+    const target = node.system.path;
+    const running = await shell.readRunning();
+    lines.push(`runs ${running ?? 'no system yet'}; target ${target}`);
+    if (running === target && !flags.force)
+        return unchangedVerdict(running, lines);
+    await build(node, shell, options, lines);
+    const changes = await closureDiff(options.store, running, target);
+    if (!flags.remoteBuild) {
+        lines.push(`copying to ${shell.storeUrl}`);
+        await options.store.copy([target], shell.storeUrl, { env: shell.nixSshEnv() });
+    }
+    const verdict = await activate(node, shell, options, lines);
+    return { ...verdict, ...(changes === undefined ? {} : { changes }) };
+}
+async function build(node, shell, options, lines) {
+    const { system } = node;
+    if (!options.flags.remoteBuild) {
+        lines.push(`building ${system.path}`);
+        await options.nix.build([cli_installable(options.flakeDir, system.attrPath)]);
+        return;
+    }
+    lines.push(`copying ${system.drvPath} to ${shell.storeUrl} to build it there`);
+    await options.store.copy([system.drvPath], shell.storeUrl, { env: shell.nixSshEnv(), derivation: true });
+    const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], 24 * 3600_000);
+    if (!succeeded(realised))
+        throw new Error(`building on ${node.name} ${node_ssh_failure(realised)}`);
+}
+/** Nix colours diff-closures even into a pipe on some versions. */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+/** The closure diff, when the running system is in the runner's store too. */
+async function closureDiff(store, running, target) {
+    if (running === undefined || running === target || !(0,external_node_fs_namespaceObject.existsSync)(running))
+        return undefined;
+    try {
+        return ((await store.diffClosures(running, target)).replace(ANSI_COLOUR, '').trim() ||
+            'no package versions changed');
+    }
+    catch {
+        return undefined;
+    }
+}
+async function activate(node, shell, options, lines) {
+    const { flags } = options;
+    const marker = `${options.markerDir ?? '/tmp'}/flakeflow-confirm-${(0,external_node_crypto_.randomUUID)()}`;
+    const armed = flags.magicRollback && flags.action === 'switch';
+    const result = await shell.run(ACTIVATE, activateArgs({
+        profile: node.profile,
+        path: node.system.path,
+        action: flags.action,
+        marker,
+        confirmSeconds: flags.confirmSeconds,
+        limitSeconds: flags.activationSeconds,
+        magicRollback: armed,
+        autoRollback: flags.autoRollback,
+        kind: node.system.kind,
+        ...(options.systemdDir === undefined ? {} : { systemdDir: options.systemdDir }),
+    }), flags.activationSeconds * 1000 + options.marginMs);
+    lines.push(...`${result.stdout}${result.stderr}`.split('\n'));
+    const [previous, current] = generations(result);
+    const watchdog = armed && previous !== undefined;
+    if (result.exitCode === ROLLED_BACK) {
+        return {
+            status: 'rolled-back',
+            message: `activation failed; rolled back to generation ${previous}`,
+            lines,
+        };
+    }
+    if (result.exitCode === FAILED_IN_PLACE) {
+        return { status: 'failed', message: `activation (${flags.action}) ${node_ssh_failure(result)}`, lines };
+    }
+    if (!succeeded(result)) {
+        const why = `activation over ssh ${node_ssh_failure(result)}`;
+        return watchdog
+            ? {
+                status: 'rolled-back',
+                message: `${why}; unconfirmed, the node rolls itself back to generation ${previous}`,
+                lines,
+            }
+            : { status: 'failed', message: why, lines };
+    }
+    if (flags.action === 'dry-activate')
+        return { status: 'dry-activated', message: 'dry activation passed', lines };
+    if (flags.action === 'boot') {
+        return { status: 'deployed', message: `generation ${current} installed for the next boot`, lines };
+    }
+    let message = `switched to generation ${current}`;
+    const check = options.healthCheck(node);
+    if (check) {
+        const health = await runHealthCheck(check, { node, sshOptions: shell.sshOptions, sshUser: node.sshUser }, options.health);
+        lines.push(...health.lines);
+        if (!health.healthy) {
+            return watchdog
+                ? {
+                    status: 'rolled-back',
+                    message: `${health.message}; not confirmed, the node rolls itself back to generation ${previous} within ${flags.confirmSeconds}s`,
+                    lines,
+                }
+                : { status: 'unhealthy', message: health.message, lines };
+        }
+        message = `${message}; ${health.message}`;
+    }
+    if (!watchdog)
+        return { status: 'deployed', message, lines };
+    return switch_node_confirm(shell, marker, message, previous, options, lines);
+}
+/** Confirms over a NEW connection: only a node still reachable after its switch keeps it. */
+async function switch_node_confirm(shell, marker, message, previous, options, lines) {
+    let result;
+    let error = '';
+    try {
+        result = await shell.run(CONFIRM, [marker], options.flags.confirmSeconds * 1000);
+    }
+    catch (thrown) {
+        error = errors_stringifyError(thrown);
+    }
+    if (result !== undefined && succeeded(result)) {
+        lines.push('confirmed over a new SSH connection');
+        return { status: 'deployed', message: `${message}; confirmed`, lines };
+    }
+    const why = result === undefined ? error : node_ssh_failure(result);
+    return {
+        status: 'rolled-back',
+        message: `confirmation over a new SSH connection failed (${why}): the node rolls itself back to generation ${previous} after ${options.flags.confirmSeconds}s`,
+        lines,
+    };
+}
+/** The `flakeflow-generation: <previous> <new>` line of ACTIVATE; `-` stands for none. */
+function generations(result) {
+    const match = /^flakeflow-generation: (\S+) (\S+)$/m.exec(result.stdout);
+    const value = (text) => (text === undefined || text === '-' ? undefined : text);
+    return [value(match?.[1]), value(match?.[2])];
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/switch/switch-engine.js
+
+
+
+
+
+
+/** The activation the inputs ask for. */
+function activationAction(settings) {
+    return settings['dry-activate'] ? 'dry-activate' : settings.boot ? 'boot' : 'switch';
+}
+function switchFlags(settings) {
+    return {
+        action: activationAction(settings),
+        magicRollback: settings['magic-rollback'],
+        autoRollback: settings['auto-rollback'],
+        confirmSeconds: settings['confirm-timeout'] ?? DEFAULT_CONFIRM_TIMEOUT_S,
+        activationSeconds: settings['activation-timeout'] ?? DEFAULT_ACTIVATION_TIMEOUT_S,
+        remoteBuild: settings['remote-build'],
+        force: settings.force,
+    };
+}
+/** flakeflow's own engine: the flake's configurations, switched over SSH under a watchdog. */
+async function openSwitchEngine(settings, nix, flakeDir) {
+    const facts = await evaluateSwitchFleet(nix, flakeDir, settings.nodes);
+    const nodes = mergeSwitchNodes(facts, settings.nodes, {
+        ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
+    });
+    const byName = new Map(nodes.map((node) => [node.name, node]));
+    const flags = switchFlags(settings);
+    return {
+        name: 'switch',
+        nodes,
+        async deployer(context) {
+            const store = new NixStore(context.runner);
+            return timedDeployer(context, (node, lines) => switchNode(byName.get(node.name), {
+                runner: context.runner,
+                nix: context.nix,
+                store,
+                flakeDir: context.flakeDir,
+                flags,
+                sshOptions: (switching) => nodeSshOptions(context.access, switching),
+                healthCheck: context.healthCheck,
+                health: context.health,
+                marginMs: context.marginMs,
+            }, lines));
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/engines.js
+
+
+
+
+
+
+
+
+
+
+/** Opens the engine `engine` names; `auto` is deploy-rs when the flake has `deploy.nodes`, else switch. */
+async function openEngine(settings, nix, flakeDir, logger) {
+    let name = settings.engine;
+    if (name === 'auto') {
+        const hasDeployNodes = await flakeHasDeployNodes(nix, flakeDir);
+        name = hasDeployNodes ? 'deploy-rs' : 'switch';
+        logger.info(`Engine auto: ${name}, since the flake ${hasDeployNodes ? 'has' : 'has no'} deploy.nodes`);
+    }
+    if (name === 'switch')
+        return openSwitchEngine(settings, nix, flakeDir);
+    if (settings.nodes !== undefined) {
+        throw new UserError("Input 'nodes' is only read by the switch engine, but this deploy runs deploy-rs over the flake's " +
+            "deploy.nodes; set 'engine: switch' or remove 'nodes'");
+    }
+    return openDeployRsEngine(settings, await nodes_readDeployNodes(nix, flakeDir));
+}
+function deployRsFlags(settings) {
+    return {
+        skipChecks: settings['skip-checks'],
+        dryActivate: settings['dry-activate'],
+        boot: settings.boot,
+        magicRollback: settings['magic-rollback'],
+        autoRollback: settings['auto-rollback'],
+        remoteBuild: settings['remote-build'],
+        ...(settings['confirm-timeout'] === undefined ? {} : { confirmTimeout: settings['confirm-timeout'] }),
+        ...(settings['activation-timeout'] === undefined
+            ? {}
+            : { activationTimeout: settings['activation-timeout'] }),
+        ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
+    };
+}
+/** deploy-rs, one process per node, skipping the nodes that already run their profiles' paths. */
+function openDeployRsEngine(settings, nodes) {
+    const flags = deployRsFlags(settings);
+    return {
+        name: 'deploy-rs',
+        nodes,
+        async deployer(context, planned) {
+            const deployOne = createNodeDeployer({
+                runner: context.runner,
+                logger: context.logger,
+                command: settings['deploy-command'],
+                flakeDir: context.flakeDir,
+                flags,
+                flakeCheck: { passed: false },
+                sshOptions: (node) => nodeSshOptions(context.access, node),
+                sshUser: (node) => settings['ssh-user'] ?? node.sshUser,
+                healthCheck: context.healthCheck,
+                health: context.health,
+                boundMs: activationBoundMs(flags, context.marginMs),
+                ...(context.deployments ? { deployments: context.deployments } : {}),
+                background: context.background,
+                now: context.now,
+            });
+            if (settings.force)
+                return deployOne;
+            const targets = await profileTargets(context, planned);
+            return targets === undefined ? deployOne : skippingUnchanged(deployOne, targets, settings, context);
+        },
+    };
+}
+async function profileTargets(context, planned) {
+    try {
+        return await readProfileTargets(context.nix, context.flakeDir, planned.map((node) => node.name));
+    }
+    catch (error) {
+        // deploy-rs evaluates the same paths and reports what is wrong with them.
+        context.logger.info(`Cannot tell which nodes already run their target (${errors_stringifyError(error).split('\n')[0]}): deploying every node`);
+        return undefined;
+    }
+}
+/**
+ * Reads over SSH what each node runs before deploy-rs starts; a node whose every profile already
+ * holds its target path is `unchanged` and deploy-rs is not run for it. A node that cannot be read
+ * is left to deploy-rs, which reports why it cannot be reached.
+ */
+function skippingUnchanged(deployOne, targets, settings, context) {
+    const unchanged = timedDeployer({ ...context, deployments: undefined }, async (node, lines) => {
+        const profiles = targets.get(node.name) ?? [];
+        lines.push(...profiles.map((target) => `${target.profile} runs ${target.path}`));
+        return unchangedVerdict(profiles.map((target) => target.path).join(', '), lines);
+    });
+    return async (node, wave) => {
+        const profiles = targets.get(node.name) ?? [];
+        if (profiles.length > 0 && (await runsAll(node, profiles, settings, context))) {
+            return unchanged(node, wave);
+        }
+        return deployOne(node, wave);
+    };
+}
+async function runsAll(node, profiles, settings, context) {
+    const sshUser = settings['ssh-user'] ?? node.sshUser;
+    for (const target of profiles) {
+        const shell = new NodeShell(context.runner, {
+            name: node.name,
+            hostname: node.hostname,
+            profile: target.profilePath,
+            currentSystem: target.currentSystem,
+            ...(sshUser === undefined ? {} : { sshUser }),
+        }, nodeSshOptions(context.access, node));
+        try {
+            if ((await shell.readRunning()) !== target.path)
+                return false;
+        }
+        catch (error) {
+            context.logger.info(`${node.name}: ${errors_stringifyError(error)}; leaving it to deploy-rs`);
+            return false;
+        }
+    }
+    return true;
+}
+
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
@@ -55867,6 +56929,19 @@ function parseDuration(raw) {
 function inputs_duration(options = {}) {
     return field(options, (raw, fail) => parseDuration(raw) ?? fail('a duration like 26h'));
 }
+const SIZE_UNITS = { KiB: 1, MiB: 1024, GiB: 1024 * 1024 };
+/** Parses `600MiB`, `3GiB` or `512KiB` into KiB; returns undefined if malformed or zero. */
+function parseSizeKiB(raw) {
+    const match = /^(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB)$/.exec(raw.trim());
+    if (!match)
+        return undefined;
+    const kib = Math.round(Number(match[1]) * SIZE_UNITS[match[2]]);
+    return kib > 0 ? kib : undefined;
+}
+/** A memory size with its unit (KiB, MiB or GiB), in KiB. */
+function size(options = {}) {
+    return field(options, (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'));
+}
 function describeZodIssue(issue) {
     const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
     return `${issue.message}${where}`;
@@ -55978,167 +57053,6 @@ function health_checks_healthCheckFor(checks, node) {
 /** Node names `health-checks` configures that the flake does not define: most likely a typo. */
 function unknownHealthCheckNodes(checks, known) {
     return Object.keys(checks?.nodes ?? {}).filter((name) => !known.includes(name));
-}
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
-
-
-
-const FLEET_EXPRESSION_FILE = 'fleet.nix';
-/**
- * `nix/fleet.nix` of this checkout, found upwards from this module: it sits two levels below the
- * repository both as source (src/nix) and bundled (dist/hosts, …), and a GitHub action is checked out whole.
- */
-function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
-    let dir = (0,external_node_path_namespaceObject.dirname)(from);
-    for (;;) {
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
-        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
-            return candidate;
-        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
-        if (parent === dir)
-            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
-        dir = parent;
-    }
-}
-/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
-function nixString(text) {
-    const escaped = text
-        .replace(/\\/g, '\\\\')
-        .replace(/"/g, '\\"')
-        .replace(/\$\{/g, '\\${')
-        .replace(/\n/g, '\\n')
-        .replace(/\r/g, '\\r')
-        .replace(/\t/g, '\\t');
-    return `"${escaped}"`;
-}
-function nixList(items) {
-    return `[ ${items.map(nixString).join(' ')} ]`;
-}
-/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
-function fleet_expression_fleetExpression(call) {
-    const args = [
-        call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
-        call.facts ? `facts = ${nixList(call.facts)};` : '',
-        call.kinds ? `kinds = ${nixList(call.kinds)};` : '',
-        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
-        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
-        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
-        call.only ? `only = ${nixList(call.only)};` : '',
-        call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
-        call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
-        call.tolerant ? 'tolerant = true;' : '',
-        call.format ? `format = ${nixString(call.format)};` : '',
-    ].filter((arg) => arg.length > 0);
-    const file = call.expressionFile ?? fleetExpressionPath();
-    return `import ${nixString(file)} { ${args.join(' ')} }`;
-}
-
-;// CONCATENATED MODULE: ./.build/nix/fleet.js
-
-
-
-/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
-async function readFleetFacts(nix, flakeDir, query, options = {}) {
-    const { expressionFile, ...run } = options;
-    const facts = [];
-    if (query.names)
-        facts.push('names');
-    if (query.systems)
-        facts.push('systems');
-    if (query.deploy)
-        facts.push('deploy');
-    if (query.flakeflowNodes)
-        facts.push('flakeflowNodes');
-    if (query.formatter)
-        facts.push('formatter');
-    if (query.backups)
-        facts.push('backups');
-    if (facts.length === 0)
-        return {};
-    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
-    return nix.evalJson({
-        expr: fleet_expression_fleetExpression({
-            flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
-            facts,
-            ...(query.kinds ? { kinds: query.kinds } : {}),
-            ...(backupHosts ? { backupHosts } : {}),
-            ...(query.tolerant ? { tolerant: true } : {}),
-            expressionFile,
-        }),
-    }, { ...run, impure: true });
-}
-/**
- * One NixOS host's restic backups, its configuration evaluated through the flake's own installable,
- * so a host the flake does not have fails with Nix's message naming the attribute.
- */
-async function readHostBackups(nix, flakeDir, host, options = {}) {
-    const { expressionFile, ...run } = options;
-    const { backups } = await nix.evalJson(installable(flakeDir, ['nixosConfigurations', host, 'config']), {
-        ...run,
-        impure: true,
-        apply: `config: ${fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
-    });
-    return backups;
-}
-/**
- * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
- * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
- */
-function readOutPath(nix, flakeDir, attrPath, options = {}) {
-    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/nodes.js
-
-
-
-const optionalString = schemas_string({ error: 'must be a string' }).nullable();
-const stringList = array(schemas_string(), { error: 'must be a list of strings' });
-const picked = object({
-    sshUser: optionalString,
-    sshOpts: stringList,
-    nodes: record(schemas_string(), object({
-        hostname: schemas_string({ error: 'must be a string: deploy-rs needs it to reach the node' })
-            .min(1, 'must not be empty'),
-        tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
-            error: 'must be a list of strings',
-        }),
-        wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').nullable(),
-        sshUser: optionalString,
-        sshOpts: stringList,
-    }))
-        .nullable(),
-});
-/**
- * Reads `deploy.nodes` of the flake in `flakeDir` from the fleet model, in one evaluation that never
- * touches a profile's `path` (which would evaluate every host's whole system).
- */
-async function nodes_readDeployNodes(nix, flakeDir, options = {}) {
-    const { deploy: value } = await readFleetFacts(nix, flakeDir, { deploy: true }, options);
-    if (value === null || value === undefined) {
-        throw new UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
-    }
-    const checked = picked.safeParse(value);
-    if (!checked.success) {
-        const issue = checked.error.issues[0];
-        const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
-        throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
-    }
-    const { nodes, sshUser, sshOpts } = checked.data;
-    if (nodes === null || Object.keys(nodes).length === 0) {
-        throw new UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
-    }
-    return Object.entries(nodes).map(([name, node]) => ({
-        name,
-        hostname: node.hostname,
-        tags: node.tags,
-        ...(node.wave === null ? {} : { wave: node.wave }),
-        ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) }),
-        sshOpts: [...node.sshOpts, ...sshOpts],
-    }));
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/selectors.js
@@ -56373,6 +57287,7 @@ const NODE_STATUSES = (/* unused pure expression or super */ null && ([
     'rolled-back',
     'unhealthy',
     'skipped',
+    'unchanged',
 ]));
 function succeededStatus(status) {
     return status === 'deployed' || status === 'dry-activated';
@@ -56429,83 +57344,7 @@ async function executeRollout(plan, deployOne, signal) {
     };
 }
 
-;// CONCATENATED MODULE: ./.build/deploy/ssh.js
-
-
-
-/** Options a user might pass that would undo the host-key pinning or the rollback confirmation. */
-const GUARDED_OPTIONS = /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownHostsFile|ControlPath|ControlMaster)\b/i;
-/** Refuses settings that would deploy without pinned host keys; runs before anything else does. */
-function checkSshSettings(settings, logger) {
-    const guarded = settings.extraOptions.find((option) => GUARDED_OPTIONS.test(option.replace(/^-o/, '')));
-    if (guarded !== undefined) {
-        throw new UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
-            "from 'known-hosts' and turns multiplexing off so rollback confirmations are real");
-    }
-    if (settings.strictHostKeyChecking) {
-        if (settings.knownHosts !== undefined)
-            return;
-        throw new UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
-            "set 'strict-host-key-checking: false' to accept unknown keys on first use instead");
-    }
-    logger.warning(settings.knownHosts === undefined
-        ? "strict-host-key-checking is false and no known-hosts were given: the nodes' host keys are accepted " +
-            'on first use, not verified; pin them with the known-hosts input'
-        : 'strict-host-key-checking is false: nodes missing from known-hosts are accepted on first use, not ' +
-            'verified (a changed key is still refused)');
-}
-/**
- * Writes the key (mode 0600) and known_hosts into a private directory under RUNNER_TEMP, registered
- * for removal before anything is written, so a cancelled step still leaves the post step the path.
- */
-async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
-    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runnerTemp, 'flakeflow-deploy-ssh-'));
-    cleanup.add(directory);
-    await (0,promises_namespaceObject.chmod)(directory, 0o700);
-    const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
-    await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
-    const options = [
-        '-o',
-        `UserKnownHostsFile=${knownHostsFile}`,
-        '-o',
-        `StrictHostKeyChecking=${settings.strictHostKeyChecking ? 'yes' : 'accept-new'}`,
-        '-o',
-        'ControlPath=none',
-        '-o',
-        'BatchMode=yes',
-    ];
-    let keyFile;
-    if (settings.privateKey !== undefined) {
-        logger.mask(settings.privateKey);
-        if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(settings.privateKey)) {
-            throw new UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
-        }
-        keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_deploy');
-        // OpenSSH refuses a key without its final newline, and one readable by others.
-        await (0,promises_namespaceObject.writeFile)(keyFile, withFinalNewline(settings.privateKey.replace(/\r\n/g, '\n').trim()), {
-            mode: 0o600,
-        });
-        await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
-        options.push('-i', keyFile, '-o', 'IdentitiesOnly=yes');
-    }
-    return {
-        options,
-        extraOptions: settings.extraOptions,
-        knownHostsFile,
-        ...(keyFile === undefined ? {} : { keyFile }),
-    };
-}
-/** Every ssh option for one node: flakeflow's first, then the flake's, then the `ssh-opts` input. */
-function nodeSshOptions(access, node) {
-    return [...access.options, ...node.sshOpts, ...access.extraOptions];
-}
-function withFinalNewline(text) {
-    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
-}
-
 ;// CONCATENATED MODULE: ./.build/deploy/deploy-fleet.js
-
-
 
 
 
@@ -56536,7 +57375,10 @@ function checkDeployCommand(command, searchPath) {
     throw new UserError(`Input 'deploy-command' runs '${program}', which is not on PATH: install deploy-rs on the runner, ` +
         "or run it from the flake's inputs, e.g. 'nix run .#deploy-rs --'");
 }
-/** Plans and runs a deploy-rs rollout of the flake's `deploy.nodes`, one deploy-rs process per node. */
+/**
+ * Plans and runs a rollout: deploy-rs over the flake's `deploy.nodes`, one process per node, or the
+ * switch engine over its configurations.
+ */
 async function deployFleet(settings, env) {
     const { logger } = env;
     const now = env.now ?? Date.now;
@@ -56548,43 +57390,30 @@ async function deployFleet(settings, env) {
         extraOptions: settings['ssh-opts'] ?? [],
     };
     checkSshSettings(ssh, logger);
-    checkDeployCommand(settings['deploy-command'], env.searchPath);
+    if (settings.engine === 'deploy-rs')
+        checkDeployCommand(settings['deploy-command'], env.searchPath);
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(env.context.workspace, settings.path);
     if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
         throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
-    const nodes = await nodes_readDeployNodes(env.nix, flakeDir);
-    const plan = planForNodes(settings, nodes);
+    const engine = await openEngine(settings, env.nix, flakeDir, logger);
+    if (engine.name === 'deploy-rs')
+        checkDeployCommand(settings['deploy-command'], env.searchPath);
+    const plan = planForNodes(settings, engine.nodes);
     for (const line of describePlan(plan))
         logger.info(line);
     const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
-    const flags = {
-        skipChecks: settings['skip-checks'],
-        dryActivate: settings['dry-activate'],
-        boot: settings.boot,
-        magicRollback: settings['magic-rollback'],
-        autoRollback: settings['auto-rollback'],
-        remoteBuild: settings['remote-build'],
-        ...(settings['confirm-timeout'] === undefined ? {} : { confirmTimeout: settings['confirm-timeout'] }),
-        ...(settings['activation-timeout'] === undefined
-            ? {}
-            : { activationTimeout: settings['activation-timeout'] }),
-        ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
-    };
     let deployments = env.deployments;
-    if (deployments && flags.dryActivate) {
+    if (deployments && settings['dry-activate']) {
         logger.info('dry-activate changes nothing on the nodes: no GitHub deployments are recorded');
         deployments = undefined;
     }
-    const deployOne = createNodeDeployer({
+    const deployOne = await engine.deployer({
         runner: env.runner,
+        nix: env.nix,
         logger,
-        command: settings['deploy-command'],
         flakeDir,
-        flags,
-        flakeCheck: { passed: false },
-        sshOptions: (node) => nodeSshOptions(access, node),
-        sshUser: (node) => settings['ssh-user'] ?? node.sshUser,
+        access,
         healthCheck: (node) => health_checks_healthCheckFor(settings['health-checks'], node.name),
         health: {
             runner: env.runner,
@@ -56592,11 +57421,11 @@ async function deployFleet(settings, env) {
             retryDelayMs: env.healthRetryDelayMs ?? 5_000,
             sleep: (ms) => (0,external_node_timers_promises_namespaceObject.setTimeout)(ms),
         },
-        boundMs: activationBoundMs(flags, env.activationMarginMs ?? 30_000),
+        marginMs: env.activationMarginMs ?? 30_000,
         ...(deployments ? { deployments } : {}),
         background: (work) => recordings.push(work),
         now,
-    });
+    }, plan.waves.flatMap((wave) => wave.nodes));
     const recordings = [];
     const startedAt = now();
     const outcome = await executeRollout(plan, deployOne, env.signal);
@@ -56614,7 +57443,8 @@ async function deployFleet(settings, env) {
         startedAt,
         finishedAt,
         cancelled: outcome.cancelled,
-        dryActivate: flags.dryActivate,
+        dryActivate: settings['dry-activate'],
+        engine: engine.name,
         reportFile,
         ...(outcome.stoppedBecause === undefined ? {} : { stoppedBecause: outcome.stoppedBecause }),
     };
@@ -56634,6 +57464,7 @@ function reportJson(outcome) {
         parallel: outcome.plan.parallel,
         onFailure: outcome.plan.onFailure,
         dryActivate: outcome.dryActivate,
+        engine: outcome.engine ?? null,
         startedAt: new Date(outcome.startedAt).toISOString(),
         finishedAt: new Date(outcome.finishedAt).toISOString(),
         durationMs: outcome.finishedAt - outcome.startedAt,
@@ -56698,7 +57529,7 @@ class GitHubDeployments {
         if (this.disabled)
             return;
         try {
-            await this.status(deploymentId, status === 'deployed' ? 'success' : 'failure', `${status}: ${message}`);
+            await this.status(deploymentId, status === 'deployed' || status === 'unchanged' ? 'success' : 'failure', `${status}: ${message}`);
         }
         catch (error) {
             this.fail(node, error);
@@ -56737,10 +57568,15 @@ function limit(text) {
 
 
 
+
 const STRATEGIES = ['canary', 'waves', 'all-at-once', 'one-by-one'];
 const DEPLOY_FAILURE_POLICIES = ['halt', 'continue'];
+const DEPLOY_ENGINES = ['auto', 'deploy-rs', 'switch'];
 const deployInputs = defineInputs({
     path: inputs_text({ rawDefault: '.' }),
+    engine: choice(DEPLOY_ENGINES, { rawDefault: 'auto' }),
+    nodes: structured(switchNodesShape, 'a YAML map from node name to {address, ssh-user, tags, wave, profile}'),
+    force: bool({ rawDefault: 'false' }),
     targets: list({ rawDefault: 'all', what: 'node names, @tags or all' }),
     tags: structured(deployTagsShape, 'a YAML map from tag to a list of node names'),
     strategy: choice(STRATEGIES, { rawDefault: 'canary' }),
@@ -56775,6 +57611,13 @@ const deployInputs = defineInputs({
                 'boot installs the new generation for the next reboot; set one of them',
         });
     }
+    if (settings.engine === 'deploy-rs' && settings.nodes !== undefined) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['nodes'],
+            message: "is only read by the switch engine, but 'engine' is deploy-rs",
+        });
+    }
     if (settings.strategy !== 'waves' && settings.waves !== undefined) {
         ctx.addIssue({
             code: 'custom',
@@ -56788,7 +57631,7 @@ const deployInputs = defineInputs({
 
 
 
-/** The `result`, `deployed` and `failed` outputs. */
+/** The `result`, `deployed`, `unchanged` and `failed` outputs. */
 function deployOutputs(outcome) {
     const names = (keep) => outcome.results
         .filter(keep)
@@ -56797,6 +57640,7 @@ function deployOutputs(outcome) {
     return {
         result: JSON.stringify(outcome.results),
         deployed: names((result) => succeededStatus(result.status)),
+        unchanged: names((result) => result.status === 'unchanged'),
         failed: names((result) => failedStatus(result.status)),
     };
 }
@@ -56829,9 +57673,11 @@ function headline(outcome) {
     const ok = count((result) => succeededStatus(result.status));
     const failed = count((result) => failedStatus(result.status));
     const skipped = count((result) => result.status === 'skipped');
+    const unchanged = count((result) => result.status === 'unchanged');
     const verb = outcome.dryActivate ? 'dry-activated' : 'deployed';
     const parts = [
         `${ok} ${verb}`,
+        ...(unchanged > 0 ? [`${unchanged} unchanged`] : []),
         ...(failed > 0 ? [`${failed} failed`] : []),
         ...(skipped > 0 ? [`${skipped} skipped`] : []),
     ];
@@ -56862,13 +57708,23 @@ function deploySummary(outcome) {
         ]);
         return markdown_blocks(markdown_heading(3, `Wave ${wave.number}`), markdown_table(['Node', 'Status', 'Duration', 'Message'], rows));
     });
-    // deploy-rs prints `Completed dry-activate!` and exits 0 even when the dry activation script failed.
+    // deploy-rs prints `Completed dry-activate!` and exits 0 even when the dry activation script failed;
+    // the switch engine fails the node on the script's exit code.
     const dryRun = outcome.dryActivate
-        ? "> [!NOTE]\n> Dry run: each node's configuration was built and copied, and nothing was switched. " +
-            'It does not prove the configuration activates: deploy-rs reports a dry activation as completed ' +
-            'even when the dry activation script fails.'
+        ? "> [!NOTE]\n> Dry run: each node's configuration was built and copied, and nothing was switched." +
+            (outcome.engine === 'switch'
+                ? ''
+                : ' It does not prove the configuration activates: deploy-rs reports a dry activation as ' +
+                    'completed even when the dry activation script fails.')
         : undefined;
-    return `${markdown_blocks(markdown_heading(2, headline(outcome)), facts, stopped, dryRun, ...waves, markdown_heading(3, 'Timeline'), gantt(outcome))}\n`;
+    return `${markdown_blocks(markdown_heading(2, headline(outcome)), facts, stopped, dryRun, ...waves, changes(outcome), markdown_heading(3, 'Timeline'), gantt(outcome))}\n`;
+}
+/** Per node, what changed in its closure, as `nix store diff-closures` told it. */
+function changes(outcome) {
+    const changed = outcome.results.filter((result) => result.changes !== undefined);
+    if (changed.length === 0)
+        return undefined;
+    return markdown_blocks(markdown_heading(3, 'What changed'), ...changed.map((result) => `<details><summary><code>${result.node}</code></summary>\n\n${codeBlock(result.changes)}\n\n</details>`));
 }
 /** Mermaid task names cannot hold `:`, `;` or `#`. */
 function taskName(text) {
@@ -56907,7 +57763,7 @@ function gantt(outcome) {
 const deployAction = (0,action/* defineAction */.Q)({
     name: 'deploy',
     inputs: deployInputs,
-    outputs: ['result', 'deployed', 'failed', 'report'],
+    outputs: ['result', 'deployed', 'unchanged', 'failed', 'report'],
     pathInputs: ['path'],
     refusesForks: true,
     async run(settings, environment) {

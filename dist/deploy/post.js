@@ -40479,6 +40479,19 @@ function parseDuration(raw) {
 function duration(options = {}) {
     return field(options, (raw, fail) => parseDuration(raw) ?? fail('a duration like 26h'));
 }
+const SIZE_UNITS = { KiB: 1, MiB: 1024, GiB: 1024 * 1024 };
+/** Parses `600MiB`, `3GiB` or `512KiB` into KiB; returns undefined if malformed or zero. */
+function parseSizeKiB(raw) {
+    const match = /^(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB)$/.exec(raw.trim());
+    if (!match)
+        return undefined;
+    const kib = Math.round(Number(match[1]) * SIZE_UNITS[match[2]]);
+    return kib > 0 ? kib : undefined;
+}
+/** A memory size with its unit (KiB, MiB or GiB), in KiB. */
+function size(options = {}) {
+    return field(options, (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'));
+}
 function describeZodIssue(issue) {
     const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
     return `${issue.message}${where}`;

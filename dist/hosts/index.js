@@ -37309,14 +37309,14 @@ function childEnvironment(step, options) {
  * A mistake the user can fix: bad input, a missing tool, a wrong password.
  * It is reported as one line naming what to fix, without a stack trace.
  */
-class UserError extends Error {
+class errors_UserError extends Error {
     constructor(message) {
         super(message);
         this.name = new.target.name;
     }
 }
 /** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends UserError {
+class NotImplementedError extends errors_UserError {
     constructor(capability, issue) {
         super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
     }
@@ -37449,6 +37449,8 @@ class SpawnProcessRunner {
                 stdio: ['pipe', 'pipe', 'pipe'],
                 detached: true,
             });
+            if (child.pid !== undefined)
+                options.onSpawn?.(child.pid);
             const stdout = [];
             const stderr = [];
             const lineBuffers = { stdout: '', stderr: '' };
@@ -37507,7 +37509,7 @@ class SpawnProcessRunner {
                     clearTimeout(timeout);
                 options.signal?.removeEventListener('abort', onAbort);
                 if (error.code === 'ENOENT') {
-                    reject(new UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
                 }
                 else {
                     reject(error);
@@ -37584,7 +37586,7 @@ function findProgram(name, pathVariable) {
 ;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
 /** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
 const FLEET_HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
-function hostKey(host) {
+function fleet_types_hostKey(host) {
     return `${host.kind}/${host.name}`;
 }
 /** Parses `a."b.c".d` back into its names. */
@@ -37664,7 +37666,7 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: ./.build/core/concurrency.js
 /** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
-async function mapConcurrently(items, limit, work) {
+async function concurrency_mapConcurrently(items, limit, work) {
     const results = new Array(items.length);
     let next = 0;
     const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
@@ -37687,7 +37689,7 @@ const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (
  * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
  * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
  */
-class NixError extends UserError {
+class errors_NixError extends errors_UserError {
     args;
     nixMessage;
     exitCode;
@@ -37702,7 +37704,7 @@ class NixError extends UserError {
     }
     static fromResult(result) {
         const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
-        return new NixError(result.args, text, result.exitCode);
+        return new errors_NixError(result.args, text, result.exitCode);
     }
 }
 function subcommandOf(args) {
@@ -37809,7 +37811,7 @@ const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*
  * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
  * where the command line differs between versions it asks `version()` which to use.
  */
-class NixCli {
+class cli_NixCli {
     runner;
     options;
     versionQuery;
@@ -37853,7 +37855,7 @@ class NixCli {
     async updateLock(flakeDir, inputs = [], options = {}) {
         for (const input of inputs) {
             if (!INPUT_NAME.test(input))
-                throw new UserError(`"${input}" is not a flake input name`);
+                throw new errors_UserError(`"${input}" is not a flake input name`);
         }
         const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
         await this.exec(this.withOptions(subcommand, args), options);
@@ -37884,12 +37886,12 @@ async function runNix(runner, options, args, runOptions = {}, check = true) {
     }
     catch (error) {
         // The runner raises a UserError only when the program is missing.
-        if (error instanceof UserError)
-            throw new UserError(NIX_NOT_FOUND);
+        if (error instanceof errors_UserError)
+            throw new errors_UserError(NIX_NOT_FOUND);
         throw error;
     }
     if (check && !succeeded(result))
-        throw NixError.fromResult(result);
+        throw errors_NixError.fromResult(result);
     return result;
 }
 /** The subcommand and arguments that update a flake's lock on this Nix. */
@@ -37974,7 +37976,7 @@ class NixStore {
             return validPathsOf(JSON.parse(result.stdout));
         // Some Nix versions fail the whole call when one path is missing: ask one by one.
         if (paths.length === 1) {
-            const error = NixError.fromResult(result);
+            const error = errors_NixError.fromResult(result);
             if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
                 return [];
             throw error;
@@ -38008,8 +38010,13 @@ class NixStore {
         const result = await this.run(['store', 'diff-closures', before, after], options);
         return result.stdout;
     }
+    /**
+     * Copies `paths` with their closures to the store `to` (e.g. `ssh-ng://root@web-1`, whose ssh takes
+     * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves.
+     */
     async copy(paths, to, options = {}) {
-        await this.run(['copy', '--to', to, ...paths], options);
+        const { derivation, ...run } = options;
+        await this.run(['copy', ...(derivation ? ['--derivation'] : []), '--to', to, ...paths], run);
     }
     /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
     async sign(paths, keyFile, options = {}) {
@@ -38073,7 +38080,7 @@ async function pathsIn(cache, paths, options) {
         return httpPathsIn(cache, paths, options);
     if (cache.startsWith('file://')) {
         const dir = (0,external_node_url_.fileURLToPath)(cacheBase(cache));
-        const present = await mapConcurrently(paths, 32, async (path) => {
+        const present = await concurrency_mapConcurrently(paths, 32, async (path) => {
             const hash = storePathHash(path);
             if (!hash)
                 return false;
@@ -38086,7 +38093,7 @@ async function pathsIn(cache, paths, options) {
 async function httpPathsIn(cache, paths, options) {
     const base = cacheBase(cache);
     const refused = [];
-    const present = await mapConcurrently(paths, 16, async (path) => {
+    const present = await concurrency_mapConcurrently(paths, 16, async (path) => {
         const hash = storePathHash(path);
         if (!hash)
             return false;
@@ -47802,6 +47809,19 @@ function parseDuration(raw) {
 function inputs_duration(options = {}) {
     return field(options, (raw, fail) => parseDuration(raw) ?? fail('a duration like 26h'));
 }
+const SIZE_UNITS = { KiB: 1, MiB: 1024, GiB: 1024 * 1024 };
+/** Parses `600MiB`, `3GiB` or `512KiB` into KiB; returns undefined if malformed or zero. */
+function parseSizeKiB(raw) {
+    const match = /^(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB)$/.exec(raw.trim());
+    if (!match)
+        return undefined;
+    const kib = Math.round(Number(match[1]) * SIZE_UNITS[match[2]]);
+    return kib > 0 ? kib : undefined;
+}
+/** A memory size with its unit (KiB, MiB or GiB), in KiB. */
+function size(options = {}) {
+    return field(options, (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'));
+}
 function describeZodIssue(issue) {
     const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
     return `${issue.message}${where}`;
@@ -47856,7 +47876,7 @@ function parseInputs(schema, read, onSecret = () => { }) {
         return result.data;
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
 /** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
 function durationValue(example = '26h') {
@@ -47895,6 +47915,8 @@ const hostsInputs = defineInputs({
     'max-jobs': inputs_integer({ rawDefault: '256', min: 1, max: 256 }),
     'nix-options': words(),
     'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
+    'eval-workers': inputs_integer({ min: 1, max: 256 }),
+    'eval-max-memory': size(),
 });
 
 ;// CONCATENATED MODULE: ./.build/core/revision-checkout.js
@@ -47915,7 +47937,7 @@ async function resolveCommit(runner, dir, revision, input) {
         `${revision}^{commit}`,
     ]);
     if (!succeeded(result)) {
-        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+        throw new errors_UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
             '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
     }
     return result.stdout.trim();
@@ -47929,7 +47951,7 @@ async function withRevisionCheckout(options, body) {
     const commit = await resolveCommit(runner, flakeDir, revision, options.input);
     const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
     if (!succeeded(top))
-        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+        throw new errors_UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
     const repoDir = top.stdout.trim();
     const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
     const checkoutDir = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
@@ -47956,6 +47978,192 @@ async function withRevisionCheckout(options, body) {
     finally {
         await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
     }
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./.build/nix/eval-workers.js
+
+
+
+
+/** VmRSS and VmHWM of a live process; undefined once it is gone. */
+const procStatusMemory = (pid) => {
+    let status;
+    try {
+        status = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/status`, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+    const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    const rssKiB = kib('VmRSS');
+    return { rssKiB, peakKiB: Math.max(rssKiB, kib('VmHWM')) };
+};
+const MAX_DEFAULT_MEMORY_KIB = 4 * 1024 * 1024;
+/** The cores and memory of the machine this runs on, for the defaults of the limits. */
+function thisMachine() {
+    return { cores: (0,external_node_os_namespaceObject.cpus)().length, memoryKiB: Math.floor((0,external_node_os_namespaceObject.totalmem)() / 1024) };
+}
+/**
+ * The limits in force: what the user gave, else one worker per core and the machine's memory shared
+ * so that every worker at its limit plus one more host still fits (never more than 4 GiB each).
+ */
+function evalWorkerLimits(given, machine) {
+    const workers = given.workers ?? Math.max(1, machine.cores);
+    const shared = Math.floor(machine.memoryKiB / (workers + 1) / 1024) * 1024;
+    return {
+        workers,
+        maxMemoryKiB: given.maxMemoryKiB ?? Math.max(1024, Math.min(MAX_DEFAULT_MEMORY_KIB, shared)),
+        defaulted: { workers: given.workers === undefined, maxMemory: given.maxMemoryKiB === undefined },
+    };
+}
+/** The outcome of a host the batch process never reached though it ended by itself: not in the flake. */
+const EVALUATOR_ENDED_EARLY = 'the evaluator ended without evaluating this host';
+/** `trace: flakeflow-host-…` lines, quoted (newer Nix) or not (Nix 2.8). */
+function eval_workers_parseTrace(line) {
+    const match = /^trace: (.*)$/.exec(line.trimEnd());
+    if (!match)
+        return undefined;
+    let text = match[1];
+    if (text.startsWith('"')) {
+        try {
+            text = JSON.parse(text);
+        }
+        catch {
+            return undefined;
+        }
+    }
+    if (text.startsWith('flakeflow-host-start '))
+        return { start: text.slice('flakeflow-host-start '.length) };
+    if (text.startsWith('flakeflow-host-done ')) {
+        return { done: JSON.parse(text.slice('flakeflow-host-done '.length)) };
+    }
+    return undefined;
+}
+/**
+ * Evaluates every key in `options.limits.workers` processes at once, replacing a process once it
+ * passes `maxMemoryKiB`. A host whose evaluation fails is reported with Nix's message and the rest
+ * of its batch goes on in a fresh process. A failure before any host started is the flake's own,
+ * and is thrown as the NixError it is.
+ */
+async function evaluateInWorkers(keys, options) {
+    const { limits } = options;
+    const probe = options.memory ?? procStatusMemory;
+    const nix = new cli_NixCli(options.runner, { nixOptions: options.nixOptions ?? [] });
+    const queue = [...keys];
+    const outcomes = new Map();
+    const stats = {
+        workers: limits.workers,
+        maxMemoryKiB: limits.maxMemoryKiB,
+        processes: 0,
+        replaced: 0,
+        peakKiB: 0,
+        overLimitAlone: [],
+    };
+    let fatal;
+    const runProcess = async (batch) => {
+        stats.processes += 1;
+        const stop = new AbortController();
+        const onAbort = () => stop.abort();
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        let pid;
+        let current;
+        let hostsDone = 0;
+        let overLimit = false;
+        let stopped = false;
+        let ended = false;
+        let rssAtStart = 0;
+        const sample = () => {
+            const memory = pid === undefined ? undefined : probe(pid);
+            if (!memory)
+                return 0;
+            stats.peakKiB = Math.max(stats.peakKiB, memory.peakKiB);
+            if (memory.rssKiB > limits.maxMemoryKiB)
+                overLimit = true;
+            return memory.rssKiB;
+        };
+        const onTrace = (trace) => {
+            if ('start' in trace) {
+                current = trace.start;
+                rssAtStart = sample();
+                return;
+            }
+            if (current === undefined)
+                return;
+            const grown = sample() - rssAtStart;
+            outcomes.set(current, { key: current, record: trace.done });
+            hostsDone += 1;
+            if (overLimit && (hostsDone === 1 || grown > limits.maxMemoryKiB))
+                stats.overLimitAlone.push(current);
+            current = undefined;
+            if (overLimit && !stopped && batch.some((key) => !outcomes.has(key))) {
+                stopped = true;
+                stop.abort();
+            }
+        };
+        const ticker = setInterval(sample, options.sampleMs ?? 100);
+        try {
+            await nix.evalJson({ expr: options.expression(batch) }, {
+                impure: true,
+                signal: stop.signal,
+                onSpawn: (spawned) => {
+                    pid = spawned;
+                },
+                onLine: (line, from) => {
+                    if (from !== 'stderr')
+                        return;
+                    const trace = eval_workers_parseTrace(line);
+                    if (trace)
+                        onTrace(trace);
+                },
+            });
+            ended = true;
+        }
+        catch (error) {
+            if (!(error instanceof errors_NixError))
+                throw error;
+            if (options.signal?.aborted)
+                throw error;
+            if (!stopped) {
+                if (current === undefined)
+                    throw error;
+                outcomes.set(current, { key: current, error: error.nixMessage });
+            }
+        }
+        finally {
+            clearInterval(ticker);
+            options.signal?.removeEventListener('abort', onAbort);
+        }
+        if (stopped)
+            stats.replaced += 1;
+        const left = batch.filter((key) => !outcomes.has(key));
+        // A process that ended by itself evaluated all it could: what it left is not in the flake.
+        if (ended && !stopped) {
+            for (const key of left)
+                outcomes.set(key, { key, error: EVALUATOR_ENDED_EARLY });
+        }
+        else
+            queue.unshift(...left);
+    };
+    const slot = async () => {
+        while (queue.length > 0 && fatal === undefined) {
+            const size = Math.max(1, Math.ceil(queue.length / (2 * limits.workers)));
+            try {
+                await runProcess(queue.splice(0, size));
+            }
+            catch (error) {
+                fatal ??= error;
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limits.workers, keys.length)) }, slot));
+    if (fatal !== undefined)
+        throw fatal;
+    return {
+        outcomes: keys.map((key) => outcomes.get(key)),
+        stats,
+    };
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
@@ -47994,7 +48202,7 @@ function nixList(items) {
     return `[ ${items.map(nixString).join(' ')} ]`;
 }
 /** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
-function fleetExpression(call) {
+function fleet_expression_fleetExpression(call) {
     const args = [
         call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
         call.facts ? `facts = ${nixList(call.facts)};` : '',
@@ -48004,6 +48212,8 @@ function fleetExpression(call) {
         call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
         call.only ? `only = ${nixList(call.only)};` : '',
         call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+        call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
+        call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
         call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
         call.tolerant ? 'tolerant = true;' : '',
         call.format ? `format = ${nixString(call.format)};` : '',
@@ -48041,13 +48251,13 @@ class NixEvalJobsFleetEvaluator {
             exclude: request.exclude,
             expressionFile: this.options.expressionFile,
         };
-        const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
+        const nix = new cli_NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
         const namesQuery = nix
-            .evalJson({ expr: fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
+            .evalJson({ expr: fleet_expression_fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
             .then((facts) => facts.names)
             .catch((error) => {
-            if (error instanceof NixError) {
-                throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+            if (error instanceof errors_NixError) {
+                throw new errors_UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
             }
             throw error;
         });
@@ -48055,7 +48265,7 @@ class NixEvalJobsFleetEvaluator {
         try {
             const [names, lines] = await Promise.all([
                 namesQuery,
-                this.runJobs(fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
+                this.runJobs(fleet_expression_fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
             ]);
             return assemble(names, lines);
         }
@@ -48074,13 +48284,14 @@ class NixEvalJobsFleetEvaluator {
             '--gc-roots-dir',
             gcRoots,
             ...(this.options.workers ? ['--workers', String(this.options.workers)] : []),
+            ...(this.options.maxMemoryMiB ? ['--max-memory-size', String(this.options.maxMemoryMiB)] : []),
             '--expr',
             expr,
         ];
         const result = await this.runner.run(this.options.command, args, { signal: request.signal });
         const lines = parseEvalJobsOutput(result.stdout);
         if (!succeeded(result) && lines.length === 0) {
-            throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
+            throw new errors_UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
         }
         return lines;
     }
@@ -48114,7 +48325,7 @@ function assemble(names, lines) {
         const ref = refOf(line);
         if (!ref)
             continue;
-        seen.add(hostKey(ref));
+        seen.add(fleet_types_hostKey(ref));
         const outPath = line.outputs?.out ?? Object.values(line.outputs ?? {}).find((path) => path);
         if (line.error !== undefined || !line.drvPath || !outPath) {
             failed.push({ ...ref, error: nixErrorText(line.error ?? 'nix-eval-jobs reported no derivation') });
@@ -48131,12 +48342,12 @@ function assemble(names, lines) {
         });
     }
     for (const host of names) {
-        if (host.selected && !seen.has(hostKey(host))) {
+        if (host.selected && !seen.has(fleet_types_hostKey(host))) {
             failed.push({ kind: host.kind, name: host.name, error: 'nix-eval-jobs printed nothing for this host' });
         }
     }
-    const order = new Map(names.map((host, index) => [hostKey(host), index]));
-    const byName = (a, b) => (order.get(hostKey(a)) ?? 0) - (order.get(hostKey(b)) ?? 0);
+    const order = new Map(names.map((host, index) => [fleet_types_hostKey(host), index]));
+    const byName = (a, b) => (order.get(fleet_types_hostKey(a)) ?? 0) - (order.get(fleet_types_hostKey(b)) ?? 0);
     return {
         hosts: hosts.sort(byName),
         failed: failed.sort(byName),
@@ -48147,6 +48358,7 @@ function assemble(names, lines) {
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/fleet-hosts.js
+
 
 
 
@@ -48184,27 +48396,17 @@ function readFleetTraces(stderr) {
     const done = [];
     let started;
     for (const line of stderr.split('\n')) {
-        const match = /^trace: (.*)$/.exec(line.trimEnd());
-        if (!match)
+        const trace = parseTrace(line);
+        if (!trace)
             continue;
-        let text = match[1];
-        if (text.startsWith('"')) {
-            try {
-                text = JSON.parse(text);
-            }
-            catch {
-                continue;
-            }
-        }
-        const start = /^flakeflow-host-start ([a-z]+)\/(.*)$/.exec(text);
-        if (start) {
-            started = { kind: start[1], name: start[2] };
+        if ('start' in trace) {
+            const start = /^([a-z]+)\/(.*)$/.exec(trace.start);
+            if (start)
+                started = { kind: start[1], name: start[2] };
             continue;
         }
-        if (text.startsWith('flakeflow-host-done ')) {
-            done.push(JSON.parse(text.slice('flakeflow-host-done '.length)));
-            started = undefined;
-        }
+        done.push(trace.done);
+        started = undefined;
     }
     return { done, ...(started ? { unfinished: started } : {}) };
 }
@@ -48329,6 +48531,122 @@ async function evaluateHostList(nix, request) {
     }
 }
 
+;// CONCATENATED MODULE: ./.build/nix/fleet-pool.js
+
+
+
+
+
+
+
+/**
+ * evaluateHostList in the bounded evaluator pool (src/nix/eval-workers.ts): each batch is
+ * nix/fleet.nix with `only` its hosts, so a host that fails fails alone, with Nix's own message.
+ * When the flake itself does not evaluate, every host fails with its message, as evaluateHostList's do.
+ */
+async function evaluateHostListInPool(pool, request) {
+    try {
+        return await evaluateInPool(pool, request);
+    }
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+        const { workers, maxMemoryKiB } = pool.limits;
+        return {
+            outcomes: request.hosts.map((host) => ({ kind: host.kind, name: host.name, error: error.nixMessage })),
+            stats: { workers, maxMemoryKiB, processes: 0, replaced: 0, peakKiB: 0, overLimitAlone: [] },
+        };
+    }
+}
+/** The pool's outcomes; a failure before any host started is the flake's own, thrown as its NixError. */
+async function evaluateInPool(pool, request) {
+    const keys = request.hosts.map(fleet_types_hostKey);
+    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
+    const byKey = new Map(request.hosts.map((host) => [fleet_types_hostKey(host), host]));
+    const { outcomes, stats } = await evaluateInWorkers(keys, {
+        runner: pool.runner,
+        nixOptions: pool.nixOptions,
+        limits: pool.limits,
+        memory: pool.memory,
+        signal: request.signal,
+        expression: (batch) => fleet_expression_fleetExpression({
+            flakeDir: request.flakeDir,
+            facts: ['hosts'],
+            kinds,
+            only: batch,
+            expressionFile: request.expressionFile,
+        }),
+    });
+    const results = [];
+    for (const outcome of outcomes) {
+        const ref = byKey.get(outcome.key);
+        if ('record' in outcome) {
+            results.push(hostFromRecord(outcome.record) ?? { ...ref, error: 'the host evaluated to no derivation' });
+        }
+        else if (outcome.error !== EVALUATOR_ENDED_EARLY) {
+            results.push({ kind: ref.kind, name: ref.name, error: outcome.error });
+        }
+    }
+    return { outcomes: results, stats };
+}
+/**
+ * Evaluates the hosts in the bounded evaluator pool: one cheap evaluation of nix/fleet.nix lists
+ * the hosts, then evaluateHostListInPool evaluates the selected ones, whose records are the same
+ * as the one-process evaluation's.
+ */
+class PooledFleetEvaluator {
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+    async evaluate(request) {
+        const call = {
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+        };
+        const doesNotEvaluate = (error) => {
+            if (!(error instanceof errors_NixError))
+                throw error;
+            throw new errors_UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+        };
+        const nix = new cli_NixCli(this.options.runner, { nixOptions: this.options.nixOptions ?? [] });
+        const { names } = await nix
+            .evalJson({ expr: fleet_expression_fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
+            .catch(doesNotEvaluate);
+        const selected = names.filter((host) => host.selected).map(({ kind, name }) => ({ kind, name }));
+        const { outcomes, stats } = await evaluateInPool(this.options, {
+            flakeDir: request.flakeDir,
+            hosts: selected,
+            expressionFile: this.options.expressionFile,
+            signal: request.signal,
+        }).catch(doesNotEvaluate);
+        const hosts = [];
+        const failed = [];
+        for (const outcome of outcomes) {
+            if ('error' in outcome) {
+                failed.push(outcome);
+                this.options.logger.warning(`${outcome.name} (${outcome.kind}) failed to evaluate in ${request.label}`);
+            }
+            else
+                hosts.push(outcome);
+        }
+        for (const key of stats.overLimitAlone) {
+            this.options.logger.warning(`${key} alone took an evaluator past eval-max-memory; it was evaluated in a process of its own`);
+        }
+        return {
+            hosts,
+            failed,
+            unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
+            evaluator: 'nix eval',
+            processes: stats.processes + 1,
+            workers: stats,
+        };
+    }
+}
+
 ;// CONCATENATED MODULE: ./.build/hosts/globs.js
 
 const ERE_SPECIAL = /[.^$+(){}|\\]/;
@@ -48347,7 +48665,7 @@ function globToRegex(glob, input) {
         else if (char === '[') {
             const end = glob.indexOf(']', index + 2);
             if (end === -1)
-                throw new UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
+                throw new errors_UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
             let members = glob.slice(index + 1, end);
             if (members.startsWith('!'))
                 members = `^${members.slice(1)}`;
@@ -48455,7 +48773,7 @@ function packMatrix(entries, maxJobs) {
     const members = [...groups.values()];
     if (members.length > maxJobs) {
         const runners = [...new Set(members.map((group) => runnerText(group[0].runner)))];
-        throw new UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
+        throw new errors_UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
             `(${runners.join('; ')}), got ${maxJobs}`);
     }
     const slots = members.map(() => 1);
@@ -48488,10 +48806,11 @@ function packMatrix(entries, maxJobs) {
 
 
 
+
 function flakeDirOf(settings, workspace) {
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(workspace, settings.path);
     if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
     return flakeDir;
 }
@@ -48509,7 +48828,8 @@ async function listHosts(settings, dependencies) {
     const flakeDir = flakeDirOf(settings, dependencies.workspace);
     const include = (settings.include ?? []).map((glob) => globToRegex(glob, 'include'));
     const exclude = (settings.exclude ?? []).map((glob) => globToRegex(glob, 'exclude'));
-    const evaluator = makeEvaluator(settings, dependencies);
+    const limits = evalWorkerLimits({ workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] }, dependencies.machine);
+    const evaluator = makeEvaluator(settings, limits, dependencies);
     const request = (dir, label) => ({
         flakeDir: dir,
         kinds: settings.kinds,
@@ -48524,11 +48844,11 @@ async function listHosts(settings, dependencies) {
         revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
     ]);
     const runners = runnerMap(settings.runners);
-    const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [hostKey(host), host.drvPath]));
-    const baseFailed = new Set(base?.evaluation?.failed.map(hostKey));
+    const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [fleet_types_hostKey(host), host.drvPath]));
+    const baseFailed = new Set(base?.evaluation?.failed.map(fleet_types_hostKey));
     const entries = new Map();
     for (const host of head.unselected) {
-        entries.set(hostKey(host), {
+        entries.set(fleet_types_hostKey(host), {
             host: host.name,
             kind: host.kind,
             status: 'skipped',
@@ -48536,7 +48856,7 @@ async function listHosts(settings, dependencies) {
         });
     }
     for (const host of head.failed) {
-        entries.set(hostKey(host), {
+        entries.set(fleet_types_hostKey(host), {
             host: host.name,
             kind: host.kind,
             status: 'failed',
@@ -48545,7 +48865,7 @@ async function listHosts(settings, dependencies) {
         });
     }
     for (const host of head.hosts) {
-        entries.set(hostKey(host), classify(host, settings, runners, base?.comparison, baseDrvs, baseFailed));
+        entries.set(fleet_types_hostKey(host), classify(host, settings, runners, base?.comparison, baseDrvs, baseFailed));
     }
     await markCached(entries, settings['skip-cached'] ?? [], dependencies, settings['nix-options']);
     const kindOrder = settings.kinds;
@@ -48572,12 +48892,14 @@ async function listHosts(settings, dependencies) {
         count: unpacked.length,
         evaluator: head.evaluator,
         processes: head.processes + (base?.evaluation?.processes ?? 0),
+        limits,
+        ...(head.workers ? { workers: head.workers } : {}),
         durationMs: now() - started,
         ...(base ? { base: base.comparison } : {}),
         caches: settings['skip-cached'] ?? [],
     };
 }
-function makeEvaluator(settings, dependencies) {
+function makeEvaluator(settings, limits, dependencies) {
     const nixOptions = settings['nix-options'] ?? [];
     if (dependencies.evalJobsCommand) {
         return new NixEvalJobsFleetEvaluator(dependencies.runner, {
@@ -48585,9 +48907,17 @@ function makeEvaluator(settings, dependencies) {
             logger: dependencies.logger,
             command: dependencies.evalJobsCommand,
             tempRoot: dependencies.tempDir,
+            workers: limits.workers,
+            maxMemoryMiB: Math.max(1, Math.floor(limits.maxMemoryKiB / 1024)),
         });
     }
-    return new NixEvalFleetEvaluator(dependencies.runner, { nixOptions, logger: dependencies.logger });
+    return new PooledFleetEvaluator({
+        runner: dependencies.runner,
+        nixOptions,
+        logger: dependencies.logger,
+        limits,
+        memory: dependencies.memory,
+    });
 }
 async function evaluateBase(revision, flakeDir, evaluator, request, dependencies) {
     return withRevisionCheckout({
@@ -48606,7 +48936,7 @@ async function evaluateBase(revision, flakeDir, evaluator, request, dependencies
             return { comparison: { ...comparison, evaluated: true }, evaluation };
         }
         catch (error) {
-            if (!(error instanceof UserError))
+            if (!(error instanceof errors_UserError))
                 throw error;
             dependencies.logger.warning(`${revision} does not evaluate, so every host counts as changed: ${error.message}`);
             return { comparison: { ...comparison, evaluated: false, error: error.message } };
@@ -48660,7 +48990,7 @@ function changeReason(host, base, baseDrvs, baseFailed) {
         return '';
     if (!base.evaluated)
         return `${base.revision} does not evaluate`;
-    const key = hostKey(host);
+    const key = fleet_types_hostKey(host);
     if (baseFailed.has(key))
         return `did not evaluate at ${base.revision}`;
     const before = baseDrvs.get(key);
@@ -48721,7 +49051,7 @@ function heading(level, text) {
 function blocks(...parts) {
     return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
 }
-const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 function formatBytes(bytes) {
     let value = Math.abs(bytes);
     let unit = 0;
@@ -48769,6 +49099,20 @@ function counts(result) {
         .map(([status, count]) => `${STATUS_ICONS[status]} ${count} ${status === 'build' ? 'to build' : status}`);
     return parts.join(' · ');
 }
+/** How many evaluators ran, how many were replaced, the largest's peak, and what the limits came to. */
+function evaluatorsLine(result) {
+    const { limits, workers } = result;
+    const memory = `${formatBytes(limits.maxMemoryKiB * 1024)}${limits.defaulted.maxMemory ? ' (default: memory shared by the workers, at most 4 GiB)' : ''}`;
+    const slots = `${limits.workers}${limits.defaulted.workers ? ' (default: one per core)' : ''}`;
+    const settings = `\`eval-workers\` ${slots}, \`eval-max-memory\` ${memory}`;
+    if (!workers)
+        return `${settings}.`;
+    const replaced = workers.replaced === 1 ? 'one replaced' : `${workers.replaced} replaced`;
+    const alone = workers.overLimitAlone.length > 0
+        ? ` Over the limit alone, each in a process of its own: ${workers.overLimitAlone.map((key) => `\`${key}\``).join(', ')}.`
+        : '';
+    return `${settings}: ${workers.processes} evaluator processes ran, ${replaced} past the limit; the largest peaked at ${formatBytes(workers.peakKiB * 1024)}.${alone}`;
+}
 /** The hosts job summary: what the matrix holds, and why every other host is not in it. */
 function hostsSummary(result) {
     const evaluatedCount = result.hosts.filter((host) => host.drvPath || host.error).length;
@@ -48791,10 +49135,11 @@ function hostsSummary(result) {
     const failures = result.hosts
         .filter((host) => host.status === 'failed' && host.error)
         .map((host) => details(`❌ <code>${host.host}</code> (${KIND_TITLES[host.kind]})`, codeBlock(host.error)));
-    return blocks(heading(3, 'Fleet hosts'), `**${counts(result) || 'no hosts'}**`, `${evaluated} (${processes}).`, base, packed, rows.length > 0 ? table(['Host', 'Kind', 'System', 'Runner', 'Status', 'Why'], rows) : undefined, failures.length > 0 ? blocks(heading(4, 'Evaluation errors'), ...failures) : undefined);
+    return blocks(heading(3, 'Fleet hosts'), `**${counts(result) || 'no hosts'}**`, `${evaluated} (${processes}).`, evaluatorsLine(result), base, packed, rows.length > 0 ? table(['Host', 'Kind', 'System', 'Runner', 'Status', 'Why'], rows) : undefined, failures.length > 0 ? blocks(heading(4, 'Evaluation errors'), ...failures) : undefined);
 }
 
 ;// CONCATENATED MODULE: ./.build/actions/hosts.js
+
 
 
 
@@ -48818,6 +49163,7 @@ const hostsAction = defineAction({
             workspace: context.workspace,
             tempDir: context.runnerTemp,
             evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
+            machine: thisMachine(),
             signal,
         });
         const failed = result.hosts.filter((host) => host.status === 'failed');
@@ -51909,7 +52255,7 @@ function forkOf(event) {
 function refuseForks(action, event) {
     const fork = forkOf(event);
     if (fork) {
-        throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
+        throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
 /** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
@@ -51930,7 +52276,7 @@ function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
             'that code runs on this machine, with whatever it can reach');
         return;
     }
-    throw new UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+    throw new errors_UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
         `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
@@ -51965,7 +52311,7 @@ function inputPath(workspace, input, value) {
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
+        throw new errors_UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
@@ -52066,10 +52412,10 @@ function cancellationSignal(logger) {
 }
 /** Fails the step with one line; a bug also leaves its stack in the debug log. */
 function failStep(error, logger = new RunnerLogger()) {
-    if (!(error instanceof UserError) && error instanceof Error && error.stack)
+    if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
     const message = logger.secrets.redact(oneLine(errors_stringifyError(error))) || 'failed without a message';
-    setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
+    setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
 }
 /**
  * Runs one action as the runner starts it: inputs → settings → capability → outputs, job summary

@@ -44990,14 +44990,14 @@ var __webpack_exports__ = {};
  * A mistake the user can fix: bad input, a missing tool, a wrong password.
  * It is reported as one line naming what to fix, without a stack trace.
  */
-class UserError extends Error {
+class errors_UserError extends Error {
     constructor(message) {
         super(message);
         this.name = new.target.name;
     }
 }
 /** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends UserError {
+class NotImplementedError extends errors_UserError {
     constructor(capability, issue) {
         super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
     }
@@ -54703,6 +54703,19 @@ function parseDuration(raw) {
 function inputs_duration(options = {}) {
     return field(options, (raw, fail) => parseDuration(raw) ?? fail('a duration like 26h'));
 }
+const SIZE_UNITS = { KiB: 1, MiB: 1024, GiB: 1024 * 1024 };
+/** Parses `600MiB`, `3GiB` or `512KiB` into KiB; returns undefined if malformed or zero. */
+function parseSizeKiB(raw) {
+    const match = /^(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB)$/.exec(raw.trim());
+    if (!match)
+        return undefined;
+    const kib = Math.round(Number(match[1]) * SIZE_UNITS[match[2]]);
+    return kib > 0 ? kib : undefined;
+}
+/** A memory size with its unit (KiB, MiB or GiB), in KiB. */
+function size(options = {}) {
+    return field(options, (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'));
+}
 function describeZodIssue(issue) {
     const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
     return `${issue.message}${where}`;
@@ -54757,7 +54770,7 @@ function parseInputs(schema, read, onSecret = () => { }) {
         return result.data;
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
 /** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
 function durationValue(example = '26h') {
@@ -57853,7 +57866,7 @@ function forkOf(event) {
 function refuseForks(action, event) {
     const fork = forkOf(event);
     if (fork) {
-        throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
+        throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
 /** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
@@ -57874,7 +57887,7 @@ function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
             'that code runs on this machine, with whatever it can reach');
         return;
     }
-    throw new UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+    throw new errors_UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
         `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
@@ -57970,7 +57983,7 @@ function inputPath(workspace, input, value) {
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
+        throw new errors_UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
@@ -58071,10 +58084,10 @@ function cancellationSignal(logger) {
 }
 /** Fails the step with one line; a bug also leaves its stack in the debug log. */
 function failStep(error, logger = new RunnerLogger()) {
-    if (!(error instanceof UserError) && error instanceof Error && error.stack)
+    if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
     const message = logger.secrets.redact(oneLine(errors_stringifyError(error))) || 'failed without a message';
-    setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
+    setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
 }
 /**
  * Runs one action as the runner starts it: inputs → settings → capability → outputs, job summary
@@ -58664,6 +58677,8 @@ class SpawnProcessRunner {
                 stdio: ['pipe', 'pipe', 'pipe'],
                 detached: true,
             });
+            if (child.pid !== undefined)
+                options.onSpawn?.(child.pid);
             const stdout = [];
             const stderr = [];
             const lineBuffers = { stdout: '', stderr: '' };
@@ -58722,7 +58737,7 @@ class SpawnProcessRunner {
                     clearTimeout(timeout);
                 options.signal?.removeEventListener('abort', onAbort);
                 if (error.code === 'ENOENT') {
-                    reject(new UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
                 }
                 else {
                     reject(error);
@@ -58783,7 +58798,7 @@ const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (
  * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
  * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
  */
-class NixError extends UserError {
+class errors_NixError extends errors_UserError {
     args;
     nixMessage;
     exitCode;
@@ -58798,7 +58813,7 @@ class NixError extends UserError {
     }
     static fromResult(result) {
         const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
-        return new NixError(result.args, text, result.exitCode);
+        return new errors_NixError(result.args, text, result.exitCode);
     }
 }
 function subcommandOf(args) {
@@ -58905,7 +58920,7 @@ const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*
  * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
  * where the command line differs between versions it asks `version()` which to use.
  */
-class NixCli {
+class cli_NixCli {
     runner;
     options;
     versionQuery;
@@ -58949,7 +58964,7 @@ class NixCli {
     async updateLock(flakeDir, inputs = [], options = {}) {
         for (const input of inputs) {
             if (!INPUT_NAME.test(input))
-                throw new UserError(`"${input}" is not a flake input name`);
+                throw new errors_UserError(`"${input}" is not a flake input name`);
         }
         const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
         await this.exec(this.withOptions(subcommand, args), options);
@@ -58980,12 +58995,12 @@ async function runNix(runner, options, args, runOptions = {}, check = true) {
     }
     catch (error) {
         // The runner raises a UserError only when the program is missing.
-        if (error instanceof UserError)
-            throw new UserError(NIX_NOT_FOUND);
+        if (error instanceof errors_UserError)
+            throw new errors_UserError(NIX_NOT_FOUND);
         throw error;
     }
     if (check && !succeeded(result))
-        throw NixError.fromResult(result);
+        throw errors_NixError.fromResult(result);
     return result;
 }
 /** The subcommand and arguments that update a flake's lock on this Nix. */
@@ -59046,7 +59061,7 @@ function nixList(items) {
     return `[ ${items.map(nixString).join(' ')} ]`;
 }
 /** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
-function fleetExpression(call) {
+function fleet_expression_fleetExpression(call) {
     const args = [
         call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
         call.facts ? `facts = ${nixList(call.facts)};` : '',
@@ -59056,6 +59071,8 @@ function fleetExpression(call) {
         call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
         call.only ? `only = ${nixList(call.only)};` : '',
         call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+        call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
+        call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
         call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
         call.tolerant ? 'tolerant = true;' : '',
         call.format ? `format = ${nixString(call.format)};` : '',
@@ -59080,6 +59097,12 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
         facts.push('deploy');
     if (query.flakeflowNodes)
         facts.push('flakeflowNodes');
+    if (query.hasDeployNodes)
+        facts.push('hasDeployNodes');
+    if (query.toplevels)
+        facts.push('toplevels');
+    if (query.deployProfiles)
+        facts.push('deployProfiles');
     if (query.formatter)
         facts.push('formatter');
     if (query.backups)
@@ -59087,12 +59110,16 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
     if (facts.length === 0)
         return {};
     const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+    const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
+    const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
     return nix.evalJson({
-        expr: fleetExpression({
+        expr: fleet_expression_fleetExpression({
             flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
             facts,
             ...(query.kinds ? { kinds: query.kinds } : {}),
             ...(backupHosts ? { backupHosts } : {}),
+            ...(toplevelHosts ? { toplevelHosts } : {}),
+            ...(profileNodes ? { profileNodes } : {}),
             ...(query.tolerant ? { tolerant: true } : {}),
             expressionFile,
         }),
@@ -59107,7 +59134,7 @@ async function readHostBackups(nix, flakeDir, host, options = {}) {
     const { backups } = await nix.evalJson(installable(flakeDir, ['nixosConfigurations', host, 'config']), {
         ...run,
         impure: true,
-        apply: `config: ${fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
+        apply: `config: ${fleet_expression_fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
     });
     return backups;
 }
@@ -59297,7 +59324,7 @@ function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 function fail(entry, message) {
-    throw new UserError(`Input 'services-json' entry '${entry}' ${message}`);
+    throw new errors_UserError(`Input 'services-json' entry '${entry}' ${message}`);
 }
 function strings(entry, field, value) {
     if (value === undefined || value === null)
@@ -59411,7 +59438,7 @@ function servicesJobs(document) {
     }
     if (isObject(root))
         return Object.entries(root).flatMap(([name, entry]) => entryJobs(name, entry, undefined));
-    throw new UserError("Input 'services-json' must name a JSON list or map of services");
+    throw new errors_UserError("Input 'services-json' must name a JSON list or map of services");
 }
 function applyServices(plans, document, logger) {
     const jobs = servicesJobs(document);
@@ -59438,9 +59465,9 @@ async function flakeHostPlans(plans, source) {
         });
     }
     catch (error) {
-        if (!(error instanceof UserError))
+        if (!(error instanceof errors_UserError))
             throw error;
-        throw new UserError(`Input 'flake-host' '${source.host}' could not be read from the flake at ${source.flake}: ${error.message}`);
+        throw new errors_UserError(`Input 'flake-host' '${source.host}' could not be read from the flake at ${source.flake}: ${error.message}`);
     }
     const host = found.hostName ?? source.host;
     const jobs = Object.entries(found.jobs).map(([name, job]) => resticBackupJob(name, { ...job }, host, 'flake'));
@@ -59465,7 +59492,7 @@ async function readInputFile(input, path) {
     }
     catch (error) {
         const reason = error.code === 'ENOENT' ? 'it does not exist' : String(error);
-        throw new UserError(`Input '${input}' names ${path}, which cannot be read: ${reason}`);
+        throw new errors_UserError(`Input '${input}' names ${path}, which cannot be read: ${reason}`);
     }
 }
 /** The `config` file: `repositories: [...]` as in the inline input, or the list alone; YAML or JSON. */
@@ -59476,9 +59503,9 @@ async function readConfigFile(workspace, path) {
         value = (0,dist/* parse */.qg)(await readInputFile('config', file));
     }
     catch (error) {
-        if (error instanceof UserError)
+        if (error instanceof errors_UserError)
             throw error;
-        throw new UserError(`Input 'config' file ${path} is neither YAML nor JSON: ${String(error).split('\n')[0]}`);
+        throw new errors_UserError(`Input 'config' file ${path} is neither YAML nor JSON: ${String(error).split('\n')[0]}`);
     }
     const list = value && typeof value === 'object' && !Array.isArray(value)
         ? value.repositories
@@ -59487,7 +59514,7 @@ async function readConfigFile(workspace, path) {
     if (!checked.success) {
         const issue = checked.error.issues[0];
         const where = issue && issue.path.length > 0 ? ` at repositories.${issue.path.join('.')}` : '';
-        throw new UserError(`Input 'config' file ${path} must list repositories: ${issue?.message ?? 'invalid'}${where}`);
+        throw new errors_UserError(`Input 'config' file ${path} must list repositories: ${issue?.message ?? 'invalid'}${where}`);
     }
     return checked.data;
 }
@@ -59498,7 +59525,7 @@ async function readJsonInput(input, workspace, path) {
         return JSON.parse(text);
     }
     catch (error) {
-        throw new UserError(`Input '${input}' file ${path} is not JSON: ${error instanceof Error ? error.message : error}`);
+        throw new errors_UserError(`Input '${input}' file ${path} is not JSON: ${error instanceof Error ? error.message : error}`);
     }
 }
 /**
@@ -59524,7 +59551,7 @@ async function planRepositories(inputs, sources) {
         });
     }
     if (plans.length === 0) {
-        throw new UserError("Input 'repositories' names no repository to verify (nor do 'config', 'services-json' or 'flake-host')");
+        throw new errors_UserError("Input 'repositories' names no repository to verify (nor do 'config', 'services-json' or 'flake-host')");
     }
     return plans;
 }
@@ -60043,7 +60070,7 @@ const NOT_FOUND = (program) => `restic-command '${program}' was not found on PAT
 async function detectResticVersion(runner, options) {
     const [program, ...leading] = options.command;
     if (!program)
-        throw new UserError("Input 'restic-command' must name a program");
+        throw new errors_UserError("Input 'restic-command' must name a program");
     let result;
     try {
         result = await runner.run(program, [...leading, 'version'], {
@@ -60054,14 +60081,14 @@ async function detectResticVersion(runner, options) {
         });
     }
     catch (error) {
-        if (error instanceof UserError)
-            throw new UserError(NOT_FOUND(program));
+        if (error instanceof errors_UserError)
+            throw new errors_UserError(NOT_FOUND(program));
         throw error;
     }
     if (options.signal?.aborted)
         throw new VerificationCancelled();
     if (result.exitCode !== 0) {
-        throw new UserError(`restic-command '${options.command.join(' ')}' failed: ${resticMessage(result)}`);
+        throw new errors_UserError(`restic-command '${options.command.join(' ')}' failed: ${resticMessage(result)}`);
     }
     return parseResticVersion(result.stdout);
 }
@@ -60173,8 +60200,8 @@ class Restic {
             });
         }
         catch (error) {
-            if (error instanceof UserError)
-                throw new UserError(NOT_FOUND(program));
+            if (error instanceof errors_UserError)
+                throw new errors_UserError(NOT_FOUND(program));
             throw error;
         }
         if (this.options.signal?.aborted)
@@ -61006,7 +61033,7 @@ const backupVerifyAction = (0,action/* defineAction */.Q)({
         if (settings['alert-issue']) {
             const repository = parseRepository(context.repository ?? '');
             if (!repository)
-                throw new UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
+                throw new errors_UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
             const client = await loadGitHubClient({
                 token: settings.token,
                 apiUrl: context.apiUrl,
@@ -61026,7 +61053,7 @@ const backupVerifyAction = (0,action/* defineAction */.Q)({
             signal,
             workspace: context.workspace,
             runnerTemp: context.runnerTemp,
-            nix: new NixCli(runner),
+            nix: new cli_NixCli(runner),
             ...(alert ? { alert } : {}),
         });
         const { report } = outcome;
@@ -61067,7 +61094,7 @@ async function resolveCommit(runner, dir, revision, input) {
         `${revision}^{commit}`,
     ]);
     if (!succeeded(result)) {
-        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+        throw new errors_UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
             '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
     }
     return result.stdout.trim();
@@ -61081,7 +61108,7 @@ async function withRevisionCheckout(options, body) {
     const commit = await resolveCommit(runner, flakeDir, revision, options.input);
     const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
     if (!succeeded(top))
-        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+        throw new errors_UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
     const repoDir = top.stdout.trim();
     const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
     const checkoutDir = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
@@ -61113,7 +61140,7 @@ async function withRevisionCheckout(options, body) {
 ;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
 /** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
 const FLEET_HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
-function hostKey(host) {
+function fleet_types_hostKey(host) {
     return `${host.kind}/${host.name}`;
 }
 /** Parses `a."b.c".d` back into its names. */
@@ -61159,21 +61186,194 @@ function storePathHash(storePath) {
 }
 const HOST_KIND_LIST = ['nixos', 'darwin', 'home', 'checks'];
 
-;// CONCATENATED MODULE: ./.build/core/concurrency.js
-/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
-async function mapConcurrently(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-        for (let index = next++; index < items.length; index = next++) {
-            results[index] = await work(items[index], index);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./.build/nix/eval-workers.js
+
+
+
+
+/** VmRSS and VmHWM of a live process; undefined once it is gone. */
+const procStatusMemory = (pid) => {
+    let status;
+    try {
+        status = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/status`, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+    const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    const rssKiB = kib('VmRSS');
+    return { rssKiB, peakKiB: Math.max(rssKiB, kib('VmHWM')) };
+};
+const MAX_DEFAULT_MEMORY_KIB = 4 * 1024 * 1024;
+/** The cores and memory of the machine this runs on, for the defaults of the limits. */
+function thisMachine() {
+    return { cores: (0,external_node_os_namespaceObject.cpus)().length, memoryKiB: Math.floor((0,external_node_os_namespaceObject.totalmem)() / 1024) };
+}
+/**
+ * The limits in force: what the user gave, else one worker per core and the machine's memory shared
+ * so that every worker at its limit plus one more host still fits (never more than 4 GiB each).
+ */
+function evalWorkerLimits(given, machine) {
+    const workers = given.workers ?? Math.max(1, machine.cores);
+    const shared = Math.floor(machine.memoryKiB / (workers + 1) / 1024) * 1024;
+    return {
+        workers,
+        maxMemoryKiB: given.maxMemoryKiB ?? Math.max(1024, Math.min(MAX_DEFAULT_MEMORY_KIB, shared)),
+        defaulted: { workers: given.workers === undefined, maxMemory: given.maxMemoryKiB === undefined },
+    };
+}
+/** The outcome of a host the batch process never reached though it ended by itself: not in the flake. */
+const EVALUATOR_ENDED_EARLY = 'the evaluator ended without evaluating this host';
+/** `trace: flakeflow-host-…` lines, quoted (newer Nix) or not (Nix 2.8). */
+function eval_workers_parseTrace(line) {
+    const match = /^trace: (.*)$/.exec(line.trimEnd());
+    if (!match)
+        return undefined;
+    let text = match[1];
+    if (text.startsWith('"')) {
+        try {
+            text = JSON.parse(text);
         }
-    });
-    await Promise.all(workers);
-    return results;
+        catch {
+            return undefined;
+        }
+    }
+    if (text.startsWith('flakeflow-host-start '))
+        return { start: text.slice('flakeflow-host-start '.length) };
+    if (text.startsWith('flakeflow-host-done ')) {
+        return { done: JSON.parse(text.slice('flakeflow-host-done '.length)) };
+    }
+    return undefined;
+}
+/**
+ * Evaluates every key in `options.limits.workers` processes at once, replacing a process once it
+ * passes `maxMemoryKiB`. A host whose evaluation fails is reported with Nix's message and the rest
+ * of its batch goes on in a fresh process. A failure before any host started is the flake's own,
+ * and is thrown as the NixError it is.
+ */
+async function evaluateInWorkers(keys, options) {
+    const { limits } = options;
+    const probe = options.memory ?? procStatusMemory;
+    const nix = new cli_NixCli(options.runner, { nixOptions: options.nixOptions ?? [] });
+    const queue = [...keys];
+    const outcomes = new Map();
+    const stats = {
+        workers: limits.workers,
+        maxMemoryKiB: limits.maxMemoryKiB,
+        processes: 0,
+        replaced: 0,
+        peakKiB: 0,
+        overLimitAlone: [],
+    };
+    let fatal;
+    const runProcess = async (batch) => {
+        stats.processes += 1;
+        const stop = new AbortController();
+        const onAbort = () => stop.abort();
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        let pid;
+        let current;
+        let hostsDone = 0;
+        let overLimit = false;
+        let stopped = false;
+        let ended = false;
+        let rssAtStart = 0;
+        const sample = () => {
+            const memory = pid === undefined ? undefined : probe(pid);
+            if (!memory)
+                return 0;
+            stats.peakKiB = Math.max(stats.peakKiB, memory.peakKiB);
+            if (memory.rssKiB > limits.maxMemoryKiB)
+                overLimit = true;
+            return memory.rssKiB;
+        };
+        const onTrace = (trace) => {
+            if ('start' in trace) {
+                current = trace.start;
+                rssAtStart = sample();
+                return;
+            }
+            if (current === undefined)
+                return;
+            const grown = sample() - rssAtStart;
+            outcomes.set(current, { key: current, record: trace.done });
+            hostsDone += 1;
+            if (overLimit && (hostsDone === 1 || grown > limits.maxMemoryKiB))
+                stats.overLimitAlone.push(current);
+            current = undefined;
+            if (overLimit && !stopped && batch.some((key) => !outcomes.has(key))) {
+                stopped = true;
+                stop.abort();
+            }
+        };
+        const ticker = setInterval(sample, options.sampleMs ?? 100);
+        try {
+            await nix.evalJson({ expr: options.expression(batch) }, {
+                impure: true,
+                signal: stop.signal,
+                onSpawn: (spawned) => {
+                    pid = spawned;
+                },
+                onLine: (line, from) => {
+                    if (from !== 'stderr')
+                        return;
+                    const trace = eval_workers_parseTrace(line);
+                    if (trace)
+                        onTrace(trace);
+                },
+            });
+            ended = true;
+        }
+        catch (error) {
+            if (!(error instanceof errors_NixError))
+                throw error;
+            if (options.signal?.aborted)
+                throw error;
+            if (!stopped) {
+                if (current === undefined)
+                    throw error;
+                outcomes.set(current, { key: current, error: error.nixMessage });
+            }
+        }
+        finally {
+            clearInterval(ticker);
+            options.signal?.removeEventListener('abort', onAbort);
+        }
+        if (stopped)
+            stats.replaced += 1;
+        const left = batch.filter((key) => !outcomes.has(key));
+        // A process that ended by itself evaluated all it could: what it left is not in the flake.
+        if (ended && !stopped) {
+            for (const key of left)
+                outcomes.set(key, { key, error: EVALUATOR_ENDED_EARLY });
+        }
+        else
+            queue.unshift(...left);
+    };
+    const slot = async () => {
+        while (queue.length > 0 && fatal === undefined) {
+            const size = Math.max(1, Math.ceil(queue.length / (2 * limits.workers)));
+            try {
+                await runProcess(queue.splice(0, size));
+            }
+            catch (error) {
+                fatal ??= error;
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limits.workers, keys.length)) }, slot));
+    if (fatal !== undefined)
+        throw fatal;
+    return {
+        outcomes: keys.map((key) => outcomes.get(key)),
+        stats,
+    };
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/fleet-hosts.js
+
 
 
 
@@ -61211,27 +61411,17 @@ function readFleetTraces(stderr) {
     const done = [];
     let started;
     for (const line of stderr.split('\n')) {
-        const match = /^trace: (.*)$/.exec(line.trimEnd());
-        if (!match)
+        const trace = parseTrace(line);
+        if (!trace)
             continue;
-        let text = match[1];
-        if (text.startsWith('"')) {
-            try {
-                text = JSON.parse(text);
-            }
-            catch {
-                continue;
-            }
-        }
-        const start = /^flakeflow-host-start ([a-z]+)\/(.*)$/.exec(text);
-        if (start) {
-            started = { kind: start[1], name: start[2] };
+        if ('start' in trace) {
+            const start = /^([a-z]+)\/(.*)$/.exec(trace.start);
+            if (start)
+                started = { kind: start[1], name: start[2] };
             continue;
         }
-        if (text.startsWith('flakeflow-host-done ')) {
-            done.push(JSON.parse(text.slice('flakeflow-host-done '.length)));
-            started = undefined;
-        }
+        done.push(trace.done);
+        started = undefined;
     }
     return { done, ...(started ? { unfinished: started } : {}) };
 }
@@ -61340,19 +61530,135 @@ async function evaluateHostList(nix, request) {
     const kinds = [...new Set(request.hosts.map((host) => host.kind))];
     try {
         const { hosts: records } = await nix.evalJson({
-            expr: fleetExpression({
+            expr: fleet_expression_fleetExpression({
                 flakeDir: request.flakeDir,
                 kinds,
-                only: request.hosts.map(hostKey),
+                only: request.hosts.map(fleet_types_hostKey),
                 expressionFile: request.expressionFile,
             }),
         }, { impure: true, signal: request.signal });
         return records.map(hostFromRecord).filter((host) => host !== undefined);
     }
     catch (error) {
-        if (!(error instanceof NixError))
+        if (!(error instanceof errors_NixError))
             throw error;
         return request.hosts.map((host) => ({ ...host, error: error.nixMessage }));
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-pool.js
+
+
+
+
+
+
+
+/**
+ * evaluateHostList in the bounded evaluator pool (src/nix/eval-workers.ts): each batch is
+ * nix/fleet.nix with `only` its hosts, so a host that fails fails alone, with Nix's own message.
+ * When the flake itself does not evaluate, every host fails with its message, as evaluateHostList's do.
+ */
+async function evaluateHostListInPool(pool, request) {
+    try {
+        return await evaluateInPool(pool, request);
+    }
+    catch (error) {
+        if (!(error instanceof errors_NixError))
+            throw error;
+        const { workers, maxMemoryKiB } = pool.limits;
+        return {
+            outcomes: request.hosts.map((host) => ({ kind: host.kind, name: host.name, error: error.nixMessage })),
+            stats: { workers, maxMemoryKiB, processes: 0, replaced: 0, peakKiB: 0, overLimitAlone: [] },
+        };
+    }
+}
+/** The pool's outcomes; a failure before any host started is the flake's own, thrown as its NixError. */
+async function evaluateInPool(pool, request) {
+    const keys = request.hosts.map(fleet_types_hostKey);
+    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
+    const byKey = new Map(request.hosts.map((host) => [fleet_types_hostKey(host), host]));
+    const { outcomes, stats } = await evaluateInWorkers(keys, {
+        runner: pool.runner,
+        nixOptions: pool.nixOptions,
+        limits: pool.limits,
+        memory: pool.memory,
+        signal: request.signal,
+        expression: (batch) => fleet_expression_fleetExpression({
+            flakeDir: request.flakeDir,
+            facts: ['hosts'],
+            kinds,
+            only: batch,
+            expressionFile: request.expressionFile,
+        }),
+    });
+    const results = [];
+    for (const outcome of outcomes) {
+        const ref = byKey.get(outcome.key);
+        if ('record' in outcome) {
+            results.push(hostFromRecord(outcome.record) ?? { ...ref, error: 'the host evaluated to no derivation' });
+        }
+        else if (outcome.error !== EVALUATOR_ENDED_EARLY) {
+            results.push({ kind: ref.kind, name: ref.name, error: outcome.error });
+        }
+    }
+    return { outcomes: results, stats };
+}
+/**
+ * Evaluates the hosts in the bounded evaluator pool: one cheap evaluation of nix/fleet.nix lists
+ * the hosts, then evaluateHostListInPool evaluates the selected ones, whose records are the same
+ * as the one-process evaluation's.
+ */
+class PooledFleetEvaluator {
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+    async evaluate(request) {
+        const call = {
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+        };
+        const doesNotEvaluate = (error) => {
+            if (!(error instanceof errors_NixError))
+                throw error;
+            throw new errors_UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+        };
+        const nix = new cli_NixCli(this.options.runner, { nixOptions: this.options.nixOptions ?? [] });
+        const { names } = await nix
+            .evalJson({ expr: fleet_expression_fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
+            .catch(doesNotEvaluate);
+        const selected = names.filter((host) => host.selected).map(({ kind, name }) => ({ kind, name }));
+        const { outcomes, stats } = await evaluateInPool(this.options, {
+            flakeDir: request.flakeDir,
+            hosts: selected,
+            expressionFile: this.options.expressionFile,
+            signal: request.signal,
+        }).catch(doesNotEvaluate);
+        const hosts = [];
+        const failed = [];
+        for (const outcome of outcomes) {
+            if ('error' in outcome) {
+                failed.push(outcome);
+                this.options.logger.warning(`${outcome.name} (${outcome.kind}) failed to evaluate in ${request.label}`);
+            }
+            else
+                hosts.push(outcome);
+        }
+        for (const key of stats.overLimitAlone) {
+            this.options.logger.warning(`${key} alone took an evaluator past eval-max-memory; it was evaluated in a process of its own`);
+        }
+        return {
+            hosts,
+            failed,
+            unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
+            evaluator: 'nix eval',
+            processes: stats.processes + 1,
+            workers: stats,
+        };
     }
 }
 
@@ -61418,7 +61724,7 @@ class NixStore {
             return validPathsOf(JSON.parse(result.stdout));
         // Some Nix versions fail the whole call when one path is missing: ask one by one.
         if (paths.length === 1) {
-            const error = NixError.fromResult(result);
+            const error = errors_NixError.fromResult(result);
             if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
                 return [];
             throw error;
@@ -61452,8 +61758,13 @@ class NixStore {
         const result = await this.run(['store', 'diff-closures', before, after], options);
         return result.stdout;
     }
+    /**
+     * Copies `paths` with their closures to the store `to` (e.g. `ssh-ng://root@web-1`, whose ssh takes
+     * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves.
+     */
     async copy(paths, to, options = {}) {
-        await this.run(['copy', '--to', to, ...paths], options);
+        const { derivation, ...run } = options;
+        await this.run(['copy', ...(derivation ? ['--derivation'] : []), '--to', to, ...paths], run);
     }
     /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
     async sign(paths, keyFile, options = {}) {
@@ -61599,7 +61910,7 @@ async function compareClosures(request) {
         baseOutPath = await readOutPath(nix, request.baseFlakeDir, request.attrPath, { signal });
     }
     catch (error) {
-        if (!(error instanceof NixError))
+        if (!(error instanceof errors_NixError))
             throw error;
         if (MISSING_ATTRIBUTE.test(error.nixMessage)) {
             return { revision, status: 'new', reason: `not in ${revision}`, changes: [], diff: '' };
@@ -61646,7 +61957,7 @@ function buildTargets(settings) {
     const drvs = items(settings['drv-path']);
     const count = Math.max(hosts.length, attrs.length, drvs.length);
     if (count === 0) {
-        throw new UserError("Input 'host' must name what to build (or give 'attr' or 'drv-path'), got nothing");
+        throw new errors_UserError("Input 'host' must name what to build (or give 'attr' or 'drv-path'), got nothing");
     }
     for (const [input, list] of [
         ['host', hosts],
@@ -61654,12 +61965,12 @@ function buildTargets(settings) {
         ['drv-path', drvs],
     ]) {
         if (list.length > 0 && list.length !== count) {
-            throw new UserError(`Input '${input}' must list ${count} values like the other inputs, got ${list.length}`);
+            throw new errors_UserError(`Input '${input}' must list ${count} values like the other inputs, got ${list.length}`);
         }
     }
     for (const drv of drvs) {
         if (!/^\/nix\/store\/[0-9a-z]{32}-.+\.drv$/.test(drv)) {
-            throw new UserError(`Input 'drv-path' must be store paths of derivations (/nix/store/….drv), got '${drv}'`);
+            throw new errors_UserError(`Input 'drv-path' must be store paths of derivations (/nix/store/….drv), got '${drv}'`);
         }
     }
     return Array.from({ length: count }, (_, index) => {
@@ -61698,6 +62009,7 @@ function kindOfAttr(attrPath) {
 
 
 
+
 /** Nix refuses a derivation for a system this machine cannot build (and no remote builder can). */
 const WRONG_SYSTEM = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
 /** Builds the matrix entry's hosts one after the other, compares and pushes them, and writes the result-file. */
@@ -61706,18 +62018,20 @@ async function buildHosts(settings, dependencies) {
     const { runner, logger, signal } = dependencies;
     const now = dependencies.now ?? Date.now;
     const nixOptions = settings['nix-options'] ?? [];
-    const nix = new NixCli(runner, { nixOptions });
+    const nix = new cli_NixCli(runner, { nixOptions });
     const store = new NixStore(runner, { nixOptions });
     const version = await nix.version();
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(dependencies.workspace, settings.path);
     const needsFlake = Boolean(settings['compare-to']) ||
         targets.some((target) => !target.drvPath || !(0,external_node_fs_namespaceObject.existsSync)(target.drvPath));
     if (needsFlake && !(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
     // compare-to looks the host up at the other revision by its attribute, so it needs it even when the drv is here.
     const needAttr = Boolean(settings['compare-to']);
-    const resolved = await Promise.all(targets.map((target) => resolveTarget(target, nix, flakeDir, needAttr, signal)));
+    const unresolved = targets.filter((target) => !target.attr && needsEvaluation(target, needAttr));
+    const evaluated = await evaluateTargetHosts(unresolved, flakeDir, settings, dependencies);
+    const resolved = targets.map((target) => resolveTarget(target, evaluated, needAttr));
     const results = [];
     for (const item of resolved) {
         results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
@@ -61756,7 +62070,7 @@ async function buildHosts(settings, dependencies) {
                 result.pushedTo = pushTo;
         }
         catch (error) {
-            pushError = error instanceof NixError ? error.nixMessage : errors_stringifyError(error);
+            pushError = error instanceof errors_NixError ? error.nixMessage : errors_stringifyError(error);
         }
     }
     await (0,promises_namespaceObject.mkdir)(dependencies.resultDir, { recursive: true });
@@ -61764,22 +62078,39 @@ async function buildHosts(settings, dependencies) {
     await (0,promises_namespaceObject.writeFile)(resultFile, `${JSON.stringify(resultFileOf(results), null, 2)}\n`);
     return { results, resultFile, ...(pushError ? { pushError } : {}) };
 }
-async function resolveTarget(target, nix, flakeDir, needAttr, signal) {
+function needsEvaluation(target, needAttr) {
+    return Boolean(target.host) && !(target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr);
+}
+/**
+ * The hosts named without a derivation in this store, looked up under every kind as the hosts action
+ * lists them, in the bounded evaluator pool: a packed entry's hosts are shared by its processes.
+ */
+async function evaluateTargetHosts(targets, flakeDir, settings, dependencies) {
+    if (targets.length === 0)
+        return new Map();
+    const hosts = targets.flatMap((target) => HOST_KIND_LIST.map((kind) => ({ kind, name: target.host })));
+    const pool = {
+        runner: dependencies.runner,
+        nixOptions: settings['nix-options'] ?? [],
+        limits: evalWorkerLimits({ workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] }, dependencies.machine ?? thisMachine()),
+    };
+    const { outcomes } = await evaluateHostListInPool(pool, { flakeDir, hosts, signal: dependencies.signal });
+    return new Map(outcomes.map((outcome) => [`${outcome.kind}/${outcome.name}`, outcome]));
+}
+function resolveTarget(target, evaluated, needAttr) {
     if (target.attr) {
         const attrPath = parseAttrPath(target.attr);
         return { target, attrPath, kind: kindOfAttr(attrPath) };
     }
-    if (!target.host)
+    if (!needsEvaluation(target, needAttr))
         return { target };
-    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr)
-        return { target };
-    // Only the host's name: find it under every kind, as the hosts action would list it.
-    const hosts = HOST_KIND_LIST.map((kind) => ({ kind, name: target.host }));
-    const [found] = await evaluateHostList(nix, { flakeDir, hosts, signal });
-    if (found && 'error' in found)
-        return { target, error: found.error };
-    if (found)
+    const outcomes = HOST_KIND_LIST.map((kind) => evaluated.get(`${kind}/${target.host}`));
+    const found = outcomes.find((outcome) => outcome !== undefined && !('error' in outcome));
+    if (found && !('error' in found))
         return { target, attrPath: found.attrPath, kind: found.kind };
+    const failed = outcomes.find((outcome) => outcome !== undefined && 'error' in outcome);
+    if (failed && 'error' in failed)
+        return { target, error: failed.error };
     return {
         target,
         error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
@@ -61839,7 +62170,7 @@ async function buildOne(item, context) {
         };
     }
     catch (error) {
-        if (!(error instanceof NixError))
+        if (!(error instanceof errors_NixError))
             throw error;
         const wrongSystem = WRONG_SYSTEM.exec(error.nixMessage);
         if (wrongSystem) {
@@ -61885,6 +62216,8 @@ const buildInputs = defineInputs({
     'signing-key': secret(),
     'nix-options': words(),
     'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
+    'eval-workers': inputs_integer({ min: 1, max: 256 }),
+    'eval-max-memory': size(),
 });
 
 ;// CONCATENATED MODULE: ./.build/build/summary.js
@@ -62237,7 +62570,7 @@ const DEFAULT_CONFIRM_TIMEOUT_S = 30;
 function deployRsArgs(node, flags, sshOpts) {
     const spaced = sshOpts.find((option) => /\s/.test(option));
     if (spaced !== undefined) {
-        throw new UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
+        throw new errors_UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
     }
     return [
         '--targets',
@@ -62274,7 +62607,7 @@ function activationBoundMs(flags, marginMs) {
 async function runDeployRs(runner, options) {
     const [program, ...leading] = options.command;
     if (program === undefined)
-        throw new UserError("Input 'deploy-command' must name a program, got nothing");
+        throw new errors_UserError("Input 'deploy-command' must name a program, got nothing");
     const log = new DeployLog();
     const watchdog = new AbortController();
     let timer;
@@ -62410,6 +62743,7 @@ const STATUS_ICONS = {
     'rolled-back': '↩️',
     unhealthy: '🩺',
     skipped: '⏭️',
+    unchanged: '⏸️',
 };
 /**
  * Deploys one node: deploy-rs, then its health check, with the GitHub deployment following along.
@@ -62481,6 +62815,824 @@ function createNodeDeployer(options) {
     };
 }
 
+;// CONCATENATED MODULE: ./.build/deploy/engine.js
+
+
+
+/**
+ * Turns an engine's work on one node into its `result` entry: timing, the GitHub deployment
+ * following along, and the node's log in one folded group so parallel nodes never interleave.
+ */
+function timedDeployer(options, work) {
+    return async (node, wave) => {
+        const { logger } = options;
+        const started = options.now();
+        const recording = options.deployments?.start(node.name, wave.number);
+        logger.info(`▶ ${node.name}: deploying (wave ${wave.number})`);
+        const lines = [];
+        let verdict;
+        try {
+            verdict = await work(node, lines);
+        }
+        catch (error) {
+            verdict = { status: 'failed', message: errors_stringifyError(error), lines };
+        }
+        const finished = options.now();
+        const result = {
+            node: node.name,
+            wave: wave.number,
+            status: verdict.status,
+            startedAt: new Date(started).toISOString(),
+            finishedAt: new Date(finished).toISOString(),
+            durationMs: finished - started,
+            message: verdict.message,
+            ...(verdict.changes === undefined ? {} : { changes: verdict.changes }),
+        };
+        if (recording) {
+            options.background(recording.then((id) => id === undefined
+                ? undefined
+                : options.deployments?.finish(id, node.name, verdict.status, verdict.message)));
+        }
+        await logger.group(`${STATUS_ICONS[verdict.status]} ${node.name}: ${verdict.status} in ${formatDuration(finished - started)}`, async () => {
+            for (const line of verdict.lines)
+                if (line.trim() !== '')
+                    logger.info(line);
+            logger.info(`→ ${verdict.status}: ${verdict.message}`);
+        });
+        return result;
+    };
+}
+/** The `unchanged` verdict: the node already runs the target, so nothing was copied or activated. */
+function unchangedVerdict(running, lines) {
+    return { status: 'unchanged', message: `already runs ${running}: nothing copied or activated`, lines };
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/nodes.js
+
+
+
+const optionalString = schemas_string({ error: 'must be a string' }).nullable();
+const stringList = array(schemas_string(), { error: 'must be a list of strings' });
+const picked = object({
+    sshUser: optionalString,
+    sshOpts: stringList,
+    nodes: record(schemas_string(), object({
+        hostname: schemas_string({ error: 'must be a string: deploy-rs needs it to reach the node' })
+            .min(1, 'must not be empty'),
+        tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
+            error: 'must be a list of strings',
+        }),
+        wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').nullable(),
+        sshUser: optionalString,
+        sshOpts: stringList,
+    }))
+        .nullable(),
+});
+/**
+ * Reads `deploy.nodes` of the flake in `flakeDir` from the fleet model, in one evaluation that never
+ * touches a profile's `path` (which would evaluate every host's whole system).
+ */
+async function nodes_readDeployNodes(nix, flakeDir, options = {}) {
+    const { deploy: value } = await readFleetFacts(nix, flakeDir, { deploy: true }, options);
+    if (value === null || value === undefined) {
+        throw new errors_UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
+    }
+    const checked = picked.safeParse(value);
+    if (!checked.success) {
+        const issue = checked.error.issues[0];
+        const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
+        throw new errors_UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+    }
+    const { nodes, sshUser, sshOpts } = checked.data;
+    if (nodes === null || Object.keys(nodes).length === 0) {
+        throw new errors_UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
+    }
+    return Object.entries(nodes).map(([name, node]) => ({
+        name,
+        hostname: node.hostname,
+        tags: node.tags,
+        ...(node.wave === null ? {} : { wave: node.wave }),
+        ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) }),
+        sshOpts: [...node.sshOpts, ...sshOpts],
+    }));
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/switch/switch-nodes.js
+
+
+
+/** The flake output attribute that holds the same map as the `nodes` input. */
+const FLAKE_NODES_ATTRIBUTE = 'flakeflow.nodes';
+const DEFAULT_SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
+const DEFAULT_CURRENT_SYSTEM = '/run/current-system';
+const absolutePath = schemas_string().regex(/^\/\S*$/, 'must be an absolute path without spaces');
+/** One entry of `nodes` (or of the flake's `flakeflow.nodes`); every field is optional. */
+const switchNodeShape = strictObject({
+    address: schemas_string({ error: 'must be a host name or address' }).min(1).optional(),
+    'ssh-user': schemas_string({ error: 'must be a user name' }).min(1).optional(),
+    tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
+        error: 'must be a list of strings',
+    })
+        .optional(),
+    wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').optional(),
+    profile: absolutePath.optional(),
+    /** Where the node's running system is linked; only tests and unusual hosts change it. */
+    'current-system': absolutePath.optional(),
+});
+const switchNodesShape = record(schemas_string().min(1), switchNodeShape.nullable());
+/** Only whether the flake has `deploy.nodes`, without evaluating any node: what `engine: auto` asks. */
+async function flakeHasDeployNodes(nix, flakeDir, options = {}) {
+    const { hasDeployNodes } = await readFleetFacts(nix, flakeDir, { hasDeployNodes: true }, options);
+    return hasDeployNodes === true;
+}
+/**
+ * The single evaluation the switch engine makes, from the fleet model: the toplevels (drv and out
+ * path) of the configurations it may deploy (those of the `nodes` input, else of the flake's
+ * `flakeflow.nodes`, else all) and the flake's `flakeflow.nodes`.
+ */
+async function evaluateSwitchFleet(nix, flakeDir, input, options = {}) {
+    const facts = await readFleetFacts(nix, flakeDir, {
+        names: true,
+        hasDeployNodes: true,
+        flakeflowNodes: true,
+        toplevels: input === undefined ? true : { hosts: Object.keys(input) },
+    }, options);
+    return {
+        hasDeployNodes: facts.hasDeployNodes === true,
+        systems: facts.toplevels ?? {},
+        configurations: [...new Set((facts.names ?? []).map((host) => host.name))],
+        flakeNodes: facts.flakeflowNodes ?? null,
+    };
+}
+/**
+ * The switch engine's nodes: the `nodes` input when given, else the flake's `flakeflow.nodes`, else
+ * every configuration of the flake; each filled in with the defaults (address = name, ssh-user =
+ * input or root, the system profile).
+ */
+function mergeSwitchNodes(facts, input, defaults) {
+    const entries = input ?? flakeEntries(facts.flakeNodes) ?? defaultEntries(facts.systems);
+    const source = input ? "Input 'nodes'" : `The flake's ${FLAKE_NODES_ATTRIBUTE}`;
+    const names = Object.keys(entries);
+    if (names.length === 0) {
+        throw new errors_UserError('The flake has no nixosConfigurations, darwinConfigurations or homeConfigurations and no deploy.nodes: there is nothing to deploy');
+    }
+    return names.map((name) => {
+        const entry = entries[name] ?? {};
+        const system = facts.systems[name];
+        if (system === undefined) {
+            throw new errors_UserError(`${source} names node '${name}', which is not a configuration of the flake; known: ${(facts.configurations ?? Object.keys(facts.systems)).join(', ') || 'none'}`);
+        }
+        // Home Manager names its configurations `user@host`.
+        const [homeUser, homeHost] = system.kind === 'home' && name.includes('@') ? name.split('@', 2) : [];
+        const sshUser = entry['ssh-user'] ?? homeUser ?? defaults.sshUser ?? 'root';
+        return {
+            name,
+            hostname: entry.address ?? homeHost ?? name,
+            tags: entry.tags ?? [],
+            ...(entry.wave === undefined ? {} : { wave: entry.wave }),
+            sshUser,
+            sshOpts: [],
+            profile: entry.profile ?? defaultProfile(system.kind, sshUser),
+            currentSystem: entry['current-system'] ?? DEFAULT_CURRENT_SYSTEM,
+            system,
+        };
+    });
+}
+function defaultProfile(kind, user) {
+    return kind === 'home' ? `/nix/var/nix/profiles/per-user/${user}/home-manager` : DEFAULT_SYSTEM_PROFILE;
+}
+function flakeEntries(value) {
+    if (value === null || value === undefined)
+        return undefined;
+    const checked = switchNodesShape.safeParse(value);
+    if (checked.success)
+        return checked.data;
+    const issue = checked.error.issues[0];
+    const where = [FLAKE_NODES_ATTRIBUTE, ...(issue?.path ?? []).map(String)].join('.');
+    throw new errors_UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+}
+function defaultEntries(systems) {
+    return Object.fromEntries(Object.keys(systems).map((name) => [name, {}]));
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/profile-targets.js
+
+
+/**
+ * The store paths `deploy.nodes.<node>.profiles.<p>.path` of the named nodes, from the fleet model in
+ * one evaluation. This evaluates each node's system, which deploy-rs does anyway before it copies anything.
+ */
+async function readProfileTargets(nix, flakeDir, nodes) {
+    const { deployProfiles } = await readFleetFacts(nix, flakeDir, { deployProfiles: { nodes } });
+    const targets = new Map();
+    for (const [node, profiles] of Object.entries(deployProfiles ?? {})) {
+        targets.set(node, Object.entries(profiles).map(([profile, { path, profilePath, user }]) => {
+            const defaultPath = deployRsProfilePath(profile, user);
+            const where = profilePath ?? defaultPath;
+            return {
+                profile,
+                path,
+                profilePath: where,
+                currentSystem: where === DEFAULT_SYSTEM_PROFILE ? DEFAULT_CURRENT_SYSTEM : where,
+            };
+        }));
+    }
+    return targets;
+}
+/** Where deploy-rs puts a profile without `profilePath` (its data.rs). */
+function deployRsProfilePath(profile, user) {
+    if (user !== 'root')
+        return `/nix/var/nix/profiles/per-user/${user}/${profile}`;
+    return profile === 'system' ? DEFAULT_SYSTEM_PROFILE : `/nix/var/nix/profiles/${profile}`;
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/ssh.js
+
+
+
+/** Options a user might pass that would undo the host-key pinning or the rollback confirmation. */
+const GUARDED_OPTIONS = /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownHostsFile|ControlPath|ControlMaster)\b/i;
+/** Refuses settings that would deploy without pinned host keys; runs before anything else does. */
+function checkSshSettings(settings, logger) {
+    const guarded = settings.extraOptions.find((option) => GUARDED_OPTIONS.test(option.replace(/^-o/, '')));
+    if (guarded !== undefined) {
+        throw new errors_UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
+            "from 'known-hosts' and turns multiplexing off so rollback confirmations are real");
+    }
+    if (settings.strictHostKeyChecking) {
+        if (settings.knownHosts !== undefined)
+            return;
+        throw new errors_UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
+            "set 'strict-host-key-checking: false' to accept unknown keys on first use instead");
+    }
+    logger.warning(settings.knownHosts === undefined
+        ? "strict-host-key-checking is false and no known-hosts were given: the nodes' host keys are accepted " +
+            'on first use, not verified; pin them with the known-hosts input'
+        : 'strict-host-key-checking is false: nodes missing from known-hosts are accepted on first use, not ' +
+            'verified (a changed key is still refused)');
+}
+/**
+ * Writes the key (mode 0600) and known_hosts into a private directory under RUNNER_TEMP, registered
+ * for removal before anything is written, so a cancelled step still leaves the post step the path.
+ */
+async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runnerTemp, 'flakeflow-deploy-ssh-'));
+    cleanup.add(directory);
+    await (0,promises_namespaceObject.chmod)(directory, 0o700);
+    const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
+    await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
+    const options = [
+        '-o',
+        `UserKnownHostsFile=${knownHostsFile}`,
+        '-o',
+        `StrictHostKeyChecking=${settings.strictHostKeyChecking ? 'yes' : 'accept-new'}`,
+        '-o',
+        'ControlPath=none',
+        '-o',
+        'BatchMode=yes',
+    ];
+    let keyFile;
+    if (settings.privateKey !== undefined) {
+        logger.mask(settings.privateKey);
+        if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(settings.privateKey)) {
+            throw new errors_UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
+        }
+        keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_deploy');
+        // OpenSSH refuses a key without its final newline, and one readable by others.
+        await (0,promises_namespaceObject.writeFile)(keyFile, withFinalNewline(settings.privateKey.replace(/\r\n/g, '\n').trim()), {
+            mode: 0o600,
+        });
+        await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
+        options.push('-i', keyFile, '-o', 'IdentitiesOnly=yes');
+    }
+    return {
+        options,
+        extraOptions: settings.extraOptions,
+        knownHostsFile,
+        ...(keyFile === undefined ? {} : { keyFile }),
+    };
+}
+/** Every ssh option for one node: flakeflow's first, then the flake's, then the `ssh-opts` input. */
+function nodeSshOptions(access, node) {
+    return [...access.options, ...node.sshOpts, ...access.extraOptions];
+}
+function withFinalNewline(text) {
+    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/switch/remote-scripts.js
+/** The program in a configuration's toplevel that activates it, and whether it takes the action. */
+function activationProgram(kind) {
+    return kind === 'nixos'
+        ? { path: 'bin/switch-to-configuration', takesAction: true }
+        : { path: 'activate', takesAction: false };
+}
+/** Prints what the node runs: the current-system link where it exists, else the profile; nothing on a fresh node. */
+const READ_RUNNING = 'if [ -e "$1" ]; then readlink -f "$1"; elif [ -e "$2" ]; then readlink -f "$2"; fi';
+/**
+ * The watchdog: waits for the activation to end (at most `limit` seconds), then `confirm` seconds
+ * more; unless the confirmation marker exists by then, it sets the profile back to the previous
+ * generation, drops the new one and activates the previous system.
+ * Arguments: nix-env, profile, previous generation, new generation, marker, confirm, limit,
+ * activation program, its action (empty for activate scripts).
+ */
+const WATCHDOG = `nixenv=$1 profile=$2 previous=$3 new=$4 marker=$5 confirm=$6 limit=$7 program=$8 action=$9
+waited=0
+while [ ! -e "$marker" ] && [ ! -e "$marker.activated" ] && [ "$waited" -lt "$limit" ]; do
+  sleep 1; waited=$((waited + 1))
+done
+[ -e "$marker" ] || sleep "$confirm"
+if [ -e "$marker" ]; then rm -f "$marker" "$marker.activated"; exit 0; fi
+echo "flakeflow: no confirmation within \${confirm}s: rolling back to generation $previous"
+"$nixenv" -p "$profile" --switch-generation "$previous"
+"$nixenv" -p "$profile" --delete-generations "$new"
+"$profile/$program" $action
+rm -f "$marker.activated"`;
+/**
+ * One activation on the node; `activateArgs` gives its arguments.
+ * Prints `flakeflow-generation: <previous> <new>` before activating and exits 0 when activation
+ * succeeded, 92 when it failed and the node is back on the previous generation, 93 when it failed
+ * and stays on the new one, 90/91 when nothing was activated.
+ */
+const ACTIVATE = `profile=$1 new=$2 action=$3 marker=$4 confirm=$5 limit=$6 magic=$7 auto=$8 program=$9
+shift 9; takes=$1 watchdog=$2 systemd=$3
+arg=; [ "$takes" = yes ] && arg=$action
+nixenv=$(command -v nix-env) || { echo "flakeflow: nix-env is not on PATH" >&2; exit 90; }
+bounded() { if command -v timeout >/dev/null 2>&1; then timeout "$limit" "$@"; else "$@"; fi; }
+generation() { link=$(readlink "$profile" 2>/dev/null) || return 0; link=\${link%-link}; link=\${link##*-}; case $link in ''|*[!0-9]*) ;; *) echo "$link" ;; esac; }
+if [ "$action" = dry-activate ]; then
+  echo "flakeflow-generation: $(generation) -"
+  bounded "$new/$program" $arg; status=$?
+  [ "$status" = 0 ] || exit 93
+  exit 0
+fi
+previous=$(generation)
+"$nixenv" -p "$profile" --set "$new" || exit 91
+current=$(generation)
+echo "flakeflow-generation: \${previous:--} \${current:--}"
+restore=; if [ "$takes" = yes ]; then restore=switch; [ "$action" = boot ] && restore=boot; fi
+if [ "$magic" = yes ] && [ -n "$previous" ] && [ "$action" != boot ]; then
+  rm -f "$marker" "$marker.activated"
+  if [ -d "$systemd" ] && command -v systemd-run >/dev/null 2>&1; then
+    systemd-run --quiet --collect --unit="flakeflow-watchdog-\${marker##*/}" --description="flakeflow rollback unless confirmed" \\
+      /bin/sh -c "$watchdog" flakeflow-watchdog "$nixenv" "$profile" "$previous" "$current" "$marker" "$confirm" "$limit" "$program" "$restore" || exit 91
+    echo "flakeflow: watchdog armed as systemd unit flakeflow-watchdog-\${marker##*/}"
+  else
+    setsid nohup /bin/sh -c "$watchdog" flakeflow-watchdog "$nixenv" "$profile" "$previous" "$current" "$marker" "$confirm" "$limit" "$program" "$restore" \\
+      >"$marker.log" 2>&1 </dev/null &
+    echo "flakeflow: watchdog armed as process $!"
+  fi
+fi
+echo "flakeflow: activating $new ($action)"
+bounded "$new/$program" $arg; status=$?
+if [ "$status" = 0 ]; then touch "$marker.activated"; exit 0; fi
+echo "flakeflow: activation exited with status $status" >&2
+if [ "$auto" = yes ] && [ -n "$previous" ]; then
+  "$nixenv" -p "$profile" --switch-generation "$previous" && "$nixenv" -p "$profile" --delete-generations "$current"
+  "$profile/$program" $restore
+  touch "$marker"
+  echo "flakeflow: rolled back to generation $previous" >&2
+  exit 92
+fi
+touch "$marker"
+exit 93`;
+/** The positional arguments of ACTIVATE, in its order. */
+function activateArgs(request) {
+    const program = activationProgram(request.kind);
+    const yes = (flag) => (flag ? 'yes' : 'no');
+    return [
+        request.profile,
+        request.path,
+        request.action,
+        request.marker,
+        String(request.confirmSeconds),
+        String(request.limitSeconds),
+        yes(request.magicRollback),
+        yes(request.autoRollback),
+        program.path,
+        yes(program.takesAction),
+        WATCHDOG,
+        request.systemdDir ?? '/run/systemd/system',
+    ];
+}
+/** Disarms the watchdog: only ever run over a NEW connection, after activation and health checks. */
+const CONFIRM = 'test -e "$1.activated" && touch "$1" && echo confirmed';
+/**
+ * The exact command a NixOS (systemd) node runs to arm its watchdog, for tests and the README: a
+ * transient unit outside the SSH session's scope, so neither the session ending nor the switch
+ * restarting units stops it.
+ */
+function systemdWatchdogArgv(marker, args) {
+    const unit = `flakeflow-watchdog-${marker.split('/').pop()}`;
+    return [
+        'systemd-run',
+        '--quiet',
+        '--collect',
+        `--unit=${unit}`,
+        '--description=flakeflow rollback unless confirmed',
+        '/bin/sh',
+        '-c',
+        WATCHDOG,
+        'flakeflow-watchdog',
+        ...args,
+    ];
+}
+/** `word` quoted for a POSIX shell: ssh joins its command arguments into one string. */
+function shellWord(word) {
+    return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/** The remote command line of `sh -c script` with its arguments, with sudo for a non-root user. */
+function remoteCommand(script, args, asRoot) {
+    const argv = [...(asRoot ? [] : ['sudo', '-n']), 'sh', '-c', script, 'flakeflow', ...args];
+    return argv.map(shellWord).join(' ');
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/switch/node-ssh.js
+
+
+
+/** How flakeflow reaches one node over SSH, and how `nix copy` does. */
+class NodeShell {
+    runner;
+    node;
+    sshOptions;
+    constructor(runner, node, 
+    /** Every ssh option of the node, host-key pinning first. */
+    sshOptions) {
+        this.runner = runner;
+        this.node = node;
+        this.sshOptions = sshOptions;
+    }
+    get destination() {
+        const { sshUser, hostname } = this.node;
+        return sshUser === undefined ? hostname : `${sshUser}@${hostname}`;
+    }
+    /** The store URL `nix copy` pushes to; its ssh reads the same options from NIX_SSHOPTS. */
+    get storeUrl() {
+        return `ssh-ng://${this.destination}`;
+    }
+    /** NIX_SSHOPTS is split on whitespace, so an option holding a space cannot be passed on. */
+    nixSshEnv() {
+        const spaced = this.sshOptions.find((option) => /\s/.test(option));
+        if (spaced !== undefined) {
+            throw new errors_UserError(`SSH option '${spaced}' contains a space, which nix copy cannot pass on: NIX_SSHOPTS is split on spaces`);
+        }
+        return { NIX_SSHOPTS: this.sshOptions.join(' ') };
+    }
+    /** Runs a fixed script on the node as root (through `sudo -n` for another user); each call is a NEW connection. */
+    run(script, args, timeoutMs, asRoot = this.node.sshUser === 'root') {
+        return this.runner.run('ssh', [
+            ...this.sshOptions,
+            '-o',
+            'ConnectTimeout=30',
+            '--',
+            this.destination,
+            remoteCommand(script, args, asRoot),
+        ], { timeoutMs });
+    }
+    /** The store path the node runs now, or undefined on a node that has none yet. */
+    async readRunning() {
+        // Links are world-readable: no sudo needed.
+        const result = await this.run(READ_RUNNING, [this.node.currentSystem, this.node.profile], 60_000, true);
+        if (!succeeded(result)) {
+            throw new Error(`cannot read what ${this.node.name} runs: ssh ${this.destination} ${node_ssh_failure(result)}`);
+        }
+        const path = result.stdout.trim();
+        return path === '' ? undefined : path;
+    }
+}
+/** How a remote command failed, with its last line of output. */
+function node_ssh_failure(result) {
+    const last = `${result.stderr}${result.stdout}`.trim().split('\n').at(-1);
+    return `${describeExit(result)}${last ? `: ${last}` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/switch/switch-node.js
+
+
+
+
+
+
+
+
+
+/** Exit codes of the ACTIVATE script. */
+const ROLLED_BACK = 92;
+const FAILED_IN_PLACE = 93;
+/**
+ * Deploys one node with the switch engine: skip it when it runs the target already, else build,
+ * copy, activate under a watchdog, check its health and confirm over a new connection.
+ */
+async function switchNode(node, options, lines) {
+    const { flags } = options;
+    const shell = new NodeShell(options.runner, node, options.sshOptions(node));
+    const target = node.system.path;
+    const running = await shell.readRunning();
+    lines.push(`runs ${running ?? 'no system yet'}; target ${target}`);
+    if (running === target && !flags.force)
+        return unchangedVerdict(running, lines);
+    await build(node, shell, options, lines);
+    const changes = await closureDiff(options.store, running, target);
+    if (!flags.remoteBuild) {
+        lines.push(`copying to ${shell.storeUrl}`);
+        await options.store.copy([target], shell.storeUrl, { env: shell.nixSshEnv() });
+    }
+    const verdict = await activate(node, shell, options, lines);
+    return { ...verdict, ...(changes === undefined ? {} : { changes }) };
+}
+async function build(node, shell, options, lines) {
+    const { system } = node;
+    if (!options.flags.remoteBuild) {
+        lines.push(`building ${system.path}`);
+        await options.nix.build([installable(options.flakeDir, system.attrPath)]);
+        return;
+    }
+    lines.push(`copying ${system.drvPath} to ${shell.storeUrl} to build it there`);
+    await options.store.copy([system.drvPath], shell.storeUrl, { env: shell.nixSshEnv(), derivation: true });
+    const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], 24 * 3600_000);
+    if (!succeeded(realised))
+        throw new Error(`building on ${node.name} ${node_ssh_failure(realised)}`);
+}
+/** Nix colours diff-closures even into a pipe on some versions. */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+/** The closure diff, when the running system is in the runner's store too. */
+async function closureDiff(store, running, target) {
+    if (running === undefined || running === target || !(0,external_node_fs_namespaceObject.existsSync)(running))
+        return undefined;
+    try {
+        return ((await store.diffClosures(running, target)).replace(ANSI_COLOUR, '').trim() ||
+            'no package versions changed');
+    }
+    catch {
+        return undefined;
+    }
+}
+async function activate(node, shell, options, lines) {
+    const { flags } = options;
+    const marker = `${options.markerDir ?? '/tmp'}/flakeflow-confirm-${(0,external_node_crypto_.randomUUID)()}`;
+    const armed = flags.magicRollback && flags.action === 'switch';
+    const result = await shell.run(ACTIVATE, activateArgs({
+        profile: node.profile,
+        path: node.system.path,
+        action: flags.action,
+        marker,
+        confirmSeconds: flags.confirmSeconds,
+        limitSeconds: flags.activationSeconds,
+        magicRollback: armed,
+        autoRollback: flags.autoRollback,
+        kind: node.system.kind,
+        ...(options.systemdDir === undefined ? {} : { systemdDir: options.systemdDir }),
+    }), flags.activationSeconds * 1000 + options.marginMs);
+    lines.push(...`${result.stdout}${result.stderr}`.split('\n'));
+    const [previous, current] = generations(result);
+    const watchdog = armed && previous !== undefined;
+    if (result.exitCode === ROLLED_BACK) {
+        return {
+            status: 'rolled-back',
+            message: `activation failed; rolled back to generation ${previous}`,
+            lines,
+        };
+    }
+    if (result.exitCode === FAILED_IN_PLACE) {
+        return { status: 'failed', message: `activation (${flags.action}) ${node_ssh_failure(result)}`, lines };
+    }
+    if (!succeeded(result)) {
+        const why = `activation over ssh ${node_ssh_failure(result)}`;
+        return watchdog
+            ? {
+                status: 'rolled-back',
+                message: `${why}; unconfirmed, the node rolls itself back to generation ${previous}`,
+                lines,
+            }
+            : { status: 'failed', message: why, lines };
+    }
+    if (flags.action === 'dry-activate')
+        return { status: 'dry-activated', message: 'dry activation passed', lines };
+    if (flags.action === 'boot') {
+        return { status: 'deployed', message: `generation ${current} installed for the next boot`, lines };
+    }
+    let message = `switched to generation ${current}`;
+    const check = options.healthCheck(node);
+    if (check) {
+        const health = await runHealthCheck(check, { node, sshOptions: shell.sshOptions, sshUser: node.sshUser }, options.health);
+        lines.push(...health.lines);
+        if (!health.healthy) {
+            return watchdog
+                ? {
+                    status: 'rolled-back',
+                    message: `${health.message}; not confirmed, the node rolls itself back to generation ${previous} within ${flags.confirmSeconds}s`,
+                    lines,
+                }
+                : { status: 'unhealthy', message: health.message, lines };
+        }
+        message = `${message}; ${health.message}`;
+    }
+    if (!watchdog)
+        return { status: 'deployed', message, lines };
+    return switch_node_confirm(shell, marker, message, previous, options, lines);
+}
+/** Confirms over a NEW connection: only a node still reachable after its switch keeps it. */
+async function switch_node_confirm(shell, marker, message, previous, options, lines) {
+    let result;
+    let error = '';
+    try {
+        result = await shell.run(CONFIRM, [marker], options.flags.confirmSeconds * 1000);
+    }
+    catch (thrown) {
+        error = errors_stringifyError(thrown);
+    }
+    if (result !== undefined && succeeded(result)) {
+        lines.push('confirmed over a new SSH connection');
+        return { status: 'deployed', message: `${message}; confirmed`, lines };
+    }
+    const why = result === undefined ? error : node_ssh_failure(result);
+    return {
+        status: 'rolled-back',
+        message: `confirmation over a new SSH connection failed (${why}): the node rolls itself back to generation ${previous} after ${options.flags.confirmSeconds}s`,
+        lines,
+    };
+}
+/** The `flakeflow-generation: <previous> <new>` line of ACTIVATE; `-` stands for none. */
+function generations(result) {
+    const match = /^flakeflow-generation: (\S+) (\S+)$/m.exec(result.stdout);
+    const value = (text) => (text === undefined || text === '-' ? undefined : text);
+    return [value(match?.[1]), value(match?.[2])];
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/switch/switch-engine.js
+
+
+
+
+
+
+/** The activation the inputs ask for. */
+function activationAction(settings) {
+    return settings['dry-activate'] ? 'dry-activate' : settings.boot ? 'boot' : 'switch';
+}
+function switchFlags(settings) {
+    return {
+        action: activationAction(settings),
+        magicRollback: settings['magic-rollback'],
+        autoRollback: settings['auto-rollback'],
+        confirmSeconds: settings['confirm-timeout'] ?? DEFAULT_CONFIRM_TIMEOUT_S,
+        activationSeconds: settings['activation-timeout'] ?? DEFAULT_ACTIVATION_TIMEOUT_S,
+        remoteBuild: settings['remote-build'],
+        force: settings.force,
+    };
+}
+/** flakeflow's own engine: the flake's configurations, switched over SSH under a watchdog. */
+async function openSwitchEngine(settings, nix, flakeDir) {
+    const facts = await evaluateSwitchFleet(nix, flakeDir, settings.nodes);
+    const nodes = mergeSwitchNodes(facts, settings.nodes, {
+        ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
+    });
+    const byName = new Map(nodes.map((node) => [node.name, node]));
+    const flags = switchFlags(settings);
+    return {
+        name: 'switch',
+        nodes,
+        async deployer(context) {
+            const store = new NixStore(context.runner);
+            return timedDeployer(context, (node, lines) => switchNode(byName.get(node.name), {
+                runner: context.runner,
+                nix: context.nix,
+                store,
+                flakeDir: context.flakeDir,
+                flags,
+                sshOptions: (switching) => nodeSshOptions(context.access, switching),
+                healthCheck: context.healthCheck,
+                health: context.health,
+                marginMs: context.marginMs,
+            }, lines));
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/engines.js
+
+
+
+
+
+
+
+
+
+
+/** Opens the engine `engine` names; `auto` is deploy-rs when the flake has `deploy.nodes`, else switch. */
+async function openEngine(settings, nix, flakeDir, logger) {
+    let name = settings.engine;
+    if (name === 'auto') {
+        const hasDeployNodes = await flakeHasDeployNodes(nix, flakeDir);
+        name = hasDeployNodes ? 'deploy-rs' : 'switch';
+        logger.info(`Engine auto: ${name}, since the flake ${hasDeployNodes ? 'has' : 'has no'} deploy.nodes`);
+    }
+    if (name === 'switch')
+        return openSwitchEngine(settings, nix, flakeDir);
+    if (settings.nodes !== undefined) {
+        throw new errors_UserError("Input 'nodes' is only read by the switch engine, but this deploy runs deploy-rs over the flake's " +
+            "deploy.nodes; set 'engine: switch' or remove 'nodes'");
+    }
+    return openDeployRsEngine(settings, await nodes_readDeployNodes(nix, flakeDir));
+}
+function deployRsFlags(settings) {
+    return {
+        skipChecks: settings['skip-checks'],
+        dryActivate: settings['dry-activate'],
+        boot: settings.boot,
+        magicRollback: settings['magic-rollback'],
+        autoRollback: settings['auto-rollback'],
+        remoteBuild: settings['remote-build'],
+        ...(settings['confirm-timeout'] === undefined ? {} : { confirmTimeout: settings['confirm-timeout'] }),
+        ...(settings['activation-timeout'] === undefined
+            ? {}
+            : { activationTimeout: settings['activation-timeout'] }),
+        ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
+    };
+}
+/** deploy-rs, one process per node, skipping the nodes that already run their profiles' paths. */
+function openDeployRsEngine(settings, nodes) {
+    const flags = deployRsFlags(settings);
+    return {
+        name: 'deploy-rs',
+        nodes,
+        async deployer(context, planned) {
+            const deployOne = createNodeDeployer({
+                runner: context.runner,
+                logger: context.logger,
+                command: settings['deploy-command'],
+                flakeDir: context.flakeDir,
+                flags,
+                flakeCheck: { passed: false },
+                sshOptions: (node) => nodeSshOptions(context.access, node),
+                sshUser: (node) => settings['ssh-user'] ?? node.sshUser,
+                healthCheck: context.healthCheck,
+                health: context.health,
+                boundMs: activationBoundMs(flags, context.marginMs),
+                ...(context.deployments ? { deployments: context.deployments } : {}),
+                background: context.background,
+                now: context.now,
+            });
+            if (settings.force)
+                return deployOne;
+            const targets = await profileTargets(context, planned);
+            return targets === undefined ? deployOne : skippingUnchanged(deployOne, targets, settings, context);
+        },
+    };
+}
+async function profileTargets(context, planned) {
+    try {
+        return await readProfileTargets(context.nix, context.flakeDir, planned.map((node) => node.name));
+    }
+    catch (error) {
+        // deploy-rs evaluates the same paths and reports what is wrong with them.
+        context.logger.info(`Cannot tell which nodes already run their target (${errors_stringifyError(error).split('\n')[0]}): deploying every node`);
+        return undefined;
+    }
+}
+/**
+ * Reads over SSH what each node runs before deploy-rs starts; a node whose every profile already
+ * holds its target path is `unchanged` and deploy-rs is not run for it. A node that cannot be read
+ * is left to deploy-rs, which reports why it cannot be reached.
+ */
+function skippingUnchanged(deployOne, targets, settings, context) {
+    const unchanged = timedDeployer({ ...context, deployments: undefined }, async (node, lines) => {
+        const profiles = targets.get(node.name) ?? [];
+        lines.push(...profiles.map((target) => `${target.profile} runs ${target.path}`));
+        return unchangedVerdict(profiles.map((target) => target.path).join(', '), lines);
+    });
+    return async (node, wave) => {
+        const profiles = targets.get(node.name) ?? [];
+        if (profiles.length > 0 && (await runsAll(node, profiles, settings, context))) {
+            return unchanged(node, wave);
+        }
+        return deployOne(node, wave);
+    };
+}
+async function runsAll(node, profiles, settings, context) {
+    const sshUser = settings['ssh-user'] ?? node.sshUser;
+    for (const target of profiles) {
+        const shell = new NodeShell(context.runner, {
+            name: node.name,
+            hostname: node.hostname,
+            profile: target.profilePath,
+            currentSystem: target.currentSystem,
+            ...(sshUser === undefined ? {} : { sshUser }),
+        }, nodeSshOptions(context.access, node));
+        try {
+            if ((await shell.readRunning()) !== target.path)
+                return false;
+        }
+        catch (error) {
+            context.logger.info(`${node.name}: ${errors_stringifyError(error)}; leaving it to deploy-rs`);
+            return false;
+        }
+    }
+    return true;
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/health-checks.js
 
 
@@ -62518,56 +63670,6 @@ function health_checks_healthCheckFor(checks, node) {
 /** Node names `health-checks` configures that the flake does not define: most likely a typo. */
 function unknownHealthCheckNodes(checks, known) {
     return Object.keys(checks?.nodes ?? {}).filter((name) => !known.includes(name));
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/nodes.js
-
-
-
-const optionalString = schemas_string({ error: 'must be a string' }).nullable();
-const stringList = array(schemas_string(), { error: 'must be a list of strings' });
-const picked = object({
-    sshUser: optionalString,
-    sshOpts: stringList,
-    nodes: record(schemas_string(), object({
-        hostname: schemas_string({ error: 'must be a string: deploy-rs needs it to reach the node' })
-            .min(1, 'must not be empty'),
-        tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
-            error: 'must be a list of strings',
-        }),
-        wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').nullable(),
-        sshUser: optionalString,
-        sshOpts: stringList,
-    }))
-        .nullable(),
-});
-/**
- * Reads `deploy.nodes` of the flake in `flakeDir` from the fleet model, in one evaluation that never
- * touches a profile's `path` (which would evaluate every host's whole system).
- */
-async function nodes_readDeployNodes(nix, flakeDir, options = {}) {
-    const { deploy: value } = await readFleetFacts(nix, flakeDir, { deploy: true }, options);
-    if (value === null || value === undefined) {
-        throw new UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
-    }
-    const checked = picked.safeParse(value);
-    if (!checked.success) {
-        const issue = checked.error.issues[0];
-        const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
-        throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
-    }
-    const { nodes, sshUser, sshOpts } = checked.data;
-    if (nodes === null || Object.keys(nodes).length === 0) {
-        throw new UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
-    }
-    return Object.entries(nodes).map(([name, node]) => ({
-        name,
-        hostname: node.hostname,
-        tags: node.tags,
-        ...(node.wave === null ? {} : { wave: node.wave }),
-        ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) }),
-        sshOpts: [...node.sshOpts, ...sshOpts],
-    }));
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/selectors.js
@@ -62613,7 +63715,7 @@ function buildTagIndex(nodes, tags) {
     for (const [tag, names] of Object.entries(tags ?? {})) {
         for (const name of names) {
             if (!known.has(name)) {
-                throw new UserError(`Input 'tags' lists unknown node '${name}' under '${tag}'; known nodes: ${knownNodes(nodes)}`);
+                throw new errors_UserError(`Input 'tags' lists unknown node '${name}' under '${tag}'; known nodes: ${knownNodes(nodes)}`);
             }
             add(tag, name);
         }
@@ -62636,7 +63738,7 @@ function resolveSelectors(selectors, input, nodes, tags) {
         else if (selector.startsWith('@')) {
             const members = tags.get(selector.slice(1));
             if (!members) {
-                throw new UserError(`Input '${input}' names unknown tag '${selector}'; known tags: ${knownTags(tags)}`);
+                throw new errors_UserError(`Input '${input}' names unknown tag '${selector}'; known tags: ${knownTags(tags)}`);
             }
             for (const node of ordered)
                 if (members.includes(node.name))
@@ -62645,7 +63747,7 @@ function resolveSelectors(selectors, input, nodes, tags) {
         else {
             const node = byName.get(selector);
             if (!node) {
-                throw new UserError(`Input '${input}' names unknown node '${selector}'; known nodes: ${knownNodes(nodes)}`);
+                throw new errors_UserError(`Input '${input}' names unknown node '${selector}'; known nodes: ${knownNodes(nodes)}`);
             }
             chosen.add(node);
         }
@@ -62710,14 +63812,14 @@ function wavesFromInput(waves, targeted, tags, nodes) {
     }));
     const unplaced = targeted.filter((node) => !placed.has(node));
     if (unplaced.length > 0) {
-        throw new UserError(`Input 'waves' places no wave for targeted node(s) ${plan_names(unplaced)}; add them to a wave or narrow 'targets'`);
+        throw new errors_UserError(`Input 'waves' places no wave for targeted node(s) ${plan_names(unplaced)}; add them to a wave or narrow 'targets'`);
     }
     return groups;
 }
 function wavesFromNodes(targeted) {
     const missing = targeted.filter((node) => node.wave === undefined);
     if (missing.length > 0) {
-        throw new UserError(`Strategy waves needs a wave for every target: set \`wave = N;\` in deploy.nodes for ${plan_names(missing)}, or give the 'waves' input`);
+        throw new errors_UserError(`Strategy waves needs a wave for every target: set \`wave = N;\` in deploy.nodes for ${plan_names(missing)}, or give the 'waves' input`);
     }
     const byWave = new Map();
     for (const node of inRolloutOrder(targeted)) {
@@ -62759,7 +63861,7 @@ async function planDeploy(settings, env) {
 function planForNodes(settings, nodes) {
     const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
     if (unknownChecks.length > 0) {
-        throw new UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
+        throw new errors_UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
     }
     return planRollout({
         targets: settings.targets,
@@ -62802,6 +63904,7 @@ const NODE_STATUSES = (/* unused pure expression or super */ null && ([
     'rolled-back',
     'unhealthy',
     'skipped',
+    'unchanged',
 ]));
 function succeededStatus(status) {
     return status === 'deployed' || status === 'dry-activated';
@@ -62858,83 +63961,7 @@ async function executeRollout(plan, deployOne, signal) {
     };
 }
 
-;// CONCATENATED MODULE: ./.build/deploy/ssh.js
-
-
-
-/** Options a user might pass that would undo the host-key pinning or the rollback confirmation. */
-const GUARDED_OPTIONS = /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownHostsFile|ControlPath|ControlMaster)\b/i;
-/** Refuses settings that would deploy without pinned host keys; runs before anything else does. */
-function checkSshSettings(settings, logger) {
-    const guarded = settings.extraOptions.find((option) => GUARDED_OPTIONS.test(option.replace(/^-o/, '')));
-    if (guarded !== undefined) {
-        throw new UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
-            "from 'known-hosts' and turns multiplexing off so rollback confirmations are real");
-    }
-    if (settings.strictHostKeyChecking) {
-        if (settings.knownHosts !== undefined)
-            return;
-        throw new UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
-            "set 'strict-host-key-checking: false' to accept unknown keys on first use instead");
-    }
-    logger.warning(settings.knownHosts === undefined
-        ? "strict-host-key-checking is false and no known-hosts were given: the nodes' host keys are accepted " +
-            'on first use, not verified; pin them with the known-hosts input'
-        : 'strict-host-key-checking is false: nodes missing from known-hosts are accepted on first use, not ' +
-            'verified (a changed key is still refused)');
-}
-/**
- * Writes the key (mode 0600) and known_hosts into a private directory under RUNNER_TEMP, registered
- * for removal before anything is written, so a cancelled step still leaves the post step the path.
- */
-async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
-    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runnerTemp, 'flakeflow-deploy-ssh-'));
-    cleanup.add(directory);
-    await (0,promises_namespaceObject.chmod)(directory, 0o700);
-    const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
-    await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
-    const options = [
-        '-o',
-        `UserKnownHostsFile=${knownHostsFile}`,
-        '-o',
-        `StrictHostKeyChecking=${settings.strictHostKeyChecking ? 'yes' : 'accept-new'}`,
-        '-o',
-        'ControlPath=none',
-        '-o',
-        'BatchMode=yes',
-    ];
-    let keyFile;
-    if (settings.privateKey !== undefined) {
-        logger.mask(settings.privateKey);
-        if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(settings.privateKey)) {
-            throw new UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
-        }
-        keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_deploy');
-        // OpenSSH refuses a key without its final newline, and one readable by others.
-        await (0,promises_namespaceObject.writeFile)(keyFile, withFinalNewline(settings.privateKey.replace(/\r\n/g, '\n').trim()), {
-            mode: 0o600,
-        });
-        await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
-        options.push('-i', keyFile, '-o', 'IdentitiesOnly=yes');
-    }
-    return {
-        options,
-        extraOptions: settings.extraOptions,
-        knownHostsFile,
-        ...(keyFile === undefined ? {} : { keyFile }),
-    };
-}
-/** Every ssh option for one node: flakeflow's first, then the flake's, then the `ssh-opts` input. */
-function nodeSshOptions(access, node) {
-    return [...access.options, ...node.sshOpts, ...access.extraOptions];
-}
-function withFinalNewline(text) {
-    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
-}
-
 ;// CONCATENATED MODULE: ./.build/deploy/deploy-fleet.js
-
-
 
 
 
@@ -62962,10 +63989,13 @@ function checkDeployCommand(command, searchPath) {
         return;
     if (findProgram(program, searchPath) !== undefined)
         return;
-    throw new UserError(`Input 'deploy-command' runs '${program}', which is not on PATH: install deploy-rs on the runner, ` +
+    throw new errors_UserError(`Input 'deploy-command' runs '${program}', which is not on PATH: install deploy-rs on the runner, ` +
         "or run it from the flake's inputs, e.g. 'nix run .#deploy-rs --'");
 }
-/** Plans and runs a deploy-rs rollout of the flake's `deploy.nodes`, one deploy-rs process per node. */
+/**
+ * Plans and runs a rollout: deploy-rs over the flake's `deploy.nodes`, one process per node, or the
+ * switch engine over its configurations.
+ */
 async function deployFleet(settings, env) {
     const { logger } = env;
     const now = env.now ?? Date.now;
@@ -62977,43 +64007,30 @@ async function deployFleet(settings, env) {
         extraOptions: settings['ssh-opts'] ?? [],
     };
     checkSshSettings(ssh, logger);
-    checkDeployCommand(settings['deploy-command'], env.searchPath);
+    if (settings.engine === 'deploy-rs')
+        checkDeployCommand(settings['deploy-command'], env.searchPath);
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(env.context.workspace, settings.path);
     if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
-    const nodes = await nodes_readDeployNodes(env.nix, flakeDir);
-    const plan = planForNodes(settings, nodes);
+    const engine = await openEngine(settings, env.nix, flakeDir, logger);
+    if (engine.name === 'deploy-rs')
+        checkDeployCommand(settings['deploy-command'], env.searchPath);
+    const plan = planForNodes(settings, engine.nodes);
     for (const line of describePlan(plan))
         logger.info(line);
     const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
-    const flags = {
-        skipChecks: settings['skip-checks'],
-        dryActivate: settings['dry-activate'],
-        boot: settings.boot,
-        magicRollback: settings['magic-rollback'],
-        autoRollback: settings['auto-rollback'],
-        remoteBuild: settings['remote-build'],
-        ...(settings['confirm-timeout'] === undefined ? {} : { confirmTimeout: settings['confirm-timeout'] }),
-        ...(settings['activation-timeout'] === undefined
-            ? {}
-            : { activationTimeout: settings['activation-timeout'] }),
-        ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
-    };
     let deployments = env.deployments;
-    if (deployments && flags.dryActivate) {
+    if (deployments && settings['dry-activate']) {
         logger.info('dry-activate changes nothing on the nodes: no GitHub deployments are recorded');
         deployments = undefined;
     }
-    const deployOne = createNodeDeployer({
+    const deployOne = await engine.deployer({
         runner: env.runner,
+        nix: env.nix,
         logger,
-        command: settings['deploy-command'],
         flakeDir,
-        flags,
-        flakeCheck: { passed: false },
-        sshOptions: (node) => nodeSshOptions(access, node),
-        sshUser: (node) => settings['ssh-user'] ?? node.sshUser,
+        access,
         healthCheck: (node) => health_checks_healthCheckFor(settings['health-checks'], node.name),
         health: {
             runner: env.runner,
@@ -63021,11 +64038,11 @@ async function deployFleet(settings, env) {
             retryDelayMs: env.healthRetryDelayMs ?? 5_000,
             sleep: (ms) => (0,external_node_timers_promises_namespaceObject.setTimeout)(ms),
         },
-        boundMs: activationBoundMs(flags, env.activationMarginMs ?? 30_000),
+        marginMs: env.activationMarginMs ?? 30_000,
         ...(deployments ? { deployments } : {}),
         background: (work) => recordings.push(work),
         now,
-    });
+    }, plan.waves.flatMap((wave) => wave.nodes));
     const recordings = [];
     const startedAt = now();
     const outcome = await executeRollout(plan, deployOne, env.signal);
@@ -63043,7 +64060,8 @@ async function deployFleet(settings, env) {
         startedAt,
         finishedAt,
         cancelled: outcome.cancelled,
-        dryActivate: flags.dryActivate,
+        dryActivate: settings['dry-activate'],
+        engine: engine.name,
         reportFile,
         ...(outcome.stoppedBecause === undefined ? {} : { stoppedBecause: outcome.stoppedBecause }),
     };
@@ -63053,7 +64071,7 @@ async function deployFleet(settings, env) {
 function refuseUnsafeEvent(settings, eventName) {
     if (!PULL_REQUEST_EVENTS.includes(eventName) || settings['allow-pull-request'])
         return;
-    throw new UserError(`Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
+    throw new errors_UserError(`Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
         "workflow_dispatch, or set 'allow-pull-request: true' if this is really wanted");
 }
 /** The report file: the `result` output with the plan and timing around it. */
@@ -63063,6 +64081,7 @@ function reportJson(outcome) {
         parallel: outcome.plan.parallel,
         onFailure: outcome.plan.onFailure,
         dryActivate: outcome.dryActivate,
+        engine: outcome.engine ?? null,
         startedAt: new Date(outcome.startedAt).toISOString(),
         finishedAt: new Date(outcome.finishedAt).toISOString(),
         durationMs: outcome.finishedAt - outcome.startedAt,
@@ -63127,7 +64146,7 @@ class GitHubDeployments {
         if (this.disabled)
             return;
         try {
-            await this.status(deploymentId, status === 'deployed' ? 'success' : 'failure', `${status}: ${message}`);
+            await this.status(deploymentId, status === 'deployed' || status === 'unchanged' ? 'success' : 'failure', `${status}: ${message}`);
         }
         catch (error) {
             this.fail(node, error);
@@ -63166,10 +64185,15 @@ function limit(text) {
 
 
 
+
 const STRATEGIES = ['canary', 'waves', 'all-at-once', 'one-by-one'];
 const DEPLOY_FAILURE_POLICIES = ['halt', 'continue'];
+const DEPLOY_ENGINES = ['auto', 'deploy-rs', 'switch'];
 const deployInputs = defineInputs({
     path: inputs_text({ rawDefault: '.' }),
+    engine: choice(DEPLOY_ENGINES, { rawDefault: 'auto' }),
+    nodes: structured(switchNodesShape, 'a YAML map from node name to {address, ssh-user, tags, wave, profile}'),
+    force: bool({ rawDefault: 'false' }),
     targets: list({ rawDefault: 'all', what: 'node names, @tags or all' }),
     tags: structured(deployTagsShape, 'a YAML map from tag to a list of node names'),
     strategy: choice(STRATEGIES, { rawDefault: 'canary' }),
@@ -63204,6 +64228,13 @@ const deployInputs = defineInputs({
                 'boot installs the new generation for the next reboot; set one of them',
         });
     }
+    if (settings.engine === 'deploy-rs' && settings.nodes !== undefined) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['nodes'],
+            message: "is only read by the switch engine, but 'engine' is deploy-rs",
+        });
+    }
     if (settings.strategy !== 'waves' && settings.waves !== undefined) {
         ctx.addIssue({
             code: 'custom',
@@ -63217,7 +64248,7 @@ const deployInputs = defineInputs({
 
 
 
-/** The `result`, `deployed` and `failed` outputs. */
+/** The `result`, `deployed`, `unchanged` and `failed` outputs. */
 function deployOutputs(outcome) {
     const names = (keep) => outcome.results
         .filter(keep)
@@ -63226,6 +64257,7 @@ function deployOutputs(outcome) {
     return {
         result: JSON.stringify(outcome.results),
         deployed: names((result) => succeededStatus(result.status)),
+        unchanged: names((result) => result.status === 'unchanged'),
         failed: names((result) => failedStatus(result.status)),
     };
 }
@@ -63258,9 +64290,11 @@ function headline(outcome) {
     const ok = count((result) => succeededStatus(result.status));
     const failed = count((result) => failedStatus(result.status));
     const skipped = count((result) => result.status === 'skipped');
+    const unchanged = count((result) => result.status === 'unchanged');
     const verb = outcome.dryActivate ? 'dry-activated' : 'deployed';
     const parts = [
         `${ok} ${verb}`,
+        ...(unchanged > 0 ? [`${unchanged} unchanged`] : []),
         ...(failed > 0 ? [`${failed} failed`] : []),
         ...(skipped > 0 ? [`${skipped} skipped`] : []),
     ];
@@ -63291,13 +64325,23 @@ function deploySummary(outcome) {
         ]);
         return markdown_blocks(markdown_heading(3, `Wave ${wave.number}`), markdown_table(['Node', 'Status', 'Duration', 'Message'], rows));
     });
-    // deploy-rs prints `Completed dry-activate!` and exits 0 even when the dry activation script failed.
+    // deploy-rs prints `Completed dry-activate!` and exits 0 even when the dry activation script failed;
+    // the switch engine fails the node on the script's exit code.
     const dryRun = outcome.dryActivate
-        ? "> [!NOTE]\n> Dry run: each node's configuration was built and copied, and nothing was switched. " +
-            'It does not prove the configuration activates: deploy-rs reports a dry activation as completed ' +
-            'even when the dry activation script fails.'
+        ? "> [!NOTE]\n> Dry run: each node's configuration was built and copied, and nothing was switched." +
+            (outcome.engine === 'switch'
+                ? ''
+                : ' It does not prove the configuration activates: deploy-rs reports a dry activation as ' +
+                    'completed even when the dry activation script fails.')
         : undefined;
-    return `${markdown_blocks(markdown_heading(2, headline(outcome)), facts, stopped, dryRun, ...waves, markdown_heading(3, 'Timeline'), gantt(outcome))}\n`;
+    return `${markdown_blocks(markdown_heading(2, headline(outcome)), facts, stopped, dryRun, ...waves, changes(outcome), markdown_heading(3, 'Timeline'), gantt(outcome))}\n`;
+}
+/** Per node, what changed in its closure, as `nix store diff-closures` told it. */
+function changes(outcome) {
+    const changed = outcome.results.filter((result) => result.changes !== undefined);
+    if (changed.length === 0)
+        return undefined;
+    return markdown_blocks(markdown_heading(3, 'What changed'), ...changed.map((result) => `<details><summary><code>${result.node}</code></summary>\n\n${codeBlock(result.changes)}\n\n</details>`));
 }
 /** Mermaid task names cannot hold `:`, `;` or `#`. */
 function taskName(text) {
@@ -63336,7 +64380,7 @@ function gantt(outcome) {
 const deployAction = (0,action/* defineAction */.Q)({
     name: 'deploy',
     inputs: deployInputs,
-    outputs: ['result', 'deployed', 'failed', 'report'],
+    outputs: ['result', 'deployed', 'unchanged', 'failed', 'report'],
     pathInputs: ['path'],
     refusesForks: true,
     async run(settings, environment) {
@@ -63346,7 +64390,7 @@ const deployAction = (0,action/* defineAction */.Q)({
             context,
             logger,
             runner,
-            nix: new NixCli(runner),
+            nix: new cli_NixCli(runner),
             cleanup: new CleanupList(environment.state),
             signal: environment.signal,
             searchPath: process.env.PATH ?? '',
@@ -63367,7 +64411,7 @@ async function githubDeployments(settings, context, logger) {
     const repository = parseRepository(context.repository ?? '');
     const ref = context.sha ?? context.ref;
     if (!repository || !ref) {
-        throw new UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
+        throw new errors_UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
     }
     const client = await loadGitHubClient({
         token: settings.token,
@@ -64159,7 +65203,7 @@ async function allNixFiles(request, git) {
 }
 async function changedNixFiles(request, git, logger) {
     if (!request.repoRoot) {
-        throw new UserError(`Input 'files' is changed, but ${request.flakeDir} is not in a git checkout`);
+        throw new errors_UserError(`Input 'files' is changed, but ${request.flakeDir} is not in a git checkout`);
     }
     const base = await diffBase(request, git, logger);
     const prefix = (0,external_node_path_namespaceObject.relative)(request.repoRoot, request.flakeDir).split(external_node_path_namespaceObject.sep).join('/');
@@ -64185,7 +65229,7 @@ async function diffBase(request, git, logger) {
     const revision = request.baseRef || eventBase;
     const from = request.baseRef ? `base-ref ${request.baseRef}` : `the ${request.eventName} base`;
     if (!revision) {
-        throw new UserError(`Input 'files' is changed, but there is nothing to compare with: set base-ref (e.g. origin/main) or run on pull_request`);
+        throw new errors_UserError(`Input 'files' is changed, but there is nothing to compare with: set base-ref (e.g. origin/main) or run on pull_request`);
     }
     let commit = await git.resolveCommit(revision);
     if (!commit && /^[0-9a-f]{7,64}$/i.test(revision)) {
@@ -64198,7 +65242,7 @@ async function diffBase(request, git, logger) {
         const what = request.baseRef
             ? `Input 'base-ref' names ${revision}, which`
             : `The base commit ${revision}`;
-        throw new UserError(`${what} is not in the checkout and could not be fetched from origin: check out with fetch-depth: 0`);
+        throw new errors_UserError(`${what} is not in the checkout and could not be fetched from origin: check out with fetch-depth: 0`);
     }
     const mergeBase = await git.mergeBase(commit, 'HEAD');
     if (mergeBase)
@@ -64760,7 +65804,7 @@ async function runTool(context, transcript, command, args, options = {}) {
         });
     }
     catch (error) {
-        if (error instanceof UserError) {
+        if (error instanceof errors_UserError) {
             throw new ToolUnavailable(command.via === 'nix' && command.tool !== 'nix'
                 ? `${command.tool} is not on PATH, and nix, which would provide it, is not either`
                 : `${command.program} was not found on PATH`);
@@ -64793,7 +65837,7 @@ async function settleCheck(check, tool, body) {
         return { check, ...outcome, durationMs: Date.now() - started, transcript: transcript.lines };
     }
     catch (error) {
-        if (!(error instanceof ToolUnavailable || error instanceof UserError))
+        if (!(error instanceof ToolUnavailable || error instanceof errors_UserError))
             throw error;
         const reason = errors_stringifyError(error);
         transcript.note(reason);
@@ -65044,7 +66088,7 @@ function checkDeadnixArgs(args) {
         const long = /^--(output-format|edit|quiet)(=|$)/.test(arg);
         const short = /^-[^-]/.test(arg) && /[oeq]/.test(arg.slice(1).split('=')[0]);
         if (long || short) {
-            throw new UserError(`Input 'deadnix-args' must not set --output-format, --edit or --quiet (the gate reads deadnix's JSON ` +
+            throw new errors_UserError(`Input 'deadnix-args' must not set --output-format, --edit or --quiet (the gate reads deadnix's JSON ` +
                 `and never edits), got '${args.join(' ')}'`);
         }
     }
@@ -65481,14 +66525,14 @@ async function flakeFormatter(context, options = {}) {
         });
     }
     catch (error) {
-        if (error instanceof NixError && /does not provide attribute/.test(error.nixMessage))
+        if (error instanceof errors_NixError && /does not provide attribute/.test(error.nixMessage))
             return undefined;
         // Without Nix there is no `nix fmt` to use: `auto` goes on to the formatters on PATH.
-        const nixMissing = !(error instanceof NixError) && error instanceof UserError && error.message === NIX_NOT_FOUND;
+        const nixMissing = !(error instanceof errors_NixError) && error instanceof errors_UserError && error.message === NIX_NOT_FOUND;
         if (nixMissing && options.withoutNix === 'none')
             return undefined;
-        if (error instanceof UserError) {
-            const reason = error instanceof NixError ? error.nixMessage : error.message;
+        if (error instanceof errors_UserError) {
+            const reason = error instanceof errors_NixError ? error.nixMessage : error.message;
             throw new ToolUnavailable(`nix fmt: the flake's formatter does not evaluate: ${firstLine(reason)}`);
         }
         throw error;
@@ -65837,7 +66881,7 @@ async function runGate(settings, context, dependencies) {
         env: dependencies.env,
         ...(signal ? { signal } : {}),
         tools: new ToolSource(settings.tools, flakeDir, dependencies.env.PATH ?? '', () => nixpkgsForTools(context, git, repoRoot, flakeDir)),
-        nix: new NixCli(runner),
+        nix: new cli_NixCli(runner),
         listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
     };
     const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
@@ -65940,7 +66984,7 @@ async function flakeDirectory(workspace, path) {
     catch {
         // Reported below.
     }
-    throw new UserError(`Input 'path' must be a directory in the checkout, got '${path}' (${dir} does not exist)`);
+    throw new errors_UserError(`Input 'path' must be a directory in the checkout, got '${path}' (${dir} does not exist)`);
 }
 function pathPrefix(root, flakeDir) {
     return (0,external_node_path_namespaceObject.relative)(root, flakeDir).split(external_node_path_namespaceObject.sep).join('/');
@@ -66150,6 +67194,20 @@ function failureAnnotations(hosts, flakeDir, workspace) {
     });
 }
 
+;// CONCATENATED MODULE: ./.build/core/concurrency.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function concurrency_mapConcurrently(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+
 ;// CONCATENATED MODULE: ./.build/hosts/binary-cache.js
 
 
@@ -66200,7 +67258,7 @@ async function pathsIn(cache, paths, options) {
         return httpPathsIn(cache, paths, options);
     if (cache.startsWith('file://')) {
         const dir = (0,external_node_url_.fileURLToPath)(cacheBase(cache));
-        const present = await mapConcurrently(paths, 32, async (path) => {
+        const present = await concurrency_mapConcurrently(paths, 32, async (path) => {
             const hash = storePathHash(path);
             if (!hash)
                 return false;
@@ -66213,7 +67271,7 @@ async function pathsIn(cache, paths, options) {
 async function httpPathsIn(cache, paths, options) {
     const base = cacheBase(cache);
     const refused = [];
-    const present = await mapConcurrently(paths, 16, async (path) => {
+    const present = await concurrency_mapConcurrently(paths, 16, async (path) => {
         const hash = storePathHash(path);
         if (!hash)
             return false;
@@ -66268,6 +67326,8 @@ const hostsInputs = defineInputs({
     'max-jobs': inputs_integer({ rawDefault: '256', min: 1, max: 256 }),
     'nix-options': words(),
     'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
+    'eval-workers': inputs_integer({ min: 1, max: 256 }),
+    'eval-max-memory': size(),
 });
 
 ;// CONCATENATED MODULE: ./.build/nix/fleet-eval-jobs.js
@@ -66299,13 +67359,13 @@ class NixEvalJobsFleetEvaluator {
             exclude: request.exclude,
             expressionFile: this.options.expressionFile,
         };
-        const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
+        const nix = new cli_NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
         const namesQuery = nix
-            .evalJson({ expr: fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
+            .evalJson({ expr: fleet_expression_fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
             .then((facts) => facts.names)
             .catch((error) => {
-            if (error instanceof NixError) {
-                throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+            if (error instanceof errors_NixError) {
+                throw new errors_UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
             }
             throw error;
         });
@@ -66313,7 +67373,7 @@ class NixEvalJobsFleetEvaluator {
         try {
             const [names, lines] = await Promise.all([
                 namesQuery,
-                this.runJobs(fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
+                this.runJobs(fleet_expression_fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
             ]);
             return assemble(names, lines);
         }
@@ -66332,13 +67392,14 @@ class NixEvalJobsFleetEvaluator {
             '--gc-roots-dir',
             gcRoots,
             ...(this.options.workers ? ['--workers', String(this.options.workers)] : []),
+            ...(this.options.maxMemoryMiB ? ['--max-memory-size', String(this.options.maxMemoryMiB)] : []),
             '--expr',
             expr,
         ];
         const result = await this.runner.run(this.options.command, args, { signal: request.signal });
         const lines = parseEvalJobsOutput(result.stdout);
         if (!succeeded(result) && lines.length === 0) {
-            throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
+            throw new errors_UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
         }
         return lines;
     }
@@ -66372,7 +67433,7 @@ function assemble(names, lines) {
         const ref = refOf(line);
         if (!ref)
             continue;
-        seen.add(hostKey(ref));
+        seen.add(fleet_types_hostKey(ref));
         const outPath = line.outputs?.out ?? Object.values(line.outputs ?? {}).find((path) => path);
         if (line.error !== undefined || !line.drvPath || !outPath) {
             failed.push({ ...ref, error: nixErrorText(line.error ?? 'nix-eval-jobs reported no derivation') });
@@ -66389,12 +67450,12 @@ function assemble(names, lines) {
         });
     }
     for (const host of names) {
-        if (host.selected && !seen.has(hostKey(host))) {
+        if (host.selected && !seen.has(fleet_types_hostKey(host))) {
             failed.push({ kind: host.kind, name: host.name, error: 'nix-eval-jobs printed nothing for this host' });
         }
     }
-    const order = new Map(names.map((host, index) => [hostKey(host), index]));
-    const byName = (a, b) => (order.get(hostKey(a)) ?? 0) - (order.get(hostKey(b)) ?? 0);
+    const order = new Map(names.map((host, index) => [fleet_types_hostKey(host), index]));
+    const byName = (a, b) => (order.get(fleet_types_hostKey(a)) ?? 0) - (order.get(fleet_types_hostKey(b)) ?? 0);
     return {
         hosts: hosts.sort(byName),
         failed: failed.sort(byName),
@@ -66422,7 +67483,7 @@ function globToRegex(glob, input) {
         else if (char === '[') {
             const end = glob.indexOf(']', index + 2);
             if (end === -1)
-                throw new UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
+                throw new errors_UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
             let members = glob.slice(index + 1, end);
             if (members.startsWith('!'))
                 members = `^${members.slice(1)}`;
@@ -66530,7 +67591,7 @@ function packMatrix(entries, maxJobs) {
     const members = [...groups.values()];
     if (members.length > maxJobs) {
         const runners = [...new Set(members.map((group) => runnerText(group[0].runner)))];
-        throw new UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
+        throw new errors_UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
             `(${runners.join('; ')}), got ${maxJobs}`);
     }
     const slots = members.map(() => 1);
@@ -66563,10 +67624,11 @@ function packMatrix(entries, maxJobs) {
 
 
 
+
 function flakeDirOf(settings, workspace) {
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(workspace, settings.path);
     if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
     return flakeDir;
 }
@@ -66584,7 +67646,8 @@ async function listHosts(settings, dependencies) {
     const flakeDir = flakeDirOf(settings, dependencies.workspace);
     const include = (settings.include ?? []).map((glob) => globToRegex(glob, 'include'));
     const exclude = (settings.exclude ?? []).map((glob) => globToRegex(glob, 'exclude'));
-    const evaluator = makeEvaluator(settings, dependencies);
+    const limits = evalWorkerLimits({ workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] }, dependencies.machine);
+    const evaluator = makeEvaluator(settings, limits, dependencies);
     const request = (dir, label) => ({
         flakeDir: dir,
         kinds: settings.kinds,
@@ -66599,11 +67662,11 @@ async function listHosts(settings, dependencies) {
         revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
     ]);
     const runners = runnerMap(settings.runners);
-    const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [hostKey(host), host.drvPath]));
-    const baseFailed = new Set(base?.evaluation?.failed.map(hostKey));
+    const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [fleet_types_hostKey(host), host.drvPath]));
+    const baseFailed = new Set(base?.evaluation?.failed.map(fleet_types_hostKey));
     const entries = new Map();
     for (const host of head.unselected) {
-        entries.set(hostKey(host), {
+        entries.set(fleet_types_hostKey(host), {
             host: host.name,
             kind: host.kind,
             status: 'skipped',
@@ -66611,7 +67674,7 @@ async function listHosts(settings, dependencies) {
         });
     }
     for (const host of head.failed) {
-        entries.set(hostKey(host), {
+        entries.set(fleet_types_hostKey(host), {
             host: host.name,
             kind: host.kind,
             status: 'failed',
@@ -66620,7 +67683,7 @@ async function listHosts(settings, dependencies) {
         });
     }
     for (const host of head.hosts) {
-        entries.set(hostKey(host), classify(host, settings, runners, base?.comparison, baseDrvs, baseFailed));
+        entries.set(fleet_types_hostKey(host), classify(host, settings, runners, base?.comparison, baseDrvs, baseFailed));
     }
     await markCached(entries, settings['skip-cached'] ?? [], dependencies, settings['nix-options']);
     const kindOrder = settings.kinds;
@@ -66647,12 +67710,14 @@ async function listHosts(settings, dependencies) {
         count: unpacked.length,
         evaluator: head.evaluator,
         processes: head.processes + (base?.evaluation?.processes ?? 0),
+        limits,
+        ...(head.workers ? { workers: head.workers } : {}),
         durationMs: now() - started,
         ...(base ? { base: base.comparison } : {}),
         caches: settings['skip-cached'] ?? [],
     };
 }
-function makeEvaluator(settings, dependencies) {
+function makeEvaluator(settings, limits, dependencies) {
     const nixOptions = settings['nix-options'] ?? [];
     if (dependencies.evalJobsCommand) {
         return new NixEvalJobsFleetEvaluator(dependencies.runner, {
@@ -66660,9 +67725,17 @@ function makeEvaluator(settings, dependencies) {
             logger: dependencies.logger,
             command: dependencies.evalJobsCommand,
             tempRoot: dependencies.tempDir,
+            workers: limits.workers,
+            maxMemoryMiB: Math.max(1, Math.floor(limits.maxMemoryKiB / 1024)),
         });
     }
-    return new NixEvalFleetEvaluator(dependencies.runner, { nixOptions, logger: dependencies.logger });
+    return new PooledFleetEvaluator({
+        runner: dependencies.runner,
+        nixOptions,
+        logger: dependencies.logger,
+        limits,
+        memory: dependencies.memory,
+    });
 }
 async function evaluateBase(revision, flakeDir, evaluator, request, dependencies) {
     return withRevisionCheckout({
@@ -66681,7 +67754,7 @@ async function evaluateBase(revision, flakeDir, evaluator, request, dependencies
             return { comparison: { ...comparison, evaluated: true }, evaluation };
         }
         catch (error) {
-            if (!(error instanceof UserError))
+            if (!(error instanceof errors_UserError))
                 throw error;
             dependencies.logger.warning(`${revision} does not evaluate, so every host counts as changed: ${error.message}`);
             return { comparison: { ...comparison, evaluated: false, error: error.message } };
@@ -66735,7 +67808,7 @@ function changeReason(host, base, baseDrvs, baseFailed) {
         return '';
     if (!base.evaluated)
         return `${base.revision} does not evaluate`;
-    const key = hostKey(host);
+    const key = fleet_types_hostKey(host);
     if (baseFailed.has(key))
         return `did not evaluate at ${base.revision}`;
     const before = baseDrvs.get(key);
@@ -66781,6 +67854,20 @@ function counts(result) {
         .map(([status, count]) => `${summary_STATUS_ICONS[status]} ${count} ${status === 'build' ? 'to build' : status}`);
     return parts.join(' · ');
 }
+/** How many evaluators ran, how many were replaced, the largest's peak, and what the limits came to. */
+function evaluatorsLine(result) {
+    const { limits, workers } = result;
+    const memory = `${formatBytes(limits.maxMemoryKiB * 1024)}${limits.defaulted.maxMemory ? ' (default: memory shared by the workers, at most 4 GiB)' : ''}`;
+    const slots = `${limits.workers}${limits.defaulted.workers ? ' (default: one per core)' : ''}`;
+    const settings = `\`eval-workers\` ${slots}, \`eval-max-memory\` ${memory}`;
+    if (!workers)
+        return `${settings}.`;
+    const replaced = workers.replaced === 1 ? 'one replaced' : `${workers.replaced} replaced`;
+    const alone = workers.overLimitAlone.length > 0
+        ? ` Over the limit alone, each in a process of its own: ${workers.overLimitAlone.map((key) => `\`${key}\``).join(', ')}.`
+        : '';
+    return `${settings}: ${workers.processes} evaluator processes ran, ${replaced} past the limit; the largest peaked at ${formatBytes(workers.peakKiB * 1024)}.${alone}`;
+}
 /** The hosts job summary: what the matrix holds, and why every other host is not in it. */
 function hostsSummary(result) {
     const evaluatedCount = result.hosts.filter((host) => host.drvPath || host.error).length;
@@ -66803,10 +67890,11 @@ function hostsSummary(result) {
     const failures = result.hosts
         .filter((host) => host.status === 'failed' && host.error)
         .map((host) => details(`❌ <code>${host.host}</code> (${KIND_TITLES[host.kind]})`, codeBlock(host.error)));
-    return markdown_blocks(markdown_heading(3, 'Fleet hosts'), `**${counts(result) || 'no hosts'}**`, `${evaluated} (${processes}).`, base, packed, rows.length > 0 ? markdown_table(['Host', 'Kind', 'System', 'Runner', 'Status', 'Why'], rows) : undefined, failures.length > 0 ? markdown_blocks(markdown_heading(4, 'Evaluation errors'), ...failures) : undefined);
+    return markdown_blocks(markdown_heading(3, 'Fleet hosts'), `**${counts(result) || 'no hosts'}**`, `${evaluated} (${processes}).`, evaluatorsLine(result), base, packed, rows.length > 0 ? markdown_table(['Host', 'Kind', 'System', 'Runner', 'Status', 'Why'], rows) : undefined, failures.length > 0 ? markdown_blocks(markdown_heading(4, 'Evaluation errors'), ...failures) : undefined);
 }
 
 ;// CONCATENATED MODULE: ./.build/actions/hosts.js
+
 
 
 
@@ -66830,6 +67918,7 @@ const hostsAction = (0,action/* defineAction */.Q)({
             workspace: context.workspace,
             tempDir: context.runnerTemp,
             evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
+            machine: thisMachine(),
             signal,
         });
         const failed = result.hosts.filter((host) => host.status === 'failed');
@@ -66991,7 +68080,7 @@ class GitCommitter {
         if (optional)
             return '';
         const reason = result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${result.exitCode}`;
-        throw new UserError(`git ${args[0]} failed in ${this.options.workspace}: ${reason}`);
+        throw new errors_UserError(`git ${args[0]} failed in ${this.options.workspace}: ${reason}`);
     }
 }
 
@@ -67030,28 +68119,28 @@ function explainGitHubError(error, doing, repository) {
     const facts = githubErrorFacts(error);
     const { status, message } = facts;
     if (/not permitted to create or approve pull requests/i.test(message)) {
-        return new UserError('GitHub Actions is not permitted to create pull requests in this repository: enable it in Settings → ' +
+        return new errors_UserError('GitHub Actions is not permitted to create pull requests in this repository: enable it in Settings → ' +
             'Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests", ' +
             'or pass a GitHub App or personal access token as `token`');
     }
     if (status === 401) {
-        return new UserError(`GitHub refused the token while ${doing} (401 ${message}): check the \`token\` input`);
+        return new errors_UserError(`GitHub refused the token while ${doing} (401 ${message}): check the \`token\` input`);
     }
     if (status === 403 && /rate limit/i.test(message)) {
-        return new UserError(`GitHub's rate limit stopped ${doing} after retries (${message}): run the workflow later`);
+        return new errors_UserError(`GitHub's rate limit stopped ${doing} after retries (${message}): run the workflow later`);
     }
     if (status === 403) {
-        return new UserError(`The token may not do this while ${doing} (403 ${message}): give the job \`permissions: contents: write\` ` +
+        return new errors_UserError(`The token may not do this while ${doing} (403 ${message}): give the job \`permissions: contents: write\` ` +
             'and `pull-requests: write` (and `actions: write` for `dispatch-workflow`)');
     }
     if (status === 404) {
-        return new UserError(`GitHub answered 404 while ${doing}: ${repository} does not exist or the token cannot see it (${message})`);
+        return new errors_UserError(`GitHub answered 404 while ${doing}: ${repository} does not exist or the token cannot see it (${message})`);
     }
     if (status !== undefined && status >= 500) {
-        return new UserError(`GitHub kept failing while ${doing} (${status} ${message}) after retries: run it again later`);
+        return new errors_UserError(`GitHub kept failing while ${doing} (${status} ${message}) after retries: run it again later`);
     }
     if (status !== undefined || facts.types.length > 0) {
-        return new UserError(`GitHub refused ${doing}: ${message}${status !== undefined ? ` (${status})` : ''}`);
+        return new errors_UserError(`GitHub refused ${doing}: ${message}${status !== undefined ? ` (${status})` : ''}`);
     }
     return error instanceof Error ? error : new Error(errors_stringifyError(error));
 }
@@ -67339,7 +68428,7 @@ function planUpdates(options) {
             ? (options.hasInputPath?.(input) ?? false)
             : directInputs.includes(input);
         if (!known) {
-            throw new UserError(`Input 'inputs' names '${input}', which is not an input of this flake (its inputs: ${directInputs.join(', ') || 'none'})`);
+            throw new errors_UserError(`Input 'inputs' names '${input}', which is not an input of this flake (its inputs: ${directInputs.join(', ') || 'none'})`);
         }
     }
     if (!groups || Object.keys(groups).length === 0) {
@@ -67384,6 +68473,8 @@ const lockUpdateInputs = defineInputs({
     'dispatch-workflow': inputs_text(),
     'stale-days': inputs_integer({ rawDefault: '30', min: 0 }),
     'nix-options': words(),
+    'eval-workers': inputs_integer({ min: 1, max: 256 }),
+    'eval-max-memory': size(),
     'dry-run': bool({ rawDefault: 'false' }),
 });
 
@@ -67602,22 +68693,22 @@ class FlakeLock {
             json = JSON.parse(text);
         }
         catch (error) {
-            throw new UserError(`${file} is not valid JSON (${error.message})`);
+            throw new errors_UserError(`${file} is not valid JSON (${error.message})`);
         }
         const version = json?.version;
         if (typeof version === 'number' && !SUPPORTED_LOCK_VERSIONS.includes(version)) {
-            throw new UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
+            throw new errors_UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
                 'relock it with a current Nix');
         }
         const checked = lockFileShape.safeParse(json);
         if (!checked.success) {
             const issue = checked.error.issues[0];
             const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
-            throw new UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
+            throw new errors_UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
         }
         const parsed = checked.data;
         if (!parsed.nodes[parsed.root]) {
-            throw new UserError(`${file} names root node '${parsed.root}', which it does not contain`);
+            throw new errors_UserError(`${file} names root node '${parsed.root}', which it does not contain`);
         }
         const nodes = new Map();
         for (const [key, node] of Object.entries(parsed.nodes)) {
@@ -67989,15 +69080,17 @@ function staleInputs(lock, staleDays, now, only) {
 
 
 
+
 /** The fleet model's kinds of host a lock update verifies, and the names this capability gives them. */
 const VERIFIED_KINDS = { nixos: 'nixos', darwin: 'darwin', home: 'home-manager' };
 const FLEET_KINDS = Object.keys(VERIFIED_KINDS);
 /**
  * Evaluates the derivation of every NixOS, nix-darwin and Home Manager host of the flake through
  * the fleet model: all hosts in one evaluation; when that fails, each host alone so the failure
- * names the host with Nix's own error.
+ * names the host with Nix's own error. With a pool, its bounded processes evaluate the hosts
+ * instead, each error on its own host.
  */
-async function evaluateHosts(nix, flakeDir, options = {}) {
+async function evaluateHosts(nix, flakeDir, options = {}, pool) {
     const flake = (0,external_node_path_namespaceObject.resolve)(flakeDir);
     const request = { flakeDir: flake, ...(options.signal ? { signal: options.signal } : {}) };
     let hosts;
@@ -68006,13 +69099,15 @@ async function evaluateHosts(nix, flakeDir, options = {}) {
         hosts = names.map(({ kind, name }) => ({ kind, name }));
     }
     catch (error) {
-        if (!(error instanceof NixError))
+        if (!(error instanceof errors_NixError))
             throw error;
         // The outputs themselves do not evaluate: no host can be named, so the flake stands for them.
         return [{ host: 'nixosConfigurations', kind: 'nixos', attrPath: [], error: error.nixMessage }];
     }
-    let outcomes = await evaluateHostList(nix, { ...request, hosts });
-    if (outcomes.some((outcome) => 'error' in outcome)) {
+    let outcomes = pool
+        ? (await evaluateHostListInPool(pool, { ...request, hosts })).outcomes
+        : await evaluateHostList(nix, { ...request, hosts });
+    if (!pool && outcomes.some((outcome) => 'error' in outcome)) {
         outcomes = [];
         for (const host of hosts)
             outcomes.push(...(await evaluateHostList(nix, { ...request, hosts: [host] })));
@@ -68052,7 +69147,7 @@ async function verify_buildHosts(nix, flakeDir, hosts, options = {}) {
         return buildable.map((host) => ({ host: host.host, kind: host.kind }));
     }
     catch (error) {
-        if (!(error instanceof NixError))
+        if (!(error instanceof errors_NixError))
             throw error;
     }
     const results = [];
@@ -68062,7 +69157,7 @@ async function verify_buildHosts(nix, flakeDir, hosts, options = {}) {
             results.push({ host: host.host, kind: host.kind });
         }
         catch (error) {
-            if (!(error instanceof NixError))
+            if (!(error instanceof errors_NixError))
                 throw error;
             const system = unbuildableSystem(error.nixMessage);
             results.push(system
@@ -68094,7 +69189,7 @@ async function readLockText(flakeDir, label) {
     }
     catch (error) {
         if (error.code === 'ENOENT') {
-            throw new UserError(`Input 'path' is '${label}', which has no flake.lock: run \`nix flake lock\` there and commit the lock file first`);
+            throw new errors_UserError(`Input 'path' is '${label}', which has no flake.lock: run \`nix flake lock\` there and commit the lock file first`);
         }
         throw error;
     }
@@ -68103,7 +69198,7 @@ async function readLockText(flakeDir, label) {
 async function evaluateBaseline(context) {
     if (context.verify === 'none')
         return undefined;
-    return context.logger.group('Evaluating every host with the current flake.lock', () => evaluateHosts(context.nix, context.flakeDir, { signal: context.signal }));
+    return context.logger.group('Evaluating every host with the current flake.lock', () => evaluateHosts(context.nix, context.flakeDir, { signal: context.signal }, context.evalPool));
 }
 /**
  * Runs one plan: restores the old lock, lets Nix update the plan's inputs, diffs the two locks and,
@@ -68145,7 +69240,7 @@ async function proposeUpdate(plan, oldLockText, baseline, context) {
 }
 async function verifyHosts(baseline, context) {
     const { nix, flakeDir, signal } = context;
-    const evaluated = await evaluateHosts(nix, flakeDir, { signal });
+    const evaluated = await evaluateHosts(nix, flakeDir, { signal }, context.evalPool);
     const before = new Map(baseline.map((host) => [`${host.kind}:${host.host}`, host]));
     const hosts = evaluated.map((host) => {
         const old = before.get(`${host.kind}:${host.host}`);
@@ -68703,7 +69798,7 @@ function breakage(proposal) {
  * this is a dry run) bring each group's pull request in line, and report.
  */
 async function runLockUpdate(settings, dependencies) {
-    const { nix, logger, signal } = dependencies;
+    const { nix, logger, signal, evalPool } = dependencies;
     const lockPath = repositoryPath(settings.flakePath);
     const oldLockText = await readLockText(settings.flakeDir, settings.flakePath);
     const oldLock = FlakeLock.parse(oldLockText, lockPath);
@@ -68714,7 +69809,7 @@ async function runLockUpdate(settings, dependencies) {
         branch: settings.branch,
         hasInputPath: (path) => oldLock.resolve(path.split('/')) !== undefined,
     });
-    const local = { nix, flakeDir: settings.flakeDir, verify: settings.verify, logger, signal };
+    const local = { nix, flakeDir: settings.flakeDir, verify: settings.verify, logger, signal, evalPool };
     const needsBaseline = plans.some((plan) => plan.inputs === 'all' || plan.inputs.length > 0);
     const baseline = needsBaseline ? await evaluateBaseline(local) : undefined;
     const annotations = [];
@@ -68803,7 +69898,7 @@ async function connect(settings, lockPath, dependencies) {
     const base = settings.base || (await api.defaultBranch());
     const baseSha = await api.branchHead(base);
     if (!baseSha)
-        throw new UserError(`Input 'base' is '${base}', a branch ${api.slug} does not have`);
+        throw new errors_UserError(`Input 'base' is '${base}', a branch ${api.slug} does not have`);
     const baseLock = await api.fileAt(baseSha, lockPath);
     return { api, committer, base, baseSha, ...(baseLock !== undefined ? { baseLock } : {}) };
 }
@@ -68926,6 +70021,7 @@ function lock_summary_renderSummary(result, options) {
 
 
 
+
 const lockUpdateAction = (0,action/* defineAction */.Q)({
     name: 'lock-update',
     inputs: lockUpdateInputs,
@@ -68933,7 +70029,7 @@ const lockUpdateAction = (0,action/* defineAction */.Q)({
     pathInputs: ['path'],
     async run(settings, { context, logger, signal }) {
         const runner = new SpawnProcessRunner(logger);
-        const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
+        const nix = new cli_NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
         const repository = parseRepository(context.repository ?? '');
         const runUrl = context.repository && context.runId
             ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
@@ -68948,7 +70044,7 @@ const lockUpdateAction = (0,action/* defineAction */.Q)({
             : undefined;
         const github = () => {
             if (!repository) {
-                throw new UserError('GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`');
+                throw new errors_UserError('GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`');
             }
             if (!client)
                 throw new Error('the GitHub client is only loaded when this is no dry run');
@@ -68986,7 +70082,18 @@ const lockUpdateAction = (0,action/* defineAction */.Q)({
             staleDays: settings['stale-days'],
             dryRun: settings['dry-run'],
             ...(runUrl ? { runUrl } : {}),
-        }, { nix, logger, github, now: () => new Date(), signal });
+        }, {
+            nix,
+            logger,
+            github,
+            now: () => new Date(),
+            signal,
+            evalPool: {
+                runner,
+                nixOptions: settings['nix-options'] ?? [],
+                limits: evalWorkerLimits({ workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] }, thisMachine()),
+            },
+        });
         return {
             outputs: lockUpdateOutputs(result),
             summary: lock_summary_renderSummary(result, { dryRun: settings['dry-run'], staleDays: settings['stale-days'] }),
@@ -69081,12 +70188,12 @@ function parseHostsOutput(text) {
         value = JSON.parse(text);
     }
     catch {
-        throw new UserError("Input 'hosts' must be the hosts action's `hosts` output (a JSON list), got text that is not JSON");
+        throw new errors_UserError("Input 'hosts' must be the hosts action's `hosts` output (a JSON list), got text that is not JSON");
     }
     const checked = array(hostEntryShape).safeParse(value);
     if (!checked.success) {
         const issue = checked.error.issues[0];
-        throw new UserError(`Input 'hosts' must be the hosts action's \`hosts\` output (a JSON list of hosts), got ${issue ? `${issue.message}${issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''}` : 'something else'}`);
+        throw new errors_UserError(`Input 'hosts' must be the hosts action's \`hosts\` output (a JSON list of hosts), got ${issue ? `${issue.message}${issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''}` : 'something else'}`);
     }
     return checked.data;
 }
@@ -69469,7 +70576,7 @@ function notAnInput(name, command, accepted) {
         .filter(({ distance }) => distance <= 2)
         .sort((a, b) => a.distance - b.distance);
     const hint = closest ? `; did you mean '${closest.candidate}'?` : '';
-    return new UserError(`Input '${name}' is not an input of command '${command}'${hint}`);
+    return new errors_UserError(`Input '${name}' is not an input of command '${command}'${hint}`);
 }
 /**
  * Picks the action `command` names, refusing any non-empty input the chosen action does not read:
@@ -69480,7 +70587,7 @@ function notAnInput(name, command, accepted) {
 function chooseCommand(read, given = []) {
     const command = read(COMMAND_INPUT)?.trim() ?? '';
     if (!isActionName(command)) {
-        throw new UserError(`Input '${COMMAND_INPUT}' must be one of ${actions_ACTION_NAMES.join(', ')}, got '${command}'`);
+        throw new errors_UserError(`Input '${COMMAND_INPUT}' must be one of ${actions_ACTION_NAMES.join(', ')}, got '${command}'`);
     }
     const definition = actions_actions[command];
     const accepted = inputNames(definition.inputs);
