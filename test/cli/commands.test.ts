@@ -11,6 +11,7 @@ import {
 import { ResticLab as Lab, type ResticLab } from '../backup/restic-fixtures.js';
 import { fakeDeploy } from '../deploy/support.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import { type CliRun, errorLines, jsonOutputs, REPO, runCli } from './support.js';
 
 const HOST_NAMES = EXAMPLE_HOSTS.map((host) => host.name);
@@ -33,7 +34,7 @@ function expectPassed(run: CliRun): void {
   expect(run.exitCode, `stderr:\n${run.stderr}\nstdout:\n${run.stdout}`).toBe(0);
 }
 
-describe('flakeflow hosts', () => {
+describeEachVersion(NIX_VERSIONS, 'flakeflow hosts', () => {
   it('prints the matrix and every host as JSON', async () => {
     const run = await inFleet(['hosts', '--json']);
     expectPassed(run);
@@ -74,7 +75,7 @@ describe('flakeflow hosts', () => {
   });
 });
 
-describe('flakeflow build', () => {
+describeEachVersion(NIX_VERSIONS, 'flakeflow build', () => {
   it('builds one host given by --host', async () => {
     const run = await inFleet(['build', '--host', 'pi', '--json']);
     expectPassed(run);
@@ -172,7 +173,7 @@ describe('flakeflow deploy --apply', () => {
   });
 });
 
-describe('flakeflow lock-update', () => {
+describeEachVersion(NIX_VERSIONS, 'flakeflow lock-update', () => {
   it('renders the pull request it would open, and leaves flake.lock as it was', async () => {
     const lockBefore = await readFile(join(fleet.flakeDir, 'flake.lock'), 'utf8');
     const advanced = await advanceInput(fleet, 'secrets', { kind: 'update' });
@@ -202,7 +203,7 @@ describe('flakeflow lock-update', () => {
   });
 });
 
-describe('flakeflow gate', () => {
+describeEachVersion(NIX_VERSIONS, 'flakeflow gate', () => {
   it('runs the checks with the tools on PATH and annotates what they find', async () => {
     const env = { PATH: `${GATE_FAKES}${delimiter}${process.env.PATH ?? ''}` };
     const run = await inFleet(['gate', '--tools', 'path', '--json'], env);

@@ -1,6 +1,6 @@
 import { access, constants, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { SpawnProcessRunner } from '../../src/core/process.js';
 import {
   advanceInput,
@@ -12,6 +12,7 @@ import { git } from '../../src/demo/git-repo.js';
 import { type FlakeLockFile, installable, type NixCli } from '../../src/nix/cli.js';
 import { NixError } from '../../src/nix/errors.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 
 let nix: NixCli;
 let runner: SpawnProcessRunner;
@@ -40,7 +41,11 @@ function toplevelDrv(fleet: ExampleFleet, hostName: string): Promise<string> {
   return nix.evalJson<string>(`${installable(fleet.flakeDir, host.buildAttrPath)}.drvPath`);
 }
 
-describe('the materialized example fleet', () => {
+describeEachVersion(NIX_VERSIONS, 'the materialized example fleet', () => {
+  // NixCli remembers the version it met; each version gets its own.
+  beforeAll(async () => {
+    ({ nix, runner } = await requireNix());
+  });
   let fleet: ExampleFleet;
   beforeAll(async () => {
     fleet = await newFleet();
@@ -172,7 +177,11 @@ describe('the materialized example fleet', () => {
   });
 });
 
-describe('advancing an input', () => {
+describeEachVersion(NIX_VERSIONS, 'advancing an input', () => {
+  // NixCli remembers the version it met; each version gets its own.
+  beforeAll(async () => {
+    ({ nix, runner } = await requireNix());
+  });
   it('moves the input in flake.lock to the new commit and changes the hosts using it', async () => {
     const fleet = await newFleet();
     const homeserverBefore = await toplevelDrv(fleet, 'homeserver');

@@ -1,7 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import {
   cleanUp,
   copyFakes,
@@ -64,7 +65,7 @@ async function toolCalls(log: string): Promise<string[]> {
     .sort();
 }
 
-describe('tools from the flake’s own nixpkgs', () => {
+describeEachVersion(NIX_VERSIONS, 'tools from the flake’s own nixpkgs', () => {
   it('tools: nix runs every tool with nix run --inputs-from, and finds what PATH tools find', async () => {
     const dir = await fleetWithNixpkgs();
     const log = join(await tempDir('log'), 'calls.jsonl');
@@ -117,7 +118,7 @@ describe('tools from the flake’s own nixpkgs', () => {
   });
 });
 
-describe('tools for a pull request come from its base revision', () => {
+describeEachVersion(NIX_VERSIONS, 'tools for a pull request come from its base revision', () => {
   it("runs the deadnix the base's flake.lock pins, not the one the pull request's lock chose", async () => {
     // The pull request repins nixpkgs to one whose deadnix passes nothing (it could as well pass everything).
     const chosen = await tempDir('nixpkgs-chosen');

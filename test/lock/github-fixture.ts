@@ -46,12 +46,13 @@ export function runLockUpdate(
   fixture: FleetWorkspace,
   server: FakeGitHub,
   inputs: Record<string, string> = {},
+  env: Record<string, string> = {},
 ): Promise<ActionRun> {
   return runAction({
     action: 'lock-update',
     workspace: fixture.workspace,
     inputs: { 'stale-days': '0', ...inputs },
-    env: { GITHUB_API_URL: server.url, GITHUB_GRAPHQL_URL: server.graphqlUrl },
+    env: { ...env, GITHUB_API_URL: server.url, GITHUB_GRAPHQL_URL: server.graphqlUrl },
     githubToken: FAKE_TOKEN,
   });
 }
@@ -75,12 +76,15 @@ export interface FleetOnGitHub {
  * request broke GitHub's contract. Self-contained, so tests can run concurrently: most of a run is
  * octokit's spacing between writes, idle time that overlaps well.
  */
-export async function withFleetOnGitHub(test: (fleet: FleetOnGitHub) => Promise<void>): Promise<void> {
+export async function withFleetOnGitHub(
+  test: (fleet: FleetOnGitHub) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
   const fixture = await fleetWorkspace();
   try {
     const { server, repo } = await startFleetGitHub(fixture);
     try {
-      await test({ fixture, server, repo, run: (inputs) => runLockUpdate(fixture, server, inputs) });
+      await test({ fixture, server, repo, run: (inputs) => runLockUpdate(fixture, server, inputs, env) });
       server.assertNoViolations();
     } finally {
       await server.close();
