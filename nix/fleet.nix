@@ -45,9 +45,14 @@
   exclude ? [ ],
   # Hosts not to evaluate again, as "<kind>/<name>": done or failed in an earlier attempt.
   skip ? [ ],
-  # When a list of "<kind>/<name>", evaluate only those and without tryEval, so that Nix reports
-  # the error a caught failure hid.
+  # When a list of "<kind>/<name>", evaluate only those, in that order and without tryEval, so
+  # that Nix reports the error a caught failure hid; a key the flake does not have is left out.
   only ? null,
+  # When `{ index, count }`: of the hosts include and exclude select, evaluate every count-th from
+  # the index-th, without tryEval, after tracing (`flakeflow-shard`) every selected host's key, this
+  # shard's keys in the order they are evaluated, and the names: one process of a pool learns its
+  # share from the flake itself, with no evaluation beforehand that lists the hosts.
+  shard ? null,
   # "facts": an attribute set of the facts asked for, for `nix eval --json`. "jobs": an attribute set
   # of the selected hosts' derivations per kind, for nix-eval-jobs.
   format ? "facts",
@@ -70,6 +75,9 @@ let
     mapAttrs
     concatLists
     attrValues
+    genList
+    elemAt
+    length
     ;
 
   matchesAny = patterns: name: any (pattern: match pattern name != null) patterns;
@@ -172,12 +180,32 @@ let
   };
 
   allHosts = concatMap (kind: hostsOfKind.${kind}) kinds;
+  hostsByKey = listToAttrs (
+    map (host: {
+      name = key host;
+      value = host;
+    }) allHosts
+  );
+  onlyHosts = map (wanted: hostsByKey.${wanted}) (filter (wanted: hostsByKey ? ${wanted}) only);
+  onlyKeys = listToAttrs (
+    map (wanted: {
+      name = wanted;
+      value = true;
+    }) only
+  );
   selected =
     host:
     if only != null then
-      elem (key host) only
+      onlyKeys ? ${key host}
     else
       matchesAny include host.name && !(matchesAny exclude host.name) && !(elem (key host) skip);
+  strict = only != null || shard != null;
+
+  selectedHosts = filter selected allHosts;
+  selectedCount = length selectedHosts;
+  shardHosts = genList (position: elemAt selectedHosts (shard.index + position * shard.count)) (
+    if selectedCount > shard.index then (selectedCount - shard.index + shard.count - 1) / shard.count else 0
+  );
 
   record = host: {
     inherit (host) kind name attr system;
@@ -194,7 +222,7 @@ let
       forced = deepSeq value value;
       caught = tryEval forced;
       result =
-        if only != null then
+        if strict then
           forced
         else if caught.success then
           caught.value
@@ -211,7 +239,19 @@ let
     selected = false;
   };
 
-  list = map (host: if selected host then evaluated host else stub host) allHosts;
+  list =
+    if only != null then
+      map evaluated onlyHosts
+    else if shard != null then
+      trace "flakeflow-shard ${
+        toJSON {
+          keys = map key selectedHosts;
+          batch = map key shardHosts;
+          inherit names;
+        }
+      }" (map evaluated shardHosts)
+    else
+      map (host: if selected host then evaluated host else stub host) allHosts;
 
   names = map (host: {
     inherit (host) kind name;

@@ -95,3 +95,15 @@ export function nixErrorText(stderr: string): string {
   while (kept.length > 0 && kept[0] === '') kept.shift();
   return (first === -1 ? kept.slice(-20) : kept).join('\n');
 }
+
+/**
+ * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
+ * flakeflow's own expression was (and a position in its list, which differs from one evaluator
+ * process to the next), not where the user's code broke.
+ */
+export function withoutFramesIn(message: string, file: string): string {
+  return message
+    .split('\n\n')
+    .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
+    .join('\n\n');
+}

@@ -59,8 +59,10 @@ export interface FleetCall {
   exclude?: readonly string[];
   /** `<kind>/<name>` keys not to evaluate. */
   skip?: readonly string[];
-  /** `<kind>/<name>` keys to evaluate alone, without catching their errors. */
+  /** `<kind>/<name>` keys to evaluate alone, in this order, without catching their errors. */
   only?: readonly string[];
+  /** Every `count`-th selected host from the `index`-th, listed by a `flakeflow-shard` trace first. */
+  shard?: { index: number; count: number };
   /** With `backups`: only these NixOS hosts. */
   backupHosts?: readonly string[];
   /** With `toplevels`: only these configurations (else those of `flakeflow.nodes`, else all). */
@@ -87,6 +89,7 @@ export function fleetExpression(call: FleetCall): string {
     call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
     call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
     call.only ? `only = ${nixList(call.only)};` : '',
+    call.shard ? `shard = { index = ${call.shard.index}; count = ${call.shard.count}; };` : '',
     call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
     call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
     call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',

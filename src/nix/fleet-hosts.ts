@@ -3,10 +3,17 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessResult, ProcessRunner, RunOptions } from '../core/process.js';
 import { NixCli } from './cli.js';
-import { NixError } from './errors.js';
+import { NixError, withoutFramesIn } from './errors.js';
 import { parseTrace, type WorkerPoolStats } from './eval-workers.js';
-import { type FleetCall, fleetExpression } from './fleet-expression.js';
-import { type EvaluatedHost, type FailedHost, type HostKind, type HostRef, hostKey } from './fleet-types.js';
+import { type FleetCall, fleetExpression, fleetExpressionPath } from './fleet-expression.js';
+import {
+  type EvaluatedHost,
+  type FailedHost,
+  type HostKind,
+  type HostRef,
+  hostFromKey,
+  hostKey,
+} from './fleet-types.js';
 
 export interface EvaluationRequest {
   /** The flake directory, absolute. */
@@ -68,6 +75,11 @@ class StderrTap implements ProcessRunner {
   }
 }
 
+/** Nix's message for a host that failed, without the frames of nix/fleet.nix itself. */
+export function hostErrorText(nixMessage: string, expressionFile?: string): string {
+  return withoutFramesIn(nixMessage, expressionFile ?? fleetExpressionPath());
+}
+
 export interface FleetTraces {
   done: FleetRecord[];
   /** The host evaluation had started on when the process stopped. */
@@ -82,10 +94,10 @@ export function readFleetTraces(stderr: string): FleetTraces {
     const trace = parseTrace(line);
     if (!trace) continue;
     if ('start' in trace) {
-      const start = /^([a-z]+)\/(.*)$/.exec(trace.start);
-      if (start) started = { kind: start[1] as HostKind, name: start[2] as string };
+      started = hostFromKey(trace.start);
       continue;
     }
+    if (!('done' in trace)) continue;
     done.push(trace.done as FleetRecord);
     started = undefined;
   }
@@ -146,7 +158,7 @@ export class NixEvalFleetEvaluator implements FleetEvaluator {
           throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
         }
         listed.set(hostKey(broken), broken);
-        failed.push({ ...broken, error: error.nixMessage });
+        failed.push({ ...broken, error: hostErrorText(error.nixMessage, this.options.expressionFile) });
         this.options.logger.warning(
           `${broken.name} (${broken.kind}) failed to evaluate in ${request.label}; evaluating the remaining hosts without it`,
         );
@@ -234,6 +246,9 @@ export async function evaluateHostList(
     return records.map(hostFromRecord).filter((host) => host !== undefined);
   } catch (error) {
     if (!(error instanceof NixError)) throw error;
-    return request.hosts.map((host) => ({ ...host, error: error.nixMessage }));
+    return request.hosts.map((host) => ({
+      ...host,
+      error: hostErrorText(error.nixMessage, request.expressionFile),
+    }));
   }
 }

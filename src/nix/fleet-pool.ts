@@ -1,11 +1,11 @@
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { NixCli } from './cli.js';
 import { NixError } from './errors.js';
 import {
   EVALUATOR_ENDED_EARLY,
   type EvalPool,
   evaluateInWorkers,
+  type WorkerOutcome,
   type WorkerPoolStats,
 } from './eval-workers.js';
 import { type FleetCall, fleetExpression } from './fleet-expression.js';
@@ -15,9 +15,10 @@ import {
   type FleetEvaluator,
   type FleetRecord,
   type HostListRequest,
+  hostErrorText,
   hostFromRecord,
 } from './fleet-hosts.js';
-import { type EvaluatedHost, type FailedHost, type HostRef, hostKey } from './fleet-types.js';
+import { type EvaluatedHost, type FailedHost, type HostRef, hostFromKey, hostKey } from './fleet-types.js';
 
 export interface PooledHostList {
   /** In the order asked; a host the flake does not have is left out. */
@@ -40,7 +41,11 @@ export async function evaluateHostListInPool(
     if (!(error instanceof NixError)) throw error;
     const { workers, maxMemoryKiB } = pool.limits;
     return {
-      outcomes: request.hosts.map((host) => ({ kind: host.kind, name: host.name, error: error.nixMessage })),
+      outcomes: request.hosts.map((host) => ({
+        kind: host.kind,
+        name: host.name,
+        error: hostErrorText(error.nixMessage, request.expressionFile),
+      })),
       stats: { workers, maxMemoryKiB, processes: 0, replaced: 0, peakKiB: 0, overLimitAlone: [] },
     };
   }
@@ -50,34 +55,47 @@ export async function evaluateHostListInPool(
 async function evaluateInPool(pool: EvalPool, request: HostListRequest): Promise<PooledHostList> {
   const keys = request.hosts.map(hostKey);
   const kinds = [...new Set(request.hosts.map((host) => host.kind))];
-  const byKey = new Map(request.hosts.map((host) => [hostKey(host), host]));
   const { outcomes, stats } = await evaluateInWorkers<FleetRecord>(keys, {
-    runner: pool.runner,
-    nixOptions: pool.nixOptions,
-    limits: pool.limits,
-    memory: pool.memory,
-    signal: request.signal,
+    ...poolOptions(pool, request.signal),
     expression: (batch) =>
       fleetExpression({
         flakeDir: request.flakeDir,
         facts: ['hosts'],
         kinds,
-        only: batch,
+        ...('keys' in batch ? { only: batch.keys } : { shard: batch.shard }),
         expressionFile: request.expressionFile,
       }),
   });
+  return { outcomes: hostOutcomes(outcomes, request.expressionFile), stats };
+}
+
+function poolOptions(pool: EvalPool, signal: AbortSignal | undefined) {
+  return {
+    runner: pool.runner,
+    nixOptions: pool.nixOptions,
+    limits: pool.limits,
+    memory: pool.memory,
+    signal,
+  };
+}
+
+/** The hosts the records describe, in their order; a host the flake does not have is left out. */
+function hostOutcomes(
+  outcomes: readonly WorkerOutcome<FleetRecord>[],
+  expressionFile: string | undefined,
+): (EvaluatedHost | FailedHost)[] {
   const results: (EvaluatedHost | FailedHost)[] = [];
   for (const outcome of outcomes) {
-    const ref = byKey.get(outcome.key) as HostRef;
+    const ref = hostFromKey(outcome.key);
     if ('record' in outcome) {
       results.push(
         hostFromRecord(outcome.record) ?? { ...ref, error: 'the host evaluated to no derivation' },
       );
     } else if (outcome.error !== EVALUATOR_ENDED_EARLY) {
-      results.push({ kind: ref.kind, name: ref.name, error: outcome.error });
+      results.push({ ...ref, error: hostErrorText(outcome.error, expressionFile) });
     }
   }
-  return { outcomes: results, stats };
+  return results;
 }
 
 export interface PooledFleetEvaluatorOptions extends EvalPool {
@@ -105,24 +123,20 @@ export class PooledFleetEvaluator implements FleetEvaluator {
       if (!(error instanceof NixError)) throw error;
       throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
     };
-    const nix = new NixCli(this.options.runner, { nixOptions: this.options.nixOptions ?? [] });
-    const { names } = await nix
-      .evalJson<{ names: (HostRef & { selected: boolean })[] }>(
-        { expr: fleetExpression({ ...call, facts: ['names'] }) },
-        { impure: true, signal: request.signal },
-      )
-      .catch(doesNotEvaluate);
-    const selected = names.filter((host) => host.selected).map(({ kind, name }) => ({ kind, name }));
-    const { outcomes, stats } = await evaluateInPool(this.options, {
-      flakeDir: request.flakeDir,
-      hosts: selected,
-      expressionFile: this.options.expressionFile,
-      signal: request.signal,
+    const { outcomes, listing, stats } = await evaluateInWorkers<FleetRecord>('listed', {
+      ...poolOptions(this.options, request.signal),
+      expression: (batch) =>
+        fleetExpression({
+          ...call,
+          facts: ['hosts'],
+          ...('keys' in batch ? { only: batch.keys } : { shard: batch.shard }),
+        }),
     }).catch(doesNotEvaluate);
+    const names = (listing ?? []) as (HostRef & { selected: boolean })[];
 
     const hosts: EvaluatedHost[] = [];
     const failed: FailedHost[] = [];
-    for (const outcome of outcomes) {
+    for (const outcome of hostOutcomes(outcomes, this.options.expressionFile)) {
       if ('error' in outcome) {
         failed.push(outcome);
         this.options.logger.warning(
@@ -140,7 +154,7 @@ export class PooledFleetEvaluator implements FleetEvaluator {
       failed,
       unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
       evaluator: 'nix eval',
-      processes: stats.processes + 1,
+      processes: stats.processes,
       workers: stats,
     };
   }

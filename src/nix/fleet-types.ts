@@ -30,6 +30,12 @@ export function hostKey(host: HostRef): string {
   return `${host.kind}/${host.name}`;
 }
 
+/** The host a `hostKey` names: the kind is up to the first slash, the name may hold more. */
+export function hostFromKey(key: string): HostRef {
+  const slash = key.indexOf('/');
+  return { kind: key.slice(0, slash) as HostKind, name: key.slice(slash + 1) };
+}
+
 /** Parses `a."b.c".d` back into its names. */
 export function parseAttrPath(text: string): string[] {
   const names: string[] = [];

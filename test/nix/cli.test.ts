@@ -3,7 +3,7 @@ import { UserError } from '../../src/core/errors.js';
 import { RecordingLogger } from '../../src/core/logger.js';
 import { SpawnProcessRunner } from '../../src/core/process.js';
 import { installable, NixCli } from '../../src/nix/cli.js';
-import { NIX_NOT_FOUND, NixError, nixErrorText } from '../../src/nix/errors.js';
+import { NIX_NOT_FOUND, NixError, nixErrorText, withoutFramesIn } from '../../src/nix/errors.js';
 import { FakeNixRunner } from '../support/nix.js';
 
 const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
@@ -196,6 +196,39 @@ describe('nixErrorText', () => {
 
   it('falls back to the last lines that are not progress when there is no error: line', () => {
     expect(nixErrorText("warning: Git tree '/x' is dirty\nSegmentation fault\n")).toBe('Segmentation fault');
+  });
+});
+
+describe('withoutFramesIn', () => {
+  it("drops the frames located in flakeflow's own expression and keeps the user's", () => {
+    // As Nix 2.26.3 reported a host of a generated fleet that names an undefined variable.
+    const message = [
+      "error: undefined variable 'undefinedName'",
+      'at /nix/store/x-source/hosts/srv-002/default.nix:9:25:',
+      '     9|   networking.hostName = undefinedName;',
+      '      |                         ^',
+      '',
+      "       … while evaluating attribute 'hosts'",
+      '         at /opt/flakeflow/nix/fleet.nix:464:3:',
+      '          464|   value = computed.hosts;',
+      '',
+      "       … while evaluating the option `networking.hostName'",
+      '         at /nix/store/x-source/modules/base.nix:3:5:',
+      '',
+      '       … while evaluating list element at index 5',
+      '         at /opt/flakeflow/nix/fleet.nix:464:3:',
+      '          464|   value = computed.hosts;',
+    ].join('\n');
+    expect(withoutFramesIn(message, '/opt/flakeflow/nix/fleet.nix').split('\n')).toEqual([
+      "error: undefined variable 'undefinedName'",
+      'at /nix/store/x-source/hosts/srv-002/default.nix:9:25:',
+      '     9|   networking.hostName = undefinedName;',
+      '      |                         ^',
+      '',
+      "       … while evaluating the option `networking.hostName'",
+      '         at /nix/store/x-source/modules/base.nix:3:5:',
+    ]);
+    expect(withoutFramesIn(message, '/elsewhere/fleet.nix')).toBe(message);
   });
 });
 
