@@ -98,7 +98,7 @@ export async function benchBoundedEvaluation({ load, work, hosts, sizes = MEMORY
     `hold ${HELD_MIB} MiB once evaluated (\`generateFleet(…, { heldMiB: ${HELD_MIB} })\`). One process is a single \`nix eval\` of`,
     'nix/fleet.nix over every host; the pool is `listHosts` with `eval-workers` ' +
       `${WORKERS} and \`eval-max-memory\` ${MAX_MEMORY}`,
-    '(one `nix eval` listing the hosts included). Peaks are VmHWM from /proc. Every host got the same drvPath both ways.',
+    "(each worker's process lists its share of the hosts itself). Peaks are VmHWM from /proc. Every host got the same drvPath both ways.",
     `Goal: the pool's largest process stays within the limit plus one host (${600 + HELD_MIB} MiB) and takes no longer.`,
     '',
     table,
