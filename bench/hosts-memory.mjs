@@ -44,7 +44,7 @@ export async function benchBoundedEvaluation({ load, work, hosts, sizes = MEMORY
     if (result.exitCode !== 0)
       throw new Error(`nix eval of ${flakeDir} failed: ${result.stderr.slice(-2000)}`);
     const drvPaths = new Map(
-      JSON.parse(result.stdout).map((record) => [`${record.kind}/${record.name}`, record.drvPath]),
+      JSON.parse(result.stdout).hosts.map((record) => [`${record.kind}/${record.name}`, record.drvPath]),
     );
     return { ms, peakKiB, drvPaths };
   };

@@ -53,6 +53,9 @@
   # shard's keys in the order they are evaluated, and the names: one process of a pool learns its
   # share from the flake itself, with no evaluation beforehand that lists the hosts.
   shard ? null,
+  # With "hosts", what each host's record holds: "build", its derivation (the hosts action); "inspect",
+  # its system and, for a NixOS host, its restic backups (init), each null where it fails to evaluate.
+  hostRecord ? "build",
   # "facts": an attribute set of the facts asked for, for `nix eval --json`. "jobs": an attribute set
   # of the selected hosts' derivations per kind, for nix-eval-jobs.
   format ? "facts",
@@ -215,10 +218,20 @@ let
     buildSystem = host.target.system;
   };
 
+  inspection = host: {
+    inherit (host) kind name;
+    system = systemOf host;
+    backups =
+      if host.kind == "nixos" then
+        backupsOfConfig host.name (configurationsOf "nixosConfigurations").${host.name}.config
+      else
+        null;
+  };
+
   evaluated =
     host:
     let
-      value = record host;
+      value = if hostRecord == "inspect" then inspection host else record host;
       forced = deepSeq value value;
       caught = tryEval forced;
       result =

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { oneLine, stringifyError, UserError } from '../core/errors.js';
+import { defineInputs, integer, parseInputs, size } from '../core/inputs.js';
 import { SpawnProcessRunner } from '../core/process.js';
 import { closeMatches } from '../core/suggest.js';
 import { runActionCommand } from './action-command.js';
@@ -102,25 +103,37 @@ async function runDemoCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
-const INIT_HELP = `Usage: flakeflow init [DIR] [--force] [--verbose]
+const INIT_HELP = `Usage: flakeflow init [DIR] [--force] [--verbose] [--eval-workers N] [--eval-max-memory SIZE]
 
-Inspects the flake in DIR (default: .) with one evaluation (its hosts and their systems, deploy.nodes,
-formatter and restic backups) and writes the four workflow callers into DIR/.github/workflows:
-pr-checks.yml, lock-update.yml, deploy.yml and backup-verify.yml, filled with what it found.
+Inspects the flake in DIR (default: .) (its hosts and their systems, deploy.nodes, formatter and
+restic backups) and writes the four workflow callers into DIR/.github/workflows: pr-checks.yml,
+lock-update.yml, deploy.yml and backup-verify.yml, filled with what it found. The hosts are
+evaluated by a pool of bounded evaluator processes, as the hosts action does.
 
-  --force     overwrite callers that exist (without it they are left alone and listed as skipped)
-  --verbose   show every line the tools print`;
+  --force             overwrite callers that exist (without it they are left alone and listed as skipped)
+  --verbose           show every line the tools print
+  --eval-workers      evaluator processes at once, from 1 to 256 (default: one per CPU core)
+  --eval-max-memory   memory an evaluator may grow to before a fresh one takes the hosts left, in KiB,
+                      MiB or GiB, e.g. 3GiB (default: the machine's memory shared, at most 4GiB)`;
+
+const initInputs = defineInputs({
+  'eval-workers': integer({ min: 1, max: 256 }),
+  'eval-max-memory': size(),
+});
 
 async function runInitCommand(argv: readonly string[]): Promise<number> {
   const parsed = parseCommandLine(argv, 'init', [
     { name: 'force', boolean: true },
     { name: 'verbose', boolean: true },
+    { name: 'eval-workers', boolean: false },
+    { name: 'eval-max-memory', boolean: false },
     { name: 'help', boolean: true },
   ]);
   if (parsed.values.get('help') === 'true') {
     process.stdout.write(`${INIT_HELP}\n`);
     return 0;
   }
+  const pool = parseInputs(initInputs, (name) => parsed.values.get(name));
   if (parsed.positionals.length > 1) {
     throw new UserError(
       `flakeflow init takes one directory, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}`,
@@ -141,6 +154,8 @@ async function runInitCommand(argv: readonly string[]): Promise<number> {
       signal: interrupt.signal,
       out: process.stdout,
       colours: palette(colourFor(process.stdout)),
+      evalWorkers: pool['eval-workers'],
+      evalMaxMemoryKiB: pool['eval-max-memory'],
     });
     return 0;
   } finally {

@@ -23,8 +23,7 @@ function counts(result: HostsResult): string {
 }
 
 /** How many evaluators ran, how many were replaced, the largest's peak, and what the limits came to. */
-export function evaluatorsLine(result: HostsResult): string {
-  const { limits, workers } = result;
+export function evaluatorsLine({ limits, workers }: Pick<HostsResult, 'limits' | 'workers'>): string {
   const memory = `${formatBytes(limits.maxMemoryKiB * 1024)}${limits.defaulted.maxMemory ? ' (default: memory shared by the workers, at most 4 GiB)' : ''}`;
   const slots = `${limits.workers}${limits.defaulted.workers ? ' (default: one per core)' : ''}`;
   const settings = `\`eval-workers\` ${slots}, \`eval-max-memory\` ${memory}`;

@@ -61,6 +61,8 @@ export interface FleetCall {
   skip?: readonly string[];
   /** `<kind>/<name>` keys to evaluate alone, in this order, without catching their errors. */
   only?: readonly string[];
+  /** With `hosts`: each record the host's derivation (`build`), or its system and backups (`inspect`). */
+  hostRecord?: 'build' | 'inspect';
   /** Every `count`-th selected host from the `index`-th, listed by a `flakeflow-shard` trace first. */
   shard?: { index: number; count: number };
   /** With `backups`: only these NixOS hosts. */
@@ -89,6 +91,7 @@ export function fleetExpression(call: FleetCall): string {
     call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
     call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
     call.only ? `only = ${nixList(call.only)};` : '',
+    call.hostRecord ? `hostRecord = ${nixString(call.hostRecord)};` : '',
     call.shard ? `shard = { index = ${call.shard.index}; count = ${call.shard.count}; };` : '',
     call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
     call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',

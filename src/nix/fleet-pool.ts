@@ -5,9 +5,11 @@ import {
   EVALUATOR_ENDED_EARLY,
   type EvalPool,
   evaluateInWorkers,
+  type WorkerBatch,
   type WorkerOutcome,
   type WorkerPoolStats,
 } from './eval-workers.js';
+import type { HostBackupFacts } from './fleet.js';
 import { type FleetCall, fleetExpression } from './fleet-expression.js';
 import {
   type EvaluationRequest,
@@ -57,16 +59,23 @@ async function evaluateInPool(pool: EvalPool, request: HostListRequest): Promise
   const kinds = [...new Set(request.hosts.map((host) => host.kind))];
   const { outcomes, stats } = await evaluateInWorkers<FleetRecord>(keys, {
     ...poolOptions(pool, request.signal),
-    expression: (batch) =>
-      fleetExpression({
-        flakeDir: request.flakeDir,
-        facts: ['hosts'],
-        kinds,
-        ...('keys' in batch ? { only: batch.keys } : { shard: batch.shard }),
-        expressionFile: request.expressionFile,
-      }),
+    expression: batchExpression({
+      flakeDir: request.flakeDir,
+      kinds,
+      expressionFile: request.expressionFile,
+    }),
   });
   return { outcomes: hostOutcomes(outcomes, request.expressionFile), stats };
+}
+
+/** nix/fleet.nix evaluating one process's hosts: its shard of those `call` selects, or the keys it is given. */
+function batchExpression(call: FleetCall): (batch: WorkerBatch) => string {
+  return (batch) =>
+    fleetExpression({
+      ...call,
+      facts: ['hosts'],
+      ...('keys' in batch ? { only: batch.keys } : { shard: batch.shard }),
+    });
 }
 
 function poolOptions(pool: EvalPool, signal: AbortSignal | undefined) {
@@ -104,9 +113,8 @@ export interface PooledFleetEvaluatorOptions extends EvalPool {
 }
 
 /**
- * Evaluates the hosts in the bounded evaluator pool: one cheap evaluation of nix/fleet.nix lists
- * the hosts, then evaluateHostListInPool evaluates the selected ones, whose records are the same
- * as the one-process evaluation's.
+ * Evaluates the hosts in the bounded evaluator pool: each worker's process lists the hosts and
+ * evaluates its share, and the records are the same as the one-process evaluation's.
  */
 export class PooledFleetEvaluator implements FleetEvaluator {
   constructor(private readonly options: PooledFleetEvaluatorOptions) {}
@@ -125,12 +133,7 @@ export class PooledFleetEvaluator implements FleetEvaluator {
     };
     const { outcomes, listing, stats } = await evaluateInWorkers<FleetRecord>('listed', {
       ...poolOptions(this.options, request.signal),
-      expression: (batch) =>
-        fleetExpression({
-          ...call,
-          facts: ['hosts'],
-          ...('keys' in batch ? { only: batch.keys } : { shard: batch.shard }),
-        }),
+      expression: batchExpression(call),
     }).catch(doesNotEvaluate);
     const names = (listing ?? []) as (HostRef & { selected: boolean })[];
 
@@ -158,4 +161,38 @@ export class PooledFleetEvaluator implements FleetEvaluator {
       workers: stats,
     };
   }
+}
+
+/** What init reads of one host: its system and, for a NixOS host, its restic backups; null where they fail. */
+export interface HostInspection extends HostRef {
+  system: string | null;
+  backups: HostBackupFacts | null;
+}
+
+/**
+ * Every host's inspection, in the pool: a host whose evaluation aborts its evaluator is a
+ * FailedHost with Nix's message; what a host's system or backups throw is null. When the flake
+ * itself does not evaluate, its NixError is thrown.
+ */
+export async function inspectHostsInPool(
+  pool: EvalPool,
+  request: { flakeDir: string; signal?: AbortSignal; expressionFile?: string },
+): Promise<{ hosts: (HostInspection | FailedHost)[]; stats: WorkerPoolStats }> {
+  const { outcomes, stats } = await evaluateInWorkers<HostInspection>('listed', {
+    ...poolOptions(pool, request.signal),
+    expression: batchExpression({
+      flakeDir: request.flakeDir,
+      hostRecord: 'inspect',
+      tolerant: true,
+      expressionFile: request.expressionFile,
+    }),
+  });
+  return {
+    hosts: outcomes.map((outcome) =>
+      'record' in outcome
+        ? outcome.record
+        : { ...hostFromKey(outcome.key), error: hostErrorText(outcome.error, request.expressionFile) },
+    ),
+    stats,
+  };
 }

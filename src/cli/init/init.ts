@@ -4,7 +4,14 @@ import { join, relative, resolve } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { table } from '../../core/markdown.js';
 import type { ProcessRunner } from '../../core/process.js';
+import { evaluatorsLine } from '../../hosts/summary.js';
 import { NixCli } from '../../nix/cli.js';
+import {
+  evalWorkerLimits,
+  type MachineResources,
+  thisMachine,
+  type WorkerPoolStats,
+} from '../../nix/eval-workers.js';
 import { markdownToText } from '../markdown-text.js';
 import type { Palette, TerminalLogger, TerminalStream } from '../terminal.js';
 import { terminalWidth } from '../terminal.js';
@@ -20,10 +27,16 @@ export interface InitOptions {
   signal: AbortSignal;
   out: TerminalStream;
   colours: Palette;
+  /** --eval-workers and --eval-max-memory; each the default of the hosts action when absent. */
+  evalWorkers?: number;
+  evalMaxMemoryKiB?: number;
+  machine?: MachineResources;
 }
 
 export interface InitOutcome {
   facts: FleetFacts;
+  limits: ReturnType<typeof evalWorkerLimits>;
+  evaluators: WorkerPoolStats;
   written: CallerFile[];
   /** Files that existed and were left alone (no --force). */
   skipped: CallerFile[];
@@ -89,8 +102,12 @@ export async function runInit(options: InitOptions): Promise<InitOutcome> {
     );
   }
   const nix = new NixCli(runner);
-  const facts = await logger.group('Inspecting the flake (one evaluation)', () =>
-    inspectFlake(nix, dir, options.signal),
+  const limits = evalWorkerLimits(
+    { workers: options.evalWorkers, maxMemoryKiB: options.evalMaxMemoryKiB },
+    options.machine ?? thisMachine(),
+  );
+  const { facts, evaluators } = await logger.group('Inspecting the flake', () =>
+    inspectFlake(nix, { runner, limits }, dir, options.signal),
   );
   const callers = generateCallers(facts, { defaultBranch: await defaultBranch(runner, dir) });
   const workflowsDir = join(dir, '.github', 'workflows');
@@ -106,8 +123,9 @@ export async function runInit(options: InitOptions): Promise<InitOutcome> {
     await writeFile(path, callers[file]);
     written.push(file);
   }
-  printOutcome({ facts, written, skipped, workflowsDir }, options, dir);
-  return { facts, written, skipped, workflowsDir };
+  const outcome = { facts, limits, evaluators, written, skipped, workflowsDir };
+  printOutcome(outcome, options, dir);
+  return outcome;
 }
 
 function printOutcome(outcome: InitOutcome, options: InitOptions, dir: string): void {
@@ -129,6 +147,10 @@ function printOutcome(outcome: InitOutcome, options: InitOptions, dir: string): 
     colours.bold(`flakeflow init · ${dir}`),
     `Found ${found.join(', ') || 'no hosts'}; ${facts.deployNodes ? `${facts.deployNodes.length} deploy nodes` : 'no deploy.nodes'}; ` +
       `${facts.formatterSystems.length > 0 ? 'a formatter' : 'no formatter'}; ${facts.backups.length} restic backup jobs.`,
+    ...markdownToText(evaluatorsLine({ limits: outcome.limits, workers: outcome.evaluators }), {
+      width: terminalWidth(options.out),
+      colours,
+    }),
     '',
     ...markdownToText(table(['file', 'result', 'holds'], rows), {
       width: terminalWidth(options.out),

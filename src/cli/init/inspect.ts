@@ -5,7 +5,9 @@ import { policyFromPruneOpts, tagsFromBackupArgs } from '../../backup/jobs.js';
 import { UserError } from '../../core/errors.js';
 import type { NixCli } from '../../nix/cli.js';
 import { NixError } from '../../nix/errors.js';
+import type { EvalPool, WorkerPoolStats } from '../../nix/eval-workers.js';
 import { type FleetFacts as FlakeFacts, readFleetFacts } from '../../nix/fleet.js';
+import { inspectHostsInPool } from '../../nix/fleet-pool.js';
 
 export interface InspectedHost {
   kind: 'nixos' | 'darwin' | 'home' | 'checks';
@@ -43,6 +45,12 @@ export interface FleetFacts {
   inputs: string[];
 }
 
+export interface Inspection {
+  facts: FleetFacts;
+  /** The evaluator pool that inspected the hosts. */
+  evaluators: WorkerPoolStats;
+}
+
 /** The direct inputs flake.lock records; none when there is no lock yet. */
 async function lockedInputs(flakeDir: string): Promise<string[]> {
   let text: string;
@@ -58,24 +66,42 @@ async function lockedInputs(flakeDir: string): Promise<string[]> {
   return Object.keys(lock.nodes?.[lock.root ?? 'root']?.inputs ?? {}).sort();
 }
 
-/** Inspects the flake in `flakeDir` with one evaluation of the fleet model; a broken host or node is left out. */
-export async function inspectFlake(nix: NixCli, flakeDir: string, signal?: AbortSignal): Promise<FleetFacts> {
+/**
+ * Inspects the flake in `flakeDir`: one evaluation of the fleet model for its deploy nodes and
+ * formatter, and the bounded evaluator pool for every host's system and restic backups. A broken
+ * node is left out; a host that does not evaluate is listed without its system.
+ */
+export async function inspectFlake(
+  nix: NixCli,
+  pool: EvalPool,
+  flakeDir: string,
+  signal?: AbortSignal,
+): Promise<Inspection> {
   const dir = resolve(flakeDir);
-  let raw: Required<Pick<FlakeFacts, 'systems' | 'deploy' | 'formatter' | 'backups'>>;
+  let raw: Required<Pick<FlakeFacts, 'deploy' | 'formatter'>>;
+  let inspected: Awaited<ReturnType<typeof inspectHostsInPool>>;
   try {
-    raw = (await readFleetFacts(
-      nix,
-      dir,
-      { systems: true, deploy: true, formatter: true, backups: true, tolerant: true },
-      signal ? { signal } : {},
-    )) as typeof raw;
+    [raw, inspected] = await Promise.all([
+      readFleetFacts(
+        nix,
+        dir,
+        { deploy: true, formatter: true, tolerant: true },
+        signal ? { signal } : {},
+      ) as Promise<typeof raw>,
+      inspectHostsInPool(pool, { flakeDir: dir, ...(signal ? { signal } : {}) }),
+    ]);
   } catch (error) {
     if (error instanceof NixError) {
       throw new UserError(`Could not evaluate the flake in ${dir}: ${error.nixMessage.split('\n')[0]}`);
     }
     throw error;
   }
-  const backups = Object.entries(raw.backups).flatMap(([host, found]) =>
+  const backupsOf = Object.fromEntries(
+    inspected.hosts.flatMap((host) =>
+      'backups' in host && host.backups ? [[host.name, host.backups] as const] : [],
+    ),
+  );
+  const backups = Object.entries(backupsOf).flatMap(([host, found]) =>
     Object.entries(found.jobs).map(([service, job]): InspectedBackup => {
       const policy = policyFromPruneOpts(job.pruneOpts);
       const onCalendar = job.timerConfig?.OnCalendar;
@@ -91,11 +117,11 @@ export async function inspectFlake(nix: NixCli, flakeDir: string, signal?: Abort
     }),
   );
   const deployNodes = raw.deploy?.nodes;
-  return {
-    hosts: raw.systems.map((host) => ({
+  const facts: FleetFacts = {
+    hosts: inspected.hosts.map((host) => ({
       kind: host.kind,
       name: host.name,
-      ...(host.system ? { system: host.system } : {}),
+      ...('system' in host && host.system ? { system: host.system } : {}),
     })),
     ...(deployNodes
       ? {
@@ -110,4 +136,5 @@ export async function inspectFlake(nix: NixCli, flakeDir: string, signal?: Abort
     backups,
     inputs: await lockedInputs(dir),
   };
+  return { facts, evaluators: inspected.stats };
 }
