@@ -144,9 +144,18 @@ describe('flakeflow init on the example fleet', () => {
 
 describe('flakeflow init on a generated fleet', () => {
   it('writes callers for its systems and nodes that pass actionlint and the wiring checks', async () => {
-    const fleet = await generateFleet(join(tempDir, 'generated'), 12);
-    const run = await runCli(['init', fleet.flakeDir], { cwd: tempDir });
+    // Hosts that hold 20 MiB each once evaluated: a 60 MiB evaluator is replaced as it goes.
+    const fleet = await generateFleet(join(tempDir, 'generated'), 12, { heldMiB: 20 });
+    const run = await runCli(['init', fleet.flakeDir, '--eval-workers', '2', '--eval-max-memory', '60MiB'], {
+      cwd: tempDir,
+    });
     expect(run.exitCode, run.stderr).toBe(0);
+    const pool =
+      /eval-workers 2, eval-max-memory 60\.0 MiB: (\d+) evaluator processes ran, (\d+|one) replaced/.exec(
+        run.stdout.replace(/\s+/g, ' '),
+      );
+    expect(pool, run.stdout).not.toBeNull();
+    expect(pool?.[2]).not.toBe('0');
     const callers = await readCallers(fleet.flakeDir);
     expect(await callerProblems(callers)).toEqual([]);
     const systems = new Set(fleet.hosts.map((host) => host.system));
@@ -202,6 +211,15 @@ describe('the callers for other fleets', () => {
     expect(targets.type).toBe('string');
     expect(callers['deploy.yml']).toContain('The flake has no deploy.nodes yet');
     expect(callers['deploy.yml']).toMatch(/# +flakeflow\.nodes = \{ \S+ = \{ address = /);
+  });
+});
+
+describe('flakeflow init with a bad option', () => {
+  it('names the option and what it takes, in one line', async () => {
+    const run = await runCli(['init', tempDir, '--eval-workers', '0'], { cwd: tempDir });
+    expect(run.exitCode).toBe(1);
+    expect(errorLines(run)).toHaveLength(1);
+    expect(errorLines(run)[0]).toMatch(/^error: .*'eval-workers'.*1.*256/);
   });
 });
 
