@@ -13,8 +13,9 @@ import { NixError } from './errors.js';
  * 2.8 only; `nix repl` prints differently from one version to the next. So the work is shared out
  * the other way round: each worker starts with an equal share of the hosts (a shard of the hosts
  * the flake selects, which the process lists itself, or a share of the keys asked for), and a
- * process is stopped as soon as the host it is on is done when its memory passed the limit, or when
- * an idle worker took over the hosts it had not reached: the hosts left go to a fresh process. A
+ * process is stopped as soon as the host it is on is done when its memory passed the limit or one
+ * more host of the size seen so far would take it past, or when an idle worker took over the hosts
+ * it had not reached: the hosts left go to a fresh process. A
  * worker takes over only where that pays, when the hosts taken would cost more than starting a
  * process does (both measured as the pool goes), so a cheap fleet is evaluated by one process per
  * worker. Progress is read from the `flakeflow-shard`, `flakeflow-host-start <key>` and
@@ -204,7 +205,7 @@ export async function evaluateInWorkers<R>(
   let listing: unknown;
   const outcomes = new Map<string, WorkerOutcome<R>>();
   const running = new Set<Evaluator>();
-  const costs = { startMs: 0, starts: 0, hostMs: 0, hosts: 0 };
+  const costs = { startMs: 0, starts: 0, hostMs: 0, hosts: 0, grownKiB: 0, grownHosts: 0 };
   const stats: WorkerPoolStats = {
     workers: slots,
     maxMemoryKiB: limits.maxMemoryKiB,
@@ -293,7 +294,15 @@ export async function evaluateInWorkers<R>(
       evaluator.current = undefined;
       hostsDone += 1;
       if (overLimit && (hostsDone === 1 || grown > limits.maxMemoryKiB)) stats.overLimitAlone.push(current);
-      if (overLimit && evaluator.own.size > 0) stop('memory');
+      else {
+        costs.grownKiB += Math.max(0, grown);
+        costs.grownHosts += 1;
+      }
+      // Stopped before the host that would take it past the limit, by what a host has added so far
+      // (one that alone passes the limit is no measure of the others).
+      const nextHostKiB = costs.grownHosts > 0 ? costs.grownKiB / costs.grownHosts : 0;
+      const nextPasses = lastRssKiB + nextHostKiB > limits.maxMemoryKiB;
+      if ((overLimit || nextPasses) && evaluator.own.size > 0) stop('memory');
     };
     const ticker = setInterval(() => {
       sample();
