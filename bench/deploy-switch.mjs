@@ -5,11 +5,11 @@
 // the engine's own work per node (read what runs, build, nix copy, the activating ssh, health-free
 // confirmation over a new ssh). Then a rerun where every node already runs its target.
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { startSshd } from '../scripts/local-sshd.mjs';
+import { flakeflowNixConfig } from '../scripts/nix-settings.mjs';
 
 const NODES = 12;
 const SWITCH_MS = 1_000;
@@ -18,7 +18,10 @@ const SYSTEM = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux`;
 
 function run(command, args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NIX_CONFIG: flakeflowNixConfig() },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {
@@ -32,68 +35,6 @@ function run(command, args) {
       code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')}: ${stderr}`)),
     );
   });
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const accepts = (port) =>
-  new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-
-/** sshd on 127.0.0.1 as test/deploy/sshd.ts starts it, for root with a throwaway key. */
-async function startSshd(dir) {
-  await mkdir(dir, { recursive: true });
-  const hostKey = join(dir, 'host_key');
-  const userKey = join(dir, 'id_user');
-  for (const file of [hostKey, userKey])
-    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
-  await writeFile(join(dir, 'authorized_keys'), await readFile(`${userKey}.pub`, 'utf8'));
-  const port = await freePort();
-  const config = join(dir, 'sshd_config');
-  await writeFile(
-    config,
-    [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
-      `PidFile ${join(dir, 'sshd.pid')}`,
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'StrictModes no',
-      'PasswordAuthentication no',
-      'UsePAM no',
-      'PermitRootLogin prohibit-password',
-      'MaxStartups 100',
-      'MaxSessions 100',
-      '',
-    ].join('\n'),
-  );
-  await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
-  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: 'ignore' });
-  for (let attempt = 0; !(await accepts(port)); attempt += 1) {
-    if (attempt > 100) throw new Error('sshd did not start');
-    await sleep(50);
-  }
-  const hostPublic = (await readFile(`${hostKey}.pub`, 'utf8')).split(' ').slice(0, 2).join(' ');
-  return {
-    port,
-    privateKey: await readFile(userKey, 'utf8'),
-    knownHosts: `[127.0.0.1]:${port} ${hostPublic}`,
-    stop: () => child.kill('SIGTERM'),
-  };
 }
 
 function system(name, release) {
@@ -147,7 +88,7 @@ export async function mainSwitch({ runStep, writeSection, runs, dir }) {
       strategy: 'canary',
       parallel: String(PARALLEL),
       'known-hosts': sshd.knownHosts,
-      'ssh-private-key': sshd.privateKey,
+      'ssh-private-key': sshd.userKey.privateKey,
       'ssh-opts': `-p ${sshd.port}`,
       'confirm-timeout': '10',
     };
@@ -197,7 +138,7 @@ export async function mainSwitch({ runStep, writeSection, runs, dir }) {
     await writeSection(section, 'bench:deploy-switch');
     process.stdout.write(`${section}\n`);
   } finally {
-    sshd.stop();
+    await sshd.stop();
     await rm(join(dir, 'sshd'), { recursive: true, force: true });
   }
 }
