@@ -15,19 +15,28 @@ export interface RunningLinks {
   profile: string;
 }
 
+export interface RemoteRunOptions {
+  timeoutMs: number;
+  /** Run without sudo: only for what any user may do. */
+  asRoot?: boolean;
+  newConnection?: boolean;
+}
+
 /** How long an idle shared connection outlives its last command, should flakeflow not close it. */
-const SHARED_CONNECTION_IDLE_S = 60;
+const SHARED_CONNECTION_IDLE_S = 300;
 
 /** A control socket path longer than this does not fit a Unix socket address (108 bytes on Linux). */
 const MAX_CONTROL_PATH_BYTES = 100;
 
 /**
  * How flakeflow reaches one node over SSH, and how `nix copy` does. With a control path, its
- * commands and `nix copy` share one connection (the first opens it); `runOnNewConnection` never does.
+ * commands and `nix copy` share one connection (the first opens it), unless run on a new one.
  */
 export class NodeShell {
   /** Every ssh option of the node's shared commands: the shared connection's, then `sshOptions`. */
   private readonly sharedOptions: readonly string[];
+  /** Whether a command that opens or uses the shared connection ran since it was last closed. */
+  private mayBeShared = false;
 
   constructor(
     private readonly runner: ProcessRunner,
@@ -73,32 +82,35 @@ export class NodeShell {
         `SSH option '${spaced}' contains a space, which nix copy cannot pass on: NIX_SSHOPTS is split on spaces`,
       );
     }
+    this.mayBeShared = this.sharedOptions !== this.sshOptions;
     return { NIX_SSHOPTS: this.sharedOptions.join(' ') };
   }
 
-  /** Runs a fixed script on the node as root (through `sudo -n` for another user), over the shared connection. */
-  run(
-    script: string,
-    args: readonly string[],
-    timeoutMs: number,
-    asRoot = this.node.sshUser === 'root',
-  ): Promise<ProcessResult> {
-    return this.ssh(this.sharedOptions, script, args, timeoutMs, asRoot);
+  /**
+   * Runs a fixed script on the node as root (through `sudo -n` for another user), over the shared
+   * connection unless `newConnection`: what proves the node still accepts one.
+   */
+  run(script: string, args: readonly string[], options: RemoteRunOptions): Promise<ProcessResult> {
+    const { timeoutMs, asRoot = this.node.sshUser === 'root', newConnection = false } = options;
+    if (!newConnection) this.mayBeShared = this.sharedOptions !== this.sshOptions;
+    return this.runner.run(
+      'ssh',
+      [
+        ...(newConnection ? this.sshOptions : this.sharedOptions),
+        '-o',
+        'ConnectTimeout=30',
+        '--',
+        this.destination,
+        remoteCommand(script, args, asRoot),
+      ],
+      { timeoutMs },
+    );
   }
 
-  /** Like `run`, but over a NEW connection: what proves the node still accepts one. */
-  runOnNewConnection(
-    script: string,
-    args: readonly string[],
-    timeoutMs: number,
-    asRoot = this.node.sshUser === 'root',
-  ): Promise<ProcessResult> {
-    return this.ssh(this.sshOptions, script, args, timeoutMs, asRoot);
-  }
-
-  /** Ends the shared connection, if one is open; it would otherwise linger idle for a minute. */
+  /** Ends the shared connection, if one may be open; it would otherwise linger idle for minutes. */
   async close(): Promise<void> {
-    if (this.sharedOptions === this.sshOptions) return;
+    if (!this.mayBeShared) return;
+    this.mayBeShared = false;
     await this.runner.run('ssh', [...this.sharedOptions, '-O', 'exit', '--', this.destination], {
       timeoutMs: 10_000,
     });
@@ -110,14 +122,11 @@ export class NodeShell {
     return path;
   }
 
-  /**
-   * What each of `links` holds, in one round trip of its own connection: it is read before the
-   * node's turn, and most nodes need nothing more. Undefined where a node has no system yet.
-   */
+  /** What each of `links` holds, in one round trip; undefined where a node has no system yet. */
   async readRunningAll(links: readonly RunningLinks[]): Promise<(string | undefined)[]> {
     const args = links.flatMap((link) => [link.currentSystem, link.profile]);
     // Links are world-readable: no sudo needed.
-    const result = await this.runOnNewConnection(READ_RUNNING, args, 60_000, true);
+    const result = await this.run(READ_RUNNING, args, { timeoutMs: 60_000, asRoot: true });
     if (!succeeded(result)) {
       throw new Error(`cannot read what ${this.node.name} runs: ssh ${this.destination} ${failure(result)}`);
     }
@@ -128,20 +137,6 @@ export class NodeShell {
       );
     }
     return paths.map((path) => (path === '' ? undefined : path));
-  }
-
-  private ssh(
-    options: readonly string[],
-    script: string,
-    args: readonly string[],
-    timeoutMs: number,
-    asRoot: boolean,
-  ): Promise<ProcessResult> {
-    return this.runner.run(
-      'ssh',
-      [...options, '-o', 'ConnectTimeout=30', '--', this.destination, remoteCommand(script, args, asRoot)],
-      { timeoutMs },
-    );
   }
 }
 

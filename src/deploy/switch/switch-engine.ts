@@ -43,14 +43,18 @@ export async function openSwitchEngine(
   });
   const byName = new Map(nodes.map((node) => [node.name, node]));
   const flags = switchFlags(settings);
+  let prepared = new Map<string, PreparedNode>();
   return {
     name: 'switch',
     nodes,
+    async finish() {
+      await Promise.all([...prepared.values()].map((entry) => entry.shell.close()));
+    },
     async deployer(context, planned) {
       const store = new NixStore(context.runner);
       const selected = planned.map((node) => byName.get(node.name) as SwitchNode);
       const controlDir = sharedConnectionDir(context.access);
-      const prepared = await prepareSwitchNodes(selected, {
+      prepared = await prepareSwitchNodes(selected, {
         nix: context.nix,
         store,
         systems: await evaluateToplevels(

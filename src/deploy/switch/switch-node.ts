@@ -75,7 +75,9 @@ async function place(prepared: PreparedNode, options: SwitchNodeOptions, lines: 
   }
   lines.push(`copying ${system.drvPath} to ${shell.storeUrl} to build it there`);
   await options.store.copy([system.drvPath], shell.storeUrl, { env: shell.nixSshEnv(), derivation: true });
-  const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], 24 * 3600_000);
+  const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
+    timeoutMs: 24 * 3600_000,
+  });
   if (!succeeded(realised)) throw new Error(`building on ${node.name} ${failure(realised)}`);
 }
 
@@ -119,7 +121,7 @@ async function activate(
       kind: system.kind,
       ...(options.systemdDir === undefined ? {} : { systemdDir: options.systemdDir }),
     }),
-    flags.activationSeconds * 1000 + options.marginMs,
+    { timeoutMs: flags.activationSeconds * 1000 + options.marginMs },
   );
   lines.push(...`${result.stdout}${result.stderr}`.split('\n'));
   const [previous, current] = generations(result);
@@ -187,7 +189,10 @@ async function confirm(
   let result: ProcessResult | undefined;
   let error = '';
   try {
-    result = await shell.runOnNewConnection(CONFIRM, [marker], options.flags.confirmSeconds * 1000);
+    result = await shell.run(CONFIRM, [marker], {
+      timeoutMs: options.flags.confirmSeconds * 1000,
+      newConnection: true,
+    });
   } catch (thrown) {
     error = stringifyError(thrown);
   }

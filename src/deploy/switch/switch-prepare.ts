@@ -51,6 +51,8 @@ export async function prepareSwitchNodes(
     } catch (error) {
       running = { error: stringifyError(error) };
     }
+    // The read opened the node's shared connection: kept for its turn only if it gets its target.
+    if (!needsTarget({ system, running }, options.force)) await shell.close();
     return { node, system, shell, running } satisfies PreparedNode;
   });
   if (!options.remoteBuild) {
