@@ -90,7 +90,7 @@ export async function buildToplevels(
   try {
     await nix.build(
       systems.map((system) => derivationInstallable(version, system.drvPath)),
-      { keepGoing: true },
+      { keepGoing: true, group: `Building the toplevels of ${systems.length} node(s)` },
     );
     return new Map();
   } catch (error) {
