@@ -132,7 +132,7 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
 
   const recordings: Promise<unknown>[] = [];
   const startedAt = now();
-  const outcome = await executeRollout(plan, deployOne, env.signal);
+  const outcome = await executeRollout(plan, deployOne, env.signal).finally(() => engine.finish?.());
   const finishedAt = now();
   if (recordings.length > 0) {
     logger.info('Waiting for GitHub to record the deployment statuses');

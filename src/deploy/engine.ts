@@ -20,6 +20,8 @@ export interface DeployEngine {
   nodes: readonly DeployNode[];
   /** Deploys one node of `planned`; never throws for a failed deployment. */
   deployer(context: EngineContext, planned: readonly DeployNode[]): Promise<DeployOneNode>;
+  /** Releases what the deployer kept open for nodes the rollout did not reach (a halt, a cancel). */
+  finish?(): Promise<void>;
 }
 
 /** What the run prepared before any node starts, shared by both engines. */

@@ -131,24 +131,18 @@ async function runsAll(
   context: EngineContext,
 ): Promise<boolean> {
   const sshUser = settings['ssh-user'] ?? node.sshUser;
-  for (const target of profiles) {
-    const shell = new NodeShell(
-      context.runner,
-      {
-        name: node.name,
-        hostname: node.hostname,
-        profile: target.profilePath,
-        currentSystem: target.currentSystem,
-        ...(sshUser === undefined ? {} : { sshUser }),
-      },
-      nodeSshOptions(context.access, node),
+  const shell = new NodeShell(
+    context.runner,
+    { name: node.name, hostname: node.hostname, ...(sshUser === undefined ? {} : { sshUser }) },
+    nodeSshOptions(context.access, node),
+  );
+  try {
+    const running = await shell.readRunningAll(
+      profiles.map((target) => ({ currentSystem: target.currentSystem, profile: target.profilePath })),
     );
-    try {
-      if ((await shell.readRunning()) !== target.path) return false;
-    } catch (error) {
-      context.logger.info(`${node.name}: ${stringifyError(error)}; leaving it to deploy-rs`);
-      return false;
-    }
+    return profiles.every((target, index) => running[index] === target.path);
+  } catch (error) {
+    context.logger.info(`${node.name}: ${stringifyError(error)}; leaving it to deploy-rs`);
+    return false;
   }
-  return true;
 }

@@ -1,5 +1,5 @@
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { DeployNode } from './nodes.js';
@@ -19,7 +19,10 @@ export interface CleanupRegistry {
 
 /** How every ssh of the run connects: deploy-rs's own, `nix copy`'s and the health checks'. */
 export interface SshAccess {
-  /** Options pinning host keys, turning off multiplexing and naming the key; first, so they win. */
+  /**
+   * Options pinning host keys, turning off multiplexing and naming the key; first, so they win (the
+   * switch engine puts its own shared connection before them for the commands that may share one).
+   */
   options: string[];
   extraOptions: readonly string[];
   keyFile?: string;
@@ -104,6 +107,11 @@ export async function prepareSshAccess(
     knownHostsFile,
     ...(keyFile === undefined ? {} : { keyFile }),
   };
+}
+
+/** Where the switch engine keeps the control sockets of its nodes' shared connections: private to the run. */
+export function sharedConnectionDir(access: SshAccess): string {
+  return dirname(access.knownHostsFile);
 }
 
 /** Every ssh option for one node: flakeflow's first, then the flake's, then the `ssh-opts` input. */

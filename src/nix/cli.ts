@@ -25,6 +25,11 @@ export interface EvalOptions extends NixRunOptions {
   impure?: boolean;
 }
 
+export interface NixBuildOptions extends NixRunOptions {
+  /** Build every derivation that can be built even when others fail (`--keep-going`). */
+  keepGoing?: boolean;
+}
+
 export interface NixBuildResult {
   drvPath: string;
   /** Output name (`out`, …) to store path. */
@@ -102,11 +107,15 @@ export class NixCli {
    * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
    * results are not in the order of `installables`: match them by `drvPath`.
    */
-  async build(installables: readonly string[], options: NixRunOptions = {}): Promise<NixBuildResult[]> {
+  async build(installables: readonly string[], options: NixBuildOptions = {}): Promise<NixBuildResult[]> {
     if (installables.length === 0) return [];
+    const { keepGoing, ...run } = options;
     const result = await this.exec(
-      this.withOptions(['build'], ['--json', '--no-link', ...installables]),
-      options,
+      this.withOptions(
+        ['build'],
+        ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables],
+      ),
+      run,
     );
     const built = JSON.parse(result.stdout) as NixBuildResult[];
     return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));

@@ -2,7 +2,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readProfileTargets } from '../../src/deploy/profile-targets.js';
-import { evaluateSwitchFleet, flakeHasDeployNodes } from '../../src/deploy/switch/switch-nodes.js';
+import {
+  evaluateToplevels,
+  flakeHasDeployNodes,
+  readSwitchFleet,
+} from '../../src/deploy/switch/switch-nodes.js';
 import { NixCli } from '../../src/nix/cli.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 
@@ -37,7 +41,7 @@ describe('the switch engine asks the fleet model', () => {
     expect(await flakeHasDeployNodes(nix, deployOnly)).toBe(false);
   });
 
-  it('evaluates only the toplevels of flakeflow.nodes, or of the nodes input, and lists every configuration', async () => {
+  it('lists every configuration without evaluating one, then evaluates only the toplevels named', async () => {
     const dir = await flake(
       'switch',
       `{
@@ -47,25 +51,31 @@ describe('the switch engine asks the fleet model', () => {
         flakeflow.nodes = { web = { address = "10.0.0.5"; wave = 1; }; "alice@laptop" = null; };
       }`,
     );
-    const facts = await evaluateSwitchFleet(nix, dir, undefined);
+    const facts = await readSwitchFleet(nix, dir);
     expect(facts.hasDeployNodes).toBe(false);
     expect(facts.flakeNodes).toEqual({ web: { address: '10.0.0.5', wave: 1 }, 'alice@laptop': null });
-    expect(Object.keys(facts.systems).sort()).toEqual(['alice@laptop', 'web']);
-    expect(facts.systems.web).toMatchObject({
+    expect(facts.systems).toEqual({
+      web: { kind: 'nixos' },
+      broken: { kind: 'nixos' },
+      'alice@laptop': { kind: 'home' },
+    });
+
+    const systems = await evaluateToplevels(nix, dir, ['web', 'alice@laptop']);
+    expect(Object.keys(systems).sort()).toEqual(['alice@laptop', 'web']);
+    expect(systems.web).toMatchObject({
       kind: 'nixos',
       attrPath: ['nixosConfigurations', 'web', 'config', 'system', 'build', 'toplevel'],
     });
-    expect(facts.systems.web?.drvPath).toMatch(/^\/nix\/store\/\w+-web\.drv$/);
-    expect(facts.systems.web?.path).toMatch(/^\/nix\/store\/\w+-web$/);
-    expect(facts.systems['alice@laptop']).toMatchObject({
+    expect(systems.web?.drvPath).toMatch(/^\/nix\/store\/\w+-web\.drv$/);
+    expect(systems.web?.path).toMatch(/^\/nix\/store\/\w+-web$/);
+    expect(systems['alice@laptop']).toMatchObject({
       kind: 'home',
       attrPath: ['homeConfigurations', 'alice@laptop', 'activationPackage'],
     });
-    expect(facts.configurations?.sort()).toEqual(['alice@laptop', 'broken', 'web']);
 
-    const named = await evaluateSwitchFleet(nix, dir, { 'alice@laptop': {} });
-    expect(Object.keys(named.systems)).toEqual(['alice@laptop']);
-    await expect(evaluateSwitchFleet(nix, dir, { broken: {} })).rejects.toThrow('broken is not deployed');
+    const named = await evaluateToplevels(nix, dir, ['alice@laptop']);
+    expect(Object.keys(named)).toEqual(['alice@laptop']);
+    await expect(evaluateToplevels(nix, dir, ['broken'])).rejects.toThrow('broken is not deployed');
   });
 
   it("reads the named deploy-rs nodes' profile paths and where deploy-rs puts them", async () => {

@@ -3,20 +3,66 @@ import { describeExit, type ProcessResult, type ProcessRunner, succeeded } from 
 import { READ_RUNNING, remoteCommand } from './remote-scripts.js';
 import type { SwitchNode } from './switch-nodes.js';
 
-/** What reaching a node and reading what it runs takes. */
-export type RemoteNode = Pick<SwitchNode, 'name' | 'hostname' | 'profile' | 'currentSystem'> & {
+/** What reaching a node takes. */
+export type RemoteNode = Pick<SwitchNode, 'name' | 'hostname'> & {
   /** ssh's own default (the runner's user) when unset, as deploy-rs does. */
   sshUser?: string;
 };
 
-/** How flakeflow reaches one node over SSH, and how `nix copy` does. */
+/** Where a node's system stands: the current-system link and the profile, read in that order. */
+export interface RunningLinks {
+  currentSystem: string;
+  profile: string;
+}
+
+export interface RemoteRunOptions {
+  timeoutMs: number;
+  /** Run without sudo: only for what any user may do. */
+  asRoot?: boolean;
+  newConnection?: boolean;
+}
+
+/** How long an idle shared connection outlives its last command, should flakeflow not close it. */
+const SHARED_CONNECTION_IDLE_S = 300;
+
+/** A control socket path longer than this does not fit a Unix socket address (108 bytes on Linux). */
+const MAX_CONTROL_PATH_BYTES = 100;
+
+/**
+ * How flakeflow reaches one node over SSH, and how `nix copy` does. With a control path, its
+ * commands and `nix copy` share one connection (the first opens it), unless run on a new one.
+ */
 export class NodeShell {
+  /** Every ssh option of the node's shared commands: the shared connection's, then `sshOptions`. */
+  private readonly sharedOptions: readonly string[];
+  /** Whether a command that opens or uses the shared connection ran since it was last closed. */
+  private mayBeShared = false;
+
   constructor(
     private readonly runner: ProcessRunner,
     readonly node: RemoteNode,
-    /** Every ssh option of the node, host-key pinning first. */
+    /** Every ssh option of the node, host-key pinning and `ControlPath=none` first. */
     readonly sshOptions: readonly string[],
-  ) {}
+    controlPath?: string,
+  ) {
+    // ssh takes the first value of an option, so these go before the `ControlPath=none` they override;
+    // NIX_SSHOPTS is split on spaces, so a path holding one cannot be shared with `nix copy`.
+    const shareable =
+      controlPath !== undefined &&
+      Buffer.byteLength(controlPath) <= MAX_CONTROL_PATH_BYTES &&
+      !/\s/.test(controlPath);
+    this.sharedOptions = shareable
+      ? [
+          '-o',
+          'ControlMaster=auto',
+          '-o',
+          `ControlPath=${controlPath}`,
+          '-o',
+          `ControlPersist=${SHARED_CONNECTION_IDLE_S}`,
+          ...sshOptions,
+        ]
+      : sshOptions;
+  }
 
   get destination(): string {
     const { sshUser, hostname } = this.node;
@@ -36,20 +82,21 @@ export class NodeShell {
         `SSH option '${spaced}' contains a space, which nix copy cannot pass on: NIX_SSHOPTS is split on spaces`,
       );
     }
-    return { NIX_SSHOPTS: this.sshOptions.join(' ') };
+    this.mayBeShared = this.sharedOptions !== this.sshOptions;
+    return { NIX_SSHOPTS: this.sharedOptions.join(' ') };
   }
 
-  /** Runs a fixed script on the node as root (through `sudo -n` for another user); each call is a NEW connection. */
-  run(
-    script: string,
-    args: readonly string[],
-    timeoutMs: number,
-    asRoot = this.node.sshUser === 'root',
-  ): Promise<ProcessResult> {
+  /**
+   * Runs a fixed script on the node as root (through `sudo -n` for another user), over the shared
+   * connection unless `newConnection`: what proves the node still accepts one.
+   */
+  run(script: string, args: readonly string[], options: RemoteRunOptions): Promise<ProcessResult> {
+    const { timeoutMs, asRoot = this.node.sshUser === 'root', newConnection = false } = options;
+    if (!newConnection) this.mayBeShared = this.sharedOptions !== this.sshOptions;
     return this.runner.run(
       'ssh',
       [
-        ...this.sshOptions,
+        ...(newConnection ? this.sshOptions : this.sharedOptions),
         '-o',
         'ConnectTimeout=30',
         '--',
@@ -60,15 +107,36 @@ export class NodeShell {
     );
   }
 
+  /** Ends the shared connection, if one may be open; it would otherwise linger idle for minutes. */
+  async close(): Promise<void> {
+    if (!this.mayBeShared) return;
+    this.mayBeShared = false;
+    await this.runner.run('ssh', [...this.sharedOptions, '-O', 'exit', '--', this.destination], {
+      timeoutMs: 10_000,
+    });
+  }
+
   /** The store path the node runs now, or undefined on a node that has none yet. */
-  async readRunning(): Promise<string | undefined> {
+  async readRunning(links: RunningLinks): Promise<string | undefined> {
+    const [path] = await this.readRunningAll([links]);
+    return path;
+  }
+
+  /** What each of `links` holds, in one round trip; undefined where a node has no system yet. */
+  async readRunningAll(links: readonly RunningLinks[]): Promise<(string | undefined)[]> {
+    const args = links.flatMap((link) => [link.currentSystem, link.profile]);
     // Links are world-readable: no sudo needed.
-    const result = await this.run(READ_RUNNING, [this.node.currentSystem, this.node.profile], 60_000, true);
+    const result = await this.run(READ_RUNNING, args, { timeoutMs: 60_000, asRoot: true });
     if (!succeeded(result)) {
       throw new Error(`cannot read what ${this.node.name} runs: ssh ${this.destination} ${failure(result)}`);
     }
-    const path = result.stdout.trim();
-    return path === '' ? undefined : path;
+    const paths = [...result.stdout.matchAll(/^running:(.*)$/gm)].map((match) => match[1]?.trim());
+    if (paths.length !== links.length) {
+      throw new Error(
+        `cannot read what ${this.node.name} runs: ssh ${this.destination} printed ${paths.length} paths for ${links.length} links`,
+      );
+    }
+    return paths.map((path) => (path === '' ? undefined : path));
   }
 }
 

@@ -15,9 +15,14 @@ export function activationProgram(kind: SystemKind): { path: string; takesAction
     : { path: 'activate', takesAction: false };
 }
 
-/** Prints what the node runs: the current-system link where it exists, else the profile; nothing on a fresh node. */
-export const READ_RUNNING =
-  'if [ -e "$1" ]; then readlink -f "$1"; elif [ -e "$2" ]; then readlink -f "$2"; fi';
+/**
+ * Prints `running:<path>` for each pair of arguments (current-system link, profile): what the first
+ * that exists points to, nothing after the colon on a fresh node.
+ */
+export const READ_RUNNING = `while [ "$#" -ge 2 ]; do
+  if [ -e "$1" ]; then path=$(readlink -f "$1"); elif [ -e "$2" ]; then path=$(readlink -f "$2"); else path=; fi
+  echo "running:$path"; shift 2
+done`;
 
 /**
  * The watchdog: waits for the activation to end (at most `limit` seconds), then `confirm` seconds

@@ -1,12 +1,18 @@
+import { join } from 'node:path';
 import type { NixCli } from '../../nix/cli.js';
 import { NixStore } from '../../nix/store.js';
 import { DEFAULT_ACTIVATION_TIMEOUT_S, DEFAULT_CONFIRM_TIMEOUT_S } from '../deploy-rs.js';
 import { type DeployEngine, timedDeployer } from '../engine.js';
 import type { DeploySettings } from '../inputs.js';
-import { nodeSshOptions } from '../ssh.js';
+import { nodeSshOptions, sharedConnectionDir } from '../ssh.js';
+import { NodeShell } from './node-ssh.js';
 import type { ActivationAction } from './remote-scripts.js';
 import { type SwitchFlags, switchNode } from './switch-node.js';
-import { evaluateSwitchFleet, mergeSwitchNodes, type SwitchNode } from './switch-nodes.js';
+import { evaluateToplevels, mergeSwitchNodes, readSwitchFleet, type SwitchNode } from './switch-nodes.js';
+import { type PreparedNode, prepareSwitchNodes } from './switch-prepare.js';
+
+/** Reading what a node runs is one short ssh: even a one-by-one rollout reads this many nodes at once. */
+const MIN_READS_AT_ONCE = 8;
 
 /** The activation the inputs ask for. */
 export function activationAction(settings: Pick<DeploySettings, 'dry-activate' | 'boot'>): ActivationAction {
@@ -31,27 +37,48 @@ export async function openSwitchEngine(
   nix: NixCli,
   flakeDir: string,
 ): Promise<DeployEngine> {
-  const facts = await evaluateSwitchFleet(nix, flakeDir, settings.nodes);
+  const facts = await readSwitchFleet(nix, flakeDir);
   const nodes = mergeSwitchNodes(facts, settings.nodes, {
     ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
   });
   const byName = new Map(nodes.map((node) => [node.name, node]));
   const flags = switchFlags(settings);
+  let prepared = new Map<string, PreparedNode>();
   return {
     name: 'switch',
     nodes,
-    async deployer(context) {
+    async finish() {
+      await Promise.all([...prepared.values()].map((entry) => entry.shell.close()));
+    },
+    async deployer(context, planned) {
       const store = new NixStore(context.runner);
+      const selected = planned.map((node) => byName.get(node.name) as SwitchNode);
+      const controlDir = sharedConnectionDir(context.access);
+      prepared = await prepareSwitchNodes(selected, {
+        nix: context.nix,
+        store,
+        systems: await evaluateToplevels(
+          context.nix,
+          context.flakeDir,
+          selected.map((node) => node.name),
+        ),
+        shellFor: (node) =>
+          new NodeShell(
+            context.runner,
+            node,
+            nodeSshOptions(context.access, node),
+            join(controlDir, `c${selected.indexOf(node)}`),
+          ),
+        force: flags.force,
+        remoteBuild: flags.remoteBuild,
+        readsAtOnce: Math.max(settings.parallel, MIN_READS_AT_ONCE),
+      });
       return timedDeployer(context, (node, lines) =>
         switchNode(
-          byName.get(node.name) as SwitchNode,
+          prepared.get(node.name) as PreparedNode,
           {
-            runner: context.runner,
-            nix: context.nix,
             store,
-            flakeDir: context.flakeDir,
             flags,
-            sshOptions: (switching) => nodeSshOptions(context.access, switching),
             healthCheck: context.healthCheck,
             health: context.health,
             marginMs: context.marginMs,

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { stringifyError } from '../../core/errors.js';
-import { type ProcessResult, type ProcessRunner, succeeded } from '../../core/process.js';
-import { installable, type NixCli } from '../../nix/cli.js';
+import { type ProcessResult, succeeded } from '../../core/process.js';
 import type { NixStore } from '../../nix/store.js';
 import { type NodeVerdict, unchangedVerdict } from '../engine.js';
 import type { NodeHealthCheck } from '../health-checks.js';
 import { type HealthProbeDeps, runHealthCheck } from '../health-probe.js';
-import { failure, NodeShell } from './node-ssh.js';
+import { failure, type NodeShell } from './node-ssh.js';
 import { ACTIVATE, type ActivationAction, activateArgs, CONFIRM } from './remote-scripts.js';
-import type { SwitchNode } from './switch-nodes.js';
+import type { FlakeSystem, SwitchNode } from './switch-nodes.js';
+import { needsTarget, type PreparedNode } from './switch-prepare.js';
 
 export interface SwitchFlags {
   action: ActivationAction;
@@ -22,12 +22,8 @@ export interface SwitchFlags {
 }
 
 export interface SwitchNodeOptions {
-  runner: ProcessRunner;
-  nix: NixCli;
   store: NixStore;
-  flakeDir: string;
   flags: SwitchFlags;
-  sshOptions: (node: SwitchNode) => string[];
   healthCheck: (node: SwitchNode) => NodeHealthCheck | undefined;
   health: HealthProbeDeps;
   /** Added to the activation limit before the activating ssh counts as hung. */
@@ -43,41 +39,45 @@ const ROLLED_BACK = 92;
 const FAILED_IN_PLACE = 93;
 
 /**
- * Deploys one node with the switch engine: skip it when it runs the target already, else build,
- * copy, activate under a watchdog, check its health and confirm over a new connection.
+ * Deploys one prepared node with the switch engine: skip it when it runs the target already, else
+ * copy what was built, activate under a watchdog, check its health and confirm over a new connection.
  */
 export async function switchNode(
-  node: SwitchNode,
+  prepared: PreparedNode,
   options: SwitchNodeOptions,
   lines: string[],
 ): Promise<NodeVerdict> {
-  const { flags } = options;
-  const shell = new NodeShell(options.runner, node, options.sshOptions(node));
-  const target = node.system.path;
-  const running = await shell.readRunning();
-  lines.push(`runs ${running ?? 'no system yet'}; target ${target}`);
-  if (running === target && !flags.force) return unchangedVerdict(running, lines);
-
-  await build(node, shell, options, lines);
-  const changes = await closureDiff(options.store, running, target);
-  if (!flags.remoteBuild) {
-    lines.push(`copying to ${shell.storeUrl}`);
-    await options.store.copy([target], shell.storeUrl, { env: shell.nixSshEnv() });
+  const { node, system, shell, running } = prepared;
+  if ('error' in running) throw new Error(running.error);
+  const target = system.path;
+  lines.push(`runs ${running.path ?? 'no system yet'}; target ${target}`);
+  if (!needsTarget(prepared, options.flags.force)) return unchangedVerdict(target, lines);
+  try {
+    const [changes] = await Promise.all([
+      closureDiff(options.store, running.path, target),
+      place(prepared, options, lines),
+    ]);
+    const verdict = await activate(node, system, shell, options, lines);
+    return { ...verdict, ...(changes === undefined ? {} : { changes }) };
+  } finally {
+    await shell.close();
   }
-  const verdict = await activate(node, shell, options, lines);
-  return { ...verdict, ...(changes === undefined ? {} : { changes }) };
 }
 
-async function build(node: SwitchNode, shell: NodeShell, options: SwitchNodeOptions, lines: string[]) {
-  const { system } = node;
+/** Puts the toplevel into the node's store: copies what the runner built, or builds it there. */
+async function place(prepared: PreparedNode, options: SwitchNodeOptions, lines: string[]) {
+  const { node, system, shell } = prepared;
+  if (prepared.buildError !== undefined) throw new Error(prepared.buildError);
   if (!options.flags.remoteBuild) {
-    lines.push(`building ${system.path}`);
-    await options.nix.build([installable(options.flakeDir, system.attrPath)]);
+    lines.push(`built ${system.path}`, `copying to ${shell.storeUrl}`);
+    await options.store.copy([system.path], shell.storeUrl, { env: shell.nixSshEnv() });
     return;
   }
   lines.push(`copying ${system.drvPath} to ${shell.storeUrl} to build it there`);
   await options.store.copy([system.drvPath], shell.storeUrl, { env: shell.nixSshEnv(), derivation: true });
-  const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], 24 * 3600_000);
+  const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
+    timeoutMs: 24 * 3600_000,
+  });
   if (!succeeded(realised)) throw new Error(`building on ${node.name} ${failure(realised)}`);
 }
 
@@ -99,6 +99,7 @@ async function closureDiff(store: NixStore, running: string | undefined, target:
 
 async function activate(
   node: SwitchNode,
+  system: FlakeSystem,
   shell: NodeShell,
   options: SwitchNodeOptions,
   lines: string[],
@@ -110,17 +111,17 @@ async function activate(
     ACTIVATE,
     activateArgs({
       profile: node.profile,
-      path: node.system.path,
+      path: system.path,
       action: flags.action,
       marker,
       confirmSeconds: flags.confirmSeconds,
       limitSeconds: flags.activationSeconds,
       magicRollback: armed,
       autoRollback: flags.autoRollback,
-      kind: node.system.kind,
+      kind: system.kind,
       ...(options.systemdDir === undefined ? {} : { systemdDir: options.systemdDir }),
     }),
-    flags.activationSeconds * 1000 + options.marginMs,
+    { timeoutMs: flags.activationSeconds * 1000 + options.marginMs },
   );
   lines.push(...`${result.stdout}${result.stderr}`.split('\n'));
   const [previous, current] = generations(result);
@@ -188,7 +189,10 @@ async function confirm(
   let result: ProcessResult | undefined;
   let error = '';
   try {
-    result = await shell.run(CONFIRM, [marker], options.flags.confirmSeconds * 1000);
+    result = await shell.run(CONFIRM, [marker], {
+      timeoutMs: options.flags.confirmSeconds * 1000,
+      newConnection: true,
+    });
   } catch (thrown) {
     error = stringifyError(thrown);
   }

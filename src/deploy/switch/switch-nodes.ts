@@ -41,16 +41,14 @@ export interface SwitchNode extends DeployNode {
   sshUser: string;
   profile: string;
   currentSystem: string;
-  system: FlakeSystem;
+  kind: SystemKind;
 }
 
-/** What the switch engine needs from the flake, in one evaluation. */
+/** What the switch engine needs from the flake to plan, no configuration evaluated. */
 export interface SwitchFleetFacts {
   hasDeployNodes: boolean;
-  /** The toplevels of the configurations the engine may deploy. */
-  systems: Record<string, FlakeSystem>;
-  /** Every configuration's name, none evaluated; the keys of `systems` when absent. */
-  configurations?: string[];
+  /** Every configuration by name, not evaluated; a name two kinds share is the NixOS one, then nix-darwin's. */
+  systems: Record<string, { kind: SystemKind }>;
   /** `flakeflow.nodes`, unchecked; null when the flake has none. */
   flakeNodes: unknown;
 }
@@ -66,33 +64,37 @@ export async function flakeHasDeployNodes(
 }
 
 /**
- * The single evaluation the switch engine makes, from the fleet model: the toplevels (drv and out
- * path) of the configurations it may deploy (those of the `nodes` input, else of the flake's
- * `flakeflow.nodes`, else all) and the flake's `flakeflow.nodes`.
+ * What the switch engine plans with, in one evaluation of the fleet model that evaluates no
+ * configuration: their names and kinds and the flake's `flakeflow.nodes`.
  */
-export async function evaluateSwitchFleet(
+export async function readSwitchFleet(
   nix: NixCli,
   flakeDir: string,
-  input: SwitchNodeEntries | undefined,
   options: NixRunOptions = {},
 ): Promise<SwitchFleetFacts> {
   const facts = await readFleetFacts(
     nix,
     flakeDir,
-    {
-      names: true,
-      hasDeployNodes: true,
-      flakeflowNodes: true,
-      toplevels: input === undefined ? true : { hosts: Object.keys(input) },
-    },
+    { names: true, hasDeployNodes: true, flakeflowNodes: true },
     options,
   );
-  return {
-    hasDeployNodes: facts.hasDeployNodes === true,
-    systems: facts.toplevels ?? {},
-    configurations: [...new Set((facts.names ?? []).map((host) => host.name))],
-    flakeNodes: facts.flakeflowNodes ?? null,
-  };
+  const systems: Record<string, { kind: SystemKind }> = {};
+  for (const { kind, name } of facts.names ?? []) {
+    if (kind !== 'checks' && systems[name] === undefined) systems[name] = { kind };
+  }
+  return { hasDeployNodes: facts.hasDeployNodes === true, systems, flakeNodes: facts.flakeflowNodes ?? null };
+}
+
+/** The toplevels (drv and out path) of the named configurations only: each evaluates its whole system. */
+export async function evaluateToplevels(
+  nix: NixCli,
+  flakeDir: string,
+  names: readonly string[],
+  options: NixRunOptions = {},
+): Promise<Record<string, FlakeSystem>> {
+  if (names.length === 0) return {};
+  const facts = await readFleetFacts(nix, flakeDir, { toplevels: { hosts: names } }, options);
+  return facts.toplevels ?? {};
 }
 
 export interface NodeDefaults {
@@ -123,7 +125,7 @@ export function mergeSwitchNodes(
     const system = facts.systems[name];
     if (system === undefined) {
       throw new UserError(
-        `${source} names node '${name}', which is not a configuration of the flake; known: ${(facts.configurations ?? Object.keys(facts.systems)).join(', ') || 'none'}`,
+        `${source} names node '${name}', which is not a configuration of the flake; known: ${Object.keys(facts.systems).join(', ') || 'none'}`,
       );
     }
     // Home Manager names its configurations `user@host`.
@@ -138,7 +140,7 @@ export function mergeSwitchNodes(
       sshOpts: [],
       profile: entry.profile ?? defaultProfile(system.kind, sshUser),
       currentSystem: entry['current-system'] ?? DEFAULT_CURRENT_SYSTEM,
-      system,
+      kind: system.kind,
     };
   });
 }
@@ -156,6 +158,6 @@ function flakeEntries(value: unknown): SwitchNodeEntries | undefined {
   throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
 }
 
-function defaultEntries(systems: Record<string, FlakeSystem>): SwitchNodeEntries {
+function defaultEntries(systems: SwitchFleetFacts['systems']): SwitchNodeEntries {
   return Object.fromEntries(Object.keys(systems).map((name) => [name, {}]));
 }

@@ -1,0 +1,121 @@
+// A real OpenSSH server on 127.0.0.1 with throwaway host and user keys and a pinned host key: the one
+// the deploy tests (test/deploy/sshd.ts) and the deploy benchmark (bench/deploy-switch.mjs) both start.
+import { spawn } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+function runKeygen(file, comment) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ssh-keygen failed: ${stderr}`))));
+  });
+}
+
+/** A fresh ed25519 key pair in `file` and `file.pub`. */
+async function generateKeyPair(file, comment = 'flakeflow-test') {
+  await runKeygen(file, comment);
+  return {
+    privateKeyFile: file,
+    privateKey: await readFile(file, 'utf8'),
+    publicKey: (await readFile(`${file}.pub`, 'utf8')).trim(),
+  };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** The host key's `type base64` part, as known_hosts holds it. */
+function keyOf(publicKey) {
+  return publicKey.split(' ').slice(0, 2).join(' ');
+}
+
+/**
+ * Starts sshd in `dir` (its keys, config and `authorized_keys`, which a test may move away to cut
+ * new connections) for the user running it.
+ */
+export async function startSshd(dir) {
+  await mkdir(dir, { recursive: true });
+  const hostKey = await generateKeyPair(join(dir, 'ssh_host_ed25519_key'), 'flakeflow-test-host');
+  const otherHostKey = await generateKeyPair(join(dir, 'other_host_key'), 'flakeflow-other-host');
+  const userKey = await generateKeyPair(join(dir, 'id_user'), 'flakeflow-test-user');
+  const authorizedKeys = join(dir, 'authorized_keys');
+  await writeFile(authorizedKeys, `${userKey.publicKey}\n`);
+  const port = await freePort();
+  const config = join(dir, 'sshd_config');
+  await writeFile(
+    config,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey.privateKeyFile}`,
+      `PidFile ${join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${authorizedKeys}`,
+      // The temp directory is not root-owned 0755 as StrictModes wants.
+      'StrictModes no',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'PermitRootLogin prohibit-password',
+      // Parallel nodes connect at once; the default (10:30:100) drops some of them at random.
+      'MaxStartups 100',
+      'MaxSessions 100',
+      '',
+    ].join('\n'),
+  );
+  // OpenSSH 9.x refuses to start without its privilege separation directory, which the
+  // distribution's service unit normally creates.
+  await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (chunk) => {
+    log += chunk.toString('utf8');
+  });
+  for (let attempt = 0; !(await accepts(port)); attempt += 1) {
+    if (attempt > 100 || child.exitCode !== null) throw new Error(`sshd did not start: ${log}`);
+    await sleep(50);
+  }
+  return {
+    port,
+    user: userInfo().username,
+    userKey,
+    knownHosts: `[127.0.0.1]:${port} ${keyOf(hostKey.publicKey)}`,
+    wrongKnownHosts: `[127.0.0.1]:${port} ${keyOf(otherHostKey.publicKey)}`,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
