@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { bool, choice, defineInputs, integer, list, size, structured, text, words } from '../core/inputs.js';
+import { bool, choice, defineInputs, integer, list, size, text, words } from '../core/inputs.js';
+import { structured } from '../core/structured-input.js';
 import { FLEET_HOST_KINDS } from '../nix/fleet-types.js';
 
 export const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'] as const;
