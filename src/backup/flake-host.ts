@@ -1,7 +1,8 @@
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { NixCli } from '../nix/cli.js';
-import { type HostBackupFacts, readHostBackups } from '../nix/fleet.js';
+import type { HostBackupFacts } from '../nix/fleet.js';
+import { readHostBackups } from '../nix/fleet-backups.js';
 import { mergeJobs } from './jobs.js';
 import type { RepositoryPlan } from './plan.js';
 import { resticBackupJob } from './services.js';

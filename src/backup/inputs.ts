@@ -1,4 +1,5 @@
-import { bool, defineInputs, githubToken, integer, list, structured, text, words } from '../core/inputs.js';
+import { bool, defineInputs, githubToken, integer, list, text, words } from '../core/inputs.js';
+import { structured } from '../core/structured-input.js';
 import { repositoriesShape } from './config.js';
 
 export const BACKUP_CHECKS = ['open', 'freshness', 'retention', 'integrity', 'restore'] as const;

@@ -6,7 +6,7 @@ import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
 import { withRevisionCheckout } from '../core/revision-checkout.js';
-import { attrPathText, HOST_KIND_LIST, parseAttrPath } from '../hosts/host.js';
+import { attrPathText, FLEET_HOST_KINDS, parseAttrPath } from '../hosts/host.js';
 import { installable, NixCli } from '../nix/cli.js';
 import { NixError } from '../nix/errors.js';
 import { evalWorkerLimits, type MachineResources, thisMachine } from '../nix/eval-workers.js';
@@ -151,7 +151,7 @@ async function evaluateTargetHosts(
 ): Promise<Map<string, EvaluatedHost | FailedHost>> {
   if (targets.length === 0) return new Map();
   const hosts = targets.flatMap((target) =>
-    HOST_KIND_LIST.map((kind) => ({ kind, name: target.host as string })),
+    FLEET_HOST_KINDS.map((kind) => ({ kind, name: target.host as string })),
   );
   const pool = {
     runner: dependencies.runner,
@@ -175,7 +175,7 @@ function resolveTarget(
     return { target, attrPath, kind: kindOfAttr(attrPath) };
   }
   if (!needsEvaluation(target, needAttr)) return { target };
-  const outcomes = HOST_KIND_LIST.map((kind) => evaluated.get(`${kind}/${target.host}`));
+  const outcomes = FLEET_HOST_KINDS.map((kind) => evaluated.get(`${kind}/${target.host}`));
   const found = outcomes.find((outcome) => outcome !== undefined && !('error' in outcome));
   if (found && !('error' in found)) return { target, attrPath: found.attrPath, kind: found.kind };
   const failed = outcomes.find((outcome) => outcome !== undefined && 'error' in outcome);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NixCli } from '../nix/cli.js';
 import { NixError } from '../nix/errors.js';
-import { readOutPath } from '../nix/fleet.js';
+import { readOutPath } from '../nix/fleet-hosts.js';
 import type { NixStore } from '../nix/store.js';
 import type { ClosureComparison } from './build-result.js';
 import { parseDiffClosures } from './diff-closures.js';

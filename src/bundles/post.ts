@@ -1,3 +1,3 @@
-import { runPostStep } from '../core/runtime.js';
+import { runPostStep } from '../core/post-step.js';
 
 void runPostStep();

@@ -1,4 +1,3 @@
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UserError } from './errors.js';
 
@@ -191,37 +190,6 @@ export function size<O extends FieldOptions>(options: O = {} as O) {
     options,
     (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'),
   );
-}
-
-function describeZodIssue(issue: z.core.$ZodIssue): string {
-  const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
-  return `${issue.message}${where}`;
-}
-
-/**
- * A YAML (or JSON, which is YAML) value checked against `shape`. `expected` says in words what the
- * input holds, e.g. "a YAML map from Nix system to runner labels".
- */
-export function structured<T, O extends FieldOptions>(
-  shape: z.ZodType<T>,
-  expected: string,
-  options: O = {} as O,
-) {
-  return field(options, (raw, fail): T => {
-    let value: unknown;
-    try {
-      value = parseYaml(raw);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
-      return fail(`${expected} (YAML or JSON; it does not parse: ${reason})`);
-    }
-    const checked = shape.safeParse(value);
-    if (!checked.success) {
-      const first = checked.error.issues[0];
-      return fail(`${expected}${first ? ` (${describeZodIssue(first)})` : ''}`);
-    }
-    return checked.data;
-  });
 }
 
 export type InputShape = Record<string, InputField<unknown>>;

@@ -1,20 +1,13 @@
 import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
-import {
-  type ActionDefinition,
-  type ActionEnvironment,
-  DEFAULT_API_URL,
-  type RunContext,
-  type StateStore,
-} from './action.js';
+import { type ActionDefinition, type ActionEnvironment, DEFAULT_API_URL, type RunContext } from './action.js';
 import { annotationCommand } from './annotations.js';
-import { removeRegisteredPaths } from './cleanup.js';
 import { oneLine, stringifyError, UserError } from './errors.js';
 import { ALLOW_UNTRUSTED_INPUT, refuseForks, refuseUntrustedOnSelfHosted } from './forks.js';
 import type { InputSchema } from './inputs.js';
 import { parseInputs } from './inputs.js';
 import type { Logger } from './logger.js';
-import { SecretMasker } from './logger.js';
+import { RunnerLogger, runnerState } from './runner-logger.js';
 import { checkPathInputs } from './workspace.js';
 
 /** The runner's environment variable for an input: upper-cased, spaces to `_`, hyphens kept. */
@@ -24,31 +17,6 @@ export function inputVariable(name: string): string {
 
 export function readRunnerInput(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   return env[inputVariable(name)];
-}
-
-/** A Logger over the runner's log: groups fold, masks become `::add-mask::`. */
-export class RunnerLogger implements Logger {
-  readonly secrets = new SecretMasker();
-
-  debug(message: string): void {
-    core.debug(this.secrets.redact(message));
-  }
-  info(message: string): void {
-    core.info(this.secrets.redact(message));
-  }
-  warning(message: string): void {
-    core.warning(this.secrets.redact(message));
-  }
-  error(message: string): void {
-    core.error(this.secrets.redact(message));
-  }
-  group<T>(title: string, body: () => Promise<T>): Promise<T> {
-    return core.group(this.secrets.redact(title), body);
-  }
-  mask(secret: string): void {
-    core.setSecret(secret);
-    this.secrets.add(secret);
-  }
 }
 
 function readEvent(path: string | undefined): Record<string, unknown> {
@@ -78,11 +46,6 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
     runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
   };
 }
-
-const runnerState: StateStore = {
-  save: (name, value) => core.saveState(name, value),
-  read: (name) => core.getState(name) || undefined,
-};
 
 /** Aborts when the runner cancels the job; the runner sends SIGINT, then SIGTERM. */
 function cancellationSignal(logger: Logger): AbortSignal {
@@ -144,16 +107,5 @@ export async function runAction<S extends InputSchema>(
     if (result.failure) core.setFailed(oneLine(logger.secrets.redact(result.failure)));
   } catch (error) {
     failStep(error, logger);
-  }
-}
-
-/** The `post` step: removes what the main step registered for clean-up. Warns, never fails. */
-export async function runPostStep(): Promise<void> {
-  const logger = new RunnerLogger();
-  try {
-    const removed = await removeRegisteredPaths(runnerState, logger);
-    if (removed > 0) logger.info(`Removed ${removed} file(s) the main step left for clean-up`);
-  } catch (error) {
-    logger.warning(`Clean-up failed: ${stringifyError(error)}`);
   }
 }

@@ -7,10 +7,10 @@ import {
   list,
   type SettingsOf,
   secret,
-  structured,
   text,
   words,
 } from '../core/inputs.js';
+import { structured } from '../core/structured-input.js';
 import { healthChecksShape } from './health-checks.js';
 import { deployTagsShape, wavesShape } from './selectors.js';
 import { switchNodesShape } from './switch/switch-nodes.js';

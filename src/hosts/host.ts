@@ -2,6 +2,10 @@ import type { HostKind } from '../nix/fleet-types.js';
 
 export * from '../nix/fleet-types.js';
 
+/** What became of a host in the `hosts` output (see HostEntry in matrix.ts). */
+export const HOST_STATUSES = ['build', 'unchanged', 'cached', 'eval-only', 'skipped', 'failed'] as const;
+export type HostStatus = (typeof HOST_STATUSES)[number];
+
 export const KIND_TITLES: Record<HostKind, string> = {
   nixos: 'NixOS',
   darwin: 'nix-darwin',
@@ -20,5 +24,3 @@ export function attrPathText(attrPath: readonly string[]): string {
 export function storePathHash(storePath: string): string | undefined {
   return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
 }
-
-export const HOST_KIND_LIST: readonly HostKind[] = ['nixos', 'darwin', 'home', 'checks'];

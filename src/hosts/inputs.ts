@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { bool, choice, defineInputs, integer, list, size, structured, text, words } from '../core/inputs.js';
+import { bool, choice, defineInputs, integer, list, size, text, words } from '../core/inputs.js';
+import { structured } from '../core/structured-input.js';
 import { FLEET_HOST_KINDS } from '../nix/fleet-types.js';
 
-export const HOST_KINDS = FLEET_HOST_KINDS;
 export const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'] as const;
 
 const runnerLabels = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
 export const hostsInputs = defineInputs({
   path: text({ rawDefault: '.' }),
-  kinds: list({ rawDefault: 'nixos,darwin,home', of: HOST_KINDS }),
+  kinds: list({ rawDefault: 'nixos,darwin,home', of: FLEET_HOST_KINDS }),
   runners: structured(
     z.record(z.string().min(1), runnerLabels),
     'a YAML map from Nix system to a runner label or list of labels',

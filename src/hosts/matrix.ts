@@ -1,9 +1,6 @@
 import { UserError } from '../core/errors.js';
-import type { HostKind } from './host.js';
+import type { HostKind, HostStatus } from './host.js';
 import { type RunnerLabels, runnerKey, runnerText } from './runners.js';
-
-export const HOST_STATUSES = ['build', 'unchanged', 'cached', 'eval-only', 'skipped', 'failed'] as const;
-export type HostStatus = (typeof HOST_STATUSES)[number];
 
 /** One item of the `hosts` output: every host of the fleet, whatever became of it. */
 export interface HostEntry {

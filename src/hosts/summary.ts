@@ -1,7 +1,6 @@
 import { blocks, codeBlock, details, formatBytes, formatDuration, heading, table } from '../core/markdown.js';
-import { KIND_TITLES } from './host.js';
+import { type HostStatus, KIND_TITLES } from './host.js';
 import type { HostsResult } from './list-hosts.js';
-import type { HostStatus } from './matrix.js';
 import { runnerText } from './runners.js';
 
 export const STATUS_ICONS: Record<HostStatus, string> = {

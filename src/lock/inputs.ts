@@ -1,15 +1,5 @@
-import {
-  bool,
-  choice,
-  defineInputs,
-  githubToken,
-  integer,
-  list,
-  size,
-  structured,
-  text,
-  words,
-} from '../core/inputs.js';
+import { bool, choice, defineInputs, githubToken, integer, list, size, text, words } from '../core/inputs.js';
+import { structured } from '../core/structured-input.js';
 import { updateGroupsShape } from './groups.js';
 
 export const MERGE_METHODS = ['merge', 'squash', 'rebase'] as const;

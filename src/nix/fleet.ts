@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
-import { installable, type NixCli, type NixRunOptions } from './cli.js';
+import type { NixCli, NixRunOptions } from './cli.js';
 import { type FleetFact, fleetExpression } from './fleet-expression.js';
 import type { HostKind, HostRef } from './fleet-types.js';
 
 /**
  * The fleet model: what flakeflow knows about a fleet flake, all of it computed by nix/fleet.nix.
  * The hosts' derivations come from `NixEvalFleetEvaluator` / `NixEvalJobsFleetEvaluator` and
- * `evaluateHostList` (fleet-hosts.ts, fleet-eval-jobs.ts), which restart after a host aborts the
+ * `evaluateHostList` (fleet-nix-eval.ts, fleet-eval-jobs.ts, fleet-hosts.ts), which restart after a host aborts the
  * evaluator; every other fact comes from `readFleetFacts`, one evaluation for all the facts asked.
  */
 
@@ -161,39 +161,4 @@ export async function readFleetFacts(
     },
     { ...run, impure: true },
   );
-}
-
-/**
- * One NixOS host's restic backups, its configuration evaluated through the flake's own installable,
- * so a host the flake does not have fails with Nix's message naming the attribute.
- */
-export async function readHostBackups(
-  nix: NixCli,
-  flakeDir: string,
-  host: string,
-  options: FleetReadOptions = {},
-): Promise<HostBackupFacts> {
-  const { expressionFile, ...run } = options;
-  const { backups } = await nix.evalJson<{ backups: HostBackupFacts }>(
-    installable(flakeDir, ['nixosConfigurations', host, 'config']),
-    {
-      ...run,
-      impure: true,
-      apply: `config: ${fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
-    },
-  );
-  return backups;
-}
-
-/**
- * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
- * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
- */
-export function readOutPath(
-  nix: NixCli,
-  flakeDir: string,
-  attrPath: readonly string[],
-  options: NixRunOptions = {},
-): Promise<string> {
-  return nix.evalJson<string>(`${installable(flakeDir, attrPath)}.outPath`, options);
 }

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { type HostBuild, resultFile } from '../build/build-result.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { HOST_KINDS } from '../hosts/inputs.js';
-import { HOST_STATUSES, type HostEntry } from '../hosts/matrix.js';
+import { FLEET_HOST_KINDS, HOST_STATUSES } from '../hosts/host.js';
+import type { HostEntry } from '../hosts/matrix.js';
 
 async function jsonFiles(dir: string): Promise<string[]> {
   let entries: import('node:fs').Dirent[];
@@ -55,7 +55,7 @@ export async function readResultFiles(
 
 const hostEntryShape = z.object({
   host: z.string(),
-  kind: z.enum(HOST_KINDS),
+  kind: z.enum(FLEET_HOST_KINDS),
   status: z.enum(HOST_STATUSES),
   reason: z.string().default(''),
   system: z.string().optional(),

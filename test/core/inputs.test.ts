@@ -14,10 +14,10 @@ import {
   parseInputs,
   secret,
   splitList,
-  structured,
   text,
   words,
 } from '../../src/core/inputs.js';
+import { structured } from '../../src/core/structured-input.js';
 
 const schema = defineInputs({
   path: text({ rawDefault: '.' }),

@@ -9,11 +9,8 @@ import { commitAll } from '../../src/demo/git-repo.js';
 import { hostsSummary } from '../../src/hosts/summary.js';
 import { evaluateInWorkers } from '../../src/nix/eval-workers.js';
 import { fleetExpression } from '../../src/nix/fleet-expression.js';
-import {
-  type EvaluationRequest,
-  type FleetRecord,
-  NixEvalFleetEvaluator,
-} from '../../src/nix/fleet-hosts.js';
+import type { EvaluationRequest, FleetRecord } from '../../src/nix/fleet-hosts.js';
+import { NixEvalFleetEvaluator } from '../../src/nix/fleet-nix-eval.js';
 import { evaluateHostListInPool, PooledFleetEvaluator } from '../../src/nix/fleet-pool.js';
 import { hostKey } from '../../src/nix/fleet-types.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';

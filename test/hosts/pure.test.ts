@@ -3,7 +3,7 @@ import { globToRegex, matchesAny } from '../../src/hosts/globs.js';
 import { attrPathText, parseAttrPath } from '../../src/hosts/host.js';
 import { balancedChunks, type MatrixEntry, packMatrix } from '../../src/hosts/matrix.js';
 import { nixString } from '../../src/nix/fleet-expression.js';
-import { readFleetTraces } from '../../src/nix/fleet-hosts.js';
+import { readFleetTraces } from '../../src/nix/fleet-nix-eval.js';
 import { closureSizesOf, validPathsOf } from '../../src/nix/store.js';
 
 describe('globToRegex', () => {
