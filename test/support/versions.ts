@@ -95,3 +95,21 @@ export function describeEachVersion(
     });
   }
 }
+
+/**
+ * `describe.concurrent(title (Nix 2.26))`: the body once per version, every test of every version side
+ * by side. They share process.env, so nothing switches PATH for them: each passes `pathFor(version)` to
+ * what it starts. The describe fails loudly when the version is missing.
+ */
+export function describeEachVersionConcurrently(
+  versions: readonly ToolVersion[],
+  title: string,
+  body: (version: ToolVersion) => void,
+): void {
+  for (const version of versions) {
+    describe.concurrent(`${title} (${version.label})`, () => {
+      beforeAll(() => requireVersion(version));
+      body(version);
+    });
+  }
+}
