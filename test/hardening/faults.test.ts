@@ -3,7 +3,7 @@
  * runs it. docs/RELIABILITY.md lists every fault with the test that proves it, these and theirs.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -96,6 +96,10 @@ describeEachVersionConcurrently(NIX_VERSIONS, 'faults', (version) => {
         );
         const nix = parentOf(builder);
         expect(commandOf(nix)).toMatch(/\bnix\b.*\bbuild\b/);
+        // The version under test is the one that built: its binary, not just its name on PATH.
+        expect(realpathSync(`/proc/${nix}/exe`)).toBe(
+          realpathSync(findProgram('nix', pathFor(version)) ?? ''),
+        );
         process.kill(nix, 'SIGKILL');
       } finally {
         await removeTempDir(markerDir);
