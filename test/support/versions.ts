@@ -109,33 +109,22 @@ export function useVersion(version: Toolchain): void {
   });
 }
 
-/** `describe(title (Nix 2.8))`, `describe(title (Nix 2.26))`, …: the body once per version, run with it. */
+/**
+ * `describe(title (Nix 2.8))`, `describe(title (Nix 2.26))`, …: the body once per version, run with it.
+ * `sideBySide` runs every test of every version at once (`describe.concurrent`): they share process.env,
+ * so nothing switches PATH for them, and each passes `pathFor(version)` to what it starts.
+ * Either way the describe fails loudly when the version is missing.
+ */
 export function describeEachVersion<V extends Toolchain>(
   versions: readonly V[],
   title: string,
   body: (version: V) => void,
+  { sideBySide = false } = {},
 ): void {
   for (const version of versions) {
-    describe(`${title} (${labelOf(version)})`, () => {
-      useVersion(version);
-      body(version);
-    });
-  }
-}
-
-/**
- * `describe.concurrent(title (Nix 2.26))`: the body once per version, every test of every version side
- * by side. They share process.env, so nothing switches PATH for them: each passes `pathFor(version)` to
- * what it starts. The describe fails loudly when the version is missing.
- */
-export function describeEachVersionConcurrently<V extends Toolchain>(
-  versions: readonly V[],
-  title: string,
-  body: (version: V) => void,
-): void {
-  for (const version of versions) {
-    describe.concurrent(`${title} (${labelOf(version)})`, () => {
-      beforeAll(() => requireVersion(version));
+    (sideBySide ? describe.concurrent : describe)(`${title} (${labelOf(version)})`, () => {
+      if (sideBySide) beforeAll(() => requireVersion(version));
+      else useVersion(version);
       body(version);
     });
   }
