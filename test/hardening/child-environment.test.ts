@@ -18,13 +18,12 @@ import { advanceInput, type ExampleFleet, materializeExampleFleet } from '../../
 import { findExecutable } from '../../src/gate/tool-source.js';
 import { ResticLab, type TestRepository } from '../backup/restic-fixtures.js';
 import { fakeDeploy, generateKeyPair, KNOWN_HOSTS } from '../deploy/support.js';
-import { type FakeGitHub, startFakeGitHub } from '../fake-github/index.js';
+import type { FakeGitHub } from '../fake-github/index.js';
 import { FAKES, repository } from '../gate/support.js';
 import { errorLines, type RunActionOptions, runAction } from '../harness/run-action.js';
-import { checkoutFiles } from '../lock/github-fixture.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { describeEachVersion, NIX_AND_RESTIC_VERSIONS } from '../support/versions.js';
-import { FleetTemplate, nixSigningKey, requireBundles } from './support.js';
+import { FleetTemplate, fleetOnGitHub, nixSigningKey, requireBundles } from './support.js';
 
 const SLUG = 'octo-org/homelab';
 
@@ -240,17 +239,9 @@ describeEachVersion(NIX_AND_RESTIC_VERSIONS, 'no secret reaches a process that d
       'runtime token': `runtime-${randomBytes(16).toString('hex')}`,
       'id token request token': `oidc-${randomBytes(16).toString('hex')}`,
     };
-    github = await startFakeGitHub({
-      repositories: [{ slug: SLUG, files: await checkoutFiles(lockFleet.flakeDir) }],
-      token: secrets.token,
-    });
+    github = await fleetOnGitHub(SLUG, lockFleet.flakeDir, secrets.token as string);
   });
-
-  afterAll(async () => {
-    await github?.close();
-    await lab?.dispose();
-    await removeTempDir(dir);
-  });
+  afterAll(() => Promise.all([github?.close(), lab?.dispose()]).then(() => removeTempDir(dir)));
 
   it('catches a planted leak: a process started with the token as INPUT_TOKEN', async () => {
     const planted = await recorders(join(dir, 'planted'), await realPrograms(['git']));

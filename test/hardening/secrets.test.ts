@@ -15,15 +15,15 @@ import { advanceInput, type ExampleFleet, materializeExampleFleet } from '../../
 import type { HostEntry } from '../../src/hosts/matrix.js';
 import { DAY, ResticLab, resticTime, type TestRepository } from '../backup/restic-fixtures.js';
 import { fakeDeploy, generateKeyPair, KNOWN_HOSTS } from '../deploy/support.js';
-import { eventPayload, type FakeGitHub, startFakeGitHub } from '../fake-github/index.js';
+import { eventPayload, type FakeGitHub } from '../fake-github/index.js';
 import { fakeBin, pathWith, repository } from '../gate/support.js';
 import { type ActionRun, errorLines, type RunActionOptions, runAction } from '../harness/run-action.js';
-import { checkoutFiles } from '../lock/github-fixture.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { describeEachVersion, NIX_AND_RESTIC_VERSIONS } from '../support/versions.js';
 import {
   ACTION_BUNDLES,
   FleetTemplate,
+  fleetOnGitHub,
   nixSigningKey,
   printedOutsideMasks,
   requireBundles,
@@ -331,17 +331,9 @@ describeEachVersion(NIX_AND_RESTIC_VERSIONS, 'no secret in any output of any act
       signingKey,
       resticPasswords: [nas.password, offsitePassword],
     };
-    github = await startFakeGitHub({
-      repositories: [{ slug: SLUG, files: await checkoutFiles(lockFleet.flakeDir) }],
-      token: secrets.token,
-    });
+    github = await fleetOnGitHub(SLUG, lockFleet.flakeDir, secrets.token);
   });
-
-  afterAll(async () => {
-    await github?.close();
-    await lab?.dispose();
-    await removeTempDir(dir);
-  });
+  afterAll(() => Promise.all([github?.close(), lab?.dispose()]).then(() => removeTempDir(dir)));
 
   it('covers every action, succeeding and failing for a stated reason', () => {
     for (const action of ACTION_BUNDLES) {
