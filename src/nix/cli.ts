@@ -105,7 +105,9 @@ export class NixCli {
 
   /**
    * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-   * results are not in the order of `installables`: match them by `drvPath`.
+   * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
+   * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
+   * (NixOS/nix#9042), where 2.8 gave it n times.
    */
   async build(installables: readonly string[], options: NixBuildOptions = {}): Promise<NixBuildResult[]> {
     if (installables.length === 0) return [];
@@ -117,8 +119,11 @@ export class NixCli {
       ),
       run,
     );
-    const built = JSON.parse(result.stdout) as NixBuildResult[];
-    return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
+    const built = new Map<string, NixBuildResult>();
+    for (const { drvPath, outputs } of JSON.parse(result.stdout) as NixBuildResult[]) {
+      built.set(drvPath, { drvPath, outputs });
+    }
+    return [...built.values()];
   }
 
   /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */

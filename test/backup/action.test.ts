@@ -1,35 +1,16 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { VerificationReport } from '../../src/backup/verification.js';
 import { type ActionRun, errorLines, repositoryRoot, runAction } from '../harness/run-action.js';
+import { describeEachVersion, RESTIC_VERSIONS } from '../support/versions.js';
 import { DAY, ResticLab, resticTime, type TestRepository } from './restic-fixtures.js';
 
 const SLOW_RESTIC = join(import.meta.dirname, 'fakes', 'slow-restic');
 
 let lab: ResticLab;
 let repo: TestRepository;
-
-beforeAll(async () => {
-  const bundle = join(repositoryRoot, 'dist', 'backup-verify', 'index.js');
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
-  lab = await ResticLab.create();
-  repo = await lab.repository('homeserver-local');
-  const immich = await lab.files('immich', { 'a.jpg': 'jpeg bytes', 'b.jpg': 'more jpeg bytes' });
-  const vault = await lab.files('vaultwarden', { 'db.sqlite3': 'sqlite bytes' });
-  await repo.backup({ host: 'homeserver', tags: ['immich'], paths: [immich] });
-  await repo.backup({
-    host: 'homeserver',
-    tags: ['vaultwarden'],
-    paths: [vault],
-    time: resticTime(Date.now(), 2 * DAY),
-  });
-});
-
-afterAll(async () => {
-  await lab?.dispose();
-});
 
 function repositories(extra: string[] = []): string {
   return [
@@ -60,7 +41,28 @@ async function readReport(run: ActionRun): Promise<VerificationReport> {
   return JSON.parse(await readFile(run.outputs.report as string, 'utf8')) as VerificationReport;
 }
 
-describe('actions/backup-verify on the runner-exact harness', () => {
+describeEachVersion(RESTIC_VERSIONS, 'actions/backup-verify on the runner-exact harness', () => {
+  // Each version writes its own repository.
+  beforeAll(async () => {
+    const bundle = join(repositoryRoot, 'dist', 'backup-verify', 'index.js');
+    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
+    lab = await ResticLab.create();
+    repo = await lab.repository('homeserver-local');
+    const immich = await lab.files('immich', { 'a.jpg': 'jpeg bytes', 'b.jpg': 'more jpeg bytes' });
+    const vault = await lab.files('vaultwarden', { 'db.sqlite3': 'sqlite bytes' });
+    await repo.backup({ host: 'homeserver', tags: ['immich'], paths: [immich] });
+    await repo.backup({
+      host: 'homeserver',
+      tags: ['vaultwarden'],
+      paths: [vault],
+      time: resticTime(Date.now(), 2 * DAY),
+    });
+  });
+
+  afterAll(async () => {
+    await lab?.dispose();
+  });
+
   it('passes a healthy repository: outputs, JSON report and a summary table, the password nowhere', async () => {
     const run = await runAction({
       action: 'backup-verify',

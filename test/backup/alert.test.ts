@@ -9,6 +9,7 @@ import { SpawnProcessRunner } from '../../src/core/process.js';
 import { NixCli } from '../../src/nix/cli.js';
 import { FAKE_TOKEN, type FakeGitHub, startFakeGitHub, useFakeGitHub } from '../fake-github/index.js';
 import { repositoryRoot, runAction } from '../harness/run-action.js';
+import { describeEachVersion, RESTIC_VERSIONS } from '../support/versions.js';
 import { DAY, ResticLab, resticTime, type TestRepository } from './restic-fixtures.js';
 
 const SLUG = 'octo-org/homelab';
@@ -70,7 +71,7 @@ describe('the backup-alert issue through our GitHub client', () => {
   });
 });
 
-describe('a GitHub outage while alerting', () => {
+describeEachVersion(RESTIC_VERSIONS, 'a GitHub outage while alerting', () => {
   const github = useFakeGitHub({ repositories: [SLUG] });
 
   it('leaves the verification result standing and warns', async () => {
@@ -121,66 +122,75 @@ describe('a GitHub outage while alerting', () => {
   });
 });
 
-describe('alert-issue on the runner-exact harness against the fake GitHub', () => {
-  let lab: ResticLab;
-  let repo: TestRepository;
-  let server: FakeGitHub;
+describeEachVersion(
+  RESTIC_VERSIONS,
+  'alert-issue on the runner-exact harness against the fake GitHub',
+  () => {
+    let lab: ResticLab;
+    let repo: TestRepository;
+    let server: FakeGitHub;
 
-  beforeAll(async () => {
-    const bundle = join(repositoryRoot, 'dist', 'backup-verify', 'index.js');
-    if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
-    lab = await ResticLab.create();
-    repo = await lab.repository('nas');
-    const data = await lab.files('web', { 'index.html': '<h1>hi</h1>' });
-    await repo.backup({ host: 'web', tags: ['site'], paths: [data], time: resticTime(Date.now(), 2 * DAY) });
-    server = await startFakeGitHub({ repositories: [SLUG], token: FAKE_TOKEN });
-  });
-
-  afterAll(async () => {
-    server?.assertNoViolations();
-    await server?.close();
-    await lab?.dispose();
-  });
-
-  const verifyNas = (maxAge: string) =>
-    runAction({
-      action: 'backup-verify',
-      inputs: {
-        repositories: `[{name: nas, repository: ${repo.location}, password-file: ${repo.passwordFile}, max-age: ${maxAge}, groups: [{host: web, tags: [site]}]}]`,
-        checks: 'open,freshness',
-        'alert-issue': 'true',
-      },
-      githubToken: FAKE_TOKEN,
-      env: { GITHUB_API_URL: server.url, GITHUB_GRAPHQL_URL: server.graphqlUrl, GITHUB_RUN_ID: '42' },
+    beforeAll(async () => {
+      const bundle = join(repositoryRoot, 'dist', 'backup-verify', 'index.js');
+      if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
+      lab = await ResticLab.create();
+      repo = await lab.repository('nas');
+      const data = await lab.files('web', { 'index.html': '<h1>hi</h1>' });
+      await repo.backup({
+        host: 'web',
+        tags: ['site'],
+        paths: [data],
+        time: resticTime(Date.now(), 2 * DAY),
+      });
+      server = await startFakeGitHub({ repositories: [SLUG], token: FAKE_TOKEN });
     });
 
-  it('opens one issue labelled backup-alert while unhealthy, then closes it with a comment once healthy', async () => {
-    const failing = await verifyNas('1d');
-    expect(failing.exitCode).toBe(1);
-    const issues = server.repo(SLUG).issues();
-    expect(issues).toHaveLength(1);
-    expect(issues[0]).toMatchObject({
-      state: 'open',
-      labels: [ALERT_LABEL],
-      title: '❌ Backups need attention',
+    afterAll(async () => {
+      server?.assertNoViolations();
+      await server?.close();
+      await lab?.dispose();
     });
-    expect(issues[0]?.body).toContain('| nas | web [site] | freshness | `stale` |');
-    expect(issues[0]?.body).toContain('https://github.com/octo-org/homelab/actions/runs/42');
-    expect(issues[0]?.body).not.toContain(repo.password);
 
-    const again = await verifyNas('1d');
-    expect(again.exitCode).toBe(1);
-    expect(server.repo(SLUG).issues()).toHaveLength(1);
+    const verifyNas = (maxAge: string) =>
+      runAction({
+        action: 'backup-verify',
+        inputs: {
+          repositories: `[{name: nas, repository: ${repo.location}, password-file: ${repo.passwordFile}, max-age: ${maxAge}, groups: [{host: web, tags: [site]}]}]`,
+          checks: 'open,freshness',
+          'alert-issue': 'true',
+        },
+        githubToken: FAKE_TOKEN,
+        env: { GITHUB_API_URL: server.url, GITHUB_GRAPHQL_URL: server.graphqlUrl, GITHUB_RUN_ID: '42' },
+      });
 
-    const healthy = await verifyNas('3d');
-    expect(healthy.exitCode).toBe(0);
-    expect(healthy.outputs.healthy).toBe('true');
-    const [closed] = server.repo(SLUG).issues();
-    expect(closed).toMatchObject({ state: 'closed', stateReason: 'completed' });
-    const comments = server.repo(SLUG).commentsOn(closed?.number as number);
-    expect(comments).toHaveLength(1);
-    expect(comments[0]?.body).toMatch(
-      /^✅ Every repository passed verification again at .* UTC \(\[run\]\(.*runs\/42\)\)\. Closing\.$/,
-    );
-  });
-});
+    it('opens one issue labelled backup-alert while unhealthy, then closes it with a comment once healthy', async () => {
+      const failing = await verifyNas('1d');
+      expect(failing.exitCode).toBe(1);
+      const issues = server.repo(SLUG).issues();
+      expect(issues).toHaveLength(1);
+      expect(issues[0]).toMatchObject({
+        state: 'open',
+        labels: [ALERT_LABEL],
+        title: '❌ Backups need attention',
+      });
+      expect(issues[0]?.body).toContain('| nas | web [site] | freshness | `stale` |');
+      expect(issues[0]?.body).toContain('https://github.com/octo-org/homelab/actions/runs/42');
+      expect(issues[0]?.body).not.toContain(repo.password);
+
+      const again = await verifyNas('1d');
+      expect(again.exitCode).toBe(1);
+      expect(server.repo(SLUG).issues()).toHaveLength(1);
+
+      const healthy = await verifyNas('3d');
+      expect(healthy.exitCode).toBe(0);
+      expect(healthy.outputs.healthy).toBe('true');
+      const [closed] = server.repo(SLUG).issues();
+      expect(closed).toMatchObject({ state: 'closed', stateReason: 'completed' });
+      const comments = server.repo(SLUG).commentsOn(closed?.number as number);
+      expect(comments).toHaveLength(1);
+      expect(comments[0]?.body).toMatch(
+        /^✅ Every repository passed verification again at .* UTC \(\[run\]\(.*runs\/42\)\)\. Closing\.$/,
+      );
+    });
+  },
+);

@@ -9,10 +9,13 @@ import type { FleetFacts } from '../../src/cli/init/inspect.js';
 import { EXAMPLE_HOSTS, materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import { generateFleet } from '../../src/demo/generate-fleet.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import { checkWorkflow, loadWiringContext } from '../workflows/wiring.js';
 import { errorLines, REPO, runCli } from './support.js';
 
 let tempDir: string;
+/** Each version's fleets get directories of their own. */
+let fleets = 0;
 
 beforeAll(async () => {
   await requireNix();
@@ -60,12 +63,12 @@ function backupSkeleton(text: string): unknown {
   );
 }
 
-describe('flakeflow init on the example fleet', () => {
+describeEachVersion(NIX_VERSIONS, 'flakeflow init on the example fleet', () => {
   let flakeDir: string;
   let callers: Record<string, string>;
   let stdout: string;
   beforeAll(async () => {
-    const fleet = await materializeExampleFleet(join(tempDir, 'example'));
+    const fleet = await materializeExampleFleet(join(tempDir, `example-${++fleets}`));
     flakeDir = fleet.flakeDir;
     const run = await runCli(['init'], { cwd: flakeDir });
     expect(run.exitCode, run.stderr).toBe(0);
@@ -142,10 +145,10 @@ describe('flakeflow init on the example fleet', () => {
   });
 });
 
-describe('flakeflow init on a generated fleet', () => {
+describeEachVersion(NIX_VERSIONS, 'flakeflow init on a generated fleet', () => {
   it('writes callers for its systems and nodes that pass actionlint and the wiring checks', async () => {
     // Hosts that hold 20 MiB each once evaluated: a 60 MiB evaluator is replaced as it goes.
-    const fleet = await generateFleet(join(tempDir, 'generated'), 12, { heldMiB: 20 });
+    const fleet = await generateFleet(join(tempDir, `generated-${++fleets}`), 12, { heldMiB: 20 });
     const run = await runCli(['init', fleet.flakeDir, '--eval-workers', '2', '--eval-max-memory', '60MiB'], {
       cwd: tempDir,
     });

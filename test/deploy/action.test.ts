@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RecordingLogger } from '../../src/core/logger.js';
 import { SpawnProcessRunner } from '../../src/core/process.js';
 import { type ActionRun, errorLines, repositoryRoot, runAction } from '../harness/run-action.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import {
   type FakeDeployScript,
   fakeDeploy,
@@ -60,7 +61,7 @@ function cleanupPaths(state: Record<string, string>): string[] {
   return JSON.parse(state['cleanup-paths'] ?? '[]') as string[];
 }
 
-describe('actions/deploy on the runner', () => {
+describeEachVersion(NIX_VERSIONS, 'actions/deploy on the runner', () => {
   it('rolls out, sets the outputs and summary, keeps the key to a 0600 file that post removes', async () => {
     const { workspace, fake } = await setup({ latencyMs: 100 });
     const run = await runAction({

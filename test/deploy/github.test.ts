@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { GitHubDeployments } from '../../src/deploy/github-deployments.js';
 import { FAKE_TOKEN, useFakeGitHub } from '../fake-github/index.js';
 import { errorLines, repositoryRoot, runAction } from '../harness/run-action.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import {
   type FakeDeployScript,
   fakeDeploy,
@@ -52,7 +53,7 @@ function recorder(sha: string, logger = github.logger) {
   });
 }
 
-describe('GitHub deployments', () => {
+describeEachVersion(NIX_VERSIONS, 'GitHub deployments', () => {
   it('records one deployment per node that ran, with in_progress then success or failure', async () => {
     const repo = github.server.repo('octo-org/homelab');
     const sha = repo.branch('main') as string;

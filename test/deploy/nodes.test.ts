@@ -1,11 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ProcessResult, ProcessRunner, RunOptions } from '../../src/core/process.js';
 import { materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import { readDeployNodes } from '../../src/deploy/nodes.js';
 import { NixCli } from '../../src/nix/cli.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 
 /** Counts the nix commands run, so the test can hold readDeployNodes to one evaluation. */
 class CountingRunner implements ProcessRunner {
@@ -20,14 +21,6 @@ class CountingRunner implements ProcessRunner {
 let root: string;
 let fleetDir: string;
 
-beforeAll(async () => {
-  await requireNix();
-  root = await makeTempDir('deploy-nodes');
-  fleetDir = (await materializeExampleFleet(join(root, 'example'))).flakeDir;
-});
-
-afterAll(() => removeTempDir(root));
-
 async function flake(dir: string, body: string): Promise<string> {
   const path = join(root, dir);
   await mkdir(path, { recursive: true });
@@ -35,7 +28,14 @@ async function flake(dir: string, body: string): Promise<string> {
   return path;
 }
 
-describe('readDeployNodes', () => {
+describeEachVersion(NIX_VERSIONS, 'readDeployNodes', () => {
+  beforeAll(async () => {
+    await requireNix();
+    root = await makeTempDir('deploy-nodes');
+    fleetDir = (await materializeExampleFleet(join(root, 'example'))).flakeDir;
+  });
+  afterAll(() => removeTempDir(root));
+
   it('reads hostname, tags, wave and ssh settings of the example fleet in one evaluation', async () => {
     const { runner } = await requireNix();
     const counting = new CountingRunner(runner);

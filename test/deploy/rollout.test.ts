@@ -1,9 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { stripAnsi } from '../../src/core/ansi.js';
 import { materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import {
   type FakeDeployScript,
   fakeDeploy,
@@ -44,7 +45,7 @@ const SIX = [
 const statuses = (results: { node: string; status: string }[]) =>
   Object.fromEntries(results.map((result) => [result.node, result.status]));
 
-describe('rollout with the fake deploy-rs', () => {
+describeEachVersion(NIX_VERSIONS, 'rollout with the fake deploy-rs', () => {
   it('deploys the canary alone, then the rest with at most `parallel` deploy-rs processes at once', async () => {
     const { fake, run } = await setup(SIX, { latencyMs: 250 });
     const outcome = await runDeploy({ parallel: '2' }, run);
@@ -279,7 +280,7 @@ describe('rollout with the fake deploy-rs', () => {
   });
 
   it('uses the tags and wave attributes of the example fleet', async () => {
-    const dir = join(root, 'example');
+    const dir = join(root, `example-${++counter}`);
     const fleet = await materializeExampleFleet(dir);
     const runnerTemp = join(dir, 'temp');
     await mkdir(runnerTemp, { recursive: true });

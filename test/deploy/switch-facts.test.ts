@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readProfileTargets } from '../../src/deploy/profile-targets.js';
 import {
   evaluateToplevels,
@@ -9,16 +9,10 @@ import {
 } from '../../src/deploy/switch/switch-nodes.js';
 import { NixCli } from '../../src/nix/cli.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 
 let root: string;
 let nix: NixCli;
-
-beforeAll(async () => {
-  nix = new NixCli((await requireNix()).runner);
-  root = await makeTempDir('switch-facts');
-});
-
-afterAll(() => removeTempDir(root));
 
 /** A flake whose outputs are `body`; `top name` is a derivation that evaluates without building. */
 async function flake(dir: string, body: string): Promise<string> {
@@ -31,7 +25,14 @@ async function flake(dir: string, body: string): Promise<string> {
   return path;
 }
 
-describe('the switch engine asks the fleet model', () => {
+describeEachVersion(NIX_VERSIONS, 'the switch engine asks the fleet model', () => {
+  // NixCli remembers the version it met, and Nix may write lock files: each version gets its own.
+  beforeAll(async () => {
+    nix = new NixCli((await requireNix()).runner);
+    root = await makeTempDir('switch-facts');
+  });
+  afterAll(() => removeTempDir(root));
+
   it('tells whether deploy.nodes exists without evaluating a node', async () => {
     const without = await flake('no-deploy', '{ }');
     const withNodes = await flake('deploy', '{ deploy.nodes.web = throw "not evaluated"; }');

@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deployFleet } from '../../src/deploy/deploy-fleet.js';
 import { deployOutputs } from '../../src/deploy/report.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import { startSshd, type TestSshd } from './sshd.js';
 import { deploySettings, fakeDeploy, inProcessEnvironment } from './support.js';
 import {
@@ -109,7 +110,7 @@ function statuses(outcome: Awaited<ReturnType<typeof deployFleet>>): Record<stri
   return Object.fromEntries(outcome.results.map((result) => [result.node, result.status]));
 }
 
-describe('the switch engine against a real sshd', () => {
+describeEachVersion(NIX_VERSIONS, 'the switch engine against a real sshd', () => {
   it('switches and confirms two hosts with engine auto, then finds both unchanged', async () => {
     const fleet = await setup([{ name: 'web' }, { name: 'db' }]);
     const web = await buildAttribute(fleet.fleet.dir, 'nixosConfigurations.web.config.system.build.toplevel');
@@ -227,7 +228,7 @@ describe('the switch engine against a real sshd', () => {
   }, 120_000);
 });
 
-describe('skipping unchanged nodes with the deploy-rs engine', () => {
+describeEachVersion(NIX_VERSIONS, 'skipping unchanged nodes with the deploy-rs engine', () => {
   it('runs deploy-rs only for nodes whose profile is not the target yet, unless forced', async () => {
     const dir = join(root, `case-${++counter}`);
     const profiles = {

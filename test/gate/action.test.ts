@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAKE_TOKEN, useFakeGitHub } from '../fake-github/testing.js';
 import { errorLines, repositoryRoot, runAction } from '../harness/run-action.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import { cleanUp, fakeBin, pathWith, repository } from './support.js';
 
 afterAll(cleanUp);
@@ -27,7 +28,12 @@ beforeAll(async () => {
   path = pathWith(await fakeBin());
 });
 
-describe('the gate action on the runner', () => {
+describeEachVersion(NIX_VERSIONS, 'the gate action on the runner', () => {
+  // The gate asks Nix whether the flake has a formatter: PATH must lead to this version.
+  beforeAll(async () => {
+    path = pathWith(await fakeBin());
+  });
+
   it('annotates every finding, sets the outputs, writes the summary and fails the step', async () => {
     const workspace = await repository(FLEET);
     const run = await runAction({

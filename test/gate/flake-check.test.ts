@@ -1,11 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import { requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import { cleanUp, gate, repository, tempDir } from './support.js';
 
 afterAll(cleanUp);
 
-describe('checks: flake-check', () => {
+describeEachVersion(NIX_VERSIONS, 'checks: flake-check', () => {
   it('passes on the example fleet, whose formatter auto picks through nix fmt', async () => {
     await requireNix();
     const fleet = await materializeExampleFleet(await tempDir('fleet'));

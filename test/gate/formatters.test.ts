@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import {
   cleanUp,
   copyFakes,
@@ -115,7 +116,7 @@ describe('nixfmt', () => {
   });
 });
 
-describe('the formatter choice', () => {
+describeEachVersion(NIX_VERSIONS, 'the formatter choice', () => {
   it('auto takes alejandra from PATH when the flake has no formatter', async () => {
     const dir = await repository({
       'flake.nix': '{\n  outputs = { self }: { inherit self; };\n}\n',
@@ -139,7 +140,7 @@ describe('the formatter choice', () => {
   });
 });
 
-describe('nix fmt: the flake formatter', () => {
+describeEachVersion(NIX_VERSIONS, 'nix fmt: the flake formatter', () => {
   async function flakeWithFormatter(tool: string, name: string, extra: Record<string, string> = {}) {
     await requireNix();
     const dir = await tempDir('fmt-flake');

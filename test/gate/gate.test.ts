@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/gate/findings.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import { cleanUp, fakeBin, gate, pathWith, repository, tempDir } from './support.js';
 
 afterAll(cleanUp);
@@ -20,7 +21,7 @@ function rows(findings: readonly Finding[]) {
   return findings.map((f) => [f.file, f.line, f.column, f.endColumn, f.severity, f.check, f.rule]);
 }
 
-describe('the gate over a fleet, with every tool on PATH', () => {
+describeEachVersion(NIX_VERSIONS, 'the gate over a fleet, with every tool on PATH', () => {
   it('finds each problem at its exact span, sorted by file and line, and fails at fail-on warning', async () => {
     const dir = await repository(FLEET);
     const { result } = await gate(dir, { tools: 'path' });
@@ -156,7 +157,7 @@ describe('fail-on', () => {
   });
 });
 
-describe('a flake in a subdirectory', () => {
+describeEachVersion(NIX_VERSIONS, 'a flake in a subdirectory', () => {
   it('annotates paths relative to the repository root', async () => {
     const files = Object.fromEntries(Object.entries(FLEET).map(([path, text]) => [`infra/${path}`, text]));
     const dir = await repository({
@@ -184,7 +185,7 @@ describe('a flake in a subdirectory', () => {
   });
 });
 
-describe('a tool that cannot give a verdict fails the gate with one line', () => {
+describeEachVersion(NIX_VERSIONS, 'a tool that cannot give a verdict fails the gate with one line', () => {
   it('statix exiting 0 after a config error', async () => {
     const dir = await repository(FLEET);
     const { result } = await gate(dir, {

@@ -16,6 +16,7 @@ import { fakeDeploy } from '../deploy/support.js';
 import { type FakeGitHub, startFakeGitHub } from '../fake-github/index.js';
 import { errorLines, runAction } from '../harness/run-action.js';
 import { makeTempDir, removeTempDir } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS, pathFor } from '../support/versions.js';
 import {
   ACTION_BUNDLES,
   caseToken,
@@ -585,60 +586,78 @@ function expectLine(line: string | undefined, expected: string | RegExp): void {
   else expect(line).toMatch(expected);
 }
 
-describe.concurrent('bad input to the actions: one line, exit code 1, nothing modified', () => {
-  it('has at least 40 rows, covering every action', () => {
-    expect(ACTION_ROWS.length + CLI_ROWS.length).toBeGreaterThanOrEqual(40);
-    for (const action of [...ACTION_BUNDLES, 'umbrella'])
-      expect(ACTION_ROWS.some((row) => row.action === action)).toBe(true);
-  });
-
-  it.each(ACTION_ROWS.map((row, index) => ({ ...row, index })))(
-    '$action: $wrong',
-    async ({ action, inputs, files, event, error, index }) => {
-      const checkout = await template.checkout();
-      for (const [path, text] of Object.entries(files ?? {})) {
-        await mkdir(dirname(join(checkout.workspace, path)), { recursive: true });
-        await writeFile(join(checkout.workspace, path), text);
-      }
-      const before = await checkout.state();
-      const deploy = await fakeDeploy(join(checkout.rootDir, 'fake-deploy'), {});
-      const token = caseToken(index);
-      const run = await runAction({
-        action,
-        inputs,
-        workspace: checkout.workspace,
-        githubToken: token,
-        event: { name: event ?? 'workflow_dispatch' },
-        env: { ...deploy.env, GITHUB_API_URL: github.url, GITHUB_GRAPHQL_URL: github.graphqlUrl },
+// Every row runs on each Nix version, all side by side: each run gets its version's PATH.
+describeEachVersion(
+  NIX_VERSIONS,
+  'bad input',
+  (version) => {
+    describe('bad input to the actions: one line, exit code 1, nothing modified', () => {
+      it('has at least 40 rows, covering every action', () => {
+        expect(ACTION_ROWS.length + CLI_ROWS.length).toBeGreaterThanOrEqual(40);
+        for (const action of [...ACTION_BUNDLES, 'umbrella'])
+          expect(ACTION_ROWS.some((row) => row.action === action)).toBe(true);
       });
 
-      const errors = errorLines(run);
-      expect(errors, run.stdout + run.stderr).toHaveLength(1);
-      expectLine(errors[0], error);
-      expect(run.exitCode).toBe(1);
-      expect(stackLines(run.stdout + run.stderr)).toEqual([]);
-      expect(writeRequests(github, token)).toEqual([]);
-      expect(await deploy.invocations()).toEqual([]);
-      expect(await checkout.state()).toBe(before);
-    },
-  );
-});
+      it.each(ACTION_ROWS.map((row, index) => ({ ...row, index })))(
+        '$action: $wrong',
+        async ({ action, inputs, files, event, error, index }) => {
+          const checkout = await template.checkout();
+          for (const [path, text] of Object.entries(files ?? {})) {
+            await mkdir(dirname(join(checkout.workspace, path)), { recursive: true });
+            await writeFile(join(checkout.workspace, path), text);
+          }
+          const before = await checkout.state();
+          const deploy = await fakeDeploy(join(checkout.rootDir, 'fake-deploy'), {});
+          const token = caseToken(index);
+          const run = await runAction({
+            action,
+            inputs,
+            workspace: checkout.workspace,
+            githubToken: token,
+            event: { name: event ?? 'workflow_dispatch' },
+            env: {
+              ...deploy.env,
+              PATH: pathFor(version, deploy.env.PATH),
+              GITHUB_API_URL: github.url,
+              GITHUB_GRAPHQL_URL: github.graphqlUrl,
+            },
+          });
 
-describe.concurrent('bad input to the flakeflow CLI: one error line, exit code 1, nothing modified', () => {
-  it.each(CLI_ROWS)('flakeflow $cli.0: $wrong', async ({ cli, error }) => {
-    const checkout = await template.checkout();
-    const before = await checkout.state();
-    const deploy = await fakeDeploy(join(checkout.rootDir, 'fake-deploy'), {});
-    const run = await runCli(cli, {
-      cwd: checkout.workspace,
-      env: { ...deploy.env, GITHUB_TOKEN: undefined, GH_TOKEN: undefined },
+          const errors = errorLines(run);
+          expect(errors, run.stdout + run.stderr).toHaveLength(1);
+          expectLine(errors[0], error);
+          expect(run.exitCode).toBe(1);
+          expect(stackLines(run.stdout + run.stderr)).toEqual([]);
+          expect(writeRequests(github, token)).toEqual([]);
+          expect(await deploy.invocations()).toEqual([]);
+          expect(await checkout.state()).toBe(before);
+        },
+      );
     });
-    const errors = cliErrorLines(run).map((line) => line.replace(/^error: /, ''));
-    expect(errors, run.stderr).toHaveLength(1);
-    expectLine(errors[0], error);
-    expect(run.exitCode).toBe(1);
-    expect(stackLines(run.stdout + run.stderr)).toEqual([]);
-    expect(await deploy.invocations()).toEqual([]);
-    expect(await checkout.state()).toBe(before);
-  });
-});
+
+    describe('bad input to the flakeflow CLI: one error line, exit code 1, nothing modified', () => {
+      it.each(CLI_ROWS)('flakeflow $cli.0: $wrong', async ({ cli, error }) => {
+        const checkout = await template.checkout();
+        const before = await checkout.state();
+        const deploy = await fakeDeploy(join(checkout.rootDir, 'fake-deploy'), {});
+        const run = await runCli(cli, {
+          cwd: checkout.workspace,
+          env: {
+            ...deploy.env,
+            PATH: pathFor(version, deploy.env.PATH),
+            GITHUB_TOKEN: undefined,
+            GH_TOKEN: undefined,
+          },
+        });
+        const errors = cliErrorLines(run).map((line) => line.replace(/^error: /, ''));
+        expect(errors, run.stderr).toHaveLength(1);
+        expectLine(errors[0], error);
+        expect(run.exitCode).toBe(1);
+        expect(stackLines(run.stdout + run.stderr)).toEqual([]);
+        expect(await deploy.invocations()).toEqual([]);
+        expect(await checkout.state()).toBe(before);
+      });
+    });
+  },
+  { sideBySide: true },
+);

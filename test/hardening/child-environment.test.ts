@@ -11,19 +11,19 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RecordingLogger } from '../../src/core/logger.js';
 import { SpawnProcessRunner } from '../../src/core/process.js';
 import { advanceInput, type ExampleFleet, materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import { findExecutable } from '../../src/gate/tool-source.js';
 import { ResticLab, type TestRepository } from '../backup/restic-fixtures.js';
 import { fakeDeploy, generateKeyPair, KNOWN_HOSTS } from '../deploy/support.js';
-import { type FakeGitHub, startFakeGitHub } from '../fake-github/index.js';
+import type { FakeGitHub } from '../fake-github/index.js';
 import { FAKES, repository } from '../gate/support.js';
 import { errorLines, type RunActionOptions, runAction } from '../harness/run-action.js';
-import { checkoutFiles } from '../lock/github-fixture.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
-import { FleetTemplate, nixSigningKey, requireBundles } from './support.js';
+import { describeEachVersion, NIX_AND_RESTIC_VERSIONS } from '../support/versions.js';
+import { FleetTemplate, fleetOnGitHub, nixSigningKey, requireBundles } from './support.js';
 
 const SLUG = 'octo-org/homelab';
 
@@ -42,35 +42,6 @@ let lab: ResticLab;
 let nas: TestRepository;
 let secrets: Record<string, string>;
 let cases = 0;
-
-beforeAll(async () => {
-  requireBundles(['gate', 'hosts', 'build', 'lock-update', 'deploy', 'backup-verify']);
-  const { runner } = await requireNix();
-  dir = await makeTempDir('hardening-child-env');
-  template = await FleetTemplate.create(join(dir, 'fleet'));
-  lockFleet = await materializeExampleFleet(join(dir, 'lock-fleet'));
-  lab = await ResticLab.create();
-  nas = await lab.repository('nas', `nas-${randomBytes(12).toString('hex')}`);
-  await nas.backup({ host: 'homeserver', tags: ['immich'], paths: [await lab.files('immich', { a: 'a' })] });
-  secrets = {
-    token: `ghs_${randomBytes(18).toString('hex')}`,
-    'ssh key': (await generateKeyPair(runner, join(dir, 'id_deploy'))).privateKey,
-    'signing key': await nixSigningKey(runner),
-    'restic password': nas.password,
-    'runtime token': `runtime-${randomBytes(16).toString('hex')}`,
-    'id token request token': `oidc-${randomBytes(16).toString('hex')}`,
-  };
-  github = await startFakeGitHub({
-    repositories: [{ slug: SLUG, files: await checkoutFiles(lockFleet.flakeDir) }],
-    token: secrets.token,
-  });
-});
-
-afterAll(async () => {
-  await github?.close();
-  await lab?.dispose();
-  await removeTempDir(dir);
-});
 
 /** Stand-ins for `programs` (name → the real program) in a fresh directory, and what they recorded. */
 async function recorders(root: string, programs: Record<string, string>) {
@@ -245,7 +216,33 @@ const CASES: EnvironmentCase[] = [
   },
 ];
 
-describe('no secret reaches a process that does not need it', () => {
+describeEachVersion(NIX_AND_RESTIC_VERSIONS, 'no secret reaches a process that does not need it', () => {
+  // Each version gets its own fleets, repository and GitHub.
+  beforeAll(async () => {
+    requireBundles(['gate', 'hosts', 'build', 'lock-update', 'deploy', 'backup-verify']);
+    const { runner } = await requireNix();
+    dir = await makeTempDir('hardening-child-env');
+    template = await FleetTemplate.create(join(dir, 'fleet'));
+    lockFleet = await materializeExampleFleet(join(dir, 'lock-fleet'));
+    lab = await ResticLab.create();
+    nas = await lab.repository('nas', `nas-${randomBytes(12).toString('hex')}`);
+    await nas.backup({
+      host: 'homeserver',
+      tags: ['immich'],
+      paths: [await lab.files('immich', { a: 'a' })],
+    });
+    secrets = {
+      token: `ghs_${randomBytes(18).toString('hex')}`,
+      'ssh key': (await generateKeyPair(runner, join(dir, 'id_deploy'))).privateKey,
+      'signing key': await nixSigningKey(runner),
+      'restic password': nas.password,
+      'runtime token': `runtime-${randomBytes(16).toString('hex')}`,
+      'id token request token': `oidc-${randomBytes(16).toString('hex')}`,
+    };
+    github = await fleetOnGitHub(SLUG, lockFleet.flakeDir, secrets.token as string);
+  });
+  afterAll(() => Promise.all([github?.close(), lab?.dispose()]).then(() => removeTempDir(dir)));
+
   it('catches a planted leak: a process started with the token as INPUT_TOKEN', async () => {
     const planted = await recorders(join(dir, 'planted'), await realPrograms(['git']));
     const runner = new SpawnProcessRunner(new RecordingLogger(), undefined, { PATH: planted.path });

@@ -13,6 +13,7 @@ import { forkOf } from '../../src/core/forks.js';
 import { fakeDeploy, KNOWN_HOSTS } from '../deploy/support.js';
 import { errorLines, runAction } from '../harness/run-action.js';
 import { makeTempDir, removeTempDir } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import { type Contexts, condition } from '../workflows/expression.js';
 import { readWorkflow } from '../workflows/support.js';
 import { FleetTemplate, recordingPrograms, requireBundles } from './support.js';
@@ -70,7 +71,7 @@ describe('forkOf reads the event payload', () => {
   });
 });
 
-describe('the deploy and backup-verify actions refuse forks themselves', () => {
+describeEachVersion(NIX_VERSIONS, 'the deploy and backup-verify actions refuse forks themselves', () => {
   let dir: string;
   let template: FleetTemplate;
 

@@ -9,20 +9,21 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { resultFileOf } from '../../src/build/build-result.js';
 import { advanceInput, type ExampleFleet, materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import type { HostEntry } from '../../src/hosts/matrix.js';
 import { DAY, ResticLab, resticTime, type TestRepository } from '../backup/restic-fixtures.js';
 import { fakeDeploy, generateKeyPair, KNOWN_HOSTS } from '../deploy/support.js';
-import { eventPayload, type FakeGitHub, startFakeGitHub } from '../fake-github/index.js';
+import { eventPayload, type FakeGitHub } from '../fake-github/index.js';
 import { fakeBin, pathWith, repository } from '../gate/support.js';
 import { type ActionRun, errorLines, type RunActionOptions, runAction } from '../harness/run-action.js';
-import { checkoutFiles } from '../lock/github-fixture.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_AND_RESTIC_VERSIONS } from '../support/versions.js';
 import {
   ACTION_BUNDLES,
   FleetTemplate,
+  fleetOnGitHub,
   nixSigningKey,
   printedOutsideMasks,
   requireBundles,
@@ -47,42 +48,6 @@ let secrets: {
   signingKey: string;
   resticPasswords: string[];
 };
-
-beforeAll(async () => {
-  requireBundles(ACTION_BUNDLES);
-  const { runner } = await requireNix();
-  dir = await makeTempDir('hardening-secrets');
-  template = await FleetTemplate.create(join(dir, 'fleet'));
-  lockFleet = await materializeExampleFleet(join(dir, 'lock-fleet'));
-  lab = await ResticLab.create();
-  const offsitePassword = `offsite-${randomBytes(12).toString('hex')}`;
-  nas = await lab.repository('nas', `nas-${randomBytes(12).toString('hex')}`);
-  const photos = await lab.files('immich', { 'a.jpg': 'jpeg bytes' });
-  await nas.backup({ host: 'homeserver', tags: ['immich'], paths: [photos] });
-  await nas.backup({
-    host: 'homeserver',
-    tags: ['vaultwarden'],
-    paths: [photos],
-    time: resticTime(Date.now(), 3 * DAY),
-  });
-  const signingKey = await nixSigningKey(runner);
-  secrets = {
-    token: `ghs_${randomBytes(18).toString('hex')}`,
-    sshKey: (await generateKeyPair(runner, join(dir, 'id_deploy'))).privateKey,
-    signingKey,
-    resticPasswords: [nas.password, offsitePassword],
-  };
-  github = await startFakeGitHub({
-    repositories: [{ slug: SLUG, files: await checkoutFiles(lockFleet.flakeDir) }],
-    token: secrets.token,
-  });
-});
-
-afterAll(async () => {
-  await github?.close();
-  await lab?.dispose();
-  await removeTempDir(dir);
-});
 
 /** Each secret in the forms a leak would take: whole, base64, each long line, and git's auth header. */
 function secretForms(): Secret[] {
@@ -340,7 +305,36 @@ const CASES: SecretCase[] = [
   },
 ];
 
-describe('no secret in any output of any action', () => {
+describeEachVersion(NIX_AND_RESTIC_VERSIONS, 'no secret in any output of any action', () => {
+  // Each version gets its own fleets, repository and GitHub: the lock-update cases depend on what GitHub holds.
+  beforeAll(async () => {
+    requireBundles(ACTION_BUNDLES);
+    const { runner } = await requireNix();
+    dir = await makeTempDir('hardening-secrets');
+    template = await FleetTemplate.create(join(dir, 'fleet'));
+    lockFleet = await materializeExampleFleet(join(dir, 'lock-fleet'));
+    lab = await ResticLab.create();
+    const offsitePassword = `offsite-${randomBytes(12).toString('hex')}`;
+    nas = await lab.repository('nas', `nas-${randomBytes(12).toString('hex')}`);
+    const photos = await lab.files('immich', { 'a.jpg': 'jpeg bytes' });
+    await nas.backup({ host: 'homeserver', tags: ['immich'], paths: [photos] });
+    await nas.backup({
+      host: 'homeserver',
+      tags: ['vaultwarden'],
+      paths: [photos],
+      time: resticTime(Date.now(), 3 * DAY),
+    });
+    const signingKey = await nixSigningKey(runner);
+    secrets = {
+      token: `ghs_${randomBytes(18).toString('hex')}`,
+      sshKey: (await generateKeyPair(runner, join(dir, 'id_deploy'))).privateKey,
+      signingKey,
+      resticPasswords: [nas.password, offsitePassword],
+    };
+    github = await fleetOnGitHub(SLUG, lockFleet.flakeDir, secrets.token);
+  });
+  afterAll(() => Promise.all([github?.close(), lab?.dispose()]).then(() => removeTempDir(dir)));
+
   it('covers every action, succeeding and failing for a stated reason', () => {
     for (const action of ACTION_BUNDLES) {
       const cases = CASES.filter((entry) => entry.action === action);

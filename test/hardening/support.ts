@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import type { ProcessRunner } from '../../src/core/process.js';
 import { type ExampleFleet, materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import { git } from '../../src/demo/git-repo.js';
-import type { FakeGitHub, RecordedRequest } from '../fake-github/index.js';
+import { type FakeGitHub, type RecordedRequest, startFakeGitHub } from '../fake-github/index.js';
 import { type ActionRun, repositoryRoot } from '../harness/run-action.js';
+import { checkoutFiles } from '../lock/github-fixture.js';
 import { requireNix } from '../support/nix.js';
 
 /** Every action bundle the runner starts, in the order of a fleet's life. */
@@ -143,4 +144,9 @@ export async function nixSigningKey(runner: ProcessRunner): Promise<string> {
   const signing = await runner.run('nix', ['key', 'generate-secret', '--key-name', 'cache.homelab-1']);
   if (signing.exitCode !== 0) throw new Error(`nix key generate-secret: ${signing.stderr}`);
   return signing.stdout.trim();
+}
+
+/** The fake GitHub holding the checkout of `flakeDir` as `slug`, answering `token`. */
+export async function fleetOnGitHub(slug: string, flakeDir: string, token: string): Promise<FakeGitHub> {
+  return startFakeGitHub({ repositories: [{ slug, files: await checkoutFiles(flakeDir) }], token });
 }

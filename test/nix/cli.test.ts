@@ -102,6 +102,16 @@ describe('NixCli', () => {
     expect(runner.commands).toEqual([['build', ...FEATURES, '--json', '--no-link', '/fleet#pi']]);
   });
 
+  it('returns a derivation once when several installables name it, as Nix 2.26 repeats it n² times', async () => {
+    const home = { drvPath: '/nix/store/a-home.drv', outputs: { out: '/nix/store/b-home' } };
+    const pi = { drvPath: '/nix/store/c-pi.drv', outputs: { out: '/nix/store/d-pi' } };
+    // What Nix 2.26 printed for `nix build --json <alice> <bob> <pi>`, alice and bob one derivation.
+    const runner = new FakeNixRunner('nix (Nix) 2.26.3', () => ({
+      stdout: JSON.stringify([home, home, home, home, pi]),
+    }));
+    expect(await new NixCli(runner).build(['/fleet#alice', '/fleet#bob', '/fleet#pi'])).toEqual([home, pi]);
+  });
+
   it('raises NixError carrying Nix’s own message without progress lines', async () => {
     const stderr = [
       "warning: Git tree '/fleet' is dirty",

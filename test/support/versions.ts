@@ -37,13 +37,40 @@ export const RESTIC_VERSIONS: readonly ToolVersion[] = [
   },
 ];
 
-/** The PATH under which `version` is the one a bare `nix` / `restic` finds. */
-export function pathFor(version: ToolVersion, path = process.env.PATH ?? ''): string {
-  return version.binDir ? [version.binDir, path].filter(Boolean).join(delimiter) : path;
+/** Versions tested together: one tool's, or Nix's and restic's for the tests that run both. */
+export type Toolchain = ToolVersion | readonly ToolVersion[];
+
+/** Nix and restic, oldest with oldest and newest with newest: a test running both meets every version. */
+export const NIX_AND_RESTIC_VERSIONS: readonly (readonly ToolVersion[])[] = NIX_VERSIONS.map((nix, index) => [
+  nix,
+  RESTIC_VERSIONS[index] as ToolVersion,
+]);
+
+function toolsOf(versions: Toolchain): readonly ToolVersion[] {
+  return 'tool' in versions ? [versions] : versions;
 }
 
-/** Fails, naming the fix, unless a bare `nix` / `restic` under `path` is exactly `version`. */
-export async function requireVersion(version: ToolVersion, path = pathFor(version)): Promise<void> {
+/** `Nix 2.26`, or `Nix 2.26, restic 0.18`: what a test name shows. */
+export function labelOf(versions: Toolchain): string {
+  return toolsOf(versions)
+    .map((version) => version.label)
+    .join(', ');
+}
+
+/** The PATH under which each of `versions` is the one a bare `nix` / `restic` finds. */
+export function pathFor(versions: Toolchain, path = process.env.PATH ?? ''): string {
+  return toolsOf(versions).reduce(
+    (found, version) => (version.binDir ? [version.binDir, found].filter(Boolean).join(delimiter) : found),
+    path,
+  );
+}
+
+/** Fails, naming the fix, unless a bare `nix` / `restic` under `path` is exactly each of `versions`. */
+export async function requireVersion(versions: Toolchain, path = pathFor(versions)): Promise<void> {
+  for (const version of toolsOf(versions)) await requireTool(version, path);
+}
+
+async function requireTool(version: ToolVersion, path: string): Promise<void> {
   const args = version.tool === 'nix' ? ['--version'] : ['version'];
   let found: string;
   try {
@@ -69,7 +96,7 @@ export async function requireVersion(version: ToolVersion, path = pathFor(versio
  * (the runner's and the harness's), exactly as on a runner whose PATH holds that version.
  * The describe fails loudly when the version is missing.
  */
-export function useVersion(version: ToolVersion): void {
+export function useVersion(version: Toolchain): void {
   let original: string | undefined;
   beforeAll(async () => {
     original = process.env.PATH;
@@ -82,15 +109,22 @@ export function useVersion(version: ToolVersion): void {
   });
 }
 
-/** `describe(title (Nix 2.8))`, `describe(title (Nix 2.26))`, …: the body once per version, run with it. */
-export function describeEachVersion(
-  versions: readonly ToolVersion[],
+/**
+ * `describe(title (Nix 2.8))`, `describe(title (Nix 2.26))`, …: the body once per version, run with it.
+ * `sideBySide` runs every test of every version at once (`describe.concurrent`): they share process.env,
+ * so nothing switches PATH for them, and each passes `pathFor(version)` to what it starts.
+ * Either way the describe fails loudly when the version is missing.
+ */
+export function describeEachVersion<V extends Toolchain>(
+  versions: readonly V[],
   title: string,
-  body: (version: ToolVersion) => void,
+  body: (version: V) => void,
+  { sideBySide = false } = {},
 ): void {
   for (const version of versions) {
-    describe(`${title} (${version.label})`, () => {
-      useVersion(version);
+    (sideBySide ? describe.concurrent : describe)(`${title} (${labelOf(version)})`, () => {
+      if (sideBySide) beforeAll(() => requireVersion(version));
+      else useVersion(version);
       body(version);
     });
   }
