@@ -44985,8 +44985,6 @@ function createGitHubClient(options) {
 /************************************************************************/
 var __webpack_exports__ = {};
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
 var _a;
 const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
@@ -54539,7 +54537,7 @@ class NotImplementedError extends UserError {
         super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
     }
 }
-function errors_stringifyError(error) {
+function stringifyError(error) {
     if (error instanceof Error)
         return error.message;
     if (typeof error === 'string')
@@ -54561,7 +54559,6 @@ function oneLine(message) {
 }
 
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
-
 
 
 const inputDeclarations = registry();
@@ -54716,32 +54713,6 @@ function parseSizeKiB(raw) {
 function size(options = {}) {
     return field(options, (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'));
 }
-function describeZodIssue(issue) {
-    const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
-    return `${issue.message}${where}`;
-}
-/**
- * A YAML (or JSON, which is YAML) value checked against `shape`. `expected` says in words what the
- * input holds, e.g. "a YAML map from Nix system to runner labels".
- */
-function structured(shape, expected, options = {}) {
-    return field(options, (raw, fail) => {
-        let value;
-        try {
-            value = (0,dist/* parse */.qg)(raw);
-        }
-        catch (error) {
-            const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
-            return fail(`${expected} (YAML or JSON; it does not parse: ${reason})`);
-        }
-        const checked = shape.safeParse(value);
-        if (!checked.success) {
-            const first = checked.error.issues[0];
-            return fail(`${expected}${first ? ` (${describeZodIssue(first)})` : ''}`);
-        }
-        return checked.data;
-    });
-}
 /** Defines an action's inputs: one zod object whose keys are the exact `action.yml` input names. */
 function defineInputs(shape) {
     return object(shape);
@@ -54788,6 +54759,40 @@ const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
 /** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
 function githubToken() {
     return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./.build/core/structured-input.js
+
+
+// Apart from inputs.ts so that only the actions with a YAML input (hosts, deploy, lock-update,
+// backup-verify) bundle the YAML parser.
+function describeZodIssue(issue) {
+    const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
+    return `${issue.message}${where}`;
+}
+/**
+ * A YAML (or JSON, which is YAML) value checked against `shape`. `expected` says in words what the
+ * input holds, e.g. "a YAML map from Nix system to runner labels".
+ */
+function structured(shape, expected, options = {}) {
+    return field(options, (raw, fail) => {
+        let value;
+        try {
+            value = (0,dist/* parse */.qg)(raw);
+        }
+        catch (error) {
+            const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
+            return fail(`${expected} (YAML or JSON; it does not parse: ${reason})`);
+        }
+        const checked = shape.safeParse(value);
+        if (!checked.success) {
+            const first = checked.error.issues[0];
+            return fail(`${expected}${first ? ` (${describeZodIssue(first)})` : ''}`);
+        }
+        return checked.data;
+    });
 }
 
 ;// CONCATENATED MODULE: ./.build/backup/config.js
@@ -54872,6 +54877,7 @@ const repositoriesShape = array(repositoryShape)
 });
 
 ;// CONCATENATED MODULE: ./.build/backup/inputs.js
+
 
 
 const BACKUP_CHECKS = ['open', 'freshness', 'retention', 'integrity', 'restore'];
@@ -55605,6 +55611,17 @@ function nixErrorText(stderr) {
         kept.shift();
     return (first === -1 ? kept.slice(-20) : kept).join('\n');
 }
+/**
+ * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
+ * flakeflow's own expression was (and a position in its list, which differs from one evaluator
+ * process to the next), not where the user's code broke.
+ */
+function withoutFramesIn(message, file) {
+    return message
+        .split('\n\n')
+        .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
+        .join('\n\n');
+}
 
 ;// CONCATENATED MODULE: ./.build/nix/version.js
 const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
@@ -55672,14 +55689,20 @@ class NixCli {
     }
     /**
      * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-     * results are not in the order of `installables`: match them by `drvPath`.
+     * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
+     * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
+     * (NixOS/nix#9042), where 2.8 gave it n times.
      */
     async build(installables, options = {}) {
         if (installables.length === 0)
             return [];
-        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
-        const built = JSON.parse(result.stdout);
-        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
+        const { keepGoing, ...run } = options;
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables]), run);
+        const built = new Map();
+        for (const { drvPath, outputs } of JSON.parse(result.stdout)) {
+            built.set(drvPath, { drvPath, outputs });
+        }
+        return [...built.values()];
     }
     /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
     async lock(flakeDir, options = {}) {
@@ -55743,7 +55766,7 @@ function updateLockArgs(version, flakeDir, inputs) {
     ];
 }
 /** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function cli_installable(flakeRef, attrPath) {
+function installable(flakeRef, attrPath) {
     const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
     return `${flakeRef}#${quoted.join('.')}`;
 }
@@ -55786,7 +55809,7 @@ function nixList(items) {
     return `[ ${items.map(nixString).join(' ')} ]`;
 }
 /** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
-function fleet_expression_fleetExpression(call) {
+function fleetExpression(call) {
     const args = [
         call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
         call.facts ? `facts = ${nixList(call.facts)};` : '',
@@ -55795,6 +55818,8 @@ function fleet_expression_fleetExpression(call) {
         call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
         call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
         call.only ? `only = ${nixList(call.only)};` : '',
+        call.hostRecord ? `hostRecord = ${nixString(call.hostRecord)};` : '',
+        call.shard ? `shard = { index = ${call.shard.index}; count = ${call.shard.count}; };` : '',
         call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
         call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
         call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
@@ -55806,69 +55831,22 @@ function fleet_expression_fleetExpression(call) {
     return `import ${nixString(file)} { ${args.join(' ')} }`;
 }
 
-;// CONCATENATED MODULE: ./.build/nix/fleet.js
+;// CONCATENATED MODULE: ./.build/nix/fleet-backups.js
 
 
-
-/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
-async function readFleetFacts(nix, flakeDir, query, options = {}) {
-    const { expressionFile, ...run } = options;
-    const facts = [];
-    if (query.names)
-        facts.push('names');
-    if (query.systems)
-        facts.push('systems');
-    if (query.deploy)
-        facts.push('deploy');
-    if (query.flakeflowNodes)
-        facts.push('flakeflowNodes');
-    if (query.hasDeployNodes)
-        facts.push('hasDeployNodes');
-    if (query.toplevels)
-        facts.push('toplevels');
-    if (query.deployProfiles)
-        facts.push('deployProfiles');
-    if (query.formatter)
-        facts.push('formatter');
-    if (query.backups)
-        facts.push('backups');
-    if (facts.length === 0)
-        return {};
-    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
-    const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
-    const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
-    return nix.evalJson({
-        expr: fleetExpression({
-            flakeDir: resolve(flakeDir),
-            facts,
-            ...(query.kinds ? { kinds: query.kinds } : {}),
-            ...(backupHosts ? { backupHosts } : {}),
-            ...(toplevelHosts ? { toplevelHosts } : {}),
-            ...(profileNodes ? { profileNodes } : {}),
-            ...(query.tolerant ? { tolerant: true } : {}),
-            expressionFile,
-        }),
-    }, { ...run, impure: true });
-}
+// Apart from fleet.ts: backup-verify asks only this, and need not carry readFleetFacts.
 /**
  * One NixOS host's restic backups, its configuration evaluated through the flake's own installable,
  * so a host the flake does not have fails with Nix's message naming the attribute.
  */
 async function readHostBackups(nix, flakeDir, host, options = {}) {
     const { expressionFile, ...run } = options;
-    const { backups } = await nix.evalJson(cli_installable(flakeDir, ['nixosConfigurations', host, 'config']), {
+    const { backups } = await nix.evalJson(installable(flakeDir, ['nixosConfigurations', host, 'config']), {
         ...run,
         impure: true,
-        apply: `config: ${fleet_expression_fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
+        apply: `config: ${fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
     });
     return backups;
-}
-/**
- * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
- * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
- */
-function readOutPath(nix, flakeDir, attrPath, options = {}) {
-    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
 }
 
 ;// CONCATENATED MODULE: ./.build/backup/plan.js
@@ -57706,7 +57684,7 @@ async function runBackupVerify(inputs, environment) {
         }
         catch (error) {
             // The verification stands on its own: a GitHub outage must not hide its result.
-            const message = `Could not update the ${ALERT_LABEL} issue: ${errors_stringifyError(error)}`;
+            const message = `Could not update the ${ALERT_LABEL} issue: ${stringifyError(error)}`;
             environment.logger.debug(error instanceof Error && error.stack ? error.stack : message);
             annotations.push({ level: 'warning', title: 'backup alert issue', message });
         }
@@ -59255,7 +59233,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -60791,55 +60769,6 @@ function parseWorkflowCommand(line) {
     return { command: match[1], properties, message: unescapeData(match[3] ?? '') };
 }
 
-;// CONCATENATED MODULE: ./.build/core/cleanup.js
-
-const CLEANUP_STATE = 'cleanup-paths';
-/**
- * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
- * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
- * main step killed half-way still leaves its post step the full list.
- */
-class CleanupList {
-    state;
-    paths;
-    constructor(state) {
-        this.state = state;
-        this.paths = readCleanupPaths(state);
-    }
-    add(path) {
-        if (this.paths.includes(path))
-            return;
-        this.paths.push(path);
-        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
-    }
-}
-function readCleanupPaths(state) {
-    const raw = state.read(CLEANUP_STATE);
-    if (!raw)
-        return [];
-    try {
-        const parsed = JSON.parse(raw);
-        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
-    }
-    catch {
-        return [];
-    }
-}
-/** Removes every registered path; a failure is a warning, never a failed step. */
-async function cleanup_removeRegisteredPaths(state, logger) {
-    let removed = 0;
-    for (const path of readCleanupPaths(state)) {
-        try {
-            await rm(path, { recursive: true, force: true });
-            removed += 1;
-        }
-        catch (error) {
-            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-    }
-    return removed;
-}
-
 ;// CONCATENATED MODULE: ./.build/core/forks.js
 
 function repositoryIn(value) {
@@ -60898,24 +60827,10 @@ function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
         `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
-;// CONCATENATED MODULE: ./.build/core/runtime.js
+;// CONCATENATED MODULE: ./.build/core/runner-logger.js
 
 
-
-
-
-
-
-
-
-
-/** The runner's environment variable for an input: upper-cased, spaces to `_`, hyphens kept. */
-function inputVariable(name) {
-    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
-}
-function readRunnerInput(name, env = process.env) {
-    return env[inputVariable(name)];
-}
+// Apart from runtime.ts so that the post step, which needs only these, does not carry the input parsing.
 /** A Logger over the runner's log: groups fold, masks become `::add-mask::`. */
 class RunnerLogger {
     secrets = new SecretMasker();
@@ -60938,6 +60853,28 @@ class RunnerLogger {
         core_setSecret(secret);
         this.secrets.add(secret);
     }
+}
+const runnerState = {
+    save: (name, value) => saveState(name, value),
+    read: (name) => getState(name) || undefined,
+};
+
+;// CONCATENATED MODULE: ./.build/core/runtime.js
+
+
+
+
+
+
+
+
+
+/** The runner's environment variable for an input: upper-cased, spaces to `_`, hyphens kept. */
+function inputVariable(name) {
+    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
+function readRunnerInput(name, env = process.env) {
+    return env[inputVariable(name)];
 }
 function readEvent(path) {
     if (!path)
@@ -60967,10 +60904,6 @@ function readRunContext(env = process.env) {
         runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
     };
 }
-const runnerState = {
-    save: (name, value) => saveState(name, value),
-    read: (name) => getState(name) || undefined,
-};
 /** Aborts when the runner cancels the job; the runner sends SIGINT, then SIGTERM. */
 function cancellationSignal(logger) {
     const controller = new AbortController();
@@ -60988,7 +60921,7 @@ function cancellationSignal(logger) {
 function failStep(error, logger = new RunnerLogger()) {
     if (!(error instanceof UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
-    const message = logger.secrets.redact(oneLine(errors_stringifyError(error))) || 'failed without a message';
+    const message = logger.secrets.redact(oneLine(stringifyError(error))) || 'failed without a message';
     setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
 }
 /**
@@ -61030,18 +60963,6 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
     }
     catch (error) {
         failStep(error, logger);
-    }
-}
-/** The `post` step: removes what the main step registered for clean-up. Warns, never fails. */
-async function runPostStep() {
-    const logger = new RunnerLogger();
-    try {
-        const removed = await removeRegisteredPaths(runnerState, logger);
-        if (removed > 0)
-            logger.info(`Removed ${removed} file(s) the main step left for clean-up`);
-    }
-    catch (error) {
-        logger.warning(`Clean-up failed: ${stringifyError(error)}`);
     }
 }
 

@@ -45024,7 +45024,7 @@ function readCleanupPaths(state) {
     }
 }
 /** Removes every registered path; a failure is a warning, never a failed step. */
-async function cleanup_removeRegisteredPaths(state, logger) {
+async function removeRegisteredPaths(state, logger) {
     let removed = 0;
     for (const path of readCleanupPaths(state)) {
         try {
@@ -45055,7 +45055,7 @@ class NotImplementedError extends UserError {
         super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
     }
 }
-function errors_stringifyError(error) {
+function stringifyError(error) {
     if (error instanceof Error)
         return error.message;
     if (typeof error === 'string')
@@ -45604,6 +45604,17 @@ function nixErrorText(stderr) {
         kept.shift();
     return (first === -1 ? kept.slice(-20) : kept).join('\n');
 }
+/**
+ * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
+ * flakeflow's own expression was (and a position in its list, which differs from one evaluator
+ * process to the next), not where the user's code broke.
+ */
+function withoutFramesIn(message, file) {
+    return message
+        .split('\n\n')
+        .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
+        .join('\n\n');
+}
 
 ;// CONCATENATED MODULE: ./.build/nix/version.js
 const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
@@ -45620,7 +45631,7 @@ function parseNixVersion(output) {
         text: text.trim(),
     };
 }
-function version_isAtLeast(version, major, minor) {
+function isAtLeast(version, major, minor) {
     return version.major > major || (version.major === major && version.minor >= minor);
 }
 /**
@@ -45629,7 +45640,7 @@ function version_isAtLeast(version, major, minor) {
  * version says nothing about this; it kept `--update-input`.
  */
 function updatesNamedInputs(version) {
-    return !version.flavor.startsWith('Lix') && version_isAtLeast(version, 2, 19);
+    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/cli.js
@@ -45671,14 +45682,20 @@ class NixCli {
     }
     /**
      * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-     * results are not in the order of `installables`: match them by `drvPath`.
+     * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
+     * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
+     * (NixOS/nix#9042), where 2.8 gave it n times.
      */
     async build(installables, options = {}) {
         if (installables.length === 0)
             return [];
-        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
-        const built = JSON.parse(result.stdout);
-        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
+        const { keepGoing, ...run } = options;
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables]), run);
+        const built = new Map();
+        for (const { drvPath, outputs } of JSON.parse(result.stdout)) {
+            built.set(drvPath, { drvPath, outputs });
+        }
+        return [...built.values()];
     }
     /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
     async lock(flakeDir, options = {}) {
@@ -45742,7 +45759,7 @@ function updateLockArgs(version, flakeDir, inputs) {
     ];
 }
 /** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function cli_installable(flakeRef, attrPath) {
+function installable(flakeRef, attrPath) {
     const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
     return `${flakeRef}#${quoted.join('.')}`;
 }
@@ -45949,7 +45966,7 @@ function deployRsArgs(node, flags, sshOpts) {
     }
     return [
         '--targets',
-        cli_installable('.', [node]),
+        installable('.', [node]),
         ...(flags.skipChecks ? ['--skip-checks'] : []),
         ...(flags.dryActivate ? ['--dry-activate', '--rollback-succeeded', 'false'] : []),
         ...(flags.boot ? ['--boot'] : []),
@@ -46100,7 +46117,7 @@ function describeFetchError(error) {
     // fetch rejects with "fetch failed" and keeps the reason (ECONNREFUSED, a TLS error) as its cause.
     if (error instanceof Error && error.cause instanceof Error)
         return `${error.message} (${error.cause.message})`;
-    return errors_stringifyError(error);
+    return stringifyError(error);
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/deploy-node.js
@@ -46163,7 +46180,7 @@ function createNodeDeployer(options) {
         }
         catch (error) {
             status = 'failed';
-            message = errors_stringifyError(error);
+            message = stringifyError(error);
         }
         const finished = options.now();
         const result = {
@@ -46210,7 +46227,7 @@ function timedDeployer(options, work) {
             verdict = await work(node, lines);
         }
         catch (error) {
-            verdict = { status: 'failed', message: errors_stringifyError(error), lines };
+            verdict = { status: 'failed', message: stringifyError(error), lines };
         }
         const finished = options.now();
         const result = {
@@ -55815,7 +55832,7 @@ function nixList(items) {
     return `[ ${items.map(nixString).join(' ')} ]`;
 }
 /** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
-function fleet_expression_fleetExpression(call) {
+function fleetExpression(call) {
     const args = [
         call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
         call.facts ? `facts = ${nixList(call.facts)};` : '',
@@ -55824,6 +55841,8 @@ function fleet_expression_fleetExpression(call) {
         call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
         call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
         call.only ? `only = ${nixList(call.only)};` : '',
+        call.hostRecord ? `hostRecord = ${nixString(call.hostRecord)};` : '',
+        call.shard ? `shard = { index = ${call.shard.index}; count = ${call.shard.count}; };` : '',
         call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
         call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
         call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
@@ -55836,7 +55855,6 @@ function fleet_expression_fleetExpression(call) {
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/fleet.js
-
 
 
 /** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
@@ -55867,7 +55885,7 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
     const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
     const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
     return nix.evalJson({
-        expr: fleet_expression_fleetExpression({
+        expr: fleetExpression({
             flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
             facts,
             ...(query.kinds ? { kinds: query.kinds } : {}),
@@ -55878,26 +55896,6 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
             expressionFile,
         }),
     }, { ...run, impure: true });
-}
-/**
- * One NixOS host's restic backups, its configuration evaluated through the flake's own installable,
- * so a host the flake does not have fails with Nix's message naming the attribute.
- */
-async function readHostBackups(nix, flakeDir, host, options = {}) {
-    const { expressionFile, ...run } = options;
-    const { backups } = await nix.evalJson(installable(flakeDir, ['nixosConfigurations', host, 'config']), {
-        ...run,
-        impure: true,
-        apply: `config: ${fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
-    });
-    return backups;
-}
-/**
- * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
- * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
- */
-function readOutPath(nix, flakeDir, attrPath, options = {}) {
-    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/nodes.js
@@ -55979,23 +55977,24 @@ async function flakeHasDeployNodes(nix, flakeDir, options = {}) {
     return hasDeployNodes === true;
 }
 /**
- * The single evaluation the switch engine makes, from the fleet model: the toplevels (drv and out
- * path) of the configurations it may deploy (those of the `nodes` input, else of the flake's
- * `flakeflow.nodes`, else all) and the flake's `flakeflow.nodes`.
+ * What the switch engine plans with, in one evaluation of the fleet model that evaluates no
+ * configuration: their names and kinds and the flake's `flakeflow.nodes`.
  */
-async function evaluateSwitchFleet(nix, flakeDir, input, options = {}) {
-    const facts = await readFleetFacts(nix, flakeDir, {
-        names: true,
-        hasDeployNodes: true,
-        flakeflowNodes: true,
-        toplevels: input === undefined ? true : { hosts: Object.keys(input) },
-    }, options);
-    return {
-        hasDeployNodes: facts.hasDeployNodes === true,
-        systems: facts.toplevels ?? {},
-        configurations: [...new Set((facts.names ?? []).map((host) => host.name))],
-        flakeNodes: facts.flakeflowNodes ?? null,
-    };
+async function readSwitchFleet(nix, flakeDir, options = {}) {
+    const facts = await readFleetFacts(nix, flakeDir, { names: true, hasDeployNodes: true, flakeflowNodes: true }, options);
+    const systems = {};
+    for (const { kind, name } of facts.names ?? []) {
+        if (kind !== 'checks' && systems[name] === undefined)
+            systems[name] = { kind };
+    }
+    return { hasDeployNodes: facts.hasDeployNodes === true, systems, flakeNodes: facts.flakeflowNodes ?? null };
+}
+/** The toplevels (drv and out path) of the named configurations only: each evaluates its whole system. */
+async function evaluateToplevels(nix, flakeDir, names, options = {}) {
+    if (names.length === 0)
+        return {};
+    const facts = await readFleetFacts(nix, flakeDir, { toplevels: { hosts: names } }, options);
+    return facts.toplevels ?? {};
 }
 /**
  * The switch engine's nodes: the `nodes` input when given, else the flake's `flakeflow.nodes`, else
@@ -56013,7 +56012,7 @@ function mergeSwitchNodes(facts, input, defaults) {
         const entry = entries[name] ?? {};
         const system = facts.systems[name];
         if (system === undefined) {
-            throw new UserError(`${source} names node '${name}', which is not a configuration of the flake; known: ${(facts.configurations ?? Object.keys(facts.systems)).join(', ') || 'none'}`);
+            throw new UserError(`${source} names node '${name}', which is not a configuration of the flake; known: ${Object.keys(facts.systems).join(', ') || 'none'}`);
         }
         // Home Manager names its configurations `user@host`.
         const [homeUser, homeHost] = system.kind === 'home' && name.includes('@') ? name.split('@', 2) : [];
@@ -56027,7 +56026,7 @@ function mergeSwitchNodes(facts, input, defaults) {
             sshOpts: [],
             profile: entry.profile ?? defaultProfile(system.kind, sshUser),
             currentSystem: entry['current-system'] ?? DEFAULT_CURRENT_SYSTEM,
-            system,
+            kind: system.kind,
         };
     });
 }
@@ -56145,6 +56144,10 @@ async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
         ...(keyFile === undefined ? {} : { keyFile }),
     };
 }
+/** Where the switch engine keeps the control sockets of its nodes' shared connections: private to the run. */
+function sharedConnectionDir(access) {
+    return (0,external_node_path_namespaceObject.dirname)(access.knownHostsFile);
+}
 /** Every ssh option for one node: flakeflow's first, then the flake's, then the `ssh-opts` input. */
 function nodeSshOptions(access, node) {
     return [...access.options, ...node.sshOpts, ...access.extraOptions];
@@ -56160,8 +56163,14 @@ function activationProgram(kind) {
         ? { path: 'bin/switch-to-configuration', takesAction: true }
         : { path: 'activate', takesAction: false };
 }
-/** Prints what the node runs: the current-system link where it exists, else the profile; nothing on a fresh node. */
-const READ_RUNNING = 'if [ -e "$1" ]; then readlink -f "$1"; elif [ -e "$2" ]; then readlink -f "$2"; fi';
+/**
+ * Prints `running:<path>` for each pair of arguments (current-system link, profile): what the first
+ * that exists points to, nothing after the colon on a fresh node.
+ */
+const READ_RUNNING = `while [ "$#" -ge 2 ]; do
+  if [ -e "$1" ]; then path=$(readlink -f "$1"); elif [ -e "$2" ]; then path=$(readlink -f "$2"); else path=; fi
+  echo "running:$path"; shift 2
+done`;
 /**
  * The watchdog: waits for the activation to end (at most `limit` seconds), then `confirm` seconds
  * more; unless the confirmation marker exists by then, it sets the profile back to the previous
@@ -56284,17 +56293,44 @@ function remoteCommand(script, args, asRoot) {
 
 
 
-/** How flakeflow reaches one node over SSH, and how `nix copy` does. */
+/** How long an idle shared connection outlives its last command, should flakeflow not close it. */
+const SHARED_CONNECTION_IDLE_S = 300;
+/** A control socket path longer than this does not fit a Unix socket address (108 bytes on Linux). */
+const MAX_CONTROL_PATH_BYTES = 100;
+/**
+ * How flakeflow reaches one node over SSH, and how `nix copy` does. With a control path, its
+ * commands and `nix copy` share one connection (the first opens it), unless run on a new one.
+ */
 class NodeShell {
     runner;
     node;
     sshOptions;
+    /** Every ssh option of the node's shared commands: the shared connection's, then `sshOptions`. */
+    sharedOptions;
+    /** Whether a command that opens or uses the shared connection ran since it was last closed. */
+    mayBeShared = false;
     constructor(runner, node, 
-    /** Every ssh option of the node, host-key pinning first. */
-    sshOptions) {
+    /** Every ssh option of the node, host-key pinning and `ControlPath=none` first. */
+    sshOptions, controlPath) {
         this.runner = runner;
         this.node = node;
         this.sshOptions = sshOptions;
+        // ssh takes the first value of an option, so these go before the `ControlPath=none` they override;
+        // NIX_SSHOPTS is split on spaces, so a path holding one cannot be shared with `nix copy`.
+        const shareable = controlPath !== undefined &&
+            Buffer.byteLength(controlPath) <= MAX_CONTROL_PATH_BYTES &&
+            !/\s/.test(controlPath);
+        this.sharedOptions = shareable
+            ? [
+                '-o',
+                'ControlMaster=auto',
+                '-o',
+                `ControlPath=${controlPath}`,
+                '-o',
+                `ControlPersist=${SHARED_CONNECTION_IDLE_S}`,
+                ...sshOptions,
+            ]
+            : sshOptions;
     }
     get destination() {
         const { sshUser, hostname } = this.node;
@@ -56310,12 +56346,19 @@ class NodeShell {
         if (spaced !== undefined) {
             throw new UserError(`SSH option '${spaced}' contains a space, which nix copy cannot pass on: NIX_SSHOPTS is split on spaces`);
         }
-        return { NIX_SSHOPTS: this.sshOptions.join(' ') };
+        this.mayBeShared = this.sharedOptions !== this.sshOptions;
+        return { NIX_SSHOPTS: this.sharedOptions.join(' ') };
     }
-    /** Runs a fixed script on the node as root (through `sudo -n` for another user); each call is a NEW connection. */
-    run(script, args, timeoutMs, asRoot = this.node.sshUser === 'root') {
+    /**
+     * Runs a fixed script on the node as root (through `sudo -n` for another user), over the shared
+     * connection unless `newConnection`: what proves the node still accepts one.
+     */
+    run(script, args, options) {
+        const { timeoutMs, asRoot = this.node.sshUser === 'root', newConnection = false } = options;
+        if (!newConnection)
+            this.mayBeShared = this.sharedOptions !== this.sshOptions;
         return this.runner.run('ssh', [
-            ...this.sshOptions,
+            ...(newConnection ? this.sshOptions : this.sharedOptions),
             '-o',
             'ConnectTimeout=30',
             '--',
@@ -56323,15 +56366,33 @@ class NodeShell {
             remoteCommand(script, args, asRoot),
         ], { timeoutMs });
     }
+    /** Ends the shared connection, if one may be open; it would otherwise linger idle for minutes. */
+    async close() {
+        if (!this.mayBeShared)
+            return;
+        this.mayBeShared = false;
+        await this.runner.run('ssh', [...this.sharedOptions, '-O', 'exit', '--', this.destination], {
+            timeoutMs: 10_000,
+        });
+    }
     /** The store path the node runs now, or undefined on a node that has none yet. */
-    async readRunning() {
+    async readRunning(links) {
+        const [path] = await this.readRunningAll([links]);
+        return path;
+    }
+    /** What each of `links` holds, in one round trip; undefined where a node has no system yet. */
+    async readRunningAll(links) {
+        const args = links.flatMap((link) => [link.currentSystem, link.profile]);
         // Links are world-readable: no sudo needed.
-        const result = await this.run(READ_RUNNING, [this.node.currentSystem, this.node.profile], 60_000, true);
+        const result = await this.run(READ_RUNNING, args, { timeoutMs: 60_000, asRoot: true });
         if (!succeeded(result)) {
             throw new Error(`cannot read what ${this.node.name} runs: ssh ${this.destination} ${node_ssh_failure(result)}`);
         }
-        const path = result.stdout.trim();
-        return path === '' ? undefined : path;
+        const paths = [...result.stdout.matchAll(/^running:(.*)$/gm)].map((match) => match[1]?.trim());
+        if (paths.length !== links.length) {
+            throw new Error(`cannot read what ${this.node.name} runs: ssh ${this.destination} printed ${paths.length} paths for ${links.length} links`);
+        }
+        return paths.map((path) => (path === '' ? undefined : path));
     }
 }
 /** How a remote command failed, with its last line of output. */
@@ -56424,7 +56485,7 @@ class NixStore {
     }
     /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
     async derivationSystem(version, drvPath, options = {}) {
-        const command = version_isAtLeast(version, 2, 15)
+        const command = isAtLeast(version, 2, 15)
             ? ['derivation', 'show', drvPath]
             : ['show-derivation', drvPath];
         const result = await this.run(command, options);
@@ -56458,6 +56519,98 @@ class NixStore {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./.build/core/concurrency.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapConcurrently(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/switch/switch-prepare.js
+
+
+
+
+/**
+ * Reads what every planned node runs, then builds the toplevels of those that need one in ONE `nix
+ * build` of their derivations (evaluated already, so nothing is evaluated twice) before the first
+ * wave: a node that runs its target already is not built, and one toplevel that fails fails only
+ * its node.
+ */
+async function prepareSwitchNodes(nodes, options) {
+    const prepared = await mapConcurrently(nodes, options.readsAtOnce, async (node) => {
+        const system = options.systems[node.name];
+        if (system === undefined)
+            throw new Error(`the fleet model did not evaluate the toplevel of ${node.name}`);
+        const shell = options.shellFor(node);
+        let running;
+        try {
+            running = { path: await shell.readRunning(node) };
+        }
+        catch (error) {
+            running = { error: stringifyError(error) };
+        }
+        // The read opened the node's shared connection: kept for its turn only if it gets its target.
+        if (!needsTarget({ system, running }, options.force))
+            await shell.close();
+        return { node, system, shell, running };
+    });
+    if (!options.remoteBuild) {
+        const failures = await buildToplevels(options.nix, options.store, prepared.filter((entry) => needsTarget(entry, options.force)).map((entry) => entry.system));
+        for (const entry of prepared) {
+            const buildError = failures.get(entry.system.path);
+            if (buildError !== undefined)
+                Object.assign(entry, { buildError });
+        }
+    }
+    return new Map(prepared.map((entry) => [entry.node.name, entry]));
+}
+/** Whether the node gets its target: it could be read and runs something else, or `force`. */
+function needsTarget(entry, force) {
+    if ('error' in entry.running)
+        return false;
+    return force || entry.running.path !== entry.system.path;
+}
+/**
+ * Builds the toplevels in one `nix build --keep-going` of their derivations. Returns, by toplevel
+ * path, why each one that is not in the store afterwards failed: the parts of Nix's message that
+ * name its derivation, else all of it.
+ */
+async function buildToplevels(nix, store, systems) {
+    if (systems.length === 0)
+        return new Map();
+    const version = await nix.version();
+    try {
+        await nix.build(systems.map((system) => derivationInstallable(version, system.drvPath)), { keepGoing: true, group: `Building the toplevels of ${systems.length} node(s)` });
+        return new Map();
+    }
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+        const built = new Set(await store.validPaths(systems.map((system) => system.path)));
+        const failed = systems.filter((system) => !built.has(system.path));
+        if (failed.length === 0)
+            throw error;
+        return new Map(failed.map((system) => [
+            system.path,
+            `building ${system.path} failed: ${errorsNaming(error.nixMessage, system.drvPath)}`,
+        ]));
+    }
+}
+/** The `error:` paragraphs of a Nix message that name `drvPath`; the whole message when none does. */
+function errorsNaming(nixMessage, drvPath) {
+    const paragraphs = nixMessage.split(/\n(?=error:)/);
+    const naming = paragraphs.filter((paragraph) => paragraph.includes(drvPath));
+    return (naming.length > 0 ? naming : paragraphs).join('\n').trim();
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/switch/switch-node.js
 
 
@@ -56472,36 +56625,44 @@ var external_node_crypto_ = __nccwpck_require__(7598);
 const ROLLED_BACK = 92;
 const FAILED_IN_PLACE = 93;
 /**
- * Deploys one node with the switch engine: skip it when it runs the target already, else build,
- * copy, activate under a watchdog, check its health and confirm over a new connection.
+ * Deploys one prepared node with the switch engine: skip it when it runs the target already, else
+ * copy what was built, activate under a watchdog, check its health and confirm over a new connection.
  */
-async function switchNode(node, options, lines) {
-    const { flags } = options;
-    const shell = new NodeShell(options.runner, node, options.sshOptions(node));
-    const target = node.system.path;
-    const running = await shell.readRunning();
-    lines.push(`runs ${running ?? 'no system yet'}; target ${target}`);
-    if (running === target && !flags.force)
-        return unchangedVerdict(running, lines);
-    await build(node, shell, options, lines);
-    const changes = await closureDiff(options.store, running, target);
-    if (!flags.remoteBuild) {
-        lines.push(`copying to ${shell.storeUrl}`);
-        await options.store.copy([target], shell.storeUrl, { env: shell.nixSshEnv() });
+async function switchNode(prepared, options, lines) {
+    const { node, system, shell, running } = prepared;
+    if ('error' in running)
+        throw new Error(running.error);
+    const target = system.path;
+    lines.push(`runs ${running.path ?? 'no system yet'}; target ${target}`);
+    if (!needsTarget(prepared, options.flags.force))
+        return unchangedVerdict(target, lines);
+    try {
+        const [changes] = await Promise.all([
+            closureDiff(options.store, running.path, target),
+            place(prepared, options, lines),
+        ]);
+        const verdict = await activate(node, system, shell, options, lines);
+        return { ...verdict, ...(changes === undefined ? {} : { changes }) };
     }
-    const verdict = await activate(node, shell, options, lines);
-    return { ...verdict, ...(changes === undefined ? {} : { changes }) };
+    finally {
+        await shell.close();
+    }
 }
-async function build(node, shell, options, lines) {
-    const { system } = node;
+/** Puts the toplevel into the node's store: copies what the runner built, or builds it there. */
+async function place(prepared, options, lines) {
+    const { node, system, shell } = prepared;
+    if (prepared.buildError !== undefined)
+        throw new Error(prepared.buildError);
     if (!options.flags.remoteBuild) {
-        lines.push(`building ${system.path}`);
-        await options.nix.build([cli_installable(options.flakeDir, system.attrPath)]);
+        lines.push(`built ${system.path}`, `copying to ${shell.storeUrl}`);
+        await options.store.copy([system.path], shell.storeUrl, { env: shell.nixSshEnv() });
         return;
     }
     lines.push(`copying ${system.drvPath} to ${shell.storeUrl} to build it there`);
     await options.store.copy([system.drvPath], shell.storeUrl, { env: shell.nixSshEnv(), derivation: true });
-    const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], 24 * 3600_000);
+    const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
+        timeoutMs: 24 * 3600_000,
+    });
     if (!succeeded(realised))
         throw new Error(`building on ${node.name} ${node_ssh_failure(realised)}`);
 }
@@ -56519,22 +56680,22 @@ async function closureDiff(store, running, target) {
         return undefined;
     }
 }
-async function activate(node, shell, options, lines) {
+async function activate(node, system, shell, options, lines) {
     const { flags } = options;
     const marker = `${options.markerDir ?? '/tmp'}/flakeflow-confirm-${(0,external_node_crypto_.randomUUID)()}`;
     const armed = flags.magicRollback && flags.action === 'switch';
     const result = await shell.run(ACTIVATE, activateArgs({
         profile: node.profile,
-        path: node.system.path,
+        path: system.path,
         action: flags.action,
         marker,
         confirmSeconds: flags.confirmSeconds,
         limitSeconds: flags.activationSeconds,
         magicRollback: armed,
         autoRollback: flags.autoRollback,
-        kind: node.system.kind,
+        kind: system.kind,
         ...(options.systemdDir === undefined ? {} : { systemdDir: options.systemdDir }),
-    }), flags.activationSeconds * 1000 + options.marginMs);
+    }), { timeoutMs: flags.activationSeconds * 1000 + options.marginMs });
     lines.push(...`${result.stdout}${result.stderr}`.split('\n'));
     const [previous, current] = generations(result);
     const watchdog = armed && previous !== undefined;
@@ -56588,10 +56749,13 @@ async function switch_node_confirm(shell, marker, message, previous, options, li
     let result;
     let error = '';
     try {
-        result = await shell.run(CONFIRM, [marker], options.flags.confirmSeconds * 1000);
+        result = await shell.run(CONFIRM, [marker], {
+            timeoutMs: options.flags.confirmSeconds * 1000,
+            newConnection: true,
+        });
     }
     catch (thrown) {
-        error = errors_stringifyError(thrown);
+        error = stringifyError(thrown);
     }
     if (result !== undefined && succeeded(result)) {
         lines.push('confirmed over a new SSH connection');
@@ -56618,6 +56782,11 @@ function generations(result) {
 
 
 
+
+
+
+/** Reading what a node runs is one short ssh: even a one-by-one rollout reads this many nodes at once. */
+const MIN_READS_AT_ONCE = 8;
 /** The activation the inputs ask for. */
 function activationAction(settings) {
     return settings['dry-activate'] ? 'dry-activate' : settings.boot ? 'boot' : 'switch';
@@ -56635,24 +56804,35 @@ function switchFlags(settings) {
 }
 /** flakeflow's own engine: the flake's configurations, switched over SSH under a watchdog. */
 async function openSwitchEngine(settings, nix, flakeDir) {
-    const facts = await evaluateSwitchFleet(nix, flakeDir, settings.nodes);
+    const facts = await readSwitchFleet(nix, flakeDir);
     const nodes = mergeSwitchNodes(facts, settings.nodes, {
         ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
     });
     const byName = new Map(nodes.map((node) => [node.name, node]));
     const flags = switchFlags(settings);
+    let prepared = new Map();
     return {
         name: 'switch',
         nodes,
-        async deployer(context) {
+        async finish() {
+            await Promise.all([...prepared.values()].map((entry) => entry.shell.close()));
+        },
+        async deployer(context, planned) {
             const store = new NixStore(context.runner);
-            return timedDeployer(context, (node, lines) => switchNode(byName.get(node.name), {
-                runner: context.runner,
+            const selected = planned.map((node) => byName.get(node.name));
+            const controlDir = sharedConnectionDir(context.access);
+            prepared = await prepareSwitchNodes(selected, {
                 nix: context.nix,
                 store,
-                flakeDir: context.flakeDir,
+                systems: await evaluateToplevels(context.nix, context.flakeDir, selected.map((node) => node.name)),
+                shellFor: (node) => new NodeShell(context.runner, node, nodeSshOptions(context.access, node), (0,external_node_path_namespaceObject.join)(controlDir, `c${selected.indexOf(node)}`)),
+                force: flags.force,
+                remoteBuild: flags.remoteBuild,
+                readsAtOnce: Math.max(settings.parallel, MIN_READS_AT_ONCE),
+            });
+            return timedDeployer(context, (node, lines) => switchNode(prepared.get(node.name), {
+                store,
                 flags,
-                sshOptions: (switching) => nodeSshOptions(context.access, switching),
                 healthCheck: context.healthCheck,
                 health: context.health,
                 marginMs: context.marginMs,
@@ -56739,7 +56919,7 @@ async function profileTargets(context, planned) {
     }
     catch (error) {
         // deploy-rs evaluates the same paths and reports what is wrong with them.
-        context.logger.info(`Cannot tell which nodes already run their target (${errors_stringifyError(error).split('\n')[0]}): deploying every node`);
+        context.logger.info(`Cannot tell which nodes already run their target (${stringifyError(error).split('\n')[0]}): deploying every node`);
         return undefined;
     }
 }
@@ -56764,30 +56944,18 @@ function skippingUnchanged(deployOne, targets, settings, context) {
 }
 async function runsAll(node, profiles, settings, context) {
     const sshUser = settings['ssh-user'] ?? node.sshUser;
-    for (const target of profiles) {
-        const shell = new NodeShell(context.runner, {
-            name: node.name,
-            hostname: node.hostname,
-            profile: target.profilePath,
-            currentSystem: target.currentSystem,
-            ...(sshUser === undefined ? {} : { sshUser }),
-        }, nodeSshOptions(context.access, node));
-        try {
-            if ((await shell.readRunning()) !== target.path)
-                return false;
-        }
-        catch (error) {
-            context.logger.info(`${node.name}: ${errors_stringifyError(error)}; leaving it to deploy-rs`);
-            return false;
-        }
+    const shell = new NodeShell(context.runner, { name: node.name, hostname: node.hostname, ...(sshUser === undefined ? {} : { sshUser }) }, nodeSshOptions(context.access, node));
+    try {
+        const running = await shell.readRunningAll(profiles.map((target) => ({ currentSystem: target.currentSystem, profile: target.profilePath })));
+        return profiles.every((target, index) => running[index] === target.path);
     }
-    return true;
+    catch (error) {
+        context.logger.info(`${node.name}: ${stringifyError(error)}; leaving it to deploy-rs`);
+        return false;
+    }
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
-
 
 
 const inputDeclarations = registry();
@@ -56941,32 +57109,6 @@ function parseSizeKiB(raw) {
 /** A memory size with its unit (KiB, MiB or GiB), in KiB. */
 function size(options = {}) {
     return field(options, (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'));
-}
-function describeZodIssue(issue) {
-    const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
-    return `${issue.message}${where}`;
-}
-/**
- * A YAML (or JSON, which is YAML) value checked against `shape`. `expected` says in words what the
- * input holds, e.g. "a YAML map from Nix system to runner labels".
- */
-function structured(shape, expected, options = {}) {
-    return field(options, (raw, fail) => {
-        let value;
-        try {
-            value = (0,dist/* parse */.qg)(raw);
-        }
-        catch (error) {
-            const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
-            return fail(`${expected} (YAML or JSON; it does not parse: ${reason})`);
-        }
-        const checked = shape.safeParse(value);
-        if (!checked.success) {
-            const first = checked.error.issues[0];
-            return fail(`${expected}${first ? ` (${describeZodIssue(first)})` : ''}`);
-        }
-        return checked.data;
-    });
 }
 /** Defines an action's inputs: one zod object whose keys are the exact `action.yml` input names. */
 function defineInputs(shape) {
@@ -57428,7 +57570,7 @@ async function deployFleet(settings, env) {
     }, plan.waves.flatMap((wave) => wave.nodes));
     const recordings = [];
     const startedAt = now();
-    const outcome = await executeRollout(plan, deployOne, env.signal);
+    const outcome = await executeRollout(plan, deployOne, env.signal).finally(() => engine.finish?.());
     const finishedAt = now();
     if (recordings.length > 0) {
         logger.info('Waiting for GitHub to record the deployment statuses');
@@ -57557,14 +57699,49 @@ class GitHubDeployments {
                 'the rollout goes on without them');
             return;
         }
-        this.options.logger.warning(`Could not record the GitHub deployment of ${node}: ${errors_stringifyError(error)}`);
+        this.options.logger.warning(`Could not record the GitHub deployment of ${node}: ${stringifyError(error)}`);
     }
 }
 function limit(text) {
     return text.length <= DESCRIPTION_LIMIT ? text : `${text.slice(0, DESCRIPTION_LIMIT - 1)}…`;
 }
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./.build/core/structured-input.js
+
+
+// Apart from inputs.ts so that only the actions with a YAML input (hosts, deploy, lock-update,
+// backup-verify) bundle the YAML parser.
+function describeZodIssue(issue) {
+    const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
+    return `${issue.message}${where}`;
+}
+/**
+ * A YAML (or JSON, which is YAML) value checked against `shape`. `expected` says in words what the
+ * input holds, e.g. "a YAML map from Nix system to runner labels".
+ */
+function structured(shape, expected, options = {}) {
+    return field(options, (raw, fail) => {
+        let value;
+        try {
+            value = (0,dist/* parse */.qg)(raw);
+        }
+        catch (error) {
+            const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
+            return fail(`${expected} (YAML or JSON; it does not parse: ${reason})`);
+        }
+        const checked = shape.safeParse(value);
+        if (!checked.success) {
+            const first = checked.error.issues[0];
+            return fail(`${expected}${first ? ` (${describeZodIssue(first)})` : ''}`);
+        }
+        return checked.data;
+    });
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/inputs.js
+
 
 
 
@@ -60861,6 +61038,38 @@ function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
         `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
+;// CONCATENATED MODULE: ./.build/core/runner-logger.js
+
+
+// Apart from runtime.ts so that the post step, which needs only these, does not carry the input parsing.
+/** A Logger over the runner's log: groups fold, masks become `::add-mask::`. */
+class RunnerLogger {
+    secrets = new SecretMasker();
+    debug(message) {
+        core_debug(this.secrets.redact(message));
+    }
+    info(message) {
+        info(this.secrets.redact(message));
+    }
+    warning(message) {
+        warning(this.secrets.redact(message));
+    }
+    error(message) {
+        core_error(this.secrets.redact(message));
+    }
+    group(title, body) {
+        return group(this.secrets.redact(title), body);
+    }
+    mask(secret) {
+        core_setSecret(secret);
+        this.secrets.add(secret);
+    }
+}
+const runnerState = {
+    save: (name, value) => saveState(name, value),
+    read: (name) => getState(name) || undefined,
+};
+
 ;// CONCATENATED MODULE: ./.build/core/workspace.js
 
 
@@ -60915,36 +61124,12 @@ function checkPathInputs(settings, names, workspace) {
 
 
 
-
 /** The runner's environment variable for an input: upper-cased, spaces to `_`, hyphens kept. */
 function inputVariable(name) {
     return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
 }
 function readRunnerInput(name, env = process.env) {
     return env[inputVariable(name)];
-}
-/** A Logger over the runner's log: groups fold, masks become `::add-mask::`. */
-class RunnerLogger {
-    secrets = new SecretMasker();
-    debug(message) {
-        core_debug(this.secrets.redact(message));
-    }
-    info(message) {
-        info(this.secrets.redact(message));
-    }
-    warning(message) {
-        warning(this.secrets.redact(message));
-    }
-    error(message) {
-        core_error(this.secrets.redact(message));
-    }
-    group(title, body) {
-        return group(this.secrets.redact(title), body);
-    }
-    mask(secret) {
-        core_setSecret(secret);
-        this.secrets.add(secret);
-    }
 }
 function readEvent(path) {
     if (!path)
@@ -60974,10 +61159,6 @@ function readRunContext(env = process.env) {
         runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
     };
 }
-const runnerState = {
-    save: (name, value) => saveState(name, value),
-    read: (name) => getState(name) || undefined,
-};
 /** Aborts when the runner cancels the job; the runner sends SIGINT, then SIGTERM. */
 function cancellationSignal(logger) {
     const controller = new AbortController();
@@ -60995,7 +61176,7 @@ function cancellationSignal(logger) {
 function failStep(error, logger = new RunnerLogger()) {
     if (!(error instanceof UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
-    const message = logger.secrets.redact(oneLine(errors_stringifyError(error))) || 'failed without a message';
+    const message = logger.secrets.redact(oneLine(stringifyError(error))) || 'failed without a message';
     setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
 }
 /**
@@ -61037,18 +61218,6 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
     }
     catch (error) {
         failStep(error, logger);
-    }
-}
-/** The `post` step: removes what the main step registered for clean-up. Warns, never fails. */
-async function runPostStep() {
-    const logger = new RunnerLogger();
-    try {
-        const removed = await removeRegisteredPaths(runnerState, logger);
-        if (removed > 0)
-            logger.info(`Removed ${removed} file(s) the main step left for clean-up`);
-    }
-    catch (error) {
-        logger.warning(`Clean-up failed: ${stringifyError(error)}`);
     }
 }
 

@@ -37309,19 +37309,19 @@ function childEnvironment(step, options) {
  * A mistake the user can fix: bad input, a missing tool, a wrong password.
  * It is reported as one line naming what to fix, without a stack trace.
  */
-class errors_UserError extends Error {
+class UserError extends Error {
     constructor(message) {
         super(message);
         this.name = new.target.name;
     }
 }
 /** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends errors_UserError {
+class NotImplementedError extends UserError {
     constructor(capability, issue) {
         super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
     }
 }
-function errors_stringifyError(error) {
+function stringifyError(error) {
     if (error instanceof Error)
         return error.message;
     if (typeof error === 'string')
@@ -37509,7 +37509,7 @@ class SpawnProcessRunner {
                     clearTimeout(timeout);
                 options.signal?.removeEventListener('abort', onAbort);
                 if (error.code === 'ENOENT') {
-                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                    reject(new UserError(`${command} was not found on PATH; install it or put it on PATH`));
                 }
                 else {
                     reject(error);
@@ -37589,6 +37589,11 @@ const FLEET_HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
 function fleet_types_hostKey(host) {
     return `${host.kind}/${host.name}`;
 }
+/** The host a `hostKey` names: the kind is up to the first slash, the name may hold more. */
+function fleet_types_hostFromKey(key) {
+    const slash = key.indexOf('/');
+    return { kind: key.slice(0, slash), name: key.slice(slash + 1) };
+}
 /** Parses `a."b.c".d` back into its names. */
 function parseAttrPath(text) {
     const names = [];
@@ -37614,6 +37619,8 @@ function defaultAttrPath(host) {
 
 ;// CONCATENATED MODULE: ./.build/hosts/host.js
 
+/** What became of a host in the `hosts` output (see HostEntry in matrix.ts). */
+const HOST_STATUSES = (/* unused pure expression or super */ null && (['build', 'unchanged', 'cached', 'eval-only', 'skipped', 'failed']));
 const KIND_TITLES = {
     nixos: 'NixOS',
     darwin: 'nix-darwin',
@@ -37630,7 +37637,6 @@ function attrPathText(attrPath) {
 function storePathHash(storePath) {
     return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
 }
-const HOST_KIND_LIST = (/* unused pure expression or super */ null && (['nixos', 'darwin', 'home', 'checks']));
 
 ;// CONCATENATED MODULE: ./.build/hosts/annotations.js
 
@@ -37666,7 +37672,7 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 var external_node_url_ = __nccwpck_require__(3136);
 ;// CONCATENATED MODULE: ./.build/core/concurrency.js
 /** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
-async function concurrency_mapConcurrently(items, limit, work) {
+async function mapConcurrently(items, limit, work) {
     const results = new Array(items.length);
     let next = 0;
     const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
@@ -37689,7 +37695,7 @@ const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (
  * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
  * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
  */
-class errors_NixError extends errors_UserError {
+class errors_NixError extends UserError {
     args;
     nixMessage;
     exitCode;
@@ -37771,6 +37777,17 @@ function nixErrorText(stderr) {
         kept.shift();
     return (first === -1 ? kept.slice(-20) : kept).join('\n');
 }
+/**
+ * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
+ * flakeflow's own expression was (and a position in its list, which differs from one evaluator
+ * process to the next), not where the user's code broke.
+ */
+function withoutFramesIn(message, file) {
+    return message
+        .split('\n\n')
+        .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
+        .join('\n\n');
+}
 
 ;// CONCATENATED MODULE: ./.build/nix/version.js
 const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
@@ -37811,7 +37828,7 @@ const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*
  * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
  * where the command line differs between versions it asks `version()` which to use.
  */
-class cli_NixCli {
+class NixCli {
     runner;
     options;
     versionQuery;
@@ -37838,14 +37855,20 @@ class cli_NixCli {
     }
     /**
      * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-     * results are not in the order of `installables`: match them by `drvPath`.
+     * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
+     * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
+     * (NixOS/nix#9042), where 2.8 gave it n times.
      */
     async build(installables, options = {}) {
         if (installables.length === 0)
             return [];
-        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
-        const built = JSON.parse(result.stdout);
-        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
+        const { keepGoing, ...run } = options;
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables]), run);
+        const built = new Map();
+        for (const { drvPath, outputs } of JSON.parse(result.stdout)) {
+            built.set(drvPath, { drvPath, outputs });
+        }
+        return [...built.values()];
     }
     /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
     async lock(flakeDir, options = {}) {
@@ -37855,7 +37878,7 @@ class cli_NixCli {
     async updateLock(flakeDir, inputs = [], options = {}) {
         for (const input of inputs) {
             if (!INPUT_NAME.test(input))
-                throw new errors_UserError(`"${input}" is not a flake input name`);
+                throw new UserError(`"${input}" is not a flake input name`);
         }
         const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
         await this.exec(this.withOptions(subcommand, args), options);
@@ -37886,8 +37909,8 @@ async function runNix(runner, options, args, runOptions = {}, check = true) {
     }
     catch (error) {
         // The runner raises a UserError only when the program is missing.
-        if (error instanceof errors_UserError)
-            throw new errors_UserError(NIX_NOT_FOUND);
+        if (error instanceof UserError)
+            throw new UserError(NIX_NOT_FOUND);
         throw error;
     }
     if (check && !succeeded(result))
@@ -37909,7 +37932,7 @@ function updateLockArgs(version, flakeDir, inputs) {
     ];
 }
 /** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function installable(flakeRef, attrPath) {
+function cli_installable(flakeRef, attrPath) {
     const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
     return `${flakeRef}#${quoted.join('.')}`;
 }
@@ -38080,7 +38103,7 @@ async function pathsIn(cache, paths, options) {
         return httpPathsIn(cache, paths, options);
     if (cache.startsWith('file://')) {
         const dir = (0,external_node_url_.fileURLToPath)(cacheBase(cache));
-        const present = await concurrency_mapConcurrently(paths, 32, async (path) => {
+        const present = await mapConcurrently(paths, 32, async (path) => {
             const hash = storePathHash(path);
             if (!hash)
                 return false;
@@ -38093,7 +38116,7 @@ async function pathsIn(cache, paths, options) {
 async function httpPathsIn(cache, paths, options) {
     const base = cacheBase(cache);
     const refused = [];
-    const present = await concurrency_mapConcurrently(paths, 16, async (path) => {
+    const present = await mapConcurrently(paths, 16, async (path) => {
         const hash = storePathHash(path);
         if (!hash)
             return false;
@@ -38124,7 +38147,7 @@ async function nixPathsIn(cache, paths, options) {
         return await store.validPaths(paths, cache, { signal: options.signal });
     }
     catch (error) {
-        options.logger.warning(`Could not ask ${cache} which outputs it has: ${errors_stringifyError(error).split('\n').slice(0, 2).join(' ')}`);
+        options.logger.warning(`Could not ask ${cache} which outputs it has: ${stringifyError(error).split('\n').slice(0, 2).join(' ')}`);
         return [];
     }
 }
@@ -47664,10 +47687,7 @@ function preprocess(fn, schema) {
     });
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
-
 
 
 const inputDeclarations = registry();
@@ -47822,32 +47842,6 @@ function parseSizeKiB(raw) {
 function size(options = {}) {
     return field(options, (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'));
 }
-function describeZodIssue(issue) {
-    const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
-    return `${issue.message}${where}`;
-}
-/**
- * A YAML (or JSON, which is YAML) value checked against `shape`. `expected` says in words what the
- * input holds, e.g. "a YAML map from Nix system to runner labels".
- */
-function structured(shape, expected, options = {}) {
-    return field(options, (raw, fail) => {
-        let value;
-        try {
-            value = (0,dist/* parse */.qg)(raw);
-        }
-        catch (error) {
-            const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
-            return fail(`${expected} (YAML or JSON; it does not parse: ${reason})`);
-        }
-        const checked = shape.safeParse(value);
-        if (!checked.success) {
-            const first = checked.error.issues[0];
-            return fail(`${expected}${first ? ` (${describeZodIssue(first)})` : ''}`);
-        }
-        return checked.data;
-    });
-}
 /** Defines an action's inputs: one zod object whose keys are the exact `action.yml` input names. */
 function defineInputs(shape) {
     return object(shape);
@@ -47876,7 +47870,7 @@ function parseInputs(schema, read, onSecret = () => { }) {
         return result.data;
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+    throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
 /** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
 function durationValue(example = '26h') {
@@ -47896,16 +47890,50 @@ function githubToken() {
     return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
 }
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./.build/core/structured-input.js
+
+
+// Apart from inputs.ts so that only the actions with a YAML input (hosts, deploy, lock-update,
+// backup-verify) bundle the YAML parser.
+function describeZodIssue(issue) {
+    const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
+    return `${issue.message}${where}`;
+}
+/**
+ * A YAML (or JSON, which is YAML) value checked against `shape`. `expected` says in words what the
+ * input holds, e.g. "a YAML map from Nix system to runner labels".
+ */
+function structured(shape, expected, options = {}) {
+    return field(options, (raw, fail) => {
+        let value;
+        try {
+            value = (0,dist/* parse */.qg)(raw);
+        }
+        catch (error) {
+            const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
+            return fail(`${expected} (YAML or JSON; it does not parse: ${reason})`);
+        }
+        const checked = shape.safeParse(value);
+        if (!checked.success) {
+            const first = checked.error.issues[0];
+            return fail(`${expected}${first ? ` (${describeZodIssue(first)})` : ''}`);
+        }
+        return checked.data;
+    });
+}
+
 ;// CONCATENATED MODULE: ./.build/hosts/inputs.js
 
 
 
-const HOST_KINDS = FLEET_HOST_KINDS;
+
 const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'];
 const runnerLabels = union([schemas_string().min(1), array(schemas_string().min(1)).min(1)]);
 const hostsInputs = defineInputs({
     path: inputs_text({ rawDefault: '.' }),
-    kinds: list({ rawDefault: 'nixos,darwin,home', of: HOST_KINDS }),
+    kinds: list({ rawDefault: 'nixos,darwin,home', of: FLEET_HOST_KINDS }),
     runners: structured(record(schemas_string().min(1), runnerLabels), 'a YAML map from Nix system to a runner label or list of labels'),
     unmapped: choice(UNMAPPED_POLICIES, { rawDefault: 'eval-only' }),
     include: list({ what: 'host-name globs' }),
@@ -47937,7 +47965,7 @@ async function resolveCommit(runner, dir, revision, input) {
         `${revision}^{commit}`,
     ]);
     if (!succeeded(result)) {
-        throw new errors_UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
             '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
     }
     return result.stdout.trim();
@@ -47951,7 +47979,7 @@ async function withRevisionCheckout(options, body) {
     const commit = await resolveCommit(runner, flakeDir, revision, options.input);
     const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
     if (!succeeded(top))
-        throw new errors_UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
     const repoDir = top.stdout.trim();
     const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
     const checkoutDir = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
@@ -48020,8 +48048,13 @@ function evalWorkerLimits(given, machine) {
 }
 /** The outcome of a host the batch process never reached though it ended by itself: not in the flake. */
 const EVALUATOR_ENDED_EARLY = 'the evaluator ended without evaluating this host';
-/** `trace: flakeflow-host-…` lines, quoted (newer Nix) or not (Nix 2.8). */
-function eval_workers_parseTrace(line) {
+const TRACE_MARKERS = {
+    'flakeflow-host-start ': (text) => ({ start: text }),
+    'flakeflow-host-done ': (text) => ({ done: JSON.parse(text) }),
+    'flakeflow-shard ': (text) => ({ shard: JSON.parse(text) }),
+};
+/** `trace: flakeflow-…` lines, quoted (newer Nix) or not (Nix 2.8). */
+function parseTrace(line) {
     const match = /^trace: (.*)$/.exec(line.trimEnd());
     if (!match)
         return undefined;
@@ -48034,27 +48067,37 @@ function eval_workers_parseTrace(line) {
             return undefined;
         }
     }
-    if (text.startsWith('flakeflow-host-start '))
-        return { start: text.slice('flakeflow-host-start '.length) };
-    if (text.startsWith('flakeflow-host-done ')) {
-        return { done: JSON.parse(text.slice('flakeflow-host-done '.length)) };
+    for (const [marker, read] of Object.entries(TRACE_MARKERS)) {
+        if (text.startsWith(marker))
+            return read(text.slice(marker.length));
     }
     return undefined;
 }
 /**
- * Evaluates every key in `options.limits.workers` processes at once, replacing a process once it
- * passes `maxMemoryKiB`. A host whose evaluation fails is reported with Nix's message and the rest
- * of its batch goes on in a fresh process. A failure before any host started is the flake's own,
- * and is thrown as the NixError it is.
+ * Evaluates `hosts` (or, with `'listed'`, the hosts the flake selects, which each process lists)
+ * in `options.limits.workers` processes at once, replacing a process once it passes `maxMemoryKiB`.
+ * A host whose evaluation fails is reported with Nix's message and the rest of its batch goes on in
+ * a fresh process. A failure before any host started is the flake's own, and is thrown as the
+ * NixError it is.
  */
-async function evaluateInWorkers(keys, options) {
+async function eval_workers_evaluateInWorkers(hosts, options) {
     const { limits } = options;
     const probe = options.memory ?? procStatusMemory;
-    const nix = new cli_NixCli(options.runner, { nixOptions: options.nixOptions ?? [] });
-    const queue = [...keys];
+    const now = options.now ?? (() => performance.now());
+    const nix = new NixCli(options.runner, { nixOptions: options.nixOptions ?? [] });
+    const slots = Math.max(1, hosts === 'listed' ? limits.workers : Math.min(limits.workers, hosts.length));
+    const queue = hosts === 'listed'
+        ? Array.from({ length: slots }, (_, index) => ({ shard: { index, count: slots } }))
+        : Array.from({ length: slots }, (_, index) => ({
+            keys: hosts.filter((_, position) => position % slots === index),
+        }));
+    let keys = hosts === 'listed' ? undefined : [...hosts];
+    let listing;
     const outcomes = new Map();
+    const running = new Set();
+    const costs = { startMs: 0, starts: 0, hostMs: 0, hosts: 0, grownKiB: 0, grownHosts: 0 };
     const stats = {
-        workers: limits.workers,
+        workers: slots,
         maxMemoryKiB: limits.maxMemoryKiB,
         processes: 0,
         replaced: 0,
@@ -48062,106 +48105,213 @@ async function evaluateInWorkers(keys, options) {
         overLimitAlone: [],
     };
     let fatal;
+    let wake;
+    const changed = () => {
+        wake?.();
+        wake = undefined;
+    };
     const runProcess = async (batch) => {
         stats.processes += 1;
-        const stop = new AbortController();
-        const onAbort = () => stop.abort();
+        const evaluator = {
+            own: new Set('keys' in batch ? batch.keys : []),
+            currentSince: 0,
+            spawnedAt: now(),
+            stop: new AbortController(),
+            ...('keys' in batch ? { assigned: [...batch.keys] } : {}),
+        };
+        running.add(evaluator);
+        const stop = (reason) => {
+            evaluator.stopped ??= reason;
+            evaluator.stop.abort();
+        };
+        const onAbort = () => evaluator.stop.abort();
         options.signal?.addEventListener('abort', onAbort, { once: true });
         let pid;
-        let current;
         let hostsDone = 0;
         let overLimit = false;
-        let stopped = false;
         let ended = false;
+        // Samples are taken as the event loop gets to them, so a host's start and done lines can come in
+        // together: its growth counts from the sample before its start line (never later than its start),
+        // to the most the process held while on it (the last sample may come when a process that ended
+        // with that host is gone).
+        let lastRssKiB = 0;
         let rssAtStart = 0;
+        let hostRssKiB = 0;
+        let started = false;
         const sample = () => {
             const memory = pid === undefined ? undefined : probe(pid);
             if (!memory)
-                return 0;
+                return;
             stats.peakKiB = Math.max(stats.peakKiB, memory.peakKiB);
             if (memory.rssKiB > limits.maxMemoryKiB)
                 overLimit = true;
-            return memory.rssKiB;
+            hostRssKiB = Math.max(hostRssKiB, memory.rssKiB);
+            lastRssKiB = memory.rssKiB;
+        };
+        const markStarted = () => {
+            if (started)
+                return;
+            started = true;
+            costs.startMs += now() - evaluator.spawnedAt;
+            costs.starts += 1;
         };
         const onTrace = (trace) => {
-            if ('start' in trace) {
-                current = trace.start;
-                rssAtStart = sample();
+            if ('shard' in trace) {
+                markStarted();
+                keys ??= trace.shard.keys;
+                if (listing === undefined)
+                    listing = trace.shard.names;
+                evaluator.assigned = trace.shard.batch;
+                evaluator.own = new Set(trace.shard.batch.filter((key) => !outcomes.has(key)));
                 return;
             }
+            if ('start' in trace) {
+                markStarted();
+                // Another worker took this host over, or it was done elsewhere: so were the ones after it.
+                if (!evaluator.own.has(trace.start))
+                    return stop('taken-over');
+                evaluator.current = trace.start;
+                evaluator.currentSince = now();
+                rssAtStart = lastRssKiB;
+                hostRssKiB = 0;
+                sample();
+                return;
+            }
+            const current = evaluator.current;
             if (current === undefined)
                 return;
-            const grown = sample() - rssAtStart;
-            outcomes.set(current, { key: current, record: trace.done });
+            sample();
+            const grown = hostRssKiB - rssAtStart;
+            if (!outcomes.has(current))
+                outcomes.set(current, { key: current, record: trace.done });
+            costs.hostMs += now() - evaluator.currentSince;
+            costs.hosts += 1;
+            evaluator.own.delete(current);
+            evaluator.current = undefined;
             hostsDone += 1;
             if (overLimit && (hostsDone === 1 || grown > limits.maxMemoryKiB))
                 stats.overLimitAlone.push(current);
-            current = undefined;
-            if (overLimit && !stopped && batch.some((key) => !outcomes.has(key))) {
-                stopped = true;
-                stop.abort();
+            else {
+                costs.grownKiB += Math.max(0, grown);
+                costs.grownHosts += 1;
             }
+            // Stopped before the host that would take it past the limit, by what a host has added so far
+            // (one that alone passes the limit is no measure of the others).
+            const nextHostKiB = costs.grownHosts > 0 ? costs.grownKiB / costs.grownHosts : 0;
+            const nextPasses = lastRssKiB + nextHostKiB > limits.maxMemoryKiB;
+            if ((overLimit || nextPasses) && evaluator.own.size > 0)
+                stop('memory');
         };
-        const ticker = setInterval(sample, options.sampleMs ?? 100);
+        const ticker = setInterval(() => {
+            sample();
+            changed();
+        }, options.sampleMs ?? 50);
         try {
             await nix.evalJson({ expr: options.expression(batch) }, {
                 impure: true,
-                signal: stop.signal,
+                signal: evaluator.stop.signal,
                 onSpawn: (spawned) => {
                     pid = spawned;
                 },
                 onLine: (line, from) => {
                     if (from !== 'stderr')
                         return;
-                    const trace = eval_workers_parseTrace(line);
-                    if (trace)
-                        onTrace(trace);
+                    const trace = parseTrace(line);
+                    if (!trace)
+                        return;
+                    onTrace(trace);
+                    changed();
                 },
             });
             ended = true;
         }
         catch (error) {
-            if (!(error instanceof errors_NixError))
+            if (!(error instanceof errors_NixError) || options.signal?.aborted)
                 throw error;
-            if (options.signal?.aborted)
-                throw error;
-            if (!stopped) {
-                if (current === undefined)
+            if (!evaluator.stopped) {
+                if (evaluator.current === undefined)
                     throw error;
-                outcomes.set(current, { key: current, error: error.nixMessage });
+                outcomes.set(evaluator.current, { key: evaluator.current, error: error.nixMessage });
+                evaluator.own.delete(evaluator.current);
             }
         }
         finally {
             clearInterval(ticker);
             options.signal?.removeEventListener('abort', onAbort);
-        }
-        if (stopped)
-            stats.replaced += 1;
-        const left = batch.filter((key) => !outcomes.has(key));
-        // A process that ended by itself evaluated all it could: what it left is not in the flake.
-        if (ended && !stopped) {
-            for (const key of left)
-                outcomes.set(key, { key, error: EVALUATOR_ENDED_EARLY });
-        }
-        else
-            queue.unshift(...left);
-    };
-    const slot = async () => {
-        while (queue.length > 0 && fatal === undefined) {
-            const size = Math.max(1, Math.ceil(queue.length / (2 * limits.workers)));
-            try {
-                await runProcess(queue.splice(0, size));
+            running.delete(evaluator);
+            if (evaluator.stopped === 'memory')
+                stats.replaced += 1;
+            const left = (evaluator.assigned ?? []).filter((key) => evaluator.own.has(key) && !outcomes.has(key));
+            // A process that ended by itself evaluated all it could: what it left is not in the flake.
+            if (ended && !evaluator.stopped) {
+                for (const key of left)
+                    outcomes.set(key, { key, error: EVALUATOR_ENDED_EARLY });
             }
-            catch (error) {
-                fatal ??= error;
-            }
+            else if (left.length > 0)
+                queue.unshift({ keys: left });
+            changed();
         }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limits.workers, keys.length)) }, slot));
+    /**
+     * The hosts an idle worker takes over from the busiest process: the later half of those it has
+     * not reached, when they would take longer there than a fresh process needs to start, or when
+     * the host it is on has already taken that long beyond an average host.
+     */
+    const takeOver = () => {
+        if (costs.starts === 0)
+            return undefined;
+        const startMs = costs.startMs / costs.starts;
+        const hostMs = costs.hosts > 0 ? costs.hostMs / costs.hosts : startMs;
+        let busiest;
+        for (const evaluator of running) {
+            if (evaluator.stopped || !evaluator.assigned)
+                continue;
+            const pending = evaluator.assigned.filter((key) => evaluator.own.has(key) && key !== evaluator.current && !outcomes.has(key));
+            if (pending.length > (busiest?.pending.length ?? 0))
+                busiest = { evaluator, pending };
+        }
+        if (!busiest)
+            return undefined;
+        const { evaluator, pending } = busiest;
+        const taken = pending.slice(Math.floor(pending.length / 2));
+        const stuck = evaluator.current !== undefined && now() - evaluator.currentSince > startMs + hostMs;
+        if (taken.length * hostMs <= startMs && !stuck)
+            return undefined;
+        for (const key of taken)
+            evaluator.own.delete(key);
+        return { keys: taken };
+    };
+    const worker = async () => {
+        while (fatal === undefined) {
+            const batch = queue.shift() ?? takeOver();
+            if (batch) {
+                try {
+                    await runProcess(batch);
+                }
+                catch (error) {
+                    fatal ??= error;
+                    for (const evaluator of running)
+                        evaluator.stop.abort();
+                }
+                continue;
+            }
+            if (running.size === 0)
+                return;
+            await new Promise((resolve) => {
+                const previous = wake;
+                wake = () => {
+                    previous?.();
+                    resolve();
+                };
+            });
+        }
+    };
+    await Promise.all(Array.from({ length: slots }, worker));
     if (fatal !== undefined)
         throw fatal;
     return {
-        outcomes: keys.map((key) => outcomes.get(key)),
+        outcomes: (keys ?? []).map((key) => outcomes.get(key) ?? { key, error: EVALUATOR_ENDED_EARLY }),
+        ...(listing === undefined ? {} : { listing }),
         stats,
     };
 }
@@ -48211,6 +48361,8 @@ function fleet_expression_fleetExpression(call) {
         call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
         call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
         call.only ? `only = ${nixList(call.only)};` : '',
+        call.hostRecord ? `hostRecord = ${nixString(call.hostRecord)};` : '',
+        call.shard ? `shard = { index = ${call.shard.index}; count = ${call.shard.count}; };` : '',
         call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
         call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
         call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
@@ -48251,13 +48403,13 @@ class NixEvalJobsFleetEvaluator {
             exclude: request.exclude,
             expressionFile: this.options.expressionFile,
         };
-        const nix = new cli_NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
+        const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
         const namesQuery = nix
             .evalJson({ expr: fleet_expression_fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
             .then((facts) => facts.names)
             .catch((error) => {
             if (error instanceof errors_NixError) {
-                throw new errors_UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+                throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
             }
             throw error;
         });
@@ -48291,7 +48443,7 @@ class NixEvalJobsFleetEvaluator {
         const result = await this.runner.run(this.options.command, args, { signal: request.signal });
         const lines = parseEvalJobsOutput(result.stdout);
         if (!succeeded(result) && lines.length === 0) {
-            throw new errors_UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
+            throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
         }
         return lines;
     }
@@ -48362,9 +48514,6 @@ function assemble(names, lines) {
 
 
 
-
-
-
 function hostFromRecord(record) {
     if (!('drvPath' in record))
         return undefined;
@@ -48378,131 +48527,9 @@ function hostFromRecord(record) {
         outPath: record.output,
     };
 }
-/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet.nix leaves. */
-class StderrTap {
-    runner;
-    stderr = '';
-    constructor(runner) {
-        this.runner = runner;
-    }
-    async run(command, args, options) {
-        const result = await this.runner.run(command, args, options);
-        this.stderr = result.stderr;
-        return result;
-    }
-}
-/** Reads `trace: flakeflow-host-start …` and `…-done {json}` lines, quoted or not (Nix versions differ). */
-function readFleetTraces(stderr) {
-    const done = [];
-    let started;
-    for (const line of stderr.split('\n')) {
-        const trace = parseTrace(line);
-        if (!trace)
-            continue;
-        if ('start' in trace) {
-            const start = /^([a-z]+)\/(.*)$/.exec(trace.start);
-            if (start)
-                started = { kind: start[1], name: start[2] };
-            continue;
-        }
-        done.push(trace.done);
-        started = undefined;
-    }
-    return { done, ...(started ? { unfinished: started } : {}) };
-}
-/**
- * Evaluates every host in one `nix eval --json` of nix/fleet.nix. A host whose error aborts
- * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
- * error tryEval caught is evaluated once more alone, for Nix's message.
- */
-class NixEvalFleetEvaluator {
-    runner;
-    options;
-    constructor(runner, options) {
-        this.runner = runner;
-        this.options = options;
-    }
-    async evaluate(request) {
-        const done = new Map();
-        const failed = [];
-        const caught = [];
-        const listed = new Map();
-        let processes = 0;
-        const absorb = (record) => {
-            const ref = { kind: record.kind, name: record.name };
-            listed.set(hostKey(ref), ref);
-            const host = hostFromRecord(record);
-            if (host)
-                done.set(hostKey(host), host);
-            else if ('failed' in record)
-                caught.push(ref);
-        };
-        const settled = () => [...done.keys(), ...failed.map(hostKey), ...caught.map(hostKey)];
-        for (;;) {
-            processes += 1;
-            const tap = new StderrTap(this.runner);
-            try {
-                const { hosts: records } = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
-                for (const record of records)
-                    absorb(record);
-                break;
-            }
-            catch (error) {
-                if (!(error instanceof NixError))
-                    throw error;
-                const traces = readFleetTraces(tap.stderr);
-                for (const record of traces.done)
-                    absorb(record);
-                const broken = traces.unfinished;
-                if (!broken || settled().includes(hostKey(broken))) {
-                    throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
-                }
-                listed.set(hostKey(broken), broken);
-                failed.push({ ...broken, error: error.nixMessage });
-                this.options.logger.warning(`${broken.name} (${broken.kind}) failed to evaluate in ${request.label}; evaluating the remaining hosts without it`);
-            }
-        }
-        const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
-            processes += 1;
-            const [outcome] = await evaluateHostList(this.nix(this.runner), {
-                flakeDir: request.flakeDir,
-                hosts: [host],
-                expressionFile: this.options.expressionFile,
-                signal: request.signal,
-            });
-            return (outcome ?? {
-                ...host,
-                error: 'the host failed to evaluate, and then evaluated alone without an error',
-            });
-        });
-        for (const outcome of explained) {
-            if ('error' in outcome)
-                failed.push(outcome);
-            else
-                done.set(hostKey(outcome), outcome);
-        }
-        const evaluatedKeys = new Set([...done.keys(), ...failed.map(hostKey)]);
-        return {
-            hosts: [...done.values()],
-            failed,
-            unselected: [...listed.entries()].filter(([key]) => !evaluatedKeys.has(key)).map(([, host]) => host),
-            evaluator: 'nix eval',
-            processes,
-        };
-    }
-    nix(runner) {
-        return new NixCli(runner, { nixOptions: this.options.nixOptions ?? [] });
-    }
-    expression(request, extra) {
-        return fleetExpression({
-            flakeDir: request.flakeDir,
-            kinds: request.kinds,
-            include: request.include,
-            exclude: request.exclude,
-            expressionFile: this.options.expressionFile,
-            ...extra,
-        });
-    }
+/** Nix's message for a host that failed, without the frames of nix/fleet.nix itself. */
+function fleet_hosts_hostErrorText(nixMessage, expressionFile) {
+    return withoutFramesIn(nixMessage, expressionFile ?? fleetExpressionPath());
 }
 /**
  * Evaluates the named hosts, without catching their errors, in one evaluator process: the unit a
@@ -48527,12 +48554,21 @@ async function evaluateHostList(nix, request) {
     catch (error) {
         if (!(error instanceof NixError))
             throw error;
-        return request.hosts.map((host) => ({ ...host, error: error.nixMessage }));
+        return request.hosts.map((host) => ({
+            ...host,
+            error: fleet_hosts_hostErrorText(error.nixMessage, request.expressionFile),
+        }));
     }
+}
+/**
+ * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
+ * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
+ */
+function readOutPath(nix, flakeDir, attrPath, options = {}) {
+    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/fleet-pool.js
-
 
 
 
@@ -48553,46 +48589,63 @@ async function evaluateHostListInPool(pool, request) {
             throw error;
         const { workers, maxMemoryKiB } = pool.limits;
         return {
-            outcomes: request.hosts.map((host) => ({ kind: host.kind, name: host.name, error: error.nixMessage })),
+            outcomes: request.hosts.map((host) => ({
+                kind: host.kind,
+                name: host.name,
+                error: hostErrorText(error.nixMessage, request.expressionFile),
+            })),
             stats: { workers, maxMemoryKiB, processes: 0, replaced: 0, peakKiB: 0, overLimitAlone: [] },
         };
     }
 }
 /** The pool's outcomes; a failure before any host started is the flake's own, thrown as its NixError. */
 async function evaluateInPool(pool, request) {
-    const keys = request.hosts.map(fleet_types_hostKey);
+    const keys = request.hosts.map(hostKey);
     const kinds = [...new Set(request.hosts.map((host) => host.kind))];
-    const byKey = new Map(request.hosts.map((host) => [fleet_types_hostKey(host), host]));
     const { outcomes, stats } = await evaluateInWorkers(keys, {
+        ...poolOptions(pool, request.signal),
+        expression: batchExpression({
+            flakeDir: request.flakeDir,
+            kinds,
+            expressionFile: request.expressionFile,
+        }),
+    });
+    return { outcomes: hostOutcomes(outcomes, request.expressionFile), stats };
+}
+/** nix/fleet.nix evaluating one process's hosts: its shard of those `call` selects, or the keys it is given. */
+function batchExpression(call) {
+    return (batch) => fleet_expression_fleetExpression({
+        ...call,
+        facts: ['hosts'],
+        ...('keys' in batch ? { only: batch.keys } : { shard: batch.shard }),
+    });
+}
+function poolOptions(pool, signal) {
+    return {
         runner: pool.runner,
         nixOptions: pool.nixOptions,
         limits: pool.limits,
         memory: pool.memory,
-        signal: request.signal,
-        expression: (batch) => fleet_expression_fleetExpression({
-            flakeDir: request.flakeDir,
-            facts: ['hosts'],
-            kinds,
-            only: batch,
-            expressionFile: request.expressionFile,
-        }),
-    });
+        signal,
+    };
+}
+/** The hosts the records describe, in their order; a host the flake does not have is left out. */
+function hostOutcomes(outcomes, expressionFile) {
     const results = [];
     for (const outcome of outcomes) {
-        const ref = byKey.get(outcome.key);
+        const ref = fleet_types_hostFromKey(outcome.key);
         if ('record' in outcome) {
             results.push(hostFromRecord(outcome.record) ?? { ...ref, error: 'the host evaluated to no derivation' });
         }
         else if (outcome.error !== EVALUATOR_ENDED_EARLY) {
-            results.push({ kind: ref.kind, name: ref.name, error: outcome.error });
+            results.push({ ...ref, error: fleet_hosts_hostErrorText(outcome.error, expressionFile) });
         }
     }
-    return { outcomes: results, stats };
+    return results;
 }
 /**
- * Evaluates the hosts in the bounded evaluator pool: one cheap evaluation of nix/fleet.nix lists
- * the hosts, then evaluateHostListInPool evaluates the selected ones, whose records are the same
- * as the one-process evaluation's.
+ * Evaluates the hosts in the bounded evaluator pool: each worker's process lists the hosts and
+ * evaluates its share, and the records are the same as the one-process evaluation's.
  */
 class PooledFleetEvaluator {
     options;
@@ -48610,22 +48663,16 @@ class PooledFleetEvaluator {
         const doesNotEvaluate = (error) => {
             if (!(error instanceof errors_NixError))
                 throw error;
-            throw new errors_UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+            throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
         };
-        const nix = new cli_NixCli(this.options.runner, { nixOptions: this.options.nixOptions ?? [] });
-        const { names } = await nix
-            .evalJson({ expr: fleet_expression_fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
-            .catch(doesNotEvaluate);
-        const selected = names.filter((host) => host.selected).map(({ kind, name }) => ({ kind, name }));
-        const { outcomes, stats } = await evaluateInPool(this.options, {
-            flakeDir: request.flakeDir,
-            hosts: selected,
-            expressionFile: this.options.expressionFile,
-            signal: request.signal,
+        const { outcomes, listing, stats } = await eval_workers_evaluateInWorkers('listed', {
+            ...poolOptions(this.options, request.signal),
+            expression: batchExpression(call),
         }).catch(doesNotEvaluate);
+        const names = (listing ?? []);
         const hosts = [];
         const failed = [];
-        for (const outcome of outcomes) {
+        for (const outcome of hostOutcomes(outcomes, this.options.expressionFile)) {
             if ('error' in outcome) {
                 failed.push(outcome);
                 this.options.logger.warning(`${outcome.name} (${outcome.kind}) failed to evaluate in ${request.label}`);
@@ -48641,10 +48688,32 @@ class PooledFleetEvaluator {
             failed,
             unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
             evaluator: 'nix eval',
-            processes: stats.processes + 1,
+            processes: stats.processes,
             workers: stats,
         };
     }
+}
+/**
+ * Every host's inspection, in the pool: a host whose evaluation aborts its evaluator is a
+ * FailedHost with Nix's message; what a host's system or backups throw is null. When the flake
+ * itself does not evaluate, its NixError is thrown.
+ */
+async function inspectHostsInPool(pool, request) {
+    const { outcomes, stats } = await evaluateInWorkers('listed', {
+        ...poolOptions(pool, request.signal),
+        expression: batchExpression({
+            flakeDir: request.flakeDir,
+            hostRecord: 'inspect',
+            tolerant: true,
+            expressionFile: request.expressionFile,
+        }),
+    });
+    return {
+        hosts: outcomes.map((outcome) => 'record' in outcome
+            ? outcome.record
+            : { ...hostFromKey(outcome.key), error: hostErrorText(outcome.error, request.expressionFile) }),
+        stats,
+    };
 }
 
 ;// CONCATENATED MODULE: ./.build/hosts/globs.js
@@ -48665,7 +48734,7 @@ function globToRegex(glob, input) {
         else if (char === '[') {
             const end = glob.indexOf(']', index + 2);
             if (end === -1)
-                throw new errors_UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
+                throw new UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
             let members = glob.slice(index + 1, end);
             if (members.startsWith('!'))
                 members = `^${members.slice(1)}`;
@@ -48716,7 +48785,6 @@ function runnerKey(runner) {
 ;// CONCATENATED MODULE: ./.build/hosts/matrix.js
 
 
-const HOST_STATUSES = (/* unused pure expression or super */ null && (['build', 'unchanged', 'cached', 'eval-only', 'skipped', 'failed']));
 function matrixEntry(entry, runner, evalOnly) {
     return {
         host: entry.host,
@@ -48773,7 +48841,7 @@ function packMatrix(entries, maxJobs) {
     const members = [...groups.values()];
     if (members.length > maxJobs) {
         const runners = [...new Set(members.map((group) => runnerText(group[0].runner)))];
-        throw new errors_UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
+        throw new UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
             `(${runners.join('; ')}), got ${maxJobs}`);
     }
     const slots = members.map(() => 1);
@@ -48810,7 +48878,7 @@ function packMatrix(entries, maxJobs) {
 function flakeDirOf(settings, workspace) {
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(workspace, settings.path);
     if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
     return flakeDir;
 }
@@ -48936,7 +49004,7 @@ async function evaluateBase(revision, flakeDir, evaluator, request, dependencies
             return { comparison: { ...comparison, evaluated: true }, evaluation };
         }
         catch (error) {
-            if (!(error instanceof errors_UserError))
+            if (!(error instanceof UserError))
                 throw error;
             dependencies.logger.warning(`${revision} does not evaluate, so every host counts as changed: ${error.message}`);
             return { comparison: { ...comparison, evaluated: false, error: error.message } };
@@ -49100,8 +49168,7 @@ function counts(result) {
     return parts.join(' · ');
 }
 /** How many evaluators ran, how many were replaced, the largest's peak, and what the limits came to. */
-function evaluatorsLine(result) {
-    const { limits, workers } = result;
+function evaluatorsLine({ limits, workers }) {
     const memory = `${formatBytes(limits.maxMemoryKiB * 1024)}${limits.defaulted.maxMemory ? ' (default: memory shared by the workers, at most 4 GiB)' : ''}`;
     const slots = `${limits.workers}${limits.defaulted.workers ? ' (default: one per core)' : ''}`;
     const settings = `\`eval-workers\` ${slots}, \`eval-max-memory\` ${memory}`;
@@ -50637,7 +50704,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -52173,55 +52240,6 @@ function parseWorkflowCommand(line) {
     return { command: match[1], properties, message: unescapeData(match[3] ?? '') };
 }
 
-;// CONCATENATED MODULE: ./.build/core/cleanup.js
-
-const CLEANUP_STATE = 'cleanup-paths';
-/**
- * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
- * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
- * main step killed half-way still leaves its post step the full list.
- */
-class CleanupList {
-    state;
-    paths;
-    constructor(state) {
-        this.state = state;
-        this.paths = readCleanupPaths(state);
-    }
-    add(path) {
-        if (this.paths.includes(path))
-            return;
-        this.paths.push(path);
-        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
-    }
-}
-function readCleanupPaths(state) {
-    const raw = state.read(CLEANUP_STATE);
-    if (!raw)
-        return [];
-    try {
-        const parsed = JSON.parse(raw);
-        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
-    }
-    catch {
-        return [];
-    }
-}
-/** Removes every registered path; a failure is a warning, never a failed step. */
-async function cleanup_removeRegisteredPaths(state, logger) {
-    let removed = 0;
-    for (const path of readCleanupPaths(state)) {
-        try {
-            await rm(path, { recursive: true, force: true });
-            removed += 1;
-        }
-        catch (error) {
-            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-    }
-    return removed;
-}
-
 ;// CONCATENATED MODULE: ./.build/core/forks.js
 
 function repositoryIn(value) {
@@ -52255,7 +52273,7 @@ function forkOf(event) {
 function refuseForks(action, event) {
     const fork = forkOf(event);
     if (fork) {
-        throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
+        throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
 /** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
@@ -52276,9 +52294,41 @@ function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
             'that code runs on this machine, with whatever it can reach');
         return;
     }
-    throw new errors_UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+    throw new UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
         `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
+
+;// CONCATENATED MODULE: ./.build/core/runner-logger.js
+
+
+// Apart from runtime.ts so that the post step, which needs only these, does not carry the input parsing.
+/** A Logger over the runner's log: groups fold, masks become `::add-mask::`. */
+class RunnerLogger {
+    secrets = new SecretMasker();
+    debug(message) {
+        core_debug(this.secrets.redact(message));
+    }
+    info(message) {
+        info(this.secrets.redact(message));
+    }
+    warning(message) {
+        warning(this.secrets.redact(message));
+    }
+    error(message) {
+        core_error(this.secrets.redact(message));
+    }
+    group(title, body) {
+        return group(this.secrets.redact(title), body);
+    }
+    mask(secret) {
+        core_setSecret(secret);
+        this.secrets.add(secret);
+    }
+}
+const runnerState = {
+    save: (name, value) => saveState(name, value),
+    read: (name) => getState(name) || undefined,
+};
 
 ;// CONCATENATED MODULE: ./.build/core/workspace.js
 
@@ -52311,7 +52361,7 @@ function inputPath(workspace, input, value) {
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new errors_UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
+        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
@@ -52334,36 +52384,12 @@ function checkPathInputs(settings, names, workspace) {
 
 
 
-
 /** The runner's environment variable for an input: upper-cased, spaces to `_`, hyphens kept. */
 function inputVariable(name) {
     return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
 }
 function readRunnerInput(name, env = process.env) {
     return env[inputVariable(name)];
-}
-/** A Logger over the runner's log: groups fold, masks become `::add-mask::`. */
-class RunnerLogger {
-    secrets = new SecretMasker();
-    debug(message) {
-        core_debug(this.secrets.redact(message));
-    }
-    info(message) {
-        info(this.secrets.redact(message));
-    }
-    warning(message) {
-        warning(this.secrets.redact(message));
-    }
-    error(message) {
-        core_error(this.secrets.redact(message));
-    }
-    group(title, body) {
-        return group(this.secrets.redact(title), body);
-    }
-    mask(secret) {
-        core_setSecret(secret);
-        this.secrets.add(secret);
-    }
 }
 function readEvent(path) {
     if (!path)
@@ -52393,10 +52419,6 @@ function readRunContext(env = process.env) {
         runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
     };
 }
-const runnerState = {
-    save: (name, value) => saveState(name, value),
-    read: (name) => getState(name) || undefined,
-};
 /** Aborts when the runner cancels the job; the runner sends SIGINT, then SIGTERM. */
 function cancellationSignal(logger) {
     const controller = new AbortController();
@@ -52412,10 +52434,10 @@ function cancellationSignal(logger) {
 }
 /** Fails the step with one line; a bug also leaves its stack in the debug log. */
 function failStep(error, logger = new RunnerLogger()) {
-    if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
+    if (!(error instanceof UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
-    const message = logger.secrets.redact(oneLine(errors_stringifyError(error))) || 'failed without a message';
-    setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
+    const message = logger.secrets.redact(oneLine(stringifyError(error))) || 'failed without a message';
+    setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
 }
 /**
  * Runs one action as the runner starts it: inputs → settings → capability → outputs, job summary
@@ -52456,18 +52478,6 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
     }
     catch (error) {
         failStep(error, logger);
-    }
-}
-/** The `post` step: removes what the main step registered for clean-up. Warns, never fails. */
-async function runPostStep() {
-    const logger = new RunnerLogger();
-    try {
-        const removed = await removeRegisteredPaths(runnerState, logger);
-        if (removed > 0)
-            logger.info(`Removed ${removed} file(s) the main step left for clean-up`);
-    }
-    catch (error) {
-        logger.warning(`Clean-up failed: ${stringifyError(error)}`);
     }
 }
 

@@ -45006,7 +45006,7 @@ class NotImplementedError extends errors_UserError {
         super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
     }
 }
-function errors_stringifyError(error) {
+function stringifyError(error) {
     if (error instanceof Error)
         return error.message;
     if (typeof error === 'string')
@@ -45424,7 +45424,7 @@ class ApiCommitter {
         }
         catch (error) {
             // Left behind by a run that was cancelled half-way.
-            if (!/already exists/i.test(errors_stringifyError(error)))
+            if (!/already exists/i.test(stringifyError(error)))
                 throw error;
             await this.github.moveBranch(scratch, baseSha);
         }
@@ -45543,7 +45543,7 @@ function githubErrorFacts(error) {
         ? messages.join('; ')
         : typeof data?.message === 'string'
             ? [data.message, ...details].join(': ')
-            : errors_stringifyError(error).replace(/ - https:\/\/docs\.github\.com\S*$/, '');
+            : stringifyError(error).replace(/ - https:\/\/docs\.github\.com\S*$/, '');
     return { ...(status !== undefined ? { status } : {}), message, types };
 }
 /**
@@ -45577,7 +45577,7 @@ function explainGitHubError(error, doing, repository) {
     if (status !== undefined || facts.types.length > 0) {
         return new errors_UserError(`GitHub refused ${doing}: ${message}${status !== undefined ? ` (${status})` : ''}`);
     }
-    return error instanceof Error ? error : new Error(errors_stringifyError(error));
+    return error instanceof Error ? error : new Error(stringifyError(error));
 }
 
 ;// CONCATENATED MODULE: ./.build/lock/github.js
@@ -45823,8 +45823,6 @@ class LockUpdateGitHub {
     }
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
 var _a;
 const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
@@ -55363,7 +55361,6 @@ function preprocess(fn, schema) {
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
 
 
-
 const inputDeclarations = registry();
 function quoted(raw, options) {
     if (options.secret)
@@ -55516,32 +55513,6 @@ function parseSizeKiB(raw) {
 function size(options = {}) {
     return field(options, (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'));
 }
-function describeZodIssue(issue) {
-    const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
-    return `${issue.message}${where}`;
-}
-/**
- * A YAML (or JSON, which is YAML) value checked against `shape`. `expected` says in words what the
- * input holds, e.g. "a YAML map from Nix system to runner labels".
- */
-function structured(shape, expected, options = {}) {
-    return field(options, (raw, fail) => {
-        let value;
-        try {
-            value = (0,dist/* parse */.qg)(raw);
-        }
-        catch (error) {
-            const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
-            return fail(`${expected} (YAML or JSON; it does not parse: ${reason})`);
-        }
-        const checked = shape.safeParse(value);
-        if (!checked.success) {
-            const first = checked.error.issues[0];
-            return fail(`${expected}${first ? ` (${describeZodIssue(first)})` : ''}`);
-        }
-        return checked.data;
-    });
-}
 /** Defines an action's inputs: one zod object whose keys are the exact `action.yml` input names. */
 function defineInputs(shape) {
     return object(shape);
@@ -55588,6 +55559,40 @@ const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
 /** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
 function githubToken() {
     return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./.build/core/structured-input.js
+
+
+// Apart from inputs.ts so that only the actions with a YAML input (hosts, deploy, lock-update,
+// backup-verify) bundle the YAML parser.
+function describeZodIssue(issue) {
+    const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
+    return `${issue.message}${where}`;
+}
+/**
+ * A YAML (or JSON, which is YAML) value checked against `shape`. `expected` says in words what the
+ * input holds, e.g. "a YAML map from Nix system to runner labels".
+ */
+function structured(shape, expected, options = {}) {
+    return field(options, (raw, fail) => {
+        let value;
+        try {
+            value = (0,dist/* parse */.qg)(raw);
+        }
+        catch (error) {
+            const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
+            return fail(`${expected} (YAML or JSON; it does not parse: ${reason})`);
+        }
+        const checked = shape.safeParse(value);
+        if (!checked.success) {
+            const first = checked.error.issues[0];
+            return fail(`${expected}${first ? ` (${describeZodIssue(first)})` : ''}`);
+        }
+        return checked.data;
+    });
 }
 
 ;// CONCATENATED MODULE: ./.build/lock/groups.js
@@ -55649,6 +55654,7 @@ function planUpdates(options) {
 }
 
 ;// CONCATENATED MODULE: ./.build/lock/inputs.js
+
 
 
 const MERGE_METHODS = ['merge', 'squash', 'rebase'];
@@ -56431,6 +56437,17 @@ function nixErrorText(stderr) {
         kept.shift();
     return (first === -1 ? kept.slice(-20) : kept).join('\n');
 }
+/**
+ * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
+ * flakeflow's own expression was (and a position in its list, which differs from one evaluator
+ * process to the next), not where the user's code broke.
+ */
+function withoutFramesIn(message, file) {
+    return message
+        .split('\n\n')
+        .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
+        .join('\n\n');
+}
 
 ;// CONCATENATED MODULE: ./.build/nix/version.js
 const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
@@ -56471,7 +56488,7 @@ const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*
  * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
  * where the command line differs between versions it asks `version()` which to use.
  */
-class cli_NixCli {
+class NixCli {
     runner;
     options;
     versionQuery;
@@ -56498,14 +56515,20 @@ class cli_NixCli {
     }
     /**
      * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-     * results are not in the order of `installables`: match them by `drvPath`.
+     * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
+     * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
+     * (NixOS/nix#9042), where 2.8 gave it n times.
      */
     async build(installables, options = {}) {
         if (installables.length === 0)
             return [];
-        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
-        const built = JSON.parse(result.stdout);
-        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
+        const { keepGoing, ...run } = options;
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables]), run);
+        const built = new Map();
+        for (const { drvPath, outputs } of JSON.parse(result.stdout)) {
+            built.set(drvPath, { drvPath, outputs });
+        }
+        return [...built.values()];
     }
     /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
     async lock(flakeDir, options = {}) {
@@ -56614,7 +56637,7 @@ function nixList(items) {
     return `[ ${items.map(nixString).join(' ')} ]`;
 }
 /** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
-function fleet_expression_fleetExpression(call) {
+function fleetExpression(call) {
     const args = [
         call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
         call.facts ? `facts = ${nixList(call.facts)};` : '',
@@ -56623,6 +56646,8 @@ function fleet_expression_fleetExpression(call) {
         call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
         call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
         call.only ? `only = ${nixList(call.only)};` : '',
+        call.hostRecord ? `hostRecord = ${nixString(call.hostRecord)};` : '',
+        call.shard ? `shard = { index = ${call.shard.index}; count = ${call.shard.count}; };` : '',
         call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
         call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
         call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
@@ -56635,7 +56660,6 @@ function fleet_expression_fleetExpression(call) {
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/fleet.js
-
 
 
 /** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
@@ -56666,7 +56690,7 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
     const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
     const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
     return nix.evalJson({
-        expr: fleet_expression_fleetExpression({
+        expr: fleetExpression({
             flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
             facts,
             ...(query.kinds ? { kinds: query.kinds } : {}),
@@ -56678,18 +56702,91 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
         }),
     }, { ...run, impure: true });
 }
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
+/** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
+const FLEET_HOST_KINDS = (/* unused pure expression or super */ null && (['nixos', 'darwin', 'home', 'checks']));
+function hostKey(host) {
+    return `${host.kind}/${host.name}`;
+}
+/** The host a `hostKey` names: the kind is up to the first slash, the name may hold more. */
+function fleet_types_hostFromKey(key) {
+    const slash = key.indexOf('/');
+    return { kind: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+/** Parses `a."b.c".d` back into its names. */
+function parseAttrPath(text) {
+    const names = [];
+    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
+    for (const match of text.matchAll(pattern)) {
+        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
+    }
+    return names;
+}
+/** What is built for a host, as nix/fleet.nix chooses it (nix-darwin's `system` where it exists). */
+function defaultAttrPath(host) {
+    switch (host.kind) {
+        case 'nixos':
+            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
+        case 'darwin':
+            return ['darwinConfigurations', host.name, 'system'];
+        case 'home':
+            return ['homeConfigurations', host.name, 'activationPackage'];
+        case 'checks':
+            return host.name.split('.');
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-hosts.js
+
+
+
+
+function hostFromRecord(record) {
+    if (!('drvPath' in record))
+        return undefined;
+    return {
+        kind: record.kind,
+        name: record.name,
+        attrPath: record.attr,
+        system: record.system,
+        buildSystem: record.buildSystem,
+        drvPath: record.drvPath,
+        outPath: record.output,
+    };
+}
+/** Nix's message for a host that failed, without the frames of nix/fleet.nix itself. */
+function fleet_hosts_hostErrorText(nixMessage, expressionFile) {
+    return withoutFramesIn(nixMessage, expressionFile ?? fleetExpressionPath());
+}
 /**
- * One NixOS host's restic backups, its configuration evaluated through the flake's own installable,
- * so a host the flake does not have fails with Nix's message naming the attribute.
+ * Evaluates the named hosts, without catching their errors, in one evaluator process: the unit a
+ * pool of evaluator workers can take over. A host the flake does not have is left out of the
+ * results; a host that fails fails them all, with Nix's own message.
  */
-async function readHostBackups(nix, flakeDir, host, options = {}) {
-    const { expressionFile, ...run } = options;
-    const { backups } = await nix.evalJson(installable(flakeDir, ['nixosConfigurations', host, 'config']), {
-        ...run,
-        impure: true,
-        apply: `config: ${fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
-    });
-    return backups;
+async function evaluateHostList(nix, request) {
+    if (request.hosts.length === 0)
+        return [];
+    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
+    try {
+        const { hosts: records } = await nix.evalJson({
+            expr: fleetExpression({
+                flakeDir: request.flakeDir,
+                kinds,
+                only: request.hosts.map(hostKey),
+                expressionFile: request.expressionFile,
+            }),
+        }, { impure: true, signal: request.signal });
+        return records.map(hostFromRecord).filter((host) => host !== undefined);
+    }
+    catch (error) {
+        if (!(error instanceof errors_NixError))
+            throw error;
+        return request.hosts.map((host) => ({
+            ...host,
+            error: fleet_hosts_hostErrorText(error.nixMessage, request.expressionFile),
+        }));
+    }
 }
 /**
  * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
@@ -56739,8 +56836,13 @@ function evalWorkerLimits(given, machine) {
 }
 /** The outcome of a host the batch process never reached though it ended by itself: not in the flake. */
 const EVALUATOR_ENDED_EARLY = 'the evaluator ended without evaluating this host';
-/** `trace: flakeflow-host-…` lines, quoted (newer Nix) or not (Nix 2.8). */
-function eval_workers_parseTrace(line) {
+const TRACE_MARKERS = {
+    'flakeflow-host-start ': (text) => ({ start: text }),
+    'flakeflow-host-done ': (text) => ({ done: JSON.parse(text) }),
+    'flakeflow-shard ': (text) => ({ shard: JSON.parse(text) }),
+};
+/** `trace: flakeflow-…` lines, quoted (newer Nix) or not (Nix 2.8). */
+function parseTrace(line) {
     const match = /^trace: (.*)$/.exec(line.trimEnd());
     if (!match)
         return undefined;
@@ -56753,27 +56855,37 @@ function eval_workers_parseTrace(line) {
             return undefined;
         }
     }
-    if (text.startsWith('flakeflow-host-start '))
-        return { start: text.slice('flakeflow-host-start '.length) };
-    if (text.startsWith('flakeflow-host-done ')) {
-        return { done: JSON.parse(text.slice('flakeflow-host-done '.length)) };
+    for (const [marker, read] of Object.entries(TRACE_MARKERS)) {
+        if (text.startsWith(marker))
+            return read(text.slice(marker.length));
     }
     return undefined;
 }
 /**
- * Evaluates every key in `options.limits.workers` processes at once, replacing a process once it
- * passes `maxMemoryKiB`. A host whose evaluation fails is reported with Nix's message and the rest
- * of its batch goes on in a fresh process. A failure before any host started is the flake's own,
- * and is thrown as the NixError it is.
+ * Evaluates `hosts` (or, with `'listed'`, the hosts the flake selects, which each process lists)
+ * in `options.limits.workers` processes at once, replacing a process once it passes `maxMemoryKiB`.
+ * A host whose evaluation fails is reported with Nix's message and the rest of its batch goes on in
+ * a fresh process. A failure before any host started is the flake's own, and is thrown as the
+ * NixError it is.
  */
-async function evaluateInWorkers(keys, options) {
+async function eval_workers_evaluateInWorkers(hosts, options) {
     const { limits } = options;
     const probe = options.memory ?? procStatusMemory;
-    const nix = new cli_NixCli(options.runner, { nixOptions: options.nixOptions ?? [] });
-    const queue = [...keys];
+    const now = options.now ?? (() => performance.now());
+    const nix = new NixCli(options.runner, { nixOptions: options.nixOptions ?? [] });
+    const slots = Math.max(1, hosts === 'listed' ? limits.workers : Math.min(limits.workers, hosts.length));
+    const queue = hosts === 'listed'
+        ? Array.from({ length: slots }, (_, index) => ({ shard: { index, count: slots } }))
+        : Array.from({ length: slots }, (_, index) => ({
+            keys: hosts.filter((_, position) => position % slots === index),
+        }));
+    let keys = hosts === 'listed' ? undefined : [...hosts];
+    let listing;
     const outcomes = new Map();
+    const running = new Set();
+    const costs = { startMs: 0, starts: 0, hostMs: 0, hosts: 0, grownKiB: 0, grownHosts: 0 };
     const stats = {
-        workers: limits.workers,
+        workers: slots,
         maxMemoryKiB: limits.maxMemoryKiB,
         processes: 0,
         replaced: 0,
@@ -56781,315 +56893,218 @@ async function evaluateInWorkers(keys, options) {
         overLimitAlone: [],
     };
     let fatal;
+    let wake;
+    const changed = () => {
+        wake?.();
+        wake = undefined;
+    };
     const runProcess = async (batch) => {
         stats.processes += 1;
-        const stop = new AbortController();
-        const onAbort = () => stop.abort();
+        const evaluator = {
+            own: new Set('keys' in batch ? batch.keys : []),
+            currentSince: 0,
+            spawnedAt: now(),
+            stop: new AbortController(),
+            ...('keys' in batch ? { assigned: [...batch.keys] } : {}),
+        };
+        running.add(evaluator);
+        const stop = (reason) => {
+            evaluator.stopped ??= reason;
+            evaluator.stop.abort();
+        };
+        const onAbort = () => evaluator.stop.abort();
         options.signal?.addEventListener('abort', onAbort, { once: true });
         let pid;
-        let current;
         let hostsDone = 0;
         let overLimit = false;
-        let stopped = false;
         let ended = false;
+        // Samples are taken as the event loop gets to them, so a host's start and done lines can come in
+        // together: its growth counts from the sample before its start line (never later than its start),
+        // to the most the process held while on it (the last sample may come when a process that ended
+        // with that host is gone).
+        let lastRssKiB = 0;
         let rssAtStart = 0;
+        let hostRssKiB = 0;
+        let started = false;
         const sample = () => {
             const memory = pid === undefined ? undefined : probe(pid);
             if (!memory)
-                return 0;
+                return;
             stats.peakKiB = Math.max(stats.peakKiB, memory.peakKiB);
             if (memory.rssKiB > limits.maxMemoryKiB)
                 overLimit = true;
-            return memory.rssKiB;
+            hostRssKiB = Math.max(hostRssKiB, memory.rssKiB);
+            lastRssKiB = memory.rssKiB;
+        };
+        const markStarted = () => {
+            if (started)
+                return;
+            started = true;
+            costs.startMs += now() - evaluator.spawnedAt;
+            costs.starts += 1;
         };
         const onTrace = (trace) => {
-            if ('start' in trace) {
-                current = trace.start;
-                rssAtStart = sample();
+            if ('shard' in trace) {
+                markStarted();
+                keys ??= trace.shard.keys;
+                if (listing === undefined)
+                    listing = trace.shard.names;
+                evaluator.assigned = trace.shard.batch;
+                evaluator.own = new Set(trace.shard.batch.filter((key) => !outcomes.has(key)));
                 return;
             }
+            if ('start' in trace) {
+                markStarted();
+                // Another worker took this host over, or it was done elsewhere: so were the ones after it.
+                if (!evaluator.own.has(trace.start))
+                    return stop('taken-over');
+                evaluator.current = trace.start;
+                evaluator.currentSince = now();
+                rssAtStart = lastRssKiB;
+                hostRssKiB = 0;
+                sample();
+                return;
+            }
+            const current = evaluator.current;
             if (current === undefined)
                 return;
-            const grown = sample() - rssAtStart;
-            outcomes.set(current, { key: current, record: trace.done });
+            sample();
+            const grown = hostRssKiB - rssAtStart;
+            if (!outcomes.has(current))
+                outcomes.set(current, { key: current, record: trace.done });
+            costs.hostMs += now() - evaluator.currentSince;
+            costs.hosts += 1;
+            evaluator.own.delete(current);
+            evaluator.current = undefined;
             hostsDone += 1;
             if (overLimit && (hostsDone === 1 || grown > limits.maxMemoryKiB))
                 stats.overLimitAlone.push(current);
-            current = undefined;
-            if (overLimit && !stopped && batch.some((key) => !outcomes.has(key))) {
-                stopped = true;
-                stop.abort();
+            else {
+                costs.grownKiB += Math.max(0, grown);
+                costs.grownHosts += 1;
             }
+            // Stopped before the host that would take it past the limit, by what a host has added so far
+            // (one that alone passes the limit is no measure of the others).
+            const nextHostKiB = costs.grownHosts > 0 ? costs.grownKiB / costs.grownHosts : 0;
+            const nextPasses = lastRssKiB + nextHostKiB > limits.maxMemoryKiB;
+            if ((overLimit || nextPasses) && evaluator.own.size > 0)
+                stop('memory');
         };
-        const ticker = setInterval(sample, options.sampleMs ?? 100);
+        const ticker = setInterval(() => {
+            sample();
+            changed();
+        }, options.sampleMs ?? 50);
         try {
             await nix.evalJson({ expr: options.expression(batch) }, {
                 impure: true,
-                signal: stop.signal,
+                signal: evaluator.stop.signal,
                 onSpawn: (spawned) => {
                     pid = spawned;
                 },
                 onLine: (line, from) => {
                     if (from !== 'stderr')
                         return;
-                    const trace = eval_workers_parseTrace(line);
-                    if (trace)
-                        onTrace(trace);
+                    const trace = parseTrace(line);
+                    if (!trace)
+                        return;
+                    onTrace(trace);
+                    changed();
                 },
             });
             ended = true;
         }
         catch (error) {
-            if (!(error instanceof errors_NixError))
+            if (!(error instanceof errors_NixError) || options.signal?.aborted)
                 throw error;
-            if (options.signal?.aborted)
-                throw error;
-            if (!stopped) {
-                if (current === undefined)
+            if (!evaluator.stopped) {
+                if (evaluator.current === undefined)
                     throw error;
-                outcomes.set(current, { key: current, error: error.nixMessage });
+                outcomes.set(evaluator.current, { key: evaluator.current, error: error.nixMessage });
+                evaluator.own.delete(evaluator.current);
             }
         }
         finally {
             clearInterval(ticker);
             options.signal?.removeEventListener('abort', onAbort);
-        }
-        if (stopped)
-            stats.replaced += 1;
-        const left = batch.filter((key) => !outcomes.has(key));
-        // A process that ended by itself evaluated all it could: what it left is not in the flake.
-        if (ended && !stopped) {
-            for (const key of left)
-                outcomes.set(key, { key, error: EVALUATOR_ENDED_EARLY });
-        }
-        else
-            queue.unshift(...left);
-    };
-    const slot = async () => {
-        while (queue.length > 0 && fatal === undefined) {
-            const size = Math.max(1, Math.ceil(queue.length / (2 * limits.workers)));
-            try {
-                await runProcess(queue.splice(0, size));
+            running.delete(evaluator);
+            if (evaluator.stopped === 'memory')
+                stats.replaced += 1;
+            const left = (evaluator.assigned ?? []).filter((key) => evaluator.own.has(key) && !outcomes.has(key));
+            // A process that ended by itself evaluated all it could: what it left is not in the flake.
+            if (ended && !evaluator.stopped) {
+                for (const key of left)
+                    outcomes.set(key, { key, error: EVALUATOR_ENDED_EARLY });
             }
-            catch (error) {
-                fatal ??= error;
-            }
+            else if (left.length > 0)
+                queue.unshift({ keys: left });
+            changed();
         }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limits.workers, keys.length)) }, slot));
+    /**
+     * The hosts an idle worker takes over from the busiest process: the later half of those it has
+     * not reached, when they would take longer there than a fresh process needs to start, or when
+     * the host it is on has already taken that long beyond an average host.
+     */
+    const takeOver = () => {
+        if (costs.starts === 0)
+            return undefined;
+        const startMs = costs.startMs / costs.starts;
+        const hostMs = costs.hosts > 0 ? costs.hostMs / costs.hosts : startMs;
+        let busiest;
+        for (const evaluator of running) {
+            if (evaluator.stopped || !evaluator.assigned)
+                continue;
+            const pending = evaluator.assigned.filter((key) => evaluator.own.has(key) && key !== evaluator.current && !outcomes.has(key));
+            if (pending.length > (busiest?.pending.length ?? 0))
+                busiest = { evaluator, pending };
+        }
+        if (!busiest)
+            return undefined;
+        const { evaluator, pending } = busiest;
+        const taken = pending.slice(Math.floor(pending.length / 2));
+        const stuck = evaluator.current !== undefined && now() - evaluator.currentSince > startMs + hostMs;
+        if (taken.length * hostMs <= startMs && !stuck)
+            return undefined;
+        for (const key of taken)
+            evaluator.own.delete(key);
+        return { keys: taken };
+    };
+    const worker = async () => {
+        while (fatal === undefined) {
+            const batch = queue.shift() ?? takeOver();
+            if (batch) {
+                try {
+                    await runProcess(batch);
+                }
+                catch (error) {
+                    fatal ??= error;
+                    for (const evaluator of running)
+                        evaluator.stop.abort();
+                }
+                continue;
+            }
+            if (running.size === 0)
+                return;
+            await new Promise((resolve) => {
+                const previous = wake;
+                wake = () => {
+                    previous?.();
+                    resolve();
+                };
+            });
+        }
+    };
+    await Promise.all(Array.from({ length: slots }, worker));
     if (fatal !== undefined)
         throw fatal;
     return {
-        outcomes: keys.map((key) => outcomes.get(key)),
+        outcomes: (keys ?? []).map((key) => outcomes.get(key) ?? { key, error: EVALUATOR_ENDED_EARLY }),
+        ...(listing === undefined ? {} : { listing }),
         stats,
     };
 }
 
-;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
-/** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
-const FLEET_HOST_KINDS = (/* unused pure expression or super */ null && (['nixos', 'darwin', 'home', 'checks']));
-function fleet_types_hostKey(host) {
-    return `${host.kind}/${host.name}`;
-}
-/** Parses `a."b.c".d` back into its names. */
-function parseAttrPath(text) {
-    const names = [];
-    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
-    for (const match of text.matchAll(pattern)) {
-        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
-    }
-    return names;
-}
-/** What is built for a host, as nix/fleet.nix chooses it (nix-darwin's `system` where it exists). */
-function defaultAttrPath(host) {
-    switch (host.kind) {
-        case 'nixos':
-            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
-        case 'darwin':
-            return ['darwinConfigurations', host.name, 'system'];
-        case 'home':
-            return ['homeConfigurations', host.name, 'activationPackage'];
-        case 'checks':
-            return host.name.split('.');
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/nix/fleet-hosts.js
-
-
-
-
-
-
-
-function hostFromRecord(record) {
-    if (!('drvPath' in record))
-        return undefined;
-    return {
-        kind: record.kind,
-        name: record.name,
-        attrPath: record.attr,
-        system: record.system,
-        buildSystem: record.buildSystem,
-        drvPath: record.drvPath,
-        outPath: record.output,
-    };
-}
-/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet.nix leaves. */
-class StderrTap {
-    runner;
-    stderr = '';
-    constructor(runner) {
-        this.runner = runner;
-    }
-    async run(command, args, options) {
-        const result = await this.runner.run(command, args, options);
-        this.stderr = result.stderr;
-        return result;
-    }
-}
-/** Reads `trace: flakeflow-host-start …` and `…-done {json}` lines, quoted or not (Nix versions differ). */
-function readFleetTraces(stderr) {
-    const done = [];
-    let started;
-    for (const line of stderr.split('\n')) {
-        const trace = parseTrace(line);
-        if (!trace)
-            continue;
-        if ('start' in trace) {
-            const start = /^([a-z]+)\/(.*)$/.exec(trace.start);
-            if (start)
-                started = { kind: start[1], name: start[2] };
-            continue;
-        }
-        done.push(trace.done);
-        started = undefined;
-    }
-    return { done, ...(started ? { unfinished: started } : {}) };
-}
-/**
- * Evaluates every host in one `nix eval --json` of nix/fleet.nix. A host whose error aborts
- * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
- * error tryEval caught is evaluated once more alone, for Nix's message.
- */
-class NixEvalFleetEvaluator {
-    runner;
-    options;
-    constructor(runner, options) {
-        this.runner = runner;
-        this.options = options;
-    }
-    async evaluate(request) {
-        const done = new Map();
-        const failed = [];
-        const caught = [];
-        const listed = new Map();
-        let processes = 0;
-        const absorb = (record) => {
-            const ref = { kind: record.kind, name: record.name };
-            listed.set(hostKey(ref), ref);
-            const host = hostFromRecord(record);
-            if (host)
-                done.set(hostKey(host), host);
-            else if ('failed' in record)
-                caught.push(ref);
-        };
-        const settled = () => [...done.keys(), ...failed.map(hostKey), ...caught.map(hostKey)];
-        for (;;) {
-            processes += 1;
-            const tap = new StderrTap(this.runner);
-            try {
-                const { hosts: records } = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
-                for (const record of records)
-                    absorb(record);
-                break;
-            }
-            catch (error) {
-                if (!(error instanceof NixError))
-                    throw error;
-                const traces = readFleetTraces(tap.stderr);
-                for (const record of traces.done)
-                    absorb(record);
-                const broken = traces.unfinished;
-                if (!broken || settled().includes(hostKey(broken))) {
-                    throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
-                }
-                listed.set(hostKey(broken), broken);
-                failed.push({ ...broken, error: error.nixMessage });
-                this.options.logger.warning(`${broken.name} (${broken.kind}) failed to evaluate in ${request.label}; evaluating the remaining hosts without it`);
-            }
-        }
-        const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
-            processes += 1;
-            const [outcome] = await evaluateHostList(this.nix(this.runner), {
-                flakeDir: request.flakeDir,
-                hosts: [host],
-                expressionFile: this.options.expressionFile,
-                signal: request.signal,
-            });
-            return (outcome ?? {
-                ...host,
-                error: 'the host failed to evaluate, and then evaluated alone without an error',
-            });
-        });
-        for (const outcome of explained) {
-            if ('error' in outcome)
-                failed.push(outcome);
-            else
-                done.set(hostKey(outcome), outcome);
-        }
-        const evaluatedKeys = new Set([...done.keys(), ...failed.map(hostKey)]);
-        return {
-            hosts: [...done.values()],
-            failed,
-            unselected: [...listed.entries()].filter(([key]) => !evaluatedKeys.has(key)).map(([, host]) => host),
-            evaluator: 'nix eval',
-            processes,
-        };
-    }
-    nix(runner) {
-        return new NixCli(runner, { nixOptions: this.options.nixOptions ?? [] });
-    }
-    expression(request, extra) {
-        return fleetExpression({
-            flakeDir: request.flakeDir,
-            kinds: request.kinds,
-            include: request.include,
-            exclude: request.exclude,
-            expressionFile: this.options.expressionFile,
-            ...extra,
-        });
-    }
-}
-/**
- * Evaluates the named hosts, without catching their errors, in one evaluator process: the unit a
- * pool of evaluator workers can take over. A host the flake does not have is left out of the
- * results; a host that fails fails them all, with Nix's own message.
- */
-async function evaluateHostList(nix, request) {
-    if (request.hosts.length === 0)
-        return [];
-    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
-    try {
-        const { hosts: records } = await nix.evalJson({
-            expr: fleet_expression_fleetExpression({
-                flakeDir: request.flakeDir,
-                kinds,
-                only: request.hosts.map(fleet_types_hostKey),
-                expressionFile: request.expressionFile,
-            }),
-        }, { impure: true, signal: request.signal });
-        return records.map(hostFromRecord).filter((host) => host !== undefined);
-    }
-    catch (error) {
-        if (!(error instanceof errors_NixError))
-            throw error;
-        return request.hosts.map((host) => ({ ...host, error: error.nixMessage }));
-    }
-}
-
 ;// CONCATENATED MODULE: ./.build/nix/fleet-pool.js
-
 
 
 
@@ -57110,46 +57125,63 @@ async function evaluateHostListInPool(pool, request) {
             throw error;
         const { workers, maxMemoryKiB } = pool.limits;
         return {
-            outcomes: request.hosts.map((host) => ({ kind: host.kind, name: host.name, error: error.nixMessage })),
+            outcomes: request.hosts.map((host) => ({
+                kind: host.kind,
+                name: host.name,
+                error: fleet_hosts_hostErrorText(error.nixMessage, request.expressionFile),
+            })),
             stats: { workers, maxMemoryKiB, processes: 0, replaced: 0, peakKiB: 0, overLimitAlone: [] },
         };
     }
 }
 /** The pool's outcomes; a failure before any host started is the flake's own, thrown as its NixError. */
 async function evaluateInPool(pool, request) {
-    const keys = request.hosts.map(fleet_types_hostKey);
+    const keys = request.hosts.map(hostKey);
     const kinds = [...new Set(request.hosts.map((host) => host.kind))];
-    const byKey = new Map(request.hosts.map((host) => [fleet_types_hostKey(host), host]));
-    const { outcomes, stats } = await evaluateInWorkers(keys, {
+    const { outcomes, stats } = await eval_workers_evaluateInWorkers(keys, {
+        ...poolOptions(pool, request.signal),
+        expression: batchExpression({
+            flakeDir: request.flakeDir,
+            kinds,
+            expressionFile: request.expressionFile,
+        }),
+    });
+    return { outcomes: hostOutcomes(outcomes, request.expressionFile), stats };
+}
+/** nix/fleet.nix evaluating one process's hosts: its shard of those `call` selects, or the keys it is given. */
+function batchExpression(call) {
+    return (batch) => fleetExpression({
+        ...call,
+        facts: ['hosts'],
+        ...('keys' in batch ? { only: batch.keys } : { shard: batch.shard }),
+    });
+}
+function poolOptions(pool, signal) {
+    return {
         runner: pool.runner,
         nixOptions: pool.nixOptions,
         limits: pool.limits,
         memory: pool.memory,
-        signal: request.signal,
-        expression: (batch) => fleet_expression_fleetExpression({
-            flakeDir: request.flakeDir,
-            facts: ['hosts'],
-            kinds,
-            only: batch,
-            expressionFile: request.expressionFile,
-        }),
-    });
+        signal,
+    };
+}
+/** The hosts the records describe, in their order; a host the flake does not have is left out. */
+function hostOutcomes(outcomes, expressionFile) {
     const results = [];
     for (const outcome of outcomes) {
-        const ref = byKey.get(outcome.key);
+        const ref = fleet_types_hostFromKey(outcome.key);
         if ('record' in outcome) {
             results.push(hostFromRecord(outcome.record) ?? { ...ref, error: 'the host evaluated to no derivation' });
         }
         else if (outcome.error !== EVALUATOR_ENDED_EARLY) {
-            results.push({ kind: ref.kind, name: ref.name, error: outcome.error });
+            results.push({ ...ref, error: fleet_hosts_hostErrorText(outcome.error, expressionFile) });
         }
     }
-    return { outcomes: results, stats };
+    return results;
 }
 /**
- * Evaluates the hosts in the bounded evaluator pool: one cheap evaluation of nix/fleet.nix lists
- * the hosts, then evaluateHostListInPool evaluates the selected ones, whose records are the same
- * as the one-process evaluation's.
+ * Evaluates the hosts in the bounded evaluator pool: each worker's process lists the hosts and
+ * evaluates its share, and the records are the same as the one-process evaluation's.
  */
 class PooledFleetEvaluator {
     options;
@@ -57169,20 +57201,14 @@ class PooledFleetEvaluator {
                 throw error;
             throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
         };
-        const nix = new NixCli(this.options.runner, { nixOptions: this.options.nixOptions ?? [] });
-        const { names } = await nix
-            .evalJson({ expr: fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
-            .catch(doesNotEvaluate);
-        const selected = names.filter((host) => host.selected).map(({ kind, name }) => ({ kind, name }));
-        const { outcomes, stats } = await evaluateInPool(this.options, {
-            flakeDir: request.flakeDir,
-            hosts: selected,
-            expressionFile: this.options.expressionFile,
-            signal: request.signal,
+        const { outcomes, listing, stats } = await evaluateInWorkers('listed', {
+            ...poolOptions(this.options, request.signal),
+            expression: batchExpression(call),
         }).catch(doesNotEvaluate);
+        const names = (listing ?? []);
         const hosts = [];
         const failed = [];
-        for (const outcome of outcomes) {
+        for (const outcome of hostOutcomes(outcomes, this.options.expressionFile)) {
             if ('error' in outcome) {
                 failed.push(outcome);
                 this.options.logger.warning(`${outcome.name} (${outcome.kind}) failed to evaluate in ${request.label}`);
@@ -57198,10 +57224,32 @@ class PooledFleetEvaluator {
             failed,
             unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
             evaluator: 'nix eval',
-            processes: stats.processes + 1,
+            processes: stats.processes,
             workers: stats,
         };
     }
+}
+/**
+ * Every host's inspection, in the pool: a host whose evaluation aborts its evaluator is a
+ * FailedHost with Nix's message; what a host's system or backups throw is null. When the flake
+ * itself does not evaluate, its NixError is thrown.
+ */
+async function inspectHostsInPool(pool, request) {
+    const { outcomes, stats } = await evaluateInWorkers('listed', {
+        ...poolOptions(pool, request.signal),
+        expression: batchExpression({
+            flakeDir: request.flakeDir,
+            hostRecord: 'inspect',
+            tolerant: true,
+            expressionFile: request.expressionFile,
+        }),
+    });
+    return {
+        hosts: outcomes.map((outcome) => 'record' in outcome
+            ? outcome.record
+            : { ...hostFromKey(outcome.key), error: hostErrorText(outcome.error, request.expressionFile) }),
+        stats,
+    };
 }
 
 ;// CONCATENATED MODULE: ./.build/lock/verify.js
@@ -57808,7 +57856,7 @@ async function publishProposal(proposal, body, settings, context) {
     }
     if (open && open.draft !== broken) {
         await github.markDraft(pull, broken).catch((error) => {
-            context.warn(`Could not ${broken ? 'turn #' : 'mark #'}${pull.number}${broken ? ' into a draft' : ' ready for review'}: ${errors_stringifyError(error)}`, 'lock-update');
+            context.warn(`Could not ${broken ? 'turn #' : 'mark #'}${pull.number}${broken ? ' into a draft' : ' ready for review'}: ${stringifyError(error)}`, 'lock-update');
         });
         pull = { ...pull, draft: broken };
     }
@@ -57847,7 +57895,7 @@ async function decorate(pull, settings, context) {
             await step();
         }
         catch (error) {
-            context.warn(`Could not ${doing} #${pull.number}: ${errors_stringifyError(error)}`, 'lock-update');
+            context.warn(`Could not ${doing} #${pull.number}: ${stringifyError(error)}`, 'lock-update');
         }
     }
 }
@@ -57860,7 +57908,7 @@ async function dispatch(branch, settings, context) {
         return true;
     }
     catch (error) {
-        context.warn(`Could not dispatch ${settings.dispatchWorkflow} on ${branch}, so its checks do not run: ${errors_stringifyError(error)} ` +
+        context.warn(`Could not dispatch ${settings.dispatchWorkflow} on ${branch}, so its checks do not run: ${stringifyError(error)} ` +
             '(the workflow needs `on: workflow_dispatch`, the job `permissions: actions: write`)', 'lock-update: dispatch-workflow');
         return false;
     }
@@ -57868,7 +57916,7 @@ async function dispatch(branch, settings, context) {
 async function keepFromMerging(pull, context) {
     if (pull.autoMergeEnabled) {
         await context.github.disableAutoMerge(pull).catch((error) => {
-            context.warn(`Could not turn off auto-merge on #${pull.number}: ${errors_stringifyError(error)}`, 'lock-update');
+            context.warn(`Could not turn off auto-merge on #${pull.number}: ${stringifyError(error)}`, 'lock-update');
         });
     }
     return 'skipped-draft';
@@ -58160,7 +58208,7 @@ const lockUpdateAction = (0,action/* defineAction */.Q)({
     pathInputs: ['path'],
     async run(settings, { context, logger, signal }) {
         const runner = new SpawnProcessRunner(logger);
-        const nix = new cli_NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
+        const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
         const repository = parseRepository(context.repository ?? '');
         const runUrl = context.repository && context.runId
             ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
@@ -59686,7 +59734,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -61222,55 +61270,6 @@ function parseWorkflowCommand(line) {
     return { command: match[1], properties, message: unescapeData(match[3] ?? '') };
 }
 
-;// CONCATENATED MODULE: ./.build/core/cleanup.js
-
-const CLEANUP_STATE = 'cleanup-paths';
-/**
- * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
- * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
- * main step killed half-way still leaves its post step the full list.
- */
-class CleanupList {
-    state;
-    paths;
-    constructor(state) {
-        this.state = state;
-        this.paths = readCleanupPaths(state);
-    }
-    add(path) {
-        if (this.paths.includes(path))
-            return;
-        this.paths.push(path);
-        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
-    }
-}
-function readCleanupPaths(state) {
-    const raw = state.read(CLEANUP_STATE);
-    if (!raw)
-        return [];
-    try {
-        const parsed = JSON.parse(raw);
-        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
-    }
-    catch {
-        return [];
-    }
-}
-/** Removes every registered path; a failure is a warning, never a failed step. */
-async function cleanup_removeRegisteredPaths(state, logger) {
-    let removed = 0;
-    for (const path of readCleanupPaths(state)) {
-        try {
-            await rm(path, { recursive: true, force: true });
-            removed += 1;
-        }
-        catch (error) {
-            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-    }
-    return removed;
-}
-
 ;// CONCATENATED MODULE: ./.build/core/forks.js
 
 function repositoryIn(value) {
@@ -61329,6 +61328,38 @@ function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
         `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
+;// CONCATENATED MODULE: ./.build/core/runner-logger.js
+
+
+// Apart from runtime.ts so that the post step, which needs only these, does not carry the input parsing.
+/** A Logger over the runner's log: groups fold, masks become `::add-mask::`. */
+class RunnerLogger {
+    secrets = new SecretMasker();
+    debug(message) {
+        core_debug(this.secrets.redact(message));
+    }
+    info(message) {
+        info(this.secrets.redact(message));
+    }
+    warning(message) {
+        warning(this.secrets.redact(message));
+    }
+    error(message) {
+        core_error(this.secrets.redact(message));
+    }
+    group(title, body) {
+        return group(this.secrets.redact(title), body);
+    }
+    mask(secret) {
+        core_setSecret(secret);
+        this.secrets.add(secret);
+    }
+}
+const runnerState = {
+    save: (name, value) => saveState(name, value),
+    read: (name) => getState(name) || undefined,
+};
+
 ;// CONCATENATED MODULE: ./.build/core/workspace.js
 
 
@@ -61383,36 +61414,12 @@ function checkPathInputs(settings, names, workspace) {
 
 
 
-
 /** The runner's environment variable for an input: upper-cased, spaces to `_`, hyphens kept. */
 function inputVariable(name) {
     return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
 }
 function readRunnerInput(name, env = process.env) {
     return env[inputVariable(name)];
-}
-/** A Logger over the runner's log: groups fold, masks become `::add-mask::`. */
-class RunnerLogger {
-    secrets = new SecretMasker();
-    debug(message) {
-        core_debug(this.secrets.redact(message));
-    }
-    info(message) {
-        info(this.secrets.redact(message));
-    }
-    warning(message) {
-        warning(this.secrets.redact(message));
-    }
-    error(message) {
-        core_error(this.secrets.redact(message));
-    }
-    group(title, body) {
-        return group(this.secrets.redact(title), body);
-    }
-    mask(secret) {
-        core_setSecret(secret);
-        this.secrets.add(secret);
-    }
 }
 function readEvent(path) {
     if (!path)
@@ -61442,10 +61449,6 @@ function readRunContext(env = process.env) {
         runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
     };
 }
-const runnerState = {
-    save: (name, value) => saveState(name, value),
-    read: (name) => getState(name) || undefined,
-};
 /** Aborts when the runner cancels the job; the runner sends SIGINT, then SIGTERM. */
 function cancellationSignal(logger) {
     const controller = new AbortController();
@@ -61463,7 +61466,7 @@ function cancellationSignal(logger) {
 function failStep(error, logger = new RunnerLogger()) {
     if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
-    const message = logger.secrets.redact(oneLine(errors_stringifyError(error))) || 'failed without a message';
+    const message = logger.secrets.redact(oneLine(stringifyError(error))) || 'failed without a message';
     setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
 }
 /**
@@ -61505,18 +61508,6 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
     }
     catch (error) {
         failStep(error, logger);
-    }
-}
-/** The `post` step: removes what the main step registered for clean-up. Warns, never fails. */
-async function runPostStep() {
-    const logger = new RunnerLogger();
-    try {
-        const removed = await removeRegisteredPaths(runnerState, logger);
-        if (removed > 0)
-            logger.info(`Removed ${removed} file(s) the main step left for clean-up`);
-    }
-    catch (error) {
-        logger.warning(`Clean-up failed: ${stringifyError(error)}`);
     }
 }
 

@@ -56,7 +56,7 @@ const http = __importStar(__nccwpck_require__(8611));
 const https = __importStar(__nccwpck_require__(5692));
 const pm = __importStar(__nccwpck_require__(3335));
 const tunnel = __importStar(__nccwpck_require__(770));
-const undici_1 = __nccwpck_require__(4371);
+const undici_1 = __nccwpck_require__(6752);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -2653,7 +2653,7 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 4371:
+/***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3266,7 +3266,7 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 6424:
+/***/ 4043:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3834,7 +3834,7 @@ module.exports = upgrade
 
 
 
-module.exports.request = __nccwpck_require__(6424)
+module.exports.request = __nccwpck_require__(4043)
 module.exports.stream = __nccwpck_require__(3560)
 module.exports.pipeline = __nccwpck_require__(6862)
 module.exports.upgrade = __nccwpck_require__(1882)
@@ -32733,7 +32733,7 @@ var Alias = __nccwpck_require__(4065);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 var Schema = __nccwpck_require__(5840);
 var stringifyDocument = __nccwpck_require__(6829);
 var anchors = __nccwpck_require__(1596);
@@ -33659,7 +33659,7 @@ var anchors = __nccwpck_require__(1596);
 var visit = __nccwpck_require__(204);
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -33942,7 +33942,7 @@ exports.isEmptyPath = isEmptyPath;
 
 var applyReviver = __nccwpck_require__(3661);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 
 class NodeBase {
     constructor(type) {
@@ -34035,7 +34035,7 @@ exports.createPair = createPair;
 
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -34226,7 +34226,7 @@ var stringifyCollection = __nccwpck_require__(1212);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -34347,7 +34347,7 @@ var log = __nccwpck_require__(7249);
 var merge = __nccwpck_require__(452);
 var stringify = __nccwpck_require__(2148);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -34470,7 +34470,7 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 4043:
+/***/ 6424:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -37314,7 +37314,7 @@ var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var schema$2 = __nccwpck_require__(5913);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(6752);
+var timestamp = __nccwpck_require__(4371);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -37737,7 +37737,7 @@ exports.merge = merge;
 
 
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var pairs = __nccwpck_require__(8385);
@@ -37921,7 +37921,7 @@ var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(6752);
+var timestamp = __nccwpck_require__(4371);
 
 const schema = [
     map.map,
@@ -38055,7 +38055,7 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4371:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -39618,7 +39618,7 @@ class Context {
 // EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
 var lib = __nccwpck_require__(9659);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(4371);
+var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -44990,19 +44990,19 @@ var __webpack_exports__ = {};
  * A mistake the user can fix: bad input, a missing tool, a wrong password.
  * It is reported as one line naming what to fix, without a stack trace.
  */
-class errors_UserError extends Error {
+class UserError extends Error {
     constructor(message) {
         super(message);
         this.name = new.target.name;
     }
 }
 /** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends errors_UserError {
+class NotImplementedError extends UserError {
     constructor(capability, issue) {
         super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
     }
 }
-function errors_stringifyError(error) {
+function stringifyError(error) {
     if (error instanceof Error)
         return error.message;
     if (typeof error === 'string')
@@ -45023,8 +45023,6 @@ function oneLine(message) {
         .join(' ');
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
 var _a;
 const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
@@ -54563,7 +54561,6 @@ function preprocess(fn, schema) {
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
 
 
-
 const inputDeclarations = registry();
 function quoted(raw, options) {
     if (options.secret)
@@ -54716,32 +54713,6 @@ function parseSizeKiB(raw) {
 function size(options = {}) {
     return field(options, (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'));
 }
-function describeZodIssue(issue) {
-    const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
-    return `${issue.message}${where}`;
-}
-/**
- * A YAML (or JSON, which is YAML) value checked against `shape`. `expected` says in words what the
- * input holds, e.g. "a YAML map from Nix system to runner labels".
- */
-function structured(shape, expected, options = {}) {
-    return field(options, (raw, fail) => {
-        let value;
-        try {
-            value = (0,dist/* parse */.qg)(raw);
-        }
-        catch (error) {
-            const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
-            return fail(`${expected} (YAML or JSON; it does not parse: ${reason})`);
-        }
-        const checked = shape.safeParse(value);
-        if (!checked.success) {
-            const first = checked.error.issues[0];
-            return fail(`${expected}${first ? ` (${describeZodIssue(first)})` : ''}`);
-        }
-        return checked.data;
-    });
-}
 /** Defines an action's inputs: one zod object whose keys are the exact `action.yml` input names. */
 function defineInputs(shape) {
     return object(shape);
@@ -54770,7 +54741,7 @@ function parseInputs(schema, read, onSecret = () => { }) {
         return result.data;
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+    throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
 /** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
 function durationValue(example = '26h') {
@@ -55061,7 +55032,7 @@ class DecodedURL extends URL {
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var node_modules_tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(4371);
+var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -57782,57 +57753,6 @@ function parseWorkflowCommand(line) {
     return { command: match[1], properties, message: unescapeData(match[3] ?? '') };
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./.build/core/cleanup.js
-
-const CLEANUP_STATE = 'cleanup-paths';
-/**
- * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
- * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
- * main step killed half-way still leaves its post step the full list.
- */
-class CleanupList {
-    state;
-    paths;
-    constructor(state) {
-        this.state = state;
-        this.paths = readCleanupPaths(state);
-    }
-    add(path) {
-        if (this.paths.includes(path))
-            return;
-        this.paths.push(path);
-        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
-    }
-}
-function readCleanupPaths(state) {
-    const raw = state.read(CLEANUP_STATE);
-    if (!raw)
-        return [];
-    try {
-        const parsed = JSON.parse(raw);
-        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
-    }
-    catch {
-        return [];
-    }
-}
-/** Removes every registered path; a failure is a warning, never a failed step. */
-async function cleanup_removeRegisteredPaths(state, logger) {
-    let removed = 0;
-    for (const path of readCleanupPaths(state)) {
-        try {
-            await rm(path, { recursive: true, force: true });
-            removed += 1;
-        }
-        catch (error) {
-            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-    }
-    return removed;
-}
-
 ;// CONCATENATED MODULE: ./.build/core/forks.js
 
 function repositoryIn(value) {
@@ -57866,7 +57786,7 @@ function forkOf(event) {
 function refuseForks(action, event) {
     const fork = forkOf(event);
     if (fork) {
-        throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
+        throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
 /** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
@@ -57887,7 +57807,7 @@ function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
             'that code runs on this machine, with whatever it can reach');
         return;
     }
-    throw new errors_UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+    throw new UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
         `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
@@ -57950,6 +57870,38 @@ class SecretMasker {
     }
 }
 
+;// CONCATENATED MODULE: ./.build/core/runner-logger.js
+
+
+// Apart from runtime.ts so that the post step, which needs only these, does not carry the input parsing.
+/** A Logger over the runner's log: groups fold, masks become `::add-mask::`. */
+class RunnerLogger {
+    secrets = new SecretMasker();
+    debug(message) {
+        core_debug(this.secrets.redact(message));
+    }
+    info(message) {
+        info(this.secrets.redact(message));
+    }
+    warning(message) {
+        warning(this.secrets.redact(message));
+    }
+    error(message) {
+        core_error(this.secrets.redact(message));
+    }
+    group(title, body) {
+        return group(this.secrets.redact(title), body);
+    }
+    mask(secret) {
+        core_setSecret(secret);
+        this.secrets.add(secret);
+    }
+}
+const runnerState = {
+    save: (name, value) => saveState(name, value),
+    read: (name) => getState(name) || undefined,
+};
+
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./.build/core/workspace.js
@@ -57983,7 +57935,7 @@ function inputPath(workspace, input, value) {
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new errors_UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
+        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
@@ -58006,36 +57958,12 @@ function checkPathInputs(settings, names, workspace) {
 
 
 
-
 /** The runner's environment variable for an input: upper-cased, spaces to `_`, hyphens kept. */
 function inputVariable(name) {
     return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
 }
 function readRunnerInput(name, env = process.env) {
     return env[inputVariable(name)];
-}
-/** A Logger over the runner's log: groups fold, masks become `::add-mask::`. */
-class RunnerLogger {
-    secrets = new SecretMasker();
-    debug(message) {
-        core_debug(this.secrets.redact(message));
-    }
-    info(message) {
-        info(this.secrets.redact(message));
-    }
-    warning(message) {
-        warning(this.secrets.redact(message));
-    }
-    error(message) {
-        core_error(this.secrets.redact(message));
-    }
-    group(title, body) {
-        return group(this.secrets.redact(title), body);
-    }
-    mask(secret) {
-        core_setSecret(secret);
-        this.secrets.add(secret);
-    }
 }
 function readEvent(path) {
     if (!path)
@@ -58065,10 +57993,6 @@ function readRunContext(env = process.env) {
         runnerEnvironment: env.RUNNER_ENVIRONMENT || undefined,
     };
 }
-const runnerState = {
-    save: (name, value) => saveState(name, value),
-    read: (name) => getState(name) || undefined,
-};
 /** Aborts when the runner cancels the job; the runner sends SIGINT, then SIGTERM. */
 function cancellationSignal(logger) {
     const controller = new AbortController();
@@ -58084,10 +58008,10 @@ function cancellationSignal(logger) {
 }
 /** Fails the step with one line; a bug also leaves its stack in the debug log. */
 function failStep(error, logger = new RunnerLogger()) {
-    if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
+    if (!(error instanceof UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
-    const message = logger.secrets.redact(oneLine(errors_stringifyError(error))) || 'failed without a message';
-    setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
+    const message = logger.secrets.redact(oneLine(stringifyError(error))) || 'failed without a message';
+    setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
 }
 /**
  * Runs one action as the runner starts it: inputs → settings → capability → outputs, job summary
@@ -58130,18 +58054,6 @@ async function runAction(definition, read = (name) => readRunnerInput(name)) {
         failStep(error, logger);
     }
 }
-/** The `post` step: removes what the main step registered for clean-up. Warns, never fails. */
-async function runPostStep() {
-    const logger = new RunnerLogger();
-    try {
-        const removed = await removeRegisteredPaths(runnerState, logger);
-        if (removed > 0)
-            logger.info(`Removed ${removed} file(s) the main step left for clean-up`);
-    }
-    catch (error) {
-        logger.warning(`Clean-up failed: ${stringifyError(error)}`);
-    }
-}
 
 ;// CONCATENATED MODULE: ./.build/core/suggest.js
 /** Suggestions for a mistyped name: an input, an option, a command. */
@@ -58172,6 +58084,40 @@ function closeMatches(wanted, names, limit = 3) {
         .filter((entry) => entry.close)
         .sort((a, b) => a.distance - b.distance || a.name.localeCompare(b.name));
     return scored.slice(0, limit).map((entry) => entry.name);
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./.build/core/structured-input.js
+
+
+// Apart from inputs.ts so that only the actions with a YAML input (hosts, deploy, lock-update,
+// backup-verify) bundle the YAML parser.
+function describeZodIssue(issue) {
+    const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
+    return `${issue.message}${where}`;
+}
+/**
+ * A YAML (or JSON, which is YAML) value checked against `shape`. `expected` says in words what the
+ * input holds, e.g. "a YAML map from Nix system to runner labels".
+ */
+function structured(shape, expected, options = {}) {
+    return field(options, (raw, fail) => {
+        let value;
+        try {
+            value = (0,dist/* parse */.qg)(raw);
+        }
+        catch (error) {
+            const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
+            return fail(`${expected} (YAML or JSON; it does not parse: ${reason})`);
+        }
+        const checked = shape.safeParse(value);
+        if (!checked.success) {
+            const first = checked.error.issues[0];
+            return fail(`${expected}${first ? ` (${describeZodIssue(first)})` : ''}`);
+        }
+        return checked.data;
+    });
 }
 
 ;// CONCATENATED MODULE: ./.build/backup/config.js
@@ -58258,6 +58204,7 @@ const repositoriesShape = array(repositoryShape)
 ;// CONCATENATED MODULE: ./.build/backup/inputs.js
 
 
+
 const BACKUP_CHECKS = ['open', 'freshness', 'retention', 'integrity', 'restore'];
 /**
  * Where the repositories come from is checked here only as far as the inputs show it; whether
@@ -58299,6 +58246,8 @@ const backupVerifyInputs = defineInputs({
     }
 });
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: ./.build/core/markdown.js
 /** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
 /** Escapes a value for a table cell: pipes and line breaks would break the row. */
@@ -58737,7 +58686,7 @@ class SpawnProcessRunner {
                     clearTimeout(timeout);
                 options.signal?.removeEventListener('abort', onAbort);
                 if (error.code === 'ENOENT') {
-                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                    reject(new UserError(`${command} was not found on PATH; install it or put it on PATH`));
                 }
                 else {
                     reject(error);
@@ -58798,7 +58747,7 @@ const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (
  * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
  * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
  */
-class errors_NixError extends errors_UserError {
+class NixError extends UserError {
     args;
     nixMessage;
     exitCode;
@@ -58813,7 +58762,7 @@ class errors_NixError extends errors_UserError {
     }
     static fromResult(result) {
         const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
-        return new errors_NixError(result.args, text, result.exitCode);
+        return new NixError(result.args, text, result.exitCode);
     }
 }
 function subcommandOf(args) {
@@ -58880,6 +58829,17 @@ function nixErrorText(stderr) {
         kept.shift();
     return (first === -1 ? kept.slice(-20) : kept).join('\n');
 }
+/**
+ * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
+ * flakeflow's own expression was (and a position in its list, which differs from one evaluator
+ * process to the next), not where the user's code broke.
+ */
+function withoutFramesIn(message, file) {
+    return message
+        .split('\n\n')
+        .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
+        .join('\n\n');
+}
 
 ;// CONCATENATED MODULE: ./.build/nix/version.js
 const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
@@ -58920,7 +58880,7 @@ const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*
  * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
  * where the command line differs between versions it asks `version()` which to use.
  */
-class cli_NixCli {
+class NixCli {
     runner;
     options;
     versionQuery;
@@ -58947,14 +58907,20 @@ class cli_NixCli {
     }
     /**
      * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-     * results are not in the order of `installables`: match them by `drvPath`.
+     * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
+     * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
+     * (NixOS/nix#9042), where 2.8 gave it n times.
      */
     async build(installables, options = {}) {
         if (installables.length === 0)
             return [];
-        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...installables]), options);
-        const built = JSON.parse(result.stdout);
-        return built.map(({ drvPath, outputs }) => ({ drvPath, outputs }));
+        const { keepGoing, ...run } = options;
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables]), run);
+        const built = new Map();
+        for (const { drvPath, outputs } of JSON.parse(result.stdout)) {
+            built.set(drvPath, { drvPath, outputs });
+        }
+        return [...built.values()];
     }
     /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
     async lock(flakeDir, options = {}) {
@@ -58964,7 +58930,7 @@ class cli_NixCli {
     async updateLock(flakeDir, inputs = [], options = {}) {
         for (const input of inputs) {
             if (!INPUT_NAME.test(input))
-                throw new errors_UserError(`"${input}" is not a flake input name`);
+                throw new UserError(`"${input}" is not a flake input name`);
         }
         const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
         await this.exec(this.withOptions(subcommand, args), options);
@@ -58995,12 +58961,12 @@ async function runNix(runner, options, args, runOptions = {}, check = true) {
     }
     catch (error) {
         // The runner raises a UserError only when the program is missing.
-        if (error instanceof errors_UserError)
-            throw new errors_UserError(NIX_NOT_FOUND);
+        if (error instanceof UserError)
+            throw new UserError(NIX_NOT_FOUND);
         throw error;
     }
     if (check && !succeeded(result))
-        throw errors_NixError.fromResult(result);
+        throw NixError.fromResult(result);
     return result;
 }
 /** The subcommand and arguments that update a flake's lock on this Nix. */
@@ -59061,7 +59027,7 @@ function nixList(items) {
     return `[ ${items.map(nixString).join(' ')} ]`;
 }
 /** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
-function fleet_expression_fleetExpression(call) {
+function fleetExpression(call) {
     const args = [
         call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
         call.facts ? `facts = ${nixList(call.facts)};` : '',
@@ -59070,6 +59036,8 @@ function fleet_expression_fleetExpression(call) {
         call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
         call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
         call.only ? `only = ${nixList(call.only)};` : '',
+        call.hostRecord ? `hostRecord = ${nixString(call.hostRecord)};` : '',
+        call.shard ? `shard = { index = ${call.shard.index}; count = ${call.shard.count}; };` : '',
         call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
         call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
         call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
@@ -59081,50 +59049,10 @@ function fleet_expression_fleetExpression(call) {
     return `import ${nixString(file)} { ${args.join(' ')} }`;
 }
 
-;// CONCATENATED MODULE: ./.build/nix/fleet.js
+;// CONCATENATED MODULE: ./.build/nix/fleet-backups.js
 
 
-
-/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
-async function readFleetFacts(nix, flakeDir, query, options = {}) {
-    const { expressionFile, ...run } = options;
-    const facts = [];
-    if (query.names)
-        facts.push('names');
-    if (query.systems)
-        facts.push('systems');
-    if (query.deploy)
-        facts.push('deploy');
-    if (query.flakeflowNodes)
-        facts.push('flakeflowNodes');
-    if (query.hasDeployNodes)
-        facts.push('hasDeployNodes');
-    if (query.toplevels)
-        facts.push('toplevels');
-    if (query.deployProfiles)
-        facts.push('deployProfiles');
-    if (query.formatter)
-        facts.push('formatter');
-    if (query.backups)
-        facts.push('backups');
-    if (facts.length === 0)
-        return {};
-    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
-    const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
-    const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
-    return nix.evalJson({
-        expr: fleet_expression_fleetExpression({
-            flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
-            facts,
-            ...(query.kinds ? { kinds: query.kinds } : {}),
-            ...(backupHosts ? { backupHosts } : {}),
-            ...(toplevelHosts ? { toplevelHosts } : {}),
-            ...(profileNodes ? { profileNodes } : {}),
-            ...(query.tolerant ? { tolerant: true } : {}),
-            expressionFile,
-        }),
-    }, { ...run, impure: true });
-}
+// Apart from fleet.ts: backup-verify asks only this, and need not carry readFleetFacts.
 /**
  * One NixOS host's restic backups, its configuration evaluated through the flake's own installable,
  * so a host the flake does not have fails with Nix's message naming the attribute.
@@ -59134,16 +59062,9 @@ async function readHostBackups(nix, flakeDir, host, options = {}) {
     const { backups } = await nix.evalJson(installable(flakeDir, ['nixosConfigurations', host, 'config']), {
         ...run,
         impure: true,
-        apply: `config: ${fleet_expression_fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
+        apply: `config: ${fleetExpression({ facts: ['backups'], hostConfig: 'config', expressionFile })}`,
     });
     return backups;
-}
-/**
- * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
- * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
- */
-function readOutPath(nix, flakeDir, attrPath, options = {}) {
-    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
 }
 
 ;// CONCATENATED MODULE: ./.build/backup/plan.js
@@ -59324,7 +59245,7 @@ function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 function fail(entry, message) {
-    throw new errors_UserError(`Input 'services-json' entry '${entry}' ${message}`);
+    throw new UserError(`Input 'services-json' entry '${entry}' ${message}`);
 }
 function strings(entry, field, value) {
     if (value === undefined || value === null)
@@ -59438,7 +59359,7 @@ function servicesJobs(document) {
     }
     if (isObject(root))
         return Object.entries(root).flatMap(([name, entry]) => entryJobs(name, entry, undefined));
-    throw new errors_UserError("Input 'services-json' must name a JSON list or map of services");
+    throw new UserError("Input 'services-json' must name a JSON list or map of services");
 }
 function applyServices(plans, document, logger) {
     const jobs = servicesJobs(document);
@@ -59465,9 +59386,9 @@ async function flakeHostPlans(plans, source) {
         });
     }
     catch (error) {
-        if (!(error instanceof errors_UserError))
+        if (!(error instanceof UserError))
             throw error;
-        throw new errors_UserError(`Input 'flake-host' '${source.host}' could not be read from the flake at ${source.flake}: ${error.message}`);
+        throw new UserError(`Input 'flake-host' '${source.host}' could not be read from the flake at ${source.flake}: ${error.message}`);
     }
     const host = found.hostName ?? source.host;
     const jobs = Object.entries(found.jobs).map(([name, job]) => resticBackupJob(name, { ...job }, host, 'flake'));
@@ -59492,7 +59413,7 @@ async function readInputFile(input, path) {
     }
     catch (error) {
         const reason = error.code === 'ENOENT' ? 'it does not exist' : String(error);
-        throw new errors_UserError(`Input '${input}' names ${path}, which cannot be read: ${reason}`);
+        throw new UserError(`Input '${input}' names ${path}, which cannot be read: ${reason}`);
     }
 }
 /** The `config` file: `repositories: [...]` as in the inline input, or the list alone; YAML or JSON. */
@@ -59503,9 +59424,9 @@ async function readConfigFile(workspace, path) {
         value = (0,dist/* parse */.qg)(await readInputFile('config', file));
     }
     catch (error) {
-        if (error instanceof errors_UserError)
+        if (error instanceof UserError)
             throw error;
-        throw new errors_UserError(`Input 'config' file ${path} is neither YAML nor JSON: ${String(error).split('\n')[0]}`);
+        throw new UserError(`Input 'config' file ${path} is neither YAML nor JSON: ${String(error).split('\n')[0]}`);
     }
     const list = value && typeof value === 'object' && !Array.isArray(value)
         ? value.repositories
@@ -59514,7 +59435,7 @@ async function readConfigFile(workspace, path) {
     if (!checked.success) {
         const issue = checked.error.issues[0];
         const where = issue && issue.path.length > 0 ? ` at repositories.${issue.path.join('.')}` : '';
-        throw new errors_UserError(`Input 'config' file ${path} must list repositories: ${issue?.message ?? 'invalid'}${where}`);
+        throw new UserError(`Input 'config' file ${path} must list repositories: ${issue?.message ?? 'invalid'}${where}`);
     }
     return checked.data;
 }
@@ -59525,7 +59446,7 @@ async function readJsonInput(input, workspace, path) {
         return JSON.parse(text);
     }
     catch (error) {
-        throw new errors_UserError(`Input '${input}' file ${path} is not JSON: ${error instanceof Error ? error.message : error}`);
+        throw new UserError(`Input '${input}' file ${path} is not JSON: ${error instanceof Error ? error.message : error}`);
     }
 }
 /**
@@ -59551,7 +59472,7 @@ async function planRepositories(inputs, sources) {
         });
     }
     if (plans.length === 0) {
-        throw new errors_UserError("Input 'repositories' names no repository to verify (nor do 'config', 'services-json' or 'flake-host')");
+        throw new UserError("Input 'repositories' names no repository to verify (nor do 'config', 'services-json' or 'flake-host')");
     }
     return plans;
 }
@@ -60070,7 +59991,7 @@ const NOT_FOUND = (program) => `restic-command '${program}' was not found on PAT
 async function detectResticVersion(runner, options) {
     const [program, ...leading] = options.command;
     if (!program)
-        throw new errors_UserError("Input 'restic-command' must name a program");
+        throw new UserError("Input 'restic-command' must name a program");
     let result;
     try {
         result = await runner.run(program, [...leading, 'version'], {
@@ -60081,14 +60002,14 @@ async function detectResticVersion(runner, options) {
         });
     }
     catch (error) {
-        if (error instanceof errors_UserError)
-            throw new errors_UserError(NOT_FOUND(program));
+        if (error instanceof UserError)
+            throw new UserError(NOT_FOUND(program));
         throw error;
     }
     if (options.signal?.aborted)
         throw new VerificationCancelled();
     if (result.exitCode !== 0) {
-        throw new errors_UserError(`restic-command '${options.command.join(' ')}' failed: ${resticMessage(result)}`);
+        throw new UserError(`restic-command '${options.command.join(' ')}' failed: ${resticMessage(result)}`);
     }
     return parseResticVersion(result.stdout);
 }
@@ -60200,8 +60121,8 @@ class Restic {
             });
         }
         catch (error) {
-            if (error instanceof errors_UserError)
-                throw new errors_UserError(NOT_FOUND(program));
+            if (error instanceof UserError)
+                throw new UserError(NOT_FOUND(program));
             throw error;
         }
         if (this.options.signal?.aborted)
@@ -60981,7 +60902,7 @@ async function runBackupVerify(inputs, environment) {
         }
         catch (error) {
             // The verification stands on its own: a GitHub outage must not hide its result.
-            const message = `Could not update the ${ALERT_LABEL} issue: ${errors_stringifyError(error)}`;
+            const message = `Could not update the ${ALERT_LABEL} issue: ${stringifyError(error)}`;
             environment.logger.debug(error instanceof Error && error.stack ? error.stack : message);
             annotations.push({ level: 'warning', title: 'backup alert issue', message });
         }
@@ -61033,7 +60954,7 @@ const backupVerifyAction = (0,action/* defineAction */.Q)({
         if (settings['alert-issue']) {
             const repository = parseRepository(context.repository ?? '');
             if (!repository)
-                throw new errors_UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
+                throw new UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
             const client = await loadGitHubClient({
                 token: settings.token,
                 apiUrl: context.apiUrl,
@@ -61053,7 +60974,7 @@ const backupVerifyAction = (0,action/* defineAction */.Q)({
             signal,
             workspace: context.workspace,
             runnerTemp: context.runnerTemp,
-            nix: new cli_NixCli(runner),
+            nix: new NixCli(runner),
             ...(alert ? { alert } : {}),
         });
         const { report } = outcome;
@@ -61094,7 +61015,7 @@ async function resolveCommit(runner, dir, revision, input) {
         `${revision}^{commit}`,
     ]);
     if (!succeeded(result)) {
-        throw new errors_UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
             '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
     }
     return result.stdout.trim();
@@ -61108,7 +61029,7 @@ async function withRevisionCheckout(options, body) {
     const commit = await resolveCommit(runner, flakeDir, revision, options.input);
     const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
     if (!succeeded(top))
-        throw new errors_UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
     const repoDir = top.stdout.trim();
     const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
     const checkoutDir = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
@@ -61140,8 +61061,13 @@ async function withRevisionCheckout(options, body) {
 ;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
 /** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
 const FLEET_HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
-function fleet_types_hostKey(host) {
+function hostKey(host) {
     return `${host.kind}/${host.name}`;
+}
+/** The host a `hostKey` names: the kind is up to the first slash, the name may hold more. */
+function fleet_types_hostFromKey(key) {
+    const slash = key.indexOf('/');
+    return { kind: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 /** Parses `a."b.c".d` back into its names. */
 function parseAttrPath(text) {
@@ -61168,6 +61094,8 @@ function defaultAttrPath(host) {
 
 ;// CONCATENATED MODULE: ./.build/hosts/host.js
 
+/** What became of a host in the `hosts` output (see HostEntry in matrix.ts). */
+const HOST_STATUSES = ['build', 'unchanged', 'cached', 'eval-only', 'skipped', 'failed'];
 const KIND_TITLES = {
     nixos: 'NixOS',
     darwin: 'nix-darwin',
@@ -61184,7 +61112,6 @@ function attrPathText(attrPath) {
 function storePathHash(storePath) {
     return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
 }
-const HOST_KIND_LIST = ['nixos', 'darwin', 'home', 'checks'];
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
@@ -61226,8 +61153,13 @@ function evalWorkerLimits(given, machine) {
 }
 /** The outcome of a host the batch process never reached though it ended by itself: not in the flake. */
 const EVALUATOR_ENDED_EARLY = 'the evaluator ended without evaluating this host';
-/** `trace: flakeflow-host-…` lines, quoted (newer Nix) or not (Nix 2.8). */
-function eval_workers_parseTrace(line) {
+const TRACE_MARKERS = {
+    'flakeflow-host-start ': (text) => ({ start: text }),
+    'flakeflow-host-done ': (text) => ({ done: JSON.parse(text) }),
+    'flakeflow-shard ': (text) => ({ shard: JSON.parse(text) }),
+};
+/** `trace: flakeflow-…` lines, quoted (newer Nix) or not (Nix 2.8). */
+function parseTrace(line) {
     const match = /^trace: (.*)$/.exec(line.trimEnd());
     if (!match)
         return undefined;
@@ -61240,27 +61172,37 @@ function eval_workers_parseTrace(line) {
             return undefined;
         }
     }
-    if (text.startsWith('flakeflow-host-start '))
-        return { start: text.slice('flakeflow-host-start '.length) };
-    if (text.startsWith('flakeflow-host-done ')) {
-        return { done: JSON.parse(text.slice('flakeflow-host-done '.length)) };
+    for (const [marker, read] of Object.entries(TRACE_MARKERS)) {
+        if (text.startsWith(marker))
+            return read(text.slice(marker.length));
     }
     return undefined;
 }
 /**
- * Evaluates every key in `options.limits.workers` processes at once, replacing a process once it
- * passes `maxMemoryKiB`. A host whose evaluation fails is reported with Nix's message and the rest
- * of its batch goes on in a fresh process. A failure before any host started is the flake's own,
- * and is thrown as the NixError it is.
+ * Evaluates `hosts` (or, with `'listed'`, the hosts the flake selects, which each process lists)
+ * in `options.limits.workers` processes at once, replacing a process once it passes `maxMemoryKiB`.
+ * A host whose evaluation fails is reported with Nix's message and the rest of its batch goes on in
+ * a fresh process. A failure before any host started is the flake's own, and is thrown as the
+ * NixError it is.
  */
-async function evaluateInWorkers(keys, options) {
+async function eval_workers_evaluateInWorkers(hosts, options) {
     const { limits } = options;
     const probe = options.memory ?? procStatusMemory;
-    const nix = new cli_NixCli(options.runner, { nixOptions: options.nixOptions ?? [] });
-    const queue = [...keys];
+    const now = options.now ?? (() => performance.now());
+    const nix = new NixCli(options.runner, { nixOptions: options.nixOptions ?? [] });
+    const slots = Math.max(1, hosts === 'listed' ? limits.workers : Math.min(limits.workers, hosts.length));
+    const queue = hosts === 'listed'
+        ? Array.from({ length: slots }, (_, index) => ({ shard: { index, count: slots } }))
+        : Array.from({ length: slots }, (_, index) => ({
+            keys: hosts.filter((_, position) => position % slots === index),
+        }));
+    let keys = hosts === 'listed' ? undefined : [...hosts];
+    let listing;
     const outcomes = new Map();
+    const running = new Set();
+    const costs = { startMs: 0, starts: 0, hostMs: 0, hosts: 0, grownKiB: 0, grownHosts: 0 };
     const stats = {
-        workers: limits.workers,
+        workers: slots,
         maxMemoryKiB: limits.maxMemoryKiB,
         processes: 0,
         replaced: 0,
@@ -61268,114 +61210,218 @@ async function evaluateInWorkers(keys, options) {
         overLimitAlone: [],
     };
     let fatal;
+    let wake;
+    const changed = () => {
+        wake?.();
+        wake = undefined;
+    };
     const runProcess = async (batch) => {
         stats.processes += 1;
-        const stop = new AbortController();
-        const onAbort = () => stop.abort();
+        const evaluator = {
+            own: new Set('keys' in batch ? batch.keys : []),
+            currentSince: 0,
+            spawnedAt: now(),
+            stop: new AbortController(),
+            ...('keys' in batch ? { assigned: [...batch.keys] } : {}),
+        };
+        running.add(evaluator);
+        const stop = (reason) => {
+            evaluator.stopped ??= reason;
+            evaluator.stop.abort();
+        };
+        const onAbort = () => evaluator.stop.abort();
         options.signal?.addEventListener('abort', onAbort, { once: true });
         let pid;
-        let current;
         let hostsDone = 0;
         let overLimit = false;
-        let stopped = false;
         let ended = false;
+        // Samples are taken as the event loop gets to them, so a host's start and done lines can come in
+        // together: its growth counts from the sample before its start line (never later than its start),
+        // to the most the process held while on it (the last sample may come when a process that ended
+        // with that host is gone).
+        let lastRssKiB = 0;
         let rssAtStart = 0;
+        let hostRssKiB = 0;
+        let started = false;
         const sample = () => {
             const memory = pid === undefined ? undefined : probe(pid);
             if (!memory)
-                return 0;
+                return;
             stats.peakKiB = Math.max(stats.peakKiB, memory.peakKiB);
             if (memory.rssKiB > limits.maxMemoryKiB)
                 overLimit = true;
-            return memory.rssKiB;
+            hostRssKiB = Math.max(hostRssKiB, memory.rssKiB);
+            lastRssKiB = memory.rssKiB;
+        };
+        const markStarted = () => {
+            if (started)
+                return;
+            started = true;
+            costs.startMs += now() - evaluator.spawnedAt;
+            costs.starts += 1;
         };
         const onTrace = (trace) => {
-            if ('start' in trace) {
-                current = trace.start;
-                rssAtStart = sample();
+            if ('shard' in trace) {
+                markStarted();
+                keys ??= trace.shard.keys;
+                if (listing === undefined)
+                    listing = trace.shard.names;
+                evaluator.assigned = trace.shard.batch;
+                evaluator.own = new Set(trace.shard.batch.filter((key) => !outcomes.has(key)));
                 return;
             }
+            if ('start' in trace) {
+                markStarted();
+                // Another worker took this host over, or it was done elsewhere: so were the ones after it.
+                if (!evaluator.own.has(trace.start))
+                    return stop('taken-over');
+                evaluator.current = trace.start;
+                evaluator.currentSince = now();
+                rssAtStart = lastRssKiB;
+                hostRssKiB = 0;
+                sample();
+                return;
+            }
+            const current = evaluator.current;
             if (current === undefined)
                 return;
-            const grown = sample() - rssAtStart;
-            outcomes.set(current, { key: current, record: trace.done });
+            sample();
+            const grown = hostRssKiB - rssAtStart;
+            if (!outcomes.has(current))
+                outcomes.set(current, { key: current, record: trace.done });
+            costs.hostMs += now() - evaluator.currentSince;
+            costs.hosts += 1;
+            evaluator.own.delete(current);
+            evaluator.current = undefined;
             hostsDone += 1;
             if (overLimit && (hostsDone === 1 || grown > limits.maxMemoryKiB))
                 stats.overLimitAlone.push(current);
-            current = undefined;
-            if (overLimit && !stopped && batch.some((key) => !outcomes.has(key))) {
-                stopped = true;
-                stop.abort();
+            else {
+                costs.grownKiB += Math.max(0, grown);
+                costs.grownHosts += 1;
             }
+            // Stopped before the host that would take it past the limit, by what a host has added so far
+            // (one that alone passes the limit is no measure of the others).
+            const nextHostKiB = costs.grownHosts > 0 ? costs.grownKiB / costs.grownHosts : 0;
+            const nextPasses = lastRssKiB + nextHostKiB > limits.maxMemoryKiB;
+            if ((overLimit || nextPasses) && evaluator.own.size > 0)
+                stop('memory');
         };
-        const ticker = setInterval(sample, options.sampleMs ?? 100);
+        const ticker = setInterval(() => {
+            sample();
+            changed();
+        }, options.sampleMs ?? 50);
         try {
             await nix.evalJson({ expr: options.expression(batch) }, {
                 impure: true,
-                signal: stop.signal,
+                signal: evaluator.stop.signal,
                 onSpawn: (spawned) => {
                     pid = spawned;
                 },
                 onLine: (line, from) => {
                     if (from !== 'stderr')
                         return;
-                    const trace = eval_workers_parseTrace(line);
-                    if (trace)
-                        onTrace(trace);
+                    const trace = parseTrace(line);
+                    if (!trace)
+                        return;
+                    onTrace(trace);
+                    changed();
                 },
             });
             ended = true;
         }
         catch (error) {
-            if (!(error instanceof errors_NixError))
+            if (!(error instanceof NixError) || options.signal?.aborted)
                 throw error;
-            if (options.signal?.aborted)
-                throw error;
-            if (!stopped) {
-                if (current === undefined)
+            if (!evaluator.stopped) {
+                if (evaluator.current === undefined)
                     throw error;
-                outcomes.set(current, { key: current, error: error.nixMessage });
+                outcomes.set(evaluator.current, { key: evaluator.current, error: error.nixMessage });
+                evaluator.own.delete(evaluator.current);
             }
         }
         finally {
             clearInterval(ticker);
             options.signal?.removeEventListener('abort', onAbort);
-        }
-        if (stopped)
-            stats.replaced += 1;
-        const left = batch.filter((key) => !outcomes.has(key));
-        // A process that ended by itself evaluated all it could: what it left is not in the flake.
-        if (ended && !stopped) {
-            for (const key of left)
-                outcomes.set(key, { key, error: EVALUATOR_ENDED_EARLY });
-        }
-        else
-            queue.unshift(...left);
-    };
-    const slot = async () => {
-        while (queue.length > 0 && fatal === undefined) {
-            const size = Math.max(1, Math.ceil(queue.length / (2 * limits.workers)));
-            try {
-                await runProcess(queue.splice(0, size));
+            running.delete(evaluator);
+            if (evaluator.stopped === 'memory')
+                stats.replaced += 1;
+            const left = (evaluator.assigned ?? []).filter((key) => evaluator.own.has(key) && !outcomes.has(key));
+            // A process that ended by itself evaluated all it could: what it left is not in the flake.
+            if (ended && !evaluator.stopped) {
+                for (const key of left)
+                    outcomes.set(key, { key, error: EVALUATOR_ENDED_EARLY });
             }
-            catch (error) {
-                fatal ??= error;
-            }
+            else if (left.length > 0)
+                queue.unshift({ keys: left });
+            changed();
         }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limits.workers, keys.length)) }, slot));
+    /**
+     * The hosts an idle worker takes over from the busiest process: the later half of those it has
+     * not reached, when they would take longer there than a fresh process needs to start, or when
+     * the host it is on has already taken that long beyond an average host.
+     */
+    const takeOver = () => {
+        if (costs.starts === 0)
+            return undefined;
+        const startMs = costs.startMs / costs.starts;
+        const hostMs = costs.hosts > 0 ? costs.hostMs / costs.hosts : startMs;
+        let busiest;
+        for (const evaluator of running) {
+            if (evaluator.stopped || !evaluator.assigned)
+                continue;
+            const pending = evaluator.assigned.filter((key) => evaluator.own.has(key) && key !== evaluator.current && !outcomes.has(key));
+            if (pending.length > (busiest?.pending.length ?? 0))
+                busiest = { evaluator, pending };
+        }
+        if (!busiest)
+            return undefined;
+        const { evaluator, pending } = busiest;
+        const taken = pending.slice(Math.floor(pending.length / 2));
+        const stuck = evaluator.current !== undefined && now() - evaluator.currentSince > startMs + hostMs;
+        if (taken.length * hostMs <= startMs && !stuck)
+            return undefined;
+        for (const key of taken)
+            evaluator.own.delete(key);
+        return { keys: taken };
+    };
+    const worker = async () => {
+        while (fatal === undefined) {
+            const batch = queue.shift() ?? takeOver();
+            if (batch) {
+                try {
+                    await runProcess(batch);
+                }
+                catch (error) {
+                    fatal ??= error;
+                    for (const evaluator of running)
+                        evaluator.stop.abort();
+                }
+                continue;
+            }
+            if (running.size === 0)
+                return;
+            await new Promise((resolve) => {
+                const previous = wake;
+                wake = () => {
+                    previous?.();
+                    resolve();
+                };
+            });
+        }
+    };
+    await Promise.all(Array.from({ length: slots }, worker));
     if (fatal !== undefined)
         throw fatal;
     return {
-        outcomes: keys.map((key) => outcomes.get(key)),
+        outcomes: (keys ?? []).map((key) => outcomes.get(key) ?? { key, error: EVALUATOR_ENDED_EARLY }),
+        ...(listing === undefined ? {} : { listing }),
         stats,
     };
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/fleet-hosts.js
-
-
-
 
 
 
@@ -61393,131 +61439,9 @@ function hostFromRecord(record) {
         outPath: record.output,
     };
 }
-/** Keeps the stderr of the last command, where Nix writes the traces nix/fleet.nix leaves. */
-class StderrTap {
-    runner;
-    stderr = '';
-    constructor(runner) {
-        this.runner = runner;
-    }
-    async run(command, args, options) {
-        const result = await this.runner.run(command, args, options);
-        this.stderr = result.stderr;
-        return result;
-    }
-}
-/** Reads `trace: flakeflow-host-start …` and `…-done {json}` lines, quoted or not (Nix versions differ). */
-function readFleetTraces(stderr) {
-    const done = [];
-    let started;
-    for (const line of stderr.split('\n')) {
-        const trace = parseTrace(line);
-        if (!trace)
-            continue;
-        if ('start' in trace) {
-            const start = /^([a-z]+)\/(.*)$/.exec(trace.start);
-            if (start)
-                started = { kind: start[1], name: start[2] };
-            continue;
-        }
-        done.push(trace.done);
-        started = undefined;
-    }
-    return { done, ...(started ? { unfinished: started } : {}) };
-}
-/**
- * Evaluates every host in one `nix eval --json` of nix/fleet.nix. A host whose error aborts
- * the evaluator is named by the traces; the evaluation goes on from there without it. A host whose
- * error tryEval caught is evaluated once more alone, for Nix's message.
- */
-class NixEvalFleetEvaluator {
-    runner;
-    options;
-    constructor(runner, options) {
-        this.runner = runner;
-        this.options = options;
-    }
-    async evaluate(request) {
-        const done = new Map();
-        const failed = [];
-        const caught = [];
-        const listed = new Map();
-        let processes = 0;
-        const absorb = (record) => {
-            const ref = { kind: record.kind, name: record.name };
-            listed.set(hostKey(ref), ref);
-            const host = hostFromRecord(record);
-            if (host)
-                done.set(hostKey(host), host);
-            else if ('failed' in record)
-                caught.push(ref);
-        };
-        const settled = () => [...done.keys(), ...failed.map(hostKey), ...caught.map(hostKey)];
-        for (;;) {
-            processes += 1;
-            const tap = new StderrTap(this.runner);
-            try {
-                const { hosts: records } = await this.nix(tap).evalJson({ expr: this.expression(request, { skip: settled() }) }, { impure: true, signal: request.signal });
-                for (const record of records)
-                    absorb(record);
-                break;
-            }
-            catch (error) {
-                if (!(error instanceof NixError))
-                    throw error;
-                const traces = readFleetTraces(tap.stderr);
-                for (const record of traces.done)
-                    absorb(record);
-                const broken = traces.unfinished;
-                if (!broken || settled().includes(hostKey(broken))) {
-                    throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
-                }
-                listed.set(hostKey(broken), broken);
-                failed.push({ ...broken, error: error.nixMessage });
-                this.options.logger.warning(`${broken.name} (${broken.kind}) failed to evaluate in ${request.label}; evaluating the remaining hosts without it`);
-            }
-        }
-        const explained = await mapConcurrently(caught, this.options.concurrency ?? 4, async (host) => {
-            processes += 1;
-            const [outcome] = await evaluateHostList(this.nix(this.runner), {
-                flakeDir: request.flakeDir,
-                hosts: [host],
-                expressionFile: this.options.expressionFile,
-                signal: request.signal,
-            });
-            return (outcome ?? {
-                ...host,
-                error: 'the host failed to evaluate, and then evaluated alone without an error',
-            });
-        });
-        for (const outcome of explained) {
-            if ('error' in outcome)
-                failed.push(outcome);
-            else
-                done.set(hostKey(outcome), outcome);
-        }
-        const evaluatedKeys = new Set([...done.keys(), ...failed.map(hostKey)]);
-        return {
-            hosts: [...done.values()],
-            failed,
-            unselected: [...listed.entries()].filter(([key]) => !evaluatedKeys.has(key)).map(([, host]) => host),
-            evaluator: 'nix eval',
-            processes,
-        };
-    }
-    nix(runner) {
-        return new NixCli(runner, { nixOptions: this.options.nixOptions ?? [] });
-    }
-    expression(request, extra) {
-        return fleetExpression({
-            flakeDir: request.flakeDir,
-            kinds: request.kinds,
-            include: request.include,
-            exclude: request.exclude,
-            expressionFile: this.options.expressionFile,
-            ...extra,
-        });
-    }
+/** Nix's message for a host that failed, without the frames of nix/fleet.nix itself. */
+function fleet_hosts_hostErrorText(nixMessage, expressionFile) {
+    return withoutFramesIn(nixMessage, expressionFile ?? fleetExpressionPath());
 }
 /**
  * Evaluates the named hosts, without catching their errors, in one evaluator process: the unit a
@@ -61530,24 +61454,33 @@ async function evaluateHostList(nix, request) {
     const kinds = [...new Set(request.hosts.map((host) => host.kind))];
     try {
         const { hosts: records } = await nix.evalJson({
-            expr: fleet_expression_fleetExpression({
+            expr: fleetExpression({
                 flakeDir: request.flakeDir,
                 kinds,
-                only: request.hosts.map(fleet_types_hostKey),
+                only: request.hosts.map(hostKey),
                 expressionFile: request.expressionFile,
             }),
         }, { impure: true, signal: request.signal });
         return records.map(hostFromRecord).filter((host) => host !== undefined);
     }
     catch (error) {
-        if (!(error instanceof errors_NixError))
+        if (!(error instanceof NixError))
             throw error;
-        return request.hosts.map((host) => ({ ...host, error: error.nixMessage }));
+        return request.hosts.map((host) => ({
+            ...host,
+            error: fleet_hosts_hostErrorText(error.nixMessage, request.expressionFile),
+        }));
     }
+}
+/**
+ * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
+ * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
+ */
+function readOutPath(nix, flakeDir, attrPath, options = {}) {
+    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/fleet-pool.js
-
 
 
 
@@ -61564,50 +61497,67 @@ async function evaluateHostListInPool(pool, request) {
         return await evaluateInPool(pool, request);
     }
     catch (error) {
-        if (!(error instanceof errors_NixError))
+        if (!(error instanceof NixError))
             throw error;
         const { workers, maxMemoryKiB } = pool.limits;
         return {
-            outcomes: request.hosts.map((host) => ({ kind: host.kind, name: host.name, error: error.nixMessage })),
+            outcomes: request.hosts.map((host) => ({
+                kind: host.kind,
+                name: host.name,
+                error: fleet_hosts_hostErrorText(error.nixMessage, request.expressionFile),
+            })),
             stats: { workers, maxMemoryKiB, processes: 0, replaced: 0, peakKiB: 0, overLimitAlone: [] },
         };
     }
 }
 /** The pool's outcomes; a failure before any host started is the flake's own, thrown as its NixError. */
 async function evaluateInPool(pool, request) {
-    const keys = request.hosts.map(fleet_types_hostKey);
+    const keys = request.hosts.map(hostKey);
     const kinds = [...new Set(request.hosts.map((host) => host.kind))];
-    const byKey = new Map(request.hosts.map((host) => [fleet_types_hostKey(host), host]));
-    const { outcomes, stats } = await evaluateInWorkers(keys, {
+    const { outcomes, stats } = await eval_workers_evaluateInWorkers(keys, {
+        ...poolOptions(pool, request.signal),
+        expression: batchExpression({
+            flakeDir: request.flakeDir,
+            kinds,
+            expressionFile: request.expressionFile,
+        }),
+    });
+    return { outcomes: hostOutcomes(outcomes, request.expressionFile), stats };
+}
+/** nix/fleet.nix evaluating one process's hosts: its shard of those `call` selects, or the keys it is given. */
+function batchExpression(call) {
+    return (batch) => fleetExpression({
+        ...call,
+        facts: ['hosts'],
+        ...('keys' in batch ? { only: batch.keys } : { shard: batch.shard }),
+    });
+}
+function poolOptions(pool, signal) {
+    return {
         runner: pool.runner,
         nixOptions: pool.nixOptions,
         limits: pool.limits,
         memory: pool.memory,
-        signal: request.signal,
-        expression: (batch) => fleet_expression_fleetExpression({
-            flakeDir: request.flakeDir,
-            facts: ['hosts'],
-            kinds,
-            only: batch,
-            expressionFile: request.expressionFile,
-        }),
-    });
+        signal,
+    };
+}
+/** The hosts the records describe, in their order; a host the flake does not have is left out. */
+function hostOutcomes(outcomes, expressionFile) {
     const results = [];
     for (const outcome of outcomes) {
-        const ref = byKey.get(outcome.key);
+        const ref = fleet_types_hostFromKey(outcome.key);
         if ('record' in outcome) {
             results.push(hostFromRecord(outcome.record) ?? { ...ref, error: 'the host evaluated to no derivation' });
         }
         else if (outcome.error !== EVALUATOR_ENDED_EARLY) {
-            results.push({ kind: ref.kind, name: ref.name, error: outcome.error });
+            results.push({ ...ref, error: fleet_hosts_hostErrorText(outcome.error, expressionFile) });
         }
     }
-    return { outcomes: results, stats };
+    return results;
 }
 /**
- * Evaluates the hosts in the bounded evaluator pool: one cheap evaluation of nix/fleet.nix lists
- * the hosts, then evaluateHostListInPool evaluates the selected ones, whose records are the same
- * as the one-process evaluation's.
+ * Evaluates the hosts in the bounded evaluator pool: each worker's process lists the hosts and
+ * evaluates its share, and the records are the same as the one-process evaluation's.
  */
 class PooledFleetEvaluator {
     options;
@@ -61623,24 +61573,18 @@ class PooledFleetEvaluator {
             expressionFile: this.options.expressionFile,
         };
         const doesNotEvaluate = (error) => {
-            if (!(error instanceof errors_NixError))
+            if (!(error instanceof NixError))
                 throw error;
-            throw new errors_UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+            throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
         };
-        const nix = new cli_NixCli(this.options.runner, { nixOptions: this.options.nixOptions ?? [] });
-        const { names } = await nix
-            .evalJson({ expr: fleet_expression_fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
-            .catch(doesNotEvaluate);
-        const selected = names.filter((host) => host.selected).map(({ kind, name }) => ({ kind, name }));
-        const { outcomes, stats } = await evaluateInPool(this.options, {
-            flakeDir: request.flakeDir,
-            hosts: selected,
-            expressionFile: this.options.expressionFile,
-            signal: request.signal,
+        const { outcomes, listing, stats } = await eval_workers_evaluateInWorkers('listed', {
+            ...poolOptions(this.options, request.signal),
+            expression: batchExpression(call),
         }).catch(doesNotEvaluate);
+        const names = (listing ?? []);
         const hosts = [];
         const failed = [];
-        for (const outcome of outcomes) {
+        for (const outcome of hostOutcomes(outcomes, this.options.expressionFile)) {
             if ('error' in outcome) {
                 failed.push(outcome);
                 this.options.logger.warning(`${outcome.name} (${outcome.kind}) failed to evaluate in ${request.label}`);
@@ -61656,10 +61600,32 @@ class PooledFleetEvaluator {
             failed,
             unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
             evaluator: 'nix eval',
-            processes: stats.processes + 1,
+            processes: stats.processes,
             workers: stats,
         };
     }
+}
+/**
+ * Every host's inspection, in the pool: a host whose evaluation aborts its evaluator is a
+ * FailedHost with Nix's message; what a host's system or backups throw is null. When the flake
+ * itself does not evaluate, its NixError is thrown.
+ */
+async function inspectHostsInPool(pool, request) {
+    const { outcomes, stats } = await evaluateInWorkers('listed', {
+        ...poolOptions(pool, request.signal),
+        expression: batchExpression({
+            flakeDir: request.flakeDir,
+            hostRecord: 'inspect',
+            tolerant: true,
+            expressionFile: request.expressionFile,
+        }),
+    });
+    return {
+        hosts: outcomes.map((outcome) => 'record' in outcome
+            ? outcome.record
+            : { ...hostFromKey(outcome.key), error: hostErrorText(outcome.error, request.expressionFile) }),
+        stats,
+    };
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/store.js
@@ -61724,7 +61690,7 @@ class NixStore {
             return validPathsOf(JSON.parse(result.stdout));
         // Some Nix versions fail the whole call when one path is missing: ask one by one.
         if (paths.length === 1) {
-            const error = errors_NixError.fromResult(result);
+            const error = NixError.fromResult(result);
             if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
                 return [];
             throw error;
@@ -61910,7 +61876,7 @@ async function compareClosures(request) {
         baseOutPath = await readOutPath(nix, request.baseFlakeDir, request.attrPath, { signal });
     }
     catch (error) {
-        if (!(error instanceof errors_NixError))
+        if (!(error instanceof NixError))
             throw error;
         if (MISSING_ATTRIBUTE.test(error.nixMessage)) {
             return { revision, status: 'new', reason: `not in ${revision}`, changes: [], diff: '' };
@@ -61957,7 +61923,7 @@ function buildTargets(settings) {
     const drvs = items(settings['drv-path']);
     const count = Math.max(hosts.length, attrs.length, drvs.length);
     if (count === 0) {
-        throw new errors_UserError("Input 'host' must name what to build (or give 'attr' or 'drv-path'), got nothing");
+        throw new UserError("Input 'host' must name what to build (or give 'attr' or 'drv-path'), got nothing");
     }
     for (const [input, list] of [
         ['host', hosts],
@@ -61965,12 +61931,12 @@ function buildTargets(settings) {
         ['drv-path', drvs],
     ]) {
         if (list.length > 0 && list.length !== count) {
-            throw new errors_UserError(`Input '${input}' must list ${count} values like the other inputs, got ${list.length}`);
+            throw new UserError(`Input '${input}' must list ${count} values like the other inputs, got ${list.length}`);
         }
     }
     for (const drv of drvs) {
         if (!/^\/nix\/store\/[0-9a-z]{32}-.+\.drv$/.test(drv)) {
-            throw new errors_UserError(`Input 'drv-path' must be store paths of derivations (/nix/store/….drv), got '${drv}'`);
+            throw new UserError(`Input 'drv-path' must be store paths of derivations (/nix/store/….drv), got '${drv}'`);
         }
     }
     return Array.from({ length: count }, (_, index) => {
@@ -62018,14 +61984,14 @@ async function buildHosts(settings, dependencies) {
     const { runner, logger, signal } = dependencies;
     const now = dependencies.now ?? Date.now;
     const nixOptions = settings['nix-options'] ?? [];
-    const nix = new cli_NixCli(runner, { nixOptions });
+    const nix = new NixCli(runner, { nixOptions });
     const store = new NixStore(runner, { nixOptions });
     const version = await nix.version();
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(dependencies.workspace, settings.path);
     const needsFlake = Boolean(settings['compare-to']) ||
         targets.some((target) => !target.drvPath || !(0,external_node_fs_namespaceObject.existsSync)(target.drvPath));
     if (needsFlake && !(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
     // compare-to looks the host up at the other revision by its attribute, so it needs it even when the drv is here.
     const needAttr = Boolean(settings['compare-to']);
@@ -62070,7 +62036,7 @@ async function buildHosts(settings, dependencies) {
                 result.pushedTo = pushTo;
         }
         catch (error) {
-            pushError = error instanceof errors_NixError ? error.nixMessage : errors_stringifyError(error);
+            pushError = error instanceof NixError ? error.nixMessage : stringifyError(error);
         }
     }
     await (0,promises_namespaceObject.mkdir)(dependencies.resultDir, { recursive: true });
@@ -62088,7 +62054,7 @@ function needsEvaluation(target, needAttr) {
 async function evaluateTargetHosts(targets, flakeDir, settings, dependencies) {
     if (targets.length === 0)
         return new Map();
-    const hosts = targets.flatMap((target) => HOST_KIND_LIST.map((kind) => ({ kind, name: target.host })));
+    const hosts = targets.flatMap((target) => FLEET_HOST_KINDS.map((kind) => ({ kind, name: target.host })));
     const pool = {
         runner: dependencies.runner,
         nixOptions: settings['nix-options'] ?? [],
@@ -62104,7 +62070,7 @@ function resolveTarget(target, evaluated, needAttr) {
     }
     if (!needsEvaluation(target, needAttr))
         return { target };
-    const outcomes = HOST_KIND_LIST.map((kind) => evaluated.get(`${kind}/${target.host}`));
+    const outcomes = FLEET_HOST_KINDS.map((kind) => evaluated.get(`${kind}/${target.host}`));
     const found = outcomes.find((outcome) => outcome !== undefined && !('error' in outcome));
     if (found && !('error' in found))
         return { target, attrPath: found.attrPath, kind: found.kind };
@@ -62170,7 +62136,7 @@ async function buildOne(item, context) {
         };
     }
     catch (error) {
-        if (!(error instanceof errors_NixError))
+        if (!(error instanceof NixError))
             throw error;
         const wrongSystem = WRONG_SYSTEM.exec(error.nixMessage);
         if (wrongSystem) {
@@ -62349,6 +62315,55 @@ const buildAction = (0,action/* defineAction */.Q)({
         };
     },
 });
+
+;// CONCATENATED MODULE: ./.build/core/cleanup.js
+
+const CLEANUP_STATE = 'cleanup-paths';
+/**
+ * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
+ * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
+ * main step killed half-way still leaves its post step the full list.
+ */
+class CleanupList {
+    state;
+    paths;
+    constructor(state) {
+        this.state = state;
+        this.paths = readCleanupPaths(state);
+    }
+    add(path) {
+        if (this.paths.includes(path))
+            return;
+        this.paths.push(path);
+        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
+    }
+}
+function readCleanupPaths(state) {
+    const raw = state.read(CLEANUP_STATE);
+    if (!raw)
+        return [];
+    try {
+        const parsed = JSON.parse(raw);
+        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
+    }
+    catch {
+        return [];
+    }
+}
+/** Removes every registered path; a failure is a warning, never a failed step. */
+async function removeRegisteredPaths(state, logger) {
+    let removed = 0;
+    for (const path of readCleanupPaths(state)) {
+        try {
+            await rm(path, { recursive: true, force: true });
+            removed += 1;
+        }
+        catch (error) {
+            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+    }
+    return removed;
+}
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
@@ -62570,7 +62585,7 @@ const DEFAULT_CONFIRM_TIMEOUT_S = 30;
 function deployRsArgs(node, flags, sshOpts) {
     const spaced = sshOpts.find((option) => /\s/.test(option));
     if (spaced !== undefined) {
-        throw new errors_UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
+        throw new UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
     }
     return [
         '--targets',
@@ -62607,7 +62622,7 @@ function activationBoundMs(flags, marginMs) {
 async function runDeployRs(runner, options) {
     const [program, ...leading] = options.command;
     if (program === undefined)
-        throw new errors_UserError("Input 'deploy-command' must name a program, got nothing");
+        throw new UserError("Input 'deploy-command' must name a program, got nothing");
     const log = new DeployLog();
     const watchdog = new AbortController();
     let timer;
@@ -62725,7 +62740,7 @@ function describeFetchError(error) {
     // fetch rejects with "fetch failed" and keeps the reason (ECONNREFUSED, a TLS error) as its cause.
     if (error instanceof Error && error.cause instanceof Error)
         return `${error.message} (${error.cause.message})`;
-    return errors_stringifyError(error);
+    return stringifyError(error);
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/deploy-node.js
@@ -62788,7 +62803,7 @@ function createNodeDeployer(options) {
         }
         catch (error) {
             status = 'failed';
-            message = errors_stringifyError(error);
+            message = stringifyError(error);
         }
         const finished = options.now();
         const result = {
@@ -62835,7 +62850,7 @@ function timedDeployer(options, work) {
             verdict = await work(node, lines);
         }
         catch (error) {
-            verdict = { status: 'failed', message: errors_stringifyError(error), lines };
+            verdict = { status: 'failed', message: stringifyError(error), lines };
         }
         const finished = options.now();
         const result = {
@@ -62867,6 +62882,50 @@ function unchangedVerdict(running, lines) {
     return { status: 'unchanged', message: `already runs ${running}: nothing copied or activated`, lines };
 }
 
+;// CONCATENATED MODULE: ./.build/nix/fleet.js
+
+
+/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
+async function readFleetFacts(nix, flakeDir, query, options = {}) {
+    const { expressionFile, ...run } = options;
+    const facts = [];
+    if (query.names)
+        facts.push('names');
+    if (query.systems)
+        facts.push('systems');
+    if (query.deploy)
+        facts.push('deploy');
+    if (query.flakeflowNodes)
+        facts.push('flakeflowNodes');
+    if (query.hasDeployNodes)
+        facts.push('hasDeployNodes');
+    if (query.toplevels)
+        facts.push('toplevels');
+    if (query.deployProfiles)
+        facts.push('deployProfiles');
+    if (query.formatter)
+        facts.push('formatter');
+    if (query.backups)
+        facts.push('backups');
+    if (facts.length === 0)
+        return {};
+    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+    const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
+    const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
+    return nix.evalJson({
+        expr: fleetExpression({
+            flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
+            facts,
+            ...(query.kinds ? { kinds: query.kinds } : {}),
+            ...(backupHosts ? { backupHosts } : {}),
+            ...(toplevelHosts ? { toplevelHosts } : {}),
+            ...(profileNodes ? { profileNodes } : {}),
+            ...(query.tolerant ? { tolerant: true } : {}),
+            expressionFile,
+        }),
+    }, { ...run, impure: true });
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/nodes.js
 
 
@@ -62895,17 +62954,17 @@ const picked = object({
 async function nodes_readDeployNodes(nix, flakeDir, options = {}) {
     const { deploy: value } = await readFleetFacts(nix, flakeDir, { deploy: true }, options);
     if (value === null || value === undefined) {
-        throw new errors_UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
+        throw new UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
     }
     const checked = picked.safeParse(value);
     if (!checked.success) {
         const issue = checked.error.issues[0];
         const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
-        throw new errors_UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+        throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
     }
     const { nodes, sshUser, sshOpts } = checked.data;
     if (nodes === null || Object.keys(nodes).length === 0) {
-        throw new errors_UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
+        throw new UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
     }
     return Object.entries(nodes).map(([name, node]) => ({
         name,
@@ -62946,23 +63005,24 @@ async function flakeHasDeployNodes(nix, flakeDir, options = {}) {
     return hasDeployNodes === true;
 }
 /**
- * The single evaluation the switch engine makes, from the fleet model: the toplevels (drv and out
- * path) of the configurations it may deploy (those of the `nodes` input, else of the flake's
- * `flakeflow.nodes`, else all) and the flake's `flakeflow.nodes`.
+ * What the switch engine plans with, in one evaluation of the fleet model that evaluates no
+ * configuration: their names and kinds and the flake's `flakeflow.nodes`.
  */
-async function evaluateSwitchFleet(nix, flakeDir, input, options = {}) {
-    const facts = await readFleetFacts(nix, flakeDir, {
-        names: true,
-        hasDeployNodes: true,
-        flakeflowNodes: true,
-        toplevels: input === undefined ? true : { hosts: Object.keys(input) },
-    }, options);
-    return {
-        hasDeployNodes: facts.hasDeployNodes === true,
-        systems: facts.toplevels ?? {},
-        configurations: [...new Set((facts.names ?? []).map((host) => host.name))],
-        flakeNodes: facts.flakeflowNodes ?? null,
-    };
+async function readSwitchFleet(nix, flakeDir, options = {}) {
+    const facts = await readFleetFacts(nix, flakeDir, { names: true, hasDeployNodes: true, flakeflowNodes: true }, options);
+    const systems = {};
+    for (const { kind, name } of facts.names ?? []) {
+        if (kind !== 'checks' && systems[name] === undefined)
+            systems[name] = { kind };
+    }
+    return { hasDeployNodes: facts.hasDeployNodes === true, systems, flakeNodes: facts.flakeflowNodes ?? null };
+}
+/** The toplevels (drv and out path) of the named configurations only: each evaluates its whole system. */
+async function evaluateToplevels(nix, flakeDir, names, options = {}) {
+    if (names.length === 0)
+        return {};
+    const facts = await readFleetFacts(nix, flakeDir, { toplevels: { hosts: names } }, options);
+    return facts.toplevels ?? {};
 }
 /**
  * The switch engine's nodes: the `nodes` input when given, else the flake's `flakeflow.nodes`, else
@@ -62974,13 +63034,13 @@ function mergeSwitchNodes(facts, input, defaults) {
     const source = input ? "Input 'nodes'" : `The flake's ${FLAKE_NODES_ATTRIBUTE}`;
     const names = Object.keys(entries);
     if (names.length === 0) {
-        throw new errors_UserError('The flake has no nixosConfigurations, darwinConfigurations or homeConfigurations and no deploy.nodes: there is nothing to deploy');
+        throw new UserError('The flake has no nixosConfigurations, darwinConfigurations or homeConfigurations and no deploy.nodes: there is nothing to deploy');
     }
     return names.map((name) => {
         const entry = entries[name] ?? {};
         const system = facts.systems[name];
         if (system === undefined) {
-            throw new errors_UserError(`${source} names node '${name}', which is not a configuration of the flake; known: ${(facts.configurations ?? Object.keys(facts.systems)).join(', ') || 'none'}`);
+            throw new UserError(`${source} names node '${name}', which is not a configuration of the flake; known: ${Object.keys(facts.systems).join(', ') || 'none'}`);
         }
         // Home Manager names its configurations `user@host`.
         const [homeUser, homeHost] = system.kind === 'home' && name.includes('@') ? name.split('@', 2) : [];
@@ -62994,7 +63054,7 @@ function mergeSwitchNodes(facts, input, defaults) {
             sshOpts: [],
             profile: entry.profile ?? defaultProfile(system.kind, sshUser),
             currentSystem: entry['current-system'] ?? DEFAULT_CURRENT_SYSTEM,
-            system,
+            kind: system.kind,
         };
     });
 }
@@ -63009,7 +63069,7 @@ function flakeEntries(value) {
         return checked.data;
     const issue = checked.error.issues[0];
     const where = [FLAKE_NODES_ATTRIBUTE, ...(issue?.path ?? []).map(String)].join('.');
-    throw new errors_UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+    throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
 }
 function defaultEntries(systems) {
     return Object.fromEntries(Object.keys(systems).map((name) => [name, {}]));
@@ -63056,13 +63116,13 @@ const GUARDED_OPTIONS = /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownH
 function checkSshSettings(settings, logger) {
     const guarded = settings.extraOptions.find((option) => GUARDED_OPTIONS.test(option.replace(/^-o/, '')));
     if (guarded !== undefined) {
-        throw new errors_UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
+        throw new UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
             "from 'known-hosts' and turns multiplexing off so rollback confirmations are real");
     }
     if (settings.strictHostKeyChecking) {
         if (settings.knownHosts !== undefined)
             return;
-        throw new errors_UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
+        throw new UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
             "set 'strict-host-key-checking: false' to accept unknown keys on first use instead");
     }
     logger.warning(settings.knownHosts === undefined
@@ -63095,7 +63155,7 @@ async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
     if (settings.privateKey !== undefined) {
         logger.mask(settings.privateKey);
         if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(settings.privateKey)) {
-            throw new errors_UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
+            throw new UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
         }
         keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_deploy');
         // OpenSSH refuses a key without its final newline, and one readable by others.
@@ -63112,6 +63172,10 @@ async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
         ...(keyFile === undefined ? {} : { keyFile }),
     };
 }
+/** Where the switch engine keeps the control sockets of its nodes' shared connections: private to the run. */
+function sharedConnectionDir(access) {
+    return (0,external_node_path_namespaceObject.dirname)(access.knownHostsFile);
+}
 /** Every ssh option for one node: flakeflow's first, then the flake's, then the `ssh-opts` input. */
 function nodeSshOptions(access, node) {
     return [...access.options, ...node.sshOpts, ...access.extraOptions];
@@ -63127,8 +63191,14 @@ function activationProgram(kind) {
         ? { path: 'bin/switch-to-configuration', takesAction: true }
         : { path: 'activate', takesAction: false };
 }
-/** Prints what the node runs: the current-system link where it exists, else the profile; nothing on a fresh node. */
-const READ_RUNNING = 'if [ -e "$1" ]; then readlink -f "$1"; elif [ -e "$2" ]; then readlink -f "$2"; fi';
+/**
+ * Prints `running:<path>` for each pair of arguments (current-system link, profile): what the first
+ * that exists points to, nothing after the colon on a fresh node.
+ */
+const READ_RUNNING = `while [ "$#" -ge 2 ]; do
+  if [ -e "$1" ]; then path=$(readlink -f "$1"); elif [ -e "$2" ]; then path=$(readlink -f "$2"); else path=; fi
+  echo "running:$path"; shift 2
+done`;
 /**
  * The watchdog: waits for the activation to end (at most `limit` seconds), then `confirm` seconds
  * more; unless the confirmation marker exists by then, it sets the profile back to the previous
@@ -63251,17 +63321,44 @@ function remoteCommand(script, args, asRoot) {
 
 
 
-/** How flakeflow reaches one node over SSH, and how `nix copy` does. */
+/** How long an idle shared connection outlives its last command, should flakeflow not close it. */
+const SHARED_CONNECTION_IDLE_S = 300;
+/** A control socket path longer than this does not fit a Unix socket address (108 bytes on Linux). */
+const MAX_CONTROL_PATH_BYTES = 100;
+/**
+ * How flakeflow reaches one node over SSH, and how `nix copy` does. With a control path, its
+ * commands and `nix copy` share one connection (the first opens it), unless run on a new one.
+ */
 class NodeShell {
     runner;
     node;
     sshOptions;
+    /** Every ssh option of the node's shared commands: the shared connection's, then `sshOptions`. */
+    sharedOptions;
+    /** Whether a command that opens or uses the shared connection ran since it was last closed. */
+    mayBeShared = false;
     constructor(runner, node, 
-    /** Every ssh option of the node, host-key pinning first. */
-    sshOptions) {
+    /** Every ssh option of the node, host-key pinning and `ControlPath=none` first. */
+    sshOptions, controlPath) {
         this.runner = runner;
         this.node = node;
         this.sshOptions = sshOptions;
+        // ssh takes the first value of an option, so these go before the `ControlPath=none` they override;
+        // NIX_SSHOPTS is split on spaces, so a path holding one cannot be shared with `nix copy`.
+        const shareable = controlPath !== undefined &&
+            Buffer.byteLength(controlPath) <= MAX_CONTROL_PATH_BYTES &&
+            !/\s/.test(controlPath);
+        this.sharedOptions = shareable
+            ? [
+                '-o',
+                'ControlMaster=auto',
+                '-o',
+                `ControlPath=${controlPath}`,
+                '-o',
+                `ControlPersist=${SHARED_CONNECTION_IDLE_S}`,
+                ...sshOptions,
+            ]
+            : sshOptions;
     }
     get destination() {
         const { sshUser, hostname } = this.node;
@@ -63275,14 +63372,21 @@ class NodeShell {
     nixSshEnv() {
         const spaced = this.sshOptions.find((option) => /\s/.test(option));
         if (spaced !== undefined) {
-            throw new errors_UserError(`SSH option '${spaced}' contains a space, which nix copy cannot pass on: NIX_SSHOPTS is split on spaces`);
+            throw new UserError(`SSH option '${spaced}' contains a space, which nix copy cannot pass on: NIX_SSHOPTS is split on spaces`);
         }
-        return { NIX_SSHOPTS: this.sshOptions.join(' ') };
+        this.mayBeShared = this.sharedOptions !== this.sshOptions;
+        return { NIX_SSHOPTS: this.sharedOptions.join(' ') };
     }
-    /** Runs a fixed script on the node as root (through `sudo -n` for another user); each call is a NEW connection. */
-    run(script, args, timeoutMs, asRoot = this.node.sshUser === 'root') {
+    /**
+     * Runs a fixed script on the node as root (through `sudo -n` for another user), over the shared
+     * connection unless `newConnection`: what proves the node still accepts one.
+     */
+    run(script, args, options) {
+        const { timeoutMs, asRoot = this.node.sshUser === 'root', newConnection = false } = options;
+        if (!newConnection)
+            this.mayBeShared = this.sharedOptions !== this.sshOptions;
         return this.runner.run('ssh', [
-            ...this.sshOptions,
+            ...(newConnection ? this.sshOptions : this.sharedOptions),
             '-o',
             'ConnectTimeout=30',
             '--',
@@ -63290,21 +63394,131 @@ class NodeShell {
             remoteCommand(script, args, asRoot),
         ], { timeoutMs });
     }
+    /** Ends the shared connection, if one may be open; it would otherwise linger idle for minutes. */
+    async close() {
+        if (!this.mayBeShared)
+            return;
+        this.mayBeShared = false;
+        await this.runner.run('ssh', [...this.sharedOptions, '-O', 'exit', '--', this.destination], {
+            timeoutMs: 10_000,
+        });
+    }
     /** The store path the node runs now, or undefined on a node that has none yet. */
-    async readRunning() {
+    async readRunning(links) {
+        const [path] = await this.readRunningAll([links]);
+        return path;
+    }
+    /** What each of `links` holds, in one round trip; undefined where a node has no system yet. */
+    async readRunningAll(links) {
+        const args = links.flatMap((link) => [link.currentSystem, link.profile]);
         // Links are world-readable: no sudo needed.
-        const result = await this.run(READ_RUNNING, [this.node.currentSystem, this.node.profile], 60_000, true);
+        const result = await this.run(READ_RUNNING, args, { timeoutMs: 60_000, asRoot: true });
         if (!succeeded(result)) {
             throw new Error(`cannot read what ${this.node.name} runs: ssh ${this.destination} ${node_ssh_failure(result)}`);
         }
-        const path = result.stdout.trim();
-        return path === '' ? undefined : path;
+        const paths = [...result.stdout.matchAll(/^running:(.*)$/gm)].map((match) => match[1]?.trim());
+        if (paths.length !== links.length) {
+            throw new Error(`cannot read what ${this.node.name} runs: ssh ${this.destination} printed ${paths.length} paths for ${links.length} links`);
+        }
+        return paths.map((path) => (path === '' ? undefined : path));
     }
 }
 /** How a remote command failed, with its last line of output. */
 function node_ssh_failure(result) {
     const last = `${result.stderr}${result.stdout}`.trim().split('\n').at(-1);
     return `${describeExit(result)}${last ? `: ${last}` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./.build/core/concurrency.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapConcurrently(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/switch/switch-prepare.js
+
+
+
+
+/**
+ * Reads what every planned node runs, then builds the toplevels of those that need one in ONE `nix
+ * build` of their derivations (evaluated already, so nothing is evaluated twice) before the first
+ * wave: a node that runs its target already is not built, and one toplevel that fails fails only
+ * its node.
+ */
+async function prepareSwitchNodes(nodes, options) {
+    const prepared = await mapConcurrently(nodes, options.readsAtOnce, async (node) => {
+        const system = options.systems[node.name];
+        if (system === undefined)
+            throw new Error(`the fleet model did not evaluate the toplevel of ${node.name}`);
+        const shell = options.shellFor(node);
+        let running;
+        try {
+            running = { path: await shell.readRunning(node) };
+        }
+        catch (error) {
+            running = { error: stringifyError(error) };
+        }
+        // The read opened the node's shared connection: kept for its turn only if it gets its target.
+        if (!needsTarget({ system, running }, options.force))
+            await shell.close();
+        return { node, system, shell, running };
+    });
+    if (!options.remoteBuild) {
+        const failures = await buildToplevels(options.nix, options.store, prepared.filter((entry) => needsTarget(entry, options.force)).map((entry) => entry.system));
+        for (const entry of prepared) {
+            const buildError = failures.get(entry.system.path);
+            if (buildError !== undefined)
+                Object.assign(entry, { buildError });
+        }
+    }
+    return new Map(prepared.map((entry) => [entry.node.name, entry]));
+}
+/** Whether the node gets its target: it could be read and runs something else, or `force`. */
+function needsTarget(entry, force) {
+    if ('error' in entry.running)
+        return false;
+    return force || entry.running.path !== entry.system.path;
+}
+/**
+ * Builds the toplevels in one `nix build --keep-going` of their derivations. Returns, by toplevel
+ * path, why each one that is not in the store afterwards failed: the parts of Nix's message that
+ * name its derivation, else all of it.
+ */
+async function buildToplevels(nix, store, systems) {
+    if (systems.length === 0)
+        return new Map();
+    const version = await nix.version();
+    try {
+        await nix.build(systems.map((system) => derivationInstallable(version, system.drvPath)), { keepGoing: true, group: `Building the toplevels of ${systems.length} node(s)` });
+        return new Map();
+    }
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+        const built = new Set(await store.validPaths(systems.map((system) => system.path)));
+        const failed = systems.filter((system) => !built.has(system.path));
+        if (failed.length === 0)
+            throw error;
+        return new Map(failed.map((system) => [
+            system.path,
+            `building ${system.path} failed: ${errorsNaming(error.nixMessage, system.drvPath)}`,
+        ]));
+    }
+}
+/** The `error:` paragraphs of a Nix message that name `drvPath`; the whole message when none does. */
+function errorsNaming(nixMessage, drvPath) {
+    const paragraphs = nixMessage.split(/\n(?=error:)/);
+    const naming = paragraphs.filter((paragraph) => paragraph.includes(drvPath));
+    return (naming.length > 0 ? naming : paragraphs).join('\n').trim();
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/switch/switch-node.js
@@ -63321,36 +63535,44 @@ function node_ssh_failure(result) {
 const ROLLED_BACK = 92;
 const FAILED_IN_PLACE = 93;
 /**
- * Deploys one node with the switch engine: skip it when it runs the target already, else build,
- * copy, activate under a watchdog, check its health and confirm over a new connection.
+ * Deploys one prepared node with the switch engine: skip it when it runs the target already, else
+ * copy what was built, activate under a watchdog, check its health and confirm over a new connection.
  */
-async function switchNode(node, options, lines) {
-    const { flags } = options;
-    const shell = new NodeShell(options.runner, node, options.sshOptions(node));
-    const target = node.system.path;
-    const running = await shell.readRunning();
-    lines.push(`runs ${running ?? 'no system yet'}; target ${target}`);
-    if (running === target && !flags.force)
-        return unchangedVerdict(running, lines);
-    await build(node, shell, options, lines);
-    const changes = await closureDiff(options.store, running, target);
-    if (!flags.remoteBuild) {
-        lines.push(`copying to ${shell.storeUrl}`);
-        await options.store.copy([target], shell.storeUrl, { env: shell.nixSshEnv() });
+async function switchNode(prepared, options, lines) {
+    const { node, system, shell, running } = prepared;
+    if ('error' in running)
+        throw new Error(running.error);
+    const target = system.path;
+    lines.push(`runs ${running.path ?? 'no system yet'}; target ${target}`);
+    if (!needsTarget(prepared, options.flags.force))
+        return unchangedVerdict(target, lines);
+    try {
+        const [changes] = await Promise.all([
+            closureDiff(options.store, running.path, target),
+            place(prepared, options, lines),
+        ]);
+        const verdict = await activate(node, system, shell, options, lines);
+        return { ...verdict, ...(changes === undefined ? {} : { changes }) };
     }
-    const verdict = await activate(node, shell, options, lines);
-    return { ...verdict, ...(changes === undefined ? {} : { changes }) };
+    finally {
+        await shell.close();
+    }
 }
-async function build(node, shell, options, lines) {
-    const { system } = node;
+/** Puts the toplevel into the node's store: copies what the runner built, or builds it there. */
+async function place(prepared, options, lines) {
+    const { node, system, shell } = prepared;
+    if (prepared.buildError !== undefined)
+        throw new Error(prepared.buildError);
     if (!options.flags.remoteBuild) {
-        lines.push(`building ${system.path}`);
-        await options.nix.build([installable(options.flakeDir, system.attrPath)]);
+        lines.push(`built ${system.path}`, `copying to ${shell.storeUrl}`);
+        await options.store.copy([system.path], shell.storeUrl, { env: shell.nixSshEnv() });
         return;
     }
     lines.push(`copying ${system.drvPath} to ${shell.storeUrl} to build it there`);
     await options.store.copy([system.drvPath], shell.storeUrl, { env: shell.nixSshEnv(), derivation: true });
-    const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], 24 * 3600_000);
+    const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
+        timeoutMs: 24 * 3600_000,
+    });
     if (!succeeded(realised))
         throw new Error(`building on ${node.name} ${node_ssh_failure(realised)}`);
 }
@@ -63368,22 +63590,22 @@ async function closureDiff(store, running, target) {
         return undefined;
     }
 }
-async function activate(node, shell, options, lines) {
+async function activate(node, system, shell, options, lines) {
     const { flags } = options;
     const marker = `${options.markerDir ?? '/tmp'}/flakeflow-confirm-${(0,external_node_crypto_.randomUUID)()}`;
     const armed = flags.magicRollback && flags.action === 'switch';
     const result = await shell.run(ACTIVATE, activateArgs({
         profile: node.profile,
-        path: node.system.path,
+        path: system.path,
         action: flags.action,
         marker,
         confirmSeconds: flags.confirmSeconds,
         limitSeconds: flags.activationSeconds,
         magicRollback: armed,
         autoRollback: flags.autoRollback,
-        kind: node.system.kind,
+        kind: system.kind,
         ...(options.systemdDir === undefined ? {} : { systemdDir: options.systemdDir }),
-    }), flags.activationSeconds * 1000 + options.marginMs);
+    }), { timeoutMs: flags.activationSeconds * 1000 + options.marginMs });
     lines.push(...`${result.stdout}${result.stderr}`.split('\n'));
     const [previous, current] = generations(result);
     const watchdog = armed && previous !== undefined;
@@ -63437,10 +63659,13 @@ async function switch_node_confirm(shell, marker, message, previous, options, li
     let result;
     let error = '';
     try {
-        result = await shell.run(CONFIRM, [marker], options.flags.confirmSeconds * 1000);
+        result = await shell.run(CONFIRM, [marker], {
+            timeoutMs: options.flags.confirmSeconds * 1000,
+            newConnection: true,
+        });
     }
     catch (thrown) {
-        error = errors_stringifyError(thrown);
+        error = stringifyError(thrown);
     }
     if (result !== undefined && succeeded(result)) {
         lines.push('confirmed over a new SSH connection');
@@ -63467,6 +63692,11 @@ function generations(result) {
 
 
 
+
+
+
+/** Reading what a node runs is one short ssh: even a one-by-one rollout reads this many nodes at once. */
+const MIN_READS_AT_ONCE = 8;
 /** The activation the inputs ask for. */
 function activationAction(settings) {
     return settings['dry-activate'] ? 'dry-activate' : settings.boot ? 'boot' : 'switch';
@@ -63484,24 +63714,35 @@ function switchFlags(settings) {
 }
 /** flakeflow's own engine: the flake's configurations, switched over SSH under a watchdog. */
 async function openSwitchEngine(settings, nix, flakeDir) {
-    const facts = await evaluateSwitchFleet(nix, flakeDir, settings.nodes);
+    const facts = await readSwitchFleet(nix, flakeDir);
     const nodes = mergeSwitchNodes(facts, settings.nodes, {
         ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
     });
     const byName = new Map(nodes.map((node) => [node.name, node]));
     const flags = switchFlags(settings);
+    let prepared = new Map();
     return {
         name: 'switch',
         nodes,
-        async deployer(context) {
+        async finish() {
+            await Promise.all([...prepared.values()].map((entry) => entry.shell.close()));
+        },
+        async deployer(context, planned) {
             const store = new NixStore(context.runner);
-            return timedDeployer(context, (node, lines) => switchNode(byName.get(node.name), {
-                runner: context.runner,
+            const selected = planned.map((node) => byName.get(node.name));
+            const controlDir = sharedConnectionDir(context.access);
+            prepared = await prepareSwitchNodes(selected, {
                 nix: context.nix,
                 store,
-                flakeDir: context.flakeDir,
+                systems: await evaluateToplevels(context.nix, context.flakeDir, selected.map((node) => node.name)),
+                shellFor: (node) => new NodeShell(context.runner, node, nodeSshOptions(context.access, node), (0,external_node_path_namespaceObject.join)(controlDir, `c${selected.indexOf(node)}`)),
+                force: flags.force,
+                remoteBuild: flags.remoteBuild,
+                readsAtOnce: Math.max(settings.parallel, MIN_READS_AT_ONCE),
+            });
+            return timedDeployer(context, (node, lines) => switchNode(prepared.get(node.name), {
+                store,
                 flags,
-                sshOptions: (switching) => nodeSshOptions(context.access, switching),
                 healthCheck: context.healthCheck,
                 health: context.health,
                 marginMs: context.marginMs,
@@ -63532,7 +63773,7 @@ async function openEngine(settings, nix, flakeDir, logger) {
     if (name === 'switch')
         return openSwitchEngine(settings, nix, flakeDir);
     if (settings.nodes !== undefined) {
-        throw new errors_UserError("Input 'nodes' is only read by the switch engine, but this deploy runs deploy-rs over the flake's " +
+        throw new UserError("Input 'nodes' is only read by the switch engine, but this deploy runs deploy-rs over the flake's " +
             "deploy.nodes; set 'engine: switch' or remove 'nodes'");
     }
     return openDeployRsEngine(settings, await nodes_readDeployNodes(nix, flakeDir));
@@ -63588,7 +63829,7 @@ async function profileTargets(context, planned) {
     }
     catch (error) {
         // deploy-rs evaluates the same paths and reports what is wrong with them.
-        context.logger.info(`Cannot tell which nodes already run their target (${errors_stringifyError(error).split('\n')[0]}): deploying every node`);
+        context.logger.info(`Cannot tell which nodes already run their target (${stringifyError(error).split('\n')[0]}): deploying every node`);
         return undefined;
     }
 }
@@ -63613,24 +63854,15 @@ function skippingUnchanged(deployOne, targets, settings, context) {
 }
 async function runsAll(node, profiles, settings, context) {
     const sshUser = settings['ssh-user'] ?? node.sshUser;
-    for (const target of profiles) {
-        const shell = new NodeShell(context.runner, {
-            name: node.name,
-            hostname: node.hostname,
-            profile: target.profilePath,
-            currentSystem: target.currentSystem,
-            ...(sshUser === undefined ? {} : { sshUser }),
-        }, nodeSshOptions(context.access, node));
-        try {
-            if ((await shell.readRunning()) !== target.path)
-                return false;
-        }
-        catch (error) {
-            context.logger.info(`${node.name}: ${errors_stringifyError(error)}; leaving it to deploy-rs`);
-            return false;
-        }
+    const shell = new NodeShell(context.runner, { name: node.name, hostname: node.hostname, ...(sshUser === undefined ? {} : { sshUser }) }, nodeSshOptions(context.access, node));
+    try {
+        const running = await shell.readRunningAll(profiles.map((target) => ({ currentSystem: target.currentSystem, profile: target.profilePath })));
+        return profiles.every((target, index) => running[index] === target.path);
     }
-    return true;
+    catch (error) {
+        context.logger.info(`${node.name}: ${stringifyError(error)}; leaving it to deploy-rs`);
+        return false;
+    }
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/health-checks.js
@@ -63715,7 +63947,7 @@ function buildTagIndex(nodes, tags) {
     for (const [tag, names] of Object.entries(tags ?? {})) {
         for (const name of names) {
             if (!known.has(name)) {
-                throw new errors_UserError(`Input 'tags' lists unknown node '${name}' under '${tag}'; known nodes: ${knownNodes(nodes)}`);
+                throw new UserError(`Input 'tags' lists unknown node '${name}' under '${tag}'; known nodes: ${knownNodes(nodes)}`);
             }
             add(tag, name);
         }
@@ -63738,7 +63970,7 @@ function resolveSelectors(selectors, input, nodes, tags) {
         else if (selector.startsWith('@')) {
             const members = tags.get(selector.slice(1));
             if (!members) {
-                throw new errors_UserError(`Input '${input}' names unknown tag '${selector}'; known tags: ${knownTags(tags)}`);
+                throw new UserError(`Input '${input}' names unknown tag '${selector}'; known tags: ${knownTags(tags)}`);
             }
             for (const node of ordered)
                 if (members.includes(node.name))
@@ -63747,7 +63979,7 @@ function resolveSelectors(selectors, input, nodes, tags) {
         else {
             const node = byName.get(selector);
             if (!node) {
-                throw new errors_UserError(`Input '${input}' names unknown node '${selector}'; known nodes: ${knownNodes(nodes)}`);
+                throw new UserError(`Input '${input}' names unknown node '${selector}'; known nodes: ${knownNodes(nodes)}`);
             }
             chosen.add(node);
         }
@@ -63812,14 +64044,14 @@ function wavesFromInput(waves, targeted, tags, nodes) {
     }));
     const unplaced = targeted.filter((node) => !placed.has(node));
     if (unplaced.length > 0) {
-        throw new errors_UserError(`Input 'waves' places no wave for targeted node(s) ${plan_names(unplaced)}; add them to a wave or narrow 'targets'`);
+        throw new UserError(`Input 'waves' places no wave for targeted node(s) ${plan_names(unplaced)}; add them to a wave or narrow 'targets'`);
     }
     return groups;
 }
 function wavesFromNodes(targeted) {
     const missing = targeted.filter((node) => node.wave === undefined);
     if (missing.length > 0) {
-        throw new errors_UserError(`Strategy waves needs a wave for every target: set \`wave = N;\` in deploy.nodes for ${plan_names(missing)}, or give the 'waves' input`);
+        throw new UserError(`Strategy waves needs a wave for every target: set \`wave = N;\` in deploy.nodes for ${plan_names(missing)}, or give the 'waves' input`);
     }
     const byWave = new Map();
     for (const node of inRolloutOrder(targeted)) {
@@ -63861,7 +64093,7 @@ async function planDeploy(settings, env) {
 function planForNodes(settings, nodes) {
     const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
     if (unknownChecks.length > 0) {
-        throw new errors_UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
+        throw new UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
     }
     return planRollout({
         targets: settings.targets,
@@ -63989,7 +64221,7 @@ function checkDeployCommand(command, searchPath) {
         return;
     if (findProgram(program, searchPath) !== undefined)
         return;
-    throw new errors_UserError(`Input 'deploy-command' runs '${program}', which is not on PATH: install deploy-rs on the runner, ` +
+    throw new UserError(`Input 'deploy-command' runs '${program}', which is not on PATH: install deploy-rs on the runner, ` +
         "or run it from the flake's inputs, e.g. 'nix run .#deploy-rs --'");
 }
 /**
@@ -64011,7 +64243,7 @@ async function deployFleet(settings, env) {
         checkDeployCommand(settings['deploy-command'], env.searchPath);
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(env.context.workspace, settings.path);
     if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
     const engine = await openEngine(settings, env.nix, flakeDir, logger);
     if (engine.name === 'deploy-rs')
@@ -64045,7 +64277,7 @@ async function deployFleet(settings, env) {
     }, plan.waves.flatMap((wave) => wave.nodes));
     const recordings = [];
     const startedAt = now();
-    const outcome = await executeRollout(plan, deployOne, env.signal);
+    const outcome = await executeRollout(plan, deployOne, env.signal).finally(() => engine.finish?.());
     const finishedAt = now();
     if (recordings.length > 0) {
         logger.info('Waiting for GitHub to record the deployment statuses');
@@ -64071,7 +64303,7 @@ async function deployFleet(settings, env) {
 function refuseUnsafeEvent(settings, eventName) {
     if (!PULL_REQUEST_EVENTS.includes(eventName) || settings['allow-pull-request'])
         return;
-    throw new errors_UserError(`Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
+    throw new UserError(`Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
         "workflow_dispatch, or set 'allow-pull-request: true' if this is really wanted");
 }
 /** The report file: the `result` output with the plan and timing around it. */
@@ -64174,7 +64406,7 @@ class GitHubDeployments {
                 'the rollout goes on without them');
             return;
         }
-        this.options.logger.warning(`Could not record the GitHub deployment of ${node}: ${errors_stringifyError(error)}`);
+        this.options.logger.warning(`Could not record the GitHub deployment of ${node}: ${stringifyError(error)}`);
     }
 }
 function limit(text) {
@@ -64182,6 +64414,7 @@ function limit(text) {
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/inputs.js
+
 
 
 
@@ -64390,7 +64623,7 @@ const deployAction = (0,action/* defineAction */.Q)({
             context,
             logger,
             runner,
-            nix: new cli_NixCli(runner),
+            nix: new NixCli(runner),
             cleanup: new CleanupList(environment.state),
             signal: environment.signal,
             searchPath: process.env.PATH ?? '',
@@ -64411,7 +64644,7 @@ async function githubDeployments(settings, context, logger) {
     const repository = parseRepository(context.repository ?? '');
     const ref = context.sha ?? context.ref;
     if (!repository || !ref) {
-        throw new errors_UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
+        throw new UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
     }
     const client = await loadGitHubClient({
         token: settings.token,
@@ -65154,7 +65387,7 @@ function describePublishError(what, permission, error) {
     if (status === 403 || status === 404) {
         return `${what}: the token may not do this (${status}); grant \`permissions: ${permission}\` to the job. The findings are still in the annotations and the job summary.`;
     }
-    return `${what} failed: ${errors_stringifyError(error)}`;
+    return `${what} failed: ${stringifyError(error)}`;
 }
 function warnPublishError(logger, what, permission, error) {
     const message = describePublishError(what, permission, error);
@@ -65203,7 +65436,7 @@ async function allNixFiles(request, git) {
 }
 async function changedNixFiles(request, git, logger) {
     if (!request.repoRoot) {
-        throw new errors_UserError(`Input 'files' is changed, but ${request.flakeDir} is not in a git checkout`);
+        throw new UserError(`Input 'files' is changed, but ${request.flakeDir} is not in a git checkout`);
     }
     const base = await diffBase(request, git, logger);
     const prefix = (0,external_node_path_namespaceObject.relative)(request.repoRoot, request.flakeDir).split(external_node_path_namespaceObject.sep).join('/');
@@ -65229,7 +65462,7 @@ async function diffBase(request, git, logger) {
     const revision = request.baseRef || eventBase;
     const from = request.baseRef ? `base-ref ${request.baseRef}` : `the ${request.eventName} base`;
     if (!revision) {
-        throw new errors_UserError(`Input 'files' is changed, but there is nothing to compare with: set base-ref (e.g. origin/main) or run on pull_request`);
+        throw new UserError(`Input 'files' is changed, but there is nothing to compare with: set base-ref (e.g. origin/main) or run on pull_request`);
     }
     let commit = await git.resolveCommit(revision);
     if (!commit && /^[0-9a-f]{7,64}$/i.test(revision)) {
@@ -65242,7 +65475,7 @@ async function diffBase(request, git, logger) {
         const what = request.baseRef
             ? `Input 'base-ref' names ${revision}, which`
             : `The base commit ${revision}`;
-        throw new errors_UserError(`${what} is not in the checkout and could not be fetched from origin: check out with fetch-depth: 0`);
+        throw new UserError(`${what} is not in the checkout and could not be fetched from origin: check out with fetch-depth: 0`);
     }
     const mergeBase = await git.mergeBase(commit, 'HEAD');
     if (mergeBase)
@@ -65804,7 +66037,7 @@ async function runTool(context, transcript, command, args, options = {}) {
         });
     }
     catch (error) {
-        if (error instanceof errors_UserError) {
+        if (error instanceof UserError) {
             throw new ToolUnavailable(command.via === 'nix' && command.tool !== 'nix'
                 ? `${command.tool} is not on PATH, and nix, which would provide it, is not either`
                 : `${command.program} was not found on PATH`);
@@ -65837,9 +66070,9 @@ async function settleCheck(check, tool, body) {
         return { check, ...outcome, durationMs: Date.now() - started, transcript: transcript.lines };
     }
     catch (error) {
-        if (!(error instanceof ToolUnavailable || error instanceof errors_UserError))
+        if (!(error instanceof ToolUnavailable || error instanceof UserError))
             throw error;
-        const reason = errors_stringifyError(error);
+        const reason = stringifyError(error);
         transcript.note(reason);
         return {
             check,
@@ -66088,7 +66321,7 @@ function checkDeadnixArgs(args) {
         const long = /^--(output-format|edit|quiet)(=|$)/.test(arg);
         const short = /^-[^-]/.test(arg) && /[oeq]/.test(arg.slice(1).split('=')[0]);
         if (long || short) {
-            throw new errors_UserError(`Input 'deadnix-args' must not set --output-format, --edit or --quiet (the gate reads deadnix's JSON ` +
+            throw new UserError(`Input 'deadnix-args' must not set --output-format, --edit or --quiet (the gate reads deadnix's JSON ` +
                 `and never edits), got '${args.join(' ')}'`);
         }
     }
@@ -66525,14 +66758,14 @@ async function flakeFormatter(context, options = {}) {
         });
     }
     catch (error) {
-        if (error instanceof errors_NixError && /does not provide attribute/.test(error.nixMessage))
+        if (error instanceof NixError && /does not provide attribute/.test(error.nixMessage))
             return undefined;
         // Without Nix there is no `nix fmt` to use: `auto` goes on to the formatters on PATH.
-        const nixMissing = !(error instanceof errors_NixError) && error instanceof errors_UserError && error.message === NIX_NOT_FOUND;
+        const nixMissing = !(error instanceof NixError) && error instanceof UserError && error.message === NIX_NOT_FOUND;
         if (nixMissing && options.withoutNix === 'none')
             return undefined;
-        if (error instanceof errors_UserError) {
-            const reason = error instanceof errors_NixError ? error.nixMessage : error.message;
+        if (error instanceof UserError) {
+            const reason = error instanceof NixError ? error.nixMessage : error.message;
             throw new ToolUnavailable(`nix fmt: the flake's formatter does not evaluate: ${firstLine(reason)}`);
         }
         throw error;
@@ -66881,7 +67114,7 @@ async function runGate(settings, context, dependencies) {
         env: dependencies.env,
         ...(signal ? { signal } : {}),
         tools: new ToolSource(settings.tools, flakeDir, dependencies.env.PATH ?? '', () => nixpkgsForTools(context, git, repoRoot, flakeDir)),
-        nix: new cli_NixCli(runner),
+        nix: new NixCli(runner),
         listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
     };
     const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
@@ -66984,7 +67217,7 @@ async function flakeDirectory(workspace, path) {
     catch {
         // Reported below.
     }
-    throw new errors_UserError(`Input 'path' must be a directory in the checkout, got '${path}' (${dir} does not exist)`);
+    throw new UserError(`Input 'path' must be a directory in the checkout, got '${path}' (${dir} does not exist)`);
 }
 function pathPrefix(root, flakeDir) {
     return (0,external_node_path_namespaceObject.relative)(root, flakeDir).split(external_node_path_namespaceObject.sep).join('/');
@@ -67194,20 +67427,6 @@ function failureAnnotations(hosts, flakeDir, workspace) {
     });
 }
 
-;// CONCATENATED MODULE: ./.build/core/concurrency.js
-/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
-async function concurrency_mapConcurrently(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-        for (let index = next++; index < items.length; index = next++) {
-            results[index] = await work(items[index], index);
-        }
-    });
-    await Promise.all(workers);
-    return results;
-}
-
 ;// CONCATENATED MODULE: ./.build/hosts/binary-cache.js
 
 
@@ -67258,7 +67477,7 @@ async function pathsIn(cache, paths, options) {
         return httpPathsIn(cache, paths, options);
     if (cache.startsWith('file://')) {
         const dir = (0,external_node_url_.fileURLToPath)(cacheBase(cache));
-        const present = await concurrency_mapConcurrently(paths, 32, async (path) => {
+        const present = await mapConcurrently(paths, 32, async (path) => {
             const hash = storePathHash(path);
             if (!hash)
                 return false;
@@ -67271,7 +67490,7 @@ async function pathsIn(cache, paths, options) {
 async function httpPathsIn(cache, paths, options) {
     const base = cacheBase(cache);
     const refused = [];
-    const present = await concurrency_mapConcurrently(paths, 16, async (path) => {
+    const present = await mapConcurrently(paths, 16, async (path) => {
         const hash = storePathHash(path);
         if (!hash)
             return false;
@@ -67302,7 +67521,7 @@ async function nixPathsIn(cache, paths, options) {
         return await store.validPaths(paths, cache, { signal: options.signal });
     }
     catch (error) {
-        options.logger.warning(`Could not ask ${cache} which outputs it has: ${errors_stringifyError(error).split('\n').slice(0, 2).join(' ')}`);
+        options.logger.warning(`Could not ask ${cache} which outputs it has: ${stringifyError(error).split('\n').slice(0, 2).join(' ')}`);
         return [];
     }
 }
@@ -67311,12 +67530,12 @@ async function nixPathsIn(cache, paths, options) {
 
 
 
-const HOST_KINDS = FLEET_HOST_KINDS;
+
 const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'];
 const runnerLabels = union([schemas_string().min(1), array(schemas_string().min(1)).min(1)]);
 const hostsInputs = defineInputs({
     path: inputs_text({ rawDefault: '.' }),
-    kinds: list({ rawDefault: 'nixos,darwin,home', of: HOST_KINDS }),
+    kinds: list({ rawDefault: 'nixos,darwin,home', of: FLEET_HOST_KINDS }),
     runners: structured(record(schemas_string().min(1), runnerLabels), 'a YAML map from Nix system to a runner label or list of labels'),
     unmapped: choice(UNMAPPED_POLICIES, { rawDefault: 'eval-only' }),
     include: list({ what: 'host-name globs' }),
@@ -67359,13 +67578,13 @@ class NixEvalJobsFleetEvaluator {
             exclude: request.exclude,
             expressionFile: this.options.expressionFile,
         };
-        const nix = new cli_NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
+        const nix = new NixCli(this.runner, { nixOptions: this.options.nixOptions ?? [] });
         const namesQuery = nix
-            .evalJson({ expr: fleet_expression_fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
+            .evalJson({ expr: fleetExpression({ ...call, facts: ['names'] }) }, { impure: true, signal: request.signal })
             .then((facts) => facts.names)
             .catch((error) => {
-            if (error instanceof errors_NixError) {
-                throw new errors_UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+            if (error instanceof NixError) {
+                throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
             }
             throw error;
         });
@@ -67373,7 +67592,7 @@ class NixEvalJobsFleetEvaluator {
         try {
             const [names, lines] = await Promise.all([
                 namesQuery,
-                this.runJobs(fleet_expression_fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
+                this.runJobs(fleetExpression({ ...call, format: 'jobs' }), gcRoots, request),
             ]);
             return assemble(names, lines);
         }
@@ -67399,7 +67618,7 @@ class NixEvalJobsFleetEvaluator {
         const result = await this.runner.run(this.options.command, args, { signal: request.signal });
         const lines = parseEvalJobsOutput(result.stdout);
         if (!succeeded(result) && lines.length === 0) {
-            throw new errors_UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
+            throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
         }
         return lines;
     }
@@ -67433,7 +67652,7 @@ function assemble(names, lines) {
         const ref = refOf(line);
         if (!ref)
             continue;
-        seen.add(fleet_types_hostKey(ref));
+        seen.add(hostKey(ref));
         const outPath = line.outputs?.out ?? Object.values(line.outputs ?? {}).find((path) => path);
         if (line.error !== undefined || !line.drvPath || !outPath) {
             failed.push({ ...ref, error: nixErrorText(line.error ?? 'nix-eval-jobs reported no derivation') });
@@ -67450,12 +67669,12 @@ function assemble(names, lines) {
         });
     }
     for (const host of names) {
-        if (host.selected && !seen.has(fleet_types_hostKey(host))) {
+        if (host.selected && !seen.has(hostKey(host))) {
             failed.push({ kind: host.kind, name: host.name, error: 'nix-eval-jobs printed nothing for this host' });
         }
     }
-    const order = new Map(names.map((host, index) => [fleet_types_hostKey(host), index]));
-    const byName = (a, b) => (order.get(fleet_types_hostKey(a)) ?? 0) - (order.get(fleet_types_hostKey(b)) ?? 0);
+    const order = new Map(names.map((host, index) => [hostKey(host), index]));
+    const byName = (a, b) => (order.get(hostKey(a)) ?? 0) - (order.get(hostKey(b)) ?? 0);
     return {
         hosts: hosts.sort(byName),
         failed: failed.sort(byName),
@@ -67483,7 +67702,7 @@ function globToRegex(glob, input) {
         else if (char === '[') {
             const end = glob.indexOf(']', index + 2);
             if (end === -1)
-                throw new errors_UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
+                throw new UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
             let members = glob.slice(index + 1, end);
             if (members.startsWith('!'))
                 members = `^${members.slice(1)}`;
@@ -67534,7 +67753,6 @@ function runnerKey(runner) {
 ;// CONCATENATED MODULE: ./.build/hosts/matrix.js
 
 
-const HOST_STATUSES = ['build', 'unchanged', 'cached', 'eval-only', 'skipped', 'failed'];
 function matrixEntry(entry, runner, evalOnly) {
     return {
         host: entry.host,
@@ -67591,7 +67809,7 @@ function packMatrix(entries, maxJobs) {
     const members = [...groups.values()];
     if (members.length > maxJobs) {
         const runners = [...new Set(members.map((group) => runnerText(group[0].runner)))];
-        throw new errors_UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
+        throw new UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
             `(${runners.join('; ')}), got ${maxJobs}`);
     }
     const slots = members.map(() => 1);
@@ -67628,7 +67846,7 @@ function packMatrix(entries, maxJobs) {
 function flakeDirOf(settings, workspace) {
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(workspace, settings.path);
     if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
     return flakeDir;
 }
@@ -67662,11 +67880,11 @@ async function listHosts(settings, dependencies) {
         revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
     ]);
     const runners = runnerMap(settings.runners);
-    const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [fleet_types_hostKey(host), host.drvPath]));
-    const baseFailed = new Set(base?.evaluation?.failed.map(fleet_types_hostKey));
+    const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [hostKey(host), host.drvPath]));
+    const baseFailed = new Set(base?.evaluation?.failed.map(hostKey));
     const entries = new Map();
     for (const host of head.unselected) {
-        entries.set(fleet_types_hostKey(host), {
+        entries.set(hostKey(host), {
             host: host.name,
             kind: host.kind,
             status: 'skipped',
@@ -67674,7 +67892,7 @@ async function listHosts(settings, dependencies) {
         });
     }
     for (const host of head.failed) {
-        entries.set(fleet_types_hostKey(host), {
+        entries.set(hostKey(host), {
             host: host.name,
             kind: host.kind,
             status: 'failed',
@@ -67683,7 +67901,7 @@ async function listHosts(settings, dependencies) {
         });
     }
     for (const host of head.hosts) {
-        entries.set(fleet_types_hostKey(host), classify(host, settings, runners, base?.comparison, baseDrvs, baseFailed));
+        entries.set(hostKey(host), classify(host, settings, runners, base?.comparison, baseDrvs, baseFailed));
     }
     await markCached(entries, settings['skip-cached'] ?? [], dependencies, settings['nix-options']);
     const kindOrder = settings.kinds;
@@ -67754,7 +67972,7 @@ async function evaluateBase(revision, flakeDir, evaluator, request, dependencies
             return { comparison: { ...comparison, evaluated: true }, evaluation };
         }
         catch (error) {
-            if (!(error instanceof errors_UserError))
+            if (!(error instanceof UserError))
                 throw error;
             dependencies.logger.warning(`${revision} does not evaluate, so every host counts as changed: ${error.message}`);
             return { comparison: { ...comparison, evaluated: false, error: error.message } };
@@ -67808,7 +68026,7 @@ function changeReason(host, base, baseDrvs, baseFailed) {
         return '';
     if (!base.evaluated)
         return `${base.revision} does not evaluate`;
-    const key = fleet_types_hostKey(host);
+    const key = hostKey(host);
     if (baseFailed.has(key))
         return `did not evaluate at ${base.revision}`;
     const before = baseDrvs.get(key);
@@ -67855,8 +68073,7 @@ function counts(result) {
     return parts.join(' · ');
 }
 /** How many evaluators ran, how many were replaced, the largest's peak, and what the limits came to. */
-function evaluatorsLine(result) {
-    const { limits, workers } = result;
+function evaluatorsLine({ limits, workers }) {
     const memory = `${formatBytes(limits.maxMemoryKiB * 1024)}${limits.defaulted.maxMemory ? ' (default: memory shared by the workers, at most 4 GiB)' : ''}`;
     const slots = `${limits.workers}${limits.defaulted.workers ? ' (default: one per core)' : ''}`;
     const settings = `\`eval-workers\` ${slots}, \`eval-max-memory\` ${memory}`;
@@ -67989,7 +68206,7 @@ class ApiCommitter {
         }
         catch (error) {
             // Left behind by a run that was cancelled half-way.
-            if (!/already exists/i.test(errors_stringifyError(error)))
+            if (!/already exists/i.test(stringifyError(error)))
                 throw error;
             await this.github.moveBranch(scratch, baseSha);
         }
@@ -68080,7 +68297,7 @@ class GitCommitter {
         if (optional)
             return '';
         const reason = result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${result.exitCode}`;
-        throw new errors_UserError(`git ${args[0]} failed in ${this.options.workspace}: ${reason}`);
+        throw new UserError(`git ${args[0]} failed in ${this.options.workspace}: ${reason}`);
     }
 }
 
@@ -68108,7 +68325,7 @@ function githubErrorFacts(error) {
         ? messages.join('; ')
         : typeof data?.message === 'string'
             ? [data.message, ...details].join(': ')
-            : errors_stringifyError(error).replace(/ - https:\/\/docs\.github\.com\S*$/, '');
+            : stringifyError(error).replace(/ - https:\/\/docs\.github\.com\S*$/, '');
     return { ...(status !== undefined ? { status } : {}), message, types };
 }
 /**
@@ -68119,30 +68336,30 @@ function explainGitHubError(error, doing, repository) {
     const facts = githubErrorFacts(error);
     const { status, message } = facts;
     if (/not permitted to create or approve pull requests/i.test(message)) {
-        return new errors_UserError('GitHub Actions is not permitted to create pull requests in this repository: enable it in Settings → ' +
+        return new UserError('GitHub Actions is not permitted to create pull requests in this repository: enable it in Settings → ' +
             'Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests", ' +
             'or pass a GitHub App or personal access token as `token`');
     }
     if (status === 401) {
-        return new errors_UserError(`GitHub refused the token while ${doing} (401 ${message}): check the \`token\` input`);
+        return new UserError(`GitHub refused the token while ${doing} (401 ${message}): check the \`token\` input`);
     }
     if (status === 403 && /rate limit/i.test(message)) {
-        return new errors_UserError(`GitHub's rate limit stopped ${doing} after retries (${message}): run the workflow later`);
+        return new UserError(`GitHub's rate limit stopped ${doing} after retries (${message}): run the workflow later`);
     }
     if (status === 403) {
-        return new errors_UserError(`The token may not do this while ${doing} (403 ${message}): give the job \`permissions: contents: write\` ` +
+        return new UserError(`The token may not do this while ${doing} (403 ${message}): give the job \`permissions: contents: write\` ` +
             'and `pull-requests: write` (and `actions: write` for `dispatch-workflow`)');
     }
     if (status === 404) {
-        return new errors_UserError(`GitHub answered 404 while ${doing}: ${repository} does not exist or the token cannot see it (${message})`);
+        return new UserError(`GitHub answered 404 while ${doing}: ${repository} does not exist or the token cannot see it (${message})`);
     }
     if (status !== undefined && status >= 500) {
-        return new errors_UserError(`GitHub kept failing while ${doing} (${status} ${message}) after retries: run it again later`);
+        return new UserError(`GitHub kept failing while ${doing} (${status} ${message}) after retries: run it again later`);
     }
     if (status !== undefined || facts.types.length > 0) {
-        return new errors_UserError(`GitHub refused ${doing}: ${message}${status !== undefined ? ` (${status})` : ''}`);
+        return new UserError(`GitHub refused ${doing}: ${message}${status !== undefined ? ` (${status})` : ''}`);
     }
-    return error instanceof Error ? error : new Error(errors_stringifyError(error));
+    return error instanceof Error ? error : new Error(stringifyError(error));
 }
 
 ;// CONCATENATED MODULE: ./.build/lock/github.js
@@ -68428,7 +68645,7 @@ function planUpdates(options) {
             ? (options.hasInputPath?.(input) ?? false)
             : directInputs.includes(input);
         if (!known) {
-            throw new errors_UserError(`Input 'inputs' names '${input}', which is not an input of this flake (its inputs: ${directInputs.join(', ') || 'none'})`);
+            throw new UserError(`Input 'inputs' names '${input}', which is not an input of this flake (its inputs: ${directInputs.join(', ') || 'none'})`);
         }
     }
     if (!groups || Object.keys(groups).length === 0) {
@@ -68447,6 +68664,7 @@ function planUpdates(options) {
 }
 
 ;// CONCATENATED MODULE: ./.build/lock/inputs.js
+
 
 
 const MERGE_METHODS = ['merge', 'squash', 'rebase'];
@@ -68693,22 +68911,22 @@ class FlakeLock {
             json = JSON.parse(text);
         }
         catch (error) {
-            throw new errors_UserError(`${file} is not valid JSON (${error.message})`);
+            throw new UserError(`${file} is not valid JSON (${error.message})`);
         }
         const version = json?.version;
         if (typeof version === 'number' && !SUPPORTED_LOCK_VERSIONS.includes(version)) {
-            throw new errors_UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
+            throw new UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
                 'relock it with a current Nix');
         }
         const checked = lockFileShape.safeParse(json);
         if (!checked.success) {
             const issue = checked.error.issues[0];
             const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
-            throw new errors_UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
+            throw new UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
         }
         const parsed = checked.data;
         if (!parsed.nodes[parsed.root]) {
-            throw new errors_UserError(`${file} names root node '${parsed.root}', which it does not contain`);
+            throw new UserError(`${file} names root node '${parsed.root}', which it does not contain`);
         }
         const nodes = new Map();
         for (const [key, node] of Object.entries(parsed.nodes)) {
@@ -69099,7 +69317,7 @@ async function evaluateHosts(nix, flakeDir, options = {}, pool) {
         hosts = names.map(({ kind, name }) => ({ kind, name }));
     }
     catch (error) {
-        if (!(error instanceof errors_NixError))
+        if (!(error instanceof NixError))
             throw error;
         // The outputs themselves do not evaluate: no host can be named, so the flake stands for them.
         return [{ host: 'nixosConfigurations', kind: 'nixos', attrPath: [], error: error.nixMessage }];
@@ -69147,7 +69365,7 @@ async function verify_buildHosts(nix, flakeDir, hosts, options = {}) {
         return buildable.map((host) => ({ host: host.host, kind: host.kind }));
     }
     catch (error) {
-        if (!(error instanceof errors_NixError))
+        if (!(error instanceof NixError))
             throw error;
     }
     const results = [];
@@ -69157,7 +69375,7 @@ async function verify_buildHosts(nix, flakeDir, hosts, options = {}) {
             results.push({ host: host.host, kind: host.kind });
         }
         catch (error) {
-            if (!(error instanceof errors_NixError))
+            if (!(error instanceof NixError))
                 throw error;
             const system = unbuildableSystem(error.nixMessage);
             results.push(system
@@ -69189,7 +69407,7 @@ async function readLockText(flakeDir, label) {
     }
     catch (error) {
         if (error.code === 'ENOENT') {
-            throw new errors_UserError(`Input 'path' is '${label}', which has no flake.lock: run \`nix flake lock\` there and commit the lock file first`);
+            throw new UserError(`Input 'path' is '${label}', which has no flake.lock: run \`nix flake lock\` there and commit the lock file first`);
         }
         throw error;
     }
@@ -69677,7 +69895,7 @@ async function publishProposal(proposal, body, settings, context) {
     }
     if (open && open.draft !== broken) {
         await github.markDraft(pull, broken).catch((error) => {
-            context.warn(`Could not ${broken ? 'turn #' : 'mark #'}${pull.number}${broken ? ' into a draft' : ' ready for review'}: ${errors_stringifyError(error)}`, 'lock-update');
+            context.warn(`Could not ${broken ? 'turn #' : 'mark #'}${pull.number}${broken ? ' into a draft' : ' ready for review'}: ${stringifyError(error)}`, 'lock-update');
         });
         pull = { ...pull, draft: broken };
     }
@@ -69716,7 +69934,7 @@ async function decorate(pull, settings, context) {
             await step();
         }
         catch (error) {
-            context.warn(`Could not ${doing} #${pull.number}: ${errors_stringifyError(error)}`, 'lock-update');
+            context.warn(`Could not ${doing} #${pull.number}: ${stringifyError(error)}`, 'lock-update');
         }
     }
 }
@@ -69729,7 +69947,7 @@ async function dispatch(branch, settings, context) {
         return true;
     }
     catch (error) {
-        context.warn(`Could not dispatch ${settings.dispatchWorkflow} on ${branch}, so its checks do not run: ${errors_stringifyError(error)} ` +
+        context.warn(`Could not dispatch ${settings.dispatchWorkflow} on ${branch}, so its checks do not run: ${stringifyError(error)} ` +
             '(the workflow needs `on: workflow_dispatch`, the job `permissions: actions: write`)', 'lock-update: dispatch-workflow');
         return false;
     }
@@ -69737,7 +69955,7 @@ async function dispatch(branch, settings, context) {
 async function keepFromMerging(pull, context) {
     if (pull.autoMergeEnabled) {
         await context.github.disableAutoMerge(pull).catch((error) => {
-            context.warn(`Could not turn off auto-merge on #${pull.number}: ${errors_stringifyError(error)}`, 'lock-update');
+            context.warn(`Could not turn off auto-merge on #${pull.number}: ${stringifyError(error)}`, 'lock-update');
         });
     }
     return 'skipped-draft';
@@ -69898,7 +70116,7 @@ async function connect(settings, lockPath, dependencies) {
     const base = settings.base || (await api.defaultBranch());
     const baseSha = await api.branchHead(base);
     if (!baseSha)
-        throw new errors_UserError(`Input 'base' is '${base}', a branch ${api.slug} does not have`);
+        throw new UserError(`Input 'base' is '${base}', a branch ${api.slug} does not have`);
     const baseLock = await api.fileAt(baseSha, lockPath);
     return { api, committer, base, baseSha, ...(baseLock !== undefined ? { baseLock } : {}) };
 }
@@ -70029,7 +70247,7 @@ const lockUpdateAction = (0,action/* defineAction */.Q)({
     pathInputs: ['path'],
     async run(settings, { context, logger, signal }) {
         const runner = new SpawnProcessRunner(logger);
-        const nix = new cli_NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
+        const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
         const repository = parseRepository(context.repository ?? '');
         const runUrl = context.repository && context.runId
             ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
@@ -70044,7 +70262,7 @@ const lockUpdateAction = (0,action/* defineAction */.Q)({
             : undefined;
         const github = () => {
             if (!repository) {
-                throw new errors_UserError('GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`');
+                throw new UserError('GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`');
             }
             if (!client)
                 throw new Error('the GitHub client is only loaded when this is no dry run');
@@ -70123,7 +70341,6 @@ const reportInputs = defineInputs({
 
 
 
-
 async function jsonFiles(dir) {
     let entries;
     try {
@@ -70169,7 +70386,7 @@ async function readResultFiles(dir, logger) {
 }
 const hostEntryShape = object({
     host: schemas_string(),
-    kind: schemas_enum(HOST_KINDS),
+    kind: schemas_enum(FLEET_HOST_KINDS),
     status: schemas_enum(HOST_STATUSES),
     reason: schemas_string().default(''),
     system: schemas_string().optional(),
@@ -70188,12 +70405,12 @@ function parseHostsOutput(text) {
         value = JSON.parse(text);
     }
     catch {
-        throw new errors_UserError("Input 'hosts' must be the hosts action's `hosts` output (a JSON list), got text that is not JSON");
+        throw new UserError("Input 'hosts' must be the hosts action's `hosts` output (a JSON list), got text that is not JSON");
     }
     const checked = array(hostEntryShape).safeParse(value);
     if (!checked.success) {
         const issue = checked.error.issues[0];
-        throw new errors_UserError(`Input 'hosts' must be the hosts action's \`hosts\` output (a JSON list of hosts), got ${issue ? `${issue.message}${issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''}` : 'something else'}`);
+        throw new UserError(`Input 'hosts' must be the hosts action's \`hosts\` output (a JSON list of hosts), got ${issue ? `${issue.message}${issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''}` : 'something else'}`);
     }
     return checked.data;
 }
@@ -70468,8 +70685,8 @@ async function buildReport(settings, dependencies) {
     }
     catch (error) {
         const status = error.status;
-        outcome.commentSkipped = `GitHub refused the comment (${status ?? 'no status'}): ${errors_stringifyError(error)}`;
-        logger.warning(`Could not write the pull request comment: ${errors_stringifyError(error)}` +
+        outcome.commentSkipped = `GitHub refused the comment (${status ?? 'no status'}): ${stringifyError(error)}`;
+        logger.warning(`Could not write the pull request comment: ${stringifyError(error)}` +
             (status === 403
                 ? ' (the token needs pull-requests: write; a fork’s pull request gets a read-only token)'
                 : '') +
@@ -70576,7 +70793,7 @@ function notAnInput(name, command, accepted) {
         .filter(({ distance }) => distance <= 2)
         .sort((a, b) => a.distance - b.distance);
     const hint = closest ? `; did you mean '${closest.candidate}'?` : '';
-    return new errors_UserError(`Input '${name}' is not an input of command '${command}'${hint}`);
+    return new UserError(`Input '${name}' is not an input of command '${command}'${hint}`);
 }
 /**
  * Picks the action `command` names, refusing any non-empty input the chosen action does not read:
@@ -70587,7 +70804,7 @@ function notAnInput(name, command, accepted) {
 function chooseCommand(read, given = []) {
     const command = read(COMMAND_INPUT)?.trim() ?? '';
     if (!isActionName(command)) {
-        throw new errors_UserError(`Input '${COMMAND_INPUT}' must be one of ${actions_ACTION_NAMES.join(', ')}, got '${command}'`);
+        throw new UserError(`Input '${COMMAND_INPUT}' must be one of ${actions_ACTION_NAMES.join(', ')}, got '${command}'`);
     }
     const definition = actions_actions[command];
     const accepted = inputNames(definition.inputs);
