@@ -1,26 +1,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openSwitchEngine } from '../../src/deploy/switch/switch-engine.js';
 import { evaluateToplevels } from '../../src/deploy/switch/switch-nodes.js';
 import { buildToplevels, errorsNaming } from '../../src/deploy/switch/switch-prepare.js';
 import type { NixCli } from '../../src/nix/cli.js';
 import { NixStore } from '../../src/nix/store.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import { deploySettings } from './support.js';
 
 let root: string;
 let nix: NixCli;
 let store: NixStore;
-
-beforeAll(async () => {
-  const real = await requireNix();
-  nix = real.nix;
-  store = new NixStore(real.runner);
-  root = await makeTempDir('switch-prepare');
-});
-
-afterAll(() => removeTempDir(root));
 
 const SYSTEM = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-${process.platform === 'darwin' ? 'darwin' : 'linux'}`;
 
@@ -39,7 +31,16 @@ async function fleet(dir: string, scripts: Record<string, string>): Promise<stri
   return path;
 }
 
-describe('the switch engine before the first wave', () => {
+describeEachVersion(NIX_VERSIONS, 'the switch engine before the first wave', () => {
+  // NixCli remembers the version it met: each version gets its own, and its own flakes.
+  beforeAll(async () => {
+    const real = await requireNix();
+    nix = real.nix;
+    store = new NixStore(real.runner);
+    root = await makeTempDir('switch-prepare');
+  });
+  afterAll(() => removeTempDir(root));
+
   it('builds every toplevel in one nix build and names only the one that failed, with its own error', async () => {
     const nonce = `${Date.now()}-${process.pid}`;
     const dir = await fleet('build', {
