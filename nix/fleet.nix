@@ -1,6 +1,6 @@
 # The fleet model: everything flakeflow asks of a fleet flake, from one evaluation where it can
 # (src/nix/fleet.ts is its only caller). `facts` says what to compute, so a caller pays only for
-# what it asks: the hosts' derivations, their names or systems, the deploy-rs nodes (whether there
+# what it asks: the hosts' derivations, their names, or their systems and backups, the deploy-rs nodes (whether there
 # are any, what flakeflow reads of them, their profiles' paths), the `flakeflow.nodes` map and the
 # configurations' toplevels of the switch engine, the formatter's systems, the restic backups per host.
 #
@@ -16,7 +16,7 @@
   # The flake, as `builtins.getFlake` returns it.
   flake ? { },
   # What to compute, any of: "hosts" (evaluated, one record each), "names" (listed, not evaluated),
-  # "systems" (each host's system, never its whole system), "deploy" (deploy-rs's deploy.nodes),
+  # "deploy" (deploy-rs's deploy.nodes),
   # "flakeflowNodes" (the flake's `flakeflow.nodes`), "formatter" (its systems), "backups"
   # (services.restic.backups of the NixOS hosts), "hasDeployNodes" (whether deploy.nodes exists,
   # no node evaluated), "toplevels" (each configuration's toplevel, drv and out path),
@@ -324,11 +324,6 @@ let
       in
       attempt (platformOf configuration (targetOf host.kind configuration));
 
-  systems = map (host: {
-    inherit (host) kind name;
-    system = systemOf host;
-  }) allHosts;
-
   # Only what flakeflow reads of deploy-rs's `deploy`, so no profile's `path` (a whole system) is forced.
   deploy =
     if flake ? deploy then
@@ -461,7 +456,6 @@ let
     hosts = list;
     inherit
       names
-      systems
       deploy
       flakeflowNodes
       hasDeployNodes

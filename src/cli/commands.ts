@@ -152,7 +152,7 @@ export const ACTION_COMMANDS: readonly ActionCommand[] = [
   }),
   command({
     name: 'hosts',
-    summary: "list the fleet's hosts and the build matrix, from one evaluation",
+    summary: "list the fleet's hosts and the build matrix, evaluated in bounded evaluator processes",
     definition: actions.hosts,
     flags: [],
     run: (settings, environment) =>

@@ -154,7 +154,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome> {
 
   let hosts: HostEntry[] = [];
   let hostsJson = '';
-  await step('Hosts: the build matrix from one evaluation', async () => {
+  await step('Hosts: the build matrix', async () => {
     const result = await run(actions.hosts, { runners: DEMO_RUNNERS });
     hostsJson = result.outputs.hosts ?? '[]';
     hosts = JSON.parse(hostsJson) as HostEntry[];

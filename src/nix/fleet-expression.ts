@@ -40,7 +40,6 @@ function nixList(items: readonly string[]): string {
 export type FleetFact =
   | 'hosts'
   | 'names'
-  | 'systems'
   | 'deploy'
   | 'flakeflowNodes'
   | 'hasDeployNodes'

@@ -10,13 +10,6 @@ import type { HostKind, HostRef } from './fleet-types.js';
  * evaluator; every other fact comes from `readFleetFacts`, one evaluation for all the facts asked.
  */
 
-/** A host's system, read without evaluating its whole system; null when it does not evaluate. */
-export interface HostSystem {
-  kind: HostKind;
-  name: string;
-  system: string | null;
-}
-
 /** What flakeflow reads of one deploy-rs node (null for a node that fails, when tolerant). */
 export interface DeployRsNodeFacts {
   hostname: string | null;
@@ -79,8 +72,6 @@ export interface HostBackupFacts {
 export interface FleetQuery {
   /** The hosts (of the `kinds`) by kind and name, none of them evaluated. */
   names?: boolean;
-  /** Each host's system (of the `kinds`, nixos, darwin and home by default). */
-  systems?: boolean;
   kinds?: readonly HostKind[];
   /** deploy-rs's nodes. */
   deploy?: boolean;
@@ -106,7 +97,6 @@ export interface FleetQuery {
 /** The facts asked for; the others are absent. */
 export interface FleetFacts {
   names?: (HostRef & { selected: boolean })[];
-  systems?: HostSystem[];
   /** Null when the flake has no `deploy` output. */
   deploy?: DeployRsFacts | null;
   /** Null when the flake has no `flakeflow.nodes`. */
@@ -134,7 +124,6 @@ export async function readFleetFacts(
   const { expressionFile, ...run } = options;
   const facts: FleetFact[] = [];
   if (query.names) facts.push('names');
-  if (query.systems) facts.push('systems');
   if (query.deploy) facts.push('deploy');
   if (query.flakeflowNodes) facts.push('flakeflowNodes');
   if (query.hasDeployNodes) facts.push('hasDeployNodes');

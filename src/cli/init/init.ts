@@ -90,7 +90,7 @@ function describeCaller(file: CallerFile, facts: FleetFacts): string {
 }
 
 /**
- * `flakeflow init [dir]`: inspects the flake in `dir` with one evaluation and writes the four
+ * `flakeflow init [dir]`: inspects the flake in `dir` (its hosts in the evaluator pool) and writes the four
  * callers into `dir/.github/workflows`, leaving files that exist alone unless `force`.
  */
 export async function runInit(options: InitOptions): Promise<InitOutcome> {
