@@ -61378,8 +61378,6 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
     const facts = [];
     if (query.names)
         facts.push('names');
-    if (query.systems)
-        facts.push('systems');
     if (query.deploy)
         facts.push('deploy');
     if (query.flakeflowNodes)
@@ -68580,7 +68578,7 @@ const ACTION_COMMANDS = [
     }),
     command({
         name: 'hosts',
-        summary: "list the fleet's hosts and the build matrix, from one evaluation",
+        summary: "list the fleet's hosts and the build matrix, evaluated in bounded evaluator processes",
         definition: actions.hosts,
         flags: [],
         run: (settings, environment) => environment.logger.group('Evaluating the hosts of the flake', () => actions.hosts.run(settings, environment)),
@@ -69334,7 +69332,7 @@ async function runDemo(options) {
     });
     let hosts = [];
     let hostsJson = '';
-    await step('Hosts: the build matrix from one evaluation', async () => {
+    await step('Hosts: the build matrix', async () => {
         const result = await run(actions.hosts, { runners: DEMO_RUNNERS });
         hostsJson = result.outputs.hosts ?? '[]';
         hosts = JSON.parse(hostsJson);
@@ -69887,7 +69885,7 @@ function describeCaller(file, facts) {
     }
 }
 /**
- * `flakeflow init [dir]`: inspects the flake in `dir` with one evaluation and writes the four
+ * `flakeflow init [dir]`: inspects the flake in `dir` (its hosts in the evaluator pool) and writes the four
  * callers into `dir/.github/workflows`, leaving files that exist alone unless `force`.
  */
 async function runInit(options) {

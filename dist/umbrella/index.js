@@ -62891,8 +62891,6 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
     const facts = [];
     if (query.names)
         facts.push('names');
-    if (query.systems)
-        facts.push('systems');
     if (query.deploy)
         facts.push('deploy');
     if (query.flakeflowNodes)
