@@ -4,8 +4,8 @@ import { NixError } from '../nix/errors.js';
 import type { EvalPool } from '../nix/eval-workers.js';
 import { readFleetFacts } from '../nix/fleet.js';
 import { evaluateHostList } from '../nix/fleet-hosts.js';
-import { evaluateHostListInPool } from '../nix/fleet-pool.js';
-import { defaultAttrPath, type HostRef } from '../nix/fleet-types.js';
+import { evaluateFleetInPool } from '../nix/fleet-pool.js';
+import { defaultAttrPath, type EvaluatedHost, type FailedHost, type HostRef } from '../nix/fleet-types.js';
 
 export type HostKind = 'nixos' | 'darwin' | 'home-manager';
 
@@ -46,18 +46,23 @@ export async function evaluateHosts(
 ): Promise<HostEvaluation[]> {
   const flake = resolve(flakeDir);
   const request = { flakeDir: flake, ...(options.signal ? { signal: options.signal } : {}) };
-  let hosts: HostRef[];
+  let hosts: HostRef[] = [];
+  let outcomes: (EvaluatedHost | FailedHost)[];
   try {
-    const { names = [] } = await readFleetFacts(nix, flake, { names: true, kinds: FLEET_KINDS }, options);
-    hosts = names.map(({ kind, name }) => ({ kind, name }));
+    if (pool) {
+      // Each of the pool's processes lists the hosts itself.
+      outcomes = (await evaluateFleetInPool(pool, { flakeDir: flake, kinds: FLEET_KINDS }, options.signal))
+        .outcomes;
+    } else {
+      const { names = [] } = await readFleetFacts(nix, flake, { names: true, kinds: FLEET_KINDS }, options);
+      hosts = names.map(({ kind, name }) => ({ kind, name }));
+      outcomes = await evaluateHostList(nix, { ...request, hosts });
+    }
   } catch (error) {
     if (!(error instanceof NixError)) throw error;
     // The outputs themselves do not evaluate: no host can be named, so the flake stands for them.
     return [{ host: 'nixosConfigurations', kind: 'nixos', attrPath: [], error: error.nixMessage }];
   }
-  let outcomes = pool
-    ? (await evaluateHostListInPool(pool, { ...request, hosts })).outcomes
-    : await evaluateHostList(nix, { ...request, hosts });
   if (!pool && outcomes.some((outcome) => 'error' in outcome)) {
     outcomes = [];
     for (const host of hosts) outcomes.push(...(await evaluateHostList(nix, { ...request, hosts: [host] })));

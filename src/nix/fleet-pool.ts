@@ -107,6 +107,27 @@ function hostOutcomes(
   return results;
 }
 
+/**
+ * The hosts `call` selects, in the pool: each worker's process lists them and evaluates its share,
+ * so nothing evaluates before the pool. `names` are every host with whether it was selected. When
+ * the flake itself does not evaluate, its NixError is thrown.
+ */
+export async function evaluateFleetInPool(
+  pool: EvalPool,
+  call: FleetCall,
+  signal?: AbortSignal,
+): Promise<PooledHostList & { names: (HostRef & { selected: boolean })[] }> {
+  const { outcomes, listing, stats } = await evaluateInWorkers<FleetRecord>('listed', {
+    ...poolOptions(pool, signal),
+    expression: batchExpression(call),
+  });
+  return {
+    outcomes: hostOutcomes(outcomes, call.expressionFile),
+    names: (listing ?? []) as (HostRef & { selected: boolean })[],
+    stats,
+  };
+}
+
 export interface PooledFleetEvaluatorOptions extends EvalPool {
   logger: Logger;
   expressionFile?: string;
@@ -131,15 +152,13 @@ export class PooledFleetEvaluator implements FleetEvaluator {
       if (!(error instanceof NixError)) throw error;
       throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
     };
-    const { outcomes, listing, stats } = await evaluateInWorkers<FleetRecord>('listed', {
-      ...poolOptions(this.options, request.signal),
-      expression: batchExpression(call),
-    }).catch(doesNotEvaluate);
-    const names = (listing ?? []) as (HostRef & { selected: boolean })[];
+    const { outcomes, names, stats } = await evaluateFleetInPool(this.options, call, request.signal).catch(
+      doesNotEvaluate,
+    );
 
     const hosts: EvaluatedHost[] = [];
     const failed: FailedHost[] = [];
-    for (const outcome of hostOutcomes(outcomes, this.options.expressionFile)) {
+    for (const outcome of outcomes) {
       if ('error' in outcome) {
         failed.push(outcome);
         this.options.logger.warning(
