@@ -57015,6 +57015,22 @@ function hostOutcomes(outcomes, expressionFile) {
     return results;
 }
 /**
+ * The hosts `call` selects, in the pool: each worker's process lists them and evaluates its share,
+ * so nothing evaluates before the pool. `names` are every host with whether it was selected. When
+ * the flake itself does not evaluate, its NixError is thrown.
+ */
+async function evaluateFleetInPool(pool, call, signal) {
+    const { outcomes, listing, stats } = await evaluateInWorkers('listed', {
+        ...poolOptions(pool, signal),
+        expression: batchExpression(call),
+    });
+    return {
+        outcomes: hostOutcomes(outcomes, call.expressionFile),
+        names: (listing ?? []),
+        stats,
+    };
+}
+/**
  * Evaluates the hosts in the bounded evaluator pool: each worker's process lists the hosts and
  * evaluates its share, and the records are the same as the one-process evaluation's.
  */
@@ -57036,14 +57052,10 @@ class PooledFleetEvaluator {
                 throw error;
             throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
         };
-        const { outcomes, listing, stats } = await evaluateInWorkers('listed', {
-            ...poolOptions(this.options, request.signal),
-            expression: batchExpression(call),
-        }).catch(doesNotEvaluate);
-        const names = (listing ?? []);
+        const { outcomes, names, stats } = await evaluateFleetInPool(this.options, call, request.signal).catch(doesNotEvaluate);
         const hosts = [];
         const failed = [];
-        for (const outcome of hostOutcomes(outcomes, this.options.expressionFile)) {
+        for (const outcome of outcomes) {
             if ('error' in outcome) {
                 failed.push(outcome);
                 this.options.logger.warning(`${outcome.name} (${outcome.kind}) failed to evaluate in ${request.label}`);
@@ -67024,10 +67036,19 @@ const FLEET_KINDS = Object.keys(VERIFIED_KINDS);
 async function evaluateHosts(nix, flakeDir, options = {}, pool) {
     const flake = (0,external_node_path_namespaceObject.resolve)(flakeDir);
     const request = { flakeDir: flake, ...(options.signal ? { signal: options.signal } : {}) };
-    let hosts;
+    let hosts = [];
+    let outcomes;
     try {
-        const { names = [] } = await readFleetFacts(nix, flake, { names: true, kinds: FLEET_KINDS }, options);
-        hosts = names.map(({ kind, name }) => ({ kind, name }));
+        if (pool) {
+            // Each of the pool's processes lists the hosts itself.
+            outcomes = (await evaluateFleetInPool(pool, { flakeDir: flake, kinds: FLEET_KINDS }, options.signal))
+                .outcomes;
+        }
+        else {
+            const { names = [] } = await readFleetFacts(nix, flake, { names: true, kinds: FLEET_KINDS }, options);
+            hosts = names.map(({ kind, name }) => ({ kind, name }));
+            outcomes = await evaluateHostList(nix, { ...request, hosts });
+        }
     }
     catch (error) {
         if (!(error instanceof NixError))
@@ -67035,9 +67056,6 @@ async function evaluateHosts(nix, flakeDir, options = {}, pool) {
         // The outputs themselves do not evaluate: no host can be named, so the flake stands for them.
         return [{ host: 'nixosConfigurations', kind: 'nixos', attrPath: [], error: error.nixMessage }];
     }
-    let outcomes = pool
-        ? (await evaluateHostListInPool(pool, { ...request, hosts })).outcomes
-        : await evaluateHostList(nix, { ...request, hosts });
     if (!pool && outcomes.some((outcome) => 'error' in outcome)) {
         outcomes = [];
         for (const host of hosts)

@@ -48644,6 +48644,22 @@ function hostOutcomes(outcomes, expressionFile) {
     return results;
 }
 /**
+ * The hosts `call` selects, in the pool: each worker's process lists them and evaluates its share,
+ * so nothing evaluates before the pool. `names` are every host with whether it was selected. When
+ * the flake itself does not evaluate, its NixError is thrown.
+ */
+async function evaluateFleetInPool(pool, call, signal) {
+    const { outcomes, listing, stats } = await eval_workers_evaluateInWorkers('listed', {
+        ...poolOptions(pool, signal),
+        expression: batchExpression(call),
+    });
+    return {
+        outcomes: hostOutcomes(outcomes, call.expressionFile),
+        names: (listing ?? []),
+        stats,
+    };
+}
+/**
  * Evaluates the hosts in the bounded evaluator pool: each worker's process lists the hosts and
  * evaluates its share, and the records are the same as the one-process evaluation's.
  */
@@ -48665,14 +48681,10 @@ class PooledFleetEvaluator {
                 throw error;
             throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
         };
-        const { outcomes, listing, stats } = await eval_workers_evaluateInWorkers('listed', {
-            ...poolOptions(this.options, request.signal),
-            expression: batchExpression(call),
-        }).catch(doesNotEvaluate);
-        const names = (listing ?? []);
+        const { outcomes, names, stats } = await evaluateFleetInPool(this.options, call, request.signal).catch(doesNotEvaluate);
         const hosts = [];
         const failed = [];
-        for (const outcome of hostOutcomes(outcomes, this.options.expressionFile)) {
+        for (const outcome of outcomes) {
             if ('error' in outcome) {
                 failed.push(outcome);
                 this.options.logger.warning(`${outcome.name} (${outcome.kind}) failed to evaluate in ${request.label}`);

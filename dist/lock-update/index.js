@@ -56704,7 +56704,7 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
 ;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
 /** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
 const FLEET_HOST_KINDS = (/* unused pure expression or super */ null && (['nixos', 'darwin', 'home', 'checks']));
-function hostKey(host) {
+function fleet_types_hostKey(host) {
     return `${host.kind}/${host.name}`;
 }
 /** The host a `hostKey` names: the kind is up to the first slash, the name may hold more. */
@@ -56771,7 +56771,7 @@ async function evaluateHostList(nix, request) {
             expr: fleetExpression({
                 flakeDir: request.flakeDir,
                 kinds,
-                only: request.hosts.map(hostKey),
+                only: request.hosts.map(fleet_types_hostKey),
                 expressionFile: request.expressionFile,
             }),
         }, { impure: true, signal: request.signal });
@@ -57119,14 +57119,14 @@ async function evaluateHostListInPool(pool, request) {
         return await evaluateInPool(pool, request);
     }
     catch (error) {
-        if (!(error instanceof errors_NixError))
+        if (!(error instanceof NixError))
             throw error;
         const { workers, maxMemoryKiB } = pool.limits;
         return {
             outcomes: request.hosts.map((host) => ({
                 kind: host.kind,
                 name: host.name,
-                error: fleet_hosts_hostErrorText(error.nixMessage, request.expressionFile),
+                error: hostErrorText(error.nixMessage, request.expressionFile),
             })),
             stats: { workers, maxMemoryKiB, processes: 0, replaced: 0, peakKiB: 0, overLimitAlone: [] },
         };
@@ -57136,7 +57136,7 @@ async function evaluateHostListInPool(pool, request) {
 async function evaluateInPool(pool, request) {
     const keys = request.hosts.map(hostKey);
     const kinds = [...new Set(request.hosts.map((host) => host.kind))];
-    const { outcomes, stats } = await eval_workers_evaluateInWorkers(keys, {
+    const { outcomes, stats } = await evaluateInWorkers(keys, {
         ...poolOptions(pool, request.signal),
         expression: batchExpression({
             flakeDir: request.flakeDir,
@@ -57178,6 +57178,22 @@ function hostOutcomes(outcomes, expressionFile) {
     return results;
 }
 /**
+ * The hosts `call` selects, in the pool: each worker's process lists them and evaluates its share,
+ * so nothing evaluates before the pool. `names` are every host with whether it was selected. When
+ * the flake itself does not evaluate, its NixError is thrown.
+ */
+async function evaluateFleetInPool(pool, call, signal) {
+    const { outcomes, listing, stats } = await eval_workers_evaluateInWorkers('listed', {
+        ...poolOptions(pool, signal),
+        expression: batchExpression(call),
+    });
+    return {
+        outcomes: hostOutcomes(outcomes, call.expressionFile),
+        names: (listing ?? []),
+        stats,
+    };
+}
+/**
  * Evaluates the hosts in the bounded evaluator pool: each worker's process lists the hosts and
  * evaluates its share, and the records are the same as the one-process evaluation's.
  */
@@ -57199,14 +57215,10 @@ class PooledFleetEvaluator {
                 throw error;
             throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
         };
-        const { outcomes, listing, stats } = await evaluateInWorkers('listed', {
-            ...poolOptions(this.options, request.signal),
-            expression: batchExpression(call),
-        }).catch(doesNotEvaluate);
-        const names = (listing ?? []);
+        const { outcomes, names, stats } = await evaluateFleetInPool(this.options, call, request.signal).catch(doesNotEvaluate);
         const hosts = [];
         const failed = [];
-        for (const outcome of hostOutcomes(outcomes, this.options.expressionFile)) {
+        for (const outcome of outcomes) {
             if ('error' in outcome) {
                 failed.push(outcome);
                 this.options.logger.warning(`${outcome.name} (${outcome.kind}) failed to evaluate in ${request.label}`);
@@ -57270,10 +57282,19 @@ const FLEET_KINDS = Object.keys(VERIFIED_KINDS);
 async function evaluateHosts(nix, flakeDir, options = {}, pool) {
     const flake = (0,external_node_path_namespaceObject.resolve)(flakeDir);
     const request = { flakeDir: flake, ...(options.signal ? { signal: options.signal } : {}) };
-    let hosts;
+    let hosts = [];
+    let outcomes;
     try {
-        const { names = [] } = await readFleetFacts(nix, flake, { names: true, kinds: FLEET_KINDS }, options);
-        hosts = names.map(({ kind, name }) => ({ kind, name }));
+        if (pool) {
+            // Each of the pool's processes lists the hosts itself.
+            outcomes = (await evaluateFleetInPool(pool, { flakeDir: flake, kinds: FLEET_KINDS }, options.signal))
+                .outcomes;
+        }
+        else {
+            const { names = [] } = await readFleetFacts(nix, flake, { names: true, kinds: FLEET_KINDS }, options);
+            hosts = names.map(({ kind, name }) => ({ kind, name }));
+            outcomes = await evaluateHostList(nix, { ...request, hosts });
+        }
     }
     catch (error) {
         if (!(error instanceof errors_NixError))
@@ -57281,9 +57302,6 @@ async function evaluateHosts(nix, flakeDir, options = {}, pool) {
         // The outputs themselves do not evaluate: no host can be named, so the flake stands for them.
         return [{ host: 'nixosConfigurations', kind: 'nixos', attrPath: [], error: error.nixMessage }];
     }
-    let outcomes = pool
-        ? (await evaluateHostListInPool(pool, { ...request, hosts })).outcomes
-        : await evaluateHostList(nix, { ...request, hosts });
     if (!pool && outcomes.some((outcome) => 'error' in outcome)) {
         outcomes = [];
         for (const host of hosts)
