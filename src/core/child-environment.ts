@@ -98,14 +98,36 @@ export function inheritedEnvironment(
 }
 
 /**
- * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
- * call's own variables, which may add anything and remove (undefined) anything.
+ * Who a child is, when it is given more than the inherited variables. A run that holds secrets for
+ * one kind of child gives them to the runner by role (SpawnProcessRunner's `roles`), and a call names
+ * its role in RunOptions.role; a call that names none receives no role's variables.
+ *
+ * - `nix`: a Nix process that may fetch the flake's inputs (src/nix: `runNix`, which every NixCli and
+ *   NixStore call goes through; nix-eval-jobs; the gate's `nix flake check`). It receives the run's
+ *   Nix access (src/nix/access.ts): NIX_USER_CONF_FILES naming a private nix.conf first
+ *   (`access-tokens`) and then the user's own files, and GIT_SSH_COMMAND naming the inputs' SSH key and
+ *   known_hosts. A program Nix starts inherits its environment, so what Nix runs for someone else is
+ *   never started with this role: the gate's linters and formatter are resolved by Nix and run as
+ *   programs of their own (no `nix run`, no `nix fmt`), restic through `nix run` gets no role, and
+ *   deploy-rs (which runs Nix itself) gets none either: its inputs are fetched beforehand.
+ */
+export type ChildRole = 'nix';
+
+/** The variables each role adds to what its children inherit. */
+export type RoleEnvironments = Readonly<Partial<Record<ChildRole, Readonly<Record<string, string>>>>>;
+
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), then its
+ * role's variables, then the call's own variables, which may add anything and remove (undefined)
+ * anything.
  */
 export function childEnvironment(
   step: Readonly<Record<string, string | undefined>>,
-  options: { cleanEnv?: boolean; env?: Readonly<Record<string, string | undefined>> },
+  options: { cleanEnv?: boolean; env?: Readonly<Record<string, string | undefined>>; role?: ChildRole },
+  roles: RoleEnvironments = {},
 ): Record<string, string> {
   const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+  if (options.role !== undefined) Object.assign(env, roles[options.role]);
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
     else env[name] = value;

@@ -4,12 +4,17 @@ import type { Logger } from './logger.js';
 
 export const CLEANUP_STATE = 'cleanup-paths';
 
+/** Where the post step is told to remove a path from, even when the main step fails or is cancelled. */
+export interface CleanupRegistry {
+  add(path: string): void;
+}
+
 /**
  * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
  * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
  * main step killed half-way still leaves its post step the full list.
  */
-export class CleanupList {
+export class CleanupList implements CleanupRegistry {
   private readonly paths: string[];
 
   constructor(private readonly state: StateStore) {

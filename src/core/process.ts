@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { childEnvironment } from './child-environment.js';
+import { type ChildRole, childEnvironment, type RoleEnvironments } from './child-environment.js';
 import { UserError } from './errors.js';
 import type { Logger } from './logger.js';
 import { SecretMasker } from './logger.js';
@@ -13,6 +13,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   /** Start from an empty environment instead of the inherited variables. */
   cleanEnv?: boolean;
+  /** What the child is, for the variables only that kind of child receives (child-environment.ts). */
+  role?: ChildRole;
   input?: string;
   timeoutMs?: number;
   /** Fold the streamed output under this heading; without it output is only streamed at debug level. */
@@ -70,6 +72,8 @@ export class SpawnProcessRunner implements ProcessRunner {
     private readonly secrets: SecretMasker = new SecretMasker(),
     /** The step's environment, which children inherit only a few variables of. */
     private readonly stepEnvironment: Readonly<Record<string, string | undefined>> = process.env,
+    /** The variables a run gives to one kind of child only, e.g. the Nix access to Nix processes. */
+    private readonly roles: RoleEnvironments = {},
   ) {}
 
   async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<ProcessResult> {
@@ -85,7 +89,7 @@ export class SpawnProcessRunner implements ProcessRunner {
     stream: boolean,
   ): Promise<ProcessResult> {
     const started = Date.now();
-    const env = childEnvironment(this.stepEnvironment, options);
+    const env = childEnvironment(this.stepEnvironment, options, this.roles);
     this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
 
     return new Promise((resolve, reject) => {

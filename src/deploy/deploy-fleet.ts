@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunContext } from '../core/action.js';
+import type { CleanupRegistry } from '../core/cleanup.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
@@ -17,7 +18,7 @@ import type { DeploySettings } from './inputs.js';
 import { describePlan, type RolloutPlan } from './plan.js';
 import { planForNodes } from './plan-deploy.js';
 import { executeRollout, type NodeResult } from './rollout.js';
-import { type CleanupRegistry, checkSshSettings, prepareSshAccess, type SshSettings } from './ssh.js';
+import { checkSshSettings, prepareSshAccess, type SshSettings } from './ssh.js';
 
 export type { DeploySettings } from './inputs.js';
 

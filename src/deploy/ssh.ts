@@ -1,7 +1,9 @@
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { CleanupRegistry } from '../core/cleanup.js';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { withFinalNewline, writePrivateKeyFile } from '../core/ssh-key.js';
 import type { DeployNode } from './nodes.js';
 
 export interface SshSettings {
@@ -10,11 +12,6 @@ export interface SshSettings {
   strictHostKeyChecking: boolean;
   /** The `ssh-opts` input, appended after the flake's sshOpts. */
   extraOptions: readonly string[];
-}
-
-/** Where the post step is told to remove a path from, even when the main step fails or is cancelled. */
-export interface CleanupRegistry {
-  add(path: string): void;
 }
 
 /** How every ssh of the run connects: deploy-rs's own, `nix copy`'s and the health checks'. */
@@ -88,17 +85,8 @@ export async function prepareSshAccess(
   let keyFile: string | undefined;
   if (settings.privateKey !== undefined) {
     logger.mask(settings.privateKey);
-    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(settings.privateKey)) {
-      throw new UserError(
-        "Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else",
-      );
-    }
     keyFile = join(directory, 'id_deploy');
-    // OpenSSH refuses a key without its final newline, and one readable by others.
-    await writeFile(keyFile, withFinalNewline(settings.privateKey.replace(/\r\n/g, '\n').trim()), {
-      mode: 0o600,
-    });
-    await chmod(keyFile, 0o600);
+    await writePrivateKeyFile(keyFile, settings.privateKey, 'ssh-private-key');
     options.push('-i', keyFile, '-o', 'IdentitiesOnly=yes');
   }
   return {
@@ -117,8 +105,4 @@ export function sharedConnectionDir(access: SshAccess): string {
 /** Every ssh option for one node: flakeflow's first, then the flake's, then the `ssh-opts` input. */
 export function nodeSshOptions(access: SshAccess, node: DeployNode): string[] {
   return [...access.options, ...node.sshOpts, ...access.extraOptions];
-}
-
-function withFinalNewline(text: string): string {
-  return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
 }

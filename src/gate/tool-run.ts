@@ -101,6 +101,7 @@ export async function runTool(
       // deadnix colours its output unless NO_COLOR is set (statix whatever it says): the gate reads text.
       env: { ...context.env, NO_COLOR: '1' },
       stream: false,
+      ...(command.role ? { role: command.role } : {}),
       ...(options.input !== undefined ? { input: options.input } : {}),
       ...(context.signal ? { signal: context.signal } : {}),
     });

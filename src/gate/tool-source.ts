@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import type { ChildRole } from '../core/child-environment.js';
 import type { TOOL_SOURCES } from './inputs.js';
 
 export type ToolSourceSetting = (typeof TOOL_SOURCES)[number];
@@ -15,6 +16,8 @@ export interface ToolCommand {
   prefix: readonly string[];
   /** `deadnix` from PATH, or `nix run --inputs-from <flake> nixpkgs#deadnix` when Nix provides it. */
   via: 'path' | 'nix';
+  /** `nix` for the Nix that fetches the flake's inputs itself (flake check): child-environment.ts. */
+  role?: ChildRole;
 }
 
 /**

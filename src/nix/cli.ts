@@ -171,8 +171,9 @@ export function nixArgs(
 }
 
 /**
- * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
- * failure (unless `check` is false) is a NixError holding Nix's own message.
+ * Runs nix as flakeflow always does: as a `nix` child (it receives the run's Nix access:
+ * child-environment.ts), a missing program is one line saying how to install Nix, and a failure
+ * (unless `check` is false) is a NixError holding Nix's own message.
  */
 export async function runNix(
   runner: ProcessRunner,
@@ -183,7 +184,7 @@ export async function runNix(
 ): Promise<ProcessResult> {
   let result: ProcessResult;
   try {
-    result = await runner.run(options.command ?? 'nix', args, runOptions);
+    result = await runner.run(options.command ?? 'nix', args, { ...runOptions, role: 'nix' });
   } catch (error) {
     // The runner raises a UserError only when the program is missing.
     if (error instanceof UserError) throw new UserError(NIX_NOT_FOUND);

@@ -102,7 +102,7 @@ export class NixEvalJobsFleetEvaluator implements FleetEvaluator {
       '--expr',
       expr,
     ];
-    const result = await this.runner.run(this.options.command, args, { signal: request.signal });
+    const result = await this.runner.run(this.options.command, args, { signal: request.signal, role: 'nix' });
     const lines = parseEvalJobsOutput(result.stdout);
     if (!succeeded(result) && lines.length === 0) {
       throw new UserError(

@@ -67,6 +67,20 @@ describe('SpawnProcessRunner', () => {
     expect(await names({ cleanEnv: true, env: { B: 'b' } })).toEqual(['B']);
   });
 
+  it("gives a role's variables to the calls naming that role only, under the call's own", async () => {
+    const step = { PATH: process.env.PATH, GIT_SSH_COMMAND: 'ssh -F /user/config' };
+    const roles = { nix: { GIT_SSH_COMMAND: 'ssh -i /run/key', NIX_USER_CONF_FILES: '/run/nix.conf' } };
+    const runner = new SpawnProcessRunner(new RecordingLogger(), undefined, step, roles);
+    const shown = async (options = {}) =>
+      (await runner.run('sh', ['-c', 'echo "[$GIT_SSH_COMMAND][$NIX_USER_CONF_FILES]"'], options)).stdout;
+    expect(await shown()).toBe('[ssh -F /user/config][]\n');
+    expect(await shown({ role: 'nix' })).toBe('[ssh -i /run/key][/run/nix.conf]\n');
+    expect(await shown({ role: 'nix', env: { NIX_USER_CONF_FILES: undefined } })).toBe(
+      '[ssh -i /run/key][]\n',
+    );
+    expect(await shown({ role: 'nix', cleanEnv: true })).toBe('[ssh -i /run/key][/run/nix.conf]\n');
+  });
+
   it('inherits from the real process environment by default, through the same policy', async () => {
     process.env.INPUT_FLAKEFLOW_TEST = 'input';
     process.env.NO_COLOR = '1';

@@ -16,7 +16,13 @@ const MESSAGE_LIMIT = 4_000;
  */
 export function runFlakeCheck(context: CheckContext, repoRoot: string | undefined): Promise<CheckOutcome> {
   return settleCheck('flake-check', 'nix flake check', async (transcript) => {
-    const command = { tool: 'nix' as const, program: 'nix', prefix: [], via: 'nix' as const };
+    const command = {
+      tool: 'nix' as const,
+      program: 'nix',
+      prefix: [],
+      via: 'nix' as const,
+      role: 'nix' as const,
+    };
     const result = await runTool(context, transcript, command, [
       'flake',
       'check',
