@@ -3,7 +3,9 @@ import { buildHosts } from '../build/build-hosts.js';
 import { buildInputs } from '../build/inputs.js';
 import { buildSummary } from '../build/summary.js';
 import { defineAction } from '../core/action.js';
-import { SpawnProcessRunner } from '../core/process.js';
+import { cacheAccessSettings, nixConfigSubstituters } from '../nix/cache-access.js';
+import { withNixRunner } from './nix-runner.js';
+import { stepVariables } from './step-variables.js';
 
 export const BUILD_OUTPUTS = ['out-path', 'drv-path', 'closure-size', 'result-file'] as const;
 
@@ -13,22 +15,27 @@ export const buildAction = defineAction({
   outputs: BUILD_OUTPUTS,
   pathInputs: ['path'],
   keepsForksOffSelfHosted: true,
-  async run(settings, { context, logger, signal }) {
-    const outcome = await buildHosts(settings, {
-      runner: new SpawnProcessRunner(logger),
-      logger,
-      workspace: context.workspace,
-      tempDir: context.runnerTemp,
-      resultDir: join(context.runnerTemp, 'flakeflow-results'),
-      signal,
-    });
+  async run(settings, environment) {
+    const { context, logger, signal } = environment;
+    const caches = [settings['push-to'] ?? '', ...nixConfigSubstituters(process.env.NIX_CONFIG)];
+    const outcome = await withNixRunner(cacheAccessSettings(settings, caches), environment, (runner) =>
+      buildHosts(settings, {
+        runner,
+        logger,
+        workspace: context.workspace,
+        tempDir: context.runnerTemp,
+        resultDir: join(context.runnerTemp, 'flakeflow-results'),
+        signal,
+        pushVariables: stepVariables(settings['push-env'] ?? [], 'push-env', logger),
+      }),
+    );
     const built = outcome.results.filter((result) => result.status === 'built');
     const failed = outcome.results.filter((result) => result.status === 'failed');
     const problems = [
       ...failed.map((result) => `${result.host} failed: ${(result.error ?? '').split('\n')[0]}`),
-      ...(outcome.pushError
-        ? [`pushing to ${settings['push-to']} failed: ${outcome.pushError.split('\n')[0]}`]
-        : []),
+      ...outcome.pushFailures.map(
+        (failure) => `pushing to ${failure.target} failed: ${failure.error.split('\n')[0]}`,
+      ),
     ];
     return {
       outputs: {

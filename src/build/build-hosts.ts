@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { stringifyError, UserError } from '../core/errors.js';
+import { UserError } from '../core/errors.js';
 import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
@@ -17,6 +17,7 @@ import type { NixVersion } from '../nix/version.js';
 import { type HostBuild, resultFileName, resultFileOf } from './build-result.js';
 import { compareClosures } from './compare.js';
 import type { buildInputs } from './inputs.js';
+import { type PushContext, type PushFailure, pushToStore, pushWithCommand } from './push.js';
 import { type BuildTarget, buildTargets, kindOfAttr } from './targets.js';
 
 export type BuildSettings = SettingsOf<typeof buildInputs>;
@@ -33,13 +34,15 @@ export interface BuildDependencies {
   machine?: MachineResources;
   signal?: AbortSignal;
   now?: () => number;
+  /** The step's values of the variables `push-env` names: what `push-command` gets beyond the inherited ones. */
+  pushVariables?: Readonly<Record<string, string>>;
 }
 
 export interface BuildOutcome {
   results: HostBuild[];
   resultFile: string;
-  /** Why pushing to `push-to` failed, when it did. */
-  pushError?: string;
+  /** The pushes (`push-to`, `push-command`) that failed; the hosts still built. */
+  pushFailures: PushFailure[];
 }
 
 /** What is known about a target before it is built: its attribute and, for a host, its kind. */
@@ -107,32 +110,17 @@ export async function buildHosts(
     );
   }
 
-  let pushError: string | undefined;
-  const pushTo = settings['push-to'];
-  const built = results.filter((result) => result.status === 'built' && result.outPath);
-  if (pushTo && built.length > 0) {
-    try {
-      await push(
-        built.map((result) => result.outPath as string),
-        pushTo,
-        settings['signing-key'],
-        {
-          store,
-          logger,
-          tempDir: dependencies.tempDir,
-          signal,
-        },
-      );
-      for (const result of built) result.pushedTo = pushTo;
-    } catch (error) {
-      pushError = error instanceof NixError ? error.nixMessage : stringifyError(error);
-    }
-  }
+  const pushFailures = await pushBuilt(
+    results,
+    settings,
+    { store, runner, logger, tempDir: dependencies.tempDir, signal },
+    dependencies.pushVariables ?? {},
+  );
 
   await mkdir(dependencies.resultDir, { recursive: true });
   const resultFile = join(dependencies.resultDir, resultFileName(targets.map((target) => target.name)));
   await writeFile(resultFile, `${JSON.stringify(resultFileOf(results), null, 2)}\n`);
-  return { results, resultFile, ...(pushError ? { pushError } : {}) };
+  return { results, resultFile, pushFailures };
 }
 
 function needsEvaluation(target: BuildTarget, needAttr: boolean): boolean {
@@ -266,24 +254,31 @@ async function buildOne(item: Resolved, context: BuildContext): Promise<HostBuil
   }
 }
 
-/** Signs (when a key is given) and copies the closures; the key lives in a 0600 file only meanwhile. */
-async function push(
-  paths: readonly string[],
-  to: string,
-  signingKey: string | undefined,
-  context: { store: NixStore; logger: Logger; tempDir: string; signal?: AbortSignal },
-): Promise<void> {
-  if (signingKey) {
-    context.logger.mask(signingKey);
-    const dir = await mkdtemp(join(context.tempDir, 'flakeflow-signing-'));
-    const keyFile = join(dir, 'key');
-    try {
-      await writeFile(keyFile, `${signingKey.trim()}\n`, { mode: 0o600 });
-      await chmod(keyFile, 0o600);
-      await context.store.sign(paths, keyFile, { signal: context.signal });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+/**
+ * Pushes what built: to `push-to` with nix copy, then with `push-command`. A failed push leaves the
+ * host built; it is reported apart, as the cache not having it.
+ */
+async function pushBuilt(
+  results: HostBuild[],
+  settings: BuildSettings,
+  context: PushContext,
+  pushVariables: Readonly<Record<string, string>>,
+): Promise<PushFailure[]> {
+  const built = results.filter((result) => result.status === 'built' && result.outPath);
+  const paths = built.map((result) => result.outPath as string);
+  if (paths.length === 0) return [];
+  const failures: PushFailure[] = [];
+  const pushTo = settings['push-to'];
+  if (pushTo) {
+    const failure = await pushToStore(paths, pushTo, settings['signing-key'], context);
+    if (failure) failures.push(failure);
+    else for (const result of built) result.pushedTo = pushTo;
   }
-  await context.store.copy(paths, to, { group: `Pushing to ${to}`, signal: context.signal });
+  const command = settings['push-command'];
+  if (command) {
+    const failure = await pushWithCommand(paths, command, pushVariables, context);
+    if (failure) failures.push(failure);
+    else for (const result of built) result.pushedWith = command.join(' ');
+  }
+  return failures;
 }

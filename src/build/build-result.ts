@@ -46,6 +46,8 @@ export const hostBuild = z.object({
   comparison: closureComparison.optional(),
   /** The store URI the closure was copied to. */
   pushedTo: z.string().optional(),
+  /** The `push-command` that pushed the closure, e.g. `cachix push homelab`. */
+  pushedWith: z.string().optional(),
 });
 export type HostBuild = z.infer<typeof hostBuild>;
 

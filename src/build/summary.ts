@@ -73,6 +73,7 @@ export function buildSummary(outcome: BuildOutcome): string {
     result.durationMs !== undefined ? formatDuration(result.durationMs) : '',
   ]);
   const pushed = outcome.results.find((result) => result.pushedTo)?.pushedTo;
+  const pushedWith = outcome.results.find((result) => result.pushedWith)?.pushedWith;
   return blocks(
     heading(3, 'Build'),
     table(['Host', 'System', 'Result', 'Closure', 'Δ', 'Time'], rows, [
@@ -88,6 +89,9 @@ export function buildSummary(outcome: BuildOutcome): string {
       .filter((result) => result.status === 'eval-only')
       .map((result) => `🔍 **${result.host}**: ${result.error}.`),
     pushed ? `📤 Pushed to \`${pushed}\`.` : undefined,
-    outcome.pushError ? details('❌ Pushing failed', codeBlock(outcome.pushError), true) : undefined,
+    pushedWith ? `📤 Pushed with \`${pushedWith}\`.` : undefined,
+    ...outcome.pushFailures.map((failure) =>
+      details(`❌ Pushing to ${failure.target} failed`, codeBlock(failure.error), true),
+    ),
   );
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { splitCommandLine } from './command-line.js';
 import { UserError } from './errors.js';
 
 /** What an action input declares besides its type: the same facts `action.yml` states. */
@@ -249,4 +250,21 @@ export const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
 /** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
 export function githubToken() {
   return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
+}
+
+/** A program and its arguments, split as a shell would split them but run without one. */
+export function commandLine<O extends FieldOptions>(options: O = {} as O) {
+  return field(options, (raw, fail): string[] => {
+    const argv = splitCommandLine(raw.trim());
+    return Array.isArray(argv) ? argv : fail(`a program and its arguments (found ${argv.invalid})`);
+  });
+}
+
+/** Names of environment variables, space-, comma- or newline-separated. */
+export function variableNames<O extends FieldOptions>(options: O = {} as O) {
+  return field(options, (raw, fail): string[] => {
+    const names = raw.split(/[\s,]+/).filter((name) => name !== '');
+    const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+    return bad === undefined ? names : fail(`variable names such as CACHIX_AUTH_TOKEN ('${bad}' is not one)`);
+  });
 }

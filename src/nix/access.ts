@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { RoleEnvironments } from '../core/child-environment.js';
 import type { CleanupRegistry } from '../core/cleanup.js';
 import { withFinalNewline, writePrivateKeyFile } from '../core/ssh-key.js';
+import { netrcPasswords } from './netrc.js';
 
 /** One `access-tokens` entry: Nix sends `token` to `host` for github:, gitlab: and tarball inputs. */
 export interface AccessToken {
@@ -19,6 +20,11 @@ export interface NixAccessSettings {
   knownHosts?: string;
   /** `nix-access-tokens`, and lock-update's own token for github.com when `inputs-use-token` says so. */
   accessTokens?: readonly AccessToken[];
+  /**
+   * A netrc (`machine HOST login USER password PASS` lines) for the binary caches Nix substitutes
+   * from and pushes to: `netrc`, and `cache-token` turned into lines (src/nix/cache-access.ts).
+   */
+  netrc?: string;
 }
 
 /** Where a run's Nix access lives, and what is given to its Nix processes (role `nix`). */
@@ -54,9 +60,12 @@ export async function prepareNixAccess(
   context: NixAccessContext,
 ): Promise<NixAccess> {
   const tokens = settings.accessTokens ?? [];
-  if (settings.sshKey === undefined && tokens.length === 0) return NO_NIX_ACCESS;
+  if (settings.sshKey === undefined && tokens.length === 0 && settings.netrc === undefined) {
+    return NO_NIX_ACCESS;
+  }
   for (const { token } of tokens) context.mask(token);
   if (settings.sshKey !== undefined) context.mask(settings.sshKey);
+  for (const password of netrcPasswords(settings.netrc ?? '')) context.mask(password);
 
   const directory = await mkdtemp(join(context.tempDir, 'flakeflow-nix-access-'));
   context.cleanup.add(directory);
@@ -64,6 +73,12 @@ export async function prepareNixAccess(
   const env: Record<string, string> = {};
 
   const conf = privateNixConf(settings);
+  if (settings.netrc !== undefined) {
+    const netrcFile = join(directory, 'netrc');
+    await writeFile(netrcFile, withFinalNewline(settings.netrc), { mode: 0o600 });
+    await chmod(netrcFile, 0o600);
+    conf.push(`netrc-file = ${netrcFile}`);
+  }
   if (conf.length > 0) {
     const confFile = join(directory, 'nix.conf');
     await writeFile(confFile, `${conf.join('\n')}\n`, { mode: 0o600 });
@@ -84,7 +99,8 @@ export async function prepareNixAccess(
 }
 
 /**
- * The lines of the private nix.conf. `extra-access-tokens` adds to the tokens the user's own files
+ * The lines of the private nix.conf (the netrc's `netrc-file` is added where the file is written).
+ * `extra-access-tokens` adds to the tokens the user's own files
  * set (checked on Nix 2.8 and 2.26) instead of replacing them.
  */
 export function privateNixConf(settings: NixAccessSettings): string[] {

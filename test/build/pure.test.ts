@@ -75,6 +75,7 @@ describe('result files and summaries', () => {
   it('shows closure, delta, changed packages and failures', () => {
     const summary = buildSummary({
       resultFile: '/tmp/r.json',
+      pushFailures: [],
       results: [
         {
           host: 'pi',

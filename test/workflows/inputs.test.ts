@@ -44,6 +44,11 @@ const cases = CALLERS.flatMap((file) =>
   ),
 );
 
+/** A secret's value in the shape its input checks; any other secret is a plain string. */
+const SECRET_SAMPLES: Record<string, string> = {
+  netrc: 'machine cache.example.org login ci password secret',
+};
+
 describe('what the callers pass reaches our actions in a shape they accept', () => {
   it('covers every caller', () => {
     expect(new Set(cases.map(([file]) => file))).toEqual(new Set(CALLERS));
@@ -62,7 +67,10 @@ describe('what the callers pass reaches our actions in a shape they accept', () 
     };
     const inputs = calledInputs(reusable, callerJob.with ?? {}, { github, inputs: dispatchDefaults(caller) });
     const secrets = Object.fromEntries(
-      Object.keys(reusable.on.workflow_call.secrets ?? {}).map((name) => [name, 'secret']),
+      Object.keys(reusable.on.workflow_call.secrets ?? {}).map((name) => [
+        name,
+        SECRET_SAMPLES[name] ?? 'secret',
+      ]),
     );
     const contexts: Contexts = {
       github,
