@@ -3,7 +3,8 @@ import { buildHosts } from '../build/build-hosts.js';
 import { buildInputs } from '../build/inputs.js';
 import { buildSummary } from '../build/summary.js';
 import { defineAction } from '../core/action.js';
-import { SpawnProcessRunner } from '../core/process.js';
+import { nixAccessSettings } from '../nix/access-inputs.js';
+import { withNixRunner } from './nix-runner.js';
 
 export const BUILD_OUTPUTS = ['out-path', 'drv-path', 'closure-size', 'result-file'] as const;
 
@@ -13,15 +14,18 @@ export const buildAction = defineAction({
   outputs: BUILD_OUTPUTS,
   pathInputs: ['path'],
   keepsForksOffSelfHosted: true,
-  async run(settings, { context, logger, signal }) {
-    const outcome = await buildHosts(settings, {
-      runner: new SpawnProcessRunner(logger),
-      logger,
-      workspace: context.workspace,
-      tempDir: context.runnerTemp,
-      resultDir: join(context.runnerTemp, 'flakeflow-results'),
-      signal,
-    });
+  async run(settings, environment) {
+    const { context, logger, signal } = environment;
+    const outcome = await withNixRunner(nixAccessSettings(settings), environment, (runner) =>
+      buildHosts(settings, {
+        runner,
+        logger,
+        workspace: context.workspace,
+        tempDir: context.runnerTemp,
+        resultDir: join(context.runnerTemp, 'flakeflow-results'),
+        signal,
+      }),
+    );
     const built = outcome.results.filter((result) => result.status === 'built');
     const failed = outcome.results.filter((result) => result.status === 'failed');
     const problems = [

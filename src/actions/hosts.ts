@@ -1,12 +1,13 @@
 import { defineAction } from '../core/action.js';
-import { SpawnProcessRunner } from '../core/process.js';
 import { findProgram } from '../core/programs.js';
 import { failureAnnotations } from '../hosts/annotations.js';
 import { fetchNarinfoProbe } from '../hosts/binary-cache.js';
 import { hostsInputs } from '../hosts/inputs.js';
 import { listHosts } from '../hosts/list-hosts.js';
 import { hostsSummary } from '../hosts/summary.js';
+import { nixAccessSettings } from '../nix/access-inputs.js';
 import { thisMachine } from '../nix/eval-workers.js';
+import { withNixRunner } from './nix-runner.js';
 
 export const HOSTS_OUTPUTS = ['matrix', 'hosts', 'count', 'empty'] as const;
 
@@ -16,17 +17,20 @@ export const hostsAction = defineAction({
   outputs: HOSTS_OUTPUTS,
   pathInputs: ['path'],
   keepsForksOffSelfHosted: true,
-  async run(settings, { context, logger, signal }) {
-    const result = await listHosts(settings, {
-      runner: new SpawnProcessRunner(logger),
-      logger,
-      probe: fetchNarinfoProbe(),
-      workspace: context.workspace,
-      tempDir: context.runnerTemp,
-      evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
-      machine: thisMachine(),
-      signal,
-    });
+  async run(settings, environment) {
+    const { context, logger, signal } = environment;
+    const result = await withNixRunner(nixAccessSettings(settings), environment, (runner) =>
+      listHosts(settings, {
+        runner,
+        logger,
+        probe: fetchNarinfoProbe(),
+        workspace: context.workspace,
+        tempDir: context.runnerTemp,
+        evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
+        machine: thisMachine(),
+        signal,
+      }),
+    );
     const failed = result.hosts.filter((host) => host.status === 'failed');
     return {
       outputs: {

@@ -1,4 +1,5 @@
 import { bool, defineInputs, integer, secret, size, text, words } from '../core/inputs.js';
+import { nixAccessInputs } from '../nix/access-inputs.js';
 
 /** Which of `host`, `attr` or `drv-path` names the build is checked by the capability, not here. */
 export const buildInputs = defineInputs({
@@ -13,4 +14,5 @@ export const buildInputs = defineInputs({
   'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
   'eval-workers': integer({ min: 1, max: 256 }),
   'eval-max-memory': size(),
+  ...nixAccessInputs,
 });

@@ -12,6 +12,9 @@ import { CALLERS, type Loose, readWorkflow } from './support.js';
 
 const EVENTS = ['pull_request', 'push', 'workflow_dispatch', 'schedule'] as const;
 
+/** Secrets whose input is parsed into a shape, as a user would fill them; any other is 'secret'. */
+const SECRET_VALUES: Record<string, string> = { 'nix-access-tokens': 'github.com=secret' };
+
 function eventPayload(event: string): Contexts {
   if (event === 'pull_request') return { pull_request: { base: { sha: 'a'.repeat(40) } } };
   return {};
@@ -62,7 +65,10 @@ describe('what the callers pass reaches our actions in a shape they accept', () 
     };
     const inputs = calledInputs(reusable, callerJob.with ?? {}, { github, inputs: dispatchDefaults(caller) });
     const secrets = Object.fromEntries(
-      Object.keys(reusable.on.workflow_call.secrets ?? {}).map((name) => [name, 'secret']),
+      Object.keys(reusable.on.workflow_call.secrets ?? {}).map((name) => [
+        name,
+        SECRET_VALUES[name] ?? 'secret',
+      ]),
     );
     const contexts: Contexts = {
       github,
