@@ -16,9 +16,12 @@ const staging = join(root, '.dist-staging');
 const lock = join(root, '.build-lock');
 const STALE_LOCK_MS = 10 * 60_000;
 
-/** Where each bundle lands; `post` serves both actions that declare a post step. */
+/** The actions that declare a post step: it removes the secrets' files (SSH keys, the Nix access). */
+const POST_STEP_ACTIONS = ['gate', 'hosts', 'build', 'lock-update', 'deploy', 'backup-verify', 'umbrella'];
+
+/** Where each bundle lands; `post` serves every action that declares a post step. */
 function destinations(name) {
-  if (name === 'post') return [join('deploy', 'post.js'), join('umbrella', 'post.js')];
+  if (name === 'post') return POST_STEP_ACTIONS.map((action) => join(action, 'post.js'));
   if (name === 'cli') return [join('cli', 'index.js')];
   return [join(name, 'index.js')];
 }

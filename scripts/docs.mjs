@@ -32,8 +32,11 @@ function code(value) {
   return text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``;
 }
 
+/** A default of several lines (the published known_hosts) is too long for a table cell: its size stands in. */
 function defaultCell(value) {
-  return value === undefined || value === '' ? '' : code(value);
+  if (value === undefined || value === '') return '';
+  const lines = String(value).split('\n').length;
+  return lines > 1 ? `${lines} lines, see action.yml` : code(value);
 }
 
 function table(header, rows) {

@@ -4,9 +4,10 @@ import { runBackupVerify } from '../backup/run.js';
 import { defineAction } from '../core/action.js';
 import { UserError } from '../core/errors.js';
 import { loadGitHubClient } from '../core/github-loader.js';
-import { SpawnProcessRunner } from '../core/process.js';
 import { parseRepository } from '../core/repository.js';
+import { nixAccessSettings } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
+import { withNixRunner } from './nix-runner.js';
 
 export const backupVerifyAction = defineAction({
   name: 'backup-verify',
@@ -14,8 +15,8 @@ export const backupVerifyAction = defineAction({
   outputs: ['healthy', 'report', 'failures'],
   pathInputs: ['path', 'config', 'services-json'],
   refusesForks: true,
-  async run(settings, { context, logger, signal }) {
-    const runner = new SpawnProcessRunner(logger);
+  async run(settings, environment) {
+    const { context, logger, signal } = environment;
     let alert: AlertTarget | undefined;
     if (settings['alert-issue']) {
       const repository = parseRepository(context.repository ?? '');
@@ -32,17 +33,19 @@ export const backupVerifyAction = defineAction({
         : undefined;
       alert = { client, repository, ...(runUrl ? { runUrl } : {}) };
     }
-    const outcome = await runBackupVerify(settings, {
-      runner,
-      logger,
-      clock: Date.now,
-      environment: process.env,
-      signal,
-      workspace: context.workspace,
-      runnerTemp: context.runnerTemp,
-      nix: new NixCli(runner),
-      ...(alert ? { alert } : {}),
-    });
+    const outcome = await withNixRunner(nixAccessSettings(settings), environment, (runner) =>
+      runBackupVerify(settings, {
+        runner,
+        logger,
+        clock: Date.now,
+        environment: process.env,
+        signal,
+        workspace: context.workspace,
+        runnerTemp: context.runnerTemp,
+        nix: new NixCli(runner),
+        ...(alert ? { alert } : {}),
+      }),
+    );
     const { report } = outcome;
     const first = report.failures[0];
     const failure = report.cancelled

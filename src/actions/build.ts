@@ -3,6 +3,7 @@ import { buildHosts } from '../build/build-hosts.js';
 import { buildInputs } from '../build/inputs.js';
 import { buildSummary } from '../build/summary.js';
 import { defineAction } from '../core/action.js';
+import { nixAccessSettings } from '../nix/access-inputs.js';
 import { cacheAccessSettings, nixConfigSubstituters } from '../nix/cache-access.js';
 import { withNixRunner } from './nix-runner.js';
 import { stepVariables } from './step-variables.js';
@@ -18,7 +19,8 @@ export const buildAction = defineAction({
   async run(settings, environment) {
     const { context, logger, signal } = environment;
     const caches = [settings['push-to'] ?? '', ...nixConfigSubstituters(process.env.NIX_CONFIG)];
-    const outcome = await withNixRunner(cacheAccessSettings(settings, caches), environment, (runner) =>
+    const access = { ...nixAccessSettings(settings), ...cacheAccessSettings(settings, caches) };
+    const outcome = await withNixRunner(access, environment, (runner) =>
       buildHosts(settings, {
         runner,
         logger,

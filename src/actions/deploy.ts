@@ -3,13 +3,14 @@ import { CleanupList } from '../core/cleanup.js';
 import { UserError } from '../core/errors.js';
 import { loadGitHubClient } from '../core/github-loader.js';
 import type { Logger } from '../core/logger.js';
-import { SpawnProcessRunner } from '../core/process.js';
 import { parseRepository } from '../core/repository.js';
 import { type DeploySettings, deployFleet } from '../deploy/deploy-fleet.js';
 import { GitHubDeployments } from '../deploy/github-deployments.js';
 import { deployInputs } from '../deploy/inputs.js';
 import { deployAnnotations, deployFailure, deployOutputs, deploySummary } from '../deploy/report.js';
+import { nixAccessSettings } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
+import { withNixRunner } from './nix-runner.js';
 
 export const deployAction = defineAction({
   name: 'deploy',
@@ -19,19 +20,21 @@ export const deployAction = defineAction({
   refusesForks: true,
   async run(settings, environment) {
     const { context, logger } = environment;
-    const runner = new SpawnProcessRunner(logger);
-    const outcome = await deployFleet(settings, {
-      context,
-      logger,
-      runner,
-      nix: new NixCli(runner),
-      cleanup: new CleanupList(environment.state),
-      signal: environment.signal,
-      searchPath: process.env.PATH ?? '',
-      ...(settings['github-deployments']
-        ? { deployments: await githubDeployments(settings, context, logger) }
-        : {}),
-    });
+    const deployments = settings['github-deployments']
+      ? await githubDeployments(settings, context, logger)
+      : undefined;
+    const outcome = await withNixRunner(nixAccessSettings(settings), environment, (runner) =>
+      deployFleet(settings, {
+        context,
+        logger,
+        runner,
+        nix: new NixCli(runner),
+        cleanup: new CleanupList(environment.state),
+        signal: environment.signal,
+        searchPath: process.env.PATH ?? '',
+        ...(deployments ? { deployments } : {}),
+      }),
+    );
     const failure = deployFailure(outcome);
     return {
       outputs: { ...deployOutputs(outcome), report: outcome.reportFile },

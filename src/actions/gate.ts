@@ -1,10 +1,11 @@
 import { defineAction } from '../core/action.js';
 import { loadGitHubClient } from '../core/github-loader.js';
-import { SpawnProcessRunner } from '../core/process.js';
 import { findingAnnotation } from '../gate/annotations.js';
 import { runGate } from '../gate/gate.js';
 import { gateInputs } from '../gate/inputs.js';
 import { renderSummary } from '../gate/summary.js';
+import { nixAccessSettings } from '../nix/access-inputs.js';
+import { withNixRunner } from './nix-runner.js';
 
 export const gateAction = defineAction({
   name: 'gate',
@@ -12,24 +13,26 @@ export const gateAction = defineAction({
   outputs: ['passed', 'findings', 'report', 'unformatted'],
   pathInputs: ['path', 'statix-config'],
   keepsForksOffSelfHosted: true,
-  async run(settings, { context, logger, signal }) {
+  async run(settings, environment) {
+    const { context, logger, signal } = environment;
     const publishes = settings['check-run'] || settings.suggestions;
-    const result = await runGate(settings, context, {
-      runner: new SpawnProcessRunner(logger),
-      logger,
-      env: { PATH: process.env.PATH },
-      signal,
-      ...(publishes
-        ? {
-            github: await loadGitHubClient({
-              token: settings.token,
-              apiUrl: context.apiUrl,
-              ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-              logger,
-            }),
-          }
-        : {}),
-    });
+    const github = publishes
+      ? await loadGitHubClient({
+          token: settings.token,
+          apiUrl: context.apiUrl,
+          ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+          logger,
+        })
+      : undefined;
+    const result = await withNixRunner(nixAccessSettings(settings), environment, (runner) =>
+      runGate(settings, context, {
+        runner,
+        logger,
+        env: { PATH: process.env.PATH },
+        signal,
+        ...(github ? { github } : {}),
+      }),
+    );
     return {
       outputs: {
         passed: String(result.passed),

@@ -5,6 +5,7 @@ import { fetchNarinfoProbe } from '../hosts/binary-cache.js';
 import { hostsInputs } from '../hosts/inputs.js';
 import { listHosts } from '../hosts/list-hosts.js';
 import { hostsSummary } from '../hosts/summary.js';
+import { nixAccessSettings } from '../nix/access-inputs.js';
 import { cacheAccessSettings, nixConfigSubstituters } from '../nix/cache-access.js';
 import { thisMachine } from '../nix/eval-workers.js';
 import { withNixRunner } from './nix-runner.js';
@@ -20,7 +21,8 @@ export const hostsAction = defineAction({
   async run(settings, environment) {
     const { context, logger, signal } = environment;
     const caches = [...(settings['skip-cached'] ?? []), ...nixConfigSubstituters(process.env.NIX_CONFIG)];
-    const result = await withNixRunner(cacheAccessSettings(settings, caches), environment, (runner) =>
+    const access = { ...nixAccessSettings(settings), ...cacheAccessSettings(settings, caches) };
+    const result = await withNixRunner(access, environment, (runner) =>
       listHosts(settings, {
         runner,
         logger,

@@ -1,5 +1,6 @@
 import { bool, defineInputs, githubToken, integer, list, text, words } from '../core/inputs.js';
 import { structured } from '../core/structured-input.js';
+import { nixAccessInputs } from '../nix/access-inputs.js';
 import { repositoriesShape } from './config.js';
 
 export const BACKUP_CHECKS = ['open', 'freshness', 'retention', 'integrity', 'restore'] as const;
@@ -19,6 +20,7 @@ export const backupVerifyInputs = defineInputs({
   'restic-command': words({ rawDefault: 'restic' }),
   'alert-issue': bool({ rawDefault: 'false' }),
   token: githubToken(),
+  ...nixAccessInputs,
 }).superRefine((settings, ctx) => {
   if (settings.config !== undefined && settings.repositories !== undefined) {
     ctx.addIssue({

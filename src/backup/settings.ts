@@ -4,6 +4,7 @@ import { UserError } from '../core/errors.js';
 import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
 import { inputPath } from '../core/workspace.js';
+import type { WithoutNixAccess } from '../nix/access-inputs.js';
 import type { NixCli } from '../nix/cli.js';
 import { type ResticRepository, repositoriesShape } from './config.js';
 import { flakeHostPlans } from './flake-host.js';
@@ -11,7 +12,8 @@ import type { backupVerifyInputs } from './inputs.js';
 import { planRepository, type RepositoryPlan } from './plan.js';
 import { applyServices } from './services.js';
 
-export type BackupVerifyInputs = SettingsOf<typeof backupVerifyInputs>;
+/** The settings the verification reads; the Nix access inputs reach Nix through the runner instead. */
+export type BackupVerifyInputs = WithoutNixAccess<SettingsOf<typeof backupVerifyInputs>>;
 
 export interface PlanSources {
   workspace: string;

@@ -9,6 +9,7 @@ import {
   variableNames,
   words,
 } from '../core/inputs.js';
+import { nixAccessInputs } from '../nix/access-inputs.js';
 import { cacheAccessInputs } from '../nix/cache-access.js';
 
 /** Which of `host`, `attr` or `drv-path` names the build is checked by the capability, not here. */
@@ -26,5 +27,6 @@ export const buildInputs = defineInputs({
   'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
   'eval-workers': integer({ min: 1, max: 256 }),
   'eval-max-memory': size(),
+  ...nixAccessInputs,
   ...cacheAccessInputs,
 });

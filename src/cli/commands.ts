@@ -3,15 +3,16 @@ import { join, resolve } from 'node:path';
 import { buildAction } from '../actions/build.js';
 import { hostsAction } from '../actions/hosts.js';
 import { type ActionName, actions } from '../actions/index.js';
+import { withNixRunner } from '../actions/nix-runner.js';
 import type { ActionDefinition, ActionEnvironment, ActionResult } from '../core/action.js';
 import { UserError } from '../core/errors.js';
 import { type InputSchema, parseInputs, type SettingsOf } from '../core/inputs.js';
 import { blocks } from '../core/markdown.js';
-import { SpawnProcessRunner } from '../core/process.js';
 import type { DeploySettings } from '../deploy/deploy-fleet.js';
 import type { RolloutPlan } from '../deploy/plan.js';
 import { planDeploy, planSummary } from '../deploy/plan-deploy.js';
 import type { HostEntry } from '../hosts/matrix.js';
+import { nixAccessSettings } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
 import type { InputReader } from './local-action.js';
 import { lacksToken } from './local-action.js';
@@ -210,13 +211,14 @@ export const ACTION_COMMANDS: readonly ActionCommand[] = [
     },
     async run(settings, environment, call) {
       if (flagOn(call, 'apply')) return actions.deploy.run(settings, environment);
-      const runner = new SpawnProcessRunner(environment.logger);
       const plan = await environment.logger.group('Reading deploy.nodes and planning the rollout', () =>
-        planDeploy(settings, {
-          workspace: environment.context.workspace,
-          nix: new NixCli(runner),
-          signal: environment.signal,
-        }),
+        withNixRunner(nixAccessSettings(settings), environment, (runner) =>
+          planDeploy(settings, {
+            workspace: environment.context.workspace,
+            nix: new NixCli(runner),
+            signal: environment.signal,
+          }),
+        ),
       );
       return planResult(plan, settings);
     },

@@ -77,6 +77,12 @@ function optionLine(name: string, value: string, describe: string, width: number
   return [...head, ...rest.map((line) => `${pad}${line}`)].join('\n').trimEnd();
 }
 
+/** A default of several lines (the published known_hosts) is named by its size, not printed. */
+function shownDefault(value: string): string {
+  const lines = value.split('\n').length;
+  return lines > 1 ? `${lines} lines, see action.yml` : value;
+}
+
 /** `flakeflow <command> --help`: every input as an option with its default, then the CLI's flags. */
 export function commandHelp(command: ActionCommand, width = 100): string {
   const schema = command.definition.inputs;
@@ -92,7 +98,9 @@ export function commandHelp(command: ActionCommand, width = 100): string {
     const declared = declarationOf(schema, name);
     const boolean = isBooleanInput(schema, name);
     const facts = [
-      declared.rawDefault !== undefined && !declared.secret ? `default: ${declared.rawDefault}` : '',
+      declared.rawDefault !== undefined && !declared.secret
+        ? `default: ${shownDefault(declared.rawDefault)}`
+        : '',
       declared.secret ? `secret: or set ${secretVariable(name)}` : '',
     ].filter(Boolean);
     const describe = [descriptions[name] ?? '', facts.length > 0 ? `(${facts.join('; ')})` : '']

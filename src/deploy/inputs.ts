@@ -11,6 +11,7 @@ import {
   words,
 } from '../core/inputs.js';
 import { structured } from '../core/structured-input.js';
+import { nixAccessInputs } from '../nix/access-inputs.js';
 import { healthChecksShape } from './health-checks.js';
 import { deployTagsShape, wavesShape } from './selectors.js';
 import { switchNodesShape } from './switch/switch-nodes.js';
@@ -52,6 +53,7 @@ export const deployInputs = defineInputs({
   'github-deployments': bool({ rawDefault: 'false' }),
   'environment-prefix': text({ rawDefault: 'nixos/' }),
   token: githubToken(),
+  ...nixAccessInputs,
 }).superRefine((settings, ctx) => {
   if (settings['dry-activate'] && settings.boot) {
     ctx.addIssue({

@@ -1,4 +1,5 @@
 import { bool, choice, defineInputs, githubToken, list, text, words } from '../core/inputs.js';
+import { nixAccessInputs } from '../nix/access-inputs.js';
 
 export const GATE_CHECKS = ['format', 'deadnix', 'statix', 'flake-check'] as const;
 export const FORMATTERS = ['auto', 'nix-fmt', 'treefmt', 'alejandra', 'nixfmt', 'none'] as const;
@@ -22,4 +23,5 @@ export const gateInputs = defineInputs({
   token: githubToken(),
   suggestions: bool({ rawDefault: 'false' }),
   'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
+  ...nixAccessInputs,
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { bool, choice, defineInputs, integer, list, size, text, words } from '../core/inputs.js';
 import { structured } from '../core/structured-input.js';
+import { nixAccessInputs } from '../nix/access-inputs.js';
 import { cacheAccessInputs } from '../nix/cache-access.js';
 import { FLEET_HOST_KINDS } from '../nix/fleet-types.js';
 
@@ -25,5 +26,6 @@ export const hostsInputs = defineInputs({
   'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
   'eval-workers': integer({ min: 1, max: 256 }),
   'eval-max-memory': size(),
+  ...nixAccessInputs,
   ...cacheAccessInputs,
 });

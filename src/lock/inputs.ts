@@ -1,5 +1,6 @@
 import { bool, choice, defineInputs, githubToken, integer, list, size, text, words } from '../core/inputs.js';
 import { structured } from '../core/structured-input.js';
+import { nixAccessInputs } from '../nix/access-inputs.js';
 import { updateGroupsShape } from './groups.js';
 
 export const MERGE_METHODS = ['merge', 'squash', 'rebase'] as const;
@@ -30,4 +31,6 @@ export const lockUpdateInputs = defineInputs({
   'eval-workers': integer({ min: 1, max: 256 }),
   'eval-max-memory': size(),
   'dry-run': bool({ rawDefault: 'false' }),
+  ...nixAccessInputs,
+  'inputs-use-token': bool({ rawDefault: 'false' }),
 });

@@ -88,8 +88,9 @@ describe.each(ACTION_NAMES)('actions/%s/action.yml', (name) => {
   });
 
   it('runs its own bundle on node24', () => {
+    // Every action that may write a secret to a file (an SSH key, the Nix access) removes it in its post step.
     const post =
-      name === 'deploy' ? { post: '../../dist/deploy/post.js', 'post-if': 'always()' } : { post: undefined };
+      name === 'report' ? { post: undefined } : { post: `../../dist/${name}/post.js`, 'post-if': 'always()' };
     expect(manifest.runs).toEqual({ using: 'node24', main: `../../dist/${name}/index.js`, ...post });
   });
 });

@@ -138,6 +138,8 @@ describe('flake-checks.yml', () => {
     expect(call.secrets).toEqual({
       'signing-key': expect.objectContaining({ required: false }),
       'cache-token': expect.objectContaining({ required: false }),
+      'inputs-ssh-key': expect.objectContaining({ required: false }),
+      'nix-access-tokens': expect.objectContaining({ required: false }),
       netrc: expect.objectContaining({ required: false }),
     });
   });

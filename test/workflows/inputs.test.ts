@@ -12,6 +12,12 @@ import { CALLERS, type Loose, readWorkflow } from './support.js';
 
 const EVENTS = ['pull_request', 'push', 'workflow_dispatch', 'schedule'] as const;
 
+/** Secrets whose input is parsed into a shape, as a user would fill them; any other is 'secret'. */
+const SECRET_VALUES: Record<string, string> = {
+  'nix-access-tokens': 'github.com=secret',
+  netrc: 'machine cache.example.org login ci password secret',
+};
+
 function eventPayload(event: string): Contexts {
   if (event === 'pull_request') return { pull_request: { base: { sha: 'a'.repeat(40) } } };
   return {};
@@ -44,11 +50,6 @@ const cases = CALLERS.flatMap((file) =>
   ),
 );
 
-/** A secret's value in the shape its input checks; any other secret is a plain string. */
-const SECRET_SAMPLES: Record<string, string> = {
-  netrc: 'machine cache.example.org login ci password secret',
-};
-
 describe('what the callers pass reaches our actions in a shape they accept', () => {
   it('covers every caller', () => {
     expect(new Set(cases.map(([file]) => file))).toEqual(new Set(CALLERS));
@@ -69,7 +70,7 @@ describe('what the callers pass reaches our actions in a shape they accept', () 
     const secrets = Object.fromEntries(
       Object.keys(reusable.on.workflow_call.secrets ?? {}).map((name) => [
         name,
-        SECRET_SAMPLES[name] ?? 'secret',
+        SECRET_VALUES[name] ?? 'secret',
       ]),
     );
     const contexts: Contexts = {

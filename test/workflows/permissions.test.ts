@@ -136,7 +136,10 @@ describe('backup-verify.yml', () => {
     expect(exporter).toBeLessThan(verify);
     expect(steps[exporter].env).toEqual({ RESTIC_ENV: '${{ secrets.restic-env }}' });
     expect(steps[verify].env).toEqual({ RESTIC_PASSWORD: '${{ secrets.restic-password }}' });
-    expect(JSON.stringify(steps[verify].with)).not.toContain('secrets.');
+    const { 'inputs-ssh-key': key, 'nix-access-tokens': tokens, ...others } = steps[verify].with;
+    expect(JSON.stringify(others)).not.toContain('secrets.');
+    // The Nix access secrets go to the action, which gives them to Nix alone (child-environment.ts).
+    expect([key, tokens]).toEqual(['${{ secrets.inputs-ssh-key }}', '${{ secrets.nix-access-tokens }}']);
     expect(steps[verify].with['alert-issue']).toBe('${{ inputs.alert-issue }}');
   });
 
