@@ -62,6 +62,8 @@ export interface LocalNodes {
   network: NodesNetwork | undefined;
   /** The `ssh-opts` input that reaches them (the port). */
   sshOpts: string;
+  /** A known_hosts file pinning the nodes' host key at every address. */
+  knownHostsFile: string;
   run(name: string, script: string): Promise<RemoteResult>;
   validPaths(name: string, paths: readonly string[]): Promise<string[]>;
   linkBytes(): Promise<{ sent: number; received: number }>;

@@ -259,6 +259,8 @@ export async function startNodes(dir, names, options = {}) {
       network,
       /** The ssh options that reach the nodes (the `ssh-opts` input), besides key and known hosts. */
       sshOpts: `-p ${sshd.port}`,
+      /** A known_hosts file pinning the nodes' host key at every address. */
+      knownHostsFile: join(dir, 'known_hosts'),
       /** Runs a shell script in a session of node `name`, as a deploy would; never throws for its exit. */
       async run(name, script) {
         try {

@@ -27,6 +27,7 @@ export function switchFlags(settings: DeploySettings): SwitchFlags {
     confirmSeconds: settings['confirm-timeout'] ?? DEFAULT_CONFIRM_TIMEOUT_S,
     activationSeconds: settings['activation-timeout'] ?? DEFAULT_ACTIVATION_TIMEOUT_S,
     remoteBuild: settings['remote-build'],
+    substituteOnNodes: settings['substitute-on-nodes'],
     force: settings.force,
   };
 }

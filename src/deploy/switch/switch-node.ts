@@ -18,6 +18,8 @@ export interface SwitchFlags {
   confirmSeconds: number;
   activationSeconds: number;
   remoteBuild: boolean;
+  /** Nodes fetch what their own substituters hold; the runner sends only the rest. */
+  substituteOnNodes: boolean;
   force: boolean;
 }
 
@@ -68,13 +70,22 @@ export async function switchNode(
 async function place(prepared: PreparedNode, options: SwitchNodeOptions, lines: string[]) {
   const { node, system, shell } = prepared;
   if (prepared.buildError !== undefined) throw new Error(prepared.buildError);
+  const substituteOnDestination = options.flags.substituteOnNodes;
+  const from = substituteOnDestination ? ", the node's substituters first" : '';
   if (!options.flags.remoteBuild) {
-    lines.push(`built ${system.path}`, `copying to ${shell.storeUrl}`);
-    await options.store.copy([system.path], shell.storeUrl, { env: shell.nixSshEnv() });
+    lines.push(`built ${system.path}`, `copying to ${shell.storeUrl}${from}`);
+    await options.store.copy([system.path], shell.storeUrl, {
+      env: shell.nixSshEnv(),
+      substituteOnDestination,
+    });
     return;
   }
-  lines.push(`copying ${system.drvPath} to ${shell.storeUrl} to build it there`);
-  await options.store.copy([system.drvPath], shell.storeUrl, { env: shell.nixSshEnv(), derivation: true });
+  lines.push(`copying ${system.drvPath} to ${shell.storeUrl} to build it there${from}`);
+  await options.store.copy([system.drvPath], shell.storeUrl, {
+    env: shell.nixSshEnv(),
+    derivation: true,
+    substituteOnDestination,
+  });
   const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
     timeoutMs: 24 * 3600_000,
   });
