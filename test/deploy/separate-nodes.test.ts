@@ -117,9 +117,10 @@ describeEachVersion(
 
       const outcome = await fleet.deploy();
 
-      expect(outcome.results.map((result) => [result.node, result.status])).toEqual(
-        NODE_NAMES.map((name) => [name, 'deployed']),
-      );
+      expect(
+        outcome.results.map((result) => [result.node, result.status]),
+        JSON.stringify(outcome.results),
+      ).toEqual(NODE_NAMES.map((name) => [name, 'deployed']));
       for (const name of NODE_NAMES) {
         const whole = [fleet.toplevels[name] as string, fleet.base];
         expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
@@ -177,7 +178,10 @@ describeEachVersion(
 
       const outcome = await fleet.deploy({ 'substitute-on-nodes': 'false' });
 
-      expect(outcome.results.every((result) => result.status === 'deployed')).toBe(true);
+      expect(
+        outcome.results.map((result) => [result.node, result.status]),
+        JSON.stringify(outcome.results),
+      ).toEqual(NODE_NAMES.map((name) => [name, 'deployed']));
       for (const name of NODE_NAMES) {
         const whole = [fleet.toplevels[name] as string, fleet.base];
         expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
