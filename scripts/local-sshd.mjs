@@ -1,5 +1,6 @@
 // A real OpenSSH server on 127.0.0.1 with throwaway host and user keys and a pinned host key: the one
-// the deploy tests (test/deploy/sshd.ts) and the deploy benchmark (bench/deploy-switch.mjs) both start.
+// the deploy tests (test/deploy/sshd.ts) and the deploy benchmarks (bench/deploy-switch.mjs) start, and
+// the one scripts/local-nodes.mjs runs on several addresses, one per node, in its sessions' own /nix.
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
@@ -22,7 +23,7 @@ function runKeygen(file, comment) {
 }
 
 /** A fresh ed25519 key pair in `file` and `file.pub`. */
-async function generateKeyPair(file, comment = 'flakeflow-test') {
+export async function generateKeyPair(file, comment = 'flakeflow-test') {
   await runKeygen(file, comment);
   return {
     privateKeyFile: file,
@@ -44,9 +45,9 @@ function freePort() {
   });
 }
 
-function accepts(port) {
+function accepts(port, host) {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, host);
     socket.once('connect', () => {
       socket.destroy();
       resolve(true);
@@ -62,22 +63,25 @@ function keyOf(publicKey) {
 
 /**
  * Starts sshd in `dir` (its keys, config and `authorized_keys`, which a test may move away to cut
- * new connections) for the user running it.
+ * new connections) for the user running it. `addresses` it listens on (127.0.0.1 by default; more
+ * loopback addresses play more hosts), `forceCommand` runs every session (SSH_ORIGINAL_COMMAND holds
+ * what was asked), `netns` starts it inside that network namespace.
  */
-export async function startSshd(dir) {
+export async function startSshd(dir, { addresses = ['127.0.0.1'], forceCommand, netns } = {}) {
   await mkdir(dir, { recursive: true });
   const hostKey = await generateKeyPair(join(dir, 'ssh_host_ed25519_key'), 'flakeflow-test-host');
   const otherHostKey = await generateKeyPair(join(dir, 'other_host_key'), 'flakeflow-other-host');
   const userKey = await generateKeyPair(join(dir, 'id_user'), 'flakeflow-test-user');
   const authorizedKeys = join(dir, 'authorized_keys');
   await writeFile(authorizedKeys, `${userKey.publicKey}\n`);
+  // A port free on the runner's loopback is as good as any inside a fresh network namespace.
   const port = await freePort();
   const config = join(dir, 'sshd_config');
   await writeFile(
     config,
     [
       `Port ${port}`,
-      'ListenAddress 127.0.0.1',
+      ...addresses.map((address) => `ListenAddress ${address}`),
       `HostKey ${hostKey.privateKeyFile}`,
       `PidFile ${join(dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${authorizedKeys}`,
@@ -90,18 +94,21 @@ export async function startSshd(dir) {
       // Parallel nodes connect at once; the default (10:30:100) drops some of them at random.
       'MaxStartups 100',
       'MaxSessions 100',
+      ...(forceCommand ? [`ForceCommand ${forceCommand}`] : []),
       '',
     ].join('\n'),
   );
   // OpenSSH 9.x refuses to start without its privilege separation directory, which the
   // distribution's service unit normally creates.
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
-  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const sshd = ['/usr/sbin/sshd', '-D', '-e', '-f', config];
+  const [command, ...args] = netns ? ['ip', 'netns', 'exec', netns, ...sshd] : sshd;
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (chunk) => {
     log += chunk.toString('utf8');
   });
-  for (let attempt = 0; !(await accepts(port)); attempt += 1) {
+  for (let attempt = 0; !(await accepts(port, addresses[0])); attempt += 1) {
     if (attempt > 100 || child.exitCode !== null) throw new Error(`sshd did not start: ${log}`);
     await sleep(50);
   }
@@ -109,8 +116,10 @@ export async function startSshd(dir) {
     port,
     user: userInfo().username,
     userKey,
-    knownHosts: `[127.0.0.1]:${port} ${keyOf(hostKey.publicKey)}`,
-    wrongKnownHosts: `[127.0.0.1]:${port} ${keyOf(otherHostKey.publicKey)}`,
+    knownHosts: addresses.map((address) => `[${address}]:${port} ${keyOf(hostKey.publicKey)}`).join('\n'),
+    wrongKnownHosts: addresses
+      .map((address) => `[${address}]:${port} ${keyOf(otherHostKey.publicKey)}`)
+      .join('\n'),
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -14,3 +14,22 @@ export async function mapConcurrently<T, R>(
   await Promise.all(workers);
   return results;
 }
+
+/**
+ * A gate that lets at most `limit` of the works handed to it run at once, the others waiting their
+ * turn in the order they came: for work started at different times, which `mapConcurrently` cannot take.
+ */
+export function concurrencyGate(limit: number): <R>(work: () => Promise<R>) => Promise<R> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (work) => {
+    while (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    running += 1;
+    try {
+      return await work();
+    } finally {
+      running -= 1;
+      waiting.shift()?.();
+    }
+  };
+}

@@ -17,6 +17,8 @@ export interface DeployRsFlags {
   confirmTimeout?: number;
   activationTimeout?: number;
   remoteBuild: boolean;
+  /** false: `--fast-connection true`, every path pushed from the runner (true leaves the flake's setting). */
+  substituteOnNodes: boolean;
   sshUser?: string;
 }
 
@@ -45,6 +47,7 @@ export function deployRsArgs(node: string, flags: DeployRsFlags, sshOpts: readon
       ? []
       : ['--activation-timeout', String(flags.activationTimeout)]),
     ...(flags.remoteBuild ? ['--remote-build'] : []),
+    ...(flags.substituteOnNodes ? [] : ['--fast-connection', 'true']),
     ...(flags.sshUser === undefined ? [] : ['--ssh-user', flags.sshUser]),
     // The `=` form: clap refuses a separate value that starts with '-'.
     ...(sshOpts.length > 0 ? [`--ssh-opts=${sshOpts.join(' ')}`] : []),

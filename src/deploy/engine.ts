@@ -44,6 +44,8 @@ export interface NodeVerdict {
   lines: string[];
   /** What changed in the node's closure, for the summary. */
   changes?: string;
+  /** Failed before anything on the node changed (its copy): a rollout under `halt` goes on. */
+  untouched?: boolean;
 }
 
 export interface NodeRunOptions {
@@ -84,6 +86,7 @@ export function timedDeployer(
       durationMs: finished - started,
       message: verdict.message,
       ...(verdict.changes === undefined ? {} : { changes: verdict.changes }),
+      ...(verdict.untouched ? { untouched: true } : {}),
     };
     if (recording) {
       options.background(

@@ -45,6 +45,7 @@ function deployRsFlags(settings: DeploySettings): DeployRsFlags {
     magicRollback: settings['magic-rollback'],
     autoRollback: settings['auto-rollback'],
     remoteBuild: settings['remote-build'],
+    substituteOnNodes: settings['substitute-on-nodes'],
     ...(settings['confirm-timeout'] === undefined ? {} : { confirmTimeout: settings['confirm-timeout'] }),
     ...(settings['activation-timeout'] === undefined
       ? {}

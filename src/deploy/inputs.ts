@@ -42,6 +42,7 @@ export const deployInputs = defineInputs({
   'confirm-timeout': integer({ min: 1 }),
   'activation-timeout': integer({ min: 1 }),
   'remote-build': bool({ rawDefault: 'false' }),
+  'substitute-on-nodes': bool({ rawDefault: 'true' }),
   'ssh-user': text(),
   'ssh-opts': words(),
   'ssh-private-key': secret(),

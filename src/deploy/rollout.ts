@@ -24,6 +24,8 @@ export interface NodeResult {
   message: string;
   /** What changed in the node's closure (`nix store diff-closures`), when it was known. */
   changes?: string;
+  /** It failed before anything on it changed (its copy): the rollout goes on even under `halt`. */
+  untouched?: boolean;
 }
 
 export function succeededStatus(status: NodeStatus): boolean {
@@ -74,7 +76,7 @@ export async function executeRollout(
         if (node === undefined) return;
         const result = await deployOne(node, wave);
         results.set(node.name, result);
-        if (failedStatus(result.status) && plan.onFailure === 'halt') {
+        if (failedStatus(result.status) && !result.untouched && plan.onFailure === 'halt') {
           stop(`halted after ${node.name} ${result.status === 'unhealthy' ? 'was unhealthy' : 'failed'}`);
         }
       }

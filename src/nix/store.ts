@@ -110,16 +110,27 @@ export class NixStore {
   }
 
   /**
-   * Copies `paths` with their closures to the store `to` (e.g. `ssh-ng://root@web-1`, whose ssh takes
-   * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves.
+   * Copies `paths` with their closures to the store `to` (e.g. `ssh://root@web-1`, whose ssh takes
+   * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves;
+   * with `substituteOnDestination`, the destination first fetches what its own substituters hold.
    */
   async copy(
     paths: readonly string[],
     to: string,
-    options: StoreRunOptions & { derivation?: boolean } = {},
+    options: StoreRunOptions & { derivation?: boolean; substituteOnDestination?: boolean } = {},
   ): Promise<void> {
-    const { derivation, ...run } = options;
-    await this.run(['copy', ...(derivation ? ['--derivation'] : []), '--to', to, ...paths], run);
+    const { derivation, substituteOnDestination, ...run } = options;
+    await this.run(
+      [
+        'copy',
+        ...(derivation ? ['--derivation'] : []),
+        ...(substituteOnDestination ? ['--substitute-on-destination'] : []),
+        '--to',
+        to,
+        ...paths,
+      ],
+      run,
+    );
   }
 
   /** Signs the closures of `paths` in the local store with the key in `keyFile`. */

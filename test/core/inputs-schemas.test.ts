@@ -90,6 +90,7 @@ const defaults: [ActionName, Record<string, string>, Record<string, unknown>][] 
       'magic-rollback': true,
       'auto-rollback': true,
       'remote-build': false,
+      'substitute-on-nodes': true,
       'strict-host-key-checking': true,
       'deploy-command': ['deploy'],
       'allow-pull-request': false,

@@ -9,6 +9,7 @@ const FLAGS: DeployRsFlags = {
   magicRollback: true,
   autoRollback: true,
   remoteBuild: false,
+  substituteOnNodes: true,
 };
 
 function logOf(text: string): DeployLog {
@@ -116,6 +117,16 @@ describe('deploy-rs arguments', () => {
       '--targets',
       '.#"web.eu"',
       '--ssh-opts=-p 22',
+    ]);
+  });
+
+  it("leaves the flake's fastConnection alone unless substitute-on-nodes is false", () => {
+    expect(deployRsArgs('media', FLAGS, [])).not.toContain('--fast-connection');
+    expect(deployRsArgs('media', { ...FLAGS, substituteOnNodes: false }, [])).toEqual([
+      '--targets',
+      '.#media',
+      '--fast-connection',
+      'true',
     ]);
   });
 

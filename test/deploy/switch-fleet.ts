@@ -13,6 +13,12 @@ export interface SwitchHost {
   release?: number;
 }
 
+/** What every host's system holds in common: a store path of `sizeKiB` KiB the systems refer to. */
+export interface SharedBase {
+  name: string;
+  sizeKiB: number;
+}
+
 export interface SwitchFleet {
   dir: string;
   /** Where every switch-to-configuration call is appended: `<system path> <action>`. */
@@ -50,10 +56,22 @@ function nixString(text: string): string {
   return JSON.stringify(text).replace(/\$\{/g, '\\${');
 }
 
-function systemExpression(host: SwitchHost, fleet: Omit<SwitchFleet, 'dir'>): string {
+/** The shared base: deterministic bytes, so every node's copy is the same path. */
+function baseExpression(base: SharedBase): string {
+  return `builtins.derivation {
+        name = ${nixString(base.name)};
+        system = ${nixString(NIX_SYSTEM)};
+        builder = "/bin/sh";
+        PATH = "/usr/bin:/bin";
+        args = [ "-c" ${nixString(`head -c ${base.sizeKiB * 1024} /dev/zero | tr '\\0' x > $out`)} ];
+      }`;
+}
+
+function systemExpression(host: SwitchHost, fleet: Omit<SwitchFleet, 'dir'>, base?: SharedBase): string {
   const mode = host.mode ?? 'ok';
   const builder = [
     'mkdir -p $out/bin',
+    ...(base ? ['ln -s $base $out/base'] : []),
     '{ echo "#!/bin/sh"; echo "self=$out"; printf "%s\\n" "$script"; } > $out/bin/switch-to-configuration',
     'chmod +x $out/bin/switch-to-configuration',
   ].join(' && ');
@@ -63,7 +81,12 @@ function systemExpression(host: SwitchHost, fleet: Omit<SwitchFleet, 'dir'>): st
         builder = "/bin/sh";
         PATH = "/usr/bin:/bin";
         args = [ "-c" ${nixString(builder)} ];
-        script = ${nixString(switchScript(mode, fleet.record, fleet.authorizedKeys))};
+        script = ${nixString(switchScript(mode, fleet.record, fleet.authorizedKeys))};${
+          base
+            ? `
+        base = ${baseExpression(base)};`
+            : ''
+        }
       }`;
 }
 
@@ -79,6 +102,8 @@ export async function writeSwitchFleet(
     flakeNodes?: string;
     previous?: readonly SwitchHost[];
     extraOutputs?: string;
+    /** A path every host's system refers to, buildable alone as the flake's `base`. */
+    base?: SharedBase;
   },
 ): Promise<SwitchFleet> {
   await mkdir(dir, { recursive: true });
@@ -86,7 +111,7 @@ export async function writeSwitchFleet(
   await writeFile(fleet.record, '');
   const configurations = hosts.map(
     (host) =>
-      `    ${JSON.stringify(host.name)}.config.system.build.toplevel = ${systemExpression(host, fleet)};`,
+      `    ${JSON.stringify(host.name)}.config.system.build.toplevel = ${systemExpression(host, fleet, options.base)};`,
   );
   const previous = (options.previous ?? hosts.map((host) => ({ name: host.name, release: 0 }))).map(
     (host) => `    ${JSON.stringify(host.name)} = ${systemExpression(host, fleet)};`,
@@ -103,6 +128,7 @@ export async function writeSwitchFleet(
       ...previous,
       '  };',
       ...(options.flakeNodes ? [`  flakeflow.nodes = ${options.flakeNodes};`] : []),
+      ...(options.base ? [`  base = ${baseExpression(options.base)};`] : []),
       ...(options.extraOutputs ? [options.extraOutputs] : []),
       '  };',
       '}',

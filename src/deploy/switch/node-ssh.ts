@@ -69,9 +69,14 @@ export class NodeShell {
     return sshUser === undefined ? hostname : `${sshUser}@${hostname}`;
   }
 
-  /** The store URL `nix copy` pushes to; its ssh reads the same options from NIX_SSHOPTS. */
+  /**
+   * The store URL `nix copy` pushes to; its ssh reads the same options from NIX_SSHOPTS. The legacy
+   * `ssh://` protocol (`nix-store --serve`), not `ssh-ng://`: with `--substitute-on-destination` only it
+   * lets the node fetch from its substituters on every Nix (ssh-ng does not on 2.8), and it takes the
+   * runner's unsigned paths, which a node's daemon refuses over ssh-ng unless `--no-check-sigs`.
+   */
   get storeUrl(): string {
-    return `ssh-ng://${this.destination}`;
+    return `ssh://${this.destination}`;
   }
 
   /** NIX_SSHOPTS is split on whitespace, so an option holding a space cannot be passed on. */

@@ -7,6 +7,7 @@ import type { DeploySettings } from '../inputs.js';
 import { nodeSshOptions, sharedConnectionDir } from '../ssh.js';
 import { NodeShell } from './node-ssh.js';
 import type { ActivationAction } from './remote-scripts.js';
+import { type Delivery, startDeliveries } from './switch-deliver.js';
 import { type SwitchFlags, switchNode } from './switch-node.js';
 import { evaluateToplevels, mergeSwitchNodes, readSwitchFleet, type SwitchNode } from './switch-nodes.js';
 import { type PreparedNode, prepareSwitchNodes } from './switch-prepare.js';
@@ -27,6 +28,7 @@ export function switchFlags(settings: DeploySettings): SwitchFlags {
     confirmSeconds: settings['confirm-timeout'] ?? DEFAULT_CONFIRM_TIMEOUT_S,
     activationSeconds: settings['activation-timeout'] ?? DEFAULT_ACTIVATION_TIMEOUT_S,
     remoteBuild: settings['remote-build'],
+    substituteOnNodes: settings['substitute-on-nodes'],
     force: settings.force,
   };
 }
@@ -44,10 +46,15 @@ export async function openSwitchEngine(
   const byName = new Map(nodes.map((node) => [node.name, node]));
   const flags = switchFlags(settings);
   let prepared = new Map<string, PreparedNode>();
+  let deliveries = new Map<string, Promise<Delivery>>();
+  const stopDeliveries = new AbortController();
   return {
     name: 'switch',
     nodes,
     async finish() {
+      // Copies to nodes the rollout no longer reaches are stopped before their connections close.
+      stopDeliveries.abort();
+      await Promise.all(deliveries.values());
       await Promise.all([...prepared.values()].map((entry) => entry.shell.close()));
     },
     async deployer(context, planned) {
@@ -73,9 +80,14 @@ export async function openSwitchEngine(
         remoteBuild: flags.remoteBuild,
         readsAtOnce: Math.max(settings.parallel, MIN_READS_AT_ONCE),
       });
+      deliveries = startDeliveries(
+        selected.map((node) => prepared.get(node.name) as PreparedNode),
+        { store, flags, copiesAtOnce: settings.parallel, signal: stopDeliveries.signal },
+      );
       return timedDeployer(context, (node, lines) =>
         switchNode(
           prepared.get(node.name) as PreparedNode,
+          deliveries.get(node.name),
           {
             store,
             flags,

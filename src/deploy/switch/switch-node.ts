@@ -8,6 +8,7 @@ import type { NodeHealthCheck } from '../health-checks.js';
 import { type HealthProbeDeps, runHealthCheck } from '../health-probe.js';
 import { failure, type NodeShell } from './node-ssh.js';
 import { ACTIVATE, type ActivationAction, activateArgs, CONFIRM } from './remote-scripts.js';
+import type { Delivery } from './switch-deliver.js';
 import type { FlakeSystem, SwitchNode } from './switch-nodes.js';
 import { needsTarget, type PreparedNode } from './switch-prepare.js';
 
@@ -18,6 +19,8 @@ export interface SwitchFlags {
   confirmSeconds: number;
   activationSeconds: number;
   remoteBuild: boolean;
+  /** Nodes fetch what their own substituters hold; the runner sends only the rest. */
+  substituteOnNodes: boolean;
   force: boolean;
 }
 
@@ -39,11 +42,13 @@ const ROLLED_BACK = 92;
 const FAILED_IN_PLACE = 93;
 
 /**
- * Deploys one prepared node with the switch engine: skip it when it runs the target already, else
- * copy what was built, activate under a watchdog, check its health and confirm over a new connection.
+ * Deploys one prepared node with the switch engine in its wave: skip it when it runs the target
+ * already, else wait for its system to be in its store (`delivery`, started before the waves), then
+ * activate under a watchdog, check its health and confirm over a new connection.
  */
 export async function switchNode(
   prepared: PreparedNode,
+  delivery: Promise<Delivery> | undefined,
   options: SwitchNodeOptions,
   lines: string[],
 ): Promise<NodeVerdict> {
@@ -53,32 +58,21 @@ export async function switchNode(
   lines.push(`runs ${running.path ?? 'no system yet'}; target ${target}`);
   if (!needsTarget(prepared, options.flags.force)) return unchangedVerdict(target, lines);
   try {
-    const [changes] = await Promise.all([
+    if (prepared.buildError !== undefined) throw new Error(prepared.buildError);
+    if (delivery === undefined) throw new Error(`no copy of ${target} to ${node.name} was started`);
+    const [changes, delivered] = await Promise.all([
       closureDiff(options.store, running.path, target),
-      place(prepared, options, lines),
+      delivery,
     ]);
+    lines.push(...delivered.lines);
+    // Nothing on the node changed yet: it fails alone, the rollout goes on.
+    if (delivered.error !== undefined)
+      return { status: 'failed', message: delivered.error, lines, untouched: true };
     const verdict = await activate(node, system, shell, options, lines);
     return { ...verdict, ...(changes === undefined ? {} : { changes }) };
   } finally {
     await shell.close();
   }
-}
-
-/** Puts the toplevel into the node's store: copies what the runner built, or builds it there. */
-async function place(prepared: PreparedNode, options: SwitchNodeOptions, lines: string[]) {
-  const { node, system, shell } = prepared;
-  if (prepared.buildError !== undefined) throw new Error(prepared.buildError);
-  if (!options.flags.remoteBuild) {
-    lines.push(`built ${system.path}`, `copying to ${shell.storeUrl}`);
-    await options.store.copy([system.path], shell.storeUrl, { env: shell.nixSshEnv() });
-    return;
-  }
-  lines.push(`copying ${system.drvPath} to ${shell.storeUrl} to build it there`);
-  await options.store.copy([system.drvPath], shell.storeUrl, { env: shell.nixSshEnv(), derivation: true });
-  const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
-    timeoutMs: 24 * 3600_000,
-  });
-  if (!succeeded(realised)) throw new Error(`building on ${node.name} ${failure(realised)}`);
 }
 
 /** Nix colours diff-closures even into a pipe on some versions. */

@@ -1,0 +1,106 @@
+import { concurrencyGate } from '../../core/concurrency.js';
+import { stringifyError } from '../../core/errors.js';
+import { succeeded } from '../../core/process.js';
+import type { NixStore } from '../../nix/store.js';
+import { failure } from './node-ssh.js';
+import { needsTarget, type PreparedNode } from './switch-prepare.js';
+
+/** How a node's system got into its store: its log lines, or why it did not. */
+export interface Delivery {
+  lines: string[];
+  error?: string;
+}
+
+export interface DeliveryOptions {
+  store: NixStore;
+  flags: { remoteBuild: boolean; substituteOnNodes: boolean; force: boolean };
+  /** How many nodes receive their systems at once: the `parallel` input. */
+  copiesAtOnce: number;
+  /** Stops the copies not yet done (the rollout halted or was cancelled). */
+  signal: AbortSignal;
+}
+
+/** What Nix prints when a store's filesystem is full. */
+const NO_SPACE = /No space left on device/i;
+
+/**
+ * Starts putting every node's system into its store, in `entries`' order (the plan's, so the canary
+ * first), `copiesAtOnce` at a time, beside the waves: a node's turn only waits for its own delivery.
+ * Returns one delivery per node that needs its target; none of them rejects.
+ */
+export function startDeliveries(
+  entries: readonly PreparedNode[],
+  options: DeliveryOptions,
+): Map<string, Promise<Delivery>> {
+  const gate = concurrencyGate(options.copiesAtOnce);
+  const deliveries = new Map<string, Promise<Delivery>>();
+  for (const entry of entries) {
+    if (!needsTarget(entry, options.flags.force) || entry.buildError !== undefined) continue;
+    const lines: string[] = [];
+    const delivery = gate(async () => {
+      if (options.signal.aborted) throw new Error('not copied: the rollout stopped first');
+      await deliver(entry, options, lines);
+    }).then(
+      (): Delivery => ({ lines }),
+      (error): Delivery => ({ lines, error: stringifyError(error) }),
+    );
+    deliveries.set(entry.node.name, delivery);
+  }
+  return deliveries;
+}
+
+/**
+ * Puts the toplevel into the node's store: copies what the runner built (the node fetching what its
+ * substituters hold first), or copies the derivation and builds it there. A copy that breaks off is
+ * tried once more; a full store is not.
+ */
+async function deliver(prepared: PreparedNode, options: DeliveryOptions, lines: string[]): Promise<void> {
+  const { node, system, shell } = prepared;
+  const { flags, store, signal } = options;
+  const substituteOnDestination = flags.substituteOnNodes;
+  const from = substituteOnDestination ? ", the node's substituters first" : '';
+  const [paths, derivation] = flags.remoteBuild ? [[system.drvPath], true] : [[system.path], false];
+  lines.push(
+    flags.remoteBuild
+      ? `copying ${system.drvPath} to ${shell.storeUrl} to build it there${from}`
+      : `built ${system.path}`,
+    ...(flags.remoteBuild ? [] : [`copying to ${shell.storeUrl}${from}`]),
+  );
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await store.copy(paths, shell.storeUrl, {
+        env: shell.nixSshEnv(),
+        derivation,
+        substituteOnDestination,
+        signal,
+      });
+      break;
+    } catch (error) {
+      const why = stringifyError(error);
+      if (NO_SPACE.test(why))
+        throw new Error(`no space left on ${node.name}: ${lastLineMatching(why, NO_SPACE)}`);
+      if (attempt > 1 || signal.aborted) throw new Error(`copying to ${node.name} failed: ${why}`);
+      lines.push(`copying to ${node.name} broke off (${why.split('\n').at(-1)}); trying once more`);
+    }
+  }
+  if (!flags.remoteBuild) return;
+  const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
+    timeoutMs: 24 * 3600_000,
+  });
+  if (!succeeded(realised)) {
+    const why = failure(realised);
+    throw new Error(
+      NO_SPACE.test(why) ? `no space left on ${node.name}: ${why}` : `building on ${node.name} ${why}`,
+    );
+  }
+}
+
+function lastLineMatching(text: string, pattern: RegExp): string {
+  return (
+    text
+      .split('\n')
+      .filter((line) => pattern.test(line))
+      .at(-1)
+      ?.trim() ?? text
+  );
+}

@@ -1,0 +1,192 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type LocalNodes, startNodes } from '../../scripts/local-nodes.mjs';
+import { RecordingLogger } from '../../src/core/logger.js';
+import { SpawnProcessRunner } from '../../src/core/process.js';
+import { deployFleet } from '../../src/deploy/deploy-fleet.js';
+import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
+import { describeEachVersion, NIX_VERSIONS, type ToolVersion } from '../support/versions.js';
+import { deploySettings, inProcessEnvironment } from './support.js';
+import {
+  buildAttribute,
+  type SharedBase,
+  type SwitchFleet,
+  switchCalls,
+  writeSwitchFleet,
+} from './switch-fleet.js';
+
+let root: string;
+let counter = 0;
+
+beforeAll(async () => {
+  await requireNix();
+  root = await makeTempDir('separate-nodes');
+});
+
+afterAll(() => removeTempDir(root));
+
+const BASE: SharedBase = { name: 'fleet-base', sizeKiB: 64 };
+const NODE_NAMES = ['web-1', 'web-2', 'db'];
+
+interface SeparateFleet {
+  nodes: LocalNodes;
+  base: string;
+  fleet: SwitchFleet;
+  toplevels: Record<string, string>;
+  deploy(inputs?: Record<string, string>): ReturnType<typeof deployFleet>;
+  /** The NAR fetches of `path` the cache served. */
+  narFetchesOf(path: string): Promise<number>;
+}
+
+/** Three nodes with their own stores, a cache beside them holding the systems' shared base. */
+async function separateFleet(
+  version: ToolVersion,
+  after: (stop: () => Promise<void>) => void,
+): Promise<SeparateFleet> {
+  const dir = join(root, `case-${++counter}`);
+  const nodes = await startNodes(join(dir, 'nodes'), NODE_NAMES, {
+    ...(version.binDir === undefined ? {} : { nixBinDir: version.binDir }),
+  });
+  after(nodes.stop);
+  const fleet = await writeSwitchFleet(
+    join(dir, 'fleet'),
+    NODE_NAMES.map((name) => ({ name })),
+    { authorizedKeys: join(dir, 'unused-authorized-keys'), base: BASE },
+  );
+  const base = await buildAttribute(fleet.dir, 'base');
+  await nodes.cache?.fill([base]);
+  const toplevels: Record<string, string> = {};
+  for (const name of NODE_NAMES) {
+    toplevels[name] = await buildAttribute(
+      fleet.dir,
+      `nixosConfigurations.${name}.config.system.build.toplevel`,
+    );
+  }
+  const runnerTemp = join(dir, 'temp');
+  await mkdir(runnerTemp, { recursive: true });
+  const nodesInput = Object.fromEntries(
+    nodes.nodes.map((node) => [node.name, { address: node.address, 'ssh-user': 'root' }]),
+  );
+  return {
+    nodes,
+    base,
+    toplevels,
+    fleet,
+    deploy: (inputs: Record<string, string> = {}) => {
+      const run = inProcessEnvironment(dir, runnerTemp, {}, { activationMarginMs: 15_000 });
+      const settings = deploySettings({
+        path: 'fleet',
+        engine: 'switch',
+        nodes: JSON.stringify(nodesInput),
+        'known-hosts': nodes.sshd.knownHosts,
+        'ssh-private-key': nodes.sshd.userKey.privateKey,
+        'ssh-opts': nodes.sshOpts,
+        'confirm-timeout': '5',
+        'activation-timeout': '20',
+        strategy: 'all-at-once',
+        ...inputs,
+      });
+      return deployFleet(settings, run.environment);
+    },
+    async narFetchesOf(path: string) {
+      // The cache names a NAR by its file hash: its narinfo says which one holds `path`.
+      const hash = path.slice('/nix/store/'.length, '/nix/store/'.length + 32);
+      const info = await readFile(join(nodes.cache?.dir ?? '', `${hash}.narinfo`), 'utf8');
+      const url = /^URL: (\S+)$/m.exec(info)?.[1];
+      if (url === undefined) throw new Error(`the cache holds no narinfo for ${path}`);
+      return (nodes.cache?.requests() ?? []).filter(
+        (request) => request.method === 'GET' && request.path === `/${url}` && request.status === 200,
+      ).length;
+    },
+  };
+}
+
+describeEachVersion(
+  NIX_VERSIONS,
+  'the switch engine on nodes with their own stores and a cache',
+  (version) => {
+    const stops: (() => Promise<void>)[] = [];
+    afterAll(async () => {
+      for (const stop of stops) await stop();
+    });
+
+    it('leaves every node holding its whole system, each having fetched the shared base from its cache itself', async () => {
+      const fleet = await separateFleet(version, (stop) => stops.push(stop));
+      for (const name of NODE_NAMES) expect(await fleet.nodes.validPaths(name, [fleet.base])).toEqual([]);
+
+      const outcome = await fleet.deploy();
+
+      expect(
+        outcome.results.map((result) => [result.node, result.status]),
+        JSON.stringify(outcome.results),
+      ).toEqual(NODE_NAMES.map((name) => [name, 'deployed']));
+      for (const name of NODE_NAMES) {
+        const whole = [fleet.toplevels[name] as string, fleet.base];
+        expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
+        const running = await fleet.nodes.run(name, 'readlink -f /nix/var/nix/profiles/system');
+        expect(running.stdout.trim()).toBe(fleet.toplevels[name]);
+      }
+      expect(await fleet.narFetchesOf(fleet.base)).toBe(NODE_NAMES.length);
+      expect((await switchCalls(fleet.fleet)).map(([path]) => path).sort()).toEqual(
+        Object.values(fleet.toplevels).sort(),
+      );
+    }, 180_000);
+
+    // What docs/ARCHITECTURE.md says of the switch engine's store URL rests on this.
+    it('lets the node substitute over ssh:// on every version, over ssh-ng:// only from Nix 2.26', async () => {
+      const fleet = await separateFleet(version, (stop) => stops.push(stop));
+      const runner = new SpawnProcessRunner(new RecordingLogger());
+      const toplevel = (name: string) => fleet.toplevels[name] as string;
+      const copyTo = async (scheme: string, name: string) => {
+        const node = fleet.nodes.nodes.find((each) => each.name === name);
+        const sshOptions = `-i ${fleet.nodes.sshd.userKey.privateKeyFile} ${fleet.nodes.sshOpts} -o UserKnownHostsFile=${fleet.nodes.knownHostsFile}`;
+        const copied = await runner.run(
+          'nix',
+          // ssh-ng:// refuses the runner's unsigned paths unless told not to check.
+          [
+            'copy',
+            '--no-check-sigs',
+            '--substitute-on-destination',
+            '--to',
+            `${scheme}://root@${node?.address}`,
+            toplevel(name),
+          ],
+          { env: { NIX_SSHOPTS: sshOptions } },
+        );
+        return copied;
+      };
+
+      for (const [scheme, name] of [
+        ['ssh', 'web-1'],
+        ['ssh-ng', 'web-2'],
+      ] as const) {
+        const before = await fleet.narFetchesOf(fleet.base);
+        const copied = await copyTo(scheme, name);
+        expect(copied.exitCode, copied.stderr).toBe(0);
+        expect(await fleet.nodes.validPaths(name, [toplevel(name), fleet.base])).toHaveLength(2);
+        const fetched = (await fleet.narFetchesOf(fleet.base)) - before;
+        expect({ scheme, fetched }).toEqual({
+          scheme,
+          fetched: scheme === 'ssh' || version.label !== 'Nix 2.8' ? 1 : 0,
+        });
+      }
+    }, 180_000);
+
+    it('pushes every path from the runner with substitute-on-nodes false', async () => {
+      const fleet = await separateFleet(version, (stop) => stops.push(stop));
+
+      const outcome = await fleet.deploy({ 'substitute-on-nodes': 'false' });
+
+      expect(
+        outcome.results.map((result) => [result.node, result.status]),
+        JSON.stringify(outcome.results),
+      ).toEqual(NODE_NAMES.map((name) => [name, 'deployed']));
+      for (const name of NODE_NAMES) {
+        const whole = [fleet.toplevels[name] as string, fleet.base];
+        expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
+      }
+      expect(await fleet.narFetchesOf(fleet.base)).toBe(0);
+    }, 180_000);
+  },
+);
