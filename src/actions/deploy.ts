@@ -1,4 +1,4 @@
-import { defineAction, type RunContext } from '../core/action.js';
+import { defineAction, type RunContext, runUrlOf } from '../core/action.js';
 import { CleanupList } from '../core/cleanup.js';
 import { UserError } from '../core/errors.js';
 import { loadGitHubClient } from '../core/github-loader.js';
@@ -28,6 +28,7 @@ export const deployAction = defineAction({
       cleanup: new CleanupList(environment.state),
       signal: environment.signal,
       searchPath: process.env.PATH ?? '',
+      ...(runUrlOf(context) === undefined ? {} : { runUrl: runUrlOf(context) as string }),
       ...(settings['github-deployments']
         ? { deployments: await githubDeployments(settings, context, logger) }
         : {}),

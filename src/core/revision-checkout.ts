@@ -14,6 +14,12 @@ async function git(runner: ProcessRunner, cwd: string, args: readonly string[], 
   return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
 }
 
+/** The commit checked out in the repository of `dir`, or undefined outside git (or before a first commit). */
+export async function headCommit(runner: ProcessRunner, dir: string): Promise<string | undefined> {
+  const result = await git(runner, dir, ['rev-parse', '--verify', '--quiet', 'HEAD']);
+  return succeeded(result) ? result.stdout.trim() : undefined;
+}
+
 /** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
 export async function resolveCommit(
   runner: ProcessRunner,

@@ -7,6 +7,7 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
 import { findProgram } from '../core/programs.js';
+import { headCommit } from '../core/revision-checkout.js';
 import type { NixCli } from '../nix/cli.js';
 import type { EngineName } from './engine.js';
 import { openEngine } from './engines.js';
@@ -47,6 +48,8 @@ export interface DeployEnvironment {
   healthRetryDelayMs?: number;
   /** The PATH `deploy-command` is found on; when given, a missing command is refused before anything starts. */
   searchPath?: string;
+  /** The workflow run deploying, named in each node's deploy record. */
+  runUrl?: string;
 }
 
 export interface DeployOutcome {
@@ -102,6 +105,7 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
   const plan = planForNodes(settings, engine.nodes);
   for (const line of describePlan(plan)) logger.info(line);
 
+  const commit = await headCommit(env.runner, flakeDir);
   const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
   let deployments = env.deployments;
   if (deployments && settings['dry-activate']) {
@@ -123,6 +127,11 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
         sleep: (ms) => sleep(ms),
       },
       marginMs: env.activationMarginMs ?? 30_000,
+      origin: {
+        ...(commit === undefined ? {} : { commit }),
+        ...(env.runUrl === undefined ? {} : { runUrl: env.runUrl }),
+        now,
+      },
       ...(deployments ? { deployments } : {}),
       background: (work) => recordings.push(work),
       now,

@@ -2,6 +2,7 @@ import { stringifyError, UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { NixCli } from '../nix/cli.js';
 import { createNodeDeployer } from './deploy-node.js';
+import { recordingDeployRs } from './deploy-record.js';
 import { activationBoundMs, type DeployRsFlags } from './deploy-rs.js';
 import { type DeployEngine, type EngineContext, timedDeployer, unchangedVerdict } from './engine.js';
 import type { DeploySettings } from './inputs.js';
@@ -11,7 +12,7 @@ import { type ProfileTarget, readProfileTargets } from './profile-targets.js';
 import type { DeployOneNode } from './rollout.js';
 import { nodeSshOptions } from './ssh.js';
 import { NodeShell } from './switch/node-ssh.js';
-import { openSwitchEngine } from './switch/switch-engine.js';
+import { activationAction, openSwitchEngine } from './switch/switch-engine.js';
 import { flakeHasDeployNodes } from './switch/switch-nodes.js';
 
 /** Opens the engine `engine` names; `auto` is deploy-rs when the flake has `deploy.nodes`, else switch. */
@@ -76,9 +77,16 @@ function openDeployRsEngine(settings: DeploySettings, nodes: DeployNode[]): Depl
         background: context.background,
         now: context.now,
       });
-      if (settings.force) return deployOne;
       const targets = await profileTargets(context, planned);
-      return targets === undefined ? deployOne : skippingUnchanged(deployOne, targets, settings, context);
+      const recorded = recordingDeployRs(deployOne, {
+        targets,
+        shellFor: (node) => deployRsShell(node, settings, context),
+        action: activationAction(settings),
+        origin: context.origin,
+        logger: context.logger,
+      });
+      if (settings.force || targets === undefined) return recorded;
+      return skippingUnchanged(recorded, targets, settings, context);
     },
   };
 }
@@ -130,12 +138,7 @@ async function runsAll(
   settings: DeploySettings,
   context: EngineContext,
 ): Promise<boolean> {
-  const sshUser = settings['ssh-user'] ?? node.sshUser;
-  const shell = new NodeShell(
-    context.runner,
-    { name: node.name, hostname: node.hostname, ...(sshUser === undefined ? {} : { sshUser }) },
-    nodeSshOptions(context.access, node),
-  );
+  const shell = deployRsShell(node, settings, context);
   try {
     const running = await shell.readRunningAll(
       profiles.map((target) => ({ currentSystem: target.currentSystem, profile: target.profilePath })),
@@ -145,4 +148,14 @@ async function runsAll(
     context.logger.info(`${node.name}: ${stringifyError(error)}; leaving it to deploy-rs`);
     return false;
   }
+}
+
+/** How flakeflow itself reaches a deploy-rs node: as deploy-rs does, one connection per command. */
+function deployRsShell(node: DeployNode, settings: DeploySettings, context: EngineContext): NodeShell {
+  const sshUser = settings['ssh-user'] ?? node.sshUser;
+  return new NodeShell(
+    context.runner,
+    { name: node.name, hostname: node.hostname, ...(sshUser === undefined ? {} : { sshUser }) },
+    nodeSshOptions(context.access, node),
+  );
 }

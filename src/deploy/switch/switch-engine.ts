@@ -82,6 +82,7 @@ export async function openSwitchEngine(
             healthCheck: context.healthCheck,
             health: context.health,
             marginMs: context.marginMs,
+            origin: context.origin,
           },
           lines,
         ),
