@@ -8,17 +8,18 @@ import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
 import { findProgram } from '../core/programs.js';
 import { headCommit } from '../core/revision-checkout.js';
+import { flakeDirOf } from '../core/workspace.js';
 import type { NixCli } from '../nix/cli.js';
 import type { EngineName } from './engine.js';
 import { openEngine } from './engines.js';
 import type { DeploymentRecorder } from './github-deployments.js';
 import { healthCheckFor } from './health-checks.js';
 import { fetchHttpProbe, type HttpProbe } from './health-probe.js';
-import type { DeploySettings } from './inputs.js';
+import { type DeploySettings, sshSettingsOf } from './inputs.js';
 import { describePlan, type RolloutPlan } from './plan.js';
 import { planForNodes } from './plan-deploy.js';
 import { executeRollout, type NodeResult } from './rollout.js';
-import { type CleanupRegistry, checkSshSettings, prepareSshAccess, type SshSettings } from './ssh.js';
+import { type CleanupRegistry, checkSshSettings, prepareSshAccess } from './ssh.js';
 
 export type { DeploySettings } from './inputs.js';
 
@@ -85,21 +86,11 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
   const { logger } = env;
   const now = env.now ?? Date.now;
   refuseUnsafeEvent(settings, env.context.eventName);
-  const ssh: SshSettings = {
-    ...(settings['ssh-private-key'] === undefined ? {} : { privateKey: settings['ssh-private-key'] }),
-    ...(settings['known-hosts'] === undefined ? {} : { knownHosts: settings['known-hosts'] }),
-    strictHostKeyChecking: settings['strict-host-key-checking'],
-    extraOptions: settings['ssh-opts'] ?? [],
-  };
+  const ssh = sshSettingsOf(settings);
   checkSshSettings(ssh, logger);
   if (settings.engine === 'deploy-rs') checkDeployCommand(settings['deploy-command'], env.searchPath);
 
-  const flakeDir = resolve(env.context.workspace, settings.path);
-  if (!existsSync(join(flakeDir, 'flake.nix'))) {
-    throw new UserError(
-      `Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`,
-    );
-  }
+  const flakeDir = flakeDirOf(env.context.workspace, settings.path);
   const engine = await openEngine(settings, env.nix, flakeDir, logger);
   if (engine.name === 'deploy-rs') checkDeployCommand(settings['deploy-command'], env.searchPath);
   const plan = planForNodes(settings, engine.nodes);

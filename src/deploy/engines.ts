@@ -4,7 +4,13 @@ import type { NixCli } from '../nix/cli.js';
 import { createNodeDeployer } from './deploy-node.js';
 import { recordingDeployRs } from './deploy-record.js';
 import { activationBoundMs, type DeployRsFlags } from './deploy-rs.js';
-import { type DeployEngine, type EngineContext, timedDeployer, unchangedVerdict } from './engine.js';
+import {
+  type DeployEngine,
+  type EngineContext,
+  type EngineName,
+  timedDeployer,
+  unchangedVerdict,
+} from './engine.js';
 import type { DeploySettings } from './inputs.js';
 import type { DeployNode } from './nodes.js';
 import { readDeployNodes } from './nodes.js';
@@ -15,26 +21,40 @@ import { NodeShell } from './switch/node-ssh.js';
 import { activationAction, openSwitchEngine } from './switch/switch-engine.js';
 import { flakeHasDeployNodes } from './switch/switch-nodes.js';
 
-/** Opens the engine `engine` names; `auto` is deploy-rs when the flake has `deploy.nodes`, else switch. */
-export async function openEngine(
-  settings: DeploySettings,
+/**
+ * The engine whose nodes a run reaches: the one `engine` names; `auto` is deploy-rs when the flake has
+ * `deploy.nodes`, else switch.
+ */
+export async function chooseEngine(
+  settings: Pick<DeploySettings, 'engine' | 'nodes'>,
   nix: NixCli,
   flakeDir: string,
   logger: Logger,
-): Promise<DeployEngine> {
+): Promise<EngineName> {
   let name = settings.engine;
   if (name === 'auto') {
     const hasDeployNodes = await flakeHasDeployNodes(nix, flakeDir);
     name = hasDeployNodes ? 'deploy-rs' : 'switch';
     logger.info(`Engine auto: ${name}, since the flake ${hasDeployNodes ? 'has' : 'has no'} deploy.nodes`);
   }
-  if (name === 'switch') return openSwitchEngine(settings, nix, flakeDir);
-  if (settings.nodes !== undefined) {
+  if (name === 'deploy-rs' && settings.nodes !== undefined) {
     throw new UserError(
-      "Input 'nodes' is only read by the switch engine, but this deploy runs deploy-rs over the flake's " +
-        "deploy.nodes; set 'engine: switch' or remove 'nodes'",
+      "Input 'nodes' is only read by the switch engine, but this run reaches the flake's deploy.nodes " +
+        "with deploy-rs; set 'engine: switch' or remove 'nodes'",
     );
   }
+  return name;
+}
+
+/** Opens the engine `chooseEngine` picks. */
+export async function openEngine(
+  settings: DeploySettings,
+  nix: NixCli,
+  flakeDir: string,
+  logger: Logger,
+): Promise<DeployEngine> {
+  const name = await chooseEngine(settings, nix, flakeDir, logger);
+  if (name === 'switch') return openSwitchEngine(settings, nix, flakeDir);
   return openDeployRsEngine(settings, await readDeployNodes(nix, flakeDir));
 }
 
