@@ -18,7 +18,8 @@ const STALE_LOCK_MS = 10 * 60_000;
 
 /** Where each bundle lands; `post` serves both actions that declare a post step. */
 function destinations(name) {
-  if (name === 'post') return [join('deploy', 'post.js'), join('umbrella', 'post.js')];
+  if (name === 'post')
+    return [join('deploy', 'post.js'), join('status', 'post.js'), join('umbrella', 'post.js')];
   if (name === 'cli') return [join('cli', 'index.js')];
   return [join(name, 'index.js')];
 }

@@ -20,6 +20,18 @@ export async function headCommit(runner: ProcessRunner, dir: string): Promise<st
   return succeeded(result) ? result.stdout.trim() : undefined;
 }
 
+/** How many commits `to` has that `from` has not (`git rev-list --count from..to`); undefined when git cannot tell. */
+export async function commitsBetween(
+  runner: ProcessRunner,
+  dir: string,
+  from: string,
+  to: string,
+): Promise<number | undefined> {
+  const result = await git(runner, dir, ['rev-list', '--count', '--end-of-options', `${from}..${to}`]);
+  const count = Number.parseInt(result.stdout.trim(), 10);
+  return succeeded(result) && Number.isInteger(count) ? count : undefined;
+}
+
 /** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
 export async function resolveCommit(
   runner: ProcessRunner,

@@ -89,7 +89,9 @@ describe.each(ACTION_NAMES)('actions/%s/action.yml', (name) => {
 
   it('runs its own bundle on node24', () => {
     const post =
-      name === 'deploy' ? { post: '../../dist/deploy/post.js', 'post-if': 'always()' } : { post: undefined };
+      name === 'deploy' || name === 'status'
+        ? { post: `../../dist/${name}/post.js`, 'post-if': 'always()' }
+        : { post: undefined };
     expect(manifest.runs).toEqual({ using: 'node24', main: `../../dist/${name}/index.js`, ...post });
   });
 });
