@@ -6,9 +6,21 @@ import { parse } from 'yaml';
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The reusable workflows flakeflow ships (`on: workflow_call`), in `.github/workflows/`. */
-export const REUSABLE = ['flake-checks.yml', 'lock-update.yml', 'deploy.yml', 'backup-verify.yml'] as const;
+export const REUSABLE = [
+  'flake-checks.yml',
+  'lock-update.yml',
+  'deploy.yml',
+  'backup-verify.yml',
+  'fleet-status.yml',
+] as const;
 /** The ready-to-copy callers, in `workflows/`. */
-export const CALLERS = ['pr-checks.yml', 'lock-update.yml', 'deploy.yml', 'backup-verify.yml'] as const;
+export const CALLERS = [
+  'pr-checks.yml',
+  'lock-update.yml',
+  'deploy.yml',
+  'backup-verify.yml',
+  'fleet-status.yml',
+] as const;
 
 /** Every workflow file of the repository, relative to its root: the project's CI too. */
 export function workflowFiles(): string[] {
