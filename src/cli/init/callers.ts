@@ -310,7 +310,7 @@ function backupVerify(facts: FleetFacts, intro: string): string {
   return render(doc);
 }
 
-/** The four callers' text, by file name. */
+/** The five callers' text, by file name. */
 export function generateCallers(facts: FleetFacts, options: CallerOptions): Record<CallerFile, string> {
   const systems = new Set(facts.hosts.map((host) => host.system).filter(Boolean));
   const intro =
