@@ -125,12 +125,12 @@ describe('parseReading', () => {
   ];
 
   it('reads the running and booted systems and the record, newest deploy first', () => {
-    const same = {
+    const same: Record<string, [string, string]> = {
       kernel: ['/k/6.6', '/k/6.6'],
       initrd: ['/i/6.6', '/i/6.6'],
       'kernel-modules': ['/m/6.6', '/m/6.6'],
-    } as const;
-    const parsed = parseReading(lines({ ...same }).join('\n'));
+    };
+    const parsed = parseReading(lines(same).join('\n'));
     expect(parsed).toMatchObject({
       running: '/nix/store/c2-web',
       booted: '/nix/store/c1-web',
