@@ -9,8 +9,14 @@ import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 
 /** Pipeline order; actions added later follow, by name. */
-const ACTION_ORDER = ['lock-update', 'gate', 'hosts', 'build', 'report', 'deploy', 'backup-verify'];
-const WORKFLOW_ORDER = ['flake-checks.yml', 'lock-update.yml', 'deploy.yml', 'backup-verify.yml'];
+const ACTION_ORDER = ['lock-update', 'gate', 'hosts', 'build', 'report', 'deploy', 'backup-verify', 'status'];
+const WORKFLOW_ORDER = [
+  'flake-checks.yml',
+  'lock-update.yml',
+  'deploy.yml',
+  'backup-verify.yml',
+  'fleet-status.yml',
+];
 const PUBLISHED = 'flakeflow/flakeflow';
 const RELEASE = 'v1';
 

@@ -1,12 +1,9 @@
-import type { AlertTarget } from '../backup/alert.js';
 import { backupVerifyInputs } from '../backup/inputs.js';
 import { runBackupVerify } from '../backup/run.js';
 import { defineAction } from '../core/action.js';
-import { UserError } from '../core/errors.js';
-import { loadGitHubClient } from '../core/github-loader.js';
-import { parseRepository } from '../core/repository.js';
 import { nixAccessSettings } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
+import { alertTargetFor } from './alert-target.js';
 import { withNixRunner } from './nix-runner.js';
 
 export const backupVerifyAction = defineAction({
@@ -17,22 +14,7 @@ export const backupVerifyAction = defineAction({
   refusesForks: true,
   async run(settings, environment) {
     const { context, logger, signal } = environment;
-    let alert: AlertTarget | undefined;
-    if (settings['alert-issue']) {
-      const repository = parseRepository(context.repository ?? '');
-      if (!repository)
-        throw new UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
-      const client = await loadGitHubClient({
-        token: settings.token,
-        apiUrl: context.apiUrl,
-        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-        logger,
-      });
-      const runUrl = context.runId
-        ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
-        : undefined;
-      alert = { client, repository, ...(runUrl ? { runUrl } : {}) };
-    }
+    const alert = settings['alert-issue'] ? await alertTargetFor(context, settings.token, logger) : undefined;
     const outcome = await withNixRunner(nixAccessSettings(settings), environment, (runner) =>
       runBackupVerify(settings, {
         runner,

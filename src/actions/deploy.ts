@@ -1,4 +1,4 @@
-import { defineAction, type RunContext } from '../core/action.js';
+import { defineAction, type RunContext, runUrlOf } from '../core/action.js';
 import { CleanupList } from '../core/cleanup.js';
 import { UserError } from '../core/errors.js';
 import { loadGitHubClient } from '../core/github-loader.js';
@@ -23,6 +23,7 @@ export const deployAction = defineAction({
     const deployments = settings['github-deployments']
       ? await githubDeployments(settings, context, logger)
       : undefined;
+    const runUrl = runUrlOf(context);
     const outcome = await withNixRunner(nixAccessSettings(settings), environment, (runner) =>
       deployFleet(settings, {
         context,
@@ -32,6 +33,7 @@ export const deployAction = defineAction({
         cleanup: new CleanupList(environment.state),
         signal: environment.signal,
         searchPath: process.env.PATH ?? '',
+        ...(runUrl === undefined ? {} : { runUrl }),
         ...(deployments ? { deployments } : {}),
       }),
     );

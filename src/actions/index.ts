@@ -6,6 +6,7 @@ import { gateAction } from './gate.js';
 import { hostsAction } from './hosts.js';
 import { lockUpdateAction } from './lock-update.js';
 import { reportAction } from './report.js';
+import { statusAction } from './status.js';
 
 /** Every action by the name its `actions/<name>/action.yml` and the umbrella's `command` use. */
 export const actions = {
@@ -16,11 +17,12 @@ export const actions = {
   report: reportAction,
   deploy: deployAction,
   'backup-verify': backupVerifyAction,
+  status: statusAction,
 } as const satisfies Record<string, ActionDefinition>;
 
 export type ActionName = keyof typeof actions;
 
-/** In the order a fleet's life goes through them: update, check, list hosts, build, report, deploy, verify. */
+/** In the order a fleet's life goes through them: update, check, list hosts, build, report, deploy, verify, watch. */
 export const ACTION_NAMES = Object.keys(actions) as ActionName[];
 
 export function isActionName(name: string): name is ActionName {

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Annotation } from '../core/annotations.js';
 import { stringifyError } from '../core/errors.js';
-import { ALERT_LABEL, type AlertAction, type AlertTarget, syncAlertIssue } from './alert.js';
+import { ALERT_LABEL, type AlertAction, type AlertTarget, syncBackupAlert } from './alert.js';
 import { type BackupVerifyInputs, type PlanSources, planRepositories } from './settings.js';
 import { renderSummary } from './summary.js';
 import { type Failure, isBackupCheck, type VerificationReport } from './verification.js';
@@ -59,7 +59,7 @@ export async function runBackupVerify(
   let alert: AlertAction | undefined;
   if (environment.alert) {
     try {
-      alert = await syncAlertIssue(report, environment.alert, environment.logger);
+      alert = await syncBackupAlert(report, environment.alert, environment.logger);
     } catch (error) {
       // The verification stands on its own: a GitHub outage must not hide its result.
       const message = `Could not update the ${ALERT_LABEL} issue: ${stringifyError(error)}`;

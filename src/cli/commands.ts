@@ -232,6 +232,15 @@ export const ACTION_COMMANDS: readonly ActionCommand[] = [
       if (settings['alert-issue']) requireToken(settings, "Input 'alert-issue'");
     },
   }),
+  command({
+    name: 'status',
+    summary: 'read what every node runs: current, behind, drifted, needs-reboot or unreachable',
+    definition: actions.status,
+    flags: [],
+    check(settings) {
+      if (settings['alert-issue']) requireToken(settings, "Input 'alert-issue'");
+    },
+  }),
 ];
 
 export function findActionCommand(name: string): ActionCommand | undefined {

@@ -18,7 +18,7 @@ import { colourFor, palette, TerminalLogger, terminalWidth } from './terminal.js
 const OWN_COMMANDS = [
   [
     'init [DIR]',
-    'write the four workflow callers for the flake in DIR (default: .) to DIR/.github/workflows',
+    'write the five workflow callers for the flake in DIR (default: .) to DIR/.github/workflows',
   ],
   ['lock-diff [OLD] [NEW]', 'what changed between two flake.locks (default: HEAD and ./flake.lock)'],
   ['demo', 'run the whole pipeline on the example fleet and write a report'],
@@ -106,8 +106,8 @@ async function runDemoCommand(argv: readonly string[]): Promise<number> {
 const INIT_HELP = `Usage: flakeflow init [DIR] [--force] [--verbose] [--eval-workers N] [--eval-max-memory SIZE]
 
 Inspects the flake in DIR (default: .) (its hosts and their systems, deploy.nodes, formatter and
-restic backups) and writes the four workflow callers into DIR/.github/workflows: pr-checks.yml,
-lock-update.yml, deploy.yml and backup-verify.yml, filled with what it found. The hosts are
+restic backups) and writes the five workflow callers into DIR/.github/workflows: pr-checks.yml,
+lock-update.yml, deploy.yml, backup-verify.yml and fleet-status.yml, filled with what it found. The hosts are
 evaluated by a pool of bounded evaluator processes, as the hosts action does.
 
   --force             overwrite callers that exist (without it they are left alone and listed as skipped)

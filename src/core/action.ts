@@ -23,6 +23,14 @@ export interface RunContext {
   runnerEnvironment?: string;
 }
 
+/** The page of the workflow run, when the action runs in one. */
+export function runUrlOf(
+  context: Pick<RunContext, 'serverUrl' | 'repository' | 'runId'>,
+): string | undefined {
+  if (!context.runId || !context.repository) return undefined;
+  return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`;
+}
+
 /** Saves values for the action's `post` step. */
 export interface StateStore {
   save(name: string, value: string): void;

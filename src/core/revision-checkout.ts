@@ -14,6 +14,24 @@ async function git(runner: ProcessRunner, cwd: string, args: readonly string[], 
   return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
 }
 
+/** The commit checked out in the repository of `dir`, or undefined outside git (or before a first commit). */
+export async function headCommit(runner: ProcessRunner, dir: string): Promise<string | undefined> {
+  const result = await git(runner, dir, ['rev-parse', '--verify', '--quiet', 'HEAD']);
+  return succeeded(result) ? result.stdout.trim() : undefined;
+}
+
+/** How many commits `to` has that `from` has not (`git rev-list --count from..to`); undefined when git cannot tell. */
+export async function commitsBetween(
+  runner: ProcessRunner,
+  dir: string,
+  from: string,
+  to: string,
+): Promise<number | undefined> {
+  const result = await git(runner, dir, ['rev-list', '--count', '--end-of-options', `${from}..${to}`]);
+  const count = Number.parseInt(result.stdout.trim(), 10);
+  return succeeded(result) && Number.isInteger(count) ? count : undefined;
+}
+
 /** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
 export async function resolveCommit(
   runner: ProcessRunner,

@@ -48,3 +48,12 @@ export function checkPathInputs(
     if (typeof value === 'string' && value !== '') inputPath(workspace, name, value);
   }
 }
+
+/** The flake directory the `path` input names, relative to the workspace; a UserError when it holds no flake.nix. */
+export function flakeDirOf(workspace: string, path: string): string {
+  const flakeDir = resolve(workspace, path);
+  if (!existsSync(join(flakeDir, 'flake.nix'))) {
+    throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${path}' (${flakeDir})`);
+  }
+  return flakeDir;
+}

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunContext } from '../core/action.js';
 import type { CleanupRegistry } from '../core/cleanup.js';
@@ -8,17 +7,19 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
 import { findProgram } from '../core/programs.js';
+import { headCommit } from '../core/revision-checkout.js';
+import { flakeDirOf } from '../core/workspace.js';
 import type { NixCli } from '../nix/cli.js';
 import type { EngineName } from './engine.js';
 import { openEngine } from './engines.js';
 import type { DeploymentRecorder } from './github-deployments.js';
 import { healthCheckFor } from './health-checks.js';
 import { fetchHttpProbe, type HttpProbe } from './health-probe.js';
-import type { DeploySettings } from './inputs.js';
+import { type DeploySettings, sshSettingsOf } from './inputs.js';
 import { describePlan, type RolloutPlan } from './plan.js';
 import { planForNodes } from './plan-deploy.js';
 import { executeRollout, type NodeResult } from './rollout.js';
-import { checkSshSettings, prepareSshAccess, type SshSettings } from './ssh.js';
+import { checkSshSettings, prepareSshAccess } from './ssh.js';
 
 export type { DeploySettings } from './inputs.js';
 
@@ -48,6 +49,8 @@ export interface DeployEnvironment {
   healthRetryDelayMs?: number;
   /** The PATH `deploy-command` is found on; when given, a missing command is refused before anything starts. */
   searchPath?: string;
+  /** The workflow run deploying, named in each node's deploy record. */
+  runUrl?: string;
 }
 
 export interface DeployOutcome {
@@ -83,26 +86,17 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
   const { logger } = env;
   const now = env.now ?? Date.now;
   refuseUnsafeEvent(settings, env.context.eventName);
-  const ssh: SshSettings = {
-    ...(settings['ssh-private-key'] === undefined ? {} : { privateKey: settings['ssh-private-key'] }),
-    ...(settings['known-hosts'] === undefined ? {} : { knownHosts: settings['known-hosts'] }),
-    strictHostKeyChecking: settings['strict-host-key-checking'],
-    extraOptions: settings['ssh-opts'] ?? [],
-  };
+  const ssh = sshSettingsOf(settings);
   checkSshSettings(ssh, logger);
   if (settings.engine === 'deploy-rs') checkDeployCommand(settings['deploy-command'], env.searchPath);
 
-  const flakeDir = resolve(env.context.workspace, settings.path);
-  if (!existsSync(join(flakeDir, 'flake.nix'))) {
-    throw new UserError(
-      `Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`,
-    );
-  }
+  const flakeDir = flakeDirOf(env.context.workspace, settings.path);
   const engine = await openEngine(settings, env.nix, flakeDir, logger);
   if (engine.name === 'deploy-rs') checkDeployCommand(settings['deploy-command'], env.searchPath);
   const plan = planForNodes(settings, engine.nodes);
   for (const line of describePlan(plan)) logger.info(line);
 
+  const commit = await headCommit(env.runner, flakeDir);
   const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
   let deployments = env.deployments;
   if (deployments && settings['dry-activate']) {
@@ -124,6 +118,11 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
         sleep: (ms) => sleep(ms),
       },
       marginMs: env.activationMarginMs ?? 30_000,
+      origin: {
+        ...(commit === undefined ? {} : { commit }),
+        ...(env.runUrl === undefined ? {} : { runUrl: env.runUrl }),
+        now,
+      },
       ...(deployments ? { deployments } : {}),
       background: (work) => recordings.push(work),
       now,

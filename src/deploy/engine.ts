@@ -4,6 +4,7 @@ import { formatDuration } from '../core/markdown.js';
 import type { ProcessRunner } from '../core/process.js';
 import type { NixCli } from '../nix/cli.js';
 import { STATUS_ICONS } from './deploy-node.js';
+import type { DeployOrigin } from './deploy-record.js';
 import type { DeploymentRecorder } from './github-deployments.js';
 import type { NodeHealthCheck } from './health-checks.js';
 import type { HealthProbeDeps } from './health-probe.js';
@@ -34,6 +35,8 @@ export interface EngineContext extends NodeRunOptions {
   health: HealthProbeDeps;
   /** Added to activation-timeout and confirm-timeout before a run counts as hung. */
   marginMs: number;
+  /** The commit and run each node's deploy record names. */
+  origin: DeployOrigin;
 }
 
 /** How one node's deployment ended, before timing and the GitHub record are added. */

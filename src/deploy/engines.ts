@@ -2,8 +2,15 @@ import { stringifyError, UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { NixCli } from '../nix/cli.js';
 import { createNodeDeployer } from './deploy-node.js';
+import { recordingDeployRs } from './deploy-record.js';
 import { activationBoundMs, type DeployRsFlags } from './deploy-rs.js';
-import { type DeployEngine, type EngineContext, timedDeployer, unchangedVerdict } from './engine.js';
+import {
+  type DeployEngine,
+  type EngineContext,
+  type EngineName,
+  timedDeployer,
+  unchangedVerdict,
+} from './engine.js';
 import type { DeploySettings } from './inputs.js';
 import type { DeployNode } from './nodes.js';
 import { readDeployNodes } from './nodes.js';
@@ -11,29 +18,43 @@ import { type ProfileTarget, readProfileTargets } from './profile-targets.js';
 import type { DeployOneNode } from './rollout.js';
 import { nodeSshOptions } from './ssh.js';
 import { NodeShell } from './switch/node-ssh.js';
-import { openSwitchEngine } from './switch/switch-engine.js';
+import { activationAction, openSwitchEngine } from './switch/switch-engine.js';
 import { flakeHasDeployNodes } from './switch/switch-nodes.js';
 
-/** Opens the engine `engine` names; `auto` is deploy-rs when the flake has `deploy.nodes`, else switch. */
-export async function openEngine(
-  settings: DeploySettings,
+/**
+ * The engine whose nodes a run reaches: the one `engine` names; `auto` is deploy-rs when the flake has
+ * `deploy.nodes`, else switch.
+ */
+export async function chooseEngine(
+  settings: Pick<DeploySettings, 'engine' | 'nodes'>,
   nix: NixCli,
   flakeDir: string,
   logger: Logger,
-): Promise<DeployEngine> {
+): Promise<EngineName> {
   let name = settings.engine;
   if (name === 'auto') {
     const hasDeployNodes = await flakeHasDeployNodes(nix, flakeDir);
     name = hasDeployNodes ? 'deploy-rs' : 'switch';
     logger.info(`Engine auto: ${name}, since the flake ${hasDeployNodes ? 'has' : 'has no'} deploy.nodes`);
   }
-  if (name === 'switch') return openSwitchEngine(settings, nix, flakeDir);
-  if (settings.nodes !== undefined) {
+  if (name === 'deploy-rs' && settings.nodes !== undefined) {
     throw new UserError(
-      "Input 'nodes' is only read by the switch engine, but this deploy runs deploy-rs over the flake's " +
-        "deploy.nodes; set 'engine: switch' or remove 'nodes'",
+      "Input 'nodes' is only read by the switch engine, but this run reaches the flake's deploy.nodes " +
+        "with deploy-rs; set 'engine: switch' or remove 'nodes'",
     );
   }
+  return name;
+}
+
+/** Opens the engine `chooseEngine` picks. */
+export async function openEngine(
+  settings: DeploySettings,
+  nix: NixCli,
+  flakeDir: string,
+  logger: Logger,
+): Promise<DeployEngine> {
+  const name = await chooseEngine(settings, nix, flakeDir, logger);
+  if (name === 'switch') return openSwitchEngine(settings, nix, flakeDir);
   return openDeployRsEngine(settings, await readDeployNodes(nix, flakeDir));
 }
 
@@ -77,9 +98,16 @@ function openDeployRsEngine(settings: DeploySettings, nodes: DeployNode[]): Depl
         background: context.background,
         now: context.now,
       });
-      if (settings.force) return deployOne;
       const targets = await profileTargets(context, planned);
-      return targets === undefined ? deployOne : skippingUnchanged(deployOne, targets, settings, context);
+      const recorded = recordingDeployRs(deployOne, {
+        targets,
+        shellFor: (node) => deployRsShell(node, settings, context),
+        action: activationAction(settings),
+        origin: context.origin,
+        logger: context.logger,
+      });
+      if (settings.force || targets === undefined) return recorded;
+      return skippingUnchanged(recorded, targets, settings, context);
     },
   };
 }
@@ -131,12 +159,7 @@ async function runsAll(
   settings: DeploySettings,
   context: EngineContext,
 ): Promise<boolean> {
-  const sshUser = settings['ssh-user'] ?? node.sshUser;
-  const shell = new NodeShell(
-    context.runner,
-    { name: node.name, hostname: node.hostname, ...(sshUser === undefined ? {} : { sshUser }) },
-    nodeSshOptions(context.access, node),
-  );
+  const shell = deployRsShell(node, settings, context);
   try {
     const running = await shell.readRunningAll(
       profiles.map((target) => ({ currentSystem: target.currentSystem, profile: target.profilePath })),
@@ -146,4 +169,14 @@ async function runsAll(
     context.logger.info(`${node.name}: ${stringifyError(error)}; leaving it to deploy-rs`);
     return false;
   }
+}
+
+/** How flakeflow itself reaches a deploy-rs node: as deploy-rs does, one connection per command. */
+function deployRsShell(node: DeployNode, settings: DeploySettings, context: EngineContext): NodeShell {
+  const sshUser = settings['ssh-user'] ?? node.sshUser;
+  return new NodeShell(
+    context.runner,
+    { name: node.name, hostname: node.hostname, ...(sshUser === undefined ? {} : { sshUser }) },
+    nodeSshOptions(context.access, node),
+  );
 }

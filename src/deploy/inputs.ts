@@ -14,22 +14,42 @@ import { structured } from '../core/structured-input.js';
 import { nixAccessInputs } from '../nix/access-inputs.js';
 import { healthChecksShape } from './health-checks.js';
 import { deployTagsShape, wavesShape } from './selectors.js';
+import type { SshSettings } from './ssh.js';
 import { switchNodesShape } from './switch/switch-nodes.js';
 
 export const STRATEGIES = ['canary', 'waves', 'all-at-once', 'one-by-one'] as const;
 export const DEPLOY_FAILURE_POLICIES = ['halt', 'continue'] as const;
 export const DEPLOY_ENGINES = ['auto', 'deploy-rs', 'switch'] as const;
 
-export const deployInputs = defineInputs({
+/** Where the nodes come from: the flake at `path`, through the engine's node source. Deploy's and status's. */
+export const nodeSourceInputs = {
   path: text({ rawDefault: '.' }),
   engine: choice(DEPLOY_ENGINES, { rawDefault: 'auto' }),
   nodes: structured(
     switchNodesShape,
-    'a YAML map from node name to {address, ssh-user, tags, wave, profile}',
+    'a YAML map from node name to {address, ssh-user, tags, wave, profile, current-system, booted-system}',
   ),
-  force: bool({ rawDefault: 'false' }),
+};
+
+/** Which of the nodes a run reaches. */
+export const nodeSelectionInputs = {
   targets: list({ rawDefault: 'all', what: 'node names, @tags or all' }),
   tags: structured(deployTagsShape, 'a YAML map from tag to a list of node names'),
+};
+
+/** How the nodes are reached over SSH, host keys pinned. */
+export const sshInputs = {
+  'ssh-user': text(),
+  'ssh-opts': words(),
+  'ssh-private-key': secret(),
+  'known-hosts': text(),
+  'strict-host-key-checking': bool({ rawDefault: 'true' }),
+};
+
+export const deployInputs = defineInputs({
+  ...nodeSourceInputs,
+  force: bool({ rawDefault: 'false' }),
+  ...nodeSelectionInputs,
   strategy: choice(STRATEGIES, { rawDefault: 'canary' }),
   waves: structured(wavesShape, 'a YAML list of waves, each a node name, @tag or list of them'),
   parallel: integer({ rawDefault: '4', min: 1 }),
@@ -43,11 +63,7 @@ export const deployInputs = defineInputs({
   'activation-timeout': integer({ min: 1 }),
   'remote-build': bool({ rawDefault: 'false' }),
   'substitute-on-nodes': bool({ rawDefault: 'true' }),
-  'ssh-user': text(),
-  'ssh-opts': words(),
-  'ssh-private-key': secret(),
-  'known-hosts': text(),
-  'strict-host-key-checking': bool({ rawDefault: 'true' }),
+  ...sshInputs,
   'health-checks': structured(healthChecksShape, 'a YAML map of health checks (defaults, nodes)'),
   'deploy-command': words({ rawDefault: 'deploy' }),
   'allow-pull-request': bool({ rawDefault: 'false' }),
@@ -65,13 +81,7 @@ export const deployInputs = defineInputs({
         'boot installs the new generation for the next reboot; set one of them',
     });
   }
-  if (settings.engine === 'deploy-rs' && settings.nodes !== undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['nodes'],
-      message: "is only read by the switch engine, but 'engine' is deploy-rs",
-    });
-  }
+  refuseNodesForDeployRs(settings, ctx);
   if (settings.strategy !== 'waves' && settings.waves !== undefined) {
     ctx.addIssue({
       code: 'custom',
@@ -82,3 +92,29 @@ export const deployInputs = defineInputs({
 });
 
 export type DeploySettings = SettingsOf<typeof deployInputs>;
+
+/** `nodes` describes switch-engine nodes: with `engine: deploy-rs` it would be silently ignored. */
+export function refuseNodesForDeployRs(
+  settings: { engine: string; nodes?: unknown },
+  ctx: { addIssue(issue: { code: 'custom'; path: string[]; message: string }): void },
+): void {
+  if (settings.engine === 'deploy-rs' && settings.nodes !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['nodes'],
+      message: "is only read by the switch engine, but 'engine' is deploy-rs",
+    });
+  }
+}
+
+/** The SSH settings of any run that reaches the nodes. */
+export function sshSettingsOf(
+  settings: Pick<DeploySettings, 'ssh-private-key' | 'known-hosts' | 'strict-host-key-checking' | 'ssh-opts'>,
+): SshSettings {
+  return {
+    ...(settings['ssh-private-key'] === undefined ? {} : { privateKey: settings['ssh-private-key'] }),
+    ...(settings['known-hosts'] === undefined ? {} : { knownHosts: settings['known-hosts'] }),
+    strictHostKeyChecking: settings['strict-host-key-checking'],
+    extraOptions: settings['ssh-opts'] ?? [],
+  };
+}

@@ -13,13 +13,6 @@ export const KIND_TITLES: Record<HostKind, string> = {
   checks: 'check',
 };
 
-/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
-export function attrPathText(attrPath: readonly string[]): string {
-  return attrPath
-    .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
-    .join('.');
-}
-
 /** The store path's hash part, which names its narinfo in a binary cache. */
 export function storePathHash(storePath: string): string | undefined {
   return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];

@@ -36,6 +36,13 @@ export function hostFromKey(key: string): HostRef {
   return { kind: key.slice(0, slash) as HostKind, name: key.slice(slash + 1) };
 }
 
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+export function attrPathText(attrPath: readonly string[]): string {
+  return attrPath
+    .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+    .join('.');
+}
+
 /** Parses `a."b.c".d` back into its names. */
 export function parseAttrPath(text: string): string[] {
   const names: string[] = [];

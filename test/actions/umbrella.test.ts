@@ -26,15 +26,15 @@ describe('chooseCommand', () => {
   it.each([
     [
       { command: 'lint' },
-      "Input 'command' must be one of lock-update, gate, hosts, build, report, deploy, backup-verify, got 'lint'",
+      "Input 'command' must be one of lock-update, gate, hosts, build, report, deploy, backup-verify, status, got 'lint'",
     ],
     [
       {},
-      "Input 'command' must be one of lock-update, gate, hosts, build, report, deploy, backup-verify, got ''",
+      "Input 'command' must be one of lock-update, gate, hosts, build, report, deploy, backup-verify, status, got ''",
     ],
     [
       { command: 'constructor' },
-      "Input 'command' must be one of lock-update, gate, hosts, build, report, deploy, backup-verify, got 'constructor'",
+      "Input 'command' must be one of lock-update, gate, hosts, build, report, deploy, backup-verify, status, got 'constructor'",
     ],
     [{ command: 'gate', strategy: 'canary' }, "Input 'strategy' is not an input of command 'gate'"],
     [{ command: 'hosts', checks: 'format' }, "Input 'checks' is not an input of command 'hosts'"],

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALERT_LABEL, syncAlertIssue } from '../../src/backup/alert.js';
+import { ALERT_LABEL, syncBackupAlert } from '../../src/backup/alert.js';
 import { repositoriesShape } from '../../src/backup/config.js';
 import { runBackupVerify } from '../../src/backup/run.js';
 import type { VerificationReport } from '../../src/backup/verification.js';
@@ -50,23 +50,23 @@ describe('the backup-alert issue through our GitHub client', () => {
     repo.openIssue({ title: 'unrelated', labels: ['bug'] });
     repo.seedBranch('feature', { a: 'a' });
     repo.openPullRequest({ head: 'feature', labels: [ALERT_LABEL] });
-    const opened = await syncAlertIssue(report(false), target(), github.logger);
+    const opened = await syncBackupAlert(report(false), target(), github.logger);
     expect(opened).toMatchObject({ action: 'opened', number: 3 });
-    expect(await syncAlertIssue(report(false), target(), github.logger)).toMatchObject({
+    expect(await syncBackupAlert(report(false), target(), github.logger)).toMatchObject({
       action: 'updated',
       number: 3,
     });
-    expect(await syncAlertIssue(report(true, true), target(), github.logger)).toEqual({ action: 'none' });
+    expect(await syncBackupAlert(report(true, true), target(), github.logger)).toEqual({ action: 'none' });
     expect(repo.issue(3)).toMatchObject({ state: 'open', labels: [ALERT_LABEL] });
     expect(repo.issue(3)?.body).toContain(
       'Found by [this run](https://github.com/octo-org/homelab/actions/runs/7)',
     );
-    expect(await syncAlertIssue(report(true), target(), github.logger)).toMatchObject({
+    expect(await syncBackupAlert(report(true), target(), github.logger)).toMatchObject({
       action: 'closed',
       number: 3,
     });
     expect(repo.issue(3)).toMatchObject({ state: 'closed', stateReason: 'completed' });
-    expect(await syncAlertIssue(report(true), target(), github.logger)).toEqual({ action: 'none' });
+    expect(await syncBackupAlert(report(true), target(), github.logger)).toEqual({ action: 'none' });
     expect(repo.issue(1)?.state).toBe('open');
   });
 });

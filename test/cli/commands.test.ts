@@ -298,6 +298,7 @@ describe('bad command lines', () => {
       'lock-update',
       'deploy',
       'backup-verify',
+      'status',
       'init',
       'demo',
     ]) {
@@ -311,5 +312,10 @@ describe('bad command lines', () => {
     expect(run.stdout).toMatch(/--targets VALUE\s+Nodes to deploy/);
     expect(run.stdout).toContain('(default: canary)');
     expect(run.stdout).toMatch(/--apply\s+deploy the plan/);
+    const status = await inFleet(['status', '--help']);
+    expectPassed(status);
+    expect(status.stdout).toMatch(/--fail-on VALUE\s+States that fail the step/);
+    expect(status.stdout).toContain('(default: drifted,unreachable)');
+    expect(status.stdout).toMatch(/--nodes VALUE\s+For the switch engine/);
   });
 });

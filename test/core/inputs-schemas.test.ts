@@ -112,6 +112,19 @@ const defaults: [ActionName, Record<string, string>, Record<string, unknown>][] 
       token: TOKEN_DEFAULT,
     },
   ],
+  [
+    'status',
+    {},
+    {
+      path: '.',
+      engine: 'auto',
+      targets: ['all'],
+      'strict-host-key-checking': true,
+      'fail-on': ['drifted', 'unreachable'],
+      'alert-issue': false,
+      token: TOKEN_DEFAULT,
+    },
+  ],
 ];
 
 describe('input schemas', () => {
@@ -258,12 +271,22 @@ const mistakes: [ActionName, Record<string, string>, string][] = [
   [
     'deploy',
     { nodes: '{web: {adress: 10.0.0.5}}' },
-    "Input 'nodes' must be a YAML map from node name to {address, ssh-user, tags, wave, profile} (Unrecognized key: \"adress\" at web), got '{web: {adress: 10.0.0.5}}'",
+    "Input 'nodes' must be a YAML map from node name to {address, ssh-user, tags, wave, profile, current-system, booted-system} (Unrecognized key: \"adress\" at web), got '{web: {adress: 10.0.0.5}}'",
   ],
   [
     'deploy',
     { engine: 'deploy-rs', nodes: '{web: {}}' },
     "Input 'nodes' is only read by the switch engine, but 'engine' is deploy-rs",
+  ],
+  [
+    'status',
+    { engine: 'deploy-rs', nodes: '{web: {}}' },
+    "Input 'nodes' is only read by the switch engine, but 'engine' is deploy-rs",
+  ],
+  [
+    'status',
+    { 'fail-on': 'drifted,stale' },
+    "Input 'fail-on' must be a comma- or newline-separated list of unreachable, drifted, behind, needs-reboot, current, none, got 'drifted,stale'",
   ],
   [
     'deploy',

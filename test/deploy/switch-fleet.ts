@@ -11,6 +11,8 @@ export interface SwitchHost {
   mode?: SwitchMode;
   /** Changes the system's store path: a new "release" of the host. */
   release?: number;
+  /** The kernel version its `kernel`, `initrd` and `kernel-modules` links name (default 6.6). */
+  kernel?: string;
 }
 
 /** What every host's system holds in common: a store path of `sizeKiB` KiB the systems refer to. */
@@ -69,14 +71,17 @@ function baseExpression(base: SharedBase): string {
 
 function systemExpression(host: SwitchHost, fleet: Omit<SwitchFleet, 'dir'>, base?: SharedBase): string {
   const mode = host.mode ?? 'ok';
+  const linux = `/nix/store/${'0'.repeat(32)}-linux-${host.kernel ?? '6.6'}`;
   const builder = [
     'mkdir -p $out/bin',
     ...(base ? ['ln -s $base $out/base'] : []),
+    `ln -s ${linux}/bzImage $out/kernel && ln -s ${linux}-initrd/initrd $out/initrd`,
+    `ln -s ${linux}-modules/lib $out/kernel-modules`,
     '{ echo "#!/bin/sh"; echo "self=$out"; printf "%s\\n" "$script"; } > $out/bin/switch-to-configuration',
     'chmod +x $out/bin/switch-to-configuration',
   ].join(' && ');
   return `builtins.derivation {
-        name = ${nixString(`nixos-system-${host.name}-${host.release ?? 1}-${mode}`)};
+        name = ${nixString(`nixos-system-${host.name}-${host.release ?? 1}-${mode}-${host.kernel ?? '6.6'}`)};
         system = ${nixString(NIX_SYSTEM)};
         builder = "/bin/sh";
         PATH = "/usr/bin:/bin";

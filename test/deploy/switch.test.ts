@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deployFleet } from '../../src/deploy/deploy-fleet.js';
+import { deployRecordFile, parseDeployRecord } from '../../src/deploy/deploy-record.js';
 import { deployOutputs } from '../../src/deploy/report.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
@@ -106,6 +107,10 @@ function toNix(value: Record<string, Record<string, string | number>>): string {
     .join(' ')} }`;
 }
 
+async function readDeployRecord(profile: string) {
+  return parseDeployRecord(await readFile(deployRecordFile(profile), 'utf8'));
+}
+
 function statuses(outcome: Awaited<ReturnType<typeof deployFleet>>): Record<string, string> {
   return Object.fromEntries(outcome.results.map((result) => [result.node, result.status]));
 }
@@ -125,6 +130,20 @@ describeEachVersion(NIX_VERSIONS, 'the switch engine against a real sshd', () =>
     expect(calls).toHaveLength(2);
     expect(first.results[0]?.changes).toBeDefined();
 
+    const record = deployRecordFile(fleet.profiles.web as string);
+    expect((await stat(record)).mode & 0o777).toBe(0o600);
+    expect(await readDeployRecord(fleet.profiles.web as string)).toEqual([
+      {
+        node: 'web',
+        commit: null,
+        attribute: 'nixosConfigurations.web.config.system.build.toplevel',
+        path: web,
+        action: 'switch',
+        deployedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        runUrl: null,
+      },
+    ]);
+
     const second = await fleet.deploy();
     expect(statuses(second)).toEqual({ web: 'unchanged', db: 'unchanged' });
     expect(deployOutputs(second)).toMatchObject({ deployed: '', unchanged: 'db,web', failed: '' });
@@ -132,6 +151,10 @@ describeEachVersion(NIX_VERSIONS, 'the switch engine against a real sshd', () =>
 
     const forced = await fleet.deploy({ force: 'true', targets: 'web' });
     expect(statuses(forced)).toEqual({ web: 'deployed' });
+    expect((await readDeployRecord(fleet.profiles.web as string))?.map((entry) => entry.path)).toEqual([
+      web,
+      web,
+    ]);
     expect(await switchCalls(fleet.fleet)).toHaveLength(3);
   }, 120_000);
 
@@ -185,10 +208,14 @@ describeEachVersion(NIX_VERSIONS, 'the switch engine against a real sshd', () =>
     const dry = await fleet.deploy({ 'dry-activate': 'true' });
     expect(statuses(dry)).toEqual({ web: 'dry-activated' });
     expect((await profileState(fleet.profiles.web as string)).path).toBe(fleet.before.web);
+    expect(existsSync(deployRecordFile(fleet.profiles.web as string))).toBe(false);
     const boot = await fleet.deploy({ boot: 'true' });
     expect(statuses(boot)).toEqual({ web: 'deployed' });
     expect(boot.results[0]?.message).toBe('generation 2 installed for the next boot');
     expect((await profileState(fleet.profiles.web as string)).path).toBe(web);
+    expect(await readDeployRecord(fleet.profiles.web as string)).toEqual([
+      expect.objectContaining({ node: 'web', path: web, action: 'boot', commit: null }),
+    ]);
     expect(await switchCalls(fleet.fleet)).toEqual([
       [web, 'dry-activate'],
       [web, 'boot'],

@@ -65,6 +65,14 @@ describe('backup-verify.yml runs its job only for the repository itself', () => 
   });
 });
 
+describe('fleet-status.yml runs its job only for the repository itself', () => {
+  const status = readWorkflow('.github/workflows/fleet-status.yml').jobs.status;
+
+  it.each(EVENTS)('$name', ({ event, payload, fork }) => {
+    expect(condition(status.if, contexts(event, payload))).toBe(fork === undefined);
+  });
+});
+
 describe('forkOf reads the event payload', () => {
   it.each(EVENTS)('$name', ({ payload, fork }) => {
     expect(forkOf(payload)).toBe(fork);

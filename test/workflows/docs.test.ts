@@ -24,7 +24,13 @@ describe('README.md', () => {
     expect(readme).toContain('scripts/setup && npm start');
     expect(readme).toContain('scripts/setup && npm test');
     expect(readme).toContain('## Using the reusable workflows');
-    for (const caller of ['pr-checks.yml', 'lock-update.yml', 'deploy.yml', 'backup-verify.yml']) {
+    for (const caller of [
+      'pr-checks.yml',
+      'lock-update.yml',
+      'deploy.yml',
+      'backup-verify.yml',
+      'fleet-status.yml',
+    ]) {
       expect(readme).toContain(`(workflows/${caller})`);
     }
   });
@@ -41,6 +47,7 @@ describe('the generated reference', () => {
       'report',
       'deploy',
       'backup-verify',
+      'status',
     ]);
     for (const action of actions) {
       const section = renderAction(action);

@@ -19,6 +19,7 @@ const LEAST_PRIVILEGE: Record<string, Record<string, Record<string, string>>> = 
   'lock-update.yml': { 'lock-update': { contents: 'write', 'pull-requests': 'write', actions: 'write' } },
   'deploy.yml': { refuse: {}, deploy: { contents: 'read', deployments: 'write' } },
   'backup-verify.yml': { verify: { contents: 'read', issues: 'write' } },
+  'fleet-status.yml': { status: { contents: 'read', issues: 'write' } },
 };
 
 /**

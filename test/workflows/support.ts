@@ -2,13 +2,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { CALLER_FILES } from '../../src/cli/init/callers.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The reusable workflows flakeflow ships (`on: workflow_call`), in `.github/workflows/`. */
-export const REUSABLE = ['flake-checks.yml', 'lock-update.yml', 'deploy.yml', 'backup-verify.yml'] as const;
-/** The ready-to-copy callers, in `workflows/`. */
-export const CALLERS = ['pr-checks.yml', 'lock-update.yml', 'deploy.yml', 'backup-verify.yml'] as const;
+export const REUSABLE = [
+  'flake-checks.yml',
+  'lock-update.yml',
+  'deploy.yml',
+  'backup-verify.yml',
+  'fleet-status.yml',
+] as const;
+/** The ready-to-copy callers, in `workflows/`: the ones `flakeflow init` writes. */
+export const CALLERS = CALLER_FILES;
 
 /** Every workflow file of the repository, relative to its root: the project's CI too. */
 export function workflowFiles(): string[] {

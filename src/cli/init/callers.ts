@@ -7,12 +7,18 @@ import { wrapWords } from '../wrap-words.js';
 import type { FleetFacts, InspectedBackup } from './inspect.js';
 
 /**
- * The four callers of `workflows/`, filled with what `flakeflow init` found in the flake. They are
+ * The five callers of `workflows/`, filled with what `flakeflow init` found in the flake. They are
  * read from the very files flakeflow ships, and only the values a fleet decides are changed, so the
  * generated callers stay wired exactly like the shipped ones.
  */
 
-export const CALLER_FILES = ['pr-checks.yml', 'lock-update.yml', 'deploy.yml', 'backup-verify.yml'] as const;
+export const CALLER_FILES = [
+  'pr-checks.yml',
+  'lock-update.yml',
+  'deploy.yml',
+  'backup-verify.yml',
+  'fleet-status.yml',
+] as const;
 export type CallerFile = (typeof CALLER_FILES)[number];
 
 /** GitHub-hosted runners by Nix system; other systems need a runner of the user's own. */
@@ -205,6 +211,20 @@ function deploy(facts: FleetFacts, intro: string): string {
   return render(doc);
 }
 
+/** Reads the nodes deploy.yml deploys; without deploy.nodes, says where the switch engine finds them. */
+function fleetStatus(facts: FleetFacts, intro: string): string {
+  const doc = readTemplate('fleet-status.yml');
+  header(doc, intro);
+  if (!facts.deployNodes || facts.deployNodes.length === 0) {
+    const job = callingJob(doc, 'fleet-status.yml');
+    commentBefore(mapAt(job, ['with']), 'runner-labels', [
+      "The flake has no deploy.nodes: the nodes are those of deploy.yml's switch engine, the flake's",
+      '`flakeflow.nodes` or else every nixosConfigurations host reached at its name.',
+    ]);
+  }
+  return render(doc);
+}
+
 /** A repository entry of `.github/backups.yml` for the jobs that write to one repository. */
 function repositoryEntry(name: string, repository: string, jobs: readonly InspectedBackup[]): string[] {
   const maxAge = Math.max(...jobs.map((job) => maxAgeForSchedule(job.onCalendar) ?? 26 * 3_600_000));
@@ -290,7 +310,7 @@ function backupVerify(facts: FleetFacts, intro: string): string {
   return render(doc);
 }
 
-/** The four callers' text, by file name. */
+/** The five callers' text, by file name. */
 export function generateCallers(facts: FleetFacts, options: CallerOptions): Record<CallerFile, string> {
   const systems = new Set(facts.hosts.map((host) => host.system).filter(Boolean));
   const intro =
@@ -301,5 +321,6 @@ export function generateCallers(facts: FleetFacts, options: CallerOptions): Reco
     'lock-update.yml': lockUpdate(facts, intro),
     'deploy.yml': deploy(facts, intro),
     'backup-verify.yml': backupVerify(facts, intro),
+    'fleet-status.yml': fleetStatus(facts, intro),
   };
 }

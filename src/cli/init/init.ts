@@ -82,6 +82,10 @@ function describeCaller(file: CallerFile, facts: FleetFacts): string {
       return facts.deployNodes
         ? `targets: ${targetChoices(facts).join(', ')}`
         : 'no deploy.nodes: the switch engine deploys the nixosConfigurations hosts (see flakeflow.nodes in it)';
+    case 'fleet-status.yml':
+      return facts.deployNodes
+        ? `reads ${facts.deployNodes.length} deploy node(s) every six hours`
+        : "reads the switch engine's nodes every six hours";
     case 'backup-verify.yml':
       return facts.backups.length > 0
         ? `config skeleton for ${facts.backups.map((backup) => `${backup.hostName}/${backup.service}`).join(', ')}`

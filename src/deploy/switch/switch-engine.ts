@@ -9,7 +9,7 @@ import { NodeShell } from './node-ssh.js';
 import type { ActivationAction } from './remote-scripts.js';
 import { type Delivery, startDeliveries } from './switch-deliver.js';
 import { type SwitchFlags, switchNode } from './switch-node.js';
-import { evaluateToplevels, mergeSwitchNodes, readSwitchFleet, type SwitchNode } from './switch-nodes.js';
+import { evaluateToplevels, readSwitchNodes, type SwitchNode } from './switch-nodes.js';
 import { type PreparedNode, prepareSwitchNodes } from './switch-prepare.js';
 
 /** Reading what a node runs is one short ssh: even a one-by-one rollout reads this many nodes at once. */
@@ -39,8 +39,7 @@ export async function openSwitchEngine(
   nix: NixCli,
   flakeDir: string,
 ): Promise<DeployEngine> {
-  const facts = await readSwitchFleet(nix, flakeDir);
-  const nodes = mergeSwitchNodes(facts, settings.nodes, {
+  const nodes = await readSwitchNodes(nix, flakeDir, settings.nodes, {
     ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
   });
   const byName = new Map(nodes.map((node) => [node.name, node]));
@@ -94,6 +93,7 @@ export async function openSwitchEngine(
             healthCheck: context.healthCheck,
             health: context.health,
             marginMs: context.marginMs,
+            origin: context.origin,
           },
           lines,
         ),

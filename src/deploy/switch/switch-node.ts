@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { stringifyError } from '../../core/errors.js';
 import { type ProcessResult, succeeded } from '../../core/process.js';
 import type { NixStore } from '../../nix/store.js';
+import { type DeployOrigin, recordSwitch } from '../deploy-record.js';
 import { type NodeVerdict, unchangedVerdict } from '../engine.js';
 import type { NodeHealthCheck } from '../health-checks.js';
 import { type HealthProbeDeps, runHealthCheck } from '../health-probe.js';
@@ -31,6 +32,8 @@ export interface SwitchNodeOptions {
   health: HealthProbeDeps;
   /** Added to the activation limit before the activating ssh counts as hung. */
   marginMs: number;
+  /** The commit and run the node's deploy record names. */
+  origin: DeployOrigin;
   /** Where the confirmation marker lives on the nodes (default /tmp). */
   markerDir?: string;
   /** Where a node booted with systemd has a directory; tests point it elsewhere. */
@@ -69,6 +72,7 @@ export async function switchNode(
     if (delivered.error !== undefined)
       return { status: 'failed', message: delivered.error, lines, untouched: true };
     const verdict = await activate(node, system, shell, options, lines);
+    if (verdict.status === 'deployed') await recordSwitch(prepared, options, lines);
     return { ...verdict, ...(changes === undefined ? {} : { changes }) };
   } finally {
     await shell.close();

@@ -8,6 +8,7 @@ import type { DeployNode } from '../nodes.js';
 export const FLAKE_NODES_ATTRIBUTE = 'flakeflow.nodes';
 export const DEFAULT_SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
 export const DEFAULT_CURRENT_SYSTEM = '/run/current-system';
+export const DEFAULT_BOOTED_SYSTEM = '/run/booted-system';
 
 const absolutePath = z.string().regex(/^\/\S*$/, 'must be an absolute path without spaces');
 
@@ -24,6 +25,8 @@ export const switchNodeShape = z.strictObject({
   profile: absolutePath.optional(),
   /** Where the node's running system is linked; only tests and unusual hosts change it. */
   'current-system': absolutePath.optional(),
+  /** Where the system the node booted is linked, which `status` compares with the running one. */
+  'booted-system': absolutePath.optional(),
 });
 
 export const switchNodesShape = z.record(z.string().min(1), switchNodeShape.nullable());
@@ -41,6 +44,7 @@ export interface SwitchNode extends DeployNode {
   sshUser: string;
   profile: string;
   currentSystem: string;
+  bootedSystem: string;
   kind: SystemKind;
 }
 
@@ -83,6 +87,16 @@ export async function readSwitchFleet(
     if (kind !== 'checks' && systems[name] === undefined) systems[name] = { kind };
   }
   return { hasDeployNodes: facts.hasDeployNodes === true, systems, flakeNodes: facts.flakeflowNodes ?? null };
+}
+
+/** The switch engine's nodes, as `mergeSwitchNodes` fills them in from the flake and the `nodes` input. */
+export async function readSwitchNodes(
+  nix: NixCli,
+  flakeDir: string,
+  input: SwitchNodeEntries | undefined,
+  defaults: NodeDefaults,
+): Promise<SwitchNode[]> {
+  return mergeSwitchNodes(await readSwitchFleet(nix, flakeDir), input, defaults);
 }
 
 /** The toplevels (drv and out path) of the named configurations only: each evaluates its whole system. */
@@ -140,6 +154,7 @@ export function mergeSwitchNodes(
       sshOpts: [],
       profile: entry.profile ?? defaultProfile(system.kind, sshUser),
       currentSystem: entry['current-system'] ?? DEFAULT_CURRENT_SYSTEM,
+      bootedSystem: entry['booted-system'] ?? DEFAULT_BOOTED_SYSTEM,
       kind: system.kind,
     };
   });

@@ -1,0 +1,4 @@
+import { statusAction } from '../actions/status.js';
+import { runAction } from '../core/runtime.js';
+
+void runAction(statusAction);
