@@ -8,13 +8,20 @@ import type { PathGlobs } from './globs.js';
 import type { FileScope } from './scope.js';
 import { commandLabel, type ToolCommand, type ToolSource, ToolUnavailable } from './tool-source.js';
 
-/** A finding as a tool reports it: path relative to the flake directory, columns in bytes. */
+/**
+ * How a tool counts a column: UTF-8 bytes (deadnix, statix, Nix's own error positions), or characters
+ * with a tab reaching the next multiple of 8 (megaparsec's, so nixfmt's). positions.ts turns either
+ * into the column a person counts.
+ */
+export type ColumnUnit = 'bytes' | 'tab-stops';
+
+/** A finding as a tool reports it: path relative to the flake directory, columns as the tool counts them. */
 export interface ToolFinding extends Omit<Finding, 'file'> {
   path: string;
   /** A position given as byte offsets into the file (deadnix and alejandra parse errors), or its end. */
   offset?: { start: number; end: number } | 'end';
-  /** How `column` counts: bytes (deadnix, statix; the default) or characters with a tab reaching the next multiple of 8 (nixfmt). */
-  columns?: 'bytes' | 'tab-stops';
+  /** How `column`, `endColumn` and the fix's columns count; bytes when unset. */
+  columns?: ColumnUnit;
 }
 
 /** deadnix's and alejandra's parse errors name a byte range: `unexpected TOKEN_R_BRACE at 5..6, wanted any of […]`. */

@@ -47,10 +47,14 @@ export function parseAlejandra(stdout: string, stderr: string): AlejandraReport 
   return { unformatted, errors, ...(checked === undefined ? {} : { checked }) };
 }
 
-function syntaxFinding(error: { path: string; message: string }): ToolFinding {
+/** A file alejandra could not parse, placed by the byte range in its message; `tool` is how it ran. */
+export function alejandraSyntaxFinding(
+  error: { path: string; message: string },
+  tool = 'alejandra',
+): ToolFinding {
   return {
     check: 'format',
-    tool: 'alejandra',
+    tool,
     path: error.path,
     severity: 'error',
     rule: 'syntax',
@@ -72,7 +76,10 @@ export function runAlejandra(context: CheckContext): Promise<CheckOutcome> {
       (files) => ['--check', '--', ...files],
       (result, files) => {
         const report = parseAlejandra(result.stdout, result.stderr);
-        const reading = { findings: report.errors.map(syntaxFinding), unformatted: report.unformatted };
+        const reading = {
+          findings: report.errors.map((error) => alejandraSyntaxFinding(error)),
+          unformatted: report.unformatted,
+        };
         // A path that does not exist is silently skipped, down to "Congratulations!" and exit 0.
         if (report.checked !== undefined && report.checked < files.length) {
           return {

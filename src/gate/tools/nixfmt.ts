@@ -60,10 +60,11 @@ export function parseNixfmt(stderr: string): NixfmtReport {
   return { unformatted, errors };
 }
 
-function syntaxFinding(error: NixfmtReport['errors'][number]): ToolFinding {
+/** A file nixfmt could not parse, at megaparsec's column (tab stops of 8); `tool` is how it ran. */
+export function nixfmtSyntaxFinding(error: NixfmtReport['errors'][number], tool = 'nixfmt'): ToolFinding {
   return {
     check: 'format',
-    tool: 'nixfmt',
+    tool,
     path: error.path,
     line: error.line,
     column: error.column,
@@ -89,7 +90,10 @@ export function runNixfmt(context: CheckContext): Promise<CheckOutcome> {
     const command = await context.tools.command('nixfmt');
     const gathered = await runOverFiles(context, transcript, command, nixfmtCheckArgs, (result) => {
       const report = parseNixfmt(result.stderr);
-      const reading = { findings: report.errors.map(syntaxFinding), unformatted: report.unformatted };
+      const reading = {
+        findings: report.errors.map((error) => nixfmtSyntaxFinding(error)),
+        unformatted: report.unformatted,
+      };
       const understood =
         result.exitCode === 0 ||
         (result.exitCode === 1 && report.unformatted.length + report.errors.length > 0);
