@@ -1,5 +1,7 @@
 import { access, realpath, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
+import { Slots } from '../core/concurrency.js';
 import { UserError } from '../core/errors.js';
 import type { GitHubClient } from '../core/github.js';
 import type { SettingsOf } from '../core/inputs.js';
@@ -95,6 +97,8 @@ export async function runGate(
     ),
     nix: new NixCli(runner),
     listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
+    slots: new Slots(Math.max(1, availableParallelism())),
+    tempDir: context.runnerTemp,
   };
   const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
   const outcomes = await Promise.all(
