@@ -17,7 +17,16 @@ const lock = join(root, '.build-lock');
 const STALE_LOCK_MS = 10 * 60_000;
 
 /** The actions that declare a post step: it removes the secrets' files (SSH keys, the Nix access). */
-const POST_STEP_ACTIONS = ['gate', 'hosts', 'build', 'lock-update', 'deploy', 'backup-verify', 'status', 'umbrella'];
+const POST_STEP_ACTIONS = [
+  'gate',
+  'hosts',
+  'build',
+  'lock-update',
+  'deploy',
+  'backup-verify',
+  'status',
+  'umbrella',
+];
 
 /** Where each bundle lands; `post` serves every action that declares a post step. */
 function destinations(name) {

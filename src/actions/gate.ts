@@ -40,7 +40,7 @@ export const gateAction = defineAction({
         report: result.reportPath,
         unformatted: JSON.stringify(result.unformatted),
       },
-      summary: renderSummary(result, context),
+      summary: renderSummary(result, context, { annotated: settings.annotations }),
       annotations: settings.annotations ? result.findings.map(findingAnnotation) : [],
       ...(result.failure ? { failure: result.failure } : {}),
     };

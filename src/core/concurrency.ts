@@ -16,20 +16,24 @@ export async function mapConcurrently<T, R>(
 }
 
 /**
- * A gate that lets at most `limit` of the works handed to it run at once, the others waiting their
- * turn in the order they came: for work started at different times, which `mapConcurrently` cannot take.
+ * A fixed number of slots shared by every caller: `run` waits for a free one, so work started from
+ * many places at once never runs more than `size` at a time. Slots are handed over in request order.
  */
-export function concurrencyGate(limit: number): <R>(work: () => Promise<R>) => Promise<R> {
-  let running = 0;
-  const waiting: (() => void)[] = [];
-  return async (work) => {
-    while (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running += 1;
+export class Slots {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly size: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active < this.size) this.active += 1;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
     try {
-      return await work();
+      return await task();
     } finally {
-      running -= 1;
-      waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active -= 1;
     }
-  };
+  }
 }

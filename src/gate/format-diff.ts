@@ -1,7 +1,14 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { succeeded } from '../core/process.js';
-import type { CheckContext, CheckOutcome, ToolFinding } from './tool-run.js';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ProcessResult } from '../core/process.js';
+import {
+  type BatchReading,
+  type CheckContext,
+  type CheckOutcome,
+  runOverFiles,
+  type ToolFinding,
+  type Transcript,
+} from './tool-run.js';
 import type { ToolCommand } from './tool-source.js';
 
 /** The lines of `before` a formatter rewrote: from the first that differs to the last, by line. */
@@ -30,17 +37,17 @@ function contentLines(text: string): string[] {
   return lines;
 }
 
+function linesText(span: { line: number; endLine: number }): string {
+  return span.line === span.endLine ? `line ${span.line}` : `lines ${span.line}–${span.endLine}`;
+}
+
 /** The finding for a file a formatter would change, pointing at the lines it would change when known. */
 export function unformattedFinding(
   tool: string,
   path: string,
   span: { line: number; endLine: number } | undefined,
 ): ToolFinding {
-  const where = span
-    ? span.line === span.endLine
-      ? `line ${span.line}`
-      : `lines ${span.line}–${span.endLine}`
-    : 'this file';
+  const where = span ? linesText(span) : 'this file';
   return {
     check: 'format',
     tool,
@@ -52,59 +59,66 @@ export function unformattedFinding(
   };
 }
 
-/** At most this many unformatted files get their formatted text computed, to point at the lines. */
-export const SPAN_LOOKUPS = 25;
-
 /**
- * Formats each file's content through the formatter's stdin mode (`alejandra`, `nixfmt` with no
- * path) to find which lines it would change; the checkout is never written.
+ * A formatter's verdict from one run per file: the files are copied to a temporary directory, the
+ * formatter rewrites the copies (in as many runs as the runner has cores), and each copy is compared
+ * in memory with the checkout's file, giving the lines it would change; the checkout is never written.
  */
-export async function spansFromStdin(
+export async function formatCopies(
   context: CheckContext,
-  paths: readonly string[],
-  format: (content: string) => Promise<string | undefined>,
-): Promise<Map<string, { line: number; endLine: number }>> {
-  const spans = new Map<string, { line: number; endLine: number }>();
-  for (const path of paths.slice(0, SPAN_LOOKUPS)) {
-    let content: string;
-    try {
-      content = await readFile(join(context.flakeDir, path), 'utf8');
-    } catch {
-      continue;
-    }
-    const formatted = await format(content);
-    const span = formatted === undefined ? undefined : changedSpan(content, formatted);
-    if (span) spans.set(path, span);
-  }
-  return spans;
-}
-
-/**
- * A formatter's outcome: each unformatted file pointed at the lines that formatting it through
- * stdin (`stdinArgs`) would change, then the other findings.
- */
-export async function formatterOutcome(
-  context: CheckContext,
+  transcript: Transcript,
   tool: string,
   command: ToolCommand,
-  stdinArgs: readonly string[],
-  gathered: { findings: ToolFinding[]; unformatted: string[]; failures: string[] },
+  formatArgs: (files: readonly string[]) => string[],
+  read: (result: ProcessResult, files: readonly string[]) => BatchReading,
+  /** Files of the flake directory the formatter reads its settings from (alejandra.toml). */
+  settingsFiles: readonly string[] = [],
 ): Promise<Omit<CheckOutcome, 'check' | 'durationMs' | 'transcript'>> {
-  const spans = await spansFromStdin(context, gathered.unformatted, async (content) => {
-    const result = await context.runner.run(command.program, [...command.prefix, ...stdinArgs], {
-      cwd: context.flakeDir,
-      env: context.env,
-      input: content,
-      stream: false,
-      ...(context.signal ? { signal: context.signal } : {}),
+  await mkdir(context.tempDir, { recursive: true });
+  const copies = await mkdtemp(join(context.tempDir, 'flakeflow-format-'));
+  try {
+    const originals = new Map<string, string>();
+    const unreadable: string[] = [];
+    const copy = async (path: string, required: boolean) => {
+      let content: string;
+      try {
+        content = await readFile(join(context.flakeDir, path), 'utf8');
+      } catch {
+        if (required) unreadable.push(path);
+        return;
+      }
+      if (required) originals.set(path, content);
+      await mkdir(dirname(join(copies, path)), { recursive: true });
+      await writeFile(join(copies, path), content);
+    };
+    await Promise.all([
+      ...context.scope.files.map((path) => copy(path, true)),
+      ...settingsFiles.map((path) => copy(path, false)),
+    ]);
+    const files = context.scope.files.filter((path) => originals.has(path));
+    const gathered = await runOverFiles(context, transcript, command, formatArgs, read, {
+      files,
+      cwd: copies,
     });
-    return succeeded(result) ? result.stdout : undefined;
-  });
-  const unformatted = gathered.unformatted.map((path) => unformattedFinding(tool, path, spans.get(path)));
-  return {
-    tool,
-    findings: [...unformatted, ...gathered.findings],
-    failures: gathered.failures,
-    unformatted: gathered.unformatted,
-  };
+    const unformatted: string[] = [];
+    const findings: ToolFinding[] = [];
+    for (const path of files) {
+      const before = originals.get(path) as string;
+      const after = await readFile(join(copies, path), 'utf8').catch(() => before);
+      const span = changedSpan(before, after);
+      if (!span) continue;
+      unformatted.push(path);
+      findings.push(unformattedFinding(tool, path, span));
+      transcript.note(`Requires formatting: ${path} (${linesText(span)})`);
+    }
+    const failures = [
+      ...gathered.failures,
+      ...(unreadable.length > 0
+        ? [`${tool} could not check ${unreadable.join(', ')}: it cannot be read`]
+        : []),
+    ];
+    return { tool, findings: [...findings, ...gathered.findings], failures, unformatted };
+  } finally {
+    await rm(copies, { recursive: true, force: true });
+  }
 }

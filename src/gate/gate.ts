@@ -1,5 +1,7 @@
 import { access, realpath, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
+import { Slots } from '../core/concurrency.js';
 import { UserError } from '../core/errors.js';
 import type { GitHubClient } from '../core/github.js';
 import type { SettingsOf } from '../core/inputs.js';
@@ -24,7 +26,7 @@ import type { gateInputs } from './inputs.js';
 import { locateFindings } from './positions.js';
 import { publishResult } from './publish.js';
 import { writeReport } from './report.js';
-import type { GateResult, GateRunContext } from './result.js';
+import type { FoldedSyntaxErrors, GateResult, GateRunContext, SyntaxReport } from './result.js';
 import { eventBaseSha, type FileScope, PULL_REQUEST_EVENTS, resolveScope, walkFiles } from './scope.js';
 import { type CheckContext, type CheckOutcome, settleCheck } from './tool-run.js';
 import { ToolSource, ToolUnavailable } from './tool-source.js';
@@ -95,6 +97,8 @@ export async function runGate(
     ),
     nix: new NixCli(runner),
     listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
+    slots: new Slots(Math.max(1, availableParallelism())),
+    tempDir: context.runnerTemp,
   };
   const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
   const outcomes = await Promise.all(
@@ -112,7 +116,8 @@ export async function runGate(
     }),
   );
   const located = await locateFindings(kept, flakeDir, prefix);
-  const findings = oneSyntaxErrorPerFile(located).sort(compareFindings);
+  const { findings: reported, folded } = oneSyntaxErrorPerFile(located);
+  const findings = reported.sort(compareFindings);
   for (const outcome of outcomes) {
     const ofCheck = (list: readonly { check: GateCheck }[]) =>
       list.filter((finding) => finding.check === outcome.check).length;
@@ -146,6 +151,7 @@ export async function runGate(
     failOn: settings['fail-on'],
     findings,
     failures,
+    folded,
     unformatted,
     checks,
     scope,
@@ -168,9 +174,12 @@ export async function runGate(
 
 /**
  * A file that does not parse makes every tool complain; one annotation says it, preferring the
- * report that pins a line and column.
+ * report that pins a line and column. The others are kept aside for the summary.
  */
-function oneSyntaxErrorPerFile(findings: readonly Finding[]): Finding[] {
+function oneSyntaxErrorPerFile(findings: readonly Finding[]): {
+  findings: Finding[];
+  folded: FoldedSyntaxErrors[];
+} {
   // statix names the very token; deadnix and alejandra give a byte range or "end of file", resolved
   // to the file's end (statix's own end-of-file errors, always at 1:1, are placed there too).
   const precision = (finding: Finding) =>
@@ -183,7 +192,23 @@ function oneSyntaxErrorPerFile(findings: readonly Finding[]): Finding[] {
     const current = best.get(finding.file);
     if (!current || precision(finding) > precision(current)) best.set(finding.file, finding);
   }
-  return findings.filter((finding) => !syntax(finding) || best.get(finding.file) === finding);
+  const report = ({ tool, line, column }: Finding): SyntaxReport => ({
+    tool,
+    ...(line === undefined ? {} : { line }),
+    ...(column === undefined ? {} : { column }),
+  });
+  const folded = new Map<string, FoldedSyntaxErrors>();
+  for (const finding of [...findings].sort(compareFindings)) {
+    const kept = best.get(finding.file);
+    if (!syntax(finding) || !kept || kept === finding) continue;
+    const entry = folded.get(finding.file) ?? { file: finding.file, kept: report(kept), folded: [] };
+    entry.folded.push(report(finding));
+    folded.set(finding.file, entry);
+  }
+  return {
+    findings: findings.filter((finding) => !syntax(finding) || best.get(finding.file) === finding),
+    folded: [...folded.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
+  };
 }
 
 /**

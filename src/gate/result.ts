@@ -21,12 +21,28 @@ export interface CheckSummary {
   durationMs: number;
 }
 
+/** Where a report of a syntax error sat: the tool and, when it gave one, the position. */
+export interface SyntaxReport {
+  tool: string;
+  line?: number;
+  column?: number;
+}
+
+/** A file whose syntax error several tools reported: the one report annotated, the others folded into it. */
+export interface FoldedSyntaxErrors {
+  file: string;
+  kept: SyntaxReport;
+  folded: SyntaxReport[];
+}
+
 export interface GateResult {
   passed: boolean;
   failOn: FailLevel;
   /** Sorted by file, line and column; paths relative to the repository root. */
   findings: Finding[];
   failures: CheckFailure[];
+  /** Syntax errors left out of the findings because another report of the same file's was kept. */
+  folded: FoldedSyntaxErrors[];
   /** Files the formatter would change, relative to the repository root. */
   unformatted: string[];
   checks: CheckSummary[];

@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import { codeBlock } from '../core/markdown.js';
 import { annotationTitle } from './annotations.js';
 import type { Finding } from './findings.js';
+import { indexOfColumn } from './positions.js';
 
 /** Marks the review flakeflow posts, so the next run can find and replace it. */
 export const REVIEW_MARKER = '<!-- flakeflow-gate-suggestions -->';
@@ -32,7 +33,10 @@ export function statixEdit(finding: Finding, lines: LineReader): LineEdit | unde
   const first = lines(fix.line);
   const last = lines(fix.endLine);
   if (first === undefined || last === undefined) return undefined;
-  const text = first.slice(0, fix.column - 1) + fix.replacement + last.slice(fix.endColumn - 1);
+  const text =
+    first.slice(0, indexOfColumn(first, fix.column)) +
+    fix.replacement +
+    last.slice(indexOfColumn(last, fix.endColumn));
   return { startLine: fix.line, line: fix.endLine, text };
 }
 
@@ -59,7 +63,7 @@ export function deadnixRemoval(finding: Finding, lines: LineReader): LineEdit | 
   const name = kind[2] as string;
   const text = lines(finding.line);
   if (text === undefined) return undefined;
-  const start = finding.column - 1;
+  const start = indexOfColumn(text, finding.column);
   if (text.slice(start, start + name.length) !== name) return undefined;
   const before = text.slice(0, start);
   const after = text.slice(start + name.length);

@@ -1,7 +1,7 @@
 import { blocks, cell, formatDuration, table } from '../core/markdown.js';
 import { annotationMessage, annotationTitle } from './annotations.js';
 import { countBySeverity, describeCounts, type Finding, SEVERITIES, type Severity } from './findings.js';
-import type { GateResult } from './result.js';
+import type { GateResult, SyntaxReport } from './result.js';
 
 /** Where a finding's line can be opened: the repository at the commit that was checked. */
 export interface SourceLinks {
@@ -38,11 +38,22 @@ function checksText(result: GateResult): string {
     .join(', ');
 }
 
+/** GitHub shows at most this many workflow-command annotations of each level in a step. */
+export const ANNOTATIONS_SHOWN_PER_LEVEL = 10;
+/** Files named in a summary line before "and N more". */
+const FILES_NAMED = 20;
+
+export interface SummaryOptions {
+  /** Whether the step annotates each finding with a workflow command (the `annotations` input). */
+  annotated?: boolean;
+}
+
 /**
  * The job summary: a one-line verdict when clean; otherwise the counts per check and severity,
- * why any check could not run, and every finding grouped by file with a link to its line.
+ * why any check could not run, what the annotations leave out, and every finding grouped by file
+ * with a link to its line.
  */
-export function renderSummary(result: GateResult, links: SourceLinks): string {
+export function renderSummary(result: GateResult, links: SourceLinks, options: SummaryOptions = {}): string {
   const counts = countBySeverity(result.findings);
   if (result.findings.length === 0 && result.failures.length === 0) {
     const skippedAll = result.checks.length > 0 && result.checks.every((check) => check.skipped);
@@ -71,7 +82,87 @@ export function renderSummary(result: GateResult, links: SourceLinks): string {
         : formatDuration(check.durationMs),
   ]);
   const countsTable = table(header, rows, ['left', 'left', 'right', 'right', 'right', 'right']);
-  return `${blocks(headline, context, failures, countsTable, publicationText(result), renderFindings(result.findings, links))}\n`;
+  return `${blocks(
+    headline,
+    context,
+    failures,
+    countsTable,
+    leftOutText(result, options),
+    publicationText(result),
+    renderFindings(result.findings, links),
+  )}\n`;
+}
+
+/** What a reader of the annotations alone would miss: hidden annotations, folded syntax errors, unplaced files. */
+function leftOutText(result: GateResult, options: SummaryOptions): string {
+  const lines: string[] = [];
+  const counts = countBySeverity(result.findings);
+  const hidden = SEVERITIES.filter((severity) => counts[severity] > ANNOTATIONS_SHOWN_PER_LEVEL);
+  if (options.annotated && hidden.length > 0) {
+    const where = result.publication.checkRun?.url
+      ? `the table below and the [check run](${result.publication.checkRun.url})`
+      : 'the table below';
+    const parts = hidden.map(
+      (severity) => `${counts[severity] - ANNOTATIONS_SHOWN_PER_LEVEL} of ${counts[severity]} ${severity}s`,
+    );
+    lines.push(
+      `🔕 GitHub shows ${ANNOTATIONS_SHOWN_PER_LEVEL} annotations of each level per step: ${joinWords(parts)} ` +
+        `are not annotated on the files; ${where} list${where === 'the table below' ? 's' : ''} every one.`,
+    );
+  }
+  if (result.folded.length > 0) {
+    const total = result.folded.reduce((sum, file) => sum + file.folded.length, 0);
+    const header =
+      `🧩 ${total} more report${total === 1 ? '' : 's'} of the same syntax error${result.folded.length === 1 ? '' : 's'} ` +
+      `folded into one annotation per file:`;
+    const files = result.folded.map(
+      (file) =>
+        `- \`${cell(file.file)}\`: annotated ${describeReport(file.kept)}; folded: ${groupReports(file.folded).join('; ')}`,
+    );
+    lines.push([header, ...files].join('\n'));
+  }
+  const whole = result.findings.filter(
+    (finding) => finding.rule === 'unformatted' && finding.line === undefined,
+  );
+  if (whole.length > 0) {
+    const tools = [...new Set(whole.map((finding) => finding.tool))];
+    const named = whole.slice(0, FILES_NAMED).map((finding) => `\`${cell(finding.file)}\``);
+    const more = whole.length > FILES_NAMED ? ` and ${whole.length - FILES_NAMED} more` : '';
+    lines.push(
+      `📄 Changed lines not computed for ${whole.length} unformatted file${whole.length === 1 ? '' : 's'} ` +
+        `(${joinWords(tools)} checks without saying which lines it would change), annotated as a whole: ${named.join(', ')}${more}.`,
+    );
+  }
+  return lines.join('  \n').replace(/ {2}\n- /g, '\n- ');
+}
+
+function describeReport(report: SyntaxReport): string {
+  const position = report.line === undefined ? 'without a position' : `at ${positionText(report)}`;
+  return `${position} (${report.tool})`;
+}
+
+function positionText(report: { line?: number; column?: number }): string {
+  return `${report.line}${report.column === undefined ? '' : `:${report.column}`}`;
+}
+
+/** `deadnix at 3:6, 4:1, 4:2 (2×)`: one group per tool, each position once with how often it came. */
+function groupReports(reports: readonly SyntaxReport[]): string[] {
+  const byTool = new Map<string, Map<string, number>>();
+  for (const report of reports) {
+    const where = report.line === undefined ? 'without a position' : `at ${positionText(report)}`;
+    const positions = byTool.get(report.tool) ?? new Map<string, number>();
+    positions.set(where, (positions.get(where) ?? 0) + 1);
+    byTool.set(report.tool, positions);
+  }
+  return [...byTool].map(([tool, positions]) => {
+    const places = [...positions].map(([where, times]) => `${where}${times > 1 ? ` (${times}×)` : ''}`);
+    return `${tool} ${places.join(', ').replace(/, at /g, ', ')}`;
+  });
+}
+
+function joinWords(words: readonly string[]): string {
+  if (words.length <= 1) return words.join('');
+  return `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
 }
 
 function publicationText(result: GateResult): string {

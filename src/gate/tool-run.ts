@@ -1,4 +1,5 @@
 import { stripAnsi } from '../core/ansi.js';
+import type { Slots } from '../core/concurrency.js';
 import { stringifyError, UserError } from '../core/errors.js';
 import { describeExit, type ProcessResult, type ProcessRunner } from '../core/process.js';
 import type { NixCli } from '../nix/cli.js';
@@ -8,13 +9,20 @@ import type { PathGlobs } from './globs.js';
 import type { FileScope } from './scope.js';
 import { commandLabel, type ToolCommand, type ToolSource, ToolUnavailable } from './tool-source.js';
 
-/** A finding as a tool reports it: path relative to the flake directory, columns in bytes. */
+/**
+ * How a tool counts a column: UTF-8 bytes (deadnix, statix, Nix's own error positions), or characters
+ * with a tab reaching the next multiple of 8 (megaparsec's, so nixfmt's). positions.ts turns either
+ * into the column a person counts.
+ */
+export type ColumnUnit = 'bytes' | 'tab-stops';
+
+/** A finding as a tool reports it: path relative to the flake directory, columns as the tool counts them. */
 export interface ToolFinding extends Omit<Finding, 'file'> {
   path: string;
   /** A position given as byte offsets into the file (deadnix and alejandra parse errors), or its end. */
   offset?: { start: number; end: number } | 'end';
-  /** How `column` counts: bytes (deadnix, statix; the default) or characters with a tab reaching the next multiple of 8 (nixfmt). */
-  columns?: 'bytes' | 'tab-stops';
+  /** How `column`, `endColumn` and the fix's columns count; bytes when unset. */
+  columns?: ColumnUnit;
 }
 
 /** deadnix's and alejandra's parse errors name a byte range: `unexpected TOKEN_R_BRACE at 5..6, wanted any of […]`. */
@@ -56,6 +64,10 @@ export interface CheckContext {
   nix: NixCli;
   /** Every file of the flake's tree (tracked and untracked, not ignored), for snapshots. */
   listTree(): Promise<string[]>;
+  /** One slot per core of the runner, shared by every tool process of every check. */
+  slots: Slots;
+  /** Where a check may write (RUNNER_TEMP): the formatters' copies. */
+  tempDir: string;
 }
 
 /** Collects a check's commands and output, printed in one log group once the check is done. */
@@ -84,27 +96,32 @@ function quoteWord(word: string): string {
   return /^[\w@%+=:,./#-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Runs a tool in the flake directory with captured output: concurrent checks must not interleave logs. */
+/**
+ * Runs a tool in the flake directory (or `cwd`) with captured output, concurrent checks must not
+ * interleave logs, once one of the runner's cores is free.
+ */
 export async function runTool(
   context: CheckContext,
   transcript: Transcript,
   command: ToolCommand,
   args: readonly string[],
-  options: { input?: string } = {},
+  options: { cwd?: string; input?: string } = {},
 ): Promise<ProcessResult> {
   const argv = [...command.prefix, ...args];
   transcript.command(command.program, argv);
   let result: ProcessResult;
   try {
-    result = await context.runner.run(command.program, argv, {
-      cwd: context.flakeDir,
-      // deadnix colours its output unless NO_COLOR is set (statix whatever it says): the gate reads text.
-      env: { ...context.env, NO_COLOR: '1' },
-      stream: false,
-      ...(command.role ? { role: command.role } : {}),
-      ...(options.input !== undefined ? { input: options.input } : {}),
-      ...(context.signal ? { signal: context.signal } : {}),
-    });
+    result = await context.slots.run(() =>
+      context.runner.run(command.program, argv, {
+        cwd: options.cwd ?? context.flakeDir,
+        // deadnix colours its output unless NO_COLOR is set (statix whatever it says): the gate reads text.
+        env: { ...context.env, NO_COLOR: '1' },
+        stream: false,
+        ...(command.role ? { role: command.role } : {}),
+        ...(options.input !== undefined ? { input: options.input } : {}),
+        ...(context.signal ? { signal: context.signal } : {}),
+      }),
+    );
   } catch (error) {
     if (error instanceof UserError) {
       throw new ToolUnavailable(
@@ -178,8 +195,8 @@ export interface BatchReading {
 }
 
 /**
- * Runs a tool over the scope's files, a batch at a time, and gathers what `read` makes of each run;
- * a run that timed out fails the check whatever it printed.
+ * Runs a tool over the scope's files, spread over the runner's cores, and gathers what `read` makes
+ * of each run; a run that timed out fails the check whatever it printed.
  */
 export async function runOverFiles(
   context: CheckContext,
@@ -187,17 +204,38 @@ export async function runOverFiles(
   command: ToolCommand,
   argsFor: (files: readonly string[]) => string[],
   read: (result: ProcessResult, files: readonly string[]) => BatchReading,
+  /** Other files than the scope's, or another directory to run in (the formatters' copies). */
+  options: { files?: readonly string[]; cwd?: string } = {},
 ): Promise<Required<Omit<BatchReading, 'failure'>> & { failures: string[] }> {
+  const parts = shareOut(options.files ?? context.scope.files, context.slots.size).flatMap((part) =>
+    batches(part),
+  );
+  const results = await Promise.all(
+    parts.map((files) =>
+      runTool(context, transcript, command, argsFor(files), options.cwd ? { cwd: options.cwd } : {}),
+    ),
+  );
   const gathered = { findings: [] as ToolFinding[], unformatted: [] as string[], failures: [] as string[] };
-  for (const files of batches(context.scope.files)) {
-    const result = await runTool(context, transcript, command, argsFor(files));
-    const reading = read(result, files);
+  results.forEach((result, index) => {
+    const reading = read(result, parts[index] as string[]);
     gathered.findings.push(...(reading.findings ?? []));
     gathered.unformatted.push(...(reading.unformatted ?? []));
     if (result.timedOut) gathered.failures.push(toolFailure(commandLabel(command), result));
     else if (reading.failure) gathered.failures.push(reading.failure);
-  }
+  });
   return gathered;
+}
+
+/** Fewer files than this per process would cost more in start-ups than the cores save. */
+const FILES_PER_PROCESS = 64;
+
+/** `files` in at most `parts` runs of consecutive files, of nearly equal length. */
+export function shareOut(files: readonly string[], parts: number): string[][] {
+  const count = Math.max(1, Math.min(parts, Math.floor(files.length / FILES_PER_PROCESS)));
+  const size = Math.ceil(files.length / count);
+  return Array.from({ length: count }, (_, index) => files.slice(index * size, (index + 1) * size)).filter(
+    (part) => part.length > 0,
+  );
 }
 
 /** Splits a long file list so no command line comes near the kernel's limit. */
@@ -216,23 +254,4 @@ export function batches(files: readonly string[], maxChars = 100_000): string[][
   }
   if (current.length > 0) result.push(current);
   return result;
-}
-
-/** Runs `task` over `items` with at most `limit` at a time, keeping the order of results. */
-export async function mapConcurrent<T, R>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      results[index] = await task(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

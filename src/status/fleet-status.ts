@@ -1,4 +1,5 @@
 import type { RunContext } from '../core/action.js';
+import type { CleanupRegistry } from '../core/cleanup.js';
 import { mapConcurrently } from '../core/concurrency.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
@@ -10,7 +11,7 @@ import { sshSettingsOf } from '../deploy/inputs.js';
 import { type DeployNode, readDeployNodes } from '../deploy/nodes.js';
 import { readProfileTargets } from '../deploy/profile-targets.js';
 import { buildTagIndex, resolveSelectors } from '../deploy/selectors.js';
-import { type CleanupRegistry, checkSshSettings, nodeSshOptions, prepareSshAccess } from '../deploy/ssh.js';
+import { checkSshSettings, nodeSshOptions, prepareSshAccess } from '../deploy/ssh.js';
 import { NodeShell } from '../deploy/switch/node-ssh.js';
 import {
   DEFAULT_BOOTED_SYSTEM,

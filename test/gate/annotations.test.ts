@@ -89,8 +89,8 @@ describe('exclude globs', () => {
 describe('positions', () => {
   it('turns byte columns into character columns and byte offsets into positions', () => {
     const lines = SourceLines.fromText('a = "é";\n  ☃ = 1;\n');
-    expect(lines.charColumn(1, 8)).toBe(7);
-    expect(lines.charColumn(2, 6)).toBe(4);
+    expect(lines.column(1, 8, 'bytes')).toBe(7);
+    expect(lines.column(2, 6, 'bytes')).toBe(4);
     expect(lines.positionOf(12)).toEqual({ line: 2, column: 3 });
     expect(lines.positionOf(10_000)).toEqual({ line: 2, column: 11 });
   });

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { requireNix } from '../support/nix.js';
@@ -229,4 +230,46 @@ describe('outside git', () => {
     expect(result.checks.map((check) => check.tool)).toEqual(['alejandra']);
     expect(result.unformatted).toEqual(['a.nix']);
   });
+});
+
+describe('one formatter run per file', () => {
+  it.each(['alejandra', 'nixfmt'])(
+    '%s formats copies of the files, each once, and points every unformatted file at its lines',
+    async (formatter) => {
+      const files: Record<string, string> = { 'bad.nix': '{ a = 1;\n' };
+      for (let index = 0; index < 150; index += 1) {
+        const trailing = index % 3 === 0 ? '   ' : '';
+        files[`hosts/host${String(index).padStart(3, '0')}.nix`] = `{\n  a = ${index};${trailing}\n}\n`;
+      }
+      const dir = await repository(files);
+      const before = await treeState(dir);
+      const log = join(await tempDir('log'), 'calls.jsonl');
+      const { result } = await gate(
+        dir,
+        { tools: 'path', formatter, checks: 'format' },
+        { env: { FAKE_GATE_LOG: log } },
+      );
+      expect(await treeState(dir)).toEqual(before);
+      const unformatted = Object.keys(files)
+        .filter((path) => files[path]?.includes('   \n'))
+        .sort();
+      expect(unformatted).toHaveLength(50);
+      expect(result.unformatted).toEqual(unformatted);
+      // Every one, not the first 25: the lines come from the same run.
+      const lines = result.findings
+        .filter((f) => f.rule === 'unformatted')
+        .map((f) => [f.file, f.line, f.endLine]);
+      expect(lines).toEqual(unformatted.map((path) => [path, 2, 2]));
+      expect(result.findings.filter((f) => f.rule === 'syntax').map((f) => f.file)).toEqual(['bad.nix']);
+      const runs = (await readFile(log, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { tool: string; args: string[] })
+        .filter((run) => run.tool === formatter);
+      const given = runs.flatMap((run) => run.args.filter((arg) => arg.endsWith('.nix')));
+      expect(given.sort()).toEqual(Object.keys(files).sort());
+      expect(runs.every((run) => !run.args.includes('--check'))).toBe(true);
+      expect(runs.length).toBeLessThanOrEqual(Math.max(1, availableParallelism()));
+    },
+  );
 });

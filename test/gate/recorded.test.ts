@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mapConcurrently } from '../../src/core/concurrency.js';
 import type { Finding } from '../../src/gate/findings.js';
 import { locateFindings } from '../../src/gate/positions.js';
-import { mapConcurrent, parseErrorOffset, type ToolFinding } from '../../src/gate/tool-run.js';
+import { parseErrorOffset, type ToolFinding } from '../../src/gate/tool-run.js';
 import { parseAlejandra } from '../../src/gate/tools/alejandra.js';
 import { parseDeadnixJson } from '../../src/gate/tools/deadnix.js';
 import { parseNixfmt } from '../../src/gate/tools/nixfmt.js';
@@ -101,7 +102,7 @@ describe('the fake tools print the recordings byte for byte', () => {
   ])('%s: every recorded command line %o', async (folder, tool, env) => {
     const noColor = 'NO_COLOR' in env;
     const names = (await cases(folder, /./)).filter((name) => name.includes('-nocolor-') === noColor);
-    const outputs = await mapConcurrent(names, 4, async (name) => {
+    const outputs = await mapConcurrently(names, 4, async (name) => {
       const argv = await recorded(folder, name, 'argv');
       if (argv.includes('<')) return undefined; // read stdin through a shell redirection
       const args = argv

@@ -83,7 +83,7 @@ describeEachVersion(NIX_VERSIONS, 'tools from the flake’s own nixpkgs', () => 
     expect(logger.text()).toContain(
       `$ nix run --extra-experimental-features 'nix-command flakes' --inputs-from ${dir} nixpkgs#deadnix -- --output-format json --`,
     );
-    expect(await toolCalls(log)).toEqual(['alejandra', 'alejandra', 'deadnix', 'statix']);
+    expect(await toolCalls(log)).toEqual(['alejandra', 'deadnix', 'statix']);
   });
 
   it('tools: path-or-nix takes what PATH has and the rest from nixpkgs', async () => {
@@ -97,9 +97,9 @@ describeEachVersion(NIX_VERSIONS, 'tools from the flake’s own nixpkgs', () => 
     expect(result.failures).toEqual([]);
     expect(result.checks.map((check) => check.tool)).toEqual(['nixfmt', 'deadnix', 'statix']);
     expect(logger.text()).toMatch(/\$ \S+\/statix check -o json \./);
-    expect(logger.text()).toContain('nixpkgs#nixfmt -- --check ');
-    expect(logger.text()).not.toContain('nixpkgs#nixfmt -- --check --');
-    expect(await toolCalls(log)).toEqual(['deadnix', 'nixfmt', 'nixfmt', 'statix']);
+    expect(logger.text()).toMatch(/nixpkgs#nixfmt -- \S/);
+    expect(logger.text()).not.toContain('nixpkgs#nixfmt -- --');
+    expect(await toolCalls(log)).toEqual(['deadnix', 'nixfmt', 'statix']);
   });
 
   it('fails with Nix’s own reason when the flake has no nixpkgs to take a tool from', async () => {

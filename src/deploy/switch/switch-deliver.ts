@@ -1,4 +1,4 @@
-import { concurrencyGate } from '../../core/concurrency.js';
+import { Slots } from '../../core/concurrency.js';
 import { stringifyError } from '../../core/errors.js';
 import { succeeded } from '../../core/process.js';
 import type { NixStore } from '../../nix/store.js';
@@ -32,18 +32,20 @@ export function startDeliveries(
   entries: readonly PreparedNode[],
   options: DeliveryOptions,
 ): Map<string, Promise<Delivery>> {
-  const gate = concurrencyGate(options.copiesAtOnce);
+  const copies = new Slots(options.copiesAtOnce);
   const deliveries = new Map<string, Promise<Delivery>>();
   for (const entry of entries) {
     if (!needsTarget(entry, options.flags.force) || entry.buildError !== undefined) continue;
     const lines: string[] = [];
-    const delivery = gate(async () => {
-      if (options.signal.aborted) throw new Error('not copied: the rollout stopped first');
-      await deliver(entry, options, lines);
-    }).then(
-      (): Delivery => ({ lines }),
-      (error): Delivery => ({ lines, error: stringifyError(error) }),
-    );
+    const delivery = copies
+      .run(async () => {
+        if (options.signal.aborted) throw new Error('not copied: the rollout stopped first');
+        await deliver(entry, options, lines);
+      })
+      .then(
+        (): Delivery => ({ lines }),
+        (error): Delivery => ({ lines, error: stringifyError(error) }),
+      );
     deliveries.set(entry.node.name, delivery);
   }
   return deliveries;

@@ -1,11 +1,10 @@
-import { formatterOutcome } from '../format-diff.js';
+import { formatCopies } from '../format-diff.js';
 import { normalizePath } from '../globs.js';
 import {
   type CheckContext,
   type CheckOutcome,
   nothingToCheck,
   parseErrorOffset,
-  runOverFiles,
   settleCheck,
   type ToolFinding,
   toolFailure,
@@ -16,7 +15,7 @@ export interface AlejandraReport {
   unformatted: string[];
   /** Files alejandra could not parse, with its message. */
   errors: { path: string; message: string }[];
-  /** The `N` of `Checking style in N files using …`: how many of the given paths it found. */
+  /** The `N` of `Checking style in N files using …` (`Formatting in …`): how many of the given paths it found. */
   checked?: number;
 }
 
@@ -35,7 +34,7 @@ export function parseAlejandra(stdout: string, stderr: string): AlejandraReport 
   let inErrors = false;
   let checked: number | undefined;
   for (const line of stderr.split('\n')) {
-    const count = /^Checking style in (\d+) files? using/.exec(line.trim());
+    const count = /^(?:Checking style|Formatting) in (\d+) files? using/.exec(line.trim());
     if (count) checked = Number(count[1]);
     if (/^Failed! \d+ errors? found at:/.test(line.trim())) {
       inErrors = true;
@@ -47,10 +46,14 @@ export function parseAlejandra(stdout: string, stderr: string): AlejandraReport 
   return { unformatted, errors, ...(checked === undefined ? {} : { checked }) };
 }
 
-function syntaxFinding(error: { path: string; message: string }): ToolFinding {
+/** A file alejandra could not parse, placed by the byte range in its message; `tool` is how it ran. */
+export function alejandraSyntaxFinding(
+  error: { path: string; message: string },
+  tool = 'alejandra',
+): ToolFinding {
   return {
     check: 'format',
-    tool: 'alejandra',
+    tool,
     path: error.path,
     severity: 'error',
     rule: 'syntax',
@@ -59,20 +62,23 @@ function syntaxFinding(error: { path: string; message: string }): ToolFinding {
   };
 }
 
-/** Exit 1 on any error (it wins over 2), 2 when `--check` finds unformatted files, 0 otherwise. */
+/**
+ * Formats copies of the files (format-diff.ts): exit 1 on any parse error, else 0. Always with paths:
+ * without one alejandra reads stdin and waits.
+ */
 export function runAlejandra(context: CheckContext): Promise<CheckOutcome> {
   return settleCheck('format', 'alejandra', async (transcript) => {
     if (context.scope.files.length === 0) return nothingToCheck('alejandra');
     const command = await context.tools.command('alejandra');
-    // Always with paths: without one alejandra reads stdin and waits.
-    const gathered = await runOverFiles(
+    return formatCopies(
       context,
       transcript,
+      'alejandra',
       command,
-      (files) => ['--check', '--', ...files],
+      (files) => ['--', ...files],
       (result, files) => {
         const report = parseAlejandra(result.stdout, result.stderr);
-        const reading = { findings: report.errors.map(syntaxFinding), unformatted: report.unformatted };
+        const reading = { findings: report.errors.map((error) => alejandraSyntaxFinding(error)) };
         // A path that does not exist is silently skipped, down to "Congratulations!" and exit 0.
         if (report.checked !== undefined && report.checked < files.length) {
           return {
@@ -80,14 +86,11 @@ export function runAlejandra(context: CheckContext): Promise<CheckOutcome> {
             failure: `alejandra checked ${report.checked} of the ${files.length} files it was given: a path it was given does not exist`,
           };
         }
-        const understood =
-          result.exitCode === 0 ||
-          (result.exitCode === 2 && report.unformatted.length > 0) ||
-          (result.exitCode === 1 && report.errors.length > 0);
+        const understood = result.exitCode === 0 || (result.exitCode === 1 && report.errors.length > 0);
         return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
       },
+      // alejandra 4 reads its settings (indentation) from alejandra.toml.
+      ['alejandra.toml'],
     );
-    // `--quiet` keeps alejandra's progress lines out of the formatted text.
-    return formatterOutcome(context, 'alejandra', command, ['--quiet'], gathered);
   });
 }

@@ -58,18 +58,29 @@ export function runFlakeCheck(context: CheckContext, repoRoot: string | undefine
 
 /**
  * With --keep-going Nix prints each failure as `error (ignored): error: …` and ends with a bare
- * "some errors were encountered": the failures are what the reader needs.
+ * "some errors were encountered": the failures are what the reader needs. A failure goes on through
+ * indented and blank lines (Nix 2.8 puts a blank line before the position, newer Nix between traces).
  */
 function ignoredErrors(stderr: string): string {
   const failures: string[][] = [];
   let open = false;
   for (const line of stderr.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').split('\n')) {
-    const ignored = /^error \(ignored\): (?:error: )?(.*)$/.exec(line);
+    const ignored = /^error \(ignored\): (?:error: ?)?(.*)$/.exec(line);
     if (ignored) failures.push([ignored[1] as string]);
-    else if (open && /^\s+\S/.test(line)) failures[failures.length - 1]?.push(line);
-    open = ignored !== null || (open && /^\s+\S/.test(line));
+    else if (open && /^(\s|$)/.test(line)) failures[failures.length - 1]?.push(line);
+    open = ignored !== null || (open && /^(\s|$)/.test(line));
   }
-  return failures.map((lines) => lines.join('\n')).join('\n');
+  return failures.map((lines) => lines.join('\n').trim()).join('\n');
+}
+
+/**
+ * The position of a failure: after the innermost `error:` of the first failure (newer Nix prints
+ * the traces that led there first), else the first one it names.
+ */
+function failurePositionText(text: string): string[] {
+  const firstFailure = text.split(/\n(?=\S)/)[0] ?? text;
+  const innermost = [...firstFailure.matchAll(/^\s*error: /gm)].at(-1)?.index;
+  return innermost === undefined ? [firstFailure, text] : [firstFailure.slice(innermost), firstFailure, text];
 }
 
 /** Where Nix's error text first points at a file of the flake, relative to the flake directory. */
@@ -78,7 +89,8 @@ export async function sourcePosition(
   flakeDir: string,
   repoRoot: string | undefined,
 ): Promise<{ path: string; line: number; column: number } | undefined> {
-  for (const match of text.matchAll(SOURCE_POSITION)) {
+  const positions = failurePositionText(text).flatMap((part) => [...part.matchAll(SOURCE_POSITION)]);
+  for (const match of positions) {
     const inSource = match[1] as string;
     // A git flake's source is the whole repository; a path flake's is the flake directory.
     for (const root of repoRoot ? [repoRoot, flakeDir] : [flakeDir]) {

@@ -7,7 +7,6 @@ import {
   type CheckContext,
   type CheckOutcome,
   firstLine,
-  parseErrorOffset,
   runOverFiles,
   runTool,
   settleCheck,
@@ -15,8 +14,8 @@ import {
   toolFailure,
 } from '../tool-run.js';
 import { type ToolCommand, ToolUnavailable } from '../tool-source.js';
-import { type AlejandraReport, parseAlejandra } from './alejandra.js';
-import { type NixfmtReport, nixfmtCheckArgs, parseNixfmt } from './nixfmt.js';
+import { alejandraSyntaxFinding, parseAlejandra } from './alejandra.js';
+import { nixfmtCheckArgs, nixfmtSyntaxFinding, parseNixfmt } from './nixfmt.js';
 import { rewriteAndRestore } from './treefmt.js';
 
 /** What the flake's `formatter.<system>` is, which decides how `nix fmt` can check without writing. */
@@ -139,10 +138,7 @@ export function runNixFmt(context: CheckContext, known?: FlakeFormatter): Promis
       command,
       (files) => nixfmtCheckArgs(files),
       (result) => {
-        const report =
-          formatter.kind === 'alejandra'
-            ? alejandraReading(tool, parseAlejandra(result.stdout, result.stderr))
-            : nixfmtReading(tool, parseNixfmt(result.stderr));
+        const report = readNixFmtCheck(formatter.kind as 'alejandra' | 'nixfmt', tool, result);
         const complained = report.unformatted.length + report.findings.length > 0;
         return result.exitCode !== 0 && !complained
           ? { ...report, failure: toolFailure('nix fmt', result) }
@@ -159,25 +155,22 @@ export function runNixFmt(context: CheckContext, known?: FlakeFormatter): Promis
   });
 }
 
-function alejandraReading(tool: string, report: AlejandraReport) {
-  const findings = report.errors.map((error) => ({
-    ...syntaxFinding(tool, error.path, `alejandra cannot parse this file: ${error.message}`),
-    ...parseErrorOffset(error.message),
-  }));
-  return { findings, unformatted: report.unformatted };
-}
-
-function nixfmtReading(tool: string, report: NixfmtReport) {
-  const findings = report.errors.map((error) => ({
-    ...syntaxFinding(tool, error.path, `nixfmt cannot parse this file: ${error.message}`),
-    line: error.line,
-    column: error.column,
-    columns: 'tab-stops' as const,
-    endLine: error.line,
-  }));
-  return { findings, unformatted: report.unformatted };
-}
-
-function syntaxFinding(tool: string, path: string, message: string): ToolFinding {
-  return { check: 'format', tool, path, severity: 'error', rule: 'syntax', message };
+/** What `nix fmt -- --check <files>` printed, read as the alejandra or nixfmt it runs prints it. */
+export function readNixFmtCheck(
+  kind: 'alejandra' | 'nixfmt',
+  tool: string,
+  output: { stdout: string; stderr: string },
+): { findings: ToolFinding[]; unformatted: string[] } {
+  if (kind === 'alejandra') {
+    const report = parseAlejandra(output.stdout, output.stderr);
+    return {
+      findings: report.errors.map((error) => alejandraSyntaxFinding(error, tool)),
+      unformatted: report.unformatted,
+    };
+  }
+  const report = parseNixfmt(output.stderr);
+  return {
+    findings: report.errors.map((error) => nixfmtSyntaxFinding(error, tool)),
+    unformatted: report.unformatted,
+  };
 }

@@ -1,11 +1,10 @@
 import { stripAnsi } from '../../core/ansi.js';
-import { formatterOutcome } from '../format-diff.js';
+import { formatCopies } from '../format-diff.js';
 import { normalizePath } from '../globs.js';
 import {
   type CheckContext,
   type CheckOutcome,
   nothingToCheck,
-  runOverFiles,
   settleCheck,
   type ToolFinding,
   toolFailure,
@@ -60,10 +59,11 @@ export function parseNixfmt(stderr: string): NixfmtReport {
   return { unformatted, errors };
 }
 
-function syntaxFinding(error: NixfmtReport['errors'][number]): ToolFinding {
+/** A file nixfmt could not parse, at megaparsec's column (tab stops of 8); `tool` is how it ran. */
+export function nixfmtSyntaxFinding(error: NixfmtReport['errors'][number], tool = 'nixfmt'): ToolFinding {
   return {
     check: 'format',
-    tool: 'nixfmt',
+    tool,
     path: error.path,
     line: error.line,
     column: error.column,
@@ -79,23 +79,24 @@ function syntaxFinding(error: NixfmtReport['errors'][number]): ToolFinding {
  * Explicit files, never a directory (nixfmt 1.4 warns it is deprecated) and no `--` (nixfmt's
  * recorded command lines have none): a path that looks like a flag is made relative instead.
  */
-export function nixfmtCheckArgs(files: readonly string[]): string[] {
-  return ['--check', ...files.map((file) => (file.startsWith('-') ? `./${file}` : file))];
+function nixfmtFileArgs(files: readonly string[]): string[] {
+  return files.map((file) => (file.startsWith('-') ? `./${file}` : file));
 }
 
+export function nixfmtCheckArgs(files: readonly string[]): string[] {
+  return ['--check', ...nixfmtFileArgs(files)];
+}
+
+/** Formats copies of the files (format-diff.ts): exit 1 on any parse error, else 0. */
 export function runNixfmt(context: CheckContext): Promise<CheckOutcome> {
   return settleCheck('format', 'nixfmt', async (transcript) => {
     if (context.scope.files.length === 0) return nothingToCheck('nixfmt');
     const command = await context.tools.command('nixfmt');
-    const gathered = await runOverFiles(context, transcript, command, nixfmtCheckArgs, (result) => {
+    return formatCopies(context, transcript, 'nixfmt', command, nixfmtFileArgs, (result) => {
       const report = parseNixfmt(result.stderr);
-      const reading = { findings: report.errors.map(syntaxFinding), unformatted: report.unformatted };
-      const understood =
-        result.exitCode === 0 ||
-        (result.exitCode === 1 && report.unformatted.length + report.errors.length > 0);
+      const reading = { findings: report.errors.map((error) => nixfmtSyntaxFinding(error)) };
+      const understood = result.exitCode === 0 || (result.exitCode === 1 && report.errors.length > 0);
       return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
     });
-    // `nixfmt -` for stdin: a bare `nixfmt` is deprecated and warns.
-    return formatterOutcome(context, 'nixfmt', command, ['-'], gathered);
   });
 }

@@ -6,7 +6,6 @@ import {
   type CheckContext,
   type CheckOutcome,
   firstLine,
-  mapConcurrent,
   runTool,
   settleCheck,
   type ToolFinding,
@@ -42,9 +41,6 @@ export const STATIX_LINTS: Record<number, string> = {
 const SEVERITY: Record<string, Severity> = { Error: 'error', Warn: 'warning', Hint: 'notice' };
 const LETTER: Record<string, string> = { Error: 'E', Warn: 'W', Hint: 'I' };
 const SEVERITY_OF_LETTER: Record<string, Severity> = { E: 'error', W: 'warning', I: 'notice' };
-
-/** Changed-mode statix runs, one per file since statix takes one target, at most this many at once. */
-const PER_FILE_CONCURRENCY = 4;
 
 interface Position {
   line: number;
@@ -217,8 +213,9 @@ export function runStatix(context: CheckContext, config: string | undefined): Pr
     const command = await context.tools.command('statix');
     const targets = context.scope.mode === 'all' ? ['.'] : context.scope.files;
     const ignores = context.scope.mode === 'all' ? context.exclude.sources : [];
-    const results = await mapConcurrent(targets, PER_FILE_CONCURRENCY, (target) =>
-      runTool(context, transcript, command, statixArgs(config, ignores, target)),
+    // statix takes one target: in changed mode one run per file, as many at once as the runner has cores.
+    const results = await Promise.all(
+      targets.map((target) => runTool(context, transcript, command, statixArgs(config, ignores, target))),
     );
     for (const result of results) {
       const verdict = readStatixResult(command, result);

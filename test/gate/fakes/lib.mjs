@@ -141,7 +141,10 @@ export function maskSource(text) {
   return { masked: out.join(''), unterminated: modes.length > 1 };
 }
 
-/** The first syntax error: `{ kind: 'eof' }` or `{ kind: 'token', offset, token }`; undefined when fine. */
+/**
+ * The first syntax error: `{ kind: 'eof' }` or `{ kind: 'token', offset, byteOffset, token }` (a string
+ * index and the 0-based UTF-8 byte offset the real tools count); undefined when fine.
+ */
 export function syntaxError(text) {
   const { masked, unterminated } = maskSource(text);
   const stack = [];
@@ -151,7 +154,14 @@ export function syntaxError(text) {
     const char = masked[index];
     if (char === '{' || char === '[' || char === '(') stack.push(char);
     else if (char in pairs) {
-      if (stack.pop() !== pairs[char]) return { kind: 'token', offset: index, token: names[char], char };
+      if (stack.pop() !== pairs[char])
+        return {
+          kind: 'token',
+          offset: index,
+          byteOffset: Buffer.byteLength(text.slice(0, index)),
+          token: names[char],
+          char,
+        };
     }
   }
   if (stack.length > 0 || unterminated || text.trim() === '') return { kind: 'eof', offset: text.length };
@@ -436,9 +446,18 @@ export function syntaxReport(text, error) {
   };
 }
 
+/** megaparsec's column: one per character (code point), a tab reaching the next multiple of 8. */
+function megaparsecColumn(lineText) {
+  let column = 1;
+  for (const char of lineText) column = char === '\t' ? Math.floor((column - 1) / 8) * 8 + 9 : column + 1;
+  return column;
+}
+
 /** The megaparsec excerpt nixfmt prints for a parse error. */
 export function megaparsecError(label, text, error) {
-  const at = position(text, error.kind === 'eof' ? text.length : error.offset);
+  const index = error.kind === 'eof' ? text.length : error.offset;
+  const line = text.slice(0, index).split('\n').length;
+  const at = { line, column: megaparsecColumn(text.slice(text.lastIndexOf('\n', index - 1) + 1, index)) };
   const sourceLine = text.split('\n')[at.line - 1] ?? '';
   const gutter = ' '.repeat(String(at.line).length);
   return [
