@@ -21,7 +21,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { compileSrc } from './support/compile-src.mjs';
-import { fakeToolsOnPath, git, gitEnv, median } from './support/gate-fakes.mjs';
+import { fakeToolsOnPath, gateInputs, git, gitEnv, median } from './support/gate-fakes.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const option = (name, fallback) => {
@@ -161,16 +161,7 @@ async function runGate(bundle, repo, bin) {
     GITHUB_REPOSITORY: 'octo-org/homelab',
     GITHUB_SHA: '0000000000000000000000000000000000000000',
     RUNNER_TEMP: temp,
-    INPUT_PATH: '.',
-    INPUT_CHECKS: 'format,deadnix,statix',
-    INPUT_FORMATTER: 'alejandra',
-    INPUT_FILES: 'all',
-    INPUT_TOOLS: 'path',
-    'INPUT_FAIL-ON': 'never',
-    INPUT_ANNOTATIONS: 'true',
-    'INPUT_CHECK-RUN': 'false',
-    INPUT_SUGGESTIONS: 'false',
-    INPUT_TOKEN: '',
+    ...gateInputs('all'),
   };
   const started = process.hrtime.bigint();
   const code = await spawnTimed(process.execPath, [bundle], { cwd: repo.dir, env });
