@@ -96,6 +96,9 @@ export async function formatCopies(
       ...settingsFiles.map((path) => copy(path, false)),
     ]);
     const files = context.scope.files.filter((path) => originals.has(path));
+    transcript.note(
+      `${tool} formats copies of the ${files.length} file${files.length === 1 ? '' : 's'} in ${copies}; the checkout is not written.`,
+    );
     const gathered = await runOverFiles(context, transcript, command, formatArgs, read, {
       files,
       cwd: copies,
