@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { fakeToolsOnPath, git, gitEnv, median } from './support/gate-fakes.mjs';
+import { fakeToolsOnPath, gateInputs, git, gitEnv, median } from './support/gate-fakes.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const bundle = join(root, 'dist', 'gate', 'index.js');
@@ -86,16 +86,7 @@ async function runGate(repo, files, bin) {
     GITHUB_REPOSITORY: 'octo-org/homelab',
     GITHUB_SHA: repo.head,
     RUNNER_TEMP: temp,
-    INPUT_PATH: '.',
-    INPUT_CHECKS: 'format,deadnix,statix',
-    INPUT_FORMATTER: 'alejandra',
-    INPUT_FILES: files,
-    INPUT_TOOLS: 'path',
-    'INPUT_FAIL-ON': 'never',
-    INPUT_ANNOTATIONS: 'true',
-    'INPUT_CHECK-RUN': 'false',
-    INPUT_SUGGESTIONS: 'false',
-    INPUT_TOKEN: '',
+    ...gateInputs(files),
   };
   const started = process.hrtime.bigint();
   const code = await new Promise((resolve, reject) => {

@@ -21,7 +21,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { compileSrc } from './support/compile-src.mjs';
-import { fakeToolsOnPath, git, gitEnv, median } from './support/gate-fakes.mjs';
+import { fakeToolsOnPath, gateInputs, git, gitEnv, median } from './support/gate-fakes.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const option = (name, fallback) => {
@@ -161,16 +161,7 @@ async function runGate(bundle, repo, bin) {
     GITHUB_REPOSITORY: 'octo-org/homelab',
     GITHUB_SHA: '0000000000000000000000000000000000000000',
     RUNNER_TEMP: temp,
-    INPUT_PATH: '.',
-    INPUT_CHECKS: 'format,deadnix,statix',
-    INPUT_FORMATTER: 'alejandra',
-    INPUT_FILES: 'all',
-    INPUT_TOOLS: 'path',
-    'INPUT_FAIL-ON': 'never',
-    INPUT_ANNOTATIONS: 'true',
-    'INPUT_CHECK-RUN': 'false',
-    INPUT_SUGGESTIONS: 'false',
-    INPUT_TOKEN: '',
+    ...gateInputs('all'),
   };
   const started = process.hrtime.bigint();
   const code = await spawnTimed(process.execPath, [bundle], { cwd: repo.dir, env });
@@ -267,7 +258,8 @@ const section = [
   "- **gate before / after**: the built gate action (before: main's dist/gate/index.js, from a `git worktree`; after: this branch's),",
   '  started as the runner starts it, with format (alejandra), deadnix and statix, `files: all`, `fail-on: never`, annotations on.',
   '  Before, alejandra ran with `--check` and then once more per unformatted file (at most 25) to find the lines; after, it formats',
-  "  copies of the files once and the gate compares them in memory, and every tool process takes one of the runner's cores.",
+  '  copies of the files once and the gate compares them in memory; the checks run side by side, each spreading its files over its',
+  "  share of the runner's cores at most.",
   '- **start-up**: the bundle refusing a bad input. The goal: the gate no slower than 1.2 × the tools directly, plus its start-up.',
   '- The findings are the same before and after (file, rule and line of each, and the unformatted files) unless the table says otherwise;',
   '  only their columns after non-BMP characters differ (before counted UTF-16 units) and every unformatted file now has its lines.',

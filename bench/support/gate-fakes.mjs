@@ -36,3 +36,19 @@ export async function fakeToolsOnPath(tools = ['deadnix', 'statix', 'alejandra']
 }
 
 export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** The gate's inputs in both benchmarks: format (alejandra), deadnix and statix from PATH, never failing. */
+export function gateInputs(files) {
+  return {
+    INPUT_PATH: '.',
+    INPUT_CHECKS: 'format,deadnix,statix',
+    INPUT_FORMATTER: 'alejandra',
+    INPUT_FILES: files,
+    INPUT_TOOLS: 'path',
+    'INPUT_FAIL-ON': 'never',
+    INPUT_ANNOTATIONS: 'true',
+    'INPUT_CHECK-RUN': 'false',
+    INPUT_SUGGESTIONS: 'false',
+    INPUT_TOKEN: '',
+  };
+}

@@ -61,7 +61,7 @@ export function unformattedFinding(
 
 /**
  * A formatter's verdict from one run per file: the files are copied to a temporary directory, the
- * formatter rewrites the copies (in as many runs as the runner has cores), and each copy is compared
+ * formatter rewrites the copies (spread over the check's share of the cores), and each copy is compared
  * in memory with the checkout's file, giving the lines it would change; the checkout is never written.
  */
 export async function formatCopies(
@@ -80,14 +80,14 @@ export async function formatCopies(
     const originals = new Map<string, string>();
     const unreadable: string[] = [];
     const copy = async (path: string, required: boolean) => {
-      let content: string;
+      let content: Buffer;
       try {
-        content = await readFile(join(context.flakeDir, path), 'utf8');
+        content = await readFile(join(context.flakeDir, path));
       } catch {
         if (required) unreadable.push(path);
         return;
       }
-      if (required) originals.set(path, content);
+      if (required) originals.set(path, content.toString('utf8'));
       await mkdir(dirname(join(copies, path)), { recursive: true });
       await writeFile(join(copies, path), content);
     };
@@ -96,16 +96,20 @@ export async function formatCopies(
       ...settingsFiles.map((path) => copy(path, false)),
     ]);
     const files = context.scope.files.filter((path) => originals.has(path));
+    transcript.note(
+      `${tool} formats copies of the ${files.length} file${files.length === 1 ? '' : 's'} in ${copies}; the checkout is not written.`,
+    );
     const gathered = await runOverFiles(context, transcript, command, formatArgs, read, {
       files,
       cwd: copies,
     });
     const unformatted: string[] = [];
     const findings: ToolFinding[] = [];
-    for (const path of files) {
-      const before = originals.get(path) as string;
-      const after = await readFile(join(copies, path), 'utf8').catch(() => before);
-      const span = changedSpan(before, after);
+    const formatted = await Promise.all(
+      files.map((path) => readFile(join(copies, path), 'utf8').catch(() => originals.get(path) as string)),
+    );
+    for (const [index, path] of files.entries()) {
+      const span = changedSpan(originals.get(path) as string, formatted[index] as string);
       if (!span) continue;
       unformatted.push(path);
       findings.push(unformattedFinding(tool, path, span));

@@ -85,6 +85,7 @@ export async function runGate(
   );
   logger.info(describeScope(scope, prefix));
 
+  const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
   const checkContext: CheckContext = {
     flakeDir,
     scope,
@@ -97,10 +98,9 @@ export async function runGate(
     ),
     nix: new NixCli(runner),
     listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
-    slots: new Slots(Math.max(1, availableParallelism())),
+    ...toolProcesses(selected.length),
     tempDir: context.runnerTemp,
   };
-  const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
   const outcomes = await Promise.all(
     selected.map((check) => runCheck(check, settings, checkContext, repoRoot)),
   );
@@ -170,6 +170,19 @@ export async function runGate(
     logger,
   });
   return result;
+}
+
+/**
+ * The checks run side by side, each tool as a person would start it, and never more processes than
+ * the runner has cores beyond that: a check spreads its files over its share of the cores only, and
+ * statix's per-file runs wait for a free one.
+ */
+function toolProcesses(checks: number): Pick<CheckContext, 'slots' | 'processesPerCheck'> {
+  const cores = Math.max(1, availableParallelism());
+  return {
+    slots: new Slots(Math.max(cores, checks)),
+    processesPerCheck: Math.max(1, Math.floor(cores / Math.max(1, checks))),
+  };
 }
 
 /**

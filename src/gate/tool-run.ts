@@ -64,8 +64,10 @@ export interface CheckContext {
   nix: NixCli;
   /** Every file of the flake's tree (tracked and untracked, not ignored), for snapshots. */
   listTree(): Promise<string[]>;
-  /** One slot per core of the runner, shared by every tool process of every check. */
+  /** The tool processes that may run at once, shared by every check (see gate.ts). */
   slots: Slots;
+  /** How many processes one check may spread its files over: its share of the runner's cores. */
+  processesPerCheck: number;
   /** Where a check may write (RUNNER_TEMP): the formatters' copies. */
   tempDir: string;
 }
@@ -195,7 +197,7 @@ export interface BatchReading {
 }
 
 /**
- * Runs a tool over the scope's files, spread over the runner's cores, and gathers what `read` makes
+ * Runs a tool over the scope's files, spread over the check's share of the cores, and gathers what `read` makes
  * of each run; a run that timed out fails the check whatever it printed.
  */
 export async function runOverFiles(
@@ -207,7 +209,7 @@ export async function runOverFiles(
   /** Other files than the scope's, or another directory to run in (the formatters' copies). */
   options: { files?: readonly string[]; cwd?: string } = {},
 ): Promise<Required<Omit<BatchReading, 'failure'>> & { failures: string[] }> {
-  const parts = shareOut(options.files ?? context.scope.files, context.slots.size).flatMap((part) =>
+  const parts = shareOut(options.files ?? context.scope.files, context.processesPerCheck).flatMap((part) =>
     batches(part),
   );
   const results = await Promise.all(

@@ -191,6 +191,37 @@ describeEachVersion(NIX_VERSIONS, 'the gate action on the runner', () => {
   });
 });
 
+describe('the job summary of the gate action', () => {
+  it('tells the folded syntax errors and how many annotations GitHub will not show', async () => {
+    const files: Record<string, string> = {
+      // The real tools' reports of this file were recorded: 9 of one syntax error among them.
+      'hosts/bad.nix': await readFile(
+        join(repositoryRoot, 'test/fixtures/recorded/linters/corpus/syntax_tab.nix'),
+        'utf8',
+      ),
+    };
+    for (let host = 0; host < 12; host += 1)
+      files[`hosts/host${host}.nix`] = `let\n  dead${host} = 1;\nin { }\n`;
+    const run = await runAction({
+      action: 'gate',
+      workspace: await repository(files),
+      inputs: { tools: 'path', formatter: 'alejandra' },
+      env: { PATH: path, FAKE_STATIX_VARIANT: '0.5.8' },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(run.annotations.filter((a) => a.command === 'warning')).toHaveLength(12);
+    expect(run.summary).toContain(
+      '🔕 GitHub shows 10 annotations of each level per step: 2 of 12 warnings are not annotated on the files; ' +
+        'the table below lists every one.',
+    );
+    expect(run.summary).toContain(
+      '🧩 8 more reports of the same syntax error folded into one annotation per file:\n' +
+        '- `hosts/bad.nix`: annotated at 3:6 (statix); folded: deadnix at 3:6, 4:1, 4:2 (2×); ' +
+        'alejandra at 3:6; statix at 4:1, 4:2 (2×)\n',
+    );
+  });
+});
+
 describe('the gate action publishing to GitHub', () => {
   const github = useFakeGitHub({ repositories: ['octo-org/homelab'], token: FAKE_TOKEN });
 

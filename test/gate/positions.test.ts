@@ -194,16 +194,26 @@ describe.each(SYNTAX_ERROR)(
 );
 
 describeEachVersion(NIX_VERSIONS, 'flake check: where Nix points, after emoji and tabs', () => {
-  it("turns Nix's byte column into the person column", async () => {
+  // Nix counts bytes: line 2 starts with a tab, then `x86_64-linux = { icon = "` (25 characters).
+  it.each([
+    // `undefinedVar`: byte column 45, the 37th character.
+    [
+      'an evaluation error',
+      '{ icon = "🚀🌍✨"; v = undefinedVar; }',
+      37,
+      "undefined variable 'undefinedVar'",
+    ],
+    // The `;` after `v = `: byte column 38, the 35th character.
+    ['a syntax error', '{ icon = "🛰"; v = ; }', 35, "syntax error, unexpected ';'"],
+  ])("turns Nix's byte column of %s into the person column", async (_kind, attrs, column, message) => {
     await requireNix();
     const dir = await repository({
       'flake.nix': '{\n  outputs = { self }: {\n    checks = import ./checks.nix;\n  };\n}\n',
-      // Nix counts bytes: `undefinedVar` is at byte column 45 of line 2, the 37th character (a tab one).
-      'checks.nix': '{\n\tx86_64-linux = { icon = "🚀🌍✨"; v = undefinedVar; };\n}\n',
+      'checks.nix': `{\n\tx86_64-linux = ${attrs};\n}\n`,
     });
     const { result } = await gate(dir, { checks: 'flake-check' });
-    expect(result.findings.map((f) => [f.file, f.line, f.column])).toEqual([['checks.nix', 2, 37]]);
-    expect(result.findings[0]?.message).toContain("undefined variable 'undefinedVar'");
+    expect(result.findings.map((f) => [f.file, f.line, f.column])).toEqual([['checks.nix', 2, column]]);
+    expect(result.findings[0]?.message).toContain(message);
   });
 });
 
