@@ -79,83 +79,79 @@ describe('forkOf reads the event payload', () => {
   });
 });
 
-describeEachVersion(
-  NIX_VERSIONS,
-  'the deploy, backup-verify and status actions refuse forks themselves',
-  () => {
-    let dir: string;
-    let template: FleetTemplate;
+describeEachVersion(NIX_VERSIONS, 'the actions that reach the fleet refuse forks themselves', () => {
+  let dir: string;
+  let template: FleetTemplate;
 
-    beforeAll(async () => {
-      requireBundles(['deploy', 'backup-verify', 'status']);
-      dir = await makeTempDir('hardening-forks');
-      template = await FleetTemplate.create(dir);
+  beforeAll(async () => {
+    requireBundles(['deploy', 'backup-verify', 'status']);
+    dir = await makeTempDir('hardening-forks');
+    template = await FleetTemplate.create(dir);
+  });
+  afterAll(() => removeTempDir(dir));
+
+  const refused = EVENTS.filter((entry) => entry.fork !== undefined);
+
+  it.each(refused)('deploy, even with allow-pull-request: $name', async ({ event, payload, fork }) => {
+    const checkout = await template.checkout();
+    const fake = await fakeDeploy(join(checkout.rootDir, 'fake-deploy'), {});
+    const run = await runAction({
+      action: 'deploy',
+      workspace: checkout.workspace,
+      env: fake.env,
+      event: { name: event, payload },
+      inputs: { 'known-hosts': KNOWN_HOSTS, 'allow-pull-request': 'true' },
     });
-    afterAll(() => removeTempDir(dir));
+    expect(run.exitCode).toBe(1);
+    expect(errorLines(run)).toEqual([
+      `Refusing to run deploy for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`,
+    ]);
+    expect(await fake.invocations()).toEqual([]);
+  });
 
-    const refused = EVENTS.filter((entry) => entry.fork !== undefined);
-
-    it.each(refused)('deploy, even with allow-pull-request: $name', async ({ event, payload, fork }) => {
-      const checkout = await template.checkout();
-      const fake = await fakeDeploy(join(checkout.rootDir, 'fake-deploy'), {});
-      const run = await runAction({
-        action: 'deploy',
-        workspace: checkout.workspace,
-        env: fake.env,
-        event: { name: event, payload },
-        inputs: { 'known-hosts': KNOWN_HOSTS, 'allow-pull-request': 'true' },
-      });
-      expect(run.exitCode).toBe(1);
-      expect(errorLines(run)).toEqual([
-        `Refusing to run deploy for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`,
-      ]);
-      expect(await fake.invocations()).toEqual([]);
+  it('deploy still runs for a pull request from the repository when allow-pull-request is true', async () => {
+    const checkout = await template.checkout();
+    const fake = await fakeDeploy(join(checkout.rootDir, 'fake-deploy'), { latencyMs: 20 });
+    const [sameRepository] = EVENTS.filter((entry) => entry.event === 'pull_request');
+    const run = await runAction({
+      action: 'deploy',
+      workspace: checkout.workspace,
+      env: fake.env,
+      event: { name: 'pull_request', payload: sameRepository?.payload ?? {} },
+      inputs: { 'known-hosts': KNOWN_HOSTS, 'allow-pull-request': 'true', targets: 'media' },
     });
+    expect(errorLines(run)).toEqual([]);
+    expect((await fake.invocations()).map((call) => call.nodes.join())).toEqual(['media']);
+  });
 
-    it('deploy still runs for a pull request from the repository when allow-pull-request is true', async () => {
-      const checkout = await template.checkout();
-      const fake = await fakeDeploy(join(checkout.rootDir, 'fake-deploy'), { latencyMs: 20 });
-      const [sameRepository] = EVENTS.filter((entry) => entry.event === 'pull_request');
-      const run = await runAction({
-        action: 'deploy',
-        workspace: checkout.workspace,
-        env: fake.env,
-        event: { name: 'pull_request', payload: sameRepository?.payload ?? {} },
-        inputs: { 'known-hosts': KNOWN_HOSTS, 'allow-pull-request': 'true', targets: 'media' },
-      });
-      expect(errorLines(run)).toEqual([]);
-      expect((await fake.invocations()).map((call) => call.nodes.join())).toEqual(['media']);
+  it.each(refused)('backup-verify: $name', async ({ event, payload, fork }) => {
+    const run = await runAction({
+      action: 'backup-verify',
+      event: { name: event, payload },
+      inputs: { repositories: '- name: nas\n  repository: /srv/restic\n  password-env: NAS_PASSWORD' },
     });
+    expect(run.exitCode).toBe(1);
+    expect(errorLines(run)).toEqual([
+      `Refusing to run backup-verify for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`,
+    ]);
+    expect(run.outputs).toEqual({});
+  });
 
-    it.each(refused)('backup-verify: $name', async ({ event, payload, fork }) => {
-      const run = await runAction({
-        action: 'backup-verify',
-        event: { name: event, payload },
-        inputs: { repositories: '- name: nas\n  repository: /srv/restic\n  password-env: NAS_PASSWORD' },
-      });
-      expect(run.exitCode).toBe(1);
-      expect(errorLines(run)).toEqual([
-        `Refusing to run backup-verify for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`,
-      ]);
-      expect(run.outputs).toEqual({});
+  it.each(refused)('status: $name', async ({ event, payload, fork }) => {
+    const checkout = await template.checkout();
+    const run = await runAction({
+      action: 'status',
+      workspace: checkout.workspace,
+      event: { name: event, payload },
+      inputs: { 'known-hosts': KNOWN_HOSTS },
     });
-
-    it.each(refused)('status: $name', async ({ event, payload, fork }) => {
-      const checkout = await template.checkout();
-      const run = await runAction({
-        action: 'status',
-        workspace: checkout.workspace,
-        event: { name: event, payload },
-        inputs: { 'known-hosts': KNOWN_HOSTS },
-      });
-      expect(run.exitCode).toBe(1);
-      expect(errorLines(run)).toEqual([
-        `Refusing to run status for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`,
-      ]);
-      expect(run.outputs).toEqual({});
-    });
-  },
-);
+    expect(run.exitCode).toBe(1);
+    expect(errorLines(run)).toEqual([
+      `Refusing to run status for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`,
+    ]);
+    expect(run.outputs).toEqual({});
+  });
+});
 
 describe('gate, hosts, build and report keep a fork off a self-hosted runner', () => {
   let dir: string;
