@@ -105,7 +105,23 @@ export function statusAlert(status: FleetStatus): Alert {
   };
 }
 
+/** The fields of each entry of the `nodes` output, in the order the output lists them. */
+const OUTPUT_FIELDS = [
+  'node',
+  'state',
+  'needs-reboot',
+  'running',
+  'expected',
+  'commit',
+  'deployed-at',
+  'run-url',
+  'behind-by',
+  'reason',
+] as const satisfies readonly (keyof NodeStatus)[];
+
 /** The `nodes` output: the contract's fields, in order. */
 export function statusOutput(status: FleetStatus): string {
-  return JSON.stringify(status.nodes);
+  return JSON.stringify(
+    status.nodes.map((node) => Object.fromEntries(OUTPUT_FIELDS.map((field) => [field, node[field]]))),
+  );
 }

@@ -8,6 +8,7 @@ import {
   statusAlert,
   statusAnnotations,
   statusFailure,
+  statusOutput,
 } from '../../src/status/report.js';
 
 const EXPECTED = {
@@ -207,6 +208,22 @@ describe('the report', () => {
     );
     const rows = summary.split('\n').filter((line) => line.startsWith('| ') && !line.includes('<'));
     for (const row of rows.slice(0, 5)) expect(row.length).toBeLessThan(60);
+  });
+
+  it('lists every field of the nodes output in the documented order', () => {
+    const [web] = JSON.parse(statusOutput(status)) as Record<string, unknown>[];
+    expect(Object.keys(web ?? {})).toEqual([
+      'node',
+      'state',
+      'needs-reboot',
+      'running',
+      'expected',
+      'commit',
+      'deployed-at',
+      'run-url',
+      'behind-by',
+      'reason',
+    ]);
   });
 
   it('keeps the alert open while any node is not current', () => {
