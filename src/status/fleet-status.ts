@@ -136,6 +136,7 @@ async function switchTargets(
         profile: node.profile,
         // Only NixOS boots a system of its own: nix-darwin and Home Manager never need a reboot for it.
         bootedSystem: node.kind === 'nixos' ? node.bootedSystem : '',
+        ownedByUser: node.kind === 'home',
       },
       expected: { path: system.path, attribute: attrPathText(system.attrPath) },
     };

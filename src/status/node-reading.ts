@@ -28,6 +28,8 @@ export interface NodeLinks {
   currentSystem: string;
   profile: string;
   bootedSystem: string;
+  /** A Home Manager profile and its record belong to the SSH user: read without sudo. */
+  ownedByUser?: boolean;
 }
 
 /** What one node showed over SSH. */
@@ -45,11 +47,11 @@ export interface NodeReading {
 /** Reads a node in one SSH command; an unreachable node is `{ error }` with ssh's reason. */
 export async function readNode(shell: NodeShell, links: NodeLinks): Promise<NodeReading | { error: string }> {
   try {
-    // The record is root-only: sudo for another user.
+    // The record is root-only: sudo for another user, unless the profile is that user's.
     const result = await shell.run(
       READ_STATUS,
       [links.currentSystem, links.profile, links.bootedSystem, deployRecordFile(links.profile)],
-      { timeoutMs: 60_000 },
+      { timeoutMs: 60_000, ...(links.ownedByUser ? { asRoot: true } : {}) },
     );
     if (!succeeded(result)) return { error: `ssh ${shell.destination} ${failure(result)}` };
     return parseReading(result.stdout);

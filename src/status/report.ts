@@ -2,7 +2,7 @@ import type { Alert } from '../core/alert-issue.js';
 import type { Annotation } from '../core/annotations.js';
 import { blocks, details, heading, table } from '../core/markdown.js';
 import type { FleetStatus } from './fleet-status.js';
-import { NO_STATE, type NodeState } from './inputs.js';
+import { NO_STATE, NODE_STATES, type NodeState } from './inputs.js';
 import type { NodeStatus } from './judge.js';
 
 export const STATE_ICONS: Record<NodeState, string> = {
@@ -54,9 +54,12 @@ export function attentionLines(status: FleetStatus): string[] {
 
 /** Three narrow columns that read on a phone; the store paths fold away below. */
 export function renderStatusSummary(status: FleetStatus): string {
-  const counts = new Map<NodeState, number>();
-  for (const node of status.nodes) counts.set(node.state, (counts.get(node.state) ?? 0) + 1);
-  const headline = [...counts].map(([state, count]) => `${count} ${state}`).join(', ');
+  const headline = NODE_STATES.map(
+    (state) => [state, status.nodes.filter((node) => node.state === state).length] as const,
+  )
+    .filter(([, count]) => count > 0)
+    .map(([state, count]) => `${count} ${state}`)
+    .join(', ');
   const at = status.commit ? ` at \`${shortCommit(status.commit)}\`` : '';
   return blocks(
     heading(2, 'Fleet status'),
@@ -105,7 +108,23 @@ export function statusAlert(status: FleetStatus): Alert {
   };
 }
 
+/** The fields of each entry of the `nodes` output, in the order the output lists them. */
+const OUTPUT_FIELDS = [
+  'node',
+  'state',
+  'needs-reboot',
+  'running',
+  'expected',
+  'commit',
+  'deployed-at',
+  'run-url',
+  'behind-by',
+  'reason',
+] as const satisfies readonly (keyof NodeStatus)[];
+
 /** The `nodes` output: the contract's fields, in order. */
 export function statusOutput(status: FleetStatus): string {
-  return JSON.stringify(status.nodes);
+  return JSON.stringify(
+    status.nodes.map((node) => Object.fromEntries(OUTPUT_FIELDS.map((field) => [field, node[field]]))),
+  );
 }

@@ -28,7 +28,7 @@ import {
 
 interface ActionRow {
   /** The action under actions/, or `umbrella` for the root action.yml. */
-  action: (typeof ACTION_BUNDLES)[number] | 'umbrella';
+  action: (typeof ACTION_BUNDLES)[number] | 'status' | 'umbrella';
   inputs: Record<string, string>;
   /** What is wrong, in words. */
   wrong: string;
@@ -410,6 +410,29 @@ const ACTION_ROWS: ActionRow[] = [
     ),
   },
 
+  // status: what every node runs
+  {
+    action: 'status',
+    inputs: {},
+    wrong: 'no pinned host keys and strict-host-key-checking left on',
+    error:
+      "Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
+      "set 'strict-host-key-checking: false' to accept unknown keys on first use instead",
+  },
+  {
+    action: 'status',
+    inputs: { 'fail-on': 'stale' },
+    wrong: 'a state status does not know',
+    error:
+      "Input 'fail-on' must be a comma- or newline-separated list of unreachable, drifted, behind, needs-reboot, current, none, got 'stale'",
+  },
+  {
+    action: 'status',
+    inputs: { targets: 'toaster', 'strict-host-key-checking': 'false' },
+    wrong: 'a node deploy.nodes does not have',
+    error: "Input 'targets' names unknown node 'toaster'; known nodes: gateway, homeserver, media, pi",
+  },
+
   // backup-verify: restic repositories on a schedule
   {
     action: 'backup-verify',
@@ -571,7 +594,7 @@ let template: FleetTemplate;
 let github: FakeGitHub;
 
 beforeAll(async () => {
-  requireBundles([...ACTION_BUNDLES, 'umbrella', 'cli']);
+  requireBundles([...ACTION_BUNDLES, 'status', 'umbrella', 'cli']);
   dir = await makeTempDir('hardening-bad-input');
   template = await FleetTemplate.create(dir);
   github = await startFakeGitHub({ repositories: ['octo-org/homelab'] });
@@ -594,7 +617,7 @@ describeEachVersion(
     describe('bad input to the actions: one line, exit code 1, nothing modified', () => {
       it('has at least 40 rows, covering every action', () => {
         expect(ACTION_ROWS.length + CLI_ROWS.length).toBeGreaterThanOrEqual(40);
-        for (const action of [...ACTION_BUNDLES, 'umbrella'])
+        for (const action of [...ACTION_BUNDLES, 'status', 'umbrella'])
           expect(ACTION_ROWS.some((row) => row.action === action)).toBe(true);
       });
 

@@ -79,12 +79,12 @@ describe('forkOf reads the event payload', () => {
   });
 });
 
-describeEachVersion(NIX_VERSIONS, 'the deploy and backup-verify actions refuse forks themselves', () => {
+describeEachVersion(NIX_VERSIONS, 'the actions that reach the fleet refuse forks themselves', () => {
   let dir: string;
   let template: FleetTemplate;
 
   beforeAll(async () => {
-    requireBundles(['deploy', 'backup-verify']);
+    requireBundles(['deploy', 'backup-verify', 'status']);
     dir = await makeTempDir('hardening-forks');
     template = await FleetTemplate.create(dir);
   });
@@ -133,6 +133,21 @@ describeEachVersion(NIX_VERSIONS, 'the deploy and backup-verify actions refuse f
     expect(run.exitCode).toBe(1);
     expect(errorLines(run)).toEqual([
       `Refusing to run backup-verify for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`,
+    ]);
+    expect(run.outputs).toEqual({});
+  });
+
+  it.each(refused)('status: $name', async ({ event, payload, fork }) => {
+    const checkout = await template.checkout();
+    const run = await runAction({
+      action: 'status',
+      workspace: checkout.workspace,
+      event: { name: event, payload },
+      inputs: { 'known-hosts': KNOWN_HOSTS },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(errorLines(run)).toEqual([
+      `Refusing to run status for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`,
     ]);
     expect(run.outputs).toEqual({});
   });

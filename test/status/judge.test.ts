@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import type { DeployEntry } from '../../src/deploy/deploy-record.js';
 import type { FleetStatus } from '../../src/status/fleet-status.js';
 import { judgeNode } from '../../src/status/judge.js';
@@ -8,7 +11,9 @@ import {
   statusAlert,
   statusAnnotations,
   statusFailure,
+  statusOutput,
 } from '../../src/status/report.js';
+import { REPO } from '../workflows/support.js';
 
 const EXPECTED = {
   path: '/nix/store/c2-web',
@@ -207,6 +212,14 @@ describe('the report', () => {
     );
     const rows = summary.split('\n').filter((line) => line.startsWith('| ') && !line.includes('<'));
     for (const row of rows.slice(0, 5)) expect(row.length).toBeLessThan(60);
+  });
+
+  it('lists every field of the nodes output in the order action.yml documents', () => {
+    const manifest = parse(readFileSync(join(REPO, 'actions', 'status', 'action.yml'), 'utf8'));
+    const documented = /`\{([^}]+)\}`/.exec(manifest.outputs.nodes.description)?.[1]?.split(/,\s*/);
+    const [web] = JSON.parse(statusOutput(status)) as Record<string, unknown>[];
+    expect(documented).toContain('behind-by');
+    expect(Object.keys(web ?? {})).toEqual(documented);
   });
 
   it('keeps the alert open while any node is not current', () => {

@@ -193,6 +193,49 @@ describeEachVersion(NIX_VERSIONS, 'status against a real sshd', () => {
   }, 240_000);
 });
 
+describeEachVersion(NIX_VERSIONS, 'status after a rollback', () => {
+  it('finds a node rolled back by the switch engine behind, on the commit it is back on', async () => {
+    const fleet = await gitFleet(['r'], [{ name: 'r', release: 0 }]);
+    const profile = fleet.paths.r?.profile as string;
+    await setProfile(profile, await buildAttribute(fleet.repo, 'previous.r'));
+    const nodesInput = JSON.stringify({ r: { address: '127.0.0.1', profile } });
+    const runnerTemp = join(fleet.repo, '..', 'temp');
+    await mkdir(runnerTemp, { recursive: true });
+    const access = {
+      'known-hosts': sshd.knownHosts,
+      'ssh-private-key': sshd.userKey.privateKey,
+      'ssh-opts': `-p ${sshd.port}`,
+    };
+    const deploy = () =>
+      deployFleet(
+        deploySettings({ path: '.', nodes: nodesInput, 'confirm-timeout': '3', ...access }),
+        inProcessEnvironment(fleet.repo, runnerTemp, {}, { activationMarginMs: 15_000 }).environment,
+      );
+    expect((await deploy()).results[0]?.status).toBe('deployed');
+    const c1System = await buildAttribute(fleet.repo, toplevel('r'));
+
+    await fleet.write([{ name: 'r', release: 2, mode: 'fail' }]);
+    await commitAll(runner, fleet.repo, 'C2');
+    expect((await deploy()).results[0]?.status).toBe('rolled-back');
+
+    const status = await readFleetStatus(
+      statusSettings({ path: '.', nodes: nodesInput, ...access }),
+      inProcessEnvironment(fleet.repo, runnerTemp, {}).environment,
+    );
+    expect(status.nodes).toEqual([
+      expect.objectContaining({
+        node: 'r',
+        state: 'behind',
+        running: c1System,
+        commit: fleet.first,
+        'behind-by': 1,
+      }),
+    ]);
+    const record = parseDeployRecord(await readFile(deployRecordFile(profile), 'utf8'));
+    expect(record?.map((deploy) => deploy.commit)).toEqual([fleet.first]);
+  }, 240_000);
+});
+
 describeEachVersion(NIX_VERSIONS, 'status of deploy-rs nodes', () => {
   it('reads the record deploy-rs deploys leave, and finds a node behind once the flake moves on', async () => {
     const dir = join(root, `case-${++counter}`);
