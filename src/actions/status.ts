@@ -2,7 +2,7 @@ import { defineAction } from '../core/action.js';
 import { type AlertAction, syncAlertIssue } from '../core/alert-issue.js';
 import { CleanupList } from '../core/cleanup.js';
 import { stringifyError } from '../core/errors.js';
-import { SpawnProcessRunner } from '../core/process.js';
+import { nixAccessSettings } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
 import { readFleetStatus } from '../status/fleet-status.js';
 import { statusInputs } from '../status/inputs.js';
@@ -16,6 +16,7 @@ import {
   statusOutput,
 } from '../status/report.js';
 import { alertTargetFor } from './alert-target.js';
+import { withNixRunner } from './nix-runner.js';
 
 export const statusAction = defineAction({
   name: 'status',
@@ -25,17 +26,18 @@ export const statusAction = defineAction({
   refusesForks: true,
   async run(settings, environment) {
     const { context, logger } = environment;
-    const runner = new SpawnProcessRunner(logger);
     const alertTarget = settings['alert-issue']
       ? await alertTargetFor(context, settings.token, logger)
       : undefined;
-    const status = await readFleetStatus(settings, {
-      context,
-      logger,
-      runner,
-      nix: new NixCli(runner),
-      cleanup: new CleanupList(environment.state),
-    });
+    const status = await withNixRunner(nixAccessSettings(settings), environment, (runner) =>
+      readFleetStatus(settings, {
+        context,
+        logger,
+        runner,
+        nix: new NixCli(runner),
+        cleanup: new CleanupList(environment.state),
+      }),
+    );
     const failOn = failingStates(settings['fail-on']);
     const annotations = statusAnnotations(status, failOn);
     let alert: AlertAction | undefined;

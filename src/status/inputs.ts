@@ -5,6 +5,7 @@ import {
   refuseNodesForDeployRs,
   sshInputs,
 } from '../deploy/inputs.js';
+import { nixAccessInputs } from '../nix/access-inputs.js';
 
 /** What a node may be found doing, the first that applies. */
 export const NODE_STATES = ['unreachable', 'drifted', 'behind', 'needs-reboot', 'current'] as const;
@@ -20,6 +21,7 @@ export const statusInputs = defineInputs({
   'fail-on': list({ rawDefault: 'drifted,unreachable', of: [...NODE_STATES, NO_STATE] }),
   'alert-issue': bool({ rawDefault: 'false' }),
   token: githubToken(),
+  ...nixAccessInputs,
 }).superRefine((settings, ctx) => refuseNodesForDeployRs(settings, ctx));
 
 export type StatusSettings = SettingsOf<typeof statusInputs>;
