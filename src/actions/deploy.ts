@@ -11,6 +11,7 @@ import { deployAnnotations, deployFailure, deployOutputs, deploySummary } from '
 import { nixAccessSettings } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
 import { withNixRunner } from './nix-runner.js';
+import { stepCacheAccess } from './step-environment.js';
 
 export const deployAction = defineAction({
   name: 'deploy',
@@ -23,17 +24,20 @@ export const deployAction = defineAction({
     const deployments = settings['github-deployments']
       ? await githubDeployments(settings, context, logger)
       : undefined;
-    const outcome = await withNixRunner(nixAccessSettings(settings), environment, (runner) =>
-      deployFleet(settings, {
-        context,
-        logger,
-        runner,
-        nix: new NixCli(runner),
-        cleanup: new CleanupList(environment.state),
-        signal: environment.signal,
-        searchPath: process.env.PATH ?? '',
-        ...(deployments ? { deployments } : {}),
-      }),
+    const outcome = await withNixRunner(
+      { ...nixAccessSettings(settings), ...stepCacheAccess(settings) },
+      environment,
+      (runner) =>
+        deployFleet(settings, {
+          context,
+          logger,
+          runner,
+          nix: new NixCli(runner),
+          cleanup: new CleanupList(environment.state),
+          signal: environment.signal,
+          searchPath: process.env.PATH ?? '',
+          ...(deployments ? { deployments } : {}),
+        }),
     );
     const failure = deployFailure(outcome);
     return {

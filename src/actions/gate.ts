@@ -6,6 +6,7 @@ import { gateInputs } from '../gate/inputs.js';
 import { renderSummary } from '../gate/summary.js';
 import { nixAccessSettings } from '../nix/access-inputs.js';
 import { withNixRunner } from './nix-runner.js';
+import { stepCacheAccess } from './step-environment.js';
 
 export const gateAction = defineAction({
   name: 'gate',
@@ -24,14 +25,17 @@ export const gateAction = defineAction({
           logger,
         })
       : undefined;
-    const result = await withNixRunner(nixAccessSettings(settings), environment, (runner) =>
-      runGate(settings, context, {
-        runner,
-        logger,
-        env: { PATH: process.env.PATH },
-        signal,
-        ...(github ? { github } : {}),
-      }),
+    const result = await withNixRunner(
+      { ...nixAccessSettings(settings), ...stepCacheAccess(settings) },
+      environment,
+      (runner) =>
+        runGate(settings, context, {
+          runner,
+          logger,
+          env: { PATH: process.env.PATH },
+          signal,
+          ...(github ? { github } : {}),
+        }),
     );
     return {
       outputs: {

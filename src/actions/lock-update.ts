@@ -15,6 +15,7 @@ import { nixAccessSettings } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
 import { evalWorkerLimits, thisMachine } from '../nix/eval-workers.js';
 import { withNixRunner } from './nix-runner.js';
+import { stepCacheAccess } from './step-environment.js';
 
 export const lockUpdateAction = defineAction({
   name: 'lock-update',
@@ -24,7 +25,10 @@ export const lockUpdateAction = defineAction({
   run(settings, environment) {
     const useToken = settings['inputs-use-token'] && settings.token !== GITHUB_TOKEN_DEFAULT;
     return withNixRunner(
-      nixAccessSettings(settings, useToken ? settings.token : undefined),
+      {
+        ...nixAccessSettings(settings, useToken ? settings.token : undefined),
+        ...stepCacheAccess(settings),
+      },
       environment,
       (runner) => updateLock(settings, environment, runner),
     );

@@ -1,4 +1,10 @@
 import type { Logger } from '../core/logger.js';
+import type { NixAccessSettings } from '../nix/access.js';
+import {
+  type CacheAccessInputSettings,
+  cacheAccessSettings,
+  nixConfigSubstituters,
+} from '../nix/cache-access.js';
 
 /**
  * The values of the step's variables an input names (`push-env`), masked, for the one child that
@@ -22,4 +28,16 @@ export function stepVariables(
     variables[name] = value;
   }
   return variables;
+}
+
+/**
+ * The caches' netrc for an action's Nix: the `netrc` and `cache-token` inputs, the token for `urls`
+ * (the caches the action names) and the substituters the step's NIX_CONFIG names.
+ */
+export function stepCacheAccess(
+  settings: CacheAccessInputSettings,
+  urls: readonly string[] = [],
+  step: Readonly<Record<string, string | undefined>> = process.env,
+): Pick<NixAccessSettings, 'netrc'> {
+  return cacheAccessSettings(settings, [...urls, ...nixConfigSubstituters(step.NIX_CONFIG)]);
 }
