@@ -1,4 +1,6 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { oneLine, UserError } from '../core/errors.js';
 import { declarationOf, inputNames } from '../core/inputs.js';
@@ -10,6 +12,20 @@ import { COMMON_FLAGS, commandHelp, optionSpecs, secretVariable } from './help.j
 import { localTokenReader, runActionLocally } from './local-action.js';
 import { outputsJson, presentResult } from './present.js';
 import { colourFor, palette, TerminalLogger, terminalWidth } from './terminal.js';
+
+/**
+ * Inputs that hold a file's content on a runner (a private key, known_hosts lines): on the command
+ * line, their option (or FLAKEFLOW_<NAME>) may name the file instead, as `ssh -i` and
+ * `UserKnownHostsFile` do, so a key never has to be typed out.
+ */
+const FILE_INPUTS = new Set(['inputs-ssh-key', 'inputs-known-hosts', 'ssh-private-key', 'known-hosts']);
+
+/** The content of the file `value` names (`~/` is the home directory); undefined when it names none. */
+function readInputFile(value: string): string | undefined {
+  const path = value.trim().replace(/^~(?=\/)/, homedir());
+  if (path === '' || path.includes('\n') || !existsSync(path) || !statSync(path).isFile()) return undefined;
+  return readFileSync(path, 'utf8');
+}
 
 /** Runs one action command: the same inputs and schema as the action, a terminal for a face. */
 export async function runActionCommand(command: ActionCommand, argv: readonly string[]): Promise<number> {
@@ -30,6 +46,14 @@ export async function runActionCommand(command: ActionCommand, argv: readonly st
   const logger = new TerminalLogger({ verbose: flags.get('verbose') === 'true', stream: process.stderr });
   const schema = command.definition.inputs;
   for (const name of inputNames(schema)) {
+    if (FILE_INPUTS.has(name)) {
+      const given = inputs.get(name) ?? process.env[secretVariable(name)];
+      const read = given === undefined ? undefined : readInputFile(given);
+      if (read !== undefined) {
+        inputs.set(name, read);
+        continue;
+      }
+    }
     if (!declarationOf(schema, name).secret) continue;
     const given = inputs.get(name);
     if (given !== undefined && given.trim() !== '') {

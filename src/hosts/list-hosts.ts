@@ -5,10 +5,12 @@ import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
 import { withRevisionCheckout } from '../core/revision-checkout.js';
+import { accessGiven } from '../nix/access-inputs.js';
 import { type EvalWorkerLimits, evalWorkerLimits, type MemoryProbe } from '../nix/eval-workers.js';
 import { NixEvalJobsFleetEvaluator } from '../nix/fleet-eval-jobs.js';
 import type { EvaluationRequest, FleetEvaluation, FleetEvaluator } from '../nix/fleet-hosts.js';
 import { PooledFleetEvaluator } from '../nix/fleet-pool.js';
+import { explainFetchFailure } from '../nix/input-fetch.js';
 import { findCachedPaths, type NarinfoProbe } from './binary-cache.js';
 import { globToRegex, matchesAny } from './globs.js';
 import { attrPathText, type EvaluatedHost, type HostKind, type HostRef, hostKey } from './host.js';
@@ -106,10 +108,28 @@ export async function listHosts(
   });
 
   const revision = settings['changed-since'];
+  const diagnosis = {
+    runner: dependencies.runner,
+    nixOptions: { nixOptions: settings['nix-options'] ?? [] },
+    flakeDir,
+    ...accessGiven(settings),
+    ...(dependencies.signal ? { signal: dependencies.signal } : {}),
+  };
   const [head, base] = await Promise.all([
-    evaluator.evaluate(request(flakeDir, 'the working tree')),
+    evaluator.evaluate(request(flakeDir, 'the working tree')).catch(async (error: unknown) => {
+      if (!(error instanceof UserError)) throw error;
+      throw (await explainFetchFailure(error.message, diagnosis, logger)) ?? error;
+    }),
     revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
   ]);
+  if (head.failed.length > 0) {
+    const explained = await explainFetchFailure(
+      head.failed.map((host) => host.error).join('\n'),
+      diagnosis,
+      logger,
+    );
+    if (explained) throw explained;
+  }
 
   const runners = runnerMap(settings.runners);
   const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [hostKey(host), host.drvPath]));

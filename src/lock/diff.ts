@@ -1,12 +1,13 @@
-import { commitUrl, compareUrl, forgeRepository, repositoryUrl } from './forges.js';
 import {
   type FlakeLock,
   type InputPath,
   type LockNode,
   printInputPath,
   type SourceAttrs,
-} from './lock-file.js';
-import { branchLabel, type SourceSwitch, sourceLabel, sourceSwitch } from './sources.js';
+  sourceLabel,
+} from '../nix/lock-file.js';
+import { commitUrl, compareUrl, forgeRepository, repositoryUrl } from './forges.js';
+import { branchLabel, type SourceSwitch, sourceSwitch } from './sources.js';
 
 /** Where an input was locked: a revision, its date and its source. */
 export interface LockedRevision {

@@ -1,4 +1,4 @@
-import type { SourceAttrs } from './lock-file.js';
+import type { SourceAttrs } from '../nix/lock-file.js';
 
 /** A repository on a forge whose web UI can show what changed between two revisions. */
 export interface ForgeRepository {

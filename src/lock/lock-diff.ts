@@ -1,7 +1,7 @@
 import { blocks } from '../core/markdown.js';
+import { FlakeLock } from '../nix/lock-file.js';
 import { inputsTable, transitiveSection } from './body.js';
 import { diffLocks, type InputChange, type LockDiff, type LockedRevision } from './diff.js';
-import { FlakeLock } from './lock-file.js';
 
 /** A flake.lock's text and how errors name it (`flake.lock at HEAD`, `./old.lock`). */
 export interface NamedLock {

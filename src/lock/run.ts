@@ -5,12 +5,12 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { NixCli } from '../nix/cli.js';
 import type { EvalPool } from '../nix/eval-workers.js';
+import { FlakeLock } from '../nix/lock-file.js';
 import { renderPullRequestBody } from './body.js';
 import type { LockCommitter } from './commit.js';
 import { isEmptyDiff, type StaleInput, staleInputs } from './diff.js';
 import type { LockUpdateGitHub, MergeMethod } from './github.js';
 import { planUpdates, type UpdateGroups } from './groups.js';
-import { FlakeLock } from './lock-file.js';
 import { type Publication, publishProposal } from './publish.js';
 import {
   evaluateBaseline,

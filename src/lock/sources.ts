@@ -1,30 +1,5 @@
+import { type SourceAttrs, sourceLabel } from '../nix/lock-file.js';
 import { type ForgeRepository, forgeRepository } from './forges.js';
-import type { SourceAttrs } from './lock-file.js';
-
-/**
- * Where a locked node comes from, apart from which revision: the fetcher and its location
- * (`github:NixOS/nixpkgs`, `git+ssh://git@github.com/o/r`). The branch is left out: Nix 2.2x
- * rewrites a git input's `ref` from `main` to `refs/heads/main` without moving it.
- */
-export function sourceLabel(locked: SourceAttrs, original?: SourceAttrs): string {
-  const text = (name: string) => {
-    const value = locked[name] ?? original?.[name];
-    return typeof value === 'string' && value.length > 0 ? value : undefined;
-  };
-  const dir = text('dir');
-  const inDir = dir ? `?dir=${dir}` : '';
-  const { type } = locked;
-  if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
-    const host = text('host');
-    return `${type}:${host ? `${host}/` : ''}${text('owner') ?? '?'}/${text('repo') ?? '?'}${inDir}`;
-  }
-  if (type === 'path') return `path:${text('path') ?? '?'}${inDir}`;
-  // A tarball's locked URL names the exact file (often the revision itself); the original names the source.
-  const url =
-    (type === 'tarball' || type === 'file') && typeof original?.url === 'string' ? original.url : text('url');
-  const scheme = url && /^[a-z]+\+/.test(url) ? '' : `${type}+`;
-  return `${scheme}${url ?? '?'}${inDir}`;
-}
 
 /** Forges whose owner and repository names are not case-sensitive: `NixOS/nixpkgs` is `nixos/nixpkgs`. */
 const CASE_INSENSITIVE_FORGES = new Set<ForgeRepository['forge']>(['github', 'gitlab', 'gitea']);

@@ -4,10 +4,10 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { NixCli } from '../nix/cli.js';
 import type { EvalPool } from '../nix/eval-workers.js';
+import { FlakeLock } from '../nix/lock-file.js';
 import { diffLocks, isEmptyDiff, type LockDiff } from './diff.js';
 import type { UpdatePlan } from './groups.js';
 import type { VERIFY_LEVELS } from './inputs.js';
-import { FlakeLock } from './lock-file.js';
 import { buildHosts, evaluateHosts, type HostEvaluation, type HostKind } from './verify.js';
 
 export type VerifyLevel = (typeof VERIFY_LEVELS)[number];

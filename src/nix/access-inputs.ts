@@ -1,5 +1,6 @@
 import { field, secret, text } from '../core/inputs.js';
 import { type AccessToken, type NixAccessSettings, parseAccessTokens } from './access.js';
+import type { ReasonContext } from './input-fetch.js';
 
 /**
  * The host keys github.com, gitlab.com and codeberg.org publish, as known_hosts lines. Each key's
@@ -46,6 +47,14 @@ export interface NixAccessInputSettings {
   'inputs-ssh-key'?: string | undefined;
   'inputs-known-hosts'?: string | undefined;
   'nix-access-tokens'?: AccessToken[] | undefined;
+}
+
+/** What a diagnosis of an input Nix could not fetch says about the access it had. */
+export function accessGiven(settings: NixAccessInputSettings): ReasonContext {
+  return {
+    sshKeyGiven: settings['inputs-ssh-key'] !== undefined,
+    tokenHosts: (settings['nix-access-tokens'] ?? []).map((entry) => entry.host),
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffLocks, staleInputs } from '../../src/lock/diff.js';
-import { FlakeLock } from '../../src/lock/lock-file.js';
+import { FlakeLock } from '../../src/nix/lock-file.js';
 import { github, JUNE_1, lockText, rev } from './lock-fixtures.js';
 
 function parse(text: string) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { commitUrl, compareUrl, forgeRepository } from '../../src/lock/forges.js';
-import type { SourceAttrs } from '../../src/lock/lock-file.js';
+import type { SourceAttrs } from '../../src/nix/lock-file.js';
 
 const A = '1111111111111111111111111111111111111111';
 const B = '2222222222222222222222222222222222222222';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
-import { FlakeLock } from '../../src/lock/lock-file.js';
+import { FlakeLock } from '../../src/nix/lock-file.js';
 import { github, lockText, rev } from './lock-fixtures.js';
 
 /** home-manager has its own nixpkgs (nixpkgs_2); deploy-rs follows the flake's nixpkgs. */

@@ -1,7 +1,7 @@
 /** flake.lock texts made by code, shaped exactly as Nix writes them. */
 import { diffLocks } from '../../src/lock/diff.js';
-import { FlakeLock } from '../../src/lock/lock-file.js';
 import type { LockProposal, Verification } from '../../src/lock/update.js';
+import { FlakeLock } from '../../src/nix/lock-file.js';
 
 export interface NodeSpec {
   inputs?: Record<string, string | string[]>;

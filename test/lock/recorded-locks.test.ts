@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffLocks, type InputChange } from '../../src/lock/diff.js';
-import { FlakeLock } from '../../src/lock/lock-file.js';
+import { FlakeLock } from '../../src/nix/lock-file.js';
 
 const LOCKS = join(import.meta.dirname, '..', 'fixtures', 'locks');
 

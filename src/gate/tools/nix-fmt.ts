@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
+import type { NixCli } from '../../nix/cli.js';
 import { NIX_NOT_FOUND, NixError } from '../../nix/errors.js';
 import { unformattedFinding } from '../format-diff.js';
 import {
@@ -12,7 +14,7 @@ import {
   type ToolFinding,
   toolFailure,
 } from '../tool-run.js';
-import { ToolUnavailable } from '../tool-source.js';
+import { type ToolCommand, ToolUnavailable } from '../tool-source.js';
 import { type AlejandraReport, parseAlejandra } from './alejandra.js';
 import { type NixfmtReport, nixfmtCheckArgs, parseNixfmt } from './nixfmt.js';
 import { rewriteAndRestore } from './treefmt.js';
@@ -23,31 +25,40 @@ export type FlakeFormatterKind = 'alejandra' | 'nixfmt' | 'treefmt' | 'other';
 export interface FlakeFormatter {
   name: string;
   mainProgram: string;
+  /** The program `nix fmt` runs: meta.mainProgram, else pname, else the name without its version. */
+  program: string;
+  /** `<flake>#formatter.<system>`, the installable that builds it. */
+  installable: string;
   kind: FlakeFormatterKind;
 }
 
 const DESCRIBE_FORMATTER =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: a Nix expression, interpolated by Nix
-  'f: let d = f.${builtins.currentSystem} or null; in ' +
-  'if d == null then null else { name = d.name or ""; mainProgram = d.meta.mainProgram or ""; }';
+  'f: let s = builtins.currentSystem; d = f.${s} or null; in ' +
+  'if d == null then null else { system = s; name = d.name or ""; mainProgram = d.meta.mainProgram or ""; ' +
+  'program = d.meta.mainProgram or d.pname or (builtins.parseDrvName (d.name or "")).name; }';
+
+interface DescribedFormatter {
+  system: string;
+  name: string;
+  mainProgram: string;
+  program: string;
+}
 
 /** The flake's formatter for this machine's system, or undefined when it declares none. */
 export async function flakeFormatter(
   context: CheckContext,
   options: { withoutNix?: 'none' } = {},
 ): Promise<FlakeFormatter | undefined> {
-  let described: { name: string; mainProgram: string } | null;
+  let described: DescribedFormatter | null;
   try {
-    described = await context.nix.evalJson<{ name: string; mainProgram: string } | null>(
-      `${context.flakeDir}#formatter`,
-      {
-        apply: DESCRIBE_FORMATTER,
-        impure: true,
-        cwd: context.flakeDir,
-        env: context.env,
-        ...(context.signal ? { signal: context.signal } : {}),
-      },
-    );
+    described = await context.nix.evalJson<DescribedFormatter | null>(`${context.flakeDir}#formatter`, {
+      apply: DESCRIBE_FORMATTER,
+      impure: true,
+      cwd: context.flakeDir,
+      env: context.env,
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
   } catch (error) {
     if (error instanceof NixError && /does not provide attribute/.test(error.nixMessage)) return undefined;
     // Without Nix there is no `nix fmt` to use: `auto` goes on to the formatters on PATH.
@@ -69,10 +80,31 @@ export async function flakeFormatter(
       : /nixfmt/i.test(text)
         ? 'nixfmt'
         : 'other';
-  return { ...described, kind };
+  const { system, ...formatter } = described;
+  return { ...formatter, installable: `${context.flakeDir}#formatter.${system}`, kind };
 }
 
-const NIX_FMT = ['fmt', '--extra-experimental-features', 'nix-command flakes'];
+/**
+ * The formatter as `nix fmt` would run it, built by Nix (which may fetch the flake's private inputs:
+ * role `nix`) and then started as a program of its own: `nix fmt` would start it as Nix's child,
+ * handing it Nix's environment and with it the inputs' key and tokens (child-environment.ts).
+ */
+async function formatterCommand(context: CheckContext, formatter: FlakeFormatter): Promise<ToolCommand> {
+  let built: Awaited<ReturnType<NixCli['build']>>;
+  try {
+    built = await context.nix.build([formatter.installable], {
+      cwd: context.flakeDir,
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    const reason = error instanceof NixError ? error.nixMessage : error.message;
+    throw new ToolUnavailable(`nix fmt: the flake's formatter does not build: ${firstLine(reason)}`);
+  }
+  const out = built[0]?.outputs.out;
+  if (!out) throw new ToolUnavailable(`nix fmt: building ${formatter.installable} gave no out path`);
+  return { tool: 'nix', program: join(out, 'bin', formatter.program), prefix: [], via: 'nix' };
+}
 
 /**
  * `nix fmt` runs the flake's own formatter. Since Nix 2.25 it passes no path by default, so paths are
@@ -88,24 +120,24 @@ export function runNixFmt(context: CheckContext, known?: FlakeFormatter): Promis
       );
     }
     const tool = `nix fmt (${formatter.mainProgram || formatter.name})`;
-    const nix = { tool: 'nix' as const, program: 'nix', prefix: NIX_FMT, via: 'nix' as const };
     if (
       context.scope.files.length === 0 &&
       (context.scope.mode === 'changed' || formatter.kind !== 'treefmt')
     ) {
       return { tool, findings: [], failures: [], unformatted: [], skipped: 'no .nix files to check' };
     }
+    const command = await formatterCommand(context, formatter);
     if (formatter.kind === 'treefmt' || formatter.kind === 'other') {
       const extra = formatter.kind === 'treefmt' ? ['--ci'] : [];
       return rewriteAndRestore(context, tool, (paths) =>
-        runTool(context, transcript, nix, ['--', ...extra, ...(paths.length > 0 ? paths : ['.'])]),
+        runTool(context, transcript, command, [...extra, ...(paths.length > 0 ? paths : ['.'])]),
       );
     }
     const gathered = await runOverFiles(
       context,
       transcript,
-      nix,
-      (files) => ['--', ...nixfmtCheckArgs(files)],
+      command,
+      (files) => nixfmtCheckArgs(files),
       (result) => {
         const report =
           formatter.kind === 'alejandra'

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RecordingLogger } from '../../src/core/logger.js';
+import { SpawnProcessRunner, succeeded } from '../../src/core/process.js';
+import { examplesDir } from '../../src/demo/fleet.js';
+import { commitAll, git, initRepository } from '../../src/demo/git-repo.js';
+import { gitSshCommand } from '../../src/nix/access.js';
+import { startSshd, type TestSshd } from '../deploy/sshd.js';
+
+/**
+ * A fleet of two NixOS hosts, n1 and n2, that read the input `secrets` (flake = false) over git+ssh
+ * from a bare repository the tests' own sshd serves to one key only. The input holds a random motd,
+ * so its source is in no store before; each Nix process of a test gets a HOME and XDG_CACHE_HOME of
+ * its own (`nixEnv`), so Nix's fetcher cache has never seen it either.
+ */
+export interface PrivateInputFleet {
+  flakeDir: string;
+  /** The bare repository of `secrets`. */
+  repository: string;
+  /** `git+ssh://root@127.0.0.1:<port>/…/secrets.git`, as flake.nix names it. */
+  url: string;
+  sshd: TestSshd;
+  /** The key the repository accepts, and the known_hosts line of the sshd. */
+  privateKey: string;
+  privateKeyFile: string;
+  knownHosts: string;
+  /** A fresh HOME and XDG_CACHE_HOME (and the tests' Nix settings, inherited) for one Nix run. */
+  nixEnv(name: string): Promise<Record<string, string>>;
+  /** Commits a new motd to `secrets`; returns the new revision. */
+  advance(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const runner = new SpawnProcessRunner(new RecordingLogger());
+
+function flakeNix(url: string): string {
+  return `{
+  inputs.secrets = {
+    url = "${url}";
+    flake = false;
+  };
+  outputs =
+    { self, secrets }:
+    let
+      homelab = import ./lib;
+      host =
+        name:
+        homelab.nixosSystem {
+          modules = [
+            {
+              nixpkgs.hostPlatform = "x86_64-linux";
+              networking.hostName = name;
+              environment.etc.motd.text = builtins.readFile "\${secrets}/motd";
+            }
+          ];
+        };
+    in
+    {
+      nixosConfigurations = {
+        n1 = host "n1";
+        n2 = host "n2";
+      };
+    };
+}
+`;
+}
+
+export async function privateInputFleet(dir: string): Promise<PrivateInputFleet> {
+  const sshd = await startSshd(join(dir, 'sshd'));
+  const repository = join(dir, 'secrets.git');
+  const work = join(dir, 'secrets');
+  await mkdir(work, { recursive: true });
+  await git(runner, dir, ['init', '--quiet', '--bare', '--initial-branch=main', repository]);
+  await initRepository(runner, work);
+  const advance = async () => {
+    await writeFile(join(work, 'motd'), `welcome ${randomBytes(12).toString('hex')}\n`);
+    const rev = await commitAll(runner, work, 'motd');
+    await git(runner, work, ['push', '--quiet', repository, 'HEAD:refs/heads/main']);
+    return rev;
+  };
+  await advance();
+
+  const url = `git+ssh://${sshd.user}@127.0.0.1:${sshd.port}${repository}?ref=main`;
+  const flakeDir = join(dir, 'fleet');
+  await mkdir(flakeDir, { recursive: true });
+  await cp(join(examplesDir(), 'homelab', 'lib'), join(flakeDir, 'lib'), { recursive: true });
+  await writeFile(join(flakeDir, 'flake.nix'), flakeNix(url));
+  await initRepository(runner, flakeDir);
+  await commitAll(runner, flakeDir, 'Two hosts reading a private input');
+
+  let homes = 0;
+  const nixEnv = async (name: string) => {
+    homes += 1;
+    const home = join(dir, 'homes', `${name}-${homes}`);
+    await mkdir(home, { recursive: true });
+    return { HOME: home, XDG_CACHE_HOME: join(home, '.cache') };
+  };
+
+  // Locking fetches the input with the key; the source is then deleted from the store again.
+  const knownHostsFile = join(dir, 'known_hosts');
+  await writeFile(knownHostsFile, `${sshd.knownHosts}\n`);
+  const lockEnv = {
+    ...(await nixEnv('lock')),
+    GIT_SSH_COMMAND: gitSshCommand(sshd.userKey.privateKeyFile, knownHostsFile),
+  };
+  await nixOrThrow(['flake', 'lock', flakeDir], lockEnv);
+  await commitAll(runner, flakeDir, 'flake.lock: Lock secrets');
+  await forgetInput(flakeDir, lockEnv);
+
+  return {
+    flakeDir,
+    repository,
+    url,
+    sshd,
+    privateKey: sshd.userKey.privateKey,
+    privateKeyFile: sshd.userKey.privateKeyFile,
+    knownHosts: sshd.knownHosts,
+    nixEnv,
+    advance,
+    stop: () => sshd.stop(),
+  };
+}
+
+async function nixOrThrow(args: readonly string[], env: Record<string, string>): Promise<string> {
+  const result = await runner.run('nix', ['--extra-experimental-features', 'nix-command flakes', ...args], {
+    env,
+  });
+  if (!succeeded(result)) throw new Error(`nix ${args.join(' ')} failed: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** Deletes the locked `secrets` source from the store, so the next fetch must reach the sshd. */
+export async function forgetInput(flakeDir: string, env: Record<string, string>): Promise<void> {
+  const archived = JSON.parse(await nixOrThrow(['flake', 'archive', '--json', flakeDir], env)) as {
+    inputs: { secrets: { path: string } };
+  };
+  await nixOrThrow(['store', 'delete', archived.inputs.secrets.path], env);
+}
