@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Document, isMap, isScalar, parseDocument, Scalar, type YAMLMap } from 'yaml';
 import { maxAgeForSchedule } from '../../backup/jobs.js';
+import { workflowCacheInputs } from '../../nix/flake-caches.js';
 import { findCheckoutFile } from '../checkout.js';
 import { wrapWords } from '../wrap-words.js';
 import type { FleetFacts, InspectedBackup } from './inspect.js';
@@ -128,6 +129,18 @@ function prChecks(facts: FleetFacts, options: CallerOptions, intro: string): str
   }
   const inputs = mapAt(callingJob(doc, 'flake-checks.yml'), ['with']);
   inputs.set('runners', blockLiteral(runnersFor(facts)));
+  const caches = workflowCacheInputs(facts.caches);
+  if (caches.cacheUrls.length > 0) {
+    inputs.set('cache-urls', caches.cacheUrls.join(' '));
+    if (caches.cachePublicKeys.length > 0) inputs.set('cache-public-keys', caches.cachePublicKeys.join(' '));
+    commentBefore(inputs, 'cache-urls', ["From the flake's nixConfig: hosts already there are not rebuilt."]);
+  }
+  if (caches.cachixCache) {
+    inputs.set('cachix-cache', caches.cachixCache);
+    commentBefore(inputs, 'cachix-cache', [
+      "From the flake's nixConfig. Builds push to it with the `cachix-auth-token` secret (below).",
+    ]);
+  }
   if (facts.formatterSystems.length === 0) {
     commentBefore(inputs, 'runners', [
       'The flake has no `formatter` output: the format check uses treefmt, alejandra or nixfmt, whichever',
