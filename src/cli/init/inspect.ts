@@ -8,6 +8,7 @@ import { NixError } from '../../nix/errors.js';
 import type { EvalPool, WorkerPoolStats } from '../../nix/eval-workers.js';
 import { type FleetFacts as FlakeFacts, readFleetFacts } from '../../nix/fleet.js';
 import { inspectHostsInPool } from '../../nix/fleet-pool.js';
+import { type PrivateInput, privateInputs } from './private-inputs.js';
 
 export interface InspectedHost {
   kind: 'nixos' | 'darwin' | 'home' | 'checks';
@@ -43,6 +44,8 @@ export interface FleetFacts {
   backups: InspectedBackup[];
   /** The flake's direct inputs, from flake.lock. */
   inputs: string[];
+  /** The direct inputs that look private by their URL (git+ssh, a host that is not a public forge). */
+  privateInputs: PrivateInput[];
 }
 
 export interface Inspection {
@@ -135,6 +138,10 @@ export async function inspectFlake(
     formatterSystems: raw.formatter,
     backups,
     inputs: await lockedInputs(dir),
+    privateInputs: privateInputs(
+      await readFile(join(dir, 'flake.lock'), 'utf8').catch(() => undefined),
+      await readFile(join(dir, 'flake.nix'), 'utf8').catch(() => undefined),
+    ),
   };
   return { facts, evaluators: inspected.stats };
 }
