@@ -182,10 +182,32 @@ describe('the callers for other fleets', () => {
     ],
     formatterSystems: [],
     backups: [],
-    inputs: ['home-manager', 'nixpkgs', 'nixpkgs-unstable'],
+    inputs: ['home-manager', 'nixpkgs', 'nixpkgs-unstable', 'secrets'],
     caches: { substituters: [], publicKeys: [] },
+    privateInputs: [
+      {
+        name: 'secrets',
+        url: 'git+ssh://git@github.com/alice/nix-secrets',
+        needs: 'inputs-ssh-key',
+        why: 'fetched over SSH',
+      },
+    ],
   };
   const callers = generateCallers(facts, { defaultBranch: 'master' });
+
+  it('name the private inputs in every caller, with the commented key line and the secret to create', () => {
+    for (const file of CALLER_FILES) {
+      const text = callers[file];
+      const comments = text.replace(/\n\s*# ?/g, ' ');
+      expect(comments, file).toContain(
+        "The flake's inputs secrets (git+ssh://git@github.com/alice/nix-secrets: fetched over SSH) look private",
+      );
+      expect(comments, file).toContain(
+        'repository secret NIX_INPUTS_SSH_KEY (a deploy key of those repositories)',
+      );
+      expect(text, file).toMatch(/# +inputs-ssh-key: \$\{\{ secrets\.NIX_INPUTS_SSH_KEY \}\}/);
+    }
+  });
 
   it('pass actionlint and the wiring checks without deploy nodes, backups or formatter', async () => {
     expect(await callerProblems(callers)).toEqual([]);
@@ -244,6 +266,7 @@ describe('the callers for a flake whose nixConfig names its caches', () => {
     formatterSystems: ['x86_64-linux'],
     backups: [],
     inputs: ['nixpkgs'],
+    privateInputs: [],
     caches: {
       substituters: ['https://cache.nixos.org', 'https://homelab.cachix.org', 'https://attic.lan/fleet'],
       publicKeys: [

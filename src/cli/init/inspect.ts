@@ -9,6 +9,7 @@ import type { EvalPool, WorkerPoolStats } from '../../nix/eval-workers.js';
 import { type FlakeCaches, readFlakeCaches } from '../../nix/flake-caches.js';
 import { type FleetFacts as FlakeFacts, readFleetFacts } from '../../nix/fleet.js';
 import { inspectHostsInPool } from '../../nix/fleet-pool.js';
+import { type PrivateInput, privateInputs } from './private-inputs.js';
 
 export interface InspectedHost {
   kind: 'nixos' | 'darwin' | 'home' | 'checks';
@@ -46,6 +47,8 @@ export interface FleetFacts {
   inputs: string[];
   /** The binary caches the flake's nixConfig asks for. */
   caches: FlakeCaches;
+  /** The direct inputs that look private by their URL (git+ssh, a host that is not a public forge). */
+  privateInputs: PrivateInput[];
 }
 
 export interface Inspection {
@@ -141,6 +144,10 @@ export async function inspectFlake(
     backups,
     inputs: await lockedInputs(dir),
     caches,
+    privateInputs: privateInputs(
+      await readFile(join(dir, 'flake.lock'), 'utf8').catch(() => undefined),
+      await readFile(join(dir, 'flake.nix'), 'utf8').catch(() => undefined),
+    ),
   };
   return { facts, evaluators: inspected.stats };
 }
