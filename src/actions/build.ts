@@ -19,7 +19,7 @@ export const buildAction = defineAction({
     const { context, logger, signal } = environment;
     const access = {
       ...nixAccessSettings(settings),
-      ...stepCacheAccess(settings, [settings['push-to'] ?? '']),
+      ...stepCacheAccess(settings, logger, [settings['push-to'] ?? '']),
     };
     const outcome = await withNixRunner(access, environment, (runner) =>
       buildHosts(settings, {

@@ -25,7 +25,7 @@ export const deployAction = defineAction({
       ? await githubDeployments(settings, context, logger)
       : undefined;
     const outcome = await withNixRunner(
-      { ...nixAccessSettings(settings), ...stepCacheAccess(settings) },
+      { ...nixAccessSettings(settings), ...stepCacheAccess(settings, environment.logger) },
       environment,
       (runner) =>
         deployFleet(settings, {

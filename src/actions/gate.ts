@@ -26,7 +26,7 @@ export const gateAction = defineAction({
         })
       : undefined;
     const result = await withNixRunner(
-      { ...nixAccessSettings(settings), ...stepCacheAccess(settings) },
+      { ...nixAccessSettings(settings), ...stepCacheAccess(settings, environment.logger) },
       environment,
       (runner) =>
         runGate(settings, context, {

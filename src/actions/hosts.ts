@@ -20,7 +20,10 @@ export const hostsAction = defineAction({
   keepsForksOffSelfHosted: true,
   async run(settings, environment) {
     const { context, logger, signal } = environment;
-    const access = { ...nixAccessSettings(settings), ...stepCacheAccess(settings, settings['skip-cached']) };
+    const access = {
+      ...nixAccessSettings(settings),
+      ...stepCacheAccess(settings, logger, settings['skip-cached']),
+    };
     const result = await withNixRunner(access, environment, (runner) =>
       listHosts(settings, {
         runner,

@@ -27,7 +27,7 @@ export const lockUpdateAction = defineAction({
     return withNixRunner(
       {
         ...nixAccessSettings(settings, useToken ? settings.token : undefined),
-        ...stepCacheAccess(settings),
+        ...stepCacheAccess(settings, environment.logger),
       },
       environment,
       (runner) => updateLock(settings, environment, runner),

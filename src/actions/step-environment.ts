@@ -32,12 +32,20 @@ export function stepVariables(
 
 /**
  * The caches' netrc for an action's Nix: the `netrc` and `cache-token` inputs, the token for `urls`
- * (the caches the action names) and the substituters the step's NIX_CONFIG names.
+ * (the caches the action names) and the substituters the step's NIX_CONFIG names. NIX_CONFIG
+ * outranks every nix.conf, so a `netrc-file` there would hide this netrc: that is said, once.
  */
 export function stepCacheAccess(
   settings: CacheAccessInputSettings,
+  logger: Pick<Logger, 'warning'>,
   urls: readonly string[] = [],
   step: Readonly<Record<string, string | undefined>> = process.env,
 ): Pick<NixAccessSettings, 'netrc'> {
-  return cacheAccessSettings(settings, [...urls, ...nixConfigSubstituters(step.NIX_CONFIG)]);
+  const access = cacheAccessSettings(settings, [...urls, ...nixConfigSubstituters(step.NIX_CONFIG)]);
+  if (access.netrc !== undefined && /^\s*netrc-file\s*=/m.test(step.NIX_CONFIG ?? '')) {
+    logger.warning(
+      "NIX_CONFIG sets netrc-file, which outranks the netrc of inputs 'netrc' and 'cache-token': remove it from NIX_CONFIG",
+    );
+  }
+  return access;
 }

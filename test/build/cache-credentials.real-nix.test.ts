@@ -46,6 +46,7 @@ describeEachVersion(NIX_VERSIONS, 'which child gets the job’s cache credential
       timeoutMs: 240_000,
     });
   const printed = (run: CliRun) => `${run.stdout}\n${run.stderr}`;
+  const buildGateway = (...more: string[]) => inFleet(['build', '--host', 'gateway', ...more]);
 
   beforeAll(async () => {
     const { runner, nix } = await requireNix();
@@ -73,13 +74,7 @@ process.exit(run.status ?? 1);`,
 
   it('gives the AWS variables to the nix copy of an s3:// push-to, and nothing else of the job', async () => {
     const before = (await readStarts(log)).length;
-    const run = await inFleet([
-      'build',
-      '--host',
-      'gateway',
-      '--push-to',
-      's3://fleet-cache?region=eu-west-1',
-    ]);
+    const run = await buildGateway('--push-to', 's3://fleet-cache?region=eu-west-1');
     expect(run.exitCode, run.stderr).toBe(0);
     const starts = (await readStarts(log)).slice(before);
     const copy = starts.find((start) => start.program === 'nix' && start.args[0] === 'copy');
@@ -115,10 +110,7 @@ process.exit(run.status ?? 1);`,
 
   it('runs push-command with the system’s path and only the variable push-env names', async () => {
     const before = (await readStarts(log)).length;
-    const run = await inFleet([
-      'build',
-      '--host',
-      'gateway',
+    const run = await buildGateway(
       '--push-command',
       'cachix push homelab',
       '--push-env',
@@ -126,7 +118,7 @@ process.exit(run.status ?? 1);`,
       '--json',
       '--summary',
       join(tempDir, 'pushed.md'),
-    ]);
+    );
     expect(run.exitCode, run.stderr).toBe(0);
     const outPath = jsonOutputs(run)['out-path'] as string;
     expect(outPath).toMatch(/-nixos-system-gateway-24\.11$/);
@@ -149,14 +141,7 @@ process.exit(run.status ?? 1);`,
   });
 
   it('reports a push-command that fails like a failed push-to: the host built, the push did not', async () => {
-    const run = await inFleet([
-      'build',
-      '--host',
-      'gateway',
-      '--push-command',
-      'cachix push homelab',
-      '--json',
-    ]);
+    const run = await buildGateway('--push-command', 'cachix push homelab', '--json');
     expect(run.exitCode).toBe(1);
     expect(jsonOutputs(run)['out-path']).toMatch(/-nixos-system-gateway-24\.11$/);
     expect(run.stderr).toMatch(/pushing to cachix push homelab failed: cachix exited with code 1/);
