@@ -11,7 +11,7 @@ import { lockUpdateInputs } from '../lock/inputs.js';
 import { LOCK_UPDATE_OUTPUTS, lockUpdateOutputs } from '../lock/outputs.js';
 import { runLockUpdate } from '../lock/run.js';
 import { renderSummary } from '../lock/summary.js';
-import { nixAccessSettings } from '../nix/access-inputs.js';
+import { accessGiven, nixAccessSettings } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
 import { evalWorkerLimits, thisMachine } from '../nix/eval-workers.js';
 import { withNixRunner } from './nix-runner.js';
@@ -101,6 +101,7 @@ async function updateLock(
       github,
       now: () => new Date(),
       signal,
+      access: accessGiven(settings),
       evalPool: {
         runner,
         nixOptions: settings['nix-options'] ?? [],
