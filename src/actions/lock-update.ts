@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type ActionEnvironment, type ActionResult, defineAction } from '../core/action.js';
 import { UserError } from '../core/errors.js';
-import { loadGitHubClient } from '../core/github-loader.js';
+import { loadRunGitHubClient } from '../core/github-loader.js';
 import { GITHUB_TOKEN_DEFAULT, type SettingsOf } from '../core/inputs.js';
 import type { ProcessRunner } from '../core/process.js';
 import { parseRepository } from '../core/repository.js';
@@ -44,12 +44,7 @@ async function updateLock(
       : undefined;
   const client =
     repository && !settings['dry-run']
-      ? await loadGitHubClient({
-          token: settings.token,
-          apiUrl: context.apiUrl,
-          ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-          logger,
-        })
+      ? await loadRunGitHubClient(settings.token, context, logger)
       : undefined;
   const github = () => {
     if (!repository) {
