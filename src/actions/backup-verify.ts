@@ -3,7 +3,7 @@ import { backupVerifyInputs } from '../backup/inputs.js';
 import { runBackupVerify } from '../backup/run.js';
 import { defineAction } from '../core/action.js';
 import { UserError } from '../core/errors.js';
-import { loadGitHubClient } from '../core/github-loader.js';
+import { loadRunGitHubClient } from '../core/github-loader.js';
 import { parseRepository } from '../core/repository.js';
 import { nixAccessSettings } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
@@ -22,12 +22,7 @@ export const backupVerifyAction = defineAction({
       const repository = parseRepository(context.repository ?? '');
       if (!repository)
         throw new UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
-      const client = await loadGitHubClient({
-        token: settings.token,
-        apiUrl: context.apiUrl,
-        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-        logger,
-      });
+      const client = await loadRunGitHubClient(settings.token, context, logger);
       const runUrl = context.runId
         ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
         : undefined;

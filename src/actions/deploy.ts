@@ -1,7 +1,7 @@
 import { defineAction, type RunContext } from '../core/action.js';
 import { CleanupList } from '../core/cleanup.js';
 import { UserError } from '../core/errors.js';
-import { loadGitHubClient } from '../core/github-loader.js';
+import { loadRunGitHubClient } from '../core/github-loader.js';
 import type { Logger } from '../core/logger.js';
 import { parseRepository } from '../core/repository.js';
 import { type DeploySettings, deployFleet } from '../deploy/deploy-fleet.js';
@@ -61,12 +61,7 @@ async function githubDeployments(
       "Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here",
     );
   }
-  const client = await loadGitHubClient({
-    token: settings.token,
-    apiUrl: context.apiUrl,
-    ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-    logger,
-  });
+  const client = await loadRunGitHubClient(settings.token, context, logger);
   return new GitHubDeployments(client, {
     repository,
     ref,

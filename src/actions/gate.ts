@@ -1,5 +1,5 @@
 import { defineAction } from '../core/action.js';
-import { loadGitHubClient } from '../core/github-loader.js';
+import { loadRunGitHubClient } from '../core/github-loader.js';
 import { findingAnnotation } from '../gate/annotations.js';
 import { runGate } from '../gate/gate.js';
 import { gateInputs } from '../gate/inputs.js';
@@ -17,14 +17,7 @@ export const gateAction = defineAction({
   async run(settings, environment) {
     const { context, logger, signal } = environment;
     const publishes = settings['check-run'] || settings.suggestions;
-    const github = publishes
-      ? await loadGitHubClient({
-          token: settings.token,
-          apiUrl: context.apiUrl,
-          ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-          logger,
-        })
-      : undefined;
+    const github = publishes ? await loadRunGitHubClient(settings.token, context, logger) : undefined;
     const result = await withNixRunner(
       { ...nixAccessSettings(settings), ...stepCacheAccess(settings, environment.logger) },
       environment,

@@ -96,6 +96,17 @@ describeEachVersion(NIX_VERSIONS, 'a fleet with a private git+ssh input', () => 
   });
 
   it.each([
+    ['build', ['build', '--host', 'n1']],
+    ['lock-update', ['lock-update']],
+  ])('%s without a key names the input it could not fetch', async (_, args) => {
+    const run = await cli(args);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(
+      /error: .*input 'secrets' \(git\+ssh:\/\/[^)]*\) could not be fetched: Host key verification failed/,
+    );
+  });
+
+  it.each([
     ['another key', 'wrong-key', "Permission denied (publickey): the key of 'inputs-ssh-key' was refused"],
     ['the published host keys only', 'default-hosts', 'No ED25519 host key is known for [127.0.0.1]:'],
     ['a known_hosts line of another key', 'wrong-host', 'Host key for [127.0.0.1]:'],
