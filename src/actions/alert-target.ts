@@ -2,7 +2,7 @@ import type { RunContext } from '../core/action.js';
 import { runUrlOf } from '../core/action.js';
 import type { AlertTarget } from '../core/alert-issue.js';
 import { UserError } from '../core/errors.js';
-import { loadGitHubClient } from '../core/github-loader.js';
+import { loadRunGitHubClient } from '../core/github-loader.js';
 import type { Logger } from '../core/logger.js';
 import { parseRepository } from '../core/repository.js';
 
@@ -15,12 +15,7 @@ export async function alertTargetFor(
   const repository = parseRepository(context.repository ?? '');
   if (!repository)
     throw new UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
-  const client = await loadGitHubClient({
-    token,
-    apiUrl: context.apiUrl,
-    ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-    logger,
-  });
+  const client = await loadRunGitHubClient(token, context, logger);
   const runUrl = runUrlOf(context);
   return { client, repository, ...(runUrl ? { runUrl } : {}) };
 }

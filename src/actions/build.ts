@@ -4,9 +4,8 @@ import { buildInputs } from '../build/inputs.js';
 import { buildSummary } from '../build/summary.js';
 import { defineAction } from '../core/action.js';
 import { nixAccessSettings } from '../nix/access-inputs.js';
-import { cacheAccessSettings, nixConfigSubstituters } from '../nix/cache-access.js';
 import { withNixRunner } from './nix-runner.js';
-import { stepVariables } from './step-variables.js';
+import { stepCacheAccess, stepVariables } from './step-environment.js';
 
 export const BUILD_OUTPUTS = ['out-path', 'drv-path', 'closure-size', 'result-file'] as const;
 
@@ -18,8 +17,10 @@ export const buildAction = defineAction({
   keepsForksOffSelfHosted: true,
   async run(settings, environment) {
     const { context, logger, signal } = environment;
-    const caches = [settings['push-to'] ?? '', ...nixConfigSubstituters(process.env.NIX_CONFIG)];
-    const access = { ...nixAccessSettings(settings), ...cacheAccessSettings(settings, caches) };
+    const access = {
+      ...nixAccessSettings(settings),
+      ...stepCacheAccess(settings, logger, [settings['push-to'] ?? '']),
+    };
     const outcome = await withNixRunner(access, environment, (runner) =>
       buildHosts(settings, {
         runner,

@@ -1,7 +1,7 @@
 import { defineAction, type RunContext, runUrlOf } from '../core/action.js';
 import { CleanupList } from '../core/cleanup.js';
 import { UserError } from '../core/errors.js';
-import { loadGitHubClient } from '../core/github-loader.js';
+import { loadRunGitHubClient } from '../core/github-loader.js';
 import type { Logger } from '../core/logger.js';
 import { parseRepository } from '../core/repository.js';
 import { type DeploySettings, deployFleet } from '../deploy/deploy-fleet.js';
@@ -11,6 +11,7 @@ import { deployAnnotations, deployFailure, deployOutputs, deploySummary } from '
 import { nixAccessSettings } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
 import { withNixRunner } from './nix-runner.js';
+import { stepCacheAccess } from './step-environment.js';
 
 export const deployAction = defineAction({
   name: 'deploy',
@@ -24,18 +25,21 @@ export const deployAction = defineAction({
       ? await githubDeployments(settings, context, logger)
       : undefined;
     const runUrl = runUrlOf(context);
-    const outcome = await withNixRunner(nixAccessSettings(settings), environment, (runner) =>
-      deployFleet(settings, {
-        context,
-        logger,
-        runner,
-        nix: new NixCli(runner),
-        cleanup: new CleanupList(environment.state),
-        signal: environment.signal,
-        searchPath: process.env.PATH ?? '',
-        ...(runUrl === undefined ? {} : { runUrl }),
-        ...(deployments ? { deployments } : {}),
-      }),
+    const outcome = await withNixRunner(
+      { ...nixAccessSettings(settings), ...stepCacheAccess(settings, environment.logger) },
+      environment,
+      (runner) =>
+        deployFleet(settings, {
+          context,
+          logger,
+          runner,
+          nix: new NixCli(runner),
+          cleanup: new CleanupList(environment.state),
+          signal: environment.signal,
+          searchPath: process.env.PATH ?? '',
+          ...(runUrl === undefined ? {} : { runUrl }),
+          ...(deployments ? { deployments } : {}),
+        }),
     );
     const failure = deployFailure(outcome);
     return {
@@ -59,12 +63,7 @@ async function githubDeployments(
       "Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here",
     );
   }
-  const client = await loadGitHubClient({
-    token: settings.token,
-    apiUrl: context.apiUrl,
-    ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-    logger,
-  });
+  const client = await loadRunGitHubClient(settings.token, context, logger);
   return new GitHubDeployments(client, {
     repository,
     ref,

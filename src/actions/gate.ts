@@ -1,11 +1,12 @@
 import { defineAction } from '../core/action.js';
-import { loadGitHubClient } from '../core/github-loader.js';
+import { loadRunGitHubClient } from '../core/github-loader.js';
 import { findingAnnotation } from '../gate/annotations.js';
 import { runGate } from '../gate/gate.js';
 import { gateInputs } from '../gate/inputs.js';
 import { renderSummary } from '../gate/summary.js';
 import { nixAccessSettings } from '../nix/access-inputs.js';
 import { withNixRunner } from './nix-runner.js';
+import { stepCacheAccess } from './step-environment.js';
 
 export const gateAction = defineAction({
   name: 'gate',
@@ -16,22 +17,18 @@ export const gateAction = defineAction({
   async run(settings, environment) {
     const { context, logger, signal } = environment;
     const publishes = settings['check-run'] || settings.suggestions;
-    const github = publishes
-      ? await loadGitHubClient({
-          token: settings.token,
-          apiUrl: context.apiUrl,
-          ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+    const github = publishes ? await loadRunGitHubClient(settings.token, context, logger) : undefined;
+    const result = await withNixRunner(
+      { ...nixAccessSettings(settings), ...stepCacheAccess(settings, environment.logger) },
+      environment,
+      (runner) =>
+        runGate(settings, context, {
+          runner,
           logger,
-        })
-      : undefined;
-    const result = await withNixRunner(nixAccessSettings(settings), environment, (runner) =>
-      runGate(settings, context, {
-        runner,
-        logger,
-        env: { PATH: process.env.PATH },
-        signal,
-        ...(github ? { github } : {}),
-      }),
+          env: { PATH: process.env.PATH },
+          signal,
+          ...(github ? { github } : {}),
+        }),
     );
     return {
       outputs: {

@@ -6,9 +6,9 @@ import { hostsInputs } from '../hosts/inputs.js';
 import { listHosts } from '../hosts/list-hosts.js';
 import { hostsSummary } from '../hosts/summary.js';
 import { nixAccessSettings } from '../nix/access-inputs.js';
-import { cacheAccessSettings, nixConfigSubstituters } from '../nix/cache-access.js';
 import { thisMachine } from '../nix/eval-workers.js';
 import { withNixRunner } from './nix-runner.js';
+import { stepCacheAccess } from './step-environment.js';
 
 export const HOSTS_OUTPUTS = ['matrix', 'hosts', 'count', 'empty'] as const;
 
@@ -20,8 +20,10 @@ export const hostsAction = defineAction({
   keepsForksOffSelfHosted: true,
   async run(settings, environment) {
     const { context, logger, signal } = environment;
-    const caches = [...(settings['skip-cached'] ?? []), ...nixConfigSubstituters(process.env.NIX_CONFIG)];
-    const access = { ...nixAccessSettings(settings), ...cacheAccessSettings(settings, caches) };
+    const access = {
+      ...nixAccessSettings(settings),
+      ...stepCacheAccess(settings, logger, settings['skip-cached']),
+    };
     const result = await withNixRunner(access, environment, (runner) =>
       listHosts(settings, {
         runner,

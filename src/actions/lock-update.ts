@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type ActionEnvironment, type ActionResult, defineAction } from '../core/action.js';
 import { UserError } from '../core/errors.js';
-import { loadGitHubClient } from '../core/github-loader.js';
+import { loadRunGitHubClient } from '../core/github-loader.js';
 import { GITHUB_TOKEN_DEFAULT, type SettingsOf } from '../core/inputs.js';
 import type { ProcessRunner } from '../core/process.js';
 import { parseRepository } from '../core/repository.js';
@@ -11,10 +11,11 @@ import { lockUpdateInputs } from '../lock/inputs.js';
 import { LOCK_UPDATE_OUTPUTS, lockUpdateOutputs } from '../lock/outputs.js';
 import { runLockUpdate } from '../lock/run.js';
 import { renderSummary } from '../lock/summary.js';
-import { nixAccessSettings } from '../nix/access-inputs.js';
+import { accessGiven, nixAccessSettings } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
 import { evalWorkerLimits, thisMachine } from '../nix/eval-workers.js';
 import { withNixRunner } from './nix-runner.js';
+import { stepCacheAccess } from './step-environment.js';
 
 export const lockUpdateAction = defineAction({
   name: 'lock-update',
@@ -24,7 +25,10 @@ export const lockUpdateAction = defineAction({
   run(settings, environment) {
     const useToken = settings['inputs-use-token'] && settings.token !== GITHUB_TOKEN_DEFAULT;
     return withNixRunner(
-      nixAccessSettings(settings, useToken ? settings.token : undefined),
+      {
+        ...nixAccessSettings(settings, useToken ? settings.token : undefined),
+        ...stepCacheAccess(settings, environment.logger),
+      },
       environment,
       (runner) => updateLock(settings, environment, runner),
     );
@@ -44,12 +48,7 @@ async function updateLock(
       : undefined;
   const client =
     repository && !settings['dry-run']
-      ? await loadGitHubClient({
-          token: settings.token,
-          apiUrl: context.apiUrl,
-          ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-          logger,
-        })
+      ? await loadRunGitHubClient(settings.token, context, logger)
       : undefined;
   const github = () => {
     if (!repository) {
@@ -101,6 +100,7 @@ async function updateLock(
       github,
       now: () => new Date(),
       signal,
+      access: accessGiven(settings),
       evalPool: {
         runner,
         nixOptions: settings['nix-options'] ?? [],

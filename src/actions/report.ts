@@ -1,5 +1,5 @@
 import { defineAction } from '../core/action.js';
-import { loadGitHubClient } from '../core/github-loader.js';
+import { loadRunGitHubClient } from '../core/github-loader.js';
 import { reportInputs } from '../report/inputs.js';
 import { buildReport } from '../report/report.js';
 
@@ -12,14 +12,7 @@ export const reportAction = defineAction({
   pathInputs: ['results'],
   keepsForksOffSelfHosted: true,
   async run(settings, { context, logger }) {
-    const client = settings.comment
-      ? await loadGitHubClient({
-          token: settings.token,
-          apiUrl: context.apiUrl,
-          graphqlUrl: context.graphqlUrl,
-          logger,
-        })
-      : undefined;
+    const client = settings.comment ? await loadRunGitHubClient(settings.token, context, logger) : undefined;
     const outcome = await buildReport(settings, {
       context,
       logger,

@@ -7,11 +7,13 @@ import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
 import { withRevisionCheckout } from '../core/revision-checkout.js';
 import { attrPathText, FLEET_HOST_KINDS, parseAttrPath } from '../hosts/host.js';
+import { accessGiven } from '../nix/access-inputs.js';
 import { installable, NixCli } from '../nix/cli.js';
 import { NixError } from '../nix/errors.js';
 import { evalWorkerLimits, type MachineResources, thisMachine } from '../nix/eval-workers.js';
 import { evaluateHostListInPool } from '../nix/fleet-pool.js';
 import type { EvaluatedHost, FailedHost } from '../nix/fleet-types.js';
+import { explainFetchFailure, type InputFetchDiagnosis, looksLikeFetchFailure } from '../nix/input-fetch.js';
 import { derivationInstallable, NixStore } from '../nix/store.js';
 import type { NixVersion } from '../nix/version.js';
 import { type HostBuild, resultFileName, resultFileOf } from './build-result.js';
@@ -87,6 +89,11 @@ export async function buildHosts(
   for (const item of resolved) {
     results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
   }
+  await explainUnfetched(
+    results,
+    { runner, nixOptions: { nixOptions }, flakeDir, ...accessGiven(settings), ...(signal ? { signal } : {}) },
+    logger,
+  );
 
   const revision = settings['compare-to'];
   if (revision && results.some((result) => result.status === 'built')) {
@@ -281,4 +288,23 @@ async function pushBuilt(
     else for (const result of built) result.pushedWith = command.join(' ');
   }
   return failures;
+}
+
+/** The hosts that failed because Nix could not fetch an input say which input, and why, instead. */
+async function explainUnfetched(
+  results: HostBuild[],
+  diagnosis: InputFetchDiagnosis,
+  logger: Logger,
+): Promise<void> {
+  const unfetched = results.filter(
+    (result) => result.error !== undefined && looksLikeFetchFailure(result.error),
+  );
+  if (unfetched.length === 0) return;
+  const explained = await explainFetchFailure(
+    unfetched.map((result) => result.error).join('\n'),
+    diagnosis,
+    logger,
+  );
+  if (!explained) return;
+  for (const result of unfetched) result.error = explained.message;
 }

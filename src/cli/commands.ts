@@ -90,7 +90,7 @@ export function buildTargetsOf(
 }
 
 /** The build inputs `flakeflow build` hands on to the hosts evaluation when it builds every host. */
-const EVERY_HOST_INPUTS = ['path', 'nix-options', 'eval-workers', 'eval-max-memory'];
+const EVERY_HOST_INPUTS = ['path', 'nix-options', 'eval-workers', 'eval-max-memory', 'netrc', 'cache-token'];
 
 /**
  * `flakeflow build` without host, attr or drv-path builds every host the hosts action lists, as

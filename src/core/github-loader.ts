@@ -1,4 +1,6 @@
+import type { RunContext } from './action.js';
 import type { GitHubClient, GitHubClientOptions } from './github.js';
+import type { Logger } from './logger.js';
 
 /**
  * A GitHub client, with octokit loaded only now: most runs of most actions never talk to GitHub, and
@@ -8,4 +10,18 @@ import type { GitHubClient, GitHubClientOptions } from './github.js';
 export async function loadGitHubClient(options: GitHubClientOptions): Promise<GitHubClient> {
   const { createGitHubClient } = await import(/* webpackMode: "eager" */ './github.js');
   return createGitHubClient(options);
+}
+
+/** The client an action talks to its run's GitHub with: the API URLs the runner names, and `token`. */
+export function loadRunGitHubClient(
+  token: string,
+  context: Pick<RunContext, 'apiUrl' | 'graphqlUrl'>,
+  logger: Logger,
+): Promise<GitHubClient> {
+  return loadGitHubClient({
+    token,
+    apiUrl: context.apiUrl,
+    ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+    logger,
+  });
 }

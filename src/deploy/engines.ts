@@ -82,6 +82,11 @@ function openDeployRsEngine(settings: DeploySettings, nodes: DeployNode[]): Depl
     name: 'deploy-rs',
     nodes,
     async deployer(context, planned) {
+      if (settings['inputs-ssh-key'] !== undefined || settings['nix-access-tokens'] !== undefined) {
+        // deploy-rs runs Nix itself, without the Nix access (child-environment.ts): the flake's
+        // private inputs must be in the store before it starts.
+        await context.nix.archive(context.flakeDir, { group: "Fetching the flake's inputs for deploy-rs" });
+      }
       const deployOne = createNodeDeployer({
         runner: context.runner,
         logger: context.logger,

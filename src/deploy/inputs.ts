@@ -12,6 +12,7 @@ import {
 } from '../core/inputs.js';
 import { structured } from '../core/structured-input.js';
 import { nixAccessInputs } from '../nix/access-inputs.js';
+import { cacheAccessInputs } from '../nix/cache-access.js';
 import { healthChecksShape } from './health-checks.js';
 import { deployTagsShape, wavesShape } from './selectors.js';
 import type { SshSettings } from './ssh.js';
@@ -71,6 +72,7 @@ export const deployInputs = defineInputs({
   'environment-prefix': text({ rawDefault: 'nixos/' }),
   token: githubToken(),
   ...nixAccessInputs,
+  ...cacheAccessInputs,
 }).superRefine((settings, ctx) => {
   if (settings['dry-activate'] && settings.boot) {
     ctx.addIssue({

@@ -7,6 +7,7 @@ import type { GitHubClient } from '../core/github.js';
 import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
 import type { ProcessRunner } from '../core/process.js';
+import { accessGiven } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
 import { baseNixpkgsFlake } from './base-tools.js';
 import {
@@ -97,6 +98,7 @@ export async function runGate(
       nixpkgsForTools(context, git, repoRoot, flakeDir),
     ),
     nix: new NixCli(runner),
+    access: accessGiven(settings),
     listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
     ...toolProcesses(selected.length),
     tempDir: context.runnerTemp,

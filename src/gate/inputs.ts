@@ -1,5 +1,6 @@
 import { bool, choice, defineInputs, githubToken, list, text, words } from '../core/inputs.js';
 import { nixAccessInputs } from '../nix/access-inputs.js';
+import { cacheAccessInputs } from '../nix/cache-access.js';
 
 export const GATE_CHECKS = ['format', 'deadnix', 'statix', 'flake-check'] as const;
 export const FORMATTERS = ['auto', 'nix-fmt', 'treefmt', 'alejandra', 'nixfmt', 'none'] as const;
@@ -24,4 +25,5 @@ export const gateInputs = defineInputs({
   suggestions: bool({ rawDefault: 'false' }),
   'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
   ...nixAccessInputs,
+  ...cacheAccessInputs,
 });

@@ -4,6 +4,7 @@ import { stringifyError, UserError } from '../core/errors.js';
 import { describeExit, type ProcessResult, type ProcessRunner } from '../core/process.js';
 import type { NixCli } from '../nix/cli.js';
 import { nixErrorText } from '../nix/errors.js';
+import type { ReasonContext } from '../nix/input-fetch.js';
 import type { Finding, GateCheck } from './findings.js';
 import type { PathGlobs } from './globs.js';
 import type { FileScope } from './scope.js';
@@ -62,6 +63,8 @@ export interface CheckContext {
   signal?: AbortSignal;
   tools: ToolSource;
   nix: NixCli;
+  /** What Nix was given to fetch private inputs with, for saying why one could not be fetched. */
+  access: ReasonContext;
   /** Every file of the flake's tree (tracked and untracked, not ignored), for snapshots. */
   listTree(): Promise<string[]>;
   /** The tool processes that may run at once, shared by every check (see gate.ts). */

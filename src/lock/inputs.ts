@@ -1,6 +1,7 @@
 import { bool, choice, defineInputs, githubToken, integer, list, size, text, words } from '../core/inputs.js';
 import { structured } from '../core/structured-input.js';
 import { nixAccessInputs } from '../nix/access-inputs.js';
+import { cacheAccessInputs } from '../nix/cache-access.js';
 import { updateGroupsShape } from './groups.js';
 
 export const MERGE_METHODS = ['merge', 'squash', 'rebase'] as const;
@@ -32,5 +33,6 @@ export const lockUpdateInputs = defineInputs({
   'eval-max-memory': size(),
   'dry-run': bool({ rawDefault: 'false' }),
   ...nixAccessInputs,
+  ...cacheAccessInputs,
   'inputs-use-token': bool({ rawDefault: 'false' }),
 });

@@ -5,6 +5,7 @@ import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { NixCli } from '../nix/cli.js';
 import type { EvalPool } from '../nix/eval-workers.js';
+import type { ReasonContext } from '../nix/input-fetch.js';
 import { FlakeLock } from '../nix/lock-file.js';
 import { renderPullRequestBody } from './body.js';
 import type { LockCommitter } from './commit.js';
@@ -51,6 +52,8 @@ export interface LockUpdateDependencies {
   logger: Logger;
   /** Bounded evaluator processes for verification (eval-workers, eval-max-memory). */
   evalPool?: EvalPool;
+  /** What Nix was given to fetch private inputs with, for saying why one could not be fetched. */
+  access?: ReasonContext;
   /** Made only when something is pushed, so a dry run needs no token. */
   github(): { api: LockUpdateGitHub; committer: LockCommitter };
   now(): Date;
@@ -111,7 +114,15 @@ export async function runLockUpdate(
     branch: settings.branch,
     hasInputPath: (path) => oldLock.resolve(path.split('/')) !== undefined,
   });
-  const local = { nix, flakeDir: settings.flakeDir, verify: settings.verify, logger, signal, evalPool };
+  const local = {
+    nix,
+    flakeDir: settings.flakeDir,
+    verify: settings.verify,
+    logger,
+    signal,
+    evalPool,
+    ...(dependencies.access ? { access: dependencies.access } : {}),
+  };
   const needsBaseline = plans.some((plan) => plan.inputs === 'all' || plan.inputs.length > 0);
   const baseline = needsBaseline ? await evaluateBaseline(local) : undefined;
 

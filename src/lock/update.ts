@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { NixCli } from '../nix/cli.js';
+import { NixError } from '../nix/errors.js';
 import type { EvalPool } from '../nix/eval-workers.js';
+import { explainFetchFailure, type ReasonContext } from '../nix/input-fetch.js';
 import { FlakeLock } from '../nix/lock-file.js';
 import { diffLocks, isEmptyDiff, type LockDiff } from './diff.js';
 import type { UpdatePlan } from './groups.js';
@@ -54,6 +56,8 @@ export interface LocalUpdateContext {
   logger: Logger;
   /** Bounded evaluator processes for the hosts (eval-workers, eval-max-memory). */
   evalPool?: EvalPool;
+  /** What Nix was given to fetch private inputs with, for saying why one could not be fetched. */
+  access?: ReasonContext;
   signal?: AbortSignal;
 }
 
@@ -95,10 +99,23 @@ export async function proposeUpdate(
   await writeFile(lockPath, oldLockText);
   const names = plan.inputs === 'all' ? [] : plan.inputs;
   const what = plan.inputs === 'all' ? 'every input' : names.join(', ');
-  await nix.updateLock(flakeDir, names, {
-    signal,
-    group: `Updating ${what}${plan.group ? ` (group ${plan.group})` : ''}`,
-  });
+  try {
+    await nix.updateLock(flakeDir, names, {
+      signal,
+      group: `Updating ${what}${plan.group ? ` (group ${plan.group})` : ''}`,
+    });
+  } catch (error) {
+    if (!(error instanceof NixError) || !context.evalPool) throw error;
+    const diagnosis = {
+      runner: context.evalPool.runner,
+      nixOptions: { nixOptions: context.evalPool.nixOptions ?? [] },
+      flakeDir,
+      sshKeyGiven: context.access?.sshKeyGiven ?? false,
+      tokenHosts: context.access?.tokenHosts ?? [],
+      ...(signal ? { signal } : {}),
+    };
+    throw (await explainFetchFailure(error.nixMessage, diagnosis, logger)) ?? error;
+  }
   const writtenLockText = await readFile(lockPath, 'utf8');
   const oldLock = FlakeLock.parse(oldLockText);
   const diff = diffLocks(oldLock, FlakeLock.parse(writtenLockText));

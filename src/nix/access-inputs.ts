@@ -26,7 +26,7 @@ function accessTokens() {
     const parsed = parseAccessTokens(raw);
     return Array.isArray(parsed)
       ? parsed
-      : fail(`host=token entries (github.com=ghp_…), got ${parsed.invalid}`);
+      : fail(`host=token entries like github.com=ghp_… (${parsed.invalid})`);
   });
 }
 

@@ -144,6 +144,11 @@ export class NixCli {
     await this.exec(this.withOptions(subcommand, args), options);
   }
 
+  /** Fetches every input of the flake's lock into the store (`nix flake archive`), building nothing. */
+  async archive(flakeDir: string, options: NixRunOptions = {}): Promise<void> {
+    await this.exec(this.withOptions(['flake', 'archive'], ['--json', resolve(flakeDir)]), options);
+  }
+
   async flakeMetadata(flakeDir: string, options: NixRunOptions = {}): Promise<FlakeMetadata> {
     const result = await this.exec(
       this.withOptions(['flake', 'metadata'], ['--json', resolve(flakeDir)]),

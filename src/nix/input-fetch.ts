@@ -186,11 +186,11 @@ export class InputFetchError extends UserError {
 export async function explainFetchFailure(
   errorText: string,
   diagnosis: InputFetchDiagnosis,
-  logger: Logger,
+  logger?: Logger,
 ): Promise<InputFetchError | undefined> {
   if (!looksLikeFetchFailure(errorText)) return undefined;
   const failures = await diagnoseInputFetches(diagnosis);
   if (failures.length === 0) return undefined;
-  for (const failure of failures) logger.error(inputFailureLine(failure));
+  for (const failure of failures) logger?.error(inputFailureLine(failure));
   return new InputFetchError(failures);
 }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import { resultFile } from '../../src/build/build-result.js';
 import type { SpawnProcessRunner } from '../../src/core/process.js';
 import { type ExampleFleet, materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import { errorLines, repositoryRoot, runAction } from '../harness/run-action.js';
+import { startBinaryCache } from '../support/binary-cache-server.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 
@@ -60,6 +61,36 @@ describeEachVersion(NIX_VERSIONS, 'the built build action on real Nix', () => {
       expect(run.summary).toContain('### Build');
       expect(run.summary).toContain('| gateway | x86_64-linux | ✅ built |');
       expect(run.summary).toContain(`📤 Pushed to \`file://${cache}\`.`);
+    });
+
+    it('pushes to a cache that takes uploads only with the netrc login, the password masked and gone after', async () => {
+      const password = 'harness-pw-Lq83xZ0v';
+      const cache = await startBinaryCache({ dir: join(tempDir, 'login-cache'), login: 'ci', password });
+      try {
+        const run = await runAction({
+          action: 'build',
+          inputs: {
+            path: 'homelab',
+            host: 'gateway',
+            'push-to': cache.url,
+            netrc: `machine 127.0.0.1 login ci password ${password}`,
+          },
+          workspace: example.rootDir,
+        });
+        expect(errorLines(run)).toEqual([]);
+        expect(run.exitCode).toBe(0);
+        expect(run.masks).toContain(password);
+        expect(`${run.visibleLog}\n${run.summary}`).not.toContain(password);
+        expect(cache.requests.filter((request) => request.method === 'PUT').every((r) => r.authorized)).toBe(
+          true,
+        );
+        expect(await cache.narinfoNames()).not.toEqual([]);
+        expect(
+          readdirSync(run.runnerTemp).filter((name) => name.startsWith('flakeflow-nix-access-')),
+        ).toEqual([]);
+      } finally {
+        await cache.close();
+      }
     });
 
     it('fails with one line when a host does not exist, still writing the result-file', async () => {

@@ -21,6 +21,8 @@ describeEachVersion(NIX_VERSIONS, 'a binary cache that needs a login', () => {
   const inFleet = (args: string[]): Promise<CliRun> =>
     runCli(args, { cwd: fleet.flakeDir, timeoutMs: 240_000 });
   const everything = (run: CliRun, summary: string) => `${run.stdout}\n${run.stderr}\n${summary}`;
+  const buildPushingTo = (url: string, ...more: string[]) =>
+    inFleet(['build', '--host', 'gateway', '--push-to', url, ...more]);
 
   beforeAll(async () => {
     const { runner, nix } = await requireNix();
@@ -39,15 +41,7 @@ describeEachVersion(NIX_VERSIONS, 'a binary cache that needs a login', () => {
 
   it('refuses the push without the netrc: the host built, the push failed', async () => {
     const summaryFile = join(tempDir, 'refused.md');
-    const run = await inFleet([
-      'build',
-      '--host',
-      'gateway',
-      '--push-to',
-      cache.url,
-      '--summary',
-      summaryFile,
-    ]);
+    const run = await buildPushingTo(cache.url, '--summary', summaryFile);
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(/pushing to http:\/\/127\.0\.0\.1:\d+ failed: .*401/);
     const summary = await readFile(summaryFile, 'utf8');
@@ -58,18 +52,7 @@ describeEachVersion(NIX_VERSIONS, 'a binary cache that needs a login', () => {
 
   it('pushes the system with the netrc, sending the login and never printing the password', async () => {
     const summaryFile = join(tempDir, 'pushed.md');
-    const run = await inFleet([
-      'build',
-      '--host',
-      'gateway',
-      '--push-to',
-      cache.url,
-      '--netrc',
-      netrc(),
-      '--json',
-      '--summary',
-      summaryFile,
-    ]);
+    const run = await buildPushingTo(cache.url, '--netrc', netrc(), '--json', '--summary', summaryFile);
     expect(run.exitCode, run.stderr).toBe(0);
     const outPath = jsonOutputs(run)['out-path'] as string;
     expect(outPath).toMatch(/^\/nix\/store\/([0-9a-z]{32})-nixos-system-gateway-24\.11$/);
@@ -110,15 +93,7 @@ describeEachVersion(NIX_VERSIONS, 'a binary cache that needs a login', () => {
       password: PASSWORD,
     });
     try {
-      const run = await inFleet([
-        'build',
-        '--host',
-        'gateway',
-        '--push-to',
-        tokenCache.url,
-        '--cache-token',
-        PASSWORD,
-      ]);
+      const run = await buildPushingTo(tokenCache.url, '--cache-token', PASSWORD);
       expect(run.exitCode, run.stderr).toBe(0);
       const uploads = tokenCache.requests.filter((request) => request.method === 'PUT');
       expect(uploads.length).toBeGreaterThan(0);

@@ -182,9 +182,32 @@ describe('the callers for other fleets', () => {
     ],
     formatterSystems: [],
     backups: [],
-    inputs: ['home-manager', 'nixpkgs', 'nixpkgs-unstable'],
+    inputs: ['home-manager', 'nixpkgs', 'nixpkgs-unstable', 'secrets'],
+    caches: { substituters: [], publicKeys: [] },
+    privateInputs: [
+      {
+        name: 'secrets',
+        url: 'git+ssh://git@github.com/alice/nix-secrets',
+        needs: 'inputs-ssh-key',
+        why: 'fetched over SSH',
+      },
+    ],
   };
   const callers = generateCallers(facts, { defaultBranch: 'master' });
+
+  it('name the private inputs in every caller, with the commented key line and the secret to create', () => {
+    for (const file of CALLER_FILES) {
+      const text = callers[file];
+      const comments = text.replace(/\n\s*# ?/g, ' ');
+      expect(comments, file).toContain(
+        "The flake's inputs secrets (git+ssh://git@github.com/alice/nix-secrets: fetched over SSH) look private",
+      );
+      expect(comments, file).toContain(
+        'repository secret NIX_INPUTS_SSH_KEY (a deploy key of those repositories)',
+      );
+      expect(text, file).toMatch(/# +inputs-ssh-key: \$\{\{ secrets\.NIX_INPUTS_SSH_KEY \}\}/);
+    }
+  });
 
   it('pass actionlint and the wiring checks without deploy nodes, backups or formatter', async () => {
     expect(await callerProblems(callers)).toEqual([]);
@@ -242,5 +265,42 @@ describe('flakeflow init without a flake', () => {
       `error: ${tempDir} has no flake.nix: run flakeflow init in the repository of your fleet's flake`,
     ]);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('the callers for a flake whose nixConfig names its caches', () => {
+  const facts: FleetFacts = {
+    hosts: [{ kind: 'nixos', name: 'nas', system: 'x86_64-linux' }],
+    formatterSystems: ['x86_64-linux'],
+    backups: [],
+    inputs: ['nixpkgs'],
+    privateInputs: [],
+    caches: {
+      substituters: ['https://cache.nixos.org', 'https://homelab.cachix.org', 'https://attic.lan/fleet'],
+      publicKeys: [
+        'cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=',
+        'homelab.cachix.org-1:AbC=',
+        'fleet:XyZ=',
+      ],
+    },
+  };
+  const callers = generateCallers(facts, { defaultBranch: 'main' });
+
+  it('fill cachix-cache for the Cachix one and cache-urls with its key for the other', async () => {
+    const job = parse(callers['pr-checks.yml']).jobs['flake-checks'];
+    expect(job.with['cachix-cache']).toBe('homelab');
+    expect(job.with['cache-urls']).toBe('https://attic.lan/fleet');
+    expect(job.with['cache-public-keys']).toBe('fleet:XyZ=');
+    expect(await callerProblems(callers)).toEqual([]);
+  });
+
+  it('leave the cache inputs out when the flake names no cache', () => {
+    const job = parse(
+      generateCallers({ ...facts, caches: { substituters: [], publicKeys: [] } }, { defaultBranch: 'main' })[
+        'pr-checks.yml'
+      ],
+    ).jobs['flake-checks'];
+    expect(job.with).not.toHaveProperty('cachix-cache');
+    expect(job.with).not.toHaveProperty('cache-urls');
   });
 });

@@ -2,7 +2,7 @@
  * What the processes flakeflow starts receive. Every action that starts processes runs through the
  * runner-exact harness with a token (as its input and as GITHUB_TOKEN/GH_TOKEN), an SSH private key, a
  * Nix signing key, a restic password and the runner's ACTIONS_RUNTIME_TOKEN and
- * ACTIONS_ID_TOKEN_REQUEST_TOKEN set. Each program it may start (nix, git, restic, deadnix, statix,
+ * ACTIONS_ID_TOKEN_REQUEST_TOKEN set, and the private inputs' key and access token. Each program it may start (nix, git, restic, deadnix, statix,
  * alejandra, deploy, ssh) is first on PATH as a stand-in that writes down its arguments and its
  * environment, then runs the real program. No recorded environment may hold an INPUT_* or ACTIONS_*
  * variable, GITHUB_TOKEN or GH_TOKEN, or any of the secrets' values; the one exception is the
@@ -32,6 +32,8 @@ interface StartedProcess {
   program: string;
   argv: string[];
   env: Record<string, string>;
+  /** The program that started it, as /proc names it: `nix` for the git Nix fetches with. */
+  parent: string;
 }
 
 let dir: string;
@@ -57,6 +59,7 @@ async function recorders(root: string, programs: Record<string, string>) {
         `record=$(mktemp '${log}/${name}.XXXXXX')`,
         `printf '%s\\0' "$@" > "$record.argv"`,
         `/usr/bin/env -0 > "$record"`,
+        `cat /proc/$PPID/comm > "$record.parent"`,
         `exec '${real}' "$@"`,
         '',
       ].join('\n'),
@@ -66,7 +69,7 @@ async function recorders(root: string, programs: Record<string, string>) {
   return {
     path: `${bin}:${process.env.PATH ?? ''}`,
     async started(): Promise<StartedProcess[]> {
-      const files = (await readdir(log)).filter((name) => !name.endsWith('.argv'));
+      const files = (await readdir(log)).filter((name) => !/\.(argv|parent)$/.test(name));
       return Promise.all(
         files.map(async (file) => {
           const env: Record<string, string> = {};
@@ -75,7 +78,8 @@ async function recorders(root: string, programs: Record<string, string>) {
             env[entry.slice(0, at)] = entry.slice(at + 1);
           }
           const argv = (await readFile(join(log, `${file}.argv`), 'utf8')).split('\0').slice(0, -1);
-          return { program: file.replace(/\.[^.]+$/, ''), argv, env };
+          const parent = (await readFile(join(log, `${file}.parent`), 'utf8')).trim();
+          return { program: file.replace(/\.[^.]+$/, ''), argv, env, parent };
         }),
       );
     },
@@ -238,6 +242,8 @@ describeEachVersion(NIX_AND_RESTIC_VERSIONS, 'no secret reaches a process that d
       'restic password': nas.password,
       'runtime token': `runtime-${randomBytes(16).toString('hex')}`,
       'id token request token': `oidc-${randomBytes(16).toString('hex')}`,
+      'inputs key': (await generateKeyPair(runner, join(dir, 'id_inputs'))).privateKey,
+      'access token': `ghp_${randomBytes(18).toString('hex')}`,
     };
     github = await fleetOnGitHub(SLUG, lockFleet.flakeDir, secrets.token as string);
   });
@@ -257,9 +263,15 @@ describeEachVersion(NIX_AND_RESTIC_VERSIONS, 'no secret reaches a process that d
     const programs = await realPrograms(['nix', 'git', 'restic', 'ssh']);
     for (const tool of ['deadnix', 'statix', 'alejandra']) programs[tool] = join(FAKES, 'bin', tool);
     const recording = await recorders(root, { ...programs, ...(await own?.(root)) });
+    const given = await options();
     const run = await runAction({
       action,
-      ...(await options()),
+      ...given,
+      inputs: {
+        ...given.inputs,
+        'inputs-ssh-key': secrets['inputs key'] as string,
+        'nix-access-tokens': `github.com=${secrets['access token']}`,
+      },
       githubToken: secrets.token,
       env: {
         PATH: recording.path,
@@ -283,5 +295,13 @@ describeEachVersion(NIX_AND_RESTIC_VERSIONS, 'no secret reaches a process that d
         diagnosis,
       ).toContain(program);
     expect(leaks(started)).toEqual([]);
+    // The Nix access (its key's path, its nix.conf) reaches Nix, and the git Nix fetches with, only.
+    const withAccess = started.filter((entry) =>
+      ['GIT_SSH_COMMAND', 'NIX_USER_CONF_FILES'].some((name) =>
+        entry.env[name]?.includes('flakeflow-nix-access-'),
+      ),
+    );
+    expect(withAccess.filter((entry) => entry.program !== 'nix' && entry.parent !== 'nix')).toEqual([]);
+    if (starts.includes('nix')) expect(withAccess.map((entry) => entry.program)).toContain('nix');
   });
 });

@@ -13,6 +13,7 @@ import {
   userNixConfFiles,
 } from '../../src/nix/access.js';
 import { runNix } from '../../src/nix/cli.js';
+import { NIX_VERSIONS } from '../support/versions.js';
 
 // Not a real key: the header is all flakeflow checks before ssh reads it.
 const KEY =
@@ -121,8 +122,15 @@ describe('prepareNixAccess', () => {
       { PATH: process.env.PATH, HOME: home },
       access.roles,
     );
-    const config = await runNix(runner, {}, ['show-config', '--extra-experimental-features', 'nix-command']);
-    expect(config.stdout).toMatch(/^access-tokens = .*github\.com=ghp_seen/m);
+    for (const version of NIX_VERSIONS) {
+      const command = version.binDir ? join(version.binDir, 'nix') : 'nix';
+      const config = await runNix(runner, { command }, [
+        'show-config',
+        '--extra-experimental-features',
+        'nix-command',
+      ]);
+      expect(config.stdout, version.label).toMatch(/^access-tokens = .*github\.com=ghp_seen/m);
+    }
     const other = await runner.run('sh', ['-c', 'echo "[$GIT_SSH_COMMAND][$NIX_USER_CONF_FILES]"']);
     expect(other.stdout).toBe('[][]\n');
   });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecordingLogger } from '../../src/core/logger.js';
@@ -18,6 +19,11 @@ export interface PrivateInputFleet {
   flakeDir: string;
   /** The bare repository of `secrets`. */
   repository: string;
+  /**
+   * Where the flake's formatter (`formatter.x86_64-linux`, a recorder) writes the environment it was
+   * started with, as `formatter.env` (NUL-separated, as `env -0` prints it).
+   */
+  recordsDir: string;
   /** `git+ssh://root@127.0.0.1:<port>/…/secrets.git`, as flake.nix names it. */
   url: string;
   sshd: TestSshd;
@@ -27,6 +33,8 @@ export interface PrivateInputFleet {
   knownHosts: string;
   /** A fresh HOME and XDG_CACHE_HOME (and the tests' Nix settings, inherited) for one Nix run. */
   nixEnv(name: string): Promise<Record<string, string>>;
+  /** Takes the locked source of `secrets` out of the store again, after a run that fetched it. */
+  forget(): Promise<void>;
   /** Commits a new motd to `secrets`; returns the new revision. */
   advance(): Promise<string>;
   stop(): Promise<void>;
@@ -34,14 +42,14 @@ export interface PrivateInputFleet {
 
 const runner = new SpawnProcessRunner(new RecordingLogger());
 
-function flakeNix(url: string): string {
+function flakeNix(url: string, recordsDir: string): string {
   return `{
   inputs.secrets = {
     url = "${url}";
     flake = false;
   };
   outputs =
-    { self, secrets }:
+    { secrets, ... }:
     let
       homelab = import ./lib;
       host =
@@ -61,6 +69,27 @@ function flakeNix(url: string): string {
         n1 = host "n1";
         n2 = host "n2";
       };
+      # flake check builds it: the check needs the private input, as a host's build does.
+      checks.x86_64-linux.motd = builtins.derivation {
+        name = "motd-check";
+        system = "x86_64-linux";
+        builder = "/bin/sh";
+        motd = builtins.readFile "\${secrets}/motd";
+        args = [
+          "-c"
+          "printf '%s' \\"$motd\\" > $out"
+        ];
+      };
+      formatter.x86_64-linux = builtins.derivation {
+        name = "record-formatter";
+        system = "x86_64-linux";
+        builder = "/bin/sh";
+        script = "#!/bin/sh\\n/usr/bin/env -0 > ${recordsDir}/formatter.env\\n";
+        args = [
+          "-c"
+          "/bin/mkdir -p $out/bin && printf '%b' \\"$script\\" > $out/bin/record-formatter && /bin/chmod +x $out/bin/record-formatter"
+        ];
+      };
     };
 }
 `;
@@ -72,6 +101,9 @@ export async function privateInputFleet(dir: string): Promise<PrivateInputFleet>
   const work = join(dir, 'secrets');
   await mkdir(work, { recursive: true });
   await git(runner, dir, ['init', '--quiet', '--bare', '--initial-branch=main', repository]);
+  // As GitHub and GitLab do: Nix 2.26 fetches a locked revision by its hash, which an older lock
+  // names once the branch moved on.
+  await git(runner, repository, ['config', 'uploadpack.allowReachableSHA1InWant', 'true']);
   await initRepository(runner, work);
   const advance = async () => {
     await writeFile(join(work, 'motd'), `welcome ${randomBytes(12).toString('hex')}\n`);
@@ -85,7 +117,9 @@ export async function privateInputFleet(dir: string): Promise<PrivateInputFleet>
   const flakeDir = join(dir, 'fleet');
   await mkdir(flakeDir, { recursive: true });
   await cp(join(examplesDir(), 'homelab', 'lib'), join(flakeDir, 'lib'), { recursive: true });
-  await writeFile(join(flakeDir, 'flake.nix'), flakeNix(url));
+  const recordsDir = join(dir, 'records');
+  await mkdir(recordsDir, { recursive: true });
+  await writeFile(join(flakeDir, 'flake.nix'), flakeNix(url, recordsDir));
   await initRepository(runner, flakeDir);
   await commitAll(runner, flakeDir, 'Two hosts reading a private input');
 
@@ -106,17 +140,26 @@ export async function privateInputFleet(dir: string): Promise<PrivateInputFleet>
   };
   await nixOrThrow(['flake', 'lock', flakeDir], lockEnv);
   await commitAll(runner, flakeDir, 'flake.lock: Lock secrets');
-  await forgetInput(flakeDir, lockEnv);
+  const archived = JSON.parse(await nixOrThrow(['flake', 'archive', '--json', flakeDir], lockEnv)) as {
+    inputs: { secrets: { path: string } };
+  };
+  const source = archived.inputs.secrets.path;
+  const forget = async () => {
+    if (existsSync(source)) await nixOrThrow(['store', 'delete', source], await nixEnv('forget'));
+  };
+  await forget();
 
   return {
     flakeDir,
     repository,
+    recordsDir,
     url,
     sshd,
     privateKey: sshd.userKey.privateKey,
     privateKeyFile: sshd.userKey.privateKeyFile,
     knownHosts: sshd.knownHosts,
     nixEnv,
+    forget,
     advance,
     stop: () => sshd.stop(),
   };
@@ -128,12 +171,4 @@ async function nixOrThrow(args: readonly string[], env: Record<string, string>):
   });
   if (!succeeded(result)) throw new Error(`nix ${args.join(' ')} failed: ${result.stderr}`);
   return result.stdout;
-}
-
-/** Deletes the locked `secrets` source from the store, so the next fetch must reach the sshd. */
-export async function forgetInput(flakeDir: string, env: Record<string, string>): Promise<void> {
-  const archived = JSON.parse(await nixOrThrow(['flake', 'archive', '--json', flakeDir], env)) as {
-    inputs: { secrets: { path: string } };
-  };
-  await nixOrThrow(['store', 'delete', archived.inputs.secrets.path], env);
 }

@@ -138,6 +138,8 @@ describe('flake-checks.yml', () => {
     expect(call.secrets).toEqual({
       'signing-key': expect.objectContaining({ required: false }),
       'cache-token': expect.objectContaining({ required: false }),
+      'cachix-auth-token': expect.objectContaining({ required: false }),
+      'cache-env': expect.objectContaining({ required: false }),
       'inputs-ssh-key': expect.objectContaining({ required: false }),
       'nix-access-tokens': expect.objectContaining({ required: false }),
       netrc: expect.objectContaining({ required: false }),
@@ -259,5 +261,63 @@ describe('a fork never reaches a self-hosted runner', () => {
   it.each(runs)('the summary says so: $name', (run) => {
     const env = jobs['flake-checks'].steps[0].env as Record<string, string>;
     expect(interpolate(env.FROM_A_FORK as string, contexts(run))).toBe(String(run.fork));
+  });
+});
+
+describe('the binary caches of flake-checks.yml', () => {
+  const steps = (job: string) => jobs[job].steps as Loose[];
+  const named = (job: string, name: string) => steps(job).find((step) => step.name === name);
+
+  it('pulls from Cachix in every job, with the token only where no pull request program runs, and pushes from builds', () => {
+    const pinned = /^cachix\/cachix-action@[0-9a-f]{40}$/;
+    for (const job of ['gate', 'hosts', 'build']) {
+      const step = named(job, 'Use Cachix');
+      expect(step?.uses, job).toMatch(pinned);
+      expect(step?.with.name).toBe('${{ inputs.cachix-cache }}');
+    }
+    expect(named('gate', 'Use Cachix')?.with).not.toHaveProperty('authToken');
+    expect(named('hosts', 'Use Cachix')?.with.skipPush).toBe(true);
+    expect(named('build', 'Use Cachix')?.with.authToken).toBe('${{ secrets.cachix-auth-token }}');
+    expect(named('build', 'Use Cachix')?.with.skipPush).toBe(
+      "${{ github.event_name == 'pull_request' && !inputs.push-on-pull-request }}",
+    );
+  });
+
+  it('exports cache-env in the hosts and build jobs only, before their action', () => {
+    for (const [job, action] of [
+      ['hosts', 'List the hosts'],
+      ['build', 'Build'],
+    ] as const) {
+      const names = steps(job).map((step) => step.name);
+      expect(names.indexOf('Export the cache credentials')).toBeGreaterThan(-1);
+      expect(names.indexOf('Export the cache credentials')).toBeLessThan(names.indexOf(action));
+    }
+    for (const job of ['gate', 'report', 'flake-checks']) {
+      expect(JSON.stringify(jobs[job])).not.toContain('cache-env');
+    }
+  });
+
+  it('keeps one store cache entry per host and flake.lock, pinned by SHA', () => {
+    const step = named('build', 'Keep the Nix store between runs');
+    expect(step?.uses).toMatch(/^nix-community\/cache-nix-action@[0-9a-f]{40}$/);
+    expect(step?.if).toBe('inputs.store-cache');
+    expect(step?.with['primary-key']).toContain('${{ matrix.host }}');
+    expect(step?.with['primary-key']).toContain("hashFiles(format('{0}/flake.lock', inputs.path))");
+  });
+
+  it('gives the build its push-command and push-env, and the actions their netrc', () => {
+    const build = named('build', 'Build')?.with;
+    expect(build['push-command']).toBe(
+      "${{ (github.event_name != 'pull_request' || inputs.push-on-pull-request) && inputs.push-command || '' }}",
+    );
+    expect(build['push-env']).toBe('${{ inputs.push-env }}');
+    for (const [job, step] of [
+      ['gate', 'Gate'],
+      ['hosts', 'List the hosts'],
+      ['build', 'Build'],
+    ] as const) {
+      expect(named(job, step)?.with.netrc, job).toBe('${{ secrets.netrc }}');
+    }
+    expect(JSON.stringify(workflow)).not.toContain('netrc-file');
   });
 });

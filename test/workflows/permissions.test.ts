@@ -33,6 +33,10 @@ const PINS: Record<string, string> = {
   'actions/create-github-app-token': 'bcd2ba49218906704ab6c1aa796996da409d3eb1 # v3.2.0',
   'cachix/install-nix-action': '13d8dd58da0234aa297dedd986986ccb8e7f3e24 # v31.11.1',
   'DeterminateSystems/nix-installer-action': 'ef8a148080ab6020fd15196c2084a2eea5ff2d25 # v22',
+  // Issue 23: public fleet workflows pin v16 at this commit (several repositories name tag and SHA together).
+  'cachix/cachix-action': '0fc020193b5a1fa3ac4575aa3a7d3aa6a35435ad # v16',
+  // Issue 23: the commit a public workflow pins; the v6.1.3 tag is what we believe it is, not yet checked.
+  'nix-community/cache-nix-action': '135667ec418502fa5a3598af6fb9eb733888ce6a # v6.1.3',
 };
 
 const ours = [

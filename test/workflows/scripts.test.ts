@@ -137,6 +137,41 @@ describe('Use the binary caches', () => {
   });
 });
 
+describe('Export the cache credentials (flake-checks)', () => {
+  const copies = scripts('Export the cache credentials');
+  const script = copies[0] as string;
+  const PATH = process.env.PATH ?? '';
+
+  it('is the same script in the hosts and build jobs', () => {
+    expect(copies).toHaveLength(2);
+    expect(new Set(copies).size).toBe(1);
+  });
+
+  it('exports each NAME=value line, masked', () => {
+    const secret = ['# Attic and S3', 'ATTIC_TOKEN=at=tok', 'AWS_SECRET_ACCESS_KEY=abc/def+'].join('\n');
+    const result = runStep(script, { PATH, CACHE_ENV: secret });
+    expect(result.exitCode).toBe(0);
+    expect(exportedValues(result.exported)).toEqual({
+      ATTIC_TOKEN: 'at=tok',
+      AWS_SECRET_ACCESS_KEY: 'abc/def+',
+    });
+    expect(result.stdout).toContain('::add-mask::at=tok');
+    expect(result.stdout).toContain(
+      'Exported for the hosts and build steps: ATTIC_TOKEN AWS_SECRET_ACCESS_KEY',
+    );
+  });
+
+  it('refuses a variable Nix or the runner needs, without printing the line', () => {
+    const result = runStep(script, { PATH, CACHE_ENV: 'NIX_CONFIG=substituters = https://evil' });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain(
+      '::error title=cache-env::Line 1 of the cache-env secret sets NIX_CONFIG',
+    );
+    expect(result.stdout).not.toContain('evil');
+    expect(result.exported).toBe('');
+  });
+});
+
 describe('Export the repository credentials (backup-verify)', () => {
   const [script] = scripts('Export the repository credentials') as [string];
   const PATH = process.env.PATH ?? '';

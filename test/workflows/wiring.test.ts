@@ -153,8 +153,8 @@ describe('the checker finds', () => {
       workflow.jobs.hosts.steps.push({ run: 'nix build "${{ inputs.path }}"' });
     });
     expectProblems(problems, [
-      'jobs.gate.steps[7]: run: interpolates',
-      'jobs.hosts.steps[7]: run: interpolates',
+      'jobs.gate.steps[8]: run: interpolates',
+      'jobs.hosts.steps[9]: run: interpolates',
     ]);
   });
 

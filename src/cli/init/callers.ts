@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Document, isMap, isScalar, parseDocument, Scalar, type YAMLMap } from 'yaml';
 import { maxAgeForSchedule } from '../../backup/jobs.js';
+import { workflowCacheInputs } from '../../nix/flake-caches.js';
 import { findCheckoutFile } from '../checkout.js';
 import { wrapWords } from '../wrap-words.js';
 import type { FleetFacts, InspectedBackup } from './inspect.js';
@@ -126,6 +127,7 @@ export function runnersFor(facts: FleetFacts): string {
 function prChecks(facts: FleetFacts, options: CallerOptions, intro: string): string {
   const doc = readTemplate('pr-checks.yml');
   header(doc, intro);
+  privateInputsNote(doc, 'flake-checks.yml', facts);
   const push = doc.getIn(['on', 'push'], true);
   if (isMap(push) && push.has('branches')) {
     const branches = doc.createNode([options.defaultBranch]);
@@ -134,6 +136,18 @@ function prChecks(facts: FleetFacts, options: CallerOptions, intro: string): str
   }
   const inputs = mapAt(callingJob(doc, 'flake-checks.yml'), ['with']);
   inputs.set('runners', blockLiteral(runnersFor(facts)));
+  const caches = workflowCacheInputs(facts.caches);
+  if (caches.cacheUrls.length > 0) {
+    inputs.set('cache-urls', caches.cacheUrls.join(' '));
+    if (caches.cachePublicKeys.length > 0) inputs.set('cache-public-keys', caches.cachePublicKeys.join(' '));
+    commentBefore(inputs, 'cache-urls', ["From the flake's nixConfig: hosts already there are not rebuilt."]);
+  }
+  if (caches.cachixCache) {
+    inputs.set('cachix-cache', caches.cachixCache);
+    commentBefore(inputs, 'cachix-cache', [
+      "From the flake's nixConfig. Builds push to it with the `cachix-auth-token` secret (below).",
+    ]);
+  }
   if (facts.formatterSystems.length === 0) {
     commentBefore(inputs, 'runners', [
       'The flake has no `formatter` output: the format check uses treefmt, alejandra or nixfmt, whichever',
@@ -148,6 +162,7 @@ const NIXPKGS_INPUT = /^nixpkgs(?:$|[-_])/;
 function lockUpdate(facts: FleetFacts, intro: string): string {
   const doc = readTemplate('lock-update.yml');
   header(doc, intro);
+  privateInputsNote(doc, 'lock-update.yml', facts);
   const inputs = mapAt(callingJob(doc, 'lock-update.yml'), ['with']);
   const nixpkgs = facts.inputs.filter((input) => NIXPKGS_INPUT.test(input));
   const others = facts.inputs.filter((input) => !NIXPKGS_INPUT.test(input));
@@ -188,6 +203,7 @@ export function targetChoices(facts: FleetFacts): string[] {
 function deploy(facts: FleetFacts, intro: string): string {
   const doc = readTemplate('deploy.yml');
   header(doc, intro);
+  privateInputsNote(doc, 'deploy.yml', facts);
   const targets = doc.getIn(['on', 'workflow_dispatch', 'inputs', 'targets'], true);
   const dispatch = mapAt(doc, ['on', 'workflow_dispatch', 'inputs']);
   if (!facts.deployNodes || facts.deployNodes.length === 0) {
@@ -215,6 +231,7 @@ function deploy(facts: FleetFacts, intro: string): string {
 function fleetStatus(facts: FleetFacts, intro: string): string {
   const doc = readTemplate('fleet-status.yml');
   header(doc, intro);
+  privateInputsNote(doc, 'fleet-status.yml', facts);
   if (!facts.deployNodes || facts.deployNodes.length === 0) {
     const job = callingJob(doc, 'fleet-status.yml');
     commentBefore(mapAt(job, ['with']), 'runner-labels', [
@@ -278,6 +295,7 @@ export function backupSkeleton(backups: readonly InspectedBackup[]): { lines: st
 function backupVerify(facts: FleetFacts, intro: string): string {
   const doc = readTemplate('backup-verify.yml');
   header(doc, intro, 1);
+  privateInputsNote(doc, 'backup-verify.yml', facts);
   const first = (doc.contents as YAMLMap).items[0];
   if (!first || !isScalar(first.key)) return render(doc);
   const services = facts.backups.map((backup) => `${backup.hostName}/${backup.service}`);
@@ -308,6 +326,32 @@ function backupVerify(facts: FleetFacts, intro: string): string {
         ];
   first.key.commentBefore = [first.key.commentBefore, commentLines(described)].join(PARAGRAPH_BREAK);
   return render(doc);
+}
+
+/** Secret names the callers' commented lines use for the Nix access. */
+const ACCESS_SECRETS = {
+  'inputs-ssh-key': 'NIX_INPUTS_SSH_KEY',
+  'nix-access-tokens': 'NIX_ACCESS_TOKENS',
+} as const;
+
+/**
+ * Above the calling job's `with:`: which inputs look private and which commented line to turn on,
+ * with the repository secret to create. Nothing when no input looks private.
+ */
+function privateInputsNote(doc: Document, workflow: string, facts: FleetFacts): void {
+  if (facts.privateInputs.length === 0) return;
+  const needs = [...new Set(facts.privateInputs.map((input) => input.needs))];
+  const lines = [
+    ...wrapWords(
+      `The flake's inputs ${facts.privateInputs.map((input) => `${input.name} (${input.url}: ${input.why})`).join(', ')} ` +
+        `look private. Uncomment ${needs.map((need) => `\`${need}\``).join(' and ')} under \`secrets:\` and create the ` +
+        `repository secret${needs.length > 1 ? 's' : ''} ${needs.map((need) => ACCESS_SECRETS[need]).join(' and ')}` +
+        `${needs.includes('inputs-ssh-key') ? ' (a deploy key of those repositories)' : ''}` +
+        `${needs.includes('nix-access-tokens') ? ' (lines host=token)' : ''}.`,
+      100,
+    ),
+  ];
+  commentBefore(callingJob(doc, workflow), 'with', lines);
 }
 
 /** The five callers' text, by file name. */

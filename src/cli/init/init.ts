@@ -151,6 +151,10 @@ function printOutcome(outcome: InitOutcome, options: InitOptions, dir: string): 
     colours.bold(`flakeflow init · ${dir}`),
     `Found ${found.join(', ') || 'no hosts'}; ${facts.deployNodes ? `${facts.deployNodes.length} deploy nodes` : 'no deploy.nodes'}; ` +
       `${facts.formatterSystems.length > 0 ? 'a formatter' : 'no formatter'}; ${facts.backups.length} restic backup jobs.`,
+    ...facts.privateInputs.map(
+      (input) =>
+        `Private input ${input.name} (${input.url}: ${input.why}): each caller names ${input.needs}, commented; see its note.`,
+    ),
     ...markdownToText(evaluatorsLine({ limits: outcome.limits, workers: outcome.evaluators }), {
       width: terminalWidth(options.out),
       colours,

@@ -6,8 +6,10 @@ import { UserError } from '../../core/errors.js';
 import type { NixCli } from '../../nix/cli.js';
 import { NixError } from '../../nix/errors.js';
 import type { EvalPool, WorkerPoolStats } from '../../nix/eval-workers.js';
+import { type FlakeCaches, readFlakeCaches } from '../../nix/flake-caches.js';
 import { type FleetFacts as FlakeFacts, readFleetFacts } from '../../nix/fleet.js';
 import { inspectHostsInPool } from '../../nix/fleet-pool.js';
+import { type PrivateInput, privateInputs } from './private-inputs.js';
 
 export interface InspectedHost {
   kind: 'nixos' | 'darwin' | 'home' | 'checks';
@@ -43,6 +45,10 @@ export interface FleetFacts {
   backups: InspectedBackup[];
   /** The flake's direct inputs, from flake.lock. */
   inputs: string[];
+  /** The binary caches the flake's nixConfig asks for. */
+  caches: FlakeCaches;
+  /** The direct inputs that look private by their URL (git+ssh, a host that is not a public forge). */
+  privateInputs: PrivateInput[];
 }
 
 export interface Inspection {
@@ -80,8 +86,9 @@ export async function inspectFlake(
   const dir = resolve(flakeDir);
   let raw: Required<Pick<FlakeFacts, 'deploy' | 'formatter'>>;
   let inspected: Awaited<ReturnType<typeof inspectHostsInPool>>;
+  let caches: FlakeCaches;
   try {
-    [raw, inspected] = await Promise.all([
+    [raw, inspected, caches] = await Promise.all([
       readFleetFacts(
         nix,
         dir,
@@ -89,6 +96,7 @@ export async function inspectFlake(
         signal ? { signal } : {},
       ) as Promise<typeof raw>,
       inspectHostsInPool(pool, { flakeDir: dir, ...(signal ? { signal } : {}) }),
+      readFlakeCaches(nix, dir, signal),
     ]);
   } catch (error) {
     if (error instanceof NixError) {
@@ -135,6 +143,11 @@ export async function inspectFlake(
     formatterSystems: raw.formatter,
     backups,
     inputs: await lockedInputs(dir),
+    caches,
+    privateInputs: privateInputs(
+      await readFile(join(dir, 'flake.lock'), 'utf8').catch(() => undefined),
+      await readFile(join(dir, 'flake.nix'), 'utf8').catch(() => undefined),
+    ),
   };
   return { facts, evaluators: inspected.stats };
 }

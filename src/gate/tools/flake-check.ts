@@ -2,6 +2,7 @@ import { access } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { describeExit } from '../../core/process.js';
 import { nixErrorText } from '../../nix/errors.js';
+import { explainFetchFailure } from '../../nix/input-fetch.js';
 import { normalizePath } from '../globs.js';
 import { type CheckContext, type CheckOutcome, runTool, settleCheck, type ToolFinding } from '../tool-run.js';
 
@@ -38,7 +39,14 @@ export function runFlakeCheck(context: CheckContext, repoRoot: string | undefine
       unformatted: [],
     };
     if (result.exitCode === 0 && !result.timedOut) return outcome;
+    const unfetched = await explainFetchFailure(result.stderr, {
+      runner: context.runner,
+      flakeDir: context.flakeDir,
+      ...context.access,
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
     const text =
+      unfetched?.message ||
       ignoredErrors(result.stderr) ||
       nixErrorText(result.stderr) ||
       `nix flake check ${describeExit(result)}`;
