@@ -112,15 +112,16 @@ export class NixStore {
   /**
    * Copies `paths` with their closures to the store `to` (e.g. `ssh://root@web-1`, whose ssh takes
    * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves;
-   * with `substituteOnDestination`, the destination first fetches what its own substituters hold.
+   * with `substituteOnDestination`, the destination first fetches what its own substituters hold
+   * (its warnings, such as an unreachable cache, come back in the result's stderr).
    */
   async copy(
     paths: readonly string[],
     to: string,
     options: StoreRunOptions & { derivation?: boolean; substituteOnDestination?: boolean } = {},
-  ): Promise<void> {
+  ): Promise<ProcessResult> {
     const { derivation, substituteOnDestination, ...run } = options;
-    await this.run(
+    return this.run(
       [
         'copy',
         ...(derivation ? ['--derivation'] : []),

@@ -12,6 +12,7 @@ import {
   buildAttribute,
   type SharedBase,
   type SwitchFleet,
+  type SwitchHost,
   switchCalls,
   writeSwitchFleet,
 } from './switch-fleet.js';
@@ -39,20 +40,31 @@ interface SeparateFleet {
   narFetchesOf(path: string): Promise<number>;
 }
 
+interface FleetOptions {
+  /** The hosts, by default web-1, web-2 and db as they are. */
+  hosts?: (nodesDir: string) => SwitchHost[];
+  storeLimitMiB?: Record<string, number>;
+  base?: SharedBase;
+  nodeTags?: Record<string, string[]>;
+}
+
 /** Three nodes with their own stores, a cache beside them holding the systems' shared base. */
 async function separateFleet(
   version: ToolVersion,
   after: (stop: () => Promise<void>) => void,
+  options: FleetOptions = {},
 ): Promise<SeparateFleet> {
   const dir = join(root, `case-${++counter}`);
   const nodes = await startNodes(join(dir, 'nodes'), NODE_NAMES, {
     ...(version.binDir === undefined ? {} : { nixBinDir: version.binDir }),
+    ...(options.storeLimitMiB ? { storeLimitMiB: options.storeLimitMiB } : {}),
   });
   after(nodes.stop);
+  const nodesDir = join(dir, 'nodes', 'nodes');
   const fleet = await writeSwitchFleet(
     join(dir, 'fleet'),
-    NODE_NAMES.map((name) => ({ name })),
-    { authorizedKeys: join(dir, 'unused-authorized-keys'), base: BASE },
+    options.hosts?.(nodesDir) ?? NODE_NAMES.map((name) => ({ name })),
+    { authorizedKeys: join(dir, 'unused-authorized-keys'), base: options.base ?? BASE },
   );
   const base = await buildAttribute(fleet.dir, 'base');
   await nodes.cache?.fill([base]);
@@ -66,7 +78,10 @@ async function separateFleet(
   const runnerTemp = join(dir, 'temp');
   await mkdir(runnerTemp, { recursive: true });
   const nodesInput = Object.fromEntries(
-    nodes.nodes.map((node) => [node.name, { address: node.address, 'ssh-user': 'root' }]),
+    nodes.nodes.map((node) => [
+      node.name,
+      { address: node.address, 'ssh-user': 'root', tags: options.nodeTags?.[node.name] ?? [] },
+    ]),
   );
   return {
     nodes,
@@ -170,6 +185,65 @@ describeEachVersion(
           scheme,
           fetched: scheme === 'ssh' || version.label !== 'Nix 2.8' ? 1 : 0,
         });
+      }
+    }, 180_000);
+
+    it("copies every node's system beside the canary's activation, not in the waves", async () => {
+      // The canary's switch waits until both other nodes hold their systems: a copy in their wave never would.
+      const copied = (nodesDir: string, name: string) =>
+        `ls -d ${nodesDir}/${name}/nix/store/*-nixos-system-${name}-1-ok/bin/switch-to-configuration >/dev/null 2>&1`;
+      const fleet = await separateFleet(version, (stop) => stops.push(stop), {
+        hosts: (nodesDir) => [
+          { name: 'web-1' },
+          { name: 'web-2' },
+          { name: 'db', waitUntil: `${copied(nodesDir, 'web-1')} && ${copied(nodesDir, 'web-2')}` },
+        ],
+        nodeTags: { db: ['canary'] },
+      });
+
+      const outcome = await fleet.deploy({ strategy: 'canary', parallel: '2' });
+
+      expect(
+        outcome.results.map((result) => [result.node, result.wave, result.status]),
+        JSON.stringify(outcome.results),
+      ).toEqual([
+        ['db', 1, 'deployed'],
+        ['web-1', 2, 'deployed'],
+        ['web-2', 2, 'deployed'],
+      ]);
+    }, 180_000);
+
+    it('fails only the node whose store is full, saying so, and the others go on', async () => {
+      const fleet = await separateFleet(version, (stop) => stops.push(stop), {
+        storeLimitMiB: { 'web-2': 1 },
+        base: { name: 'fleet-base-large', sizeKiB: 3072 },
+      });
+
+      const outcome = await fleet.deploy({ strategy: 'canary', 'on-failure': 'halt' });
+
+      const byNode = Object.fromEntries(outcome.results.map((result) => [result.node, result]));
+      expect(byNode['web-2']?.status, JSON.stringify(outcome.results)).toBe('failed');
+      expect(byNode['web-2']?.message).toMatch(/^no space left on web-2: .*No space left on device/);
+      expect([byNode['web-1']?.status, byNode.db?.status]).toEqual(['deployed', 'deployed']);
+      const profile = await fleet.nodes.run('web-2', 'readlink /nix/var/nix/profiles/system || echo none');
+      expect(profile.stdout.trim()).toBe('none');
+    }, 180_000);
+
+    it('sends the paths from the runner when a node cannot reach its cache, and says so in its row', async () => {
+      const fleet = await separateFleet(version, (stop) => stops.push(stop));
+      await fleet.nodes.cache?.stop();
+
+      const outcome = await fleet.deploy();
+
+      for (const result of outcome.results) {
+        expect(result.status, JSON.stringify(result)).toBe('deployed');
+        expect(result.message).toMatch(
+          /its cache http:\/\/127\.0\.0\.1:\d+ was unreachable: the paths came from the runner/,
+        );
+      }
+      for (const name of NODE_NAMES) {
+        const whole = [fleet.toplevels[name] as string, fleet.base];
+        expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
       }
     }, 180_000);
 

@@ -69,7 +69,8 @@ export async function switchNode(
     if (delivered.error !== undefined)
       return { status: 'failed', message: delivered.error, lines, untouched: true };
     const verdict = await activate(node, system, shell, options, lines);
-    return { ...verdict, ...(changes === undefined ? {} : { changes }) };
+    const message = delivered.note === undefined ? verdict.message : `${verdict.message}; ${delivered.note}`;
+    return { ...verdict, message, ...(changes === undefined ? {} : { changes }) };
   } finally {
     await shell.close();
   }
