@@ -36,6 +36,25 @@ export function closureSizesOf(json: unknown): Map<string, number> {
   return sizes;
 }
 
+/** What `nix build --dry-run` says it would do. */
+export interface RealisationPlan {
+  willBuild: string[];
+  willFetch: string[];
+}
+
+/** `this derivation will be built:` / `these N paths will be fetched (…):`, each followed by indented paths. */
+export function parseRealisationPlan(stderr: string): RealisationPlan {
+  const plan: RealisationPlan = { willBuild: [], willFetch: [] };
+  let section: string[] | undefined;
+  for (const line of stderr.split('\n')) {
+    if (/will be built:$/.test(line)) section = plan.willBuild;
+    else if (/will be fetched/.test(line)) section = plan.willFetch;
+    else if (/^\s+\/\S+$/.test(line)) section?.push(line.trim());
+    else section = undefined;
+  }
+  return plan;
+}
+
 /**
  * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
  * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
@@ -87,6 +106,19 @@ export class NixStore {
   async substitute(path: string, options: StoreRunOptions = {}): Promise<boolean> {
     const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
     return succeeded(result);
+  }
+
+  /**
+   * What building `installables` would take, building nothing (`nix build --dry-run`): the
+   * derivations it would build and the paths it would fetch from the substituters.
+   */
+  async realisationPlan(
+    installables: readonly string[],
+    options: StoreRunOptions = {},
+  ): Promise<RealisationPlan> {
+    if (installables.length === 0) return { willBuild: [], willFetch: [] };
+    const result = await this.run(['build', '--dry-run', '--no-link', ...installables], options);
+    return parseRealisationPlan(result.stderr);
   }
 
   /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */

@@ -5,6 +5,7 @@ import { type LocalNodes, startNodes } from '../../scripts/local-nodes.mjs';
 import { RecordingLogger } from '../../src/core/logger.js';
 import { SpawnProcessRunner } from '../../src/core/process.js';
 import { deployFleet } from '../../src/deploy/deploy-fleet.js';
+import { NixStore } from '../../src/nix/store.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { describeEachVersion, NIX_VERSIONS, type ToolVersion } from '../support/versions.js';
 import { deploySettings, inProcessEnvironment } from './support.js';
@@ -35,7 +36,7 @@ interface SeparateFleet {
   base: string;
   fleet: SwitchFleet;
   toplevels: Record<string, string>;
-  deploy(inputs?: Record<string, string>): ReturnType<typeof deployFleet>;
+  deploy(inputs?: Record<string, string>, runnerEnv?: Record<string, string>): ReturnType<typeof deployFleet>;
   /** The NAR fetches of `path` the cache served. */
   narFetchesOf(path: string): Promise<number>;
 }
@@ -88,8 +89,8 @@ async function separateFleet(
     base,
     toplevels,
     fleet,
-    deploy: (inputs: Record<string, string> = {}) => {
-      const run = inProcessEnvironment(dir, runnerTemp, {}, { activationMarginMs: 15_000 });
+    deploy: (inputs: Record<string, string> = {}, runnerEnv: Record<string, string> = {}) => {
+      const run = inProcessEnvironment(dir, runnerTemp, runnerEnv, { activationMarginMs: 15_000 });
       const settings = deploySettings({
         path: 'fleet',
         engine: 'switch',
@@ -244,6 +245,37 @@ describeEachVersion(
       for (const name of NODE_NAMES) {
         const whole = [fleet.toplevels[name] as string, fleet.base];
         expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
+      }
+    }, 180_000);
+
+    it("leaves a system the runner's caches hold whole to the node: the runner neither builds nor downloads it", async () => {
+      const base = { name: 'fleet-base-cached', sizeKiB: 64 };
+      const fleet = await separateFleet(version, (stop) => stops.push(stop), { base });
+      const cache = fleet.nodes.cache as NonNullable<LocalNodes['cache']>;
+      const toplevels = Object.values(fleet.toplevels);
+      await cache.fill(toplevels);
+      const runner = new SpawnProcessRunner(new RecordingLogger());
+      const deleted = await runner.run('nix-store', ['--delete', ...toplevels, fleet.base]);
+      expect(deleted.exitCode, deleted.stderr).toBe(0);
+      const store = new NixStore(runner);
+      expect(await store.validPaths([...toplevels, fleet.base])).toEqual([]);
+
+      const outcome = await fleet.deploy(
+        {},
+        {
+          NIX_CONFIG: `${process.env.NIX_CONFIG ?? ''}\nsubstituters = ${cache.url}\ntrusted-public-keys = ${cache.publicKey}`,
+        },
+      );
+
+      expect(
+        outcome.results.map((result) => [result.node, result.status]),
+        JSON.stringify(outcome.results),
+      ).toEqual(NODE_NAMES.map((name) => [name, 'deployed']));
+      expect(await store.validPaths([...toplevels, fleet.base])).toEqual([]);
+      for (const name of NODE_NAMES) {
+        const whole = [fleet.toplevels[name] as string, fleet.base];
+        expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
+        expect(await fleet.narFetchesOf(fleet.toplevels[name] as string)).toBe(1);
       }
     }, 180_000);
 

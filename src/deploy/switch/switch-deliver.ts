@@ -72,6 +72,7 @@ async function deliver(
       : `built ${system.path}`,
     ...(flags.remoteBuild ? [] : [`copying to ${shell.storeUrl}${from}`]),
   );
+  if (prepared.inCaches && (await fetchedByNode(prepared, options, lines))) return undefined;
   let note: string | undefined;
   for (let attempt = 1; ; attempt += 1) {
     try {
@@ -103,6 +104,32 @@ async function deliver(
     );
   }
   return note;
+}
+
+/**
+ * Lets the node fetch a system the runner's caches hold whole; when it cannot, the runner fetches it
+ * to send it (false: copy it now).
+ */
+async function fetchedByNode(
+  prepared: PreparedNode,
+  options: DeliveryOptions,
+  lines: string[],
+): Promise<boolean> {
+  const { node, system, shell } = prepared;
+  lines.push(
+    `the caches hold ${system.path} whole: ${node.name} fetches it itself, the runner neither builds nor downloads it`,
+  );
+  const fetched = await shell.run('nix-store --realise "$1" >/dev/null', [system.path], {
+    timeoutMs: 24 * 3600_000,
+  });
+  if (succeeded(fetched)) return true;
+  const why = failure(fetched);
+  if (NO_SPACE.test(why)) throw new Error(`no space left on ${node.name}: ${why}`);
+  lines.push(`${node.name} could not fetch it (${why}): the runner fetches it to send it`);
+  if (!(await options.store.substitute(system.path, { signal: options.signal }))) {
+    throw new Error(`neither ${node.name} nor the runner could fetch ${system.path} from a cache`);
+  }
+  return false;
 }
 
 /**
