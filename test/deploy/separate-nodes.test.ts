@@ -118,6 +118,18 @@ async function separateFleet(
   };
 }
 
+/** Every node deployed, and its own store holds its whole system: its toplevel and the shared base. */
+async function expectDeployedWhole(fleet: SeparateFleet, outcome: Awaited<ReturnType<typeof deployFleet>>) {
+  expect(
+    outcome.results.map((result) => [result.node, result.status]),
+    JSON.stringify(outcome.results),
+  ).toEqual(NODE_NAMES.map((name) => [name, 'deployed']));
+  for (const name of NODE_NAMES) {
+    const whole = [fleet.toplevels[name] as string, fleet.base];
+    expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
+  }
+}
+
 describeEachVersion(
   NIX_VERSIONS,
   'the switch engine on nodes with their own stores and a cache',
@@ -133,13 +145,8 @@ describeEachVersion(
 
       const outcome = await fleet.deploy();
 
-      expect(
-        outcome.results.map((result) => [result.node, result.status]),
-        JSON.stringify(outcome.results),
-      ).toEqual(NODE_NAMES.map((name) => [name, 'deployed']));
+      await expectDeployedWhole(fleet, outcome);
       for (const name of NODE_NAMES) {
-        const whole = [fleet.toplevels[name] as string, fleet.base];
-        expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
         const running = await fleet.nodes.run(name, 'readlink -f /nix/var/nix/profiles/system');
         expect(running.stdout.trim()).toBe(fleet.toplevels[name]);
       }
@@ -284,14 +291,7 @@ describeEachVersion(
 
       const outcome = await fleet.deploy({ 'substitute-on-nodes': 'false' });
 
-      expect(
-        outcome.results.map((result) => [result.node, result.status]),
-        JSON.stringify(outcome.results),
-      ).toEqual(NODE_NAMES.map((name) => [name, 'deployed']));
-      for (const name of NODE_NAMES) {
-        const whole = [fleet.toplevels[name] as string, fleet.base];
-        expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
-      }
+      await expectDeployedWhole(fleet, outcome);
       expect(await fleet.narFetchesOf(fleet.base)).toBe(0);
     }, 180_000);
   },
