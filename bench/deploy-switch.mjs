@@ -128,7 +128,7 @@ export async function mainSwitch({ runStep, writeSection, runs, dir }) {
         `switch-to-configuration taking ${SWITCH_MS / 1000} s, strategy canary, \`parallel: ${PARALLEL}\`, median of ${runs} runs of the built bundle. ` +
         'Before the first wave the step evaluates the fleet (which engine, the nodes, then only the selected toplevels), ' +
         'reads what every node runs (one ssh each, 8 at once) and builds the changed toplevels in one `nix build`. ' +
-        'Then per node: `nix copy` (ssh-ng; a no-op here, same store) and the activation under a watchdog over one shared ' +
+        'Then per node: `nix copy` (ssh://; a no-op here, same store) and the activation under a watchdog over one shared ' +
         'ssh connection, and the confirmation over a new one.',
       '',
       '| run | ideal | whole step | overhead vs ideal | before the first wave | rollout (the waves) | median node |',

@@ -13,13 +13,18 @@
 // 127.0.0.1 with `parallel: 4` and strategy canary, compared with the ideal (1 + ceil(11/4)) × 1 s, then
 // a rerun where every node already runs its target.
 //
+// The switch engine at real size (bench/deploy-real-size.mjs) runs only with `--only real-size`, against
+// this checkout's bundle and, with `--before`, another build's (e.g. a worktree of main).
+//
 //   npm run build && node bench/deploy.mjs [--runs N] [--only deploy-rs|switch]
+//   node bench/deploy.mjs --only real-size [--before OTHER/dist/deploy/index.js] [--shared-mib 512 --own-mib 32 --uplink 100mbit]
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { flakeflowNixConfig } from '../scripts/nix-settings.mjs';
+import { mainRealSize } from './deploy-real-size.mjs';
 import { mainSwitch } from './deploy-switch.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -48,7 +53,7 @@ async function writeFleet(dir) {
 }
 
 /** Runs the bundle like a `node24` step: INPUT_* variables and the file-command files. */
-async function runStep(workspace, inputs, extraEnv, { mayFail = false } = {}) {
+async function runStep(workspace, inputs, extraEnv, { mayFail = false, bundlePath = bundle } = {}) {
   const temp = await mkdtemp(join(tmpdir(), 'flakeflow-bench-deploy-step-'));
   const files = {
     GITHUB_OUTPUT: join(temp, 'output'),
@@ -69,7 +74,7 @@ async function runStep(workspace, inputs, extraEnv, { mayFail = false } = {}) {
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const started = performance.now();
   const exitCode = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bundle], {
+    const child = spawn(process.execPath, [bundlePath], {
       cwd: workspace,
       env,
       stdio: ['ignore', 'ignore', 'inherit'],
@@ -264,8 +269,18 @@ async function writeSection(section, marker = 'bench:deploy') {
 
 const onlyArg = process.argv.indexOf('--only');
 const ONLY = onlyArg === -1 ? undefined : process.argv[onlyArg + 1];
-if (ONLY !== 'switch') await main();
-if (ONLY !== 'deploy-rs') {
+const beforeArg = process.argv.indexOf('--before');
+if (ONLY === 'real-size') {
+  const dir = await mkdtemp(join(tmpdir(), 'flakeflow-bench-deploy-real-size-'));
+  try {
+    const before = beforeArg === -1 ? undefined : process.argv[beforeArg + 1];
+    await mainRealSize({ runStep, writeSection, dir, after: bundle, before });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+if (ONLY === undefined || ONLY === 'deploy-rs') await main();
+if (ONLY === undefined || ONLY === 'switch') {
   const dir = await mkdtemp(join(tmpdir(), 'flakeflow-bench-deploy-switch-'));
   try {
     await mainSwitch({ runStep, writeSection, runs: RUNS, dir });

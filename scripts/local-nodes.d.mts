@@ -24,7 +24,10 @@ export interface NodesCache {
   secretKeyFile: string;
   publicKey: string;
   requests(): CacheRequest[];
-  fill(paths: readonly string[], options?: { env?: NodeJS.ProcessEnv }): Promise<void>;
+  fill(
+    paths: readonly string[],
+    options?: { env?: NodeJS.ProcessEnv; compression?: 'xz' | 'none' },
+  ): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +50,8 @@ export interface NodesOptions {
   storeLimitMiB?: Record<string, number>;
   /** The Nix the nodes run, first on their PATH. */
   nixBinDir?: string;
+  /** Nix's require-sigs on the nodes (default true); false lets them take unsigned paths over ssh-ng://. */
+  requireSigs?: boolean;
 }
 
 export interface RemoteResult {

@@ -50,11 +50,12 @@ function shellQuote(text) {
 }
 
 /** What a node's sessions run with: its Nix settings (its substituters among them) and PATH. */
-function sessionEnvironment(nodeDir, { substituters, trustedKey, nixBinDir }) {
+function sessionEnvironment(nodeDir, { substituters, trustedKey, nixBinDir, requireSigs }) {
   const nixConfig = [
     flakeflowNixSettings(),
     `substituters = ${substituters.join(' ')}`,
     ...(trustedKey ? [`trusted-public-keys = ${trustedKey}`] : []),
+    ...(requireSigs ? [] : ['require-sigs = false']),
     // A node asks its cache again each time: nothing remembered from a cache of an earlier run.
     'narinfo-cache-negative-ttl = 0',
     'connect-timeout = 5',
@@ -122,9 +123,10 @@ async function startCache(dir, { netns, keyDir }) {
     publicKey: (await readFile(`${key}.pub`, 'utf8')).trim(),
     /** Every request so far: {method, path, status, bytes}. */
     requests: () => [...requests],
-    /** Puts `paths` with their closures into the cache, signed. `nix` is the runner's Nix. */
-    async fill(paths, { env = process.env } = {}) {
-      await must('nix', ['copy', '--to', `file://${dir}?secret-key=${key}`, ...paths], { env });
+    /** Puts `paths` with their closures into the cache, signed, with the runner's Nix. */
+    async fill(paths, { env = process.env, compression = 'xz' } = {}) {
+      const url = `file://${dir}?secret-key=${key}&compression=${compression}`;
+      await must('nix', ['copy', '--to', url, ...paths], { env });
     },
     stop: async () => {
       if (child.exitCode !== null) return;
@@ -139,7 +141,8 @@ async function startCache(dir, { netns, keyDir }) {
  * Starts `names.length` separate nodes under `dir`. Options: `cache` (a binary cache on the nodes'
  * side, default true), `netns` (a network namespace for nodes and cache), `uplink` (tc rate of the
  * runner's link to them, e.g. `100mbit`; needs `netns`), `storeLimitMiB` (by node name: its /nix on
- * a tmpfs that small), `nixBinDir` (the Nix the nodes run, before /usr/bin on their PATH).
+ * a tmpfs that small), `nixBinDir` (the Nix the nodes run, before /usr/bin on their PATH),
+ * `requireSigs` (default true, as Nix's; false lets a node take unsigned paths over ssh-ng://).
  */
 export async function startNodes(dir, names, options = {}) {
   const {
@@ -148,6 +151,7 @@ export async function startNodes(dir, names, options = {}) {
     uplink,
     storeLimitMiB = {},
     nixBinDir,
+    requireSigs = true,
   } = options;
   await mkdir(dir, { recursive: true });
   const cleanups = [];
@@ -196,6 +200,7 @@ export async function startNodes(dir, names, options = {}) {
           substituters: cache ? [cache.url] : [],
           trustedKey: cache?.publicKey,
           nixBinDir,
+          requireSigs,
         }),
       );
       nodes.push({

@@ -82,6 +82,16 @@ export async function executeRollout(
       }
     };
     await Promise.all(Array.from({ length: Math.min(plan.parallel, wave.nodes.length) }, worker));
+    // A node whose copy failed does not halt the others, but a wave none of whose nodes activated
+    // (a canary whose copy failed) proved nothing for the waves after it.
+    const ran = wave.nodes.map((node) => results.get(node.name)).filter((result) => result !== undefined);
+    if (
+      plan.onFailure === 'halt' &&
+      ran.some((result) => result.untouched) &&
+      ran.every((result) => result.untouched)
+    ) {
+      stop(`halted: no node of wave ${wave.number} could be activated, so it proved nothing`);
+    }
   }
 
   const ordered = plan.waves.flatMap((wave) =>

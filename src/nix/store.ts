@@ -36,6 +36,25 @@ export function closureSizesOf(json: unknown): Map<string, number> {
   return sizes;
 }
 
+/** What `nix build --dry-run` says it would do. */
+export interface RealisationPlan {
+  willBuild: string[];
+  willFetch: string[];
+}
+
+/** `this derivation will be built:` / `these N paths will be fetched (…):`, each followed by indented paths. */
+export function parseRealisationPlan(stderr: string): RealisationPlan {
+  const plan: RealisationPlan = { willBuild: [], willFetch: [] };
+  let section: string[] | undefined;
+  for (const line of stderr.split('\n')) {
+    if (/will be built:$/.test(line)) section = plan.willBuild;
+    else if (/will be fetched/.test(line)) section = plan.willFetch;
+    else if (/^\s+\/\S+$/.test(line)) section?.push(line.trim());
+    else section = undefined;
+  }
+  return plan;
+}
+
 /**
  * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
  * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
@@ -89,6 +108,19 @@ export class NixStore {
     return succeeded(result);
   }
 
+  /**
+   * What building `installables` would take, building nothing (`nix build --dry-run`): the
+   * derivations it would build and the paths it would fetch from the substituters.
+   */
+  async realisationPlan(
+    installables: readonly string[],
+    options: StoreRunOptions = {},
+  ): Promise<RealisationPlan> {
+    if (installables.length === 0) return { willBuild: [], willFetch: [] };
+    const result = await this.run(['build', '--dry-run', '--no-link', ...installables], options);
+    return parseRealisationPlan(result.stderr);
+  }
+
   /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
   async derivationSystem(
     version: NixVersion,
@@ -112,15 +144,16 @@ export class NixStore {
   /**
    * Copies `paths` with their closures to the store `to` (e.g. `ssh://root@web-1`, whose ssh takes
    * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves;
-   * with `substituteOnDestination`, the destination first fetches what its own substituters hold.
+   * with `substituteOnDestination`, the destination first fetches what its own substituters hold
+   * (its warnings, such as an unreachable cache, come back in the result's stderr).
    */
   async copy(
     paths: readonly string[],
     to: string,
     options: StoreRunOptions & { derivation?: boolean; substituteOnDestination?: boolean } = {},
-  ): Promise<void> {
+  ): Promise<ProcessResult> {
     const { derivation, substituteOnDestination, ...run } = options;
-    await this.run(
+    return this.run(
       [
         'copy',
         ...(derivation ? ['--derivation'] : []),

@@ -1,8 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stripAnsi } from '../../src/core/ansi.js';
 import { materializeExampleFleet } from '../../src/demo/example-fleet.js';
+import type { DeployNode } from '../../src/deploy/nodes.js';
+import type { RolloutPlan } from '../../src/deploy/plan.js';
+import { type DeployOneNode, executeRollout } from '../../src/deploy/rollout.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import {
@@ -309,5 +312,53 @@ describeEachVersion(NIX_VERSIONS, 'rollout with the fake deploy-rs', () => {
     await expect(runDeploy({ targets: '@db' }, run)).rejects.toThrow(
       "Input 'targets' names unknown tag '@db'; known tags: @arm, @canary, @edge, @network, @servers, @storage",
     );
+  });
+});
+
+describe('nodes that failed before anything on them changed (untouched)', () => {
+  const node = (name: string): DeployNode => ({ name, hostname: name, tags: [], sshOpts: [] });
+  const plan = (onFailure: RolloutPlan['onFailure']): RolloutPlan => ({
+    strategy: 'canary',
+    parallel: 2,
+    onFailure,
+    waves: [
+      { number: 1, nodes: [node('canary')] },
+      { number: 2, nodes: [node('a'), node('b'), node('c')] },
+      { number: 3, nodes: [node('d')] },
+    ],
+  });
+  const deployer =
+    (untouched: readonly string[]): DeployOneNode =>
+    async (target, wave) =>
+      untouched.includes(target.name)
+        ? { node: target.name, wave: wave.number, status: 'failed', message: 'copy failed', untouched: true }
+        : { node: target.name, wave: wave.number, status: 'deployed', message: 'ok' };
+  const statuses = (outcome: Awaited<ReturnType<typeof executeRollout>>) =>
+    outcome.results.map((result) => `${result.node}:${result.status}`);
+
+  it('fail alone under halt: the rest of their wave and the next waves go on', async () => {
+    const outcome = await executeRollout(plan('halt'), deployer(['b']), new AbortController().signal);
+    expect(statuses(outcome)).toEqual([
+      'canary:deployed',
+      'a:deployed',
+      'b:failed',
+      'c:deployed',
+      'd:deployed',
+    ]);
+    expect(outcome.stoppedBecause).toBeUndefined();
+  });
+
+  it('halt the rollout when no node of their wave could be activated, as a canary whose copy failed', async () => {
+    const outcome = await executeRollout(plan('halt'), deployer(['canary']), new AbortController().signal);
+    expect(statuses(outcome)).toEqual(['canary:failed', 'a:skipped', 'b:skipped', 'c:skipped', 'd:skipped']);
+    expect(outcome.stoppedBecause).toMatch(/no node of wave 1 could be activated/);
+    const going = await executeRollout(plan('continue'), deployer(['canary']), new AbortController().signal);
+    expect(statuses(going)).toEqual([
+      'canary:failed',
+      'a:deployed',
+      'b:deployed',
+      'c:deployed',
+      'd:deployed',
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import { type LocalNodes, startNodes } from '../../scripts/local-nodes.mjs';
 import { RecordingLogger } from '../../src/core/logger.js';
 import { SpawnProcessRunner } from '../../src/core/process.js';
 import { deployFleet } from '../../src/deploy/deploy-fleet.js';
+import { NixStore } from '../../src/nix/store.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { describeEachVersion, NIX_VERSIONS, type ToolVersion } from '../support/versions.js';
 import { deploySettings, inProcessEnvironment } from './support.js';
@@ -12,6 +13,7 @@ import {
   buildAttribute,
   type SharedBase,
   type SwitchFleet,
+  type SwitchHost,
   switchCalls,
   writeSwitchFleet,
 } from './switch-fleet.js';
@@ -34,25 +36,36 @@ interface SeparateFleet {
   base: string;
   fleet: SwitchFleet;
   toplevels: Record<string, string>;
-  deploy(inputs?: Record<string, string>): ReturnType<typeof deployFleet>;
+  deploy(inputs?: Record<string, string>, runnerEnv?: Record<string, string>): ReturnType<typeof deployFleet>;
   /** The NAR fetches of `path` the cache served. */
   narFetchesOf(path: string): Promise<number>;
+}
+
+interface FleetOptions {
+  /** The hosts, by default web-1, web-2 and db as they are. */
+  hosts?: (nodesDir: string) => SwitchHost[];
+  storeLimitMiB?: Record<string, number>;
+  base?: SharedBase;
+  nodeTags?: Record<string, string[]>;
 }
 
 /** Three nodes with their own stores, a cache beside them holding the systems' shared base. */
 async function separateFleet(
   version: ToolVersion,
   after: (stop: () => Promise<void>) => void,
+  options: FleetOptions = {},
 ): Promise<SeparateFleet> {
   const dir = join(root, `case-${++counter}`);
   const nodes = await startNodes(join(dir, 'nodes'), NODE_NAMES, {
     ...(version.binDir === undefined ? {} : { nixBinDir: version.binDir }),
+    ...(options.storeLimitMiB ? { storeLimitMiB: options.storeLimitMiB } : {}),
   });
   after(nodes.stop);
+  const nodesDir = join(dir, 'nodes', 'nodes');
   const fleet = await writeSwitchFleet(
     join(dir, 'fleet'),
-    NODE_NAMES.map((name) => ({ name })),
-    { authorizedKeys: join(dir, 'unused-authorized-keys'), base: BASE },
+    options.hosts?.(nodesDir) ?? NODE_NAMES.map((name) => ({ name })),
+    { authorizedKeys: join(dir, 'unused-authorized-keys'), base: options.base ?? BASE },
   );
   const base = await buildAttribute(fleet.dir, 'base');
   await nodes.cache?.fill([base]);
@@ -66,15 +79,18 @@ async function separateFleet(
   const runnerTemp = join(dir, 'temp');
   await mkdir(runnerTemp, { recursive: true });
   const nodesInput = Object.fromEntries(
-    nodes.nodes.map((node) => [node.name, { address: node.address, 'ssh-user': 'root' }]),
+    nodes.nodes.map((node) => [
+      node.name,
+      { address: node.address, 'ssh-user': 'root', tags: options.nodeTags?.[node.name] ?? [] },
+    ]),
   );
   return {
     nodes,
     base,
     toplevels,
     fleet,
-    deploy: (inputs: Record<string, string> = {}) => {
-      const run = inProcessEnvironment(dir, runnerTemp, {}, { activationMarginMs: 15_000 });
+    deploy: (inputs: Record<string, string> = {}, runnerEnv: Record<string, string> = {}) => {
+      const run = inProcessEnvironment(dir, runnerTemp, runnerEnv, { activationMarginMs: 15_000 });
       const settings = deploySettings({
         path: 'fleet',
         engine: 'switch',
@@ -102,6 +118,18 @@ async function separateFleet(
   };
 }
 
+/** Every node deployed, and its own store holds its whole system: its toplevel and the shared base. */
+async function expectDeployedWhole(fleet: SeparateFleet, outcome: Awaited<ReturnType<typeof deployFleet>>) {
+  expect(
+    outcome.results.map((result) => [result.node, result.status]),
+    JSON.stringify(outcome.results),
+  ).toEqual(NODE_NAMES.map((name) => [name, 'deployed']));
+  for (const name of NODE_NAMES) {
+    const whole = [fleet.toplevels[name] as string, fleet.base];
+    expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
+  }
+}
+
 describeEachVersion(
   NIX_VERSIONS,
   'the switch engine on nodes with their own stores and a cache',
@@ -117,13 +145,8 @@ describeEachVersion(
 
       const outcome = await fleet.deploy();
 
-      expect(
-        outcome.results.map((result) => [result.node, result.status]),
-        JSON.stringify(outcome.results),
-      ).toEqual(NODE_NAMES.map((name) => [name, 'deployed']));
+      await expectDeployedWhole(fleet, outcome);
       for (const name of NODE_NAMES) {
-        const whole = [fleet.toplevels[name] as string, fleet.base];
-        expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
         const running = await fleet.nodes.run(name, 'readlink -f /nix/var/nix/profiles/system');
         expect(running.stdout.trim()).toBe(fleet.toplevels[name]);
       }
@@ -173,19 +196,102 @@ describeEachVersion(
       }
     }, 180_000);
 
-    it('pushes every path from the runner with substitute-on-nodes false', async () => {
-      const fleet = await separateFleet(version, (stop) => stops.push(stop));
+    it("copies every node's system beside the canary's activation, not in the waves", async () => {
+      // The canary's switch waits until both other nodes hold their systems: a copy in their wave never would.
+      const copied = (nodesDir: string, name: string) =>
+        `ls -d ${nodesDir}/${name}/nix/store/*-nixos-system-${name}-1-ok/bin/switch-to-configuration >/dev/null 2>&1`;
+      const fleet = await separateFleet(version, (stop) => stops.push(stop), {
+        hosts: (nodesDir) => [
+          { name: 'web-1' },
+          { name: 'web-2' },
+          { name: 'db', waitUntil: `${copied(nodesDir, 'web-1')} && ${copied(nodesDir, 'web-2')}` },
+        ],
+        nodeTags: { db: ['canary'] },
+      });
 
-      const outcome = await fleet.deploy({ 'substitute-on-nodes': 'false' });
+      const outcome = await fleet.deploy({ strategy: 'canary', parallel: '2' });
+
+      expect(
+        outcome.results.map((result) => [result.node, result.wave, result.status]),
+        JSON.stringify(outcome.results),
+      ).toEqual([
+        ['db', 1, 'deployed'],
+        ['web-1', 2, 'deployed'],
+        ['web-2', 2, 'deployed'],
+      ]);
+    }, 180_000);
+
+    it('fails only the node whose store is full, saying so, and the others go on', async () => {
+      const fleet = await separateFleet(version, (stop) => stops.push(stop), {
+        storeLimitMiB: { 'web-2': 1 },
+        base: { name: 'fleet-base-large', sizeKiB: 3072 },
+      });
+
+      const outcome = await fleet.deploy({ strategy: 'canary', 'on-failure': 'halt' });
+
+      const byNode = Object.fromEntries(outcome.results.map((result) => [result.node, result]));
+      expect(byNode['web-2']?.status, JSON.stringify(outcome.results)).toBe('failed');
+      expect(byNode['web-2']?.message).toMatch(/^no space left on web-2: .*No space left on device/);
+      expect([byNode['web-1']?.status, byNode.db?.status]).toEqual(['deployed', 'deployed']);
+      const profile = await fleet.nodes.run('web-2', 'readlink /nix/var/nix/profiles/system || echo none');
+      expect(profile.stdout.trim()).toBe('none');
+    }, 180_000);
+
+    it('sends the paths from the runner when a node cannot reach its cache, and says so in its row', async () => {
+      const fleet = await separateFleet(version, (stop) => stops.push(stop));
+      await fleet.nodes.cache?.stop();
+
+      const outcome = await fleet.deploy();
+
+      for (const result of outcome.results) {
+        expect(result.status, JSON.stringify(result)).toBe('deployed');
+        expect(result.message).toMatch(
+          /its cache http:\/\/127\.0\.0\.1:\d+ was unreachable: the paths came from the runner/,
+        );
+      }
+      for (const name of NODE_NAMES) {
+        const whole = [fleet.toplevels[name] as string, fleet.base];
+        expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
+      }
+    }, 180_000);
+
+    it("leaves a system the runner's caches hold whole to the node: the runner neither builds nor downloads it", async () => {
+      const base = { name: 'fleet-base-cached', sizeKiB: 64 };
+      const fleet = await separateFleet(version, (stop) => stops.push(stop), { base });
+      const cache = fleet.nodes.cache as NonNullable<LocalNodes['cache']>;
+      const toplevels = Object.values(fleet.toplevels);
+      await cache.fill(toplevels);
+      const runner = new SpawnProcessRunner(new RecordingLogger());
+      const deleted = await runner.run('nix-store', ['--delete', ...toplevels, fleet.base]);
+      expect(deleted.exitCode, deleted.stderr).toBe(0);
+      const store = new NixStore(runner);
+      expect(await store.validPaths([...toplevels, fleet.base])).toEqual([]);
+
+      const outcome = await fleet.deploy(
+        {},
+        {
+          NIX_CONFIG: `${process.env.NIX_CONFIG ?? ''}\nsubstituters = ${cache.url}\ntrusted-public-keys = ${cache.publicKey}`,
+        },
+      );
 
       expect(
         outcome.results.map((result) => [result.node, result.status]),
         JSON.stringify(outcome.results),
       ).toEqual(NODE_NAMES.map((name) => [name, 'deployed']));
+      expect(await store.validPaths([...toplevels, fleet.base])).toEqual([]);
       for (const name of NODE_NAMES) {
         const whole = [fleet.toplevels[name] as string, fleet.base];
         expect(await fleet.nodes.validPaths(name, whole)).toEqual(whole);
+        expect(await fleet.narFetchesOf(fleet.toplevels[name] as string)).toBe(1);
       }
+    }, 180_000);
+
+    it('pushes every path from the runner with substitute-on-nodes false', async () => {
+      const fleet = await separateFleet(version, (stop) => stops.push(stop));
+
+      const outcome = await fleet.deploy({ 'substitute-on-nodes': 'false' });
+
+      await expectDeployedWhole(fleet, outcome);
       expect(await fleet.narFetchesOf(fleet.base)).toBe(0);
     }, 180_000);
   },

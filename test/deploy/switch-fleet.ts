@@ -13,6 +13,8 @@ export interface SwitchHost {
   release?: number;
   /** The kernel version its `kernel`, `initrd` and `kernel-modules` links name (default 6.6). */
   kernel?: string;
+  /** A shell condition the switch waits for (20 s at most, else it fails) before it ends as `mode` says. */
+  waitUntil?: string;
 }
 
 /** What every host's system holds in common: a store path of `sizeKiB` KiB the systems refer to. */
@@ -51,6 +53,18 @@ function switchScript(mode: SwitchMode, record: string, authorizedKeys: string):
   return [`echo "$self $1" >> ${record}`, endings[mode]].join('\n');
 }
 
+/** Waits up to 20 s for `condition`, else fails the switch saying so. */
+function waitScript(condition: string): string {
+  return [
+    'waited=0',
+    `until ${condition}; do`,
+    '  waited=$((waited + 1))',
+    `  [ "$waited" -le 200 ] || { echo "waited in vain for: ${condition.replace(/"/g, '\\"')}" >&2; exit 1; }`,
+    '  sleep 0.1',
+    'done',
+  ].join('\n');
+}
+
 /** The runner's Nix system: flakes evaluate purely, without builtins.currentSystem. */
 const NIX_SYSTEM = `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-${process.platform === 'darwin' ? 'darwin' : 'linux'}`;
 
@@ -86,7 +100,7 @@ function systemExpression(host: SwitchHost, fleet: Omit<SwitchFleet, 'dir'>, bas
         builder = "/bin/sh";
         PATH = "/usr/bin:/bin";
         args = [ "-c" ${nixString(builder)} ];
-        script = ${nixString(switchScript(mode, fleet.record, fleet.authorizedKeys))};${
+        script = ${nixString([...(host.waitUntil ? [waitScript(host.waitUntil)] : []), switchScript(mode, fleet.record, fleet.authorizedKeys)].join('\n'))};${
           base
             ? `
         base = ${baseExpression(base)};`

@@ -9,6 +9,8 @@ import { needsTarget, type PreparedNode } from './switch-prepare.js';
 export interface Delivery {
   lines: string[];
   error?: string;
+  /** What its row should say of how the paths came, e.g. that its cache was unreachable. */
+  note?: string;
 }
 
 export interface DeliveryOptions {
@@ -40,10 +42,10 @@ export function startDeliveries(
     const delivery = copies
       .run(async () => {
         if (options.signal.aborted) throw new Error('not copied: the rollout stopped first');
-        await deliver(entry, options, lines);
+        return deliver(entry, options, lines);
       })
       .then(
-        (): Delivery => ({ lines }),
+        (note): Delivery => ({ lines, ...(note === undefined ? {} : { note }) }),
         (error): Delivery => ({ lines, error: stringifyError(error) }),
       );
     deliveries.set(entry.node.name, delivery);
@@ -54,9 +56,13 @@ export function startDeliveries(
 /**
  * Puts the toplevel into the node's store: copies what the runner built (the node fetching what its
  * substituters hold first), or copies the derivation and builds it there. A copy that breaks off is
- * tried once more; a full store is not.
+ * tried once more; a full store is not. Returns what the node's row should say of it, if anything.
  */
-async function deliver(prepared: PreparedNode, options: DeliveryOptions, lines: string[]): Promise<void> {
+async function deliver(
+  prepared: PreparedNode,
+  options: DeliveryOptions,
+  lines: string[],
+): Promise<string | undefined> {
   const { node, system, shell } = prepared;
   const { flags, store, signal } = options;
   const substituteOnDestination = flags.substituteOnNodes;
@@ -68,14 +74,18 @@ async function deliver(prepared: PreparedNode, options: DeliveryOptions, lines: 
       : `built ${system.path}`,
     ...(flags.remoteBuild ? [] : [`copying to ${shell.storeUrl}${from}`]),
   );
+  if (prepared.inCaches && (await fetchedByNode(prepared, options, lines))) return undefined;
+  let note: string | undefined;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await store.copy(paths, shell.storeUrl, {
+      const copied = await store.copy(paths, shell.storeUrl, {
         env: shell.nixSshEnv(),
         derivation,
         substituteOnDestination,
         signal,
       });
+      note = substituteOnDestination ? unreachableCaches(copied.stderr) : undefined;
+      if (note !== undefined) lines.push(note);
       break;
     } catch (error) {
       const why = stringifyError(error);
@@ -85,7 +95,7 @@ async function deliver(prepared: PreparedNode, options: DeliveryOptions, lines: 
       lines.push(`copying to ${node.name} broke off (${why.split('\n').at(-1)}); trying once more`);
     }
   }
-  if (!flags.remoteBuild) return;
+  if (!flags.remoteBuild) return note;
   const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
     timeoutMs: 24 * 3600_000,
   });
@@ -95,6 +105,47 @@ async function deliver(prepared: PreparedNode, options: DeliveryOptions, lines: 
       NO_SPACE.test(why) ? `no space left on ${node.name}: ${why}` : `building on ${node.name} ${why}`,
     );
   }
+  return note;
+}
+
+/**
+ * Lets the node fetch a system the runner's caches hold whole; when it cannot, the runner fetches it
+ * to send it (false: copy it now).
+ */
+async function fetchedByNode(
+  prepared: PreparedNode,
+  options: DeliveryOptions,
+  lines: string[],
+): Promise<boolean> {
+  const { node, system, shell } = prepared;
+  lines.push(
+    `the caches hold ${system.path} whole: ${node.name} fetches it itself, the runner neither builds nor downloads it`,
+  );
+  const fetched = await shell.run('nix-store --realise "$1" >/dev/null', [system.path], {
+    timeoutMs: 24 * 3600_000,
+  });
+  if (succeeded(fetched)) return true;
+  const why = failure(fetched);
+  if (NO_SPACE.test(why)) throw new Error(`no space left on ${node.name}: ${why}`);
+  lines.push(`${node.name} could not fetch it (${why}): the runner fetches it to send it`);
+  if (!(await options.store.substitute(system.path, { signal: options.signal }))) {
+    throw new Error(`neither ${node.name} nor the runner could fetch ${system.path} from a cache`);
+  }
+  return false;
+}
+
+/**
+ * The node's substituters that could not be reached, from the warnings its Nix sent back during the
+ * copy (`unable to download 'URL/…'`): Nix then takes every path from the runner.
+ */
+export function unreachableCaches(stderr: string): string | undefined {
+  const caches = new Set(
+    [...stderr.matchAll(/unable to download '([a-z0-9+]+:\/\/[^/']+)[^']*'/g)].map(
+      (match) => match[1] as string,
+    ),
+  );
+  if (caches.size === 0) return undefined;
+  return `its cache ${[...caches].join(', ')} was unreachable: the paths came from the runner`;
 }
 
 function lastLineMatching(text: string, pattern: RegExp): string {

@@ -77,6 +77,7 @@ export async function openSwitchEngine(
           ),
         force: flags.force,
         remoteBuild: flags.remoteBuild,
+        substituteOnNodes: flags.substituteOnNodes,
         readsAtOnce: Math.max(settings.parallel, MIN_READS_AT_ONCE),
       });
       deliveries = startDeliveries(

@@ -73,7 +73,8 @@ export async function switchNode(
       return { status: 'failed', message: delivered.error, lines, untouched: true };
     const verdict = await activate(node, system, shell, options, lines);
     if (verdict.status === 'deployed') await recordSwitch(prepared, options, lines);
-    return { ...verdict, ...(changes === undefined ? {} : { changes }) };
+    const message = delivered.note === undefined ? verdict.message : `${verdict.message}; ${delivered.note}`;
+    return { ...verdict, message, ...(changes === undefined ? {} : { changes }) };
   } finally {
     await shell.close();
   }

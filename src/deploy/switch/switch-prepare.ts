@@ -15,6 +15,8 @@ export interface PreparedNode {
   running: { path: string | undefined } | { error: string };
   /** Why its toplevel did not build; the node fails in its wave with this. */
   buildError?: string;
+  /** The runner's substituters hold its whole system: not built nor fetched here, the node fetches it. */
+  inCaches?: boolean;
 }
 
 export interface PrepareOptions {
@@ -26,6 +28,8 @@ export interface PrepareOptions {
   force: boolean;
   /** Build on the nodes instead, each in its turn. */
   remoteBuild: boolean;
+  /** Nodes fetch from their own substituters: what the runner's hold whole is left to them. */
+  substituteOnNodes: boolean;
   /** How many nodes are read over SSH at once. */
   readsAtOnce: number;
 }
@@ -40,7 +44,7 @@ export async function prepareSwitchNodes(
   nodes: readonly SwitchNode[],
   options: PrepareOptions,
 ): Promise<Map<string, PreparedNode>> {
-  const prepared = await mapConcurrently(nodes, options.readsAtOnce, async (node) => {
+  const prepared = await mapConcurrently(nodes, options.readsAtOnce, async (node): Promise<PreparedNode> => {
     const system = options.systems[node.name];
     if (system === undefined)
       throw new Error(`the fleet model did not evaluate the toplevel of ${node.name}`);
@@ -53,13 +57,22 @@ export async function prepareSwitchNodes(
     }
     // The read opened the node's shared connection: kept for its turn only if it gets its target.
     if (!needsTarget({ system, running }, options.force)) await shell.close();
-    return { node, system, shell, running } satisfies PreparedNode;
+    return { node, system, shell, running };
   });
   if (!options.remoteBuild) {
+    const needed = prepared.filter((entry) => needsTarget(entry, options.force));
+    const inCaches = options.substituteOnNodes
+      ? await wholeInCaches(
+          options.nix,
+          options.store,
+          needed.map((entry) => entry.system),
+        )
+      : new Set<string>();
+    for (const entry of needed) if (inCaches.has(entry.system.path)) Object.assign(entry, { inCaches: true });
     const failures = await buildToplevels(
       options.nix,
       options.store,
-      prepared.filter((entry) => needsTarget(entry, options.force)).map((entry) => entry.system),
+      needed.filter((entry) => !entry.inCaches).map((entry) => entry.system),
     );
     for (const entry of prepared) {
       const buildError = failures.get(entry.system.path);
@@ -73,6 +86,32 @@ export async function prepareSwitchNodes(
 export function needsTarget(entry: Pick<PreparedNode, 'system' | 'running'>, force: boolean): boolean {
   if ('error' in entry.running) return false;
   return force || entry.running.path !== entry.system.path;
+}
+
+/**
+ * The toplevels the runner neither holds nor would build: its substituters hold their whole closures
+ * (`nix build --dry-run` would only fetch them). None when the dry run fails: then everything is built.
+ */
+async function wholeInCaches(
+  nix: NixCli,
+  store: NixStore,
+  systems: readonly FlakeSystem[],
+): Promise<Set<string>> {
+  if (systems.length === 0) return new Set();
+  const local = new Set(await store.validPaths(systems.map((system) => system.path)));
+  const absent = systems.filter((system) => !local.has(system.path));
+  if (absent.length === 0) return new Set();
+  const version = await nix.version();
+  try {
+    const plan = await store.realisationPlan(
+      absent.map((system) => derivationInstallable(version, system.drvPath)),
+    );
+    const building = new Set(plan.willBuild);
+    return new Set(absent.filter((system) => !building.has(system.drvPath)).map((system) => system.path));
+  } catch (error) {
+    if (error instanceof NixError) return new Set();
+    throw error;
+  }
 }
 
 /**
