@@ -43,6 +43,7 @@ describeEachVersion(NIX_VERSIONS, 'an input whose server refuses it', () => {
     await writeFile(
       join(flakeDir, 'flake.nix'),
       `{\n  inputs.corp = { url = "http://127.0.0.1:${port}/corp.tar.gz"; flake = false; };\n` +
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a Nix interpolation, not a JavaScript one
         '  outputs = { corp, ... }: { motd = builtins.readFile "${corp}/motd"; };\n}\n',
     );
     // Nix's fetcher cache (in HOME) remembers the download: the lock is made with one HOME, the
