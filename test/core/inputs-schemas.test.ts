@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type ActionName, actions } from '../../src/actions/index.js';
 import { UserError } from '../../src/core/errors.js';
 import { parseInputs } from '../../src/core/inputs.js';
+import { PUBLISHED_KNOWN_HOSTS } from '../../src/nix/access-inputs.js';
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: the default as action.yml writes it
 const TOKEN_DEFAULT = '${{ github.token }}';
@@ -20,6 +21,8 @@ const defaults: [ActionName, Record<string, string>, Record<string, unknown>][] 
     'lock-update',
     {},
     {
+      'inputs-known-hosts': PUBLISHED_KNOWN_HOSTS,
+      'inputs-use-token': false,
       path: '.',
       token: TOKEN_DEFAULT,
       branch: 'flakeflow/lock-update',
@@ -37,6 +40,7 @@ const defaults: [ActionName, Record<string, string>, Record<string, unknown>][] 
     'gate',
     {},
     {
+      'inputs-known-hosts': PUBLISHED_KNOWN_HOSTS,
       path: '.',
       checks: ['format', 'deadnix', 'statix'],
       formatter: 'auto',
@@ -54,6 +58,7 @@ const defaults: [ActionName, Record<string, string>, Record<string, unknown>][] 
     'hosts',
     {},
     {
+      'inputs-known-hosts': PUBLISHED_KNOWN_HOSTS,
       path: '.',
       kinds: ['nixos', 'darwin', 'home'],
       unmapped: 'eval-only',
@@ -61,7 +66,11 @@ const defaults: [ActionName, Record<string, string>, Record<string, unknown>][] 
       'allow-untrusted-on-self-hosted': false,
     },
   ],
-  ['build', {}, { path: '.', 'allow-untrusted-on-self-hosted': false }],
+  [
+    'build',
+    {},
+    { path: '.', 'allow-untrusted-on-self-hosted': false, 'inputs-known-hosts': PUBLISHED_KNOWN_HOSTS },
+  ],
   [
     'report',
     {},
@@ -77,6 +86,7 @@ const defaults: [ActionName, Record<string, string>, Record<string, unknown>][] 
     'deploy',
     {},
     {
+      'inputs-known-hosts': PUBLISHED_KNOWN_HOSTS,
       path: '.',
       engine: 'auto',
       force: false,
@@ -103,6 +113,7 @@ const defaults: [ActionName, Record<string, string>, Record<string, unknown>][] 
     'backup-verify',
     { config: 'backups.yml' },
     {
+      'inputs-known-hosts': PUBLISHED_KNOWN_HOSTS,
       config: 'backups.yml',
       path: '.',
       checks: ['open', 'freshness', 'retention', 'integrity', 'restore'],
@@ -116,6 +127,7 @@ const defaults: [ActionName, Record<string, string>, Record<string, unknown>][] 
     'status',
     {},
     {
+      'inputs-known-hosts': PUBLISHED_KNOWN_HOSTS,
       path: '.',
       engine: 'auto',
       targets: ['all'],
