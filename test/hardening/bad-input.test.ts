@@ -530,7 +530,7 @@ const ACTION_ROWS: ActionRow[] = [
     inputs: { command: 'rollout' },
     wrong: 'a command that does not exist',
     error:
-      "Input 'command' must be one of lock-update, gate, hosts, build, report, deploy, backup-verify, got 'rollout'",
+      "Input 'command' must be one of lock-update, gate, hosts, build, report, deploy, backup-verify, status, got 'rollout'",
   },
   {
     action: 'umbrella',
