@@ -199,7 +199,7 @@ describeEachVersion(
     it("copies every node's system beside the canary's activation, not in the waves", async () => {
       // The canary's switch waits until both other nodes hold their systems: a copy in their wave never would.
       const copied = (nodesDir: string, name: string) =>
-        `ls -d ${nodesDir}/${name}/nix/store/*-nixos-system-${name}-1-ok/bin/switch-to-configuration >/dev/null 2>&1`;
+        `ls -d ${nodesDir}/${name}/nix/store/*-nixos-system-${name}-1-ok-*/bin/switch-to-configuration >/dev/null 2>&1`;
       const fleet = await separateFleet(version, (stop) => stops.push(stop), {
         hosts: (nodesDir) => [
           { name: 'web-1' },
