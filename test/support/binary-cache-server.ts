@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +15,11 @@ export interface CacheRequest {
 }
 
 export interface BinaryCacheServer {
-  /** `http://127.0.0.1:PORT`: the store URL for nix copy and substituters. */
+  /**
+   * `http://127.0.0.1:PORT/<random>`: the store URL for nix copy and substituters. The random path keeps
+   * each cache apart in Nix's narinfo disk cache, which is keyed by URL: a later cache on a port an
+   * earlier one had would otherwise be believed to hold its paths already.
+   */
   url: string;
   requests: CacheRequest[];
   /** The narinfo files the cache holds, by name (`<hash>.narinfo`). */
@@ -44,6 +49,7 @@ export async function startBinaryCache(options: BinaryCacheOptions): Promise<Bin
   );
   const expected = `Basic ${Buffer.from(`${options.login}:${options.password}`).toString('base64')}`;
   const requests: CacheRequest[] = [];
+  const prefix = `/${randomBytes(6).toString('hex')}`;
 
   const server: Server = createServer((request, response) => {
     void answer(request).then(
@@ -59,7 +65,8 @@ export async function startBinaryCache(options: BinaryCacheOptions): Promise<Bin
   });
 
   async function answer(request: IncomingMessage): Promise<{ status: number; body?: Buffer | string }> {
-    const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://cache').pathname));
+    const full = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://cache').pathname));
+    const path = full.startsWith(`${prefix}/`) ? full.slice(prefix.length) : full;
     const authorization = request.headers.authorization;
     const authorized = authorization === expected;
     const record = (status: number) => {
@@ -74,6 +81,7 @@ export async function startBinaryCache(options: BinaryCacheOptions): Promise<Bin
     };
     const body = await readBody(request);
     if (path.includes('..')) return { status: record(400) };
+    if (path === full) return { status: record(404), body: 'Not found\n' };
     const file = join(options.dir, path);
     if (request.method === 'PUT') {
       if (!authorized) return { status: record(401), body: 'Unauthorized\n' };
@@ -94,7 +102,7 @@ export async function startBinaryCache(options: BinaryCacheOptions): Promise<Bin
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}${prefix}`,
     requests,
     async narinfoNames() {
       return (await readdir(options.dir)).filter((name) => name.endsWith('.narinfo'));
