@@ -126,8 +126,9 @@ export async function mainSwitch({ runStep, writeSection, runs, dir }) {
       `\`node bench/deploy.mjs --only switch\` on ${cpus().length} CPU(s) (load average ${loadavg()[0].toFixed(1)} at the end), ` +
         `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}: ${NODES} NixOS hosts over a real sshd on 127.0.0.1, ` +
         `switch-to-configuration taking ${SWITCH_MS / 1000} s, strategy canary, \`parallel: ${PARALLEL}\`, median of ${runs} runs of the built bundle. ` +
-        'Before the first wave the step evaluates the fleet (which engine, the nodes, then only the selected toplevels), ' +
-        'reads what every node runs (one ssh each, 8 at once) and builds the changed toplevels in one `nix build`. ' +
+        'Before the first wave the step evaluates the fleet (which engine and the nodes in one evaluation, then only the ' +
+        'selected toplevels, while it reads what every node runs: one ssh each, 16 at once) and builds the changed ' +
+        'toplevels in one `nix build`. ' +
         'Then per node: `nix copy` (ssh://; a no-op here, same store) and the activation under a watchdog over one shared ' +
         'ssh connection, and the confirmation over a new one.',
       '',

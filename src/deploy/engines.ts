@@ -19,31 +19,42 @@ import type { DeployOneNode } from './rollout.js';
 import { nodeSshOptions } from './ssh.js';
 import { NodeShell } from './switch/node-ssh.js';
 import { activationAction, openSwitchEngine } from './switch/switch-engine.js';
-import { flakeHasDeployNodes } from './switch/switch-nodes.js';
+import { readSwitchFleet, type SwitchFleetFacts } from './switch/switch-nodes.js';
+
+/** The engine a run reaches, and the switch engine's fleet facts when choosing it read them. */
+export interface EngineChoice {
+  name: EngineName;
+  /** Read once for `auto` and `switch`, so that the switch engine plans without evaluating again. */
+  switchFleet?: SwitchFleetFacts;
+}
 
 /**
  * The engine whose nodes a run reaches: the one `engine` names; `auto` is deploy-rs when the flake has
- * `deploy.nodes`, else switch.
+ * `deploy.nodes`, else switch. `auto` asks in the switch engine's own evaluation, which evaluates no node.
  */
 export async function chooseEngine(
   settings: Pick<DeploySettings, 'engine' | 'nodes'>,
   nix: NixCli,
   flakeDir: string,
   logger: Logger,
-): Promise<EngineName> {
-  let name = settings.engine;
-  if (name === 'auto') {
-    const hasDeployNodes = await flakeHasDeployNodes(nix, flakeDir);
+): Promise<EngineChoice> {
+  if (settings.engine === 'switch')
+    return { name: 'switch', switchFleet: await readSwitchFleet(nix, flakeDir) };
+  let name: EngineName = 'deploy-rs';
+  if (settings.engine === 'auto') {
+    const switchFleet = await readSwitchFleet(nix, flakeDir);
+    const { hasDeployNodes } = switchFleet;
     name = hasDeployNodes ? 'deploy-rs' : 'switch';
     logger.info(`Engine auto: ${name}, since the flake ${hasDeployNodes ? 'has' : 'has no'} deploy.nodes`);
+    if (name === 'switch') return { name, switchFleet };
   }
-  if (name === 'deploy-rs' && settings.nodes !== undefined) {
+  if (settings.nodes !== undefined) {
     throw new UserError(
       "Input 'nodes' is only read by the switch engine, but this run reaches the flake's deploy.nodes " +
         "with deploy-rs; set 'engine: switch' or remove 'nodes'",
     );
   }
-  return name;
+  return { name };
 }
 
 /** Opens the engine `chooseEngine` picks. */
@@ -53,8 +64,8 @@ export async function openEngine(
   flakeDir: string,
   logger: Logger,
 ): Promise<DeployEngine> {
-  const name = await chooseEngine(settings, nix, flakeDir, logger);
-  if (name === 'switch') return openSwitchEngine(settings, nix, flakeDir);
+  const { name, switchFleet } = await chooseEngine(settings, nix, flakeDir, logger);
+  if (name === 'switch') return openSwitchEngine(settings, nix, flakeDir, switchFleet);
   return openDeployRsEngine(settings, await readDeployNodes(nix, flakeDir));
 }
 

@@ -12,21 +12,20 @@ import { type DeployNode, readDeployNodes } from '../deploy/nodes.js';
 import { readProfileTargets } from '../deploy/profile-targets.js';
 import { buildTagIndex, resolveSelectors } from '../deploy/selectors.js';
 import { checkSshSettings, nodeSshOptions, prepareSshAccess } from '../deploy/ssh.js';
-import { NodeShell } from '../deploy/switch/node-ssh.js';
+import { NodeShell, READS_AT_ONCE } from '../deploy/switch/node-ssh.js';
 import {
   DEFAULT_BOOTED_SYSTEM,
   DEFAULT_CURRENT_SYSTEM,
   evaluateToplevels,
-  readSwitchNodes,
+  mergeSwitchNodes,
+  readSwitchFleet,
+  type SwitchFleetFacts,
 } from '../deploy/switch/switch-nodes.js';
 import type { NixCli } from '../nix/cli.js';
 import { attrPathText } from '../nix/fleet-types.js';
 import type { StatusSettings } from './inputs.js';
 import { type ExpectedSystem, judgeNode, type NodeStatus } from './judge.js';
 import { type NodeLinks, type NodeReading, readNode } from './node-reading.js';
-
-/** Each node is one short ssh command: this many at once keeps a large fleet quick. */
-const READS_AT_ONCE = 16;
 
 export interface StatusEnvironment {
   context: Pick<RunContext, 'workspace' | 'runnerTemp'>;
@@ -66,10 +65,10 @@ export async function readFleetStatus(
   const ssh = sshSettingsOf(settings);
   checkSshSettings(ssh, logger);
   const flakeDir = flakeDirOf(env.context.workspace, settings.path);
-  const engine = await chooseEngine(settings, nix, flakeDir, logger);
+  const { name: engine, switchFleet } = await chooseEngine(settings, nix, flakeDir, logger);
   const targets =
     engine === 'switch'
-      ? await switchTargets(settings, nix, flakeDir)
+      ? await switchTargets(settings, switchFleet ?? (await readSwitchFleet(nix, flakeDir)), nix, flakeDir)
       : await deployRsTargets(settings, nix, flakeDir);
   logger.info(`Reading ${targets.length} node(s): ${targets.map((target) => target.node.name).join(', ')}`);
 
@@ -110,12 +109,13 @@ function selected<N extends DeployNode>(settings: StatusSettings, nodes: readonl
 /** The switch engine's nodes, each expected to run its configuration's toplevel. */
 async function switchTargets(
   settings: StatusSettings,
+  fleet: SwitchFleetFacts,
   nix: NixCli,
   flakeDir: string,
 ): Promise<StatusTarget[]> {
   const nodes = selected(
     settings,
-    await readSwitchNodes(nix, flakeDir, settings.nodes, {
+    mergeSwitchNodes(fleet, settings.nodes, {
       ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
     }),
   );

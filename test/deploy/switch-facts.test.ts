@@ -2,11 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readProfileTargets } from '../../src/deploy/profile-targets.js';
-import {
-  evaluateToplevels,
-  flakeHasDeployNodes,
-  readSwitchFleet,
-} from '../../src/deploy/switch/switch-nodes.js';
+import { evaluateToplevels, readSwitchFleet } from '../../src/deploy/switch/switch-nodes.js';
 import { NixCli } from '../../src/nix/cli.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
@@ -37,9 +33,9 @@ describeEachVersion(NIX_VERSIONS, 'the switch engine asks the fleet model', () =
     const without = await flake('no-deploy', '{ }');
     const withNodes = await flake('deploy', '{ deploy.nodes.web = throw "not evaluated"; }');
     const deployOnly = await flake('deploy-only', '{ deploy.sshUser = "root"; }');
-    expect(await flakeHasDeployNodes(nix, without)).toBe(false);
-    expect(await flakeHasDeployNodes(nix, withNodes)).toBe(true);
-    expect(await flakeHasDeployNodes(nix, deployOnly)).toBe(false);
+    expect((await readSwitchFleet(nix, without)).hasDeployNodes).toBe(false);
+    expect((await readSwitchFleet(nix, withNodes)).hasDeployNodes).toBe(true);
+    expect((await readSwitchFleet(nix, deployOnly)).hasDeployNodes).toBe(false);
   });
 
   it('lists every configuration without evaluating one, then evaluates only the toplevels named', async () => {

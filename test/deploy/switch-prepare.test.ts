@@ -1,9 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { RecordingLogger } from '../../src/core/logger.js';
+import type { ProcessResult, ProcessRunner } from '../../src/core/process.js';
+import { openEngine } from '../../src/deploy/engines.js';
+import { NodeShell } from '../../src/deploy/switch/node-ssh.js';
 import { openSwitchEngine } from '../../src/deploy/switch/switch-engine.js';
-import { evaluateToplevels } from '../../src/deploy/switch/switch-nodes.js';
-import { buildToplevels, errorsNaming } from '../../src/deploy/switch/switch-prepare.js';
+import { evaluateToplevels, mergeSwitchNodes } from '../../src/deploy/switch/switch-nodes.js';
+import { buildToplevels, errorsNaming, prepareSwitchNodes } from '../../src/deploy/switch/switch-prepare.js';
 import type { NixCli } from '../../src/nix/cli.js';
 import { NixStore } from '../../src/nix/store.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
@@ -30,6 +34,52 @@ async function fleet(dir: string, scripts: Record<string, string>): Promise<stri
   );
   return path;
 }
+
+/** An ssh that answers every read with `running` and records each command's last arguments. */
+class ScriptedSsh implements ProcessRunner {
+  readonly calls: string[] = [];
+  async run(command: string, args: readonly string[]): Promise<ProcessResult> {
+    this.calls.push(args.includes('-O') ? `exit ${args.at(-1)}` : `read ${args.at(-2)}`);
+    return {
+      command,
+      args,
+      exitCode: 0,
+      signal: null,
+      stdout: 'running:/nix/store/x-running\n',
+      stderr: '',
+      timedOut: false,
+      durationMs: 1,
+    };
+  }
+}
+
+it('reads the nodes while the toplevels evaluate, and closes the connections it opened when the evaluation fails', async () => {
+  const ssh = new ScriptedSsh();
+  const nodes = mergeSwitchNodes(
+    { hasDeployNodes: false, systems: { web: { kind: 'nixos' }, db: { kind: 'nixos' } }, flakeNodes: null },
+    undefined,
+    {},
+  );
+  let failEvaluation: (error: Error) => void = () => {};
+  const systems = new Promise<never>((_, reject) => {
+    failEvaluation = reject;
+  });
+  const prepared = prepareSwitchNodes(nodes, {
+    nix: {} as NixCli,
+    store: new NixStore(ssh),
+    systems,
+    shellFor: (node) => new NodeShell(ssh, node, [], `/tmp/c-${node.name}`),
+    force: false,
+    remoteBuild: false,
+    substituteOnNodes: false,
+    readsAtOnce: 16,
+  });
+  await vi.waitFor(() => expect(ssh.calls).toHaveLength(2));
+  expect(ssh.calls.sort()).toEqual(['read root@db', 'read root@web']);
+  failEvaluation(new Error('toplevel of web: infinite recursion'));
+  await expect(prepared).rejects.toThrow('infinite recursion');
+  expect(ssh.calls.sort()).toEqual(['exit root@db', 'exit root@web', 'read root@db', 'read root@web']);
+});
 
 describeEachVersion(NIX_VERSIONS, 'the switch engine before the first wave', () => {
   // NixCli remembers the version it met: each version gets its own, and its own flakes.
@@ -89,5 +139,22 @@ describeEachVersion(NIX_VERSIONS, 'the switch engine before the first wave', () 
     const engine = await openSwitchEngine(deploySettings({ engine: 'switch', targets: 'web' }), nix, dir);
     expect(engine.nodes.map((node) => node.name).sort()).toEqual(['broken', 'web']);
     expect(Object.keys(await evaluateToplevels(nix, dir, ['web']))).toEqual(['web']);
+  });
+
+  it('engine auto picks the switch engine and plans its nodes in one evaluation', async () => {
+    const dir = await fleet('auto', { web: 'echo > $out', db: 'echo > $out' });
+    const evaluations = vi.spyOn(nix, 'evalJson');
+    try {
+      const logger = new RecordingLogger();
+      const engine = await openEngine(deploySettings({ engine: 'auto' }), nix, dir, logger);
+      expect(engine.name).toBe('switch');
+      expect(engine.nodes.map((node) => node.name).sort()).toEqual(['db', 'web']);
+      expect(logger.lines.map((line) => line.message)).toContain(
+        'Engine auto: switch, since the flake has no deploy.nodes',
+      );
+      expect(evaluations).toHaveBeenCalledTimes(1);
+    } finally {
+      evaluations.mockRestore();
+    }
   });
 });

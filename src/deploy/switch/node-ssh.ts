@@ -22,6 +22,12 @@ export interface RemoteRunOptions {
   newConnection?: boolean;
 }
 
+/**
+ * Reading what a node runs is one short ssh: even a one-by-one rollout, and `status`, read this many
+ * nodes at once, so that a fleet of a dozen is read in one round.
+ */
+export const READS_AT_ONCE = 16;
+
 /** How long an idle shared connection outlives its last command, should flakeflow not close it. */
 const SHARED_CONNECTION_IDLE_S = 300;
 

@@ -5,15 +5,18 @@ import { DEFAULT_ACTIVATION_TIMEOUT_S, DEFAULT_CONFIRM_TIMEOUT_S } from '../depl
 import { type DeployEngine, timedDeployer } from '../engine.js';
 import type { DeploySettings } from '../inputs.js';
 import { nodeSshOptions, sharedConnectionDir } from '../ssh.js';
-import { NodeShell } from './node-ssh.js';
+import { NodeShell, READS_AT_ONCE } from './node-ssh.js';
 import type { ActivationAction } from './remote-scripts.js';
 import { type Delivery, startDeliveries } from './switch-deliver.js';
 import { type SwitchFlags, switchNode } from './switch-node.js';
-import { evaluateToplevels, readSwitchNodes, type SwitchNode } from './switch-nodes.js';
+import {
+  evaluateToplevels,
+  mergeSwitchNodes,
+  readSwitchFleet,
+  type SwitchFleetFacts,
+  type SwitchNode,
+} from './switch-nodes.js';
 import { type PreparedNode, prepareSwitchNodes } from './switch-prepare.js';
-
-/** Reading what a node runs is one short ssh: even a one-by-one rollout reads this many nodes at once. */
-const MIN_READS_AT_ONCE = 8;
 
 /** The activation the inputs ask for. */
 export function activationAction(settings: Pick<DeploySettings, 'dry-activate' | 'boot'>): ActivationAction {
@@ -33,13 +36,17 @@ export function switchFlags(settings: DeploySettings): SwitchFlags {
   };
 }
 
-/** flakeflow's own engine: the flake's configurations, switched over SSH under a watchdog. */
+/**
+ * flakeflow's own engine: the flake's configurations, switched over SSH under a watchdog. `fleet`, when
+ * choosing the engine already read it, spares one evaluation.
+ */
 export async function openSwitchEngine(
   settings: DeploySettings,
   nix: NixCli,
   flakeDir: string,
+  fleet?: SwitchFleetFacts,
 ): Promise<DeployEngine> {
-  const nodes = await readSwitchNodes(nix, flakeDir, settings.nodes, {
+  const nodes = mergeSwitchNodes(fleet ?? (await readSwitchFleet(nix, flakeDir)), settings.nodes, {
     ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
   });
   const byName = new Map(nodes.map((node) => [node.name, node]));
@@ -63,7 +70,7 @@ export async function openSwitchEngine(
       prepared = await prepareSwitchNodes(selected, {
         nix: context.nix,
         store,
-        systems: await evaluateToplevels(
+        systems: evaluateToplevels(
           context.nix,
           context.flakeDir,
           selected.map((node) => node.name),
@@ -78,7 +85,7 @@ export async function openSwitchEngine(
         force: flags.force,
         remoteBuild: flags.remoteBuild,
         substituteOnNodes: flags.substituteOnNodes,
-        readsAtOnce: Math.max(settings.parallel, MIN_READS_AT_ONCE),
+        readsAtOnce: Math.max(settings.parallel, READS_AT_ONCE),
       });
       deliveries = startDeliveries(
         selected.map((node) => prepared.get(node.name) as PreparedNode),

@@ -57,19 +57,10 @@ export interface SwitchFleetFacts {
   flakeNodes: unknown;
 }
 
-/** Only whether the flake has `deploy.nodes`, without evaluating any node: what `engine: auto` asks. */
-export async function flakeHasDeployNodes(
-  nix: NixCli,
-  flakeDir: string,
-  options: NixRunOptions = {},
-): Promise<boolean> {
-  const { hasDeployNodes } = await readFleetFacts(nix, flakeDir, { hasDeployNodes: true }, options);
-  return hasDeployNodes === true;
-}
-
 /**
  * What the switch engine plans with, in one evaluation of the fleet model that evaluates no
- * configuration: their names and kinds and the flake's `flakeflow.nodes`.
+ * configuration: their names and kinds, the flake's `flakeflow.nodes`, and whether it has
+ * `deploy.nodes` (what `engine: auto` asks).
  */
 export async function readSwitchFleet(
   nix: NixCli,
@@ -87,16 +78,6 @@ export async function readSwitchFleet(
     if (kind !== 'checks' && systems[name] === undefined) systems[name] = { kind };
   }
   return { hasDeployNodes: facts.hasDeployNodes === true, systems, flakeNodes: facts.flakeflowNodes ?? null };
-}
-
-/** The switch engine's nodes, as `mergeSwitchNodes` fills them in from the flake and the `nodes` input. */
-export async function readSwitchNodes(
-  nix: NixCli,
-  flakeDir: string,
-  input: SwitchNodeEntries | undefined,
-  defaults: NodeDefaults,
-): Promise<SwitchNode[]> {
-  return mergeSwitchNodes(await readSwitchFleet(nix, flakeDir), input, defaults);
 }
 
 /** The toplevels (drv and out path) of the named configurations only: each evaluates its whole system. */

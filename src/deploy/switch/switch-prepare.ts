@@ -22,7 +22,8 @@ export interface PreparedNode {
 export interface PrepareOptions {
   nix: NixCli;
   store: NixStore;
-  systems: Record<string, FlakeSystem>;
+  /** The planned nodes' toplevels, evaluated while the nodes are read. */
+  systems: Promise<Record<string, FlakeSystem>>;
   shellFor: (node: SwitchNode) => NodeShell;
   /** Activate even nodes that already run their target. */
   force: boolean;
@@ -35,30 +36,43 @@ export interface PrepareOptions {
 }
 
 /**
- * Reads what every planned node runs, then builds the toplevels of those that need one in ONE `nix
- * build` of their derivations (evaluated already, so nothing is evaluated twice) before the first
- * wave: a node that runs its target already is not built, and one toplevel that fails fails only
- * its node.
+ * Reads what every planned node runs while the toplevels are evaluated, then builds the toplevels of
+ * those that need one in ONE `nix build` of their derivations (evaluated already, so nothing is
+ * evaluated twice) before the first wave: a node that runs its target already is not built, and one
+ * toplevel that fails fails only its node.
  */
 export async function prepareSwitchNodes(
   nodes: readonly SwitchNode[],
   options: PrepareOptions,
 ): Promise<Map<string, PreparedNode>> {
-  const prepared = await mapConcurrently(nodes, options.readsAtOnce, async (node): Promise<PreparedNode> => {
-    const system = options.systems[node.name];
-    if (system === undefined)
-      throw new Error(`the fleet model did not evaluate the toplevel of ${node.name}`);
-    const shell = options.shellFor(node);
-    let running: PreparedNode['running'];
-    try {
-      running = { path: await shell.readRunning(node) };
-    } catch (error) {
-      running = { error: stringifyError(error) };
-    }
-    // The read opened the node's shared connection: kept for its turn only if it gets its target.
-    if (!needsTarget({ system, running }, options.force)) await shell.close();
-    return { node, system, shell, running };
-  });
+  const [read, evaluated] = await Promise.allSettled([
+    mapConcurrently(nodes, options.readsAtOnce, async (node) => {
+      const shell = options.shellFor(node);
+      try {
+        return { node, shell, running: { path: await shell.readRunning(node) } };
+      } catch (error) {
+        return { node, shell, running: { error: stringifyError(error) } };
+      }
+    }),
+    options.systems,
+  ]);
+  if (read.status === 'rejected') throw read.reason;
+  if (evaluated.status === 'rejected') {
+    await Promise.all(read.value.map((entry) => entry.shell.close()));
+    throw evaluated.reason;
+  }
+  const prepared = await Promise.all(
+    read.value.map(async ({ node, shell, running }): Promise<PreparedNode> => {
+      const system = evaluated.value[node.name];
+      if (system === undefined) {
+        await shell.close();
+        throw new Error(`the fleet model did not evaluate the toplevel of ${node.name}`);
+      }
+      // The read opened the node's shared connection: kept for its turn only if it gets its target.
+      if (!needsTarget({ system, running }, options.force)) await shell.close();
+      return { node, system, shell, running };
+    }),
+  );
   if (!options.remoteBuild) {
     const needed = prepared.filter((entry) => needsTarget(entry, options.force));
     const inCaches = options.substituteOnNodes
