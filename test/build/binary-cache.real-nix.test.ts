@@ -43,7 +43,7 @@ describeEachVersion(NIX_VERSIONS, 'a binary cache that needs a login', () => {
     const summaryFile = join(tempDir, 'refused.md');
     const run = await buildPushingTo(cache.url, '--summary', summaryFile);
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toMatch(/pushing to http:\/\/127\.0\.0\.1:\d+ failed: .*401/);
+    expect(run.stderr).toMatch(/pushing to http:\/\/127\.0\.0\.1:\d+\/\w+ failed: .*401/);
     const summary = await readFile(summaryFile, 'utf8');
     expect(summary).toMatch(/gateway.*built/);
     expect(cache.requests.some((request) => request.method === 'PUT' && request.status === 401)).toBe(true);
