@@ -39536,10 +39536,17 @@ exports.visitAsync = visitAsync;
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Q: () => (/* binding */ defineAction),
-/* harmony export */   r: () => (/* binding */ DEFAULT_API_URL)
+/* harmony export */   QP: () => (/* binding */ defineAction),
+/* harmony export */   Qm: () => (/* binding */ runUrlOf),
+/* harmony export */   rK: () => (/* binding */ DEFAULT_API_URL)
 /* harmony export */ });
 const DEFAULT_API_URL = 'https://api.github.com';
+/** The page of the workflow run, when the action runs in one. */
+function runUrlOf(context) {
+    if (!context.runId || !context.repository)
+        return undefined;
+    return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`;
+}
 function defineAction(definition) {
     return definition;
 }
@@ -44905,7 +44912,7 @@ function createGitHubClient(options) {
     const retryBaseMs = options.retryBaseMs ?? 1_000;
     const { logger } = options;
     const client = getOctokit(options.token, {
-        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.r).replace(/\/+$/, ''),
+        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.rK).replace(/\/+$/, ''),
         retry: { retries, retryAfterBaseValue: retryBaseMs },
         throttle: {
             retryAfterBaseValue: retryBaseMs,
@@ -54525,14 +54532,14 @@ function preprocess(fn, schema) {
  * A mistake the user can fix: bad input, a missing tool, a wrong password.
  * It is reported as one line naming what to fix, without a stack trace.
  */
-class UserError extends Error {
+class errors_UserError extends Error {
     constructor(message) {
         super(message);
         this.name = new.target.name;
     }
 }
 /** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends UserError {
+class NotImplementedError extends errors_UserError {
     constructor(capability, issue) {
         super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
     }
@@ -54559,6 +54566,7 @@ function oneLine(message) {
 }
 
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
+
 
 
 const inputDeclarations = registry();
@@ -54741,7 +54749,7 @@ function parseInputs(schema, read, onSecret = () => { }) {
         return result.data;
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
 /** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
 function durationValue(example = '26h') {
@@ -54759,6 +54767,21 @@ const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
 /** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
 function githubToken() {
     return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
+}
+/** A program and its arguments, split as a shell would split them but run without one. */
+function commandLine(options = {}) {
+    return field(options, (raw, fail) => {
+        const argv = splitCommandLine(raw.trim());
+        return Array.isArray(argv) ? argv : fail(`a program and its arguments (found ${argv.invalid})`);
+    });
+}
+/** Names of environment variables, space-, comma- or newline-separated. */
+function variableNames(options = {}) {
+    return field(options, (raw, fail) => {
+        const names = raw.split(/[\s,]+/).filter((name) => name !== '');
+        const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+        return bad === undefined ? names : fail(`variable names such as CACHIX_AUTH_TOKEN ('${bad}' is not one)`);
+    });
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -54793,6 +54816,246 @@ function structured(shape, expected, options = {}) {
         }
         return checked.data;
     });
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./.build/core/ssh-key.js
+
+
+const PRIVATE_KEY_HEADER = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+function looksLikePrivateKey(text) {
+    return PRIVATE_KEY_HEADER.test(text);
+}
+/**
+ * Writes the private key an input holds to `path`, readable by its owner only. OpenSSH refuses a key
+ * without its final newline, and one readable by others; a secret pasted from Windows has CRLFs.
+ */
+async function writePrivateKeyFile(path, key, inputName) {
+    if (!looksLikePrivateKey(key)) {
+        throw new errors_UserError(`Input '${inputName}' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else`);
+    }
+    await (0,promises_namespaceObject.writeFile)(path, withFinalNewline(key.replace(/\r\n/g, '\n').trim()), { mode: 0o600 });
+    await (0,promises_namespaceObject.chmod)(path, 0o600);
+}
+function withFinalNewline(text) {
+    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/netrc.js
+/** The netrc keywords curl (Nix's downloader) reads; each but `default` is followed by a value. */
+const NETRC_KEYWORDS = new Set(['machine', 'default', 'login', 'password', 'account', 'macdef']);
+/**
+ * Checks a netrc as curl reads it: `machine HOST` (or `default`) entries with `login`, `password`
+ * and `account` values, newlines or spaces between them. Returns what is wrong, never a value.
+ */
+function netrcProblem(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    let entries = 0;
+    for (let index = 0; index < words.length; index++) {
+        const word = words[index];
+        if (word === 'macdef')
+            return 'no macdef (Nix runs no macros)';
+        if (!NETRC_KEYWORDS.has(word))
+            return `a keyword (machine, login, password…) where a value stood`;
+        if (word === 'machine' || word === 'default')
+            entries++;
+        else if (entries === 0)
+            return `"machine HOST" before "${word}"`;
+        if (word === 'default')
+            continue;
+        if (index + 1 >= words.length)
+            return `a value after "${word}"`;
+        index++;
+    }
+    return entries === 0 ? 'at least one "machine HOST" entry' : undefined;
+}
+/** The values of a netrc's `password` entries, to mask. */
+function netrcPasswords(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    return words.flatMap((word, index) => word === 'password' && words[index + 1] ? [words[index + 1]] : []);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access.js
+
+
+
+
+
+const NO_NIX_ACCESS = { roles: {}, remove: async () => { } };
+/**
+ * Writes the Nix access into a private directory of the run's temp dir: a nix.conf only Nix reads
+ * (named by NIX_USER_CONF_FILES before the user's own files, so theirs still apply), the inputs' key
+ * (0600) and known_hosts, which GIT_SSH_COMMAND names for the git Nix runs. Nothing given, nothing
+ * written. The directory is registered for the post step before anything secret is written in it.
+ */
+async function prepareNixAccess(settings, context) {
+    const tokens = settings.accessTokens ?? [];
+    if (settings.sshKey === undefined && tokens.length === 0 && settings.netrc === undefined) {
+        return NO_NIX_ACCESS;
+    }
+    for (const { token } of tokens)
+        context.mask(token);
+    if (settings.sshKey !== undefined)
+        context.mask(settings.sshKey);
+    for (const password of netrcPasswords(settings.netrc ?? ''))
+        context.mask(password);
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-nix-access-'));
+    context.cleanup.add(directory);
+    await (0,promises_namespaceObject.chmod)(directory, 0o700);
+    const env = {};
+    const conf = privateNixConf(settings);
+    if (settings.netrc !== undefined) {
+        const netrcFile = (0,external_node_path_namespaceObject.join)(directory, 'netrc');
+        await (0,promises_namespaceObject.writeFile)(netrcFile, withFinalNewline(settings.netrc), { mode: 0o600 });
+        await (0,promises_namespaceObject.chmod)(netrcFile, 0o600);
+        conf.push(`netrc-file = ${netrcFile}`);
+    }
+    if (conf.length > 0) {
+        const confFile = (0,external_node_path_namespaceObject.join)(directory, 'nix.conf');
+        await (0,promises_namespaceObject.writeFile)(confFile, `${conf.join('\n')}\n`, { mode: 0o600 });
+        env.NIX_USER_CONF_FILES = [confFile, ...userNixConfFiles(context.stepEnvironment)].join(':');
+    }
+    if (settings.sshKey !== undefined) {
+        const keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_inputs');
+        await writePrivateKeyFile(keyFile, settings.sshKey, 'inputs-ssh-key');
+        const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
+        await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
+        env.GIT_SSH_COMMAND = gitSshCommand(keyFile, knownHostsFile);
+    }
+    return {
+        directory,
+        roles: { nix: env },
+        remove: () => (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true }),
+    };
+}
+/**
+ * The lines of the private nix.conf (the netrc's `netrc-file` is added where the file is written).
+ * `extra-access-tokens` adds to the tokens the user's own files
+ * set (checked on Nix 2.8 and 2.26) instead of replacing them.
+ */
+function privateNixConf(settings) {
+    const tokens = settings.accessTokens ?? [];
+    return tokens.length === 0
+        ? []
+        : [`extra-access-tokens = ${tokens.map(({ host, token }) => `${host}=${token}`).join(' ')}`];
+}
+/**
+ * The user's nix.conf files as Nix finds them when NIX_USER_CONF_FILES is unset: $XDG_CONFIG_HOME
+ * (~/.config), then each of $XDG_CONFIG_DIRS (/etc/xdg), each with nix/nix.conf. Setting the
+ * variable replaces that lookup, so the private file is listed first and these after it.
+ */
+function userNixConfFiles(env) {
+    if (env.NIX_USER_CONF_FILES)
+        return env.NIX_USER_CONF_FILES.split(':').filter((file) => file !== '');
+    const configHome = env.XDG_CONFIG_HOME || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.config');
+    const configDirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':').filter((dir) => dir !== '');
+    return [configHome, ...configDirs].map((dir) => (0,external_node_path_namespaceObject.join)(dir, 'nix', 'nix.conf'));
+}
+/**
+ * The ssh git runs for Nix's git+ssh fetches: this key only (not the agent's nor ~/.ssh's), host keys
+ * from known_hosts only and checked, never a prompt. git runs it through the shell, hence the quotes.
+ */
+function gitSshCommand(keyFile, knownHostsFile) {
+    return [
+        'ssh',
+        '-i',
+        shellQuote(keyFile),
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        `UserKnownHostsFile=${shellQuote(knownHostsFile)}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+    ].join(' ');
+}
+function shellQuote(word) {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * Parses `nix-access-tokens`: `host=token` entries, one a line or separated by spaces as Nix writes
+ * them. The error never shows a token.
+ */
+function parseAccessTokens(raw) {
+    const tokens = [];
+    for (const entry of raw.split(/\s+/).filter((word) => word !== '')) {
+        const separator = entry.indexOf('=');
+        const host = entry.slice(0, separator);
+        if (separator <= 0 || separator === entry.length - 1) {
+            return {
+                invalid: separator <= 0 ? `an entry without "host="` : `an entry for "${host}" without a token`,
+            };
+        }
+        tokens.push({ host, token: entry.slice(separator + 1) });
+    }
+    return tokens;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access-inputs.js
+
+
+/**
+ * The host keys github.com, gitlab.com and codeberg.org publish, as known_hosts lines. Each key's
+ * SHA256 fingerprint is the one its host publishes (docs.github.com "GitHub's SSH key fingerprints",
+ * docs.gitlab.com "GitLab.com settings", docs.codeberg.org "SSH fingerprint"):
+ * test/nix/access-inputs.test.ts checks them with ssh-keygen.
+ */
+const PUBLISHED_KNOWN_HOSTS = [
+    'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    'github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=',
+    'github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aNUkY4Ue1gvwnGLVlOhGeYrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOBYfNqltV9/hWCqBywINIR+5dIg6JTJ72pcEpEjcYgXkE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCflmO+5Z8CSSNY7GidjMIZ7Q4zMjA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVruj16z6XyvxvjJwbz0wQZ75XK5tKSb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYirYgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoTwvqNj4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S5hpQs+p1vN1/wsjk=',
+    'gitlab.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAfuCHKVTjquxvt6CM6tdG4SLp1Btn/nOeHHE5UOzRdf',
+    'gitlab.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFSMqzJeV9rUzU4kWitGjeR4PWSa29SPqJ1fVkhtj3Hw9xjLVXVYrU9QlYWrOLXBpQ6KWjbjTDTdDkoohFzgbEY=',
+    'gitlab.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCsj2bNKTBSpIYDEGk9KxsGh3mySTRgMtXL583qmBpzeQ+jqCMRgBqB98u3z++J1sKlXHWfM9dyhSevkMwSbhoR8XIq/U0tCNyokEi/ueaBMCvbcTHhO7FcwzY92WK4Yt0aGROY5qX2UKSeOvuP4D6TPqKF1onrSzH9bx9XUf2lEdWT/ia1NEKjunUqu1xOB/StKDHMoX4/OKyIzuS0q/T1zOATthvasJFoPrAjkohTyaDUz2LN5JoH839hViyEG82yB+MjcFV5MU3N1l1QL3cVUCh93xSaua1N85qivl+siMkPGbO5xR/En4iEY6K2XPASUEMaieWVNTRCtJ4S8H+9',
+    'codeberg.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIVIC02vnjFyL+I4RHfvIGNtOgJMe769VTF1VR4EB3ZB',
+    'codeberg.org ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBL2pDxWr18SoiDJCGZ5LmxPygTlPu+cCKSkpqkvCyQzl5xmIMeKNdfdBpfbCGDPoZQghePzFZkKJNR/v9Win3Sc=',
+    'codeberg.org ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC8hZi7K1/2E2uBX8gwPRJAHvRAob+3Sn+y2hxiEhN0buv1igjYFTgFO2qQD8vLfU/HT/P/rqvEeTvaDfY1y/vcvQ8+YuUYyTwE2UaVU5aJv89y6PEZBYycaJCPdGIfZlLMmjilh/Sk8IWSEK6dQr+g686lu5cSWrFW60ixWpHpEVB26eRWin3lKYWSQGMwwKv4LwmW3ouqqs4Z4vsqRFqXJ/eCi3yhpT+nOjljXvZKiYTpYajqUC48IHAxTWugrKe1vXWOPxVXXMQEPsaIRc2hpK+v1LmfB7GnEGvF1UAKnEZbUuiD9PBEeD5a1MZQIzcoPWCrTxipEpuXQ5Tni4mN',
+].join('\n');
+/** `host=token` entries, Nix's `access-tokens`; never echoed in an error. */
+function accessTokens() {
+    return field({ secret: true }, (raw, fail) => {
+        const parsed = parseAccessTokens(raw);
+        return Array.isArray(parsed)
+            ? parsed
+            : fail(`host=token entries like github.com=ghp_… (${parsed.invalid})`);
+    });
+}
+/**
+ * The inputs every action whose Nix fetches the flake's inputs takes, spread into its schema: the
+ * key for git+ssh inputs, the host keys they are checked against, and Nix's access tokens.
+ */
+const nixAccessInputs = {
+    'inputs-ssh-key': secret(),
+    'inputs-known-hosts': inputs_text({ rawDefault: PUBLISHED_KNOWN_HOSTS }),
+    'nix-access-tokens': accessTokens(),
+};
+/** What a diagnosis of an input Nix could not fetch says about the access it had. */
+function accessGiven(settings) {
+    return {
+        sshKeyGiven: settings['inputs-ssh-key'] !== undefined,
+        tokenHosts: (settings['nix-access-tokens'] ?? []).map((entry) => entry.host),
+    };
+}
+/**
+ * The Nix access those inputs ask for. `githubToken` is lock-update's own token, used for github.com
+ * when `inputs-use-token` is on and `nix-access-tokens` names no token for github.com.
+ */
+function nixAccessSettings(settings, githubToken) {
+    const tokens = [...(settings['nix-access-tokens'] ?? [])];
+    if (githubToken !== undefined && !tokens.some((entry) => entry.host === 'github.com')) {
+        tokens.push({ host: 'github.com', token: githubToken });
+    }
+    return {
+        ...(settings['inputs-ssh-key'] === undefined ? {} : { sshKey: settings['inputs-ssh-key'] }),
+        ...(settings['inputs-known-hosts'] === undefined ? {} : { knownHosts: settings['inputs-known-hosts'] }),
+        ...(tokens.length === 0 ? {} : { accessTokens: tokens }),
+    };
 }
 
 ;// CONCATENATED MODULE: ./.build/backup/config.js
@@ -54880,6 +55143,7 @@ const repositoriesShape = array(repositoryShape)
 
 
 
+
 const BACKUP_CHECKS = ['open', 'freshness', 'retention', 'integrity', 'restore'];
 /**
  * Where the repositories come from is checked here only as far as the inputs show it; whether
@@ -54896,6 +55160,7 @@ const backupVerifyInputs = defineInputs({
     'restic-command': words({ rawDefault: 'restic' }),
     'alert-issue': bool({ rawDefault: 'false' }),
     token: githubToken(),
+    ...nixAccessInputs,
 }).superRefine((settings, ctx) => {
     if (settings.config !== undefined && settings.repositories !== undefined) {
         ctx.addIssue({
@@ -54921,10 +55186,6 @@ const backupVerifyInputs = defineInputs({
     }
 });
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./.build/core/markdown.js
 /** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
 /** Escapes a value for a table cell: pipes and line breaks would break the row. */
@@ -54987,6 +55248,68 @@ function formatDuration(milliseconds) {
 }
 /** GitHub refuses bodies and comments over 65,536 characters. */
 const GITHUB_BODY_LIMIT = 65_536;
+
+;// CONCATENATED MODULE: ./.build/core/alert-issue.js
+
+function alertBody(alert, runUrl) {
+    const link = runUrl ? `Found by [this run](${runUrl}). ` : '';
+    const body = link + alert.body;
+    if (body.length <= GITHUB_BODY_LIMIT)
+        return body;
+    const cut = '\n\n…cut to fit GitHub; the run summary and the JSON report hold everything.';
+    return body.slice(0, GITHUB_BODY_LIMIT - cut.length) + cut;
+}
+/**
+ * Keeps one open issue with the alert's label while something is wrong: opened on the first
+ * unhealthy run, its body replaced on later ones, closed with a comment on the first healthy run.
+ */
+async function syncAlertIssue(alert, target, logger) {
+    const { client, repository } = target;
+    const open = await client.rest.issues.listForRepo({
+        ...repository,
+        state: 'open',
+        labels: alert.label,
+        per_page: 100,
+    });
+    const existing = open.data.filter((issue) => !issue.pull_request).sort((a, b) => a.number - b.number)[0];
+    if (alert.healthy) {
+        if (!existing)
+            return { action: 'none' };
+        const link = target.runUrl ? ` ([run](${target.runUrl}))` : '';
+        await client.rest.issues.createComment({
+            ...repository,
+            issue_number: existing.number,
+            body: `${alert.closing}${link}. Closing.`,
+        });
+        await client.rest.issues.update({
+            ...repository,
+            issue_number: existing.number,
+            state: 'closed',
+            state_reason: 'completed',
+        });
+        logger.info(`Closed ${alert.label} #${existing.number}: healthy again`);
+        return { action: 'closed', number: existing.number, url: existing.html_url };
+    }
+    const body = alertBody(alert, target.runUrl);
+    if (existing) {
+        await client.rest.issues.update({
+            ...repository,
+            issue_number: existing.number,
+            title: alert.title,
+            body,
+        });
+        logger.info(`Updated ${alert.label} #${existing.number}`);
+        return { action: 'updated', number: existing.number, url: existing.html_url };
+    }
+    const created = await client.rest.issues.create({
+        ...repository,
+        title: alert.title,
+        body,
+        labels: [alert.label],
+    });
+    logger.info(`Opened ${alert.label} #${created.data.number}`);
+    return { action: 'opened', number: created.data.number, url: created.data.html_url };
+}
 
 ;// CONCATENATED MODULE: ./.build/backup/summary.js
 
@@ -55077,70 +55400,22 @@ function renderSummary(report) {
 
 const ALERT_LABEL = 'backup-alert';
 const ALERT_TITLE = '❌ Backups need attention';
-function alertBody(report, runUrl) {
-    const link = runUrl ? `Found by [this run](${runUrl}). ` : '';
-    const intro = `${link}flakeflow backup-verify keeps this issue up to date and closes it once every repository ` +
-        'passes again.\n\n';
-    const body = intro + renderSummary(report);
-    if (body.length <= GITHUB_BODY_LIMIT)
-        return body;
-    const cut = '\n\n…cut to fit GitHub; the run summary and the JSON report hold everything.';
-    return body.slice(0, GITHUB_BODY_LIMIT - cut.length) + cut;
-}
 /**
- * Keeps one open issue labelled `backup-alert` while verification fails: opened on the first failing
- * run, its body replaced on later ones, closed with a comment on the first healthy run. A cancelled
- * run leaves it as it is: it proves nothing either way.
+ * Keeps one open issue labelled `backup-alert` while verification fails, closed on the first healthy
+ * run. A cancelled run leaves it as it is: it proves nothing either way.
  */
-async function syncAlertIssue(report, target, logger) {
+async function syncBackupAlert(report, target, logger) {
     if (report.cancelled)
         return { action: 'none' };
-    const { client, repository } = target;
-    const open = await client.rest.issues.listForRepo({
-        ...repository,
-        state: 'open',
-        labels: ALERT_LABEL,
-        per_page: 100,
-    });
-    const existing = open.data.filter((issue) => !issue.pull_request).sort((a, b) => a.number - b.number)[0];
-    if (report.healthy) {
-        if (!existing)
-            return { action: 'none' };
-        const when = report.finishedAt.slice(0, 16).replace('T', ' ');
-        const link = target.runUrl ? ` ([run](${target.runUrl}))` : '';
-        await client.rest.issues.createComment({
-            ...repository,
-            issue_number: existing.number,
-            body: `✅ Every repository passed verification again at ${when} UTC${link}. Closing.`,
-        });
-        await client.rest.issues.update({
-            ...repository,
-            issue_number: existing.number,
-            state: 'closed',
-            state_reason: 'completed',
-        });
-        logger.info(`Closed backup alert #${existing.number}: healthy again`);
-        return { action: 'closed', number: existing.number, url: existing.html_url };
-    }
-    const body = alertBody(report, target.runUrl);
-    if (existing) {
-        await client.rest.issues.update({
-            ...repository,
-            issue_number: existing.number,
-            title: ALERT_TITLE,
-            body,
-        });
-        logger.info(`Updated backup alert #${existing.number}`);
-        return { action: 'updated', number: existing.number, url: existing.html_url };
-    }
-    const created = await client.rest.issues.create({
-        ...repository,
+    const when = report.finishedAt.slice(0, 16).replace('T', ' ');
+    return syncAlertIssue({
+        label: ALERT_LABEL,
         title: ALERT_TITLE,
-        body,
-        labels: [ALERT_LABEL],
-    });
-    logger.info(`Opened backup alert #${created.data.number}`);
-    return { action: 'opened', number: created.data.number, url: created.data.html_url };
+        healthy: report.healthy,
+        body: 'flakeflow backup-verify keeps this issue up to date and closes it once every repository ' +
+            `passes again.\n\n${renderSummary(report)}`,
+        closing: `✅ Every repository passed verification again at ${when} UTC`,
+    }, target, logger);
 }
 
 ;// CONCATENATED MODULE: external "node:fs"
@@ -55176,7 +55451,7 @@ function inputPath(workspace, input, value) {
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
+        throw new errors_UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
@@ -55187,6 +55462,14 @@ function checkPathInputs(settings, names, workspace) {
         if (typeof value === 'string' && value !== '')
             inputPath(workspace, name, value);
     }
+}
+/** The flake directory the `path` input names, relative to the workspace; a UserError when it holds no flake.nix. */
+function flakeDirOf(workspace, path) {
+    const flakeDir = resolve(workspace, path);
+    if (!existsSync(join(flakeDir, 'flake.nix'))) {
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${path}' (${flakeDir})`);
+    }
+    return flakeDir;
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -55287,11 +55570,70 @@ function inheritedEnvironment(step) {
     return env;
 }
 /**
- * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
- * call's own variables, which may add anything and remove (undefined) anything.
+ * What the AWS SDK reads from the environment for credentials, region and endpoints (the AWS SDKs
+ * and Tools reference guide's environment variables list, and its credential providers: static keys,
+ * shared config and credentials files, web identity, container and instance metadata). Nix's S3
+ * binary cache store (`s3://`, R2, MinIO, Garage) signs its requests through that SDK's default
+ * chain, so role `nix` takes these from the step: a job's aws-actions/configure-aws-credentials or
+ * `env:` credentials reach `nix copy`, substitution and `nix path-info --store s3://…`. No other child
+ * gets them: not the gate's linters and formatter, not deploy-rs's activation, not restic (whose
+ * repositories name their own `env`), not `push-command` (which names its own in `push-env`), nor any
+ * program the flake or the pull request supplies.
  */
-function childEnvironment(step, options) {
+const AWS_SDK_VARIABLES = [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_CREDENTIAL_EXPIRATION',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_CONFIG_FILE',
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_ROLE_ARN',
+    'AWS_ROLE_SESSION_NAME',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+    'AWS_EC2_METADATA_DISABLED',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE',
+    'AWS_EC2_METADATA_V1_DISABLED',
+    'AWS_METADATA_SERVICE_TIMEOUT',
+    'AWS_METADATA_SERVICE_NUM_ATTEMPTS',
+    'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_S3',
+    'AWS_CA_BUNDLE',
+    'AWS_USE_FIPS_ENDPOINT',
+    'AWS_USE_DUALSTACK_ENDPOINT',
+    'AWS_STS_REGIONAL_ENDPOINTS',
+    'AWS_MAX_ATTEMPTS',
+    'AWS_RETRY_MODE',
+];
+/** What each role takes from the step beyond the inherited variables, and why: see above. */
+const ROLE_STEP_VARIABLES = {
+    nix: AWS_SDK_VARIABLES,
+};
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), with what
+ * its role takes from the step, then its role's variables, then the call's own variables, which may add anything and remove (undefined)
+ * anything.
+ */
+function childEnvironment(step, options, roles = {}) {
     const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    if (options.role !== undefined) {
+        if (!options.cleanEnv) {
+            for (const name of ROLE_STEP_VARIABLES[options.role]) {
+                const value = step[name];
+                if (value !== undefined)
+                    env[name] = value;
+            }
+        }
+        Object.assign(env, roles[options.role]);
+    }
     for (const [name, value] of Object.entries(options.env ?? {})) {
         if (value === undefined)
             delete env[name];
@@ -55385,12 +55727,16 @@ class SpawnProcessRunner {
     logger;
     secrets;
     stepEnvironment;
+    roles;
     constructor(logger, secrets = new SecretMasker(), 
     /** The step's environment, which children inherit only a few variables of. */
-    stepEnvironment = process.env) {
+    stepEnvironment = process.env, 
+    /** The variables a run gives to one kind of child only, e.g. the Nix access to Nix processes. */
+    roles = {}) {
         this.logger = logger;
         this.secrets = secrets;
         this.stepEnvironment = stepEnvironment;
+        this.roles = roles;
     }
     async run(command, args, options = {}) {
         const stream = options.stream ?? options.group !== undefined;
@@ -55399,7 +55745,7 @@ class SpawnProcessRunner {
     }
     spawnAndCollect(command, args, options, stream) {
         const started = Date.now();
-        const env = childEnvironment(this.stepEnvironment, options);
+        const env = childEnvironment(this.stepEnvironment, options, this.roles);
         this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
         return new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
@@ -55468,7 +55814,7 @@ class SpawnProcessRunner {
                     clearTimeout(timeout);
                 options.signal?.removeEventListener('abort', onAbort);
                 if (error.code === 'ENOENT') {
-                    reject(new UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
                 }
                 else {
                     reject(error);
@@ -55529,7 +55875,7 @@ const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (
  * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
  * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
  */
-class NixError extends UserError {
+class NixError extends errors_UserError {
     args;
     nixMessage;
     exitCode;
@@ -55712,10 +56058,14 @@ class NixCli {
     async updateLock(flakeDir, inputs = [], options = {}) {
         for (const input of inputs) {
             if (!INPUT_NAME.test(input))
-                throw new UserError(`"${input}" is not a flake input name`);
+                throw new errors_UserError(`"${input}" is not a flake input name`);
         }
         const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
         await this.exec(this.withOptions(subcommand, args), options);
+    }
+    /** Fetches every input of the flake's lock into the store (`nix flake archive`), building nothing. */
+    async archive(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'archive'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
     }
     async flakeMetadata(flakeDir, options = {}) {
         const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
@@ -55733,18 +56083,19 @@ function nixArgs(subcommand, options, args) {
     return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
 }
 /**
- * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
- * failure (unless `check` is false) is a NixError holding Nix's own message.
+ * Runs nix as flakeflow always does: as a `nix` child (it receives the run's Nix access:
+ * child-environment.ts), a missing program is one line saying how to install Nix, and a failure
+ * (unless `check` is false) is a NixError holding Nix's own message.
  */
 async function runNix(runner, options, args, runOptions = {}, check = true) {
     let result;
     try {
-        result = await runner.run(options.command ?? 'nix', args, runOptions);
+        result = await runner.run(options.command ?? 'nix', args, { ...runOptions, role: 'nix' });
     }
     catch (error) {
         // The runner raises a UserError only when the program is missing.
-        if (error instanceof UserError)
-            throw new UserError(NIX_NOT_FOUND);
+        if (error instanceof errors_UserError)
+            throw new errors_UserError(NIX_NOT_FOUND);
         throw error;
     }
     if (check && !succeeded(result))
@@ -56027,7 +56378,7 @@ function isObject(value) {
     return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 function fail(entry, message) {
-    throw new UserError(`Input 'services-json' entry '${entry}' ${message}`);
+    throw new errors_UserError(`Input 'services-json' entry '${entry}' ${message}`);
 }
 function strings(entry, field, value) {
     if (value === undefined || value === null)
@@ -56141,7 +56492,7 @@ function servicesJobs(document) {
     }
     if (isObject(root))
         return Object.entries(root).flatMap(([name, entry]) => entryJobs(name, entry, undefined));
-    throw new UserError("Input 'services-json' must name a JSON list or map of services");
+    throw new errors_UserError("Input 'services-json' must name a JSON list or map of services");
 }
 function applyServices(plans, document, logger) {
     const jobs = servicesJobs(document);
@@ -56168,9 +56519,9 @@ async function flakeHostPlans(plans, source) {
         });
     }
     catch (error) {
-        if (!(error instanceof UserError))
+        if (!(error instanceof errors_UserError))
             throw error;
-        throw new UserError(`Input 'flake-host' '${source.host}' could not be read from the flake at ${source.flake}: ${error.message}`);
+        throw new errors_UserError(`Input 'flake-host' '${source.host}' could not be read from the flake at ${source.flake}: ${error.message}`);
     }
     const host = found.hostName ?? source.host;
     const jobs = Object.entries(found.jobs).map(([name, job]) => resticBackupJob(name, { ...job }, host, 'flake'));
@@ -56195,7 +56546,7 @@ async function readInputFile(input, path) {
     }
     catch (error) {
         const reason = error.code === 'ENOENT' ? 'it does not exist' : String(error);
-        throw new UserError(`Input '${input}' names ${path}, which cannot be read: ${reason}`);
+        throw new errors_UserError(`Input '${input}' names ${path}, which cannot be read: ${reason}`);
     }
 }
 /** The `config` file: `repositories: [...]` as in the inline input, or the list alone; YAML or JSON. */
@@ -56206,9 +56557,9 @@ async function readConfigFile(workspace, path) {
         value = (0,dist/* parse */.qg)(await readInputFile('config', file));
     }
     catch (error) {
-        if (error instanceof UserError)
+        if (error instanceof errors_UserError)
             throw error;
-        throw new UserError(`Input 'config' file ${path} is neither YAML nor JSON: ${String(error).split('\n')[0]}`);
+        throw new errors_UserError(`Input 'config' file ${path} is neither YAML nor JSON: ${String(error).split('\n')[0]}`);
     }
     const list = value && typeof value === 'object' && !Array.isArray(value)
         ? value.repositories
@@ -56217,7 +56568,7 @@ async function readConfigFile(workspace, path) {
     if (!checked.success) {
         const issue = checked.error.issues[0];
         const where = issue && issue.path.length > 0 ? ` at repositories.${issue.path.join('.')}` : '';
-        throw new UserError(`Input 'config' file ${path} must list repositories: ${issue?.message ?? 'invalid'}${where}`);
+        throw new errors_UserError(`Input 'config' file ${path} must list repositories: ${issue?.message ?? 'invalid'}${where}`);
     }
     return checked.data;
 }
@@ -56228,7 +56579,7 @@ async function readJsonInput(input, workspace, path) {
         return JSON.parse(text);
     }
     catch (error) {
-        throw new UserError(`Input '${input}' file ${path} is not JSON: ${error instanceof Error ? error.message : error}`);
+        throw new errors_UserError(`Input '${input}' file ${path} is not JSON: ${error instanceof Error ? error.message : error}`);
     }
 }
 /**
@@ -56254,7 +56605,7 @@ async function planRepositories(inputs, sources) {
         });
     }
     if (plans.length === 0) {
-        throw new UserError("Input 'repositories' names no repository to verify (nor do 'config', 'services-json' or 'flake-host')");
+        throw new errors_UserError("Input 'repositories' names no repository to verify (nor do 'config', 'services-json' or 'flake-host')");
     }
     return plans;
 }
@@ -56773,7 +57124,7 @@ const NOT_FOUND = (program) => `restic-command '${program}' was not found on PAT
 async function detectResticVersion(runner, options) {
     const [program, ...leading] = options.command;
     if (!program)
-        throw new UserError("Input 'restic-command' must name a program");
+        throw new errors_UserError("Input 'restic-command' must name a program");
     let result;
     try {
         result = await runner.run(program, [...leading, 'version'], {
@@ -56784,14 +57135,14 @@ async function detectResticVersion(runner, options) {
         });
     }
     catch (error) {
-        if (error instanceof UserError)
-            throw new UserError(NOT_FOUND(program));
+        if (error instanceof errors_UserError)
+            throw new errors_UserError(NOT_FOUND(program));
         throw error;
     }
     if (options.signal?.aborted)
         throw new VerificationCancelled();
     if (result.exitCode !== 0) {
-        throw new UserError(`restic-command '${options.command.join(' ')}' failed: ${resticMessage(result)}`);
+        throw new errors_UserError(`restic-command '${options.command.join(' ')}' failed: ${resticMessage(result)}`);
     }
     return parseResticVersion(result.stdout);
 }
@@ -56903,8 +57254,8 @@ class Restic {
             });
         }
         catch (error) {
-            if (error instanceof UserError)
-                throw new UserError(NOT_FOUND(program));
+            if (error instanceof errors_UserError)
+                throw new errors_UserError(NOT_FOUND(program));
             throw error;
         }
         if (this.options.signal?.aborted)
@@ -57680,7 +58031,7 @@ async function runBackupVerify(inputs, environment) {
     let alert;
     if (environment.alert) {
         try {
-            alert = await syncAlertIssue(report, environment.alert, environment.logger);
+            alert = await syncBackupAlert(report, environment.alert, environment.logger);
         }
         catch (error) {
             // The verification stands on its own: a GitHub outage must not hide its result.
@@ -57710,11 +58061,109 @@ async function loadGitHubClient(options) {
     const { createGitHubClient } = await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 1815));
     return createGitHubClient(options);
 }
+/** The client an action talks to its run's GitHub with: the API URLs the runner names, and `token`. */
+function loadRunGitHubClient(token, context, logger) {
+    return loadGitHubClient({
+        token,
+        apiUrl: context.apiUrl,
+        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+        logger,
+    });
+}
 
 ;// CONCATENATED MODULE: ./.build/core/repository.js
 function parseRepository(slug) {
     const match = /^([^/\s]+)\/([^/\s]+)$/.exec(slug.trim());
     return match ? { owner: match[1], repo: match[2] } : undefined;
+}
+
+;// CONCATENATED MODULE: ./.build/actions/alert-target.js
+
+
+
+
+/** Where `alert-issue: true` keeps its issue: this repository, linked to this run. */
+async function alertTargetFor(context, token, logger) {
+    const repository = parseRepository(context.repository ?? '');
+    if (!repository)
+        throw new errors_UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
+    const client = await loadRunGitHubClient(token, context, logger);
+    const runUrl = (0,action/* runUrlOf */.Qm)(context);
+    return { client, repository, ...(runUrl ? { runUrl } : {}) };
+}
+
+;// CONCATENATED MODULE: ./.build/core/cleanup.js
+
+const CLEANUP_STATE = 'cleanup-paths';
+/**
+ * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
+ * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
+ * main step killed half-way still leaves its post step the full list.
+ */
+class CleanupList {
+    state;
+    paths;
+    constructor(state) {
+        this.state = state;
+        this.paths = readCleanupPaths(state);
+    }
+    add(path) {
+        if (this.paths.includes(path))
+            return;
+        this.paths.push(path);
+        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
+    }
+}
+function readCleanupPaths(state) {
+    const raw = state.read(CLEANUP_STATE);
+    if (!raw)
+        return [];
+    try {
+        const parsed = JSON.parse(raw);
+        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
+    }
+    catch {
+        return [];
+    }
+}
+/** Removes every registered path; a failure is a warning, never a failed step. */
+async function removeRegisteredPaths(state, logger) {
+    let removed = 0;
+    for (const path of readCleanupPaths(state)) {
+        try {
+            await rm(path, { recursive: true, force: true });
+            removed += 1;
+        }
+        catch (error) {
+            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+    }
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./.build/actions/nix-runner.js
+
+
+
+/**
+ * Runs an action's work with the process runner its Nix processes fetch the flake's private inputs
+ * through: the Nix access (src/nix/access.ts) is prepared in the run's temp dir, given to role `nix`
+ * only (child-environment.ts), and removed when the work ends, however it ends.
+ */
+async function withNixRunner(access, environment, work) {
+    const { context, logger, state } = environment;
+    const nixAccess = await prepareNixAccess(access, {
+        tempDir: context.runnerTemp,
+        cleanup: new CleanupList(state),
+        mask: (secret) => logger.mask(secret),
+        stepEnvironment: process.env,
+    });
+    try {
+        return await work(new SpawnProcessRunner(logger, undefined, process.env, nixAccess.roles));
+    }
+    finally {
+        await nixAccess.remove();
+    }
 }
 
 ;// CONCATENATED MODULE: ./.build/actions/backup-verify.js
@@ -57725,32 +58174,16 @@ function parseRepository(slug) {
 
 
 
-
-const backupVerifyAction = (0,action/* defineAction */.Q)({
+const backupVerifyAction = (0,action/* defineAction */.QP)({
     name: 'backup-verify',
     inputs: backupVerifyInputs,
     outputs: ['healthy', 'report', 'failures'],
     pathInputs: ['path', 'config', 'services-json'],
     refusesForks: true,
-    async run(settings, { context, logger, signal }) {
-        const runner = new SpawnProcessRunner(logger);
-        let alert;
-        if (settings['alert-issue']) {
-            const repository = parseRepository(context.repository ?? '');
-            if (!repository)
-                throw new UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
-            const client = await loadGitHubClient({
-                token: settings.token,
-                apiUrl: context.apiUrl,
-                ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-                logger,
-            });
-            const runUrl = context.runId
-                ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
-                : undefined;
-            alert = { client, repository, ...(runUrl ? { runUrl } : {}) };
-        }
-        const outcome = await runBackupVerify(settings, {
+    async run(settings, environment) {
+        const { context, logger, signal } = environment;
+        const alert = settings['alert-issue'] ? await alertTargetFor(context, settings.token, logger) : undefined;
+        const outcome = await withNixRunner(nixAccessSettings(settings), environment, (runner) => runBackupVerify(settings, {
             runner,
             logger,
             clock: Date.now,
@@ -57760,7 +58193,7 @@ const backupVerifyAction = (0,action/* defineAction */.Q)({
             runnerTemp: context.runnerTemp,
             nix: new NixCli(runner),
             ...(alert ? { alert } : {}),
-        });
+        }));
         const { report } = outcome;
         const first = report.failures[0];
         const failure = report.cancelled
@@ -59233,7 +59666,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -60802,7 +61235,7 @@ function forkOf(event) {
 function refuseForks(action, event) {
     const fork = forkOf(event);
     if (fork) {
-        throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
+        throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
 /** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
@@ -60823,7 +61256,7 @@ function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
             'that code runs on this machine, with whatever it can reach');
         return;
     }
-    throw new UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+    throw new errors_UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
         `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
@@ -60897,7 +61330,7 @@ function readRunContext(env = process.env) {
         sha: env.GITHUB_SHA || undefined,
         ref: env.GITHUB_REF || undefined,
         serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
-        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.r,
+        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.rK,
         graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
         runId: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined,
@@ -60919,10 +61352,10 @@ function cancellationSignal(logger) {
 }
 /** Fails the step with one line; a bug also leaves its stack in the debug log. */
 function failStep(error, logger = new RunnerLogger()) {
-    if (!(error instanceof UserError) && error instanceof Error && error.stack)
+    if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
     const message = logger.secrets.redact(oneLine(stringifyError(error))) || 'failed without a message';
-    setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
+    setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
 }
 /**
  * Runs one action as the runner starts it: inputs → settings → capability → outputs, job summary

@@ -28747,11 +28747,70 @@ function inheritedEnvironment(step) {
     return env;
 }
 /**
- * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
- * call's own variables, which may add anything and remove (undefined) anything.
+ * What the AWS SDK reads from the environment for credentials, region and endpoints (the AWS SDKs
+ * and Tools reference guide's environment variables list, and its credential providers: static keys,
+ * shared config and credentials files, web identity, container and instance metadata). Nix's S3
+ * binary cache store (`s3://`, R2, MinIO, Garage) signs its requests through that SDK's default
+ * chain, so role `nix` takes these from the step: a job's aws-actions/configure-aws-credentials or
+ * `env:` credentials reach `nix copy`, substitution and `nix path-info --store s3://…`. No other child
+ * gets them: not the gate's linters and formatter, not deploy-rs's activation, not restic (whose
+ * repositories name their own `env`), not `push-command` (which names its own in `push-env`), nor any
+ * program the flake or the pull request supplies.
  */
-function childEnvironment(step, options) {
+const AWS_SDK_VARIABLES = [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_CREDENTIAL_EXPIRATION',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_CONFIG_FILE',
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_ROLE_ARN',
+    'AWS_ROLE_SESSION_NAME',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+    'AWS_EC2_METADATA_DISABLED',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE',
+    'AWS_EC2_METADATA_V1_DISABLED',
+    'AWS_METADATA_SERVICE_TIMEOUT',
+    'AWS_METADATA_SERVICE_NUM_ATTEMPTS',
+    'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_S3',
+    'AWS_CA_BUNDLE',
+    'AWS_USE_FIPS_ENDPOINT',
+    'AWS_USE_DUALSTACK_ENDPOINT',
+    'AWS_STS_REGIONAL_ENDPOINTS',
+    'AWS_MAX_ATTEMPTS',
+    'AWS_RETRY_MODE',
+];
+/** What each role takes from the step beyond the inherited variables, and why: see above. */
+const ROLE_STEP_VARIABLES = {
+    nix: AWS_SDK_VARIABLES,
+};
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), with what
+ * its role takes from the step, then its role's variables, then the call's own variables, which may add anything and remove (undefined)
+ * anything.
+ */
+function childEnvironment(step, options, roles = {}) {
     const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    if (options.role !== undefined) {
+        if (!options.cleanEnv) {
+            for (const name of ROLE_STEP_VARIABLES[options.role]) {
+                const value = step[name];
+                if (value !== undefined)
+                    env[name] = value;
+            }
+        }
+        Object.assign(env, roles[options.role]);
+    }
     for (const [name, value] of Object.entries(options.env ?? {})) {
         if (value === undefined)
             delete env[name];
@@ -28825,7 +28884,7 @@ class SecretMasker {
 
 
 
-function succeeded(result) {
+function process_succeeded(result) {
     return result.exitCode === 0 && !result.timedOut;
 }
 /** A short, secret-free description of how a process ended, for error messages. */
@@ -28845,12 +28904,16 @@ class SpawnProcessRunner {
     logger;
     secrets;
     stepEnvironment;
+    roles;
     constructor(logger, secrets = new SecretMasker(), 
     /** The step's environment, which children inherit only a few variables of. */
-    stepEnvironment = process.env) {
+    stepEnvironment = process.env, 
+    /** The variables a run gives to one kind of child only, e.g. the Nix access to Nix processes. */
+    roles = {}) {
         this.logger = logger;
         this.secrets = secrets;
         this.stepEnvironment = stepEnvironment;
+        this.roles = roles;
     }
     async run(command, args, options = {}) {
         const stream = options.stream ?? options.group !== undefined;
@@ -28859,7 +28922,7 @@ class SpawnProcessRunner {
     }
     spawnAndCollect(command, args, options, stream) {
         const started = Date.now();
-        const env = childEnvironment(this.stepEnvironment, options);
+        const env = childEnvironment(this.stepEnvironment, options, this.roles);
         this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
         return new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
@@ -28986,6 +29049,17 @@ class SpawnProcessRunner {
 async function git(runner, cwd, args, signal) {
     return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
 }
+/** The commit checked out in the repository of `dir`, or undefined outside git (or before a first commit). */
+async function headCommit(runner, dir) {
+    const result = await git(runner, dir, ['rev-parse', '--verify', '--quiet', 'HEAD']);
+    return succeeded(result) ? result.stdout.trim() : undefined;
+}
+/** How many commits `to` has that `from` has not (`git rev-list --count from..to`); undefined when git cannot tell. */
+async function commitsBetween(runner, dir, from, to) {
+    const result = await git(runner, dir, ['rev-list', '--count', '--end-of-options', `${from}..${to}`]);
+    const count = Number.parseInt(result.stdout.trim(), 10);
+    return succeeded(result) && Number.isInteger(count) ? count : undefined;
+}
 /** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
 async function resolveCommit(runner, dir, revision, input) {
     const result = await git(runner, dir, [
@@ -28995,7 +29069,7 @@ async function resolveCommit(runner, dir, revision, input) {
         '--end-of-options',
         `${revision}^{commit}`,
     ]);
-    if (!succeeded(result)) {
+    if (!process_succeeded(result)) {
         throw new errors_UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
             '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
     }
@@ -29009,7 +29083,7 @@ async function withRevisionCheckout(options, body) {
     const { runner, flakeDir, revision } = options;
     const commit = await resolveCommit(runner, flakeDir, revision, options.input);
     const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
-    if (!succeeded(top))
+    if (!process_succeeded(top))
         throw new errors_UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
     const repoDir = top.stdout.trim();
     const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
@@ -29026,10 +29100,10 @@ async function withRevisionCheckout(options, body) {
             repoDir,
             checkoutDir,
         ]);
-        if (!succeeded(cloned))
+        if (!process_succeeded(cloned))
             throw new Error(`git clone --shared failed: ${cloned.stderr.trim()}`);
         const checkedOut = await git(runner, checkoutDir, ['checkout', '--quiet', '--detach', commit]);
-        if (!succeeded(checkedOut))
+        if (!process_succeeded(checkedOut))
             throw new Error(`git checkout ${commit} failed: ${checkedOut.stderr.trim()}`);
         const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
         return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(checkoutDir, inside) });
@@ -29049,6 +29123,12 @@ function fleet_types_hostKey(host) {
 function fleet_types_hostFromKey(key) {
     const slash = key.indexOf('/');
     return { kind: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
 }
 /** Parses `a."b.c".d` back into its names. */
 function parseAttrPath(text) {
@@ -29083,972 +29163,63 @@ const KIND_TITLES = {
     home: 'Home Manager',
     checks: 'check',
 };
-/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
-function attrPathText(attrPath) {
-    return attrPath
-        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
-        .join('.');
-}
 /** The store path's hash part, which names its narinfo in a binary cache. */
 function storePathHash(storePath) {
     return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
 }
 
-;// CONCATENATED MODULE: ./.build/nix/errors.js
-
-
-const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
-    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
-    'https://nixos.org/download) or put it on PATH';
-/**
- * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
- * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
- * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
- */
-class errors_NixError extends errors_UserError {
-    args;
-    nixMessage;
-    exitCode;
-    subcommand;
-    constructor(args, nixMessage, exitCode) {
-        const subcommand = `nix ${subcommandOf(args)}`;
-        super(`${subcommand} failed:\n${nixMessage}`);
-        this.args = args;
-        this.nixMessage = nixMessage;
-        this.exitCode = exitCode;
-        this.subcommand = subcommand;
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
+var _a;
+const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
+const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
+class $ZodRegistry {
+    constructor() {
+        this._map = new WeakMap();
+        this._idmap = new Map();
     }
-    static fromResult(result) {
-        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
-        return new errors_NixError(result.args, text, result.exitCode);
-    }
-}
-function subcommandOf(args) {
-    const words = [];
-    for (const arg of args) {
-        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
-            break;
-        words.push(arg);
-    }
-    return words.join(' ');
-}
-const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
-/** Lines Nix prints while working, which say nothing about why it failed. */
-const PROGRESS = [
-    /^warning: /,
-    /^building '/,
-    /^copying (path|\d+ paths)/,
-    /^fetching /,
-    /^unpacking /,
-    /^evaluating /,
-    /^querying /,
-    /^these \d+ (derivations|paths) will be/,
-    /^this (derivation|path) will be/,
-    /^ {2}\/nix\/store\//,
-    /^\[\d+\/\d+\/\d+ built/,
-    /^\(use '--show-trace' to show detailed location information\)$/,
-    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
-];
-/**
- * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
- * Nix printed the message first. Both read as the older did: the message, then where it happened.
- */
-function messageFirst(lines) {
-    if (lines[0] !== 'error:')
-        return lines;
-    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
-    if (at === -1)
-        return lines;
-    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
-    const message = lines
-        .slice(at)
-        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
-    const trace = lines.slice(1, at);
-    for (const part of [message, trace])
-        while (part.length > 0 && part[part.length - 1] === '')
-            part.pop();
-    return [...message, '', ...trace];
-}
-/**
- * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
- * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
- * the last lines that are not progress.
- */
-function nixErrorText(stderr) {
-    const lines = stderr
-        .replace(ANSI_ESCAPE, '')
-        .split('\n')
-        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
-    const first = lines.findIndex((line) => line.startsWith('error:'));
-    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
-    while (kept.length > 0 && kept[kept.length - 1] === '')
-        kept.pop();
-    while (kept.length > 0 && kept[0] === '')
-        kept.shift();
-    return (first === -1 ? kept.slice(-20) : kept).join('\n');
-}
-/**
- * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
- * flakeflow's own expression was (and a position in its list, which differs from one evaluator
- * process to the next), not where the user's code broke.
- */
-function withoutFramesIn(message, file) {
-    return message
-        .split('\n\n')
-        .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
-        .join('\n\n');
-}
-
-;// CONCATENATED MODULE: ./.build/nix/version.js
-const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
-function parseNixVersion(output) {
-    const match = VERSION_LINE.exec(output.trim());
-    if (!match)
-        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
-    const [text, flavor, major, minor, patch] = match;
-    return {
-        major: Number(major),
-        minor: Number(minor),
-        patch: Number(patch ?? 0),
-        flavor: flavor ?? 'Nix',
-        text: text.trim(),
-    };
-}
-function isAtLeast(version, major, minor) {
-    return version.major > major || (version.major === major && version.minor >= minor);
-}
-/**
- * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
- * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
- * version says nothing about this; it kept `--update-input`.
- */
-function updatesNamedInputs(version) {
-    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
-}
-
-;// CONCATENATED MODULE: ./.build/nix/cli.js
-
-
-
-
-
-const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
-const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
-/**
- * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
- * where the command line differs between versions it asks `version()` which to use.
- */
-class NixCli {
-    runner;
-    options;
-    versionQuery;
-    constructor(runner, options = {}) {
-        this.runner = runner;
-        this.options = options;
-    }
-    version() {
-        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
-            this.versionQuery = undefined;
-            throw error;
-        });
-        return this.versionQuery;
-    }
-    async evalJson(target, options = {}) {
-        const { apply, impure, ...run } = options;
-        const result = await this.exec(this.withOptions(['eval'], [
-            '--json',
-            ...(impure ? ['--impure'] : []),
-            ...(apply === undefined ? [] : ['--apply', apply]),
-            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
-        ]), run);
-        return JSON.parse(result.stdout);
-    }
-    /**
-     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-     * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
-     * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
-     * (NixOS/nix#9042), where 2.8 gave it n times.
-     */
-    async build(installables, options = {}) {
-        if (installables.length === 0)
-            return [];
-        const { keepGoing, ...run } = options;
-        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables]), run);
-        const built = new Map();
-        for (const { drvPath, outputs } of JSON.parse(result.stdout)) {
-            built.set(drvPath, { drvPath, outputs });
+    add(schema, ..._meta) {
+        const meta = _meta[0];
+        this._map.set(schema, meta);
+        if (meta && typeof meta === "object" && "id" in meta) {
+            this._idmap.set(meta.id, schema);
         }
-        return [...built.values()];
+        return this;
     }
-    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
-    async lock(flakeDir, options = {}) {
-        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    clear() {
+        this._map = new WeakMap();
+        this._idmap = new Map();
+        return this;
     }
-    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
-    async updateLock(flakeDir, inputs = [], options = {}) {
-        for (const input of inputs) {
-            if (!INPUT_NAME.test(input))
-                throw new errors_UserError(`"${input}" is not a flake input name`);
+    remove(schema) {
+        const meta = this._map.get(schema);
+        if (meta && typeof meta === "object" && "id" in meta) {
+            this._idmap.delete(meta.id);
         }
-        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
-        await this.exec(this.withOptions(subcommand, args), options);
+        this._map.delete(schema);
+        return this;
     }
-    async flakeMetadata(flakeDir, options = {}) {
-        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-        return JSON.parse(result.stdout);
-    }
-    withOptions(subcommand, args) {
-        return nixArgs(subcommand, this.options, args);
-    }
-    exec(args, options = {}) {
-        return runNix(this.runner, this.options, args, options);
-    }
-}
-/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
-function nixArgs(subcommand, options, args) {
-    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
-}
-/**
- * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
- * failure (unless `check` is false) is a NixError holding Nix's own message.
- */
-async function runNix(runner, options, args, runOptions = {}, check = true) {
-    let result;
-    try {
-        result = await runner.run(options.command ?? 'nix', args, runOptions);
-    }
-    catch (error) {
-        // The runner raises a UserError only when the program is missing.
-        if (error instanceof errors_UserError)
-            throw new errors_UserError(NIX_NOT_FOUND);
-        throw error;
-    }
-    if (check && !succeeded(result))
-        throw errors_NixError.fromResult(result);
-    return result;
-}
-/** The subcommand and arguments that update a flake's lock on this Nix. */
-function updateLockArgs(version, flakeDir, inputs) {
-    if (updatesNamedInputs(version))
-        return [
-            ['flake', 'update'],
-            [...inputs, '--flake', flakeDir],
-        ];
-    if (inputs.length === 0)
-        return [['flake', 'update'], [flakeDir]];
-    return [
-        ['flake', 'lock'],
-        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
-    ];
-}
-/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function installable(flakeRef, attrPath) {
-    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
-    return `${flakeRef}#${quoted.join('.')}`;
-}
-
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./.build/nix/eval-workers.js
-
-
-
-
-/** VmRSS and VmHWM of a live process; undefined once it is gone. */
-const procStatusMemory = (pid) => {
-    let status;
-    try {
-        status = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/status`, 'utf8');
-    }
-    catch {
-        return undefined;
-    }
-    const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-    const rssKiB = kib('VmRSS');
-    return { rssKiB, peakKiB: Math.max(rssKiB, kib('VmHWM')) };
-};
-const MAX_DEFAULT_MEMORY_KIB = 4 * 1024 * 1024;
-/** The cores and memory of the machine this runs on, for the defaults of the limits. */
-function thisMachine() {
-    return { cores: (0,external_node_os_namespaceObject.cpus)().length, memoryKiB: Math.floor((0,external_node_os_namespaceObject.totalmem)() / 1024) };
-}
-/**
- * The limits in force: what the user gave, else one worker per core and the machine's memory shared
- * so that every worker at its limit plus one more host still fits (never more than 4 GiB each).
- */
-function evalWorkerLimits(given, machine) {
-    const workers = given.workers ?? Math.max(1, machine.cores);
-    const shared = Math.floor(machine.memoryKiB / (workers + 1) / 1024) * 1024;
-    return {
-        workers,
-        maxMemoryKiB: given.maxMemoryKiB ?? Math.max(1024, Math.min(MAX_DEFAULT_MEMORY_KIB, shared)),
-        defaulted: { workers: given.workers === undefined, maxMemory: given.maxMemoryKiB === undefined },
-    };
-}
-/** The outcome of a host the batch process never reached though it ended by itself: not in the flake. */
-const EVALUATOR_ENDED_EARLY = 'the evaluator ended without evaluating this host';
-const TRACE_MARKERS = {
-    'flakeflow-host-start ': (text) => ({ start: text }),
-    'flakeflow-host-done ': (text) => ({ done: JSON.parse(text) }),
-    'flakeflow-shard ': (text) => ({ shard: JSON.parse(text) }),
-};
-/** `trace: flakeflow-…` lines, quoted (newer Nix) or not (Nix 2.8). */
-function parseTrace(line) {
-    const match = /^trace: (.*)$/.exec(line.trimEnd());
-    if (!match)
-        return undefined;
-    let text = match[1];
-    if (text.startsWith('"')) {
-        try {
-            text = JSON.parse(text);
+    get(schema) {
+        // return this._map.get(schema) as any;
+        // inherit metadata
+        const p = schema._zod.parent;
+        if (p) {
+            const pm = { ...(this.get(p) ?? {}) };
+            delete pm.id; // do not inherit id
+            const f = { ...pm, ...this._map.get(schema) };
+            return Object.keys(f).length ? f : undefined;
         }
-        catch {
-            return undefined;
-        }
+        return this._map.get(schema);
     }
-    for (const [marker, read] of Object.entries(TRACE_MARKERS)) {
-        if (text.startsWith(marker))
-            return read(text.slice(marker.length));
-    }
-    return undefined;
-}
-/**
- * Evaluates `hosts` (or, with `'listed'`, the hosts the flake selects, which each process lists)
- * in `options.limits.workers` processes at once, replacing a process once it passes `maxMemoryKiB`.
- * A host whose evaluation fails is reported with Nix's message and the rest of its batch goes on in
- * a fresh process. A failure before any host started is the flake's own, and is thrown as the
- * NixError it is.
- */
-async function eval_workers_evaluateInWorkers(hosts, options) {
-    const { limits } = options;
-    const probe = options.memory ?? procStatusMemory;
-    const now = options.now ?? (() => performance.now());
-    const nix = new NixCli(options.runner, { nixOptions: options.nixOptions ?? [] });
-    const slots = Math.max(1, hosts === 'listed' ? limits.workers : Math.min(limits.workers, hosts.length));
-    const queue = hosts === 'listed'
-        ? Array.from({ length: slots }, (_, index) => ({ shard: { index, count: slots } }))
-        : Array.from({ length: slots }, (_, index) => ({
-            keys: hosts.filter((_, position) => position % slots === index),
-        }));
-    let keys = hosts === 'listed' ? undefined : [...hosts];
-    let listing;
-    const outcomes = new Map();
-    const running = new Set();
-    const costs = { startMs: 0, starts: 0, hostMs: 0, hosts: 0, grownKiB: 0, grownHosts: 0 };
-    const stats = {
-        workers: slots,
-        maxMemoryKiB: limits.maxMemoryKiB,
-        processes: 0,
-        replaced: 0,
-        peakKiB: 0,
-        overLimitAlone: [],
-    };
-    let fatal;
-    let wake;
-    const changed = () => {
-        wake?.();
-        wake = undefined;
-    };
-    const runProcess = async (batch) => {
-        stats.processes += 1;
-        const evaluator = {
-            own: new Set('keys' in batch ? batch.keys : []),
-            currentSince: 0,
-            spawnedAt: now(),
-            stop: new AbortController(),
-            ...('keys' in batch ? { assigned: [...batch.keys] } : {}),
-        };
-        running.add(evaluator);
-        const stop = (reason) => {
-            evaluator.stopped ??= reason;
-            evaluator.stop.abort();
-        };
-        const onAbort = () => evaluator.stop.abort();
-        options.signal?.addEventListener('abort', onAbort, { once: true });
-        let pid;
-        let hostsDone = 0;
-        let overLimit = false;
-        let ended = false;
-        // Samples are taken as the event loop gets to them, so a host's start and done lines can come in
-        // together: its growth counts from the sample before its start line (never later than its start),
-        // to the most the process held while on it (the last sample may come when a process that ended
-        // with that host is gone).
-        let lastRssKiB = 0;
-        let rssAtStart = 0;
-        let hostRssKiB = 0;
-        let started = false;
-        const sample = () => {
-            const memory = pid === undefined ? undefined : probe(pid);
-            if (!memory)
-                return;
-            stats.peakKiB = Math.max(stats.peakKiB, memory.peakKiB);
-            if (memory.rssKiB > limits.maxMemoryKiB)
-                overLimit = true;
-            hostRssKiB = Math.max(hostRssKiB, memory.rssKiB);
-            lastRssKiB = memory.rssKiB;
-        };
-        const markStarted = () => {
-            if (started)
-                return;
-            started = true;
-            costs.startMs += now() - evaluator.spawnedAt;
-            costs.starts += 1;
-        };
-        const onTrace = (trace) => {
-            if ('shard' in trace) {
-                markStarted();
-                keys ??= trace.shard.keys;
-                if (listing === undefined)
-                    listing = trace.shard.names;
-                evaluator.assigned = trace.shard.batch;
-                evaluator.own = new Set(trace.shard.batch.filter((key) => !outcomes.has(key)));
-                return;
-            }
-            if ('start' in trace) {
-                markStarted();
-                // Another worker took this host over, or it was done elsewhere: so were the ones after it.
-                if (!evaluator.own.has(trace.start))
-                    return stop('taken-over');
-                evaluator.current = trace.start;
-                evaluator.currentSince = now();
-                rssAtStart = lastRssKiB;
-                hostRssKiB = 0;
-                sample();
-                return;
-            }
-            const current = evaluator.current;
-            if (current === undefined)
-                return;
-            sample();
-            const grown = hostRssKiB - rssAtStart;
-            if (!outcomes.has(current))
-                outcomes.set(current, { key: current, record: trace.done });
-            costs.hostMs += now() - evaluator.currentSince;
-            costs.hosts += 1;
-            evaluator.own.delete(current);
-            evaluator.current = undefined;
-            hostsDone += 1;
-            if (overLimit && (hostsDone === 1 || grown > limits.maxMemoryKiB))
-                stats.overLimitAlone.push(current);
-            else {
-                costs.grownKiB += Math.max(0, grown);
-                costs.grownHosts += 1;
-            }
-            // Stopped before the host that would take it past the limit, by what a host has added so far
-            // (one that alone passes the limit is no measure of the others).
-            const nextHostKiB = costs.grownHosts > 0 ? costs.grownKiB / costs.grownHosts : 0;
-            const nextPasses = lastRssKiB + nextHostKiB > limits.maxMemoryKiB;
-            if ((overLimit || nextPasses) && evaluator.own.size > 0)
-                stop('memory');
-        };
-        const ticker = setInterval(() => {
-            sample();
-            changed();
-        }, options.sampleMs ?? 50);
-        try {
-            await nix.evalJson({ expr: options.expression(batch) }, {
-                impure: true,
-                signal: evaluator.stop.signal,
-                onSpawn: (spawned) => {
-                    pid = spawned;
-                },
-                onLine: (line, from) => {
-                    if (from !== 'stderr')
-                        return;
-                    const trace = parseTrace(line);
-                    if (!trace)
-                        return;
-                    onTrace(trace);
-                    changed();
-                },
-            });
-            ended = true;
-        }
-        catch (error) {
-            if (!(error instanceof errors_NixError) || options.signal?.aborted)
-                throw error;
-            if (!evaluator.stopped) {
-                if (evaluator.current === undefined)
-                    throw error;
-                outcomes.set(evaluator.current, { key: evaluator.current, error: error.nixMessage });
-                evaluator.own.delete(evaluator.current);
-            }
-        }
-        finally {
-            clearInterval(ticker);
-            options.signal?.removeEventListener('abort', onAbort);
-            running.delete(evaluator);
-            if (evaluator.stopped === 'memory')
-                stats.replaced += 1;
-            const left = (evaluator.assigned ?? []).filter((key) => evaluator.own.has(key) && !outcomes.has(key));
-            // A process that ended by itself evaluated all it could: what it left is not in the flake.
-            if (ended && !evaluator.stopped) {
-                for (const key of left)
-                    outcomes.set(key, { key, error: EVALUATOR_ENDED_EARLY });
-            }
-            else if (left.length > 0)
-                queue.unshift({ keys: left });
-            changed();
-        }
-    };
-    /**
-     * The hosts an idle worker takes over from the busiest process: the later half of those it has
-     * not reached, when they would take longer there than a fresh process needs to start, or when
-     * the host it is on has already taken that long beyond an average host.
-     */
-    const takeOver = () => {
-        if (costs.starts === 0)
-            return undefined;
-        const startMs = costs.startMs / costs.starts;
-        const hostMs = costs.hosts > 0 ? costs.hostMs / costs.hosts : startMs;
-        let busiest;
-        for (const evaluator of running) {
-            if (evaluator.stopped || !evaluator.assigned)
-                continue;
-            const pending = evaluator.assigned.filter((key) => evaluator.own.has(key) && key !== evaluator.current && !outcomes.has(key));
-            if (pending.length > (busiest?.pending.length ?? 0))
-                busiest = { evaluator, pending };
-        }
-        if (!busiest)
-            return undefined;
-        const { evaluator, pending } = busiest;
-        const taken = pending.slice(Math.floor(pending.length / 2));
-        const stuck = evaluator.current !== undefined && now() - evaluator.currentSince > startMs + hostMs;
-        if (taken.length * hostMs <= startMs && !stuck)
-            return undefined;
-        for (const key of taken)
-            evaluator.own.delete(key);
-        return { keys: taken };
-    };
-    const worker = async () => {
-        while (fatal === undefined) {
-            const batch = queue.shift() ?? takeOver();
-            if (batch) {
-                try {
-                    await runProcess(batch);
-                }
-                catch (error) {
-                    fatal ??= error;
-                    for (const evaluator of running)
-                        evaluator.stop.abort();
-                }
-                continue;
-            }
-            if (running.size === 0)
-                return;
-            await new Promise((resolve) => {
-                const previous = wake;
-                wake = () => {
-                    previous?.();
-                    resolve();
-                };
-            });
-        }
-    };
-    await Promise.all(Array.from({ length: slots }, worker));
-    if (fatal !== undefined)
-        throw fatal;
-    return {
-        outcomes: (keys ?? []).map((key) => outcomes.get(key) ?? { key, error: EVALUATOR_ENDED_EARLY }),
-        ...(listing === undefined ? {} : { listing }),
-        stats,
-    };
-}
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
-
-
-
-const FLEET_EXPRESSION_FILE = 'fleet.nix';
-/**
- * `nix/fleet.nix` of this checkout, found upwards from this module: it sits two levels below the
- * repository both as source (src/nix) and bundled (dist/hosts, …), and a GitHub action is checked out whole.
- */
-function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
-    let dir = (0,external_node_path_namespaceObject.dirname)(from);
-    for (;;) {
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
-        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
-            return candidate;
-        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
-        if (parent === dir)
-            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
-        dir = parent;
+    has(schema) {
+        return this._map.has(schema);
     }
 }
-/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
-function nixString(text) {
-    const escaped = text
-        .replace(/\\/g, '\\\\')
-        .replace(/"/g, '\\"')
-        .replace(/\$\{/g, '\\${')
-        .replace(/\n/g, '\\n')
-        .replace(/\r/g, '\\r')
-        .replace(/\t/g, '\\t');
-    return `"${escaped}"`;
+// registries
+function registry() {
+    return new $ZodRegistry();
 }
-function nixList(items) {
-    return `[ ${items.map(nixString).join(' ')} ]`;
-}
-/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
-function fleet_expression_fleetExpression(call) {
-    const args = [
-        call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
-        call.facts ? `facts = ${nixList(call.facts)};` : '',
-        call.kinds ? `kinds = ${nixList(call.kinds)};` : '',
-        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
-        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
-        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
-        call.only ? `only = ${nixList(call.only)};` : '',
-        call.hostRecord ? `hostRecord = ${nixString(call.hostRecord)};` : '',
-        call.shard ? `shard = { index = ${call.shard.index}; count = ${call.shard.count}; };` : '',
-        call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
-        call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
-        call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
-        call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
-        call.tolerant ? 'tolerant = true;' : '',
-        call.format ? `format = ${nixString(call.format)};` : '',
-    ].filter((arg) => arg.length > 0);
-    const file = call.expressionFile ?? fleetExpressionPath();
-    return `import ${nixString(file)} { ${args.join(' ')} }`;
-}
-
-;// CONCATENATED MODULE: ./.build/nix/fleet-hosts.js
-
-
-
-
-function hostFromRecord(record) {
-    if (!('drvPath' in record))
-        return undefined;
-    return {
-        kind: record.kind,
-        name: record.name,
-        attrPath: record.attr,
-        system: record.system,
-        buildSystem: record.buildSystem,
-        drvPath: record.drvPath,
-        outPath: record.output,
-    };
-}
-/** Nix's message for a host that failed, without the frames of nix/fleet.nix itself. */
-function fleet_hosts_hostErrorText(nixMessage, expressionFile) {
-    return withoutFramesIn(nixMessage, expressionFile ?? fleetExpressionPath());
-}
-/**
- * Evaluates the named hosts, without catching their errors, in one evaluator process: the unit a
- * pool of evaluator workers can take over. A host the flake does not have is left out of the
- * results; a host that fails fails them all, with Nix's own message.
- */
-async function evaluateHostList(nix, request) {
-    if (request.hosts.length === 0)
-        return [];
-    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
-    try {
-        const { hosts: records } = await nix.evalJson({
-            expr: fleetExpression({
-                flakeDir: request.flakeDir,
-                kinds,
-                only: request.hosts.map(hostKey),
-                expressionFile: request.expressionFile,
-            }),
-        }, { impure: true, signal: request.signal });
-        return records.map(hostFromRecord).filter((host) => host !== undefined);
-    }
-    catch (error) {
-        if (!(error instanceof NixError))
-            throw error;
-        return request.hosts.map((host) => ({
-            ...host,
-            error: fleet_hosts_hostErrorText(error.nixMessage, request.expressionFile),
-        }));
-    }
-}
-/**
- * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
- * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
- */
-function readOutPath(nix, flakeDir, attrPath, options = {}) {
-    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
-}
-
-;// CONCATENATED MODULE: ./.build/nix/fleet-pool.js
-
-
-
-
-
-
-/**
- * evaluateHostList in the bounded evaluator pool (src/nix/eval-workers.ts): each batch is
- * nix/fleet.nix with `only` its hosts, so a host that fails fails alone, with Nix's own message.
- * When the flake itself does not evaluate, every host fails with its message, as evaluateHostList's do.
- */
-async function evaluateHostListInPool(pool, request) {
-    try {
-        return await evaluateInPool(pool, request);
-    }
-    catch (error) {
-        if (!(error instanceof errors_NixError))
-            throw error;
-        const { workers, maxMemoryKiB } = pool.limits;
-        return {
-            outcomes: request.hosts.map((host) => ({
-                kind: host.kind,
-                name: host.name,
-                error: fleet_hosts_hostErrorText(error.nixMessage, request.expressionFile),
-            })),
-            stats: { workers, maxMemoryKiB, processes: 0, replaced: 0, peakKiB: 0, overLimitAlone: [] },
-        };
-    }
-}
-/** The pool's outcomes; a failure before any host started is the flake's own, thrown as its NixError. */
-async function evaluateInPool(pool, request) {
-    const keys = request.hosts.map(fleet_types_hostKey);
-    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
-    const { outcomes, stats } = await eval_workers_evaluateInWorkers(keys, {
-        ...poolOptions(pool, request.signal),
-        expression: batchExpression({
-            flakeDir: request.flakeDir,
-            kinds,
-            expressionFile: request.expressionFile,
-        }),
-    });
-    return { outcomes: hostOutcomes(outcomes, request.expressionFile), stats };
-}
-/** nix/fleet.nix evaluating one process's hosts: its shard of those `call` selects, or the keys it is given. */
-function batchExpression(call) {
-    return (batch) => fleet_expression_fleetExpression({
-        ...call,
-        facts: ['hosts'],
-        ...('keys' in batch ? { only: batch.keys } : { shard: batch.shard }),
-    });
-}
-function poolOptions(pool, signal) {
-    return {
-        runner: pool.runner,
-        nixOptions: pool.nixOptions,
-        limits: pool.limits,
-        memory: pool.memory,
-        signal,
-    };
-}
-/** The hosts the records describe, in their order; a host the flake does not have is left out. */
-function hostOutcomes(outcomes, expressionFile) {
-    const results = [];
-    for (const outcome of outcomes) {
-        const ref = fleet_types_hostFromKey(outcome.key);
-        if ('record' in outcome) {
-            results.push(hostFromRecord(outcome.record) ?? { ...ref, error: 'the host evaluated to no derivation' });
-        }
-        else if (outcome.error !== EVALUATOR_ENDED_EARLY) {
-            results.push({ ...ref, error: fleet_hosts_hostErrorText(outcome.error, expressionFile) });
-        }
-    }
-    return results;
-}
-/**
- * The hosts `call` selects, in the pool: each worker's process lists them and evaluates its share,
- * so nothing evaluates before the pool. `names` are every host with whether it was selected. When
- * the flake itself does not evaluate, its NixError is thrown.
- */
-async function evaluateFleetInPool(pool, call, signal) {
-    const { outcomes, listing, stats } = await evaluateInWorkers('listed', {
-        ...poolOptions(pool, signal),
-        expression: batchExpression(call),
-    });
-    return {
-        outcomes: hostOutcomes(outcomes, call.expressionFile),
-        names: (listing ?? []),
-        stats,
-    };
-}
-/**
- * Evaluates the hosts in the bounded evaluator pool: each worker's process lists the hosts and
- * evaluates its share, and the records are the same as the one-process evaluation's.
- */
-class PooledFleetEvaluator {
-    options;
-    constructor(options) {
-        this.options = options;
-    }
-    async evaluate(request) {
-        const call = {
-            flakeDir: request.flakeDir,
-            kinds: request.kinds,
-            include: request.include,
-            exclude: request.exclude,
-            expressionFile: this.options.expressionFile,
-        };
-        const doesNotEvaluate = (error) => {
-            if (!(error instanceof NixError))
-                throw error;
-            throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
-        };
-        const { outcomes, names, stats } = await evaluateFleetInPool(this.options, call, request.signal).catch(doesNotEvaluate);
-        const hosts = [];
-        const failed = [];
-        for (const outcome of outcomes) {
-            if ('error' in outcome) {
-                failed.push(outcome);
-                this.options.logger.warning(`${outcome.name} (${outcome.kind}) failed to evaluate in ${request.label}`);
-            }
-            else
-                hosts.push(outcome);
-        }
-        for (const key of stats.overLimitAlone) {
-            this.options.logger.warning(`${key} alone took an evaluator past eval-max-memory; it was evaluated in a process of its own`);
-        }
-        return {
-            hosts,
-            failed,
-            unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
-            evaluator: 'nix eval',
-            processes: stats.processes,
-            workers: stats,
-        };
-    }
-}
-/**
- * Every host's inspection, in the pool: a host whose evaluation aborts its evaluator is a
- * FailedHost with Nix's message; what a host's system or backups throw is null. When the flake
- * itself does not evaluate, its NixError is thrown.
- */
-async function inspectHostsInPool(pool, request) {
-    const { outcomes, stats } = await evaluateInWorkers('listed', {
-        ...poolOptions(pool, request.signal),
-        expression: batchExpression({
-            flakeDir: request.flakeDir,
-            hostRecord: 'inspect',
-            tolerant: true,
-            expressionFile: request.expressionFile,
-        }),
-    });
-    return {
-        hosts: outcomes.map((outcome) => 'record' in outcome
-            ? outcome.record
-            : { ...hostFromKey(outcome.key), error: hostErrorText(outcome.error, request.expressionFile) }),
-        stats,
-    };
-}
-
-;// CONCATENATED MODULE: ./.build/nix/store.js
-
-
-
-
-/** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
-function validPathsOf(json) {
-    if (Array.isArray(json)) {
-        return json
-            .filter((entry) => typeof entry?.path === 'string')
-            .filter((entry) => entry.valid !== false)
-            .map((entry) => entry.path);
-    }
-    if (json && typeof json === 'object') {
-        return Object.entries(json)
-            .filter(([, info]) => info !== null)
-            .map(([path]) => path);
-    }
-    return [];
-}
-/** `closureSize` per path from `nix path-info -S --json`, in either shape. */
-function closureSizesOf(json) {
-    const sizes = new Map();
-    const entries = Array.isArray(json)
-        ? json.map((entry) => [entry?.path ?? '', entry])
-        : Object.entries((json ?? {}));
-    for (const [path, info] of entries) {
-        const size = info?.closureSize;
-        if (path && typeof size === 'number')
-            sizes.set(path, size);
-    }
-    return sizes;
-}
-/**
- * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
- * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
- */
-function derivationInstallable(version, drvPath) {
-    return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
-}
-/**
- * The store commands besides `NixCli`'s: path-info, diff-closures, copy and sign, run with its
- * process and error conventions (`runNix`). Their command lines are the same from Nix 2.8 to 2.31;
- * only path-info's JSON changed shape.
- */
-class NixStore {
-    runner;
-    options;
-    constructor(runner, options = {}) {
-        this.runner = runner;
-        this.options = options;
-    }
-    /** Which of `paths` are valid in `store` (the local store by default). Never substitutes. */
-    async validPaths(paths, store, options = {}) {
-        if (paths.length === 0)
-            return [];
-        const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
-        const result = await this.run(args, options, false);
-        if (succeeded(result))
-            return validPathsOf(JSON.parse(result.stdout));
-        // Some Nix versions fail the whole call when one path is missing: ask one by one.
-        if (paths.length === 1) {
-            const error = errors_NixError.fromResult(result);
-            if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
-                return [];
-            throw error;
-        }
-        const each = await Promise.all(paths.map((path) => this.validPaths([path], store, options)));
-        return each.flat();
-    }
-    async closureSize(path, options = {}) {
-        const result = await this.run(['path-info', '--json', '--closure-size', path], options);
-        const size = closureSizesOf(JSON.parse(result.stdout)).get(path);
-        if (size === undefined)
-            throw new Error(`nix path-info reported no closure size for ${path}`);
-        return size;
-    }
-    /** Fetches a store path from the substituters, building nothing; false when none has it. */
-    async substitute(path, options = {}) {
-        const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
-        return succeeded(result);
-    }
-    /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
-    async derivationSystem(version, drvPath, options = {}) {
-        const command = isAtLeast(version, 2, 15)
-            ? ['derivation', 'show', drvPath]
-            : ['show-derivation', drvPath];
-        const result = await this.run(command, options);
-        const shown = JSON.parse(result.stdout);
-        const derivation = Object.values(shown)[0];
-        return derivation?.system ?? derivation?.platform;
-    }
-    async diffClosures(before, after, options = {}) {
-        const result = await this.run(['store', 'diff-closures', before, after], options);
-        return result.stdout;
-    }
-    /**
-     * Copies `paths` with their closures to the store `to` (e.g. `ssh-ng://root@web-1`, whose ssh takes
-     * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves.
-     */
-    async copy(paths, to, options = {}) {
-        const { derivation, ...run } = options;
-        await this.run(['copy', ...(derivation ? ['--derivation'] : []), '--to', to, ...paths], run);
-    }
-    /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
-    async sign(paths, keyFile, options = {}) {
-        await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
-    }
-    run(args, options, check = true) {
-        const [first, second] = args;
-        const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
-        const commandLine = nixArgs(subcommand, this.options, args.slice(subcommand.length));
-        return runNix(this.runner, this.options, commandLine, options, check);
-    }
-}
+(_a = globalThis).__zod_globalRegistry ?? (_a.__zod_globalRegistry = registry());
+const globalRegistry = globalThis.__zod_globalRegistry;
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
@@ -30926,7 +30097,7 @@ function constantCatch(value) {
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/core.js
-var _a;
+var core_a;
 
 /** A special constant with type `never` */
 const NEVER = /*@__PURE__*/ Object.freeze({
@@ -31060,7 +30231,7 @@ class $ZodEncodeError extends Error {
         this.name = "ZodEncodeError";
     }
 }
-(_a = globalThis).__zod_globalConfig ?? (_a.__zod_globalConfig = {});
+(core_a = globalThis).__zod_globalConfig ?? (core_a.__zod_globalConfig = {});
 const globalConfig = globalThis.__zod_globalConfig;
 function config(newConfig) {
     if (newConfig)
@@ -32770,9 +31941,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -32790,7 +31961,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -33823,13 +32994,13 @@ function handleTupleResults(itemResults, final, items, input, optoutStart) {
     }
     return final;
 }
-const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodRecord", (inst, def) => {
+const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
     $ZodType.init(inst, def);
-    const memo = core.globalConfig.memoizer;
+    const memo = globalConfig.memoizer;
     memo?.attach(inst);
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!util.isPlainObject(input)) {
+        if (!isPlainObject(input)) {
             payload.issues.push({
                 expected: "record",
                 code: "invalid_type",
@@ -33858,7 +33029,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
                             input: key,
                             path: [key],
                             inst,
@@ -33872,14 +33043,14 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                     if (result instanceof Promise) {
                         proms.push(result.then((result) => {
                             if (result.issues.length) {
-                                payload.issues.push(...util.prefixIssues(key, result.issues));
+                                payload.issues.push(...prefixIssues(key, result.issues));
                             }
                             payload.value[outKey] = result.value;
                         }));
                     }
                     else {
                         if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
+                            payload.issues.push(...prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }
@@ -33925,7 +33096,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                     throw new Error("Async schemas not supported in object keys currently");
                 }
                 // Numeric string fallback: if key is a numeric string and failed, retry with Number(key). This handles z.number(), z.literal([1, 2, 3]), and unions containing numeric literals
-                const checkNumericKey = typeof key === "string" && regexes.number.test(key) && keyResult.issues.length;
+                const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
                 if (checkNumericKey) {
                     const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
                     if (retryResult instanceof Promise) {
@@ -33949,7 +33120,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
                             input: key,
                             path: [key],
                             inst,
@@ -33965,14 +33136,14 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                 if (result instanceof Promise) {
                     proms.push(result.then((result) => {
                         if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
+                            payload.issues.push(...prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }));
                 }
                 else {
                     if (result.issues.length) {
-                        payload.issues.push(...util.prefixIssues(key, result.issues));
+                        payload.issues.push(...prefixIssues(key, result.issues));
                     }
                     payload.value[outKey] = result.value;
                 }
@@ -33992,7 +33163,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
         }
         return payload;
     };
-})));
+});
 const $ZodMap = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodMap", (inst, def) => {
     $ZodType.init(inst, def);
     const memo = core.globalConfig.memoizer;
@@ -34742,59 +33913,6 @@ function handleRefineResult(result, payload, input, inst) {
     }
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
-var registries_a;
-const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
-const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
-class $ZodRegistry {
-    constructor() {
-        this._map = new WeakMap();
-        this._idmap = new Map();
-    }
-    add(schema, ..._meta) {
-        const meta = _meta[0];
-        this._map.set(schema, meta);
-        if (meta && typeof meta === "object" && "id" in meta) {
-            this._idmap.set(meta.id, schema);
-        }
-        return this;
-    }
-    clear() {
-        this._map = new WeakMap();
-        this._idmap = new Map();
-        return this;
-    }
-    remove(schema) {
-        const meta = this._map.get(schema);
-        if (meta && typeof meta === "object" && "id" in meta) {
-            this._idmap.delete(meta.id);
-        }
-        this._map.delete(schema);
-        return this;
-    }
-    get(schema) {
-        // return this._map.get(schema) as any;
-        // inherit metadata
-        const p = schema._zod.parent;
-        if (p) {
-            const pm = { ...(this.get(p) ?? {}) };
-            delete pm.id; // do not inherit id
-            const f = { ...pm, ...this._map.get(schema) };
-            return Object.keys(f).length ? f : undefined;
-        }
-        return this._map.get(schema);
-    }
-    has(schema) {
-        return this._map.has(schema);
-    }
-}
-// registries
-function registry() {
-    return new $ZodRegistry();
-}
-(registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registry());
-const globalRegistry = globalThis.__zod_globalRegistry;
-
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/api.js
 
 
@@ -35180,7 +34298,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -38722,13 +37840,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -39063,14 +38181,14 @@ function tuple(items, _paramsOrRest, _params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodRecord", (inst, def) => {
+const ZodRecord = /*@__PURE__*/ $constructor("ZodRecord", (inst, def) => {
     _ensureDefaultMemoizer();
-    core.$ZodRecord.init(inst, def);
+    $ZodRecord.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.recordProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => recordProcessor(inst, ctx, json, params);
     inst.keyType = def.keyType;
     inst.valueType = def.valueType;
-})));
+});
 function record(keyType, valueType, params) {
     // v3-compat: z.record(valueType, params?) — defaults keyType to z.string()
     if (!valueType || !valueType._zod) {
@@ -39078,14 +38196,14 @@ function record(keyType, valueType, params) {
             type: "record",
             keyType: schemas_string(),
             valueType: keyType,
-            ...util.normalizeParams(valueType),
+            ...normalizeParams(valueType),
         });
     }
     return new ZodRecord({
         type: "record",
         keyType,
         valueType: valueType,
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // type alksjf = core.output<core.$ZodRecordKey>;
@@ -39585,432 +38703,67 @@ function preprocess(fn, schema) {
     });
 }
 
-;// CONCATENATED MODULE: ./.build/build/build-result.js
-
-/** A package whose versions or size differ between two closures, from `nix store diff-closures`. */
-const packageChange = object({
-    name: schemas_string(),
-    /** Versions before and after; empty when the package is added or removed. */
-    before: array(schemas_string()),
-    after: array(schemas_string()),
-    /** Bytes; Nix only reports changes above 8 KiB. */
-    sizeDelta: schemas_number().optional(),
-});
-const COMPARISON_STATUSES = ['compared', 'new', 'unavailable'];
-const closureComparison = object({
-    revision: schemas_string(),
-    status: schemas_enum(COMPARISON_STATUSES),
-    /** Why there is no diff, when there is none. */
-    reason: schemas_string().optional(),
-    baseOutPath: schemas_string().optional(),
-    baseClosureSize: schemas_number().optional(),
-    /** Closure size now minus at the revision, in bytes. */
-    delta: schemas_number().optional(),
-    changes: array(packageChange).default([]),
-    /** `nix store diff-closures` as Nix printed it. */
-    diff: schemas_string().default(''),
-});
-const BUILD_STATUSES = ['built', 'failed', 'eval-only'];
-const hostBuild = object({
-    host: schemas_string(),
-    kind: schemas_string().optional(),
-    system: schemas_string().optional(),
-    attr: schemas_string().optional(),
-    status: schemas_enum(BUILD_STATUSES),
-    drvPath: schemas_string().optional(),
-    outPath: schemas_string().optional(),
-    closureSize: schemas_number().optional(),
-    durationMs: schemas_number().optional(),
-    /** Nix's error text for a failed build, or why it was only evaluated. */
-    error: schemas_string().optional(),
-    comparison: closureComparison.optional(),
-    /** The store URI the closure was copied to. */
-    pushedTo: schemas_string().optional(),
-});
-/** What the build action writes for the report action: one file per matrix entry, one result per host. */
-const resultFile = object({
-    flakeflow: literal('build-result'),
-    version: literal(1),
-    results: array(hostBuild),
-});
-function resultFileOf(results) {
-    return { flakeflow: 'build-result', version: 1, results: [...results] };
-}
-/** A file name for a matrix entry's results: its first host, safe on every file system. */
-function resultFileName(hosts) {
-    const first = (hosts[0] ?? 'build').replace(/[^A-Za-z0-9._@+-]/g, '_');
-    return `flakeflow-result-${first}${hosts.length > 1 ? `+${hosts.length - 1}` : ''}.json`;
-}
-
-;// CONCATENATED MODULE: ./.build/build/diff-closures.js
-const ANSI = /\u001b\[[0-9;]*m/g;
-const SIZE = /, ([+-]\d+(?:\.\d+)?) KiB$/;
-const ONLY_SIZE = /^([+-]\d+(?:\.\d+)?) KiB$/;
-function versions(text) {
-    if (text === '∅')
-        return [];
-    return text.split(', ').map((version) => (version === 'ε' ? '' : version));
-}
+;// CONCATENATED MODULE: ./.build/core/command-line.js
 /**
- * Reads `nix store diff-closures` lines: `name: 1.0 → 1.1, +12.3 KiB`, `name: ∅ → 2.0`,
- * `name: +9.1 KiB`. `∅` is an absent package, `ε` a version-less one.
+ * Splits a command line into argv as a POSIX shell would split words, without running a shell:
+ * single quotes keep everything, double quotes keep all but `\"` and `\\`, a backslash outside quotes
+ * escapes the next character. Shell operators, expansions and substitutions are refused, since no
+ * shell runs to give them their meaning. Returns what is wrong instead of argv.
  */
-function parseDiffClosures(output) {
-    const changes = [];
-    for (const raw of output.replace(ANSI, '').split('\n')) {
-        const line = raw.trim();
-        const colon = line.indexOf(': ');
-        if (colon <= 0)
-            continue;
-        const name = line.slice(0, colon);
-        let rest = line.slice(colon + 2);
-        let sizeDelta;
-        const onlySize = ONLY_SIZE.exec(rest);
-        if (onlySize) {
-            changes.push({ name, before: [], after: [], sizeDelta: Math.round(Number(onlySize[1]) * 1024) });
+function splitCommandLine(line) {
+    const argv = [];
+    let word = '';
+    let inWord = false;
+    for (let index = 0; index < line.length; index++) {
+        const char = line[index];
+        if (/\s/.test(char)) {
+            if (inWord)
+                argv.push(word);
+            word = '';
+            inWord = false;
             continue;
         }
-        const size = SIZE.exec(rest);
-        if (size) {
-            sizeDelta = Math.round(Number(size[1]) * 1024);
-            rest = rest.slice(0, size.index);
+        inWord = true;
+        if (char === "'") {
+            const end = line.indexOf("'", index + 1);
+            if (end < 0)
+                return { invalid: 'an unclosed single quote' };
+            word += line.slice(index + 1, end);
+            index = end;
         }
-        const arrow = rest.indexOf(' → ');
-        if (arrow === -1)
-            continue;
-        changes.push({
-            name,
-            before: versions(rest.slice(0, arrow)),
-            after: versions(rest.slice(arrow + 3)),
-            ...(sizeDelta !== undefined ? { sizeDelta } : {}),
-        });
-    }
-    return changes;
-}
-
-;// CONCATENATED MODULE: ./.build/build/compare.js
-
-
-
-
-
-const MISSING_ATTRIBUTE = /does not provide attribute|attribute '[^']+' missing/;
-/**
- * The closure diff against the same attribute at `revision`, when its output can be had without
- * building it: from this store or a substituter. Otherwise says why there is none.
- */
-async function compareClosures(request) {
-    const { revision, nix, store, signal } = request;
-    const unavailable = (reason) => ({
-        revision,
-        status: 'unavailable',
-        reason,
-        changes: [],
-        diff: '',
-    });
-    if (!request.attrPath)
-        return unavailable(`no host or attribute to look up at ${revision}`);
-    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(request.baseFlakeDir, 'flake.nix')))
-        return unavailable(`${revision} has no flake.nix here`);
-    let baseOutPath;
-    try {
-        baseOutPath = await readOutPath(nix, request.baseFlakeDir, request.attrPath, { signal });
-    }
-    catch (error) {
-        if (!(error instanceof errors_NixError))
-            throw error;
-        if (MISSING_ATTRIBUTE.test(error.nixMessage)) {
-            return { revision, status: 'new', reason: `not in ${revision}`, changes: [], diff: '' };
-        }
-        return unavailable(`it does not evaluate at ${revision}: ${error.nixMessage.split('\n')[0]}`);
-    }
-    const local = (await store.validPaths([baseOutPath], undefined, { signal })).includes(baseOutPath);
-    if (!local && !(await store.substitute(baseOutPath, { signal }))) {
-        return {
-            ...unavailable(`its output at ${revision} (${baseOutPath}) is neither in this store nor in a substituter: ` +
-                `build ${revision} with push-to set so the next comparison has it`),
-            baseOutPath,
-        };
-    }
-    const [baseClosureSize, diff] = await Promise.all([
-        store.closureSize(baseOutPath, { signal }),
-        baseOutPath === request.outPath
-            ? Promise.resolve('')
-            : store.diffClosures(baseOutPath, request.outPath, { signal }),
-    ]);
-    return {
-        revision,
-        status: 'compared',
-        baseOutPath,
-        baseClosureSize,
-        ...(request.closureSize !== undefined ? { delta: request.closureSize - baseClosureSize } : {}),
-        changes: parseDiffClosures(diff),
-        diff: diff.trim(),
-    };
-}
-
-;// CONCATENATED MODULE: ./.build/build/targets.js
-
-function items(value) {
-    return (value ?? '').split(/\s+/).filter((item) => item.length > 0);
-}
-/**
- * `host`, `attr` and `drv-path` as the matrix gives them: one value each, or space-separated lists
- * of the same length for a packed entry.
- */
-function buildTargets(settings) {
-    const hosts = items(settings.host);
-    const attrs = items(settings.attr);
-    const drvs = items(settings['drv-path']);
-    const count = Math.max(hosts.length, attrs.length, drvs.length);
-    if (count === 0) {
-        throw new errors_UserError("Input 'host' must name what to build (or give 'attr' or 'drv-path'), got nothing");
-    }
-    for (const [input, list] of [
-        ['host', hosts],
-        ['attr', attrs],
-        ['drv-path', drvs],
-    ]) {
-        if (list.length > 0 && list.length !== count) {
-            throw new errors_UserError(`Input '${input}' must list ${count} values like the other inputs, got ${list.length}`);
-        }
-    }
-    for (const drv of drvs) {
-        if (!/^\/nix\/store\/[0-9a-z]{32}-.+\.drv$/.test(drv)) {
-            throw new errors_UserError(`Input 'drv-path' must be store paths of derivations (/nix/store/….drv), got '${drv}'`);
-        }
-    }
-    return Array.from({ length: count }, (_, index) => {
-        const host = hosts[index];
-        const attr = attrs[index];
-        const drvPath = drvs[index];
-        return {
-            name: host ?? attr ?? drvPath,
-            ...(host ? { host } : {}),
-            ...(attr ? { attr } : {}),
-            ...(drvPath ? { drvPath } : {}),
-        };
-    });
-}
-const KIND_OF_OUTPUT = {
-    nixosConfigurations: 'nixos',
-    darwinConfigurations: 'darwin',
-    homeConfigurations: 'home',
-    checks: 'checks',
-};
-function kindOfAttr(attrPath) {
-    return KIND_OF_OUTPUT[attrPath[0] ?? ''];
-}
-
-;// CONCATENATED MODULE: ./.build/build/build-hosts.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Nix refuses a derivation for a system this machine cannot build (and no remote builder can). */
-const WRONG_SYSTEM = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
-/** Builds the matrix entry's hosts one after the other, compares and pushes them, and writes the result-file. */
-async function buildHosts(settings, dependencies) {
-    const targets = buildTargets(settings);
-    const { runner, logger, signal } = dependencies;
-    const now = dependencies.now ?? Date.now;
-    const nixOptions = settings['nix-options'] ?? [];
-    const nix = new NixCli(runner, { nixOptions });
-    const store = new NixStore(runner, { nixOptions });
-    const version = await nix.version();
-    const flakeDir = (0,external_node_path_namespaceObject.resolve)(dependencies.workspace, settings.path);
-    const needsFlake = Boolean(settings['compare-to']) ||
-        targets.some((target) => !target.drvPath || !(0,external_node_fs_namespaceObject.existsSync)(target.drvPath));
-    if (needsFlake && !(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
-    }
-    // compare-to looks the host up at the other revision by its attribute, so it needs it even when the drv is here.
-    const needAttr = Boolean(settings['compare-to']);
-    const unresolved = targets.filter((target) => !target.attr && needsEvaluation(target, needAttr));
-    const evaluated = await evaluateTargetHosts(unresolved, flakeDir, settings, dependencies);
-    const resolved = targets.map((target) => resolveTarget(target, evaluated, needAttr));
-    const results = [];
-    for (const item of resolved) {
-        results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
-    }
-    const revision = settings['compare-to'];
-    if (revision && results.some((result) => result.status === 'built')) {
-        await withRevisionCheckout({ runner, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir }, async (checkout) => {
-            for (const [index, result] of results.entries()) {
-                if (result.status !== 'built' || !result.outPath)
-                    continue;
-                result.comparison = await compareClosures({
-                    revision,
-                    baseFlakeDir: checkout.flakeDir,
-                    attrPath: resolved[index]?.attrPath,
-                    outPath: result.outPath,
-                    closureSize: result.closureSize,
-                    nix,
-                    store,
-                    signal,
-                });
+        else if (char === '"') {
+            let end = index + 1;
+            for (; end < line.length && line[end] !== '"'; end++) {
+                const inner = line[end];
+                if (inner === '$' || inner === '`')
+                    return { invalid: `"${inner}" (no shell expands it)` };
+                if (inner === '\\' && (line[end + 1] === '"' || line[end + 1] === '\\'))
+                    end++;
+                word += line[end];
             }
-        });
-    }
-    let pushError;
-    const pushTo = settings['push-to'];
-    const built = results.filter((result) => result.status === 'built' && result.outPath);
-    if (pushTo && built.length > 0) {
-        try {
-            await push(built.map((result) => result.outPath), pushTo, settings['signing-key'], {
-                store,
-                logger,
-                tempDir: dependencies.tempDir,
-                signal,
-            });
-            for (const result of built)
-                result.pushedTo = pushTo;
+            if (end >= line.length)
+                return { invalid: 'an unclosed double quote' };
+            index = end;
         }
-        catch (error) {
-            pushError = error instanceof errors_NixError ? error.nixMessage : stringifyError(error);
+        else if (char === '\\') {
+            if (index + 1 >= line.length)
+                return { invalid: 'a backslash at the end' };
+            word += line[++index];
+        }
+        else if ('|&;<>()$`*?[]{}'.includes(char) || ('~#'.includes(char) && word === '')) {
+            return { invalid: `"${char}" (no shell runs the command: give the program and its arguments)` };
+        }
+        else {
+            word += char;
         }
     }
-    await (0,promises_namespaceObject.mkdir)(dependencies.resultDir, { recursive: true });
-    const resultFile = (0,external_node_path_namespaceObject.join)(dependencies.resultDir, resultFileName(targets.map((target) => target.name)));
-    await (0,promises_namespaceObject.writeFile)(resultFile, `${JSON.stringify(resultFileOf(results), null, 2)}\n`);
-    return { results, resultFile, ...(pushError ? { pushError } : {}) };
-}
-function needsEvaluation(target, needAttr) {
-    return Boolean(target.host) && !(target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr);
-}
-/**
- * The hosts named without a derivation in this store, looked up under every kind as the hosts action
- * lists them, in the bounded evaluator pool: a packed entry's hosts are shared by its processes.
- */
-async function evaluateTargetHosts(targets, flakeDir, settings, dependencies) {
-    if (targets.length === 0)
-        return new Map();
-    const hosts = targets.flatMap((target) => FLEET_HOST_KINDS.map((kind) => ({ kind, name: target.host })));
-    const pool = {
-        runner: dependencies.runner,
-        nixOptions: settings['nix-options'] ?? [],
-        limits: evalWorkerLimits({ workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] }, dependencies.machine ?? thisMachine()),
-    };
-    const { outcomes } = await evaluateHostListInPool(pool, { flakeDir, hosts, signal: dependencies.signal });
-    return new Map(outcomes.map((outcome) => [`${outcome.kind}/${outcome.name}`, outcome]));
-}
-function resolveTarget(target, evaluated, needAttr) {
-    if (target.attr) {
-        const attrPath = parseAttrPath(target.attr);
-        return { target, attrPath, kind: kindOfAttr(attrPath) };
-    }
-    if (!needsEvaluation(target, needAttr))
-        return { target };
-    const outcomes = FLEET_HOST_KINDS.map((kind) => evaluated.get(`${kind}/${target.host}`));
-    const found = outcomes.find((outcome) => outcome !== undefined && !('error' in outcome));
-    if (found && !('error' in found))
-        return { target, attrPath: found.attrPath, kind: found.kind };
-    const failed = outcomes.find((outcome) => outcome !== undefined && 'error' in outcome);
-    if (failed && 'error' in failed)
-        return { target, error: failed.error };
-    return {
-        target,
-        error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
-    };
-}
-async function buildOne(item, context) {
-    const { target } = item;
-    const started = context.now();
-    const base = {
-        host: target.name,
-        status: 'failed',
-        ...(item.kind ? { kind: item.kind } : {}),
-        ...(item.attrPath ? { attr: attrPathText(item.attrPath) } : {}),
-        ...(target.drvPath ? { drvPath: target.drvPath } : {}),
-    };
-    if (item.error)
-        return { ...base, error: item.error };
-    let what;
-    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath)) {
-        what = derivationInstallable(context.version, target.drvPath);
-    }
-    else if (item.attrPath) {
-        if (target.drvPath) {
-            context.logger.info(`${target.drvPath} is not in this store (the hosts job ran elsewhere): evaluating ${attrPathText(item.attrPath)}`);
-        }
-        what = installable(context.flakeDir, item.attrPath);
-    }
-    else {
-        return {
-            ...base,
-            error: `${target.drvPath} is not in this store and neither 'host' nor 'attr' says what to evaluate instead`,
-        };
-    }
-    try {
-        const [built] = await context.nix.build([what], {
-            group: `Building ${target.name}`,
-            signal: context.signal,
-        });
-        if (!built)
-            throw new Error(`nix build reported nothing for ${what}`);
-        const outPath = built.outputs.out ?? Object.values(built.outputs)[0];
-        if (target.drvPath && built.drvPath !== target.drvPath) {
-            context.logger.warning(`${target.name} evaluates to ${built.drvPath} here, not to ${target.drvPath} as in the hosts job: the flake changed between the jobs`);
-        }
-        const [system, closureSize] = await Promise.all([
-            context.store.derivationSystem(context.version, built.drvPath, { signal: context.signal }),
-            context.store.closureSize(outPath, { signal: context.signal }),
-        ]);
-        return {
-            ...base,
-            status: 'built',
-            drvPath: built.drvPath,
-            outPath,
-            closureSize,
-            ...(system ? { system } : {}),
-            durationMs: context.now() - started,
-        };
-    }
-    catch (error) {
-        if (!(error instanceof errors_NixError))
-            throw error;
-        const wrongSystem = WRONG_SYSTEM.exec(error.nixMessage);
-        if (wrongSystem) {
-            return {
-                ...base,
-                status: 'eval-only',
-                system: wrongSystem[1],
-                error: `this runner (${wrongSystem[2]}) cannot build ${wrongSystem[1]}: evaluated only`,
-                durationMs: context.now() - started,
-            };
-        }
-        return { ...base, error: error.nixMessage, durationMs: context.now() - started };
-    }
-}
-/** Signs (when a key is given) and copies the closures; the key lives in a 0600 file only meanwhile. */
-async function push(paths, to, signingKey, context) {
-    if (signingKey) {
-        context.logger.mask(signingKey);
-        const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-signing-'));
-        const keyFile = (0,external_node_path_namespaceObject.join)(dir, 'key');
-        try {
-            await (0,promises_namespaceObject.writeFile)(keyFile, `${signingKey.trim()}\n`, { mode: 0o600 });
-            await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
-            await context.store.sign(paths, keyFile, { signal: context.signal });
-        }
-        finally {
-            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-        }
-    }
-    await context.store.copy(paths, to, { group: `Pushing to ${to}`, signal: context.signal });
+    if (inWord)
+        argv.push(word);
+    return argv.length === 0 ? { invalid: 'a program' } : argv;
 }
 
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
+
 
 
 const inputDeclarations = registry();
@@ -40212,8 +38965,2190 @@ const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
 function githubToken() {
     return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
 }
+/** A program and its arguments, split as a shell would split them but run without one. */
+function commandLine(options = {}) {
+    return field(options, (raw, fail) => {
+        const argv = splitCommandLine(raw.trim());
+        return Array.isArray(argv) ? argv : fail(`a program and its arguments (found ${argv.invalid})`);
+    });
+}
+/** Names of environment variables, space-, comma- or newline-separated. */
+function variableNames(options = {}) {
+    return field(options, (raw, fail) => {
+        const names = raw.split(/[\s,]+/).filter((name) => name !== '');
+        const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+        return bad === undefined ? names : fail(`variable names such as CACHIX_AUTH_TOKEN ('${bad}' is not one)`);
+    });
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./.build/core/ssh-key.js
+
+
+const PRIVATE_KEY_HEADER = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+function looksLikePrivateKey(text) {
+    return PRIVATE_KEY_HEADER.test(text);
+}
+/**
+ * Writes the private key an input holds to `path`, readable by its owner only. OpenSSH refuses a key
+ * without its final newline, and one readable by others; a secret pasted from Windows has CRLFs.
+ */
+async function writePrivateKeyFile(path, key, inputName) {
+    if (!looksLikePrivateKey(key)) {
+        throw new errors_UserError(`Input '${inputName}' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else`);
+    }
+    await (0,promises_namespaceObject.writeFile)(path, withFinalNewline(key.replace(/\r\n/g, '\n').trim()), { mode: 0o600 });
+    await (0,promises_namespaceObject.chmod)(path, 0o600);
+}
+function withFinalNewline(text) {
+    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/netrc.js
+/** The netrc keywords curl (Nix's downloader) reads; each but `default` is followed by a value. */
+const NETRC_KEYWORDS = new Set(['machine', 'default', 'login', 'password', 'account', 'macdef']);
+/**
+ * Checks a netrc as curl reads it: `machine HOST` (or `default`) entries with `login`, `password`
+ * and `account` values, newlines or spaces between them. Returns what is wrong, never a value.
+ */
+function netrcProblem(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    let entries = 0;
+    for (let index = 0; index < words.length; index++) {
+        const word = words[index];
+        if (word === 'macdef')
+            return 'no macdef (Nix runs no macros)';
+        if (!NETRC_KEYWORDS.has(word))
+            return `a keyword (machine, login, password…) where a value stood`;
+        if (word === 'machine' || word === 'default')
+            entries++;
+        else if (entries === 0)
+            return `"machine HOST" before "${word}"`;
+        if (word === 'default')
+            continue;
+        if (index + 1 >= words.length)
+            return `a value after "${word}"`;
+        index++;
+    }
+    return entries === 0 ? 'at least one "machine HOST" entry' : undefined;
+}
+/** The values of a netrc's `password` entries, to mask. */
+function netrcPasswords(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    return words.flatMap((word, index) => word === 'password' && words[index + 1] ? [words[index + 1]] : []);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access.js
+
+
+
+
+
+const NO_NIX_ACCESS = { roles: {}, remove: async () => { } };
+/**
+ * Writes the Nix access into a private directory of the run's temp dir: a nix.conf only Nix reads
+ * (named by NIX_USER_CONF_FILES before the user's own files, so theirs still apply), the inputs' key
+ * (0600) and known_hosts, which GIT_SSH_COMMAND names for the git Nix runs. Nothing given, nothing
+ * written. The directory is registered for the post step before anything secret is written in it.
+ */
+async function prepareNixAccess(settings, context) {
+    const tokens = settings.accessTokens ?? [];
+    if (settings.sshKey === undefined && tokens.length === 0 && settings.netrc === undefined) {
+        return NO_NIX_ACCESS;
+    }
+    for (const { token } of tokens)
+        context.mask(token);
+    if (settings.sshKey !== undefined)
+        context.mask(settings.sshKey);
+    for (const password of netrcPasswords(settings.netrc ?? ''))
+        context.mask(password);
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-nix-access-'));
+    context.cleanup.add(directory);
+    await (0,promises_namespaceObject.chmod)(directory, 0o700);
+    const env = {};
+    const conf = privateNixConf(settings);
+    if (settings.netrc !== undefined) {
+        const netrcFile = (0,external_node_path_namespaceObject.join)(directory, 'netrc');
+        await (0,promises_namespaceObject.writeFile)(netrcFile, withFinalNewline(settings.netrc), { mode: 0o600 });
+        await (0,promises_namespaceObject.chmod)(netrcFile, 0o600);
+        conf.push(`netrc-file = ${netrcFile}`);
+    }
+    if (conf.length > 0) {
+        const confFile = (0,external_node_path_namespaceObject.join)(directory, 'nix.conf');
+        await (0,promises_namespaceObject.writeFile)(confFile, `${conf.join('\n')}\n`, { mode: 0o600 });
+        env.NIX_USER_CONF_FILES = [confFile, ...userNixConfFiles(context.stepEnvironment)].join(':');
+    }
+    if (settings.sshKey !== undefined) {
+        const keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_inputs');
+        await writePrivateKeyFile(keyFile, settings.sshKey, 'inputs-ssh-key');
+        const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
+        await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
+        env.GIT_SSH_COMMAND = gitSshCommand(keyFile, knownHostsFile);
+    }
+    return {
+        directory,
+        roles: { nix: env },
+        remove: () => (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true }),
+    };
+}
+/**
+ * The lines of the private nix.conf (the netrc's `netrc-file` is added where the file is written).
+ * `extra-access-tokens` adds to the tokens the user's own files
+ * set (checked on Nix 2.8 and 2.26) instead of replacing them.
+ */
+function privateNixConf(settings) {
+    const tokens = settings.accessTokens ?? [];
+    return tokens.length === 0
+        ? []
+        : [`extra-access-tokens = ${tokens.map(({ host, token }) => `${host}=${token}`).join(' ')}`];
+}
+/**
+ * The user's nix.conf files as Nix finds them when NIX_USER_CONF_FILES is unset: $XDG_CONFIG_HOME
+ * (~/.config), then each of $XDG_CONFIG_DIRS (/etc/xdg), each with nix/nix.conf. Setting the
+ * variable replaces that lookup, so the private file is listed first and these after it.
+ */
+function userNixConfFiles(env) {
+    if (env.NIX_USER_CONF_FILES)
+        return env.NIX_USER_CONF_FILES.split(':').filter((file) => file !== '');
+    const configHome = env.XDG_CONFIG_HOME || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.config');
+    const configDirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':').filter((dir) => dir !== '');
+    return [configHome, ...configDirs].map((dir) => (0,external_node_path_namespaceObject.join)(dir, 'nix', 'nix.conf'));
+}
+/**
+ * The ssh git runs for Nix's git+ssh fetches: this key only (not the agent's nor ~/.ssh's), host keys
+ * from known_hosts only and checked, never a prompt. git runs it through the shell, hence the quotes.
+ */
+function gitSshCommand(keyFile, knownHostsFile) {
+    return [
+        'ssh',
+        '-i',
+        shellQuote(keyFile),
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        `UserKnownHostsFile=${shellQuote(knownHostsFile)}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+    ].join(' ');
+}
+function shellQuote(word) {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * Parses `nix-access-tokens`: `host=token` entries, one a line or separated by spaces as Nix writes
+ * them. The error never shows a token.
+ */
+function parseAccessTokens(raw) {
+    const tokens = [];
+    for (const entry of raw.split(/\s+/).filter((word) => word !== '')) {
+        const separator = entry.indexOf('=');
+        const host = entry.slice(0, separator);
+        if (separator <= 0 || separator === entry.length - 1) {
+            return {
+                invalid: separator <= 0 ? `an entry without "host="` : `an entry for "${host}" without a token`,
+            };
+        }
+        tokens.push({ host, token: entry.slice(separator + 1) });
+    }
+    return tokens;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access-inputs.js
+
+
+/**
+ * The host keys github.com, gitlab.com and codeberg.org publish, as known_hosts lines. Each key's
+ * SHA256 fingerprint is the one its host publishes (docs.github.com "GitHub's SSH key fingerprints",
+ * docs.gitlab.com "GitLab.com settings", docs.codeberg.org "SSH fingerprint"):
+ * test/nix/access-inputs.test.ts checks them with ssh-keygen.
+ */
+const PUBLISHED_KNOWN_HOSTS = [
+    'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    'github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=',
+    'github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aNUkY4Ue1gvwnGLVlOhGeYrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOBYfNqltV9/hWCqBywINIR+5dIg6JTJ72pcEpEjcYgXkE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCflmO+5Z8CSSNY7GidjMIZ7Q4zMjA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVruj16z6XyvxvjJwbz0wQZ75XK5tKSb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYirYgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoTwvqNj4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S5hpQs+p1vN1/wsjk=',
+    'gitlab.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAfuCHKVTjquxvt6CM6tdG4SLp1Btn/nOeHHE5UOzRdf',
+    'gitlab.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFSMqzJeV9rUzU4kWitGjeR4PWSa29SPqJ1fVkhtj3Hw9xjLVXVYrU9QlYWrOLXBpQ6KWjbjTDTdDkoohFzgbEY=',
+    'gitlab.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCsj2bNKTBSpIYDEGk9KxsGh3mySTRgMtXL583qmBpzeQ+jqCMRgBqB98u3z++J1sKlXHWfM9dyhSevkMwSbhoR8XIq/U0tCNyokEi/ueaBMCvbcTHhO7FcwzY92WK4Yt0aGROY5qX2UKSeOvuP4D6TPqKF1onrSzH9bx9XUf2lEdWT/ia1NEKjunUqu1xOB/StKDHMoX4/OKyIzuS0q/T1zOATthvasJFoPrAjkohTyaDUz2LN5JoH839hViyEG82yB+MjcFV5MU3N1l1QL3cVUCh93xSaua1N85qivl+siMkPGbO5xR/En4iEY6K2XPASUEMaieWVNTRCtJ4S8H+9',
+    'codeberg.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIVIC02vnjFyL+I4RHfvIGNtOgJMe769VTF1VR4EB3ZB',
+    'codeberg.org ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBL2pDxWr18SoiDJCGZ5LmxPygTlPu+cCKSkpqkvCyQzl5xmIMeKNdfdBpfbCGDPoZQghePzFZkKJNR/v9Win3Sc=',
+    'codeberg.org ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC8hZi7K1/2E2uBX8gwPRJAHvRAob+3Sn+y2hxiEhN0buv1igjYFTgFO2qQD8vLfU/HT/P/rqvEeTvaDfY1y/vcvQ8+YuUYyTwE2UaVU5aJv89y6PEZBYycaJCPdGIfZlLMmjilh/Sk8IWSEK6dQr+g686lu5cSWrFW60ixWpHpEVB26eRWin3lKYWSQGMwwKv4LwmW3ouqqs4Z4vsqRFqXJ/eCi3yhpT+nOjljXvZKiYTpYajqUC48IHAxTWugrKe1vXWOPxVXXMQEPsaIRc2hpK+v1LmfB7GnEGvF1UAKnEZbUuiD9PBEeD5a1MZQIzcoPWCrTxipEpuXQ5Tni4mN',
+].join('\n');
+/** `host=token` entries, Nix's `access-tokens`; never echoed in an error. */
+function accessTokens() {
+    return field({ secret: true }, (raw, fail) => {
+        const parsed = parseAccessTokens(raw);
+        return Array.isArray(parsed)
+            ? parsed
+            : fail(`host=token entries like github.com=ghp_… (${parsed.invalid})`);
+    });
+}
+/**
+ * The inputs every action whose Nix fetches the flake's inputs takes, spread into its schema: the
+ * key for git+ssh inputs, the host keys they are checked against, and Nix's access tokens.
+ */
+const nixAccessInputs = {
+    'inputs-ssh-key': secret(),
+    'inputs-known-hosts': inputs_text({ rawDefault: PUBLISHED_KNOWN_HOSTS }),
+    'nix-access-tokens': accessTokens(),
+};
+/** What a diagnosis of an input Nix could not fetch says about the access it had. */
+function accessGiven(settings) {
+    return {
+        sshKeyGiven: settings['inputs-ssh-key'] !== undefined,
+        tokenHosts: (settings['nix-access-tokens'] ?? []).map((entry) => entry.host),
+    };
+}
+/**
+ * The Nix access those inputs ask for. `githubToken` is lock-update's own token, used for github.com
+ * when `inputs-use-token` is on and `nix-access-tokens` names no token for github.com.
+ */
+function nixAccessSettings(settings, githubToken) {
+    const tokens = [...(settings['nix-access-tokens'] ?? [])];
+    if (githubToken !== undefined && !tokens.some((entry) => entry.host === 'github.com')) {
+        tokens.push({ host: 'github.com', token: githubToken });
+    }
+    return {
+        ...(settings['inputs-ssh-key'] === undefined ? {} : { sshKey: settings['inputs-ssh-key'] }),
+        ...(settings['inputs-known-hosts'] === undefined ? {} : { knownHosts: settings['inputs-known-hosts'] }),
+        ...(tokens.length === 0 ? {} : { accessTokens: tokens }),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/nix/errors.js
+
+
+const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
+    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
+    'https://nixos.org/download) or put it on PATH';
+/**
+ * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
+ * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
+ * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
+ */
+class errors_NixError extends errors_UserError {
+    args;
+    nixMessage;
+    exitCode;
+    subcommand;
+    constructor(args, nixMessage, exitCode) {
+        const subcommand = `nix ${subcommandOf(args)}`;
+        super(`${subcommand} failed:\n${nixMessage}`);
+        this.args = args;
+        this.nixMessage = nixMessage;
+        this.exitCode = exitCode;
+        this.subcommand = subcommand;
+    }
+    static fromResult(result) {
+        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
+        return new errors_NixError(result.args, text, result.exitCode);
+    }
+}
+function subcommandOf(args) {
+    const words = [];
+    for (const arg of args) {
+        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
+            break;
+        words.push(arg);
+    }
+    return words.join(' ');
+}
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Lines Nix prints while working, which say nothing about why it failed. */
+const PROGRESS = [
+    /^warning: /,
+    /^building '/,
+    /^copying (path|\d+ paths)/,
+    /^fetching /,
+    /^unpacking /,
+    /^evaluating /,
+    /^querying /,
+    /^these \d+ (derivations|paths) will be/,
+    /^this (derivation|path) will be/,
+    /^ {2}\/nix\/store\//,
+    /^\[\d+\/\d+\/\d+ built/,
+    /^\(use '--show-trace' to show detailed location information\)$/,
+    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
+];
+/**
+ * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
+ * Nix printed the message first. Both read as the older did: the message, then where it happened.
+ */
+function messageFirst(lines) {
+    if (lines[0] !== 'error:')
+        return lines;
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+    if (at === -1)
+        return lines;
+    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
+    const message = lines
+        .slice(at)
+        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
+    const trace = lines.slice(1, at);
+    for (const part of [message, trace])
+        while (part.length > 0 && part[part.length - 1] === '')
+            part.pop();
+    return [...message, '', ...trace];
+}
+/**
+ * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
+ * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
+ * the last lines that are not progress.
+ */
+function nixErrorText(stderr) {
+    const lines = stderr
+        .replace(ANSI_ESCAPE, '')
+        .split('\n')
+        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
+    const first = lines.findIndex((line) => line.startsWith('error:'));
+    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
+    while (kept.length > 0 && kept[kept.length - 1] === '')
+        kept.pop();
+    while (kept.length > 0 && kept[0] === '')
+        kept.shift();
+    return (first === -1 ? kept.slice(-20) : kept).join('\n');
+}
+/**
+ * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
+ * flakeflow's own expression was (and a position in its list, which differs from one evaluator
+ * process to the next), not where the user's code broke.
+ */
+function withoutFramesIn(message, file) {
+    return message
+        .split('\n\n')
+        .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
+        .join('\n\n');
+}
+
+;// CONCATENATED MODULE: ./.build/nix/version.js
+const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
+function parseNixVersion(output) {
+    const match = VERSION_LINE.exec(output.trim());
+    if (!match)
+        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
+    const [text, flavor, major, minor, patch] = match;
+    return {
+        major: Number(major),
+        minor: Number(minor),
+        patch: Number(patch ?? 0),
+        flavor: flavor ?? 'Nix',
+        text: text.trim(),
+    };
+}
+function isAtLeast(version, major, minor) {
+    return version.major > major || (version.major === major && version.minor >= minor);
+}
+/**
+ * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
+ * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
+ * version says nothing about this; it kept `--update-input`.
+ */
+function updatesNamedInputs(version) {
+    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cli.js
+
+
+
+
+
+const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
+/**
+ * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
+ * where the command line differs between versions it asks `version()` which to use.
+ */
+class NixCli {
+    runner;
+    options;
+    versionQuery;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    version() {
+        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
+            this.versionQuery = undefined;
+            throw error;
+        });
+        return this.versionQuery;
+    }
+    async evalJson(target, options = {}) {
+        const { apply, impure, ...run } = options;
+        const result = await this.exec(this.withOptions(['eval'], [
+            '--json',
+            ...(impure ? ['--impure'] : []),
+            ...(apply === undefined ? [] : ['--apply', apply]),
+            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
+        ]), run);
+        return JSON.parse(result.stdout);
+    }
+    /**
+     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
+     * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
+     * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
+     * (NixOS/nix#9042), where 2.8 gave it n times.
+     */
+    async build(installables, options = {}) {
+        if (installables.length === 0)
+            return [];
+        const { keepGoing, ...run } = options;
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables]), run);
+        const built = new Map();
+        for (const { drvPath, outputs } of JSON.parse(result.stdout)) {
+            built.set(drvPath, { drvPath, outputs });
+        }
+        return [...built.values()];
+    }
+    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
+    async lock(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
+    async updateLock(flakeDir, inputs = [], options = {}) {
+        for (const input of inputs) {
+            if (!INPUT_NAME.test(input))
+                throw new errors_UserError(`"${input}" is not a flake input name`);
+        }
+        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
+        await this.exec(this.withOptions(subcommand, args), options);
+    }
+    /** Fetches every input of the flake's lock into the store (`nix flake archive`), building nothing. */
+    async archive(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'archive'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    async flakeMetadata(flakeDir, options = {}) {
+        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+        return JSON.parse(result.stdout);
+    }
+    withOptions(subcommand, args) {
+        return nixArgs(subcommand, this.options, args);
+    }
+    exec(args, options = {}) {
+        return runNix(this.runner, this.options, args, options);
+    }
+}
+/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
+function nixArgs(subcommand, options, args) {
+    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
+}
+/**
+ * Runs nix as flakeflow always does: as a `nix` child (it receives the run's Nix access:
+ * child-environment.ts), a missing program is one line saying how to install Nix, and a failure
+ * (unless `check` is false) is a NixError holding Nix's own message.
+ */
+async function runNix(runner, options, args, runOptions = {}, check = true) {
+    let result;
+    try {
+        result = await runner.run(options.command ?? 'nix', args, { ...runOptions, role: 'nix' });
+    }
+    catch (error) {
+        // The runner raises a UserError only when the program is missing.
+        if (error instanceof errors_UserError)
+            throw new errors_UserError(NIX_NOT_FOUND);
+        throw error;
+    }
+    if (check && !process_succeeded(result))
+        throw errors_NixError.fromResult(result);
+    return result;
+}
+/** The subcommand and arguments that update a flake's lock on this Nix. */
+function updateLockArgs(version, flakeDir, inputs) {
+    if (updatesNamedInputs(version))
+        return [
+            ['flake', 'update'],
+            [...inputs, '--flake', flakeDir],
+        ];
+    if (inputs.length === 0)
+        return [['flake', 'update'], [flakeDir]];
+    return [
+        ['flake', 'lock'],
+        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
+    ];
+}
+/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
+function installable(flakeRef, attrPath) {
+    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
+    return `${flakeRef}#${quoted.join('.')}`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/eval-workers.js
+
+
+
+
+/** VmRSS and VmHWM of a live process; undefined once it is gone. */
+const procStatusMemory = (pid) => {
+    let status;
+    try {
+        status = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/status`, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+    const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    const rssKiB = kib('VmRSS');
+    return { rssKiB, peakKiB: Math.max(rssKiB, kib('VmHWM')) };
+};
+const MAX_DEFAULT_MEMORY_KIB = 4 * 1024 * 1024;
+/** The cores and memory of the machine this runs on, for the defaults of the limits. */
+function thisMachine() {
+    return { cores: (0,external_node_os_namespaceObject.cpus)().length, memoryKiB: Math.floor((0,external_node_os_namespaceObject.totalmem)() / 1024) };
+}
+/**
+ * The limits in force: what the user gave, else one worker per core and the machine's memory shared
+ * so that every worker at its limit plus one more host still fits (never more than 4 GiB each).
+ */
+function evalWorkerLimits(given, machine) {
+    const workers = given.workers ?? Math.max(1, machine.cores);
+    const shared = Math.floor(machine.memoryKiB / (workers + 1) / 1024) * 1024;
+    return {
+        workers,
+        maxMemoryKiB: given.maxMemoryKiB ?? Math.max(1024, Math.min(MAX_DEFAULT_MEMORY_KIB, shared)),
+        defaulted: { workers: given.workers === undefined, maxMemory: given.maxMemoryKiB === undefined },
+    };
+}
+/** The outcome of a host the batch process never reached though it ended by itself: not in the flake. */
+const EVALUATOR_ENDED_EARLY = 'the evaluator ended without evaluating this host';
+const TRACE_MARKERS = {
+    'flakeflow-host-start ': (text) => ({ start: text }),
+    'flakeflow-host-done ': (text) => ({ done: JSON.parse(text) }),
+    'flakeflow-shard ': (text) => ({ shard: JSON.parse(text) }),
+};
+/** `trace: flakeflow-…` lines, quoted (newer Nix) or not (Nix 2.8). */
+function parseTrace(line) {
+    const match = /^trace: (.*)$/.exec(line.trimEnd());
+    if (!match)
+        return undefined;
+    let text = match[1];
+    if (text.startsWith('"')) {
+        try {
+            text = JSON.parse(text);
+        }
+        catch {
+            return undefined;
+        }
+    }
+    for (const [marker, read] of Object.entries(TRACE_MARKERS)) {
+        if (text.startsWith(marker))
+            return read(text.slice(marker.length));
+    }
+    return undefined;
+}
+/**
+ * Evaluates `hosts` (or, with `'listed'`, the hosts the flake selects, which each process lists)
+ * in `options.limits.workers` processes at once, replacing a process once it passes `maxMemoryKiB`.
+ * A host whose evaluation fails is reported with Nix's message and the rest of its batch goes on in
+ * a fresh process. A failure before any host started is the flake's own, and is thrown as the
+ * NixError it is.
+ */
+async function eval_workers_evaluateInWorkers(hosts, options) {
+    const { limits } = options;
+    const probe = options.memory ?? procStatusMemory;
+    const now = options.now ?? (() => performance.now());
+    const nix = new NixCli(options.runner, { nixOptions: options.nixOptions ?? [] });
+    const slots = Math.max(1, hosts === 'listed' ? limits.workers : Math.min(limits.workers, hosts.length));
+    const queue = hosts === 'listed'
+        ? Array.from({ length: slots }, (_, index) => ({ shard: { index, count: slots } }))
+        : Array.from({ length: slots }, (_, index) => ({
+            keys: hosts.filter((_, position) => position % slots === index),
+        }));
+    let keys = hosts === 'listed' ? undefined : [...hosts];
+    let listing;
+    const outcomes = new Map();
+    const running = new Set();
+    const costs = { startMs: 0, starts: 0, hostMs: 0, hosts: 0, grownKiB: 0, grownHosts: 0 };
+    const stats = {
+        workers: slots,
+        maxMemoryKiB: limits.maxMemoryKiB,
+        processes: 0,
+        replaced: 0,
+        peakKiB: 0,
+        overLimitAlone: [],
+    };
+    let fatal;
+    let wake;
+    const changed = () => {
+        wake?.();
+        wake = undefined;
+    };
+    const runProcess = async (batch) => {
+        stats.processes += 1;
+        const evaluator = {
+            own: new Set('keys' in batch ? batch.keys : []),
+            currentSince: 0,
+            spawnedAt: now(),
+            stop: new AbortController(),
+            ...('keys' in batch ? { assigned: [...batch.keys] } : {}),
+        };
+        running.add(evaluator);
+        const stop = (reason) => {
+            evaluator.stopped ??= reason;
+            evaluator.stop.abort();
+        };
+        const onAbort = () => evaluator.stop.abort();
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        let pid;
+        let hostsDone = 0;
+        let overLimit = false;
+        let ended = false;
+        // Samples are taken as the event loop gets to them, so a host's start and done lines can come in
+        // together: its growth counts from the sample before its start line (never later than its start),
+        // to the most the process held while on it (the last sample may come when a process that ended
+        // with that host is gone).
+        let lastRssKiB = 0;
+        let rssAtStart = 0;
+        let hostRssKiB = 0;
+        let started = false;
+        const sample = () => {
+            const memory = pid === undefined ? undefined : probe(pid);
+            if (!memory)
+                return;
+            stats.peakKiB = Math.max(stats.peakKiB, memory.peakKiB);
+            if (memory.rssKiB > limits.maxMemoryKiB)
+                overLimit = true;
+            hostRssKiB = Math.max(hostRssKiB, memory.rssKiB);
+            lastRssKiB = memory.rssKiB;
+        };
+        const markStarted = () => {
+            if (started)
+                return;
+            started = true;
+            costs.startMs += now() - evaluator.spawnedAt;
+            costs.starts += 1;
+        };
+        const onTrace = (trace) => {
+            if ('shard' in trace) {
+                markStarted();
+                keys ??= trace.shard.keys;
+                if (listing === undefined)
+                    listing = trace.shard.names;
+                evaluator.assigned = trace.shard.batch;
+                evaluator.own = new Set(trace.shard.batch.filter((key) => !outcomes.has(key)));
+                return;
+            }
+            if ('start' in trace) {
+                markStarted();
+                // Another worker took this host over, or it was done elsewhere: so were the ones after it.
+                if (!evaluator.own.has(trace.start))
+                    return stop('taken-over');
+                evaluator.current = trace.start;
+                evaluator.currentSince = now();
+                rssAtStart = lastRssKiB;
+                hostRssKiB = 0;
+                sample();
+                return;
+            }
+            const current = evaluator.current;
+            if (current === undefined)
+                return;
+            sample();
+            const grown = hostRssKiB - rssAtStart;
+            if (!outcomes.has(current))
+                outcomes.set(current, { key: current, record: trace.done });
+            costs.hostMs += now() - evaluator.currentSince;
+            costs.hosts += 1;
+            evaluator.own.delete(current);
+            evaluator.current = undefined;
+            hostsDone += 1;
+            if (overLimit && (hostsDone === 1 || grown > limits.maxMemoryKiB))
+                stats.overLimitAlone.push(current);
+            else {
+                costs.grownKiB += Math.max(0, grown);
+                costs.grownHosts += 1;
+            }
+            // Stopped before the host that would take it past the limit, by what a host has added so far
+            // (one that alone passes the limit is no measure of the others).
+            const nextHostKiB = costs.grownHosts > 0 ? costs.grownKiB / costs.grownHosts : 0;
+            const nextPasses = lastRssKiB + nextHostKiB > limits.maxMemoryKiB;
+            if ((overLimit || nextPasses) && evaluator.own.size > 0)
+                stop('memory');
+        };
+        const ticker = setInterval(() => {
+            sample();
+            changed();
+        }, options.sampleMs ?? 50);
+        try {
+            await nix.evalJson({ expr: options.expression(batch) }, {
+                impure: true,
+                signal: evaluator.stop.signal,
+                onSpawn: (spawned) => {
+                    pid = spawned;
+                },
+                onLine: (line, from) => {
+                    if (from !== 'stderr')
+                        return;
+                    const trace = parseTrace(line);
+                    if (!trace)
+                        return;
+                    onTrace(trace);
+                    changed();
+                },
+            });
+            ended = true;
+        }
+        catch (error) {
+            if (!(error instanceof errors_NixError) || options.signal?.aborted)
+                throw error;
+            if (!evaluator.stopped) {
+                if (evaluator.current === undefined)
+                    throw error;
+                outcomes.set(evaluator.current, { key: evaluator.current, error: error.nixMessage });
+                evaluator.own.delete(evaluator.current);
+            }
+        }
+        finally {
+            clearInterval(ticker);
+            options.signal?.removeEventListener('abort', onAbort);
+            running.delete(evaluator);
+            if (evaluator.stopped === 'memory')
+                stats.replaced += 1;
+            const left = (evaluator.assigned ?? []).filter((key) => evaluator.own.has(key) && !outcomes.has(key));
+            // A process that ended by itself evaluated all it could: what it left is not in the flake.
+            if (ended && !evaluator.stopped) {
+                for (const key of left)
+                    outcomes.set(key, { key, error: EVALUATOR_ENDED_EARLY });
+            }
+            else if (left.length > 0)
+                queue.unshift({ keys: left });
+            changed();
+        }
+    };
+    /**
+     * The hosts an idle worker takes over from the busiest process: the later half of those it has
+     * not reached, when they would take longer there than a fresh process needs to start, or when
+     * the host it is on has already taken that long beyond an average host.
+     */
+    const takeOver = () => {
+        if (costs.starts === 0)
+            return undefined;
+        const startMs = costs.startMs / costs.starts;
+        const hostMs = costs.hosts > 0 ? costs.hostMs / costs.hosts : startMs;
+        let busiest;
+        for (const evaluator of running) {
+            if (evaluator.stopped || !evaluator.assigned)
+                continue;
+            const pending = evaluator.assigned.filter((key) => evaluator.own.has(key) && key !== evaluator.current && !outcomes.has(key));
+            if (pending.length > (busiest?.pending.length ?? 0))
+                busiest = { evaluator, pending };
+        }
+        if (!busiest)
+            return undefined;
+        const { evaluator, pending } = busiest;
+        const taken = pending.slice(Math.floor(pending.length / 2));
+        const stuck = evaluator.current !== undefined && now() - evaluator.currentSince > startMs + hostMs;
+        if (taken.length * hostMs <= startMs && !stuck)
+            return undefined;
+        for (const key of taken)
+            evaluator.own.delete(key);
+        return { keys: taken };
+    };
+    const worker = async () => {
+        while (fatal === undefined) {
+            const batch = queue.shift() ?? takeOver();
+            if (batch) {
+                try {
+                    await runProcess(batch);
+                }
+                catch (error) {
+                    fatal ??= error;
+                    for (const evaluator of running)
+                        evaluator.stop.abort();
+                }
+                continue;
+            }
+            if (running.size === 0)
+                return;
+            await new Promise((resolve) => {
+                const previous = wake;
+                wake = () => {
+                    previous?.();
+                    resolve();
+                };
+            });
+        }
+    };
+    await Promise.all(Array.from({ length: slots }, worker));
+    if (fatal !== undefined)
+        throw fatal;
+    return {
+        outcomes: (keys ?? []).map((key) => outcomes.get(key) ?? { key, error: EVALUATOR_ENDED_EARLY }),
+        ...(listing === undefined ? {} : { listing }),
+        stats,
+    };
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
+
+
+
+const FLEET_EXPRESSION_FILE = 'fleet.nix';
+/**
+ * `nix/fleet.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/nix) and bundled (dist/hosts, …), and a GitHub action is checked out whole.
+ */
+function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
+    let dir = (0,external_node_path_namespaceObject.dirname)(from);
+    for (;;) {
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
+        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
+            return candidate;
+        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
+        if (parent === dir)
+            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
+        dir = parent;
+    }
+}
+/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
+function nixString(text) {
+    const escaped = text
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\$\{/g, '\\${')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replace(/\t/g, '\\t');
+    return `"${escaped}"`;
+}
+function nixList(items) {
+    return `[ ${items.map(nixString).join(' ')} ]`;
+}
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
+function fleet_expression_fleetExpression(call) {
+    const args = [
+        call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
+        call.facts ? `facts = ${nixList(call.facts)};` : '',
+        call.kinds ? `kinds = ${nixList(call.kinds)};` : '',
+        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
+        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
+        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
+        call.only ? `only = ${nixList(call.only)};` : '',
+        call.hostRecord ? `hostRecord = ${nixString(call.hostRecord)};` : '',
+        call.shard ? `shard = { index = ${call.shard.index}; count = ${call.shard.count}; };` : '',
+        call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+        call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
+        call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
+        call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
+        call.tolerant ? 'tolerant = true;' : '',
+        call.format ? `format = ${nixString(call.format)};` : '',
+    ].filter((arg) => arg.length > 0);
+    const file = call.expressionFile ?? fleetExpressionPath();
+    return `import ${nixString(file)} { ${args.join(' ')} }`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-hosts.js
+
+
+
+
+function hostFromRecord(record) {
+    if (!('drvPath' in record))
+        return undefined;
+    return {
+        kind: record.kind,
+        name: record.name,
+        attrPath: record.attr,
+        system: record.system,
+        buildSystem: record.buildSystem,
+        drvPath: record.drvPath,
+        outPath: record.output,
+    };
+}
+/** Nix's message for a host that failed, without the frames of nix/fleet.nix itself. */
+function fleet_hosts_hostErrorText(nixMessage, expressionFile) {
+    return withoutFramesIn(nixMessage, expressionFile ?? fleetExpressionPath());
+}
+/**
+ * Evaluates the named hosts, without catching their errors, in one evaluator process: the unit a
+ * pool of evaluator workers can take over. A host the flake does not have is left out of the
+ * results; a host that fails fails them all, with Nix's own message.
+ */
+async function evaluateHostList(nix, request) {
+    if (request.hosts.length === 0)
+        return [];
+    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
+    try {
+        const { hosts: records } = await nix.evalJson({
+            expr: fleetExpression({
+                flakeDir: request.flakeDir,
+                kinds,
+                only: request.hosts.map(hostKey),
+                expressionFile: request.expressionFile,
+            }),
+        }, { impure: true, signal: request.signal });
+        return records.map(hostFromRecord).filter((host) => host !== undefined);
+    }
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+        return request.hosts.map((host) => ({
+            ...host,
+            error: fleet_hosts_hostErrorText(error.nixMessage, request.expressionFile),
+        }));
+    }
+}
+/**
+ * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
+ * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
+ */
+function readOutPath(nix, flakeDir, attrPath, options = {}) {
+    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-pool.js
+
+
+
+
+
+
+/**
+ * evaluateHostList in the bounded evaluator pool (src/nix/eval-workers.ts): each batch is
+ * nix/fleet.nix with `only` its hosts, so a host that fails fails alone, with Nix's own message.
+ * When the flake itself does not evaluate, every host fails with its message, as evaluateHostList's do.
+ */
+async function evaluateHostListInPool(pool, request) {
+    try {
+        return await evaluateInPool(pool, request);
+    }
+    catch (error) {
+        if (!(error instanceof errors_NixError))
+            throw error;
+        const { workers, maxMemoryKiB } = pool.limits;
+        return {
+            outcomes: request.hosts.map((host) => ({
+                kind: host.kind,
+                name: host.name,
+                error: fleet_hosts_hostErrorText(error.nixMessage, request.expressionFile),
+            })),
+            stats: { workers, maxMemoryKiB, processes: 0, replaced: 0, peakKiB: 0, overLimitAlone: [] },
+        };
+    }
+}
+/** The pool's outcomes; a failure before any host started is the flake's own, thrown as its NixError. */
+async function evaluateInPool(pool, request) {
+    const keys = request.hosts.map(fleet_types_hostKey);
+    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
+    const { outcomes, stats } = await eval_workers_evaluateInWorkers(keys, {
+        ...poolOptions(pool, request.signal),
+        expression: batchExpression({
+            flakeDir: request.flakeDir,
+            kinds,
+            expressionFile: request.expressionFile,
+        }),
+    });
+    return { outcomes: hostOutcomes(outcomes, request.expressionFile), stats };
+}
+/** nix/fleet.nix evaluating one process's hosts: its shard of those `call` selects, or the keys it is given. */
+function batchExpression(call) {
+    return (batch) => fleet_expression_fleetExpression({
+        ...call,
+        facts: ['hosts'],
+        ...('keys' in batch ? { only: batch.keys } : { shard: batch.shard }),
+    });
+}
+function poolOptions(pool, signal) {
+    return {
+        runner: pool.runner,
+        nixOptions: pool.nixOptions,
+        limits: pool.limits,
+        memory: pool.memory,
+        signal,
+    };
+}
+/** The hosts the records describe, in their order; a host the flake does not have is left out. */
+function hostOutcomes(outcomes, expressionFile) {
+    const results = [];
+    for (const outcome of outcomes) {
+        const ref = fleet_types_hostFromKey(outcome.key);
+        if ('record' in outcome) {
+            results.push(hostFromRecord(outcome.record) ?? { ...ref, error: 'the host evaluated to no derivation' });
+        }
+        else if (outcome.error !== EVALUATOR_ENDED_EARLY) {
+            results.push({ ...ref, error: fleet_hosts_hostErrorText(outcome.error, expressionFile) });
+        }
+    }
+    return results;
+}
+/**
+ * The hosts `call` selects, in the pool: each worker's process lists them and evaluates its share,
+ * so nothing evaluates before the pool. `names` are every host with whether it was selected. When
+ * the flake itself does not evaluate, its NixError is thrown.
+ */
+async function evaluateFleetInPool(pool, call, signal) {
+    const { outcomes, listing, stats } = await evaluateInWorkers('listed', {
+        ...poolOptions(pool, signal),
+        expression: batchExpression(call),
+    });
+    return {
+        outcomes: hostOutcomes(outcomes, call.expressionFile),
+        names: (listing ?? []),
+        stats,
+    };
+}
+/**
+ * Evaluates the hosts in the bounded evaluator pool: each worker's process lists the hosts and
+ * evaluates its share, and the records are the same as the one-process evaluation's.
+ */
+class PooledFleetEvaluator {
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+    async evaluate(request) {
+        const call = {
+            flakeDir: request.flakeDir,
+            kinds: request.kinds,
+            include: request.include,
+            exclude: request.exclude,
+            expressionFile: this.options.expressionFile,
+        };
+        const doesNotEvaluate = (error) => {
+            if (!(error instanceof NixError))
+                throw error;
+            throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+        };
+        const { outcomes, names, stats } = await evaluateFleetInPool(this.options, call, request.signal).catch(doesNotEvaluate);
+        const hosts = [];
+        const failed = [];
+        for (const outcome of outcomes) {
+            if ('error' in outcome) {
+                failed.push(outcome);
+                this.options.logger.warning(`${outcome.name} (${outcome.kind}) failed to evaluate in ${request.label}`);
+            }
+            else
+                hosts.push(outcome);
+        }
+        for (const key of stats.overLimitAlone) {
+            this.options.logger.warning(`${key} alone took an evaluator past eval-max-memory; it was evaluated in a process of its own`);
+        }
+        return {
+            hosts,
+            failed,
+            unselected: names.filter((host) => !host.selected).map(({ kind, name }) => ({ kind, name })),
+            evaluator: 'nix eval',
+            processes: stats.processes,
+            workers: stats,
+        };
+    }
+}
+/**
+ * Every host's inspection, in the pool: a host whose evaluation aborts its evaluator is a
+ * FailedHost with Nix's message; what a host's system or backups throw is null. When the flake
+ * itself does not evaluate, its NixError is thrown.
+ */
+async function inspectHostsInPool(pool, request) {
+    const { outcomes, stats } = await evaluateInWorkers('listed', {
+        ...poolOptions(pool, request.signal),
+        expression: batchExpression({
+            flakeDir: request.flakeDir,
+            hostRecord: 'inspect',
+            tolerant: true,
+            expressionFile: request.expressionFile,
+        }),
+    });
+    return {
+        hosts: outcomes.map((outcome) => 'record' in outcome
+            ? outcome.record
+            : { ...hostFromKey(outcome.key), error: hostErrorText(outcome.error, request.expressionFile) }),
+        stats,
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/core/concurrency.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapConcurrently(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+/**
+ * A fixed number of slots shared by every caller: `run` waits for a free one, so work started from
+ * many places at once never runs more than `size` at a time. Slots are handed over in request order.
+ */
+class Slots {
+    size;
+    active = 0;
+    waiting = [];
+    constructor(size) {
+        this.size = size;
+    }
+    async run(task) {
+        if (this.active < this.size)
+            this.active += 1;
+        else
+            await new Promise((resolve) => this.waiting.push(resolve));
+        try {
+            return await task();
+        }
+        finally {
+            const next = this.waiting.shift();
+            if (next)
+                next();
+            else
+                this.active -= 1;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/lock-file.js
+
+
+/**
+ * flake.lock as Nix writes it (versions 5 to 7). Nodes are keyed by input name, made unique with
+ * `_2`, `_3`… (`nixpkgs_2`), so a key says nothing about where a node sits: only the edges from
+ * the root do. An edge is a node key, or a `follows` path of input names starting at the root.
+ */
+const SUPPORTED_LOCK_VERSIONS = [5, 6, 7];
+const attrs = record(schemas_string(), unknown());
+const lockNodeShape = object({
+    inputs: record(schemas_string(), union([schemas_string(), array(schemas_string())])).optional(),
+    locked: attrs.optional(),
+    original: attrs.optional(),
+    /** Version 5 kept `lastModified` and `narHash` here instead of in `locked`. */
+    info: attrs.optional(),
+    flake: schemas_boolean().optional(),
+    /** Version 7: the input a relative `path:` input is resolved against. */
+    parent: array(schemas_string()).optional(),
+});
+const lockFileShape = object({
+    version: schemas_number().int(),
+    root: schemas_string(),
+    nodes: record(schemas_string(), lockNodeShape),
+});
+/** Far above any real fleet; a lock whose shared nodes multiply beyond it is listed this far. */
+const MAX_INPUT_PATHS = 100_000;
+function printInputPath(path) {
+    return path.join('/');
+}
+function sourceAttrs(value, info) {
+    if (!value)
+        return undefined;
+    const merged = { ...value, ...(info ?? {}) };
+    if (typeof merged.type !== 'string')
+        return undefined;
+    return merged;
+}
+class FlakeLock {
+    version;
+    rootKey;
+    nodes;
+    constructor(version, rootKey, nodes) {
+        this.version = version;
+        this.rootKey = rootKey;
+        this.nodes = nodes;
+    }
+    /** Parses flake.lock text; `file` names it in errors. */
+    static parse(text, file = 'flake.lock') {
+        let json;
+        try {
+            json = JSON.parse(text);
+        }
+        catch (error) {
+            throw new errors_UserError(`${file} is not valid JSON (${error.message})`);
+        }
+        const version = json?.version;
+        if (typeof version === 'number' && !SUPPORTED_LOCK_VERSIONS.includes(version)) {
+            throw new errors_UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
+                'relock it with a current Nix');
+        }
+        const checked = lockFileShape.safeParse(json);
+        if (!checked.success) {
+            const issue = checked.error.issues[0];
+            const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
+            throw new errors_UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
+        }
+        const parsed = checked.data;
+        if (!parsed.nodes[parsed.root]) {
+            throw new errors_UserError(`${file} names root node '${parsed.root}', which it does not contain`);
+        }
+        const nodes = new Map();
+        for (const [key, node] of Object.entries(parsed.nodes)) {
+            const locked = sourceAttrs(node.locked, node.info);
+            const original = sourceAttrs(node.original);
+            nodes.set(key, {
+                inputs: node.inputs ?? {},
+                ...(locked ? { locked } : {}),
+                ...(original ? { original } : {}),
+                flake: node.flake ?? true,
+            });
+        }
+        return new FlakeLock(parsed.version, parsed.root, nodes);
+    }
+    get root() {
+        return this.nodes.get(this.rootKey);
+    }
+    node(key) {
+        return this.nodes.get(key);
+    }
+    /** The flake's own inputs, in the order flake.lock lists them. */
+    directInputNames() {
+        return Object.keys(this.root.inputs);
+    }
+    /**
+     * The node an input path leads to, following `follows` as Nix does (each follows path starts at
+     * the root). Undefined when the path does not exist or a follows chain loops.
+     */
+    resolve(path) {
+        const printed = printInputPath(path);
+        if (this.resolved.has(printed))
+            return this.resolved.get(printed);
+        const target = this.resolveFrom(path, []);
+        this.resolved.set(printed, target);
+        return target;
+    }
+    /** Resolved paths: a diff resolves every path, and each path's parent, of both locks. */
+    resolved = new Map();
+    resolveFrom(path, visited) {
+        const printed = printInputPath(path);
+        if (visited.includes(printed))
+            return undefined;
+        visited.push(printed);
+        let key = this.rootKey;
+        for (const name of path) {
+            const edge = this.nodes.get(key)?.inputs[name];
+            if (edge === undefined)
+                return undefined;
+            if (typeof edge === 'string') {
+                key = edge;
+            }
+            else {
+                const target = this.resolveFrom(edge, visited);
+                if (!target)
+                    return undefined;
+                key = target.key;
+            }
+        }
+        const node = this.nodes.get(key);
+        return node && key !== this.rootKey ? { key, node } : undefined;
+    }
+    /** The edge an input path ends with, in the node its parent path resolves to. */
+    edge(path) {
+        const parentKey = path.length > 1 ? this.resolve(path.slice(0, -1))?.key : this.rootKey;
+        const edge = parentKey ? this.nodes.get(parentKey)?.inputs[path[path.length - 1]] : undefined;
+        if (edge === undefined)
+            return undefined;
+        return typeof edge === 'string' ? { key: edge } : { follows: edge };
+    }
+    /**
+     * Every input path below the root with its edge. Unlike Nix's own walk, which enters each node
+     * once, a node shared by several inputs is listed under each path reaching it, so a path stays
+     * visible when another path to the same node changes. A `follows` edge is listed, not entered:
+     * what lies behind it is listed under the path it follows.
+     */
+    inputPaths() {
+        const edges = new Map();
+        const visit = (prefix, key, entered) => {
+            if (entered.includes(key) || edges.size >= MAX_INPUT_PATHS)
+                return;
+            const inputs = this.nodes.get(key)?.inputs ?? {};
+            for (const name of Object.keys(inputs).sort()) {
+                const edge = inputs[name];
+                const path = [...prefix, name];
+                if (typeof edge === 'string') {
+                    edges.set(printInputPath(path), { key: edge });
+                    visit(path, edge, [...entered, key]);
+                }
+                else {
+                    edges.set(printInputPath(path), { follows: edge });
+                }
+            }
+        };
+        visit([], this.rootKey, []);
+        return edges;
+    }
+}
+/**
+ * Where a locked node comes from, apart from which revision: the fetcher and its location
+ * (`github:NixOS/nixpkgs`, `git+ssh://git@github.com/o/r`). The branch is left out: Nix 2.2x
+ * rewrites a git input's `ref` from `main` to `refs/heads/main` without moving it.
+ */
+function sourceLabel(locked, original) {
+    const text = (name) => {
+        const value = locked[name] ?? original?.[name];
+        return typeof value === 'string' && value.length > 0 ? value : undefined;
+    };
+    const dir = text('dir');
+    const inDir = dir ? `?dir=${dir}` : '';
+    const { type } = locked;
+    if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
+        const host = text('host');
+        return `${type}:${host ? `${host}/` : ''}${text('owner') ?? '?'}/${text('repo') ?? '?'}${inDir}`;
+    }
+    if (type === 'path')
+        return `path:${text('path') ?? '?'}${inDir}`;
+    // A tarball's locked URL names the exact file (often the revision itself); the original names the source.
+    const url = (type === 'tarball' || type === 'file') && typeof original?.url === 'string' ? original.url : text('url');
+    const scheme = url && /^[a-z]+\+/.test(url) ? '' : `${type}+`;
+    return `${scheme}${url ?? '?'}${inDir}`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/input-fetch.js
+
+
+
+
+
+
+
+
+/**
+ * Nix's texts for a source it could not fetch, on 2.8 (`program 'git' failed`, the lines of git and
+ * ssh before it) and on 2.26 (which blames a missing revision or ref when git could not connect).
+ */
+const FETCH_FAILURE = /program 'git' failed|Cannot find Git revision|resolving Git reference|while fetching the input|unable to download|Permission denied \(publickey|Host key verification failed|Could not read from remote repository|does not appear to be a git repository/;
+function looksLikeFetchFailure(text) {
+    return FETCH_FAILURE.test(text);
+}
+/** `ssh://user:secret@host/x?access_token=y` → `ssh://user@host/x`: a URL as it may be shown. */
+function withoutCredentials(url) {
+    return url
+        .replace(/(\/\/[^/@:\s]+):[^/@\s]*@/g, '$1@')
+        .replace(/([?&])(access_token|private_token|token)=[^&\s']*/gi, '$1$2=***');
+}
+const REASONS = [
+    {
+        pattern: /No \S+ host key is known for \S+/,
+        hint: () => "its host key is not in 'inputs-known-hosts' (add the line `ssh-keyscan <host>` prints)",
+    },
+    {
+        pattern: /Host key for \S+ has changed/,
+        hint: () => "the host's key is not the one 'inputs-known-hosts' pins",
+    },
+    {
+        pattern: /Host key verification failed/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the host's key could not be checked against 'inputs-known-hosts'"
+            : "the host is unknown here: set 'inputs-ssh-key', and 'inputs-known-hosts' for a host other than github.com, gitlab.com or codeberg.org",
+    },
+    {
+        pattern: /\S+: Permission denied \(publickey[^)]*\)/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the key of 'inputs-ssh-key' was refused: add its public key as a deploy key of the repository"
+            : "no key was given: set 'inputs-ssh-key' to a key the repository accepts",
+    },
+    { pattern: /'[^']*' does not appear to be a git repository|[Rr]epository (not found|.*does not exist)/ },
+    {
+        pattern: /unable to download '[^']*': HTTP error (401|403)/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? `the token of 'nix-access-tokens' was refused (tokens given for ${tokenHosts.join(', ')})`
+            : "no token was given: set 'nix-access-tokens' to host=token",
+    },
+    {
+        pattern: /unable to download '[^']*': HTTP error 404/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? 'not found with the token given'
+            : "not found: a private repository needs 'nix-access-tokens'",
+    },
+    { pattern: /unable to download '[^']*': [^\n]*/ },
+    { pattern: /Could not resolve hostname [^\n]*|Connection refused|Connection timed out/ },
+];
+/** The line of Nix's, git's or ssh's output that says why a fetch failed, with what to do about it. */
+function fetchFailureReason(stderr, context) {
+    for (const { pattern, hint } of REASONS) {
+        const found = stderr.match(pattern)?.[0];
+        if (found === undefined)
+            continue;
+        const reason = withoutCredentials(found.trim().replace(/\.$/, ''));
+        return hint ? `${reason}: ${hint(context)}` : reason;
+    }
+    const message = nixErrorText(stderr).split('\n')[0] ?? '';
+    return withoutCredentials(message.replace(/^error:\s*/, '')) || 'Nix gave no reason';
+}
+/** Each locked node of flake.lock once, named by the first input path that reaches it. */
+function lockedSources(lock) {
+    const seen = new Set();
+    const sources = [];
+    for (const [input, edge] of lock.inputPaths()) {
+        if (!('key' in edge) || seen.has(edge.key))
+            continue;
+        seen.add(edge.key);
+        const node = lock.node(edge.key);
+        if (!node?.locked || node.locked.type === 'path')
+            continue;
+        sources.push({
+            input,
+            locked: node.locked,
+            label: withoutCredentials(sourceLabel(node.locked, node.original)),
+        });
+    }
+    return sources;
+}
+/** Fetching a locked node as Nix's own call-flake.nix does, from its flake.lock entry. */
+function fetchExpression(locked) {
+    const { dir: _dir, ...attrs } = locked;
+    return `(builtins.fetchTree (builtins.fromJSON ${JSON.stringify(JSON.stringify(attrs))})).narHash`;
+}
+const PROBES_AT_ONCE = 4;
+/**
+ * Which of the flake's locked inputs Nix cannot fetch, and why: each is fetched on its own, as Nix
+ * fetches it for an evaluation (a source already in the store costs nothing), so one failure is
+ * told apart from the next and Nix 2.26's misleading last line is read past. Asked only after an
+ * evaluation failed with a fetch error, whose text rarely names the input.
+ */
+async function diagnoseInputFetches(options) {
+    let lockText;
+    try {
+        lockText = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(options.flakeDir, 'flake.lock'), 'utf8');
+    }
+    catch {
+        return [];
+    }
+    const sources = lockedSources(FlakeLock.parse(lockText));
+    const failures = await mapConcurrently(sources, PROBES_AT_ONCE, async (source) => {
+        const args = nixArgs(['eval'], options.nixOptions ?? {}, [
+            '--json',
+            '--impure',
+            '--expr',
+            fetchExpression(source.locked),
+        ]);
+        const result = await runNix(options.runner, options.nixOptions ?? {}, args, {
+            ...(options.signal ? { signal: options.signal } : {}),
+        }, false);
+        if (process_succeeded(result))
+            return undefined;
+        return { input: source.input, url: source.label, reason: fetchFailureReason(result.stderr, options) };
+    });
+    return failures.filter((failure) => failure !== undefined);
+}
+/** The one line an input that cannot be fetched is reported with. */
+function inputFailureLine(failure) {
+    return `input '${failure.input}' (${failure.url}) could not be fetched: ${failure.reason}`;
+}
+/** A step that failed because Nix could not fetch some of the flake's inputs. */
+class InputFetchError extends errors_UserError {
+    failures;
+    constructor(failures) {
+        super(failures.length === 1
+            ? `The flake's ${inputFailureLine(failures[0])}`
+            : `The flake's inputs could not be fetched: ${failures.map(inputFailureLine).join('; ')}`);
+        this.failures = failures;
+    }
+}
+/**
+ * After an evaluation failed with `errorText`: when it reads as a fetch failure, finds the inputs
+ * behind it, logs one error line for each and returns the error to fail the step with; undefined
+ * when the failure was something else (or no input fails on its own).
+ */
+async function explainFetchFailure(errorText, diagnosis, logger) {
+    if (!looksLikeFetchFailure(errorText))
+        return undefined;
+    const failures = await diagnoseInputFetches(diagnosis);
+    if (failures.length === 0)
+        return undefined;
+    for (const failure of failures)
+        logger?.error(inputFailureLine(failure));
+    return new InputFetchError(failures);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/store.js
+
+
+
+
+/** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
+function validPathsOf(json) {
+    if (Array.isArray(json)) {
+        return json
+            .filter((entry) => typeof entry?.path === 'string')
+            .filter((entry) => entry.valid !== false)
+            .map((entry) => entry.path);
+    }
+    if (json && typeof json === 'object') {
+        return Object.entries(json)
+            .filter(([, info]) => info !== null)
+            .map(([path]) => path);
+    }
+    return [];
+}
+/** `closureSize` per path from `nix path-info -S --json`, in either shape. */
+function closureSizesOf(json) {
+    const sizes = new Map();
+    const entries = Array.isArray(json)
+        ? json.map((entry) => [entry?.path ?? '', entry])
+        : Object.entries((json ?? {}));
+    for (const [path, info] of entries) {
+        const size = info?.closureSize;
+        if (path && typeof size === 'number')
+            sizes.set(path, size);
+    }
+    return sizes;
+}
+/** `this derivation will be built:` / `these N paths will be fetched (…):`, each followed by indented paths. */
+function parseRealisationPlan(stderr) {
+    const plan = { willBuild: [], willFetch: [] };
+    let section;
+    for (const line of stderr.split('\n')) {
+        if (/will be built:$/.test(line))
+            section = plan.willBuild;
+        else if (/will be fetched/.test(line))
+            section = plan.willFetch;
+        else if (/^\s+\/\S+$/.test(line))
+            section?.push(line.trim());
+        else
+            section = undefined;
+    }
+    return plan;
+}
+/**
+ * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
+ * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
+ */
+function derivationInstallable(version, drvPath) {
+    return isAtLeast(version, 2, 13) ? `${drvPath}^*` : drvPath;
+}
+/**
+ * The store commands besides `NixCli`'s: path-info, diff-closures, copy and sign, run with its
+ * process and error conventions (`runNix`). Their command lines are the same from Nix 2.8 to 2.31;
+ * only path-info's JSON changed shape.
+ */
+class NixStore {
+    runner;
+    options;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    /** Which of `paths` are valid in `store` (the local store by default). Never substitutes. */
+    async validPaths(paths, store, options = {}) {
+        if (paths.length === 0)
+            return [];
+        const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
+        const result = await this.run(args, options, false);
+        if (process_succeeded(result))
+            return validPathsOf(JSON.parse(result.stdout));
+        // Some Nix versions fail the whole call when one path is missing: ask one by one.
+        if (paths.length === 1) {
+            const error = errors_NixError.fromResult(result);
+            if (/is not valid|does not exist|don't know how to build|no substituter/.test(error.nixMessage))
+                return [];
+            throw error;
+        }
+        const each = await Promise.all(paths.map((path) => this.validPaths([path], store, options)));
+        return each.flat();
+    }
+    async closureSize(path, options = {}) {
+        const result = await this.run(['path-info', '--json', '--closure-size', path], options);
+        const size = closureSizesOf(JSON.parse(result.stdout)).get(path);
+        if (size === undefined)
+            throw new Error(`nix path-info reported no closure size for ${path}`);
+        return size;
+    }
+    /** Fetches a store path from the substituters, building nothing; false when none has it. */
+    async substitute(path, options = {}) {
+        const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
+        return process_succeeded(result);
+    }
+    /**
+     * What building `installables` would take, building nothing (`nix build --dry-run`): the
+     * derivations it would build and the paths it would fetch from the substituters.
+     */
+    async realisationPlan(installables, options = {}) {
+        if (installables.length === 0)
+            return { willBuild: [], willFetch: [] };
+        const result = await this.run(['build', '--dry-run', '--no-link', ...installables], options);
+        return parseRealisationPlan(result.stderr);
+    }
+    /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
+    async derivationSystem(version, drvPath, options = {}) {
+        const command = isAtLeast(version, 2, 15)
+            ? ['derivation', 'show', drvPath]
+            : ['show-derivation', drvPath];
+        const result = await this.run(command, options);
+        const shown = JSON.parse(result.stdout);
+        const derivation = Object.values(shown)[0];
+        return derivation?.system ?? derivation?.platform;
+    }
+    async diffClosures(before, after, options = {}) {
+        const result = await this.run(['store', 'diff-closures', before, after], options);
+        return result.stdout;
+    }
+    /**
+     * Copies `paths` with their closures to the store `to` (e.g. `ssh://root@web-1`, whose ssh takes
+     * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves;
+     * with `substituteOnDestination`, the destination first fetches what its own substituters hold
+     * (its warnings, such as an unreachable cache, come back in the result's stderr).
+     */
+    async copy(paths, to, options = {}) {
+        const { derivation, substituteOnDestination, ...run } = options;
+        return this.run([
+            'copy',
+            ...(derivation ? ['--derivation'] : []),
+            ...(substituteOnDestination ? ['--substitute-on-destination'] : []),
+            '--to',
+            to,
+            ...paths,
+        ], run);
+    }
+    /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
+    async sign(paths, keyFile, options = {}) {
+        await this.run(['store', 'sign', '--key-file', keyFile, '--recursive', ...paths], options);
+    }
+    run(args, options, check = true) {
+        const [first, second] = args;
+        const subcommand = first === 'store' || first === 'derivation' ? [first, second] : [first];
+        const commandLine = nixArgs(subcommand, this.options, args.slice(subcommand.length));
+        return runNix(this.runner, this.options, commandLine, options, check);
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/build/build-result.js
+
+/** A package whose versions or size differ between two closures, from `nix store diff-closures`. */
+const packageChange = object({
+    name: schemas_string(),
+    /** Versions before and after; empty when the package is added or removed. */
+    before: array(schemas_string()),
+    after: array(schemas_string()),
+    /** Bytes; Nix only reports changes above 8 KiB. */
+    sizeDelta: schemas_number().optional(),
+});
+const COMPARISON_STATUSES = ['compared', 'new', 'unavailable'];
+const closureComparison = object({
+    revision: schemas_string(),
+    status: schemas_enum(COMPARISON_STATUSES),
+    /** Why there is no diff, when there is none. */
+    reason: schemas_string().optional(),
+    baseOutPath: schemas_string().optional(),
+    baseClosureSize: schemas_number().optional(),
+    /** Closure size now minus at the revision, in bytes. */
+    delta: schemas_number().optional(),
+    changes: array(packageChange).default([]),
+    /** `nix store diff-closures` as Nix printed it. */
+    diff: schemas_string().default(''),
+});
+const BUILD_STATUSES = ['built', 'failed', 'eval-only'];
+const hostBuild = object({
+    host: schemas_string(),
+    kind: schemas_string().optional(),
+    system: schemas_string().optional(),
+    attr: schemas_string().optional(),
+    status: schemas_enum(BUILD_STATUSES),
+    drvPath: schemas_string().optional(),
+    outPath: schemas_string().optional(),
+    closureSize: schemas_number().optional(),
+    durationMs: schemas_number().optional(),
+    /** Nix's error text for a failed build, or why it was only evaluated. */
+    error: schemas_string().optional(),
+    comparison: closureComparison.optional(),
+    /** The store URI the closure was copied to. */
+    pushedTo: schemas_string().optional(),
+    /** The `push-command` that pushed the closure, e.g. `cachix push homelab`. */
+    pushedWith: schemas_string().optional(),
+});
+/** What the build action writes for the report action: one file per matrix entry, one result per host. */
+const resultFile = object({
+    flakeflow: literal('build-result'),
+    version: literal(1),
+    results: array(hostBuild),
+});
+function resultFileOf(results) {
+    return { flakeflow: 'build-result', version: 1, results: [...results] };
+}
+/** A file name for a matrix entry's results: its first host, safe on every file system. */
+function resultFileName(hosts) {
+    const first = (hosts[0] ?? 'build').replace(/[^A-Za-z0-9._@+-]/g, '_');
+    return `flakeflow-result-${first}${hosts.length > 1 ? `+${hosts.length - 1}` : ''}.json`;
+}
+
+;// CONCATENATED MODULE: ./.build/build/diff-closures.js
+const ANSI = /\u001b\[[0-9;]*m/g;
+const SIZE = /, ([+-]\d+(?:\.\d+)?) KiB$/;
+const ONLY_SIZE = /^([+-]\d+(?:\.\d+)?) KiB$/;
+function versions(text) {
+    if (text === '∅')
+        return [];
+    return text.split(', ').map((version) => (version === 'ε' ? '' : version));
+}
+/**
+ * Reads `nix store diff-closures` lines: `name: 1.0 → 1.1, +12.3 KiB`, `name: ∅ → 2.0`,
+ * `name: +9.1 KiB`. `∅` is an absent package, `ε` a version-less one.
+ */
+function parseDiffClosures(output) {
+    const changes = [];
+    for (const raw of output.replace(ANSI, '').split('\n')) {
+        const line = raw.trim();
+        const colon = line.indexOf(': ');
+        if (colon <= 0)
+            continue;
+        const name = line.slice(0, colon);
+        let rest = line.slice(colon + 2);
+        let sizeDelta;
+        const onlySize = ONLY_SIZE.exec(rest);
+        if (onlySize) {
+            changes.push({ name, before: [], after: [], sizeDelta: Math.round(Number(onlySize[1]) * 1024) });
+            continue;
+        }
+        const size = SIZE.exec(rest);
+        if (size) {
+            sizeDelta = Math.round(Number(size[1]) * 1024);
+            rest = rest.slice(0, size.index);
+        }
+        const arrow = rest.indexOf(' → ');
+        if (arrow === -1)
+            continue;
+        changes.push({
+            name,
+            before: versions(rest.slice(0, arrow)),
+            after: versions(rest.slice(arrow + 3)),
+            ...(sizeDelta !== undefined ? { sizeDelta } : {}),
+        });
+    }
+    return changes;
+}
+
+;// CONCATENATED MODULE: ./.build/build/compare.js
+
+
+
+
+
+const MISSING_ATTRIBUTE = /does not provide attribute|attribute '[^']+' missing/;
+/**
+ * The closure diff against the same attribute at `revision`, when its output can be had without
+ * building it: from this store or a substituter. Otherwise says why there is none.
+ */
+async function compareClosures(request) {
+    const { revision, nix, store, signal } = request;
+    const unavailable = (reason) => ({
+        revision,
+        status: 'unavailable',
+        reason,
+        changes: [],
+        diff: '',
+    });
+    if (!request.attrPath)
+        return unavailable(`no host or attribute to look up at ${revision}`);
+    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(request.baseFlakeDir, 'flake.nix')))
+        return unavailable(`${revision} has no flake.nix here`);
+    let baseOutPath;
+    try {
+        baseOutPath = await readOutPath(nix, request.baseFlakeDir, request.attrPath, { signal });
+    }
+    catch (error) {
+        if (!(error instanceof errors_NixError))
+            throw error;
+        if (MISSING_ATTRIBUTE.test(error.nixMessage)) {
+            return { revision, status: 'new', reason: `not in ${revision}`, changes: [], diff: '' };
+        }
+        return unavailable(`it does not evaluate at ${revision}: ${error.nixMessage.split('\n')[0]}`);
+    }
+    const local = (await store.validPaths([baseOutPath], undefined, { signal })).includes(baseOutPath);
+    if (!local && !(await store.substitute(baseOutPath, { signal }))) {
+        return {
+            ...unavailable(`its output at ${revision} (${baseOutPath}) is neither in this store nor in a substituter: ` +
+                `build ${revision} with push-to set so the next comparison has it`),
+            baseOutPath,
+        };
+    }
+    const [baseClosureSize, diff] = await Promise.all([
+        store.closureSize(baseOutPath, { signal }),
+        baseOutPath === request.outPath
+            ? Promise.resolve('')
+            : store.diffClosures(baseOutPath, request.outPath, { signal }),
+    ]);
+    return {
+        revision,
+        status: 'compared',
+        baseOutPath,
+        baseClosureSize,
+        ...(request.closureSize !== undefined ? { delta: request.closureSize - baseClosureSize } : {}),
+        changes: parseDiffClosures(diff),
+        diff: diff.trim(),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/build/push.js
+
+
+
+
+
+/** Signs (when a key is given) and copies the closures; the key lives in a 0600 file only meanwhile. */
+async function pushToStore(paths, to, signingKey, context) {
+    try {
+        if (signingKey) {
+            context.logger.mask(signingKey);
+            const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-signing-'));
+            const keyFile = (0,external_node_path_namespaceObject.join)(dir, 'key');
+            try {
+                await (0,promises_namespaceObject.writeFile)(keyFile, `${signingKey.trim()}\n`, { mode: 0o600 });
+                await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
+                await context.store.sign(paths, keyFile, { signal: context.signal });
+            }
+            finally {
+                await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+            }
+        }
+        await context.store.copy(paths, to, { group: `Pushing to ${to}`, signal: context.signal });
+        return undefined;
+    }
+    catch (error) {
+        return { target: to, error: error instanceof errors_NixError ? error.nixMessage : stringifyError(error) };
+    }
+}
+/**
+ * Runs `push-command` (`cachix push homelab`, `attic push homelab`) with the built paths appended.
+ * It is the user's program, not Nix: it gets what every child inherits plus the `push-env`
+ * variables only (child-environment.ts), never the run's Nix access or the step's other secrets.
+ */
+async function pushWithCommand(paths, argv, variables, context) {
+    const [program, ...args] = argv;
+    const target = argv.join(' ');
+    try {
+        const result = await context.runner.run(program, [...args, ...paths], {
+            env: { ...variables },
+            group: `Pushing with ${target}`,
+            signal: context.signal,
+        });
+        if (process_succeeded(result))
+            return undefined;
+        const said = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-5).join('\n');
+        return { target, error: `${program} ${describeExit(result)}${said ? `:\n${said}` : ''}` };
+    }
+    catch (error) {
+        return { target, error: stringifyError(error) };
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/build/targets.js
+
+function items(value) {
+    return (value ?? '').split(/\s+/).filter((item) => item.length > 0);
+}
+/**
+ * `host`, `attr` and `drv-path` as the matrix gives them: one value each, or space-separated lists
+ * of the same length for a packed entry.
+ */
+function buildTargets(settings) {
+    const hosts = items(settings.host);
+    const attrs = items(settings.attr);
+    const drvs = items(settings['drv-path']);
+    const count = Math.max(hosts.length, attrs.length, drvs.length);
+    if (count === 0) {
+        throw new errors_UserError("Input 'host' must name what to build (or give 'attr' or 'drv-path'), got nothing");
+    }
+    for (const [input, list] of [
+        ['host', hosts],
+        ['attr', attrs],
+        ['drv-path', drvs],
+    ]) {
+        if (list.length > 0 && list.length !== count) {
+            throw new errors_UserError(`Input '${input}' must list ${count} values like the other inputs, got ${list.length}`);
+        }
+    }
+    for (const drv of drvs) {
+        if (!/^\/nix\/store\/[0-9a-z]{32}-.+\.drv$/.test(drv)) {
+            throw new errors_UserError(`Input 'drv-path' must be store paths of derivations (/nix/store/….drv), got '${drv}'`);
+        }
+    }
+    return Array.from({ length: count }, (_, index) => {
+        const host = hosts[index];
+        const attr = attrs[index];
+        const drvPath = drvs[index];
+        return {
+            name: host ?? attr ?? drvPath,
+            ...(host ? { host } : {}),
+            ...(attr ? { attr } : {}),
+            ...(drvPath ? { drvPath } : {}),
+        };
+    });
+}
+const KIND_OF_OUTPUT = {
+    nixosConfigurations: 'nixos',
+    darwinConfigurations: 'darwin',
+    homeConfigurations: 'home',
+    checks: 'checks',
+};
+function kindOfAttr(attrPath) {
+    return KIND_OF_OUTPUT[attrPath[0] ?? ''];
+}
+
+;// CONCATENATED MODULE: ./.build/build/build-hosts.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Nix refuses a derivation for a system this machine cannot build (and no remote builder can). */
+const WRONG_SYSTEM = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
+/** Builds the matrix entry's hosts one after the other, compares and pushes them, and writes the result-file. */
+async function buildHosts(settings, dependencies) {
+    const targets = buildTargets(settings);
+    const { runner, logger, signal } = dependencies;
+    const now = dependencies.now ?? Date.now;
+    const nixOptions = settings['nix-options'] ?? [];
+    const nix = new NixCli(runner, { nixOptions });
+    const store = new NixStore(runner, { nixOptions });
+    const version = await nix.version();
+    const flakeDir = (0,external_node_path_namespaceObject.resolve)(dependencies.workspace, settings.path);
+    const needsFlake = Boolean(settings['compare-to']) ||
+        targets.some((target) => !target.drvPath || !(0,external_node_fs_namespaceObject.existsSync)(target.drvPath));
+    if (needsFlake && !(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
+        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+    }
+    // compare-to looks the host up at the other revision by its attribute, so it needs it even when the drv is here.
+    const needAttr = Boolean(settings['compare-to']);
+    const unresolved = targets.filter((target) => !target.attr && needsEvaluation(target, needAttr));
+    const evaluated = await evaluateTargetHosts(unresolved, flakeDir, settings, dependencies);
+    const resolved = targets.map((target) => resolveTarget(target, evaluated, needAttr));
+    const results = [];
+    for (const item of resolved) {
+        results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
+    }
+    await explainUnfetched(results, { runner, nixOptions: { nixOptions }, flakeDir, ...accessGiven(settings), ...(signal ? { signal } : {}) }, logger);
+    const revision = settings['compare-to'];
+    if (revision && results.some((result) => result.status === 'built')) {
+        await withRevisionCheckout({ runner, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir }, async (checkout) => {
+            for (const [index, result] of results.entries()) {
+                if (result.status !== 'built' || !result.outPath)
+                    continue;
+                result.comparison = await compareClosures({
+                    revision,
+                    baseFlakeDir: checkout.flakeDir,
+                    attrPath: resolved[index]?.attrPath,
+                    outPath: result.outPath,
+                    closureSize: result.closureSize,
+                    nix,
+                    store,
+                    signal,
+                });
+            }
+        });
+    }
+    const pushFailures = await pushBuilt(results, settings, { store, runner, logger, tempDir: dependencies.tempDir, signal }, dependencies.pushVariables ?? {});
+    await (0,promises_namespaceObject.mkdir)(dependencies.resultDir, { recursive: true });
+    const resultFile = (0,external_node_path_namespaceObject.join)(dependencies.resultDir, resultFileName(targets.map((target) => target.name)));
+    await (0,promises_namespaceObject.writeFile)(resultFile, `${JSON.stringify(resultFileOf(results), null, 2)}\n`);
+    return { results, resultFile, pushFailures };
+}
+function needsEvaluation(target, needAttr) {
+    return Boolean(target.host) && !(target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr);
+}
+/**
+ * The hosts named without a derivation in this store, looked up under every kind as the hosts action
+ * lists them, in the bounded evaluator pool: a packed entry's hosts are shared by its processes.
+ */
+async function evaluateTargetHosts(targets, flakeDir, settings, dependencies) {
+    if (targets.length === 0)
+        return new Map();
+    const hosts = targets.flatMap((target) => FLEET_HOST_KINDS.map((kind) => ({ kind, name: target.host })));
+    const pool = {
+        runner: dependencies.runner,
+        nixOptions: settings['nix-options'] ?? [],
+        limits: evalWorkerLimits({ workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] }, dependencies.machine ?? thisMachine()),
+    };
+    const { outcomes } = await evaluateHostListInPool(pool, { flakeDir, hosts, signal: dependencies.signal });
+    return new Map(outcomes.map((outcome) => [`${outcome.kind}/${outcome.name}`, outcome]));
+}
+function resolveTarget(target, evaluated, needAttr) {
+    if (target.attr) {
+        const attrPath = parseAttrPath(target.attr);
+        return { target, attrPath, kind: kindOfAttr(attrPath) };
+    }
+    if (!needsEvaluation(target, needAttr))
+        return { target };
+    const outcomes = FLEET_HOST_KINDS.map((kind) => evaluated.get(`${kind}/${target.host}`));
+    const found = outcomes.find((outcome) => outcome !== undefined && !('error' in outcome));
+    if (found && !('error' in found))
+        return { target, attrPath: found.attrPath, kind: found.kind };
+    const failed = outcomes.find((outcome) => outcome !== undefined && 'error' in outcome);
+    if (failed && 'error' in failed)
+        return { target, error: failed.error };
+    return {
+        target,
+        error: `no host named '${target.host}' in nixosConfigurations, darwinConfigurations, homeConfigurations or checks`,
+    };
+}
+async function buildOne(item, context) {
+    const { target } = item;
+    const started = context.now();
+    const base = {
+        host: target.name,
+        status: 'failed',
+        ...(item.kind ? { kind: item.kind } : {}),
+        ...(item.attrPath ? { attr: attrPathText(item.attrPath) } : {}),
+        ...(target.drvPath ? { drvPath: target.drvPath } : {}),
+    };
+    if (item.error)
+        return { ...base, error: item.error };
+    let what;
+    if (target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath)) {
+        what = derivationInstallable(context.version, target.drvPath);
+    }
+    else if (item.attrPath) {
+        if (target.drvPath) {
+            context.logger.info(`${target.drvPath} is not in this store (the hosts job ran elsewhere): evaluating ${attrPathText(item.attrPath)}`);
+        }
+        what = installable(context.flakeDir, item.attrPath);
+    }
+    else {
+        return {
+            ...base,
+            error: `${target.drvPath} is not in this store and neither 'host' nor 'attr' says what to evaluate instead`,
+        };
+    }
+    try {
+        const [built] = await context.nix.build([what], {
+            group: `Building ${target.name}`,
+            signal: context.signal,
+        });
+        if (!built)
+            throw new Error(`nix build reported nothing for ${what}`);
+        const outPath = built.outputs.out ?? Object.values(built.outputs)[0];
+        if (target.drvPath && built.drvPath !== target.drvPath) {
+            context.logger.warning(`${target.name} evaluates to ${built.drvPath} here, not to ${target.drvPath} as in the hosts job: the flake changed between the jobs`);
+        }
+        const [system, closureSize] = await Promise.all([
+            context.store.derivationSystem(context.version, built.drvPath, { signal: context.signal }),
+            context.store.closureSize(outPath, { signal: context.signal }),
+        ]);
+        return {
+            ...base,
+            status: 'built',
+            drvPath: built.drvPath,
+            outPath,
+            closureSize,
+            ...(system ? { system } : {}),
+            durationMs: context.now() - started,
+        };
+    }
+    catch (error) {
+        if (!(error instanceof errors_NixError))
+            throw error;
+        const wrongSystem = WRONG_SYSTEM.exec(error.nixMessage);
+        if (wrongSystem) {
+            return {
+                ...base,
+                status: 'eval-only',
+                system: wrongSystem[1],
+                error: `this runner (${wrongSystem[2]}) cannot build ${wrongSystem[1]}: evaluated only`,
+                durationMs: context.now() - started,
+            };
+        }
+        return { ...base, error: error.nixMessage, durationMs: context.now() - started };
+    }
+}
+/**
+ * Pushes what built: to `push-to` with nix copy, then with `push-command`. A failed push leaves the
+ * host built; it is reported apart, as the cache not having it.
+ */
+async function pushBuilt(results, settings, context, pushVariables) {
+    const built = results.filter((result) => result.status === 'built' && result.outPath);
+    const paths = built.map((result) => result.outPath);
+    if (paths.length === 0)
+        return [];
+    const failures = [];
+    const pushTo = settings['push-to'];
+    if (pushTo) {
+        const failure = await pushToStore(paths, pushTo, settings['signing-key'], context);
+        if (failure)
+            failures.push(failure);
+        else
+            for (const result of built)
+                result.pushedTo = pushTo;
+    }
+    const command = settings['push-command'];
+    if (command) {
+        const failure = await pushWithCommand(paths, command, pushVariables, context);
+        if (failure)
+            failures.push(failure);
+        else
+            for (const result of built)
+                result.pushedWith = command.join(' ');
+    }
+    return failures;
+}
+/** The hosts that failed because Nix could not fetch an input say which input, and why, instead. */
+async function explainUnfetched(results, diagnosis, logger) {
+    const unfetched = results.filter((result) => result.error !== undefined && looksLikeFetchFailure(result.error));
+    if (unfetched.length === 0)
+        return;
+    const explained = await explainFetchFailure(unfetched.map((result) => result.error).join('\n'), diagnosis, logger);
+    if (!explained)
+        return;
+    for (const result of unfetched)
+        result.error = explained.message;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cache-access.js
+
+
+/**
+ * The inputs every action whose Nix talks to binary caches takes, spread into its schema: a whole
+ * netrc, and the reusable workflows' single `cache-token` for the HTTP(S) caches the action knows.
+ */
+const cacheAccessInputs = {
+    netrc: field({ secret: true }, (raw, fail) => {
+        const problem = netrcProblem(raw);
+        return problem === undefined
+            ? raw
+            : fail(`a netrc ("machine HOST login USER password PASS"), with ${problem}`);
+    }),
+    'cache-token': secret(),
+};
+/** The host of an http(s):// store URL (`cache.example.org` of `https://cache.example.org:8443/x?priority=4`). */
+function httpHost(url) {
+    const match = /^https?:\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^:/?#]+)/.exec(url.trim());
+    return match?.[1];
+}
+/**
+ * `cache-token` as netrc lines: `machine HOST password TOKEN` for each HTTP(S) host among `urls`, as
+ * Attic and token-checking proxies expect it. Other stores (s3://, ssh://) take no netrc.
+ */
+function tokenNetrc(token, urls) {
+    const hosts = [...new Set(urls.map(httpHost).filter((host) => host !== undefined))];
+    return hosts.map((host) => `machine ${host} password ${token.trim()}\n`).join('');
+}
+/**
+ * The substituters the step's NIX_CONFIG names (the reusable workflows put `cache-urls` there): a
+ * cache the token is for even when the action itself does not name it.
+ */
+function nixConfigSubstituters(nixConfig) {
+    return (nixConfig ?? '')
+        .split('\n')
+        .map((line) => /^\s*(?:extra-)?substituters\s*=(.*)$/.exec(line)?.[1] ?? '')
+        .flatMap((value) => value.split(/\s+/).filter((url) => url !== ''));
+}
+/**
+ * The netrc an action's Nix gets: the `netrc` input first (curl takes the first entry for a host, so
+ * it wins), then `cache-token`'s lines for `urls`, the caches this action talks to.
+ */
+function cacheAccessSettings(settings, urls) {
+    const token = settings['cache-token']?.trim();
+    const netrc = [
+        settings.netrc?.trim() ? `${settings.netrc.trim()}\n` : '',
+        token ? tokenNetrc(token, urls) : '',
+    ].join('');
+    return netrc === '' ? {} : { netrc };
+}
 
 ;// CONCATENATED MODULE: ./.build/build/inputs.js
+
+
 
 /** Which of `host`, `attr` or `drv-path` names the build is checked by the capability, not here. */
 const buildInputs = defineInputs({
@@ -40224,10 +41159,14 @@ const buildInputs = defineInputs({
     'compare-to': inputs_text(),
     'push-to': inputs_text(),
     'signing-key': secret(),
+    'push-command': commandLine(),
+    'push-env': variableNames(),
     'nix-options': words(),
     'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
     'eval-workers': inputs_integer({ min: 1, max: 256 }),
     'eval-max-memory': size(),
+    ...nixAccessInputs,
+    ...cacheAccessInputs,
 });
 
 ;// CONCATENATED MODULE: ./.build/core/markdown.js
@@ -40359,6 +41298,7 @@ function buildSummary(outcome) {
         result.durationMs !== undefined ? formatDuration(result.durationMs) : '',
     ]);
     const pushed = outcome.results.find((result) => result.pushedTo)?.pushedTo;
+    const pushedWith = outcome.results.find((result) => result.pushedWith)?.pushedWith;
     return blocks(heading(3, 'Build'), table(['Host', 'System', 'Result', 'Closure', 'Δ', 'Time'], rows, [
         'left',
         'left',
@@ -40368,16 +41308,132 @@ function buildSummary(outcome) {
         'right',
     ]), ...outcome.results.map(hostSection), ...outcome.results
         .filter((result) => result.status === 'eval-only')
-        .map((result) => `🔍 **${result.host}**: ${result.error}.`), pushed ? `📤 Pushed to \`${pushed}\`.` : undefined, outcome.pushError ? details('❌ Pushing failed', codeBlock(outcome.pushError), true) : undefined);
+        .map((result) => `🔍 **${result.host}**: ${result.error}.`), pushed ? `📤 Pushed to \`${pushed}\`.` : undefined, pushedWith ? `📤 Pushed with \`${pushedWith}\`.` : undefined, ...outcome.pushFailures.map((failure) => details(`❌ Pushing to ${failure.target} failed`, codeBlock(failure.error), true)));
 }
 
 ;// CONCATENATED MODULE: ./.build/core/action.js
 const DEFAULT_API_URL = 'https://api.github.com';
+/** The page of the workflow run, when the action runs in one. */
+function runUrlOf(context) {
+    if (!context.runId || !context.repository)
+        return undefined;
+    return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`;
+}
 function defineAction(definition) {
     return definition;
 }
 
+;// CONCATENATED MODULE: ./.build/core/cleanup.js
+
+const CLEANUP_STATE = 'cleanup-paths';
+/**
+ * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
+ * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
+ * main step killed half-way still leaves its post step the full list.
+ */
+class CleanupList {
+    state;
+    paths;
+    constructor(state) {
+        this.state = state;
+        this.paths = readCleanupPaths(state);
+    }
+    add(path) {
+        if (this.paths.includes(path))
+            return;
+        this.paths.push(path);
+        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
+    }
+}
+function readCleanupPaths(state) {
+    const raw = state.read(CLEANUP_STATE);
+    if (!raw)
+        return [];
+    try {
+        const parsed = JSON.parse(raw);
+        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
+    }
+    catch {
+        return [];
+    }
+}
+/** Removes every registered path; a failure is a warning, never a failed step. */
+async function removeRegisteredPaths(state, logger) {
+    let removed = 0;
+    for (const path of readCleanupPaths(state)) {
+        try {
+            await rm(path, { recursive: true, force: true });
+            removed += 1;
+        }
+        catch (error) {
+            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+    }
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./.build/actions/nix-runner.js
+
+
+
+/**
+ * Runs an action's work with the process runner its Nix processes fetch the flake's private inputs
+ * through: the Nix access (src/nix/access.ts) is prepared in the run's temp dir, given to role `nix`
+ * only (child-environment.ts), and removed when the work ends, however it ends.
+ */
+async function withNixRunner(access, environment, work) {
+    const { context, logger, state } = environment;
+    const nixAccess = await prepareNixAccess(access, {
+        tempDir: context.runnerTemp,
+        cleanup: new CleanupList(state),
+        mask: (secret) => logger.mask(secret),
+        stepEnvironment: process.env,
+    });
+    try {
+        return await work(new SpawnProcessRunner(logger, undefined, process.env, nixAccess.roles));
+    }
+    finally {
+        await nixAccess.remove();
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/actions/step-environment.js
+
+/**
+ * The values of the step's variables an input names (`push-env`), masked, for the one child that
+ * gets them. A name the step does not set is said once, not an error: the push then fails on its own
+ * terms, in its own words.
+ */
+function stepVariables(names, input, logger, step = process.env) {
+    const variables = {};
+    for (const name of names) {
+        const value = step[name];
+        if (value === undefined) {
+            logger.warning(`Input '${input}' names ${name}, which this step's environment does not set`);
+            continue;
+        }
+        if (value !== '')
+            logger.mask(value);
+        variables[name] = value;
+    }
+    return variables;
+}
+/**
+ * The caches' netrc for an action's Nix: the `netrc` and `cache-token` inputs, the token for `urls`
+ * (the caches the action names) and the substituters the step's NIX_CONFIG names. NIX_CONFIG
+ * outranks every nix.conf, so a `netrc-file` there would hide this netrc: that is said, once.
+ */
+function stepCacheAccess(settings, logger, urls = [], step = process.env) {
+    const access = cacheAccessSettings(settings, [...urls, ...nixConfigSubstituters(step.NIX_CONFIG)]);
+    if (access.netrc !== undefined && /^\s*netrc-file\s*=/m.test(step.NIX_CONFIG ?? '')) {
+        logger.warning("NIX_CONFIG sets netrc-file, which outranks the netrc of inputs 'netrc' and 'cache-token': remove it from NIX_CONFIG");
+    }
+    return access;
+}
+
 ;// CONCATENATED MODULE: ./.build/actions/build.js
+
+
 
 
 
@@ -40391,22 +41447,26 @@ const buildAction = defineAction({
     outputs: BUILD_OUTPUTS,
     pathInputs: ['path'],
     keepsForksOffSelfHosted: true,
-    async run(settings, { context, logger, signal }) {
-        const outcome = await buildHosts(settings, {
-            runner: new SpawnProcessRunner(logger),
+    async run(settings, environment) {
+        const { context, logger, signal } = environment;
+        const access = {
+            ...nixAccessSettings(settings),
+            ...stepCacheAccess(settings, logger, [settings['push-to'] ?? '']),
+        };
+        const outcome = await withNixRunner(access, environment, (runner) => buildHosts(settings, {
+            runner,
             logger,
             workspace: context.workspace,
             tempDir: context.runnerTemp,
             resultDir: (0,external_node_path_namespaceObject.join)(context.runnerTemp, 'flakeflow-results'),
             signal,
-        });
+            pushVariables: stepVariables(settings['push-env'] ?? [], 'push-env', logger),
+        }));
         const built = outcome.results.filter((result) => result.status === 'built');
         const failed = outcome.results.filter((result) => result.status === 'failed');
         const problems = [
             ...failed.map((result) => `${result.host} failed: ${(result.error ?? '').split('\n')[0]}`),
-            ...(outcome.pushError
-                ? [`pushing to ${settings['push-to']} failed: ${outcome.pushError.split('\n')[0]}`]
-                : []),
+            ...outcome.pushFailures.map((failure) => `pushing to ${failure.target} failed: ${failure.error.split('\n')[0]}`),
         ];
         return {
             outputs: {
@@ -41881,7 +42941,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -43549,6 +44609,14 @@ function checkPathInputs(settings, names, workspace) {
         if (typeof value === 'string' && value !== '')
             inputPath(workspace, name, value);
     }
+}
+/** The flake directory the `path` input names, relative to the workspace; a UserError when it holds no flake.nix. */
+function flakeDirOf(workspace, path) {
+    const flakeDir = resolve(workspace, path);
+    if (!existsSync(join(flakeDir, 'flake.nix'))) {
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${path}' (${flakeDir})`);
+    }
+    return flakeDir;
 }
 
 ;// CONCATENATED MODULE: ./.build/core/runtime.js

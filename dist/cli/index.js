@@ -39523,10 +39523,17 @@ exports.visitAsync = visitAsync;
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Q: () => (/* binding */ defineAction),
-/* harmony export */   r: () => (/* binding */ DEFAULT_API_URL)
+/* harmony export */   QP: () => (/* binding */ defineAction),
+/* harmony export */   Qm: () => (/* binding */ runUrlOf),
+/* harmony export */   rK: () => (/* binding */ DEFAULT_API_URL)
 /* harmony export */ });
 const DEFAULT_API_URL = 'https://api.github.com';
+/** The page of the workflow run, when the action runs in one. */
+function runUrlOf(context) {
+    if (!context.runId || !context.repository)
+        return undefined;
+    return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`;
+}
 function defineAction(definition) {
     return definition;
 }
@@ -44892,7 +44899,7 @@ function createGitHubClient(options) {
     const retryBaseMs = options.retryBaseMs ?? 1_000;
     const { logger } = options;
     const client = getOctokit(options.token, {
-        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.r).replace(/\/+$/, ''),
+        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.rK).replace(/\/+$/, ''),
         retry: { retries, retryAfterBaseValue: retryBaseMs },
         throttle: {
             retryAfterBaseValue: retryBaseMs,
@@ -54549,7 +54556,67 @@ function preprocess(fn, schema) {
     });
 }
 
+;// CONCATENATED MODULE: ./.build/core/command-line.js
+/**
+ * Splits a command line into argv as a POSIX shell would split words, without running a shell:
+ * single quotes keep everything, double quotes keep all but `\"` and `\\`, a backslash outside quotes
+ * escapes the next character. Shell operators, expansions and substitutions are refused, since no
+ * shell runs to give them their meaning. Returns what is wrong instead of argv.
+ */
+function splitCommandLine(line) {
+    const argv = [];
+    let word = '';
+    let inWord = false;
+    for (let index = 0; index < line.length; index++) {
+        const char = line[index];
+        if (/\s/.test(char)) {
+            if (inWord)
+                argv.push(word);
+            word = '';
+            inWord = false;
+            continue;
+        }
+        inWord = true;
+        if (char === "'") {
+            const end = line.indexOf("'", index + 1);
+            if (end < 0)
+                return { invalid: 'an unclosed single quote' };
+            word += line.slice(index + 1, end);
+            index = end;
+        }
+        else if (char === '"') {
+            let end = index + 1;
+            for (; end < line.length && line[end] !== '"'; end++) {
+                const inner = line[end];
+                if (inner === '$' || inner === '`')
+                    return { invalid: `"${inner}" (no shell expands it)` };
+                if (inner === '\\' && (line[end + 1] === '"' || line[end + 1] === '\\'))
+                    end++;
+                word += line[end];
+            }
+            if (end >= line.length)
+                return { invalid: 'an unclosed double quote' };
+            index = end;
+        }
+        else if (char === '\\') {
+            if (index + 1 >= line.length)
+                return { invalid: 'a backslash at the end' };
+            word += line[++index];
+        }
+        else if ('|&;<>()$`*?[]{}'.includes(char) || ('~#'.includes(char) && word === '')) {
+            return { invalid: `"${char}" (no shell runs the command: give the program and its arguments)` };
+        }
+        else {
+            word += char;
+        }
+    }
+    if (inWord)
+        argv.push(word);
+    return argv.length === 0 ? { invalid: 'a program' } : argv;
+}
+
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
+
 
 
 const inputDeclarations = registry();
@@ -54751,6 +54818,21 @@ const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
 function githubToken() {
     return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
 }
+/** A program and its arguments, split as a shell would split them but run without one. */
+function commandLine(options = {}) {
+    return field(options, (raw, fail) => {
+        const argv = splitCommandLine(raw.trim());
+        return Array.isArray(argv) ? argv : fail(`a program and its arguments (found ${argv.invalid})`);
+    });
+}
+/** Names of environment variables, space-, comma- or newline-separated. */
+function variableNames(options = {}) {
+    return field(options, (raw, fail) => {
+        const names = raw.split(/[\s,]+/).filter((name) => name !== '');
+        const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+        return bad === undefined ? names : fail(`variable names such as CACHIX_AUTH_TOKEN ('${bad}' is not one)`);
+    });
+}
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
@@ -54850,11 +54932,70 @@ function inheritedEnvironment(step) {
     return env;
 }
 /**
- * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
- * call's own variables, which may add anything and remove (undefined) anything.
+ * What the AWS SDK reads from the environment for credentials, region and endpoints (the AWS SDKs
+ * and Tools reference guide's environment variables list, and its credential providers: static keys,
+ * shared config and credentials files, web identity, container and instance metadata). Nix's S3
+ * binary cache store (`s3://`, R2, MinIO, Garage) signs its requests through that SDK's default
+ * chain, so role `nix` takes these from the step: a job's aws-actions/configure-aws-credentials or
+ * `env:` credentials reach `nix copy`, substitution and `nix path-info --store s3://…`. No other child
+ * gets them: not the gate's linters and formatter, not deploy-rs's activation, not restic (whose
+ * repositories name their own `env`), not `push-command` (which names its own in `push-env`), nor any
+ * program the flake or the pull request supplies.
  */
-function childEnvironment(step, options) {
+const AWS_SDK_VARIABLES = [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_CREDENTIAL_EXPIRATION',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_CONFIG_FILE',
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_ROLE_ARN',
+    'AWS_ROLE_SESSION_NAME',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+    'AWS_EC2_METADATA_DISABLED',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE',
+    'AWS_EC2_METADATA_V1_DISABLED',
+    'AWS_METADATA_SERVICE_TIMEOUT',
+    'AWS_METADATA_SERVICE_NUM_ATTEMPTS',
+    'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_S3',
+    'AWS_CA_BUNDLE',
+    'AWS_USE_FIPS_ENDPOINT',
+    'AWS_USE_DUALSTACK_ENDPOINT',
+    'AWS_STS_REGIONAL_ENDPOINTS',
+    'AWS_MAX_ATTEMPTS',
+    'AWS_RETRY_MODE',
+];
+/** What each role takes from the step beyond the inherited variables, and why: see above. */
+const ROLE_STEP_VARIABLES = {
+    nix: AWS_SDK_VARIABLES,
+};
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), with what
+ * its role takes from the step, then its role's variables, then the call's own variables, which may add anything and remove (undefined)
+ * anything.
+ */
+function childEnvironment(step, options, roles = {}) {
     const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    if (options.role !== undefined) {
+        if (!options.cleanEnv) {
+            for (const name of ROLE_STEP_VARIABLES[options.role]) {
+                const value = step[name];
+                if (value !== undefined)
+                    env[name] = value;
+            }
+        }
+        Object.assign(env, roles[options.role]);
+    }
     for (const [name, value] of Object.entries(options.env ?? {})) {
         if (value === undefined)
             delete env[name];
@@ -54948,12 +55089,16 @@ class SpawnProcessRunner {
     logger;
     secrets;
     stepEnvironment;
+    roles;
     constructor(logger, secrets = new SecretMasker(), 
     /** The step's environment, which children inherit only a few variables of. */
-    stepEnvironment = process.env) {
+    stepEnvironment = process.env, 
+    /** The variables a run gives to one kind of child only, e.g. the Nix access to Nix processes. */
+    roles = {}) {
         this.logger = logger;
         this.secrets = secrets;
         this.stepEnvironment = stepEnvironment;
+        this.roles = roles;
     }
     async run(command, args, options = {}) {
         const stream = options.stream ?? options.group !== undefined;
@@ -54962,7 +55107,7 @@ class SpawnProcessRunner {
     }
     spawnAndCollect(command, args, options, stream) {
         const started = Date.now();
-        const env = childEnvironment(this.stepEnvironment, options);
+        const env = childEnvironment(this.stepEnvironment, options, this.roles);
         this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
         return new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
@@ -55114,6 +55259,8 @@ function closeMatches(wanted, names, limit = 3) {
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./.build/cli/argv.js
 
 
@@ -55243,7 +55390,7 @@ async function localRunContext(options) {
         eventName: LOCAL_EVENT,
         event: {},
         serverUrl,
-        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.r,
+        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.rK,
         ...(env.GITHUB_GRAPHQL_URL ? { graphqlUrl: env.GITHUB_GRAPHQL_URL } : {}),
         ...(repository ? { repository } : {}),
         ...(sha ? { sha } : {}),
@@ -55391,6 +55538,11 @@ function optionLine(name, value, describe, width) {
     const head = left.length >= OPTION_COLUMN - 1 ? [left, `${pad}${first}`] : [`${left.padEnd(OPTION_COLUMN)}${first}`];
     return [...head, ...rest.map((line) => `${pad}${line}`)].join('\n').trimEnd();
 }
+/** A default of several lines (the published known_hosts) is named by its size, not printed. */
+function shownDefault(value) {
+    const lines = value.split('\n').length;
+    return lines > 1 ? `${lines} lines, see action.yml` : value;
+}
 /** `flakeflow <command> --help`: every input as an option with its default, then the CLI's flags. */
 function commandHelp(command, width = 100) {
     const schema = command.definition.inputs;
@@ -55406,7 +55558,9 @@ function commandHelp(command, width = 100) {
         const declared = declarationOf(schema, name);
         const boolean = isBooleanInput(schema, name);
         const facts = [
-            declared.rawDefault !== undefined && !declared.secret ? `default: ${declared.rawDefault}` : '',
+            declared.rawDefault !== undefined && !declared.secret
+                ? `default: ${shownDefault(declared.rawDefault)}`
+                : '',
             declared.secret ? `secret: or set ${secretVariable(name)}` : '',
         ].filter(Boolean);
         const describe = [descriptions[name] ?? '', facts.length > 0 ? `(${facts.join('; ')})` : '']
@@ -55422,8 +55576,6 @@ function commandHelp(command, width = 100) {
     return lines.join('\n');
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./.build/core/cleanup.js
 
 const CLEANUP_STATE = 'cleanup-paths';
@@ -56053,6 +56205,21 @@ function presentResult(presentation) {
 
 
 
+
+
+/**
+ * Inputs that hold a file's content on a runner (a private key, known_hosts lines): on the command
+ * line, their option (or FLAKEFLOW_<NAME>) may name the file instead, as `ssh -i` and
+ * `UserKnownHostsFile` do, so a key never has to be typed out.
+ */
+const FILE_INPUTS = new Set(['inputs-ssh-key', 'inputs-known-hosts', 'ssh-private-key', 'known-hosts']);
+/** The content of the file `value` names (`~/` is the home directory); undefined when it names none. */
+function readInputFile(value) {
+    const path = value.trim().replace(/^~(?=\/)/, (0,external_node_os_namespaceObject.homedir)());
+    if (path === '' || path.includes('\n') || !(0,external_node_fs_namespaceObject.existsSync)(path) || !(0,external_node_fs_namespaceObject.statSync)(path).isFile())
+        return undefined;
+    return (0,external_node_fs_namespaceObject.readFileSync)(path, 'utf8');
+}
 /** Runs one action command: the same inputs and schema as the action, a terminal for a face. */
 async function runActionCommand(command, argv) {
     const parsed = parseCommandLine(argv, command.name, optionSpecs(command));
@@ -56070,6 +56237,14 @@ async function runActionCommand(command, argv) {
     const logger = new TerminalLogger({ verbose: flags.get('verbose') === 'true', stream: process.stderr });
     const schema = command.definition.inputs;
     for (const name of inputNames(schema)) {
+        if (FILE_INPUTS.has(name)) {
+            const given = inputs.get(name) ?? process.env[secretVariable(name)];
+            const read = given === undefined ? undefined : readInputFile(given);
+            if (read !== undefined) {
+                inputs.set(name, read);
+                continue;
+            }
+        }
         if (!declarationOf(schema, name).secret)
             continue;
         const given = inputs.get(name);
@@ -56155,6 +56330,17 @@ async function runActionCommand(command, argv) {
 async function git(runner, cwd, args, signal) {
     return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
 }
+/** The commit checked out in the repository of `dir`, or undefined outside git (or before a first commit). */
+async function headCommit(runner, dir) {
+    const result = await git(runner, dir, ['rev-parse', '--verify', '--quiet', 'HEAD']);
+    return succeeded(result) ? result.stdout.trim() : undefined;
+}
+/** How many commits `to` has that `from` has not (`git rev-list --count from..to`); undefined when git cannot tell. */
+async function commitsBetween(runner, dir, from, to) {
+    const result = await git(runner, dir, ['rev-list', '--count', '--end-of-options', `${from}..${to}`]);
+    const count = Number.parseInt(result.stdout.trim(), 10);
+    return succeeded(result) && Number.isInteger(count) ? count : undefined;
+}
 /** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
 async function resolveCommit(runner, dir, revision, input) {
     const result = await git(runner, dir, [
@@ -56219,6 +56405,12 @@ function hostFromKey(key) {
     const slash = key.indexOf('/');
     return { kind: key.slice(0, slash), name: key.slice(slash + 1) };
 }
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
+}
 /** Parses `a."b.c".d` back into its names. */
 function parseAttrPath(text) {
     const names = [];
@@ -56252,15 +56444,243 @@ const KIND_TITLES = {
     home: 'Home Manager',
     checks: 'check',
 };
-/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
-function attrPathText(attrPath) {
-    return attrPath
-        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
-        .join('.');
-}
 /** The store path's hash part, which names its narinfo in a binary cache. */
 function storePathHash(storePath) {
     return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
+}
+
+;// CONCATENATED MODULE: ./.build/core/ssh-key.js
+
+
+const PRIVATE_KEY_HEADER = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+function looksLikePrivateKey(text) {
+    return PRIVATE_KEY_HEADER.test(text);
+}
+/**
+ * Writes the private key an input holds to `path`, readable by its owner only. OpenSSH refuses a key
+ * without its final newline, and one readable by others; a secret pasted from Windows has CRLFs.
+ */
+async function writePrivateKeyFile(path, key, inputName) {
+    if (!looksLikePrivateKey(key)) {
+        throw new UserError(`Input '${inputName}' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else`);
+    }
+    await (0,promises_namespaceObject.writeFile)(path, withFinalNewline(key.replace(/\r\n/g, '\n').trim()), { mode: 0o600 });
+    await (0,promises_namespaceObject.chmod)(path, 0o600);
+}
+function withFinalNewline(text) {
+    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/netrc.js
+/** The netrc keywords curl (Nix's downloader) reads; each but `default` is followed by a value. */
+const NETRC_KEYWORDS = new Set(['machine', 'default', 'login', 'password', 'account', 'macdef']);
+/**
+ * Checks a netrc as curl reads it: `machine HOST` (or `default`) entries with `login`, `password`
+ * and `account` values, newlines or spaces between them. Returns what is wrong, never a value.
+ */
+function netrcProblem(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    let entries = 0;
+    for (let index = 0; index < words.length; index++) {
+        const word = words[index];
+        if (word === 'macdef')
+            return 'no macdef (Nix runs no macros)';
+        if (!NETRC_KEYWORDS.has(word))
+            return `a keyword (machine, login, password…) where a value stood`;
+        if (word === 'machine' || word === 'default')
+            entries++;
+        else if (entries === 0)
+            return `"machine HOST" before "${word}"`;
+        if (word === 'default')
+            continue;
+        if (index + 1 >= words.length)
+            return `a value after "${word}"`;
+        index++;
+    }
+    return entries === 0 ? 'at least one "machine HOST" entry' : undefined;
+}
+/** The values of a netrc's `password` entries, to mask. */
+function netrcPasswords(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    return words.flatMap((word, index) => word === 'password' && words[index + 1] ? [words[index + 1]] : []);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access.js
+
+
+
+
+
+const NO_NIX_ACCESS = { roles: {}, remove: async () => { } };
+/**
+ * Writes the Nix access into a private directory of the run's temp dir: a nix.conf only Nix reads
+ * (named by NIX_USER_CONF_FILES before the user's own files, so theirs still apply), the inputs' key
+ * (0600) and known_hosts, which GIT_SSH_COMMAND names for the git Nix runs. Nothing given, nothing
+ * written. The directory is registered for the post step before anything secret is written in it.
+ */
+async function prepareNixAccess(settings, context) {
+    const tokens = settings.accessTokens ?? [];
+    if (settings.sshKey === undefined && tokens.length === 0 && settings.netrc === undefined) {
+        return NO_NIX_ACCESS;
+    }
+    for (const { token } of tokens)
+        context.mask(token);
+    if (settings.sshKey !== undefined)
+        context.mask(settings.sshKey);
+    for (const password of netrcPasswords(settings.netrc ?? ''))
+        context.mask(password);
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-nix-access-'));
+    context.cleanup.add(directory);
+    await (0,promises_namespaceObject.chmod)(directory, 0o700);
+    const env = {};
+    const conf = privateNixConf(settings);
+    if (settings.netrc !== undefined) {
+        const netrcFile = (0,external_node_path_namespaceObject.join)(directory, 'netrc');
+        await (0,promises_namespaceObject.writeFile)(netrcFile, withFinalNewline(settings.netrc), { mode: 0o600 });
+        await (0,promises_namespaceObject.chmod)(netrcFile, 0o600);
+        conf.push(`netrc-file = ${netrcFile}`);
+    }
+    if (conf.length > 0) {
+        const confFile = (0,external_node_path_namespaceObject.join)(directory, 'nix.conf');
+        await (0,promises_namespaceObject.writeFile)(confFile, `${conf.join('\n')}\n`, { mode: 0o600 });
+        env.NIX_USER_CONF_FILES = [confFile, ...userNixConfFiles(context.stepEnvironment)].join(':');
+    }
+    if (settings.sshKey !== undefined) {
+        const keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_inputs');
+        await writePrivateKeyFile(keyFile, settings.sshKey, 'inputs-ssh-key');
+        const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
+        await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
+        env.GIT_SSH_COMMAND = gitSshCommand(keyFile, knownHostsFile);
+    }
+    return {
+        directory,
+        roles: { nix: env },
+        remove: () => (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true }),
+    };
+}
+/**
+ * The lines of the private nix.conf (the netrc's `netrc-file` is added where the file is written).
+ * `extra-access-tokens` adds to the tokens the user's own files
+ * set (checked on Nix 2.8 and 2.26) instead of replacing them.
+ */
+function privateNixConf(settings) {
+    const tokens = settings.accessTokens ?? [];
+    return tokens.length === 0
+        ? []
+        : [`extra-access-tokens = ${tokens.map(({ host, token }) => `${host}=${token}`).join(' ')}`];
+}
+/**
+ * The user's nix.conf files as Nix finds them when NIX_USER_CONF_FILES is unset: $XDG_CONFIG_HOME
+ * (~/.config), then each of $XDG_CONFIG_DIRS (/etc/xdg), each with nix/nix.conf. Setting the
+ * variable replaces that lookup, so the private file is listed first and these after it.
+ */
+function userNixConfFiles(env) {
+    if (env.NIX_USER_CONF_FILES)
+        return env.NIX_USER_CONF_FILES.split(':').filter((file) => file !== '');
+    const configHome = env.XDG_CONFIG_HOME || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.config');
+    const configDirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':').filter((dir) => dir !== '');
+    return [configHome, ...configDirs].map((dir) => (0,external_node_path_namespaceObject.join)(dir, 'nix', 'nix.conf'));
+}
+/**
+ * The ssh git runs for Nix's git+ssh fetches: this key only (not the agent's nor ~/.ssh's), host keys
+ * from known_hosts only and checked, never a prompt. git runs it through the shell, hence the quotes.
+ */
+function gitSshCommand(keyFile, knownHostsFile) {
+    return [
+        'ssh',
+        '-i',
+        shellQuote(keyFile),
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        `UserKnownHostsFile=${shellQuote(knownHostsFile)}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+    ].join(' ');
+}
+function shellQuote(word) {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * Parses `nix-access-tokens`: `host=token` entries, one a line or separated by spaces as Nix writes
+ * them. The error never shows a token.
+ */
+function parseAccessTokens(raw) {
+    const tokens = [];
+    for (const entry of raw.split(/\s+/).filter((word) => word !== '')) {
+        const separator = entry.indexOf('=');
+        const host = entry.slice(0, separator);
+        if (separator <= 0 || separator === entry.length - 1) {
+            return {
+                invalid: separator <= 0 ? `an entry without "host="` : `an entry for "${host}" without a token`,
+            };
+        }
+        tokens.push({ host, token: entry.slice(separator + 1) });
+    }
+    return tokens;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access-inputs.js
+
+
+/**
+ * The host keys github.com, gitlab.com and codeberg.org publish, as known_hosts lines. Each key's
+ * SHA256 fingerprint is the one its host publishes (docs.github.com "GitHub's SSH key fingerprints",
+ * docs.gitlab.com "GitLab.com settings", docs.codeberg.org "SSH fingerprint"):
+ * test/nix/access-inputs.test.ts checks them with ssh-keygen.
+ */
+const PUBLISHED_KNOWN_HOSTS = [
+    'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    'github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=',
+    'github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aNUkY4Ue1gvwnGLVlOhGeYrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOBYfNqltV9/hWCqBywINIR+5dIg6JTJ72pcEpEjcYgXkE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCflmO+5Z8CSSNY7GidjMIZ7Q4zMjA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVruj16z6XyvxvjJwbz0wQZ75XK5tKSb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYirYgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoTwvqNj4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S5hpQs+p1vN1/wsjk=',
+    'gitlab.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAfuCHKVTjquxvt6CM6tdG4SLp1Btn/nOeHHE5UOzRdf',
+    'gitlab.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFSMqzJeV9rUzU4kWitGjeR4PWSa29SPqJ1fVkhtj3Hw9xjLVXVYrU9QlYWrOLXBpQ6KWjbjTDTdDkoohFzgbEY=',
+    'gitlab.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCsj2bNKTBSpIYDEGk9KxsGh3mySTRgMtXL583qmBpzeQ+jqCMRgBqB98u3z++J1sKlXHWfM9dyhSevkMwSbhoR8XIq/U0tCNyokEi/ueaBMCvbcTHhO7FcwzY92WK4Yt0aGROY5qX2UKSeOvuP4D6TPqKF1onrSzH9bx9XUf2lEdWT/ia1NEKjunUqu1xOB/StKDHMoX4/OKyIzuS0q/T1zOATthvasJFoPrAjkohTyaDUz2LN5JoH839hViyEG82yB+MjcFV5MU3N1l1QL3cVUCh93xSaua1N85qivl+siMkPGbO5xR/En4iEY6K2XPASUEMaieWVNTRCtJ4S8H+9',
+    'codeberg.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIVIC02vnjFyL+I4RHfvIGNtOgJMe769VTF1VR4EB3ZB',
+    'codeberg.org ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBL2pDxWr18SoiDJCGZ5LmxPygTlPu+cCKSkpqkvCyQzl5xmIMeKNdfdBpfbCGDPoZQghePzFZkKJNR/v9Win3Sc=',
+    'codeberg.org ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC8hZi7K1/2E2uBX8gwPRJAHvRAob+3Sn+y2hxiEhN0buv1igjYFTgFO2qQD8vLfU/HT/P/rqvEeTvaDfY1y/vcvQ8+YuUYyTwE2UaVU5aJv89y6PEZBYycaJCPdGIfZlLMmjilh/Sk8IWSEK6dQr+g686lu5cSWrFW60ixWpHpEVB26eRWin3lKYWSQGMwwKv4LwmW3ouqqs4Z4vsqRFqXJ/eCi3yhpT+nOjljXvZKiYTpYajqUC48IHAxTWugrKe1vXWOPxVXXMQEPsaIRc2hpK+v1LmfB7GnEGvF1UAKnEZbUuiD9PBEeD5a1MZQIzcoPWCrTxipEpuXQ5Tni4mN',
+].join('\n');
+/** `host=token` entries, Nix's `access-tokens`; never echoed in an error. */
+function accessTokens() {
+    return field({ secret: true }, (raw, fail) => {
+        const parsed = parseAccessTokens(raw);
+        return Array.isArray(parsed)
+            ? parsed
+            : fail(`host=token entries like github.com=ghp_… (${parsed.invalid})`);
+    });
+}
+/**
+ * The inputs every action whose Nix fetches the flake's inputs takes, spread into its schema: the
+ * key for git+ssh inputs, the host keys they are checked against, and Nix's access tokens.
+ */
+const nixAccessInputs = {
+    'inputs-ssh-key': secret(),
+    'inputs-known-hosts': inputs_text({ rawDefault: PUBLISHED_KNOWN_HOSTS }),
+    'nix-access-tokens': accessTokens(),
+};
+/** What a diagnosis of an input Nix could not fetch says about the access it had. */
+function accessGiven(settings) {
+    return {
+        sshKeyGiven: settings['inputs-ssh-key'] !== undefined,
+        tokenHosts: (settings['nix-access-tokens'] ?? []).map((entry) => entry.host),
+    };
+}
+/**
+ * The Nix access those inputs ask for. `githubToken` is lock-update's own token, used for github.com
+ * when `inputs-use-token` is on and `nix-access-tokens` names no token for github.com.
+ */
+function nixAccessSettings(settings, githubToken) {
+    const tokens = [...(settings['nix-access-tokens'] ?? [])];
+    if (githubToken !== undefined && !tokens.some((entry) => entry.host === 'github.com')) {
+        tokens.push({ host: 'github.com', token: githubToken });
+    }
+    return {
+        ...(settings['inputs-ssh-key'] === undefined ? {} : { sshKey: settings['inputs-ssh-key'] }),
+        ...(settings['inputs-known-hosts'] === undefined ? {} : { knownHosts: settings['inputs-known-hosts'] }),
+        ...(tokens.length === 0 ? {} : { accessTokens: tokens }),
+    };
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/errors.js
@@ -56462,6 +56882,10 @@ class NixCli {
         const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
         await this.exec(this.withOptions(subcommand, args), options);
     }
+    /** Fetches every input of the flake's lock into the store (`nix flake archive`), building nothing. */
+    async archive(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'archive'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
     async flakeMetadata(flakeDir, options = {}) {
         const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
         return JSON.parse(result.stdout);
@@ -56478,13 +56902,14 @@ function nixArgs(subcommand, options, args) {
     return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
 }
 /**
- * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
- * failure (unless `check` is false) is a NixError holding Nix's own message.
+ * Runs nix as flakeflow always does: as a `nix` child (it receives the run's Nix access:
+ * child-environment.ts), a missing program is one line saying how to install Nix, and a failure
+ * (unless `check` is false) is a NixError holding Nix's own message.
  */
 async function runNix(runner, options, args, runOptions = {}, check = true) {
     let result;
     try {
-        result = await runner.run(options.command ?? 'nix', args, runOptions);
+        result = await runner.run(options.command ?? 'nix', args, { ...runOptions, role: 'nix' });
     }
     catch (error) {
         // The runner raises a UserError only when the program is missing.
@@ -57099,6 +57524,398 @@ async function inspectHostsInPool(pool, request) {
     };
 }
 
+;// CONCATENATED MODULE: ./.build/core/concurrency.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapConcurrently(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+/**
+ * A fixed number of slots shared by every caller: `run` waits for a free one, so work started from
+ * many places at once never runs more than `size` at a time. Slots are handed over in request order.
+ */
+class Slots {
+    size;
+    active = 0;
+    waiting = [];
+    constructor(size) {
+        this.size = size;
+    }
+    async run(task) {
+        if (this.active < this.size)
+            this.active += 1;
+        else
+            await new Promise((resolve) => this.waiting.push(resolve));
+        try {
+            return await task();
+        }
+        finally {
+            const next = this.waiting.shift();
+            if (next)
+                next();
+            else
+                this.active -= 1;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/lock-file.js
+
+
+/**
+ * flake.lock as Nix writes it (versions 5 to 7). Nodes are keyed by input name, made unique with
+ * `_2`, `_3`… (`nixpkgs_2`), so a key says nothing about where a node sits: only the edges from
+ * the root do. An edge is a node key, or a `follows` path of input names starting at the root.
+ */
+const SUPPORTED_LOCK_VERSIONS = [5, 6, 7];
+const attrs = record(schemas_string(), unknown());
+const lockNodeShape = object({
+    inputs: record(schemas_string(), union([schemas_string(), array(schemas_string())])).optional(),
+    locked: attrs.optional(),
+    original: attrs.optional(),
+    /** Version 5 kept `lastModified` and `narHash` here instead of in `locked`. */
+    info: attrs.optional(),
+    flake: schemas_boolean().optional(),
+    /** Version 7: the input a relative `path:` input is resolved against. */
+    parent: array(schemas_string()).optional(),
+});
+const lockFileShape = object({
+    version: schemas_number().int(),
+    root: schemas_string(),
+    nodes: record(schemas_string(), lockNodeShape),
+});
+/** Far above any real fleet; a lock whose shared nodes multiply beyond it is listed this far. */
+const MAX_INPUT_PATHS = 100_000;
+function printInputPath(path) {
+    return path.join('/');
+}
+function sourceAttrs(value, info) {
+    if (!value)
+        return undefined;
+    const merged = { ...value, ...(info ?? {}) };
+    if (typeof merged.type !== 'string')
+        return undefined;
+    return merged;
+}
+class FlakeLock {
+    version;
+    rootKey;
+    nodes;
+    constructor(version, rootKey, nodes) {
+        this.version = version;
+        this.rootKey = rootKey;
+        this.nodes = nodes;
+    }
+    /** Parses flake.lock text; `file` names it in errors. */
+    static parse(text, file = 'flake.lock') {
+        let json;
+        try {
+            json = JSON.parse(text);
+        }
+        catch (error) {
+            throw new UserError(`${file} is not valid JSON (${error.message})`);
+        }
+        const version = json?.version;
+        if (typeof version === 'number' && !SUPPORTED_LOCK_VERSIONS.includes(version)) {
+            throw new UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
+                'relock it with a current Nix');
+        }
+        const checked = lockFileShape.safeParse(json);
+        if (!checked.success) {
+            const issue = checked.error.issues[0];
+            const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
+            throw new UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
+        }
+        const parsed = checked.data;
+        if (!parsed.nodes[parsed.root]) {
+            throw new UserError(`${file} names root node '${parsed.root}', which it does not contain`);
+        }
+        const nodes = new Map();
+        for (const [key, node] of Object.entries(parsed.nodes)) {
+            const locked = sourceAttrs(node.locked, node.info);
+            const original = sourceAttrs(node.original);
+            nodes.set(key, {
+                inputs: node.inputs ?? {},
+                ...(locked ? { locked } : {}),
+                ...(original ? { original } : {}),
+                flake: node.flake ?? true,
+            });
+        }
+        return new FlakeLock(parsed.version, parsed.root, nodes);
+    }
+    get root() {
+        return this.nodes.get(this.rootKey);
+    }
+    node(key) {
+        return this.nodes.get(key);
+    }
+    /** The flake's own inputs, in the order flake.lock lists them. */
+    directInputNames() {
+        return Object.keys(this.root.inputs);
+    }
+    /**
+     * The node an input path leads to, following `follows` as Nix does (each follows path starts at
+     * the root). Undefined when the path does not exist or a follows chain loops.
+     */
+    resolve(path) {
+        const printed = printInputPath(path);
+        if (this.resolved.has(printed))
+            return this.resolved.get(printed);
+        const target = this.resolveFrom(path, []);
+        this.resolved.set(printed, target);
+        return target;
+    }
+    /** Resolved paths: a diff resolves every path, and each path's parent, of both locks. */
+    resolved = new Map();
+    resolveFrom(path, visited) {
+        const printed = printInputPath(path);
+        if (visited.includes(printed))
+            return undefined;
+        visited.push(printed);
+        let key = this.rootKey;
+        for (const name of path) {
+            const edge = this.nodes.get(key)?.inputs[name];
+            if (edge === undefined)
+                return undefined;
+            if (typeof edge === 'string') {
+                key = edge;
+            }
+            else {
+                const target = this.resolveFrom(edge, visited);
+                if (!target)
+                    return undefined;
+                key = target.key;
+            }
+        }
+        const node = this.nodes.get(key);
+        return node && key !== this.rootKey ? { key, node } : undefined;
+    }
+    /** The edge an input path ends with, in the node its parent path resolves to. */
+    edge(path) {
+        const parentKey = path.length > 1 ? this.resolve(path.slice(0, -1))?.key : this.rootKey;
+        const edge = parentKey ? this.nodes.get(parentKey)?.inputs[path[path.length - 1]] : undefined;
+        if (edge === undefined)
+            return undefined;
+        return typeof edge === 'string' ? { key: edge } : { follows: edge };
+    }
+    /**
+     * Every input path below the root with its edge. Unlike Nix's own walk, which enters each node
+     * once, a node shared by several inputs is listed under each path reaching it, so a path stays
+     * visible when another path to the same node changes. A `follows` edge is listed, not entered:
+     * what lies behind it is listed under the path it follows.
+     */
+    inputPaths() {
+        const edges = new Map();
+        const visit = (prefix, key, entered) => {
+            if (entered.includes(key) || edges.size >= MAX_INPUT_PATHS)
+                return;
+            const inputs = this.nodes.get(key)?.inputs ?? {};
+            for (const name of Object.keys(inputs).sort()) {
+                const edge = inputs[name];
+                const path = [...prefix, name];
+                if (typeof edge === 'string') {
+                    edges.set(printInputPath(path), { key: edge });
+                    visit(path, edge, [...entered, key]);
+                }
+                else {
+                    edges.set(printInputPath(path), { follows: edge });
+                }
+            }
+        };
+        visit([], this.rootKey, []);
+        return edges;
+    }
+}
+/**
+ * Where a locked node comes from, apart from which revision: the fetcher and its location
+ * (`github:NixOS/nixpkgs`, `git+ssh://git@github.com/o/r`). The branch is left out: Nix 2.2x
+ * rewrites a git input's `ref` from `main` to `refs/heads/main` without moving it.
+ */
+function sourceLabel(locked, original) {
+    const text = (name) => {
+        const value = locked[name] ?? original?.[name];
+        return typeof value === 'string' && value.length > 0 ? value : undefined;
+    };
+    const dir = text('dir');
+    const inDir = dir ? `?dir=${dir}` : '';
+    const { type } = locked;
+    if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
+        const host = text('host');
+        return `${type}:${host ? `${host}/` : ''}${text('owner') ?? '?'}/${text('repo') ?? '?'}${inDir}`;
+    }
+    if (type === 'path')
+        return `path:${text('path') ?? '?'}${inDir}`;
+    // A tarball's locked URL names the exact file (often the revision itself); the original names the source.
+    const url = (type === 'tarball' || type === 'file') && typeof original?.url === 'string' ? original.url : text('url');
+    const scheme = url && /^[a-z]+\+/.test(url) ? '' : `${type}+`;
+    return `${scheme}${url ?? '?'}${inDir}`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/input-fetch.js
+
+
+
+
+
+
+
+
+/**
+ * Nix's texts for a source it could not fetch, on 2.8 (`program 'git' failed`, the lines of git and
+ * ssh before it) and on 2.26 (which blames a missing revision or ref when git could not connect).
+ */
+const FETCH_FAILURE = /program 'git' failed|Cannot find Git revision|resolving Git reference|while fetching the input|unable to download|Permission denied \(publickey|Host key verification failed|Could not read from remote repository|does not appear to be a git repository/;
+function looksLikeFetchFailure(text) {
+    return FETCH_FAILURE.test(text);
+}
+/** `ssh://user:secret@host/x?access_token=y` → `ssh://user@host/x`: a URL as it may be shown. */
+function withoutCredentials(url) {
+    return url
+        .replace(/(\/\/[^/@:\s]+):[^/@\s]*@/g, '$1@')
+        .replace(/([?&])(access_token|private_token|token)=[^&\s']*/gi, '$1$2=***');
+}
+const REASONS = [
+    {
+        pattern: /No \S+ host key is known for \S+/,
+        hint: () => "its host key is not in 'inputs-known-hosts' (add the line `ssh-keyscan <host>` prints)",
+    },
+    {
+        pattern: /Host key for \S+ has changed/,
+        hint: () => "the host's key is not the one 'inputs-known-hosts' pins",
+    },
+    {
+        pattern: /Host key verification failed/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the host's key could not be checked against 'inputs-known-hosts'"
+            : "the host is unknown here: set 'inputs-ssh-key', and 'inputs-known-hosts' for a host other than github.com, gitlab.com or codeberg.org",
+    },
+    {
+        pattern: /\S+: Permission denied \(publickey[^)]*\)/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the key of 'inputs-ssh-key' was refused: add its public key as a deploy key of the repository"
+            : "no key was given: set 'inputs-ssh-key' to a key the repository accepts",
+    },
+    { pattern: /'[^']*' does not appear to be a git repository|[Rr]epository (not found|.*does not exist)/ },
+    {
+        pattern: /unable to download '[^']*': HTTP error (401|403)/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? `the token of 'nix-access-tokens' was refused (tokens given for ${tokenHosts.join(', ')})`
+            : "no token was given: set 'nix-access-tokens' to host=token",
+    },
+    {
+        pattern: /unable to download '[^']*': HTTP error 404/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? 'not found with the token given'
+            : "not found: a private repository needs 'nix-access-tokens'",
+    },
+    { pattern: /unable to download '[^']*': [^\n]*/ },
+    { pattern: /Could not resolve hostname [^\n]*|Connection refused|Connection timed out/ },
+];
+/** The line of Nix's, git's or ssh's output that says why a fetch failed, with what to do about it. */
+function fetchFailureReason(stderr, context) {
+    for (const { pattern, hint } of REASONS) {
+        const found = stderr.match(pattern)?.[0];
+        if (found === undefined)
+            continue;
+        const reason = withoutCredentials(found.trim().replace(/\.$/, ''));
+        return hint ? `${reason}: ${hint(context)}` : reason;
+    }
+    const message = nixErrorText(stderr).split('\n')[0] ?? '';
+    return withoutCredentials(message.replace(/^error:\s*/, '')) || 'Nix gave no reason';
+}
+/** Each locked node of flake.lock once, named by the first input path that reaches it. */
+function lockedSources(lock) {
+    const seen = new Set();
+    const sources = [];
+    for (const [input, edge] of lock.inputPaths()) {
+        if (!('key' in edge) || seen.has(edge.key))
+            continue;
+        seen.add(edge.key);
+        const node = lock.node(edge.key);
+        if (!node?.locked || node.locked.type === 'path')
+            continue;
+        sources.push({
+            input,
+            locked: node.locked,
+            label: withoutCredentials(sourceLabel(node.locked, node.original)),
+        });
+    }
+    return sources;
+}
+/** Fetching a locked node as Nix's own call-flake.nix does, from its flake.lock entry. */
+function fetchExpression(locked) {
+    const { dir: _dir, ...attrs } = locked;
+    return `(builtins.fetchTree (builtins.fromJSON ${JSON.stringify(JSON.stringify(attrs))})).narHash`;
+}
+const PROBES_AT_ONCE = 4;
+/**
+ * Which of the flake's locked inputs Nix cannot fetch, and why: each is fetched on its own, as Nix
+ * fetches it for an evaluation (a source already in the store costs nothing), so one failure is
+ * told apart from the next and Nix 2.26's misleading last line is read past. Asked only after an
+ * evaluation failed with a fetch error, whose text rarely names the input.
+ */
+async function diagnoseInputFetches(options) {
+    let lockText;
+    try {
+        lockText = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(options.flakeDir, 'flake.lock'), 'utf8');
+    }
+    catch {
+        return [];
+    }
+    const sources = lockedSources(FlakeLock.parse(lockText));
+    const failures = await mapConcurrently(sources, PROBES_AT_ONCE, async (source) => {
+        const args = nixArgs(['eval'], options.nixOptions ?? {}, [
+            '--json',
+            '--impure',
+            '--expr',
+            fetchExpression(source.locked),
+        ]);
+        const result = await runNix(options.runner, options.nixOptions ?? {}, args, {
+            ...(options.signal ? { signal: options.signal } : {}),
+        }, false);
+        if (succeeded(result))
+            return undefined;
+        return { input: source.input, url: source.label, reason: fetchFailureReason(result.stderr, options) };
+    });
+    return failures.filter((failure) => failure !== undefined);
+}
+/** The one line an input that cannot be fetched is reported with. */
+function inputFailureLine(failure) {
+    return `input '${failure.input}' (${failure.url}) could not be fetched: ${failure.reason}`;
+}
+/** A step that failed because Nix could not fetch some of the flake's inputs. */
+class InputFetchError extends UserError {
+    failures;
+    constructor(failures) {
+        super(failures.length === 1
+            ? `The flake's ${inputFailureLine(failures[0])}`
+            : `The flake's inputs could not be fetched: ${failures.map(inputFailureLine).join('; ')}`);
+        this.failures = failures;
+    }
+}
+/**
+ * After an evaluation failed with `errorText`: when it reads as a fetch failure, finds the inputs
+ * behind it, logs one error line for each and returns the error to fail the step with; undefined
+ * when the failure was something else (or no input fails on its own).
+ */
+async function explainFetchFailure(errorText, diagnosis, logger) {
+    if (!looksLikeFetchFailure(errorText))
+        return undefined;
+    const failures = await diagnoseInputFetches(diagnosis);
+    if (failures.length === 0)
+        return undefined;
+    for (const failure of failures)
+        logger?.error(inputFailureLine(failure));
+    return new InputFetchError(failures);
+}
+
 ;// CONCATENATED MODULE: ./.build/nix/store.js
 
 
@@ -57131,6 +57948,22 @@ function closureSizesOf(json) {
             sizes.set(path, size);
     }
     return sizes;
+}
+/** `this derivation will be built:` / `these N paths will be fetched (…):`, each followed by indented paths. */
+function parseRealisationPlan(stderr) {
+    const plan = { willBuild: [], willFetch: [] };
+    let section;
+    for (const line of stderr.split('\n')) {
+        if (/will be built:$/.test(line))
+            section = plan.willBuild;
+        else if (/will be fetched/.test(line))
+            section = plan.willFetch;
+        else if (/^\s+\/\S+$/.test(line))
+            section?.push(line.trim());
+        else
+            section = undefined;
+    }
+    return plan;
 }
 /**
  * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
@@ -57181,6 +58014,16 @@ class NixStore {
         const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
         return succeeded(result);
     }
+    /**
+     * What building `installables` would take, building nothing (`nix build --dry-run`): the
+     * derivations it would build and the paths it would fetch from the substituters.
+     */
+    async realisationPlan(installables, options = {}) {
+        if (installables.length === 0)
+            return { willBuild: [], willFetch: [] };
+        const result = await this.run(['build', '--dry-run', '--no-link', ...installables], options);
+        return parseRealisationPlan(result.stderr);
+    }
     /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
     async derivationSystem(version, drvPath, options = {}) {
         const command = isAtLeast(version, 2, 15)
@@ -57196,12 +58039,21 @@ class NixStore {
         return result.stdout;
     }
     /**
-     * Copies `paths` with their closures to the store `to` (e.g. `ssh-ng://root@web-1`, whose ssh takes
-     * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves.
+     * Copies `paths` with their closures to the store `to` (e.g. `ssh://root@web-1`, whose ssh takes
+     * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves;
+     * with `substituteOnDestination`, the destination first fetches what its own substituters hold
+     * (its warnings, such as an unreachable cache, come back in the result's stderr).
      */
     async copy(paths, to, options = {}) {
-        const { derivation, ...run } = options;
-        await this.run(['copy', ...(derivation ? ['--derivation'] : []), '--to', to, ...paths], run);
+        const { derivation, substituteOnDestination, ...run } = options;
+        return this.run([
+            'copy',
+            ...(derivation ? ['--derivation'] : []),
+            ...(substituteOnDestination ? ['--substitute-on-destination'] : []),
+            '--to',
+            to,
+            ...paths,
+        ], run);
     }
     /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
     async sign(paths, keyFile, options = {}) {
@@ -57256,6 +58108,8 @@ const hostBuild = object({
     comparison: closureComparison.optional(),
     /** The store URI the closure was copied to. */
     pushedTo: schemas_string().optional(),
+    /** The `push-command` that pushed the closure, e.g. `cachix push homelab`. */
+    pushedWith: schemas_string().optional(),
 });
 /** What the build action writes for the report action: one file per matrix entry, one result per host. */
 const resultFile = object({
@@ -57379,6 +58233,59 @@ async function compareClosures(request) {
     };
 }
 
+;// CONCATENATED MODULE: ./.build/build/push.js
+
+
+
+
+
+/** Signs (when a key is given) and copies the closures; the key lives in a 0600 file only meanwhile. */
+async function pushToStore(paths, to, signingKey, context) {
+    try {
+        if (signingKey) {
+            context.logger.mask(signingKey);
+            const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-signing-'));
+            const keyFile = (0,external_node_path_namespaceObject.join)(dir, 'key');
+            try {
+                await (0,promises_namespaceObject.writeFile)(keyFile, `${signingKey.trim()}\n`, { mode: 0o600 });
+                await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
+                await context.store.sign(paths, keyFile, { signal: context.signal });
+            }
+            finally {
+                await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+            }
+        }
+        await context.store.copy(paths, to, { group: `Pushing to ${to}`, signal: context.signal });
+        return undefined;
+    }
+    catch (error) {
+        return { target: to, error: error instanceof NixError ? error.nixMessage : stringifyError(error) };
+    }
+}
+/**
+ * Runs `push-command` (`cachix push homelab`, `attic push homelab`) with the built paths appended.
+ * It is the user's program, not Nix: it gets what every child inherits plus the `push-env`
+ * variables only (child-environment.ts), never the run's Nix access or the step's other secrets.
+ */
+async function pushWithCommand(paths, argv, variables, context) {
+    const [program, ...args] = argv;
+    const target = argv.join(' ');
+    try {
+        const result = await context.runner.run(program, [...args, ...paths], {
+            env: { ...variables },
+            group: `Pushing with ${target}`,
+            signal: context.signal,
+        });
+        if (succeeded(result))
+            return undefined;
+        const said = (result.stderr.trim() || result.stdout.trim()).split('\n').slice(-5).join('\n');
+        return { target, error: `${program} ${describeExit(result)}${said ? `:\n${said}` : ''}` };
+    }
+    catch (error) {
+        return { target, error: stringifyError(error) };
+    }
+}
+
 ;// CONCATENATED MODULE: ./.build/build/targets.js
 
 function items(value) {
@@ -57447,6 +58354,9 @@ function kindOfAttr(attrPath) {
 
 
 
+
+
+
 /** Nix refuses a derivation for a system this machine cannot build (and no remote builder can). */
 const WRONG_SYSTEM = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
 /** Builds the matrix entry's hosts one after the other, compares and pushes them, and writes the result-file. */
@@ -57473,6 +58383,7 @@ async function buildHosts(settings, dependencies) {
     for (const item of resolved) {
         results.push(await buildOne(item, { nix, store, version, flakeDir, logger, signal, now }));
     }
+    await explainUnfetched(results, { runner, nixOptions: { nixOptions }, flakeDir, ...accessGiven(settings), ...(signal ? { signal } : {}) }, logger);
     const revision = settings['compare-to'];
     if (revision && results.some((result) => result.status === 'built')) {
         await withRevisionCheckout({ runner, flakeDir, revision, input: 'compare-to', tempRoot: dependencies.tempDir }, async (checkout) => {
@@ -57492,28 +58403,11 @@ async function buildHosts(settings, dependencies) {
             }
         });
     }
-    let pushError;
-    const pushTo = settings['push-to'];
-    const built = results.filter((result) => result.status === 'built' && result.outPath);
-    if (pushTo && built.length > 0) {
-        try {
-            await push(built.map((result) => result.outPath), pushTo, settings['signing-key'], {
-                store,
-                logger,
-                tempDir: dependencies.tempDir,
-                signal,
-            });
-            for (const result of built)
-                result.pushedTo = pushTo;
-        }
-        catch (error) {
-            pushError = error instanceof NixError ? error.nixMessage : stringifyError(error);
-        }
-    }
+    const pushFailures = await pushBuilt(results, settings, { store, runner, logger, tempDir: dependencies.tempDir, signal }, dependencies.pushVariables ?? {});
     await (0,promises_namespaceObject.mkdir)(dependencies.resultDir, { recursive: true });
     const resultFile = (0,external_node_path_namespaceObject.join)(dependencies.resultDir, resultFileName(targets.map((target) => target.name)));
     await (0,promises_namespaceObject.writeFile)(resultFile, `${JSON.stringify(resultFileOf(results), null, 2)}\n`);
-    return { results, resultFile, ...(pushError ? { pushError } : {}) };
+    return { results, resultFile, pushFailures };
 }
 function needsEvaluation(target, needAttr) {
     return Boolean(target.host) && !(target.drvPath && (0,external_node_fs_namespaceObject.existsSync)(target.drvPath) && !needAttr);
@@ -57622,25 +58516,103 @@ async function buildOne(item, context) {
         return { ...base, error: error.nixMessage, durationMs: context.now() - started };
     }
 }
-/** Signs (when a key is given) and copies the closures; the key lives in a 0600 file only meanwhile. */
-async function push(paths, to, signingKey, context) {
-    if (signingKey) {
-        context.logger.mask(signingKey);
-        const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-signing-'));
-        const keyFile = (0,external_node_path_namespaceObject.join)(dir, 'key');
-        try {
-            await (0,promises_namespaceObject.writeFile)(keyFile, `${signingKey.trim()}\n`, { mode: 0o600 });
-            await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
-            await context.store.sign(paths, keyFile, { signal: context.signal });
-        }
-        finally {
-            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-        }
+/**
+ * Pushes what built: to `push-to` with nix copy, then with `push-command`. A failed push leaves the
+ * host built; it is reported apart, as the cache not having it.
+ */
+async function pushBuilt(results, settings, context, pushVariables) {
+    const built = results.filter((result) => result.status === 'built' && result.outPath);
+    const paths = built.map((result) => result.outPath);
+    if (paths.length === 0)
+        return [];
+    const failures = [];
+    const pushTo = settings['push-to'];
+    if (pushTo) {
+        const failure = await pushToStore(paths, pushTo, settings['signing-key'], context);
+        if (failure)
+            failures.push(failure);
+        else
+            for (const result of built)
+                result.pushedTo = pushTo;
     }
-    await context.store.copy(paths, to, { group: `Pushing to ${to}`, signal: context.signal });
+    const command = settings['push-command'];
+    if (command) {
+        const failure = await pushWithCommand(paths, command, pushVariables, context);
+        if (failure)
+            failures.push(failure);
+        else
+            for (const result of built)
+                result.pushedWith = command.join(' ');
+    }
+    return failures;
+}
+/** The hosts that failed because Nix could not fetch an input say which input, and why, instead. */
+async function explainUnfetched(results, diagnosis, logger) {
+    const unfetched = results.filter((result) => result.error !== undefined && looksLikeFetchFailure(result.error));
+    if (unfetched.length === 0)
+        return;
+    const explained = await explainFetchFailure(unfetched.map((result) => result.error).join('\n'), diagnosis, logger);
+    if (!explained)
+        return;
+    for (const result of unfetched)
+        result.error = explained.message;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cache-access.js
+
+
+/**
+ * The inputs every action whose Nix talks to binary caches takes, spread into its schema: a whole
+ * netrc, and the reusable workflows' single `cache-token` for the HTTP(S) caches the action knows.
+ */
+const cacheAccessInputs = {
+    netrc: field({ secret: true }, (raw, fail) => {
+        const problem = netrcProblem(raw);
+        return problem === undefined
+            ? raw
+            : fail(`a netrc ("machine HOST login USER password PASS"), with ${problem}`);
+    }),
+    'cache-token': secret(),
+};
+/** The host of an http(s):// store URL (`cache.example.org` of `https://cache.example.org:8443/x?priority=4`). */
+function httpHost(url) {
+    const match = /^https?:\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^:/?#]+)/.exec(url.trim());
+    return match?.[1];
+}
+/**
+ * `cache-token` as netrc lines: `machine HOST password TOKEN` for each HTTP(S) host among `urls`, as
+ * Attic and token-checking proxies expect it. Other stores (s3://, ssh://) take no netrc.
+ */
+function tokenNetrc(token, urls) {
+    const hosts = [...new Set(urls.map(httpHost).filter((host) => host !== undefined))];
+    return hosts.map((host) => `machine ${host} password ${token.trim()}\n`).join('');
+}
+/**
+ * The substituters the step's NIX_CONFIG names (the reusable workflows put `cache-urls` there): a
+ * cache the token is for even when the action itself does not name it.
+ */
+function nixConfigSubstituters(nixConfig) {
+    return (nixConfig ?? '')
+        .split('\n')
+        .map((line) => /^\s*(?:extra-)?substituters\s*=(.*)$/.exec(line)?.[1] ?? '')
+        .flatMap((value) => value.split(/\s+/).filter((url) => url !== ''));
+}
+/**
+ * The netrc an action's Nix gets: the `netrc` input first (curl takes the first entry for a host, so
+ * it wins), then `cache-token`'s lines for `urls`, the caches this action talks to.
+ */
+function cacheAccessSettings(settings, urls) {
+    const token = settings['cache-token']?.trim();
+    const netrc = [
+        settings.netrc?.trim() ? `${settings.netrc.trim()}\n` : '',
+        token ? tokenNetrc(token, urls) : '',
+    ].join('');
+    return netrc === '' ? {} : { netrc };
 }
 
 ;// CONCATENATED MODULE: ./.build/build/inputs.js
+
+
 
 /** Which of `host`, `attr` or `drv-path` names the build is checked by the capability, not here. */
 const buildInputs = defineInputs({
@@ -57651,10 +58623,14 @@ const buildInputs = defineInputs({
     'compare-to': inputs_text(),
     'push-to': inputs_text(),
     'signing-key': secret(),
+    'push-command': commandLine(),
+    'push-env': variableNames(),
     'nix-options': words(),
     'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
     'eval-workers': inputs_integer({ min: 1, max: 256 }),
     'eval-max-memory': size(),
+    ...nixAccessInputs,
+    ...cacheAccessInputs,
 });
 
 ;// CONCATENATED MODULE: ./.build/build/summary.js
@@ -57723,6 +58699,7 @@ function buildSummary(outcome) {
         result.durationMs !== undefined ? formatDuration(result.durationMs) : '',
     ]);
     const pushed = outcome.results.find((result) => result.pushedTo)?.pushedTo;
+    const pushedWith = outcome.results.find((result) => result.pushedWith)?.pushedWith;
     return blocks(heading(3, 'Build'), table(['Host', 'System', 'Result', 'Closure', 'Δ', 'Time'], rows, [
         'left',
         'left',
@@ -57732,7 +58709,66 @@ function buildSummary(outcome) {
         'right',
     ]), ...outcome.results.map(hostSection), ...outcome.results
         .filter((result) => result.status === 'eval-only')
-        .map((result) => `🔍 **${result.host}**: ${result.error}.`), pushed ? `📤 Pushed to \`${pushed}\`.` : undefined, outcome.pushError ? details('❌ Pushing failed', codeBlock(outcome.pushError), true) : undefined);
+        .map((result) => `🔍 **${result.host}**: ${result.error}.`), pushed ? `📤 Pushed to \`${pushed}\`.` : undefined, pushedWith ? `📤 Pushed with \`${pushedWith}\`.` : undefined, ...outcome.pushFailures.map((failure) => details(`❌ Pushing to ${failure.target} failed`, codeBlock(failure.error), true)));
+}
+
+;// CONCATENATED MODULE: ./.build/actions/nix-runner.js
+
+
+
+/**
+ * Runs an action's work with the process runner its Nix processes fetch the flake's private inputs
+ * through: the Nix access (src/nix/access.ts) is prepared in the run's temp dir, given to role `nix`
+ * only (child-environment.ts), and removed when the work ends, however it ends.
+ */
+async function withNixRunner(access, environment, work) {
+    const { context, logger, state } = environment;
+    const nixAccess = await prepareNixAccess(access, {
+        tempDir: context.runnerTemp,
+        cleanup: new CleanupList(state),
+        mask: (secret) => logger.mask(secret),
+        stepEnvironment: process.env,
+    });
+    try {
+        return await work(new SpawnProcessRunner(logger, undefined, process.env, nixAccess.roles));
+    }
+    finally {
+        await nixAccess.remove();
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/actions/step-environment.js
+
+/**
+ * The values of the step's variables an input names (`push-env`), masked, for the one child that
+ * gets them. A name the step does not set is said once, not an error: the push then fails on its own
+ * terms, in its own words.
+ */
+function stepVariables(names, input, logger, step = process.env) {
+    const variables = {};
+    for (const name of names) {
+        const value = step[name];
+        if (value === undefined) {
+            logger.warning(`Input '${input}' names ${name}, which this step's environment does not set`);
+            continue;
+        }
+        if (value !== '')
+            logger.mask(value);
+        variables[name] = value;
+    }
+    return variables;
+}
+/**
+ * The caches' netrc for an action's Nix: the `netrc` and `cache-token` inputs, the token for `urls`
+ * (the caches the action names) and the substituters the step's NIX_CONFIG names. NIX_CONFIG
+ * outranks every nix.conf, so a `netrc-file` there would hide this netrc: that is said, once.
+ */
+function stepCacheAccess(settings, logger, urls = [], step = process.env) {
+    const access = cacheAccessSettings(settings, [...urls, ...nixConfigSubstituters(step.NIX_CONFIG)]);
+    if (access.netrc !== undefined && /^\s*netrc-file\s*=/m.test(step.NIX_CONFIG ?? '')) {
+        logger.warning("NIX_CONFIG sets netrc-file, which outranks the netrc of inputs 'netrc' and 'cache-token': remove it from NIX_CONFIG");
+    }
+    return access;
 }
 
 ;// CONCATENATED MODULE: ./.build/actions/build.js
@@ -57742,29 +58778,35 @@ function buildSummary(outcome) {
 
 
 
+
+
 const BUILD_OUTPUTS = ['out-path', 'drv-path', 'closure-size', 'result-file'];
-const buildAction = (0,action/* defineAction */.Q)({
+const buildAction = (0,action/* defineAction */.QP)({
     name: 'build',
     inputs: buildInputs,
     outputs: BUILD_OUTPUTS,
     pathInputs: ['path'],
     keepsForksOffSelfHosted: true,
-    async run(settings, { context, logger, signal }) {
-        const outcome = await buildHosts(settings, {
-            runner: new SpawnProcessRunner(logger),
+    async run(settings, environment) {
+        const { context, logger, signal } = environment;
+        const access = {
+            ...nixAccessSettings(settings),
+            ...stepCacheAccess(settings, logger, [settings['push-to'] ?? '']),
+        };
+        const outcome = await withNixRunner(access, environment, (runner) => buildHosts(settings, {
+            runner,
             logger,
             workspace: context.workspace,
             tempDir: context.runnerTemp,
             resultDir: (0,external_node_path_namespaceObject.join)(context.runnerTemp, 'flakeflow-results'),
             signal,
-        });
+            pushVariables: stepVariables(settings['push-env'] ?? [], 'push-env', logger),
+        }));
         const built = outcome.results.filter((result) => result.status === 'built');
         const failed = outcome.results.filter((result) => result.status === 'failed');
         const problems = [
             ...failed.map((result) => `${result.host} failed: ${(result.error ?? '').split('\n')[0]}`),
-            ...(outcome.pushError
-                ? [`pushing to ${settings['push-to']} failed: ${outcome.pushError.split('\n')[0]}`]
-                : []),
+            ...outcome.pushFailures.map((failure) => `pushing to ${failure.target} failed: ${failure.error.split('\n')[0]}`),
         ];
         return {
             outputs: {
@@ -57833,20 +58875,6 @@ function failureAnnotations(hosts, flakeDir, workspace) {
         }
         return annotation;
     });
-}
-
-;// CONCATENATED MODULE: ./.build/core/concurrency.js
-/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
-async function mapConcurrently(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-        for (let index = next++; index < items.length; index = next++) {
-            results[index] = await work(items[index], index);
-        }
-    });
-    await Promise.all(workers);
-    return results;
 }
 
 ;// CONCATENATED MODULE: ./.build/hosts/binary-cache.js
@@ -57985,6 +59013,8 @@ function structured(shape, expected, options = {}) {
 
 
 
+
+
 const UNMAPPED_POLICIES = ['eval-only', 'skip', 'fail'];
 const runnerLabels = union([schemas_string().min(1), array(schemas_string().min(1)).min(1)]);
 const hostsInputs = defineInputs({
@@ -58001,6 +59031,8 @@ const hostsInputs = defineInputs({
     'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
     'eval-workers': inputs_integer({ min: 1, max: 256 }),
     'eval-max-memory': size(),
+    ...nixAccessInputs,
+    ...cacheAccessInputs,
 });
 
 ;// CONCATENATED MODULE: ./.build/nix/fleet-eval-jobs.js
@@ -58069,7 +59101,7 @@ class NixEvalJobsFleetEvaluator {
             '--expr',
             expr,
         ];
-        const result = await this.runner.run(this.options.command, args, { signal: request.signal });
+        const result = await this.runner.run(this.options.command, args, { signal: request.signal, role: 'nix' });
         const lines = parseEvalJobsOutput(result.stdout);
         if (!succeeded(result) && lines.length === 0) {
             throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
@@ -58297,6 +59329,8 @@ function packMatrix(entries, maxJobs) {
 
 
 
+
+
 function flakeDirOf(settings, workspace) {
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(workspace, settings.path);
     if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
@@ -58329,10 +59363,26 @@ async function listHosts(settings, dependencies) {
         signal: dependencies.signal,
     });
     const revision = settings['changed-since'];
+    const diagnosis = {
+        runner: dependencies.runner,
+        nixOptions: { nixOptions: settings['nix-options'] ?? [] },
+        flakeDir,
+        ...accessGiven(settings),
+        ...(dependencies.signal ? { signal: dependencies.signal } : {}),
+    };
     const [head, base] = await Promise.all([
-        evaluator.evaluate(request(flakeDir, 'the working tree')),
+        evaluator.evaluate(request(flakeDir, 'the working tree')).catch(async (error) => {
+            if (!(error instanceof UserError))
+                throw error;
+            throw (await explainFetchFailure(error.message, diagnosis, logger)) ?? error;
+        }),
         revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
     ]);
+    if (head.failed.length > 0) {
+        const explained = await explainFetchFailure(head.failed.map((host) => host.error).join('\n'), diagnosis, logger);
+        if (explained)
+            throw explained;
+    }
     const runners = runnerMap(settings.runners);
     const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [hostKey(host), host.drvPath]));
     const baseFailed = new Set(base?.evaluation?.failed.map(hostKey));
@@ -58574,16 +59624,23 @@ function hostsSummary(result) {
 
 
 
+
+
 const HOSTS_OUTPUTS = ['matrix', 'hosts', 'count', 'empty'];
-const hostsAction = (0,action/* defineAction */.Q)({
+const hostsAction = (0,action/* defineAction */.QP)({
     name: 'hosts',
     inputs: hostsInputs,
     outputs: HOSTS_OUTPUTS,
     pathInputs: ['path'],
     keepsForksOffSelfHosted: true,
-    async run(settings, { context, logger, signal }) {
-        const result = await listHosts(settings, {
-            runner: new SpawnProcessRunner(logger),
+    async run(settings, environment) {
+        const { context, logger, signal } = environment;
+        const access = {
+            ...nixAccessSettings(settings),
+            ...stepCacheAccess(settings, logger, settings['skip-cached']),
+        };
+        const result = await withNixRunner(access, environment, (runner) => listHosts(settings, {
+            runner,
             logger,
             probe: fetchNarinfoProbe(),
             workspace: context.workspace,
@@ -58591,7 +59648,7 @@ const hostsAction = (0,action/* defineAction */.Q)({
             evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
             machine: thisMachine(),
             signal,
-        });
+        }));
         const failed = result.hosts.filter((host) => host.status === 'failed');
         return {
             outputs: {
@@ -58696,6 +59753,7 @@ const repositoriesShape = array(repositoryShape)
 
 
 
+
 const BACKUP_CHECKS = ['open', 'freshness', 'retention', 'integrity', 'restore'];
 /**
  * Where the repositories come from is checked here only as far as the inputs show it; whether
@@ -58712,6 +59770,7 @@ const backupVerifyInputs = defineInputs({
     'restic-command': words({ rawDefault: 'restic' }),
     'alert-issue': bool({ rawDefault: 'false' }),
     token: githubToken(),
+    ...nixAccessInputs,
 }).superRefine((settings, ctx) => {
     if (settings.config !== undefined && settings.repositories !== undefined) {
         ctx.addIssue({
@@ -58736,6 +59795,68 @@ const backupVerifyInputs = defineInputs({
         });
     }
 });
+
+;// CONCATENATED MODULE: ./.build/core/alert-issue.js
+
+function alertBody(alert, runUrl) {
+    const link = runUrl ? `Found by [this run](${runUrl}). ` : '';
+    const body = link + alert.body;
+    if (body.length <= GITHUB_BODY_LIMIT)
+        return body;
+    const cut = '\n\n…cut to fit GitHub; the run summary and the JSON report hold everything.';
+    return body.slice(0, GITHUB_BODY_LIMIT - cut.length) + cut;
+}
+/**
+ * Keeps one open issue with the alert's label while something is wrong: opened on the first
+ * unhealthy run, its body replaced on later ones, closed with a comment on the first healthy run.
+ */
+async function syncAlertIssue(alert, target, logger) {
+    const { client, repository } = target;
+    const open = await client.rest.issues.listForRepo({
+        ...repository,
+        state: 'open',
+        labels: alert.label,
+        per_page: 100,
+    });
+    const existing = open.data.filter((issue) => !issue.pull_request).sort((a, b) => a.number - b.number)[0];
+    if (alert.healthy) {
+        if (!existing)
+            return { action: 'none' };
+        const link = target.runUrl ? ` ([run](${target.runUrl}))` : '';
+        await client.rest.issues.createComment({
+            ...repository,
+            issue_number: existing.number,
+            body: `${alert.closing}${link}. Closing.`,
+        });
+        await client.rest.issues.update({
+            ...repository,
+            issue_number: existing.number,
+            state: 'closed',
+            state_reason: 'completed',
+        });
+        logger.info(`Closed ${alert.label} #${existing.number}: healthy again`);
+        return { action: 'closed', number: existing.number, url: existing.html_url };
+    }
+    const body = alertBody(alert, target.runUrl);
+    if (existing) {
+        await client.rest.issues.update({
+            ...repository,
+            issue_number: existing.number,
+            title: alert.title,
+            body,
+        });
+        logger.info(`Updated ${alert.label} #${existing.number}`);
+        return { action: 'updated', number: existing.number, url: existing.html_url };
+    }
+    const created = await client.rest.issues.create({
+        ...repository,
+        title: alert.title,
+        body,
+        labels: [alert.label],
+    });
+    logger.info(`Opened ${alert.label} #${created.data.number}`);
+    return { action: 'opened', number: created.data.number, url: created.data.html_url };
+}
 
 ;// CONCATENATED MODULE: ./.build/backup/summary.js
 
@@ -58826,70 +59947,22 @@ function renderSummary(report) {
 
 const ALERT_LABEL = 'backup-alert';
 const ALERT_TITLE = '❌ Backups need attention';
-function alertBody(report, runUrl) {
-    const link = runUrl ? `Found by [this run](${runUrl}). ` : '';
-    const intro = `${link}flakeflow backup-verify keeps this issue up to date and closes it once every repository ` +
-        'passes again.\n\n';
-    const body = intro + renderSummary(report);
-    if (body.length <= GITHUB_BODY_LIMIT)
-        return body;
-    const cut = '\n\n…cut to fit GitHub; the run summary and the JSON report hold everything.';
-    return body.slice(0, GITHUB_BODY_LIMIT - cut.length) + cut;
-}
 /**
- * Keeps one open issue labelled `backup-alert` while verification fails: opened on the first failing
- * run, its body replaced on later ones, closed with a comment on the first healthy run. A cancelled
- * run leaves it as it is: it proves nothing either way.
+ * Keeps one open issue labelled `backup-alert` while verification fails, closed on the first healthy
+ * run. A cancelled run leaves it as it is: it proves nothing either way.
  */
-async function syncAlertIssue(report, target, logger) {
+async function syncBackupAlert(report, target, logger) {
     if (report.cancelled)
         return { action: 'none' };
-    const { client, repository } = target;
-    const open = await client.rest.issues.listForRepo({
-        ...repository,
-        state: 'open',
-        labels: ALERT_LABEL,
-        per_page: 100,
-    });
-    const existing = open.data.filter((issue) => !issue.pull_request).sort((a, b) => a.number - b.number)[0];
-    if (report.healthy) {
-        if (!existing)
-            return { action: 'none' };
-        const when = report.finishedAt.slice(0, 16).replace('T', ' ');
-        const link = target.runUrl ? ` ([run](${target.runUrl}))` : '';
-        await client.rest.issues.createComment({
-            ...repository,
-            issue_number: existing.number,
-            body: `✅ Every repository passed verification again at ${when} UTC${link}. Closing.`,
-        });
-        await client.rest.issues.update({
-            ...repository,
-            issue_number: existing.number,
-            state: 'closed',
-            state_reason: 'completed',
-        });
-        logger.info(`Closed backup alert #${existing.number}: healthy again`);
-        return { action: 'closed', number: existing.number, url: existing.html_url };
-    }
-    const body = alertBody(report, target.runUrl);
-    if (existing) {
-        await client.rest.issues.update({
-            ...repository,
-            issue_number: existing.number,
-            title: ALERT_TITLE,
-            body,
-        });
-        logger.info(`Updated backup alert #${existing.number}`);
-        return { action: 'updated', number: existing.number, url: existing.html_url };
-    }
-    const created = await client.rest.issues.create({
-        ...repository,
+    const when = report.finishedAt.slice(0, 16).replace('T', ' ');
+    return syncAlertIssue({
+        label: ALERT_LABEL,
         title: ALERT_TITLE,
-        body,
-        labels: [ALERT_LABEL],
-    });
-    logger.info(`Opened backup alert #${created.data.number}`);
-    return { action: 'opened', number: created.data.number, url: created.data.html_url };
+        healthy: report.healthy,
+        body: 'flakeflow backup-verify keeps this issue up to date and closes it once every repository ' +
+            `passes again.\n\n${renderSummary(report)}`,
+        closing: `✅ Every repository passed verification again at ${when} UTC`,
+    }, target, logger);
 }
 
 ;// CONCATENATED MODULE: ./.build/core/workspace.js
@@ -58934,6 +60007,14 @@ function checkPathInputs(settings, names, workspace) {
         if (typeof value === 'string' && value !== '')
             inputPath(workspace, name, value);
     }
+}
+/** The flake directory the `path` input names, relative to the workspace; a UserError when it holds no flake.nix. */
+function workspace_flakeDirOf(workspace, path) {
+    const flakeDir = (0,external_node_path_namespaceObject.resolve)(workspace, path);
+    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${path}' (${flakeDir})`);
+    }
+    return flakeDir;
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/fleet-backups.js
@@ -59294,7 +60375,7 @@ async function flakeHostPlans(plans, source) {
 
 
 
-async function readInputFile(input, path) {
+async function settings_readInputFile(input, path) {
     try {
         return await (0,promises_namespaceObject.readFile)(path, 'utf8');
     }
@@ -59308,7 +60389,7 @@ async function readConfigFile(workspace, path) {
     const file = inputPath(workspace, 'config', path);
     let value;
     try {
-        value = (0,dist/* parse */.qg)(await readInputFile('config', file));
+        value = (0,dist/* parse */.qg)(await settings_readInputFile('config', file));
     }
     catch (error) {
         if (error instanceof UserError)
@@ -59328,7 +60409,7 @@ async function readConfigFile(workspace, path) {
 }
 /** Reads a JSON file named by an input, as a UserError naming the input when it is not JSON. */
 async function readJsonInput(input, workspace, path) {
-    const text = await readInputFile(input, inputPath(workspace, input, path));
+    const text = await settings_readInputFile(input, inputPath(workspace, input, path));
     try {
         return JSON.parse(text);
     }
@@ -60785,7 +61866,7 @@ async function runBackupVerify(inputs, environment) {
     let alert;
     if (environment.alert) {
         try {
-            alert = await syncAlertIssue(report, environment.alert, environment.logger);
+            alert = await syncBackupAlert(report, environment.alert, environment.logger);
         }
         catch (error) {
             // The verification stands on its own: a GitHub outage must not hide its result.
@@ -60813,11 +61894,35 @@ async function loadGitHubClient(options) {
     const { createGitHubClient } = await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 9121));
     return createGitHubClient(options);
 }
+/** The client an action talks to its run's GitHub with: the API URLs the runner names, and `token`. */
+function loadRunGitHubClient(token, context, logger) {
+    return loadGitHubClient({
+        token,
+        apiUrl: context.apiUrl,
+        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+        logger,
+    });
+}
 
 ;// CONCATENATED MODULE: ./.build/core/repository.js
 function parseRepository(slug) {
     const match = /^([^/\s]+)\/([^/\s]+)$/.exec(slug.trim());
     return match ? { owner: match[1], repo: match[2] } : undefined;
+}
+
+;// CONCATENATED MODULE: ./.build/actions/alert-target.js
+
+
+
+
+/** Where `alert-issue: true` keeps its issue: this repository, linked to this run. */
+async function alertTargetFor(context, token, logger) {
+    const repository = parseRepository(context.repository ?? '');
+    if (!repository)
+        throw new UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
+    const client = await loadRunGitHubClient(token, context, logger);
+    const runUrl = (0,action/* runUrlOf */.Qm)(context);
+    return { client, repository, ...(runUrl ? { runUrl } : {}) };
 }
 
 ;// CONCATENATED MODULE: ./.build/actions/backup-verify.js
@@ -60828,32 +61933,16 @@ function parseRepository(slug) {
 
 
 
-
-const backupVerifyAction = (0,action/* defineAction */.Q)({
+const backupVerifyAction = (0,action/* defineAction */.QP)({
     name: 'backup-verify',
     inputs: backupVerifyInputs,
     outputs: ['healthy', 'report', 'failures'],
     pathInputs: ['path', 'config', 'services-json'],
     refusesForks: true,
-    async run(settings, { context, logger, signal }) {
-        const runner = new SpawnProcessRunner(logger);
-        let alert;
-        if (settings['alert-issue']) {
-            const repository = parseRepository(context.repository ?? '');
-            if (!repository)
-                throw new UserError("Input 'alert-issue' needs GITHUB_REPOSITORY (owner/name) to open the issue in");
-            const client = await loadGitHubClient({
-                token: settings.token,
-                apiUrl: context.apiUrl,
-                ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-                logger,
-            });
-            const runUrl = context.runId
-                ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
-                : undefined;
-            alert = { client, repository, ...(runUrl ? { runUrl } : {}) };
-        }
-        const outcome = await runBackupVerify(settings, {
+    async run(settings, environment) {
+        const { context, logger, signal } = environment;
+        const alert = settings['alert-issue'] ? await alertTargetFor(context, settings.token, logger) : undefined;
+        const outcome = await withNixRunner(nixAccessSettings(settings), environment, (runner) => runBackupVerify(settings, {
             runner,
             logger,
             clock: Date.now,
@@ -60863,7 +61952,7 @@ const backupVerifyAction = (0,action/* defineAction */.Q)({
             runnerTemp: context.runnerTemp,
             nix: new NixCli(runner),
             ...(alert ? { alert } : {}),
-        });
+        }));
         const { report } = outcome;
         const first = report.failures[0];
         const failure = report.cancelled
@@ -61099,6 +62188,7 @@ function deployRsArgs(node, flags, sshOpts) {
             ? []
             : ['--activation-timeout', String(flags.activationTimeout)]),
         ...(flags.remoteBuild ? ['--remote-build'] : []),
+        ...(flags.substituteOnNodes ? [] : ['--fast-connection', 'true']),
         ...(flags.sshUser === undefined ? [] : ['--ssh-user', flags.sshUser]),
         // The `=` form: clap refuses a separate value that starts with '-'.
         ...(sshOpts.length > 0 ? [`--ssh-opts=${sshOpts.join(' ')}`] : []),
@@ -61329,358 +62419,6 @@ function createNodeDeployer(options) {
     };
 }
 
-;// CONCATENATED MODULE: ./.build/deploy/engine.js
-
-
-
-/**
- * Turns an engine's work on one node into its `result` entry: timing, the GitHub deployment
- * following along, and the node's log in one folded group so parallel nodes never interleave.
- */
-function timedDeployer(options, work) {
-    return async (node, wave) => {
-        const { logger } = options;
-        const started = options.now();
-        const recording = options.deployments?.start(node.name, wave.number);
-        logger.info(`▶ ${node.name}: deploying (wave ${wave.number})`);
-        const lines = [];
-        let verdict;
-        try {
-            verdict = await work(node, lines);
-        }
-        catch (error) {
-            verdict = { status: 'failed', message: stringifyError(error), lines };
-        }
-        const finished = options.now();
-        const result = {
-            node: node.name,
-            wave: wave.number,
-            status: verdict.status,
-            startedAt: new Date(started).toISOString(),
-            finishedAt: new Date(finished).toISOString(),
-            durationMs: finished - started,
-            message: verdict.message,
-            ...(verdict.changes === undefined ? {} : { changes: verdict.changes }),
-        };
-        if (recording) {
-            options.background(recording.then((id) => id === undefined
-                ? undefined
-                : options.deployments?.finish(id, node.name, verdict.status, verdict.message)));
-        }
-        await logger.group(`${deploy_node_STATUS_ICONS[verdict.status]} ${node.name}: ${verdict.status} in ${formatDuration(finished - started)}`, async () => {
-            for (const line of verdict.lines)
-                if (line.trim() !== '')
-                    logger.info(line);
-            logger.info(`→ ${verdict.status}: ${verdict.message}`);
-        });
-        return result;
-    };
-}
-/** The `unchanged` verdict: the node already runs the target, so nothing was copied or activated. */
-function unchangedVerdict(running, lines) {
-    return { status: 'unchanged', message: `already runs ${running}: nothing copied or activated`, lines };
-}
-
-;// CONCATENATED MODULE: ./.build/nix/fleet.js
-
-
-/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
-async function readFleetFacts(nix, flakeDir, query, options = {}) {
-    const { expressionFile, ...run } = options;
-    const facts = [];
-    if (query.names)
-        facts.push('names');
-    if (query.deploy)
-        facts.push('deploy');
-    if (query.flakeflowNodes)
-        facts.push('flakeflowNodes');
-    if (query.hasDeployNodes)
-        facts.push('hasDeployNodes');
-    if (query.toplevels)
-        facts.push('toplevels');
-    if (query.deployProfiles)
-        facts.push('deployProfiles');
-    if (query.formatter)
-        facts.push('formatter');
-    if (query.backups)
-        facts.push('backups');
-    if (facts.length === 0)
-        return {};
-    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
-    const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
-    const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
-    return nix.evalJson({
-        expr: fleetExpression({
-            flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
-            facts,
-            ...(query.kinds ? { kinds: query.kinds } : {}),
-            ...(backupHosts ? { backupHosts } : {}),
-            ...(toplevelHosts ? { toplevelHosts } : {}),
-            ...(profileNodes ? { profileNodes } : {}),
-            ...(query.tolerant ? { tolerant: true } : {}),
-            expressionFile,
-        }),
-    }, { ...run, impure: true });
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/nodes.js
-
-
-
-const optionalString = schemas_string({ error: 'must be a string' }).nullable();
-const stringList = array(schemas_string(), { error: 'must be a list of strings' });
-const picked = object({
-    sshUser: optionalString,
-    sshOpts: stringList,
-    nodes: record(schemas_string(), object({
-        hostname: schemas_string({ error: 'must be a string: deploy-rs needs it to reach the node' })
-            .min(1, 'must not be empty'),
-        tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
-            error: 'must be a list of strings',
-        }),
-        wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').nullable(),
-        sshUser: optionalString,
-        sshOpts: stringList,
-    }))
-        .nullable(),
-});
-/**
- * Reads `deploy.nodes` of the flake in `flakeDir` from the fleet model, in one evaluation that never
- * touches a profile's `path` (which would evaluate every host's whole system).
- */
-async function readDeployNodes(nix, flakeDir, options = {}) {
-    const { deploy: value } = await readFleetFacts(nix, flakeDir, { deploy: true }, options);
-    if (value === null || value === undefined) {
-        throw new UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
-    }
-    const checked = picked.safeParse(value);
-    if (!checked.success) {
-        const issue = checked.error.issues[0];
-        const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
-        throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
-    }
-    const { nodes, sshUser, sshOpts } = checked.data;
-    if (nodes === null || Object.keys(nodes).length === 0) {
-        throw new UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
-    }
-    return Object.entries(nodes).map(([name, node]) => ({
-        name,
-        hostname: node.hostname,
-        tags: node.tags,
-        ...(node.wave === null ? {} : { wave: node.wave }),
-        ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) }),
-        sshOpts: [...node.sshOpts, ...sshOpts],
-    }));
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/switch/switch-nodes.js
-
-
-
-/** The flake output attribute that holds the same map as the `nodes` input. */
-const FLAKE_NODES_ATTRIBUTE = 'flakeflow.nodes';
-const DEFAULT_SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
-const DEFAULT_CURRENT_SYSTEM = '/run/current-system';
-const absolutePath = schemas_string().regex(/^\/\S*$/, 'must be an absolute path without spaces');
-/** One entry of `nodes` (or of the flake's `flakeflow.nodes`); every field is optional. */
-const switchNodeShape = strictObject({
-    address: schemas_string({ error: 'must be a host name or address' }).min(1).optional(),
-    'ssh-user': schemas_string({ error: 'must be a user name' }).min(1).optional(),
-    tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
-        error: 'must be a list of strings',
-    })
-        .optional(),
-    wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').optional(),
-    profile: absolutePath.optional(),
-    /** Where the node's running system is linked; only tests and unusual hosts change it. */
-    'current-system': absolutePath.optional(),
-});
-const switchNodesShape = record(schemas_string().min(1), switchNodeShape.nullable());
-/** Only whether the flake has `deploy.nodes`, without evaluating any node: what `engine: auto` asks. */
-async function flakeHasDeployNodes(nix, flakeDir, options = {}) {
-    const { hasDeployNodes } = await readFleetFacts(nix, flakeDir, { hasDeployNodes: true }, options);
-    return hasDeployNodes === true;
-}
-/**
- * What the switch engine plans with, in one evaluation of the fleet model that evaluates no
- * configuration: their names and kinds and the flake's `flakeflow.nodes`.
- */
-async function readSwitchFleet(nix, flakeDir, options = {}) {
-    const facts = await readFleetFacts(nix, flakeDir, { names: true, hasDeployNodes: true, flakeflowNodes: true }, options);
-    const systems = {};
-    for (const { kind, name } of facts.names ?? []) {
-        if (kind !== 'checks' && systems[name] === undefined)
-            systems[name] = { kind };
-    }
-    return { hasDeployNodes: facts.hasDeployNodes === true, systems, flakeNodes: facts.flakeflowNodes ?? null };
-}
-/** The toplevels (drv and out path) of the named configurations only: each evaluates its whole system. */
-async function evaluateToplevels(nix, flakeDir, names, options = {}) {
-    if (names.length === 0)
-        return {};
-    const facts = await readFleetFacts(nix, flakeDir, { toplevels: { hosts: names } }, options);
-    return facts.toplevels ?? {};
-}
-/**
- * The switch engine's nodes: the `nodes` input when given, else the flake's `flakeflow.nodes`, else
- * every configuration of the flake; each filled in with the defaults (address = name, ssh-user =
- * input or root, the system profile).
- */
-function mergeSwitchNodes(facts, input, defaults) {
-    const entries = input ?? flakeEntries(facts.flakeNodes) ?? defaultEntries(facts.systems);
-    const source = input ? "Input 'nodes'" : `The flake's ${FLAKE_NODES_ATTRIBUTE}`;
-    const names = Object.keys(entries);
-    if (names.length === 0) {
-        throw new UserError('The flake has no nixosConfigurations, darwinConfigurations or homeConfigurations and no deploy.nodes: there is nothing to deploy');
-    }
-    return names.map((name) => {
-        const entry = entries[name] ?? {};
-        const system = facts.systems[name];
-        if (system === undefined) {
-            throw new UserError(`${source} names node '${name}', which is not a configuration of the flake; known: ${Object.keys(facts.systems).join(', ') || 'none'}`);
-        }
-        // Home Manager names its configurations `user@host`.
-        const [homeUser, homeHost] = system.kind === 'home' && name.includes('@') ? name.split('@', 2) : [];
-        const sshUser = entry['ssh-user'] ?? homeUser ?? defaults.sshUser ?? 'root';
-        return {
-            name,
-            hostname: entry.address ?? homeHost ?? name,
-            tags: entry.tags ?? [],
-            ...(entry.wave === undefined ? {} : { wave: entry.wave }),
-            sshUser,
-            sshOpts: [],
-            profile: entry.profile ?? defaultProfile(system.kind, sshUser),
-            currentSystem: entry['current-system'] ?? DEFAULT_CURRENT_SYSTEM,
-            kind: system.kind,
-        };
-    });
-}
-function defaultProfile(kind, user) {
-    return kind === 'home' ? `/nix/var/nix/profiles/per-user/${user}/home-manager` : DEFAULT_SYSTEM_PROFILE;
-}
-function flakeEntries(value) {
-    if (value === null || value === undefined)
-        return undefined;
-    const checked = switchNodesShape.safeParse(value);
-    if (checked.success)
-        return checked.data;
-    const issue = checked.error.issues[0];
-    const where = [FLAKE_NODES_ATTRIBUTE, ...(issue?.path ?? []).map(String)].join('.');
-    throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
-}
-function defaultEntries(systems) {
-    return Object.fromEntries(Object.keys(systems).map((name) => [name, {}]));
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/profile-targets.js
-
-
-/**
- * The store paths `deploy.nodes.<node>.profiles.<p>.path` of the named nodes, from the fleet model in
- * one evaluation. This evaluates each node's system, which deploy-rs does anyway before it copies anything.
- */
-async function readProfileTargets(nix, flakeDir, nodes) {
-    const { deployProfiles } = await readFleetFacts(nix, flakeDir, { deployProfiles: { nodes } });
-    const targets = new Map();
-    for (const [node, profiles] of Object.entries(deployProfiles ?? {})) {
-        targets.set(node, Object.entries(profiles).map(([profile, { path, profilePath, user }]) => {
-            const defaultPath = deployRsProfilePath(profile, user);
-            const where = profilePath ?? defaultPath;
-            return {
-                profile,
-                path,
-                profilePath: where,
-                currentSystem: where === DEFAULT_SYSTEM_PROFILE ? DEFAULT_CURRENT_SYSTEM : where,
-            };
-        }));
-    }
-    return targets;
-}
-/** Where deploy-rs puts a profile without `profilePath` (its data.rs). */
-function deployRsProfilePath(profile, user) {
-    if (user !== 'root')
-        return `/nix/var/nix/profiles/per-user/${user}/${profile}`;
-    return profile === 'system' ? DEFAULT_SYSTEM_PROFILE : `/nix/var/nix/profiles/${profile}`;
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/ssh.js
-
-
-
-/** Options a user might pass that would undo the host-key pinning or the rollback confirmation. */
-const GUARDED_OPTIONS = /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownHostsFile|ControlPath|ControlMaster)\b/i;
-/** Refuses settings that would deploy without pinned host keys; runs before anything else does. */
-function checkSshSettings(settings, logger) {
-    const guarded = settings.extraOptions.find((option) => GUARDED_OPTIONS.test(option.replace(/^-o/, '')));
-    if (guarded !== undefined) {
-        throw new UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
-            "from 'known-hosts' and turns multiplexing off so rollback confirmations are real");
-    }
-    if (settings.strictHostKeyChecking) {
-        if (settings.knownHosts !== undefined)
-            return;
-        throw new UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
-            "set 'strict-host-key-checking: false' to accept unknown keys on first use instead");
-    }
-    logger.warning(settings.knownHosts === undefined
-        ? "strict-host-key-checking is false and no known-hosts were given: the nodes' host keys are accepted " +
-            'on first use, not verified; pin them with the known-hosts input'
-        : 'strict-host-key-checking is false: nodes missing from known-hosts are accepted on first use, not ' +
-            'verified (a changed key is still refused)');
-}
-/**
- * Writes the key (mode 0600) and known_hosts into a private directory under RUNNER_TEMP, registered
- * for removal before anything is written, so a cancelled step still leaves the post step the path.
- */
-async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
-    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runnerTemp, 'flakeflow-deploy-ssh-'));
-    cleanup.add(directory);
-    await (0,promises_namespaceObject.chmod)(directory, 0o700);
-    const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
-    await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
-    const options = [
-        '-o',
-        `UserKnownHostsFile=${knownHostsFile}`,
-        '-o',
-        `StrictHostKeyChecking=${settings.strictHostKeyChecking ? 'yes' : 'accept-new'}`,
-        '-o',
-        'ControlPath=none',
-        '-o',
-        'BatchMode=yes',
-    ];
-    let keyFile;
-    if (settings.privateKey !== undefined) {
-        logger.mask(settings.privateKey);
-        if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(settings.privateKey)) {
-            throw new UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
-        }
-        keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_deploy');
-        // OpenSSH refuses a key without its final newline, and one readable by others.
-        await (0,promises_namespaceObject.writeFile)(keyFile, withFinalNewline(settings.privateKey.replace(/\r\n/g, '\n').trim()), {
-            mode: 0o600,
-        });
-        await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
-        options.push('-i', keyFile, '-o', 'IdentitiesOnly=yes');
-    }
-    return {
-        options,
-        extraOptions: settings.extraOptions,
-        knownHostsFile,
-        ...(keyFile === undefined ? {} : { keyFile }),
-    };
-}
-/** Where the switch engine keeps the control sockets of its nodes' shared connections: private to the run. */
-function sharedConnectionDir(access) {
-    return (0,external_node_path_namespaceObject.dirname)(access.knownHostsFile);
-}
-/** Every ssh option for one node: flakeflow's first, then the flake's, then the `ssh-opts` input. */
-function nodeSshOptions(access, node) {
-    return [...access.options, ...node.sshOpts, ...access.extraOptions];
-}
-function withFinalNewline(text) {
-    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
-}
-
 ;// CONCATENATED MODULE: ./.build/deploy/switch/remote-scripts.js
 /** The program in a configuration's toplevel that activates it, and whether it takes the action. */
 function activationProgram(kind) {
@@ -61818,6 +62556,11 @@ function remoteCommand(script, args, asRoot) {
 
 
 
+/**
+ * Reading what a node runs is one short ssh: even a one-by-one rollout, and `status`, read this many
+ * nodes at once, so that a fleet of a dozen is read in one round.
+ */
+const READS_AT_ONCE = 16;
 /** How long an idle shared connection outlives its last command, should flakeflow not close it. */
 const SHARED_CONNECTION_IDLE_S = 300;
 /** A control socket path longer than this does not fit a Unix socket address (108 bytes on Linux). */
@@ -61861,9 +62604,14 @@ class NodeShell {
         const { sshUser, hostname } = this.node;
         return sshUser === undefined ? hostname : `${sshUser}@${hostname}`;
     }
-    /** The store URL `nix copy` pushes to; its ssh reads the same options from NIX_SSHOPTS. */
+    /**
+     * The store URL `nix copy` pushes to; its ssh reads the same options from NIX_SSHOPTS. The legacy
+     * `ssh://` protocol (`nix-store --serve`), not `ssh-ng://`: with `--substitute-on-destination` only it
+     * lets the node fetch from its substituters on every Nix (ssh-ng does not on 2.8), and it takes the
+     * runner's unsigned paths, which a node's daemon refuses over ssh-ng unless `--no-check-sigs`.
+     */
     get storeUrl() {
-        return `ssh-ng://${this.destination}`;
+        return `ssh://${this.destination}`;
     }
     /** NIX_SSHOPTS is split on whitespace, so an option holding a space cannot be passed on. */
     nixSshEnv() {
@@ -61926,37 +62674,520 @@ function node_ssh_failure(result) {
     return `${describeExit(result)}${last ? `: ${last}` : ''}`;
 }
 
+;// CONCATENATED MODULE: ./.build/deploy/deploy-record.js
+
+
+
+
+
+/**
+ * flakeflow's record on a node of what its deploys put there: beside each profile it sets, so nodes
+ * that share a machine (as in the tests) keep theirs apart. Only a confirmed activation is recorded,
+ * so after a rollback the record still holds the deploy of the system the node is back on.
+ */
+/** Where the record of `profile` lives on the node. */
+function deployRecordFile(profile) {
+    return `${profile}.flakeflow-deploy.json`;
+}
+/** One deploy as the record keeps it. */
+const deployEntryShape = object({
+    node: schemas_string(),
+    commit: schemas_string().nullable(),
+    attribute: schemas_string(),
+    path: schemas_string(),
+    action: schemas_string(),
+    deployedAt: schemas_string(),
+    runUrl: schemas_string().nullable(),
+});
+/** The record: the latest deploys, newest first. */
+const deployRecordShape = object({ version: literal(1), deploys: array(deployEntryShape) });
+/** How many deploys a record keeps: enough to know the commit of any system a rollback returns to. */
+const KEPT_DEPLOYS = 10;
+const RECORD_HEAD = '{"version":1,"deploys":[';
+const RECORD_TAIL = ']}';
+/**
+ * Writes records as pairs of arguments (file, entry): the new entry first, then the entries of the
+ * record there, one per line, up to the limit; root-only and renamed into place, so a reader never
+ * sees half a record.
+ */
+const WRITE_RECORDS = `head=$1 tail=$2 keep=$3; shift 3
+umask 077
+while [ "$#" -ge 2 ]; do
+  file=$1 entry=$2; shift 2; tmp="$file.tmp.$$"
+  { printf '%s\\n%s\\n' "$head" "$entry"
+    [ -f "$file" ] && sed -n 's/^,\\{0,1\\}\\({.*}\\)$/,\\1/p' "$file" | head -n "$keep"
+    printf '%s\\n' "$tail"; } >"$tmp" && mv -f "$tmp" "$file" || { rm -f "$tmp"; exit 1; }
+done`;
+/**
+ * Records a confirmed deploy of `node` on the node itself. A record that cannot be written does not
+ * undo the deploy: the node's log says so and `status` will call the node drifted.
+ */
+async function recordDeploy(shell, deployed, details, lines) {
+    const { origin } = details;
+    const deployedAt = new Date(origin.now()).toISOString();
+    const args = deployed.flatMap((profile) => {
+        const entry = {
+            node: shell.node.name,
+            commit: origin.commit ?? null,
+            attribute: profile.attribute,
+            path: profile.path,
+            action: details.action,
+            deployedAt,
+            runUrl: origin.runUrl ?? null,
+        };
+        return [deployRecordFile(profile.profile), JSON.stringify(entry)];
+    });
+    try {
+        const result = await shell.run(WRITE_RECORDS, [RECORD_HEAD, RECORD_TAIL, String(KEPT_DEPLOYS - 1), ...args], { timeoutMs: 60_000, ...(details.asRoot === undefined ? {} : { asRoot: details.asRoot }) });
+        if (!succeeded(result))
+            throw new Error(node_ssh_failure(result));
+        lines.push(`recorded the deploy in ${deployed.map((profile) => deployRecordFile(profile.profile)).join(', ')}`);
+    }
+    catch (error) {
+        lines.push(`could not record the deploy on the node: ${stringifyError(error)}`);
+    }
+}
+/** The record's text as the node holds it, or undefined when it is missing or unreadable. */
+function parseDeployRecord(text) {
+    if (text.trim() === '')
+        return undefined;
+    try {
+        const checked = deployRecordShape.safeParse(JSON.parse(text));
+        return checked.success ? checked.data.deploys : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** deploy-rs's deployer, recording on each node it deployed which profiles now hold what. */
+function recordingDeployRs(deployOne, recording) {
+    return async (node, wave) => {
+        const result = await deployOne(node, wave);
+        if (result.status !== 'deployed')
+            return result;
+        const lines = [];
+        const profiles = recording.targets?.get(node.name);
+        if (profiles === undefined || profiles.length === 0) {
+            lines.push('could not record the deploy on the node: its profiles did not evaluate');
+        }
+        else {
+            await recordDeploy(recording.shellFor(node), profiles.map((target) => ({
+                profile: target.profilePath,
+                path: target.path,
+                attribute: attrPathText(['deploy', 'nodes', node.name, 'profiles', target.profile, 'path']),
+            })), { action: recording.action, origin: recording.origin }, lines);
+        }
+        for (const line of lines)
+            recording.logger.info(`${node.name}: ${line}`);
+        return result;
+    };
+}
+/** Records the switch engine's confirmed activation of a node's toplevel. */
+function recordSwitch(prepared, options, lines) {
+    const { node, system, shell } = prepared;
+    return recordDeploy(shell, [{ profile: node.profile, path: system.path, attribute: attrPathText(system.attrPath) }], 
+    // A Home Manager profile belongs to its user, who may have no sudo.
+    {
+        action: options.flags.action,
+        origin: options.origin,
+        ...(system.kind === 'home' ? { asRoot: true } : {}),
+    }, lines);
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/engine.js
+
+
+
+/**
+ * Turns an engine's work on one node into its `result` entry: timing, the GitHub deployment
+ * following along, and the node's log in one folded group so parallel nodes never interleave.
+ */
+function timedDeployer(options, work) {
+    return async (node, wave) => {
+        const { logger } = options;
+        const started = options.now();
+        const recording = options.deployments?.start(node.name, wave.number);
+        logger.info(`▶ ${node.name}: deploying (wave ${wave.number})`);
+        const lines = [];
+        let verdict;
+        try {
+            verdict = await work(node, lines);
+        }
+        catch (error) {
+            verdict = { status: 'failed', message: stringifyError(error), lines };
+        }
+        const finished = options.now();
+        const result = {
+            node: node.name,
+            wave: wave.number,
+            status: verdict.status,
+            startedAt: new Date(started).toISOString(),
+            finishedAt: new Date(finished).toISOString(),
+            durationMs: finished - started,
+            message: verdict.message,
+            ...(verdict.changes === undefined ? {} : { changes: verdict.changes }),
+            ...(verdict.untouched ? { untouched: true } : {}),
+        };
+        if (recording) {
+            options.background(recording.then((id) => id === undefined
+                ? undefined
+                : options.deployments?.finish(id, node.name, verdict.status, verdict.message)));
+        }
+        await logger.group(`${deploy_node_STATUS_ICONS[verdict.status]} ${node.name}: ${verdict.status} in ${formatDuration(finished - started)}`, async () => {
+            for (const line of verdict.lines)
+                if (line.trim() !== '')
+                    logger.info(line);
+            logger.info(`→ ${verdict.status}: ${verdict.message}`);
+        });
+        return result;
+    };
+}
+/** The `unchanged` verdict: the node already runs the target, so nothing was copied or activated. */
+function unchangedVerdict(running, lines) {
+    return { status: 'unchanged', message: `already runs ${running}: nothing copied or activated`, lines };
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet.js
+
+
+/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
+async function readFleetFacts(nix, flakeDir, query, options = {}) {
+    const { expressionFile, ...run } = options;
+    const facts = [];
+    if (query.names)
+        facts.push('names');
+    if (query.deploy)
+        facts.push('deploy');
+    if (query.flakeflowNodes)
+        facts.push('flakeflowNodes');
+    if (query.hasDeployNodes)
+        facts.push('hasDeployNodes');
+    if (query.toplevels)
+        facts.push('toplevels');
+    if (query.deployProfiles)
+        facts.push('deployProfiles');
+    if (query.formatter)
+        facts.push('formatter');
+    if (query.backups)
+        facts.push('backups');
+    if (facts.length === 0)
+        return {};
+    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+    const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
+    const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
+    return nix.evalJson({
+        expr: fleetExpression({
+            flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
+            facts,
+            ...(query.kinds ? { kinds: query.kinds } : {}),
+            ...(backupHosts ? { backupHosts } : {}),
+            ...(toplevelHosts ? { toplevelHosts } : {}),
+            ...(profileNodes ? { profileNodes } : {}),
+            ...(query.tolerant ? { tolerant: true } : {}),
+            expressionFile,
+        }),
+    }, { ...run, impure: true });
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/nodes.js
+
+
+
+const optionalString = schemas_string({ error: 'must be a string' }).nullable();
+const stringList = array(schemas_string(), { error: 'must be a list of strings' });
+const picked = object({
+    sshUser: optionalString,
+    sshOpts: stringList,
+    nodes: record(schemas_string(), object({
+        hostname: schemas_string({ error: 'must be a string: deploy-rs needs it to reach the node' })
+            .min(1, 'must not be empty'),
+        tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
+            error: 'must be a list of strings',
+        }),
+        wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').nullable(),
+        sshUser: optionalString,
+        sshOpts: stringList,
+    }))
+        .nullable(),
+});
+/**
+ * Reads `deploy.nodes` of the flake in `flakeDir` from the fleet model, in one evaluation that never
+ * touches a profile's `path` (which would evaluate every host's whole system).
+ */
+async function readDeployNodes(nix, flakeDir, options = {}) {
+    const { deploy: value } = await readFleetFacts(nix, flakeDir, { deploy: true }, options);
+    if (value === null || value === undefined) {
+        throw new UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
+    }
+    const checked = picked.safeParse(value);
+    if (!checked.success) {
+        const issue = checked.error.issues[0];
+        const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
+        throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+    }
+    const { nodes, sshUser, sshOpts } = checked.data;
+    if (nodes === null || Object.keys(nodes).length === 0) {
+        throw new UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
+    }
+    return Object.entries(nodes).map(([name, node]) => ({
+        name,
+        hostname: node.hostname,
+        tags: node.tags,
+        ...(node.wave === null ? {} : { wave: node.wave }),
+        ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) }),
+        sshOpts: [...node.sshOpts, ...sshOpts],
+    }));
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/switch/switch-nodes.js
+
+
+
+/** The flake output attribute that holds the same map as the `nodes` input. */
+const FLAKE_NODES_ATTRIBUTE = 'flakeflow.nodes';
+const DEFAULT_SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
+const DEFAULT_CURRENT_SYSTEM = '/run/current-system';
+const DEFAULT_BOOTED_SYSTEM = '/run/booted-system';
+const absolutePath = schemas_string().regex(/^\/\S*$/, 'must be an absolute path without spaces');
+/** One entry of `nodes` (or of the flake's `flakeflow.nodes`); every field is optional. */
+const switchNodeShape = strictObject({
+    address: schemas_string({ error: 'must be a host name or address' }).min(1).optional(),
+    'ssh-user': schemas_string({ error: 'must be a user name' }).min(1).optional(),
+    tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
+        error: 'must be a list of strings',
+    })
+        .optional(),
+    wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').optional(),
+    profile: absolutePath.optional(),
+    /** Where the node's running system is linked; only tests and unusual hosts change it. */
+    'current-system': absolutePath.optional(),
+    /** Where the system the node booted is linked, which `status` compares with the running one. */
+    'booted-system': absolutePath.optional(),
+});
+const switchNodesShape = record(schemas_string().min(1), switchNodeShape.nullable());
+/**
+ * What the switch engine plans with, in one evaluation of the fleet model that evaluates no
+ * configuration: their names and kinds, the flake's `flakeflow.nodes`, and whether it has
+ * `deploy.nodes` (what `engine: auto` asks).
+ */
+async function readSwitchFleet(nix, flakeDir, options = {}) {
+    const facts = await readFleetFacts(nix, flakeDir, { names: true, hasDeployNodes: true, flakeflowNodes: true }, options);
+    const systems = {};
+    for (const { kind, name } of facts.names ?? []) {
+        if (kind !== 'checks' && systems[name] === undefined)
+            systems[name] = { kind };
+    }
+    return { hasDeployNodes: facts.hasDeployNodes === true, systems, flakeNodes: facts.flakeflowNodes ?? null };
+}
+/** The toplevels (drv and out path) of the named configurations only: each evaluates its whole system. */
+async function evaluateToplevels(nix, flakeDir, names, options = {}) {
+    if (names.length === 0)
+        return {};
+    const facts = await readFleetFacts(nix, flakeDir, { toplevels: { hosts: names } }, options);
+    return facts.toplevels ?? {};
+}
+/**
+ * The switch engine's nodes: the `nodes` input when given, else the flake's `flakeflow.nodes`, else
+ * every configuration of the flake; each filled in with the defaults (address = name, ssh-user =
+ * input or root, the system profile).
+ */
+function mergeSwitchNodes(facts, input, defaults) {
+    const entries = input ?? flakeEntries(facts.flakeNodes) ?? defaultEntries(facts.systems);
+    const source = input ? "Input 'nodes'" : `The flake's ${FLAKE_NODES_ATTRIBUTE}`;
+    const names = Object.keys(entries);
+    if (names.length === 0) {
+        throw new UserError('The flake has no nixosConfigurations, darwinConfigurations or homeConfigurations and no deploy.nodes: there is nothing to deploy');
+    }
+    return names.map((name) => {
+        const entry = entries[name] ?? {};
+        const system = facts.systems[name];
+        if (system === undefined) {
+            throw new UserError(`${source} names node '${name}', which is not a configuration of the flake; known: ${Object.keys(facts.systems).join(', ') || 'none'}`);
+        }
+        // Home Manager names its configurations `user@host`.
+        const [homeUser, homeHost] = system.kind === 'home' && name.includes('@') ? name.split('@', 2) : [];
+        const sshUser = entry['ssh-user'] ?? homeUser ?? defaults.sshUser ?? 'root';
+        return {
+            name,
+            hostname: entry.address ?? homeHost ?? name,
+            tags: entry.tags ?? [],
+            ...(entry.wave === undefined ? {} : { wave: entry.wave }),
+            sshUser,
+            sshOpts: [],
+            profile: entry.profile ?? defaultProfile(system.kind, sshUser),
+            currentSystem: entry['current-system'] ?? DEFAULT_CURRENT_SYSTEM,
+            bootedSystem: entry['booted-system'] ?? DEFAULT_BOOTED_SYSTEM,
+            kind: system.kind,
+        };
+    });
+}
+function defaultProfile(kind, user) {
+    return kind === 'home' ? `/nix/var/nix/profiles/per-user/${user}/home-manager` : DEFAULT_SYSTEM_PROFILE;
+}
+function flakeEntries(value) {
+    if (value === null || value === undefined)
+        return undefined;
+    const checked = switchNodesShape.safeParse(value);
+    if (checked.success)
+        return checked.data;
+    const issue = checked.error.issues[0];
+    const where = [FLAKE_NODES_ATTRIBUTE, ...(issue?.path ?? []).map(String)].join('.');
+    throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+}
+function defaultEntries(systems) {
+    return Object.fromEntries(Object.keys(systems).map((name) => [name, {}]));
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/profile-targets.js
+
+
+/**
+ * The store paths `deploy.nodes.<node>.profiles.<p>.path` of the named nodes, from the fleet model in
+ * one evaluation. This evaluates each node's system, which deploy-rs does anyway before it copies anything.
+ */
+async function readProfileTargets(nix, flakeDir, nodes) {
+    const { deployProfiles } = await readFleetFacts(nix, flakeDir, { deployProfiles: { nodes } });
+    const targets = new Map();
+    for (const [node, profiles] of Object.entries(deployProfiles ?? {})) {
+        targets.set(node, Object.entries(profiles).map(([profile, { path, profilePath, user }]) => {
+            const defaultPath = deployRsProfilePath(profile, user);
+            const where = profilePath ?? defaultPath;
+            return {
+                profile,
+                path,
+                profilePath: where,
+                currentSystem: where === DEFAULT_SYSTEM_PROFILE ? DEFAULT_CURRENT_SYSTEM : where,
+            };
+        }));
+    }
+    return targets;
+}
+/** Where deploy-rs puts a profile without `profilePath` (its data.rs). */
+function deployRsProfilePath(profile, user) {
+    if (user !== 'root')
+        return `/nix/var/nix/profiles/per-user/${user}/${profile}`;
+    return profile === 'system' ? DEFAULT_SYSTEM_PROFILE : `/nix/var/nix/profiles/${profile}`;
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/ssh.js
+
+
+
+
+/** Options a user might pass that would undo the host-key pinning or the rollback confirmation. */
+const GUARDED_OPTIONS = /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownHostsFile|ControlPath|ControlMaster)\b/i;
+/** Refuses settings that would deploy without pinned host keys; runs before anything else does. */
+function checkSshSettings(settings, logger) {
+    const guarded = settings.extraOptions.find((option) => GUARDED_OPTIONS.test(option.replace(/^-o/, '')));
+    if (guarded !== undefined) {
+        throw new UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
+            "from 'known-hosts' and turns multiplexing off so rollback confirmations are real");
+    }
+    if (settings.strictHostKeyChecking) {
+        if (settings.knownHosts !== undefined)
+            return;
+        throw new UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
+            "set 'strict-host-key-checking: false' to accept unknown keys on first use instead");
+    }
+    logger.warning(settings.knownHosts === undefined
+        ? "strict-host-key-checking is false and no known-hosts were given: the nodes' host keys are accepted " +
+            'on first use, not verified; pin them with the known-hosts input'
+        : 'strict-host-key-checking is false: nodes missing from known-hosts are accepted on first use, not ' +
+            'verified (a changed key is still refused)');
+}
+/**
+ * Writes the key (mode 0600) and known_hosts into a private directory under RUNNER_TEMP, registered
+ * for removal before anything is written, so a cancelled step still leaves the post step the path.
+ */
+async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runnerTemp, 'flakeflow-deploy-ssh-'));
+    cleanup.add(directory);
+    await (0,promises_namespaceObject.chmod)(directory, 0o700);
+    const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
+    await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
+    const options = [
+        '-o',
+        `UserKnownHostsFile=${knownHostsFile}`,
+        '-o',
+        `StrictHostKeyChecking=${settings.strictHostKeyChecking ? 'yes' : 'accept-new'}`,
+        '-o',
+        'ControlPath=none',
+        '-o',
+        'BatchMode=yes',
+    ];
+    let keyFile;
+    if (settings.privateKey !== undefined) {
+        logger.mask(settings.privateKey);
+        keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_deploy');
+        await writePrivateKeyFile(keyFile, settings.privateKey, 'ssh-private-key');
+        options.push('-i', keyFile, '-o', 'IdentitiesOnly=yes');
+    }
+    return {
+        options,
+        extraOptions: settings.extraOptions,
+        knownHostsFile,
+        ...(keyFile === undefined ? {} : { keyFile }),
+    };
+}
+/** Where the switch engine keeps the control sockets of its nodes' shared connections: private to the run. */
+function sharedConnectionDir(access) {
+    return (0,external_node_path_namespaceObject.dirname)(access.knownHostsFile);
+}
+/** Every ssh option for one node: flakeflow's first, then the flake's, then the `ssh-opts` input. */
+function nodeSshOptions(access, node) {
+    return [...access.options, ...node.sshOpts, ...access.extraOptions];
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/switch/switch-prepare.js
 
 
 
 
 /**
- * Reads what every planned node runs, then builds the toplevels of those that need one in ONE `nix
- * build` of their derivations (evaluated already, so nothing is evaluated twice) before the first
- * wave: a node that runs its target already is not built, and one toplevel that fails fails only
- * its node.
+ * Reads what every planned node runs while the toplevels are evaluated, then builds the toplevels of
+ * those that need one in ONE `nix build` of their derivations (evaluated already, so nothing is
+ * evaluated twice) before the first wave: a node that runs its target already is not built, and one
+ * toplevel that fails fails only its node.
  */
 async function prepareSwitchNodes(nodes, options) {
-    const prepared = await mapConcurrently(nodes, options.readsAtOnce, async (node) => {
-        const system = options.systems[node.name];
-        if (system === undefined)
+    const [read, evaluated] = await Promise.allSettled([
+        mapConcurrently(nodes, options.readsAtOnce, async (node) => {
+            const shell = options.shellFor(node);
+            try {
+                return { node, shell, running: { path: await shell.readRunning(node) } };
+            }
+            catch (error) {
+                return { node, shell, running: { error: stringifyError(error) } };
+            }
+        }),
+        options.systems,
+    ]);
+    if (read.status === 'rejected')
+        throw read.reason;
+    if (evaluated.status === 'rejected') {
+        await Promise.all(read.value.map((entry) => entry.shell.close()));
+        throw evaluated.reason;
+    }
+    const prepared = await Promise.all(read.value.map(async ({ node, shell, running }) => {
+        const system = evaluated.value[node.name];
+        if (system === undefined) {
+            await shell.close();
             throw new Error(`the fleet model did not evaluate the toplevel of ${node.name}`);
-        const shell = options.shellFor(node);
-        let running;
-        try {
-            running = { path: await shell.readRunning(node) };
-        }
-        catch (error) {
-            running = { error: stringifyError(error) };
         }
         // The read opened the node's shared connection: kept for its turn only if it gets its target.
         if (!needsTarget({ system, running }, options.force))
             await shell.close();
         return { node, system, shell, running };
-    });
+    }));
     if (!options.remoteBuild) {
-        const failures = await buildToplevels(options.nix, options.store, prepared.filter((entry) => needsTarget(entry, options.force)).map((entry) => entry.system));
+        const needed = prepared.filter((entry) => needsTarget(entry, options.force));
+        const inCaches = options.substituteOnNodes
+            ? await wholeInCaches(options.nix, options.store, needed.map((entry) => entry.system))
+            : new Set();
+        for (const entry of needed)
+            if (inCaches.has(entry.system.path))
+                Object.assign(entry, { inCaches: true });
+        const failures = await buildToplevels(options.nix, options.store, needed.filter((entry) => !entry.inCaches).map((entry) => entry.system));
         for (const entry of prepared) {
             const buildError = failures.get(entry.system.path);
             if (buildError !== undefined)
@@ -61970,6 +63201,29 @@ function needsTarget(entry, force) {
     if ('error' in entry.running)
         return false;
     return force || entry.running.path !== entry.system.path;
+}
+/**
+ * The toplevels the runner neither holds nor would build: its substituters hold their whole closures
+ * (`nix build --dry-run` would only fetch them). None when the dry run fails: then everything is built.
+ */
+async function wholeInCaches(nix, store, systems) {
+    if (systems.length === 0)
+        return new Set();
+    const local = new Set(await store.validPaths(systems.map((system) => system.path)));
+    const absent = systems.filter((system) => !local.has(system.path));
+    if (absent.length === 0)
+        return new Set();
+    const version = await nix.version();
+    try {
+        const plan = await store.realisationPlan(absent.map((system) => derivationInstallable(version, system.drvPath)));
+        const building = new Set(plan.willBuild);
+        return new Set(absent.filter((system) => !building.has(system.drvPath)).map((system) => system.path));
+    }
+    catch (error) {
+        if (error instanceof NixError)
+            return new Set();
+        throw error;
+    }
 }
 /**
  * Builds the toplevels in one `nix build --keep-going` of their derivations. Returns, by toplevel
@@ -62004,7 +63258,128 @@ function errorsNaming(nixMessage, drvPath) {
     return (naming.length > 0 ? naming : paragraphs).join('\n').trim();
 }
 
+;// CONCATENATED MODULE: ./.build/deploy/switch/switch-deliver.js
+
+
+
+
+
+/** What Nix prints when a store's filesystem is full. */
+const NO_SPACE = /No space left on device/i;
+/**
+ * Starts putting every node's system into its store, in `entries`' order (the plan's, so the canary
+ * first), `copiesAtOnce` at a time, beside the waves: a node's turn only waits for its own delivery.
+ * Returns one delivery per node that needs its target; none of them rejects.
+ */
+function startDeliveries(entries, options) {
+    const copies = new Slots(options.copiesAtOnce);
+    const deliveries = new Map();
+    for (const entry of entries) {
+        if (!needsTarget(entry, options.flags.force) || entry.buildError !== undefined)
+            continue;
+        const lines = [];
+        const delivery = copies
+            .run(async () => {
+            if (options.signal.aborted)
+                throw new Error('not copied: the rollout stopped first');
+            return deliver(entry, options, lines);
+        })
+            .then((note) => ({ lines, ...(note === undefined ? {} : { note }) }), (error) => ({ lines, error: stringifyError(error) }));
+        deliveries.set(entry.node.name, delivery);
+    }
+    return deliveries;
+}
+/**
+ * Puts the toplevel into the node's store: copies what the runner built (the node fetching what its
+ * substituters hold first), or copies the derivation and builds it there. A copy that breaks off is
+ * tried once more; a full store is not. Returns what the node's row should say of it, if anything.
+ */
+async function deliver(prepared, options, lines) {
+    const { node, system, shell } = prepared;
+    const { flags, store, signal } = options;
+    const substituteOnDestination = flags.substituteOnNodes;
+    const from = substituteOnDestination ? ", the node's substituters first" : '';
+    const [paths, derivation] = flags.remoteBuild ? [[system.drvPath], true] : [[system.path], false];
+    lines.push(flags.remoteBuild
+        ? `copying ${system.drvPath} to ${shell.storeUrl} to build it there${from}`
+        : `built ${system.path}`, ...(flags.remoteBuild ? [] : [`copying to ${shell.storeUrl}${from}`]));
+    if (prepared.inCaches && (await fetchedByNode(prepared, options, lines)))
+        return undefined;
+    let note;
+    for (let attempt = 1;; attempt += 1) {
+        try {
+            const copied = await store.copy(paths, shell.storeUrl, {
+                env: shell.nixSshEnv(),
+                derivation,
+                substituteOnDestination,
+                signal,
+            });
+            note = substituteOnDestination ? unreachableCaches(copied.stderr) : undefined;
+            if (note !== undefined)
+                lines.push(note);
+            break;
+        }
+        catch (error) {
+            const why = stringifyError(error);
+            if (NO_SPACE.test(why))
+                throw new Error(`no space left on ${node.name}: ${lastLineMatching(why, NO_SPACE)}`);
+            if (attempt > 1 || signal.aborted)
+                throw new Error(`copying to ${node.name} failed: ${why}`);
+            lines.push(`copying to ${node.name} broke off (${why.split('\n').at(-1)}); trying once more`);
+        }
+    }
+    if (!flags.remoteBuild)
+        return note;
+    const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
+        timeoutMs: 24 * 3600_000,
+    });
+    if (!succeeded(realised)) {
+        const why = node_ssh_failure(realised);
+        throw new Error(NO_SPACE.test(why) ? `no space left on ${node.name}: ${why}` : `building on ${node.name} ${why}`);
+    }
+    return note;
+}
+/**
+ * Lets the node fetch a system the runner's caches hold whole; when it cannot, the runner fetches it
+ * to send it (false: copy it now).
+ */
+async function fetchedByNode(prepared, options, lines) {
+    const { node, system, shell } = prepared;
+    lines.push(`the caches hold ${system.path} whole: ${node.name} fetches it itself, the runner neither builds nor downloads it`);
+    const fetched = await shell.run('nix-store --realise "$1" >/dev/null', [system.path], {
+        timeoutMs: 24 * 3600_000,
+    });
+    if (succeeded(fetched))
+        return true;
+    const why = node_ssh_failure(fetched);
+    if (NO_SPACE.test(why))
+        throw new Error(`no space left on ${node.name}: ${why}`);
+    lines.push(`${node.name} could not fetch it (${why}): the runner fetches it to send it`);
+    if (!(await options.store.substitute(system.path, { signal: options.signal }))) {
+        throw new Error(`neither ${node.name} nor the runner could fetch ${system.path} from a cache`);
+    }
+    return false;
+}
+/**
+ * The node's substituters that could not be reached, from the warnings its Nix sent back during the
+ * copy (`unable to download 'URL/…'`): Nix then takes every path from the runner.
+ */
+function unreachableCaches(stderr) {
+    const caches = new Set([...stderr.matchAll(/unable to download '([a-z0-9+]+:\/\/[^/']+)[^']*'/g)].map((match) => match[1]));
+    if (caches.size === 0)
+        return undefined;
+    return `its cache ${[...caches].join(', ')} was unreachable: the paths came from the runner`;
+}
+function lastLineMatching(text, pattern) {
+    return (text
+        .split('\n')
+        .filter((line) => pattern.test(line))
+        .at(-1)
+        ?.trim() ?? text);
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/switch/switch-node.js
+
 
 
 
@@ -62018,10 +63393,11 @@ function errorsNaming(nixMessage, drvPath) {
 const ROLLED_BACK = 92;
 const FAILED_IN_PLACE = 93;
 /**
- * Deploys one prepared node with the switch engine: skip it when it runs the target already, else
- * copy what was built, activate under a watchdog, check its health and confirm over a new connection.
+ * Deploys one prepared node with the switch engine in its wave: skip it when it runs the target
+ * already, else wait for its system to be in its store (`delivery`, started before the waves), then
+ * activate under a watchdog, check its health and confirm over a new connection.
  */
-async function switchNode(prepared, options, lines) {
+async function switchNode(prepared, delivery, options, lines) {
     const { node, system, shell, running } = prepared;
     if ('error' in running)
         throw new Error(running.error);
@@ -62030,34 +63406,27 @@ async function switchNode(prepared, options, lines) {
     if (!needsTarget(prepared, options.flags.force))
         return unchangedVerdict(target, lines);
     try {
-        const [changes] = await Promise.all([
+        if (prepared.buildError !== undefined)
+            throw new Error(prepared.buildError);
+        if (delivery === undefined)
+            throw new Error(`no copy of ${target} to ${node.name} was started`);
+        const [changes, delivered] = await Promise.all([
             closureDiff(options.store, running.path, target),
-            place(prepared, options, lines),
+            delivery,
         ]);
+        lines.push(...delivered.lines);
+        // Nothing on the node changed yet: it fails alone, the rollout goes on.
+        if (delivered.error !== undefined)
+            return { status: 'failed', message: delivered.error, lines, untouched: true };
         const verdict = await activate(node, system, shell, options, lines);
-        return { ...verdict, ...(changes === undefined ? {} : { changes }) };
+        if (verdict.status === 'deployed')
+            await recordSwitch(prepared, options, lines);
+        const message = delivered.note === undefined ? verdict.message : `${verdict.message}; ${delivered.note}`;
+        return { ...verdict, message, ...(changes === undefined ? {} : { changes }) };
     }
     finally {
         await shell.close();
     }
-}
-/** Puts the toplevel into the node's store: copies what the runner built, or builds it there. */
-async function place(prepared, options, lines) {
-    const { node, system, shell } = prepared;
-    if (prepared.buildError !== undefined)
-        throw new Error(prepared.buildError);
-    if (!options.flags.remoteBuild) {
-        lines.push(`built ${system.path}`, `copying to ${shell.storeUrl}`);
-        await options.store.copy([system.path], shell.storeUrl, { env: shell.nixSshEnv() });
-        return;
-    }
-    lines.push(`copying ${system.drvPath} to ${shell.storeUrl} to build it there`);
-    await options.store.copy([system.drvPath], shell.storeUrl, { env: shell.nixSshEnv(), derivation: true });
-    const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
-        timeoutMs: 24 * 3600_000,
-    });
-    if (!succeeded(realised))
-        throw new Error(`building on ${node.name} ${node_ssh_failure(realised)}`);
 }
 /** Nix colours diff-closures even into a pipe on some versions. */
 const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
@@ -62178,8 +63547,7 @@ function generations(result) {
 
 
 
-/** Reading what a node runs is one short ssh: even a one-by-one rollout reads this many nodes at once. */
-const MIN_READS_AT_ONCE = 8;
+
 /** The activation the inputs ask for. */
 function activationAction(settings) {
     return settings['dry-activate'] ? 'dry-activate' : settings.boot ? 'boot' : 'switch';
@@ -62192,22 +63560,30 @@ function switchFlags(settings) {
         confirmSeconds: settings['confirm-timeout'] ?? DEFAULT_CONFIRM_TIMEOUT_S,
         activationSeconds: settings['activation-timeout'] ?? DEFAULT_ACTIVATION_TIMEOUT_S,
         remoteBuild: settings['remote-build'],
+        substituteOnNodes: settings['substitute-on-nodes'],
         force: settings.force,
     };
 }
-/** flakeflow's own engine: the flake's configurations, switched over SSH under a watchdog. */
-async function openSwitchEngine(settings, nix, flakeDir) {
-    const facts = await readSwitchFleet(nix, flakeDir);
-    const nodes = mergeSwitchNodes(facts, settings.nodes, {
+/**
+ * flakeflow's own engine: the flake's configurations, switched over SSH under a watchdog. `fleet`, when
+ * choosing the engine already read it, spares one evaluation.
+ */
+async function openSwitchEngine(settings, nix, flakeDir, fleet) {
+    const nodes = mergeSwitchNodes(fleet ?? (await readSwitchFleet(nix, flakeDir)), settings.nodes, {
         ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
     });
     const byName = new Map(nodes.map((node) => [node.name, node]));
     const flags = switchFlags(settings);
     let prepared = new Map();
+    let deliveries = new Map();
+    const stopDeliveries = new AbortController();
     return {
         name: 'switch',
         nodes,
         async finish() {
+            // Copies to nodes the rollout no longer reaches are stopped before their connections close.
+            stopDeliveries.abort();
+            await Promise.all(deliveries.values());
             await Promise.all([...prepared.values()].map((entry) => entry.shell.close()));
         },
         async deployer(context, planned) {
@@ -62217,18 +63593,21 @@ async function openSwitchEngine(settings, nix, flakeDir) {
             prepared = await prepareSwitchNodes(selected, {
                 nix: context.nix,
                 store,
-                systems: await evaluateToplevels(context.nix, context.flakeDir, selected.map((node) => node.name)),
+                systems: evaluateToplevels(context.nix, context.flakeDir, selected.map((node) => node.name)),
                 shellFor: (node) => new NodeShell(context.runner, node, nodeSshOptions(context.access, node), (0,external_node_path_namespaceObject.join)(controlDir, `c${selected.indexOf(node)}`)),
                 force: flags.force,
                 remoteBuild: flags.remoteBuild,
-                readsAtOnce: Math.max(settings.parallel, MIN_READS_AT_ONCE),
+                substituteOnNodes: flags.substituteOnNodes,
+                readsAtOnce: Math.max(settings.parallel, READS_AT_ONCE),
             });
-            return timedDeployer(context, (node, lines) => switchNode(prepared.get(node.name), {
+            deliveries = startDeliveries(selected.map((node) => prepared.get(node.name)), { store, flags, copiesAtOnce: settings.parallel, signal: stopDeliveries.signal });
+            return timedDeployer(context, (node, lines) => switchNode(prepared.get(node.name), deliveries.get(node.name), {
                 store,
                 flags,
                 healthCheck: context.healthCheck,
                 health: context.health,
                 marginMs: context.marginMs,
+                origin: context.origin,
             }, lines));
         },
     };
@@ -62245,20 +63624,34 @@ async function openSwitchEngine(settings, nix, flakeDir) {
 
 
 
-/** Opens the engine `engine` names; `auto` is deploy-rs when the flake has `deploy.nodes`, else switch. */
-async function openEngine(settings, nix, flakeDir, logger) {
-    let name = settings.engine;
-    if (name === 'auto') {
-        const hasDeployNodes = await flakeHasDeployNodes(nix, flakeDir);
+
+/**
+ * The engine whose nodes a run reaches: the one `engine` names; `auto` is deploy-rs when the flake has
+ * `deploy.nodes`, else switch. `auto` asks in the switch engine's own evaluation, which evaluates no node.
+ */
+async function chooseEngine(settings, nix, flakeDir, logger) {
+    if (settings.engine === 'switch')
+        return { name: 'switch', switchFleet: await readSwitchFleet(nix, flakeDir) };
+    let name = 'deploy-rs';
+    if (settings.engine === 'auto') {
+        const switchFleet = await readSwitchFleet(nix, flakeDir);
+        const { hasDeployNodes } = switchFleet;
         name = hasDeployNodes ? 'deploy-rs' : 'switch';
         logger.info(`Engine auto: ${name}, since the flake ${hasDeployNodes ? 'has' : 'has no'} deploy.nodes`);
+        if (name === 'switch')
+            return { name, switchFleet };
     }
-    if (name === 'switch')
-        return openSwitchEngine(settings, nix, flakeDir);
     if (settings.nodes !== undefined) {
-        throw new UserError("Input 'nodes' is only read by the switch engine, but this deploy runs deploy-rs over the flake's " +
-            "deploy.nodes; set 'engine: switch' or remove 'nodes'");
+        throw new UserError("Input 'nodes' is only read by the switch engine, but this run reaches the flake's deploy.nodes " +
+            "with deploy-rs; set 'engine: switch' or remove 'nodes'");
     }
+    return { name };
+}
+/** Opens the engine `chooseEngine` picks. */
+async function openEngine(settings, nix, flakeDir, logger) {
+    const { name, switchFleet } = await chooseEngine(settings, nix, flakeDir, logger);
+    if (name === 'switch')
+        return openSwitchEngine(settings, nix, flakeDir, switchFleet);
     return openDeployRsEngine(settings, await readDeployNodes(nix, flakeDir));
 }
 function deployRsFlags(settings) {
@@ -62269,6 +63662,7 @@ function deployRsFlags(settings) {
         magicRollback: settings['magic-rollback'],
         autoRollback: settings['auto-rollback'],
         remoteBuild: settings['remote-build'],
+        substituteOnNodes: settings['substitute-on-nodes'],
         ...(settings['confirm-timeout'] === undefined ? {} : { confirmTimeout: settings['confirm-timeout'] }),
         ...(settings['activation-timeout'] === undefined
             ? {}
@@ -62283,6 +63677,11 @@ function openDeployRsEngine(settings, nodes) {
         name: 'deploy-rs',
         nodes,
         async deployer(context, planned) {
+            if (settings['inputs-ssh-key'] !== undefined || settings['nix-access-tokens'] !== undefined) {
+                // deploy-rs runs Nix itself, without the Nix access (child-environment.ts): the flake's
+                // private inputs must be in the store before it starts.
+                await context.nix.archive(context.flakeDir, { group: "Fetching the flake's inputs for deploy-rs" });
+            }
             const deployOne = createNodeDeployer({
                 runner: context.runner,
                 logger: context.logger,
@@ -62299,10 +63698,17 @@ function openDeployRsEngine(settings, nodes) {
                 background: context.background,
                 now: context.now,
             });
-            if (settings.force)
-                return deployOne;
             const targets = await profileTargets(context, planned);
-            return targets === undefined ? deployOne : skippingUnchanged(deployOne, targets, settings, context);
+            const recorded = recordingDeployRs(deployOne, {
+                targets,
+                shellFor: (node) => deployRsShell(node, settings, context),
+                action: activationAction(settings),
+                origin: context.origin,
+                logger: context.logger,
+            });
+            if (settings.force || targets === undefined)
+                return recorded;
+            return skippingUnchanged(recorded, targets, settings, context);
         },
     };
 }
@@ -62336,8 +63742,7 @@ function skippingUnchanged(deployOne, targets, settings, context) {
     };
 }
 async function runsAll(node, profiles, settings, context) {
-    const sshUser = settings['ssh-user'] ?? node.sshUser;
-    const shell = new NodeShell(context.runner, { name: node.name, hostname: node.hostname, ...(sshUser === undefined ? {} : { sshUser }) }, nodeSshOptions(context.access, node));
+    const shell = deployRsShell(node, settings, context);
     try {
         const running = await shell.readRunningAll(profiles.map((target) => ({ currentSystem: target.currentSystem, profile: target.profilePath })));
         return profiles.every((target, index) => running[index] === target.path);
@@ -62346,6 +63751,11 @@ async function runsAll(node, profiles, settings, context) {
         context.logger.info(`${node.name}: ${stringifyError(error)}; leaving it to deploy-rs`);
         return false;
     }
+}
+/** How flakeflow itself reaches a deploy-rs node: as deploy-rs does, one connection per command. */
+function deployRsShell(node, settings, context) {
+    const sshUser = settings['ssh-user'] ?? node.sshUser;
+    return new NodeShell(context.runner, { name: node.name, hostname: node.hostname, ...(sshUser === undefined ? {} : { sshUser }) }, nodeSshOptions(context.access, node));
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/health-checks.js
@@ -62479,6 +63889,100 @@ function knownTags(tags) {
         .sort()
         .map((tag) => `@${tag}`)
         .join(', ');
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/inputs.js
+
+
+
+
+
+
+
+const STRATEGIES = ['canary', 'waves', 'all-at-once', 'one-by-one'];
+const DEPLOY_FAILURE_POLICIES = ['halt', 'continue'];
+const DEPLOY_ENGINES = ['auto', 'deploy-rs', 'switch'];
+/** Where the nodes come from: the flake at `path`, through the engine's node source. Deploy's and status's. */
+const nodeSourceInputs = {
+    path: inputs_text({ rawDefault: '.' }),
+    engine: choice(DEPLOY_ENGINES, { rawDefault: 'auto' }),
+    nodes: structured(switchNodesShape, 'a YAML map from node name to {address, ssh-user, tags, wave, profile, current-system, booted-system}'),
+};
+/** Which of the nodes a run reaches. */
+const nodeSelectionInputs = {
+    targets: list({ rawDefault: 'all', what: 'node names, @tags or all' }),
+    tags: structured(deployTagsShape, 'a YAML map from tag to a list of node names'),
+};
+/** How the nodes are reached over SSH, host keys pinned. */
+const sshInputs = {
+    'ssh-user': inputs_text(),
+    'ssh-opts': words(),
+    'ssh-private-key': secret(),
+    'known-hosts': inputs_text(),
+    'strict-host-key-checking': bool({ rawDefault: 'true' }),
+};
+const deployInputs = defineInputs({
+    ...nodeSourceInputs,
+    force: bool({ rawDefault: 'false' }),
+    ...nodeSelectionInputs,
+    strategy: choice(STRATEGIES, { rawDefault: 'canary' }),
+    waves: structured(wavesShape, 'a YAML list of waves, each a node name, @tag or list of them'),
+    parallel: inputs_integer({ rawDefault: '4', min: 1 }),
+    'on-failure': choice(DEPLOY_FAILURE_POLICIES, { rawDefault: 'halt' }),
+    'dry-activate': bool({ rawDefault: 'false' }),
+    boot: bool({ rawDefault: 'false' }),
+    'skip-checks': bool({ rawDefault: 'false' }),
+    'magic-rollback': bool({ rawDefault: 'true' }),
+    'auto-rollback': bool({ rawDefault: 'true' }),
+    'confirm-timeout': inputs_integer({ min: 1 }),
+    'activation-timeout': inputs_integer({ min: 1 }),
+    'remote-build': bool({ rawDefault: 'false' }),
+    'substitute-on-nodes': bool({ rawDefault: 'true' }),
+    ...sshInputs,
+    'health-checks': structured(healthChecksShape, 'a YAML map of health checks (defaults, nodes)'),
+    'deploy-command': words({ rawDefault: 'deploy' }),
+    'allow-pull-request': bool({ rawDefault: 'false' }),
+    'github-deployments': bool({ rawDefault: 'false' }),
+    'environment-prefix': inputs_text({ rawDefault: 'nixos/' }),
+    token: githubToken(),
+    ...nixAccessInputs,
+    ...cacheAccessInputs,
+}).superRefine((settings, ctx) => {
+    if (settings['dry-activate'] && settings.boot) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['boot'],
+            message: "cannot be true together with 'dry-activate': dry-activate only shows what would change, " +
+                'boot installs the new generation for the next reboot; set one of them',
+        });
+    }
+    refuseNodesForDeployRs(settings, ctx);
+    if (settings.strategy !== 'waves' && settings.waves !== undefined) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['waves'],
+            message: `is only used with 'strategy' waves, but 'strategy' is ${settings.strategy}`,
+        });
+    }
+});
+/** `nodes` describes switch-engine nodes: with `engine: deploy-rs` it would be silently ignored. */
+function refuseNodesForDeployRs(settings, ctx) {
+    if (settings.engine === 'deploy-rs' && settings.nodes !== undefined) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['nodes'],
+            message: "is only read by the switch engine, but 'engine' is deploy-rs",
+        });
+    }
+}
+/** The SSH settings of any run that reaches the nodes. */
+function sshSettingsOf(settings) {
+    return {
+        ...(settings['ssh-private-key'] === undefined ? {} : { privateKey: settings['ssh-private-key'] }),
+        ...(settings['known-hosts'] === undefined ? {} : { knownHosts: settings['known-hosts'] }),
+        strictHostKeyChecking: settings['strict-host-key-checking'],
+        extraOptions: settings['ssh-opts'] ?? [],
+    };
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/plan.js
@@ -62656,12 +64160,20 @@ async function executeRollout(plan, deployOne, signal) {
                     return;
                 const result = await deployOne(node, wave);
                 results.set(node.name, result);
-                if (failedStatus(result.status) && plan.onFailure === 'halt') {
+                if (failedStatus(result.status) && !result.untouched && plan.onFailure === 'halt') {
                     stop(`halted after ${node.name} ${result.status === 'unhealthy' ? 'was unhealthy' : 'failed'}`);
                 }
             }
         };
         await Promise.all(Array.from({ length: Math.min(plan.parallel, wave.nodes.length) }, worker));
+        // A node whose copy failed does not halt the others, but a wave none of whose nodes activated
+        // (a canary whose copy failed) proved nothing for the waves after it.
+        const ran = wave.nodes.map((node) => results.get(node.name)).filter((result) => result !== undefined);
+        if (plan.onFailure === 'halt' &&
+            ran.some((result) => result.untouched) &&
+            ran.every((result) => result.untouched)) {
+            stop(`halted: no node of wave ${wave.number} could be activated, so it proved nothing`);
+        }
     }
     const ordered = plan.waves.flatMap((wave) => wave.nodes.map((node) => results.get(node.name) ?? {
         node: node.name,
@@ -62677,6 +64189,8 @@ async function executeRollout(plan, deployOne, signal) {
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/deploy-fleet.js
+
+
 
 
 
@@ -62715,25 +64229,18 @@ async function deployFleet(settings, env) {
     const { logger } = env;
     const now = env.now ?? Date.now;
     refuseUnsafeEvent(settings, env.context.eventName);
-    const ssh = {
-        ...(settings['ssh-private-key'] === undefined ? {} : { privateKey: settings['ssh-private-key'] }),
-        ...(settings['known-hosts'] === undefined ? {} : { knownHosts: settings['known-hosts'] }),
-        strictHostKeyChecking: settings['strict-host-key-checking'],
-        extraOptions: settings['ssh-opts'] ?? [],
-    };
+    const ssh = sshSettingsOf(settings);
     checkSshSettings(ssh, logger);
     if (settings.engine === 'deploy-rs')
         checkDeployCommand(settings['deploy-command'], env.searchPath);
-    const flakeDir = (0,external_node_path_namespaceObject.resolve)(env.context.workspace, settings.path);
-    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
-    }
+    const flakeDir = workspace_flakeDirOf(env.context.workspace, settings.path);
     const engine = await openEngine(settings, env.nix, flakeDir, logger);
     if (engine.name === 'deploy-rs')
         checkDeployCommand(settings['deploy-command'], env.searchPath);
     const plan = planForNodes(settings, engine.nodes);
     for (const line of describePlan(plan))
         logger.info(line);
+    const commit = await headCommit(env.runner, flakeDir);
     const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
     let deployments = env.deployments;
     if (deployments && settings['dry-activate']) {
@@ -62754,6 +64261,11 @@ async function deployFleet(settings, env) {
             sleep: (ms) => (0,external_node_timers_promises_namespaceObject.setTimeout)(ms),
         },
         marginMs: env.activationMarginMs ?? 30_000,
+        origin: {
+            ...(commit === undefined ? {} : { commit }),
+            ...(env.runUrl === undefined ? {} : { runUrl: env.runUrl }),
+            now,
+        },
         ...(deployments ? { deployments } : {}),
         background: (work) => recordings.push(work),
         now,
@@ -62896,70 +64408,6 @@ function limit(text) {
     return text.length <= DESCRIPTION_LIMIT ? text : `${text.slice(0, DESCRIPTION_LIMIT - 1)}…`;
 }
 
-;// CONCATENATED MODULE: ./.build/deploy/inputs.js
-
-
-
-
-
-const STRATEGIES = ['canary', 'waves', 'all-at-once', 'one-by-one'];
-const DEPLOY_FAILURE_POLICIES = ['halt', 'continue'];
-const DEPLOY_ENGINES = ['auto', 'deploy-rs', 'switch'];
-const deployInputs = defineInputs({
-    path: inputs_text({ rawDefault: '.' }),
-    engine: choice(DEPLOY_ENGINES, { rawDefault: 'auto' }),
-    nodes: structured(switchNodesShape, 'a YAML map from node name to {address, ssh-user, tags, wave, profile}'),
-    force: bool({ rawDefault: 'false' }),
-    targets: list({ rawDefault: 'all', what: 'node names, @tags or all' }),
-    tags: structured(deployTagsShape, 'a YAML map from tag to a list of node names'),
-    strategy: choice(STRATEGIES, { rawDefault: 'canary' }),
-    waves: structured(wavesShape, 'a YAML list of waves, each a node name, @tag or list of them'),
-    parallel: inputs_integer({ rawDefault: '4', min: 1 }),
-    'on-failure': choice(DEPLOY_FAILURE_POLICIES, { rawDefault: 'halt' }),
-    'dry-activate': bool({ rawDefault: 'false' }),
-    boot: bool({ rawDefault: 'false' }),
-    'skip-checks': bool({ rawDefault: 'false' }),
-    'magic-rollback': bool({ rawDefault: 'true' }),
-    'auto-rollback': bool({ rawDefault: 'true' }),
-    'confirm-timeout': inputs_integer({ min: 1 }),
-    'activation-timeout': inputs_integer({ min: 1 }),
-    'remote-build': bool({ rawDefault: 'false' }),
-    'ssh-user': inputs_text(),
-    'ssh-opts': words(),
-    'ssh-private-key': secret(),
-    'known-hosts': inputs_text(),
-    'strict-host-key-checking': bool({ rawDefault: 'true' }),
-    'health-checks': structured(healthChecksShape, 'a YAML map of health checks (defaults, nodes)'),
-    'deploy-command': words({ rawDefault: 'deploy' }),
-    'allow-pull-request': bool({ rawDefault: 'false' }),
-    'github-deployments': bool({ rawDefault: 'false' }),
-    'environment-prefix': inputs_text({ rawDefault: 'nixos/' }),
-    token: githubToken(),
-}).superRefine((settings, ctx) => {
-    if (settings['dry-activate'] && settings.boot) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['boot'],
-            message: "cannot be true together with 'dry-activate': dry-activate only shows what would change, " +
-                'boot installs the new generation for the next reboot; set one of them',
-        });
-    }
-    if (settings.engine === 'deploy-rs' && settings.nodes !== undefined) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['nodes'],
-            message: "is only read by the switch engine, but 'engine' is deploy-rs",
-        });
-    }
-    if (settings.strategy !== 'waves' && settings.waves !== undefined) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['waves'],
-            message: `is only used with 'strategy' waves, but 'strategy' is ${settings.strategy}`,
-        });
-    }
-});
-
 ;// CONCATENATED MODULE: ./.build/deploy/report.js
 
 
@@ -63093,7 +64541,9 @@ function gantt(outcome) {
 
 
 
-const deployAction = (0,action/* defineAction */.Q)({
+
+
+const deployAction = (0,action/* defineAction */.QP)({
     name: 'deploy',
     inputs: deployInputs,
     outputs: ['result', 'deployed', 'unchanged', 'failed', 'report'],
@@ -63101,8 +64551,11 @@ const deployAction = (0,action/* defineAction */.Q)({
     refusesForks: true,
     async run(settings, environment) {
         const { context, logger } = environment;
-        const runner = new SpawnProcessRunner(logger);
-        const outcome = await deployFleet(settings, {
+        const deployments = settings['github-deployments']
+            ? await githubDeployments(settings, context, logger)
+            : undefined;
+        const runUrl = (0,action/* runUrlOf */.Qm)(context);
+        const outcome = await withNixRunner({ ...nixAccessSettings(settings), ...stepCacheAccess(settings, environment.logger) }, environment, (runner) => deployFleet(settings, {
             context,
             logger,
             runner,
@@ -63110,10 +64563,9 @@ const deployAction = (0,action/* defineAction */.Q)({
             cleanup: new CleanupList(environment.state),
             signal: environment.signal,
             searchPath: process.env.PATH ?? '',
-            ...(settings['github-deployments']
-                ? { deployments: await githubDeployments(settings, context, logger) }
-                : {}),
-        });
+            ...(runUrl === undefined ? {} : { runUrl }),
+            ...(deployments ? { deployments } : {}),
+        }));
         const failure = deployFailure(outcome);
         return {
             outputs: { ...deployOutputs(outcome), report: outcome.reportFile },
@@ -63129,12 +64581,7 @@ async function githubDeployments(settings, context, logger) {
     if (!repository || !ref) {
         throw new UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
     }
-    const client = await loadGitHubClient({
-        token: settings.token,
-        apiUrl: context.apiUrl,
-        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-        logger,
-    });
+    const client = await loadRunGitHubClient(settings.token, context, logger);
     return new GitHubDeployments(client, {
         repository,
         ref,
@@ -63608,7 +65055,13 @@ function translate(glob) {
 
 
 
-/** A file's lines as bytes, to turn the tools' byte columns into the character columns GitHub counts. */
+const TAB_WIDTH = 8;
+/**
+ * A file's lines as bytes, and the one conversion from a tool's position to the column a person
+ * counts: one per Unicode character (code point), a tab one. A combining mark is a character of its
+ * own (as nixfmt counts it) and a wide CJK character one column, like any other: GitHub and editors
+ * address characters, not the cells a terminal draws.
+ */
 class SourceLines {
     lines;
     constructor(lines) {
@@ -63635,32 +65088,15 @@ class SourceLines {
         const last = this.lines[this.lines.length - 1];
         return last && last.length === 0 ? this.lines.length - 1 : this.lines.length;
     }
-    /** The 1-based character column of a 1-based byte column on `line`. */
-    charColumn(line, byteColumn) {
-        const bytes = this.lines[line - 1];
-        if (!bytes || byteColumn <= 1)
-            return byteColumn;
-        const prefix = bytes.subarray(0, Math.min(byteColumn - 1, bytes.length));
-        const beyond = byteColumn - 1 - prefix.length;
-        return prefix.toString('utf8').length + beyond + 1;
-    }
     /**
-     * The 1-based character column of a 1-based column counted with tabs reaching the next multiple
-     * of 8 (megaparsec's, so nixfmt's), where a person counts a tab as one character.
+     * The 1-based column a person counts of a tool's 1-based `column` on `line`. A column inside a
+     * character is that character's; one past the line's end stays past it, one column per unit.
      */
-    charColumnFromTabStops(line, tabColumn) {
-        const text = this.text(line);
-        if (text === undefined)
-            return tabColumn;
-        let visual = 1;
-        let characters = 1;
-        for (const char of text) {
-            if (visual >= tabColumn)
-                return characters;
-            visual = char === '\t' ? Math.floor((visual - 1) / 8) * 8 + 9 : visual + 1;
-            characters += 1;
-        }
-        return characters + Math.max(0, tabColumn - visual);
+    column(line, column, unit) {
+        const bytes = this.lines[line - 1];
+        if (!bytes || column <= 1)
+            return column;
+        return unit === 'bytes' ? columnOfByte(bytes, column) : columnOfTabStop(bytes, column);
     }
     /** The 1-based line and byte column of a 0-based byte offset into the file. */
     positionOf(offset) {
@@ -63675,9 +65111,44 @@ class SourceLines {
         return { line: last, column: (this.lines[last - 1]?.length ?? 0) + 1 };
     }
 }
+/** UTF-8: every byte but a continuation byte (10xxxxxx) starts a character. */
+function columnOfByte(bytes, byteColumn) {
+    const within = Math.min(byteColumn - 1, bytes.length);
+    let characters = 0;
+    for (let index = 0; index < within; index += 1) {
+        if ((bytes[index] & 0xc0) !== 0x80)
+            characters += 1;
+    }
+    // A byte column inside a character points at that character.
+    if (within < bytes.length && (bytes[within] & 0xc0) === 0x80)
+        characters -= 1;
+    return characters + (byteColumn - 1 - within) + 1;
+}
+function columnOfTabStop(bytes, tabColumn) {
+    let visual = 1;
+    let characters = 1;
+    for (const char of bytes.toString('utf8')) {
+        const next = char === '\t' ? Math.floor((visual - 1) / TAB_WIDTH) * TAB_WIDTH + TAB_WIDTH + 1 : visual + 1;
+        // A column inside a tab's stretch points at the tab.
+        if (tabColumn < next)
+            return characters;
+        visual = next;
+        characters += 1;
+    }
+    return characters + (tabColumn - visual);
+}
+/** The index in a JavaScript string (UTF-16 units) of a 1-based person column, for slicing a line. */
+function indexOfColumn(text, column) {
+    let index = 0;
+    for (let counted = 1; counted < column && index < text.length; counted += 1) {
+        index += text.codePointAt(index) > 0xffff ? 2 : 1;
+    }
+    return index;
+}
 /**
  * Turns tool findings into gate findings: paths relative to the repository root (the flake may sit
- * in a subdirectory), character columns instead of byte columns, byte offsets resolved to lines.
+ * in a subdirectory), the columns a person counts instead of the tools' own, byte offsets resolved
+ * to lines.
  */
 async function locateFindings(found, flakeDir, 
 /** The flake directory relative to the repository root, `''` at the root. */
@@ -63691,13 +65162,14 @@ prefix) {
         }
         return lines;
     };
-    return Promise.all(found.map(async ({ path, offset, columns, ...finding }) => {
+    return Promise.all(found.map(async ({ path, offset, columns = 'bytes', ...finding }) => {
         const file = normalizePath(prefix ? external_node_path_namespaceObject.posix.join(prefix, path) : path);
         const lines = await source(path);
         if (!lines)
             return { ...finding, file };
         const located = { ...finding, file };
         if (offset !== undefined && located.line === undefined) {
+            // Offsets are bytes: they resolve to a line and a byte column.
             const start = offset === 'end' ? lines.positionOf(Number.MAX_SAFE_INTEGER) : lines.positionOf(offset.start);
             located.line = start.line;
             located.endLine = start.line;
@@ -63707,46 +65179,38 @@ prefix) {
                 if (end.line === start.line && end.column > start.column)
                     located.endColumn = end.column;
             }
+            return inPersonColumns(located, lines, 'bytes');
         }
         // nixfmt puts an end-of-file error on the empty line after the final newline: keep it on the last line.
         if (located.line !== undefined && located.line > Math.max(1, lines.lineCount)) {
             const end = lines.positionOf(Number.MAX_SAFE_INTEGER);
             const { endColumn: _endColumn, ...rest } = located;
-            return toCharacters({ ...rest, line: end.line, endLine: end.line, column: end.column }, lines);
+            return inPersonColumns({ ...rest, line: end.line, endLine: end.line, column: end.column }, lines, 'bytes');
         }
-        return columns === 'tab-stops' ? tabStopsToCharacters(located, lines) : toCharacters(located, lines);
+        return inPersonColumns(located, lines, columns);
     }));
 }
-function toCharacters(finding, lines) {
+function inPersonColumns(finding, lines, unit) {
     const result = { ...finding };
     if (result.line !== undefined && result.column !== undefined) {
-        result.column = lines.charColumn(result.line, result.column);
+        result.column = lines.column(result.line, result.column, unit);
     }
     if (result.endColumn !== undefined) {
-        result.endColumn = lines.charColumn(result.endLine ?? result.line ?? 1, result.endColumn);
+        result.endColumn = lines.column(result.endLine ?? result.line ?? 1, result.endColumn, unit);
     }
-    if (result.fix)
-        result.fix = fixToCharacters(result.fix, lines);
+    if (result.fix) {
+        const { fix } = result;
+        result.fix = {
+            ...fix,
+            column: lines.column(fix.line, fix.column, unit),
+            endColumn: lines.column(fix.endLine, fix.endColumn, unit),
+        };
+    }
     // An empty span (statix's syntax errors) is a point: GitHub needs no end column for it.
     const sameLine = (result.endLine ?? result.line) === result.line;
     if (sameLine && result.endColumn !== undefined && result.endColumn <= (result.column ?? 0))
         delete result.endColumn;
     return result;
-}
-function tabStopsToCharacters(finding, lines) {
-    const result = { ...finding };
-    if (result.line !== undefined && result.column !== undefined)
-        result.column = lines.charColumnFromTabStops(result.line, result.column);
-    if (result.endColumn !== undefined)
-        result.endColumn = lines.charColumnFromTabStops(result.endLine ?? result.line ?? 1, result.endColumn);
-    return result;
-}
-function fixToCharacters(fix, lines) {
-    return {
-        ...fix,
-        column: lines.charColumn(fix.line, fix.column),
-        endColumn: lines.charColumn(fix.endLine, fix.endColumn),
-    };
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/check-run.js
@@ -63997,6 +65461,7 @@ async function walkFiles(root, accept = () => true) {
 ;// CONCATENATED MODULE: ./.build/gate/suggestions.js
 
 
+
 /** Marks the review flakeflow posts, so the next run can find and replace it. */
 const REVIEW_MARKER = '<!-- flakeflow-gate-suggestions -->';
 const SUPERSEDED_MARKER = '<!-- flakeflow-gate-suggestions: superseded -->';
@@ -64011,7 +65476,9 @@ function statixEdit(finding, lines) {
     const last = lines(fix.endLine);
     if (first === undefined || last === undefined)
         return undefined;
-    const text = first.slice(0, fix.column - 1) + fix.replacement + last.slice(fix.endColumn - 1);
+    const text = first.slice(0, indexOfColumn(first, fix.column)) +
+        fix.replacement +
+        last.slice(indexOfColumn(last, fix.endColumn));
     return { startLine: fix.line, line: fix.endLine, text };
 }
 const NAME_CHAR = /[A-Za-z0-9_'-]/;
@@ -64040,7 +65507,7 @@ function deadnixRemoval(finding, lines) {
     const text = lines(finding.line);
     if (text === undefined)
         return undefined;
-    const start = finding.column - 1;
+    const start = indexOfColumn(text, finding.column);
     if (text.slice(start, start + name.length) !== name)
         return undefined;
     const before = text.slice(0, start);
@@ -64236,11 +65703,16 @@ function checksText(result) {
         .map((check) => (check.check === check.tool ? check.check : `${check.check} (${check.tool})`))
         .join(', ');
 }
+/** GitHub shows at most this many workflow-command annotations of each level in a step. */
+const ANNOTATIONS_SHOWN_PER_LEVEL = 10;
+/** Files named in a summary line before "and N more". */
+const FILES_NAMED = 20;
 /**
  * The job summary: a one-line verdict when clean; otherwise the counts per check and severity,
- * why any check could not run, and every finding grouped by file with a link to its line.
+ * why any check could not run, what the annotations leave out, and every finding grouped by file
+ * with a link to its line.
  */
-function summary_renderSummary(result, links) {
+function summary_renderSummary(result, links, options = {}) {
     const counts = countBySeverity(result.findings);
     if (result.findings.length === 0 && result.failures.length === 0) {
         const skippedAll = result.checks.length > 0 && result.checks.every((check) => check.skipped);
@@ -64267,7 +65739,63 @@ function summary_renderSummary(result, links) {
                 : formatDuration(check.durationMs),
     ]);
     const countsTable = table(header, rows, ['left', 'left', 'right', 'right', 'right', 'right']);
-    return `${blocks(headline, context, failures, countsTable, publicationText(result), renderFindings(result.findings, links))}\n`;
+    return `${blocks(headline, context, failures, countsTable, leftOutText(result, options), publicationText(result), renderFindings(result.findings, links))}\n`;
+}
+/** What a reader of the annotations alone would miss: hidden annotations, folded syntax errors, unplaced files. */
+function leftOutText(result, options) {
+    const lines = [];
+    const counts = countBySeverity(result.findings);
+    const hidden = SEVERITIES.filter((severity) => counts[severity] > ANNOTATIONS_SHOWN_PER_LEVEL);
+    if (options.annotated && hidden.length > 0) {
+        const where = result.publication.checkRun?.url
+            ? `the table below and the [check run](${result.publication.checkRun.url})`
+            : 'the table below';
+        const parts = hidden.map((severity) => `${counts[severity] - ANNOTATIONS_SHOWN_PER_LEVEL} of ${counts[severity]} ${severity}s`);
+        lines.push(`🔕 GitHub shows ${ANNOTATIONS_SHOWN_PER_LEVEL} annotations of each level per step: ${joinWords(parts)} ` +
+            `are not annotated on the files; ${where} list${where === 'the table below' ? 's' : ''} every one.`);
+    }
+    if (result.folded.length > 0) {
+        const total = result.folded.reduce((sum, file) => sum + file.folded.length, 0);
+        const header = `🧩 ${total} more report${total === 1 ? '' : 's'} of the same syntax error${result.folded.length === 1 ? '' : 's'} ` +
+            `folded into one annotation per file:`;
+        const files = result.folded.map((file) => `- \`${cell(file.file)}\`: annotated ${describeReport(file.kept)}; folded: ${groupReports(file.folded).join('; ')}`);
+        lines.push([header, ...files].join('\n'));
+    }
+    const whole = result.findings.filter((finding) => finding.rule === 'unformatted' && finding.line === undefined);
+    if (whole.length > 0) {
+        const tools = [...new Set(whole.map((finding) => finding.tool))];
+        const named = whole.slice(0, FILES_NAMED).map((finding) => `\`${cell(finding.file)}\``);
+        const more = whole.length > FILES_NAMED ? ` and ${whole.length - FILES_NAMED} more` : '';
+        lines.push(`📄 Changed lines not computed for ${whole.length} unformatted file${whole.length === 1 ? '' : 's'} ` +
+            `(${joinWords(tools)} checks without saying which lines it would change), annotated as a whole: ${named.join(', ')}${more}.`);
+    }
+    return lines.join('  \n').replace(/ {2}\n- /g, '\n- ');
+}
+function describeReport(report) {
+    const position = report.line === undefined ? 'without a position' : `at ${positionText(report)}`;
+    return `${position} (${report.tool})`;
+}
+function positionText(report) {
+    return `${report.line}${report.column === undefined ? '' : `:${report.column}`}`;
+}
+/** `deadnix at 3:6, 4:1, 4:2 (2×)`: one group per tool, each position once with how often it came. */
+function groupReports(reports) {
+    const byTool = new Map();
+    for (const report of reports) {
+        const where = report.line === undefined ? 'without a position' : `at ${positionText(report)}`;
+        const positions = byTool.get(report.tool) ?? new Map();
+        positions.set(where, (positions.get(where) ?? 0) + 1);
+        byTool.set(report.tool, positions);
+    }
+    return [...byTool].map(([tool, positions]) => {
+        const places = [...positions].map(([where, times]) => `${where}${times > 1 ? ` (${times}×)` : ''}`);
+        return `${tool} ${places.join(', ').replace(/, at /g, ', ')}`;
+    });
+}
+function joinWords(words) {
+    if (words.length <= 1)
+        return words.join('');
+    return `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
 }
 function publicationText(result) {
     const { checkRun, review } = result.publication;
@@ -64504,20 +66032,24 @@ class Transcript {
 function quoteWord(word) {
     return /^[\w@%+=:,./#-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
-/** Runs a tool in the flake directory with captured output: concurrent checks must not interleave logs. */
+/**
+ * Runs a tool in the flake directory (or `cwd`) with captured output, concurrent checks must not
+ * interleave logs, once one of the runner's cores is free.
+ */
 async function runTool(context, transcript, command, args, options = {}) {
     const argv = [...command.prefix, ...args];
     transcript.command(command.program, argv);
     let result;
     try {
-        result = await context.runner.run(command.program, argv, {
-            cwd: context.flakeDir,
+        result = await context.slots.run(() => context.runner.run(command.program, argv, {
+            cwd: options.cwd ?? context.flakeDir,
             // deadnix colours its output unless NO_COLOR is set (statix whatever it says): the gate reads text.
             env: { ...context.env, NO_COLOR: '1' },
             stream: false,
+            ...(command.role ? { role: command.role } : {}),
             ...(options.input !== undefined ? { input: options.input } : {}),
             ...(context.signal ? { signal: context.signal } : {}),
-        });
+        }));
     }
     catch (error) {
         if (error instanceof UserError) {
@@ -64573,22 +66105,33 @@ function nothingToCheck(tool) {
     return { tool, findings: [], failures: [], unformatted: [], skipped: 'no .nix files to check' };
 }
 /**
- * Runs a tool over the scope's files, a batch at a time, and gathers what `read` makes of each run;
- * a run that timed out fails the check whatever it printed.
+ * Runs a tool over the scope's files, spread over the check's share of the cores, and gathers what `read` makes
+ * of each run; a run that timed out fails the check whatever it printed.
  */
-async function runOverFiles(context, transcript, command, argsFor, read) {
+async function runOverFiles(context, transcript, command, argsFor, read, 
+/** Other files than the scope's, or another directory to run in (the formatters' copies). */
+options = {}) {
+    const parts = shareOut(options.files ?? context.scope.files, context.processesPerCheck).flatMap((part) => batches(part));
+    const results = await Promise.all(parts.map((files) => runTool(context, transcript, command, argsFor(files), options.cwd ? { cwd: options.cwd } : {})));
     const gathered = { findings: [], unformatted: [], failures: [] };
-    for (const files of batches(context.scope.files)) {
-        const result = await runTool(context, transcript, command, argsFor(files));
-        const reading = read(result, files);
+    results.forEach((result, index) => {
+        const reading = read(result, parts[index]);
         gathered.findings.push(...(reading.findings ?? []));
         gathered.unformatted.push(...(reading.unformatted ?? []));
         if (result.timedOut)
             gathered.failures.push(toolFailure(commandLabel(command), result));
         else if (reading.failure)
             gathered.failures.push(reading.failure);
-    }
+    });
     return gathered;
+}
+/** Fewer files than this per process would cost more in start-ups than the cores save. */
+const FILES_PER_PROCESS = 64;
+/** `files` in at most `parts` runs of consecutive files, of nearly equal length. */
+function shareOut(files, parts) {
+    const count = Math.max(1, Math.min(parts, Math.floor(files.length / FILES_PER_PROCESS)));
+    const size = Math.ceil(files.length / count);
+    return Array.from({ length: count }, (_, index) => files.slice(index * size, (index + 1) * size)).filter((part) => part.length > 0);
 }
 /** Splits a long file list so no command line comes near the kernel's limit. */
 function batches(files, maxChars = 100_000) {
@@ -64607,20 +66150,6 @@ function batches(files, maxChars = 100_000) {
     if (current.length > 0)
         result.push(current);
     return result;
-}
-/** Runs `task` over `items` with at most `limit` at a time, keeping the order of results. */
-async function mapConcurrent(items, limit, task) {
-    const results = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next;
-            next += 1;
-            results[index] = await task(items[index]);
-        }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-    return results;
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/format-diff.js
@@ -64652,13 +66181,12 @@ function contentLines(text) {
         lines.pop();
     return lines;
 }
+function linesText(span) {
+    return span.line === span.endLine ? `line ${span.line}` : `lines ${span.line}–${span.endLine}`;
+}
 /** The finding for a file a formatter would change, pointing at the lines it would change when known. */
 function unformattedFinding(tool, path, span) {
-    const where = span
-        ? span.line === span.endLine
-            ? `line ${span.line}`
-            : `lines ${span.line}–${span.endLine}`
-        : 'this file';
+    const where = span ? linesText(span) : 'this file';
     return {
         check: 'format',
         tool,
@@ -64669,51 +66197,66 @@ function unformattedFinding(tool, path, span) {
         message: `Not formatted: ${tool} would change ${where}. Run \`nix fmt\` (or ${tool}) and commit the result.`,
     };
 }
-/** At most this many unformatted files get their formatted text computed, to point at the lines. */
-const SPAN_LOOKUPS = 25;
 /**
- * Formats each file's content through the formatter's stdin mode (`alejandra`, `nixfmt` with no
- * path) to find which lines it would change; the checkout is never written.
+ * A formatter's verdict from one run per file: the files are copied to a temporary directory, the
+ * formatter rewrites the copies (spread over the check's share of the cores), and each copy is compared
+ * in memory with the checkout's file, giving the lines it would change; the checkout is never written.
  */
-async function spansFromStdin(context, paths, format) {
-    const spans = new Map();
-    for (const path of paths.slice(0, SPAN_LOOKUPS)) {
-        let content;
-        try {
-            content = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(context.flakeDir, path), 'utf8');
-        }
-        catch {
-            continue;
-        }
-        const formatted = await format(content);
-        const span = formatted === undefined ? undefined : changedSpan(content, formatted);
-        if (span)
-            spans.set(path, span);
-    }
-    return spans;
-}
-/**
- * A formatter's outcome: each unformatted file pointed at the lines that formatting it through
- * stdin (`stdinArgs`) would change, then the other findings.
- */
-async function formatterOutcome(context, tool, command, stdinArgs, gathered) {
-    const spans = await spansFromStdin(context, gathered.unformatted, async (content) => {
-        const result = await context.runner.run(command.program, [...command.prefix, ...stdinArgs], {
-            cwd: context.flakeDir,
-            env: context.env,
-            input: content,
-            stream: false,
-            ...(context.signal ? { signal: context.signal } : {}),
+async function formatCopies(context, transcript, tool, command, formatArgs, read, 
+/** Files of the flake directory the formatter reads its settings from (alejandra.toml). */
+settingsFiles = []) {
+    await (0,promises_namespaceObject.mkdir)(context.tempDir, { recursive: true });
+    const copies = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-format-'));
+    try {
+        const originals = new Map();
+        const unreadable = [];
+        const copy = async (path, required) => {
+            let content;
+            try {
+                content = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(context.flakeDir, path));
+            }
+            catch {
+                if (required)
+                    unreadable.push(path);
+                return;
+            }
+            if (required)
+                originals.set(path, content.toString('utf8'));
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)((0,external_node_path_namespaceObject.join)(copies, path)), { recursive: true });
+            await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(copies, path), content);
+        };
+        await Promise.all([
+            ...context.scope.files.map((path) => copy(path, true)),
+            ...settingsFiles.map((path) => copy(path, false)),
+        ]);
+        const files = context.scope.files.filter((path) => originals.has(path));
+        transcript.note(`${tool} formats copies of the ${files.length} file${files.length === 1 ? '' : 's'} in ${copies}; the checkout is not written.`);
+        const gathered = await runOverFiles(context, transcript, command, formatArgs, read, {
+            files,
+            cwd: copies,
         });
-        return succeeded(result) ? result.stdout : undefined;
-    });
-    const unformatted = gathered.unformatted.map((path) => unformattedFinding(tool, path, spans.get(path)));
-    return {
-        tool,
-        findings: [...unformatted, ...gathered.findings],
-        failures: gathered.failures,
-        unformatted: gathered.unformatted,
-    };
+        const unformatted = [];
+        const findings = [];
+        const formatted = await Promise.all(files.map((path) => (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(copies, path), 'utf8').catch(() => originals.get(path))));
+        for (const [index, path] of files.entries()) {
+            const span = changedSpan(originals.get(path), formatted[index]);
+            if (!span)
+                continue;
+            unformatted.push(path);
+            findings.push(unformattedFinding(tool, path, span));
+            transcript.note(`Requires formatting: ${path} (${linesText(span)})`);
+        }
+        const failures = [
+            ...gathered.failures,
+            ...(unreadable.length > 0
+                ? [`${tool} could not check ${unreadable.join(', ')}: it cannot be read`]
+                : []),
+        ];
+        return { tool, findings: [...findings, ...gathered.findings], failures, unformatted };
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(copies, { recursive: true, force: true });
+    }
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/tools/alejandra.js
@@ -64737,7 +66280,7 @@ function parseAlejandra(stdout, stderr) {
     let inErrors = false;
     let checked;
     for (const line of stderr.split('\n')) {
-        const count = /^Checking style in (\d+) files? using/.exec(line.trim());
+        const count = /^(?:Checking style|Formatting) in (\d+) files? using/.exec(line.trim());
         if (count)
             checked = Number(count[1]);
         if (/^Failed! \d+ errors? found at:/.test(line.trim())) {
@@ -64750,10 +66293,11 @@ function parseAlejandra(stdout, stderr) {
     }
     return { unformatted, errors, ...(checked === undefined ? {} : { checked }) };
 }
-function syntaxFinding(error) {
+/** A file alejandra could not parse, placed by the byte range in its message; `tool` is how it ran. */
+function alejandraSyntaxFinding(error, tool = 'alejandra') {
     return {
         check: 'format',
-        tool: 'alejandra',
+        tool,
         path: error.path,
         severity: 'error',
         rule: 'syntax',
@@ -64761,16 +66305,18 @@ function syntaxFinding(error) {
         ...parseErrorOffset(error.message),
     };
 }
-/** Exit 1 on any error (it wins over 2), 2 when `--check` finds unformatted files, 0 otherwise. */
+/**
+ * Formats copies of the files (format-diff.ts): exit 1 on any parse error, else 0. Always with paths:
+ * without one alejandra reads stdin and waits.
+ */
 function runAlejandra(context) {
     return settleCheck('format', 'alejandra', async (transcript) => {
         if (context.scope.files.length === 0)
             return nothingToCheck('alejandra');
         const command = await context.tools.command('alejandra');
-        // Always with paths: without one alejandra reads stdin and waits.
-        const gathered = await runOverFiles(context, transcript, command, (files) => ['--check', '--', ...files], (result, files) => {
+        return formatCopies(context, transcript, 'alejandra', command, (files) => ['--', ...files], (result, files) => {
             const report = parseAlejandra(result.stdout, result.stderr);
-            const reading = { findings: report.errors.map(syntaxFinding), unformatted: report.unformatted };
+            const reading = { findings: report.errors.map((error) => alejandraSyntaxFinding(error)) };
             // A path that does not exist is silently skipped, down to "Congratulations!" and exit 0.
             if (report.checked !== undefined && report.checked < files.length) {
                 return {
@@ -64778,13 +66324,11 @@ function runAlejandra(context) {
                     failure: `alejandra checked ${report.checked} of the ${files.length} files it was given: a path it was given does not exist`,
                 };
             }
-            const understood = result.exitCode === 0 ||
-                (result.exitCode === 2 && report.unformatted.length > 0) ||
-                (result.exitCode === 1 && report.errors.length > 0);
+            const understood = result.exitCode === 0 || (result.exitCode === 1 && report.errors.length > 0);
             return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
-        });
-        // `--quiet` keeps alejandra's progress lines out of the formatted text.
-        return formatterOutcome(context, 'alejandra', command, ['--quiet'], gathered);
+        }, 
+        // alejandra 4 reads its settings (indentation) from alejandra.toml.
+        ['alejandra.toml']);
     });
 }
 
@@ -64903,6 +66447,7 @@ function runDeadnix(context, userArgs) {
 
 
 
+
 /** Where Nix's error text points into the flake's source: `/nix/store/<hash>-source/hosts/pi.nix:12:5`. */
 const flake_check_SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:'"»]+):(\d+):(\d+)/g;
 const flake_check_MESSAGE_LIMIT = 4_000;
@@ -64912,7 +66457,13 @@ const flake_check_MESSAGE_LIMIT = 4_000;
  */
 function runFlakeCheck(context, repoRoot) {
     return settleCheck('flake-check', 'nix flake check', async (transcript) => {
-        const command = { tool: 'nix', program: 'nix', prefix: [], via: 'nix' };
+        const command = {
+            tool: 'nix',
+            program: 'nix',
+            prefix: [],
+            via: 'nix',
+            role: 'nix',
+        };
         const result = await runTool(context, transcript, command, [
             'flake',
             'check',
@@ -64929,7 +66480,14 @@ function runFlakeCheck(context, repoRoot) {
         };
         if (result.exitCode === 0 && !result.timedOut)
             return outcome;
-        const text = ignoredErrors(result.stderr) ||
+        const unfetched = await explainFetchFailure(result.stderr, {
+            runner: context.runner,
+            flakeDir: context.flakeDir,
+            ...context.access,
+            ...(context.signal ? { signal: context.signal } : {}),
+        });
+        const text = unfetched?.message ||
+            ignoredErrors(result.stderr) ||
             nixErrorText(result.stderr) ||
             `nix flake check ${describeExit(result)}`;
         const position = await sourcePosition(text, context.flakeDir, repoRoot);
@@ -64947,24 +66505,35 @@ function runFlakeCheck(context, repoRoot) {
 }
 /**
  * With --keep-going Nix prints each failure as `error (ignored): error: …` and ends with a bare
- * "some errors were encountered": the failures are what the reader needs.
+ * "some errors were encountered": the failures are what the reader needs. A failure goes on through
+ * indented and blank lines (Nix 2.8 puts a blank line before the position, newer Nix between traces).
  */
 function ignoredErrors(stderr) {
     const failures = [];
     let open = false;
     for (const line of stderr.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').split('\n')) {
-        const ignored = /^error \(ignored\): (?:error: )?(.*)$/.exec(line);
+        const ignored = /^error \(ignored\): (?:error: ?)?(.*)$/.exec(line);
         if (ignored)
             failures.push([ignored[1]]);
-        else if (open && /^\s+\S/.test(line))
+        else if (open && /^(\s|$)/.test(line))
             failures[failures.length - 1]?.push(line);
-        open = ignored !== null || (open && /^\s+\S/.test(line));
+        open = ignored !== null || (open && /^(\s|$)/.test(line));
     }
-    return failures.map((lines) => lines.join('\n')).join('\n');
+    return failures.map((lines) => lines.join('\n').trim()).join('\n');
+}
+/**
+ * The position of a failure: after the innermost `error:` of the first failure (newer Nix prints
+ * the traces that led there first), else the first one it names.
+ */
+function failurePositionText(text) {
+    const firstFailure = text.split(/\n(?=\S)/)[0] ?? text;
+    const innermost = [...firstFailure.matchAll(/^\s*error: /gm)].at(-1)?.index;
+    return innermost === undefined ? [firstFailure, text] : [firstFailure.slice(innermost), firstFailure, text];
 }
 /** Where Nix's error text first points at a file of the flake, relative to the flake directory. */
 async function sourcePosition(text, flakeDir, repoRoot) {
-    for (const match of text.matchAll(flake_check_SOURCE_POSITION)) {
+    const positions = failurePositionText(text).flatMap((part) => [...part.matchAll(flake_check_SOURCE_POSITION)]);
+    for (const match of positions) {
         const inSource = match[1];
         // A git flake's source is the whole repository; a path flake's is the flake directory.
         for (const root of repoRoot ? [repoRoot, flakeDir] : [flakeDir]) {
@@ -65030,10 +66599,11 @@ function parseNixfmt(stderr) {
     close();
     return { unformatted, errors };
 }
-function nixfmt_syntaxFinding(error) {
+/** A file nixfmt could not parse, at megaparsec's column (tab stops of 8); `tool` is how it ran. */
+function nixfmtSyntaxFinding(error, tool = 'nixfmt') {
     return {
         check: 'format',
-        tool: 'nixfmt',
+        tool,
         path: error.path,
         line: error.line,
         column: error.column,
@@ -65048,23 +66618,24 @@ function nixfmt_syntaxFinding(error) {
  * Explicit files, never a directory (nixfmt 1.4 warns it is deprecated) and no `--` (nixfmt's
  * recorded command lines have none): a path that looks like a flag is made relative instead.
  */
-function nixfmtCheckArgs(files) {
-    return ['--check', ...files.map((file) => (file.startsWith('-') ? `./${file}` : file))];
+function nixfmtFileArgs(files) {
+    return files.map((file) => (file.startsWith('-') ? `./${file}` : file));
 }
+function nixfmtCheckArgs(files) {
+    return ['--check', ...nixfmtFileArgs(files)];
+}
+/** Formats copies of the files (format-diff.ts): exit 1 on any parse error, else 0. */
 function runNixfmt(context) {
     return settleCheck('format', 'nixfmt', async (transcript) => {
         if (context.scope.files.length === 0)
             return nothingToCheck('nixfmt');
         const command = await context.tools.command('nixfmt');
-        const gathered = await runOverFiles(context, transcript, command, nixfmtCheckArgs, (result) => {
+        return formatCopies(context, transcript, 'nixfmt', command, nixfmtFileArgs, (result) => {
             const report = parseNixfmt(result.stderr);
-            const reading = { findings: report.errors.map(nixfmt_syntaxFinding), unformatted: report.unformatted };
-            const understood = result.exitCode === 0 ||
-                (result.exitCode === 1 && report.unformatted.length + report.errors.length > 0);
+            const reading = { findings: report.errors.map((error) => nixfmtSyntaxFinding(error)) };
+            const understood = result.exitCode === 0 || (result.exitCode === 1 && report.errors.length > 0);
             return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
         });
-        // `nixfmt -` for stdin: a bare `nixfmt` is deprecated and warns.
-        return formatterOutcome(context, 'nixfmt', command, ['-'], gathered);
     });
 }
 
@@ -65224,10 +66795,12 @@ async function rewriteAndRestore(context, tool, format) {
 
 
 
+
 const DESCRIBE_FORMATTER = 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a Nix expression, interpolated by Nix
-'f: let d = f.${builtins.currentSystem} or null; in ' +
-    'if d == null then null else { name = d.name or ""; mainProgram = d.meta.mainProgram or ""; }';
+'f: let s = builtins.currentSystem; d = f.${s} or null; in ' +
+    'if d == null then null else { system = s; name = d.name or ""; mainProgram = d.meta.mainProgram or ""; ' +
+    'program = d.meta.mainProgram or d.pname or (builtins.parseDrvName (d.name or "")).name; }';
 /** The flake's formatter for this machine's system, or undefined when it declares none. */
 async function flakeFormatter(context, options = {}) {
     let described;
@@ -65263,9 +66836,33 @@ async function flakeFormatter(context, options = {}) {
             : /nixfmt/i.test(text)
                 ? 'nixfmt'
                 : 'other';
-    return { ...described, kind };
+    const { system, ...formatter } = described;
+    return { ...formatter, installable: `${context.flakeDir}#formatter.${system}`, kind };
 }
-const NIX_FMT = ['fmt', '--extra-experimental-features', 'nix-command flakes'];
+/**
+ * The formatter as `nix fmt` would run it, built by Nix (which may fetch the flake's private inputs:
+ * role `nix`) and then started as a program of its own: `nix fmt` would start it as Nix's child,
+ * handing it Nix's environment and with it the inputs' key and tokens (child-environment.ts).
+ */
+async function formatterCommand(context, formatter) {
+    let built;
+    try {
+        built = await context.nix.build([formatter.installable], {
+            cwd: context.flakeDir,
+            ...(context.signal ? { signal: context.signal } : {}),
+        });
+    }
+    catch (error) {
+        if (!(error instanceof UserError))
+            throw error;
+        const reason = error instanceof NixError ? error.nixMessage : error.message;
+        throw new ToolUnavailable(`nix fmt: the flake's formatter does not build: ${firstLine(reason)}`);
+    }
+    const out = built[0]?.outputs.out;
+    if (!out)
+        throw new ToolUnavailable(`nix fmt: building ${formatter.installable} gave no out path`);
+    return { tool: 'nix', program: (0,external_node_path_namespaceObject.join)(out, 'bin', formatter.program), prefix: [], via: 'nix' };
+}
 /**
  * `nix fmt` runs the flake's own formatter. Since Nix 2.25 it passes no path by default, so paths are
  * always given. alejandra and nixfmt wrappers check with `--check`; treefmt wrappers and unknown
@@ -65278,19 +66875,17 @@ function runNixFmt(context, known) {
             throw new ToolUnavailable('nix fmt: the flake has no formatter output for this system (formatter: nix-fmt)');
         }
         const tool = `nix fmt (${formatter.mainProgram || formatter.name})`;
-        const nix = { tool: 'nix', program: 'nix', prefix: NIX_FMT, via: 'nix' };
         if (context.scope.files.length === 0 &&
             (context.scope.mode === 'changed' || formatter.kind !== 'treefmt')) {
             return { tool, findings: [], failures: [], unformatted: [], skipped: 'no .nix files to check' };
         }
+        const command = await formatterCommand(context, formatter);
         if (formatter.kind === 'treefmt' || formatter.kind === 'other') {
             const extra = formatter.kind === 'treefmt' ? ['--ci'] : [];
-            return rewriteAndRestore(context, tool, (paths) => runTool(context, transcript, nix, ['--', ...extra, ...(paths.length > 0 ? paths : ['.'])]));
+            return rewriteAndRestore(context, tool, (paths) => runTool(context, transcript, command, [...extra, ...(paths.length > 0 ? paths : ['.'])]));
         }
-        const gathered = await runOverFiles(context, transcript, nix, (files) => ['--', ...nixfmtCheckArgs(files)], (result) => {
-            const report = formatter.kind === 'alejandra'
-                ? alejandraReading(tool, parseAlejandra(result.stdout, result.stderr))
-                : nixfmtReading(tool, parseNixfmt(result.stderr));
+        const gathered = await runOverFiles(context, transcript, command, (files) => nixfmtCheckArgs(files), (result) => {
+            const report = readNixFmtCheck(formatter.kind, tool, result);
             const complained = report.unformatted.length + report.findings.length > 0;
             return result.exitCode !== 0 && !complained
                 ? { ...report, failure: toolFailure('nix fmt', result) }
@@ -65305,25 +66900,20 @@ function runNixFmt(context, known) {
         };
     });
 }
-function alejandraReading(tool, report) {
-    const findings = report.errors.map((error) => ({
-        ...nix_fmt_syntaxFinding(tool, error.path, `alejandra cannot parse this file: ${error.message}`),
-        ...parseErrorOffset(error.message),
-    }));
-    return { findings, unformatted: report.unformatted };
-}
-function nixfmtReading(tool, report) {
-    const findings = report.errors.map((error) => ({
-        ...nix_fmt_syntaxFinding(tool, error.path, `nixfmt cannot parse this file: ${error.message}`),
-        line: error.line,
-        column: error.column,
-        columns: 'tab-stops',
-        endLine: error.line,
-    }));
-    return { findings, unformatted: report.unformatted };
-}
-function nix_fmt_syntaxFinding(tool, path, message) {
-    return { check: 'format', tool, path, severity: 'error', rule: 'syntax', message };
+/** What `nix fmt -- --check <files>` printed, read as the alejandra or nixfmt it runs prints it. */
+function readNixFmtCheck(kind, tool, output) {
+    if (kind === 'alejandra') {
+        const report = parseAlejandra(output.stdout, output.stderr);
+        return {
+            findings: report.errors.map((error) => alejandraSyntaxFinding(error, tool)),
+            unformatted: report.unformatted,
+        };
+    }
+    const report = parseNixfmt(output.stderr);
+    return {
+        findings: report.errors.map((error) => nixfmtSyntaxFinding(error, tool)),
+        unformatted: report.unformatted,
+    };
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/tools/statix.js
@@ -65359,8 +66949,6 @@ const STATIX_LINTS = {
 const SEVERITY = { Error: 'error', Warn: 'warning', Hint: 'notice' };
 const LETTER = { Error: 'E', Warn: 'W', Hint: 'I' };
 const SEVERITY_OF_LETTER = { E: 'error', W: 'warning', I: 'notice' };
-/** Changed-mode statix runs, one per file since statix takes one target, at most this many at once. */
-const PER_FILE_CONCURRENCY = 4;
 /** `W03 manual_inherit`: severity letter, two-digit code and rule name, as statix's docs write lints. */
 function statixRule(letter, code, name) {
     return `${letter}${String(code).padStart(2, '0')} ${name ?? STATIX_LINTS[code] ?? 'lint'}`;
@@ -65506,7 +67094,8 @@ function runStatix(context, config) {
         const command = await context.tools.command('statix');
         const targets = context.scope.mode === 'all' ? ['.'] : context.scope.files;
         const ignores = context.scope.mode === 'all' ? context.exclude.sources : [];
-        const results = await mapConcurrent(targets, PER_FILE_CONCURRENCY, (target) => runTool(context, transcript, command, statixArgs(config, ignores, target)));
+        // statix takes one target: in changed mode one run per file, as many at once as the runner has cores.
+        const results = await Promise.all(targets.map((target) => runTool(context, transcript, command, statixArgs(config, ignores, target))));
         for (const result of results) {
             const verdict = readStatixResult(command, result);
             outcome.findings.push(...verdict.findings);
@@ -65565,6 +67154,9 @@ function readStatixResult(command, result) {
 
 
 
+
+
+
 const CHECK_ORDER = ['format', 'deadnix', 'statix', 'flake-check'];
 const TREEFMT_CONFIGS = ['treefmt.toml', '.treefmt.toml'];
 /** Runs the selected checks concurrently over the selected files and decides the verdict. */
@@ -65589,6 +67181,7 @@ async function runGate(settings, context, dependencies) {
         exclude,
     }, git, logger);
     logger.info(describeScope(scope, prefix));
+    const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
     const checkContext = {
         flakeDir,
         scope,
@@ -65598,9 +67191,11 @@ async function runGate(settings, context, dependencies) {
         ...(signal ? { signal } : {}),
         tools: new ToolSource(settings.tools, flakeDir, dependencies.env.PATH ?? '', () => nixpkgsForTools(context, git, repoRoot, flakeDir)),
         nix: new NixCli(runner),
+        access: accessGiven(settings),
         listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
+        ...toolProcesses(selected.length),
+        tempDir: context.runnerTemp,
     };
-    const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
     const outcomes = await Promise.all(selected.map((check) => runCheck(check, settings, checkContext, repoRoot)));
     const inScope = new Set(scope.files);
     const kept = outcomes.flatMap((outcome) => outcome.findings.filter((finding) => {
@@ -65612,7 +67207,8 @@ async function runGate(settings, context, dependencies) {
         return inScope.has(finding.path) || (scope.mode === 'all' && finding.check === 'format');
     }));
     const located = await locateFindings(kept, flakeDir, prefix);
-    const findings = oneSyntaxErrorPerFile(located).sort(compareFindings);
+    const { findings: reported, folded } = oneSyntaxErrorPerFile(located);
+    const findings = reported.sort(compareFindings);
     for (const outcome of outcomes) {
         const ofCheck = (list) => list.filter((finding) => finding.check === outcome.check).length;
         await logOutcome(logger, outcome, {
@@ -65642,6 +67238,7 @@ async function runGate(settings, context, dependencies) {
         failOn: settings['fail-on'],
         findings,
         failures,
+        folded,
         unformatted,
         checks,
         scope,
@@ -65662,8 +67259,20 @@ async function runGate(settings, context, dependencies) {
     return result;
 }
 /**
+ * The checks run side by side, each tool as a person would start it, and never more processes than
+ * the runner has cores beyond that: a check spreads its files over its share of the cores only, and
+ * statix's per-file runs wait for a free one.
+ */
+function toolProcesses(checks) {
+    const cores = Math.max(1, (0,external_node_os_namespaceObject.availableParallelism)());
+    return {
+        slots: new Slots(Math.max(cores, checks)),
+        processesPerCheck: Math.max(1, Math.floor(cores / Math.max(1, checks))),
+    };
+}
+/**
  * A file that does not parse makes every tool complain; one annotation says it, preferring the
- * report that pins a line and column.
+ * report that pins a line and column. The others are kept aside for the summary.
  */
 function oneSyntaxErrorPerFile(findings) {
     // statix names the very token; deadnix and alejandra give a byte range or "end of file", resolved
@@ -65678,7 +67287,24 @@ function oneSyntaxErrorPerFile(findings) {
         if (!current || precision(finding) > precision(current))
             best.set(finding.file, finding);
     }
-    return findings.filter((finding) => !syntax(finding) || best.get(finding.file) === finding);
+    const report = ({ tool, line, column }) => ({
+        tool,
+        ...(line === undefined ? {} : { line }),
+        ...(column === undefined ? {} : { column }),
+    });
+    const folded = new Map();
+    for (const finding of [...findings].sort(compareFindings)) {
+        const kept = best.get(finding.file);
+        if (!syntax(finding) || !kept || kept === finding)
+            continue;
+        const entry = folded.get(finding.file) ?? { file: finding.file, kept: report(kept), folded: [] };
+        entry.folded.push(report(finding));
+        folded.set(finding.file, entry);
+    }
+    return {
+        findings: findings.filter((finding) => !syntax(finding) || best.get(finding.file) === finding),
+        folded: [...folded.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
+    };
 }
 /**
  * On a pull request, the base revision's nixpkgs (a pull request does not choose the programs that
@@ -65813,6 +67439,8 @@ function failureLine(failures, failing, failOn) {
 
 ;// CONCATENATED MODULE: ./.build/gate/inputs.js
 
+
+
 const GATE_CHECKS = ['format', 'deadnix', 'statix', 'flake-check'];
 const FORMATTERS = ['auto', 'nix-fmt', 'treefmt', 'alejandra', 'nixfmt', 'none'];
 const FILE_SCOPES = ['auto', 'all', 'changed'];
@@ -65834,6 +67462,8 @@ const gateInputs = defineInputs({
     token: githubToken(),
     suggestions: bool({ rawDefault: 'false' }),
     'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
+    ...nixAccessInputs,
+    ...cacheAccessInputs,
 });
 
 ;// CONCATENATED MODULE: ./.build/actions/gate.js
@@ -65844,30 +67474,25 @@ const gateInputs = defineInputs({
 
 
 
-const gateAction = (0,action/* defineAction */.Q)({
+
+
+const gateAction = (0,action/* defineAction */.QP)({
     name: 'gate',
     inputs: gateInputs,
     outputs: ['passed', 'findings', 'report', 'unformatted'],
     pathInputs: ['path', 'statix-config'],
     keepsForksOffSelfHosted: true,
-    async run(settings, { context, logger, signal }) {
+    async run(settings, environment) {
+        const { context, logger, signal } = environment;
         const publishes = settings['check-run'] || settings.suggestions;
-        const result = await runGate(settings, context, {
-            runner: new SpawnProcessRunner(logger),
+        const github = publishes ? await loadRunGitHubClient(settings.token, context, logger) : undefined;
+        const result = await withNixRunner({ ...nixAccessSettings(settings), ...stepCacheAccess(settings, environment.logger) }, environment, (runner) => runGate(settings, context, {
+            runner,
             logger,
             env: { PATH: process.env.PATH },
             signal,
-            ...(publishes
-                ? {
-                    github: await loadGitHubClient({
-                        token: settings.token,
-                        apiUrl: context.apiUrl,
-                        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-                        logger,
-                    }),
-                }
-                : {}),
-        });
+            ...(github ? { github } : {}),
+        }));
         return {
             outputs: {
                 passed: String(result.passed),
@@ -65875,7 +67500,7 @@ const gateAction = (0,action/* defineAction */.Q)({
                 report: result.reportPath,
                 unformatted: JSON.stringify(result.unformatted),
             },
-            summary: summary_renderSummary(result, context),
+            summary: summary_renderSummary(result, context, { annotated: settings.annotations }),
             annotations: settings.annotations ? result.findings.map(findingAnnotation) : [],
             ...(result.failure ? { failure: result.failure } : {}),
         };
@@ -66392,6 +68017,8 @@ function planUpdates(options) {
 
 
 
+
+
 const MERGE_METHODS = ['merge', 'squash', 'rebase'];
 const COMMIT_MODES = ['api', 'git'];
 const VERIFY_LEVELS = ['none', 'eval', 'build'];
@@ -66419,6 +68046,9 @@ const lockUpdateInputs = defineInputs({
     'eval-workers': inputs_integer({ min: 1, max: 256 }),
     'eval-max-memory': size(),
     'dry-run': bool({ rawDefault: 'false' }),
+    ...nixAccessInputs,
+    ...cacheAccessInputs,
+    'inputs-use-token': bool({ rawDefault: 'false' }),
 });
 
 ;// CONCATENATED MODULE: ./.build/lock/outputs.js
@@ -66582,200 +68212,9 @@ function compareUrl(repository, from, to) {
     }
 }
 
-;// CONCATENATED MODULE: ./.build/lock/lock-file.js
-
-
-/**
- * flake.lock as Nix writes it (versions 5 to 7). Nodes are keyed by input name, made unique with
- * `_2`, `_3`… (`nixpkgs_2`), so a key says nothing about where a node sits: only the edges from
- * the root do. An edge is a node key, or a `follows` path of input names starting at the root.
- */
-const SUPPORTED_LOCK_VERSIONS = [5, 6, 7];
-const attrs = record(schemas_string(), unknown());
-const lockNodeShape = object({
-    inputs: record(schemas_string(), union([schemas_string(), array(schemas_string())])).optional(),
-    locked: attrs.optional(),
-    original: attrs.optional(),
-    /** Version 5 kept `lastModified` and `narHash` here instead of in `locked`. */
-    info: attrs.optional(),
-    flake: schemas_boolean().optional(),
-    /** Version 7: the input a relative `path:` input is resolved against. */
-    parent: array(schemas_string()).optional(),
-});
-const lockFileShape = object({
-    version: schemas_number().int(),
-    root: schemas_string(),
-    nodes: record(schemas_string(), lockNodeShape),
-});
-/** Far above any real fleet; a lock whose shared nodes multiply beyond it is listed this far. */
-const MAX_INPUT_PATHS = 100_000;
-function printInputPath(path) {
-    return path.join('/');
-}
-function sourceAttrs(value, info) {
-    if (!value)
-        return undefined;
-    const merged = { ...value, ...(info ?? {}) };
-    if (typeof merged.type !== 'string')
-        return undefined;
-    return merged;
-}
-class FlakeLock {
-    version;
-    rootKey;
-    nodes;
-    constructor(version, rootKey, nodes) {
-        this.version = version;
-        this.rootKey = rootKey;
-        this.nodes = nodes;
-    }
-    /** Parses flake.lock text; `file` names it in errors. */
-    static parse(text, file = 'flake.lock') {
-        let json;
-        try {
-            json = JSON.parse(text);
-        }
-        catch (error) {
-            throw new UserError(`${file} is not valid JSON (${error.message})`);
-        }
-        const version = json?.version;
-        if (typeof version === 'number' && !SUPPORTED_LOCK_VERSIONS.includes(version)) {
-            throw new UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
-                'relock it with a current Nix');
-        }
-        const checked = lockFileShape.safeParse(json);
-        if (!checked.success) {
-            const issue = checked.error.issues[0];
-            const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
-            throw new UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
-        }
-        const parsed = checked.data;
-        if (!parsed.nodes[parsed.root]) {
-            throw new UserError(`${file} names root node '${parsed.root}', which it does not contain`);
-        }
-        const nodes = new Map();
-        for (const [key, node] of Object.entries(parsed.nodes)) {
-            const locked = sourceAttrs(node.locked, node.info);
-            const original = sourceAttrs(node.original);
-            nodes.set(key, {
-                inputs: node.inputs ?? {},
-                ...(locked ? { locked } : {}),
-                ...(original ? { original } : {}),
-                flake: node.flake ?? true,
-            });
-        }
-        return new FlakeLock(parsed.version, parsed.root, nodes);
-    }
-    get root() {
-        return this.nodes.get(this.rootKey);
-    }
-    node(key) {
-        return this.nodes.get(key);
-    }
-    /** The flake's own inputs, in the order flake.lock lists them. */
-    directInputNames() {
-        return Object.keys(this.root.inputs);
-    }
-    /**
-     * The node an input path leads to, following `follows` as Nix does (each follows path starts at
-     * the root). Undefined when the path does not exist or a follows chain loops.
-     */
-    resolve(path) {
-        const printed = printInputPath(path);
-        if (this.resolved.has(printed))
-            return this.resolved.get(printed);
-        const target = this.resolveFrom(path, []);
-        this.resolved.set(printed, target);
-        return target;
-    }
-    /** Resolved paths: a diff resolves every path, and each path's parent, of both locks. */
-    resolved = new Map();
-    resolveFrom(path, visited) {
-        const printed = printInputPath(path);
-        if (visited.includes(printed))
-            return undefined;
-        visited.push(printed);
-        let key = this.rootKey;
-        for (const name of path) {
-            const edge = this.nodes.get(key)?.inputs[name];
-            if (edge === undefined)
-                return undefined;
-            if (typeof edge === 'string') {
-                key = edge;
-            }
-            else {
-                const target = this.resolveFrom(edge, visited);
-                if (!target)
-                    return undefined;
-                key = target.key;
-            }
-        }
-        const node = this.nodes.get(key);
-        return node && key !== this.rootKey ? { key, node } : undefined;
-    }
-    /** The edge an input path ends with, in the node its parent path resolves to. */
-    edge(path) {
-        const parentKey = path.length > 1 ? this.resolve(path.slice(0, -1))?.key : this.rootKey;
-        const edge = parentKey ? this.nodes.get(parentKey)?.inputs[path[path.length - 1]] : undefined;
-        if (edge === undefined)
-            return undefined;
-        return typeof edge === 'string' ? { key: edge } : { follows: edge };
-    }
-    /**
-     * Every input path below the root with its edge. Unlike Nix's own walk, which enters each node
-     * once, a node shared by several inputs is listed under each path reaching it, so a path stays
-     * visible when another path to the same node changes. A `follows` edge is listed, not entered:
-     * what lies behind it is listed under the path it follows.
-     */
-    inputPaths() {
-        const edges = new Map();
-        const visit = (prefix, key, entered) => {
-            if (entered.includes(key) || edges.size >= MAX_INPUT_PATHS)
-                return;
-            const inputs = this.nodes.get(key)?.inputs ?? {};
-            for (const name of Object.keys(inputs).sort()) {
-                const edge = inputs[name];
-                const path = [...prefix, name];
-                if (typeof edge === 'string') {
-                    edges.set(printInputPath(path), { key: edge });
-                    visit(path, edge, [...entered, key]);
-                }
-                else {
-                    edges.set(printInputPath(path), { follows: edge });
-                }
-            }
-        };
-        visit([], this.rootKey, []);
-        return edges;
-    }
-}
-
 ;// CONCATENATED MODULE: ./.build/lock/sources.js
 
-/**
- * Where a locked node comes from, apart from which revision: the fetcher and its location
- * (`github:NixOS/nixpkgs`, `git+ssh://git@github.com/o/r`). The branch is left out: Nix 2.2x
- * rewrites a git input's `ref` from `main` to `refs/heads/main` without moving it.
- */
-function sourceLabel(locked, original) {
-    const text = (name) => {
-        const value = locked[name] ?? original?.[name];
-        return typeof value === 'string' && value.length > 0 ? value : undefined;
-    };
-    const dir = text('dir');
-    const inDir = dir ? `?dir=${dir}` : '';
-    const { type } = locked;
-    if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
-        const host = text('host');
-        return `${type}:${host ? `${host}/` : ''}${text('owner') ?? '?'}/${text('repo') ?? '?'}${inDir}`;
-    }
-    if (type === 'path')
-        return `path:${text('path') ?? '?'}${inDir}`;
-    // A tarball's locked URL names the exact file (often the revision itself); the original names the source.
-    const url = (type === 'tarball' || type === 'file') && typeof original?.url === 'string' ? original.url : text('url');
-    const scheme = url && /^[a-z]+\+/.test(url) ? '' : `${type}+`;
-    return `${scheme}${url ?? '?'}${inDir}`;
-}
+
 /** Forges whose owner and repository names are not case-sensitive: `NixOS/nixpkgs` is `nixos/nixpkgs`. */
 const CASE_INSENSITIVE_FORGES = new Set(['github', 'gitlab', 'gitea']);
 /** One key per repository, whatever the fetcher and spelling used to reach it. */
@@ -67128,6 +68567,8 @@ async function verify_buildHosts(nix, flakeDir, hosts, options = {}) {
 
 
 
+
+
 function verificationFailures(verification) {
     return verification.hosts.filter((host) => host.status === 'failed');
 }
@@ -67159,10 +68600,25 @@ async function proposeUpdate(plan, oldLockText, baseline, context) {
     await (0,promises_namespaceObject.writeFile)(lockPath, oldLockText);
     const names = plan.inputs === 'all' ? [] : plan.inputs;
     const what = plan.inputs === 'all' ? 'every input' : names.join(', ');
-    await nix.updateLock(flakeDir, names, {
-        signal,
-        group: `Updating ${what}${plan.group ? ` (group ${plan.group})` : ''}`,
-    });
+    try {
+        await nix.updateLock(flakeDir, names, {
+            signal,
+            group: `Updating ${what}${plan.group ? ` (group ${plan.group})` : ''}`,
+        });
+    }
+    catch (error) {
+        if (!(error instanceof NixError) || !context.evalPool)
+            throw error;
+        const diagnosis = {
+            runner: context.evalPool.runner,
+            nixOptions: { nixOptions: context.evalPool.nixOptions ?? [] },
+            flakeDir,
+            sshKeyGiven: context.access?.sshKeyGiven ?? false,
+            tokenHosts: context.access?.tokenHosts ?? [],
+            ...(signal ? { signal } : {}),
+        };
+        throw (await explainFetchFailure(error.nixMessage, diagnosis, logger)) ?? error;
+    }
     const writtenLockText = await (0,promises_namespaceObject.readFile)(lockPath, 'utf8');
     const oldLock = FlakeLock.parse(oldLockText);
     const diff = diffLocks(oldLock, FlakeLock.parse(writtenLockText));
@@ -67758,7 +69214,15 @@ async function runLockUpdate(settings, dependencies) {
         branch: settings.branch,
         hasInputPath: (path) => oldLock.resolve(path.split('/')) !== undefined,
     });
-    const local = { nix, flakeDir: settings.flakeDir, verify: settings.verify, logger, signal, evalPool };
+    const local = {
+        nix,
+        flakeDir: settings.flakeDir,
+        verify: settings.verify,
+        logger,
+        signal,
+        evalPool,
+        ...(dependencies.access ? { access: dependencies.access } : {}),
+    };
     const needsBaseline = plans.some((plan) => plan.inputs === 'all' || plan.inputs.length > 0);
     const baseline = needsBaseline ? await evaluateBaseline(local) : undefined;
     const annotations = [];
@@ -67971,86 +69435,91 @@ function lock_summary_renderSummary(result, options) {
 
 
 
-const lockUpdateAction = (0,action/* defineAction */.Q)({
+
+
+
+const lockUpdateAction = (0,action/* defineAction */.QP)({
     name: 'lock-update',
     inputs: lockUpdateInputs,
     outputs: LOCK_UPDATE_OUTPUTS,
     pathInputs: ['path'],
-    async run(settings, { context, logger, signal }) {
-        const runner = new SpawnProcessRunner(logger);
-        const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
-        const repository = parseRepository(context.repository ?? '');
-        const runUrl = context.repository && context.runId
-            ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
-            : undefined;
-        const client = repository && !settings['dry-run']
-            ? await loadGitHubClient({
-                token: settings.token,
-                apiUrl: context.apiUrl,
-                ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-                logger,
-            })
-            : undefined;
-        const github = () => {
-            if (!repository) {
-                throw new UserError('GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`');
-            }
-            if (!client)
-                throw new Error('the GitHub client is only loaded when this is no dry run');
-            const api = new LockUpdateGitHub(client, repository, logger);
-            const committer = settings['commit-mode'] === 'git'
-                ? new GitCommitter({
-                    runner,
-                    workspace: context.workspace,
-                    token: settings.token,
-                    serverUrl: context.serverUrl,
-                    logger,
-                    tempDir: context.runnerTemp,
-                    signal,
-                })
-                : new ApiCommitter(api);
-            return { api, committer };
-        };
-        const result = await runLockUpdate({
-            flakePath: settings.path,
-            flakeDir: (0,external_node_path_namespaceObject.resolve)(context.workspace, settings.path),
-            ...(settings.inputs ? { inputs: settings.inputs } : {}),
-            ...(settings.groups ? { groups: settings.groups } : {}),
-            ...(settings.base ? { base: settings.base } : {}),
-            branch: settings.branch,
-            commitMessage: settings['commit-message'],
-            ...(settings['pr-title'] ? { prTitle: settings['pr-title'] } : {}),
-            labels: settings['pr-labels'] ?? [],
-            reviewers: settings['pr-reviewers'] ?? [],
-            assignees: settings['pr-assignees'] ?? [],
-            autoMerge: settings['auto-merge'],
-            mergeMethod: settings['merge-method'],
-            verify: settings.verify,
-            onVerifyFailure: settings['on-verify-failure'],
-            ...(settings['dispatch-workflow'] ? { dispatchWorkflow: settings['dispatch-workflow'] } : {}),
-            staleDays: settings['stale-days'],
-            dryRun: settings['dry-run'],
-            ...(runUrl ? { runUrl } : {}),
-        }, {
-            nix,
-            logger,
-            github,
-            now: () => new Date(),
-            signal,
-            evalPool: {
-                runner,
-                nixOptions: settings['nix-options'] ?? [],
-                limits: evalWorkerLimits({ workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] }, thisMachine()),
-            },
-        });
-        return {
-            outputs: lockUpdateOutputs(result),
-            summary: lock_summary_renderSummary(result, { dryRun: settings['dry-run'], staleDays: settings['stale-days'] }),
-            annotations: result.annotations,
-            ...(result.failure ? { failure: result.failure } : {}),
-        };
+    run(settings, environment) {
+        const useToken = settings['inputs-use-token'] && settings.token !== GITHUB_TOKEN_DEFAULT;
+        return withNixRunner({
+            ...nixAccessSettings(settings, useToken ? settings.token : undefined),
+            ...stepCacheAccess(settings, environment.logger),
+        }, environment, (runner) => updateLock(settings, environment, runner));
     },
 });
+async function updateLock(settings, { context, logger, signal }, runner) {
+    const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
+    const repository = parseRepository(context.repository ?? '');
+    const runUrl = context.repository && context.runId
+        ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
+        : undefined;
+    const client = repository && !settings['dry-run']
+        ? await loadRunGitHubClient(settings.token, context, logger)
+        : undefined;
+    const github = () => {
+        if (!repository) {
+            throw new UserError('GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`');
+        }
+        if (!client)
+            throw new Error('the GitHub client is only loaded when this is no dry run');
+        const api = new LockUpdateGitHub(client, repository, logger);
+        const committer = settings['commit-mode'] === 'git'
+            ? new GitCommitter({
+                runner,
+                workspace: context.workspace,
+                token: settings.token,
+                serverUrl: context.serverUrl,
+                logger,
+                tempDir: context.runnerTemp,
+                signal,
+            })
+            : new ApiCommitter(api);
+        return { api, committer };
+    };
+    const result = await runLockUpdate({
+        flakePath: settings.path,
+        flakeDir: (0,external_node_path_namespaceObject.resolve)(context.workspace, settings.path),
+        ...(settings.inputs ? { inputs: settings.inputs } : {}),
+        ...(settings.groups ? { groups: settings.groups } : {}),
+        ...(settings.base ? { base: settings.base } : {}),
+        branch: settings.branch,
+        commitMessage: settings['commit-message'],
+        ...(settings['pr-title'] ? { prTitle: settings['pr-title'] } : {}),
+        labels: settings['pr-labels'] ?? [],
+        reviewers: settings['pr-reviewers'] ?? [],
+        assignees: settings['pr-assignees'] ?? [],
+        autoMerge: settings['auto-merge'],
+        mergeMethod: settings['merge-method'],
+        verify: settings.verify,
+        onVerifyFailure: settings['on-verify-failure'],
+        ...(settings['dispatch-workflow'] ? { dispatchWorkflow: settings['dispatch-workflow'] } : {}),
+        staleDays: settings['stale-days'],
+        dryRun: settings['dry-run'],
+        ...(runUrl ? { runUrl } : {}),
+    }, {
+        nix,
+        logger,
+        github,
+        now: () => new Date(),
+        signal,
+        access: accessGiven(settings),
+        evalPool: {
+            runner,
+            nixOptions: settings['nix-options'] ?? [],
+            limits: evalWorkerLimits({ workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] }, thisMachine()),
+        },
+    });
+    return {
+        outputs: lockUpdateOutputs(result),
+        summary: lock_summary_renderSummary(result, { dryRun: settings['dry-run'], staleDays: settings['stale-days'] }),
+        annotations: result.annotations,
+        ...(result.failure ? { failure: result.failure } : {}),
+    };
+}
 
 ;// CONCATENATED MODULE: ./.build/report/inputs.js
 
@@ -68432,21 +69901,14 @@ async function buildReport(settings, dependencies) {
 
 
 const REPORT_OUTPUTS = ['passed', 'failed', 'comment-url', 'summary'];
-const reportAction = (0,action/* defineAction */.Q)({
+const reportAction = (0,action/* defineAction */.QP)({
     name: 'report',
     inputs: reportInputs,
     outputs: REPORT_OUTPUTS,
     pathInputs: ['results'],
     keepsForksOffSelfHosted: true,
     async run(settings, { context, logger }) {
-        const client = settings.comment
-            ? await loadGitHubClient({
-                token: settings.token,
-                apiUrl: context.apiUrl,
-                graphqlUrl: context.graphqlUrl,
-                logger,
-            })
-            : undefined;
+        const client = settings.comment ? await loadRunGitHubClient(settings.token, context, logger) : undefined;
         const outcome = await buildReport(settings, {
             context,
             logger,
@@ -68472,7 +69934,431 @@ const reportAction = (0,action/* defineAction */.Q)({
     },
 });
 
+;// CONCATENATED MODULE: ./.build/status/judge.js
+/**
+ * The state of one node, the first that applies: unreachable, drifted (runs a system no flakeflow
+ * deploy put there, unless it is exactly the expected one), behind (runs an earlier deploy), needs-reboot
+ * (runs another kernel, initrd or kernel modules than it booted), current.
+ */
+function judgeNode(node, reading, expected, behindBy) {
+    const unknown = {
+        node,
+        'needs-reboot': false,
+        running: null,
+        expected: expected.path,
+        commit: null,
+        'deployed-at': null,
+        'run-url': null,
+        'behind-by': null,
+    };
+    if ('error' in reading)
+        return { ...unknown, state: 'unreachable', reason: reading.error };
+    const { running } = reading;
+    if (running === undefined) {
+        return { ...unknown, state: 'drifted', reason: 'runs no system yet: nothing was deployed to it' };
+    }
+    const deploy = reading.deploys?.find((entry) => entry.path === running);
+    const needsReboot = reading.bootDiffers;
+    const known = {
+        ...unknown,
+        'needs-reboot': needsReboot,
+        running,
+        commit: deploy?.commit ?? null,
+        'deployed-at': deploy?.deployedAt ?? null,
+        'run-url': deploy?.runUrl ?? null,
+    };
+    if (running !== expected.path) {
+        if (deploy === undefined) {
+            return {
+                ...known,
+                state: 'drifted',
+                reason: reading.deploys
+                    ? 'runs a system no flakeflow deploy put there (switched by hand, or rolled back outside flakeflow)'
+                    : 'runs a system flakeflow never deployed: no deploy record on the node',
+            };
+        }
+        const distance = deploy.commit === null ? undefined : behindBy(deploy.commit);
+        const from = deploy.commit === null ? 'outside git' : `from ${deploy.commit.slice(0, 12)}`;
+        const commits = distance === undefined ? '' : `, ${distance} commit(s) behind`;
+        return {
+            ...known,
+            state: 'behind',
+            'behind-by': distance ?? null,
+            reason: `runs what flakeflow deployed ${from}${commits}, not ${expected.attribute} as it is now`,
+        };
+    }
+    if (needsReboot) {
+        return {
+            ...known,
+            state: 'needs-reboot',
+            reason: 'runs another kernel, initrd or kernel modules than it booted: reboot to run them',
+        };
+    }
+    return { ...known, state: 'current', reason: 'runs what the flake says' };
+}
+
+;// CONCATENATED MODULE: ./.build/status/node-reading.js
+
+
+
+
+/** The links of a system that a reboot alone changes, as NixOS's auto-upgrade compares them. */
+const BOOT_LINKS = ['initrd', 'kernel', 'kernel-modules'];
+/**
+ * Prints what a node runs (its current-system link, else its profile), the system it booted, where
+ * each of them links `initrd`, `kernel` and `kernel-modules` (one `readlink`, as NixOS compares), and
+ * flakeflow's deploy record of the profile, each line of it after `record:`.
+ * Arguments: current-system, profile, booted-system, record file.
+ */
+const READ_STATUS = `current=$1 profile=$2 booted=$3 record=$4
+if [ -e "$current" ]; then running=$(readlink -f "$current"); elif [ -e "$profile" ]; then running=$(readlink -f "$profile"); else running=; fi
+echo "running:$running"
+if [ -e "$booted" ]; then echo "booted:$(readlink -f "$booted")"; else echo "booted:"; fi
+for link in ${BOOT_LINKS.join(' ')}; do
+  echo "running-$link:$( [ -n "$running" ] && readlink "$running/$link")"
+  echo "booted-$link:$( [ -e "$booted" ] && readlink "$booted/$link")"
+done
+[ -f "$record" ] && sed 's/^/record:/' "$record"
+exit 0`;
+/** Reads a node in one SSH command; an unreachable node is `{ error }` with ssh's reason. */
+async function readNode(shell, links) {
+    try {
+        // The record is root-only: sudo for another user, unless the profile is that user's.
+        const result = await shell.run(READ_STATUS, [links.currentSystem, links.profile, links.bootedSystem, deployRecordFile(links.profile)], { timeoutMs: 60_000, ...(links.ownedByUser ? { asRoot: true } : {}) });
+        if (!succeeded(result))
+            return { error: `ssh ${shell.destination} ${node_ssh_failure(result)}` };
+        return parseReading(result.stdout);
+    }
+    catch (error) {
+        return { error: stringifyError(error) };
+    }
+    finally {
+        await shell.close();
+    }
+}
+/** The lines READ_STATUS printed, read back. */
+function parseReading(stdout) {
+    const values = new Map();
+    const record = [];
+    for (const line of stdout.split('\n')) {
+        const colon = line.indexOf(':');
+        if (colon < 0)
+            continue;
+        const key = line.slice(0, colon);
+        const value = line.slice(colon + 1);
+        if (key === 'record')
+            record.push(value);
+        else if (!values.has(key))
+            values.set(key, value.trim());
+    }
+    const present = (key) => {
+        const value = values.get(key);
+        return value === undefined || value === '' ? undefined : value;
+    };
+    const running = present('running');
+    const booted = present('booted');
+    const bootDiffers = booted !== undefined &&
+        running !== undefined &&
+        BOOT_LINKS.some((link) => (values.get(`running-${link}`) ?? '') !== (values.get(`booted-${link}`) ?? ''));
+    const deploys = parseDeployRecord(record.join('\n'));
+    return {
+        ...(running === undefined ? {} : { running }),
+        ...(booted === undefined ? {} : { booted }),
+        bootDiffers,
+        ...(deploys === undefined ? {} : { deploys }),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/status/fleet-status.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * What every selected node runs against what the flake at the checked-out commit says it should:
+ * the nodes and their selection as deploy has them, each read over one SSH connection, nothing built
+ * or activated.
+ */
+async function readFleetStatus(settings, env) {
+    const { logger, nix, runner } = env;
+    const ssh = sshSettingsOf(settings);
+    checkSshSettings(ssh, logger);
+    const flakeDir = workspace_flakeDirOf(env.context.workspace, settings.path);
+    const { name: engine, switchFleet } = await chooseEngine(settings, nix, flakeDir, logger);
+    const targets = engine === 'switch'
+        ? await switchTargets(settings, switchFleet ?? (await readSwitchFleet(nix, flakeDir)), nix, flakeDir)
+        : await deployRsTargets(settings, nix, flakeDir);
+    logger.info(`Reading ${targets.length} node(s): ${targets.map((target) => target.node.name).join(', ')}`);
+    const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
+    const commit = await headCommit(runner, flakeDir);
+    const readings = await mapConcurrently(targets, READS_AT_ONCE, (target) => readNode(new NodeShell(runner, {
+        name: target.node.name,
+        hostname: target.node.hostname,
+        ...(target.sshUser === undefined ? {} : { sshUser: target.sshUser }),
+    }, nodeSshOptions(access, target.node)), target.links));
+    const distances = await commitDistances(runner, flakeDir, commit, readings);
+    const nodes = targets.map((target, index) => judgeNode(target.node.name, readings[index], target.expected, (from) => distances.get(from)));
+    return {
+        engine,
+        ...(commit === undefined ? {} : { commit }),
+        checkedAt: new Date((env.now ?? Date.now)()).toISOString(),
+        nodes,
+    };
+}
+function selected(settings, nodes) {
+    return resolveSelectors(settings.targets, 'targets', nodes, buildTagIndex(nodes, settings.tags));
+}
+/** The switch engine's nodes, each expected to run its configuration's toplevel. */
+async function switchTargets(settings, fleet, nix, flakeDir) {
+    const nodes = selected(settings, mergeSwitchNodes(fleet, settings.nodes, {
+        ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
+    }));
+    const systems = await evaluateToplevels(nix, flakeDir, nodes.map((node) => node.name));
+    return nodes.map((node) => {
+        const system = systems[node.name];
+        if (system === undefined)
+            throw new Error(`the fleet model did not evaluate the toplevel of ${node.name}`);
+        return {
+            node,
+            sshUser: node.sshUser,
+            links: {
+                currentSystem: node.currentSystem,
+                profile: node.profile,
+                // Only NixOS boots a system of its own: nix-darwin and Home Manager never need a reboot for it.
+                bootedSystem: node.kind === 'nixos' ? node.bootedSystem : '',
+                ownedByUser: node.kind === 'home',
+            },
+            expected: { path: system.path, attribute: attrPathText(system.attrPath) },
+        };
+    });
+}
+/** deploy-rs's nodes, each expected to run its `system` profile's path (else its first profile's). */
+async function deployRsTargets(settings, nix, flakeDir) {
+    const nodes = selected(settings, await readDeployNodes(nix, flakeDir));
+    const profiles = await readProfileTargets(nix, flakeDir, nodes.map((node) => node.name));
+    return nodes.map((node) => {
+        const all = profiles.get(node.name) ?? [];
+        const profile = all.find((target) => target.profile === 'system') ?? all[0];
+        if (profile === undefined)
+            throw new Error(`deploy.nodes.${node.name} has no profiles to read`);
+        const sshUser = settings['ssh-user'] ?? node.sshUser;
+        return {
+            node,
+            ...(sshUser === undefined ? {} : { sshUser }),
+            links: {
+                currentSystem: profile.currentSystem,
+                profile: profile.profilePath,
+                bootedSystem: profile.currentSystem === DEFAULT_CURRENT_SYSTEM ? DEFAULT_BOOTED_SYSTEM : '',
+            },
+            expected: {
+                path: profile.path,
+                attribute: attrPathText(['deploy', 'nodes', node.name, 'profiles', profile.profile, 'path']),
+            },
+        };
+    });
+}
+/** How far behind the checked-out commit each node's running deploy is, where git can tell. */
+async function commitDistances(runner, flakeDir, head, readings) {
+    const distances = new Map();
+    if (head === undefined)
+        return distances;
+    const commits = new Set();
+    for (const reading of readings) {
+        if ('error' in reading)
+            continue;
+        const commit = reading.deploys?.find((entry) => entry.path === reading.running)?.commit;
+        if (commit)
+            commits.add(commit);
+    }
+    for (const commit of commits) {
+        const distance = await commitsBetween(runner, flakeDir, commit, head);
+        if (distance !== undefined)
+            distances.set(commit, distance);
+    }
+    return distances;
+}
+
+;// CONCATENATED MODULE: ./.build/status/inputs.js
+
+
+
+/** What a node may be found doing, the first that applies. */
+const NODE_STATES = ['unreachable', 'drifted', 'behind', 'needs-reboot', 'current'];
+/** `fail-on: none` never fails the step. */
+const NO_STATE = 'none';
+const statusInputs = defineInputs({
+    ...nodeSourceInputs,
+    ...nodeSelectionInputs,
+    ...sshInputs,
+    'fail-on': list({ rawDefault: 'drifted,unreachable', of: [...NODE_STATES, NO_STATE] }),
+    'alert-issue': bool({ rawDefault: 'false' }),
+    token: githubToken(),
+    ...nixAccessInputs,
+}).superRefine((settings, ctx) => refuseNodesForDeployRs(settings, ctx));
+
+;// CONCATENATED MODULE: ./.build/status/report.js
+
+
+const STATE_ICONS = {
+    unreachable: '🔌',
+    drifted: '⚠️',
+    behind: '⏪',
+    'needs-reboot': '🔄',
+    current: '✅',
+};
+const STATUS_ALERT_LABEL = 'fleet-status';
+/** The states `fail-on` names; `none` names no state. */
+function failingStates(failOn) {
+    return failOn.filter((state) => state !== NO_STATE);
+}
+function shortCommit(commit) {
+    return commit === null ? '' : commit.slice(0, 7);
+}
+/** Why the step fails: the nodes in a state `fail-on` names. */
+function statusFailure(status, failOn) {
+    const failing = status.nodes.filter((node) => failOn.includes(node.state));
+    if (failing.length === 0)
+        return undefined;
+    return `${failing.length} node(s) ${failing.map((node) => `${node.node} (${node.state})`).join(', ')}: 'fail-on' is ${failOn.join(',')}`;
+}
+/** The state cell: a node behind or drifted may need a reboot as well. */
+function stateText(node) {
+    const reboot = node['needs-reboot'] && node.state !== 'needs-reboot' ? ' 🔄' : '';
+    return `${STATE_ICONS[node.state]} ${node.state}${reboot}`;
+}
+function deployedText(node) {
+    if (node.commit === null && node['deployed-at'] === null)
+        return '—';
+    const when = node['deployed-at']?.slice(0, 10) ?? '';
+    const commit = shortCommit(node.commit);
+    const behind = node['behind-by'] === null ? '' : ` (−${node['behind-by']})`;
+    return [commit + behind, when].filter(Boolean).join(' · ');
+}
+/** One line per node that is not current, for the summary, the alert and the terminal. */
+function attentionLines(status) {
+    return status.nodes
+        .filter((node) => node.state !== 'current')
+        .map((node) => `- ${STATE_ICONS[node.state]} **${node.node}** ${node.state}: ${node.reason}`);
+}
+/** Three narrow columns that read on a phone; the store paths fold away below. */
+function renderStatusSummary(status) {
+    const headline = NODE_STATES.map((state) => [state, status.nodes.filter((node) => node.state === state).length])
+        .filter(([, count]) => count > 0)
+        .map(([state, count]) => `${count} ${state}`)
+        .join(', ');
+    const at = status.commit ? ` at \`${shortCommit(status.commit)}\`` : '';
+    return blocks(heading(2, 'Fleet status'), `${headline}: ${status.nodes.length} node(s) against the flake${at}, read ${status.checkedAt.slice(0, 16).replace('T', ' ')} UTC.`, table(['Node', 'State', 'Deployed'], status.nodes.map((node) => [node.node, stateText(node), deployedText(node)])), attentionLines(status).join('\n'), details('Running and expected systems', table(['Node', 'Running', 'Expected'], status.nodes.map((node) => [
+        node.node,
+        node.running ? `\`${node.running}\`` : '—',
+        node.expected === node.running ? 'same' : node.expected ? `\`${node.expected}\`` : '—',
+    ]))));
+}
+/** One annotation per node that is not current: an error when its state fails the step. */
+function statusAnnotations(status, failOn) {
+    return status.nodes
+        .filter((node) => node.state !== 'current')
+        .map((node) => ({
+        level: failOn.includes(node.state) ? 'error' : 'warning',
+        title: `${node.node}: ${node.state}`,
+        message: node.reason,
+    }));
+}
+/** The fleet's one alert issue: open while any node is not current. */
+function statusAlert(status) {
+    const attention = status.nodes.filter((node) => node.state !== 'current');
+    return {
+        label: STATUS_ALERT_LABEL,
+        title: `⚠️ ${attention.length} node(s) not current`,
+        healthy: attention.length === 0,
+        body: 'flakeflow status keeps this issue up to date and closes it once every node is current again.\n\n' +
+            renderStatusSummary(status),
+        closing: `✅ Every node is current again at ${status.checkedAt.slice(0, 16).replace('T', ' ')} UTC`,
+    };
+}
+/** The fields of each entry of the `nodes` output, in the order the output lists them. */
+const OUTPUT_FIELDS = [
+    'node',
+    'state',
+    'needs-reboot',
+    'running',
+    'expected',
+    'commit',
+    'deployed-at',
+    'run-url',
+    'behind-by',
+    'reason',
+];
+/** The `nodes` output: the contract's fields, in order. */
+function statusOutput(status) {
+    return JSON.stringify(status.nodes.map((node) => Object.fromEntries(OUTPUT_FIELDS.map((field) => [field, node[field]]))));
+}
+
+;// CONCATENATED MODULE: ./.build/actions/status.js
+
+
+
+
+
+
+
+
+
+
+
+const statusAction = (0,action/* defineAction */.QP)({
+    name: 'status',
+    inputs: statusInputs,
+    outputs: ['nodes'],
+    pathInputs: ['path'],
+    refusesForks: true,
+    async run(settings, environment) {
+        const { context, logger } = environment;
+        const alertTarget = settings['alert-issue']
+            ? await alertTargetFor(context, settings.token, logger)
+            : undefined;
+        const status = await withNixRunner(nixAccessSettings(settings), environment, (runner) => readFleetStatus(settings, {
+            context,
+            logger,
+            runner,
+            nix: new NixCli(runner),
+            cleanup: new CleanupList(environment.state),
+        }));
+        const failOn = failingStates(settings['fail-on']);
+        const annotations = statusAnnotations(status, failOn);
+        let alert;
+        if (alertTarget) {
+            try {
+                alert = await syncAlertIssue(statusAlert(status), alertTarget, logger);
+            }
+            catch (error) {
+                // The status stands on its own: a GitHub outage must not hide it.
+                const message = `Could not update the ${STATUS_ALERT_LABEL} issue: ${stringifyError(error)}`;
+                annotations.push({ level: 'warning', title: 'fleet status alert issue', message });
+            }
+        }
+        const failure = statusFailure(status, failOn);
+        const link = alert && alert.action !== 'none' ? `\n\nAlert issue #${alert.number} ${alert.action}.` : '';
+        return {
+            outputs: { nodes: statusOutput(status) },
+            summary: renderStatusSummary(status) + link,
+            annotations,
+            ...(failure === undefined ? {} : { failure }),
+        };
+    },
+});
+
 ;// CONCATENATED MODULE: ./.build/actions/index.js
+
 
 
 
@@ -68489,14 +70375,16 @@ const actions = {
     report: reportAction,
     deploy: deployAction,
     'backup-verify': backupVerifyAction,
+    status: statusAction,
 };
-/** In the order a fleet's life goes through them: update, check, list hosts, build, report, deploy, verify. */
+/** In the order a fleet's life goes through them: update, check, list hosts, build, report, deploy, verify, watch. */
 const ACTION_NAMES = Object.keys(actions);
 function isActionName(name) {
     return Object.hasOwn(actions, name);
 }
 
 ;// CONCATENATED MODULE: ./.build/cli/commands.js
+
 
 
 
@@ -68547,7 +70435,7 @@ function buildTargetsOf(entries) {
     };
 }
 /** The build inputs `flakeflow build` hands on to the hosts evaluation when it builds every host. */
-const EVERY_HOST_INPUTS = ['path', 'nix-options', 'eval-workers', 'eval-max-memory'];
+const EVERY_HOST_INPUTS = ['path', 'nix-options', 'eval-workers', 'eval-max-memory', 'netrc', 'cache-token'];
 /**
  * `flakeflow build` without host, attr or drv-path builds every host the hosts action lists, as
  * the matrix would, one after the other on this machine.
@@ -68646,12 +70534,11 @@ const ACTION_COMMANDS = [
         async run(settings, environment, call) {
             if (flagOn(call, 'apply'))
                 return actions.deploy.run(settings, environment);
-            const runner = new SpawnProcessRunner(environment.logger);
-            const plan = await environment.logger.group('Reading deploy.nodes and planning the rollout', () => planDeploy(settings, {
+            const plan = await environment.logger.group('Reading deploy.nodes and planning the rollout', () => withNixRunner(nixAccessSettings(settings), environment, (runner) => planDeploy(settings, {
                 workspace: environment.context.workspace,
                 nix: new NixCli(runner),
                 signal: environment.signal,
-            }));
+            })));
             return planResult(plan, settings);
         },
     }),
@@ -68659,6 +70546,16 @@ const ACTION_COMMANDS = [
         name: 'backup-verify',
         summary: 'verify restic repositories: open, fresh, retained, intact, restorable',
         definition: actions['backup-verify'],
+        flags: [],
+        check(settings) {
+            if (settings['alert-issue'])
+                requireToken(settings, "Input 'alert-issue'");
+        },
+    }),
+    command({
+        name: 'status',
+        summary: 'read what every node runs: current, behind, drifted, needs-reboot or unreachable',
+        definition: actions.status,
         flags: [],
         check(settings) {
             if (settings['alert-issue'])
@@ -69492,6 +71389,63 @@ function printScreen(outcome, context) {
     out.write(`${lines.join('\n')}\n`);
 }
 
+;// CONCATENATED MODULE: ./.build/nix/flake-caches.js
+
+function valuesOf(value) {
+    if (value === undefined)
+        return [];
+    return (Array.isArray(value) ? value : value.split(/\s+/)).map((word) => word.trim()).filter(Boolean);
+}
+/**
+ * Reads `nixConfig.(extra-)substituters` and `nixConfig.(extra-)trusted-public-keys` from the
+ * flake.nix in `flakeDir`: the file is imported as the attribute set it is, without evaluating any
+ * output or fetching any input. A flake without nixConfig, or one Nix cannot read, asks for none.
+ */
+async function readFlakeCaches(nix, flakeDir, signal) {
+    const file = `${flakeDir.replace(/\/+$/, '')}/flake.nix`;
+    let config;
+    try {
+        config = await nix.evalJson({ expr: `(import (/. + ${JSON.stringify(file)})).nixConfig or { }` }, { impure: true, ...(signal ? { signal } : {}) });
+    }
+    catch (error) {
+        if (error instanceof NixError)
+            return { substituters: [], publicKeys: [] };
+        throw error;
+    }
+    const unique = (values) => [...new Set(values)];
+    return {
+        substituters: unique([...valuesOf(config.substituters), ...valuesOf(config['extra-substituters'])]),
+        publicKeys: unique([
+            ...valuesOf(config['trusted-public-keys']),
+            ...valuesOf(config['extra-trusted-public-keys']),
+        ]),
+    };
+}
+const CACHIX_URL = /^https:\/\/([a-z0-9][a-z0-9-]*)\.cachix\.org\/?$/;
+/** `homelab` of `https://homelab.cachix.org`; undefined for any other cache. */
+function cachixCacheName(url) {
+    return CACHIX_URL.exec(url)?.[1];
+}
+/**
+ * What the reusable workflow takes for a flake's caches: its first Cachix cache as `cachix-cache`
+ * (cachix/cachix-action trusts that cache's key itself), every other one as `cache-urls`, with the
+ * other keys as `cache-public-keys`. cache.nixos.org is left out: every Nix has it.
+ */
+function workflowCacheInputs(caches) {
+    const others = caches.substituters.filter((url) => !/^https:\/\/cache\.nixos\.org\/?$/.test(url));
+    const cachixUrl = others.find((url) => cachixCacheName(url) !== undefined);
+    const cachixCache = cachixUrl === undefined ? undefined : cachixCacheName(cachixUrl);
+    const cachePublicKeys = caches.publicKeys.filter((key) => {
+        const name = key.split(':')[0] ?? '';
+        return name !== `${cachixCache}.cachix.org-1` && name !== 'cache.nixos.org-1';
+    });
+    return {
+        ...(cachixCache ? { cachixCache } : {}),
+        cacheUrls: others.filter((url) => url !== cachixUrl),
+        cachePublicKeys,
+    };
+}
+
 ;// CONCATENATED MODULE: ./.build/cli/init/callers.js
 
 
@@ -69499,12 +71453,19 @@ function printScreen(outcome, context) {
 
 
 
+
 /**
- * The four callers of `workflows/`, filled with what `flakeflow init` found in the flake. They are
+ * The five callers of `workflows/`, filled with what `flakeflow init` found in the flake. They are
  * read from the very files flakeflow ships, and only the values a fleet decides are changed, so the
  * generated callers stay wired exactly like the shipped ones.
  */
-const CALLER_FILES = ['pr-checks.yml', 'lock-update.yml', 'deploy.yml', 'backup-verify.yml'];
+const CALLER_FILES = [
+    'pr-checks.yml',
+    'lock-update.yml',
+    'deploy.yml',
+    'backup-verify.yml',
+    'fleet-status.yml',
+];
 /** GitHub-hosted runners by Nix system; other systems need a runner of the user's own. */
 const HOSTED_RUNNERS = {
     'x86_64-linux': 'ubuntu-latest',
@@ -69595,6 +71556,7 @@ function runnersFor(facts) {
 function prChecks(facts, options, intro) {
     const doc = readTemplate('pr-checks.yml');
     header(doc, intro);
+    privateInputsNote(doc, 'flake-checks.yml', facts);
     const push = doc.getIn(['on', 'push'], true);
     if ((0,dist/* isMap */.jh)(push) && push.has('branches')) {
         const branches = doc.createNode([options.defaultBranch]);
@@ -69603,6 +71565,19 @@ function prChecks(facts, options, intro) {
     }
     const inputs = mapAt(callingJob(doc, 'flake-checks.yml'), ['with']);
     inputs.set('runners', blockLiteral(runnersFor(facts)));
+    const caches = workflowCacheInputs(facts.caches);
+    if (caches.cacheUrls.length > 0) {
+        inputs.set('cache-urls', caches.cacheUrls.join(' '));
+        if (caches.cachePublicKeys.length > 0)
+            inputs.set('cache-public-keys', caches.cachePublicKeys.join(' '));
+        commentBefore(inputs, 'cache-urls', ["From the flake's nixConfig: hosts already there are not rebuilt."]);
+    }
+    if (caches.cachixCache) {
+        inputs.set('cachix-cache', caches.cachixCache);
+        commentBefore(inputs, 'cachix-cache', [
+            "From the flake's nixConfig. Builds push to it with the `cachix-auth-token` secret (below).",
+        ]);
+    }
     if (facts.formatterSystems.length === 0) {
         commentBefore(inputs, 'runners', [
             'The flake has no `formatter` output: the format check uses treefmt, alejandra or nixfmt, whichever',
@@ -69615,6 +71590,7 @@ const NIXPKGS_INPUT = /^nixpkgs(?:$|[-_])/;
 function lockUpdate(facts, intro) {
     const doc = readTemplate('lock-update.yml');
     header(doc, intro);
+    privateInputsNote(doc, 'lock-update.yml', facts);
     const inputs = mapAt(callingJob(doc, 'lock-update.yml'), ['with']);
     const nixpkgs = facts.inputs.filter((input) => NIXPKGS_INPUT.test(input));
     const others = facts.inputs.filter((input) => !NIXPKGS_INPUT.test(input));
@@ -69653,6 +71629,7 @@ function targetChoices(facts) {
 function deploy(facts, intro) {
     const doc = readTemplate('deploy.yml');
     header(doc, intro);
+    privateInputsNote(doc, 'deploy.yml', facts);
     const targets = doc.getIn(['on', 'workflow_dispatch', 'inputs', 'targets'], true);
     const dispatch = mapAt(doc, ['on', 'workflow_dispatch', 'inputs']);
     if (!facts.deployNodes || facts.deployNodes.length === 0) {
@@ -69672,6 +71649,20 @@ function deploy(facts, intro) {
         options.flow = true;
         targets.set('options', options);
         targets.set('default', 'all');
+    }
+    return callers_render(doc);
+}
+/** Reads the nodes deploy.yml deploys; without deploy.nodes, says where the switch engine finds them. */
+function fleetStatus(facts, intro) {
+    const doc = readTemplate('fleet-status.yml');
+    header(doc, intro);
+    privateInputsNote(doc, 'fleet-status.yml', facts);
+    if (!facts.deployNodes || facts.deployNodes.length === 0) {
+        const job = callingJob(doc, 'fleet-status.yml');
+        commentBefore(mapAt(job, ['with']), 'runner-labels', [
+            "The flake has no deploy.nodes: the nodes are those of deploy.yml's switch engine, the flake's",
+            '`flakeflow.nodes` or else every nixosConfigurations host reached at its name.',
+        ]);
     }
     return callers_render(doc);
 }
@@ -69725,6 +71716,7 @@ function backupSkeleton(backups) {
 function backupVerify(facts, intro) {
     const doc = readTemplate('backup-verify.yml');
     header(doc, intro, 1);
+    privateInputsNote(doc, 'backup-verify.yml', facts);
     const first = doc.contents.items[0];
     if (!first || !(0,dist/* isScalar */.jn)(first.key))
         return callers_render(doc);
@@ -69753,7 +71745,29 @@ function backupVerify(facts, intro) {
     first.key.commentBefore = [first.key.commentBefore, commentLines(described)].join(PARAGRAPH_BREAK);
     return callers_render(doc);
 }
-/** The four callers' text, by file name. */
+/** Secret names the callers' commented lines use for the Nix access. */
+const ACCESS_SECRETS = {
+    'inputs-ssh-key': 'NIX_INPUTS_SSH_KEY',
+    'nix-access-tokens': 'NIX_ACCESS_TOKENS',
+};
+/**
+ * Above the calling job's `with:`: which inputs look private and which commented line to turn on,
+ * with the repository secret to create. Nothing when no input looks private.
+ */
+function privateInputsNote(doc, workflow, facts) {
+    if (facts.privateInputs.length === 0)
+        return;
+    const needs = [...new Set(facts.privateInputs.map((input) => input.needs))];
+    const lines = [
+        ...wrapWords(`The flake's inputs ${facts.privateInputs.map((input) => `${input.name} (${input.url}: ${input.why})`).join(', ')} ` +
+            `look private. Uncomment ${needs.map((need) => `\`${need}\``).join(' and ')} under \`secrets:\` and create the ` +
+            `repository secret${needs.length > 1 ? 's' : ''} ${needs.map((need) => ACCESS_SECRETS[need]).join(' and ')}` +
+            `${needs.includes('inputs-ssh-key') ? ' (a deploy key of those repositories)' : ''}` +
+            `${needs.includes('nix-access-tokens') ? ' (lines host=token)' : ''}.`, 100),
+    ];
+    commentBefore(callingJob(doc, workflow), 'with', lines);
+}
+/** The five callers' text, by file name. */
 function generateCallers(facts, options) {
     const systems = new Set(facts.hosts.map((host) => host.system).filter(Boolean));
     const intro = `Written by \`flakeflow init\` for a fleet of ${callers_plural(facts.hosts.length, 'host')} on ${callers_plural(systems.size, 'system')}` +
@@ -69763,10 +71777,103 @@ function generateCallers(facts, options) {
         'lock-update.yml': lockUpdate(facts, intro),
         'deploy.yml': deploy(facts, intro),
         'backup-verify.yml': backupVerify(facts, intro),
+        'fleet-status.yml': fleetStatus(facts, intro),
     };
 }
 
+;// CONCATENATED MODULE: ./.build/cli/init/private-inputs.js
+
+
+/** Hosts whose repositories are public unless their owner made one private, which a URL cannot tell. */
+const PUBLIC_HOSTS = new Set([
+    'github.com',
+    'gitlab.com',
+    'codeberg.org',
+    'git.sr.ht',
+    'bitbucket.org',
+    'flakehub.com',
+    'api.flakehub.com',
+    'channels.nixos.org',
+    'releases.nixos.org',
+    'nixos.org',
+    'install.determinate.systems',
+]);
+function hostOf(url) {
+    return /^[a-z+]+:\/\/(?:[^@/]*@)?([^/:?]+)/i.exec(url)?.[1]?.toLowerCase();
+}
+/** Why `source` looks private, or undefined when it looks public or local. */
+function judge(source) {
+    const { type } = source;
+    if (type === 'path')
+        return undefined;
+    if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
+        const host = typeof source.host === 'string' ? source.host.toLowerCase() : undefined;
+        return host && !PUBLIC_HOSTS.has(host)
+            ? { needs: 'nix-access-tokens', why: `${host} is not a public forge` }
+            : undefined;
+    }
+    const url = typeof source.url === 'string' ? source.url : '';
+    if (/^(git\+)?ssh:\/\//.test(url) || (type === 'git' && /^[^/:]+@[^/:]+:/.test(url))) {
+        return { needs: 'inputs-ssh-key', why: 'fetched over SSH' };
+    }
+    if (/^(git\+)?file:/.test(url) || url.startsWith('/'))
+        return undefined;
+    const host = hostOf(url);
+    return host && !PUBLIC_HOSTS.has(host)
+        ? { needs: type === 'git' ? 'inputs-ssh-key' : 'nix-access-tokens', why: `${host} is not a public forge` }
+        : undefined;
+}
+/** `secrets.url = "…"` and `secrets = { url = "…"; … }` in flake.nix: its inputs before any lock. */
+function declaredInputs(flakeNix) {
+    const found = new Map();
+    for (const match of flakeNix.matchAll(/([A-Za-z_][\w'-]*)\.url\s*=\s*"([^"]+)"/g)) {
+        found.set(match[1], match[2]);
+    }
+    for (const match of flakeNix.matchAll(/([A-Za-z_][\w'-]*)\s*=\s*\{[^{}]*?\burl\s*=\s*"([^"]+)"/g)) {
+        if (!found.has(match[1]))
+            found.set(match[1], match[2]);
+    }
+    return [...found].map(([name, url]) => ({ name, url }));
+}
+/** A flake reference URL (`git+ssh://…`, `github:o/r?host=…`) as the attributes judge() reads. */
+function attrsOfUrl(url) {
+    const forge = /^(github|gitlab|sourcehut):[^?]*(?:\?(.*))?$/.exec(url);
+    if (forge) {
+        const host = new URLSearchParams(forge[2] ?? '').get('host');
+        return { type: forge[1], ...(host ? { host } : {}) };
+    }
+    const scheme = /^([a-z]+)\+/.exec(url)?.[1];
+    return { type: scheme === 'git' ? 'git' : (scheme ?? 'tarball'), url: url.replace(/^git\+/, '') };
+}
+/**
+ * The flake's direct inputs that look private, from flake.lock (each input's original reference)
+ * or, for inputs not locked yet, from the URLs flake.nix gives.
+ */
+function privateInputs(lockText, flakeNix) {
+    const sources = new Map();
+    if (lockText !== undefined) {
+        const lock = FlakeLock.parse(lockText);
+        for (const name of lock.directInputNames()) {
+            const edge = lock.edge([name]);
+            const node = edge && 'key' in edge ? lock.node(edge.key) : undefined;
+            const source = node?.original ?? node?.locked;
+            if (source)
+                sources.set(name, source);
+        }
+    }
+    for (const { name, url } of declaredInputs(flakeNix ?? '')) {
+        if (!sources.has(name))
+            sources.set(name, attrsOfUrl(url));
+    }
+    return [...sources].flatMap(([name, source]) => {
+        const judged = judge(source);
+        return judged ? [{ name, url: withoutCredentials(sourceLabel(source)), ...judged }] : [];
+    });
+}
+
 ;// CONCATENATED MODULE: ./.build/cli/init/inspect.js
+
+
 
 
 
@@ -69795,10 +71902,12 @@ async function inspectFlake(nix, pool, flakeDir, signal) {
     const dir = (0,external_node_path_namespaceObject.resolve)(flakeDir);
     let raw;
     let inspected;
+    let caches;
     try {
-        [raw, inspected] = await Promise.all([
+        [raw, inspected, caches] = await Promise.all([
             readFleetFacts(nix, dir, { deploy: true, formatter: true, tolerant: true }, signal ? { signal } : {}),
             inspectHostsInPool(pool, { flakeDir: dir, ...(signal ? { signal } : {}) }),
+            readFlakeCaches(nix, dir, signal),
         ]);
     }
     catch (error) {
@@ -69840,6 +71949,8 @@ async function inspectFlake(nix, pool, flakeDir, signal) {
         formatterSystems: raw.formatter,
         backups,
         inputs: await lockedInputs(dir),
+        caches,
+        privateInputs: privateInputs(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, 'flake.lock'), 'utf8').catch(() => undefined), await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(dir, 'flake.nix'), 'utf8').catch(() => undefined)),
     };
     return { facts, evaluators: inspected.stats };
 }
@@ -69896,6 +72007,10 @@ function describeCaller(file, facts) {
             return facts.deployNodes
                 ? `targets: ${targetChoices(facts).join(', ')}`
                 : 'no deploy.nodes: the switch engine deploys the nixosConfigurations hosts (see flakeflow.nodes in it)';
+        case 'fleet-status.yml':
+            return facts.deployNodes
+                ? `reads ${facts.deployNodes.length} deploy node(s) every six hours`
+                : "reads the switch engine's nodes every six hours";
         case 'backup-verify.yml':
             return facts.backups.length > 0
                 ? `config skeleton for ${facts.backups.map((backup) => `${backup.hostName}/${backup.service}`).join(', ')}`
@@ -69952,6 +72067,7 @@ function printOutcome(outcome, options, dir) {
         colours.bold(`flakeflow init · ${dir}`),
         `Found ${found.join(', ') || 'no hosts'}; ${facts.deployNodes ? `${facts.deployNodes.length} deploy nodes` : 'no deploy.nodes'}; ` +
             `${facts.formatterSystems.length > 0 ? 'a formatter' : 'no formatter'}; ${facts.backups.length} restic backup jobs.`,
+        ...facts.privateInputs.map((input) => `Private input ${input.name} (${input.url}: ${input.why}): each caller names ${input.needs}, commented; see its note.`),
         ...markdownToText(evaluatorsLine({ limits: outcome.limits, workers: outcome.evaluators }), {
             width: terminalWidth(options.out),
             colours,
@@ -70156,7 +72272,7 @@ async function lockDiffOutput(run) {
 const OWN_COMMANDS = [
     [
         'init [DIR]',
-        'write the four workflow callers for the flake in DIR (default: .) to DIR/.github/workflows',
+        'write the five workflow callers for the flake in DIR (default: .) to DIR/.github/workflows',
     ],
     ['lock-diff [OLD] [NEW]', 'what changed between two flake.locks (default: HEAD and ./flake.lock)'],
     ['demo', 'run the whole pipeline on the example fleet and write a report'],
@@ -70237,8 +72353,8 @@ async function runDemoCommand(argv) {
 const INIT_HELP = `Usage: flakeflow init [DIR] [--force] [--verbose] [--eval-workers N] [--eval-max-memory SIZE]
 
 Inspects the flake in DIR (default: .) (its hosts and their systems, deploy.nodes, formatter and
-restic backups) and writes the four workflow callers into DIR/.github/workflows: pr-checks.yml,
-lock-update.yml, deploy.yml and backup-verify.yml, filled with what it found. The hosts are
+restic backups) and writes the five workflow callers into DIR/.github/workflows: pr-checks.yml,
+lock-update.yml, deploy.yml, backup-verify.yml and fleet-status.yml, filled with what it found. The hosts are
 evaluated by a pool of bounded evaluator processes, as the hosts action does.
 
   --force             overwrite callers that exist (without it they are left alone and listed as skipped)

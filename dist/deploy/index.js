@@ -39536,10 +39536,17 @@ exports.visitAsync = visitAsync;
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Q: () => (/* binding */ defineAction),
-/* harmony export */   r: () => (/* binding */ DEFAULT_API_URL)
+/* harmony export */   QP: () => (/* binding */ defineAction),
+/* harmony export */   Qm: () => (/* binding */ runUrlOf),
+/* harmony export */   rK: () => (/* binding */ DEFAULT_API_URL)
 /* harmony export */ });
 const DEFAULT_API_URL = 'https://api.github.com';
+/** The page of the workflow run, when the action runs in one. */
+function runUrlOf(context) {
+    if (!context.runId || !context.repository)
+        return undefined;
+    return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`;
+}
 function defineAction(definition) {
     return definition;
 }
@@ -44905,7 +44912,7 @@ function createGitHubClient(options) {
     const retryBaseMs = options.retryBaseMs ?? 1_000;
     const { logger } = options;
     const client = getOctokit(options.token, {
-        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.r).replace(/\/+$/, ''),
+        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.rK).replace(/\/+$/, ''),
         retry: { retries, retryAfterBaseValue: retryBaseMs },
         throttle: {
             retryAfterBaseValue: retryBaseMs,
@@ -45043,14 +45050,14 @@ async function removeRegisteredPaths(state, logger) {
  * A mistake the user can fix: bad input, a missing tool, a wrong password.
  * It is reported as one line naming what to fix, without a stack trace.
  */
-class UserError extends Error {
+class errors_UserError extends Error {
     constructor(message) {
         super(message);
         this.name = new.target.name;
     }
 }
 /** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends UserError {
+class NotImplementedError extends errors_UserError {
     constructor(capability, issue) {
         super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
     }
@@ -45085,6 +45092,47 @@ function oneLine(message) {
 async function loadGitHubClient(options) {
     const { createGitHubClient } = await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 1815));
     return createGitHubClient(options);
+}
+/** The client an action talks to its run's GitHub with: the API URLs the runner names, and `token`. */
+function loadRunGitHubClient(token, context, logger) {
+    return loadGitHubClient({
+        token,
+        apiUrl: context.apiUrl,
+        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+        logger,
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/core/repository.js
+function parseRepository(slug) {
+    const match = /^([^/\s]+)\/([^/\s]+)$/.exec(slug.trim());
+    return match ? { owner: match[1], repo: match[2] } : undefined;
+}
+
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./.build/core/programs.js
+
+
+/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
+function findProgram(name, pathVariable) {
+    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -45185,11 +45233,70 @@ function inheritedEnvironment(step) {
     return env;
 }
 /**
- * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
- * call's own variables, which may add anything and remove (undefined) anything.
+ * What the AWS SDK reads from the environment for credentials, region and endpoints (the AWS SDKs
+ * and Tools reference guide's environment variables list, and its credential providers: static keys,
+ * shared config and credentials files, web identity, container and instance metadata). Nix's S3
+ * binary cache store (`s3://`, R2, MinIO, Garage) signs its requests through that SDK's default
+ * chain, so role `nix` takes these from the step: a job's aws-actions/configure-aws-credentials or
+ * `env:` credentials reach `nix copy`, substitution and `nix path-info --store s3://…`. No other child
+ * gets them: not the gate's linters and formatter, not deploy-rs's activation, not restic (whose
+ * repositories name their own `env`), not `push-command` (which names its own in `push-env`), nor any
+ * program the flake or the pull request supplies.
  */
-function childEnvironment(step, options) {
+const AWS_SDK_VARIABLES = [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_CREDENTIAL_EXPIRATION',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_CONFIG_FILE',
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_ROLE_ARN',
+    'AWS_ROLE_SESSION_NAME',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+    'AWS_EC2_METADATA_DISABLED',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE',
+    'AWS_EC2_METADATA_V1_DISABLED',
+    'AWS_METADATA_SERVICE_TIMEOUT',
+    'AWS_METADATA_SERVICE_NUM_ATTEMPTS',
+    'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_S3',
+    'AWS_CA_BUNDLE',
+    'AWS_USE_FIPS_ENDPOINT',
+    'AWS_USE_DUALSTACK_ENDPOINT',
+    'AWS_STS_REGIONAL_ENDPOINTS',
+    'AWS_MAX_ATTEMPTS',
+    'AWS_RETRY_MODE',
+];
+/** What each role takes from the step beyond the inherited variables, and why: see above. */
+const ROLE_STEP_VARIABLES = {
+    nix: AWS_SDK_VARIABLES,
+};
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), with what
+ * its role takes from the step, then its role's variables, then the call's own variables, which may add anything and remove (undefined)
+ * anything.
+ */
+function childEnvironment(step, options, roles = {}) {
     const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    if (options.role !== undefined) {
+        if (!options.cleanEnv) {
+            for (const name of ROLE_STEP_VARIABLES[options.role]) {
+                const value = step[name];
+                if (value !== undefined)
+                    env[name] = value;
+            }
+        }
+        Object.assign(env, roles[options.role]);
+    }
     for (const [name, value] of Object.entries(options.env ?? {})) {
         if (value === undefined)
             delete env[name];
@@ -45263,7 +45370,7 @@ class SecretMasker {
 
 
 
-function succeeded(result) {
+function process_succeeded(result) {
     return result.exitCode === 0 && !result.timedOut;
 }
 /** A short, secret-free description of how a process ended, for error messages. */
@@ -45283,12 +45390,16 @@ class SpawnProcessRunner {
     logger;
     secrets;
     stepEnvironment;
+    roles;
     constructor(logger, secrets = new SecretMasker(), 
     /** The step's environment, which children inherit only a few variables of. */
-    stepEnvironment = process.env) {
+    stepEnvironment = process.env, 
+    /** The variables a run gives to one kind of child only, e.g. the Nix access to Nix processes. */
+    roles = {}) {
         this.logger = logger;
         this.secrets = secrets;
         this.stepEnvironment = stepEnvironment;
+        this.roles = roles;
     }
     async run(command, args, options = {}) {
         const stream = options.stream ?? options.group !== undefined;
@@ -45297,7 +45408,7 @@ class SpawnProcessRunner {
     }
     spawnAndCollect(command, args, options, stream) {
         const started = Date.now();
-        const env = childEnvironment(this.stepEnvironment, options);
+        const env = childEnvironment(this.stepEnvironment, options, this.roles);
         this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
         return new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
@@ -45366,7 +45477,7 @@ class SpawnProcessRunner {
                     clearTimeout(timeout);
                 options.signal?.removeEventListener('abort', onAbort);
                 if (error.code === 'ENOENT') {
-                    reject(new UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
                 }
                 else {
                     reject(error);
@@ -45416,36 +45527,128 @@ class SpawnProcessRunner {
     }
 }
 
-;// CONCATENATED MODULE: ./.build/core/repository.js
-function parseRepository(slug) {
-    const match = /^([^/\s]+)\/([^/\s]+)$/.exec(slug.trim());
-    return match ? { owner: match[1], repo: match[2] } : undefined;
+;// CONCATENATED MODULE: ./.build/core/revision-checkout.js
+
+
+
+
+async function git(runner, cwd, args, signal) {
+    return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
+}
+/** The commit checked out in the repository of `dir`, or undefined outside git (or before a first commit). */
+async function headCommit(runner, dir) {
+    const result = await git(runner, dir, ['rev-parse', '--verify', '--quiet', 'HEAD']);
+    return process_succeeded(result) ? result.stdout.trim() : undefined;
+}
+/** How many commits `to` has that `from` has not (`git rev-list --count from..to`); undefined when git cannot tell. */
+async function commitsBetween(runner, dir, from, to) {
+    const result = await git(runner, dir, ['rev-list', '--count', '--end-of-options', `${from}..${to}`]);
+    const count = Number.parseInt(result.stdout.trim(), 10);
+    return succeeded(result) && Number.isInteger(count) ? count : undefined;
+}
+/** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
+async function resolveCommit(runner, dir, revision, input) {
+    const result = await git(runner, dir, [
+        'rev-parse',
+        '--verify',
+        '--quiet',
+        '--end-of-options',
+        `${revision}^{commit}`,
+    ]);
+    if (!succeeded(result)) {
+        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+            '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
+    }
+    return result.stdout.trim();
+}
+/**
+ * Checks `revision` out in a shared clone under `tempRoot`, runs `body` on the flake directory there
+ * and removes the clone whatever happens.
+ */
+async function withRevisionCheckout(options, body) {
+    const { runner, flakeDir, revision } = options;
+    const commit = await resolveCommit(runner, flakeDir, revision, options.input);
+    const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
+    if (!succeeded(top))
+        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+    const repoDir = top.stdout.trim();
+    const scratch = await mkdtemp(join(options.tempRoot, 'flakeflow-base-'));
+    const checkoutDir = join(scratch, 'tree');
+    try {
+        // A shared clone, not `git worktree add`: a worktree writes lock files into the repository's own
+        // .git while the working tree's flake is being copied into the store concurrently, and Nix then
+        // fails on a file that vanished. The clone borrows the objects and writes only under scratch.
+        const cloned = await git(runner, scratch, [
+            'clone',
+            '--quiet',
+            '--shared',
+            '--no-checkout',
+            repoDir,
+            checkoutDir,
+        ]);
+        if (!succeeded(cloned))
+            throw new Error(`git clone --shared failed: ${cloned.stderr.trim()}`);
+        const checkedOut = await git(runner, checkoutDir, ['checkout', '--quiet', '--detach', commit]);
+        if (!succeeded(checkedOut))
+            throw new Error(`git checkout ${commit} failed: ${checkedOut.stderr.trim()}`);
+        const inside = relative(await realpath(repoDir), await realpath(flakeDir));
+        return await body({ commit, flakeDir: join(checkoutDir, inside) });
+    }
+    finally {
+        await rm(scratch, { recursive: true, force: true });
+    }
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: external "node:timers/promises"
-const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./.build/core/programs.js
+;// CONCATENATED MODULE: ./.build/core/workspace.js
 
 
-/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
-function findProgram(name, pathVariable) {
-    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
-        if (!dir)
-            continue;
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
-        try {
-            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
-            return candidate;
-        }
-        catch {
-            // not here
-        }
+
+function isInside(root, path) {
+    const rest = (0,external_node_path_namespaceObject.relative)(root, path);
+    return rest === '' || (rest !== '..' && !rest.startsWith(`..${external_node_path_namespaceObject.sep}`) && !(0,external_node_path_namespaceObject.isAbsolute)(rest));
+}
+/** The real path of what `path` names, through its nearest existing ancestor when it does not exist yet. */
+function realPathOf(path) {
+    const missing = [];
+    let existing = path;
+    while (!(0,external_node_fs_namespaceObject.existsSync)(existing) && (0,external_node_path_namespaceObject.dirname)(existing) !== existing) {
+        missing.unshift((0,external_node_path_namespaceObject.basename)(existing));
+        existing = (0,external_node_path_namespaceObject.dirname)(existing);
     }
-    return undefined;
+    return (0,external_node_path_namespaceObject.join)((0,external_node_fs_namespaceObject.realpathSync)(existing), ...missing);
+}
+/**
+ * Where a path input leads. The workflow file is the trust boundary: an absolute path is read where
+ * the workflow's author wrote it (a self-hosted runner's `/etc/svc/services.json`, a password file
+ * under `/run/secrets`); a relative path is the checkout's, and the checkout is the pull request's to
+ * change, so it resolves in the workspace and may not lead out of it, by `..` or by a symlink.
+ */
+function inputPath(workspace, input, value) {
+    if ((0,external_node_path_namespaceObject.isAbsolute)(value))
+        return (0,external_node_path_namespaceObject.resolve)(value);
+    const root = (0,external_node_path_namespaceObject.resolve)(workspace);
+    const path = (0,external_node_path_namespaceObject.resolve)(root, value);
+    const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
+    if (!inside) {
+        throw new errors_UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
+    }
+    return path;
+}
+/** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
+function checkPathInputs(settings, names, workspace) {
+    for (const name of names) {
+        const value = settings[name];
+        if (typeof value === 'string' && value !== '')
+            inputPath(workspace, name, value);
+    }
+}
+/** The flake directory the `path` input names, relative to the workspace; a UserError when it holds no flake.nix. */
+function flakeDirOf(workspace, path) {
+    const flakeDir = (0,external_node_path_namespaceObject.resolve)(workspace, path);
+    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
+        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${path}' (${flakeDir})`);
+    }
+    return flakeDir;
 }
 
 ;// CONCATENATED MODULE: ./.build/core/markdown.js
@@ -45522,7 +45725,7 @@ const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (
  * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
  * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
  */
-class NixError extends UserError {
+class NixError extends errors_UserError {
     args;
     nixMessage;
     exitCode;
@@ -45705,10 +45908,14 @@ class NixCli {
     async updateLock(flakeDir, inputs = [], options = {}) {
         for (const input of inputs) {
             if (!INPUT_NAME.test(input))
-                throw new UserError(`"${input}" is not a flake input name`);
+                throw new errors_UserError(`"${input}" is not a flake input name`);
         }
         const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
         await this.exec(this.withOptions(subcommand, args), options);
+    }
+    /** Fetches every input of the flake's lock into the store (`nix flake archive`), building nothing. */
+    async archive(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'archive'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
     }
     async flakeMetadata(flakeDir, options = {}) {
         const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
@@ -45726,21 +45933,22 @@ function nixArgs(subcommand, options, args) {
     return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
 }
 /**
- * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
- * failure (unless `check` is false) is a NixError holding Nix's own message.
+ * Runs nix as flakeflow always does: as a `nix` child (it receives the run's Nix access:
+ * child-environment.ts), a missing program is one line saying how to install Nix, and a failure
+ * (unless `check` is false) is a NixError holding Nix's own message.
  */
 async function runNix(runner, options, args, runOptions = {}, check = true) {
     let result;
     try {
-        result = await runner.run(options.command ?? 'nix', args, runOptions);
+        result = await runner.run(options.command ?? 'nix', args, { ...runOptions, role: 'nix' });
     }
     catch (error) {
         // The runner raises a UserError only when the program is missing.
-        if (error instanceof UserError)
-            throw new UserError(NIX_NOT_FOUND);
+        if (error instanceof errors_UserError)
+            throw new errors_UserError(NIX_NOT_FOUND);
         throw error;
     }
-    if (check && !succeeded(result))
+    if (check && !process_succeeded(result))
         throw NixError.fromResult(result);
     return result;
 }
@@ -45962,7 +46170,7 @@ const DEFAULT_CONFIRM_TIMEOUT_S = 30;
 function deployRsArgs(node, flags, sshOpts) {
     const spaced = sshOpts.find((option) => /\s/.test(option));
     if (spaced !== undefined) {
-        throw new UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
+        throw new errors_UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
     }
     return [
         '--targets',
@@ -45977,6 +46185,7 @@ function deployRsArgs(node, flags, sshOpts) {
             ? []
             : ['--activation-timeout', String(flags.activationTimeout)]),
         ...(flags.remoteBuild ? ['--remote-build'] : []),
+        ...(flags.substituteOnNodes ? [] : ['--fast-connection', 'true']),
         ...(flags.sshUser === undefined ? [] : ['--ssh-user', flags.sshUser]),
         // The `=` form: clap refuses a separate value that starts with '-'.
         ...(sshOpts.length > 0 ? [`--ssh-opts=${sshOpts.join(' ')}`] : []),
@@ -45999,7 +46208,7 @@ function activationBoundMs(flags, marginMs) {
 async function runDeployRs(runner, options) {
     const [program, ...leading] = options.command;
     if (program === undefined)
-        throw new UserError("Input 'deploy-command' must name a program, got nothing");
+        throw new errors_UserError("Input 'deploy-command' must name a program, got nothing");
     const log = new DeployLog();
     const watchdog = new AbortController();
     let timer;
@@ -46087,7 +46296,7 @@ async function probeOnce(check, target, deps, lines) {
         const output = `${result.stdout}${result.stderr}`.trim();
         for (const line of output.split('\n').filter(Boolean))
             lines.push(`  ${line}`);
-        if (!succeeded(result)) {
+        if (!process_succeeded(result)) {
             const last = output.split('\n').at(-1);
             return `\`${check.ssh}\` on ${hostname} ${describeExit(result)}${last ? `: ${last}` : ''}`;
         }
@@ -46205,58 +46414,6 @@ function createNodeDeployer(options) {
         });
         return result;
     };
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/engine.js
-
-
-
-/**
- * Turns an engine's work on one node into its `result` entry: timing, the GitHub deployment
- * following along, and the node's log in one folded group so parallel nodes never interleave.
- */
-function timedDeployer(options, work) {
-    return async (node, wave) => {
-        const { logger } = options;
-        const started = options.now();
-        const recording = options.deployments?.start(node.name, wave.number);
-        logger.info(`▶ ${node.name}: deploying (wave ${wave.number})`);
-        const lines = [];
-        let verdict;
-        try {
-            verdict = await work(node, lines);
-        }
-        catch (error) {
-            verdict = { status: 'failed', message: stringifyError(error), lines };
-        }
-        const finished = options.now();
-        const result = {
-            node: node.name,
-            wave: wave.number,
-            status: verdict.status,
-            startedAt: new Date(started).toISOString(),
-            finishedAt: new Date(finished).toISOString(),
-            durationMs: finished - started,
-            message: verdict.message,
-            ...(verdict.changes === undefined ? {} : { changes: verdict.changes }),
-        };
-        if (recording) {
-            options.background(recording.then((id) => id === undefined
-                ? undefined
-                : options.deployments?.finish(id, node.name, verdict.status, verdict.message)));
-        }
-        await logger.group(`${STATUS_ICONS[verdict.status]} ${node.name}: ${verdict.status} in ${formatDuration(finished - started)}`, async () => {
-            for (const line of verdict.lines)
-                if (line.trim() !== '')
-                    logger.info(line);
-            logger.info(`→ ${verdict.status}: ${verdict.message}`);
-        });
-        return result;
-    };
-}
-/** The `unchanged` verdict: the node already runs the target, so nothing was copied or activated. */
-function unchangedVerdict(running, lines) {
-    return { status: 'unchanged', message: `already runs ${running}: nothing copied or activated`, lines };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
@@ -50344,16 +50501,16 @@ const $ZodEnum = /*@__PURE__*/ $constructor("$ZodEnum", (inst, def) => {
         return payload;
     };
 });
-const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodLiteral", (inst, def) => {
+const $ZodLiteral = /*@__PURE__*/ $constructor("$ZodLiteral", (inst, def) => {
     $ZodType.init(inst, def);
     const values = new Set(def.values);
     inst._zod.values = values;
-    util.defineLazyInternal(inst, "pattern", (zod) => {
+    defineLazyInternal(inst, "pattern", (zod) => {
         const vals = zod.def.values;
         // unmatchable fallback, RE2-safe: an empty alternation would compile to /^()$/, which matches ""
         return new RegExp(vals.length
             ? `^(${vals
-                .map((o) => typeof o === "string" ? util.escapeRegex(o) : o ? util.escapeRegex(o.toString()) : String(o))
+                .map((o) => typeof o === "string" ? escapeRegex(o) : o ? escapeRegex(o.toString()) : String(o))
                 .join("|")})$`
             : "^[^\\s\\S]$");
     });
@@ -50370,7 +50527,7 @@ const $ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodFile", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.parse = (payload, _ctx) => {
@@ -55417,10 +55574,10 @@ function nativeEnum(entries, params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodLiteral", (inst, def) => {
-    core.$ZodLiteral.init(inst, def);
+const ZodLiteral = /*@__PURE__*/ $constructor("ZodLiteral", (inst, def) => {
+    $ZodLiteral.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.literalProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => literalProcessor(inst, ctx, json, params);
     inst.values = new Set(def.values);
     Object.defineProperty(inst, "value", {
         get() {
@@ -55430,12 +55587,12 @@ const ZodLiteral = /*@__PURE__*/ (/* unused pure expression or super */ null && 
             return def.values[0];
         },
     });
-})));
+});
 function literal(value, params) {
     return new ZodLiteral({
         type: "literal",
         values: Array.isArray(value) ? value : [value],
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 const ZodFile = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodFile", (inst, def) => {
@@ -55794,364 +55951,44 @@ function preprocess(fn, schema) {
     });
 }
 
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
-
-
-
-const FLEET_EXPRESSION_FILE = 'fleet.nix';
-/**
- * `nix/fleet.nix` of this checkout, found upwards from this module: it sits two levels below the
- * repository both as source (src/nix) and bundled (dist/hosts, …), and a GitHub action is checked out whole.
- */
-function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
-    let dir = (0,external_node_path_namespaceObject.dirname)(from);
-    for (;;) {
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
-        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
-            return candidate;
-        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
-        if (parent === dir)
-            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
-        dir = parent;
+;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
+/** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
+const FLEET_HOST_KINDS = (/* unused pure expression or super */ null && (['nixos', 'darwin', 'home', 'checks']));
+function hostKey(host) {
+    return `${host.kind}/${host.name}`;
+}
+/** The host a `hostKey` names: the kind is up to the first slash, the name may hold more. */
+function hostFromKey(key) {
+    const slash = key.indexOf('/');
+    return { kind: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
+}
+/** Parses `a."b.c".d` back into its names. */
+function parseAttrPath(text) {
+    const names = [];
+    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
+    for (const match of text.matchAll(pattern)) {
+        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
     }
+    return names;
 }
-/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
-function nixString(text) {
-    const escaped = text
-        .replace(/\\/g, '\\\\')
-        .replace(/"/g, '\\"')
-        .replace(/\$\{/g, '\\${')
-        .replace(/\n/g, '\\n')
-        .replace(/\r/g, '\\r')
-        .replace(/\t/g, '\\t');
-    return `"${escaped}"`;
-}
-function nixList(items) {
-    return `[ ${items.map(nixString).join(' ')} ]`;
-}
-/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
-function fleetExpression(call) {
-    const args = [
-        call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
-        call.facts ? `facts = ${nixList(call.facts)};` : '',
-        call.kinds ? `kinds = ${nixList(call.kinds)};` : '',
-        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
-        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
-        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
-        call.only ? `only = ${nixList(call.only)};` : '',
-        call.hostRecord ? `hostRecord = ${nixString(call.hostRecord)};` : '',
-        call.shard ? `shard = { index = ${call.shard.index}; count = ${call.shard.count}; };` : '',
-        call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
-        call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
-        call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
-        call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
-        call.tolerant ? 'tolerant = true;' : '',
-        call.format ? `format = ${nixString(call.format)};` : '',
-    ].filter((arg) => arg.length > 0);
-    const file = call.expressionFile ?? fleetExpressionPath();
-    return `import ${nixString(file)} { ${args.join(' ')} }`;
-}
-
-;// CONCATENATED MODULE: ./.build/nix/fleet.js
-
-
-/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
-async function readFleetFacts(nix, flakeDir, query, options = {}) {
-    const { expressionFile, ...run } = options;
-    const facts = [];
-    if (query.names)
-        facts.push('names');
-    if (query.deploy)
-        facts.push('deploy');
-    if (query.flakeflowNodes)
-        facts.push('flakeflowNodes');
-    if (query.hasDeployNodes)
-        facts.push('hasDeployNodes');
-    if (query.toplevels)
-        facts.push('toplevels');
-    if (query.deployProfiles)
-        facts.push('deployProfiles');
-    if (query.formatter)
-        facts.push('formatter');
-    if (query.backups)
-        facts.push('backups');
-    if (facts.length === 0)
-        return {};
-    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
-    const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
-    const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
-    return nix.evalJson({
-        expr: fleetExpression({
-            flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
-            facts,
-            ...(query.kinds ? { kinds: query.kinds } : {}),
-            ...(backupHosts ? { backupHosts } : {}),
-            ...(toplevelHosts ? { toplevelHosts } : {}),
-            ...(profileNodes ? { profileNodes } : {}),
-            ...(query.tolerant ? { tolerant: true } : {}),
-            expressionFile,
-        }),
-    }, { ...run, impure: true });
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/nodes.js
-
-
-
-const optionalString = schemas_string({ error: 'must be a string' }).nullable();
-const stringList = array(schemas_string(), { error: 'must be a list of strings' });
-const picked = object({
-    sshUser: optionalString,
-    sshOpts: stringList,
-    nodes: record(schemas_string(), object({
-        hostname: schemas_string({ error: 'must be a string: deploy-rs needs it to reach the node' })
-            .min(1, 'must not be empty'),
-        tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
-            error: 'must be a list of strings',
-        }),
-        wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').nullable(),
-        sshUser: optionalString,
-        sshOpts: stringList,
-    }))
-        .nullable(),
-});
-/**
- * Reads `deploy.nodes` of the flake in `flakeDir` from the fleet model, in one evaluation that never
- * touches a profile's `path` (which would evaluate every host's whole system).
- */
-async function nodes_readDeployNodes(nix, flakeDir, options = {}) {
-    const { deploy: value } = await readFleetFacts(nix, flakeDir, { deploy: true }, options);
-    if (value === null || value === undefined) {
-        throw new UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
+/** What is built for a host, as nix/fleet.nix chooses it (nix-darwin's `system` where it exists). */
+function defaultAttrPath(host) {
+    switch (host.kind) {
+        case 'nixos':
+            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
+        case 'darwin':
+            return ['darwinConfigurations', host.name, 'system'];
+        case 'home':
+            return ['homeConfigurations', host.name, 'activationPackage'];
+        case 'checks':
+            return host.name.split('.');
     }
-    const checked = picked.safeParse(value);
-    if (!checked.success) {
-        const issue = checked.error.issues[0];
-        const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
-        throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
-    }
-    const { nodes, sshUser, sshOpts } = checked.data;
-    if (nodes === null || Object.keys(nodes).length === 0) {
-        throw new UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
-    }
-    return Object.entries(nodes).map(([name, node]) => ({
-        name,
-        hostname: node.hostname,
-        tags: node.tags,
-        ...(node.wave === null ? {} : { wave: node.wave }),
-        ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) }),
-        sshOpts: [...node.sshOpts, ...sshOpts],
-    }));
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/switch/switch-nodes.js
-
-
-
-/** The flake output attribute that holds the same map as the `nodes` input. */
-const FLAKE_NODES_ATTRIBUTE = 'flakeflow.nodes';
-const DEFAULT_SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
-const DEFAULT_CURRENT_SYSTEM = '/run/current-system';
-const absolutePath = schemas_string().regex(/^\/\S*$/, 'must be an absolute path without spaces');
-/** One entry of `nodes` (or of the flake's `flakeflow.nodes`); every field is optional. */
-const switchNodeShape = strictObject({
-    address: schemas_string({ error: 'must be a host name or address' }).min(1).optional(),
-    'ssh-user': schemas_string({ error: 'must be a user name' }).min(1).optional(),
-    tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
-        error: 'must be a list of strings',
-    })
-        .optional(),
-    wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').optional(),
-    profile: absolutePath.optional(),
-    /** Where the node's running system is linked; only tests and unusual hosts change it. */
-    'current-system': absolutePath.optional(),
-});
-const switchNodesShape = record(schemas_string().min(1), switchNodeShape.nullable());
-/** Only whether the flake has `deploy.nodes`, without evaluating any node: what `engine: auto` asks. */
-async function flakeHasDeployNodes(nix, flakeDir, options = {}) {
-    const { hasDeployNodes } = await readFleetFacts(nix, flakeDir, { hasDeployNodes: true }, options);
-    return hasDeployNodes === true;
-}
-/**
- * What the switch engine plans with, in one evaluation of the fleet model that evaluates no
- * configuration: their names and kinds and the flake's `flakeflow.nodes`.
- */
-async function readSwitchFleet(nix, flakeDir, options = {}) {
-    const facts = await readFleetFacts(nix, flakeDir, { names: true, hasDeployNodes: true, flakeflowNodes: true }, options);
-    const systems = {};
-    for (const { kind, name } of facts.names ?? []) {
-        if (kind !== 'checks' && systems[name] === undefined)
-            systems[name] = { kind };
-    }
-    return { hasDeployNodes: facts.hasDeployNodes === true, systems, flakeNodes: facts.flakeflowNodes ?? null };
-}
-/** The toplevels (drv and out path) of the named configurations only: each evaluates its whole system. */
-async function evaluateToplevels(nix, flakeDir, names, options = {}) {
-    if (names.length === 0)
-        return {};
-    const facts = await readFleetFacts(nix, flakeDir, { toplevels: { hosts: names } }, options);
-    return facts.toplevels ?? {};
-}
-/**
- * The switch engine's nodes: the `nodes` input when given, else the flake's `flakeflow.nodes`, else
- * every configuration of the flake; each filled in with the defaults (address = name, ssh-user =
- * input or root, the system profile).
- */
-function mergeSwitchNodes(facts, input, defaults) {
-    const entries = input ?? flakeEntries(facts.flakeNodes) ?? defaultEntries(facts.systems);
-    const source = input ? "Input 'nodes'" : `The flake's ${FLAKE_NODES_ATTRIBUTE}`;
-    const names = Object.keys(entries);
-    if (names.length === 0) {
-        throw new UserError('The flake has no nixosConfigurations, darwinConfigurations or homeConfigurations and no deploy.nodes: there is nothing to deploy');
-    }
-    return names.map((name) => {
-        const entry = entries[name] ?? {};
-        const system = facts.systems[name];
-        if (system === undefined) {
-            throw new UserError(`${source} names node '${name}', which is not a configuration of the flake; known: ${Object.keys(facts.systems).join(', ') || 'none'}`);
-        }
-        // Home Manager names its configurations `user@host`.
-        const [homeUser, homeHost] = system.kind === 'home' && name.includes('@') ? name.split('@', 2) : [];
-        const sshUser = entry['ssh-user'] ?? homeUser ?? defaults.sshUser ?? 'root';
-        return {
-            name,
-            hostname: entry.address ?? homeHost ?? name,
-            tags: entry.tags ?? [],
-            ...(entry.wave === undefined ? {} : { wave: entry.wave }),
-            sshUser,
-            sshOpts: [],
-            profile: entry.profile ?? defaultProfile(system.kind, sshUser),
-            currentSystem: entry['current-system'] ?? DEFAULT_CURRENT_SYSTEM,
-            kind: system.kind,
-        };
-    });
-}
-function defaultProfile(kind, user) {
-    return kind === 'home' ? `/nix/var/nix/profiles/per-user/${user}/home-manager` : DEFAULT_SYSTEM_PROFILE;
-}
-function flakeEntries(value) {
-    if (value === null || value === undefined)
-        return undefined;
-    const checked = switchNodesShape.safeParse(value);
-    if (checked.success)
-        return checked.data;
-    const issue = checked.error.issues[0];
-    const where = [FLAKE_NODES_ATTRIBUTE, ...(issue?.path ?? []).map(String)].join('.');
-    throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
-}
-function defaultEntries(systems) {
-    return Object.fromEntries(Object.keys(systems).map((name) => [name, {}]));
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/profile-targets.js
-
-
-/**
- * The store paths `deploy.nodes.<node>.profiles.<p>.path` of the named nodes, from the fleet model in
- * one evaluation. This evaluates each node's system, which deploy-rs does anyway before it copies anything.
- */
-async function readProfileTargets(nix, flakeDir, nodes) {
-    const { deployProfiles } = await readFleetFacts(nix, flakeDir, { deployProfiles: { nodes } });
-    const targets = new Map();
-    for (const [node, profiles] of Object.entries(deployProfiles ?? {})) {
-        targets.set(node, Object.entries(profiles).map(([profile, { path, profilePath, user }]) => {
-            const defaultPath = deployRsProfilePath(profile, user);
-            const where = profilePath ?? defaultPath;
-            return {
-                profile,
-                path,
-                profilePath: where,
-                currentSystem: where === DEFAULT_SYSTEM_PROFILE ? DEFAULT_CURRENT_SYSTEM : where,
-            };
-        }));
-    }
-    return targets;
-}
-/** Where deploy-rs puts a profile without `profilePath` (its data.rs). */
-function deployRsProfilePath(profile, user) {
-    if (user !== 'root')
-        return `/nix/var/nix/profiles/per-user/${user}/${profile}`;
-    return profile === 'system' ? DEFAULT_SYSTEM_PROFILE : `/nix/var/nix/profiles/${profile}`;
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/ssh.js
-
-
-
-/** Options a user might pass that would undo the host-key pinning or the rollback confirmation. */
-const GUARDED_OPTIONS = /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownHostsFile|ControlPath|ControlMaster)\b/i;
-/** Refuses settings that would deploy without pinned host keys; runs before anything else does. */
-function checkSshSettings(settings, logger) {
-    const guarded = settings.extraOptions.find((option) => GUARDED_OPTIONS.test(option.replace(/^-o/, '')));
-    if (guarded !== undefined) {
-        throw new UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
-            "from 'known-hosts' and turns multiplexing off so rollback confirmations are real");
-    }
-    if (settings.strictHostKeyChecking) {
-        if (settings.knownHosts !== undefined)
-            return;
-        throw new UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
-            "set 'strict-host-key-checking: false' to accept unknown keys on first use instead");
-    }
-    logger.warning(settings.knownHosts === undefined
-        ? "strict-host-key-checking is false and no known-hosts were given: the nodes' host keys are accepted " +
-            'on first use, not verified; pin them with the known-hosts input'
-        : 'strict-host-key-checking is false: nodes missing from known-hosts are accepted on first use, not ' +
-            'verified (a changed key is still refused)');
-}
-/**
- * Writes the key (mode 0600) and known_hosts into a private directory under RUNNER_TEMP, registered
- * for removal before anything is written, so a cancelled step still leaves the post step the path.
- */
-async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
-    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runnerTemp, 'flakeflow-deploy-ssh-'));
-    cleanup.add(directory);
-    await (0,promises_namespaceObject.chmod)(directory, 0o700);
-    const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
-    await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
-    const options = [
-        '-o',
-        `UserKnownHostsFile=${knownHostsFile}`,
-        '-o',
-        `StrictHostKeyChecking=${settings.strictHostKeyChecking ? 'yes' : 'accept-new'}`,
-        '-o',
-        'ControlPath=none',
-        '-o',
-        'BatchMode=yes',
-    ];
-    let keyFile;
-    if (settings.privateKey !== undefined) {
-        logger.mask(settings.privateKey);
-        if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(settings.privateKey)) {
-            throw new UserError("Input 'ssh-private-key' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else");
-        }
-        keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_deploy');
-        // OpenSSH refuses a key without its final newline, and one readable by others.
-        await (0,promises_namespaceObject.writeFile)(keyFile, withFinalNewline(settings.privateKey.replace(/\r\n/g, '\n').trim()), {
-            mode: 0o600,
-        });
-        await (0,promises_namespaceObject.chmod)(keyFile, 0o600);
-        options.push('-i', keyFile, '-o', 'IdentitiesOnly=yes');
-    }
-    return {
-        options,
-        extraOptions: settings.extraOptions,
-        knownHostsFile,
-        ...(keyFile === undefined ? {} : { keyFile }),
-    };
-}
-/** Where the switch engine keeps the control sockets of its nodes' shared connections: private to the run. */
-function sharedConnectionDir(access) {
-    return (0,external_node_path_namespaceObject.dirname)(access.knownHostsFile);
-}
-/** Every ssh option for one node: flakeflow's first, then the flake's, then the `ssh-opts` input. */
-function nodeSshOptions(access, node) {
-    return [...access.options, ...node.sshOpts, ...access.extraOptions];
-}
-function withFinalNewline(text) {
-    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/switch/remote-scripts.js
@@ -56291,6 +56128,11 @@ function remoteCommand(script, args, asRoot) {
 
 
 
+/**
+ * Reading what a node runs is one short ssh: even a one-by-one rollout, and `status`, read this many
+ * nodes at once, so that a fleet of a dozen is read in one round.
+ */
+const READS_AT_ONCE = 16;
 /** How long an idle shared connection outlives its last command, should flakeflow not close it. */
 const SHARED_CONNECTION_IDLE_S = 300;
 /** A control socket path longer than this does not fit a Unix socket address (108 bytes on Linux). */
@@ -56334,15 +56176,20 @@ class NodeShell {
         const { sshUser, hostname } = this.node;
         return sshUser === undefined ? hostname : `${sshUser}@${hostname}`;
     }
-    /** The store URL `nix copy` pushes to; its ssh reads the same options from NIX_SSHOPTS. */
+    /**
+     * The store URL `nix copy` pushes to; its ssh reads the same options from NIX_SSHOPTS. The legacy
+     * `ssh://` protocol (`nix-store --serve`), not `ssh-ng://`: with `--substitute-on-destination` only it
+     * lets the node fetch from its substituters on every Nix (ssh-ng does not on 2.8), and it takes the
+     * runner's unsigned paths, which a node's daemon refuses over ssh-ng unless `--no-check-sigs`.
+     */
     get storeUrl() {
-        return `ssh-ng://${this.destination}`;
+        return `ssh://${this.destination}`;
     }
     /** NIX_SSHOPTS is split on whitespace, so an option holding a space cannot be passed on. */
     nixSshEnv() {
         const spaced = this.sshOptions.find((option) => /\s/.test(option));
         if (spaced !== undefined) {
-            throw new UserError(`SSH option '${spaced}' contains a space, which nix copy cannot pass on: NIX_SSHOPTS is split on spaces`);
+            throw new errors_UserError(`SSH option '${spaced}' contains a space, which nix copy cannot pass on: NIX_SSHOPTS is split on spaces`);
         }
         this.mayBeShared = this.sharedOptions !== this.sshOptions;
         return { NIX_SSHOPTS: this.sharedOptions.join(' ') };
@@ -56383,7 +56230,7 @@ class NodeShell {
         const args = links.flatMap((link) => [link.currentSystem, link.profile]);
         // Links are world-readable: no sudo needed.
         const result = await this.run(READ_RUNNING, args, { timeoutMs: 60_000, asRoot: true });
-        if (!succeeded(result)) {
+        if (!process_succeeded(result)) {
             throw new Error(`cannot read what ${this.node.name} runs: ssh ${this.destination} ${node_ssh_failure(result)}`);
         }
         const paths = [...result.stdout.matchAll(/^running:(.*)$/gm)].map((match) => match[1]?.trim());
@@ -56397,6 +56244,552 @@ class NodeShell {
 function node_ssh_failure(result) {
     const last = `${result.stderr}${result.stdout}`.trim().split('\n').at(-1);
     return `${describeExit(result)}${last ? `: ${last}` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/deploy-record.js
+
+
+
+
+
+/**
+ * flakeflow's record on a node of what its deploys put there: beside each profile it sets, so nodes
+ * that share a machine (as in the tests) keep theirs apart. Only a confirmed activation is recorded,
+ * so after a rollback the record still holds the deploy of the system the node is back on.
+ */
+/** Where the record of `profile` lives on the node. */
+function deployRecordFile(profile) {
+    return `${profile}.flakeflow-deploy.json`;
+}
+/** One deploy as the record keeps it. */
+const deployEntryShape = object({
+    node: schemas_string(),
+    commit: schemas_string().nullable(),
+    attribute: schemas_string(),
+    path: schemas_string(),
+    action: schemas_string(),
+    deployedAt: schemas_string(),
+    runUrl: schemas_string().nullable(),
+});
+/** The record: the latest deploys, newest first. */
+const deployRecordShape = object({ version: literal(1), deploys: array(deployEntryShape) });
+/** How many deploys a record keeps: enough to know the commit of any system a rollback returns to. */
+const KEPT_DEPLOYS = 10;
+const RECORD_HEAD = '{"version":1,"deploys":[';
+const RECORD_TAIL = ']}';
+/**
+ * Writes records as pairs of arguments (file, entry): the new entry first, then the entries of the
+ * record there, one per line, up to the limit; root-only and renamed into place, so a reader never
+ * sees half a record.
+ */
+const WRITE_RECORDS = `head=$1 tail=$2 keep=$3; shift 3
+umask 077
+while [ "$#" -ge 2 ]; do
+  file=$1 entry=$2; shift 2; tmp="$file.tmp.$$"
+  { printf '%s\\n%s\\n' "$head" "$entry"
+    [ -f "$file" ] && sed -n 's/^,\\{0,1\\}\\({.*}\\)$/,\\1/p' "$file" | head -n "$keep"
+    printf '%s\\n' "$tail"; } >"$tmp" && mv -f "$tmp" "$file" || { rm -f "$tmp"; exit 1; }
+done`;
+/**
+ * Records a confirmed deploy of `node` on the node itself. A record that cannot be written does not
+ * undo the deploy: the node's log says so and `status` will call the node drifted.
+ */
+async function recordDeploy(shell, deployed, details, lines) {
+    const { origin } = details;
+    const deployedAt = new Date(origin.now()).toISOString();
+    const args = deployed.flatMap((profile) => {
+        const entry = {
+            node: shell.node.name,
+            commit: origin.commit ?? null,
+            attribute: profile.attribute,
+            path: profile.path,
+            action: details.action,
+            deployedAt,
+            runUrl: origin.runUrl ?? null,
+        };
+        return [deployRecordFile(profile.profile), JSON.stringify(entry)];
+    });
+    try {
+        const result = await shell.run(WRITE_RECORDS, [RECORD_HEAD, RECORD_TAIL, String(KEPT_DEPLOYS - 1), ...args], { timeoutMs: 60_000, ...(details.asRoot === undefined ? {} : { asRoot: details.asRoot }) });
+        if (!process_succeeded(result))
+            throw new Error(node_ssh_failure(result));
+        lines.push(`recorded the deploy in ${deployed.map((profile) => deployRecordFile(profile.profile)).join(', ')}`);
+    }
+    catch (error) {
+        lines.push(`could not record the deploy on the node: ${stringifyError(error)}`);
+    }
+}
+/** The record's text as the node holds it, or undefined when it is missing or unreadable. */
+function parseDeployRecord(text) {
+    if (text.trim() === '')
+        return undefined;
+    try {
+        const checked = deployRecordShape.safeParse(JSON.parse(text));
+        return checked.success ? checked.data.deploys : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** deploy-rs's deployer, recording on each node it deployed which profiles now hold what. */
+function recordingDeployRs(deployOne, recording) {
+    return async (node, wave) => {
+        const result = await deployOne(node, wave);
+        if (result.status !== 'deployed')
+            return result;
+        const lines = [];
+        const profiles = recording.targets?.get(node.name);
+        if (profiles === undefined || profiles.length === 0) {
+            lines.push('could not record the deploy on the node: its profiles did not evaluate');
+        }
+        else {
+            await recordDeploy(recording.shellFor(node), profiles.map((target) => ({
+                profile: target.profilePath,
+                path: target.path,
+                attribute: attrPathText(['deploy', 'nodes', node.name, 'profiles', target.profile, 'path']),
+            })), { action: recording.action, origin: recording.origin }, lines);
+        }
+        for (const line of lines)
+            recording.logger.info(`${node.name}: ${line}`);
+        return result;
+    };
+}
+/** Records the switch engine's confirmed activation of a node's toplevel. */
+function recordSwitch(prepared, options, lines) {
+    const { node, system, shell } = prepared;
+    return recordDeploy(shell, [{ profile: node.profile, path: system.path, attribute: attrPathText(system.attrPath) }], 
+    // A Home Manager profile belongs to its user, who may have no sudo.
+    {
+        action: options.flags.action,
+        origin: options.origin,
+        ...(system.kind === 'home' ? { asRoot: true } : {}),
+    }, lines);
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/engine.js
+
+
+
+/**
+ * Turns an engine's work on one node into its `result` entry: timing, the GitHub deployment
+ * following along, and the node's log in one folded group so parallel nodes never interleave.
+ */
+function timedDeployer(options, work) {
+    return async (node, wave) => {
+        const { logger } = options;
+        const started = options.now();
+        const recording = options.deployments?.start(node.name, wave.number);
+        logger.info(`▶ ${node.name}: deploying (wave ${wave.number})`);
+        const lines = [];
+        let verdict;
+        try {
+            verdict = await work(node, lines);
+        }
+        catch (error) {
+            verdict = { status: 'failed', message: stringifyError(error), lines };
+        }
+        const finished = options.now();
+        const result = {
+            node: node.name,
+            wave: wave.number,
+            status: verdict.status,
+            startedAt: new Date(started).toISOString(),
+            finishedAt: new Date(finished).toISOString(),
+            durationMs: finished - started,
+            message: verdict.message,
+            ...(verdict.changes === undefined ? {} : { changes: verdict.changes }),
+            ...(verdict.untouched ? { untouched: true } : {}),
+        };
+        if (recording) {
+            options.background(recording.then((id) => id === undefined
+                ? undefined
+                : options.deployments?.finish(id, node.name, verdict.status, verdict.message)));
+        }
+        await logger.group(`${STATUS_ICONS[verdict.status]} ${node.name}: ${verdict.status} in ${formatDuration(finished - started)}`, async () => {
+            for (const line of verdict.lines)
+                if (line.trim() !== '')
+                    logger.info(line);
+            logger.info(`→ ${verdict.status}: ${verdict.message}`);
+        });
+        return result;
+    };
+}
+/** The `unchanged` verdict: the node already runs the target, so nothing was copied or activated. */
+function unchangedVerdict(running, lines) {
+    return { status: 'unchanged', message: `already runs ${running}: nothing copied or activated`, lines };
+}
+
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./.build/nix/fleet-expression.js
+
+
+
+const FLEET_EXPRESSION_FILE = 'fleet.nix';
+/**
+ * `nix/fleet.nix` of this checkout, found upwards from this module: it sits two levels below the
+ * repository both as source (src/nix) and bundled (dist/hosts, …), and a GitHub action is checked out whole.
+ */
+function fleetExpressionPath(from = (0,external_node_url_.fileURLToPath)(import.meta.url)) {
+    let dir = (0,external_node_path_namespaceObject.dirname)(from);
+    for (;;) {
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, 'nix', FLEET_EXPRESSION_FILE);
+        if ((0,external_node_fs_namespaceObject.existsSync)(candidate))
+            return candidate;
+        const parent = (0,external_node_path_namespaceObject.dirname)(dir);
+        if (parent === dir)
+            throw new Error(`cannot find nix/${FLEET_EXPRESSION_FILE} above ${from}`);
+        dir = parent;
+    }
+}
+/** A Nix string literal: `${` and the escapes Nix knows are escaped, so any text stays text. */
+function nixString(text) {
+    const escaped = text
+        .replace(/\\/g, '\\\\')
+        .replace(/"/g, '\\"')
+        .replace(/\$\{/g, '\\${')
+        .replace(/\n/g, '\\n')
+        .replace(/\r/g, '\\r')
+        .replace(/\t/g, '\\t');
+    return `"${escaped}"`;
+}
+function nixList(items) {
+    return `[ ${items.map(nixString).join(' ')} ]`;
+}
+/** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
+function fleetExpression(call) {
+    const args = [
+        call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
+        call.facts ? `facts = ${nixList(call.facts)};` : '',
+        call.kinds ? `kinds = ${nixList(call.kinds)};` : '',
+        call.include && call.include.length > 0 ? `include = ${nixList(call.include)};` : '',
+        call.exclude && call.exclude.length > 0 ? `exclude = ${nixList(call.exclude)};` : '',
+        call.skip && call.skip.length > 0 ? `skip = ${nixList(call.skip)};` : '',
+        call.only ? `only = ${nixList(call.only)};` : '',
+        call.hostRecord ? `hostRecord = ${nixString(call.hostRecord)};` : '',
+        call.shard ? `shard = { index = ${call.shard.index}; count = ${call.shard.count}; };` : '',
+        call.backupHosts ? `backupHosts = ${nixList(call.backupHosts)};` : '',
+        call.toplevelHosts ? `toplevelHosts = ${nixList(call.toplevelHosts)};` : '',
+        call.profileNodes ? `profileNodes = ${nixList(call.profileNodes)};` : '',
+        call.hostConfig ? `hostConfig = ${call.hostConfig};` : '',
+        call.tolerant ? 'tolerant = true;' : '',
+        call.format ? `format = ${nixString(call.format)};` : '',
+    ].filter((arg) => arg.length > 0);
+    const file = call.expressionFile ?? fleetExpressionPath();
+    return `import ${nixString(file)} { ${args.join(' ')} }`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet.js
+
+
+/** Reads the facts `query` asks for in one `nix eval`; Nix's failure is a NixError. */
+async function readFleetFacts(nix, flakeDir, query, options = {}) {
+    const { expressionFile, ...run } = options;
+    const facts = [];
+    if (query.names)
+        facts.push('names');
+    if (query.deploy)
+        facts.push('deploy');
+    if (query.flakeflowNodes)
+        facts.push('flakeflowNodes');
+    if (query.hasDeployNodes)
+        facts.push('hasDeployNodes');
+    if (query.toplevels)
+        facts.push('toplevels');
+    if (query.deployProfiles)
+        facts.push('deployProfiles');
+    if (query.formatter)
+        facts.push('formatter');
+    if (query.backups)
+        facts.push('backups');
+    if (facts.length === 0)
+        return {};
+    const backupHosts = typeof query.backups === 'object' ? query.backups.hosts : undefined;
+    const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
+    const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
+    return nix.evalJson({
+        expr: fleetExpression({
+            flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
+            facts,
+            ...(query.kinds ? { kinds: query.kinds } : {}),
+            ...(backupHosts ? { backupHosts } : {}),
+            ...(toplevelHosts ? { toplevelHosts } : {}),
+            ...(profileNodes ? { profileNodes } : {}),
+            ...(query.tolerant ? { tolerant: true } : {}),
+            expressionFile,
+        }),
+    }, { ...run, impure: true });
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/nodes.js
+
+
+
+const optionalString = schemas_string({ error: 'must be a string' }).nullable();
+const stringList = array(schemas_string(), { error: 'must be a list of strings' });
+const picked = object({
+    sshUser: optionalString,
+    sshOpts: stringList,
+    nodes: record(schemas_string(), object({
+        hostname: schemas_string({ error: 'must be a string: deploy-rs needs it to reach the node' })
+            .min(1, 'must not be empty'),
+        tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
+            error: 'must be a list of strings',
+        }),
+        wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').nullable(),
+        sshUser: optionalString,
+        sshOpts: stringList,
+    }))
+        .nullable(),
+});
+/**
+ * Reads `deploy.nodes` of the flake in `flakeDir` from the fleet model, in one evaluation that never
+ * touches a profile's `path` (which would evaluate every host's whole system).
+ */
+async function nodes_readDeployNodes(nix, flakeDir, options = {}) {
+    const { deploy: value } = await readFleetFacts(nix, flakeDir, { deploy: true }, options);
+    if (value === null || value === undefined) {
+        throw new errors_UserError(`The flake in ${flakeDir} has no 'deploy' output: define deploy.nodes for deploy-rs (see its README)`);
+    }
+    const checked = picked.safeParse(value);
+    if (!checked.success) {
+        const issue = checked.error.issues[0];
+        const where = ['deploy', ...(issue?.path ?? []).map(String)].join('.');
+        throw new errors_UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+    }
+    const { nodes, sshUser, sshOpts } = checked.data;
+    if (nodes === null || Object.keys(nodes).length === 0) {
+        throw new errors_UserError(`The flake in ${flakeDir} defines no deploy.nodes: there is nothing to deploy`);
+    }
+    return Object.entries(nodes).map(([name, node]) => ({
+        name,
+        hostname: node.hostname,
+        tags: node.tags,
+        ...(node.wave === null ? {} : { wave: node.wave }),
+        ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) }),
+        sshOpts: [...node.sshOpts, ...sshOpts],
+    }));
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/switch/switch-nodes.js
+
+
+
+/** The flake output attribute that holds the same map as the `nodes` input. */
+const FLAKE_NODES_ATTRIBUTE = 'flakeflow.nodes';
+const DEFAULT_SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
+const DEFAULT_CURRENT_SYSTEM = '/run/current-system';
+const DEFAULT_BOOTED_SYSTEM = '/run/booted-system';
+const absolutePath = schemas_string().regex(/^\/\S*$/, 'must be an absolute path without spaces');
+/** One entry of `nodes` (or of the flake's `flakeflow.nodes`); every field is optional. */
+const switchNodeShape = strictObject({
+    address: schemas_string({ error: 'must be a host name or address' }).min(1).optional(),
+    'ssh-user': schemas_string({ error: 'must be a user name' }).min(1).optional(),
+    tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
+        error: 'must be a list of strings',
+    })
+        .optional(),
+    wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').optional(),
+    profile: absolutePath.optional(),
+    /** Where the node's running system is linked; only tests and unusual hosts change it. */
+    'current-system': absolutePath.optional(),
+    /** Where the system the node booted is linked, which `status` compares with the running one. */
+    'booted-system': absolutePath.optional(),
+});
+const switchNodesShape = record(schemas_string().min(1), switchNodeShape.nullable());
+/**
+ * What the switch engine plans with, in one evaluation of the fleet model that evaluates no
+ * configuration: their names and kinds, the flake's `flakeflow.nodes`, and whether it has
+ * `deploy.nodes` (what `engine: auto` asks).
+ */
+async function readSwitchFleet(nix, flakeDir, options = {}) {
+    const facts = await readFleetFacts(nix, flakeDir, { names: true, hasDeployNodes: true, flakeflowNodes: true }, options);
+    const systems = {};
+    for (const { kind, name } of facts.names ?? []) {
+        if (kind !== 'checks' && systems[name] === undefined)
+            systems[name] = { kind };
+    }
+    return { hasDeployNodes: facts.hasDeployNodes === true, systems, flakeNodes: facts.flakeflowNodes ?? null };
+}
+/** The toplevels (drv and out path) of the named configurations only: each evaluates its whole system. */
+async function evaluateToplevels(nix, flakeDir, names, options = {}) {
+    if (names.length === 0)
+        return {};
+    const facts = await readFleetFacts(nix, flakeDir, { toplevels: { hosts: names } }, options);
+    return facts.toplevels ?? {};
+}
+/**
+ * The switch engine's nodes: the `nodes` input when given, else the flake's `flakeflow.nodes`, else
+ * every configuration of the flake; each filled in with the defaults (address = name, ssh-user =
+ * input or root, the system profile).
+ */
+function mergeSwitchNodes(facts, input, defaults) {
+    const entries = input ?? flakeEntries(facts.flakeNodes) ?? defaultEntries(facts.systems);
+    const source = input ? "Input 'nodes'" : `The flake's ${FLAKE_NODES_ATTRIBUTE}`;
+    const names = Object.keys(entries);
+    if (names.length === 0) {
+        throw new errors_UserError('The flake has no nixosConfigurations, darwinConfigurations or homeConfigurations and no deploy.nodes: there is nothing to deploy');
+    }
+    return names.map((name) => {
+        const entry = entries[name] ?? {};
+        const system = facts.systems[name];
+        if (system === undefined) {
+            throw new errors_UserError(`${source} names node '${name}', which is not a configuration of the flake; known: ${Object.keys(facts.systems).join(', ') || 'none'}`);
+        }
+        // Home Manager names its configurations `user@host`.
+        const [homeUser, homeHost] = system.kind === 'home' && name.includes('@') ? name.split('@', 2) : [];
+        const sshUser = entry['ssh-user'] ?? homeUser ?? defaults.sshUser ?? 'root';
+        return {
+            name,
+            hostname: entry.address ?? homeHost ?? name,
+            tags: entry.tags ?? [],
+            ...(entry.wave === undefined ? {} : { wave: entry.wave }),
+            sshUser,
+            sshOpts: [],
+            profile: entry.profile ?? defaultProfile(system.kind, sshUser),
+            currentSystem: entry['current-system'] ?? DEFAULT_CURRENT_SYSTEM,
+            bootedSystem: entry['booted-system'] ?? DEFAULT_BOOTED_SYSTEM,
+            kind: system.kind,
+        };
+    });
+}
+function defaultProfile(kind, user) {
+    return kind === 'home' ? `/nix/var/nix/profiles/per-user/${user}/home-manager` : DEFAULT_SYSTEM_PROFILE;
+}
+function flakeEntries(value) {
+    if (value === null || value === undefined)
+        return undefined;
+    const checked = switchNodesShape.safeParse(value);
+    if (checked.success)
+        return checked.data;
+    const issue = checked.error.issues[0];
+    const where = [FLAKE_NODES_ATTRIBUTE, ...(issue?.path ?? []).map(String)].join('.');
+    throw new errors_UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+}
+function defaultEntries(systems) {
+    return Object.fromEntries(Object.keys(systems).map((name) => [name, {}]));
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/profile-targets.js
+
+
+/**
+ * The store paths `deploy.nodes.<node>.profiles.<p>.path` of the named nodes, from the fleet model in
+ * one evaluation. This evaluates each node's system, which deploy-rs does anyway before it copies anything.
+ */
+async function readProfileTargets(nix, flakeDir, nodes) {
+    const { deployProfiles } = await readFleetFacts(nix, flakeDir, { deployProfiles: { nodes } });
+    const targets = new Map();
+    for (const [node, profiles] of Object.entries(deployProfiles ?? {})) {
+        targets.set(node, Object.entries(profiles).map(([profile, { path, profilePath, user }]) => {
+            const defaultPath = deployRsProfilePath(profile, user);
+            const where = profilePath ?? defaultPath;
+            return {
+                profile,
+                path,
+                profilePath: where,
+                currentSystem: where === DEFAULT_SYSTEM_PROFILE ? DEFAULT_CURRENT_SYSTEM : where,
+            };
+        }));
+    }
+    return targets;
+}
+/** Where deploy-rs puts a profile without `profilePath` (its data.rs). */
+function deployRsProfilePath(profile, user) {
+    if (user !== 'root')
+        return `/nix/var/nix/profiles/per-user/${user}/${profile}`;
+    return profile === 'system' ? DEFAULT_SYSTEM_PROFILE : `/nix/var/nix/profiles/${profile}`;
+}
+
+;// CONCATENATED MODULE: ./.build/core/ssh-key.js
+
+
+const PRIVATE_KEY_HEADER = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+function looksLikePrivateKey(text) {
+    return PRIVATE_KEY_HEADER.test(text);
+}
+/**
+ * Writes the private key an input holds to `path`, readable by its owner only. OpenSSH refuses a key
+ * without its final newline, and one readable by others; a secret pasted from Windows has CRLFs.
+ */
+async function writePrivateKeyFile(path, key, inputName) {
+    if (!looksLikePrivateKey(key)) {
+        throw new errors_UserError(`Input '${inputName}' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else`);
+    }
+    await (0,promises_namespaceObject.writeFile)(path, withFinalNewline(key.replace(/\r\n/g, '\n').trim()), { mode: 0o600 });
+    await (0,promises_namespaceObject.chmod)(path, 0o600);
+}
+function withFinalNewline(text) {
+    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/ssh.js
+
+
+
+
+/** Options a user might pass that would undo the host-key pinning or the rollback confirmation. */
+const GUARDED_OPTIONS = /^(StrictHostKeyChecking|UserKnownHostsFile|GlobalKnownHostsFile|ControlPath|ControlMaster)\b/i;
+/** Refuses settings that would deploy without pinned host keys; runs before anything else does. */
+function checkSshSettings(settings, logger) {
+    const guarded = settings.extraOptions.find((option) => GUARDED_OPTIONS.test(option.replace(/^-o/, '')));
+    if (guarded !== undefined) {
+        throw new errors_UserError(`Input 'ssh-opts' must not set ${guarded.replace(/^-o/, '').split('=')[0]}: flakeflow pins host keys ` +
+            "from 'known-hosts' and turns multiplexing off so rollback confirmations are real");
+    }
+    if (settings.strictHostKeyChecking) {
+        if (settings.knownHosts !== undefined)
+            return;
+        throw new errors_UserError("Input 'known-hosts' is required to pin the nodes' host keys (the lines `ssh-keyscan <host>` prints); " +
+            "set 'strict-host-key-checking: false' to accept unknown keys on first use instead");
+    }
+    logger.warning(settings.knownHosts === undefined
+        ? "strict-host-key-checking is false and no known-hosts were given: the nodes' host keys are accepted " +
+            'on first use, not verified; pin them with the known-hosts input'
+        : 'strict-host-key-checking is false: nodes missing from known-hosts are accepted on first use, not ' +
+            'verified (a changed key is still refused)');
+}
+/**
+ * Writes the key (mode 0600) and known_hosts into a private directory under RUNNER_TEMP, registered
+ * for removal before anything is written, so a cancelled step still leaves the post step the path.
+ */
+async function prepareSshAccess(settings, runnerTemp, cleanup, logger) {
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(runnerTemp, 'flakeflow-deploy-ssh-'));
+    cleanup.add(directory);
+    await (0,promises_namespaceObject.chmod)(directory, 0o700);
+    const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
+    await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
+    const options = [
+        '-o',
+        `UserKnownHostsFile=${knownHostsFile}`,
+        '-o',
+        `StrictHostKeyChecking=${settings.strictHostKeyChecking ? 'yes' : 'accept-new'}`,
+        '-o',
+        'ControlPath=none',
+        '-o',
+        'BatchMode=yes',
+    ];
+    let keyFile;
+    if (settings.privateKey !== undefined) {
+        logger.mask(settings.privateKey);
+        keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_deploy');
+        await writePrivateKeyFile(keyFile, settings.privateKey, 'ssh-private-key');
+        options.push('-i', keyFile, '-o', 'IdentitiesOnly=yes');
+    }
+    return {
+        options,
+        extraOptions: settings.extraOptions,
+        knownHostsFile,
+        ...(keyFile === undefined ? {} : { keyFile }),
+    };
+}
+/** Where the switch engine keeps the control sockets of its nodes' shared connections: private to the run. */
+function sharedConnectionDir(access) {
+    return (0,external_node_path_namespaceObject.dirname)(access.knownHostsFile);
+}
+/** Every ssh option for one node: flakeflow's first, then the flake's, then the `ssh-opts` input. */
+function nodeSshOptions(access, node) {
+    return [...access.options, ...node.sshOpts, ...access.extraOptions];
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/store.js
@@ -56432,6 +56825,22 @@ function closureSizesOf(json) {
     }
     return sizes;
 }
+/** `this derivation will be built:` / `these N paths will be fetched (…):`, each followed by indented paths. */
+function parseRealisationPlan(stderr) {
+    const plan = { willBuild: [], willFetch: [] };
+    let section;
+    for (const line of stderr.split('\n')) {
+        if (/will be built:$/.test(line))
+            section = plan.willBuild;
+        else if (/will be fetched/.test(line))
+            section = plan.willFetch;
+        else if (/^\s+\/\S+$/.test(line))
+            section?.push(line.trim());
+        else
+            section = undefined;
+    }
+    return plan;
+}
 /**
  * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
  * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
@@ -56457,7 +56866,7 @@ class NixStore {
             return [];
         const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
         const result = await this.run(args, options, false);
-        if (succeeded(result))
+        if (process_succeeded(result))
             return validPathsOf(JSON.parse(result.stdout));
         // Some Nix versions fail the whole call when one path is missing: ask one by one.
         if (paths.length === 1) {
@@ -56479,7 +56888,17 @@ class NixStore {
     /** Fetches a store path from the substituters, building nothing; false when none has it. */
     async substitute(path, options = {}) {
         const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
-        return succeeded(result);
+        return process_succeeded(result);
+    }
+    /**
+     * What building `installables` would take, building nothing (`nix build --dry-run`): the
+     * derivations it would build and the paths it would fetch from the substituters.
+     */
+    async realisationPlan(installables, options = {}) {
+        if (installables.length === 0)
+            return { willBuild: [], willFetch: [] };
+        const result = await this.run(['build', '--dry-run', '--no-link', ...installables], options);
+        return parseRealisationPlan(result.stderr);
     }
     /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
     async derivationSystem(version, drvPath, options = {}) {
@@ -56496,12 +56915,21 @@ class NixStore {
         return result.stdout;
     }
     /**
-     * Copies `paths` with their closures to the store `to` (e.g. `ssh-ng://root@web-1`, whose ssh takes
-     * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves.
+     * Copies `paths` with their closures to the store `to` (e.g. `ssh://root@web-1`, whose ssh takes
+     * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves;
+     * with `substituteOnDestination`, the destination first fetches what its own substituters hold
+     * (its warnings, such as an unreachable cache, come back in the result's stderr).
      */
     async copy(paths, to, options = {}) {
-        const { derivation, ...run } = options;
-        await this.run(['copy', ...(derivation ? ['--derivation'] : []), '--to', to, ...paths], run);
+        const { derivation, substituteOnDestination, ...run } = options;
+        return this.run([
+            'copy',
+            ...(derivation ? ['--derivation'] : []),
+            ...(substituteOnDestination ? ['--substitute-on-destination'] : []),
+            '--to',
+            to,
+            ...paths,
+        ], run);
     }
     /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
     async sign(paths, keyFile, options = {}) {
@@ -56515,8 +56943,6 @@ class NixStore {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./.build/core/concurrency.js
 /** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
 async function mapConcurrently(items, limit, work) {
@@ -56530,6 +56956,34 @@ async function mapConcurrently(items, limit, work) {
     await Promise.all(workers);
     return results;
 }
+/**
+ * A fixed number of slots shared by every caller: `run` waits for a free one, so work started from
+ * many places at once never runs more than `size` at a time. Slots are handed over in request order.
+ */
+class Slots {
+    size;
+    active = 0;
+    waiting = [];
+    constructor(size) {
+        this.size = size;
+    }
+    async run(task) {
+        if (this.active < this.size)
+            this.active += 1;
+        else
+            await new Promise((resolve) => this.waiting.push(resolve));
+        try {
+            return await task();
+        }
+        finally {
+            const next = this.waiting.shift();
+            if (next)
+                next();
+            else
+                this.active -= 1;
+        }
+    }
+}
 
 ;// CONCATENATED MODULE: ./.build/deploy/switch/switch-prepare.js
 
@@ -56537,31 +56991,50 @@ async function mapConcurrently(items, limit, work) {
 
 
 /**
- * Reads what every planned node runs, then builds the toplevels of those that need one in ONE `nix
- * build` of their derivations (evaluated already, so nothing is evaluated twice) before the first
- * wave: a node that runs its target already is not built, and one toplevel that fails fails only
- * its node.
+ * Reads what every planned node runs while the toplevels are evaluated, then builds the toplevels of
+ * those that need one in ONE `nix build` of their derivations (evaluated already, so nothing is
+ * evaluated twice) before the first wave: a node that runs its target already is not built, and one
+ * toplevel that fails fails only its node.
  */
 async function prepareSwitchNodes(nodes, options) {
-    const prepared = await mapConcurrently(nodes, options.readsAtOnce, async (node) => {
-        const system = options.systems[node.name];
-        if (system === undefined)
+    const [read, evaluated] = await Promise.allSettled([
+        mapConcurrently(nodes, options.readsAtOnce, async (node) => {
+            const shell = options.shellFor(node);
+            try {
+                return { node, shell, running: { path: await shell.readRunning(node) } };
+            }
+            catch (error) {
+                return { node, shell, running: { error: stringifyError(error) } };
+            }
+        }),
+        options.systems,
+    ]);
+    if (read.status === 'rejected')
+        throw read.reason;
+    if (evaluated.status === 'rejected') {
+        await Promise.all(read.value.map((entry) => entry.shell.close()));
+        throw evaluated.reason;
+    }
+    const prepared = await Promise.all(read.value.map(async ({ node, shell, running }) => {
+        const system = evaluated.value[node.name];
+        if (system === undefined) {
+            await shell.close();
             throw new Error(`the fleet model did not evaluate the toplevel of ${node.name}`);
-        const shell = options.shellFor(node);
-        let running;
-        try {
-            running = { path: await shell.readRunning(node) };
-        }
-        catch (error) {
-            running = { error: stringifyError(error) };
         }
         // The read opened the node's shared connection: kept for its turn only if it gets its target.
         if (!needsTarget({ system, running }, options.force))
             await shell.close();
         return { node, system, shell, running };
-    });
+    }));
     if (!options.remoteBuild) {
-        const failures = await buildToplevels(options.nix, options.store, prepared.filter((entry) => needsTarget(entry, options.force)).map((entry) => entry.system));
+        const needed = prepared.filter((entry) => needsTarget(entry, options.force));
+        const inCaches = options.substituteOnNodes
+            ? await wholeInCaches(options.nix, options.store, needed.map((entry) => entry.system))
+            : new Set();
+        for (const entry of needed)
+            if (inCaches.has(entry.system.path))
+                Object.assign(entry, { inCaches: true });
+        const failures = await buildToplevels(options.nix, options.store, needed.filter((entry) => !entry.inCaches).map((entry) => entry.system));
         for (const entry of prepared) {
             const buildError = failures.get(entry.system.path);
             if (buildError !== undefined)
@@ -56575,6 +57048,29 @@ function needsTarget(entry, force) {
     if ('error' in entry.running)
         return false;
     return force || entry.running.path !== entry.system.path;
+}
+/**
+ * The toplevels the runner neither holds nor would build: its substituters hold their whole closures
+ * (`nix build --dry-run` would only fetch them). None when the dry run fails: then everything is built.
+ */
+async function wholeInCaches(nix, store, systems) {
+    if (systems.length === 0)
+        return new Set();
+    const local = new Set(await store.validPaths(systems.map((system) => system.path)));
+    const absent = systems.filter((system) => !local.has(system.path));
+    if (absent.length === 0)
+        return new Set();
+    const version = await nix.version();
+    try {
+        const plan = await store.realisationPlan(absent.map((system) => derivationInstallable(version, system.drvPath)));
+        const building = new Set(plan.willBuild);
+        return new Set(absent.filter((system) => !building.has(system.drvPath)).map((system) => system.path));
+    }
+    catch (error) {
+        if (error instanceof NixError)
+            return new Set();
+        throw error;
+    }
 }
 /**
  * Builds the toplevels in one `nix build --keep-going` of their derivations. Returns, by toplevel
@@ -56609,7 +57105,130 @@ function errorsNaming(nixMessage, drvPath) {
     return (naming.length > 0 ? naming : paragraphs).join('\n').trim();
 }
 
+;// CONCATENATED MODULE: ./.build/deploy/switch/switch-deliver.js
+
+
+
+
+
+/** What Nix prints when a store's filesystem is full. */
+const NO_SPACE = /No space left on device/i;
+/**
+ * Starts putting every node's system into its store, in `entries`' order (the plan's, so the canary
+ * first), `copiesAtOnce` at a time, beside the waves: a node's turn only waits for its own delivery.
+ * Returns one delivery per node that needs its target; none of them rejects.
+ */
+function startDeliveries(entries, options) {
+    const copies = new Slots(options.copiesAtOnce);
+    const deliveries = new Map();
+    for (const entry of entries) {
+        if (!needsTarget(entry, options.flags.force) || entry.buildError !== undefined)
+            continue;
+        const lines = [];
+        const delivery = copies
+            .run(async () => {
+            if (options.signal.aborted)
+                throw new Error('not copied: the rollout stopped first');
+            return deliver(entry, options, lines);
+        })
+            .then((note) => ({ lines, ...(note === undefined ? {} : { note }) }), (error) => ({ lines, error: stringifyError(error) }));
+        deliveries.set(entry.node.name, delivery);
+    }
+    return deliveries;
+}
+/**
+ * Puts the toplevel into the node's store: copies what the runner built (the node fetching what its
+ * substituters hold first), or copies the derivation and builds it there. A copy that breaks off is
+ * tried once more; a full store is not. Returns what the node's row should say of it, if anything.
+ */
+async function deliver(prepared, options, lines) {
+    const { node, system, shell } = prepared;
+    const { flags, store, signal } = options;
+    const substituteOnDestination = flags.substituteOnNodes;
+    const from = substituteOnDestination ? ", the node's substituters first" : '';
+    const [paths, derivation] = flags.remoteBuild ? [[system.drvPath], true] : [[system.path], false];
+    lines.push(flags.remoteBuild
+        ? `copying ${system.drvPath} to ${shell.storeUrl} to build it there${from}`
+        : `built ${system.path}`, ...(flags.remoteBuild ? [] : [`copying to ${shell.storeUrl}${from}`]));
+    if (prepared.inCaches && (await fetchedByNode(prepared, options, lines)))
+        return undefined;
+    let note;
+    for (let attempt = 1;; attempt += 1) {
+        try {
+            const copied = await store.copy(paths, shell.storeUrl, {
+                env: shell.nixSshEnv(),
+                derivation,
+                substituteOnDestination,
+                signal,
+            });
+            note = substituteOnDestination ? unreachableCaches(copied.stderr) : undefined;
+            if (note !== undefined)
+                lines.push(note);
+            break;
+        }
+        catch (error) {
+            const why = stringifyError(error);
+            if (NO_SPACE.test(why))
+                throw new Error(`no space left on ${node.name}: ${lastLineMatching(why, NO_SPACE)}`);
+            if (attempt > 1 || signal.aborted)
+                throw new Error(`copying to ${node.name} failed: ${why}`);
+            lines.push(`copying to ${node.name} broke off (${why.split('\n').at(-1)}); trying once more`);
+        }
+    }
+    if (!flags.remoteBuild)
+        return note;
+    const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
+        timeoutMs: 24 * 3600_000,
+    });
+    if (!process_succeeded(realised)) {
+        const why = node_ssh_failure(realised);
+        throw new Error(NO_SPACE.test(why) ? `no space left on ${node.name}: ${why}` : `building on ${node.name} ${why}`);
+    }
+    return note;
+}
+/**
+ * Lets the node fetch a system the runner's caches hold whole; when it cannot, the runner fetches it
+ * to send it (false: copy it now).
+ */
+async function fetchedByNode(prepared, options, lines) {
+    const { node, system, shell } = prepared;
+    lines.push(`the caches hold ${system.path} whole: ${node.name} fetches it itself, the runner neither builds nor downloads it`);
+    const fetched = await shell.run('nix-store --realise "$1" >/dev/null', [system.path], {
+        timeoutMs: 24 * 3600_000,
+    });
+    if (process_succeeded(fetched))
+        return true;
+    const why = node_ssh_failure(fetched);
+    if (NO_SPACE.test(why))
+        throw new Error(`no space left on ${node.name}: ${why}`);
+    lines.push(`${node.name} could not fetch it (${why}): the runner fetches it to send it`);
+    if (!(await options.store.substitute(system.path, { signal: options.signal }))) {
+        throw new Error(`neither ${node.name} nor the runner could fetch ${system.path} from a cache`);
+    }
+    return false;
+}
+/**
+ * The node's substituters that could not be reached, from the warnings its Nix sent back during the
+ * copy (`unable to download 'URL/…'`): Nix then takes every path from the runner.
+ */
+function unreachableCaches(stderr) {
+    const caches = new Set([...stderr.matchAll(/unable to download '([a-z0-9+]+:\/\/[^/']+)[^']*'/g)].map((match) => match[1]));
+    if (caches.size === 0)
+        return undefined;
+    return `its cache ${[...caches].join(', ')} was unreachable: the paths came from the runner`;
+}
+function lastLineMatching(text, pattern) {
+    return (text
+        .split('\n')
+        .filter((line) => pattern.test(line))
+        .at(-1)
+        ?.trim() ?? text);
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./.build/deploy/switch/switch-node.js
+
 
 
 
@@ -56623,10 +57242,11 @@ function errorsNaming(nixMessage, drvPath) {
 const ROLLED_BACK = 92;
 const FAILED_IN_PLACE = 93;
 /**
- * Deploys one prepared node with the switch engine: skip it when it runs the target already, else
- * copy what was built, activate under a watchdog, check its health and confirm over a new connection.
+ * Deploys one prepared node with the switch engine in its wave: skip it when it runs the target
+ * already, else wait for its system to be in its store (`delivery`, started before the waves), then
+ * activate under a watchdog, check its health and confirm over a new connection.
  */
-async function switchNode(prepared, options, lines) {
+async function switchNode(prepared, delivery, options, lines) {
     const { node, system, shell, running } = prepared;
     if ('error' in running)
         throw new Error(running.error);
@@ -56635,34 +57255,27 @@ async function switchNode(prepared, options, lines) {
     if (!needsTarget(prepared, options.flags.force))
         return unchangedVerdict(target, lines);
     try {
-        const [changes] = await Promise.all([
+        if (prepared.buildError !== undefined)
+            throw new Error(prepared.buildError);
+        if (delivery === undefined)
+            throw new Error(`no copy of ${target} to ${node.name} was started`);
+        const [changes, delivered] = await Promise.all([
             closureDiff(options.store, running.path, target),
-            place(prepared, options, lines),
+            delivery,
         ]);
+        lines.push(...delivered.lines);
+        // Nothing on the node changed yet: it fails alone, the rollout goes on.
+        if (delivered.error !== undefined)
+            return { status: 'failed', message: delivered.error, lines, untouched: true };
         const verdict = await activate(node, system, shell, options, lines);
-        return { ...verdict, ...(changes === undefined ? {} : { changes }) };
+        if (verdict.status === 'deployed')
+            await recordSwitch(prepared, options, lines);
+        const message = delivered.note === undefined ? verdict.message : `${verdict.message}; ${delivered.note}`;
+        return { ...verdict, message, ...(changes === undefined ? {} : { changes }) };
     }
     finally {
         await shell.close();
     }
-}
-/** Puts the toplevel into the node's store: copies what the runner built, or builds it there. */
-async function place(prepared, options, lines) {
-    const { node, system, shell } = prepared;
-    if (prepared.buildError !== undefined)
-        throw new Error(prepared.buildError);
-    if (!options.flags.remoteBuild) {
-        lines.push(`built ${system.path}`, `copying to ${shell.storeUrl}`);
-        await options.store.copy([system.path], shell.storeUrl, { env: shell.nixSshEnv() });
-        return;
-    }
-    lines.push(`copying ${system.drvPath} to ${shell.storeUrl} to build it there`);
-    await options.store.copy([system.drvPath], shell.storeUrl, { env: shell.nixSshEnv(), derivation: true });
-    const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
-        timeoutMs: 24 * 3600_000,
-    });
-    if (!succeeded(realised))
-        throw new Error(`building on ${node.name} ${node_ssh_failure(realised)}`);
 }
 /** Nix colours diff-closures even into a pipe on some versions. */
 const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
@@ -56707,7 +57320,7 @@ async function activate(node, system, shell, options, lines) {
     if (result.exitCode === FAILED_IN_PLACE) {
         return { status: 'failed', message: `activation (${flags.action}) ${node_ssh_failure(result)}`, lines };
     }
-    if (!succeeded(result)) {
+    if (!process_succeeded(result)) {
         const why = `activation over ssh ${node_ssh_failure(result)}`;
         return watchdog
             ? {
@@ -56755,7 +57368,7 @@ async function switch_node_confirm(shell, marker, message, previous, options, li
     catch (thrown) {
         error = stringifyError(thrown);
     }
-    if (result !== undefined && succeeded(result)) {
+    if (result !== undefined && process_succeeded(result)) {
         lines.push('confirmed over a new SSH connection');
         return { status: 'deployed', message: `${message}; confirmed`, lines };
     }
@@ -56783,8 +57396,7 @@ function generations(result) {
 
 
 
-/** Reading what a node runs is one short ssh: even a one-by-one rollout reads this many nodes at once. */
-const MIN_READS_AT_ONCE = 8;
+
 /** The activation the inputs ask for. */
 function activationAction(settings) {
     return settings['dry-activate'] ? 'dry-activate' : settings.boot ? 'boot' : 'switch';
@@ -56797,22 +57409,30 @@ function switchFlags(settings) {
         confirmSeconds: settings['confirm-timeout'] ?? DEFAULT_CONFIRM_TIMEOUT_S,
         activationSeconds: settings['activation-timeout'] ?? DEFAULT_ACTIVATION_TIMEOUT_S,
         remoteBuild: settings['remote-build'],
+        substituteOnNodes: settings['substitute-on-nodes'],
         force: settings.force,
     };
 }
-/** flakeflow's own engine: the flake's configurations, switched over SSH under a watchdog. */
-async function openSwitchEngine(settings, nix, flakeDir) {
-    const facts = await readSwitchFleet(nix, flakeDir);
-    const nodes = mergeSwitchNodes(facts, settings.nodes, {
+/**
+ * flakeflow's own engine: the flake's configurations, switched over SSH under a watchdog. `fleet`, when
+ * choosing the engine already read it, spares one evaluation.
+ */
+async function openSwitchEngine(settings, nix, flakeDir, fleet) {
+    const nodes = mergeSwitchNodes(fleet ?? (await readSwitchFleet(nix, flakeDir)), settings.nodes, {
         ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
     });
     const byName = new Map(nodes.map((node) => [node.name, node]));
     const flags = switchFlags(settings);
     let prepared = new Map();
+    let deliveries = new Map();
+    const stopDeliveries = new AbortController();
     return {
         name: 'switch',
         nodes,
         async finish() {
+            // Copies to nodes the rollout no longer reaches are stopped before their connections close.
+            stopDeliveries.abort();
+            await Promise.all(deliveries.values());
             await Promise.all([...prepared.values()].map((entry) => entry.shell.close()));
         },
         async deployer(context, planned) {
@@ -56822,18 +57442,21 @@ async function openSwitchEngine(settings, nix, flakeDir) {
             prepared = await prepareSwitchNodes(selected, {
                 nix: context.nix,
                 store,
-                systems: await evaluateToplevels(context.nix, context.flakeDir, selected.map((node) => node.name)),
+                systems: evaluateToplevels(context.nix, context.flakeDir, selected.map((node) => node.name)),
                 shellFor: (node) => new NodeShell(context.runner, node, nodeSshOptions(context.access, node), (0,external_node_path_namespaceObject.join)(controlDir, `c${selected.indexOf(node)}`)),
                 force: flags.force,
                 remoteBuild: flags.remoteBuild,
-                readsAtOnce: Math.max(settings.parallel, MIN_READS_AT_ONCE),
+                substituteOnNodes: flags.substituteOnNodes,
+                readsAtOnce: Math.max(settings.parallel, READS_AT_ONCE),
             });
-            return timedDeployer(context, (node, lines) => switchNode(prepared.get(node.name), {
+            deliveries = startDeliveries(selected.map((node) => prepared.get(node.name)), { store, flags, copiesAtOnce: settings.parallel, signal: stopDeliveries.signal });
+            return timedDeployer(context, (node, lines) => switchNode(prepared.get(node.name), deliveries.get(node.name), {
                 store,
                 flags,
                 healthCheck: context.healthCheck,
                 health: context.health,
                 marginMs: context.marginMs,
+                origin: context.origin,
             }, lines));
         },
     };
@@ -56850,20 +57473,34 @@ async function openSwitchEngine(settings, nix, flakeDir) {
 
 
 
-/** Opens the engine `engine` names; `auto` is deploy-rs when the flake has `deploy.nodes`, else switch. */
-async function openEngine(settings, nix, flakeDir, logger) {
-    let name = settings.engine;
-    if (name === 'auto') {
-        const hasDeployNodes = await flakeHasDeployNodes(nix, flakeDir);
+
+/**
+ * The engine whose nodes a run reaches: the one `engine` names; `auto` is deploy-rs when the flake has
+ * `deploy.nodes`, else switch. `auto` asks in the switch engine's own evaluation, which evaluates no node.
+ */
+async function chooseEngine(settings, nix, flakeDir, logger) {
+    if (settings.engine === 'switch')
+        return { name: 'switch', switchFleet: await readSwitchFleet(nix, flakeDir) };
+    let name = 'deploy-rs';
+    if (settings.engine === 'auto') {
+        const switchFleet = await readSwitchFleet(nix, flakeDir);
+        const { hasDeployNodes } = switchFleet;
         name = hasDeployNodes ? 'deploy-rs' : 'switch';
         logger.info(`Engine auto: ${name}, since the flake ${hasDeployNodes ? 'has' : 'has no'} deploy.nodes`);
+        if (name === 'switch')
+            return { name, switchFleet };
     }
-    if (name === 'switch')
-        return openSwitchEngine(settings, nix, flakeDir);
     if (settings.nodes !== undefined) {
-        throw new UserError("Input 'nodes' is only read by the switch engine, but this deploy runs deploy-rs over the flake's " +
-            "deploy.nodes; set 'engine: switch' or remove 'nodes'");
+        throw new errors_UserError("Input 'nodes' is only read by the switch engine, but this run reaches the flake's deploy.nodes " +
+            "with deploy-rs; set 'engine: switch' or remove 'nodes'");
     }
+    return { name };
+}
+/** Opens the engine `chooseEngine` picks. */
+async function openEngine(settings, nix, flakeDir, logger) {
+    const { name, switchFleet } = await chooseEngine(settings, nix, flakeDir, logger);
+    if (name === 'switch')
+        return openSwitchEngine(settings, nix, flakeDir, switchFleet);
     return openDeployRsEngine(settings, await nodes_readDeployNodes(nix, flakeDir));
 }
 function deployRsFlags(settings) {
@@ -56874,6 +57511,7 @@ function deployRsFlags(settings) {
         magicRollback: settings['magic-rollback'],
         autoRollback: settings['auto-rollback'],
         remoteBuild: settings['remote-build'],
+        substituteOnNodes: settings['substitute-on-nodes'],
         ...(settings['confirm-timeout'] === undefined ? {} : { confirmTimeout: settings['confirm-timeout'] }),
         ...(settings['activation-timeout'] === undefined
             ? {}
@@ -56888,6 +57526,11 @@ function openDeployRsEngine(settings, nodes) {
         name: 'deploy-rs',
         nodes,
         async deployer(context, planned) {
+            if (settings['inputs-ssh-key'] !== undefined || settings['nix-access-tokens'] !== undefined) {
+                // deploy-rs runs Nix itself, without the Nix access (child-environment.ts): the flake's
+                // private inputs must be in the store before it starts.
+                await context.nix.archive(context.flakeDir, { group: "Fetching the flake's inputs for deploy-rs" });
+            }
             const deployOne = createNodeDeployer({
                 runner: context.runner,
                 logger: context.logger,
@@ -56904,10 +57547,17 @@ function openDeployRsEngine(settings, nodes) {
                 background: context.background,
                 now: context.now,
             });
-            if (settings.force)
-                return deployOne;
             const targets = await profileTargets(context, planned);
-            return targets === undefined ? deployOne : skippingUnchanged(deployOne, targets, settings, context);
+            const recorded = recordingDeployRs(deployOne, {
+                targets,
+                shellFor: (node) => deployRsShell(node, settings, context),
+                action: activationAction(settings),
+                origin: context.origin,
+                logger: context.logger,
+            });
+            if (settings.force || targets === undefined)
+                return recorded;
+            return skippingUnchanged(recorded, targets, settings, context);
         },
     };
 }
@@ -56941,8 +57591,7 @@ function skippingUnchanged(deployOne, targets, settings, context) {
     };
 }
 async function runsAll(node, profiles, settings, context) {
-    const sshUser = settings['ssh-user'] ?? node.sshUser;
-    const shell = new NodeShell(context.runner, { name: node.name, hostname: node.hostname, ...(sshUser === undefined ? {} : { sshUser }) }, nodeSshOptions(context.access, node));
+    const shell = deployRsShell(node, settings, context);
     try {
         const running = await shell.readRunningAll(profiles.map((target) => ({ currentSystem: target.currentSystem, profile: target.profilePath })));
         return profiles.every((target, index) => running[index] === target.path);
@@ -56952,8 +57601,14 @@ async function runsAll(node, profiles, settings, context) {
         return false;
     }
 }
+/** How flakeflow itself reaches a deploy-rs node: as deploy-rs does, one connection per command. */
+function deployRsShell(node, settings, context) {
+    const sshUser = settings['ssh-user'] ?? node.sshUser;
+    return new NodeShell(context.runner, { name: node.name, hostname: node.hostname, ...(sshUser === undefined ? {} : { sshUser }) }, nodeSshOptions(context.access, node));
+}
 
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
+
 
 
 const inputDeclarations = registry();
@@ -57136,7 +57791,7 @@ function parseInputs(schema, read, onSecret = () => { }) {
         return result.data;
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
 /** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
 function durationValue(example = '26h') {
@@ -57154,6 +57809,21 @@ const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
 /** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
 function githubToken() {
     return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
+}
+/** A program and its arguments, split as a shell would split them but run without one. */
+function commandLine(options = {}) {
+    return field(options, (raw, fail) => {
+        const argv = splitCommandLine(raw.trim());
+        return Array.isArray(argv) ? argv : fail(`a program and its arguments (found ${argv.invalid})`);
+    });
+}
+/** Names of environment variables, space-, comma- or newline-separated. */
+function variableNames(options = {}) {
+    return field(options, (raw, fail) => {
+        const names = raw.split(/[\s,]+/).filter((name) => name !== '');
+        const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+        return bad === undefined ? names : fail(`variable names such as CACHIX_AUTH_TOKEN ('${bad}' is not one)`);
+    });
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/health-checks.js
@@ -57193,6 +57863,306 @@ function health_checks_healthCheckFor(checks, node) {
 /** Node names `health-checks` configures that the flake does not define: most likely a typo. */
 function unknownHealthCheckNodes(checks, known) {
     return Object.keys(checks?.nodes ?? {}).filter((name) => !known.includes(name));
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./.build/core/structured-input.js
+
+
+// Apart from inputs.ts so that only the actions with a YAML input (hosts, deploy, lock-update,
+// backup-verify) bundle the YAML parser.
+function describeZodIssue(issue) {
+    const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
+    return `${issue.message}${where}`;
+}
+/**
+ * A YAML (or JSON, which is YAML) value checked against `shape`. `expected` says in words what the
+ * input holds, e.g. "a YAML map from Nix system to runner labels".
+ */
+function structured(shape, expected, options = {}) {
+    return field(options, (raw, fail) => {
+        let value;
+        try {
+            value = (0,dist/* parse */.qg)(raw);
+        }
+        catch (error) {
+            const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
+            return fail(`${expected} (YAML or JSON; it does not parse: ${reason})`);
+        }
+        const checked = shape.safeParse(value);
+        if (!checked.success) {
+            const first = checked.error.issues[0];
+            return fail(`${expected}${first ? ` (${describeZodIssue(first)})` : ''}`);
+        }
+        return checked.data;
+    });
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./.build/nix/netrc.js
+/** The netrc keywords curl (Nix's downloader) reads; each but `default` is followed by a value. */
+const NETRC_KEYWORDS = new Set(['machine', 'default', 'login', 'password', 'account', 'macdef']);
+/**
+ * Checks a netrc as curl reads it: `machine HOST` (or `default`) entries with `login`, `password`
+ * and `account` values, newlines or spaces between them. Returns what is wrong, never a value.
+ */
+function netrcProblem(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    let entries = 0;
+    for (let index = 0; index < words.length; index++) {
+        const word = words[index];
+        if (word === 'macdef')
+            return 'no macdef (Nix runs no macros)';
+        if (!NETRC_KEYWORDS.has(word))
+            return `a keyword (machine, login, password…) where a value stood`;
+        if (word === 'machine' || word === 'default')
+            entries++;
+        else if (entries === 0)
+            return `"machine HOST" before "${word}"`;
+        if (word === 'default')
+            continue;
+        if (index + 1 >= words.length)
+            return `a value after "${word}"`;
+        index++;
+    }
+    return entries === 0 ? 'at least one "machine HOST" entry' : undefined;
+}
+/** The values of a netrc's `password` entries, to mask. */
+function netrcPasswords(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    return words.flatMap((word, index) => word === 'password' && words[index + 1] ? [words[index + 1]] : []);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access.js
+
+
+
+
+
+const NO_NIX_ACCESS = { roles: {}, remove: async () => { } };
+/**
+ * Writes the Nix access into a private directory of the run's temp dir: a nix.conf only Nix reads
+ * (named by NIX_USER_CONF_FILES before the user's own files, so theirs still apply), the inputs' key
+ * (0600) and known_hosts, which GIT_SSH_COMMAND names for the git Nix runs. Nothing given, nothing
+ * written. The directory is registered for the post step before anything secret is written in it.
+ */
+async function prepareNixAccess(settings, context) {
+    const tokens = settings.accessTokens ?? [];
+    if (settings.sshKey === undefined && tokens.length === 0 && settings.netrc === undefined) {
+        return NO_NIX_ACCESS;
+    }
+    for (const { token } of tokens)
+        context.mask(token);
+    if (settings.sshKey !== undefined)
+        context.mask(settings.sshKey);
+    for (const password of netrcPasswords(settings.netrc ?? ''))
+        context.mask(password);
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-nix-access-'));
+    context.cleanup.add(directory);
+    await (0,promises_namespaceObject.chmod)(directory, 0o700);
+    const env = {};
+    const conf = privateNixConf(settings);
+    if (settings.netrc !== undefined) {
+        const netrcFile = (0,external_node_path_namespaceObject.join)(directory, 'netrc');
+        await (0,promises_namespaceObject.writeFile)(netrcFile, withFinalNewline(settings.netrc), { mode: 0o600 });
+        await (0,promises_namespaceObject.chmod)(netrcFile, 0o600);
+        conf.push(`netrc-file = ${netrcFile}`);
+    }
+    if (conf.length > 0) {
+        const confFile = (0,external_node_path_namespaceObject.join)(directory, 'nix.conf');
+        await (0,promises_namespaceObject.writeFile)(confFile, `${conf.join('\n')}\n`, { mode: 0o600 });
+        env.NIX_USER_CONF_FILES = [confFile, ...userNixConfFiles(context.stepEnvironment)].join(':');
+    }
+    if (settings.sshKey !== undefined) {
+        const keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_inputs');
+        await writePrivateKeyFile(keyFile, settings.sshKey, 'inputs-ssh-key');
+        const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
+        await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
+        env.GIT_SSH_COMMAND = gitSshCommand(keyFile, knownHostsFile);
+    }
+    return {
+        directory,
+        roles: { nix: env },
+        remove: () => (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true }),
+    };
+}
+/**
+ * The lines of the private nix.conf (the netrc's `netrc-file` is added where the file is written).
+ * `extra-access-tokens` adds to the tokens the user's own files
+ * set (checked on Nix 2.8 and 2.26) instead of replacing them.
+ */
+function privateNixConf(settings) {
+    const tokens = settings.accessTokens ?? [];
+    return tokens.length === 0
+        ? []
+        : [`extra-access-tokens = ${tokens.map(({ host, token }) => `${host}=${token}`).join(' ')}`];
+}
+/**
+ * The user's nix.conf files as Nix finds them when NIX_USER_CONF_FILES is unset: $XDG_CONFIG_HOME
+ * (~/.config), then each of $XDG_CONFIG_DIRS (/etc/xdg), each with nix/nix.conf. Setting the
+ * variable replaces that lookup, so the private file is listed first and these after it.
+ */
+function userNixConfFiles(env) {
+    if (env.NIX_USER_CONF_FILES)
+        return env.NIX_USER_CONF_FILES.split(':').filter((file) => file !== '');
+    const configHome = env.XDG_CONFIG_HOME || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.config');
+    const configDirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':').filter((dir) => dir !== '');
+    return [configHome, ...configDirs].map((dir) => (0,external_node_path_namespaceObject.join)(dir, 'nix', 'nix.conf'));
+}
+/**
+ * The ssh git runs for Nix's git+ssh fetches: this key only (not the agent's nor ~/.ssh's), host keys
+ * from known_hosts only and checked, never a prompt. git runs it through the shell, hence the quotes.
+ */
+function gitSshCommand(keyFile, knownHostsFile) {
+    return [
+        'ssh',
+        '-i',
+        shellQuote(keyFile),
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        `UserKnownHostsFile=${shellQuote(knownHostsFile)}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+    ].join(' ');
+}
+function shellQuote(word) {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * Parses `nix-access-tokens`: `host=token` entries, one a line or separated by spaces as Nix writes
+ * them. The error never shows a token.
+ */
+function parseAccessTokens(raw) {
+    const tokens = [];
+    for (const entry of raw.split(/\s+/).filter((word) => word !== '')) {
+        const separator = entry.indexOf('=');
+        const host = entry.slice(0, separator);
+        if (separator <= 0 || separator === entry.length - 1) {
+            return {
+                invalid: separator <= 0 ? `an entry without "host="` : `an entry for "${host}" without a token`,
+            };
+        }
+        tokens.push({ host, token: entry.slice(separator + 1) });
+    }
+    return tokens;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access-inputs.js
+
+
+/**
+ * The host keys github.com, gitlab.com and codeberg.org publish, as known_hosts lines. Each key's
+ * SHA256 fingerprint is the one its host publishes (docs.github.com "GitHub's SSH key fingerprints",
+ * docs.gitlab.com "GitLab.com settings", docs.codeberg.org "SSH fingerprint"):
+ * test/nix/access-inputs.test.ts checks them with ssh-keygen.
+ */
+const PUBLISHED_KNOWN_HOSTS = [
+    'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    'github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=',
+    'github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aNUkY4Ue1gvwnGLVlOhGeYrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOBYfNqltV9/hWCqBywINIR+5dIg6JTJ72pcEpEjcYgXkE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCflmO+5Z8CSSNY7GidjMIZ7Q4zMjA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVruj16z6XyvxvjJwbz0wQZ75XK5tKSb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYirYgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoTwvqNj4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S5hpQs+p1vN1/wsjk=',
+    'gitlab.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAfuCHKVTjquxvt6CM6tdG4SLp1Btn/nOeHHE5UOzRdf',
+    'gitlab.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFSMqzJeV9rUzU4kWitGjeR4PWSa29SPqJ1fVkhtj3Hw9xjLVXVYrU9QlYWrOLXBpQ6KWjbjTDTdDkoohFzgbEY=',
+    'gitlab.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCsj2bNKTBSpIYDEGk9KxsGh3mySTRgMtXL583qmBpzeQ+jqCMRgBqB98u3z++J1sKlXHWfM9dyhSevkMwSbhoR8XIq/U0tCNyokEi/ueaBMCvbcTHhO7FcwzY92WK4Yt0aGROY5qX2UKSeOvuP4D6TPqKF1onrSzH9bx9XUf2lEdWT/ia1NEKjunUqu1xOB/StKDHMoX4/OKyIzuS0q/T1zOATthvasJFoPrAjkohTyaDUz2LN5JoH839hViyEG82yB+MjcFV5MU3N1l1QL3cVUCh93xSaua1N85qivl+siMkPGbO5xR/En4iEY6K2XPASUEMaieWVNTRCtJ4S8H+9',
+    'codeberg.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIVIC02vnjFyL+I4RHfvIGNtOgJMe769VTF1VR4EB3ZB',
+    'codeberg.org ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBL2pDxWr18SoiDJCGZ5LmxPygTlPu+cCKSkpqkvCyQzl5xmIMeKNdfdBpfbCGDPoZQghePzFZkKJNR/v9Win3Sc=',
+    'codeberg.org ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC8hZi7K1/2E2uBX8gwPRJAHvRAob+3Sn+y2hxiEhN0buv1igjYFTgFO2qQD8vLfU/HT/P/rqvEeTvaDfY1y/vcvQ8+YuUYyTwE2UaVU5aJv89y6PEZBYycaJCPdGIfZlLMmjilh/Sk8IWSEK6dQr+g686lu5cSWrFW60ixWpHpEVB26eRWin3lKYWSQGMwwKv4LwmW3ouqqs4Z4vsqRFqXJ/eCi3yhpT+nOjljXvZKiYTpYajqUC48IHAxTWugrKe1vXWOPxVXXMQEPsaIRc2hpK+v1LmfB7GnEGvF1UAKnEZbUuiD9PBEeD5a1MZQIzcoPWCrTxipEpuXQ5Tni4mN',
+].join('\n');
+/** `host=token` entries, Nix's `access-tokens`; never echoed in an error. */
+function accessTokens() {
+    return field({ secret: true }, (raw, fail) => {
+        const parsed = parseAccessTokens(raw);
+        return Array.isArray(parsed)
+            ? parsed
+            : fail(`host=token entries like github.com=ghp_… (${parsed.invalid})`);
+    });
+}
+/**
+ * The inputs every action whose Nix fetches the flake's inputs takes, spread into its schema: the
+ * key for git+ssh inputs, the host keys they are checked against, and Nix's access tokens.
+ */
+const nixAccessInputs = {
+    'inputs-ssh-key': secret(),
+    'inputs-known-hosts': inputs_text({ rawDefault: PUBLISHED_KNOWN_HOSTS }),
+    'nix-access-tokens': accessTokens(),
+};
+/** What a diagnosis of an input Nix could not fetch says about the access it had. */
+function accessGiven(settings) {
+    return {
+        sshKeyGiven: settings['inputs-ssh-key'] !== undefined,
+        tokenHosts: (settings['nix-access-tokens'] ?? []).map((entry) => entry.host),
+    };
+}
+/**
+ * The Nix access those inputs ask for. `githubToken` is lock-update's own token, used for github.com
+ * when `inputs-use-token` is on and `nix-access-tokens` names no token for github.com.
+ */
+function nixAccessSettings(settings, githubToken) {
+    const tokens = [...(settings['nix-access-tokens'] ?? [])];
+    if (githubToken !== undefined && !tokens.some((entry) => entry.host === 'github.com')) {
+        tokens.push({ host: 'github.com', token: githubToken });
+    }
+    return {
+        ...(settings['inputs-ssh-key'] === undefined ? {} : { sshKey: settings['inputs-ssh-key'] }),
+        ...(settings['inputs-known-hosts'] === undefined ? {} : { knownHosts: settings['inputs-known-hosts'] }),
+        ...(tokens.length === 0 ? {} : { accessTokens: tokens }),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cache-access.js
+
+
+/**
+ * The inputs every action whose Nix talks to binary caches takes, spread into its schema: a whole
+ * netrc, and the reusable workflows' single `cache-token` for the HTTP(S) caches the action knows.
+ */
+const cacheAccessInputs = {
+    netrc: field({ secret: true }, (raw, fail) => {
+        const problem = netrcProblem(raw);
+        return problem === undefined
+            ? raw
+            : fail(`a netrc ("machine HOST login USER password PASS"), with ${problem}`);
+    }),
+    'cache-token': secret(),
+};
+/** The host of an http(s):// store URL (`cache.example.org` of `https://cache.example.org:8443/x?priority=4`). */
+function httpHost(url) {
+    const match = /^https?:\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^:/?#]+)/.exec(url.trim());
+    return match?.[1];
+}
+/**
+ * `cache-token` as netrc lines: `machine HOST password TOKEN` for each HTTP(S) host among `urls`, as
+ * Attic and token-checking proxies expect it. Other stores (s3://, ssh://) take no netrc.
+ */
+function tokenNetrc(token, urls) {
+    const hosts = [...new Set(urls.map(httpHost).filter((host) => host !== undefined))];
+    return hosts.map((host) => `machine ${host} password ${token.trim()}\n`).join('');
+}
+/**
+ * The substituters the step's NIX_CONFIG names (the reusable workflows put `cache-urls` there): a
+ * cache the token is for even when the action itself does not name it.
+ */
+function nixConfigSubstituters(nixConfig) {
+    return (nixConfig ?? '')
+        .split('\n')
+        .map((line) => /^\s*(?:extra-)?substituters\s*=(.*)$/.exec(line)?.[1] ?? '')
+        .flatMap((value) => value.split(/\s+/).filter((url) => url !== ''));
+}
+/**
+ * The netrc an action's Nix gets: the `netrc` input first (curl takes the first entry for a host, so
+ * it wins), then `cache-token`'s lines for `urls`, the caches this action talks to.
+ */
+function cacheAccessSettings(settings, urls) {
+    const token = settings['cache-token']?.trim();
+    const netrc = [
+        settings.netrc?.trim() ? `${settings.netrc.trim()}\n` : '',
+        token ? tokenNetrc(token, urls) : '',
+    ].join('');
+    return netrc === '' ? {} : { netrc };
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/selectors.js
@@ -57238,7 +58208,7 @@ function buildTagIndex(nodes, tags) {
     for (const [tag, names] of Object.entries(tags ?? {})) {
         for (const name of names) {
             if (!known.has(name)) {
-                throw new UserError(`Input 'tags' lists unknown node '${name}' under '${tag}'; known nodes: ${knownNodes(nodes)}`);
+                throw new errors_UserError(`Input 'tags' lists unknown node '${name}' under '${tag}'; known nodes: ${knownNodes(nodes)}`);
             }
             add(tag, name);
         }
@@ -57261,7 +58231,7 @@ function resolveSelectors(selectors, input, nodes, tags) {
         else if (selector.startsWith('@')) {
             const members = tags.get(selector.slice(1));
             if (!members) {
-                throw new UserError(`Input '${input}' names unknown tag '${selector}'; known tags: ${knownTags(tags)}`);
+                throw new errors_UserError(`Input '${input}' names unknown tag '${selector}'; known tags: ${knownTags(tags)}`);
             }
             for (const node of ordered)
                 if (members.includes(node.name))
@@ -57270,7 +58240,7 @@ function resolveSelectors(selectors, input, nodes, tags) {
         else {
             const node = byName.get(selector);
             if (!node) {
-                throw new UserError(`Input '${input}' names unknown node '${selector}'; known nodes: ${knownNodes(nodes)}`);
+                throw new errors_UserError(`Input '${input}' names unknown node '${selector}'; known nodes: ${knownNodes(nodes)}`);
             }
             chosen.add(node);
         }
@@ -57287,6 +58257,100 @@ function knownTags(tags) {
         .sort()
         .map((tag) => `@${tag}`)
         .join(', ');
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/inputs.js
+
+
+
+
+
+
+
+const STRATEGIES = ['canary', 'waves', 'all-at-once', 'one-by-one'];
+const DEPLOY_FAILURE_POLICIES = ['halt', 'continue'];
+const DEPLOY_ENGINES = ['auto', 'deploy-rs', 'switch'];
+/** Where the nodes come from: the flake at `path`, through the engine's node source. Deploy's and status's. */
+const nodeSourceInputs = {
+    path: inputs_text({ rawDefault: '.' }),
+    engine: choice(DEPLOY_ENGINES, { rawDefault: 'auto' }),
+    nodes: structured(switchNodesShape, 'a YAML map from node name to {address, ssh-user, tags, wave, profile, current-system, booted-system}'),
+};
+/** Which of the nodes a run reaches. */
+const nodeSelectionInputs = {
+    targets: list({ rawDefault: 'all', what: 'node names, @tags or all' }),
+    tags: structured(deployTagsShape, 'a YAML map from tag to a list of node names'),
+};
+/** How the nodes are reached over SSH, host keys pinned. */
+const sshInputs = {
+    'ssh-user': inputs_text(),
+    'ssh-opts': words(),
+    'ssh-private-key': secret(),
+    'known-hosts': inputs_text(),
+    'strict-host-key-checking': bool({ rawDefault: 'true' }),
+};
+const deployInputs = defineInputs({
+    ...nodeSourceInputs,
+    force: bool({ rawDefault: 'false' }),
+    ...nodeSelectionInputs,
+    strategy: choice(STRATEGIES, { rawDefault: 'canary' }),
+    waves: structured(wavesShape, 'a YAML list of waves, each a node name, @tag or list of them'),
+    parallel: inputs_integer({ rawDefault: '4', min: 1 }),
+    'on-failure': choice(DEPLOY_FAILURE_POLICIES, { rawDefault: 'halt' }),
+    'dry-activate': bool({ rawDefault: 'false' }),
+    boot: bool({ rawDefault: 'false' }),
+    'skip-checks': bool({ rawDefault: 'false' }),
+    'magic-rollback': bool({ rawDefault: 'true' }),
+    'auto-rollback': bool({ rawDefault: 'true' }),
+    'confirm-timeout': inputs_integer({ min: 1 }),
+    'activation-timeout': inputs_integer({ min: 1 }),
+    'remote-build': bool({ rawDefault: 'false' }),
+    'substitute-on-nodes': bool({ rawDefault: 'true' }),
+    ...sshInputs,
+    'health-checks': structured(healthChecksShape, 'a YAML map of health checks (defaults, nodes)'),
+    'deploy-command': words({ rawDefault: 'deploy' }),
+    'allow-pull-request': bool({ rawDefault: 'false' }),
+    'github-deployments': bool({ rawDefault: 'false' }),
+    'environment-prefix': inputs_text({ rawDefault: 'nixos/' }),
+    token: githubToken(),
+    ...nixAccessInputs,
+    ...cacheAccessInputs,
+}).superRefine((settings, ctx) => {
+    if (settings['dry-activate'] && settings.boot) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['boot'],
+            message: "cannot be true together with 'dry-activate': dry-activate only shows what would change, " +
+                'boot installs the new generation for the next reboot; set one of them',
+        });
+    }
+    refuseNodesForDeployRs(settings, ctx);
+    if (settings.strategy !== 'waves' && settings.waves !== undefined) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['waves'],
+            message: `is only used with 'strategy' waves, but 'strategy' is ${settings.strategy}`,
+        });
+    }
+});
+/** `nodes` describes switch-engine nodes: with `engine: deploy-rs` it would be silently ignored. */
+function refuseNodesForDeployRs(settings, ctx) {
+    if (settings.engine === 'deploy-rs' && settings.nodes !== undefined) {
+        ctx.addIssue({
+            code: 'custom',
+            path: ['nodes'],
+            message: "is only read by the switch engine, but 'engine' is deploy-rs",
+        });
+    }
+}
+/** The SSH settings of any run that reaches the nodes. */
+function sshSettingsOf(settings) {
+    return {
+        ...(settings['ssh-private-key'] === undefined ? {} : { privateKey: settings['ssh-private-key'] }),
+        ...(settings['known-hosts'] === undefined ? {} : { knownHosts: settings['known-hosts'] }),
+        strictHostKeyChecking: settings['strict-host-key-checking'],
+        extraOptions: settings['ssh-opts'] ?? [],
+    };
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/plan.js
@@ -57335,14 +58399,14 @@ function wavesFromInput(waves, targeted, tags, nodes) {
     }));
     const unplaced = targeted.filter((node) => !placed.has(node));
     if (unplaced.length > 0) {
-        throw new UserError(`Input 'waves' places no wave for targeted node(s) ${names(unplaced)}; add them to a wave or narrow 'targets'`);
+        throw new errors_UserError(`Input 'waves' places no wave for targeted node(s) ${names(unplaced)}; add them to a wave or narrow 'targets'`);
     }
     return groups;
 }
 function wavesFromNodes(targeted) {
     const missing = targeted.filter((node) => node.wave === undefined);
     if (missing.length > 0) {
-        throw new UserError(`Strategy waves needs a wave for every target: set \`wave = N;\` in deploy.nodes for ${names(missing)}, or give the 'waves' input`);
+        throw new errors_UserError(`Strategy waves needs a wave for every target: set \`wave = N;\` in deploy.nodes for ${names(missing)}, or give the 'waves' input`);
     }
     const byWave = new Map();
     for (const node of inRolloutOrder(targeted)) {
@@ -57384,7 +58448,7 @@ async function planDeploy(settings, env) {
 function planForNodes(settings, nodes) {
     const unknownChecks = unknownHealthCheckNodes(settings['health-checks'], nodes.map((node) => node.name));
     if (unknownChecks.length > 0) {
-        throw new UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
+        throw new errors_UserError(`Input 'health-checks' configures unknown node '${unknownChecks[0]}'; known nodes: ${nodes.map((node) => node.name).join(', ')}`);
     }
     return planRollout({
         targets: settings.targets,
@@ -57464,12 +58528,20 @@ async function executeRollout(plan, deployOne, signal) {
                     return;
                 const result = await deployOne(node, wave);
                 results.set(node.name, result);
-                if (failedStatus(result.status) && plan.onFailure === 'halt') {
+                if (failedStatus(result.status) && !result.untouched && plan.onFailure === 'halt') {
                     stop(`halted after ${node.name} ${result.status === 'unhealthy' ? 'was unhealthy' : 'failed'}`);
                 }
             }
         };
         await Promise.all(Array.from({ length: Math.min(plan.parallel, wave.nodes.length) }, worker));
+        // A node whose copy failed does not halt the others, but a wave none of whose nodes activated
+        // (a canary whose copy failed) proved nothing for the waves after it.
+        const ran = wave.nodes.map((node) => results.get(node.name)).filter((result) => result !== undefined);
+        if (plan.onFailure === 'halt' &&
+            ran.some((result) => result.untouched) &&
+            ran.every((result) => result.untouched)) {
+            stop(`halted: no node of wave ${wave.number} could be activated, so it proved nothing`);
+        }
     }
     const ordered = plan.waves.flatMap((wave) => wave.nodes.map((node) => results.get(node.name) ?? {
         node: node.name,
@@ -57498,6 +58570,8 @@ async function executeRollout(plan, deployOne, signal) {
 
 
 
+
+
 /** Events that run code from a pull request, which must not reach the fleet unreviewed. */
 const PULL_REQUEST_EVENTS = [
     'pull_request',
@@ -57512,7 +58586,7 @@ function checkDeployCommand(command, searchPath) {
         return;
     if (findProgram(program, searchPath) !== undefined)
         return;
-    throw new UserError(`Input 'deploy-command' runs '${program}', which is not on PATH: install deploy-rs on the runner, ` +
+    throw new errors_UserError(`Input 'deploy-command' runs '${program}', which is not on PATH: install deploy-rs on the runner, ` +
         "or run it from the flake's inputs, e.g. 'nix run .#deploy-rs --'");
 }
 /**
@@ -57523,25 +58597,18 @@ async function deployFleet(settings, env) {
     const { logger } = env;
     const now = env.now ?? Date.now;
     refuseUnsafeEvent(settings, env.context.eventName);
-    const ssh = {
-        ...(settings['ssh-private-key'] === undefined ? {} : { privateKey: settings['ssh-private-key'] }),
-        ...(settings['known-hosts'] === undefined ? {} : { knownHosts: settings['known-hosts'] }),
-        strictHostKeyChecking: settings['strict-host-key-checking'],
-        extraOptions: settings['ssh-opts'] ?? [],
-    };
+    const ssh = sshSettingsOf(settings);
     checkSshSettings(ssh, logger);
     if (settings.engine === 'deploy-rs')
         checkDeployCommand(settings['deploy-command'], env.searchPath);
-    const flakeDir = (0,external_node_path_namespaceObject.resolve)(env.context.workspace, settings.path);
-    if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
-    }
+    const flakeDir = flakeDirOf(env.context.workspace, settings.path);
     const engine = await openEngine(settings, env.nix, flakeDir, logger);
     if (engine.name === 'deploy-rs')
         checkDeployCommand(settings['deploy-command'], env.searchPath);
     const plan = planForNodes(settings, engine.nodes);
     for (const line of describePlan(plan))
         logger.info(line);
+    const commit = await headCommit(env.runner, flakeDir);
     const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
     let deployments = env.deployments;
     if (deployments && settings['dry-activate']) {
@@ -57562,6 +58629,11 @@ async function deployFleet(settings, env) {
             sleep: (ms) => (0,external_node_timers_promises_namespaceObject.setTimeout)(ms),
         },
         marginMs: env.activationMarginMs ?? 30_000,
+        origin: {
+            ...(commit === undefined ? {} : { commit }),
+            ...(env.runUrl === undefined ? {} : { runUrl: env.runUrl }),
+            now,
+        },
         ...(deployments ? { deployments } : {}),
         background: (work) => recordings.push(work),
         now,
@@ -57594,7 +58666,7 @@ async function deployFleet(settings, env) {
 function refuseUnsafeEvent(settings, eventName) {
     if (!PULL_REQUEST_EVENTS.includes(eventName) || settings['allow-pull-request'])
         return;
-    throw new UserError(`Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
+    throw new errors_UserError(`Refusing to deploy from a ${eventName} event, which runs code not yet reviewed: deploy on push or ` +
         "workflow_dispatch, or set 'allow-pull-request: true' if this is really wanted");
 }
 /** The report file: the `result` output with the plan and timing around it. */
@@ -57703,104 +58775,6 @@ class GitHubDeployments {
 function limit(text) {
     return text.length <= DESCRIPTION_LIMIT ? text : `${text.slice(0, DESCRIPTION_LIMIT - 1)}…`;
 }
-
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./.build/core/structured-input.js
-
-
-// Apart from inputs.ts so that only the actions with a YAML input (hosts, deploy, lock-update,
-// backup-verify) bundle the YAML parser.
-function describeZodIssue(issue) {
-    const where = issue.path.length > 0 ? ` at ${issue.path.map(String).join('.')}` : '';
-    return `${issue.message}${where}`;
-}
-/**
- * A YAML (or JSON, which is YAML) value checked against `shape`. `expected` says in words what the
- * input holds, e.g. "a YAML map from Nix system to runner labels".
- */
-function structured(shape, expected, options = {}) {
-    return field(options, (raw, fail) => {
-        let value;
-        try {
-            value = (0,dist/* parse */.qg)(raw);
-        }
-        catch (error) {
-            const reason = error instanceof Error ? error.message.split('\n')[0] : 'unreadable';
-            return fail(`${expected} (YAML or JSON; it does not parse: ${reason})`);
-        }
-        const checked = shape.safeParse(value);
-        if (!checked.success) {
-            const first = checked.error.issues[0];
-            return fail(`${expected}${first ? ` (${describeZodIssue(first)})` : ''}`);
-        }
-        return checked.data;
-    });
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/inputs.js
-
-
-
-
-
-const STRATEGIES = ['canary', 'waves', 'all-at-once', 'one-by-one'];
-const DEPLOY_FAILURE_POLICIES = ['halt', 'continue'];
-const DEPLOY_ENGINES = ['auto', 'deploy-rs', 'switch'];
-const deployInputs = defineInputs({
-    path: inputs_text({ rawDefault: '.' }),
-    engine: choice(DEPLOY_ENGINES, { rawDefault: 'auto' }),
-    nodes: structured(switchNodesShape, 'a YAML map from node name to {address, ssh-user, tags, wave, profile}'),
-    force: bool({ rawDefault: 'false' }),
-    targets: list({ rawDefault: 'all', what: 'node names, @tags or all' }),
-    tags: structured(deployTagsShape, 'a YAML map from tag to a list of node names'),
-    strategy: choice(STRATEGIES, { rawDefault: 'canary' }),
-    waves: structured(wavesShape, 'a YAML list of waves, each a node name, @tag or list of them'),
-    parallel: inputs_integer({ rawDefault: '4', min: 1 }),
-    'on-failure': choice(DEPLOY_FAILURE_POLICIES, { rawDefault: 'halt' }),
-    'dry-activate': bool({ rawDefault: 'false' }),
-    boot: bool({ rawDefault: 'false' }),
-    'skip-checks': bool({ rawDefault: 'false' }),
-    'magic-rollback': bool({ rawDefault: 'true' }),
-    'auto-rollback': bool({ rawDefault: 'true' }),
-    'confirm-timeout': inputs_integer({ min: 1 }),
-    'activation-timeout': inputs_integer({ min: 1 }),
-    'remote-build': bool({ rawDefault: 'false' }),
-    'ssh-user': inputs_text(),
-    'ssh-opts': words(),
-    'ssh-private-key': secret(),
-    'known-hosts': inputs_text(),
-    'strict-host-key-checking': bool({ rawDefault: 'true' }),
-    'health-checks': structured(healthChecksShape, 'a YAML map of health checks (defaults, nodes)'),
-    'deploy-command': words({ rawDefault: 'deploy' }),
-    'allow-pull-request': bool({ rawDefault: 'false' }),
-    'github-deployments': bool({ rawDefault: 'false' }),
-    'environment-prefix': inputs_text({ rawDefault: 'nixos/' }),
-    token: githubToken(),
-}).superRefine((settings, ctx) => {
-    if (settings['dry-activate'] && settings.boot) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['boot'],
-            message: "cannot be true together with 'dry-activate': dry-activate only shows what would change, " +
-                'boot installs the new generation for the next reboot; set one of them',
-        });
-    }
-    if (settings.engine === 'deploy-rs' && settings.nodes !== undefined) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['nodes'],
-            message: "is only read by the switch engine, but 'engine' is deploy-rs",
-        });
-    }
-    if (settings.strategy !== 'waves' && settings.waves !== undefined) {
-        ctx.addIssue({
-            code: 'custom',
-            path: ['waves'],
-            message: `is only used with 'strategy' waves, but 'strategy' is ${settings.strategy}`,
-        });
-    }
-});
 
 ;// CONCATENATED MODULE: ./.build/deploy/report.js
 
@@ -57923,6 +58897,65 @@ function gantt(outcome) {
     return codeBlock(lines.join('\n'), 'mermaid');
 }
 
+;// CONCATENATED MODULE: ./.build/actions/nix-runner.js
+
+
+
+/**
+ * Runs an action's work with the process runner its Nix processes fetch the flake's private inputs
+ * through: the Nix access (src/nix/access.ts) is prepared in the run's temp dir, given to role `nix`
+ * only (child-environment.ts), and removed when the work ends, however it ends.
+ */
+async function withNixRunner(access, environment, work) {
+    const { context, logger, state } = environment;
+    const nixAccess = await prepareNixAccess(access, {
+        tempDir: context.runnerTemp,
+        cleanup: new CleanupList(state),
+        mask: (secret) => logger.mask(secret),
+        stepEnvironment: process.env,
+    });
+    try {
+        return await work(new SpawnProcessRunner(logger, undefined, process.env, nixAccess.roles));
+    }
+    finally {
+        await nixAccess.remove();
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/actions/step-environment.js
+
+/**
+ * The values of the step's variables an input names (`push-env`), masked, for the one child that
+ * gets them. A name the step does not set is said once, not an error: the push then fails on its own
+ * terms, in its own words.
+ */
+function stepVariables(names, input, logger, step = process.env) {
+    const variables = {};
+    for (const name of names) {
+        const value = step[name];
+        if (value === undefined) {
+            logger.warning(`Input '${input}' names ${name}, which this step's environment does not set`);
+            continue;
+        }
+        if (value !== '')
+            logger.mask(value);
+        variables[name] = value;
+    }
+    return variables;
+}
+/**
+ * The caches' netrc for an action's Nix: the `netrc` and `cache-token` inputs, the token for `urls`
+ * (the caches the action names) and the substituters the step's NIX_CONFIG names. NIX_CONFIG
+ * outranks every nix.conf, so a `netrc-file` there would hide this netrc: that is said, once.
+ */
+function stepCacheAccess(settings, logger, urls = [], step = process.env) {
+    const access = cacheAccessSettings(settings, [...urls, ...nixConfigSubstituters(step.NIX_CONFIG)]);
+    if (access.netrc !== undefined && /^\s*netrc-file\s*=/m.test(step.NIX_CONFIG ?? '')) {
+        logger.warning("NIX_CONFIG sets netrc-file, which outranks the netrc of inputs 'netrc' and 'cache-token': remove it from NIX_CONFIG");
+    }
+    return access;
+}
+
 ;// CONCATENATED MODULE: ./.build/actions/deploy.js
 
 
@@ -57935,7 +58968,9 @@ function gantt(outcome) {
 
 
 
-const deployAction = (0,action/* defineAction */.Q)({
+
+
+const deployAction = (0,action/* defineAction */.QP)({
     name: 'deploy',
     inputs: deployInputs,
     outputs: ['result', 'deployed', 'unchanged', 'failed', 'report'],
@@ -57943,8 +58978,11 @@ const deployAction = (0,action/* defineAction */.Q)({
     refusesForks: true,
     async run(settings, environment) {
         const { context, logger } = environment;
-        const runner = new SpawnProcessRunner(logger);
-        const outcome = await deployFleet(settings, {
+        const deployments = settings['github-deployments']
+            ? await githubDeployments(settings, context, logger)
+            : undefined;
+        const runUrl = (0,action/* runUrlOf */.Qm)(context);
+        const outcome = await withNixRunner({ ...nixAccessSettings(settings), ...stepCacheAccess(settings, environment.logger) }, environment, (runner) => deployFleet(settings, {
             context,
             logger,
             runner,
@@ -57952,10 +58990,9 @@ const deployAction = (0,action/* defineAction */.Q)({
             cleanup: new CleanupList(environment.state),
             signal: environment.signal,
             searchPath: process.env.PATH ?? '',
-            ...(settings['github-deployments']
-                ? { deployments: await githubDeployments(settings, context, logger) }
-                : {}),
-        });
+            ...(runUrl === undefined ? {} : { runUrl }),
+            ...(deployments ? { deployments } : {}),
+        }));
         const failure = deployFailure(outcome);
         return {
             outputs: { ...deployOutputs(outcome), report: outcome.reportFile },
@@ -57969,14 +59006,9 @@ async function githubDeployments(settings, context, logger) {
     const repository = parseRepository(context.repository ?? '');
     const ref = context.sha ?? context.ref;
     if (!repository || !ref) {
-        throw new UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
+        throw new errors_UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
     }
-    const client = await loadGitHubClient({
-        token: settings.token,
-        apiUrl: context.apiUrl,
-        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-        logger,
-    });
+    const client = await loadRunGitHubClient(settings.token, context, logger);
     return new GitHubDeployments(client, {
         repository,
         ref,
@@ -61011,7 +62043,7 @@ function forkOf(event) {
 function refuseForks(action, event) {
     const fork = forkOf(event);
     if (fork) {
-        throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
+        throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
 /** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
@@ -61032,7 +62064,7 @@ function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
             'that code runs on this machine, with whatever it can reach');
         return;
     }
-    throw new UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+    throw new errors_UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
         `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
@@ -61067,50 +62099,6 @@ const runnerState = {
     save: (name, value) => saveState(name, value),
     read: (name) => getState(name) || undefined,
 };
-
-;// CONCATENATED MODULE: ./.build/core/workspace.js
-
-
-
-function isInside(root, path) {
-    const rest = (0,external_node_path_namespaceObject.relative)(root, path);
-    return rest === '' || (rest !== '..' && !rest.startsWith(`..${external_node_path_namespaceObject.sep}`) && !(0,external_node_path_namespaceObject.isAbsolute)(rest));
-}
-/** The real path of what `path` names, through its nearest existing ancestor when it does not exist yet. */
-function realPathOf(path) {
-    const missing = [];
-    let existing = path;
-    while (!(0,external_node_fs_namespaceObject.existsSync)(existing) && (0,external_node_path_namespaceObject.dirname)(existing) !== existing) {
-        missing.unshift((0,external_node_path_namespaceObject.basename)(existing));
-        existing = (0,external_node_path_namespaceObject.dirname)(existing);
-    }
-    return (0,external_node_path_namespaceObject.join)((0,external_node_fs_namespaceObject.realpathSync)(existing), ...missing);
-}
-/**
- * Where a path input leads. The workflow file is the trust boundary: an absolute path is read where
- * the workflow's author wrote it (a self-hosted runner's `/etc/svc/services.json`, a password file
- * under `/run/secrets`); a relative path is the checkout's, and the checkout is the pull request's to
- * change, so it resolves in the workspace and may not lead out of it, by `..` or by a symlink.
- */
-function inputPath(workspace, input, value) {
-    if ((0,external_node_path_namespaceObject.isAbsolute)(value))
-        return (0,external_node_path_namespaceObject.resolve)(value);
-    const root = (0,external_node_path_namespaceObject.resolve)(workspace);
-    const path = (0,external_node_path_namespaceObject.resolve)(root, value);
-    const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
-    if (!inside) {
-        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
-    }
-    return path;
-}
-/** Checks every input `names` lists that holds a path; empty inputs are the capability's to default. */
-function checkPathInputs(settings, names, workspace) {
-    for (const name of names) {
-        const value = settings[name];
-        if (typeof value === 'string' && value !== '')
-            inputPath(workspace, name, value);
-    }
-}
 
 ;// CONCATENATED MODULE: ./.build/core/runtime.js
 
@@ -61150,7 +62138,7 @@ function readRunContext(env = process.env) {
         sha: env.GITHUB_SHA || undefined,
         ref: env.GITHUB_REF || undefined,
         serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
-        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.r,
+        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.rK,
         graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
         runId: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined,
@@ -61172,10 +62160,10 @@ function cancellationSignal(logger) {
 }
 /** Fails the step with one line; a bug also leaves its stack in the debug log. */
 function failStep(error, logger = new RunnerLogger()) {
-    if (!(error instanceof UserError) && error instanceof Error && error.stack)
+    if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
     const message = logger.secrets.redact(oneLine(stringifyError(error))) || 'failed without a message';
-    setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
+    setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
 }
 /**
  * Runs one action as the runner starts it: inputs → settings → capability → outputs, job summary

@@ -30955,10 +30955,17 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Q: () => (/* binding */ defineAction),
-/* harmony export */   r: () => (/* binding */ DEFAULT_API_URL)
+/* harmony export */   QP: () => (/* binding */ defineAction),
+/* harmony export */   rK: () => (/* binding */ DEFAULT_API_URL)
 /* harmony export */ });
+/* unused harmony export runUrlOf */
 const DEFAULT_API_URL = 'https://api.github.com';
+/** The page of the workflow run, when the action runs in one. */
+function runUrlOf(context) {
+    if (!context.runId || !context.repository)
+        return undefined;
+    return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`;
+}
 function defineAction(definition) {
     return definition;
 }
@@ -36324,7 +36331,7 @@ function createGitHubClient(options) {
     const retryBaseMs = options.retryBaseMs ?? 1_000;
     const { logger } = options;
     const client = getOctokit(options.token, {
-        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.r).replace(/\/+$/, ''),
+        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.rK).replace(/\/+$/, ''),
         retry: { retries, retryAfterBaseValue: retryBaseMs },
         throttle: {
             retryAfterBaseValue: retryBaseMs,
@@ -36416,372 +36423,14 @@ async function loadGitHubClient(options) {
     const { createGitHubClient } = await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 1815));
     return createGitHubClient(options);
 }
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./.build/core/child-environment.js
-/**
- * What a process flakeflow starts may take from the step's environment. A step's environment holds
- * what no child should see: the inputs (`INPUT_TOKEN`, `INPUT_SSH-PRIVATE-KEY`…), the runner's
- * `ACTIONS_RUNTIME_TOKEN` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, and whatever secret a workflow's
- * `env:` names. So nothing passes but what Nix, git, restic, ssh and deploy-rs read to work; a
- * secret a process needs is given to that one call, by the narrowest means (a key file, a password
- * file), through RunOptions.env.
- */
-const INHERITED_NAMES = new Set([
-    // Who and where: every tool.
-    'PATH',
-    'HOME',
-    'USER',
-    'LOGNAME',
-    'SHELL',
-    'TMPDIR',
-    'TZ',
-    'TZDIR',
-    'TERM',
-    'NO_COLOR',
-    'CI',
-    'LANG',
-    'LANGUAGE',
-    'LOCALE_ARCHIVE',
-    // TLS roots and proxies, for Nix's and restic's downloads.
-    'SSL_CERT_FILE',
-    'SSL_CERT_DIR',
-    'CURL_CA_BUNDLE',
-    'http_proxy',
-    'https_proxy',
-    'all_proxy',
-    'no_proxy',
-    'HTTP_PROXY',
-    'HTTPS_PROXY',
-    'ALL_PROXY',
-    'NO_PROXY',
-    // ssh (restic's sftp backend, deploy-rs, Nix's ssh stores) asks the agent, never a key in the environment.
-    'SSH_AUTH_SOCK',
-    // Nix: its configuration, store and daemon. NIX_CONFIG is the user's own Nix settings.
-    'NIX_PATH',
-    'NIX_CONFIG',
-    'NIX_CONF_DIR',
-    'NIX_USER_CONF_FILES',
-    'NIX_REMOTE',
-    'NIX_DAEMON_SOCKET_PATH',
-    'NIX_STORE_DIR',
-    'NIX_STATE_DIR',
-    'NIX_LOG_DIR',
-    'NIX_DATA_DIR',
-    'NIX_SSL_CERT_FILE',
-    'NIX_SSHOPTS',
-    'NIX_PROFILES',
-    'NIX_USER_PROFILE_DIR',
-    'NIX_REMOTE_SYSTEMS',
-    'NIX_BUILD_CORES',
-    'NIX_IGNORE_SYMLINK_STORE',
-    // deploy-rs signs what it pushes with the key file this names (a path, not the key).
-    'LOCAL_KEY',
-    // git: identity, configuration files, transports and prompts. GIT_CONFIG_COUNT/KEY_n/VALUE_n are
-    // left out: they can carry an Authorization header, which flakeflow gives only to the push that needs it.
-    'GIT_AUTHOR_NAME',
-    'GIT_AUTHOR_EMAIL',
-    'GIT_AUTHOR_DATE',
-    'GIT_COMMITTER_NAME',
-    'GIT_COMMITTER_EMAIL',
-    'GIT_COMMITTER_DATE',
-    'EMAIL',
-    'GIT_CONFIG_NOSYSTEM',
-    'GIT_CONFIG_GLOBAL',
-    'GIT_CONFIG_SYSTEM',
-    'GIT_EXEC_PATH',
-    'GIT_SSH',
-    'GIT_SSH_COMMAND',
-    'GIT_SSH_VARIANT',
-    'GIT_SSL_CAINFO',
-    'GIT_SSL_CAPATH',
-    'GIT_SSL_NO_VERIFY',
-    'GIT_TERMINAL_PROMPT',
-    'GIT_CEILING_DIRECTORIES',
-]);
-/** Locale categories and the XDG base directories (restic's cache, Nix's cache and config). */
-const INHERITED_PREFIXES = ['LC_', 'XDG_'];
-function isInherited(name) {
-    return INHERITED_NAMES.has(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix));
-}
-/** The part of `step` (the action's own environment) that every child process receives. */
-function inheritedEnvironment(step) {
-    const env = {};
-    for (const [name, value] of Object.entries(step)) {
-        if (value !== undefined && isInherited(name))
-            env[name] = value;
-    }
-    return env;
-}
-/**
- * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
- * call's own variables, which may add anything and remove (undefined) anything.
- */
-function childEnvironment(step, options) {
-    const env = options.cleanEnv ? {} : inheritedEnvironment(step);
-    for (const [name, value] of Object.entries(options.env ?? {})) {
-        if (value === undefined)
-            delete env[name];
-        else
-            env[name] = value;
-    }
-    return env;
-}
-
-;// CONCATENATED MODULE: ./.build/core/errors.js
-/**
- * A mistake the user can fix: bad input, a missing tool, a wrong password.
- * It is reported as one line naming what to fix, without a stack trace.
- */
-class UserError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = new.target.name;
-    }
-}
-/** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends UserError {
-    constructor(capability, issue) {
-        super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
-    }
-}
-function stringifyError(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-/** Collapses a message to the single line a `::error::` command can show. */
-function oneLine(message) {
-    return message
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line.length > 0)
-        .join(' ');
-}
-
-;// CONCATENATED MODULE: ./.build/core/logger.js
-/** A Logger that keeps every line, for tests and for building reports. */
-class RecordingLogger {
-    lines = [];
-    secrets = new SecretMasker();
-    debug(message) {
-        this.record('debug', message);
-    }
-    info(message) {
-        this.record('info', message);
-    }
-    warning(message) {
-        this.record('warning', message);
-    }
-    error(message) {
-        this.record('error', message);
-    }
-    async group(title, body) {
-        this.record('group-start', title);
-        try {
-            return await body();
-        }
-        finally {
-            this.record('group-end', title);
-        }
-    }
-    mask(secret) {
-        this.secrets.add(secret);
-    }
-    text() {
-        return this.lines.map((line) => line.message).join('\n');
-    }
-    record(level, message) {
-        this.lines.push({ level, message: this.secrets.redact(message) });
-    }
-}
-/** Replaces every registered secret, and each of its lines, with `***`. */
-class SecretMasker {
-    values = new Set();
-    add(secret) {
-        for (const value of [secret, ...secret.split(/\r?\n/)]) {
-            const trimmed = value.trim();
-            if (trimmed.length >= 3)
-                this.values.add(trimmed);
-        }
-    }
-    redact(text) {
-        let result = text;
-        // Longest first, so a secret that contains another is replaced whole.
-        for (const value of [...this.values].sort((a, b) => b.length - a.length)) {
-            result = result.split(value).join('***');
-        }
-        return result;
-    }
-    get size() {
-        return this.values.size;
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/process.js
-
-
-
-
-function succeeded(result) {
-    return result.exitCode === 0 && !result.timedOut;
-}
-/** A short, secret-free description of how a process ended, for error messages. */
-function describeExit(result) {
-    if (result.timedOut)
-        return `timed out after ${Math.round(result.durationMs / 1000)}s`;
-    if (result.signal)
-        return `was killed by ${result.signal}`;
-    return `exited with code ${result.exitCode}`;
-}
-const KILL_GRACE_MS = 5_000;
-/**
- * The real runner. Output is captured whole and streamed line by line to the logger, with every
- * registered secret masked. A timeout sends SIGTERM to the process group, then SIGKILL.
- */
-class SpawnProcessRunner {
-    logger;
-    secrets;
-    stepEnvironment;
-    constructor(logger, secrets = new SecretMasker(), 
-    /** The step's environment, which children inherit only a few variables of. */
-    stepEnvironment = process.env) {
-        this.logger = logger;
-        this.secrets = secrets;
-        this.stepEnvironment = stepEnvironment;
-    }
-    async run(command, args, options = {}) {
-        const stream = options.stream ?? options.group !== undefined;
-        const execute = () => this.spawnAndCollect(command, args, options, stream);
-        return options.group ? this.logger.group(options.group, execute) : execute();
-    }
-    spawnAndCollect(command, args, options, stream) {
-        const started = Date.now();
-        const env = childEnvironment(this.stepEnvironment, options);
-        this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
-        return new Promise((resolve, reject) => {
-            const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
-                cwd: options.cwd,
-                env,
-                stdio: ['pipe', 'pipe', 'pipe'],
-                detached: true,
-            });
-            if (child.pid !== undefined)
-                options.onSpawn?.(child.pid);
-            const stdout = [];
-            const stderr = [];
-            const lineBuffers = { stdout: '', stderr: '' };
-            let timedOut = false;
-            let killTimer;
-            const emit = (which, chunk, flush = false) => {
-                if (!stream && !options.onLine)
-                    return;
-                const text = lineBuffers[which] + chunk.toString('utf8');
-                const lines = text.split('\n');
-                lineBuffers[which] = flush ? '' : (lines.pop() ?? '');
-                for (const line of flush ? lines.filter((l) => l.length > 0) : lines) {
-                    options.onLine?.(line, which);
-                    if (stream)
-                        this.logger.info(this.secrets.redact(line));
-                }
-            };
-            const terminate = () => {
-                if (child.pid === undefined || child.exitCode !== null)
-                    return;
-                try {
-                    process.kill(-child.pid, 'SIGTERM');
-                }
-                catch {
-                    child.kill('SIGTERM');
-                }
-                killTimer = setTimeout(() => {
-                    try {
-                        if (child.pid !== undefined)
-                            process.kill(-child.pid, 'SIGKILL');
-                    }
-                    catch {
-                        child.kill('SIGKILL');
-                    }
-                }, KILL_GRACE_MS);
-                killTimer.unref();
-            };
-            const timeout = options.timeoutMs !== undefined
-                ? setTimeout(() => {
-                    timedOut = true;
-                    terminate();
-                }, options.timeoutMs)
-                : undefined;
-            const onAbort = () => terminate();
-            options.signal?.addEventListener('abort', onAbort, { once: true });
-            child.stdout.on('data', (chunk) => {
-                stdout.push(chunk);
-                emit('stdout', chunk);
-            });
-            child.stderr.on('data', (chunk) => {
-                stderr.push(chunk);
-                emit('stderr', chunk);
-            });
-            child.on('error', (error) => {
-                if (timeout)
-                    clearTimeout(timeout);
-                options.signal?.removeEventListener('abort', onAbort);
-                if (error.code === 'ENOENT') {
-                    reject(new UserError(`${command} was not found on PATH; install it or put it on PATH`));
-                }
-                else {
-                    reject(error);
-                }
-            });
-            if (options.endGroupOnExit) {
-                child.on('exit', () => {
-                    const group = child.pid;
-                    if (group === undefined)
-                        return;
-                    const kill = (signal) => {
-                        try {
-                            process.kill(-group, signal);
-                        }
-                        catch {
-                            // The group is already gone.
-                        }
-                    };
-                    kill('SIGTERM');
-                    setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
-                });
-            }
-            child.on('close', (exitCode, signal) => {
-                if (timeout)
-                    clearTimeout(timeout);
-                if (killTimer)
-                    clearTimeout(killTimer);
-                options.signal?.removeEventListener('abort', onAbort);
-                emit('stdout', Buffer.alloc(0), true);
-                emit('stderr', Buffer.alloc(0), true);
-                resolve({
-                    command,
-                    args,
-                    exitCode,
-                    signal,
-                    stdout: Buffer.concat(stdout).toString('utf8'),
-                    stderr: Buffer.concat(stderr).toString('utf8'),
-                    timedOut,
-                    durationMs: Date.now() - started,
-                });
-            });
-            child.stdin.on('error', () => {
-                // A program that exits without reading its input closes the pipe early: not our failure.
-            });
-            child.stdin.end(options.input ?? '');
-        });
-    }
+/** The client an action talks to its run's GitHub with: the API URLs the runner names, and `token`. */
+function loadRunGitHubClient(token, context, logger) {
+    return loadGitHubClient({
+        token,
+        apiUrl: context.apiUrl,
+        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+        logger,
+    });
 }
 
 ;// CONCATENATED MODULE: ./.build/gate/annotations.js
@@ -36830,2956 +36479,88 @@ function findingAnnotation(finding) {
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./.build/nix/errors.js
-
-
-const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
-    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
-    'https://nixos.org/download) or put it on PATH';
-/**
- * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
- * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
- * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
- */
-class NixError extends UserError {
-    args;
-    nixMessage;
-    exitCode;
-    subcommand;
-    constructor(args, nixMessage, exitCode) {
-        const subcommand = `nix ${subcommandOf(args)}`;
-        super(`${subcommand} failed:\n${nixMessage}`);
-        this.args = args;
-        this.nixMessage = nixMessage;
-        this.exitCode = exitCode;
-        this.subcommand = subcommand;
-    }
-    static fromResult(result) {
-        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
-        return new NixError(result.args, text, result.exitCode);
-    }
-}
-function subcommandOf(args) {
-    const words = [];
-    for (const arg of args) {
-        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
-            break;
-        words.push(arg);
-    }
-    return words.join(' ');
-}
-const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
-/** Lines Nix prints while working, which say nothing about why it failed. */
-const PROGRESS = [
-    /^warning: /,
-    /^building '/,
-    /^copying (path|\d+ paths)/,
-    /^fetching /,
-    /^unpacking /,
-    /^evaluating /,
-    /^querying /,
-    /^these \d+ (derivations|paths) will be/,
-    /^this (derivation|path) will be/,
-    /^ {2}\/nix\/store\//,
-    /^\[\d+\/\d+\/\d+ built/,
-    /^\(use '--show-trace' to show detailed location information\)$/,
-    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
-];
-/**
- * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
- * Nix printed the message first. Both read as the older did: the message, then where it happened.
- */
-function messageFirst(lines) {
-    if (lines[0] !== 'error:')
-        return lines;
-    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
-    if (at === -1)
-        return lines;
-    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
-    const message = lines
-        .slice(at)
-        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
-    const trace = lines.slice(1, at);
-    for (const part of [message, trace])
-        while (part.length > 0 && part[part.length - 1] === '')
-            part.pop();
-    return [...message, '', ...trace];
-}
-/**
- * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
- * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
- * the last lines that are not progress.
- */
-function nixErrorText(stderr) {
-    const lines = stderr
-        .replace(ANSI_ESCAPE, '')
-        .split('\n')
-        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
-    const first = lines.findIndex((line) => line.startsWith('error:'));
-    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
-    while (kept.length > 0 && kept[kept.length - 1] === '')
-        kept.pop();
-    while (kept.length > 0 && kept[0] === '')
-        kept.shift();
-    return (first === -1 ? kept.slice(-20) : kept).join('\n');
-}
-/**
- * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
- * flakeflow's own expression was (and a position in its list, which differs from one evaluator
- * process to the next), not where the user's code broke.
- */
-function withoutFramesIn(message, file) {
-    return message
-        .split('\n\n')
-        .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
-        .join('\n\n');
-}
-
-;// CONCATENATED MODULE: ./.build/nix/version.js
-const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
-function parseNixVersion(output) {
-    const match = VERSION_LINE.exec(output.trim());
-    if (!match)
-        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
-    const [text, flavor, major, minor, patch] = match;
-    return {
-        major: Number(major),
-        minor: Number(minor),
-        patch: Number(patch ?? 0),
-        flavor: flavor ?? 'Nix',
-        text: text.trim(),
-    };
-}
-function isAtLeast(version, major, minor) {
-    return version.major > major || (version.major === major && version.minor >= minor);
-}
-/**
- * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
- * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
- * version says nothing about this; it kept `--update-input`.
- */
-function updatesNamedInputs(version) {
-    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
-}
-
-;// CONCATENATED MODULE: ./.build/nix/cli.js
-
-
-
-
-
-const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
-const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
-/**
- * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
- * where the command line differs between versions it asks `version()` which to use.
- */
-class NixCli {
-    runner;
-    options;
-    versionQuery;
-    constructor(runner, options = {}) {
-        this.runner = runner;
-        this.options = options;
-    }
-    version() {
-        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
-            this.versionQuery = undefined;
-            throw error;
-        });
-        return this.versionQuery;
-    }
-    async evalJson(target, options = {}) {
-        const { apply, impure, ...run } = options;
-        const result = await this.exec(this.withOptions(['eval'], [
-            '--json',
-            ...(impure ? ['--impure'] : []),
-            ...(apply === undefined ? [] : ['--apply', apply]),
-            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
-        ]), run);
-        return JSON.parse(result.stdout);
-    }
-    /**
-     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-     * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
-     * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
-     * (NixOS/nix#9042), where 2.8 gave it n times.
-     */
-    async build(installables, options = {}) {
-        if (installables.length === 0)
-            return [];
-        const { keepGoing, ...run } = options;
-        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables]), run);
-        const built = new Map();
-        for (const { drvPath, outputs } of JSON.parse(result.stdout)) {
-            built.set(drvPath, { drvPath, outputs });
-        }
-        return [...built.values()];
-    }
-    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
-    async lock(flakeDir, options = {}) {
-        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-    }
-    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
-    async updateLock(flakeDir, inputs = [], options = {}) {
-        for (const input of inputs) {
-            if (!INPUT_NAME.test(input))
-                throw new UserError(`"${input}" is not a flake input name`);
-        }
-        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
-        await this.exec(this.withOptions(subcommand, args), options);
-    }
-    async flakeMetadata(flakeDir, options = {}) {
-        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-        return JSON.parse(result.stdout);
-    }
-    withOptions(subcommand, args) {
-        return nixArgs(subcommand, this.options, args);
-    }
-    exec(args, options = {}) {
-        return runNix(this.runner, this.options, args, options);
-    }
-}
-/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
-function nixArgs(subcommand, options, args) {
-    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
-}
-/**
- * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
- * failure (unless `check` is false) is a NixError holding Nix's own message.
- */
-async function runNix(runner, options, args, runOptions = {}, check = true) {
-    let result;
-    try {
-        result = await runner.run(options.command ?? 'nix', args, runOptions);
-    }
-    catch (error) {
-        // The runner raises a UserError only when the program is missing.
-        if (error instanceof UserError)
-            throw new UserError(NIX_NOT_FOUND);
-        throw error;
-    }
-    if (check && !succeeded(result))
-        throw NixError.fromResult(result);
-    return result;
-}
-/** The subcommand and arguments that update a flake's lock on this Nix. */
-function updateLockArgs(version, flakeDir, inputs) {
-    if (updatesNamedInputs(version))
-        return [
-            ['flake', 'update'],
-            [...inputs, '--flake', flakeDir],
-        ];
-    if (inputs.length === 0)
-        return [['flake', 'update'], [flakeDir]];
-    return [
-        ['flake', 'lock'],
-        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
-    ];
-}
-/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function installable(flakeRef, attrPath) {
-    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
-    return `${flakeRef}#${quoted.join('.')}`;
-}
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./.build/gate/tool-source.js
-
-
-
-/**
- * Finds each tool where `tools` says: on PATH, or from the user's own nixpkgs pinned in their
- * flake.lock (`nix run --inputs-from <flake> nixpkgs#<tool> --`), or on PATH first.
- */
-class ToolSource {
-    setting;
-    searchPath;
-    nixpkgsFrom;
-    lookups = new Map();
-    nixpkgsFlake;
-    constructor(setting, flakeDir, 
-    /** The PATH the tools run with. */
-    searchPath, 
-    /**
-     * The flake whose locked nixpkgs provides the tools: the checked-out flake, or on a pull request
-     * one naming its base revision's nixpkgs; undefined leaves nixpkgs to Nix's registry. Asked once.
-     */
-    nixpkgsFrom = async () => flakeDir) {
-        this.setting = setting;
-        this.searchPath = searchPath;
-        this.nixpkgsFrom = nixpkgsFrom;
-    }
-    async command(tool) {
-        if (this.setting !== 'nix') {
-            const found = await this.onPath(tool);
-            if (found)
-                return { tool, program: found, prefix: [], via: 'path' };
-            if (this.setting === 'path') {
-                throw new ToolUnavailable(`${tool} is not on PATH (tools: path): install it in the job, or use tools: path-or-nix`);
-            }
-        }
-        this.nixpkgsFlake ??= this.nixpkgsFrom();
-        return { tool, program: 'nix', prefix: nixRunPrefix(await this.nixpkgsFlake, tool), via: 'nix' };
-    }
-    /** The tool's absolute path when PATH has it. */
-    onPath(tool) {
-        let lookup = this.lookups.get(tool);
-        if (!lookup) {
-            lookup = findExecutable(tool, this.searchPath);
-            this.lookups.set(tool, lookup);
-        }
-        return lookup;
-    }
-}
-function nixRunPrefix(inputsFrom, tool) {
-    return [
-        'run',
-        '--extra-experimental-features',
-        'nix-command flakes',
-        ...(inputsFrom === undefined ? [] : ['--inputs-from', inputsFrom]),
-        `nixpkgs#${tool}`,
-        '--',
-    ];
-}
-/** A tool the gate cannot start: its check fails with this one-line reason. */
-class ToolUnavailable extends Error {
-}
-async function findExecutable(name, searchPath) {
-    for (const dir of searchPath.split(external_node_path_namespaceObject.delimiter)) {
-        if (dir === '')
-            continue;
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
-        try {
-            if (!(await (0,promises_namespaceObject.stat)(candidate)).isFile())
-                continue;
-            await (0,promises_namespaceObject.access)(candidate, external_node_fs_namespaceObject.constants.X_OK);
-            return candidate;
-        }
-        catch {
-            // Not in this directory.
-        }
-    }
-    return undefined;
-}
-/** How messages name a tool: `statix`, or `nix run nixpkgs#statix` when Nix provides it. */
-function commandLabel(command) {
-    return command.via === 'nix' && command.tool !== 'nix' ? `nix run nixpkgs#${command.tool}` : command.tool;
-}
-
-;// CONCATENATED MODULE: ./.build/gate/base-tools.js
-
-
-
-/**
- * A pull request's own flake.lock could pin a nixpkgs whose deadnix passes everything (or reads what
- * it should not): the tools that judge it come from the nixpkgs its base revision locks instead. This
- * writes a flake of flakeflow's own whose one input is that nixpkgs, locked as the base locks it, for
- * `nix run --inputs-from`. Undefined when the base has no nixpkgs input (Nix's registry then decides,
- * as it does for such a flake anyway).
- */
-async function baseNixpkgsFlake(git, base) {
-    let commit = await git.resolveCommit(base.sha);
-    if (!commit) {
-        await git.fetchCommit(base.sha);
-        commit = await git.resolveCommit(base.sha);
-    }
-    if (!commit) {
-        throw new ToolUnavailable(`the pull request's base ${base.sha.slice(0, 12)} is not in the checkout, so its flake.lock cannot name ` +
-            'the nixpkgs the tools come from: check out with fetch-depth: 0, or put the tools on PATH');
-    }
-    const text = await git.fileAt(commit, base.lockPath);
-    if (text === undefined)
-        return undefined;
-    const lock = JSON.parse(text);
-    const key = resolveInput(lock, ['nixpkgs']);
-    const node = key === undefined ? undefined : lock.nodes[key];
-    if (key === undefined || !node?.original || !node.locked)
-        return undefined;
-    const nodes = { root: { inputs: { nixpkgs: key } } };
-    const copy = (name) => {
-        if (nodes[name] || !lock.nodes[name])
-            return;
-        nodes[name] = lock.nodes[name];
-        for (const target of Object.values(lock.nodes[name]?.inputs ?? {})) {
-            if (typeof target === 'string')
-                copy(target);
-        }
-    };
-    copy(key);
-    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(base.tempDir, 'flakeflow-base-nixpkgs-'));
-    const flake = node.flake === false ? '{ flake = false; } // ' : '';
-    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'flake.nix'), `{\n  inputs.nixpkgs = ${flake}${nixAttrs(node.original)};\n  outputs = _: { };\n}\n`);
-    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'flake.lock'), `${JSON.stringify({ nodes, root: 'root', version: lock.version })}\n`);
-    return dir;
-}
-/** The node an input path names from the root, following `follows` (a path from the root). */
-function resolveInput(lock, path, depth = 0) {
-    if (depth > 32)
-        return undefined;
-    let current = lock.root;
-    for (const name of path) {
-        const target = lock.nodes[current]?.inputs?.[name];
-        if (target === undefined)
-            return undefined;
-        current = typeof target === 'string' ? target : (resolveInput(lock, target, depth + 1) ?? '');
-        if (current === '')
-            return undefined;
-    }
-    return current;
-}
-/** A flake reference's attributes as a Nix attribute set. */
-function nixAttrs(attrs) {
-    const entries = Object.entries(attrs).map(([name, value]) => {
-        const literal = typeof value === 'string'
-            ? JSON.stringify(value).replace(/\$\{/g, '\\${')
-            : typeof value === 'number' || typeof value === 'boolean'
-                ? String(value)
-                : JSON.stringify(String(value));
-        return `${JSON.stringify(name)} = ${literal};`;
-    });
-    return `{ ${entries.join(' ')} }`;
-}
-
-;// CONCATENATED MODULE: ./.build/gate/findings.js
-const SEVERITIES = ['error', 'warning', 'notice'];
-function countBySeverity(findings) {
-    const counts = { error: 0, warning: 0, notice: 0 };
-    for (const finding of findings)
-        counts[finding.severity] += 1;
-    return counts;
-}
-const RANK = { error: 3, warning: 2, notice: 1 };
-/** Whether a finding of this severity fails the gate at `fail-on`. */
-function failsAt(severity, failOn) {
-    if (failOn === 'never')
-        return false;
-    return RANK[severity] >= RANK[failOn];
-}
-/** By file, then line and column, then check: the order of the summary and the annotations. */
-function compareFindings(a, b) {
-    if (a.file !== b.file)
-        return a.file < b.file ? -1 : 1;
-    const byLine = (a.line ?? 0) - (b.line ?? 0);
-    if (byLine !== 0)
-        return byLine;
-    const byColumn = (a.column ?? 0) - (b.column ?? 0);
-    if (byColumn !== 0)
-        return byColumn;
-    return a.check < b.check ? -1 : a.check > b.check ? 1 : 0;
-}
-/** `2 errors, 1 warning`, leaving out zero counts; `no findings` when all are zero. */
-function describeCounts(counts) {
-    const parts = SEVERITIES.filter((severity) => counts[severity] > 0).map((severity) => `${counts[severity]} ${severity}${counts[severity] === 1 ? '' : 's'}`);
-    return parts.length > 0 ? parts.join(', ') : 'no findings';
-}
-
-;// CONCATENATED MODULE: ./.build/gate/git.js
-
-
-/**
- * The few git questions the gate asks about the checkout. It only reads: it never changes the index,
- * HEAD or the work tree (fetching a missing base commit adds objects, nothing else).
- */
-class CheckoutGit {
-    runner;
-    dir;
-    signal;
-    constructor(runner, dir, signal) {
-        this.runner = runner;
-        this.dir = dir;
-        this.signal = signal;
-    }
-    /** The work tree's root, or undefined when `dir` is not in a git repository (or git is missing). */
-    async topLevel() {
-        try {
-            const result = await this.git(['rev-parse', '--show-toplevel']);
-            return succeeded(result) ? result.stdout.trim() : undefined;
-        }
-        catch {
-            return undefined;
-        }
-    }
-    async resolveCommit(revision) {
-        const result = await this.git([
-            'rev-parse',
-            '--verify',
-            '--quiet',
-            '--end-of-options',
-            `${revision}^{commit}`,
-        ]);
-        return succeeded(result) ? result.stdout.trim() : undefined;
-    }
-    /** Fetches one commit from `origin` without its history, as a shallow CI checkout lacks the base. */
-    async fetchCommit(sha) {
-        return this.git(['fetch', '--no-tags', '--no-recurse-submodules', '--depth=1', 'origin', sha]);
-    }
-    /** A file's content at `revision`, or undefined when that commit has no such file. */
-    async fileAt(revision, path) {
-        const result = await this.git(['cat-file', 'blob', `${revision}:${path}`]);
-        return succeeded(result) ? result.stdout : undefined;
-    }
-    async mergeBase(a, b) {
-        const result = await this.git(['merge-base', a, b]);
-        return succeeded(result) ? result.stdout.trim() : undefined;
-    }
-    /** Parents as the commit object names them, which a shallow clone's `HEAD^1` cannot show. */
-    async parents(revision) {
-        const result = await this.git(['cat-file', 'commit', revision]);
-        if (!succeeded(result))
-            return [];
-        const header = result.stdout.split('\n\n')[0] ?? '';
-        return [...header.matchAll(/^parent ([0-9a-f]{40,64})$/gm)].map((match) => match[1]);
-    }
-    /**
-     * Files that differ between `from` and the work tree under `pathspec`, relative to the repository
-     * root, renames as their new name and deletions left out.
-     */
-    async changedFiles(from, pathspec) {
-        const result = await this.git([
-            'diff',
-            '--name-only',
-            '-z',
-            '--no-ext-diff',
-            '--find-renames',
-            '--diff-filter=d',
-            '--no-relative',
-            from,
-            '--',
-            pathspec,
-        ]);
-        if (!succeeded(result))
-            throw new Error(`git diff against ${from} failed: ${oneLine(result.stderr)}`);
-        return splitNul(result.stdout);
-    }
-    /** The unified diff between `from` and the work tree, paths relative to the repository root. */
-    async diff(from, pathspec) {
-        const result = await this.git([
-            'diff',
-            '--no-color',
-            '--no-ext-diff',
-            '--find-renames',
-            '--no-relative',
-            '-U3',
-            from,
-            '--',
-            pathspec,
-        ]);
-        if (!succeeded(result))
-            throw new Error(`git diff against ${from} failed: ${oneLine(result.stderr)}`);
-        return result.stdout;
-    }
-    /** Tracked and untracked-but-not-ignored files under `dir`, relative to it. */
-    async listFiles(patterns = []) {
-        const result = await this.git([
-            'ls-files',
-            '-z',
-            '--cached',
-            '--others',
-            '--exclude-standard',
-            '--',
-            ...patterns,
-        ]);
-        return succeeded(result) ? [...new Set(splitNul(result.stdout))] : undefined;
-    }
-    git(args) {
-        return this.runner.run('git', ['-c', 'core.quotepath=off', ...args], {
-            cwd: this.dir,
-            env: { GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' },
-            ...(this.signal ? { signal: this.signal } : {}),
-        });
-    }
-}
-function splitNul(output) {
-    return output.split('\0').filter((entry) => entry.length > 0);
-}
-
-;// CONCATENATED MODULE: ./.build/gate/globs.js
-/**
- * The `exclude` globs, matched the way .gitignore matches: against paths relative to the flake, a
- * pattern without a slash matches a name at any depth, and a pattern that matches a directory leaves
- * out everything under it. `*` and `?` stay within a path segment, `**` crosses them, `{a,b}` and
- * `[...]` work as in a shell.
- */
-class PathGlobs {
-    sources;
-    patterns;
-    constructor(sources) {
-        this.sources = sources;
-        this.patterns = sources.map(compileGlob);
-    }
-    get empty() {
-        return this.patterns.length === 0;
-    }
-    /** Whether `path` (relative, forward slashes) or one of its parent directories is excluded. */
-    matches(path) {
-        if (this.patterns.length === 0)
-            return false;
-        const segments = normalizePath(path).split('/');
-        for (let end = segments.length; end > 0; end -= 1) {
-            const candidate = segments.slice(0, end).join('/');
-            if (this.patterns.some((pattern) => pattern.test(candidate)))
-                return true;
-        }
-        return false;
-    }
-}
-/** `./a//b/` → `a/b`: the form tools and git print paths in differs. */
-function normalizePath(path) {
-    return path
-        .replace(/\\/g, '/')
-        .replace(/^(\.\/)+/, '')
-        .replace(/\/{2,}/g, '/')
-        .replace(/\/$/, '');
-}
-function compileGlob(source) {
-    let glob = source.trim().replace(/^(\.\/)+/, '');
-    const anchored = glob.startsWith('/') || glob.replace(/\/$/, '').includes('/');
-    glob = glob.replace(/^\/+/, '').replace(/\/+$/, '');
-    const body = translate(glob);
-    return new RegExp(anchored ? `^${body}$` : `^(?:.*/)?${body}$`);
-}
-function translate(glob) {
-    let out = '';
-    let braceDepth = 0;
-    for (let index = 0; index < glob.length; index += 1) {
-        const char = glob[index];
-        if (char === '*') {
-            if (glob[index + 1] === '*') {
-                const atSegmentStart = index === 0 || glob[index - 1] === '/';
-                const slashAfter = glob[index + 2] === '/';
-                index += 1;
-                if (atSegmentStart && slashAfter) {
-                    index += 1;
-                    out += '(?:.*/)?';
-                }
-                else {
-                    out += '.*';
-                }
-            }
-            else {
-                out += '[^/]*';
-            }
-        }
-        else if (char === '?') {
-            out += '[^/]';
-        }
-        else if (char === '[') {
-            const close = glob.indexOf(']', index + 2);
-            if (close === -1) {
-                out += '\\[';
-            }
-            else {
-                const inner = glob
-                    .slice(index + 1, close)
-                    .replace(/^!/, '^')
-                    .replace(/\\/g, '\\\\');
-                out += `[${inner}]`;
-                index = close;
-            }
-        }
-        else if (char === '{') {
-            braceDepth += 1;
-            out += '(?:';
-        }
-        else if (char === '}' && braceDepth > 0) {
-            braceDepth -= 1;
-            out += ')';
-        }
-        else if (char === ',' && braceDepth > 0) {
-            out += '|';
-        }
-        else {
-            out += char.replace(/[.+^$()|\\}\]]/g, '\\$&');
-        }
-    }
-    return out + ')'.repeat(braceDepth);
-}
-
-;// CONCATENATED MODULE: ./.build/gate/positions.js
-
-
-
-/** A file's lines as bytes, to turn the tools' byte columns into the character columns GitHub counts. */
-class SourceLines {
-    lines;
-    constructor(lines) {
-        this.lines = lines;
-    }
-    static fromText(text) {
-        const bytes = Buffer.from(text, 'utf8');
-        const lines = [];
-        let start = 0;
-        for (let index = 0; index < bytes.length; index += 1) {
-            if (bytes[index] === 0x0a) {
-                lines.push(bytes.subarray(start, index));
-                start = index + 1;
-            }
-        }
-        lines.push(bytes.subarray(start));
-        return new SourceLines(lines);
-    }
-    /** The line's text (1-based), without its line break. */
-    text(line) {
-        return this.lines[line - 1]?.toString('utf8').replace(/\r$/, '');
-    }
-    get lineCount() {
-        const last = this.lines[this.lines.length - 1];
-        return last && last.length === 0 ? this.lines.length - 1 : this.lines.length;
-    }
-    /** The 1-based character column of a 1-based byte column on `line`. */
-    charColumn(line, byteColumn) {
-        const bytes = this.lines[line - 1];
-        if (!bytes || byteColumn <= 1)
-            return byteColumn;
-        const prefix = bytes.subarray(0, Math.min(byteColumn - 1, bytes.length));
-        const beyond = byteColumn - 1 - prefix.length;
-        return prefix.toString('utf8').length + beyond + 1;
-    }
-    /**
-     * The 1-based character column of a 1-based column counted with tabs reaching the next multiple
-     * of 8 (megaparsec's, so nixfmt's), where a person counts a tab as one character.
-     */
-    charColumnFromTabStops(line, tabColumn) {
-        const text = this.text(line);
-        if (text === undefined)
-            return tabColumn;
-        let visual = 1;
-        let characters = 1;
-        for (const char of text) {
-            if (visual >= tabColumn)
-                return characters;
-            visual = char === '\t' ? Math.floor((visual - 1) / 8) * 8 + 9 : visual + 1;
-            characters += 1;
-        }
-        return characters + Math.max(0, tabColumn - visual);
-    }
-    /** The 1-based line and byte column of a 0-based byte offset into the file. */
-    positionOf(offset) {
-        let remaining = offset;
-        for (let index = 0; index < this.lines.length; index += 1) {
-            const length = this.lines[index].length;
-            if (remaining <= length)
-                return { line: index + 1, column: remaining + 1 };
-            remaining -= length + 1;
-        }
-        const last = Math.max(1, this.lineCount);
-        return { line: last, column: (this.lines[last - 1]?.length ?? 0) + 1 };
-    }
-}
-/**
- * Turns tool findings into gate findings: paths relative to the repository root (the flake may sit
- * in a subdirectory), character columns instead of byte columns, byte offsets resolved to lines.
- */
-async function locateFindings(found, flakeDir, 
-/** The flake directory relative to the repository root, `''` at the root. */
-prefix) {
-    const sources = new Map();
-    const source = (path) => {
-        let lines = sources.get(path);
-        if (!lines) {
-            lines = (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(flakeDir, path), 'utf8').then(SourceLines.fromText, () => undefined);
-            sources.set(path, lines);
-        }
-        return lines;
-    };
-    return Promise.all(found.map(async ({ path, offset, columns, ...finding }) => {
-        const file = normalizePath(prefix ? external_node_path_namespaceObject.posix.join(prefix, path) : path);
-        const lines = await source(path);
-        if (!lines)
-            return { ...finding, file };
-        const located = { ...finding, file };
-        if (offset !== undefined && located.line === undefined) {
-            const start = offset === 'end' ? lines.positionOf(Number.MAX_SAFE_INTEGER) : lines.positionOf(offset.start);
-            located.line = start.line;
-            located.endLine = start.line;
-            located.column = start.column;
-            if (offset !== 'end') {
-                const end = lines.positionOf(offset.end);
-                if (end.line === start.line && end.column > start.column)
-                    located.endColumn = end.column;
-            }
-        }
-        // nixfmt puts an end-of-file error on the empty line after the final newline: keep it on the last line.
-        if (located.line !== undefined && located.line > Math.max(1, lines.lineCount)) {
-            const end = lines.positionOf(Number.MAX_SAFE_INTEGER);
-            const { endColumn: _endColumn, ...rest } = located;
-            return toCharacters({ ...rest, line: end.line, endLine: end.line, column: end.column }, lines);
-        }
-        return columns === 'tab-stops' ? tabStopsToCharacters(located, lines) : toCharacters(located, lines);
-    }));
-}
-function toCharacters(finding, lines) {
-    const result = { ...finding };
-    if (result.line !== undefined && result.column !== undefined) {
-        result.column = lines.charColumn(result.line, result.column);
-    }
-    if (result.endColumn !== undefined) {
-        result.endColumn = lines.charColumn(result.endLine ?? result.line ?? 1, result.endColumn);
-    }
-    if (result.fix)
-        result.fix = fixToCharacters(result.fix, lines);
-    // An empty span (statix's syntax errors) is a point: GitHub needs no end column for it.
-    const sameLine = (result.endLine ?? result.line) === result.line;
-    if (sameLine && result.endColumn !== undefined && result.endColumn <= (result.column ?? 0))
-        delete result.endColumn;
-    return result;
-}
-function tabStopsToCharacters(finding, lines) {
-    const result = { ...finding };
-    if (result.line !== undefined && result.column !== undefined)
-        result.column = lines.charColumnFromTabStops(result.line, result.column);
-    if (result.endColumn !== undefined)
-        result.endColumn = lines.charColumnFromTabStops(result.endLine ?? result.line ?? 1, result.endColumn);
-    return result;
-}
-function fixToCharacters(fix, lines) {
-    return {
-        ...fix,
-        column: lines.charColumn(fix.line, fix.column),
-        endColumn: lines.charColumn(fix.endLine, fix.endColumn),
-    };
-}
-
-;// CONCATENATED MODULE: ./.build/core/repository.js
-function parseRepository(slug) {
-    const match = /^([^/\s]+)\/([^/\s]+)$/.exec(slug.trim());
-    return match ? { owner: match[1], repo: match[2] } : undefined;
-}
-
-;// CONCATENATED MODULE: ./.build/core/markdown.js
-/** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
-/** Escapes a value for a table cell: pipes and line breaks would break the row. */
-function cell(value) {
-    if (value === undefined || value === null)
-        return '';
-    return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
-}
-function table(header, rows, align = []) {
-    const rule = header.map((_, index) => {
-        const side = align[index] ?? 'left';
-        return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
-    });
-    const lines = [
-        `| ${header.map(cell).join(' | ')} |`,
-        `| ${rule.join(' | ')} |`,
-        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
-    ];
-    return lines.join('\n');
-}
-function details(summary, body, open = false) {
-    return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
-}
-function codeBlock(body, language = '') {
-    const longestFence = Math.max(2, ...[...body.matchAll(/`+/g)].map((match) => match[0].length));
-    const fence = '`'.repeat(longestFence + 1);
-    return `${fence}${language}\n${body}\n${fence}`;
-}
-function heading(level, text) {
-    return `${'#'.repeat(level)} ${text}`;
-}
-/** Joins markdown blocks with blank lines, skipping empty ones. */
-function blocks(...parts) {
-    return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
-}
-const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
-function formatBytes(bytes) {
-    let value = Math.abs(bytes);
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    const sign = bytes < 0 ? '-' : '';
-    return `${sign}${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
-}
-function formatDuration(milliseconds) {
-    if (milliseconds < 1_000)
-        return `${Math.round(milliseconds)} ms`;
-    const seconds = milliseconds / 1_000;
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    if (minutes < 60)
-        return `${minutes} min ${Math.round(seconds % 60)} s`;
-    const hours = Math.floor(minutes / 60);
-    if (hours < 48)
-        return `${hours} h ${minutes % 60} min`;
-    return `${Math.floor(hours / 24)} d ${hours % 24} h`;
-}
-/** GitHub refuses bodies and comments over 65,536 characters. */
-const GITHUB_BODY_LIMIT = 65_536;
-
-;// CONCATENATED MODULE: ./.build/gate/check-run.js
-
-
-
-
-const CHECK_RUN_NAME = 'flakeflow gate';
-/** The Checks API takes at most 50 annotations per request; later updates append. */
-const ANNOTATIONS_PER_REQUEST = 50;
-/** `output.summary` and `output.text` hold at most 65,535 characters each. */
-const OUTPUT_LIMIT = 65_535;
-const LEVEL = {
-    error: 'failure',
-    warning: 'warning',
-    notice: 'notice',
-};
-/** The Checks API wants a line on every annotation, and columns only within one line. */
-function checkRunAnnotation(finding) {
-    const line = finding.line ?? 1;
-    const endLine = Math.max(line, finding.endLine ?? line);
-    const annotation = {
-        path: finding.file,
-        start_line: line,
-        end_line: endLine,
-        annotation_level: LEVEL[finding.severity],
-        message: annotationMessage(finding).slice(0, OUTPUT_LIMIT),
-        title: annotationTitle(finding),
-    };
-    if (endLine === line && finding.column !== undefined) {
-        annotation.start_column = finding.column;
-        if (finding.endColumn !== undefined && finding.endColumn > finding.column)
-            annotation.end_column = finding.endColumn;
-    }
-    if (finding.fix)
-        annotation.raw_details = finding.fix.replacement;
-    return annotation;
-}
-/**
- * Publishes every finding as one "flakeflow gate" check run: created with the first 50 annotations,
- * then updated 50 at a time, completed by the last request.
- */
-async function publishCheckRun(client, target, result, jobSummary) {
-    const annotations = result.findings.map(checkRunAnnotation);
-    const batches = [];
-    for (let start = 0; start < annotations.length; start += ANNOTATIONS_PER_REQUEST) {
-        batches.push(annotations.slice(start, start + ANNOTATIONS_PER_REQUEST));
-    }
-    if (batches.length === 0)
-        batches.push([]);
-    const output = (batch) => ({
-        title: checkRunTitle(result),
-        summary: truncate(checkRunSummary(result)),
-        text: truncate(jobSummary),
-        annotations: batch,
-    });
-    const completion = {
-        status: 'completed',
-        conclusion: conclusion(result),
-        completed_at: new Date().toISOString(),
-    };
-    const { owner, repo } = target.repository;
-    const created = await client.rest.checks.create({
-        owner,
-        repo,
-        name: CHECK_RUN_NAME,
-        head_sha: target.headSha,
-        ...(target.detailsUrl ? { details_url: target.detailsUrl } : {}),
-        ...(batches.length === 1 ? completion : { status: 'in_progress' }),
-        output: output(batches[0]),
-    });
-    const id = created.data.id;
-    for (let index = 1; index < batches.length; index += 1) {
-        const last = index === batches.length - 1;
-        await client.rest.checks.update({
-            owner,
-            repo,
-            check_run_id: id,
-            ...(last ? completion : {}),
-            output: output(batches[index]),
-        });
-    }
-    return { id, url: created.data.html_url ?? '', requests: batches.length };
-}
-function conclusion(result) {
-    if (!result.passed)
-        return 'failure';
-    return result.findings.length > 0 ? 'neutral' : 'success';
-}
-function checkRunTitle(result) {
-    const counts = describeCounts(countBySeverity(result.findings));
-    if (result.failures.length > 0)
-        return `❌ ${result.failures.length} check(s) did not run · ${counts}`;
-    return `${result.passed ? '✅' : '❌'} ${counts}`;
-}
-function checkRunSummary(result) {
-    const rows = result.checks.map((check) => [
-        check.check,
-        check.tool,
-        ...SEVERITIES.map((severity) => check.counts[severity]),
-        check.failures.length > 0 ? `❌ ${check.failures.join('; ')}` : (check.skipped ?? '✅'),
-    ]);
-    return table(['check', 'tool', '❌', '⚠️', 'ℹ️', ''], rows, [
-        'left',
-        'left',
-        'right',
-        'right',
-        'right',
-        'left',
-    ]);
-}
-function truncate(text) {
-    if (text.length <= OUTPUT_LIMIT)
-        return text;
-    const note = '\n\n… cut to fit the Checks API: every finding is in the annotations.';
-    return text.slice(0, OUTPUT_LIMIT - note.length) + note;
-}
-/** Publishing is a report, not the verdict: a token without `checks: write` gets a warning. */
-function describePublishError(what, permission, error) {
-    const status = error.status;
-    if (status === 403 || status === 404) {
-        return `${what}: the token may not do this (${status}); grant \`permissions: ${permission}\` to the job. The findings are still in the annotations and the job summary.`;
-    }
-    return `${what} failed: ${stringifyError(error)}`;
-}
-function warnPublishError(logger, what, permission, error) {
-    const message = describePublishError(what, permission, error);
-    logger.warning(message);
-    return message;
-}
-
-;// CONCATENATED MODULE: ./.build/gate/scope.js
-
-
-
-
-const PULL_REQUEST_EVENTS = new Set(['pull_request', 'pull_request_target', 'merge_group']);
-const SKIPPED_DIRECTORIES = new Set(['.git', '.direnv', 'node_modules']);
-async function resolveScope(request, git, logger) {
-    const mode = scopeMode(request);
-    const candidates = mode === 'all' ? await allNixFiles(request, git) : await changedNixFiles(request, git, logger);
-    const kept = candidates.files.filter((file) => !request.exclude.matches(file));
-    return {
-        mode,
-        files: [...new Set(kept)].sort(),
-        ...(candidates.base ? { base: candidates.base } : {}),
-        excluded: candidates.files.length - kept.length,
-    };
-}
-function scopeMode(request) {
-    if (request.setting !== 'auto')
-        return request.setting;
-    return PULL_REQUEST_EVENTS.has(request.eventName) ? 'changed' : 'all';
-}
-/** The base a pull request (or merge queue entry) event names. */
-function eventBaseSha(event) {
-    const pull = event.pull_request;
-    if (typeof pull?.base?.sha === 'string')
-        return pull.base.sha;
-    const group = event.merge_group;
-    return typeof group?.base_sha === 'string' ? group.base_sha : undefined;
-}
-async function allNixFiles(request, git) {
-    const listed = request.repoRoot ? await git.listFiles(['*.nix']) : undefined;
-    if (listed) {
-        const present = await Promise.all(listed.map(async (file) => ((await isFile((0,external_node_path_namespaceObject.join)(request.flakeDir, file))) ? file : '')));
-        return { files: present.filter((file) => file.length > 0).map(normalizePath) };
-    }
-    return { files: await walkFiles(request.flakeDir, (name) => name.endsWith('.nix')) };
-}
-async function changedNixFiles(request, git, logger) {
-    if (!request.repoRoot) {
-        throw new UserError(`Input 'files' is changed, but ${request.flakeDir} is not in a git checkout`);
-    }
-    const base = await diffBase(request, git, logger);
-    const prefix = (0,external_node_path_namespaceObject.relative)(request.repoRoot, request.flakeDir).split(external_node_path_namespaceObject.sep).join('/');
-    const changed = await git.changedFiles(base.commit, '.');
-    const files = [];
-    for (const path of changed) {
-        if (!path.endsWith('.nix'))
-            continue;
-        const inFlake = prefix === '' ? path : path.startsWith(`${prefix}/`) ? path.slice(prefix.length + 1) : undefined;
-        if (inFlake === undefined)
-            continue;
-        if (await isFile((0,external_node_path_namespaceObject.join)(request.flakeDir, inFlake)))
-            files.push(normalizePath(inFlake));
-    }
-    return { files, base };
-}
-/**
- * The commit to diff against: where the branch left the base. A shallow CI checkout lacks the base,
- * so it is fetched alone; GitHub's merge commit then names it as a parent, which is enough.
- */
-async function diffBase(request, git, logger) {
-    const eventBase = eventBaseSha(request.event);
-    const revision = request.baseRef || eventBase;
-    const from = request.baseRef ? `base-ref ${request.baseRef}` : `the ${request.eventName} base`;
-    if (!revision) {
-        throw new UserError(`Input 'files' is changed, but there is nothing to compare with: set base-ref (e.g. origin/main) or run on pull_request`);
-    }
-    let commit = await git.resolveCommit(revision);
-    if (!commit && /^[0-9a-f]{7,64}$/i.test(revision)) {
-        const fetched = await git.fetchCommit(revision);
-        if (fetched.exitCode !== 0)
-            logger.debug(`git fetch ${revision}: ${fetched.stderr.trim()}`);
-        commit = await git.resolveCommit(revision);
-    }
-    if (!commit) {
-        const what = request.baseRef
-            ? `Input 'base-ref' names ${revision}, which`
-            : `The base commit ${revision}`;
-        throw new UserError(`${what} is not in the checkout and could not be fetched from origin: check out with fetch-depth: 0`);
-    }
-    const mergeBase = await git.mergeBase(commit, 'HEAD');
-    if (mergeBase)
-        return { commit: mergeBase, from };
-    if ((await git.parents('HEAD')).includes(commit))
-        return { commit, from };
-    logger.warning(`HEAD and ${commit.slice(0, 12)} share no history in this shallow checkout, so files changed on the base ` +
-        'since the branch left it are checked too; check out with fetch-depth: 0 to avoid that');
-    return { commit, from };
-}
-async function isFile(path) {
-    try {
-        return (await (0,promises_namespaceObject.lstat)(path)).isFile();
-    }
-    catch {
-        return false;
-    }
-}
-/** Outside git: the files under `root` whose name `accept`s, not following symbolic links (`result`). */
-async function walkFiles(root, accept = () => true) {
-    const files = [];
-    const visit = async (dir) => {
-        const entries = await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(root, dir), { withFileTypes: true });
-        for (const entry of entries) {
-            const path = dir === '' ? entry.name : external_node_path_namespaceObject.posix.join(dir, entry.name);
-            if (entry.isDirectory() && !SKIPPED_DIRECTORIES.has(entry.name))
-                await visit(path);
-            else if (entry.isFile() && accept(entry.name))
-                files.push(path);
-        }
-    };
-    await visit('');
-    return files;
-}
-
-;// CONCATENATED MODULE: ./.build/gate/suggestions.js
-
-
-/** Marks the review flakeflow posts, so the next run can find and replace it. */
-const REVIEW_MARKER = '<!-- flakeflow-gate-suggestions -->';
-const SUPERSEDED_MARKER = '<!-- flakeflow-gate-suggestions: superseded -->';
-/** GitHub renders reviews with hundreds of comments poorly; the rest stay in the annotations. */
-const MAX_SUGGESTIONS = 100;
-/** statix's own fix, widened to the whole lines it touches (GitHub suggestions replace lines). */
-function statixEdit(finding, lines) {
-    const fix = finding.fix;
-    if (!fix)
-        return undefined;
-    const first = lines(fix.line);
-    const last = lines(fix.endLine);
-    if (first === undefined || last === undefined)
-        return undefined;
-    const text = first.slice(0, fix.column - 1) + fix.replacement + last.slice(fix.endColumn - 1);
-    return { startLine: fix.line, line: fix.endLine, text };
-}
-const NAME_CHAR = /[A-Za-z0-9_'-]/;
-function balanced(text) {
-    let depth = 0;
-    for (const char of text) {
-        if ('([{'.includes(char))
-            depth += 1;
-        else if (')]}'.includes(char))
-            depth -= 1;
-        if (depth < 0)
-            return false;
-    }
-    return depth === 0 && (text.match(/"/g)?.length ?? 0) % 2 === 0 && !text.includes("''");
-}
-/**
- * What removing a dead binding deadnix found means on its line, when that is unambiguous: a
- * binding alone on its line, a name in an `inherit`, a pattern name, `args@`. Lambda arguments
- * cannot be removed without changing the function, so they get no suggestion.
- */
-function deadnixRemoval(finding, lines) {
-    const kind = /^Unused (let binding|lambda pattern): (.+)$/.exec(finding.message);
-    if (!kind || finding.line === undefined || finding.column === undefined)
-        return undefined;
-    const name = kind[2];
-    const text = lines(finding.line);
-    if (text === undefined)
-        return undefined;
-    const start = finding.column - 1;
-    if (text.slice(start, start + name.length) !== name)
-        return undefined;
-    const before = text.slice(0, start);
-    const after = text.slice(start + name.length);
-    if (NAME_CHAR.test(before.at(-1) ?? ' ') || NAME_CHAR.test(after[0] ?? ' '))
-        return undefined;
-    const deleteLine = { startLine: finding.line, line: finding.line, text: '' };
-    const replaceLine = (newText) => ({
-        startLine: finding.line,
-        line: finding.line,
-        text: newText,
-    });
-    if (kind[1] === 'let binding') {
-        if (/^\s*$/.test(before) && /^\s*=(?!=).*;\s*$/.test(after) && balanced(after))
-            return deleteLine;
-        const inherit = /^(\s*inherit\b(?:\s*\([^)]*\))?)(.*)$/.exec(before);
-        if (!inherit || !/^[^;]*;\s*$/.test(after))
-            return undefined;
-        const others = `${inherit[2]} ${after.replace(/;\s*$/, '')}`.trim();
-        if (others === '')
-            return /^\s*$/.test(after.replace(/^[^;]*;/, '')) ? deleteLine : undefined;
-        return replaceLine(before.replace(/\s+$/, '') + after);
-    }
-    if (/^\s*@/.test(after))
-        return replaceLine(before + after.replace(/^\s*@\s*/, ''));
-    if (/@\s*$/.test(before))
-        return replaceLine(before.replace(/\s*@\s*$/, '') + after);
-    const fallback = /^(\s*\?\s*[^,{}()[\]"]+?)?(?=\s*[,}])/.exec(after);
-    if (!fallback)
-        return undefined;
-    const rest = after.slice(fallback[0].length);
-    if (/^\s*$/.test(before) && /^\s*,\s*$/.test(rest))
-        return deleteLine;
-    if (/^\s*,/.test(rest))
-        return replaceLine(before + rest.replace(/^\s*,\s*/, ''));
-    if (/,\s*$/.test(before) && /^\s*}/.test(rest))
-        return replaceLine(before.replace(/\s*,\s*$/, ' ') + rest.trimStart());
-    return undefined;
-}
-function suggestionBody(finding, edit) {
-    const what = finding.check === 'deadnix' ? `${finding.message}: remove it.` : finding.message;
-    return `**${annotationTitle(finding)}** · ${what}\n\n${suggestionBlock(edit.text)}`;
-}
-/** A ```suggestion block; an empty one (no line at all inside) deletes the lines. */
-function suggestionBlock(text) {
-    if (text !== '')
-        return codeBlock(text, 'suggestion');
-    return '```suggestion\n```';
-}
-/**
- * One suggestion per finding that has a safe edit, within lines the pull request's diff shows
- * (GitHub refuses review comments elsewhere), at most one per line range.
- */
-function buildSuggestions(findings, readLines, commentable) {
-    const suggestions = [];
-    const taken = new Set();
-    for (const finding of findings) {
-        const lines = readLines(finding.file);
-        if (!lines)
-            continue;
-        const edit = finding.check === 'statix'
-            ? statixEdit(finding, lines)
-            : finding.check === 'deadnix'
-                ? deadnixRemoval(finding, lines)
-                : undefined;
-        if (!edit)
-            continue;
-        const inDiff = (commentable.get(finding.file) ?? []).some(([start, end]) => edit.startLine >= start && edit.line <= end);
-        const key = `${finding.file}:${edit.startLine}-${edit.line}`;
-        if (!inDiff || taken.has(key))
-            continue;
-        taken.add(key);
-        suggestions.push({ ...edit, path: finding.file, body: suggestionBody(finding, edit) });
-    }
-    return suggestions.slice(0, MAX_SUGGESTIONS);
-}
-/** The right-hand line ranges of each file's hunks in a unified diff, context lines included. */
-function diffHunks(diff) {
-    const hunks = new Map();
-    let file;
-    for (const line of diff.split('\n')) {
-        const target = /^\+\+\+ (?:b\/(.*)|\/dev\/null)$/.exec(line);
-        if (target) {
-            file = target[1];
-            continue;
-        }
-        const hunk = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@/.exec(line);
-        if (hunk && file) {
-            const start = Number(hunk[1]);
-            const count = hunk[2] === undefined ? 1 : Number(hunk[2]);
-            if (count > 0)
-                hunks.set(file, [...(hunks.get(file) ?? []), [start, start + count - 1]]);
-        }
-    }
-    return hunks;
-}
-function reviewComments(suggestions) {
-    return suggestions.map((suggestion) => ({
-        path: suggestion.path,
-        line: suggestion.line,
-        side: 'RIGHT',
-        ...(suggestion.startLine < suggestion.line
-            ? { start_line: suggestion.startLine, start_side: 'RIGHT' }
-            : {}),
-        body: suggestion.body,
-    }));
-}
-function sameComments(posted, wanted) {
-    const key = (comment) => `${comment.path}:${comment.start_line ?? comment.line}-${comment.line}:${comment.body}`;
-    const left = posted.map(key).sort();
-    const right = wanted.map(key).sort();
-    return left.length === right.length && left.every((value, index) => value === right[index]);
-}
-/**
- * Posts one review with the suggestions, replacing the previous flakeflow review: its comments are
- * deleted and its body marked superseded (a submitted review itself cannot be deleted). When the
- * suggestions have not changed, the previous review stays as it is.
- */
-async function postSuggestions(client, target, suggestions, logger) {
-    const { owner, repo } = target.repository;
-    const pull = { owner, repo, pull_number: target.pullNumber };
-    const reviews = await client.paginate(client.rest.pulls.listReviews, { ...pull, per_page: 100 });
-    const previous = reviews.filter((review) => review.body?.includes(REVIEW_MARKER));
-    const wanted = reviewComments(suggestions);
-    const latest = previous.at(-1);
-    if (latest && previous.length === 1 && latest.commit_id === target.headSha) {
-        const posted = await client.paginate(client.rest.pulls.listCommentsForReview, {
-            ...pull,
-            review_id: latest.id,
-            per_page: 100,
-        });
-        if (sameComments(posted, wanted)) {
-            logger.info(`The flakeflow review already holds these ${wanted.length} suggestions; left as it is`);
-            return { posted: 0, replaced: 0, unchanged: true, url: latest.html_url };
-        }
-    }
-    for (const review of previous) {
-        const comments = await client.paginate(client.rest.pulls.listCommentsForReview, {
-            ...pull,
-            review_id: review.id,
-            per_page: 100,
-        });
-        for (const comment of comments) {
-            await client.rest.pulls.deleteReviewComment({ owner, repo, comment_id: comment.id });
-        }
-        await client.rest.pulls.updateReview({
-            ...pull,
-            review_id: review.id,
-            body: `${SUPERSEDED_MARKER}\nflakeflow gate: these suggestions were replaced by a newer review.`,
-        });
-    }
-    if (wanted.length === 0)
-        return { posted: 0, replaced: previous.length, unchanged: false };
-    const count = `${wanted.length} suggested fix${wanted.length === 1 ? '' : 'es'}`;
-    const created = await client.rest.pulls.createReview({
-        ...pull,
-        commit_id: target.headSha,
-        event: 'COMMENT',
-        body: `${REVIEW_MARKER}\n**flakeflow gate**: ${count} from statix and deadnix. Commit them one by one, or together from *Files changed* → *Add suggestion to batch*.`,
-        comments: wanted,
-    });
-    return { posted: wanted.length, replaced: previous.length, unchanged: false, url: created.data.html_url };
-}
-
-;// CONCATENATED MODULE: ./.build/gate/summary.js
-
-
-
-const ICON = { error: '❌', warning: '⚠️', notice: 'ℹ️' };
-/** A job summary may hold 1 MiB; findings beyond this budget are left to the JSON report. */
-const SUMMARY_BUDGET = 900_000;
-const MESSAGE_LIMIT = 500;
-function lineUrl(links, finding) {
-    if (!links.repository || !links.sha)
-        return undefined;
-    const path = finding.file.split('/').map(encodeURIComponent).join('/');
-    const base = `${links.serverUrl.replace(/\/+$/, '')}/${links.repository}/blob/${links.sha}/${path}`;
-    if (finding.line === undefined)
-        return base;
-    const end = finding.endLine !== undefined && finding.endLine > finding.line ? `-L${finding.endLine}` : '';
-    return `${base}#L${finding.line}${end}`;
-}
-function scopeText(result) {
-    const where = result.prefix ? ` in \`${result.prefix}/\`` : '';
-    const count = `${result.scope.files.length} .nix file${result.scope.files.length === 1 ? '' : 's'}`;
-    if (result.scope.mode === 'all')
-        return `${count}${where}`;
-    const base = result.scope.base ? ` against \`${result.scope.base.commit.slice(0, 7)}\`` : '';
-    return `${count}${where} changed${base}`;
-}
-function checksText(result) {
-    return result.checks
-        .map((check) => (check.check === check.tool ? check.check : `${check.check} (${check.tool})`))
-        .join(', ');
-}
-/**
- * The job summary: a one-line verdict when clean; otherwise the counts per check and severity,
- * why any check could not run, and every finding grouped by file with a link to its line.
- */
-function renderSummary(result, links) {
-    const counts = countBySeverity(result.findings);
-    if (result.findings.length === 0 && result.failures.length === 0) {
-        const skippedAll = result.checks.length > 0 && result.checks.every((check) => check.skipped);
-        const what = skippedAll
-            ? `nothing to check in ${scopeText(result)}`
-            : `no findings in ${scopeText(result)}`;
-        return `✅ **flakeflow gate** passed: ${what} (${checksText(result)}).\n`;
-    }
-    const verdict = result.passed ? '✅ flakeflow gate passed' : '❌ flakeflow gate failed';
-    const headline = `### ${verdict} · ${describeCounts(counts)}`;
-    const context = `Checked ${scopeText(result)} · fail-on: \`${result.failOn}\``;
-    const failures = result.failures
-        .map((failure) => `❌ **${failure.check}** did not run: ${cell(failure.reason)}`)
-        .join('  \n');
-    const header = ['check', 'tool', ...SEVERITIES.map((severity) => ICON[severity]), 'time'];
-    const rows = result.checks.map((check) => [
-        check.check,
-        check.tool,
-        ...SEVERITIES.map((severity) => check.failures.length > 0 && check.counts[severity] === 0 ? '–' : check.counts[severity]),
-        check.failures.length > 0
-            ? '❌ failed'
-            : check.skipped
-                ? `skipped: ${check.skipped}`
-                : formatDuration(check.durationMs),
-    ]);
-    const countsTable = table(header, rows, ['left', 'left', 'right', 'right', 'right', 'right']);
-    return `${blocks(headline, context, failures, countsTable, publicationText(result), renderFindings(result.findings, links))}\n`;
-}
-function publicationText(result) {
-    const { checkRun, review } = result.publication;
-    const parts = [];
-    if (checkRun?.url)
-        parts.push(`🔎 Every finding is annotated in the [flakeflow gate check run](${checkRun.url})`);
-    if (review && review.posted > 0) {
-        const link = review.url ? `[review](${review.url})` : 'review';
-        parts.push(`💬 ${review.posted} suggested fix${review.posted === 1 ? '' : 'es'} posted as a ${link} on the pull request`);
-    }
-    return parts.join('  \n');
-}
-function renderFindings(findings, links) {
-    if (findings.length === 0)
-        return '';
-    const byFile = new Map();
-    for (const finding of findings)
-        byFile.set(finding.file, [...(byFile.get(finding.file) ?? []), finding]);
-    const sections = [`#### Findings in ${byFile.size} file${byFile.size === 1 ? '' : 's'}`];
-    let size = 0;
-    let shown = 0;
-    for (const [file, fileFindings] of byFile) {
-        const section = fileSection(file, fileFindings, links);
-        if (size + section.length > SUMMARY_BUDGET)
-            break;
-        sections.push(section);
-        size += section.length;
-        shown += fileFindings.length;
-    }
-    if (shown < findings.length) {
-        sections.push(`… and ${findings.length - shown} more findings: see the JSON report (the \`report\` output).`);
-    }
-    return sections.join('\n\n');
-}
-function fileSection(file, findings, links) {
-    const counts = countBySeverity(findings);
-    const tally = SEVERITIES.filter((severity) => counts[severity] > 0)
-        .map((severity) => `${ICON[severity]} ${counts[severity]}`)
-        .join(' · ');
-    const rows = findings.map((finding) => {
-        const position = finding.line === undefined ? '–' : `${finding.line}${finding.column ? `:${finding.column}` : ''}`;
-        const url = lineUrl(links, finding);
-        const message = annotationMessage(finding);
-        return [
-            ICON[finding.severity],
-            url ? `[${position}](${url})` : position,
-            annotationTitle(finding),
-            message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT)}…` : message,
-        ];
-    });
-    const body = table(['', 'line', 'check', 'finding'], rows, ['center', 'right', 'left', 'left']);
-    return `<details><summary><code>${escapeHtml(file)}</code> · ${tally}</summary>\n\n${body}\n\n</details>`;
-}
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-;// CONCATENATED MODULE: ./.build/gate/publish.js
-
-
-
-
-
-
-
-
-/** The pull request's head: a check run on GitHub's merge commit would not show on the pull request. */
-function headSha(context) {
-    const pull = context.event.pull_request;
-    return typeof pull?.head?.sha === 'string' ? pull.head.sha : context.sha;
-}
-function pullNumber(context) {
-    const pull = context.event.pull_request;
-    return typeof pull?.number === 'number' ? pull.number : undefined;
-}
-/** Publishes the check run and the suggestions review; failures become warnings, never the verdict. */
-async function publishResult(result, context, request) {
-    const publication = { warnings: [] };
-    const warn = (message) => {
-        request.logger.warning(message);
-        publication.warnings.push(message);
-    };
-    if (!request.checkRun && !request.suggestions)
-        return publication;
-    const repository = parseRepository(context.repository ?? '');
-    const sha = headSha(context);
-    if (!request.client || !repository || !sha) {
-        warn('check-run and suggestions need GITHUB_REPOSITORY, the commit and a token; nothing was published');
-        return publication;
-    }
-    if (request.checkRun) {
-        try {
-            publication.checkRun = await publishCheckRun(request.client, {
-                repository,
-                headSha: sha,
-                ...(context.runId
-                    ? { detailsUrl: `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}` }
-                    : {}),
-            }, result, renderSummary(result, context));
-        }
-        catch (error) {
-            publication.warnings.push(warnPublishError(request.logger, 'check-run', 'checks: write', error));
-        }
-    }
-    if (request.suggestions) {
-        const number = pullNumber(context);
-        if (number === undefined) {
-            request.logger.info('suggestions: not a pull request event, so no review was posted');
-            return publication;
-        }
-        const commentable = await pullRequestHunks(result, context, request);
-        if (!commentable) {
-            warn("suggestions: the pull request's base is not in the checkout, so no review was posted");
-            return publication;
-        }
-        const sources = await readSources(result, request.repoRoot);
-        const suggestions = buildSuggestions(result.findings, (file) => sources.get(file), commentable);
-        try {
-            publication.review = await postSuggestions(request.client, { repository, pullNumber: number, headSha: sha }, suggestions, request.logger);
-        }
-        catch (error) {
-            publication.warnings.push(warnPublishError(request.logger, 'suggestions', 'pull-requests: write', error));
-        }
-    }
-    return publication;
-}
-/** The lines the pull request's diff shows, where GitHub accepts review comments. */
-async function pullRequestHunks(result, context, request) {
-    let from = result.scope.base?.commit;
-    if (!from) {
-        const base = eventBaseSha(context.event);
-        const commit = base ? await request.git.resolveCommit(base) : undefined;
-        from = commit ? ((await request.git.mergeBase(commit, 'HEAD')) ?? commit) : undefined;
-    }
-    if (!from)
-        return undefined;
-    return diffHunks(await request.git.diff(from, '.'));
-}
-async function readSources(result, root) {
-    const sources = new Map();
-    for (const file of new Set(result.findings.filter((finding) => finding.check !== 'format').map((f) => f.file))) {
-        try {
-            const lines = SourceLines.fromText(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(root, file), 'utf8'));
-            sources.set(file, (line) => lines.text(line));
-        }
-        catch {
-            // Unreadable files get no suggestions.
-        }
-    }
-    return sources;
-}
-
-;// CONCATENATED MODULE: ./.build/gate/report.js
-
-
-
-/** The JSON report every finding goes into, under RUNNER_TEMP (or the workspace when there is none). */
-async function writeReport(result, context) {
-    const report = {
-        version: 1,
-        passed: result.passed,
-        failOn: result.failOn,
-        files: {
-            mode: result.scope.mode,
-            count: result.scope.files.length,
-            ...(result.scope.base ? { base: result.scope.base.commit } : {}),
-        },
-        counts: countBySeverity(result.findings),
-        findings: result.findings.map((finding) => ({
-            tool: finding.tool,
-            check: finding.check,
-            file: finding.file,
-            line: finding.line ?? null,
-            column: finding.column ?? null,
-            endLine: finding.endLine ?? null,
-            endColumn: finding.endColumn ?? null,
-            severity: finding.severity,
-            rule: finding.rule,
-            message: finding.message,
-            ...(finding.fix ? { fix: finding.fix } : {}),
-        })),
-        failures: result.failures,
-        unformatted: result.unformatted,
-    };
-    let dir;
-    try {
-        await (0,promises_namespaceObject.mkdir)(context.runnerTemp, { recursive: true });
-        dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.runnerTemp, 'flakeflow-gate-'));
-    }
-    catch {
-        dir = (0,external_node_path_namespaceObject.join)(context.workspace, '.flakeflow');
-        await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    }
-    const path = (0,external_node_path_namespaceObject.join)(dir, 'gate-report.json');
-    await (0,promises_namespaceObject.writeFile)(path, `${JSON.stringify(report, null, 2)}\n`);
-    return path;
-}
-
-;// CONCATENATED MODULE: ./.build/core/ansi.js
-const ansi_ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
-/** Tools colour their output even into a pipe (statix always, deadnix without NO_COLOR, deploy-rs's levels). */
-function stripAnsi(text) {
-    return text.replace(ansi_ANSI_ESCAPE, '');
-}
-
-;// CONCATENATED MODULE: ./.build/gate/tool-run.js
-
-
-
-
-
-/** deadnix's and alejandra's parse errors name a byte range: `unexpected TOKEN_R_BRACE at 5..6, wanted any of […]`. */
-const PARSE_ERROR_RANGE = / at (\d+)\.\.(\d+)/;
-/** Where a parse error without line and column sits: its byte range, or the end of the file. */
-function parseErrorOffset(message) {
-    const range = PARSE_ERROR_RANGE.exec(message);
-    if (range)
-        return { offset: { start: Number(range[1]), end: Number(range[2]) } };
-    return /end of file/i.test(message) ? { offset: 'end' } : {};
-}
-/** Collects a check's commands and output, printed in one log group once the check is done. */
-class Transcript {
-    lines = [];
-    command(program, args) {
-        const shown = args.length > 12 ? [...args.slice(0, 12), `… (${args.length - 12} more)`] : args;
-        this.lines.push(`$ ${[program, ...shown].map(quoteWord).join(' ')}`);
-    }
-    output(result) {
-        for (const stream of [result.stdout, result.stderr]) {
-            const text = stripAnsi(stream).replace(/\n+$/, '');
-            if (text)
-                this.lines.push(...text.split('\n'));
-        }
-        if (result.exitCode !== 0)
-            this.lines.push(`(${describeExit(result)})`);
-    }
-    note(line) {
-        this.lines.push(line);
-    }
-}
-function quoteWord(word) {
-    return /^[\w@%+=:,./#-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-/** Runs a tool in the flake directory with captured output: concurrent checks must not interleave logs. */
-async function runTool(context, transcript, command, args, options = {}) {
-    const argv = [...command.prefix, ...args];
-    transcript.command(command.program, argv);
-    let result;
-    try {
-        result = await context.runner.run(command.program, argv, {
-            cwd: context.flakeDir,
-            // deadnix colours its output unless NO_COLOR is set (statix whatever it says): the gate reads text.
-            env: { ...context.env, NO_COLOR: '1' },
-            stream: false,
-            ...(options.input !== undefined ? { input: options.input } : {}),
-            ...(context.signal ? { signal: context.signal } : {}),
-        });
-    }
-    catch (error) {
-        if (error instanceof UserError) {
-            throw new ToolUnavailable(command.via === 'nix' && command.tool !== 'nix'
-                ? `${command.tool} is not on PATH, and nix, which would provide it, is not either`
-                : `${command.program} was not found on PATH`);
-        }
-        throw error;
-    }
-    transcript.output(result);
-    return result;
-}
-/** `statix exited with code 101: thread 'main' panicked at …`: one line for a tool that did not work. */
-function toolFailure(label, result) {
-    const detail = firstLine(nixErrorText(result.stderr)) || firstLine(stripAnsi(result.stdout));
-    return `${label} ${describeExit(result)}${detail ? `: ${detail}` : ''}`;
-}
-function firstLine(text) {
-    return (text
-        .split('\n')
-        .map((line) => line.trim())
-        .find((line) => line.length > 0) ?? '');
-}
-/**
- * Runs a check and turns a tool that cannot start into a failure of that check alone, so the other
- * checks still report.
- */
-async function settleCheck(check, tool, body) {
-    const started = Date.now();
-    const transcript = new Transcript();
-    try {
-        const outcome = await body(transcript);
-        return { check, ...outcome, durationMs: Date.now() - started, transcript: transcript.lines };
-    }
-    catch (error) {
-        if (!(error instanceof ToolUnavailable || error instanceof UserError))
-            throw error;
-        const reason = stringifyError(error);
-        transcript.note(reason);
-        return {
-            check,
-            tool,
-            findings: [],
-            failures: [reason],
-            unformatted: [],
-            durationMs: Date.now() - started,
-            transcript: transcript.lines,
-        };
-    }
-}
-/** The outcome of a check with no .nix file in scope. */
-function nothingToCheck(tool) {
-    return { tool, findings: [], failures: [], unformatted: [], skipped: 'no .nix files to check' };
-}
-/**
- * Runs a tool over the scope's files, a batch at a time, and gathers what `read` makes of each run;
- * a run that timed out fails the check whatever it printed.
- */
-async function runOverFiles(context, transcript, command, argsFor, read) {
-    const gathered = { findings: [], unformatted: [], failures: [] };
-    for (const files of batches(context.scope.files)) {
-        const result = await runTool(context, transcript, command, argsFor(files));
-        const reading = read(result, files);
-        gathered.findings.push(...(reading.findings ?? []));
-        gathered.unformatted.push(...(reading.unformatted ?? []));
-        if (result.timedOut)
-            gathered.failures.push(toolFailure(commandLabel(command), result));
-        else if (reading.failure)
-            gathered.failures.push(reading.failure);
-    }
-    return gathered;
-}
-/** Splits a long file list so no command line comes near the kernel's limit. */
-function batches(files, maxChars = 100_000) {
-    const result = [];
-    let current = [];
-    let size = 0;
-    for (const file of files) {
-        if (current.length > 0 && size + file.length + 1 > maxChars) {
-            result.push(current);
-            current = [];
-            size = 0;
-        }
-        current.push(file);
-        size += file.length + 1;
-    }
-    if (current.length > 0)
-        result.push(current);
-    return result;
-}
-/** Runs `task` over `items` with at most `limit` at a time, keeping the order of results. */
-async function mapConcurrent(items, limit, task) {
+;// CONCATENATED MODULE: ./.build/core/concurrency.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapConcurrently(items, limit, work) {
     const results = new Array(items.length);
     let next = 0;
-    const worker = async () => {
-        while (next < items.length) {
-            const index = next;
-            next += 1;
-            results[index] = await task(items[index]);
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
         }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+    });
+    await Promise.all(workers);
     return results;
 }
-
-;// CONCATENATED MODULE: ./.build/gate/format-diff.js
-
-
-
-/** The lines of `before` a formatter rewrote: from the first that differs to the last, by line. */
-function changedSpan(before, after) {
-    if (before === after)
-        return undefined;
-    const old = contentLines(before);
-    const formatted = contentLines(after);
-    let head = 0;
-    while (head < old.length && head < formatted.length && old[head] === formatted[head])
-        head += 1;
-    let tail = 0;
-    while (tail < old.length - head &&
-        tail < formatted.length - head &&
-        old[old.length - 1 - tail] === formatted[formatted.length - 1 - tail]) {
-        tail += 1;
-    }
-    const lastLine = Math.max(1, old.length);
-    const line = Math.min(head + 1, lastLine);
-    return { line, endLine: Math.min(Math.max(line, old.length - tail), lastLine) };
-}
-function contentLines(text) {
-    const lines = text.split('\n');
-    if (text.endsWith('\n'))
-        lines.pop();
-    return lines;
-}
-/** The finding for a file a formatter would change, pointing at the lines it would change when known. */
-function unformattedFinding(tool, path, span) {
-    const where = span
-        ? span.line === span.endLine
-            ? `line ${span.line}`
-            : `lines ${span.line}–${span.endLine}`
-        : 'this file';
-    return {
-        check: 'format',
-        tool,
-        path,
-        ...(span ? { line: span.line, endLine: span.endLine } : {}),
-        severity: 'error',
-        rule: 'unformatted',
-        message: `Not formatted: ${tool} would change ${where}. Run \`nix fmt\` (or ${tool}) and commit the result.`,
-    };
-}
-/** At most this many unformatted files get their formatted text computed, to point at the lines. */
-const SPAN_LOOKUPS = 25;
 /**
- * Formats each file's content through the formatter's stdin mode (`alejandra`, `nixfmt` with no
- * path) to find which lines it would change; the checkout is never written.
+ * A fixed number of slots shared by every caller: `run` waits for a free one, so work started from
+ * many places at once never runs more than `size` at a time. Slots are handed over in request order.
  */
-async function spansFromStdin(context, paths, format) {
-    const spans = new Map();
-    for (const path of paths.slice(0, SPAN_LOOKUPS)) {
-        let content;
+class Slots {
+    size;
+    active = 0;
+    waiting = [];
+    constructor(size) {
+        this.size = size;
+    }
+    async run(task) {
+        if (this.active < this.size)
+            this.active += 1;
+        else
+            await new Promise((resolve) => this.waiting.push(resolve));
         try {
-            content = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(context.flakeDir, path), 'utf8');
+            return await task();
         }
-        catch {
-            continue;
-        }
-        const formatted = await format(content);
-        const span = formatted === undefined ? undefined : changedSpan(content, formatted);
-        if (span)
-            spans.set(path, span);
-    }
-    return spans;
-}
-/**
- * A formatter's outcome: each unformatted file pointed at the lines that formatting it through
- * stdin (`stdinArgs`) would change, then the other findings.
- */
-async function formatterOutcome(context, tool, command, stdinArgs, gathered) {
-    const spans = await spansFromStdin(context, gathered.unformatted, async (content) => {
-        const result = await context.runner.run(command.program, [...command.prefix, ...stdinArgs], {
-            cwd: context.flakeDir,
-            env: context.env,
-            input: content,
-            stream: false,
-            ...(context.signal ? { signal: context.signal } : {}),
-        });
-        return succeeded(result) ? result.stdout : undefined;
-    });
-    const unformatted = gathered.unformatted.map((path) => unformattedFinding(tool, path, spans.get(path)));
-    return {
-        tool,
-        findings: [...unformatted, ...gathered.findings],
-        failures: gathered.failures,
-        unformatted: gathered.unformatted,
-    };
-}
-
-;// CONCATENATED MODULE: ./.build/gate/tools/alejandra.js
-
-
-
-
-/**
- * stdout: `Requires formatting: ./x.nix` per file, in any order. stderr: `Checking style in N files
- * using T threads.`, and after `Failed! N errors found at:` one `- path: message` line per file it
- * could not parse (`unexpected TOKEN_R_BRACE at 17..18, …`: a byte range, no line).
- */
-function parseAlejandra(stdout, stderr) {
-    const unformatted = [];
-    for (const line of stdout.split('\n')) {
-        const match = /^Requires formatting: (.+)$/.exec(line.trim());
-        if (match)
-            unformatted.push(normalizePath(match[1]));
-    }
-    const errors = [];
-    let inErrors = false;
-    let checked;
-    for (const line of stderr.split('\n')) {
-        const count = /^Checking style in (\d+) files? using/.exec(line.trim());
-        if (count)
-            checked = Number(count[1]);
-        if (/^Failed! \d+ errors? found at:/.test(line.trim())) {
-            inErrors = true;
-            continue;
-        }
-        const match = inErrors ? /^- (.+?): (.+)$/.exec(line.trim()) : null;
-        if (match)
-            errors.push({ path: normalizePath(match[1]), message: match[2] });
-    }
-    return { unformatted, errors, ...(checked === undefined ? {} : { checked }) };
-}
-function syntaxFinding(error) {
-    return {
-        check: 'format',
-        tool: 'alejandra',
-        path: error.path,
-        severity: 'error',
-        rule: 'syntax',
-        message: `alejandra cannot parse this file: ${error.message}`,
-        ...parseErrorOffset(error.message),
-    };
-}
-/** Exit 1 on any error (it wins over 2), 2 when `--check` finds unformatted files, 0 otherwise. */
-function runAlejandra(context) {
-    return settleCheck('format', 'alejandra', async (transcript) => {
-        if (context.scope.files.length === 0)
-            return nothingToCheck('alejandra');
-        const command = await context.tools.command('alejandra');
-        // Always with paths: without one alejandra reads stdin and waits.
-        const gathered = await runOverFiles(context, transcript, command, (files) => ['--check', '--', ...files], (result, files) => {
-            const report = parseAlejandra(result.stdout, result.stderr);
-            const reading = { findings: report.errors.map(syntaxFinding), unformatted: report.unformatted };
-            // A path that does not exist is silently skipped, down to "Congratulations!" and exit 0.
-            if (report.checked !== undefined && report.checked < files.length) {
-                return {
-                    ...reading,
-                    failure: `alejandra checked ${report.checked} of the ${files.length} files it was given: a path it was given does not exist`,
-                };
-            }
-            const understood = result.exitCode === 0 ||
-                (result.exitCode === 2 && report.unformatted.length > 0) ||
-                (result.exitCode === 1 && report.errors.length > 0);
-            return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
-        });
-        // `--quiet` keeps alejandra's progress lines out of the formatted text.
-        return formatterOutcome(context, 'alejandra', command, ['--quiet'], gathered);
-    });
-}
-
-;// CONCATENATED MODULE: ./.build/gate/tools/deadnix.js
-
-
-
-
-const MESSAGE = /^(Unused|Used) (lambda pattern|lambda argument|let binding|rec attrset): (.+)$/;
-/** A file deadnix could not read (missing, a directory): it says so in its JSON and exits 0. */
-const READ_ERROR = /\(os error \d+\)$/;
-/**
- * Refuses options that would break the gate: it reads deadnix's JSON, and must never edit files.
- */
-function checkDeadnixArgs(args) {
-    for (const arg of args) {
-        const long = /^--(output-format|edit|quiet)(=|$)/.test(arg);
-        const short = /^-[^-]/.test(arg) && /[oeq]/.test(arg.slice(1).split('=')[0]);
-        if (long || short) {
-            throw new UserError(`Input 'deadnix-args' must not set --output-format, --edit or --quiet (the gate reads deadnix's JSON ` +
-                `and never edits), got '${args.join(' ')}'`);
-        }
-    }
-}
-/**
- * One compact JSON object per line, only for files with findings. Parse errors have no position but
- * a byte range (or none, at the end of the file); a missing file is a message too.
- */
-function parseDeadnixJson(stdout) {
-    const findings = [];
-    const unreadable = [];
-    const unread = [];
-    for (const line of stdout.split('\n')) {
-        const text = line.trim();
-        if (!text)
-            continue;
-        let report;
-        try {
-            report = JSON.parse(text);
-        }
-        catch {
-            unreadable.push(text);
-            continue;
-        }
-        if (typeof report.file !== 'string' || !Array.isArray(report.results)) {
-            unreadable.push(text);
-            continue;
-        }
-        const path = normalizePath(report.file);
-        for (const result of report.results) {
-            if (typeof result.line !== 'number' && READ_ERROR.test(String(result.message)))
-                unread.push({ path, message: String(result.message) });
+        finally {
+            const next = this.waiting.shift();
+            if (next)
+                next();
             else
-                findings.push(deadnixFinding(path, result));
+                this.active -= 1;
         }
     }
-    return { findings, unreadable, unread };
-}
-function deadnixFinding(path, result) {
-    const message = String(result.message ?? 'deadnix reported a problem without a message');
-    if (typeof result.line !== 'number') {
-        return {
-            check: 'deadnix',
-            tool: 'deadnix',
-            path,
-            severity: 'error',
-            rule: 'syntax',
-            message: `Syntax error: ${message}`,
-            ...parseErrorOffset(message),
-        };
-    }
-    const kind = MESSAGE.exec(message);
-    return {
-        check: 'deadnix',
-        tool: 'deadnix',
-        path,
-        line: result.line,
-        ...(typeof result.column === 'number' ? { column: result.column } : {}),
-        endLine: result.line,
-        ...(typeof result.endColumn === 'number' ? { endColumn: result.endColumn } : {}),
-        severity: 'warning',
-        rule: kind ? `${kind[1]} ${kind[2]}`.toLowerCase() : 'dead code',
-        message,
-    };
-}
-/** `deadnix -o json <deadnix-args> -- <files>`: `--` ends a user's `--exclude a b` before the paths. */
-function deadnixArgs(userArgs, files) {
-    return ['--output-format', 'json', ...userArgs, '--', ...files];
-}
-function runDeadnix(context, userArgs) {
-    return settleCheck('deadnix', 'deadnix', async (transcript) => {
-        if (context.scope.files.length === 0)
-            return nothingToCheck('deadnix');
-        const command = await context.tools.command('deadnix');
-        const failOnFindings = userArgs.some((arg) => arg === '--fail' || /^-[^-]*f/.test(arg));
-        const gathered = await runOverFiles(context, transcript, command, (files) => deadnixArgs(userArgs, files), (result) => {
-            const parsed = parseDeadnixJson(result.stdout);
-            const expectedExit = result.exitCode === 0 || (result.exitCode === 1 && failOnFindings);
-            const failure = !expectedExit
-                ? toolFailure(commandLabel(command), result)
-                : parsed.unreadable.length > 0
-                    ? `deadnix printed output that is not its JSON: ${parsed.unreadable[0]?.slice(0, 200)}`
-                    : parsed.unread.length > 0
-                        ? `deadnix could not read ${parsed.unread.map((file) => `${file.path} (${file.message})`).join(', ')}`
-                        : undefined;
-            return { findings: parsed.findings, ...(failure ? { failure } : {}) };
-        });
-        return { tool: 'deadnix', findings: gathered.findings, failures: gathered.failures, unformatted: [] };
-    });
 }
 
-;// CONCATENATED MODULE: ./.build/gate/tools/flake-check.js
-
-
-
-
-
-
-/** Where Nix's error text points into the flake's source: `/nix/store/<hash>-source/hosts/pi.nix:12:5`. */
-const SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:'"»]+):(\d+):(\d+)/g;
-const flake_check_MESSAGE_LIMIT = 4_000;
+;// CONCATENATED MODULE: ./.build/core/errors.js
 /**
- * `nix flake check`: evaluates every output and builds the checks. Its failure is one error finding,
- * placed where Nix's error text points into the flake when it does, else on flake.nix.
+ * A mistake the user can fix: bad input, a missing tool, a wrong password.
+ * It is reported as one line naming what to fix, without a stack trace.
  */
-function runFlakeCheck(context, repoRoot) {
-    return settleCheck('flake-check', 'nix flake check', async (transcript) => {
-        const command = { tool: 'nix', program: 'nix', prefix: [], via: 'nix' };
-        const result = await runTool(context, transcript, command, [
-            'flake',
-            'check',
-            '--extra-experimental-features',
-            'nix-command flakes',
-            '--keep-going',
-            context.flakeDir,
-        ]);
-        const outcome = {
-            tool: 'nix flake check',
-            findings: [],
-            failures: [],
-            unformatted: [],
-        };
-        if (result.exitCode === 0 && !result.timedOut)
-            return outcome;
-        const text = ignoredErrors(result.stderr) ||
-            nixErrorText(result.stderr) ||
-            `nix flake check ${describeExit(result)}`;
-        const position = await sourcePosition(text, context.flakeDir, repoRoot);
-        outcome.findings.push({
-            check: 'flake-check',
-            tool: 'nix flake check',
-            path: position?.path ?? 'flake.nix',
-            ...(position ? { line: position.line, column: position.column, endLine: position.line } : {}),
-            severity: 'error',
-            rule: 'flake-check',
-            message: text.length > flake_check_MESSAGE_LIMIT ? `${text.slice(0, flake_check_MESSAGE_LIMIT)}…` : text,
-        });
-        return outcome;
-    });
-}
-/**
- * With --keep-going Nix prints each failure as `error (ignored): error: …` and ends with a bare
- * "some errors were encountered": the failures are what the reader needs.
- */
-function ignoredErrors(stderr) {
-    const failures = [];
-    let open = false;
-    for (const line of stderr.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').split('\n')) {
-        const ignored = /^error \(ignored\): (?:error: )?(.*)$/.exec(line);
-        if (ignored)
-            failures.push([ignored[1]]);
-        else if (open && /^\s+\S/.test(line))
-            failures[failures.length - 1]?.push(line);
-        open = ignored !== null || (open && /^\s+\S/.test(line));
-    }
-    return failures.map((lines) => lines.join('\n')).join('\n');
-}
-/** Where Nix's error text first points at a file of the flake, relative to the flake directory. */
-async function sourcePosition(text, flakeDir, repoRoot) {
-    for (const match of text.matchAll(SOURCE_POSITION)) {
-        const inSource = match[1];
-        // A git flake's source is the whole repository; a path flake's is the flake directory.
-        for (const root of repoRoot ? [repoRoot, flakeDir] : [flakeDir]) {
-            const absolute = (0,external_node_path_namespaceObject.join)(root, inSource);
-            const path = normalizePath((0,external_node_path_namespaceObject.relative)(flakeDir, absolute));
-            if (path.startsWith('../'))
-                continue;
-            try {
-                await (0,promises_namespaceObject.access)(absolute);
-                return { path, line: Number(match[2]), column: Number(match[3]) };
-            }
-            catch {
-                // Not this root.
-            }
-        }
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./.build/gate/tools/nixfmt.js
-
-
-
-
-
-const NOT_FORMATTED = /^(.+): not formatted$/;
-const ERROR_HEADER = /^(.+):(\d+):(\d+):$/;
-/** The excerpt megaparsec draws: `  |`, `1 | source`, `  | ^`. */
-const GUTTER = /^\s*\d*\s*\|/;
-/** `--check` prints `path.nix: not formatted` per file on stderr and exits 1, as it does on parse errors. */
-function parseNixfmt(stderr) {
-    const unformatted = [];
-    const errors = [];
-    let current;
-    const reasons = [];
-    const close = () => {
-        if (current)
-            errors.push({ ...current, message: reasons.join('; ') || 'cannot parse this file' });
-        current = undefined;
-        reasons.length = 0;
-    };
-    for (const raw of stripAnsi(stderr).split('\n')) {
-        const line = raw.trimEnd();
-        const notFormatted = NOT_FORMATTED.exec(line);
-        const header = ERROR_HEADER.exec(line);
-        if (notFormatted) {
-            close();
-            unformatted.push(normalizePath(notFormatted[1]));
-        }
-        else if (header) {
-            close();
-            current = {
-                path: normalizePath(header[1]),
-                line: Number(header[2]),
-                column: Number(header[3]),
-                message: '',
-            };
-        }
-        else if (current && line.trim() && !GUTTER.test(line)) {
-            reasons.push(line.trim());
-        }
-    }
-    close();
-    return { unformatted, errors };
-}
-function nixfmt_syntaxFinding(error) {
-    return {
-        check: 'format',
-        tool: 'nixfmt',
-        path: error.path,
-        line: error.line,
-        column: error.column,
-        columns: 'tab-stops',
-        endLine: error.line,
-        severity: 'error',
-        rule: 'syntax',
-        message: `nixfmt cannot parse this file: ${error.message}`,
-    };
-}
-/**
- * Explicit files, never a directory (nixfmt 1.4 warns it is deprecated) and no `--` (nixfmt's
- * recorded command lines have none): a path that looks like a flag is made relative instead.
- */
-function nixfmtCheckArgs(files) {
-    return ['--check', ...files.map((file) => (file.startsWith('-') ? `./${file}` : file))];
-}
-function runNixfmt(context) {
-    return settleCheck('format', 'nixfmt', async (transcript) => {
-        if (context.scope.files.length === 0)
-            return nothingToCheck('nixfmt');
-        const command = await context.tools.command('nixfmt');
-        const gathered = await runOverFiles(context, transcript, command, nixfmtCheckArgs, (result) => {
-            const report = parseNixfmt(result.stderr);
-            const reading = { findings: report.errors.map(nixfmt_syntaxFinding), unformatted: report.unformatted };
-            const understood = result.exitCode === 0 ||
-                (result.exitCode === 1 && report.unformatted.length + report.errors.length > 0);
-            return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
-        });
-        // `nixfmt -` for stdin: a bare `nixfmt` is deprecated and warns.
-        return formatterOutcome(context, 'nixfmt', command, ['-'], gathered);
-    });
-}
-
-;// CONCATENATED MODULE: ./.build/gate/snapshot.js
-
-
-/** Files larger than this are not saved: no formatter rewrites them, and memory stays bounded. */
-const LARGEST_SAVED_FILE = 16 * 1024 * 1024;
-/**
- * The content, mode and times of a set of files, so a formatter that can only rewrite (treefmt,
- * `nix fmt`) can run in the checkout and the checkout be put back exactly as it was.
- */
-class TreeSnapshot {
-    root;
-    files;
-    constructor(root, files) {
-        this.root = root;
-        this.files = files;
-    }
-    /** `paths` are relative to `root`; missing files, symbolic links and huge files are skipped. */
-    static async take(root, paths) {
-        const files = new Map();
-        await Promise.all(paths.map(async (path) => {
-            try {
-                const stats = await (0,promises_namespaceObject.lstat)((0,external_node_path_namespaceObject.join)(root, path));
-                if (!stats.isFile() || stats.size > LARGEST_SAVED_FILE)
-                    return;
-                const content = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(root, path));
-                files.set(path, {
-                    content,
-                    mode: stats.mode & 0o7777,
-                    atime: stats.atimeMs / 1000,
-                    mtime: stats.mtimeMs / 1000,
-                });
-            }
-            catch {
-                // Gone between listing and reading: nothing to restore.
-            }
-        }));
-        return new TreeSnapshot(root, files);
-    }
-    get size() {
-        return this.files.size;
-    }
-    /** Writes back every file that changed or vanished and returns what the formatter had made of each. */
-    async restore() {
-        const rewritten = [];
-        for (const [path, saved] of this.files) {
-            const absolute = (0,external_node_path_namespaceObject.join)(this.root, path);
-            let current;
-            let mode;
-            try {
-                mode = (await (0,promises_namespaceObject.lstat)(absolute)).mode & 0o7777;
-                current = await (0,promises_namespaceObject.readFile)(absolute);
-            }
-            catch {
-                current = undefined;
-            }
-            if (current?.equals(saved.content) && mode === saved.mode)
-                continue;
-            await (0,promises_namespaceObject.writeFile)(absolute, saved.content);
-            await (0,promises_namespaceObject.chmod)(absolute, saved.mode);
-            await (0,promises_namespaceObject.utimes)(absolute, saved.atime, saved.mtime);
-            if (current?.equals(saved.content))
-                continue;
-            rewritten.push({ path, before: saved.content.toString('utf8'), after: current?.toString('utf8') });
-        }
-        return rewritten.sort((a, b) => (a.path < b.path ? -1 : 1));
+class errors_UserError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
     }
 }
-
-;// CONCATENATED MODULE: ./.build/gate/tools/treefmt.js
-
-
-
-
-/** `ERRO file has changed path=…` (2.x) or `ERRO format: file has changed path=…` (2.0.x). */
-const FILE_CHANGED = /file has changed path=(?:"((?:[^"\\]|\\.)*)"|(\S+))/;
-function parseTreefmt(stderr) {
-    const changed = [];
-    const errors = [];
-    for (const line of stderr.split('\n')) {
-        const match = FILE_CHANGED.exec(line);
-        if (match)
-            changed.push(normalizePath(match[1] ?? match[2]));
-        else if (/^\s*ERRO\b/.test(line))
-            errors.push(line.trim().replace(/^ERRO\s+/, ''));
+/** Raised by a capability whose implementation has not landed yet. */
+class NotImplementedError extends errors_UserError {
+    constructor(capability, issue) {
+        super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
     }
-    return { changed, formatterFailed: /formatting failures detected/.test(stderr), errors };
 }
-/**
- * treefmt has no check mode: with `--ci` it rewrites, reports and exits 1. It runs in the checkout
- * on a snapshot that is put back afterwards, so the job's tree is left exactly as it was.
- */
-function runTreefmt(context) {
-    return settleCheck('format', 'treefmt', async (transcript) => {
-        const command = await context.tools.command('treefmt');
-        if (context.scope.mode === 'changed' && context.scope.files.length === 0) {
-            return {
-                tool: 'treefmt',
-                findings: [],
-                failures: [],
-                unformatted: [],
-                skipped: 'no .nix files to check',
-            };
-        }
-        return rewriteAndRestore(context, 'treefmt', (paths) => runTool(context, transcript, command, ['--ci', ...paths]));
-    });
-}
-/** Runs a rewriting formatter under a snapshot and turns what it changed into findings. */
-async function rewriteAndRestore(context, tool, format) {
-    // In changed mode only the given paths are formatted; otherwise the formatter may touch any file.
-    const paths = context.scope.mode === 'changed' ? context.scope.files : [];
-    const saved = context.scope.mode === 'changed' ? context.scope.files : await context.listTree();
-    const snapshot = await TreeSnapshot.take(context.flakeDir, saved);
-    const run = await format(paths).then((result) => ({ result }), (error) => ({ error }));
-    const rewritten = await snapshot.restore();
-    if ('error' in run)
-        throw run.error;
-    const { result } = run;
-    const report = parseTreefmt(result.stderr);
-    const findings = [];
-    const unformatted = [];
-    for (const file of rewritten) {
-        if (context.exclude.matches(file.path))
-            continue;
-        unformatted.push(file.path);
-        findings.push(unformattedFinding(tool, file.path, file.after === undefined ? undefined : changedSpan(file.before, file.after)));
-    }
-    for (const path of report.changed) {
-        if (unformatted.includes(path) || context.exclude.matches(path))
-            continue;
-        unformatted.push(path);
-        findings.push(unformattedFinding(tool, path, undefined));
-    }
-    const failures = [];
-    if (report.formatterFailed) {
-        failures.push(`${tool}: a formatter failed${report.errors[0] ? `: ${report.errors[0]}` : ''}`);
-    }
-    else if (result.timedOut || (result.exitCode !== 0 && unformatted.length === 0)) {
-        const detail = firstLine(result.stderr
-            .split('\n')
-            .filter((line) => !/^(traversed|emitted|formatted) /.test(line))
-            .reverse()
-            .join('\n'));
-        failures.push(`${tool} exited with code ${result.exitCode}${detail ? `: ${detail}` : ''}`);
-    }
-    return { tool, findings, failures, unformatted };
-}
-
-;// CONCATENATED MODULE: ./.build/gate/tools/nix-fmt.js
-
-
-
-
-
-
-
-
-const DESCRIBE_FORMATTER = 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: a Nix expression, interpolated by Nix
-'f: let d = f.${builtins.currentSystem} or null; in ' +
-    'if d == null then null else { name = d.name or ""; mainProgram = d.meta.mainProgram or ""; }';
-/** The flake's formatter for this machine's system, or undefined when it declares none. */
-async function flakeFormatter(context, options = {}) {
-    let described;
+function stringifyError(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
     try {
-        described = await context.nix.evalJson(`${context.flakeDir}#formatter`, {
-            apply: DESCRIBE_FORMATTER,
-            impure: true,
-            cwd: context.flakeDir,
-            env: context.env,
-            ...(context.signal ? { signal: context.signal } : {}),
-        });
-    }
-    catch (error) {
-        if (error instanceof NixError && /does not provide attribute/.test(error.nixMessage))
-            return undefined;
-        // Without Nix there is no `nix fmt` to use: `auto` goes on to the formatters on PATH.
-        const nixMissing = !(error instanceof NixError) && error instanceof UserError && error.message === NIX_NOT_FOUND;
-        if (nixMissing && options.withoutNix === 'none')
-            return undefined;
-        if (error instanceof UserError) {
-            const reason = error instanceof NixError ? error.nixMessage : error.message;
-            throw new ToolUnavailable(`nix fmt: the flake's formatter does not evaluate: ${firstLine(reason)}`);
-        }
-        throw error;
-    }
-    if (!described)
-        return undefined;
-    const text = `${described.mainProgram} ${described.name}`;
-    const kind = /treefmt/i.test(text)
-        ? 'treefmt'
-        : /alejandra/i.test(text)
-            ? 'alejandra'
-            : /nixfmt/i.test(text)
-                ? 'nixfmt'
-                : 'other';
-    return { ...described, kind };
-}
-const NIX_FMT = ['fmt', '--extra-experimental-features', 'nix-command flakes'];
-/**
- * `nix fmt` runs the flake's own formatter. Since Nix 2.25 it passes no path by default, so paths are
- * always given. alejandra and nixfmt wrappers check with `--check`; treefmt wrappers and unknown
- * formatters can only rewrite, so they run on a snapshot of the tree that is put back afterwards.
- */
-function runNixFmt(context, known) {
-    return settleCheck('format', 'nix fmt', async (transcript) => {
-        const formatter = known ?? (await flakeFormatter(context));
-        if (!formatter) {
-            throw new ToolUnavailable('nix fmt: the flake has no formatter output for this system (formatter: nix-fmt)');
-        }
-        const tool = `nix fmt (${formatter.mainProgram || formatter.name})`;
-        const nix = { tool: 'nix', program: 'nix', prefix: NIX_FMT, via: 'nix' };
-        if (context.scope.files.length === 0 &&
-            (context.scope.mode === 'changed' || formatter.kind !== 'treefmt')) {
-            return { tool, findings: [], failures: [], unformatted: [], skipped: 'no .nix files to check' };
-        }
-        if (formatter.kind === 'treefmt' || formatter.kind === 'other') {
-            const extra = formatter.kind === 'treefmt' ? ['--ci'] : [];
-            return rewriteAndRestore(context, tool, (paths) => runTool(context, transcript, nix, ['--', ...extra, ...(paths.length > 0 ? paths : ['.'])]));
-        }
-        const gathered = await runOverFiles(context, transcript, nix, (files) => ['--', ...nixfmtCheckArgs(files)], (result) => {
-            const report = formatter.kind === 'alejandra'
-                ? alejandraReading(tool, parseAlejandra(result.stdout, result.stderr))
-                : nixfmtReading(tool, parseNixfmt(result.stderr));
-            const complained = report.unformatted.length + report.findings.length > 0;
-            return result.exitCode !== 0 && !complained
-                ? { ...report, failure: toolFailure('nix fmt', result) }
-                : report;
-        });
-        const unformattedFindings = gathered.unformatted.map((path) => unformattedFinding(tool, path, undefined));
-        return {
-            tool,
-            findings: [...unformattedFindings, ...gathered.findings],
-            failures: gathered.failures,
-            unformatted: gathered.unformatted,
-        };
-    });
-}
-function alejandraReading(tool, report) {
-    const findings = report.errors.map((error) => ({
-        ...nix_fmt_syntaxFinding(tool, error.path, `alejandra cannot parse this file: ${error.message}`),
-        ...parseErrorOffset(error.message),
-    }));
-    return { findings, unformatted: report.unformatted };
-}
-function nixfmtReading(tool, report) {
-    const findings = report.errors.map((error) => ({
-        ...nix_fmt_syntaxFinding(tool, error.path, `nixfmt cannot parse this file: ${error.message}`),
-        line: error.line,
-        column: error.column,
-        columns: 'tab-stops',
-        endLine: error.line,
-    }));
-    return { findings, unformatted: report.unformatted };
-}
-function nix_fmt_syntaxFinding(tool, path, message) {
-    return { check: 'format', tool, path, severity: 'error', rule: 'syntax', message };
-}
-
-;// CONCATENATED MODULE: ./.build/gate/tools/statix.js
-
-
-
-
-
-/** Rule names by code, for statix 0.5.8, whose JSON and errfmt carry only the number. */
-const STATIX_LINTS = {
-    0: 'syntax_error',
-    1: 'bool_comparison',
-    2: 'empty_let_in',
-    3: 'manual_inherit',
-    4: 'manual_inherit_from',
-    5: 'legacy_let_syntax',
-    6: 'collapsible_let_in',
-    7: 'eta_reduction',
-    8: 'useless_parens',
-    10: 'empty_pattern',
-    11: 'redundant_pattern_bind',
-    12: 'unquoted_uri',
-    13: 'deprecated_is_null',
-    14: 'empty_inherit',
-    15: 'faster_groupby',
-    16: 'faster_zipattrswith',
-    17: 'deprecated_to_path',
-    18: 'bool_simplification',
-    19: 'useless_has_attr',
-    20: 'repeated_keys',
-    23: 'empty_list_concat',
-};
-const SEVERITY = { Error: 'error', Warn: 'warning', Hint: 'notice' };
-const LETTER = { Error: 'E', Warn: 'W', Hint: 'I' };
-const SEVERITY_OF_LETTER = { E: 'error', W: 'warning', I: 'notice' };
-/** Changed-mode statix runs, one per file since statix takes one target, at most this many at once. */
-const PER_FILE_CONCURRENCY = 4;
-/** `W03 manual_inherit`: severity letter, two-digit code and rule name, as statix's docs write lints. */
-function statixRule(letter, code, name) {
-    return `${letter}${String(code).padStart(2, '0')} ${name ?? STATIX_LINTS[code] ?? 'lint'}`;
-}
-/**
- * Splits statix's JSON: pretty-printed objects, one per file, concatenated without separators
- * (neither an array nor one object per line).
- */
-function splitConcatenatedJson(text) {
-    const values = [];
-    let depth = 0;
-    let start = -1;
-    let inString = false;
-    let escaped = false;
-    let consumed = 0;
-    for (let index = 0; index < text.length; index += 1) {
-        const char = text[index];
-        if (inString) {
-            if (escaped)
-                escaped = false;
-            else if (char === '\\')
-                escaped = true;
-            else if (char === '"')
-                inString = false;
-            continue;
-        }
-        if (char === '"')
-            inString = true;
-        else if (char === '{' || char === '[') {
-            if (depth === 0)
-                start = index;
-            depth += 1;
-        }
-        else if (char === '}' || char === ']') {
-            depth -= 1;
-            if (depth === 0 && start !== -1) {
-                values.push(JSON.parse(text.slice(start, index + 1)));
-                start = -1;
-                consumed = index + 1;
-            }
-        }
-    }
-    return { values, rest: text.slice(consumed).trim() };
-}
-function parseStatixJson(stdout) {
-    const { values, rest } = splitConcatenatedJson(stdout);
-    if (rest)
-        throw new Error(`statix printed output that is not its JSON: ${firstLine(rest).slice(0, 200)}`);
-    const findings = [];
-    for (const value of values) {
-        const files = Array.isArray(value) ? value : [value];
-        for (const entry of files) {
-            if (typeof entry?.file !== 'string' || !Array.isArray(entry.report)) {
-                throw new Error('statix printed JSON without `file` and `report`');
-            }
-            const path = normalizePath(entry.file);
-            for (const report of entry.report) {
-                for (const diagnostic of report.diagnostics ?? [])
-                    findings.push(statixFinding(path, report, diagnostic));
-            }
-        }
-    }
-    return findings;
-}
-/**
- * statix (0.5.8 and the fork) puts every "Unexpected end of file" at 1:1, whatever the line: the
- * finding is placed at the file's end instead, where a person sees it.
- */
-function atEndOfFile(finding) {
-    if (finding.rule !== statixRule('E', 0, 'syntax_error') || !/^Unexpected end of file/.test(finding.message))
-        return finding;
-    const { line: _line, column: _column, endLine: _endLine, endColumn: _endColumn, ...rest } = finding;
-    return { ...rest, offset: 'end' };
-}
-function statixFinding(path, report, diagnostic) {
-    const { from, to } = diagnostic.at;
-    const fix = diagnostic.suggestion
-        ? {
-            line: diagnostic.suggestion.at.from.line,
-            column: diagnostic.suggestion.at.from.column,
-            endLine: diagnostic.suggestion.at.to.line,
-            endColumn: diagnostic.suggestion.at.to.column,
-            replacement: diagnostic.suggestion.fix,
-        }
-        : undefined;
-    return atEndOfFile({
-        check: 'statix',
-        tool: 'statix',
-        path,
-        line: from.line,
-        column: from.column,
-        endLine: to.line,
-        endColumn: to.column,
-        severity: SEVERITY[report.severity] ?? 'warning',
-        rule: statixRule(LETTER[report.severity] ?? 'W', report.code, report.name),
-        message: diagnostic.message || report.note || 'statix finding',
-        ...(fix ? { fix } : {}),
-    });
-}
-const ERRFMT = /^(.+)>(\d+):(\d+):([WEI]):(\d+):(.*)$/;
-/** `-o errfmt`: `./a.nix>1:17:W:3:message`, the fork prefixing the message with `[rule_name] `. */
-function parseStatixErrfmt(stdout) {
-    const findings = [];
-    for (const line of stdout.split('\n')) {
-        const match = ERRFMT.exec(line.trimEnd());
-        if (!match)
-            continue;
-        const [, file, lineNumber, column, letter, code, text] = match;
-        const named = /^\[([a-z_]+)\] (.*)$/.exec(text);
-        findings.push(atEndOfFile({
-            check: 'statix',
-            tool: 'statix',
-            path: normalizePath(file),
-            line: Number(lineNumber),
-            column: Number(column),
-            severity: SEVERITY_OF_LETTER[letter] ?? 'warning',
-            rule: statixRule(letter, Number(code), named?.[1]),
-            message: named ? named[2] : text,
-        }));
-    }
-    return findings;
-}
-function statixArgs(config, ignores, target) {
-    return [
-        'check',
-        '-o',
-        'json',
-        ...(config ? ['-c', config] : []),
-        ...ignores.flatMap((glob) => ['-i', glob]),
-        target,
-    ];
-}
-function runStatix(context, config) {
-    return settleCheck('statix', 'statix', async (transcript) => {
-        const outcome = {
-            tool: 'statix',
-            findings: [],
-            failures: [],
-            unformatted: [],
-        };
-        if (context.scope.files.length === 0)
-            return { ...outcome, skipped: 'no .nix files to check' };
-        const command = await context.tools.command('statix');
-        const targets = context.scope.mode === 'all' ? ['.'] : context.scope.files;
-        const ignores = context.scope.mode === 'all' ? context.exclude.sources : [];
-        const results = await mapConcurrent(targets, PER_FILE_CONCURRENCY, (target) => runTool(context, transcript, command, statixArgs(config, ignores, target)));
-        for (const result of results) {
-            const verdict = readStatixResult(command, result);
-            outcome.findings.push(...verdict.findings);
-            if (verdict.failure && !outcome.failures.includes(verdict.failure))
-                outcome.failures.push(verdict.failure);
-        }
-        return outcome;
-    });
-}
-/**
- * statix exits 1 when it reports anything and 0 otherwise, even after a config or path error,
- * which it only prints on stderr: that must fail the gate, never pass it.
- */
-function readStatixResult(command, result) {
-    if (result.timedOut || (result.exitCode !== 0 && result.exitCode !== 1)) {
-        return { findings: [], failure: toolFailure(commandLabel(command), result) };
-    }
-    const complaint = firstLine(nixErrorText(result.stderr));
-    if (result.exitCode === 0 && complaint) {
-        return { findings: [], failure: `statix reported an error and checked nothing: ${complaint}` };
-    }
-    let findings;
-    // statix colours its default output whatever NO_COLOR says.
-    const stdout = stripAnsi(result.stdout);
-    try {
-        findings = stdout.trimStart().startsWith('{') ? parseStatixJson(stdout) : parseStatixErrfmt(stdout);
-    }
-    catch (error) {
-        return { findings: [], failure: error.message };
-    }
-    if (result.exitCode === 1 && findings.length === 0) {
-        return { findings, failure: toolFailure(commandLabel(command), result) };
-    }
-    return { findings };
-}
-
-;// CONCATENATED MODULE: ./.build/gate/gate.js
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const CHECK_ORDER = ['format', 'deadnix', 'statix', 'flake-check'];
-const TREEFMT_CONFIGS = ['treefmt.toml', '.treefmt.toml'];
-/** Runs the selected checks concurrently over the selected files and decides the verdict. */
-async function runGate(settings, context, dependencies) {
-    const { runner, logger, signal } = dependencies;
-    checkDeadnixArgs(settings['deadnix-args'] ?? []);
-    const flakeDir = await flakeDirectory(context.workspace, settings.path);
-    const git = new CheckoutGit(runner, flakeDir, signal);
-    const repoRoot = await git.topLevel().then((root) => (root ? (0,promises_namespaceObject.realpath)(root) : undefined));
-    // Annotation paths start at the repository root, or at the workspace outside git.
-    const candidateRoot = repoRoot ?? (await (0,promises_namespaceObject.realpath)(context.workspace).catch(() => context.workspace));
-    const root = (0,external_node_path_namespaceObject.relative)(candidateRoot, flakeDir).startsWith('..') ? flakeDir : candidateRoot;
-    const prefix = pathPrefix(root, flakeDir);
-    const exclude = new PathGlobs(settings.exclude ?? []);
-    const scope = await resolveScope({
-        setting: settings.files,
-        ...(settings['base-ref'] ? { baseRef: settings['base-ref'] } : {}),
-        eventName: context.eventName,
-        event: context.event,
-        flakeDir,
-        ...(repoRoot ? { repoRoot } : {}),
-        exclude,
-    }, git, logger);
-    logger.info(describeScope(scope, prefix));
-    const checkContext = {
-        flakeDir,
-        scope,
-        exclude,
-        runner,
-        env: dependencies.env,
-        ...(signal ? { signal } : {}),
-        tools: new ToolSource(settings.tools, flakeDir, dependencies.env.PATH ?? '', () => nixpkgsForTools(context, git, repoRoot, flakeDir)),
-        nix: new NixCli(runner),
-        listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
-    };
-    const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
-    const outcomes = await Promise.all(selected.map((check) => runCheck(check, settings, checkContext, repoRoot)));
-    const inScope = new Set(scope.files);
-    const kept = outcomes.flatMap((outcome) => outcome.findings.filter((finding) => {
-        if (exclude.matches(finding.path))
-            return false;
-        // Rewriting formatters may report other files they format (Markdown, YAML); linters only .nix.
-        if (finding.check === 'flake-check' || (finding.check === 'format' && !finding.path.endsWith('.nix')))
-            return true;
-        return inScope.has(finding.path) || (scope.mode === 'all' && finding.check === 'format');
-    }));
-    const located = await locateFindings(kept, flakeDir, prefix);
-    const findings = oneSyntaxErrorPerFile(located).sort(compareFindings);
-    for (const outcome of outcomes) {
-        const ofCheck = (list) => list.filter((finding) => finding.check === outcome.check).length;
-        await logOutcome(logger, outcome, {
-            reported: countBySeverity(findings.filter((finding) => finding.check === outcome.check)),
-            folded: ofCheck(located) - ofCheck(findings),
-            leftOut: outcome.findings.length - ofCheck(kept),
-        });
-    }
-    const failures = outcomes.flatMap((outcome) => outcome.failures.map((reason) => ({ check: outcome.check, tool: outcome.tool, reason })));
-    const unformatted = [
-        ...new Set(outcomes.flatMap((outcome) => outcome.unformatted.filter((path) => !exclude.matches(path)))),
-    ]
-        .map((path) => normalizePath(prefix ? `${prefix}/${path}` : path))
-        .sort();
-    const checks = outcomes.map((outcome) => ({
-        check: outcome.check,
-        tool: outcome.tool,
-        counts: countBySeverity(findings.filter((finding) => finding.check === outcome.check)),
-        failures: outcome.failures,
-        ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
-        durationMs: outcome.durationMs,
-    }));
-    const failing = findings.filter((finding) => failsAt(finding.severity, settings['fail-on']));
-    const passed = failures.length === 0 && failing.length === 0;
-    const result = {
-        passed,
-        failOn: settings['fail-on'],
-        findings,
-        failures,
-        unformatted,
-        checks,
-        scope,
-        prefix,
-        reportPath: '',
-        ...(passed ? {} : { failure: failureLine(failures, failing, settings['fail-on']) }),
-        publication: { warnings: [] },
-    };
-    result.reportPath = await writeReport(result, context);
-    result.publication = await publishResult(result, context, {
-        checkRun: settings['check-run'],
-        suggestions: settings.suggestions,
-        client: dependencies.github,
-        git,
-        repoRoot: root,
-        logger,
-    });
-    return result;
-}
-/**
- * A file that does not parse makes every tool complain; one annotation says it, preferring the
- * report that pins a line and column.
- */
-function oneSyntaxErrorPerFile(findings) {
-    // statix names the very token; deadnix and alejandra give a byte range or "end of file", resolved
-    // to the file's end (statix's own end-of-file errors, always at 1:1, are placed there too).
-    const precision = (finding) => (finding.line === undefined ? 0 : 2) +
-        (finding.column === undefined ? 0 : 2) +
-        (finding.check === 'statix' ? 1 : 0);
-    const syntax = (finding) => finding.rule === 'syntax' || finding.rule.endsWith('syntax_error');
-    const best = new Map();
-    for (const finding of findings.filter(syntax)) {
-        const current = best.get(finding.file);
-        if (!current || precision(finding) > precision(current))
-            best.set(finding.file, finding);
-    }
-    return findings.filter((finding) => !syntax(finding) || best.get(finding.file) === finding);
-}
-/**
- * On a pull request, the base revision's nixpkgs (a pull request does not choose the programs that
- * judge it); otherwise the checked-out flake's own.
- */
-async function nixpkgsForTools(context, git, repoRoot, flakeDir) {
-    const baseSha = PULL_REQUEST_EVENTS.has(context.eventName) ? eventBaseSha(context.event) : undefined;
-    if (!baseSha || !repoRoot)
-        return flakeDir;
-    const lockPath = (0,external_node_path_namespaceObject.relative)(repoRoot, (0,external_node_path_namespaceObject.join)(flakeDir, 'flake.lock')).split(external_node_path_namespaceObject.sep).join('/');
-    return baseNixpkgsFlake(git, { sha: baseSha, lockPath, tempDir: context.runnerTemp });
-}
-async function flakeDirectory(workspace, path) {
-    const dir = (0,external_node_path_namespaceObject.resolve)(workspace, path);
-    try {
-        if ((await (0,promises_namespaceObject.stat)(dir)).isDirectory())
-            return await (0,promises_namespaceObject.realpath)(dir);
+        return JSON.stringify(error);
     }
     catch {
-        // Reported below.
-    }
-    throw new UserError(`Input 'path' must be a directory in the checkout, got '${path}' (${dir} does not exist)`);
-}
-function pathPrefix(root, flakeDir) {
-    return (0,external_node_path_namespaceObject.relative)(root, flakeDir).split(external_node_path_namespaceObject.sep).join('/');
-}
-function describeScope(scope, prefix) {
-    const where = prefix ? ` in ${prefix}/` : '';
-    const excluded = scope.excluded > 0 ? `, ${scope.excluded} excluded` : '';
-    if (scope.mode === 'all')
-        return `Checking all ${scope.files.length} .nix files${where}${excluded}`;
-    return (`Checking ${scope.files.length} .nix files${where} changed against ${scope.base?.commit.slice(0, 12)} ` +
-        `(${scope.base?.from})${excluded}`);
-}
-function runCheck(check, settings, context, repoRoot) {
-    switch (check) {
-        case 'format':
-            return runFormatCheck(settings, context);
-        case 'deadnix':
-            return runDeadnix(context, settings['deadnix-args'] ?? []);
-        case 'statix':
-            return runStatix(context, settings['statix-config'] || undefined);
-        case 'flake-check':
-            return runFlakeCheck(context, repoRoot);
+        return String(error);
     }
 }
-/**
- * `auto` picks the flake's own `formatter` output (`nix fmt`), then treefmt when the tree has a
- * treefmt.toml and treefmt is installed, then alejandra when installed, else nixfmt.
- */
-async function runFormatCheck(settings, context) {
-    switch (settings.formatter) {
-        case 'none':
-            return settleCheck('format', 'none', async () => ({
-                tool: 'none',
-                findings: [],
-                failures: [],
-                unformatted: [],
-                skipped: 'formatter: none',
-            }));
-        case 'nix-fmt':
-            return runNixFmt(context);
-        case 'treefmt':
-            return runTreefmt(context);
-        case 'alejandra':
-            return runAlejandra(context);
-        case 'nixfmt':
-            return runNixfmt(context);
-        case 'auto':
-            break;
-    }
-    if (await exists((0,external_node_path_namespaceObject.join)(context.flakeDir, 'flake.nix'))) {
-        try {
-            // Without Nix, `auto` goes on to the formatters on PATH.
-            const formatter = await flakeFormatter(context, { withoutNix: 'none' });
-            if (formatter)
-                return runNixFmt(context, formatter);
-        }
-        catch (error) {
-            if (!(error instanceof ToolUnavailable))
-                throw error;
-            return settleCheck('format', 'nix fmt', () => Promise.reject(error));
-        }
-    }
-    const installed = (tool) => context.tools.setting === 'nix' ? Promise.resolve(undefined) : context.tools.onPath(tool);
-    const treefmtConfig = await Promise.all(TREEFMT_CONFIGS.map((name) => exists((0,external_node_path_namespaceObject.join)(context.flakeDir, name))));
-    if (treefmtConfig.some(Boolean) && (await installed('treefmt')))
-        return runTreefmt(context);
-    if (await installed('alejandra'))
-        return runAlejandra(context);
-    return runNixfmt(context);
-}
-async function exists(path) {
-    try {
-        await (0,promises_namespaceObject.access)(path);
-        return true;
-    }
-    catch {
-        return false;
-    }
-}
-async function logOutcome(logger, outcome, tally) {
-    const notes = [
-        ...(tally.folded > 0
-            ? [`${tally.folded} syntax error${tally.folded === 1 ? '' : 's'} folded into one per file`]
-            : []),
-        ...(tally.leftOut > 0 ? [`${tally.leftOut} outside the checked files left out`] : []),
-    ];
-    const counts = `${describeCounts(tally.reported)}${notes.length > 0 ? `; ${notes.join(', ')}` : ''}`;
-    const verdict = outcome.failures.length > 0
-        ? 'did not run properly'
-        : outcome.skipped
-            ? `skipped (${outcome.skipped})`
-            : counts;
-    const seconds = (outcome.durationMs / 1000).toFixed(1);
-    await logger.group(`${outcome.check} · ${outcome.tool}: ${verdict} (${seconds}s)`, async () => {
-        // Tool output is the checkout's text: a line that looks like a workflow command must stay text.
-        for (const line of outcome.transcript)
-            logger.info(line.startsWith('::') ? ` ${line}` : line);
-    });
-}
-function failureLine(failures, failing, failOn) {
-    const parts = [];
-    if (failures.length > 0)
-        parts.push(failures.map((failure) => failure.reason).join('; '));
-    if (failing.length > 0) {
-        const files = new Set(failing.map((finding) => finding.file)).size;
-        parts.push(`${describeCounts(countBySeverity(failing))} in ${files} file${files === 1 ? '' : 's'} (fail-on: ${failOn})`);
-    }
-    return `flakeflow gate failed: ${parts.join('; ')}`;
+/** Collapses a message to the single line a `::error::` command can show. */
+function oneLine(message) {
+    return message
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line.length > 0)
+        .join(' ');
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
@@ -42555,9 +39336,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -42575,7 +39356,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -43608,13 +40389,13 @@ function handleTupleResults(itemResults, final, items, input, optoutStart) {
     }
     return final;
 }
-const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodRecord", (inst, def) => {
+const $ZodRecord = /*@__PURE__*/ $constructor("$ZodRecord", (inst, def) => {
     $ZodType.init(inst, def);
-    const memo = core.globalConfig.memoizer;
+    const memo = globalConfig.memoizer;
     memo?.attach(inst);
     inst._zod.parse = (payload, ctx) => {
         const input = payload.value;
-        if (!util.isPlainObject(input)) {
+        if (!isPlainObject(input)) {
             payload.issues.push({
                 expected: "record",
                 code: "invalid_type",
@@ -43643,7 +40424,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
                             input: key,
                             path: [key],
                             inst,
@@ -43657,14 +40438,14 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                     if (result instanceof Promise) {
                         proms.push(result.then((result) => {
                             if (result.issues.length) {
-                                payload.issues.push(...util.prefixIssues(key, result.issues));
+                                payload.issues.push(...prefixIssues(key, result.issues));
                             }
                             payload.value[outKey] = result.value;
                         }));
                     }
                     else {
                         if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
+                            payload.issues.push(...prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }
@@ -43710,7 +40491,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                     throw new Error("Async schemas not supported in object keys currently");
                 }
                 // Numeric string fallback: if key is a numeric string and failed, retry with Number(key). This handles z.number(), z.literal([1, 2, 3]), and unions containing numeric literals
-                const checkNumericKey = typeof key === "string" && regexes.number.test(key) && keyResult.issues.length;
+                const checkNumericKey = typeof key === "string" && number.test(key) && keyResult.issues.length;
                 if (checkNumericKey) {
                     const retryResult = def.keyType._zod.run({ value: Number(key), issues: [] }, ctx);
                     if (retryResult instanceof Promise) {
@@ -43734,7 +40515,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                         payload.issues.push({
                             code: "invalid_key",
                             origin: "record",
-                            issues: keyResult.issues.map((iss) => util.finalizeIssue(iss, ctx, core.config())),
+                            issues: keyResult.issues.map((iss) => finalizeIssue(iss, ctx, config())),
                             input: key,
                             path: [key],
                             inst,
@@ -43750,14 +40531,14 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
                 if (result instanceof Promise) {
                     proms.push(result.then((result) => {
                         if (result.issues.length) {
-                            payload.issues.push(...util.prefixIssues(key, result.issues));
+                            payload.issues.push(...prefixIssues(key, result.issues));
                         }
                         payload.value[outKey] = result.value;
                     }));
                 }
                 else {
                     if (result.issues.length) {
-                        payload.issues.push(...util.prefixIssues(key, result.issues));
+                        payload.issues.push(...prefixIssues(key, result.issues));
                     }
                     payload.value[outKey] = result.value;
                 }
@@ -43777,7 +40558,7 @@ const $ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && 
         }
         return payload;
     };
-})));
+});
 const $ZodMap = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodMap", (inst, def) => {
     $ZodType.init(inst, def);
     const memo = core.globalConfig.memoizer;
@@ -44852,7 +41633,7 @@ function _isoDuration(Class, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _number(Class, params) {
-    return new Class(snapshotChecks({ type: "number", checks: [], ...util.normalizeParams(params) }));
+    return new Class(snapshotChecks({ type: "number", checks: [], ...normalizeParams(params) }));
 }
 // @__NO_SIDE_EFFECTS__
 function _coercedNumber(Class, params) {
@@ -44912,7 +41693,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -48433,7 +45214,7 @@ const ZodNumber = /*@__PURE__*/ $constructor("ZodNumber", (inst, def) => {
     },
 }));
 function schemas_number(params) {
-    return core._number(ZodNumber, params);
+    return _number(ZodNumber, params);
 }
 const ZodNumberFormat = /*@__PURE__*/ $constructor("ZodNumberFormat", (inst, def) => {
     $ZodNumberFormat.init(inst, def);
@@ -48454,13 +45235,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -48795,14 +45576,14 @@ function tuple(items, _paramsOrRest, _params) {
         ...util.normalizeParams(params),
     });
 }
-const ZodRecord = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodRecord", (inst, def) => {
+const ZodRecord = /*@__PURE__*/ $constructor("ZodRecord", (inst, def) => {
     _ensureDefaultMemoizer();
-    core.$ZodRecord.init(inst, def);
+    $ZodRecord.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.recordProcessor(inst, ctx, json, params);
+    inst._zod.processJSONSchema = (ctx, json, params) => recordProcessor(inst, ctx, json, params);
     inst.keyType = def.keyType;
     inst.valueType = def.valueType;
-})));
+});
 function record(keyType, valueType, params) {
     // v3-compat: z.record(valueType, params?) — defaults keyType to z.string()
     if (!valueType || !valueType._zod) {
@@ -48810,14 +45591,14 @@ function record(keyType, valueType, params) {
             type: "record",
             keyType: schemas_string(),
             valueType: keyType,
-            ...util.normalizeParams(valueType),
+            ...normalizeParams(valueType),
         });
     }
     return new ZodRecord({
         type: "record",
         keyType,
         valueType: valueType,
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // type alksjf = core.output<core.$ZodRecordKey>;
@@ -49320,6 +46101,7 @@ function preprocess(fn, schema) {
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
 
 
+
 const inputDeclarations = registry();
 function quoted(raw, options) {
     if (options.secret)
@@ -49500,7 +46282,7 @@ function parseInputs(schema, read, onSecret = () => { }) {
         return result.data;
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
 /** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
 function durationValue(example = '26h') {
@@ -49519,8 +46301,4187 @@ const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
 function githubToken() {
     return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
 }
+/** A program and its arguments, split as a shell would split them but run without one. */
+function commandLine(options = {}) {
+    return field(options, (raw, fail) => {
+        const argv = splitCommandLine(raw.trim());
+        return Array.isArray(argv) ? argv : fail(`a program and its arguments (found ${argv.invalid})`);
+    });
+}
+/** Names of environment variables, space-, comma- or newline-separated. */
+function variableNames(options = {}) {
+    return field(options, (raw, fail) => {
+        const names = raw.split(/[\s,]+/).filter((name) => name !== '');
+        const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+        return bad === undefined ? names : fail(`variable names such as CACHIX_AUTH_TOKEN ('${bad}' is not one)`);
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/core/ssh-key.js
+
+
+const PRIVATE_KEY_HEADER = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+function looksLikePrivateKey(text) {
+    return PRIVATE_KEY_HEADER.test(text);
+}
+/**
+ * Writes the private key an input holds to `path`, readable by its owner only. OpenSSH refuses a key
+ * without its final newline, and one readable by others; a secret pasted from Windows has CRLFs.
+ */
+async function writePrivateKeyFile(path, key, inputName) {
+    if (!looksLikePrivateKey(key)) {
+        throw new errors_UserError(`Input '${inputName}' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else`);
+    }
+    await (0,promises_namespaceObject.writeFile)(path, withFinalNewline(key.replace(/\r\n/g, '\n').trim()), { mode: 0o600 });
+    await (0,promises_namespaceObject.chmod)(path, 0o600);
+}
+function withFinalNewline(text) {
+    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/netrc.js
+/** The netrc keywords curl (Nix's downloader) reads; each but `default` is followed by a value. */
+const NETRC_KEYWORDS = new Set(['machine', 'default', 'login', 'password', 'account', 'macdef']);
+/**
+ * Checks a netrc as curl reads it: `machine HOST` (or `default`) entries with `login`, `password`
+ * and `account` values, newlines or spaces between them. Returns what is wrong, never a value.
+ */
+function netrcProblem(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    let entries = 0;
+    for (let index = 0; index < words.length; index++) {
+        const word = words[index];
+        if (word === 'macdef')
+            return 'no macdef (Nix runs no macros)';
+        if (!NETRC_KEYWORDS.has(word))
+            return `a keyword (machine, login, password…) where a value stood`;
+        if (word === 'machine' || word === 'default')
+            entries++;
+        else if (entries === 0)
+            return `"machine HOST" before "${word}"`;
+        if (word === 'default')
+            continue;
+        if (index + 1 >= words.length)
+            return `a value after "${word}"`;
+        index++;
+    }
+    return entries === 0 ? 'at least one "machine HOST" entry' : undefined;
+}
+/** The values of a netrc's `password` entries, to mask. */
+function netrcPasswords(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    return words.flatMap((word, index) => word === 'password' && words[index + 1] ? [words[index + 1]] : []);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access.js
+
+
+
+
+
+const NO_NIX_ACCESS = { roles: {}, remove: async () => { } };
+/**
+ * Writes the Nix access into a private directory of the run's temp dir: a nix.conf only Nix reads
+ * (named by NIX_USER_CONF_FILES before the user's own files, so theirs still apply), the inputs' key
+ * (0600) and known_hosts, which GIT_SSH_COMMAND names for the git Nix runs. Nothing given, nothing
+ * written. The directory is registered for the post step before anything secret is written in it.
+ */
+async function prepareNixAccess(settings, context) {
+    const tokens = settings.accessTokens ?? [];
+    if (settings.sshKey === undefined && tokens.length === 0 && settings.netrc === undefined) {
+        return NO_NIX_ACCESS;
+    }
+    for (const { token } of tokens)
+        context.mask(token);
+    if (settings.sshKey !== undefined)
+        context.mask(settings.sshKey);
+    for (const password of netrcPasswords(settings.netrc ?? ''))
+        context.mask(password);
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-nix-access-'));
+    context.cleanup.add(directory);
+    await (0,promises_namespaceObject.chmod)(directory, 0o700);
+    const env = {};
+    const conf = privateNixConf(settings);
+    if (settings.netrc !== undefined) {
+        const netrcFile = (0,external_node_path_namespaceObject.join)(directory, 'netrc');
+        await (0,promises_namespaceObject.writeFile)(netrcFile, withFinalNewline(settings.netrc), { mode: 0o600 });
+        await (0,promises_namespaceObject.chmod)(netrcFile, 0o600);
+        conf.push(`netrc-file = ${netrcFile}`);
+    }
+    if (conf.length > 0) {
+        const confFile = (0,external_node_path_namespaceObject.join)(directory, 'nix.conf');
+        await (0,promises_namespaceObject.writeFile)(confFile, `${conf.join('\n')}\n`, { mode: 0o600 });
+        env.NIX_USER_CONF_FILES = [confFile, ...userNixConfFiles(context.stepEnvironment)].join(':');
+    }
+    if (settings.sshKey !== undefined) {
+        const keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_inputs');
+        await writePrivateKeyFile(keyFile, settings.sshKey, 'inputs-ssh-key');
+        const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
+        await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
+        env.GIT_SSH_COMMAND = gitSshCommand(keyFile, knownHostsFile);
+    }
+    return {
+        directory,
+        roles: { nix: env },
+        remove: () => (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true }),
+    };
+}
+/**
+ * The lines of the private nix.conf (the netrc's `netrc-file` is added where the file is written).
+ * `extra-access-tokens` adds to the tokens the user's own files
+ * set (checked on Nix 2.8 and 2.26) instead of replacing them.
+ */
+function privateNixConf(settings) {
+    const tokens = settings.accessTokens ?? [];
+    return tokens.length === 0
+        ? []
+        : [`extra-access-tokens = ${tokens.map(({ host, token }) => `${host}=${token}`).join(' ')}`];
+}
+/**
+ * The user's nix.conf files as Nix finds them when NIX_USER_CONF_FILES is unset: $XDG_CONFIG_HOME
+ * (~/.config), then each of $XDG_CONFIG_DIRS (/etc/xdg), each with nix/nix.conf. Setting the
+ * variable replaces that lookup, so the private file is listed first and these after it.
+ */
+function userNixConfFiles(env) {
+    if (env.NIX_USER_CONF_FILES)
+        return env.NIX_USER_CONF_FILES.split(':').filter((file) => file !== '');
+    const configHome = env.XDG_CONFIG_HOME || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.config');
+    const configDirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':').filter((dir) => dir !== '');
+    return [configHome, ...configDirs].map((dir) => (0,external_node_path_namespaceObject.join)(dir, 'nix', 'nix.conf'));
+}
+/**
+ * The ssh git runs for Nix's git+ssh fetches: this key only (not the agent's nor ~/.ssh's), host keys
+ * from known_hosts only and checked, never a prompt. git runs it through the shell, hence the quotes.
+ */
+function gitSshCommand(keyFile, knownHostsFile) {
+    return [
+        'ssh',
+        '-i',
+        shellQuote(keyFile),
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        `UserKnownHostsFile=${shellQuote(knownHostsFile)}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+    ].join(' ');
+}
+function shellQuote(word) {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * Parses `nix-access-tokens`: `host=token` entries, one a line or separated by spaces as Nix writes
+ * them. The error never shows a token.
+ */
+function parseAccessTokens(raw) {
+    const tokens = [];
+    for (const entry of raw.split(/\s+/).filter((word) => word !== '')) {
+        const separator = entry.indexOf('=');
+        const host = entry.slice(0, separator);
+        if (separator <= 0 || separator === entry.length - 1) {
+            return {
+                invalid: separator <= 0 ? `an entry without "host="` : `an entry for "${host}" without a token`,
+            };
+        }
+        tokens.push({ host, token: entry.slice(separator + 1) });
+    }
+    return tokens;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access-inputs.js
+
+
+/**
+ * The host keys github.com, gitlab.com and codeberg.org publish, as known_hosts lines. Each key's
+ * SHA256 fingerprint is the one its host publishes (docs.github.com "GitHub's SSH key fingerprints",
+ * docs.gitlab.com "GitLab.com settings", docs.codeberg.org "SSH fingerprint"):
+ * test/nix/access-inputs.test.ts checks them with ssh-keygen.
+ */
+const PUBLISHED_KNOWN_HOSTS = [
+    'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    'github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=',
+    'github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aNUkY4Ue1gvwnGLVlOhGeYrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOBYfNqltV9/hWCqBywINIR+5dIg6JTJ72pcEpEjcYgXkE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCflmO+5Z8CSSNY7GidjMIZ7Q4zMjA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVruj16z6XyvxvjJwbz0wQZ75XK5tKSb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYirYgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoTwvqNj4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S5hpQs+p1vN1/wsjk=',
+    'gitlab.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAfuCHKVTjquxvt6CM6tdG4SLp1Btn/nOeHHE5UOzRdf',
+    'gitlab.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFSMqzJeV9rUzU4kWitGjeR4PWSa29SPqJ1fVkhtj3Hw9xjLVXVYrU9QlYWrOLXBpQ6KWjbjTDTdDkoohFzgbEY=',
+    'gitlab.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCsj2bNKTBSpIYDEGk9KxsGh3mySTRgMtXL583qmBpzeQ+jqCMRgBqB98u3z++J1sKlXHWfM9dyhSevkMwSbhoR8XIq/U0tCNyokEi/ueaBMCvbcTHhO7FcwzY92WK4Yt0aGROY5qX2UKSeOvuP4D6TPqKF1onrSzH9bx9XUf2lEdWT/ia1NEKjunUqu1xOB/StKDHMoX4/OKyIzuS0q/T1zOATthvasJFoPrAjkohTyaDUz2LN5JoH839hViyEG82yB+MjcFV5MU3N1l1QL3cVUCh93xSaua1N85qivl+siMkPGbO5xR/En4iEY6K2XPASUEMaieWVNTRCtJ4S8H+9',
+    'codeberg.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIVIC02vnjFyL+I4RHfvIGNtOgJMe769VTF1VR4EB3ZB',
+    'codeberg.org ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBL2pDxWr18SoiDJCGZ5LmxPygTlPu+cCKSkpqkvCyQzl5xmIMeKNdfdBpfbCGDPoZQghePzFZkKJNR/v9Win3Sc=',
+    'codeberg.org ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC8hZi7K1/2E2uBX8gwPRJAHvRAob+3Sn+y2hxiEhN0buv1igjYFTgFO2qQD8vLfU/HT/P/rqvEeTvaDfY1y/vcvQ8+YuUYyTwE2UaVU5aJv89y6PEZBYycaJCPdGIfZlLMmjilh/Sk8IWSEK6dQr+g686lu5cSWrFW60ixWpHpEVB26eRWin3lKYWSQGMwwKv4LwmW3ouqqs4Z4vsqRFqXJ/eCi3yhpT+nOjljXvZKiYTpYajqUC48IHAxTWugrKe1vXWOPxVXXMQEPsaIRc2hpK+v1LmfB7GnEGvF1UAKnEZbUuiD9PBEeD5a1MZQIzcoPWCrTxipEpuXQ5Tni4mN',
+].join('\n');
+/** `host=token` entries, Nix's `access-tokens`; never echoed in an error. */
+function accessTokens() {
+    return field({ secret: true }, (raw, fail) => {
+        const parsed = parseAccessTokens(raw);
+        return Array.isArray(parsed)
+            ? parsed
+            : fail(`host=token entries like github.com=ghp_… (${parsed.invalid})`);
+    });
+}
+/**
+ * The inputs every action whose Nix fetches the flake's inputs takes, spread into its schema: the
+ * key for git+ssh inputs, the host keys they are checked against, and Nix's access tokens.
+ */
+const nixAccessInputs = {
+    'inputs-ssh-key': secret(),
+    'inputs-known-hosts': inputs_text({ rawDefault: PUBLISHED_KNOWN_HOSTS }),
+    'nix-access-tokens': accessTokens(),
+};
+/** What a diagnosis of an input Nix could not fetch says about the access it had. */
+function accessGiven(settings) {
+    return {
+        sshKeyGiven: settings['inputs-ssh-key'] !== undefined,
+        tokenHosts: (settings['nix-access-tokens'] ?? []).map((entry) => entry.host),
+    };
+}
+/**
+ * The Nix access those inputs ask for. `githubToken` is lock-update's own token, used for github.com
+ * when `inputs-use-token` is on and `nix-access-tokens` names no token for github.com.
+ */
+function nixAccessSettings(settings, githubToken) {
+    const tokens = [...(settings['nix-access-tokens'] ?? [])];
+    if (githubToken !== undefined && !tokens.some((entry) => entry.host === 'github.com')) {
+        tokens.push({ host: 'github.com', token: githubToken });
+    }
+    return {
+        ...(settings['inputs-ssh-key'] === undefined ? {} : { sshKey: settings['inputs-ssh-key'] }),
+        ...(settings['inputs-known-hosts'] === undefined ? {} : { knownHosts: settings['inputs-known-hosts'] }),
+        ...(tokens.length === 0 ? {} : { accessTokens: tokens }),
+    };
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./.build/core/child-environment.js
+/**
+ * What a process flakeflow starts may take from the step's environment. A step's environment holds
+ * what no child should see: the inputs (`INPUT_TOKEN`, `INPUT_SSH-PRIVATE-KEY`…), the runner's
+ * `ACTIONS_RUNTIME_TOKEN` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, and whatever secret a workflow's
+ * `env:` names. So nothing passes but what Nix, git, restic, ssh and deploy-rs read to work; a
+ * secret a process needs is given to that one call, by the narrowest means (a key file, a password
+ * file), through RunOptions.env.
+ */
+const INHERITED_NAMES = new Set([
+    // Who and where: every tool.
+    'PATH',
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'SHELL',
+    'TMPDIR',
+    'TZ',
+    'TZDIR',
+    'TERM',
+    'NO_COLOR',
+    'CI',
+    'LANG',
+    'LANGUAGE',
+    'LOCALE_ARCHIVE',
+    // TLS roots and proxies, for Nix's and restic's downloads.
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'CURL_CA_BUNDLE',
+    'http_proxy',
+    'https_proxy',
+    'all_proxy',
+    'no_proxy',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'ALL_PROXY',
+    'NO_PROXY',
+    // ssh (restic's sftp backend, deploy-rs, Nix's ssh stores) asks the agent, never a key in the environment.
+    'SSH_AUTH_SOCK',
+    // Nix: its configuration, store and daemon. NIX_CONFIG is the user's own Nix settings.
+    'NIX_PATH',
+    'NIX_CONFIG',
+    'NIX_CONF_DIR',
+    'NIX_USER_CONF_FILES',
+    'NIX_REMOTE',
+    'NIX_DAEMON_SOCKET_PATH',
+    'NIX_STORE_DIR',
+    'NIX_STATE_DIR',
+    'NIX_LOG_DIR',
+    'NIX_DATA_DIR',
+    'NIX_SSL_CERT_FILE',
+    'NIX_SSHOPTS',
+    'NIX_PROFILES',
+    'NIX_USER_PROFILE_DIR',
+    'NIX_REMOTE_SYSTEMS',
+    'NIX_BUILD_CORES',
+    'NIX_IGNORE_SYMLINK_STORE',
+    // deploy-rs signs what it pushes with the key file this names (a path, not the key).
+    'LOCAL_KEY',
+    // git: identity, configuration files, transports and prompts. GIT_CONFIG_COUNT/KEY_n/VALUE_n are
+    // left out: they can carry an Authorization header, which flakeflow gives only to the push that needs it.
+    'GIT_AUTHOR_NAME',
+    'GIT_AUTHOR_EMAIL',
+    'GIT_AUTHOR_DATE',
+    'GIT_COMMITTER_NAME',
+    'GIT_COMMITTER_EMAIL',
+    'GIT_COMMITTER_DATE',
+    'EMAIL',
+    'GIT_CONFIG_NOSYSTEM',
+    'GIT_CONFIG_GLOBAL',
+    'GIT_CONFIG_SYSTEM',
+    'GIT_EXEC_PATH',
+    'GIT_SSH',
+    'GIT_SSH_COMMAND',
+    'GIT_SSH_VARIANT',
+    'GIT_SSL_CAINFO',
+    'GIT_SSL_CAPATH',
+    'GIT_SSL_NO_VERIFY',
+    'GIT_TERMINAL_PROMPT',
+    'GIT_CEILING_DIRECTORIES',
+]);
+/** Locale categories and the XDG base directories (restic's cache, Nix's cache and config). */
+const INHERITED_PREFIXES = ['LC_', 'XDG_'];
+function isInherited(name) {
+    return INHERITED_NAMES.has(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+/** The part of `step` (the action's own environment) that every child process receives. */
+function inheritedEnvironment(step) {
+    const env = {};
+    for (const [name, value] of Object.entries(step)) {
+        if (value !== undefined && isInherited(name))
+            env[name] = value;
+    }
+    return env;
+}
+/**
+ * What the AWS SDK reads from the environment for credentials, region and endpoints (the AWS SDKs
+ * and Tools reference guide's environment variables list, and its credential providers: static keys,
+ * shared config and credentials files, web identity, container and instance metadata). Nix's S3
+ * binary cache store (`s3://`, R2, MinIO, Garage) signs its requests through that SDK's default
+ * chain, so role `nix` takes these from the step: a job's aws-actions/configure-aws-credentials or
+ * `env:` credentials reach `nix copy`, substitution and `nix path-info --store s3://…`. No other child
+ * gets them: not the gate's linters and formatter, not deploy-rs's activation, not restic (whose
+ * repositories name their own `env`), not `push-command` (which names its own in `push-env`), nor any
+ * program the flake or the pull request supplies.
+ */
+const AWS_SDK_VARIABLES = [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_CREDENTIAL_EXPIRATION',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_CONFIG_FILE',
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_ROLE_ARN',
+    'AWS_ROLE_SESSION_NAME',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+    'AWS_EC2_METADATA_DISABLED',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE',
+    'AWS_EC2_METADATA_V1_DISABLED',
+    'AWS_METADATA_SERVICE_TIMEOUT',
+    'AWS_METADATA_SERVICE_NUM_ATTEMPTS',
+    'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_S3',
+    'AWS_CA_BUNDLE',
+    'AWS_USE_FIPS_ENDPOINT',
+    'AWS_USE_DUALSTACK_ENDPOINT',
+    'AWS_STS_REGIONAL_ENDPOINTS',
+    'AWS_MAX_ATTEMPTS',
+    'AWS_RETRY_MODE',
+];
+/** What each role takes from the step beyond the inherited variables, and why: see above. */
+const ROLE_STEP_VARIABLES = {
+    nix: AWS_SDK_VARIABLES,
+};
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), with what
+ * its role takes from the step, then its role's variables, then the call's own variables, which may add anything and remove (undefined)
+ * anything.
+ */
+function childEnvironment(step, options, roles = {}) {
+    const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    if (options.role !== undefined) {
+        if (!options.cleanEnv) {
+            for (const name of ROLE_STEP_VARIABLES[options.role]) {
+                const value = step[name];
+                if (value !== undefined)
+                    env[name] = value;
+            }
+        }
+        Object.assign(env, roles[options.role]);
+    }
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+        if (value === undefined)
+            delete env[name];
+        else
+            env[name] = value;
+    }
+    return env;
+}
+
+;// CONCATENATED MODULE: ./.build/core/logger.js
+/** A Logger that keeps every line, for tests and for building reports. */
+class RecordingLogger {
+    lines = [];
+    secrets = new SecretMasker();
+    debug(message) {
+        this.record('debug', message);
+    }
+    info(message) {
+        this.record('info', message);
+    }
+    warning(message) {
+        this.record('warning', message);
+    }
+    error(message) {
+        this.record('error', message);
+    }
+    async group(title, body) {
+        this.record('group-start', title);
+        try {
+            return await body();
+        }
+        finally {
+            this.record('group-end', title);
+        }
+    }
+    mask(secret) {
+        this.secrets.add(secret);
+    }
+    text() {
+        return this.lines.map((line) => line.message).join('\n');
+    }
+    record(level, message) {
+        this.lines.push({ level, message: this.secrets.redact(message) });
+    }
+}
+/** Replaces every registered secret, and each of its lines, with `***`. */
+class SecretMasker {
+    values = new Set();
+    add(secret) {
+        for (const value of [secret, ...secret.split(/\r?\n/)]) {
+            const trimmed = value.trim();
+            if (trimmed.length >= 3)
+                this.values.add(trimmed);
+        }
+    }
+    redact(text) {
+        let result = text;
+        // Longest first, so a secret that contains another is replaced whole.
+        for (const value of [...this.values].sort((a, b) => b.length - a.length)) {
+            result = result.split(value).join('***');
+        }
+        return result;
+    }
+    get size() {
+        return this.values.size;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/process.js
+
+
+
+
+function succeeded(result) {
+    return result.exitCode === 0 && !result.timedOut;
+}
+/** A short, secret-free description of how a process ended, for error messages. */
+function describeExit(result) {
+    if (result.timedOut)
+        return `timed out after ${Math.round(result.durationMs / 1000)}s`;
+    if (result.signal)
+        return `was killed by ${result.signal}`;
+    return `exited with code ${result.exitCode}`;
+}
+const KILL_GRACE_MS = 5_000;
+/**
+ * The real runner. Output is captured whole and streamed line by line to the logger, with every
+ * registered secret masked. A timeout sends SIGTERM to the process group, then SIGKILL.
+ */
+class SpawnProcessRunner {
+    logger;
+    secrets;
+    stepEnvironment;
+    roles;
+    constructor(logger, secrets = new SecretMasker(), 
+    /** The step's environment, which children inherit only a few variables of. */
+    stepEnvironment = process.env, 
+    /** The variables a run gives to one kind of child only, e.g. the Nix access to Nix processes. */
+    roles = {}) {
+        this.logger = logger;
+        this.secrets = secrets;
+        this.stepEnvironment = stepEnvironment;
+        this.roles = roles;
+    }
+    async run(command, args, options = {}) {
+        const stream = options.stream ?? options.group !== undefined;
+        const execute = () => this.spawnAndCollect(command, args, options, stream);
+        return options.group ? this.logger.group(options.group, execute) : execute();
+    }
+    spawnAndCollect(command, args, options, stream) {
+        const started = Date.now();
+        const env = childEnvironment(this.stepEnvironment, options, this.roles);
+        this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
+        return new Promise((resolve, reject) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+                cwd: options.cwd,
+                env,
+                stdio: ['pipe', 'pipe', 'pipe'],
+                detached: true,
+            });
+            if (child.pid !== undefined)
+                options.onSpawn?.(child.pid);
+            const stdout = [];
+            const stderr = [];
+            const lineBuffers = { stdout: '', stderr: '' };
+            let timedOut = false;
+            let killTimer;
+            const emit = (which, chunk, flush = false) => {
+                if (!stream && !options.onLine)
+                    return;
+                const text = lineBuffers[which] + chunk.toString('utf8');
+                const lines = text.split('\n');
+                lineBuffers[which] = flush ? '' : (lines.pop() ?? '');
+                for (const line of flush ? lines.filter((l) => l.length > 0) : lines) {
+                    options.onLine?.(line, which);
+                    if (stream)
+                        this.logger.info(this.secrets.redact(line));
+                }
+            };
+            const terminate = () => {
+                if (child.pid === undefined || child.exitCode !== null)
+                    return;
+                try {
+                    process.kill(-child.pid, 'SIGTERM');
+                }
+                catch {
+                    child.kill('SIGTERM');
+                }
+                killTimer = setTimeout(() => {
+                    try {
+                        if (child.pid !== undefined)
+                            process.kill(-child.pid, 'SIGKILL');
+                    }
+                    catch {
+                        child.kill('SIGKILL');
+                    }
+                }, KILL_GRACE_MS);
+                killTimer.unref();
+            };
+            const timeout = options.timeoutMs !== undefined
+                ? setTimeout(() => {
+                    timedOut = true;
+                    terminate();
+                }, options.timeoutMs)
+                : undefined;
+            const onAbort = () => terminate();
+            options.signal?.addEventListener('abort', onAbort, { once: true });
+            child.stdout.on('data', (chunk) => {
+                stdout.push(chunk);
+                emit('stdout', chunk);
+            });
+            child.stderr.on('data', (chunk) => {
+                stderr.push(chunk);
+                emit('stderr', chunk);
+            });
+            child.on('error', (error) => {
+                if (timeout)
+                    clearTimeout(timeout);
+                options.signal?.removeEventListener('abort', onAbort);
+                if (error.code === 'ENOENT') {
+                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                }
+                else {
+                    reject(error);
+                }
+            });
+            if (options.endGroupOnExit) {
+                child.on('exit', () => {
+                    const group = child.pid;
+                    if (group === undefined)
+                        return;
+                    const kill = (signal) => {
+                        try {
+                            process.kill(-group, signal);
+                        }
+                        catch {
+                            // The group is already gone.
+                        }
+                    };
+                    kill('SIGTERM');
+                    setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
+                });
+            }
+            child.on('close', (exitCode, signal) => {
+                if (timeout)
+                    clearTimeout(timeout);
+                if (killTimer)
+                    clearTimeout(killTimer);
+                options.signal?.removeEventListener('abort', onAbort);
+                emit('stdout', Buffer.alloc(0), true);
+                emit('stderr', Buffer.alloc(0), true);
+                resolve({
+                    command,
+                    args,
+                    exitCode,
+                    signal,
+                    stdout: Buffer.concat(stdout).toString('utf8'),
+                    stderr: Buffer.concat(stderr).toString('utf8'),
+                    timedOut,
+                    durationMs: Date.now() - started,
+                });
+            });
+            child.stdin.on('error', () => {
+                // A program that exits without reading its input closes the pipe early: not our failure.
+            });
+            child.stdin.end(options.input ?? '');
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/errors.js
+
+
+const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
+    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
+    'https://nixos.org/download) or put it on PATH';
+/**
+ * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
+ * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
+ * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
+ */
+class NixError extends errors_UserError {
+    args;
+    nixMessage;
+    exitCode;
+    subcommand;
+    constructor(args, nixMessage, exitCode) {
+        const subcommand = `nix ${subcommandOf(args)}`;
+        super(`${subcommand} failed:\n${nixMessage}`);
+        this.args = args;
+        this.nixMessage = nixMessage;
+        this.exitCode = exitCode;
+        this.subcommand = subcommand;
+    }
+    static fromResult(result) {
+        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
+        return new NixError(result.args, text, result.exitCode);
+    }
+}
+function subcommandOf(args) {
+    const words = [];
+    for (const arg of args) {
+        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
+            break;
+        words.push(arg);
+    }
+    return words.join(' ');
+}
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Lines Nix prints while working, which say nothing about why it failed. */
+const PROGRESS = [
+    /^warning: /,
+    /^building '/,
+    /^copying (path|\d+ paths)/,
+    /^fetching /,
+    /^unpacking /,
+    /^evaluating /,
+    /^querying /,
+    /^these \d+ (derivations|paths) will be/,
+    /^this (derivation|path) will be/,
+    /^ {2}\/nix\/store\//,
+    /^\[\d+\/\d+\/\d+ built/,
+    /^\(use '--show-trace' to show detailed location information\)$/,
+    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
+];
+/**
+ * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
+ * Nix printed the message first. Both read as the older did: the message, then where it happened.
+ */
+function messageFirst(lines) {
+    if (lines[0] !== 'error:')
+        return lines;
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+    if (at === -1)
+        return lines;
+    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
+    const message = lines
+        .slice(at)
+        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
+    const trace = lines.slice(1, at);
+    for (const part of [message, trace])
+        while (part.length > 0 && part[part.length - 1] === '')
+            part.pop();
+    return [...message, '', ...trace];
+}
+/**
+ * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
+ * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
+ * the last lines that are not progress.
+ */
+function nixErrorText(stderr) {
+    const lines = stderr
+        .replace(ANSI_ESCAPE, '')
+        .split('\n')
+        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
+    const first = lines.findIndex((line) => line.startsWith('error:'));
+    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
+    while (kept.length > 0 && kept[kept.length - 1] === '')
+        kept.pop();
+    while (kept.length > 0 && kept[0] === '')
+        kept.shift();
+    return (first === -1 ? kept.slice(-20) : kept).join('\n');
+}
+/**
+ * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
+ * flakeflow's own expression was (and a position in its list, which differs from one evaluator
+ * process to the next), not where the user's code broke.
+ */
+function withoutFramesIn(message, file) {
+    return message
+        .split('\n\n')
+        .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
+        .join('\n\n');
+}
+
+;// CONCATENATED MODULE: ./.build/nix/version.js
+const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
+function parseNixVersion(output) {
+    const match = VERSION_LINE.exec(output.trim());
+    if (!match)
+        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
+    const [text, flavor, major, minor, patch] = match;
+    return {
+        major: Number(major),
+        minor: Number(minor),
+        patch: Number(patch ?? 0),
+        flavor: flavor ?? 'Nix',
+        text: text.trim(),
+    };
+}
+function isAtLeast(version, major, minor) {
+    return version.major > major || (version.major === major && version.minor >= minor);
+}
+/**
+ * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
+ * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
+ * version says nothing about this; it kept `--update-input`.
+ */
+function updatesNamedInputs(version) {
+    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cli.js
+
+
+
+
+
+const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
+/**
+ * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
+ * where the command line differs between versions it asks `version()` which to use.
+ */
+class NixCli {
+    runner;
+    options;
+    versionQuery;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    version() {
+        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
+            this.versionQuery = undefined;
+            throw error;
+        });
+        return this.versionQuery;
+    }
+    async evalJson(target, options = {}) {
+        const { apply, impure, ...run } = options;
+        const result = await this.exec(this.withOptions(['eval'], [
+            '--json',
+            ...(impure ? ['--impure'] : []),
+            ...(apply === undefined ? [] : ['--apply', apply]),
+            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
+        ]), run);
+        return JSON.parse(result.stdout);
+    }
+    /**
+     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
+     * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
+     * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
+     * (NixOS/nix#9042), where 2.8 gave it n times.
+     */
+    async build(installables, options = {}) {
+        if (installables.length === 0)
+            return [];
+        const { keepGoing, ...run } = options;
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables]), run);
+        const built = new Map();
+        for (const { drvPath, outputs } of JSON.parse(result.stdout)) {
+            built.set(drvPath, { drvPath, outputs });
+        }
+        return [...built.values()];
+    }
+    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
+    async lock(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
+    async updateLock(flakeDir, inputs = [], options = {}) {
+        for (const input of inputs) {
+            if (!INPUT_NAME.test(input))
+                throw new errors_UserError(`"${input}" is not a flake input name`);
+        }
+        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
+        await this.exec(this.withOptions(subcommand, args), options);
+    }
+    /** Fetches every input of the flake's lock into the store (`nix flake archive`), building nothing. */
+    async archive(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'archive'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    async flakeMetadata(flakeDir, options = {}) {
+        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+        return JSON.parse(result.stdout);
+    }
+    withOptions(subcommand, args) {
+        return nixArgs(subcommand, this.options, args);
+    }
+    exec(args, options = {}) {
+        return runNix(this.runner, this.options, args, options);
+    }
+}
+/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
+function nixArgs(subcommand, options, args) {
+    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
+}
+/**
+ * Runs nix as flakeflow always does: as a `nix` child (it receives the run's Nix access:
+ * child-environment.ts), a missing program is one line saying how to install Nix, and a failure
+ * (unless `check` is false) is a NixError holding Nix's own message.
+ */
+async function runNix(runner, options, args, runOptions = {}, check = true) {
+    let result;
+    try {
+        result = await runner.run(options.command ?? 'nix', args, { ...runOptions, role: 'nix' });
+    }
+    catch (error) {
+        // The runner raises a UserError only when the program is missing.
+        if (error instanceof errors_UserError)
+            throw new errors_UserError(NIX_NOT_FOUND);
+        throw error;
+    }
+    if (check && !succeeded(result))
+        throw NixError.fromResult(result);
+    return result;
+}
+/** The subcommand and arguments that update a flake's lock on this Nix. */
+function updateLockArgs(version, flakeDir, inputs) {
+    if (updatesNamedInputs(version))
+        return [
+            ['flake', 'update'],
+            [...inputs, '--flake', flakeDir],
+        ];
+    if (inputs.length === 0)
+        return [['flake', 'update'], [flakeDir]];
+    return [
+        ['flake', 'lock'],
+        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
+    ];
+}
+/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
+function installable(flakeRef, attrPath) {
+    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
+    return `${flakeRef}#${quoted.join('.')}`;
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./.build/gate/tool-source.js
+
+
+
+/**
+ * Finds each tool where `tools` says: on PATH, or from the user's own nixpkgs pinned in their
+ * flake.lock (`nix run --inputs-from <flake> nixpkgs#<tool> --`), or on PATH first.
+ */
+class ToolSource {
+    setting;
+    searchPath;
+    nixpkgsFrom;
+    lookups = new Map();
+    nixpkgsFlake;
+    constructor(setting, flakeDir, 
+    /** The PATH the tools run with. */
+    searchPath, 
+    /**
+     * The flake whose locked nixpkgs provides the tools: the checked-out flake, or on a pull request
+     * one naming its base revision's nixpkgs; undefined leaves nixpkgs to Nix's registry. Asked once.
+     */
+    nixpkgsFrom = async () => flakeDir) {
+        this.setting = setting;
+        this.searchPath = searchPath;
+        this.nixpkgsFrom = nixpkgsFrom;
+    }
+    async command(tool) {
+        if (this.setting !== 'nix') {
+            const found = await this.onPath(tool);
+            if (found)
+                return { tool, program: found, prefix: [], via: 'path' };
+            if (this.setting === 'path') {
+                throw new ToolUnavailable(`${tool} is not on PATH (tools: path): install it in the job, or use tools: path-or-nix`);
+            }
+        }
+        this.nixpkgsFlake ??= this.nixpkgsFrom();
+        return { tool, program: 'nix', prefix: nixRunPrefix(await this.nixpkgsFlake, tool), via: 'nix' };
+    }
+    /** The tool's absolute path when PATH has it. */
+    onPath(tool) {
+        let lookup = this.lookups.get(tool);
+        if (!lookup) {
+            lookup = findExecutable(tool, this.searchPath);
+            this.lookups.set(tool, lookup);
+        }
+        return lookup;
+    }
+}
+function nixRunPrefix(inputsFrom, tool) {
+    return [
+        'run',
+        '--extra-experimental-features',
+        'nix-command flakes',
+        ...(inputsFrom === undefined ? [] : ['--inputs-from', inputsFrom]),
+        `nixpkgs#${tool}`,
+        '--',
+    ];
+}
+/** A tool the gate cannot start: its check fails with this one-line reason. */
+class ToolUnavailable extends Error {
+}
+async function findExecutable(name, searchPath) {
+    for (const dir of searchPath.split(external_node_path_namespaceObject.delimiter)) {
+        if (dir === '')
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
+        try {
+            if (!(await (0,promises_namespaceObject.stat)(candidate)).isFile())
+                continue;
+            await (0,promises_namespaceObject.access)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // Not in this directory.
+        }
+    }
+    return undefined;
+}
+/** How messages name a tool: `statix`, or `nix run nixpkgs#statix` when Nix provides it. */
+function commandLabel(command) {
+    return command.via === 'nix' && command.tool !== 'nix' ? `nix run nixpkgs#${command.tool}` : command.tool;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/base-tools.js
+
+
+
+/**
+ * A pull request's own flake.lock could pin a nixpkgs whose deadnix passes everything (or reads what
+ * it should not): the tools that judge it come from the nixpkgs its base revision locks instead. This
+ * writes a flake of flakeflow's own whose one input is that nixpkgs, locked as the base locks it, for
+ * `nix run --inputs-from`. Undefined when the base has no nixpkgs input (Nix's registry then decides,
+ * as it does for such a flake anyway).
+ */
+async function baseNixpkgsFlake(git, base) {
+    let commit = await git.resolveCommit(base.sha);
+    if (!commit) {
+        await git.fetchCommit(base.sha);
+        commit = await git.resolveCommit(base.sha);
+    }
+    if (!commit) {
+        throw new ToolUnavailable(`the pull request's base ${base.sha.slice(0, 12)} is not in the checkout, so its flake.lock cannot name ` +
+            'the nixpkgs the tools come from: check out with fetch-depth: 0, or put the tools on PATH');
+    }
+    const text = await git.fileAt(commit, base.lockPath);
+    if (text === undefined)
+        return undefined;
+    const lock = JSON.parse(text);
+    const key = resolveInput(lock, ['nixpkgs']);
+    const node = key === undefined ? undefined : lock.nodes[key];
+    if (key === undefined || !node?.original || !node.locked)
+        return undefined;
+    const nodes = { root: { inputs: { nixpkgs: key } } };
+    const copy = (name) => {
+        if (nodes[name] || !lock.nodes[name])
+            return;
+        nodes[name] = lock.nodes[name];
+        for (const target of Object.values(lock.nodes[name]?.inputs ?? {})) {
+            if (typeof target === 'string')
+                copy(target);
+        }
+    };
+    copy(key);
+    const dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(base.tempDir, 'flakeflow-base-nixpkgs-'));
+    const flake = node.flake === false ? '{ flake = false; } // ' : '';
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'flake.nix'), `{\n  inputs.nixpkgs = ${flake}${nixAttrs(node.original)};\n  outputs = _: { };\n}\n`);
+    await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(dir, 'flake.lock'), `${JSON.stringify({ nodes, root: 'root', version: lock.version })}\n`);
+    return dir;
+}
+/** The node an input path names from the root, following `follows` (a path from the root). */
+function resolveInput(lock, path, depth = 0) {
+    if (depth > 32)
+        return undefined;
+    let current = lock.root;
+    for (const name of path) {
+        const target = lock.nodes[current]?.inputs?.[name];
+        if (target === undefined)
+            return undefined;
+        current = typeof target === 'string' ? target : (resolveInput(lock, target, depth + 1) ?? '');
+        if (current === '')
+            return undefined;
+    }
+    return current;
+}
+/** A flake reference's attributes as a Nix attribute set. */
+function nixAttrs(attrs) {
+    const entries = Object.entries(attrs).map(([name, value]) => {
+        const literal = typeof value === 'string'
+            ? JSON.stringify(value).replace(/\$\{/g, '\\${')
+            : typeof value === 'number' || typeof value === 'boolean'
+                ? String(value)
+                : JSON.stringify(String(value));
+        return `${JSON.stringify(name)} = ${literal};`;
+    });
+    return `{ ${entries.join(' ')} }`;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/findings.js
+const SEVERITIES = ['error', 'warning', 'notice'];
+function countBySeverity(findings) {
+    const counts = { error: 0, warning: 0, notice: 0 };
+    for (const finding of findings)
+        counts[finding.severity] += 1;
+    return counts;
+}
+const RANK = { error: 3, warning: 2, notice: 1 };
+/** Whether a finding of this severity fails the gate at `fail-on`. */
+function failsAt(severity, failOn) {
+    if (failOn === 'never')
+        return false;
+    return RANK[severity] >= RANK[failOn];
+}
+/** By file, then line and column, then check: the order of the summary and the annotations. */
+function compareFindings(a, b) {
+    if (a.file !== b.file)
+        return a.file < b.file ? -1 : 1;
+    const byLine = (a.line ?? 0) - (b.line ?? 0);
+    if (byLine !== 0)
+        return byLine;
+    const byColumn = (a.column ?? 0) - (b.column ?? 0);
+    if (byColumn !== 0)
+        return byColumn;
+    return a.check < b.check ? -1 : a.check > b.check ? 1 : 0;
+}
+/** `2 errors, 1 warning`, leaving out zero counts; `no findings` when all are zero. */
+function describeCounts(counts) {
+    const parts = SEVERITIES.filter((severity) => counts[severity] > 0).map((severity) => `${counts[severity]} ${severity}${counts[severity] === 1 ? '' : 's'}`);
+    return parts.length > 0 ? parts.join(', ') : 'no findings';
+}
+
+;// CONCATENATED MODULE: ./.build/gate/git.js
+
+
+/**
+ * The few git questions the gate asks about the checkout. It only reads: it never changes the index,
+ * HEAD or the work tree (fetching a missing base commit adds objects, nothing else).
+ */
+class CheckoutGit {
+    runner;
+    dir;
+    signal;
+    constructor(runner, dir, signal) {
+        this.runner = runner;
+        this.dir = dir;
+        this.signal = signal;
+    }
+    /** The work tree's root, or undefined when `dir` is not in a git repository (or git is missing). */
+    async topLevel() {
+        try {
+            const result = await this.git(['rev-parse', '--show-toplevel']);
+            return succeeded(result) ? result.stdout.trim() : undefined;
+        }
+        catch {
+            return undefined;
+        }
+    }
+    async resolveCommit(revision) {
+        const result = await this.git([
+            'rev-parse',
+            '--verify',
+            '--quiet',
+            '--end-of-options',
+            `${revision}^{commit}`,
+        ]);
+        return succeeded(result) ? result.stdout.trim() : undefined;
+    }
+    /** Fetches one commit from `origin` without its history, as a shallow CI checkout lacks the base. */
+    async fetchCommit(sha) {
+        return this.git(['fetch', '--no-tags', '--no-recurse-submodules', '--depth=1', 'origin', sha]);
+    }
+    /** A file's content at `revision`, or undefined when that commit has no such file. */
+    async fileAt(revision, path) {
+        const result = await this.git(['cat-file', 'blob', `${revision}:${path}`]);
+        return succeeded(result) ? result.stdout : undefined;
+    }
+    async mergeBase(a, b) {
+        const result = await this.git(['merge-base', a, b]);
+        return succeeded(result) ? result.stdout.trim() : undefined;
+    }
+    /** Parents as the commit object names them, which a shallow clone's `HEAD^1` cannot show. */
+    async parents(revision) {
+        const result = await this.git(['cat-file', 'commit', revision]);
+        if (!succeeded(result))
+            return [];
+        const header = result.stdout.split('\n\n')[0] ?? '';
+        return [...header.matchAll(/^parent ([0-9a-f]{40,64})$/gm)].map((match) => match[1]);
+    }
+    /**
+     * Files that differ between `from` and the work tree under `pathspec`, relative to the repository
+     * root, renames as their new name and deletions left out.
+     */
+    async changedFiles(from, pathspec) {
+        const result = await this.git([
+            'diff',
+            '--name-only',
+            '-z',
+            '--no-ext-diff',
+            '--find-renames',
+            '--diff-filter=d',
+            '--no-relative',
+            from,
+            '--',
+            pathspec,
+        ]);
+        if (!succeeded(result))
+            throw new Error(`git diff against ${from} failed: ${oneLine(result.stderr)}`);
+        return splitNul(result.stdout);
+    }
+    /** The unified diff between `from` and the work tree, paths relative to the repository root. */
+    async diff(from, pathspec) {
+        const result = await this.git([
+            'diff',
+            '--no-color',
+            '--no-ext-diff',
+            '--find-renames',
+            '--no-relative',
+            '-U3',
+            from,
+            '--',
+            pathspec,
+        ]);
+        if (!succeeded(result))
+            throw new Error(`git diff against ${from} failed: ${oneLine(result.stderr)}`);
+        return result.stdout;
+    }
+    /** Tracked and untracked-but-not-ignored files under `dir`, relative to it. */
+    async listFiles(patterns = []) {
+        const result = await this.git([
+            'ls-files',
+            '-z',
+            '--cached',
+            '--others',
+            '--exclude-standard',
+            '--',
+            ...patterns,
+        ]);
+        return succeeded(result) ? [...new Set(splitNul(result.stdout))] : undefined;
+    }
+    git(args) {
+        return this.runner.run('git', ['-c', 'core.quotepath=off', ...args], {
+            cwd: this.dir,
+            env: { GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' },
+            ...(this.signal ? { signal: this.signal } : {}),
+        });
+    }
+}
+function splitNul(output) {
+    return output.split('\0').filter((entry) => entry.length > 0);
+}
+
+;// CONCATENATED MODULE: ./.build/gate/globs.js
+/**
+ * The `exclude` globs, matched the way .gitignore matches: against paths relative to the flake, a
+ * pattern without a slash matches a name at any depth, and a pattern that matches a directory leaves
+ * out everything under it. `*` and `?` stay within a path segment, `**` crosses them, `{a,b}` and
+ * `[...]` work as in a shell.
+ */
+class PathGlobs {
+    sources;
+    patterns;
+    constructor(sources) {
+        this.sources = sources;
+        this.patterns = sources.map(compileGlob);
+    }
+    get empty() {
+        return this.patterns.length === 0;
+    }
+    /** Whether `path` (relative, forward slashes) or one of its parent directories is excluded. */
+    matches(path) {
+        if (this.patterns.length === 0)
+            return false;
+        const segments = normalizePath(path).split('/');
+        for (let end = segments.length; end > 0; end -= 1) {
+            const candidate = segments.slice(0, end).join('/');
+            if (this.patterns.some((pattern) => pattern.test(candidate)))
+                return true;
+        }
+        return false;
+    }
+}
+/** `./a//b/` → `a/b`: the form tools and git print paths in differs. */
+function normalizePath(path) {
+    return path
+        .replace(/\\/g, '/')
+        .replace(/^(\.\/)+/, '')
+        .replace(/\/{2,}/g, '/')
+        .replace(/\/$/, '');
+}
+function compileGlob(source) {
+    let glob = source.trim().replace(/^(\.\/)+/, '');
+    const anchored = glob.startsWith('/') || glob.replace(/\/$/, '').includes('/');
+    glob = glob.replace(/^\/+/, '').replace(/\/+$/, '');
+    const body = translate(glob);
+    return new RegExp(anchored ? `^${body}$` : `^(?:.*/)?${body}$`);
+}
+function translate(glob) {
+    let out = '';
+    let braceDepth = 0;
+    for (let index = 0; index < glob.length; index += 1) {
+        const char = glob[index];
+        if (char === '*') {
+            if (glob[index + 1] === '*') {
+                const atSegmentStart = index === 0 || glob[index - 1] === '/';
+                const slashAfter = glob[index + 2] === '/';
+                index += 1;
+                if (atSegmentStart && slashAfter) {
+                    index += 1;
+                    out += '(?:.*/)?';
+                }
+                else {
+                    out += '.*';
+                }
+            }
+            else {
+                out += '[^/]*';
+            }
+        }
+        else if (char === '?') {
+            out += '[^/]';
+        }
+        else if (char === '[') {
+            const close = glob.indexOf(']', index + 2);
+            if (close === -1) {
+                out += '\\[';
+            }
+            else {
+                const inner = glob
+                    .slice(index + 1, close)
+                    .replace(/^!/, '^')
+                    .replace(/\\/g, '\\\\');
+                out += `[${inner}]`;
+                index = close;
+            }
+        }
+        else if (char === '{') {
+            braceDepth += 1;
+            out += '(?:';
+        }
+        else if (char === '}' && braceDepth > 0) {
+            braceDepth -= 1;
+            out += ')';
+        }
+        else if (char === ',' && braceDepth > 0) {
+            out += '|';
+        }
+        else {
+            out += char.replace(/[.+^$()|\\}\]]/g, '\\$&');
+        }
+    }
+    return out + ')'.repeat(braceDepth);
+}
+
+;// CONCATENATED MODULE: ./.build/gate/positions.js
+
+
+
+const TAB_WIDTH = 8;
+/**
+ * A file's lines as bytes, and the one conversion from a tool's position to the column a person
+ * counts: one per Unicode character (code point), a tab one. A combining mark is a character of its
+ * own (as nixfmt counts it) and a wide CJK character one column, like any other: GitHub and editors
+ * address characters, not the cells a terminal draws.
+ */
+class SourceLines {
+    lines;
+    constructor(lines) {
+        this.lines = lines;
+    }
+    static fromText(text) {
+        const bytes = Buffer.from(text, 'utf8');
+        const lines = [];
+        let start = 0;
+        for (let index = 0; index < bytes.length; index += 1) {
+            if (bytes[index] === 0x0a) {
+                lines.push(bytes.subarray(start, index));
+                start = index + 1;
+            }
+        }
+        lines.push(bytes.subarray(start));
+        return new SourceLines(lines);
+    }
+    /** The line's text (1-based), without its line break. */
+    text(line) {
+        return this.lines[line - 1]?.toString('utf8').replace(/\r$/, '');
+    }
+    get lineCount() {
+        const last = this.lines[this.lines.length - 1];
+        return last && last.length === 0 ? this.lines.length - 1 : this.lines.length;
+    }
+    /**
+     * The 1-based column a person counts of a tool's 1-based `column` on `line`. A column inside a
+     * character is that character's; one past the line's end stays past it, one column per unit.
+     */
+    column(line, column, unit) {
+        const bytes = this.lines[line - 1];
+        if (!bytes || column <= 1)
+            return column;
+        return unit === 'bytes' ? columnOfByte(bytes, column) : columnOfTabStop(bytes, column);
+    }
+    /** The 1-based line and byte column of a 0-based byte offset into the file. */
+    positionOf(offset) {
+        let remaining = offset;
+        for (let index = 0; index < this.lines.length; index += 1) {
+            const length = this.lines[index].length;
+            if (remaining <= length)
+                return { line: index + 1, column: remaining + 1 };
+            remaining -= length + 1;
+        }
+        const last = Math.max(1, this.lineCount);
+        return { line: last, column: (this.lines[last - 1]?.length ?? 0) + 1 };
+    }
+}
+/** UTF-8: every byte but a continuation byte (10xxxxxx) starts a character. */
+function columnOfByte(bytes, byteColumn) {
+    const within = Math.min(byteColumn - 1, bytes.length);
+    let characters = 0;
+    for (let index = 0; index < within; index += 1) {
+        if ((bytes[index] & 0xc0) !== 0x80)
+            characters += 1;
+    }
+    // A byte column inside a character points at that character.
+    if (within < bytes.length && (bytes[within] & 0xc0) === 0x80)
+        characters -= 1;
+    return characters + (byteColumn - 1 - within) + 1;
+}
+function columnOfTabStop(bytes, tabColumn) {
+    let visual = 1;
+    let characters = 1;
+    for (const char of bytes.toString('utf8')) {
+        const next = char === '\t' ? Math.floor((visual - 1) / TAB_WIDTH) * TAB_WIDTH + TAB_WIDTH + 1 : visual + 1;
+        // A column inside a tab's stretch points at the tab.
+        if (tabColumn < next)
+            return characters;
+        visual = next;
+        characters += 1;
+    }
+    return characters + (tabColumn - visual);
+}
+/** The index in a JavaScript string (UTF-16 units) of a 1-based person column, for slicing a line. */
+function indexOfColumn(text, column) {
+    let index = 0;
+    for (let counted = 1; counted < column && index < text.length; counted += 1) {
+        index += text.codePointAt(index) > 0xffff ? 2 : 1;
+    }
+    return index;
+}
+/**
+ * Turns tool findings into gate findings: paths relative to the repository root (the flake may sit
+ * in a subdirectory), the columns a person counts instead of the tools' own, byte offsets resolved
+ * to lines.
+ */
+async function locateFindings(found, flakeDir, 
+/** The flake directory relative to the repository root, `''` at the root. */
+prefix) {
+    const sources = new Map();
+    const source = (path) => {
+        let lines = sources.get(path);
+        if (!lines) {
+            lines = (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(flakeDir, path), 'utf8').then(SourceLines.fromText, () => undefined);
+            sources.set(path, lines);
+        }
+        return lines;
+    };
+    return Promise.all(found.map(async ({ path, offset, columns = 'bytes', ...finding }) => {
+        const file = normalizePath(prefix ? external_node_path_namespaceObject.posix.join(prefix, path) : path);
+        const lines = await source(path);
+        if (!lines)
+            return { ...finding, file };
+        const located = { ...finding, file };
+        if (offset !== undefined && located.line === undefined) {
+            // Offsets are bytes: they resolve to a line and a byte column.
+            const start = offset === 'end' ? lines.positionOf(Number.MAX_SAFE_INTEGER) : lines.positionOf(offset.start);
+            located.line = start.line;
+            located.endLine = start.line;
+            located.column = start.column;
+            if (offset !== 'end') {
+                const end = lines.positionOf(offset.end);
+                if (end.line === start.line && end.column > start.column)
+                    located.endColumn = end.column;
+            }
+            return inPersonColumns(located, lines, 'bytes');
+        }
+        // nixfmt puts an end-of-file error on the empty line after the final newline: keep it on the last line.
+        if (located.line !== undefined && located.line > Math.max(1, lines.lineCount)) {
+            const end = lines.positionOf(Number.MAX_SAFE_INTEGER);
+            const { endColumn: _endColumn, ...rest } = located;
+            return inPersonColumns({ ...rest, line: end.line, endLine: end.line, column: end.column }, lines, 'bytes');
+        }
+        return inPersonColumns(located, lines, columns);
+    }));
+}
+function inPersonColumns(finding, lines, unit) {
+    const result = { ...finding };
+    if (result.line !== undefined && result.column !== undefined) {
+        result.column = lines.column(result.line, result.column, unit);
+    }
+    if (result.endColumn !== undefined) {
+        result.endColumn = lines.column(result.endLine ?? result.line ?? 1, result.endColumn, unit);
+    }
+    if (result.fix) {
+        const { fix } = result;
+        result.fix = {
+            ...fix,
+            column: lines.column(fix.line, fix.column, unit),
+            endColumn: lines.column(fix.endLine, fix.endColumn, unit),
+        };
+    }
+    // An empty span (statix's syntax errors) is a point: GitHub needs no end column for it.
+    const sameLine = (result.endLine ?? result.line) === result.line;
+    if (sameLine && result.endColumn !== undefined && result.endColumn <= (result.column ?? 0))
+        delete result.endColumn;
+    return result;
+}
+
+;// CONCATENATED MODULE: ./.build/core/repository.js
+function parseRepository(slug) {
+    const match = /^([^/\s]+)\/([^/\s]+)$/.exec(slug.trim());
+    return match ? { owner: match[1], repo: match[2] } : undefined;
+}
+
+;// CONCATENATED MODULE: ./.build/core/markdown.js
+/** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
+/** Escapes a value for a table cell: pipes and line breaks would break the row. */
+function cell(value) {
+    if (value === undefined || value === null)
+        return '';
+    return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+function table(header, rows, align = []) {
+    const rule = header.map((_, index) => {
+        const side = align[index] ?? 'left';
+        return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
+    });
+    const lines = [
+        `| ${header.map(cell).join(' | ')} |`,
+        `| ${rule.join(' | ')} |`,
+        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+    ];
+    return lines.join('\n');
+}
+function details(summary, body, open = false) {
+    return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
+}
+function codeBlock(body, language = '') {
+    const longestFence = Math.max(2, ...[...body.matchAll(/`+/g)].map((match) => match[0].length));
+    const fence = '`'.repeat(longestFence + 1);
+    return `${fence}${language}\n${body}\n${fence}`;
+}
+function heading(level, text) {
+    return `${'#'.repeat(level)} ${text}`;
+}
+/** Joins markdown blocks with blank lines, skipping empty ones. */
+function blocks(...parts) {
+    return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
+}
+const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
+function formatBytes(bytes) {
+    let value = Math.abs(bytes);
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    const sign = bytes < 0 ? '-' : '';
+    return `${sign}${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
+}
+function formatDuration(milliseconds) {
+    if (milliseconds < 1_000)
+        return `${Math.round(milliseconds)} ms`;
+    const seconds = milliseconds / 1_000;
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60)
+        return `${minutes} min ${Math.round(seconds % 60)} s`;
+    const hours = Math.floor(minutes / 60);
+    if (hours < 48)
+        return `${hours} h ${minutes % 60} min`;
+    return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+/** GitHub refuses bodies and comments over 65,536 characters. */
+const GITHUB_BODY_LIMIT = 65_536;
+
+;// CONCATENATED MODULE: ./.build/gate/check-run.js
+
+
+
+
+const CHECK_RUN_NAME = 'flakeflow gate';
+/** The Checks API takes at most 50 annotations per request; later updates append. */
+const ANNOTATIONS_PER_REQUEST = 50;
+/** `output.summary` and `output.text` hold at most 65,535 characters each. */
+const OUTPUT_LIMIT = 65_535;
+const LEVEL = {
+    error: 'failure',
+    warning: 'warning',
+    notice: 'notice',
+};
+/** The Checks API wants a line on every annotation, and columns only within one line. */
+function checkRunAnnotation(finding) {
+    const line = finding.line ?? 1;
+    const endLine = Math.max(line, finding.endLine ?? line);
+    const annotation = {
+        path: finding.file,
+        start_line: line,
+        end_line: endLine,
+        annotation_level: LEVEL[finding.severity],
+        message: annotationMessage(finding).slice(0, OUTPUT_LIMIT),
+        title: annotationTitle(finding),
+    };
+    if (endLine === line && finding.column !== undefined) {
+        annotation.start_column = finding.column;
+        if (finding.endColumn !== undefined && finding.endColumn > finding.column)
+            annotation.end_column = finding.endColumn;
+    }
+    if (finding.fix)
+        annotation.raw_details = finding.fix.replacement;
+    return annotation;
+}
+/**
+ * Publishes every finding as one "flakeflow gate" check run: created with the first 50 annotations,
+ * then updated 50 at a time, completed by the last request.
+ */
+async function publishCheckRun(client, target, result, jobSummary) {
+    const annotations = result.findings.map(checkRunAnnotation);
+    const batches = [];
+    for (let start = 0; start < annotations.length; start += ANNOTATIONS_PER_REQUEST) {
+        batches.push(annotations.slice(start, start + ANNOTATIONS_PER_REQUEST));
+    }
+    if (batches.length === 0)
+        batches.push([]);
+    const output = (batch) => ({
+        title: checkRunTitle(result),
+        summary: truncate(checkRunSummary(result)),
+        text: truncate(jobSummary),
+        annotations: batch,
+    });
+    const completion = {
+        status: 'completed',
+        conclusion: conclusion(result),
+        completed_at: new Date().toISOString(),
+    };
+    const { owner, repo } = target.repository;
+    const created = await client.rest.checks.create({
+        owner,
+        repo,
+        name: CHECK_RUN_NAME,
+        head_sha: target.headSha,
+        ...(target.detailsUrl ? { details_url: target.detailsUrl } : {}),
+        ...(batches.length === 1 ? completion : { status: 'in_progress' }),
+        output: output(batches[0]),
+    });
+    const id = created.data.id;
+    for (let index = 1; index < batches.length; index += 1) {
+        const last = index === batches.length - 1;
+        await client.rest.checks.update({
+            owner,
+            repo,
+            check_run_id: id,
+            ...(last ? completion : {}),
+            output: output(batches[index]),
+        });
+    }
+    return { id, url: created.data.html_url ?? '', requests: batches.length };
+}
+function conclusion(result) {
+    if (!result.passed)
+        return 'failure';
+    return result.findings.length > 0 ? 'neutral' : 'success';
+}
+function checkRunTitle(result) {
+    const counts = describeCounts(countBySeverity(result.findings));
+    if (result.failures.length > 0)
+        return `❌ ${result.failures.length} check(s) did not run · ${counts}`;
+    return `${result.passed ? '✅' : '❌'} ${counts}`;
+}
+function checkRunSummary(result) {
+    const rows = result.checks.map((check) => [
+        check.check,
+        check.tool,
+        ...SEVERITIES.map((severity) => check.counts[severity]),
+        check.failures.length > 0 ? `❌ ${check.failures.join('; ')}` : (check.skipped ?? '✅'),
+    ]);
+    return table(['check', 'tool', '❌', '⚠️', 'ℹ️', ''], rows, [
+        'left',
+        'left',
+        'right',
+        'right',
+        'right',
+        'left',
+    ]);
+}
+function truncate(text) {
+    if (text.length <= OUTPUT_LIMIT)
+        return text;
+    const note = '\n\n… cut to fit the Checks API: every finding is in the annotations.';
+    return text.slice(0, OUTPUT_LIMIT - note.length) + note;
+}
+/** Publishing is a report, not the verdict: a token without `checks: write` gets a warning. */
+function describePublishError(what, permission, error) {
+    const status = error.status;
+    if (status === 403 || status === 404) {
+        return `${what}: the token may not do this (${status}); grant \`permissions: ${permission}\` to the job. The findings are still in the annotations and the job summary.`;
+    }
+    return `${what} failed: ${stringifyError(error)}`;
+}
+function warnPublishError(logger, what, permission, error) {
+    const message = describePublishError(what, permission, error);
+    logger.warning(message);
+    return message;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/scope.js
+
+
+
+
+const PULL_REQUEST_EVENTS = new Set(['pull_request', 'pull_request_target', 'merge_group']);
+const SKIPPED_DIRECTORIES = new Set(['.git', '.direnv', 'node_modules']);
+async function resolveScope(request, git, logger) {
+    const mode = scopeMode(request);
+    const candidates = mode === 'all' ? await allNixFiles(request, git) : await changedNixFiles(request, git, logger);
+    const kept = candidates.files.filter((file) => !request.exclude.matches(file));
+    return {
+        mode,
+        files: [...new Set(kept)].sort(),
+        ...(candidates.base ? { base: candidates.base } : {}),
+        excluded: candidates.files.length - kept.length,
+    };
+}
+function scopeMode(request) {
+    if (request.setting !== 'auto')
+        return request.setting;
+    return PULL_REQUEST_EVENTS.has(request.eventName) ? 'changed' : 'all';
+}
+/** The base a pull request (or merge queue entry) event names. */
+function eventBaseSha(event) {
+    const pull = event.pull_request;
+    if (typeof pull?.base?.sha === 'string')
+        return pull.base.sha;
+    const group = event.merge_group;
+    return typeof group?.base_sha === 'string' ? group.base_sha : undefined;
+}
+async function allNixFiles(request, git) {
+    const listed = request.repoRoot ? await git.listFiles(['*.nix']) : undefined;
+    if (listed) {
+        const present = await Promise.all(listed.map(async (file) => ((await isFile((0,external_node_path_namespaceObject.join)(request.flakeDir, file))) ? file : '')));
+        return { files: present.filter((file) => file.length > 0).map(normalizePath) };
+    }
+    return { files: await walkFiles(request.flakeDir, (name) => name.endsWith('.nix')) };
+}
+async function changedNixFiles(request, git, logger) {
+    if (!request.repoRoot) {
+        throw new errors_UserError(`Input 'files' is changed, but ${request.flakeDir} is not in a git checkout`);
+    }
+    const base = await diffBase(request, git, logger);
+    const prefix = (0,external_node_path_namespaceObject.relative)(request.repoRoot, request.flakeDir).split(external_node_path_namespaceObject.sep).join('/');
+    const changed = await git.changedFiles(base.commit, '.');
+    const files = [];
+    for (const path of changed) {
+        if (!path.endsWith('.nix'))
+            continue;
+        const inFlake = prefix === '' ? path : path.startsWith(`${prefix}/`) ? path.slice(prefix.length + 1) : undefined;
+        if (inFlake === undefined)
+            continue;
+        if (await isFile((0,external_node_path_namespaceObject.join)(request.flakeDir, inFlake)))
+            files.push(normalizePath(inFlake));
+    }
+    return { files, base };
+}
+/**
+ * The commit to diff against: where the branch left the base. A shallow CI checkout lacks the base,
+ * so it is fetched alone; GitHub's merge commit then names it as a parent, which is enough.
+ */
+async function diffBase(request, git, logger) {
+    const eventBase = eventBaseSha(request.event);
+    const revision = request.baseRef || eventBase;
+    const from = request.baseRef ? `base-ref ${request.baseRef}` : `the ${request.eventName} base`;
+    if (!revision) {
+        throw new errors_UserError(`Input 'files' is changed, but there is nothing to compare with: set base-ref (e.g. origin/main) or run on pull_request`);
+    }
+    let commit = await git.resolveCommit(revision);
+    if (!commit && /^[0-9a-f]{7,64}$/i.test(revision)) {
+        const fetched = await git.fetchCommit(revision);
+        if (fetched.exitCode !== 0)
+            logger.debug(`git fetch ${revision}: ${fetched.stderr.trim()}`);
+        commit = await git.resolveCommit(revision);
+    }
+    if (!commit) {
+        const what = request.baseRef
+            ? `Input 'base-ref' names ${revision}, which`
+            : `The base commit ${revision}`;
+        throw new errors_UserError(`${what} is not in the checkout and could not be fetched from origin: check out with fetch-depth: 0`);
+    }
+    const mergeBase = await git.mergeBase(commit, 'HEAD');
+    if (mergeBase)
+        return { commit: mergeBase, from };
+    if ((await git.parents('HEAD')).includes(commit))
+        return { commit, from };
+    logger.warning(`HEAD and ${commit.slice(0, 12)} share no history in this shallow checkout, so files changed on the base ` +
+        'since the branch left it are checked too; check out with fetch-depth: 0 to avoid that');
+    return { commit, from };
+}
+async function isFile(path) {
+    try {
+        return (await (0,promises_namespaceObject.lstat)(path)).isFile();
+    }
+    catch {
+        return false;
+    }
+}
+/** Outside git: the files under `root` whose name `accept`s, not following symbolic links (`result`). */
+async function walkFiles(root, accept = () => true) {
+    const files = [];
+    const visit = async (dir) => {
+        const entries = await (0,promises_namespaceObject.readdir)((0,external_node_path_namespaceObject.join)(root, dir), { withFileTypes: true });
+        for (const entry of entries) {
+            const path = dir === '' ? entry.name : external_node_path_namespaceObject.posix.join(dir, entry.name);
+            if (entry.isDirectory() && !SKIPPED_DIRECTORIES.has(entry.name))
+                await visit(path);
+            else if (entry.isFile() && accept(entry.name))
+                files.push(path);
+        }
+    };
+    await visit('');
+    return files;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/suggestions.js
+
+
+
+/** Marks the review flakeflow posts, so the next run can find and replace it. */
+const REVIEW_MARKER = '<!-- flakeflow-gate-suggestions -->';
+const SUPERSEDED_MARKER = '<!-- flakeflow-gate-suggestions: superseded -->';
+/** GitHub renders reviews with hundreds of comments poorly; the rest stay in the annotations. */
+const MAX_SUGGESTIONS = 100;
+/** statix's own fix, widened to the whole lines it touches (GitHub suggestions replace lines). */
+function statixEdit(finding, lines) {
+    const fix = finding.fix;
+    if (!fix)
+        return undefined;
+    const first = lines(fix.line);
+    const last = lines(fix.endLine);
+    if (first === undefined || last === undefined)
+        return undefined;
+    const text = first.slice(0, indexOfColumn(first, fix.column)) +
+        fix.replacement +
+        last.slice(indexOfColumn(last, fix.endColumn));
+    return { startLine: fix.line, line: fix.endLine, text };
+}
+const NAME_CHAR = /[A-Za-z0-9_'-]/;
+function balanced(text) {
+    let depth = 0;
+    for (const char of text) {
+        if ('([{'.includes(char))
+            depth += 1;
+        else if (')]}'.includes(char))
+            depth -= 1;
+        if (depth < 0)
+            return false;
+    }
+    return depth === 0 && (text.match(/"/g)?.length ?? 0) % 2 === 0 && !text.includes("''");
+}
+/**
+ * What removing a dead binding deadnix found means on its line, when that is unambiguous: a
+ * binding alone on its line, a name in an `inherit`, a pattern name, `args@`. Lambda arguments
+ * cannot be removed without changing the function, so they get no suggestion.
+ */
+function deadnixRemoval(finding, lines) {
+    const kind = /^Unused (let binding|lambda pattern): (.+)$/.exec(finding.message);
+    if (!kind || finding.line === undefined || finding.column === undefined)
+        return undefined;
+    const name = kind[2];
+    const text = lines(finding.line);
+    if (text === undefined)
+        return undefined;
+    const start = indexOfColumn(text, finding.column);
+    if (text.slice(start, start + name.length) !== name)
+        return undefined;
+    const before = text.slice(0, start);
+    const after = text.slice(start + name.length);
+    if (NAME_CHAR.test(before.at(-1) ?? ' ') || NAME_CHAR.test(after[0] ?? ' '))
+        return undefined;
+    const deleteLine = { startLine: finding.line, line: finding.line, text: '' };
+    const replaceLine = (newText) => ({
+        startLine: finding.line,
+        line: finding.line,
+        text: newText,
+    });
+    if (kind[1] === 'let binding') {
+        if (/^\s*$/.test(before) && /^\s*=(?!=).*;\s*$/.test(after) && balanced(after))
+            return deleteLine;
+        const inherit = /^(\s*inherit\b(?:\s*\([^)]*\))?)(.*)$/.exec(before);
+        if (!inherit || !/^[^;]*;\s*$/.test(after))
+            return undefined;
+        const others = `${inherit[2]} ${after.replace(/;\s*$/, '')}`.trim();
+        if (others === '')
+            return /^\s*$/.test(after.replace(/^[^;]*;/, '')) ? deleteLine : undefined;
+        return replaceLine(before.replace(/\s+$/, '') + after);
+    }
+    if (/^\s*@/.test(after))
+        return replaceLine(before + after.replace(/^\s*@\s*/, ''));
+    if (/@\s*$/.test(before))
+        return replaceLine(before.replace(/\s*@\s*$/, '') + after);
+    const fallback = /^(\s*\?\s*[^,{}()[\]"]+?)?(?=\s*[,}])/.exec(after);
+    if (!fallback)
+        return undefined;
+    const rest = after.slice(fallback[0].length);
+    if (/^\s*$/.test(before) && /^\s*,\s*$/.test(rest))
+        return deleteLine;
+    if (/^\s*,/.test(rest))
+        return replaceLine(before + rest.replace(/^\s*,\s*/, ''));
+    if (/,\s*$/.test(before) && /^\s*}/.test(rest))
+        return replaceLine(before.replace(/\s*,\s*$/, ' ') + rest.trimStart());
+    return undefined;
+}
+function suggestionBody(finding, edit) {
+    const what = finding.check === 'deadnix' ? `${finding.message}: remove it.` : finding.message;
+    return `**${annotationTitle(finding)}** · ${what}\n\n${suggestionBlock(edit.text)}`;
+}
+/** A ```suggestion block; an empty one (no line at all inside) deletes the lines. */
+function suggestionBlock(text) {
+    if (text !== '')
+        return codeBlock(text, 'suggestion');
+    return '```suggestion\n```';
+}
+/**
+ * One suggestion per finding that has a safe edit, within lines the pull request's diff shows
+ * (GitHub refuses review comments elsewhere), at most one per line range.
+ */
+function buildSuggestions(findings, readLines, commentable) {
+    const suggestions = [];
+    const taken = new Set();
+    for (const finding of findings) {
+        const lines = readLines(finding.file);
+        if (!lines)
+            continue;
+        const edit = finding.check === 'statix'
+            ? statixEdit(finding, lines)
+            : finding.check === 'deadnix'
+                ? deadnixRemoval(finding, lines)
+                : undefined;
+        if (!edit)
+            continue;
+        const inDiff = (commentable.get(finding.file) ?? []).some(([start, end]) => edit.startLine >= start && edit.line <= end);
+        const key = `${finding.file}:${edit.startLine}-${edit.line}`;
+        if (!inDiff || taken.has(key))
+            continue;
+        taken.add(key);
+        suggestions.push({ ...edit, path: finding.file, body: suggestionBody(finding, edit) });
+    }
+    return suggestions.slice(0, MAX_SUGGESTIONS);
+}
+/** The right-hand line ranges of each file's hunks in a unified diff, context lines included. */
+function diffHunks(diff) {
+    const hunks = new Map();
+    let file;
+    for (const line of diff.split('\n')) {
+        const target = /^\+\+\+ (?:b\/(.*)|\/dev\/null)$/.exec(line);
+        if (target) {
+            file = target[1];
+            continue;
+        }
+        const hunk = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@/.exec(line);
+        if (hunk && file) {
+            const start = Number(hunk[1]);
+            const count = hunk[2] === undefined ? 1 : Number(hunk[2]);
+            if (count > 0)
+                hunks.set(file, [...(hunks.get(file) ?? []), [start, start + count - 1]]);
+        }
+    }
+    return hunks;
+}
+function reviewComments(suggestions) {
+    return suggestions.map((suggestion) => ({
+        path: suggestion.path,
+        line: suggestion.line,
+        side: 'RIGHT',
+        ...(suggestion.startLine < suggestion.line
+            ? { start_line: suggestion.startLine, start_side: 'RIGHT' }
+            : {}),
+        body: suggestion.body,
+    }));
+}
+function sameComments(posted, wanted) {
+    const key = (comment) => `${comment.path}:${comment.start_line ?? comment.line}-${comment.line}:${comment.body}`;
+    const left = posted.map(key).sort();
+    const right = wanted.map(key).sort();
+    return left.length === right.length && left.every((value, index) => value === right[index]);
+}
+/**
+ * Posts one review with the suggestions, replacing the previous flakeflow review: its comments are
+ * deleted and its body marked superseded (a submitted review itself cannot be deleted). When the
+ * suggestions have not changed, the previous review stays as it is.
+ */
+async function postSuggestions(client, target, suggestions, logger) {
+    const { owner, repo } = target.repository;
+    const pull = { owner, repo, pull_number: target.pullNumber };
+    const reviews = await client.paginate(client.rest.pulls.listReviews, { ...pull, per_page: 100 });
+    const previous = reviews.filter((review) => review.body?.includes(REVIEW_MARKER));
+    const wanted = reviewComments(suggestions);
+    const latest = previous.at(-1);
+    if (latest && previous.length === 1 && latest.commit_id === target.headSha) {
+        const posted = await client.paginate(client.rest.pulls.listCommentsForReview, {
+            ...pull,
+            review_id: latest.id,
+            per_page: 100,
+        });
+        if (sameComments(posted, wanted)) {
+            logger.info(`The flakeflow review already holds these ${wanted.length} suggestions; left as it is`);
+            return { posted: 0, replaced: 0, unchanged: true, url: latest.html_url };
+        }
+    }
+    for (const review of previous) {
+        const comments = await client.paginate(client.rest.pulls.listCommentsForReview, {
+            ...pull,
+            review_id: review.id,
+            per_page: 100,
+        });
+        for (const comment of comments) {
+            await client.rest.pulls.deleteReviewComment({ owner, repo, comment_id: comment.id });
+        }
+        await client.rest.pulls.updateReview({
+            ...pull,
+            review_id: review.id,
+            body: `${SUPERSEDED_MARKER}\nflakeflow gate: these suggestions were replaced by a newer review.`,
+        });
+    }
+    if (wanted.length === 0)
+        return { posted: 0, replaced: previous.length, unchanged: false };
+    const count = `${wanted.length} suggested fix${wanted.length === 1 ? '' : 'es'}`;
+    const created = await client.rest.pulls.createReview({
+        ...pull,
+        commit_id: target.headSha,
+        event: 'COMMENT',
+        body: `${REVIEW_MARKER}\n**flakeflow gate**: ${count} from statix and deadnix. Commit them one by one, or together from *Files changed* → *Add suggestion to batch*.`,
+        comments: wanted,
+    });
+    return { posted: wanted.length, replaced: previous.length, unchanged: false, url: created.data.html_url };
+}
+
+;// CONCATENATED MODULE: ./.build/gate/summary.js
+
+
+
+const ICON = { error: '❌', warning: '⚠️', notice: 'ℹ️' };
+/** A job summary may hold 1 MiB; findings beyond this budget are left to the JSON report. */
+const SUMMARY_BUDGET = 900_000;
+const MESSAGE_LIMIT = 500;
+function lineUrl(links, finding) {
+    if (!links.repository || !links.sha)
+        return undefined;
+    const path = finding.file.split('/').map(encodeURIComponent).join('/');
+    const base = `${links.serverUrl.replace(/\/+$/, '')}/${links.repository}/blob/${links.sha}/${path}`;
+    if (finding.line === undefined)
+        return base;
+    const end = finding.endLine !== undefined && finding.endLine > finding.line ? `-L${finding.endLine}` : '';
+    return `${base}#L${finding.line}${end}`;
+}
+function scopeText(result) {
+    const where = result.prefix ? ` in \`${result.prefix}/\`` : '';
+    const count = `${result.scope.files.length} .nix file${result.scope.files.length === 1 ? '' : 's'}`;
+    if (result.scope.mode === 'all')
+        return `${count}${where}`;
+    const base = result.scope.base ? ` against \`${result.scope.base.commit.slice(0, 7)}\`` : '';
+    return `${count}${where} changed${base}`;
+}
+function checksText(result) {
+    return result.checks
+        .map((check) => (check.check === check.tool ? check.check : `${check.check} (${check.tool})`))
+        .join(', ');
+}
+/** GitHub shows at most this many workflow-command annotations of each level in a step. */
+const ANNOTATIONS_SHOWN_PER_LEVEL = 10;
+/** Files named in a summary line before "and N more". */
+const FILES_NAMED = 20;
+/**
+ * The job summary: a one-line verdict when clean; otherwise the counts per check and severity,
+ * why any check could not run, what the annotations leave out, and every finding grouped by file
+ * with a link to its line.
+ */
+function renderSummary(result, links, options = {}) {
+    const counts = countBySeverity(result.findings);
+    if (result.findings.length === 0 && result.failures.length === 0) {
+        const skippedAll = result.checks.length > 0 && result.checks.every((check) => check.skipped);
+        const what = skippedAll
+            ? `nothing to check in ${scopeText(result)}`
+            : `no findings in ${scopeText(result)}`;
+        return `✅ **flakeflow gate** passed: ${what} (${checksText(result)}).\n`;
+    }
+    const verdict = result.passed ? '✅ flakeflow gate passed' : '❌ flakeflow gate failed';
+    const headline = `### ${verdict} · ${describeCounts(counts)}`;
+    const context = `Checked ${scopeText(result)} · fail-on: \`${result.failOn}\``;
+    const failures = result.failures
+        .map((failure) => `❌ **${failure.check}** did not run: ${cell(failure.reason)}`)
+        .join('  \n');
+    const header = ['check', 'tool', ...SEVERITIES.map((severity) => ICON[severity]), 'time'];
+    const rows = result.checks.map((check) => [
+        check.check,
+        check.tool,
+        ...SEVERITIES.map((severity) => check.failures.length > 0 && check.counts[severity] === 0 ? '–' : check.counts[severity]),
+        check.failures.length > 0
+            ? '❌ failed'
+            : check.skipped
+                ? `skipped: ${check.skipped}`
+                : formatDuration(check.durationMs),
+    ]);
+    const countsTable = table(header, rows, ['left', 'left', 'right', 'right', 'right', 'right']);
+    return `${blocks(headline, context, failures, countsTable, leftOutText(result, options), publicationText(result), renderFindings(result.findings, links))}\n`;
+}
+/** What a reader of the annotations alone would miss: hidden annotations, folded syntax errors, unplaced files. */
+function leftOutText(result, options) {
+    const lines = [];
+    const counts = countBySeverity(result.findings);
+    const hidden = SEVERITIES.filter((severity) => counts[severity] > ANNOTATIONS_SHOWN_PER_LEVEL);
+    if (options.annotated && hidden.length > 0) {
+        const where = result.publication.checkRun?.url
+            ? `the table below and the [check run](${result.publication.checkRun.url})`
+            : 'the table below';
+        const parts = hidden.map((severity) => `${counts[severity] - ANNOTATIONS_SHOWN_PER_LEVEL} of ${counts[severity]} ${severity}s`);
+        lines.push(`🔕 GitHub shows ${ANNOTATIONS_SHOWN_PER_LEVEL} annotations of each level per step: ${joinWords(parts)} ` +
+            `are not annotated on the files; ${where} list${where === 'the table below' ? 's' : ''} every one.`);
+    }
+    if (result.folded.length > 0) {
+        const total = result.folded.reduce((sum, file) => sum + file.folded.length, 0);
+        const header = `🧩 ${total} more report${total === 1 ? '' : 's'} of the same syntax error${result.folded.length === 1 ? '' : 's'} ` +
+            `folded into one annotation per file:`;
+        const files = result.folded.map((file) => `- \`${cell(file.file)}\`: annotated ${describeReport(file.kept)}; folded: ${groupReports(file.folded).join('; ')}`);
+        lines.push([header, ...files].join('\n'));
+    }
+    const whole = result.findings.filter((finding) => finding.rule === 'unformatted' && finding.line === undefined);
+    if (whole.length > 0) {
+        const tools = [...new Set(whole.map((finding) => finding.tool))];
+        const named = whole.slice(0, FILES_NAMED).map((finding) => `\`${cell(finding.file)}\``);
+        const more = whole.length > FILES_NAMED ? ` and ${whole.length - FILES_NAMED} more` : '';
+        lines.push(`📄 Changed lines not computed for ${whole.length} unformatted file${whole.length === 1 ? '' : 's'} ` +
+            `(${joinWords(tools)} checks without saying which lines it would change), annotated as a whole: ${named.join(', ')}${more}.`);
+    }
+    return lines.join('  \n').replace(/ {2}\n- /g, '\n- ');
+}
+function describeReport(report) {
+    const position = report.line === undefined ? 'without a position' : `at ${positionText(report)}`;
+    return `${position} (${report.tool})`;
+}
+function positionText(report) {
+    return `${report.line}${report.column === undefined ? '' : `:${report.column}`}`;
+}
+/** `deadnix at 3:6, 4:1, 4:2 (2×)`: one group per tool, each position once with how often it came. */
+function groupReports(reports) {
+    const byTool = new Map();
+    for (const report of reports) {
+        const where = report.line === undefined ? 'without a position' : `at ${positionText(report)}`;
+        const positions = byTool.get(report.tool) ?? new Map();
+        positions.set(where, (positions.get(where) ?? 0) + 1);
+        byTool.set(report.tool, positions);
+    }
+    return [...byTool].map(([tool, positions]) => {
+        const places = [...positions].map(([where, times]) => `${where}${times > 1 ? ` (${times}×)` : ''}`);
+        return `${tool} ${places.join(', ').replace(/, at /g, ', ')}`;
+    });
+}
+function joinWords(words) {
+    if (words.length <= 1)
+        return words.join('');
+    return `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
+}
+function publicationText(result) {
+    const { checkRun, review } = result.publication;
+    const parts = [];
+    if (checkRun?.url)
+        parts.push(`🔎 Every finding is annotated in the [flakeflow gate check run](${checkRun.url})`);
+    if (review && review.posted > 0) {
+        const link = review.url ? `[review](${review.url})` : 'review';
+        parts.push(`💬 ${review.posted} suggested fix${review.posted === 1 ? '' : 'es'} posted as a ${link} on the pull request`);
+    }
+    return parts.join('  \n');
+}
+function renderFindings(findings, links) {
+    if (findings.length === 0)
+        return '';
+    const byFile = new Map();
+    for (const finding of findings)
+        byFile.set(finding.file, [...(byFile.get(finding.file) ?? []), finding]);
+    const sections = [`#### Findings in ${byFile.size} file${byFile.size === 1 ? '' : 's'}`];
+    let size = 0;
+    let shown = 0;
+    for (const [file, fileFindings] of byFile) {
+        const section = fileSection(file, fileFindings, links);
+        if (size + section.length > SUMMARY_BUDGET)
+            break;
+        sections.push(section);
+        size += section.length;
+        shown += fileFindings.length;
+    }
+    if (shown < findings.length) {
+        sections.push(`… and ${findings.length - shown} more findings: see the JSON report (the \`report\` output).`);
+    }
+    return sections.join('\n\n');
+}
+function fileSection(file, findings, links) {
+    const counts = countBySeverity(findings);
+    const tally = SEVERITIES.filter((severity) => counts[severity] > 0)
+        .map((severity) => `${ICON[severity]} ${counts[severity]}`)
+        .join(' · ');
+    const rows = findings.map((finding) => {
+        const position = finding.line === undefined ? '–' : `${finding.line}${finding.column ? `:${finding.column}` : ''}`;
+        const url = lineUrl(links, finding);
+        const message = annotationMessage(finding);
+        return [
+            ICON[finding.severity],
+            url ? `[${position}](${url})` : position,
+            annotationTitle(finding),
+            message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT)}…` : message,
+        ];
+    });
+    const body = table(['', 'line', 'check', 'finding'], rows, ['center', 'right', 'left', 'left']);
+    return `<details><summary><code>${escapeHtml(file)}</code> · ${tally}</summary>\n\n${body}\n\n</details>`;
+}
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+;// CONCATENATED MODULE: ./.build/gate/publish.js
+
+
+
+
+
+
+
+
+/** The pull request's head: a check run on GitHub's merge commit would not show on the pull request. */
+function headSha(context) {
+    const pull = context.event.pull_request;
+    return typeof pull?.head?.sha === 'string' ? pull.head.sha : context.sha;
+}
+function pullNumber(context) {
+    const pull = context.event.pull_request;
+    return typeof pull?.number === 'number' ? pull.number : undefined;
+}
+/** Publishes the check run and the suggestions review; failures become warnings, never the verdict. */
+async function publishResult(result, context, request) {
+    const publication = { warnings: [] };
+    const warn = (message) => {
+        request.logger.warning(message);
+        publication.warnings.push(message);
+    };
+    if (!request.checkRun && !request.suggestions)
+        return publication;
+    const repository = parseRepository(context.repository ?? '');
+    const sha = headSha(context);
+    if (!request.client || !repository || !sha) {
+        warn('check-run and suggestions need GITHUB_REPOSITORY, the commit and a token; nothing was published');
+        return publication;
+    }
+    if (request.checkRun) {
+        try {
+            publication.checkRun = await publishCheckRun(request.client, {
+                repository,
+                headSha: sha,
+                ...(context.runId
+                    ? { detailsUrl: `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}` }
+                    : {}),
+            }, result, renderSummary(result, context));
+        }
+        catch (error) {
+            publication.warnings.push(warnPublishError(request.logger, 'check-run', 'checks: write', error));
+        }
+    }
+    if (request.suggestions) {
+        const number = pullNumber(context);
+        if (number === undefined) {
+            request.logger.info('suggestions: not a pull request event, so no review was posted');
+            return publication;
+        }
+        const commentable = await pullRequestHunks(result, context, request);
+        if (!commentable) {
+            warn("suggestions: the pull request's base is not in the checkout, so no review was posted");
+            return publication;
+        }
+        const sources = await readSources(result, request.repoRoot);
+        const suggestions = buildSuggestions(result.findings, (file) => sources.get(file), commentable);
+        try {
+            publication.review = await postSuggestions(request.client, { repository, pullNumber: number, headSha: sha }, suggestions, request.logger);
+        }
+        catch (error) {
+            publication.warnings.push(warnPublishError(request.logger, 'suggestions', 'pull-requests: write', error));
+        }
+    }
+    return publication;
+}
+/** The lines the pull request's diff shows, where GitHub accepts review comments. */
+async function pullRequestHunks(result, context, request) {
+    let from = result.scope.base?.commit;
+    if (!from) {
+        const base = eventBaseSha(context.event);
+        const commit = base ? await request.git.resolveCommit(base) : undefined;
+        from = commit ? ((await request.git.mergeBase(commit, 'HEAD')) ?? commit) : undefined;
+    }
+    if (!from)
+        return undefined;
+    return diffHunks(await request.git.diff(from, '.'));
+}
+async function readSources(result, root) {
+    const sources = new Map();
+    for (const file of new Set(result.findings.filter((finding) => finding.check !== 'format').map((f) => f.file))) {
+        try {
+            const lines = SourceLines.fromText(await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(root, file), 'utf8'));
+            sources.set(file, (line) => lines.text(line));
+        }
+        catch {
+            // Unreadable files get no suggestions.
+        }
+    }
+    return sources;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/report.js
+
+
+
+/** The JSON report every finding goes into, under RUNNER_TEMP (or the workspace when there is none). */
+async function writeReport(result, context) {
+    const report = {
+        version: 1,
+        passed: result.passed,
+        failOn: result.failOn,
+        files: {
+            mode: result.scope.mode,
+            count: result.scope.files.length,
+            ...(result.scope.base ? { base: result.scope.base.commit } : {}),
+        },
+        counts: countBySeverity(result.findings),
+        findings: result.findings.map((finding) => ({
+            tool: finding.tool,
+            check: finding.check,
+            file: finding.file,
+            line: finding.line ?? null,
+            column: finding.column ?? null,
+            endLine: finding.endLine ?? null,
+            endColumn: finding.endColumn ?? null,
+            severity: finding.severity,
+            rule: finding.rule,
+            message: finding.message,
+            ...(finding.fix ? { fix: finding.fix } : {}),
+        })),
+        failures: result.failures,
+        unformatted: result.unformatted,
+    };
+    let dir;
+    try {
+        await (0,promises_namespaceObject.mkdir)(context.runnerTemp, { recursive: true });
+        dir = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.runnerTemp, 'flakeflow-gate-'));
+    }
+    catch {
+        dir = (0,external_node_path_namespaceObject.join)(context.workspace, '.flakeflow');
+        await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    }
+    const path = (0,external_node_path_namespaceObject.join)(dir, 'gate-report.json');
+    await (0,promises_namespaceObject.writeFile)(path, `${JSON.stringify(report, null, 2)}\n`);
+    return path;
+}
+
+;// CONCATENATED MODULE: ./.build/core/ansi.js
+const ansi_ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Tools colour their output even into a pipe (statix always, deadnix without NO_COLOR, deploy-rs's levels). */
+function stripAnsi(text) {
+    return text.replace(ansi_ANSI_ESCAPE, '');
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tool-run.js
+
+
+
+
+
+/** deadnix's and alejandra's parse errors name a byte range: `unexpected TOKEN_R_BRACE at 5..6, wanted any of […]`. */
+const PARSE_ERROR_RANGE = / at (\d+)\.\.(\d+)/;
+/** Where a parse error without line and column sits: its byte range, or the end of the file. */
+function parseErrorOffset(message) {
+    const range = PARSE_ERROR_RANGE.exec(message);
+    if (range)
+        return { offset: { start: Number(range[1]), end: Number(range[2]) } };
+    return /end of file/i.test(message) ? { offset: 'end' } : {};
+}
+/** Collects a check's commands and output, printed in one log group once the check is done. */
+class Transcript {
+    lines = [];
+    command(program, args) {
+        const shown = args.length > 12 ? [...args.slice(0, 12), `… (${args.length - 12} more)`] : args;
+        this.lines.push(`$ ${[program, ...shown].map(quoteWord).join(' ')}`);
+    }
+    output(result) {
+        for (const stream of [result.stdout, result.stderr]) {
+            const text = stripAnsi(stream).replace(/\n+$/, '');
+            if (text)
+                this.lines.push(...text.split('\n'));
+        }
+        if (result.exitCode !== 0)
+            this.lines.push(`(${describeExit(result)})`);
+    }
+    note(line) {
+        this.lines.push(line);
+    }
+}
+function quoteWord(word) {
+    return /^[\w@%+=:,./#-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * Runs a tool in the flake directory (or `cwd`) with captured output, concurrent checks must not
+ * interleave logs, once one of the runner's cores is free.
+ */
+async function runTool(context, transcript, command, args, options = {}) {
+    const argv = [...command.prefix, ...args];
+    transcript.command(command.program, argv);
+    let result;
+    try {
+        result = await context.slots.run(() => context.runner.run(command.program, argv, {
+            cwd: options.cwd ?? context.flakeDir,
+            // deadnix colours its output unless NO_COLOR is set (statix whatever it says): the gate reads text.
+            env: { ...context.env, NO_COLOR: '1' },
+            stream: false,
+            ...(command.role ? { role: command.role } : {}),
+            ...(options.input !== undefined ? { input: options.input } : {}),
+            ...(context.signal ? { signal: context.signal } : {}),
+        }));
+    }
+    catch (error) {
+        if (error instanceof errors_UserError) {
+            throw new ToolUnavailable(command.via === 'nix' && command.tool !== 'nix'
+                ? `${command.tool} is not on PATH, and nix, which would provide it, is not either`
+                : `${command.program} was not found on PATH`);
+        }
+        throw error;
+    }
+    transcript.output(result);
+    return result;
+}
+/** `statix exited with code 101: thread 'main' panicked at …`: one line for a tool that did not work. */
+function toolFailure(label, result) {
+    const detail = firstLine(nixErrorText(result.stderr)) || firstLine(stripAnsi(result.stdout));
+    return `${label} ${describeExit(result)}${detail ? `: ${detail}` : ''}`;
+}
+function firstLine(text) {
+    return (text
+        .split('\n')
+        .map((line) => line.trim())
+        .find((line) => line.length > 0) ?? '');
+}
+/**
+ * Runs a check and turns a tool that cannot start into a failure of that check alone, so the other
+ * checks still report.
+ */
+async function settleCheck(check, tool, body) {
+    const started = Date.now();
+    const transcript = new Transcript();
+    try {
+        const outcome = await body(transcript);
+        return { check, ...outcome, durationMs: Date.now() - started, transcript: transcript.lines };
+    }
+    catch (error) {
+        if (!(error instanceof ToolUnavailable || error instanceof errors_UserError))
+            throw error;
+        const reason = stringifyError(error);
+        transcript.note(reason);
+        return {
+            check,
+            tool,
+            findings: [],
+            failures: [reason],
+            unformatted: [],
+            durationMs: Date.now() - started,
+            transcript: transcript.lines,
+        };
+    }
+}
+/** The outcome of a check with no .nix file in scope. */
+function nothingToCheck(tool) {
+    return { tool, findings: [], failures: [], unformatted: [], skipped: 'no .nix files to check' };
+}
+/**
+ * Runs a tool over the scope's files, spread over the check's share of the cores, and gathers what `read` makes
+ * of each run; a run that timed out fails the check whatever it printed.
+ */
+async function runOverFiles(context, transcript, command, argsFor, read, 
+/** Other files than the scope's, or another directory to run in (the formatters' copies). */
+options = {}) {
+    const parts = shareOut(options.files ?? context.scope.files, context.processesPerCheck).flatMap((part) => batches(part));
+    const results = await Promise.all(parts.map((files) => runTool(context, transcript, command, argsFor(files), options.cwd ? { cwd: options.cwd } : {})));
+    const gathered = { findings: [], unformatted: [], failures: [] };
+    results.forEach((result, index) => {
+        const reading = read(result, parts[index]);
+        gathered.findings.push(...(reading.findings ?? []));
+        gathered.unformatted.push(...(reading.unformatted ?? []));
+        if (result.timedOut)
+            gathered.failures.push(toolFailure(commandLabel(command), result));
+        else if (reading.failure)
+            gathered.failures.push(reading.failure);
+    });
+    return gathered;
+}
+/** Fewer files than this per process would cost more in start-ups than the cores save. */
+const FILES_PER_PROCESS = 64;
+/** `files` in at most `parts` runs of consecutive files, of nearly equal length. */
+function shareOut(files, parts) {
+    const count = Math.max(1, Math.min(parts, Math.floor(files.length / FILES_PER_PROCESS)));
+    const size = Math.ceil(files.length / count);
+    return Array.from({ length: count }, (_, index) => files.slice(index * size, (index + 1) * size)).filter((part) => part.length > 0);
+}
+/** Splits a long file list so no command line comes near the kernel's limit. */
+function batches(files, maxChars = 100_000) {
+    const result = [];
+    let current = [];
+    let size = 0;
+    for (const file of files) {
+        if (current.length > 0 && size + file.length + 1 > maxChars) {
+            result.push(current);
+            current = [];
+            size = 0;
+        }
+        current.push(file);
+        size += file.length + 1;
+    }
+    if (current.length > 0)
+        result.push(current);
+    return result;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/format-diff.js
+
+
+
+/** The lines of `before` a formatter rewrote: from the first that differs to the last, by line. */
+function changedSpan(before, after) {
+    if (before === after)
+        return undefined;
+    const old = contentLines(before);
+    const formatted = contentLines(after);
+    let head = 0;
+    while (head < old.length && head < formatted.length && old[head] === formatted[head])
+        head += 1;
+    let tail = 0;
+    while (tail < old.length - head &&
+        tail < formatted.length - head &&
+        old[old.length - 1 - tail] === formatted[formatted.length - 1 - tail]) {
+        tail += 1;
+    }
+    const lastLine = Math.max(1, old.length);
+    const line = Math.min(head + 1, lastLine);
+    return { line, endLine: Math.min(Math.max(line, old.length - tail), lastLine) };
+}
+function contentLines(text) {
+    const lines = text.split('\n');
+    if (text.endsWith('\n'))
+        lines.pop();
+    return lines;
+}
+function linesText(span) {
+    return span.line === span.endLine ? `line ${span.line}` : `lines ${span.line}–${span.endLine}`;
+}
+/** The finding for a file a formatter would change, pointing at the lines it would change when known. */
+function unformattedFinding(tool, path, span) {
+    const where = span ? linesText(span) : 'this file';
+    return {
+        check: 'format',
+        tool,
+        path,
+        ...(span ? { line: span.line, endLine: span.endLine } : {}),
+        severity: 'error',
+        rule: 'unformatted',
+        message: `Not formatted: ${tool} would change ${where}. Run \`nix fmt\` (or ${tool}) and commit the result.`,
+    };
+}
+/**
+ * A formatter's verdict from one run per file: the files are copied to a temporary directory, the
+ * formatter rewrites the copies (spread over the check's share of the cores), and each copy is compared
+ * in memory with the checkout's file, giving the lines it would change; the checkout is never written.
+ */
+async function formatCopies(context, transcript, tool, command, formatArgs, read, 
+/** Files of the flake directory the formatter reads its settings from (alejandra.toml). */
+settingsFiles = []) {
+    await (0,promises_namespaceObject.mkdir)(context.tempDir, { recursive: true });
+    const copies = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-format-'));
+    try {
+        const originals = new Map();
+        const unreadable = [];
+        const copy = async (path, required) => {
+            let content;
+            try {
+                content = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(context.flakeDir, path));
+            }
+            catch {
+                if (required)
+                    unreadable.push(path);
+                return;
+            }
+            if (required)
+                originals.set(path, content.toString('utf8'));
+            await (0,promises_namespaceObject.mkdir)((0,external_node_path_namespaceObject.dirname)((0,external_node_path_namespaceObject.join)(copies, path)), { recursive: true });
+            await (0,promises_namespaceObject.writeFile)((0,external_node_path_namespaceObject.join)(copies, path), content);
+        };
+        await Promise.all([
+            ...context.scope.files.map((path) => copy(path, true)),
+            ...settingsFiles.map((path) => copy(path, false)),
+        ]);
+        const files = context.scope.files.filter((path) => originals.has(path));
+        transcript.note(`${tool} formats copies of the ${files.length} file${files.length === 1 ? '' : 's'} in ${copies}; the checkout is not written.`);
+        const gathered = await runOverFiles(context, transcript, command, formatArgs, read, {
+            files,
+            cwd: copies,
+        });
+        const unformatted = [];
+        const findings = [];
+        const formatted = await Promise.all(files.map((path) => (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(copies, path), 'utf8').catch(() => originals.get(path))));
+        for (const [index, path] of files.entries()) {
+            const span = changedSpan(originals.get(path), formatted[index]);
+            if (!span)
+                continue;
+            unformatted.push(path);
+            findings.push(unformattedFinding(tool, path, span));
+            transcript.note(`Requires formatting: ${path} (${linesText(span)})`);
+        }
+        const failures = [
+            ...gathered.failures,
+            ...(unreadable.length > 0
+                ? [`${tool} could not check ${unreadable.join(', ')}: it cannot be read`]
+                : []),
+        ];
+        return { tool, findings: [...findings, ...gathered.findings], failures, unformatted };
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(copies, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/alejandra.js
+
+
+
+
+/**
+ * stdout: `Requires formatting: ./x.nix` per file, in any order. stderr: `Checking style in N files
+ * using T threads.`, and after `Failed! N errors found at:` one `- path: message` line per file it
+ * could not parse (`unexpected TOKEN_R_BRACE at 17..18, …`: a byte range, no line).
+ */
+function parseAlejandra(stdout, stderr) {
+    const unformatted = [];
+    for (const line of stdout.split('\n')) {
+        const match = /^Requires formatting: (.+)$/.exec(line.trim());
+        if (match)
+            unformatted.push(normalizePath(match[1]));
+    }
+    const errors = [];
+    let inErrors = false;
+    let checked;
+    for (const line of stderr.split('\n')) {
+        const count = /^(?:Checking style|Formatting) in (\d+) files? using/.exec(line.trim());
+        if (count)
+            checked = Number(count[1]);
+        if (/^Failed! \d+ errors? found at:/.test(line.trim())) {
+            inErrors = true;
+            continue;
+        }
+        const match = inErrors ? /^- (.+?): (.+)$/.exec(line.trim()) : null;
+        if (match)
+            errors.push({ path: normalizePath(match[1]), message: match[2] });
+    }
+    return { unformatted, errors, ...(checked === undefined ? {} : { checked }) };
+}
+/** A file alejandra could not parse, placed by the byte range in its message; `tool` is how it ran. */
+function alejandraSyntaxFinding(error, tool = 'alejandra') {
+    return {
+        check: 'format',
+        tool,
+        path: error.path,
+        severity: 'error',
+        rule: 'syntax',
+        message: `alejandra cannot parse this file: ${error.message}`,
+        ...parseErrorOffset(error.message),
+    };
+}
+/**
+ * Formats copies of the files (format-diff.ts): exit 1 on any parse error, else 0. Always with paths:
+ * without one alejandra reads stdin and waits.
+ */
+function runAlejandra(context) {
+    return settleCheck('format', 'alejandra', async (transcript) => {
+        if (context.scope.files.length === 0)
+            return nothingToCheck('alejandra');
+        const command = await context.tools.command('alejandra');
+        return formatCopies(context, transcript, 'alejandra', command, (files) => ['--', ...files], (result, files) => {
+            const report = parseAlejandra(result.stdout, result.stderr);
+            const reading = { findings: report.errors.map((error) => alejandraSyntaxFinding(error)) };
+            // A path that does not exist is silently skipped, down to "Congratulations!" and exit 0.
+            if (report.checked !== undefined && report.checked < files.length) {
+                return {
+                    ...reading,
+                    failure: `alejandra checked ${report.checked} of the ${files.length} files it was given: a path it was given does not exist`,
+                };
+            }
+            const understood = result.exitCode === 0 || (result.exitCode === 1 && report.errors.length > 0);
+            return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
+        }, 
+        // alejandra 4 reads its settings (indentation) from alejandra.toml.
+        ['alejandra.toml']);
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/deadnix.js
+
+
+
+
+const MESSAGE = /^(Unused|Used) (lambda pattern|lambda argument|let binding|rec attrset): (.+)$/;
+/** A file deadnix could not read (missing, a directory): it says so in its JSON and exits 0. */
+const READ_ERROR = /\(os error \d+\)$/;
+/**
+ * Refuses options that would break the gate: it reads deadnix's JSON, and must never edit files.
+ */
+function checkDeadnixArgs(args) {
+    for (const arg of args) {
+        const long = /^--(output-format|edit|quiet)(=|$)/.test(arg);
+        const short = /^-[^-]/.test(arg) && /[oeq]/.test(arg.slice(1).split('=')[0]);
+        if (long || short) {
+            throw new errors_UserError(`Input 'deadnix-args' must not set --output-format, --edit or --quiet (the gate reads deadnix's JSON ` +
+                `and never edits), got '${args.join(' ')}'`);
+        }
+    }
+}
+/**
+ * One compact JSON object per line, only for files with findings. Parse errors have no position but
+ * a byte range (or none, at the end of the file); a missing file is a message too.
+ */
+function parseDeadnixJson(stdout) {
+    const findings = [];
+    const unreadable = [];
+    const unread = [];
+    for (const line of stdout.split('\n')) {
+        const text = line.trim();
+        if (!text)
+            continue;
+        let report;
+        try {
+            report = JSON.parse(text);
+        }
+        catch {
+            unreadable.push(text);
+            continue;
+        }
+        if (typeof report.file !== 'string' || !Array.isArray(report.results)) {
+            unreadable.push(text);
+            continue;
+        }
+        const path = normalizePath(report.file);
+        for (const result of report.results) {
+            if (typeof result.line !== 'number' && READ_ERROR.test(String(result.message)))
+                unread.push({ path, message: String(result.message) });
+            else
+                findings.push(deadnixFinding(path, result));
+        }
+    }
+    return { findings, unreadable, unread };
+}
+function deadnixFinding(path, result) {
+    const message = String(result.message ?? 'deadnix reported a problem without a message');
+    if (typeof result.line !== 'number') {
+        return {
+            check: 'deadnix',
+            tool: 'deadnix',
+            path,
+            severity: 'error',
+            rule: 'syntax',
+            message: `Syntax error: ${message}`,
+            ...parseErrorOffset(message),
+        };
+    }
+    const kind = MESSAGE.exec(message);
+    return {
+        check: 'deadnix',
+        tool: 'deadnix',
+        path,
+        line: result.line,
+        ...(typeof result.column === 'number' ? { column: result.column } : {}),
+        endLine: result.line,
+        ...(typeof result.endColumn === 'number' ? { endColumn: result.endColumn } : {}),
+        severity: 'warning',
+        rule: kind ? `${kind[1]} ${kind[2]}`.toLowerCase() : 'dead code',
+        message,
+    };
+}
+/** `deadnix -o json <deadnix-args> -- <files>`: `--` ends a user's `--exclude a b` before the paths. */
+function deadnixArgs(userArgs, files) {
+    return ['--output-format', 'json', ...userArgs, '--', ...files];
+}
+function runDeadnix(context, userArgs) {
+    return settleCheck('deadnix', 'deadnix', async (transcript) => {
+        if (context.scope.files.length === 0)
+            return nothingToCheck('deadnix');
+        const command = await context.tools.command('deadnix');
+        const failOnFindings = userArgs.some((arg) => arg === '--fail' || /^-[^-]*f/.test(arg));
+        const gathered = await runOverFiles(context, transcript, command, (files) => deadnixArgs(userArgs, files), (result) => {
+            const parsed = parseDeadnixJson(result.stdout);
+            const expectedExit = result.exitCode === 0 || (result.exitCode === 1 && failOnFindings);
+            const failure = !expectedExit
+                ? toolFailure(commandLabel(command), result)
+                : parsed.unreadable.length > 0
+                    ? `deadnix printed output that is not its JSON: ${parsed.unreadable[0]?.slice(0, 200)}`
+                    : parsed.unread.length > 0
+                        ? `deadnix could not read ${parsed.unread.map((file) => `${file.path} (${file.message})`).join(', ')}`
+                        : undefined;
+            return { findings: parsed.findings, ...(failure ? { failure } : {}) };
+        });
+        return { tool: 'deadnix', findings: gathered.findings, failures: gathered.failures, unformatted: [] };
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/nix/lock-file.js
+
+
+/**
+ * flake.lock as Nix writes it (versions 5 to 7). Nodes are keyed by input name, made unique with
+ * `_2`, `_3`… (`nixpkgs_2`), so a key says nothing about where a node sits: only the edges from
+ * the root do. An edge is a node key, or a `follows` path of input names starting at the root.
+ */
+const SUPPORTED_LOCK_VERSIONS = [5, 6, 7];
+const attrs = record(schemas_string(), unknown());
+const lockNodeShape = object({
+    inputs: record(schemas_string(), union([schemas_string(), array(schemas_string())])).optional(),
+    locked: attrs.optional(),
+    original: attrs.optional(),
+    /** Version 5 kept `lastModified` and `narHash` here instead of in `locked`. */
+    info: attrs.optional(),
+    flake: schemas_boolean().optional(),
+    /** Version 7: the input a relative `path:` input is resolved against. */
+    parent: array(schemas_string()).optional(),
+});
+const lockFileShape = object({
+    version: schemas_number().int(),
+    root: schemas_string(),
+    nodes: record(schemas_string(), lockNodeShape),
+});
+/** Far above any real fleet; a lock whose shared nodes multiply beyond it is listed this far. */
+const MAX_INPUT_PATHS = 100_000;
+function printInputPath(path) {
+    return path.join('/');
+}
+function sourceAttrs(value, info) {
+    if (!value)
+        return undefined;
+    const merged = { ...value, ...(info ?? {}) };
+    if (typeof merged.type !== 'string')
+        return undefined;
+    return merged;
+}
+class FlakeLock {
+    version;
+    rootKey;
+    nodes;
+    constructor(version, rootKey, nodes) {
+        this.version = version;
+        this.rootKey = rootKey;
+        this.nodes = nodes;
+    }
+    /** Parses flake.lock text; `file` names it in errors. */
+    static parse(text, file = 'flake.lock') {
+        let json;
+        try {
+            json = JSON.parse(text);
+        }
+        catch (error) {
+            throw new errors_UserError(`${file} is not valid JSON (${error.message})`);
+        }
+        const version = json?.version;
+        if (typeof version === 'number' && !SUPPORTED_LOCK_VERSIONS.includes(version)) {
+            throw new errors_UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
+                'relock it with a current Nix');
+        }
+        const checked = lockFileShape.safeParse(json);
+        if (!checked.success) {
+            const issue = checked.error.issues[0];
+            const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
+            throw new errors_UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
+        }
+        const parsed = checked.data;
+        if (!parsed.nodes[parsed.root]) {
+            throw new errors_UserError(`${file} names root node '${parsed.root}', which it does not contain`);
+        }
+        const nodes = new Map();
+        for (const [key, node] of Object.entries(parsed.nodes)) {
+            const locked = sourceAttrs(node.locked, node.info);
+            const original = sourceAttrs(node.original);
+            nodes.set(key, {
+                inputs: node.inputs ?? {},
+                ...(locked ? { locked } : {}),
+                ...(original ? { original } : {}),
+                flake: node.flake ?? true,
+            });
+        }
+        return new FlakeLock(parsed.version, parsed.root, nodes);
+    }
+    get root() {
+        return this.nodes.get(this.rootKey);
+    }
+    node(key) {
+        return this.nodes.get(key);
+    }
+    /** The flake's own inputs, in the order flake.lock lists them. */
+    directInputNames() {
+        return Object.keys(this.root.inputs);
+    }
+    /**
+     * The node an input path leads to, following `follows` as Nix does (each follows path starts at
+     * the root). Undefined when the path does not exist or a follows chain loops.
+     */
+    resolve(path) {
+        const printed = printInputPath(path);
+        if (this.resolved.has(printed))
+            return this.resolved.get(printed);
+        const target = this.resolveFrom(path, []);
+        this.resolved.set(printed, target);
+        return target;
+    }
+    /** Resolved paths: a diff resolves every path, and each path's parent, of both locks. */
+    resolved = new Map();
+    resolveFrom(path, visited) {
+        const printed = printInputPath(path);
+        if (visited.includes(printed))
+            return undefined;
+        visited.push(printed);
+        let key = this.rootKey;
+        for (const name of path) {
+            const edge = this.nodes.get(key)?.inputs[name];
+            if (edge === undefined)
+                return undefined;
+            if (typeof edge === 'string') {
+                key = edge;
+            }
+            else {
+                const target = this.resolveFrom(edge, visited);
+                if (!target)
+                    return undefined;
+                key = target.key;
+            }
+        }
+        const node = this.nodes.get(key);
+        return node && key !== this.rootKey ? { key, node } : undefined;
+    }
+    /** The edge an input path ends with, in the node its parent path resolves to. */
+    edge(path) {
+        const parentKey = path.length > 1 ? this.resolve(path.slice(0, -1))?.key : this.rootKey;
+        const edge = parentKey ? this.nodes.get(parentKey)?.inputs[path[path.length - 1]] : undefined;
+        if (edge === undefined)
+            return undefined;
+        return typeof edge === 'string' ? { key: edge } : { follows: edge };
+    }
+    /**
+     * Every input path below the root with its edge. Unlike Nix's own walk, which enters each node
+     * once, a node shared by several inputs is listed under each path reaching it, so a path stays
+     * visible when another path to the same node changes. A `follows` edge is listed, not entered:
+     * what lies behind it is listed under the path it follows.
+     */
+    inputPaths() {
+        const edges = new Map();
+        const visit = (prefix, key, entered) => {
+            if (entered.includes(key) || edges.size >= MAX_INPUT_PATHS)
+                return;
+            const inputs = this.nodes.get(key)?.inputs ?? {};
+            for (const name of Object.keys(inputs).sort()) {
+                const edge = inputs[name];
+                const path = [...prefix, name];
+                if (typeof edge === 'string') {
+                    edges.set(printInputPath(path), { key: edge });
+                    visit(path, edge, [...entered, key]);
+                }
+                else {
+                    edges.set(printInputPath(path), { follows: edge });
+                }
+            }
+        };
+        visit([], this.rootKey, []);
+        return edges;
+    }
+}
+/**
+ * Where a locked node comes from, apart from which revision: the fetcher and its location
+ * (`github:NixOS/nixpkgs`, `git+ssh://git@github.com/o/r`). The branch is left out: Nix 2.2x
+ * rewrites a git input's `ref` from `main` to `refs/heads/main` without moving it.
+ */
+function sourceLabel(locked, original) {
+    const text = (name) => {
+        const value = locked[name] ?? original?.[name];
+        return typeof value === 'string' && value.length > 0 ? value : undefined;
+    };
+    const dir = text('dir');
+    const inDir = dir ? `?dir=${dir}` : '';
+    const { type } = locked;
+    if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
+        const host = text('host');
+        return `${type}:${host ? `${host}/` : ''}${text('owner') ?? '?'}/${text('repo') ?? '?'}${inDir}`;
+    }
+    if (type === 'path')
+        return `path:${text('path') ?? '?'}${inDir}`;
+    // A tarball's locked URL names the exact file (often the revision itself); the original names the source.
+    const url = (type === 'tarball' || type === 'file') && typeof original?.url === 'string' ? original.url : text('url');
+    const scheme = url && /^[a-z]+\+/.test(url) ? '' : `${type}+`;
+    return `${scheme}${url ?? '?'}${inDir}`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/input-fetch.js
+
+
+
+
+
+
+
+
+/**
+ * Nix's texts for a source it could not fetch, on 2.8 (`program 'git' failed`, the lines of git and
+ * ssh before it) and on 2.26 (which blames a missing revision or ref when git could not connect).
+ */
+const FETCH_FAILURE = /program 'git' failed|Cannot find Git revision|resolving Git reference|while fetching the input|unable to download|Permission denied \(publickey|Host key verification failed|Could not read from remote repository|does not appear to be a git repository/;
+function looksLikeFetchFailure(text) {
+    return FETCH_FAILURE.test(text);
+}
+/** `ssh://user:secret@host/x?access_token=y` → `ssh://user@host/x`: a URL as it may be shown. */
+function withoutCredentials(url) {
+    return url
+        .replace(/(\/\/[^/@:\s]+):[^/@\s]*@/g, '$1@')
+        .replace(/([?&])(access_token|private_token|token)=[^&\s']*/gi, '$1$2=***');
+}
+const REASONS = [
+    {
+        pattern: /No \S+ host key is known for \S+/,
+        hint: () => "its host key is not in 'inputs-known-hosts' (add the line `ssh-keyscan <host>` prints)",
+    },
+    {
+        pattern: /Host key for \S+ has changed/,
+        hint: () => "the host's key is not the one 'inputs-known-hosts' pins",
+    },
+    {
+        pattern: /Host key verification failed/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the host's key could not be checked against 'inputs-known-hosts'"
+            : "the host is unknown here: set 'inputs-ssh-key', and 'inputs-known-hosts' for a host other than github.com, gitlab.com or codeberg.org",
+    },
+    {
+        pattern: /\S+: Permission denied \(publickey[^)]*\)/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the key of 'inputs-ssh-key' was refused: add its public key as a deploy key of the repository"
+            : "no key was given: set 'inputs-ssh-key' to a key the repository accepts",
+    },
+    { pattern: /'[^']*' does not appear to be a git repository|[Rr]epository (not found|.*does not exist)/ },
+    {
+        pattern: /unable to download '[^']*': HTTP error (401|403)/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? `the token of 'nix-access-tokens' was refused (tokens given for ${tokenHosts.join(', ')})`
+            : "no token was given: set 'nix-access-tokens' to host=token",
+    },
+    {
+        pattern: /unable to download '[^']*': HTTP error 404/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? 'not found with the token given'
+            : "not found: a private repository needs 'nix-access-tokens'",
+    },
+    { pattern: /unable to download '[^']*': [^\n]*/ },
+    { pattern: /Could not resolve hostname [^\n]*|Connection refused|Connection timed out/ },
+];
+/** The line of Nix's, git's or ssh's output that says why a fetch failed, with what to do about it. */
+function fetchFailureReason(stderr, context) {
+    for (const { pattern, hint } of REASONS) {
+        const found = stderr.match(pattern)?.[0];
+        if (found === undefined)
+            continue;
+        const reason = withoutCredentials(found.trim().replace(/\.$/, ''));
+        return hint ? `${reason}: ${hint(context)}` : reason;
+    }
+    const message = nixErrorText(stderr).split('\n')[0] ?? '';
+    return withoutCredentials(message.replace(/^error:\s*/, '')) || 'Nix gave no reason';
+}
+/** Each locked node of flake.lock once, named by the first input path that reaches it. */
+function lockedSources(lock) {
+    const seen = new Set();
+    const sources = [];
+    for (const [input, edge] of lock.inputPaths()) {
+        if (!('key' in edge) || seen.has(edge.key))
+            continue;
+        seen.add(edge.key);
+        const node = lock.node(edge.key);
+        if (!node?.locked || node.locked.type === 'path')
+            continue;
+        sources.push({
+            input,
+            locked: node.locked,
+            label: withoutCredentials(sourceLabel(node.locked, node.original)),
+        });
+    }
+    return sources;
+}
+/** Fetching a locked node as Nix's own call-flake.nix does, from its flake.lock entry. */
+function fetchExpression(locked) {
+    const { dir: _dir, ...attrs } = locked;
+    return `(builtins.fetchTree (builtins.fromJSON ${JSON.stringify(JSON.stringify(attrs))})).narHash`;
+}
+const PROBES_AT_ONCE = 4;
+/**
+ * Which of the flake's locked inputs Nix cannot fetch, and why: each is fetched on its own, as Nix
+ * fetches it for an evaluation (a source already in the store costs nothing), so one failure is
+ * told apart from the next and Nix 2.26's misleading last line is read past. Asked only after an
+ * evaluation failed with a fetch error, whose text rarely names the input.
+ */
+async function diagnoseInputFetches(options) {
+    let lockText;
+    try {
+        lockText = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(options.flakeDir, 'flake.lock'), 'utf8');
+    }
+    catch {
+        return [];
+    }
+    const sources = lockedSources(FlakeLock.parse(lockText));
+    const failures = await mapConcurrently(sources, PROBES_AT_ONCE, async (source) => {
+        const args = nixArgs(['eval'], options.nixOptions ?? {}, [
+            '--json',
+            '--impure',
+            '--expr',
+            fetchExpression(source.locked),
+        ]);
+        const result = await runNix(options.runner, options.nixOptions ?? {}, args, {
+            ...(options.signal ? { signal: options.signal } : {}),
+        }, false);
+        if (succeeded(result))
+            return undefined;
+        return { input: source.input, url: source.label, reason: fetchFailureReason(result.stderr, options) };
+    });
+    return failures.filter((failure) => failure !== undefined);
+}
+/** The one line an input that cannot be fetched is reported with. */
+function inputFailureLine(failure) {
+    return `input '${failure.input}' (${failure.url}) could not be fetched: ${failure.reason}`;
+}
+/** A step that failed because Nix could not fetch some of the flake's inputs. */
+class InputFetchError extends errors_UserError {
+    failures;
+    constructor(failures) {
+        super(failures.length === 1
+            ? `The flake's ${inputFailureLine(failures[0])}`
+            : `The flake's inputs could not be fetched: ${failures.map(inputFailureLine).join('; ')}`);
+        this.failures = failures;
+    }
+}
+/**
+ * After an evaluation failed with `errorText`: when it reads as a fetch failure, finds the inputs
+ * behind it, logs one error line for each and returns the error to fail the step with; undefined
+ * when the failure was something else (or no input fails on its own).
+ */
+async function explainFetchFailure(errorText, diagnosis, logger) {
+    if (!looksLikeFetchFailure(errorText))
+        return undefined;
+    const failures = await diagnoseInputFetches(diagnosis);
+    if (failures.length === 0)
+        return undefined;
+    for (const failure of failures)
+        logger?.error(inputFailureLine(failure));
+    return new InputFetchError(failures);
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/flake-check.js
+
+
+
+
+
+
+
+/** Where Nix's error text points into the flake's source: `/nix/store/<hash>-source/hosts/pi.nix:12:5`. */
+const SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:'"»]+):(\d+):(\d+)/g;
+const flake_check_MESSAGE_LIMIT = 4_000;
+/**
+ * `nix flake check`: evaluates every output and builds the checks. Its failure is one error finding,
+ * placed where Nix's error text points into the flake when it does, else on flake.nix.
+ */
+function runFlakeCheck(context, repoRoot) {
+    return settleCheck('flake-check', 'nix flake check', async (transcript) => {
+        const command = {
+            tool: 'nix',
+            program: 'nix',
+            prefix: [],
+            via: 'nix',
+            role: 'nix',
+        };
+        const result = await runTool(context, transcript, command, [
+            'flake',
+            'check',
+            '--extra-experimental-features',
+            'nix-command flakes',
+            '--keep-going',
+            context.flakeDir,
+        ]);
+        const outcome = {
+            tool: 'nix flake check',
+            findings: [],
+            failures: [],
+            unformatted: [],
+        };
+        if (result.exitCode === 0 && !result.timedOut)
+            return outcome;
+        const unfetched = await explainFetchFailure(result.stderr, {
+            runner: context.runner,
+            flakeDir: context.flakeDir,
+            ...context.access,
+            ...(context.signal ? { signal: context.signal } : {}),
+        });
+        const text = unfetched?.message ||
+            ignoredErrors(result.stderr) ||
+            nixErrorText(result.stderr) ||
+            `nix flake check ${describeExit(result)}`;
+        const position = await sourcePosition(text, context.flakeDir, repoRoot);
+        outcome.findings.push({
+            check: 'flake-check',
+            tool: 'nix flake check',
+            path: position?.path ?? 'flake.nix',
+            ...(position ? { line: position.line, column: position.column, endLine: position.line } : {}),
+            severity: 'error',
+            rule: 'flake-check',
+            message: text.length > flake_check_MESSAGE_LIMIT ? `${text.slice(0, flake_check_MESSAGE_LIMIT)}…` : text,
+        });
+        return outcome;
+    });
+}
+/**
+ * With --keep-going Nix prints each failure as `error (ignored): error: …` and ends with a bare
+ * "some errors were encountered": the failures are what the reader needs. A failure goes on through
+ * indented and blank lines (Nix 2.8 puts a blank line before the position, newer Nix between traces).
+ */
+function ignoredErrors(stderr) {
+    const failures = [];
+    let open = false;
+    for (const line of stderr.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').split('\n')) {
+        const ignored = /^error \(ignored\): (?:error: ?)?(.*)$/.exec(line);
+        if (ignored)
+            failures.push([ignored[1]]);
+        else if (open && /^(\s|$)/.test(line))
+            failures[failures.length - 1]?.push(line);
+        open = ignored !== null || (open && /^(\s|$)/.test(line));
+    }
+    return failures.map((lines) => lines.join('\n').trim()).join('\n');
+}
+/**
+ * The position of a failure: after the innermost `error:` of the first failure (newer Nix prints
+ * the traces that led there first), else the first one it names.
+ */
+function failurePositionText(text) {
+    const firstFailure = text.split(/\n(?=\S)/)[0] ?? text;
+    const innermost = [...firstFailure.matchAll(/^\s*error: /gm)].at(-1)?.index;
+    return innermost === undefined ? [firstFailure, text] : [firstFailure.slice(innermost), firstFailure, text];
+}
+/** Where Nix's error text first points at a file of the flake, relative to the flake directory. */
+async function sourcePosition(text, flakeDir, repoRoot) {
+    const positions = failurePositionText(text).flatMap((part) => [...part.matchAll(SOURCE_POSITION)]);
+    for (const match of positions) {
+        const inSource = match[1];
+        // A git flake's source is the whole repository; a path flake's is the flake directory.
+        for (const root of repoRoot ? [repoRoot, flakeDir] : [flakeDir]) {
+            const absolute = (0,external_node_path_namespaceObject.join)(root, inSource);
+            const path = normalizePath((0,external_node_path_namespaceObject.relative)(flakeDir, absolute));
+            if (path.startsWith('../'))
+                continue;
+            try {
+                await (0,promises_namespaceObject.access)(absolute);
+                return { path, line: Number(match[2]), column: Number(match[3]) };
+            }
+            catch {
+                // Not this root.
+            }
+        }
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/nixfmt.js
+
+
+
+
+
+const NOT_FORMATTED = /^(.+): not formatted$/;
+const ERROR_HEADER = /^(.+):(\d+):(\d+):$/;
+/** The excerpt megaparsec draws: `  |`, `1 | source`, `  | ^`. */
+const GUTTER = /^\s*\d*\s*\|/;
+/** `--check` prints `path.nix: not formatted` per file on stderr and exits 1, as it does on parse errors. */
+function parseNixfmt(stderr) {
+    const unformatted = [];
+    const errors = [];
+    let current;
+    const reasons = [];
+    const close = () => {
+        if (current)
+            errors.push({ ...current, message: reasons.join('; ') || 'cannot parse this file' });
+        current = undefined;
+        reasons.length = 0;
+    };
+    for (const raw of stripAnsi(stderr).split('\n')) {
+        const line = raw.trimEnd();
+        const notFormatted = NOT_FORMATTED.exec(line);
+        const header = ERROR_HEADER.exec(line);
+        if (notFormatted) {
+            close();
+            unformatted.push(normalizePath(notFormatted[1]));
+        }
+        else if (header) {
+            close();
+            current = {
+                path: normalizePath(header[1]),
+                line: Number(header[2]),
+                column: Number(header[3]),
+                message: '',
+            };
+        }
+        else if (current && line.trim() && !GUTTER.test(line)) {
+            reasons.push(line.trim());
+        }
+    }
+    close();
+    return { unformatted, errors };
+}
+/** A file nixfmt could not parse, at megaparsec's column (tab stops of 8); `tool` is how it ran. */
+function nixfmtSyntaxFinding(error, tool = 'nixfmt') {
+    return {
+        check: 'format',
+        tool,
+        path: error.path,
+        line: error.line,
+        column: error.column,
+        columns: 'tab-stops',
+        endLine: error.line,
+        severity: 'error',
+        rule: 'syntax',
+        message: `nixfmt cannot parse this file: ${error.message}`,
+    };
+}
+/**
+ * Explicit files, never a directory (nixfmt 1.4 warns it is deprecated) and no `--` (nixfmt's
+ * recorded command lines have none): a path that looks like a flag is made relative instead.
+ */
+function nixfmtFileArgs(files) {
+    return files.map((file) => (file.startsWith('-') ? `./${file}` : file));
+}
+function nixfmtCheckArgs(files) {
+    return ['--check', ...nixfmtFileArgs(files)];
+}
+/** Formats copies of the files (format-diff.ts): exit 1 on any parse error, else 0. */
+function runNixfmt(context) {
+    return settleCheck('format', 'nixfmt', async (transcript) => {
+        if (context.scope.files.length === 0)
+            return nothingToCheck('nixfmt');
+        const command = await context.tools.command('nixfmt');
+        return formatCopies(context, transcript, 'nixfmt', command, nixfmtFileArgs, (result) => {
+            const report = parseNixfmt(result.stderr);
+            const reading = { findings: report.errors.map((error) => nixfmtSyntaxFinding(error)) };
+            const understood = result.exitCode === 0 || (result.exitCode === 1 && report.errors.length > 0);
+            return understood ? reading : { ...reading, failure: toolFailure(commandLabel(command), result) };
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/gate/snapshot.js
+
+
+/** Files larger than this are not saved: no formatter rewrites them, and memory stays bounded. */
+const LARGEST_SAVED_FILE = 16 * 1024 * 1024;
+/**
+ * The content, mode and times of a set of files, so a formatter that can only rewrite (treefmt,
+ * `nix fmt`) can run in the checkout and the checkout be put back exactly as it was.
+ */
+class TreeSnapshot {
+    root;
+    files;
+    constructor(root, files) {
+        this.root = root;
+        this.files = files;
+    }
+    /** `paths` are relative to `root`; missing files, symbolic links and huge files are skipped. */
+    static async take(root, paths) {
+        const files = new Map();
+        await Promise.all(paths.map(async (path) => {
+            try {
+                const stats = await (0,promises_namespaceObject.lstat)((0,external_node_path_namespaceObject.join)(root, path));
+                if (!stats.isFile() || stats.size > LARGEST_SAVED_FILE)
+                    return;
+                const content = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(root, path));
+                files.set(path, {
+                    content,
+                    mode: stats.mode & 0o7777,
+                    atime: stats.atimeMs / 1000,
+                    mtime: stats.mtimeMs / 1000,
+                });
+            }
+            catch {
+                // Gone between listing and reading: nothing to restore.
+            }
+        }));
+        return new TreeSnapshot(root, files);
+    }
+    get size() {
+        return this.files.size;
+    }
+    /** Writes back every file that changed or vanished and returns what the formatter had made of each. */
+    async restore() {
+        const rewritten = [];
+        for (const [path, saved] of this.files) {
+            const absolute = (0,external_node_path_namespaceObject.join)(this.root, path);
+            let current;
+            let mode;
+            try {
+                mode = (await (0,promises_namespaceObject.lstat)(absolute)).mode & 0o7777;
+                current = await (0,promises_namespaceObject.readFile)(absolute);
+            }
+            catch {
+                current = undefined;
+            }
+            if (current?.equals(saved.content) && mode === saved.mode)
+                continue;
+            await (0,promises_namespaceObject.writeFile)(absolute, saved.content);
+            await (0,promises_namespaceObject.chmod)(absolute, saved.mode);
+            await (0,promises_namespaceObject.utimes)(absolute, saved.atime, saved.mtime);
+            if (current?.equals(saved.content))
+                continue;
+            rewritten.push({ path, before: saved.content.toString('utf8'), after: current?.toString('utf8') });
+        }
+        return rewritten.sort((a, b) => (a.path < b.path ? -1 : 1));
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/treefmt.js
+
+
+
+
+/** `ERRO file has changed path=…` (2.x) or `ERRO format: file has changed path=…` (2.0.x). */
+const FILE_CHANGED = /file has changed path=(?:"((?:[^"\\]|\\.)*)"|(\S+))/;
+function parseTreefmt(stderr) {
+    const changed = [];
+    const errors = [];
+    for (const line of stderr.split('\n')) {
+        const match = FILE_CHANGED.exec(line);
+        if (match)
+            changed.push(normalizePath(match[1] ?? match[2]));
+        else if (/^\s*ERRO\b/.test(line))
+            errors.push(line.trim().replace(/^ERRO\s+/, ''));
+    }
+    return { changed, formatterFailed: /formatting failures detected/.test(stderr), errors };
+}
+/**
+ * treefmt has no check mode: with `--ci` it rewrites, reports and exits 1. It runs in the checkout
+ * on a snapshot that is put back afterwards, so the job's tree is left exactly as it was.
+ */
+function runTreefmt(context) {
+    return settleCheck('format', 'treefmt', async (transcript) => {
+        const command = await context.tools.command('treefmt');
+        if (context.scope.mode === 'changed' && context.scope.files.length === 0) {
+            return {
+                tool: 'treefmt',
+                findings: [],
+                failures: [],
+                unformatted: [],
+                skipped: 'no .nix files to check',
+            };
+        }
+        return rewriteAndRestore(context, 'treefmt', (paths) => runTool(context, transcript, command, ['--ci', ...paths]));
+    });
+}
+/** Runs a rewriting formatter under a snapshot and turns what it changed into findings. */
+async function rewriteAndRestore(context, tool, format) {
+    // In changed mode only the given paths are formatted; otherwise the formatter may touch any file.
+    const paths = context.scope.mode === 'changed' ? context.scope.files : [];
+    const saved = context.scope.mode === 'changed' ? context.scope.files : await context.listTree();
+    const snapshot = await TreeSnapshot.take(context.flakeDir, saved);
+    const run = await format(paths).then((result) => ({ result }), (error) => ({ error }));
+    const rewritten = await snapshot.restore();
+    if ('error' in run)
+        throw run.error;
+    const { result } = run;
+    const report = parseTreefmt(result.stderr);
+    const findings = [];
+    const unformatted = [];
+    for (const file of rewritten) {
+        if (context.exclude.matches(file.path))
+            continue;
+        unformatted.push(file.path);
+        findings.push(unformattedFinding(tool, file.path, file.after === undefined ? undefined : changedSpan(file.before, file.after)));
+    }
+    for (const path of report.changed) {
+        if (unformatted.includes(path) || context.exclude.matches(path))
+            continue;
+        unformatted.push(path);
+        findings.push(unformattedFinding(tool, path, undefined));
+    }
+    const failures = [];
+    if (report.formatterFailed) {
+        failures.push(`${tool}: a formatter failed${report.errors[0] ? `: ${report.errors[0]}` : ''}`);
+    }
+    else if (result.timedOut || (result.exitCode !== 0 && unformatted.length === 0)) {
+        const detail = firstLine(result.stderr
+            .split('\n')
+            .filter((line) => !/^(traversed|emitted|formatted) /.test(line))
+            .reverse()
+            .join('\n'));
+        failures.push(`${tool} exited with code ${result.exitCode}${detail ? `: ${detail}` : ''}`);
+    }
+    return { tool, findings, failures, unformatted };
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/nix-fmt.js
+
+
+
+
+
+
+
+
+
+const DESCRIBE_FORMATTER = 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a Nix expression, interpolated by Nix
+'f: let s = builtins.currentSystem; d = f.${s} or null; in ' +
+    'if d == null then null else { system = s; name = d.name or ""; mainProgram = d.meta.mainProgram or ""; ' +
+    'program = d.meta.mainProgram or d.pname or (builtins.parseDrvName (d.name or "")).name; }';
+/** The flake's formatter for this machine's system, or undefined when it declares none. */
+async function flakeFormatter(context, options = {}) {
+    let described;
+    try {
+        described = await context.nix.evalJson(`${context.flakeDir}#formatter`, {
+            apply: DESCRIBE_FORMATTER,
+            impure: true,
+            cwd: context.flakeDir,
+            env: context.env,
+            ...(context.signal ? { signal: context.signal } : {}),
+        });
+    }
+    catch (error) {
+        if (error instanceof NixError && /does not provide attribute/.test(error.nixMessage))
+            return undefined;
+        // Without Nix there is no `nix fmt` to use: `auto` goes on to the formatters on PATH.
+        const nixMissing = !(error instanceof NixError) && error instanceof errors_UserError && error.message === NIX_NOT_FOUND;
+        if (nixMissing && options.withoutNix === 'none')
+            return undefined;
+        if (error instanceof errors_UserError) {
+            const reason = error instanceof NixError ? error.nixMessage : error.message;
+            throw new ToolUnavailable(`nix fmt: the flake's formatter does not evaluate: ${firstLine(reason)}`);
+        }
+        throw error;
+    }
+    if (!described)
+        return undefined;
+    const text = `${described.mainProgram} ${described.name}`;
+    const kind = /treefmt/i.test(text)
+        ? 'treefmt'
+        : /alejandra/i.test(text)
+            ? 'alejandra'
+            : /nixfmt/i.test(text)
+                ? 'nixfmt'
+                : 'other';
+    const { system, ...formatter } = described;
+    return { ...formatter, installable: `${context.flakeDir}#formatter.${system}`, kind };
+}
+/**
+ * The formatter as `nix fmt` would run it, built by Nix (which may fetch the flake's private inputs:
+ * role `nix`) and then started as a program of its own: `nix fmt` would start it as Nix's child,
+ * handing it Nix's environment and with it the inputs' key and tokens (child-environment.ts).
+ */
+async function formatterCommand(context, formatter) {
+    let built;
+    try {
+        built = await context.nix.build([formatter.installable], {
+            cwd: context.flakeDir,
+            ...(context.signal ? { signal: context.signal } : {}),
+        });
+    }
+    catch (error) {
+        if (!(error instanceof errors_UserError))
+            throw error;
+        const reason = error instanceof NixError ? error.nixMessage : error.message;
+        throw new ToolUnavailable(`nix fmt: the flake's formatter does not build: ${firstLine(reason)}`);
+    }
+    const out = built[0]?.outputs.out;
+    if (!out)
+        throw new ToolUnavailable(`nix fmt: building ${formatter.installable} gave no out path`);
+    return { tool: 'nix', program: (0,external_node_path_namespaceObject.join)(out, 'bin', formatter.program), prefix: [], via: 'nix' };
+}
+/**
+ * `nix fmt` runs the flake's own formatter. Since Nix 2.25 it passes no path by default, so paths are
+ * always given. alejandra and nixfmt wrappers check with `--check`; treefmt wrappers and unknown
+ * formatters can only rewrite, so they run on a snapshot of the tree that is put back afterwards.
+ */
+function runNixFmt(context, known) {
+    return settleCheck('format', 'nix fmt', async (transcript) => {
+        const formatter = known ?? (await flakeFormatter(context));
+        if (!formatter) {
+            throw new ToolUnavailable('nix fmt: the flake has no formatter output for this system (formatter: nix-fmt)');
+        }
+        const tool = `nix fmt (${formatter.mainProgram || formatter.name})`;
+        if (context.scope.files.length === 0 &&
+            (context.scope.mode === 'changed' || formatter.kind !== 'treefmt')) {
+            return { tool, findings: [], failures: [], unformatted: [], skipped: 'no .nix files to check' };
+        }
+        const command = await formatterCommand(context, formatter);
+        if (formatter.kind === 'treefmt' || formatter.kind === 'other') {
+            const extra = formatter.kind === 'treefmt' ? ['--ci'] : [];
+            return rewriteAndRestore(context, tool, (paths) => runTool(context, transcript, command, [...extra, ...(paths.length > 0 ? paths : ['.'])]));
+        }
+        const gathered = await runOverFiles(context, transcript, command, (files) => nixfmtCheckArgs(files), (result) => {
+            const report = readNixFmtCheck(formatter.kind, tool, result);
+            const complained = report.unformatted.length + report.findings.length > 0;
+            return result.exitCode !== 0 && !complained
+                ? { ...report, failure: toolFailure('nix fmt', result) }
+                : report;
+        });
+        const unformattedFindings = gathered.unformatted.map((path) => unformattedFinding(tool, path, undefined));
+        return {
+            tool,
+            findings: [...unformattedFindings, ...gathered.findings],
+            failures: gathered.failures,
+            unformatted: gathered.unformatted,
+        };
+    });
+}
+/** What `nix fmt -- --check <files>` printed, read as the alejandra or nixfmt it runs prints it. */
+function readNixFmtCheck(kind, tool, output) {
+    if (kind === 'alejandra') {
+        const report = parseAlejandra(output.stdout, output.stderr);
+        return {
+            findings: report.errors.map((error) => alejandraSyntaxFinding(error, tool)),
+            unformatted: report.unformatted,
+        };
+    }
+    const report = parseNixfmt(output.stderr);
+    return {
+        findings: report.errors.map((error) => nixfmtSyntaxFinding(error, tool)),
+        unformatted: report.unformatted,
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/gate/tools/statix.js
+
+
+
+
+
+/** Rule names by code, for statix 0.5.8, whose JSON and errfmt carry only the number. */
+const STATIX_LINTS = {
+    0: 'syntax_error',
+    1: 'bool_comparison',
+    2: 'empty_let_in',
+    3: 'manual_inherit',
+    4: 'manual_inherit_from',
+    5: 'legacy_let_syntax',
+    6: 'collapsible_let_in',
+    7: 'eta_reduction',
+    8: 'useless_parens',
+    10: 'empty_pattern',
+    11: 'redundant_pattern_bind',
+    12: 'unquoted_uri',
+    13: 'deprecated_is_null',
+    14: 'empty_inherit',
+    15: 'faster_groupby',
+    16: 'faster_zipattrswith',
+    17: 'deprecated_to_path',
+    18: 'bool_simplification',
+    19: 'useless_has_attr',
+    20: 'repeated_keys',
+    23: 'empty_list_concat',
+};
+const SEVERITY = { Error: 'error', Warn: 'warning', Hint: 'notice' };
+const LETTER = { Error: 'E', Warn: 'W', Hint: 'I' };
+const SEVERITY_OF_LETTER = { E: 'error', W: 'warning', I: 'notice' };
+/** `W03 manual_inherit`: severity letter, two-digit code and rule name, as statix's docs write lints. */
+function statixRule(letter, code, name) {
+    return `${letter}${String(code).padStart(2, '0')} ${name ?? STATIX_LINTS[code] ?? 'lint'}`;
+}
+/**
+ * Splits statix's JSON: pretty-printed objects, one per file, concatenated without separators
+ * (neither an array nor one object per line).
+ */
+function splitConcatenatedJson(text) {
+    const values = [];
+    let depth = 0;
+    let start = -1;
+    let inString = false;
+    let escaped = false;
+    let consumed = 0;
+    for (let index = 0; index < text.length; index += 1) {
+        const char = text[index];
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (char === '\\')
+                escaped = true;
+            else if (char === '"')
+                inString = false;
+            continue;
+        }
+        if (char === '"')
+            inString = true;
+        else if (char === '{' || char === '[') {
+            if (depth === 0)
+                start = index;
+            depth += 1;
+        }
+        else if (char === '}' || char === ']') {
+            depth -= 1;
+            if (depth === 0 && start !== -1) {
+                values.push(JSON.parse(text.slice(start, index + 1)));
+                start = -1;
+                consumed = index + 1;
+            }
+        }
+    }
+    return { values, rest: text.slice(consumed).trim() };
+}
+function parseStatixJson(stdout) {
+    const { values, rest } = splitConcatenatedJson(stdout);
+    if (rest)
+        throw new Error(`statix printed output that is not its JSON: ${firstLine(rest).slice(0, 200)}`);
+    const findings = [];
+    for (const value of values) {
+        const files = Array.isArray(value) ? value : [value];
+        for (const entry of files) {
+            if (typeof entry?.file !== 'string' || !Array.isArray(entry.report)) {
+                throw new Error('statix printed JSON without `file` and `report`');
+            }
+            const path = normalizePath(entry.file);
+            for (const report of entry.report) {
+                for (const diagnostic of report.diagnostics ?? [])
+                    findings.push(statixFinding(path, report, diagnostic));
+            }
+        }
+    }
+    return findings;
+}
+/**
+ * statix (0.5.8 and the fork) puts every "Unexpected end of file" at 1:1, whatever the line: the
+ * finding is placed at the file's end instead, where a person sees it.
+ */
+function atEndOfFile(finding) {
+    if (finding.rule !== statixRule('E', 0, 'syntax_error') || !/^Unexpected end of file/.test(finding.message))
+        return finding;
+    const { line: _line, column: _column, endLine: _endLine, endColumn: _endColumn, ...rest } = finding;
+    return { ...rest, offset: 'end' };
+}
+function statixFinding(path, report, diagnostic) {
+    const { from, to } = diagnostic.at;
+    const fix = diagnostic.suggestion
+        ? {
+            line: diagnostic.suggestion.at.from.line,
+            column: diagnostic.suggestion.at.from.column,
+            endLine: diagnostic.suggestion.at.to.line,
+            endColumn: diagnostic.suggestion.at.to.column,
+            replacement: diagnostic.suggestion.fix,
+        }
+        : undefined;
+    return atEndOfFile({
+        check: 'statix',
+        tool: 'statix',
+        path,
+        line: from.line,
+        column: from.column,
+        endLine: to.line,
+        endColumn: to.column,
+        severity: SEVERITY[report.severity] ?? 'warning',
+        rule: statixRule(LETTER[report.severity] ?? 'W', report.code, report.name),
+        message: diagnostic.message || report.note || 'statix finding',
+        ...(fix ? { fix } : {}),
+    });
+}
+const ERRFMT = /^(.+)>(\d+):(\d+):([WEI]):(\d+):(.*)$/;
+/** `-o errfmt`: `./a.nix>1:17:W:3:message`, the fork prefixing the message with `[rule_name] `. */
+function parseStatixErrfmt(stdout) {
+    const findings = [];
+    for (const line of stdout.split('\n')) {
+        const match = ERRFMT.exec(line.trimEnd());
+        if (!match)
+            continue;
+        const [, file, lineNumber, column, letter, code, text] = match;
+        const named = /^\[([a-z_]+)\] (.*)$/.exec(text);
+        findings.push(atEndOfFile({
+            check: 'statix',
+            tool: 'statix',
+            path: normalizePath(file),
+            line: Number(lineNumber),
+            column: Number(column),
+            severity: SEVERITY_OF_LETTER[letter] ?? 'warning',
+            rule: statixRule(letter, Number(code), named?.[1]),
+            message: named ? named[2] : text,
+        }));
+    }
+    return findings;
+}
+function statixArgs(config, ignores, target) {
+    return [
+        'check',
+        '-o',
+        'json',
+        ...(config ? ['-c', config] : []),
+        ...ignores.flatMap((glob) => ['-i', glob]),
+        target,
+    ];
+}
+function runStatix(context, config) {
+    return settleCheck('statix', 'statix', async (transcript) => {
+        const outcome = {
+            tool: 'statix',
+            findings: [],
+            failures: [],
+            unformatted: [],
+        };
+        if (context.scope.files.length === 0)
+            return { ...outcome, skipped: 'no .nix files to check' };
+        const command = await context.tools.command('statix');
+        const targets = context.scope.mode === 'all' ? ['.'] : context.scope.files;
+        const ignores = context.scope.mode === 'all' ? context.exclude.sources : [];
+        // statix takes one target: in changed mode one run per file, as many at once as the runner has cores.
+        const results = await Promise.all(targets.map((target) => runTool(context, transcript, command, statixArgs(config, ignores, target))));
+        for (const result of results) {
+            const verdict = readStatixResult(command, result);
+            outcome.findings.push(...verdict.findings);
+            if (verdict.failure && !outcome.failures.includes(verdict.failure))
+                outcome.failures.push(verdict.failure);
+        }
+        return outcome;
+    });
+}
+/**
+ * statix exits 1 when it reports anything and 0 otherwise, even after a config or path error,
+ * which it only prints on stderr: that must fail the gate, never pass it.
+ */
+function readStatixResult(command, result) {
+    if (result.timedOut || (result.exitCode !== 0 && result.exitCode !== 1)) {
+        return { findings: [], failure: toolFailure(commandLabel(command), result) };
+    }
+    const complaint = firstLine(nixErrorText(result.stderr));
+    if (result.exitCode === 0 && complaint) {
+        return { findings: [], failure: `statix reported an error and checked nothing: ${complaint}` };
+    }
+    let findings;
+    // statix colours its default output whatever NO_COLOR says.
+    const stdout = stripAnsi(result.stdout);
+    try {
+        findings = stdout.trimStart().startsWith('{') ? parseStatixJson(stdout) : parseStatixErrfmt(stdout);
+    }
+    catch (error) {
+        return { findings: [], failure: error.message };
+    }
+    if (result.exitCode === 1 && findings.length === 0) {
+        return { findings, failure: toolFailure(commandLabel(command), result) };
+    }
+    return { findings };
+}
+
+;// CONCATENATED MODULE: ./.build/gate/gate.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const CHECK_ORDER = ['format', 'deadnix', 'statix', 'flake-check'];
+const TREEFMT_CONFIGS = ['treefmt.toml', '.treefmt.toml'];
+/** Runs the selected checks concurrently over the selected files and decides the verdict. */
+async function runGate(settings, context, dependencies) {
+    const { runner, logger, signal } = dependencies;
+    checkDeadnixArgs(settings['deadnix-args'] ?? []);
+    const flakeDir = await flakeDirectory(context.workspace, settings.path);
+    const git = new CheckoutGit(runner, flakeDir, signal);
+    const repoRoot = await git.topLevel().then((root) => (root ? (0,promises_namespaceObject.realpath)(root) : undefined));
+    // Annotation paths start at the repository root, or at the workspace outside git.
+    const candidateRoot = repoRoot ?? (await (0,promises_namespaceObject.realpath)(context.workspace).catch(() => context.workspace));
+    const root = (0,external_node_path_namespaceObject.relative)(candidateRoot, flakeDir).startsWith('..') ? flakeDir : candidateRoot;
+    const prefix = pathPrefix(root, flakeDir);
+    const exclude = new PathGlobs(settings.exclude ?? []);
+    const scope = await resolveScope({
+        setting: settings.files,
+        ...(settings['base-ref'] ? { baseRef: settings['base-ref'] } : {}),
+        eventName: context.eventName,
+        event: context.event,
+        flakeDir,
+        ...(repoRoot ? { repoRoot } : {}),
+        exclude,
+    }, git, logger);
+    logger.info(describeScope(scope, prefix));
+    const selected = CHECK_ORDER.filter((check) => settings.checks.includes(check));
+    const checkContext = {
+        flakeDir,
+        scope,
+        exclude,
+        runner,
+        env: dependencies.env,
+        ...(signal ? { signal } : {}),
+        tools: new ToolSource(settings.tools, flakeDir, dependencies.env.PATH ?? '', () => nixpkgsForTools(context, git, repoRoot, flakeDir)),
+        nix: new NixCli(runner),
+        access: accessGiven(settings),
+        listTree: async () => (repoRoot ? await git.listFiles() : undefined) ?? (await walkFiles(flakeDir)),
+        ...toolProcesses(selected.length),
+        tempDir: context.runnerTemp,
+    };
+    const outcomes = await Promise.all(selected.map((check) => runCheck(check, settings, checkContext, repoRoot)));
+    const inScope = new Set(scope.files);
+    const kept = outcomes.flatMap((outcome) => outcome.findings.filter((finding) => {
+        if (exclude.matches(finding.path))
+            return false;
+        // Rewriting formatters may report other files they format (Markdown, YAML); linters only .nix.
+        if (finding.check === 'flake-check' || (finding.check === 'format' && !finding.path.endsWith('.nix')))
+            return true;
+        return inScope.has(finding.path) || (scope.mode === 'all' && finding.check === 'format');
+    }));
+    const located = await locateFindings(kept, flakeDir, prefix);
+    const { findings: reported, folded } = oneSyntaxErrorPerFile(located);
+    const findings = reported.sort(compareFindings);
+    for (const outcome of outcomes) {
+        const ofCheck = (list) => list.filter((finding) => finding.check === outcome.check).length;
+        await logOutcome(logger, outcome, {
+            reported: countBySeverity(findings.filter((finding) => finding.check === outcome.check)),
+            folded: ofCheck(located) - ofCheck(findings),
+            leftOut: outcome.findings.length - ofCheck(kept),
+        });
+    }
+    const failures = outcomes.flatMap((outcome) => outcome.failures.map((reason) => ({ check: outcome.check, tool: outcome.tool, reason })));
+    const unformatted = [
+        ...new Set(outcomes.flatMap((outcome) => outcome.unformatted.filter((path) => !exclude.matches(path)))),
+    ]
+        .map((path) => normalizePath(prefix ? `${prefix}/${path}` : path))
+        .sort();
+    const checks = outcomes.map((outcome) => ({
+        check: outcome.check,
+        tool: outcome.tool,
+        counts: countBySeverity(findings.filter((finding) => finding.check === outcome.check)),
+        failures: outcome.failures,
+        ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
+        durationMs: outcome.durationMs,
+    }));
+    const failing = findings.filter((finding) => failsAt(finding.severity, settings['fail-on']));
+    const passed = failures.length === 0 && failing.length === 0;
+    const result = {
+        passed,
+        failOn: settings['fail-on'],
+        findings,
+        failures,
+        folded,
+        unformatted,
+        checks,
+        scope,
+        prefix,
+        reportPath: '',
+        ...(passed ? {} : { failure: failureLine(failures, failing, settings['fail-on']) }),
+        publication: { warnings: [] },
+    };
+    result.reportPath = await writeReport(result, context);
+    result.publication = await publishResult(result, context, {
+        checkRun: settings['check-run'],
+        suggestions: settings.suggestions,
+        client: dependencies.github,
+        git,
+        repoRoot: root,
+        logger,
+    });
+    return result;
+}
+/**
+ * The checks run side by side, each tool as a person would start it, and never more processes than
+ * the runner has cores beyond that: a check spreads its files over its share of the cores only, and
+ * statix's per-file runs wait for a free one.
+ */
+function toolProcesses(checks) {
+    const cores = Math.max(1, (0,external_node_os_namespaceObject.availableParallelism)());
+    return {
+        slots: new Slots(Math.max(cores, checks)),
+        processesPerCheck: Math.max(1, Math.floor(cores / Math.max(1, checks))),
+    };
+}
+/**
+ * A file that does not parse makes every tool complain; one annotation says it, preferring the
+ * report that pins a line and column. The others are kept aside for the summary.
+ */
+function oneSyntaxErrorPerFile(findings) {
+    // statix names the very token; deadnix and alejandra give a byte range or "end of file", resolved
+    // to the file's end (statix's own end-of-file errors, always at 1:1, are placed there too).
+    const precision = (finding) => (finding.line === undefined ? 0 : 2) +
+        (finding.column === undefined ? 0 : 2) +
+        (finding.check === 'statix' ? 1 : 0);
+    const syntax = (finding) => finding.rule === 'syntax' || finding.rule.endsWith('syntax_error');
+    const best = new Map();
+    for (const finding of findings.filter(syntax)) {
+        const current = best.get(finding.file);
+        if (!current || precision(finding) > precision(current))
+            best.set(finding.file, finding);
+    }
+    const report = ({ tool, line, column }) => ({
+        tool,
+        ...(line === undefined ? {} : { line }),
+        ...(column === undefined ? {} : { column }),
+    });
+    const folded = new Map();
+    for (const finding of [...findings].sort(compareFindings)) {
+        const kept = best.get(finding.file);
+        if (!syntax(finding) || !kept || kept === finding)
+            continue;
+        const entry = folded.get(finding.file) ?? { file: finding.file, kept: report(kept), folded: [] };
+        entry.folded.push(report(finding));
+        folded.set(finding.file, entry);
+    }
+    return {
+        findings: findings.filter((finding) => !syntax(finding) || best.get(finding.file) === finding),
+        folded: [...folded.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)),
+    };
+}
+/**
+ * On a pull request, the base revision's nixpkgs (a pull request does not choose the programs that
+ * judge it); otherwise the checked-out flake's own.
+ */
+async function nixpkgsForTools(context, git, repoRoot, flakeDir) {
+    const baseSha = PULL_REQUEST_EVENTS.has(context.eventName) ? eventBaseSha(context.event) : undefined;
+    if (!baseSha || !repoRoot)
+        return flakeDir;
+    const lockPath = (0,external_node_path_namespaceObject.relative)(repoRoot, (0,external_node_path_namespaceObject.join)(flakeDir, 'flake.lock')).split(external_node_path_namespaceObject.sep).join('/');
+    return baseNixpkgsFlake(git, { sha: baseSha, lockPath, tempDir: context.runnerTemp });
+}
+async function flakeDirectory(workspace, path) {
+    const dir = (0,external_node_path_namespaceObject.resolve)(workspace, path);
+    try {
+        if ((await (0,promises_namespaceObject.stat)(dir)).isDirectory())
+            return await (0,promises_namespaceObject.realpath)(dir);
+    }
+    catch {
+        // Reported below.
+    }
+    throw new errors_UserError(`Input 'path' must be a directory in the checkout, got '${path}' (${dir} does not exist)`);
+}
+function pathPrefix(root, flakeDir) {
+    return (0,external_node_path_namespaceObject.relative)(root, flakeDir).split(external_node_path_namespaceObject.sep).join('/');
+}
+function describeScope(scope, prefix) {
+    const where = prefix ? ` in ${prefix}/` : '';
+    const excluded = scope.excluded > 0 ? `, ${scope.excluded} excluded` : '';
+    if (scope.mode === 'all')
+        return `Checking all ${scope.files.length} .nix files${where}${excluded}`;
+    return (`Checking ${scope.files.length} .nix files${where} changed against ${scope.base?.commit.slice(0, 12)} ` +
+        `(${scope.base?.from})${excluded}`);
+}
+function runCheck(check, settings, context, repoRoot) {
+    switch (check) {
+        case 'format':
+            return runFormatCheck(settings, context);
+        case 'deadnix':
+            return runDeadnix(context, settings['deadnix-args'] ?? []);
+        case 'statix':
+            return runStatix(context, settings['statix-config'] || undefined);
+        case 'flake-check':
+            return runFlakeCheck(context, repoRoot);
+    }
+}
+/**
+ * `auto` picks the flake's own `formatter` output (`nix fmt`), then treefmt when the tree has a
+ * treefmt.toml and treefmt is installed, then alejandra when installed, else nixfmt.
+ */
+async function runFormatCheck(settings, context) {
+    switch (settings.formatter) {
+        case 'none':
+            return settleCheck('format', 'none', async () => ({
+                tool: 'none',
+                findings: [],
+                failures: [],
+                unformatted: [],
+                skipped: 'formatter: none',
+            }));
+        case 'nix-fmt':
+            return runNixFmt(context);
+        case 'treefmt':
+            return runTreefmt(context);
+        case 'alejandra':
+            return runAlejandra(context);
+        case 'nixfmt':
+            return runNixfmt(context);
+        case 'auto':
+            break;
+    }
+    if (await exists((0,external_node_path_namespaceObject.join)(context.flakeDir, 'flake.nix'))) {
+        try {
+            // Without Nix, `auto` goes on to the formatters on PATH.
+            const formatter = await flakeFormatter(context, { withoutNix: 'none' });
+            if (formatter)
+                return runNixFmt(context, formatter);
+        }
+        catch (error) {
+            if (!(error instanceof ToolUnavailable))
+                throw error;
+            return settleCheck('format', 'nix fmt', () => Promise.reject(error));
+        }
+    }
+    const installed = (tool) => context.tools.setting === 'nix' ? Promise.resolve(undefined) : context.tools.onPath(tool);
+    const treefmtConfig = await Promise.all(TREEFMT_CONFIGS.map((name) => exists((0,external_node_path_namespaceObject.join)(context.flakeDir, name))));
+    if (treefmtConfig.some(Boolean) && (await installed('treefmt')))
+        return runTreefmt(context);
+    if (await installed('alejandra'))
+        return runAlejandra(context);
+    return runNixfmt(context);
+}
+async function exists(path) {
+    try {
+        await (0,promises_namespaceObject.access)(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+async function logOutcome(logger, outcome, tally) {
+    const notes = [
+        ...(tally.folded > 0
+            ? [`${tally.folded} syntax error${tally.folded === 1 ? '' : 's'} folded into one per file`]
+            : []),
+        ...(tally.leftOut > 0 ? [`${tally.leftOut} outside the checked files left out`] : []),
+    ];
+    const counts = `${describeCounts(tally.reported)}${notes.length > 0 ? `; ${notes.join(', ')}` : ''}`;
+    const verdict = outcome.failures.length > 0
+        ? 'did not run properly'
+        : outcome.skipped
+            ? `skipped (${outcome.skipped})`
+            : counts;
+    const seconds = (outcome.durationMs / 1000).toFixed(1);
+    await logger.group(`${outcome.check} · ${outcome.tool}: ${verdict} (${seconds}s)`, async () => {
+        // Tool output is the checkout's text: a line that looks like a workflow command must stay text.
+        for (const line of outcome.transcript)
+            logger.info(line.startsWith('::') ? ` ${line}` : line);
+    });
+}
+function failureLine(failures, failing, failOn) {
+    const parts = [];
+    if (failures.length > 0)
+        parts.push(failures.map((failure) => failure.reason).join('; '));
+    if (failing.length > 0) {
+        const files = new Set(failing.map((finding) => finding.file)).size;
+        parts.push(`${describeCounts(countBySeverity(failing))} in ${files} file${files === 1 ? '' : 's'} (fail-on: ${failOn})`);
+    }
+    return `flakeflow gate failed: ${parts.join('; ')}`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cache-access.js
+
+
+/**
+ * The inputs every action whose Nix talks to binary caches takes, spread into its schema: a whole
+ * netrc, and the reusable workflows' single `cache-token` for the HTTP(S) caches the action knows.
+ */
+const cacheAccessInputs = {
+    netrc: field({ secret: true }, (raw, fail) => {
+        const problem = netrcProblem(raw);
+        return problem === undefined
+            ? raw
+            : fail(`a netrc ("machine HOST login USER password PASS"), with ${problem}`);
+    }),
+    'cache-token': secret(),
+};
+/** The host of an http(s):// store URL (`cache.example.org` of `https://cache.example.org:8443/x?priority=4`). */
+function httpHost(url) {
+    const match = /^https?:\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^:/?#]+)/.exec(url.trim());
+    return match?.[1];
+}
+/**
+ * `cache-token` as netrc lines: `machine HOST password TOKEN` for each HTTP(S) host among `urls`, as
+ * Attic and token-checking proxies expect it. Other stores (s3://, ssh://) take no netrc.
+ */
+function tokenNetrc(token, urls) {
+    const hosts = [...new Set(urls.map(httpHost).filter((host) => host !== undefined))];
+    return hosts.map((host) => `machine ${host} password ${token.trim()}\n`).join('');
+}
+/**
+ * The substituters the step's NIX_CONFIG names (the reusable workflows put `cache-urls` there): a
+ * cache the token is for even when the action itself does not name it.
+ */
+function nixConfigSubstituters(nixConfig) {
+    return (nixConfig ?? '')
+        .split('\n')
+        .map((line) => /^\s*(?:extra-)?substituters\s*=(.*)$/.exec(line)?.[1] ?? '')
+        .flatMap((value) => value.split(/\s+/).filter((url) => url !== ''));
+}
+/**
+ * The netrc an action's Nix gets: the `netrc` input first (curl takes the first entry for a host, so
+ * it wins), then `cache-token`'s lines for `urls`, the caches this action talks to.
+ */
+function cacheAccessSettings(settings, urls) {
+    const token = settings['cache-token']?.trim();
+    const netrc = [
+        settings.netrc?.trim() ? `${settings.netrc.trim()}\n` : '',
+        token ? tokenNetrc(token, urls) : '',
+    ].join('');
+    return netrc === '' ? {} : { netrc };
+}
 
 ;// CONCATENATED MODULE: ./.build/gate/inputs.js
+
+
 
 const GATE_CHECKS = ['format', 'deadnix', 'statix', 'flake-check'];
 const FORMATTERS = ['auto', 'nix-fmt', 'treefmt', 'alejandra', 'nixfmt', 'none'];
@@ -49543,7 +50504,117 @@ const gateInputs = defineInputs({
     token: githubToken(),
     suggestions: bool({ rawDefault: 'false' }),
     'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
+    ...nixAccessInputs,
+    ...cacheAccessInputs,
 });
+
+;// CONCATENATED MODULE: ./.build/core/cleanup.js
+
+const CLEANUP_STATE = 'cleanup-paths';
+/**
+ * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
+ * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
+ * main step killed half-way still leaves its post step the full list.
+ */
+class CleanupList {
+    state;
+    paths;
+    constructor(state) {
+        this.state = state;
+        this.paths = readCleanupPaths(state);
+    }
+    add(path) {
+        if (this.paths.includes(path))
+            return;
+        this.paths.push(path);
+        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
+    }
+}
+function readCleanupPaths(state) {
+    const raw = state.read(CLEANUP_STATE);
+    if (!raw)
+        return [];
+    try {
+        const parsed = JSON.parse(raw);
+        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
+    }
+    catch {
+        return [];
+    }
+}
+/** Removes every registered path; a failure is a warning, never a failed step. */
+async function removeRegisteredPaths(state, logger) {
+    let removed = 0;
+    for (const path of readCleanupPaths(state)) {
+        try {
+            await rm(path, { recursive: true, force: true });
+            removed += 1;
+        }
+        catch (error) {
+            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+    }
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./.build/actions/nix-runner.js
+
+
+
+/**
+ * Runs an action's work with the process runner its Nix processes fetch the flake's private inputs
+ * through: the Nix access (src/nix/access.ts) is prepared in the run's temp dir, given to role `nix`
+ * only (child-environment.ts), and removed when the work ends, however it ends.
+ */
+async function withNixRunner(access, environment, work) {
+    const { context, logger, state } = environment;
+    const nixAccess = await prepareNixAccess(access, {
+        tempDir: context.runnerTemp,
+        cleanup: new CleanupList(state),
+        mask: (secret) => logger.mask(secret),
+        stepEnvironment: process.env,
+    });
+    try {
+        return await work(new SpawnProcessRunner(logger, undefined, process.env, nixAccess.roles));
+    }
+    finally {
+        await nixAccess.remove();
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/actions/step-environment.js
+
+/**
+ * The values of the step's variables an input names (`push-env`), masked, for the one child that
+ * gets them. A name the step does not set is said once, not an error: the push then fails on its own
+ * terms, in its own words.
+ */
+function stepVariables(names, input, logger, step = process.env) {
+    const variables = {};
+    for (const name of names) {
+        const value = step[name];
+        if (value === undefined) {
+            logger.warning(`Input '${input}' names ${name}, which this step's environment does not set`);
+            continue;
+        }
+        if (value !== '')
+            logger.mask(value);
+        variables[name] = value;
+    }
+    return variables;
+}
+/**
+ * The caches' netrc for an action's Nix: the `netrc` and `cache-token` inputs, the token for `urls`
+ * (the caches the action names) and the substituters the step's NIX_CONFIG names. NIX_CONFIG
+ * outranks every nix.conf, so a `netrc-file` there would hide this netrc: that is said, once.
+ */
+function stepCacheAccess(settings, logger, urls = [], step = process.env) {
+    const access = cacheAccessSettings(settings, [...urls, ...nixConfigSubstituters(step.NIX_CONFIG)]);
+    if (access.netrc !== undefined && /^\s*netrc-file\s*=/m.test(step.NIX_CONFIG ?? '')) {
+        logger.warning("NIX_CONFIG sets netrc-file, which outranks the netrc of inputs 'netrc' and 'cache-token': remove it from NIX_CONFIG");
+    }
+    return access;
+}
 
 ;// CONCATENATED MODULE: ./.build/actions/gate.js
 
@@ -49553,30 +50624,25 @@ const gateInputs = defineInputs({
 
 
 
-const gateAction = (0,action/* defineAction */.Q)({
+
+
+const gateAction = (0,action/* defineAction */.QP)({
     name: 'gate',
     inputs: gateInputs,
     outputs: ['passed', 'findings', 'report', 'unformatted'],
     pathInputs: ['path', 'statix-config'],
     keepsForksOffSelfHosted: true,
-    async run(settings, { context, logger, signal }) {
+    async run(settings, environment) {
+        const { context, logger, signal } = environment;
         const publishes = settings['check-run'] || settings.suggestions;
-        const result = await runGate(settings, context, {
-            runner: new SpawnProcessRunner(logger),
+        const github = publishes ? await loadRunGitHubClient(settings.token, context, logger) : undefined;
+        const result = await withNixRunner({ ...nixAccessSettings(settings), ...stepCacheAccess(settings, environment.logger) }, environment, (runner) => runGate(settings, context, {
+            runner,
             logger,
             env: { PATH: process.env.PATH },
             signal,
-            ...(publishes
-                ? {
-                    github: await loadGitHubClient({
-                        token: settings.token,
-                        apiUrl: context.apiUrl,
-                        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-                        logger,
-                    }),
-                }
-                : {}),
-        });
+            ...(github ? { github } : {}),
+        }));
         return {
             outputs: {
                 passed: String(result.passed),
@@ -49584,7 +50650,7 @@ const gateAction = (0,action/* defineAction */.Q)({
                 report: result.reportPath,
                 unformatted: JSON.stringify(result.unformatted),
             },
-            summary: renderSummary(result, context),
+            summary: renderSummary(result, context, { annotated: settings.annotations }),
             annotations: settings.annotations ? result.findings.map(findingAnnotation) : [],
             ...(result.failure ? { failure: result.failure } : {}),
         };
@@ -51043,7 +52109,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -52612,7 +53678,7 @@ function forkOf(event) {
 function refuseForks(action, event) {
     const fork = forkOf(event);
     if (fork) {
-        throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
+        throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
 /** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
@@ -52633,7 +53699,7 @@ function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
             'that code runs on this machine, with whatever it can reach');
         return;
     }
-    throw new UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+    throw new errors_UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
         `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
@@ -52700,7 +53766,7 @@ function inputPath(workspace, input, value) {
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
+        throw new errors_UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
@@ -52711,6 +53777,14 @@ function checkPathInputs(settings, names, workspace) {
         if (typeof value === 'string' && value !== '')
             inputPath(workspace, name, value);
     }
+}
+/** The flake directory the `path` input names, relative to the workspace; a UserError when it holds no flake.nix. */
+function flakeDirOf(workspace, path) {
+    const flakeDir = resolve(workspace, path);
+    if (!existsSync(join(flakeDir, 'flake.nix'))) {
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${path}' (${flakeDir})`);
+    }
+    return flakeDir;
 }
 
 ;// CONCATENATED MODULE: ./.build/core/runtime.js
@@ -52751,7 +53825,7 @@ function readRunContext(env = process.env) {
         sha: env.GITHUB_SHA || undefined,
         ref: env.GITHUB_REF || undefined,
         serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
-        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.r,
+        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.rK,
         graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
         runId: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined,
@@ -52773,10 +53847,10 @@ function cancellationSignal(logger) {
 }
 /** Fails the step with one line; a bug also leaves its stack in the debug log. */
 function failStep(error, logger = new RunnerLogger()) {
-    if (!(error instanceof UserError) && error instanceof Error && error.stack)
+    if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
     const message = logger.secrets.redact(oneLine(stringifyError(error))) || 'failed without a message';
-    setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
+    setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
 }
 /**
  * Runs one action as the runner starts it: inputs → settings → capability → outputs, job summary

@@ -37188,8 +37188,205 @@ var __webpack_exports__ = {};
 
 ;// CONCATENATED MODULE: ./.build/core/action.js
 const DEFAULT_API_URL = 'https://api.github.com';
+/** The page of the workflow run, when the action runs in one. */
+function runUrlOf(context) {
+    if (!context.runId || !context.repository)
+        return undefined;
+    return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`;
+}
 function defineAction(definition) {
     return definition;
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./.build/core/programs.js
+
+
+/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
+function findProgram(name, pathVariable) {
+    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
+        if (!dir)
+            continue;
+        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
+        try {
+            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
+            return candidate;
+        }
+        catch {
+            // not here
+        }
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
+/** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
+const FLEET_HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
+function fleet_types_hostKey(host) {
+    return `${host.kind}/${host.name}`;
+}
+/** The host a `hostKey` names: the kind is up to the first slash, the name may hold more. */
+function fleet_types_hostFromKey(key) {
+    const slash = key.indexOf('/');
+    return { kind: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
+}
+/** Parses `a."b.c".d` back into its names. */
+function parseAttrPath(text) {
+    const names = [];
+    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
+    for (const match of text.matchAll(pattern)) {
+        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
+    }
+    return names;
+}
+/** What is built for a host, as nix/fleet.nix chooses it (nix-darwin's `system` where it exists). */
+function defaultAttrPath(host) {
+    switch (host.kind) {
+        case 'nixos':
+            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
+        case 'darwin':
+            return ['darwinConfigurations', host.name, 'system'];
+        case 'home':
+            return ['homeConfigurations', host.name, 'activationPackage'];
+        case 'checks':
+            return host.name.split('.');
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/host.js
+
+/** What became of a host in the `hosts` output (see HostEntry in matrix.ts). */
+const HOST_STATUSES = (/* unused pure expression or super */ null && (['build', 'unchanged', 'cached', 'eval-only', 'skipped', 'failed']));
+const KIND_TITLES = {
+    nixos: 'NixOS',
+    darwin: 'nix-darwin',
+    home: 'Home Manager',
+    checks: 'check',
+};
+/** The store path's hash part, which names its narinfo in a binary cache. */
+function storePathHash(storePath) {
+    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
+}
+
+;// CONCATENATED MODULE: ./.build/hosts/annotations.js
+
+
+
+/** `at /nix/store/<hash>-source/hosts/pi/default.nix:9:25`: where Nix's error points inside the flake. */
+const SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:]+):(\d+):(\d+)/;
+/** One error annotation per host that failed, pinned to the file Nix blames when it is in the flake. */
+function failureAnnotations(hosts, flakeDir, workspace) {
+    return hosts
+        .filter((host) => host.status === 'failed')
+        .map((host) => {
+        const annotation = {
+            level: 'error',
+            title: `${host.host} (${KIND_TITLES[host.kind]}): ${host.reason}`,
+            message: host.error ?? host.reason,
+        };
+        const position = SOURCE_POSITION.exec(host.error ?? '');
+        if (position && (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, position[1]))) {
+            annotation.file = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.join)(flakeDir, position[1]))
+                .split('\\')
+                .join('/');
+            annotation.line = Number(position[2]);
+            annotation.column = Number(position[3]);
+        }
+        return annotation;
+    });
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./.build/core/concurrency.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapConcurrently(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+/**
+ * A fixed number of slots shared by every caller: `run` waits for a free one, so work started from
+ * many places at once never runs more than `size` at a time. Slots are handed over in request order.
+ */
+class Slots {
+    size;
+    active = 0;
+    waiting = [];
+    constructor(size) {
+        this.size = size;
+    }
+    async run(task) {
+        if (this.active < this.size)
+            this.active += 1;
+        else
+            await new Promise((resolve) => this.waiting.push(resolve));
+        try {
+            return await task();
+        }
+        finally {
+            const next = this.waiting.shift();
+            if (next)
+                next();
+            else
+                this.active -= 1;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/errors.js
+/**
+ * A mistake the user can fix: bad input, a missing tool, a wrong password.
+ * It is reported as one line naming what to fix, without a stack trace.
+ */
+class errors_UserError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = new.target.name;
+    }
+}
+/** Raised by a capability whose implementation has not landed yet. */
+class NotImplementedError extends errors_UserError {
+    constructor(capability, issue) {
+        super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
+    }
+}
+function stringifyError(error) {
+    if (error instanceof Error)
+        return error.message;
+    if (typeof error === 'string')
+        return error;
+    try {
+        return JSON.stringify(error);
+    }
+    catch {
+        return String(error);
+    }
+}
+/** Collapses a message to the single line a `::error::` command can show. */
+function oneLine(message) {
+    return message
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line.length > 0)
+        .join(' ');
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -37290,11 +37487,70 @@ function inheritedEnvironment(step) {
     return env;
 }
 /**
- * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
- * call's own variables, which may add anything and remove (undefined) anything.
+ * What the AWS SDK reads from the environment for credentials, region and endpoints (the AWS SDKs
+ * and Tools reference guide's environment variables list, and its credential providers: static keys,
+ * shared config and credentials files, web identity, container and instance metadata). Nix's S3
+ * binary cache store (`s3://`, R2, MinIO, Garage) signs its requests through that SDK's default
+ * chain, so role `nix` takes these from the step: a job's aws-actions/configure-aws-credentials or
+ * `env:` credentials reach `nix copy`, substitution and `nix path-info --store s3://…`. No other child
+ * gets them: not the gate's linters and formatter, not deploy-rs's activation, not restic (whose
+ * repositories name their own `env`), not `push-command` (which names its own in `push-env`), nor any
+ * program the flake or the pull request supplies.
  */
-function childEnvironment(step, options) {
+const AWS_SDK_VARIABLES = [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_CREDENTIAL_EXPIRATION',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_CONFIG_FILE',
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_ROLE_ARN',
+    'AWS_ROLE_SESSION_NAME',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+    'AWS_EC2_METADATA_DISABLED',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE',
+    'AWS_EC2_METADATA_V1_DISABLED',
+    'AWS_METADATA_SERVICE_TIMEOUT',
+    'AWS_METADATA_SERVICE_NUM_ATTEMPTS',
+    'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_S3',
+    'AWS_CA_BUNDLE',
+    'AWS_USE_FIPS_ENDPOINT',
+    'AWS_USE_DUALSTACK_ENDPOINT',
+    'AWS_STS_REGIONAL_ENDPOINTS',
+    'AWS_MAX_ATTEMPTS',
+    'AWS_RETRY_MODE',
+];
+/** What each role takes from the step beyond the inherited variables, and why: see above. */
+const ROLE_STEP_VARIABLES = {
+    nix: AWS_SDK_VARIABLES,
+};
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), with what
+ * its role takes from the step, then its role's variables, then the call's own variables, which may add anything and remove (undefined)
+ * anything.
+ */
+function childEnvironment(step, options, roles = {}) {
     const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    if (options.role !== undefined) {
+        if (!options.cleanEnv) {
+            for (const name of ROLE_STEP_VARIABLES[options.role]) {
+                const value = step[name];
+                if (value !== undefined)
+                    env[name] = value;
+            }
+        }
+        Object.assign(env, roles[options.role]);
+    }
     for (const [name, value] of Object.entries(options.env ?? {})) {
         if (value === undefined)
             delete env[name];
@@ -37302,44 +37558,6 @@ function childEnvironment(step, options) {
             env[name] = value;
     }
     return env;
-}
-
-;// CONCATENATED MODULE: ./.build/core/errors.js
-/**
- * A mistake the user can fix: bad input, a missing tool, a wrong password.
- * It is reported as one line naming what to fix, without a stack trace.
- */
-class UserError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = new.target.name;
-    }
-}
-/** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends UserError {
-    constructor(capability, issue) {
-        super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
-    }
-}
-function stringifyError(error) {
-    if (error instanceof Error)
-        return error.message;
-    if (typeof error === 'string')
-        return error;
-    try {
-        return JSON.stringify(error);
-    }
-    catch {
-        return String(error);
-    }
-}
-/** Collapses a message to the single line a `::error::` command can show. */
-function oneLine(message) {
-    return message
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line.length > 0)
-        .join(' ');
 }
 
 ;// CONCATENATED MODULE: ./.build/core/logger.js
@@ -37406,7 +37624,7 @@ class SecretMasker {
 
 
 
-function succeeded(result) {
+function process_succeeded(result) {
     return result.exitCode === 0 && !result.timedOut;
 }
 /** A short, secret-free description of how a process ended, for error messages. */
@@ -37426,12 +37644,16 @@ class SpawnProcessRunner {
     logger;
     secrets;
     stepEnvironment;
+    roles;
     constructor(logger, secrets = new SecretMasker(), 
     /** The step's environment, which children inherit only a few variables of. */
-    stepEnvironment = process.env) {
+    stepEnvironment = process.env, 
+    /** The variables a run gives to one kind of child only, e.g. the Nix access to Nix processes. */
+    roles = {}) {
         this.logger = logger;
         this.secrets = secrets;
         this.stepEnvironment = stepEnvironment;
+        this.roles = roles;
     }
     async run(command, args, options = {}) {
         const stream = options.stream ?? options.group !== undefined;
@@ -37440,7 +37662,7 @@ class SpawnProcessRunner {
     }
     spawnAndCollect(command, args, options, stream) {
         const started = Date.now();
-        const env = childEnvironment(this.stepEnvironment, options);
+        const env = childEnvironment(this.stepEnvironment, options, this.roles);
         this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
         return new Promise((resolve, reject) => {
             const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
@@ -37509,7 +37731,7 @@ class SpawnProcessRunner {
                     clearTimeout(timeout);
                 options.signal?.removeEventListener('abort', onAbort);
                 if (error.code === 'ENOENT') {
-                    reject(new UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
                 }
                 else {
                     reject(error);
@@ -37559,131 +37781,6 @@ class SpawnProcessRunner {
     }
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./.build/core/programs.js
-
-
-/** The program `name` on `pathVariable` (PATH), when it is there and executable. */
-function findProgram(name, pathVariable) {
-    for (const dir of (pathVariable ?? '').split(external_node_path_namespaceObject.delimiter)) {
-        if (!dir)
-            continue;
-        const candidate = (0,external_node_path_namespaceObject.join)(dir, name);
-        try {
-            (0,external_node_fs_namespaceObject.accessSync)(candidate, external_node_fs_namespaceObject.constants.X_OK);
-            return candidate;
-        }
-        catch {
-            // not here
-        }
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
-/** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
-const FLEET_HOST_KINDS = ['nixos', 'darwin', 'home', 'checks'];
-function fleet_types_hostKey(host) {
-    return `${host.kind}/${host.name}`;
-}
-/** The host a `hostKey` names: the kind is up to the first slash, the name may hold more. */
-function fleet_types_hostFromKey(key) {
-    const slash = key.indexOf('/');
-    return { kind: key.slice(0, slash), name: key.slice(slash + 1) };
-}
-/** Parses `a."b.c".d` back into its names. */
-function parseAttrPath(text) {
-    const names = [];
-    const pattern = /"((?:[^"\\]|\\.)*)"|([^."]+)/g;
-    for (const match of text.matchAll(pattern)) {
-        names.push(match[1] !== undefined ? JSON.parse(`"${match[1]}"`) : match[2]);
-    }
-    return names;
-}
-/** What is built for a host, as nix/fleet.nix chooses it (nix-darwin's `system` where it exists). */
-function defaultAttrPath(host) {
-    switch (host.kind) {
-        case 'nixos':
-            return ['nixosConfigurations', host.name, 'config', 'system', 'build', 'toplevel'];
-        case 'darwin':
-            return ['darwinConfigurations', host.name, 'system'];
-        case 'home':
-            return ['homeConfigurations', host.name, 'activationPackage'];
-        case 'checks':
-            return host.name.split('.');
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/host.js
-
-/** What became of a host in the `hosts` output (see HostEntry in matrix.ts). */
-const HOST_STATUSES = (/* unused pure expression or super */ null && (['build', 'unchanged', 'cached', 'eval-only', 'skipped', 'failed']));
-const KIND_TITLES = {
-    nixos: 'NixOS',
-    darwin: 'nix-darwin',
-    home: 'Home Manager',
-    checks: 'check',
-};
-/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
-function attrPathText(attrPath) {
-    return attrPath
-        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
-        .join('.');
-}
-/** The store path's hash part, which names its narinfo in a binary cache. */
-function storePathHash(storePath) {
-    return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
-}
-
-;// CONCATENATED MODULE: ./.build/hosts/annotations.js
-
-
-
-/** `at /nix/store/<hash>-source/hosts/pi/default.nix:9:25`: where Nix's error points inside the flake. */
-const SOURCE_POSITION = /\/nix\/store\/[0-9a-z]{32}-source\/([^\s:]+):(\d+):(\d+)/;
-/** One error annotation per host that failed, pinned to the file Nix blames when it is in the flake. */
-function failureAnnotations(hosts, flakeDir, workspace) {
-    return hosts
-        .filter((host) => host.status === 'failed')
-        .map((host) => {
-        const annotation = {
-            level: 'error',
-            title: `${host.host} (${KIND_TITLES[host.kind]}): ${host.reason}`,
-            message: host.error ?? host.reason,
-        };
-        const position = SOURCE_POSITION.exec(host.error ?? '');
-        if (position && (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, position[1]))) {
-            annotation.file = (0,external_node_path_namespaceObject.relative)(workspace, (0,external_node_path_namespaceObject.join)(flakeDir, position[1]))
-                .split('\\')
-                .join('/');
-            annotation.line = Number(position[2]);
-            annotation.column = Number(position[3]);
-        }
-        return annotation;
-    });
-}
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./.build/core/concurrency.js
-/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
-async function mapConcurrently(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-        for (let index = next++; index < items.length; index = next++) {
-            results[index] = await work(items[index], index);
-        }
-    });
-    await Promise.all(workers);
-    return results;
-}
-
 ;// CONCATENATED MODULE: ./.build/nix/errors.js
 
 
@@ -37695,7 +37792,7 @@ const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (
  * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
  * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
  */
-class errors_NixError extends UserError {
+class errors_NixError extends errors_UserError {
     args;
     nixMessage;
     exitCode;
@@ -37878,10 +37975,14 @@ class NixCli {
     async updateLock(flakeDir, inputs = [], options = {}) {
         for (const input of inputs) {
             if (!INPUT_NAME.test(input))
-                throw new UserError(`"${input}" is not a flake input name`);
+                throw new errors_UserError(`"${input}" is not a flake input name`);
         }
         const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
         await this.exec(this.withOptions(subcommand, args), options);
+    }
+    /** Fetches every input of the flake's lock into the store (`nix flake archive`), building nothing. */
+    async archive(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'archive'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
     }
     async flakeMetadata(flakeDir, options = {}) {
         const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
@@ -37899,21 +38000,22 @@ function nixArgs(subcommand, options, args) {
     return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
 }
 /**
- * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
- * failure (unless `check` is false) is a NixError holding Nix's own message.
+ * Runs nix as flakeflow always does: as a `nix` child (it receives the run's Nix access:
+ * child-environment.ts), a missing program is one line saying how to install Nix, and a failure
+ * (unless `check` is false) is a NixError holding Nix's own message.
  */
 async function runNix(runner, options, args, runOptions = {}, check = true) {
     let result;
     try {
-        result = await runner.run(options.command ?? 'nix', args, runOptions);
+        result = await runner.run(options.command ?? 'nix', args, { ...runOptions, role: 'nix' });
     }
     catch (error) {
         // The runner raises a UserError only when the program is missing.
-        if (error instanceof UserError)
-            throw new UserError(NIX_NOT_FOUND);
+        if (error instanceof errors_UserError)
+            throw new errors_UserError(NIX_NOT_FOUND);
         throw error;
     }
-    if (check && !succeeded(result))
+    if (check && !process_succeeded(result))
         throw errors_NixError.fromResult(result);
     return result;
 }
@@ -37970,6 +38072,22 @@ function closureSizesOf(json) {
     }
     return sizes;
 }
+/** `this derivation will be built:` / `these N paths will be fetched (…):`, each followed by indented paths. */
+function parseRealisationPlan(stderr) {
+    const plan = { willBuild: [], willFetch: [] };
+    let section;
+    for (const line of stderr.split('\n')) {
+        if (/will be built:$/.test(line))
+            section = plan.willBuild;
+        else if (/will be fetched/.test(line))
+            section = plan.willFetch;
+        else if (/^\s+\/\S+$/.test(line))
+            section?.push(line.trim());
+        else
+            section = undefined;
+    }
+    return plan;
+}
 /**
  * The installable that builds a derivation's outputs without evaluating anything: `drv^*` since
  * Nix 2.13; before, the bare `.drv` path meant its outputs (2.15 made it mean the file itself).
@@ -37995,7 +38113,7 @@ class NixStore {
             return [];
         const args = ['path-info', '--json', ...(store ? ['--store', store] : []), ...paths];
         const result = await this.run(args, options, false);
-        if (succeeded(result))
+        if (process_succeeded(result))
             return validPathsOf(JSON.parse(result.stdout));
         // Some Nix versions fail the whole call when one path is missing: ask one by one.
         if (paths.length === 1) {
@@ -38017,7 +38135,17 @@ class NixStore {
     /** Fetches a store path from the substituters, building nothing; false when none has it. */
     async substitute(path, options = {}) {
         const result = await this.run(['build', '--no-link', '--max-jobs', '0', path], options, false);
-        return succeeded(result);
+        return process_succeeded(result);
+    }
+    /**
+     * What building `installables` would take, building nothing (`nix build --dry-run`): the
+     * derivations it would build and the paths it would fetch from the substituters.
+     */
+    async realisationPlan(installables, options = {}) {
+        if (installables.length === 0)
+            return { willBuild: [], willFetch: [] };
+        const result = await this.run(['build', '--dry-run', '--no-link', ...installables], options);
+        return parseRealisationPlan(result.stderr);
     }
     /** The system a derivation is built on, from `nix derivation show` (`nix show-derivation` before 2.15). */
     async derivationSystem(version, drvPath, options = {}) {
@@ -38034,12 +38162,21 @@ class NixStore {
         return result.stdout;
     }
     /**
-     * Copies `paths` with their closures to the store `to` (e.g. `ssh-ng://root@web-1`, whose ssh takes
-     * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves.
+     * Copies `paths` with their closures to the store `to` (e.g. `ssh://root@web-1`, whose ssh takes
+     * its options from NIX_SSHOPTS in `options.env`); with `derivation`, the derivations themselves;
+     * with `substituteOnDestination`, the destination first fetches what its own substituters hold
+     * (its warnings, such as an unreachable cache, come back in the result's stderr).
      */
     async copy(paths, to, options = {}) {
-        const { derivation, ...run } = options;
-        await this.run(['copy', ...(derivation ? ['--derivation'] : []), '--to', to, ...paths], run);
+        const { derivation, substituteOnDestination, ...run } = options;
+        return this.run([
+            'copy',
+            ...(derivation ? ['--derivation'] : []),
+            ...(substituteOnDestination ? ['--substitute-on-destination'] : []),
+            '--to',
+            to,
+            ...paths,
+        ], run);
     }
     /** Signs the closures of `paths` in the local store with the key in `keyFile`. */
     async sign(paths, keyFile, options = {}) {
@@ -40872,9 +41009,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -40892,7 +41029,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -43222,7 +43359,7 @@ function _isoDuration(Class, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _number(Class, params) {
-    return new Class(snapshotChecks({ type: "number", checks: [], ...util.normalizeParams(params) }));
+    return new Class(snapshotChecks({ type: "number", checks: [], ...normalizeParams(params) }));
 }
 // @__NO_SIDE_EFFECTS__
 function _coercedNumber(Class, params) {
@@ -43282,7 +43419,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -46803,7 +46940,7 @@ const ZodNumber = /*@__PURE__*/ $constructor("ZodNumber", (inst, def) => {
     },
 }));
 function schemas_number(params) {
-    return core._number(ZodNumber, params);
+    return _number(ZodNumber, params);
 }
 const ZodNumberFormat = /*@__PURE__*/ $constructor("ZodNumberFormat", (inst, def) => {
     $ZodNumberFormat.init(inst, def);
@@ -46824,13 +46961,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -47690,6 +47827,7 @@ function preprocess(fn, schema) {
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
 
 
+
 const inputDeclarations = registry();
 function quoted(raw, options) {
     if (options.secret)
@@ -47870,7 +48008,7 @@ function parseInputs(schema, read, onSecret = () => { }) {
         return result.data;
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
 /** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
 function durationValue(example = '26h') {
@@ -47888,6 +48026,21 @@ const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
 /** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
 function githubToken() {
     return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
+}
+/** A program and its arguments, split as a shell would split them but run without one. */
+function commandLine(options = {}) {
+    return field(options, (raw, fail) => {
+        const argv = splitCommandLine(raw.trim());
+        return Array.isArray(argv) ? argv : fail(`a program and its arguments (found ${argv.invalid})`);
+    });
+}
+/** Names of environment variables, space-, comma- or newline-separated. */
+function variableNames(options = {}) {
+    return field(options, (raw, fail) => {
+        const names = raw.split(/[\s,]+/).filter((name) => name !== '');
+        const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+        return bad === undefined ? names : fail(`variable names such as CACHIX_AUTH_TOKEN ('${bad}' is not one)`);
+    });
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -47924,7 +48077,297 @@ function structured(shape, expected, options = {}) {
     });
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./.build/core/ssh-key.js
+
+
+const PRIVATE_KEY_HEADER = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+function looksLikePrivateKey(text) {
+    return PRIVATE_KEY_HEADER.test(text);
+}
+/**
+ * Writes the private key an input holds to `path`, readable by its owner only. OpenSSH refuses a key
+ * without its final newline, and one readable by others; a secret pasted from Windows has CRLFs.
+ */
+async function writePrivateKeyFile(path, key, inputName) {
+    if (!looksLikePrivateKey(key)) {
+        throw new errors_UserError(`Input '${inputName}' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else`);
+    }
+    await (0,promises_namespaceObject.writeFile)(path, withFinalNewline(key.replace(/\r\n/g, '\n').trim()), { mode: 0o600 });
+    await (0,promises_namespaceObject.chmod)(path, 0o600);
+}
+function withFinalNewline(text) {
+    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/netrc.js
+/** The netrc keywords curl (Nix's downloader) reads; each but `default` is followed by a value. */
+const NETRC_KEYWORDS = new Set(['machine', 'default', 'login', 'password', 'account', 'macdef']);
+/**
+ * Checks a netrc as curl reads it: `machine HOST` (or `default`) entries with `login`, `password`
+ * and `account` values, newlines or spaces between them. Returns what is wrong, never a value.
+ */
+function netrcProblem(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    let entries = 0;
+    for (let index = 0; index < words.length; index++) {
+        const word = words[index];
+        if (word === 'macdef')
+            return 'no macdef (Nix runs no macros)';
+        if (!NETRC_KEYWORDS.has(word))
+            return `a keyword (machine, login, password…) where a value stood`;
+        if (word === 'machine' || word === 'default')
+            entries++;
+        else if (entries === 0)
+            return `"machine HOST" before "${word}"`;
+        if (word === 'default')
+            continue;
+        if (index + 1 >= words.length)
+            return `a value after "${word}"`;
+        index++;
+    }
+    return entries === 0 ? 'at least one "machine HOST" entry' : undefined;
+}
+/** The values of a netrc's `password` entries, to mask. */
+function netrcPasswords(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    return words.flatMap((word, index) => word === 'password' && words[index + 1] ? [words[index + 1]] : []);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access.js
+
+
+
+
+
+const NO_NIX_ACCESS = { roles: {}, remove: async () => { } };
+/**
+ * Writes the Nix access into a private directory of the run's temp dir: a nix.conf only Nix reads
+ * (named by NIX_USER_CONF_FILES before the user's own files, so theirs still apply), the inputs' key
+ * (0600) and known_hosts, which GIT_SSH_COMMAND names for the git Nix runs. Nothing given, nothing
+ * written. The directory is registered for the post step before anything secret is written in it.
+ */
+async function prepareNixAccess(settings, context) {
+    const tokens = settings.accessTokens ?? [];
+    if (settings.sshKey === undefined && tokens.length === 0 && settings.netrc === undefined) {
+        return NO_NIX_ACCESS;
+    }
+    for (const { token } of tokens)
+        context.mask(token);
+    if (settings.sshKey !== undefined)
+        context.mask(settings.sshKey);
+    for (const password of netrcPasswords(settings.netrc ?? ''))
+        context.mask(password);
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-nix-access-'));
+    context.cleanup.add(directory);
+    await (0,promises_namespaceObject.chmod)(directory, 0o700);
+    const env = {};
+    const conf = privateNixConf(settings);
+    if (settings.netrc !== undefined) {
+        const netrcFile = (0,external_node_path_namespaceObject.join)(directory, 'netrc');
+        await (0,promises_namespaceObject.writeFile)(netrcFile, withFinalNewline(settings.netrc), { mode: 0o600 });
+        await (0,promises_namespaceObject.chmod)(netrcFile, 0o600);
+        conf.push(`netrc-file = ${netrcFile}`);
+    }
+    if (conf.length > 0) {
+        const confFile = (0,external_node_path_namespaceObject.join)(directory, 'nix.conf');
+        await (0,promises_namespaceObject.writeFile)(confFile, `${conf.join('\n')}\n`, { mode: 0o600 });
+        env.NIX_USER_CONF_FILES = [confFile, ...userNixConfFiles(context.stepEnvironment)].join(':');
+    }
+    if (settings.sshKey !== undefined) {
+        const keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_inputs');
+        await writePrivateKeyFile(keyFile, settings.sshKey, 'inputs-ssh-key');
+        const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
+        await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
+        env.GIT_SSH_COMMAND = gitSshCommand(keyFile, knownHostsFile);
+    }
+    return {
+        directory,
+        roles: { nix: env },
+        remove: () => (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true }),
+    };
+}
+/**
+ * The lines of the private nix.conf (the netrc's `netrc-file` is added where the file is written).
+ * `extra-access-tokens` adds to the tokens the user's own files
+ * set (checked on Nix 2.8 and 2.26) instead of replacing them.
+ */
+function privateNixConf(settings) {
+    const tokens = settings.accessTokens ?? [];
+    return tokens.length === 0
+        ? []
+        : [`extra-access-tokens = ${tokens.map(({ host, token }) => `${host}=${token}`).join(' ')}`];
+}
+/**
+ * The user's nix.conf files as Nix finds them when NIX_USER_CONF_FILES is unset: $XDG_CONFIG_HOME
+ * (~/.config), then each of $XDG_CONFIG_DIRS (/etc/xdg), each with nix/nix.conf. Setting the
+ * variable replaces that lookup, so the private file is listed first and these after it.
+ */
+function userNixConfFiles(env) {
+    if (env.NIX_USER_CONF_FILES)
+        return env.NIX_USER_CONF_FILES.split(':').filter((file) => file !== '');
+    const configHome = env.XDG_CONFIG_HOME || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.config');
+    const configDirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':').filter((dir) => dir !== '');
+    return [configHome, ...configDirs].map((dir) => (0,external_node_path_namespaceObject.join)(dir, 'nix', 'nix.conf'));
+}
+/**
+ * The ssh git runs for Nix's git+ssh fetches: this key only (not the agent's nor ~/.ssh's), host keys
+ * from known_hosts only and checked, never a prompt. git runs it through the shell, hence the quotes.
+ */
+function gitSshCommand(keyFile, knownHostsFile) {
+    return [
+        'ssh',
+        '-i',
+        shellQuote(keyFile),
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        `UserKnownHostsFile=${shellQuote(knownHostsFile)}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+    ].join(' ');
+}
+function shellQuote(word) {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * Parses `nix-access-tokens`: `host=token` entries, one a line or separated by spaces as Nix writes
+ * them. The error never shows a token.
+ */
+function parseAccessTokens(raw) {
+    const tokens = [];
+    for (const entry of raw.split(/\s+/).filter((word) => word !== '')) {
+        const separator = entry.indexOf('=');
+        const host = entry.slice(0, separator);
+        if (separator <= 0 || separator === entry.length - 1) {
+            return {
+                invalid: separator <= 0 ? `an entry without "host="` : `an entry for "${host}" without a token`,
+            };
+        }
+        tokens.push({ host, token: entry.slice(separator + 1) });
+    }
+    return tokens;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access-inputs.js
+
+
+/**
+ * The host keys github.com, gitlab.com and codeberg.org publish, as known_hosts lines. Each key's
+ * SHA256 fingerprint is the one its host publishes (docs.github.com "GitHub's SSH key fingerprints",
+ * docs.gitlab.com "GitLab.com settings", docs.codeberg.org "SSH fingerprint"):
+ * test/nix/access-inputs.test.ts checks them with ssh-keygen.
+ */
+const PUBLISHED_KNOWN_HOSTS = [
+    'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    'github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=',
+    'github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aNUkY4Ue1gvwnGLVlOhGeYrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOBYfNqltV9/hWCqBywINIR+5dIg6JTJ72pcEpEjcYgXkE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCflmO+5Z8CSSNY7GidjMIZ7Q4zMjA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVruj16z6XyvxvjJwbz0wQZ75XK5tKSb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYirYgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoTwvqNj4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S5hpQs+p1vN1/wsjk=',
+    'gitlab.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAfuCHKVTjquxvt6CM6tdG4SLp1Btn/nOeHHE5UOzRdf',
+    'gitlab.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFSMqzJeV9rUzU4kWitGjeR4PWSa29SPqJ1fVkhtj3Hw9xjLVXVYrU9QlYWrOLXBpQ6KWjbjTDTdDkoohFzgbEY=',
+    'gitlab.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCsj2bNKTBSpIYDEGk9KxsGh3mySTRgMtXL583qmBpzeQ+jqCMRgBqB98u3z++J1sKlXHWfM9dyhSevkMwSbhoR8XIq/U0tCNyokEi/ueaBMCvbcTHhO7FcwzY92WK4Yt0aGROY5qX2UKSeOvuP4D6TPqKF1onrSzH9bx9XUf2lEdWT/ia1NEKjunUqu1xOB/StKDHMoX4/OKyIzuS0q/T1zOATthvasJFoPrAjkohTyaDUz2LN5JoH839hViyEG82yB+MjcFV5MU3N1l1QL3cVUCh93xSaua1N85qivl+siMkPGbO5xR/En4iEY6K2XPASUEMaieWVNTRCtJ4S8H+9',
+    'codeberg.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIVIC02vnjFyL+I4RHfvIGNtOgJMe769VTF1VR4EB3ZB',
+    'codeberg.org ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBL2pDxWr18SoiDJCGZ5LmxPygTlPu+cCKSkpqkvCyQzl5xmIMeKNdfdBpfbCGDPoZQghePzFZkKJNR/v9Win3Sc=',
+    'codeberg.org ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC8hZi7K1/2E2uBX8gwPRJAHvRAob+3Sn+y2hxiEhN0buv1igjYFTgFO2qQD8vLfU/HT/P/rqvEeTvaDfY1y/vcvQ8+YuUYyTwE2UaVU5aJv89y6PEZBYycaJCPdGIfZlLMmjilh/Sk8IWSEK6dQr+g686lu5cSWrFW60ixWpHpEVB26eRWin3lKYWSQGMwwKv4LwmW3ouqqs4Z4vsqRFqXJ/eCi3yhpT+nOjljXvZKiYTpYajqUC48IHAxTWugrKe1vXWOPxVXXMQEPsaIRc2hpK+v1LmfB7GnEGvF1UAKnEZbUuiD9PBEeD5a1MZQIzcoPWCrTxipEpuXQ5Tni4mN',
+].join('\n');
+/** `host=token` entries, Nix's `access-tokens`; never echoed in an error. */
+function accessTokens() {
+    return field({ secret: true }, (raw, fail) => {
+        const parsed = parseAccessTokens(raw);
+        return Array.isArray(parsed)
+            ? parsed
+            : fail(`host=token entries like github.com=ghp_… (${parsed.invalid})`);
+    });
+}
+/**
+ * The inputs every action whose Nix fetches the flake's inputs takes, spread into its schema: the
+ * key for git+ssh inputs, the host keys they are checked against, and Nix's access tokens.
+ */
+const nixAccessInputs = {
+    'inputs-ssh-key': secret(),
+    'inputs-known-hosts': inputs_text({ rawDefault: PUBLISHED_KNOWN_HOSTS }),
+    'nix-access-tokens': accessTokens(),
+};
+/** What a diagnosis of an input Nix could not fetch says about the access it had. */
+function accessGiven(settings) {
+    return {
+        sshKeyGiven: settings['inputs-ssh-key'] !== undefined,
+        tokenHosts: (settings['nix-access-tokens'] ?? []).map((entry) => entry.host),
+    };
+}
+/**
+ * The Nix access those inputs ask for. `githubToken` is lock-update's own token, used for github.com
+ * when `inputs-use-token` is on and `nix-access-tokens` names no token for github.com.
+ */
+function nixAccessSettings(settings, githubToken) {
+    const tokens = [...(settings['nix-access-tokens'] ?? [])];
+    if (githubToken !== undefined && !tokens.some((entry) => entry.host === 'github.com')) {
+        tokens.push({ host: 'github.com', token: githubToken });
+    }
+    return {
+        ...(settings['inputs-ssh-key'] === undefined ? {} : { sshKey: settings['inputs-ssh-key'] }),
+        ...(settings['inputs-known-hosts'] === undefined ? {} : { knownHosts: settings['inputs-known-hosts'] }),
+        ...(tokens.length === 0 ? {} : { accessTokens: tokens }),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cache-access.js
+
+
+/**
+ * The inputs every action whose Nix talks to binary caches takes, spread into its schema: a whole
+ * netrc, and the reusable workflows' single `cache-token` for the HTTP(S) caches the action knows.
+ */
+const cacheAccessInputs = {
+    netrc: field({ secret: true }, (raw, fail) => {
+        const problem = netrcProblem(raw);
+        return problem === undefined
+            ? raw
+            : fail(`a netrc ("machine HOST login USER password PASS"), with ${problem}`);
+    }),
+    'cache-token': secret(),
+};
+/** The host of an http(s):// store URL (`cache.example.org` of `https://cache.example.org:8443/x?priority=4`). */
+function httpHost(url) {
+    const match = /^https?:\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^:/?#]+)/.exec(url.trim());
+    return match?.[1];
+}
+/**
+ * `cache-token` as netrc lines: `machine HOST password TOKEN` for each HTTP(S) host among `urls`, as
+ * Attic and token-checking proxies expect it. Other stores (s3://, ssh://) take no netrc.
+ */
+function tokenNetrc(token, urls) {
+    const hosts = [...new Set(urls.map(httpHost).filter((host) => host !== undefined))];
+    return hosts.map((host) => `machine ${host} password ${token.trim()}\n`).join('');
+}
+/**
+ * The substituters the step's NIX_CONFIG names (the reusable workflows put `cache-urls` there): a
+ * cache the token is for even when the action itself does not name it.
+ */
+function nixConfigSubstituters(nixConfig) {
+    return (nixConfig ?? '')
+        .split('\n')
+        .map((line) => /^\s*(?:extra-)?substituters\s*=(.*)$/.exec(line)?.[1] ?? '')
+        .flatMap((value) => value.split(/\s+/).filter((url) => url !== ''));
+}
+/**
+ * The netrc an action's Nix gets: the `netrc` input first (curl takes the first entry for a host, so
+ * it wins), then `cache-token`'s lines for `urls`, the caches this action talks to.
+ */
+function cacheAccessSettings(settings, urls) {
+    const token = settings['cache-token']?.trim();
+    const netrc = [
+        settings.netrc?.trim() ? `${settings.netrc.trim()}\n` : '',
+        token ? tokenNetrc(token, urls) : '',
+    ].join('');
+    return netrc === '' ? {} : { netrc };
+}
+
 ;// CONCATENATED MODULE: ./.build/hosts/inputs.js
+
+
 
 
 
@@ -47945,6 +48388,8 @@ const hostsInputs = defineInputs({
     'allow-untrusted-on-self-hosted': bool({ rawDefault: 'false' }),
     'eval-workers': inputs_integer({ min: 1, max: 256 }),
     'eval-max-memory': size(),
+    ...nixAccessInputs,
+    ...cacheAccessInputs,
 });
 
 ;// CONCATENATED MODULE: ./.build/core/revision-checkout.js
@@ -47955,6 +48400,17 @@ const hostsInputs = defineInputs({
 async function git(runner, cwd, args, signal) {
     return runner.run('git', ['-c', 'core.hooksPath=/dev/null', ...args], { cwd, signal });
 }
+/** The commit checked out in the repository of `dir`, or undefined outside git (or before a first commit). */
+async function headCommit(runner, dir) {
+    const result = await git(runner, dir, ['rev-parse', '--verify', '--quiet', 'HEAD']);
+    return succeeded(result) ? result.stdout.trim() : undefined;
+}
+/** How many commits `to` has that `from` has not (`git rev-list --count from..to`); undefined when git cannot tell. */
+async function commitsBetween(runner, dir, from, to) {
+    const result = await git(runner, dir, ['rev-list', '--count', '--end-of-options', `${from}..${to}`]);
+    const count = Number.parseInt(result.stdout.trim(), 10);
+    return succeeded(result) && Number.isInteger(count) ? count : undefined;
+}
 /** The commit `revision` names in the repository of `dir`; a UserError naming `input` when there is none. */
 async function resolveCommit(runner, dir, revision, input) {
     const result = await git(runner, dir, [
@@ -47964,8 +48420,8 @@ async function resolveCommit(runner, dir, revision, input) {
         '--end-of-options',
         `${revision}^{commit}`,
     ]);
-    if (!succeeded(result)) {
-        throw new UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
+    if (!process_succeeded(result)) {
+        throw new errors_UserError(`Input '${input}' must name a commit of this checkout, got '${revision}' ` +
             '(fetch it first, e.g. actions/checkout with fetch-depth: 0)');
     }
     return result.stdout.trim();
@@ -47978,8 +48434,8 @@ async function withRevisionCheckout(options, body) {
     const { runner, flakeDir, revision } = options;
     const commit = await resolveCommit(runner, flakeDir, revision, options.input);
     const top = await git(runner, flakeDir, ['rev-parse', '--show-toplevel']);
-    if (!succeeded(top))
-        throw new UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
+    if (!process_succeeded(top))
+        throw new errors_UserError(`${flakeDir} is not in a git repository: '${options.input}' needs one`);
     const repoDir = top.stdout.trim();
     const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(options.tempRoot, 'flakeflow-base-'));
     const checkoutDir = (0,external_node_path_namespaceObject.join)(scratch, 'tree');
@@ -47995,10 +48451,10 @@ async function withRevisionCheckout(options, body) {
             repoDir,
             checkoutDir,
         ]);
-        if (!succeeded(cloned))
+        if (!process_succeeded(cloned))
             throw new Error(`git clone --shared failed: ${cloned.stderr.trim()}`);
         const checkedOut = await git(runner, checkoutDir, ['checkout', '--quiet', '--detach', commit]);
-        if (!succeeded(checkedOut))
+        if (!process_succeeded(checkedOut))
             throw new Error(`git checkout ${commit} failed: ${checkedOut.stderr.trim()}`);
         const inside = (0,external_node_path_namespaceObject.relative)(await (0,promises_namespaceObject.realpath)(repoDir), await (0,promises_namespaceObject.realpath)(flakeDir));
         return await body({ commit, flakeDir: (0,external_node_path_namespaceObject.join)(checkoutDir, inside) });
@@ -48008,8 +48464,6 @@ async function withRevisionCheckout(options, body) {
     }
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./.build/nix/eval-workers.js
 
 
@@ -48409,7 +48863,7 @@ class NixEvalJobsFleetEvaluator {
             .then((facts) => facts.names)
             .catch((error) => {
             if (error instanceof errors_NixError) {
-                throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+                throw new errors_UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
             }
             throw error;
         });
@@ -48440,10 +48894,10 @@ class NixEvalJobsFleetEvaluator {
             '--expr',
             expr,
         ];
-        const result = await this.runner.run(this.options.command, args, { signal: request.signal });
+        const result = await this.runner.run(this.options.command, args, { signal: request.signal, role: 'nix' });
         const lines = parseEvalJobsOutput(result.stdout);
-        if (!succeeded(result) && lines.length === 0) {
-            throw new UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
+        if (!process_succeeded(result) && lines.length === 0) {
+            throw new errors_UserError(`The flake of ${request.label} does not evaluate (nix-eval-jobs):\n${nixErrorText(result.stderr)}`);
         }
         return lines;
     }
@@ -48679,7 +49133,7 @@ class PooledFleetEvaluator {
         const doesNotEvaluate = (error) => {
             if (!(error instanceof errors_NixError))
                 throw error;
-            throw new UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
+            throw new errors_UserError(`The flake of ${request.label} does not evaluate:\n${error.nixMessage}`);
         };
         const { outcomes, names, stats } = await evaluateFleetInPool(this.options, call, request.signal).catch(doesNotEvaluate);
         const hosts = [];
@@ -48728,6 +49182,356 @@ async function inspectHostsInPool(pool, request) {
     };
 }
 
+;// CONCATENATED MODULE: ./.build/nix/lock-file.js
+
+
+/**
+ * flake.lock as Nix writes it (versions 5 to 7). Nodes are keyed by input name, made unique with
+ * `_2`, `_3`… (`nixpkgs_2`), so a key says nothing about where a node sits: only the edges from
+ * the root do. An edge is a node key, or a `follows` path of input names starting at the root.
+ */
+const SUPPORTED_LOCK_VERSIONS = [5, 6, 7];
+const attrs = record(schemas_string(), unknown());
+const lockNodeShape = object({
+    inputs: record(schemas_string(), union([schemas_string(), array(schemas_string())])).optional(),
+    locked: attrs.optional(),
+    original: attrs.optional(),
+    /** Version 5 kept `lastModified` and `narHash` here instead of in `locked`. */
+    info: attrs.optional(),
+    flake: schemas_boolean().optional(),
+    /** Version 7: the input a relative `path:` input is resolved against. */
+    parent: array(schemas_string()).optional(),
+});
+const lockFileShape = object({
+    version: schemas_number().int(),
+    root: schemas_string(),
+    nodes: record(schemas_string(), lockNodeShape),
+});
+/** Far above any real fleet; a lock whose shared nodes multiply beyond it is listed this far. */
+const MAX_INPUT_PATHS = 100_000;
+function printInputPath(path) {
+    return path.join('/');
+}
+function sourceAttrs(value, info) {
+    if (!value)
+        return undefined;
+    const merged = { ...value, ...(info ?? {}) };
+    if (typeof merged.type !== 'string')
+        return undefined;
+    return merged;
+}
+class FlakeLock {
+    version;
+    rootKey;
+    nodes;
+    constructor(version, rootKey, nodes) {
+        this.version = version;
+        this.rootKey = rootKey;
+        this.nodes = nodes;
+    }
+    /** Parses flake.lock text; `file` names it in errors. */
+    static parse(text, file = 'flake.lock') {
+        let json;
+        try {
+            json = JSON.parse(text);
+        }
+        catch (error) {
+            throw new errors_UserError(`${file} is not valid JSON (${error.message})`);
+        }
+        const version = json?.version;
+        if (typeof version === 'number' && !SUPPORTED_LOCK_VERSIONS.includes(version)) {
+            throw new errors_UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
+                'relock it with a current Nix');
+        }
+        const checked = lockFileShape.safeParse(json);
+        if (!checked.success) {
+            const issue = checked.error.issues[0];
+            const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
+            throw new errors_UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
+        }
+        const parsed = checked.data;
+        if (!parsed.nodes[parsed.root]) {
+            throw new errors_UserError(`${file} names root node '${parsed.root}', which it does not contain`);
+        }
+        const nodes = new Map();
+        for (const [key, node] of Object.entries(parsed.nodes)) {
+            const locked = sourceAttrs(node.locked, node.info);
+            const original = sourceAttrs(node.original);
+            nodes.set(key, {
+                inputs: node.inputs ?? {},
+                ...(locked ? { locked } : {}),
+                ...(original ? { original } : {}),
+                flake: node.flake ?? true,
+            });
+        }
+        return new FlakeLock(parsed.version, parsed.root, nodes);
+    }
+    get root() {
+        return this.nodes.get(this.rootKey);
+    }
+    node(key) {
+        return this.nodes.get(key);
+    }
+    /** The flake's own inputs, in the order flake.lock lists them. */
+    directInputNames() {
+        return Object.keys(this.root.inputs);
+    }
+    /**
+     * The node an input path leads to, following `follows` as Nix does (each follows path starts at
+     * the root). Undefined when the path does not exist or a follows chain loops.
+     */
+    resolve(path) {
+        const printed = printInputPath(path);
+        if (this.resolved.has(printed))
+            return this.resolved.get(printed);
+        const target = this.resolveFrom(path, []);
+        this.resolved.set(printed, target);
+        return target;
+    }
+    /** Resolved paths: a diff resolves every path, and each path's parent, of both locks. */
+    resolved = new Map();
+    resolveFrom(path, visited) {
+        const printed = printInputPath(path);
+        if (visited.includes(printed))
+            return undefined;
+        visited.push(printed);
+        let key = this.rootKey;
+        for (const name of path) {
+            const edge = this.nodes.get(key)?.inputs[name];
+            if (edge === undefined)
+                return undefined;
+            if (typeof edge === 'string') {
+                key = edge;
+            }
+            else {
+                const target = this.resolveFrom(edge, visited);
+                if (!target)
+                    return undefined;
+                key = target.key;
+            }
+        }
+        const node = this.nodes.get(key);
+        return node && key !== this.rootKey ? { key, node } : undefined;
+    }
+    /** The edge an input path ends with, in the node its parent path resolves to. */
+    edge(path) {
+        const parentKey = path.length > 1 ? this.resolve(path.slice(0, -1))?.key : this.rootKey;
+        const edge = parentKey ? this.nodes.get(parentKey)?.inputs[path[path.length - 1]] : undefined;
+        if (edge === undefined)
+            return undefined;
+        return typeof edge === 'string' ? { key: edge } : { follows: edge };
+    }
+    /**
+     * Every input path below the root with its edge. Unlike Nix's own walk, which enters each node
+     * once, a node shared by several inputs is listed under each path reaching it, so a path stays
+     * visible when another path to the same node changes. A `follows` edge is listed, not entered:
+     * what lies behind it is listed under the path it follows.
+     */
+    inputPaths() {
+        const edges = new Map();
+        const visit = (prefix, key, entered) => {
+            if (entered.includes(key) || edges.size >= MAX_INPUT_PATHS)
+                return;
+            const inputs = this.nodes.get(key)?.inputs ?? {};
+            for (const name of Object.keys(inputs).sort()) {
+                const edge = inputs[name];
+                const path = [...prefix, name];
+                if (typeof edge === 'string') {
+                    edges.set(printInputPath(path), { key: edge });
+                    visit(path, edge, [...entered, key]);
+                }
+                else {
+                    edges.set(printInputPath(path), { follows: edge });
+                }
+            }
+        };
+        visit([], this.rootKey, []);
+        return edges;
+    }
+}
+/**
+ * Where a locked node comes from, apart from which revision: the fetcher and its location
+ * (`github:NixOS/nixpkgs`, `git+ssh://git@github.com/o/r`). The branch is left out: Nix 2.2x
+ * rewrites a git input's `ref` from `main` to `refs/heads/main` without moving it.
+ */
+function sourceLabel(locked, original) {
+    const text = (name) => {
+        const value = locked[name] ?? original?.[name];
+        return typeof value === 'string' && value.length > 0 ? value : undefined;
+    };
+    const dir = text('dir');
+    const inDir = dir ? `?dir=${dir}` : '';
+    const { type } = locked;
+    if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
+        const host = text('host');
+        return `${type}:${host ? `${host}/` : ''}${text('owner') ?? '?'}/${text('repo') ?? '?'}${inDir}`;
+    }
+    if (type === 'path')
+        return `path:${text('path') ?? '?'}${inDir}`;
+    // A tarball's locked URL names the exact file (often the revision itself); the original names the source.
+    const url = (type === 'tarball' || type === 'file') && typeof original?.url === 'string' ? original.url : text('url');
+    const scheme = url && /^[a-z]+\+/.test(url) ? '' : `${type}+`;
+    return `${scheme}${url ?? '?'}${inDir}`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/input-fetch.js
+
+
+
+
+
+
+
+
+/**
+ * Nix's texts for a source it could not fetch, on 2.8 (`program 'git' failed`, the lines of git and
+ * ssh before it) and on 2.26 (which blames a missing revision or ref when git could not connect).
+ */
+const FETCH_FAILURE = /program 'git' failed|Cannot find Git revision|resolving Git reference|while fetching the input|unable to download|Permission denied \(publickey|Host key verification failed|Could not read from remote repository|does not appear to be a git repository/;
+function looksLikeFetchFailure(text) {
+    return FETCH_FAILURE.test(text);
+}
+/** `ssh://user:secret@host/x?access_token=y` → `ssh://user@host/x`: a URL as it may be shown. */
+function withoutCredentials(url) {
+    return url
+        .replace(/(\/\/[^/@:\s]+):[^/@\s]*@/g, '$1@')
+        .replace(/([?&])(access_token|private_token|token)=[^&\s']*/gi, '$1$2=***');
+}
+const REASONS = [
+    {
+        pattern: /No \S+ host key is known for \S+/,
+        hint: () => "its host key is not in 'inputs-known-hosts' (add the line `ssh-keyscan <host>` prints)",
+    },
+    {
+        pattern: /Host key for \S+ has changed/,
+        hint: () => "the host's key is not the one 'inputs-known-hosts' pins",
+    },
+    {
+        pattern: /Host key verification failed/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the host's key could not be checked against 'inputs-known-hosts'"
+            : "the host is unknown here: set 'inputs-ssh-key', and 'inputs-known-hosts' for a host other than github.com, gitlab.com or codeberg.org",
+    },
+    {
+        pattern: /\S+: Permission denied \(publickey[^)]*\)/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the key of 'inputs-ssh-key' was refused: add its public key as a deploy key of the repository"
+            : "no key was given: set 'inputs-ssh-key' to a key the repository accepts",
+    },
+    { pattern: /'[^']*' does not appear to be a git repository|[Rr]epository (not found|.*does not exist)/ },
+    {
+        pattern: /unable to download '[^']*': HTTP error (401|403)/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? `the token of 'nix-access-tokens' was refused (tokens given for ${tokenHosts.join(', ')})`
+            : "no token was given: set 'nix-access-tokens' to host=token",
+    },
+    {
+        pattern: /unable to download '[^']*': HTTP error 404/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? 'not found with the token given'
+            : "not found: a private repository needs 'nix-access-tokens'",
+    },
+    { pattern: /unable to download '[^']*': [^\n]*/ },
+    { pattern: /Could not resolve hostname [^\n]*|Connection refused|Connection timed out/ },
+];
+/** The line of Nix's, git's or ssh's output that says why a fetch failed, with what to do about it. */
+function fetchFailureReason(stderr, context) {
+    for (const { pattern, hint } of REASONS) {
+        const found = stderr.match(pattern)?.[0];
+        if (found === undefined)
+            continue;
+        const reason = withoutCredentials(found.trim().replace(/\.$/, ''));
+        return hint ? `${reason}: ${hint(context)}` : reason;
+    }
+    const message = nixErrorText(stderr).split('\n')[0] ?? '';
+    return withoutCredentials(message.replace(/^error:\s*/, '')) || 'Nix gave no reason';
+}
+/** Each locked node of flake.lock once, named by the first input path that reaches it. */
+function lockedSources(lock) {
+    const seen = new Set();
+    const sources = [];
+    for (const [input, edge] of lock.inputPaths()) {
+        if (!('key' in edge) || seen.has(edge.key))
+            continue;
+        seen.add(edge.key);
+        const node = lock.node(edge.key);
+        if (!node?.locked || node.locked.type === 'path')
+            continue;
+        sources.push({
+            input,
+            locked: node.locked,
+            label: withoutCredentials(sourceLabel(node.locked, node.original)),
+        });
+    }
+    return sources;
+}
+/** Fetching a locked node as Nix's own call-flake.nix does, from its flake.lock entry. */
+function fetchExpression(locked) {
+    const { dir: _dir, ...attrs } = locked;
+    return `(builtins.fetchTree (builtins.fromJSON ${JSON.stringify(JSON.stringify(attrs))})).narHash`;
+}
+const PROBES_AT_ONCE = 4;
+/**
+ * Which of the flake's locked inputs Nix cannot fetch, and why: each is fetched on its own, as Nix
+ * fetches it for an evaluation (a source already in the store costs nothing), so one failure is
+ * told apart from the next and Nix 2.26's misleading last line is read past. Asked only after an
+ * evaluation failed with a fetch error, whose text rarely names the input.
+ */
+async function diagnoseInputFetches(options) {
+    let lockText;
+    try {
+        lockText = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(options.flakeDir, 'flake.lock'), 'utf8');
+    }
+    catch {
+        return [];
+    }
+    const sources = lockedSources(FlakeLock.parse(lockText));
+    const failures = await mapConcurrently(sources, PROBES_AT_ONCE, async (source) => {
+        const args = nixArgs(['eval'], options.nixOptions ?? {}, [
+            '--json',
+            '--impure',
+            '--expr',
+            fetchExpression(source.locked),
+        ]);
+        const result = await runNix(options.runner, options.nixOptions ?? {}, args, {
+            ...(options.signal ? { signal: options.signal } : {}),
+        }, false);
+        if (process_succeeded(result))
+            return undefined;
+        return { input: source.input, url: source.label, reason: fetchFailureReason(result.stderr, options) };
+    });
+    return failures.filter((failure) => failure !== undefined);
+}
+/** The one line an input that cannot be fetched is reported with. */
+function inputFailureLine(failure) {
+    return `input '${failure.input}' (${failure.url}) could not be fetched: ${failure.reason}`;
+}
+/** A step that failed because Nix could not fetch some of the flake's inputs. */
+class InputFetchError extends errors_UserError {
+    failures;
+    constructor(failures) {
+        super(failures.length === 1
+            ? `The flake's ${inputFailureLine(failures[0])}`
+            : `The flake's inputs could not be fetched: ${failures.map(inputFailureLine).join('; ')}`);
+        this.failures = failures;
+    }
+}
+/**
+ * After an evaluation failed with `errorText`: when it reads as a fetch failure, finds the inputs
+ * behind it, logs one error line for each and returns the error to fail the step with; undefined
+ * when the failure was something else (or no input fails on its own).
+ */
+async function explainFetchFailure(errorText, diagnosis, logger) {
+    if (!looksLikeFetchFailure(errorText))
+        return undefined;
+    const failures = await diagnoseInputFetches(diagnosis);
+    if (failures.length === 0)
+        return undefined;
+    for (const failure of failures)
+        logger?.error(inputFailureLine(failure));
+    return new InputFetchError(failures);
+}
+
 ;// CONCATENATED MODULE: ./.build/hosts/globs.js
 
 const ERE_SPECIAL = /[.^$+(){}|\\]/;
@@ -48746,7 +49550,7 @@ function globToRegex(glob, input) {
         else if (char === '[') {
             const end = glob.indexOf(']', index + 2);
             if (end === -1)
-                throw new UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
+                throw new errors_UserError(`Input '${input}' has an unclosed '[' in the glob '${glob}'`);
             let members = glob.slice(index + 1, end);
             if (members.startsWith('!'))
                 members = `^${members.slice(1)}`;
@@ -48853,7 +49657,7 @@ function packMatrix(entries, maxJobs) {
     const members = [...groups.values()];
     if (members.length > maxJobs) {
         const runners = [...new Set(members.map((group) => runnerText(group[0].runner)))];
-        throw new UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
+        throw new errors_UserError(`Input 'max-jobs' must be at least ${members.length}: the matrix needs one entry per runner ` +
             `(${runners.join('; ')}), got ${maxJobs}`);
     }
     const slots = members.map(() => 1);
@@ -48887,10 +49691,12 @@ function packMatrix(entries, maxJobs) {
 
 
 
+
+
 function flakeDirOf(settings, workspace) {
     const flakeDir = (0,external_node_path_namespaceObject.resolve)(workspace, settings.path);
     if (!(0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(flakeDir, 'flake.nix'))) {
-        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
+        throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${settings.path}' (${flakeDir})`);
     }
     return flakeDir;
 }
@@ -48919,10 +49725,26 @@ async function listHosts(settings, dependencies) {
         signal: dependencies.signal,
     });
     const revision = settings['changed-since'];
+    const diagnosis = {
+        runner: dependencies.runner,
+        nixOptions: { nixOptions: settings['nix-options'] ?? [] },
+        flakeDir,
+        ...accessGiven(settings),
+        ...(dependencies.signal ? { signal: dependencies.signal } : {}),
+    };
     const [head, base] = await Promise.all([
-        evaluator.evaluate(request(flakeDir, 'the working tree')),
+        evaluator.evaluate(request(flakeDir, 'the working tree')).catch(async (error) => {
+            if (!(error instanceof errors_UserError))
+                throw error;
+            throw (await explainFetchFailure(error.message, diagnosis, logger)) ?? error;
+        }),
         revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
     ]);
+    if (head.failed.length > 0) {
+        const explained = await explainFetchFailure(head.failed.map((host) => host.error).join('\n'), diagnosis, logger);
+        if (explained)
+            throw explained;
+    }
     const runners = runnerMap(settings.runners);
     const baseDrvs = new Map(base?.evaluation?.hosts.map((host) => [fleet_types_hostKey(host), host.drvPath]));
     const baseFailed = new Set(base?.evaluation?.failed.map(fleet_types_hostKey));
@@ -49016,7 +49838,7 @@ async function evaluateBase(revision, flakeDir, evaluator, request, dependencies
             return { comparison: { ...comparison, evaluated: true }, evaluation };
         }
         catch (error) {
-            if (!(error instanceof UserError))
+            if (!(error instanceof errors_UserError))
                 throw error;
             dependencies.logger.warning(`${revision} does not evaluate, so every host counts as changed: ${error.message}`);
             return { comparison: { ...comparison, evaluated: false, error: error.message } };
@@ -49217,7 +50039,117 @@ function hostsSummary(result) {
     return blocks(heading(3, 'Fleet hosts'), `**${counts(result) || 'no hosts'}**`, `${evaluated} (${processes}).`, evaluatorsLine(result), base, packed, rows.length > 0 ? table(['Host', 'Kind', 'System', 'Runner', 'Status', 'Why'], rows) : undefined, failures.length > 0 ? blocks(heading(4, 'Evaluation errors'), ...failures) : undefined);
 }
 
+;// CONCATENATED MODULE: ./.build/core/cleanup.js
+
+const CLEANUP_STATE = 'cleanup-paths';
+/**
+ * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
+ * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
+ * main step killed half-way still leaves its post step the full list.
+ */
+class CleanupList {
+    state;
+    paths;
+    constructor(state) {
+        this.state = state;
+        this.paths = readCleanupPaths(state);
+    }
+    add(path) {
+        if (this.paths.includes(path))
+            return;
+        this.paths.push(path);
+        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
+    }
+}
+function readCleanupPaths(state) {
+    const raw = state.read(CLEANUP_STATE);
+    if (!raw)
+        return [];
+    try {
+        const parsed = JSON.parse(raw);
+        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
+    }
+    catch {
+        return [];
+    }
+}
+/** Removes every registered path; a failure is a warning, never a failed step. */
+async function removeRegisteredPaths(state, logger) {
+    let removed = 0;
+    for (const path of readCleanupPaths(state)) {
+        try {
+            await rm(path, { recursive: true, force: true });
+            removed += 1;
+        }
+        catch (error) {
+            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+    }
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./.build/actions/nix-runner.js
+
+
+
+/**
+ * Runs an action's work with the process runner its Nix processes fetch the flake's private inputs
+ * through: the Nix access (src/nix/access.ts) is prepared in the run's temp dir, given to role `nix`
+ * only (child-environment.ts), and removed when the work ends, however it ends.
+ */
+async function withNixRunner(access, environment, work) {
+    const { context, logger, state } = environment;
+    const nixAccess = await prepareNixAccess(access, {
+        tempDir: context.runnerTemp,
+        cleanup: new CleanupList(state),
+        mask: (secret) => logger.mask(secret),
+        stepEnvironment: process.env,
+    });
+    try {
+        return await work(new SpawnProcessRunner(logger, undefined, process.env, nixAccess.roles));
+    }
+    finally {
+        await nixAccess.remove();
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/actions/step-environment.js
+
+/**
+ * The values of the step's variables an input names (`push-env`), masked, for the one child that
+ * gets them. A name the step does not set is said once, not an error: the push then fails on its own
+ * terms, in its own words.
+ */
+function stepVariables(names, input, logger, step = process.env) {
+    const variables = {};
+    for (const name of names) {
+        const value = step[name];
+        if (value === undefined) {
+            logger.warning(`Input '${input}' names ${name}, which this step's environment does not set`);
+            continue;
+        }
+        if (value !== '')
+            logger.mask(value);
+        variables[name] = value;
+    }
+    return variables;
+}
+/**
+ * The caches' netrc for an action's Nix: the `netrc` and `cache-token` inputs, the token for `urls`
+ * (the caches the action names) and the substituters the step's NIX_CONFIG names. NIX_CONFIG
+ * outranks every nix.conf, so a `netrc-file` there would hide this netrc: that is said, once.
+ */
+function stepCacheAccess(settings, logger, urls = [], step = process.env) {
+    const access = cacheAccessSettings(settings, [...urls, ...nixConfigSubstituters(step.NIX_CONFIG)]);
+    if (access.netrc !== undefined && /^\s*netrc-file\s*=/m.test(step.NIX_CONFIG ?? '')) {
+        logger.warning("NIX_CONFIG sets netrc-file, which outranks the netrc of inputs 'netrc' and 'cache-token': remove it from NIX_CONFIG");
+    }
+    return access;
+}
+
 ;// CONCATENATED MODULE: ./.build/actions/hosts.js
+
+
 
 
 
@@ -49234,9 +50166,14 @@ const hostsAction = defineAction({
     outputs: HOSTS_OUTPUTS,
     pathInputs: ['path'],
     keepsForksOffSelfHosted: true,
-    async run(settings, { context, logger, signal }) {
-        const result = await listHosts(settings, {
-            runner: new SpawnProcessRunner(logger),
+    async run(settings, environment) {
+        const { context, logger, signal } = environment;
+        const access = {
+            ...nixAccessSettings(settings),
+            ...stepCacheAccess(settings, logger, settings['skip-cached']),
+        };
+        const result = await withNixRunner(access, environment, (runner) => listHosts(settings, {
+            runner,
             logger,
             probe: fetchNarinfoProbe(),
             workspace: context.workspace,
@@ -49244,7 +50181,7 @@ const hostsAction = defineAction({
             evalJobsCommand: findProgram('nix-eval-jobs', process.env.PATH),
             machine: thisMachine(),
             signal,
-        });
+        }));
         const failed = result.hosts.filter((host) => host.status === 'failed');
         return {
             outputs: {
@@ -50716,7 +51653,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -52285,7 +53222,7 @@ function forkOf(event) {
 function refuseForks(action, event) {
     const fork = forkOf(event);
     if (fork) {
-        throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
+        throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
 /** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
@@ -52306,7 +53243,7 @@ function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
             'that code runs on this machine, with whatever it can reach');
         return;
     }
-    throw new UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+    throw new errors_UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
         `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
@@ -52373,7 +53310,7 @@ function inputPath(workspace, input, value) {
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
+        throw new errors_UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
@@ -52384,6 +53321,14 @@ function checkPathInputs(settings, names, workspace) {
         if (typeof value === 'string' && value !== '')
             inputPath(workspace, name, value);
     }
+}
+/** The flake directory the `path` input names, relative to the workspace; a UserError when it holds no flake.nix. */
+function workspace_flakeDirOf(workspace, path) {
+    const flakeDir = resolve(workspace, path);
+    if (!existsSync(join(flakeDir, 'flake.nix'))) {
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${path}' (${flakeDir})`);
+    }
+    return flakeDir;
 }
 
 ;// CONCATENATED MODULE: ./.build/core/runtime.js
@@ -52446,10 +53391,10 @@ function cancellationSignal(logger) {
 }
 /** Fails the step with one line; a bug also leaves its stack in the debug log. */
 function failStep(error, logger = new RunnerLogger()) {
-    if (!(error instanceof UserError) && error instanceof Error && error.stack)
+    if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
     const message = logger.secrets.redact(oneLine(stringifyError(error))) || 'failed without a message';
-    setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
+    setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
 }
 /**
  * Runs one action as the runner starts it: inputs → settings → capability → outputs, job summary

@@ -39536,10 +39536,17 @@ exports.visitAsync = visitAsync;
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Q: () => (/* binding */ defineAction),
-/* harmony export */   r: () => (/* binding */ DEFAULT_API_URL)
+/* harmony export */   QP: () => (/* binding */ defineAction),
+/* harmony export */   rK: () => (/* binding */ DEFAULT_API_URL)
 /* harmony export */ });
+/* unused harmony export runUrlOf */
 const DEFAULT_API_URL = 'https://api.github.com';
+/** The page of the workflow run, when the action runs in one. */
+function runUrlOf(context) {
+    if (!context.runId || !context.repository)
+        return undefined;
+    return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`;
+}
 function defineAction(definition) {
     return definition;
 }
@@ -44905,7 +44912,7 @@ function createGitHubClient(options) {
     const retryBaseMs = options.retryBaseMs ?? 1_000;
     const { logger } = options;
     const client = getOctokit(options.token, {
-        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.r).replace(/\/+$/, ''),
+        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.rK).replace(/\/+$/, ''),
         retry: { retries, retryAfterBaseValue: retryBaseMs },
         throttle: {
             retryAfterBaseValue: retryBaseMs,
@@ -45037,790 +45044,14 @@ async function loadGitHubClient(options) {
     const { createGitHubClient } = await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 1815));
     return createGitHubClient(options);
 }
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./.build/core/child-environment.js
-/**
- * What a process flakeflow starts may take from the step's environment. A step's environment holds
- * what no child should see: the inputs (`INPUT_TOKEN`, `INPUT_SSH-PRIVATE-KEY`…), the runner's
- * `ACTIONS_RUNTIME_TOKEN` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, and whatever secret a workflow's
- * `env:` names. So nothing passes but what Nix, git, restic, ssh and deploy-rs read to work; a
- * secret a process needs is given to that one call, by the narrowest means (a key file, a password
- * file), through RunOptions.env.
- */
-const INHERITED_NAMES = new Set([
-    // Who and where: every tool.
-    'PATH',
-    'HOME',
-    'USER',
-    'LOGNAME',
-    'SHELL',
-    'TMPDIR',
-    'TZ',
-    'TZDIR',
-    'TERM',
-    'NO_COLOR',
-    'CI',
-    'LANG',
-    'LANGUAGE',
-    'LOCALE_ARCHIVE',
-    // TLS roots and proxies, for Nix's and restic's downloads.
-    'SSL_CERT_FILE',
-    'SSL_CERT_DIR',
-    'CURL_CA_BUNDLE',
-    'http_proxy',
-    'https_proxy',
-    'all_proxy',
-    'no_proxy',
-    'HTTP_PROXY',
-    'HTTPS_PROXY',
-    'ALL_PROXY',
-    'NO_PROXY',
-    // ssh (restic's sftp backend, deploy-rs, Nix's ssh stores) asks the agent, never a key in the environment.
-    'SSH_AUTH_SOCK',
-    // Nix: its configuration, store and daemon. NIX_CONFIG is the user's own Nix settings.
-    'NIX_PATH',
-    'NIX_CONFIG',
-    'NIX_CONF_DIR',
-    'NIX_USER_CONF_FILES',
-    'NIX_REMOTE',
-    'NIX_DAEMON_SOCKET_PATH',
-    'NIX_STORE_DIR',
-    'NIX_STATE_DIR',
-    'NIX_LOG_DIR',
-    'NIX_DATA_DIR',
-    'NIX_SSL_CERT_FILE',
-    'NIX_SSHOPTS',
-    'NIX_PROFILES',
-    'NIX_USER_PROFILE_DIR',
-    'NIX_REMOTE_SYSTEMS',
-    'NIX_BUILD_CORES',
-    'NIX_IGNORE_SYMLINK_STORE',
-    // deploy-rs signs what it pushes with the key file this names (a path, not the key).
-    'LOCAL_KEY',
-    // git: identity, configuration files, transports and prompts. GIT_CONFIG_COUNT/KEY_n/VALUE_n are
-    // left out: they can carry an Authorization header, which flakeflow gives only to the push that needs it.
-    'GIT_AUTHOR_NAME',
-    'GIT_AUTHOR_EMAIL',
-    'GIT_AUTHOR_DATE',
-    'GIT_COMMITTER_NAME',
-    'GIT_COMMITTER_EMAIL',
-    'GIT_COMMITTER_DATE',
-    'EMAIL',
-    'GIT_CONFIG_NOSYSTEM',
-    'GIT_CONFIG_GLOBAL',
-    'GIT_CONFIG_SYSTEM',
-    'GIT_EXEC_PATH',
-    'GIT_SSH',
-    'GIT_SSH_COMMAND',
-    'GIT_SSH_VARIANT',
-    'GIT_SSL_CAINFO',
-    'GIT_SSL_CAPATH',
-    'GIT_SSL_NO_VERIFY',
-    'GIT_TERMINAL_PROMPT',
-    'GIT_CEILING_DIRECTORIES',
-]);
-/** Locale categories and the XDG base directories (restic's cache, Nix's cache and config). */
-const INHERITED_PREFIXES = ['LC_', 'XDG_'];
-function isInherited(name) {
-    return INHERITED_NAMES.has(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix));
-}
-/** The part of `step` (the action's own environment) that every child process receives. */
-function inheritedEnvironment(step) {
-    const env = {};
-    for (const [name, value] of Object.entries(step)) {
-        if (value !== undefined && isInherited(name))
-            env[name] = value;
-    }
-    return env;
-}
-/**
- * A child's whole environment: what passes from the step (nothing at all with `clean`), then the
- * call's own variables, which may add anything and remove (undefined) anything.
- */
-function childEnvironment(step, options) {
-    const env = options.cleanEnv ? {} : inheritedEnvironment(step);
-    for (const [name, value] of Object.entries(options.env ?? {})) {
-        if (value === undefined)
-            delete env[name];
-        else
-            env[name] = value;
-    }
-    return env;
-}
-
-;// CONCATENATED MODULE: ./.build/core/logger.js
-/** A Logger that keeps every line, for tests and for building reports. */
-class RecordingLogger {
-    lines = [];
-    secrets = new SecretMasker();
-    debug(message) {
-        this.record('debug', message);
-    }
-    info(message) {
-        this.record('info', message);
-    }
-    warning(message) {
-        this.record('warning', message);
-    }
-    error(message) {
-        this.record('error', message);
-    }
-    async group(title, body) {
-        this.record('group-start', title);
-        try {
-            return await body();
-        }
-        finally {
-            this.record('group-end', title);
-        }
-    }
-    mask(secret) {
-        this.secrets.add(secret);
-    }
-    text() {
-        return this.lines.map((line) => line.message).join('\n');
-    }
-    record(level, message) {
-        this.lines.push({ level, message: this.secrets.redact(message) });
-    }
-}
-/** Replaces every registered secret, and each of its lines, with `***`. */
-class SecretMasker {
-    values = new Set();
-    add(secret) {
-        for (const value of [secret, ...secret.split(/\r?\n/)]) {
-            const trimmed = value.trim();
-            if (trimmed.length >= 3)
-                this.values.add(trimmed);
-        }
-    }
-    redact(text) {
-        let result = text;
-        // Longest first, so a secret that contains another is replaced whole.
-        for (const value of [...this.values].sort((a, b) => b.length - a.length)) {
-            result = result.split(value).join('***');
-        }
-        return result;
-    }
-    get size() {
-        return this.values.size;
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/process.js
-
-
-
-
-function succeeded(result) {
-    return result.exitCode === 0 && !result.timedOut;
-}
-/** A short, secret-free description of how a process ended, for error messages. */
-function describeExit(result) {
-    if (result.timedOut)
-        return `timed out after ${Math.round(result.durationMs / 1000)}s`;
-    if (result.signal)
-        return `was killed by ${result.signal}`;
-    return `exited with code ${result.exitCode}`;
-}
-const KILL_GRACE_MS = 5_000;
-/**
- * The real runner. Output is captured whole and streamed line by line to the logger, with every
- * registered secret masked. A timeout sends SIGTERM to the process group, then SIGKILL.
- */
-class SpawnProcessRunner {
-    logger;
-    secrets;
-    stepEnvironment;
-    constructor(logger, secrets = new SecretMasker(), 
-    /** The step's environment, which children inherit only a few variables of. */
-    stepEnvironment = process.env) {
-        this.logger = logger;
-        this.secrets = secrets;
-        this.stepEnvironment = stepEnvironment;
-    }
-    async run(command, args, options = {}) {
-        const stream = options.stream ?? options.group !== undefined;
-        const execute = () => this.spawnAndCollect(command, args, options, stream);
-        return options.group ? this.logger.group(options.group, execute) : execute();
-    }
-    spawnAndCollect(command, args, options, stream) {
-        const started = Date.now();
-        const env = childEnvironment(this.stepEnvironment, options);
-        this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
-        return new Promise((resolve, reject) => {
-            const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
-                cwd: options.cwd,
-                env,
-                stdio: ['pipe', 'pipe', 'pipe'],
-                detached: true,
-            });
-            if (child.pid !== undefined)
-                options.onSpawn?.(child.pid);
-            const stdout = [];
-            const stderr = [];
-            const lineBuffers = { stdout: '', stderr: '' };
-            let timedOut = false;
-            let killTimer;
-            const emit = (which, chunk, flush = false) => {
-                if (!stream && !options.onLine)
-                    return;
-                const text = lineBuffers[which] + chunk.toString('utf8');
-                const lines = text.split('\n');
-                lineBuffers[which] = flush ? '' : (lines.pop() ?? '');
-                for (const line of flush ? lines.filter((l) => l.length > 0) : lines) {
-                    options.onLine?.(line, which);
-                    if (stream)
-                        this.logger.info(this.secrets.redact(line));
-                }
-            };
-            const terminate = () => {
-                if (child.pid === undefined || child.exitCode !== null)
-                    return;
-                try {
-                    process.kill(-child.pid, 'SIGTERM');
-                }
-                catch {
-                    child.kill('SIGTERM');
-                }
-                killTimer = setTimeout(() => {
-                    try {
-                        if (child.pid !== undefined)
-                            process.kill(-child.pid, 'SIGKILL');
-                    }
-                    catch {
-                        child.kill('SIGKILL');
-                    }
-                }, KILL_GRACE_MS);
-                killTimer.unref();
-            };
-            const timeout = options.timeoutMs !== undefined
-                ? setTimeout(() => {
-                    timedOut = true;
-                    terminate();
-                }, options.timeoutMs)
-                : undefined;
-            const onAbort = () => terminate();
-            options.signal?.addEventListener('abort', onAbort, { once: true });
-            child.stdout.on('data', (chunk) => {
-                stdout.push(chunk);
-                emit('stdout', chunk);
-            });
-            child.stderr.on('data', (chunk) => {
-                stderr.push(chunk);
-                emit('stderr', chunk);
-            });
-            child.on('error', (error) => {
-                if (timeout)
-                    clearTimeout(timeout);
-                options.signal?.removeEventListener('abort', onAbort);
-                if (error.code === 'ENOENT') {
-                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
-                }
-                else {
-                    reject(error);
-                }
-            });
-            if (options.endGroupOnExit) {
-                child.on('exit', () => {
-                    const group = child.pid;
-                    if (group === undefined)
-                        return;
-                    const kill = (signal) => {
-                        try {
-                            process.kill(-group, signal);
-                        }
-                        catch {
-                            // The group is already gone.
-                        }
-                    };
-                    kill('SIGTERM');
-                    setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
-                });
-            }
-            child.on('close', (exitCode, signal) => {
-                if (timeout)
-                    clearTimeout(timeout);
-                if (killTimer)
-                    clearTimeout(killTimer);
-                options.signal?.removeEventListener('abort', onAbort);
-                emit('stdout', Buffer.alloc(0), true);
-                emit('stderr', Buffer.alloc(0), true);
-                resolve({
-                    command,
-                    args,
-                    exitCode,
-                    signal,
-                    stdout: Buffer.concat(stdout).toString('utf8'),
-                    stderr: Buffer.concat(stderr).toString('utf8'),
-                    timedOut,
-                    durationMs: Date.now() - started,
-                });
-            });
-            child.stdin.on('error', () => {
-                // A program that exits without reading its input closes the pipe early: not our failure.
-            });
-            child.stdin.end(options.input ?? '');
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/core/repository.js
-function parseRepository(slug) {
-    const match = /^([^/\s]+)\/([^/\s]+)$/.exec(slug.trim());
-    return match ? { owner: match[1], repo: match[2] } : undefined;
-}
-
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./.build/lock/commit.js
-
-
-
-
-/**
- * `commit-mode: api`: GraphQL `createCommitOnBranch`, which GitHub signs for the token's identity.
- * It can only append to an existing branch, and an open pull request whose branch is reset to the
- * base even for a moment counts as merged on GitHub (its head is then an ancestor of the base). So
- * an existing branch gets its commit on a scratch branch made from the base, then moves to it in
- * one forced ref update.
- */
-class ApiCommitter {
-    github;
-    constructor(github) {
-        this.github = github;
-    }
-    async commit(change) {
-        const message = {
-            path: change.path,
-            contents: change.contents,
-            headline: change.headline,
-            body: change.body,
-        };
-        if (!change.branchExists) {
-            await this.github.createBranch(change.branch, change.baseSha);
-            return this.github.commitFile({ ...message, branch: change.branch, expectedHeadOid: change.baseSha });
-        }
-        const scratch = `${change.branch}.flakeflow-next`;
-        await this.startScratch(scratch, change.baseSha);
-        try {
-            const sha = await this.github.commitFile({
-                ...message,
-                branch: scratch,
-                expectedHeadOid: change.baseSha,
-            });
-            await this.github.moveBranch(change.branch, sha);
-            return sha;
-        }
-        finally {
-            await this.github.deleteBranch(scratch);
-        }
-    }
-    async startScratch(scratch, baseSha) {
-        try {
-            await this.github.createBranch(scratch, baseSha);
-        }
-        catch (error) {
-            // Left behind by a run that was cancelled half-way.
-            if (!/already exists/i.test(stringifyError(error)))
-                throw error;
-            await this.github.moveBranch(scratch, baseSha);
-        }
-    }
-}
-const BOT = { name: 'github-actions[bot]', email: '41898282+github-actions[bot]@users.noreply.github.com' };
-/**
- * `commit-mode: git`: a commit made with git plumbing (a private index, so the checkout's HEAD,
- * index and work tree stay as they are) and force-pushed to the branch on `origin`.
- */
-class GitCommitter {
-    options;
-    constructor(options) {
-        this.options = options;
-    }
-    async commit(change) {
-        const identity = await this.identity();
-        const auth = await this.authorization();
-        const git = (args, extra = {}) => this.git(args, identity, extra);
-        // Only the two commands that talk to the server see the token.
-        const remote = (args) => this.git(args, auth);
-        await remote(['fetch', '--quiet', '--no-tags', 'origin', change.baseSha]).catch(() => 
-        // Servers that refuse fetching by SHA still serve the branch itself.
-        remote(['fetch', '--quiet', '--no-tags', 'origin']));
-        const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(this.options.tempDir, 'flakeflow-lock-index-'));
-        try {
-            const indexEnv = { GIT_INDEX_FILE: (0,external_node_path_namespaceObject.join)(scratch, 'index') };
-            const blob = await git(['hash-object', '-w', '--stdin'], { input: change.contents });
-            await git(['read-tree', change.baseSha], { env: indexEnv });
-            await git(['update-index', '--add', '--cacheinfo', `100644,${blob},${change.path}`], { env: indexEnv });
-            const tree = await git(['write-tree'], { env: indexEnv });
-            const commit = await git([
-                'commit-tree',
-                tree,
-                '-p',
-                change.baseSha,
-                '-m',
-                change.headline,
-                '-m',
-                change.body,
-            ]);
-            await remote(['push', '--quiet', '--force', 'origin', `${commit}:refs/heads/${change.branch}`]);
-            return commit;
-        }
-        finally {
-            await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
-        }
-    }
-    /** The bot's identity, unless the checkout has one of its own. */
-    async identity() {
-        const name = await this.git(['config', 'user.name'], {}, {}, true);
-        if (name)
-            return {};
-        return {
-            GIT_AUTHOR_NAME: BOT.name,
-            GIT_AUTHOR_EMAIL: BOT.email,
-            GIT_COMMITTER_NAME: BOT.name,
-            GIT_COMMITTER_EMAIL: BOT.email,
-        };
-    }
-    /** Unless the checkout kept its own, the token as an HTTP header (never in argv). */
-    async authorization() {
-        const env = {};
-        const server = this.options.serverUrl.replace(/\/+$/, '');
-        const header = `http.${server}/.extraheader`;
-        // actions/checkout leaves its own header; a second one makes GitHub refuse the duplicate.
-        const existing = await this.git(['config', '--get-all', header], {}, {}, true);
-        if (!existing && this.options.token) {
-            const basic = Buffer.from(`x-access-token:${this.options.token}`).toString('base64');
-            this.options.logger.mask(basic);
-            Object.assign(env, {
-                GIT_CONFIG_COUNT: '1',
-                GIT_CONFIG_KEY_0: header,
-                GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}`,
-            });
-        }
-        return env;
-    }
-    async git(args, env, extra = {}, optional = false) {
-        const result = await this.options.runner.run('git', args, {
-            cwd: this.options.workspace,
-            signal: this.options.signal,
-            ...extra,
-            env: { ...env, ...(extra.env ?? {}), GIT_TERMINAL_PROMPT: '0' },
-        });
-        if (succeeded(result))
-            return result.stdout.trim();
-        if (optional)
-            return '';
-        const reason = result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${result.exitCode}`;
-        throw new errors_UserError(`git ${args[0]} failed in ${this.options.workspace}: ${reason}`);
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/lock/github-errors.js
-
-function record(value) {
-    return value && typeof value === 'object' ? value : undefined;
-}
-function githubErrorFacts(error) {
-    const fields = record(error);
-    const status = typeof fields?.status === 'number' ? fields.status : undefined;
-    const data = record(record(fields?.response)?.data);
-    const graphqlErrors = Array.isArray(fields?.errors) ? fields.errors.map(record) : [];
-    const messages = graphqlErrors
-        .map((entry) => entry?.message)
-        .filter((message) => typeof message === 'string');
-    const types = graphqlErrors
-        .map((entry) => entry?.type)
-        .filter((type) => typeof type === 'string');
-    // REST validation errors put the reason in `errors[].message` ("A pull request already exists…").
-    const details = (Array.isArray(data?.errors) ? data.errors : [])
-        .map((entry) => record(entry)?.message)
-        .filter((text) => typeof text === 'string');
-    const message = messages.length > 0
-        ? messages.join('; ')
-        : typeof data?.message === 'string'
-            ? [data.message, ...details].join(': ')
-            : stringifyError(error).replace(/ - https:\/\/docs\.github\.com\S*$/, '');
-    return { ...(status !== undefined ? { status } : {}), message, types };
-}
-/**
- * Turns a GitHub refusal into a UserError saying what to change; `doing` says what flakeflow was
- * doing, e.g. "creating the pull request". Errors that are not GitHub's own are returned unchanged.
- */
-function explainGitHubError(error, doing, repository) {
-    const facts = githubErrorFacts(error);
-    const { status, message } = facts;
-    if (/not permitted to create or approve pull requests/i.test(message)) {
-        return new errors_UserError('GitHub Actions is not permitted to create pull requests in this repository: enable it in Settings → ' +
-            'Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests", ' +
-            'or pass a GitHub App or personal access token as `token`');
-    }
-    if (status === 401) {
-        return new errors_UserError(`GitHub refused the token while ${doing} (401 ${message}): check the \`token\` input`);
-    }
-    if (status === 403 && /rate limit/i.test(message)) {
-        return new errors_UserError(`GitHub's rate limit stopped ${doing} after retries (${message}): run the workflow later`);
-    }
-    if (status === 403) {
-        return new errors_UserError(`The token may not do this while ${doing} (403 ${message}): give the job \`permissions: contents: write\` ` +
-            'and `pull-requests: write` (and `actions: write` for `dispatch-workflow`)');
-    }
-    if (status === 404) {
-        return new errors_UserError(`GitHub answered 404 while ${doing}: ${repository} does not exist or the token cannot see it (${message})`);
-    }
-    if (status !== undefined && status >= 500) {
-        return new errors_UserError(`GitHub kept failing while ${doing} (${status} ${message}) after retries: run it again later`);
-    }
-    if (status !== undefined || facts.types.length > 0) {
-        return new errors_UserError(`GitHub refused ${doing}: ${message}${status !== undefined ? ` (${status})` : ''}`);
-    }
-    return error instanceof Error ? error : new Error(stringifyError(error));
-}
-
-;// CONCATENATED MODULE: ./.build/lock/github.js
-
-const LABEL_COLOR = '5277c3';
-function pullRequest(pull) {
-    return {
-        number: pull.number,
-        url: pull.html_url,
-        nodeId: pull.node_id,
-        headSha: pull.head.sha,
-        draft: pull.draft ?? false,
-        title: pull.title,
-        body: pull.body ?? '',
-        autoMergeEnabled: pull.auto_merge !== null && pull.auto_merge !== undefined,
-    };
-}
-function isNotFound(error) {
-    return githubErrorFacts(error).status === 404;
-}
-/**
- * The GitHub side of a lock update: refs, file contents, pull requests, auto-merge and workflow
- * dispatch, in the words of the task. Every refusal comes back as an error saying what to fix.
- */
-class LockUpdateGitHub {
-    client;
-    repository;
-    logger;
-    slug;
-    constructor(client, repository, logger) {
-        this.client = client;
-        this.repository = repository;
-        this.logger = logger;
-        this.slug = `${repository.owner}/${repository.repo}`;
-    }
-    async call(doing, request) {
-        try {
-            return await request();
-        }
-        catch (error) {
-            throw explainGitHubError(error, doing, this.slug);
-        }
-    }
-    async defaultBranch() {
-        const { data } = await this.call('reading the repository', () => this.client.rest.repos.get({ ...this.repository }));
-        return data.default_branch;
-    }
-    async branchHead(branch) {
-        try {
-            const { data } = await this.client.rest.git.getRef({ ...this.repository, ref: `heads/${branch}` });
-            return data.object.sha;
-        }
-        catch (error) {
-            if (isNotFound(error))
-                return undefined;
-            throw explainGitHubError(error, `reading branch ${branch}`, this.slug);
-        }
-    }
-    /** A file's text at a commit or branch; undefined when it does not exist there. */
-    async fileAt(ref, path) {
-        try {
-            const { data } = await this.client.rest.repos.getContent({ ...this.repository, path, ref });
-            if (Array.isArray(data) || data.type !== 'file' || !('content' in data))
-                return undefined;
-            return Buffer.from(data.content, 'base64').toString('utf8');
-        }
-        catch (error) {
-            if (isNotFound(error))
-                return undefined;
-            throw explainGitHubError(error, `reading ${path} at ${ref}`, this.slug);
-        }
-    }
-    async commitParents(sha) {
-        const { data } = await this.call(`reading commit ${sha}`, () => this.client.rest.git.getCommit({ ...this.repository, commit_sha: sha }));
-        return data.parents.map((parent) => parent.sha);
-    }
-    async findOpenPull(branch, base) {
-        const { data } = await this.call(`looking for the open pull request from ${branch}`, () => this.client.rest.pulls.list({
-            ...this.repository,
-            head: `${this.repository.owner}:${branch}`,
-            base,
-            state: 'open',
-        }));
-        const [found] = data;
-        return found ? pullRequest(found) : undefined;
-    }
-    async createBranch(branch, sha) {
-        await this.call(`creating branch ${branch}`, () => this.client.rest.git.createRef({ ...this.repository, ref: `refs/heads/${branch}`, sha }));
-    }
-    async moveBranch(branch, sha) {
-        await this.call(`moving branch ${branch}`, () => this.client.rest.git.updateRef({ ...this.repository, ref: `heads/${branch}`, sha, force: true }));
-    }
-    async deleteBranch(branch) {
-        try {
-            await this.client.rest.git.deleteRef({ ...this.repository, ref: `heads/${branch}` });
-        }
-        catch (error) {
-            if (isNotFound(error) || githubErrorFacts(error).status === 422)
-                return;
-            throw explainGitHubError(error, `deleting branch ${branch}`, this.slug);
-        }
-    }
-    /** Appends one commit to `branch` with GraphQL `createCommitOnBranch`, which GitHub signs. */
-    async commitFile(options) {
-        const result = await this.call(`committing ${options.path} to ${options.branch}`, () => this.client.graphql(`mutation CreateLockCommit($input: CreateCommitOnBranchInput!) {
-          createCommitOnBranch(input: $input) { commit { oid } }
-        }`, {
-            input: {
-                branch: { repositoryNameWithOwner: this.slug, branchName: options.branch },
-                message: { headline: options.headline, body: options.body },
-                fileChanges: {
-                    additions: [{ path: options.path, contents: Buffer.from(options.contents).toString('base64') }],
-                },
-                expectedHeadOid: options.expectedHeadOid,
-            },
-        }));
-        return result.createCommitOnBranch.commit.oid;
-    }
-    async createPull(options) {
-        try {
-            const { data } = await this.client.rest.pulls.create({
-                ...this.repository,
-                head: options.branch,
-                base: options.base,
-                title: options.title,
-                body: options.body,
-                draft: options.draft,
-                maintainer_can_modify: false,
-            });
-            return pullRequest(data);
-        }
-        catch (error) {
-            // A retried create whose first attempt got through: use the pull request it made.
-            if (/already exists/i.test(githubErrorFacts(error).message)) {
-                const existing = await this.findOpenPull(options.branch, options.base);
-                if (existing)
-                    return existing;
-            }
-            throw explainGitHubError(error, 'creating the pull request', this.slug);
-        }
-    }
-    async updatePull(number, changes) {
-        await this.call(`updating pull request #${number}`, () => this.client.rest.pulls.update({ ...this.repository, pull_number: number, ...changes }));
-    }
-    async comment(number, body) {
-        await this.call(`commenting on #${number}`, () => this.client.rest.issues.createComment({ ...this.repository, issue_number: number, body }));
-    }
-    /** Adds labels, first creating those the repository does not have yet. */
-    async addLabels(number, labels) {
-        if (labels.length === 0)
-            return;
-        for (const name of labels) {
-            try {
-                await this.client.rest.issues.getLabel({ ...this.repository, name });
-            }
-            catch (error) {
-                if (!isNotFound(error))
-                    throw explainGitHubError(error, `reading label ${name}`, this.slug);
-                this.logger.info(`Creating the label '${name}', which ${this.slug} does not have yet`);
-                try {
-                    await this.client.rest.issues.createLabel({
-                        ...this.repository,
-                        name,
-                        color: LABEL_COLOR,
-                        description: 'flake.lock updates by flakeflow',
-                    });
-                }
-                catch (createError) {
-                    // Made meanwhile by another run: fine.
-                    if (githubErrorFacts(createError).status !== 422) {
-                        throw explainGitHubError(createError, `creating label ${name}`, this.slug);
-                    }
-                }
-            }
-        }
-        await this.call(`labelling #${number}`, () => this.client.rest.issues.addLabels({ ...this.repository, issue_number: number, labels: [...labels] }));
-    }
-    /** `org/team` entries are team reviewers (by slug), the rest users. */
-    async requestReviewers(number, reviewers) {
-        if (reviewers.length === 0)
-            return;
-        const teams = reviewers
-            .filter((reviewer) => reviewer.includes('/'))
-            .map((team) => team.split('/')[1]);
-        const users = reviewers.filter((reviewer) => !reviewer.includes('/'));
-        await this.call(`requesting reviews on #${number}`, () => this.client.rest.pulls.requestReviewers({
-            ...this.repository,
-            pull_number: number,
-            ...(users.length > 0 ? { reviewers: users } : {}),
-            ...(teams.length > 0 ? { team_reviewers: teams } : {}),
-        }));
-    }
-    async addAssignees(number, assignees) {
-        if (assignees.length === 0)
-            return;
-        await this.call(`assigning #${number}`, () => this.client.rest.issues.addAssignees({
-            ...this.repository,
-            issue_number: number,
-            assignees: [...assignees],
-        }));
-    }
-    async enableAutoMerge(pull, method, expectedHeadOid) {
-        try {
-            await this.client.graphql(`mutation EnableLockAutoMerge($input: EnablePullRequestAutoMergeInput!) {
-          enablePullRequestAutoMerge(input: $input) { pullRequest { number } }
-        }`, { input: { pullRequestId: pull.nodeId, mergeMethod: method.toUpperCase(), expectedHeadOid } });
-            return { outcome: 'enabled' };
-        }
-        catch (error) {
-            const { message, types, status } = githubErrorFacts(error);
-            if (types.length === 0 && status !== undefined)
-                throw explainGitHubError(error, 'enabling auto-merge', this.slug);
-            if (/clean status/i.test(message))
-                return { outcome: 'clean' };
-            if (/auto merge is not allowed/i.test(message))
-                return { outcome: 'not-allowed' };
-            return { outcome: 'refused', message };
-        }
-    }
-    async merge(pull, method, sha) {
-        await this.call(`merging #${pull.number}`, () => this.client.rest.pulls.merge({
-            ...this.repository,
-            pull_number: pull.number,
-            merge_method: method,
-            sha,
-        }));
-    }
-    async dispatchWorkflow(workflow, branch) {
-        await this.call(`dispatching workflow ${workflow} on ${branch}`, () => this.client.rest.actions.createWorkflowDispatch({
-            ...this.repository,
-            workflow_id: workflow,
-            ref: branch,
-        }));
-    }
-    async markDraft(pull, draft) {
-        const mutation = draft
-            ? 'mutation ConvertLockPullToDraft($id: ID!) { convertPullRequestToDraft(input: { pullRequestId: $id }) { clientMutationId } }'
-            : 'mutation MarkLockPullReady($id: ID!) { markPullRequestReadyForReview(input: { pullRequestId: $id }) { clientMutationId } }';
-        await this.call(draft ? 'turning the pull request into a draft' : 'marking the pull request ready', () => this.client.graphql(mutation, { id: pull.nodeId }));
-    }
-    async disableAutoMerge(pull) {
-        await this.call('disabling auto-merge', () => this.client.graphql('mutation DisableLockAutoMerge($id: ID!) { disablePullRequestAutoMerge(input: { pullRequestId: $id }) { clientMutationId } }', { id: pull.nodeId }));
-    }
+/** The client an action talks to its run's GitHub with: the API URLs the runner names, and `token`. */
+function loadRunGitHubClient(token, context, logger) {
+    return loadGitHubClient({
+        token,
+        apiUrl: context.apiUrl,
+        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+        logger,
+    });
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
@@ -54844,7 +54075,7 @@ const ZodRecord = /*@__PURE__*/ $constructor("ZodRecord", (inst, def) => {
     inst.keyType = def.keyType;
     inst.valueType = def.valueType;
 });
-function schemas_record(keyType, valueType, params) {
+function record(keyType, valueType, params) {
     // v3-compat: z.record(valueType, params?) — defaults keyType to z.string()
     if (!valueType || !valueType._zod) {
         return new ZodRecord({
@@ -55345,7 +54576,7 @@ const stringbool = (...args) => core._stringbool({
 }, ...args);
 function json(params) {
     const jsonSchema = lazy(() => {
-        return union([schemas_string(params), schemas_number(), schemas_boolean(), schemas_null(), array(jsonSchema), schemas_record(schemas_string(), jsonSchema)]);
+        return union([schemas_string(params), schemas_number(), schemas_boolean(), schemas_null(), array(jsonSchema), record(schemas_string(), jsonSchema)]);
     });
     return jsonSchema;
 }
@@ -55359,6 +54590,7 @@ function preprocess(fn, schema) {
 }
 
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
+
 
 
 const inputDeclarations = registry();
@@ -55560,6 +54792,869 @@ const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
 function githubToken() {
     return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
 }
+/** A program and its arguments, split as a shell would split them but run without one. */
+function commandLine(options = {}) {
+    return field(options, (raw, fail) => {
+        const argv = splitCommandLine(raw.trim());
+        return Array.isArray(argv) ? argv : fail(`a program and its arguments (found ${argv.invalid})`);
+    });
+}
+/** Names of environment variables, space-, comma- or newline-separated. */
+function variableNames(options = {}) {
+    return field(options, (raw, fail) => {
+        const names = raw.split(/[\s,]+/).filter((name) => name !== '');
+        const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+        return bad === undefined ? names : fail(`variable names such as CACHIX_AUTH_TOKEN ('${bad}' is not one)`);
+    });
+}
+
+;// CONCATENATED MODULE: ./.build/core/repository.js
+function parseRepository(slug) {
+    const match = /^([^/\s]+)\/([^/\s]+)$/.exec(slug.trim());
+    return match ? { owner: match[1], repo: match[2] } : undefined;
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./.build/core/child-environment.js
+/**
+ * What a process flakeflow starts may take from the step's environment. A step's environment holds
+ * what no child should see: the inputs (`INPUT_TOKEN`, `INPUT_SSH-PRIVATE-KEY`…), the runner's
+ * `ACTIONS_RUNTIME_TOKEN` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, and whatever secret a workflow's
+ * `env:` names. So nothing passes but what Nix, git, restic, ssh and deploy-rs read to work; a
+ * secret a process needs is given to that one call, by the narrowest means (a key file, a password
+ * file), through RunOptions.env.
+ */
+const INHERITED_NAMES = new Set([
+    // Who and where: every tool.
+    'PATH',
+    'HOME',
+    'USER',
+    'LOGNAME',
+    'SHELL',
+    'TMPDIR',
+    'TZ',
+    'TZDIR',
+    'TERM',
+    'NO_COLOR',
+    'CI',
+    'LANG',
+    'LANGUAGE',
+    'LOCALE_ARCHIVE',
+    // TLS roots and proxies, for Nix's and restic's downloads.
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'CURL_CA_BUNDLE',
+    'http_proxy',
+    'https_proxy',
+    'all_proxy',
+    'no_proxy',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'ALL_PROXY',
+    'NO_PROXY',
+    // ssh (restic's sftp backend, deploy-rs, Nix's ssh stores) asks the agent, never a key in the environment.
+    'SSH_AUTH_SOCK',
+    // Nix: its configuration, store and daemon. NIX_CONFIG is the user's own Nix settings.
+    'NIX_PATH',
+    'NIX_CONFIG',
+    'NIX_CONF_DIR',
+    'NIX_USER_CONF_FILES',
+    'NIX_REMOTE',
+    'NIX_DAEMON_SOCKET_PATH',
+    'NIX_STORE_DIR',
+    'NIX_STATE_DIR',
+    'NIX_LOG_DIR',
+    'NIX_DATA_DIR',
+    'NIX_SSL_CERT_FILE',
+    'NIX_SSHOPTS',
+    'NIX_PROFILES',
+    'NIX_USER_PROFILE_DIR',
+    'NIX_REMOTE_SYSTEMS',
+    'NIX_BUILD_CORES',
+    'NIX_IGNORE_SYMLINK_STORE',
+    // deploy-rs signs what it pushes with the key file this names (a path, not the key).
+    'LOCAL_KEY',
+    // git: identity, configuration files, transports and prompts. GIT_CONFIG_COUNT/KEY_n/VALUE_n are
+    // left out: they can carry an Authorization header, which flakeflow gives only to the push that needs it.
+    'GIT_AUTHOR_NAME',
+    'GIT_AUTHOR_EMAIL',
+    'GIT_AUTHOR_DATE',
+    'GIT_COMMITTER_NAME',
+    'GIT_COMMITTER_EMAIL',
+    'GIT_COMMITTER_DATE',
+    'EMAIL',
+    'GIT_CONFIG_NOSYSTEM',
+    'GIT_CONFIG_GLOBAL',
+    'GIT_CONFIG_SYSTEM',
+    'GIT_EXEC_PATH',
+    'GIT_SSH',
+    'GIT_SSH_COMMAND',
+    'GIT_SSH_VARIANT',
+    'GIT_SSL_CAINFO',
+    'GIT_SSL_CAPATH',
+    'GIT_SSL_NO_VERIFY',
+    'GIT_TERMINAL_PROMPT',
+    'GIT_CEILING_DIRECTORIES',
+]);
+/** Locale categories and the XDG base directories (restic's cache, Nix's cache and config). */
+const INHERITED_PREFIXES = ['LC_', 'XDG_'];
+function isInherited(name) {
+    return INHERITED_NAMES.has(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix));
+}
+/** The part of `step` (the action's own environment) that every child process receives. */
+function inheritedEnvironment(step) {
+    const env = {};
+    for (const [name, value] of Object.entries(step)) {
+        if (value !== undefined && isInherited(name))
+            env[name] = value;
+    }
+    return env;
+}
+/**
+ * What the AWS SDK reads from the environment for credentials, region and endpoints (the AWS SDKs
+ * and Tools reference guide's environment variables list, and its credential providers: static keys,
+ * shared config and credentials files, web identity, container and instance metadata). Nix's S3
+ * binary cache store (`s3://`, R2, MinIO, Garage) signs its requests through that SDK's default
+ * chain, so role `nix` takes these from the step: a job's aws-actions/configure-aws-credentials or
+ * `env:` credentials reach `nix copy`, substitution and `nix path-info --store s3://…`. No other child
+ * gets them: not the gate's linters and formatter, not deploy-rs's activation, not restic (whose
+ * repositories name their own `env`), not `push-command` (which names its own in `push-env`), nor any
+ * program the flake or the pull request supplies.
+ */
+const AWS_SDK_VARIABLES = [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_CREDENTIAL_EXPIRATION',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_CONFIG_FILE',
+    'AWS_SHARED_CREDENTIALS_FILE',
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_ROLE_ARN',
+    'AWS_ROLE_SESSION_NAME',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+    'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+    'AWS_EC2_METADATA_DISABLED',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT',
+    'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE',
+    'AWS_EC2_METADATA_V1_DISABLED',
+    'AWS_METADATA_SERVICE_TIMEOUT',
+    'AWS_METADATA_SERVICE_NUM_ATTEMPTS',
+    'AWS_ENDPOINT_URL',
+    'AWS_ENDPOINT_URL_S3',
+    'AWS_CA_BUNDLE',
+    'AWS_USE_FIPS_ENDPOINT',
+    'AWS_USE_DUALSTACK_ENDPOINT',
+    'AWS_STS_REGIONAL_ENDPOINTS',
+    'AWS_MAX_ATTEMPTS',
+    'AWS_RETRY_MODE',
+];
+/** What each role takes from the step beyond the inherited variables, and why: see above. */
+const ROLE_STEP_VARIABLES = {
+    nix: AWS_SDK_VARIABLES,
+};
+/**
+ * A child's whole environment: what passes from the step (nothing at all with `clean`), with what
+ * its role takes from the step, then its role's variables, then the call's own variables, which may add anything and remove (undefined)
+ * anything.
+ */
+function childEnvironment(step, options, roles = {}) {
+    const env = options.cleanEnv ? {} : inheritedEnvironment(step);
+    if (options.role !== undefined) {
+        if (!options.cleanEnv) {
+            for (const name of ROLE_STEP_VARIABLES[options.role]) {
+                const value = step[name];
+                if (value !== undefined)
+                    env[name] = value;
+            }
+        }
+        Object.assign(env, roles[options.role]);
+    }
+    for (const [name, value] of Object.entries(options.env ?? {})) {
+        if (value === undefined)
+            delete env[name];
+        else
+            env[name] = value;
+    }
+    return env;
+}
+
+;// CONCATENATED MODULE: ./.build/core/logger.js
+/** A Logger that keeps every line, for tests and for building reports. */
+class RecordingLogger {
+    lines = [];
+    secrets = new SecretMasker();
+    debug(message) {
+        this.record('debug', message);
+    }
+    info(message) {
+        this.record('info', message);
+    }
+    warning(message) {
+        this.record('warning', message);
+    }
+    error(message) {
+        this.record('error', message);
+    }
+    async group(title, body) {
+        this.record('group-start', title);
+        try {
+            return await body();
+        }
+        finally {
+            this.record('group-end', title);
+        }
+    }
+    mask(secret) {
+        this.secrets.add(secret);
+    }
+    text() {
+        return this.lines.map((line) => line.message).join('\n');
+    }
+    record(level, message) {
+        this.lines.push({ level, message: this.secrets.redact(message) });
+    }
+}
+/** Replaces every registered secret, and each of its lines, with `***`. */
+class SecretMasker {
+    values = new Set();
+    add(secret) {
+        for (const value of [secret, ...secret.split(/\r?\n/)]) {
+            const trimmed = value.trim();
+            if (trimmed.length >= 3)
+                this.values.add(trimmed);
+        }
+    }
+    redact(text) {
+        let result = text;
+        // Longest first, so a secret that contains another is replaced whole.
+        for (const value of [...this.values].sort((a, b) => b.length - a.length)) {
+            result = result.split(value).join('***');
+        }
+        return result;
+    }
+    get size() {
+        return this.values.size;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/process.js
+
+
+
+
+function succeeded(result) {
+    return result.exitCode === 0 && !result.timedOut;
+}
+/** A short, secret-free description of how a process ended, for error messages. */
+function describeExit(result) {
+    if (result.timedOut)
+        return `timed out after ${Math.round(result.durationMs / 1000)}s`;
+    if (result.signal)
+        return `was killed by ${result.signal}`;
+    return `exited with code ${result.exitCode}`;
+}
+const KILL_GRACE_MS = 5_000;
+/**
+ * The real runner. Output is captured whole and streamed line by line to the logger, with every
+ * registered secret masked. A timeout sends SIGTERM to the process group, then SIGKILL.
+ */
+class SpawnProcessRunner {
+    logger;
+    secrets;
+    stepEnvironment;
+    roles;
+    constructor(logger, secrets = new SecretMasker(), 
+    /** The step's environment, which children inherit only a few variables of. */
+    stepEnvironment = process.env, 
+    /** The variables a run gives to one kind of child only, e.g. the Nix access to Nix processes. */
+    roles = {}) {
+        this.logger = logger;
+        this.secrets = secrets;
+        this.stepEnvironment = stepEnvironment;
+        this.roles = roles;
+    }
+    async run(command, args, options = {}) {
+        const stream = options.stream ?? options.group !== undefined;
+        const execute = () => this.spawnAndCollect(command, args, options, stream);
+        return options.group ? this.logger.group(options.group, execute) : execute();
+    }
+    spawnAndCollect(command, args, options, stream) {
+        const started = Date.now();
+        const env = childEnvironment(this.stepEnvironment, options, this.roles);
+        this.logger.debug(`$ ${[command, ...args].map((word) => this.secrets.redact(word)).join(' ')}`);
+        return new Promise((resolve, reject) => {
+            const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+                cwd: options.cwd,
+                env,
+                stdio: ['pipe', 'pipe', 'pipe'],
+                detached: true,
+            });
+            if (child.pid !== undefined)
+                options.onSpawn?.(child.pid);
+            const stdout = [];
+            const stderr = [];
+            const lineBuffers = { stdout: '', stderr: '' };
+            let timedOut = false;
+            let killTimer;
+            const emit = (which, chunk, flush = false) => {
+                if (!stream && !options.onLine)
+                    return;
+                const text = lineBuffers[which] + chunk.toString('utf8');
+                const lines = text.split('\n');
+                lineBuffers[which] = flush ? '' : (lines.pop() ?? '');
+                for (const line of flush ? lines.filter((l) => l.length > 0) : lines) {
+                    options.onLine?.(line, which);
+                    if (stream)
+                        this.logger.info(this.secrets.redact(line));
+                }
+            };
+            const terminate = () => {
+                if (child.pid === undefined || child.exitCode !== null)
+                    return;
+                try {
+                    process.kill(-child.pid, 'SIGTERM');
+                }
+                catch {
+                    child.kill('SIGTERM');
+                }
+                killTimer = setTimeout(() => {
+                    try {
+                        if (child.pid !== undefined)
+                            process.kill(-child.pid, 'SIGKILL');
+                    }
+                    catch {
+                        child.kill('SIGKILL');
+                    }
+                }, KILL_GRACE_MS);
+                killTimer.unref();
+            };
+            const timeout = options.timeoutMs !== undefined
+                ? setTimeout(() => {
+                    timedOut = true;
+                    terminate();
+                }, options.timeoutMs)
+                : undefined;
+            const onAbort = () => terminate();
+            options.signal?.addEventListener('abort', onAbort, { once: true });
+            child.stdout.on('data', (chunk) => {
+                stdout.push(chunk);
+                emit('stdout', chunk);
+            });
+            child.stderr.on('data', (chunk) => {
+                stderr.push(chunk);
+                emit('stderr', chunk);
+            });
+            child.on('error', (error) => {
+                if (timeout)
+                    clearTimeout(timeout);
+                options.signal?.removeEventListener('abort', onAbort);
+                if (error.code === 'ENOENT') {
+                    reject(new errors_UserError(`${command} was not found on PATH; install it or put it on PATH`));
+                }
+                else {
+                    reject(error);
+                }
+            });
+            if (options.endGroupOnExit) {
+                child.on('exit', () => {
+                    const group = child.pid;
+                    if (group === undefined)
+                        return;
+                    const kill = (signal) => {
+                        try {
+                            process.kill(-group, signal);
+                        }
+                        catch {
+                            // The group is already gone.
+                        }
+                    };
+                    kill('SIGTERM');
+                    setTimeout(() => kill('SIGKILL'), KILL_GRACE_MS).unref();
+                });
+            }
+            child.on('close', (exitCode, signal) => {
+                if (timeout)
+                    clearTimeout(timeout);
+                if (killTimer)
+                    clearTimeout(killTimer);
+                options.signal?.removeEventListener('abort', onAbort);
+                emit('stdout', Buffer.alloc(0), true);
+                emit('stderr', Buffer.alloc(0), true);
+                resolve({
+                    command,
+                    args,
+                    exitCode,
+                    signal,
+                    stdout: Buffer.concat(stdout).toString('utf8'),
+                    stderr: Buffer.concat(stderr).toString('utf8'),
+                    timedOut,
+                    durationMs: Date.now() - started,
+                });
+            });
+            child.stdin.on('error', () => {
+                // A program that exits without reading its input closes the pipe early: not our failure.
+            });
+            child.stdin.end(options.input ?? '');
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/lock/commit.js
+
+
+
+
+/**
+ * `commit-mode: api`: GraphQL `createCommitOnBranch`, which GitHub signs for the token's identity.
+ * It can only append to an existing branch, and an open pull request whose branch is reset to the
+ * base even for a moment counts as merged on GitHub (its head is then an ancestor of the base). So
+ * an existing branch gets its commit on a scratch branch made from the base, then moves to it in
+ * one forced ref update.
+ */
+class ApiCommitter {
+    github;
+    constructor(github) {
+        this.github = github;
+    }
+    async commit(change) {
+        const message = {
+            path: change.path,
+            contents: change.contents,
+            headline: change.headline,
+            body: change.body,
+        };
+        if (!change.branchExists) {
+            await this.github.createBranch(change.branch, change.baseSha);
+            return this.github.commitFile({ ...message, branch: change.branch, expectedHeadOid: change.baseSha });
+        }
+        const scratch = `${change.branch}.flakeflow-next`;
+        await this.startScratch(scratch, change.baseSha);
+        try {
+            const sha = await this.github.commitFile({
+                ...message,
+                branch: scratch,
+                expectedHeadOid: change.baseSha,
+            });
+            await this.github.moveBranch(change.branch, sha);
+            return sha;
+        }
+        finally {
+            await this.github.deleteBranch(scratch);
+        }
+    }
+    async startScratch(scratch, baseSha) {
+        try {
+            await this.github.createBranch(scratch, baseSha);
+        }
+        catch (error) {
+            // Left behind by a run that was cancelled half-way.
+            if (!/already exists/i.test(stringifyError(error)))
+                throw error;
+            await this.github.moveBranch(scratch, baseSha);
+        }
+    }
+}
+const BOT = { name: 'github-actions[bot]', email: '41898282+github-actions[bot]@users.noreply.github.com' };
+/**
+ * `commit-mode: git`: a commit made with git plumbing (a private index, so the checkout's HEAD,
+ * index and work tree stay as they are) and force-pushed to the branch on `origin`.
+ */
+class GitCommitter {
+    options;
+    constructor(options) {
+        this.options = options;
+    }
+    async commit(change) {
+        const identity = await this.identity();
+        const auth = await this.authorization();
+        const git = (args, extra = {}) => this.git(args, identity, extra);
+        // Only the two commands that talk to the server see the token.
+        const remote = (args) => this.git(args, auth);
+        await remote(['fetch', '--quiet', '--no-tags', 'origin', change.baseSha]).catch(() => 
+        // Servers that refuse fetching by SHA still serve the branch itself.
+        remote(['fetch', '--quiet', '--no-tags', 'origin']));
+        const scratch = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(this.options.tempDir, 'flakeflow-lock-index-'));
+        try {
+            const indexEnv = { GIT_INDEX_FILE: (0,external_node_path_namespaceObject.join)(scratch, 'index') };
+            const blob = await git(['hash-object', '-w', '--stdin'], { input: change.contents });
+            await git(['read-tree', change.baseSha], { env: indexEnv });
+            await git(['update-index', '--add', '--cacheinfo', `100644,${blob},${change.path}`], { env: indexEnv });
+            const tree = await git(['write-tree'], { env: indexEnv });
+            const commit = await git([
+                'commit-tree',
+                tree,
+                '-p',
+                change.baseSha,
+                '-m',
+                change.headline,
+                '-m',
+                change.body,
+            ]);
+            await remote(['push', '--quiet', '--force', 'origin', `${commit}:refs/heads/${change.branch}`]);
+            return commit;
+        }
+        finally {
+            await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
+        }
+    }
+    /** The bot's identity, unless the checkout has one of its own. */
+    async identity() {
+        const name = await this.git(['config', 'user.name'], {}, {}, true);
+        if (name)
+            return {};
+        return {
+            GIT_AUTHOR_NAME: BOT.name,
+            GIT_AUTHOR_EMAIL: BOT.email,
+            GIT_COMMITTER_NAME: BOT.name,
+            GIT_COMMITTER_EMAIL: BOT.email,
+        };
+    }
+    /** Unless the checkout kept its own, the token as an HTTP header (never in argv). */
+    async authorization() {
+        const env = {};
+        const server = this.options.serverUrl.replace(/\/+$/, '');
+        const header = `http.${server}/.extraheader`;
+        // actions/checkout leaves its own header; a second one makes GitHub refuse the duplicate.
+        const existing = await this.git(['config', '--get-all', header], {}, {}, true);
+        if (!existing && this.options.token) {
+            const basic = Buffer.from(`x-access-token:${this.options.token}`).toString('base64');
+            this.options.logger.mask(basic);
+            Object.assign(env, {
+                GIT_CONFIG_COUNT: '1',
+                GIT_CONFIG_KEY_0: header,
+                GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}`,
+            });
+        }
+        return env;
+    }
+    async git(args, env, extra = {}, optional = false) {
+        const result = await this.options.runner.run('git', args, {
+            cwd: this.options.workspace,
+            signal: this.options.signal,
+            ...extra,
+            env: { ...env, ...(extra.env ?? {}), GIT_TERMINAL_PROMPT: '0' },
+        });
+        if (succeeded(result))
+            return result.stdout.trim();
+        if (optional)
+            return '';
+        const reason = result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${result.exitCode}`;
+        throw new errors_UserError(`git ${args[0]} failed in ${this.options.workspace}: ${reason}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/lock/github-errors.js
+
+function github_errors_record(value) {
+    return value && typeof value === 'object' ? value : undefined;
+}
+function githubErrorFacts(error) {
+    const fields = github_errors_record(error);
+    const status = typeof fields?.status === 'number' ? fields.status : undefined;
+    const data = github_errors_record(github_errors_record(fields?.response)?.data);
+    const graphqlErrors = Array.isArray(fields?.errors) ? fields.errors.map(github_errors_record) : [];
+    const messages = graphqlErrors
+        .map((entry) => entry?.message)
+        .filter((message) => typeof message === 'string');
+    const types = graphqlErrors
+        .map((entry) => entry?.type)
+        .filter((type) => typeof type === 'string');
+    // REST validation errors put the reason in `errors[].message` ("A pull request already exists…").
+    const details = (Array.isArray(data?.errors) ? data.errors : [])
+        .map((entry) => github_errors_record(entry)?.message)
+        .filter((text) => typeof text === 'string');
+    const message = messages.length > 0
+        ? messages.join('; ')
+        : typeof data?.message === 'string'
+            ? [data.message, ...details].join(': ')
+            : stringifyError(error).replace(/ - https:\/\/docs\.github\.com\S*$/, '');
+    return { ...(status !== undefined ? { status } : {}), message, types };
+}
+/**
+ * Turns a GitHub refusal into a UserError saying what to change; `doing` says what flakeflow was
+ * doing, e.g. "creating the pull request". Errors that are not GitHub's own are returned unchanged.
+ */
+function explainGitHubError(error, doing, repository) {
+    const facts = githubErrorFacts(error);
+    const { status, message } = facts;
+    if (/not permitted to create or approve pull requests/i.test(message)) {
+        return new errors_UserError('GitHub Actions is not permitted to create pull requests in this repository: enable it in Settings → ' +
+            'Actions → General → Workflow permissions → "Allow GitHub Actions to create and approve pull requests", ' +
+            'or pass a GitHub App or personal access token as `token`');
+    }
+    if (status === 401) {
+        return new errors_UserError(`GitHub refused the token while ${doing} (401 ${message}): check the \`token\` input`);
+    }
+    if (status === 403 && /rate limit/i.test(message)) {
+        return new errors_UserError(`GitHub's rate limit stopped ${doing} after retries (${message}): run the workflow later`);
+    }
+    if (status === 403) {
+        return new errors_UserError(`The token may not do this while ${doing} (403 ${message}): give the job \`permissions: contents: write\` ` +
+            'and `pull-requests: write` (and `actions: write` for `dispatch-workflow`)');
+    }
+    if (status === 404) {
+        return new errors_UserError(`GitHub answered 404 while ${doing}: ${repository} does not exist or the token cannot see it (${message})`);
+    }
+    if (status !== undefined && status >= 500) {
+        return new errors_UserError(`GitHub kept failing while ${doing} (${status} ${message}) after retries: run it again later`);
+    }
+    if (status !== undefined || facts.types.length > 0) {
+        return new errors_UserError(`GitHub refused ${doing}: ${message}${status !== undefined ? ` (${status})` : ''}`);
+    }
+    return error instanceof Error ? error : new Error(stringifyError(error));
+}
+
+;// CONCATENATED MODULE: ./.build/lock/github.js
+
+const LABEL_COLOR = '5277c3';
+function pullRequest(pull) {
+    return {
+        number: pull.number,
+        url: pull.html_url,
+        nodeId: pull.node_id,
+        headSha: pull.head.sha,
+        draft: pull.draft ?? false,
+        title: pull.title,
+        body: pull.body ?? '',
+        autoMergeEnabled: pull.auto_merge !== null && pull.auto_merge !== undefined,
+    };
+}
+function isNotFound(error) {
+    return githubErrorFacts(error).status === 404;
+}
+/**
+ * The GitHub side of a lock update: refs, file contents, pull requests, auto-merge and workflow
+ * dispatch, in the words of the task. Every refusal comes back as an error saying what to fix.
+ */
+class LockUpdateGitHub {
+    client;
+    repository;
+    logger;
+    slug;
+    constructor(client, repository, logger) {
+        this.client = client;
+        this.repository = repository;
+        this.logger = logger;
+        this.slug = `${repository.owner}/${repository.repo}`;
+    }
+    async call(doing, request) {
+        try {
+            return await request();
+        }
+        catch (error) {
+            throw explainGitHubError(error, doing, this.slug);
+        }
+    }
+    async defaultBranch() {
+        const { data } = await this.call('reading the repository', () => this.client.rest.repos.get({ ...this.repository }));
+        return data.default_branch;
+    }
+    async branchHead(branch) {
+        try {
+            const { data } = await this.client.rest.git.getRef({ ...this.repository, ref: `heads/${branch}` });
+            return data.object.sha;
+        }
+        catch (error) {
+            if (isNotFound(error))
+                return undefined;
+            throw explainGitHubError(error, `reading branch ${branch}`, this.slug);
+        }
+    }
+    /** A file's text at a commit or branch; undefined when it does not exist there. */
+    async fileAt(ref, path) {
+        try {
+            const { data } = await this.client.rest.repos.getContent({ ...this.repository, path, ref });
+            if (Array.isArray(data) || data.type !== 'file' || !('content' in data))
+                return undefined;
+            return Buffer.from(data.content, 'base64').toString('utf8');
+        }
+        catch (error) {
+            if (isNotFound(error))
+                return undefined;
+            throw explainGitHubError(error, `reading ${path} at ${ref}`, this.slug);
+        }
+    }
+    async commitParents(sha) {
+        const { data } = await this.call(`reading commit ${sha}`, () => this.client.rest.git.getCommit({ ...this.repository, commit_sha: sha }));
+        return data.parents.map((parent) => parent.sha);
+    }
+    async findOpenPull(branch, base) {
+        const { data } = await this.call(`looking for the open pull request from ${branch}`, () => this.client.rest.pulls.list({
+            ...this.repository,
+            head: `${this.repository.owner}:${branch}`,
+            base,
+            state: 'open',
+        }));
+        const [found] = data;
+        return found ? pullRequest(found) : undefined;
+    }
+    async createBranch(branch, sha) {
+        await this.call(`creating branch ${branch}`, () => this.client.rest.git.createRef({ ...this.repository, ref: `refs/heads/${branch}`, sha }));
+    }
+    async moveBranch(branch, sha) {
+        await this.call(`moving branch ${branch}`, () => this.client.rest.git.updateRef({ ...this.repository, ref: `heads/${branch}`, sha, force: true }));
+    }
+    async deleteBranch(branch) {
+        try {
+            await this.client.rest.git.deleteRef({ ...this.repository, ref: `heads/${branch}` });
+        }
+        catch (error) {
+            if (isNotFound(error) || githubErrorFacts(error).status === 422)
+                return;
+            throw explainGitHubError(error, `deleting branch ${branch}`, this.slug);
+        }
+    }
+    /** Appends one commit to `branch` with GraphQL `createCommitOnBranch`, which GitHub signs. */
+    async commitFile(options) {
+        const result = await this.call(`committing ${options.path} to ${options.branch}`, () => this.client.graphql(`mutation CreateLockCommit($input: CreateCommitOnBranchInput!) {
+          createCommitOnBranch(input: $input) { commit { oid } }
+        }`, {
+            input: {
+                branch: { repositoryNameWithOwner: this.slug, branchName: options.branch },
+                message: { headline: options.headline, body: options.body },
+                fileChanges: {
+                    additions: [{ path: options.path, contents: Buffer.from(options.contents).toString('base64') }],
+                },
+                expectedHeadOid: options.expectedHeadOid,
+            },
+        }));
+        return result.createCommitOnBranch.commit.oid;
+    }
+    async createPull(options) {
+        try {
+            const { data } = await this.client.rest.pulls.create({
+                ...this.repository,
+                head: options.branch,
+                base: options.base,
+                title: options.title,
+                body: options.body,
+                draft: options.draft,
+                maintainer_can_modify: false,
+            });
+            return pullRequest(data);
+        }
+        catch (error) {
+            // A retried create whose first attempt got through: use the pull request it made.
+            if (/already exists/i.test(githubErrorFacts(error).message)) {
+                const existing = await this.findOpenPull(options.branch, options.base);
+                if (existing)
+                    return existing;
+            }
+            throw explainGitHubError(error, 'creating the pull request', this.slug);
+        }
+    }
+    async updatePull(number, changes) {
+        await this.call(`updating pull request #${number}`, () => this.client.rest.pulls.update({ ...this.repository, pull_number: number, ...changes }));
+    }
+    async comment(number, body) {
+        await this.call(`commenting on #${number}`, () => this.client.rest.issues.createComment({ ...this.repository, issue_number: number, body }));
+    }
+    /** Adds labels, first creating those the repository does not have yet. */
+    async addLabels(number, labels) {
+        if (labels.length === 0)
+            return;
+        for (const name of labels) {
+            try {
+                await this.client.rest.issues.getLabel({ ...this.repository, name });
+            }
+            catch (error) {
+                if (!isNotFound(error))
+                    throw explainGitHubError(error, `reading label ${name}`, this.slug);
+                this.logger.info(`Creating the label '${name}', which ${this.slug} does not have yet`);
+                try {
+                    await this.client.rest.issues.createLabel({
+                        ...this.repository,
+                        name,
+                        color: LABEL_COLOR,
+                        description: 'flake.lock updates by flakeflow',
+                    });
+                }
+                catch (createError) {
+                    // Made meanwhile by another run: fine.
+                    if (githubErrorFacts(createError).status !== 422) {
+                        throw explainGitHubError(createError, `creating label ${name}`, this.slug);
+                    }
+                }
+            }
+        }
+        await this.call(`labelling #${number}`, () => this.client.rest.issues.addLabels({ ...this.repository, issue_number: number, labels: [...labels] }));
+    }
+    /** `org/team` entries are team reviewers (by slug), the rest users. */
+    async requestReviewers(number, reviewers) {
+        if (reviewers.length === 0)
+            return;
+        const teams = reviewers
+            .filter((reviewer) => reviewer.includes('/'))
+            .map((team) => team.split('/')[1]);
+        const users = reviewers.filter((reviewer) => !reviewer.includes('/'));
+        await this.call(`requesting reviews on #${number}`, () => this.client.rest.pulls.requestReviewers({
+            ...this.repository,
+            pull_number: number,
+            ...(users.length > 0 ? { reviewers: users } : {}),
+            ...(teams.length > 0 ? { team_reviewers: teams } : {}),
+        }));
+    }
+    async addAssignees(number, assignees) {
+        if (assignees.length === 0)
+            return;
+        await this.call(`assigning #${number}`, () => this.client.rest.issues.addAssignees({
+            ...this.repository,
+            issue_number: number,
+            assignees: [...assignees],
+        }));
+    }
+    async enableAutoMerge(pull, method, expectedHeadOid) {
+        try {
+            await this.client.graphql(`mutation EnableLockAutoMerge($input: EnablePullRequestAutoMergeInput!) {
+          enablePullRequestAutoMerge(input: $input) { pullRequest { number } }
+        }`, { input: { pullRequestId: pull.nodeId, mergeMethod: method.toUpperCase(), expectedHeadOid } });
+            return { outcome: 'enabled' };
+        }
+        catch (error) {
+            const { message, types, status } = githubErrorFacts(error);
+            if (types.length === 0 && status !== undefined)
+                throw explainGitHubError(error, 'enabling auto-merge', this.slug);
+            if (/clean status/i.test(message))
+                return { outcome: 'clean' };
+            if (/auto merge is not allowed/i.test(message))
+                return { outcome: 'not-allowed' };
+            return { outcome: 'refused', message };
+        }
+    }
+    async merge(pull, method, sha) {
+        await this.call(`merging #${pull.number}`, () => this.client.rest.pulls.merge({
+            ...this.repository,
+            pull_number: pull.number,
+            merge_method: method,
+            sha,
+        }));
+    }
+    async dispatchWorkflow(workflow, branch) {
+        await this.call(`dispatching workflow ${workflow} on ${branch}`, () => this.client.rest.actions.createWorkflowDispatch({
+            ...this.repository,
+            workflow_id: workflow,
+            ref: branch,
+        }));
+    }
+    async markDraft(pull, draft) {
+        const mutation = draft
+            ? 'mutation ConvertLockPullToDraft($id: ID!) { convertPullRequestToDraft(input: { pullRequestId: $id }) { clientMutationId } }'
+            : 'mutation MarkLockPullReady($id: ID!) { markPullRequestReadyForReview(input: { pullRequestId: $id }) { clientMutationId } }';
+        await this.call(draft ? 'turning the pull request into a draft' : 'marking the pull request ready', () => this.client.graphql(mutation, { id: pull.nodeId }));
+    }
+    async disableAutoMerge(pull) {
+        await this.call('disabling auto-merge', () => this.client.graphql('mutation DisableLockAutoMerge($id: ID!) { disablePullRequestAutoMerge(input: { pullRequestId: $id }) { clientMutationId } }', { id: pull.nodeId }));
+    }
+}
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
@@ -55595,13 +55690,301 @@ function structured(shape, expected, options = {}) {
     });
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./.build/core/ssh-key.js
+
+
+const PRIVATE_KEY_HEADER = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+function looksLikePrivateKey(text) {
+    return PRIVATE_KEY_HEADER.test(text);
+}
+/**
+ * Writes the private key an input holds to `path`, readable by its owner only. OpenSSH refuses a key
+ * without its final newline, and one readable by others; a secret pasted from Windows has CRLFs.
+ */
+async function writePrivateKeyFile(path, key, inputName) {
+    if (!looksLikePrivateKey(key)) {
+        throw new errors_UserError(`Input '${inputName}' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else`);
+    }
+    await (0,promises_namespaceObject.writeFile)(path, withFinalNewline(key.replace(/\r\n/g, '\n').trim()), { mode: 0o600 });
+    await (0,promises_namespaceObject.chmod)(path, 0o600);
+}
+function withFinalNewline(text) {
+    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/netrc.js
+/** The netrc keywords curl (Nix's downloader) reads; each but `default` is followed by a value. */
+const NETRC_KEYWORDS = new Set(['machine', 'default', 'login', 'password', 'account', 'macdef']);
+/**
+ * Checks a netrc as curl reads it: `machine HOST` (or `default`) entries with `login`, `password`
+ * and `account` values, newlines or spaces between them. Returns what is wrong, never a value.
+ */
+function netrcProblem(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    let entries = 0;
+    for (let index = 0; index < words.length; index++) {
+        const word = words[index];
+        if (word === 'macdef')
+            return 'no macdef (Nix runs no macros)';
+        if (!NETRC_KEYWORDS.has(word))
+            return `a keyword (machine, login, password…) where a value stood`;
+        if (word === 'machine' || word === 'default')
+            entries++;
+        else if (entries === 0)
+            return `"machine HOST" before "${word}"`;
+        if (word === 'default')
+            continue;
+        if (index + 1 >= words.length)
+            return `a value after "${word}"`;
+        index++;
+    }
+    return entries === 0 ? 'at least one "machine HOST" entry' : undefined;
+}
+/** The values of a netrc's `password` entries, to mask. */
+function netrcPasswords(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    return words.flatMap((word, index) => word === 'password' && words[index + 1] ? [words[index + 1]] : []);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access.js
+
+
+
+
+
+const NO_NIX_ACCESS = { roles: {}, remove: async () => { } };
+/**
+ * Writes the Nix access into a private directory of the run's temp dir: a nix.conf only Nix reads
+ * (named by NIX_USER_CONF_FILES before the user's own files, so theirs still apply), the inputs' key
+ * (0600) and known_hosts, which GIT_SSH_COMMAND names for the git Nix runs. Nothing given, nothing
+ * written. The directory is registered for the post step before anything secret is written in it.
+ */
+async function prepareNixAccess(settings, context) {
+    const tokens = settings.accessTokens ?? [];
+    if (settings.sshKey === undefined && tokens.length === 0 && settings.netrc === undefined) {
+        return NO_NIX_ACCESS;
+    }
+    for (const { token } of tokens)
+        context.mask(token);
+    if (settings.sshKey !== undefined)
+        context.mask(settings.sshKey);
+    for (const password of netrcPasswords(settings.netrc ?? ''))
+        context.mask(password);
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-nix-access-'));
+    context.cleanup.add(directory);
+    await (0,promises_namespaceObject.chmod)(directory, 0o700);
+    const env = {};
+    const conf = privateNixConf(settings);
+    if (settings.netrc !== undefined) {
+        const netrcFile = (0,external_node_path_namespaceObject.join)(directory, 'netrc');
+        await (0,promises_namespaceObject.writeFile)(netrcFile, withFinalNewline(settings.netrc), { mode: 0o600 });
+        await (0,promises_namespaceObject.chmod)(netrcFile, 0o600);
+        conf.push(`netrc-file = ${netrcFile}`);
+    }
+    if (conf.length > 0) {
+        const confFile = (0,external_node_path_namespaceObject.join)(directory, 'nix.conf');
+        await (0,promises_namespaceObject.writeFile)(confFile, `${conf.join('\n')}\n`, { mode: 0o600 });
+        env.NIX_USER_CONF_FILES = [confFile, ...userNixConfFiles(context.stepEnvironment)].join(':');
+    }
+    if (settings.sshKey !== undefined) {
+        const keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_inputs');
+        await writePrivateKeyFile(keyFile, settings.sshKey, 'inputs-ssh-key');
+        const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
+        await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
+        env.GIT_SSH_COMMAND = gitSshCommand(keyFile, knownHostsFile);
+    }
+    return {
+        directory,
+        roles: { nix: env },
+        remove: () => (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true }),
+    };
+}
+/**
+ * The lines of the private nix.conf (the netrc's `netrc-file` is added where the file is written).
+ * `extra-access-tokens` adds to the tokens the user's own files
+ * set (checked on Nix 2.8 and 2.26) instead of replacing them.
+ */
+function privateNixConf(settings) {
+    const tokens = settings.accessTokens ?? [];
+    return tokens.length === 0
+        ? []
+        : [`extra-access-tokens = ${tokens.map(({ host, token }) => `${host}=${token}`).join(' ')}`];
+}
+/**
+ * The user's nix.conf files as Nix finds them when NIX_USER_CONF_FILES is unset: $XDG_CONFIG_HOME
+ * (~/.config), then each of $XDG_CONFIG_DIRS (/etc/xdg), each with nix/nix.conf. Setting the
+ * variable replaces that lookup, so the private file is listed first and these after it.
+ */
+function userNixConfFiles(env) {
+    if (env.NIX_USER_CONF_FILES)
+        return env.NIX_USER_CONF_FILES.split(':').filter((file) => file !== '');
+    const configHome = env.XDG_CONFIG_HOME || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.config');
+    const configDirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':').filter((dir) => dir !== '');
+    return [configHome, ...configDirs].map((dir) => (0,external_node_path_namespaceObject.join)(dir, 'nix', 'nix.conf'));
+}
+/**
+ * The ssh git runs for Nix's git+ssh fetches: this key only (not the agent's nor ~/.ssh's), host keys
+ * from known_hosts only and checked, never a prompt. git runs it through the shell, hence the quotes.
+ */
+function gitSshCommand(keyFile, knownHostsFile) {
+    return [
+        'ssh',
+        '-i',
+        shellQuote(keyFile),
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        `UserKnownHostsFile=${shellQuote(knownHostsFile)}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+    ].join(' ');
+}
+function shellQuote(word) {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * Parses `nix-access-tokens`: `host=token` entries, one a line or separated by spaces as Nix writes
+ * them. The error never shows a token.
+ */
+function parseAccessTokens(raw) {
+    const tokens = [];
+    for (const entry of raw.split(/\s+/).filter((word) => word !== '')) {
+        const separator = entry.indexOf('=');
+        const host = entry.slice(0, separator);
+        if (separator <= 0 || separator === entry.length - 1) {
+            return {
+                invalid: separator <= 0 ? `an entry without "host="` : `an entry for "${host}" without a token`,
+            };
+        }
+        tokens.push({ host, token: entry.slice(separator + 1) });
+    }
+    return tokens;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access-inputs.js
+
+
+/**
+ * The host keys github.com, gitlab.com and codeberg.org publish, as known_hosts lines. Each key's
+ * SHA256 fingerprint is the one its host publishes (docs.github.com "GitHub's SSH key fingerprints",
+ * docs.gitlab.com "GitLab.com settings", docs.codeberg.org "SSH fingerprint"):
+ * test/nix/access-inputs.test.ts checks them with ssh-keygen.
+ */
+const PUBLISHED_KNOWN_HOSTS = [
+    'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    'github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=',
+    'github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aNUkY4Ue1gvwnGLVlOhGeYrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOBYfNqltV9/hWCqBywINIR+5dIg6JTJ72pcEpEjcYgXkE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCflmO+5Z8CSSNY7GidjMIZ7Q4zMjA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVruj16z6XyvxvjJwbz0wQZ75XK5tKSb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYirYgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoTwvqNj4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S5hpQs+p1vN1/wsjk=',
+    'gitlab.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAfuCHKVTjquxvt6CM6tdG4SLp1Btn/nOeHHE5UOzRdf',
+    'gitlab.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFSMqzJeV9rUzU4kWitGjeR4PWSa29SPqJ1fVkhtj3Hw9xjLVXVYrU9QlYWrOLXBpQ6KWjbjTDTdDkoohFzgbEY=',
+    'gitlab.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCsj2bNKTBSpIYDEGk9KxsGh3mySTRgMtXL583qmBpzeQ+jqCMRgBqB98u3z++J1sKlXHWfM9dyhSevkMwSbhoR8XIq/U0tCNyokEi/ueaBMCvbcTHhO7FcwzY92WK4Yt0aGROY5qX2UKSeOvuP4D6TPqKF1onrSzH9bx9XUf2lEdWT/ia1NEKjunUqu1xOB/StKDHMoX4/OKyIzuS0q/T1zOATthvasJFoPrAjkohTyaDUz2LN5JoH839hViyEG82yB+MjcFV5MU3N1l1QL3cVUCh93xSaua1N85qivl+siMkPGbO5xR/En4iEY6K2XPASUEMaieWVNTRCtJ4S8H+9',
+    'codeberg.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIVIC02vnjFyL+I4RHfvIGNtOgJMe769VTF1VR4EB3ZB',
+    'codeberg.org ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBL2pDxWr18SoiDJCGZ5LmxPygTlPu+cCKSkpqkvCyQzl5xmIMeKNdfdBpfbCGDPoZQghePzFZkKJNR/v9Win3Sc=',
+    'codeberg.org ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC8hZi7K1/2E2uBX8gwPRJAHvRAob+3Sn+y2hxiEhN0buv1igjYFTgFO2qQD8vLfU/HT/P/rqvEeTvaDfY1y/vcvQ8+YuUYyTwE2UaVU5aJv89y6PEZBYycaJCPdGIfZlLMmjilh/Sk8IWSEK6dQr+g686lu5cSWrFW60ixWpHpEVB26eRWin3lKYWSQGMwwKv4LwmW3ouqqs4Z4vsqRFqXJ/eCi3yhpT+nOjljXvZKiYTpYajqUC48IHAxTWugrKe1vXWOPxVXXMQEPsaIRc2hpK+v1LmfB7GnEGvF1UAKnEZbUuiD9PBEeD5a1MZQIzcoPWCrTxipEpuXQ5Tni4mN',
+].join('\n');
+/** `host=token` entries, Nix's `access-tokens`; never echoed in an error. */
+function accessTokens() {
+    return field({ secret: true }, (raw, fail) => {
+        const parsed = parseAccessTokens(raw);
+        return Array.isArray(parsed)
+            ? parsed
+            : fail(`host=token entries like github.com=ghp_… (${parsed.invalid})`);
+    });
+}
+/**
+ * The inputs every action whose Nix fetches the flake's inputs takes, spread into its schema: the
+ * key for git+ssh inputs, the host keys they are checked against, and Nix's access tokens.
+ */
+const nixAccessInputs = {
+    'inputs-ssh-key': secret(),
+    'inputs-known-hosts': inputs_text({ rawDefault: PUBLISHED_KNOWN_HOSTS }),
+    'nix-access-tokens': accessTokens(),
+};
+/** What a diagnosis of an input Nix could not fetch says about the access it had. */
+function accessGiven(settings) {
+    return {
+        sshKeyGiven: settings['inputs-ssh-key'] !== undefined,
+        tokenHosts: (settings['nix-access-tokens'] ?? []).map((entry) => entry.host),
+    };
+}
+/**
+ * The Nix access those inputs ask for. `githubToken` is lock-update's own token, used for github.com
+ * when `inputs-use-token` is on and `nix-access-tokens` names no token for github.com.
+ */
+function nixAccessSettings(settings, githubToken) {
+    const tokens = [...(settings['nix-access-tokens'] ?? [])];
+    if (githubToken !== undefined && !tokens.some((entry) => entry.host === 'github.com')) {
+        tokens.push({ host: 'github.com', token: githubToken });
+    }
+    return {
+        ...(settings['inputs-ssh-key'] === undefined ? {} : { sshKey: settings['inputs-ssh-key'] }),
+        ...(settings['inputs-known-hosts'] === undefined ? {} : { knownHosts: settings['inputs-known-hosts'] }),
+        ...(tokens.length === 0 ? {} : { accessTokens: tokens }),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cache-access.js
+
+
+/**
+ * The inputs every action whose Nix talks to binary caches takes, spread into its schema: a whole
+ * netrc, and the reusable workflows' single `cache-token` for the HTTP(S) caches the action knows.
+ */
+const cacheAccessInputs = {
+    netrc: field({ secret: true }, (raw, fail) => {
+        const problem = netrcProblem(raw);
+        return problem === undefined
+            ? raw
+            : fail(`a netrc ("machine HOST login USER password PASS"), with ${problem}`);
+    }),
+    'cache-token': secret(),
+};
+/** The host of an http(s):// store URL (`cache.example.org` of `https://cache.example.org:8443/x?priority=4`). */
+function httpHost(url) {
+    const match = /^https?:\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^:/?#]+)/.exec(url.trim());
+    return match?.[1];
+}
+/**
+ * `cache-token` as netrc lines: `machine HOST password TOKEN` for each HTTP(S) host among `urls`, as
+ * Attic and token-checking proxies expect it. Other stores (s3://, ssh://) take no netrc.
+ */
+function tokenNetrc(token, urls) {
+    const hosts = [...new Set(urls.map(httpHost).filter((host) => host !== undefined))];
+    return hosts.map((host) => `machine ${host} password ${token.trim()}\n`).join('');
+}
+/**
+ * The substituters the step's NIX_CONFIG names (the reusable workflows put `cache-urls` there): a
+ * cache the token is for even when the action itself does not name it.
+ */
+function nixConfigSubstituters(nixConfig) {
+    return (nixConfig ?? '')
+        .split('\n')
+        .map((line) => /^\s*(?:extra-)?substituters\s*=(.*)$/.exec(line)?.[1] ?? '')
+        .flatMap((value) => value.split(/\s+/).filter((url) => url !== ''));
+}
+/**
+ * The netrc an action's Nix gets: the `netrc` input first (curl takes the first entry for a host, so
+ * it wins), then `cache-token`'s lines for `urls`, the caches this action talks to.
+ */
+function cacheAccessSettings(settings, urls) {
+    const token = settings['cache-token']?.trim();
+    const netrc = [
+        settings.netrc?.trim() ? `${settings.netrc.trim()}\n` : '',
+        token ? tokenNetrc(token, urls) : '',
+    ].join('');
+    return netrc === '' ? {} : { netrc };
+}
+
 ;// CONCATENATED MODULE: ./.build/lock/groups.js
 
 
 /** Group names end up in branch names (`<branch>-<group>`), so they are kept to safe characters. */
 const GROUP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** `groups`: each group gets its own pull request updating the flake inputs it names (names or globs). */
-const updateGroupsShape = schemas_record(schemas_string(), array(schemas_string().min(1)).min(1, 'lists no flake inputs'))
+const updateGroupsShape = record(schemas_string(), array(schemas_string().min(1)).min(1, 'lists no flake inputs'))
     .superRefine((groups, ctx) => {
     for (const name of Object.keys(groups)) {
         if (!GROUP_NAME.test(name)) {
@@ -55657,6 +56040,8 @@ function planUpdates(options) {
 
 
 
+
+
 const MERGE_METHODS = ['merge', 'squash', 'rebase'];
 const COMMIT_MODES = ['api', 'git'];
 const VERIFY_LEVELS = ['none', 'eval', 'build'];
@@ -55684,6 +56069,9 @@ const lockUpdateInputs = defineInputs({
     'eval-workers': inputs_integer({ min: 1, max: 256 }),
     'eval-max-memory': size(),
     'dry-run': bool({ rawDefault: 'false' }),
+    ...nixAccessInputs,
+    ...cacheAccessInputs,
+    'inputs-use-token': bool({ rawDefault: 'false' }),
 });
 
 ;// CONCATENATED MODULE: ./.build/lock/outputs.js
@@ -55744,173 +56132,7 @@ function lockUpdateOutputs(result) {
     };
 }
 
-;// CONCATENATED MODULE: ./.build/core/markdown.js
-/** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
-/** Escapes a value for a table cell: pipes and line breaks would break the row. */
-function cell(value) {
-    if (value === undefined || value === null)
-        return '';
-    return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
-}
-function table(header, rows, align = []) {
-    const rule = header.map((_, index) => {
-        const side = align[index] ?? 'left';
-        return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
-    });
-    const lines = [
-        `| ${header.map(cell).join(' | ')} |`,
-        `| ${rule.join(' | ')} |`,
-        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
-    ];
-    return lines.join('\n');
-}
-function details(summary, body, open = false) {
-    return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
-}
-function codeBlock(body, language = '') {
-    const longestFence = Math.max(2, ...[...body.matchAll(/`+/g)].map((match) => match[0].length));
-    const fence = '`'.repeat(longestFence + 1);
-    return `${fence}${language}\n${body}\n${fence}`;
-}
-function heading(level, text) {
-    return `${'#'.repeat(level)} ${text}`;
-}
-/** Joins markdown blocks with blank lines, skipping empty ones. */
-function blocks(...parts) {
-    return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
-}
-const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
-function formatBytes(bytes) {
-    let value = Math.abs(bytes);
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    const sign = bytes < 0 ? '-' : '';
-    return `${sign}${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
-}
-function formatDuration(milliseconds) {
-    if (milliseconds < 1_000)
-        return `${Math.round(milliseconds)} ms`;
-    const seconds = milliseconds / 1_000;
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    if (minutes < 60)
-        return `${minutes} min ${Math.round(seconds % 60)} s`;
-    const hours = Math.floor(minutes / 60);
-    if (hours < 48)
-        return `${hours} h ${minutes % 60} min`;
-    return `${Math.floor(hours / 24)} d ${hours % 24} h`;
-}
-/** GitHub refuses bodies and comments over 65,536 characters. */
-const GITHUB_BODY_LIMIT = 65_536;
-
-;// CONCATENATED MODULE: ./.build/lock/forges.js
-const DEFAULT_HOSTS = { github: 'github.com', gitlab: 'gitlab.com', sourcehut: 'git.sr.ht' };
-/** Hosts run on Gitea or Forgejo that give no hint of it in their name. */
-const GITEA_HOSTS = new Set(['codeberg.org', 'git.lix.systems', 'git.dgnum.eu', 'git.clan.lol']);
-function stringAttr(attrs, name) {
-    const value = attrs?.[name];
-    return typeof value === 'string' && value.length > 0 ? value : undefined;
-}
-function forgeOfHost(host) {
-    const name = host.toLowerCase();
-    if (name === 'github.com' || name.startsWith('github.'))
-        return 'github';
-    if (name === 'gitlab.com' || name.startsWith('gitlab.') || name.includes('.gitlab.'))
-        return 'gitlab';
-    if (name === 'git.sr.ht')
-        return 'sourcehut';
-    if (GITEA_HOSTS.has(name) || /(^|[.-])(gitea|forgejo)([.-]|$)/.test(name))
-        return 'gitea';
-    return undefined;
-}
-/** Owner and repository from a URL path: `/owner/repo.git`, `/group/sub/repo/archive/x.tar.gz`. */
-function repositoryFromPath(forge, pathname) {
-    let segments = pathname
-        .split('/')
-        .filter((segment) => segment.length > 0)
-        .map((segment) => decodeURIComponent(segment));
-    const cut = segments.findIndex((segment) => ['archive', '-', 'tarball', 'zipball', 'releases', 'commit', 'tree'].includes(segment));
-    if (cut >= 0)
-        segments = segments.slice(0, cut);
-    if (segments.length < 2)
-        return undefined;
-    // Only GitLab nests groups; elsewhere the first two segments name the repository.
-    const repoIndex = forge === 'gitlab' ? segments.length - 1 : 1;
-    const repo = segments[repoIndex].replace(/\.git$/, '');
-    const owner = segments.slice(0, repoIndex).join('/');
-    return repo && owner ? { owner, repo } : undefined;
-}
-function fromUrl(url) {
-    let parsed;
-    try {
-        // `git+https://…`, `git+ssh://git@host/…`, `tarball+https://…`
-        parsed = new URL(url.replace(/^[a-z]+\+/, ''));
-    }
-    catch {
-        return undefined;
-    }
-    if (!['https:', 'http:', 'ssh:', 'git:'].includes(parsed.protocol))
-        return undefined;
-    const forge = forgeOfHost(parsed.hostname);
-    if (!forge)
-        return undefined;
-    const repository = repositoryFromPath(forge, parsed.pathname);
-    return repository ? { forge, host: parsed.hostname.toLowerCase(), ...repository } : undefined;
-}
-/**
- * The forge repository a locked input comes from: `github:`, `gitlab:` and `sourcehut:` inputs
- * directly; `git+https://`, `https://…/archive/…` and similar URLs when their host is a known forge.
- */
-function forgeRepository(locked, original) {
-    const { type } = locked;
-    if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
-        const owner = stringAttr(locked, 'owner') ?? stringAttr(original, 'owner');
-        const repo = stringAttr(locked, 'repo') ?? stringAttr(original, 'repo');
-        if (!owner || !repo)
-            return undefined;
-        const host = stringAttr(locked, 'host') ?? stringAttr(original, 'host') ?? DEFAULT_HOSTS[type];
-        return {
-            forge: type,
-            host: host.toLowerCase(),
-            owner: type === 'gitlab' ? decodeURIComponent(owner) : owner,
-            repo,
-        };
-    }
-    const url = stringAttr(locked, 'url') ?? stringAttr(original, 'url');
-    return url ? fromUrl(url) : undefined;
-}
-function base(repository) {
-    return `https://${repository.host}/${repository.owner}/${repository.repo}`;
-}
-function repositoryUrl(repository) {
-    return base(repository);
-}
-function commitUrl(repository, rev) {
-    if (repository.forge === 'gitlab')
-        return `${base(repository)}/-/commit/${rev}`;
-    return `${base(repository)}/commit/${rev}`;
-}
-/**
- * The page showing the commits from `from` to `to`. sourcehut has no compare view, so its link is
- * the log starting at the new revision, which lists the new commits first.
- */
-function compareUrl(repository, from, to) {
-    switch (repository.forge) {
-        case 'github':
-        case 'gitea':
-            return `${base(repository)}/compare/${from}...${to}`;
-        case 'gitlab':
-            return `${base(repository)}/-/compare/${from}...${to}`;
-        case 'sourcehut':
-            return `${base(repository)}/log/${to}`;
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/lock/lock-file.js
+;// CONCATENATED MODULE: ./.build/nix/lock-file.js
 
 
 /**
@@ -55919,9 +56141,9 @@ function compareUrl(repository, from, to) {
  * the root do. An edge is a node key, or a `follows` path of input names starting at the root.
  */
 const SUPPORTED_LOCK_VERSIONS = [5, 6, 7];
-const attrs = schemas_record(schemas_string(), unknown());
+const attrs = record(schemas_string(), unknown());
 const lockNodeShape = object({
-    inputs: schemas_record(schemas_string(), union([schemas_string(), array(schemas_string())])).optional(),
+    inputs: record(schemas_string(), union([schemas_string(), array(schemas_string())])).optional(),
     locked: attrs.optional(),
     original: attrs.optional(),
     /** Version 5 kept `lastModified` and `narHash` here instead of in `locked`. */
@@ -55933,7 +56155,7 @@ const lockNodeShape = object({
 const lockFileShape = object({
     version: schemas_number().int(),
     root: schemas_string(),
-    nodes: schemas_record(schemas_string(), lockNodeShape),
+    nodes: record(schemas_string(), lockNodeShape),
 });
 /** Far above any real fleet; a lock whose shared nodes multiply beyond it is listed this far. */
 const MAX_INPUT_PATHS = 100_000;
@@ -56077,9 +56299,6 @@ class FlakeLock {
         return edges;
     }
 }
-
-;// CONCATENATED MODULE: ./.build/lock/sources.js
-
 /**
  * Where a locked node comes from, apart from which revision: the fetcher and its location
  * (`github:NixOS/nixpkgs`, `git+ssh://git@github.com/o/r`). The branch is left out: Nix 2.2x
@@ -56104,6 +56323,634 @@ function sourceLabel(locked, original) {
     const scheme = url && /^[a-z]+\+/.test(url) ? '' : `${type}+`;
     return `${scheme}${url ?? '?'}${inDir}`;
 }
+
+;// CONCATENATED MODULE: ./.build/core/markdown.js
+/** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
+/** Escapes a value for a table cell: pipes and line breaks would break the row. */
+function cell(value) {
+    if (value === undefined || value === null)
+        return '';
+    return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+function table(header, rows, align = []) {
+    const rule = header.map((_, index) => {
+        const side = align[index] ?? 'left';
+        return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
+    });
+    const lines = [
+        `| ${header.map(cell).join(' | ')} |`,
+        `| ${rule.join(' | ')} |`,
+        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+    ];
+    return lines.join('\n');
+}
+function details(summary, body, open = false) {
+    return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
+}
+function codeBlock(body, language = '') {
+    const longestFence = Math.max(2, ...[...body.matchAll(/`+/g)].map((match) => match[0].length));
+    const fence = '`'.repeat(longestFence + 1);
+    return `${fence}${language}\n${body}\n${fence}`;
+}
+function heading(level, text) {
+    return `${'#'.repeat(level)} ${text}`;
+}
+/** Joins markdown blocks with blank lines, skipping empty ones. */
+function blocks(...parts) {
+    return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
+}
+const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
+function formatBytes(bytes) {
+    let value = Math.abs(bytes);
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    const sign = bytes < 0 ? '-' : '';
+    return `${sign}${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
+}
+function formatDuration(milliseconds) {
+    if (milliseconds < 1_000)
+        return `${Math.round(milliseconds)} ms`;
+    const seconds = milliseconds / 1_000;
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60)
+        return `${minutes} min ${Math.round(seconds % 60)} s`;
+    const hours = Math.floor(minutes / 60);
+    if (hours < 48)
+        return `${hours} h ${minutes % 60} min`;
+    return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+/** GitHub refuses bodies and comments over 65,536 characters. */
+const GITHUB_BODY_LIMIT = 65_536;
+
+;// CONCATENATED MODULE: ./.build/nix/errors.js
+
+
+const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
+    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
+    'https://nixos.org/download) or put it on PATH';
+/**
+ * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
+ * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
+ * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
+ */
+class errors_NixError extends errors_UserError {
+    args;
+    nixMessage;
+    exitCode;
+    subcommand;
+    constructor(args, nixMessage, exitCode) {
+        const subcommand = `nix ${subcommandOf(args)}`;
+        super(`${subcommand} failed:\n${nixMessage}`);
+        this.args = args;
+        this.nixMessage = nixMessage;
+        this.exitCode = exitCode;
+        this.subcommand = subcommand;
+    }
+    static fromResult(result) {
+        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
+        return new errors_NixError(result.args, text, result.exitCode);
+    }
+}
+function subcommandOf(args) {
+    const words = [];
+    for (const arg of args) {
+        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
+            break;
+        words.push(arg);
+    }
+    return words.join(' ');
+}
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Lines Nix prints while working, which say nothing about why it failed. */
+const PROGRESS = [
+    /^warning: /,
+    /^building '/,
+    /^copying (path|\d+ paths)/,
+    /^fetching /,
+    /^unpacking /,
+    /^evaluating /,
+    /^querying /,
+    /^these \d+ (derivations|paths) will be/,
+    /^this (derivation|path) will be/,
+    /^ {2}\/nix\/store\//,
+    /^\[\d+\/\d+\/\d+ built/,
+    /^\(use '--show-trace' to show detailed location information\)$/,
+    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
+];
+/**
+ * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
+ * Nix printed the message first. Both read as the older did: the message, then where it happened.
+ */
+function messageFirst(lines) {
+    if (lines[0] !== 'error:')
+        return lines;
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+    if (at === -1)
+        return lines;
+    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
+    const message = lines
+        .slice(at)
+        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
+    const trace = lines.slice(1, at);
+    for (const part of [message, trace])
+        while (part.length > 0 && part[part.length - 1] === '')
+            part.pop();
+    return [...message, '', ...trace];
+}
+/**
+ * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
+ * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
+ * the last lines that are not progress.
+ */
+function nixErrorText(stderr) {
+    const lines = stderr
+        .replace(ANSI_ESCAPE, '')
+        .split('\n')
+        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
+    const first = lines.findIndex((line) => line.startsWith('error:'));
+    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
+    while (kept.length > 0 && kept[kept.length - 1] === '')
+        kept.pop();
+    while (kept.length > 0 && kept[0] === '')
+        kept.shift();
+    return (first === -1 ? kept.slice(-20) : kept).join('\n');
+}
+/**
+ * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
+ * flakeflow's own expression was (and a position in its list, which differs from one evaluator
+ * process to the next), not where the user's code broke.
+ */
+function withoutFramesIn(message, file) {
+    return message
+        .split('\n\n')
+        .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
+        .join('\n\n');
+}
+
+;// CONCATENATED MODULE: ./.build/core/concurrency.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapConcurrently(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+/**
+ * A fixed number of slots shared by every caller: `run` waits for a free one, so work started from
+ * many places at once never runs more than `size` at a time. Slots are handed over in request order.
+ */
+class Slots {
+    size;
+    active = 0;
+    waiting = [];
+    constructor(size) {
+        this.size = size;
+    }
+    async run(task) {
+        if (this.active < this.size)
+            this.active += 1;
+        else
+            await new Promise((resolve) => this.waiting.push(resolve));
+        try {
+            return await task();
+        }
+        finally {
+            const next = this.waiting.shift();
+            if (next)
+                next();
+            else
+                this.active -= 1;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/version.js
+const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
+function parseNixVersion(output) {
+    const match = VERSION_LINE.exec(output.trim());
+    if (!match)
+        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
+    const [text, flavor, major, minor, patch] = match;
+    return {
+        major: Number(major),
+        minor: Number(minor),
+        patch: Number(patch ?? 0),
+        flavor: flavor ?? 'Nix',
+        text: text.trim(),
+    };
+}
+function isAtLeast(version, major, minor) {
+    return version.major > major || (version.major === major && version.minor >= minor);
+}
+/**
+ * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
+ * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
+ * version says nothing about this; it kept `--update-input`.
+ */
+function updatesNamedInputs(version) {
+    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cli.js
+
+
+
+
+
+const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
+/**
+ * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
+ * where the command line differs between versions it asks `version()` which to use.
+ */
+class NixCli {
+    runner;
+    options;
+    versionQuery;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    version() {
+        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
+            this.versionQuery = undefined;
+            throw error;
+        });
+        return this.versionQuery;
+    }
+    async evalJson(target, options = {}) {
+        const { apply, impure, ...run } = options;
+        const result = await this.exec(this.withOptions(['eval'], [
+            '--json',
+            ...(impure ? ['--impure'] : []),
+            ...(apply === undefined ? [] : ['--apply', apply]),
+            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
+        ]), run);
+        return JSON.parse(result.stdout);
+    }
+    /**
+     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
+     * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
+     * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
+     * (NixOS/nix#9042), where 2.8 gave it n times.
+     */
+    async build(installables, options = {}) {
+        if (installables.length === 0)
+            return [];
+        const { keepGoing, ...run } = options;
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables]), run);
+        const built = new Map();
+        for (const { drvPath, outputs } of JSON.parse(result.stdout)) {
+            built.set(drvPath, { drvPath, outputs });
+        }
+        return [...built.values()];
+    }
+    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
+    async lock(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
+    async updateLock(flakeDir, inputs = [], options = {}) {
+        for (const input of inputs) {
+            if (!INPUT_NAME.test(input))
+                throw new errors_UserError(`"${input}" is not a flake input name`);
+        }
+        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
+        await this.exec(this.withOptions(subcommand, args), options);
+    }
+    /** Fetches every input of the flake's lock into the store (`nix flake archive`), building nothing. */
+    async archive(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'archive'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    async flakeMetadata(flakeDir, options = {}) {
+        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+        return JSON.parse(result.stdout);
+    }
+    withOptions(subcommand, args) {
+        return nixArgs(subcommand, this.options, args);
+    }
+    exec(args, options = {}) {
+        return runNix(this.runner, this.options, args, options);
+    }
+}
+/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
+function nixArgs(subcommand, options, args) {
+    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
+}
+/**
+ * Runs nix as flakeflow always does: as a `nix` child (it receives the run's Nix access:
+ * child-environment.ts), a missing program is one line saying how to install Nix, and a failure
+ * (unless `check` is false) is a NixError holding Nix's own message.
+ */
+async function runNix(runner, options, args, runOptions = {}, check = true) {
+    let result;
+    try {
+        result = await runner.run(options.command ?? 'nix', args, { ...runOptions, role: 'nix' });
+    }
+    catch (error) {
+        // The runner raises a UserError only when the program is missing.
+        if (error instanceof errors_UserError)
+            throw new errors_UserError(NIX_NOT_FOUND);
+        throw error;
+    }
+    if (check && !succeeded(result))
+        throw errors_NixError.fromResult(result);
+    return result;
+}
+/** The subcommand and arguments that update a flake's lock on this Nix. */
+function updateLockArgs(version, flakeDir, inputs) {
+    if (updatesNamedInputs(version))
+        return [
+            ['flake', 'update'],
+            [...inputs, '--flake', flakeDir],
+        ];
+    if (inputs.length === 0)
+        return [['flake', 'update'], [flakeDir]];
+    return [
+        ['flake', 'lock'],
+        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
+    ];
+}
+/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
+function cli_installable(flakeRef, attrPath) {
+    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
+    return `${flakeRef}#${quoted.join('.')}`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/input-fetch.js
+
+
+
+
+
+
+
+
+/**
+ * Nix's texts for a source it could not fetch, on 2.8 (`program 'git' failed`, the lines of git and
+ * ssh before it) and on 2.26 (which blames a missing revision or ref when git could not connect).
+ */
+const FETCH_FAILURE = /program 'git' failed|Cannot find Git revision|resolving Git reference|while fetching the input|unable to download|Permission denied \(publickey|Host key verification failed|Could not read from remote repository|does not appear to be a git repository/;
+function looksLikeFetchFailure(text) {
+    return FETCH_FAILURE.test(text);
+}
+/** `ssh://user:secret@host/x?access_token=y` → `ssh://user@host/x`: a URL as it may be shown. */
+function withoutCredentials(url) {
+    return url
+        .replace(/(\/\/[^/@:\s]+):[^/@\s]*@/g, '$1@')
+        .replace(/([?&])(access_token|private_token|token)=[^&\s']*/gi, '$1$2=***');
+}
+const REASONS = [
+    {
+        pattern: /No \S+ host key is known for \S+/,
+        hint: () => "its host key is not in 'inputs-known-hosts' (add the line `ssh-keyscan <host>` prints)",
+    },
+    {
+        pattern: /Host key for \S+ has changed/,
+        hint: () => "the host's key is not the one 'inputs-known-hosts' pins",
+    },
+    {
+        pattern: /Host key verification failed/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the host's key could not be checked against 'inputs-known-hosts'"
+            : "the host is unknown here: set 'inputs-ssh-key', and 'inputs-known-hosts' for a host other than github.com, gitlab.com or codeberg.org",
+    },
+    {
+        pattern: /\S+: Permission denied \(publickey[^)]*\)/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the key of 'inputs-ssh-key' was refused: add its public key as a deploy key of the repository"
+            : "no key was given: set 'inputs-ssh-key' to a key the repository accepts",
+    },
+    { pattern: /'[^']*' does not appear to be a git repository|[Rr]epository (not found|.*does not exist)/ },
+    {
+        pattern: /unable to download '[^']*': HTTP error (401|403)/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? `the token of 'nix-access-tokens' was refused (tokens given for ${tokenHosts.join(', ')})`
+            : "no token was given: set 'nix-access-tokens' to host=token",
+    },
+    {
+        pattern: /unable to download '[^']*': HTTP error 404/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? 'not found with the token given'
+            : "not found: a private repository needs 'nix-access-tokens'",
+    },
+    { pattern: /unable to download '[^']*': [^\n]*/ },
+    { pattern: /Could not resolve hostname [^\n]*|Connection refused|Connection timed out/ },
+];
+/** The line of Nix's, git's or ssh's output that says why a fetch failed, with what to do about it. */
+function fetchFailureReason(stderr, context) {
+    for (const { pattern, hint } of REASONS) {
+        const found = stderr.match(pattern)?.[0];
+        if (found === undefined)
+            continue;
+        const reason = withoutCredentials(found.trim().replace(/\.$/, ''));
+        return hint ? `${reason}: ${hint(context)}` : reason;
+    }
+    const message = nixErrorText(stderr).split('\n')[0] ?? '';
+    return withoutCredentials(message.replace(/^error:\s*/, '')) || 'Nix gave no reason';
+}
+/** Each locked node of flake.lock once, named by the first input path that reaches it. */
+function lockedSources(lock) {
+    const seen = new Set();
+    const sources = [];
+    for (const [input, edge] of lock.inputPaths()) {
+        if (!('key' in edge) || seen.has(edge.key))
+            continue;
+        seen.add(edge.key);
+        const node = lock.node(edge.key);
+        if (!node?.locked || node.locked.type === 'path')
+            continue;
+        sources.push({
+            input,
+            locked: node.locked,
+            label: withoutCredentials(sourceLabel(node.locked, node.original)),
+        });
+    }
+    return sources;
+}
+/** Fetching a locked node as Nix's own call-flake.nix does, from its flake.lock entry. */
+function fetchExpression(locked) {
+    const { dir: _dir, ...attrs } = locked;
+    return `(builtins.fetchTree (builtins.fromJSON ${JSON.stringify(JSON.stringify(attrs))})).narHash`;
+}
+const PROBES_AT_ONCE = 4;
+/**
+ * Which of the flake's locked inputs Nix cannot fetch, and why: each is fetched on its own, as Nix
+ * fetches it for an evaluation (a source already in the store costs nothing), so one failure is
+ * told apart from the next and Nix 2.26's misleading last line is read past. Asked only after an
+ * evaluation failed with a fetch error, whose text rarely names the input.
+ */
+async function diagnoseInputFetches(options) {
+    let lockText;
+    try {
+        lockText = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(options.flakeDir, 'flake.lock'), 'utf8');
+    }
+    catch {
+        return [];
+    }
+    const sources = lockedSources(FlakeLock.parse(lockText));
+    const failures = await mapConcurrently(sources, PROBES_AT_ONCE, async (source) => {
+        const args = nixArgs(['eval'], options.nixOptions ?? {}, [
+            '--json',
+            '--impure',
+            '--expr',
+            fetchExpression(source.locked),
+        ]);
+        const result = await runNix(options.runner, options.nixOptions ?? {}, args, {
+            ...(options.signal ? { signal: options.signal } : {}),
+        }, false);
+        if (succeeded(result))
+            return undefined;
+        return { input: source.input, url: source.label, reason: fetchFailureReason(result.stderr, options) };
+    });
+    return failures.filter((failure) => failure !== undefined);
+}
+/** The one line an input that cannot be fetched is reported with. */
+function inputFailureLine(failure) {
+    return `input '${failure.input}' (${failure.url}) could not be fetched: ${failure.reason}`;
+}
+/** A step that failed because Nix could not fetch some of the flake's inputs. */
+class InputFetchError extends errors_UserError {
+    failures;
+    constructor(failures) {
+        super(failures.length === 1
+            ? `The flake's ${inputFailureLine(failures[0])}`
+            : `The flake's inputs could not be fetched: ${failures.map(inputFailureLine).join('; ')}`);
+        this.failures = failures;
+    }
+}
+/**
+ * After an evaluation failed with `errorText`: when it reads as a fetch failure, finds the inputs
+ * behind it, logs one error line for each and returns the error to fail the step with; undefined
+ * when the failure was something else (or no input fails on its own).
+ */
+async function explainFetchFailure(errorText, diagnosis, logger) {
+    if (!looksLikeFetchFailure(errorText))
+        return undefined;
+    const failures = await diagnoseInputFetches(diagnosis);
+    if (failures.length === 0)
+        return undefined;
+    for (const failure of failures)
+        logger?.error(inputFailureLine(failure));
+    return new InputFetchError(failures);
+}
+
+;// CONCATENATED MODULE: ./.build/lock/forges.js
+const DEFAULT_HOSTS = { github: 'github.com', gitlab: 'gitlab.com', sourcehut: 'git.sr.ht' };
+/** Hosts run on Gitea or Forgejo that give no hint of it in their name. */
+const GITEA_HOSTS = new Set(['codeberg.org', 'git.lix.systems', 'git.dgnum.eu', 'git.clan.lol']);
+function stringAttr(attrs, name) {
+    const value = attrs?.[name];
+    return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+function forgeOfHost(host) {
+    const name = host.toLowerCase();
+    if (name === 'github.com' || name.startsWith('github.'))
+        return 'github';
+    if (name === 'gitlab.com' || name.startsWith('gitlab.') || name.includes('.gitlab.'))
+        return 'gitlab';
+    if (name === 'git.sr.ht')
+        return 'sourcehut';
+    if (GITEA_HOSTS.has(name) || /(^|[.-])(gitea|forgejo)([.-]|$)/.test(name))
+        return 'gitea';
+    return undefined;
+}
+/** Owner and repository from a URL path: `/owner/repo.git`, `/group/sub/repo/archive/x.tar.gz`. */
+function repositoryFromPath(forge, pathname) {
+    let segments = pathname
+        .split('/')
+        .filter((segment) => segment.length > 0)
+        .map((segment) => decodeURIComponent(segment));
+    const cut = segments.findIndex((segment) => ['archive', '-', 'tarball', 'zipball', 'releases', 'commit', 'tree'].includes(segment));
+    if (cut >= 0)
+        segments = segments.slice(0, cut);
+    if (segments.length < 2)
+        return undefined;
+    // Only GitLab nests groups; elsewhere the first two segments name the repository.
+    const repoIndex = forge === 'gitlab' ? segments.length - 1 : 1;
+    const repo = segments[repoIndex].replace(/\.git$/, '');
+    const owner = segments.slice(0, repoIndex).join('/');
+    return repo && owner ? { owner, repo } : undefined;
+}
+function fromUrl(url) {
+    let parsed;
+    try {
+        // `git+https://…`, `git+ssh://git@host/…`, `tarball+https://…`
+        parsed = new URL(url.replace(/^[a-z]+\+/, ''));
+    }
+    catch {
+        return undefined;
+    }
+    if (!['https:', 'http:', 'ssh:', 'git:'].includes(parsed.protocol))
+        return undefined;
+    const forge = forgeOfHost(parsed.hostname);
+    if (!forge)
+        return undefined;
+    const repository = repositoryFromPath(forge, parsed.pathname);
+    return repository ? { forge, host: parsed.hostname.toLowerCase(), ...repository } : undefined;
+}
+/**
+ * The forge repository a locked input comes from: `github:`, `gitlab:` and `sourcehut:` inputs
+ * directly; `git+https://`, `https://…/archive/…` and similar URLs when their host is a known forge.
+ */
+function forgeRepository(locked, original) {
+    const { type } = locked;
+    if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
+        const owner = stringAttr(locked, 'owner') ?? stringAttr(original, 'owner');
+        const repo = stringAttr(locked, 'repo') ?? stringAttr(original, 'repo');
+        if (!owner || !repo)
+            return undefined;
+        const host = stringAttr(locked, 'host') ?? stringAttr(original, 'host') ?? DEFAULT_HOSTS[type];
+        return {
+            forge: type,
+            host: host.toLowerCase(),
+            owner: type === 'gitlab' ? decodeURIComponent(owner) : owner,
+            repo,
+        };
+    }
+    const url = stringAttr(locked, 'url') ?? stringAttr(original, 'url');
+    return url ? fromUrl(url) : undefined;
+}
+function base(repository) {
+    return `https://${repository.host}/${repository.owner}/${repository.repo}`;
+}
+function repositoryUrl(repository) {
+    return base(repository);
+}
+function commitUrl(repository, rev) {
+    if (repository.forge === 'gitlab')
+        return `${base(repository)}/-/commit/${rev}`;
+    return `${base(repository)}/commit/${rev}`;
+}
+/**
+ * The page showing the commits from `from` to `to`. sourcehut has no compare view, so its link is
+ * the log starting at the new revision, which lists the new commits first.
+ */
+function compareUrl(repository, from, to) {
+    switch (repository.forge) {
+        case 'github':
+        case 'gitea':
+            return `${base(repository)}/compare/${from}...${to}`;
+        case 'gitlab':
+            return `${base(repository)}/-/compare/${from}...${to}`;
+        case 'sourcehut':
+            return `${base(repository)}/log/${to}`;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/lock/sources.js
+
+
 /** Forges whose owner and repository names are not case-sensitive: `NixOS/nixpkgs` is `nixos/nixpkgs`. */
 const CASE_INSENSITIVE_FORGES = new Set(['github', 'gitlab', 'gitea']);
 /** One key per repository, whatever the fetcher and spelling used to reach it. */
@@ -56344,259 +57191,6 @@ function staleInputs(lock, staleDays, now, only) {
     return stale;
 }
 
-;// CONCATENATED MODULE: ./.build/nix/errors.js
-
-
-const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
-    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
-    'https://nixos.org/download) or put it on PATH';
-/**
- * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
- * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
- * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
- */
-class errors_NixError extends errors_UserError {
-    args;
-    nixMessage;
-    exitCode;
-    subcommand;
-    constructor(args, nixMessage, exitCode) {
-        const subcommand = `nix ${subcommandOf(args)}`;
-        super(`${subcommand} failed:\n${nixMessage}`);
-        this.args = args;
-        this.nixMessage = nixMessage;
-        this.exitCode = exitCode;
-        this.subcommand = subcommand;
-    }
-    static fromResult(result) {
-        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
-        return new errors_NixError(result.args, text, result.exitCode);
-    }
-}
-function subcommandOf(args) {
-    const words = [];
-    for (const arg of args) {
-        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
-            break;
-        words.push(arg);
-    }
-    return words.join(' ');
-}
-const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
-/** Lines Nix prints while working, which say nothing about why it failed. */
-const PROGRESS = [
-    /^warning: /,
-    /^building '/,
-    /^copying (path|\d+ paths)/,
-    /^fetching /,
-    /^unpacking /,
-    /^evaluating /,
-    /^querying /,
-    /^these \d+ (derivations|paths) will be/,
-    /^this (derivation|path) will be/,
-    /^ {2}\/nix\/store\//,
-    /^\[\d+\/\d+\/\d+ built/,
-    /^\(use '--show-trace' to show detailed location information\)$/,
-    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
-];
-/**
- * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
- * Nix printed the message first. Both read as the older did: the message, then where it happened.
- */
-function messageFirst(lines) {
-    if (lines[0] !== 'error:')
-        return lines;
-    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
-    if (at === -1)
-        return lines;
-    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
-    const message = lines
-        .slice(at)
-        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
-    const trace = lines.slice(1, at);
-    for (const part of [message, trace])
-        while (part.length > 0 && part[part.length - 1] === '')
-            part.pop();
-    return [...message, '', ...trace];
-}
-/**
- * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
- * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
- * the last lines that are not progress.
- */
-function nixErrorText(stderr) {
-    const lines = stderr
-        .replace(ANSI_ESCAPE, '')
-        .split('\n')
-        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
-    const first = lines.findIndex((line) => line.startsWith('error:'));
-    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
-    while (kept.length > 0 && kept[kept.length - 1] === '')
-        kept.pop();
-    while (kept.length > 0 && kept[0] === '')
-        kept.shift();
-    return (first === -1 ? kept.slice(-20) : kept).join('\n');
-}
-/**
- * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
- * flakeflow's own expression was (and a position in its list, which differs from one evaluator
- * process to the next), not where the user's code broke.
- */
-function withoutFramesIn(message, file) {
-    return message
-        .split('\n\n')
-        .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
-        .join('\n\n');
-}
-
-;// CONCATENATED MODULE: ./.build/nix/version.js
-const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
-function parseNixVersion(output) {
-    const match = VERSION_LINE.exec(output.trim());
-    if (!match)
-        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
-    const [text, flavor, major, minor, patch] = match;
-    return {
-        major: Number(major),
-        minor: Number(minor),
-        patch: Number(patch ?? 0),
-        flavor: flavor ?? 'Nix',
-        text: text.trim(),
-    };
-}
-function isAtLeast(version, major, minor) {
-    return version.major > major || (version.major === major && version.minor >= minor);
-}
-/**
- * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
- * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
- * version says nothing about this; it kept `--update-input`.
- */
-function updatesNamedInputs(version) {
-    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
-}
-
-;// CONCATENATED MODULE: ./.build/nix/cli.js
-
-
-
-
-
-const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
-const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
-/**
- * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
- * where the command line differs between versions it asks `version()` which to use.
- */
-class NixCli {
-    runner;
-    options;
-    versionQuery;
-    constructor(runner, options = {}) {
-        this.runner = runner;
-        this.options = options;
-    }
-    version() {
-        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
-            this.versionQuery = undefined;
-            throw error;
-        });
-        return this.versionQuery;
-    }
-    async evalJson(target, options = {}) {
-        const { apply, impure, ...run } = options;
-        const result = await this.exec(this.withOptions(['eval'], [
-            '--json',
-            ...(impure ? ['--impure'] : []),
-            ...(apply === undefined ? [] : ['--apply', apply]),
-            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
-        ]), run);
-        return JSON.parse(result.stdout);
-    }
-    /**
-     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-     * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
-     * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
-     * (NixOS/nix#9042), where 2.8 gave it n times.
-     */
-    async build(installables, options = {}) {
-        if (installables.length === 0)
-            return [];
-        const { keepGoing, ...run } = options;
-        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables]), run);
-        const built = new Map();
-        for (const { drvPath, outputs } of JSON.parse(result.stdout)) {
-            built.set(drvPath, { drvPath, outputs });
-        }
-        return [...built.values()];
-    }
-    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
-    async lock(flakeDir, options = {}) {
-        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-    }
-    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
-    async updateLock(flakeDir, inputs = [], options = {}) {
-        for (const input of inputs) {
-            if (!INPUT_NAME.test(input))
-                throw new errors_UserError(`"${input}" is not a flake input name`);
-        }
-        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
-        await this.exec(this.withOptions(subcommand, args), options);
-    }
-    async flakeMetadata(flakeDir, options = {}) {
-        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-        return JSON.parse(result.stdout);
-    }
-    withOptions(subcommand, args) {
-        return nixArgs(subcommand, this.options, args);
-    }
-    exec(args, options = {}) {
-        return runNix(this.runner, this.options, args, options);
-    }
-}
-/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
-function nixArgs(subcommand, options, args) {
-    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
-}
-/**
- * Runs nix as flakeflow always does: a missing program is one line saying how to install Nix, and a
- * failure (unless `check` is false) is a NixError holding Nix's own message.
- */
-async function runNix(runner, options, args, runOptions = {}, check = true) {
-    let result;
-    try {
-        result = await runner.run(options.command ?? 'nix', args, runOptions);
-    }
-    catch (error) {
-        // The runner raises a UserError only when the program is missing.
-        if (error instanceof errors_UserError)
-            throw new errors_UserError(NIX_NOT_FOUND);
-        throw error;
-    }
-    if (check && !succeeded(result))
-        throw errors_NixError.fromResult(result);
-    return result;
-}
-/** The subcommand and arguments that update a flake's lock on this Nix. */
-function updateLockArgs(version, flakeDir, inputs) {
-    if (updatesNamedInputs(version))
-        return [
-            ['flake', 'update'],
-            [...inputs, '--flake', flakeDir],
-        ];
-    if (inputs.length === 0)
-        return [['flake', 'update'], [flakeDir]];
-    return [
-        ['flake', 'lock'],
-        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
-    ];
-}
-/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function cli_installable(flakeRef, attrPath) {
-    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
-    return `${flakeRef}#${quoted.join('.')}`;
-}
-
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:url"
@@ -56712,6 +57306,12 @@ function fleet_types_hostFromKey(key) {
     const slash = key.indexOf('/');
     return { kind: key.slice(0, slash), name: key.slice(slash + 1) };
 }
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
+}
 /** Parses `a."b.c".d` back into its names. */
 function parseAttrPath(text) {
     const names = [];
@@ -56794,8 +57394,6 @@ function readOutPath(nix, flakeDir, attrPath, options = {}) {
     return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./.build/nix/eval-workers.js
 
 
@@ -57374,6 +57972,8 @@ async function buildHosts(nix, flakeDir, hosts, options = {}) {
 
 
 
+
+
 function verificationFailures(verification) {
     return verification.hosts.filter((host) => host.status === 'failed');
 }
@@ -57405,10 +58005,25 @@ async function proposeUpdate(plan, oldLockText, baseline, context) {
     await (0,promises_namespaceObject.writeFile)(lockPath, oldLockText);
     const names = plan.inputs === 'all' ? [] : plan.inputs;
     const what = plan.inputs === 'all' ? 'every input' : names.join(', ');
-    await nix.updateLock(flakeDir, names, {
-        signal,
-        group: `Updating ${what}${plan.group ? ` (group ${plan.group})` : ''}`,
-    });
+    try {
+        await nix.updateLock(flakeDir, names, {
+            signal,
+            group: `Updating ${what}${plan.group ? ` (group ${plan.group})` : ''}`,
+        });
+    }
+    catch (error) {
+        if (!(error instanceof errors_NixError) || !context.evalPool)
+            throw error;
+        const diagnosis = {
+            runner: context.evalPool.runner,
+            nixOptions: { nixOptions: context.evalPool.nixOptions ?? [] },
+            flakeDir,
+            sshKeyGiven: context.access?.sshKeyGiven ?? false,
+            tokenHosts: context.access?.tokenHosts ?? [],
+            ...(signal ? { signal } : {}),
+        };
+        throw (await explainFetchFailure(error.nixMessage, diagnosis, logger)) ?? error;
+    }
     const writtenLockText = await (0,promises_namespaceObject.readFile)(lockPath, 'utf8');
     const oldLock = FlakeLock.parse(oldLockText);
     const diff = diffLocks(oldLock, FlakeLock.parse(writtenLockText));
@@ -58004,7 +58619,15 @@ async function runLockUpdate(settings, dependencies) {
         branch: settings.branch,
         hasInputPath: (path) => oldLock.resolve(path.split('/')) !== undefined,
     });
-    const local = { nix, flakeDir: settings.flakeDir, verify: settings.verify, logger, signal, evalPool };
+    const local = {
+        nix,
+        flakeDir: settings.flakeDir,
+        verify: settings.verify,
+        logger,
+        signal,
+        evalPool,
+        ...(dependencies.access ? { access: dependencies.access } : {}),
+    };
     const needsBaseline = plans.some((plan) => plan.inputs === 'all' || plan.inputs.length > 0);
     const baseline = needsBaseline ? await evaluateBaseline(local) : undefined;
     const annotations = [];
@@ -58202,6 +58825,114 @@ function renderSummary(result, options) {
     return blocks(heading(2, `🔄 flake.lock update${options.dryRun ? ' (dry run: nothing pushed)' : ''}`), result.failure !== undefined && `❌ ${result.failure.split('\n')[0]}`, table(header, rows), changed.length === 0 && nothingToUpdate(result.groups), ...changed.map((outcome, index) => groupDetails(outcome, index === 0 && changed.length === 1)), staleSection(result.stale, options.staleDays));
 }
 
+;// CONCATENATED MODULE: ./.build/core/cleanup.js
+
+const CLEANUP_STATE = 'cleanup-paths';
+/**
+ * Files the post step must remove even when the main step failed or was cancelled (SSH keys,
+ * known_hosts, scratch restores). Each registration is saved to the runner state at once, so a
+ * main step killed half-way still leaves its post step the full list.
+ */
+class CleanupList {
+    state;
+    paths;
+    constructor(state) {
+        this.state = state;
+        this.paths = readCleanupPaths(state);
+    }
+    add(path) {
+        if (this.paths.includes(path))
+            return;
+        this.paths.push(path);
+        this.state.save(CLEANUP_STATE, JSON.stringify(this.paths));
+    }
+}
+function readCleanupPaths(state) {
+    const raw = state.read(CLEANUP_STATE);
+    if (!raw)
+        return [];
+    try {
+        const parsed = JSON.parse(raw);
+        return Array.isArray(parsed) ? parsed.filter((item) => typeof item === 'string') : [];
+    }
+    catch {
+        return [];
+    }
+}
+/** Removes every registered path; a failure is a warning, never a failed step. */
+async function removeRegisteredPaths(state, logger) {
+    let removed = 0;
+    for (const path of readCleanupPaths(state)) {
+        try {
+            await rm(path, { recursive: true, force: true });
+            removed += 1;
+        }
+        catch (error) {
+            logger.warning(`Could not remove ${path}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+    }
+    return removed;
+}
+
+;// CONCATENATED MODULE: ./.build/actions/nix-runner.js
+
+
+
+/**
+ * Runs an action's work with the process runner its Nix processes fetch the flake's private inputs
+ * through: the Nix access (src/nix/access.ts) is prepared in the run's temp dir, given to role `nix`
+ * only (child-environment.ts), and removed when the work ends, however it ends.
+ */
+async function withNixRunner(access, environment, work) {
+    const { context, logger, state } = environment;
+    const nixAccess = await prepareNixAccess(access, {
+        tempDir: context.runnerTemp,
+        cleanup: new CleanupList(state),
+        mask: (secret) => logger.mask(secret),
+        stepEnvironment: process.env,
+    });
+    try {
+        return await work(new SpawnProcessRunner(logger, undefined, process.env, nixAccess.roles));
+    }
+    finally {
+        await nixAccess.remove();
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/actions/step-environment.js
+
+/**
+ * The values of the step's variables an input names (`push-env`), masked, for the one child that
+ * gets them. A name the step does not set is said once, not an error: the push then fails on its own
+ * terms, in its own words.
+ */
+function stepVariables(names, input, logger, step = process.env) {
+    const variables = {};
+    for (const name of names) {
+        const value = step[name];
+        if (value === undefined) {
+            logger.warning(`Input '${input}' names ${name}, which this step's environment does not set`);
+            continue;
+        }
+        if (value !== '')
+            logger.mask(value);
+        variables[name] = value;
+    }
+    return variables;
+}
+/**
+ * The caches' netrc for an action's Nix: the `netrc` and `cache-token` inputs, the token for `urls`
+ * (the caches the action names) and the substituters the step's NIX_CONFIG names. NIX_CONFIG
+ * outranks every nix.conf, so a `netrc-file` there would hide this netrc: that is said, once.
+ */
+function stepCacheAccess(settings, logger, urls = [], step = process.env) {
+    const access = cacheAccessSettings(settings, [...urls, ...nixConfigSubstituters(step.NIX_CONFIG)]);
+    if (access.netrc !== undefined && /^\s*netrc-file\s*=/m.test(step.NIX_CONFIG ?? '')) {
+        logger.warning("NIX_CONFIG sets netrc-file, which outranks the netrc of inputs 'netrc' and 'cache-token': remove it from NIX_CONFIG");
+    }
+    return access;
+}
+
 ;// CONCATENATED MODULE: ./.build/actions/lock-update.js
 
 
@@ -58217,86 +58948,91 @@ function renderSummary(result, options) {
 
 
 
-const lockUpdateAction = (0,action/* defineAction */.Q)({
+
+
+
+const lockUpdateAction = (0,action/* defineAction */.QP)({
     name: 'lock-update',
     inputs: lockUpdateInputs,
     outputs: LOCK_UPDATE_OUTPUTS,
     pathInputs: ['path'],
-    async run(settings, { context, logger, signal }) {
-        const runner = new SpawnProcessRunner(logger);
-        const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
-        const repository = parseRepository(context.repository ?? '');
-        const runUrl = context.repository && context.runId
-            ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
-            : undefined;
-        const client = repository && !settings['dry-run']
-            ? await loadGitHubClient({
-                token: settings.token,
-                apiUrl: context.apiUrl,
-                ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
-                logger,
-            })
-            : undefined;
-        const github = () => {
-            if (!repository) {
-                throw new errors_UserError('GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`');
-            }
-            if (!client)
-                throw new Error('the GitHub client is only loaded when this is no dry run');
-            const api = new LockUpdateGitHub(client, repository, logger);
-            const committer = settings['commit-mode'] === 'git'
-                ? new GitCommitter({
-                    runner,
-                    workspace: context.workspace,
-                    token: settings.token,
-                    serverUrl: context.serverUrl,
-                    logger,
-                    tempDir: context.runnerTemp,
-                    signal,
-                })
-                : new ApiCommitter(api);
-            return { api, committer };
-        };
-        const result = await runLockUpdate({
-            flakePath: settings.path,
-            flakeDir: (0,external_node_path_namespaceObject.resolve)(context.workspace, settings.path),
-            ...(settings.inputs ? { inputs: settings.inputs } : {}),
-            ...(settings.groups ? { groups: settings.groups } : {}),
-            ...(settings.base ? { base: settings.base } : {}),
-            branch: settings.branch,
-            commitMessage: settings['commit-message'],
-            ...(settings['pr-title'] ? { prTitle: settings['pr-title'] } : {}),
-            labels: settings['pr-labels'] ?? [],
-            reviewers: settings['pr-reviewers'] ?? [],
-            assignees: settings['pr-assignees'] ?? [],
-            autoMerge: settings['auto-merge'],
-            mergeMethod: settings['merge-method'],
-            verify: settings.verify,
-            onVerifyFailure: settings['on-verify-failure'],
-            ...(settings['dispatch-workflow'] ? { dispatchWorkflow: settings['dispatch-workflow'] } : {}),
-            staleDays: settings['stale-days'],
-            dryRun: settings['dry-run'],
-            ...(runUrl ? { runUrl } : {}),
-        }, {
-            nix,
-            logger,
-            github,
-            now: () => new Date(),
-            signal,
-            evalPool: {
-                runner,
-                nixOptions: settings['nix-options'] ?? [],
-                limits: evalWorkerLimits({ workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] }, thisMachine()),
-            },
-        });
-        return {
-            outputs: lockUpdateOutputs(result),
-            summary: renderSummary(result, { dryRun: settings['dry-run'], staleDays: settings['stale-days'] }),
-            annotations: result.annotations,
-            ...(result.failure ? { failure: result.failure } : {}),
-        };
+    run(settings, environment) {
+        const useToken = settings['inputs-use-token'] && settings.token !== GITHUB_TOKEN_DEFAULT;
+        return withNixRunner({
+            ...nixAccessSettings(settings, useToken ? settings.token : undefined),
+            ...stepCacheAccess(settings, environment.logger),
+        }, environment, (runner) => updateLock(settings, environment, runner));
     },
 });
+async function updateLock(settings, { context, logger, signal }, runner) {
+    const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
+    const repository = parseRepository(context.repository ?? '');
+    const runUrl = context.repository && context.runId
+        ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
+        : undefined;
+    const client = repository && !settings['dry-run']
+        ? await loadRunGitHubClient(settings.token, context, logger)
+        : undefined;
+    const github = () => {
+        if (!repository) {
+            throw new errors_UserError('GITHUB_REPOSITORY is not set: run this action in a workflow, or set `dry-run: true`');
+        }
+        if (!client)
+            throw new Error('the GitHub client is only loaded when this is no dry run');
+        const api = new LockUpdateGitHub(client, repository, logger);
+        const committer = settings['commit-mode'] === 'git'
+            ? new GitCommitter({
+                runner,
+                workspace: context.workspace,
+                token: settings.token,
+                serverUrl: context.serverUrl,
+                logger,
+                tempDir: context.runnerTemp,
+                signal,
+            })
+            : new ApiCommitter(api);
+        return { api, committer };
+    };
+    const result = await runLockUpdate({
+        flakePath: settings.path,
+        flakeDir: (0,external_node_path_namespaceObject.resolve)(context.workspace, settings.path),
+        ...(settings.inputs ? { inputs: settings.inputs } : {}),
+        ...(settings.groups ? { groups: settings.groups } : {}),
+        ...(settings.base ? { base: settings.base } : {}),
+        branch: settings.branch,
+        commitMessage: settings['commit-message'],
+        ...(settings['pr-title'] ? { prTitle: settings['pr-title'] } : {}),
+        labels: settings['pr-labels'] ?? [],
+        reviewers: settings['pr-reviewers'] ?? [],
+        assignees: settings['pr-assignees'] ?? [],
+        autoMerge: settings['auto-merge'],
+        mergeMethod: settings['merge-method'],
+        verify: settings.verify,
+        onVerifyFailure: settings['on-verify-failure'],
+        ...(settings['dispatch-workflow'] ? { dispatchWorkflow: settings['dispatch-workflow'] } : {}),
+        staleDays: settings['stale-days'],
+        dryRun: settings['dry-run'],
+        ...(runUrl ? { runUrl } : {}),
+    }, {
+        nix,
+        logger,
+        github,
+        now: () => new Date(),
+        signal,
+        access: accessGiven(settings),
+        evalPool: {
+            runner,
+            nixOptions: settings['nix-options'] ?? [],
+            limits: evalWorkerLimits({ workers: settings['eval-workers'], maxMemoryKiB: settings['eval-max-memory'] }, thisMachine()),
+        },
+    });
+    return {
+        outputs: lockUpdateOutputs(result),
+        summary: renderSummary(result, { dryRun: settings['dry-run'], staleDays: settings['stale-days'] }),
+        annotations: result.annotations,
+        ...(result.failure ? { failure: result.failure } : {}),
+    };
+}
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -59750,7 +60486,7 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
+const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm: io_util_rm, rmdir, stat, symlink, unlink } = external_fs_.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -61419,6 +62155,14 @@ function checkPathInputs(settings, names, workspace) {
             inputPath(workspace, name, value);
     }
 }
+/** The flake directory the `path` input names, relative to the workspace; a UserError when it holds no flake.nix. */
+function flakeDirOf(workspace, path) {
+    const flakeDir = resolve(workspace, path);
+    if (!existsSync(join(flakeDir, 'flake.nix'))) {
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${path}' (${flakeDir})`);
+    }
+    return flakeDir;
+}
 
 ;// CONCATENATED MODULE: ./.build/core/runtime.js
 
@@ -61458,7 +62202,7 @@ function readRunContext(env = process.env) {
         sha: env.GITHUB_SHA || undefined,
         ref: env.GITHUB_REF || undefined,
         serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
-        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.r,
+        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.rK,
         graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
         runId: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined,

@@ -30955,10 +30955,17 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Q: () => (/* binding */ defineAction),
-/* harmony export */   r: () => (/* binding */ DEFAULT_API_URL)
+/* harmony export */   QP: () => (/* binding */ defineAction),
+/* harmony export */   rK: () => (/* binding */ DEFAULT_API_URL)
 /* harmony export */ });
+/* unused harmony export runUrlOf */
 const DEFAULT_API_URL = 'https://api.github.com';
+/** The page of the workflow run, when the action runs in one. */
+function runUrlOf(context) {
+    if (!context.runId || !context.repository)
+        return undefined;
+    return `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`;
+}
 function defineAction(definition) {
     return definition;
 }
@@ -36324,7 +36331,7 @@ function createGitHubClient(options) {
     const retryBaseMs = options.retryBaseMs ?? 1_000;
     const { logger } = options;
     const client = getOctokit(options.token, {
-        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.r).replace(/\/+$/, ''),
+        baseUrl: (options.apiUrl ?? action/* DEFAULT_API_URL */.rK).replace(/\/+$/, ''),
         retry: { retries, retryAfterBaseValue: retryBaseMs },
         throttle: {
             retryAfterBaseValue: retryBaseMs,
@@ -36415,6 +36422,15 @@ var action = __nccwpck_require__(8256);
 async function loadGitHubClient(options) {
     const { createGitHubClient } = await Promise.resolve(/* import() eager */).then(__nccwpck_require__.bind(__nccwpck_require__, 1815));
     return createGitHubClient(options);
+}
+/** The client an action talks to its run's GitHub with: the API URLs the runner names, and `token`. */
+function loadRunGitHubClient(token, context, logger) {
+    return loadGitHubClient({
+        token,
+        apiUrl: context.apiUrl,
+        ...(context.graphqlUrl ? { graphqlUrl: context.graphqlUrl } : {}),
+        logger,
+    });
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
@@ -45957,14 +45973,14 @@ function preprocess(fn, schema) {
  * A mistake the user can fix: bad input, a missing tool, a wrong password.
  * It is reported as one line naming what to fix, without a stack trace.
  */
-class UserError extends Error {
+class errors_UserError extends Error {
     constructor(message) {
         super(message);
         this.name = new.target.name;
     }
 }
 /** Raised by a capability whose implementation has not landed yet. */
-class NotImplementedError extends UserError {
+class NotImplementedError extends errors_UserError {
     constructor(capability, issue) {
         super(`flakeflow ${capability} is not implemented yet (tracked in issue #${issue}); nothing was done`);
     }
@@ -45991,6 +46007,7 @@ function oneLine(message) {
 }
 
 ;// CONCATENATED MODULE: ./.build/core/inputs.js
+
 
 
 const inputDeclarations = registry();
@@ -46173,7 +46190,7 @@ function parseInputs(schema, read, onSecret = () => { }) {
         return result.data;
     const issue = result.error.issues[0];
     const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
 }
 /** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
 function durationValue(example = '26h') {
@@ -46191,6 +46208,21 @@ const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
 /** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
 function githubToken() {
     return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
+}
+/** A program and its arguments, split as a shell would split them but run without one. */
+function commandLine(options = {}) {
+    return field(options, (raw, fail) => {
+        const argv = splitCommandLine(raw.trim());
+        return Array.isArray(argv) ? argv : fail(`a program and its arguments (found ${argv.invalid})`);
+    });
+}
+/** Names of environment variables, space-, comma- or newline-separated. */
+function variableNames(options = {}) {
+    return field(options, (raw, fail) => {
+        const names = raw.split(/[\s,]+/).filter((name) => name !== '');
+        const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+        return bad === undefined ? names : fail(`variable names such as CACHIX_AUTH_TOKEN ('${bad}' is not one)`);
+    });
 }
 
 ;// CONCATENATED MODULE: ./.build/report/inputs.js
@@ -46320,6 +46352,8 @@ const hostBuild = object({
     comparison: closureComparison.optional(),
     /** The store URI the closure was copied to. */
     pushedTo: schemas_string().optional(),
+    /** The `push-command` that pushed the closure, e.g. `cachix push homelab`. */
+    pushedWith: schemas_string().optional(),
 });
 /** What the build action writes for the report action: one file per matrix entry, one result per host. */
 const resultFile = object({
@@ -46346,6 +46380,12 @@ function hostKey(host) {
 function hostFromKey(key) {
     const slash = key.indexOf('/');
     return { kind: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
+function attrPathText(attrPath) {
+    return attrPath
+        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
+        .join('.');
 }
 /** Parses `a."b.c".d` back into its names. */
 function parseAttrPath(text) {
@@ -46380,12 +46420,6 @@ const KIND_TITLES = {
     home: 'Home Manager',
     checks: 'check',
 };
-/** `nixosConfigurations.pi.config.system.build.toplevel`, quoting names Nix needs quoted. */
-function attrPathText(attrPath) {
-    return attrPath
-        .map((name) => (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name)))
-        .join('.');
-}
 /** The store path's hash part, which names its narinfo in a binary cache. */
 function storePathHash(storePath) {
     return /^\/nix\/store\/([0-9a-z]{32})-/.exec(storePath)?.[1];
@@ -46462,12 +46496,12 @@ function parseHostsOutput(text) {
         value = JSON.parse(text);
     }
     catch {
-        throw new UserError("Input 'hosts' must be the hosts action's `hosts` output (a JSON list), got text that is not JSON");
+        throw new errors_UserError("Input 'hosts' must be the hosts action's `hosts` output (a JSON list), got text that is not JSON");
     }
     const checked = array(hostEntryShape).safeParse(value);
     if (!checked.success) {
         const issue = checked.error.issues[0];
-        throw new UserError(`Input 'hosts' must be the hosts action's \`hosts\` output (a JSON list of hosts), got ${issue ? `${issue.message}${issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''}` : 'something else'}`);
+        throw new errors_UserError(`Input 'hosts' must be the hosts action's \`hosts\` output (a JSON list of hosts), got ${issue ? `${issue.message}${issue.path.length > 0 ? ` at ${issue.path.join('.')}` : ''}` : 'something else'}`);
     }
     return checked.data;
 }
@@ -46538,6 +46572,7 @@ function buildSummary(outcome) {
         result.durationMs !== undefined ? formatDuration(result.durationMs) : '',
     ]);
     const pushed = outcome.results.find((result) => result.pushedTo)?.pushedTo;
+    const pushedWith = outcome.results.find((result) => result.pushedWith)?.pushedWith;
     return blocks(heading(3, 'Build'), table(['Host', 'System', 'Result', 'Closure', 'Δ', 'Time'], rows, [
         'left',
         'left',
@@ -46547,7 +46582,7 @@ function buildSummary(outcome) {
         'right',
     ]), ...outcome.results.map(hostSection), ...outcome.results
         .filter((result) => result.status === 'eval-only')
-        .map((result) => `🔍 **${result.host}**: ${result.error}.`), pushed ? `📤 Pushed to \`${pushed}\`.` : undefined, outcome.pushError ? details('❌ Pushing failed', codeBlock(outcome.pushError), true) : undefined);
+        .map((result) => `🔍 **${result.host}**: ${result.error}.`), pushed ? `📤 Pushed to \`${pushed}\`.` : undefined, pushedWith ? `📤 Pushed with \`${pushedWith}\`.` : undefined, ...outcome.pushFailures.map((failure) => details(`❌ Pushing to ${failure.target} failed`, codeBlock(failure.error), true)));
 }
 
 ;// CONCATENATED MODULE: ./.build/report/render.js
@@ -46836,21 +46871,14 @@ async function buildReport(settings, dependencies) {
 
 
 const REPORT_OUTPUTS = ['passed', 'failed', 'comment-url', 'summary'];
-const reportAction = (0,action/* defineAction */.Q)({
+const reportAction = (0,action/* defineAction */.QP)({
     name: 'report',
     inputs: reportInputs,
     outputs: REPORT_OUTPUTS,
     pathInputs: ['results'],
     keepsForksOffSelfHosted: true,
     async run(settings, { context, logger }) {
-        const client = settings.comment
-            ? await loadGitHubClient({
-                token: settings.token,
-                apiUrl: context.apiUrl,
-                graphqlUrl: context.graphqlUrl,
-                logger,
-            })
-            : undefined;
+        const client = settings.comment ? await loadRunGitHubClient(settings.token, context, logger) : undefined;
         const outcome = await buildReport(settings, {
             context,
             logger,
@@ -49899,7 +49927,7 @@ function forkOf(event) {
 function refuseForks(action, event) {
     const fork = forkOf(event);
     if (fork) {
-        throw new UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
+        throw new errors_UserError(`Refusing to run ${action} for ${fork}: it reaches the fleet with its secrets, so it runs only for the repository itself`);
     }
 }
 /** The input that lets gate, hosts, build and report run a fork's code on a self-hosted runner. */
@@ -49920,7 +49948,7 @@ function refuseUntrustedOnSelfHosted(action, run, allowed, warn) {
             'that code runs on this machine, with whatever it can reach');
         return;
     }
-    throw new UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
+    throw new errors_UserError(`Refusing to run ${action} for ${fork} on a self-hosted runner: its code would run on this machine; ` +
         `run it on a GitHub-hosted runner, or set ${ALLOW_UNTRUSTED_INPUT}: true`);
 }
 
@@ -50046,7 +50074,7 @@ function inputPath(workspace, input, value) {
     const path = (0,external_node_path_namespaceObject.resolve)(root, value);
     const inside = isInside(root, path) && isInside(realPathOf(root), realPathOf(path));
     if (!inside) {
-        throw new UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
+        throw new errors_UserError(`Input '${input}' must be an absolute path or a path inside the workspace (${root}), got '${value}'`);
     }
     return path;
 }
@@ -50057,6 +50085,14 @@ function checkPathInputs(settings, names, workspace) {
         if (typeof value === 'string' && value !== '')
             inputPath(workspace, name, value);
     }
+}
+/** The flake directory the `path` input names, relative to the workspace; a UserError when it holds no flake.nix. */
+function flakeDirOf(workspace, path) {
+    const flakeDir = resolve(workspace, path);
+    if (!existsSync(join(flakeDir, 'flake.nix'))) {
+        throw new UserError(`Input 'path' must be a directory holding a flake.nix, got '${path}' (${flakeDir})`);
+    }
+    return flakeDir;
 }
 
 ;// CONCATENATED MODULE: ./.build/core/runtime.js
@@ -50097,7 +50133,7 @@ function readRunContext(env = process.env) {
         sha: env.GITHUB_SHA || undefined,
         ref: env.GITHUB_REF || undefined,
         serverUrl: env.GITHUB_SERVER_URL || 'https://github.com',
-        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.r,
+        apiUrl: env.GITHUB_API_URL || action/* DEFAULT_API_URL */.rK,
         graphqlUrl: env.GITHUB_GRAPHQL_URL || undefined,
         runId: env.GITHUB_RUN_ID || undefined,
         actor: env.GITHUB_ACTOR || undefined,
@@ -50119,10 +50155,10 @@ function cancellationSignal(logger) {
 }
 /** Fails the step with one line; a bug also leaves its stack in the debug log. */
 function failStep(error, logger = new RunnerLogger()) {
-    if (!(error instanceof UserError) && error instanceof Error && error.stack)
+    if (!(error instanceof errors_UserError) && error instanceof Error && error.stack)
         logger.debug(error.stack);
     const message = logger.secrets.redact(oneLine(stringifyError(error))) || 'failed without a message';
-    setFailed(error instanceof UserError ? message : `Unexpected error: ${message}`);
+    setFailed(error instanceof errors_UserError ? message : `Unexpected error: ${message}`);
 }
 /**
  * Runs one action as the runner starts it: inputs → settings → capability → outputs, job summary
