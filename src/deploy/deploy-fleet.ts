@@ -45,6 +45,8 @@ export interface DeployEnvironment {
   now?: () => number;
   /** Added to activation-timeout and confirm-timeout before a run counts as hung (default 30 s). */
   activationMarginMs?: number;
+  /** How long a node's copy may make no progress before it is killed (default COPY_STALL_MS). */
+  copyStallMs?: number;
   /** Pause between health-check attempts (default 5 s). */
   healthRetryDelayMs?: number;
   /** The PATH `deploy-command` is found on; when given, a missing command is refused before anything starts. */
@@ -118,6 +120,7 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
         sleep: (ms) => sleep(ms),
       },
       marginMs: env.activationMarginMs ?? 30_000,
+      ...(env.copyStallMs === undefined ? {} : { copyStallMs: env.copyStallMs }),
       origin: {
         ...(commit === undefined ? {} : { commit }),
         ...(env.runUrl === undefined ? {} : { runUrl: env.runUrl }),

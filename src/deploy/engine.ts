@@ -35,6 +35,8 @@ export interface EngineContext extends NodeRunOptions {
   health: HealthProbeDeps;
   /** Added to activation-timeout and confirm-timeout before a run counts as hung. */
   marginMs: number;
+  /** How long a node's copy may make no progress before it is killed (switch engine). */
+  copyStallMs?: number;
   /** The commit and run each node's deploy record names. */
   origin: DeployOrigin;
 }

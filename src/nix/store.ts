@@ -5,7 +5,7 @@ import { isAtLeast, type NixVersion } from './version.js';
 
 export type NixStoreOptions = NixCliOptions;
 
-type StoreRunOptions = Pick<NixRunOptions, 'signal' | 'group' | 'timeoutMs' | 'env'>;
+type StoreRunOptions = Pick<NixRunOptions, 'signal' | 'group' | 'timeoutMs' | 'env' | 'onLine' | 'onSpawn'>;
 
 /** `nix path-info --json` validity: a list with `valid: false` (Nix < 2.19), else a map with null. */
 export function validPathsOf(json: unknown): string[] {

@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type LocalNodes, startNodes } from '../../scripts/local-nodes.mjs';
@@ -30,6 +30,8 @@ afterAll(() => removeTempDir(root));
 
 const BASE: SharedBase = { name: 'fleet-base', sizeKiB: 64 };
 const NODE_NAMES = ['web-1', 'web-2', 'db'];
+/** Larger than what ssh's window and the sockets hold, so a node that stops reading stalls the copy. */
+const STALLED_BASE: SharedBase = { name: 'fleet-base-stalled', sizeKiB: 8192 };
 
 interface SeparateFleet {
   nodes: LocalNodes;
@@ -37,6 +39,8 @@ interface SeparateFleet {
   fleet: SwitchFleet;
   toplevels: Record<string, string>;
   deploy(inputs?: Record<string, string>, runnerEnv?: Record<string, string>): ReturnType<typeof deployFleet>;
+  /** What the last deploy logged. */
+  logged(): string;
   /** The NAR fetches of `path` the cache served. */
   narFetchesOf(path: string): Promise<number>;
 }
@@ -47,6 +51,8 @@ interface FleetOptions {
   storeLimitMiB?: Record<string, number>;
   base?: SharedBase;
   nodeTags?: Record<string, string[]>;
+  /** How long a copy may make no progress before it is killed. */
+  copyStallMs?: number;
 }
 
 /** Three nodes with their own stores, a cache beside them holding the systems' shared base. */
@@ -84,13 +90,17 @@ async function separateFleet(
       { address: node.address, 'ssh-user': 'root', tags: options.nodeTags?.[node.name] ?? [] },
     ]),
   );
+  let logger: RecordingLogger | undefined;
   return {
     nodes,
     base,
     toplevels,
     fleet,
     deploy: (inputs: Record<string, string> = {}, runnerEnv: Record<string, string> = {}) => {
-      const run = inProcessEnvironment(dir, runnerTemp, runnerEnv, { activationMarginMs: 15_000 });
+      const run = inProcessEnvironment(dir, runnerTemp, runnerEnv, {
+        activationMarginMs: 15_000,
+        ...(options.copyStallMs === undefined ? {} : { copyStallMs: options.copyStallMs }),
+      });
       const settings = deploySettings({
         path: 'fleet',
         engine: 'switch',
@@ -103,8 +113,10 @@ async function separateFleet(
         strategy: 'all-at-once',
         ...inputs,
       });
+      logger = run.logger;
       return deployFleet(settings, run.environment);
     },
+    logged: () => (logger?.lines ?? []).map((line) => line.message).join('\n'),
     async narFetchesOf(path: string) {
       // The cache names a NAR by its file hash: its narinfo says which one holds `path`.
       const hash = path.slice('/nix/store/'.length, '/nix/store/'.length + 32);
@@ -116,6 +128,39 @@ async function separateFleet(
       ).length;
     },
   };
+}
+
+/**
+ * Makes the node's `nix-store --serve` (the far end of a copy over ssh://) pass on the first 64 KiB,
+ * then stop reading: a copy to it stalls mid-way. `always`, every copy; otherwise only the first. A
+ * session after a stalled one first kills what the stalled one left, as a node whose session died would.
+ */
+async function stallCopiesTo(fleet: SeparateFleet, name: string, always: boolean): Promise<void> {
+  const node = fleet.nodes.nodes.find((each) => each.name === name) as LocalNodes['nodes'][number];
+  const real = (await fleet.nodes.run(name, 'command -v nix-store')).stdout.trim();
+  expect(real).toMatch(/\/nix-store$/);
+  const bin = join(node.dir, 'stalling-bin');
+  const stalled = join(node.dir, 'stalled-copies');
+  await mkdir(bin, { recursive: true });
+  await writeFile(
+    join(bin, 'nix-store'),
+    [
+      '#!/bin/sh',
+      'if [ "$1" = --serve ]; then',
+      `  [ -e ${stalled} ] && kill -9 $(cat ${stalled}) 2>/dev/null`,
+      `  if ${always ? 'true' : `[ ! -e ${stalled} ]`}; then`,
+      `    { head -c 65536; sleep 60 & echo $! >>${stalled}; wait; } | ${real} "$@" &`,
+      `    echo $! >>${stalled}`,
+      '    wait $!',
+      '    exit $?',
+      '  fi',
+      'fi',
+      `exec ${real} "$@"`,
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  await appendFile(join(node.dir, 'session.env'), `export PATH=${bin}:$PATH\n`);
 }
 
 /** Every node deployed, and its own store holds its whole system: its toplevel and the shared base. */
@@ -293,6 +338,45 @@ describeEachVersion(
 
       await expectDeployedWhole(fleet, outcome);
       expect(await fleet.narFetchesOf(fleet.base)).toBe(0);
+    }, 180_000);
+
+    it('kills a copy that stalls mid-way and tries it once more, which delivers', async () => {
+      const fleet = await separateFleet(version, (stop) => stops.push(stop), {
+        base: STALLED_BASE,
+        copyStallMs: 3_000,
+      });
+      await stallCopiesTo(fleet, 'web-2', false);
+
+      const outcome = await fleet.deploy({ 'substitute-on-nodes': 'false' });
+
+      await expectDeployedWhole(fleet, outcome);
+      expect(fleet.logged()).toMatch(
+        /copying to web-2 broke off \(copy to web-2 stalled: no progress for 3 s, killed\); trying once more/,
+      );
+    }, 180_000);
+
+    it('fails only the node whose copy stalls twice, untouched, saying so, and the others go on', async () => {
+      const fleet = await separateFleet(version, (stop) => stops.push(stop), {
+        base: STALLED_BASE,
+        copyStallMs: 3_000,
+      });
+      await stallCopiesTo(fleet, 'web-2', true);
+
+      const outcome = await fleet.deploy({
+        'substitute-on-nodes': 'false',
+        strategy: 'canary',
+        'on-failure': 'halt',
+      });
+
+      const byNode = Object.fromEntries(outcome.results.map((result) => [result.node, result]));
+      expect(byNode['web-2']?.status, JSON.stringify(outcome.results)).toBe('failed');
+      expect(byNode['web-2']?.message).toMatch(
+        /copy to web-2 stalled: no progress for 3 s, killed on the second attempt too; nothing was activated/,
+      );
+      expect([byNode['web-1']?.status, byNode.db?.status]).toEqual(['deployed', 'deployed']);
+      const profile = await fleet.nodes.run('web-2', 'readlink /nix/var/nix/profiles/system || echo none');
+      expect(profile.stdout.trim()).toBe('none');
+      expect(await fleet.nodes.validPaths('web-2', [fleet.toplevels['web-2'] as string])).toEqual([]);
     }, 180_000);
   },
 );

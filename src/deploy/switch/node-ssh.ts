@@ -35,12 +35,20 @@ const SHARED_CONNECTION_IDLE_S = 300;
 const MAX_CONTROL_PATH_BYTES = 100;
 
 /**
+ * A link that died ends the node's ssh within a minute, instead of a copy or a read hanging on it;
+ * after the node's own options, which win (ssh takes an option's first value).
+ */
+const DEAD_LINK_OPTIONS = ['-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=4'];
+
+/**
  * How flakeflow reaches one node over SSH, and how `nix copy` does. With a control path, its
  * commands and `nix copy` share one connection (the first opens it), unless run on a new one.
  */
 export class NodeShell {
   /** Every ssh option of the node's shared commands: the shared connection's, then `sshOptions`. */
   private readonly sharedOptions: readonly string[];
+  /** Whether its commands and `nix copy` share one connection. */
+  private readonly shareable: boolean;
   /** Whether a command that opens or uses the shared connection ran since it was last closed. */
   private mayBeShared = false;
 
@@ -53,11 +61,11 @@ export class NodeShell {
   ) {
     // ssh takes the first value of an option, so these go before the `ControlPath=none` they override;
     // NIX_SSHOPTS is split on spaces, so a path holding one cannot be shared with `nix copy`.
-    const shareable =
+    this.shareable =
       controlPath !== undefined &&
       Buffer.byteLength(controlPath) <= MAX_CONTROL_PATH_BYTES &&
       !/\s/.test(controlPath);
-    this.sharedOptions = shareable
+    this.sharedOptions = this.shareable
       ? [
           '-o',
           'ControlMaster=auto',
@@ -66,8 +74,9 @@ export class NodeShell {
           '-o',
           `ControlPersist=${SHARED_CONNECTION_IDLE_S}`,
           ...sshOptions,
+          ...DEAD_LINK_OPTIONS,
         ]
-      : sshOptions;
+      : [...sshOptions, ...DEAD_LINK_OPTIONS];
   }
 
   get destination(): string {
@@ -93,7 +102,7 @@ export class NodeShell {
         `SSH option '${spaced}' contains a space, which nix copy cannot pass on: NIX_SSHOPTS is split on spaces`,
       );
     }
-    this.mayBeShared = this.sharedOptions !== this.sshOptions;
+    this.mayBeShared = this.shareable;
     return { NIX_SSHOPTS: this.sharedOptions.join(' ') };
   }
 
@@ -103,11 +112,11 @@ export class NodeShell {
    */
   run(script: string, args: readonly string[], options: RemoteRunOptions): Promise<ProcessResult> {
     const { timeoutMs, asRoot = this.node.sshUser === 'root', newConnection = false } = options;
-    if (!newConnection) this.mayBeShared = this.sharedOptions !== this.sshOptions;
+    if (!newConnection) this.mayBeShared = this.shareable;
     return this.runner.run(
       'ssh',
       [
-        ...(newConnection ? this.sshOptions : this.sharedOptions),
+        ...(newConnection ? [...this.sshOptions, ...DEAD_LINK_OPTIONS] : this.sharedOptions),
         '-o',
         'ConnectTimeout=30',
         '--',

@@ -2,6 +2,7 @@ import { Slots } from '../../core/concurrency.js';
 import { stringifyError } from '../../core/errors.js';
 import { succeeded } from '../../core/process.js';
 import type { NixStore } from '../../nix/store.js';
+import { COPY_STALL_MS, CopyWatchdog } from './copy-watchdog.js';
 import { failure } from './node-ssh.js';
 import { needsTarget, type PreparedNode } from './switch-prepare.js';
 
@@ -20,6 +21,8 @@ export interface DeliveryOptions {
   copiesAtOnce: number;
   /** Stops the copies not yet done (the rollout halted or was cancelled). */
   signal: AbortSignal;
+  /** How long a copy may make no progress before it is killed (COPY_STALL_MS by default). */
+  stallMs?: number;
 }
 
 /** What Nix prints when a store's filesystem is full. */
@@ -56,7 +59,7 @@ export function startDeliveries(
 /**
  * Puts the toplevel into the node's store: copies what the runner built (the node fetching what its
  * substituters hold first), or copies the derivation and builds it there. A copy that breaks off is
- * tried once more; a full store is not. Returns what the node's row should say of it, if anything.
+ * tried once more, and so is one that stalls (no progress for `stallMs`: it is killed); a full store is not. Returns what the node's row should say of it, if anything.
  */
 async function deliver(
   prepared: PreparedNode,
@@ -77,22 +80,35 @@ async function deliver(
   if (prepared.inCaches && (await fetchedByNode(prepared, options, lines))) return undefined;
   let note: string | undefined;
   for (let attempt = 1; ; attempt += 1) {
+    const watchdog = new CopyWatchdog(options.stallMs ?? COPY_STALL_MS);
     try {
       const copied = await store.copy(paths, shell.storeUrl, {
         env: shell.nixSshEnv(),
         derivation,
         substituteOnDestination,
-        signal,
+        signal: AbortSignal.any([signal, watchdog.signal]),
+        onSpawn: watchdog.onSpawn,
+        onLine: watchdog.onLine,
       });
       note = substituteOnDestination ? unreachableCaches(copied.stderr) : undefined;
       if (note !== undefined) lines.push(note);
       break;
     } catch (error) {
-      const why = stringifyError(error);
+      const why = watchdog.stalled
+        ? `copy to ${node.name} stalled: no progress for ${seconds(watchdog.stallMs)}, killed`
+        : stringifyError(error);
       if (NO_SPACE.test(why))
         throw new Error(`no space left on ${node.name}: ${lastLineMatching(why, NO_SPACE)}`);
-      if (attempt > 1 || signal.aborted) throw new Error(`copying to ${node.name} failed: ${why}`);
+      if (attempt > 1 || signal.aborted) {
+        throw new Error(
+          watchdog.stalled
+            ? `${why} on the second attempt too; nothing was activated`
+            : `copying to ${node.name} failed: ${why}`,
+        );
+      }
       lines.push(`copying to ${node.name} broke off (${why.split('\n').at(-1)}); trying once more`);
+    } finally {
+      watchdog.stop();
     }
   }
   if (!flags.remoteBuild) return note;
@@ -146,6 +162,10 @@ export function unreachableCaches(stderr: string): string | undefined {
   );
   if (caches.size === 0) return undefined;
   return `its cache ${[...caches].join(', ')} was unreachable: the paths came from the runner`;
+}
+
+function seconds(ms: number): string {
+  return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
 }
 
 function lastLineMatching(text: string, pattern: RegExp): string {

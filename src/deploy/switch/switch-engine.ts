@@ -89,7 +89,13 @@ export async function openSwitchEngine(
       });
       deliveries = startDeliveries(
         selected.map((node) => prepared.get(node.name) as PreparedNode),
-        { store, flags, copiesAtOnce: settings.parallel, signal: stopDeliveries.signal },
+        {
+          store,
+          flags,
+          copiesAtOnce: settings.parallel,
+          signal: stopDeliveries.signal,
+          ...(context.copyStallMs === undefined ? {} : { stallMs: context.copyStallMs }),
+        },
       );
       return timedDeployer(context, (node, lines) =>
         switchNode(
