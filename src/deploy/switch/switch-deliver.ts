@@ -81,6 +81,8 @@ async function deliver(
   let note: string | undefined;
   for (let attempt = 1; ; attempt += 1) {
     const watchdog = new CopyWatchdog(options.stallMs ?? COPY_STALL_MS);
+    // The shared connection's master may hold the copy's output open: a stalled copy ends with it.
+    watchdog.signal.addEventListener('abort', () => void shell.close().catch(() => undefined));
     try {
       const copied = await store.copy(paths, shell.storeUrl, {
         env: shell.nixSshEnv(),
