@@ -62566,6 +62566,11 @@ const SHARED_CONNECTION_IDLE_S = 300;
 /** A control socket path longer than this does not fit a Unix socket address (108 bytes on Linux). */
 const MAX_CONTROL_PATH_BYTES = 100;
 /**
+ * A link that died ends the node's ssh within a minute, instead of a copy or a read hanging on it;
+ * after the node's own options, which win (ssh takes an option's first value).
+ */
+const DEAD_LINK_OPTIONS = ['-o', 'ServerAliveInterval=15', '-o', 'ServerAliveCountMax=4'];
+/**
  * How flakeflow reaches one node over SSH, and how `nix copy` does. With a control path, its
  * commands and `nix copy` share one connection (the first opens it), unless run on a new one.
  */
@@ -62575,6 +62580,8 @@ class NodeShell {
     sshOptions;
     /** Every ssh option of the node's shared commands: the shared connection's, then `sshOptions`. */
     sharedOptions;
+    /** Whether its commands and `nix copy` share one connection. */
+    shareable;
     /** Whether a command that opens or uses the shared connection ran since it was last closed. */
     mayBeShared = false;
     constructor(runner, node, 
@@ -62585,10 +62592,11 @@ class NodeShell {
         this.sshOptions = sshOptions;
         // ssh takes the first value of an option, so these go before the `ControlPath=none` they override;
         // NIX_SSHOPTS is split on spaces, so a path holding one cannot be shared with `nix copy`.
-        const shareable = controlPath !== undefined &&
-            Buffer.byteLength(controlPath) <= MAX_CONTROL_PATH_BYTES &&
-            !/\s/.test(controlPath);
-        this.sharedOptions = shareable
+        this.shareable =
+            controlPath !== undefined &&
+                Buffer.byteLength(controlPath) <= MAX_CONTROL_PATH_BYTES &&
+                !/\s/.test(controlPath);
+        this.sharedOptions = this.shareable
             ? [
                 '-o',
                 'ControlMaster=auto',
@@ -62597,8 +62605,9 @@ class NodeShell {
                 '-o',
                 `ControlPersist=${SHARED_CONNECTION_IDLE_S}`,
                 ...sshOptions,
+                ...DEAD_LINK_OPTIONS,
             ]
-            : sshOptions;
+            : [...sshOptions, ...DEAD_LINK_OPTIONS];
     }
     get destination() {
         const { sshUser, hostname } = this.node;
@@ -62619,7 +62628,7 @@ class NodeShell {
         if (spaced !== undefined) {
             throw new UserError(`SSH option '${spaced}' contains a space, which nix copy cannot pass on: NIX_SSHOPTS is split on spaces`);
         }
-        this.mayBeShared = this.sharedOptions !== this.sshOptions;
+        this.mayBeShared = this.shareable;
         return { NIX_SSHOPTS: this.sharedOptions.join(' ') };
     }
     /**
@@ -62629,9 +62638,9 @@ class NodeShell {
     run(script, args, options) {
         const { timeoutMs, asRoot = this.node.sshUser === 'root', newConnection = false } = options;
         if (!newConnection)
-            this.mayBeShared = this.sharedOptions !== this.sshOptions;
+            this.mayBeShared = this.shareable;
         return this.runner.run('ssh', [
-            ...(newConnection ? this.sshOptions : this.sharedOptions),
+            ...(newConnection ? [...this.sshOptions, ...DEAD_LINK_OPTIONS] : this.sharedOptions),
             '-o',
             'ConnectTimeout=30',
             '--',
@@ -63138,6 +63147,74 @@ function nodeSshOptions(access, node) {
     return [...access.options, ...node.sshOpts, ...access.extraOptions];
 }
 
+;// CONCATENATED MODULE: ./.build/deploy/switch/copy-watchdog.js
+
+/**
+ * How long a node's copy may go without progress before it counts as stalled: generous, since a node
+ * substituting one large path from its own cache sends nothing back until it has it.
+ */
+const COPY_STALL_MS = 15 * 60_000;
+/** The bytes a process has read and written so far (/proc/<pid>/io), or undefined where Linux has none. */
+function bytesMoved(pid) {
+    try {
+        const io = (0,external_node_fs_namespaceObject.readFileSync)(`/proc/${pid}/io`, 'utf8');
+        const counted = (name) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? 0);
+        return counted('rchar') + counted('wchar');
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * Aborts a copy that made no progress for `stallMs`: progress is a line on its stderr (the node's
+ * Nix reporting what it fetches) or bytes the copying process read or wrote. A link that died is
+ * ssh's to notice (ServerAlive); this catches a node that is still there but stopped reading.
+ */
+class CopyWatchdog {
+    stallMs;
+    controller = new AbortController();
+    timer;
+    pid;
+    moved;
+    lastProgress = Date.now();
+    constructor(stallMs) {
+        this.stallMs = stallMs;
+        this.timer = setInterval(() => this.check(), Math.max(50, Math.min(5_000, stallMs / 4)));
+        this.timer.unref();
+    }
+    /** Aborted once the copy stalled. */
+    get signal() {
+        return this.controller.signal;
+    }
+    get stalled() {
+        return this.controller.signal.aborted;
+    }
+    onSpawn = (pid) => {
+        this.pid = pid;
+        this.progressed();
+    };
+    onLine = () => this.progressed();
+    stop() {
+        clearInterval(this.timer);
+    }
+    progressed() {
+        this.lastProgress = Date.now();
+    }
+    check() {
+        if (this.pid !== undefined) {
+            const moved = bytesMoved(this.pid);
+            if (moved !== undefined && moved !== this.moved) {
+                this.moved = moved;
+                this.progressed();
+            }
+        }
+        if (Date.now() - this.lastProgress < this.stallMs)
+            return;
+        this.stop();
+        this.controller.abort();
+    }
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/switch/switch-prepare.js
 
 
@@ -63264,6 +63341,7 @@ function errorsNaming(nixMessage, drvPath) {
 
 
 
+
 /** What Nix prints when a store's filesystem is full. */
 const NO_SPACE = /No space left on device/i;
 /**
@@ -63292,7 +63370,7 @@ function startDeliveries(entries, options) {
 /**
  * Puts the toplevel into the node's store: copies what the runner built (the node fetching what its
  * substituters hold first), or copies the derivation and builds it there. A copy that breaks off is
- * tried once more; a full store is not. Returns what the node's row should say of it, if anything.
+ * tried once more, and so is one that stalls (no progress for `stallMs`: it is killed); a full store is not. Returns what the node's row should say of it, if anything.
  */
 async function deliver(prepared, options, lines) {
     const { node, system, shell } = prepared;
@@ -63307,12 +63385,17 @@ async function deliver(prepared, options, lines) {
         return undefined;
     let note;
     for (let attempt = 1;; attempt += 1) {
+        const watchdog = new CopyWatchdog(options.stallMs ?? COPY_STALL_MS);
+        // The shared connection's master may hold the copy's output open: a stalled copy ends with it.
+        watchdog.signal.addEventListener('abort', () => void shell.close().catch(() => undefined));
         try {
             const copied = await store.copy(paths, shell.storeUrl, {
                 env: shell.nixSshEnv(),
                 derivation,
                 substituteOnDestination,
-                signal,
+                signal: AbortSignal.any([signal, watchdog.signal]),
+                onSpawn: watchdog.onSpawn,
+                onLine: watchdog.onLine,
             });
             note = substituteOnDestination ? unreachableCaches(copied.stderr) : undefined;
             if (note !== undefined)
@@ -63320,12 +63403,20 @@ async function deliver(prepared, options, lines) {
             break;
         }
         catch (error) {
-            const why = stringifyError(error);
+            const why = watchdog.stalled
+                ? `copy to ${node.name} stalled: no progress for ${switch_deliver_seconds(watchdog.stallMs)}, killed`
+                : stringifyError(error);
             if (NO_SPACE.test(why))
                 throw new Error(`no space left on ${node.name}: ${lastLineMatching(why, NO_SPACE)}`);
-            if (attempt > 1 || signal.aborted)
-                throw new Error(`copying to ${node.name} failed: ${why}`);
+            if (attempt > 1 || signal.aborted) {
+                throw new Error(watchdog.stalled
+                    ? `${why} on the second attempt too; nothing was activated`
+                    : `copying to ${node.name} failed: ${why}`);
+            }
             lines.push(`copying to ${node.name} broke off (${why.split('\n').at(-1)}); trying once more`);
+        }
+        finally {
+            watchdog.stop();
         }
     }
     if (!flags.remoteBuild)
@@ -63369,6 +63460,9 @@ function unreachableCaches(stderr) {
     if (caches.size === 0)
         return undefined;
     return `its cache ${[...caches].join(', ')} was unreachable: the paths came from the runner`;
+}
+function switch_deliver_seconds(ms) {
+    return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
 }
 function lastLineMatching(text, pattern) {
     return (text
@@ -63600,7 +63694,13 @@ async function openSwitchEngine(settings, nix, flakeDir, fleet) {
                 substituteOnNodes: flags.substituteOnNodes,
                 readsAtOnce: Math.max(settings.parallel, READS_AT_ONCE),
             });
-            deliveries = startDeliveries(selected.map((node) => prepared.get(node.name)), { store, flags, copiesAtOnce: settings.parallel, signal: stopDeliveries.signal });
+            deliveries = startDeliveries(selected.map((node) => prepared.get(node.name)), {
+                store,
+                flags,
+                copiesAtOnce: settings.parallel,
+                signal: stopDeliveries.signal,
+                ...(context.copyStallMs === undefined ? {} : { stallMs: context.copyStallMs }),
+            });
             return timedDeployer(context, (node, lines) => switchNode(prepared.get(node.name), deliveries.get(node.name), {
                 store,
                 flags,
@@ -64261,6 +64361,7 @@ async function deployFleet(settings, env) {
             sleep: (ms) => (0,external_node_timers_promises_namespaceObject.setTimeout)(ms),
         },
         marginMs: env.activationMarginMs ?? 30_000,
+        ...(env.copyStallMs === undefined ? {} : { copyStallMs: env.copyStallMs }),
         origin: {
             ...(commit === undefined ? {} : { commit }),
             ...(env.runUrl === undefined ? {} : { runUrl: env.runUrl }),
