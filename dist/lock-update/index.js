@@ -39537,9 +39537,9 @@ exports.visitAsync = visitAsync;
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   QP: () => (/* binding */ defineAction),
+/* harmony export */   Qm: () => (/* binding */ runUrlOf),
 /* harmony export */   rK: () => (/* binding */ DEFAULT_API_URL)
 /* harmony export */ });
-/* unused harmony export runUrlOf */
 const DEFAULT_API_URL = 'https://api.github.com';
 /** The page of the workflow run, when the action runs in one. */
 function runUrlOf(context) {
@@ -58967,9 +58967,7 @@ const lockUpdateAction = (0,action/* defineAction */.QP)({
 async function updateLock(settings, { context, logger, signal }, runner) {
     const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
     const repository = parseRepository(context.repository ?? '');
-    const runUrl = context.repository && context.runId
-        ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
-        : undefined;
+    const runUrl = (0,action/* runUrlOf */.Qm)(context);
     const client = repository && !settings['dry-run']
         ? await loadRunGitHubClient(settings.token, context, logger)
         : undefined;

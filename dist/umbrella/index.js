@@ -71810,9 +71810,7 @@ const lockUpdateAction = (0,action/* defineAction */.QP)({
 async function updateLock(settings, { context, logger, signal }, runner) {
     const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
     const repository = parseRepository(context.repository ?? '');
-    const runUrl = context.repository && context.runId
-        ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
-        : undefined;
+    const runUrl = (0,action/* runUrlOf */.Qm)(context);
     const client = repository && !settings['dry-run']
         ? await loadRunGitHubClient(settings.token, context, logger)
         : undefined;

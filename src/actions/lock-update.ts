@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type ActionEnvironment, type ActionResult, defineAction } from '../core/action.js';
+import { type ActionEnvironment, type ActionResult, defineAction, runUrlOf } from '../core/action.js';
 import { UserError } from '../core/errors.js';
 import { loadRunGitHubClient } from '../core/github-loader.js';
 import { GITHUB_TOKEN_DEFAULT, type SettingsOf } from '../core/inputs.js';
@@ -42,10 +42,7 @@ async function updateLock(
 ): Promise<ActionResult> {
   const nix = new NixCli(runner, { nixOptions: settings['nix-options'] ?? [] });
   const repository = parseRepository(context.repository ?? '');
-  const runUrl =
-    context.repository && context.runId
-      ? `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}`
-      : undefined;
+  const runUrl = runUrlOf(context);
   const client =
     repository && !settings['dry-run']
       ? await loadRunGitHubClient(settings.token, context, logger)
