@@ -6,7 +6,10 @@
 // takes 1 s. The built bundle deploys them with strategy canary and `parallel: 4`; then a rerun finds
 // every node unchanged. Measured: the whole step against the ideal (1 + ⌈11/4⌉) × 1 s, the bytes the
 // runner sent over the link, the bytes the nodes fetched from the cache. With `--before BUNDLE` the
-// same runs for another build of the action (main's), side by side, in the same sitting.
+// same runs for another build of the action (main's), side by side, in the same sitting. The floor
+// beside them: the same fresh nodes fetching the same systems with plain `nix copy` commands,
+// `parallel` at a time, no flakeflow and no activation — what this machine needs to move and unpack
+// the bytes at all, since here the twelve nodes share the runner's cores and disk.
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -25,7 +28,8 @@ const flag = (name, fallback) => {
 };
 const SHARED_MIB = Number(flag('--shared-mib', '512'));
 const OWN_MIB = Number(flag('--own-mib', '32'));
-const UPLINK = flag('--uplink', '100mbit');
+/** One table section per uplink: `--uplink 100mbit,1gbit`. */
+const UPLINKS = flag('--uplink', '100mbit').split(',');
 const SHARED_PATHS = 8;
 
 /** A store path of `bytes` deterministic bytes, told apart by `seed`. */
@@ -65,24 +69,24 @@ async function writeFleet(dir, nodes) {
   );
 }
 
-function nix(args) {
+function nix(args, env = {}) {
   return new Promise((resolve, reject) =>
     execFile(
       'nix',
       args,
-      { env: { ...process.env, NIX_CONFIG: flakeflowNixConfig() }, maxBuffer: 64 * MIB },
+      { env: { ...process.env, NIX_CONFIG: flakeflowNixConfig(), ...env }, maxBuffer: 64 * MIB },
       (error, stdout, stderr) =>
         error ? reject(new Error(`nix ${args.join(' ')}: ${stderr}`)) : resolve(stdout),
     ),
   );
 }
 
-/** One deploy and its unchanged rerun by `bundlePath` onto fresh nodes. */
-async function measureOnce(label, bundlePath, { runStep, dir }) {
+/** Fresh separate nodes behind `uplink`, the fleet written and built, the cache holding the base. */
+async function freshFleet(label, uplink, dir) {
   const names = Array.from({ length: NODES }, (_, index) => `host-${String(index + 1).padStart(2, '0')}`);
   const fleet = await startNodes(join(dir, `nodes-${label}`), names, {
     netns: true,
-    uplink: UPLINK,
+    uplink,
     // main's engine copies over ssh-ng://, where a node requiring signatures refuses the runner's paths.
     requireSigs: false,
   });
@@ -90,11 +94,14 @@ async function measureOnce(label, bundlePath, { runStep, dir }) {
     const workspace = join(dir, `fleet-${label}`);
     await writeFleet(workspace, fleet.nodes);
     // The runner builds the systems before the step, as a hosts job would; the cache holds the base.
-    await nix([
-      'build',
-      '--no-link',
-      ...names.map((name) => `${workspace}#nixosConfigurations.${name}.config.system.build.toplevel`),
-    ]);
+    const toplevels = JSON.parse(
+      await nix([
+        'build',
+        '--no-link',
+        '--json',
+        ...names.map((name) => `${workspace}#nixosConfigurations.${name}.config.system.build.toplevel`),
+      ]),
+    ).map((entry) => entry.outputs.out);
     const shared = JSON.parse(
       await nix([
         'build',
@@ -107,6 +114,29 @@ async function measureOnce(label, bundlePath, { runStep, dir }) {
       shared.map((entry) => entry.outputs.out),
       { env: { ...process.env, NIX_CONFIG: flakeflowNixConfig() }, compression: 'none' },
     );
+    return { fleet, workspace, toplevels };
+  } catch (error) {
+    await fleet.stop();
+    throw error;
+  }
+}
+
+/** What moved over the link and out of the cache while `work` ran. */
+async function traffic(fleet, work) {
+  const sentBefore = (await fleet.linkBytes()).sent;
+  const cacheBefore = cacheBytes(fleet);
+  const result = await work();
+  return {
+    result,
+    sent: (await fleet.linkBytes()).sent - sentBefore,
+    fetched: cacheBytes(fleet) - cacheBefore,
+  };
+}
+
+/** One deploy and its unchanged rerun by `bundlePath` onto fresh nodes. */
+async function measureDeploy(label, bundlePath, uplink, { runStep, dir }) {
+  const { fleet, workspace } = await freshFleet(label, uplink, dir);
+  try {
     const inputs = {
       strategy: 'canary',
       parallel: String(PARALLEL),
@@ -115,14 +145,14 @@ async function measureOnce(label, bundlePath, { runStep, dir }) {
       'ssh-opts': fleet.sshOpts,
       'confirm-timeout': '60',
     };
-    const sentBefore = (await fleet.linkBytes()).sent;
-    const cacheBefore = cacheBytes(fleet);
-    const first = await runStep(workspace, inputs, {}, { bundlePath });
+    const {
+      result: first,
+      sent,
+      fetched,
+    } = await traffic(fleet, () => runStep(workspace, inputs, {}, { bundlePath }));
     const statuses = first.report.nodes.map((node) => `${node.node}:${node.status}`);
     if (!first.report.nodes.every((node) => node.status === 'deployed'))
       throw new Error(`${label}: not all deployed: ${statuses.join(' ')} ${first.report.nodes[0]?.message}`);
-    const sent = (await fleet.linkBytes()).sent - sentBefore;
-    const fetched = cacheBytes(fleet) - cacheBefore;
     const again = await runStep(workspace, inputs, {}, { bundlePath });
     if (!again.report.nodes.every((node) => node.status === 'unchanged'))
       throw new Error(`${label}: rerun changed nodes`);
@@ -135,9 +165,46 @@ async function measureOnce(label, bundlePath, { runStep, dir }) {
   }
 }
 
-/** How long `bytes` take over the uplink (`100mbit`, `1gbit`), as `12.3 s`. */
-function linkFloor(bytes) {
-  const [, amount, unit] = /^(\d+(?:\.\d+)?)(k|m|g)bit$/.exec(UPLINK) ?? [];
+/**
+ * The floor: each node fetches its system as the switch engine has it do (`nix copy
+ * --substitute-on-destination` over ssh://), `parallel` at a time, without flakeflow or activation.
+ */
+async function measureFetchAlone(label, uplink, { dir }) {
+  const { fleet, toplevels } = await freshFleet(label, uplink, dir);
+  try {
+    const sshOptions = [
+      '-i',
+      fleet.sshd.userKey.privateKeyFile,
+      '-o',
+      `UserKnownHostsFile=${fleet.knownHostsFile}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      ...fleet.sshOpts.split(' '),
+    ].join(' ');
+    const started = performance.now();
+    const queue = fleet.nodes.map((node, index) => [node, toplevels[index]]);
+    const copyNext = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        const [node, toplevel] = next;
+        await nix(['copy', '--substitute-on-destination', '--to', `ssh://root@${node.address}`, toplevel], {
+          NIX_SSHOPTS: sshOptions,
+        });
+      }
+    };
+    const { sent, fetched } = await traffic(fleet, () =>
+      Promise.all(Array.from({ length: PARALLEL }, copyNext)),
+    );
+    const stepMs = performance.now() - started;
+    process.stderr.write(`${label}: ${(stepMs / 1000).toFixed(1)} s, sent ${(sent / MIB).toFixed(0)} MiB\n`);
+    return { stepMs, sent, fetched };
+  } finally {
+    await fleet.stop();
+  }
+}
+
+/** How long `bytes` take over `uplink` (`100mbit`, `1gbit`), as `12.3 s`. */
+function linkFloor(bytes, uplink) {
+  const [, amount, unit] = /^(\d+(?:\.\d+)?)(k|m|g)bit$/.exec(uplink) ?? [];
   if (amount === undefined) return 'an unknown time';
   const bitsPerSecond = Number(amount) * { k: 1e3, m: 1e6, g: 1e9 }[unit];
   return `${((bytes * 8) / bitsPerSecond).toFixed(1)} s`;
@@ -150,39 +217,69 @@ function cacheBytes(fleet) {
     .reduce((sum, request) => sum + request.bytes, 0);
 }
 
+/** Each field's median over `samples` (the middle one of an odd count, the lower middle of an even). */
+function medians(samples) {
+  const middle = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+  return Object.fromEntries(Object.keys(samples[0]).map((key) => [key, middle(samples.map((s) => s[key]))]));
+}
+
+async function repeated(runs, measureRun) {
+  const samples = [];
+  for (let run = 0; run < runs; run += 1) samples.push(await measureRun(run));
+  return { runs, ...medians(samples) };
+}
+
 /**
- * Measures `after` (this checkout's bundle) and, when given, `before` (another build's), and writes
- * the table between <!-- bench:deploy-real-size --> markers.
+ * Measures, for each uplink, `before` (another build, when given: `beforeRuns` runs), `after` (this
+ * checkout's bundle) and the fetch-alone floor (`runs` runs each), and writes the table between
+ * <!-- bench:deploy-real-size --> markers.
  */
-export async function mainRealSize({ runStep, writeSection, dir, after, before }) {
-  const rows = [];
-  if (before) rows.push(['before (main)', await measureOnce('before', before, { runStep, dir })]);
-  rows.push(['after (this branch)', await measureOnce('after', after, { runStep, dir })]);
+export async function mainRealSize({ runStep, writeSection, dir, after, before, runs, beforeRuns = 1 }) {
   const ideal = (1 + Math.ceil((NODES - 1) / PARALLEL)) * SWITCH_S * 1000;
   const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
   const mib = (bytes) => `${(bytes / MIB).toFixed(0)} MiB`;
+  const rows = [];
+  for (const uplink of UPLINKS) {
+    const floor = await repeated(runs, (run) => measureFetchAlone(`floor-${uplink}-${run}`, uplink, { dir }));
+    const builds = [
+      ...(before ? [['before (main)', before, beforeRuns]] : []),
+      ['after (this branch)', after, runs],
+    ];
+    for (const [label, bundlePath, count] of builds) {
+      const row = await repeated(count, (run) =>
+        measureDeploy(`${label.split(' ')[0]}-${uplink}-${run}`, bundlePath, uplink, { runStep, dir }),
+      );
+      rows.push(
+        `| ${uplink} | ${label} | ${row.runs} | ${seconds(row.stepMs)} | ${(row.stepMs / ideal).toFixed(1)}× | ` +
+          `${seconds(row.stepMs - floor.stepMs)} | ${mib(row.sent)} | ${mib(row.fetched)} | ${seconds(row.rerunMs)} |`,
+      );
+    }
+    rows.push(
+      `| ${uplink} | floor: the nodes' fetch alone | ${floor.runs} | ${seconds(floor.stepMs)} | — | — | ${mib(floor.sent)} | ${mib(floor.fetched)} | — |`,
+    );
+  }
   const section = [
     '<!-- bench:deploy-real-size -->',
     '## deploy: the switch engine at real size (issue #22)',
     '',
-    `\`node bench/deploy.mjs --only real-size --shared-mib ${SHARED_MIB} --own-mib ${OWN_MIB} --uplink ${UPLINK}\` on ${cpus().length} CPU(s) ` +
-      `(load average ${loadavg()[0].toFixed(1)} at the end: the machine is shared), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, one run each, same sitting. ` +
-      `${NODES} nodes made by scripts/local-nodes.mjs, each its own /nix and /run, in a network namespace behind a veth link limited to ${UPLINK} both ways (tc tbf); ` +
+    `\`node bench/deploy.mjs --only real-size --runs ${runs} --shared-mib ${SHARED_MIB} --own-mib ${OWN_MIB} --uplink ${UPLINKS.join(',')}\` on ${cpus().length} CPU(s) ` +
+      `(load average ${loadavg()[0].toFixed(1)} at the end), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, medians of the runs given, one sitting. ` +
+      `${NODES} nodes made by scripts/local-nodes.mjs, each its own /nix, /run and home, in a network namespace behind a veth link limited to the uplink both ways (tc tbf); ` +
       `a binary cache inside it (HTTP, uncompressed NARs) holds the shared base. Each system: ${SHARED_MIB} MiB shared (${SHARED_PATHS} paths) + ${OWN_MIB} MiB its own, ` +
       `switch-to-configuration taking ${SWITCH_S} s; built on the runner before the step; strategy canary, \`parallel: ${PARALLEL}\`. ` +
-      'The nodes accept unsigned paths (require-sigs = false): main copies over ssh-ng://, where a node requiring signatures refuses them.',
+      'The nodes accept unsigned paths (require-sigs = false): main copies over ssh-ng://, where a node requiring signatures refuses them. ' +
+      "Every row's nodes are fresh (empty stores).",
     '',
-    '| build | whole step | vs ideal | rollout | runner → nodes | nodes ← cache | unchanged rerun |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map(
-      ([label, row]) =>
-        `| ${label} | ${seconds(row.stepMs)} | ${(row.stepMs / ideal).toFixed(1)}× | ${seconds(row.rolloutMs)} | ${mib(row.sent)} | ${mib(row.fetched)} | ${seconds(row.rerunMs)} |`,
-    ),
+    '| uplink | build | runs | whole step | vs ideal | step − floor | runner → nodes | nodes ← cache | unchanged rerun |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
     '',
-    `Ideal: (1 + ⌈11/4⌉) × ${SWITCH_S} s = ${seconds(ideal)}. What no cache holds: ${NODES} × ${OWN_MIB} MiB = ${NODES * OWN_MIB} MiB plus the small toplevels; ` +
+    `Ideal: (1 + ⌈11/4⌉) × ${SWITCH_S} s = ${seconds(ideal)}, activations only. What no cache holds: ${NODES} × ${OWN_MIB} MiB = ${NODES * OWN_MIB} MiB plus the small toplevels; ` +
       `everything: ${NODES} × ${SHARED_MIB + OWN_MIB} MiB = ${NODES * (SHARED_MIB + OWN_MIB)} MiB. "runner → nodes" counts every byte on the runner's side of the link (SSH included). ` +
-      `The link alone needs ${linkFloor(NODES * OWN_MIB * MIB)} for what no cache holds, so the activation-only ideal cannot be met at this size and uplink: ` +
-      "the rest of the step is the link, the nodes' unpacking and hashing of what they fetch, and the machine's load.",
+      `The link alone needs ${UPLINKS.map((uplink) => `${linkFloor(NODES * OWN_MIB * MIB, uplink)} at ${uplink}`).join(', ')} for what no cache holds. ` +
+      'The floor is the same fresh nodes fetching the same systems with plain `nix copy --substitute-on-destination` commands, `parallel` at a time, no flakeflow, no activation: ' +
+      "here the twelve nodes unpack and hash their systems on the runner's own cores, which real nodes do each on their own, so the activation-only ideal cannot be reached on this machine at this size. " +
+      '"step − floor" is what the rollout costs beyond moving the bytes: evaluation, reads, activations (the last wave\'s at least), confirmations.',
     '<!-- /bench:deploy-real-size -->',
   ].join('\n');
   await writeSection(section, 'bench:deploy-real-size');

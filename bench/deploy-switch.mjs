@@ -80,7 +80,10 @@ async function resetNodes(dir, names) {
  * written between <!-- bench:deploy-switch --> markers.
  */
 export async function mainSwitch({ runStep, writeSection, runs, dir }) {
-  const sshd = await startSshd(join(dir, 'sshd'));
+  // The nodes' root has a home of its own: this machine's shell startup files are not a node's.
+  const home = join(dir, 'home');
+  await mkdir(home, { recursive: true });
+  const sshd = await startSshd(join(dir, 'sshd'), { home });
   try {
     const workspace = join(dir, 'switch-fleet');
     const names = Array.from({ length: NODES }, (_, index) => `host-${String(index + 1).padStart(2, '0')}`);

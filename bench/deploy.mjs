@@ -17,7 +17,8 @@
 // this checkout's bundle and, with `--before`, another build's (e.g. a worktree of main).
 //
 //   npm run build && node bench/deploy.mjs [--runs N] [--only deploy-rs|switch]
-//   node bench/deploy.mjs --only real-size [--before OTHER/dist/deploy/index.js] [--shared-mib 512 --own-mib 32 --uplink 100mbit]
+//   node bench/deploy.mjs --only real-size [--runs N] [--before OTHER/dist/deploy/index.js --before-runs N]
+//     [--shared-mib 512 --own-mib 32 --uplink 100mbit,1gbit]
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -270,11 +271,21 @@ async function writeSection(section, marker = 'bench:deploy') {
 const onlyArg = process.argv.indexOf('--only');
 const ONLY = onlyArg === -1 ? undefined : process.argv[onlyArg + 1];
 const beforeArg = process.argv.indexOf('--before');
+const beforeRunsArg = process.argv.indexOf('--before-runs');
+const BEFORE_RUNS = beforeRunsArg === -1 ? 1 : Number(process.argv[beforeRunsArg + 1]);
 if (ONLY === 'real-size') {
   const dir = await mkdtemp(join(tmpdir(), 'flakeflow-bench-deploy-real-size-'));
   try {
     const before = beforeArg === -1 ? undefined : process.argv[beforeArg + 1];
-    await mainRealSize({ runStep, writeSection, dir, after: bundle, before });
+    await mainRealSize({
+      runStep,
+      writeSection,
+      dir,
+      after: bundle,
+      before,
+      runs: RUNS,
+      beforeRuns: BEFORE_RUNS,
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -229,9 +229,13 @@ export async function startNodes(dir, names, options = {}) {
         ]);
       }
     }
+    // The nodes' root has a home of its own: this machine's shell startup files are not a node's.
+    const home = join(dir, 'home');
+    await mkdir(home, { recursive: true });
     const sshd = await startSshd(join(dir, 'sshd'), {
       addresses: nodes.map((node) => node.address),
       forceCommand: session,
+      home,
       ...(network ? { netns: network.netns } : {}),
     });
     cleanups.push(sshd.stop);

@@ -23,6 +23,8 @@ export interface SshdOptions {
   forceCommand?: string;
   /** A network namespace to run it in. */
   netns?: string;
+  /** A directory its sessions see as the user's home (a mount namespace of sshd's own). */
+  home?: string;
 }
 
 export function generateKeyPair(file: string, comment?: string): Promise<KeyPair>;

@@ -65,9 +65,10 @@ function keyOf(publicKey) {
  * Starts sshd in `dir` (its keys, config and `authorized_keys`, which a test may move away to cut
  * new connections) for the user running it. `addresses` it listens on (127.0.0.1 by default; more
  * loopback addresses play more hosts), `forceCommand` runs every session (SSH_ORIGINAL_COMMAND holds
- * what was asked), `netns` starts it inside that network namespace.
+ * what was asked), `netns` starts it inside that network namespace, `home` (a directory) is what its
+ * sessions see as the user's home: a separate machine's, without this one's shell startup files.
  */
-export async function startSshd(dir, { addresses = ['127.0.0.1'], forceCommand, netns } = {}) {
+export async function startSshd(dir, { addresses = ['127.0.0.1'], forceCommand, netns, home } = {}) {
   await mkdir(dir, { recursive: true });
   const hostKey = await generateKeyPair(join(dir, 'ssh_host_ed25519_key'), 'flakeflow-test-host');
   const otherHostKey = await generateKeyPair(join(dir, 'other_host_key'), 'flakeflow-other-host');
@@ -102,7 +103,22 @@ export async function startSshd(dir, { addresses = ['127.0.0.1'], forceCommand, 
   // distribution's service unit normally creates.
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const sshd = ['/usr/sbin/sshd', '-D', '-e', '-f', config];
-  const [command, ...args] = netns ? ['ip', 'netns', 'exec', netns, ...sshd] : sshd;
+  const ownHome = home
+    ? [
+        'unshare',
+        '-m',
+        '--propagation',
+        'private',
+        '/bin/sh',
+        '-c',
+        'mount --bind "$1" "$2" && shift 2 && exec "$@"',
+        'own-home',
+        home,
+        userInfo().homedir,
+        ...sshd,
+      ]
+    : sshd;
+  const [command, ...args] = netns ? ['ip', 'netns', 'exec', netns, ...ownHome] : ownHome;
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (chunk) => {
