@@ -1,3 +1,4 @@
+import { Slots } from '../core/concurrency.js';
 import { stringifyError, UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { NixCli } from '../nix/cli.js';
@@ -17,7 +18,7 @@ import { readDeployNodes } from './nodes.js';
 import { type ProfileTarget, readProfileTargets } from './profile-targets.js';
 import type { DeployOneNode } from './rollout.js';
 import { nodeSshOptions } from './ssh.js';
-import { NodeShell } from './switch/node-ssh.js';
+import { NodeShell, READS_AT_ONCE } from './switch/node-ssh.js';
 import { activationAction, openSwitchEngine } from './switch/switch-engine.js';
 import { readSwitchFleet, type SwitchFleetFacts } from './switch/switch-nodes.js';
 
@@ -123,7 +124,7 @@ function openDeployRsEngine(settings: DeploySettings, nodes: DeployNode[]): Depl
         logger: context.logger,
       });
       if (settings.force || targets === undefined) return recorded;
-      return skippingUnchanged(recorded, targets, settings, context);
+      return skippingUnchanged(recorded, targets, planned, settings, context);
     },
   };
 }
@@ -145,26 +146,36 @@ async function profileTargets(context: EngineContext, planned: readonly DeployNo
 }
 
 /**
- * Reads over SSH what each node runs before deploy-rs starts; a node whose every profile already
- * holds its target path is `unchanged` and deploy-rs is not run for it. A node that cannot be read
- * is left to deploy-rs, which reports why it cannot be reached.
+ * Reads over SSH what every planned node runs, all of them before the first wave and
+ * `READS_AT_ONCE` at a time (an unchanged rerun is one round of reads, not one per wave); a node whose
+ * every profile already holds its target path is `unchanged` and deploy-rs is not run for it. A node
+ * that cannot be read is left to deploy-rs, which reports why it cannot be reached.
  */
 function skippingUnchanged(
   deployOne: DeployOneNode,
   targets: Map<string, ProfileTarget[]>,
+  planned: readonly DeployNode[],
   settings: DeploySettings,
   context: EngineContext,
 ): DeployOneNode {
+  const reads = new Slots(Math.max(settings.parallel, READS_AT_ONCE));
+  const runsTargets = new Map(
+    planned.map((node) => {
+      const profiles = targets.get(node.name) ?? [];
+      const read =
+        profiles.length === 0
+          ? Promise.resolve(false)
+          : reads.run(() => runsAll(node, profiles, settings, context));
+      return [node.name, read] as const;
+    }),
+  );
   const unchanged = timedDeployer({ ...context, deployments: undefined }, async (node, lines) => {
     const profiles = targets.get(node.name) ?? [];
     lines.push(...profiles.map((target) => `${target.profile} runs ${target.path}`));
     return unchangedVerdict(profiles.map((target) => target.path).join(', '), lines);
   });
   return async (node, wave) => {
-    const profiles = targets.get(node.name) ?? [];
-    if (profiles.length > 0 && (await runsAll(node, profiles, settings, context))) {
-      return unchanged(node, wave);
-    }
+    if (await runsTargets.get(node.name)) return unchanged(node, wave);
     return deployOne(node, wave);
   };
 }
