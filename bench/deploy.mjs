@@ -18,7 +18,7 @@
 //
 //   npm run build && node bench/deploy.mjs [--runs N] [--only deploy-rs|switch]
 //   node bench/deploy.mjs --only real-size [--runs N] [--before OTHER/dist/deploy/index.js --before-runs N]
-//     [--shared-mib 512 --own-mib 32 --uplink 100mbit,1gbit]
+//     [--sizes 512+32,16+2 --uplink 100mbit,1gbit]
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -279,6 +279,7 @@ if (ONLY === 'real-size') {
     const before = beforeArg === -1 ? undefined : process.argv[beforeArg + 1];
     await mainRealSize({
       runStep,
+      fakeDeployBin,
       writeSection,
       dir,
       after: bundle,
