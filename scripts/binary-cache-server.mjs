@@ -42,7 +42,8 @@ const server = createServer(async (request, response) => {
     logRequest('HEAD', path, 200, 0);
     return;
   }
-  const body = createReadStream(file);
+  // Large reads: the nodes fetch GiBs, and 64 KiB chunks cost this one process a core.
+  const body = createReadStream(file, { highWaterMark: 1024 * 1024 });
   body.pipe(response);
   response.on('close', () => logRequest('GET', path, 200, response.writableFinished ? size : body.bytesRead));
 });
