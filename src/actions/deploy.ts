@@ -64,15 +64,12 @@ async function githubDeployments(
     );
   }
   const client = await loadRunGitHubClient(settings.token, context, logger);
+  const logUrl = runUrlOf(context);
   return new GitHubDeployments(client, {
     repository,
     ref,
     environmentPrefix: settings['environment-prefix'],
-    ...(context.runId
-      ? {
-          logUrl: `${context.serverUrl}/${repository.owner}/${repository.repo}/actions/runs/${context.runId}`,
-        }
-      : {}),
+    ...(logUrl === undefined ? {} : { logUrl }),
     logger,
   });
 }

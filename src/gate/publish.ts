@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runUrlOf } from '../core/action.js';
 import type { GitHubClient } from '../core/github.js';
 import type { Logger } from '../core/logger.js';
 import { parseRepository } from '../core/repository.js';
@@ -53,15 +54,14 @@ export async function publishResult(
     return publication;
   }
   if (request.checkRun) {
+    const detailsUrl = runUrlOf(context);
     try {
       publication.checkRun = await publishCheckRun(
         request.client,
         {
           repository,
           headSha: sha,
-          ...(context.runId
-            ? { detailsUrl: `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}` }
-            : {}),
+          ...(detailsUrl === undefined ? {} : { detailsUrl }),
         },
         result,
         renderSummary(result, context),

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { RunContext } from '../core/action.js';
+import { type RunContext, runUrlOf } from '../core/action.js';
 import { stringifyError } from '../core/errors.js';
 import type { GitHubClient } from '../core/github.js';
 import type { SettingsOf } from '../core/inputs.js';
@@ -42,11 +42,8 @@ export interface ReportOutcome {
 function footer(context: ReportDependencies['context']): string {
   const parts = ['flakeflow report'];
   if (context.sha) parts.push(`for ${context.sha.slice(0, 7)}`);
-  if (context.repository && context.runId) {
-    parts.push(
-      `[run ${context.runId}](${context.serverUrl}/${context.repository}/actions/runs/${context.runId})`,
-    );
-  }
+  const runUrl = runUrlOf(context);
+  if (runUrl !== undefined) parts.push(`[run ${context.runId}](${runUrl})`);
   return `<sub>${parts.join(' · ')}</sub>`;
 }
 
