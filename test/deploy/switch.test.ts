@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deployFleet } from '../../src/deploy/deploy-fleet.js';
@@ -302,5 +302,57 @@ describeEachVersion(NIX_VERSIONS, 'skipping unchanged nodes with the deploy-rs e
       ['moved'],
       ['same'],
     ]);
+  }, 120_000);
+
+  it('reads every node before the first wave, not each in its own turn', async () => {
+    const dir = join(root, `case-${++counter}`);
+    const names = ['one', 'two', 'three'] as const;
+    const profiles = Object.fromEntries(names.map((name) => [name, join(dir, 'nodes', name, 'system')]));
+    const deployNode = (name: string) =>
+      `${name} = { hostname = "127.0.0.1"; sshUser = "root"; profiles.system = { user = "root"; profilePath = ${JSON.stringify(profiles[name])}; path = self.nixosConfigurations.${name}.config.system.build.toplevel; }; };`;
+    const fleet = await writeSwitchFleet(
+      join(dir, 'fleet'),
+      names.map((name) => ({ name })),
+      {
+        authorizedKeys: join(root, 'sshd', 'authorized_keys'),
+        extraOutputs: `  deploy.nodes = { ${names.map(deployNode).join(' ')} };`,
+      },
+    );
+    for (const name of names) {
+      await mkdir(join(dir, 'nodes', name), { recursive: true });
+      await setProfile(profiles[name] as string, await buildAttribute(fleet.dir, `previous.${name}`));
+    }
+    const fake = await fakeDeploy(join(dir, 'fake'), {});
+    // An ssh on the fake's PATH that notes when each read of what a node runs started.
+    const reads = join(dir, 'reads.log');
+    const bin = (fake.env.PATH as string).split(delimiter)[0] as string;
+    await writeFile(
+      join(bin, 'ssh'),
+      `#!/bin/sh
+case "$*" in *running:*) date +%s%3N >> '${reads}';; esac
+exec /usr/bin/ssh "$@"
+`,
+      { mode: 0o755 },
+    );
+    const runnerTemp = join(dir, 'temp');
+    await mkdir(runnerTemp, { recursive: true });
+    const outcome = await deployFleet(
+      deploySettings({
+        path: 'fleet',
+        'known-hosts': sshd.knownHosts,
+        'ssh-private-key': sshd.userKey.privateKey,
+        'ssh-opts': `-p ${sshd.port}`,
+        strategy: 'one-by-one',
+      }),
+      inProcessEnvironment(dir, runnerTemp, fake.env).environment,
+    );
+
+    expect(statuses(outcome)).toEqual({ one: 'deployed', two: 'deployed', three: 'deployed' });
+    const invocations = await fake.invocations();
+    expect(invocations.map((run) => run.nodes).sort()).toEqual([['one'], ['three'], ['two']]);
+    const readStarts = (await readFile(reads, 'utf8')).trim().split('\n').map(Number);
+    expect(readStarts).toHaveLength(3);
+    const firstWave = Math.min(...invocations.map((run) => run.start));
+    for (const start of readStarts) expect(start).toBeLessThanOrEqual(firstWave);
   }, 120_000);
 });
