@@ -346,6 +346,11 @@ let
                 sshOpts =
                   concatLists (map (profile: profile.sshOpts or [ ]) (attrValues (node.profiles or { })))
                   ++ (node.sshOpts or [ ]);
+                # Where each profile is linked, without its `path` (which evaluates the system).
+                profiles = mapAttrs (_: profile: {
+                  profilePath = profile.profilePath or null;
+                  user = profile.user or node.user or deploy.user or "root";
+                }) (node.profiles or { });
               }
             ) deploy.nodes
           else

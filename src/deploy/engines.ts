@@ -15,7 +15,7 @@ import {
 import type { DeploySettings } from './inputs.js';
 import type { DeployNode } from './nodes.js';
 import { readDeployNodes } from './nodes.js';
-import { type ProfileTarget, readProfileTargets } from './profile-targets.js';
+import { type ProfileLink, type ProfileTarget, readProfileTargets } from './profile-targets.js';
 import type { DeployOneNode } from './rollout.js';
 import { nodeSshOptions } from './ssh.js';
 import { NodeShell, READS_AT_ONCE } from './switch/node-ssh.js';
@@ -94,6 +94,8 @@ function openDeployRsEngine(settings: DeploySettings, nodes: DeployNode[]): Depl
     name: 'deploy-rs',
     nodes,
     async deployer(context, planned) {
+      // The links are known from deploy.nodes: the nodes are read while the targets evaluate.
+      const running = settings.force ? undefined : readRunningProfiles(planned, settings, context);
       if (settings['inputs-ssh-key'] !== undefined || settings['nix-access-tokens'] !== undefined) {
         // deploy-rs runs Nix itself, without the Nix access (child-environment.ts): the flake's
         // private inputs must be in the store before it starts.
@@ -123,8 +125,8 @@ function openDeployRsEngine(settings: DeploySettings, nodes: DeployNode[]): Depl
         origin: context.origin,
         logger: context.logger,
       });
-      if (settings.force || targets === undefined) return recorded;
-      return skippingUnchanged(recorded, targets, planned, settings, context);
+      if (running === undefined || targets === undefined) return recorded;
+      return skippingUnchanged(recorded, targets, running, context);
     },
   };
 }
@@ -145,57 +147,66 @@ async function profileTargets(context: EngineContext, planned: readonly DeployNo
   }
 }
 
+/** By node: what each profile runs (undefined where none), or undefined when the node could not be read. */
+type RunningProfiles = Map<string, Promise<Map<string, string | undefined> | undefined>>;
+
 /**
  * Reads over SSH what every planned node runs, all of them before the first wave and
- * `READS_AT_ONCE` at a time (an unchanged rerun is one round of reads, not one per wave); a node whose
- * every profile already holds its target path is `unchanged` and deploy-rs is not run for it. A node
- * that cannot be read is left to deploy-rs, which reports why it cannot be reached.
+ * `READS_AT_ONCE` at a time, from the profiles' links alone: an unchanged rerun is one round of reads
+ * beside the evaluation of the targets. A node that cannot be read is left to deploy-rs, which reports
+ * why it cannot be reached.
+ */
+function readRunningProfiles(
+  planned: readonly DeployNode[],
+  settings: DeploySettings,
+  context: EngineContext,
+): RunningProfiles {
+  const reads = new Slots(Math.max(settings.parallel, READS_AT_ONCE));
+  return new Map(
+    planned.map((node) => {
+      const links = node.profiles ?? [];
+      const read = links.length === 0 ? Promise.resolve(undefined) : reads.run(() => readNode(node, links));
+      return [node.name, read] as const;
+    }),
+  );
+
+  async function readNode(node: DeployNode, links: readonly ProfileLink[]) {
+    try {
+      const paths = await deployRsShell(node, settings, context).readRunningAll(
+        links.map((link) => ({ currentSystem: link.currentSystem, profile: link.profilePath })),
+      );
+      return new Map(links.map((link, index) => [link.profile, paths[index]]));
+    } catch (error) {
+      context.logger.info(`${node.name}: ${stringifyError(error)}; leaving it to deploy-rs`);
+      return undefined;
+    }
+  }
+}
+
+/**
+ * A node whose every profile already holds its target path is `unchanged` and deploy-rs is not run
+ * for it.
  */
 function skippingUnchanged(
   deployOne: DeployOneNode,
   targets: Map<string, ProfileTarget[]>,
-  planned: readonly DeployNode[],
-  settings: DeploySettings,
+  running: RunningProfiles,
   context: EngineContext,
 ): DeployOneNode {
-  const reads = new Slots(Math.max(settings.parallel, READS_AT_ONCE));
-  const runsTargets = new Map(
-    planned.map((node) => {
-      const profiles = targets.get(node.name) ?? [];
-      const read =
-        profiles.length === 0
-          ? Promise.resolve(false)
-          : reads.run(() => runsAll(node, profiles, settings, context));
-      return [node.name, read] as const;
-    }),
-  );
   const unchanged = timedDeployer({ ...context, deployments: undefined }, async (node, lines) => {
     const profiles = targets.get(node.name) ?? [];
     lines.push(...profiles.map((target) => `${target.profile} runs ${target.path}`));
     return unchangedVerdict(profiles.map((target) => target.path).join(', '), lines);
   });
   return async (node, wave) => {
-    if (await runsTargets.get(node.name)) return unchanged(node, wave);
-    return deployOne(node, wave);
+    const profiles = targets.get(node.name) ?? [];
+    const runs = await running.get(node.name);
+    const runsAll =
+      runs !== undefined &&
+      profiles.length > 0 &&
+      profiles.every((target) => runs.get(target.profile) === target.path);
+    return runsAll ? unchanged(node, wave) : deployOne(node, wave);
   };
-}
-
-async function runsAll(
-  node: DeployNode,
-  profiles: readonly ProfileTarget[],
-  settings: DeploySettings,
-  context: EngineContext,
-): Promise<boolean> {
-  const shell = deployRsShell(node, settings, context);
-  try {
-    const running = await shell.readRunningAll(
-      profiles.map((target) => ({ currentSystem: target.currentSystem, profile: target.profilePath })),
-    );
-    return profiles.every((target, index) => running[index] === target.path);
-  } catch (error) {
-    context.logger.info(`${node.name}: ${stringifyError(error)}; leaving it to deploy-rs`);
-    return false;
-  }
 }
 
 /** How flakeflow itself reaches a deploy-rs node: as deploy-rs does, one connection per command. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import type { NixCli, NixRunOptions } from '../nix/cli.js';
 import { readFleetFacts } from '../nix/fleet.js';
+import { type ProfileLink, profileLink } from './profile-targets.js';
 
 /** A node of the flake's `deploy.nodes`, with what flakeflow reads besides deploy-rs's own schema. */
 export interface DeployNode {
@@ -19,6 +20,8 @@ export interface DeployNode {
    * passes them again with its own.
    */
   sshOpts: string[];
+  /** Where each of its profiles is linked (from `deploy.nodes`, read without evaluating a system). */
+  profiles?: ProfileLink[];
 }
 
 const optionalString = z.string({ error: 'must be a string' }).nullable();
@@ -40,6 +43,7 @@ const picked = z.object({
         wave: z.int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').nullable(),
         sshUser: optionalString,
         sshOpts: stringList,
+        profiles: z.record(z.string(), z.object({ profilePath: optionalString, user: z.string() })),
       }),
     )
     .nullable(),
@@ -77,5 +81,8 @@ export async function readDeployNodes(
     ...(node.wave === null ? {} : { wave: node.wave }),
     ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) as string }),
     sshOpts: [...node.sshOpts, ...sshOpts],
+    profiles: Object.entries(node.profiles).map(([profile, { profilePath, user }]) =>
+      profileLink(profile, profilePath, user),
+    ),
   }));
 }

@@ -1,14 +1,30 @@
 import type { NixCli } from '../nix/cli.js';
 import { readFleetFacts } from '../nix/fleet.js';
-import { DEFAULT_CURRENT_SYSTEM, DEFAULT_SYSTEM_PROFILE } from './switch/switch-nodes.js';
 
-/** One deploy-rs profile of a node: the store path it would activate and the profile it sets. */
-export interface ProfileTarget {
+export const DEFAULT_SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
+export const DEFAULT_CURRENT_SYSTEM = '/run/current-system';
+
+/** Where one deploy-rs profile of a node is linked. */
+export interface ProfileLink {
   profile: string;
-  path: string;
   profilePath: string;
   /** Where the running system is linked, for the `system` profile; the profile itself otherwise. */
   currentSystem: string;
+}
+
+/** One deploy-rs profile of a node: the store path it would activate and the profile it sets. */
+export interface ProfileTarget extends ProfileLink {
+  path: string;
+}
+
+/** Where deploy-rs links `profile` of `user`, given its `profilePath` if the flake sets one. */
+export function profileLink(profile: string, profilePath: string | null, user: string): ProfileLink {
+  const where = profilePath ?? deployRsProfilePath(profile, user);
+  return {
+    profile,
+    profilePath: where,
+    currentSystem: where === DEFAULT_SYSTEM_PROFILE ? DEFAULT_CURRENT_SYSTEM : where,
+  };
 }
 
 /**
@@ -25,16 +41,10 @@ export async function readProfileTargets(
   for (const [node, profiles] of Object.entries(deployProfiles ?? {})) {
     targets.set(
       node,
-      Object.entries(profiles).map(([profile, { path, profilePath, user }]) => {
-        const defaultPath = deployRsProfilePath(profile, user);
-        const where = profilePath ?? defaultPath;
-        return {
-          profile,
-          path,
-          profilePath: where,
-          currentSystem: where === DEFAULT_SYSTEM_PROFILE ? DEFAULT_CURRENT_SYSTEM : where,
-        };
-      }),
+      Object.entries(profiles).map(([profile, { path, profilePath, user }]) => ({
+        ...profileLink(profile, profilePath, user),
+        path,
+      })),
     );
   }
   return targets;

@@ -9,13 +9,12 @@ import type { EngineName } from '../deploy/engine.js';
 import { chooseEngine } from '../deploy/engines.js';
 import { sshSettingsOf } from '../deploy/inputs.js';
 import { type DeployNode, readDeployNodes } from '../deploy/nodes.js';
-import { readProfileTargets } from '../deploy/profile-targets.js';
+import { DEFAULT_CURRENT_SYSTEM, readProfileTargets } from '../deploy/profile-targets.js';
 import { buildTagIndex, resolveSelectors } from '../deploy/selectors.js';
 import { checkSshSettings, nodeSshOptions, prepareSshAccess } from '../deploy/ssh.js';
 import { NodeShell, READS_AT_ONCE } from '../deploy/switch/node-ssh.js';
 import {
   DEFAULT_BOOTED_SYSTEM,
-  DEFAULT_CURRENT_SYSTEM,
   evaluateToplevels,
   mergeSwitchNodes,
   readSwitchFleet,

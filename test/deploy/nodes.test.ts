@@ -36,6 +36,12 @@ describeEachVersion(NIX_VERSIONS, 'readDeployNodes', () => {
   });
   afterAll(() => removeTempDir(root));
 
+  const SYSTEM_PROFILE = {
+    profile: 'system',
+    profilePath: '/nix/var/nix/profiles/system',
+    currentSystem: '/run/current-system',
+  };
+
   it('reads hostname, tags, wave and ssh settings of the example fleet in one evaluation', async () => {
     const { runner } = await requireNix();
     const counting = new CountingRunner(runner);
@@ -48,6 +54,7 @@ describeEachVersion(NIX_VERSIONS, 'readDeployNodes', () => {
         wave: 3,
         sshUser: 'deploy',
         sshOpts: [],
+        profiles: [SYSTEM_PROFILE],
       },
       {
         name: 'homeserver',
@@ -56,6 +63,7 @@ describeEachVersion(NIX_VERSIONS, 'readDeployNodes', () => {
         wave: 2,
         sshUser: 'deploy',
         sshOpts: [],
+        profiles: [SYSTEM_PROFILE],
       },
       {
         name: 'media',
@@ -64,6 +72,7 @@ describeEachVersion(NIX_VERSIONS, 'readDeployNodes', () => {
         wave: 1,
         sshUser: 'deploy',
         sshOpts: [],
+        profiles: [SYSTEM_PROFILE],
       },
       {
         name: 'pi',
@@ -72,16 +81,17 @@ describeEachVersion(NIX_VERSIONS, 'readDeployNodes', () => {
         wave: 3,
         sshUser: 'deploy',
         sshOpts: [],
+        profiles: [SYSTEM_PROFILE],
       },
     ]);
     expect(counting.commands.filter((args) => args[0] === 'eval')).toHaveLength(1);
     expect(counting.commands.filter((args) => args[0] !== '--version')).toHaveLength(1);
   });
 
-  it('orders sshOpts as deploy-rs does (profile, node, deploy: ssh keeps the first -o) and inherits the deploy-level sshUser', async () => {
+  it('orders sshOpts as deploy-rs does (profile, node, deploy: ssh keeps the first -o), inherits the deploy-level sshUser and says where each profile is linked without evaluating it', async () => {
     const dir = await flake(
       'levels',
-      `{ deploy = { sshUser = "ops"; sshOpts = [ "-p" "2222" ]; nodes.a = { hostname = "a"; sshOpts = [ "-o" "ConnectTimeout=5" ]; profiles.system = { path = throw "never evaluated"; sshOpts = [ "-4" ]; }; }; nodes.b = { hostname = "b"; sshUser = "root"; }; }; }`,
+      `{ deploy = { sshUser = "ops"; sshOpts = [ "-p" "2222" ]; nodes.a = { hostname = "a"; sshOpts = [ "-o" "ConnectTimeout=5" ]; profiles.system = { path = throw "never evaluated"; sshOpts = [ "-4" ]; }; profiles.home = { user = "alice"; path = throw "never evaluated"; }; }; nodes.b = { hostname = "b"; sshUser = "root"; user = "ops"; profiles.tools = { profilePath = "/nix/var/nix/profiles/tools-of-b"; path = throw "never evaluated"; }; profiles.shell.path = throw "never evaluated"; }; }; }`,
     );
     const { nix } = await requireNix();
     expect(await readDeployNodes(nix, dir)).toEqual([
@@ -91,8 +101,34 @@ describeEachVersion(NIX_VERSIONS, 'readDeployNodes', () => {
         tags: [],
         sshUser: 'ops',
         sshOpts: ['-4', '-o', 'ConnectTimeout=5', '-p', '2222'],
+        profiles: [
+          {
+            profile: 'home',
+            profilePath: '/nix/var/nix/profiles/per-user/alice/home',
+            currentSystem: '/nix/var/nix/profiles/per-user/alice/home',
+          },
+          SYSTEM_PROFILE,
+        ],
       },
-      { name: 'b', hostname: 'b', tags: [], sshUser: 'root', sshOpts: ['-p', '2222'] },
+      {
+        name: 'b',
+        hostname: 'b',
+        tags: [],
+        sshUser: 'root',
+        sshOpts: ['-p', '2222'],
+        profiles: [
+          {
+            profile: 'shell',
+            profilePath: '/nix/var/nix/profiles/per-user/ops/shell',
+            currentSystem: '/nix/var/nix/profiles/per-user/ops/shell',
+          },
+          {
+            profile: 'tools',
+            profilePath: '/nix/var/nix/profiles/tools-of-b',
+            currentSystem: '/nix/var/nix/profiles/tools-of-b',
+          },
+        ],
+      },
     ]);
   });
 

@@ -3,11 +3,10 @@ import { UserError } from '../../core/errors.js';
 import type { NixCli, NixRunOptions } from '../../nix/cli.js';
 import { readFleetFacts, type ToplevelFacts } from '../../nix/fleet.js';
 import type { DeployNode } from '../nodes.js';
+import { DEFAULT_CURRENT_SYSTEM, DEFAULT_SYSTEM_PROFILE } from '../profile-targets.js';
 
 /** The flake output attribute that holds the same map as the `nodes` input. */
 export const FLAKE_NODES_ATTRIBUTE = 'flakeflow.nodes';
-export const DEFAULT_SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
-export const DEFAULT_CURRENT_SYSTEM = '/run/current-system';
 export const DEFAULT_BOOTED_SYSTEM = '/run/booted-system';
 
 const absolutePath = z.string().regex(/^\/\S*$/, 'must be an absolute path without spaces');
