@@ -56,39 +56,28 @@ export async function startBinaryCache(options) {
     };
     const refuse = (status, headers = {}) => {
       request.resume();
-      response.writeHead(status, headers).end(method === 'HEAD' ? undefined : `${statusText(status)}\n`);
       record(status, 0);
+      response.writeHead(status, headers).end(method === 'HEAD' ? undefined : `${statusText(status)}\n`);
     };
-    const loginMissing = (needed) => needed && expected !== undefined && !authorized;
+    const loginMissing = expected !== undefined && !authorized;
 
     if (path.includes('..')) return refuse(400);
     if (pathPrefix && path === full) return refuse(404);
     const file = join(dir, path);
     if (method === 'PUT' && uploads) {
-      if (loginMissing(true)) return refuse(401, { 'WWW-Authenticate': 'Basic realm="cache"' });
+      if (loginMissing) return refuse(401, { 'WWW-Authenticate': 'Basic realm="cache"' });
       return void receive(request, file).then(
         (bytes) => {
-          response.writeHead(201).end();
           record(201, bytes);
+          response.writeHead(201).end();
         },
         () => refuse(500),
       );
     }
     if (method !== 'GET' && method !== 'HEAD') return refuse(405);
-    if (loginMissing(privateReads)) return refuse(401, { 'WWW-Authenticate': 'Basic realm="cache"' });
+    if (privateReads && loginMissing) return refuse(401, { 'WWW-Authenticate': 'Basic realm="cache"' });
     void stat(file).then(
-      (info) => {
-        if (!info.isFile()) return refuse(404);
-        response.writeHead(200, { 'content-length': info.size });
-        if (method === 'HEAD') {
-          response.end();
-          record(200, 0);
-          return;
-        }
-        const body = createReadStream(file, { highWaterMark: READ_CHUNK });
-        body.pipe(response);
-        response.on('close', () => record(200, response.writableFinished ? info.size : body.bytesRead));
-      },
+      (info) => (info.isFile() ? send(file, info.size, method, response, record) : refuse(404)),
       () => refuse(404),
     );
   });
@@ -107,8 +96,39 @@ export async function startBinaryCache(options) {
     async narinfoNames() {
       return (await readdir(dir)).filter((name) => name.endsWith('.narinfo'));
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
+}
+
+/**
+ * Sends a file (the body too unless `method` is HEAD), recorded before its last byte leaves: whoever
+ * got the whole answer finds it among the requests. A fetch cut short is recorded with what was sent.
+ */
+function send(file, size, method, response, record) {
+  let sent = 0;
+  let recorded = false;
+  const recordOnce = () => {
+    if (!recorded) record(200, sent);
+    recorded = true;
+  };
+  response.writeHead(200, { 'content-length': size });
+  if (method === 'HEAD' || size === 0) {
+    recordOnce();
+    response.end();
+    return;
+  }
+  const body = createReadStream(file, { highWaterMark: READ_CHUNK });
+  body.on('data', (chunk) => {
+    sent += chunk.length;
+    if (sent === size) recordOnce();
+  });
+  body.on('error', () => response.destroy());
+  body.pipe(response);
+  response.on('close', recordOnce);
 }
 
 /** Stores an upload whole or not at all: a reader never sees half a NAR. */

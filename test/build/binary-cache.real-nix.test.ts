@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type BinaryCacheServer, startBinaryCache } from '../../scripts/binary-cache-server.mjs';
 import { type ExampleFleet, materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import { type CliRun, jsonOutputs, runCli } from '../cli/support.js';
@@ -107,28 +107,6 @@ describeEachVersion(NIX_VERSIONS, 'a binary cache that needs a login', () => {
       expect(`${run.stdout}\n${run.stderr}`).not.toContain(PASSWORD);
     } finally {
       await tokenCache.close();
-    }
-  });
-});
-
-describe('the cache server the tests use', () => {
-  it('answers 401 to an upload without Basic auth and takes it with the login', async () => {
-    const dir = await makeTempDir('cache-server');
-    const server = await startBinaryCache({ dir, uploads: true, login: { user: LOGIN, password: PASSWORD } });
-    try {
-      const refused = await fetch(`${server.url}/x.narinfo`, { method: 'PUT', body: 'StorePath: x\n' });
-      expect(refused.status).toBe(401);
-      const login = Buffer.from(`${LOGIN}:${PASSWORD}`).toString('base64');
-      const taken = await fetch(`${server.url}/x.narinfo`, {
-        method: 'PUT',
-        body: 'StorePath: x\n',
-        headers: { Authorization: `Basic ${login}` },
-      });
-      expect(taken.status).toBe(201);
-      expect(await (await fetch(`${server.url}/x.narinfo`)).text()).toBe('StorePath: x\n');
-    } finally {
-      await server.close();
-      await removeTempDir(dir);
     }
   });
 });
