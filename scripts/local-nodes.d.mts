@@ -1,3 +1,4 @@
+import type { CacheRequest } from './binary-cache-server.mjs';
 import type { LocalSshd } from './local-sshd.mjs';
 
 /** One separate node: its own /nix and /run under `dir`, reached at `address` by the nodes' sshd. */
@@ -9,17 +10,10 @@ export interface LocalNode {
   storeUrl: string;
 }
 
-export interface CacheRequest {
-  method: string;
-  path: string;
-  status: number;
-  bytes: number;
-}
-
 /** A signed binary cache on the nodes' side, served over HTTP with every request logged. */
 export interface NodesCache {
   dir: string;
-  /** Where the nodes reach it. */
+  /** Where the nodes reach it, under a random path (requests' paths are below it). */
   url: string;
   secretKeyFile: string;
   publicKey: string;

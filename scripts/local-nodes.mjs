@@ -110,18 +110,18 @@ async function startCache(dir, { netns, keyDir }) {
   const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const requests = [];
   const lines = createInterface({ input: child.stdout });
-  const port = await new Promise((resolve, reject) => {
+  const url = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the binary cache server exited (${code})`)));
-    lines.once('line', (line) => resolve(Number(line.replace('listening ', ''))));
+    lines.once('line', (line) => resolve(line.replace('listening ', '')));
   });
   lines.on('line', (line) => requests.push(JSON.parse(line)));
   return {
     dir,
-    /** Where the nodes reach it (inside their namespace, when there is one). */
-    url: `http://127.0.0.1:${port}`,
+    /** Where the nodes reach it (inside their namespace, when there is one), under a random path. */
+    url,
     secretKeyFile: key,
     publicKey: (await readFile(`${key}.pub`, 'utf8')).trim(),
-    /** Every request so far: {method, path, status, bytes}. */
+    /** Every request so far: {method, path (below the URL), status, bytes, authorized}. */
     requests: () => [...requests],
     /** Puts `paths` with their closures into the cache, signed, with the runner's Nix. */
     async fill(paths, { env = process.env, compression = 'xz' } = {}) {

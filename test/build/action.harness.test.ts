@@ -2,11 +2,11 @@ import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBinaryCache } from '../../scripts/binary-cache-server.mjs';
 import { resultFile } from '../../src/build/build-result.js';
 import type { SpawnProcessRunner } from '../../src/core/process.js';
 import { type ExampleFleet, materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import { errorLines, repositoryRoot, runAction } from '../harness/run-action.js';
-import { startBinaryCache } from '../support/binary-cache-server.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 
@@ -65,7 +65,11 @@ describeEachVersion(NIX_VERSIONS, 'the built build action on real Nix', () => {
 
     it('pushes to a cache that takes uploads only with the netrc login, the password masked and gone after', async () => {
       const password = 'harness-pw-Lq83xZ0v';
-      const cache = await startBinaryCache({ dir: join(tempDir, 'login-cache'), login: 'ci', password });
+      const cache = await startBinaryCache({
+        dir: join(tempDir, 'login-cache'),
+        uploads: true,
+        login: { user: 'ci', password },
+      });
       try {
         const run = await runAction({
           action: 'build',

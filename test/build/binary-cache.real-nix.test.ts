@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type BinaryCacheServer, startBinaryCache } from '../../scripts/binary-cache-server.mjs';
 import { type ExampleFleet, materializeExampleFleet } from '../../src/demo/example-fleet.js';
 import { type CliRun, jsonOutputs, runCli } from '../cli/support.js';
-import { type BinaryCacheServer, startBinaryCache } from '../support/binary-cache-server.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 
@@ -29,9 +29,14 @@ describeEachVersion(NIX_VERSIONS, 'a binary cache that needs a login', () => {
     tempDir = await makeTempDir('binary-cache');
     fleet = await materializeExampleFleet(join(tempDir, 'fleet'), { runner, nix });
     const dir = join(tempDir, 'cache');
-    cache = await startBinaryCache({ dir, login: LOGIN, password: PASSWORD });
+    cache = await startBinaryCache({ dir, uploads: true, login: { user: LOGIN, password: PASSWORD } });
     // The same files behind a server that also refuses reads without the login, as a private cache does.
-    privateCache = await startBinaryCache({ dir, login: LOGIN, password: PASSWORD, privateReads: true });
+    privateCache = await startBinaryCache({
+      dir,
+      uploads: true,
+      login: { user: LOGIN, password: PASSWORD },
+      privateReads: true,
+    });
   });
   afterAll(async () => {
     await cache?.close();
@@ -89,8 +94,8 @@ describeEachVersion(NIX_VERSIONS, 'a binary cache that needs a login', () => {
   it('turns cache-token into a netrc password for the push-to host, as a token cache takes it', async () => {
     const tokenCache = await startBinaryCache({
       dir: join(tempDir, 'token-cache'),
-      login: '',
-      password: PASSWORD,
+      uploads: true,
+      login: { user: '', password: PASSWORD },
     });
     try {
       const run = await buildPushingTo(tokenCache.url, '--cache-token', PASSWORD);
@@ -102,28 +107,6 @@ describeEachVersion(NIX_VERSIONS, 'a binary cache that needs a login', () => {
       expect(`${run.stdout}\n${run.stderr}`).not.toContain(PASSWORD);
     } finally {
       await tokenCache.close();
-    }
-  });
-});
-
-describe('the cache server the tests use', () => {
-  it('answers 401 to an upload without Basic auth and takes it with the login', async () => {
-    const dir = await makeTempDir('cache-server');
-    const server = await startBinaryCache({ dir, login: LOGIN, password: PASSWORD });
-    try {
-      const refused = await fetch(`${server.url}/x.narinfo`, { method: 'PUT', body: 'StorePath: x\n' });
-      expect(refused.status).toBe(401);
-      const login = Buffer.from(`${LOGIN}:${PASSWORD}`).toString('base64');
-      const taken = await fetch(`${server.url}/x.narinfo`, {
-        method: 'PUT',
-        body: 'StorePath: x\n',
-        headers: { Authorization: `Basic ${login}` },
-      });
-      expect(taken.status).toBe(201);
-      expect(await (await fetch(`${server.url}/x.narinfo`)).text()).toBe('StorePath: x\n');
-    } finally {
-      await server.close();
-      await removeTempDir(dir);
     }
   });
 });
