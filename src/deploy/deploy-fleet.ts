@@ -129,6 +129,7 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
       ...(deployments ? { deployments } : {}),
       background: (work) => recordings.push(work),
       now,
+      signal: env.signal,
     },
     plan.waves.flatMap((wave) => wave.nodes),
   );

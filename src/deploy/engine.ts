@@ -39,6 +39,8 @@ export interface EngineContext extends NodeRunOptions {
   copyStallMs?: number;
   /** The commit and run each node's deploy record names. */
   origin: DeployOrigin;
+  /** Aborted when the run is cancelled: its reason says by what. */
+  signal: AbortSignal;
 }
 
 /** How one node's deployment ended, before timing and the GitHub record are added. */
