@@ -39,7 +39,10 @@ export interface EngineContext extends NodeRunOptions {
   copyStallMs?: number;
   /** The commit and run each node's deploy record names. */
   origin: DeployOrigin;
-  /** Aborted when the run is cancelled: its reason says by what. */
+  /**
+   * Aborted once the rollout stops (cancelled, or halted), its reason saying why: nodes already
+   * running finish, but what they have not begun (a switch-engine copy) is stopped.
+   */
   signal: AbortSignal;
 }
 

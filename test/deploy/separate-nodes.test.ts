@@ -494,5 +494,45 @@ describeEachVersion(
       expect(profile.stdout.trim()).toBe('none');
       await vi.waitFor(async () => expect(await leftRunning(fleet)).toEqual([]), { timeout: 5_000 });
     }, 180_000);
+
+    it('stops the copy a node of the failing wave still waits for, reporting it not deployed, and ends promptly', async () => {
+      const fleet = await separateFleet(version, (stop) => stops.push(stop), {
+        base: STALLED_BASE,
+        // web-1 fails once db switched and web-2's copy hangs: all three run in the one wave.
+        hosts: (nodesDir) => [
+          {
+            name: 'web-1',
+            mode: 'fail',
+            waitUntil: `[ -L ${nodesDir}/db/nix/var/nix/profiles/system ] && [ -e ${nodesDir}/web-2/stalled-copies ]`,
+          },
+          { name: 'web-2' },
+          { name: 'db' },
+        ],
+      });
+      await stallCopiesTo(fleet, 'web-2', true);
+
+      const deploying = fleet.deploy({ 'substitute-on-nodes': 'false', 'on-failure': 'halt' });
+      await copyStalled(fleet, 'web-2');
+      const outcome = await endsWithin(deploying, 30_000, "web-2's copy stalled");
+
+      const byNode = Object.fromEntries(outcome.results.map((result) => [result.node, result]));
+      expect(
+        NODE_NAMES.map((name) => [name, byNode[name]?.status]),
+        JSON.stringify(outcome.results),
+      ).toEqual([
+        ['web-1', 'failed'],
+        ['web-2', 'skipped'],
+        ['db', 'deployed'],
+      ]);
+      expect(byNode['web-2']?.message).toBe(
+        'not deployed: its copy was stopped (halted after web-1 failed); nothing was activated',
+      );
+      expect(deployFailure(outcome)).toBe(
+        'Deploy failed: web-1 failed; 1 node(s) not deployed (halted after web-1 failed)',
+      );
+      const profile = await fleet.nodes.run('web-2', 'readlink /nix/var/nix/profiles/system || echo none');
+      expect(profile.stdout.trim()).toBe('none');
+      await vi.waitFor(async () => expect(await leftRunning(fleet)).toEqual([]), { timeout: 5_000 });
+    }, 180_000);
   },
 );

@@ -93,7 +93,7 @@ export async function openSwitchEngine(
           store,
           flags,
           copiesAtOnce: settings.parallel,
-          // A cancelled run also stops the copies its running nodes wait for: nothing was activated yet.
+          // A halt or a cancel also stops the copies running nodes wait for: nothing was activated yet.
           signal: AbortSignal.any([stopDeliveries.signal, context.signal]),
           ...(context.copyStallMs === undefined ? {} : { stallMs: context.copyStallMs }),
         },
