@@ -1,9 +1,10 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { type LocalNodes, startNodes } from '../../scripts/local-nodes.mjs';
 import type { RecordingLogger } from '../../src/core/logger.js';
 import { deployFleet } from '../../src/deploy/deploy-fleet.js';
+import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import type { ToolVersion } from '../support/versions.js';
 import { deploySettings, inProcessEnvironment } from './support.js';
 import {
@@ -46,10 +47,26 @@ export interface FleetOptions {
 }
 
 /**
+ * How a test file starts its fleets: each in a new directory under one temporary root (`name`), which
+ * is removed when the file ends.
+ */
+export function separateFleets(name: string) {
+  let root: string;
+  let counter = 0;
+  beforeAll(async () => {
+    await requireNix();
+    root = await makeTempDir(name);
+  });
+  afterAll(() => removeTempDir(root));
+  return (version: ToolVersion, after: (stop: () => Promise<void>) => void, options?: FleetOptions) =>
+    startSeparateFleet(join(root, `case-${++counter}`), version, after, options);
+}
+
+/**
  * Three nodes with their own stores under `dir` (a new directory), a cache beside them holding the
  * systems' shared base; `after` receives what stops them.
  */
-export async function startSeparateFleet(
+async function startSeparateFleet(
   dir: string,
   version: ToolVersion,
   after: (stop: () => Promise<void>) => void,

@@ -1,40 +1,22 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { afterAll, expect, it, vi } from 'vitest';
 import type { LocalNodes } from '../../scripts/local-nodes.mjs';
 import { RecordingLogger } from '../../src/core/logger.js';
 import { SpawnProcessRunner } from '../../src/core/process.js';
 import { deployFailure } from '../../src/deploy/report.js';
-import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
-import { describeEachVersion, NIX_VERSIONS, type ToolVersion } from '../support/versions.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
 import {
   expectDeployedWhole,
-  type FleetOptions,
   NODE_NAMES,
   type SeparateFleet,
   STALLED_BASE,
+  separateFleets,
   stallCopiesTo,
-  startSeparateFleet,
 } from './separate-fleet.js';
 
-let root: string;
-let counter = 0;
-
-beforeAll(async () => {
-  await requireNix();
-  root = await makeTempDir('separate-nodes-stalls');
-});
-
-afterAll(() => removeTempDir(root));
-
-function separateFleet(
-  version: ToolVersion,
-  after: (stop: () => Promise<void>) => void,
-  options?: FleetOptions,
-) {
-  return startSeparateFleet(join(root, `case-${++counter}`), version, after, options);
-}
+const separateFleet = separateFleets('separate-nodes-stalls');
 
 /** Resolves once a copy to node `name` reached the `nix-store --serve` that `stallCopiesTo` stalls. */
 async function copyStalled(fleet: SeparateFleet, name: string): Promise<void> {

@@ -1,31 +1,13 @@
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import type { LocalNodes } from '../../scripts/local-nodes.mjs';
 import { RecordingLogger } from '../../src/core/logger.js';
 import { SpawnProcessRunner } from '../../src/core/process.js';
 import { NixStore } from '../../src/nix/store.js';
-import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
-import { describeEachVersion, NIX_VERSIONS, type ToolVersion } from '../support/versions.js';
-import { expectDeployedWhole, type FleetOptions, NODE_NAMES, startSeparateFleet } from './separate-fleet.js';
+import { describeEachVersion, NIX_VERSIONS } from '../support/versions.js';
+import { expectDeployedWhole, NODE_NAMES, separateFleets } from './separate-fleet.js';
 import { switchCalls } from './switch-fleet.js';
 
-let root: string;
-let counter = 0;
-
-beforeAll(async () => {
-  await requireNix();
-  root = await makeTempDir('separate-nodes');
-});
-
-afterAll(() => removeTempDir(root));
-
-function separateFleet(
-  version: ToolVersion,
-  after: (stop: () => Promise<void>) => void,
-  options?: FleetOptions,
-) {
-  return startSeparateFleet(join(root, `case-${++counter}`), version, after, options);
-}
+const separateFleet = separateFleets('separate-nodes');
 
 describeEachVersion(
   NIX_VERSIONS,
