@@ -74,13 +74,13 @@ async function deliver(
 ): Promise<string | undefined> {
   const stopListening = prepared.shell.closeWhenAborted(options.signal);
   try {
-    return await deliverUntilStopped(prepared, options, lines);
+    return await putSystemInStore(prepared, options, lines);
   } finally {
     stopListening();
   }
 }
 
-async function deliverUntilStopped(
+async function putSystemInStore(
   prepared: PreparedNode,
   options: DeliveryOptions,
   lines: string[],
