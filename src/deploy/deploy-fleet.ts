@@ -105,6 +105,7 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
     logger.info('dry-activate changes nothing on the nodes: no GitHub deployments are recorded');
     deployments = undefined;
   }
+  const rolloutStopped = new AbortController();
   const deployOne = await engine.deployer(
     {
       runner: env.runner,
@@ -129,13 +130,16 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
       ...(deployments ? { deployments } : {}),
       background: (work) => recordings.push(work),
       now,
+      signal: AbortSignal.any([env.signal, rolloutStopped.signal]),
     },
     plan.waves.flatMap((wave) => wave.nodes),
   );
 
   const recordings: Promise<unknown>[] = [];
   const startedAt = now();
-  const outcome = await executeRollout(plan, deployOne, env.signal).finally(() => engine.finish?.());
+  const outcome = await executeRollout(plan, deployOne, env.signal, rolloutStopped).finally(() =>
+    engine.finish?.(),
+  );
   const finishedAt = now();
   if (recordings.length > 0) {
     logger.info('Waiting for GitHub to record the deployment statuses');

@@ -39,6 +39,11 @@ export interface EngineContext extends NodeRunOptions {
   copyStallMs?: number;
   /** The commit and run each node's deploy record names. */
   origin: DeployOrigin;
+  /**
+   * Aborted once the rollout stops (cancelled, or halted), its reason saying why: nodes already
+   * running finish, but what they have not begun (a switch-engine copy) is stopped.
+   */
+  signal: AbortSignal;
 }
 
 /** How one node's deployment ended, before timing and the GitHub record are added. */

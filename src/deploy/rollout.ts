@@ -50,16 +50,20 @@ export interface RolloutOutcome {
  * Runs the plan wave by wave, at most `parallel` nodes at once. A failed node under `halt`, or
  * cancellation, stops new nodes from starting; nodes already running finish (their magic rollback
  * protects the hosts better than a killed deploy would) and the rest are reported as skipped.
+ * `stopped` is aborted then, its reason saying why, for what the running nodes have not begun.
  */
 export async function executeRollout(
   plan: RolloutPlan,
   deployOne: DeployOneNode,
   signal: AbortSignal,
+  stopped = new AbortController(),
 ): Promise<RolloutOutcome> {
   const results = new Map<string, NodeResult>();
   let stoppedBecause: string | undefined;
   const stop = (reason: string) => {
-    stoppedBecause ??= reason;
+    if (stoppedBecause !== undefined) return;
+    stoppedBecause = reason;
+    stopped.abort(new Error(reason));
   };
   const cancelled = () => {
     if (signal.aborted) stop('the run was cancelled');

@@ -362,3 +362,51 @@ describe('nodes that failed before anything on them changed (untouched)', () => 
     ]);
   });
 });
+
+describe('the rollout stopping', () => {
+  const node = (name: string): DeployNode => ({ name, hostname: name, tags: [], sshOpts: [] });
+  const plan: RolloutPlan = {
+    strategy: 'all-at-once',
+    parallel: 2,
+    onFailure: 'halt',
+    waves: [{ number: 1, nodes: [node('a'), node('b'), node('c')] }],
+  };
+
+  it('tells the nodes still running why, as soon as a failure halts it', async () => {
+    const stopped = new AbortController();
+    let seenByB: unknown;
+    const deployOne: DeployOneNode = async (target, wave) => {
+      if (target.name === 'b') {
+        // b is still busy (say, waiting for its copy) when a fails.
+        await new Promise((resolve) => stopped.signal.addEventListener('abort', resolve, { once: true }));
+        seenByB = stopped.signal.reason;
+        return { node: 'b', wave: wave.number, status: 'skipped', message: 'stopped' };
+      }
+      return { node: target.name, wave: wave.number, status: 'failed', message: 'activation failed' };
+    };
+
+    const outcome = await executeRollout(plan, deployOne, new AbortController().signal, stopped);
+
+    expect(outcome.results.map((result) => `${result.node}:${result.status}`)).toEqual([
+      'a:failed',
+      'b:skipped',
+      'c:skipped',
+    ]);
+    expect(outcome.stoppedBecause).toBe('halted after a failed');
+    expect(seenByB).toEqual(new Error('halted after a failed'));
+  });
+
+  it('leaves it unaborted when every node ran', async () => {
+    const stopped = new AbortController();
+    const deployOne: DeployOneNode = async (target, wave) => ({
+      node: target.name,
+      wave: wave.number,
+      status: 'deployed',
+      message: 'ok',
+    });
+
+    await executeRollout(plan, deployOne, new AbortController().signal, stopped);
+
+    expect(stopped.signal.aborted).toBe(false);
+  });
+});

@@ -20,6 +20,8 @@ export interface RemoteRunOptions {
   /** Run without sudo: only for what any user may do. */
   asRoot?: boolean;
   newConnection?: boolean;
+  /** Kills the ssh; see `closeWhenAborted` for what ends the command on the node. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -111,7 +113,7 @@ export class NodeShell {
    * connection unless `newConnection`: what proves the node still accepts one.
    */
   run(script: string, args: readonly string[], options: RemoteRunOptions): Promise<ProcessResult> {
-    const { timeoutMs, asRoot = this.node.sshUser === 'root', newConnection = false } = options;
+    const { timeoutMs, asRoot = this.node.sshUser === 'root', newConnection = false, signal } = options;
     if (!newConnection) this.mayBeShared = this.shareable;
     return this.runner.run(
       'ssh',
@@ -123,8 +125,24 @@ export class NodeShell {
         this.destination,
         remoteCommand(script, args, asRoot),
       ],
-      { timeoutMs },
+      { timeoutMs, ...(signal === undefined ? {} : { signal }) },
     );
+  }
+
+  /**
+   * Ends the shared connection once `signal` aborts. Killing a command's ssh (or the `nix copy`
+   * running it) does not end it on the node, and the connection's master holds the killed process's
+   * output open until it does: a node that stopped reading would keep it waiting for ever. Returns
+   * what stops listening, for when the command is done.
+   */
+  closeWhenAborted(signal: AbortSignal): () => void {
+    const close = () => void this.close().catch(() => undefined);
+    if (signal.aborted) {
+      close();
+      return () => undefined;
+    }
+    signal.addEventListener('abort', close, { once: true });
+    return () => signal.removeEventListener('abort', close);
   }
 
   /** Ends the shared connection, if one may be open; it would otherwise linger idle for minutes. */

@@ -10,6 +10,8 @@ import { needsTarget, type PreparedNode } from './switch-prepare.js';
 export interface Delivery {
   lines: string[];
   error?: string;
+  /** Why it was stopped before the system was in the node's store: the rollout halted or was cancelled. */
+  stopped?: string;
   /** What its row should say of how the paths came, e.g. that its cache was unreachable. */
   note?: string;
 }
@@ -19,7 +21,7 @@ export interface DeliveryOptions {
   flags: { remoteBuild: boolean; substituteOnNodes: boolean; force: boolean };
   /** How many nodes receive their systems at once: the `parallel` input. */
   copiesAtOnce: number;
-  /** Stops the copies not yet done (the rollout halted or was cancelled). */
+  /** Stops the deliveries not yet done (the rollout halted or was cancelled); its reason says why. */
   signal: AbortSignal;
   /** How long a copy may make no progress before it is killed (COPY_STALL_MS by default). */
   stallMs?: number;
@@ -44,12 +46,15 @@ export function startDeliveries(
     const lines: string[] = [];
     const delivery = copies
       .run(async () => {
-        if (options.signal.aborted) throw new Error('not copied: the rollout stopped first');
+        options.signal.throwIfAborted();
         return deliver(entry, options, lines);
       })
       .then(
         (note): Delivery => ({ lines, ...(note === undefined ? {} : { note }) }),
-        (error): Delivery => ({ lines, error: stringifyError(error) }),
+        (error): Delivery =>
+          options.signal.aborted
+            ? { lines, stopped: stringifyError(options.signal.reason) }
+            : { lines, error: stringifyError(error) },
       );
     deliveries.set(entry.node.name, delivery);
   }
@@ -59,9 +64,23 @@ export function startDeliveries(
 /**
  * Puts the toplevel into the node's store: copies what the runner built (the node fetching what its
  * substituters hold first), or copies the derivation and builds it there. A copy that breaks off is
- * tried once more, and so is one that stalls (no progress for `stallMs`: it is killed); a full store is not. Returns what the node's row should say of it, if anything.
+ * tried once more, and so is one that stalls (no progress for `stallMs`: it is killed); a full store
+ * is not. Returns what the node's row should say of it, if anything.
  */
 async function deliver(
+  prepared: PreparedNode,
+  options: DeliveryOptions,
+  lines: string[],
+): Promise<string | undefined> {
+  const stopListening = prepared.shell.closeWhenAborted(options.signal);
+  try {
+    return await putSystemInStore(prepared, options, lines);
+  } finally {
+    stopListening();
+  }
+}
+
+async function putSystemInStore(
   prepared: PreparedNode,
   options: DeliveryOptions,
   lines: string[],
@@ -81,8 +100,7 @@ async function deliver(
   let note: string | undefined;
   for (let attempt = 1; ; attempt += 1) {
     const watchdog = new CopyWatchdog(options.stallMs ?? COPY_STALL_MS);
-    // The shared connection's master may hold the copy's output open: a stalled copy ends with it.
-    watchdog.signal.addEventListener('abort', () => void shell.close().catch(() => undefined));
+    const stopWatching = shell.closeWhenAborted(watchdog.signal);
     try {
       const copied = await store.copy(paths, shell.storeUrl, {
         env: shell.nixSshEnv(),
@@ -111,11 +129,13 @@ async function deliver(
       lines.push(`copying to ${node.name} broke off (${why.split('\n').at(-1)}); trying once more`);
     } finally {
       watchdog.stop();
+      stopWatching();
     }
   }
   if (!flags.remoteBuild) return note;
   const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
     timeoutMs: 24 * 3600_000,
+    signal,
   });
   if (!succeeded(realised)) {
     const why = failure(realised);
@@ -141,6 +161,7 @@ async function fetchedByNode(
   );
   const fetched = await shell.run('nix-store --realise "$1" >/dev/null', [system.path], {
     timeoutMs: 24 * 3600_000,
+    signal: options.signal,
   });
   if (succeeded(fetched)) return true;
   const why = failure(fetched);

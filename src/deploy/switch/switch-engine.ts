@@ -59,7 +59,7 @@ export async function openSwitchEngine(
     nodes,
     async finish() {
       // Copies to nodes the rollout no longer reaches are stopped before their connections close.
-      stopDeliveries.abort();
+      stopDeliveries.abort(new Error('the rollout stopped'));
       await Promise.all(deliveries.values());
       await Promise.all([...prepared.values()].map((entry) => entry.shell.close()));
     },
@@ -93,7 +93,8 @@ export async function openSwitchEngine(
           store,
           flags,
           copiesAtOnce: settings.parallel,
-          signal: stopDeliveries.signal,
+          // A halt or a cancel also stops the copies running nodes wait for: nothing was activated yet.
+          signal: AbortSignal.any([stopDeliveries.signal, context.signal]),
           ...(context.copyStallMs === undefined ? {} : { stallMs: context.copyStallMs }),
         },
       );

@@ -68,6 +68,10 @@ export async function switchNode(
       delivery,
     ]);
     lines.push(...delivered.lines);
+    if (delivered.stopped !== undefined) {
+      const message = `not deployed: its copy was stopped (${delivered.stopped}); nothing was activated`;
+      return { status: 'skipped', message, lines };
+    }
     // Nothing on the node changed yet: it fails alone, the rollout goes on.
     if (delivered.error !== undefined)
       return { status: 'failed', message: delivered.error, lines, untouched: true };
