@@ -1,10 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingLogger } from '../../src/core/logger.js';
 import { SpawnProcessRunner } from '../../src/core/process.js';
-import { ACTIVATE, activateArgs, systemdWatchdogArgv } from '../../src/deploy/switch/remote-scripts.js';
+import {
+  ACTIVATE,
+  activateArgs,
+  CONFIRM,
+  systemdWatchdogArgv,
+} from '../../src/deploy/switch/remote-scripts.js';
 import { type FlakeSystem, mergeSwitchNodes } from '../../src/deploy/switch/switch-nodes.js';
 import { makeTempDir, removeTempDir, requireNix } from '../support/nix.js';
 import { buildAttribute, profileState, setProfile, switchCalls, writeSwitchFleet } from './switch-fleet.js';
@@ -77,6 +83,66 @@ describe('the watchdog on a node booted with systemd', () => {
     expect((await readFile(fleet.record, 'utf8')).split('\n')[0]).toBe('watchdog armed');
     expect(await switchCalls({ ...fleet, record: fleet.record })).toContainEqual([target, 'switch']);
     expect((await profileState(profile)).path).toBe(target);
+  }, 60_000);
+});
+
+describe('the files beside the confirmation marker', () => {
+  /** The node's files named after the marker in `dir`. */
+  const markerFiles = async (dir: string) =>
+    (await readdir(dir)).filter((name) => name.startsWith('flakeflow-confirm-')).sort();
+
+  it('are gone once a confirmed watchdog ends, and never made when no watchdog is armed', async () => {
+    const fleet = await writeSwitchFleet(join(root, 'fleet-markers'), [{ name: 'web' }], {
+      authorizedKeys: join(root, 'unused'),
+    });
+    const previous = await buildAttribute(fleet.dir, 'previous.web');
+    const target = await buildAttribute(fleet.dir, 'nixosConfigurations.web.config.system.build.toplevel');
+    const runner = new SpawnProcessRunner(new RecordingLogger());
+    const activate = async (dir: string, profile: string, magicRollback: boolean) => {
+      await mkdir(dir, { recursive: true });
+      const marker = join(dir, `flakeflow-confirm-${magicRollback ? 'armed' : 'plain'}`);
+      const args = activateArgs({
+        profile,
+        path: target,
+        action: 'switch',
+        marker,
+        confirmSeconds: 1,
+        limitSeconds: 20,
+        magicRollback,
+        autoRollback: true,
+        kind: 'nixos',
+        // No systemd here: the watchdog runs as a process and logs beside the marker.
+        systemdDir: join(dir, 'no-systemd'),
+      });
+      const result = await runner.run('sh', ['-c', ACTIVATE, 'flakeflow', ...args]);
+      expect(result.exitCode).toBe(0);
+      return { marker, result };
+    };
+
+    const fresh = join(root, 'markers-fresh');
+    await activate(fresh, join(fresh, 'system'), true);
+    expect(await markerFiles(fresh)).toEqual([]);
+
+    const unarmed = join(root, 'markers-unarmed');
+    await mkdir(unarmed, { recursive: true });
+    await setProfile(join(unarmed, 'system'), previous);
+    await activate(unarmed, join(unarmed, 'system'), false);
+    expect(await markerFiles(unarmed)).toEqual([]);
+
+    const armed = join(root, 'markers-armed');
+    await mkdir(armed, { recursive: true });
+    await setProfile(join(armed, 'system'), previous);
+    const { marker, result } = await activate(armed, join(armed, 'system'), true);
+    expect(result.stdout).toContain('watchdog armed as process');
+    expect(await markerFiles(armed)).toEqual([
+      'flakeflow-confirm-armed.activated',
+      'flakeflow-confirm-armed.log',
+    ]);
+    const confirmed = await runner.run('sh', ['-c', CONFIRM, 'flakeflow', marker]);
+    expect(confirmed.stdout.trim()).toBe('confirmed');
+    for (let waited = 0; (await markerFiles(armed)).length > 0 && waited < 100; waited += 1) await sleep(100);
+    expect(await markerFiles(armed)).toEqual([]);
+    expect((await profileState(join(armed, 'system'))).path).toBe(target);
   }, 60_000);
 });
 

@@ -37,7 +37,7 @@ while [ ! -e "$marker" ] && [ ! -e "$marker.activated" ] && [ "$waited" -lt "$li
   sleep 1; waited=$((waited + 1))
 done
 [ -e "$marker" ] || sleep "$confirm"
-if [ -e "$marker" ]; then rm -f "$marker" "$marker.activated"; exit 0; fi
+if [ -e "$marker" ]; then rm -f "$marker" "$marker.activated" "$marker.log"; exit 0; fi
 echo "flakeflow: no confirmation within \${confirm}s: rolling back to generation $previous"
 "$nixenv" -p "$profile" --switch-generation "$previous"
 "$nixenv" -p "$profile" --delete-generations "$new"
@@ -48,7 +48,8 @@ rm -f "$marker.activated"`;
  * One activation on the node; `activateArgs` gives its arguments.
  * Prints `flakeflow-generation: <previous> <new>` before activating and exits 0 when activation
  * succeeded, 92 when it failed and the node is back on the previous generation, 93 when it failed
- * and stays on the new one, 90/91 when nothing was activated.
+ * and stays on the new one, 90/91 when nothing was activated. The marker's files exist only while a
+ * watchdog is armed, which removes them (its log too) once confirmed.
  */
 export const ACTIVATE = `profile=$1 new=$2 action=$3 marker=$4 confirm=$5 limit=$6 magic=$7 auto=$8 program=$9
 shift 9; takes=$1 watchdog=$2 systemd=$3
@@ -67,8 +68,9 @@ previous=$(generation)
 current=$(generation)
 echo "flakeflow-generation: \${previous:--} \${current:--}"
 restore=; if [ "$takes" = yes ]; then restore=switch; [ "$action" = boot ] && restore=boot; fi
+armed=
 if [ "$magic" = yes ] && [ -n "$previous" ] && [ "$action" != boot ]; then
-  rm -f "$marker" "$marker.activated"
+  rm -f "$marker" "$marker.activated"; armed=yes
   if [ -d "$systemd" ] && command -v systemd-run >/dev/null 2>&1; then
     systemd-run --quiet --collect --unit="flakeflow-watchdog-\${marker##*/}" --description="flakeflow rollback unless confirmed" \\
       /bin/sh -c "$watchdog" flakeflow-watchdog "$nixenv" "$profile" "$previous" "$current" "$marker" "$confirm" "$limit" "$program" "$restore" || exit 91
@@ -81,16 +83,16 @@ if [ "$magic" = yes ] && [ -n "$previous" ] && [ "$action" != boot ]; then
 fi
 echo "flakeflow: activating $new ($action)"
 bounded "$new/$program" $arg; status=$?
-if [ "$status" = 0 ]; then touch "$marker.activated"; exit 0; fi
+if [ "$status" = 0 ]; then [ -z "$armed" ] || touch "$marker.activated"; exit 0; fi
 echo "flakeflow: activation exited with status $status" >&2
 if [ "$auto" = yes ] && [ -n "$previous" ]; then
   "$nixenv" -p "$profile" --switch-generation "$previous" && "$nixenv" -p "$profile" --delete-generations "$current"
   "$profile/$program" $restore
-  touch "$marker"
+  [ -z "$armed" ] || touch "$marker"
   echo "flakeflow: rolled back to generation $previous" >&2
   exit 92
 fi
-touch "$marker"
+[ -z "$armed" ] || touch "$marker"
 exit 93`;
 
 export interface ActivationRequest {
