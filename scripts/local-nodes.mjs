@@ -8,7 +8,7 @@
 // home uplink would. Everything it creates, `stop()` removes. Root only: mounts and namespaces need it.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -70,6 +70,25 @@ function sessionEnvironment(nodeDir, { substituters, trustedKey, nixBinDir, requ
     `export XDG_CACHE_HOME=${shellQuote(join(nodeDir, 'home-cache'))}`,
     '',
   ].join('\n');
+}
+
+/**
+ * Kills what the nodes' sessions left running (a watchdog's wait, a stalled `nix-store`): the
+ * processes in a mount namespace other than this one whose mounts name a directory under
+ * `nodesDir`, so neither a reused pid nor a process of the runner is ever hit.
+ */
+async function killNodeSessions(nodesDir) {
+  const ownNamespace = await readlink('/proc/self/ns/mnt');
+  for (const pid of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const namespace = await readlink(`/proc/${pid}/ns/mnt`).catch(() => ownNamespace);
+    if (namespace === ownNamespace) continue;
+    const mounts = await readFile(`/proc/${pid}/mountinfo`, 'utf8').catch(() => '');
+    if (!mounts.includes(`${nodesDir}/`)) continue;
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {}
+  }
 }
 
 /** A network namespace holding the nodes, reached from the runner over a veth pair limited to `rate`. */
@@ -158,6 +177,7 @@ export async function startNodes(dir, names, options = {}) {
   const stop = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
     cleanups.length = 0;
+    await killNodeSessions(join(dir, 'nodes'));
     await rm(dir, { recursive: true, force: true });
   };
   try {
