@@ -30956,9 +30956,9 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   QP: () => (/* binding */ defineAction),
+/* harmony export */   Qm: () => (/* binding */ runUrlOf),
 /* harmony export */   rK: () => (/* binding */ DEFAULT_API_URL)
 /* harmony export */ });
-/* unused harmony export runUrlOf */
 const DEFAULT_API_URL = 'https://api.github.com';
 /** The page of the workflow run, when the action runs in one. */
 function runUrlOf(context) {
@@ -48495,6 +48495,7 @@ function escapeHtml(text) {
 
 
 
+
 /** The pull request's head: a check run on GitHub's merge commit would not show on the pull request. */
 function headSha(context) {
     const pull = context.event.pull_request;
@@ -48520,13 +48521,12 @@ async function publishResult(result, context, request) {
         return publication;
     }
     if (request.checkRun) {
+        const detailsUrl = (0,action/* runUrlOf */.Qm)(context);
         try {
             publication.checkRun = await publishCheckRun(request.client, {
                 repository,
                 headSha: sha,
-                ...(context.runId
-                    ? { detailsUrl: `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}` }
-                    : {}),
+                ...(detailsUrl === undefined ? {} : { detailsUrl }),
             }, result, renderSummary(result, context));
         }
         catch (error) {

@@ -30956,9 +30956,9 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   QP: () => (/* binding */ defineAction),
+/* harmony export */   Qm: () => (/* binding */ runUrlOf),
 /* harmony export */   rK: () => (/* binding */ DEFAULT_API_URL)
 /* harmony export */ });
-/* unused harmony export runUrlOf */
 const DEFAULT_API_URL = 'https://api.github.com';
 /** The page of the workflow run, when the action runs in one. */
 function runUrlOf(context) {
@@ -46813,15 +46813,16 @@ function pullRequestNumber(event) {
 
 
 
+
 /** A step summary may hold 1 MiB; this leaves room for the bytes emoji take. */
 const SUMMARY_LIMIT = 900_000;
 function footer(context) {
     const parts = ['flakeflow report'];
     if (context.sha)
         parts.push(`for ${context.sha.slice(0, 7)}`);
-    if (context.repository && context.runId) {
-        parts.push(`[run ${context.runId}](${context.serverUrl}/${context.repository}/actions/runs/${context.runId})`);
-    }
+    const runUrl = (0,action/* runUrlOf */.Qm)(context);
+    if (runUrl !== undefined)
+        parts.push(`[run ${context.runId}](${runUrl})`);
     return `<sub>${parts.join(' · ')}</sub>`;
 }
 /** Gathers the matrix's result-files and the hosts output into one summary and one sticky PR comment. */

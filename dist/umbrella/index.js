@@ -63915,7 +63915,7 @@ while [ ! -e "$marker" ] && [ ! -e "$marker.activated" ] && [ "$waited" -lt "$li
   sleep 1; waited=$((waited + 1))
 done
 [ -e "$marker" ] || sleep "$confirm"
-if [ -e "$marker" ]; then rm -f "$marker" "$marker.activated"; exit 0; fi
+if [ -e "$marker" ]; then rm -f "$marker" "$marker.activated" "$marker.log"; exit 0; fi
 echo "flakeflow: no confirmation within \${confirm}s: rolling back to generation $previous"
 "$nixenv" -p "$profile" --switch-generation "$previous"
 "$nixenv" -p "$profile" --delete-generations "$new"
@@ -63925,7 +63925,8 @@ rm -f "$marker.activated"`;
  * One activation on the node; `activateArgs` gives its arguments.
  * Prints `flakeflow-generation: <previous> <new>` before activating and exits 0 when activation
  * succeeded, 92 when it failed and the node is back on the previous generation, 93 when it failed
- * and stays on the new one, 90/91 when nothing was activated.
+ * and stays on the new one, 90/91 when nothing was activated. The marker's files exist only while a
+ * watchdog is armed, which removes them (its log too) once confirmed.
  */
 const ACTIVATE = `profile=$1 new=$2 action=$3 marker=$4 confirm=$5 limit=$6 magic=$7 auto=$8 program=$9
 shift 9; takes=$1 watchdog=$2 systemd=$3
@@ -63944,8 +63945,9 @@ previous=$(generation)
 current=$(generation)
 echo "flakeflow-generation: \${previous:--} \${current:--}"
 restore=; if [ "$takes" = yes ]; then restore=switch; [ "$action" = boot ] && restore=boot; fi
+armed=
 if [ "$magic" = yes ] && [ -n "$previous" ] && [ "$action" != boot ]; then
-  rm -f "$marker" "$marker.activated"
+  rm -f "$marker" "$marker.activated"; armed=yes
   if [ -d "$systemd" ] && command -v systemd-run >/dev/null 2>&1; then
     systemd-run --quiet --collect --unit="flakeflow-watchdog-\${marker##*/}" --description="flakeflow rollback unless confirmed" \\
       /bin/sh -c "$watchdog" flakeflow-watchdog "$nixenv" "$profile" "$previous" "$current" "$marker" "$confirm" "$limit" "$program" "$restore" || exit 91
@@ -63958,16 +63960,16 @@ if [ "$magic" = yes ] && [ -n "$previous" ] && [ "$action" != boot ]; then
 fi
 echo "flakeflow: activating $new ($action)"
 bounded "$new/$program" $arg; status=$?
-if [ "$status" = 0 ]; then touch "$marker.activated"; exit 0; fi
+if [ "$status" = 0 ]; then [ -z "$armed" ] || touch "$marker.activated"; exit 0; fi
 echo "flakeflow: activation exited with status $status" >&2
 if [ "$auto" = yes ] && [ -n "$previous" ]; then
   "$nixenv" -p "$profile" --switch-generation "$previous" && "$nixenv" -p "$profile" --delete-generations "$current"
   "$profile/$program" $restore
-  touch "$marker"
+  [ -z "$armed" ] || touch "$marker"
   echo "flakeflow: rolled back to generation $previous" >&2
   exit 92
 fi
-touch "$marker"
+[ -z "$armed" ] || touch "$marker"
 exit 93`;
 /** The positional arguments of ACTIVATE, in its order. */
 function activateArgs(request) {
@@ -64104,7 +64106,7 @@ class NodeShell {
      * connection unless `newConnection`: what proves the node still accepts one.
      */
     run(script, args, options) {
-        const { timeoutMs, asRoot = this.node.sshUser === 'root', newConnection = false } = options;
+        const { timeoutMs, asRoot = this.node.sshUser === 'root', newConnection = false, signal } = options;
         if (!newConnection)
             this.mayBeShared = this.shareable;
         return this.runner.run('ssh', [
@@ -64114,7 +64116,22 @@ class NodeShell {
             '--',
             this.destination,
             remoteCommand(script, args, asRoot),
-        ], { timeoutMs });
+        ], { timeoutMs, ...(signal === undefined ? {} : { signal }) });
+    }
+    /**
+     * Ends the shared connection once `signal` aborts. Killing a command's ssh (or the `nix copy`
+     * running it) does not end it on the node, and the connection's master holds the killed process's
+     * output open until it does: a node that stopped reading would keep it waiting for ever. Returns
+     * what stops listening, for when the command is done.
+     */
+    closeWhenAborted(signal) {
+        const close = () => void this.close().catch(() => undefined);
+        if (signal.aborted) {
+            close();
+            return () => undefined;
+        }
+        signal.addEventListener('abort', close, { once: true });
+        return () => signal.removeEventListener('abort', close);
     }
     /** Ends the shared connection, if one may be open; it would otherwise linger idle for minutes. */
     async close() {
@@ -64366,7 +64383,43 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
     }, { ...run, impure: true });
 }
 
+;// CONCATENATED MODULE: ./.build/deploy/profile-targets.js
+
+const DEFAULT_SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
+const DEFAULT_CURRENT_SYSTEM = '/run/current-system';
+/** Where deploy-rs links `profile` of `user`, given its `profilePath` if the flake sets one. */
+function profileLink(profile, profilePath, user) {
+    const where = profilePath ?? deployRsProfilePath(profile, user);
+    return {
+        profile,
+        profilePath: where,
+        currentSystem: where === DEFAULT_SYSTEM_PROFILE ? DEFAULT_CURRENT_SYSTEM : where,
+    };
+}
+/**
+ * The store paths `deploy.nodes.<node>.profiles.<p>.path` of the named nodes, from the fleet model in
+ * one evaluation. This evaluates each node's system, which deploy-rs does anyway before it copies anything.
+ */
+async function readProfileTargets(nix, flakeDir, nodes) {
+    const { deployProfiles } = await readFleetFacts(nix, flakeDir, { deployProfiles: { nodes } });
+    const targets = new Map();
+    for (const [node, profiles] of Object.entries(deployProfiles ?? {})) {
+        targets.set(node, Object.entries(profiles).map(([profile, { path, profilePath, user }]) => ({
+            ...profileLink(profile, profilePath, user),
+            path,
+        })));
+    }
+    return targets;
+}
+/** Where deploy-rs puts a profile without `profilePath` (its data.rs). */
+function deployRsProfilePath(profile, user) {
+    if (user !== 'root')
+        return `/nix/var/nix/profiles/per-user/${user}/${profile}`;
+    return profile === 'system' ? DEFAULT_SYSTEM_PROFILE : `/nix/var/nix/profiles/${profile}`;
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/nodes.js
+
 
 
 
@@ -64384,6 +64437,7 @@ const picked = object({
         wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').nullable(),
         sshUser: optionalString,
         sshOpts: stringList,
+        profiles: record(schemas_string(), object({ profilePath: optionalString, user: schemas_string() })),
     }))
         .nullable(),
 });
@@ -64413,137 +64467,8 @@ async function nodes_readDeployNodes(nix, flakeDir, options = {}) {
         ...(node.wave === null ? {} : { wave: node.wave }),
         ...((node.sshUser ?? sshUser) === null ? {} : { sshUser: (node.sshUser ?? sshUser) }),
         sshOpts: [...node.sshOpts, ...sshOpts],
+        profiles: Object.entries(node.profiles).map(([profile, { profilePath, user }]) => profileLink(profile, profilePath, user)),
     }));
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/switch/switch-nodes.js
-
-
-
-/** The flake output attribute that holds the same map as the `nodes` input. */
-const FLAKE_NODES_ATTRIBUTE = 'flakeflow.nodes';
-const DEFAULT_SYSTEM_PROFILE = '/nix/var/nix/profiles/system';
-const DEFAULT_CURRENT_SYSTEM = '/run/current-system';
-const DEFAULT_BOOTED_SYSTEM = '/run/booted-system';
-const absolutePath = schemas_string().regex(/^\/\S*$/, 'must be an absolute path without spaces');
-/** One entry of `nodes` (or of the flake's `flakeflow.nodes`); every field is optional. */
-const switchNodeShape = strictObject({
-    address: schemas_string({ error: 'must be a host name or address' }).min(1).optional(),
-    'ssh-user': schemas_string({ error: 'must be a user name' }).min(1).optional(),
-    tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
-        error: 'must be a list of strings',
-    })
-        .optional(),
-    wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').optional(),
-    profile: absolutePath.optional(),
-    /** Where the node's running system is linked; only tests and unusual hosts change it. */
-    'current-system': absolutePath.optional(),
-    /** Where the system the node booted is linked, which `status` compares with the running one. */
-    'booted-system': absolutePath.optional(),
-});
-const switchNodesShape = record(schemas_string().min(1), switchNodeShape.nullable());
-/**
- * What the switch engine plans with, in one evaluation of the fleet model that evaluates no
- * configuration: their names and kinds, the flake's `flakeflow.nodes`, and whether it has
- * `deploy.nodes` (what `engine: auto` asks).
- */
-async function readSwitchFleet(nix, flakeDir, options = {}) {
-    const facts = await readFleetFacts(nix, flakeDir, { names: true, hasDeployNodes: true, flakeflowNodes: true }, options);
-    const systems = {};
-    for (const { kind, name } of facts.names ?? []) {
-        if (kind !== 'checks' && systems[name] === undefined)
-            systems[name] = { kind };
-    }
-    return { hasDeployNodes: facts.hasDeployNodes === true, systems, flakeNodes: facts.flakeflowNodes ?? null };
-}
-/** The toplevels (drv and out path) of the named configurations only: each evaluates its whole system. */
-async function evaluateToplevels(nix, flakeDir, names, options = {}) {
-    if (names.length === 0)
-        return {};
-    const facts = await readFleetFacts(nix, flakeDir, { toplevels: { hosts: names } }, options);
-    return facts.toplevels ?? {};
-}
-/**
- * The switch engine's nodes: the `nodes` input when given, else the flake's `flakeflow.nodes`, else
- * every configuration of the flake; each filled in with the defaults (address = name, ssh-user =
- * input or root, the system profile).
- */
-function mergeSwitchNodes(facts, input, defaults) {
-    const entries = input ?? flakeEntries(facts.flakeNodes) ?? defaultEntries(facts.systems);
-    const source = input ? "Input 'nodes'" : `The flake's ${FLAKE_NODES_ATTRIBUTE}`;
-    const names = Object.keys(entries);
-    if (names.length === 0) {
-        throw new UserError('The flake has no nixosConfigurations, darwinConfigurations or homeConfigurations and no deploy.nodes: there is nothing to deploy');
-    }
-    return names.map((name) => {
-        const entry = entries[name] ?? {};
-        const system = facts.systems[name];
-        if (system === undefined) {
-            throw new UserError(`${source} names node '${name}', which is not a configuration of the flake; known: ${Object.keys(facts.systems).join(', ') || 'none'}`);
-        }
-        // Home Manager names its configurations `user@host`.
-        const [homeUser, homeHost] = system.kind === 'home' && name.includes('@') ? name.split('@', 2) : [];
-        const sshUser = entry['ssh-user'] ?? homeUser ?? defaults.sshUser ?? 'root';
-        return {
-            name,
-            hostname: entry.address ?? homeHost ?? name,
-            tags: entry.tags ?? [],
-            ...(entry.wave === undefined ? {} : { wave: entry.wave }),
-            sshUser,
-            sshOpts: [],
-            profile: entry.profile ?? defaultProfile(system.kind, sshUser),
-            currentSystem: entry['current-system'] ?? DEFAULT_CURRENT_SYSTEM,
-            bootedSystem: entry['booted-system'] ?? DEFAULT_BOOTED_SYSTEM,
-            kind: system.kind,
-        };
-    });
-}
-function defaultProfile(kind, user) {
-    return kind === 'home' ? `/nix/var/nix/profiles/per-user/${user}/home-manager` : DEFAULT_SYSTEM_PROFILE;
-}
-function flakeEntries(value) {
-    if (value === null || value === undefined)
-        return undefined;
-    const checked = switchNodesShape.safeParse(value);
-    if (checked.success)
-        return checked.data;
-    const issue = checked.error.issues[0];
-    const where = [FLAKE_NODES_ATTRIBUTE, ...(issue?.path ?? []).map(String)].join('.');
-    throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
-}
-function defaultEntries(systems) {
-    return Object.fromEntries(Object.keys(systems).map((name) => [name, {}]));
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/profile-targets.js
-
-
-/**
- * The store paths `deploy.nodes.<node>.profiles.<p>.path` of the named nodes, from the fleet model in
- * one evaluation. This evaluates each node's system, which deploy-rs does anyway before it copies anything.
- */
-async function readProfileTargets(nix, flakeDir, nodes) {
-    const { deployProfiles } = await readFleetFacts(nix, flakeDir, { deployProfiles: { nodes } });
-    const targets = new Map();
-    for (const [node, profiles] of Object.entries(deployProfiles ?? {})) {
-        targets.set(node, Object.entries(profiles).map(([profile, { path, profilePath, user }]) => {
-            const defaultPath = deployRsProfilePath(profile, user);
-            const where = profilePath ?? defaultPath;
-            return {
-                profile,
-                path,
-                profilePath: where,
-                currentSystem: where === DEFAULT_SYSTEM_PROFILE ? DEFAULT_CURRENT_SYSTEM : where,
-            };
-        }));
-    }
-    return targets;
-}
-/** Where deploy-rs puts a profile without `profilePath` (its data.rs). */
-function deployRsProfilePath(profile, user) {
-    if (user !== 'root')
-        return `/nix/var/nix/profiles/per-user/${user}/${profile}`;
-    return profile === 'system' ? DEFAULT_SYSTEM_PROFILE : `/nix/var/nix/profiles/${profile}`;
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/ssh.js
@@ -64826,11 +64751,12 @@ function startDeliveries(entries, options) {
         const lines = [];
         const delivery = copies
             .run(async () => {
-            if (options.signal.aborted)
-                throw new Error('not copied: the rollout stopped first');
+            options.signal.throwIfAborted();
             return deliver(entry, options, lines);
         })
-            .then((note) => ({ lines, ...(note === undefined ? {} : { note }) }), (error) => ({ lines, error: stringifyError(error) }));
+            .then((note) => ({ lines, ...(note === undefined ? {} : { note }) }), (error) => options.signal.aborted
+            ? { lines, stopped: stringifyError(options.signal.reason) }
+            : { lines, error: stringifyError(error) });
         deliveries.set(entry.node.name, delivery);
     }
     return deliveries;
@@ -64838,9 +64764,19 @@ function startDeliveries(entries, options) {
 /**
  * Puts the toplevel into the node's store: copies what the runner built (the node fetching what its
  * substituters hold first), or copies the derivation and builds it there. A copy that breaks off is
- * tried once more, and so is one that stalls (no progress for `stallMs`: it is killed); a full store is not. Returns what the node's row should say of it, if anything.
+ * tried once more, and so is one that stalls (no progress for `stallMs`: it is killed); a full store
+ * is not. Returns what the node's row should say of it, if anything.
  */
 async function deliver(prepared, options, lines) {
+    const stopListening = prepared.shell.closeWhenAborted(options.signal);
+    try {
+        return await putSystemInStore(prepared, options, lines);
+    }
+    finally {
+        stopListening();
+    }
+}
+async function putSystemInStore(prepared, options, lines) {
     const { node, system, shell } = prepared;
     const { flags, store, signal } = options;
     const substituteOnDestination = flags.substituteOnNodes;
@@ -64854,8 +64790,7 @@ async function deliver(prepared, options, lines) {
     let note;
     for (let attempt = 1;; attempt += 1) {
         const watchdog = new CopyWatchdog(options.stallMs ?? COPY_STALL_MS);
-        // The shared connection's master may hold the copy's output open: a stalled copy ends with it.
-        watchdog.signal.addEventListener('abort', () => void shell.close().catch(() => undefined));
+        const stopWatching = shell.closeWhenAborted(watchdog.signal);
         try {
             const copied = await store.copy(paths, shell.storeUrl, {
                 env: shell.nixSshEnv(),
@@ -64885,12 +64820,14 @@ async function deliver(prepared, options, lines) {
         }
         finally {
             watchdog.stop();
+            stopWatching();
         }
     }
     if (!flags.remoteBuild)
         return note;
     const realised = await shell.run('nix-store --realise "$1" >/dev/null', [system.drvPath], {
         timeoutMs: 24 * 3600_000,
+        signal,
     });
     if (!succeeded(realised)) {
         const why = node_ssh_failure(realised);
@@ -64907,6 +64844,7 @@ async function fetchedByNode(prepared, options, lines) {
     lines.push(`the caches hold ${system.path} whole: ${node.name} fetches it itself, the runner neither builds nor downloads it`);
     const fetched = await shell.run('nix-store --realise "$1" >/dev/null', [system.path], {
         timeoutMs: 24 * 3600_000,
+        signal: options.signal,
     });
     if (succeeded(fetched))
         return true;
@@ -64977,6 +64915,10 @@ async function switchNode(prepared, delivery, options, lines) {
             delivery,
         ]);
         lines.push(...delivered.lines);
+        if (delivered.stopped !== undefined) {
+            const message = `not deployed: its copy was stopped (${delivered.stopped}); nothing was activated`;
+            return { status: 'skipped', message, lines };
+        }
         // Nothing on the node changed yet: it fails alone, the rollout goes on.
         if (delivered.error !== undefined)
             return { status: 'failed', message: delivered.error, lines, untouched: true };
@@ -65099,6 +65041,104 @@ function generations(result) {
     return [value(match?.[1]), value(match?.[2])];
 }
 
+;// CONCATENATED MODULE: ./.build/deploy/switch/switch-nodes.js
+
+
+
+
+/** The flake output attribute that holds the same map as the `nodes` input. */
+const FLAKE_NODES_ATTRIBUTE = 'flakeflow.nodes';
+const DEFAULT_BOOTED_SYSTEM = '/run/booted-system';
+const absolutePath = schemas_string().regex(/^\/\S*$/, 'must be an absolute path without spaces');
+/** One entry of `nodes` (or of the flake's `flakeflow.nodes`); every field is optional. */
+const switchNodeShape = strictObject({
+    address: schemas_string({ error: 'must be a host name or address' }).min(1).optional(),
+    'ssh-user': schemas_string({ error: 'must be a user name' }).min(1).optional(),
+    tags: array(schemas_string().regex(/^[^@,\s]+$/, 'must be a name without @, commas or spaces'), {
+        error: 'must be a list of strings',
+    })
+        .optional(),
+    wave: schemas_int({ error: 'must be a whole number' }).min(0, 'must be 0 or more').optional(),
+    profile: absolutePath.optional(),
+    /** Where the node's running system is linked; only tests and unusual hosts change it. */
+    'current-system': absolutePath.optional(),
+    /** Where the system the node booted is linked, which `status` compares with the running one. */
+    'booted-system': absolutePath.optional(),
+});
+const switchNodesShape = record(schemas_string().min(1), switchNodeShape.nullable());
+/**
+ * What the switch engine plans with, in one evaluation of the fleet model that evaluates no
+ * configuration: their names and kinds, the flake's `flakeflow.nodes`, and whether it has
+ * `deploy.nodes` (what `engine: auto` asks).
+ */
+async function readSwitchFleet(nix, flakeDir, options = {}) {
+    const facts = await readFleetFacts(nix, flakeDir, { names: true, hasDeployNodes: true, flakeflowNodes: true }, options);
+    const systems = {};
+    for (const { kind, name } of facts.names ?? []) {
+        if (kind !== 'checks' && systems[name] === undefined)
+            systems[name] = { kind };
+    }
+    return { hasDeployNodes: facts.hasDeployNodes === true, systems, flakeNodes: facts.flakeflowNodes ?? null };
+}
+/** The toplevels (drv and out path) of the named configurations only: each evaluates its whole system. */
+async function evaluateToplevels(nix, flakeDir, names, options = {}) {
+    if (names.length === 0)
+        return {};
+    const facts = await readFleetFacts(nix, flakeDir, { toplevels: { hosts: names } }, options);
+    return facts.toplevels ?? {};
+}
+/**
+ * The switch engine's nodes: the `nodes` input when given, else the flake's `flakeflow.nodes`, else
+ * every configuration of the flake; each filled in with the defaults (address = name, ssh-user =
+ * input or root, the system profile).
+ */
+function mergeSwitchNodes(facts, input, defaults) {
+    const entries = input ?? flakeEntries(facts.flakeNodes) ?? defaultEntries(facts.systems);
+    const source = input ? "Input 'nodes'" : `The flake's ${FLAKE_NODES_ATTRIBUTE}`;
+    const names = Object.keys(entries);
+    if (names.length === 0) {
+        throw new UserError('The flake has no nixosConfigurations, darwinConfigurations or homeConfigurations and no deploy.nodes: there is nothing to deploy');
+    }
+    return names.map((name) => {
+        const entry = entries[name] ?? {};
+        const system = facts.systems[name];
+        if (system === undefined) {
+            throw new UserError(`${source} names node '${name}', which is not a configuration of the flake; known: ${Object.keys(facts.systems).join(', ') || 'none'}`);
+        }
+        // Home Manager names its configurations `user@host`.
+        const [homeUser, homeHost] = system.kind === 'home' && name.includes('@') ? name.split('@', 2) : [];
+        const sshUser = entry['ssh-user'] ?? homeUser ?? defaults.sshUser ?? 'root';
+        return {
+            name,
+            hostname: entry.address ?? homeHost ?? name,
+            tags: entry.tags ?? [],
+            ...(entry.wave === undefined ? {} : { wave: entry.wave }),
+            sshUser,
+            sshOpts: [],
+            profile: entry.profile ?? defaultProfile(system.kind, sshUser),
+            currentSystem: entry['current-system'] ?? DEFAULT_CURRENT_SYSTEM,
+            bootedSystem: entry['booted-system'] ?? DEFAULT_BOOTED_SYSTEM,
+            kind: system.kind,
+        };
+    });
+}
+function defaultProfile(kind, user) {
+    return kind === 'home' ? `/nix/var/nix/profiles/per-user/${user}/home-manager` : DEFAULT_SYSTEM_PROFILE;
+}
+function flakeEntries(value) {
+    if (value === null || value === undefined)
+        return undefined;
+    const checked = switchNodesShape.safeParse(value);
+    if (checked.success)
+        return checked.data;
+    const issue = checked.error.issues[0];
+    const where = [FLAKE_NODES_ATTRIBUTE, ...(issue?.path ?? []).map(String)].join('.');
+    throw new UserError(`The flake's ${where} ${issue?.message ?? 'is malformed'}`);
+}
+function defaultEntries(systems) {
+    return Object.fromEntries(Object.keys(systems).map((name) => [name, {}]));
+}
+
 ;// CONCATENATED MODULE: ./.build/deploy/switch/switch-engine.js
 
 
@@ -65144,7 +65184,7 @@ async function openSwitchEngine(settings, nix, flakeDir, fleet) {
         nodes,
         async finish() {
             // Copies to nodes the rollout no longer reaches are stopped before their connections close.
-            stopDeliveries.abort();
+            stopDeliveries.abort(new Error('the rollout stopped'));
             await Promise.all(deliveries.values());
             await Promise.all([...prepared.values()].map((entry) => entry.shell.close()));
         },
@@ -65166,7 +65206,8 @@ async function openSwitchEngine(settings, nix, flakeDir, fleet) {
                 store,
                 flags,
                 copiesAtOnce: settings.parallel,
-                signal: stopDeliveries.signal,
+                // A halt or a cancel also stops the copies running nodes wait for: nothing was activated yet.
+                signal: AbortSignal.any([stopDeliveries.signal, context.signal]),
                 ...(context.copyStallMs === undefined ? {} : { stallMs: context.copyStallMs }),
             });
             return timedDeployer(context, (node, lines) => switchNode(prepared.get(node.name), deliveries.get(node.name), {
@@ -65182,6 +65223,7 @@ async function openSwitchEngine(settings, nix, flakeDir, fleet) {
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/engines.js
+
 
 
 
@@ -65245,6 +65287,8 @@ function openDeployRsEngine(settings, nodes) {
         name: 'deploy-rs',
         nodes,
         async deployer(context, planned) {
+            // The links are known from deploy.nodes: the nodes are read while the targets evaluate.
+            const running = settings.force ? undefined : readRunningProfiles(planned, settings, context);
             if (settings['inputs-ssh-key'] !== undefined || settings['nix-access-tokens'] !== undefined) {
                 // deploy-rs runs Nix itself, without the Nix access (child-environment.ts): the flake's
                 // private inputs must be in the store before it starts.
@@ -65274,9 +65318,9 @@ function openDeployRsEngine(settings, nodes) {
                 origin: context.origin,
                 logger: context.logger,
             });
-            if (settings.force || targets === undefined)
+            if (running === undefined || targets === undefined)
                 return recorded;
-            return skippingUnchanged(recorded, targets, settings, context);
+            return skippingUnchanged(recorded, targets, running, context);
         },
     };
 }
@@ -65291,11 +65335,34 @@ async function profileTargets(context, planned) {
     }
 }
 /**
- * Reads over SSH what each node runs before deploy-rs starts; a node whose every profile already
- * holds its target path is `unchanged` and deploy-rs is not run for it. A node that cannot be read
- * is left to deploy-rs, which reports why it cannot be reached.
+ * Reads over SSH what every planned node runs, all of them before the first wave and
+ * `READS_AT_ONCE` at a time, from the profiles' links alone: an unchanged rerun is one round of reads
+ * beside the evaluation of the targets. A node that cannot be read is left to deploy-rs, which reports
+ * why it cannot be reached.
  */
-function skippingUnchanged(deployOne, targets, settings, context) {
+function readRunningProfiles(planned, settings, context) {
+    const reads = new Slots(Math.max(settings.parallel, READS_AT_ONCE));
+    return new Map(planned.map((node) => {
+        const links = node.profiles ?? [];
+        const read = links.length === 0 ? Promise.resolve(undefined) : reads.run(() => readNode(node, links));
+        return [node.name, read];
+    }));
+    async function readNode(node, links) {
+        try {
+            const paths = await deployRsShell(node, settings, context).readRunningAll(links.map((link) => ({ currentSystem: link.currentSystem, profile: link.profilePath })));
+            return new Map(links.map((link, index) => [link.profile, paths[index]]));
+        }
+        catch (error) {
+            context.logger.info(`${node.name}: ${stringifyError(error)}; leaving it to deploy-rs`);
+            return undefined;
+        }
+    }
+}
+/**
+ * A node whose every profile already holds its target path is `unchanged` and deploy-rs is not run
+ * for it.
+ */
+function skippingUnchanged(deployOne, targets, running, context) {
     const unchanged = timedDeployer({ ...context, deployments: undefined }, async (node, lines) => {
         const profiles = targets.get(node.name) ?? [];
         lines.push(...profiles.map((target) => `${target.profile} runs ${target.path}`));
@@ -65303,22 +65370,12 @@ function skippingUnchanged(deployOne, targets, settings, context) {
     });
     return async (node, wave) => {
         const profiles = targets.get(node.name) ?? [];
-        if (profiles.length > 0 && (await runsAll(node, profiles, settings, context))) {
-            return unchanged(node, wave);
-        }
-        return deployOne(node, wave);
+        const runs = await running.get(node.name);
+        const runsAll = runs !== undefined &&
+            profiles.length > 0 &&
+            profiles.every((target) => runs.get(target.profile) === target.path);
+        return runsAll ? unchanged(node, wave) : deployOne(node, wave);
     };
-}
-async function runsAll(node, profiles, settings, context) {
-    const shell = deployRsShell(node, settings, context);
-    try {
-        const running = await shell.readRunningAll(profiles.map((target) => ({ currentSystem: target.currentSystem, profile: target.profilePath })));
-        return profiles.every((target, index) => running[index] === target.path);
-    }
-    catch (error) {
-        context.logger.info(`${node.name}: ${stringifyError(error)}; leaving it to deploy-rs`);
-        return false;
-    }
 }
 /** How flakeflow itself reaches a deploy-rs node: as deploy-rs does, one connection per command. */
 function deployRsShell(node, settings, context) {
@@ -65703,12 +65760,16 @@ function failedStatus(status) {
  * Runs the plan wave by wave, at most `parallel` nodes at once. A failed node under `halt`, or
  * cancellation, stops new nodes from starting; nodes already running finish (their magic rollback
  * protects the hosts better than a killed deploy would) and the rest are reported as skipped.
+ * `stopped` is aborted then, its reason saying why, for what the running nodes have not begun.
  */
-async function executeRollout(plan, deployOne, signal) {
+async function executeRollout(plan, deployOne, signal, stopped = new AbortController()) {
     const results = new Map();
     let stoppedBecause;
     const stop = (reason) => {
-        stoppedBecause ??= reason;
+        if (stoppedBecause !== undefined)
+            return;
+        stoppedBecause = reason;
+        stopped.abort(new Error(reason));
     };
     const cancelled = () => {
         if (signal.aborted)
@@ -65815,6 +65876,7 @@ async function deployFleet(settings, env) {
         logger.info('dry-activate changes nothing on the nodes: no GitHub deployments are recorded');
         deployments = undefined;
     }
+    const rolloutStopped = new AbortController();
     const deployOne = await engine.deployer({
         runner: env.runner,
         nix: env.nix,
@@ -65838,10 +65900,11 @@ async function deployFleet(settings, env) {
         ...(deployments ? { deployments } : {}),
         background: (work) => recordings.push(work),
         now,
+        signal: AbortSignal.any([env.signal, rolloutStopped.signal]),
     }, plan.waves.flatMap((wave) => wave.nodes));
     const recordings = [];
     const startedAt = now();
-    const outcome = await executeRollout(plan, deployOne, env.signal).finally(() => engine.finish?.());
+    const outcome = await executeRollout(plan, deployOne, env.signal, rolloutStopped).finally(() => engine.finish?.());
     const finishedAt = now();
     if (recordings.length > 0) {
         logger.info('Waiting for GitHub to record the deployment statuses');
@@ -66151,15 +66214,12 @@ async function githubDeployments(settings, context, logger) {
         throw new UserError("Input 'github-deployments' needs GITHUB_REPOSITORY and GITHUB_SHA, which are not set here");
     }
     const client = await loadRunGitHubClient(settings.token, context, logger);
+    const logUrl = (0,action/* runUrlOf */.Qm)(context);
     return new GitHubDeployments(client, {
         repository,
         ref,
         environmentPrefix: settings['environment-prefix'],
-        ...(context.runId
-            ? {
-                logUrl: `${context.serverUrl}/${repository.owner}/${repository.repo}/actions/runs/${context.runId}`,
-            }
-            : {}),
+        ...(logUrl === undefined ? {} : { logUrl }),
         logger,
     });
 }
@@ -67431,6 +67491,7 @@ function escapeHtml(text) {
 
 
 
+
 /** The pull request's head: a check run on GitHub's merge commit would not show on the pull request. */
 function headSha(context) {
     const pull = context.event.pull_request;
@@ -67456,13 +67517,12 @@ async function publishResult(result, context, request) {
         return publication;
     }
     if (request.checkRun) {
+        const detailsUrl = (0,action/* runUrlOf */.Qm)(context);
         try {
             publication.checkRun = await publishCheckRun(request.client, {
                 repository,
                 headSha: sha,
-                ...(context.runId
-                    ? { detailsUrl: `${context.serverUrl}/${context.repository}/actions/runs/${context.runId}` }
-                    : {}),
+                ...(detailsUrl === undefined ? {} : { detailsUrl }),
             }, result, summary_renderSummary(result, context));
         }
         catch (error) {
@@ -72197,15 +72257,16 @@ function pullRequestNumber(event) {
 
 
 
+
 /** A step summary may hold 1 MiB; this leaves room for the bytes emoji take. */
 const SUMMARY_LIMIT = 900_000;
 function report_footer(context) {
     const parts = ['flakeflow report'];
     if (context.sha)
         parts.push(`for ${context.sha.slice(0, 7)}`);
-    if (context.repository && context.runId) {
-        parts.push(`[run ${context.runId}](${context.serverUrl}/${context.repository}/actions/runs/${context.runId})`);
-    }
+    const runUrl = (0,action/* runUrlOf */.Qm)(context);
+    if (runUrl !== undefined)
+        parts.push(`[run ${context.runId}](${runUrl})`);
     return `<sub>${parts.join(' · ')}</sub>`;
 }
 /** Gathers the matrix's result-files and the hosts output into one summary and one sticky PR comment. */
