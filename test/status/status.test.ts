@@ -193,6 +193,72 @@ describeEachVersion(NIX_VERSIONS, 'status against a real sshd', () => {
   }, 240_000);
 });
 
+describeEachVersion(NIX_VERSIONS, 'status of a fleet where one system does not evaluate', () => {
+  it('gives each node that does not evaluate its own row and judges the others, failing as fail-on says', async () => {
+    const names = ['ok', 'thrown', 'missing'];
+    const fleet = await gitFleet(names, [
+      { name: 'ok', release: 0 },
+      { name: 'thrown', release: 0 },
+      { name: 'missing', release: 0 },
+    ]);
+    // One throws (tryEval would catch it), one names an attribute the flake lacks (which aborts Nix).
+    await fleet.write([
+      { name: 'ok' },
+      { name: 'thrown', unevaluable: 'throw "broken: the disk layout is missing"' },
+      { name: 'missing', unevaluable: 'self.nothing.toplevel' },
+    ]);
+    await commitAll(runner, fleet.repo, 'C2');
+    const nodes: Record<string, Record<string, string>> = {};
+    for (const name of names) {
+      nodes[name] = { address: '127.0.0.1', ...fleet.paths[name] };
+    }
+    const okSystem = await buildAttribute(fleet.repo, toplevel('ok'));
+    await setProfile(fleet.paths.ok?.profile as string, okSystem);
+    const before = await buildAttribute(fleet.repo, 'previous.thrown');
+    await setProfile(fleet.paths.thrown?.profile as string, before);
+
+    const status = (failOn?: string) =>
+      runCli(
+        [
+          'status',
+          '--path',
+          '.',
+          '--nodes',
+          JSON.stringify(nodes),
+          '--known-hosts',
+          sshd.knownHosts,
+          '--ssh-opts',
+          `-p ${sshd.port}`,
+          ...(failOn === undefined ? [] : ['--fail-on', failOn]),
+          '--json',
+        ],
+        { cwd: fleet.repo, env: { FLAKEFLOW_SSH_PRIVATE_KEY: sshd.userKey.privateKey }, timeoutMs: 120_000 },
+      );
+    const run = await status();
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/error: 2 node\(s\) thrown \(unevaluable\), missing \(unevaluable\)/);
+    const rows = byNode((jsonOutputs(run) as { nodes: NodeStatus[] }).nodes);
+    expect(Object.keys(rows)).toEqual(names);
+    expect(rows.ok).toMatchObject({ state: 'current', running: okSystem, expected: okSystem });
+    expect(rows.thrown).toMatchObject({ state: 'unevaluable', running: before, expected: null });
+    expect(rows.thrown?.reason).toBe(
+      "the flake's system for thrown does not evaluate: broken: the disk layout is missing",
+    );
+    expect(rows.missing).toMatchObject({ state: 'unevaluable', running: null, expected: null });
+    expect(rows.missing?.reason).toBe(
+      "the flake's system for missing does not evaluate: attribute 'nothing' missing",
+    );
+
+    const tolerated = await status('drifted,unreachable');
+    expect(tolerated.exitCode).toBe(0);
+    expect((jsonOutputs(tolerated) as { nodes: NodeStatus[] }).nodes.map((node) => node.state)).toEqual([
+      'current',
+      'unevaluable',
+      'unevaluable',
+    ]);
+  }, 240_000);
+});
+
 describeEachVersion(NIX_VERSIONS, 'status after a rollback', () => {
   it('finds a node rolled back by the switch engine behind, on the commit it is back on', async () => {
     const fleet = await gitFleet(['r'], [{ name: 'r', release: 0 }]);
