@@ -303,7 +303,7 @@ describeEachVersion(NIX_VERSIONS, 'status after a rollback', () => {
 });
 
 describeEachVersion(NIX_VERSIONS, 'status of deploy-rs nodes', () => {
-  it('reads the record deploy-rs deploys leave, and finds a node behind once the flake moves on', async () => {
+  it('reads the record deploy-rs deploys leave, finds a node behind once the flake moves on, and one whose system breaks unevaluable', async () => {
     const dir = join(root, `case-${++counter}`);
     const repo = join(dir, 'fleet');
     const profiles = { a: join(dir, 'nodes', 'a', 'system'), b: join(dir, 'nodes', 'b', 'system') };
@@ -333,6 +333,7 @@ describeEachVersion(NIX_VERSIONS, 'status of deploy-rs nodes', () => {
     // The fake deploy-rs replays a real run's output but activates nothing: set what it would have.
     for (const name of ['a', 'b'] as const)
       await setProfile(profiles[name], await buildAttribute(repo, toplevel(name)));
+    const aAtC1 = await buildAttribute(repo, toplevel('a'));
     expect(parseDeployRecord(await readFile(deployRecordFile(profiles.a), 'utf8'))).toEqual([
       expect.objectContaining({
         node: 'a',
@@ -353,6 +354,23 @@ describeEachVersion(NIX_VERSIONS, 'status of deploy-rs nodes', () => {
       ['a', 'behind', c1, 1],
       ['b', 'current', c1, null],
     ]);
+
+    // C3 breaks b's system: b is unevaluable and not read (where its profile is needs its profiles
+    // evaluated), a is still judged.
+    await write([
+      { name: 'a', release: 2 },
+      { name: 'b', unevaluable: 'throw "b has no disk"' },
+    ]);
+    await commitAll(runner, repo, 'C3');
+    const broken = await readFleetStatus(
+      statusSettings({ path: '.', ...access }),
+      inProcessEnvironment(repo, runnerTemp, fake.env).environment,
+    );
+    expect(broken.nodes.map((node) => [node.node, node.state, node.running, node['behind-by']])).toEqual([
+      ['a', 'behind', aAtC1, 2],
+      ['b', 'unevaluable', null, null],
+    ]);
+    expect(broken.nodes[1]?.reason).toBe("the flake's system for b does not evaluate: b has no disk");
   }, 240_000);
 });
 
