@@ -259,6 +259,67 @@ describeEachVersion(NIX_VERSIONS, 'status of a fleet where one system does not e
   }, 240_000);
 });
 
+describeEachVersion(NIX_VERSIONS, 'status of nix-darwin and Home Manager nodes', () => {
+  // Their systems are Linux derivations under darwinConfigurations (nix-darwin's `system`) and
+  // homeConfigurations (`activationPackage`): what is tested is how status reads those kinds, not
+  // a real nix-darwin or Home Manager activation.
+  it('reads them by their own attributes and never finds them needing a reboot, unlike a NixOS node', async () => {
+    const repo = join(root, `case-${++counter}`, 'fleet');
+    const nodesDir = join(root, `case-${counter}`, 'nodes');
+    await writeSwitchFleet(repo, [{ name: 'n' }], {
+      authorizedKeys: join(root, 'sshd', 'authorized_keys'),
+      previous: [
+        { name: 'n', kernel: '6.1' },
+        { name: 'mac', release: 3 },
+        { name: 'hm', release: 4 },
+      ],
+      extraOutputs: [
+        '  darwinConfigurations.mac.system = self.previous.mac;',
+        '  homeConfigurations."root@hm".activationPackage = self.previous.hm;',
+      ].join('\n'),
+    });
+    const names = ['n', 'mac', 'root@hm'];
+    // Every node booted the NixOS system with another kernel than each of them runs.
+    const booted = await buildAttribute(repo, 'previous.n');
+    const systems: Record<string, string> = {
+      n: await buildAttribute(repo, toplevel('n')),
+      mac: await buildAttribute(repo, 'previous.mac'),
+      'root@hm': await buildAttribute(repo, 'previous.hm'),
+    };
+    const nodes: Record<string, Record<string, string>> = {};
+    for (const name of names) {
+      const dir = join(nodesDir, name);
+      await mkdir(dir, { recursive: true });
+      await setProfile(join(dir, 'profile'), systems[name] as string);
+      await symlink(booted, join(dir, 'booted-system'));
+      nodes[name] = {
+        address: '127.0.0.1',
+        profile: join(dir, 'profile'),
+        'current-system': join(dir, 'current-system'),
+        'booted-system': join(dir, 'booted-system'),
+      };
+    }
+    const runnerTemp = join(repo, '..', 'temp');
+    await mkdir(runnerTemp, { recursive: true });
+    const status = await readFleetStatus(
+      statusSettings({
+        path: '.',
+        nodes: JSON.stringify(nodes),
+        'known-hosts': sshd.knownHosts,
+        'ssh-private-key': sshd.userKey.privateKey,
+        'ssh-opts': `-p ${sshd.port}`,
+      }),
+      inProcessEnvironment(repo, runnerTemp, {}).environment,
+    );
+    expect(status.nodes.map((node) => [node.node, node.state, node['needs-reboot'], node.running])).toEqual([
+      ['n', 'needs-reboot', true, systems.n],
+      ['mac', 'current', false, systems.mac],
+      ['root@hm', 'current', false, systems['root@hm']],
+    ]);
+    expect(status.nodes.map((node) => node.expected)).toEqual([systems.n, systems.mac, systems['root@hm']]);
+  }, 240_000);
+});
+
 describeEachVersion(NIX_VERSIONS, 'status after a rollback', () => {
   it('finds a node rolled back by the switch engine behind, on the commit it is back on', async () => {
     const fleet = await gitFleet(['r'], [{ name: 'r', release: 0 }]);
