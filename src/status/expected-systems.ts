@@ -11,6 +11,7 @@ import {
 } from '../deploy/switch/switch-nodes.js';
 import type { NixCli } from '../nix/cli.js';
 import { NixError } from '../nix/errors.js';
+import { evalWorkerLimits, thisMachine } from '../nix/eval-workers.js';
 import { hostErrorText } from '../nix/fleet-hosts.js';
 import { attrPathText } from '../nix/fleet-types.js';
 import type { ExpectedSystem, UnevaluableSystem } from './judge.js';
@@ -32,9 +33,6 @@ export interface EvaluationPlace {
   logger: Logger;
 }
 
-/** Each node alone evaluates the flake and a whole system: a few at once, not the whole fleet. */
-const EVALUATIONS_AT_ONCE = 2;
-
 /** Nix's error at most this long in a node's one-line reason; the whole of it is in the step's log. */
 const ERROR_CHARACTERS = 300;
 
@@ -54,7 +52,9 @@ export async function evaluateEachNode<T>(
     if (!(error instanceof NixError)) throw error;
     logger.info("The nodes' systems do not evaluate together: evaluating each node alone");
   }
-  const alone = await mapConcurrently(names, EVALUATIONS_AT_ONCE, async (name) => {
+  // Each node alone evaluates the flake and a whole system: as many at once as the evaluator pool's default.
+  const { workers } = evalWorkerLimits({}, thisMachine());
+  const alone = await mapConcurrently(names, workers, async (name) => {
     try {
       return (await evaluate([name])).get(name);
     } catch (error) {
