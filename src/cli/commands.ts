@@ -234,7 +234,7 @@ export const ACTION_COMMANDS: readonly ActionCommand[] = [
   }),
   command({
     name: 'status',
-    summary: 'read what every node runs: current, behind, drifted, needs-reboot or unreachable',
+    summary: 'read what every node runs: current, behind, drifted, needs-reboot, unreachable or unevaluable',
     definition: actions.status,
     flags: [],
     check(settings) {

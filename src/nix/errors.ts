@@ -64,7 +64,7 @@ const PROGRESS = [
  */
 function messageFirst(lines: string[]): string[] {
   if (lines[0] !== 'error:') return lines;
-  const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+  const at = lines.findIndex((line, index) => index > 0 && /^\s+error:( |$)/.test(line));
   if (at === -1) return lines;
   const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
   const message = lines

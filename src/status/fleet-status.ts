@@ -9,22 +9,20 @@ import type { EngineName } from '../deploy/engine.js';
 import { chooseEngine } from '../deploy/engines.js';
 import { sshSettingsOf } from '../deploy/inputs.js';
 import { type DeployNode, readDeployNodes } from '../deploy/nodes.js';
-import { DEFAULT_CURRENT_SYSTEM, readProfileTargets } from '../deploy/profile-targets.js';
 import { buildTagIndex, resolveSelectors } from '../deploy/selectors.js';
 import { checkSshSettings, nodeSshOptions, prepareSshAccess } from '../deploy/ssh.js';
 import { NodeShell, READS_AT_ONCE } from '../deploy/switch/node-ssh.js';
 import {
-  DEFAULT_BOOTED_SYSTEM,
-  evaluateToplevels,
   mergeSwitchNodes,
   readSwitchFleet,
   type SwitchFleetFacts,
+  type SwitchNode,
 } from '../deploy/switch/switch-nodes.js';
 import type { NixCli } from '../nix/cli.js';
-import { attrPathText } from '../nix/fleet-types.js';
+import { deployRsTargets, switchTargets } from './expected-systems.js';
 import type { StatusSettings } from './inputs.js';
-import { type ExpectedSystem, judgeNode, type NodeStatus } from './judge.js';
-import { type NodeLinks, type NodeReading, readNode } from './node-reading.js';
+import { judgeNode, type NodeStatus } from './judge.js';
+import { type NodeReading, readNode } from './node-reading.js';
 
 export interface StatusEnvironment {
   context: Pick<RunContext, 'workspace' | 'runnerTemp'>;
@@ -43,14 +41,6 @@ export interface FleetStatus {
   nodes: NodeStatus[];
 }
 
-/** One selected node: how it is reached, where its system is linked and what it should run. */
-interface StatusTarget {
-  node: DeployNode;
-  sshUser?: string;
-  links: NodeLinks;
-  expected: ExpectedSystem;
-}
-
 /**
  * What every selected node runs against what the flake at the checked-out commit says it should:
  * the nodes and their selection as deploy has them, each read over one SSH connection, nothing built
@@ -67,14 +57,26 @@ export async function readFleetStatus(
   const { name: engine, switchFleet } = await chooseEngine(settings, nix, flakeDir, logger);
   const targets =
     engine === 'switch'
-      ? await switchTargets(settings, switchFleet ?? (await readSwitchFleet(nix, flakeDir)), nix, flakeDir)
-      : await deployRsTargets(settings, nix, flakeDir);
+      ? await switchTargets(
+          selectedSwitchNodes(settings, switchFleet ?? (await readSwitchFleet(nix, flakeDir))),
+          { nix, flakeDir, logger },
+        )
+      : await deployRsTargets(
+          selected(settings, await readDeployNodes(nix, flakeDir)),
+          settings['ssh-user'],
+          {
+            nix,
+            flakeDir,
+            logger,
+          },
+        );
   logger.info(`Reading ${targets.length} node(s): ${targets.map((target) => target.node.name).join(', ')}`);
 
   const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
   const commit = await headCommit(runner, flakeDir);
-  const readings = await mapConcurrently(targets, READS_AT_ONCE, (target) =>
-    readNode(
+  const readings = await mapConcurrently(targets, READS_AT_ONCE, async (target) => ({
+    target,
+    reading: await readNode(
       new NodeShell(
         runner,
         {
@@ -86,12 +88,15 @@ export async function readFleetStatus(
       ),
       target.links,
     ),
+  }));
+  const distances = await commitDistances(
+    runner,
+    flakeDir,
+    commit,
+    readings.map(({ reading }) => reading),
   );
-  const distances = await commitDistances(runner, flakeDir, commit, readings);
-  const nodes = targets.map((target, index) =>
-    judgeNode(target.node.name, readings[index] as NodeReading | { error: string }, target.expected, (from) =>
-      distances.get(from),
-    ),
+  const nodes = readings.map(({ target, reading }) =>
+    judgeNode(target.node.name, reading, target.expected, (from) => distances.get(from)),
   );
   return {
     engine,
@@ -105,74 +110,13 @@ function selected<N extends DeployNode>(settings: StatusSettings, nodes: readonl
   return resolveSelectors(settings.targets, 'targets', nodes, buildTagIndex(nodes, settings.tags)) as N[];
 }
 
-/** The switch engine's nodes, each expected to run its configuration's toplevel. */
-async function switchTargets(
-  settings: StatusSettings,
-  fleet: SwitchFleetFacts,
-  nix: NixCli,
-  flakeDir: string,
-): Promise<StatusTarget[]> {
-  const nodes = selected(
+function selectedSwitchNodes(settings: StatusSettings, fleet: SwitchFleetFacts): SwitchNode[] {
+  return selected(
     settings,
     mergeSwitchNodes(fleet, settings.nodes, {
       ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
     }),
   );
-  const systems = await evaluateToplevels(
-    nix,
-    flakeDir,
-    nodes.map((node) => node.name),
-  );
-  return nodes.map((node) => {
-    const system = systems[node.name];
-    if (system === undefined)
-      throw new Error(`the fleet model did not evaluate the toplevel of ${node.name}`);
-    return {
-      node,
-      sshUser: node.sshUser,
-      links: {
-        currentSystem: node.currentSystem,
-        profile: node.profile,
-        // Only NixOS boots a system of its own: nix-darwin and Home Manager never need a reboot for it.
-        bootedSystem: node.kind === 'nixos' ? node.bootedSystem : '',
-        ownedByUser: node.kind === 'home',
-      },
-      expected: { path: system.path, attribute: attrPathText(system.attrPath) },
-    };
-  });
-}
-
-/** deploy-rs's nodes, each expected to run its `system` profile's path (else its first profile's). */
-async function deployRsTargets(
-  settings: StatusSettings,
-  nix: NixCli,
-  flakeDir: string,
-): Promise<StatusTarget[]> {
-  const nodes = selected(settings, await readDeployNodes(nix, flakeDir));
-  const profiles = await readProfileTargets(
-    nix,
-    flakeDir,
-    nodes.map((node) => node.name),
-  );
-  return nodes.map((node) => {
-    const all = profiles.get(node.name) ?? [];
-    const profile = all.find((target) => target.profile === 'system') ?? all[0];
-    if (profile === undefined) throw new Error(`deploy.nodes.${node.name} has no profiles to read`);
-    const sshUser = settings['ssh-user'] ?? node.sshUser;
-    return {
-      node,
-      ...(sshUser === undefined ? {} : { sshUser }),
-      links: {
-        currentSystem: profile.currentSystem,
-        profile: profile.profilePath,
-        bootedSystem: profile.currentSystem === DEFAULT_CURRENT_SYSTEM ? DEFAULT_BOOTED_SYSTEM : '',
-      },
-      expected: {
-        path: profile.path,
-        attribute: attrPathText(['deploy', 'nodes', node.name, 'profiles', profile.profile, 'path']),
-      },
-    };
-  });
 }
 
 /** How far behind the checked-out commit each node's running deploy is, where git can tell. */

@@ -8,6 +8,11 @@ export interface ExpectedSystem {
   attribute: string;
 }
 
+/** A node whose system does not evaluate at the checked-out commit: Nix's error, its first lines. */
+export interface UnevaluableSystem {
+  error: string;
+}
+
 /** One entry of the `nodes` output. */
 export interface NodeStatus {
   node: string;
@@ -30,16 +35,18 @@ export interface NodeStatus {
 export type CommitDistance = (commit: string) => number | undefined;
 
 /**
- * The state of one node, the first that applies: unreachable, drifted (runs a system no flakeflow
+ * The state of one node, the first that applies: unevaluable (the flake's system for it does not
+ * evaluate; what the node runs is still shown), unreachable, drifted (runs a system no flakeflow
  * deploy put there, unless it is exactly the expected one), behind (runs an earlier deploy), needs-reboot
  * (runs another kernel, initrd or kernel modules than it booted), current.
  */
 export function judgeNode(
   node: string,
   reading: NodeReading | { error: string },
-  expected: ExpectedSystem,
+  expected: ExpectedSystem | UnevaluableSystem,
   behindBy: CommitDistance,
 ): NodeStatus {
+  if ('error' in expected) return unevaluable(node, reading, expected);
   const unknown = {
     node,
     'needs-reboot': false,
@@ -93,4 +100,27 @@ export function judgeNode(
     };
   }
   return { ...known, state: 'current', reason: 'runs what the flake says' };
+}
+
+/** A node the flake cannot judge: what it runs, where it was read, and why there is nothing to compare. */
+function unevaluable(
+  node: string,
+  reading: NodeReading | { error: string },
+  expected: UnevaluableSystem,
+): NodeStatus {
+  const read = 'error' in reading ? undefined : reading;
+  const deploy = read?.deploys?.find((entry) => entry.path === read.running);
+  const unread = 'error' in reading ? `; the node could not be read either: ${reading.error}` : '';
+  return {
+    node,
+    state: 'unevaluable',
+    'needs-reboot': read?.bootDiffers ?? false,
+    running: read?.running ?? null,
+    expected: null,
+    commit: deploy?.commit ?? null,
+    'deployed-at': deploy?.deployedAt ?? null,
+    'run-url': deploy?.runUrl ?? null,
+    'behind-by': null,
+    reason: `the flake's system for ${node} does not evaluate: ${expected.error}${unread}`,
+  };
 }

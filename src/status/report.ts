@@ -6,6 +6,7 @@ import { NO_STATE, NODE_STATES, type NodeState } from './inputs.js';
 import type { NodeStatus } from './judge.js';
 
 export const STATE_ICONS: Record<NodeState, string> = {
+  unevaluable: '❌',
   unreachable: '🔌',
   drifted: '⚠️',
   behind: '⏪',

@@ -315,7 +315,7 @@ describe('bad command lines', () => {
     const status = await inFleet(['status', '--help']);
     expectPassed(status);
     expect(status.stdout).toMatch(/--fail-on VALUE\s+States that fail the step/);
-    expect(status.stdout).toContain('(default: drifted,unreachable)');
+    expect(status.stdout).toContain('(default: unevaluable,drifted,unreachable)');
     expect(status.stdout).toMatch(/--nodes VALUE\s+For the switch engine/);
   });
 });

@@ -15,6 +15,8 @@ export interface SwitchHost {
   kernel?: string;
   /** A shell condition the switch waits for (20 s at most, else it fails) before it ends as `mode` says. */
   waitUntil?: string;
+  /** A Nix expression that stands for its system instead and does not evaluate, e.g. a `throw`. */
+  unevaluable?: string;
 }
 
 /** What every host's system holds in common: a store path of `sizeKiB` KiB the systems refer to. */
@@ -130,7 +132,7 @@ export async function writeSwitchFleet(
   await writeFile(fleet.record, '');
   const configurations = hosts.map(
     (host) =>
-      `    ${JSON.stringify(host.name)}.config.system.build.toplevel = ${systemExpression(host, fleet, options.base)};`,
+      `    ${JSON.stringify(host.name)}.config.system.build.toplevel = ${host.unevaluable ?? systemExpression(host, fleet, options.base)};`,
   );
   const previous = (options.previous ?? hosts.map((host) => ({ name: host.name, release: 0 }))).map(
     (host) => `    ${JSON.stringify(host.name)} = ${systemExpression(host, fleet)};`,

@@ -7,6 +7,7 @@ import type { FleetStatus } from '../../src/status/fleet-status.js';
 import { judgeNode } from '../../src/status/judge.js';
 import { parseReading } from '../../src/status/node-reading.js';
 import {
+  failingStates,
   renderStatusSummary,
   statusAlert,
   statusAnnotations,
@@ -14,6 +15,7 @@ import {
   statusOutput,
 } from '../../src/status/report.js';
 import { REPO } from '../workflows/support.js';
+import { statusSettings } from './support.js';
 
 const EXPECTED = {
   path: '/nix/store/c2-web',
@@ -83,6 +85,38 @@ describe('judgeNode', () => {
     expect(judged.state).toBe(state);
     expect(judged.commit).toBe(commit);
     expect(judged['needs-reboot']).toBe('bootDiffers' in given && given.bootDiffers);
+  });
+
+  it('finds a node whose system does not evaluate unevaluable, read or not, and still shows what it runs', () => {
+    const broken = { error: 'broken: the disk layout is missing' };
+    const read = judgeNode(
+      'web',
+      reading('/nix/store/c1-web', [entry('/nix/store/c1-web', 'c1')], true),
+      broken,
+      behindBy,
+    );
+    expect(read).toEqual({
+      node: 'web',
+      state: 'unevaluable',
+      'needs-reboot': true,
+      running: '/nix/store/c1-web',
+      expected: null,
+      commit: 'c1',
+      'deployed-at': '2026-12-01T10:00:00.000Z',
+      'run-url': 'https://github.com/o/r/actions/runs/1',
+      'behind-by': null,
+      reason: "the flake's system for web does not evaluate: broken: the disk layout is missing",
+    });
+    const unreachable = judgeNode(
+      'web',
+      { error: 'ssh root@web exited with code 255: Connection refused' },
+      broken,
+      behindBy,
+    );
+    expect(unreachable).toMatchObject({ state: 'unevaluable', running: null, commit: null });
+    expect(unreachable.reason).toBe(
+      "the flake's system for web does not evaluate: broken: the disk layout is missing; the node could not be read either: ssh root@web exited with code 255: Connection refused",
+    );
   });
 
   it('counts the commits a behind node misses when git can tell, and names its run', () => {
@@ -184,12 +218,16 @@ describe('the report', () => {
         EXPECTED,
         () => 2,
       ),
+      judgeNode('ci', reading(undefined), { error: "attribute 'nothing' missing" }, () => undefined),
     ],
   };
 
   it('fails on the states fail-on names, with one annotation per node not current', () => {
     expect(statusFailure(status, ['drifted', 'unreachable'])).toBe(
       "1 node(s) db (unreachable): 'fail-on' is drifted,unreachable",
+    );
+    expect(statusFailure(status, failingStates(statusSettings({})['fail-on']))).toBe(
+      "2 node(s) db (unreachable), ci (unevaluable): 'fail-on' is unevaluable,drifted,unreachable",
     );
     expect(statusFailure(status, [])).toBeUndefined();
     expect(statusAnnotations(status, ['unreachable'])).toEqual([
@@ -199,6 +237,11 @@ describe('the report', () => {
         message: 'ssh root@db exited with code 255: Connection refused',
       },
       expect.objectContaining({ level: 'warning', title: 'pi: behind' }),
+      {
+        level: 'warning',
+        title: 'ci: unevaluable',
+        message: "the flake's system for ci does not evaluate: attribute 'nothing' missing",
+      },
     ]);
   });
 
@@ -207,6 +250,8 @@ describe('the report', () => {
     expect(summary).toContain('| Node | State | Deployed |');
     expect(summary).toContain('| pi | ⏪ behind 🔄 | c1c1c1c (−2) · 2026-12-01 |');
     expect(summary).toContain('| db | 🔌 unreachable | — |');
+    expect(summary).toContain('| ci | ❌ unevaluable | — |');
+    expect(summary).toContain('1 unevaluable, 1 unreachable, 1 behind, 1 current: 4 node(s)');
     expect(summary).toContain(
       '- 🔌 **db** unreachable: ssh root@db exited with code 255: Connection refused',
     );
@@ -226,7 +271,7 @@ describe('the report', () => {
     expect(statusAlert(status)).toMatchObject({
       label: 'fleet-status',
       healthy: false,
-      title: '⚠️ 2 node(s) not current',
+      title: '⚠️ 3 node(s) not current',
     });
     expect(statusAlert({ ...status, nodes: status.nodes.slice(0, 1) }).healthy).toBe(true);
   });

@@ -193,6 +193,133 @@ describeEachVersion(NIX_VERSIONS, 'status against a real sshd', () => {
   }, 240_000);
 });
 
+describeEachVersion(NIX_VERSIONS, 'status of a fleet where one system does not evaluate', () => {
+  it('gives each node that does not evaluate its own row and judges the others, failing as fail-on says', async () => {
+    const names = ['ok', 'thrown', 'missing'];
+    const fleet = await gitFleet(names, [
+      { name: 'ok', release: 0 },
+      { name: 'thrown', release: 0 },
+      { name: 'missing', release: 0 },
+    ]);
+    // One throws (tryEval would catch it), one names an attribute the flake lacks (which aborts Nix).
+    await fleet.write([
+      { name: 'ok' },
+      { name: 'thrown', unevaluable: 'throw "broken: the disk layout is missing"' },
+      { name: 'missing', unevaluable: 'self.nothing.toplevel' },
+    ]);
+    await commitAll(runner, fleet.repo, 'C2');
+    const nodes: Record<string, Record<string, string>> = {};
+    for (const name of names) {
+      nodes[name] = { address: '127.0.0.1', ...fleet.paths[name] };
+    }
+    const okSystem = await buildAttribute(fleet.repo, toplevel('ok'));
+    await setProfile(fleet.paths.ok?.profile as string, okSystem);
+    const before = await buildAttribute(fleet.repo, 'previous.thrown');
+    await setProfile(fleet.paths.thrown?.profile as string, before);
+
+    const status = (failOn?: string) =>
+      runCli(
+        [
+          'status',
+          '--path',
+          '.',
+          '--nodes',
+          JSON.stringify(nodes),
+          '--known-hosts',
+          sshd.knownHosts,
+          '--ssh-opts',
+          `-p ${sshd.port}`,
+          ...(failOn === undefined ? [] : ['--fail-on', failOn]),
+          '--json',
+        ],
+        { cwd: fleet.repo, env: { FLAKEFLOW_SSH_PRIVATE_KEY: sshd.userKey.privateKey }, timeoutMs: 120_000 },
+      );
+    const run = await status();
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/error: 2 node\(s\) thrown \(unevaluable\), missing \(unevaluable\)/);
+    const rows = byNode((jsonOutputs(run) as { nodes: NodeStatus[] }).nodes);
+    expect(Object.keys(rows)).toEqual(names);
+    expect(rows.ok).toMatchObject({ state: 'current', running: okSystem, expected: okSystem });
+    expect(rows.thrown).toMatchObject({ state: 'unevaluable', running: before, expected: null });
+    expect(rows.thrown?.reason).toBe(
+      "the flake's system for thrown does not evaluate: broken: the disk layout is missing",
+    );
+    expect(rows.missing).toMatchObject({ state: 'unevaluable', running: null, expected: null });
+    expect(rows.missing?.reason).toBe(
+      "the flake's system for missing does not evaluate: attribute 'nothing' missing",
+    );
+
+    const tolerated = await status('drifted,unreachable');
+    expect(tolerated.exitCode).toBe(0);
+    expect((jsonOutputs(tolerated) as { nodes: NodeStatus[] }).nodes.map((node) => node.state)).toEqual([
+      'current',
+      'unevaluable',
+      'unevaluable',
+    ]);
+  }, 240_000);
+});
+
+describeEachVersion(NIX_VERSIONS, 'status of nix-darwin and Home Manager nodes', () => {
+  // Their systems are Linux derivations under darwinConfigurations (nix-darwin's `system`) and
+  // homeConfigurations (`activationPackage`): what is tested is how status reads those kinds, not
+  // a real nix-darwin or Home Manager activation.
+  it('reads them by their own attributes and never finds them needing a reboot, unlike a NixOS node', async () => {
+    const repo = join(root, `case-${++counter}`, 'fleet');
+    const nodesDir = join(root, `case-${counter}`, 'nodes');
+    await writeSwitchFleet(repo, [{ name: 'n' }], {
+      authorizedKeys: join(root, 'sshd', 'authorized_keys'),
+      previous: [
+        { name: 'n', kernel: '6.1' },
+        { name: 'mac', release: 3 },
+        { name: 'hm', release: 4 },
+      ],
+      extraOutputs: [
+        '  darwinConfigurations.mac.system = self.previous.mac;',
+        '  homeConfigurations."root@hm".activationPackage = self.previous.hm;',
+      ].join('\n'),
+    });
+    const names = ['n', 'mac', 'root@hm'];
+    // Every node booted the NixOS system with another kernel than each of them runs.
+    const booted = await buildAttribute(repo, 'previous.n');
+    const systems: Record<string, string> = {
+      n: await buildAttribute(repo, toplevel('n')),
+      mac: await buildAttribute(repo, 'previous.mac'),
+      'root@hm': await buildAttribute(repo, 'previous.hm'),
+    };
+    const nodes: Record<string, Record<string, string>> = {};
+    for (const name of names) {
+      const dir = join(nodesDir, name);
+      await mkdir(dir, { recursive: true });
+      await setProfile(join(dir, 'profile'), systems[name] as string);
+      await symlink(booted, join(dir, 'booted-system'));
+      nodes[name] = {
+        address: '127.0.0.1',
+        profile: join(dir, 'profile'),
+        'current-system': join(dir, 'current-system'),
+        'booted-system': join(dir, 'booted-system'),
+      };
+    }
+    const runnerTemp = join(repo, '..', 'temp');
+    await mkdir(runnerTemp, { recursive: true });
+    const status = await readFleetStatus(
+      statusSettings({
+        path: '.',
+        nodes: JSON.stringify(nodes),
+        'known-hosts': sshd.knownHosts,
+        'ssh-private-key': sshd.userKey.privateKey,
+        'ssh-opts': `-p ${sshd.port}`,
+      }),
+      inProcessEnvironment(repo, runnerTemp, {}).environment,
+    );
+    expect(status.nodes.map((node) => [node.node, node.state, node['needs-reboot'], node.running])).toEqual([
+      ['n', 'needs-reboot', true, systems.n],
+      ['mac', 'current', false, systems.mac],
+      ['root@hm', 'current', false, systems['root@hm']],
+    ]);
+    expect(status.nodes.map((node) => node.expected)).toEqual([systems.n, systems.mac, systems['root@hm']]);
+  }, 240_000);
+});
+
 describeEachVersion(NIX_VERSIONS, 'status after a rollback', () => {
   it('finds a node rolled back by the switch engine behind, on the commit it is back on', async () => {
     const fleet = await gitFleet(['r'], [{ name: 'r', release: 0 }]);
@@ -237,7 +364,7 @@ describeEachVersion(NIX_VERSIONS, 'status after a rollback', () => {
 });
 
 describeEachVersion(NIX_VERSIONS, 'status of deploy-rs nodes', () => {
-  it('reads the record deploy-rs deploys leave, and finds a node behind once the flake moves on', async () => {
+  it('reads the record deploy-rs deploys leave, finds a node behind once the flake moves on, and one whose system breaks unevaluable', async () => {
     const dir = join(root, `case-${++counter}`);
     const repo = join(dir, 'fleet');
     const profiles = { a: join(dir, 'nodes', 'a', 'system'), b: join(dir, 'nodes', 'b', 'system') };
@@ -267,6 +394,8 @@ describeEachVersion(NIX_VERSIONS, 'status of deploy-rs nodes', () => {
     // The fake deploy-rs replays a real run's output but activates nothing: set what it would have.
     for (const name of ['a', 'b'] as const)
       await setProfile(profiles[name], await buildAttribute(repo, toplevel(name)));
+    const aAtC1 = await buildAttribute(repo, toplevel('a'));
+    const bAtC1 = await buildAttribute(repo, toplevel('b'));
     expect(parseDeployRecord(await readFile(deployRecordFile(profiles.a), 'utf8'))).toEqual([
       expect.objectContaining({
         node: 'a',
@@ -287,6 +416,25 @@ describeEachVersion(NIX_VERSIONS, 'status of deploy-rs nodes', () => {
       ['a', 'behind', c1, 1],
       ['b', 'current', c1, null],
     ]);
+
+    // C3 breaks b's system: b is unevaluable and still read (where its profile is linked is known
+    // from deploy.nodes without evaluating it), a is still judged.
+    await write([
+      { name: 'a', release: 2 },
+      { name: 'b', unevaluable: 'throw "b has no disk"' },
+    ]);
+    await commitAll(runner, repo, 'C3');
+    const broken = await readFleetStatus(
+      statusSettings({ path: '.', ...access }),
+      inProcessEnvironment(repo, runnerTemp, fake.env).environment,
+    );
+    expect(
+      broken.nodes.map((node) => [node.node, node.state, node.running, node.commit, node['behind-by']]),
+    ).toEqual([
+      ['a', 'behind', aAtC1, c1, 2],
+      ['b', 'unevaluable', bAtC1, c1, null],
+    ]);
+    expect(broken.nodes[1]?.reason).toBe("the flake's system for b does not evaluate: b has no disk");
   }, 240_000);
 });
 
