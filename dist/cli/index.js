@@ -56745,7 +56745,7 @@ const PROGRESS = [
 function messageFirst(lines) {
     if (lines[0] !== 'error:')
         return lines;
-    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error:( |$)/.test(line));
     if (at === -1)
         return lines;
     const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
@@ -70094,13 +70094,127 @@ const reportAction = (0,action/* defineAction */.QP)({
     },
 });
 
+;// CONCATENATED MODULE: ./.build/status/expected-systems.js
+
+
+
+
+
+
+
+
+/** Nix's error at most this long in a node's one-line reason; the whole of it is in the step's log. */
+const ERROR_CHARACTERS = 300;
+/**
+ * `evaluate` over every node in one evaluation; when that fails, over each node alone, so that a node
+ * whose system does not evaluate gets Nix's error and every other node is still judged. Deploy needs
+ * every system it plans, so only status asks this way.
+ */
+async function evaluateEachNode(names, evaluate, logger) {
+    try {
+        return await evaluate(names);
+    }
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+        logger.info("The nodes' systems do not evaluate together: evaluating each node alone");
+    }
+    // Each node alone evaluates the flake and a whole system: as many at once as the evaluator pool's default.
+    const { workers } = evalWorkerLimits({}, thisMachine());
+    const alone = await mapConcurrently(names, workers, async (name) => {
+        try {
+            return (await evaluate([name])).get(name);
+        }
+        catch (error) {
+            if (!(error instanceof NixError))
+                throw error;
+            logger.info(`The flake's system for ${name} does not evaluate:\n${hostErrorText(error.nixMessage)}`);
+            return { error: evaluationError(error.nixMessage) };
+        }
+    });
+    const systems = new Map();
+    names.forEach((name, index) => {
+        const system = alone[index];
+        if (system !== undefined)
+            systems.set(name, system);
+    });
+    return systems;
+}
+/** Where Nix's message ends: a blank line, the position (`at file:line:column:`) or a trace frame. */
+const MESSAGE_END = /^\s*$|^\s*at .*:\d+:\d+:$|^\s*… /;
+/** Nix's message itself, on one line: what it says before where it happened. */
+function evaluationError(nixMessage) {
+    const lines = hostErrorText(nixMessage).split('\n');
+    const end = lines.findIndex((line, index) => index > 0 && MESSAGE_END.test(line));
+    const line = oneLine((end === -1 ? lines : lines.slice(0, end)).join('\n').replace(/^error:\s*/, ''));
+    return line.length > ERROR_CHARACTERS ? `${line.slice(0, ERROR_CHARACTERS - 1)}…` : line;
+}
+/** The switch engine's nodes, each expected to run its configuration's toplevel. */
+async function switchTargets(nodes, { nix, flakeDir, logger }) {
+    const systems = await evaluateEachNode(nodes.map((node) => node.name), async (names) => new Map(Object.entries(await evaluateToplevels(nix, flakeDir, names))), logger);
+    return nodes.map((node) => {
+        const system = systems.get(node.name);
+        if (system === undefined)
+            throw new Error(`the fleet model did not evaluate the toplevel of ${node.name}`);
+        return {
+            node,
+            sshUser: node.sshUser,
+            links: {
+                currentSystem: node.currentSystem,
+                profile: node.profile,
+                // Only NixOS boots a system of its own: nix-darwin and Home Manager never need a reboot for it.
+                bootedSystem: node.kind === 'nixos' ? node.bootedSystem : '',
+                ownedByUser: node.kind === 'home',
+            },
+            expected: 'error' in system ? system : { path: system.path, attribute: attrPathText(system.attrPath) },
+        };
+    });
+}
+/** deploy-rs's nodes, each expected to run its `system` profile's path (else its first profile's). */
+async function deployRsTargets(nodes, sshUserInput, { nix, flakeDir, logger }) {
+    const profiles = await evaluateEachNode(nodes.map((node) => node.name), (names) => readProfileTargets(nix, flakeDir, names), logger);
+    return nodes.map((node) => {
+        // Where the profile is linked is known without evaluating it: a node that does not evaluate is read too.
+        const links = node.profiles ?? [];
+        const link = links.find((candidate) => candidate.profile === 'system') ?? links[0];
+        if (link === undefined)
+            throw new Error(`deploy.nodes.${node.name} has no profiles to read`);
+        const sshUser = sshUserInput ?? node.sshUser;
+        const reached = {
+            node,
+            ...(sshUser === undefined ? {} : { sshUser }),
+            links: {
+                currentSystem: link.currentSystem,
+                profile: link.profilePath,
+                bootedSystem: link.currentSystem === DEFAULT_CURRENT_SYSTEM ? DEFAULT_BOOTED_SYSTEM : '',
+            },
+        };
+        const all = profiles.get(node.name) ?? [];
+        if ('error' in all)
+            return { ...reached, expected: all };
+        const target = all.find((candidate) => candidate.profile === link.profile);
+        if (target === undefined)
+            throw new Error(`deploy.nodes.${node.name}.profiles.${link.profile} was not evaluated`);
+        return {
+            ...reached,
+            expected: {
+                path: target.path,
+                attribute: attrPathText(['deploy', 'nodes', node.name, 'profiles', target.profile, 'path']),
+            },
+        };
+    });
+}
+
 ;// CONCATENATED MODULE: ./.build/status/judge.js
 /**
- * The state of one node, the first that applies: unreachable, drifted (runs a system no flakeflow
+ * The state of one node, the first that applies: unevaluable (the flake's system for it does not
+ * evaluate; what the node runs is still shown), unreachable, drifted (runs a system no flakeflow
  * deploy put there, unless it is exactly the expected one), behind (runs an earlier deploy), needs-reboot
  * (runs another kernel, initrd or kernel modules than it booted), current.
  */
 function judgeNode(node, reading, expected, behindBy) {
+    if ('error' in expected)
+        return unevaluable(node, reading, expected);
     const unknown = {
         node,
         'needs-reboot': false,
@@ -70155,6 +70269,24 @@ function judgeNode(node, reading, expected, behindBy) {
         };
     }
     return { ...known, state: 'current', reason: 'runs what the flake says' };
+}
+/** A node the flake cannot judge: what it runs, where it was read, and why there is nothing to compare. */
+function unevaluable(node, reading, expected) {
+    const read = 'error' in reading ? undefined : reading;
+    const deploy = read?.deploys?.find((entry) => entry.path === read.running);
+    const unread = 'error' in reading ? `; the node could not be read either: ${reading.error}` : '';
+    return {
+        node,
+        state: 'unevaluable',
+        'needs-reboot': read?.bootDiffers ?? false,
+        running: read?.running ?? null,
+        expected: null,
+        commit: deploy?.commit ?? null,
+        'deployed-at': deploy?.deployedAt ?? null,
+        'run-url': deploy?.runUrl ?? null,
+        'behind-by': null,
+        reason: `the flake's system for ${node} does not evaluate: ${expected.error}${unread}`,
+    };
 }
 
 ;// CONCATENATED MODULE: ./.build/status/node-reading.js
@@ -70243,7 +70375,6 @@ function parseReading(stdout) {
 
 
 
-
 /**
  * What every selected node runs against what the flake at the checked-out commit says it should:
  * the nodes and their selection as deploy has them, each read over one SSH connection, nothing built
@@ -70256,18 +70387,25 @@ async function readFleetStatus(settings, env) {
     const flakeDir = workspace_flakeDirOf(env.context.workspace, settings.path);
     const { name: engine, switchFleet } = await chooseEngine(settings, nix, flakeDir, logger);
     const targets = engine === 'switch'
-        ? await switchTargets(settings, switchFleet ?? (await readSwitchFleet(nix, flakeDir)), nix, flakeDir)
-        : await deployRsTargets(settings, nix, flakeDir);
+        ? await switchTargets(selectedSwitchNodes(settings, switchFleet ?? (await readSwitchFleet(nix, flakeDir))), { nix, flakeDir, logger })
+        : await deployRsTargets(selected(settings, await readDeployNodes(nix, flakeDir)), settings['ssh-user'], {
+            nix,
+            flakeDir,
+            logger,
+        });
     logger.info(`Reading ${targets.length} node(s): ${targets.map((target) => target.node.name).join(', ')}`);
     const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
     const commit = await headCommit(runner, flakeDir);
-    const readings = await mapConcurrently(targets, READS_AT_ONCE, (target) => readNode(new NodeShell(runner, {
-        name: target.node.name,
-        hostname: target.node.hostname,
-        ...(target.sshUser === undefined ? {} : { sshUser: target.sshUser }),
-    }, nodeSshOptions(access, target.node)), target.links));
-    const distances = await commitDistances(runner, flakeDir, commit, readings);
-    const nodes = targets.map((target, index) => judgeNode(target.node.name, readings[index], target.expected, (from) => distances.get(from)));
+    const readings = await mapConcurrently(targets, READS_AT_ONCE, async (target) => ({
+        target,
+        reading: await readNode(new NodeShell(runner, {
+            name: target.node.name,
+            hostname: target.node.hostname,
+            ...(target.sshUser === undefined ? {} : { sshUser: target.sshUser }),
+        }, nodeSshOptions(access, target.node)), target.links),
+    }));
+    const distances = await commitDistances(runner, flakeDir, commit, readings.map(({ reading }) => reading));
+    const nodes = readings.map(({ target, reading }) => judgeNode(target.node.name, reading, target.expected, (from) => distances.get(from)));
     return {
         engine,
         ...(commit === undefined ? {} : { commit }),
@@ -70278,54 +70416,10 @@ async function readFleetStatus(settings, env) {
 function selected(settings, nodes) {
     return resolveSelectors(settings.targets, 'targets', nodes, buildTagIndex(nodes, settings.tags));
 }
-/** The switch engine's nodes, each expected to run its configuration's toplevel. */
-async function switchTargets(settings, fleet, nix, flakeDir) {
-    const nodes = selected(settings, mergeSwitchNodes(fleet, settings.nodes, {
+function selectedSwitchNodes(settings, fleet) {
+    return selected(settings, mergeSwitchNodes(fleet, settings.nodes, {
         ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
     }));
-    const systems = await evaluateToplevels(nix, flakeDir, nodes.map((node) => node.name));
-    return nodes.map((node) => {
-        const system = systems[node.name];
-        if (system === undefined)
-            throw new Error(`the fleet model did not evaluate the toplevel of ${node.name}`);
-        return {
-            node,
-            sshUser: node.sshUser,
-            links: {
-                currentSystem: node.currentSystem,
-                profile: node.profile,
-                // Only NixOS boots a system of its own: nix-darwin and Home Manager never need a reboot for it.
-                bootedSystem: node.kind === 'nixos' ? node.bootedSystem : '',
-                ownedByUser: node.kind === 'home',
-            },
-            expected: { path: system.path, attribute: attrPathText(system.attrPath) },
-        };
-    });
-}
-/** deploy-rs's nodes, each expected to run its `system` profile's path (else its first profile's). */
-async function deployRsTargets(settings, nix, flakeDir) {
-    const nodes = selected(settings, await readDeployNodes(nix, flakeDir));
-    const profiles = await readProfileTargets(nix, flakeDir, nodes.map((node) => node.name));
-    return nodes.map((node) => {
-        const all = profiles.get(node.name) ?? [];
-        const profile = all.find((target) => target.profile === 'system') ?? all[0];
-        if (profile === undefined)
-            throw new Error(`deploy.nodes.${node.name} has no profiles to read`);
-        const sshUser = settings['ssh-user'] ?? node.sshUser;
-        return {
-            node,
-            ...(sshUser === undefined ? {} : { sshUser }),
-            links: {
-                currentSystem: profile.currentSystem,
-                profile: profile.profilePath,
-                bootedSystem: profile.currentSystem === DEFAULT_CURRENT_SYSTEM ? DEFAULT_BOOTED_SYSTEM : '',
-            },
-            expected: {
-                path: profile.path,
-                attribute: attrPathText(['deploy', 'nodes', node.name, 'profiles', profile.profile, 'path']),
-            },
-        };
-    });
 }
 /** How far behind the checked-out commit each node's running deploy is, where git can tell. */
 async function commitDistances(runner, flakeDir, head, readings) {
@@ -70352,15 +70446,25 @@ async function commitDistances(runner, flakeDir, head, readings) {
 
 
 
-/** What a node may be found doing, the first that applies. */
-const NODE_STATES = ['unreachable', 'drifted', 'behind', 'needs-reboot', 'current'];
+/**
+ * What a node may be found doing, the first that applies; `unevaluable`: the flake's system for it
+ * does not evaluate, so nothing can say what it should run.
+ */
+const NODE_STATES = [
+    'unevaluable',
+    'unreachable',
+    'drifted',
+    'behind',
+    'needs-reboot',
+    'current',
+];
 /** `fail-on: none` never fails the step. */
 const NO_STATE = 'none';
 const statusInputs = defineInputs({
     ...nodeSourceInputs,
     ...nodeSelectionInputs,
     ...sshInputs,
-    'fail-on': list({ rawDefault: 'drifted,unreachable', of: [...NODE_STATES, NO_STATE] }),
+    'fail-on': list({ rawDefault: 'unevaluable,drifted,unreachable', of: [...NODE_STATES, NO_STATE] }),
     'alert-issue': bool({ rawDefault: 'false' }),
     token: githubToken(),
     ...nixAccessInputs,
@@ -70370,6 +70474,7 @@ const statusInputs = defineInputs({
 
 
 const STATE_ICONS = {
+    unevaluable: '❌',
     unreachable: '🔌',
     drifted: '⚠️',
     behind: '⏪',
@@ -70714,7 +70819,7 @@ const ACTION_COMMANDS = [
     }),
     command({
         name: 'status',
-        summary: 'read what every node runs: current, behind, drifted, needs-reboot or unreachable',
+        summary: 'read what every node runs: current, behind, drifted, needs-reboot, unreachable or unevaluable',
         definition: actions.status,
         flags: [],
         check(settings) {

@@ -37843,7 +37843,7 @@ const PROGRESS = [
 function messageFirst(lines) {
     if (lines[0] !== 'error:')
         return lines;
-    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error:( |$)/.test(line));
     if (at === -1)
         return lines;
     const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;

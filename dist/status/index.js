@@ -55654,7 +55654,7 @@ const PROGRESS = [
 function messageFirst(lines) {
     if (lines[0] !== 'error:')
         return lines;
-    const at = lines.findIndex((line, index) => index > 0 && /^\s+error: /.test(line));
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error:( |$)/.test(line));
     if (at === -1)
         return lines;
     const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
@@ -55736,7 +55736,7 @@ const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*
  * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
  * where the command line differs between versions it asks `version()` which to use.
  */
-class NixCli {
+class cli_NixCli {
     runner;
     options;
     versionQuery;
@@ -56947,7 +56947,7 @@ function nixList(items) {
     return `[ ${items.map(nixString).join(' ')} ]`;
 }
 /** The `nix eval --expr` (or nix-eval-jobs `--expr`) text that calls nix/fleet.nix once. */
-function fleetExpression(call) {
+function fleet_expression_fleetExpression(call) {
     const args = [
         call.flakeDir ? `flake = builtins.getFlake ${nixString((0,external_node_path_namespaceObject.resolve)(call.flakeDir))};` : '',
         call.facts ? `facts = ${nixList(call.facts)};` : '',
@@ -56998,7 +56998,7 @@ async function readFleetFacts(nix, flakeDir, query, options = {}) {
     const toplevelHosts = typeof query.toplevels === 'object' ? query.toplevels.hosts : undefined;
     const profileNodes = typeof query.deployProfiles === 'object' ? query.deployProfiles.nodes : undefined;
     return nix.evalJson({
-        expr: fleetExpression({
+        expr: fleet_expression_fleetExpression({
             flakeDir: (0,external_node_path_namespaceObject.resolve)(flakeDir),
             facts,
             ...(query.kinds ? { kinds: query.kinds } : {}),
@@ -58477,10 +58477,375 @@ function sshSettingsOf(settings) {
     };
 }
 
+;// CONCATENATED MODULE: ./.build/nix/eval-workers.js
+
+
+
+
+/** VmRSS and VmHWM of a live process; undefined once it is gone. */
+const procStatusMemory = (pid) => {
+    let status;
+    try {
+        status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+    const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+    const rssKiB = kib('VmRSS');
+    return { rssKiB, peakKiB: Math.max(rssKiB, kib('VmHWM')) };
+};
+const MAX_DEFAULT_MEMORY_KIB = 4 * 1024 * 1024;
+/** The cores and memory of the machine this runs on, for the defaults of the limits. */
+function thisMachine() {
+    return { cores: (0,external_node_os_namespaceObject.cpus)().length, memoryKiB: Math.floor((0,external_node_os_namespaceObject.totalmem)() / 1024) };
+}
+/**
+ * The limits in force: what the user gave, else one worker per core and the machine's memory shared
+ * so that every worker at its limit plus one more host still fits (never more than 4 GiB each).
+ */
+function evalWorkerLimits(given, machine) {
+    const workers = given.workers ?? Math.max(1, machine.cores);
+    const shared = Math.floor(machine.memoryKiB / (workers + 1) / 1024) * 1024;
+    return {
+        workers,
+        maxMemoryKiB: given.maxMemoryKiB ?? Math.max(1024, Math.min(MAX_DEFAULT_MEMORY_KIB, shared)),
+        defaulted: { workers: given.workers === undefined, maxMemory: given.maxMemoryKiB === undefined },
+    };
+}
+/** The outcome of a host the batch process never reached though it ended by itself: not in the flake. */
+const EVALUATOR_ENDED_EARLY = 'the evaluator ended without evaluating this host';
+const TRACE_MARKERS = {
+    'flakeflow-host-start ': (text) => ({ start: text }),
+    'flakeflow-host-done ': (text) => ({ done: JSON.parse(text) }),
+    'flakeflow-shard ': (text) => ({ shard: JSON.parse(text) }),
+};
+/** `trace: flakeflow-…` lines, quoted (newer Nix) or not (Nix 2.8). */
+function parseTrace(line) {
+    const match = /^trace: (.*)$/.exec(line.trimEnd());
+    if (!match)
+        return undefined;
+    let text = match[1];
+    if (text.startsWith('"')) {
+        try {
+            text = JSON.parse(text);
+        }
+        catch {
+            return undefined;
+        }
+    }
+    for (const [marker, read] of Object.entries(TRACE_MARKERS)) {
+        if (text.startsWith(marker))
+            return read(text.slice(marker.length));
+    }
+    return undefined;
+}
+/**
+ * Evaluates `hosts` (or, with `'listed'`, the hosts the flake selects, which each process lists)
+ * in `options.limits.workers` processes at once, replacing a process once it passes `maxMemoryKiB`.
+ * A host whose evaluation fails is reported with Nix's message and the rest of its batch goes on in
+ * a fresh process. A failure before any host started is the flake's own, and is thrown as the
+ * NixError it is.
+ */
+async function evaluateInWorkers(hosts, options) {
+    const { limits } = options;
+    const probe = options.memory ?? procStatusMemory;
+    const now = options.now ?? (() => performance.now());
+    const nix = new NixCli(options.runner, { nixOptions: options.nixOptions ?? [] });
+    const slots = Math.max(1, hosts === 'listed' ? limits.workers : Math.min(limits.workers, hosts.length));
+    const queue = hosts === 'listed'
+        ? Array.from({ length: slots }, (_, index) => ({ shard: { index, count: slots } }))
+        : Array.from({ length: slots }, (_, index) => ({
+            keys: hosts.filter((_, position) => position % slots === index),
+        }));
+    let keys = hosts === 'listed' ? undefined : [...hosts];
+    let listing;
+    const outcomes = new Map();
+    const running = new Set();
+    const costs = { startMs: 0, starts: 0, hostMs: 0, hosts: 0, grownKiB: 0, grownHosts: 0 };
+    const stats = {
+        workers: slots,
+        maxMemoryKiB: limits.maxMemoryKiB,
+        processes: 0,
+        replaced: 0,
+        peakKiB: 0,
+        overLimitAlone: [],
+    };
+    let fatal;
+    let wake;
+    const changed = () => {
+        wake?.();
+        wake = undefined;
+    };
+    const runProcess = async (batch) => {
+        stats.processes += 1;
+        const evaluator = {
+            own: new Set('keys' in batch ? batch.keys : []),
+            currentSince: 0,
+            spawnedAt: now(),
+            stop: new AbortController(),
+            ...('keys' in batch ? { assigned: [...batch.keys] } : {}),
+        };
+        running.add(evaluator);
+        const stop = (reason) => {
+            evaluator.stopped ??= reason;
+            evaluator.stop.abort();
+        };
+        const onAbort = () => evaluator.stop.abort();
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        let pid;
+        let hostsDone = 0;
+        let overLimit = false;
+        let ended = false;
+        // Samples are taken as the event loop gets to them, so a host's start and done lines can come in
+        // together: its growth counts from the sample before its start line (never later than its start),
+        // to the most the process held while on it (the last sample may come when a process that ended
+        // with that host is gone).
+        let lastRssKiB = 0;
+        let rssAtStart = 0;
+        let hostRssKiB = 0;
+        let started = false;
+        const sample = () => {
+            const memory = pid === undefined ? undefined : probe(pid);
+            if (!memory)
+                return;
+            stats.peakKiB = Math.max(stats.peakKiB, memory.peakKiB);
+            if (memory.rssKiB > limits.maxMemoryKiB)
+                overLimit = true;
+            hostRssKiB = Math.max(hostRssKiB, memory.rssKiB);
+            lastRssKiB = memory.rssKiB;
+        };
+        const markStarted = () => {
+            if (started)
+                return;
+            started = true;
+            costs.startMs += now() - evaluator.spawnedAt;
+            costs.starts += 1;
+        };
+        const onTrace = (trace) => {
+            if ('shard' in trace) {
+                markStarted();
+                keys ??= trace.shard.keys;
+                if (listing === undefined)
+                    listing = trace.shard.names;
+                evaluator.assigned = trace.shard.batch;
+                evaluator.own = new Set(trace.shard.batch.filter((key) => !outcomes.has(key)));
+                return;
+            }
+            if ('start' in trace) {
+                markStarted();
+                // Another worker took this host over, or it was done elsewhere: so were the ones after it.
+                if (!evaluator.own.has(trace.start))
+                    return stop('taken-over');
+                evaluator.current = trace.start;
+                evaluator.currentSince = now();
+                rssAtStart = lastRssKiB;
+                hostRssKiB = 0;
+                sample();
+                return;
+            }
+            const current = evaluator.current;
+            if (current === undefined)
+                return;
+            sample();
+            const grown = hostRssKiB - rssAtStart;
+            if (!outcomes.has(current))
+                outcomes.set(current, { key: current, record: trace.done });
+            costs.hostMs += now() - evaluator.currentSince;
+            costs.hosts += 1;
+            evaluator.own.delete(current);
+            evaluator.current = undefined;
+            hostsDone += 1;
+            if (overLimit && (hostsDone === 1 || grown > limits.maxMemoryKiB))
+                stats.overLimitAlone.push(current);
+            else {
+                costs.grownKiB += Math.max(0, grown);
+                costs.grownHosts += 1;
+            }
+            // Stopped before the host that would take it past the limit, by what a host has added so far
+            // (one that alone passes the limit is no measure of the others).
+            const nextHostKiB = costs.grownHosts > 0 ? costs.grownKiB / costs.grownHosts : 0;
+            const nextPasses = lastRssKiB + nextHostKiB > limits.maxMemoryKiB;
+            if ((overLimit || nextPasses) && evaluator.own.size > 0)
+                stop('memory');
+        };
+        const ticker = setInterval(() => {
+            sample();
+            changed();
+        }, options.sampleMs ?? 50);
+        try {
+            await nix.evalJson({ expr: options.expression(batch) }, {
+                impure: true,
+                signal: evaluator.stop.signal,
+                onSpawn: (spawned) => {
+                    pid = spawned;
+                },
+                onLine: (line, from) => {
+                    if (from !== 'stderr')
+                        return;
+                    const trace = parseTrace(line);
+                    if (!trace)
+                        return;
+                    onTrace(trace);
+                    changed();
+                },
+            });
+            ended = true;
+        }
+        catch (error) {
+            if (!(error instanceof NixError) || options.signal?.aborted)
+                throw error;
+            if (!evaluator.stopped) {
+                if (evaluator.current === undefined)
+                    throw error;
+                outcomes.set(evaluator.current, { key: evaluator.current, error: error.nixMessage });
+                evaluator.own.delete(evaluator.current);
+            }
+        }
+        finally {
+            clearInterval(ticker);
+            options.signal?.removeEventListener('abort', onAbort);
+            running.delete(evaluator);
+            if (evaluator.stopped === 'memory')
+                stats.replaced += 1;
+            const left = (evaluator.assigned ?? []).filter((key) => evaluator.own.has(key) && !outcomes.has(key));
+            // A process that ended by itself evaluated all it could: what it left is not in the flake.
+            if (ended && !evaluator.stopped) {
+                for (const key of left)
+                    outcomes.set(key, { key, error: EVALUATOR_ENDED_EARLY });
+            }
+            else if (left.length > 0)
+                queue.unshift({ keys: left });
+            changed();
+        }
+    };
+    /**
+     * The hosts an idle worker takes over from the busiest process: the later half of those it has
+     * not reached, when they would take longer there than a fresh process needs to start, or when
+     * the host it is on has already taken that long beyond an average host.
+     */
+    const takeOver = () => {
+        if (costs.starts === 0)
+            return undefined;
+        const startMs = costs.startMs / costs.starts;
+        const hostMs = costs.hosts > 0 ? costs.hostMs / costs.hosts : startMs;
+        let busiest;
+        for (const evaluator of running) {
+            if (evaluator.stopped || !evaluator.assigned)
+                continue;
+            const pending = evaluator.assigned.filter((key) => evaluator.own.has(key) && key !== evaluator.current && !outcomes.has(key));
+            if (pending.length > (busiest?.pending.length ?? 0))
+                busiest = { evaluator, pending };
+        }
+        if (!busiest)
+            return undefined;
+        const { evaluator, pending } = busiest;
+        const taken = pending.slice(Math.floor(pending.length / 2));
+        const stuck = evaluator.current !== undefined && now() - evaluator.currentSince > startMs + hostMs;
+        if (taken.length * hostMs <= startMs && !stuck)
+            return undefined;
+        for (const key of taken)
+            evaluator.own.delete(key);
+        return { keys: taken };
+    };
+    const worker = async () => {
+        while (fatal === undefined) {
+            const batch = queue.shift() ?? takeOver();
+            if (batch) {
+                try {
+                    await runProcess(batch);
+                }
+                catch (error) {
+                    fatal ??= error;
+                    for (const evaluator of running)
+                        evaluator.stop.abort();
+                }
+                continue;
+            }
+            if (running.size === 0)
+                return;
+            await new Promise((resolve) => {
+                const previous = wake;
+                wake = () => {
+                    previous?.();
+                    resolve();
+                };
+            });
+        }
+    };
+    await Promise.all(Array.from({ length: slots }, worker));
+    if (fatal !== undefined)
+        throw fatal;
+    return {
+        outcomes: (keys ?? []).map((key) => outcomes.get(key) ?? { key, error: EVALUATOR_ENDED_EARLY }),
+        ...(listing === undefined ? {} : { listing }),
+        stats,
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/nix/fleet-hosts.js
+
+
+
+
+function hostFromRecord(record) {
+    if (!('drvPath' in record))
+        return undefined;
+    return {
+        kind: record.kind,
+        name: record.name,
+        attrPath: record.attr,
+        system: record.system,
+        buildSystem: record.buildSystem,
+        drvPath: record.drvPath,
+        outPath: record.output,
+    };
+}
+/** Nix's message for a host that failed, without the frames of nix/fleet.nix itself. */
+function hostErrorText(nixMessage, expressionFile) {
+    return withoutFramesIn(nixMessage, expressionFile ?? fleetExpressionPath());
+}
+/**
+ * Evaluates the named hosts, without catching their errors, in one evaluator process: the unit a
+ * pool of evaluator workers can take over. A host the flake does not have is left out of the
+ * results; a host that fails fails them all, with Nix's own message.
+ */
+async function evaluateHostList(nix, request) {
+    if (request.hosts.length === 0)
+        return [];
+    const kinds = [...new Set(request.hosts.map((host) => host.kind))];
+    try {
+        const { hosts: records } = await nix.evalJson({
+            expr: fleetExpression({
+                flakeDir: request.flakeDir,
+                kinds,
+                only: request.hosts.map(hostKey),
+                expressionFile: request.expressionFile,
+            }),
+        }, { impure: true, signal: request.signal });
+        return records.map(hostFromRecord).filter((host) => host !== undefined);
+    }
+    catch (error) {
+        if (!(error instanceof NixError))
+            throw error;
+        return request.hosts.map((host) => ({
+            ...host,
+            error: hostErrorText(error.nixMessage, request.expressionFile),
+        }));
+    }
+}
+/**
+ * The output path of the attribute `attrPath` of the flake (a host's toplevel, or any attribute a
+ * build names), evaluated through the flake's installable so Nix says when the attribute is missing.
+ */
+function readOutPath(nix, flakeDir, attrPath, options = {}) {
+    return nix.evalJson(`${installable(flakeDir, attrPath)}.outPath`, options);
+}
+
 ;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
 /** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
 const FLEET_HOST_KINDS = (/* unused pure expression or super */ null && (['nixos', 'darwin', 'home', 'checks']));
-function hostKey(host) {
+function fleet_types_hostKey(host) {
     return `${host.kind}/${host.name}`;
 }
 /** The host a `hostKey` names: the kind is up to the first slash, the name may hold more. */
@@ -58517,13 +58882,127 @@ function defaultAttrPath(host) {
     }
 }
 
+;// CONCATENATED MODULE: ./.build/status/expected-systems.js
+
+
+
+
+
+
+
+
+/** Nix's error at most this long in a node's one-line reason; the whole of it is in the step's log. */
+const ERROR_CHARACTERS = 300;
+/**
+ * `evaluate` over every node in one evaluation; when that fails, over each node alone, so that a node
+ * whose system does not evaluate gets Nix's error and every other node is still judged. Deploy needs
+ * every system it plans, so only status asks this way.
+ */
+async function evaluateEachNode(names, evaluate, logger) {
+    try {
+        return await evaluate(names);
+    }
+    catch (error) {
+        if (!(error instanceof errors_NixError))
+            throw error;
+        logger.info("The nodes' systems do not evaluate together: evaluating each node alone");
+    }
+    // Each node alone evaluates the flake and a whole system: as many at once as the evaluator pool's default.
+    const { workers } = evalWorkerLimits({}, thisMachine());
+    const alone = await concurrency_mapConcurrently(names, workers, async (name) => {
+        try {
+            return (await evaluate([name])).get(name);
+        }
+        catch (error) {
+            if (!(error instanceof errors_NixError))
+                throw error;
+            logger.info(`The flake's system for ${name} does not evaluate:\n${hostErrorText(error.nixMessage)}`);
+            return { error: evaluationError(error.nixMessage) };
+        }
+    });
+    const systems = new Map();
+    names.forEach((name, index) => {
+        const system = alone[index];
+        if (system !== undefined)
+            systems.set(name, system);
+    });
+    return systems;
+}
+/** Where Nix's message ends: a blank line, the position (`at file:line:column:`) or a trace frame. */
+const MESSAGE_END = /^\s*$|^\s*at .*:\d+:\d+:$|^\s*… /;
+/** Nix's message itself, on one line: what it says before where it happened. */
+function evaluationError(nixMessage) {
+    const lines = hostErrorText(nixMessage).split('\n');
+    const end = lines.findIndex((line, index) => index > 0 && MESSAGE_END.test(line));
+    const line = oneLine((end === -1 ? lines : lines.slice(0, end)).join('\n').replace(/^error:\s*/, ''));
+    return line.length > ERROR_CHARACTERS ? `${line.slice(0, ERROR_CHARACTERS - 1)}…` : line;
+}
+/** The switch engine's nodes, each expected to run its configuration's toplevel. */
+async function switchTargets(nodes, { nix, flakeDir, logger }) {
+    const systems = await evaluateEachNode(nodes.map((node) => node.name), async (names) => new Map(Object.entries(await switch_nodes_evaluateToplevels(nix, flakeDir, names))), logger);
+    return nodes.map((node) => {
+        const system = systems.get(node.name);
+        if (system === undefined)
+            throw new Error(`the fleet model did not evaluate the toplevel of ${node.name}`);
+        return {
+            node,
+            sshUser: node.sshUser,
+            links: {
+                currentSystem: node.currentSystem,
+                profile: node.profile,
+                // Only NixOS boots a system of its own: nix-darwin and Home Manager never need a reboot for it.
+                bootedSystem: node.kind === 'nixos' ? node.bootedSystem : '',
+                ownedByUser: node.kind === 'home',
+            },
+            expected: 'error' in system ? system : { path: system.path, attribute: fleet_types_attrPathText(system.attrPath) },
+        };
+    });
+}
+/** deploy-rs's nodes, each expected to run its `system` profile's path (else its first profile's). */
+async function deployRsTargets(nodes, sshUserInput, { nix, flakeDir, logger }) {
+    const profiles = await evaluateEachNode(nodes.map((node) => node.name), (names) => profile_targets_readProfileTargets(nix, flakeDir, names), logger);
+    return nodes.map((node) => {
+        // Where the profile is linked is known without evaluating it: a node that does not evaluate is read too.
+        const links = node.profiles ?? [];
+        const link = links.find((candidate) => candidate.profile === 'system') ?? links[0];
+        if (link === undefined)
+            throw new Error(`deploy.nodes.${node.name} has no profiles to read`);
+        const sshUser = sshUserInput ?? node.sshUser;
+        const reached = {
+            node,
+            ...(sshUser === undefined ? {} : { sshUser }),
+            links: {
+                currentSystem: link.currentSystem,
+                profile: link.profilePath,
+                bootedSystem: link.currentSystem === DEFAULT_CURRENT_SYSTEM ? DEFAULT_BOOTED_SYSTEM : '',
+            },
+        };
+        const all = profiles.get(node.name) ?? [];
+        if ('error' in all)
+            return { ...reached, expected: all };
+        const target = all.find((candidate) => candidate.profile === link.profile);
+        if (target === undefined)
+            throw new Error(`deploy.nodes.${node.name}.profiles.${link.profile} was not evaluated`);
+        return {
+            ...reached,
+            expected: {
+                path: target.path,
+                attribute: fleet_types_attrPathText(['deploy', 'nodes', node.name, 'profiles', target.profile, 'path']),
+            },
+        };
+    });
+}
+
 ;// CONCATENATED MODULE: ./.build/status/judge.js
 /**
- * The state of one node, the first that applies: unreachable, drifted (runs a system no flakeflow
+ * The state of one node, the first that applies: unevaluable (the flake's system for it does not
+ * evaluate; what the node runs is still shown), unreachable, drifted (runs a system no flakeflow
  * deploy put there, unless it is exactly the expected one), behind (runs an earlier deploy), needs-reboot
  * (runs another kernel, initrd or kernel modules than it booted), current.
  */
 function judgeNode(node, reading, expected, behindBy) {
+    if ('error' in expected)
+        return unevaluable(node, reading, expected);
     const unknown = {
         node,
         'needs-reboot': false,
@@ -58578,6 +59057,24 @@ function judgeNode(node, reading, expected, behindBy) {
         };
     }
     return { ...known, state: 'current', reason: 'runs what the flake says' };
+}
+/** A node the flake cannot judge: what it runs, where it was read, and why there is nothing to compare. */
+function unevaluable(node, reading, expected) {
+    const read = 'error' in reading ? undefined : reading;
+    const deploy = read?.deploys?.find((entry) => entry.path === read.running);
+    const unread = 'error' in reading ? `; the node could not be read either: ${reading.error}` : '';
+    return {
+        node,
+        state: 'unevaluable',
+        'needs-reboot': read?.bootDiffers ?? false,
+        running: read?.running ?? null,
+        expected: null,
+        commit: deploy?.commit ?? null,
+        'deployed-at': deploy?.deployedAt ?? null,
+        'run-url': deploy?.runUrl ?? null,
+        'behind-by': null,
+        reason: `the flake's system for ${node} does not evaluate: ${expected.error}${unread}`,
+    };
 }
 
 ;// CONCATENATED MODULE: ./.build/status/node-reading.js
@@ -58666,7 +59163,6 @@ function parseReading(stdout) {
 
 
 
-
 /**
  * What every selected node runs against what the flake at the checked-out commit says it should:
  * the nodes and their selection as deploy has them, each read over one SSH connection, nothing built
@@ -58679,18 +59175,25 @@ async function readFleetStatus(settings, env) {
     const flakeDir = flakeDirOf(env.context.workspace, settings.path);
     const { name: engine, switchFleet } = await chooseEngine(settings, nix, flakeDir, logger);
     const targets = engine === 'switch'
-        ? await switchTargets(settings, switchFleet ?? (await switch_nodes_readSwitchFleet(nix, flakeDir)), nix, flakeDir)
-        : await deployRsTargets(settings, nix, flakeDir);
+        ? await switchTargets(selectedSwitchNodes(settings, switchFleet ?? (await switch_nodes_readSwitchFleet(nix, flakeDir))), { nix, flakeDir, logger })
+        : await deployRsTargets(selected(settings, await nodes_readDeployNodes(nix, flakeDir)), settings['ssh-user'], {
+            nix,
+            flakeDir,
+            logger,
+        });
     logger.info(`Reading ${targets.length} node(s): ${targets.map((target) => target.node.name).join(', ')}`);
     const access = await prepareSshAccess(ssh, env.context.runnerTemp, env.cleanup, logger);
     const commit = await headCommit(runner, flakeDir);
-    const readings = await concurrency_mapConcurrently(targets, node_ssh_READS_AT_ONCE, (target) => readNode(new node_ssh_NodeShell(runner, {
-        name: target.node.name,
-        hostname: target.node.hostname,
-        ...(target.sshUser === undefined ? {} : { sshUser: target.sshUser }),
-    }, ssh_nodeSshOptions(access, target.node)), target.links));
-    const distances = await commitDistances(runner, flakeDir, commit, readings);
-    const nodes = targets.map((target, index) => judgeNode(target.node.name, readings[index], target.expected, (from) => distances.get(from)));
+    const readings = await concurrency_mapConcurrently(targets, node_ssh_READS_AT_ONCE, async (target) => ({
+        target,
+        reading: await readNode(new node_ssh_NodeShell(runner, {
+            name: target.node.name,
+            hostname: target.node.hostname,
+            ...(target.sshUser === undefined ? {} : { sshUser: target.sshUser }),
+        }, ssh_nodeSshOptions(access, target.node)), target.links),
+    }));
+    const distances = await commitDistances(runner, flakeDir, commit, readings.map(({ reading }) => reading));
+    const nodes = readings.map(({ target, reading }) => judgeNode(target.node.name, reading, target.expected, (from) => distances.get(from)));
     return {
         engine,
         ...(commit === undefined ? {} : { commit }),
@@ -58701,54 +59204,10 @@ async function readFleetStatus(settings, env) {
 function selected(settings, nodes) {
     return resolveSelectors(settings.targets, 'targets', nodes, buildTagIndex(nodes, settings.tags));
 }
-/** The switch engine's nodes, each expected to run its configuration's toplevel. */
-async function switchTargets(settings, fleet, nix, flakeDir) {
-    const nodes = selected(settings, switch_nodes_mergeSwitchNodes(fleet, settings.nodes, {
+function selectedSwitchNodes(settings, fleet) {
+    return selected(settings, switch_nodes_mergeSwitchNodes(fleet, settings.nodes, {
         ...(settings['ssh-user'] === undefined ? {} : { sshUser: settings['ssh-user'] }),
     }));
-    const systems = await switch_nodes_evaluateToplevels(nix, flakeDir, nodes.map((node) => node.name));
-    return nodes.map((node) => {
-        const system = systems[node.name];
-        if (system === undefined)
-            throw new Error(`the fleet model did not evaluate the toplevel of ${node.name}`);
-        return {
-            node,
-            sshUser: node.sshUser,
-            links: {
-                currentSystem: node.currentSystem,
-                profile: node.profile,
-                // Only NixOS boots a system of its own: nix-darwin and Home Manager never need a reboot for it.
-                bootedSystem: node.kind === 'nixos' ? node.bootedSystem : '',
-                ownedByUser: node.kind === 'home',
-            },
-            expected: { path: system.path, attribute: fleet_types_attrPathText(system.attrPath) },
-        };
-    });
-}
-/** deploy-rs's nodes, each expected to run its `system` profile's path (else its first profile's). */
-async function deployRsTargets(settings, nix, flakeDir) {
-    const nodes = selected(settings, await nodes_readDeployNodes(nix, flakeDir));
-    const profiles = await profile_targets_readProfileTargets(nix, flakeDir, nodes.map((node) => node.name));
-    return nodes.map((node) => {
-        const all = profiles.get(node.name) ?? [];
-        const profile = all.find((target) => target.profile === 'system') ?? all[0];
-        if (profile === undefined)
-            throw new Error(`deploy.nodes.${node.name} has no profiles to read`);
-        const sshUser = settings['ssh-user'] ?? node.sshUser;
-        return {
-            node,
-            ...(sshUser === undefined ? {} : { sshUser }),
-            links: {
-                currentSystem: profile.currentSystem,
-                profile: profile.profilePath,
-                bootedSystem: profile.currentSystem === DEFAULT_CURRENT_SYSTEM ? DEFAULT_BOOTED_SYSTEM : '',
-            },
-            expected: {
-                path: profile.path,
-                attribute: fleet_types_attrPathText(['deploy', 'nodes', node.name, 'profiles', profile.profile, 'path']),
-            },
-        };
-    });
 }
 /** How far behind the checked-out commit each node's running deploy is, where git can tell. */
 async function commitDistances(runner, flakeDir, head, readings) {
@@ -58775,15 +59234,25 @@ async function commitDistances(runner, flakeDir, head, readings) {
 
 
 
-/** What a node may be found doing, the first that applies. */
-const NODE_STATES = ['unreachable', 'drifted', 'behind', 'needs-reboot', 'current'];
+/**
+ * What a node may be found doing, the first that applies; `unevaluable`: the flake's system for it
+ * does not evaluate, so nothing can say what it should run.
+ */
+const NODE_STATES = [
+    'unevaluable',
+    'unreachable',
+    'drifted',
+    'behind',
+    'needs-reboot',
+    'current',
+];
 /** `fail-on: none` never fails the step. */
 const NO_STATE = 'none';
 const statusInputs = defineInputs({
     ...nodeSourceInputs,
     ...nodeSelectionInputs,
     ...sshInputs,
-    'fail-on': list({ rawDefault: 'drifted,unreachable', of: [...NODE_STATES, NO_STATE] }),
+    'fail-on': list({ rawDefault: 'unevaluable,drifted,unreachable', of: [...NODE_STATES, NO_STATE] }),
     'alert-issue': bool({ rawDefault: 'false' }),
     token: githubToken(),
     ...nixAccessInputs,
@@ -58793,6 +59262,7 @@ const statusInputs = defineInputs({
 
 
 const STATE_ICONS = {
+    unevaluable: '❌',
     unreachable: '🔌',
     drifted: '⚠️',
     behind: '⏪',
@@ -58979,7 +59449,7 @@ const statusAction = (0,action/* defineAction */.QP)({
             context,
             logger,
             runner,
-            nix: new NixCli(runner),
+            nix: new cli_NixCli(runner),
             cleanup: new CleanupList(environment.state),
         }));
         const failOn = failingStates(settings['fail-on']);
