@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RecordingLogger } from '../../src/core/logger.js';
 import { SpawnProcessRunner } from '../../src/core/process.js';
 import { type CliRun, errorLines, jsonOutputs, runCli } from '../cli/support.js';
-import { generateKeyPair } from '../deploy/support.js';
+import { FAKES_DIR, generateKeyPair } from '../deploy/support.js';
 import { FAKES } from '../gate/support.js';
 import { makeTempDir, removeTempDir } from '../support/nix.js';
 import { type PrivateInputFleet, privateInputFleet } from '../support/private-input.js';
@@ -52,6 +52,56 @@ describeEachVersion(NIX_VERSIONS, 'a fleet with a private git+ssh input', () => 
         "the host is unknown here: set 'inputs-ssh-key', and 'inputs-known-hosts' for a host other than " +
         'github.com, gitlab.com or codeberg.org',
     ]);
+  });
+
+  /** The one line a run that could not fetch `secrets` without a key fails with, as hosts says it. */
+  const withoutKeyLine = () =>
+    `error: The flake's input 'secrets' (${fleet.url.replace(/\?ref=main$/, '')}) could not be fetched: ` +
+    "Host key verification failed: the host is unknown here: set 'inputs-ssh-key', and " +
+    "'inputs-known-hosts' for a host other than github.com, gitlab.com or codeberg.org";
+
+  /** A deploy whose nodes' host keys are pinned (by a file no node matches: none is reached). */
+  const deployArgs = (...args: string[]) => ['deploy', '--apply', '--known-hosts', knownHostsFile, ...args];
+
+  it.each([
+    ['the switch engine', ['--engine', 'switch']],
+    // Reading deploy.nodes needs no input; the profiles' paths, read before deploy-rs runs, do.
+    ['deploy-rs', ['--engine', 'deploy-rs']],
+  ])('deploy with %s without a key fails before any node with the same line', async (_, engine) => {
+    const run = await cli(deployArgs(...engine), { PATH: `${FAKES_DIR}:${process.env.PATH}` });
+    expect(run.exitCode).toBe(1);
+    expect(errorLines(run)).toEqual([withoutKeyLine()]);
+    expect(run.stdout + run.stderr).not.toMatch(/▶ n[12]: deploying/);
+  });
+
+  it('deploy-rs with a key the repository refuses: fetching the inputs for deploy-rs names the input', async () => {
+    const other = await generateKeyPair(
+      new SpawnProcessRunner(new RecordingLogger()),
+      join(dir, `deploy-rs-key-${Date.now()}`),
+    );
+    const run = await cli(
+      [
+        ...deployArgs('--engine', 'deploy-rs'),
+        '--inputs-ssh-key',
+        other.privateKeyFile,
+        '--inputs-known-hosts',
+        knownHostsFile,
+      ],
+      { PATH: `${FAKES_DIR}:${process.env.PATH}` },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain("Fetching the flake's inputs for deploy-rs");
+    const lines = errorLines(run);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("input 'secrets' (git+ssh://");
+    expect(lines[0]).toContain("Permission denied (publickey): the key of 'inputs-ssh-key' was refused");
+    expect(run.stdout + run.stderr).not.toContain(other.privateKey.split('\n')[1] as string);
+  });
+
+  it('backup-verify reading the backup jobs of flake-host without a key fails with the same line', async () => {
+    const run = await cli(['backup-verify', '--flake-host', 'n1']);
+    expect(run.exitCode).toBe(1);
+    expect(errorLines(run)).toEqual([withoutKeyLine()]);
   });
 
   it('hosts with --inputs-ssh-key (a key file) and --inputs-known-hosts lists both hosts', async () => {
