@@ -3,11 +3,12 @@
  * serves it to one key only; the input's source is in no store and no fetcher cache before each run.
  * Every command is the built CLI (`node dist/cli/index.js`), as a user runs it, on Nix 2.8 and 2.26.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RecordingLogger } from '../../src/core/logger.js';
 import { SpawnProcessRunner } from '../../src/core/process.js';
+import { commitAll, initRepository } from '../../src/demo/git-repo.js';
 import { type CliRun, errorLines, jsonOutputs, runCli } from '../cli/support.js';
 import { FAKES_DIR, generateKeyPair } from '../deploy/support.js';
 import { FAKES } from '../gate/support.js';
@@ -96,6 +97,34 @@ describeEachVersion(NIX_VERSIONS, 'a fleet with a private git+ssh input', () => 
     expect(lines[0]).toContain("input 'secrets' (git+ssh://");
     expect(lines[0]).toContain("Permission denied (publickey): the key of 'inputs-ssh-key' was refused");
     expect(run.stdout + run.stderr).not.toContain(other.privateKey.split('\n')[1] as string);
+  });
+
+  it('deploy without --apply, planning from deploy.nodes kept in the input, names it without a key', async () => {
+    const flakeDir = join(dir, 'private-nodes');
+    await mkdir(flakeDir, { recursive: true });
+    await writeFile(
+      join(flakeDir, 'flake.nix'),
+      `{\n  inputs.secrets = { url = "${fleet.url}"; flake = false; };\n` +
+        `  outputs = { secrets, ... }: { deploy.nodes = import "\${secrets}/nodes.nix"; };\n}\n`,
+    );
+    await copyFile(join(fleet.flakeDir, 'flake.lock'), join(flakeDir, 'flake.lock'));
+    const git = new SpawnProcessRunner(new RecordingLogger());
+    await initRepository(git, flakeDir);
+    await commitAll(git, flakeDir, 'deploy-rs nodes from the private input');
+    const plan = (args: string[]) =>
+      fleet.nixEnv('deploy-plan').then((env) => runCli(['deploy', ...args], { cwd: flakeDir, env }));
+
+    const refused = await plan([]);
+    expect(refused.exitCode).toBe(1);
+    expect(errorLines(refused)).toEqual([withoutKeyLine()]);
+
+    try {
+      const planned = await plan(['--json', ...access()]);
+      expect(planned.exitCode, planned.stderr).toBe(0);
+      expect(jsonOutputs(planned).result).toEqual([expect.objectContaining({ node: 'n1' })]);
+    } finally {
+      await forget();
+    }
   });
 
   it('backup-verify reading the backup jobs of flake-host without a key fails with the same line', async () => {

@@ -12,7 +12,7 @@ import { startSshd, type TestSshd } from '../deploy/sshd.js';
 /**
  * A fleet of two NixOS hosts, n1 and n2, that read the input `secrets` (flake = false) over git+ssh
  * from a bare repository the tests' own sshd serves to one key only: their motd, and their restic
- * backup jobs (`backups.nix`). They are deploy-rs nodes too, at addresses that resolve nowhere; the
+ * backup jobs (`backups.nix`); it also holds deploy-rs nodes (`nodes.nix`) for a flake of the test's own. They are deploy-rs nodes too, at addresses that resolve nowhere; the
  * switch engine reaches the same configurations. The motd is random, so the input's source is in no
  * store before; each Nix process of a test gets a HOME and XDG_CACHE_HOME of
  * its own (`nixEnv`), so Nix's fetcher cache has never seen it either.
@@ -116,6 +116,10 @@ export async function privateInputFleet(dir: string): Promise<PrivateInputFleet>
   // names once the branch moved on.
   await git(runner, repository, ['config', 'uploadpack.allowReachableSHA1InWant', 'true']);
   await initRepository(runner, work);
+  await writeFile(
+    join(work, 'nodes.nix'),
+    '{ n1 = { hostname = "n1.invalid"; profiles.system = { user = "root"; path = "/nix/store/none"; }; }; }\n',
+  );
   await writeFile(
     join(work, 'backups.nix'),
     '{ etc = { repository = "/srv/restic/etc"; paths = [ "/etc" ]; passwordFile = "/run/keys/restic"; }; }\n',
