@@ -1,7 +1,7 @@
 import { backupVerifyInputs } from '../backup/inputs.js';
 import { runBackupVerify } from '../backup/run.js';
 import { defineAction } from '../core/action.js';
-import { nixAccessSettings } from '../nix/access-inputs.js';
+import { accessGiven, nixAccessSettings } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
 import { alertTargetFor } from './alert-target.js';
 import { withNixRunner } from './nix-runner.js';
@@ -25,6 +25,7 @@ export const backupVerifyAction = defineAction({
         workspace: context.workspace,
         runnerTemp: context.runnerTemp,
         nix: new NixCli(runner),
+        nixAccess: accessGiven(settings),
         ...(alert ? { alert } : {}),
       }),
     );

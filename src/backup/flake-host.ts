@@ -1,8 +1,10 @@
 import { UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { ProcessRunner } from '../core/process.js';
 import type { NixCli } from '../nix/cli.js';
 import type { HostBackupFacts } from '../nix/fleet.js';
 import { readHostBackups } from '../nix/fleet-backups.js';
+import { explainingFetchFailures, InputFetchError, type ReasonContext } from '../nix/input-fetch.js';
 import { mergeJobs } from './jobs.js';
 import type { RepositoryPlan } from './plan.js';
 import { resticBackupJob } from './services.js';
@@ -12,6 +14,9 @@ export interface FlakeHostSource {
   /** The flake's directory. */
   flake: string;
   nix: NixCli;
+  /** The process runner `nix` runs on, and the access it was given, for naming an input it cannot fetch. */
+  runner: ProcessRunner;
+  nixAccess: ReasonContext;
   logger: Logger;
   signal?: AbortSignal;
 }
@@ -26,11 +31,17 @@ export async function flakeHostPlans(
   source: FlakeHostSource,
 ): Promise<RepositoryPlan[]> {
   let found: HostBackupFacts;
+  const signal = source.signal ? { signal: source.signal } : {};
   try {
-    found = await readHostBackups(source.nix, source.flake, source.host, {
-      ...(source.signal ? { signal: source.signal } : {}),
+    // Its one error line names every input Nix could not fetch, and why.
+    found = await explainingFetchFailures(readHostBackups(source.nix, source.flake, source.host, signal), {
+      runner: source.runner,
+      flakeDir: source.flake,
+      ...source.nixAccess,
+      ...signal,
     });
   } catch (error) {
+    if (error instanceof InputFetchError) throw error;
     if (!(error instanceof UserError)) throw error;
     throw new UserError(
       `Input 'flake-host' '${source.host}' could not be read from the flake at ${source.flake}: ${error.message}`,

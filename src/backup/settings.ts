@@ -3,9 +3,11 @@ import { parse as parseYaml } from 'yaml';
 import { UserError } from '../core/errors.js';
 import type { SettingsOf } from '../core/inputs.js';
 import type { Logger } from '../core/logger.js';
+import type { ProcessRunner } from '../core/process.js';
 import { inputPath } from '../core/workspace.js';
 import type { WithoutNixAccess } from '../nix/access-inputs.js';
 import type { NixCli } from '../nix/cli.js';
+import type { ReasonContext } from '../nix/input-fetch.js';
 import { type ResticRepository, repositoriesShape } from './config.js';
 import { flakeHostPlans } from './flake-host.js';
 import type { backupVerifyInputs } from './inputs.js';
@@ -19,6 +21,9 @@ export interface PlanSources {
   workspace: string;
   /** Evaluates the flake for `flake-host`. */
   nix: NixCli;
+  /** What `nix` runs on, and the Nix access inputs given, for naming an input Nix cannot fetch. */
+  runner: ProcessRunner;
+  nixAccess: ReasonContext;
   logger: Logger;
   signal?: AbortSignal;
 }
@@ -93,6 +98,8 @@ export async function planRepositories(
       host: inputs['flake-host'],
       flake: inputPath(sources.workspace, 'path', inputs.path ?? '.'),
       nix: sources.nix,
+      runner: sources.runner,
+      nixAccess: sources.nixAccess,
       logger: sources.logger,
       ...(sources.signal ? { signal: sources.signal } : {}),
     });

@@ -12,8 +12,9 @@ import type { DeploySettings } from '../deploy/deploy-fleet.js';
 import type { RolloutPlan } from '../deploy/plan.js';
 import { planDeploy, planSummary } from '../deploy/plan-deploy.js';
 import type { HostEntry } from '../hosts/matrix.js';
-import { nixAccessSettings } from '../nix/access-inputs.js';
+import { accessGiven, nixAccessSettings } from '../nix/access-inputs.js';
 import { NixCli } from '../nix/cli.js';
+import { explainingFetchFailures } from '../nix/input-fetch.js';
 import type { InputReader } from './local-action.js';
 import { lacksToken } from './local-action.js';
 
@@ -213,11 +214,19 @@ export const ACTION_COMMANDS: readonly ActionCommand[] = [
       if (flagOn(call, 'apply')) return actions.deploy.run(settings, environment);
       const plan = await environment.logger.group('Reading deploy.nodes and planning the rollout', () =>
         withNixRunner(nixAccessSettings(settings), environment, (runner) =>
-          planDeploy(settings, {
-            workspace: environment.context.workspace,
-            nix: new NixCli(runner),
-            signal: environment.signal,
-          }),
+          explainingFetchFailures(
+            planDeploy(settings, {
+              workspace: environment.context.workspace,
+              nix: new NixCli(runner),
+              signal: environment.signal,
+            }),
+            {
+              runner,
+              flakeDir: resolve(environment.context.workspace, settings.path),
+              ...accessGiven(settings),
+              signal: environment.signal,
+            },
+          ),
         ),
       );
       return planResult(plan, settings);

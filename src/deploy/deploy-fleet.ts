@@ -9,8 +9,10 @@ import type { ProcessRunner } from '../core/process.js';
 import { findProgram } from '../core/programs.js';
 import { headCommit } from '../core/revision-checkout.js';
 import { flakeDirOf } from '../core/workspace.js';
+import { accessGiven } from '../nix/access-inputs.js';
 import type { NixCli } from '../nix/cli.js';
-import type { EngineName } from './engine.js';
+import { explainingFetchFailures } from '../nix/input-fetch.js';
+import type { EngineContext, EngineName } from './engine.js';
 import { openEngine } from './engines.js';
 import type { DeploymentRecorder } from './github-deployments.js';
 import { healthCheckFor } from './health-checks.js';
@@ -93,7 +95,13 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
   if (settings.engine === 'deploy-rs') checkDeployCommand(settings['deploy-command'], env.searchPath);
 
   const flakeDir = flakeDirOf(env.context.workspace, settings.path);
-  const engine = await openEngine(settings, env.nix, flakeDir, logger);
+  // Nix evaluates (and deploy-rs's inputs are fetched) before any node is reached: an input it
+  // cannot fetch fails the run there, in one error line naming each such input and why.
+  const fetchDiagnosis = { runner: env.runner, flakeDir, ...accessGiven(settings), signal: env.signal };
+  const engine = await explainingFetchFailures(
+    openEngine(settings, env.nix, flakeDir, logger),
+    fetchDiagnosis,
+  );
   if (engine.name === 'deploy-rs') checkDeployCommand(settings['deploy-command'], env.searchPath);
   const plan = planForNodes(settings, engine.nodes);
   for (const line of describePlan(plan)) logger.info(line);
@@ -106,33 +114,37 @@ export async function deployFleet(settings: DeploySettings, env: DeployEnvironme
     deployments = undefined;
   }
   const rolloutStopped = new AbortController();
-  const deployOne = await engine.deployer(
-    {
+  const context: EngineContext = {
+    runner: env.runner,
+    nix: env.nix,
+    logger,
+    flakeDir,
+    access,
+    healthCheck: (node) => healthCheckFor(settings['health-checks'], node.name),
+    health: {
       runner: env.runner,
-      nix: env.nix,
-      logger,
-      flakeDir,
-      access,
-      healthCheck: (node) => healthCheckFor(settings['health-checks'], node.name),
-      health: {
-        runner: env.runner,
-        http: env.http ?? fetchHttpProbe,
-        retryDelayMs: env.healthRetryDelayMs ?? 5_000,
-        sleep: (ms) => sleep(ms),
-      },
-      marginMs: env.activationMarginMs ?? 30_000,
-      ...(env.copyStallMs === undefined ? {} : { copyStallMs: env.copyStallMs }),
-      origin: {
-        ...(commit === undefined ? {} : { commit }),
-        ...(env.runUrl === undefined ? {} : { runUrl: env.runUrl }),
-        now,
-      },
-      ...(deployments ? { deployments } : {}),
-      background: (work) => recordings.push(work),
-      now,
-      signal: AbortSignal.any([env.signal, rolloutStopped.signal]),
+      http: env.http ?? fetchHttpProbe,
+      retryDelayMs: env.healthRetryDelayMs ?? 5_000,
+      sleep: (ms) => sleep(ms),
     },
-    plan.waves.flatMap((wave) => wave.nodes),
+    marginMs: env.activationMarginMs ?? 30_000,
+    ...(env.copyStallMs === undefined ? {} : { copyStallMs: env.copyStallMs }),
+    origin: {
+      ...(commit === undefined ? {} : { commit }),
+      ...(env.runUrl === undefined ? {} : { runUrl: env.runUrl }),
+      now,
+    },
+    ...(deployments ? { deployments } : {}),
+    background: (work) => recordings.push(work),
+    now,
+    signal: AbortSignal.any([env.signal, rolloutStopped.signal]),
+  };
+  const deployOne = await explainingFetchFailures(
+    engine.deployer(
+      context,
+      plan.waves.flatMap((wave) => wave.nodes),
+    ),
+    fetchDiagnosis,
   );
 
   const recordings: Promise<unknown>[] = [];

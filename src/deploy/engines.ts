@@ -2,6 +2,7 @@ import { Slots } from '../core/concurrency.js';
 import { stringifyError, UserError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { NixCli } from '../nix/cli.js';
+import { looksLikeFetchFailure } from '../nix/input-fetch.js';
 import { createNodeDeployer } from './deploy-node.js';
 import { recordingDeployRs } from './deploy-record.js';
 import { activationBoundMs, type DeployRsFlags } from './deploy-rs.js';
@@ -139,6 +140,8 @@ async function profileTargets(context: EngineContext, planned: readonly DeployNo
       planned.map((node) => node.name),
     );
   } catch (error) {
+    // An input Nix cannot fetch fails deploy-rs on every node alike: the run fails before, naming it.
+    if (error instanceof UserError && looksLikeFetchFailure(error.message)) throw error;
     // deploy-rs evaluates the same paths and reports what is wrong with them.
     context.logger.info(
       `Cannot tell which nodes already run their target (${stringifyError(error).split('\n')[0]}): deploying every node`,

@@ -10,7 +10,7 @@ import { type EvalWorkerLimits, evalWorkerLimits, type MemoryProbe } from '../ni
 import { NixEvalJobsFleetEvaluator } from '../nix/fleet-eval-jobs.js';
 import type { EvaluationRequest, FleetEvaluation, FleetEvaluator } from '../nix/fleet-hosts.js';
 import { PooledFleetEvaluator } from '../nix/fleet-pool.js';
-import { explainFetchFailure } from '../nix/input-fetch.js';
+import { explainFetchFailure, explainingFetchFailures } from '../nix/input-fetch.js';
 import { findCachedPaths, type NarinfoProbe } from './binary-cache.js';
 import { globToRegex, matchesAny } from './globs.js';
 import { attrPathText, type EvaluatedHost, type HostKind, type HostRef, hostKey } from './host.js';
@@ -116,10 +116,7 @@ export async function listHosts(
     ...(dependencies.signal ? { signal: dependencies.signal } : {}),
   };
   const [head, base] = await Promise.all([
-    evaluator.evaluate(request(flakeDir, 'the working tree')).catch(async (error: unknown) => {
-      if (!(error instanceof UserError)) throw error;
-      throw (await explainFetchFailure(error.message, diagnosis, logger)) ?? error;
-    }),
+    explainingFetchFailures(evaluator.evaluate(request(flakeDir, 'the working tree')), diagnosis, logger),
     revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
   ]);
   if (head.failed.length > 0) {

@@ -194,3 +194,20 @@ export async function explainFetchFailure(
   for (const failure of failures) logger?.error(inputFailureLine(failure));
   return new InputFetchError(failures);
 }
+
+/**
+ * `work`, failing with the inputs Nix could not fetch, one line each, when it fails with a fetch
+ * error; any other failure as it was.
+ */
+export async function explainingFetchFailures<T>(
+  work: Promise<T>,
+  diagnosis: InputFetchDiagnosis,
+  logger?: Logger,
+): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    throw (await explainFetchFailure(error.message, diagnosis, logger)) ?? error;
+  }
+}

@@ -106,6 +106,7 @@ describeEachVersion(RESTIC_VERSIONS, 'a GitHub outage while alerting', () => {
           workspace: lab.root,
           runnerTemp: lab.path('runner-temp'),
           nix: new NixCli(new SpawnProcessRunner(github.logger)),
+          nixAccess: { sshKeyGiven: false, tokenHosts: [] },
           alert: { client: github.client, repository: { owner: 'octo-org', repo: 'homelab' } },
         },
       );

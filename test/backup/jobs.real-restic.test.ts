@@ -10,6 +10,9 @@ import { describeEachVersion, RESTIC_VERSIONS } from '../support/versions.js';
 import { ResticLab, type TestRepository } from './restic-fixtures.js';
 import { repositoryIn, verify } from './support.js';
 
+/** Only services-json and a flake without private inputs are read: no Nix access is given. */
+const NO_NIX_ACCESS = { sshKeyGiven: false, tokenHosts: [] };
+
 describeEachVersion(RESTIC_VERSIONS, 'backup-verify jobs on real restic', () => {
   let lab: ResticLab;
 
@@ -68,7 +71,7 @@ describeEachVersion(RESTIC_VERSIONS, 'backup-verify jobs on real restic', () => 
       const logger = new RecordingLogger();
       const plans = await planRepositories(
         inputs({ repositories: repositoriesShape.parse([entry(repo)]), 'services-json': 'services.json' }),
-        { workspace: lab.root, nix: (await requireNix()).nix, logger },
+        { workspace: lab.root, ...(await requireNix()), nixAccess: NO_NIX_ACCESS, logger },
       );
       expect(plans).toHaveLength(1);
       expect(plans[0]?.groups.map((group) => [group.host, group.tags, group.source, group.policy])).toEqual([
@@ -125,7 +128,7 @@ describeEachVersion(RESTIC_VERSIONS, 'backup-verify jobs on real restic', () => 
           'flake-host': 'homeserver',
           path: fleet.flakeDir,
         }),
-        { workspace: lab.root, nix, logger },
+        { workspace: lab.root, nix, runner, nixAccess: NO_NIX_ACCESS, logger },
       );
       expect(
         plans.map((plan) => [

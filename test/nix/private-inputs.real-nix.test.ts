@@ -3,13 +3,14 @@
  * serves it to one key only; the input's source is in no store and no fetcher cache before each run.
  * Every command is the built CLI (`node dist/cli/index.js`), as a user runs it, on Nix 2.8 and 2.26.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { RecordingLogger } from '../../src/core/logger.js';
 import { SpawnProcessRunner } from '../../src/core/process.js';
+import { commitAll, initRepository } from '../../src/demo/git-repo.js';
 import { type CliRun, errorLines, jsonOutputs, runCli } from '../cli/support.js';
-import { generateKeyPair } from '../deploy/support.js';
+import { FAKES_DIR, generateKeyPair } from '../deploy/support.js';
 import { FAKES } from '../gate/support.js';
 import { makeTempDir, removeTempDir } from '../support/nix.js';
 import { type PrivateInputFleet, privateInputFleet } from '../support/private-input.js';
@@ -52,6 +53,84 @@ describeEachVersion(NIX_VERSIONS, 'a fleet with a private git+ssh input', () => 
         "the host is unknown here: set 'inputs-ssh-key', and 'inputs-known-hosts' for a host other than " +
         'github.com, gitlab.com or codeberg.org',
     ]);
+  });
+
+  /** The one line a run that could not fetch `secrets` without a key fails with, as hosts says it. */
+  const withoutKeyLine = () =>
+    `error: The flake's input 'secrets' (${fleet.url.replace(/\?ref=main$/, '')}) could not be fetched: ` +
+    "Host key verification failed: the host is unknown here: set 'inputs-ssh-key', and " +
+    "'inputs-known-hosts' for a host other than github.com, gitlab.com or codeberg.org";
+
+  /** A deploy whose nodes' host keys are pinned (by a file no node matches: none is reached). */
+  const deployArgs = (...args: string[]) => ['deploy', '--apply', '--known-hosts', knownHostsFile, ...args];
+
+  it.each([
+    ['the switch engine', ['--engine', 'switch']],
+    // Reading deploy.nodes needs no input; the profiles' paths, read before deploy-rs runs, do.
+    ['deploy-rs', ['--engine', 'deploy-rs']],
+  ])('deploy with %s without a key fails before any node with the same line', async (_, engine) => {
+    const run = await cli(deployArgs(...engine), { PATH: `${FAKES_DIR}:${process.env.PATH}` });
+    expect(run.exitCode).toBe(1);
+    expect(errorLines(run)).toEqual([withoutKeyLine()]);
+    expect(run.stdout + run.stderr).not.toMatch(/▶ n[12]: deploying/);
+  });
+
+  it('deploy-rs with a key the repository refuses: fetching the inputs for deploy-rs names the input', async () => {
+    const other = await generateKeyPair(
+      new SpawnProcessRunner(new RecordingLogger()),
+      join(dir, `deploy-rs-key-${Date.now()}`),
+    );
+    const run = await cli(
+      [
+        ...deployArgs('--engine', 'deploy-rs'),
+        '--inputs-ssh-key',
+        other.privateKeyFile,
+        '--inputs-known-hosts',
+        knownHostsFile,
+      ],
+      { PATH: `${FAKES_DIR}:${process.env.PATH}` },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain("Fetching the flake's inputs for deploy-rs");
+    const lines = errorLines(run);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("input 'secrets' (git+ssh://");
+    expect(lines[0]).toContain("Permission denied (publickey): the key of 'inputs-ssh-key' was refused");
+    expect(run.stdout + run.stderr).not.toContain(other.privateKey.split('\n')[1] as string);
+  });
+
+  it('deploy without --apply, planning from deploy.nodes kept in the input, names it without a key', async () => {
+    const flakeDir = join(dir, 'private-nodes');
+    await mkdir(flakeDir, { recursive: true });
+    await writeFile(
+      join(flakeDir, 'flake.nix'),
+      `{\n  inputs.secrets = { url = "${fleet.url}"; flake = false; };\n` +
+        `  outputs = { secrets, ... }: { deploy.nodes = import "\${secrets}/nodes.nix"; };\n}\n`,
+    );
+    await copyFile(join(fleet.flakeDir, 'flake.lock'), join(flakeDir, 'flake.lock'));
+    const git = new SpawnProcessRunner(new RecordingLogger());
+    await initRepository(git, flakeDir);
+    await commitAll(git, flakeDir, 'deploy-rs nodes from the private input');
+    const plan = (args: string[]) =>
+      fleet.nixEnv('deploy-plan').then((env) => runCli(['deploy', ...args], { cwd: flakeDir, env }));
+
+    const refused = await plan([]);
+    expect(refused.exitCode).toBe(1);
+    expect(errorLines(refused)).toEqual([withoutKeyLine()]);
+
+    try {
+      const planned = await plan(['--json', ...access()]);
+      expect(planned.exitCode, planned.stderr).toBe(0);
+      expect(jsonOutputs(planned).result).toEqual([expect.objectContaining({ node: 'n1' })]);
+    } finally {
+      await forget();
+    }
+  });
+
+  it('backup-verify reading the backup jobs of flake-host without a key fails with the same line', async () => {
+    const run = await cli(['backup-verify', '--flake-host', 'n1']);
+    expect(run.exitCode).toBe(1);
+    expect(errorLines(run)).toEqual([withoutKeyLine()]);
   });
 
   it('hosts with --inputs-ssh-key (a key file) and --inputs-known-hosts lists both hosts', async () => {

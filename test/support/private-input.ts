@@ -11,8 +11,10 @@ import { startSshd, type TestSshd } from '../deploy/sshd.js';
 
 /**
  * A fleet of two NixOS hosts, n1 and n2, that read the input `secrets` (flake = false) over git+ssh
- * from a bare repository the tests' own sshd serves to one key only. The input holds a random motd,
- * so its source is in no store before; each Nix process of a test gets a HOME and XDG_CACHE_HOME of
+ * from a bare repository the tests' own sshd serves to one key only: their motd, and their restic
+ * backup jobs (`backups.nix`); it also holds deploy-rs nodes (`nodes.nix`) for a flake of the test's own. They are deploy-rs nodes too, at addresses that resolve nowhere; the
+ * switch engine reaches the same configurations. The motd is random, so the input's source is in no
+ * store before; each Nix process of a test gets a HOME and XDG_CACHE_HOME of
  * its own (`nixEnv`), so Nix's fetcher cache has never seen it either.
  */
 export interface PrivateInputFleet {
@@ -49,7 +51,7 @@ function flakeNix(url: string, recordsDir: string): string {
     flake = false;
   };
   outputs =
-    { secrets, ... }:
+    { self, secrets, ... }:
     let
       homelab = import ./lib;
       host =
@@ -60,6 +62,7 @@ function flakeNix(url: string, recordsDir: string): string {
               nixpkgs.hostPlatform = "x86_64-linux";
               networking.hostName = name;
               environment.etc.motd.text = builtins.readFile "\${secrets}/motd";
+              services.restic.backups = import "\${secrets}/backups.nix";
             }
           ];
         };
@@ -69,6 +72,14 @@ function flakeNix(url: string, recordsDir: string): string {
         n1 = host "n1";
         n2 = host "n2";
       };
+      # Reading the nodes needs no input; their profiles' paths need secrets.
+      deploy.nodes = builtins.mapAttrs (name: configuration: {
+        hostname = "\${name}.invalid";
+        profiles.system = {
+          user = "root";
+          path = configuration.config.system.build.toplevel;
+        };
+      }) self.nixosConfigurations;
       # flake check builds it: the check needs the private input, as a host's build does.
       checks.x86_64-linux.motd = builtins.derivation {
         name = "motd-check";
@@ -105,6 +116,14 @@ export async function privateInputFleet(dir: string): Promise<PrivateInputFleet>
   // names once the branch moved on.
   await git(runner, repository, ['config', 'uploadpack.allowReachableSHA1InWant', 'true']);
   await initRepository(runner, work);
+  await writeFile(
+    join(work, 'nodes.nix'),
+    '{ n1 = { hostname = "n1.invalid"; profiles.system = { user = "root"; path = "/nix/store/none"; }; }; }\n',
+  );
+  await writeFile(
+    join(work, 'backups.nix'),
+    '{ etc = { repository = "/srv/restic/etc"; paths = [ "/etc" ]; passwordFile = "/run/keys/restic"; }; }\n',
+  );
   const advance = async () => {
     await writeFile(join(work, 'motd'), `welcome ${randomBytes(12).toString('hex')}\n`);
     const rev = await commitAll(runner, work, 'motd');
