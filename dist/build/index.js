@@ -40451,6 +40451,20 @@ async function explainFetchFailure(errorText, diagnosis, logger) {
         logger?.error(inputFailureLine(failure));
     return new InputFetchError(failures);
 }
+/**
+ * `work`, failing with the inputs Nix could not fetch, one line each, when it fails with a fetch
+ * error; any other failure as it was.
+ */
+async function explainingFetchFailures(work, diagnosis, logger) {
+    try {
+        return await work;
+    }
+    catch (error) {
+        if (!(error instanceof UserError))
+            throw error;
+        throw (await explainFetchFailure(error.message, diagnosis, logger)) ?? error;
+    }
+}
 
 ;// CONCATENATED MODULE: ./.build/nix/store.js
 

@@ -57915,6 +57915,20 @@ async function explainFetchFailure(errorText, diagnosis, logger) {
         logger?.error(inputFailureLine(failure));
     return new InputFetchError(failures);
 }
+/**
+ * `work`, failing with the inputs Nix could not fetch, one line each, when it fails with a fetch
+ * error; any other failure as it was.
+ */
+async function explainingFetchFailures(work, diagnosis, logger) {
+    try {
+        return await work;
+    }
+    catch (error) {
+        if (!(error instanceof UserError))
+            throw error;
+        throw (await explainFetchFailure(error.message, diagnosis, logger)) ?? error;
+    }
+}
 
 ;// CONCATENATED MODULE: ./.build/nix/store.js
 
@@ -59371,11 +59385,7 @@ async function listHosts(settings, dependencies) {
         ...(dependencies.signal ? { signal: dependencies.signal } : {}),
     };
     const [head, base] = await Promise.all([
-        evaluator.evaluate(request(flakeDir, 'the working tree')).catch(async (error) => {
-            if (!(error instanceof UserError))
-                throw error;
-            throw (await explainFetchFailure(error.message, diagnosis, logger)) ?? error;
-        }),
+        explainingFetchFailures(evaluator.evaluate(request(flakeDir, 'the working tree')), diagnosis, logger),
         revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
     ]);
     if (head.failed.length > 0) {
@@ -60341,6 +60351,7 @@ function applyServices(plans, document, logger) {
 
 
 
+
 /**
  * Reads `nixosConfigurations.<host>.config.services.restic.backups` and adds each job as an
  * expectation (its host, tag, paths, pruning policy and schedule) to the repository that holds it.
@@ -60348,12 +60359,19 @@ function applyServices(plans, document, logger) {
  */
 async function flakeHostPlans(plans, source) {
     let found;
+    const signal = source.signal ? { signal: source.signal } : {};
     try {
-        found = await readHostBackups(source.nix, source.flake, source.host, {
-            ...(source.signal ? { signal: source.signal } : {}),
+        // Its one error line names every input Nix could not fetch, and why.
+        found = await explainingFetchFailures(readHostBackups(source.nix, source.flake, source.host, signal), {
+            runner: source.runner,
+            flakeDir: source.flake,
+            ...source.nixAccess,
+            ...signal,
         });
     }
     catch (error) {
+        if (error instanceof InputFetchError)
+            throw error;
         if (!(error instanceof UserError))
             throw error;
         throw new UserError(`Input 'flake-host' '${source.host}' could not be read from the flake at ${source.flake}: ${error.message}`);
@@ -60435,6 +60453,8 @@ async function planRepositories(inputs, sources) {
             host: inputs['flake-host'],
             flake: inputPath(sources.workspace, 'path', inputs.path ?? '.'),
             nix: sources.nix,
+            runner: sources.runner,
+            nixAccess: sources.nixAccess,
             logger: sources.logger,
             ...(sources.signal ? { signal: sources.signal } : {}),
         });
@@ -61951,6 +61971,7 @@ const backupVerifyAction = (0,action/* defineAction */.QP)({
             workspace: context.workspace,
             runnerTemp: context.runnerTemp,
             nix: new NixCli(runner),
+            nixAccess: accessGiven(settings),
             ...(alert ? { alert } : {}),
         }));
         const { report } = outcome;
@@ -63767,6 +63788,7 @@ async function openSwitchEngine(settings, nix, flakeDir, fleet) {
 
 
 
+
 /**
  * The engine whose nodes a run reaches: the one `engine` names; `auto` is deploy-rs when the flake has
  * `deploy.nodes`, else switch. `auto` asks in the switch engine's own evaluation, which evaluates no node.
@@ -63861,6 +63883,9 @@ async function profileTargets(context, planned) {
         return await readProfileTargets(context.nix, context.flakeDir, planned.map((node) => node.name));
     }
     catch (error) {
+        // An input Nix cannot fetch fails deploy-rs on every node alike: the run fails before, naming it.
+        if (error instanceof UserError && looksLikeFetchFailure(error.message))
+            throw error;
         // deploy-rs evaluates the same paths and reports what is wrong with them.
         context.logger.info(`Cannot tell which nodes already run their target (${stringifyError(error).split('\n')[0]}): deploying every node`);
         return undefined;
@@ -64365,6 +64390,8 @@ async function executeRollout(plan, deployOne, signal, stopped = new AbortContro
 
 
 
+
+
 /** Events that run code from a pull request, which must not reach the fleet unreviewed. */
 const PULL_REQUEST_EVENTS = [
     'pull_request',
@@ -64395,7 +64422,10 @@ async function deployFleet(settings, env) {
     if (settings.engine === 'deploy-rs')
         checkDeployCommand(settings['deploy-command'], env.searchPath);
     const flakeDir = workspace_flakeDirOf(env.context.workspace, settings.path);
-    const engine = await openEngine(settings, env.nix, flakeDir, logger);
+    // Nix evaluates (and deploy-rs's inputs are fetched) before any node is reached: an input it
+    // cannot fetch fails the run there, in one error line naming each such input and why.
+    const fetchDiagnosis = { runner: env.runner, flakeDir, ...accessGiven(settings), signal: env.signal };
+    const engine = await explainingFetchFailures(openEngine(settings, env.nix, flakeDir, logger), fetchDiagnosis);
     if (engine.name === 'deploy-rs')
         checkDeployCommand(settings['deploy-command'], env.searchPath);
     const plan = planForNodes(settings, engine.nodes);
@@ -64409,7 +64439,7 @@ async function deployFleet(settings, env) {
         deployments = undefined;
     }
     const rolloutStopped = new AbortController();
-    const deployOne = await engine.deployer({
+    const context = {
         runner: env.runner,
         nix: env.nix,
         logger,
@@ -64433,7 +64463,8 @@ async function deployFleet(settings, env) {
         background: (work) => recordings.push(work),
         now,
         signal: AbortSignal.any([env.signal, rolloutStopped.signal]),
-    }, plan.waves.flatMap((wave) => wave.nodes));
+    };
+    const deployOne = await explainingFetchFailures(engine.deployer(context, plan.waves.flatMap((wave) => wave.nodes)), fetchDiagnosis);
     const recordings = [];
     const startedAt = now();
     const outcome = await executeRollout(plan, deployOne, env.signal, rolloutStopped).finally(() => engine.finish?.());
@@ -70662,6 +70693,7 @@ function isActionName(name) {
 
 
 
+
 function command(spec) {
     return spec;
 }
@@ -70799,9 +70831,14 @@ const ACTION_COMMANDS = [
         async run(settings, environment, call) {
             if (flagOn(call, 'apply'))
                 return actions.deploy.run(settings, environment);
-            const plan = await environment.logger.group('Reading deploy.nodes and planning the rollout', () => withNixRunner(nixAccessSettings(settings), environment, (runner) => planDeploy(settings, {
+            const plan = await environment.logger.group('Reading deploy.nodes and planning the rollout', () => withNixRunner(nixAccessSettings(settings), environment, (runner) => explainingFetchFailures(planDeploy(settings, {
                 workspace: environment.context.workspace,
                 nix: new NixCli(runner),
+                signal: environment.signal,
+            }), {
+                runner,
+                flakeDir: (0,external_node_path_namespaceObject.resolve)(environment.context.workspace, settings.path),
+                ...accessGiven(settings),
                 signal: environment.signal,
             })));
             return planResult(plan, settings);

@@ -45651,812 +45651,58 @@ function flakeDirOf(workspace, path) {
     return flakeDir;
 }
 
-;// CONCATENATED MODULE: ./.build/core/concurrency.js
-/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
-async function mapConcurrently(items, limit, work) {
-    const results = new Array(items.length);
-    let next = 0;
-    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-        for (let index = next++; index < items.length; index = next++) {
-            results[index] = await work(items[index], index);
+;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
+var _a;
+const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
+const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
+class $ZodRegistry {
+    constructor() {
+        this._map = new WeakMap();
+        this._idmap = new Map();
+    }
+    add(schema, ..._meta) {
+        const meta = _meta[0];
+        this._map.set(schema, meta);
+        if (meta && typeof meta === "object" && "id" in meta) {
+            this._idmap.set(meta.id, schema);
         }
-    });
-    await Promise.all(workers);
-    return results;
-}
-/**
- * A fixed number of slots shared by every caller: `run` waits for a free one, so work started from
- * many places at once never runs more than `size` at a time. Slots are handed over in request order.
- */
-class Slots {
-    size;
-    active = 0;
-    waiting = [];
-    constructor(size) {
-        this.size = size;
+        return this;
     }
-    async run(task) {
-        if (this.active < this.size)
-            this.active += 1;
-        else
-            await new Promise((resolve) => this.waiting.push(resolve));
-        try {
-            return await task();
+    clear() {
+        this._map = new WeakMap();
+        this._idmap = new Map();
+        return this;
+    }
+    remove(schema) {
+        const meta = this._map.get(schema);
+        if (meta && typeof meta === "object" && "id" in meta) {
+            this._idmap.delete(meta.id);
         }
-        finally {
-            const next = this.waiting.shift();
-            if (next)
-                next();
-            else
-                this.active -= 1;
+        this._map.delete(schema);
+        return this;
+    }
+    get(schema) {
+        // return this._map.get(schema) as any;
+        // inherit metadata
+        const p = schema._zod.parent;
+        if (p) {
+            const pm = { ...(this.get(p) ?? {}) };
+            delete pm.id; // do not inherit id
+            const f = { ...pm, ...this._map.get(schema) };
+            return Object.keys(f).length ? f : undefined;
         }
+        return this._map.get(schema);
+    }
+    has(schema) {
+        return this._map.has(schema);
     }
 }
-
-;// CONCATENATED MODULE: ./.build/core/markdown.js
-/** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
-/** Escapes a value for a table cell: pipes and line breaks would break the row. */
-function cell(value) {
-    if (value === undefined || value === null)
-        return '';
-    return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+// registries
+function registry() {
+    return new $ZodRegistry();
 }
-function markdown_table(header, rows, align = []) {
-    const rule = header.map((_, index) => {
-        const side = align[index] ?? 'left';
-        return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
-    });
-    const lines = [
-        `| ${header.map(cell).join(' | ')} |`,
-        `| ${rule.join(' | ')} |`,
-        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
-    ];
-    return lines.join('\n');
-}
-function details(summary, body, open = false) {
-    return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
-}
-function codeBlock(body, language = '') {
-    const longestFence = Math.max(2, ...[...body.matchAll(/`+/g)].map((match) => match[0].length));
-    const fence = '`'.repeat(longestFence + 1);
-    return `${fence}${language}\n${body}\n${fence}`;
-}
-function markdown_heading(level, text) {
-    return `${'#'.repeat(level)} ${text}`;
-}
-/** Joins markdown blocks with blank lines, skipping empty ones. */
-function markdown_blocks(...parts) {
-    return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
-}
-const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
-function formatBytes(bytes) {
-    let value = Math.abs(bytes);
-    let unit = 0;
-    while (value >= 1024 && unit < UNITS.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    const sign = bytes < 0 ? '-' : '';
-    return `${sign}${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
-}
-function formatDuration(milliseconds) {
-    if (milliseconds < 1_000)
-        return `${Math.round(milliseconds)} ms`;
-    const seconds = milliseconds / 1_000;
-    if (seconds < 60)
-        return `${seconds.toFixed(1)} s`;
-    const minutes = Math.floor(seconds / 60);
-    if (minutes < 60)
-        return `${minutes} min ${Math.round(seconds % 60)} s`;
-    const hours = Math.floor(minutes / 60);
-    if (hours < 48)
-        return `${hours} h ${minutes % 60} min`;
-    return `${Math.floor(hours / 24)} d ${hours % 24} h`;
-}
-/** GitHub refuses bodies and comments over 65,536 characters. */
-const GITHUB_BODY_LIMIT = 65_536;
-
-;// CONCATENATED MODULE: ./.build/nix/errors.js
-
-
-const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
-    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
-    'https://nixos.org/download) or put it on PATH';
-/**
- * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
- * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
- * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
- */
-class NixError extends errors_UserError {
-    args;
-    nixMessage;
-    exitCode;
-    subcommand;
-    constructor(args, nixMessage, exitCode) {
-        const subcommand = `nix ${subcommandOf(args)}`;
-        super(`${subcommand} failed:\n${nixMessage}`);
-        this.args = args;
-        this.nixMessage = nixMessage;
-        this.exitCode = exitCode;
-        this.subcommand = subcommand;
-    }
-    static fromResult(result) {
-        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
-        return new NixError(result.args, text, result.exitCode);
-    }
-}
-function subcommandOf(args) {
-    const words = [];
-    for (const arg of args) {
-        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
-            break;
-        words.push(arg);
-    }
-    return words.join(' ');
-}
-const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
-/** Lines Nix prints while working, which say nothing about why it failed. */
-const PROGRESS = [
-    /^warning: /,
-    /^building '/,
-    /^copying (path|\d+ paths)/,
-    /^fetching /,
-    /^unpacking /,
-    /^evaluating /,
-    /^querying /,
-    /^these \d+ (derivations|paths) will be/,
-    /^this (derivation|path) will be/,
-    /^ {2}\/nix\/store\//,
-    /^\[\d+\/\d+\/\d+ built/,
-    /^\(use '--show-trace' to show detailed location information\)$/,
-    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
-];
-/**
- * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
- * Nix printed the message first. Both read as the older did: the message, then where it happened.
- */
-function messageFirst(lines) {
-    if (lines[0] !== 'error:')
-        return lines;
-    const at = lines.findIndex((line, index) => index > 0 && /^\s+error:( |$)/.test(line));
-    if (at === -1)
-        return lines;
-    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
-    const message = lines
-        .slice(at)
-        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
-    const trace = lines.slice(1, at);
-    for (const part of [message, trace])
-        while (part.length > 0 && part[part.length - 1] === '')
-            part.pop();
-    return [...message, '', ...trace];
-}
-/**
- * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
- * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
- * the last lines that are not progress.
- */
-function nixErrorText(stderr) {
-    const lines = stderr
-        .replace(ANSI_ESCAPE, '')
-        .split('\n')
-        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
-    const first = lines.findIndex((line) => line.startsWith('error:'));
-    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
-    while (kept.length > 0 && kept[kept.length - 1] === '')
-        kept.pop();
-    while (kept.length > 0 && kept[0] === '')
-        kept.shift();
-    return (first === -1 ? kept.slice(-20) : kept).join('\n');
-}
-/**
- * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
- * flakeflow's own expression was (and a position in its list, which differs from one evaluator
- * process to the next), not where the user's code broke.
- */
-function withoutFramesIn(message, file) {
-    return message
-        .split('\n\n')
-        .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
-        .join('\n\n');
-}
-
-;// CONCATENATED MODULE: ./.build/nix/version.js
-const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
-function parseNixVersion(output) {
-    const match = VERSION_LINE.exec(output.trim());
-    if (!match)
-        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
-    const [text, flavor, major, minor, patch] = match;
-    return {
-        major: Number(major),
-        minor: Number(minor),
-        patch: Number(patch ?? 0),
-        flavor: flavor ?? 'Nix',
-        text: text.trim(),
-    };
-}
-function isAtLeast(version, major, minor) {
-    return version.major > major || (version.major === major && version.minor >= minor);
-}
-/**
- * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
- * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
- * version says nothing about this; it kept `--update-input`.
- */
-function updatesNamedInputs(version) {
-    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
-}
-
-;// CONCATENATED MODULE: ./.build/nix/cli.js
-
-
-
-
-
-const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
-const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
-/**
- * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
- * where the command line differs between versions it asks `version()` which to use.
- */
-class NixCli {
-    runner;
-    options;
-    versionQuery;
-    constructor(runner, options = {}) {
-        this.runner = runner;
-        this.options = options;
-    }
-    version() {
-        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
-            this.versionQuery = undefined;
-            throw error;
-        });
-        return this.versionQuery;
-    }
-    async evalJson(target, options = {}) {
-        const { apply, impure, ...run } = options;
-        const result = await this.exec(this.withOptions(['eval'], [
-            '--json',
-            ...(impure ? ['--impure'] : []),
-            ...(apply === undefined ? [] : ['--apply', apply]),
-            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
-        ]), run);
-        return JSON.parse(result.stdout);
-    }
-    /**
-     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
-     * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
-     * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
-     * (NixOS/nix#9042), where 2.8 gave it n times.
-     */
-    async build(installables, options = {}) {
-        if (installables.length === 0)
-            return [];
-        const { keepGoing, ...run } = options;
-        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables]), run);
-        const built = new Map();
-        for (const { drvPath, outputs } of JSON.parse(result.stdout)) {
-            built.set(drvPath, { drvPath, outputs });
-        }
-        return [...built.values()];
-    }
-    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
-    async lock(flakeDir, options = {}) {
-        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-    }
-    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
-    async updateLock(flakeDir, inputs = [], options = {}) {
-        for (const input of inputs) {
-            if (!INPUT_NAME.test(input))
-                throw new errors_UserError(`"${input}" is not a flake input name`);
-        }
-        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
-        await this.exec(this.withOptions(subcommand, args), options);
-    }
-    /** Fetches every input of the flake's lock into the store (`nix flake archive`), building nothing. */
-    async archive(flakeDir, options = {}) {
-        await this.exec(this.withOptions(['flake', 'archive'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-    }
-    async flakeMetadata(flakeDir, options = {}) {
-        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
-        return JSON.parse(result.stdout);
-    }
-    withOptions(subcommand, args) {
-        return nixArgs(subcommand, this.options, args);
-    }
-    exec(args, options = {}) {
-        return runNix(this.runner, this.options, args, options);
-    }
-}
-/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
-function nixArgs(subcommand, options, args) {
-    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
-}
-/**
- * Runs nix as flakeflow always does: as a `nix` child (it receives the run's Nix access:
- * child-environment.ts), a missing program is one line saying how to install Nix, and a failure
- * (unless `check` is false) is a NixError holding Nix's own message.
- */
-async function runNix(runner, options, args, runOptions = {}, check = true) {
-    let result;
-    try {
-        result = await runner.run(options.command ?? 'nix', args, { ...runOptions, role: 'nix' });
-    }
-    catch (error) {
-        // The runner raises a UserError only when the program is missing.
-        if (error instanceof errors_UserError)
-            throw new errors_UserError(NIX_NOT_FOUND);
-        throw error;
-    }
-    if (check && !process_succeeded(result))
-        throw NixError.fromResult(result);
-    return result;
-}
-/** The subcommand and arguments that update a flake's lock on this Nix. */
-function updateLockArgs(version, flakeDir, inputs) {
-    if (updatesNamedInputs(version))
-        return [
-            ['flake', 'update'],
-            [...inputs, '--flake', flakeDir],
-        ];
-    if (inputs.length === 0)
-        return [['flake', 'update'], [flakeDir]];
-    return [
-        ['flake', 'lock'],
-        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
-    ];
-}
-/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
-function installable(flakeRef, attrPath) {
-    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
-    return `${flakeRef}#${quoted.join('.')}`;
-}
-
-;// CONCATENATED MODULE: ./.build/core/ansi.js
-const ansi_ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
-/** Tools colour their output even into a pipe (statix always, deadnix without NO_COLOR, deploy-rs's levels). */
-function stripAnsi(text) {
-    return text.replace(ansi_ANSI_ESCAPE, '');
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/deploy-rs-log.js
-/**
- * Reads deploy-rs's stderr, which is its only report: `<emoji> <level> [deploy|activate|wait|revoke]
- * [LEVEL] message` lines mixed with raw `switch-to-configuration` output. One deploy-rs process
- * deploys one node here, so messages that omit the node name (deploy-rs#273) are never ambiguous.
- */
-
-const LINE = /^\S+\s+\S+\s+\[(deploy|activate|wait|revoke)\]\s+\[(ERROR|WARN|INFO|DEBUG|TRACE)\]\s?(.*)$/;
-/** A deploy-rs log line, or undefined for raw output (activation scripts, nix, the TOML plan). */
-function parseLogLine(raw) {
-    const match = LINE.exec(stripAnsi(raw).trim());
-    if (!match)
-        return undefined;
-    return { source: match[1], level: match[2], message: (match[3] ?? '').trim() };
-}
-const PHASE_MESSAGES = [
-    [/^Running checks for flake/, 'checking'],
-    [/^Evaluating flake/, 'evaluating'],
-    [/^Building profile/, 'building'],
-    [/^Copying profile/, 'copying'],
-    [/^Activating profile/, 'activating'],
-    [/^Creating activation waiter/, 'activating'],
-    [/^Success activating, attempting to confirm/, 'confirming'],
-];
-/** How deploy-rs ended a successful run, by the message it prints last. */
-const SUCCESS_MESSAGES = {
-    confirmed: /^Deployment confirmed\.$/,
-    activated: /^Success activating, done!$/,
-    boot: /^Success activating for next boot, done!$/,
-    dryActivated: /^Completed dry-activate!$/,
-};
-/** What the host itself did to undo the activation: real evidence of a rollback. */
-const ROLLBACK_EVIDENCE = [
-    /^De-activating due to error/,
-    /^Removing generation by ID/,
-    /^Attempting to re-activate/,
-];
-/** activate-rs's own report that the activation script failed: `… bad exit code: Some(1)`. */
-const ACTIVATION_SCRIPT_FAILED = /^The activation script resulted in a bad exit code: (?:Some\()?(-?\d+)\)?/;
-/** The host gave up waiting for deploy-rs's confirmation and rolled back. */
-const CONFIRMATION_TIMEOUT = /^Failed to get activation confirmation: .*Timeout elapsed for confirmation/;
-/** deploy-rs lost the activation's result: after a late `Deployment confirmed.` it means failure. */
-const LOST_RESULT = /RecvError/;
-/** The raw ssh lines deploy-rs hides behind `Failed to push profile to node X: X`. */
-const SSH_PROBLEM = [
-    /^ssh: .+/,
-    /^Host key verification failed\.$/,
-    /REMOTE HOST IDENTIFICATION HAS CHANGED/,
-    /^No (?:ED25519|RSA|ECDSA)? ?host key is known for .+/,
-    /^.+: Permission denied \(.+\)\.$/,
-];
-/** What one deploy-rs run said, gathered line by line as it prints. */
-class DeployLog {
-    phase;
-    /** Set once activation started: from here on, activation-timeout bounds the run. */
-    activationStarted = false;
-    success;
-    rolledBack = false;
-    confirmationTimedOut = false;
-    /** The activation script's exit code, when activate-rs reported it failed. */
-    activationExitCode;
-    /** deploy-rs printed `Deployment confirmed.` and then lost the activation's result (RecvError). */
-    confirmedThenLost = false;
-    /** The first raw ssh complaint (connection refused, host key mismatch, …). */
-    sshProblem;
-    errors = [];
-    /** Feeds one raw line; returns the new phase when the line moved the deployment on. */
-    feed(raw) {
-        const line = parseLogLine(raw);
-        if (!line) {
-            const text = stripAnsi(raw).trim();
-            if (this.sshProblem === undefined && SSH_PROBLEM.some((pattern) => pattern.test(text)))
-                this.sshProblem = text;
-            return undefined;
-        }
-        if (line.source !== 'deploy')
-            this.activationStarted = true;
-        // The `[wait]` waiter deploy-rs leaves behind reports its own timeout long after the run ended:
-        // never the cause of anything.
-        if (line.source === 'wait')
-            return undefined;
-        if (line.level === 'ERROR')
-            this.errors.push(line.message);
-        const scriptFailed = ACTIVATION_SCRIPT_FAILED.exec(line.message);
-        if (scriptFailed && line.source === 'activate')
-            this.activationExitCode = Number(scriptFailed[1]);
-        if (CONFIRMATION_TIMEOUT.test(line.message))
-            this.confirmationTimedOut = true;
-        if (line.level === 'ERROR' && LOST_RESULT.test(line.message) && this.success === 'confirmed')
-            this.confirmedThenLost = true;
-        if (line.source === 'activate' && ROLLBACK_EVIDENCE.some((pattern) => pattern.test(line.message)))
-            this.rolledBack = true;
-        for (const [outcome, pattern] of Object.entries(SUCCESS_MESSAGES)) {
-            if (pattern.test(line.message))
-                this.success = outcome;
-        }
-        if (line.source !== 'deploy')
-            return undefined;
-        const phase = PHASE_MESSAGES.find(([pattern]) => pattern.test(line.message))?.[1];
-        if (phase === 'activating' || phase === 'confirming')
-            this.activationStarted = true;
-        if (phase === undefined || phase === this.phase)
-            return undefined;
-        this.phase = phase;
-        return phase;
-    }
-    /** The last error deploy-rs printed that says more than "rolled back" (printed even when nothing was, #241). */
-    get lastError() {
-        const telling = this.errors.filter((error) => !/failed, rolled back to previous generation$/.test(error));
-        return telling.at(-1) ?? this.errors.at(-1);
-    }
-}
-/** A dry run proves less than it seems: deploy-rs hides a failing dry activation script (exit 0). */
-const DRY_RUN_PROVES = 'dry activation: built and copied to the node, and deploy-rs reported `Completed dry-activate!`; ' +
-    'it says that even when the dry activation script fails, so whether this configuration activates ' +
-    'was not proven, and nothing was switched';
-/**
- * Judges one node's run by its log first and its exit code second, taking the evidence in order:
- * the activation script's own exit code, then the host's confirmation timeout, then a confirmation
- * deploy-rs reported and lost; deploy-rs can exit 0 after the host rolled itself back (#214).
- */
-function judgeDeployRun(log, facts) {
-    const exitNote = facts.exitCode === 0 ? ' (deploy-rs exited 0 nonetheless)' : '';
-    const rolledBack = log.rolledBack ? '; rolled back' : '; nothing was rolled back';
-    if (log.activationExitCode !== undefined) {
-        return {
-            status: log.rolledBack ? 'rolled-back' : 'failed',
-            message: `the activation script failed (exit ${log.activationExitCode})${rolledBack}${exitNote}`,
-        };
-    }
-    if (log.confirmationTimedOut) {
-        const late = log.confirmedThenLost ? ' (deploy-rs confirmed too late)' : '';
-        return {
-            status: 'rolled-back',
-            message: `confirmation timed out${late}: the node rolled back to its previous generation${exitNote}`,
-        };
-    }
-    if (log.confirmedThenLost) {
-        return {
-            status: log.rolledBack ? 'rolled-back' : 'failed',
-            message: `deploy-rs printed "Deployment confirmed." and then lost the activation's result (RecvError)${rolledBack}`,
-        };
-    }
-    if (facts.hungAfterMs !== undefined) {
-        return {
-            status: 'failed',
-            message: `timeout: no result ${Math.round(facts.hungAfterMs / 1000)} s after activation started, so flakeflow ` +
-                'stopped deploy-rs; without a confirmation, magic rollback returns the node to its previous generation',
-        };
-    }
-    if (log.rolledBack) {
-        const cause = log.lastError ? `: ${log.lastError}` : '';
-        return { status: 'rolled-back', message: `activation failed, the node rolled back${cause}${exitNote}` };
-    }
-    if (facts.exitCode !== 0) {
-        const where = log.phase ? ` while ${log.phase}` : '';
-        const how = facts.exitCode === null ? 'was killed' : `exited with code ${facts.exitCode}`;
-        // `Failed to push profile to node X: X`: the reason is in the raw ssh lines before it.
-        const cause = log.sshProblem ?? log.lastError;
-        return { status: 'failed', message: `deploy-rs ${how}${where}${cause ? `: ${cause}` : ''}` };
-    }
-    if (log.errors.length > 0) {
-        return { status: 'failed', message: `deploy-rs reported an error${exitNote}: ${log.lastError}` };
-    }
-    if (log.success === undefined || (facts.dryActivate && log.success !== 'dryActivated')) {
-        return { status: 'failed', message: 'deploy-rs exited 0 but never reported a successful activation' };
-    }
-    const done = {
-        confirmed: { status: 'deployed', message: 'activated and confirmed' },
-        activated: { status: 'deployed', message: 'activated (magic rollback off: not confirmed)' },
-        boot: { status: 'deployed', message: 'installed as the boot default; active after the next reboot' },
-        dryActivated: { status: 'dry-activated', message: DRY_RUN_PROVES },
-    };
-    return done[log.success];
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/deploy-rs.js
-
-
-
-/** deploy-rs's defaults, for bounding a run when the inputs leave them unset. */
-const DEFAULT_ACTIVATION_TIMEOUT_S = 240;
-const DEFAULT_CONFIRM_TIMEOUT_S = 30;
-/**
- * `deploy --targets .#node …` for one node. Rollback flags are only passed when turned off, so a
- * node's own `magicRollback`/`autoRollback` in the flake still applies when the input keeps the default.
- * `--ssh-opts` replaces every sshOpts of the flake, so `sshOpts` must already hold the node's own.
- */
-function deployRsArgs(node, flags, sshOpts) {
-    const spaced = sshOpts.find((option) => /\s/.test(option));
-    if (spaced !== undefined) {
-        throw new errors_UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
-    }
-    return [
-        '--targets',
-        installable('.', [node]),
-        ...(flags.skipChecks ? ['--skip-checks'] : []),
-        ...(flags.dryActivate ? ['--dry-activate', '--rollback-succeeded', 'false'] : []),
-        ...(flags.boot ? ['--boot'] : []),
-        ...(flags.magicRollback ? [] : ['--magic-rollback', 'false']),
-        ...(flags.autoRollback ? [] : ['--auto-rollback', 'false']),
-        ...(flags.confirmTimeout === undefined ? [] : ['--confirm-timeout', String(flags.confirmTimeout)]),
-        ...(flags.activationTimeout === undefined
-            ? []
-            : ['--activation-timeout', String(flags.activationTimeout)]),
-        ...(flags.remoteBuild ? ['--remote-build'] : []),
-        ...(flags.substituteOnNodes ? [] : ['--fast-connection', 'true']),
-        ...(flags.sshUser === undefined ? [] : ['--ssh-user', flags.sshUser]),
-        // The `=` form: clap refuses a separate value that starts with '-'.
-        ...(sshOpts.length > 0 ? [`--ssh-opts=${sshOpts.join(' ')}`] : []),
-    ];
-}
-/**
- * How long a run may go on once activation started: the activation, the confirmation window, and a
- * margin for the SSH round trips. Building and copying before it are not bounded here: a large
- * closure legitimately takes long, and the job's own timeout covers a stuck build.
- */
-function activationBoundMs(flags, marginMs) {
-    const activation = (flags.activationTimeout ?? DEFAULT_ACTIVATION_TIMEOUT_S) * 1000;
-    const confirmation = flags.magicRollback ? (flags.confirmTimeout ?? DEFAULT_CONFIRM_TIMEOUT_S) * 1000 : 0;
-    return activation + confirmation + marginMs;
-}
-/**
- * Runs deploy-rs once, reading its log as it prints. A run still going `boundMs` after activation
- * started is stopped (SIGTERM, then SIGKILL): the host's magic rollback undoes an unconfirmed switch.
- */
-async function runDeployRs(runner, options) {
-    const [program, ...leading] = options.command;
-    if (program === undefined)
-        throw new errors_UserError("Input 'deploy-command' must name a program, got nothing");
-    const log = new DeployLog();
-    const watchdog = new AbortController();
-    let timer;
-    let armedAt;
-    let hungAfterMs;
-    const arm = () => {
-        if (armedAt !== undefined)
-            return;
-        armedAt = Date.now();
-        timer = setTimeout(() => {
-            hungAfterMs = Date.now() - armedAt;
-            watchdog.abort();
-        }, options.boundMs);
-    };
-    try {
-        const result = await runner.run(program, [...leading, ...options.args], {
-            cwd: options.flakeDir,
-            signal: watchdog.signal,
-            // deploy-rs exits ~1.5 s after a failed activation but leaves `activate-rs wait` holding its
-            // output open until the activation timeout: the run ends at deploy-rs's exit.
-            endGroupOnExit: true,
-            onLine: (line) => {
-                const phase = log.feed(line);
-                if (log.activationStarted)
-                    arm();
-                if (phase)
-                    options.onPhase?.(phase);
-            },
-        });
-        return { result, log, ...(hungAfterMs === undefined ? {} : { hungAfterMs }) };
-    }
-    finally {
-        if (timer)
-            clearTimeout(timer);
-    }
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/health-probe.js
-
-
-const fetchHttpProbe = {
-    async get(url, timeoutMs) {
-        const response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
-        await response.body?.cancel();
-        return response.status;
-    },
-};
-/** Runs the node's check up to `retries + 1` times; each probe is bounded by the check's timeout. */
-async function runHealthCheck(check, target, deps) {
-    const lines = [];
-    const attempts = check.retries + 1;
-    let failure = '';
-    for (let attempt = 1; attempt <= attempts; attempt += 1) {
-        if (attempt > 1)
-            await deps.sleep(deps.retryDelayMs);
-        lines.push(`health check, attempt ${attempt} of ${attempts}:`);
-        failure = (await probeOnce(check, target, deps, lines)) ?? '';
-        if (failure === '') {
-            const passed = [
-                check.ssh === undefined ? '' : 'ssh',
-                check.http.length > 0 ? `${check.http.length} URL(s)` : '',
-            ]
-                .filter(Boolean)
-                .join(' and ');
-            return {
-                healthy: true,
-                message: `healthy (${passed}${attempt > 1 ? `, attempt ${attempt}` : ''})`,
-                lines,
-            };
-        }
-    }
-    return {
-        healthy: false,
-        message: `health check failed${attempts > 1 ? ` ${attempts} times` : ''}: ${failure}`,
-        lines,
-    };
-}
-/** One attempt: the ssh command, then every URL. Returns why it failed, or undefined when it passed. */
-async function probeOnce(check, target, deps, lines) {
-    if (check.ssh !== undefined) {
-        const { hostname } = target.node;
-        const destination = target.sshUser === undefined ? hostname : `${target.sshUser}@${hostname}`;
-        const connectTimeout = Math.max(1, Math.min(30, Math.ceil(check.timeoutMs / 1000)));
-        const result = await deps.runner.run('ssh', [...target.sshOptions, '-o', `ConnectTimeout=${connectTimeout}`, '--', destination, check.ssh], { timeoutMs: check.timeoutMs });
-        const output = `${result.stdout}${result.stderr}`.trim();
-        for (const line of output.split('\n').filter(Boolean))
-            lines.push(`  ${line}`);
-        if (!process_succeeded(result)) {
-            const last = output.split('\n').at(-1);
-            return `\`${check.ssh}\` on ${hostname} ${describeExit(result)}${last ? `: ${last}` : ''}`;
-        }
-        lines.push(`  ✓ ssh ${destination}: \`${check.ssh}\` exited 0`);
-    }
-    for (const url of check.http) {
-        let status;
-        try {
-            status = await deps.http.get(url, check.timeoutMs);
-        }
-        catch (error) {
-            const reason = describeFetchError(error);
-            lines.push(`  ✗ GET ${url}: ${reason}`);
-            return `GET ${url}: ${reason}`;
-        }
-        if (status < 200 || status > 299) {
-            lines.push(`  ✗ GET ${url} answered ${status}`);
-            return `GET ${url} answered ${status}`;
-        }
-        lines.push(`  ✓ GET ${url} answered ${status}`);
-    }
-    return undefined;
-}
-function describeFetchError(error) {
-    if (error instanceof Error && error.name === 'TimeoutError')
-        return 'timed out';
-    // fetch rejects with "fetch failed" and keeps the reason (ECONNREFUSED, a TLS error) as its cause.
-    if (error instanceof Error && error.cause instanceof Error)
-        return `${error.message} (${error.cause.message})`;
-    return stringifyError(error);
-}
-
-;// CONCATENATED MODULE: ./.build/deploy/deploy-node.js
-
-
-
-
-
-/** Phases deploy-rs reaches only after `nix flake check` passed. */
-const PAST_CHECKS = ['building', 'copying', 'activating', 'confirming'];
-const STATUS_ICONS = {
-    deployed: '✅',
-    'dry-activated': '✅',
-    failed: '❌',
-    'rolled-back': '↩️',
-    unhealthy: '🩺',
-    skipped: '⏭️',
-    unchanged: '⏸️',
-};
-/**
- * Deploys one node: deploy-rs, then its health check, with the GitHub deployment following along.
- * Its whole log is printed in one folded group when it ends, so parallel nodes never interleave.
- */
-function createNodeDeployer(options) {
-    return async (node, wave) => {
-        const { logger } = options;
-        const started = options.now();
-        const recording = options.deployments?.start(node.name, wave.number);
-        logger.info(`▶ ${node.name}: deploying (wave ${wave.number})`);
-        let status;
-        let message;
-        let output = '';
-        let health;
-        try {
-            const flags = { ...options.flags, skipChecks: options.flags.skipChecks || options.flakeCheck.passed };
-            const run = await runDeployRs(options.runner, {
-                command: options.command,
-                args: deployRsArgs(node.name, flags, options.sshOptions(node)),
-                flakeDir: options.flakeDir,
-                boundMs: options.boundMs,
-                onPhase: (phase) => logger.info(`  ${node.name}: ${phase}`),
-            });
-            output = `${run.result.stdout}${run.result.stderr}`;
-            if (!flags.skipChecks && PAST_CHECKS.includes(run.log.phase))
-                options.flakeCheck.passed = true;
-            ({ status, message } = judgeDeployRun(run.log, {
-                exitCode: run.result.exitCode,
-                dryActivate: options.flags.dryActivate,
-                ...(run.hungAfterMs === undefined ? {} : { hungAfterMs: run.hungAfterMs }),
-            }));
-            const check = options.healthCheck(node);
-            // A dry activation or a boot install leaves the running system as it was: nothing new to check.
-            if (status === 'deployed' && check && !options.flags.boot) {
-                logger.info(`  ${node.name}: health check`);
-                health = await runHealthCheck(check, { node, sshOptions: options.sshOptions(node), sshUser: options.sshUser(node) }, options.health);
-                if (!health.healthy)
-                    status = 'unhealthy';
-                message = health.healthy ? `${message}; ${health.message}` : health.message;
-            }
-        }
-        catch (error) {
-            status = 'failed';
-            message = stringifyError(error);
-        }
-        const finished = options.now();
-        const result = {
-            node: node.name,
-            wave: wave.number,
-            status,
-            startedAt: new Date(started).toISOString(),
-            finishedAt: new Date(finished).toISOString(),
-            durationMs: finished - started,
-            message,
-        };
-        if (recording) {
-            options.background(recording.then((id) => id === undefined ? undefined : options.deployments?.finish(id, node.name, status, message)));
-        }
-        await logger.group(`${STATUS_ICONS[status]} ${node.name}: ${status} in ${formatDuration(result.durationMs ?? 0)}`, async () => {
-            for (const line of output.split('\n'))
-                if (line.trim() !== '')
-                    logger.info(line);
-            for (const line of health?.lines ?? [])
-                logger.info(line);
-            logger.info(`→ ${status}: ${message}`);
-        });
-        return result;
-    };
-}
+(_a = globalThis).__zod_globalRegistry ?? (_a.__zod_globalRegistry = registry());
+const globalRegistry = globalThis.__zod_globalRegistry;
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/util.js
 
@@ -47334,7 +46580,7 @@ function constantCatch(value) {
 }
 
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/core.js
-var _a;
+var core_a;
 
 /** A special constant with type `never` */
 const NEVER = /*@__PURE__*/ Object.freeze({
@@ -47468,7 +46714,7 @@ class $ZodEncodeError extends Error {
         this.name = "ZodEncodeError";
     }
 }
-(_a = globalThis).__zod_globalConfig ?? (_a.__zod_globalConfig = {});
+(core_a = globalThis).__zod_globalConfig ?? (core_a.__zod_globalConfig = {});
 const globalConfig = globalThis.__zod_globalConfig;
 function config(newConfig) {
     if (newConfig)
@@ -49178,9 +48424,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -49198,7 +48444,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -51150,59 +50396,6 @@ function handleRefineResult(result, payload, input, inst) {
     }
 }
 
-;// CONCATENATED MODULE: ./node_modules/zod/v4/core/registries.js
-var registries_a;
-const $output = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodOutput")));
-const $input = /*@__PURE__*/ (/* unused pure expression or super */ null && (Symbol("ZodInput")));
-class $ZodRegistry {
-    constructor() {
-        this._map = new WeakMap();
-        this._idmap = new Map();
-    }
-    add(schema, ..._meta) {
-        const meta = _meta[0];
-        this._map.set(schema, meta);
-        if (meta && typeof meta === "object" && "id" in meta) {
-            this._idmap.set(meta.id, schema);
-        }
-        return this;
-    }
-    clear() {
-        this._map = new WeakMap();
-        this._idmap = new Map();
-        return this;
-    }
-    remove(schema) {
-        const meta = this._map.get(schema);
-        if (meta && typeof meta === "object" && "id" in meta) {
-            this._idmap.delete(meta.id);
-        }
-        this._map.delete(schema);
-        return this;
-    }
-    get(schema) {
-        // return this._map.get(schema) as any;
-        // inherit metadata
-        const p = schema._zod.parent;
-        if (p) {
-            const pm = { ...(this.get(p) ?? {}) };
-            delete pm.id; // do not inherit id
-            const f = { ...pm, ...this._map.get(schema) };
-            return Object.keys(f).length ? f : undefined;
-        }
-        return this._map.get(schema);
-    }
-    has(schema) {
-        return this._map.has(schema);
-    }
-}
-// registries
-function registry() {
-    return new $ZodRegistry();
-}
-(registries_a = globalThis).__zod_globalRegistry ?? (registries_a.__zod_globalRegistry = registry());
-const globalRegistry = globalThis.__zod_globalRegistry;
-
 ;// CONCATENATED MODULE: ./node_modules/zod/v4/core/api.js
 
 
@@ -51588,7 +50781,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -55130,13 +54323,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -55993,6 +55186,1632 @@ function preprocess(fn, schema) {
     });
 }
 
+;// CONCATENATED MODULE: ./.build/core/inputs.js
+
+
+
+const inputDeclarations = registry();
+function quoted(raw, options) {
+    if (options.secret)
+        return '(secret value hidden)';
+    const shown = raw.length > 60 ? `${raw.slice(0, 57)}...` : raw;
+    return `'${shown.replace(/\r?\n/g, '\\n')}'`;
+}
+/**
+ * Builds an input field. `parse` receives the non-empty raw string (or the default) and either returns
+ * the value or reports `must be …` through `fail`.
+ */
+function field(options, parse) {
+    const schema = schemas_string()
+        .optional()
+        .transform((value, ctx) => {
+        const given = value === undefined || value.trim() === '' ? undefined : value;
+        const raw = given ?? options.rawDefault;
+        if (raw === undefined) {
+            if (options.required) {
+                ctx.addIssue({ code: 'custom', message: 'is required but was not given' });
+                return NEVER;
+            }
+            return undefined;
+        }
+        try {
+            return parse(raw, (expected) => {
+                throw new InvalidInput(`must be ${expected}, got ${quoted(raw, options)}`);
+            });
+        }
+        catch (error) {
+            if (!(error instanceof InvalidInput))
+                throw error;
+            ctx.addIssue({ code: 'custom', message: error.message });
+            return NEVER;
+        }
+    });
+    inputDeclarations.add(schema, {
+        ...(options.rawDefault !== undefined ? { rawDefault: options.rawDefault } : {}),
+        ...(options.required ? { required: true } : {}),
+        ...(options.secret ? { secret: true } : {}),
+    });
+    return schema;
+}
+class InvalidInput extends Error {
+}
+function inputs_text(options = {}) {
+    return field(options, (raw) => raw.trim());
+}
+function secret(options = {}) {
+    return field({ ...options, secret: true }, (raw) => raw);
+}
+const TRUE_WORDS = new Set(['true', 'True', 'TRUE']);
+const FALSE_WORDS = new Set(['false', 'False', 'FALSE']);
+/** Strict like the runner's YAML 1.2 booleans: `yes`, `1` or `on` are mistakes, not truths. */
+function bool(options = {}) {
+    return field(options, (raw, fail) => {
+        const word = raw.trim();
+        if (TRUE_WORDS.has(word))
+            return true;
+        if (FALSE_WORDS.has(word))
+            return false;
+        return fail('true or false');
+    });
+}
+function inputs_integer(options = {}) {
+    const { min, max } = options;
+    const range = min !== undefined && max !== undefined
+        ? ` from ${min} to ${max}`
+        : min !== undefined
+            ? ` of at least ${min}`
+            : max !== undefined
+                ? ` of at most ${max}`
+                : '';
+    return field(options, (raw, fail) => {
+        const word = raw.trim();
+        if (!/^-?\d+$/.test(word))
+            return fail(`a whole number${range}`);
+        const value = Number.parseInt(word, 10);
+        if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
+            return fail(`a whole number${range}`);
+        }
+        return value;
+    });
+}
+function choice(values, options = {}) {
+    return field(options, (raw, fail) => {
+        const word = raw.trim();
+        if (values.includes(word))
+            return word;
+        return fail(`one of ${values.join(', ')}`);
+    });
+}
+/** Splits a comma- or newline-separated list, trimming items and dropping empty ones. */
+function splitList(raw) {
+    return raw
+        .split(/[,\n]/)
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
+}
+function list(options = {}) {
+    const { of: allowed, what } = options;
+    return field(options, (raw, fail) => {
+        const items = splitList(raw);
+        if (items.length === 0)
+            return fail(`a non-empty list of ${what ?? allowed?.join(', ') ?? 'values'}`);
+        if (allowed) {
+            const unknown = items.filter((item) => !allowed.includes(item));
+            if (unknown.length > 0)
+                return fail(`a comma- or newline-separated list of ${allowed.join(', ')}`);
+        }
+        return items;
+    });
+}
+/** Splits on whitespace: for inputs like `skip-cached` that hold URLs or command-line options. */
+function words(options = {}) {
+    return field(options, (raw) => raw.split(/\s+/).filter((word) => word.length > 0));
+}
+const DURATION_UNITS = {
+    ms: 1,
+    s: 1_000,
+    m: 60_000,
+    h: 3_600_000,
+    d: 86_400_000,
+    w: 604_800_000,
+};
+/** Parses `26h`, `90m`, `1h30m`, `7d`, `120s` or `2w` into milliseconds; returns undefined if malformed. */
+function parseDuration(raw) {
+    const text = raw.trim();
+    if (!/^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/.test(text))
+        return undefined;
+    let total = 0;
+    for (const match of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) {
+        total += Number(match[1]) * DURATION_UNITS[match[2]];
+    }
+    return total > 0 ? Math.round(total) : undefined;
+}
+function inputs_duration(options = {}) {
+    return field(options, (raw, fail) => parseDuration(raw) ?? fail('a duration like 26h'));
+}
+const SIZE_UNITS = { KiB: 1, MiB: 1024, GiB: 1024 * 1024 };
+/** Parses `600MiB`, `3GiB` or `512KiB` into KiB; returns undefined if malformed or zero. */
+function parseSizeKiB(raw) {
+    const match = /^(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB)$/.exec(raw.trim());
+    if (!match)
+        return undefined;
+    const kib = Math.round(Number(match[1]) * SIZE_UNITS[match[2]]);
+    return kib > 0 ? kib : undefined;
+}
+/** A memory size with its unit (KiB, MiB or GiB), in KiB. */
+function size(options = {}) {
+    return field(options, (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'));
+}
+/** Defines an action's inputs: one zod object whose keys are the exact `action.yml` input names. */
+function defineInputs(shape) {
+    return object(shape);
+}
+function declarationOf(schema, name) {
+    const fieldSchema = schema.shape[name];
+    return (fieldSchema && inputDeclarations.get(fieldSchema)) ?? {};
+}
+function inputNames(schema) {
+    return Object.keys(schema.shape);
+}
+/**
+ * Reads every input of `schema` through `read` and parses them. The first problem becomes one
+ * UserError line: `Input 'max-age' must be a duration like 26h, got 'soon'`.
+ */
+function parseInputs(schema, read, onSecret = () => { }) {
+    const raw = {};
+    for (const name of inputNames(schema)) {
+        const value = read(name);
+        if (value !== undefined && value.trim() !== '' && declarationOf(schema, name).secret)
+            onSecret(value);
+        raw[name] = value;
+    }
+    const result = schema.safeParse(raw);
+    if (result.success)
+        return result.data;
+    const issue = result.error.issues[0];
+    const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
+    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
+}
+/** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
+function durationValue(example = '26h') {
+    return union([schemas_string(), schemas_number()]).transform((raw, ctx) => {
+        const milliseconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
+        if (milliseconds !== undefined)
+            return milliseconds;
+        ctx.addIssue({ code: 'custom', message: `must be a duration like ${example}, got '${raw}'` });
+        return NEVER;
+    });
+}
+/** The runner expands this to the job's token; `action.yml` and the schemas write it literally. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: this is the expression itself, not a template
+const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
+/** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
+function githubToken() {
+    return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
+}
+/** A program and its arguments, split as a shell would split them but run without one. */
+function commandLine(options = {}) {
+    return field(options, (raw, fail) => {
+        const argv = splitCommandLine(raw.trim());
+        return Array.isArray(argv) ? argv : fail(`a program and its arguments (found ${argv.invalid})`);
+    });
+}
+/** Names of environment variables, space-, comma- or newline-separated. */
+function variableNames(options = {}) {
+    return field(options, (raw, fail) => {
+        const names = raw.split(/[\s,]+/).filter((name) => name !== '');
+        const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+        return bad === undefined ? names : fail(`variable names such as CACHIX_AUTH_TOKEN ('${bad}' is not one)`);
+    });
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./.build/core/ssh-key.js
+
+
+const PRIVATE_KEY_HEADER = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+function looksLikePrivateKey(text) {
+    return PRIVATE_KEY_HEADER.test(text);
+}
+/**
+ * Writes the private key an input holds to `path`, readable by its owner only. OpenSSH refuses a key
+ * without its final newline, and one readable by others; a secret pasted from Windows has CRLFs.
+ */
+async function writePrivateKeyFile(path, key, inputName) {
+    if (!looksLikePrivateKey(key)) {
+        throw new errors_UserError(`Input '${inputName}' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else`);
+    }
+    await (0,promises_namespaceObject.writeFile)(path, withFinalNewline(key.replace(/\r\n/g, '\n').trim()), { mode: 0o600 });
+    await (0,promises_namespaceObject.chmod)(path, 0o600);
+}
+function withFinalNewline(text) {
+    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/netrc.js
+/** The netrc keywords curl (Nix's downloader) reads; each but `default` is followed by a value. */
+const NETRC_KEYWORDS = new Set(['machine', 'default', 'login', 'password', 'account', 'macdef']);
+/**
+ * Checks a netrc as curl reads it: `machine HOST` (or `default`) entries with `login`, `password`
+ * and `account` values, newlines or spaces between them. Returns what is wrong, never a value.
+ */
+function netrcProblem(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    let entries = 0;
+    for (let index = 0; index < words.length; index++) {
+        const word = words[index];
+        if (word === 'macdef')
+            return 'no macdef (Nix runs no macros)';
+        if (!NETRC_KEYWORDS.has(word))
+            return `a keyword (machine, login, password…) where a value stood`;
+        if (word === 'machine' || word === 'default')
+            entries++;
+        else if (entries === 0)
+            return `"machine HOST" before "${word}"`;
+        if (word === 'default')
+            continue;
+        if (index + 1 >= words.length)
+            return `a value after "${word}"`;
+        index++;
+    }
+    return entries === 0 ? 'at least one "machine HOST" entry' : undefined;
+}
+/** The values of a netrc's `password` entries, to mask. */
+function netrcPasswords(netrc) {
+    const words = netrc.split(/\s+/).filter((word) => word !== '');
+    return words.flatMap((word, index) => word === 'password' && words[index + 1] ? [words[index + 1]] : []);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access.js
+
+
+
+
+
+const NO_NIX_ACCESS = { roles: {}, remove: async () => { } };
+/**
+ * Writes the Nix access into a private directory of the run's temp dir: a nix.conf only Nix reads
+ * (named by NIX_USER_CONF_FILES before the user's own files, so theirs still apply), the inputs' key
+ * (0600) and known_hosts, which GIT_SSH_COMMAND names for the git Nix runs. Nothing given, nothing
+ * written. The directory is registered for the post step before anything secret is written in it.
+ */
+async function prepareNixAccess(settings, context) {
+    const tokens = settings.accessTokens ?? [];
+    if (settings.sshKey === undefined && tokens.length === 0 && settings.netrc === undefined) {
+        return NO_NIX_ACCESS;
+    }
+    for (const { token } of tokens)
+        context.mask(token);
+    if (settings.sshKey !== undefined)
+        context.mask(settings.sshKey);
+    for (const password of netrcPasswords(settings.netrc ?? ''))
+        context.mask(password);
+    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-nix-access-'));
+    context.cleanup.add(directory);
+    await (0,promises_namespaceObject.chmod)(directory, 0o700);
+    const env = {};
+    const conf = privateNixConf(settings);
+    if (settings.netrc !== undefined) {
+        const netrcFile = (0,external_node_path_namespaceObject.join)(directory, 'netrc');
+        await (0,promises_namespaceObject.writeFile)(netrcFile, withFinalNewline(settings.netrc), { mode: 0o600 });
+        await (0,promises_namespaceObject.chmod)(netrcFile, 0o600);
+        conf.push(`netrc-file = ${netrcFile}`);
+    }
+    if (conf.length > 0) {
+        const confFile = (0,external_node_path_namespaceObject.join)(directory, 'nix.conf');
+        await (0,promises_namespaceObject.writeFile)(confFile, `${conf.join('\n')}\n`, { mode: 0o600 });
+        env.NIX_USER_CONF_FILES = [confFile, ...userNixConfFiles(context.stepEnvironment)].join(':');
+    }
+    if (settings.sshKey !== undefined) {
+        const keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_inputs');
+        await writePrivateKeyFile(keyFile, settings.sshKey, 'inputs-ssh-key');
+        const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
+        await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
+        env.GIT_SSH_COMMAND = gitSshCommand(keyFile, knownHostsFile);
+    }
+    return {
+        directory,
+        roles: { nix: env },
+        remove: () => (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true }),
+    };
+}
+/**
+ * The lines of the private nix.conf (the netrc's `netrc-file` is added where the file is written).
+ * `extra-access-tokens` adds to the tokens the user's own files
+ * set (checked on Nix 2.8 and 2.26) instead of replacing them.
+ */
+function privateNixConf(settings) {
+    const tokens = settings.accessTokens ?? [];
+    return tokens.length === 0
+        ? []
+        : [`extra-access-tokens = ${tokens.map(({ host, token }) => `${host}=${token}`).join(' ')}`];
+}
+/**
+ * The user's nix.conf files as Nix finds them when NIX_USER_CONF_FILES is unset: $XDG_CONFIG_HOME
+ * (~/.config), then each of $XDG_CONFIG_DIRS (/etc/xdg), each with nix/nix.conf. Setting the
+ * variable replaces that lookup, so the private file is listed first and these after it.
+ */
+function userNixConfFiles(env) {
+    if (env.NIX_USER_CONF_FILES)
+        return env.NIX_USER_CONF_FILES.split(':').filter((file) => file !== '');
+    const configHome = env.XDG_CONFIG_HOME || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.config');
+    const configDirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':').filter((dir) => dir !== '');
+    return [configHome, ...configDirs].map((dir) => (0,external_node_path_namespaceObject.join)(dir, 'nix', 'nix.conf'));
+}
+/**
+ * The ssh git runs for Nix's git+ssh fetches: this key only (not the agent's nor ~/.ssh's), host keys
+ * from known_hosts only and checked, never a prompt. git runs it through the shell, hence the quotes.
+ */
+function gitSshCommand(keyFile, knownHostsFile) {
+    return [
+        'ssh',
+        '-i',
+        shellQuote(keyFile),
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        `UserKnownHostsFile=${shellQuote(knownHostsFile)}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+    ].join(' ');
+}
+function shellQuote(word) {
+    return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * Parses `nix-access-tokens`: `host=token` entries, one a line or separated by spaces as Nix writes
+ * them. The error never shows a token.
+ */
+function parseAccessTokens(raw) {
+    const tokens = [];
+    for (const entry of raw.split(/\s+/).filter((word) => word !== '')) {
+        const separator = entry.indexOf('=');
+        const host = entry.slice(0, separator);
+        if (separator <= 0 || separator === entry.length - 1) {
+            return {
+                invalid: separator <= 0 ? `an entry without "host="` : `an entry for "${host}" without a token`,
+            };
+        }
+        tokens.push({ host, token: entry.slice(separator + 1) });
+    }
+    return tokens;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/access-inputs.js
+
+
+/**
+ * The host keys github.com, gitlab.com and codeberg.org publish, as known_hosts lines. Each key's
+ * SHA256 fingerprint is the one its host publishes (docs.github.com "GitHub's SSH key fingerprints",
+ * docs.gitlab.com "GitLab.com settings", docs.codeberg.org "SSH fingerprint"):
+ * test/nix/access-inputs.test.ts checks them with ssh-keygen.
+ */
+const PUBLISHED_KNOWN_HOSTS = [
+    'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+    'github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=',
+    'github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aNUkY4Ue1gvwnGLVlOhGeYrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOBYfNqltV9/hWCqBywINIR+5dIg6JTJ72pcEpEjcYgXkE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCflmO+5Z8CSSNY7GidjMIZ7Q4zMjA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVruj16z6XyvxvjJwbz0wQZ75XK5tKSb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYirYgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoTwvqNj4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S5hpQs+p1vN1/wsjk=',
+    'gitlab.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAfuCHKVTjquxvt6CM6tdG4SLp1Btn/nOeHHE5UOzRdf',
+    'gitlab.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFSMqzJeV9rUzU4kWitGjeR4PWSa29SPqJ1fVkhtj3Hw9xjLVXVYrU9QlYWrOLXBpQ6KWjbjTDTdDkoohFzgbEY=',
+    'gitlab.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCsj2bNKTBSpIYDEGk9KxsGh3mySTRgMtXL583qmBpzeQ+jqCMRgBqB98u3z++J1sKlXHWfM9dyhSevkMwSbhoR8XIq/U0tCNyokEi/ueaBMCvbcTHhO7FcwzY92WK4Yt0aGROY5qX2UKSeOvuP4D6TPqKF1onrSzH9bx9XUf2lEdWT/ia1NEKjunUqu1xOB/StKDHMoX4/OKyIzuS0q/T1zOATthvasJFoPrAjkohTyaDUz2LN5JoH839hViyEG82yB+MjcFV5MU3N1l1QL3cVUCh93xSaua1N85qivl+siMkPGbO5xR/En4iEY6K2XPASUEMaieWVNTRCtJ4S8H+9',
+    'codeberg.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIVIC02vnjFyL+I4RHfvIGNtOgJMe769VTF1VR4EB3ZB',
+    'codeberg.org ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBL2pDxWr18SoiDJCGZ5LmxPygTlPu+cCKSkpqkvCyQzl5xmIMeKNdfdBpfbCGDPoZQghePzFZkKJNR/v9Win3Sc=',
+    'codeberg.org ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC8hZi7K1/2E2uBX8gwPRJAHvRAob+3Sn+y2hxiEhN0buv1igjYFTgFO2qQD8vLfU/HT/P/rqvEeTvaDfY1y/vcvQ8+YuUYyTwE2UaVU5aJv89y6PEZBYycaJCPdGIfZlLMmjilh/Sk8IWSEK6dQr+g686lu5cSWrFW60ixWpHpEVB26eRWin3lKYWSQGMwwKv4LwmW3ouqqs4Z4vsqRFqXJ/eCi3yhpT+nOjljXvZKiYTpYajqUC48IHAxTWugrKe1vXWOPxVXXMQEPsaIRc2hpK+v1LmfB7GnEGvF1UAKnEZbUuiD9PBEeD5a1MZQIzcoPWCrTxipEpuXQ5Tni4mN',
+].join('\n');
+/** `host=token` entries, Nix's `access-tokens`; never echoed in an error. */
+function accessTokens() {
+    return field({ secret: true }, (raw, fail) => {
+        const parsed = parseAccessTokens(raw);
+        return Array.isArray(parsed)
+            ? parsed
+            : fail(`host=token entries like github.com=ghp_… (${parsed.invalid})`);
+    });
+}
+/**
+ * The inputs every action whose Nix fetches the flake's inputs takes, spread into its schema: the
+ * key for git+ssh inputs, the host keys they are checked against, and Nix's access tokens.
+ */
+const nixAccessInputs = {
+    'inputs-ssh-key': secret(),
+    'inputs-known-hosts': inputs_text({ rawDefault: PUBLISHED_KNOWN_HOSTS }),
+    'nix-access-tokens': accessTokens(),
+};
+/** What a diagnosis of an input Nix could not fetch says about the access it had. */
+function accessGiven(settings) {
+    return {
+        sshKeyGiven: settings['inputs-ssh-key'] !== undefined,
+        tokenHosts: (settings['nix-access-tokens'] ?? []).map((entry) => entry.host),
+    };
+}
+/**
+ * The Nix access those inputs ask for. `githubToken` is lock-update's own token, used for github.com
+ * when `inputs-use-token` is on and `nix-access-tokens` names no token for github.com.
+ */
+function nixAccessSettings(settings, githubToken) {
+    const tokens = [...(settings['nix-access-tokens'] ?? [])];
+    if (githubToken !== undefined && !tokens.some((entry) => entry.host === 'github.com')) {
+        tokens.push({ host: 'github.com', token: githubToken });
+    }
+    return {
+        ...(settings['inputs-ssh-key'] === undefined ? {} : { sshKey: settings['inputs-ssh-key'] }),
+        ...(settings['inputs-known-hosts'] === undefined ? {} : { knownHosts: settings['inputs-known-hosts'] }),
+        ...(tokens.length === 0 ? {} : { accessTokens: tokens }),
+    };
+}
+
+;// CONCATENATED MODULE: ./.build/core/concurrency.js
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of the results. */
+async function mapConcurrently(items, limit, work) {
+    const results = new Array(items.length);
+    let next = 0;
+    const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+        for (let index = next++; index < items.length; index = next++) {
+            results[index] = await work(items[index], index);
+        }
+    });
+    await Promise.all(workers);
+    return results;
+}
+/**
+ * A fixed number of slots shared by every caller: `run` waits for a free one, so work started from
+ * many places at once never runs more than `size` at a time. Slots are handed over in request order.
+ */
+class Slots {
+    size;
+    active = 0;
+    waiting = [];
+    constructor(size) {
+        this.size = size;
+    }
+    async run(task) {
+        if (this.active < this.size)
+            this.active += 1;
+        else
+            await new Promise((resolve) => this.waiting.push(resolve));
+        try {
+            return await task();
+        }
+        finally {
+            const next = this.waiting.shift();
+            if (next)
+                next();
+            else
+                this.active -= 1;
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/nix/errors.js
+
+
+const NIX_NOT_FOUND = 'nix was not found on PATH: install Nix before this step (on GitHub Actions with ' +
+    'cachix/install-nix-action or DeterminateSystems/nix-installer-action; elsewhere see ' +
+    'https://nixos.org/download) or put it on PATH';
+/**
+ * A nix command that failed. Its message is Nix's own `error:` text without progress lines, so it
+ * can be shown as it is. It is a UserError because what breaks a nix call is nearly always the
+ * flake (an evaluation error, a failing build, an input that cannot be fetched), which the user fixes.
+ */
+class NixError extends errors_UserError {
+    args;
+    nixMessage;
+    exitCode;
+    subcommand;
+    constructor(args, nixMessage, exitCode) {
+        const subcommand = `nix ${subcommandOf(args)}`;
+        super(`${subcommand} failed:\n${nixMessage}`);
+        this.args = args;
+        this.nixMessage = nixMessage;
+        this.exitCode = exitCode;
+        this.subcommand = subcommand;
+    }
+    static fromResult(result) {
+        const text = nixErrorText(result.stderr) || `nix ${describeExit(result)} without an error message`;
+        return new NixError(result.args, text, result.exitCode);
+    }
+}
+function subcommandOf(args) {
+    const words = [];
+    for (const arg of args) {
+        if (words.length === 2 || !/^[a-z][a-z-]*$/.test(arg))
+            break;
+        words.push(arg);
+    }
+    return words.join(' ');
+}
+const ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Lines Nix prints while working, which say nothing about why it failed. */
+const PROGRESS = [
+    /^warning: /,
+    /^building '/,
+    /^copying (path|\d+ paths)/,
+    /^fetching /,
+    /^unpacking /,
+    /^evaluating /,
+    /^querying /,
+    /^these \d+ (derivations|paths) will be/,
+    /^this (derivation|path) will be/,
+    /^ {2}\/nix\/store\//,
+    /^\[\d+\/\d+\/\d+ built/,
+    /^\(use '--show-trace' to show detailed location information\)$/,
+    /^\s*\(stack trace truncated; use '--show-trace' to show the full, detailed trace\)$/,
+];
+/**
+ * Nix ≥ 2.20 prints a bare `error:`, the trace, then the message itself indented at the end; older
+ * Nix printed the message first. Both read as the older did: the message, then where it happened.
+ */
+function messageFirst(lines) {
+    if (lines[0] !== 'error:')
+        return lines;
+    const at = lines.findIndex((line, index) => index > 0 && /^\s+error:( |$)/.test(line));
+    if (at === -1)
+        return lines;
+    const indent = lines[at]?.match(/^\s*/)?.[0].length ?? 0;
+    const message = lines
+        .slice(at)
+        .map((line) => line.slice(Math.min(indent, line.match(/^\s*/)?.[0].length ?? 0)));
+    const trace = lines.slice(1, at);
+    for (const part of [message, trace])
+        while (part.length > 0 && part[part.length - 1] === '')
+            part.pop();
+    return [...message, '', ...trace];
+}
+/**
+ * Nix's error text from a command's stderr: everything from the first `error:` line on, less the
+ * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
+ * the last lines that are not progress.
+ */
+function nixErrorText(stderr) {
+    const lines = stderr
+        .replace(ANSI_ESCAPE, '')
+        .split('\n')
+        .map((line) => (line.split('\r').pop() ?? '').trimEnd());
+    const first = lines.findIndex((line) => line.startsWith('error:'));
+    const kept = messageFirst((first === -1 ? lines : lines.slice(first)).filter((line) => !PROGRESS.some((pattern) => pattern.test(line))));
+    while (kept.length > 0 && kept[kept.length - 1] === '')
+        kept.pop();
+    while (kept.length > 0 && kept[0] === '')
+        kept.shift();
+    return (first === -1 ? kept.slice(-20) : kept).join('\n');
+}
+/**
+ * The message without the `… while evaluating` frames newer Nix locates in `file`: they show where
+ * flakeflow's own expression was (and a position in its list, which differs from one evaluator
+ * process to the next), not where the user's code broke.
+ */
+function withoutFramesIn(message, file) {
+    return message
+        .split('\n\n')
+        .filter((block) => !(/^\s*… /.test(block) && block.includes(`at ${file}:`)))
+        .join('\n\n');
+}
+
+;// CONCATENATED MODULE: ./.build/nix/version.js
+const VERSION_LINE = /^nix \(([^)]+)\) (\d+)\.(\d+)(?:\.(\d+))?/m;
+function parseNixVersion(output) {
+    const match = VERSION_LINE.exec(output.trim());
+    if (!match)
+        throw new Error(`cannot read a Nix version from \`nix --version\` output: ${output.trim()}`);
+    const [text, flavor, major, minor, patch] = match;
+    return {
+        major: Number(major),
+        minor: Number(minor),
+        patch: Number(patch ?? 0),
+        flavor: flavor ?? 'Nix',
+        text: text.trim(),
+    };
+}
+function isAtLeast(version, major, minor) {
+    return version.major > major || (version.major === major && version.minor >= minor);
+}
+/**
+ * Nix 2.19 made `nix flake update` take input names (and `--flake DIR`) and deprecated
+ * `nix flake lock --update-input`. Lix forked from 2.18 and numbers its releases 2.90+, so its
+ * version says nothing about this; it kept `--update-input`.
+ */
+function updatesNamedInputs(version) {
+    return !version.flavor.startsWith('Lix') && isAtLeast(version, 2, 19);
+}
+
+;// CONCATENATED MODULE: ./.build/nix/cli.js
+
+
+
+
+
+const FEATURES = ['--extra-experimental-features', 'nix-command flakes'];
+const INPUT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_'-]*(\/[A-Za-z0-9_][A-Za-z0-9_'-]*)*$/;
+/**
+ * The one way flakeflow runs Nix. It works from Nix 2.8 to 2.31 (Determinate Nix and Lix too):
+ * where the command line differs between versions it asks `version()` which to use.
+ */
+class NixCli {
+    runner;
+    options;
+    versionQuery;
+    constructor(runner, options = {}) {
+        this.runner = runner;
+        this.options = options;
+    }
+    version() {
+        this.versionQuery ??= this.exec(['--version']).then((result) => parseNixVersion(result.stdout), (error) => {
+            this.versionQuery = undefined;
+            throw error;
+        });
+        return this.versionQuery;
+    }
+    async evalJson(target, options = {}) {
+        const { apply, impure, ...run } = options;
+        const result = await this.exec(this.withOptions(['eval'], [
+            '--json',
+            ...(impure ? ['--impure'] : []),
+            ...(apply === undefined ? [] : ['--apply', apply]),
+            ...(typeof target === 'string' ? [target] : ['--expr', target.expr]),
+        ]), run);
+        return JSON.parse(result.stdout);
+    }
+    /**
+     * Builds without result symlinks; `--json` reports the store paths on every Nix since 2.4. The
+     * results are not in the order of `installables`: match them by `drvPath`. Each derivation comes
+     * once: when n installables name the same one, newer Nix (2.26 here) repeats it n² times
+     * (NixOS/nix#9042), where 2.8 gave it n times.
+     */
+    async build(installables, options = {}) {
+        if (installables.length === 0)
+            return [];
+        const { keepGoing, ...run } = options;
+        const result = await this.exec(this.withOptions(['build'], ['--json', '--no-link', ...(keepGoing ? ['--keep-going'] : []), ...installables]), run);
+        const built = new Map();
+        for (const { drvPath, outputs } of JSON.parse(result.stdout)) {
+            built.set(drvPath, { drvPath, outputs });
+        }
+        return [...built.values()];
+    }
+    /** Writes a flake.lock for inputs that have none, leaving locked inputs as they are. */
+    async lock(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'lock'], [(0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    /** Moves the named inputs (all of them when none are named) to their newest revisions. */
+    async updateLock(flakeDir, inputs = [], options = {}) {
+        for (const input of inputs) {
+            if (!INPUT_NAME.test(input))
+                throw new errors_UserError(`"${input}" is not a flake input name`);
+        }
+        const [subcommand, args] = updateLockArgs(await this.version(), (0,external_node_path_namespaceObject.resolve)(flakeDir), inputs);
+        await this.exec(this.withOptions(subcommand, args), options);
+    }
+    /** Fetches every input of the flake's lock into the store (`nix flake archive`), building nothing. */
+    async archive(flakeDir, options = {}) {
+        await this.exec(this.withOptions(['flake', 'archive'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+    }
+    async flakeMetadata(flakeDir, options = {}) {
+        const result = await this.exec(this.withOptions(['flake', 'metadata'], ['--json', (0,external_node_path_namespaceObject.resolve)(flakeDir)]), options);
+        return JSON.parse(result.stdout);
+    }
+    withOptions(subcommand, args) {
+        return nixArgs(subcommand, this.options, args);
+    }
+    exec(args, options = {}) {
+        return runNix(this.runner, this.options, args, options);
+    }
+}
+/** A nix command line: the subcommand, the features flakeflow needs, the user's options, the arguments. */
+function nixArgs(subcommand, options, args) {
+    return [...subcommand, ...FEATURES, ...(options.nixOptions ?? []), ...args];
+}
+/**
+ * Runs nix as flakeflow always does: as a `nix` child (it receives the run's Nix access:
+ * child-environment.ts), a missing program is one line saying how to install Nix, and a failure
+ * (unless `check` is false) is a NixError holding Nix's own message.
+ */
+async function runNix(runner, options, args, runOptions = {}, check = true) {
+    let result;
+    try {
+        result = await runner.run(options.command ?? 'nix', args, { ...runOptions, role: 'nix' });
+    }
+    catch (error) {
+        // The runner raises a UserError only when the program is missing.
+        if (error instanceof errors_UserError)
+            throw new errors_UserError(NIX_NOT_FOUND);
+        throw error;
+    }
+    if (check && !process_succeeded(result))
+        throw NixError.fromResult(result);
+    return result;
+}
+/** The subcommand and arguments that update a flake's lock on this Nix. */
+function updateLockArgs(version, flakeDir, inputs) {
+    if (updatesNamedInputs(version))
+        return [
+            ['flake', 'update'],
+            [...inputs, '--flake', flakeDir],
+        ];
+    if (inputs.length === 0)
+        return [['flake', 'update'], [flakeDir]];
+    return [
+        ['flake', 'lock'],
+        [flakeDir, ...inputs.flatMap((input) => ['--update-input', input])],
+    ];
+}
+/** `flake#a.b."alice@workstation"`: the attribute path quoted where Nix needs it. */
+function installable(flakeRef, attrPath) {
+    const quoted = attrPath.map((name) => /^[A-Za-z_][A-Za-z0-9_'-]*$/.test(name) ? name : JSON.stringify(name));
+    return `${flakeRef}#${quoted.join('.')}`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/lock-file.js
+
+
+/**
+ * flake.lock as Nix writes it (versions 5 to 7). Nodes are keyed by input name, made unique with
+ * `_2`, `_3`… (`nixpkgs_2`), so a key says nothing about where a node sits: only the edges from
+ * the root do. An edge is a node key, or a `follows` path of input names starting at the root.
+ */
+const SUPPORTED_LOCK_VERSIONS = [5, 6, 7];
+const attrs = record(schemas_string(), unknown());
+const lockNodeShape = object({
+    inputs: record(schemas_string(), union([schemas_string(), array(schemas_string())])).optional(),
+    locked: attrs.optional(),
+    original: attrs.optional(),
+    /** Version 5 kept `lastModified` and `narHash` here instead of in `locked`. */
+    info: attrs.optional(),
+    flake: schemas_boolean().optional(),
+    /** Version 7: the input a relative `path:` input is resolved against. */
+    parent: array(schemas_string()).optional(),
+});
+const lockFileShape = object({
+    version: schemas_number().int(),
+    root: schemas_string(),
+    nodes: record(schemas_string(), lockNodeShape),
+});
+/** Far above any real fleet; a lock whose shared nodes multiply beyond it is listed this far. */
+const MAX_INPUT_PATHS = 100_000;
+function printInputPath(path) {
+    return path.join('/');
+}
+function sourceAttrs(value, info) {
+    if (!value)
+        return undefined;
+    const merged = { ...value, ...(info ?? {}) };
+    if (typeof merged.type !== 'string')
+        return undefined;
+    return merged;
+}
+class FlakeLock {
+    version;
+    rootKey;
+    nodes;
+    constructor(version, rootKey, nodes) {
+        this.version = version;
+        this.rootKey = rootKey;
+        this.nodes = nodes;
+    }
+    /** Parses flake.lock text; `file` names it in errors. */
+    static parse(text, file = 'flake.lock') {
+        let json;
+        try {
+            json = JSON.parse(text);
+        }
+        catch (error) {
+            throw new errors_UserError(`${file} is not valid JSON (${error.message})`);
+        }
+        const version = json?.version;
+        if (typeof version === 'number' && !SUPPORTED_LOCK_VERSIONS.includes(version)) {
+            throw new errors_UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
+                'relock it with a current Nix');
+        }
+        const checked = lockFileShape.safeParse(json);
+        if (!checked.success) {
+            const issue = checked.error.issues[0];
+            const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
+            throw new errors_UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
+        }
+        const parsed = checked.data;
+        if (!parsed.nodes[parsed.root]) {
+            throw new errors_UserError(`${file} names root node '${parsed.root}', which it does not contain`);
+        }
+        const nodes = new Map();
+        for (const [key, node] of Object.entries(parsed.nodes)) {
+            const locked = sourceAttrs(node.locked, node.info);
+            const original = sourceAttrs(node.original);
+            nodes.set(key, {
+                inputs: node.inputs ?? {},
+                ...(locked ? { locked } : {}),
+                ...(original ? { original } : {}),
+                flake: node.flake ?? true,
+            });
+        }
+        return new FlakeLock(parsed.version, parsed.root, nodes);
+    }
+    get root() {
+        return this.nodes.get(this.rootKey);
+    }
+    node(key) {
+        return this.nodes.get(key);
+    }
+    /** The flake's own inputs, in the order flake.lock lists them. */
+    directInputNames() {
+        return Object.keys(this.root.inputs);
+    }
+    /**
+     * The node an input path leads to, following `follows` as Nix does (each follows path starts at
+     * the root). Undefined when the path does not exist or a follows chain loops.
+     */
+    resolve(path) {
+        const printed = printInputPath(path);
+        if (this.resolved.has(printed))
+            return this.resolved.get(printed);
+        const target = this.resolveFrom(path, []);
+        this.resolved.set(printed, target);
+        return target;
+    }
+    /** Resolved paths: a diff resolves every path, and each path's parent, of both locks. */
+    resolved = new Map();
+    resolveFrom(path, visited) {
+        const printed = printInputPath(path);
+        if (visited.includes(printed))
+            return undefined;
+        visited.push(printed);
+        let key = this.rootKey;
+        for (const name of path) {
+            const edge = this.nodes.get(key)?.inputs[name];
+            if (edge === undefined)
+                return undefined;
+            if (typeof edge === 'string') {
+                key = edge;
+            }
+            else {
+                const target = this.resolveFrom(edge, visited);
+                if (!target)
+                    return undefined;
+                key = target.key;
+            }
+        }
+        const node = this.nodes.get(key);
+        return node && key !== this.rootKey ? { key, node } : undefined;
+    }
+    /** The edge an input path ends with, in the node its parent path resolves to. */
+    edge(path) {
+        const parentKey = path.length > 1 ? this.resolve(path.slice(0, -1))?.key : this.rootKey;
+        const edge = parentKey ? this.nodes.get(parentKey)?.inputs[path[path.length - 1]] : undefined;
+        if (edge === undefined)
+            return undefined;
+        return typeof edge === 'string' ? { key: edge } : { follows: edge };
+    }
+    /**
+     * Every input path below the root with its edge. Unlike Nix's own walk, which enters each node
+     * once, a node shared by several inputs is listed under each path reaching it, so a path stays
+     * visible when another path to the same node changes. A `follows` edge is listed, not entered:
+     * what lies behind it is listed under the path it follows.
+     */
+    inputPaths() {
+        const edges = new Map();
+        const visit = (prefix, key, entered) => {
+            if (entered.includes(key) || edges.size >= MAX_INPUT_PATHS)
+                return;
+            const inputs = this.nodes.get(key)?.inputs ?? {};
+            for (const name of Object.keys(inputs).sort()) {
+                const edge = inputs[name];
+                const path = [...prefix, name];
+                if (typeof edge === 'string') {
+                    edges.set(printInputPath(path), { key: edge });
+                    visit(path, edge, [...entered, key]);
+                }
+                else {
+                    edges.set(printInputPath(path), { follows: edge });
+                }
+            }
+        };
+        visit([], this.rootKey, []);
+        return edges;
+    }
+}
+/**
+ * Where a locked node comes from, apart from which revision: the fetcher and its location
+ * (`github:NixOS/nixpkgs`, `git+ssh://git@github.com/o/r`). The branch is left out: Nix 2.2x
+ * rewrites a git input's `ref` from `main` to `refs/heads/main` without moving it.
+ */
+function sourceLabel(locked, original) {
+    const text = (name) => {
+        const value = locked[name] ?? original?.[name];
+        return typeof value === 'string' && value.length > 0 ? value : undefined;
+    };
+    const dir = text('dir');
+    const inDir = dir ? `?dir=${dir}` : '';
+    const { type } = locked;
+    if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
+        const host = text('host');
+        return `${type}:${host ? `${host}/` : ''}${text('owner') ?? '?'}/${text('repo') ?? '?'}${inDir}`;
+    }
+    if (type === 'path')
+        return `path:${text('path') ?? '?'}${inDir}`;
+    // A tarball's locked URL names the exact file (often the revision itself); the original names the source.
+    const url = (type === 'tarball' || type === 'file') && typeof original?.url === 'string' ? original.url : text('url');
+    const scheme = url && /^[a-z]+\+/.test(url) ? '' : `${type}+`;
+    return `${scheme}${url ?? '?'}${inDir}`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/input-fetch.js
+
+
+
+
+
+
+
+
+/**
+ * Nix's texts for a source it could not fetch, on 2.8 (`program 'git' failed`, the lines of git and
+ * ssh before it) and on 2.26 (which blames a missing revision or ref when git could not connect).
+ */
+const FETCH_FAILURE = /program 'git' failed|Cannot find Git revision|resolving Git reference|while fetching the input|unable to download|Permission denied \(publickey|Host key verification failed|Could not read from remote repository|does not appear to be a git repository/;
+function looksLikeFetchFailure(text) {
+    return FETCH_FAILURE.test(text);
+}
+/** `ssh://user:secret@host/x?access_token=y` → `ssh://user@host/x`: a URL as it may be shown. */
+function withoutCredentials(url) {
+    return url
+        .replace(/(\/\/[^/@:\s]+):[^/@\s]*@/g, '$1@')
+        .replace(/([?&])(access_token|private_token|token)=[^&\s']*/gi, '$1$2=***');
+}
+const REASONS = [
+    {
+        pattern: /No \S+ host key is known for \S+/,
+        hint: () => "its host key is not in 'inputs-known-hosts' (add the line `ssh-keyscan <host>` prints)",
+    },
+    {
+        pattern: /Host key for \S+ has changed/,
+        hint: () => "the host's key is not the one 'inputs-known-hosts' pins",
+    },
+    {
+        pattern: /Host key verification failed/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the host's key could not be checked against 'inputs-known-hosts'"
+            : "the host is unknown here: set 'inputs-ssh-key', and 'inputs-known-hosts' for a host other than github.com, gitlab.com or codeberg.org",
+    },
+    {
+        pattern: /\S+: Permission denied \(publickey[^)]*\)/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the key of 'inputs-ssh-key' was refused: add its public key as a deploy key of the repository"
+            : "no key was given: set 'inputs-ssh-key' to a key the repository accepts",
+    },
+    { pattern: /'[^']*' does not appear to be a git repository|[Rr]epository (not found|.*does not exist)/ },
+    {
+        pattern: /unable to download '[^']*': HTTP error (401|403)/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? `the token of 'nix-access-tokens' was refused (tokens given for ${tokenHosts.join(', ')})`
+            : "no token was given: set 'nix-access-tokens' to host=token",
+    },
+    {
+        pattern: /unable to download '[^']*': HTTP error 404/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? 'not found with the token given'
+            : "not found: a private repository needs 'nix-access-tokens'",
+    },
+    { pattern: /unable to download '[^']*': [^\n]*/ },
+    { pattern: /Could not resolve hostname [^\n]*|Connection refused|Connection timed out/ },
+];
+/** The line of Nix's, git's or ssh's output that says why a fetch failed, with what to do about it. */
+function fetchFailureReason(stderr, context) {
+    for (const { pattern, hint } of REASONS) {
+        const found = stderr.match(pattern)?.[0];
+        if (found === undefined)
+            continue;
+        const reason = withoutCredentials(found.trim().replace(/\.$/, ''));
+        return hint ? `${reason}: ${hint(context)}` : reason;
+    }
+    const message = nixErrorText(stderr).split('\n')[0] ?? '';
+    return withoutCredentials(message.replace(/^error:\s*/, '')) || 'Nix gave no reason';
+}
+/** Each locked node of flake.lock once, named by the first input path that reaches it. */
+function lockedSources(lock) {
+    const seen = new Set();
+    const sources = [];
+    for (const [input, edge] of lock.inputPaths()) {
+        if (!('key' in edge) || seen.has(edge.key))
+            continue;
+        seen.add(edge.key);
+        const node = lock.node(edge.key);
+        if (!node?.locked || node.locked.type === 'path')
+            continue;
+        sources.push({
+            input,
+            locked: node.locked,
+            label: withoutCredentials(sourceLabel(node.locked, node.original)),
+        });
+    }
+    return sources;
+}
+/** Fetching a locked node as Nix's own call-flake.nix does, from its flake.lock entry. */
+function fetchExpression(locked) {
+    const { dir: _dir, ...attrs } = locked;
+    return `(builtins.fetchTree (builtins.fromJSON ${JSON.stringify(JSON.stringify(attrs))})).narHash`;
+}
+const PROBES_AT_ONCE = 4;
+/**
+ * Which of the flake's locked inputs Nix cannot fetch, and why: each is fetched on its own, as Nix
+ * fetches it for an evaluation (a source already in the store costs nothing), so one failure is
+ * told apart from the next and Nix 2.26's misleading last line is read past. Asked only after an
+ * evaluation failed with a fetch error, whose text rarely names the input.
+ */
+async function diagnoseInputFetches(options) {
+    let lockText;
+    try {
+        lockText = await (0,promises_namespaceObject.readFile)((0,external_node_path_namespaceObject.join)(options.flakeDir, 'flake.lock'), 'utf8');
+    }
+    catch {
+        return [];
+    }
+    const sources = lockedSources(FlakeLock.parse(lockText));
+    const failures = await mapConcurrently(sources, PROBES_AT_ONCE, async (source) => {
+        const args = nixArgs(['eval'], options.nixOptions ?? {}, [
+            '--json',
+            '--impure',
+            '--expr',
+            fetchExpression(source.locked),
+        ]);
+        const result = await runNix(options.runner, options.nixOptions ?? {}, args, {
+            ...(options.signal ? { signal: options.signal } : {}),
+        }, false);
+        if (process_succeeded(result))
+            return undefined;
+        return { input: source.input, url: source.label, reason: fetchFailureReason(result.stderr, options) };
+    });
+    return failures.filter((failure) => failure !== undefined);
+}
+/** The one line an input that cannot be fetched is reported with. */
+function inputFailureLine(failure) {
+    return `input '${failure.input}' (${failure.url}) could not be fetched: ${failure.reason}`;
+}
+/** A step that failed because Nix could not fetch some of the flake's inputs. */
+class InputFetchError extends errors_UserError {
+    failures;
+    constructor(failures) {
+        super(failures.length === 1
+            ? `The flake's ${inputFailureLine(failures[0])}`
+            : `The flake's inputs could not be fetched: ${failures.map(inputFailureLine).join('; ')}`);
+        this.failures = failures;
+    }
+}
+/**
+ * After an evaluation failed with `errorText`: when it reads as a fetch failure, finds the inputs
+ * behind it, logs one error line for each and returns the error to fail the step with; undefined
+ * when the failure was something else (or no input fails on its own).
+ */
+async function explainFetchFailure(errorText, diagnosis, logger) {
+    if (!looksLikeFetchFailure(errorText))
+        return undefined;
+    const failures = await diagnoseInputFetches(diagnosis);
+    if (failures.length === 0)
+        return undefined;
+    for (const failure of failures)
+        logger?.error(inputFailureLine(failure));
+    return new InputFetchError(failures);
+}
+/**
+ * `work`, failing with the inputs Nix could not fetch, one line each, when it fails with a fetch
+ * error; any other failure as it was.
+ */
+async function explainingFetchFailures(work, diagnosis, logger) {
+    try {
+        return await work;
+    }
+    catch (error) {
+        if (!(error instanceof errors_UserError))
+            throw error;
+        throw (await explainFetchFailure(error.message, diagnosis, logger)) ?? error;
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/core/markdown.js
+/** Markdown building blocks for job summaries, PR bodies and comments: pure strings, no I/O. */
+/** Escapes a value for a table cell: pipes and line breaks would break the row. */
+function cell(value) {
+    if (value === undefined || value === null)
+        return '';
+    return String(value).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+function markdown_table(header, rows, align = []) {
+    const rule = header.map((_, index) => {
+        const side = align[index] ?? 'left';
+        return side === 'right' ? '---:' : side === 'center' ? ':---:' : '---';
+    });
+    const lines = [
+        `| ${header.map(cell).join(' | ')} |`,
+        `| ${rule.join(' | ')} |`,
+        ...rows.map((row) => `| ${row.map(cell).join(' | ')} |`),
+    ];
+    return lines.join('\n');
+}
+function details(summary, body, open = false) {
+    return `<details${open ? ' open' : ''}><summary>${summary}</summary>\n\n${body}\n\n</details>`;
+}
+function codeBlock(body, language = '') {
+    const longestFence = Math.max(2, ...[...body.matchAll(/`+/g)].map((match) => match[0].length));
+    const fence = '`'.repeat(longestFence + 1);
+    return `${fence}${language}\n${body}\n${fence}`;
+}
+function markdown_heading(level, text) {
+    return `${'#'.repeat(level)} ${text}`;
+}
+/** Joins markdown blocks with blank lines, skipping empty ones. */
+function markdown_blocks(...parts) {
+    return parts.filter((part) => typeof part === 'string' && part.length > 0).join('\n\n');
+}
+const UNITS = (/* unused pure expression or super */ null && (['B', 'KiB', 'MiB', 'GiB', 'TiB']));
+function formatBytes(bytes) {
+    let value = Math.abs(bytes);
+    let unit = 0;
+    while (value >= 1024 && unit < UNITS.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    const sign = bytes < 0 ? '-' : '';
+    return `${sign}${unit === 0 ? value : value.toFixed(1)} ${UNITS[unit]}`;
+}
+function formatDuration(milliseconds) {
+    if (milliseconds < 1_000)
+        return `${Math.round(milliseconds)} ms`;
+    const seconds = milliseconds / 1_000;
+    if (seconds < 60)
+        return `${seconds.toFixed(1)} s`;
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60)
+        return `${minutes} min ${Math.round(seconds % 60)} s`;
+    const hours = Math.floor(minutes / 60);
+    if (hours < 48)
+        return `${hours} h ${minutes % 60} min`;
+    return `${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
+/** GitHub refuses bodies and comments over 65,536 characters. */
+const GITHUB_BODY_LIMIT = 65_536;
+
+;// CONCATENATED MODULE: ./.build/core/ansi.js
+const ansi_ANSI_ESCAPE = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** Tools colour their output even into a pipe (statix always, deadnix without NO_COLOR, deploy-rs's levels). */
+function stripAnsi(text) {
+    return text.replace(ansi_ANSI_ESCAPE, '');
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/deploy-rs-log.js
+/**
+ * Reads deploy-rs's stderr, which is its only report: `<emoji> <level> [deploy|activate|wait|revoke]
+ * [LEVEL] message` lines mixed with raw `switch-to-configuration` output. One deploy-rs process
+ * deploys one node here, so messages that omit the node name (deploy-rs#273) are never ambiguous.
+ */
+
+const LINE = /^\S+\s+\S+\s+\[(deploy|activate|wait|revoke)\]\s+\[(ERROR|WARN|INFO|DEBUG|TRACE)\]\s?(.*)$/;
+/** A deploy-rs log line, or undefined for raw output (activation scripts, nix, the TOML plan). */
+function parseLogLine(raw) {
+    const match = LINE.exec(stripAnsi(raw).trim());
+    if (!match)
+        return undefined;
+    return { source: match[1], level: match[2], message: (match[3] ?? '').trim() };
+}
+const PHASE_MESSAGES = [
+    [/^Running checks for flake/, 'checking'],
+    [/^Evaluating flake/, 'evaluating'],
+    [/^Building profile/, 'building'],
+    [/^Copying profile/, 'copying'],
+    [/^Activating profile/, 'activating'],
+    [/^Creating activation waiter/, 'activating'],
+    [/^Success activating, attempting to confirm/, 'confirming'],
+];
+/** How deploy-rs ended a successful run, by the message it prints last. */
+const SUCCESS_MESSAGES = {
+    confirmed: /^Deployment confirmed\.$/,
+    activated: /^Success activating, done!$/,
+    boot: /^Success activating for next boot, done!$/,
+    dryActivated: /^Completed dry-activate!$/,
+};
+/** What the host itself did to undo the activation: real evidence of a rollback. */
+const ROLLBACK_EVIDENCE = [
+    /^De-activating due to error/,
+    /^Removing generation by ID/,
+    /^Attempting to re-activate/,
+];
+/** activate-rs's own report that the activation script failed: `… bad exit code: Some(1)`. */
+const ACTIVATION_SCRIPT_FAILED = /^The activation script resulted in a bad exit code: (?:Some\()?(-?\d+)\)?/;
+/** The host gave up waiting for deploy-rs's confirmation and rolled back. */
+const CONFIRMATION_TIMEOUT = /^Failed to get activation confirmation: .*Timeout elapsed for confirmation/;
+/** deploy-rs lost the activation's result: after a late `Deployment confirmed.` it means failure. */
+const LOST_RESULT = /RecvError/;
+/** The raw ssh lines deploy-rs hides behind `Failed to push profile to node X: X`. */
+const SSH_PROBLEM = [
+    /^ssh: .+/,
+    /^Host key verification failed\.$/,
+    /REMOTE HOST IDENTIFICATION HAS CHANGED/,
+    /^No (?:ED25519|RSA|ECDSA)? ?host key is known for .+/,
+    /^.+: Permission denied \(.+\)\.$/,
+];
+/** What one deploy-rs run said, gathered line by line as it prints. */
+class DeployLog {
+    phase;
+    /** Set once activation started: from here on, activation-timeout bounds the run. */
+    activationStarted = false;
+    success;
+    rolledBack = false;
+    confirmationTimedOut = false;
+    /** The activation script's exit code, when activate-rs reported it failed. */
+    activationExitCode;
+    /** deploy-rs printed `Deployment confirmed.` and then lost the activation's result (RecvError). */
+    confirmedThenLost = false;
+    /** The first raw ssh complaint (connection refused, host key mismatch, …). */
+    sshProblem;
+    errors = [];
+    /** Feeds one raw line; returns the new phase when the line moved the deployment on. */
+    feed(raw) {
+        const line = parseLogLine(raw);
+        if (!line) {
+            const text = stripAnsi(raw).trim();
+            if (this.sshProblem === undefined && SSH_PROBLEM.some((pattern) => pattern.test(text)))
+                this.sshProblem = text;
+            return undefined;
+        }
+        if (line.source !== 'deploy')
+            this.activationStarted = true;
+        // The `[wait]` waiter deploy-rs leaves behind reports its own timeout long after the run ended:
+        // never the cause of anything.
+        if (line.source === 'wait')
+            return undefined;
+        if (line.level === 'ERROR')
+            this.errors.push(line.message);
+        const scriptFailed = ACTIVATION_SCRIPT_FAILED.exec(line.message);
+        if (scriptFailed && line.source === 'activate')
+            this.activationExitCode = Number(scriptFailed[1]);
+        if (CONFIRMATION_TIMEOUT.test(line.message))
+            this.confirmationTimedOut = true;
+        if (line.level === 'ERROR' && LOST_RESULT.test(line.message) && this.success === 'confirmed')
+            this.confirmedThenLost = true;
+        if (line.source === 'activate' && ROLLBACK_EVIDENCE.some((pattern) => pattern.test(line.message)))
+            this.rolledBack = true;
+        for (const [outcome, pattern] of Object.entries(SUCCESS_MESSAGES)) {
+            if (pattern.test(line.message))
+                this.success = outcome;
+        }
+        if (line.source !== 'deploy')
+            return undefined;
+        const phase = PHASE_MESSAGES.find(([pattern]) => pattern.test(line.message))?.[1];
+        if (phase === 'activating' || phase === 'confirming')
+            this.activationStarted = true;
+        if (phase === undefined || phase === this.phase)
+            return undefined;
+        this.phase = phase;
+        return phase;
+    }
+    /** The last error deploy-rs printed that says more than "rolled back" (printed even when nothing was, #241). */
+    get lastError() {
+        const telling = this.errors.filter((error) => !/failed, rolled back to previous generation$/.test(error));
+        return telling.at(-1) ?? this.errors.at(-1);
+    }
+}
+/** A dry run proves less than it seems: deploy-rs hides a failing dry activation script (exit 0). */
+const DRY_RUN_PROVES = 'dry activation: built and copied to the node, and deploy-rs reported `Completed dry-activate!`; ' +
+    'it says that even when the dry activation script fails, so whether this configuration activates ' +
+    'was not proven, and nothing was switched';
+/**
+ * Judges one node's run by its log first and its exit code second, taking the evidence in order:
+ * the activation script's own exit code, then the host's confirmation timeout, then a confirmation
+ * deploy-rs reported and lost; deploy-rs can exit 0 after the host rolled itself back (#214).
+ */
+function judgeDeployRun(log, facts) {
+    const exitNote = facts.exitCode === 0 ? ' (deploy-rs exited 0 nonetheless)' : '';
+    const rolledBack = log.rolledBack ? '; rolled back' : '; nothing was rolled back';
+    if (log.activationExitCode !== undefined) {
+        return {
+            status: log.rolledBack ? 'rolled-back' : 'failed',
+            message: `the activation script failed (exit ${log.activationExitCode})${rolledBack}${exitNote}`,
+        };
+    }
+    if (log.confirmationTimedOut) {
+        const late = log.confirmedThenLost ? ' (deploy-rs confirmed too late)' : '';
+        return {
+            status: 'rolled-back',
+            message: `confirmation timed out${late}: the node rolled back to its previous generation${exitNote}`,
+        };
+    }
+    if (log.confirmedThenLost) {
+        return {
+            status: log.rolledBack ? 'rolled-back' : 'failed',
+            message: `deploy-rs printed "Deployment confirmed." and then lost the activation's result (RecvError)${rolledBack}`,
+        };
+    }
+    if (facts.hungAfterMs !== undefined) {
+        return {
+            status: 'failed',
+            message: `timeout: no result ${Math.round(facts.hungAfterMs / 1000)} s after activation started, so flakeflow ` +
+                'stopped deploy-rs; without a confirmation, magic rollback returns the node to its previous generation',
+        };
+    }
+    if (log.rolledBack) {
+        const cause = log.lastError ? `: ${log.lastError}` : '';
+        return { status: 'rolled-back', message: `activation failed, the node rolled back${cause}${exitNote}` };
+    }
+    if (facts.exitCode !== 0) {
+        const where = log.phase ? ` while ${log.phase}` : '';
+        const how = facts.exitCode === null ? 'was killed' : `exited with code ${facts.exitCode}`;
+        // `Failed to push profile to node X: X`: the reason is in the raw ssh lines before it.
+        const cause = log.sshProblem ?? log.lastError;
+        return { status: 'failed', message: `deploy-rs ${how}${where}${cause ? `: ${cause}` : ''}` };
+    }
+    if (log.errors.length > 0) {
+        return { status: 'failed', message: `deploy-rs reported an error${exitNote}: ${log.lastError}` };
+    }
+    if (log.success === undefined || (facts.dryActivate && log.success !== 'dryActivated')) {
+        return { status: 'failed', message: 'deploy-rs exited 0 but never reported a successful activation' };
+    }
+    const done = {
+        confirmed: { status: 'deployed', message: 'activated and confirmed' },
+        activated: { status: 'deployed', message: 'activated (magic rollback off: not confirmed)' },
+        boot: { status: 'deployed', message: 'installed as the boot default; active after the next reboot' },
+        dryActivated: { status: 'dry-activated', message: DRY_RUN_PROVES },
+    };
+    return done[log.success];
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/deploy-rs.js
+
+
+
+/** deploy-rs's defaults, for bounding a run when the inputs leave them unset. */
+const DEFAULT_ACTIVATION_TIMEOUT_S = 240;
+const DEFAULT_CONFIRM_TIMEOUT_S = 30;
+/**
+ * `deploy --targets .#node …` for one node. Rollback flags are only passed when turned off, so a
+ * node's own `magicRollback`/`autoRollback` in the flake still applies when the input keeps the default.
+ * `--ssh-opts` replaces every sshOpts of the flake, so `sshOpts` must already hold the node's own.
+ */
+function deployRsArgs(node, flags, sshOpts) {
+    const spaced = sshOpts.find((option) => /\s/.test(option));
+    if (spaced !== undefined) {
+        throw new errors_UserError(`SSH option '${spaced}' contains a space, which deploy-rs cannot pass on: it splits --ssh-opts on spaces`);
+    }
+    return [
+        '--targets',
+        installable('.', [node]),
+        ...(flags.skipChecks ? ['--skip-checks'] : []),
+        ...(flags.dryActivate ? ['--dry-activate', '--rollback-succeeded', 'false'] : []),
+        ...(flags.boot ? ['--boot'] : []),
+        ...(flags.magicRollback ? [] : ['--magic-rollback', 'false']),
+        ...(flags.autoRollback ? [] : ['--auto-rollback', 'false']),
+        ...(flags.confirmTimeout === undefined ? [] : ['--confirm-timeout', String(flags.confirmTimeout)]),
+        ...(flags.activationTimeout === undefined
+            ? []
+            : ['--activation-timeout', String(flags.activationTimeout)]),
+        ...(flags.remoteBuild ? ['--remote-build'] : []),
+        ...(flags.substituteOnNodes ? [] : ['--fast-connection', 'true']),
+        ...(flags.sshUser === undefined ? [] : ['--ssh-user', flags.sshUser]),
+        // The `=` form: clap refuses a separate value that starts with '-'.
+        ...(sshOpts.length > 0 ? [`--ssh-opts=${sshOpts.join(' ')}`] : []),
+    ];
+}
+/**
+ * How long a run may go on once activation started: the activation, the confirmation window, and a
+ * margin for the SSH round trips. Building and copying before it are not bounded here: a large
+ * closure legitimately takes long, and the job's own timeout covers a stuck build.
+ */
+function activationBoundMs(flags, marginMs) {
+    const activation = (flags.activationTimeout ?? DEFAULT_ACTIVATION_TIMEOUT_S) * 1000;
+    const confirmation = flags.magicRollback ? (flags.confirmTimeout ?? DEFAULT_CONFIRM_TIMEOUT_S) * 1000 : 0;
+    return activation + confirmation + marginMs;
+}
+/**
+ * Runs deploy-rs once, reading its log as it prints. A run still going `boundMs` after activation
+ * started is stopped (SIGTERM, then SIGKILL): the host's magic rollback undoes an unconfirmed switch.
+ */
+async function runDeployRs(runner, options) {
+    const [program, ...leading] = options.command;
+    if (program === undefined)
+        throw new errors_UserError("Input 'deploy-command' must name a program, got nothing");
+    const log = new DeployLog();
+    const watchdog = new AbortController();
+    let timer;
+    let armedAt;
+    let hungAfterMs;
+    const arm = () => {
+        if (armedAt !== undefined)
+            return;
+        armedAt = Date.now();
+        timer = setTimeout(() => {
+            hungAfterMs = Date.now() - armedAt;
+            watchdog.abort();
+        }, options.boundMs);
+    };
+    try {
+        const result = await runner.run(program, [...leading, ...options.args], {
+            cwd: options.flakeDir,
+            signal: watchdog.signal,
+            // deploy-rs exits ~1.5 s after a failed activation but leaves `activate-rs wait` holding its
+            // output open until the activation timeout: the run ends at deploy-rs's exit.
+            endGroupOnExit: true,
+            onLine: (line) => {
+                const phase = log.feed(line);
+                if (log.activationStarted)
+                    arm();
+                if (phase)
+                    options.onPhase?.(phase);
+            },
+        });
+        return { result, log, ...(hungAfterMs === undefined ? {} : { hungAfterMs }) };
+    }
+    finally {
+        if (timer)
+            clearTimeout(timer);
+    }
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/health-probe.js
+
+
+const fetchHttpProbe = {
+    async get(url, timeoutMs) {
+        const response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
+        await response.body?.cancel();
+        return response.status;
+    },
+};
+/** Runs the node's check up to `retries + 1` times; each probe is bounded by the check's timeout. */
+async function runHealthCheck(check, target, deps) {
+    const lines = [];
+    const attempts = check.retries + 1;
+    let failure = '';
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+        if (attempt > 1)
+            await deps.sleep(deps.retryDelayMs);
+        lines.push(`health check, attempt ${attempt} of ${attempts}:`);
+        failure = (await probeOnce(check, target, deps, lines)) ?? '';
+        if (failure === '') {
+            const passed = [
+                check.ssh === undefined ? '' : 'ssh',
+                check.http.length > 0 ? `${check.http.length} URL(s)` : '',
+            ]
+                .filter(Boolean)
+                .join(' and ');
+            return {
+                healthy: true,
+                message: `healthy (${passed}${attempt > 1 ? `, attempt ${attempt}` : ''})`,
+                lines,
+            };
+        }
+    }
+    return {
+        healthy: false,
+        message: `health check failed${attempts > 1 ? ` ${attempts} times` : ''}: ${failure}`,
+        lines,
+    };
+}
+/** One attempt: the ssh command, then every URL. Returns why it failed, or undefined when it passed. */
+async function probeOnce(check, target, deps, lines) {
+    if (check.ssh !== undefined) {
+        const { hostname } = target.node;
+        const destination = target.sshUser === undefined ? hostname : `${target.sshUser}@${hostname}`;
+        const connectTimeout = Math.max(1, Math.min(30, Math.ceil(check.timeoutMs / 1000)));
+        const result = await deps.runner.run('ssh', [...target.sshOptions, '-o', `ConnectTimeout=${connectTimeout}`, '--', destination, check.ssh], { timeoutMs: check.timeoutMs });
+        const output = `${result.stdout}${result.stderr}`.trim();
+        for (const line of output.split('\n').filter(Boolean))
+            lines.push(`  ${line}`);
+        if (!process_succeeded(result)) {
+            const last = output.split('\n').at(-1);
+            return `\`${check.ssh}\` on ${hostname} ${describeExit(result)}${last ? `: ${last}` : ''}`;
+        }
+        lines.push(`  ✓ ssh ${destination}: \`${check.ssh}\` exited 0`);
+    }
+    for (const url of check.http) {
+        let status;
+        try {
+            status = await deps.http.get(url, check.timeoutMs);
+        }
+        catch (error) {
+            const reason = describeFetchError(error);
+            lines.push(`  ✗ GET ${url}: ${reason}`);
+            return `GET ${url}: ${reason}`;
+        }
+        if (status < 200 || status > 299) {
+            lines.push(`  ✗ GET ${url} answered ${status}`);
+            return `GET ${url} answered ${status}`;
+        }
+        lines.push(`  ✓ GET ${url} answered ${status}`);
+    }
+    return undefined;
+}
+function describeFetchError(error) {
+    if (error instanceof Error && error.name === 'TimeoutError')
+        return 'timed out';
+    // fetch rejects with "fetch failed" and keeps the reason (ECONNREFUSED, a TLS error) as its cause.
+    if (error instanceof Error && error.cause instanceof Error)
+        return `${error.message} (${error.cause.message})`;
+    return stringifyError(error);
+}
+
+;// CONCATENATED MODULE: ./.build/deploy/deploy-node.js
+
+
+
+
+
+/** Phases deploy-rs reaches only after `nix flake check` passed. */
+const PAST_CHECKS = ['building', 'copying', 'activating', 'confirming'];
+const STATUS_ICONS = {
+    deployed: '✅',
+    'dry-activated': '✅',
+    failed: '❌',
+    'rolled-back': '↩️',
+    unhealthy: '🩺',
+    skipped: '⏭️',
+    unchanged: '⏸️',
+};
+/**
+ * Deploys one node: deploy-rs, then its health check, with the GitHub deployment following along.
+ * Its whole log is printed in one folded group when it ends, so parallel nodes never interleave.
+ */
+function createNodeDeployer(options) {
+    return async (node, wave) => {
+        const { logger } = options;
+        const started = options.now();
+        const recording = options.deployments?.start(node.name, wave.number);
+        logger.info(`▶ ${node.name}: deploying (wave ${wave.number})`);
+        let status;
+        let message;
+        let output = '';
+        let health;
+        try {
+            const flags = { ...options.flags, skipChecks: options.flags.skipChecks || options.flakeCheck.passed };
+            const run = await runDeployRs(options.runner, {
+                command: options.command,
+                args: deployRsArgs(node.name, flags, options.sshOptions(node)),
+                flakeDir: options.flakeDir,
+                boundMs: options.boundMs,
+                onPhase: (phase) => logger.info(`  ${node.name}: ${phase}`),
+            });
+            output = `${run.result.stdout}${run.result.stderr}`;
+            if (!flags.skipChecks && PAST_CHECKS.includes(run.log.phase))
+                options.flakeCheck.passed = true;
+            ({ status, message } = judgeDeployRun(run.log, {
+                exitCode: run.result.exitCode,
+                dryActivate: options.flags.dryActivate,
+                ...(run.hungAfterMs === undefined ? {} : { hungAfterMs: run.hungAfterMs }),
+            }));
+            const check = options.healthCheck(node);
+            // A dry activation or a boot install leaves the running system as it was: nothing new to check.
+            if (status === 'deployed' && check && !options.flags.boot) {
+                logger.info(`  ${node.name}: health check`);
+                health = await runHealthCheck(check, { node, sshOptions: options.sshOptions(node), sshUser: options.sshUser(node) }, options.health);
+                if (!health.healthy)
+                    status = 'unhealthy';
+                message = health.healthy ? `${message}; ${health.message}` : health.message;
+            }
+        }
+        catch (error) {
+            status = 'failed';
+            message = stringifyError(error);
+        }
+        const finished = options.now();
+        const result = {
+            node: node.name,
+            wave: wave.number,
+            status,
+            startedAt: new Date(started).toISOString(),
+            finishedAt: new Date(finished).toISOString(),
+            durationMs: finished - started,
+            message,
+        };
+        if (recording) {
+            options.background(recording.then((id) => id === undefined ? undefined : options.deployments?.finish(id, node.name, status, message)));
+        }
+        await logger.group(`${STATUS_ICONS[status]} ${node.name}: ${status} in ${formatDuration(result.durationMs ?? 0)}`, async () => {
+            for (const line of output.split('\n'))
+                if (line.trim() !== '')
+                    logger.info(line);
+            for (const line of health?.lines ?? [])
+                logger.info(line);
+            logger.info(`→ ${status}: ${message}`);
+        });
+        return result;
+    };
+}
+
 ;// CONCATENATED MODULE: ./.build/nix/fleet-types.js
 /** The outputs of a fleet flake that hold hosts: nixosConfigurations, darwinConfigurations, homeConfigurations, checks. */
 const FLEET_HOST_KINDS = (/* unused pure expression or super */ null && (['nixos', 'darwin', 'home', 'checks']));
@@ -56675,28 +57494,6 @@ async function nodes_readDeployNodes(nix, flakeDir, options = {}) {
         sshOpts: [...node.sshOpts, ...sshOpts],
         profiles: Object.entries(node.profiles).map(([profile, { profilePath, user }]) => profileLink(profile, profilePath, user)),
     }));
-}
-
-;// CONCATENATED MODULE: ./.build/core/ssh-key.js
-
-
-const PRIVATE_KEY_HEADER = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
-function looksLikePrivateKey(text) {
-    return PRIVATE_KEY_HEADER.test(text);
-}
-/**
- * Writes the private key an input holds to `path`, readable by its owner only. OpenSSH refuses a key
- * without its final newline, and one readable by others; a secret pasted from Windows has CRLFs.
- */
-async function writePrivateKeyFile(path, key, inputName) {
-    if (!looksLikePrivateKey(key)) {
-        throw new errors_UserError(`Input '${inputName}' must be a private key (-----BEGIN OPENSSH PRIVATE KEY----- …), got something else`);
-    }
-    await (0,promises_namespaceObject.writeFile)(path, withFinalNewline(key.replace(/\r\n/g, '\n').trim()), { mode: 0o600 });
-    await (0,promises_namespaceObject.chmod)(path, 0o600);
-}
-function withFinalNewline(text) {
-    return text.length === 0 || text.endsWith('\n') ? text : `${text}\n`;
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/ssh.js
@@ -57616,6 +58413,7 @@ async function openSwitchEngine(settings, nix, flakeDir, fleet) {
 
 
 
+
 /**
  * The engine whose nodes a run reaches: the one `engine` names; `auto` is deploy-rs when the flake has
  * `deploy.nodes`, else switch. `auto` asks in the switch engine's own evaluation, which evaluates no node.
@@ -57710,6 +58508,9 @@ async function profileTargets(context, planned) {
         return await readProfileTargets(context.nix, context.flakeDir, planned.map((node) => node.name));
     }
     catch (error) {
+        // An input Nix cannot fetch fails deploy-rs on every node alike: the run fails before, naming it.
+        if (error instanceof errors_UserError && looksLikeFetchFailure(error.message))
+            throw error;
         // deploy-rs evaluates the same paths and reports what is wrong with them.
         context.logger.info(`Cannot tell which nodes already run their target (${stringifyError(error).split('\n')[0]}): deploying every node`);
         return undefined;
@@ -57762,225 +58563,6 @@ function skippingUnchanged(deployOne, targets, running, context) {
 function deployRsShell(node, settings, context) {
     const sshUser = settings['ssh-user'] ?? node.sshUser;
     return new NodeShell(context.runner, { name: node.name, hostname: node.hostname, ...(sshUser === undefined ? {} : { sshUser }) }, nodeSshOptions(context.access, node));
-}
-
-;// CONCATENATED MODULE: ./.build/core/inputs.js
-
-
-
-const inputDeclarations = registry();
-function quoted(raw, options) {
-    if (options.secret)
-        return '(secret value hidden)';
-    const shown = raw.length > 60 ? `${raw.slice(0, 57)}...` : raw;
-    return `'${shown.replace(/\r?\n/g, '\\n')}'`;
-}
-/**
- * Builds an input field. `parse` receives the non-empty raw string (or the default) and either returns
- * the value or reports `must be …` through `fail`.
- */
-function field(options, parse) {
-    const schema = schemas_string()
-        .optional()
-        .transform((value, ctx) => {
-        const given = value === undefined || value.trim() === '' ? undefined : value;
-        const raw = given ?? options.rawDefault;
-        if (raw === undefined) {
-            if (options.required) {
-                ctx.addIssue({ code: 'custom', message: 'is required but was not given' });
-                return NEVER;
-            }
-            return undefined;
-        }
-        try {
-            return parse(raw, (expected) => {
-                throw new InvalidInput(`must be ${expected}, got ${quoted(raw, options)}`);
-            });
-        }
-        catch (error) {
-            if (!(error instanceof InvalidInput))
-                throw error;
-            ctx.addIssue({ code: 'custom', message: error.message });
-            return NEVER;
-        }
-    });
-    inputDeclarations.add(schema, {
-        ...(options.rawDefault !== undefined ? { rawDefault: options.rawDefault } : {}),
-        ...(options.required ? { required: true } : {}),
-        ...(options.secret ? { secret: true } : {}),
-    });
-    return schema;
-}
-class InvalidInput extends Error {
-}
-function inputs_text(options = {}) {
-    return field(options, (raw) => raw.trim());
-}
-function secret(options = {}) {
-    return field({ ...options, secret: true }, (raw) => raw);
-}
-const TRUE_WORDS = new Set(['true', 'True', 'TRUE']);
-const FALSE_WORDS = new Set(['false', 'False', 'FALSE']);
-/** Strict like the runner's YAML 1.2 booleans: `yes`, `1` or `on` are mistakes, not truths. */
-function bool(options = {}) {
-    return field(options, (raw, fail) => {
-        const word = raw.trim();
-        if (TRUE_WORDS.has(word))
-            return true;
-        if (FALSE_WORDS.has(word))
-            return false;
-        return fail('true or false');
-    });
-}
-function inputs_integer(options = {}) {
-    const { min, max } = options;
-    const range = min !== undefined && max !== undefined
-        ? ` from ${min} to ${max}`
-        : min !== undefined
-            ? ` of at least ${min}`
-            : max !== undefined
-                ? ` of at most ${max}`
-                : '';
-    return field(options, (raw, fail) => {
-        const word = raw.trim();
-        if (!/^-?\d+$/.test(word))
-            return fail(`a whole number${range}`);
-        const value = Number.parseInt(word, 10);
-        if ((min !== undefined && value < min) || (max !== undefined && value > max)) {
-            return fail(`a whole number${range}`);
-        }
-        return value;
-    });
-}
-function choice(values, options = {}) {
-    return field(options, (raw, fail) => {
-        const word = raw.trim();
-        if (values.includes(word))
-            return word;
-        return fail(`one of ${values.join(', ')}`);
-    });
-}
-/** Splits a comma- or newline-separated list, trimming items and dropping empty ones. */
-function splitList(raw) {
-    return raw
-        .split(/[,\n]/)
-        .map((item) => item.trim())
-        .filter((item) => item.length > 0);
-}
-function list(options = {}) {
-    const { of: allowed, what } = options;
-    return field(options, (raw, fail) => {
-        const items = splitList(raw);
-        if (items.length === 0)
-            return fail(`a non-empty list of ${what ?? allowed?.join(', ') ?? 'values'}`);
-        if (allowed) {
-            const unknown = items.filter((item) => !allowed.includes(item));
-            if (unknown.length > 0)
-                return fail(`a comma- or newline-separated list of ${allowed.join(', ')}`);
-        }
-        return items;
-    });
-}
-/** Splits on whitespace: for inputs like `skip-cached` that hold URLs or command-line options. */
-function words(options = {}) {
-    return field(options, (raw) => raw.split(/\s+/).filter((word) => word.length > 0));
-}
-const DURATION_UNITS = {
-    ms: 1,
-    s: 1_000,
-    m: 60_000,
-    h: 3_600_000,
-    d: 86_400_000,
-    w: 604_800_000,
-};
-/** Parses `26h`, `90m`, `1h30m`, `7d`, `120s` or `2w` into milliseconds; returns undefined if malformed. */
-function parseDuration(raw) {
-    const text = raw.trim();
-    if (!/^(\d+(\.\d+)?(ms|s|m|h|d|w))+$/.test(text))
-        return undefined;
-    let total = 0;
-    for (const match of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) {
-        total += Number(match[1]) * DURATION_UNITS[match[2]];
-    }
-    return total > 0 ? Math.round(total) : undefined;
-}
-function inputs_duration(options = {}) {
-    return field(options, (raw, fail) => parseDuration(raw) ?? fail('a duration like 26h'));
-}
-const SIZE_UNITS = { KiB: 1, MiB: 1024, GiB: 1024 * 1024 };
-/** Parses `600MiB`, `3GiB` or `512KiB` into KiB; returns undefined if malformed or zero. */
-function parseSizeKiB(raw) {
-    const match = /^(\d+(?:\.\d+)?)\s*(KiB|MiB|GiB)$/.exec(raw.trim());
-    if (!match)
-        return undefined;
-    const kib = Math.round(Number(match[1]) * SIZE_UNITS[match[2]]);
-    return kib > 0 ? kib : undefined;
-}
-/** A memory size with its unit (KiB, MiB or GiB), in KiB. */
-function size(options = {}) {
-    return field(options, (raw, fail) => parseSizeKiB(raw) ?? fail('a size like 600MiB or 3GiB (KiB, MiB or GiB)'));
-}
-/** Defines an action's inputs: one zod object whose keys are the exact `action.yml` input names. */
-function defineInputs(shape) {
-    return object(shape);
-}
-function declarationOf(schema, name) {
-    const fieldSchema = schema.shape[name];
-    return (fieldSchema && inputDeclarations.get(fieldSchema)) ?? {};
-}
-function inputNames(schema) {
-    return Object.keys(schema.shape);
-}
-/**
- * Reads every input of `schema` through `read` and parses them. The first problem becomes one
- * UserError line: `Input 'max-age' must be a duration like 26h, got 'soon'`.
- */
-function parseInputs(schema, read, onSecret = () => { }) {
-    const raw = {};
-    for (const name of inputNames(schema)) {
-        const value = read(name);
-        if (value !== undefined && value.trim() !== '' && declarationOf(schema, name).secret)
-            onSecret(value);
-        raw[name] = value;
-    }
-    const result = schema.safeParse(raw);
-    if (result.success)
-        return result.data;
-    const issue = result.error.issues[0];
-    const name = issue?.path[0] !== undefined ? String(issue.path[0]) : 'unknown';
-    throw new errors_UserError(`Input '${name}' ${issue?.message ?? 'is invalid'}`);
-}
-/** A duration inside a YAML input (`26h`, `120s`), in milliseconds; a bare number is refused as ambiguous. */
-function durationValue(example = '26h') {
-    return union([schemas_string(), schemas_number()]).transform((raw, ctx) => {
-        const milliseconds = typeof raw === 'string' ? parseDuration(raw) : undefined;
-        if (milliseconds !== undefined)
-            return milliseconds;
-        ctx.addIssue({ code: 'custom', message: `must be a duration like ${example}, got '${raw}'` });
-        return NEVER;
-    });
-}
-/** The runner expands this to the job's token; `action.yml` and the schemas write it literally. */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: this is the expression itself, not a template
-const GITHUB_TOKEN_DEFAULT = '${{ github.token }}';
-/** The `token` input every GitHub-facing action has: a secret defaulting to the job's token. */
-function githubToken() {
-    return secret({ rawDefault: GITHUB_TOKEN_DEFAULT });
-}
-/** A program and its arguments, split as a shell would split them but run without one. */
-function commandLine(options = {}) {
-    return field(options, (raw, fail) => {
-        const argv = splitCommandLine(raw.trim());
-        return Array.isArray(argv) ? argv : fail(`a program and its arguments (found ${argv.invalid})`);
-    });
-}
-/** Names of environment variables, space-, comma- or newline-separated. */
-function variableNames(options = {}) {
-    return field(options, (raw, fail) => {
-        const names = raw.split(/[\s,]+/).filter((name) => name !== '');
-        const bad = names.find((name) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
-        return bad === undefined ? names : fail(`variable names such as CACHIX_AUTH_TOKEN ('${bad}' is not one)`);
-    });
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/health-checks.js
@@ -58054,220 +58636,6 @@ function structured(shape, expected, options = {}) {
         }
         return checked.data;
     });
-}
-
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./.build/nix/netrc.js
-/** The netrc keywords curl (Nix's downloader) reads; each but `default` is followed by a value. */
-const NETRC_KEYWORDS = new Set(['machine', 'default', 'login', 'password', 'account', 'macdef']);
-/**
- * Checks a netrc as curl reads it: `machine HOST` (or `default`) entries with `login`, `password`
- * and `account` values, newlines or spaces between them. Returns what is wrong, never a value.
- */
-function netrcProblem(netrc) {
-    const words = netrc.split(/\s+/).filter((word) => word !== '');
-    let entries = 0;
-    for (let index = 0; index < words.length; index++) {
-        const word = words[index];
-        if (word === 'macdef')
-            return 'no macdef (Nix runs no macros)';
-        if (!NETRC_KEYWORDS.has(word))
-            return `a keyword (machine, login, password…) where a value stood`;
-        if (word === 'machine' || word === 'default')
-            entries++;
-        else if (entries === 0)
-            return `"machine HOST" before "${word}"`;
-        if (word === 'default')
-            continue;
-        if (index + 1 >= words.length)
-            return `a value after "${word}"`;
-        index++;
-    }
-    return entries === 0 ? 'at least one "machine HOST" entry' : undefined;
-}
-/** The values of a netrc's `password` entries, to mask. */
-function netrcPasswords(netrc) {
-    const words = netrc.split(/\s+/).filter((word) => word !== '');
-    return words.flatMap((word, index) => word === 'password' && words[index + 1] ? [words[index + 1]] : []);
-}
-
-;// CONCATENATED MODULE: ./.build/nix/access.js
-
-
-
-
-
-const NO_NIX_ACCESS = { roles: {}, remove: async () => { } };
-/**
- * Writes the Nix access into a private directory of the run's temp dir: a nix.conf only Nix reads
- * (named by NIX_USER_CONF_FILES before the user's own files, so theirs still apply), the inputs' key
- * (0600) and known_hosts, which GIT_SSH_COMMAND names for the git Nix runs. Nothing given, nothing
- * written. The directory is registered for the post step before anything secret is written in it.
- */
-async function prepareNixAccess(settings, context) {
-    const tokens = settings.accessTokens ?? [];
-    if (settings.sshKey === undefined && tokens.length === 0 && settings.netrc === undefined) {
-        return NO_NIX_ACCESS;
-    }
-    for (const { token } of tokens)
-        context.mask(token);
-    if (settings.sshKey !== undefined)
-        context.mask(settings.sshKey);
-    for (const password of netrcPasswords(settings.netrc ?? ''))
-        context.mask(password);
-    const directory = await (0,promises_namespaceObject.mkdtemp)((0,external_node_path_namespaceObject.join)(context.tempDir, 'flakeflow-nix-access-'));
-    context.cleanup.add(directory);
-    await (0,promises_namespaceObject.chmod)(directory, 0o700);
-    const env = {};
-    const conf = privateNixConf(settings);
-    if (settings.netrc !== undefined) {
-        const netrcFile = (0,external_node_path_namespaceObject.join)(directory, 'netrc');
-        await (0,promises_namespaceObject.writeFile)(netrcFile, withFinalNewline(settings.netrc), { mode: 0o600 });
-        await (0,promises_namespaceObject.chmod)(netrcFile, 0o600);
-        conf.push(`netrc-file = ${netrcFile}`);
-    }
-    if (conf.length > 0) {
-        const confFile = (0,external_node_path_namespaceObject.join)(directory, 'nix.conf');
-        await (0,promises_namespaceObject.writeFile)(confFile, `${conf.join('\n')}\n`, { mode: 0o600 });
-        env.NIX_USER_CONF_FILES = [confFile, ...userNixConfFiles(context.stepEnvironment)].join(':');
-    }
-    if (settings.sshKey !== undefined) {
-        const keyFile = (0,external_node_path_namespaceObject.join)(directory, 'id_inputs');
-        await writePrivateKeyFile(keyFile, settings.sshKey, 'inputs-ssh-key');
-        const knownHostsFile = (0,external_node_path_namespaceObject.join)(directory, 'known_hosts');
-        await (0,promises_namespaceObject.writeFile)(knownHostsFile, withFinalNewline(settings.knownHosts ?? ''), { mode: 0o600 });
-        env.GIT_SSH_COMMAND = gitSshCommand(keyFile, knownHostsFile);
-    }
-    return {
-        directory,
-        roles: { nix: env },
-        remove: () => (0,promises_namespaceObject.rm)(directory, { recursive: true, force: true }),
-    };
-}
-/**
- * The lines of the private nix.conf (the netrc's `netrc-file` is added where the file is written).
- * `extra-access-tokens` adds to the tokens the user's own files
- * set (checked on Nix 2.8 and 2.26) instead of replacing them.
- */
-function privateNixConf(settings) {
-    const tokens = settings.accessTokens ?? [];
-    return tokens.length === 0
-        ? []
-        : [`extra-access-tokens = ${tokens.map(({ host, token }) => `${host}=${token}`).join(' ')}`];
-}
-/**
- * The user's nix.conf files as Nix finds them when NIX_USER_CONF_FILES is unset: $XDG_CONFIG_HOME
- * (~/.config), then each of $XDG_CONFIG_DIRS (/etc/xdg), each with nix/nix.conf. Setting the
- * variable replaces that lookup, so the private file is listed first and these after it.
- */
-function userNixConfFiles(env) {
-    if (env.NIX_USER_CONF_FILES)
-        return env.NIX_USER_CONF_FILES.split(':').filter((file) => file !== '');
-    const configHome = env.XDG_CONFIG_HOME || (0,external_node_path_namespaceObject.join)(env.HOME || (0,external_node_os_namespaceObject.homedir)(), '.config');
-    const configDirs = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':').filter((dir) => dir !== '');
-    return [configHome, ...configDirs].map((dir) => (0,external_node_path_namespaceObject.join)(dir, 'nix', 'nix.conf'));
-}
-/**
- * The ssh git runs for Nix's git+ssh fetches: this key only (not the agent's nor ~/.ssh's), host keys
- * from known_hosts only and checked, never a prompt. git runs it through the shell, hence the quotes.
- */
-function gitSshCommand(keyFile, knownHostsFile) {
-    return [
-        'ssh',
-        '-i',
-        shellQuote(keyFile),
-        '-o',
-        'IdentitiesOnly=yes',
-        '-o',
-        `UserKnownHostsFile=${shellQuote(knownHostsFile)}`,
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'BatchMode=yes',
-    ].join(' ');
-}
-function shellQuote(word) {
-    return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-/**
- * Parses `nix-access-tokens`: `host=token` entries, one a line or separated by spaces as Nix writes
- * them. The error never shows a token.
- */
-function parseAccessTokens(raw) {
-    const tokens = [];
-    for (const entry of raw.split(/\s+/).filter((word) => word !== '')) {
-        const separator = entry.indexOf('=');
-        const host = entry.slice(0, separator);
-        if (separator <= 0 || separator === entry.length - 1) {
-            return {
-                invalid: separator <= 0 ? `an entry without "host="` : `an entry for "${host}" without a token`,
-            };
-        }
-        tokens.push({ host, token: entry.slice(separator + 1) });
-    }
-    return tokens;
-}
-
-;// CONCATENATED MODULE: ./.build/nix/access-inputs.js
-
-
-/**
- * The host keys github.com, gitlab.com and codeberg.org publish, as known_hosts lines. Each key's
- * SHA256 fingerprint is the one its host publishes (docs.github.com "GitHub's SSH key fingerprints",
- * docs.gitlab.com "GitLab.com settings", docs.codeberg.org "SSH fingerprint"):
- * test/nix/access-inputs.test.ts checks them with ssh-keygen.
- */
-const PUBLISHED_KNOWN_HOSTS = [
-    'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
-    'github.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=',
-    'github.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCj7ndNxQowgcQnjshcLrqPEiiphnt+VTTvDP6mHBL9j1aNUkY4Ue1gvwnGLVlOhGeYrnZaMgRK6+PKCUXaDbC7qtbW8gIkhL7aGCsOr/C56SJMy/BCZfxd1nWzAOxSDPgVsmerOBYfNqltV9/hWCqBywINIR+5dIg6JTJ72pcEpEjcYgXkE2YEFXV1JHnsKgbLWNlhScqb2UmyRkQyytRLtL+38TGxkxCflmO+5Z8CSSNY7GidjMIZ7Q4zMjA2n1nGrlTDkzwDCsw+wqFPGQA179cnfGWOWRVruj16z6XyvxvjJwbz0wQZ75XK5tKSb7FNyeIEs4TT4jk+S4dhPeAUC5y+bDYirYgM4GC7uEnztnZyaVWQ7B381AK4Qdrwt51ZqExKbQpTUNn+EjqoTwvqNj4kqx5QUCI0ThS/YkOxJCXmPUWZbhjpCg56i+2aB6CmK2JGhn57K5mj0MNdBXA4/WnwH6XoPWJzK5Nyu2zB3nAZp+S5hpQs+p1vN1/wsjk=',
-    'gitlab.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAfuCHKVTjquxvt6CM6tdG4SLp1Btn/nOeHHE5UOzRdf',
-    'gitlab.com ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBFSMqzJeV9rUzU4kWitGjeR4PWSa29SPqJ1fVkhtj3Hw9xjLVXVYrU9QlYWrOLXBpQ6KWjbjTDTdDkoohFzgbEY=',
-    'gitlab.com ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQCsj2bNKTBSpIYDEGk9KxsGh3mySTRgMtXL583qmBpzeQ+jqCMRgBqB98u3z++J1sKlXHWfM9dyhSevkMwSbhoR8XIq/U0tCNyokEi/ueaBMCvbcTHhO7FcwzY92WK4Yt0aGROY5qX2UKSeOvuP4D6TPqKF1onrSzH9bx9XUf2lEdWT/ia1NEKjunUqu1xOB/StKDHMoX4/OKyIzuS0q/T1zOATthvasJFoPrAjkohTyaDUz2LN5JoH839hViyEG82yB+MjcFV5MU3N1l1QL3cVUCh93xSaua1N85qivl+siMkPGbO5xR/En4iEY6K2XPASUEMaieWVNTRCtJ4S8H+9',
-    'codeberg.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIVIC02vnjFyL+I4RHfvIGNtOgJMe769VTF1VR4EB3ZB',
-    'codeberg.org ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBL2pDxWr18SoiDJCGZ5LmxPygTlPu+cCKSkpqkvCyQzl5xmIMeKNdfdBpfbCGDPoZQghePzFZkKJNR/v9Win3Sc=',
-    'codeberg.org ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC8hZi7K1/2E2uBX8gwPRJAHvRAob+3Sn+y2hxiEhN0buv1igjYFTgFO2qQD8vLfU/HT/P/rqvEeTvaDfY1y/vcvQ8+YuUYyTwE2UaVU5aJv89y6PEZBYycaJCPdGIfZlLMmjilh/Sk8IWSEK6dQr+g686lu5cSWrFW60ixWpHpEVB26eRWin3lKYWSQGMwwKv4LwmW3ouqqs4Z4vsqRFqXJ/eCi3yhpT+nOjljXvZKiYTpYajqUC48IHAxTWugrKe1vXWOPxVXXMQEPsaIRc2hpK+v1LmfB7GnEGvF1UAKnEZbUuiD9PBEeD5a1MZQIzcoPWCrTxipEpuXQ5Tni4mN',
-].join('\n');
-/** `host=token` entries, Nix's `access-tokens`; never echoed in an error. */
-function accessTokens() {
-    return field({ secret: true }, (raw, fail) => {
-        const parsed = parseAccessTokens(raw);
-        return Array.isArray(parsed)
-            ? parsed
-            : fail(`host=token entries like github.com=ghp_… (${parsed.invalid})`);
-    });
-}
-/**
- * The inputs every action whose Nix fetches the flake's inputs takes, spread into its schema: the
- * key for git+ssh inputs, the host keys they are checked against, and Nix's access tokens.
- */
-const nixAccessInputs = {
-    'inputs-ssh-key': secret(),
-    'inputs-known-hosts': inputs_text({ rawDefault: PUBLISHED_KNOWN_HOSTS }),
-    'nix-access-tokens': accessTokens(),
-};
-/** What a diagnosis of an input Nix could not fetch says about the access it had. */
-function accessGiven(settings) {
-    return {
-        sshKeyGiven: settings['inputs-ssh-key'] !== undefined,
-        tokenHosts: (settings['nix-access-tokens'] ?? []).map((entry) => entry.host),
-    };
-}
-/**
- * The Nix access those inputs ask for. `githubToken` is lock-update's own token, used for github.com
- * when `inputs-use-token` is on and `nix-access-tokens` names no token for github.com.
- */
-function nixAccessSettings(settings, githubToken) {
-    const tokens = [...(settings['nix-access-tokens'] ?? [])];
-    if (githubToken !== undefined && !tokens.some((entry) => entry.host === 'github.com')) {
-        tokens.push({ host: 'github.com', token: githubToken });
-    }
-    return {
-        ...(settings['inputs-ssh-key'] === undefined ? {} : { sshKey: settings['inputs-ssh-key'] }),
-        ...(settings['inputs-known-hosts'] === undefined ? {} : { knownHosts: settings['inputs-known-hosts'] }),
-        ...(tokens.length === 0 ? {} : { accessTokens: tokens }),
-    };
 }
 
 ;// CONCATENATED MODULE: ./.build/nix/cache-access.js
@@ -58733,6 +59101,8 @@ async function executeRollout(plan, deployOne, signal, stopped = new AbortContro
 
 
 
+
+
 /** Events that run code from a pull request, which must not reach the fleet unreviewed. */
 const PULL_REQUEST_EVENTS = [
     'pull_request',
@@ -58763,7 +59133,10 @@ async function deployFleet(settings, env) {
     if (settings.engine === 'deploy-rs')
         checkDeployCommand(settings['deploy-command'], env.searchPath);
     const flakeDir = flakeDirOf(env.context.workspace, settings.path);
-    const engine = await openEngine(settings, env.nix, flakeDir, logger);
+    // Nix evaluates (and deploy-rs's inputs are fetched) before any node is reached: an input it
+    // cannot fetch fails the run there, in one error line naming each such input and why.
+    const fetchDiagnosis = { runner: env.runner, flakeDir, ...accessGiven(settings), signal: env.signal };
+    const engine = await explainingFetchFailures(openEngine(settings, env.nix, flakeDir, logger), fetchDiagnosis);
     if (engine.name === 'deploy-rs')
         checkDeployCommand(settings['deploy-command'], env.searchPath);
     const plan = planForNodes(settings, engine.nodes);
@@ -58777,7 +59150,7 @@ async function deployFleet(settings, env) {
         deployments = undefined;
     }
     const rolloutStopped = new AbortController();
-    const deployOne = await engine.deployer({
+    const context = {
         runner: env.runner,
         nix: env.nix,
         logger,
@@ -58801,7 +59174,8 @@ async function deployFleet(settings, env) {
         background: (work) => recordings.push(work),
         now,
         signal: AbortSignal.any([env.signal, rolloutStopped.signal]),
-    }, plan.waves.flatMap((wave) => wave.nodes));
+    };
+    const deployOne = await explainingFetchFailures(engine.deployer(context, plan.waves.flatMap((wave) => wave.nodes)), fetchDiagnosis);
     const recordings = [];
     const startedAt = now();
     const outcome = await executeRollout(plan, deployOne, env.signal, rolloutStopped).finally(() => engine.finish?.());

@@ -49531,6 +49531,20 @@ async function explainFetchFailure(errorText, diagnosis, logger) {
         logger?.error(inputFailureLine(failure));
     return new InputFetchError(failures);
 }
+/**
+ * `work`, failing with the inputs Nix could not fetch, one line each, when it fails with a fetch
+ * error; any other failure as it was.
+ */
+async function explainingFetchFailures(work, diagnosis, logger) {
+    try {
+        return await work;
+    }
+    catch (error) {
+        if (!(error instanceof errors_UserError))
+            throw error;
+        throw (await explainFetchFailure(error.message, diagnosis, logger)) ?? error;
+    }
+}
 
 ;// CONCATENATED MODULE: ./.build/hosts/globs.js
 
@@ -49733,11 +49747,7 @@ async function listHosts(settings, dependencies) {
         ...(dependencies.signal ? { signal: dependencies.signal } : {}),
     };
     const [head, base] = await Promise.all([
-        evaluator.evaluate(request(flakeDir, 'the working tree')).catch(async (error) => {
-            if (!(error instanceof errors_UserError))
-                throw error;
-            throw (await explainFetchFailure(error.message, diagnosis, logger)) ?? error;
-        }),
+        explainingFetchFailures(evaluator.evaluate(request(flakeDir, 'the working tree')), diagnosis, logger),
         revision ? evaluateBase(revision, flakeDir, evaluator, request, dependencies) : undefined,
     ]);
     if (head.failed.length > 0) {

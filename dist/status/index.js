@@ -47981,9 +47981,9 @@ const $ZodNumberFormat = /*@__PURE__*/ $constructor("$ZodNumberFormat", (inst, d
     $ZodCheckNumberFormat.init(inst, def);
     $ZodNumber.init(inst, def); // no format checks
 });
-const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("$ZodBoolean", (inst, def) => {
+const $ZodBoolean = /*@__PURE__*/ $constructor("$ZodBoolean", (inst, def) => {
     $ZodType.init(inst, def);
-    inst._zod.pattern = regexes.boolean;
+    inst._zod.pattern = regexes_boolean;
     inst._zod.parse = (payload, _ctx) => {
         if (def.coerce)
             try {
@@ -48001,7 +48001,7 @@ const $ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null &&
         });
         return payload;
     };
-})));
+});
 const $ZodBigInt = /*@__PURE__*/ $constructor("$ZodBigInt", (inst, def) => {
     $ZodType.init(inst, def);
     inst._zod.pattern = bigint;
@@ -50338,7 +50338,7 @@ function _uint32(Class, params) {
 function _boolean(Class, params) {
     return new Class({
         type: "boolean",
-        ...util.normalizeParams(params),
+        ...normalizeParams(params),
     });
 }
 // @__NO_SIDE_EFFECTS__
@@ -53880,13 +53880,13 @@ function int32(params) {
 function uint32(params) {
     return core._uint32(ZodNumberFormat, params);
 }
-const ZodBoolean = /*@__PURE__*/ (/* unused pure expression or super */ null && (core.$constructor("ZodBoolean", (inst, def) => {
-    core.$ZodBoolean.init(inst, def);
+const ZodBoolean = /*@__PURE__*/ $constructor("ZodBoolean", (inst, def) => {
+    $ZodBoolean.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json, params) => processors.booleanProcessor(inst, ctx, json, params);
-})));
+    inst._zod.processJSONSchema = (ctx, json, params) => booleanProcessor(inst, ctx, json, params);
+});
 function schemas_boolean(params) {
-    return core._boolean(ZodBoolean, params);
+    return _boolean(ZodBoolean, params);
 }
 const ZodBigInt = /*@__PURE__*/ $constructor("ZodBigInt", (inst, def) => {
     $ZodBigInt.init(inst, def);
@@ -55617,7 +55617,7 @@ class errors_NixError extends errors_UserError {
         this.subcommand = subcommand;
     }
     static fromResult(result) {
-        const text = nixErrorText(result.stderr) || `nix ${process_describeExit(result)} without an error message`;
+        const text = errors_nixErrorText(result.stderr) || `nix ${process_describeExit(result)} without an error message`;
         return new errors_NixError(result.args, text, result.exitCode);
     }
 }
@@ -55672,7 +55672,7 @@ function messageFirst(lines) {
  * progress lines a build interleaves, colours and the `--show-trace` hint. Without an `error:` line,
  * the last lines that are not progress.
  */
-function nixErrorText(stderr) {
+function errors_nixErrorText(stderr) {
     const lines = stderr
         .replace(ANSI_ESCAPE, '')
         .split('\n')
@@ -56016,6 +56016,370 @@ function flakeDirOf(workspace, path) {
         throw new errors_UserError(`Input 'path' must be a directory holding a flake.nix, got '${path}' (${flakeDir})`);
     }
     return flakeDir;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/lock-file.js
+
+
+/**
+ * flake.lock as Nix writes it (versions 5 to 7). Nodes are keyed by input name, made unique with
+ * `_2`, `_3`… (`nixpkgs_2`), so a key says nothing about where a node sits: only the edges from
+ * the root do. An edge is a node key, or a `follows` path of input names starting at the root.
+ */
+const SUPPORTED_LOCK_VERSIONS = (/* unused pure expression or super */ null && ([5, 6, 7]));
+const attrs = record(schemas_string(), unknown());
+const lockNodeShape = object({
+    inputs: record(schemas_string(), union([schemas_string(), array(schemas_string())])).optional(),
+    locked: attrs.optional(),
+    original: attrs.optional(),
+    /** Version 5 kept `lastModified` and `narHash` here instead of in `locked`. */
+    info: attrs.optional(),
+    flake: schemas_boolean().optional(),
+    /** Version 7: the input a relative `path:` input is resolved against. */
+    parent: array(schemas_string()).optional(),
+});
+const lockFileShape = object({
+    version: schemas_number().int(),
+    root: schemas_string(),
+    nodes: record(schemas_string(), lockNodeShape),
+});
+/** Far above any real fleet; a lock whose shared nodes multiply beyond it is listed this far. */
+const MAX_INPUT_PATHS = 100_000;
+function printInputPath(path) {
+    return path.join('/');
+}
+function sourceAttrs(value, info) {
+    if (!value)
+        return undefined;
+    const merged = { ...value, ...(info ?? {}) };
+    if (typeof merged.type !== 'string')
+        return undefined;
+    return merged;
+}
+class lock_file_FlakeLock {
+    version;
+    rootKey;
+    nodes;
+    constructor(version, rootKey, nodes) {
+        this.version = version;
+        this.rootKey = rootKey;
+        this.nodes = nodes;
+    }
+    /** Parses flake.lock text; `file` names it in errors. */
+    static parse(text, file = 'flake.lock') {
+        let json;
+        try {
+            json = JSON.parse(text);
+        }
+        catch (error) {
+            throw new UserError(`${file} is not valid JSON (${error.message})`);
+        }
+        const version = json?.version;
+        if (typeof version === 'number' && !SUPPORTED_LOCK_VERSIONS.includes(version)) {
+            throw new UserError(`${file} has lock file version ${version}; flakeflow reads versions 5 to 7 (Nix 2.4 and later): ` +
+                'relock it with a current Nix');
+        }
+        const checked = lockFileShape.safeParse(json);
+        if (!checked.success) {
+            const issue = checked.error.issues[0];
+            const where = issue?.path.length ? ` at ${issue.path.map(String).join('.')}` : '';
+            throw new UserError(`${file} is not a flake lock file: ${issue?.message ?? 'invalid'}${where}`);
+        }
+        const parsed = checked.data;
+        if (!parsed.nodes[parsed.root]) {
+            throw new UserError(`${file} names root node '${parsed.root}', which it does not contain`);
+        }
+        const nodes = new Map();
+        for (const [key, node] of Object.entries(parsed.nodes)) {
+            const locked = sourceAttrs(node.locked, node.info);
+            const original = sourceAttrs(node.original);
+            nodes.set(key, {
+                inputs: node.inputs ?? {},
+                ...(locked ? { locked } : {}),
+                ...(original ? { original } : {}),
+                flake: node.flake ?? true,
+            });
+        }
+        return new lock_file_FlakeLock(parsed.version, parsed.root, nodes);
+    }
+    get root() {
+        return this.nodes.get(this.rootKey);
+    }
+    node(key) {
+        return this.nodes.get(key);
+    }
+    /** The flake's own inputs, in the order flake.lock lists them. */
+    directInputNames() {
+        return Object.keys(this.root.inputs);
+    }
+    /**
+     * The node an input path leads to, following `follows` as Nix does (each follows path starts at
+     * the root). Undefined when the path does not exist or a follows chain loops.
+     */
+    resolve(path) {
+        const printed = printInputPath(path);
+        if (this.resolved.has(printed))
+            return this.resolved.get(printed);
+        const target = this.resolveFrom(path, []);
+        this.resolved.set(printed, target);
+        return target;
+    }
+    /** Resolved paths: a diff resolves every path, and each path's parent, of both locks. */
+    resolved = new Map();
+    resolveFrom(path, visited) {
+        const printed = printInputPath(path);
+        if (visited.includes(printed))
+            return undefined;
+        visited.push(printed);
+        let key = this.rootKey;
+        for (const name of path) {
+            const edge = this.nodes.get(key)?.inputs[name];
+            if (edge === undefined)
+                return undefined;
+            if (typeof edge === 'string') {
+                key = edge;
+            }
+            else {
+                const target = this.resolveFrom(edge, visited);
+                if (!target)
+                    return undefined;
+                key = target.key;
+            }
+        }
+        const node = this.nodes.get(key);
+        return node && key !== this.rootKey ? { key, node } : undefined;
+    }
+    /** The edge an input path ends with, in the node its parent path resolves to. */
+    edge(path) {
+        const parentKey = path.length > 1 ? this.resolve(path.slice(0, -1))?.key : this.rootKey;
+        const edge = parentKey ? this.nodes.get(parentKey)?.inputs[path[path.length - 1]] : undefined;
+        if (edge === undefined)
+            return undefined;
+        return typeof edge === 'string' ? { key: edge } : { follows: edge };
+    }
+    /**
+     * Every input path below the root with its edge. Unlike Nix's own walk, which enters each node
+     * once, a node shared by several inputs is listed under each path reaching it, so a path stays
+     * visible when another path to the same node changes. A `follows` edge is listed, not entered:
+     * what lies behind it is listed under the path it follows.
+     */
+    inputPaths() {
+        const edges = new Map();
+        const visit = (prefix, key, entered) => {
+            if (entered.includes(key) || edges.size >= MAX_INPUT_PATHS)
+                return;
+            const inputs = this.nodes.get(key)?.inputs ?? {};
+            for (const name of Object.keys(inputs).sort()) {
+                const edge = inputs[name];
+                const path = [...prefix, name];
+                if (typeof edge === 'string') {
+                    edges.set(printInputPath(path), { key: edge });
+                    visit(path, edge, [...entered, key]);
+                }
+                else {
+                    edges.set(printInputPath(path), { follows: edge });
+                }
+            }
+        };
+        visit([], this.rootKey, []);
+        return edges;
+    }
+}
+/**
+ * Where a locked node comes from, apart from which revision: the fetcher and its location
+ * (`github:NixOS/nixpkgs`, `git+ssh://git@github.com/o/r`). The branch is left out: Nix 2.2x
+ * rewrites a git input's `ref` from `main` to `refs/heads/main` without moving it.
+ */
+function lock_file_sourceLabel(locked, original) {
+    const text = (name) => {
+        const value = locked[name] ?? original?.[name];
+        return typeof value === 'string' && value.length > 0 ? value : undefined;
+    };
+    const dir = text('dir');
+    const inDir = dir ? `?dir=${dir}` : '';
+    const { type } = locked;
+    if (type === 'github' || type === 'gitlab' || type === 'sourcehut') {
+        const host = text('host');
+        return `${type}:${host ? `${host}/` : ''}${text('owner') ?? '?'}/${text('repo') ?? '?'}${inDir}`;
+    }
+    if (type === 'path')
+        return `path:${text('path') ?? '?'}${inDir}`;
+    // A tarball's locked URL names the exact file (often the revision itself); the original names the source.
+    const url = (type === 'tarball' || type === 'file') && typeof original?.url === 'string' ? original.url : text('url');
+    const scheme = url && /^[a-z]+\+/.test(url) ? '' : `${type}+`;
+    return `${scheme}${url ?? '?'}${inDir}`;
+}
+
+;// CONCATENATED MODULE: ./.build/nix/input-fetch.js
+
+
+
+
+
+
+
+
+/**
+ * Nix's texts for a source it could not fetch, on 2.8 (`program 'git' failed`, the lines of git and
+ * ssh before it) and on 2.26 (which blames a missing revision or ref when git could not connect).
+ */
+const FETCH_FAILURE = /program 'git' failed|Cannot find Git revision|resolving Git reference|while fetching the input|unable to download|Permission denied \(publickey|Host key verification failed|Could not read from remote repository|does not appear to be a git repository/;
+function input_fetch_looksLikeFetchFailure(text) {
+    return FETCH_FAILURE.test(text);
+}
+/** `ssh://user:secret@host/x?access_token=y` → `ssh://user@host/x`: a URL as it may be shown. */
+function withoutCredentials(url) {
+    return url
+        .replace(/(\/\/[^/@:\s]+):[^/@\s]*@/g, '$1@')
+        .replace(/([?&])(access_token|private_token|token)=[^&\s']*/gi, '$1$2=***');
+}
+const REASONS = [
+    {
+        pattern: /No \S+ host key is known for \S+/,
+        hint: () => "its host key is not in 'inputs-known-hosts' (add the line `ssh-keyscan <host>` prints)",
+    },
+    {
+        pattern: /Host key for \S+ has changed/,
+        hint: () => "the host's key is not the one 'inputs-known-hosts' pins",
+    },
+    {
+        pattern: /Host key verification failed/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the host's key could not be checked against 'inputs-known-hosts'"
+            : "the host is unknown here: set 'inputs-ssh-key', and 'inputs-known-hosts' for a host other than github.com, gitlab.com or codeberg.org",
+    },
+    {
+        pattern: /\S+: Permission denied \(publickey[^)]*\)/,
+        hint: ({ sshKeyGiven }) => sshKeyGiven
+            ? "the key of 'inputs-ssh-key' was refused: add its public key as a deploy key of the repository"
+            : "no key was given: set 'inputs-ssh-key' to a key the repository accepts",
+    },
+    { pattern: /'[^']*' does not appear to be a git repository|[Rr]epository (not found|.*does not exist)/ },
+    {
+        pattern: /unable to download '[^']*': HTTP error (401|403)/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? `the token of 'nix-access-tokens' was refused (tokens given for ${tokenHosts.join(', ')})`
+            : "no token was given: set 'nix-access-tokens' to host=token",
+    },
+    {
+        pattern: /unable to download '[^']*': HTTP error 404/,
+        hint: ({ tokenHosts }) => tokenHosts.length > 0
+            ? 'not found with the token given'
+            : "not found: a private repository needs 'nix-access-tokens'",
+    },
+    { pattern: /unable to download '[^']*': [^\n]*/ },
+    { pattern: /Could not resolve hostname [^\n]*|Connection refused|Connection timed out/ },
+];
+/** The line of Nix's, git's or ssh's output that says why a fetch failed, with what to do about it. */
+function fetchFailureReason(stderr, context) {
+    for (const { pattern, hint } of REASONS) {
+        const found = stderr.match(pattern)?.[0];
+        if (found === undefined)
+            continue;
+        const reason = withoutCredentials(found.trim().replace(/\.$/, ''));
+        return hint ? `${reason}: ${hint(context)}` : reason;
+    }
+    const message = nixErrorText(stderr).split('\n')[0] ?? '';
+    return withoutCredentials(message.replace(/^error:\s*/, '')) || 'Nix gave no reason';
+}
+/** Each locked node of flake.lock once, named by the first input path that reaches it. */
+function lockedSources(lock) {
+    const seen = new Set();
+    const sources = [];
+    for (const [input, edge] of lock.inputPaths()) {
+        if (!('key' in edge) || seen.has(edge.key))
+            continue;
+        seen.add(edge.key);
+        const node = lock.node(edge.key);
+        if (!node?.locked || node.locked.type === 'path')
+            continue;
+        sources.push({
+            input,
+            locked: node.locked,
+            label: withoutCredentials(sourceLabel(node.locked, node.original)),
+        });
+    }
+    return sources;
+}
+/** Fetching a locked node as Nix's own call-flake.nix does, from its flake.lock entry. */
+function fetchExpression(locked) {
+    const { dir: _dir, ...attrs } = locked;
+    return `(builtins.fetchTree (builtins.fromJSON ${JSON.stringify(JSON.stringify(attrs))})).narHash`;
+}
+const PROBES_AT_ONCE = 4;
+/**
+ * Which of the flake's locked inputs Nix cannot fetch, and why: each is fetched on its own, as Nix
+ * fetches it for an evaluation (a source already in the store costs nothing), so one failure is
+ * told apart from the next and Nix 2.26's misleading last line is read past. Asked only after an
+ * evaluation failed with a fetch error, whose text rarely names the input.
+ */
+async function diagnoseInputFetches(options) {
+    let lockText;
+    try {
+        lockText = await readFile(join(options.flakeDir, 'flake.lock'), 'utf8');
+    }
+    catch {
+        return [];
+    }
+    const sources = lockedSources(FlakeLock.parse(lockText));
+    const failures = await mapConcurrently(sources, PROBES_AT_ONCE, async (source) => {
+        const args = nixArgs(['eval'], options.nixOptions ?? {}, [
+            '--json',
+            '--impure',
+            '--expr',
+            fetchExpression(source.locked),
+        ]);
+        const result = await runNix(options.runner, options.nixOptions ?? {}, args, {
+            ...(options.signal ? { signal: options.signal } : {}),
+        }, false);
+        if (succeeded(result))
+            return undefined;
+        return { input: source.input, url: source.label, reason: fetchFailureReason(result.stderr, options) };
+    });
+    return failures.filter((failure) => failure !== undefined);
+}
+/** The one line an input that cannot be fetched is reported with. */
+function inputFailureLine(failure) {
+    return `input '${failure.input}' (${failure.url}) could not be fetched: ${failure.reason}`;
+}
+/** A step that failed because Nix could not fetch some of the flake's inputs. */
+class InputFetchError extends errors_UserError {
+    failures;
+    constructor(failures) {
+        super(failures.length === 1
+            ? `The flake's ${inputFailureLine(failures[0])}`
+            : `The flake's inputs could not be fetched: ${failures.map(inputFailureLine).join('; ')}`);
+        this.failures = failures;
+    }
+}
+/**
+ * After an evaluation failed with `errorText`: when it reads as a fetch failure, finds the inputs
+ * behind it, logs one error line for each and returns the error to fail the step with; undefined
+ * when the failure was something else (or no input fails on its own).
+ */
+async function explainFetchFailure(errorText, diagnosis, logger) {
+    if (!input_fetch_looksLikeFetchFailure(errorText))
+        return undefined;
+    const failures = await diagnoseInputFetches(diagnosis);
+    if (failures.length === 0)
+        return undefined;
+    for (const failure of failures)
+        logger?.error(inputFailureLine(failure));
+    return new InputFetchError(failures);
+}
+/**
+ * `work`, failing with the inputs Nix could not fetch, one line each, when it fails with a fetch
+ * error; any other failure as it was.
+ */
+async function explainingFetchFailures(work, diagnosis, logger) {
+    try {
+        return await work;
+    }
+    catch (error) {
+        if (!(error instanceof UserError))
+            throw error;
+        throw (await explainFetchFailure(error.message, diagnosis, logger)) ?? error;
+    }
 }
 
 ;// CONCATENATED MODULE: ./.build/deploy/deploy-rs-log.js
@@ -58016,6 +58380,7 @@ async function switch_engine_openSwitchEngine(settings, nix, flakeDir, fleet) {
 
 
 
+
 /**
  * The engine whose nodes a run reaches: the one `engine` names; `auto` is deploy-rs when the flake has
  * `deploy.nodes`, else switch. `auto` asks in the switch engine's own evaluation, which evaluates no node.
@@ -58110,6 +58475,9 @@ async function profileTargets(context, planned) {
         return await readProfileTargets(context.nix, context.flakeDir, planned.map((node) => node.name));
     }
     catch (error) {
+        // An input Nix cannot fetch fails deploy-rs on every node alike: the run fails before, naming it.
+        if (error instanceof UserError && looksLikeFetchFailure(error.message))
+            throw error;
         // deploy-rs evaluates the same paths and reports what is wrong with them.
         context.logger.info(`Cannot tell which nodes already run their target (${stringifyError(error).split('\n')[0]}): deploying every node`);
         return undefined;
