@@ -143,7 +143,7 @@ export async function mainSwitch({ runStep, writeSection, runs, dir }) {
       `Ideal: (1 + ⌈11/4⌉) × ${SWITCH_MS / 1000} s = ${seconds(ideal)} of activation on the critical path. In the waves ` +
         `${rounds} nodes follow one another, each with the engine's fixed cost per node (${seconds(nodeMs - SWITCH_MS)} here: ` +
         'a nix copy, the activating ssh over the shared connection, a new ssh to confirm). "Before the first wave" includes ' +
-        "starting the bundle. Every remote command here also runs the root login shell's startup files of this machine.",
+        "starting the bundle. The sshd gives the nodes' root a home of its own (until 2026-12-06 every remote command here also ran this machine's root shell startup files, pyenv's init among them: about 0.12 s of CPU per ssh session).",
       '<!-- /bench:deploy-switch -->',
     ].join('\n');
     await writeSection(section, 'bench:deploy-switch');
