@@ -132,7 +132,7 @@ const defaults: [ActionName, Record<string, string>, Record<string, unknown>][] 
       engine: 'auto',
       targets: ['all'],
       'strict-host-key-checking': true,
-      'fail-on': ['drifted', 'unreachable'],
+      'fail-on': ['unevaluable', 'drifted', 'unreachable'],
       'alert-issue': false,
       token: TOKEN_DEFAULT,
     },
@@ -298,7 +298,7 @@ const mistakes: [ActionName, Record<string, string>, string][] = [
   [
     'status',
     { 'fail-on': 'drifted,stale' },
-    "Input 'fail-on' must be a comma- or newline-separated list of unreachable, drifted, behind, needs-reboot, current, none, got 'drifted,stale'",
+    "Input 'fail-on' must be a comma- or newline-separated list of unevaluable, unreachable, drifted, behind, needs-reboot, current, none, got 'drifted,stale'",
   ],
   [
     'deploy',

@@ -424,7 +424,7 @@ const ACTION_ROWS: ActionRow[] = [
     inputs: { 'fail-on': 'stale' },
     wrong: 'a state status does not know',
     error:
-      "Input 'fail-on' must be a comma- or newline-separated list of unreachable, drifted, behind, needs-reboot, current, none, got 'stale'",
+      "Input 'fail-on' must be a comma- or newline-separated list of unevaluable, unreachable, drifted, behind, needs-reboot, current, none, got 'stale'",
   },
   {
     action: 'status',
