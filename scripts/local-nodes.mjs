@@ -74,17 +74,19 @@ function sessionEnvironment(nodeDir, { substituters, trustedKey, nixBinDir, requ
 
 /**
  * Kills what the nodes' sessions left running (a watchdog's wait, a stalled `nix-store`): the
- * processes in a mount namespace other than this one whose mounts name a directory under
- * `nodesDir`, so neither a reused pid nor a process of the runner is ever hit.
+ * processes, in a mount namespace other than this one, that carry a node session's environment
+ * (`XDG_CACHE_HOME` under `nodesDir`). Not by their mounts: a namespace made later (another fleet's
+ * sshd) holds a copy of every mount there was, a node's tmpfs among them.
  */
 async function killNodeSessions(nodesDir) {
   const ownNamespace = await readlink('/proc/self/ns/mnt');
+  const sessionMark = `XDG_CACHE_HOME=${nodesDir}/`;
   for (const pid of await readdir('/proc').catch(() => [])) {
     if (!/^\d+$/.test(pid)) continue;
     const namespace = await readlink(`/proc/${pid}/ns/mnt`).catch(() => ownNamespace);
     if (namespace === ownNamespace) continue;
-    const mounts = await readFile(`/proc/${pid}/mountinfo`, 'utf8').catch(() => '');
-    if (!mounts.includes(`${nodesDir}/`)) continue;
+    const environment = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
+    if (!environment.split('\0').some((entry) => entry.startsWith(sessionMark))) continue;
     try {
       process.kill(Number(pid), 'SIGKILL');
     } catch {}
@@ -148,7 +150,7 @@ async function startCache(dir, { netns, keyDir }) {
       await must('nix', ['copy', '--to', url, ...paths], { env });
     },
     stop: async () => {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;

@@ -137,7 +137,7 @@ export async function startSshd(dir, { addresses = ['127.0.0.1'], forceCommand, 
       .map((address) => `[${address}]:${port} ${keyOf(otherHostKey.publicKey)}`)
       .join('\n'),
     stop: async () => {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       await exited;
