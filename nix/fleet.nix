@@ -324,6 +324,12 @@ let
       in
       attempt (platformOf configuration (targetOf host.kind configuration));
 
+  # Where deploy-rs links a node's profile, without its `path` (which evaluates the system).
+  deployProfileLink = node: profile: {
+    profilePath = profile.profilePath or null;
+    user = profile.user or node.user or flake.deploy.user or "root";
+  };
+
   # Only what flakeflow reads of deploy-rs's `deploy`, so no profile's `path` (a whole system) is forced.
   deploy =
     if flake ? deploy then
@@ -346,11 +352,7 @@ let
                 sshOpts =
                   concatLists (map (profile: profile.sshOpts or [ ]) (attrValues (node.profiles or { })))
                   ++ (node.sshOpts or [ ]);
-                # Where each profile is linked, without its `path` (which evaluates the system).
-                profiles = mapAttrs (_: profile: {
-                  profilePath = profile.profilePath or null;
-                  user = profile.user or node.user or deploy.user or "root";
-                }) (node.profiles or { });
+                profiles = mapAttrs (_: deployProfileLink node) (node.profiles or { });
               }
             ) deploy.nodes
           else
@@ -412,11 +414,9 @@ let
     in
     mapAttrs (
       _: node:
-      mapAttrs (_: profile: {
-        path = "${profile.path}";
-        profilePath = profile.profilePath or null;
-        user = profile.user or node.user or deploy.user or "root";
-      }) (node.profiles or { })
+      mapAttrs (_: profile: deployProfileLink node profile // { path = "${profile.path}"; }) (
+        node.profiles or { }
+      )
     ) nodes;
 
   # Only the options flakeflow reads, so options holding functions or packages
