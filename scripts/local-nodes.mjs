@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startSshd } from './local-sshd.mjs';
+import { startSshd, stopChild } from './local-sshd.mjs';
 import { flakeflowNixSettings } from './nix-settings.mjs';
 
 const run = promisify(execFile);
@@ -149,12 +149,7 @@ async function startCache(dir, { netns, keyDir }) {
       const url = `file://${dir}?secret-key=${key}&compression=${compression}`;
       await must('nix', ['copy', '--to', url, ...paths], { env });
     },
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => stopChild(child),
   };
 }
 

@@ -29,3 +29,4 @@ export interface SshdOptions {
 
 export function generateKeyPair(file: string, comment?: string): Promise<KeyPair>;
 export function startSshd(dir: string, options?: SshdOptions): Promise<LocalSshd>;
+export function stopChild(child: import('node:child_process').ChildProcess): Promise<void>;

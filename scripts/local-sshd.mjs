@@ -136,11 +136,14 @@ export async function startSshd(dir, { addresses = ['127.0.0.1'], forceCommand, 
     wrongKnownHosts: addresses
       .map((address) => `[${address}]:${port} ${keyOf(otherHostKey.publicKey)}`)
       .join('\n'),
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => stopChild(child),
   };
+}
+
+/** Ends a server started here with SIGTERM and waits for it; at once if it has ended already. */
+export async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
 }
